@@ -1,0 +1,111 @@
+package io.jcircuit;
+
+import java.util.NoSuchElementException;
+import java.util.Optional;
+
+/**
+ * One runtime taking part in a circuit: the entry point of the programming model.
+ *
+ * <h2>References and copies</h2>
+ * Values travel by copy and references by reference. {@link #ref} turns a local object into a
+ * reference: a proxy that implements the given interface. Passed as an argument or a result, at any
+ * depth inside records, lists, sets and maps, a reference arrives as a proxy whose calls are remote
+ * calls to the object's home runtime. Everything else is serialized and copied. A call on a
+ * reference to a local object copies its arguments and result as a remote call does, so code cannot
+ * tell a local reference from a remote one.
+ *
+ * <h2>Proxies</h2>
+ * <ul>
+ *   <li>{@code equals} and {@code hashCode} compare the identity of the remote object (home worker
+ *       and export handle), never call it: two references to the same exported object are equal on
+ *       every runtime.</li>
+ *   <li>{@code toString} describes the reference locally, e.g.
+ *       {@code ref(com.acme.Counter @ R00000000000000a1#3)}, and does not call the remote object.</li>
+ *   <li>A default method of the interface runs locally, in the caller, on the proxy; the abstract
+ *       methods it calls are remote calls.</li>
+ * </ul>
+ *
+ * <h2>Threads</h2>
+ * Incoming calls and {@code go} functions run on virtual threads, so a callee that blocks holds up
+ * nothing else. Inside them {@link #current()} is the runtime that runs them.
+ *
+ * <p>Implementations are thread-safe.
+ */
+public interface Circuit extends AutoCloseable {
+
+    /** This runtime's identity. */
+    WorkerId id();
+
+    /** The address other runtimes dial to reach this one. */
+    Address address();
+
+    /** A handle on this runtime itself. */
+    Worker self();
+
+    /**
+     * Exports {@code impl} and returns a reference to it that implements {@code iface}. Exporting the
+     * same object twice returns equal references. Passing a reference (rather than {@code impl}) to
+     * another runtime lets that runtime call {@code impl} here.
+     *
+     * @throws IllegalArgumentException when {@code iface} is not an interface or {@code impl} does not
+     *                                  implement it
+     */
+    <T> T ref(Class<T> iface, T impl);
+
+    /**
+     * Publishes a service under {@code name}, so that any runtime can {@link Worker#dial} it. A later
+     * {@code listen} with the same name replaces the earlier one. Returns the reference.
+     */
+    <T> T listen(String name, Class<T> iface, T impl);
+
+    /** Removes the service {@code name}; references already handed out stay valid. */
+    void unlisten(String name);
+
+    /**
+     * Connects to the runtime at {@code address} and returns a handle on it.
+     *
+     * @throws WorkerDiedException when nothing answers there
+     */
+    Worker worker(Address address);
+
+    /** Shorthand for {@code worker(address).dial(service, iface)}. */
+    default <T> T dial(Address address, String service, Class<T> iface) {
+        return worker(address).dial(service, iface);
+    }
+
+    /** Shorthand for {@code worker(address).tryDial(service, iface)}. */
+    default <T> Optional<T> tryDial(Address address, String service, Class<T> iface) {
+        return worker(address).tryDial(service, iface);
+    }
+
+    /**
+     * The worker that is home to {@code reference}.
+     *
+     * @throws IllegalArgumentException when {@code reference} is not a reference
+     */
+    Worker homeOf(Object reference);
+
+    /** True when {@code object} is a reference made by {@link #ref} on any runtime. */
+    boolean isReference(Object object);
+
+    /**
+     * Stops this runtime: closes its links and fails the calls still waiting on them with
+     * {@link WorkerDiedException}. Idempotent.
+     */
+    @Override
+    void close();
+
+    /**
+     * The runtime running the current code: inside a remote call or a {@code go} function, the runtime
+     * that received it.
+     *
+     * @throws NoSuchElementException outside any runtime's scope
+     */
+    static Circuit current() {
+        if (!CircuitScope.CURRENT.isBound()) {
+            throw new NoSuchElementException(
+                "no circuit runtime in scope: Circuit.current() works inside remote calls and go/spawn functions");
+        }
+        return CircuitScope.CURRENT.get();
+    }
+}

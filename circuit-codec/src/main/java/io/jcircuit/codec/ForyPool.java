@@ -1,0 +1,90 @@
+package io.jcircuit.codec;
+
+import org.apache.fory.Fory;
+import org.apache.fory.config.CompatibleMode;
+import org.apache.fory.config.Language;
+import org.apache.fory.logging.LogLevel;
+import org.apache.fory.logging.LoggerFactory;
+import org.apache.fory.memory.MemoryBuffer;
+
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * Fory instances of one codec, each paired with a reusable output buffer. A Fory instance is not
+ * thread-safe and is costly to build, and calls run on short-lived virtual threads, so instances are
+ * pooled (a thread-local would build one per virtual thread). The pool grows to the number of
+ * threads encoding at once and keeps at most {@code maxIdle} idle instances.
+ *
+ * <p>Fory's own {@code ThreadPoolFory} pools instances too, but cannot keep a buffer with each one.
+ */
+final class ForyPool {
+
+    static {
+        // Fory picks its logger when its classes initialise: route it through SLF4J, and keep its
+        // own fallback logger to warnings in case SLF4J has no binding.
+        LoggerFactory.useSlf4jLogging(true);
+        LoggerFactory.setLogLevel(LogLevel.WARN_LEVEL);
+    }
+
+    /** One pooled instance and its buffer. */
+    static final class Slot {
+        final Fory fory;
+        final MemoryBuffer out = MemoryBuffer.newHeapBuffer(512);
+
+        Slot(Fory fory) {
+            this.fory = fory;
+        }
+    }
+
+    private static final int MAX_RETAINED_BUFFER_BYTES = 1 << 20;
+
+    private final ClassLoader loader;
+    private final Consumer<Fory> setup;
+    private final int maxIdle;
+    private final ConcurrentLinkedDeque<Slot> idle = new ConcurrentLinkedDeque<>();
+    private final AtomicInteger idleCount = new AtomicInteger();
+
+    ForyPool(ClassLoader loader, Consumer<Fory> setup, int maxIdle) {
+        this.loader = loader;
+        this.setup = setup;
+        this.maxIdle = maxIdle;
+        release(acquire()); // build one now, so the first call does not pay for it
+    }
+
+    Slot acquire() {
+        Slot s = idle.pollFirst();
+        if (s != null) {
+            idleCount.decrementAndGet();
+            return s;
+        }
+        return new Slot(newFory());
+    }
+
+    void release(Slot s) {
+        s.out.writerIndex(0);
+        if (s.out.size() > MAX_RETAINED_BUFFER_BYTES) {
+            return; // drop the instance rather than keep a huge buffer alive
+        }
+        if (idleCount.incrementAndGet() <= maxIdle) {
+            idle.offerFirst(s);
+        } else {
+            idleCount.decrementAndGet();
+        }
+    }
+
+    private Fory newFory() {
+        Fory fory = Fory.builder()
+            .withLanguage(Language.JAVA)
+            .withCompatibleMode(CompatibleMode.COMPATIBLE)
+            .withRefTracking(true)
+            .requireClassRegistration(false)
+            .suppressClassRegistrationWarnings(true)
+            .withDeserializeNonexistentClass(false)
+            .withClassLoader(loader)
+            .build();
+        setup.accept(fory);
+        return fory;
+    }
+}

@@ -1,0 +1,207 @@
+package io.jcircuit.codec;
+
+import io.jcircuit.Fn;
+import io.netty.buffer.ByteBuf;
+import org.apache.fory.Fory;
+import org.apache.fory.memory.MemoryBuffer;
+
+/**
+ * Turns {@link Message}s into DATA payloads and back, with Apache Fory in compatible mode (fields may
+ * be added or removed between versions) and reference tracking (shared and cyclic objects survive).
+ *
+ * <pre>
+ *  | kind (1) | call id (8) | fixed fields by kind          | Fory body                       |
+ *   CALL        id           handle (8), timeout ns (8)      method (string), args (Object[])
+ *   GO          id           timeout ns (8)                  fn
+ *   LOOKUP      id           timeout ns (8)                  service name (string)
+ *   REPLY       id           -                               value
+ *   FAILURE     id           -                               RemoteFailure
+ * </pre>
+ *
+ * The kind and call id sit at fixed offsets so that the event loop can route a payload (an answer to
+ * its waiting caller, a request to a virtual thread) without decoding it; the decoding happens on the
+ * thread that consumes the message.
+ *
+ * <p>Thread-safe; any number of threads may encode and decode at once.
+ */
+public final class MessageCodec {
+
+    public static final byte KIND_CALL = 1;
+    public static final byte KIND_GO = 2;
+    public static final byte KIND_LOOKUP = 3;
+    public static final byte KIND_REPLY = 4;
+    public static final byte KIND_FAILURE = 5;
+
+    /** Bytes before any kind-specific field: kind and call id. */
+    public static final int PREFIX_LENGTH = 9;
+
+    private static final int MAX_IDLE_INSTANCES = 64;
+
+    private final ForyPool pool;
+
+    public MessageCodec(ClassLoader loader, References refs) {
+        this.pool = new ForyPool(loader, fory -> ReferenceSerializers.register(fory, refs), MAX_IDLE_INSTANCES);
+    }
+
+    /** The message kind of a payload with at least {@link #PREFIX_LENGTH} readable bytes. */
+    public static byte kind(ByteBuf payload) {
+        return payload.getByte(payload.readerIndex());
+    }
+
+    /** The call id of a payload with at least {@link #PREFIX_LENGTH} readable bytes. */
+    public static long callId(ByteBuf payload) {
+        return payload.getLong(payload.readerIndex() + 1);
+    }
+
+    public static boolean isAnswer(byte kind) {
+        return kind == KIND_REPLY || kind == KIND_FAILURE;
+    }
+
+    public static boolean isRequest(byte kind) {
+        return kind == KIND_CALL || kind == KIND_GO || kind == KIND_LOOKUP;
+    }
+
+    /**
+     * Appends {@code m} to {@code out}.
+     *
+     * @throws CodecException naming the cause when a value cannot be serialized; {@code out} may then
+     *                        hold a partial message and must be discarded
+     */
+    public void encode(Message m, ByteBuf out) {
+        ForyPool.Slot slot = pool.acquire();
+        boolean healthy = false;
+        try {
+            Fory fory = slot.fory;
+            MemoryBuffer body = slot.out;
+            switch (m) {
+                case Message.Call c -> {
+                    out.writeByte(KIND_CALL).writeLong(c.callId()).writeLong(c.handle()).writeLong(c.timeoutNanos());
+                    fory.writeString(body, c.method());
+                    fory.serialize(body, c.args());
+                }
+                case Message.Go g -> {
+                    out.writeByte(KIND_GO).writeLong(g.callId()).writeLong(g.timeoutNanos());
+                    fory.serialize(body, g.fn());
+                }
+                case Message.Lookup l -> {
+                    out.writeByte(KIND_LOOKUP).writeLong(l.callId()).writeLong(l.timeoutNanos());
+                    fory.writeString(body, l.service());
+                }
+                case Message.Reply r -> {
+                    out.writeByte(KIND_REPLY).writeLong(r.callId());
+                    fory.serialize(body, r.value());
+                }
+                case Message.Failure f -> {
+                    out.writeByte(KIND_FAILURE).writeLong(f.callId());
+                    fory.serialize(body, f.failure());
+                }
+            }
+            out.writeBytes(body.getHeapMemory(), 0, body.writerIndex());
+            healthy = true;
+        } catch (RuntimeException | StackOverflowError e) {
+            throw new CodecException("cannot serialize " + describe(m) + ": " + rootMessage(e), e);
+        } finally {
+            if (healthy) {
+                pool.release(slot); // a failed write may leave state behind: drop the instance
+            }
+        }
+    }
+
+    /**
+     * Reads one message from {@code payload} (all its readable bytes). Does not release it.
+     *
+     * @throws CodecException naming the cause when the bytes are malformed, the kind is unknown, or a
+     *                        class named in them cannot be loaded here
+     */
+    public Message decode(ByteBuf payload) {
+        if (payload.readableBytes() < PREFIX_LENGTH) {
+            throw new CodecException("message of " + payload.readableBytes() + " bytes is shorter than its "
+                + PREFIX_LENGTH + "-byte prefix");
+        }
+        byte kind = payload.readByte();
+        long callId = payload.readLong();
+        ForyPool.Slot slot = pool.acquire();
+        boolean healthy = false;
+        try {
+            Message m = read(slot.fory, kind, callId, payload);
+            healthy = true;
+            return m;
+        } catch (CodecException e) {
+            throw e;
+        } catch (RuntimeException | LinkageError | StackOverflowError e) {
+            throw new CodecException("malformed message (kind " + kind + ", call #" + callId + "): " + rootMessage(e), e);
+        } finally {
+            // A failed read may leave bad class metadata cached in the instance, which would break
+            // later good messages: such an instance is dropped, never pooled again.
+            if (healthy) {
+                pool.release(slot);
+            }
+        }
+    }
+
+    private static Message read(Fory fory, byte kind, long callId, ByteBuf payload) {
+        return switch (kind) {
+            case KIND_CALL -> {
+                long handle = payload.readLong();
+                long timeout = payload.readLong();
+                MemoryBuffer body = wrap(payload);
+                String method = fory.readString(body);
+                yield new Message.Call(callId, handle, method, (Object[]) fory.deserialize(body), timeout);
+            }
+            case KIND_GO -> {
+                long timeout = payload.readLong();
+                Object fn = fory.deserialize(wrap(payload));
+                if (!(fn instanceof Fn<?> f)) {
+                    throw new CodecException("GO carries a " + (fn == null ? "null" : fn.getClass().getName()) + ", not a function");
+                }
+                yield new Message.Go(callId, f, timeout);
+            }
+            case KIND_LOOKUP -> {
+                long timeout = payload.readLong();
+                yield new Message.Lookup(callId, fory.readString(wrap(payload)), timeout);
+            }
+            case KIND_REPLY -> new Message.Reply(callId, fory.deserialize(wrap(payload)));
+            case KIND_FAILURE -> {
+                Object f = fory.deserialize(wrap(payload));
+                if (!(f instanceof RemoteFailure failure)) {
+                    throw new CodecException("FAILURE carries a " + (f == null ? "null" : f.getClass().getName()));
+                }
+                yield new Message.Failure(callId, failure);
+            }
+            default -> throw new CodecException("unknown message kind " + kind);
+        };
+    }
+
+    /** A Fory view of the payload's readable bytes, without copying where the memory allows. */
+    private static MemoryBuffer wrap(ByteBuf payload) {
+        int length = payload.readableBytes();
+        if (payload.hasArray()) {
+            return MemoryBuffer.fromByteArray(payload.array(), payload.arrayOffset() + payload.readerIndex(), length);
+        }
+        if (payload.hasMemoryAddress()) {
+            return MemoryBuffer.fromNativeAddress(payload.memoryAddress() + payload.readerIndex(), length);
+        }
+        byte[] copy = new byte[length];
+        payload.getBytes(payload.readerIndex(), copy);
+        return MemoryBuffer.fromByteArray(copy);
+    }
+
+    private static String describe(Message m) {
+        return switch (m) {
+            case Message.Call c -> "the arguments of " + c.method();
+            case Message.Go g -> "the function " + g.fn().getClass().getName();
+            case Message.Lookup l -> "the lookup of " + l.service();
+            case Message.Reply r -> "the result (" + (r.value() == null ? "null" : r.value().getClass().getName()) + ")";
+            case Message.Failure f -> "the exception " + f.failure().className();
+        };
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        String msg = t.getMessage();
+        return t.getClass().getSimpleName() + (msg == null ? "" : ": " + msg);
+    }
+}

@@ -1,0 +1,77 @@
+package io.jcircuit.codec;
+
+import io.jcircuit.Address;
+import io.jcircuit.Worker;
+import io.jcircuit.WorkerId;
+import org.apache.fory.Fory;
+import org.apache.fory.memory.MemoryBuffer;
+import org.apache.fory.serializer.Serializer;
+
+import java.lang.reflect.InvocationHandler;
+
+/**
+ * The ref-aware part of the codec. Fory writes a JDK proxy as its interfaces plus its invocation
+ * handler; for a circuit reference the handler is written as a {@link RefDescriptor} and read back as
+ * a handler bound to the receiving runtime. Worker handles travel as id and address.
+ */
+final class ReferenceSerializers {
+
+    private ReferenceSerializers() {
+    }
+
+    static void register(Fory fory, References refs) {
+        fory.registerSerializer(refs.handlerType(), f -> new HandlerSerializer(f, refs));
+        fory.registerSerializer(refs.workerType(), f -> new WorkerSerializer(f, refs));
+    }
+
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    private static final class HandlerSerializer extends Serializer<InvocationHandler> {
+        private final References refs;
+
+        HandlerSerializer(Fory fory, References refs) {
+            super(fory, (Class) refs.handlerType());
+            this.refs = refs;
+        }
+
+        @Override
+        public void write(MemoryBuffer buffer, InvocationHandler value) {
+            RefDescriptor d = refs.describe(value);
+            buffer.writeInt64(d.home().value());
+            fory.writeString(buffer, d.address().toString());
+            buffer.writeInt64(d.handle());
+            fory.writeString(buffer, d.iface());
+        }
+
+        @Override
+        public InvocationHandler read(MemoryBuffer buffer) {
+            WorkerId home = new WorkerId(buffer.readInt64());
+            Address address = Address.parse(fory.readString(buffer));
+            long handle = buffer.readInt64();
+            String iface = fory.readString(buffer);
+            return refs.handlerFor(new RefDescriptor(home, address, handle, iface));
+        }
+    }
+
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    private static final class WorkerSerializer extends Serializer<Worker> {
+        private final References refs;
+
+        WorkerSerializer(Fory fory, References refs) {
+            super(fory, (Class) refs.workerType());
+            this.refs = refs;
+        }
+
+        @Override
+        public void write(MemoryBuffer buffer, Worker value) {
+            buffer.writeInt64(value.id().value());
+            fory.writeString(buffer, value.address().toString());
+        }
+
+        @Override
+        public Worker read(MemoryBuffer buffer) {
+            WorkerId id = new WorkerId(buffer.readInt64());
+            Address address = Address.parse(fory.readString(buffer));
+            return refs.resolveWorker(new WorkerDescriptor(id, address));
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package io.jcircuit.codec;
+
+import io.jcircuit.Worker;
+
+import java.lang.reflect.InvocationHandler;
+
+/**
+ * How the codec turns references and worker handles into descriptors and back. The runtime
+ * implements it; the codec calls it while it writes and reads messages, on whatever thread encodes.
+ *
+ * <p>A reference is a JDK proxy whose invocation handler is of {@link #handlerType()}. The codec
+ * writes the proxy's interfaces and, in place of the handler, its {@link RefDescriptor}; reading, it
+ * builds a new proxy around {@link #handlerFor} of that descriptor.
+ */
+public interface References {
+
+    /** The class of the invocation handler behind every reference. */
+    Class<? extends InvocationHandler> handlerType();
+
+    /** Describes the handler of a reference being written. */
+    RefDescriptor describe(InvocationHandler handler);
+
+    /** The handler for a reference read off the wire. */
+    InvocationHandler handlerFor(RefDescriptor descriptor);
+
+    /** The runtime's class of {@link Worker} handles. */
+    Class<? extends Worker> workerType();
+
+    /** Turns a worker handle read off the wire into this runtime's handle on that worker. */
+    Worker resolveWorker(WorkerDescriptor descriptor);
+}

@@ -1,0 +1,126 @@
+package io.jcircuit.link;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.CorruptedFrameException;
+
+/**
+ * The frame: the unit every link carries. This is the one place the layout is drawn.
+ *
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |                 Frame Length (bytes after this field)         |  0
+ *  +---------------+---------------+-------------------------------+
+ *  |    Version    |     Type      |             Flags             |  4
+ *  +---------------+---------------+-------------------------------+
+ *  |                      Sequence Number                          |  8
+ *  |                  (DATA frames; 0 for others)                  |
+ *  +---------------------------------------------------------------+
+ *  |                            Ack                                | 16
+ *  |       (highest Sequence Number received from the peer)        |
+ *  +---------------------------------------------------------------+
+ *  |                         Payload ...                           | 24
+ *  +---------------------------------------------------------------+
+ * </pre>
+ *
+ * <p>All integers are big-endian. The Frame Length is at least {@code HEADER_LENGTH - 4} and at most
+ * the link's {@code maxFrameBytes}; a peer that sends anything else is cut off. Sequence numbers start
+ * at 1 on each side and grow by one per DATA frame; every frame acknowledges what its sender has
+ * received, so a later layer can replay what was lost across a reconnect without a format change.
+ *
+ * <p>Payloads by type: HELLO and WELCOME carry the handshake ({@link Handshake}); REJECT and BYE a
+ * UTF-8 reason; DATA one message of the codec layer; PING and PONG nothing.
+ */
+public final class FrameCodec {
+
+    public static final int LENGTH_OFFSET = 0;
+    public static final int VERSION_OFFSET = 4;
+    public static final int TYPE_OFFSET = 5;
+    public static final int FLAGS_OFFSET = 6;
+    public static final int SEQUENCE_OFFSET = 8;
+    public static final int ACK_OFFSET = 16;
+    public static final int HEADER_LENGTH = 24;
+    public static final int LENGTH_FIELD_LENGTH = 4;
+
+    public static final byte VERSION = 1;
+
+    public static final byte TYPE_HELLO = 1;
+    public static final byte TYPE_WELCOME = 2;
+    public static final byte TYPE_REJECT = 3;
+    public static final byte TYPE_DATA = 4;
+    public static final byte TYPE_PING = 5;
+    public static final byte TYPE_PONG = 6;
+    public static final byte TYPE_BYE = 7;
+
+    private FrameCodec() {
+    }
+
+    /**
+     * Allocates a frame of {@code type} with its header written and the writer index at the payload.
+     * Finish it with {@link #finish(ByteBuf)} once the payload is written.
+     */
+    public static ByteBuf begin(ByteBufAllocator alloc, byte type, int payloadHint) {
+        ByteBuf buf = alloc.ioBuffer(HEADER_LENGTH + Math.max(payloadHint, 0));
+        buf.writeInt(0)
+            .writeByte(VERSION)
+            .writeByte(type)
+            .writeShort(0)
+            .writeLong(0)
+            .writeLong(0);
+        return buf;
+    }
+
+    /** Writes the Frame Length from the buffer's writer index; returns the buffer. */
+    public static ByteBuf finish(ByteBuf frame) {
+        frame.setInt(frame.readerIndex() + LENGTH_OFFSET, frame.readableBytes() - LENGTH_FIELD_LENGTH);
+        return frame;
+    }
+
+    /** The type of a whole frame (reader index at the length field). */
+    public static byte type(ByteBuf frame) {
+        return frame.getByte(frame.readerIndex() + TYPE_OFFSET);
+    }
+
+    public static long sequence(ByteBuf frame) {
+        return frame.getLong(frame.readerIndex() + SEQUENCE_OFFSET);
+    }
+
+    public static long ack(ByteBuf frame) {
+        return frame.getLong(frame.readerIndex() + ACK_OFFSET);
+    }
+
+    /** Stamps sequence and ack into a finished frame; called on the event loop as it is written. */
+    static void stamp(ByteBuf frame, long sequence, long ack) {
+        int base = frame.readerIndex();
+        frame.setLong(base + SEQUENCE_OFFSET, sequence);
+        frame.setLong(base + ACK_OFFSET, ack);
+    }
+
+    /**
+     * Checks a whole frame read off the wire and returns its type.
+     *
+     * @throws CorruptedFrameException with a message fit for the log when the header is bad
+     */
+    static byte validate(ByteBuf frame) {
+        int length = frame.readableBytes();
+        if (length < HEADER_LENGTH) {
+            throw new CorruptedFrameException("frame of " + length + " bytes is shorter than the " + HEADER_LENGTH + "-byte header");
+        }
+        byte version = frame.getByte(frame.readerIndex() + VERSION_OFFSET);
+        if (version != VERSION) {
+            throw new CorruptedFrameException("frame version " + version + " is not supported (this runtime speaks version " + VERSION + ")");
+        }
+        byte type = type(frame);
+        if (type < TYPE_HELLO || type > TYPE_BYE) {
+            throw new CorruptedFrameException("unknown frame type " + type);
+        }
+        return type;
+    }
+
+    /** Positions the reader index at the payload of a whole frame. */
+    public static ByteBuf skipHeader(ByteBuf frame) {
+        return frame.skipBytes(HEADER_LENGTH);
+    }
+}

@@ -1,0 +1,33 @@
+package io.jcircuit.link;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+
+/**
+ * Splits the byte stream into whole frames by their length prefix (Netty's decoder does the work),
+ * enforcing the hard frame limit before a byte of an oversized frame is buffered, and logging a
+ * frame cut short by the connection closing.
+ */
+final class FrameDecoder extends LengthFieldBasedFrameDecoder {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FrameDecoder.class);
+
+    FrameDecoder(int maxFrameBytes) {
+        super(maxFrameBytes, FrameCodec.LENGTH_OFFSET, FrameCodec.LENGTH_FIELD_LENGTH, 0, 0, true);
+    }
+
+    @Override
+    protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+        super.decodeLast(ctx, in, out);
+        if (in.isReadable()) {
+            LOG.warn("connection from {} closed mid-frame: {} bytes of a truncated frame discarded",
+                ctx.channel().remoteAddress(), in.readableBytes());
+            in.skipBytes(in.readableBytes());
+        }
+    }
+}

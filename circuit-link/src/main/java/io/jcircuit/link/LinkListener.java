@@ -1,0 +1,22 @@
+package io.jcircuit.link;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * What a {@link LinkTransport} reports to the layer above. Every method is called on the link's
+ * event loop: it must return quickly and never block.
+ */
+public interface LinkListener {
+
+    /** A link finished its handshake, dialed or accepted. */
+    void onLinkUp(Link link);
+
+    /**
+     * A DATA frame arrived, its reader index at the payload. The listener owns {@code frame} and must
+     * release it, on any thread.
+     */
+    void onData(Link link, ByteBuf frame);
+
+    /** A link that was up has closed; {@code reason} says why in words fit for a log. */
+    void onLinkDown(Link link, String reason);
+}

@@ -1,0 +1,249 @@
+package io.jcircuit.runtime;
+
+import io.jcircuit.Address;
+import io.jcircuit.Circuit;
+import io.jcircuit.Worker;
+import io.jcircuit.WorkerId;
+import io.jcircuit.codec.MessageCodec;
+import io.jcircuit.codec.RefDescriptor;
+import io.jcircuit.codec.References;
+import io.jcircuit.codec.WorkerDescriptor;
+import io.jcircuit.link.Link;
+import io.jcircuit.link.LinkListener;
+import io.jcircuit.link.LinkTransport;
+import io.netty.buffer.ByteBuf;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Proxy;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A JCircuit runtime: the {@link Circuit} of one process (or of one test among several in a JVM).
+ * It owns a link transport, an export table, its services and the sessions with its peers; nothing
+ * is static, so any number of runtimes share a JVM.
+ *
+ * <p>Lifecycle: {@link #start} returns a running runtime or throws with everything it opened closed;
+ * {@link #close} is idempotent.
+ */
+public final class CircuitRuntime implements Circuit {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CircuitRuntime.class);
+
+    private final RuntimeConfig config;
+    private final WorkerId id = WorkerId.random();
+    private final ExportTable exports = new ExportTable();
+    private final ConcurrentHashMap<String, Object> services = new ConcurrentHashMap<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final MessageCodec codec;
+    private final Invoker invoker = new Invoker(this);
+    private final Dispatcher dispatcher;
+    private final Peers peers;
+    private LinkTransport transport;
+    private Worker self;
+
+    private CircuitRuntime(RuntimeConfig config) {
+        this.config = config;
+        this.codec = new MessageCodec(config.classLoader(), new ReferenceBridge());
+        this.dispatcher = new Dispatcher(this);
+        this.peers = new Peers(config.maxIncomingCallsPerLink());
+    }
+
+    /** Starts a runtime with {@code config}: binds its port and is ready for calls. */
+    public static CircuitRuntime start(RuntimeConfig config) {
+        CircuitRuntime rt = new CircuitRuntime(Objects.requireNonNull(config, "config"));
+        try {
+            rt.transport = LinkTransport.start(config.link(), rt.id, rt.new Links());
+            rt.peers.transport(rt.transport);
+            rt.self = new RemoteWorker(rt, rt.id, rt.transport.address());
+            LOG.debug("runtime {} listening on {} ({})", rt.id, rt.address(), rt.transport.isEpoll() ? "epoll" : "nio");
+            return rt;
+        } catch (RuntimeException e) {
+            rt.close();
+            throw e;
+        }
+    }
+
+    /** Starts a runtime on loopback with default settings. */
+    public static CircuitRuntime start() {
+        return start(RuntimeConfig.defaults());
+    }
+
+    @Override
+    public WorkerId id() {
+        return id;
+    }
+
+    @Override
+    public Address address() {
+        return transport.address();
+    }
+
+    @Override
+    public Worker self() {
+        return self;
+    }
+
+    @Override
+    public <T> T ref(Class<T> iface, T impl) {
+        Objects.requireNonNull(iface, "iface");
+        Objects.requireNonNull(impl, "impl");
+        if (!iface.isInterface()) {
+            throw new IllegalArgumentException("ref needs an interface, not class " + iface.getName());
+        }
+        if (!iface.isInstance(impl)) {
+            throw new IllegalArgumentException(impl.getClass().getName() + " does not implement " + iface.getName());
+        }
+        if (isReference(impl)) {
+            return impl;
+        }
+        Export e = exports.export(iface, impl, handle ->
+            proxy(iface, new RefDescriptor(id, address(), handle, iface.getName())));
+        return iface.cast(e.proxy());
+    }
+
+    @Override
+    public <T> T listen(String name, Class<T> iface, T impl) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("service name must not be blank");
+        }
+        T ref = ref(iface, impl);
+        services.put(name, ref);
+        return ref;
+    }
+
+    @Override
+    public void unlisten(String name) {
+        services.remove(name);
+    }
+
+    @Override
+    public Worker worker(Address address) {
+        Objects.requireNonNull(address, "address");
+        if (address.equals(address())) {
+            return self;
+        }
+        long deadline = System.nanoTime() + config.link().connectTimeoutMs() * 1_000_000L;
+        PeerSession s = peers.sessionAt(address, deadline);
+        return new RemoteWorker(this, s.link.peer(), s.link.peerAddress());
+    }
+
+    @Override
+    public Worker homeOf(Object reference) {
+        RefDescriptor d = descriptorOf(reference);
+        return d.home().equals(id) ? self : new RemoteWorker(this, d.home(), d.address());
+    }
+
+    @Override
+    public boolean isReference(Object object) {
+        return object != null && Proxy.isProxyClass(object.getClass())
+            && Proxy.getInvocationHandler(object) instanceof RefHandler;
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        if (transport != null) {
+            transport.close();
+        }
+        dispatcher.close();
+        LOG.debug("runtime {} closed", id);
+    }
+
+    private static RefDescriptor descriptorOf(Object reference) {
+        if (reference == null || !Proxy.isProxyClass(reference.getClass())
+            || !(Proxy.getInvocationHandler(reference) instanceof RefHandler h)) {
+            throw new IllegalArgumentException("not a reference: " + reference
+                + " (make one with Circuit.ref(Iface.class, object))");
+        }
+        return h.target();
+    }
+
+    private Object proxy(Class<?> iface, RefDescriptor target) {
+        return Proxy.newProxyInstance(iface.getClassLoader(), new Class<?>[] {iface}, new RefHandler(this, target));
+    }
+
+    Object service(String name) {
+        return services.get(name);
+    }
+
+    RuntimeConfig config() {
+        return config;
+    }
+
+    MessageCodec codec() {
+        return codec;
+    }
+
+    Invoker invoker() {
+        return invoker;
+    }
+
+    Dispatcher dispatcher() {
+        return dispatcher;
+    }
+
+    ExportTable exports() {
+        return exports;
+    }
+
+    Peers peers() {
+        return peers;
+    }
+
+    @Override
+    public String toString() {
+        return "runtime " + id + " at " + (transport == null ? "?" : address());
+    }
+
+    /** The codec's view of references: descriptors out, handlers bound to this runtime in. */
+    private final class ReferenceBridge implements References {
+        @Override
+        public Class<? extends InvocationHandler> handlerType() {
+            return RefHandler.class;
+        }
+
+        @Override
+        public RefDescriptor describe(InvocationHandler handler) {
+            return ((RefHandler) handler).target();
+        }
+
+        @Override
+        public InvocationHandler handlerFor(RefDescriptor d) {
+            return new RefHandler(CircuitRuntime.this, d);
+        }
+
+        @Override
+        public Class<? extends Worker> workerType() {
+            return RemoteWorker.class;
+        }
+
+        @Override
+        public Worker resolveWorker(WorkerDescriptor d) {
+            return d.id().equals(id) ? self : new RemoteWorker(CircuitRuntime.this, d.id(), d.address());
+        }
+    }
+
+    /** The link layer's events, on the event loop. */
+    private final class Links implements LinkListener {
+        @Override
+        public void onLinkUp(Link link) {
+            peers.linkUp(link);
+        }
+
+        @Override
+        public void onData(Link link, ByteBuf frame) {
+            dispatcher.onData(link, frame);
+        }
+
+        @Override
+        public void onLinkDown(Link link, String reason) {
+            peers.linkDown(link, reason);
+        }
+    }
+}

@@ -1,0 +1,154 @@
+package io.jcircuit.runtime;
+
+import io.jcircuit.CircuitException;
+import io.jcircuit.CircuitScope;
+import io.jcircuit.Deadline;
+import io.jcircuit.codec.CodecException;
+import io.jcircuit.codec.Message;
+import io.jcircuit.codec.MessageCodec;
+import io.jcircuit.codec.RemoteFailure;
+import io.jcircuit.link.FrameCodec;
+import io.jcircuit.link.Link;
+import io.netty.buffer.ByteBuf;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.invoke.MethodHandle;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.FutureTask;
+
+/**
+ * Incoming messages. On the event loop, {@link #onData} only routes: an answer goes to the caller
+ * waiting for it, a request to a new virtual thread. The virtual thread decodes the request, runs it
+ * inside the runtime's scope and the caller's deadline, and sends the answer.
+ */
+final class Dispatcher implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+
+    private final CircuitRuntime runtime;
+    private final ExecutorService virtualThreads;
+
+    Dispatcher(CircuitRuntime runtime) {
+        this.runtime = runtime;
+        this.virtualThreads = Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("circuit-call-" + runtime.id() + "-", 0).factory());
+    }
+
+    /** Event loop: route one DATA payload. Takes ownership of {@code payload}. */
+    void onData(Link link, ByteBuf payload) {
+        PeerSession s = (PeerSession) link.attachment();
+        byte kind = payload.readableBytes() >= MessageCodec.PREFIX_LENGTH ? MessageCodec.kind(payload) : -1;
+        if (MessageCodec.isAnswer(kind)) {
+            PendingCall p = s.pending.remove(MessageCodec.callId(payload));
+            if (p != null) {
+                p.complete(payload);
+            } else {
+                payload.release(); // the caller gave up at its deadline
+            }
+        } else if (MessageCodec.isRequest(kind)) {
+            s.incomingStarted();
+            virtualThreads.execute(() -> serveRemote(s, payload));
+        } else {
+            payload.release();
+            protocolError(s, "unknown message kind " + kind);
+        }
+    }
+
+    private void serveRemote(PeerSession s, ByteBuf payload) {
+        try {
+            Message request;
+            try {
+                request = runtime.codec().decode(payload);
+            } catch (CodecException e) {
+                long callId = MessageCodec.callId(payload);
+                String reason = "undecodable request #" + callId + ": " + e.getMessage();
+                send(s, new Message.Failure(callId, RemoteFailure.describe(new CircuitException(
+                    "worker " + runtime.id() + " could not decode the request: " + e.getMessage()))));
+                protocolError(s, reason);
+                return;
+            } finally {
+                payload.release();
+            }
+            send(s, serve(request));
+        } finally {
+            s.incomingEnded();
+        }
+    }
+
+    private void send(PeerSession s, Message answer) {
+        ByteBuf frame = FrameCodec.begin(s.link.alloc(), FrameCodec.TYPE_DATA, 128);
+        try {
+            runtime.codec().encode(answer, frame);
+        } catch (CodecException e) {
+            frame.clear().release();
+            frame = FrameCodec.begin(s.link.alloc(), FrameCodec.TYPE_DATA, 256);
+            runtime.codec().encode(new Message.Failure(answer.callId(), RemoteFailure.describe(new CircuitException(
+                "worker " + runtime.id() + " could not send the result: " + e.getMessage()))), frame);
+        }
+        s.link.send(FrameCodec.finish(frame));
+    }
+
+    /** Runs a decoded request in this runtime's scope and the caller's deadline; returns the answer. */
+    Message serve(Message request) {
+        long callId = request.callId();
+        try {
+            Object result = switch (request) {
+                case Message.Call c -> withinScope(c.timeoutNanos(), () -> invoke(c));
+                case Message.Go g -> withinScope(g.timeoutNanos(), () -> g.fn().call());
+                case Message.Lookup l -> runtime.service(l.service());
+                case Message.Reply r -> throw new CircuitException("protocol error: a Reply arrived as a request");
+                case Message.Failure f -> throw new CircuitException("protocol error: a Failure arrived as a request");
+            };
+            return new Message.Reply(callId, result);
+        } catch (Throwable t) {
+            return new Message.Failure(callId, RemoteFailure.describe(t));
+        }
+    }
+
+    /** Like {@link #serve}, on a new virtual thread, as {@code go} promises; waits for it. */
+    Message serveOnNewThread(Message request) {
+        FutureTask<Message> task = new FutureTask<>(() -> serve(request));
+        Thread.ofVirtual().name("circuit-go-" + runtime.id()).start(task);
+        try {
+            return task.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CircuitException("interrupted while waiting for a local go", e);
+        } catch (ExecutionException e) {
+            throw new CircuitException("local go failed", e.getCause());
+        }
+    }
+
+    private Object withinScope(long timeoutNanos, Deadline.Op<Object, Throwable> op) throws Throwable {
+        long deadline = System.nanoTime() + timeoutNanos;
+        return ScopedValue.where(CircuitScope.CURRENT, runtime)
+            .call(() -> Deadline.until(deadline, op));
+    }
+
+    private Object invoke(Message.Call c) throws Throwable {
+        Export e = runtime.exports().get(c.handle());
+        if (e == null) {
+            throw new CircuitException("worker " + runtime.id() + " exports no object #" + c.handle());
+        }
+        MethodHandle m = e.methods().get(c.method());
+        if (m == null) {
+            throw new CircuitException("object #" + c.handle() + " on worker " + runtime.id() + " (" + e.iface().getName()
+                + ") has no method " + c.method());
+        }
+        return m.invokeExact(e.impl(), c.args());
+    }
+
+    /** Closes one link over bad input; the runtime and its other links carry on. */
+    void protocolError(PeerSession s, String reason) {
+        LOG.warn("{} closed: {}", s.link, reason);
+        s.link.close(reason);
+    }
+
+    @Override
+    public void close() {
+        virtualThreads.shutdownNow();
+    }
+}

@@ -1,0 +1,56 @@
+package io.jcircuit.runtime;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One exported object: its handle, the interface it is exported as, and that interface's methods by
+ * {@link #signature(Method) signature}. Methods are found by name and parameter types, never by class
+ * identity, so a caller built from another version of the interface still reaches them.
+ */
+record Export(long handle, Class<?> iface, Object impl, Object proxy, Map<String, MethodHandle> methods) {
+
+    private static final MethodType INVOKER = MethodType.methodType(Object.class, Object.class, Object[].class);
+
+    static Export of(long handle, Class<?> iface, Object impl, Object proxy) {
+        Map<String, MethodHandle> methods = new HashMap<>();
+        for (Method m : iface.getMethods()) {
+            if (Modifier.isStatic(m.getModifiers())) {
+                continue;
+            }
+            methods.put(signature(m), invoker(iface, m));
+        }
+        return new Export(handle, iface, impl, proxy, Map.copyOf(methods));
+    }
+
+    /** A handle of type {@code (Object target, Object[] args) Object}; it throws what the method throws. */
+    private static MethodHandle invoker(Class<?> iface, Method m) {
+        try {
+            m.setAccessible(true); // interfaces need not be public to be exported
+            return MethodHandles.lookup().unreflect(m)
+                .asSpreader(1, Object[].class, m.getParameterCount())
+                .asType(INVOKER);
+        } catch (IllegalAccessException | RuntimeException e) {
+            throw new IllegalArgumentException("cannot export " + iface.getName() + ": method " + m.getName()
+                + " is not accessible (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** {@code name(type,type)} with binary class names, e.g. {@code add(int,java.lang.String)}. */
+    static String signature(Method m) {
+        StringBuilder sb = new StringBuilder(m.getName()).append('(');
+        Class<?>[] params = m.getParameterTypes();
+        for (int i = 0; i < params.length; i++) {
+            if (i > 0) {
+                sb.append(',');
+            }
+            sb.append(params[i].getName());
+        }
+        return sb.append(')').toString();
+    }
+}

@@ -1,0 +1,188 @@
+package io.jcircuit.runtime;
+
+import io.jcircuit.CircuitException;
+import io.jcircuit.Deadline;
+import io.jcircuit.DeadlineExceededException;
+import io.jcircuit.Fn;
+import io.jcircuit.NoSuchServiceException;
+import io.jcircuit.WorkerDiedException;
+import io.jcircuit.WorkerId;
+import io.jcircuit.codec.CodecException;
+import io.jcircuit.codec.Message;
+import io.jcircuit.codec.RefDescriptor;
+import io.jcircuit.link.FrameCodec;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+
+import java.lang.reflect.Method;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongFunction;
+
+/**
+ * Outgoing requests: calls on references, {@code go} and service lookups. Each runs on the caller's
+ * thread, which encodes the request, sends it, parks until the answer or the deadline, and decodes
+ * the answer itself, so the event loop only routes bytes.
+ *
+ * <p>A request to this runtime itself takes the same encode and decode steps without the network,
+ * so arguments and results are copies there too.
+ */
+final class Invoker {
+
+    private final CircuitRuntime runtime;
+    private final AtomicLong nextCallId = new AtomicLong(1);
+
+    Invoker(CircuitRuntime runtime) {
+        this.runtime = runtime;
+    }
+
+    Object call(RefDescriptor target, Method method, Object[] args) {
+        String signature = Export.signature(method);
+        String what = method.getDeclaringClass().getSimpleName() + "." + method.getName();
+        return request(target.home(), target.address(), what,
+            (id, timeout) -> new Message.Call(id, target.handle(), signature, args, timeout));
+    }
+
+    <R> R go(RemoteWorker worker, Fn<R> fn) {
+        @SuppressWarnings("unchecked")
+        R r = (R) request(worker.id(), worker.address(), "go", (id, timeout) -> new Message.Go(id, fn, timeout));
+        return r;
+    }
+
+    <T> Optional<T> dial(RemoteWorker worker, String service, Class<T> iface, boolean required) {
+        Object ref = request(worker.id(), worker.address(), "dial " + service,
+            (id, timeout) -> new Message.Lookup(id, service, timeout));
+        if (ref == null) {
+            if (required) {
+                throw new NoSuchServiceException(worker.id(), service);
+            }
+            return Optional.empty();
+        }
+        if (!iface.isInstance(ref)) {
+            throw new ClassCastException("service '" + service + "' on worker " + worker.id()
+                + " is " + ref + ", which does not implement " + iface.getName());
+        }
+        return Optional.of(iface.cast(ref));
+    }
+
+    @FunctionalInterface
+    private interface RequestMaker {
+        Message make(long callId, long timeoutNanos);
+    }
+
+    private Object request(WorkerId home, io.jcircuit.Address address, String what, RequestMaker maker) {
+        long deadline = deadline();
+        long id = nextCallId.getAndIncrement();
+        if (home.equals(runtime.id())) {
+            return requestSelf(maker.make(id, deadline - System.nanoTime()));
+        }
+        PeerSession s = runtime.peers().session(home, address, deadline);
+        return requestRemote(s, id, what, timeout -> maker.make(id, timeout), deadline);
+    }
+
+    private Object requestRemote(PeerSession s, long id, String what, LongFunction<Message> maker, long deadline) {
+        PendingCall p = new PendingCall();
+        s.pending.put(id, p);
+        try {
+            if (s.isDown()) {
+                throw new WorkerDiedException(s.link.peer(), false, "link to worker " + s.link.peer()
+                    + " is down: " + s.link.closeReason());
+            }
+            ByteBuf frame = encodeFrame(s, maker.apply(deadline - System.nanoTime()), what);
+            if (!s.link.isWritable() && !s.link.awaitWritable(deadline)) {
+                frame.release();
+                throw timeout(s.link.peer(), what, "while the link was backed up");
+            }
+            s.link.send(frame);
+            ByteBuf answer = p.await(deadline);
+            if (answer == null) {
+                throw timeout(s.link.peer(), what, "waiting for the answer");
+            }
+            return unwrap(s, answer, what);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WorkerDiedException(s.link.peer(), true, "interrupted while waiting for " + what, e);
+        } finally {
+            s.pending.remove(id);
+        }
+    }
+
+    private ByteBuf encodeFrame(PeerSession s, Message m, String what) {
+        ByteBuf frame = FrameCodec.begin(s.link.alloc(), FrameCodec.TYPE_DATA, 128);
+        try {
+            runtime.codec().encode(m, frame);
+            return FrameCodec.finish(frame);
+        } catch (CodecException e) {
+            frame.release();
+            throw new CircuitException("cannot send " + what + " to worker " + s.link.peer() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A request to this runtime: copy it through the codec, serve it here, copy the answer back. */
+    private Object requestSelf(Message request) {
+        Message copy = copy(request, "request");
+        Message answer = request instanceof Message.Go
+            ? runtime.dispatcher().serveOnNewThread(copy)
+            : runtime.dispatcher().serve(copy);
+        return unwrapLocal(copy(answer, "answer"), "local " + request.getClass().getSimpleName());
+    }
+
+    private Message copy(Message m, String what) {
+        ByteBuf buf = Unpooled.buffer(256);
+        try {
+            runtime.codec().encode(m, buf);
+            return runtime.codec().decode(buf);
+        } catch (CodecException e) {
+            throw new CircuitException("cannot copy the " + what + " through the codec: " + e.getMessage(), e);
+        } finally {
+            buf.release();
+        }
+    }
+
+    /** Decodes an answer payload (and releases it): the value, or the rebuilt remote exception thrown. */
+    private Object unwrap(PeerSession s, ByteBuf answer, String what) {
+        Message m;
+        try {
+            m = runtime.codec().decode(answer);
+        } catch (CodecException e) {
+            String reason = "undecodable answer to " + what + ": " + e.getMessage();
+            runtime.dispatcher().protocolError(s, reason);
+            throw new CircuitException("worker " + s.link.peer() + " sent an " + reason, e);
+        } finally {
+            answer.release();
+        }
+        return unwrapLocal(m, what + " on worker " + s.link.peer());
+    }
+
+    private Object unwrapLocal(Message answer, String where) {
+        return switch (answer) {
+            case Message.Reply r -> r.value();
+            case Message.Failure f -> throw sneaky(f.failure().rebuild(
+                runtime.config().classLoader(), where, new Throwable().getStackTrace()));
+            case Message.Call c -> throw unexpected(c);
+            case Message.Go g -> throw unexpected(g);
+            case Message.Lookup l -> throw unexpected(l);
+        };
+    }
+
+    private static CircuitException unexpected(Message m) {
+        return new CircuitException("protocol error: a " + m.getClass().getSimpleName() + " arrived as an answer");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <X extends Throwable> RuntimeException sneaky(Throwable t) throws X {
+        throw (X) t;
+    }
+
+    private long deadline() {
+        long scoped = Deadline.currentNanoTime().orElse(Long.MIN_VALUE);
+        if (scoped != Long.MIN_VALUE) {
+            return scoped;
+        }
+        return System.nanoTime() + runtime.config().defaultCallTimeoutMs() * 1_000_000L;
+    }
+
+    private static DeadlineExceededException timeout(WorkerId peer, String what, String doing) {
+        return new DeadlineExceededException(peer, "deadline passed " + doing + " for " + what + " on worker " + peer);
+    }
+}

@@ -1,0 +1,77 @@
+package io.jcircuit.runtime;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.util.ReferenceCountUtil;
+
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One outgoing request waiting for its answer. The event loop completes it with the answer's payload
+ * or fails it when the link goes down; the calling thread parks until then or its deadline.
+ *
+ * <p>Exactly one outcome wins: a payload that arrives after the caller gave up is released here.
+ */
+final class PendingCall {
+
+    private static final Object GAVE_UP = new Object();
+
+    private final Thread waiter = Thread.currentThread();
+    private final AtomicReference<Object> outcome = new AtomicReference<>();
+
+    /** Hands over {@code payload}, which the caller then owns. */
+    void complete(ByteBuf payload) {
+        if (outcome.compareAndSet(null, payload)) {
+            LockSupport.unpark(waiter);
+        } else {
+            ReferenceCountUtil.release(payload);
+        }
+    }
+
+    void fail(RuntimeException failure) {
+        if (outcome.compareAndSet(null, failure)) {
+            LockSupport.unpark(waiter);
+        }
+    }
+
+    /**
+     * Parks until an outcome arrives or {@code deadlineNanoTime} passes. Returns the answer payload, or
+     * {@code null} on timeout.
+     *
+     * @throws RuntimeException the failure the call was failed with
+     * @throws InterruptedException when the caller is interrupted (the call is abandoned)
+     */
+    ByteBuf await(long deadlineNanoTime) throws InterruptedException {
+        Object o;
+        while ((o = outcome.get()) == null) {
+            long left = deadlineNanoTime - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            LockSupport.parkNanos(this, left);
+            if (Thread.interrupted()) {
+                giveUp();
+                throw new InterruptedException("interrupted while waiting for a remote call");
+            }
+        }
+        if (o == null) {
+            o = giveUp();
+            if (o == null) {
+                return null;
+            }
+        }
+        if (o instanceof RuntimeException failure) {
+            throw failure;
+        }
+        return (ByteBuf) o;
+    }
+
+    /** Marks the call abandoned; returns an outcome that won the race, if any. */
+    private Object giveUp() {
+        if (outcome.compareAndSet(null, GAVE_UP)) {
+            return null;
+        }
+        Object o = outcome.get();
+        return o == GAVE_UP ? null : o;
+    }
+}

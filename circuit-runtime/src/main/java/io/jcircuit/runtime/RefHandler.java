@@ -1,0 +1,55 @@
+package io.jcircuit.runtime;
+
+import io.jcircuit.codec.RefDescriptor;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+
+/**
+ * Behind every reference proxy. {@code equals}, {@code hashCode} and {@code toString} are answered
+ * from the descriptor without a call; default methods run locally on the proxy; every other method is
+ * a call to the object's home runtime (which may be this one).
+ */
+final class RefHandler implements InvocationHandler {
+
+    private final CircuitRuntime runtime;
+    private final RefDescriptor target;
+
+    RefHandler(CircuitRuntime runtime, RefDescriptor target) {
+        this.runtime = runtime;
+        this.target = target;
+    }
+
+    RefDescriptor target() {
+        return target;
+    }
+
+    @Override
+    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+        if (method.getDeclaringClass() == Object.class) {
+            return switch (method.getName()) {
+                case "equals" -> args[0] != null && Proxy.isProxyClass(args[0].getClass())
+                    && Proxy.getInvocationHandler(args[0]) instanceof RefHandler other
+                    && sameObject(other.target);
+                case "hashCode" -> Long.hashCode(target.handle()) * 31 + target.home().hashCode();
+                case "toString" -> describe();
+                default -> throw new IllegalStateException("unexpected Object method on a reference: " + method);
+            };
+        }
+        if (method.isDefault()) {
+            return InvocationHandler.invokeDefault(proxy, method, args);
+        }
+        return runtime.invoker().call(target, method, args == null ? NO_ARGS : args);
+    }
+
+    private static final Object[] NO_ARGS = new Object[0];
+
+    private boolean sameObject(RefDescriptor other) {
+        return other.handle() == target.handle() && other.home().equals(target.home());
+    }
+
+    private String describe() {
+        return "ref(" + target.iface() + " @ " + target.home() + "#" + target.handle() + ")";
+    }
+}

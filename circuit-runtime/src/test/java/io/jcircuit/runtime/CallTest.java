@@ -1,0 +1,134 @@
+package io.jcircuit.runtime;
+
+import io.jcircuit.Circuit;
+import io.jcircuit.RemoteException;
+import io.jcircuit.runtime.Fixtures.Counter;
+import io.jcircuit.runtime.Fixtures.CounterImpl;
+import io.jcircuit.runtime.Fixtures.Echo;
+import io.jcircuit.runtime.Fixtures.EchoImpl;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class CallTest {
+
+    @RegisterExtension
+    final RuntimesExtension runtimes = new RuntimesExtension();
+
+    @Test
+    void shouldCallRemoteMethodAndReturnItsResult() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        b.listen("echo", Echo.class, new EchoImpl());
+
+        Echo echo = a.dial(b.address(), "echo", Echo.class);
+
+        assertThat(echo.echo("hello")).isEqualTo("hello");
+        assertThat(echo.whereAmI()).isEqualTo(b.id().toString());
+        assertThat(a.homeOf(echo).id()).isEqualTo(b.id());
+    }
+
+    @Test
+    void shouldCarryCallsInBothDirectionsOverOneLink() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        b.listen("echo", Echo.class, new EchoImpl());
+        CounterImpl counter = new CounterImpl();
+        Counter ref = a.ref(Counter.class, counter);
+
+        Echo echo = a.dial(b.address(), "echo", Echo.class);
+
+        assertThat(echo.callCounter(ref, 5)).isEqualTo(5);
+        assertThat(counter.get()).isEqualTo(5);
+        assertThat(b.peers().session(a.id(), a.address(), System.nanoTime() + 1_000_000_000L).link.dialed()).isFalse();
+    }
+
+    @Test
+    void shouldCopyArgumentsAndResultsByValue() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        b.listen("echo", Echo.class, new EchoImpl());
+        Echo echo = a.dial(b.address(), "echo", Echo.class);
+        List<String> mine = Fixtures.mutableList("x");
+
+        List<String> returned = echo.appendAndReturn(mine, "y");
+
+        assertThat(returned).containsExactly("x", "y");
+        assertThat(mine).containsExactly("x");
+    }
+
+    @Test
+    void shouldRethrowRemoteExceptionWithOriginalTypeAndRemoteFrames() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        b.listen("echo", Echo.class, new EchoImpl());
+        Echo echo = a.dial(b.address(), "echo", Echo.class);
+
+        assertThatThrownBy(() -> echo.fail("boom"))
+            .isExactlyInstanceOf(IllegalStateException.class)
+            .hasMessage("boom")
+            .satisfies(t -> {
+                List<String> frames = java.util.Arrays.stream(t.getStackTrace()).map(StackTraceElement::toString).toList();
+                assertThat(frames.getFirst()).contains("EchoImpl.fail");
+                assertThat(frames).anyMatch(f -> f.contains("<circuit>"));
+                assertThat(frames).anyMatch(f -> f.contains("CallTest"));
+            });
+    }
+
+    @Test
+    void shouldKeepTheCauseChainOfARemoteException() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        b.listen("echo", Echo.class, new EchoImpl());
+        Echo echo = a.dial(b.address(), "echo", Echo.class);
+
+        assertThatThrownBy(() -> echo.failWith(new java.io.IOException("disk")))
+            .isExactlyInstanceOf(RuntimeException.class)
+            .hasMessage("wrapped")
+            .cause().isExactlyInstanceOf(java.io.IOException.class).hasMessage("disk");
+    }
+
+    @Test
+    void shouldThrowRemoteExceptionWhenTheExceptionClassCannotBeLoaded() {
+        ClassLoader hiding = new ClassLoader(CallTest.class.getClassLoader()) {
+            @Override
+            protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+                if (name.equals(IllegalStateException.class.getName())) {
+                    throw new ClassNotFoundException(name);
+                }
+                return super.loadClass(name, resolve);
+            }
+        };
+        CircuitRuntime a = runtimes.start(c -> c.classLoader(hiding));
+        CircuitRuntime b = runtimes.start();
+        b.listen("echo", Echo.class, new EchoImpl());
+        Echo echo = a.dial(b.address(), "echo", Echo.class);
+
+        assertThatThrownBy(() -> echo.fail("unknown here"))
+            .isExactlyInstanceOf(RemoteException.class)
+            .satisfies(t -> {
+                RemoteException re = (RemoteException) t;
+                assertThat(re.remoteClassName()).isEqualTo("java.lang.IllegalStateException");
+                assertThat(re.remoteMessage()).isEqualTo("unknown here");
+                assertThat(re.getStackTrace()[0].toString()).contains("EchoImpl.fail");
+            });
+    }
+
+    @Test
+    void shouldExposeTheRunningRuntimeToCallees() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        b.listen("echo", Echo.class, new EchoImpl());
+        Echo echo = a.dial(b.address(), "echo", Echo.class);
+
+        Counter made = echo.makeCounter();
+
+        assertThat(a.homeOf(made).id()).isEqualTo(b.id());
+        assertThat(made.add(3)).isEqualTo(3);
+        assertThatThrownBy(Circuit::current).isInstanceOf(java.util.NoSuchElementException.class);
+    }
+}

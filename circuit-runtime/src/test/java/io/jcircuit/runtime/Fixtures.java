@@ -1,0 +1,130 @@
+package io.jcircuit.runtime;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Interfaces and objects the runtime tests call. */
+final class Fixtures {
+
+    private Fixtures() {
+    }
+
+    public interface Counter {
+        int add(int delta);
+
+        int get();
+
+        default int addTwice(int delta) {
+            add(delta);
+            return add(delta);
+        }
+    }
+
+    static final class CounterImpl implements Counter {
+        final AtomicInteger value = new AtomicInteger();
+
+        @Override
+        public int add(int delta) {
+            return value.addAndGet(delta);
+        }
+
+        @Override
+        public int get() {
+            return value.get();
+        }
+    }
+
+    public record Box(String label, Counter counter, List<Counter> list, Map<String, Counter> map, Set<Counter> set)
+        implements Serializable {
+    }
+
+    public interface Echo {
+        String echo(String s);
+
+        List<String> appendAndReturn(List<String> list, String item);
+
+        Box passBox(Box box);
+
+        Counter makeCounter();
+
+        int callCounter(Counter c, int delta);
+
+        void fail(String message);
+
+        void failWith(Exception e);
+
+        String block(long millis) throws InterruptedException;
+
+        Long remainingDeadlineMillis();
+
+        String whereAmI();
+    }
+
+    static final class EchoImpl implements Echo {
+        final CountDownLatch entered = new CountDownLatch(1);
+
+        @Override
+        public String echo(String s) {
+            return s;
+        }
+
+        @Override
+        public List<String> appendAndReturn(List<String> list, String item) {
+            list.add(item);
+            return list;
+        }
+
+        @Override
+        public Box passBox(Box box) {
+            return box;
+        }
+
+        @Override
+        public Counter makeCounter() {
+            return io.jcircuit.Circuit.current().ref(Counter.class, new CounterImpl());
+        }
+
+        @Override
+        public int callCounter(Counter c, int delta) {
+            return c.add(delta);
+        }
+
+        @Override
+        public void fail(String message) {
+            throw new IllegalStateException(message);
+        }
+
+        @Override
+        public void failWith(Exception e) {
+            throw new RuntimeException("wrapped", e);
+        }
+
+        @Override
+        public String block(long millis) throws InterruptedException {
+            entered.countDown();
+            Thread.sleep(millis); // the callee's work; tests never wait on it with a sleep of their own
+            return "slept " + millis;
+        }
+
+        @Override
+        public Long remainingDeadlineMillis() {
+            return io.jcircuit.Deadline.remainingNanos().stream().mapToObj(n -> TimeUnit.NANOSECONDS.toMillis(n))
+                .findFirst().orElse(null);
+        }
+
+        @Override
+        public String whereAmI() {
+            return io.jcircuit.Circuit.current().id().toString();
+        }
+    }
+
+    static List<String> mutableList(String... items) {
+        return new ArrayList<>(List.of(items));
+    }
+}
