@@ -6,6 +6,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -67,7 +68,11 @@ public final class Link {
      * the closing through {@link LinkListener#onLinkDown}.
      */
     public void send(ByteBuf frame) {
-        channel.writeAndFlush(frame, channel.voidPromise());
+        try {
+            channel.writeAndFlush(frame, channel.voidPromise());
+        } catch (RejectedExecutionException transportStopped) {
+            frame.release(); // the runtime is closing; its links go down with it
+        }
     }
 
     /** True while the outbound queue is below its high-water mark. */

@@ -11,6 +11,8 @@ import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -42,6 +44,8 @@ public final class LinkTransport implements AutoCloseable {
     private final MultiThreadIoEventLoopGroup group;
     private final Class<? extends SocketChannel> socketClass;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Every open connection, so that close() ends them all (a stopped event loop does not). */
+    private final ChannelGroup channels;
     private Channel serverChannel;
     private Address address;
 
@@ -54,6 +58,7 @@ public final class LinkTransport implements AutoCloseable {
         this.group = new MultiThreadIoEventLoopGroup(config.ioThreads(),
             new DefaultThreadFactory("circuit-io-" + self, true), io);
         this.socketClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        this.channels = new DefaultChannelGroup("links-" + self, group.next());
     }
 
     /**
@@ -100,6 +105,7 @@ public final class LinkTransport implements AutoCloseable {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(SocketChannel ch) {
+                channels.add(ch);
                 ch.pipeline().addLast("frames", new FrameDecoder(config.maxFrameBytes()));
                 ch.pipeline().addLast("link", dialed == null
                     ? new LinkHandler(LinkTransport.this)
@@ -164,6 +170,7 @@ public final class LinkTransport implements AutoCloseable {
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
         }
+        channels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 }

@@ -64,10 +64,18 @@ final class Fixtures {
         Long remainingDeadlineMillis();
 
         String whereAmI();
+
+        void keep(Counter c);
     }
 
     static final class EchoImpl implements Echo {
         final CountDownLatch entered = new CountDownLatch(1);
+        volatile Counter kept;
+
+        @Override
+        public void keep(Counter c) {
+            kept = c;
+        }
 
         @Override
         public String echo(String s) {

@@ -1,0 +1,89 @@
+package io.jcircuit.bench;
+
+import io.jcircuit.runtime.CircuitRuntime;
+import io.jcircuit.runtime.RuntimeConfig;
+
+import java.io.PrintStream;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ThreadFactory;
+
+import static io.jcircuit.bench.Metric.RMI_CALLS_8;
+import static io.jcircuit.bench.Metric.RMI_RTT_P50;
+import static io.jcircuit.bench.Metric.TCP_PIPELINED;
+import static io.jcircuit.bench.Metric.TCP_RTT_P50;
+
+/**
+ * The client child: measures every {@link Metric} against a {@link BenchServer} and prints them as
+ * one {@link #RESULT_PREFIX} JSON line on stdout, then exits 0 (1 on failure, with the cause on
+ * stderr). The peers run one after another, never at once: raw TCP, then RMI, then JCircuit.
+ *
+ * <p>Run by the orchestrator as {@code java ... io.jcircuit.bench.BenchClient <plan> <ports line>}.
+ * It exits as soon as its stdin ends, so it never outlives the orchestrator.
+ */
+public final class BenchClient {
+
+    static final String RESULT_PREFIX = "BENCH-RESULT ";
+    /** The short string that RMI and JCircuit echo. */
+    static final String MESSAGE = "hello";
+    /** Callers of the "8 concurrent callers" figures. */
+    static final int CALLERS = 8;
+    /** Virtual threads that emulate pipelined async calls on one link. */
+    static final int ASYNC_CALLERS = 256;
+    /** Generous, so that a slow pinned pass is measured rather than failed. */
+    private static final long CALL_TIMEOUT_MS = 60_000;
+
+    private BenchClient() {
+    }
+
+    public static void main(String[] args) {
+        PrintStream protocol = ChildStdio.claimStdout();
+        ChildStdio.exitWhenStdinEnds();
+        int code = 1;
+        try {
+            if (args.length != 2) {
+                throw new IllegalArgumentException("usage: BenchClient <full|quick|smoke> '<ports line>'");
+            }
+            Results r = measure(Plan.named(args[0]), Endpoints.parse(args[1]));
+            protocol.println(RESULT_PREFIX + r.toJson());
+            protocol.flush();
+            code = 0;
+        } catch (Throwable t) {
+            System.err.println("bench client failed:");
+            t.printStackTrace();
+        }
+        System.exit(code);
+    }
+
+    static Results measure(Plan plan, Endpoints server) throws Exception {
+        Map<Metric, Double> f = new EnumMap<>(Metric.class);
+        f.put(TCP_RTT_P50, Percentiles.micros(TcpProbe.roundTrips(server.tcpPort(), plan), 50));
+        f.put(TCP_PIPELINED, TcpProbe.pipelinedMessagesPerSecond(server.tcpPort(), plan));
+
+        RmiEcho rmi = RmiServerSide.decode(server.rmiStub());
+        Loops.Call rmiCall = () -> check(rmi.echo(MESSAGE));
+        f.put(RMI_RTT_P50, Percentiles.micros(Loops.roundTrips(rmiCall, plan.rttWarmup(), plan.rttSamples()), 50));
+        f.put(RMI_CALLS_8, Loops.callsPerSecond(rmiCall, CALLERS, callerThreads(), plan));
+
+        RuntimeConfig config = RuntimeConfig.builder().defaultCallTimeoutMs(CALL_TIMEOUT_MS).build();
+        try (CircuitRuntime client = CircuitRuntime.start(config)) {
+            CircuitProbe.measure(client, server.circuit(), plan, callerThreads(), f);
+        }
+        return Results.of(f);
+    }
+
+    /**
+     * The 8 concurrent callers, for RMI and JCircuit alike: virtual threads, as a Java 25 program
+     * that makes blocking calls from many tasks would start them.
+     */
+    private static ThreadFactory callerThreads() {
+        return Thread.ofVirtual().name("bench-caller-", 0).factory();
+    }
+
+    /** Fails when an echo came back wrong, so that a broken peer cannot look fast. */
+    static void check(String echoed) {
+        if (!MESSAGE.equals(echoed)) {
+            throw new IllegalStateException("echo returned '" + echoed + "', expected '" + MESSAGE + "'");
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package io.jcircuit.bench;
+
+import io.jcircuit.runtime.CircuitRuntime;
+
+import java.io.PrintStream;
+
+/**
+ * The server child: a raw TCP echo server, an RMI echo and a JCircuit runtime publishing
+ * {@link Echo}, all on loopback. It prints one {@link #PORTS_PREFIX} line with its {@link Endpoints}
+ * on stdout, serves until its stdin ends, then exits 0 (1 when it could not start).
+ *
+ * <p>Run by the orchestrator as {@code java ... io.jcircuit.bench.BenchServer}; it takes no arguments.
+ */
+public final class BenchServer {
+
+    static final String PORTS_PREFIX = "BENCH-PORTS ";
+
+    private BenchServer() {
+    }
+
+    public static void main(String[] args) {
+        PrintStream protocol = ChildStdio.claimStdout();
+        int code = 1;
+        try (TcpEchoServer tcp = TcpEchoServer.start();
+             RmiServerSide rmi = RmiServerSide.start();
+             CircuitRuntime runtime = CircuitRuntime.start()) {
+            runtime.listen(CircuitProbe.SERVICE, Echo.class, new EchoService());
+            protocol.println(PORTS_PREFIX + new Endpoints(tcp.port(), rmi.encodedStub(), runtime.address()).toLine());
+            protocol.flush();
+            ChildStdio.awaitStdinEnd();
+            code = 0;
+        } catch (Throwable t) {
+            System.err.println("bench server failed:");
+            t.printStackTrace();
+        }
+        System.exit(code);
+    }
+
+    /** Echoes its argument; runs on the runtime's virtual threads. */
+    private static final class EchoService implements Echo {
+        @Override
+        public String echo(String s) {
+            return s;
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package io.jcircuit.bench;
+
+import java.io.PrintStream;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One pass of the bench: a fresh server JVM and a fresh client JVM, both under {@code taskset -c 0}
+ * when pinned. Blocks until the client has measured everything; both children are gone when it
+ * returns or throws.
+ */
+final class Pass {
+
+    /** Server start-up (JVM, Netty, Fory, RMI) on a slow, pinned machine. */
+    private static final long SERVER_START_TIMEOUT_MS = 60_000;
+
+    private Pass() {
+    }
+
+    /**
+     * Runs one pass and returns its figures under the unpinned keys.
+     *
+     * @throws BenchException when a child fails, hangs or prints a line the bench cannot read
+     */
+    static Results run(Plan plan, boolean pinned, PrintStream progress) {
+        progress.println("bench: " + (pinned ? "1cpu pass (both JVMs under taskset -c 0)" : "unpinned pass") + "...");
+        try (ChildJvm server = ChildJvm.start("server", pinned, BenchServer.class, List.of())) {
+            String ports = server.awaitLine(BenchServer.PORTS_PREFIX, SERVER_START_TIMEOUT_MS);
+            try (ChildJvm client = ChildJvm.start("client", pinned, BenchClient.class, List.of(plan.name(), ports))) {
+                return complete(client.awaitLine(BenchClient.RESULT_PREFIX, plan.childTimeoutMs()));
+            }
+        }
+    }
+
+    /** Reads the client's JSON and checks that it holds every figure. */
+    private static Results complete(String json) {
+        try {
+            Results r = Results.parseJson(json);
+            Map<Metric, Double> figures = new EnumMap<>(Metric.class);
+            for (Metric m : Metric.values()) {
+                figures.put(m, r.get(m.key()));
+            }
+            return Results.of(figures);
+        } catch (RuntimeException e) {
+            throw new BenchException("the bench client printed unusable results: " + e.getMessage(), e);
+        }
+    }
+}

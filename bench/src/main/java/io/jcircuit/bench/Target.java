@@ -1,0 +1,72 @@
+package io.jcircuit.bench;
+
+import java.util.List;
+import java.util.Optional;
+
+import static io.jcircuit.bench.Metric.CIRCUIT_ASYNC;
+import static io.jcircuit.bench.Metric.CIRCUIT_CALLS_8;
+import static io.jcircuit.bench.Metric.CIRCUIT_GO_RTT_P50;
+import static io.jcircuit.bench.Metric.CIRCUIT_RTT_P50;
+import static io.jcircuit.bench.Metric.RMI_CALLS_8;
+import static io.jcircuit.bench.Metric.RMI_RTT_P50;
+import static io.jcircuit.bench.Metric.TCP_PIPELINED;
+import static io.jcircuit.bench.Metric.TCP_RTT_P50;
+
+/**
+ * A performance target of DESIGN §8, judged on figures of the same pass. Some targets hold only at
+ * 1 CPU, where the figures measure software cost rather than cross-CPU wake-ups.
+ *
+ * @param metric the figure the target is about
+ * @param text   the target as the table shows it
+ * @param check  judges the figures of the pinned or unpinned pass
+ */
+record Target(Metric metric, String text, Check check) {
+
+    /** The outcome of one target in one pass. */
+    enum Verdict {
+        MET("yes"), MISSED("NO"), NOT_APPLICABLE("-");
+
+        private final String text;
+
+        Verdict(String text) {
+            this.text = text;
+        }
+
+        static Verdict of(boolean met) {
+            return met ? MET : MISSED;
+        }
+
+        @Override
+        public String toString() {
+            return text;
+        }
+    }
+
+    /** Judges a target on the figures of one pass; never throws for a complete {@link Results}. */
+    @FunctionalInterface
+    interface Check {
+        Verdict judge(Results r, boolean pinned);
+    }
+
+    /** The targets of DESIGN §8 that the bench measures, by figure. */
+    static final List<Target> ALL = List.of(
+        new Target(CIRCUIT_RTT_P50, "<= 2x tcp at 1 CPU; < rmi", (r, pinned) -> Verdict.of(
+            r.get(CIRCUIT_RTT_P50, pinned) < r.get(RMI_RTT_P50, pinned)
+                && (!pinned || r.get(CIRCUIT_RTT_P50, pinned) <= 2 * r.get(TCP_RTT_P50, pinned)))),
+        new Target(CIRCUIT_CALLS_8, ">= 2x rmi", (r, pinned) -> Verdict.of(
+            r.get(CIRCUIT_CALLS_8, pinned) >= 2 * r.get(RMI_CALLS_8, pinned))),
+        new Target(CIRCUIT_ASYNC, ">= 0.5x tcp pipelined", (r, pinned) -> Verdict.of(
+            r.get(CIRCUIT_ASYNC, pinned) >= 0.5 * r.get(TCP_PIPELINED, pinned))),
+        new Target(CIRCUIT_GO_RTT_P50, "<= 3x tcp at 1 CPU", (r, pinned) -> pinned
+            ? Verdict.of(r.get(CIRCUIT_GO_RTT_P50, true) <= 3 * r.get(TCP_RTT_P50, true))
+            : Verdict.NOT_APPLICABLE));
+
+    /** The target on {@code metric}, if DESIGN §8 sets one. */
+    static Optional<Target> of(Metric metric) {
+        return ALL.stream().filter(t -> t.metric == metric).findFirst();
+    }
+
+    Verdict judge(Results r, boolean pinned) {
+        return check.judge(r, pinned);
+    }
+}

@@ -1,0 +1,98 @@
+package io.jcircuit.runtime;
+
+import io.jcircuit.Deadline;
+import io.jcircuit.DeadlineExceededException;
+import io.jcircuit.runtime.Fixtures.Echo;
+import io.jcircuit.runtime.Fixtures.EchoImpl;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class DeadlineTest {
+
+    @RegisterExtension
+    final RuntimesExtension runtimes = new RuntimesExtension();
+
+    @Test
+    void shouldFailACallThatOutlivesItsScopeDeadline() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        b.listen("echo", Echo.class, new EchoImpl());
+        Echo echo = a.dial(b.address(), "echo", Echo.class);
+
+        assertThatThrownBy(() -> Deadline.within(Duration.ofMillis(100), () -> echo.block(10_000)))
+            .isInstanceOf(DeadlineExceededException.class)
+            .hasMessageContaining(b.id().toString())
+            .satisfies(t -> assertThat(((DeadlineExceededException) t).outcomeUnknown()).isTrue());
+        assertThat(echo.echo("still usable")).isEqualTo("still usable");
+    }
+
+    @Test
+    void shouldApplyTheConfiguredDefaultDeadlineOutsideAnyScope() {
+        CircuitRuntime a = runtimes.start(c -> c.defaultCallTimeoutMs(150));
+        CircuitRuntime b = runtimes.start();
+        b.listen("echo", Echo.class, new EchoImpl());
+        Echo echo = a.dial(b.address(), "echo", Echo.class);
+
+        assertThatThrownBy(() -> echo.block(10_000)).isInstanceOf(DeadlineExceededException.class);
+    }
+
+    @Test
+    void shouldPropagateTheDeadlineScopeToTheCallee() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        b.listen("echo", Echo.class, new EchoImpl());
+        Echo echo = a.dial(b.address(), "echo", Echo.class);
+
+        Long remainingThere = Deadline.within(Duration.ofSeconds(2), echo::remainingDeadlineMillis);
+        Long remainingByDefault = echo.remainingDeadlineMillis();
+
+        assertThat(remainingThere).isNotNull().isBetween(1L, 2_000L);
+        assertThat(remainingByDefault).as("the runtime default, 30 s, travels too").isBetween(2_000L, 30_000L);
+    }
+
+    @Test
+    void shouldStopNestedCallsOnAThirdWorkerAtTheOriginalDeadline() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        CircuitRuntime c = runtimes.start();
+        c.listen("slow", Echo.class, new EchoImpl());
+        b.listen("relay", Fixtures.Counter.class, new Fixtures.Counter() {
+            @Override
+            public int add(int delta) {
+                Echo slow = io.jcircuit.Circuit.current().dial(c.address(), "slow", Echo.class);
+                try {
+                    slow.block(10_000);
+                    return 0;
+                } catch (DeadlineExceededException expected) {
+                    return -1;
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+
+            @Override
+            public int get() {
+                return 0;
+            }
+        });
+        Fixtures.Counter relay = a.dial(b.address(), "relay", Fixtures.Counter.class);
+
+        // B's nested call to C gives up when A's deadline passes, so A hears of it (or times out) in time.
+        assertThatThrownBy(() -> Deadline.within(Duration.ofMillis(300), () -> relay.add(1)))
+            .isInstanceOf(DeadlineExceededException.class);
+    }
+
+    @Test
+    void shouldNeverWidenAnEnclosingDeadline() {
+        long outer = Deadline.within(Duration.ofMillis(500), () ->
+            Deadline.within(Duration.ofHours(1), () -> Deadline.remainingNanos().getAsLong()));
+
+        assertThat(outer).isLessThanOrEqualTo(Duration.ofMillis(500).toNanos());
+        assertThat(Deadline.remainingNanos()).isEmpty();
+    }
+}

@@ -1,0 +1,108 @@
+package io.jcircuit.runtime;
+
+import io.jcircuit.WorkerDiedException;
+import io.jcircuit.runtime.Fixtures.Echo;
+import io.jcircuit.runtime.Fixtures.EchoImpl;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class FailureTest {
+
+    @RegisterExtension
+    final RuntimesExtension runtimes = new RuntimesExtension();
+
+    @Test
+    void shouldFailFastWithWorkerDiedWhenTheWorkerIsGone() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        b.listen("echo", Echo.class, new EchoImpl());
+        Echo echo = a.dial(b.address(), "echo", Echo.class);
+        b.close();
+
+        assertThatThrownBy(() -> echo.echo("anyone?"))
+            .isInstanceOf(WorkerDiedException.class)
+            .hasMessageContaining(b.id().toString())
+            .satisfies(t -> assertThat(((WorkerDiedException) t).worker()).isEqualTo(b.id()));
+    }
+
+    @Test
+    void shouldFailAnInFlightCallWithOutcomeUnknownWhenTheWorkerDies() throws Exception {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        EchoImpl impl = new EchoImpl();
+        b.listen("echo", Echo.class, impl);
+        Echo echo = a.dial(b.address(), "echo", Echo.class);
+
+        CompletableFuture<String> inFlight = CompletableFuture.supplyAsync(() -> {
+            try {
+                return echo.block(60_000);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThat(impl.entered.await(10, TimeUnit.SECONDS)).isTrue();
+        b.close();
+
+        assertThatThrownBy(() -> inFlight.get(10, TimeUnit.SECONDS))
+            .cause().isInstanceOf(WorkerDiedException.class)
+            .satisfies(t -> assertThat(((WorkerDiedException) t).outcomeUnknown()).isTrue());
+    }
+
+    @Test
+    void shouldRefuseAnotherWorkerAnsweringAtTheOldAddress() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        b.listen("echo", Echo.class, new EchoImpl());
+        Echo echo = a.dial(b.address(), "echo", Echo.class);
+        int port = b.address().port();
+        b.close();
+        CircuitRuntime successor = runtimes.start(c -> c.port(port));
+        successor.listen("echo", Echo.class, new EchoImpl());
+
+        assertThatThrownBy(() -> echo.echo("are you b?"))
+            .isInstanceOf(WorkerDiedException.class)
+            .hasMessageContaining("served by worker " + successor.id())
+            .hasMessageContaining("not " + b.id())
+            .satisfies(t -> assertThat(((WorkerDiedException) t).outcomeUnknown()).isFalse());
+    }
+
+    @Test
+    void shouldFailADialToAnAddressWhereNothingListens() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        io.jcircuit.Address gone = b.address();
+        b.close();
+
+        assertThatThrownBy(() -> a.worker(gone))
+            .isInstanceOf(WorkerDiedException.class)
+            .hasMessageContaining("cannot reach").hasMessageContaining(gone.toString());
+    }
+
+    @Test
+    void shouldKeepServingOtherCallsWhileOneCalleeBlocks() throws Exception {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        EchoImpl impl = new EchoImpl();
+        b.listen("echo", Echo.class, impl);
+        Echo echo = a.dial(b.address(), "echo", Echo.class);
+
+        CompletableFuture<String> blocked = CompletableFuture.supplyAsync(() -> {
+            try {
+                return echo.block(2_000);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThat(impl.entered.await(10, TimeUnit.SECONDS)).isTrue();
+
+        assertThat(echo.echo("not blocked")).isEqualTo("not blocked");
+        assertThat(blocked).isNotDone();
+        assertThat(blocked.get(10, TimeUnit.SECONDS)).isEqualTo("slept 2000");
+    }
+}

@@ -1,0 +1,90 @@
+package io.jcircuit.runtime;
+
+import io.jcircuit.Circuit;
+import io.jcircuit.Fn;
+import io.jcircuit.Worker;
+import io.jcircuit.runtime.Fixtures.Counter;
+import io.jcircuit.runtime.Fixtures.CounterImpl;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class GoTest {
+
+    @RegisterExtension
+    final RuntimesExtension runtimes = new RuntimesExtension();
+
+    /** A function as a record: its fields travel with it. */
+    record Multiply(int a, int b) implements Fn<Integer> {
+        @Override
+        public Integer call() {
+            return a * b;
+        }
+    }
+
+    @Test
+    void shouldRunALambdaOnAVirtualThreadOfTheOtherRuntime() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        Worker wb = a.worker(b.address());
+        String prefix = "ran on ";
+
+        String where = wb.go(() -> prefix + Circuit.current().id() + " virtual=" + Thread.currentThread().isVirtual());
+
+        assertThat(where).isEqualTo("ran on " + b.id() + " virtual=true");
+    }
+
+    @Test
+    void shouldRunARecordFunction() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+
+        assertThat(a.worker(b.address()).go(new Multiply(6, 7))).isEqualTo(42);
+    }
+
+    @Test
+    void shouldCarryReferencesCapturedByTheFunction() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        CounterImpl counter = new CounterImpl();
+        Counter ref = a.ref(Counter.class, counter);
+
+        int seen = a.worker(b.address()).go(() -> ref.add(9));
+
+        assertThat(seen).isEqualTo(9);
+        assertThat(counter.get()).isEqualTo(9);
+    }
+
+    @Test
+    void shouldRethrowWhatTheFunctionThrows() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+
+        assertThatThrownBy(() -> a.worker(b.address()).go(() -> {
+            throw new UnsupportedOperationException("not here");
+        })).isExactlyInstanceOf(UnsupportedOperationException.class).hasMessage("not here");
+    }
+
+    @Test
+    void shouldRunGoOnItselfOnANewVirtualThread() {
+        CircuitRuntime a = runtimes.start();
+        Thread caller = Thread.currentThread();
+
+        long callerId = caller.threadId();
+        boolean otherThread = a.self().go(() -> Thread.currentThread().threadId() != callerId && Thread.currentThread().isVirtual());
+
+        assertThat(otherThread).isTrue();
+    }
+
+    @Test
+    void shouldRefuseAFunctionThatCannotBeSerialized() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        ProcessBuilder unserializable = new ProcessBuilder("true"); // on Fory's list of classes never deserialized
+
+        assertThatThrownBy(() -> a.worker(b.address()).go(() -> unserializable.hashCode()))
+            .isInstanceOf(io.jcircuit.CircuitException.class).hasMessageContaining("cannot send go");
+    }
+}
