@@ -58,21 +58,23 @@ final class Dispatcher implements AutoCloseable {
     }
 
     private void serveRemote(PeerSession s, ByteBuf payload) {
+        long callId = MessageCodec.callId(payload);
         try {
             Message request;
             try {
                 request = runtime.codec().decode(payload);
             } catch (CodecException e) {
-                long callId = MessageCodec.callId(payload);
-                String reason = "undecodable request #" + callId + ": " + e.getMessage();
                 send(s, new Message.Failure(callId, RemoteFailure.describe(new CircuitException(
                     "worker " + runtime.id() + " could not decode the request: " + e.getMessage()))));
-                protocolError(s, reason);
+                protocolError(s, "undecodable request #" + callId + ": " + e.getMessage());
                 return;
             } finally {
                 payload.release();
             }
             send(s, serve(request));
+        } catch (RuntimeException | Error e) {
+            LOG.error("request #{} from {} failed outside the callee", callId, s.link, e);
+            protocolError(s, "internal error serving request #" + callId + ": " + e);
         } finally {
             s.incomingEnded();
         }

@@ -1,0 +1,134 @@
+package io.jcircuit.runtime;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.jcircuit.codec.MessageCodec;
+import io.jcircuit.link.FrameCodec;
+import io.jcircuit.runtime.Fixtures.Echo;
+import io.jcircuit.runtime.Fixtures.EchoImpl;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Bad input from one peer closes that peer's connection, with one clear log line, and nothing else:
+ * the runtime keeps serving its other links.
+ */
+class BadInputTest {
+
+    @RegisterExtension
+    final RuntimesExtension runtimes = new RuntimesExtension();
+
+    private final ListAppender<ILoggingEvent> log = new ListAppender<>();
+    private CircuitRuntime victim;
+    private Echo healthyLink;
+
+    @BeforeEach
+    void startVictimWithAHealthyPeer() {
+        Logger root = (Logger) LoggerFactory.getLogger("io.jcircuit");
+        log.start();
+        root.addAppender(log);
+        victim = runtimes.start(c -> c.maxFrameBytes(64 * 1024));
+        victim.listen("echo", Echo.class, new EchoImpl());
+        CircuitRuntime healthy = runtimes.start();
+        healthyLink = healthy.dial(victim.address(), "echo", Echo.class);
+        assertThat(healthyLink.echo("before")).isEqualTo("before");
+    }
+
+    @AfterEach
+    void detachLog() {
+        ((Logger) LoggerFactory.getLogger("io.jcircuit")).detachAppender(log);
+    }
+
+    private void assertOnlyThatLinkClosed(RawPeer peer, String logFragment) throws Exception {
+        assertThat(peer.closedByPeer()).as("the runtime closes the offending connection").isTrue();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+            assertThat(log.list).map(ILoggingEvent::getFormattedMessage).anyMatch(m -> m.contains(logFragment)));
+        assertThat(healthyLink.echo("after")).as("other links stay up").isEqualTo("after");
+    }
+
+    @Test
+    void shouldCloseAConnectionThatSpeaksAnotherProtocol() throws Exception {
+        try (RawPeer peer = new RawPeer(victim.address())) {
+            peer.sendRaw("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertOnlyThatLinkClosed(peer, "exceeds");
+        }
+    }
+
+    @Test
+    void shouldCloseALinkThatSendsAnOversizedFrame() throws Exception {
+        try (RawPeer peer = new RawPeer(victim.address()).handshake()) {
+            ByteBuf header = Unpooled.buffer().writeInt(10 * 1024 * 1024).writeByte(FrameCodec.VERSION)
+                .writeByte(FrameCodec.TYPE_DATA).writeShort(0).writeLong(1).writeLong(0);
+            peer.send(header);
+            assertOnlyThatLinkClosed(peer, "exceeds");
+        }
+    }
+
+    @Test
+    void shouldDropATruncatedFrameWhenThePeerGoesAway() throws Exception {
+        try (RawPeer peer = new RawPeer(victim.address()).handshake()) {
+            peer.sendRaw(new byte[] {0, 0, 0, 100, FrameCodec.VERSION, FrameCodec.TYPE_DATA, 0, 0, 0, 0, 0});
+            peer.shutdownOutput();
+            assertOnlyThatLinkClosed(peer, "truncated frame");
+        }
+    }
+
+    @Test
+    void shouldCloseALinkThatSendsAnUnknownFrameType() throws Exception {
+        try (RawPeer peer = new RawPeer(victim.address()).handshake()) {
+            ByteBuf frame = FrameCodec.finish(FrameCodec.begin(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, (byte) 99, 0));
+            peer.send(frame);
+            assertOnlyThatLinkClosed(peer, "unknown frame type 99");
+        }
+    }
+
+    @Test
+    void shouldCloseALinkThatSkipsTheHandshake() throws Exception {
+        try (RawPeer peer = new RawPeer(victim.address())) {
+            peer.send(peer.data(new byte[] {MessageCodec.KIND_CALL, 0, 0, 0, 0, 0, 0, 0, 1}));
+            assertOnlyThatLinkClosed(peer, "expected HELLO");
+        }
+    }
+
+    @Test
+    void shouldCloseALinkThatSendsAnUnknownMessageKind() throws Exception {
+        try (RawPeer peer = new RawPeer(victim.address()).handshake()) {
+            peer.send(peer.data(new byte[] {42, 0, 0, 0, 0, 0, 0, 0, 1}));
+            assertOnlyThatLinkClosed(peer, "unknown message kind 42");
+        }
+    }
+
+    @Test
+    void shouldCloseALinkThatSendsAMalformedMessageBody() throws Exception {
+        try (RawPeer peer = new RawPeer(victim.address()).handshake()) {
+            ByteBuf call = Unpooled.buffer().writeByte(MessageCodec.KIND_CALL).writeLong(7).writeLong(1)
+                .writeLong(1_000_000_000L).writeBytes(new byte[] {(byte) 0xff, 0x13, 0x37, 0x00, 0x55});
+            byte[] payload = new byte[call.readableBytes()];
+            call.readBytes(payload);
+            peer.send(peer.data(payload));
+            assertOnlyThatLinkClosed(peer, "undecodable request #7");
+        }
+    }
+
+    @Test
+    void shouldCloseALinkWhoseSequenceNumbersSkip() throws Exception {
+        try (RawPeer peer = new RawPeer(victim.address()).handshake()) {
+            ByteBuf frame = peer.data(new byte[] {MessageCodec.KIND_REPLY, 0, 0, 0, 0, 0, 0, 0, 1});
+            frame.setLong(FrameCodec.SEQUENCE_OFFSET, 5);
+            peer.send(frame);
+            assertOnlyThatLinkClosed(peer, "out of order");
+        }
+    }
+}
