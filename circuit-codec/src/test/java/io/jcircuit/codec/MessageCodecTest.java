@@ -1,0 +1,187 @@
+package io.jcircuit.codec;
+
+import io.jcircuit.Address;
+import io.jcircuit.Fn;
+import io.jcircuit.RemoteException;
+import io.jcircuit.Worker;
+import io.jcircuit.WorkerId;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.Test;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class MessageCodecTest {
+
+    public interface Greeter {
+        String greet(String name);
+    }
+
+    /** A stand-in for the runtime's handler: just carries its descriptor. */
+    static final class Handler implements InvocationHandler {
+        final RefDescriptor d;
+
+        Handler(RefDescriptor d) {
+            this.d = d;
+        }
+
+        @Override
+        public Object invoke(Object proxy, Method method, Object[] args) {
+            return "via " + d.handle();
+        }
+    }
+
+    record TestWorker(WorkerId id, Address address) implements Worker {
+        @Override
+        public <R> R go(Fn<R> fn) {
+            throw new UnsupportedOperationException("test worker");
+        }
+
+        @Override
+        public <T> T dial(String service, Class<T> iface) {
+            throw new UnsupportedOperationException("test worker");
+        }
+
+        @Override
+        public <T> Optional<T> tryDial(String service, Class<T> iface) {
+            return Optional.empty();
+        }
+    }
+
+    record Holder(String name, List<Greeter> greeters, Map<String, Greeter> byName, Worker worker) {
+    }
+
+    private final References refs = new References() {
+        @Override
+        public Class<? extends InvocationHandler> handlerType() {
+            return Handler.class;
+        }
+
+        @Override
+        public RefDescriptor describe(InvocationHandler handler) {
+            return ((Handler) handler).d;
+        }
+
+        @Override
+        public InvocationHandler handlerFor(RefDescriptor descriptor) {
+            return new Handler(descriptor);
+        }
+
+        @Override
+        public Class<? extends Worker> workerType() {
+            return TestWorker.class;
+        }
+
+        @Override
+        public Worker resolveWorker(WorkerDescriptor d) {
+            return new TestWorker(d.id(), d.address());
+        }
+    };
+
+    private final MessageCodec codec = new MessageCodec(getClass().getClassLoader(), refs);
+
+    private Message roundTrip(Message m) {
+        ByteBuf buf = Unpooled.buffer();
+        try {
+            codec.encode(m, buf);
+            assertThat(MessageCodec.kind(buf)).isEqualTo(buf.getByte(0));
+            assertThat(MessageCodec.callId(buf)).isEqualTo(m.callId());
+            return codec.decode(buf);
+        } finally {
+            buf.release();
+        }
+    }
+
+    private static Greeter proxy(long handle) {
+        RefDescriptor d = new RefDescriptor(new WorkerId(0xabcL), new Address("127.0.0.1", 7000), handle, Greeter.class.getName());
+        return (Greeter) Proxy.newProxyInstance(Greeter.class.getClassLoader(), new Class<?>[] {Greeter.class}, new Handler(d));
+    }
+
+    @Test
+    void shouldRoundTripACallWithReferencesInsideCollectionsAndRecords() {
+        Worker w = new TestWorker(new WorkerId(0x1234L), new Address("10.0.0.1", 1));
+        Holder h = new Holder("h", List.of(proxy(1), proxy(2)), Map.of("x", proxy(3)), w);
+
+        Message.Call back = (Message.Call) roundTrip(new Message.Call(42, 9, "m(java.lang.Object)", new Object[] {h, 5}, 1000));
+
+        assertThat(back.callId()).isEqualTo(42);
+        assertThat(back.handle()).isEqualTo(9);
+        assertThat(back.method()).isEqualTo("m(java.lang.Object)");
+        assertThat(back.timeoutNanos()).isEqualTo(1000);
+        Holder got = (Holder) back.args()[0];
+        assertThat(got.greeters()).hasSize(2);
+        assertThat(got.greeters().get(1).greet("x")).isEqualTo("via 2");
+        assertThat(got.byName().get("x").greet("y")).isEqualTo("via 3");
+        assertThat(got.worker()).isEqualTo(w);
+        assertThat(back.args()[1]).isEqualTo(5);
+    }
+
+    @Test
+    void shouldRoundTripGoLookupReplyAndFailure() {
+        int factor = 3;
+        Message.Go go = (Message.Go) roundTrip(new Message.Go(1, (Fn<Integer>) () -> 14 * factor, 5));
+        Message.Lookup lookup = (Message.Lookup) roundTrip(new Message.Lookup(2, "svc", 6));
+        Message.Reply reply = (Message.Reply) roundTrip(new Message.Reply(3, List.of("a", "b")));
+        Message.Failure failure = (Message.Failure) roundTrip(
+            new Message.Failure(4, RemoteFailure.describe(new IllegalArgumentException("bad", new RuntimeException("root")))));
+
+        assertThat(goResult(go)).isEqualTo(42);
+        assertThat(lookup.service()).isEqualTo("svc");
+        assertThat(reply.value()).isEqualTo(List.of("a", "b"));
+        assertThat(failure.failure().className()).isEqualTo(IllegalArgumentException.class.getName());
+        assertThat(failure.failure().cause().message()).isEqualTo("root");
+    }
+
+    private static Object goResult(Message.Go go) {
+        try {
+            return go.fn().call();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void shouldRejectGarbageWithACodecException() {
+        ByteBuf whole = Unpooled.buffer();
+        codec.encode(new Message.Reply(1, new Holder("truncated", List.of(), Map.of(), null)), whole);
+        ByteBuf garbage = whole.slice(0, whole.readableBytes() / 2);
+        ByteBuf unknownKind = Unpooled.buffer().writeByte(77).writeLong(1);
+        ByteBuf tooShort = Unpooled.buffer().writeByte(MessageCodec.KIND_REPLY);
+
+        assertThatThrownBy(() -> codec.decode(garbage)).isInstanceOf(CodecException.class);
+        assertThatThrownBy(() -> codec.decode(unknownKind)).isInstanceOf(CodecException.class).hasMessageContaining("unknown message kind 77");
+        assertThatThrownBy(() -> codec.decode(tooShort)).isInstanceOf(CodecException.class).hasMessageContaining("shorter");
+        assertThat(((Message.Reply) roundTrip(new Message.Reply(9, "fine after"))).value()).isEqualTo("fine after");
+    }
+
+    @Test
+    void shouldRebuildTheOriginalExceptionTypeWithRemoteFramesFirst() {
+        IllegalStateException original = new IllegalStateException("remote trouble");
+        StackTraceElement[] local = new Throwable().getStackTrace();
+
+        Throwable rebuilt = RemoteFailure.describe(original).rebuild(getClass().getClassLoader(), "call", local);
+
+        assertThat(rebuilt).isExactlyInstanceOf(IllegalStateException.class).hasMessage("remote trouble");
+        assertThat(rebuilt.getStackTrace()[0].toString()).isEqualTo(original.getStackTrace()[0].toString());
+        assertThat(rebuilt.getStackTrace()).hasSize(original.getStackTrace().length + 1 + local.length);
+    }
+
+    @Test
+    void shouldFallBackToRemoteExceptionForUnknownClasses() {
+        RemoteFailure f = new RemoteFailure("com.example.NotHere", "lost", new RemoteFailure.Frame[0], null);
+
+        Throwable rebuilt = f.rebuild(getClass().getClassLoader(), "call", new StackTraceElement[0]);
+
+        assertThat(rebuilt).isExactlyInstanceOf(RemoteException.class);
+        assertThat(((RemoteException) rebuilt).remoteClassName()).isEqualTo("com.example.NotHere");
+        assertThat(((RemoteException) rebuilt).remoteMessage()).isEqualTo("lost");
+    }
+}

@@ -1,0 +1,73 @@
+package io.jcircuit.link;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.CorruptedFrameException;
+import io.netty.handler.codec.TooLongFrameException;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class FrameCodecTest {
+
+    private static ByteBuf dataFrame(byte[] payload) {
+        ByteBuf f = FrameCodec.begin(UnpooledByteBufAllocator.DEFAULT, FrameCodec.TYPE_DATA, payload.length);
+        f.writeBytes(payload);
+        return FrameCodec.finish(f);
+    }
+
+    @Test
+    void shouldWriteTheDocumentedHeaderLayout() {
+        ByteBuf f = dataFrame(new byte[] {1, 2, 3});
+        FrameCodec.stamp(f, 7, 5);
+
+        assertThat(f.readableBytes()).isEqualTo(FrameCodec.HEADER_LENGTH + 3);
+        assertThat(f.getInt(FrameCodec.LENGTH_OFFSET)).isEqualTo(FrameCodec.HEADER_LENGTH - 4 + 3);
+        assertThat(f.getByte(FrameCodec.VERSION_OFFSET)).isEqualTo(FrameCodec.VERSION);
+        assertThat(FrameCodec.type(f)).isEqualTo(FrameCodec.TYPE_DATA);
+        assertThat(FrameCodec.sequence(f)).isEqualTo(7);
+        assertThat(FrameCodec.ack(f)).isEqualTo(5);
+        assertThat(FrameCodec.validate(f)).isEqualTo(FrameCodec.TYPE_DATA);
+    }
+
+    @Test
+    void shouldReassembleAFrameSplitAcrossReads() {
+        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(1024));
+        ByteBuf whole = dataFrame(new byte[] {9, 8, 7, 6});
+
+        assertThat(ch.writeInbound(whole.retainedSlice(0, 10))).isFalse();
+        assertThat(ch.writeInbound(whole.retainedSlice(10, whole.readableBytes() - 10))).isTrue();
+
+        ByteBuf frame = ch.readInbound();
+        assertThat(FrameCodec.skipHeader(frame).readableBytes()).isEqualTo(4);
+        frame.release();
+        whole.release();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void shouldRejectAFrameOverTheLimitBeforeBufferingIt() {
+        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(1024));
+        ByteBuf header = Unpooled.buffer().writeInt(1_000_000).writeByte(FrameCodec.VERSION).writeByte(FrameCodec.TYPE_DATA);
+
+        assertThatThrownBy(() -> ch.writeInbound(header)).isInstanceOf(TooLongFrameException.class)
+            .hasMessageContaining("1024");
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void shouldRejectShortFramesUnknownTypesAndOtherVersions() {
+        ByteBuf tooShort = Unpooled.buffer().writeInt(4).writeByte(1).writeByte(4).writeShort(0);
+        ByteBuf unknownType = FrameCodec.finish(FrameCodec.begin(UnpooledByteBufAllocator.DEFAULT, (byte) 77, 0));
+        ByteBuf otherVersion = dataFrame(new byte[0]);
+        otherVersion.setByte(FrameCodec.VERSION_OFFSET, 9);
+
+        assertThatThrownBy(() -> FrameCodec.validate(tooShort)).isInstanceOf(CorruptedFrameException.class)
+            .hasMessageContaining("shorter than");
+        assertThatThrownBy(() -> FrameCodec.validate(unknownType)).hasMessageContaining("unknown frame type 77");
+        assertThatThrownBy(() -> FrameCodec.validate(otherVersion)).hasMessageContaining("version 9");
+    }
+}
