@@ -27,7 +27,10 @@ final class ChildJvm implements AutoCloseable {
 
     /** Every protocol line a child prints starts with this; other stdout lines are noise. */
     static final String PROTOCOL_PREFIX = "BENCH-";
-    /** Flags of every child JVM, after DESIGN's own JVM flags. */
+    /**
+     * Flags of every child JVM: the flags every JCircuit JVM gets, a fixed collector and heap so that
+     * both passes run the same JVM, and the host name that RMI stubs carry.
+     */
     static final List<String> JVM_FLAGS = List.of(
         "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
         "-XX:+UseParallelGC", "-Xms256m", "-Xmx512m", "-Djava.rmi.server.hostname=127.0.0.1");
@@ -160,6 +163,11 @@ final class ChildJvm implements AutoCloseable {
             }
             tail.addLast(line);
         }
+    }
+
+    /** The child process, e.g. to check that it is gone after {@link #close}. */
+    ProcessHandle handle() {
+        return process.toHandle();
     }
 
     /** Closes stdin, gives the child {@value #EXIT_GRACE_MS} ms to exit, then destroys it forcibly. */

@@ -31,6 +31,9 @@ final class CircuitProbe {
      * {@code into}. All calls share {@code client}'s one link to the server.
      *
      * <ul>
+     *   <li>warm-up: for {@link Plan#circuitWarmupMs()}, this thread, {@link BenchClient#CALLERS}
+     *       callers and a {@code go} caller all run at once, so that both JVMs compile every path
+     *       while the clock runs once;</li>
      *   <li>sync round trip: {@code echo.echo("hello")} timed one by one on this thread;</li>
      *   <li>8 callers: {@link BenchClient#CALLERS} threads from {@code callers} calling back to back;</li>
      *   <li>async: JCircuit has no async API yet, so {@link BenchClient#ASYNC_CALLERS} virtual threads
@@ -38,26 +41,43 @@ final class CircuitProbe {
      *       calls completed per second in steady state;</li>
      *   <li>go: {@code worker.go(() -> 1)} timed one by one on this thread.</li>
      * </ul>
+     * Each figure also has its own warm-up of {@link Plan#warmupMs()}.
      */
     static void measure(Circuit client, Address server, Plan plan, ThreadFactory callers, Map<Metric, Double> into)
         throws Exception {
         Echo echo = client.dial(server, SERVICE, Echo.class);
-        Loops.Call call = () -> BenchClient.check(echo.echo(BenchClient.MESSAGE));
-
-        long[] rtt = Loops.roundTrips(call, plan.rttWarmup(), plan.rttSamples());
-        into.put(CIRCUIT_RTT_P50, Percentiles.micros(rtt, 50));
-        into.put(CIRCUIT_RTT_P99, Percentiles.micros(rtt, 99));
-        into.put(CIRCUIT_CALLS_8, Loops.callsPerSecond(call, BenchClient.CALLERS, callers, plan));
-        into.put(CIRCUIT_ASYNC, Loops.callsPerSecond(call, BenchClient.ASYNC_CALLERS,
-            Thread.ofVirtual().name("bench-async-", 0).factory(), plan));
-
         Worker worker = client.worker(server);
-        long[] go = Loops.roundTrips(() -> {
+        Loops.Call call = () -> BenchClient.check(echo.echo(BenchClient.MESSAGE));
+        Loops.Call go = () -> {
             Integer one = worker.go(ONE);
             if (one == null || one != 1) {
                 throw new IllegalStateException("go(() -> 1) returned " + one);
             }
-        }, plan.rttWarmup() / 4, plan.goSamples());
-        into.put(CIRCUIT_GO_RTT_P50, Percentiles.micros(go, 50));
+        };
+        warmUp(call, go, callers, plan.circuitWarmupMs());
+
+        long[] rtt = Loops.roundTrips(call, plan.warmupMs(), plan.rttSamples());
+        into.put(CIRCUIT_RTT_P50, Percentiles.micros(rtt, 50));
+        into.put(CIRCUIT_RTT_P99, Percentiles.micros(rtt, 99));
+        into.put(CIRCUIT_CALLS_8, Loops.callsPerSecond(call, BenchClient.CALLERS, callers,
+            plan.warmupMs(), plan.measureMs()));
+        into.put(CIRCUIT_ASYNC, Loops.callsPerSecond(call, BenchClient.ASYNC_CALLERS,
+            Thread.ofVirtual().name("bench-async-", 0).factory(), plan.warmupMs(), plan.measureMs()));
+        into.put(CIRCUIT_GO_RTT_P50, Percentiles.micros(Loops.roundTrips(go, plan.warmupMs(), plan.goSamples()), 50));
+    }
+
+    /** Runs the sync, 8-caller and {@code go} patterns together for {@code warmupMs}. */
+    private static void warmUp(Loops.Call call, Loops.Call go, ThreadFactory callers, long warmupMs) throws Exception {
+        Crew eight = Crew.start(BenchClient.CALLERS, callers, call);
+        Crew goer = null;
+        try {
+            goer = Crew.start(1, Thread.ofVirtual().name("bench-warm-go").factory(), go);
+            Loops.roundTrips(call, warmupMs, 1);
+        } finally {
+            eight.stop();
+            if (goer != null) {
+                goer.stop();
+            }
+        }
     }
 }

@@ -1,13 +1,7 @@
 package io.jcircuit.bench;
 
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
@@ -15,9 +9,6 @@ import java.util.function.LongSupplier;
  * sampled over a steady-state window. Nothing here asserts on time.
  */
 final class Loops {
-
-    /** How long callers may take to finish their last call after a rate window closes. */
-    private static final Duration STOP_GRACE = Duration.ofSeconds(30);
 
     /** One request and its answer; throws when the answer is wrong or the call fails. */
     @FunctionalInterface
@@ -29,11 +20,13 @@ final class Loops {
     }
 
     /**
-     * Makes {@code warmup} calls, then times {@code samples} calls one at a time on this thread with
-     * {@link System#nanoTime()}. Returns the round trips in nanoseconds, sorted.
+     * Makes calls for {@code warmupMs} (warming the JIT of both JVMs, whatever the machine's speed),
+     * then times {@code samples} calls one at a time on this thread with {@link System#nanoTime()}.
+     * Returns the round trips in nanoseconds, sorted.
      */
-    static long[] roundTrips(Call call, int warmup, int samples) throws Exception {
-        for (int i = 0; i < warmup; i++) {
+    static long[] roundTrips(Call call, long warmupMs, int samples) throws Exception {
+        long warmUntil = System.nanoTime() + warmupMs * 1_000_000L;
+        while (System.nanoTime() < warmUntil) {
             call.run();
         }
         long[] nanos = new long[samples];
@@ -48,59 +41,32 @@ final class Loops {
 
     /**
      * Runs {@code callers} threads from {@code threads}, each making {@code call} back to back, and
-     * returns the calls completed per second over the plan's measuring window (after its warm-up
-     * window). Blocks for both windows and until the callers have stopped.
+     * returns the calls completed per second over {@code measureMs}, counted after {@code warmupMs}.
+     * Blocks for both windows and until the callers have stopped.
      *
      * @throws BenchException when a caller fails (with its failure as the cause) or does not stop
      */
-    static double callsPerSecond(Call call, int callers, ThreadFactory threads, Plan plan) throws InterruptedException {
-        LongAdder done = new LongAdder();
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        List<Thread> running = new ArrayList<>(callers);
+    static double callsPerSecond(Call call, int callers, ThreadFactory threads, long warmupMs, long measureMs)
+        throws InterruptedException {
+        Crew crew = Crew.start(callers, threads, call);
         double rate;
         try {
-            for (int i = 0; i < callers; i++) {
-                Thread t = threads.newThread(() -> callUntil(stop, call, done, failure));
-                running.add(t);
-                t.start();
-            }
-            rate = perSecond(done::sum, plan);
+            rate = perSecond(crew::done, warmupMs, measureMs);
         } finally {
-            stop.set(true);
-            for (Thread t : running) {
-                if (!t.join(STOP_GRACE)) {
-                    throw new BenchException("a caller did not finish its call within " + STOP_GRACE + " of the stop");
-                }
-            }
-        }
-        if (failure.get() != null) {
-            throw new BenchException("a caller failed: " + failure.get(), failure.get());
+            crew.stop();
         }
         return rate;
     }
 
-    private static void callUntil(AtomicBoolean stop, Call call, LongAdder done, AtomicReference<Throwable> failure) {
-        try {
-            while (!stop.get()) {
-                call.run();
-                done.increment();
-            }
-        } catch (Throwable t) {
-            failure.compareAndSet(null, t);
-            stop.set(true);
-        }
-    }
-
     /**
-     * Sleeps through the plan's warm-up window, then returns how fast {@code counter} grew per second
-     * over its measuring window.
+     * Sleeps through {@code warmupMs}, then returns how fast {@code counter} grew per second over the
+     * next {@code measureMs}.
      */
-    static double perSecond(LongSupplier counter, Plan plan) throws InterruptedException {
-        Thread.sleep(plan.rateWarmupMs());
+    static double perSecond(LongSupplier counter, long warmupMs, long measureMs) throws InterruptedException {
+        Thread.sleep(warmupMs);
         long c0 = counter.getAsLong();
         long t0 = System.nanoTime();
-        Thread.sleep(plan.rateMeasureMs());
+        Thread.sleep(measureMs);
         long c1 = counter.getAsLong();
         long t1 = System.nanoTime();
         return (c1 - c0) * 1e9 / (t1 - t0);

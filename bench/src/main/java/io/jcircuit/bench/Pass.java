@@ -3,6 +3,7 @@ package io.jcircuit.bench;
 import java.io.PrintStream;
 import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -24,13 +25,18 @@ final class Pass {
      * @throws BenchException when a child fails, hangs or prints a line the bench cannot read
      */
     static Results run(Plan plan, boolean pinned, PrintStream progress) {
-        progress.println("bench: " + (pinned ? "1cpu pass (both JVMs under taskset -c 0)" : "unpinned pass") + "...");
+        String name = pinned ? "1cpu pass (both JVMs under taskset -c 0)" : "unpinned pass";
+        progress.println("bench: " + name + "...");
+        long start = System.nanoTime();
+        Results r;
         try (ChildJvm server = ChildJvm.start("server", pinned, BenchServer.class, List.of())) {
             String ports = server.awaitLine(BenchServer.PORTS_PREFIX, SERVER_START_TIMEOUT_MS);
             try (ChildJvm client = ChildJvm.start("client", pinned, BenchClient.class, List.of(plan.name(), ports))) {
-                return complete(client.awaitLine(BenchClient.RESULT_PREFIX, plan.childTimeoutMs()));
+                r = complete(client.awaitLine(BenchClient.RESULT_PREFIX, plan.childTimeoutMs()));
             }
         }
+        progress.printf(Locale.ROOT, "bench: %s done in %.1f s%n", name, (System.nanoTime() - start) / 1e9);
+        return r;
     }
 
     /** Reads the client's JSON and checks that it holds every figure. */

@@ -5,7 +5,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
-import java.io.Serializable;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.rmi.Remote;
@@ -73,7 +72,7 @@ final class RmiServerSide implements AutoCloseable {
     }
 
     /** Binds RMI's server socket to loopback only. A record, so that equal factories share a port. */
-    private record LoopbackSockets() implements RMIServerSocketFactory, Serializable {
+    private record LoopbackSockets() implements RMIServerSocketFactory {
         @Override
         public ServerSocket createServerSocket(int port) throws IOException {
             return new ServerSocket(port, 50, InetAddress.getLoopbackAddress());

@@ -10,7 +10,7 @@ import java.util.Locale;
  */
 final class Table {
 
-    private static final String ROW = "%-26s %12s %7s %12s %7s   %-26s %s%n";
+    private static final String ROW = "%-26s %11s %9s %11s %9s   %-26s %s%n";
 
     private Table() {
     }
@@ -45,9 +45,13 @@ final class Table {
         return String.format(Locale.ROOT, "%.1f k/s", v / 1_000);
     }
 
-    /** {@code x / floor} of the same pass, as {@code 1.85}. */
+    /** {@code x / floor} of the same pass, to three significant digits: {@code 1.85}, {@code 0.00634}. */
     static String ratio(Results r, Metric m, boolean pinned) {
         double floor = r.get(m.floor(), pinned);
-        return floor > 0 ? String.format(Locale.ROOT, "%.2f", r.get(m, pinned) / floor) : "?";
+        if (!(floor > 0)) {
+            return "?";
+        }
+        double x = r.get(m, pinned) / floor;
+        return String.format(Locale.ROOT, x >= 1000 ? "%.0f" : "%.3g", x);
     }
 }

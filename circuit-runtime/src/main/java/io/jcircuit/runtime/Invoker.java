@@ -16,6 +16,7 @@ import io.netty.buffer.Unpooled;
 
 import java.lang.reflect.Method;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongFunction;
 
@@ -31,16 +32,24 @@ final class Invoker {
 
     private final CircuitRuntime runtime;
     private final AtomicLong nextCallId = new AtomicLong(1);
+    private final ConcurrentHashMap<Method, String> signatures = new ConcurrentHashMap<>();
 
     Invoker(CircuitRuntime runtime) {
         this.runtime = runtime;
     }
 
     Object call(RefDescriptor target, Method method, Object[] args) {
-        String signature = Export.signature(method);
-        String what = method.getDeclaringClass().getSimpleName() + "." + method.getName();
-        return request(target.home(), target.address(), what,
+        String signature = signatures.computeIfAbsent(method, Export::signature);
+        return request(target.home(), target.address(), new CallSite(method),
             (id, timeout) -> new Message.Call(id, target.handle(), signature, args, timeout));
+    }
+
+    /** Names a call in error messages; the text is only built when an error needs it. */
+    private record CallSite(Method method) {
+        @Override
+        public String toString() {
+            return method.getDeclaringClass().getSimpleName() + "." + method.getName();
+        }
     }
 
     <R> R go(RemoteWorker worker, Fn<R> fn) {
@@ -70,7 +79,7 @@ final class Invoker {
         Message make(long callId, long timeoutNanos);
     }
 
-    private Object request(WorkerId home, io.jcircuit.Address address, String what, RequestMaker maker) {
+    private Object request(WorkerId home, io.jcircuit.Address address, Object what, RequestMaker maker) {
         long deadline = deadline();
         long id = nextCallId.getAndIncrement();
         if (home.equals(runtime.id())) {
@@ -80,7 +89,7 @@ final class Invoker {
         return requestRemote(s, id, what, timeout -> maker.make(id, timeout), deadline);
     }
 
-    private Object requestRemote(PeerSession s, long id, String what, LongFunction<Message> maker, long deadline) {
+    private Object requestRemote(PeerSession s, long id, Object what, LongFunction<Message> maker, long deadline) {
         PendingCall p = new PendingCall();
         s.pending.put(id, p);
         try {
@@ -107,7 +116,7 @@ final class Invoker {
         }
     }
 
-    private ByteBuf encodeFrame(PeerSession s, Message m, String what) {
+    private ByteBuf encodeFrame(PeerSession s, Message m, Object what) {
         ByteBuf frame = FrameCodec.begin(s.link.alloc(), FrameCodec.TYPE_DATA, 128);
         try {
             runtime.codec().encode(m, frame);
@@ -124,10 +133,10 @@ final class Invoker {
         Message answer = request instanceof Message.Go
             ? runtime.dispatcher().serveOnNewThread(copy)
             : runtime.dispatcher().serve(copy);
-        return unwrapLocal(copy(answer, "answer"), "local " + request.getClass().getSimpleName());
+        return unwrapLocal(copy(answer, "answer"), request.getClass().getSimpleName(), runtime.id());
     }
 
-    private Message copy(Message m, String what) {
+    private Message copy(Message m, Object what) {
         ByteBuf buf = Unpooled.buffer(256);
         try {
             runtime.codec().encode(m, buf);
@@ -140,7 +149,7 @@ final class Invoker {
     }
 
     /** Decodes an answer payload (and releases it): the value, or the rebuilt remote exception thrown. */
-    private Object unwrap(PeerSession s, ByteBuf answer, String what) {
+    private Object unwrap(PeerSession s, ByteBuf answer, Object what) {
         Message m;
         try {
             m = runtime.codec().decode(answer);
@@ -151,14 +160,14 @@ final class Invoker {
         } finally {
             answer.release();
         }
-        return unwrapLocal(m, what + " on worker " + s.link.peer());
+        return unwrapLocal(m, what, s.link.peer());
     }
 
-    private Object unwrapLocal(Message answer, String where) {
+    private Object unwrapLocal(Message answer, Object what, WorkerId where) {
         return switch (answer) {
             case Message.Reply r -> r.value();
             case Message.Failure f -> throw sneaky(f.failure().rebuild(
-                runtime.config().classLoader(), where, new Throwable().getStackTrace()));
+                runtime.config().classLoader(), what + " on worker " + where, new Throwable().getStackTrace()));
             case Message.Call c -> throw unexpected(c);
             case Message.Go g -> throw unexpected(g);
             case Message.Lookup l -> throw unexpected(l);
@@ -182,7 +191,7 @@ final class Invoker {
         return System.nanoTime() + runtime.config().defaultCallTimeoutMs() * 1_000_000L;
     }
 
-    private static DeadlineExceededException timeout(WorkerId peer, String what, String doing) {
+    private static DeadlineExceededException timeout(WorkerId peer, Object what, String doing) {
         return new DeadlineExceededException(peer, "deadline passed " + doing + " for " + what + " on worker " + peer);
     }
 }

@@ -1,0 +1,29 @@
+package io.jcircuit.bench;
+
+import java.util.EnumMap;
+import java.util.Map;
+
+/** Made-up figures for formatting tests. */
+final class Figures {
+
+    private Figures() {
+    }
+
+    /**
+     * One pass where tcp round trips take {@code tcpRttUs}, pipelined TCP does 2 M msgs/s and every
+     * other figure is given relative to those.
+     */
+    static Results pass(double tcpRttUs, double circuitRttUs, double goRttUs) {
+        Map<Metric, Double> m = new EnumMap<>(Metric.class);
+        m.put(Metric.TCP_RTT_P50, tcpRttUs);
+        m.put(Metric.RMI_RTT_P50, 9.0);
+        m.put(Metric.CIRCUIT_RTT_P50, circuitRttUs);
+        m.put(Metric.CIRCUIT_RTT_P99, 2 * circuitRttUs);
+        m.put(Metric.RMI_CALLS_8, 60_000.0);
+        m.put(Metric.CIRCUIT_CALLS_8, 150_000.0);
+        m.put(Metric.TCP_PIPELINED, 2_000_000.0);
+        m.put(Metric.CIRCUIT_ASYNC, 500_000.0);
+        m.put(Metric.CIRCUIT_GO_RTT_P50, goRttUs);
+        return Results.of(m);
+    }
+}

@@ -1,0 +1,52 @@
+package io.jcircuit.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+
+/**
+ * The {@code circuit} command. Its subcommands form the table that {@code --help} is generated from;
+ * a command that is not registered here does not exist.
+ */
+@Command(
+    name = "circuit",
+    mixinStandardHelpOptions = true,
+    versionProvider = CircuitCommand.Version.class,
+    description = "JCircuit: one Java program describes a whole distributed system.",
+    subcommands = {
+        DemoCommand.class,
+        BenchCommand.class,
+        CommandLine.HelpCommand.class,
+    })
+public final class CircuitCommand implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** The command line with JCircuit's error handling, ready to execute. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new CircuitCommand());
+        cl.setExecutionExceptionHandler((e, line, parsed) -> {
+            PrintWriter err = line.getErr();
+            err.println("circuit " + line.getCommandName() + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            return 1;
+        });
+        return cl;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Version from the jar manifest, or the build's when run from classes. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = CircuitCommand.class.getPackage().getImplementationVersion();
+            return new String[] {"JCircuit " + (v == null ? "(development build)" : v)
+                + " on Java " + Runtime.version()};
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package io.jcircuit.cli;
+
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class CircuitCommandTest {
+
+    private static String[] run(String... args) {
+        CommandLine cl = CircuitCommand.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute(args);
+        return new String[] {String.valueOf(code), out.toString(), err.toString()};
+    }
+
+    @Test
+    void shouldListEveryRegisteredCommandInHelp() {
+        String[] r = run("--help");
+
+        assertThat(r[0]).isEqualTo("0");
+        CommandLine table = CircuitCommand.commandLine();
+        assertThat(table.getSubcommands().keySet()).contains("demo", "bench");
+        for (String name : table.getSubcommands().keySet()) {
+            assertThat(r[1]).contains(name);
+        }
+    }
+
+    @Test
+    void shouldRejectAnUnknownCommandWithUsage() {
+        String[] r = run("frobnicate");
+
+        assertThat(r[0]).isEqualTo("2");
+        assertThat(r[2]).contains("frobnicate");
+    }
+
+    @Test
+    void shouldDescribeBenchOptions() {
+        String[] r = run("bench", "--help");
+
+        assertThat(r[1]).contains("--quick").contains("--json");
+    }
+}
