@@ -5,8 +5,8 @@ import java.util.Objects;
 import java.util.OptionalLong;
 
 /**
- * Deadline scopes. Every remote call has a deadline: the tightest of the enclosing scope's deadline
- * and the runtime's default call timeout. A call that is still waiting at its deadline fails with
+ * Deadline scopes. Every remote call has a deadline: the enclosing scope's, or, outside any scope,
+ * the runtime's default call timeout. A call that is still waiting at its deadline fails with
  * {@link DeadlineExceededException}.
  *
  * <p>A scope travels with the call: the remote method (and a function sent with {@code go}) runs
