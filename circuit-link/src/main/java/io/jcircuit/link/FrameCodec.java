@@ -119,6 +119,26 @@ public final class FrameCodec {
         return type;
     }
 
+    /**
+     * A flag that never leaves the process: set on a frame queued for sending to say it should go
+     * through the event loop, and cleared before the frame is written. Flags on the wire are 0.
+     */
+    private static final short LOCAL_VIA_EVENT_LOOP = (short) 0x8000;
+
+    static void markViaEventLoop(ByteBuf frame) {
+        frame.setShort(frame.readerIndex() + FLAGS_OFFSET, LOCAL_VIA_EVENT_LOOP);
+    }
+
+    /** Returns whether the frame was marked, and clears the mark. */
+    static boolean takeViaEventLoopMark(ByteBuf frame) {
+        int at = frame.readerIndex() + FLAGS_OFFSET;
+        boolean marked = frame.getShort(at) == LOCAL_VIA_EVENT_LOOP;
+        if (marked) {
+            frame.setShort(at, 0);
+        }
+        return marked;
+    }
+
     /** Positions the reader index at the payload of a whole frame. */
     public static ByteBuf skipHeader(ByteBuf frame) {
         return frame.skipBytes(HEADER_LENGTH);

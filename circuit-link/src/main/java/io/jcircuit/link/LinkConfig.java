@@ -14,6 +14,8 @@ package io.jcircuit.link;
  * @param preferEpoll        use the epoll transport where it loads (NIO otherwise)
  * @param writeLowWaterBytes  a link is writable again when its outbound queue drains below this
  * @param writeHighWaterBytes senders block once a link's outbound queue grows past this
+ * @param directWrites       on epoll, let sending threads write to the socket themselves instead of
+ *                           handing each frame to the event loop (see {@link Link#send}); on by default
  */
 public record LinkConfig(
     String bindHost,
@@ -24,7 +26,8 @@ public record LinkConfig(
     int ioThreads,
     boolean preferEpoll,
     int writeLowWaterBytes,
-    int writeHighWaterBytes) {
+    int writeHighWaterBytes,
+    boolean directWrites) {
 
     public static final int DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
     /** The smallest frame limit that still leaves room for real messages. */
@@ -45,6 +48,7 @@ public record LinkConfig(
         private boolean preferEpoll = true;
         private int writeLowWaterBytes = 256 * 1024;
         private int writeHighWaterBytes = 1024 * 1024;
+        private boolean directWrites = true;
 
         public Builder bindHost(String v) { bindHost = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -55,6 +59,7 @@ public record LinkConfig(
         public Builder preferEpoll(boolean v) { preferEpoll = v; return this; }
         public Builder writeLowWaterBytes(int v) { writeLowWaterBytes = v; return this; }
         public Builder writeHighWaterBytes(int v) { writeHighWaterBytes = v; return this; }
+        public Builder directWrites(boolean v) { directWrites = v; return this; }
 
         /** Fills in defaults and validates; the message names the offending setting and value. */
         public LinkConfig build() {
@@ -86,7 +91,7 @@ public record LinkConfig(
                 advertised = bindHost;
             }
             return new LinkConfig(bindHost, port, advertised, maxFrameBytes, connectTimeoutMs, ioThreads,
-                preferEpoll, writeLowWaterBytes, writeHighWaterBytes);
+                preferEpoll, writeLowWaterBytes, writeHighWaterBytes, directWrites);
         }
     }
 }

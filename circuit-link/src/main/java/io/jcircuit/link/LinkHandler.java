@@ -6,7 +6,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
@@ -32,7 +31,6 @@ final class LinkHandler extends ChannelDuplexHandler {
     private final CompletableFuture<Link> dialed;
     private State state;
     private Link link;
-    private long sendSequence;
     private long receivedSequence;
     private ScheduledFuture<?> handshakeTimer;
 
@@ -138,7 +136,7 @@ final class LinkHandler extends ChannelDuplexHandler {
     private void open(ChannelHandlerContext ctx, WorkerId peer, Address peerAddress, boolean wasDialed) {
         handshakeTimer.cancel(false);
         state = State.OPEN;
-        link = new Link(ctx.channel(), peer, peerAddress, wasDialed);
+        link = new Link(ctx.channel(), peer, peerAddress, wasDialed, transport.config().directWrites());
         transport.listener().onLinkUp(link);
     }
 
@@ -152,11 +150,11 @@ final class LinkHandler extends ChannelDuplexHandler {
                         + " after " + receivedSequence);
                 }
                 receivedSequence = seq;
+                link.received(seq);
                 transport.listener().onData(link, FrameCodec.skipHeader(frame));
                 return true;
             }
-            case FrameCodec.TYPE_PING -> ctx.writeAndFlush(FrameCodec.finish(
-                FrameCodec.begin(ctx.alloc(), FrameCodec.TYPE_PONG, 0)));
+            case FrameCodec.TYPE_PING -> link.send(FrameCodec.finish(FrameCodec.begin(ctx.alloc(), FrameCodec.TYPE_PONG, 0)));
             case FrameCodec.TYPE_PONG -> { }
             case FrameCodec.TYPE_BYE -> {
                 link.recordCloseReason("peer said goodbye: " + FrameCodec.skipHeader(frame).toString(StandardCharsets.UTF_8));
@@ -165,15 +163,6 @@ final class LinkHandler extends ChannelDuplexHandler {
             default -> throw new CorruptedFrameException("unexpected frame type " + type + " after the handshake");
         }
         return false;
-    }
-
-    @Override
-    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg instanceof ByteBuf frame && frame.readableBytes() >= FrameCodec.HEADER_LENGTH) {
-            long seq = FrameCodec.type(frame) == FrameCodec.TYPE_DATA ? ++sendSequence : 0;
-            FrameCodec.stamp(frame, seq, receivedSequence);
-        }
-        ctx.write(msg, promise);
     }
 
     @Override
@@ -202,6 +191,7 @@ final class LinkHandler extends ChannelDuplexHandler {
                 "connection to " + ctx.channel().remoteAddress() + " closed during the handshake"));
         }
         if (was == State.OPEN) {
+            link.closeDirect();
             if (link.closeReason() == null) {
                 link.recordCloseReason("connection closed by peer");
             }

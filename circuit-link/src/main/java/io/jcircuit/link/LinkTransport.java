@@ -9,7 +9,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.ServerChannel;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.flush.FlushConsolidationHandler;
@@ -46,7 +45,7 @@ public final class LinkTransport implements AutoCloseable {
     private final WorkerId self;
     private final LinkListener listener;
     private final MultiThreadIoEventLoopGroup group;
-    private final Class<? extends SocketChannel> socketClass;
+    private final boolean epoll;
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Every open connection, so that close() ends them all (a stopped event loop does not). */
     private final ChannelGroup channels;
@@ -61,7 +60,7 @@ public final class LinkTransport implements AutoCloseable {
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.group = new MultiThreadIoEventLoopGroup(config.ioThreads(),
             new DefaultThreadFactory("circuit-io-" + self, true), io);
-        this.socketClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        this.epoll = epoll;
         this.channels = new DefaultChannelGroup("links-" + self, group.next());
     }
 
@@ -82,11 +81,9 @@ public final class LinkTransport implements AutoCloseable {
     }
 
     private void bind() {
-        Class<? extends ServerChannel> serverClass =
-            socketClass == EpollSocketChannel.class ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         ServerBootstrap b = new ServerBootstrap()
             .group(group)
-            .channel(serverClass)
+            .channelFactory(epoll ? EpollServerSocketChannel::new : NioServerSocketChannel::new)
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())
@@ -134,7 +131,7 @@ public final class LinkTransport implements AutoCloseable {
         }
         new Bootstrap()
             .group(group)
-            .channel(socketClass)
+            .channelFactory(epoll ? EpollSocketChannel::new : NioSocketChannel::new)
             .option(ChannelOption.TCP_NODELAY, true)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, config.connectTimeoutMs())
             .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())
@@ -166,7 +163,7 @@ public final class LinkTransport implements AutoCloseable {
 
     /** Whether the native epoll transport is in use. */
     public boolean isEpoll() {
-        return socketClass == EpollSocketChannel.class;
+        return epoll;
     }
 
     @Override

@@ -5,6 +5,8 @@ import io.netty.buffer.ByteBuf;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -60,6 +62,7 @@ class LinkTransportTest {
             assertThat(ab.peer()).isEqualTo(idB);
             assertThat(ba.peer()).isEqualTo(idA);
             assertThat(ba.peerAddress()).isEqualTo(a.address());
+            assertThat(ab.writesDirectly()).isEqualTo(a.isEpoll());
             ab.send(text(ab, "ping"));
             assertThat(rb.data.poll(5, TimeUnit.SECONDS)).isEqualTo("ping");
             ba.send(text(ba, "pong"));
@@ -68,6 +71,47 @@ class LinkTransportTest {
             ab.close("test done");
             assertThat(ra.down.poll(5, TimeUnit.SECONDS)).isEqualTo("test done");
             assertThat(rb.down.poll(5, TimeUnit.SECONDS)).contains("closed");
+        }
+    }
+
+    @Test
+    void shouldKeepFramesInOrderWhenTheSocketFillsUpUnderConcurrentSenders() throws Exception {
+        WorkerId idB = WorkerId.random();
+        Recorder ra = new Recorder();
+        Recorder rb = new Recorder();
+        int threads = 4;
+        int perThread = 600;
+        String padding = "x".repeat(8 * 1024);
+        try (LinkTransport a = LinkTransport.start(LinkConfig.builder().build(), WorkerId.random(), ra);
+             LinkTransport b = LinkTransport.start(LinkConfig.builder().build(), idB, rb)) {
+            Link ab = a.dial(b.address(), idB).get(5, TimeUnit.SECONDS);
+            Link ba = rb.up.poll(5, TimeUnit.SECONDS);
+            ba.pauseReading(); // the peer stops reading: socket buffers fill and writes go partial
+
+            List<Thread> senders = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                senders.add(Thread.ofVirtual().start(() -> {
+                    for (int i = 0; i < perThread; i++) {
+                        ab.send(text(ab, id + ":" + i + ":" + padding), i % 3 == 0);
+                    }
+                }));
+            }
+            for (Thread th : senders) {
+                th.join();
+            }
+            ba.resumeReading();
+
+            int[] next = new int[threads];
+            for (int n = 0; n < threads * perThread; n++) {
+                String got = rb.data.poll(10, TimeUnit.SECONDS);
+                assertThat(got).as("frame %d of %d arrived", n, threads * perThread).isNotNull();
+                String[] parts = got.split(":", 3);
+                int sender = Integer.parseInt(parts[0]);
+                assertThat(Integer.parseInt(parts[1])).as("frames of sender %d stay in order", sender).isEqualTo(next[sender]++);
+                assertThat(parts[2]).hasSize(padding.length());
+            }
+            assertThat(ba.isOpen()).as("no sequence gap closed the link").isTrue();
         }
     }
 

@@ -90,7 +90,7 @@ final class Dispatcher implements AutoCloseable {
             runtime.codec().encode(new Message.Failure(answer.callId(), RemoteFailure.describe(new CircuitException(
                 "worker " + runtime.id() + " could not send the result: " + e.getMessage()))), frame);
         }
-        s.link.send(FrameCodec.finish(frame));
+        s.link.send(FrameCodec.finish(frame), s.incomingInFlight() > 1); // busy: let the loop batch answers
     }
 
     /** Runs a decoded request in this runtime's scope and the caller's deadline; returns the answer. */

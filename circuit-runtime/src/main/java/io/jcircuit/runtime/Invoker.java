@@ -102,7 +102,7 @@ final class Invoker {
                 frame.release();
                 throw timeout(s.link.peer(), what, "while the link was backed up");
             }
-            s.link.send(frame);
+            s.link.send(frame, s.pending.size() > 1); // concurrent calls: let the loop batch them
             ByteBuf answer = p.await(deadline);
             if (answer == null) {
                 throw timeout(s.link.peer(), what, "waiting for the answer");

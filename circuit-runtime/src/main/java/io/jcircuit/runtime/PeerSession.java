@@ -34,6 +34,11 @@ final class PeerSession {
         }
     }
 
+    /** Incoming requests from this peer that are running now. */
+    int incomingInFlight() {
+        return incoming.get();
+    }
+
     /** An incoming request ended; any thread. */
     void incomingEnded() {
         if (incoming.getAndDecrement() == maxIncoming) {
