@@ -120,15 +120,14 @@ public final class Link {
             FrameCodec.markViaEventLoop(frame);
         }
         outbox.offer(frame);
+        // The holder of the lock may take our frame with its batch; if not, we drain it ourselves.
+        // Blocking (not spinning) on the lock: on one CPU a spinner would starve the holder.
         while (!outbox.isEmpty()) {
-            if (sendLock.tryLock()) {
-                try {
-                    drainOutbox();
-                } finally {
-                    sendLock.unlock();
-                }
-            } else {
-                Thread.onSpinWait(); // the holder is draining; it takes our frame or leaves it to us
+            sendLock.lock();
+            try {
+                drainOutbox();
+            } finally {
+                sendLock.unlock();
             }
         }
     }
