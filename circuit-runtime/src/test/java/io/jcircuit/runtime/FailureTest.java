@@ -17,6 +17,17 @@ class FailureTest {
     @RegisterExtension
     final RuntimesExtension runtimes = new RuntimesExtension();
 
+    /** Starts a call whose callee blocks for {@code millis}; the future holds its outcome. */
+    private static CompletableFuture<String> blockInBackground(Echo echo, long millis) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return echo.block(millis);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
     @Test
     void shouldFailFastWithWorkerDiedWhenTheWorkerIsGone() {
         CircuitRuntime a = runtimes.start();
@@ -39,13 +50,7 @@ class FailureTest {
         b.listen("echo", Echo.class, impl);
         Echo echo = a.dial(b.address(), "echo", Echo.class);
 
-        CompletableFuture<String> inFlight = CompletableFuture.supplyAsync(() -> {
-            try {
-                return echo.block(60_000);
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<String> inFlight = blockInBackground(echo, 60_000);
         assertThat(impl.entered.await(10, TimeUnit.SECONDS)).isTrue();
         b.close();
 
@@ -92,13 +97,7 @@ class FailureTest {
         b.listen("echo", Echo.class, impl);
         Echo echo = a.dial(b.address(), "echo", Echo.class);
 
-        CompletableFuture<String> blocked = CompletableFuture.supplyAsync(() -> {
-            try {
-                return echo.block(2_000);
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<String> blocked = blockInBackground(echo, 2_000);
         assertThat(impl.entered.await(10, TimeUnit.SECONDS)).isTrue();
 
         assertThat(echo.echo("not blocked")).isEqualTo("not blocked");
