@@ -3,6 +3,8 @@ package io.jcircuit.link;
 import io.jcircuit.WorkerId;
 import io.netty.buffer.ByteBuf;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -74,18 +76,21 @@ class LinkTransportTest {
         }
     }
 
-    @Test
-    void shouldKeepFramesInOrderWhenTheSocketFillsUpUnderConcurrentSenders() throws Exception {
+    @ParameterizedTest(name = "epoll={0} directWrites={1}")
+    @CsvSource({"true,true", "true,false", "false,false"})
+    void shouldKeepFramesInOrderWhenTheSocketFillsUpUnderConcurrentSenders(boolean epoll, boolean direct) throws Exception {
+        LinkConfig config = LinkConfig.builder().preferEpoll(epoll).directWrites(direct).build();
         WorkerId idB = WorkerId.random();
         Recorder ra = new Recorder();
         Recorder rb = new Recorder();
         int threads = 4;
         int perThread = 600;
         String padding = "x".repeat(8 * 1024);
-        try (LinkTransport a = LinkTransport.start(LinkConfig.builder().build(), WorkerId.random(), ra);
-             LinkTransport b = LinkTransport.start(LinkConfig.builder().build(), idB, rb)) {
+        try (LinkTransport a = LinkTransport.start(config, WorkerId.random(), ra);
+             LinkTransport b = LinkTransport.start(config, idB, rb)) {
             Link ab = a.dial(b.address(), idB).get(5, TimeUnit.SECONDS);
             Link ba = rb.up.poll(5, TimeUnit.SECONDS);
+            assertThat(ab.writesDirectly()).isEqualTo(direct && a.isEpoll());
             ba.pauseReading(); // the peer stops reading: socket buffers fill and writes go partial
 
             List<Thread> senders = new ArrayList<>();
