@@ -5,14 +5,9 @@ import io.jcircuit.WorkerId;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.epoll.EpollSocketChannel;
 
-import java.util.concurrent.RejectedExecutionException;
-import java.io.IOException;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -24,23 +19,12 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class Link {
 
-    /** Frames that wait together are copied into one write of at most this many bytes. */
-    private static final int MAX_BATCH_BYTES = 64 * 1024;
-
     private final Channel channel;
     private final WorkerId peer;
     private final Address peerAddress;
     private final boolean dialed;
+    private final FrameSender sender;
     private final ReentrantLock writableLock = new ReentrantLock();
-    /** Orders every frame sent after the handshake: stamping and writing happen under it. */
-    private final ReentrantLock sendLock = new ReentrantLock();
-    private final DirectWriter direct; // guarded by sendLock once the link is up
-    /** Frames handed to Netty and not yet written; direct writes wait until this is zero. */
-    private final AtomicInteger queuedOnLoop = new AtomicInteger();
-    private final ChannelFutureListener drained = f -> queuedOnLoop.decrementAndGet();
-    private final ConcurrentLinkedQueue<ByteBuf> outbox = new ConcurrentLinkedQueue<>();
-    private long sendSequence; // guarded by sendLock
-    private volatile long receivedSequence;
     private final Condition writableAgain = writableLock.newCondition();
     private volatile String closeReason;
     private volatile Object attachment;
@@ -50,20 +34,13 @@ public final class Link {
         this.peer = peer;
         this.peerAddress = peerAddress;
         this.dialed = dialed;
-        this.direct = directWrites && channel instanceof EpollSocketChannel epoll
-            ? DirectWriter.open(epoll.fd().intValue()) : null;
+        this.sender = new FrameSender(channel, directWrites && channel instanceof EpollSocketChannel epoll
+            ? DirectWriter.open(epoll.fd().intValue()) : null, this::recordCloseReason);
     }
 
     /** Event loop, when the channel goes inactive: closes the direct writer's descriptor. */
     void closeDirect() {
-        if (direct != null) {
-            sendLock.lock();
-            try {
-                direct.close();
-            } finally {
-                sendLock.unlock();
-            }
-        }
+        sender.closeDirect();
     }
 
     public WorkerId peer() {
@@ -97,13 +74,7 @@ public final class Link {
      * Sends a frame built with {@link FrameCodec#begin} and {@link FrameCodec#finish}. Takes
      * ownership of {@code frame}. A frame sent on a closed link is dropped; the layer above learns of
      * the closing through {@link LinkListener#onLinkDown}. Never blocks on the network.
-     *
-     * <p>Frames go into an outbox; whichever sender holds the send lock drains it, stamping each
-     * frame's sequence number and writing it, so the order on the wire is the order of stamps, and
-     * frames that arrive while another thread writes leave with its batch. On epoll the draining
-     * thread writes to the socket itself while nothing waits in Netty's queue; what the socket does
-     * not take at once, and every frame after it until that queue drains, goes through the event
-     * loop. The lock is held across non-blocking writes only.
+     * Frames leave in the order their sequence numbers are stamped; see {@link FrameSender}.
      */
     public void send(ByteBuf frame) {
         send(frame, false);
@@ -116,103 +87,17 @@ public final class Link {
      * beats one system call per frame.
      */
     public void send(ByteBuf frame, boolean viaEventLoop) {
-        if (viaEventLoop) {
-            FrameCodec.markViaEventLoop(frame);
-        }
-        outbox.offer(frame);
-        // The holder of the lock may take our frame with its batch; if not, we drain it ourselves.
-        // Blocking (not spinning) on the lock: on one CPU a spinner would starve the holder.
-        while (!outbox.isEmpty()) {
-            sendLock.lock();
-            try {
-                drainOutbox();
-            } finally {
-                sendLock.unlock();
-            }
-        }
-    }
-
-    /** Under the send lock: stamps and writes everything in the outbox, batching what is there. */
-    private void drainOutbox() {
-        ByteBuf batch;
-        while ((batch = takeBatch()) != null) {
-            try {
-                boolean viaLoop = FrameCodec.takeViaEventLoopMark(batch);
-                if (direct != null && !viaLoop && queuedOnLoop.get() == 0 && writeDirect(batch)) {
-                    continue;
-                }
-                if (direct != null) {
-                    queuedOnLoop.incrementAndGet();
-                    channel.writeAndFlush(batch).addListener(drained);
-                } else {
-                    channel.writeAndFlush(batch, channel.voidPromise());
-                }
-            } catch (RejectedExecutionException transportStopped) {
-                batch.release(); // the runtime is closing; its links go down with it
-            }
-        }
-    }
-
-    /** Polls the outbox: one stamped frame, or several stamped and copied into one buffer. */
-    private ByteBuf takeBatch() {
-        ByteBuf first = outbox.poll();
-        if (first == null) {
-            return null;
-        }
-        stamp(first);
-        ByteBuf next = outbox.peek();
-        if (next == null || first.readableBytes() + next.readableBytes() > MAX_BATCH_BYTES) {
-            return first;
-        }
-        ByteBuf batch = first.alloc().ioBuffer(MAX_BATCH_BYTES);
-        boolean viaLoop = FrameCodec.takeViaEventLoopMark(first);
-        batch.writeBytes(first);
-        first.release();
-        while ((next = outbox.peek()) != null && batch.readableBytes() + next.readableBytes() <= MAX_BATCH_BYTES) {
-            ByteBuf f = outbox.poll();
-            stamp(f);
-            viaLoop |= FrameCodec.takeViaEventLoopMark(f);
-            batch.writeBytes(f);
-            f.release();
-        }
-        if (viaLoop) {
-            FrameCodec.markViaEventLoop(batch); // the first frame's header starts the batch
-        }
-        return batch;
-    }
-
-    private void stamp(ByteBuf frame) {
-        long seq = FrameCodec.type(frame) == FrameCodec.TYPE_DATA ? ++sendSequence : 0;
-        FrameCodec.stamp(frame, seq, receivedSequence);
-    }
-
-    /** Returns true when the frame is fully written (or dropped on a closed socket) and released. */
-    private boolean writeDirect(ByteBuf frame) {
-        int written;
-        try {
-            written = direct.write(frame);
-        } catch (IOException e) {
-            frame.release();
-            recordCloseReason("write failed: " + e.getMessage());
-            channel.close();
-            return true;
-        }
-        if (written < 0 || written == frame.readableBytes()) {
-            frame.release();
-            return true;
-        }
-        frame.skipBytes(written);
-        return false;
+        sender.send(frame, viaEventLoop);
     }
 
     /** The handler records each DATA sequence number it accepts; frames sent acknowledge it. */
     void received(long sequence) {
-        receivedSequence = sequence;
+        sender.received(sequence);
     }
 
     /** True when this link's frames are written by the sending threads themselves. */
     public boolean writesDirectly() {
-        return direct != null;
+        return sender.writesDirectly();
     }
 
     /** True while the outbound queue is below its high-water mark. */
