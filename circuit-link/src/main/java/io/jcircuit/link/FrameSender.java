@@ -6,7 +6,6 @@ import io.netty.channel.ChannelFutureListener;
 
 import java.io.IOException;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -19,7 +18,8 @@ import java.util.function.Consumer;
  * arrive while another thread writes leave with its batch. On epoll the draining thread writes to
  * the socket itself ({@link DirectWriter}) while nothing waits in Netty's queue; what the socket does
  * not take at once, and every frame after it until that queue drains, goes through the event loop.
- * The lock is held across non-blocking writes only.
+ * The lock is held across non-blocking writes only. Frames sent from the event loop itself are
+ * queued as loop tasks too, never written inline, so they cannot pass frames stamped before them.
  */
 final class FrameSender {
 
@@ -84,19 +84,20 @@ final class FrameSender {
     private void drainOutbox() {
         ByteBuf batch;
         while ((batch = takeBatch()) != null) {
-            try {
-                boolean viaLoop = FrameCodec.takeViaEventLoopMark(batch);
-                if (direct != null && !viaLoop && queuedOnLoop.get() == 0 && writeDirect(batch)) {
-                    continue;
-                }
-                if (direct != null) {
-                    queuedOnLoop.incrementAndGet();
-                    channel.writeAndFlush(batch).addListener(drained);
-                } else {
-                    channel.writeAndFlush(batch, channel.voidPromise());
-                }
-            } catch (RejectedExecutionException transportStopped) {
-                batch.release(); // the runtime is closing; its links go down with it
+            boolean viaLoop = FrameCodec.takeViaEventLoopMark(batch);
+            if (direct != null && !viaLoop && queuedOnLoop.get() == 0 && writeDirect(batch)) {
+                continue;
+            }
+            queuedOnLoop.incrementAndGet();
+            if (channel.eventLoop().inEventLoop()) {
+                // Written inline here, the frame would overtake write tasks that other threads
+                // queued earlier with lower sequence numbers; queue it behind them instead.
+                ByteBuf queued = batch;
+                channel.eventLoop().execute(() -> channel.writeAndFlush(queued).addListener(drained));
+            } else {
+                // Netty queues this behind earlier writes; if the loop has stopped, it releases the
+                // frame and fails the promise rather than throwing.
+                channel.writeAndFlush(batch).addListener(drained);
             }
         }
     }

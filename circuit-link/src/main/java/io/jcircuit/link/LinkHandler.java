@@ -106,8 +106,7 @@ final class LinkHandler extends ChannelDuplexHandler {
         }
         ByteBuf welcome = FrameCodec.begin(ctx.alloc(), FrameCodec.TYPE_WELCOME, 64);
         new Handshake(transport.self(), 0, transport.address()).writeTo(welcome);
-        ctx.writeAndFlush(FrameCodec.finish(welcome));
-        open(ctx, hello.sender(), hello.address(), false);
+        open(ctx, hello.sender(), hello.address(), false, FrameCodec.finish(welcome));
     }
 
     private void onWelcome(ChannelHandlerContext ctx, byte type, ByteBuf frame) {
@@ -129,14 +128,21 @@ final class LinkHandler extends ChannelDuplexHandler {
             ctx.close();
             return;
         }
-        open(ctx, welcome.sender(), welcome.address(), true);
+        open(ctx, welcome.sender(), welcome.address(), true, null);
         dialed.complete(link);
     }
 
-    private void open(ChannelHandlerContext ctx, WorkerId peer, Address peerAddress, boolean wasDialed) {
+    /**
+     * Opens the link. An acceptor's WELCOME goes out through the link's own sender before anyone
+     * can use the link, so no frame written directly by another thread can reach the dialer first.
+     */
+    private void open(ChannelHandlerContext ctx, WorkerId peer, Address peerAddress, boolean wasDialed, ByteBuf welcome) {
         handshakeTimer.cancel(false);
         state = State.OPEN;
         link = new Link(ctx.channel(), peer, peerAddress, wasDialed, transport.config().directWrites());
+        if (welcome != null) {
+            link.send(welcome, true);
+        }
         transport.listener().onLinkUp(link);
     }
 

@@ -21,7 +21,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class LinkTransportTest {
 
     /** Records link events for assertions. */
-    static final class Recorder implements LinkListener {
+    static class Recorder implements LinkListener {
         final BlockingQueue<Link> up = new LinkedBlockingQueue<>();
         final BlockingQueue<String> data = new LinkedBlockingQueue<>();
         final BlockingQueue<String> down = new LinkedBlockingQueue<>();
@@ -117,6 +117,74 @@ class LinkTransportTest {
                 assertThat(parts[2]).hasSize(padding.length());
             }
             assertThat(ba.isOpen()).as("no sequence gap closed the link").isTrue();
+        }
+    }
+
+    @ParameterizedTest(name = "epoll={0}")
+    @CsvSource({"true", "false"})
+    void shouldKeepDataInOrderWhileTheEventLoopAnswersPings(boolean epoll) throws Exception {
+        LinkConfig config = LinkConfig.builder().preferEpoll(epoll).build();
+        WorkerId idB = WorkerId.random();
+        Recorder ra = new Recorder();
+        Recorder rb = new Recorder();
+        int threads = 4;
+        int perThread = 20_000;
+        try (LinkTransport a = LinkTransport.start(config, WorkerId.random(), ra);
+             LinkTransport b = LinkTransport.start(config, idB, rb)) {
+            Link ab = a.dial(b.address(), idB).get(5, TimeUnit.SECONDS);
+            Link ba = rb.up.poll(5, TimeUnit.SECONDS);
+            java.util.concurrent.atomic.AtomicBoolean sending = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread pinger = Thread.ofVirtual().start(() -> {
+                while (sending.get()) { // b pings a; a's event loop answers while a's threads send DATA
+                    ba.send(FrameCodec.finish(FrameCodec.begin(ba.alloc(), FrameCodec.TYPE_PING, 0)));
+                    Thread.yield();
+                }
+            });
+            List<Thread> senders = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int id = t;
+                senders.add(Thread.ofVirtual().start(() -> {
+                    for (int i = 0; i < perThread; i++) {
+                        ab.send(text(ab, id + ":" + i), i % 2 == 0);
+                    }
+                }));
+            }
+            for (Thread th : senders) {
+                th.join();
+            }
+            sending.set(false);
+            pinger.join();
+
+            int[] next = new int[threads];
+            for (int n = 0; n < threads * perThread; n++) {
+                String got = rb.data.poll(10, TimeUnit.SECONDS);
+                assertThat(got).as("frame %d arrived (the link closes on a sequence gap)", n).isNotNull();
+                String[] parts = got.split(":");
+                int sender = Integer.parseInt(parts[0]);
+                assertThat(Integer.parseInt(parts[1])).isEqualTo(next[sender]++);
+            }
+            assertThat(ba.isOpen()).isTrue();
+        }
+    }
+
+    @Test
+    void shouldDeliverWelcomeBeforeDataThatTheAcceptorSendsAtOnce() throws Exception {
+        WorkerId idB = WorkerId.random();
+        Recorder ra = new Recorder();
+        Recorder rb = new Recorder() {
+            @Override
+            public void onLinkUp(Link link) {
+                super.onLinkUp(link);
+                Thread.ofVirtual().start(() -> link.send(text(link, "right away")));
+            }
+        };
+        try (LinkTransport a = LinkTransport.start(LinkConfig.builder().build(), WorkerId.random(), ra);
+             LinkTransport b = LinkTransport.start(LinkConfig.builder().build(), idB, rb)) {
+            for (int i = 0; i < 50; i++) {
+                Link ab = a.dial(b.address(), idB).get(5, TimeUnit.SECONDS);
+                assertThat(ra.data.poll(5, TimeUnit.SECONDS)).isEqualTo("right away");
+                ab.close("next round");
+            }
         }
     }
 

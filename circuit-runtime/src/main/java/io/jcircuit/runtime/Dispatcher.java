@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Incoming messages. On the event loop, {@link #onData} only routes: an answer goes to the caller
@@ -50,7 +51,12 @@ final class Dispatcher implements AutoCloseable {
             }
         } else if (MessageCodec.isRequest(kind)) {
             s.incomingStarted();
-            virtualThreads.execute(() -> serveRemote(s, payload));
+            try {
+                virtualThreads.execute(() -> serveRemote(s, payload));
+            } catch (RejectedExecutionException closing) {
+                payload.release(); // the runtime is closing; this link goes down with it
+                s.incomingEnded();
+            }
         } else {
             payload.release();
             protocolError(s, "unknown message kind " + kind);
@@ -85,10 +91,15 @@ final class Dispatcher implements AutoCloseable {
         try {
             runtime.codec().encode(answer, frame);
         } catch (CodecException e) {
-            frame.clear().release();
+            frame.release();
             frame = FrameCodec.begin(s.link.alloc(), FrameCodec.TYPE_DATA, 256);
-            runtime.codec().encode(new Message.Failure(answer.callId(), RemoteFailure.describe(new CircuitException(
-                "worker " + runtime.id() + " could not send the result: " + e.getMessage()))), frame);
+            try {
+                runtime.codec().encode(new Message.Failure(answer.callId(), RemoteFailure.describe(new CircuitException(
+                    "worker " + runtime.id() + " could not send the result: " + e.getMessage()))), frame);
+            } catch (CodecException alsoFailed) {
+                frame.release();
+                throw alsoFailed;
+            }
         }
         s.link.send(FrameCodec.finish(frame), s.incomingInFlight() > 1); // busy: let the loop batch answers
     }

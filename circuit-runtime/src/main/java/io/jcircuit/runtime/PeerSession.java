@@ -31,6 +31,11 @@ final class PeerSession {
     void incomingStarted() {
         if (incoming.incrementAndGet() >= maxIncoming) {
             link.pauseReading();
+            // A request may have ended between the increment and the pause, and its resume then
+            // came too early to count: look again, or the link would never read again.
+            if (incoming.get() < maxIncoming) {
+                link.resumeReading();
+            }
         }
     }
 

@@ -50,7 +50,9 @@ final class PendingCall {
             }
             LockSupport.parkNanos(this, left);
             if (Thread.interrupted()) {
-                giveUp();
+                if (giveUp() instanceof ByteBuf lateAnswer) {
+                    lateAnswer.release(); // the answer won the race, but nobody will read it
+                }
                 throw new InterruptedException("interrupted while waiting for a remote call");
             }
         }
