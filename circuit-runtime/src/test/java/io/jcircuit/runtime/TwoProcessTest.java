@@ -17,8 +17,6 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,22 +31,32 @@ class TwoProcessTest {
     private static Address workerAddress;
     private static CircuitRuntime local;
 
-    @BeforeAll
-    static void startWorkerJvm() throws Exception {
+    /** A started worker JVM and the line it announced itself with: {@code WORKER <id> <address>}. */
+    private record Started(Process process, WorkerId id, Address address) {
+    }
+
+    private static Started launchWorkerJvm() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
             "--sun-misc-unsafe-memory-access=allow", "-Xmx128m",
-            "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName()));
-        worker = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(worker.getInputStream(), StandardCharsets.UTF_8));
+            "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName())
+            .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line;
         while ((line = out.readLine()) != null && !line.startsWith("WORKER ")) {
             // skip anything else the worker prints
         }
         assertThat(line).as("worker JVM announced itself").isNotNull();
         String[] parts = line.split(" ");
-        workerId = WorkerId.parse(parts[1]);
-        workerAddress = Address.parse(parts[2]);
+        return new Started(p, WorkerId.parse(parts[1]), Address.parse(parts[2]));
+    }
+
+    @BeforeAll
+    static void startWorkerJvm() throws Exception {
+        Started w = launchWorkerJvm();
+        worker = w.process();
+        workerId = w.id();
+        workerAddress = w.address();
         local = CircuitRuntime.start();
     }
 
@@ -95,17 +103,9 @@ class TwoProcessTest {
     void shouldFailWithWorkerDiedOnceTheProcessIsKilled() throws Exception {
         CircuitRuntime other = CircuitRuntime.start();
         try {
-            Process victim = new ProcessBuilder(worker.info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
-                "--sun-misc-unsafe-memory-access=allow", "-Xmx128m",
-                "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName())
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            BufferedReader out = new BufferedReader(new InputStreamReader(victim.getInputStream(), StandardCharsets.UTF_8));
-            String line;
-            while ((line = out.readLine()) != null && !line.startsWith("WORKER ")) {
-                // skip
-            }
-            assertThat(line).isNotNull();
-            Counter counter = other.dial(Address.parse(line.split(" ")[2]), "counter", Counter.class);
+            Started started = launchWorkerJvm();
+            Process victim = started.process();
+            Counter counter = other.dial(started.address(), "counter", Counter.class);
             assertThat(counter.add(1)).isEqualTo(1);
 
             victim.destroyForcibly();
