@@ -89,6 +89,21 @@ public interface Circuit extends AutoCloseable {
     boolean isReference(Object object);
 
     /**
+     * The circuit's live namespace, where this runtime files itself under anchors and finds others.
+     * This runtime is always filed under {@code /worker}.
+     *
+     * @throws IllegalStateException when this runtime was started without ZooKeeper
+     */
+    Anchors anchors();
+
+    /**
+     * The circuit's durable store.
+     *
+     * @throws IllegalStateException when this runtime was started without ZooKeeper
+     */
+    Durable durable();
+
+    /**
      * Stops this runtime: closes its links and fails the calls still waiting on them with
      * {@link WorkerDiedException}. Idempotent.
      */

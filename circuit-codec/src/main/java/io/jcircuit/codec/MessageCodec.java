@@ -139,6 +139,51 @@ public final class MessageCodec {
         }
     }
 
+    /**
+     * Serializes one value as a call argument would be: plain values copied, references kept. The
+     * durable store keeps values in this form.
+     *
+     * @throws CodecException naming the value's class when it cannot be serialized
+     */
+    public byte[] encodeValue(Object value) {
+        ForyPool.Slot slot = pool.acquire();
+        boolean healthy = false;
+        try {
+            slot.fory.serialize(slot.out, value);
+            byte[] bytes = java.util.Arrays.copyOf(slot.out.getHeapMemory(), slot.out.writerIndex());
+            healthy = true;
+            return bytes;
+        } catch (RuntimeException | StackOverflowError e) {
+            throw new CodecException("cannot serialize a " + (value == null ? "null" : value.getClass().getName())
+                + ": " + rootMessage(e), e);
+        } finally {
+            if (healthy) {
+                pool.release(slot);
+            }
+        }
+    }
+
+    /**
+     * Reads a value written by {@link #encodeValue}.
+     *
+     * @throws CodecException when the bytes are malformed or name a class that cannot be loaded here
+     */
+    public Object decodeValue(byte[] bytes) {
+        ForyPool.Slot slot = pool.acquire();
+        boolean healthy = false;
+        try {
+            Object v = slot.fory.deserialize(MemoryBuffer.fromByteArray(bytes));
+            healthy = true;
+            return v;
+        } catch (RuntimeException | LinkageError | StackOverflowError e) {
+            throw new CodecException("malformed stored value of " + bytes.length + " bytes: " + rootMessage(e), e);
+        } finally {
+            if (healthy) {
+                pool.release(slot);
+            }
+        }
+    }
+
     private static Message read(Fory fory, byte kind, long callId, ByteBuf payload) {
         return switch (kind) {
             case KIND_CALL -> {

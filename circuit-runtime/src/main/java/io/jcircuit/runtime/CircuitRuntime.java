@@ -1,9 +1,18 @@
 package io.jcircuit.runtime;
 
 import io.jcircuit.Address;
+import io.jcircuit.Anchors;
 import io.jcircuit.Circuit;
+import io.jcircuit.Durable;
+import io.jcircuit.Entry;
 import io.jcircuit.Worker;
 import io.jcircuit.WorkerId;
+import io.jcircuit.anchor.EmbeddedZooKeeper;
+import io.jcircuit.anchor.Namespace;
+import io.jcircuit.anchor.NamespaceAnchors;
+import io.jcircuit.anchor.NamespaceConfig;
+import io.jcircuit.anchor.NamespaceDurable;
+import io.jcircuit.anchor.ValueCodec;
 import io.jcircuit.codec.MessageCodec;
 import io.jcircuit.codec.RefDescriptor;
 import io.jcircuit.codec.References;
@@ -15,9 +24,15 @@ import io.netty.buffer.ByteBuf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+
+import java.io.IOException;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Proxy;
+import java.net.InetAddress;
+import java.time.Instant;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -44,6 +59,10 @@ public final class CircuitRuntime implements Circuit {
     private final Peers peers;
     private LinkTransport transport;
     private Worker self;
+    private EmbeddedZooKeeper embeddedZooKeeper;
+    private Namespace namespace;
+    private NamespaceAnchors anchors;
+    private NamespaceDurable durable;
 
     private CircuitRuntime(RuntimeConfig config) {
         this.config = config;
@@ -59,6 +78,9 @@ public final class CircuitRuntime implements Circuit {
             rt.transport = LinkTransport.start(config.link(), rt.id, rt.new Links());
             rt.peers.transport(rt.transport);
             rt.self = new RemoteWorker(rt, rt.id, rt.transport.address());
+            if (config.hasNamespace()) {
+                rt.joinNamespace();
+            }
             LOG.debug("runtime {} listening on {} ({})", rt.id, rt.address(), rt.transport.isEpoll() ? "epoll" : "nio");
             return rt;
         } catch (RuntimeException e) {
@@ -143,15 +165,89 @@ public final class CircuitRuntime implements Circuit {
             && Proxy.getInvocationHandler(object) instanceof RefHandler;
     }
 
+    /** Connects to ZooKeeper (starting the embedded one first if so configured) and files this runtime. */
+    private void joinNamespace() {
+        String connect = config.zookeeper();
+        if (config.embeddedZooKeeperDir() != null) {
+            embeddedZooKeeper = EmbeddedZooKeeper.start(config.embeddedZooKeeperDir(), 0);
+            connect = embeddedZooKeeper.connectString();
+        }
+        namespace = Namespace.connect(NamespaceConfig.of(connect)
+            .withSessionTimeoutMs(config.zookeeperSessionTimeoutMs())
+            .withConnectTimeoutMs(config.zookeeperConnectTimeoutMs()));
+        Entry me = new Entry("/worker/" + id, id, address(), hostName(), ProcessHandle.current().pid(), Instant.now(), Map.of());
+        anchors = new NamespaceAnchors(namespace, me,
+            e -> e.worker().equals(id) ? self : new RemoteWorker(this, e.worker(), e.address()));
+        durable = new NamespaceDurable(namespace, new ValueCodec() {
+            @Override
+            public byte[] encode(Object value) {
+                return codec.encodeValue(value);
+            }
+
+            @Override
+            public Object decode(byte[] bytes) {
+                return codec.decodeValue(bytes);
+            }
+        });
+        LOG.debug("runtime {} joined the namespace at {}", id, connect);
+    }
+
+    private static String hostName() {
+        String h = System.getenv("HOSTNAME");
+        if (h != null && !h.isBlank()) {
+            return h;
+        }
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
+            return "localhost";
+        }
+    }
+
+    @Override
+    public Anchors anchors() {
+        if (anchors == null) {
+            throw noNamespace();
+        }
+        return anchors;
+    }
+
+    @Override
+    public Durable durable() {
+        if (durable == null) {
+            throw noNamespace();
+        }
+        return durable;
+    }
+
+    private IllegalStateException noNamespace() {
+        return new IllegalStateException("runtime " + id + " has no namespace: start it with "
+            + "RuntimeConfig.builder().zookeeper(\"host:port\") or .embeddedZooKeeper(stateDir)");
+    }
+
+    /** The embedded ZooKeeper this runtime started, if any. */
+    public Optional<String> embeddedZooKeeperConnectString() {
+        return Optional.ofNullable(embeddedZooKeeper).map(EmbeddedZooKeeper::connectString);
+    }
+
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        if (anchors != null) {
+            anchors.close(); // entries go at once, before the links
+        }
+        if (namespace != null) {
+            namespace.close();
+        }
         if (transport != null) {
             transport.close();
         }
         dispatcher.close();
+        if (embeddedZooKeeper != null) {
+            embeddedZooKeeper.close();
+        }
         LOG.debug("runtime {} closed", id);
     }
 

@@ -2,6 +2,8 @@ package io.jcircuit.runtime;
 
 import io.jcircuit.link.LinkConfig;
 
+import java.nio.file.Path;
+
 /**
  * Settings of one {@link CircuitRuntime}. Build with {@link #builder()}; {@link Builder#build()}
  * fills in defaults and validates, naming the offending setting.
@@ -11,12 +13,26 @@ import io.jcircuit.link.LinkConfig;
  * @param maxIncomingCallsPerLink incoming calls that may run at once for one peer; past it the link
  *                               stops reading, which pushes back on that peer alone
  * @param classLoader            loads the classes named in incoming messages
+ * @param zookeeper              the ZooKeeper ensemble ({@code host:port,...}) holding the namespace, or null
+ * @param embeddedZooKeeperDir   when not null, the runtime starts an embedded ZooKeeper keeping its data
+ *                               under this state directory, and uses it; excludes {@code zookeeper}
+ * @param zookeeperSessionTimeoutMs how long a crashed runtime's entries outlive it
+ * @param zookeeperConnectTimeoutMs how long start waits for ZooKeeper before failing
  */
 public record RuntimeConfig(
     LinkConfig link,
     long defaultCallTimeoutMs,
     int maxIncomingCallsPerLink,
-    ClassLoader classLoader) {
+    ClassLoader classLoader,
+    String zookeeper,
+    Path embeddedZooKeeperDir,
+    int zookeeperSessionTimeoutMs,
+    int zookeeperConnectTimeoutMs) {
+
+    /** True when the runtime has a namespace: anchors, the durable store and membership. */
+    public boolean hasNamespace() {
+        return zookeeper != null || embeddedZooKeeperDir != null;
+    }
 
     public static Builder builder() {
         return new Builder();
@@ -32,6 +48,10 @@ public record RuntimeConfig(
         private long defaultCallTimeoutMs = 30_000;
         private int maxIncomingCallsPerLink = 4096;
         private ClassLoader classLoader;
+        private String zookeeper;
+        private Path embeddedZooKeeperDir;
+        private int zookeeperSessionTimeoutMs = 4_000;
+        private int zookeeperConnectTimeoutMs = 5_000;
 
         /** The link layer's own builder, for settings not repeated here. */
         public LinkConfig.Builder link() { return link; }
@@ -43,6 +63,12 @@ public record RuntimeConfig(
         public Builder defaultCallTimeoutMs(long v) { defaultCallTimeoutMs = v; return this; }
         public Builder maxIncomingCallsPerLink(int v) { maxIncomingCallsPerLink = v; return this; }
         public Builder classLoader(ClassLoader v) { classLoader = v; return this; }
+        /** Joins the circuit whose namespace is in this ZooKeeper ensemble. */
+        public Builder zookeeper(String connectString) { zookeeper = connectString; return this; }
+        /** Starts an embedded ZooKeeper with its data under {@code stateDir}, and joins it. */
+        public Builder embeddedZooKeeper(Path stateDir) { embeddedZooKeeperDir = stateDir; return this; }
+        public Builder zookeeperSessionTimeoutMs(int v) { zookeeperSessionTimeoutMs = v; return this; }
+        public Builder zookeeperConnectTimeoutMs(int v) { zookeeperConnectTimeoutMs = v; return this; }
 
         public RuntimeConfig build() {
             if (defaultCallTimeoutMs <= 0) {
@@ -52,7 +78,16 @@ public record RuntimeConfig(
                 throw new IllegalArgumentException("maxIncomingCallsPerLink=" + maxIncomingCallsPerLink + " must be positive");
             }
             ClassLoader loader = classLoader != null ? classLoader : RuntimeConfig.class.getClassLoader();
-            return new RuntimeConfig(link.build(), defaultCallTimeoutMs, maxIncomingCallsPerLink, loader);
+            if (zookeeper != null && embeddedZooKeeperDir != null) {
+                throw new IllegalArgumentException("give either zookeeper=" + zookeeper + " or embeddedZooKeeper="
+                    + embeddedZooKeeperDir + ", not both");
+            }
+            if (zookeeperSessionTimeoutMs <= 0 || zookeeperConnectTimeoutMs <= 0) {
+                throw new IllegalArgumentException("ZooKeeper timeouts must be positive: session "
+                    + zookeeperSessionTimeoutMs + " ms, connect " + zookeeperConnectTimeoutMs + " ms");
+            }
+            return new RuntimeConfig(link.build(), defaultCallTimeoutMs, maxIncomingCallsPerLink, loader,
+                zookeeper, embeddedZooKeeperDir, zookeeperSessionTimeoutMs, zookeeperConnectTimeoutMs);
         }
     }
 }

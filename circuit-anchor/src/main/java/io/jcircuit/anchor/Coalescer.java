@@ -1,0 +1,51 @@
+package io.jcircuit.anchor;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Runs a task on its own virtual thread after each {@link #signal()}, one run at a time; signals
+ * that arrive while a run is queued fold into it, and a signal during a run queues one more.
+ */
+final class Coalescer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Coalescer.class);
+
+    private final Runnable task;
+    private final ExecutorService thread;
+    private final AtomicBoolean queued = new AtomicBoolean();
+
+    Coalescer(String name, Runnable task) {
+        this.task = task;
+        this.thread = Executors.newSingleThreadExecutor(Thread.ofVirtual().name(name).factory());
+    }
+
+    void signal() {
+        if (queued.compareAndSet(false, true)) {
+            try {
+                thread.execute(this::runOnce);
+            } catch (RejectedExecutionException closed) {
+                queued.set(false);
+            }
+        }
+    }
+
+    private void runOnce() {
+        queued.set(false);
+        try {
+            task.run();
+        } catch (RuntimeException e) {
+            LOG.warn("namespace listener failed: {}", e.toString(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        thread.shutdown();
+    }
+}

@@ -1,0 +1,174 @@
+package io.jcircuit.anchor;
+
+import org.apache.zookeeper.server.embedded.ExitHandler;
+import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
+import java.util.Properties;
+
+/**
+ * A single ZooKeeper server inside this JVM, bound to loopback, with its data under
+ * {@code <stateDir>/zookeeper}. While it runs, its connect string is in
+ * {@code <stateDir>/zookeeper/connect}, where {@link ZooKeeperLocator} finds it; a lock file keeps a
+ * second process from starting another server on the same data.
+ *
+ * <p>The server runs with a 500 ms tick, so sessions may last from 1 to 10 s, and with no limit on
+ * connections per client address, since every runtime on this machine connects from loopback.
+ */
+public final class EmbeddedZooKeeper implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedZooKeeper.class);
+    static final String CONNECT_FILE = "connect";
+
+    private final Path dir;
+    private final ZooKeeperServerEmbedded server;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final String connectString;
+    private final int port;
+
+    private EmbeddedZooKeeper(Path dir, ZooKeeperServerEmbedded server, FileChannel lockChannel, FileLock lock, int port) {
+        this.dir = dir;
+        this.server = server;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.port = port;
+        this.connectString = "127.0.0.1:" + port;
+    }
+
+    /** The directory of an embedded server under {@code stateDir}. */
+    public static Path dirOf(Path stateDir) {
+        return stateDir.resolve("zookeeper");
+    }
+
+    /** The connect string that a running embedded server under {@code stateDir} wrote, if any. */
+    public static Optional<String> connectStringIn(Path stateDir) {
+        Path f = dirOf(stateDir).resolve(CONNECT_FILE);
+        try {
+            return Files.isRegularFile(f) ? Optional.of(Files.readString(f, StandardCharsets.UTF_8).strip()) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Starts a server keeping its data under {@code stateDir}, on {@code port} of 127.0.0.1 (0 for a
+     * free one), and waits until it serves.
+     *
+     * @throws NamespaceException when another process runs the server of {@code stateDir}, or it
+     *                            cannot start
+     */
+    public static EmbeddedZooKeeper start(Path stateDir, int port) {
+        Path dir = dirOf(stateDir.toAbsolutePath());
+        FileChannel ch = null;
+        FileLock lock = null;
+        try {
+            Files.createDirectories(dir.resolve("data"));
+            ch = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            try {
+                lock = ch.tryLock();
+            } catch (java.nio.channels.OverlappingFileLockException sameJvm) {
+                lock = null;
+            }
+            if (lock == null) {
+                throw new NamespaceException("another runtime already runs the embedded ZooKeeper of " + stateDir
+                    + connectStringIn(stateDir).map(c -> " at " + c).orElse("")
+                    + "; connect to it with --zookeeper, or use another state directory");
+            }
+            int p = port != 0 ? port : freePort();
+            Properties props = new Properties();
+            props.setProperty("dataDir", dir.resolve("data").toString());
+            props.setProperty("clientPort", Integer.toString(p));
+            props.setProperty("clientPortAddress", "127.0.0.1");
+            props.setProperty("tickTime", "500");
+            props.setProperty("initLimit", "10");
+            props.setProperty("syncLimit", "5");
+            props.setProperty("maxClientCnxns", "0");
+            props.setProperty("admin.enableServer", "false");
+            ZooKeeperServerEmbedded server = ZooKeeperServerEmbedded.builder()
+                .baseDir(dir)
+                .configuration(props)
+                .exitHandler(ExitHandler.LOG_ONLY)
+                .build();
+            server.start(10_000);
+            EmbeddedZooKeeper zk = new EmbeddedZooKeeper(dir, server, ch, lock, p);
+            Path tmp = dir.resolve(CONNECT_FILE + ".tmp");
+            Files.writeString(tmp, zk.connectString + "\n", StandardCharsets.UTF_8);
+            Files.move(tmp, dir.resolve(CONNECT_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            LOG.info("embedded ZooKeeper serving at {} with data in {}", zk.connectString, dir);
+            return zk;
+        } catch (NamespaceException e) {
+            closeQuietly(ch);
+            throw e;
+        } catch (Exception e) {
+            closeQuietly(ch);
+            throw new NamespaceException("cannot start the embedded ZooKeeper in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    public String connectString() {
+        return connectString;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** Stops the server and removes its connect file; its data stays. Idempotent. */
+    @Override
+    public void close() {
+        try {
+            Files.deleteIfExists(dir.resolve(CONNECT_FILE));
+        } catch (IOException e) {
+            LOG.warn("cannot remove {}: {}", dir.resolve(CONNECT_FILE), e.toString());
+        }
+        server.close();
+        try {
+            if (lock.isValid()) {
+                lock.release();
+            }
+        } catch (IOException ignored) {
+            // the channel closes next, which releases it anyway
+        }
+        closeQuietly(lockChannel);
+    }
+
+    @Override
+    public String toString() {
+        return "EmbeddedZooKeeper(" + connectString + ", " + dir + ")";
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free port on loopback", e);
+        }
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        if (ch != null) {
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                // nothing else to release
+            }
+        }
+    }
+}

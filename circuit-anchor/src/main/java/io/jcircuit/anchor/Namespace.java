@@ -1,0 +1,487 @@
+package io.jcircuit.anchor;
+
+import io.jcircuit.Entry;
+import io.jcircuit.Listing;
+import io.jcircuit.Stored;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.api.CuratorEvent;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.retry.BoundedExponentialBackoffRetry;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * One connection to ZooKeeper, through a Curator client, and the namespace operations on it: filing
+ * entries, listing with revisions, watching, and the durable store's reads and writes. The runtime
+ * builds {@link io.jcircuit.Anchors} and {@link io.jcircuit.Durable} on it; the CLI uses it alone to
+ * list. Thread-safe.
+ *
+ * <p>While the connection is suspended, operations retry for a bounded time and then fail with a
+ * {@link NamespaceException}; filed entries are re-created by their {@link EntryNode} when the
+ * connection or a new session comes back.
+ */
+public final class Namespace implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Namespace.class);
+    static final String ANCHORS = "/anchors";
+    static final String DURABLE = "/durable";
+
+    private final NamespaceConfig config;
+    private final CuratorFramework client;
+    private volatile boolean closed;
+
+    private Namespace(NamespaceConfig config, CuratorFramework client) {
+        this.config = config;
+        this.client = client;
+    }
+
+    /**
+     * Connects to the ensemble of {@code config} and waits for the first session.
+     *
+     * @throws NamespaceException when no server answers within {@link NamespaceConfig#connectTimeoutMs}
+     */
+    public static Namespace connect(NamespaceConfig config) {
+        CuratorFramework client = CuratorFrameworkFactory.builder()
+            .connectString(config.connectString())
+            .namespace(config.root())
+            .sessionTimeoutMs(config.sessionTimeoutMs())
+            .connectionTimeoutMs(config.connectTimeoutMs())
+            .retryPolicy(new BoundedExponentialBackoffRetry(100, 1_000, 3))
+            .build();
+        Namespace ns = new Namespace(config, client);
+        client.getConnectionStateListenable().addListener((c, state) -> ns.onState(state));
+        client.start();
+        boolean up;
+        try {
+            up = client.blockUntilConnected(config.connectTimeoutMs(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            up = false;
+        }
+        if (!up) {
+            client.close();
+            throw new NamespaceException("no ZooKeeper answered at " + config.connectString() + " within "
+                + config.connectTimeoutMs() + " ms; is it running?");
+        }
+        return ns;
+    }
+
+    public NamespaceConfig config() {
+        return config;
+    }
+
+    /** True while the client holds a live connection. */
+    public boolean isConnected() {
+        return client.getZookeeperClient().isConnected();
+    }
+
+    CuratorFramework client() {
+        return client;
+    }
+
+    private void onState(ConnectionState state) {
+        if (closed) {
+            return;
+        }
+        switch (state) {
+            case SUSPENDED -> LOG.warn("ZooKeeper connection to {} suspended; calls and references keep working, "
+                + "namespace operations wait", config.connectString());
+            case LOST -> LOG.warn("ZooKeeper session at {} lost; entries will be filed again when a new one begins",
+                config.connectString());
+            case RECONNECTED -> LOG.info("ZooKeeper connection to {} is back", config.connectString());
+            default -> { }
+        }
+    }
+
+    // ------------------------------------------------------------------ entries
+
+    /**
+     * Files an ephemeral entry {@code name} with {@code data} under the anchor directory {@code dir}
+     * (already validated), and waits until it exists.
+     */
+    public EntryNode file(String dir, String name, byte[] data) {
+        String znode = anchorZnode(Paths.child(dir, name));
+        EntryNode node = new EntryNode(this, znode, data);
+        node.start(config.connectTimeoutMs());
+        return node;
+    }
+
+    /** Lists the anchor directory {@code dir}, directly or at any depth. */
+    public Listing<Entry> listAnchors(String dir, boolean recursive) {
+        Scan s = scan(anchorZnode(dir), recursive);
+        List<Entry> entries = new ArrayList<>();
+        List<String> dirs = new ArrayList<>();
+        Set<String> withEntries = new HashSet<>();
+        for (Node n : s.nodes) {
+            if (n.stat.getEphemeralOwner() != 0) {
+                String path = userPath(ANCHORS, n.znode);
+                try {
+                    entries.add(EntryCodec.decode(path, n.data));
+                    markAncestors(withEntries, n.znode, s.root);
+                } catch (IllegalArgumentException e) {
+                    LOG.warn("skipping {}: {}", path, e.getMessage());
+                }
+            }
+        }
+        for (Node n : s.nodes) {
+            if (n.stat.getEphemeralOwner() == 0 && n.stat.getNumChildren() > 0
+                && (!recursive || withEntries.contains(n.znode))) {
+                dirs.add(userPath(ANCHORS, n.znode));
+            }
+        }
+        entries.sort((a, b) -> a.path().compareTo(b.path()));
+        dirs.sort(null);
+        return new Listing<>(dir, s.revision, entries, dirs);
+    }
+
+    // ------------------------------------------------------------------ durable store
+
+    /** The kind byte of a value stored as raw bytes. */
+    public static final byte KIND_BYTES = 1;
+    /** The kind byte of a value stored as a serialized object. */
+    public static final byte KIND_OBJECT = 2;
+
+    /** Stores {@code payload} of {@code kind} at the durable {@code path} (already validated). */
+    public void put(String path, byte kind, byte[] payload) {
+        if (payload.length > io.jcircuit.Durable.MAX_VALUE_BYTES) {
+            throw new IllegalArgumentException("durable value for '" + path + "' is " + payload.length
+                + " bytes; the store keeps at most " + io.jcircuit.Durable.MAX_VALUE_BYTES + " per value");
+        }
+        byte[] data = new byte[payload.length + 1];
+        data[0] = kind;
+        System.arraycopy(payload, 0, data, 1, payload.length);
+        String znode = durableZnode(path);
+        call("store", path, () -> {
+            for (int attempt = 0; ; attempt++) {
+                Stat st = client.checkExists().forPath(znode);
+                try {
+                    if (st == null) {
+                        client.create().creatingParentContainersIfNeeded().forPath(znode, data);
+                    } else if (st.getDataLength() == 0) {
+                        if (st.getNumChildren() > 0) {
+                            throw new IllegalArgumentException("durable path '" + path
+                                + "' is a directory; a value cannot be stored there");
+                        }
+                        // an empty directory left behind: replace it by a plain node
+                        client.delete().withVersion(st.getVersion()).forPath(znode);
+                        client.create().creatingParentContainersIfNeeded().forPath(znode, data);
+                    } else {
+                        client.setData().forPath(znode, data);
+                    }
+                    return null;
+                } catch (KeeperException.NodeExistsException | KeeperException.NoNodeException
+                         | KeeperException.BadVersionException | KeeperException.NotEmptyException raced) {
+                    if (attempt >= 10) {
+                        throw raced;
+                    }
+                    // another writer, or the pruning of an empty parent, came in between: look again
+                }
+            }
+        });
+    }
+
+    /** The stored data (kind byte first) at the durable {@code path}; empty when there is no value. */
+    public Optional<byte[]> get(String path) {
+        String znode = durableZnode(path);
+        return call("read", path, () -> {
+            try {
+                byte[] d = client.getData().forPath(znode);
+                return d == null || d.length == 0 ? Optional.<byte[]>empty() : Optional.of(d);
+            } catch (KeeperException.NoNodeException e) {
+                return Optional.<byte[]>empty();
+            }
+        });
+    }
+
+    /** Removes the value at the durable {@code path}; false when there was none. */
+    public boolean delete(String path) {
+        String znode = durableZnode(path);
+        return call("delete", path, () -> {
+            for (int attempt = 0; ; attempt++) {
+                Stat st = client.checkExists().forPath(znode);
+                if (st == null || st.getDataLength() == 0) {
+                    return false;
+                }
+                try {
+                    if (st.getNumChildren() > 0) {
+                        // values below stay: the node becomes a plain directory, pruned when they go
+                        client.setData().withVersion(st.getVersion()).forPath(znode, new byte[0]);
+                    } else {
+                        client.delete().withVersion(st.getVersion()).forPath(znode);
+                        prune(znode, DURABLE);
+                    }
+                    return true;
+                } catch (KeeperException.BadVersionException | KeeperException.NotEmptyException
+                         | KeeperException.NoNodeException raced) {
+                    if (attempt >= 10) {
+                        throw raced;
+                    }
+                }
+            }
+        });
+    }
+
+    /** Lists the durable directory {@code dir}, directly or at any depth. */
+    public Listing<Stored> listDurable(String dir, boolean recursive) {
+        Scan s = scan(durableZnode(dir), recursive);
+        List<Stored> values = new ArrayList<>();
+        List<String> dirs = new ArrayList<>();
+        Set<String> withValues = new HashSet<>();
+        for (Node n : s.nodes) {
+            if (n.data != null && n.data.length > 0) {
+                values.add(new Stored(userPath(DURABLE, n.znode), n.data.length - 1, n.data[0] == KIND_OBJECT,
+                    n.stat.getMzxid()));
+                markAncestors(withValues, n.znode, s.root);
+            }
+        }
+        for (Node n : s.nodes) {
+            if (n.stat.getNumChildren() > 0 && (!recursive || withValues.contains(n.znode))) {
+                dirs.add(userPath(DURABLE, n.znode));
+            }
+        }
+        values.sort((a, b) -> a.path().compareTo(b.path()));
+        dirs.sort(null);
+        return new Listing<>(dir, s.revision, values, dirs);
+    }
+
+    // ------------------------------------------------------------------ watching
+
+    /** Calls {@code onChange} after every change at or below the anchor directory {@code dir}. */
+    public DirWatch watchAnchors(String dir, Runnable onChange) {
+        return DirWatch.start(this, anchorZnode(dir), onChange);
+    }
+
+    /** Calls {@code onChange} after every change at or below the durable directory {@code dir}. */
+    public DirWatch watchDurable(String dir, Runnable onChange) {
+        return DirWatch.start(this, durableZnode(dir), onChange);
+    }
+
+    // ------------------------------------------------------------------ plumbing
+
+    static String anchorZnode(String userPath) {
+        return userPath.equals("/") ? ANCHORS : ANCHORS + userPath;
+    }
+
+    static String durableZnode(String userPath) {
+        return userPath.equals("/") ? DURABLE : DURABLE + userPath;
+    }
+
+    private static String userPath(String base, String znode) {
+        String p = znode.substring(base.length());
+        return p.isEmpty() ? "/" : p;
+    }
+
+    private static void markAncestors(Set<String> marked, String znode, String root) {
+        for (int slash = znode.lastIndexOf('/'); slash > 0; slash = znode.lastIndexOf('/', slash - 1)) {
+            String parent = znode.substring(0, slash);
+            if (parent.length() <= root.length() || !marked.add(parent)) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Deletes the empty, valueless parents of {@code znode} up to {@code base}, bottom up, stopping at
+     * the first that is not empty. A writer that races it gets NoNode and creates the parent again.
+     */
+    void prune(String znode, String base) {
+        for (int slash = znode.lastIndexOf('/'); slash > base.length(); slash = znode.lastIndexOf('/', slash - 1)) {
+            String parent = znode.substring(0, slash);
+            try {
+                Stat st = client.checkExists().forPath(parent);
+                if (st == null || st.getNumChildren() > 0 || st.getDataLength() > 0) {
+                    return;
+                }
+                client.delete().withVersion(st.getVersion()).forPath(parent);
+            } catch (Exception e) {
+                return; // someone filed below it meanwhile, or ZooKeeper is away: the container manager finishes
+            }
+        }
+    }
+
+    private record Node(String znode, byte[] data, Stat stat) {
+    }
+
+    private record Scan(String root, long revision, List<Node> nodes) {
+    }
+
+    /**
+     * Reads the children of {@code root} (and, when {@code recursive}, all descendants) with their
+     * data and stats, level by level, each level's reads pipelined. The revision is the greatest
+     * transaction id seen in any read node's data or children; for a missing root it is that of the
+     * nearest existing ancestor's children, which changed when the root went away.
+     */
+    private Scan scan(String root, boolean recursive) {
+        return call("list", root, () -> {
+            Stat rootStat = new Stat();
+            List<String> names;
+            try {
+                names = client.getChildren().storingStatIn(rootStat).forPath(root);
+            } catch (KeeperException.NoNodeException e) {
+                return new Scan(root, ancestorRevision(root), List.of());
+            }
+            long revision = rootStat.getPzxid();
+            List<Node> all = new ArrayList<>();
+            List<String> level = new ArrayList<>(names.size());
+            for (String n : names) {
+                level.add(root + "/" + n);
+            }
+            while (!level.isEmpty()) {
+                List<Node> read = readAll(level);
+                List<String> next = new ArrayList<>();
+                List<String> parents = new ArrayList<>();
+                for (Node n : read) {
+                    revision = Math.max(revision, Math.max(n.stat.getMzxid(), n.stat.getPzxid()));
+                    all.add(n);
+                    if (recursive && n.stat.getNumChildren() > 0) {
+                        parents.add(n.znode);
+                    }
+                }
+                if (!parents.isEmpty()) {
+                    for (var e : childrenOfAll(parents)) {
+                        next.add(e);
+                    }
+                }
+                level = next;
+            }
+            return new Scan(root, revision, all);
+        });
+    }
+
+    private long ancestorRevision(String znode) throws Exception {
+        for (int slash = znode.lastIndexOf('/'); slash > 0; slash = znode.lastIndexOf('/', slash - 1)) {
+            Stat st = client.checkExists().forPath(znode.substring(0, slash));
+            if (st != null) {
+                return st.getPzxid();
+            }
+        }
+        Stat st = client.checkExists().forPath("/");
+        return st == null ? 0 : st.getPzxid();
+    }
+
+    /** Reads the data and stat of every path, pipelined; paths deleted meanwhile are left out. */
+    private List<Node> readAll(List<String> paths) throws Exception {
+        Node[] out = new Node[paths.size()];
+        CountDownLatch done = new CountDownLatch(paths.size());
+        AtomicReference<KeeperException> failure = new AtomicReference<>();
+        for (int i = 0; i < paths.size(); i++) {
+            final int at = i;
+            client.getData().inBackground((c, e) -> {
+                collect(e, failure, () -> out[at] = new Node(e.getPath(), e.getData(), e.getStat()));
+                done.countDown();
+            }).forPath(paths.get(i));
+        }
+        await(done, failure);
+        List<Node> nodes = new ArrayList<>(out.length);
+        for (Node n : out) {
+            if (n != null) {
+                nodes.add(n);
+            }
+        }
+        return nodes;
+    }
+
+    /** The full paths of the children of every parent, pipelined. */
+    private List<String> childrenOfAll(List<String> parents) throws Exception {
+        List<List<String>> out = new ArrayList<>(parents.size());
+        for (int i = 0; i < parents.size(); i++) {
+            out.add(List.of());
+        }
+        CountDownLatch done = new CountDownLatch(parents.size());
+        AtomicReference<KeeperException> failure = new AtomicReference<>();
+        for (int i = 0; i < parents.size(); i++) {
+            final int at = i;
+            final String parent = parents.get(i);
+            client.getChildren().inBackground((c, e) -> {
+                collect(e, failure, () -> {
+                    List<String> full = new ArrayList<>(e.getChildren().size());
+                    for (String n : e.getChildren()) {
+                        full.add(parent + "/" + n);
+                    }
+                    out.set(at, full);
+                });
+                done.countDown();
+            }).forPath(parent);
+        }
+        await(done, failure);
+        List<String> all = new ArrayList<>();
+        for (List<String> l : out) {
+            all.addAll(l);
+        }
+        return all;
+    }
+
+    private static void collect(CuratorEvent e, AtomicReference<KeeperException> failure, Runnable onOk) {
+        KeeperException.Code code = KeeperException.Code.get(e.getResultCode());
+        if (code == KeeperException.Code.OK) {
+            onOk.run();
+        } else if (code != KeeperException.Code.NONODE) {
+            failure.compareAndSet(null, KeeperException.create(code, e.getPath()));
+        }
+    }
+
+    private void await(CountDownLatch done, AtomicReference<KeeperException> failure) throws Exception {
+        // Each read is bounded by the client's own retries; this bounds the whole batch as well.
+        long waitMs = 4L * config.connectTimeoutMs() + 10_000;
+        if (!done.await(waitMs, TimeUnit.MILLISECONDS)) {
+            throw new KeeperException.OperationTimeoutException();
+        }
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+    }
+
+    /** Runs a ZooKeeper operation and turns its failures into {@link NamespaceException}s that say what and where. */
+    <T> T call(String what, String path, Callable<T> op) {
+        if (closed) {
+            throw new NamespaceException("namespace connection to " + config.connectString() + " is closed: cannot "
+                + what + " " + path);
+        }
+        try {
+            return op.call();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (KeeperException.ConnectionLossException | KeeperException.SessionExpiredException
+                 | KeeperException.OperationTimeoutException e) {
+            throw new NamespaceException("ZooKeeper at " + config.connectString() + " is unreachable: cannot " + what
+                + " " + path + " (" + e.code() + ")", e);
+        } catch (KeeperException e) {
+            throw new NamespaceException("ZooKeeper at " + config.connectString() + " refused to " + what + " " + path
+                + ": " + e.code(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NamespaceException("interrupted while trying to " + what + " " + path, e);
+        } catch (Exception e) {
+            throw new NamespaceException("cannot " + what + " " + path + " in ZooKeeper at " + config.connectString()
+                + ": " + e, e);
+        }
+    }
+
+    /** Closes the session: every entry this client filed disappears at once. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        client.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Namespace(" + config.connectString() + "/" + config.root() + ")";
+    }
+}

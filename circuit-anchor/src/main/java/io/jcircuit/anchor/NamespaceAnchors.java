@@ -1,0 +1,250 @@
+package io.jcircuit.anchor;
+
+import io.jcircuit.Anchor;
+import io.jcircuit.Anchors;
+import io.jcircuit.Entry;
+import io.jcircuit.Listing;
+import io.jcircuit.Membership;
+import io.jcircuit.Subscription;
+import io.jcircuit.Worker;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * {@link Anchors} of one runtime on a {@link Namespace}. On creation it files the runtime under
+ * {@code /worker}; {@link #close()} removes every entry it filed.
+ */
+public final class NamespaceAnchors implements Anchors, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NamespaceAnchors.class);
+    private static final String WORKERS = "/worker";
+
+    private final Namespace ns;
+    private final Entry self;
+    private final Function<Entry, Worker> resolver;
+    private final Map<String, FiledAnchor> filed = new ConcurrentHashMap<>();
+    private final EntryNode workerEntry;
+    private volatile boolean closed;
+
+    /**
+     * @param self     this runtime's entry under {@code /worker} (its path names the entry); filed
+     *                 entries copy it with their own path and metadata
+     * @param resolver turns an entry into a handle on its runtime
+     */
+    public NamespaceAnchors(Namespace ns, Entry self, Function<Entry, Worker> resolver) {
+        this.ns = Objects.requireNonNull(ns, "ns");
+        this.self = Objects.requireNonNull(self, "self");
+        this.resolver = Objects.requireNonNull(resolver, "resolver");
+        this.workerEntry = ns.file(WORKERS, self.worker().toString(), EntryCodec.encode(withPath(WORKERS, Map.of())));
+    }
+
+    @Override
+    public Anchor file(String dir, Map<String, String> metadata) {
+        Paths.anchorDir(dir, true);
+        Objects.requireNonNull(metadata, "metadata");
+        checkOpen();
+        byte[] data = EntryCodec.encode(withPath(dir, metadata));
+        synchronized (filed) {
+            FiledAnchor existing = filed.get(dir);
+            if (existing != null) {
+                existing.node.setData(data);
+                return existing;
+            }
+            FiledAnchor a = new FiledAnchor(dir, ns.file(dir, self.worker().toString(), data));
+            filed.put(dir, a);
+            return a;
+        }
+    }
+
+    @Override
+    public Set<String> filed() {
+        return new TreeSet<>(filed.keySet());
+    }
+
+    @Override
+    public Listing<Entry> list(String dir) {
+        return ns.listAnchors(Paths.anchorDir(dir, false), false);
+    }
+
+    @Override
+    public Listing<Entry> listAll(String dir) {
+        return ns.listAnchors(Paths.anchorDir(dir, false), true);
+    }
+
+    @Override
+    public Listing<Entry> awaitChange(String dir, long sinceRevision, Duration timeout) throws InterruptedException {
+        Paths.anchorDir(dir, false);
+        return awaitChange(ns, dir, sinceRevision, timeout, true);
+    }
+
+    /** Shared by anchors and the durable store: relists after each watch event until the revision passes. */
+    static <E> Listing<E> awaitChange(Namespace ns, String dir, long since, Duration timeout, boolean anchors)
+        throws InterruptedException {
+        Semaphore changed = new Semaphore(0);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (DirWatch w = anchors ? ns.watchAnchors(dir, changed::release) : ns.watchDurable(dir, changed::release)) {
+            while (true) {
+                @SuppressWarnings("unchecked")
+                Listing<E> l = (Listing<E>) (anchors ? ns.listAnchors(dir, false) : ns.listDurable(dir, false));
+                long left = deadline - System.nanoTime();
+                if (l.revision() > since || left <= 0) {
+                    return l;
+                }
+                if (changed.tryAcquire(left, TimeUnit.NANOSECONDS)) {
+                    changed.drainPermits();
+                }
+            }
+        }
+    }
+
+    @Override
+    public Subscription watch(String dir, Consumer<Listing<Entry>> listener) {
+        Paths.anchorDir(dir, false);
+        Objects.requireNonNull(listener, "listener");
+        return ListingSubscription.<Entry>start(ns, dir, true, "anchors-watch" + dir, listener);
+    }
+
+    @Override
+    public Subscription subscribe(String dir, Membership listener) {
+        Paths.anchorDir(dir, false);
+        Objects.requireNonNull(listener, "listener");
+        Map<String, Entry> members = new HashMap<>(); // touched only on the subscription's own thread
+        return ListingSubscription.<Entry>start(ns, dir, true, "anchors-members" + dir, l -> {
+            Map<String, Entry> now = new HashMap<>();
+            for (Entry e : l.entries()) {
+                now.put(e.path(), e);
+            }
+            for (var gone : Set.copyOf(members.keySet())) {
+                if (!now.containsKey(gone)) {
+                    listener.left(members.remove(gone));
+                }
+            }
+            for (Entry e : l.entries()) {
+                if (members.putIfAbsent(e.path(), e) == null) {
+                    listener.joined(e);
+                }
+            }
+        });
+    }
+
+    @Override
+    public Worker worker(Entry entry) {
+        return resolver.apply(Objects.requireNonNull(entry, "entry"));
+    }
+
+    /** Removes every entry this runtime filed, {@code /worker} last. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (FiledAnchor a : filed.values()) {
+            a.node.close();
+        }
+        filed.clear();
+        workerEntry.close();
+    }
+
+    private Entry withPath(String dir, Map<String, String> metadata) {
+        return new Entry(Paths.child(dir, self.worker().toString()), self.worker(), self.address(), self.host(),
+            self.pid(), self.started(), metadata);
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("the namespace of " + self.worker() + " is closed");
+        }
+    }
+
+    private final class FiledAnchor implements Anchor {
+        final String dir;
+        final EntryNode node;
+
+        FiledAnchor(String dir, EntryNode node) {
+            this.dir = dir;
+            this.node = node;
+        }
+
+        @Override
+        public String dir() {
+            return dir;
+        }
+
+        @Override
+        public String path() {
+            return Paths.child(dir, self.worker().toString());
+        }
+
+        @Override
+        public void close() {
+            synchronized (filed) {
+                if (filed.remove(dir, this)) {
+                    node.close();
+                }
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "Anchor(" + path() + ")";
+        }
+    }
+
+    /** A watch that relists on each change and hands new revisions to a listener, one at a time. */
+    static final class ListingSubscription<E> implements Subscription {
+        private final Coalescer runner;
+        private final DirWatch watch;
+
+        private ListingSubscription(Coalescer runner, DirWatch watch) {
+            this.runner = runner;
+            this.watch = watch;
+        }
+
+        static <E> ListingSubscription<E> start(Namespace ns, String dir, boolean anchors, String name,
+                                                Consumer<Listing<E>> listener) {
+            long[] last = {-1};
+            @SuppressWarnings("unchecked")
+            Coalescer runner = new Coalescer(name, () -> {
+                Listing<E> l;
+                try {
+                    l = (Listing<E>) (anchors ? ns.listAnchors(dir, false) : ns.listDurable(dir, false));
+                } catch (NamespaceException e) {
+                    LOG.debug("cannot list {} for a watcher yet: {}", dir, e.getMessage());
+                    return; // the reconnect signals again
+                }
+                if (l.revision() != last[0]) {
+                    last[0] = l.revision();
+                    listener.accept(l);
+                }
+            });
+            DirWatch w;
+            try {
+                w = anchors ? ns.watchAnchors(dir, runner::signal) : ns.watchDurable(dir, runner::signal);
+            } catch (RuntimeException e) {
+                runner.close();
+                throw e;
+            }
+            runner.signal();
+            return new ListingSubscription<>(runner, w);
+        }
+
+        @Override
+        public void close() {
+            watch.close();
+            runner.close();
+        }
+    }
+}

@@ -1,0 +1,292 @@
+package io.jcircuit.anchor;
+
+import io.jcircuit.Entry;
+import io.jcircuit.Listing;
+import io.jcircuit.Membership;
+import io.jcircuit.Stored;
+import io.jcircuit.Subscription;
+import io.jcircuit.WorkerId;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** Anchors and the durable store against one real ZooKeeper server shared by the tests of this class. */
+class NamespaceTest {
+
+    private static TestingServer zk;
+    private static Namespace ns;
+    private static NamespaceAnchors anchors;
+    private static WorkerId me = WorkerId.random();
+
+    @BeforeAll
+    static void start() throws Exception {
+        zk = new TestingServer(true);
+        ns = Namespace.connect(NamespaceConfig.of(zk.getConnectString()));
+        anchors = new NamespaceAnchors(ns, Fixture.self(me, 5000), e -> null);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        anchors.close();
+        ns.close();
+        zk.close();
+    }
+
+    @Test
+    void aRuntimeIsFiledUnderWorker() {
+        Listing<Entry> workers = anchors.list("/worker");
+        assertThat(workers.entries()).extracting(Entry::worker).contains(me);
+        Entry e = workers.entries().stream().filter(x -> x.worker().equals(me)).findFirst().orElseThrow();
+        assertThat(e.path()).isEqualTo("/worker/" + me);
+        assertThat(e.address().port()).isEqualTo(5000);
+        assertThat(e.host()).isEqualTo("testhost");
+        assertThat(e.pid()).isEqualTo(4242);
+    }
+
+    @Test
+    void filingCreatesDirectoriesAndUnfilingRemovesThem() throws Exception {
+        String top = Fixture.freshDir("file");
+        var anchor = anchors.file(top + "/deep/svc", Map.of("role", "mapper"));
+        assertThat(anchor.path()).isEqualTo(top + "/deep/svc/" + me);
+        assertThat(anchors.filed()).contains(top + "/deep/svc");
+
+        Listing<Entry> svc = anchors.list(top + "/deep/svc");
+        assertThat(svc.entries()).singleElement().satisfies(e -> {
+            assertThat(e.worker()).isEqualTo(me);
+            assertThat(e.metadata()).containsEntry("role", "mapper");
+            assertThat(e.dir()).isEqualTo(top + "/deep/svc");
+        });
+        assertThat(anchors.list(top).directories()).containsExactly(top + "/deep");
+        assertThat(anchors.list("/").directories()).contains(top, "/worker");
+        Listing<Entry> all = anchors.listAll(top);
+        assertThat(all.entries()).extracting(Entry::path).containsExactly(top + "/deep/svc/" + me);
+        assertThat(all.directories()).containsExactly(top + "/deep", top + "/deep/svc");
+
+        anchor.close();
+        assertThat(anchors.list(top).isEmpty()).isTrue();
+        assertThat(anchors.list("/").directories()).doesNotContain(top);
+        assertThat(ns.client().checkExists().forPath(Namespace.anchorZnode(top))).as("pruned znode").isNull();
+        assertThat(anchors.filed()).doesNotContain(top + "/deep/svc");
+    }
+
+    @Test
+    void filingTwiceReplacesTheMetadata() {
+        String dir = Fixture.freshDir("twice");
+        var a = anchors.file(dir, Map.of("v", "1"));
+        var b = anchors.file(dir, Map.of("v", "2"));
+        assertThat(b).isSameAs(a);
+        await().untilAsserted(() -> assertThat(anchors.list(dir).entries()).singleElement()
+            .satisfies(e -> assertThat(e.metadata()).containsEntry("v", "2")));
+        a.close();
+    }
+
+    @Test
+    void badPathsAreRefusedBeforeZooKeeperSeesThem() {
+        assertThatThrownBy(() -> anchors.file("/worker")).hasMessageContaining("reserved");
+        assertThatThrownBy(() -> anchors.list("no-slash")).hasMessageContaining("'no-slash'");
+        assertThatThrownBy(() -> anchors.file("/x/" + me)).hasMessageContaining("looks like a worker id");
+    }
+
+    @Test
+    void revisionsGrowWithChangesAndStayWithout() throws Exception {
+        String dir = Fixture.freshDir("rev");
+        Listing<Entry> empty = anchors.list(dir);
+        assertThat(anchors.list(dir).revision()).isEqualTo(empty.revision());
+
+        ns.file(dir, WorkerId.random().toString(), Fixture.data(dir, WorkerId.random())).close();
+        EntryNode one = ns.file(dir, new WorkerId(1).toString(), Fixture.data(dir, new WorkerId(1)));
+        Listing<Entry> withOne = anchors.list(dir);
+        assertThat(withOne.revision()).isGreaterThan(empty.revision());
+        assertThat(anchors.list(dir).revision()).isEqualTo(withOne.revision());
+        one.close();
+        assertThat(anchors.list(dir).revision()).isGreaterThan(withOne.revision());
+    }
+
+    @Test
+    void awaitChangeReturnsTheNextRevisionOrTimesOut() throws Exception {
+        String dir = Fixture.freshDir("await");
+        Listing<Entry> before = anchors.list(dir);
+
+        Listing<Entry> unchanged = anchors.awaitChange(dir, before.revision(), Duration.ofMillis(200));
+        assertThat(unchanged.revision()).isEqualTo(before.revision());
+
+        CompletableFuture<Listing<Entry>> waiting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return anchors.awaitChange(dir, before.revision(), Duration.ofSeconds(30));
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        WorkerId other = WorkerId.random();
+        try (EntryNode n = ns.file(dir, other.toString(), Fixture.data(dir, other))) {
+            Listing<Entry> after = waiting.get(30, TimeUnit.SECONDS);
+            assertThat(after.revision()).isGreaterThan(before.revision());
+            assertThat(after.entries()).extracting(Entry::worker).containsExactly(other);
+        }
+    }
+
+    @Test
+    void watchReportsTheCurrentListingThenEachChange() throws Exception {
+        String dir = Fixture.freshDir("watch");
+        BlockingQueue<Listing<Entry>> seen = new LinkedBlockingQueue<>();
+        try (Subscription s = anchors.watch(dir, seen::add)) {
+            assertThat(seen.poll(10, TimeUnit.SECONDS)).isNotNull().matches(Listing::isEmpty);
+            WorkerId w = WorkerId.random();
+            EntryNode n = ns.file(dir, w.toString(), Fixture.data(dir, w));
+            await().untilAsserted(() -> assertThat(lastOf(seen).entries()).extracting(Entry::worker).containsExactly(w));
+            n.close();
+            await().untilAsserted(() -> assertThat(lastOf(seen).entries()).isEmpty());
+        }
+    }
+
+    private static Listing<Entry> last;
+
+    private static synchronized Listing<Entry> lastOf(BlockingQueue<Listing<Entry>> q) {
+        Listing<Entry> l;
+        while ((l = q.poll()) != null) {
+            last = l;
+        }
+        return last;
+    }
+
+    @Test
+    void subscribeReplaysMembersThenReportsJoinsAndLeaves() throws Exception {
+        String dir = Fixture.freshDir("members");
+        WorkerId a = WorkerId.random();
+        WorkerId b = WorkerId.random();
+        EntryNode na = ns.file(dir, a.toString(), Fixture.data(dir, a));
+        EntryNode nb = ns.file(dir, b.toString(), Fixture.data(dir, b));
+        BlockingQueue<String> events = new LinkedBlockingQueue<>();
+        try (Subscription s = anchors.subscribe(dir, new Membership() {
+            @Override
+            public void joined(Entry e) {
+                events.add("join " + e.worker());
+            }
+
+            @Override
+            public void left(Entry e) {
+                events.add("leave " + e.worker());
+            }
+        })) {
+            assertThat(List.of(events.poll(10, TimeUnit.SECONDS), events.poll(10, TimeUnit.SECONDS)))
+                .containsExactlyInAnyOrder("join " + a, "join " + b);
+            WorkerId c = WorkerId.random();
+            EntryNode nc = ns.file(dir, c.toString(), Fixture.data(dir, c));
+            assertThat(events.poll(10, TimeUnit.SECONDS)).isEqualTo("join " + c);
+            na.close();
+            assertThat(events.poll(10, TimeUnit.SECONDS)).isEqualTo("leave " + a);
+            nc.close();
+            assertThat(events.poll(10, TimeUnit.SECONDS)).isEqualTo("leave " + c);
+        } finally {
+            nb.close();
+        }
+        assertThat(events).isEmpty();
+    }
+
+    record Config(String name, int shards, List<String> tags) implements Serializable {
+    }
+
+    @Test
+    void durableValuesRoundTripAndList() {
+        NamespaceDurable durable = new NamespaceDurable(ns, new JavaValueCodec());
+        String dir = Fixture.freshDir("durable");
+        durable.putBytes(dir + "/raw", new byte[] {1, 2, 3});
+        durable.put(dir + "/cfg/main", new Config("wc", 4, List.of("a", "b")));
+
+        assertThat(durable.getBytes(dir + "/raw")).hasValueSatisfying(v -> assertThat(v).containsExactly(1, 2, 3));
+        assertThat(durable.get(dir + "/cfg/main", Config.class)).contains(new Config("wc", 4, List.of("a", "b")));
+        assertThat(durable.getBytes(dir + "/missing")).isEmpty();
+        assertThat(durable.get(dir + "/cfg", Config.class)).as("a directory holds no value").isEmpty();
+
+        Listing<Stored> l = durable.list(dir);
+        assertThat(l.entries()).singleElement().satisfies(s -> {
+            assertThat(s.path()).isEqualTo(dir + "/raw");
+            assertThat(s.bytes()).isEqualTo(3);
+            assertThat(s.object()).isFalse();
+        });
+        assertThat(l.directories()).containsExactly(dir + "/cfg");
+        assertThat(durable.listAll(dir).entries()).extracting(Stored::path).containsExactly(dir + "/cfg/main", dir + "/raw");
+
+        durable.putBytes(dir + "/raw", new byte[] {9});
+        assertThat(durable.getBytes(dir + "/raw")).hasValueSatisfying(v -> assertThat(v).containsExactly(9));
+
+        assertThatThrownBy(() -> durable.get(dir + "/raw", Config.class)).hasMessageContaining("stored as bytes");
+        assertThatThrownBy(() -> durable.put(dir + "/cfg", "x")).hasMessageContaining("is a directory");
+        assertThatThrownBy(() -> durable.putBytes(dir + "/big", new byte[io.jcircuit.Durable.MAX_VALUE_BYTES + 1]))
+            .hasMessageContaining("at most");
+
+        assertThat(durable.delete(dir + "/cfg/main")).isTrue();
+        assertThat(durable.delete(dir + "/cfg/main")).isFalse();
+        assertThat(durable.list(dir).directories()).as("emptied directory vanishes").isEmpty();
+        assertThat(durable.delete(dir + "/raw")).isTrue();
+        assertThat(durable.list("/").directories()).doesNotContain(dir);
+    }
+
+    @Test
+    void aValueMayHaveValuesBelowIt() {
+        NamespaceDurable durable = new NamespaceDurable(ns, new JavaValueCodec());
+        String dir = Fixture.freshDir("nested");
+        durable.putBytes(dir + "/a", new byte[] {1});
+        durable.putBytes(dir + "/a/b", new byte[] {2});
+        assertThat(durable.delete(dir + "/a")).isTrue();
+        assertThat(durable.getBytes(dir + "/a/b")).isPresent();
+        assertThat(durable.list(dir).entries()).isEmpty();
+        assertThat(durable.list(dir).directories()).containsExactly(dir + "/a");
+        assertThat(durable.delete(dir + "/a/b")).isTrue();
+        assertThat(durable.list("/").directories()).doesNotContain(dir);
+    }
+
+    @Test
+    void durableWatchAndAwait() throws Exception {
+        NamespaceDurable durable = new NamespaceDurable(ns, new JavaValueCodec());
+        String dir = Fixture.freshDir("dwatch");
+        BlockingQueue<Listing<Stored>> seen = new LinkedBlockingQueue<>();
+        Listing<Stored> before = durable.list(dir);
+        try (Subscription s = durable.watch(dir, seen::add)) {
+            assertThat(seen.poll(10, TimeUnit.SECONDS)).isNotNull().matches(Listing::isEmpty);
+            durable.putBytes(dir + "/k", new byte[] {7});
+            Listing<Stored> after = durable.awaitChange(dir, before.revision(), Duration.ofSeconds(30));
+            assertThat(after.entries()).extracting(Stored::name).containsExactly("k");
+            await().until(() -> seen.stream().anyMatch(l -> !l.entries().isEmpty()));
+        }
+    }
+
+    @Test
+    void tenThousandEntriesListQuickly() throws Exception {
+        String dir = Fixture.freshDir("scale");
+        int n = 10_000;
+        ns.client().create().creatingParentContainersIfNeeded().forPath(Namespace.anchorZnode(dir) + "/seed");
+        java.util.concurrent.CountDownLatch created = new java.util.concurrent.CountDownLatch(n);
+        for (int i = 0; i < n; i++) {
+            WorkerId id = new WorkerId(i + 1);
+            ns.client().create().withMode(org.apache.zookeeper.CreateMode.EPHEMERAL)
+                .inBackground((c, e) -> created.countDown())
+                .forPath(Namespace.anchorZnode(dir) + "/" + id, Fixture.data(dir, id));
+        }
+        assertThat(created.await(60, TimeUnit.SECONDS)).isTrue();
+        ns.client().delete().forPath(Namespace.anchorZnode(dir) + "/seed");
+        anchors.list(dir); // warm up
+        long t0 = System.nanoTime();
+        Listing<Entry> l = anchors.list(dir);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        System.out.println("namespace scale: listed " + l.entries().size() + " entries in " + ms + " ms");
+        assertThat(l.entries()).hasSize(n);
+        for (Entry e : l.entries()) {
+            ns.client().delete().inBackground().forPath(Namespace.anchorZnode(e.path()));
+        }
+    }
+}
