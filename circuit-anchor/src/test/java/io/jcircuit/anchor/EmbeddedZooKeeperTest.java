@@ -1,0 +1,66 @@
+package io.jcircuit.anchor;
+
+import io.jcircuit.WorkerId;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class EmbeddedZooKeeperTest {
+
+    @Test
+    void servesOnLoopbackAndPublishesItsConnectString(@TempDir Path state) {
+        try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(state, 0)) {
+            assertThat(zk.connectString()).startsWith("127.0.0.1:");
+            assertThat(EmbeddedZooKeeper.connectStringIn(state)).contains(zk.connectString());
+            assertThat(Files.isDirectory(state.resolve("zookeeper/data"))).isTrue();
+            try (Namespace ns = Namespace.connect(NamespaceConfig.of(zk.connectString()))) {
+                WorkerId me = WorkerId.random();
+                NamespaceAnchors anchors = new NamespaceAnchors(ns, Fixture.self(me, 1), e -> null);
+                assertThat(anchors.list("/worker").entries()).hasSize(1);
+                anchors.close();
+            }
+            assertThatThrownBy(() -> EmbeddedZooKeeper.start(state, 0))
+                .isInstanceOf(NamespaceException.class)
+                .hasMessageContaining("already runs the embedded ZooKeeper")
+                .hasMessageContaining(zk.connectString());
+        }
+        assertThat(EmbeddedZooKeeper.connectStringIn(state)).as("connect file removed on close").isEmpty();
+    }
+
+    @Test
+    void durableValuesSurviveARestartOfTheEmbeddedServer(@TempDir Path state) {
+        try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(state, 0);
+             Namespace ns = Namespace.connect(NamespaceConfig.of(zk.connectString()))) {
+            new NamespaceDurable(ns, new JavaValueCodec()).putBytes("/kept", new byte[] {5});
+        }
+        try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(state, 0);
+             Namespace ns = Namespace.connect(NamespaceConfig.of(zk.connectString()))) {
+            assertThat(new NamespaceDurable(ns, new JavaValueCodec()).getBytes("/kept"))
+                .hasValueSatisfying(v -> assertThat(v).containsExactly(5));
+        }
+    }
+
+    @Test
+    void theLocatorTriesFlagThenEnvironmentThenTheEmbeddedFile(@TempDir Path state) {
+        assertThat(new ZooKeeperLocator("zk1:2181", Map.of(ZooKeeperLocator.ENV, "zk2:2181"), state).find())
+            .hasValueSatisfying(f -> assertThat(f.connectString()).isEqualTo("zk1:2181"));
+        assertThat(new ZooKeeperLocator(null, Map.of(ZooKeeperLocator.ENV, "zk2:2181"), state).find())
+            .hasValueSatisfying(f -> assertThat(f.source()).isEqualTo("$CIRCUIT_ZOOKEEPER"));
+        ZooKeeperLocator none = new ZooKeeperLocator(null, Map.of(), state);
+        assertThat(none.find()).isEmpty();
+        assertThat(none.describe()).contains("--zookeeper (not given)", "$CIRCUIT_ZOOKEEPER (not set)",
+            state.resolve("zookeeper/connect").toString());
+        try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(state, 0)) {
+            assertThat(none.find()).hasValueSatisfying(f -> {
+                assertThat(f.connectString()).isEqualTo(zk.connectString());
+                assertThat(f.source()).endsWith("connect");
+            });
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package io.jcircuit.anchor;
+
+import io.jcircuit.Entry;
+import io.jcircuit.WorkerId;
+import org.apache.curator.test.TestingServer;
+import org.apache.zookeeper.data.Stat;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.awaitility.Awaitility.await;
+
+/** What the namespace does when ZooKeeper is missing, restarts, or expires the session. */
+class OutageTest {
+
+    @Test
+    void aZooKeeperThatIsDownAtStartGivesAClearErrorWithinTheBound() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            port = s.getLocalPort();
+        }
+        String connect = "127.0.0.1:" + port;
+        assertTimeoutPreemptively(Duration.ofSeconds(20), () ->
+            assertThatThrownBy(() -> Namespace.connect(NamespaceConfig.of(connect).withConnectTimeoutMs(1000)))
+                .isInstanceOf(NamespaceException.class)
+                .hasMessageContaining(connect)
+                .hasMessageContaining("within 1000 ms"));
+    }
+
+    @Test
+    void aNewSessionAfterExpiryFilesTheEntriesAgain() throws Exception {
+        try (TestingServer zk = new TestingServer(true);
+             Namespace ns = Namespace.connect(NamespaceConfig.of(zk.getConnectString()))) {
+            WorkerId me = WorkerId.random();
+            NamespaceAnchors anchors = new NamespaceAnchors(ns, Fixture.self(me, 5001), e -> null);
+            anchors.file("/expiry/svc");
+            long oldSession = sessionOf(ns);
+            assertThat(ownerOf(ns, "/expiry/svc/" + me)).isEqualTo(oldSession);
+
+            ns.client().getZookeeperClient().getZooKeeper().getTestable().injectSessionExpiration();
+
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                long now = sessionOf(ns);
+                assertThat(now).isNotEqualTo(oldSession);
+                assertThat(ownerOf(ns, "/expiry/svc/" + me)).isEqualTo(now);
+                assertThat(ownerOf(ns, "/worker/" + me)).isEqualTo(now);
+            });
+            assertThat(anchors.list("/expiry/svc").entries()).extracting(Entry::worker).containsExactly(me);
+            anchors.close();
+            assertThat(anchors.list("/expiry").isEmpty()).isTrue();
+        }
+    }
+
+    @Test
+    void whileZooKeeperIsDownOperationsFailClearlyAndEntriesComeBackWithIt() throws Exception {
+        try (TestingServer zk = new TestingServer(true);
+             Namespace ns = Namespace.connect(NamespaceConfig.of(zk.getConnectString()).withConnectTimeoutMs(1000))) {
+            WorkerId me = WorkerId.random();
+            NamespaceAnchors anchors = new NamespaceAnchors(ns, Fixture.self(me, 5002), e -> null);
+            anchors.file("/restart/svc");
+            NamespaceDurable durable = new NamespaceDurable(ns, new JavaValueCodec());
+            durable.putBytes("/restart/kept", new byte[] {42});
+
+            zk.stop();
+            assertTimeoutPreemptively(Duration.ofSeconds(60), () ->
+                assertThatThrownBy(() -> anchors.list("/restart/svc"))
+                    .isInstanceOf(NamespaceException.class)
+                    .hasMessageContaining(zk.getConnectString())
+                    .hasMessageContaining("unreachable"));
+
+            zk.restart();
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() ->
+                assertThat(anchors.list("/restart/svc").entries()).extracting(Entry::worker).containsExactly(me));
+            assertThat(durable.getBytes("/restart/kept")).hasValueSatisfying(v -> assertThat(v).containsExactly(42));
+            anchors.close();
+        }
+    }
+
+    private static long sessionOf(Namespace ns) throws Exception {
+        return ns.client().getZookeeperClient().getZooKeeper().getSessionId();
+    }
+
+    private static long ownerOf(Namespace ns, String path) throws Exception {
+        Stat st = ns.client().checkExists().forPath(Namespace.anchorZnode(path));
+        return st == null ? -1 : st.getEphemeralOwner();
+    }
+}
