@@ -1,5 +1,7 @@
 package io.jcircuit.runtime;
 
+import java.util.ArrayList;
+import java.util.List;
 import io.jcircuit.Address;
 import io.jcircuit.Circuit;
 import io.jcircuit.WorkerDiedException;
@@ -32,15 +34,17 @@ class TwoProcessTest {
     private static CircuitRuntime local;
 
     /** A started worker JVM and the line it announced itself with: {@code WORKER <id> <address>}. */
-    private record Started(Process process, WorkerId id, Address address) {
+    record Started(Process process, WorkerId id, Address address) {
     }
 
-    private static Started launchWorkerJvm() throws Exception {
+    /** Starts {@link WorkerMain} in a new JVM with {@code args} and waits for its announcement. */
+    static Started launchWorkerJvm(String... args) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
+        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
             "--sun-misc-unsafe-memory-access=allow", "-Xmx128m",
-            "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName())
-            .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line;
         while ((line = out.readLine()) != null && !line.startsWith("WORKER ")) {

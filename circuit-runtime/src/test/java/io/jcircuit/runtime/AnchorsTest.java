@@ -1,0 +1,178 @@
+package io.jcircuit.runtime;
+
+import io.jcircuit.Entry;
+import io.jcircuit.Listing;
+import io.jcircuit.Membership;
+import io.jcircuit.Subscription;
+import io.jcircuit.anchor.NamespaceException;
+import io.jcircuit.runtime.Fixtures.Counter;
+import io.jcircuit.runtime.Fixtures.CounterImpl;
+import io.jcircuit.runtime.Fixtures.Echo;
+import io.jcircuit.runtime.Fixtures.EchoImpl;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** Runtimes finding each other through the namespace, against a real ZooKeeper. */
+class AnchorsTest {
+
+    private static TestingServer zk;
+
+    @BeforeAll
+    static void startZooKeeper() throws Exception {
+        zk = new TestingServer(true);
+    }
+
+    @AfterAll
+    static void stopZooKeeper() throws Exception {
+        zk.close();
+    }
+
+    private static CircuitRuntime runtime() {
+        return CircuitRuntime.start(RuntimeConfig.builder().zookeeper(zk.getConnectString()).build());
+    }
+
+    @Test
+    void aRuntimeFoundUnderAnAnchorCanBeDialed() {
+        try (CircuitRuntime a = runtime(); CircuitRuntime b = runtime()) {
+            a.listen("echo", Echo.class, new EchoImpl());
+            a.anchors().file("/dial/echo", Map.of("service", "echo"));
+
+            Listing<Entry> found = b.anchors().list("/dial/echo");
+            assertThat(found.entries()).singleElement().satisfies(e -> {
+                assertThat(e.worker()).isEqualTo(a.id());
+                assertThat(e.address()).isEqualTo(a.address());
+                assertThat(e.pid()).isEqualTo(ProcessHandle.current().pid());
+            });
+            Entry e = found.entries().getFirst();
+            Echo echo = b.anchors().worker(e).dial(e.metadata().get("service"), Echo.class);
+            assertThat(echo.echo("via anchors")).isEqualTo("via anchors");
+            assertThat(b.anchors().list("/worker").entries()).extracting(Entry::worker).contains(a.id(), b.id());
+        }
+    }
+
+    @Test
+    void aCleanCloseRemovesTheEntriesAtOnce() {
+        try (CircuitRuntime watcher = runtime()) {
+            CircuitRuntime leaving = runtime();
+            leaving.anchors().file("/leaving/svc");
+            assertThat(watcher.anchors().list("/leaving/svc").entries()).hasSize(1);
+            leaving.close();
+            assertThat(watcher.anchors().list("/leaving").isEmpty()).isTrue();
+            assertThat(watcher.anchors().list("/worker").entries()).extracting(Entry::worker).doesNotContain(leaving.id());
+        }
+    }
+
+    @Test
+    void aStoredReferenceIsCallableFromAnotherRuntime() {
+        try (CircuitRuntime a = runtime(); CircuitRuntime b = runtime()) {
+            CounterImpl impl = new CounterImpl();
+            a.durable().put("/refs/counter", a.ref(Counter.class, impl));
+
+            Counter c = b.durable().get("/refs/counter", Counter.class).orElseThrow();
+            assertThat(b.isReference(c)).isTrue();
+            assertThat(b.homeOf(c).id()).isEqualTo(a.id());
+            c.add(5);
+            c.add(2);
+            assertThat(impl.get()).isEqualTo(7);
+            assertThat(b.durable().delete("/refs/counter")).isTrue();
+        }
+    }
+
+    @Test
+    void callsAndReferencesKeepWorkingWhileZooKeeperIsAway() throws Exception {
+        try (TestingServer own = new TestingServer(true);
+             CircuitRuntime a = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(own.getConnectString())
+                 .zookeeperConnectTimeoutMs(1000).build());
+             CircuitRuntime b = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(own.getConnectString()).build())) {
+            a.listen("echo", Echo.class, new EchoImpl());
+            a.anchors().file("/away/echo");
+            Entry e = b.anchors().list("/away/echo").entries().getFirst();
+            Echo echo = b.anchors().worker(e).dial("echo", Echo.class);
+
+            own.stop();
+            assertThat(echo.echo("still here")).isEqualTo("still here");
+            assertThatThrownBy(() -> a.anchors().list("/away")).isInstanceOf(NamespaceException.class);
+
+            own.restart();
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() ->
+                assertThat(b.anchors().list("/away/echo").entries()).extracting(Entry::worker).containsExactly(a.id()));
+            assertThat(echo.echo("and after")).isEqualTo("and after");
+        }
+    }
+
+    @Test
+    void embeddedZooKeeperServesOtherRuntimes(@TempDir Path state) {
+        try (CircuitRuntime first = CircuitRuntime.start(RuntimeConfig.builder().embeddedZooKeeper(state).build())) {
+            String connect = first.embeddedZooKeeperConnectString().orElseThrow();
+            try (CircuitRuntime second = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(connect).build())) {
+                first.anchors().file("/embedded/a");
+                assertThat(second.anchors().list("/embedded/a").entries()).extracting(Entry::worker).containsExactly(first.id());
+            }
+        }
+    }
+
+    @Test
+    void aRuntimeWithoutZooKeeperSaysHowToGetANamespace() {
+        try (CircuitRuntime plain = CircuitRuntime.start()) {
+            assertThatThrownBy(plain::anchors).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("no namespace").hasMessageContaining("zookeeper");
+            assertThatThrownBy(plain::durable).isInstanceOf(IllegalStateException.class);
+        }
+    }
+
+    @Test
+    void aZooKeeperThatIsDownAtStartFailsTheStart() {
+        assertThatThrownBy(() -> CircuitRuntime.start(RuntimeConfig.builder().zookeeper("127.0.0.1:1")
+            .zookeeperConnectTimeoutMs(500).build()))
+            .isInstanceOf(NamespaceException.class).hasMessageContaining("127.0.0.1:1");
+    }
+
+    /** A worker JVM killed with SIGKILL leaves the namespace within the session timeout. */
+    @Test
+    @Tag("slow")
+    void aCrashedWorkersEntriesDisappear(@TempDir Path state) throws Exception {
+        try (CircuitRuntime local = CircuitRuntime.start(RuntimeConfig.builder().embeddedZooKeeper(state).build())) {
+            String connect = local.embeddedZooKeeperConnectString().orElseThrow();
+            BlockingQueue<String> events = new LinkedBlockingQueue<>();
+            try (Subscription s = local.anchors().subscribe("/crash", new Membership() {
+                @Override
+                public void joined(Entry e) {
+                    events.add("join " + e.worker());
+                }
+
+                @Override
+                public void left(Entry e) {
+                    events.add("leave " + e.worker());
+                }
+            })) {
+                TwoProcessTest.Started w = TwoProcessTest.launchWorkerJvm(connect, "/crash");
+                try {
+                    assertThat(events.poll(30, TimeUnit.SECONDS)).isEqualTo("join " + w.id());
+                    long killedAt = System.nanoTime();
+                    w.process().destroyForcibly().waitFor();
+                    assertThat(events.poll(30, TimeUnit.SECONDS)).isEqualTo("leave " + w.id());
+                    System.out.println("namespace: entries of a killed worker went after "
+                        + (System.nanoTime() - killedAt) / 1_000_000 + " ms (session timeout 4000 ms)");
+                    assertThat(local.anchors().list("/worker").entries()).extracting(Entry::worker).doesNotContain(w.id());
+                } finally {
+                    w.process().destroyForcibly();
+                }
+            }
+        }
+    }
+}
