@@ -16,6 +16,8 @@ import java.io.PrintWriter;
     description = "JCircuit: one Java program describes a whole distributed system.",
     subcommands = {
         DemoCommand.class,
+        LsCommand.class,
+        DlsCommand.class,
         BenchCommand.class,
         CommandLine.HelpCommand.class,
     })

@@ -1,0 +1,118 @@
+package io.jcircuit.cli;
+
+import io.jcircuit.Entry;
+import io.jcircuit.Listing;
+import io.jcircuit.WorkerId;
+import io.jcircuit.anchor.Namespace;
+import io.jcircuit.anchor.Paths;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code circuit ls}: the live namespace, as the Go Circuit's {@code 4ls} showed it. */
+@Command(name = "ls", mixinStandardHelpOptions = true,
+    description = {"List the anchors of the live namespace.",
+        "PATH lists one directory; PATH/... lists everything below it. Directories end in '/'.",
+        "Examples: circuit ls /   circuit ls -l /worker   circuit ls /wordcount/..."})
+final class LsCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", defaultValue = "/", paramLabel = "PATH", description = "Directory to list (default /).")
+    String path;
+
+    @Option(names = "-l", description = "Long form: address, host, pid and start time of each entry.")
+    boolean longForm;
+
+    @Option(names = "--json", description = "Print one JSON object.")
+    boolean json;
+
+    @Mixin
+    NamespaceOptions where;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        Target t = Target.of(path);
+        String dir = t.dir;
+        String only = null;
+        int slash = dir.lastIndexOf('/');
+        if (!t.recursive && WorkerId.looksLikeWorkerId(dir.substring(slash + 1))) {
+            only = dir;   // one entry: list its directory and keep it
+            dir = slash == 0 ? "/" : dir.substring(0, slash);
+        }
+        Paths.anchorDir(dir, false);
+        Listing<Entry> l;
+        try (Namespace ns = where.connect()) {
+            l = ns.listAnchors(dir, t.recursive);
+        }
+        List<Entry> entries = new ArrayList<>(l.entries());
+        List<String> dirs = new ArrayList<>(l.directories());
+        if (only != null) {
+            String wanted = only;
+            entries.removeIf(e -> !e.path().equals(wanted));
+            dirs.clear();
+            if (entries.isEmpty()) {
+                throw new IllegalArgumentException("no entry " + only);
+            }
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("path", l.path());
+            o.put("revision", l.revision());
+            o.put("directories", dirs);
+            List<Object> es = new ArrayList<>();
+            for (Entry e : entries) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("path", e.path());
+                m.put("worker", e.worker().toString());
+                m.put("address", e.address().toString());
+                m.put("host", e.host());
+                m.put("pid", e.pid());
+                m.put("started", e.started().toString());
+                m.put("metadata", e.metadata());
+                es.add(m);
+            }
+            o.put("entries", es);
+            out.println(Json.write(o));
+        } else {
+            List<String[]> rows = new ArrayList<>();
+            for (String d : dirs) {
+                rows.add(new String[] {d + "/"});
+            }
+            for (Entry e : entries) {
+                rows.add(longForm
+                    ? new String[] {e.path(), e.address().toString(), e.host(), "pid " + e.pid(), e.started().toString()}
+                    : new String[] {e.path()});
+            }
+            rows.sort((a, b) -> a[0].compareTo(b[0]));
+            Columns.print(out, rows);
+        }
+        out.flush();
+        return 0;
+    }
+
+    /** A PATH argument: a directory, listed directly, or {@code DIR/...}, listed at any depth. */
+    record Target(String dir, boolean recursive) {
+        static Target of(String arg) {
+            if (arg.equals("...") || arg.equals("/...")) {
+                return new Target("/", true);
+            }
+            if (arg.endsWith("/...")) {
+                return new Target(arg.substring(0, arg.length() - 4), true);
+            }
+            return new Target(arg, false);
+        }
+    }
+}

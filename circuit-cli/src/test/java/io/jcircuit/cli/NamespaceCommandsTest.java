@@ -1,0 +1,133 @@
+package io.jcircuit.cli;
+
+import io.jcircuit.runtime.CircuitRuntime;
+import io.jcircuit.runtime.RuntimeConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code ls} and {@code dls} against a runtime with an embedded ZooKeeper, found through the state directory. */
+class NamespaceCommandsTest {
+
+    @TempDir
+    static Path state;
+    private static CircuitRuntime rt;
+
+    @BeforeAll
+    static void start() {
+        rt = CircuitRuntime.start(RuntimeConfig.builder().embeddedZooKeeper(state).build());
+        rt.anchors().file("/cli/svc", Map.of("role", "echo"));
+        rt.durable().putBytes("/conf/raw", new byte[] {1, 2, 3});
+        rt.durable().put("/conf/deep/obj", "a string value");
+    }
+
+    @AfterAll
+    static void stop() {
+        rt.close();
+    }
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private static Run run(Map<String, String> env, String... args) {
+        CommandLine cl = CircuitCommand.commandLine();
+        for (String name : new String[] {"ls", "dls"}) {
+            Object cmd = cl.getSubcommands().get(name).getCommand();
+            NamespaceOptions where = cmd instanceof LsCommand l ? l.where : ((DlsCommand) cmd).where;
+            where.env = env;
+        }
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    private static Run run(String... args) {
+        return run(Map.of(), args);
+    }
+
+    @Test
+    void lsShowsDirectoriesAndEntries() {
+        Run r = run("ls", "--dir", state.toString(), "/");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out().lines()).contains("/cli/", "/worker/");
+
+        Run svc = run("ls", "--dir", state.toString(), "/cli/svc");
+        assertThat(svc.out().strip()).isEqualTo("/cli/svc/" + rt.id());
+    }
+
+    @Test
+    void lsLongFormShowsAddressHostAndStart() {
+        Run r = run("ls", "-l", "--dir", state.toString(), "/worker");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("/worker/" + rt.id()).contains(rt.address().toString())
+            .contains("pid " + ProcessHandle.current().pid());
+    }
+
+    @Test
+    void lsRecursesWithDots() {
+        Run r = run("ls", "--dir", state.toString(), "/...");
+        assertThat(r.out().lines()).contains("/cli/", "/cli/svc/", "/cli/svc/" + rt.id(), "/worker/" + rt.id());
+        Run one = run("ls", "--dir", state.toString(), "/worker/" + rt.id());
+        assertThat(one.out().strip()).isEqualTo("/worker/" + rt.id());
+    }
+
+    @Test
+    void lsJsonIsOneObject() {
+        Run r = run("ls", "--json", "--dir", state.toString(), "/cli/svc");
+        assertThat(r.out().strip()).startsWith("{\"path\":\"/cli/svc\",\"revision\":")
+            .contains("\"worker\":\"" + rt.id() + "\"")
+            .contains("\"metadata\":{\"role\":\"echo\"}")
+            .endsWith("}");
+    }
+
+    @Test
+    void dlsListsTheDurableStore() {
+        Run r = run("dls", "-l", "--dir", state.toString(), "/conf");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("/conf/deep/").containsPattern("/conf/raw\\s+3 B\\s+bytes");
+        Run all = run("dls", "--json", "--dir", state.toString(), "/conf/...");
+        assertThat(all.out()).contains("\"path\":\"/conf/deep/obj\"").contains("\"kind\":\"object\"");
+    }
+
+    @Test
+    void theConnectStringMayComeFromTheEnvironmentOrTheFlag(@TempDir Path empty) throws Exception {
+        String connect = Files.readString(state.resolve("zookeeper/connect")).strip();
+        assertThat(run(Map.of("CIRCUIT_ZOOKEEPER", connect), "ls", "--dir", empty.toString(), "/").out()).contains("/worker/");
+        assertThat(run("ls", "--zookeeper", connect, "--dir", empty.toString(), "/").out()).contains("/worker/");
+    }
+
+    @Test
+    void withNoZooKeeperTheErrorSaysWhatWasTried(@TempDir Path empty) {
+        Run r = run("ls", "--dir", empty.toString(), "/");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("no ZooKeeper to ask").contains("--zookeeper (not given)")
+            .contains("$CIRCUIT_ZOOKEEPER (not set)").contains(empty.resolve("zookeeper/connect").toString());
+    }
+
+    @Test
+    void anUnreachableZooKeeperIsNamedWithItsSource() {
+        Run r = run("ls", "--zookeeper", "127.0.0.1:1", "/");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("127.0.0.1:1").contains("from --zookeeper");
+    }
+
+    @Test
+    void aBadPathIsRefusedClearly() {
+        Run r = run("ls", "--dir", state.toString(), "no-slash");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("bad anchor path 'no-slash'");
+    }
+}
