@@ -25,8 +25,9 @@ import java.util.function.Consumer;
  * within the ZooKeeper session timeout when it crashes.
  *
  * <h2>Revisions</h2>
- * Every {@link Listing} carries a revision that grows whenever the listing's content changes.
- * {@link #awaitChange} blocks for the next one; {@link #watch} calls back on each.
+ * Every {@link Listing} carries a revision that grows with every change while the directory exists,
+ * and is 0 when it is empty or does not exist (so a directory that empties goes back to 0). {@link #awaitChange}
+ * blocks for a revision other than the one given; {@link #watch} calls back on each new one.
  */
 public interface Anchors {
 
@@ -51,9 +52,10 @@ public interface Anchors {
     Listing<Entry> listAll(String dir);
 
     /**
-     * Blocks until the listing of {@code dir} has a revision greater than {@code sinceRevision}, and
-     * returns it; when {@code timeout} passes first, returns the current listing, whose revision is
-     * then {@code <= sinceRevision} unless a change raced the timeout.
+     * Blocks until the listing of {@code dir} has a revision other than {@code sinceRevision}, and
+     * returns it; when {@code timeout} passes first, returns the current listing, whose revision then
+     * equals {@code sinceRevision} unless a change raced the timeout. Pass 0 to wait for a directory
+     * that does not exist yet.
      */
     Listing<Entry> awaitChange(String dir, long sinceRevision, Duration timeout) throws InterruptedException;
 

@@ -7,8 +7,9 @@ import java.util.Objects;
  * What a directory of the namespace or the durable store held at one revision.
  *
  * @param path        the directory listed
- * @param revision    grows whenever the listing's content changes (a ZooKeeper transaction id);
- *                    equal revisions mean equal content
+ * @param revision    the greatest ZooKeeper transaction id that touched the directory or what it
+ *                    lists: it grows with every change while the directory exists, and is 0 when
+ *                    it does not or is empty; equal revisions mean equal content
  * @param entries     the entries, sorted by path
  * @param directories the non-empty subdirectories, as full paths, sorted
  * @param <E>         {@link Entry} for anchors, {@link Stored} for the durable store

@@ -119,6 +119,22 @@ public final class Namespace implements AutoCloseable {
         return node;
     }
 
+    /**
+     * Files a host daemon as {@code /host/<name>}, carrying {@code entry}'s address and metadata; the
+     * host daemon keeps the returned node for as long as it runs.
+     *
+     * @throws IllegalArgumentException when {@code name} is not a valid path component
+     */
+    public EntryNode fileHost(String name, Entry entry) {
+        Paths.anchorDir("/host/" + name, false);
+        if (name.contains("/")) {
+            throw new IllegalArgumentException("bad host name '" + name + "': it must not contain '/'");
+        }
+        Entry e = new Entry("/host/" + name, entry.worker(), entry.address(), entry.host(), entry.pid(),
+            entry.started(), entry.metadata());
+        return file("/host", name, EntryCodec.encode(e));
+    }
+
     /** Lists the anchor directory {@code dir}, directly or at any depth. */
     public Listing<Entry> listAnchors(String dir, boolean recursive) {
         Scan s = scan(anchorZnode(dir), recursive);
@@ -144,7 +160,7 @@ public final class Namespace implements AutoCloseable {
         }
         entries.sort((a, b) -> a.path().compareTo(b.path()));
         dirs.sort(null);
-        return new Listing<>(dir, s.revision, entries, dirs);
+        return new Listing<>(dir, revision(s, entries, dirs), entries, dirs);
     }
 
     // ------------------------------------------------------------------ durable store
@@ -254,7 +270,15 @@ public final class Namespace implements AutoCloseable {
         }
         values.sort((a, b) -> a.path().compareTo(b.path()));
         dirs.sort(null);
-        return new Listing<>(dir, s.revision, values, dirs);
+        return new Listing<>(dir, revision(s, values, dirs), values, dirs);
+    }
+
+    /**
+     * An empty listing has revision 0, whether the directory is missing or merely empty (a parent
+     * created just before its first entry, or not yet pruned): users cannot tell those apart.
+     */
+    private static long revision(Scan s, List<?> entries, List<String> dirs) {
+        return entries.isEmpty() && dirs.isEmpty() ? 0 : s.revision;
     }
 
     // ------------------------------------------------------------------ watching
@@ -321,8 +345,8 @@ public final class Namespace implements AutoCloseable {
     /**
      * Reads the children of {@code root} (and, when {@code recursive}, all descendants) with their
      * data and stats, level by level, each level's reads pipelined. The revision is the greatest
-     * transaction id seen in any read node's data or children; for a missing root it is that of the
-     * nearest existing ancestor's children, which changed when the root went away.
+     * transaction id seen in any read node's data or children, so it only grows while the root
+     * exists; a missing root has revision 0.
      */
     private Scan scan(String root, boolean recursive) {
         return call("list", root, () -> {
@@ -331,7 +355,7 @@ public final class Namespace implements AutoCloseable {
             try {
                 names = client.getChildren().storingStatIn(rootStat).forPath(root);
             } catch (KeeperException.NoNodeException e) {
-                return new Scan(root, ancestorRevision(root), List.of());
+                return new Scan(root, 0, List.of());
             }
             long revision = rootStat.getPzxid();
             List<Node> all = new ArrayList<>();
@@ -359,17 +383,6 @@ public final class Namespace implements AutoCloseable {
             }
             return new Scan(root, revision, all);
         });
-    }
-
-    private long ancestorRevision(String znode) throws Exception {
-        for (int slash = znode.lastIndexOf('/'); slash > 0; slash = znode.lastIndexOf('/', slash - 1)) {
-            Stat st = client.checkExists().forPath(znode.substring(0, slash));
-            if (st != null) {
-                return st.getPzxid();
-            }
-        }
-        Stat st = client.checkExists().forPath("/");
-        return st == null ? 0 : st.getPzxid();
     }
 
     /** Reads the data and stat of every path, pipelined; paths deleted meanwhile are left out. */

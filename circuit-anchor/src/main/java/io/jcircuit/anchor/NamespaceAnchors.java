@@ -99,7 +99,7 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
                 @SuppressWarnings("unchecked")
                 Listing<E> l = (Listing<E>) (anchors ? ns.listAnchors(dir, false) : ns.listDurable(dir, false));
                 long left = deadline - System.nanoTime();
-                if (l.revision() > since || left <= 0) {
+                if (l.revision() != since || left <= 0) {
                     return l;
                 }
                 if (changed.tryAcquire(left, TimeUnit.NANOSECONDS)) {

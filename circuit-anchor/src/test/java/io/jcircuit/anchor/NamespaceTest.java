@@ -58,6 +58,22 @@ class NamespaceTest {
     }
 
     @Test
+    void hostsAreFiledByName() {
+        WorkerId daemon = WorkerId.random();
+        try (EntryNode h = ns.fileHost("node-7", Fixture.self(daemon, 6000))) {
+            Listing<Entry> hosts = anchors.list("/host");
+            assertThat(hosts.entries()).singleElement().satisfies(e -> {
+                assertThat(e.path()).isEqualTo("/host/node-7");
+                assertThat(e.name()).isEqualTo("node-7");
+                assertThat(e.worker()).isEqualTo(daemon);
+            });
+        }
+        assertThat(anchors.list("/host").isEmpty()).isTrue();
+        assertThatThrownBy(() -> ns.fileHost("a/b", Fixture.self(daemon, 1))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ns.fileHost(daemon.toString(), Fixture.self(daemon, 1))).hasMessageContaining("worker id");
+    }
+
+    @Test
     void filingCreatesDirectoriesAndUnfilingRemovesThem() throws Exception {
         String top = Fixture.freshDir("file");
         var anchor = anchors.file(top + "/deep/svc", Map.of("role", "mapper"));
@@ -104,16 +120,22 @@ class NamespaceTest {
     @Test
     void revisionsGrowWithChangesAndStayWithout() throws Exception {
         String dir = Fixture.freshDir("rev");
-        Listing<Entry> empty = anchors.list(dir);
-        assertThat(anchors.list(dir).revision()).isEqualTo(empty.revision());
+        Listing<Entry> missing = anchors.list(dir);
+        assertThat(missing.revision()).as("a directory that does not exist").isZero();
 
-        ns.file(dir, WorkerId.random().toString(), Fixture.data(dir, WorkerId.random())).close();
         EntryNode one = ns.file(dir, new WorkerId(1).toString(), Fixture.data(dir, new WorkerId(1)));
         Listing<Entry> withOne = anchors.list(dir);
-        assertThat(withOne.revision()).isGreaterThan(empty.revision());
-        assertThat(anchors.list(dir).revision()).isEqualTo(withOne.revision());
+        assertThat(withOne.revision()).isPositive();
+        assertThat(anchors.list(dir).revision()).as("no change, same revision").isEqualTo(withOne.revision());
+        EntryNode two = ns.file(dir, new WorkerId(2).toString(), Fixture.data(dir, new WorkerId(2)));
+        Listing<Entry> withTwo = anchors.list(dir);
+        assertThat(withTwo.revision()).isGreaterThan(withOne.revision());
+        two.close();
+        Listing<Entry> oneAgain = anchors.list(dir);
+        assertThat(oneAgain.revision()).isGreaterThan(withTwo.revision());
+        assertThat(oneAgain.entries()).isEqualTo(withOne.entries());
         one.close();
-        assertThat(anchors.list(dir).revision()).isGreaterThan(withOne.revision());
+        assertThat(anchors.list(dir).revision()).as("vanished").isZero();
     }
 
     @Test
@@ -134,7 +156,7 @@ class NamespaceTest {
         WorkerId other = WorkerId.random();
         try (EntryNode n = ns.file(dir, other.toString(), Fixture.data(dir, other))) {
             Listing<Entry> after = waiting.get(30, TimeUnit.SECONDS);
-            assertThat(after.revision()).isGreaterThan(before.revision());
+            assertThat(after.revision()).isNotEqualTo(before.revision());
             assertThat(after.entries()).extracting(Entry::worker).containsExactly(other);
         }
     }
