@@ -57,6 +57,7 @@ public final class CircuitRuntime implements Circuit {
     private final Invoker invoker = new Invoker(this);
     private final Dispatcher dispatcher;
     private final Peers peers;
+    private final CallDeadlines callDeadlines = new CallDeadlines(id.toString());
     private LinkTransport transport;
     private Worker self;
     private EmbeddedZooKeeper embeddedZooKeeper;
@@ -245,6 +246,7 @@ public final class CircuitRuntime implements Circuit {
             transport.close();
         }
         dispatcher.close();
+        callDeadlines.close();
         if (embeddedZooKeeper != null) {
             embeddedZooKeeper.close();
         }
@@ -286,6 +288,10 @@ public final class CircuitRuntime implements Circuit {
 
     ExportTable exports() {
         return exports;
+    }
+
+    CallDeadlines callDeadlines() {
+        return callDeadlines;
     }
 
     Peers peers() {

@@ -90,7 +90,7 @@ final class Invoker {
     }
 
     private Object requestRemote(PeerSession s, long id, Object what, LongFunction<Message> maker, long deadline) {
-        PendingCall p = new PendingCall();
+        PendingCall p = new PendingCall(deadline);
         s.pending.put(id, p);
         try {
             if (s.isDown()) {
@@ -103,7 +103,7 @@ final class Invoker {
                 throw timeout(s.link.peer(), what, "while the link was backed up");
             }
             s.link.send(frame, s.pending.size() > 1); // concurrent calls: let the loop batch them
-            ByteBuf answer = p.await(deadline);
+            ByteBuf answer = p.await(runtime.callDeadlines());
             if (answer == null) {
                 throw timeout(s.link.peer(), what, "waiting for the answer");
             }

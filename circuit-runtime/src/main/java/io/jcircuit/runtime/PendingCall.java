@@ -8,7 +8,9 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * One outgoing request waiting for its answer. The event loop completes it with the answer's payload
- * or fails it when the link goes down; the calling thread parks until then or its deadline.
+ * or fails it when the link goes down; the calling thread parks until then or its deadline. A
+ * platform thread parks with a timeout; a virtual thread parks untimed and leaves its deadline to
+ * {@link CallDeadlines}, which expires the call when it is due.
  *
  * <p>Exactly one outcome wins: a payload that arrives after the caller gave up is released here.
  */
@@ -17,7 +19,17 @@ final class PendingCall {
     private static final Object GAVE_UP = new Object();
 
     private final Thread waiter = Thread.currentThread();
+    private final long deadline;
     private final AtomicReference<Object> outcome = new AtomicReference<>();
+
+    /** @param deadline the caller's deadline, as a {@link System#nanoTime()} */
+    PendingCall(long deadline) {
+        this.deadline = deadline;
+    }
+
+    long deadline() {
+        return deadline;
+    }
 
     /** Hands over {@code payload}, which the caller then owns. */
     void complete(ByteBuf payload) {
@@ -34,38 +46,62 @@ final class PendingCall {
         }
     }
 
+    /** The deadline passed: the caller gives up unless an outcome came first. */
+    void expire() {
+        if (outcome.compareAndSet(null, GAVE_UP)) {
+            LockSupport.unpark(waiter);
+        }
+    }
+
     /**
-     * Parks until an outcome arrives or {@code deadlineNanoTime} passes. Returns the answer payload, or
+     * Parks until an outcome arrives or the deadline passes. Returns the answer payload, or
      * {@code null} on timeout.
      *
+     * @param deadlines where a virtual thread registers its deadline
      * @throws RuntimeException the failure the call was failed with
      * @throws InterruptedException when the caller is interrupted (the call is abandoned)
      */
-    ByteBuf await(long deadlineNanoTime) throws InterruptedException {
+    ByteBuf await(CallDeadlines deadlines) throws InterruptedException {
         Object o;
-        while ((o = outcome.get()) == null) {
-            long left = deadlineNanoTime - System.nanoTime();
-            if (left <= 0) {
-                break;
-            }
-            LockSupport.parkNanos(this, left);
-            if (Thread.interrupted()) {
-                if (giveUp() instanceof ByteBuf lateAnswer) {
-                    lateAnswer.release(); // the answer won the race, but nobody will read it
+        if (waiter.isVirtual()) {
+            deadlines.add(this);
+            try {
+                while ((o = outcome.get()) == null) {
+                    LockSupport.park(this);
+                    checkInterrupt();
                 }
-                throw new InterruptedException("interrupted while waiting for a remote call");
+            } finally {
+                deadlines.remove(this);
+            }
+        } else {
+            while ((o = outcome.get()) == null) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                LockSupport.parkNanos(this, left);
+                checkInterrupt();
+            }
+            if (o == null) {
+                o = giveUp();
             }
         }
-        if (o == null) {
-            o = giveUp();
-            if (o == null) {
-                return null;
-            }
+        if (o == null || o == GAVE_UP) {
+            return null;
         }
         if (o instanceof RuntimeException failure) {
             throw failure;
         }
         return (ByteBuf) o;
+    }
+
+    private void checkInterrupt() throws InterruptedException {
+        if (Thread.interrupted()) {
+            if (giveUp() instanceof ByteBuf lateAnswer) {
+                lateAnswer.release(); // the answer won the race, but nobody will read it
+            }
+            throw new InterruptedException("interrupted while waiting for a remote call");
+        }
     }
 
     /** Marks the call abandoned; returns an outcome that won the race, if any. */
