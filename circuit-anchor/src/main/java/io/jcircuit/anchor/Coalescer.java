@@ -19,6 +19,7 @@ final class Coalescer implements AutoCloseable {
     private final Runnable task;
     private final ExecutorService thread;
     private final AtomicBoolean queued = new AtomicBoolean();
+    private volatile boolean closed;
 
     Coalescer(String name, Runnable task) {
         this.task = task;
@@ -37,6 +38,9 @@ final class Coalescer implements AutoCloseable {
 
     private void runOnce() {
         queued.set(false);
+        if (closed) {
+            return;
+        }
         try {
             task.run();
         } catch (RuntimeException e) {
@@ -44,8 +48,14 @@ final class Coalescer implements AutoCloseable {
         }
     }
 
+    /** Stops: no run starts after this returns (one in progress finishes). */
     @Override
     public void close() {
+        closed = true;
         thread.shutdown();
+    }
+
+    boolean isClosed() {
+        return closed;
     }
 }

@@ -20,6 +20,7 @@ public final class DirWatch implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DirWatch.class);
 
     private final Namespace ns;
+    /** The full path, root included: Curator cannot remove a watch added through a namespaced client. */
     private final String znode;
     private final Runnable onChange;
     private final Watcher watcher;
@@ -28,7 +29,7 @@ public final class DirWatch implements AutoCloseable {
 
     private DirWatch(Namespace ns, String znode, Runnable onChange) {
         this.ns = ns;
-        this.znode = znode;
+        this.znode = "/" + ns.config().root() + znode;
         this.onChange = onChange;
         this.watcher = this::onEvent;
         this.reconnect = (c, state) -> {
@@ -44,7 +45,7 @@ public final class DirWatch implements AutoCloseable {
         ns.client().getConnectionStateListenable().addListener(w.reconnect);
         try {
             ns.call("watch", znode, () -> {
-                ns.client().watchers().add().withMode(AddWatchMode.PERSISTENT_RECURSIVE).usingWatcher(w.watcher).forPath(znode);
+                ns.rawClient().watchers().add().withMode(AddWatchMode.PERSISTENT_RECURSIVE).usingWatcher(w.watcher).forPath(w.znode);
                 return null;
             });
         } catch (RuntimeException e) {
@@ -62,7 +63,7 @@ public final class DirWatch implements AutoCloseable {
 
     private void addQuietly() {
         try {
-            ns.client().watchers().add().withMode(AddWatchMode.PERSISTENT_RECURSIVE).inBackground()
+            ns.rawClient().watchers().add().withMode(AddWatchMode.PERSISTENT_RECURSIVE).inBackground()
                 .usingWatcher(watcher).forPath(znode);
         } catch (Exception e) {
             LOG.debug("cannot watch {} again yet: {}", znode, e.toString());
@@ -77,9 +78,14 @@ public final class DirWatch implements AutoCloseable {
         closed = true;
         ns.client().getConnectionStateListenable().removeListener(reconnect);
         try {
-            ns.client().watchers().remove(watcher).quietly().inBackground().forPath(znode);
+            if (ns.isConnected()) {
+                ns.rawClient().watchers().remove(watcher).ofType(Watcher.WatcherType.PersistentRecursive).quietly().forPath(znode);
+            } else {
+                // no server to ask: drop it here; the server's copy dies with the session or fires into nothing
+                ns.rawClient().watchers().remove(watcher).ofType(Watcher.WatcherType.PersistentRecursive).locally().forPath(znode);
+            }
         } catch (Exception e) {
-            // a lost session has dropped it already
+            LOG.debug("cannot remove the watch on {}: {}", znode, e.toString());
         }
     }
 }

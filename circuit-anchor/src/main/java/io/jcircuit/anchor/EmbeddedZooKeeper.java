@@ -55,13 +55,39 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         return stateDir.resolve("zookeeper");
     }
 
-    /** The connect string that a running embedded server under {@code stateDir} wrote, if any. */
+    /**
+     * The connect string that a running embedded server under {@code stateDir} wrote, if any. A file
+     * left by a server that was killed is ignored: no process holds the lock beside it.
+     */
     public static Optional<String> connectStringIn(Path stateDir) {
         Path f = dirOf(stateDir).resolve(CONNECT_FILE);
         try {
-            return Files.isRegularFile(f) ? Optional.of(Files.readString(f, StandardCharsets.UTF_8).strip()) : Optional.empty();
+            if (!Files.isRegularFile(f) || !serverAlive(dirOf(stateDir))) {
+                return Optional.empty();
+            }
+            return Optional.of(Files.readString(f, StandardCharsets.UTF_8).strip());
         } catch (IOException e) {
             return Optional.empty();
+        }
+    }
+
+    /** True when some process (this one included) holds the lock of the server directory {@code dir}. */
+    private static boolean serverAlive(Path dir) {
+        Path lockFile = dir.resolve("lock");
+        if (!Files.exists(lockFile)) {
+            return false;
+        }
+        try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.WRITE)) {
+            FileLock probe = ch.tryLock();
+            if (probe == null) {
+                return true;
+            }
+            probe.release();
+            return false;
+        } catch (java.nio.channels.OverlappingFileLockException sameJvm) {
+            return true;
+        } catch (IOException e) {
+            return true; // cannot tell: let the connection attempt decide
         }
     }
 
@@ -76,6 +102,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         Path dir = dirOf(stateDir.toAbsolutePath());
         FileChannel ch = null;
         FileLock lock = null;
+        ZooKeeperServerEmbedded started = null;
         try {
             Files.createDirectories(dir.resolve("data"));
             ch = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -104,6 +131,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
                 .configuration(props)
                 .exitHandler(ExitHandler.LOG_ONLY)
                 .build();
+            started = server;
             server.start(10_000);
             EmbeddedZooKeeper zk = new EmbeddedZooKeeper(dir, server, ch, lock, p);
             Path tmp = dir.resolve(CONNECT_FILE + ".tmp");
@@ -115,6 +143,9 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
             closeQuietly(ch);
             throw e;
         } catch (Exception e) {
+            if (started != null) {
+                started.close();
+            }
             closeQuietly(ch);
             throw new NamespaceException("cannot start the embedded ZooKeeper in " + dir + ": " + e.getMessage(), e);
         }
@@ -136,15 +167,18 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         } catch (IOException e) {
             LOG.warn("cannot remove {}: {}", dir.resolve(CONNECT_FILE), e.toString());
         }
-        server.close();
         try {
-            if (lock.isValid()) {
-                lock.release();
+            server.close();
+        } finally {
+            try {
+                if (lock.isValid()) {
+                    lock.release();
+                }
+            } catch (IOException ignored) {
+                // the channel closes next, which releases it anyway
             }
-        } catch (IOException ignored) {
-            // the channel closes next, which releases it anyway
+            closeQuietly(lockChannel);
         }
-        closeQuietly(lockChannel);
     }
 
     @Override

@@ -1,70 +1,156 @@
 package io.jcircuit.anchor;
 
-import org.apache.curator.framework.recipes.nodes.PersistentNode;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.framework.state.ConnectionStateListener;
 import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.util.concurrent.TimeUnit;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One filed ephemeral entry. Curator's {@link PersistentNode} keeps it in place: it creates the
- * parents as container znodes, and files the entry again after a reconnect, after a new session
- * follows an expired one, and when someone deletes it. Closing removes the entry and prunes the
- * directories it leaves empty.
+ * One filed ephemeral entry, kept in place: parents are created as container znodes, and the entry
+ * is filed again after every reconnect (a new session after expiry included) and whenever someone
+ * deletes it. An entry left from an earlier session of this runtime, not yet expired, is replaced.
+ * Closing removes the entry and prunes the directories it leaves empty.
+ *
+ * <p>Curator's {@code PersistentNode} does much the same, but while the connection is down its
+ * background retries call back into themselves until the stack overflows; here re-filing runs on its
+ * own virtual thread, one attempt at a time, and waits for the next reconnect when ZooKeeper is away.
  */
 public final class EntryNode implements AutoCloseable {
 
+    private static final Logger LOG = LoggerFactory.getLogger(EntryNode.class);
+
     private final Namespace ns;
     private final String znode;
-    private final PersistentNode node;
+    private volatile byte[] data;
     private volatile boolean closed;
+    private final AtomicBoolean refiling = new AtomicBoolean();
+    private final ConnectionStateListener onState = (c, state) -> {
+        if (state == ConnectionState.RECONNECTED) {
+            refile();
+        }
+    };
+    private final Watcher onDelete = e -> {
+        if (e.getType() == Watcher.Event.EventType.NodeDeleted) {
+            refile();
+        }
+    };
 
     EntryNode(Namespace ns, String znode, byte[] data) {
         this.ns = ns;
         this.znode = znode;
-        this.node = new PersistentNode(ns.client(), CreateMode.EPHEMERAL, false, znode, data, true);
+        this.data = data.clone();
     }
 
-    void start(int timeoutMs) {
-        node.start();
-        boolean created;
+    /** Files the entry and returns once ZooKeeper has it. */
+    void start() {
+        ns.client().getConnectionStateListenable().addListener(onState);
         try {
-            created = node.waitForInitialCreate(timeoutMs, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            created = false;
-        }
-        if (!created) {
-            closeNode();
-            throw new NamespaceException("could not file " + znode + " in ZooKeeper at " + ns.config().connectString()
-                + " within " + timeoutMs + " ms");
+            ns.call("file", znode, () -> {
+                ensure();
+                return null;
+            });
+        } catch (RuntimeException e) {
+            closed = true;
+            ns.client().getConnectionStateListenable().removeListener(onState);
+            throw e;
         }
     }
 
-    /** Replaces the entry's data. */
-    public void setData(byte[] data) {
+    /** Makes the znode exist, owned by the current session, holding {@link #data}; watches it. */
+    private void ensure() throws Exception {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                Stat st = ns.client().checkExists().usingWatcher(onDelete).forPath(znode);
+                long session = ns.client().getZookeeperClient().getZooKeeper().getSessionId();
+                if (st == null) {
+                    ns.client().create().creatingParentContainersIfNeeded().withMode(CreateMode.EPHEMERAL).forPath(znode, data);
+                    ns.client().checkExists().usingWatcher(onDelete).forPath(znode);
+                    return;
+                }
+                if (st.getEphemeralOwner() == session) {
+                    byte[] now = ns.client().getData().forPath(znode);
+                    if (!Arrays.equals(now, data)) {
+                        ns.client().setData().forPath(znode, data);
+                    }
+                    return;
+                }
+                // filed by an earlier session of ours that the server has not expired yet
+                ns.client().delete().withVersion(st.getVersion()).forPath(znode);
+            } catch (KeeperException.NodeExistsException | KeeperException.NoNodeException
+                     | KeeperException.BadVersionException raced) {
+                if (attempt >= 10 || closed) {
+                    throw raced;
+                }
+            }
+        }
+    }
+
+    /** Files the entry again on a virtual thread, unless an attempt is already running. */
+    private void refile() {
+        if (closed || !refiling.compareAndSet(false, true)) {
+            return;
+        }
+        Thread.ofVirtual().name("namespace-refile").start(() -> {
+            try {
+                while (!closed && ns.isConnected()) {
+                    try {
+                        ensure();
+                        return;
+                    } catch (Exception e) {
+                        LOG.debug("cannot file {} again yet: {}", znode, e.toString());
+                        Thread.sleep(250); // the next reconnect tries again too
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                refiling.set(false);
+            }
+        });
+    }
+
+    /** Replaces the entry's data, and returns once ZooKeeper has it. */
+    public void setData(byte[] newData) {
+        data = newData.clone();
         ns.call("update", znode, () -> {
-            node.setData(data);
+            ns.client().setData().forPath(znode, newData);
             return null;
         });
     }
 
-    /** Removes the entry now. Idempotent. */
+    /** Removes the entry now, and the directories it leaves empty. Idempotent. */
     @Override
     public void close() {
+        close(true);
+    }
+
+    /**
+     * Stops keeping the entry; with {@code delete}, also removes it, waiting for ZooKeeper. Without,
+     * the entry goes when the session ends.
+     */
+    void close(boolean delete) {
         if (closed) {
             return;
         }
         closed = true;
-        closeNode();
-        ns.prune(znode, Namespace.ANCHORS);
-    }
-
-    private void closeNode() {
-        try {
-            node.close();
-        } catch (IOException | RuntimeException e) {
-            // the session ending removes the ephemeral node anyway
+        ns.client().getConnectionStateListenable().removeListener(onState);
+        if (delete) {
+            try {
+                ns.client().delete().forPath(znode);
+            } catch (KeeperException.NoNodeException gone) {
+                // already gone
+            } catch (Exception e) {
+                LOG.debug("cannot remove {}: {}; it goes with the session", znode, e.toString());
+                return;
+            }
+            ns.prune(znode, Namespace.ANCHORS);
         }
     }
 

@@ -41,6 +41,7 @@ public final class Namespace implements AutoCloseable {
 
     private final NamespaceConfig config;
     private final CuratorFramework client;
+    private volatile CuratorFramework raw;
     private volatile boolean closed;
 
     private Namespace(NamespaceConfig config, CuratorFramework client) {
@@ -64,6 +65,7 @@ public final class Namespace implements AutoCloseable {
         Namespace ns = new Namespace(config, client);
         client.getConnectionStateListenable().addListener((c, state) -> ns.onState(state));
         client.start();
+        ns.raw = client.usingNamespace(null);
         boolean up;
         try {
             up = client.blockUntilConnected(config.connectTimeoutMs(), TimeUnit.MILLISECONDS);
@@ -92,6 +94,11 @@ public final class Namespace implements AutoCloseable {
         return client;
     }
 
+    /** The same connection without the root prefix: paths given to it are full znode paths. */
+    CuratorFramework rawClient() {
+        return raw;
+    }
+
     private void onState(ConnectionState state) {
         if (closed) {
             return;
@@ -115,7 +122,7 @@ public final class Namespace implements AutoCloseable {
     public EntryNode file(String dir, String name, byte[] data) {
         String znode = anchorZnode(Paths.child(dir, name));
         EntryNode node = new EntryNode(this, znode, data);
-        node.start(config.connectTimeoutMs());
+        node.start();
         return node;
     }
 
@@ -132,6 +139,13 @@ public final class Namespace implements AutoCloseable {
         }
         Entry e = new Entry("/host/" + name, entry.worker(), entry.address(), entry.host(), entry.pid(),
             entry.started(), entry.metadata());
+        String znode = anchorZnode("/host/" + name);
+        Stat existing = call("check", znode, () -> client.checkExists().forPath(znode));
+        long me = call("check", znode, () -> client.getZookeeperClient().getZooKeeper().getSessionId());
+        if (existing != null && existing.getEphemeralOwner() != me) {
+            throw new IllegalStateException("host name '" + name + "' is taken by a running host (ZooKeeper session 0x"
+                + Long.toHexString(existing.getEphemeralOwner()) + "); stop it or choose another name");
+        }
         return file("/host", name, EntryCodec.encode(e));
     }
 
@@ -154,9 +168,12 @@ public final class Namespace implements AutoCloseable {
         }
         for (Node n : s.nodes) {
             if (n.stat.getEphemeralOwner() == 0 && n.stat.getNumChildren() > 0
-                && (!recursive || withEntries.contains(n.znode))) {
+                && (recursive ? withEntries.contains(n.znode) : holds(n.znode, true))) {
                 dirs.add(userPath(ANCHORS, n.znode));
             }
+        }
+        if (recursive) {
+            pruneEmpty(s.nodes, withEntries, n -> n.stat.getEphemeralOwner() == 0);
         }
         entries.sort((a, b) -> a.path().compareTo(b.path()));
         dirs.sort(null);
@@ -264,13 +281,67 @@ public final class Namespace implements AutoCloseable {
             }
         }
         for (Node n : s.nodes) {
-            if (n.stat.getNumChildren() > 0 && (!recursive || withValues.contains(n.znode))) {
+            if (n.stat.getNumChildren() > 0 && (recursive ? withValues.contains(n.znode) : holds(n.znode, false))) {
                 dirs.add(userPath(DURABLE, n.znode));
             }
+        }
+        if (recursive) {
+            pruneEmpty(s.nodes, withValues, n -> n.data == null || n.data.length == 0);
         }
         values.sort((a, b) -> a.path().compareTo(b.path()));
         dirs.sort(null);
         return new Listing<>(dir, revision(s, values, dirs), values, dirs);
+    }
+
+    /**
+     * True when an entry (anchors) or a value (durable) lives somewhere below {@code znode}. Walks
+     * depth first and stops at the first one found, so a live directory costs a read or two; a
+     * directory left empty by a crashed runtime (its containers not yet removed by the server) is
+     * walked to the end, and is not listed.
+     */
+    private boolean holds(String znode, boolean anchors) {
+        return call("list", znode, () -> holdsBelow(znode, anchors));
+    }
+
+    private boolean holdsBelow(String znode, boolean anchors) throws Exception {
+        List<String> names;
+        try {
+            names = client.getChildren().forPath(znode);
+        } catch (KeeperException.NoNodeException gone) {
+            return false;
+        }
+        List<String> paths = new ArrayList<>(names.size());
+        for (String n : names) {
+            paths.add(znode + "/" + n);
+        }
+        List<Node> children = readAll(paths);
+        for (Node c : children) {
+            if (anchors ? c.stat.getEphemeralOwner() != 0 : c.data != null && c.data.length > 0) {
+                return true;
+            }
+        }
+        for (Node c : children) {
+            if (c.stat.getNumChildren() > 0 && holdsBelow(c.znode, anchors)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Deletes, in the background, the empty directories a recursive scan met with nothing below
+     * them: containers that a crashed runtime left and the server has not removed yet.
+     */
+    private void pruneEmpty(List<Node> nodes, Set<String> live, java.util.function.Predicate<Node> isDir) {
+        for (Node n : nodes) {
+            if (isDir.test(n) && n.stat.getNumChildren() == 0 && n.stat.getDataLength() == 0 && !live.contains(n.znode)) {
+                try {
+                    client.delete().withVersion(n.stat.getVersion()).inBackground().forPath(n.znode);
+                } catch (Exception e) {
+                    return; // best effort: the container manager removes them too
+                }
+            }
+        }
     }
 
     /**

@@ -30,6 +30,8 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(NamespaceAnchors.class);
     private static final String WORKERS = "/worker";
+    /** The largest encoded entry: ZooKeeper drops a whole connection over an oversized packet. */
+    static final int MAX_ENTRY_BYTES = 64 * 1024;
 
     private final Namespace ns;
     private final Entry self;
@@ -54,8 +56,17 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
     public Anchor file(String dir, Map<String, String> metadata) {
         Paths.anchorDir(dir, true);
         Objects.requireNonNull(metadata, "metadata");
+        metadata.forEach((k, v) -> {
+            if (k == null || v == null) {
+                throw new IllegalArgumentException("metadata for " + dir + " has a null key or value: " + k + "=" + v);
+            }
+        });
         checkOpen();
         byte[] data = EntryCodec.encode(withPath(dir, metadata));
+        if (data.length > MAX_ENTRY_BYTES) {
+            throw new IllegalArgumentException("the entry for " + dir + " would take " + data.length
+                + " bytes; metadata must keep it under " + MAX_ENTRY_BYTES);
+        }
         synchronized (filed) {
             FiledAnchor existing = filed.get(dir);
             if (existing != null) {
@@ -151,11 +162,14 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
             return;
         }
         closed = true;
+        // Without a connection, deleting each entry would wait out every retry; the session's end
+        // removes them all anyway (at once when ZooKeeper hears of it, or at its timeout).
+        boolean connected = ns.isConnected();
         for (FiledAnchor a : filed.values()) {
-            a.node.close();
+            a.node.close(connected);
         }
         filed.clear();
-        workerEntry.close();
+        workerEntry.close(connected);
     }
 
     private Entry withPath(String dir, Map<String, String> metadata) {
@@ -190,10 +204,12 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
 
         @Override
         public void close() {
+            boolean mine;
             synchronized (filed) {
-                if (filed.remove(dir, this)) {
-                    node.close();
-                }
+                mine = filed.remove(dir, this);
+            }
+            if (mine) {
+                node.close(ns.isConnected());
             }
         }
 
@@ -216,20 +232,23 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
         static <E> ListingSubscription<E> start(Namespace ns, String dir, boolean anchors, String name,
                                                 Consumer<Listing<E>> listener) {
             long[] last = {-1};
+            Coalescer[] self = new Coalescer[1];
             @SuppressWarnings("unchecked")
             Coalescer runner = new Coalescer(name, () -> {
                 Listing<E> l;
                 try {
                     l = (Listing<E>) (anchors ? ns.listAnchors(dir, false) : ns.listDurable(dir, false));
                 } catch (NamespaceException e) {
-                    LOG.debug("cannot list {} for a watcher yet: {}", dir, e.getMessage());
-                    return; // the reconnect signals again
+                    LOG.debug("cannot list {} for a watcher yet, trying again in 1 s: {}", dir, e.getMessage());
+                    retryLater(self[0]);
+                    return;
                 }
                 if (l.revision() != last[0]) {
                     last[0] = l.revision();
                     listener.accept(l);
                 }
             });
+            self[0] = runner;
             DirWatch w;
             try {
                 w = anchors ? ns.watchAnchors(dir, runner::signal) : ns.watchDurable(dir, runner::signal);
@@ -241,10 +260,24 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
             return new ListingSubscription<>(runner, w);
         }
 
+        /** Signals {@code runner} again after a pause, unless it closed meanwhile. */
+        private static void retryLater(Coalescer runner) {
+            Thread.ofVirtual().name("namespace-retry").start(() -> {
+                try {
+                    Thread.sleep(1_000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                if (!runner.isClosed()) {
+                    runner.signal();
+                }
+            });
+        }
+
         @Override
         public void close() {
-            watch.close();
             runner.close();
+            watch.close();
         }
     }
 }

@@ -24,6 +24,21 @@ public record NamespaceConfig(String connectString, String root, int sessionTime
         if (connectString.isBlank()) {
             throw new IllegalArgumentException("ZooKeeper connect string is empty");
         }
+        for (String server : connectString.split(",")) {
+            String hp = server.strip();
+            int colon = hp.lastIndexOf(':');
+            String port = colon < 0 ? "" : hp.substring(colon + 1);
+            int slash = port.indexOf('/'); // a chroot suffix, host:port/chroot
+            if (slash >= 0) {
+                port = port.substring(0, slash);
+            }
+            boolean ok = colon > 0 && !port.isEmpty() && port.chars().allMatch(Character::isDigit)
+                && port.length() <= 5 && Integer.parseInt(port) >= 1 && Integer.parseInt(port) <= 65535;
+            if (!ok) {
+                throw new IllegalArgumentException("bad ZooKeeper address '" + hp + "' in '" + connectString
+                    + "': expected host:port with a port from 1 to 65535");
+            }
+        }
         if (root == null || root.isEmpty() || root.contains("/")) {
             throw new IllegalArgumentException("namespace root '" + root + "' must be one non-empty znode name");
         }

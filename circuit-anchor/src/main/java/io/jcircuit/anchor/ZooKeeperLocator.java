@@ -48,7 +48,7 @@ public final class ZooKeeperLocator {
         String e = env.get(ENV);
         tried.add("$" + ENV + " " + (e == null || e.isBlank() ? "(not set)" : e));
         Path f = EmbeddedZooKeeper.dirOf(stateDir).resolve(EmbeddedZooKeeper.CONNECT_FILE);
-        tried.add(f + EmbeddedZooKeeper.connectStringIn(stateDir).map(c -> " (" + c + ")").orElse(" (absent: no embedded ZooKeeper running)"));
+        tried.add(f + EmbeddedZooKeeper.connectStringIn(stateDir).map(c -> " (" + c + ")").orElse(" (absent or stale: no embedded ZooKeeper running)"));
         return String.join("; ", tried);
     }
 }

@@ -31,6 +31,34 @@ class DeadlineTest {
         assertThat(echo.echo("still usable")).isEqualTo("still usable");
     }
 
+    /** Virtual-thread callers park untimed; the runtime's deadline sweeper must still stop each on time. */
+    @Test
+    void shouldExpireCallsFromVirtualThreadsEachAtItsOwnDeadline() throws Exception {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        b.listen("echo", Echo.class, new EchoImpl());
+        Echo echo = a.dial(b.address(), "echo", Echo.class);
+
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            var late = threads.submit(() -> expiry(() -> Deadline.within(Duration.ofMillis(600), () -> echo.block(10_000))));
+            var early = threads.submit(() -> expiry(() -> Deadline.within(Duration.ofMillis(100), () -> echo.block(10_000))));
+            var fine = threads.submit(() -> Deadline.within(Duration.ofSeconds(30), () -> echo.echo("on time")));
+
+            assertThat(fine.get()).isEqualTo("on time");
+            long earlyAt = early.get();
+            long lateAt = late.get();
+            assertThat(earlyAt).as("the 100 ms call gave up before the 600 ms one").isLessThan(lateAt);
+        }
+        assertThat(echo.echo("still usable")).isEqualTo("still usable");
+    }
+
+    /** Runs {@code call}, expects it to exceed its deadline, and returns when that happened (nanoTime). */
+    private static long expiry(org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+        assertThat(Thread.currentThread().isVirtual()).isTrue();
+        assertThatThrownBy(call).isInstanceOf(DeadlineExceededException.class);
+        return System.nanoTime();
+    }
+
     @Test
     void shouldApplyTheConfiguredDefaultDeadlineOutsideAnyScope() {
         CircuitRuntime a = runtimes.start(c -> c.defaultCallTimeoutMs(150));
