@@ -88,6 +88,12 @@ final class FrameSender {
             if (direct != null && !viaLoop && queuedOnLoop.get() == 0 && writeDirect(batch)) {
                 continue;
             }
+            if (channel.eventLoop().isShuttingDown()) {
+                // The transport is closing: the frame could not go out, and a failed write would
+                // only log that its listener cannot be notified any more.
+                batch.release();
+                continue;
+            }
             queuedOnLoop.incrementAndGet();
             if (channel.eventLoop().inEventLoop()) {
                 // Written inline here, the frame would overtake write tasks that other threads
