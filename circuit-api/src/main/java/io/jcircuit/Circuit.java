@@ -88,6 +88,28 @@ public interface Circuit extends AutoCloseable {
     /** True when {@code object} is a reference made by {@link #ref} on any runtime. */
     boolean isReference(Object object);
 
+    /** Pass as the host of {@link #spawn} to let the circuit choose: the host with the fewest workers. */
+    String ANY_HOST = "*";
+
+    /**
+     * Starts a new worker JVM on {@code host} (a host daemon's name, or {@link #ANY_HOST}), files it
+     * under {@code anchors} and under {@code /host/<host>}, runs {@code fn} there on a virtual thread,
+     * and returns its result with a handle on the worker. The worker's classpath is this runtime's,
+     * shipped to the host by content hash.
+     *
+     * <p>Lifetime: the worker exits by itself when this runtime is gone, unless
+     * {@link SpawnOptions#daemonize daemonized}; {@link Worker#kill} ends it at once.
+     *
+     * @throws IllegalStateException when this runtime has no namespace, or no host runs
+     * @throws CircuitException      when the host cannot start the worker; the message says why
+     */
+    <R> Spawned<R> spawn(String host, java.util.List<String> anchors, Fn<R> fn, SpawnOptions options);
+
+    /** {@code spawn} with default options. */
+    default <R> Spawned<R> spawn(String host, java.util.List<String> anchors, Fn<R> fn) {
+        return spawn(host, anchors, fn, SpawnOptions.defaults());
+    }
+
     /**
      * The circuit's live namespace, where this runtime files itself under anchors and finds others.
      * This runtime is always filed under {@code /worker}.

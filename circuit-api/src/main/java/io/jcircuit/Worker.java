@@ -34,4 +34,16 @@ public interface Worker {
 
     /** Like {@link #dial}, but returns empty when the worker has no service of that name. */
     <T> Optional<T> tryDial(String service, Class<T> iface);
+
+    /**
+     * Ends the worker at once: its host kills the process (a worker that no host started is told to
+     * exit). Calls to it then fail with {@link WorkerDiedException}. Idempotent.
+     */
+    void kill();
+
+    /**
+     * Runs {@code action} once when the worker is gone: its process ended or its namespace entry went
+     * away. Runs at once when it is already gone. Needs a namespace.
+     */
+    void onExit(Runnable action);
 }

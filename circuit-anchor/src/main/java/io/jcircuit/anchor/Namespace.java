@@ -126,27 +126,55 @@ public final class Namespace implements AutoCloseable {
         return node;
     }
 
+    /** The metadata key that tells a host daemon's entry ({@value #ROLE_HOST}) from its workers'. */
+    public static final String ROLE_KEY = "role";
+    public static final String ROLE_HOST = "host";
+
     /**
-     * Files a host daemon as {@code /host/<name>}, carrying {@code entry}'s address and metadata; the
-     * host daemon keeps the returned node for as long as it runs.
+     * Files a host daemon's runtime in its own directory {@code /host/<name>}, marked with
+     * {@code role=host}; the workers it starts file themselves beside it. The daemon keeps the node
+     * for as long as it runs.
      *
      * @throws IllegalArgumentException when {@code name} is not a valid path component
+     * @throws IllegalStateException    when another live host already holds the name
      */
     public EntryNode fileHost(String name, Entry entry) {
-        Paths.anchorDir("/host/" + name, false);
-        if (name.contains("/")) {
-            throw new IllegalArgumentException("bad host name '" + name + "': it must not contain '/'");
+        if (name == null || name.contains("/")) {
+            throw new IllegalArgumentException("bad host name '" + name + "': it must be one path component");
         }
-        Entry e = new Entry("/host/" + name, entry.worker(), entry.address(), entry.host(), entry.pid(),
-            entry.started(), entry.metadata());
-        String znode = anchorZnode("/host/" + name);
-        Stat existing = call("check", znode, () -> client.checkExists().forPath(znode));
-        long me = call("check", znode, () -> client.getZookeeperClient().getZooKeeper().getSessionId());
-        if (existing != null && existing.getEphemeralOwner() != me) {
-            throw new IllegalStateException("host name '" + name + "' is taken by a running host (ZooKeeper session 0x"
-                + Long.toHexString(existing.getEphemeralOwner()) + "); stop it or choose another name");
+        String dir = Paths.anchorDir("/host/" + name, false);
+        for (Entry e : listAnchors(dir, false).entries()) {
+            if (ROLE_HOST.equals(e.metadata().get(ROLE_KEY)) && !e.worker().equals(entry.worker())) {
+                throw new IllegalStateException("host name '" + name + "' is taken by the running host " + e.worker()
+                    + " at " + e.address() + "; stop it or choose another name");
+            }
         }
-        return file("/host", name, EntryCodec.encode(e));
+        java.util.Map<String, String> meta = new java.util.TreeMap<>(entry.metadata());
+        meta.put(ROLE_KEY, ROLE_HOST);
+        Entry e = new Entry(Paths.child(dir, entry.worker().toString()), entry.worker(), entry.address(), entry.host(),
+            entry.pid(), entry.started(), meta);
+        return file(dir, entry.worker().toString(), EntryCodec.encode(e));
+    }
+
+    /**
+     * Removes every entry of {@code worker} in the namespace, at once: a host does this when it sees
+     * one of its workers die, rather than wait for the worker's session to expire. Returns how many.
+     */
+    public int removeEntriesOf(io.jcircuit.WorkerId worker) {
+        int removed = 0;
+        for (Entry e : listAnchors("/", true).entries()) {
+            if (e.worker().equals(worker)) {
+                String znode = anchorZnode(e.path());
+                try {
+                    client.delete().forPath(znode);
+                    prune(znode, ANCHORS);
+                    removed++;
+                } catch (Exception gone) {
+                    // its session ended meanwhile
+                }
+            }
+        }
+        return removed;
     }
 
     /** Lists the anchor directory {@code dir}, directly or at any depth. */

@@ -79,6 +79,39 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
         }
     }
 
+    /**
+     * Files this runtime under the reserved directory {@code /host/<hostName>}, as a worker that the
+     * host started. Only the runtime's own spawning code calls this.
+     */
+    public Anchor fileUnderHost(String hostName, Map<String, String> metadata) {
+        String dir = Paths.anchorDir("/host/" + hostName, false);
+        checkOpen();
+        byte[] data = EntryCodec.encode(withPath(dir, metadata));
+        synchronized (filed) {
+            FiledAnchor a = new FiledAnchor(dir, ns.file(dir, self.worker().toString(), data));
+            filed.put(dir, a);
+            return a;
+        }
+    }
+
+    /** Removes every entry of {@code worker}, as a host does when one of its workers dies. Returns how many. */
+    public int removeEntriesOf(io.jcircuit.WorkerId worker) {
+        return ns.removeEntriesOf(worker);
+    }
+
+    /** Replaces the metadata of a host entry made by {@link #fileAsHost}. */
+    public void updateHost(EntryNode node, String name, Map<String, String> metadata) {
+        Map<String, String> m = new java.util.TreeMap<>(metadata);
+        m.put(Namespace.ROLE_KEY, Namespace.ROLE_HOST);
+        node.setData(EntryCodec.encode(withPath("/host/" + name, m)));
+    }
+
+    /** Files this runtime as the host daemon {@code name}, in {@code /host/<name>}, with {@code metadata}. */
+    public EntryNode fileAsHost(String name, Map<String, String> metadata) {
+        checkOpen();
+        return ns.fileHost(name, withPath("/host/" + name, metadata));
+    }
+
     @Override
     public Set<String> filed() {
         return new TreeSet<>(filed.keySet());

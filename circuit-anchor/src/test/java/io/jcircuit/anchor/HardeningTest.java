@@ -140,7 +140,7 @@ class HardeningTest {
         try (Namespace other = Namespace.connect(NamespaceConfig.of(zk.getConnectString()));
              EntryNode first = ns.fileHost("clash", Fixture.self(WorkerId.random(), 2))) {
             assertThatThrownBy(() -> other.fileHost("clash", Fixture.self(WorkerId.random(), 3)))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("'clash' is taken");
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("'clash' is taken by the running host");
         }
     }
 

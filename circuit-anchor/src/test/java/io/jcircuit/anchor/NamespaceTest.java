@@ -58,19 +58,29 @@ class NamespaceTest {
     }
 
     @Test
-    void hostsAreFiledByName() {
+    void hostsAreFiledInTheirOwnDirectory() {
         WorkerId daemon = WorkerId.random();
         try (EntryNode h = ns.fileHost("node-7", Fixture.self(daemon, 6000))) {
-            Listing<Entry> hosts = anchors.list("/host");
-            assertThat(hosts.entries()).singleElement().satisfies(e -> {
-                assertThat(e.path()).isEqualTo("/host/node-7");
-                assertThat(e.name()).isEqualTo("node-7");
+            assertThat(anchors.list("/host").directories()).contains("/host/node-7");
+            assertThat(anchors.list("/host/node-7").entries()).singleElement().satisfies(e -> {
+                assertThat(e.path()).isEqualTo("/host/node-7/" + daemon);
+                assertThat(e.metadata()).containsEntry("role", "host");
                 assertThat(e.worker()).isEqualTo(daemon);
             });
         }
-        assertThat(anchors.list("/host").isEmpty()).isTrue();
+        assertThat(anchors.list("/host/node-7").isEmpty()).isTrue();
         assertThatThrownBy(() -> ns.fileHost("a/b", Fixture.self(daemon, 1))).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> ns.fileHost(daemon.toString(), Fixture.self(daemon, 1))).hasMessageContaining("worker id");
+    }
+
+    @Test
+    void aDeadWorkersEntriesCanBeRemovedAtOnce() {
+        WorkerId dead = WorkerId.random();
+        String dir = Fixture.freshDir("dead");
+        ns.file(dir + "/a", dead.toString(), Fixture.data(dir + "/a", dead));
+        ns.file(dir + "/b", dead.toString(), Fixture.data(dir + "/b", dead));
+        assertThat(ns.removeEntriesOf(dead)).isEqualTo(2);
+        assertThat(anchors.listAll(dir).isEmpty()).isTrue();
     }
 
     @Test

@@ -5,6 +5,9 @@ import io.jcircuit.Anchors;
 import io.jcircuit.Circuit;
 import io.jcircuit.Durable;
 import io.jcircuit.Entry;
+import io.jcircuit.Fn;
+import io.jcircuit.SpawnOptions;
+import io.jcircuit.Spawned;
 import io.jcircuit.Worker;
 import io.jcircuit.WorkerId;
 import io.jcircuit.anchor.EmbeddedZooKeeper;
@@ -49,7 +52,7 @@ public final class CircuitRuntime implements Circuit {
     private static final Logger LOG = LoggerFactory.getLogger(CircuitRuntime.class);
 
     private final RuntimeConfig config;
-    private final WorkerId id = WorkerId.random();
+    private final WorkerId id;
     private final ExportTable exports = new ExportTable();
     private final ConcurrentHashMap<String, Object> services = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -57,7 +60,8 @@ public final class CircuitRuntime implements Circuit {
     private final Invoker invoker = new Invoker(this);
     private final Dispatcher dispatcher;
     private final Peers peers;
-    private final CallDeadlines callDeadlines = new CallDeadlines(id.toString());
+    private final CallDeadlines callDeadlines;
+    private final Spawning spawning = new Spawning(this);
     private LinkTransport transport;
     private Worker self;
     private EmbeddedZooKeeper embeddedZooKeeper;
@@ -67,6 +71,8 @@ public final class CircuitRuntime implements Circuit {
 
     private CircuitRuntime(RuntimeConfig config) {
         this.config = config;
+        this.id = config.workerId() != null ? config.workerId() : WorkerId.random();
+        this.callDeadlines = new CallDeadlines(id.toString());
         this.codec = new MessageCodec(config.classLoader(), new ReferenceBridge());
         this.dispatcher = new Dispatcher(this);
         this.peers = new Peers(config.maxIncomingCallsPerLink());
@@ -203,6 +209,17 @@ public final class CircuitRuntime implements Circuit {
         } catch (IOException e) {
             return "localhost";
         }
+    }
+
+    @Override
+    public <R> Spawned<R> spawn(String host, java.util.List<String> anchors, Fn<R> fn, SpawnOptions options) {
+        anchors(); // says how to get a namespace when there is none
+        return spawning.spawn(host, anchors, fn, options);
+    }
+
+    Spawning spawning() {
+        anchors();
+        return spawning;
     }
 
     @Override

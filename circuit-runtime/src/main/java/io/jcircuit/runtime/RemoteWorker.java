@@ -46,6 +46,16 @@ final class RemoteWorker implements Worker {
     }
 
     @Override
+    public void kill() {
+        runtime.spawning().kill(id);
+    }
+
+    @Override
+    public void onExit(Runnable action) {
+        runtime.spawning().onExit(id, java.util.Objects.requireNonNull(action, "action"));
+    }
+
+    @Override
     public boolean equals(Object o) {
         return o instanceof Worker w && w.id().equals(id);
     }

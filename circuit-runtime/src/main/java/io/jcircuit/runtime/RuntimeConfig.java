@@ -18,6 +18,7 @@ import java.nio.file.Path;
  *                               under this state directory, and uses it; excludes {@code zookeeper}
  * @param zookeeperSessionTimeoutMs how long a crashed runtime's entries outlive it
  * @param zookeeperConnectTimeoutMs how long start waits for ZooKeeper before failing
+ * @param workerId               the runtime's id, or null for a random one (a host chooses its workers' ids)
  */
 public record RuntimeConfig(
     LinkConfig link,
@@ -27,7 +28,8 @@ public record RuntimeConfig(
     String zookeeper,
     Path embeddedZooKeeperDir,
     int zookeeperSessionTimeoutMs,
-    int zookeeperConnectTimeoutMs) {
+    int zookeeperConnectTimeoutMs,
+    io.jcircuit.WorkerId workerId) {
 
     /** True when the runtime has a namespace: anchors, the durable store and membership. */
     public boolean hasNamespace() {
@@ -52,6 +54,7 @@ public record RuntimeConfig(
         private Path embeddedZooKeeperDir;
         private int zookeeperSessionTimeoutMs = 4_000;
         private int zookeeperConnectTimeoutMs = 5_000;
+        private io.jcircuit.WorkerId workerId;
 
         /** The link layer's own builder, for settings not repeated here. */
         public LinkConfig.Builder link() { return link; }
@@ -69,6 +72,8 @@ public record RuntimeConfig(
         public Builder embeddedZooKeeper(Path stateDir) { embeddedZooKeeperDir = stateDir; return this; }
         public Builder zookeeperSessionTimeoutMs(int v) { zookeeperSessionTimeoutMs = v; return this; }
         public Builder zookeeperConnectTimeoutMs(int v) { zookeeperConnectTimeoutMs = v; return this; }
+        /** Starts the runtime with this id rather than a random one. */
+        public Builder workerId(io.jcircuit.WorkerId v) { workerId = v; return this; }
 
         public RuntimeConfig build() {
             if (defaultCallTimeoutMs <= 0) {
@@ -87,7 +92,7 @@ public record RuntimeConfig(
                     + zookeeperSessionTimeoutMs + " ms, connect " + zookeeperConnectTimeoutMs + " ms");
             }
             return new RuntimeConfig(link.build(), defaultCallTimeoutMs, maxIncomingCallsPerLink, loader,
-                zookeeper, embeddedZooKeeperDir, zookeeperSessionTimeoutMs, zookeeperConnectTimeoutMs);
+                zookeeper, embeddedZooKeeperDir, zookeeperSessionTimeoutMs, zookeeperConnectTimeoutMs, workerId);
         }
     }
 }

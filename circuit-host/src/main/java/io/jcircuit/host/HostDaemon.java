@@ -1,0 +1,332 @@
+package io.jcircuit.host;
+
+import io.jcircuit.Address;
+import io.jcircuit.CircuitException;
+import io.jcircuit.WorkerId;
+import io.jcircuit.anchor.EntryNode;
+import io.jcircuit.anchor.NamespaceAnchors;
+import io.jcircuit.runtime.CircuitRuntime;
+import io.jcircuit.runtime.RuntimeConfig;
+import io.jcircuit.runtime.host.HostService;
+import io.jcircuit.runtime.host.JarRef;
+import io.jcircuit.runtime.host.SpawnSpec;
+import io.jcircuit.runtime.host.SpawnedWorker;
+import io.jcircuit.runtime.host.WorkerMain;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A host daemon: a runtime that publishes {@link HostService}, files itself under
+ * {@code /host/<name>}, and starts worker JVMs. State lives under {@code <stateDir>}: the jar cache
+ * in {@code jars/}, one directory per worker in {@code workers/<id>/} (stdout, stderr,
+ * {@value WorkerMain#META_FILE}, and {@code exit} once it ended), and the embedded ZooKeeper's data
+ * when this host runs it.
+ *
+ * <p>Stopping the host kills its workers that are not daemonized; daemonized workers keep running and
+ * stay filed under {@code /host/<name>} until they exit.
+ */
+public final class HostDaemon implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HostDaemon.class);
+    /** How long a new worker may take to announce itself. */
+    static final long START_TIMEOUT_MS = 60_000;
+
+    /**
+     * @param name      the host's name, unique in the circuit
+     * @param stateDir  where the jar cache, worker directories and an embedded ZooKeeper's data live
+     * @param zookeeper the ensemble to join, or null to run the embedded ZooKeeper
+     * @param bindHost  the address the host and its workers bind (loopback by default)
+     * @param port      the host runtime's port, 0 for any
+     */
+    public record Config(String name, Path stateDir, String zookeeper, String bindHost, int port) {
+        public Config {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(stateDir, "stateDir");
+            bindHost = bindHost == null ? "127.0.0.1" : bindHost;
+        }
+    }
+
+    private record Running(SpawnedWorker info, Process process, boolean daemon) {
+    }
+
+    private final Config config;
+    private final CircuitRuntime runtime;
+    private final String zookeeper;
+    private final JarCache jars;
+    private final Path workersDir;
+    private final ConcurrentHashMap<WorkerId, Running> workers = new ConcurrentHashMap<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private EntryNode hostEntry;
+    private volatile boolean closed;
+
+    private HostDaemon(Config config, CircuitRuntime runtime, String zookeeper) {
+        this.config = config;
+        this.runtime = runtime;
+        this.zookeeper = zookeeper;
+        this.jars = new JarCache(config.stateDir().resolve("jars"));
+        this.workersDir = config.stateDir().resolve("workers");
+    }
+
+    /** Starts the host: its runtime (and the embedded ZooKeeper when no ensemble is given), then files it. */
+    public static HostDaemon start(Config config) {
+        RuntimeConfig.Builder rc = RuntimeConfig.builder().bindHost(config.bindHost()).port(config.port());
+        if (config.zookeeper() != null) {
+            rc.zookeeper(config.zookeeper());
+        } else {
+            rc.embeddedZooKeeper(config.stateDir());
+        }
+        CircuitRuntime rt = CircuitRuntime.start(rc.build());
+        try {
+            String zk = config.zookeeper() != null ? config.zookeeper() : rt.embeddedZooKeeperConnectString().orElseThrow();
+            HostDaemon h = new HostDaemon(config, rt, zk);
+            rt.listen(HostService.SERVICE, HostService.class, h.new Service());
+            h.hostEntry = ((NamespaceAnchors) rt.anchors()).fileAsHost(config.name(), h.metadata());
+            LOG.info("host {} serving at {} (ZooKeeper {}, state in {})", config.name(), rt.address(), zk, config.stateDir());
+            return h;
+        } catch (RuntimeException e) {
+            rt.close();
+            throw e;
+        }
+    }
+
+    public String name() {
+        return config.name();
+    }
+
+    public Address address() {
+        return runtime.address();
+    }
+
+    /** The ZooKeeper connect string of the circuit this host belongs to. */
+    public String zookeeper() {
+        return zookeeper;
+    }
+
+    public CircuitRuntime runtime() {
+        return runtime;
+    }
+
+    /** Jars fetched from spawners since start; a spawn whose jars are all cached adds none. */
+    public long fetchedJars() {
+        return jars.fetchedJars();
+    }
+
+    /** Blocks until the host is stopped (by {@link HostService#stop} or {@link #close}). */
+    public void awaitStop() throws InterruptedException {
+        stopped.await();
+    }
+
+    private Map<String, String> metadata() {
+        Map<String, String> m = new TreeMap<>();
+        m.put("workers", Integer.toString(workers.size()));
+        m.put("load", String.format("%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()));
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            m.put("freeMemoryMb", Long.toString(os.getFreeMemorySize() >> 20));
+        }
+        return m;
+    }
+
+    private void publishMetadata() {
+        EntryNode e = hostEntry;
+        if (e != null && !closed) {
+            try {
+                ((NamespaceAnchors) runtime.anchors()).updateHost(e, config.name(), metadata());
+            } catch (RuntimeException ex) {
+                LOG.debug("cannot update host metadata: {}", ex.getMessage());
+            }
+        }
+    }
+
+    private SpawnedWorker spawn(SpawnSpec spec) {
+        if (closed) {
+            throw new IllegalStateException("host " + config.name() + " is stopping");
+        }
+        List<String> classpath = new ArrayList<>();
+        for (JarRef ref : spec.classpath()) {
+            classpath.add(jars.ensure(ref, spec.jars()).toString());
+        }
+        WorkerId id = WorkerId.random();
+        Path dir = workersDir.resolve(id.toString());
+        try {
+            Files.createDirectories(dir);
+            Properties meta = new Properties();
+            meta.setProperty("id", id.toString());
+            meta.setProperty("host", config.name());
+            meta.setProperty("zookeeper", zookeeper);
+            meta.setProperty("spawner", spec.spawner().toString());
+            meta.setProperty("daemonize", Boolean.toString(spec.daemonize()));
+            meta.setProperty("anchors", String.join(",", spec.anchors()));
+            meta.setProperty("classpath", String.join(",", spec.classpath().stream().map(j -> j.name() + "@" + j.sha256()).toList()));
+            try (Writer w = Files.newBufferedWriter(dir.resolve(WorkerMain.META_FILE), StandardCharsets.UTF_8)) {
+                meta.store(w, "spawn of " + id + " on host " + config.name());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the worker directory " + dir, e);
+        }
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("--enable-native-access=ALL-UNNAMED");
+        cmd.add("--sun-misc-unsafe-memory-access=allow");
+        cmd.add("-Xmx" + (spec.maxHeapMb() > 0 ? spec.maxHeapMb() : 256) + "m");
+        cmd.add("-XX:+UseSerialGC");
+        cmd.add("-Dcircuit.worker.id=" + id);
+        cmd.addAll(spec.jvmArgs());
+        cmd.add("-cp");
+        cmd.add(String.join(java.io.File.pathSeparator, classpath));
+        cmd.add(WorkerMain.class.getName());
+        cmd.add(dir.resolve(WorkerMain.META_FILE).toString());
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
+            .redirectError(dir.resolve("stderr").toFile());
+        pb.environment().putAll(spec.env());
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            throw new CircuitException("cannot start a worker JVM on host " + config.name() + ": " + e.getMessage(), e);
+        }
+        CompletableFuture<String> announced = new CompletableFuture<>();
+        Thread.ofVirtual().name("worker-out-" + id).start(() -> copyOut(p, dir.resolve("stdout"), announced));
+        String line;
+        try {
+            line = announced.get(START_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            p.destroyForcibly();
+            throw new CircuitException("worker " + id + " on host " + config.name() + " did not start within "
+                + START_TIMEOUT_MS + " ms; see " + dir.resolve("stderr") + tail(dir.resolve("stderr")));
+        }
+        String[] parts = line.split(" ");
+        SpawnedWorker info = new SpawnedWorker(WorkerId.parse(parts[1]), Address.parse(parts[2]), config.name(),
+            dir.toString(), p.pid());
+        workers.put(info.id(), new Running(info, p, spec.daemonize()));
+        p.onExit().thenRun(() -> exited(info, p));
+        publishMetadata();
+        LOG.info("host {} started worker {} (pid {}) for {}", config.name(), info.id(), p.pid(), spec.spawner());
+        return info;
+    }
+
+    /** Copies the worker's stdout into its file, completing {@code announced} with its first WORKER line. */
+    private static void copyOut(Process p, Path file, CompletableFuture<String> announced) {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+             OutputStream out = Files.newOutputStream(file)) {
+            for (String l; (l = in.readLine()) != null; ) {
+                if (!announced.isDone() && l.startsWith(WorkerMain.ANNOUNCE)) {
+                    announced.complete(l);
+                    continue;
+                }
+                out.write((l + "\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            }
+        } catch (IOException e) {
+            // the worker is gone
+        } finally {
+            announced.completeExceptionally(new IllegalStateException("the worker exited before announcing itself"));
+        }
+    }
+
+    private static String tail(Path file) {
+        try {
+            List<String> lines = Files.readAllLines(file);
+            return lines.isEmpty() ? "" : ":\n  " + String.join("\n  ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private void exited(SpawnedWorker w, Process p) {
+        workers.remove(w.id());
+        int status = p.exitValue();
+        try {
+            Files.writeString(Path.of(w.dir()).resolve("exit"), status + "\n");
+        } catch (IOException ignored) {
+            // the directory may have been cleared
+        }
+        if (!closed) {
+            try {
+                int n = ((NamespaceAnchors) runtime.anchors()).removeEntriesOf(w.id());
+                LOG.info("worker {} exited with status {}; removed its {} entries", w.id(), status, n);
+            } catch (RuntimeException e) {
+                LOG.warn("worker {} exited; could not remove its entries yet: {}", w.id(), e.getMessage());
+            }
+            publishMetadata();
+        }
+    }
+
+    private boolean kill(WorkerId id) {
+        Running r = workers.get(id);
+        if (r == null) {
+            return false;
+        }
+        r.process().destroyForcibly();
+        try {
+            r.process().onExit().get(5, TimeUnit.SECONDS);
+        } catch (Exception ignored) {
+            // reported by exited() when it happens
+        }
+        return true;
+    }
+
+    /** Stops the host: kills its non-daemon workers, removes its entry, closes its runtime. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Running r : workers.values()) {
+            if (!r.daemon()) {
+                r.process().destroyForcibly();
+            }
+        }
+        for (Running r : workers.values()) {
+            if (!r.daemon()) {
+                r.process().onExit().join();
+            }
+        }
+        runtime.close();
+        stopped.countDown();
+        LOG.info("host {} stopped", config.name());
+    }
+
+    private final class Service implements HostService {
+        @Override
+        public SpawnedWorker spawn(SpawnSpec spec) {
+            return HostDaemon.this.spawn(spec);
+        }
+
+        @Override
+        public boolean kill(WorkerId worker) {
+            return HostDaemon.this.kill(worker);
+        }
+
+        @Override
+        public List<SpawnedWorker> workers() {
+            return workers.values().stream().map(Running::info).toList();
+        }
+
+        @Override
+        public void stop() {
+            Thread.ofVirtual().name("host-stop").start(HostDaemon.this::close); // answer first
+        }
+    }
+}

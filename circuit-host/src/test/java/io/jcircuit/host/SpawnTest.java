@@ -1,0 +1,172 @@
+package io.jcircuit.host;
+
+import io.jcircuit.Circuit;
+import io.jcircuit.Entry;
+import io.jcircuit.SpawnOptions;
+import io.jcircuit.Spawned;
+import io.jcircuit.Worker;
+import io.jcircuit.WorkerDiedException;
+import io.jcircuit.runtime.CircuitRuntime;
+import io.jcircuit.runtime.RuntimeConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** Spawning real worker JVMs through a host daemon with an embedded ZooKeeper; one host for all tests. */
+@Tag("slow")
+class SpawnTest {
+
+    public interface Counter {
+        int add(int delta);
+    }
+
+    static final class CounterImpl implements Counter {
+        private final AtomicInteger value = new AtomicInteger();
+
+        @Override
+        public int add(int delta) {
+            return value.addAndGet(delta);
+        }
+    }
+
+    @TempDir
+    static Path state;
+    private static HostDaemon host;
+    private static CircuitRuntime spawner;
+
+    @BeforeAll
+    static void start() {
+        host = HostDaemon.start(new HostDaemon.Config("h1", state, null, null, 0));
+        spawner = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper()).build());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (spawner != null) {
+            spawner.close();
+        }
+        if (host != null) {
+            host.close();
+        }
+    }
+
+    @Test
+    void spawnRunsTheFunctionInANewJvmFiledUnderItsAnchors() throws Exception {
+        Spawned<Long> s = spawner.spawn("h1", List.of("/spawn/test"), () -> {
+            System.out.println("hello from " + Circuit.current().id());
+            return ProcessHandle.current().pid();
+        });
+        Worker w = s.worker();
+        assertThat(s.result()).isNotEqualTo(ProcessHandle.current().pid());
+        assertThat(spawner.anchors().list("/spawn/test").entries()).extracting(Entry::worker).containsExactly(w.id());
+        assertThat(spawner.anchors().list("/host/h1").entries()).extracting(Entry::worker).contains(w.id());
+
+        Path dir = state.resolve("workers").resolve(w.id().toString());
+        assertThat(dir.resolve("spawn.properties")).exists();
+        await().untilAsserted(() -> assertThat(Files.readString(dir.resolve("stdout"))).contains("hello from " + w.id()));
+        w.kill();
+    }
+
+    @Test
+    void aSpawnedFunctionCanReturnAReference() {
+        Spawned<Counter> s = spawner.spawn(Circuit.ANY_HOST, List.of(), () ->
+            Circuit.current().ref(Counter.class, new CounterImpl()));
+        assertThat(spawner.isReference(s.result())).isTrue();
+        assertThat(spawner.homeOf(s.result())).isEqualTo(s.worker());
+        s.result().add(2);
+        assertThat(s.result().add(3)).isEqualTo(5);
+        s.worker().kill();
+    }
+
+    @Test
+    void aSecondSpawnFetchesNoJars() {
+        Spawned<Integer> first = spawner.spawn("h1", List.of(), () -> 1);
+        long fetched = host.fetchedJars();
+        assertThat(fetched).isPositive();
+        Spawned<Integer> second = spawner.spawn("h1", List.of(), () -> 2);
+        assertThat(host.fetchedJars()).isEqualTo(fetched);
+        assertThat(second.result()).isEqualTo(2);
+        first.worker().kill();
+        second.worker().kill();
+    }
+
+    @Test
+    void aKilledWorkerFailsCallsAndLeavesTheNamespace() throws Exception {
+        Spawned<Counter> s = spawner.spawn("h1", List.of("/spawn/kill"), () ->
+            Circuit.current().ref(Counter.class, new CounterImpl()));
+        Counter c = s.result();
+        assertThat(c.add(1)).isEqualTo(1);
+        CountDownLatch exited = new CountDownLatch(1);
+        s.worker().onExit(exited::countDown);
+
+        s.worker().kill();
+
+        await().atMost(Duration.ofSeconds(2)).untilAsserted(() ->
+            assertThatThrownBy(() -> c.add(1)).isInstanceOf(WorkerDiedException.class));
+        await().atMost(Duration.ofSeconds(2)).untilAsserted(() ->
+            assertThat(spawner.anchors().listAll("/spawn/kill").entries()).isEmpty());
+        assertThat(exited.await(10, TimeUnit.SECONDS)).isTrue();
+        Path dir = state.resolve("workers").resolve(s.worker().id().toString());
+        await().untilAsserted(() -> assertThat(dir.resolve("exit")).exists());
+    }
+
+    @Test
+    void aWorkerKilledFromOutsideLeavesTheNamespaceAtOnce() {
+        Spawned<Long> s = spawner.spawn("h1", List.of("/spawn/kill9"), () -> ProcessHandle.current().pid());
+        ProcessHandle.of(s.result()).orElseThrow().destroyForcibly();
+        await().atMost(Duration.ofSeconds(2)).untilAsserted(() ->
+            assertThat(spawner.anchors().listAll("/spawn/kill9").entries()).isEmpty());
+    }
+
+    @Test
+    void aSpawnerThatExitsLeavesNoWorkerBehind() {
+        long pid;
+        try (CircuitRuntime shortLived = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper()).build())) {
+            pid = shortLived.spawn("h1", List.of(), () -> ProcessHandle.current().pid()).result();
+            assertThat(ProcessHandle.of(pid)).isPresent();
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+    }
+
+    @Test
+    void aDaemonizedWorkerOutlivesItsSpawner() {
+        Spawned<Long> s;
+        try (CircuitRuntime shortLived = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper()).build())) {
+            s = shortLived.spawn("h1", List.of("/spawn/daemon"), () -> ProcessHandle.current().pid(),
+                SpawnOptions.defaults().daemonized());
+        }
+        Worker w = spawner.anchors().worker(spawner.anchors().list("/spawn/daemon").entries().getFirst());
+        assertThat(w.go(() -> 40 + 2)).isEqualTo(42);
+        assertThat(ProcessHandle.of(s.result()).map(ProcessHandle::isAlive)).contains(true);
+        w.kill();
+    }
+
+    @Test
+    void aFailingFunctionFailsTheSpawn() {
+        assertThatThrownBy(() -> spawner.spawn("h1", List.of("/spawn/fail"), () -> {
+            throw new IllegalStateException("no thanks");
+        })).isInstanceOf(IllegalStateException.class).hasMessageContaining("no thanks");
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+            assertThat(spawner.anchors().listAll("/spawn/fail").entries()).isEmpty());
+    }
+
+    @Test
+    void anUnknownHostIsNamedWithTheRunningOnes() {
+        assertThatThrownBy(() -> spawner.spawn("nope", List.of(), () -> 1))
+            .isInstanceOf(IllegalStateException.class).hasMessageContaining("no host named 'nope'").hasMessageContaining("h1");
+    }
+}

@@ -1,0 +1,138 @@
+package io.jcircuit.runtime;
+
+import io.jcircuit.CircuitException;
+import io.jcircuit.Entry;
+import io.jcircuit.Fn;
+import io.jcircuit.Membership;
+import io.jcircuit.SpawnOptions;
+import io.jcircuit.Spawned;
+import io.jcircuit.Subscription;
+import io.jcircuit.Worker;
+import io.jcircuit.WorkerId;
+import io.jcircuit.anchor.Paths;
+import io.jcircuit.runtime.host.ClasspathJars;
+import io.jcircuit.runtime.host.HostService;
+import io.jcircuit.runtime.host.JarSource;
+import io.jcircuit.runtime.host.SpawnSpec;
+import io.jcircuit.runtime.host.SpawnedWorker;
+
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** The spawner's side of {@link io.jcircuit.Circuit#spawn}, and the host-backed kill and onExit of a worker. */
+final class Spawning {
+
+    private final CircuitRuntime rt;
+    private final ClasspathJars jars;
+    private volatile JarSource exported;
+
+    Spawning(CircuitRuntime rt) {
+        this.rt = rt;
+        this.jars = new ClasspathJars(Path.of(System.getProperty("java.io.tmpdir"), "jcircuit-jars"));
+    }
+
+    <R> Spawned<R> spawn(String host, List<String> anchors, Fn<R> fn, SpawnOptions options) {
+        Objects.requireNonNull(fn, "fn");
+        Objects.requireNonNull(options, "options");
+        for (String a : anchors) {
+            Paths.anchorDir(a, true);
+        }
+        Entry hostEntry = pickHost(host);
+        HostService hs = rt.anchors().worker(hostEntry).dial(HostService.SERVICE, HostService.class);
+        SpawnSpec spec = new SpawnSpec(rt.id(), jars.of(System.getProperty("java.class.path")), source(),
+            List.copyOf(anchors), options.jvmArgs(), options.maxHeapMb(), options.env(), options.daemonize());
+        SpawnedWorker sw = hs.spawn(spec);
+        Worker w = new RemoteWorker(rt, sw.id(), sw.address());
+        try {
+            return new Spawned<>(w.go(fn), w);
+        } catch (RuntimeException e) {
+            if (!options.daemonize()) {
+                hs.kill(sw.id()); // the function failed: the worker has nothing left to do
+            }
+            throw e;
+        }
+    }
+
+    private JarSource source() {
+        JarSource s = exported;
+        if (s == null) {
+            synchronized (this) {
+                if (exported == null) {
+                    exported = rt.ref(JarSource.class, jars);
+                }
+                s = exported;
+            }
+        }
+        return s;
+    }
+
+    /** The host entry of {@code name}, or of the least busy host for {@link io.jcircuit.Circuit#ANY_HOST}. */
+    private Entry pickHost(String name) {
+        List<Entry> hosts = rt.anchors().listAll("/host").entries().stream()
+            .filter(e -> HostService.ROLE_HOST.equals(e.metadata().get(HostService.ROLE_KEY)))
+            .toList();
+        if (hosts.isEmpty()) {
+            throw new IllegalStateException("no host runs in this circuit: start one with 'circuit start'");
+        }
+        if (name == null || name.equals(io.jcircuit.Circuit.ANY_HOST)) {
+            return hosts.stream().min(Comparator.comparingInt(Spawning::workersOf)).orElseThrow();
+        }
+        return hosts.stream().filter(e -> e.dir().equals("/host/" + name)).findFirst()
+            .orElseThrow(() -> new IllegalStateException("no host named '" + name + "'; running hosts: "
+                + hosts.stream().map(e -> e.dir().substring("/host/".length())).toList()));
+    }
+
+    private static int workersOf(Entry host) {
+        try {
+            return Integer.parseInt(host.metadata().getOrDefault("workers", "0"));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    /** Asks the host that started {@code worker} to kill it. */
+    void kill(WorkerId worker) {
+        List<Entry> all = rt.anchors().listAll("/host").entries();
+        Entry mine = all.stream().filter(e -> e.worker().equals(worker)
+            && HostService.ROLE_WORKER.equals(e.metadata().get(HostService.ROLE_KEY))).findFirst()
+            .orElseThrow(() -> new IllegalStateException("worker " + worker
+                + " was not started by a running host, so no host can kill it; close its runtime instead"));
+        Entry host = all.stream().filter(e -> e.dir().equals(mine.dir())
+            && HostService.ROLE_HOST.equals(e.metadata().get(HostService.ROLE_KEY))).findFirst()
+            .orElseThrow(() -> new CircuitException("the host of worker " + worker + " (" + mine.dir() + ") is gone"));
+        rt.anchors().worker(host).dial(HostService.SERVICE, HostService.class).kill(worker);
+    }
+
+    /** Runs {@code action} once {@code worker} has left {@code /worker}. */
+    void onExit(WorkerId worker, Runnable action) {
+        AtomicBoolean ran = new AtomicBoolean();
+        Runnable once = () -> {
+            if (ran.compareAndSet(false, true)) {
+                action.run();
+            }
+        };
+        Subscription[] sub = new Subscription[1];
+        sub[0] = rt.anchors().subscribe("/worker", new Membership() {
+            @Override
+            public void joined(Entry e) {
+            }
+
+            @Override
+            public void left(Entry e) {
+                if (e.worker().equals(worker)) {
+                    once.run();
+                    if (sub[0] != null) {
+                        sub[0].close();
+                    }
+                }
+            }
+        });
+        if (rt.anchors().list("/worker").entries().stream().noneMatch(e -> e.worker().equals(worker))) {
+            sub[0].close();
+            once.run();
+        }
+    }
+}

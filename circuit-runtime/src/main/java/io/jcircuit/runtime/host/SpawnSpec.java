@@ -1,0 +1,22 @@
+package io.jcircuit.runtime.host;
+
+import io.jcircuit.WorkerId;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A request to start a worker.
+ *
+ * @param spawner   the runtime asking; a non-daemon worker exits when it is gone
+ * @param classpath the worker's classpath, in order
+ * @param jars      where the host fetches jars it does not have
+ * @param anchors   directories the worker files itself under
+ * @param jvmArgs   extra JVM arguments
+ * @param maxHeapMb the maximum heap, 0 for the host's default
+ * @param env       extra environment variables
+ * @param daemonize whether the worker outlives its spawner
+ */
+public record SpawnSpec(WorkerId spawner, List<JarRef> classpath, JarSource jars, List<String> anchors,
+                        List<String> jvmArgs, int maxHeapMb, Map<String, String> env, boolean daemonize) {
+}
