@@ -74,11 +74,13 @@ class NamespaceTest {
     }
 
     @Test
-    void aDeadWorkersEntriesCanBeRemovedAtOnce() {
+    void aDeadWorkersEntriesCanBeRemovedAtOnce() throws Exception {
         WorkerId dead = WorkerId.random();
         String dir = Fixture.freshDir("dead");
-        ns.file(dir + "/a", dead.toString(), Fixture.data(dir + "/a", dead));
-        ns.file(dir + "/b", dead.toString(), Fixture.data(dir + "/b", dead));
+        for (String d : List.of(dir + "/a", dir + "/b")) { // raw nodes: nobody keeps them filed, as for a dead worker
+            ns.client().create().creatingParentContainersIfNeeded().withMode(org.apache.zookeeper.CreateMode.EPHEMERAL)
+                .forPath(Namespace.anchorZnode(d + "/" + dead), Fixture.data(d, dead));
+        }
         assertThat(ns.removeEntriesOf(dead)).isEqualTo(2);
         assertThat(anchors.listAll(dir).isEmpty()).isTrue();
     }

@@ -9,7 +9,6 @@ import org.apache.fory.memory.MemoryBuffer;
 
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 
 /**
  * Fory instances of one codec, each paired with a reusable output buffer. A Fory instance is not
@@ -31,22 +30,24 @@ final class ForyPool {
     /** One pooled instance and its buffer. */
     static final class Slot {
         final Fory fory;
+        final ReferenceSerializers.Context ctx;
         final MemoryBuffer out = MemoryBuffer.newHeapBuffer(512);
 
-        Slot(Fory fory) {
+        Slot(Fory fory, ReferenceSerializers.Context ctx) {
             this.fory = fory;
+            this.ctx = ctx;
         }
     }
 
     private static final int MAX_RETAINED_BUFFER_BYTES = 1 << 20;
 
     private final ClassLoader loader;
-    private final Consumer<Fory> setup;
+    private final java.util.function.Function<Fory, ReferenceSerializers.Context> setup;
     private final int maxIdle;
     private final ConcurrentLinkedDeque<Slot> idle = new ConcurrentLinkedDeque<>();
     private final AtomicInteger idleCount = new AtomicInteger();
 
-    ForyPool(ClassLoader loader, Consumer<Fory> setup, int maxIdle) {
+    ForyPool(ClassLoader loader, java.util.function.Function<Fory, ReferenceSerializers.Context> setup, int maxIdle) {
         this.loader = loader;
         this.setup = setup;
         this.maxIdle = maxIdle;
@@ -59,11 +60,13 @@ final class ForyPool {
             idleCount.decrementAndGet();
             return s;
         }
-        return new Slot(newFory());
+        return newSlot();
     }
 
     void release(Slot s) {
         s.out.writerIndex(0);
+        s.ctx.peer = null;
+        s.ctx.permanent = false;
         if (s.out.size() > MAX_RETAINED_BUFFER_BYTES) {
             return; // drop the instance rather than keep a huge buffer alive
         }
@@ -74,7 +77,7 @@ final class ForyPool {
         }
     }
 
-    private Fory newFory() {
+    private Slot newSlot() {
         Fory fory = Fory.builder()
             .withLanguage(Language.JAVA)
             .withCompatibleMode(CompatibleMode.COMPATIBLE)
@@ -84,7 +87,6 @@ final class ForyPool {
             .withDeserializeNonexistentClass(false)
             .withClassLoader(loader)
             .build();
-        setup.accept(fory);
-        return fory;
+        return new Slot(fory, setup.apply(fory));
     }
 }

@@ -27,6 +27,22 @@ public sealed interface Message {
     record Lookup(long callId, String service, long timeoutNanos) implements Message {
     }
 
+    /**
+     * The sender now holds a reference to the export {@code handle} here, received from a third
+     * runtime: count it as a holder (distributed GC). Answered with an empty {@link Reply}, or a
+     * {@link Failure} when the export is gone.
+     */
+    record Acquire(long callId, long handle, long timeoutNanos) implements Message {
+    }
+
+    /**
+     * One-way, call id 0: the sender dropped its references to these exports. {@code counts[i]} is how
+     * many times it received {@code handles[i]} (from this runtime, or acquired); the exporter
+     * subtracts that many from the sender's holds.
+     */
+    record Release(long callId, long[] handles, long[] counts) implements Message {
+    }
+
     /** The request {@code callId} returned {@code value}. */
     record Reply(long callId, Object value) implements Message {
     }

@@ -1,5 +1,7 @@
 package io.jcircuit.codec;
 
+import io.jcircuit.WorkerId;
+
 import io.jcircuit.Fn;
 import io.netty.buffer.ByteBuf;
 import org.apache.fory.Fory;
@@ -31,6 +33,10 @@ public final class MessageCodec {
     public static final byte KIND_LOOKUP = 3;
     public static final byte KIND_REPLY = 4;
     public static final byte KIND_FAILURE = 5;
+    public static final byte KIND_ACQUIRE = 6;
+    public static final byte KIND_RELEASE = 7;
+    /** The most exports one {@link Message.Release} names. */
+    public static final int MAX_RELEASE_ENTRIES = 4096;
 
     /** Bytes before any kind-specific field: kind and call id. */
     public static final int PREFIX_LENGTH = 9;
@@ -58,7 +64,7 @@ public final class MessageCodec {
     }
 
     public static boolean isRequest(byte kind) {
-        return kind == KIND_CALL || kind == KIND_GO || kind == KIND_LOOKUP;
+        return kind == KIND_CALL || kind == KIND_GO || kind == KIND_LOOKUP || kind == KIND_ACQUIRE;
     }
 
     /**
@@ -68,7 +74,22 @@ public final class MessageCodec {
      *                        hold a partial message and must be discarded
      */
     public void encode(Message m, ByteBuf out) {
+        encode(m, out, null);
+    }
+
+    /**
+     * Appends {@code m}, bound for {@code peer} (null for a local copy), to {@code out}. References in
+     * it are counted as held by {@code peer} (see {@link References#describe}).
+     *
+     * @throws CodecException as {@link #encode(Message, ByteBuf)}
+     */
+    public void encode(Message m, ByteBuf out, WorkerId peer) {
+        if (m instanceof Message.Release r) {
+            writeRelease(r, out);
+            return;
+        }
         ForyPool.Slot slot = pool.acquire();
+        slot.ctx.peer = peer;
         boolean healthy = false;
         try {
             Fory fory = slot.fory;
@@ -95,6 +116,9 @@ public final class MessageCodec {
                     out.writeByte(KIND_FAILURE).writeLong(f.callId());
                     fory.serialize(body, f.failure());
                 }
+                case Message.Acquire a -> out.writeByte(KIND_ACQUIRE).writeLong(a.callId()).writeLong(a.handle())
+                    .writeLong(a.timeoutNanos());
+                case Message.Release r -> throw new IllegalStateException("written above");
             }
             out.writeBytes(body.getHeapMemory(), 0, body.writerIndex());
             healthy = true;
@@ -114,13 +138,27 @@ public final class MessageCodec {
      *                        class named in them cannot be loaded here
      */
     public Message decode(ByteBuf payload) {
+        return decode(payload, null);
+    }
+
+    /**
+     * Reads one message that came from {@code peer} (null for a local copy). References in it are
+     * bound to this runtime as received from {@code peer} (see {@link References#handlerFor}).
+     *
+     * @throws CodecException as {@link #decode(ByteBuf)}
+     */
+    public Message decode(ByteBuf payload, WorkerId peer) {
         if (payload.readableBytes() < PREFIX_LENGTH) {
             throw new CodecException("message of " + payload.readableBytes() + " bytes is shorter than its "
                 + PREFIX_LENGTH + "-byte prefix");
         }
         byte kind = payload.readByte();
         long callId = payload.readLong();
+        if (kind == KIND_RELEASE) {
+            return readRelease(callId, payload);
+        }
         ForyPool.Slot slot = pool.acquire();
+        slot.ctx.peer = peer;
         boolean healthy = false;
         try {
             Message m = read(slot.fory, kind, callId, payload);
@@ -147,6 +185,7 @@ public final class MessageCodec {
      */
     public byte[] encodeValue(Object value) {
         ForyPool.Slot slot = pool.acquire();
+        slot.ctx.permanent = true; // stored values outlive every holder: their exports are kept for good
         boolean healthy = false;
         try {
             slot.fory.serialize(slot.out, value);
@@ -205,6 +244,7 @@ public final class MessageCodec {
                 long timeout = payload.readLong();
                 yield new Message.Lookup(callId, fory.readString(wrap(payload)), timeout);
             }
+            case KIND_ACQUIRE -> new Message.Acquire(callId, payload.readLong(), payload.readLong());
             case KIND_REPLY -> new Message.Reply(callId, fory.deserialize(wrap(payload)));
             case KIND_FAILURE -> {
                 Object f = fory.deserialize(wrap(payload));
@@ -215,6 +255,35 @@ public final class MessageCodec {
             }
             default -> throw new CodecException("unknown message kind " + kind);
         };
+    }
+
+    /** A release names exports by plain longs: kind, call id, count n, then n (handle, count) pairs. */
+    private static void writeRelease(Message.Release r, ByteBuf out) {
+        if (r.handles().length != r.counts().length || r.handles().length > MAX_RELEASE_ENTRIES) {
+            throw new CodecException("a release must pair at most " + MAX_RELEASE_ENTRIES + " handles with counts, not "
+                + r.handles().length + " with " + r.counts().length);
+        }
+        out.writeByte(KIND_RELEASE).writeLong(r.callId()).writeInt(r.handles().length);
+        for (int i = 0; i < r.handles().length; i++) {
+            out.writeLong(r.handles()[i]).writeLong(r.counts()[i]);
+        }
+    }
+
+    private static Message.Release readRelease(long callId, ByteBuf payload) {
+        if (payload.readableBytes() < 4) {
+            throw new CodecException("truncated release");
+        }
+        int n = payload.readInt();
+        if (n < 0 || n > MAX_RELEASE_ENTRIES || payload.readableBytes() != n * 16L) {
+            throw new CodecException("malformed release of " + n + " entries in " + payload.readableBytes() + " bytes");
+        }
+        long[] handles = new long[n];
+        long[] counts = new long[n];
+        for (int i = 0; i < n; i++) {
+            handles[i] = payload.readLong();
+            counts[i] = payload.readLong();
+        }
+        return new Message.Release(callId, handles, counts);
     }
 
     /** A Fory view of the payload's readable bytes, without copying where the memory allows. */
@@ -238,6 +307,8 @@ public final class MessageCodec {
             case Message.Lookup l -> "the lookup of " + l.service();
             case Message.Reply r -> "the result (" + (r.value() == null ? "null" : r.value().getClass().getName()) + ")";
             case Message.Failure f -> "the exception " + f.failure().className();
+            case Message.Acquire a -> "the acquire of export #" + a.handle();
+            case Message.Release r -> "a release of " + r.handles().length + " exports";
         };
     }
 

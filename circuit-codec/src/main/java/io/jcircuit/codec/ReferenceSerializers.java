@@ -19,23 +19,38 @@ final class ReferenceSerializers {
     private ReferenceSerializers() {
     }
 
-    static void register(Fory fory, References refs) {
-        fory.registerSerializer(refs.handlerType(), f -> new HandlerSerializer(f, refs));
+    /**
+     * What the serializers of one Fory instance need to know about the message at hand: the peer it
+     * goes to or came from (null for a local copy), and whether the value is being stored for good.
+     * Set by {@link MessageCodec} around each encode and decode; a pooled instance is used by one
+     * thread at a time.
+     */
+    static final class Context {
+        WorkerId peer;
+        boolean permanent;
+    }
+
+    static Context register(Fory fory, References refs) {
+        Context ctx = new Context();
+        fory.registerSerializer(refs.handlerType(), f -> new HandlerSerializer(f, refs, ctx));
         fory.registerSerializer(refs.workerType(), f -> new WorkerSerializer(f, refs));
+        return ctx;
     }
 
     @SuppressWarnings({"rawtypes", "unchecked"})
     private static final class HandlerSerializer extends Serializer<InvocationHandler> {
         private final References refs;
+        private final Context ctx;
 
-        HandlerSerializer(Fory fory, References refs) {
+        HandlerSerializer(Fory fory, References refs, Context ctx) {
             super(fory, (Class) refs.handlerType());
             this.refs = refs;
+            this.ctx = ctx;
         }
 
         @Override
         public void write(MemoryBuffer buffer, InvocationHandler value) {
-            RefDescriptor d = refs.describe(value);
+            RefDescriptor d = refs.describe(value, ctx.peer, ctx.permanent);
             buffer.writeInt64(d.home().value());
             fory.writeString(buffer, d.address().toString());
             buffer.writeInt64(d.handle());
@@ -48,7 +63,7 @@ final class ReferenceSerializers {
             Address address = Address.parse(fory.readString(buffer));
             long handle = buffer.readInt64();
             String iface = fory.readString(buffer);
-            return refs.handlerFor(new RefDescriptor(home, address, handle, iface));
+            return refs.handlerFor(new RefDescriptor(home, address, handle, iface), ctx.peer);
         }
     }
 

@@ -1,5 +1,7 @@
 package io.jcircuit.codec;
 
+import io.jcircuit.WorkerId;
+
 import io.jcircuit.Worker;
 
 import java.lang.reflect.InvocationHandler;
@@ -17,11 +19,14 @@ public interface References {
     /** The class of the invocation handler behind every reference. */
     Class<? extends InvocationHandler> handlerType();
 
-    /** Describes the handler of a reference being written. */
-    RefDescriptor describe(InvocationHandler handler);
+    /**
+     * Describes the handler of a reference being written to {@code to} (null for a local copy);
+     * {@code permanent} when the value is being stored for good. The runtime counts the holder here.
+     */
+    RefDescriptor describe(InvocationHandler handler, WorkerId to, boolean permanent);
 
-    /** The handler for a reference read off the wire. */
-    InvocationHandler handlerFor(RefDescriptor descriptor);
+    /** The handler for a reference read off the wire from {@code from} (null for a local copy). */
+    InvocationHandler handlerFor(RefDescriptor descriptor, WorkerId from);
 
     /** The runtime's class of {@link Worker} handles. */
     Class<? extends Worker> workerType();

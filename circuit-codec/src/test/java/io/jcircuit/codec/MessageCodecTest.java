@@ -54,6 +54,16 @@ class MessageCodecTest {
         public <T> Optional<T> tryDial(String service, Class<T> iface) {
             return Optional.empty();
         }
+
+        @Override
+        public void kill() {
+            throw new UnsupportedOperationException("test worker");
+        }
+
+        @Override
+        public void onExit(Runnable action) {
+            throw new UnsupportedOperationException("test worker");
+        }
     }
 
     record Holder(String name, List<Greeter> greeters, Map<String, Greeter> byName, Worker worker) {
@@ -66,12 +76,12 @@ class MessageCodecTest {
         }
 
         @Override
-        public RefDescriptor describe(InvocationHandler handler) {
+        public RefDescriptor describe(InvocationHandler handler, io.jcircuit.WorkerId to, boolean permanent) {
             return ((Handler) handler).d;
         }
 
         @Override
-        public InvocationHandler handlerFor(RefDescriptor descriptor) {
+        public InvocationHandler handlerFor(RefDescriptor descriptor, io.jcircuit.WorkerId from) {
             return new Handler(descriptor);
         }
 
@@ -103,6 +113,27 @@ class MessageCodecTest {
     private static Greeter proxy(long handle) {
         RefDescriptor d = new RefDescriptor(new WorkerId(0xabcL), new Address("127.0.0.1", 7000), handle, Greeter.class.getName());
         return (Greeter) Proxy.newProxyInstance(Greeter.class.getClassLoader(), new Class<?>[] {Greeter.class}, new Handler(d));
+    }
+
+    @Test
+    void shouldRoundTripTheCollectorsMessages() {
+        Message.Acquire a = (Message.Acquire) roundTrip(new Message.Acquire(9, 42, 1_000));
+        assertThat(a.handle()).isEqualTo(42);
+        assertThat(a.timeoutNanos()).isEqualTo(1_000);
+        Message.Release r = (Message.Release) roundTrip(new Message.Release(0, new long[] {1, 2}, new long[] {3, 4}));
+        assertThat(r.handles()).containsExactly(1, 2);
+        assertThat(r.counts()).containsExactly(3, 4);
+    }
+
+    @Test
+    void shouldRefuseAMalformedRelease() {
+        ByteBuf buf = Unpooled.buffer();
+        try {
+            buf.writeByte(MessageCodec.KIND_RELEASE).writeLong(0).writeInt(2).writeLong(1).writeLong(1); // one pair short
+            assertThatThrownBy(() -> codec.decode(buf)).isInstanceOf(CodecException.class).hasMessageContaining("malformed release");
+        } finally {
+            buf.release();
+        }
     }
 
     @Test

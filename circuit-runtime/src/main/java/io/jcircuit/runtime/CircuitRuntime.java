@@ -6,6 +6,7 @@ import io.jcircuit.Circuit;
 import io.jcircuit.Durable;
 import io.jcircuit.Entry;
 import io.jcircuit.Fn;
+import io.jcircuit.Membership;
 import io.jcircuit.SpawnOptions;
 import io.jcircuit.Spawned;
 import io.jcircuit.Worker;
@@ -16,7 +17,9 @@ import io.jcircuit.anchor.NamespaceAnchors;
 import io.jcircuit.anchor.NamespaceConfig;
 import io.jcircuit.anchor.NamespaceDurable;
 import io.jcircuit.anchor.ValueCodec;
+import io.jcircuit.codec.Message;
 import io.jcircuit.codec.MessageCodec;
+import io.jcircuit.link.FrameCodec;
 import io.jcircuit.codec.RefDescriptor;
 import io.jcircuit.codec.References;
 import io.jcircuit.codec.WorkerDescriptor;
@@ -29,6 +32,7 @@ import org.slf4j.LoggerFactory;
 
 
 import java.io.IOException;
+import java.lang.ref.Cleaner;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Proxy;
 import java.net.InetAddress;
@@ -53,7 +57,9 @@ public final class CircuitRuntime implements Circuit {
 
     private final RuntimeConfig config;
     private final WorkerId id;
-    private final ExportTable exports = new ExportTable();
+    private final Cleaner cleaner;
+    private final ExportTable exports;
+    private final ImportTable imports;
     private final ConcurrentHashMap<String, Object> services = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final MessageCodec codec;
@@ -72,6 +78,9 @@ public final class CircuitRuntime implements Circuit {
     private CircuitRuntime(RuntimeConfig config) {
         this.config = config;
         this.id = config.workerId() != null ? config.workerId() : WorkerId.random();
+        this.cleaner = Cleaner.create(Thread.ofPlatform().daemon().name("circuit-cleaner-" + id).factory());
+        this.exports = new ExportTable(cleaner);
+        this.imports = new ImportTable(cleaner, this::sendReleases);
         this.callDeadlines = new CallDeadlines(id.toString());
         this.codec = new MessageCodec(config.classLoader(), new ReferenceBridge());
         this.dispatcher = new Dispatcher(this);
@@ -129,9 +138,9 @@ public final class CircuitRuntime implements Circuit {
         if (isReference(impl)) {
             return impl;
         }
-        Export e = exports.export(iface, impl, handle ->
-            proxy(iface, new RefDescriptor(id, address(), handle, iface.getName())));
-        return iface.cast(e.proxy());
+        RefHandler h = exports.export(iface, impl, handle ->
+            new RefHandler(this, new RefDescriptor(id, address(), handle, iface.getName())));
+        return iface.cast(h.proxy(iface));
     }
 
     @Override
@@ -140,6 +149,7 @@ public final class CircuitRuntime implements Circuit {
             throw new IllegalArgumentException("service name must not be blank");
         }
         T ref = ref(iface, impl);
+        exports.makePermanent(descriptorOf(ref).handle());
         services.put(name, ref);
         return ref;
     }
@@ -185,6 +195,16 @@ public final class CircuitRuntime implements Circuit {
         Entry me = new Entry("/worker/" + id, id, address(), hostName(), ProcessHandle.current().pid(), Instant.now(), Map.of());
         anchors = new NamespaceAnchors(namespace, me,
             e -> e.worker().equals(id) ? self : new RemoteWorker(this, e.worker(), e.address()));
+        anchors.subscribe("/worker", new Membership() {
+            @Override
+            public void joined(Entry e) {
+            }
+
+            @Override
+            public void left(Entry e) {
+                exports.dropHolder(e.worker()); // a dead runtime holds nothing
+            }
+        });
         durable = new NamespaceDurable(namespace, new ValueCodec() {
             @Override
             public byte[] encode(Object value) {
@@ -279,8 +299,40 @@ public final class CircuitRuntime implements Circuit {
         return h.target();
     }
 
-    private Object proxy(Class<?> iface, RefDescriptor target) {
-        return Proxy.newProxyInstance(iface.getClassLoader(), new Class<?>[] {iface}, new RefHandler(this, target));
+    /** Sends one home the releases of references this runtime dropped (see {@link ImportTable}). */
+    private void sendReleases(java.util.List<ImportTable.Pending> batch) {
+        if (closed.get()) {
+            return;
+        }
+        ImportTable.Pending first = batch.getFirst();
+        PeerSession s = peers.session(first.home(), first.address(), System.nanoTime() + 5_000_000_000L);
+        for (int from = 0; from < batch.size(); from += MessageCodec.MAX_RELEASE_ENTRIES) {
+            int to = Math.min(batch.size(), from + MessageCodec.MAX_RELEASE_ENTRIES);
+            long[] handles = new long[to - from];
+            long[] counts = new long[to - from];
+            for (int i = from; i < to; i++) {
+                handles[i - from] = batch.get(i).handle();
+                counts[i - from] = batch.get(i).count();
+            }
+            ByteBuf frame = FrameCodec.begin(s.link.alloc(), FrameCodec.TYPE_DATA, 16 + handles.length * 16);
+            codec.encode(new Message.Release(0, handles, counts), frame, s.link.peer());
+            s.link.send(FrameCodec.finish(frame), false);
+        }
+    }
+
+    /** Tells the home of {@code d} that this runtime holds it now, on a virtual thread. */
+    private void acquireSoon(RefDescriptor d) {
+        Thread.ofVirtual().name("circuit-acquire").start(() -> {
+            try {
+                invoker.acquire(d);
+            } catch (RuntimeException e) {
+                LOG.debug("cannot acquire {} at {}: {}", d.handle(), d.home(), e.toString());
+            }
+        });
+    }
+
+    ImportTable imports() {
+        return imports;
     }
 
     Object service(String name) {
@@ -328,13 +380,33 @@ public final class CircuitRuntime implements Circuit {
         }
 
         @Override
-        public RefDescriptor describe(InvocationHandler handler) {
-            return ((RefHandler) handler).target();
+        public RefDescriptor describe(InvocationHandler handler, WorkerId to, boolean permanent) {
+            RefHandler h = (RefHandler) handler;
+            RefDescriptor d = h.target();
+            if (d.home().equals(id)) {
+                if (permanent) {
+                    exports.makePermanent(d.handle());
+                } else if (to != null && !to.equals(id)) {
+                    exports.heldBy(d.handle(), to);
+                }
+            } else if (to != null && !to.equals(d.home())) {
+                imports.pin(h); // passed on: stay held until the receiver has acquired it
+            }
+            return d;
         }
 
         @Override
-        public InvocationHandler handlerFor(RefDescriptor d) {
-            return new RefHandler(CircuitRuntime.this, d);
+        public InvocationHandler handlerFor(RefDescriptor d, WorkerId from) {
+            if (d.home().equals(id)) {
+                RefHandler local = exports.localHandler(d.handle(), handle -> new RefHandler(CircuitRuntime.this, d));
+                return local != null ? local : new RefHandler(CircuitRuntime.this, d); // gone: calls will say so
+            }
+            boolean[] acquire = {false};
+            RefHandler h = imports.handlerFor(d, from, desc -> new RefHandler(CircuitRuntime.this, desc), acquire);
+            if (acquire[0]) {
+                acquireSoon(d);
+            }
+            return h;
         }
 
         @Override
@@ -363,6 +435,9 @@ public final class CircuitRuntime implements Circuit {
         @Override
         public void onLinkDown(Link link, String reason) {
             peers.linkDown(link, reason);
+            if (namespace == null && !peers.hasLiveSession(link.peer())) {
+                exports.dropHolder(link.peer()); // without a namespace, a closed link is all we learn of a death
+            }
         }
     }
 }

@@ -57,6 +57,17 @@ final class Dispatcher implements AutoCloseable {
                 payload.release(); // the runtime is closing; this link goes down with it
                 s.incomingEnded();
             }
+        } else if (kind == MessageCodec.KIND_RELEASE) {
+            try {
+                // plain longs, no Fory: cheap enough for the event loop
+                if (runtime.codec().decode(payload, s.link.peer()) instanceof Message.Release r) {
+                    runtime.exports().release(s.link.peer(), r.handles(), r.counts());
+                }
+            } catch (CodecException e) {
+                protocolError(s, "malformed release: " + e.getMessage());
+            } finally {
+                payload.release();
+            }
         } else {
             payload.release();
             protocolError(s, "unknown message kind " + kind);
@@ -68,7 +79,7 @@ final class Dispatcher implements AutoCloseable {
         try {
             Message request;
             try {
-                request = runtime.codec().decode(payload);
+                request = runtime.codec().decode(payload, s.link.peer());
             } catch (CodecException e) {
                 send(s, new Message.Failure(callId, RemoteFailure.describe(new CircuitException(
                     "worker " + runtime.id() + " could not decode the request: " + e.getMessage()))));
@@ -77,7 +88,7 @@ final class Dispatcher implements AutoCloseable {
             } finally {
                 payload.release();
             }
-            send(s, serve(request));
+            send(s, serve(request, s.link.peer()));
         } catch (RuntimeException | Error e) {
             LOG.error("request #{} from {} failed outside the callee", callId, s.link, e);
             protocolError(s, "internal error serving request #" + callId + ": " + e);
@@ -89,7 +100,7 @@ final class Dispatcher implements AutoCloseable {
     private void send(PeerSession s, Message answer) {
         ByteBuf frame = FrameCodec.begin(s.link.alloc(), FrameCodec.TYPE_DATA, 128);
         try {
-            runtime.codec().encode(answer, frame);
+            runtime.codec().encode(answer, frame, s.link.peer());
         } catch (CodecException e) {
             frame.release();
             frame = FrameCodec.begin(s.link.alloc(), FrameCodec.TYPE_DATA, 256);
@@ -106,6 +117,11 @@ final class Dispatcher implements AutoCloseable {
 
     /** Runs a decoded request in this runtime's scope and the caller's deadline; returns the answer. */
     Message serve(Message request) {
+        return serve(request, null);
+    }
+
+    /** {@link #serve(Message)} for a request from {@code from} (null: from this runtime). */
+    Message serve(Message request, io.jcircuit.WorkerId from) {
         long callId = request.callId();
         try {
             Object result = switch (request) {
@@ -114,6 +130,14 @@ final class Dispatcher implements AutoCloseable {
                 case Message.Lookup l -> runtime.service(l.service());
                 case Message.Reply r -> throw new CircuitException("protocol error: a Reply arrived as a request");
                 case Message.Failure f -> throw new CircuitException("protocol error: a Failure arrived as a request");
+                case Message.Acquire a -> {
+                    if (from == null || !runtime.exports().acquire(a.handle(), from)) {
+                        throw new CircuitException("worker " + runtime.id() + " exports no object #" + a.handle()
+                            + " any more");
+                    }
+                    yield null;
+                }
+                case Message.Release r -> throw new CircuitException("protocol error: a Release arrived as a request");
             };
             return new Message.Reply(callId, result);
         } catch (Throwable t) {
@@ -123,7 +147,7 @@ final class Dispatcher implements AutoCloseable {
 
     /** Like {@link #serve}, on a new virtual thread, as {@code go} promises; waits for it. */
     Message serveOnNewThread(Message request) {
-        FutureTask<Message> task = new FutureTask<>(() -> serve(request));
+        FutureTask<Message> task = new FutureTask<>(() -> serve(request, null));
         Thread.ofVirtual().name("circuit-go-" + runtime.id()).start(task);
         try {
             return task.get();

@@ -13,11 +13,11 @@ import java.util.Map;
  * {@link #signature(Method) signature}. Methods are found by name and parameter types, never by class
  * identity, so a caller built from another version of the interface still reaches them.
  */
-record Export(long handle, Class<?> iface, Object impl, Object proxy, Map<String, MethodHandle> methods) {
+record Export(long handle, Class<?> iface, Object impl, Map<String, MethodHandle> methods) {
 
     private static final MethodType INVOKER = MethodType.methodType(Object.class, Object.class, Object[].class);
 
-    static Export of(long handle, Class<?> iface, Object impl, Object proxy) {
+    static Export of(long handle, Class<?> iface, Object impl) {
         Map<String, MethodHandle> methods = new HashMap<>();
         for (Method m : iface.getMethods()) {
             if (Modifier.isStatic(m.getModifiers())) {
@@ -25,7 +25,7 @@ record Export(long handle, Class<?> iface, Object impl, Object proxy, Map<String
             }
             methods.put(signature(m), invoker(iface, m));
         }
-        return new Export(handle, iface, impl, proxy, Map.copyOf(methods));
+        return new Export(handle, iface, impl, Map.copyOf(methods));
     }
 
     /** A handle of type {@code (Object target, Object[] args) Object}; it throws what the method throws. */

@@ -1,16 +1,32 @@
 package io.jcircuit.runtime;
 
+import io.jcircuit.WorkerId;
+
+import java.lang.ref.Cleaner;
+import java.lang.ref.WeakReference;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongFunction;
 
 /**
- * The objects this runtime exports, by handle. Exporting the same object as the same interface twice
- * yields the same handle, so references to it compare equal everywhere.
+ * The objects this runtime exports, by handle, and who holds them (distributed GC, DESIGN §1).
+ * Exporting the same object as the same interface twice yields the same handle, so references to it
+ * compare equal everywhere.
  *
- * <p>Exports are held strongly for now: distributed collection (releases from importers) arrives
- * with the hosts and spawn work.
+ * <p>An export lives while any of these holds it:
+ * <ul>
+ *   <li>it is permanent: published with {@code listen}, or stored in the durable store;</li>
+ *   <li>a reference to it in this runtime is reachable (its handler; a {@link Cleaner} reports when
+ *       it is not);</li>
+ *   <li>another runtime holds it: each time this runtime sends the reference to a peer, that peer's
+ *       count goes up by one ({@link #heldBy}); a third runtime that receives it from elsewhere
+ *       {@link #acquire}s it; a {@link #release} takes back the count the importer received; a peer
+ *       that dies loses all its holds ({@link #dropHolder}).</li>
+ * </ul>
+ * When none holds it any more, it is removed and its object can be collected.
  */
 final class ExportTable {
 
@@ -27,26 +43,151 @@ final class ExportTable {
         }
     }
 
+    /** Who holds one export; guarded by the table's lock. */
+    private static final class Holds {
+        final Key key;
+        boolean permanent;
+        WeakReference<RefHandler> local;
+        final Map<WorkerId, Long> remote = new HashMap<>(2);
+
+        Holds(Key key) {
+            this.key = key;
+        }
+    }
+
     private final ConcurrentHashMap<Long, Export> byHandle = new ConcurrentHashMap<>();
     private final Map<Key, Export> byObject = new HashMap<>();
+    private final Map<Long, Holds> holds = new HashMap<>();
+    private final Cleaner cleaner;
     private long nextHandle = 1;
 
-    /** Exports {@code impl} as {@code iface}, or returns its existing export. */
-    synchronized Export export(Class<?> iface, Object impl, LongFunction<Object> proxyFor) {
+    ExportTable(Cleaner cleaner) {
+        this.cleaner = cleaner;
+    }
+
+    /**
+     * Exports {@code impl} as {@code iface}, or finds its existing export, and returns this runtime's
+     * handler on it, made by {@code handlerFor} when none is reachable.
+     */
+    synchronized RefHandler export(Class<?> iface, Object impl, LongFunction<RefHandler> handlerFor) {
         Key key = new Key(impl, iface);
         Export e = byObject.get(key);
         if (e == null) {
             long handle = nextHandle++;
-            e = Export.of(handle, iface, impl, proxyFor.apply(handle));
+            e = Export.of(handle, iface, impl);
             byObject.put(key, e);
             byHandle.put(handle, e);
+            holds.put(handle, new Holds(key));
         }
-        return e;
+        return localHandler(e.handle(), handlerFor);
+    }
+
+    /** This runtime's handler on export {@code handle}, or null when there is no such export. */
+    synchronized RefHandler localHandler(long handle, LongFunction<RefHandler> handlerFor) {
+        Holds h = holds.get(handle);
+        if (h == null) {
+            return null;
+        }
+        RefHandler handler = h.local == null ? null : h.local.get();
+        if (handler == null) {
+            handler = handlerFor.apply(handle);
+            WeakReference<RefHandler> ref = new WeakReference<>(handler);
+            h.local = ref;
+            cleaner.register(handler, () -> localDropped(handle, ref));
+        }
+        return handler;
+    }
+
+    private synchronized void localDropped(long handle, WeakReference<RefHandler> ref) {
+        Holds h = holds.get(handle);
+        if (h != null && h.local == ref) {
+            h.local = null;
+            collectIfFree(handle, h);
+        }
     }
 
     /** The export under {@code handle}, or {@code null}. Lock-free. */
     Export get(long handle) {
         return byHandle.get(handle);
+    }
+
+    /** Export {@code handle} is kept for as long as this runtime runs. */
+    synchronized void makePermanent(long handle) {
+        Holds h = holds.get(handle);
+        if (h != null) {
+            h.permanent = true;
+        }
+    }
+
+    /** The reference to {@code handle} is on its way to {@code peer}: one more hold for it. */
+    synchronized void heldBy(long handle, WorkerId peer) {
+        Holds h = holds.get(handle);
+        if (h != null) {
+            h.remote.merge(peer, 1L, Long::sum);
+        }
+    }
+
+    /**
+     * {@code peer} received the reference from a third runtime and holds it now.
+     *
+     * @return false when there is no such export any more
+     */
+    synchronized boolean acquire(long handle, WorkerId peer) {
+        Holds h = holds.get(handle);
+        if (h == null) {
+            return false;
+        }
+        h.remote.merge(peer, 1L, Long::sum);
+        return true;
+    }
+
+    /** {@code peer} dropped its references: take back {@code counts[i]} holds of {@code handles[i]}. */
+    synchronized void release(WorkerId peer, long[] handles, long[] counts) {
+        for (int i = 0; i < handles.length; i++) {
+            Holds h = holds.get(handles[i]);
+            if (h == null) {
+                continue;
+            }
+            long left = h.remote.getOrDefault(peer, 0L) - counts[i];
+            if (left > 0) {
+                h.remote.put(peer, left);
+            } else {
+                h.remote.remove(peer);
+                collectIfFree(handles[i], h);
+            }
+        }
+    }
+
+    /** {@code peer} is gone: it holds nothing any more. */
+    synchronized void dropHolder(WorkerId peer) {
+        List<Long> touched = new ArrayList<>();
+        for (var e : holds.entrySet()) {
+            if (e.getValue().remote.remove(peer) != null) {
+                touched.add(e.getKey());
+            }
+        }
+        for (Long handle : touched) {
+            collectIfFree(handle, holds.get(handle));
+        }
+    }
+
+    private void collectIfFree(long handle, Holds h) {
+        boolean localAlive = h.local != null && h.local.get() != null;
+        if (!h.permanent && !localAlive && h.remote.isEmpty()) {
+            holds.remove(handle);
+            byHandle.remove(handle);
+            byObject.remove(h.key);
+        }
+    }
+
+    /** True when some other runtime holds at least one export here. */
+    synchronized boolean heldRemotely() {
+        for (Holds h : holds.values()) {
+            if (!h.remote.isEmpty()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     int size() {

@@ -74,6 +74,11 @@ final class Invoker {
         return Optional.of(iface.cast(ref));
     }
 
+    /** Tells the home of {@code d} that this runtime holds a reference to it (distributed GC). */
+    void acquire(io.jcircuit.codec.RefDescriptor d) {
+        request(d.home(), d.address(), "acquire of #" + d.handle(), (id, timeout) -> new Message.Acquire(id, d.handle(), timeout));
+    }
+
     @FunctionalInterface
     private interface RequestMaker {
         Message make(long callId, long timeoutNanos);
@@ -119,7 +124,7 @@ final class Invoker {
     private ByteBuf encodeFrame(PeerSession s, Message m, Object what) {
         ByteBuf frame = FrameCodec.begin(s.link.alloc(), FrameCodec.TYPE_DATA, 128);
         try {
-            runtime.codec().encode(m, frame);
+            runtime.codec().encode(m, frame, s.link.peer());
             return FrameCodec.finish(frame);
         } catch (CodecException e) {
             frame.release();
@@ -152,7 +157,7 @@ final class Invoker {
     private Object unwrap(PeerSession s, ByteBuf answer, Object what) {
         Message m;
         try {
-            m = runtime.codec().decode(answer);
+            m = runtime.codec().decode(answer, s.link.peer());
         } catch (CodecException e) {
             String reason = "undecodable answer to " + what + ": " + e.getMessage();
             runtime.dispatcher().protocolError(s, reason);
@@ -171,6 +176,8 @@ final class Invoker {
             case Message.Call c -> throw unexpected(c);
             case Message.Go g -> throw unexpected(g);
             case Message.Lookup l -> throw unexpected(l);
+            case Message.Acquire a -> throw unexpected(a);
+            case Message.Release r -> throw unexpected(r);
         };
     }
 

@@ -46,6 +46,12 @@ final class Peers {
         return s;
     }
 
+    /** True when a session with {@code peer} is up. */
+    boolean hasLiveSession(WorkerId peer) {
+        PeerSession s = sessions.get(peer);
+        return s != null && !s.isDown();
+    }
+
     /** Event loop: a link closed. */
     void linkDown(Link link, String reason) {
         PeerSession s = (PeerSession) link.attachment();

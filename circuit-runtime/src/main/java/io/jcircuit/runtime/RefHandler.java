@@ -15,6 +15,7 @@ final class RefHandler implements InvocationHandler {
 
     private final CircuitRuntime runtime;
     private final RefDescriptor target;
+    private Object proxy;
 
     RefHandler(CircuitRuntime runtime, RefDescriptor target) {
         this.runtime = runtime;
@@ -23,6 +24,14 @@ final class RefHandler implements InvocationHandler {
 
     RefDescriptor target() {
         return target;
+    }
+
+    /** This handler's proxy implementing {@code iface}, made once, so exporting twice gives the same object. */
+    synchronized Object proxy(Class<?> iface) {
+        if (proxy == null) {
+            proxy = Proxy.newProxyInstance(iface.getClassLoader(), new Class<?>[] {iface}, this);
+        }
+        return proxy;
     }
 
     @Override

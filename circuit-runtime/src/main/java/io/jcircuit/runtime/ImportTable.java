@@ -1,0 +1,155 @@
+package io.jcircuit.runtime;
+
+import io.jcircuit.Address;
+import io.jcircuit.WorkerId;
+import io.jcircuit.codec.RefDescriptor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.ref.Cleaner;
+import java.lang.ref.WeakReference;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * References this runtime holds to other runtimes' exports (the importer's side of distributed GC).
+ *
+ * <p>There is one handler per remote export while any proxy on it is reachable, and it counts how
+ * many times the reference arrived: from its home (which counted one hold for this runtime when it
+ * sent it) or from a third runtime (whereupon this runtime {@code Acquire}s it at home). When the
+ * handler becomes unreachable a {@link Cleaner} queues a {@code Release} of that count; releases go
+ * out in batches, one message per home.
+ *
+ * <p>A runtime that passes a reference on to a third runtime keeps its handler reachable for
+ * {@link #PIN_NANOS} afterwards, so that the receiver's acquire reaches home before this runtime's
+ * release could.
+ */
+final class ImportTable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ImportTable.class);
+    static final long PIN_NANOS = TimeUnit.SECONDS.toNanos(60);
+
+    private record Key(WorkerId home, long handle) {
+    }
+
+    private static final class Entry {
+        final WeakReference<RefHandler> handler;
+        final Address address;
+        final AtomicLong received = new AtomicLong();
+
+        Entry(RefHandler handler, Address address) {
+            this.handler = new WeakReference<>(handler);
+            this.address = address;
+        }
+    }
+
+    private record Pin(RefHandler handler, long until) {
+    }
+
+    /** One pending release: how many holds of an export at a home to give back. */
+    record Pending(WorkerId home, Address address, long handle, long count) {
+    }
+
+    private final ConcurrentHashMap<Key, Entry> entries = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedQueue<Pending> releases = new ConcurrentLinkedQueue<>();
+    private final ArrayDeque<Pin> pins = new ArrayDeque<>();
+    private final AtomicBoolean flushing = new AtomicBoolean();
+    private final Cleaner cleaner;
+    private final Consumer<List<Pending>> sender;
+
+    /** @param sender sends the releases of one home; runs on a virtual thread */
+    ImportTable(Cleaner cleaner, Consumer<List<Pending>> sender) {
+        this.cleaner = cleaner;
+        this.sender = sender;
+    }
+
+    /**
+     * The handler for a reference received from {@code from} (null for a local copy); counts the
+     * arrival. Returns whether the caller must acquire it at home, which is when it came from a third
+     * runtime.
+     */
+    RefHandler handlerFor(RefDescriptor d, WorkerId from, java.util.function.Function<RefDescriptor, RefHandler> make,
+                          boolean[] acquire) {
+        Key key = new Key(d.home(), d.handle());
+        while (true) {
+            Entry e = entries.get(key);
+            RefHandler h = e == null ? null : e.handler.get();
+            if (h == null) {
+                h = make.apply(d);
+                Entry fresh = new Entry(h, d.address());
+                boolean won = e == null ? entries.putIfAbsent(key, fresh) == null : entries.replace(key, e, fresh);
+                if (!won) {
+                    continue;
+                }
+                cleaner.register(h, () -> dropped(key, fresh));
+                e = fresh;
+            }
+            if (from != null) {
+                e.received.incrementAndGet();
+                acquire[0] = !from.equals(d.home());
+            }
+            return h;
+        }
+    }
+
+    /** Keeps {@code handler} reachable for a while: it is being passed to a third runtime. */
+    void pin(RefHandler handler) {
+        long now = System.nanoTime();
+        synchronized (pins) {
+            while (!pins.isEmpty() && pins.peekFirst().until - now < 0) {
+                pins.pollFirst();
+            }
+            pins.addLast(new Pin(handler, now + PIN_NANOS));
+        }
+    }
+
+    private void dropped(Key key, Entry entry) {
+        entries.remove(key, entry);
+        long n = entry.received.get();
+        if (n > 0) {
+            releases.add(new Pending(key.home(), entry.address, key.handle(), n));
+            flushSoon();
+        }
+    }
+
+    private void flushSoon() {
+        if (flushing.compareAndSet(false, true)) {
+            Thread.ofVirtual().name("circuit-release").start(this::flush);
+        }
+    }
+
+    private void flush() {
+        try {
+            Map<WorkerId, List<Pending>> byHome = new HashMap<>();
+            for (Pending p; (p = releases.poll()) != null; ) {
+                byHome.computeIfAbsent(p.home(), k -> new ArrayList<>()).add(p);
+            }
+            for (List<Pending> batch : byHome.values()) {
+                try {
+                    sender.accept(batch);
+                } catch (RuntimeException e) {
+                    LOG.debug("cannot release {} references at {}: {}", batch.size(), batch.getFirst().home(), e.toString());
+                }
+            }
+        } finally {
+            flushing.set(false);
+            if (!releases.isEmpty()) {
+                flushSoon();
+            }
+        }
+    }
+
+    /** Remote exports with a reachable handler here. */
+    int size() {
+        return entries.size();
+    }
+}

@@ -1,0 +1,124 @@
+package io.jcircuit.runtime;
+
+import io.jcircuit.runtime.Fixtures.Counter;
+import io.jcircuit.runtime.Fixtures.CounterImpl;
+import io.jcircuit.runtime.Fixtures.Echo;
+import io.jcircuit.runtime.Fixtures.EchoImpl;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Exports are released when their importers drop them or die, and kept while anyone holds them. */
+class DistributedGcTest {
+
+    @RegisterExtension
+    final RuntimesExtension runtimes = new RuntimesExtension();
+
+    /** Collects until {@code check} holds: reference processing needs a GC and the cleaners to run. */
+    private static void gcUntil(java.util.concurrent.Callable<Boolean> check) {
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            System.gc();
+            return check.call();
+        });
+    }
+
+    @Test
+    void theExportersTableStaysBoundedWhileImportersCreateAndDropReferences() {
+        CircuitRuntime exporter = runtimes.start();
+        CircuitRuntime importer = runtimes.start();
+        exporter.listen("echo", Echo.class, new EchoImpl());
+        Echo echo = importer.dial(exporter.address(), "echo", Echo.class);
+        int baseline = exporter.exports().size();
+
+        int most = 0;
+        for (int i = 1; i <= 20_000; i++) {
+            assertThat(echo.makeCounter().add(1)).isEqualTo(1); // a fresh export, used once, dropped
+            if (i % 2_000 == 0) {
+                System.gc();
+                most = Math.max(most, exporter.exports().size());
+            }
+        }
+        System.out.println("distributed GC: 20000 references made and dropped; the exporter's table peaked at "
+            + most + " sampled entries");
+        assertThat(most).as("the table is bounded, not 20000 long").isLessThan(10_000);
+        gcUntil(() -> exporter.exports().size() == baseline);
+    }
+
+    @Test
+    void aHeldReferenceStaysUsableThroughCollections() {
+        CircuitRuntime exporter = runtimes.start();
+        CircuitRuntime importer = runtimes.start();
+        exporter.listen("echo", Echo.class, new EchoImpl());
+        Counter held = importer.dial(exporter.address(), "echo", Echo.class).makeCounter();
+        held.add(5);
+        for (int i = 0; i < 5; i++) {
+            System.gc();
+        }
+        assertThat(held.add(1)).isEqualTo(6);
+    }
+
+    @Test
+    void referencesHeldByARuntimeThatCloses() {
+        CircuitRuntime exporter = runtimes.start();
+        exporter.listen("echo", Echo.class, new EchoImpl());
+        int baseline = exporter.exports().size();
+        CircuitRuntime importer = runtimes.start();
+        Echo echo = importer.dial(exporter.address(), "echo", Echo.class);
+        Counter[] kept = {echo.makeCounter(), echo.makeCounter(), echo.makeCounter()};
+        assertThat(exporter.exports().size()).isEqualTo(baseline + 3);
+
+        importer.close(); // its holds go with it, although its proxies are still reachable here
+        gcUntil(() -> exporter.exports().size() == baseline);
+        assertThat(kept).hasSize(3);
+    }
+
+    @Test
+    void aThirdPartyReferenceOutlivesThePasser() {
+        CircuitRuntime home = runtimes.start();
+        CircuitRuntime passer = runtimes.start();
+        CircuitRuntime receiver = runtimes.start();
+        home.listen("echo", Echo.class, new EchoImpl());
+        receiver.listen("echo", Echo.class, new EchoImpl());
+        int baseline = home.exports().size();
+
+        Counter onHome = passer.dial(home.address(), "echo", Echo.class).makeCounter();
+        onHome.add(10);
+        Echo atReceiver = passer.dial(receiver.address(), "echo", Echo.class);
+        atReceiver.keep(onHome); // the receiver now holds it, acquired at home
+        onHome = null;
+        passer.close(); // the passer lets go entirely
+
+        await().untilAsserted(() -> assertThat(home.exports().size()).isEqualTo(baseline + 1));
+        Counter kept = ((EchoImpl) receiver.exports().get(firstHandle(receiver)).impl()).kept;
+        assertThat(kept.add(1)).isEqualTo(11);
+
+        kept = null;
+        ((EchoImpl) receiver.exports().get(firstHandle(receiver)).impl()).kept = null;
+        gcUntil(() -> home.exports().size() == baseline);
+    }
+
+    @Test
+    void aPublishedServiceIsNeverCollected() {
+        CircuitRuntime exporter = runtimes.start();
+        CircuitRuntime importer = runtimes.start();
+        exporter.listen("counter", Counter.class, new CounterImpl());
+        importer.dial(exporter.address(), "counter", Counter.class).add(1);
+        for (int i = 0; i < 5; i++) {
+            System.gc();
+        }
+        assertThat(importer.dial(exporter.address(), "counter", Counter.class).add(1)).isEqualTo(2);
+    }
+
+    private static long firstHandle(CircuitRuntime rt) {
+        for (long h = 1; h < 100; h++) {
+            if (rt.exports().get(h) != null && rt.exports().get(h).impl() instanceof EchoImpl) {
+                return h;
+            }
+        }
+        throw new IllegalStateException("no echo export on " + rt);
+    }
+}
