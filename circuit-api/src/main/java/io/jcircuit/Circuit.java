@@ -97,8 +97,9 @@ public interface Circuit extends AutoCloseable {
      * and returns its result with a handle on the worker. The worker's classpath is this runtime's,
      * shipped to the host by content hash.
      *
-     * <p>Lifetime: the worker exits by itself when this runtime is gone, unless
-     * {@link SpawnOptions#daemonize daemonized}; {@link Worker#kill} ends it at once.
+     * <p>Lifetime (DESIGN §1): unless {@link SpawnOptions#daemonize daemonized}, the worker exits by
+     * itself once {@code fn} has returned and no other runtime holds a reference into it, and when
+     * this runtime is gone; {@link Worker#kill} ends it at once.
      *
      * @throws IllegalStateException when this runtime has no namespace, or no host runs
      * @throws CircuitException      when the host cannot start the worker; the message says why

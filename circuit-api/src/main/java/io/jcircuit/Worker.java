@@ -36,8 +36,11 @@ public interface Worker {
     <T> Optional<T> tryDial(String service, Class<T> iface);
 
     /**
-     * Ends the worker at once: its host kills the process (a worker that no host started is told to
-     * exit). Calls to it then fail with {@link WorkerDiedException}. Idempotent.
+     * Ends the worker at once: its host kills the process. Calls to it then fail with
+     * {@link WorkerDiedException}. Does nothing when the worker is already gone.
+     *
+     * @throws IllegalStateException when the worker runs but no host started it (close its runtime
+     *                               instead)
      */
     void kill();
 

@@ -564,6 +564,12 @@ public final class Namespace implements AutoCloseable {
         }
         try {
             return op.call();
+        } catch (IllegalStateException e) {
+            if (closed) {
+                throw new NamespaceException("namespace connection to " + config.connectString()
+                    + " closed while trying to " + what + " " + path, e);
+            }
+            throw e;
         } catch (RuntimeException e) {
             throw e;
         } catch (KeeperException.ConnectionLossException | KeeperException.SessionExpiredException

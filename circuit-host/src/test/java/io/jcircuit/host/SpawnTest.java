@@ -69,7 +69,7 @@ class SpawnTest {
         Spawned<Long> s = spawner.spawn("h1", List.of("/spawn/test"), () -> {
             System.out.println("hello from " + Circuit.current().id());
             return ProcessHandle.current().pid();
-        });
+        }, SpawnOptions.defaults().daemonized()); // stays, so that the test can look at it
         Worker w = s.worker();
         assertThat(s.result()).isNotEqualTo(ProcessHandle.current().pid());
         assertThat(spawner.anchors().list("/spawn/test").entries()).extracting(Entry::worker).containsExactly(w.id());
@@ -90,6 +90,32 @@ class SpawnTest {
         s.result().add(2);
         assertThat(s.result().add(3)).isEqualTo(5);
         s.worker().kill();
+    }
+
+    @Test
+    void aWorkerWhoseFunctionIsDoneAndHoldsNothingExitsByItself() {
+        long pid = spawner.spawn("h1", List.of("/spawn/done"), () -> ProcessHandle.current().pid()).result();
+        await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+        assertThat(spawner.anchors().listAll("/spawn/done").entries()).isEmpty();
+    }
+
+    @Test
+    void aWorkerLivesWhileAReferenceIntoItIsHeldAndExitsWhenItIsDropped() {
+        Spawned<Counter> s = spawner.spawn("h1", List.of("/spawn/held"), () ->
+            Circuit.current().ref(Counter.class, new CounterImpl()));
+        Counter held = s.result();
+        for (int i = 0; i < 6; i++) {
+            assertThat(held.add(1)).isEqualTo(i + 1); // across several of the worker's idle checks
+            await().pollDelay(Duration.ofMillis(300)).until(() -> true);
+        }
+        held = null;
+        s = new Spawned<>(null, s.worker());
+        Worker w = s.worker();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            System.gc(); // the proxy's collection sends the release
+            return spawner.anchors().list("/spawn/held").isEmpty();
+        });
+        assertThat(w.id()).isNotNull();
     }
 
     @Test

@@ -74,6 +74,7 @@ public final class CircuitRuntime implements Circuit {
     private Namespace namespace;
     private NamespaceAnchors anchors;
     private NamespaceDurable durable;
+    private io.jcircuit.Subscription holderDeaths;
 
     private CircuitRuntime(RuntimeConfig config) {
         this.config = config;
@@ -195,7 +196,7 @@ public final class CircuitRuntime implements Circuit {
         Entry me = new Entry("/worker/" + id, id, address(), hostName(), ProcessHandle.current().pid(), Instant.now(), Map.of());
         anchors = new NamespaceAnchors(namespace, me,
             e -> e.worker().equals(id) ? self : new RemoteWorker(this, e.worker(), e.address()));
-        anchors.subscribe("/worker", new Membership() {
+        holderDeaths = anchors.subscribe("/worker", new Membership() {
             @Override
             public void joined(Entry e) {
             }
@@ -263,6 +264,11 @@ public final class CircuitRuntime implements Circuit {
             + "RuntimeConfig.builder().zookeeper(\"host:port\") or .embeddedZooKeeper(stateDir)");
     }
 
+    /** What this runtime is doing for other runtimes now. */
+    public Activity activity() {
+        return new Activity(dispatcher.running(), dispatcher.gosDone(), exports.heldRemotely());
+    }
+
     /** The embedded ZooKeeper this runtime started, if any. */
     public Optional<String> embeddedZooKeeperConnectString() {
         return Optional.ofNullable(embeddedZooKeeper).map(EmbeddedZooKeeper::connectString);
@@ -272,6 +278,9 @@ public final class CircuitRuntime implements Circuit {
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
+        }
+        if (holderDeaths != null) {
+            holderDeaths.close();
         }
         if (anchors != null) {
             anchors.close(); // entries go at once, before the links

@@ -31,6 +31,10 @@ final class Dispatcher implements AutoCloseable {
 
     private final CircuitRuntime runtime;
     private final ExecutorService virtualThreads;
+    /** Requests from other runtimes being served now. */
+    private final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+    /** {@code go} requests from other runtimes served to the end. */
+    private final java.util.concurrent.atomic.AtomicLong gosDone = new java.util.concurrent.atomic.AtomicLong();
 
     Dispatcher(CircuitRuntime runtime) {
         this.runtime = runtime;
@@ -76,6 +80,8 @@ final class Dispatcher implements AutoCloseable {
 
     private void serveRemote(PeerSession s, ByteBuf payload) {
         long callId = MessageCodec.callId(payload);
+        boolean go = MessageCodec.kind(payload) == MessageCodec.KIND_GO;
+        running.incrementAndGet();
         try {
             Message request;
             try {
@@ -93,8 +99,20 @@ final class Dispatcher implements AutoCloseable {
             LOG.error("request #{} from {} failed outside the callee", callId, s.link, e);
             protocolError(s, "internal error serving request #" + callId + ": " + e);
         } finally {
+            if (go) {
+                gosDone.incrementAndGet();
+            }
+            running.decrementAndGet();
             s.incomingEnded();
         }
+    }
+
+    int running() {
+        return running.get();
+    }
+
+    long gosDone() {
+        return gosDone.get();
     }
 
     private void send(PeerSession s, Message answer) {

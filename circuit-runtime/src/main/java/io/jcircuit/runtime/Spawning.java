@@ -97,9 +97,14 @@ final class Spawning {
     void kill(WorkerId worker) {
         List<Entry> all = rt.anchors().listAll("/host").entries();
         Entry mine = all.stream().filter(e -> e.worker().equals(worker)
-            && HostService.ROLE_WORKER.equals(e.metadata().get(HostService.ROLE_KEY))).findFirst()
-            .orElseThrow(() -> new IllegalStateException("worker " + worker
-                + " was not started by a running host, so no host can kill it; close its runtime instead"));
+            && HostService.ROLE_WORKER.equals(e.metadata().get(HostService.ROLE_KEY))).findFirst().orElse(null);
+        if (mine == null) {
+            if (rt.anchors().list("/worker").entries().stream().noneMatch(e -> e.worker().equals(worker))) {
+                return; // already gone
+            }
+            throw new IllegalStateException("worker " + worker
+                + " was not started by a running host, so no host can kill it; close its runtime instead");
+        }
         Entry host = all.stream().filter(e -> e.dir().equals(mine.dir())
             && HostService.ROLE_HOST.equals(e.metadata().get(HostService.ROLE_KEY))).findFirst()
             .orElseThrow(() -> new CircuitException("the host of worker " + worker + " (" + mine.dir() + ") is gone"));

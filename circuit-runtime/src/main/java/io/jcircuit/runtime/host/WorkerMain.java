@@ -15,18 +15,22 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The main class of a spawned worker JVM. Its one argument is the spawn metadata file that the host
  * wrote into the worker's directory ({@link #META_FILE}). It starts a runtime on the circuit's
  * ZooKeeper, files it under {@code /host/<host>} and the requested anchors, prints
  * {@code WORKER <id> <address>} for the host, and then serves. A worker that is not daemonized exits
- * when its spawner's runtime leaves {@code /worker}.
+ * when its spawner's runtime leaves {@code /worker}, and when its function has finished and no other
+ * runtime holds a reference into it.
  */
 public final class WorkerMain {
 
     public static final String META_FILE = "spawn.properties";
     public static final String ANNOUNCE = "WORKER ";
+    /** How often an idle worker looks whether it may exit; it exits after two idle looks in a row. */
+    static final long IDLE_CHECK_MS = 500;
 
     private WorkerMain() {
     }
@@ -62,8 +66,20 @@ public final class WorkerMain {
             }
             System.out.println(ANNOUNCE + rt.id() + " " + rt.address());
             System.out.flush();
-            exit.await();
-            System.err.println("worker " + rt.id() + ": spawner " + spawner + " is gone; exiting");
+            // DESIGN §1: live while the function runs or a reference into this worker is held elsewhere
+            boolean idleBefore = false;
+            while (!exit.await(IDLE_CHECK_MS, TimeUnit.MILLISECONDS)) {
+                boolean idle = !daemon && rt.activity().finished();
+                if (idle && idleBefore) {
+                    System.err.println("worker " + rt.id() + ": its function is done and nobody holds a reference"
+                        + " into it; exiting");
+                    break;
+                }
+                idleBefore = idle;
+            }
+            if (exit.getCount() == 0) {
+                System.err.println("worker " + rt.id() + ": spawner " + spawner + " is gone; exiting");
+            }
         }
         System.exit(0);
     }
