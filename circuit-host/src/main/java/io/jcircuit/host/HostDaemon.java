@@ -58,14 +58,29 @@ public final class HostDaemon implements AutoCloseable {
      * @param zookeeper the ensemble to join, or null to run the embedded ZooKeeper
      * @param bindHost  the address the host and its workers bind (loopback by default)
      * @param port      the host runtime's port, 0 for any
+     * @param warm      warm JVMs kept ready per classpath (and JVM options) after a first spawn of it;
+     *                  0 turns the pool off
      */
-    public record Config(String name, Path stateDir, String zookeeper, String bindHost, int port) {
+    public record Config(String name, Path stateDir, String zookeeper, String bindHost, int port, int warm) {
         public Config {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(stateDir, "stateDir");
             bindHost = bindHost == null ? "127.0.0.1" : bindHost;
+            if (warm < 0 || warm > MAX_WARM) {
+                throw new IllegalArgumentException("warm=" + warm + ": keep 0 to " + MAX_WARM + " warm JVMs per classpath");
+            }
+        }
+
+        /** A host with the default warm pool ({@value #DEFAULT_WARM} per classpath). */
+        public Config(String name, Path stateDir, String zookeeper, String bindHost, int port) {
+            this(name, stateDir, zookeeper, bindHost, port, DEFAULT_WARM);
         }
     }
+
+    public static final int DEFAULT_WARM = 1;
+    static final int MAX_WARM = 8;
+    /** Classpaths with a warm pool at once; the least recently used one gives way. */
+    static final int MAX_WARM_CLASSPATHS = 4;
 
     private record Running(SpawnedWorker info, Process process, boolean daemon) {
     }
@@ -158,6 +173,28 @@ public final class HostDaemon implements AutoCloseable {
         }
     }
 
+    /** A JVM started for a spawn, or kept warm for one: its id, directory, process and stdout lines. */
+    private record Jvm(WorkerId id, Path dir, Process process, CompletableFuture<String> ready,
+                       CompletableFuture<String> announced) {
+    }
+
+    private final java.util.concurrent.atomic.AtomicLong warmSpawns = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Spawns served by a warm JVM since start. */
+    public long warmSpawns() {
+        return warmSpawns.get();
+    }
+
+    /** Warm JVMs ready now, over all classpaths. */
+    public int warmReady() {
+        synchronized (warmPool) {
+            return warmPool.values().stream().mapToInt(java.util.ArrayDeque::size).sum();
+        }
+    }
+
+    /** Warm JVMs by {@link #poolKey}, most recently used classpath last. */
+    private final java.util.LinkedHashMap<String, java.util.ArrayDeque<Jvm>> warmPool = new java.util.LinkedHashMap<>();
+
     private SpawnedWorker spawn(SpawnSpec spec) {
         if (closed) {
             throw new IllegalStateException("host " + config.name() + " is stopping");
@@ -166,38 +203,174 @@ public final class HostDaemon implements AutoCloseable {
         for (JarRef ref : spec.classpath()) {
             classpath.add(jars.ensure(ref, spec.jars()).toString());
         }
-        WorkerId id = WorkerId.random();
+        String key = poolKey(spec);
+        Jvm jvm = takeWarm(key);
+        if (jvm != null) {
+            warmSpawns.incrementAndGet();
+            writeMeta(jvm.id(), jvm.dir(), spec);
+            try {
+                OutputStream in = jvm.process().getOutputStream();
+                in.write((jvm.dir().resolve(WorkerMain.META_FILE) + "\n").getBytes(StandardCharsets.UTF_8));
+                in.flush();
+            } catch (IOException e) {
+                jvm.process().destroyForcibly();
+                jvm = null; // it died while waiting; start a cold one
+            }
+        }
+        if (jvm == null) {
+            WorkerId id = WorkerId.random();
+            Path dir = workerDir(id);
+            writeMeta(id, dir, spec);
+            jvm = launch(id, dir, classpath, spec, key, List.of(dir.resolve(WorkerMain.META_FILE).toString()));
+        }
+        String line;
+        try {
+            line = jvm.announced().get(START_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            jvm.process().destroyForcibly();
+            throw new CircuitException("worker " + jvm.id() + " on host " + config.name() + " did not start within "
+                + START_TIMEOUT_MS + " ms; see " + jvm.dir().resolve("stderr") + tail(jvm.dir().resolve("stderr")));
+        }
+        String[] parts = line.split(" ");
+        Process p = jvm.process();
+        SpawnedWorker info = new SpawnedWorker(WorkerId.parse(parts[1]), Address.parse(parts[2]), config.name(),
+            jvm.dir().toString(), p.pid());
+        workers.put(info.id(), new Running(info, p, spec.daemonize()));
+        p.onExit().thenRun(() -> exited(info, p));
+        publishMetadata();
+        LOG.info("host {} started worker {} (pid {}) for {}", config.name(), info.id(), p.pid(), spec.spawner());
+        refillSoon(key, classpath, spec);
+        return info;
+    }
+
+    /** Spawns with the same jars and JVM options can share warm JVMs. */
+    private static String poolKey(SpawnSpec spec) {
+        StringBuilder b = new StringBuilder();
+        spec.classpath().forEach(j -> b.append(j.sha256()).append(';'));
+        b.append('|').append(spec.jvmArgs()).append('|').append(spec.maxHeapMb()).append('|').append(new TreeMap<>(spec.env()));
+        return b.toString();
+    }
+
+    private Jvm takeWarm(String key) {
+        synchronized (warmPool) {
+            java.util.ArrayDeque<Jvm> q = warmPool.remove(key);
+            if (q == null) {
+                return null;
+            }
+            warmPool.put(key, q); // most recently used now
+            for (Jvm j; (j = q.pollFirst()) != null; ) {
+                if (j.process().isAlive() && j.ready().isDone() && !j.ready().isCompletedExceptionally()) {
+                    return j;
+                }
+                j.process().destroyForcibly();
+            }
+            return null;
+        }
+    }
+
+    /** Starts warm JVMs for {@code key} in the background, up to the configured number. */
+    private void refillSoon(String key, List<String> classpath, SpawnSpec spec) {
+        if (config.warm() == 0 || closed) {
+            return;
+        }
+        Thread.ofVirtual().name("warm-" + config.name()).start(() -> {
+            while (!closed) {
+                synchronized (warmPool) {
+                    java.util.ArrayDeque<Jvm> q = warmPool.computeIfAbsent(key, k -> new java.util.ArrayDeque<>());
+                    if (q.size() >= config.warm()) {
+                        return;
+                    }
+                    while (warmPool.size() > MAX_WARM_CLASSPATHS) {
+                        var eldest = warmPool.entrySet().iterator().next();
+                        eldest.getValue().forEach(j -> j.process().destroyForcibly());
+                        warmPool.remove(eldest.getKey());
+                    }
+                }
+                WorkerId id = WorkerId.random();
+                Path dir = workerDir(id);
+                Path prestart = dir.resolve("prestart.properties");
+                try {
+                    Properties p = new Properties();
+                    p.setProperty("id", id.toString());
+                    p.setProperty("zookeeper", zookeeper);
+                    try (Writer w = Files.newBufferedWriter(prestart, StandardCharsets.UTF_8)) {
+                        p.store(w, "warm JVM on host " + config.name());
+                    }
+                    Jvm j = launch(id, dir, classpath, spec, key, List.of(WorkerMain.STANDBY, prestart.toString()));
+                    j.ready().get(START_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                    synchronized (warmPool) {
+                        java.util.ArrayDeque<Jvm> q = warmPool.get(key);
+                        if (q == null || closed) {
+                            j.process().destroyForcibly();
+                            return;
+                        }
+                        q.addLast(j);
+                    }
+                } catch (Exception e) {
+                    LOG.warn("host {} could not start a warm JVM: {}", config.name(), e.toString());
+                    return;
+                }
+            }
+        });
+    }
+
+    private Path workerDir(WorkerId id) {
         Path dir = workersDir.resolve(id.toString());
         try {
             Files.createDirectories(dir);
-            Properties meta = new Properties();
-            meta.setProperty("id", id.toString());
-            meta.setProperty("host", config.name());
-            meta.setProperty("zookeeper", zookeeper);
-            meta.setProperty("spawner", spec.spawner().toString());
-            meta.setProperty("daemonize", Boolean.toString(spec.daemonize()));
-            meta.setProperty("anchors", String.join(",", spec.anchors()));
-            meta.setProperty("classpath", String.join(",", spec.classpath().stream().map(j -> j.name() + "@" + j.sha256()).toList()));
-            try (Writer w = Files.newBufferedWriter(dir.resolve(WorkerMain.META_FILE), StandardCharsets.UTF_8)) {
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot make the worker directory " + dir, e);
+        }
+        return dir;
+    }
+
+    private void writeMeta(WorkerId id, Path dir, SpawnSpec spec) {
+        Properties meta = new Properties();
+        meta.setProperty("id", id.toString());
+        meta.setProperty("host", config.name());
+        meta.setProperty("zookeeper", zookeeper);
+        meta.setProperty("spawner", spec.spawner().toString());
+        meta.setProperty("daemonize", Boolean.toString(spec.daemonize()));
+        meta.setProperty("anchors", String.join(",", spec.anchors()));
+        meta.setProperty("classpath", String.join(",", spec.classpath().stream().map(j -> j.name() + "@" + j.sha256()).toList()));
+        Path tmp = dir.resolve(WorkerMain.META_FILE + ".tmp");
+        try {
+            try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
                 meta.store(w, "spawn of " + id + " on host " + config.name());
             }
+            Files.move(tmp, dir.resolve(WorkerMain.META_FILE), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot prepare the worker directory " + dir, e);
+            throw new UncheckedIOException("cannot write the spawn metadata of " + id + " in " + dir, e);
         }
+    }
+
+    /**
+     * Starts a JVM for worker {@code id} in {@code dir}. Every JVM of one {@link #poolKey} shares an
+     * AppCDS archive under {@code <stateDir>/cds}, created by the first that exits, which cuts the
+     * class loading of later starts.
+     */
+    private Jvm launch(WorkerId id, Path dir, List<String> classpath, SpawnSpec spec, String key, List<String> mainArgs) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("--sun-misc-unsafe-memory-access=allow");
         cmd.add("-Xmx" + (spec.maxHeapMb() > 0 ? spec.maxHeapMb() : 256) + "m");
         cmd.add("-XX:+UseSerialGC");
-        cmd.add("-Dcircuit.worker.id=" + id);
+        cmd.add("-XX:+AutoCreateSharedArchive");
+        cmd.add("-XX:SharedArchiveFile=" + config.stateDir().resolve("cds").resolve(Integer.toHexString(key.hashCode()) + ".jsa"));
+        cmd.add("-Xlog:cds=off,cds+dynamic=off");
         cmd.addAll(spec.jvmArgs());
         cmd.add("-cp");
         cmd.add(String.join(java.io.File.pathSeparator, classpath));
         cmd.add(WorkerMain.class.getName());
-        cmd.add(dir.resolve(WorkerMain.META_FILE).toString());
+        cmd.addAll(mainArgs);
+        try {
+            Files.createDirectories(config.stateDir().resolve("cds"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
-            .redirectError(dir.resolve("stderr").toFile());
+            .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve("stderr").toFile()));
         pb.environment().putAll(spec.env());
         Process p;
         try {
@@ -205,31 +378,21 @@ public final class HostDaemon implements AutoCloseable {
         } catch (IOException e) {
             throw new CircuitException("cannot start a worker JVM on host " + config.name() + ": " + e.getMessage(), e);
         }
+        CompletableFuture<String> ready = new CompletableFuture<>();
         CompletableFuture<String> announced = new CompletableFuture<>();
-        Thread.ofVirtual().name("worker-out-" + id).start(() -> copyOut(p, dir.resolve("stdout"), announced));
-        String line;
-        try {
-            line = announced.get(START_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            p.destroyForcibly();
-            throw new CircuitException("worker " + id + " on host " + config.name() + " did not start within "
-                + START_TIMEOUT_MS + " ms; see " + dir.resolve("stderr") + tail(dir.resolve("stderr")));
-        }
-        String[] parts = line.split(" ");
-        SpawnedWorker info = new SpawnedWorker(WorkerId.parse(parts[1]), Address.parse(parts[2]), config.name(),
-            dir.toString(), p.pid());
-        workers.put(info.id(), new Running(info, p, spec.daemonize()));
-        p.onExit().thenRun(() -> exited(info, p));
-        publishMetadata();
-        LOG.info("host {} started worker {} (pid {}) for {}", config.name(), info.id(), p.pid(), spec.spawner());
-        return info;
+        Thread.ofVirtual().name("worker-out-" + id).start(() -> copyOut(p, dir.resolve("stdout"), ready, announced));
+        return new Jvm(id, dir, p, ready, announced);
     }
 
     /** Copies the worker's stdout into its file, completing {@code announced} with its first WORKER line. */
-    private static void copyOut(Process p, Path file, CompletableFuture<String> announced) {
+    private static void copyOut(Process p, Path file, CompletableFuture<String> ready, CompletableFuture<String> announced) {
         try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
              OutputStream out = Files.newOutputStream(file)) {
             for (String l; (l = in.readLine()) != null; ) {
+                if (!ready.isDone() && l.startsWith(WorkerMain.READY)) {
+                    ready.complete(l);
+                    continue;
+                }
                 if (!announced.isDone() && l.startsWith(WorkerMain.ANNOUNCE)) {
                     announced.complete(l);
                     continue;
@@ -240,6 +403,7 @@ public final class HostDaemon implements AutoCloseable {
         } catch (IOException e) {
             // the worker is gone
         } finally {
+            ready.completeExceptionally(new IllegalStateException("the JVM exited before its runtime was up"));
             announced.completeExceptionally(new IllegalStateException("the worker exited before announcing itself"));
         }
     }
@@ -293,6 +457,10 @@ public final class HostDaemon implements AutoCloseable {
             return;
         }
         closed = true;
+        synchronized (warmPool) {
+            warmPool.values().forEach(q -> q.forEach(j -> j.process().destroyForcibly()));
+            warmPool.clear();
+        }
         for (Running r : workers.values()) {
             if (!r.daemon()) {
                 r.process().destroyForcibly();

@@ -119,6 +119,24 @@ class SpawnTest {
     }
 
     @Test
+    void aWarmJvmServesTheNextSpawnOfTheSameClasspath(@TempDir Path otherState) {
+        try (HostDaemon warmHost = HostDaemon.start(new HostDaemon.Config("warm", otherState, host.zookeeper(), null, 0, 1))) {
+            SpawnOptions opts = SpawnOptions.defaults().withJvmArgs("-Dwarm.test=1");
+            long coldStart = System.nanoTime();
+            spawner.spawn("warm", List.of(), () -> 1, opts);
+            long coldMs = (System.nanoTime() - coldStart) / 1_000_000;
+            await().atMost(Duration.ofSeconds(60)).until(() -> warmHost.warmReady() == 1);
+
+            long t0 = System.nanoTime();
+            Spawned<String> s = spawner.spawn("warm", List.of("/spawn/warm"), () -> System.getProperty("warm.test"), opts);
+            System.out.println("spawn: cold " + coldMs + " ms, warm " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+            assertThat(warmHost.warmSpawns()).isEqualTo(1);
+            assertThat(s.result()).isEqualTo("1");
+            assertThat(spawner.anchors().list("/host/warm").entries()).extracting(Entry::worker).contains(s.worker().id());
+        }
+    }
+
+    @Test
     void aSecondSpawnFetchesNoJars() {
         Spawned<Integer> first = spawner.spawn("h1", List.of(), () -> 1);
         long fetched = host.fetchedJars();

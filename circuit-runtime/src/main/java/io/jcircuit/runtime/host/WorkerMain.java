@@ -7,7 +7,9 @@ import io.jcircuit.anchor.NamespaceAnchors;
 import io.jcircuit.runtime.CircuitRuntime;
 import io.jcircuit.runtime.RuntimeConfig;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,6 +31,9 @@ public final class WorkerMain {
 
     public static final String META_FILE = "spawn.properties";
     public static final String ANNOUNCE = "WORKER ";
+    /** What a warm JVM prints when its runtime is up and it waits for a spawn on stdin. */
+    public static final String READY = "READY ";
+    public static final String STANDBY = "--standby";
     /** How often an idle worker looks whether it may exit; it exits after two idle looks in a row. */
     static final long IDLE_CHECK_MS = 500;
 
@@ -36,52 +41,85 @@ public final class WorkerMain {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 1) {
-            System.err.println("usage: WorkerMain <worker dir>/" + META_FILE);
+        boolean standby = args.length == 2 && args[0].equals(STANDBY);
+        if (!standby && args.length != 1) {
+            System.err.println("usage: WorkerMain <worker dir>/" + META_FILE + "  |  WorkerMain " + STANDBY + " <prestart file>");
             System.exit(2);
         }
-        Properties meta = new Properties();
-        try (Reader r = Files.newBufferedReader(Path.of(args[0]), StandardCharsets.UTF_8)) {
-            meta.load(r);
-        }
-        String host = meta.getProperty("host");
-        WorkerId spawner = WorkerId.parse(meta.getProperty("spawner"));
-        boolean daemon = Boolean.parseBoolean(meta.getProperty("daemonize", "false"));
-        CountDownLatch exit = new CountDownLatch(1);
+        Properties meta = load(Path.of(standby ? args[1] : args[0]));
         RuntimeConfig.Builder config = RuntimeConfig.builder().zookeeper(meta.getProperty("zookeeper"));
         if (meta.getProperty("id") != null) {
             config.workerId(WorkerId.parse(meta.getProperty("id")));
         }
         try (CircuitRuntime rt = CircuitRuntime.start(config.build())) {
-            ((NamespaceAnchors) rt.anchors()).fileUnderHost(host,
-                Map.of(HostService.ROLE_KEY, HostService.ROLE_WORKER, "spawner", spawner.toString(),
-                    "daemon", Boolean.toString(daemon)));
-            for (String a : meta.getProperty("anchors", "").split(",")) {
-                if (!a.isBlank()) {
-                    rt.anchors().file(a.strip());
+            if (standby) {
+                // A warm JVM: the runtime is up; warm the codec and call paths a spawn takes, then
+                // wait for the host to hand over a spawn.
+                warmUp(rt);
+                System.out.println(READY + rt.id() + " " + rt.address());
+                System.out.flush();
+                String assigned = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+                if (assigned == null) {
+                    return; // the host went away before it needed this JVM
                 }
+                meta = load(Path.of(assigned));
             }
-            if (!daemon) {
-                exitWhenGone(rt, spawner, exit);
-            }
-            System.out.println(ANNOUNCE + rt.id() + " " + rt.address());
-            System.out.flush();
-            // DESIGN §1: live while the function runs or a reference into this worker is held elsewhere
-            boolean idleBefore = false;
-            while (!exit.await(IDLE_CHECK_MS, TimeUnit.MILLISECONDS)) {
-                boolean idle = !daemon && rt.activity().finished();
-                if (idle && idleBefore) {
-                    System.err.println("worker " + rt.id() + ": its function is done and nobody holds a reference"
-                        + " into it; exiting");
-                    break;
-                }
-                idleBefore = idle;
-            }
-            if (exit.getCount() == 0) {
-                System.err.println("worker " + rt.id() + ": spawner " + spawner + " is gone; exiting");
-            }
+            serve(rt, meta);
         }
         System.exit(0);
+    }
+
+    /** Runs {@code go} and a reference call through this runtime's own codec path, so that a spawn finds them compiled. */
+    private static void warmUp(CircuitRuntime rt) {
+        for (int i = 0; i < 200; i++) {
+            Integer one = rt.self().go(() -> 1);
+            Runnable r = rt.ref(Runnable.class, () -> { });
+            r.run();
+            if (one == null) {
+                throw new IllegalStateException("warm-up go returned null");
+            }
+        }
+    }
+
+    private static Properties load(Path file) throws IOException {
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            p.load(r);
+        }
+        return p;
+    }
+
+    /** Files the worker as {@code meta} says, announces it, and serves until it may exit. */
+    private static void serve(CircuitRuntime rt, Properties meta) throws Exception {
+        String host = meta.getProperty("host");
+        WorkerId spawner = WorkerId.parse(meta.getProperty("spawner"));
+        boolean daemon = Boolean.parseBoolean(meta.getProperty("daemonize", "false"));
+        CountDownLatch exit = new CountDownLatch(1);
+        ((NamespaceAnchors) rt.anchors()).fileUnderHost(host,
+            Map.of(HostService.ROLE_KEY, HostService.ROLE_WORKER, "spawner", spawner.toString(),
+                "daemon", Boolean.toString(daemon)));
+        for (String a : meta.getProperty("anchors", "").split(",")) {
+            if (!a.isBlank()) {
+                rt.anchors().file(a.strip());
+            }
+        }
+        if (!daemon) {
+            exitWhenGone(rt, spawner, exit);
+        }
+        System.out.println(ANNOUNCE + rt.id() + " " + rt.address());
+        System.out.flush();
+        // DESIGN §1: live while the function runs or a reference into this worker is held elsewhere
+        boolean idleBefore = false;
+        while (!exit.await(IDLE_CHECK_MS, TimeUnit.MILLISECONDS)) {
+            boolean idle = !daemon && rt.activity().finished();
+            if (idle && idleBefore) {
+                System.err.println("worker " + rt.id() + ": its function is done and nobody holds a reference"
+                    + " into it; exiting");
+                return;
+            }
+            idleBefore = idle;
+        }
+        System.err.println("worker " + rt.id() + ": spawner " + spawner + " is gone; exiting");
     }
 
     /** Counts {@code exit} down when {@code spawner} is no longer filed under {@code /worker}. */
