@@ -16,6 +16,10 @@ import java.io.PrintWriter;
     description = "JCircuit: one Java program describes a whole distributed system.",
     subcommands = {
         DemoCommand.class,
+        StartCommand.class,
+        HostsCommand.class,
+        StopCommand.class,
+        ClearCommand.class,
         LsCommand.class,
         DlsCommand.class,
         BenchCommand.class,

@@ -1,0 +1,165 @@
+package io.jcircuit.cli;
+
+import io.jcircuit.WorkerId;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code circuit clear}: removes the directories of workers that have ended. Works on the local
+ * state directory alone; needs no ZooKeeper.
+ */
+@Command(name = "clear", mixinStandardHelpOptions = true,
+    description = {"Remove the directories of workers that have ended, under STATE_DIR/workers.",
+        "A worker has ended when its directory holds an 'exit' file, which its host writes when the process ends. "
+            + "A directory without one is never touched: its worker may still run. (A worker that outlived its host, "
+            + "such as a daemonized one, gets no 'exit' file; remove its directory by hand once it is gone.)",
+        "With WORKER_IDs, clears those and fails on any that has not ended; without, clears every ended worker."})
+final class ClearCommand implements Callable<Integer> {
+
+    /** The file a host writes into a worker's directory, holding its exit status, when the worker ends. */
+    static final String EXIT_FILE = "exit";
+
+    @Option(names = "--dir", paramLabel = "STATE_DIR",
+        description = "State directory of the host(s) whose workers to clear. Default: $CIRCUIT_DIR or ~/.jcircuit.")
+    Path dir;
+
+    @Parameters(paramLabel = "WORKER_ID", arity = "0..*",
+        description = "Workers to clear (R and 16 hex digits). Default: every worker that has ended.")
+    List<String> ids = new ArrayList<>();
+
+    Map<String, String> env = System.getenv();
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        Path workers = (dir != null ? dir : NamespaceOptions.defaultStateDir(env)).resolve("workers");
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        List<Path> candidates = ids.isEmpty() ? allIn(workers) : named(workers);
+        int removed = 0;
+        List<Path> running = new ArrayList<>();
+        for (Path w : candidates) {
+            Path exit = w.resolve(EXIT_FILE);
+            if (Files.isRegularFile(exit, LinkOption.NOFOLLOW_LINKS)) {
+                String status = readStatus(exit);
+                deleteTree(w);
+                out.println("removed " + w + (status.isEmpty() ? "" : " (exit status " + status + ")"));
+                removed++;
+            } else {
+                running.add(w);
+            }
+        }
+        if (!ids.isEmpty() && !running.isEmpty()) {
+            for (Path w : running) {
+                err.println("circuit clear: kept " + w + ": no '" + EXIT_FILE + "' file, so its worker may still run");
+            }
+            out.flush();
+            return 1;
+        }
+        if (removed == 0) {
+            out.println("nothing to clear in " + workers
+                + (running.isEmpty() ? "" : " (" + running.size() + " worker(s) without an '" + EXIT_FILE + "' file kept)"));
+        }
+        out.flush();
+        return 0;
+    }
+
+    /** Every worker directory under {@code workers}; other files and names are left alone. */
+    private static List<Path> allIn(Path workers) {
+        List<Path> all = new ArrayList<>();
+        if (!Files.isDirectory(workers)) {
+            return all;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(workers)) {
+            for (Path p : ds) {
+                if (WorkerId.looksLikeWorkerId(p.getFileName().toString()) && Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    all.add(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list the worker directories in " + workers + ": " + e.getMessage(), e);
+        }
+        all.sort(null);
+        return all;
+    }
+
+    /** The directories of the workers named on the command line; fails before removing anything if one is missing. */
+    private List<Path> named(Path workers) {
+        List<Path> dirs = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        for (String id : ids) {
+            Path w = workers.resolve(WorkerId.parse(id).toString());
+            if (Files.isDirectory(w, LinkOption.NOFOLLOW_LINKS)) {
+                dirs.add(w);
+            } else {
+                missing.add(id);
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException("no worker directory for " + String.join(", ", missing) + " in " + workers
+                + "; nothing removed. Is --dir (or $CIRCUIT_DIR) the state directory of their host?");
+        }
+        return dirs;
+    }
+
+    private static String readStatus(Path exit) {
+        try {
+            return Files.readString(exit).strip();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** Removes {@code root} and everything below it, without following symbolic links. */
+    private static void deleteTree(Path root) {
+        try {
+            Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.deleteIfExists(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                    if (e instanceof NoSuchFileException) {
+                        return FileVisitResult.CONTINUE;
+                    }
+                    throw e;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                    if (e != null && !(e instanceof NoSuchFileException)) {
+                        throw e;
+                    }
+                    Files.deleteIfExists(d);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove the worker directory " + root + ": " + e, e);
+        }
+    }
+}

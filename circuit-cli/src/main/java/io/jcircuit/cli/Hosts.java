@@ -1,0 +1,93 @@
+package io.jcircuit.cli;
+
+import io.jcircuit.Entry;
+import io.jcircuit.anchor.Namespace;
+import io.jcircuit.runtime.host.HostService;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The host daemons filed in the namespace, as {@code circuit hosts} lists them and {@code circuit stop}
+ * finds them: each host's own entry is {@code /host/<name>/<worker id>} with {@code role=host}; the
+ * workers it started sit beside it with {@code role=worker}, and are left out here.
+ */
+final class Hosts {
+
+    static final String DIR = "/host";
+
+    private Hosts() {
+    }
+
+    /**
+     * One running host daemon.
+     *
+     * @param name  the host's name, the directory under {@code /host}
+     * @param entry the host runtime's own entry
+     */
+    record Host(String name, Entry entry) {
+
+        /** The directory the host and its workers are filed in. */
+        String dir() {
+            return DIR + "/" + name;
+        }
+
+        /** How many workers the host last reported, or null when it did not say. */
+        Integer workers() {
+            try {
+                return Integer.valueOf(entry.metadata().getOrDefault("workers", ""));
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+
+        /**
+         * The machine's load average the host last reported, or null when unknown. The host formats it
+         * in its own locale, so a decimal comma is accepted; a negative value means the JVM has none.
+         */
+        Double load() {
+            try {
+                double v = Double.parseDouble(entry.metadata().getOrDefault("load", "").replace(',', '.'));
+                return v < 0 || Double.isNaN(v) ? null : v;
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+
+        /** The machine's free memory in MiB the host last reported, or null when it did not say. */
+        Long freeMemoryMb() {
+            try {
+                return Long.valueOf(entry.metadata().getOrDefault("freeMemoryMb", ""));
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+    }
+
+    /** The running hosts, sorted by name. */
+    static List<Host> list(Namespace ns) {
+        List<Host> hosts = new ArrayList<>();
+        for (Entry e : ns.listAnchors(DIR, true).entries()) {
+            String dir = e.dir();
+            boolean direct = dir.startsWith(DIR + "/") && dir.indexOf('/', DIR.length() + 1) < 0;
+            if (direct && HostService.ROLE_HOST.equals(e.metadata().get(HostService.ROLE_KEY))) {
+                hosts.add(new Host(dir.substring(DIR.length() + 1), e));
+            }
+        }
+        hosts.sort(Comparator.comparing(Host::name));
+        return hosts;
+    }
+
+    /** The running host named {@code name}, if any. */
+    static Optional<Host> find(Namespace ns, String name) {
+        return list(ns).stream().filter(h -> h.name().equals(name)).findFirst();
+    }
+
+    /** The names of {@code hosts} for an error message: {@code "a, b"}, or a note that there are none. */
+    static String names(List<Host> hosts) {
+        return hosts.isEmpty() ? "none (start one with 'circuit start')"
+            : String.join(", ", hosts.stream().map(Host::name).toList());
+    }
+}

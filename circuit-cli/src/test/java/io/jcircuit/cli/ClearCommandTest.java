@@ -1,0 +1,109 @@
+package io.jcircuit.cli;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code circuit clear} on worker directories made the way a host leaves them. */
+class ClearCommandTest {
+
+    private static final String ENDED = "R00000000000000a1";
+    private static final String KILLED = "R00000000000000a2";
+    private static final String RUNNING = "R00000000000000b1";
+
+    @TempDir
+    Path state;
+    private Path workers;
+
+    @BeforeEach
+    void fabricateWorkers() throws IOException {
+        workers = state.resolve("workers");
+        worker(ENDED, "0");
+        worker(KILLED, "137");
+        worker(RUNNING, null);
+        Files.writeString(workers.resolve("notes.txt"), "not a worker");
+        Files.createDirectories(workers.resolve("scratch"));
+        Files.writeString(workers.resolve("scratch").resolve("exit"), "0");
+    }
+
+    /** A worker directory as a host makes it: spawn metadata, output, and {@code exit} once it ended. */
+    private void worker(String id, String exitStatus) throws IOException {
+        Path d = Files.createDirectories(workers.resolve(id));
+        Files.writeString(d.resolve("spawn.properties"), "id=" + id + "\n");
+        Files.writeString(d.resolve("stdout"), "out\n");
+        Files.writeString(d.resolve("stderr"), "");
+        Files.createDirectories(d.resolve("tmp").resolve("deeper"));
+        Files.writeString(d.resolve("tmp").resolve("deeper").resolve("f"), "x");
+        if (exitStatus != null) {
+            Files.writeString(d.resolve("exit"), exitStatus + "\n");
+        }
+    }
+
+    @Test
+    void shouldRemoveOnlyTheWorkersThatEnded() {
+        CliRun.Result r = CliRun.run("clear", "--dir", state.toString());
+
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out().lines()).containsExactly(
+            "removed " + workers.resolve(ENDED) + " (exit status 0)",
+            "removed " + workers.resolve(KILLED) + " (exit status 137)");
+        assertThat(workers.resolve(ENDED)).doesNotExist();
+        assertThat(workers.resolve(KILLED)).doesNotExist();
+        assertThat(workers.resolve(RUNNING)).isDirectory();
+        assertThat(workers.resolve(RUNNING).resolve("stdout")).hasContent("out");
+        assertThat(workers.resolve("notes.txt")).exists();
+        assertThat(workers.resolve("scratch").resolve("exit")).exists();
+
+        CliRun.Result again = CliRun.run("clear", "--dir", state.toString());
+        assertThat(again.out().strip()).isEqualTo("nothing to clear in " + workers
+            + " (1 worker(s) without an 'exit' file kept)");
+    }
+
+    @Test
+    void shouldFindTheStateDirectoryThroughTheEnvironment() {
+        CliRun.Result r = CliRun.run(Map.of("CIRCUIT_DIR", state.toString()), "clear", ENDED);
+
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out().strip()).isEqualTo("removed " + workers.resolve(ENDED) + " (exit status 0)");
+        assertThat(workers.resolve(KILLED)).isDirectory();
+    }
+
+    @Test
+    void shouldKeepANamedWorkerThatMayStillRunAndSaySo() {
+        CliRun.Result r = CliRun.run("clear", "--dir", state.toString(), RUNNING, KILLED);
+
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.out().strip()).isEqualTo("removed " + workers.resolve(KILLED) + " (exit status 137)");
+        assertThat(r.err()).contains("kept " + workers.resolve(RUNNING)).contains("may still run");
+        assertThat(workers.resolve(RUNNING)).isDirectory();
+    }
+
+    @Test
+    void shouldRemoveNothingWhenANamedWorkerIsUnknown() {
+        CliRun.Result r = CliRun.run("clear", "--dir", state.toString(), ENDED, "R00000000000000ff");
+
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("no worker directory for R00000000000000ff in " + workers).contains("nothing removed");
+        assertThat(workers.resolve(ENDED)).isDirectory();
+
+        CliRun.Result bad = CliRun.run("clear", "--dir", state.toString(), "scratch");
+        assertThat(bad.code()).isEqualTo(1);
+        assertThat(bad.err()).contains("not a worker id: 'scratch'");
+        assertThat(workers.resolve("scratch")).isDirectory();
+    }
+
+    @Test
+    void shouldSayThereIsNothingToClearInAFreshStateDirectory(@TempDir Path fresh) {
+        CliRun.Result r = CliRun.run("clear", "--dir", fresh.toString());
+
+        assertThat(r.code()).isZero();
+        assertThat(r.out().strip()).isEqualTo("nothing to clear in " + fresh.resolve("workers"));
+    }
+}

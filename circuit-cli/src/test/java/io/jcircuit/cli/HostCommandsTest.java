@@ -1,0 +1,228 @@
+package io.jcircuit.cli;
+
+import io.jcircuit.host.HostDaemon;
+import io.jcircuit.runtime.CircuitRuntime;
+import io.jcircuit.runtime.RuntimeConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * {@code start}, {@code hosts} and {@code stop} against host daemons running in this JVM, on real
+ * sockets and an embedded ZooKeeper found through a temporary state directory.
+ */
+class HostCommandsTest {
+
+    @TempDir
+    static Path state;
+    private static HostDaemon h1;
+
+    @BeforeAll
+    static void startHost() {
+        h1 = HostDaemon.start(new HostDaemon.Config("h1", state, null, null, 0));
+    }
+
+    @AfterAll
+    static void stopHost() {
+        h1.close();
+    }
+
+    private static StartCommand.Plan planOf(Map<String, String> env, String... args) {
+        CommandLine cl = CliRun.with(env).commandLine();
+        cl.parseArgs(java.util.stream.Stream.concat(java.util.stream.Stream.of("start"), java.util.Arrays.stream(args))
+            .toArray(String[]::new));
+        return ((StartCommand) cl.getSubcommands().get("start").getCommand()).plan();
+    }
+
+    @Test
+    void shouldListRunningHostsWithAddressAndWorkers() {
+        CliRun.Result r = CliRun.run("hosts", "--dir", state.toString());
+
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out().lines().findFirst()).hasValueSatisfying(header ->
+            assertThat(header).containsSubsequence("NAME", "ADDRESS", "WORKERS", "LOAD", "FREE MEMORY"));
+        assertThat(r.out()).containsPattern("(?m)^h1\\s+" + h1.address().toString().replace(".", "\\.") + "\\s+0\\s+")
+            .containsPattern("\\d+ MiB");
+    }
+
+    @Test
+    void shouldPrintHostsAsOneJsonObject() {
+        CliRun.Result r = CliRun.run("hosts", "--json", "--dir", state.toString());
+
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out().strip()).startsWith("{\"hosts\":[{\"name\":\"h1\",\"worker\":\"" + h1.runtime().id() + "\"")
+            .contains("\"address\":\"" + h1.address() + "\"")
+            .contains("\"pid\":" + ProcessHandle.current().pid())
+            .contains("\"workers\":0")
+            .containsPattern("\"freeMemoryMb\":\\d+")
+            .endsWith("}]}");
+    }
+
+    @Test
+    void shouldSaySoWhenNoHostRuns(@TempDir Path empty) {
+        try (CircuitRuntime noHosts = CircuitRuntime.start(RuntimeConfig.builder().embeddedZooKeeper(empty).build())) {
+            CliRun.Result text = CliRun.run("hosts", "--dir", empty.toString());
+            CliRun.Result json = CliRun.run("hosts", "--json", "--dir", empty.toString());
+
+            assertThat(text.code()).isZero();
+            assertThat(text.out()).isEmpty();
+            assertThat(text.err()).contains("no hosts in the circuit at " + noHosts.embeddedZooKeeperConnectString().orElseThrow())
+                .contains("circuit start");
+            assertThat(json.out().strip()).isEqualTo("{\"hosts\":[]}");
+        }
+    }
+
+    @Test
+    void shouldStopAHostAndWaitUntilItHasLeft(@TempDir Path other) {
+        HostDaemon h2 = HostDaemon.start(new HostDaemon.Config("h2", other, h1.zookeeper(), null, 0));
+        try (ExecutorService vt = Executors.newVirtualThreadPerTaskExecutor()) {
+            CompletableFuture<Void> stopped = CompletableFuture.runAsync(() -> {
+                try {
+                    h2.awaitStop();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, vt);
+            assertThat(CliRun.run("hosts", "--dir", state.toString()).out()).containsPattern("(?s)\\nh1 .*\\nh2 ");
+
+            CliRun.Result r = CliRun.run("stop", "--dir", state.toString(), "h2");
+
+            assertThat(r.code()).as(r.err()).isZero();
+            assertThat(r.out()).contains("stopped host h2 (" + h2.runtime().id() + " at " + h2.address() + ")");
+            await().atMost(Duration.ofSeconds(10)).until(stopped::isDone);
+            assertThat(CliRun.run("hosts", "--dir", state.toString()).out()).contains("h1").doesNotContain("h2");
+        } finally {
+            h2.close();
+        }
+    }
+
+    @Test
+    void shouldNameTheRunningHostsWhenAskedToStopAnUnknownOne() {
+        CliRun.Result r = CliRun.run("stop", "--dir", state.toString(), "nope");
+
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("circuit stop: no host named 'nope'").contains("running hosts: h1");
+        assertThat(CliRun.run("hosts", "--dir", state.toString()).out()).contains("h1");
+    }
+
+    @Test
+    void shouldRunHostsInTheForegroundUntilStopped(@TempDir Path dir) {
+        try (ExecutorService vt = Executors.newVirtualThreadPerTaskExecutor()) {
+            CliRun first = CliRun.with(Map.of());
+            CompletableFuture<CliRun.Result> s1 = CompletableFuture.supplyAsync(() ->
+                first.execute("start", "--embedded", "--dir", dir.toString(), "--name", "s1", "--addr", "127.0.0.1:0"), vt);
+            await().atMost(Duration.ofSeconds(30)).until(() -> first.out().contains("host s1 at 127.0.0.1:"));
+            assertThat(first.out()).contains("(embedded, run by this host)").contains("state in " + dir)
+                .contains("circuit stop s1");
+
+            CliRun second = CliRun.with(Map.of());
+            CompletableFuture<CliRun.Result> s2 = CompletableFuture.supplyAsync(() ->
+                second.execute("start", "--dir", dir.toString(), "--name", "s2"), vt);
+            await().atMost(Duration.ofSeconds(30)).until(() -> second.out().contains("host s2 at"));
+            assertThat(second.out()).contains("(joined, from " + dir.resolve("zookeeper").resolve("connect") + ")");
+            assertThat(CliRun.run("hosts", "--dir", dir.toString()).out()).containsPattern("(?s)\\ns1 .*\\ns2 ");
+
+            CliRun.Result stop2 = CliRun.run("stop", "--dir", dir.toString(), "s2");
+            assertThat(stop2.code()).as(stop2.err()).isZero();
+            assertThat(s2.orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join().code()).isZero();
+
+            CliRun.Result stop1 = CliRun.run("stop", "--dir", dir.toString(), "s1");
+            assertThat(stop1.code()).as(stop1.err()).isZero();
+            assertThat(stop1.out()).contains("stopped host s1");
+            CliRun.Result r1 = s1.orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
+            assertThat(r1.code()).as(r1.err()).isZero();
+            assertThat(dir.resolve("zookeeper").resolve("connect")).doesNotExist();
+        }
+    }
+
+    @Test
+    void shouldJoinTheEmbeddedZooKeeperOfTheStateDirectoryUnlessToldToRunOne(@TempDir Path empty) {
+        StartCommand.Plan join = planOf(Map.of(), "--dir", state.toString(), "--name", "j1");
+        assertThat(join.config().zookeeper()).isEqualTo(h1.zookeeper());
+        assertThat(join.zookeeper()).isEqualTo("joined, from " + state.resolve("zookeeper").resolve("connect"));
+        assertThat(join.config().stateDir()).isEqualTo(state.toAbsolutePath());
+
+        StartCommand.Plan forced = planOf(Map.of("CIRCUIT_ZOOKEEPER", "10.0.0.1:2181"), "--dir", state.toString(), "--embedded");
+        assertThat(forced.config().zookeeper()).isNull();
+        assertThat(forced.zookeeper()).isEqualTo("embedded, run by this host");
+
+        StartCommand.Plan first = planOf(Map.of(), "--dir", empty.toString());
+        assertThat(first.config().zookeeper()).isNull();
+    }
+
+    @Test
+    void shouldTakeTheZooKeeperFromTheFlagThenTheEnvironment(@TempDir Path empty) {
+        Map<String, String> env = Map.of("CIRCUIT_ZOOKEEPER", "10.0.0.1:2181", "CIRCUIT_DIR", empty.toString());
+
+        StartCommand.Plan fromEnv = planOf(env);
+        assertThat(fromEnv.config().zookeeper()).isEqualTo("10.0.0.1:2181");
+        assertThat(fromEnv.zookeeper()).isEqualTo("joined, from $CIRCUIT_ZOOKEEPER");
+        assertThat(fromEnv.config().stateDir()).isEqualTo(empty.toAbsolutePath());
+
+        StartCommand.Plan fromFlag = planOf(env, "--zookeeper", "zk1:2181,zk2:2181");
+        assertThat(fromFlag.config().zookeeper()).isEqualTo("zk1:2181,zk2:2181");
+        assertThat(fromFlag.zookeeper()).isEqualTo("joined, from --zookeeper");
+    }
+
+    @Test
+    void shouldBindTheGivenAddressAndDefaultToTheMachinesName(@TempDir Path empty) {
+        StartCommand.Plan p = planOf(Map.of(), "--dir", empty.toString(), "--addr", "127.0.0.1:7123");
+
+        assertThat(p.config().bindHost()).isEqualTo("127.0.0.1");
+        assertThat(p.config().port()).isEqualTo(7123);
+        assertThat(p.config().name()).matches("[A-Za-z0-9._-]+").isEqualTo(StartCommand.sanitize(p.config().name()));
+
+        StartCommand.Plan defaults = planOf(Map.of(), "--dir", empty.toString(), "--name", "h-9_x.y");
+        assertThat(defaults.config().name()).isEqualTo("h-9_x.y");
+        assertThat(defaults.config().bindHost()).isEqualTo("127.0.0.1");
+        assertThat(defaults.config().port()).isZero();
+    }
+
+    @Test
+    void shouldSanitizeAHostnameIntoOnePathComponent() {
+        assertThat(StartCommand.sanitize("my host.example.com")).isEqualTo("my-host.example.com");
+        assertThat(StartCommand.sanitize("über:1")).isEqualTo("-ber-1");
+        assertThat(StartCommand.sanitize("  ")).isEqualTo("host");
+        assertThat(StartCommand.sanitize("..")).isEqualTo("host");
+        assertThat(StartCommand.sanitize("R0123456789abcdef")).isEqualTo("host-R0123456789abcdef");
+        assertThat(StartCommand.sanitize("x".repeat(300))).hasSize(StartCommand.MAX_NAME);
+    }
+
+    @Test
+    void shouldSayWhereAnUnreachableZooKeeperCameFrom(@TempDir Path empty) {
+        CliRun.Result r = CliRun.run("start", "--dir", empty.toString(), "--name", "lost", "--zookeeper", "127.0.0.1:1");
+
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("circuit start: no ZooKeeper answered at 127.0.0.1:1")
+            .contains("(ZooKeeper: joined, from --zookeeper)");
+        assertThat(r.out()).isEmpty();
+    }
+
+    @Test
+    void shouldRefuseBadStartOptionsBeforeStartingAnything(@TempDir Path empty) {
+        CliRun.Result both = CliRun.run("start", "--dir", empty.toString(), "--zookeeper", "a:1", "--embedded");
+        assertThat(both.code()).isEqualTo(2);
+        assertThat(both.err()).contains("--zookeeper").contains("--embedded").contains("mutually exclusive");
+
+        CliRun.Result addr = CliRun.run("start", "--dir", empty.toString(), "--addr", "nowhere");
+        assertThat(addr.code()).isEqualTo(2);
+        assertThat(addr.err()).contains("not an address: 'nowhere'");
+
+        CliRun.Result name = CliRun.run("start", "--dir", empty.toString(), "--name", "a b/c");
+        assertThat(name.code()).isEqualTo(2);
+        assertThat(name.err()).contains("bad host name 'a b/c'").contains("a-b-c");
+        assertThat(empty.resolve("zookeeper")).doesNotExist();
+    }
+}

@@ -1,0 +1,142 @@
+package io.jcircuit.cli;
+
+import io.jcircuit.SpawnOptions;
+import io.jcircuit.WorkerId;
+import io.jcircuit.host.HostDaemon;
+import io.jcircuit.runtime.CircuitRuntime;
+import io.jcircuit.runtime.RuntimeConfig;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The host commands with real JVMs: workers spawned on a host that {@code stop} ends, and
+ * {@code circuit start} run as its own process, stopped by {@code stop} and by SIGTERM.
+ */
+@Tag("slow")
+class HostProcessesTest {
+
+    @Test
+    void shouldKillPlainWorkersAndKeepDaemonizedOnesWhenAHostStops(@TempDir Path zkState, @TempDir Path hostState) {
+        try (CircuitRuntime circuit = CircuitRuntime.start(RuntimeConfig.builder().embeddedZooKeeper(zkState).build())) {
+            String zk = circuit.embeddedZooKeeperConnectString().orElseThrow();
+            HostDaemon host = HostDaemon.start(new HostDaemon.Config("w1", hostState, zk, null, 0));
+            long plainPid = 0;
+            long daemonPid = 0;
+            try {
+                var plain = circuit.spawn("w1", List.of(), () -> ProcessHandle.current().pid());
+                var daemon = circuit.spawn("w1", List.of(), () -> ProcessHandle.current().pid(),
+                    SpawnOptions.defaults().daemonized());
+                plainPid = plain.result();
+                daemonPid = daemon.result();
+                WorkerId daemonId = daemon.worker().id();
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(CliRun.run("hosts", "--json", "--dir", zkState.toString()).out()).contains("\"workers\":2"));
+                assertThat(CliRun.run("clear", "--dir", hostState.toString()).out())
+                    .contains("nothing to clear").contains("2 worker(s) without an 'exit' file kept");
+
+                CliRun.Result r = CliRun.run("stop", "--dir", zkState.toString(), "w1");
+
+                assertThat(r.code()).as(r.err()).isZero();
+                assertThat(r.out()).contains("stopped host w1")
+                    .contains("1 daemonized worker(s) keep running under /host/w1: " + daemonId);
+                long plainDead = plainPid;
+                await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(plainDead).map(p -> !p.isAlive()).orElse(true));
+                assertThat(ProcessHandle.of(daemonPid).map(ProcessHandle::isAlive)).contains(true);
+
+                Path plainDir = hostState.resolve("workers").resolve(plain.worker().id().toString());
+                await().atMost(Duration.ofSeconds(10)).until(() -> plainDir.resolve("exit").toFile().isFile());
+                CliRun.Result cleared = CliRun.run("clear", "--dir", hostState.toString());
+                assertThat(cleared.out()).startsWith("removed " + plainDir);
+                assertThat(plainDir).doesNotExist();
+                assertThat(hostState.resolve("workers").resolve(daemonId.toString())).isDirectory();
+            } finally {
+                host.close();
+                ProcessHandle.of(daemonPid).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+    }
+
+    @Test
+    void shouldEndTheStartProcessWhenItsHostIsStopped(@TempDir Path dir) throws Exception {
+        Started p1 = startProcess(dir, "p1");
+        try {
+            assertThat(p1.line()).contains("(embedded, run by this host)");
+            assertThat(CliRun.run("hosts", "--dir", dir.toString()).out()).contains("p1");
+
+            CliRun.Result r = CliRun.run("stop", "--dir", dir.toString(), "p1");
+
+            assertThat(r.code()).as(r.err()).isZero();
+            assertThat(p1.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(p1.process().exitValue()).isZero();
+        } finally {
+            p1.process().destroyForcibly();
+        }
+    }
+
+    @Test
+    void shouldCloseTheHostCleanlyOnSigterm(@TempDir Path dir) throws Exception {
+        Started p2 = startProcess(dir, "p2");
+        try {
+            assertThat(dir.resolve("zookeeper").resolve("connect")).exists();
+
+            p2.process().destroy(); // SIGTERM, as Ctrl-C's SIGINT: the shutdown hook closes the host
+
+            assertThat(p2.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+            // a host killed outright would leave its connect file behind; close removes it
+            assertThat(dir.resolve("zookeeper").resolve("connect")).doesNotExist();
+        } finally {
+            p2.process().destroyForcibly();
+        }
+    }
+
+    private record Started(Process process, String line) {
+    }
+
+    /** Runs {@code circuit start --embedded} in a new JVM and returns once it printed its start line. */
+    private static Started startProcess(Path dir, String name) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xmx128m"));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(List.of("start", "--embedded", "--dir", dir.toString(), "--name", name));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(dir.resolve("start.stderr").toFile());
+        pb.environment().remove("CIRCUIT_ZOOKEEPER");
+        Process p = pb.start();
+        CompletableFuture<String> line = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String l; (l = in.readLine()) != null; ) {
+                    if (l.startsWith("host " + name + " at ")) {
+                        line.complete(l);
+                    }
+                }
+            } catch (IOException e) {
+                line.completeExceptionally(e);
+            } finally {
+                line.completeExceptionally(new IllegalStateException("circuit start exited without its start line; see "
+                    + dir.resolve("start.stderr")));
+            }
+        });
+        try {
+            return new Started(p, line.get(60, TimeUnit.SECONDS));
+        } catch (Exception e) {
+            p.destroyForcibly();
+            throw new IllegalStateException("circuit start " + name + " did not come up: " + e, e);
+        }
+    }
+}
