@@ -1,0 +1,84 @@
+package io.jcircuit.test;
+
+import io.jcircuit.Circuit;
+import io.jcircuit.Entry;
+import io.jcircuit.Spawned;
+import io.jcircuit.WorkerId;
+import io.jcircuit.runtime.host.HostService;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The extension as users write it: a static local circuit of two hosts, shared by the class, spawning real JVMs. */
+@Tag("slow")
+class SpawnOnHostsTest {
+
+    @RegisterExtension
+    static final LocalCircuit circuit = LocalCircuit.withHosts(2);
+
+    /** Where a spawned function ran. */
+    record Ran(WorkerId worker, long pid) {
+    }
+
+    @Test
+    void shouldStartTwoHostsOnOneZooKeeper(Circuit client) {
+        assertThat(circuit.hosts()).containsExactly("host-1", "host-2");
+        assertThat(circuit.host("host-2").zookeeper()).isEqualTo(circuit.zookeeper());
+        assertThat(circuit.stateDir().resolve("host-1").resolve("zookeeper")).isDirectory();
+        assertThat(client.anchors().listAll("/host").entries())
+            .filteredOn(e -> HostService.ROLE_HOST.equals(e.metadata().get(HostService.ROLE_KEY)))
+            .extracting(Entry::dir, Entry::worker)
+            .containsExactlyInAnyOrder(
+                org.assertj.core.groups.Tuple.tuple("/host/host-1", circuit.host("host-1").runtime().id()),
+                org.assertj.core.groups.Tuple.tuple("/host/host-2", circuit.host("host-2").runtime().id()));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"host-1", "host-2"})
+    void shouldSpawnOnTheNamedHostAndFileTheWorkerUnderIt(String host, Circuit client) {
+        String anchor = "/spawned/" + host;
+        Spawned<Ran> s = client.spawn(host, List.of(anchor),
+            () -> new Ran(Circuit.current().id(), ProcessHandle.current().pid()));
+
+        assertThat(s.result().worker()).isEqualTo(s.worker().id());
+        assertThat(s.result().pid()).isNotEqualTo(ProcessHandle.current().pid());
+        assertThat(client.anchors().list("/host/" + host).entries())
+            .filteredOn(e -> e.worker().equals(s.worker().id()))
+            .singleElement().satisfies(e -> assertThat(e.pid()).isEqualTo(s.result().pid()));
+        assertThat(client.anchors().list(anchor).entries()).extracting(Entry::worker).containsExactly(s.worker().id());
+        String other = host.equals("host-1") ? "host-2" : "host-1";
+        assertThat(client.anchors().list("/host/" + other).entries()).extracting(Entry::worker)
+            .doesNotContain(s.worker().id());
+        assertThat(circuit.stateDir().resolve(host).resolve("workers").resolve(s.worker().id().toString())).isDirectory();
+        s.worker().kill();
+    }
+
+    @Test
+    void shouldSpawnOnAnyHost(Circuit client) {
+        Spawned<Integer> s = client.spawn(Circuit.ANY_HOST, List.of(), () -> 6 * 7);
+
+        assertThat(s.result()).isEqualTo(42);
+        assertThat(client.anchors().listAll("/host").entries())
+            .filteredOn(e -> e.worker().equals(s.worker().id()))
+            .singleElement().extracting(Entry::dir).isIn("/host/host-1", "/host/host-2");
+        s.worker().kill();
+    }
+
+    @Test
+    void shouldHandOutTheExtensionItself(LocalCircuit injected) {
+        assertThat(injected).isSameAs(circuit);
+    }
+
+    @Test
+    void shouldListTheHostsWhenAskedForAnUnknownOne() {
+        assertThatThrownBy(() -> circuit.host("host-9")).isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("'host-9'").hasMessageContaining("[host-1, host-2]");
+    }
+}
