@@ -16,6 +16,7 @@ import java.io.PrintWriter;
     description = "JCircuit: one Java program describes a whole distributed system.",
     subcommands = {
         DemoCommand.class,
+        RunCommand.class,
         StartCommand.class,
         HostsCommand.class,
         StopCommand.class,

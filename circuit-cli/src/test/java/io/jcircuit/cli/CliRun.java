@@ -31,6 +31,7 @@ final class CliRun {
                 case StopCommand c -> c.where.env = env;
                 case StartCommand c -> c.env = env;
                 case ClearCommand c -> c.env = env;
+                case RunCommand c -> c.env = env;
                 default -> { }
             }
         }

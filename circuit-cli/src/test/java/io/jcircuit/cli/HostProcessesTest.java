@@ -34,14 +34,16 @@ class HostProcessesTest {
     void shouldKillPlainWorkersAndKeepDaemonizedOnesWhenAHostStops(@TempDir Path zkState, @TempDir Path hostState) {
         try (CircuitRuntime circuit = CircuitRuntime.start(RuntimeConfig.builder().embeddedZooKeeper(zkState).build())) {
             String zk = circuit.embeddedZooKeeperConnectString().orElseThrow();
-            HostDaemon host = HostDaemon.start(new HostDaemon.Config("w1", hostState, zk, null, 0));
+            HostDaemon host = HostDaemon.start(new HostDaemon.Config("w1", hostState, zk, null, 0, 0)); // no warm JVM: count workers only
             long plainPid = 0;
             long daemonPid = 0;
             try {
-                var plain = circuit.spawn("w1", List.of(), () -> ProcessHandle.current().pid());
+                // holding a reference into it keeps the plain worker alive until its host stops
+                var plain = circuit.spawn("w1", List.of(), () -> io.jcircuit.Circuit.current()
+                    .ref(java.util.function.LongSupplier.class, () -> ProcessHandle.current().pid()));
                 var daemon = circuit.spawn("w1", List.of(), () -> ProcessHandle.current().pid(),
                     SpawnOptions.defaults().daemonized());
-                plainPid = plain.result();
+                plainPid = plain.result().getAsLong();
                 daemonPid = daemon.result();
                 WorkerId daemonId = daemon.worker().id();
                 await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->

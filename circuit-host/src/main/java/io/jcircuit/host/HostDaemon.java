@@ -262,7 +262,7 @@ public final class HostDaemon implements AutoCloseable {
                 if (j.process().isAlive() && j.ready().isDone() && !j.ready().isCompletedExceptionally()) {
                     return j;
                 }
-                j.process().destroyForcibly();
+                discard(j);
             }
             return null;
         }
@@ -282,13 +282,14 @@ public final class HostDaemon implements AutoCloseable {
                     }
                     while (warmPool.size() > MAX_WARM_CLASSPATHS) {
                         var eldest = warmPool.entrySet().iterator().next();
-                        eldest.getValue().forEach(j -> j.process().destroyForcibly());
+                        eldest.getValue().forEach(HostDaemon::discard);
                         warmPool.remove(eldest.getKey());
                     }
                 }
                 WorkerId id = WorkerId.random();
                 Path dir = workerDir(id);
                 Path prestart = dir.resolve("prestart.properties");
+                Jvm j = null;
                 try {
                     Properties p = new Properties();
                     p.setProperty("id", id.toString());
@@ -296,20 +297,38 @@ public final class HostDaemon implements AutoCloseable {
                     try (Writer w = Files.newBufferedWriter(prestart, StandardCharsets.UTF_8)) {
                         p.store(w, "warm JVM on host " + config.name());
                     }
-                    Jvm j = launch(id, dir, classpath, spec, key, List.of(WorkerMain.STANDBY, prestart.toString()));
+                    j = launch(id, dir, classpath, spec, key, List.of(WorkerMain.STANDBY, prestart.toString()));
                     j.ready().get(START_TIMEOUT_MS, TimeUnit.MILLISECONDS);
                     synchronized (warmPool) {
                         java.util.ArrayDeque<Jvm> q = warmPool.get(key);
                         if (q == null || closed) {
-                            j.process().destroyForcibly();
+                            discard(j);
                             return;
                         }
                         q.addLast(j);
                     }
                 } catch (Exception e) {
-                    LOG.warn("host {} could not start a warm JVM: {}", config.name(), e.toString());
+                    if (j != null) {
+                        discard(j);
+                    }
+                    if (!closed) {
+                        LOG.warn("host {} could not start a warm JVM (see {}): {}", config.name(), dir.resolve("stderr"),
+                            e.toString());
+                    }
                     return;
                 }
+            }
+        });
+    }
+
+    /** Ends a warm JVM that never became a worker, and removes its directory: there is nothing to read there. */
+    private static void discard(Jvm j) {
+        j.process().destroyForcibly();
+        j.process().onExit().thenRun(() -> {
+            try (var paths = Files.walk(j.dir())) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException ignored) {
+                // a leftover directory without an exit file; 'circuit clear' keeps it
             }
         });
     }
@@ -453,21 +472,29 @@ public final class HostDaemon implements AutoCloseable {
     /** Stops the host: kills its non-daemon workers, removes its entry, closes its runtime. Idempotent. */
     @Override
     public void close() {
+        close(false);
+    }
+
+    /**
+     * Stops the host; with {@code killDaemonized}, its daemonized workers too, as when the whole
+     * circuit goes away with it ({@code circuit run --local}). Idempotent.
+     */
+    public synchronized void close(boolean killDaemonized) {
         if (closed) {
             return;
         }
         closed = true;
         synchronized (warmPool) {
-            warmPool.values().forEach(q -> q.forEach(j -> j.process().destroyForcibly()));
+            warmPool.values().forEach(q -> q.forEach(HostDaemon::discard));
             warmPool.clear();
         }
         for (Running r : workers.values()) {
-            if (!r.daemon()) {
+            if (killDaemonized || !r.daemon()) {
                 r.process().destroyForcibly();
             }
         }
         for (Running r : workers.values()) {
-            if (!r.daemon()) {
+            if (killDaemonized || !r.daemon()) {
                 r.process().onExit().join();
             }
         }
@@ -480,6 +507,16 @@ public final class HostDaemon implements AutoCloseable {
         @Override
         public SpawnedWorker spawn(SpawnSpec spec) {
             return HostDaemon.this.spawn(spec);
+        }
+
+        @Override
+        public io.jcircuit.Proc exec(io.jcircuit.ExecSpec spec) {
+            if (closed) {
+                throw new IllegalStateException("host " + config.name() + " is stopping");
+            }
+            HostProc p = HostProc.start(config.name(), runtime, config.stateDir().resolve("procs"), spec);
+            LOG.info("host {} runs process {}: {}", config.name(), p.pid(), spec.command());
+            return runtime.ref(io.jcircuit.Proc.class, p);
         }
 
         @Override

@@ -238,6 +238,12 @@ public final class CircuitRuntime implements Circuit {
         return spawning.spawn(host, anchors, fn, options);
     }
 
+    @Override
+    public io.jcircuit.Proc exec(String host, io.jcircuit.ExecSpec spec) {
+        anchors();
+        return spawning.exec(host, spec);
+    }
+
     Spawning spawning() {
         anchors();
         return spawning;

@@ -56,6 +56,16 @@ final class Spawning {
         }
     }
 
+    /** Runs a process on {@code host} through its host daemon. */
+    io.jcircuit.Proc exec(String host, io.jcircuit.ExecSpec spec) {
+        Objects.requireNonNull(spec, "spec");
+        if (spec.anchor() != null) {
+            Paths.anchorDir(spec.anchor(), true);
+        }
+        Entry hostEntry = pickHost(host);
+        return rt.anchors().worker(hostEntry).dial(HostService.SERVICE, HostService.class).exec(spec);
+    }
+
     private JarSource source() {
         JarSource s = exported;
         if (s == null) {

@@ -2,6 +2,7 @@ package io.jcircuit.test;
 
 import io.jcircuit.Circuit;
 import io.jcircuit.Entry;
+import io.jcircuit.SpawnOptions;
 import io.jcircuit.Spawned;
 import io.jcircuit.WorkerId;
 import io.jcircuit.runtime.host.HostService;
@@ -45,7 +46,8 @@ class SpawnOnHostsTest {
     void shouldSpawnOnTheNamedHostAndFileTheWorkerUnderIt(String host, Circuit client) {
         String anchor = "/spawned/" + host;
         Spawned<Ran> s = client.spawn(host, List.of(anchor),
-            () -> new Ran(Circuit.current().id(), ProcessHandle.current().pid()));
+            () -> new Ran(Circuit.current().id(), ProcessHandle.current().pid()),
+            SpawnOptions.defaults().daemonized()); // stays after its function, so the test can look at it
 
         assertThat(s.result().worker()).isEqualTo(s.worker().id());
         assertThat(s.result().pid()).isNotEqualTo(ProcessHandle.current().pid());
@@ -62,7 +64,7 @@ class SpawnOnHostsTest {
 
     @Test
     void shouldSpawnOnAnyHost(Circuit client) {
-        Spawned<Integer> s = client.spawn(Circuit.ANY_HOST, List.of(), () -> 6 * 7);
+        Spawned<Integer> s = client.spawn(Circuit.ANY_HOST, List.of(), () -> 6 * 7, SpawnOptions.defaults().daemonized());
 
         assertThat(s.result()).isEqualTo(42);
         assertThat(client.anchors().listAll("/host").entries())

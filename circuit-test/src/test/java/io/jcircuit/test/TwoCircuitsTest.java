@@ -2,6 +2,7 @@ package io.jcircuit.test;
 
 import io.jcircuit.Circuit;
 import io.jcircuit.Entry;
+import io.jcircuit.SpawnOptions;
 import io.jcircuit.Spawned;
 import io.jcircuit.WorkerId;
 import io.jcircuit.runtime.CircuitRuntime;
@@ -27,8 +28,10 @@ class TwoCircuitsTest {
         CircuitRuntime redClient = red.newClient();
         CircuitRuntime blueClient = blue.newClient();
 
-        Spawned<List<WorkerId>> redWorker = redClient.spawn(Circuit.ANY_HOST, List.of("/team"), TwoCircuitsTest::teamSeenFromInside);
-        Spawned<List<WorkerId>> blueWorker = blueClient.spawn(Circuit.ANY_HOST, List.of("/team"), TwoCircuitsTest::teamSeenFromInside);
+        Spawned<List<WorkerId>> redWorker = redClient.spawn(Circuit.ANY_HOST, List.of("/team"), TwoCircuitsTest::teamSeenFromInside,
+            SpawnOptions.defaults().daemonized()); // stays after its function, so the test can look at it
+        Spawned<List<WorkerId>> blueWorker = blueClient.spawn(Circuit.ANY_HOST, List.of("/team"), TwoCircuitsTest::teamSeenFromInside,
+            SpawnOptions.defaults().daemonized());
 
         assertThat(red.zookeeper()).isNotEqualTo(blue.zookeeper());
         assertThat(red.stateDir()).isNotEqualTo(blue.stateDir());

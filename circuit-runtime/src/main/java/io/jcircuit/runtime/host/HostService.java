@@ -16,6 +16,9 @@ public interface HostService {
     /** Starts a worker JVM as {@code spec} says and returns once its runtime answers. */
     SpawnedWorker spawn(SpawnSpec spec);
 
+    /** Runs an operating-system process as {@code spec} says; returns a reference to it. */
+    io.jcircuit.Proc exec(io.jcircuit.ExecSpec spec);
+
     /** Kills the worker at once; false when this host runs no such worker. */
     boolean kill(WorkerId worker);
 

@@ -1,0 +1,43 @@
+package io.jcircuit;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * An operating-system process that a host runs for this circuit (the Go Circuit v2's
+ * {@code mkproc}), from {@link Circuit#exec}. This is a reference: its methods are calls to the host,
+ * and it can be passed to other runtimes like any reference. Its output streams to the
+ * {@link OutputSink}s given at start.
+ */
+public interface Proc {
+
+    /** The process id on its host. */
+    long pid();
+
+    /** The host it runs on. */
+    String host();
+
+    /** Writes {@code bytes} to its standard input. */
+    void write(byte[] bytes);
+
+    /** Closes its standard input. */
+    void closeInput();
+
+    /**
+     * Sends a signal: {@code TERM}, {@code KILL}, {@code INT}, {@code HUP}, {@code USR1},
+     * {@code USR2}, {@code STOP} or {@code CONT}.
+     *
+     * @throws IllegalArgumentException for another name
+     * @throws IllegalStateException    when the process has ended
+     */
+    void signal(String signal);
+
+    /**
+     * Waits up to {@code timeout} for the process to end; returns its exit status, or empty when it
+     * still runs.
+     */
+    Optional<Integer> waitFor(Duration timeout);
+
+    /** Its exit status once it ended, else empty; does not wait. */
+    Optional<Integer> exitStatus();
+}

@@ -1,0 +1,99 @@
+package io.jcircuit.cli;
+
+import io.jcircuit.anchor.NamespaceException;
+import io.jcircuit.anchor.ZooKeeperLocator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code circuit run}: runs a circuit program in a new JVM whose classpath is JCircuit's plus the
+ * application jar, as a client of the running circuit, or with {@code --local} of a circuit of its
+ * own for as long as it runs.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true,
+    description = {"Run a circuit program: APP.jar's MAIN (default: its Main-Class) with Circuit.current() bound "
+        + "on the main thread to a runtime joined to the circuit.",
+        "ZooKeeper: --zookeeper, then $CIRCUIT_ZOOKEEPER, then the embedded ZooKeeper under the state directory. "
+            + "With --local the program gets a circuit of its own: an in-process host 'local' with an embedded "
+            + "ZooKeeper, gone when the program ends.",
+        "With --local, the program's workers, daemonized ones too, end with it.",
+        "Examples:%n  circuit run --local examples/target/examples-0.1.0-SNAPSHOT.jar io.jcircuit.examples.hello.HelloSpawn"
+            + "%n  circuit run app.jar"})
+final class RunCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "APP.jar", description = "The application jar.")
+    Path jar;
+
+    @Parameters(index = "1", arity = "0..1", paramLabel = "MAIN", description = "Main class; '-' or absent: the jar's Main-Class.")
+    String main;
+
+    @Parameters(index = "2..*", paramLabel = "ARGS", description = "Arguments for main.")
+    List<String> args = new ArrayList<>();
+
+    @Option(names = "--local", description = "Run with a circuit of its own: an in-process host and an embedded ZooKeeper.")
+    boolean local;
+
+    @Option(names = "--zookeeper", paramLabel = "CONNECT", description = "ZooKeeper ensemble of the circuit to join.")
+    String zookeeper;
+
+    @Option(names = "--dir", paramLabel = "STATE_DIR", description = "State directory. Default: $CIRCUIT_DIR or ~/.jcircuit.")
+    Path dir;
+
+    Map<String, String> env = System.getenv();
+
+    @Override
+    public Integer call() throws Exception {
+        if (!Files.exists(jar)) {
+            throw new IllegalArgumentException("no such jar: " + jar);
+        }
+        Path state = dir != null ? dir : NamespaceOptions.defaultStateDir(env);
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("--enable-native-access=ALL-UNNAMED");
+        cmd.add("--sun-misc-unsafe-memory-access=allow");
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path") + File.pathSeparator + jar.toAbsolutePath());
+        cmd.add(RunMain.class.getName());
+        Path runDir = null;
+        if (local) {
+            runDir = Files.createTempDirectory("jcircuit-run-");
+            cmd.add("--local");
+            cmd.add(runDir.toString());
+        } else {
+            ZooKeeperLocator locator = new ZooKeeperLocator(zookeeper, env, state);
+            ZooKeeperLocator.Found found = locator.find().orElseThrow(() -> new NamespaceException(
+                "no circuit to run in; tried " + locator.describe() + ". Start one with 'circuit start', or use --local"));
+            cmd.add("--zookeeper");
+            cmd.add(found.connectString());
+        }
+        cmd.add(jar.toAbsolutePath().toString());
+        cmd.add(main == null ? "-" : main);
+        cmd.addAll(args);
+        Process p = new ProcessBuilder(cmd).inheritIO().start();
+        Thread stopChild = new Thread(p::destroy);
+        Runtime.getRuntime().addShutdownHook(stopChild);
+        int code = p.waitFor();
+        Runtime.getRuntime().removeShutdownHook(stopChild);
+        if (runDir != null) {
+            deleteTree(runDir); // the local circuit's ZooKeeper data, jar cache and worker directories
+        }
+        return code;
+    }
+
+    private static void deleteTree(Path root) {
+        try (var paths = Files.walk(root)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException e) {
+            // a temporary directory: the system cleans it eventually
+        }
+    }
+}

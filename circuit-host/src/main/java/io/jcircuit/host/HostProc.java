@@ -1,0 +1,192 @@
+package io.jcircuit.host;
+
+import io.jcircuit.Anchor;
+import io.jcircuit.Circuit;
+import io.jcircuit.CircuitException;
+import io.jcircuit.ExecSpec;
+import io.jcircuit.OutputSink;
+import io.jcircuit.Proc;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An operating-system process a host runs for a client (the Go Circuit v2's {@code mkproc}). The
+ * client holds a reference to it. Its output is pumped, in chunks of up to {@value #CHUNK} bytes,
+ * into the client's sinks, or into {@code stdout}/{@code stderr} files in its directory. While it
+ * runs, the host's runtime is filed under the requested anchor with {@code pid} and {@code command}.
+ */
+final class HostProc implements Proc {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HostProc.class);
+    static final int CHUNK = 64 * 1024;
+    private static final Map<String, String> SIGNALS = Map.of("TERM", "TERM", "KILL", "KILL", "INT", "INT",
+        "HUP", "HUP", "USR1", "USR1", "USR2", "USR2", "STOP", "STOP", "CONT", "CONT");
+
+    private final String host;
+    private final Process process;
+    private final OutputStream stdin;
+
+    private HostProc(String host, Process process) {
+        this.host = host;
+        this.process = process;
+        this.stdin = process.getOutputStream();
+    }
+
+    /** Starts {@code spec}'s command with its own directory under {@code procsDir}. */
+    static HostProc start(String host, Circuit runtime, Path procsDir, ExecSpec spec) {
+        if (spec.anchor() != null && runtime.anchors().filed().contains(spec.anchor())) {
+            throw new IllegalStateException("host " + host + " already lists a process under " + spec.anchor()
+                + "; give each process its own anchor directory");
+        }
+        Path own;
+        try {
+            own = Files.createTempDirectory(Files.createDirectories(procsDir), "proc-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot make a directory for a process under " + procsDir, e);
+        }
+        ProcessBuilder pb = new ProcessBuilder(spec.command())
+            .directory((spec.dir() != null ? Path.of(spec.dir()) : own).toFile());
+        pb.environment().putAll(spec.env());
+        if (spec.stdout() == null) {
+            pb.redirectOutput(own.resolve("stdout").toFile());
+        }
+        if (spec.stderr() == null) {
+            pb.redirectError(own.resolve("stderr").toFile());
+        }
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            throw new CircuitException("host " + host + " cannot run " + spec.command() + ": " + e.getMessage(), e);
+        }
+        HostProc proc = new HostProc(host, p);
+        if (spec.stdout() != null) {
+            pump(p.getInputStream(), spec.stdout(), "stdout of " + p.pid());
+        }
+        if (spec.stderr() != null) {
+            pump(p.getErrorStream(), spec.stderr(), "stderr of " + p.pid());
+        }
+        if (spec.anchor() != null) {
+            Anchor a = runtime.anchors().file(spec.anchor(),
+                Map.of("kind", "process", "pid", Long.toString(p.pid()), "command", String.join(" ", spec.command())));
+            p.onExit().thenRun(a::close);
+        }
+        try {
+            Files.writeString(own.resolve("command"), String.join(" ", spec.command()) + "\n");
+        } catch (IOException ignored) {
+            // a convenience for post-mortems only
+        }
+        p.onExit().thenRun(() -> {
+            try {
+                Files.writeString(own.resolve("exit"), p.exitValue() + "\n");
+            } catch (IOException ignored) {
+                // a convenience for post-mortems only
+            }
+        });
+        return proc;
+    }
+
+    private static void pump(InputStream in, OutputSink sink, String what) {
+        Thread.ofVirtual().name("proc-pump").start(() -> {
+            byte[] buf = new byte[CHUNK];
+            try (in) {
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    sink.write(Arrays.copyOf(buf, n));
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("stopped pumping {}: {}", what, e.toString());
+            } finally {
+                try {
+                    sink.close();
+                } catch (RuntimeException e) {
+                    LOG.debug("cannot close the sink of {}: {}", what, e.toString());
+                }
+            }
+        });
+    }
+
+    @Override
+    public long pid() {
+        return process.pid();
+    }
+
+    @Override
+    public String host() {
+        return host;
+    }
+
+    @Override
+    public void write(byte[] bytes) {
+        try {
+            stdin.write(bytes);
+            stdin.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write to the input of process " + pid() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void closeInput() {
+        try {
+            stdin.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void signal(String signal) {
+        String name = SIGNALS.get(signal == null ? "" : signal.toUpperCase().replaceFirst("^SIG", ""));
+        if (name == null) {
+            throw new IllegalArgumentException("unknown signal '" + signal + "'; use one of " + SIGNALS.keySet());
+        }
+        if (!process.isAlive()) {
+            throw new IllegalStateException("process " + pid() + " on host " + host + " has ended with status "
+                + process.exitValue());
+        }
+        switch (name) {
+            case "TERM" -> process.destroy();
+            case "KILL" -> process.destroyForcibly();
+            default -> {
+                try {
+                    int rc = new ProcessBuilder("kill", "-s", name, Long.toString(pid())).start().waitFor();
+                    if (rc != 0) {
+                        throw new CircuitException("kill -s " + name + " " + pid() + " failed with status " + rc);
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new CircuitException("interrupted while signalling " + pid(), e);
+                }
+            }
+        }
+    }
+
+    @Override
+    public Optional<Integer> waitFor(Duration timeout) {
+        try {
+            return process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS) ? Optional.of(process.exitValue()) : Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CircuitException("interrupted while waiting for process " + pid(), e);
+        }
+    }
+
+    @Override
+    public Optional<Integer> exitStatus() {
+        return process.isAlive() ? Optional.empty() : Optional.of(process.exitValue());
+    }
+}

@@ -1,0 +1,125 @@
+package io.jcircuit.host;
+
+import io.jcircuit.CircuitException;
+import io.jcircuit.ExecSpec;
+import io.jcircuit.OutputSink;
+import io.jcircuit.Proc;
+import io.jcircuit.runtime.CircuitRuntime;
+import io.jcircuit.runtime.RuntimeConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** Plain operating-system processes run by a host (mkproc), with real processes. */
+class ProcTest {
+
+    @TempDir
+    static Path state;
+    private static HostDaemon host;
+    private static CircuitRuntime client;
+
+    @BeforeAll
+    static void start() {
+        host = HostDaemon.start(new HostDaemon.Config("p1", state, null, null, 0, 0));
+        client = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper()).build());
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close();
+        host.close();
+    }
+
+    /** Collects a stream; closes a latch at its end. */
+    static final class Collector implements OutputSink {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        final CountDownLatch ended = new CountDownLatch(1);
+
+        @Override
+        public synchronized void write(byte[] chunk) {
+            bytes.writeBytes(chunk);
+        }
+
+        @Override
+        public void close() {
+            ended.countDown();
+        }
+
+        synchronized String text() {
+            return bytes.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    void streamsInputAndOutputAndReportsTheExitStatus() throws Exception {
+        Collector out = new Collector();
+        Collector err = new Collector();
+        Proc p = client.exec("p1", ExecSpec.of("sh", "-c", "echo hi; echo oops >&2; read x; echo got $x; exit 3")
+            .listedUnder("/procs/echo")
+            .output(client.ref(OutputSink.class, out), client.ref(OutputSink.class, err)));
+
+        assertThat(p.host()).isEqualTo("p1");
+        assertThat(client.anchors().list("/procs/echo").entries()).singleElement().satisfies(e -> {
+            assertThat(e.metadata()).containsEntry("kind", "process").containsEntry("pid", Long.toString(p.pid()));
+            assertThat(e.metadata().get("command")).contains("read x");
+        });
+        p.write("yo\n".getBytes(StandardCharsets.UTF_8));
+        p.closeInput();
+
+        assertThat(p.waitFor(Duration.ofSeconds(30))).contains(3);
+        assertThat(p.exitStatus()).contains(3);
+        assertThat(out.ended.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(err.ended.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(out.text()).isEqualTo("hi\ngot yo\n");
+        assertThat(err.text()).isEqualTo("oops\n");
+        await().untilAsserted(() -> assertThat(client.anchors().list("/procs/echo").entries()).isEmpty());
+    }
+
+    @Test
+    void signalsReachTheProcess() {
+        Proc p = client.exec("p1", ExecSpec.of("sleep", "60"));
+        assertThat(p.exitStatus()).isEmpty();
+        assertThat(p.waitFor(Duration.ofMillis(50))).isEmpty();
+        p.signal("TERM");
+        assertThat(p.waitFor(Duration.ofSeconds(30))).contains(143);
+
+        Proc q = client.exec("p1", ExecSpec.of("sleep", "60"));
+        assertThatThrownBy(() -> p.signal("SIGCONT")).isInstanceOf(IllegalStateException.class).hasMessageContaining("has ended");
+        assertThatThrownBy(() -> q.signal("BOGUS")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("BOGUS");
+        q.signal("KILL");
+        assertThat(q.waitFor(Duration.ofSeconds(30))).contains(137);
+    }
+
+    @Test
+    void aCommandThatCannotStartIsNamed() {
+        assertThatThrownBy(() -> client.exec("p1", ExecSpec.of("/no/such/program")))
+            .isInstanceOf(CircuitException.class).hasMessageContaining("/no/such/program");
+    }
+
+    @Test
+    void withoutSinksTheOutputGoesToFilesOnTheHost() throws Exception {
+        Proc p = client.exec("p1", ExecSpec.of("sh", "-c", "echo to-a-file"));
+        assertThat(p.waitFor(Duration.ofSeconds(30))).contains(0);
+        try (var dirs = java.nio.file.Files.list(state.resolve("procs"))) {
+            assertThat(dirs.map(d -> d.resolve("stdout")).filter(java.nio.file.Files::exists).map(f -> {
+                try {
+                    return java.nio.file.Files.readString(f);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            })).contains("to-a-file\n");
+        }
+    }
+}
