@@ -183,6 +183,46 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
         });
     }
 
+    /**
+     * Runs {@code action} once {@code worker} is no longer filed under {@code /worker}: at once when
+     * it is not there now, else when it leaves. Close the subscription to give up waiting.
+     */
+    public Subscription whenGone(io.jcircuit.WorkerId worker, Runnable action) {
+        java.util.concurrent.atomic.AtomicBoolean ran = new java.util.concurrent.atomic.AtomicBoolean();
+        Subscription[] sub = new Subscription[1];
+        Runnable once = () -> {
+            if (ran.compareAndSet(false, true)) {
+                action.run();
+                synchronized (sub) {
+                    if (sub[0] != null) {
+                        sub[0].close(); // a one-shot: stop watching once it fired
+                    }
+                }
+            }
+        };
+        Subscription s = subscribe(WORKERS, new Membership() {
+            @Override
+            public void joined(Entry e) {
+            }
+
+            @Override
+            public void left(Entry e) {
+                if (e.worker().equals(worker)) {
+                    once.run();
+                }
+            }
+        });
+        synchronized (sub) {
+            sub[0] = s;
+        }
+        if (ran.get()) {
+            s.close();
+        } else if (list(WORKERS).entries().stream().noneMatch(e -> e.worker().equals(worker))) {
+            once.run();
+        }
+        return s;
+    }
+
     @Override
     public Worker worker(Entry entry) {
         return resolver.apply(Objects.requireNonNull(entry, "entry"));

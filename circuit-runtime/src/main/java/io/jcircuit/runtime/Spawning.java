@@ -3,10 +3,8 @@ package io.jcircuit.runtime;
 import io.jcircuit.CircuitException;
 import io.jcircuit.Entry;
 import io.jcircuit.Fn;
-import io.jcircuit.Membership;
 import io.jcircuit.SpawnOptions;
 import io.jcircuit.Spawned;
-import io.jcircuit.Subscription;
 import io.jcircuit.Worker;
 import io.jcircuit.WorkerId;
 import io.jcircuit.anchor.Paths;
@@ -20,7 +18,6 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /** The spawner's side of {@link io.jcircuit.Circuit#spawn}, and the host-backed kill and onExit of a worker. */
 final class Spawning {
@@ -123,31 +120,7 @@ final class Spawning {
 
     /** Runs {@code action} once {@code worker} has left {@code /worker}. */
     void onExit(WorkerId worker, Runnable action) {
-        AtomicBoolean ran = new AtomicBoolean();
-        Runnable once = () -> {
-            if (ran.compareAndSet(false, true)) {
-                action.run();
-            }
-        };
-        Subscription[] sub = new Subscription[1];
-        sub[0] = rt.anchors().subscribe("/worker", new Membership() {
-            @Override
-            public void joined(Entry e) {
-            }
-
-            @Override
-            public void left(Entry e) {
-                if (e.worker().equals(worker)) {
-                    once.run();
-                    if (sub[0] != null) {
-                        sub[0].close();
-                    }
-                }
-            }
-        });
-        if (rt.anchors().list("/worker").entries().stream().noneMatch(e -> e.worker().equals(worker))) {
-            sub[0].close();
-            once.run();
-        }
+        ((io.jcircuit.anchor.NamespaceAnchors) rt.anchors()).whenGone(worker, action);
     }
+
 }

@@ -1,7 +1,5 @@
 package io.jcircuit.runtime.host;
 
-import io.jcircuit.Entry;
-import io.jcircuit.Membership;
 import io.jcircuit.WorkerId;
 import io.jcircuit.anchor.NamespaceAnchors;
 import io.jcircuit.runtime.CircuitRuntime;
@@ -123,23 +121,7 @@ public final class WorkerMain {
     }
 
     /** Counts {@code exit} down when {@code spawner} is no longer filed under {@code /worker}. */
-    private static void exitWhenGone(CircuitRuntime rt, WorkerId spawner, CountDownLatch exit) throws IOException {
-        boolean present = rt.anchors().list("/worker").entries().stream().anyMatch(e -> e.worker().equals(spawner));
-        if (!present) {
-            exit.countDown();
-            return;
-        }
-        rt.anchors().subscribe("/worker", new Membership() {
-            @Override
-            public void joined(Entry e) {
-            }
-
-            @Override
-            public void left(Entry e) {
-                if (e.worker().equals(spawner)) {
-                    exit.countDown();
-                }
-            }
-        });
+    private static void exitWhenGone(CircuitRuntime rt, WorkerId spawner, CountDownLatch exit) {
+        ((NamespaceAnchors) rt.anchors()).whenGone(spawner, exit::countDown);
     }
 }

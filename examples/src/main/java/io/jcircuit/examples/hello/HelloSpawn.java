@@ -32,6 +32,6 @@ public final class HelloSpawn {
 
         System.out.println("spawned worker " + s.worker().id() + " (pid " + s.result().pid() + ")");
         System.out.println(s.result().greeter().greet(args.length > 0 ? args[0] : "you"));
-        System.out.println("it stays filed under /hello, daemonized; 'circuit ls -l /hello' shows it");
+        System.out.println("it stays under /hello, daemonized, while the circuit runs (with run --local: until this program ends)");
     }
 }
