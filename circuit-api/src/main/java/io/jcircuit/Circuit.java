@@ -112,6 +112,12 @@ public interface Circuit extends AutoCloseable {
     }
 
     /**
+     * Makes a channel of {@code capacity} items owned by this runtime. Pass it to other runtimes as a
+     * value; every copy reaches this runtime. It lives while this runtime does and someone holds it.
+     */
+    <T> Chan<T> makeChan(int capacity);
+
+    /**
      * Runs an operating-system process on {@code host} (a host daemon's name, or {@link #ANY_HOST}),
      * and returns a reference to it. Its output streams to the spec's sinks; while it runs it is
      * listed under the spec's anchor, as an entry of the host's runtime whose metadata carries

@@ -239,6 +239,11 @@ public final class CircuitRuntime implements Circuit {
     }
 
     @Override
+    public <T> io.jcircuit.Chan<T> makeChan(int capacity) {
+        return new io.jcircuit.Chan<>(ref(io.jcircuit.ChanCore.class, new LocalChan(capacity)));
+    }
+
+    @Override
     public io.jcircuit.Proc exec(String host, io.jcircuit.ExecSpec spec) {
         anchors();
         return spawning.exec(host, spec);

@@ -140,7 +140,15 @@ public final class ClasspathJars implements JarSource {
             }
         }
         Path named = packDir.resolve(sha256(tmp) + ".jar");
-        Files.move(tmp, named, StandardCopyOption.REPLACE_EXISTING);
+        if (Files.exists(named)) {
+            Files.delete(tmp); // the same content, packed before (perhaps at this very moment by another spawn)
+        } else {
+            try {
+                Files.move(tmp, named, StandardCopyOption.ATOMIC_MOVE); // never a moment without the file
+            } catch (java.nio.file.FileAlreadyExistsException raced) {
+                Files.deleteIfExists(tmp);
+            }
+        }
         return named;
     }
 

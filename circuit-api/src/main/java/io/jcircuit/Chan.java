@@ -1,0 +1,281 @@
+package io.jcircuit;
+
+import java.io.Serial;
+import java.io.Serializable;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A bounded channel owned by one runtime ({@link Circuit#makeChan}), usable from any runtime that
+ * holds it: pass it as a value and it carries a reference to its owner.
+ *
+ * <ul>
+ *   <li>{@link #send} blocks while the channel is full; {@link #receive} blocks while it is empty.</li>
+ *   <li>{@link #close} lets receivers drain what is left; then {@link #receive} throws
+ *       {@link ChanClosedException} and iteration ends.</li>
+ *   <li>{@link #offer} and {@link #poll} never block.</li>
+ *   <li>Items stream in batches. A sender buffers up to {@link #BATCH} items and ships them in one
+ *       call, which blocks at the owner until they fit: back-pressure, so a fast producer never grows
+ *       memory without bound. A buffered item goes out within {@link #LINGER_MILLIS} ms, or at once
+ *       on {@link #flush}, {@link #close}, or when the batch is full. A receiver fetches up to
+ *       {@link #BATCH} items at a time into a local buffer.</li>
+ *   <li>If the owner dies, sends and receives fail with {@link WorkerDiedException}.</li>
+ * </ul>
+ * Items travel by copy, references by reference, as call arguments do. Each copy of a {@code Chan}
+ * (in each runtime, or each deserialization) has its own buffers; one copy is thread-safe.
+ */
+public final class Chan<T> implements Iterable<T>, Serializable {
+
+    @Serial
+    private static final long serialVersionUID = 1L;
+    /** Items per batch, either way. */
+    public static final int BATCH = 1024;
+    /** How long a buffered item may wait for more before it is sent. */
+    public static final long LINGER_MILLIS = 1;
+    /** The longest one call to the owner waits, so that it stays within any call deadline. */
+    static final long WAIT_SLICE_MILLIS = 5_000;
+
+    private final ChanCore core;
+    private transient volatile Side side;
+
+    /** Wraps the reference to an owner's {@link ChanCore}; {@link Circuit#makeChan} does this. */
+    public Chan(ChanCore core) {
+        this.core = Objects.requireNonNull(core, "core");
+    }
+
+    /** The local buffers of this copy, made on first use (they are not serialized). */
+    private Side side() {
+        Side s = side;
+        if (s == null) {
+            synchronized (this) {
+                if (side == null) {
+                    side = new Side();
+                }
+                s = side;
+            }
+        }
+        return s;
+    }
+
+    /** Sends {@code item}, blocking while the channel is full. */
+    public void send(T item) {
+        Objects.requireNonNull(item, "a channel carries no null");
+        side().send(item);
+    }
+
+    /** Sends {@code item} if it fits now, after what this copy has buffered; never blocks. */
+    public boolean offer(T item) {
+        Objects.requireNonNull(item, "a channel carries no null");
+        Side s = side();
+        s.flush();
+        return core.sendBatch(List.of(item), 0) == 1;
+    }
+
+    /** Ships what this copy has buffered now, blocking while the channel is full. */
+    public void flush() {
+        side().flush();
+    }
+
+    /**
+     * Receives the next item, blocking while the channel is empty.
+     *
+     * @throws ChanClosedException when the channel is closed and drained
+     */
+    @SuppressWarnings("unchecked")
+    public T receive() {
+        Side s = side();
+        T item = (T) s.take(Long.MAX_VALUE);
+        if (item == null) {
+            throw new ChanClosedException("the channel is closed and drained");
+        }
+        return item;
+    }
+
+    /** The next item if one is there now; empty otherwise (and at the end). */
+    @SuppressWarnings("unchecked")
+    public Optional<T> poll() {
+        return Optional.ofNullable((T) side().take(0));
+    }
+
+    /** Ships what this copy buffered, then closes the channel for everyone. */
+    public void close() {
+        side().flush();
+        core.close();
+    }
+
+    public int capacity() {
+        return core.capacity();
+    }
+
+    /** Receives until the channel is closed and drained. */
+    @Override
+    public Iterator<T> iterator() {
+        return new Iterator<>() {
+            private T next;
+            private boolean done;
+
+            @SuppressWarnings("unchecked")
+            @Override
+            public boolean hasNext() {
+                if (next == null && !done) {
+                    next = (T) side().take(Long.MAX_VALUE);
+                    done = next == null;
+                }
+                return next != null;
+            }
+
+            @Override
+            public T next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException("the channel is closed and drained");
+                }
+                T t = next;
+                next = null;
+                return t;
+            }
+        };
+    }
+
+    @Override
+    public String toString() {
+        return "Chan(" + core + ")";
+    }
+
+    /** One copy's send buffer and receive buffer. */
+    private final class Side {
+        private final ReentrantLock sendLock = new ReentrantLock();
+        private List<Object> out = new ArrayList<>(BATCH);
+        private long firstBuffered;
+        private Thread flusher;
+        private final ArrayDeque<Object> in = new ArrayDeque<>();
+        private boolean drained;
+        private final ReentrantLock receiveLock = new ReentrantLock();
+        /** Why a lingering batch could not be shipped; the next send, flush or close throws it. */
+        private RuntimeException failed;
+
+        private void rethrowFailure() {
+            RuntimeException f = failed;
+            if (f != null) {
+                failed = null;
+                throw f;
+            }
+        }
+
+        void send(Object item) {
+            List<Object> full = null;
+            sendLock.lock();
+            try {
+                rethrowFailure();
+                if (out.isEmpty()) {
+                    firstBuffered = System.nanoTime();
+                    wakeFlusher();
+                }
+                out.add(item);
+                if (out.size() >= BATCH) {
+                    full = out;
+                    out = new ArrayList<>(BATCH);
+                    ship(full); // under the lock: batches of one copy stay in order
+                }
+            } finally {
+                sendLock.unlock();
+            }
+        }
+
+        void flush() {
+            sendLock.lock();
+            try {
+                rethrowFailure();
+                if (!out.isEmpty()) {
+                    List<Object> batch = out;
+                    out = new ArrayList<>(BATCH);
+                    ship(batch);
+                }
+            } finally {
+                sendLock.unlock();
+            }
+        }
+
+        /** Sends all of {@code batch}, in slices of waiting that each fit in a call deadline. */
+        private void ship(List<Object> batch) {
+            int sent = 0;
+            while (sent < batch.size()) {
+                // the rest as a plain list: a subList view is not a value that travels
+                sent += core.sendBatch(sent == 0 ? batch : new ArrayList<>(batch.subList(sent, batch.size())), WAIT_SLICE_MILLIS);
+            }
+        }
+
+        /** Starts, or wakes, the virtual thread that ships a lingering batch. */
+        private void wakeFlusher() {
+            if (flusher == null || !flusher.isAlive()) {
+                flusher = Thread.ofVirtual().name("chan-flush").start(this::lingerLoop);
+            } else {
+                LockSupport.unpark(flusher);
+            }
+        }
+
+        private void lingerLoop() {
+            long idleSince = System.nanoTime();
+            while (true) {
+                long waitNanos;
+                sendLock.lock();
+                try {
+                    if (out.isEmpty()) {
+                        if (System.nanoTime() - idleSince > 1_000_000_000L) {
+                            flusher = null;
+                            return; // idle for a second: a later send starts another
+                        }
+                        waitNanos = 100_000_000L;
+                    } else {
+                        idleSince = System.nanoTime();
+                        long due = firstBuffered + LINGER_MILLIS * 1_000_000L - System.nanoTime();
+                        if (due <= 0) {
+                            List<Object> batch = out;
+                            out = new ArrayList<>(BATCH);
+                            try {
+                                ship(batch);
+                            } catch (RuntimeException e) {
+                                failed = e; // the channel closed or its owner died: the next send reports it
+                            }
+                            continue;
+                        }
+                        waitNanos = due;
+                    }
+                } finally {
+                    sendLock.unlock();
+                }
+                LockSupport.parkNanos(waitNanos);
+            }
+        }
+
+        /** The next item, waiting up to {@code waitMillis}; null at the end (or, for 0, when none is there). */
+        Object take(long waitMillis) {
+            receiveLock.lock();
+            try {
+                long deadline = waitMillis == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + waitMillis * 1_000_000L;
+                while (in.isEmpty() && !drained) {
+                    long left = deadline == Long.MAX_VALUE ? WAIT_SLICE_MILLIS
+                        : Math.min(WAIT_SLICE_MILLIS, Math.max(0, (deadline - System.nanoTime()) / 1_000_000L));
+                    List<?> batch = core.receiveBatch(BATCH, left);
+                    if (batch == null) {
+                        drained = true;
+                    } else {
+                        in.addAll(batch);
+                    }
+                    if (left == 0 || (deadline != Long.MAX_VALUE && System.nanoTime() - deadline >= 0)) {
+                        break;
+                    }
+                }
+                return in.pollFirst();
+            } finally {
+                receiveLock.unlock();
+            }
+        }
+    }
+}

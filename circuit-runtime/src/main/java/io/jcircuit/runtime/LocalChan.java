@@ -1,0 +1,114 @@
+package io.jcircuit.runtime;
+
+import io.jcircuit.ChanClosedException;
+import io.jcircuit.ChanCore;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/** The owner's buffer of a channel: at most {@code capacity} items, with blocking in slices. */
+final class LocalChan implements ChanCore {
+
+    private final int capacity;
+    private final ArrayDeque<Object> items;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition notFull = lock.newCondition();
+    private final Condition notEmpty = lock.newCondition();
+    private boolean closed;
+
+    LocalChan(int capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("a channel holds at least 1 item, not " + capacity);
+        }
+        this.capacity = capacity;
+        this.items = new ArrayDeque<>(Math.min(capacity, 4096));
+    }
+
+    @Override
+    public int sendBatch(List<?> batch, long waitMillis) {
+        long nanos = TimeUnit.MILLISECONDS.toNanos(Math.max(0, waitMillis));
+        int sent = 0;
+        lock.lock();
+        try {
+            while (sent < batch.size()) {
+                if (closed) {
+                    throw new ChanClosedException("send on a closed channel");
+                }
+                int room = capacity - items.size();
+                if (room == 0) {
+                    if (sent > 0 || nanos <= 0) {
+                        break; // what fit is in; the caller comes back with the rest
+                    }
+                    nanos = notFull.awaitNanos(nanos);
+                    continue;
+                }
+                int n = Math.min(room, batch.size() - sent);
+                for (int i = 0; i < n; i++) {
+                    Object item = batch.get(sent + i);
+                    if (item == null) {
+                        throw new IllegalArgumentException("a channel carries no null");
+                    }
+                    items.addLast(item);
+                }
+                sent += n;
+                notEmpty.signalAll();
+            }
+            return sent;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return sent;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public List<?> receiveBatch(int max, long waitMillis) {
+        long nanos = TimeUnit.MILLISECONDS.toNanos(Math.max(0, waitMillis));
+        lock.lock();
+        try {
+            while (items.isEmpty()) {
+                if (closed) {
+                    return null;
+                }
+                if (nanos <= 0) {
+                    return List.of();
+                }
+                nanos = notEmpty.awaitNanos(nanos);
+            }
+            int n = Math.min(Math.max(1, max), items.size());
+            List<Object> out = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                out.add(items.pollFirst());
+            }
+            notFull.signalAll();
+            return out;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return List.of();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            notEmpty.signalAll();
+            notFull.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public int capacity() {
+        return capacity;
+    }
+}
