@@ -4,13 +4,15 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * {@code bin/circuit bench}: measures JCircuit beside raw TCP and Java RMI on loopback, as DESIGN §8
- * asks, and prints a table or, with {@code --json}, one JSON object.
+ * {@code bin/circuit bench}: measures JCircuit beside raw TCP and Java RMI on loopback, and its spawns
+ * beside a hello-world JVM start, as DESIGN §8 asks, and prints a table or, with {@code --json}, one
+ * JSON object.
  *
- * <p>Every comparison runs twice in one go, because only ratios taken in one run compare: an
+ * <p>Every call comparison runs twice in one go, because only ratios taken in one run compare: an
  * unpinned pass, then a pass with both JVMs under {@code taskset -c 0} whose keys end in
- * {@code _1cpu}. Each pass starts a server JVM and a client JVM (see {@link Pass}); this process only
- * orchestrates and measures nothing itself.
+ * {@code _1cpu}. Each of these passes starts a server JVM and a client JVM (see {@link Pass}). A third
+ * pass, unpinned, times spawns through real host daemons in a spawner JVM (see {@link SpawnPass}).
+ * This process only orchestrates and measures nothing itself.
  */
 public final class Bench {
 
@@ -46,10 +48,11 @@ public final class Bench {
         return 0;
     }
 
-    /** Both passes, unpinned then pinned, merged under their keys. */
+    /** The call passes, unpinned then pinned, then the spawn pass, merged under their keys. */
     static Results measure(Plan plan, PrintStream progress) {
         Results unpinned = Pass.run(plan, false, progress);
         Results pinned = Pass.run(plan, true, progress);
-        return Results.merge(unpinned, pinned);
+        Results spawn = SpawnPass.run(plan, progress);
+        return Results.merge(unpinned, pinned, spawn);
     }
 }

@@ -14,7 +14,7 @@ import static io.jcircuit.bench.Metric.TCP_PIPELINED;
 import static io.jcircuit.bench.Metric.TCP_RTT_P50;
 
 /**
- * The client child: measures every {@link Metric} against a {@link BenchServer} and prints them as
+ * The client child: measures every {@link Metric.Group#CALLS} figure against a {@link BenchServer} and prints them as
  * one {@link #RESULT_PREFIX} JSON line on stdout, then exits 0 (1 on failure, with the cause on
  * stderr). The peers run one after another, never at once: raw TCP, then RMI, then JCircuit.
  *
@@ -69,7 +69,7 @@ public final class BenchClient {
         try (CircuitRuntime client = CircuitRuntime.start(config)) {
             CircuitProbe.measure(client, server.circuit(), plan, callerThreads(), f);
         }
-        return Results.of(f);
+        return Results.of(Metric.Group.CALLS, f);
     }
 
     /**

@@ -1,43 +1,77 @@
 package io.jcircuit.bench;
 
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
 /**
- * The figures one pass measures, in the order {@code --json} prints them. Each key is the unpinned
- * pass's name; the 1-CPU pass appends {@link #PINNED_SUFFIX}.
+ * The figures of the bench, in the order {@code --json} prints them within their {@link Group}. The
+ * call figures are measured twice: each key is the unpinned pass's name, and the 1-CPU pass appends
+ * {@link #PINNED_SUFFIX}. The spawn figures are measured once, unpinned, and have no such variant.
  */
 enum Metric {
-    TCP_RTT_P50("tcp_rtt_p50_us", Kind.RTT, "raw TCP ping-pong 64 B, p50"),
-    RMI_RTT_P50("rmi_rtt_p50_us", Kind.RTT, "Java RMI echo, p50"),
-    CIRCUIT_RTT_P50("circuit_rtt_p50_us", Kind.RTT, "JCircuit sync call, p50"),
-    CIRCUIT_RTT_P99("circuit_rtt_p99_us", Kind.RTT, "JCircuit sync call, p99"),
-    RMI_CALLS_8("rmi_calls_per_s_8", Kind.RATE, "Java RMI, 8 callers"),
-    CIRCUIT_CALLS_8("circuit_calls_per_s_8", Kind.RATE, "JCircuit, 8 callers"),
-    TCP_PIPELINED("tcp_pipelined_msgs_per_s", Kind.RATE, "raw TCP pipelined 64 B"),
-    CIRCUIT_ASYNC("circuit_async_calls_per_s", Kind.RATE, "JCircuit pipelined, one link"),
-    CIRCUIT_GO_RTT_P50("circuit_go_rtt_p50_us", Kind.RTT, "JCircuit go, p50");
+    TCP_RTT_P50("tcp_rtt_p50_us", Kind.RTT, Group.CALLS, "raw TCP ping-pong 64 B, p50"),
+    RMI_RTT_P50("rmi_rtt_p50_us", Kind.RTT, Group.CALLS, "Java RMI echo, p50"),
+    CIRCUIT_RTT_P50("circuit_rtt_p50_us", Kind.RTT, Group.CALLS, "JCircuit sync call, p50"),
+    CIRCUIT_RTT_P99("circuit_rtt_p99_us", Kind.RTT, Group.CALLS, "JCircuit sync call, p99"),
+    RMI_CALLS_8("rmi_calls_per_s_8", Kind.RATE, Group.CALLS, "Java RMI, 8 callers"),
+    CIRCUIT_CALLS_8("circuit_calls_per_s_8", Kind.RATE, Group.CALLS, "JCircuit, 8 callers"),
+    TCP_PIPELINED("tcp_pipelined_msgs_per_s", Kind.RATE, Group.CALLS, "raw TCP pipelined 64 B"),
+    CIRCUIT_ASYNC("circuit_async_calls_per_s", Kind.RATE, Group.CALLS, "JCircuit pipelined, one link"),
+    CIRCUIT_GO_RTT_P50("circuit_go_rtt_p50_us", Kind.RTT, Group.CALLS, "JCircuit go, p50"),
+    JVM_HELLO("jvm_hello_ms", Kind.MILLIS, Group.SPAWN, "java -cp <one class> Hello until it exits, p50"),
+    SPAWN_COLD_P50("spawn_cold_p50_ms", Kind.MILLIS, Group.SPAWN, "spawn of a new worker JVM until its result, p50"),
+    SPAWN_WARM_P50("spawn_warm_p50_ms", Kind.MILLIS, Group.SPAWN, "spawn served by a warm JVM until its result, p50"),
+    WORKER_IDLE_RSS("worker_idle_rss_mb", Kind.MEGABYTES, Group.SPAWN, "VmRSS of a spawned worker idle for at least 2 s");
 
     /** Appended to every key of the pass that pins both JVMs to CPU 0. */
     static final String PINNED_SUFFIX = "_1cpu";
 
-    /** A round trip in microseconds (lower is better) or a rate per second (higher is better). */
-    enum Kind { RTT, RATE }
+    /**
+     * A round trip in microseconds or a duration in milliseconds (lower is better), a rate per second
+     * (higher is better), or a memory size in MiB (lower is better).
+     */
+    enum Kind { RTT, RATE, MILLIS, MEGABYTES }
+
+    /** Which run measures a figure. */
+    enum Group {
+        /** Measured by each {@link Pass}, unpinned and pinned: the peers side by side on loopback. */
+        CALLS,
+        /** Measured once by the {@link SpawnPass}, unpinned: host daemons starting worker JVMs. */
+        SPAWN
+    }
 
     private final String key;
     private final Kind kind;
+    private final Group group;
     private final String label;
 
-    Metric(String key, Kind kind, String label) {
+    Metric(String key, Kind kind, Group group, String label) {
         this.key = key;
         this.kind = kind;
+        this.group = group;
         this.label = label;
     }
 
-    /** The JSON key of the unpinned pass. */
+    /** The figures of {@code group}, in order. */
+    static List<Metric> of(Group group) {
+        return Arrays.stream(values()).filter(m -> m.group == group).toList();
+    }
+
+    /** The JSON key of the unpinned pass, or of the one measurement of a {@link Group#SPAWN} figure. */
     String key() {
         return key;
     }
 
-    /** The JSON key of this figure in the pass that is pinned ({@code true}) or not. */
+    /**
+     * The JSON key of this figure in the pass that is pinned ({@code true}) or not.
+     *
+     * @throws IllegalArgumentException for a pinned {@link Group#SPAWN} figure, which is never measured
+     */
     String key(boolean pinned) {
+        if (pinned && group != Group.CALLS) {
+            throw new IllegalArgumentException(key + " is measured once, unpinned; it has no " + PINNED_SUFFIX + " variant");
+        }
         return pinned ? key + PINNED_SUFFIX : key;
     }
 
@@ -45,13 +79,25 @@ enum Metric {
         return kind;
     }
 
-    /** A short human description for the table. */
+    Group group() {
+        return group;
+    }
+
+    /** A short human description. */
     String label() {
         return label;
     }
 
-    /** The raw TCP figure that this figure's ratio is taken against, in the same pass. */
-    Metric floor() {
-        return kind == Kind.RTT ? TCP_RTT_P50 : TCP_PIPELINED;
+    /**
+     * The figure that this figure's ratio is taken against, in the same pass: raw TCP for round trips
+     * and rates, the JVM hello-world start for spawn times; none for memory.
+     */
+    Optional<Metric> floor() {
+        return switch (kind) {
+            case RTT -> Optional.of(TCP_RTT_P50);
+            case RATE -> Optional.of(TCP_PIPELINED);
+            case MILLIS -> Optional.of(JVM_HELLO);
+            case MEGABYTES -> Optional.empty();
+        };
     }
 }

@@ -1,10 +1,8 @@
 package io.jcircuit.bench;
 
 import java.io.PrintStream;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * One pass of the bench: a fresh server JVM and a fresh client JVM, both under {@code taskset -c 0}
@@ -20,7 +18,7 @@ final class Pass {
     }
 
     /**
-     * Runs one pass and returns its figures under the unpinned keys.
+     * Runs one pass and returns its {@link Metric.Group#CALLS} figures under the unpinned keys.
      *
      * @throws BenchException when a child fails, hangs or prints a line the bench cannot read
      */
@@ -39,15 +37,10 @@ final class Pass {
         return r;
     }
 
-    /** Reads the client's JSON and checks that it holds every figure. */
+    /** Reads the client's JSON and checks that it holds every call figure. */
     private static Results complete(String json) {
         try {
-            Results r = Results.parseJson(json);
-            Map<Metric, Double> figures = new EnumMap<>(Metric.class);
-            for (Metric m : Metric.values()) {
-                figures.put(m, r.get(m.key()));
-            }
-            return Results.of(figures);
+            return Results.parseJson(json).figures(Metric.Group.CALLS);
         } catch (RuntimeException e) {
             throw new BenchException("the bench client printed unusable results: " + e.getMessage(), e);
         }

@@ -3,8 +3,8 @@ package io.jcircuit.bench;
 import java.util.List;
 
 /**
- * How much one pass measures. The orchestrator passes the plan's {@link #name} to the client child,
- * which looks it up with {@link #named}.
+ * How much each pass measures. The orchestrator passes the plan's {@link #name} to the client and
+ * spawner children, which look it up with {@link #named}.
  *
  * <p>Every figure is measured after its own warm-up, during which the same calls run and are thrown
  * away. JCircuit gets a longer, shared warm-up first: from a cold JVM its call path (Fory, Netty,
@@ -17,23 +17,26 @@ import java.util.List;
  * @param measureMs       how long a rate is counted
  * @param rttSamples      round trips timed one by one for a latency's percentiles
  * @param goSamples       {@code go} round trips timed
- * @param childTimeoutMs  the longest the client child may take to print its results
+ * @param helloStarts     hello-world JVM starts timed in the spawn pass
+ * @param coldSpawns      spawns timed on a host without a warm pool
+ * @param warmSpawns      spawns timed on a host that keeps one warm JVM
+ * @param childTimeoutMs  the longest the client or spawner child may take to print its results
  */
 record Plan(String name, long warmupMs, long circuitWarmupMs, long measureMs, int rttSamples, int goSamples,
-            long childTimeoutMs) {
+            int helloStarts, int coldSpawns, int warmSpawns, long childTimeoutMs) {
 
-    /** A few minutes for both passes. */
-    static final Plan FULL = new Plan("full", 3_000, 30_000, 5_000, 100_000, 20_000, 600_000);
-    /** Within 90 s for both passes on two cores, JVM starts included. */
-    static final Plan QUICK = new Plan("quick", 1_000, 10_000, 1_500, 10_000, 3_000, 80_000);
+    /** A few minutes for all passes. */
+    static final Plan FULL = new Plan("full", 3_000, 30_000, 5_000, 100_000, 20_000, 15, 11, 11, 600_000);
+    /** Within 90 s for all passes on two cores, JVM starts included. */
+    static final Plan QUICK = new Plan("quick", 1_000, 10_000, 1_500, 10_000, 3_000, 5, 3, 3, 80_000);
     /** Seconds: checks that every figure comes out, says nothing about its value. */
-    static final Plan SMOKE = new Plan("smoke", 100, 200, 200, 200, 100, 60_000);
+    static final Plan SMOKE = new Plan("smoke", 100, 200, 200, 200, 100, 1, 1, 1, 60_000);
 
     private static final List<Plan> ALL = List.of(FULL, QUICK, SMOKE);
 
     Plan {
         if (warmupMs < 0 || circuitWarmupMs < 0 || measureMs <= 0 || rttSamples <= 0 || goSamples <= 0
-            || childTimeoutMs <= 0) {
+            || helloStarts <= 0 || coldSpawns <= 0 || warmSpawns <= 0 || childTimeoutMs <= 0) {
             throw new IllegalArgumentException("bad plan " + name + ": warm-ups must be >= 0, the rest > 0");
         }
     }

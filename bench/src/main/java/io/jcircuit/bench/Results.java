@@ -7,11 +7,12 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 
 /**
- * The figures of one or both passes: an immutable map from JSON key to value, in insertion order,
- * with the flat-JSON form that the client child prints and {@code --json} prints.
+ * The figures of one run or of the whole bench: an immutable map from JSON key to value, in insertion
+ * order, with the flat-JSON form that the children print and {@code --json} prints.
  *
- * <p>Round trips are written with one decimal (microseconds), rates as whole numbers per second.
- * Only flat objects of numbers are read back; that is all the bench ever writes.
+ * <p>Round trips (microseconds), durations (milliseconds) and sizes (MiB) are written with one
+ * decimal, rates as whole numbers per second. Only flat objects of numbers are read back; that is all
+ * the bench ever writes.
  */
 final class Results {
 
@@ -21,10 +22,14 @@ final class Results {
         this.values = Collections.unmodifiableMap(values);
     }
 
-    /** The figures of one pass keyed by the unpinned names; every {@link Metric} must be present. */
-    static Results of(Map<Metric, Double> figures) {
+    /**
+     * The figures of one run of {@code group}, keyed by their unpinned names in {@link Metric} order.
+     *
+     * @throws IllegalArgumentException naming the first figure of {@code group} that is missing
+     */
+    static Results of(Metric.Group group, Map<Metric, Double> figures) {
         Map<String, Double> m = new LinkedHashMap<>();
-        for (Metric metric : Metric.values()) {
+        for (Metric metric : Metric.of(group)) {
             Double v = figures.get(metric);
             if (v == null) {
                 throw new IllegalArgumentException("figure " + metric.key() + " is missing from " + figures.keySet());
@@ -34,10 +39,28 @@ final class Results {
         return new Results(m);
     }
 
-    /** The unpinned figures followed by the pinned ones, which get {@link Metric#PINNED_SUFFIX}. */
-    static Results merge(Results unpinned, Results pinned) {
+    /**
+     * Exactly the figures of {@code group} among these, in {@link Metric} order; other keys (a child's
+     * notes) are left out.
+     *
+     * @throws NoSuchElementException naming the first figure of {@code group} that is absent
+     */
+    Results figures(Metric.Group group) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        for (Metric metric : Metric.of(group)) {
+            m.put(metric.key(), get(metric.key()));
+        }
+        return new Results(m);
+    }
+
+    /**
+     * The whole bench: the unpinned call figures, then the pinned ones, which get
+     * {@link Metric#PINNED_SUFFIX}, then the spawn figures.
+     */
+    static Results merge(Results unpinned, Results pinned, Results spawn) {
         Map<String, Double> m = new LinkedHashMap<>(unpinned.values);
         pinned.values.forEach((k, v) -> m.put(k + Metric.PINNED_SUFFIX, v));
+        m.putAll(spawn.values);
         return new Results(m);
     }
 
@@ -59,6 +82,11 @@ final class Results {
         return get(metric.key(pinned));
     }
 
+    /** The value of {@code metric} unpinned, or of the one measurement of a spawn figure. */
+    double get(Metric metric) {
+        return get(metric.key());
+    }
+
     Map<String, Double> asMap() {
         return values;
     }
@@ -75,7 +103,7 @@ final class Results {
         return sb.append('}').toString();
     }
 
-    /** The number as JSON writes it: a rate rounded to a whole number, a round trip to 0.1 µs. */
+    /** The number as JSON writes it: a rate rounded to a whole number, anything else to one decimal. */
     static String format(String key, double v) {
         if (!Double.isFinite(v)) {
             throw new IllegalArgumentException("figure " + key + " is not finite: " + v);

@@ -4,9 +4,11 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * The human-readable report: for each figure, both passes, each one's ratio to the raw TCP figure of
- * the same pass (round trips to {@code tcp_rtt_p50_us}, rates to {@code tcp_pipelined_msgs_per_s}),
- * and the DESIGN §8 target with its verdict in each pass ({@code unpinned/1cpu}).
+ * The human-readable report. For each call figure: both passes, each one's ratio to the raw TCP
+ * figure of the same pass (round trips to {@code tcp_rtt_p50_us}, rates to
+ * {@code tcp_pipelined_msgs_per_s}), and the DESIGN §8 target with its verdict in each pass
+ * ({@code unpinned/1cpu}). Then the spawn figures, measured once: each time's ratio to
+ * {@code jvm_hello_ms}, the target and its verdict.
  */
 final class Table {
 
@@ -15,39 +17,65 @@ final class Table {
     private Table() {
     }
 
-    /** Prints the table of {@code r}, which must hold both passes (see {@link Results#merge}). */
+    /** Prints the table of {@code r}, which must hold every figure (see {@link Results#merge}). */
     static void print(Results r, Plan plan, PrintStream out) {
         out.printf(Locale.ROOT, "JCircuit bench (%s): loopback, server in a second JVM; 1cpu = both JVMs under taskset -c 0%n",
             plan.name());
         out.printf(Locale.ROOT, ROW, "figure", "unpinned", "x tcp", "1cpu", "x tcp", "target (DESIGN §8)", "met");
-        for (Metric m : Metric.values()) {
+        for (Metric m : Metric.of(Metric.Group.CALLS)) {
             Target target = Target.of(m).orElse(null);
             out.printf(Locale.ROOT, ROW, m.key(),
                 value(m, r.get(m, false)), ratio(r, m, false),
                 value(m, r.get(m, true)), ratio(r, m, true),
-                target == null ? (m.floor() == m ? "floor" : "") : target.text(),
+                target == null ? floorText(m) : target.text(),
                 target == null ? "" : target.judge(r, false) + "/" + target.judge(r, true));
+        }
+        out.printf(Locale.ROOT, ROW, "spawn (once, unpinned)", "value", "x hello", "", "", "", "");
+        for (Metric m : Metric.of(Metric.Group.SPAWN)) {
+            Target target = Target.of(m).orElse(null);
+            out.printf(Locale.ROOT, ROW, m.key(), value(m, r.get(m)), ratio(r, m, false), "", "",
+                target == null ? floorText(m) : target.text(), target == null ? "" : target.judge(r, false));
         }
         out.println("8 callers: 8 virtual threads, one link. async: JCircuit has no async API yet; "
             + BenchClient.ASYNC_CALLERS + " virtual threads");
         out.println("each make sync calls on one link, so up to " + BenchClient.ASYNC_CALLERS
             + " calls are in flight; calls/s counted in steady state.");
+        out.printf(Locale.ROOT, "spawn: spawn() until its result is back, p50 of %d cold (no warm pool; after an uncounted"
+            + " first spawn)%n", plan.coldSpawns());
+        out.printf(Locale.ROOT, "and of %d warm. jvm_hello: java -cp <one class> Hello until it exits, p50 of %d."
+            + " rss: VmRSS of a worker idle >= %d s.%n", plan.warmSpawns(), plan.helloStarts(),
+            SpawnProbe.WORKER_IDLE.toSeconds());
     }
 
-    /** A round trip as {@code 12.3 us}, a rate as {@code 96.1 k/s} or {@code 1.23 M/s}. */
+    /** "floor" for the figure that ratios are taken against, nothing for the others. */
+    private static String floorText(Metric m) {
+        return m.floor().filter(f -> f == m).isPresent() ? "floor" : "";
+    }
+
+    /**
+     * A round trip as {@code 12.3 us}, a duration as {@code 45.6 ms}, a size as {@code 78.9 MB}, a rate
+     * as {@code 96.1 k/s} or {@code 1.23 M/s}.
+     */
     static String value(Metric m, double v) {
-        if (m.kind() == Metric.Kind.RTT) {
-            return String.format(Locale.ROOT, "%.1f us", v);
-        }
-        if (v >= 1_000_000) {
-            return String.format(Locale.ROOT, "%.2f M/s", v / 1_000_000);
-        }
-        return String.format(Locale.ROOT, "%.1f k/s", v / 1_000);
+        return switch (m.kind()) {
+            case RTT -> String.format(Locale.ROOT, "%.1f us", v);
+            case MILLIS -> String.format(Locale.ROOT, "%.1f ms", v);
+            case MEGABYTES -> String.format(Locale.ROOT, "%.1f MB", v);
+            case RATE -> v >= 1_000_000
+                ? String.format(Locale.ROOT, "%.2f M/s", v / 1_000_000)
+                : String.format(Locale.ROOT, "%.1f k/s", v / 1_000);
+        };
     }
 
-    /** {@code x / floor} of the same pass, to three significant digits: {@code 1.85}, {@code 0.00634}. */
+    /**
+     * {@code x / floor} of the same pass, to three significant digits: {@code 1.85}, {@code 0.00634};
+     * empty for a figure without a floor.
+     */
     static String ratio(Results r, Metric m, boolean pinned) {
-        double floor = r.get(m.floor(), pinned);
+        if (m.floor().isEmpty()) {
+            return "";
+        }
+        double floor = r.get(m.floor().get(), pinned);
         if (!(floor > 0)) {
             return "?";
         }

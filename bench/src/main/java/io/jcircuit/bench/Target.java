@@ -7,14 +7,19 @@ import static io.jcircuit.bench.Metric.CIRCUIT_ASYNC;
 import static io.jcircuit.bench.Metric.CIRCUIT_CALLS_8;
 import static io.jcircuit.bench.Metric.CIRCUIT_GO_RTT_P50;
 import static io.jcircuit.bench.Metric.CIRCUIT_RTT_P50;
+import static io.jcircuit.bench.Metric.JVM_HELLO;
 import static io.jcircuit.bench.Metric.RMI_CALLS_8;
 import static io.jcircuit.bench.Metric.RMI_RTT_P50;
+import static io.jcircuit.bench.Metric.SPAWN_COLD_P50;
+import static io.jcircuit.bench.Metric.SPAWN_WARM_P50;
 import static io.jcircuit.bench.Metric.TCP_PIPELINED;
 import static io.jcircuit.bench.Metric.TCP_RTT_P50;
+import static io.jcircuit.bench.Metric.WORKER_IDLE_RSS;
 
 /**
  * A performance target of DESIGN §8, judged on figures of the same pass. Some targets hold only at
- * 1 CPU, where the figures measure software cost rather than cross-CPU wake-ups.
+ * 1 CPU, where the figures measure software cost rather than cross-CPU wake-ups. The spawn targets
+ * are judged on the one spawn pass and ignore {@code pinned}.
  *
  * @param metric the figure the target is about
  * @param text   the target as the table shows it
@@ -42,7 +47,10 @@ record Target(Metric metric, String text, Check check) {
         }
     }
 
-    /** Judges a target on the figures of one pass; never throws for a complete {@link Results}. */
+    /**
+     * Judges a target on the figures of one pass; never throws for a complete {@link Results}. A spawn
+     * target is only ever judged unpinned.
+     */
     @FunctionalInterface
     interface Check {
         Verdict judge(Results r, boolean pinned);
@@ -59,7 +67,11 @@ record Target(Metric metric, String text, Check check) {
             r.get(CIRCUIT_ASYNC, pinned) >= 0.5 * r.get(TCP_PIPELINED, pinned))),
         new Target(CIRCUIT_GO_RTT_P50, "<= 3x tcp at 1 CPU", (r, pinned) -> pinned
             ? Verdict.of(r.get(CIRCUIT_GO_RTT_P50, true) <= 3 * r.get(TCP_RTT_P50, true))
-            : Verdict.NOT_APPLICABLE));
+            : Verdict.NOT_APPLICABLE),
+        new Target(SPAWN_COLD_P50, "<= 6x jvm_hello", (r, pinned) -> Verdict.of(
+            r.get(SPAWN_COLD_P50) <= 6 * r.get(JVM_HELLO))),
+        new Target(SPAWN_WARM_P50, "<= 2 ms", (r, pinned) -> Verdict.of(r.get(SPAWN_WARM_P50) <= 2.0)),
+        new Target(WORKER_IDLE_RSS, "<= 64 MB", (r, pinned) -> Verdict.of(r.get(WORKER_IDLE_RSS) <= 64.0)));
 
     /** The target on {@code metric}, if DESIGN §8 sets one. */
     static Optional<Target> of(Metric metric) {

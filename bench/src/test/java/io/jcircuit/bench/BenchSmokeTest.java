@@ -9,12 +9,12 @@ import java.nio.charset.StandardCharsets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Both passes end to end with real child JVMs, at the smoke plan's tiny sizes. */
+/** All three passes end to end with real child JVMs, at the smoke plan's tiny sizes. */
 @Tag("slow")
 class BenchSmokeTest {
 
     @Test
-    void shouldPrintOneJsonObjectWithEveryFigureOfBothPassesPositive() {
+    void shouldPrintOneJsonObjectWithEveryFigureOfEveryPassPositive() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
 
@@ -24,11 +24,15 @@ class BenchSmokeTest {
         String json = out.toString(StandardCharsets.UTF_8);
         assertThat(json.lines()).hasSize(1);
         Results r = Results.parseJson(json);
-        assertThat(r.asMap()).hasSize(2 * Metric.values().length);
-        for (Metric m : Metric.values()) {
+        assertThat(r.asMap()).hasSize(2 * Metric.of(Metric.Group.CALLS).size() + Metric.of(Metric.Group.SPAWN).size());
+        for (Metric m : Metric.of(Metric.Group.CALLS)) {
             assertThat(r.get(m, false)).as(m.key(false)).isPositive();
             assertThat(r.get(m, true)).as(m.key(true)).isPositive();
         }
+        for (Metric m : Metric.of(Metric.Group.SPAWN)) {
+            assertThat(r.get(m)).as(m.key()).isPositive();
+        }
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("bench: spawn pass (").contains("idle worker VmRSS");
     }
 
     private static PrintStream print(ByteArrayOutputStream bytes) {

@@ -10,8 +10,8 @@ final class Figures {
     }
 
     /**
-     * One pass where tcp round trips take {@code tcpRttUs}, pipelined TCP does 2 M msgs/s and every
-     * other figure is given relative to those.
+     * One call pass where tcp round trips take {@code tcpRttUs}, pipelined TCP does 2 M msgs/s and
+     * every other figure is given relative to those.
      */
     static Results pass(double tcpRttUs, double circuitRttUs, double goRttUs) {
         Map<Metric, Double> m = new EnumMap<>(Metric.class);
@@ -24,6 +24,16 @@ final class Figures {
         m.put(Metric.TCP_PIPELINED, 2_000_000.0);
         m.put(Metric.CIRCUIT_ASYNC, 500_000.0);
         m.put(Metric.CIRCUIT_GO_RTT_P50, goRttUs);
-        return Results.of(m);
+        return Results.of(Metric.Group.CALLS, m);
+    }
+
+    /** One spawn pass. */
+    static Results spawn(double helloMs, double coldMs, double warmMs, double rssMb) {
+        Map<Metric, Double> m = new EnumMap<>(Metric.class);
+        m.put(Metric.JVM_HELLO, helloMs);
+        m.put(Metric.SPAWN_COLD_P50, coldMs);
+        m.put(Metric.SPAWN_WARM_P50, warmMs);
+        m.put(Metric.WORKER_IDLE_RSS, rssMb);
+        return Results.of(Metric.Group.SPAWN, m);
     }
 }

@@ -3,6 +3,7 @@ package io.jcircuit.bench;
 import org.junit.jupiter.api.Test;
 
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -21,30 +22,65 @@ class ResultsTest {
     }
 
     @Test
-    void shouldReadBackWhatItWrites() {
-        Results r = Figures.pass(4.7, 8.0, 12.0);
+    void shouldWriteTheSpawnFiguresInOrderToOneDecimal() {
+        String json = Figures.spawn(44.63, 251.25, 1.84, 80.04).toJson();
 
-        assertThat(Results.parseJson(" " + r.toJson() + "\n").asMap()).isEqualTo(r.asMap());
+        assertThat(json).isEqualTo("{\"jvm_hello_ms\":44.6,\"spawn_cold_p50_ms\":251.3,\"spawn_warm_p50_ms\":1.8,"
+            + "\"worker_idle_rss_mb\":80.0}");
     }
 
     @Test
-    void shouldSuffixTheKeysOfThePinnedPassWhenMerging() {
-        Results merged = Results.merge(Figures.pass(6.0, 10.0, 15.0), Figures.pass(4.7, 8.0, 12.0));
+    void shouldReadBackWhatItWrites() {
+        Results r = Figures.pass(4.7, 8.0, 12.0);
+        Results s = Figures.spawn(44.6, 251.3, 1.8, 80.0);
 
-        assertThat(merged.asMap()).hasSize(2 * Metric.values().length);
+        assertThat(Results.parseJson(" " + r.toJson() + "\n").asMap()).isEqualTo(r.asMap());
+        assertThat(Results.parseJson(s.toJson()).asMap()).isEqualTo(s.asMap());
+    }
+
+    @Test
+    void shouldSuffixTheKeysOfThePinnedPassAndAppendTheSpawnFiguresUnsuffixedWhenMerging() {
+        Results merged = Results.merge(Figures.pass(6.0, 10.0, 15.0), Figures.pass(4.7, 8.0, 12.0),
+            Figures.spawn(45.0, 250.0, 1.5, 60.0));
+
+        int calls = Metric.of(Metric.Group.CALLS).size();
+        assertThat(merged.asMap()).hasSize(2 * calls + Metric.of(Metric.Group.SPAWN).size());
         assertThat(merged.get("tcp_rtt_p50_us")).isEqualTo(6.0);
         assertThat(merged.get("tcp_rtt_p50_us_1cpu")).isEqualTo(4.7);
         assertThat(merged.get(Metric.CIRCUIT_GO_RTT_P50, true)).isEqualTo(12.0);
-        assertThat(merged.asMap().keySet()).last().isEqualTo("circuit_go_rtt_p50_us_1cpu");
+        assertThat(merged.get(Metric.SPAWN_COLD_P50)).isEqualTo(250.0);
+        assertThat(merged.asMap().keySet()).doesNotContain("jvm_hello_ms_1cpu", "spawn_cold_p50_ms_1cpu");
+        assertThat(List.copyOf(merged.asMap().keySet()).subList(2 * calls - 1, merged.asMap().size()))
+            .containsExactly("circuit_go_rtt_p50_us_1cpu", "jvm_hello_ms", "spawn_cold_p50_ms", "spawn_warm_p50_ms",
+                "worker_idle_rss_mb");
+    }
+
+    @Test
+    void shouldKeepOnlyTheFiguresOfAGroupAndDropAChildsNotes() {
+        Results parsed = Results.parseJson("{\"worker_idle_rss_mb\":70.5,\"first_spawn_ms\":4000.0,\"jvm_hello_ms\":40.0,"
+            + "\"spawn_warm_p50_ms\":1.5,\"spawn_cold_p50_ms\":300.0}");
+
+        assertThat(parsed.figures(Metric.Group.SPAWN).asMap().keySet())
+            .containsExactly("jvm_hello_ms", "spawn_cold_p50_ms", "spawn_warm_p50_ms", "worker_idle_rss_mb");
+        assertThatThrownBy(() -> parsed.figures(Metric.Group.CALLS)).hasMessageContaining("'tcp_rtt_p50_us'");
     }
 
     @Test
     void shouldNameAMissingFigure() {
         Map<Metric, Double> partial = new EnumMap<>(Metric.class);
         partial.put(Metric.TCP_RTT_P50, 4.7);
+        Map<Metric, Double> spawn = new EnumMap<>(Metric.class);
+        spawn.put(Metric.JVM_HELLO, 40.0);
 
-        assertThatThrownBy(() -> Results.of(partial)).hasMessageContaining("rmi_rtt_p50_us");
+        assertThatThrownBy(() -> Results.of(Metric.Group.CALLS, partial)).hasMessageContaining("rmi_rtt_p50_us");
+        assertThatThrownBy(() -> Results.of(Metric.Group.SPAWN, spawn)).hasMessageContaining("spawn_cold_p50_ms");
         assertThatThrownBy(() -> Figures.pass(1, 2, 3).get("nope")).hasMessageContaining("'nope'");
+    }
+
+    @Test
+    void shouldHaveNoPinnedKeyForASpawnFigure() {
+        assertThat(Metric.SPAWN_WARM_P50.key(false)).isEqualTo("spawn_warm_p50_ms");
+        assertThatThrownBy(() -> Metric.SPAWN_WARM_P50.key(true)).hasMessageContaining("measured once");
     }
 
     @Test

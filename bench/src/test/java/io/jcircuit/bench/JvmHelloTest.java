@@ -1,0 +1,36 @@
+package io.jcircuit.bench;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.classfile.ClassFile;
+import java.lang.classfile.ClassModel;
+import java.lang.reflect.AccessFlag;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class JvmHelloTest {
+
+    @Test
+    void shouldWriteOnePublicClassWithAStaticMain() {
+        ClassModel hello = ClassFile.of().parse(JvmHello.classBytes());
+
+        assertThat(hello.thisClass().asInternalName()).isEqualTo("Hello");
+        assertThat(hello.methods()).singleElement().satisfies(m -> {
+            assertThat(m.methodName().stringValue()).isEqualTo("main");
+            assertThat(m.methodType().stringValue()).isEqualTo("([Ljava/lang/String;)V");
+            assertThat(m.flags().flags()).contains(AccessFlag.PUBLIC, AccessFlag.STATIC);
+        });
+    }
+
+    @Tag("slow")
+    @Test
+    void shouldTimeAHelloWorldJvmThatGreetsAndExits(@TempDir Path dir) throws Exception {
+        JvmHello hello = JvmHello.writeTo(dir);
+
+        assertThat(hello.command()).endsWith("-cp", dir.toString(), "Hello");
+        assertThat(hello.timeOnce()).isPositive();
+    }
+}
