@@ -21,11 +21,11 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>{@link #close} lets receivers drain what is left; then {@link #receive} throws
  *       {@link ChanClosedException} and iteration ends.</li>
  *   <li>{@link #offer} and {@link #poll} never block.</li>
- *   <li>Items stream in batches. A sender buffers up to {@link #BATCH} items and ships them in one
+ *   <li>Items stream in batches. A sender buffers up to {@link #BATCH} items (at most the capacity) and ships them in one
  *       call, which blocks at the owner until they fit: back-pressure, so a fast producer never grows
  *       memory without bound. A buffered item goes out within {@link #LINGER_MILLIS} ms, or at once
  *       on {@link #flush}, {@link #close}, or when the batch is full. A receiver fetches up to
- *       {@link #BATCH} items at a time into a local buffer.</li>
+ *       as many at a time into a local buffer.</li>
  *   <li>If the owner dies, sends and receives fail with {@link WorkerDiedException}.</li>
  * </ul>
  * Items travel by copy, references by reference, as call arguments do. Each copy of a {@code Chan}
@@ -35,7 +35,7 @@ public final class Chan<T> implements Iterable<T>, Serializable {
 
     @Serial
     private static final long serialVersionUID = 1L;
-    /** Items per batch, either way. */
+    /** Most items per batch, either way; a channel of smaller capacity batches by its capacity. */
     public static final int BATCH = 1024;
     /** How long a buffered item may wait for more before it is sent. */
     public static final long LINGER_MILLIS = 1;
@@ -150,8 +150,10 @@ public final class Chan<T> implements Iterable<T>, Serializable {
 
     /** One copy's send buffer and receive buffer. */
     private final class Side {
+        /** Items per batch here: the channel's capacity bounds it, so big items make small batches. */
+        private final int batch = Math.max(1, Math.min(BATCH, core.capacity()));
         private final ReentrantLock sendLock = new ReentrantLock();
-        private List<Object> out = new ArrayList<>(BATCH);
+        private List<Object> out = new ArrayList<>(batch);
         private long firstBuffered;
         private Thread flusher;
         private final ArrayDeque<Object> in = new ArrayDeque<>();
@@ -178,9 +180,9 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                     wakeFlusher();
                 }
                 out.add(item);
-                if (out.size() >= BATCH) {
+                if (out.size() >= batch) {
                     full = out;
-                    out = new ArrayList<>(BATCH);
+                    out = new ArrayList<>(batch);
                     ship(full); // under the lock: batches of one copy stay in order
                 }
             } finally {
@@ -193,9 +195,9 @@ public final class Chan<T> implements Iterable<T>, Serializable {
             try {
                 rethrowFailure();
                 if (!out.isEmpty()) {
-                    List<Object> batch = out;
-                    out = new ArrayList<>(BATCH);
-                    ship(batch);
+                    List<Object> shipped = out;
+                    out = new ArrayList<>(batch);
+                    ship(shipped);
                 }
             } finally {
                 sendLock.unlock();
@@ -203,11 +205,11 @@ public final class Chan<T> implements Iterable<T>, Serializable {
         }
 
         /** Sends all of {@code batch}, in slices of waiting that each fit in a call deadline. */
-        private void ship(List<Object> batch) {
+        private void ship(List<Object> items) {
             int sent = 0;
-            while (sent < batch.size()) {
+            while (sent < items.size()) {
                 // the rest as a plain list: a subList view is not a value that travels
-                sent += core.sendBatch(sent == 0 ? batch : new ArrayList<>(batch.subList(sent, batch.size())), WAIT_SLICE_MILLIS);
+                sent += core.sendBatch(sent == 0 ? items : new ArrayList<>(items.subList(sent, items.size())), WAIT_SLICE_MILLIS);
             }
         }
 
@@ -236,10 +238,10 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                         idleSince = System.nanoTime();
                         long due = firstBuffered + LINGER_MILLIS * 1_000_000L - System.nanoTime();
                         if (due <= 0) {
-                            List<Object> batch = out;
-                            out = new ArrayList<>(BATCH);
+                            List<Object> shipped = out;
+                            out = new ArrayList<>(batch);
                             try {
-                                ship(batch);
+                                ship(shipped);
                             } catch (RuntimeException e) {
                                 failed = e; // the channel closed or its owner died: the next send reports it
                             }
@@ -262,11 +264,11 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                 while (in.isEmpty() && !drained) {
                     long left = deadline == Long.MAX_VALUE ? WAIT_SLICE_MILLIS
                         : Math.min(WAIT_SLICE_MILLIS, Math.max(0, (deadline - System.nanoTime()) / 1_000_000L));
-                    List<?> batch = core.receiveBatch(BATCH, left);
-                    if (batch == null) {
+                    List<?> got = core.receiveBatch(batch, left);
+                    if (got == null) {
                         drained = true;
                     } else {
-                        in.addAll(batch);
+                        in.addAll(got);
                     }
                     if (left == 0 || (deadline != Long.MAX_VALUE && System.nanoTime() - deadline >= 0)) {
                         break;

@@ -374,6 +374,7 @@ public final class HostDaemon implements AutoCloseable {
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("--sun-misc-unsafe-memory-access=allow");
         cmd.add("-Xmx" + (spec.maxHeapMb() > 0 ? spec.maxHeapMb() : 256) + "m");
+        cmd.add("-Xms16m"); // an idle worker commits what it uses, not a default share of the machine
         cmd.add("-XX:+UseSerialGC");
         cmd.add("-XX:+AutoCreateSharedArchive");
         cmd.add("-XX:SharedArchiveFile=" + config.stateDir().resolve("cds").resolve(Integer.toHexString(key.hashCode()) + ".jsa"));

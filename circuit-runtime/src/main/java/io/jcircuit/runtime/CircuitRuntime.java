@@ -455,8 +455,25 @@ public final class CircuitRuntime implements Circuit {
         @Override
         public void onLinkDown(Link link, String reason) {
             peers.linkDown(link, reason);
-            if (namespace == null && !peers.hasLiveSession(link.peer())) {
-                exports.dropHolder(link.peer()); // without a namespace, a closed link is all we learn of a death
+            WorkerId peer = link.peer();
+            if (peers.hasLiveSession(peer)) {
+                return;
+            }
+            if (namespace == null) {
+                exports.dropHolder(peer); // without a namespace, a closed link is all we learn of a death
+            } else {
+                // A peer that is not (or no longer) filed under /worker will not be seen leaving it:
+                // a runtime without a namespace, or one that is already gone. Look off the event loop.
+                Thread.ofVirtual().name("circuit-holder-check").start(() -> {
+                    try {
+                        if (!closed.get() && !peers.hasLiveSession(peer) && anchors.list("/worker").entries().stream()
+                            .noneMatch(e -> e.worker().equals(peer))) {
+                            exports.dropHolder(peer);
+                        }
+                    } catch (RuntimeException e) {
+                        LOG.debug("cannot check whether {} still runs: {}", peer, e.toString());
+                    }
+                });
             }
         }
     }

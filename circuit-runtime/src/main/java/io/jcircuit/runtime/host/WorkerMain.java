@@ -67,15 +67,25 @@ public final class WorkerMain {
         System.exit(0);
     }
 
-    /** Runs {@code go} and a reference call through this runtime's own codec path, so that a spawn finds them compiled. */
+    /**
+     * Runs {@code go} and reference calls into this runtime over a real loopback link, from a
+     * throwaway second runtime in this JVM, so that a spawn finds the socket, codec and call paths
+     * loaded and compiled (measured: the first call into an unwarmed worker took 0.3 to 0.7 s).
+     */
     private static void warmUp(CircuitRuntime rt) {
-        for (int i = 0; i < 200; i++) {
-            Integer one = rt.self().go(() -> 1);
-            Runnable r = rt.ref(Runnable.class, () -> { });
-            r.run();
-            if (one == null) {
-                throw new IllegalStateException("warm-up go returned null");
+        rt.listen("circuit.warmup", Runnable.class, () -> { });
+        try (CircuitRuntime probe = CircuitRuntime.start()) {
+            io.jcircuit.Worker w = probe.worker(rt.address());
+            Runnable r = w.dial("circuit.warmup", Runnable.class);
+            for (int i = 0; i < 200; i++) {
+                Integer one = w.go(() -> 1);
+                r.run();
+                if (one == null) {
+                    throw new IllegalStateException("warm-up go returned null");
+                }
             }
+        } finally {
+            rt.unlisten("circuit.warmup");
         }
     }
 

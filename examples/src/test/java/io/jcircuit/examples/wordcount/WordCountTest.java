@@ -1,0 +1,45 @@
+package io.jcircuit.examples.wordcount;
+
+import io.jcircuit.runtime.CircuitRuntime;
+import io.jcircuit.test.LocalCircuit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The distributed counts equal the single-process ones, on a subset of the JDK's sources. */
+@Tag("slow")
+class WordCountTest {
+
+    @RegisterExtension
+    static final LocalCircuit circuit = LocalCircuit.withHosts(1);
+
+    private static final Path SRC_ZIP = Path.of(System.getProperty("java.home"), "lib", "src.zip");
+
+    @Test
+    void countsMatchTheSingleProcessBaseline() throws Exception {
+        CircuitRuntime driver = circuit.newClient();
+        AtomicLong progressed = new AtomicLong();
+        WordCount.Result distributed = WordCount.run(driver, SRC_ZIP, 2, 2, 20, 400, progressed::addAndGet);
+        WordCount.Result baseline = WordCount.baseline(SRC_ZIP, 400, 20);
+
+        assertThat(distributed.files()).isEqualTo(400).isEqualTo(baseline.files());
+        assertThat(distributed.bytes()).isEqualTo(baseline.bytes()).isEqualTo(progressed.get());
+        assertThat(distributed.tokens()).isEqualTo(baseline.tokens()).isPositive();
+        assertThat(new ArrayList<>(distributed.top())).isEqualTo(new ArrayList<>(baseline.top()));
+        assertThat(distributed.top()).hasSize(20);
+    }
+
+    @Test
+    void tokenizeFindsJavaIdentifiers() {
+        List<String> words = new ArrayList<>();
+        WordCount.tokenize("int x1 = foo_bar(2, $y) + 3z;".getBytes(), words::add);
+        assertThat(words).containsExactly("int", "x1", "foo_bar", "$y", "z");
+    }
+}
