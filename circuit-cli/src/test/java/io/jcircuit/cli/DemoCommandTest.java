@@ -1,0 +1,53 @@
+package io.jcircuit.cli;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** {@code circuit demo}: the wordcount on a local circuit, its JSON, and no process left behind. */
+@Tag("slow")
+class DemoCommandTest {
+
+    @Test
+    void aShortRunPrintsTheJsonReport() {
+        CliRun.Result r = CliRun.run("demo", "--workers", "1", "--files", "150", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out().strip()).startsWith("{\"files\":150,\"bytes\":").contains("\"tokens\":")
+            .contains("\"top\":[[\"").contains("\"seconds\":").contains("\"baseline_seconds\":").endsWith("\"workers\":1}");
+        assertThat(r.err()).contains("files").contains("MB/s");
+    }
+
+    @Test
+    void anInterruptedDemoLeavesNoProcessBehind() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process demo = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+            "-cp", System.getProperty("java.class.path"), Main.class.getName(), "demo", "--workers", "2")
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try (BufferedReader err = new BufferedReader(new InputStreamReader(demo.getErrorStream(), StandardCharsets.UTF_8))) {
+            // wait until it counts: the progress bar draws with carriage returns, so read characters
+            StringBuilder seen = new StringBuilder();
+            while (!seen.toString().contains("MB/s")) {
+                int c = err.read();
+                assertThat(c).as("the demo ended before counting: " + seen).isNotNegative();
+                seen.append((char) c);
+            }
+            List<ProcessHandle> workers = demo.descendants().toList();
+            assertThat(workers).as("worker JVMs of the demo").isNotEmpty();
+
+            demo.destroy(); // SIGTERM, as Ctrl-C would: the shutdown hook stops the local circuit
+            assertThat(demo.waitFor()).isNotNegative();
+            await().atMost(Duration.ofSeconds(20)).until(() -> workers.stream().noneMatch(ProcessHandle::isAlive));
+        } finally {
+            demo.destroyForcibly();
+        }
+    }
+}
