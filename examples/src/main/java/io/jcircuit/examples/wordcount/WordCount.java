@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
@@ -30,6 +31,9 @@ import java.util.zip.ZipFile;
  * merges the reducers' top k. Every stage runs in workers spawned on the circuit's hosts.
  */
 public final class WordCount {
+
+    /** Distinct words a mapper collects for one reducer before it sends them. */
+    static final int COMBINE = 20_000;
 
     /** A reducer: one partition of the counts, in a worker that lives while the driver holds this. */
     public interface Reducer {
@@ -43,16 +47,8 @@ public final class WordCount {
     public record Result(long files, long bytes, long tokens, List<Map.Entry<String, Long>> top) {
     }
 
-    /** Told of each file the source sends: its size. Runs in the driver. */
-    public interface Progress {
-        void sent(long bytes);
-    }
-
-    private WordCount() {
-    }
-
     /** Runs the pipeline on {@code circuit}: {@code mappers} and {@code reducers} workers, the first {@code limit} files. */
-    public static Result run(Circuit circuit, Path zip, int mappers, int reducers, int k, int limit, Progress progress)
+    public static Result run(Circuit circuit, Path zip, int mappers, int reducers, int k, int limit, LongConsumer progress)
         throws Exception {
         try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<Spawned<Reducer>>> rs = new ArrayList<>();
@@ -72,7 +68,7 @@ public final class WordCount {
             }
             long[] sent = forEachSource(zip, limit, src -> {
                 files.send(src);
-                progress.sent(src.length);
+                progress.accept(src.length); // told of each file's size, in the driver
             });
             files.close();
             long tokens = 0;
@@ -121,9 +117,9 @@ public final class WordCount {
     /** Runs in a mapper worker: tokenizes files until the channel is drained; returns its token count. */
     static long map(Chan<byte[]> files, List<Chan<Map<String, Long>>> outs) {
         long tokens = 0;
+        List<Map<String, Long>> parts = new ArrayList<>();
+        outs.forEach(o -> parts.add(new HashMap<>()));
         for (byte[] src : files) {
-            List<Map<String, Long>> parts = new ArrayList<>();
-            outs.forEach(o -> parts.add(new HashMap<>()));
             long[] n = {0};
             tokenize(src, w -> {
                 parts.get(Math.floorMod(w.hashCode(), parts.size())).merge(w, 1L, Long::sum);
@@ -131,12 +127,16 @@ public final class WordCount {
             });
             tokens += n[0];
             for (int i = 0; i < outs.size(); i++) {
-                if (!parts.get(i).isEmpty()) {
+                if (parts.get(i).size() >= COMBINE) { // a combiner: many files' counts per message
                     outs.get(i).send(parts.get(i));
+                    parts.set(i, new HashMap<>());
                 }
             }
         }
-        outs.forEach(Chan::flush);
+        for (int i = 0; i < outs.size(); i++) {
+            outs.get(i).send(parts.get(i));
+            outs.get(i).flush();
+        }
         return tokens;
     }
 
