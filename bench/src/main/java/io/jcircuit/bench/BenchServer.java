@@ -38,9 +38,27 @@ public final class BenchServer {
 
     /** Echoes its argument; runs on the runtime's virtual threads. */
     private static final class EchoService implements Echo {
+        private final java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
+
         @Override
         public String echo(String s) {
             return s;
+        }
+
+        @Override
+        public io.jcircuit.Chan<Integer> sink() {
+            io.jcircuit.Chan<Integer> c = io.jcircuit.Circuit.current().makeChan(io.jcircuit.Chan.BATCH * 4);
+            Thread.ofVirtual().name("bench-chan-consumer").start(() -> {
+                for (Integer ignored : c) {
+                    received.incrementAndGet();
+                }
+            });
+            return c;
+        }
+
+        @Override
+        public long received() {
+            return received.get();
         }
     }
 }

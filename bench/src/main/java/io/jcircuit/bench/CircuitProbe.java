@@ -64,6 +64,26 @@ final class CircuitProbe {
         into.put(CIRCUIT_ASYNC, Loops.callsPerSecond(call, BenchClient.ASYNC_CALLERS,
             Thread.ofVirtual().name("bench-async-", 0).factory(), plan.warmupMs(), plan.measureMs()));
         into.put(CIRCUIT_GO_RTT_P50, Percentiles.micros(Loops.roundTrips(go, plan.warmupMs(), plan.goSamples()), 50));
+        into.put(Metric.CHAN_ITEMS, chanItemsPerSecond(echo, plan));
+    }
+
+    /**
+     * Small items sent from this runtime into a channel owned by the server, whose consumer counts
+     * them there; the rate is what the consumer received per second in steady state.
+     */
+    private static double chanItemsPerSecond(Echo echo, Plan plan) throws Exception {
+        io.jcircuit.Chan<Integer> sink = echo.sink();
+        Crew producer = Crew.start(1, Thread.ofVirtual().name("bench-chan-producer").factory(), () -> {
+            for (int i = 0; i < 1_000; i++) {
+                sink.send(i);
+            }
+        });
+        try {
+            return Loops.perSecond(echo::received, plan.warmupMs(), plan.measureMs());
+        } finally {
+            producer.stop();
+            sink.close();
+        }
     }
 
     /** Runs the sync, 8-caller and {@code go} patterns together for {@code warmupMs}. */

@@ -5,4 +5,13 @@ public interface Echo {
 
     /** Returns {@code s}. */
     String echo(String s);
+
+    /**
+     * A channel owned by the server, drained there by a consumer that counts what it receives; the
+     * client sends into it for the {@code chan_items_per_s} figure.
+     */
+    io.jcircuit.Chan<Integer> sink();
+
+    /** How many items the server's consumers have received so far. */
+    long received();
 }

@@ -19,6 +19,7 @@ enum Metric {
     TCP_PIPELINED("tcp_pipelined_msgs_per_s", Kind.RATE, Group.CALLS, "raw TCP pipelined 64 B"),
     CIRCUIT_ASYNC("circuit_async_calls_per_s", Kind.RATE, Group.CALLS, "JCircuit pipelined, one link"),
     CIRCUIT_GO_RTT_P50("circuit_go_rtt_p50_us", Kind.RTT, Group.CALLS, "JCircuit go, p50"),
+    CHAN_ITEMS("chan_items_per_s", Kind.RATE, Group.CALLS, "JCircuit channel, small items from the client into the server's"),
     JVM_HELLO("jvm_hello_ms", Kind.MILLIS, Group.SPAWN, "java -cp <one class> Hello until it exits, p50"),
     SPAWN_COLD_P50("spawn_cold_p50_ms", Kind.MILLIS, Group.SPAWN, "spawn of a new worker JVM until its result, p50"),
     SPAWN_WARM_P50("spawn_warm_p50_ms", Kind.MILLIS, Group.SPAWN, "spawn served by a warm JVM until its result, p50"),

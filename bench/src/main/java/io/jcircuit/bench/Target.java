@@ -3,6 +3,7 @@ package io.jcircuit.bench;
 import java.util.List;
 import java.util.Optional;
 
+import static io.jcircuit.bench.Metric.CHAN_ITEMS;
 import static io.jcircuit.bench.Metric.CIRCUIT_ASYNC;
 import static io.jcircuit.bench.Metric.CIRCUIT_CALLS_8;
 import static io.jcircuit.bench.Metric.CIRCUIT_GO_RTT_P50;
@@ -68,6 +69,7 @@ record Target(Metric metric, String text, Check check) {
         new Target(CIRCUIT_GO_RTT_P50, "<= 3x tcp at 1 CPU", (r, pinned) -> pinned
             ? Verdict.of(r.get(CIRCUIT_GO_RTT_P50, true) <= 3 * r.get(TCP_RTT_P50, true))
             : Verdict.NOT_APPLICABLE),
+        new Target(CHAN_ITEMS, ">= 1 M/s", (r, pinned) -> Verdict.of(r.get(CHAN_ITEMS, pinned) >= 1_000_000)),
         new Target(SPAWN_COLD_P50, "<= 6x jvm_hello", (r, pinned) -> Verdict.of(
             r.get(SPAWN_COLD_P50) <= 6 * r.get(JVM_HELLO))),
         new Target(SPAWN_WARM_P50, "<= 2 ms", (r, pinned) -> Verdict.of(r.get(SPAWN_WARM_P50) <= 2.0)),

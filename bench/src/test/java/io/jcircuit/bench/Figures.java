@@ -24,6 +24,7 @@ final class Figures {
         m.put(Metric.TCP_PIPELINED, 2_000_000.0);
         m.put(Metric.CIRCUIT_ASYNC, 500_000.0);
         m.put(Metric.CIRCUIT_GO_RTT_P50, goRttUs);
+        m.put(Metric.CHAN_ITEMS, 500_000.0);
         return Results.of(Metric.Group.CALLS, m);
     }
 

@@ -18,7 +18,7 @@ class ResultsTest {
         assertThat(json).isEqualTo("{\"tcp_rtt_p50_us\":4.7,\"rmi_rtt_p50_us\":9.0,\"circuit_rtt_p50_us\":8.0,"
             + "\"circuit_rtt_p99_us\":16.1,\"rmi_calls_per_s_8\":60000,\"circuit_calls_per_s_8\":150000,"
             + "\"tcp_pipelined_msgs_per_s\":2000000,\"circuit_async_calls_per_s\":500000,"
-            + "\"circuit_go_rtt_p50_us\":12.0}");
+            + "\"circuit_go_rtt_p50_us\":12.0,\"chan_items_per_s\":500000}");
     }
 
     @Test
@@ -51,7 +51,7 @@ class ResultsTest {
         assertThat(merged.get(Metric.SPAWN_COLD_P50)).isEqualTo(250.0);
         assertThat(merged.asMap().keySet()).doesNotContain("jvm_hello_ms_1cpu", "spawn_cold_p50_ms_1cpu");
         assertThat(List.copyOf(merged.asMap().keySet()).subList(2 * calls - 1, merged.asMap().size()))
-            .containsExactly("circuit_go_rtt_p50_us_1cpu", "jvm_hello_ms", "spawn_cold_p50_ms", "spawn_warm_p50_ms",
+            .containsExactly("chan_items_per_s_1cpu", "jvm_hello_ms", "spawn_cold_p50_ms", "spawn_warm_p50_ms",
                 "worker_idle_rss_mb");
     }
 
