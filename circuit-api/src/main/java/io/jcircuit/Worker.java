@@ -36,8 +36,9 @@ public interface Worker {
     <T> Optional<T> tryDial(String service, Class<T> iface);
 
     /**
-     * Ends the worker at once: its host kills the process. Calls to it then fail with
-     * {@link WorkerDiedException}. Does nothing when the worker is already gone.
+     * Ends the worker at once: its host kills the process, and returns once the process has ended
+     * and its namespace entries are gone. Calls to it then fail with {@link WorkerDiedException}.
+     * Does nothing when the worker is already gone.
      *
      * @throws IllegalStateException when the worker runs but no host started it (close its runtime
      *                               instead)

@@ -82,7 +82,8 @@ public final class HostDaemon implements AutoCloseable {
     /** Classpaths with a warm pool at once; the least recently used one gives way. */
     static final int MAX_WARM_CLASSPATHS = 4;
 
-    private record Running(SpawnedWorker info, Process process, boolean daemon) {
+    /** A worker this host started; {@code gone} completes once its end is handled (entries removed). */
+    private record Running(SpawnedWorker info, Process process, boolean daemon, CompletableFuture<Void> gone) {
     }
 
     private final Config config;
@@ -235,8 +236,15 @@ public final class HostDaemon implements AutoCloseable {
         Process p = jvm.process();
         SpawnedWorker info = new SpawnedWorker(WorkerId.parse(parts[1]), Address.parse(parts[2]), config.name(),
             jvm.dir().toString(), p.pid());
-        workers.put(info.id(), new Running(info, p, spec.daemonize()));
-        p.onExit().thenRun(() -> exited(info, p));
+        Running running = new Running(info, p, spec.daemonize(), new CompletableFuture<>());
+        workers.put(info.id(), running);
+        p.onExit().thenRun(() -> {
+            try {
+                exited(info, p);
+            } finally {
+                running.gone().complete(null);
+            }
+        });
         publishMetadata();
         LOG.info("host {} started worker {} (pid {}) for {}", config.name(), info.id(), p.pid(), spec.spawner());
         refillSoon(key, classpath, spec);
@@ -463,7 +471,7 @@ public final class HostDaemon implements AutoCloseable {
         }
         r.process().destroyForcibly();
         try {
-            r.process().onExit().get(5, TimeUnit.SECONDS);
+            r.gone().get(5, TimeUnit.SECONDS); // ended, and its entries removed
         } catch (Exception ignored) {
             // reported by exited() when it happens
         }

@@ -26,21 +26,19 @@ import java.util.zip.ZipFile;
 
 /**
  * A streaming multi-stage MapReduce over the Java sources of a zip (the JDK's {@code lib/src.zip}):
- * the driver streams source files into a channel; mapper workers tokenize identifiers and stream
- * per-file partial counts, partitioned by key hash, into the channels of reducer workers; the driver
- * merges the reducers' top k. Every stage runs in workers spawned on the circuit's hosts.
+ * a source worker streams source files into a channel; mapper workers tokenize identifiers and
+ * stream partial counts, partitioned by key hash, into the channels of reducer workers; an
+ * aggregator worker merges the reducers' top k. Every stage runs in a worker spawned on the hosts.
  */
 public final class WordCount {
 
-    /** Distinct words a mapper collects for one reducer before it sends them. */
-    static final int COMBINE = 20_000;
+    static final int COMBINE = 20_000; // distinct words a mapper collects for one reducer before it sends them
 
     /** A reducer: one partition of the counts, in a worker that lives while the driver holds this. */
     public interface Reducer {
         Chan<Map<String, Long>> input();
-
         /** The partition's k most frequent words, once its input is closed and merged. */
-        List<Map.Entry<String, Long>> top(int k);
+        List<Map.Entry<String, Long>> top(int k) throws InterruptedException;
     }
 
     /** What a run found. */
@@ -66,21 +64,23 @@ public final class WordCount {
             for (int i = 0; i < mappers; i++) {
                 ms.add(threads.submit(() -> circuit.spawn(Circuit.ANY_HOST, List.of("/wordcount/map"), () -> map(files, ins)).result()));
             }
-            long[] sent = forEachSource(zip, limit, src -> {
-                files.send(src);
-                progress.accept(src.length); // told of each file's size, in the driver
-            });
-            files.close();
+            String zipPath = zip.toString();
+            LongConsumer told = circuit.ref(LongConsumer.class, progress); // the source reports each file's size
+            long[] sent = circuit.spawn(Circuit.ANY_HOST, List.of("/wordcount/source"), () -> forEachSource(Path.of(zipPath),
+                limit, src -> { files.send(src); told.accept(src.length); }, files)).result();
             long tokens = 0;
             for (Future<Long> m : ms) {
                 tokens += m.get();
             }
             ins.forEach(Chan::close);
-            List<Map.Entry<String, Long>> top = new ArrayList<>();
-            for (Reducer r : reducerRefs) {
-                top.addAll(r.top(k)); // partitions are disjoint: the global top k is among theirs
-            }
-            return new Result(sent[0], sent[1], tokens, topOf(top, k));
+            List<Map.Entry<String, Long>> top = circuit.spawn(Circuit.ANY_HOST, List.of("/wordcount/aggregate"), () -> {
+                List<Map.Entry<String, Long>> all = new ArrayList<>();
+                for (Reducer r : reducerRefs) {
+                    all.addAll(r.top(k)); // partitions are disjoint: the top k is among theirs
+                }
+                return topOf(all, k);
+            }).result();
+            return new Result(sent[0], sent[1], tokens, top);
         }
     }
 
@@ -103,12 +103,8 @@ public final class WordCount {
             }
 
             @Override
-            public List<Map.Entry<String, Long>> top(int k) {
-                try {
-                    merged.await();
-                } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                }
+            public List<Map.Entry<String, Long>> top(int k) throws InterruptedException {
+                merged.await();
                 return topOf(new ArrayList<>(counts.entrySet()), k);
             }
         });
@@ -155,8 +151,8 @@ public final class WordCount {
         }
     }
 
-    /** Sends the bytes of the first {@code limit} {@code .java} entries; returns {files, bytes}. */
-    public static long[] forEachSource(Path zip, int limit, Consumer<byte[]> each) throws IOException {
+    /** Hands over the first {@code limit} {@code .java} entries, then closes {@code done}; returns {files, bytes}. */
+    public static long[] forEachSource(Path zip, int limit, Consumer<byte[]> each, Chan<?> done) throws IOException {
         long files = 0;
         long bytes = 0;
         try (ZipFile z = new ZipFile(zip.toFile())) {
@@ -174,6 +170,10 @@ public final class WordCount {
             }
         } catch (UncheckedIOException e) {
             throw e.getCause();
+        } finally {
+            if (done != null) {
+                done.close();
+            }
         }
         return new long[] {files, bytes};
     }
@@ -185,7 +185,7 @@ public final class WordCount {
         long[] sent = forEachSource(zip, limit, src -> tokenize(src, w -> {
             counts.merge(w, 1L, Long::sum);
             tokens[0]++;
-        }));
+        }), null);
         return new Result(sent[0], sent[1], tokens[0], topOf(new ArrayList<>(counts.entrySet()), k));
     }
 
