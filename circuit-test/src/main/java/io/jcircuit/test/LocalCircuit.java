@@ -209,7 +209,8 @@ public final class LocalCircuit implements BeforeAllCallback, AfterAllCallback, 
     }
 
     /**
-     * Stops the circuit: closes the clients, stops the hosts (and so their workers) and ZooKeeper, and
+     * Stops the circuit: closes the clients, stops the hosts (and all their workers, daemonized ones too)
+     * and ZooKeeper, and
      * deletes the state directory unless kept. Idempotent. A failure to close one part does not stop
      * the others; the first is thrown with the later ones suppressed.
      */

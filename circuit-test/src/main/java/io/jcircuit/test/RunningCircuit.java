@@ -109,7 +109,8 @@ final class RunningCircuit implements AutoCloseable {
         }
         clients.clear();
         for (HostDaemon h : hosts.sequencedValues().reversed()) {
-            failure = closeQuietly(h, failure);
+            // the whole circuit ends: daemonized workers too, or they would outlive the test run
+            failure = closeQuietly(() -> h.close(true), failure);
         }
         if (!keepStateDir) {
             deleteTree(stateDir);
