@@ -24,6 +24,8 @@ class DemoCommandTest {
         assertThat(r.out().strip()).startsWith("{\"files\":150,\"bytes\":").contains("\"tokens\":")
             .contains("\"top\":[[\"").contains("\"seconds\":").contains("\"baseline_seconds\":").endsWith("\"workers\":1}");
         assertThat(r.err()).contains("files").contains("MB/s");
+        await().atMost(Duration.ofSeconds(20)).until(() -> ProcessHandle.current().descendants()
+            .noneMatch(p -> p.info().commandLine().orElse("").contains("io.jcircuit.runtime.host.WorkerMain")));
     }
 
     @Test
