@@ -66,8 +66,6 @@ final class SpawnProbe {
     private static final long CALL_TIMEOUT_MS = 120_000;
     private static final Duration WARM_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(30);
-    /** A short park between looks at the warm pool; the wait is never timed. */
-    private static final Duration WARM_POLL = Duration.ofMillis(2);
     private static final double NANOS_PER_MS = 1e6;
 
     /**
@@ -206,13 +204,9 @@ final class SpawnProbe {
     }
 
     private static void awaitWarmJvm(HostDaemon host) throws InterruptedException {
-        long deadline = System.nanoTime() + WARM_TIMEOUT.toNanos();
-        while (host.warmReady() < 1) {
-            if (System.nanoTime() > deadline) {
-                throw new BenchException("host " + WARM_HOST + " had no warm JVM ready within "
-                    + WARM_TIMEOUT.toSeconds() + " s");
-            }
-            Thread.sleep(WARM_POLL);
+        if (!host.awaitWarmReady(1, WARM_TIMEOUT)) {
+            throw new BenchException("host " + WARM_HOST + " had no warm JVM ready within "
+                + WARM_TIMEOUT.toSeconds() + " s");
         }
     }
 

@@ -193,6 +193,24 @@ public final class HostDaemon implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until at least {@code count} warm JVMs are ready, over all classpaths, or {@code timeout}
+     * passes; returns whether they are.
+     */
+    public boolean awaitWarmReady(int count, java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (warmPool) {
+            while (warmReady() < count) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || closed) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(warmPool, left);
+            }
+            return true;
+        }
+    }
+
     /** Warm JVMs by {@link #poolKey}, most recently used classpath last. */
     private final java.util.LinkedHashMap<String, java.util.ArrayDeque<Jvm>> warmPool = new java.util.LinkedHashMap<>();
 
@@ -314,6 +332,7 @@ public final class HostDaemon implements AutoCloseable {
                             return;
                         }
                         q.addLast(j);
+                        warmPool.notifyAll(); // wakes awaitWarmReady
                     }
                 } catch (Exception e) {
                     if (j != null) {

@@ -119,13 +119,13 @@ class SpawnTest {
     }
 
     @Test
-    void aWarmJvmServesTheNextSpawnOfTheSameClasspath(@TempDir Path otherState) {
+    void aWarmJvmServesTheNextSpawnOfTheSameClasspath(@TempDir Path otherState) throws InterruptedException {
         try (HostDaemon warmHost = HostDaemon.start(new HostDaemon.Config("warm", otherState, host.zookeeper(), null, 0, 1))) {
             SpawnOptions opts = SpawnOptions.defaults().withJvmArgs("-Dwarm.test=1");
             long coldStart = System.nanoTime();
             spawner.spawn("warm", List.of(), () -> 1, opts);
             long coldMs = (System.nanoTime() - coldStart) / 1_000_000;
-            await().atMost(Duration.ofSeconds(60)).until(() -> warmHost.warmReady() == 1);
+            assertThat(warmHost.awaitWarmReady(1, Duration.ofSeconds(60))).isTrue();
 
             long t0 = System.nanoTime();
             Spawned<String> s = spawner.spawn("warm", List.of("/spawn/warm"), () -> System.getProperty("warm.test"), opts);
