@@ -4,10 +4,8 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
 
 /**
  * The spawn pass: one {@link BenchSpawner} child, unpinned, with its state in a fresh temporary
@@ -70,12 +68,8 @@ final class SpawnPass {
 
     /** Deletes {@code dir} and everything in it; says so on {@code progress} when it cannot. */
     static void deleteTree(Path dir, PrintStream progress) {
-        try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException | RuntimeException e) {
-            progress.println("bench: could not delete " + dir + ": " + e);
+        if (!io.jcircuit.host.Dirs.deleteTree(dir)) {
+            progress.println("bench: could not delete all of " + dir);
         }
     }
 }

@@ -13,7 +13,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -118,11 +117,7 @@ final class DemoCommand implements Callable<Integer> {
     private static void stop(CircuitRuntime driver, HostDaemon host, Path state) {
         driver.close();
         host.close(true);
-        try (var paths = Files.walk(state)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (Exception ignored) {
-            // a temporary directory
-        }
+        io.jcircuit.host.Dirs.deleteTree(state);
     }
 
     /** A one-line progress bar on stderr: files, bytes and rate, redrawn at most every 200 ms. */

@@ -84,16 +84,8 @@ final class RunCommand implements Callable<Integer> {
         int code = p.waitFor();
         Runtime.getRuntime().removeShutdownHook(stopChild);
         if (runDir != null) {
-            deleteTree(runDir); // the local circuit's ZooKeeper data, jar cache and worker directories
+            io.jcircuit.host.Dirs.deleteTree(runDir); // the local circuit's ZooKeeper data, jar cache and worker directories
         }
         return code;
-    }
-
-    private static void deleteTree(Path root) {
-        try (var paths = Files.walk(root)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (java.io.IOException e) {
-            // a temporary directory: the system cleans it eventually
-        }
     }
 }

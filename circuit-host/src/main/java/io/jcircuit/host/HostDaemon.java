@@ -351,13 +351,7 @@ public final class HostDaemon implements AutoCloseable {
     /** Ends a warm JVM that never became a worker, and removes its directory: there is nothing to read there. */
     private static void discard(Jvm j) {
         j.process().destroyForcibly();
-        j.process().onExit().thenRun(() -> {
-            try (var paths = Files.walk(j.dir())) {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            } catch (IOException ignored) {
-                // a leftover directory without an exit file; 'circuit clear' keeps it
-            }
-        });
+        j.process().onExit().thenRun(() -> Dirs.deleteTree(j.dir()));
     }
 
     private Path workerDir(WorkerId id) {

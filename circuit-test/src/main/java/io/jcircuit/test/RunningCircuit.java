@@ -10,13 +10,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.SequencedMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.stream.Stream;
 
 /**
  * The processes of one started {@link LocalCircuit}: its host daemons (the first one runs the
@@ -139,21 +136,8 @@ final class RunningCircuit implements AutoCloseable {
 
     /** Deletes {@code root} and everything below it; what cannot be deleted is logged and left. */
     private static void deleteTree(Path root) {
-        List<Path> left = new ArrayList<>();
-        try (Stream<Path> all = Files.walk(root)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    left.add(p);
-                }
-            }
-        } catch (IOException | UncheckedIOException e) {
-            LOG.warn("cannot delete the local circuit's state in {}: {}", root, e.getMessage());
-            return;
-        }
-        if (!left.isEmpty()) {
-            LOG.warn("could not delete {} paths of the local circuit's state, e.g. {}", left.size(), left.getFirst());
+        if (!io.jcircuit.host.Dirs.deleteTree(root)) {
+            LOG.warn("could not delete all of the local circuit's state in {}", root);
         }
     }
 }
