@@ -28,10 +28,12 @@ import io.netty.handler.codec.CorruptedFrameException;
  * <p>All integers are big-endian. The Frame Length is at least {@code HEADER_LENGTH - 4} and at most
  * the link's {@code maxFrameBytes}; a peer that sends anything else is cut off. Sequence numbers start
  * at 1 on each side and grow by one per DATA frame; every frame acknowledges what its sender has
- * received, so a later layer can replay what was lost across a reconnect without a format change.
+ * received. A sender keeps every DATA frame until the peer acknowledges it, and replays the rest on
+ * the next connection of the session, where the receiver skips what it already has (see {@link Link}).
  *
- * <p>Payloads by type: HELLO and WELCOME carry the handshake ({@link Handshake}); REJECT and BYE a
- * UTF-8 reason; DATA one message of the codec layer; PING and PONG nothing.
+ * <p>Payloads by type: HELLO and WELCOME carry the handshake ({@link Handshake}); REJECT a reason
+ * code and UTF-8 text; BYE a UTF-8 reason; DATA one message of the codec layer; PING, PONG and ACK
+ * nothing (ACK exists only to carry the Ack field when there is nothing else to send).
  */
 public final class FrameCodec {
 
@@ -44,7 +46,7 @@ public final class FrameCodec {
     public static final int HEADER_LENGTH = 24;
     public static final int LENGTH_FIELD_LENGTH = 4;
 
-    public static final byte VERSION = 1;
+    public static final byte VERSION = 2;
 
     public static final byte TYPE_HELLO = 1;
     public static final byte TYPE_WELCOME = 2;
@@ -53,6 +55,7 @@ public final class FrameCodec {
     public static final byte TYPE_PING = 5;
     public static final byte TYPE_PONG = 6;
     public static final byte TYPE_BYE = 7;
+    public static final byte TYPE_ACK = 8;
 
     private FrameCodec() {
     }
@@ -113,7 +116,7 @@ public final class FrameCodec {
             throw new CorruptedFrameException("frame version " + version + " is not supported (this runtime speaks version " + VERSION + ")");
         }
         byte type = type(frame);
-        if (type < TYPE_HELLO || type > TYPE_BYE) {
+        if (type < TYPE_HELLO || type > TYPE_ACK) {
             throw new CorruptedFrameException("unknown frame type " + type);
         }
         return type;

@@ -3,52 +3,98 @@ package io.jcircuit.link;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.epoll.EpollSocketChannel;
 
 import java.io.IOException;
+import java.util.ArrayDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
- * The sending half of a {@link Link}.
+ * The sending half of a {@link Link}: sequence numbers, the replay buffer, and the writes.
  *
  * <p>Frames go into an outbox; whichever sender holds the send lock drains it, stamping each frame's
- * sequence number and writing it, so the order on the wire is the order of stamps, and frames that
- * arrive while another thread writes leave with its batch. On epoll the draining thread writes to
- * the socket itself ({@link DirectWriter}) while nothing waits in Netty's queue; what the socket does
- * not take at once, and every frame after it until that queue drains, goes through the event loop.
- * The lock is held across non-blocking writes only. Frames sent from the event loop itself are
+ * sequence number and ack and writing it, so the order on the wire is the order of stamps, and frames
+ * that arrive while another thread writes leave with its batch. On epoll the draining thread writes
+ * to the socket itself ({@link DirectWriter}) while nothing waits in Netty's queue; what the socket
+ * does not take at once, and every frame after it until that queue drains, goes through the event
+ * loop. The lock is held across non-blocking writes only. Frames sent from the event loop itself are
  * queued as loop tasks too, never written inline, so they cannot pass frames stamped before them.
+ *
+ * <p>Every DATA frame stays in the replay buffer (a retained duplicate: same bytes, own indices)
+ * until the peer's ack covers it. While the session has no connection, DATA frames are stamped into
+ * that buffer only; {@link #connect} writes whatever the peer has not got on the new connection
+ * before anything else. Other frames (PING, PONG, ACK, BYE) are not kept: they mean something only
+ * on the connection they were sent on.
  */
 final class FrameSender {
 
     /** Frames that wait together are copied into one write of at most this many bytes. */
     private static final int MAX_BATCH_BYTES = 64 * 1024;
 
-    private final Channel channel;
-    private final DirectWriter direct; // guarded by sendLock
-    private final Consumer<String> closeReason;
+    private final boolean directWrites;
+    private final Consumer<String> writeFailed;
     private final ReentrantLock sendLock = new ReentrantLock();
     private final ConcurrentLinkedQueue<ByteBuf> outbox = new ConcurrentLinkedQueue<>();
-    /** Frames handed to Netty and not yet written; direct writes wait until this is zero. */
-    private final AtomicInteger queuedOnLoop = new AtomicInteger();
-    private final ChannelFutureListener drained = f -> queuedOnLoop.decrementAndGet();
-    private long sendSequence; // guarded by sendLock
-    private volatile long receivedSequence;
+    private final ArrayDeque<ByteBuf> unacked = new ArrayDeque<>(); // guarded by sendLock
+    private Channel channel;                // guarded by sendLock; null while disconnected
+    private DirectWriter direct;             // guarded by sendLock
+    /** Frames handed to Netty on the current channel and not yet written; direct writes wait for 0. */
+    private AtomicInteger queuedOnLoop = new AtomicInteger(); // replaced under sendLock
+    private ChannelFutureListener drained = listenerFor(queuedOnLoop);
+    private long sendSequence;              // guarded by sendLock
+    private boolean dead;                   // guarded by sendLock
+    private volatile long unackedBytes;     // written under sendLock
+    private volatile long peerAcked;        // highest ack seen from the peer
+    private volatile long receivedSequence; // highest DATA sequence taken from the peer
+    private volatile long lastAckSent;
 
-    FrameSender(Channel channel, DirectWriter direct, Consumer<String> closeReason) {
-        this.channel = channel;
-        this.direct = direct;
-        this.closeReason = closeReason;
+    FrameSender(boolean directWrites, Consumer<String> writeFailed) {
+        this.directWrites = directWrites;
+        this.writeFailed = writeFailed;
+    }
+
+    private static ChannelFutureListener listenerFor(AtomicInteger counter) {
+        return f -> counter.decrementAndGet();
     }
 
     boolean writesDirectly() {
-        return direct != null;
+        sendLock.lock();
+        try {
+            return direct != null;
+        } finally {
+            sendLock.unlock();
+        }
     }
 
     void received(long sequence) {
         receivedSequence = sequence;
+    }
+
+    long receivedSequence() {
+        return receivedSequence;
+    }
+
+    /** DATA frames taken from the peer since the last frame that carried an ack back. */
+    long unacknowledgedReceipts() {
+        return receivedSequence - lastAckSent;
+    }
+
+    /** Any thread: the peer has every DATA frame up to {@code ack}. The buffer is trimmed on the next send. */
+    void acked(long ack) {
+        if (ack > peerAcked) {
+            peerAcked = ack;
+        }
+    }
+
+    long unackedBytes() {
+        return unackedBytes;
+    }
+
+    boolean isConnected() {
+        return channel != null; // a racy read is fine for a writability hint
     }
 
     void send(ByteBuf frame, boolean viaEventLoop) {
@@ -68,20 +114,124 @@ final class FrameSender {
         }
     }
 
-    /** Event loop, when the channel goes inactive. */
-    void closeDirect() {
-        if (direct != null) {
-            sendLock.lock();
-            try {
-                direct.close();
-            } finally {
-                sendLock.unlock();
+    /**
+     * Event loop of {@code ch}: the session has a new connection. Writes {@code first} (a WELCOME, or
+     * null), then replays every DATA frame beyond {@code peerReceived}, before any later frame.
+     */
+    void connect(Channel ch, long peerReceived, ByteBuf first) {
+        sendLock.lock();
+        try {
+            if (dead) {
+                if (first != null) {
+                    first.release();
+                }
+                return;
             }
+            closeDirectLocked();
+            acked(peerReceived);
+            trimLocked();
+            channel = ch;
+            queuedOnLoop = new AtomicInteger();
+            drained = listenerFor(queuedOnLoop);
+            if (directWrites && ch instanceof EpollSocketChannel epoll) {
+                direct = DirectWriter.open(epoll.fd().intValue());
+            }
+            if (first != null) {
+                FrameCodec.stamp(first, 0, receivedSequence);
+                queuedOnLoop.incrementAndGet();
+                ch.write(first).addListener(drained);
+            }
+            for (ByteBuf kept : unacked) {
+                queuedOnLoop.incrementAndGet();
+                ch.write(kept.retainedDuplicate()).addListener(drained);
+            }
+            ch.flush();
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    /** The current connection is gone; DATA frames wait in the replay buffer for the next one. */
+    void disconnect(Channel ch) {
+        sendLock.lock();
+        try {
+            if (channel == ch) {
+                channel = null;
+                closeDirectLocked();
+            }
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    /** The session has ended: nothing more is sent or kept. */
+    void kill() {
+        sendLock.lock();
+        try {
+            dead = true;
+            channel = null;
+            closeDirectLocked();
+            ByteBuf b;
+            while ((b = unacked.poll()) != null) {
+                b.release();
+            }
+            while ((b = outbox.poll()) != null) {
+                b.release();
+            }
+            unackedBytes = 0;
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    /** Drops acknowledged frames from the replay buffer now rather than on the next send. */
+    void trim() {
+        sendLock.lock();
+        try {
+            trimLocked();
+        } finally {
+            sendLock.unlock();
+        }
+    }
+
+    private void trimLocked() {
+        long ack = peerAcked;
+        long bytes = unackedBytes;
+        ByteBuf head;
+        while ((head = unacked.peek()) != null && FrameCodec.sequence(head) <= ack) {
+            unacked.poll();
+            bytes -= head.readableBytes();
+            head.release();
+        }
+        unackedBytes = bytes;
+    }
+
+    private void closeDirectLocked() {
+        if (direct != null) {
+            direct.close();
+            direct = null;
         }
     }
 
     /** Under the send lock: stamps and writes everything in the outbox, batching what is there. */
     private void drainOutbox() {
+        if (dead) {
+            ByteBuf b;
+            while ((b = outbox.poll()) != null) {
+                b.release();
+            }
+            return;
+        }
+        trimLocked();
+        if (channel == null) {
+            ByteBuf f;
+            while ((f = outbox.poll()) != null) {
+                FrameCodec.takeViaEventLoopMark(f);
+                stamp(f); // DATA is kept for the next connection; the rest means nothing without one
+                f.release();
+            }
+            return;
+        }
         ByteBuf batch;
         while ((batch = takeBatch()) != null) {
             boolean viaLoop = FrameCodec.takeViaEventLoopMark(batch);
@@ -95,39 +245,47 @@ final class FrameSender {
                 continue;
             }
             queuedOnLoop.incrementAndGet();
-            if (channel.eventLoop().inEventLoop()) {
+            Channel ch = channel;
+            ChannelFutureListener done = drained;
+            if (ch.eventLoop().inEventLoop()) {
                 // Written inline here, the frame would overtake write tasks that other threads
                 // queued earlier with lower sequence numbers; queue it behind them instead.
                 ByteBuf queued = batch;
-                channel.eventLoop().execute(() -> channel.writeAndFlush(queued).addListener(drained));
+                ch.eventLoop().execute(() -> ch.writeAndFlush(queued).addListener(done));
             } else {
                 // Netty queues this behind earlier writes; if the loop has stopped, it releases the
                 // frame and fails the promise rather than throwing.
-                channel.writeAndFlush(batch).addListener(drained);
+                ch.writeAndFlush(batch).addListener(done);
             }
         }
     }
 
-    /** Polls the outbox: one stamped frame, or several stamped and copied into one buffer. */
+    /**
+     * Polls the outbox: one stamped frame, or several stamped and copied into one buffer. The
+     * event-loop mark of any frame taken is carried by the result.
+     */
     private ByteBuf takeBatch() {
         ByteBuf first = outbox.poll();
         if (first == null) {
             return null;
         }
+        boolean viaLoop = FrameCodec.takeViaEventLoopMark(first);
         stamp(first);
         ByteBuf next = outbox.peek();
         if (next == null || first.readableBytes() + next.readableBytes() > MAX_BATCH_BYTES) {
+            if (viaLoop) {
+                FrameCodec.markViaEventLoop(first);
+            }
             return first;
         }
         ByteBuf batch = first.alloc().ioBuffer(MAX_BATCH_BYTES);
-        boolean viaLoop = FrameCodec.takeViaEventLoopMark(first);
-        batch.writeBytes(first);
+        batch.writeBytes(first, first.readerIndex(), first.readableBytes());
         first.release();
         while ((next = outbox.peek()) != null && batch.readableBytes() + next.readableBytes() <= MAX_BATCH_BYTES) {
             ByteBuf f = outbox.poll();
-            stamp(f);
             viaLoop |= FrameCodec.takeViaEventLoopMark(f);
-            batch.writeBytes(f);
+            stamp(f);
+            batch.writeBytes(f, f.readerIndex(), f.readableBytes());
             f.release();
         }
         if (viaLoop) {
@@ -136,9 +294,17 @@ final class FrameSender {
         return batch;
     }
 
+    /** Stamps sequence and ack; a DATA frame's duplicate goes into the replay buffer. */
     private void stamp(ByteBuf frame) {
-        long seq = FrameCodec.type(frame) == FrameCodec.TYPE_DATA ? ++sendSequence : 0;
-        FrameCodec.stamp(frame, seq, receivedSequence);
+        long ack = receivedSequence;
+        lastAckSent = ack;
+        if (FrameCodec.type(frame) == FrameCodec.TYPE_DATA) {
+            FrameCodec.stamp(frame, ++sendSequence, ack);
+            unacked.add(frame.retainedDuplicate());
+            unackedBytes = unackedBytes + frame.readableBytes();
+        } else {
+            FrameCodec.stamp(frame, 0, ack);
+        }
     }
 
     /** Returns true when the frame is fully written (or dropped on a closed socket) and released. */
@@ -148,7 +314,8 @@ final class FrameSender {
             written = direct.write(frame);
         } catch (IOException e) {
             frame.release();
-            closeReason.accept("write failed: " + e.getMessage());
+            writeFailed.accept("write failed: " + e.getMessage());
+            closeDirectLocked();
             channel.close();
             return true;
         }
@@ -159,5 +326,4 @@ final class FrameSender {
         frame.skipBytes(written);
         return false;
     }
-
 }

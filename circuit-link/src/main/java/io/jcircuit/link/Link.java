@@ -5,42 +5,79 @@ import io.jcircuit.WorkerId;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
-import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.CorruptedFrameException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.net.ConnectException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One connection to a peer runtime, after the handshake. It carries calls in both directions.
+ * A session with a peer runtime: one logical link that carries calls in both directions and
+ * outlives the TCP connections under it.
+ *
+ * <p>When the connection breaks (closed, reset, or silent past the silence limit), both sides
+ * redial the other's listening address with backoff and a RESUME handshake, and each replays the
+ * DATA frames the other has not acknowledged; the receiver skips sequence numbers it already has.
+ * So a frame sent during an outage shorter than the outage limit arrives exactly once. If both sides
+ * get through at once, each keeps the connection dialed by the smaller worker id, and closes the
+ * other one. The session ends, and {@link LinkListener#onLinkDown} reports it once, when:
+ * <ul>
+ *   <li>the outage lasts past {@link LinkConfig#outageLimitMs()}: the peer is declared dead;</li>
+ *   <li>the peer's address refuses connections, or another worker answers there, or the peer no
+ *       longer knows the session: the process behind it has gone;</li>
+ *   <li>the peer says goodbye (BYE), or this side {@link #close closes} the link, or breaks it for a
+ *       protocol error.</li>
+ * </ul>
  *
  * <p>Threading: {@link #send} may be called from any thread; frames from one thread go out in the
- * order sent. {@link #awaitWritable} blocks and must not be called on an event loop.
+ * order sent. {@link #awaitWritable} blocks and must not be called on an event loop. Session state
+ * changes under this object's monitor; the monitor is never held while waiting on the network.
  */
 public final class Link {
 
-    private final Channel channel;
+    private static final Logger LOG = LoggerFactory.getLogger(Link.class);
+
+    private enum State { CONNECTED, DISCONNECTED, DEAD }
+
+    private final LinkTransport transport;
     private final WorkerId peer;
     private final Address peerAddress;
+    private final long sessionId;
     private final boolean dialed;
+    private final EventLoop loop;
     private final FrameSender sender;
+    private final Object receiveLock = new Object();
     private final ReentrantLock writableLock = new ReentrantLock();
     private final Condition writableAgain = writableLock.newCondition();
+    private volatile State state = State.DISCONNECTED;
+    private volatile LinkHandler current;  // written under the monitor
     private volatile String closeReason;
+    private volatile boolean outageLimitPassed;
     private volatile Object attachment;
+    private volatile boolean readingPaused;
+    private volatile int writableWaiters;
+    private ScheduledFuture<?> outageTimer; // guarded by the monitor
+    private boolean redialing;              // guarded by the monitor
+    private int redialFailures;             // guarded by the monitor
+    private long outageStartedNanos;        // guarded by the monitor
+    private String lastLoss;                // guarded by the monitor
+    private long outages;                   // guarded by the monitor
 
-    Link(Channel channel, WorkerId peer, Address peerAddress, boolean dialed, boolean directWrites) {
-        this.channel = channel;
+    Link(LinkTransport transport, WorkerId peer, Address peerAddress, long sessionId, boolean dialed, EventLoop loop) {
+        this.transport = transport;
         this.peer = peer;
         this.peerAddress = peerAddress;
+        this.sessionId = sessionId;
         this.dialed = dialed;
-        this.sender = new FrameSender(channel, directWrites && channel instanceof EpollSocketChannel epoll
-            ? DirectWriter.open(epoll.fd().intValue()) : null, this::recordCloseReason);
-    }
-
-    /** Event loop, when the channel goes inactive: closes the direct writer's descriptor. */
-    void closeDirect() {
-        sender.closeDirect();
+        this.loop = loop;
+        this.sender = new FrameSender(transport.config().directWrites(), reason -> LOG.debug("{}: {}", this, reason));
     }
 
     public WorkerId peer() {
@@ -52,28 +89,44 @@ public final class Link {
         return peerAddress;
     }
 
-    /** True when this runtime dialed the link, false when it accepted it. */
+    /** True when this runtime dialed the session first, false when it accepted it. */
     public boolean dialed() {
         return dialed;
     }
 
+    long sessionId() {
+        return sessionId;
+    }
+
     public ByteBufAllocator alloc() {
-        return channel.alloc();
+        return transport.alloc();
     }
 
+    /** True until the session has ended; a session between connections is still open. */
     public boolean isOpen() {
-        return channel.isActive();
+        return state != State.DEAD;
     }
 
-    /** Why the link closed, once it has; {@code null} while open. */
+    /** True while a connection carries the session. */
+    public boolean isConnected() {
+        return state == State.CONNECTED;
+    }
+
+    /** Connections lost and redialed so far. */
+    public synchronized long outages() {
+        return outages;
+    }
+
+    /** Why the session ended, once it has; {@code null} while open. */
     public String closeReason() {
         return closeReason;
     }
 
     /**
      * Sends a frame built with {@link FrameCodec#begin} and {@link FrameCodec#finish}. Takes
-     * ownership of {@code frame}. A frame sent on a closed link is dropped; the layer above learns of
-     * the closing through {@link LinkListener#onLinkDown}. Never blocks on the network.
+     * ownership of {@code frame}. A DATA frame sent while the session is between connections waits
+     * for the next one; on an ended session it is dropped, and the layer above learns of the end
+     * through {@link LinkListener#onLinkDown}. Never blocks on the network.
      * Frames leave in the order their sequence numbers are stamped; see {@link FrameSender}.
      */
     public void send(ByteBuf frame) {
@@ -90,65 +143,92 @@ public final class Link {
         sender.send(frame, viaEventLoop);
     }
 
-    /** The handler records each DATA sequence number it accepts; frames sent acknowledge it. */
-    void received(long sequence) {
-        sender.received(sequence);
-    }
-
     /** True when this link's frames are written by the sending threads themselves. */
     public boolean writesDirectly() {
         return sender.writesDirectly();
     }
 
-    /** True while the outbound queue is below its high-water mark. */
+    /**
+     * True while a connection carries the session, its outbound queue is below the high-water mark,
+     * and the frames kept for replay are below {@link LinkConfig#maxUnackedBytes()}.
+     */
     public boolean isWritable() {
-        return channel.isWritable();
+        LinkHandler c = current;
+        return c != null && c.channel().isWritable()
+            && sender.unackedBytes() <= transport.config().maxUnackedBytes();
     }
 
     /**
-     * Waits until the outbound queue has drained below its low-water mark, the link closes, or
+     * Waits until the link {@link #isWritable() is writable}, the session ends, or
      * {@code deadlineNanoTime} passes. Returns whether the link is writable.
      *
      * @throws InterruptedException with the interrupt flag cleared, as usual
      */
     public boolean awaitWritable(long deadlineNanoTime) throws InterruptedException {
-        if (channel.isWritable() || !channel.isActive()) {
-            return channel.isWritable();
+        if (isWritable() || !isOpen()) {
+            return isWritable();
         }
-        if (channel.eventLoop().inEventLoop()) {
+        if (loop.inEventLoop() || (current != null && current.channel().eventLoop().inEventLoop())) {
             throw new IllegalStateException("awaitWritable would block the event loop of " + this);
         }
         writableLock.lock();
+        writableWaiters++;
         try {
-            while (!channel.isWritable() && channel.isActive()) {
+            while (isOpen()) {
+                sender.trim();
+                if (isWritable()) {
+                    return true;
+                }
                 long left = deadlineNanoTime - System.nanoTime();
                 if (left <= 0) {
                     return false;
                 }
                 writableAgain.await(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)), TimeUnit.NANOSECONDS);
             }
-            return channel.isWritable();
+            return false;
         } finally {
+            writableWaiters--;
             writableLock.unlock();
         }
     }
 
-    /** Closes the link; {@code reason} reaches the log and {@link LinkListener#onLinkDown}. */
+    /**
+     * Ends the session: the peer is told why (BYE) if a connection is up, and both sides report the
+     * link down. {@code reason} reaches the log and {@link LinkListener#onLinkDown}.
+     */
     public void close(String reason) {
-        if (closeReason == null) {
-            closeReason = reason;
+        if (!isOpen()) {
+            return;
         }
-        channel.close();
+        LinkHandler c = current;
+        if (c != null) {
+            ByteBuf bye = FrameCodec.begin(alloc(), FrameCodec.TYPE_BYE, 64);
+            bye.writeCharSequence(reason, StandardCharsets.UTF_8);
+            send(FrameCodec.finish(bye), true);
+        }
+        if (loop.inEventLoop()) {
+            end(reason, true);
+        } else {
+            loop.execute(() -> end(reason, true));
+        }
     }
 
     /** Stops reading from the peer (it is pushed back by TCP) until {@link #resumeReading()}. */
     public void pauseReading() {
-        channel.config().setAutoRead(false);
+        readingPaused = true;
+        LinkHandler c = current;
+        if (c != null) {
+            c.channel().config().setAutoRead(false);
+        }
     }
 
     /** Undoes {@link #pauseReading()}. */
     public void resumeReading() {
-        channel.config().setAutoRead(true);
+        readingPaused = false;
+        LinkHandler c = current;
+        if (c != null) {
+            c.channel().config().setAutoRead(true);
+        }
     }
 
     /** State the layer above keeps with this link; set once, in {@link LinkListener#onLinkUp}. */
@@ -160,6 +240,227 @@ public final class Link {
         return attachment;
     }
 
+    // ---------------------------------------------------------------- from the connection handlers
+
+    /** True while the layer above holds reading back; the peer's silence is then ours, not its. */
+    boolean isReadingPaused() {
+        return readingPaused;
+    }
+
+    /** The connection that carries the session now, or null. */
+    LinkHandler current() {
+        return current;
+    }
+
+    long receivedSequence() {
+        return sender.receivedSequence();
+    }
+
+    /**
+     * Event loop of {@code handler}: a connection finished its handshake for this session. Returns
+     * false when the session already has a connection it prefers (the caller closes this one).
+     * {@code first} (a WELCOME, or null) is written on it before the replay.
+     */
+    boolean connect(LinkHandler handler, WorkerId dialer, long peerReceived, ByteBuf first) {
+        LinkHandler old;
+        synchronized (this) {
+            if (state == State.DEAD || (current != null && !prefers(dialer, current.dialer()))) {
+                if (first != null) {
+                    first.release();
+                }
+                return false;
+            }
+            old = current;
+            if (outageTimer != null) {
+                outageTimer.cancel(false);
+                outageTimer = null;
+            }
+            if (state == State.DISCONNECTED && outageStartedNanos != 0) {
+                LOG.info("{}: connection restored after {} ms", this,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - outageStartedNanos));
+            }
+            outageStartedNanos = 0;
+            redialFailures = 0;
+            current = handler;
+            state = State.CONNECTED;
+            if (old != null) {
+                sender.disconnect(old.channel());
+            }
+            if (readingPaused) {
+                handler.channel().config().setAutoRead(false);
+            }
+            sender.connect(handler.channel(), peerReceived, first);
+        }
+        if (old != null) {
+            old.channel().close();
+        }
+        signalWritabilityChanged();
+        return true;
+    }
+
+    /** Whether a connection dialed by {@code candidate} should replace one dialed by {@code existing}. */
+    private boolean prefers(WorkerId candidate, WorkerId existing) {
+        if (candidate.equals(existing)) {
+            return true; // a newer connection from the same side: the old one is broken or about to be
+        }
+        WorkerId self = transport.self();
+        WorkerId smaller = Long.compareUnsigned(self.value(), peer.value()) < 0 ? self : peer;
+        return candidate.equals(smaller);
+    }
+
+    /**
+     * Event loop of {@code handler}: a DATA frame arrived. Returns true when it was handed to the
+     * listener (which then owns it); false when it was a duplicate or came on a connection the
+     * session no longer uses.
+     */
+    boolean deliver(LinkHandler handler, ByteBuf frame) {
+        if (current != handler) {
+            return false; // replayed on the current connection, if the peer lacks it
+        }
+        long seq = FrameCodec.sequence(frame);
+        synchronized (receiveLock) {
+            long have = sender.receivedSequence();
+            if (seq <= have) {
+                return false; // replayed, and we have it already
+            }
+            if (seq != have + 1) {
+                throw new CorruptedFrameException("DATA frame out of order: sequence " + seq + " after " + have);
+            }
+            sender.received(seq);
+        }
+        transport.listener().onData(this, FrameCodec.skipHeader(frame));
+        return true;
+    }
+
+    /** Any event loop: the peer acknowledged every DATA frame up to {@code ack}. */
+    void acked(long ack) {
+        sender.acked(ack);
+        if (writableWaiters > 0) {
+            signalWritabilityChanged();
+        }
+    }
+
+    /** After a read burst: acknowledges when many frames arrived and none went back to carry the ack. */
+    void ackIfOwed(int threshold) {
+        if (sender.unacknowledgedReceipts() >= threshold && current != null) {
+            send(FrameCodec.finish(FrameCodec.begin(alloc(), FrameCodec.TYPE_ACK, 0)), true);
+        }
+    }
+
+    /** Event loop of {@code handler}: its connection closed or went silent. Starts an outage. */
+    void connectionLost(LinkHandler handler, String reason) {
+        synchronized (this) {
+            if (current != handler || state != State.CONNECTED) {
+                return;
+            }
+            current = null;
+            state = State.DISCONNECTED;
+            sender.disconnect(handler.channel());
+            outages++;
+            lastLoss = reason;
+            outageStartedNanos = System.nanoTime();
+            int limit = transport.config().outageLimitMs();
+            outageTimer = loop.schedule(() -> endOutage("no connection for " + limit + " ms (the outage limit); the"
+                + " connection was lost because: " + reason + "; worker " + peer + " is declared dead", false),
+                limit, TimeUnit.MILLISECONDS);
+            LOG.info("{}: connection lost ({}); redialing, outage limit {} ms", this, reason, limit);
+        }
+        signalWritabilityChanged();
+        redialSoon(0);
+    }
+
+    private void redialSoon(long delayMs) {
+        if (delayMs == 0) {
+            loop.execute(this::redial);
+        } else {
+            loop.schedule(this::redial, delayMs, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void redial() {
+        synchronized (this) {
+            if (state != State.DISCONNECTED || redialing || transport.isClosed()) {
+                return;
+            }
+            redialing = true;
+        }
+        transport.redial(this).whenComplete((ignored, err) -> {
+            long next;
+            synchronized (this) {
+                redialing = false;
+                if (err == null || state != State.DISCONNECTED) {
+                    return;
+                }
+                redialFailures++;
+                LinkConfig c = transport.config();
+                long backoff = Math.min((long) c.redialMaxMs(), (long) c.redialMinMs() << Math.min(redialFailures - 1, 20));
+                next = backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
+            }
+            Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+            if (cause instanceof LinkRejectedException rejected && rejected.isFinal()) {
+                end(rejected.getMessage(), false);
+            } else if (cause instanceof ConnectException && String.valueOf(cause.getMessage()).contains("refused")) {
+                end("worker " + peer + " at " + peerAddress + " refuses connections: its runtime has stopped", false);
+            } else {
+                LOG.debug("{}: redial failed ({}); next in {} ms", this, cause.toString(), next);
+                redialSoon(next);
+            }
+        });
+    }
+
+    private void endOutage(String reason, boolean byThisSide) {
+        outageLimitPassed = true;
+        end(reason, byThisSide);
+    }
+
+    /**
+     * True once the session has ended because it stayed without a connection past the outage limit:
+     * the peer is declared dead though nobody saw it stop.
+     */
+    public boolean outageLimitPassed() {
+        return outageLimitPassed;
+    }
+
+    /** The peer said goodbye on {@code handler}'s connection. */
+    void peerSaidBye(LinkHandler handler, String reason) {
+        end("worker " + peer + " said goodbye: " + reason, false);
+    }
+
+    /**
+     * Ends the session once: no more sends or redials, the replay buffer freed, the connection
+     * closed, and the listener told.
+     */
+    void end(String reason, boolean byThisSide) {
+        LinkHandler c;
+        synchronized (this) {
+            if (state == State.DEAD) {
+                return;
+            }
+            state = State.DEAD;
+            c = current;
+            current = null;
+            if (outageTimer != null) {
+                outageTimer.cancel(false);
+                outageTimer = null;
+            }
+        }
+        if (closeReason == null) {
+            closeReason = reason;
+        }
+        if (!byThisSide) {
+            LOG.info("{} ended: {}", this, reason);
+        }
+        if (c != null) {
+            // Let a BYE queued just before this go out first: close behind the queued writes.
+            Channel ch = c.channel();
+            ch.eventLoop().execute(ch::close);
+        }
+        sender.kill();
+        transport.forget(this);
+        signalWritabilityChanged();
+        transport.listener().onLinkDown(this, closeReason);
+    }
+
     void signalWritabilityChanged() {
         writableLock.lock();
         try {
@@ -167,16 +468,6 @@ public final class Link {
         } finally {
             writableLock.unlock();
         }
-    }
-
-    void recordCloseReason(String reason) {
-        if (closeReason == null) {
-            closeReason = reason;
-        }
-    }
-
-    Channel channel() {
-        return channel;
     }
 
     @Override

@@ -16,6 +16,24 @@ package io.jcircuit.link;
  * @param writeHighWaterBytes senders block once a link's outbound queue grows past this
  * @param directWrites       on epoll, let sending threads write to the socket themselves instead of
  *                           handing each frame to the event loop (see {@link Link#send}); on by default
+ * @param advertisedPort     port that peers dial; the bound port when 0 (set it when peers reach this
+ *                           runtime through a proxy or a port mapping)
+ * @param heartbeatIntervalMs a connection that has read nothing for this long sends a PING
+ * @param silenceLimitMs     a connection that has read nothing for this long is dropped as dead, and
+ *                           its session starts redialing; several heartbeat intervals
+ * @param outageLimitMs      how long a session may stay without a connection before the peer is
+ *                           declared dead; outages shorter than this lose and repeat nothing.
+ *                           The three timings default to 1 s, 5 s and 30 s, or to the system
+ *                           properties {@code circuit.link.heartbeatMs}, {@code circuit.link.silenceMs}
+ *                           and {@code circuit.link.outageLimitMs} where set
+ * @param redialMinMs        first pause between redials of a session that lost its connection; it
+ *                           doubles up to {@code redialMaxMs}
+ * @param redialMaxMs        longest pause between redials
+ * @param maxUnackedBytes    DATA bytes sent and not yet acknowledged by the peer that a session keeps
+ *                           for replay; past it the link reports itself unwritable and senders wait
+ * @param tls                the cluster's TLS identity, or null for plain TCP (loopback only, unless
+ *                           {@code insecure})
+ * @param insecure           allow binding a non-loopback interface without TLS
  */
 public record LinkConfig(
     String bindHost,
@@ -27,7 +45,16 @@ public record LinkConfig(
     boolean preferEpoll,
     int writeLowWaterBytes,
     int writeHighWaterBytes,
-    boolean directWrites) {
+    boolean directWrites,
+    int advertisedPort,
+    int heartbeatIntervalMs,
+    int silenceLimitMs,
+    int outageLimitMs,
+    int redialMinMs,
+    int redialMaxMs,
+    long maxUnackedBytes,
+    LinkTls tls,
+    boolean insecure) {
 
     public static final int DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
     /** The smallest frame limit that still leaves room for real messages. */
@@ -49,6 +76,17 @@ public record LinkConfig(
         private int writeLowWaterBytes = 256 * 1024;
         private int writeHighWaterBytes = 1024 * 1024;
         private boolean directWrites = true;
+        private int advertisedPort;
+        // Timing defaults may be set per JVM (-Dcircuit.link.heartbeatMs=...), so that an operator can
+        // tune every runtime a host starts, and tests can make failures show up fast.
+        private int heartbeatIntervalMs = Integer.getInteger("circuit.link.heartbeatMs", 1_000);
+        private int silenceLimitMs = Integer.getInteger("circuit.link.silenceMs", 5_000);
+        private int outageLimitMs = Integer.getInteger("circuit.link.outageLimitMs", 30_000);
+        private int redialMinMs = 25;
+        private int redialMaxMs = 1_000;
+        private long maxUnackedBytes = 64L * 1024 * 1024;
+        private LinkTls tls;
+        private boolean insecure;
 
         public Builder bindHost(String v) { bindHost = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -60,6 +98,17 @@ public record LinkConfig(
         public Builder writeLowWaterBytes(int v) { writeLowWaterBytes = v; return this; }
         public Builder writeHighWaterBytes(int v) { writeHighWaterBytes = v; return this; }
         public Builder directWrites(boolean v) { directWrites = v; return this; }
+        public Builder advertisedPort(int v) { advertisedPort = v; return this; }
+        public Builder heartbeatIntervalMs(int v) { heartbeatIntervalMs = v; return this; }
+        public Builder silenceLimitMs(int v) { silenceLimitMs = v; return this; }
+        public Builder outageLimitMs(int v) { outageLimitMs = v; return this; }
+        public Builder redialMinMs(int v) { redialMinMs = v; return this; }
+        public Builder redialMaxMs(int v) { redialMaxMs = v; return this; }
+        public Builder maxUnackedBytes(long v) { maxUnackedBytes = v; return this; }
+        /** Speak mutual TLS with this identity issued from the cluster key. */
+        public Builder tls(LinkTls v) { tls = v; return this; }
+        /** Allow a non-loopback bind address without TLS. */
+        public Builder insecure(boolean v) { insecure = v; return this; }
 
         /** Fills in defaults and validates; the message names the offending setting and value. */
         public LinkConfig build() {
@@ -82,6 +131,29 @@ public record LinkConfig(
                 throw new IllegalArgumentException("writeHighWaterBytes=" + writeHighWaterBytes
                     + " must exceed writeLowWaterBytes=" + writeLowWaterBytes + " > 0");
             }
+            if (advertisedPort < 0 || advertisedPort > 65535) {
+                throw new IllegalArgumentException("advertisedPort=" + advertisedPort + " is out of range 0..65535");
+            }
+            if (heartbeatIntervalMs <= 0 || silenceLimitMs <= heartbeatIntervalMs) {
+                throw new IllegalArgumentException("silenceLimitMs=" + silenceLimitMs
+                    + " must exceed heartbeatIntervalMs=" + heartbeatIntervalMs + " > 0");
+            }
+            if (outageLimitMs <= 0) {
+                throw new IllegalArgumentException("outageLimitMs=" + outageLimitMs + " must be positive");
+            }
+            if (redialMinMs <= 0 || redialMaxMs < redialMinMs) {
+                throw new IllegalArgumentException("redialMaxMs=" + redialMaxMs
+                    + " must be at least redialMinMs=" + redialMinMs + " > 0");
+            }
+            if (maxUnackedBytes < maxFrameBytes) {
+                throw new IllegalArgumentException("maxUnackedBytes=" + maxUnackedBytes
+                    + " must hold at least one frame of maxFrameBytes=" + maxFrameBytes);
+            }
+            if (tls == null && !insecure && !isLoopback(bindHost)) {
+                throw new IllegalArgumentException("bindHost=" + bindHost + " is not a loopback address, and"
+                    + " there is no cluster key: without TLS anyone who reaches the port could run code here."
+                    + " Give a cluster key (circuit keygen; --key FILE or CIRCUIT_KEY), or --insecure to bind anyway");
+            }
             String advertised = advertisedHost;
             if (advertised == null || advertised.isBlank()) {
                 if (bindHost.equals("0.0.0.0") || bindHost.equals("::")) {
@@ -91,7 +163,24 @@ public record LinkConfig(
                 advertised = bindHost;
             }
             return new LinkConfig(bindHost, port, advertised, maxFrameBytes, connectTimeoutMs, ioThreads,
-                preferEpoll, writeLowWaterBytes, writeHighWaterBytes, directWrites);
+                preferEpoll, writeLowWaterBytes, writeHighWaterBytes, directWrites, advertisedPort,
+                heartbeatIntervalMs, silenceLimitMs, outageLimitMs, redialMinMs, redialMaxMs, maxUnackedBytes,
+                tls, insecure);
+        }
+
+        /** Loopback by name or address, without a DNS lookup for other names. */
+        static boolean isLoopback(String host) {
+            if (host.equals("localhost")) {
+                return true;
+            }
+            try {
+                if (!host.matches("[0-9.]+|[0-9a-fA-F:]+")) {
+                    return false; // a name: treat as reachable from outside
+                }
+                return java.net.InetAddress.getByName(host).isLoopbackAddress();
+            } catch (java.net.UnknownHostException e) {
+                return false;
+            }
         }
     }
 }

@@ -1,54 +1,105 @@
 package io.jcircuit.link;
 
-import io.jcircuit.Address;
 import io.jcircuit.WorkerId;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.CorruptedFrameException;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.ConnectException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Per-connection state machine: handshake, then DATA, PING and BYE. Runs on the channel's event
- * loop only. Any protocol error closes this connection alone, with one log line saying why.
+ * One TCP connection: the handshake, then the frames of the session it carries (see {@link Link}).
+ * Runs on the channel's event loop only.
+ *
+ * <p>A connection is one of three kinds: accepted; dialed to open a new session; or dialed to
+ * resume a session whose connection broke. Errors are kept apart by what they mean: a connection
+ * that closes or goes silent starts an outage of its session, which redials; a malformed frame or
+ * an unexpected one ends the session, since replaying to a peer that breaks the protocol would only
+ * repeat the fault. Either way one log line says why, and no other connection is touched.
  */
 final class LinkHandler extends ChannelDuplexHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(LinkHandler.class);
 
+    /** DATA frames taken without sending anything back before an ACK frame goes out on its own. */
+    private static final int ACK_EVERY = 32;
+
     private enum State { AWAIT_HELLO, AWAIT_WELCOME, OPEN, CLOSED }
 
     private final LinkTransport transport;
     private final WorkerId expectedPeer;
-    private final CompletableFuture<Link> dialed;
+    private final CompletableFuture<Link> dialed;    // a dial that opens a session
+    private final Link resuming;                     // a dial that resumes one
+    private final CompletableFuture<Void> resumed;
+    private final long sessionId;
     private State state;
     private Link link;
-    private long receivedSequence;
+    private WorkerId dialer;
+    private Channel channel;
     private ScheduledFuture<?> handshakeTimer;
+    private int silentTicks;
+    private String lossReason;
 
     /** An accepting handler. */
     LinkHandler(LinkTransport transport) {
-        this(transport, null, null, State.AWAIT_HELLO);
+        this(transport, null, null, null, null, 0, State.AWAIT_HELLO);
     }
 
-    /** A dialing handler, which completes {@code dialed} when the handshake is done. */
+    /** A handler that dials a new session and completes {@code dialed} when the handshake is done. */
     LinkHandler(LinkTransport transport, WorkerId expectedPeer, CompletableFuture<Link> dialed) {
-        this(transport, expectedPeer, dialed, State.AWAIT_WELCOME);
+        this(transport, expectedPeer, dialed, null, null, newSessionId(), State.AWAIT_WELCOME);
     }
 
-    private LinkHandler(LinkTransport transport, WorkerId expectedPeer, CompletableFuture<Link> dialed, State state) {
+    /** A handler that resumes {@code link} and completes {@code resumed} once it carries it. */
+    LinkHandler(LinkTransport transport, Link link, CompletableFuture<Void> resumed) {
+        this(transport, link.peer(), null, link, resumed, link.sessionId(), State.AWAIT_WELCOME);
+    }
+
+    private LinkHandler(LinkTransport transport, WorkerId expectedPeer, CompletableFuture<Link> dialed,
+                        Link resuming, CompletableFuture<Void> resumed, long sessionId, State state) {
         this.transport = transport;
         this.expectedPeer = expectedPeer;
         this.dialed = dialed;
+        this.resuming = resuming;
+        this.resumed = resumed;
+        this.sessionId = sessionId;
         this.state = state;
+    }
+
+    private static long newSessionId() {
+        long id;
+        do {
+            id = ThreadLocalRandom.current().nextLong();
+        } while (id == 0);
+        return id;
+    }
+
+    Channel channel() {
+        return channel;
+    }
+
+    /** The worker that dialed this connection. */
+    WorkerId dialer() {
+        return dialer;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
     }
 
     @Override
@@ -58,7 +109,9 @@ final class LinkHandler extends ChannelDuplexHandler {
             () -> protocolError(ctx, "no handshake within " + timeoutMs + " ms"), timeoutMs, TimeUnit.MILLISECONDS);
         if (state == State.AWAIT_WELCOME) {
             ByteBuf hello = FrameCodec.begin(ctx.alloc(), FrameCodec.TYPE_HELLO, 64);
-            new Handshake(transport.self(), expectedPeer == null ? 0 : expectedPeer.value(), transport.address()).writeTo(hello);
+            long received = resuming == null ? 0 : resuming.receivedSequence();
+            new Handshake(transport.self(), expectedPeer == null ? 0 : expectedPeer.value(), sessionId, received,
+                resuming != null, transport.address()).writeTo(hello);
             ctx.writeAndFlush(FrameCodec.finish(hello));
         }
         ctx.fireChannelActive();
@@ -70,11 +123,14 @@ final class LinkHandler extends ChannelDuplexHandler {
         boolean handedOff = false;
         try {
             byte type = FrameCodec.validate(frame);
-            receivedAck(FrameCodec.ack(frame));
+            silentTicks = 0;
             switch (state) {
                 case AWAIT_HELLO -> onHello(ctx, type, frame);
                 case AWAIT_WELCOME -> onWelcome(ctx, type, frame);
-                case OPEN -> handedOff = onOpenFrame(ctx, type, frame);
+                case OPEN -> {
+                    link.acked(FrameCodec.ack(frame));
+                    handedOff = onOpenFrame(ctx, type, frame);
+                }
                 case CLOSED -> { }
             }
         } catch (CorruptedFrameException e) {
@@ -86,8 +142,12 @@ final class LinkHandler extends ChannelDuplexHandler {
         }
     }
 
-    private void receivedAck(long ack) {
-        // Acks matter once links replay after an outage; until then the field is carried, not used.
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (state == State.OPEN && link.current() == this) {
+            link.ackIfOwed(ACK_EVERY);
+        }
+        ctx.fireChannelReadComplete();
     }
 
     private void onHello(ChannelHandlerContext ctx, byte type, ByteBuf frame) {
@@ -96,24 +156,55 @@ final class LinkHandler extends ChannelDuplexHandler {
         }
         Handshake hello = Handshake.readFrom(FrameCodec.skipHeader(frame));
         if (hello.expectedPeer() != 0 && hello.expectedPeer() != transport.self().value()) {
-            String reason = "this address is served by worker " + transport.self() + ", not "
-                + new WorkerId(hello.expectedPeer());
-            ByteBuf reject = FrameCodec.begin(ctx.alloc(), FrameCodec.TYPE_REJECT, 128);
-            reject.writeCharSequence(reason, StandardCharsets.UTF_8);
-            ctx.writeAndFlush(FrameCodec.finish(reject)).addListener(ChannelFutureListener.CLOSE);
-            state = State.CLOSED;
+            reject(ctx, Handshake.REJECT_WRONG_PEER, "this address is served by worker " + transport.self()
+                + ", not " + new WorkerId(hello.expectedPeer()));
             return;
         }
+        if (hello.sender().equals(transport.self())) {
+            reject(ctx, Handshake.REJECT_PROTOCOL, "worker " + transport.self() + " will not link to itself");
+            return;
+        }
+        dialer = hello.sender();
+        Link session;
+        long received;
+        if (!hello.resume()) {
+            session = transport.newSession(hello.sender(), hello.address(), hello.session(), false, ctx.channel().eventLoop());
+            if (session == null) {
+                reject(ctx, Handshake.REJECT_PROTOCOL, "session " + Long.toHexString(hello.session()) + " exists already");
+                return;
+            }
+            received = 0;
+        } else {
+            session = transport.session(hello.sender(), hello.session());
+            if (session == null) {
+                reject(ctx, Handshake.REJECT_UNKNOWN_SESSION, "worker " + transport.self() + " has no session with "
+                    + hello.sender() + " any more: it ended (the outage limit passed or the link was closed)");
+                return;
+            }
+            received = session.receivedSequence();
+        }
         ByteBuf welcome = FrameCodec.begin(ctx.alloc(), FrameCodec.TYPE_WELCOME, 64);
-        new Handshake(transport.self(), 0, transport.address()).writeTo(welcome);
-        open(ctx, hello.sender(), hello.address(), false, FrameCodec.finish(welcome));
+        new Handshake(transport.self(), 0, hello.session(), received, false, transport.address()).writeTo(welcome);
+        FrameCodec.finish(welcome);
+        handshakeTimer.cancel(false);
+        link = session;
+        state = State.OPEN;
+        if (!session.connect(this, dialer, hello.received(), welcome)) {
+            reject(ctx, Handshake.REJECT_DUPLICATE, "session already has a connection, which both sides keep");
+            return;
+        }
+        if (!hello.resume()) {
+            transport.listener().onLinkUp(session);
+        }
     }
 
     private void onWelcome(ChannelHandlerContext ctx, byte type, ByteBuf frame) {
         if (type == FrameCodec.TYPE_REJECT) {
-            String reason = FrameCodec.skipHeader(frame).toString(StandardCharsets.UTF_8);
+            ByteBuf payload = FrameCodec.skipHeader(frame);
+            byte code = payload.isReadable() ? payload.readByte() : Handshake.REJECT_PROTOCOL;
+            String reason = payload.toString(StandardCharsets.UTF_8);
             state = State.CLOSED;
-            dialed.completeExceptionally(new LinkRejectedException(reason));
+            failDial(new LinkRejectedException(reason, code != Handshake.REJECT_DUPLICATE));
             ctx.close();
             return;
         }
@@ -123,52 +214,79 @@ final class LinkHandler extends ChannelDuplexHandler {
         Handshake welcome = Handshake.readFrom(FrameCodec.skipHeader(frame));
         if (expectedPeer != null && !expectedPeer.equals(welcome.sender())) {
             state = State.CLOSED;
-            dialed.completeExceptionally(new LinkRejectedException(
-                "this address is served by worker " + welcome.sender() + ", not " + expectedPeer));
+            failDial(new LinkRejectedException("this address is served by worker " + welcome.sender() + ", not " + expectedPeer));
             ctx.close();
             return;
         }
-        open(ctx, welcome.sender(), welcome.address(), true, null);
-        dialed.complete(link);
-    }
-
-    /**
-     * Opens the link. An acceptor's WELCOME goes out through the link's own sender before anyone
-     * can use the link, so no frame written directly by another thread can reach the dialer first.
-     */
-    private void open(ChannelHandlerContext ctx, WorkerId peer, Address peerAddress, boolean wasDialed, ByteBuf welcome) {
-        handshakeTimer.cancel(false);
-        state = State.OPEN;
-        link = new Link(ctx.channel(), peer, peerAddress, wasDialed, transport.config().directWrites());
-        if (welcome != null) {
-            link.send(welcome, true);
+        if (welcome.session() != sessionId) {
+            throw new CorruptedFrameException("WELCOME names session " + Long.toHexString(welcome.session())
+                + ", not " + Long.toHexString(sessionId));
         }
-        transport.listener().onLinkUp(link);
+        handshakeTimer.cancel(false);
+        dialer = transport.self();
+        state = State.OPEN;
+        if (resuming != null) {
+            link = resuming;
+            if (!resuming.connect(this, dialer, welcome.received(), null)) {
+                state = State.CLOSED; // the session has a connection both sides prefer
+                ctx.close();
+            }
+            resumed.complete(null);
+            return;
+        }
+        Link session = transport.newSession(welcome.sender(), welcome.address(), sessionId, true, ctx.channel().eventLoop());
+        if (session == null) {
+            throw new CorruptedFrameException("session " + Long.toHexString(sessionId) + " exists already");
+        }
+        link = session;
+        session.connect(this, dialer, welcome.received(), null);
+        transport.listener().onLinkUp(session);
+        dialed.complete(session);
     }
 
     /** Returns true when the frame was handed to the listener, which then owns it. */
     private boolean onOpenFrame(ChannelHandlerContext ctx, byte type, ByteBuf frame) {
         switch (type) {
             case FrameCodec.TYPE_DATA -> {
-                long seq = FrameCodec.sequence(frame);
-                if (seq != receivedSequence + 1) {
-                    throw new CorruptedFrameException("DATA frame out of order: sequence " + seq
-                        + " after " + receivedSequence);
-                }
-                receivedSequence = seq;
-                link.received(seq);
-                transport.listener().onData(link, FrameCodec.skipHeader(frame));
-                return true;
+                return link.deliver(this, frame);
             }
-            case FrameCodec.TYPE_PING -> link.send(FrameCodec.finish(FrameCodec.begin(ctx.alloc(), FrameCodec.TYPE_PONG, 0)));
-            case FrameCodec.TYPE_PONG -> { }
+            case FrameCodec.TYPE_PING -> {
+                if (link.current() == this) {
+                    link.send(FrameCodec.finish(FrameCodec.begin(ctx.alloc(), FrameCodec.TYPE_PONG, 0)), true);
+                }
+            }
+            case FrameCodec.TYPE_PONG, FrameCodec.TYPE_ACK -> { }
             case FrameCodec.TYPE_BYE -> {
-                link.recordCloseReason("peer said goodbye: " + FrameCodec.skipHeader(frame).toString(StandardCharsets.UTF_8));
+                state = State.CLOSED;
+                link.peerSaidBye(this, FrameCodec.skipHeader(frame).toString(StandardCharsets.UTF_8));
                 ctx.close();
             }
             default -> throw new CorruptedFrameException("unexpected frame type " + type + " after the handshake");
         }
         return false;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE) {
+            if (state == State.OPEN && link.current() == this) {
+                LinkConfig c = transport.config();
+                if (link.isReadingPaused()) {
+                    // We are not reading, so we hear nothing; our PINGs tell the peer we are alive.
+                    silentTicks = 0;
+                } else {
+                    silentTicks++;
+                }
+                if ((long) silentTicks * c.heartbeatIntervalMs() >= c.silenceLimitMs()) {
+                    lossReason = "nothing heard from the peer for " + c.silenceLimitMs() + " ms";
+                    ctx.close();
+                } else {
+                    link.send(FrameCodec.finish(FrameCodec.begin(ctx.alloc(), FrameCodec.TYPE_PING, 0)), true);
+                }
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     @Override
@@ -181,8 +299,15 @@ final class LinkHandler extends ChannelDuplexHandler {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        String reason = cause.getMessage() == null ? cause.toString() : cause.getMessage();
-        protocolError(ctx, reason);
+        Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        String reason = root.getMessage() == null ? root.toString() : root.getMessage();
+        if (cause instanceof DecoderException || cause instanceof CorruptedFrameException) {
+            protocolError(ctx, reason);
+        } else {
+            // An I/O error (reset, broken pipe): the connection is gone, the session is not.
+            lossReason = reason;
+            ctx.close();
+        }
     }
 
     @Override
@@ -192,33 +317,47 @@ final class LinkHandler extends ChannelDuplexHandler {
         }
         State was = state;
         state = State.CLOSED;
-        if (dialed != null && !dialed.isDone()) {
-            dialed.completeExceptionally(new java.net.ConnectException(
-                "connection to " + ctx.channel().remoteAddress() + " closed during the handshake"));
-        }
+        failDial(new ConnectException("connection to " + ctx.channel().remoteAddress() + " closed during the handshake"));
         if (was == State.OPEN) {
-            link.closeDirect();
-            if (link.closeReason() == null) {
-                link.recordCloseReason("connection closed by peer");
-            }
-            link.signalWritabilityChanged();
-            transport.listener().onLinkDown(link, link.closeReason());
+            link.connectionLost(this, lossReason != null ? lossReason : "connection closed by the peer");
         }
         ctx.fireChannelInactive();
     }
 
-    /** Closes this connection alone, logging the reason once. */
+    private void failDial(Throwable cause) {
+        if (dialed != null) {
+            dialed.completeExceptionally(cause);
+        }
+        if (resumed != null) {
+            resumed.completeExceptionally(cause);
+        }
+    }
+
+    private void reject(ChannelHandlerContext ctx, byte code, String reason) {
+        state = State.CLOSED;
+        if (handshakeTimer != null) {
+            handshakeTimer.cancel(false);
+        }
+        ByteBuf reject = FrameCodec.begin(ctx.alloc(), FrameCodec.TYPE_REJECT, 128);
+        Handshake.writeReject(reject, code, reason);
+        ctx.writeAndFlush(FrameCodec.finish(reject)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /**
+     * A frame broke the protocol: closes this connection, and ends its session (replaying to a peer
+     * that breaks the protocol would only repeat the fault). Logs the reason once.
+     */
     void protocolError(ChannelHandlerContext ctx, String reason) {
         if (state == State.CLOSED && !ctx.channel().isActive()) {
             return;
         }
-        String who = link != null ? link.toString() : "connection from " + ctx.channel().remoteAddress();
+        State was = state;
+        state = State.CLOSED;
+        String who = link != null ? link.toString() : "connection with " + ctx.channel().remoteAddress();
         LOG.warn("{} closed: {}", who, reason);
-        if (dialed != null && !dialed.isDone()) {
-            dialed.completeExceptionally(new java.io.IOException("handshake with " + ctx.channel().remoteAddress() + " failed: " + reason));
-        }
-        if (link != null) {
-            link.recordCloseReason(reason);
+        failDial(new java.io.IOException("handshake with " + ctx.channel().remoteAddress() + " failed: " + reason));
+        if (was == State.OPEN && link != null) {
+            link.end("protocol error: " + reason, true);
         }
         ctx.close();
     }

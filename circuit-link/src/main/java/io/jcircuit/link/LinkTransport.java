@@ -12,6 +12,10 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.EventLoop;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -24,7 +28,10 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -33,8 +40,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * speaking the {@link FrameCodec} protocol. It knows nothing of messages; DATA payloads go up to the
  * {@link LinkListener} as bytes.
  *
+ * <p>Each pair of runtimes talks over sessions ({@link Link}) that outlive their TCP connections;
+ * the transport keeps them by peer and session number so that a RESUME handshake finds its session.
+ * With a {@link LinkTls} every connection speaks mutual TLS 1.3 first, and the frame decoder sees
+ * only what arrives after the peer has authenticated.
+ *
  * <p>Lifecycle: {@link #start} binds or fails with everything it opened closed again; {@link #close}
- * closes every connection and the event loops, and is idempotent.
+ * says goodbye on every session, closes every connection and the event loops, and is idempotent.
  */
 public final class LinkTransport implements AutoCloseable {
 
@@ -49,6 +61,7 @@ public final class LinkTransport implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Every open connection, so that close() ends them all (a stopped event loop does not). */
     private final ChannelGroup channels;
+    private final ConcurrentHashMap<SessionKey, Link> sessions = new ConcurrentHashMap<>();
     private Channel serverChannel;
     private Address address;
 
@@ -87,7 +100,7 @@ public final class LinkTransport implements AutoCloseable {
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
             .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())
-            .childHandler(initializer(null, null));
+            .childHandler(initializer(null));
         try {
             serverChannel = b.bind(config.bindHost(), config.port()).sync().channel();
         } catch (Exception e) {
@@ -95,25 +108,33 @@ public final class LinkTransport implements AutoCloseable {
                 "cannot listen on " + config.bindHost() + ":" + config.port() + ": " + e.getMessage(), e));
         }
         int port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
-        address = new Address(config.advertisedHost(), port);
+        address = new Address(config.advertisedHost(), config.advertisedPort() != 0 ? config.advertisedPort() : port);
     }
 
     private WriteBufferWaterMark waterMark() {
         return new WriteBufferWaterMark(config.writeLowWaterBytes(), config.writeHighWaterBytes());
     }
 
-    private ChannelInitializer<SocketChannel> initializer(WorkerId expectedPeer, CompletableFuture<Link> dialed) {
+    private ChannelInitializer<SocketChannel> initializer(java.util.function.Supplier<LinkHandler> handler) {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(SocketChannel ch) {
                 channels.add(ch);
+                LinkHandler link = handler == null ? new LinkHandler(LinkTransport.this) : handler.get();
+                if (config.tls() != null) {
+                    // First in line: nothing reaches the frame decoder before the peer has shown a
+                    // certificate issued from this cluster's key.
+                    SslHandler ssl = config.tls().newHandler(ch.alloc(), handler != null);
+                    ssl.setHandshakeTimeoutMillis(config.connectTimeoutMs());
+                    ch.pipeline().addLast("tls", ssl);
+                }
                 // Frames sent from many threads at once leave in one write: a flush is deferred to the
                 // end of the event loop's current batch of tasks instead of costing a syscall each.
                 ch.pipeline().addLast("flushes", new FlushConsolidationHandler(MAX_FLUSH_BATCH, true));
                 ch.pipeline().addLast("frames", new FrameDecoder(config.maxFrameBytes()));
-                ch.pipeline().addLast("link", dialed == null
-                    ? new LinkHandler(LinkTransport.this)
-                    : new LinkHandler(LinkTransport.this, expectedPeer, dialed));
+                ch.pipeline().addLast("idle", new IdleStateHandler(false,
+                    config.heartbeatIntervalMs(), 0, 0, TimeUnit.MILLISECONDS));
+                ch.pipeline().addLast("link", link);
             }
         };
     }
@@ -125,24 +146,68 @@ public final class LinkTransport implements AutoCloseable {
      */
     public CompletableFuture<Link> dial(Address target, WorkerId expectedPeer) {
         CompletableFuture<Link> dialed = new CompletableFuture<>();
+        connect(target, group, () -> new LinkHandler(this, expectedPeer, dialed), dialed);
+        return dialed;
+    }
+
+    /** Dials the peer of {@code link} again to resume it; completes once the attempt is over. */
+    CompletableFuture<Void> redial(Link link) {
+        CompletableFuture<Void> resumed = new CompletableFuture<>();
+        connect(link.peerAddress(), group, () -> new LinkHandler(this, link, resumed), resumed);
+        return resumed;
+    }
+
+    private void connect(Address target, io.netty.channel.EventLoopGroup loops,
+                         java.util.function.Supplier<LinkHandler> handler, CompletableFuture<?> result) {
         if (closed.get()) {
-            dialed.completeExceptionally(new IllegalStateException("transport of " + self + " is closed"));
-            return dialed;
+            result.completeExceptionally(new IllegalStateException("transport of " + self + " is closed"));
+            return;
         }
         new Bootstrap()
-            .group(group)
+            .group(loops)
             .channelFactory(epoll ? EpollSocketChannel::new : NioSocketChannel::new)
             .option(ChannelOption.TCP_NODELAY, true)
             .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, config.connectTimeoutMs())
             .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())
-            .handler(initializer(expectedPeer, dialed))
+            .handler(initializer(handler))
             .connect(target.host(), target.port())
             .addListener(f -> {
                 if (!f.isSuccess()) {
-                    dialed.completeExceptionally(f.cause());
+                    result.completeExceptionally(f.cause());
                 }
             });
-        return dialed;
+    }
+
+    /** A session's key: the peer and the number its first dialer drew. */
+    private record SessionKey(WorkerId peer, long session) {
+    }
+
+    /** Registers a new session, or returns null when one with that key exists. */
+    Link newSession(WorkerId peer, Address peerAddress, long session, boolean dialed, EventLoop loop) {
+        Link link = new Link(this, peer, peerAddress, session, dialed, loop);
+        return sessions.putIfAbsent(new SessionKey(peer, session), link) == null ? link : null;
+    }
+
+    Link session(WorkerId peer, long session) {
+        return sessions.get(new SessionKey(peer, session));
+    }
+
+    /** The session has ended; a RESUME for it will be refused. */
+    void forget(Link link) {
+        sessions.remove(new SessionKey(link.peer(), link.sessionId()), link);
+    }
+
+    /** The open sessions, for operators and tests. */
+    public List<Link> links() {
+        return new ArrayList<>(sessions.values());
+    }
+
+    ByteBufAllocator alloc() {
+        return serverChannel != null ? serverChannel.alloc() : ByteBufAllocator.DEFAULT;
+    }
+
+    boolean isClosed() {
+        return closed.get();
     }
 
     public Address address() {
@@ -168,6 +233,21 @@ public final class LinkTransport implements AutoCloseable {
 
     @Override
     public void close() {
+        if (closed.get()) {
+            return;
+        }
+        for (Link link : links()) {
+            link.close("runtime " + self + " is closing");
+        }
+        shutDown();
+    }
+
+    /** Stops like a killed process: no goodbyes, sockets closed, port released. For tests. */
+    void closeAbruptlyForTest() {
+        shutDown();
+    }
+
+    private void shutDown() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }

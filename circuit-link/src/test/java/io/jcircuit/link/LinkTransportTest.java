@@ -72,7 +72,7 @@ class LinkTransportTest {
 
             ab.close("test done");
             assertThat(ra.down.poll(5, TimeUnit.SECONDS)).isEqualTo("test done");
-            assertThat(rb.down.poll(5, TimeUnit.SECONDS)).contains("closed");
+            assertThat(rb.down.poll(5, TimeUnit.SECONDS)).isEqualTo("worker " + idA + " said goodbye: test done");
         }
     }
 
@@ -208,7 +208,11 @@ class LinkTransportTest {
     void shouldValidateSettingsNamingTheValue() {
         assertThatThrownBy(() -> LinkConfig.builder().maxFrameBytes(10).build())
             .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxFrameBytes=10");
-        assertThatThrownBy(() -> LinkConfig.builder().bindHost("0.0.0.0").build())
+        assertThatThrownBy(() -> LinkConfig.builder().bindHost("0.0.0.0").insecure(true).build())
             .hasMessageContaining("advertisedHost");
+        assertThatThrownBy(() -> LinkConfig.builder().bindHost("10.1.2.3").build())
+            .hasMessageContaining("bindHost=10.1.2.3 is not a loopback address").hasMessageContaining("--insecure");
+        assertThat(LinkConfig.builder().bindHost("::1").build().bindHost()).isEqualTo("::1");
+        assertThat(LinkConfig.builder().bindHost("10.1.2.3").insecure(true).build().insecure()).isTrue();
     }
 }

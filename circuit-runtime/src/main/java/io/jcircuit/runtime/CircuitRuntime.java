@@ -85,7 +85,7 @@ public final class CircuitRuntime implements Circuit {
         this.callDeadlines = new CallDeadlines(id.toString());
         this.codec = new MessageCodec(config.classLoader(), new ReferenceBridge());
         this.dispatcher = new Dispatcher(this);
-        this.peers = new Peers(config.maxIncomingCallsPerLink());
+        this.peers = new Peers(config.maxIncomingCallsPerLink(), config.maxOutgoingCallsPerLink());
     }
 
     /** Starts a runtime with {@code config}: binds its port and is ready for calls. */
@@ -379,6 +379,11 @@ public final class CircuitRuntime implements Circuit {
         return exports;
     }
 
+    /** The open sessions with peers, each with its connection state and outage count; for operators and tests. */
+    public java.util.List<io.jcircuit.link.Link> links() {
+        return transport.links();
+    }
+
     CallDeadlines callDeadlines() {
         return callDeadlines;
     }
@@ -456,22 +461,19 @@ public final class CircuitRuntime implements Circuit {
         public void onLinkDown(Link link, String reason) {
             peers.linkDown(link, reason);
             WorkerId peer = link.peer();
-            if (peers.hasLiveSession(peer)) {
+            if (closed.get() || peers.hasLiveSession(peer)) {
                 return;
             }
-            if (namespace == null) {
-                exports.dropHolder(peer); // without a namespace, a closed link is all we learn of a death
-            } else {
-                // A peer that is not (or no longer) filed under /worker will not be seen leaving it:
-                // a runtime without a namespace, or one that is already gone. Look off the event loop.
-                Thread.ofVirtual().name("circuit-holder-check").start(() -> {
+            // A session ends for good: its peer said goodbye, stopped, or stayed out of reach past the
+            // outage limit. Whatever it held is released now, not when ZooKeeper notices.
+            exports.dropHolder(peer);
+            if (link.outageLimitPassed() && anchors != null) {
+                Thread.ofVirtual().name("circuit-unfile-" + peer).start(() -> {
                     try {
-                        if (!closed.get() && !peers.hasLiveSession(peer) && anchors.list("/worker").entries().stream()
-                            .noneMatch(e -> e.worker().equals(peer))) {
-                            exports.dropHolder(peer);
-                        }
+                        int n = anchors.removeEntriesOf(peer);
+                        LOG.info("worker {} stayed unreachable past the outage limit: declared dead, {} of its anchor entries removed", peer, n);
                     } catch (RuntimeException e) {
-                        LOG.debug("cannot check whether {} still runs: {}", peer, e.toString());
+                        LOG.warn("cannot remove the anchor entries of {}, declared dead: {}", peer, e.toString());
                     }
                 });
             }

@@ -95,6 +95,14 @@ final class Invoker {
     }
 
     private Object requestRemote(PeerSession s, long id, Object what, LongFunction<Message> maker, long deadline) {
+        try {
+            if (!s.outgoingStarted(deadline)) {
+                throw timeout(s.link.peer(), what, "waiting for one of the link's outgoing call slots");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WorkerDiedException(s.link.peer(), false, "interrupted while waiting to send " + what, e);
+        }
         PendingCall p = new PendingCall(deadline);
         s.pending.put(id, p);
         try {
@@ -105,7 +113,12 @@ final class Invoker {
             ByteBuf frame = encodeFrame(s, maker.apply(deadline - System.nanoTime()), what);
             if (!s.link.isWritable() && !s.link.awaitWritable(deadline)) {
                 frame.release();
-                throw timeout(s.link.peer(), what, "while the link was backed up");
+                if (!s.link.isOpen()) {
+                    throw new WorkerDiedException(s.link.peer(), false, "link to worker " + s.link.peer()
+                        + " ended before " + what + " was sent: " + s.link.closeReason());
+                }
+                throw timeout(s.link.peer(), what, s.link.isConnected()
+                    ? "while the link was backed up" : "while the link was reconnecting");
             }
             s.link.send(frame, s.pending.size() > 1); // concurrent calls: let the loop batch them
             ByteBuf answer = p.await(runtime.callDeadlines());
@@ -118,6 +131,7 @@ final class Invoker {
             throw new WorkerDiedException(s.link.peer(), true, "interrupted while waiting for " + what, e);
         } finally {
             s.pending.remove(id);
+            s.outgoingEnded();
         }
     }
 

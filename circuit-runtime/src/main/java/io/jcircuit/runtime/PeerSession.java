@@ -4,11 +4,16 @@ import io.jcircuit.WorkerDiedException;
 import io.jcircuit.link.Link;
 
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What the runtime keeps per link: the requests it sent that still wait for answers, and how many
- * incoming requests from that peer are running.
+ * requests run in each direction. Both directions are bounded: past the outgoing bound callers wait
+ * before they even encode their request, and past the incoming bound the link stops reading, which
+ * pushes back on the peer through TCP. So a flood of calls to a slow callee slows its callers down
+ * instead of filling memory on either side.
  */
 final class PeerSession {
 
@@ -16,11 +21,25 @@ final class PeerSession {
     final ConcurrentHashMap<Long, PendingCall> pending = new ConcurrentHashMap<>();
     private final AtomicInteger incoming = new AtomicInteger();
     private final int maxIncoming;
+    private final Semaphore outgoing;
     private volatile boolean down;
 
-    PeerSession(Link link, int maxIncoming) {
+    PeerSession(Link link, int maxIncoming, int maxOutgoing) {
         this.link = link;
         this.maxIncoming = maxIncoming;
+        this.outgoing = new Semaphore(maxOutgoing);
+    }
+
+    /**
+     * Takes one of the outgoing call slots, waiting until {@code deadlineNanoTime} at most; returns
+     * false when the deadline passed first. Release with {@link #outgoingEnded()}.
+     */
+    boolean outgoingStarted(long deadlineNanoTime) throws InterruptedException {
+        return outgoing.tryAcquire() || outgoing.tryAcquire(Math.max(0, deadlineNanoTime - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    void outgoingEnded() {
+        outgoing.release();
     }
 
     boolean isDown() {

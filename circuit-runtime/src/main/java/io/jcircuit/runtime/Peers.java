@@ -25,12 +25,14 @@ import java.util.concurrent.TimeoutException;
 final class Peers {
 
     private final int maxIncomingPerLink;
+    private final int maxOutgoingPerLink;
     private volatile LinkTransport transport;
     private final ConcurrentHashMap<WorkerId, PeerSession> sessions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Object, CompletableFuture<Link>> dialing = new ConcurrentHashMap<>();
 
-    Peers(int maxIncomingPerLink) {
+    Peers(int maxIncomingPerLink, int maxOutgoingPerLink) {
         this.maxIncomingPerLink = maxIncomingPerLink;
+        this.maxOutgoingPerLink = maxOutgoingPerLink;
     }
 
     /** Set once, right after the transport binds (links may come up before this returns). */
@@ -40,7 +42,7 @@ final class Peers {
 
     /** Event loop: a link finished its handshake. */
     PeerSession linkUp(Link link) {
-        PeerSession s = new PeerSession(link, maxIncomingPerLink);
+        PeerSession s = new PeerSession(link, maxIncomingPerLink, maxOutgoingPerLink);
         link.attach(s);
         sessions.compute(link.peer(), (id, old) -> old == null || old.isDown() ? s : old);
         return s;

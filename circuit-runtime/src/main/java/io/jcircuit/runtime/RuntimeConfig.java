@@ -12,6 +12,8 @@ import java.nio.file.Path;
  * @param defaultCallTimeoutMs   the deadline of a call made outside any {@link io.jcircuit.Deadline} scope
  * @param maxIncomingCallsPerLink incoming calls that may run at once for one peer; past it the link
  *                               stops reading, which pushes back on that peer alone
+ * @param maxOutgoingCallsPerLink calls to one peer that may wait for answers at once; past it callers
+ *                               wait (within their deadline) before their request is even encoded
  * @param classLoader            loads the classes named in incoming messages
  * @param zookeeper              the ZooKeeper ensemble ({@code host:port,...}) holding the namespace, or null
  * @param embeddedZooKeeperDir   when not null, the runtime starts an embedded ZooKeeper keeping its data
@@ -24,6 +26,7 @@ public record RuntimeConfig(
     LinkConfig link,
     long defaultCallTimeoutMs,
     int maxIncomingCallsPerLink,
+    int maxOutgoingCallsPerLink,
     ClassLoader classLoader,
     String zookeeper,
     Path embeddedZooKeeperDir,
@@ -49,6 +52,7 @@ public record RuntimeConfig(
         private final LinkConfig.Builder link = LinkConfig.builder();
         private long defaultCallTimeoutMs = 30_000;
         private int maxIncomingCallsPerLink = 4096;
+        private int maxOutgoingCallsPerLink = 1024;
         private ClassLoader classLoader;
         private String zookeeper;
         private Path embeddedZooKeeperDir;
@@ -65,6 +69,7 @@ public record RuntimeConfig(
         public Builder connectTimeoutMs(int v) { link.connectTimeoutMs(v); return this; }
         public Builder defaultCallTimeoutMs(long v) { defaultCallTimeoutMs = v; return this; }
         public Builder maxIncomingCallsPerLink(int v) { maxIncomingCallsPerLink = v; return this; }
+        public Builder maxOutgoingCallsPerLink(int v) { maxOutgoingCallsPerLink = v; return this; }
         public Builder classLoader(ClassLoader v) { classLoader = v; return this; }
         /** Joins the circuit whose namespace is in this ZooKeeper ensemble. */
         public Builder zookeeper(String connectString) { zookeeper = connectString; return this; }
@@ -79,6 +84,9 @@ public record RuntimeConfig(
             if (defaultCallTimeoutMs <= 0) {
                 throw new IllegalArgumentException("defaultCallTimeoutMs=" + defaultCallTimeoutMs + " must be positive");
             }
+            if (maxOutgoingCallsPerLink <= 0) {
+                throw new IllegalArgumentException("maxOutgoingCallsPerLink=" + maxOutgoingCallsPerLink + " must be positive");
+            }
             if (maxIncomingCallsPerLink <= 0) {
                 throw new IllegalArgumentException("maxIncomingCallsPerLink=" + maxIncomingCallsPerLink + " must be positive");
             }
@@ -91,7 +99,7 @@ public record RuntimeConfig(
                 throw new IllegalArgumentException("ZooKeeper timeouts must be positive: session "
                     + zookeeperSessionTimeoutMs + " ms, connect " + zookeeperConnectTimeoutMs + " ms");
             }
-            return new RuntimeConfig(link.build(), defaultCallTimeoutMs, maxIncomingCallsPerLink, loader,
+            return new RuntimeConfig(link.build(), defaultCallTimeoutMs, maxIncomingCallsPerLink, maxOutgoingCallsPerLink, loader,
                 zookeeper, embeddedZooKeeperDir, zookeeperSessionTimeoutMs, zookeeperConnectTimeoutMs, workerId);
         }
     }

@@ -32,7 +32,9 @@ final class RawPeer implements AutoCloseable {
     RawPeer handshake() throws IOException {
         ByteBuf hello = FrameCodec.begin(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, FrameCodec.TYPE_HELLO, 64);
         byte[] addr = "127.0.0.1:1".getBytes(StandardCharsets.UTF_8);
-        hello.writeLong(WorkerId.random().value()).writeLong(0).writeShort(addr.length).writeBytes(addr);
+        // sender, expected peer (any), session number, received, flags (a new session), address
+        hello.writeLong(WorkerId.random().value()).writeLong(0).writeLong(42).writeLong(0).writeByte(0)
+            .writeShort(addr.length).writeBytes(addr);
         send(FrameCodec.finish(hello));
         int length = in.readInt();
         byte[] rest = new byte[length];
