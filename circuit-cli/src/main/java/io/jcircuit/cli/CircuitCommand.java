@@ -17,6 +17,7 @@ import java.io.PrintWriter;
     subcommands = {
         DemoCommand.class,
         RunCommand.class,
+        KeygenCommand.class,
         StartCommand.class,
         HostsCommand.class,
         StopCommand.class,

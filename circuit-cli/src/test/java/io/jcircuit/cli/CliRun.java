@@ -32,6 +32,7 @@ final class CliRun {
                 case StartCommand c -> c.env = env;
                 case ClearCommand c -> c.env = env;
                 case RunCommand c -> c.env = env;
+                case KeygenCommand c -> c.env = env;
                 default -> { }
             }
         }

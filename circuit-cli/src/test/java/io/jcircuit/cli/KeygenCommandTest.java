@@ -1,0 +1,83 @@
+package io.jcircuit.cli;
+
+import io.jcircuit.link.tls.ClusterKey;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** {@code circuit keygen} writing real key files into a temporary directory. */
+class KeygenCommandTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldWriteAKeyFileAndPrintItsPathAndFingerprint() throws IOException {
+        Path file = dir.resolve("my.key");
+
+        CliRun.Result r = CliRun.run("keygen", "-o", file.toString());
+
+        assertThat(r.code()).as(r.err()).isZero();
+        ClusterKey key = ClusterKey.load(file);
+        assertThat(r.out().lines()).containsExactly(
+            "wrote cluster key " + file + " (fingerprint " + key.fingerprint() + ")",
+            "warning: whoever holds this file can run code on the cluster. Copy it only to the machines "
+                + "of the cluster, and never into a repository or an image.");
+        if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        }
+    }
+
+    @Test
+    void shouldWriteIntoTheStateDirectoryByDefault() {
+        Path state = dir.resolve("state");
+
+        CliRun.Result r = CliRun.run(Map.of("CIRCUIT_DIR", state.toString()), "keygen");
+
+        assertThat(r.code()).as(r.err()).isZero();
+        Path file = state.resolve(ClusterKey.FILE_NAME);
+        assertThat(r.out()).contains("wrote cluster key " + file + " (fingerprint " + ClusterKey.load(file).fingerprint());
+
+        Path named = dir.resolve("from-env.key");
+        CliRun.Result viaEnv = CliRun.run(Map.of("CIRCUIT_DIR", state.toString(), "CIRCUIT_KEY", named.toString()), "keygen");
+        assertThat(viaEnv.code()).as(viaEnv.err()).isZero();
+        assertThat(viaEnv.out()).contains("wrote cluster key " + named);
+        assertThat(named).isRegularFile();
+    }
+
+    @Test
+    void shouldReplaceAnExistingKeyOnlyWithForce() throws IOException {
+        Path file = dir.resolve("cluster.key");
+        assertThat(CliRun.run("keygen", "-o", file.toString()).code()).isZero();
+        String before = Files.readString(file);
+
+        CliRun.Result refused = CliRun.run("keygen", "-o", file.toString());
+
+        assertThat(refused.code()).isEqualTo(1);
+        assertThat(refused.out()).isEmpty();
+        assertThat(refused.err().strip()).isEqualTo("circuit keygen: " + file + " already exists, and may be the key "
+            + "a cluster runs with; nothing written. Use --force to replace it, or -o to write elsewhere");
+        assertThat(Files.readString(file)).isEqualTo(before);
+
+        CliRun.Result forced = CliRun.run("keygen", "-o", file.toString(), "--force");
+
+        assertThat(forced.code()).as(forced.err()).isZero();
+        assertThat(Files.readString(file)).isNotEqualTo(before);
+        assertThat(forced.out()).contains("(fingerprint " + ClusterKey.load(file).fingerprint() + ")");
+    }
+
+    @Test
+    void shouldWarnInItsHelpWhoCanUseTheKey() {
+        CliRun.Result r = CliRun.run("keygen", "--help");
+
+        assertThat(r.out()).contains("-o, --output=FILE", "--force", "can run code on the cluster",
+            "$CIRCUIT_KEY", "STATE_DIR/cluster.key");
+    }
+}
