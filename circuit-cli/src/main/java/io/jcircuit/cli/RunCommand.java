@@ -48,6 +48,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--dir", paramLabel = "STATE_DIR", description = "State directory. Default: $CIRCUIT_DIR or ~/.jcircuit.")
     Path dir;
 
+    @picocli.CommandLine.Mixin
+    KeyOptions keys = new KeyOptions();
+
     Map<String, String> env = System.getenv();
 
     @Override
@@ -60,6 +63,10 @@ final class RunCommand implements Callable<Integer> {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("--sun-misc-unsafe-memory-access=allow");
+        Path keyFile = local ? null : keys.resolve(env, state);
+        if (keyFile != null) {
+            cmd.add("-D" + RunMain.KEY_PROPERTY + "=" + keyFile);
+        }
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path") + File.pathSeparator + jar.toAbsolutePath());
         cmd.add(RunMain.class.getName());

@@ -24,6 +24,9 @@ import java.util.jar.JarFile;
  */
 public final class RunMain {
 
+    /** The system property that names the cluster key file of the circuit joined. */
+    static final String KEY_PROPERTY = "circuit.key";
+
     private RunMain() {
     }
 
@@ -45,7 +48,10 @@ public final class RunMain {
             zookeeper = host.zookeeper();
         }
         int code = 0;
-        try (CircuitRuntime rt = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(zookeeper).build())) {
+        String key = System.getProperty(KEY_PROPERTY);
+        RuntimeConfig config = RuntimeConfig.builder().zookeeper(zookeeper)
+            .clusterKeyFile(key == null ? null : Path.of(key)).build();
+        try (CircuitRuntime rt = CircuitRuntime.start(config)) {
             try {
                 ScopedValue.where(CircuitScope.CURRENT, rt).call(() -> main.invoke(null, (Object) appArgs));
             } catch (InvocationTargetException e) {

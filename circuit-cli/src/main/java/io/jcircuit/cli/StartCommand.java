@@ -56,6 +56,9 @@ final class StartCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true)
     ZooKeeperChoice zk;
 
+    @picocli.CommandLine.Mixin
+    KeyOptions keys = new KeyOptions();
+
     /** {@code --zookeeper} and {@code --embedded} exclude each other. */
     static final class ZooKeeperChoice {
         @Option(names = "--zookeeper", paramLabel = "CONNECT",
@@ -97,6 +100,7 @@ final class StartCommand implements Callable<Integer> {
             PrintWriter out = spec.commandLine().getOut();
             out.println("host " + host.name() + " at " + host.address() + "; ZooKeeper " + host.zookeeper()
                 + " (" + plan.zookeeper() + "); state in " + plan.config().stateDir()
+                + "; " + KeyOptions.describe(plan.config().keyFile(), plan.config().insecure())
                 + "; stop with Ctrl-C or 'circuit stop " + host.name() + "'");
             out.flush();
             host.awaitStop();
@@ -117,14 +121,16 @@ final class StartCommand implements Callable<Integer> {
         String hostName = name != null ? checkName(name) : sanitize(machineName());
         String bindHost = addr == null ? null : addr.host();
         int port = addr == null ? 0 : addr.port();
+        Path keyFile = keys.resolve(env, state);
         if (zk == null || !zk.embedded) {
             Optional<ZooKeeperLocator.Found> found = new ZooKeeperLocator(zk == null ? null : zk.connect, env, state).find();
             if (found.isPresent()) {
-                return new Plan(new HostDaemon.Config(hostName, state, found.get().connectString(), bindHost, port),
-                    "joined, from " + found.get().source());
+                return new Plan(new HostDaemon.Config(hostName, state, found.get().connectString(), bindHost, port)
+                    .withKey(keyFile, keys.insecure), "joined, from " + found.get().source());
             }
         }
-        return new Plan(new HostDaemon.Config(hostName, state, null, bindHost, port), "embedded, run by this host");
+        return new Plan(new HostDaemon.Config(hostName, state, null, bindHost, port).withKey(keyFile, keys.insecure),
+            "embedded, run by this host");
     }
 
     /**

@@ -41,6 +41,9 @@ final class StopCommand implements Callable<Integer> {
     @Mixin
     NamespaceOptions where;
 
+    @Mixin
+    KeyOptions keys = new KeyOptions();
+
     @Spec
     CommandSpec spec;
 
@@ -55,7 +58,10 @@ final class StopCommand implements Callable<Integer> {
             Entry e = host.entry();
             List<Entry> left;
             String note = "";
-            try (CircuitRuntime client = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(connect).build())) {
+            java.nio.file.Path state = where.dir != null ? where.dir : NamespaceOptions.defaultStateDir(where.env);
+            RuntimeConfig config = RuntimeConfig.builder().zookeeper(connect)
+                .clusterKeyFile(keys.resolve(where.env, state)).build();
+            try (CircuitRuntime client = CircuitRuntime.start(config)) {
                 requestStop(client, host);
                 try {
                     left = awaitGone(client.anchors(), host);

@@ -60,8 +60,12 @@ public final class HostDaemon implements AutoCloseable {
      * @param port      the host runtime's port, 0 for any
      * @param warm      warm JVMs kept ready per classpath (and JVM options) after a first spawn of it;
      *                  0 turns the pool off
+     * @param keyFile   the cluster key file: the host and its workers speak mutual TLS with it; null for
+     *                  plain TCP, which binds loopback only unless {@code insecure}
+     * @param insecure  allow a bind address beyond loopback without a cluster key
      */
-    public record Config(String name, Path stateDir, String zookeeper, String bindHost, int port, int warm) {
+    public record Config(String name, Path stateDir, String zookeeper, String bindHost, int port, int warm,
+                         Path keyFile, boolean insecure) {
         public Config {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(stateDir, "stateDir");
@@ -74,6 +78,17 @@ public final class HostDaemon implements AutoCloseable {
         /** A host with the default warm pool ({@value #DEFAULT_WARM} per classpath). */
         public Config(String name, Path stateDir, String zookeeper, String bindHost, int port) {
             this(name, stateDir, zookeeper, bindHost, port, DEFAULT_WARM);
+        }
+
+        /** A host without a cluster key. */
+        public Config(String name, Path stateDir, String zookeeper, String bindHost, int port, int warm) {
+            this(name, stateDir, zookeeper, bindHost, port, warm, null, false);
+        }
+
+        /** This configuration secured with the cluster key in {@code file} (null for none). */
+        public Config withKey(Path file, boolean insecure) {
+            return new Config(name, stateDir, zookeeper, bindHost, port, warm,
+                file == null ? null : file.toAbsolutePath(), insecure);
         }
     }
 
@@ -106,7 +121,8 @@ public final class HostDaemon implements AutoCloseable {
 
     /** Starts the host: its runtime (and the embedded ZooKeeper when no ensemble is given), then files it. */
     public static HostDaemon start(Config config) {
-        RuntimeConfig.Builder rc = RuntimeConfig.builder().bindHost(config.bindHost()).port(config.port());
+        RuntimeConfig.Builder rc = RuntimeConfig.builder().bindHost(config.bindHost()).port(config.port())
+            .clusterKeyFile(config.keyFile()).insecure(config.insecure());
         if (config.zookeeper() != null) {
             rc.zookeeper(config.zookeeper());
         } else {
@@ -320,6 +336,7 @@ public final class HostDaemon implements AutoCloseable {
                     Properties p = new Properties();
                     p.setProperty("id", id.toString());
                     p.setProperty("zookeeper", zookeeper);
+                    linkSettings(p);
                     try (Writer w = Files.newBufferedWriter(prestart, StandardCharsets.UTF_8)) {
                         p.store(w, "warm JVM on host " + config.name());
                     }
@@ -364,6 +381,15 @@ public final class HostDaemon implements AutoCloseable {
         return dir;
     }
 
+    /** What a worker needs to link like its host: the bind address, and the cluster key if any. */
+    private void linkSettings(Properties p) {
+        p.setProperty("bind", config.bindHost());
+        p.setProperty("insecure", Boolean.toString(config.insecure()));
+        if (config.keyFile() != null) {
+            p.setProperty("key", config.keyFile().toString());
+        }
+    }
+
     private void writeMeta(WorkerId id, Path dir, SpawnSpec spec) {
         Properties meta = new Properties();
         meta.setProperty("id", id.toString());
@@ -372,6 +398,7 @@ public final class HostDaemon implements AutoCloseable {
         meta.setProperty("spawner", spec.spawner().toString());
         meta.setProperty("daemonize", Boolean.toString(spec.daemonize()));
         meta.setProperty("anchors", String.join(",", spec.anchors()));
+        linkSettings(meta);
         meta.setProperty("classpath", String.join(",", spec.classpath().stream().map(j -> j.name() + "@" + j.sha256()).toList()));
         Path tmp = dir.resolve(WorkerMain.META_FILE + ".tmp");
         try {

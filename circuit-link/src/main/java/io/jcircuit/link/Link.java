@@ -77,7 +77,9 @@ public final class Link {
         this.sessionId = sessionId;
         this.dialed = dialed;
         this.loop = loop;
-        this.sender = new FrameSender(transport.config().directWrites(), reason -> LOG.debug("{}: {}", this, reason));
+        // Direct writes go around the pipeline, TLS included: with TLS every frame goes through Netty.
+        this.sender = new FrameSender(transport.config().directWrites() && transport.config().tls() == null,
+            reason -> LOG.debug("{}: {}", this, reason));
     }
 
     public WorkerId peer() {

@@ -149,11 +149,6 @@ public record LinkConfig(
                 throw new IllegalArgumentException("maxUnackedBytes=" + maxUnackedBytes
                     + " must hold at least one frame of maxFrameBytes=" + maxFrameBytes);
             }
-            if (tls == null && !insecure && !isLoopback(bindHost)) {
-                throw new IllegalArgumentException("bindHost=" + bindHost + " is not a loopback address, and"
-                    + " there is no cluster key: without TLS anyone who reaches the port could run code here."
-                    + " Give a cluster key (circuit keygen; --key FILE or CIRCUIT_KEY), or --insecure to bind anyway");
-            }
             String advertised = advertisedHost;
             if (advertised == null || advertised.isBlank()) {
                 if (bindHost.equals("0.0.0.0") || bindHost.equals("::")) {
@@ -167,20 +162,41 @@ public record LinkConfig(
                 heartbeatIntervalMs, silenceLimitMs, outageLimitMs, redialMinMs, redialMaxMs, maxUnackedBytes,
                 tls, insecure);
         }
+    }
 
-        /** Loopback by name or address, without a DNS lookup for other names. */
-        static boolean isLoopback(String host) {
-            if (host.equals("localhost")) {
-                return true;
-            }
-            try {
-                if (!host.matches("[0-9.]+|[0-9a-fA-F:]+")) {
-                    return false; // a name: treat as reachable from outside
-                }
-                return java.net.InetAddress.getByName(host).isLoopbackAddress();
-            } catch (java.net.UnknownHostException e) {
-                return false;
-            }
+    /** This configuration with TLS from {@code tls}; a runtime issues its identity once its id is known. */
+    public LinkConfig withTls(LinkTls tls) {
+        return new LinkConfig(bindHost, port, advertisedHost, maxFrameBytes, connectTimeoutMs, ioThreads, preferEpoll,
+            writeLowWaterBytes, writeHighWaterBytes, directWrites, advertisedPort, heartbeatIntervalMs, silenceLimitMs,
+            outageLimitMs, redialMinMs, redialMaxMs, maxUnackedBytes, tls, insecure);
+    }
+
+    /**
+     * Refuses a plain-TCP bind beyond loopback unless {@code insecure}: without TLS, anyone who can
+     * reach the port could make this runtime run code.
+     *
+     * @throws IllegalArgumentException naming the address and what to do instead
+     */
+    public void checkExposure() {
+        if (tls == null && !insecure && !isLoopback(bindHost)) {
+            throw new IllegalArgumentException("bindHost=" + bindHost + " is not a loopback address, and there is"
+                + " no cluster key: without TLS anyone who reaches the port could run code here. Give a cluster"
+                + " key (circuit keygen; --key FILE or CIRCUIT_KEY), or --insecure to bind anyway");
+        }
+    }
+
+    /** True for a loopback address or "localhost"; other names count as reachable from outside, unresolved. */
+    public static boolean isLoopback(String host) {
+        if (host.equals("localhost")) {
+            return true;
+        }
+        if (!host.matches("[0-9.]+|[0-9a-fA-F:]+")) {
+            return false; // a name: treat it as reachable from outside rather than resolve it
+        }
+        try {
+            return java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
         }
     }
 }

@@ -160,6 +160,12 @@ final class LinkHandler extends ChannelDuplexHandler {
                 + ", not " + new WorkerId(hello.expectedPeer()));
             return;
         }
+        String impostor = certificateMismatch(ctx, hello.sender());
+        if (impostor != null) {
+            reject(ctx, Handshake.REJECT_PROTOCOL, impostor);
+            LOG.warn("connection from {} refused: {}", ctx.channel().remoteAddress(), impostor);
+            return;
+        }
         if (hello.sender().equals(transport.self())) {
             reject(ctx, Handshake.REJECT_PROTOCOL, "worker " + transport.self() + " will not link to itself");
             return;
@@ -217,6 +223,10 @@ final class LinkHandler extends ChannelDuplexHandler {
             failDial(new LinkRejectedException("this address is served by worker " + welcome.sender() + ", not " + expectedPeer));
             ctx.close();
             return;
+        }
+        String impostor = certificateMismatch(ctx, welcome.sender());
+        if (impostor != null) {
+            throw new CorruptedFrameException(impostor);
         }
         if (welcome.session() != sessionId) {
             throw new CorruptedFrameException("WELCOME names session " + Long.toHexString(welcome.session())
@@ -322,6 +332,23 @@ final class LinkHandler extends ChannelDuplexHandler {
             link.connectionLost(this, lossReason != null ? lossReason : "connection closed by the peer");
         }
         ctx.fireChannelInactive();
+    }
+
+    /** With TLS: null when the peer's certificate names {@code claimed}, else why not. */
+    private String certificateMismatch(ChannelHandlerContext ctx, WorkerId claimed) {
+        LinkTls tls = transport.config().tls();
+        if (tls == null) {
+            return null;
+        }
+        io.netty.handler.ssl.SslHandler ssl = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+        String name;
+        try {
+            name = tls.authenticatedName(ssl);
+        } catch (RuntimeException e) {
+            return "no authenticated certificate: " + e.getMessage();
+        }
+        return claimed.toString().equals(name) ? null
+            : "the peer's certificate names '" + name + "' but its handshake claims worker " + claimed;
     }
 
     private void failDial(Throwable cause) {

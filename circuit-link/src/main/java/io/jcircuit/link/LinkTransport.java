@@ -81,8 +81,11 @@ public final class LinkTransport implements AutoCloseable {
      * Binds the listening socket and returns a running transport.
      *
      * @throws java.io.UncheckedIOException naming the address when the bind fails
+     * @throws IllegalArgumentException when the bind address is beyond loopback without TLS or
+     *                                  {@link LinkConfig#insecure()}
      */
     public static LinkTransport start(LinkConfig config, WorkerId self, LinkListener listener) {
+        config.checkExposure();
         LinkTransport t = new LinkTransport(config, self, listener);
         try {
             t.bind();
@@ -124,7 +127,7 @@ public final class LinkTransport implements AutoCloseable {
                 if (config.tls() != null) {
                     // First in line: nothing reaches the frame decoder before the peer has shown a
                     // certificate issued from this cluster's key.
-                    SslHandler ssl = config.tls().newHandler(ch.alloc(), handler != null);
+                    SslHandler ssl = config.tls().newHandler(ch, handler != null);
                     ssl.setHandshakeTimeoutMillis(config.connectTimeoutMs());
                     ch.pipeline().addLast("tls", ssl);
                 }

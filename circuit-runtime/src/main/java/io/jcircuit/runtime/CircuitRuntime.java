@@ -92,7 +92,13 @@ public final class CircuitRuntime implements Circuit {
     public static CircuitRuntime start(RuntimeConfig config) {
         CircuitRuntime rt = new CircuitRuntime(Objects.requireNonNull(config, "config"));
         try {
-            rt.transport = LinkTransport.start(config.link(), rt.id, rt.new Links());
+            io.jcircuit.link.LinkConfig links = config.link();
+            if (config.clusterKey() != null) {
+                // The certificate names this runtime's id: a peer cannot claim to be another worker.
+                links = links.withTls(io.jcircuit.link.tls.ClusterTls.of(config.clusterKey().issue(rt.id.toString()),
+                    java.time.Duration.ofMillis(links.connectTimeoutMs())));
+            }
+            rt.transport = LinkTransport.start(links, rt.id, rt.new Links());
             rt.peers.transport(rt.transport);
             rt.self = new RemoteWorker(rt, rt.id, rt.transport.address());
             if (config.hasNamespace()) {

@@ -21,6 +21,9 @@ import java.nio.file.Path;
  * @param zookeeperSessionTimeoutMs how long a crashed runtime's entries outlive it
  * @param zookeeperConnectTimeoutMs how long start waits for ZooKeeper before failing
  * @param workerId               the runtime's id, or null for a random one (a host chooses its workers' ids)
+ * @param clusterKey             the cluster key: when set, the runtime issues itself a certificate from
+ *                               it at start and every link speaks mutual TLS 1.3; null for plain TCP,
+ *                               which binds loopback only unless the link settings say insecure
  */
 public record RuntimeConfig(
     LinkConfig link,
@@ -32,7 +35,8 @@ public record RuntimeConfig(
     Path embeddedZooKeeperDir,
     int zookeeperSessionTimeoutMs,
     int zookeeperConnectTimeoutMs,
-    io.jcircuit.WorkerId workerId) {
+    io.jcircuit.WorkerId workerId,
+    io.jcircuit.link.tls.ClusterKey clusterKey) {
 
     /** True when the runtime has a namespace: anchors, the durable store and membership. */
     public boolean hasNamespace() {
@@ -59,6 +63,7 @@ public record RuntimeConfig(
         private int zookeeperSessionTimeoutMs = 4_000;
         private int zookeeperConnectTimeoutMs = 5_000;
         private io.jcircuit.WorkerId workerId;
+        private io.jcircuit.link.tls.ClusterKey clusterKey;
 
         /** The link layer's own builder, for settings not repeated here. */
         public LinkConfig.Builder link() { return link; }
@@ -79,6 +84,15 @@ public record RuntimeConfig(
         public Builder zookeeperConnectTimeoutMs(int v) { zookeeperConnectTimeoutMs = v; return this; }
         /** Starts the runtime with this id rather than a random one. */
         public Builder workerId(io.jcircuit.WorkerId v) { workerId = v; return this; }
+        /** Secures every link with mutual TLS from this cluster key (see {@code circuit keygen}). */
+        public Builder clusterKey(io.jcircuit.link.tls.ClusterKey v) { clusterKey = v; return this; }
+        /** Loads the cluster key file; {@code null} leaves links on plain TCP. */
+        public Builder clusterKeyFile(Path file) {
+            clusterKey = file == null ? null : io.jcircuit.link.tls.ClusterKey.load(file);
+            return this;
+        }
+        /** Allows a bind address beyond loopback without a cluster key. */
+        public Builder insecure(boolean v) { link.insecure(v); return this; }
 
         public RuntimeConfig build() {
             if (defaultCallTimeoutMs <= 0) {
@@ -99,8 +113,12 @@ public record RuntimeConfig(
                 throw new IllegalArgumentException("ZooKeeper timeouts must be positive: session "
                     + zookeeperSessionTimeoutMs + " ms, connect " + zookeeperConnectTimeoutMs + " ms");
             }
-            return new RuntimeConfig(link.build(), defaultCallTimeoutMs, maxIncomingCallsPerLink, maxOutgoingCallsPerLink, loader,
-                zookeeper, embeddedZooKeeperDir, zookeeperSessionTimeoutMs, zookeeperConnectTimeoutMs, workerId);
+            LinkConfig built = link.build();
+            if (clusterKey == null) {
+                built.checkExposure(); // fail at configuration, not at start
+            }
+            return new RuntimeConfig(built, defaultCallTimeoutMs, maxIncomingCallsPerLink, maxOutgoingCallsPerLink, loader,
+                zookeeper, embeddedZooKeeperDir, zookeeperSessionTimeoutMs, zookeeperConnectTimeoutMs, workerId, clusterKey);
         }
     }
 }

@@ -80,6 +80,7 @@ public final class LocalCircuit implements BeforeAllCallback, AfterAllCallback, 
 
     private final List<String> hostNames;
     private final boolean keepStateDir;
+    private final boolean secured;
     private final Object lock = new Object();
     private State state = State.NEW;
     private RunningCircuit running;
@@ -89,6 +90,11 @@ public final class LocalCircuit implements BeforeAllCallback, AfterAllCallback, 
     private final Map<String, List<CircuitRuntime>> injected = new ConcurrentHashMap<>();
 
     private LocalCircuit(List<String> hostNames, boolean keepStateDir) {
+        this(hostNames, keepStateDir, false);
+    }
+
+    private LocalCircuit(List<String> hostNames, boolean keepStateDir, boolean secured) {
+        this.secured = secured;
         this.hostNames = List.copyOf(hostNames);
         this.keepStateDir = keepStateDir;
     }
@@ -139,7 +145,26 @@ public final class LocalCircuit implements BeforeAllCallback, AfterAllCallback, 
                 throw new IllegalStateException("keepingStateDir() must be asked before the circuit starts");
             }
         }
-        return new LocalCircuit(hostNames, true);
+        return new LocalCircuit(hostNames, true, secured);
+    }
+
+    /**
+     * The same circuit, secured: a cluster key is generated into its state directory, and its hosts,
+     * their workers and its clients all link over mutual TLS 1.3 from it, as a production circuit
+     * with {@code circuit keygen} does.
+     */
+    public LocalCircuit secured() {
+        synchronized (lock) {
+            if (state != State.NEW) {
+                throw new IllegalStateException("secured() must be asked before the circuit starts");
+            }
+            return new LocalCircuit(hostNames, keepStateDir, true);
+        }
+    }
+
+    /** The cluster key file of a {@link #secured()} circuit; empty otherwise. */
+    public java.util.Optional<Path> keyFile() {
+        return running().keyFile();
     }
 
     /**
@@ -154,7 +179,7 @@ public final class LocalCircuit implements BeforeAllCallback, AfterAllCallback, 
         synchronized (lock) {
             switch (state) {
                 case NEW -> {
-                    running = RunningCircuit.start(hostNames, keepStateDir);
+                    running = RunningCircuit.start(hostNames, keepStateDir, secured);
                     state = State.RUNNING;
                 }
                 case RUNNING -> throw new IllegalStateException(this + " is already running");

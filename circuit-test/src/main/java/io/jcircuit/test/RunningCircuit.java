@@ -28,6 +28,7 @@ final class RunningCircuit implements AutoCloseable {
 
     private final Path stateDir;
     private final boolean keepStateDir;
+    private Path keyFile;
     private final SequencedMap<String, HostDaemon> hosts = new LinkedHashMap<>();
     private final List<CircuitRuntime> clients = new CopyOnWriteArrayList<>();
 
@@ -37,7 +38,7 @@ final class RunningCircuit implements AutoCloseable {
     }
 
     /** Creates a temporary state directory and starts one host daemon per name in it, in order. */
-    static RunningCircuit start(List<String> hostNames, boolean keepStateDir) {
+    static RunningCircuit start(List<String> hostNames, boolean keepStateDir, boolean secured) {
         Path dir;
         try {
             dir = Files.createTempDirectory("jcircuit-test-");
@@ -46,6 +47,10 @@ final class RunningCircuit implements AutoCloseable {
         }
         RunningCircuit c = new RunningCircuit(dir, keepStateDir);
         try {
+            if (secured) {
+                c.keyFile = dir.resolve(io.jcircuit.link.tls.ClusterKey.FILE_NAME);
+                io.jcircuit.link.tls.ClusterKey.generate().writeTo(c.keyFile);
+            }
             for (String name : hostNames) {
                 c.startHost(name);
             }
@@ -64,7 +69,8 @@ final class RunningCircuit implements AutoCloseable {
     private void startHost(String name) {
         String zk = hosts.isEmpty() ? null : zookeeper(); // the first host runs the embedded ZooKeeper
         try {
-            hosts.put(name, HostDaemon.start(new HostDaemon.Config(name, stateDir.resolve(name), zk, null, 0)));
+            hosts.put(name, HostDaemon.start(new HostDaemon.Config(name, stateDir.resolve(name), zk, null, 0)
+                .withKey(keyFile, false)));
         } catch (RuntimeException e) {
             throw new IllegalStateException("cannot start host '" + name + "' of the local circuit in "
                 + stateDir + ": " + e.getMessage(), e);
@@ -73,6 +79,10 @@ final class RunningCircuit implements AutoCloseable {
 
     String zookeeper() {
         return hosts.firstEntry().getValue().zookeeper();
+    }
+
+    java.util.Optional<Path> keyFile() {
+        return java.util.Optional.ofNullable(keyFile);
     }
 
     Path stateDir() {
@@ -86,7 +96,7 @@ final class RunningCircuit implements AutoCloseable {
 
     /** Starts a client runtime on loopback that joins this circuit; {@link #close} closes it. */
     CircuitRuntime newClient() {
-        CircuitRuntime rt = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(zookeeper()).build());
+        CircuitRuntime rt = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(zookeeper()).clusterKeyFile(keyFile).build());
         clients.add(rt);
         return rt;
     }

@@ -37,7 +37,7 @@ import java.time.Duration;
  *
  * <p>Immutable and safe to share between threads: one instance serves every connection of a runtime.
  */
-public final class ClusterTls {
+public final class ClusterTls implements io.jcircuit.link.LinkTls {
 
     /** The one protocol spoken. */
     public static final String PROTOCOL = "TLSv1.3";
@@ -121,6 +121,21 @@ public final class ClusterTls {
         SslHandler h = (mode == Mode.CLIENT ? client : server).newHandler(channel.alloc());
         h.setHandshakeTimeoutMillis(handshakeTimeout.toMillis());
         return h;
+    }
+
+    @Override
+    public SslHandler newHandler(Channel channel, boolean client) {
+        return newHandler(channel, client ? Mode.CLIENT : Mode.SERVER);
+    }
+
+    @Override
+    public String authenticatedName(SslHandler handler) {
+        return peerName(handler);
+    }
+
+    @Override
+    public String describe() {
+        return "cluster " + identity.clusterFingerprint();
     }
 
     /** The identity this runtime presents. */

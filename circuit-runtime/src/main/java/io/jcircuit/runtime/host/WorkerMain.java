@@ -45,15 +45,21 @@ public final class WorkerMain {
             System.exit(2);
         }
         Properties meta = load(Path.of(standby ? args[1] : args[0]));
-        RuntimeConfig.Builder config = RuntimeConfig.builder().zookeeper(meta.getProperty("zookeeper"));
+        RuntimeConfig.Builder config = RuntimeConfig.builder().zookeeper(meta.getProperty("zookeeper"))
+            .bindHost(meta.getProperty("bind", "127.0.0.1"))
+            .insecure(Boolean.parseBoolean(meta.getProperty("insecure", "false")));
+        if (meta.getProperty("key") != null) {
+            config.clusterKeyFile(Path.of(meta.getProperty("key")));
+        }
         if (meta.getProperty("id") != null) {
             config.workerId(WorkerId.parse(meta.getProperty("id")));
         }
-        try (CircuitRuntime rt = CircuitRuntime.start(config.build())) {
+        RuntimeConfig built = config.build();
+        try (CircuitRuntime rt = CircuitRuntime.start(built)) {
             if (standby) {
                 // A warm JVM: the runtime is up; warm the codec and call paths a spawn takes, then
                 // wait for the host to hand over a spawn.
-                warmUp(rt);
+                warmUp(rt, built.clusterKey());
                 System.out.println(READY + rt.id() + " " + rt.address());
                 System.out.flush();
                 String assigned = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
@@ -72,9 +78,9 @@ public final class WorkerMain {
      * throwaway second runtime in this JVM, so that a spawn finds the socket, codec and call paths
      * loaded and compiled (measured: the first call into an unwarmed worker took 0.3 to 0.7 s).
      */
-    private static void warmUp(CircuitRuntime rt) {
+    private static void warmUp(CircuitRuntime rt, io.jcircuit.link.tls.ClusterKey key) {
         rt.listen("circuit.warmup", Runnable.class, () -> { });
-        try (CircuitRuntime probe = CircuitRuntime.start()) {
+        try (CircuitRuntime probe = CircuitRuntime.start(RuntimeConfig.builder().clusterKey(key).build())) {
             io.jcircuit.Worker w = probe.worker(rt.address());
             Runnable r = w.dial("circuit.warmup", Runnable.class);
             for (int i = 0; i < 200; i++) {

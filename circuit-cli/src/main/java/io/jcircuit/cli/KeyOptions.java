@@ -1,0 +1,49 @@
+package io.jcircuit.cli;
+
+import io.jcircuit.link.tls.ClusterKey;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The options that say how a command's runtime secures its links, shared by every command that
+ * starts one: the cluster key, and the explicit opt-out for plain TCP beyond loopback.
+ */
+final class KeyOptions {
+
+    @Option(names = "--key", paramLabel = "FILE",
+        description = "The cluster key file ('circuit keygen'); every link speaks mutual TLS 1.3 with it. "
+            + "Default: $" + KeygenCommand.ENV_KEY + ", then STATE_DIR/" + ClusterKey.FILE_NAME + " if it exists. "
+            + "Without a key, runtimes listen on loopback only.")
+    Path key;
+
+    @Option(names = "--insecure",
+        description = "Listen beyond loopback without a cluster key. Anyone who reaches the port can then run code here.")
+    boolean insecure;
+
+    /**
+     * The key file in effect, or null for none. A file named by {@code --key} or the environment must
+     * exist (loading it says so); the default location is used only when a file is there.
+     */
+    Path resolve(Map<String, String> env, Path stateDir) {
+        if (key != null) {
+            return key.toAbsolutePath();
+        }
+        String named = env.get(KeygenCommand.ENV_KEY);
+        if (named != null && !named.isBlank()) {
+            return Path.of(named).toAbsolutePath();
+        }
+        Path fallback = stateDir.resolve(ClusterKey.FILE_NAME);
+        return Files.isRegularFile(fallback) ? fallback.toAbsolutePath() : null;
+    }
+
+    /** Says in a few words how links are secured, for a command's start line. */
+    static String describe(Path keyFile, boolean insecure) {
+        if (keyFile != null) {
+            return "links: mutual TLS 1.3, cluster key " + keyFile + " (fingerprint " + ClusterKey.load(keyFile).fingerprint() + ")";
+        }
+        return insecure ? "links: plain TCP (--insecure)" : "links: plain TCP, loopback only (no cluster key)";
+    }
+}

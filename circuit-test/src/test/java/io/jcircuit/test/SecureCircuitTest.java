@@ -1,0 +1,54 @@
+package io.jcircuit.test;
+
+import io.jcircuit.Circuit;
+import io.jcircuit.Spawned;
+import io.jcircuit.WorkerDiedException;
+import io.jcircuit.WorkerId;
+import io.jcircuit.runtime.CircuitRuntime;
+import io.jcircuit.runtime.RuntimeConfig;
+import io.jcircuit.runtime.host.HostService;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** A circuit with a cluster key: hosts, spawned workers and clients all on mutual TLS. */
+@Tag("slow")
+class SecureCircuitTest {
+
+    @RegisterExtension
+    static final LocalCircuit circuit = LocalCircuit.withHosts(1).secured();
+
+    @Test
+    void shouldSpawnAndCallWorkersOverTls(Circuit client) {
+        assertThat(circuit.keyFile()).isPresent();
+        Spawned<WorkerId> s = client.spawn("host-1", List.of(), () -> Circuit.current().id());
+        assertThat(s.result()).isEqualTo(s.worker().id());
+        long pid = s.worker().go(() -> ProcessHandle.current().pid());
+        assertThat(pid).isNotEqualTo(ProcessHandle.current().pid());
+    }
+
+    @Test
+    void shouldRefuseAClientWithoutTheKey() {
+        try (CircuitRuntime plain = CircuitRuntime.start(RuntimeConfig.builder().connectTimeoutMs(2_000).build())) {
+            var host = circuit.host("host-1");
+            assertThatThrownBy(() -> plain.worker(host.address()).dial(HostService.SERVICE, HostService.class))
+                .isInstanceOf(WorkerDiedException.class);
+        }
+    }
+
+    @Test
+    void shouldRefuseAClientWithAnotherClustersKey() {
+        RuntimeConfig other = RuntimeConfig.builder().connectTimeoutMs(2_000)
+            .clusterKey(io.jcircuit.link.tls.ClusterKey.generate()).build();
+        try (CircuitRuntime stranger = CircuitRuntime.start(other)) {
+            var host = circuit.host("host-1");
+            assertThatThrownBy(() -> stranger.worker(host.address()).dial(HostService.SERVICE, HostService.class))
+                .isInstanceOf(WorkerDiedException.class);
+        }
+    }
+}
