@@ -1,0 +1,274 @@
+package io.jcircuit.test;
+
+import io.jcircuit.Entry;
+import io.jcircuit.Membership;
+import io.jcircuit.WorkerDiedException;
+import io.jcircuit.anchor.EmbeddedZooKeeper;
+import io.jcircuit.link.Link;
+import io.jcircuit.runtime.CircuitRuntime;
+import io.jcircuit.runtime.RuntimeConfig;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Links under network faults, injected by a {@link FaultProxy} in front of each of two runtimes (so
+ * a fault cuts both directions, redials included). Callers keep calling throughout; the callee
+ * counts how often each call ran. Every outage shorter than the outage limit must lose nothing and
+ * repeat nothing; a longer one must end in {@link WorkerDiedException} and release what the dead
+ * peer held. Detection is checked against a bound derived from the link's settings.
+ */
+@Tag("slow")
+class RobustLinkTest {
+
+    static final int HEARTBEAT_MS = 100;
+    static final int SILENCE_MS = 600;
+    /** Slack for scheduling on a loaded two-core machine, added to every detection bound. */
+    static final Duration SLACK = Duration.ofSeconds(3);
+
+    public interface Counted {
+        long run(long id);
+    }
+
+    public interface Holder {
+        void keep(Runnable ref);
+    }
+
+    /** Counts each call id it runs. */
+    static final class Callee implements Counted {
+        final ConcurrentHashMap<Long, AtomicInteger> runs = new ConcurrentHashMap<>();
+
+        @Override
+        public long run(long id) {
+            runs.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
+            return id * 2;
+        }
+    }
+
+    enum Fault {
+        DROP(FaultProxy::drop),
+        BLACKHOLE(FaultProxy::blackhole),
+        DELAY(p -> p.delay(Duration.ofMillis(150)));
+
+        final Consumer<FaultProxy> apply;
+
+        Fault(Consumer<FaultProxy> apply) {
+            this.apply = apply;
+        }
+    }
+
+    static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Two runtimes, each reachable only through its own proxy. */
+    static final class Pair implements AutoCloseable {
+        final FaultProxy toA;
+        final FaultProxy toB;
+        final CircuitRuntime a;
+        final CircuitRuntime b;
+        final Callee callee = new Callee();
+        final Counted counted;
+
+        Pair(int outageLimitMs, String zookeeper) throws IOException {
+            int portA = freePort();
+            int portB = freePort();
+            toA = FaultProxy.start(new InetSocketAddress("127.0.0.1", portA));
+            toB = FaultProxy.start(new InetSocketAddress("127.0.0.1", portB));
+            a = CircuitRuntime.start(config(portA, toA.port(), outageLimitMs, zookeeper));
+            b = CircuitRuntime.start(config(portB, toB.port(), outageLimitMs, zookeeper));
+            b.listen("counted", Counted.class, callee);
+            counted = a.worker(b.address()).dial("counted", Counted.class);
+        }
+
+        private static RuntimeConfig config(int port, int advertisedPort, int outageLimitMs, String zookeeper) {
+            RuntimeConfig.Builder c = RuntimeConfig.builder().port(port).defaultCallTimeoutMs(60_000);
+            c.link().advertisedPort(advertisedPort).heartbeatIntervalMs(HEARTBEAT_MS).silenceLimitMs(SILENCE_MS)
+                .outageLimitMs(outageLimitMs).redialMinMs(10).redialMaxMs(200);
+            if (zookeeper != null) {
+                c.zookeeper(zookeeper);
+            }
+            return c.build();
+        }
+
+        void fault(Consumer<FaultProxy> f) {
+            f.accept(toA);
+            f.accept(toB);
+        }
+
+        Link linkFromAOrNull() {
+            return a.links().stream().filter(l -> l.peer().equals(b.id())).findFirst().orElse(null);
+        }
+
+        Link linkFromA() {
+            return a.links().stream().filter(l -> l.peer().equals(b.id())).findFirst().orElseThrow();
+        }
+
+        @Override
+        public void close() {
+            a.close();
+            b.close();
+            toA.close();
+            toB.close();
+        }
+    }
+
+    /** Callers that call until stopped or failed, recording every answer and failure. */
+    static final class Load implements AutoCloseable {
+        final AtomicLong nextId = new AtomicLong(1);
+        final Set<Long> answered = ConcurrentHashMap.newKeySet();
+        final Set<Long> failedIds = ConcurrentHashMap.newKeySet();
+        final List<Throwable> failures = new CopyOnWriteArrayList<>();
+        final AtomicLong firstFailureNanos = new AtomicLong();
+        final AtomicBoolean running = new AtomicBoolean(true);
+        final List<Thread> threads = new ArrayList<>();
+
+        Load(Counted target, int callers) {
+            for (int i = 0; i < callers; i++) {
+                threads.add(Thread.ofVirtual().name("caller-" + i).start(() -> {
+                    while (running.get()) {
+                        long id = nextId.getAndIncrement();
+                        try {
+                            long r = target.run(id);
+                            if (r != id * 2 || !answered.add(id)) {
+                                failures.add(new AssertionError("call " + id + " answered " + r + " or twice"));
+                            }
+                        } catch (Throwable t) {
+                            firstFailureNanos.compareAndSet(0, System.nanoTime());
+                            failedIds.add(id);
+                            failures.add(t);
+                            return;
+                        }
+                    }
+                }));
+            }
+        }
+
+        void awaitMoreAnswers(int more, Duration within) {
+            int target = answered.size() + more;
+            await().atMost(within).until(() -> answered.size() >= target || !failures.isEmpty());
+            assertThat(failures).isEmpty();
+        }
+
+        boolean allDone() {
+            return threads.stream().noneMatch(Thread::isAlive);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            running.set(false);
+            for (Thread t : threads) {
+                t.join();
+            }
+        }
+    }
+
+    /** Holds the fault for its whole duration: the outage itself is what the test is about. */
+    private static void holdFault(long sinceNanos, Duration total) throws InterruptedException {
+        long left = sinceNanos + total.toNanos() - System.nanoTime();
+        if (left > 0) {
+            TimeUnit.NANOSECONDS.sleep(left);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Fault.class)
+    void shouldRunEveryCallExactlyOnceAcrossAnOutageShorterThanTheLimit(Fault fault) throws Exception {
+        try (Pair p = new Pair(8_000, null)) {
+            Load load = new Load(p.counted, 4);
+            try (load) {
+                load.awaitMoreAnswers(200, Duration.ofSeconds(30));
+                long outagesBefore = p.linkFromA().outages();
+                long faultAt = System.nanoTime();
+                p.fault(fault.apply);
+                if (fault != Fault.DELAY) {
+                    // A dropped connection is noticed at once; a silent one within the silence limit.
+                    await().atMost(Duration.ofMillis(SILENCE_MS).plus(SLACK))
+                        .until(() -> p.linkFromA().outages() > outagesBefore);
+                }
+                holdFault(faultAt, Duration.ofMillis(2_000));
+                p.fault(FaultProxy::pass);
+                load.awaitMoreAnswers(200, Duration.ofSeconds(30));
+            }
+            assertThat(load.failures).isEmpty();
+            assertThat(load.answered).hasSize((int) (load.nextId.get() - 1));
+            assertThat(p.callee.runs.keySet()).as("the callee ran exactly the calls answered").isEqualTo(load.answered);
+            assertThat(p.callee.runs.values()).as("and each once").allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
+            assertThat(p.linkFromA().isOpen()).isTrue();
+        }
+    }
+
+    @Test
+    void shouldDeclareThePeerDeadPastTheOutageLimitAndReleaseWhatItHeld(@TempDir Path dir) throws Exception {
+        int outageLimitMs = 2_000;
+        try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dir, 0);
+             Pair p = new Pair(outageLimitMs, zk.connectString())) {
+            // b files an anchor, and holds a reference into a.
+            p.b.anchors().file("/robust");
+            Set<String> left = ConcurrentHashMap.newKeySet();
+            var sub = p.a.anchors().subscribe("/robust", new Membership() {
+                @Override
+                public void joined(Entry entry) {
+                }
+
+                @Override
+                public void left(Entry entry) {
+                    left.add(entry.worker().toString());
+                }
+            });
+            ConcurrentHashMap<String, Runnable> kept = new ConcurrentHashMap<>();
+            p.b.listen("holder", Holder.class, ref -> kept.put("ref", ref));
+            p.a.worker(p.b.address()).dial("holder", Holder.class).keep(p.a.ref(Runnable.class, () -> { }));
+            await().atMost(Duration.ofSeconds(10)).until(() -> p.a.activity().heldRemotely());
+
+            Load load = new Load(p.counted, 4);
+            try (load) {
+                load.awaitMoreAnswers(200, Duration.ofSeconds(30));
+                long cutAt = System.nanoTime();
+                p.fault(FaultProxy::blackhole);
+                await().atMost(Duration.ofMillis(SILENCE_MS + outageLimitMs).plus(SLACK)).until(load::allDone);
+                long detectedMs = TimeUnit.NANOSECONDS.toMillis(load.firstFailureNanos.get() - cutAt);
+                assertThat(detectedMs).as("declared dead after silence + outage limit, not before")
+                    .isGreaterThanOrEqualTo(outageLimitMs);
+            }
+            assertThat(load.failures).isNotEmpty().allSatisfy(t -> assertThat(t).isInstanceOf(WorkerDiedException.class));
+            assertThat(load.failures).as("calls caught in flight cannot know whether they ran")
+                .anySatisfy(t -> assertThat(((WorkerDiedException) t).outcomeUnknown()).isTrue());
+            assertThat(p.callee.runs.values()).as("nothing ran twice").allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
+            assertThat(p.callee.runs.keySet()).containsAll(load.answered);
+            assertThat(p.linkFromAOrNull()).isNull();
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                assertThat(p.a.activity().heldRemotely()).as("the dead peer's reference is released").isFalse();
+                assertThat(left).as("the dead peer's anchors are removed").contains(p.b.id().toString());
+            });
+            sub.close();
+        }
+    }
+}
