@@ -150,13 +150,13 @@ class RobustLinkTest {
         final AtomicBoolean running = new AtomicBoolean(true);
         final List<Thread> threads = new ArrayList<>();
 
-        Load(Counted target, int callers) {
+        Load(java.util.function.LongUnaryOperator target, int callers) {
             for (int i = 0; i < callers; i++) {
                 threads.add(Thread.ofVirtual().name("caller-" + i).start(() -> {
                     while (running.get()) {
                         long id = nextId.getAndIncrement();
                         try {
-                            long r = target.run(id);
+                            long r = target.applyAsLong(id);
                             if (r != id * 2 || !answered.add(id)) {
                                 failures.add(new AssertionError("call " + id + " answered " + r + " or twice"));
                             }
@@ -202,7 +202,7 @@ class RobustLinkTest {
     @EnumSource(Fault.class)
     void shouldRunEveryCallExactlyOnceAcrossAnOutageShorterThanTheLimit(Fault fault) throws Exception {
         try (Pair p = new Pair(8_000, null)) {
-            Load load = new Load(p.counted, 4);
+            Load load = new Load(p.counted::run, 4);
             try (load) {
                 load.awaitMoreAnswers(200, Duration.ofSeconds(30));
                 long outagesBefore = p.linkFromA().outages();
@@ -212,6 +212,8 @@ class RobustLinkTest {
                     // A dropped connection is noticed at once; a silent one within the silence limit.
                     await().atMost(Duration.ofMillis(SILENCE_MS).plus(SLACK))
                         .until(() -> p.linkFromA().outages() > outagesBefore);
+                    System.out.printf("RobustLinkTest: %s noticed after %d ms%n", fault,
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - faultAt));
                 }
                 holdFault(faultAt, Duration.ofMillis(2_000));
                 p.fault(FaultProxy::pass);
@@ -222,6 +224,8 @@ class RobustLinkTest {
             assertThat(p.callee.runs.keySet()).as("the callee ran exactly the calls answered").isEqualTo(load.answered);
             assertThat(p.callee.runs.values()).as("and each once").allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
             assertThat(p.linkFromA().isOpen()).isTrue();
+            System.out.printf("RobustLinkTest: %s for 2 s: %d calls, each run once; %d outages on a's link%n",
+                fault, load.answered.size(), p.linkFromA().outages());
         }
     }
 
@@ -248,13 +252,15 @@ class RobustLinkTest {
             p.a.worker(p.b.address()).dial("holder", Holder.class).keep(p.a.ref(Runnable.class, () -> { }));
             await().atMost(Duration.ofSeconds(10)).until(() -> p.a.activity().heldRemotely());
 
-            Load load = new Load(p.counted, 4);
+            Load load = new Load(p.counted::run, 4);
             try (load) {
                 load.awaitMoreAnswers(200, Duration.ofSeconds(30));
                 long cutAt = System.nanoTime();
                 p.fault(FaultProxy::blackhole);
                 await().atMost(Duration.ofMillis(SILENCE_MS + outageLimitMs).plus(SLACK)).until(load::allDone);
                 long detectedMs = TimeUnit.NANOSECONDS.toMillis(load.firstFailureNanos.get() - cutAt);
+                System.out.printf("RobustLinkTest: blackholed for good, declared dead after %d ms (silence %d + outage limit %d)%n",
+                    detectedMs, SILENCE_MS, outageLimitMs);
                 assertThat(detectedMs).as("declared dead after silence + outage limit, not before")
                     .isGreaterThanOrEqualTo(outageLimitMs);
             }

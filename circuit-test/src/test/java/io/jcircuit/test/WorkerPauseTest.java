@@ -1,0 +1,163 @@
+package io.jcircuit.test;
+
+import io.jcircuit.Circuit;
+import io.jcircuit.SpawnOptions;
+import io.jcircuit.Spawned;
+import io.jcircuit.WorkerDiedException;
+import io.jcircuit.link.Link;
+import io.jcircuit.runtime.CircuitRuntime;
+import io.jcircuit.runtime.RuntimeConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A worker JVM stopped with {@code kill -STOP} and resumed with {@code kill -CONT}: its links go
+ * silent without closing. A pause shorter than the outage limit must lose and repeat nothing; a
+ * longer one must fail the calls with {@link WorkerDiedException}. The worker counts what it runs.
+ */
+@Tag("slow")
+class WorkerPauseTest {
+
+    static final int SILENCE_MS = 600;
+    static final Duration SLACK = Duration.ofSeconds(3);
+
+    @RegisterExtension
+    static final LocalCircuit circuit = LocalCircuit.withHosts(1);
+
+    public interface Counted {
+        long run(long id);
+
+        /** Ids run so far, and how many ran more than once. */
+        Set<Long> ids();
+
+        int repeated();
+    }
+
+    static final class Counter implements Counted {
+        final ConcurrentHashMap<Long, AtomicInteger> runs = new ConcurrentHashMap<>();
+
+        @Override
+        public long run(long id) {
+            runs.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
+            return id * 2;
+        }
+
+        @Override
+        public Set<Long> ids() {
+            return Set.copyOf(runs.keySet());
+        }
+
+        @Override
+        public int repeated() {
+            return (int) runs.values().stream().filter(n -> n.get() > 1).count();
+        }
+    }
+
+    record Served(Counted counted, long pid) implements Serializable {
+    }
+
+    private CircuitRuntime client;
+
+    private CircuitRuntime client(int outageLimitMs) {
+        RuntimeConfig.Builder c = RuntimeConfig.builder().zookeeper(circuit.zookeeper()).defaultCallTimeoutMs(60_000);
+        c.link().heartbeatIntervalMs(100).silenceLimitMs(SILENCE_MS).outageLimitMs(outageLimitMs).redialMinMs(10).redialMaxMs(200);
+        client = CircuitRuntime.start(c.build());
+        return client;
+    }
+
+    @AfterEach
+    void closeClient() {
+        if (client != null) {
+            client.close();
+        }
+    }
+
+    private static Served spawnCounter(Circuit c, int outageLimitMs) {
+        Spawned<Served> s = c.spawn("host-1", List.of(), () -> new Served(
+                Circuit.current().ref(Counted.class, new Counter()), ProcessHandle.current().pid()),
+            SpawnOptions.defaults().withJvmArgs("-Dcircuit.link.heartbeatMs=100",
+                "-Dcircuit.link.silenceMs=" + SILENCE_MS, "-Dcircuit.link.outageLimitMs=" + outageLimitMs));
+        return s.result();
+    }
+
+    private static void signal(String sig, long pid) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).inheritIO().start();
+        assertThat(kill.waitFor()).as("kill -%s %d", sig, pid).isZero();
+    }
+
+    private Link linkTo(CircuitRuntime rt, Counted ref) {
+        var home = rt.homeOf(ref).id();
+        return rt.links().stream().filter(l -> l.peer().equals(home)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void shouldRunEveryCallExactlyOnceAcrossAPauseShorterThanTheLimit() throws Exception {
+        CircuitRuntime c = client(15_000);
+        Served served = spawnCounter(c, 15_000);
+        RobustLinkTest.Load load = new RobustLinkTest.Load(served.counted()::run, 4);
+        long pausedMs;
+        try (load) {
+            load.awaitMoreAnswers(200, Duration.ofSeconds(30));
+            Link link = linkTo(c, served.counted());
+            long before = link.outages();
+            long stoppedAt = System.nanoTime();
+            signal("STOP", served.pid());
+            try {
+                await().atMost(Duration.ofMillis(SILENCE_MS).plus(SLACK)).until(() -> link.outages() > before);
+                long noticedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stoppedAt);
+                System.out.printf("WorkerPauseTest: silence noticed %d ms after kill -STOP%n", noticedMs);
+                long left = stoppedAt + TimeUnit.SECONDS.toNanos(3) - System.nanoTime();
+                if (left > 0) {
+                    TimeUnit.NANOSECONDS.sleep(left); // the pause itself is what is tested
+                }
+            } finally {
+                signal("CONT", served.pid());
+            }
+            pausedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stoppedAt);
+            load.awaitMoreAnswers(200, Duration.ofSeconds(30));
+        }
+        assertThat(load.failures).isEmpty();
+        assertThat(load.answered).hasSize((int) (load.nextId.get() - 1));
+        assertThat(served.counted().repeated()).as("calls run twice").isZero();
+        assertThat(served.counted().ids()).as("the worker ran exactly the calls answered").isEqualTo(load.answered);
+        System.out.printf("WorkerPauseTest: paused %d ms; %d calls, each run once%n", pausedMs, load.answered.size());
+    }
+
+    @Test
+    void shouldDeclareAWorkerPausedPastTheLimitDead() throws Exception {
+        int outageLimitMs = 2_000;
+        CircuitRuntime c = client(outageLimitMs);
+        Served served = spawnCounter(c, 60_000);
+        RobustLinkTest.Load load = new RobustLinkTest.Load(served.counted()::run, 4);
+        long stoppedAt;
+        try (load) {
+            load.awaitMoreAnswers(200, Duration.ofSeconds(30));
+            stoppedAt = System.nanoTime();
+            signal("STOP", served.pid());
+            try {
+                await().atMost(Duration.ofMillis(SILENCE_MS + outageLimitMs).plus(SLACK)).until(load::allDone);
+            } finally {
+                signal("CONT", served.pid());
+            }
+        }
+        long detectedMs = TimeUnit.NANOSECONDS.toMillis(load.firstFailureNanos.get() - stoppedAt);
+        System.out.printf("WorkerPauseTest: declared dead %d ms after kill -STOP (silence %d + outage limit %d)%n",
+            detectedMs, SILENCE_MS, outageLimitMs);
+        assertThat(load.failures).isNotEmpty().allSatisfy(t -> assertThat(t).isInstanceOf(WorkerDiedException.class));
+        assertThat(detectedMs).isGreaterThanOrEqualTo(outageLimitMs);
+    }
+}
