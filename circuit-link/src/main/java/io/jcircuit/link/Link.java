@@ -30,8 +30,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * other one. The session ends, and {@link LinkListener#onLinkDown} reports it once, when:
  * <ul>
  *   <li>the outage lasts past {@link LinkConfig#outageLimitMs()}: the peer is declared dead;</li>
- *   <li>the peer's address refuses connections, or another worker answers there, or the peer no
- *       longer knows the session: the process behind it has gone;</li>
+ *   <li>the peer's address is on this machine and refuses connections (a refusal from across a
+ *       network may come from a firewall, and proves nothing), or another worker answers there, or
+ *       the peer no longer knows the session: the process behind it has gone;</li>
+ *   <li>the layer above learns from membership that the peer is gone while the session is between
+ *       connections ({@link LinkTransport#peerGone});</li>
  *   <li>the peer says goodbye (BYE), or this side {@link #close closes} the link, or breaks it for a
  *       protocol error.</li>
  * </ul>
@@ -401,7 +404,9 @@ public final class Link {
             Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
             if (cause instanceof LinkRejectedException rejected && rejected.isFinal()) {
                 end(rejected.getMessage(), false);
-            } else if (cause instanceof ConnectException && String.valueOf(cause.getMessage()).contains("refused")) {
+            } else if (cause instanceof ConnectException && String.valueOf(cause.getMessage()).contains("refused")
+                && transport.isLocalAddress(peerAddress.host())) {
+                // Our own kernel refused: nothing listens at the peer's port on this machine any more.
                 end("worker " + peer + " at " + peerAddress + " refuses connections: its runtime has stopped", false);
             } else {
                 LOG.debug("{}: redial failed ({}); next in {} ms", this, cause.toString(), next);
@@ -421,6 +426,20 @@ public final class Link {
      */
     public boolean outageLimitPassed() {
         return outageLimitPassed;
+    }
+
+    /** Ends the session if it is between connections; see {@link LinkTransport#peerGone}. */
+    void endIfDisconnected(String reason) {
+        synchronized (this) {
+            if (state != State.DISCONNECTED) {
+                return;
+            }
+        }
+        loop.execute(() -> {
+            if (state == State.DISCONNECTED) {
+                end(reason, false);
+            }
+        });
     }
 
     /** The peer said goodbye on {@code handler}'s connection. */

@@ -27,6 +27,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,6 +63,7 @@ public final class LinkTransport implements AutoCloseable {
     /** Every open connection, so that close() ends them all (a stopped event loop does not). */
     private final ChannelGroup channels;
     private final ConcurrentHashMap<SessionKey, Link> sessions = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Boolean> localAddresses = new ConcurrentHashMap<>();
     private Channel serverChannel;
     private Address address;
 
@@ -198,6 +200,35 @@ public final class LinkTransport implements AutoCloseable {
     /** The session has ended; a RESUME for it will be refused. */
     void forget(Link link) {
         sessions.remove(new SessionKey(link.peer(), link.sessionId()), link);
+    }
+
+    /**
+     * Ends every session with {@code peer} that is between connections: the layer above has learned
+     * from elsewhere (membership) that the peer is gone, so its outage will not end. Sessions that
+     * are connected carry on; their peer plainly still runs.
+     */
+    public void peerGone(WorkerId peer, String reason) {
+        for (Link link : links()) {
+            if (link.peer().equals(peer) && !link.isConnected()) {
+                link.endIfDisconnected(reason);
+            }
+        }
+    }
+
+    /**
+     * True when {@code host} is an address of this machine. A refused connection to such an address
+     * comes from this machine's own kernel, and means that nothing listens there any more; a refusal
+     * from across a network may come from a firewall, and means nothing certain.
+     */
+    boolean isLocalAddress(String host) {
+        return localAddresses.computeIfAbsent(host, h -> {
+            try {
+                java.net.InetAddress a = java.net.InetAddress.getByName(h);
+                return a.isLoopbackAddress() || a.isAnyLocalAddress() || java.net.NetworkInterface.getByInetAddress(a) != null;
+            } catch (IOException e) {
+                return false;
+            }
+        });
     }
 
     /** The open sessions, for operators and tests. */

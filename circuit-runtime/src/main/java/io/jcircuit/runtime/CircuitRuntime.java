@@ -210,6 +210,9 @@ public final class CircuitRuntime implements Circuit {
             @Override
             public void left(Entry e) {
                 exports.dropHolder(e.worker()); // a dead runtime holds nothing
+                // A session already in an outage need not wait for its limit: its host saw the
+                // process exit, or its ZooKeeper session expired too.
+                transport.peerGone(e.worker(), "worker " + e.worker() + " left /worker while out of reach");
             }
         });
         durable = new NamespaceDurable(namespace, new ValueCodec() {
