@@ -160,10 +160,13 @@ class LinkFuzzTest {
         // Every rejected stream logs one line, as it should; a million of them would drown the report.
         var handlerLog = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(LinkHandler.class);
         var linkLog = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Link.class);
+        var decoderLog = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(FrameDecoder.class);
         var handlerLevel = handlerLog.getLevel();
         var linkLevel = linkLog.getLevel();
+        var decoderLevel = decoderLog.getLevel();
         handlerLog.setLevel(ch.qos.logback.classic.Level.ERROR);
         linkLog.setLevel(ch.qos.logback.classic.Level.ERROR);
+        decoderLog.setLevel(ch.qos.logback.classic.Level.ERROR);
         Sink sink = new Sink();
         LinkConfig config = LinkConfig.builder().maxFrameBytes(MAX_FRAME).build();
         try (LinkTransport transport = LinkTransport.start(config, WorkerId.random(), sink)) {
@@ -221,6 +224,7 @@ class LinkFuzzTest {
         } finally {
             handlerLog.setLevel(handlerLevel);
             linkLog.setLevel(linkLevel);
+            decoderLog.setLevel(decoderLevel);
         }
     }
 }
