@@ -23,6 +23,7 @@ class SpawnProbeTest {
         }
         assertThat(m.figures().get(Metric.SPAWN_COLD_P50)).isGreaterThan(m.figures().get(Metric.SPAWN_WARM_P50));
         assertThat(m.note()).contains("first spawn on each fresh host").contains("idle worker VmRSS");
-        await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.current().descendants().noneMatch(ProcessHandle::isAlive));
+        // Workers notice their spawner is gone within a second or two; a loaded two-core machine takes longer.
+        await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.current().descendants().noneMatch(ProcessHandle::isAlive));
     }
 }

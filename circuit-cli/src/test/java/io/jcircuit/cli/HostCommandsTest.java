@@ -39,7 +39,7 @@ class HostCommandsTest {
         h1.close();
     }
 
-    private static StartCommand.Plan planOf(Map<String, String> env, String... args) {
+    static StartCommand.Plan planOf(Map<String, String> env, String... args) {
         CommandLine cl = CliRun.with(env).commandLine();
         cl.parseArgs(java.util.stream.Stream.concat(java.util.stream.Stream.of("start"), java.util.Arrays.stream(args))
             .toArray(String[]::new));

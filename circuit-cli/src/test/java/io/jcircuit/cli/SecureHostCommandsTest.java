@@ -4,7 +4,6 @@ import io.jcircuit.host.HostDaemon;
 import io.jcircuit.link.tls.ClusterKey;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -15,10 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SecureHostCommandsTest {
 
     private static StartCommand.Plan planOf(Map<String, String> env, String... args) {
-        CommandLine cl = CliRun.with(env).commandLine();
-        cl.parseArgs(java.util.stream.Stream.concat(java.util.stream.Stream.of("start"), java.util.Arrays.stream(args))
-            .toArray(String[]::new));
-        return ((StartCommand) cl.getSubcommands().get("start").getCommand()).plan();
+        return HostCommandsTest.planOf(env, args);
     }
 
     @Test

@@ -27,9 +27,31 @@ class LinkSessionTest {
     }
 
     private static ByteBuf text(Link link, String s) {
-        ByteBuf f = FrameCodec.begin(link.alloc(), FrameCodec.TYPE_DATA, s.length());
-        f.writeCharSequence(s, StandardCharsets.UTF_8);
-        return FrameCodec.finish(f);
+        return LinkTransportTest.text(link, s);
+    }
+
+    /** Two transports with fast settings and the session a dialed to b, seen from both ends. */
+    private static final class Linked implements AutoCloseable {
+        final LinkTransportTest.Recorder ra = new LinkTransportTest.Recorder();
+        final LinkTransportTest.Recorder rb = new LinkTransportTest.Recorder();
+        final LinkTransport a;
+        final LinkTransport b;
+        final Link ab;
+        final Link ba;
+
+        Linked() throws Exception {
+            WorkerId idB = WorkerId.random();
+            a = LinkTransport.start(fast().build(), WorkerId.random(), ra);
+            b = LinkTransport.start(fast().build(), idB, rb);
+            ab = a.dial(b.address(), idB).get(5, TimeUnit.SECONDS);
+            ba = rb.up.poll(5, TimeUnit.SECONDS);
+        }
+
+        @Override
+        public void close() {
+            a.close();
+            b.close();
+        }
     }
 
     /** Cuts the TCP connection under {@code link} with a reset, as a failing network would. */
@@ -43,14 +65,12 @@ class LinkSessionTest {
 
     @Test
     void shouldDeliverEveryFrameExactlyOnceInOrderWhileConnectionsKeepBreaking() throws Exception {
-        WorkerId idB = WorkerId.random();
-        LinkTransportTest.Recorder ra = new LinkTransportTest.Recorder();
-        LinkTransportTest.Recorder rb = new LinkTransportTest.Recorder();
         int frames = 20_000;
-        try (LinkTransport a = LinkTransport.start(fast().build(), WorkerId.random(), ra);
-             LinkTransport b = LinkTransport.start(fast().build(), idB, rb)) {
-            Link ab = a.dial(b.address(), idB).get(5, TimeUnit.SECONDS);
-            Link ba = rb.up.poll(5, TimeUnit.SECONDS);
+        try (Linked l = new Linked()) {
+            Link ab = l.ab;
+            Link ba = l.ba;
+            LinkTransportTest.Recorder ra = l.ra;
+            LinkTransportTest.Recorder rb = l.rb;
 
             AtomicBoolean breaking = new AtomicBoolean(true);
             Thread breaker = Thread.ofVirtual().start(() -> {
@@ -121,13 +141,9 @@ class LinkSessionTest {
 
     @Test
     void shouldEndTheSessionWhenThePeerNoLongerKnowsIt() throws Exception {
-        WorkerId idB = WorkerId.random();
-        LinkTransportTest.Recorder ra = new LinkTransportTest.Recorder();
-        LinkTransportTest.Recorder rb = new LinkTransportTest.Recorder();
-        try (LinkTransport a = LinkTransport.start(fast().build(), WorkerId.random(), ra);
-             LinkTransport b = LinkTransport.start(fast().build(), idB, rb)) {
-            a.dial(b.address(), idB).get(5, TimeUnit.SECONDS);
-            Link ba = rb.up.poll(5, TimeUnit.SECONDS);
+        try (Linked l = new Linked()) {
+            Link ba = l.ba;
+            LinkTransportTest.Recorder ra = l.ra;
             // b declares a dead without telling it (as after an outage a did not see); the connection
             // drops, a redials, and b no longer knows the session.
             ba.end("declared dead by the test", true);
@@ -137,13 +153,11 @@ class LinkSessionTest {
 
     @Test
     void shouldDropASilentConnectionAndResumeTheSession() throws Exception {
-        WorkerId idB = WorkerId.random();
-        LinkTransportTest.Recorder ra = new LinkTransportTest.Recorder();
-        LinkTransportTest.Recorder rb = new LinkTransportTest.Recorder();
-        try (LinkTransport a = LinkTransport.start(fast().build(), WorkerId.random(), ra);
-             LinkTransport b = LinkTransport.start(fast().build(), idB, rb)) {
-            Link ab = a.dial(b.address(), idB).get(5, TimeUnit.SECONDS);
-            Link ba = rb.up.poll(5, TimeUnit.SECONDS);
+        try (Linked l = new Linked()) {
+            Link ab = l.ab;
+            Link ba = l.ba;
+            LinkTransportTest.Recorder ra = l.ra;
+            LinkTransportTest.Recorder rb = l.rb;
             // b's connection stops answering without closing: a hears nothing past the silence limit.
             LinkHandler silent = ba.current();
             silent.channel().config().setAutoRead(false);
@@ -157,13 +171,11 @@ class LinkSessionTest {
 
     @Test
     void shouldKeepAConnectionWhoseReaderIsHeldBackByTheLayerAbove() throws Exception {
-        WorkerId idB = WorkerId.random();
-        LinkTransportTest.Recorder ra = new LinkTransportTest.Recorder();
-        LinkTransportTest.Recorder rb = new LinkTransportTest.Recorder();
-        try (LinkTransport a = LinkTransport.start(fast().build(), WorkerId.random(), ra);
-             LinkTransport b = LinkTransport.start(fast().build(), idB, rb)) {
-            Link ab = a.dial(b.address(), idB).get(5, TimeUnit.SECONDS);
-            Link ba = rb.up.poll(5, TimeUnit.SECONDS);
+        try (Linked l = new Linked()) {
+            Link ab = l.ab;
+            Link ba = l.ba;
+            LinkTransportTest.Recorder ra = l.ra;
+            LinkTransportTest.Recorder rb = l.rb;
             ba.pauseReading(); // back-pressure: b reads nothing, yet b is alive and says so
             ab.send(text(ab, "held"));
             // Wait for several silence limits' worth of heartbeats, then check nothing was cut.

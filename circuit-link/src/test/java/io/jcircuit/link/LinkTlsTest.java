@@ -29,9 +29,7 @@ class LinkTlsTest {
     }
 
     private static ByteBuf text(Link link, String s) {
-        ByteBuf f = FrameCodec.begin(link.alloc(), FrameCodec.TYPE_DATA, s.length());
-        f.writeCharSequence(s, StandardCharsets.UTF_8);
-        return FrameCodec.finish(f);
+        return LinkTransportTest.text(link, s);
     }
 
     @Test

@@ -43,7 +43,7 @@ class LinkTransportTest {
         }
     }
 
-    private static ByteBuf text(Link link, String s) {
+    static ByteBuf text(Link link, String s) {
         ByteBuf f = FrameCodec.begin(link.alloc(), FrameCodec.TYPE_DATA, s.length());
         f.writeCharSequence(s, StandardCharsets.UTF_8);
         return FrameCodec.finish(f);
