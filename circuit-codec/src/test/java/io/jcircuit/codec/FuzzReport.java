@@ -164,6 +164,13 @@ final class FuzzReport {
         return decoded;
     }
 
+    /** One line: how far a run of {@code iterations} inputs has got. */
+    String progress(int iterations) {
+        return String.format("  ... %d of %d inputs, %d decoded, %d findings in %d groups, slowest %.0f ms, worst allocation %.1f× its bound",
+            inputs, iterations, decoded, findings.values().stream().mapToLong(f -> f.count).sum(), findings.size(),
+            slowestNanos / 1e6, worstRatio);
+    }
+
     String summary() {
         StringBuilder s = new StringBuilder();
         s.append(String.format("seed 0x%x, inputs %d..%d: %d inputs (%d bytes) in %.1f s, %.1f s of it decoding%n",

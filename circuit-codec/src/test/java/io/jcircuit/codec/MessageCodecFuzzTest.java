@@ -52,6 +52,9 @@ class MessageCodecFuzzTest {
     /** Generous: JIT and GC pauses on a shared machine stay far below it; a hang or a blow-up does not. */
     static final long SINGLE_DECODE_LIMIT_NANOS = Duration.ofSeconds(2).toNanos();
 
+    /** A long run prints a line this often. */
+    private static final long PROGRESS_INTERVAL_NANOS = Duration.ofMinutes(1).toNanos();
+
     private static final com.sun.management.ThreadMXBean THREADS =
         (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
@@ -102,7 +105,12 @@ class MessageCodecFuzzTest {
     }
 
     private void run(FuzzMutator mutator, FuzzReport report, long seed, long start, int iterations) {
+        long nextProgress = System.nanoTime() + PROGRESS_INTERVAL_NANOS;
         for (long i = start; i < start + iterations && !Thread.currentThread().isInterrupted(); i++) {
+            if (System.nanoTime() > nextProgress) {
+                System.out.println(report.progress(iterations));
+                nextProgress += PROGRESS_INTERVAL_NANOS;
+            }
             byte[] input = mutator.next(new SplittableRandom(inputSeed(seed, i)));
             int shape = (int) (i % 3);
             Outcome first = decodeOnce(input, shape);
