@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -71,6 +72,7 @@ public final class FaultProxy implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(FaultProxy.class);
     private static final long CLOSE_WAIT_MS = 5_000;
+    private static final long ACCEPT_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
     private final InetSocketAddress target;
     private final ServerSocket server;
@@ -243,6 +245,7 @@ public final class FaultProxy implements AutoCloseable {
                     return;
                 }
                 LOG.warn("{}: accept failed", this, e);
+                LockSupport.parkNanos(ACCEPT_RETRY_NANOS); // do not spin on a lasting failure such as EMFILE
                 continue;
             }
             accepted.incrementAndGet();
