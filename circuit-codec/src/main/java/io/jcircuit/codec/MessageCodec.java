@@ -42,6 +42,8 @@ public final class MessageCodec {
     public static final int PREFIX_LENGTH = 9;
 
     private static final int MAX_IDLE_INSTANCES = 64;
+    /** Cause chains are followed at most this far (a hostile one could be long or cyclic). */
+    private static final int MAX_CAUSES = 16;
 
     private final ForyPool pool;
 
@@ -166,8 +168,12 @@ public final class MessageCodec {
             return m;
         } catch (CodecException e) {
             throw e;
-        } catch (RuntimeException | LinkageError | StackOverflowError e) {
-            throw new CodecException("malformed message (kind " + kind + ", call #" + callId + "): " + rootMessage(e), e);
+        } catch (RuntimeException | LinkageError | AssertionError | StackOverflowError | OutOfMemoryError e) {
+            // Whatever Fory throws on hostile bytes: an index out of bounds, a negative size, a cast, an
+            // assertion, a stack too deep, or an allocation the heap refused. The message never
+            // concatenates a decoded string as is: one Fory built unsoundly would throw right here.
+            throw new CodecException("malformed message (kind " + kind + ", call #" + callId + "): " + rootMessage(e),
+                soundCause(e));
         } finally {
             // A failed read may leave bad class metadata cached in the instance, which would break
             // later good messages: such an instance is dropped, never pooled again.
@@ -211,11 +217,11 @@ public final class MessageCodec {
         ForyPool.Slot slot = pool.acquire();
         boolean healthy = false;
         try {
-            Object v = slot.fory.deserialize(MemoryBuffer.fromByteArray(bytes));
+            Object v = deserialize(slot.fory, MemoryBuffer.fromByteArray(bytes));
             healthy = true;
             return v;
-        } catch (RuntimeException | LinkageError | StackOverflowError e) {
-            throw new CodecException("malformed stored value of " + bytes.length + " bytes: " + rootMessage(e), e);
+        } catch (RuntimeException | LinkageError | AssertionError | StackOverflowError | OutOfMemoryError e) {
+            throw new CodecException("malformed stored value of " + bytes.length + " bytes: " + rootMessage(e), soundCause(e));
         } finally {
             if (healthy) {
                 pool.release(slot);
@@ -229,12 +235,12 @@ public final class MessageCodec {
                 long handle = payload.readLong();
                 long timeout = payload.readLong();
                 MemoryBuffer body = wrap(payload);
-                String method = fory.readString(body);
-                yield new Message.Call(callId, handle, method, (Object[]) fory.deserialize(body), timeout);
+                String method = WireReads.readString(body, "the method name");
+                yield new Message.Call(callId, handle, method, (Object[]) deserialize(fory, body), timeout);
             }
             case KIND_GO -> {
                 long timeout = payload.readLong();
-                Object fn = fory.deserialize(wrap(payload));
+                Object fn = deserialize(fory, wrap(payload));
                 if (!(fn instanceof Fn<?> f)) {
                     throw new CodecException("GO carries a " + (fn == null ? "null" : fn.getClass().getName()) + ", not a function");
                 }
@@ -242,12 +248,12 @@ public final class MessageCodec {
             }
             case KIND_LOOKUP -> {
                 long timeout = payload.readLong();
-                yield new Message.Lookup(callId, fory.readString(wrap(payload)), timeout);
+                yield new Message.Lookup(callId, WireReads.readString(wrap(payload), "the service name"), timeout);
             }
             case KIND_ACQUIRE -> new Message.Acquire(callId, payload.readLong(), payload.readLong());
-            case KIND_REPLY -> new Message.Reply(callId, fory.deserialize(wrap(payload)));
+            case KIND_REPLY -> new Message.Reply(callId, deserialize(fory, wrap(payload)));
             case KIND_FAILURE -> {
-                Object f = fory.deserialize(wrap(payload));
+                Object f = deserialize(fory, wrap(payload));
                 if (!(f instanceof RemoteFailure failure)) {
                     throw new CodecException("FAILURE carries a " + (f == null ? "null" : f.getClass().getName()));
                 }
@@ -255,6 +261,12 @@ public final class MessageCodec {
             }
             default -> throw new CodecException("unknown message kind " + kind);
         };
+    }
+
+    /** Fory's read of one value, after {@link MetaGuard} has checked the class definitions it will read. */
+    private static Object deserialize(Fory fory, MemoryBuffer body) {
+        MetaGuard.checkBody(body);
+        return fory.deserialize(body);
     }
 
     /** A release names exports by plain longs: kind, call id, count n, then n (handle, count) pairs. */
@@ -312,12 +324,40 @@ public final class MessageCodec {
         };
     }
 
+    /** The innermost cause's class and message, the message quoted safely (see {@link WireReads#quote}). */
     private static String rootMessage(Throwable e) {
         Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
+        for (int i = 0; i < MAX_CAUSES && t.getCause() != null && t.getCause() != t; i++) {
             t = t.getCause();
         }
-        String msg = t.getMessage();
-        return t.getClass().getSimpleName() + (msg == null ? "" : ": " + msg);
+        String msg = messageOf(t);
+        return t.getClass().getSimpleName() + (msg == null ? "" : ": " + WireReads.quote(msg));
+    }
+
+    /**
+     * {@code e}, or a stand-in with its class name, quoted message and stack when a message in its
+     * chain is an unsound string (Fory puts decoded text into its exception messages): a logger that
+     * printed the original would throw, or print garbage.
+     */
+    private static Throwable soundCause(Throwable e) {
+        Throwable t = e;
+        for (int i = 0; i < MAX_CAUSES && t != null; i++, t = t.getCause() == t ? null : t.getCause()) {
+            String msg = messageOf(t);
+            if (!WireReads.isSound(msg)) {
+                RuntimeException standIn = new RuntimeException(t.getClass().getName() + " with a malformed message: "
+                    + WireReads.quote(msg));
+                standIn.setStackTrace(t.getStackTrace());
+                return standIn;
+            }
+        }
+        return e;
+    }
+
+    private static String messageOf(Throwable t) {
+        try {
+            return t.getMessage();
+        } catch (RuntimeException unprintable) {
+            return "<message unavailable: " + unprintable.getClass().getSimpleName() + ">";
+        }
     }
 }

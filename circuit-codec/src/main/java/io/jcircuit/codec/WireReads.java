@@ -1,0 +1,147 @@
+package io.jcircuit.codec;
+
+import org.apache.fory.memory.MemoryBuffer;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Reads that check what a peer sent before trusting it: counts against the bytes left, and strings
+ * in Fory's Java string layout against their coder. Every method throws {@link CodecException} on
+ * bytes that could not have been written by a sound encoder, and allocates at most in proportion to
+ * the bytes it consumes.
+ *
+ * <p>Fory's Java string layout, as {@code Fory.writeString} writes it:
+ * <pre>
+ *  | varuint36 header = byteCount &lt;&lt; 2 | coder | byteCount bytes |
+ *    coder 0: Latin-1, one byte a char;  1: UTF-16LE, two bytes a char;  2: UTF-8;  3: none such
+ * </pre>
+ */
+final class WireReads {
+
+    static final int LATIN1 = 0;
+    static final int UTF16 = 1;
+    static final int UTF8 = 2;
+
+    /** Error texts quote at most this many chars of a string that came off the wire. */
+    private static final int MAX_QUOTED_CHARS = 200;
+
+    private WireReads() {
+    }
+
+    /**
+     * Reads a string written by {@code Fory.writeString}, refusing an unknown coder, a byte count past
+     * the end of the input and UTF-16 of an odd byte count. The result is a sound, canonical
+     * {@link String}: UTF-16 text whose chars all fit Latin-1 (what a peer running with
+     * {@code -XX:-CompactStrings} sends) becomes a Latin-1 string, so it {@code equals} the same text
+     * written here.
+     */
+    static String readString(MemoryBuffer buffer, String what) {
+        long header = buffer.readVarUint36Small();
+        int coder = (int) (header & 0b11);
+        long byteCount = header >>> 2;
+        if (byteCount > buffer.remaining()) {
+            throw new CodecException(what + " claims " + byteCount + " bytes but " + buffer.remaining() + " remain");
+        }
+        int n = (int) byteCount;
+        return switch (coder) {
+            case LATIN1 -> decode(buffer, n, StandardCharsets.ISO_8859_1);
+            case UTF8 -> decode(buffer, n, StandardCharsets.UTF_8);
+            case UTF16 -> readUtf16(buffer, n, what);
+            default -> throw new CodecException(what + " has string coder " + coder + ", which does not exist");
+        };
+    }
+
+    private static String decode(MemoryBuffer buffer, int n, java.nio.charset.Charset charset) {
+        byte[] heap = buffer.getHeapMemory();
+        String s;
+        if (heap != null) {
+            s = new String(heap, buffer._unsafeHeapReaderIndex(), n, charset);
+            buffer.increaseReaderIndex(n);
+        } else {
+            s = new String(buffer.readBytes(n), charset);
+        }
+        return s;
+    }
+
+    /** UTF-16LE as the chars it codes, unpaired surrogates kept (a Java string may hold them). */
+    private static String readUtf16(MemoryBuffer buffer, int n, String what) {
+        if ((n & 1) != 0) {
+            throw new CodecException(what + " is UTF-16 of an odd byte count, " + n);
+        }
+        char[] chars = new char[n >> 1];
+        for (int i = 0; i < chars.length; i++) {
+            int lo = buffer.readByte() & 0xff;
+            chars[i] = (char) (lo | (buffer.readByte() & 0xff) << 8);
+        }
+        return new String(chars); // compacts to Latin-1 when every char fits
+    }
+
+    /**
+     * Peeks at the unsigned varint (as {@code MemoryBuffer.readVarUint32Small7} reads it) at the
+     * reader index without consuming it, and checks that what follows it could hold {@code count}
+     * elements of at least {@code minBytesEach} bytes, where {@code count} is the varint shifted right
+     * by {@code shift}. Returns the count.
+     */
+    static long checkCount(MemoryBuffer buffer, int shift, int minBytesEach, String what) {
+        int index = buffer.readerIndex();
+        int size = buffer.size();
+        long value = 0;
+        int length = 0;
+        while (true) {
+            if (index + length >= size || length == 5) {
+                throw new CodecException("truncated or overlong element count of " + what);
+            }
+            int b = buffer.getByte(index + length);
+            value |= (long) (b & 0x7f) << (7 * length);
+            length++;
+            if ((b & 0x80) == 0) {
+                break;
+            }
+        }
+        value &= 0xffffffffL;
+        long count = value >>> shift;
+        long left = (long) size - index - length;
+        if (count * minBytesEach > left) {
+            throw new CodecException(what + " claims " + count + " elements but only " + left + " bytes remain");
+        }
+        return count;
+    }
+
+    /**
+     * A string safe to put into an error text: a copy through {@code toCharArray} (which reads within
+     * the string's array even when Fory built it with a wrong coder), cut to a readable length.
+     */
+    static String quote(String s) {
+        if (s == null) {
+            return "null";
+        }
+        try {
+            char[] chars = s.toCharArray();
+            int n = Math.min(chars.length, MAX_QUOTED_CHARS);
+            return new String(chars, 0, n) + (chars.length > n ? "…(" + chars.length + " chars)" : "");
+        } catch (RuntimeException unreadable) {
+            return "<unreadable text>";
+        }
+    }
+
+    /**
+     * Whether {@code s} keeps String's invariants: its chars, its length and a concatenation of it
+     * agree. A string Fory built from bytes that do not fit their coder fails this.
+     */
+    static boolean isSound(String s) {
+        if (s == null) {
+            return true;
+        }
+        try {
+            char[] chars = s.toCharArray();
+            if (chars.length != s.length()) {
+                return false;
+            }
+            String joined = s + "|";
+            return joined.length() == chars.length + 1 && joined.charAt(chars.length) == '|'
+                && joined.regionMatches(0, new String(chars), 0, chars.length);
+        } catch (RuntimeException broken) {
+            return false;
+        }
+    }
+}
