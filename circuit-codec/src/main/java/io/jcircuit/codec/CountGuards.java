@@ -126,7 +126,7 @@ final class CountGuards {
 
     /** Peeks at the count a Fory serializer is about to read and refuses one the input cannot hold. */
     private static void peekCount(MemoryBuffer buffer, int shift, Class<?> type) {
-        WireReads.checkCount(buffer, shift, 1, "a " + type.getName());
+        WireReads.checkCount(buffer, shift, 1, type);
     }
 
     /** An array serializer of Fory's, checked before it reads. */

@@ -80,16 +80,16 @@ final class WireReads {
      * Peeks at the unsigned varint (as {@code MemoryBuffer.readVarUint32Small7} reads it) at the
      * reader index without consuming it, and checks that what follows it could hold {@code count}
      * elements of at least {@code minBytesEach} bytes, where {@code count} is the varint shifted right
-     * by {@code shift}. Returns the count.
+     * by {@code shift}. Returns the count. Allocates nothing unless it throws.
      */
-    static long checkCount(MemoryBuffer buffer, int shift, int minBytesEach, String what) {
+    static long checkCount(MemoryBuffer buffer, int shift, int minBytesEach, Class<?> type) {
         int index = buffer.readerIndex();
         int size = buffer.size();
         long value = 0;
         int length = 0;
         while (true) {
             if (index + length >= size || length == 5) {
-                throw new CodecException("truncated or overlong element count of " + what);
+                throw new CodecException("truncated or overlong element count of a " + type.getName());
             }
             int b = buffer.getByte(index + length);
             value |= (long) (b & 0x7f) << (7 * length);
@@ -102,7 +102,7 @@ final class WireReads {
         long count = value >>> shift;
         long left = (long) size - index - length;
         if (count * minBytesEach > left) {
-            throw new CodecException(what + " claims " + count + " elements but only " + left + " bytes remain");
+            throw new CodecException("a " + type.getName() + " claims " + count + " elements but only " + left + " bytes remain");
         }
         return count;
     }
