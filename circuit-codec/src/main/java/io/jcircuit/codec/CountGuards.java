@@ -63,7 +63,7 @@ final class CountGuards {
     static int readCount(MemoryBuffer buffer, Class<?> type) {
         int n = buffer.readVarUint32Small7();
         if (n < 0 || n > buffer.remaining()) {
-            throw new CodecException("a " + type.getName() + " claims " + Integer.toUnsignedString(n)
+            throw new CodecException("a " + type.getTypeName() + " claims " + Integer.toUnsignedString(n)
                 + " elements but only " + buffer.remaining() + " bytes remain");
         }
         return n;
@@ -82,11 +82,6 @@ final class CountGuards {
         r.registerSerializer(long[].class, array(fory, long[].class, new ArraySerializers.LongArraySerializer(fory), 0));
         r.registerSerializer(float[].class, array(fory, float[].class, new ArraySerializers.FloatArraySerializer(fory), 0));
         r.registerSerializer(double[].class, array(fory, double[].class, new ArraySerializers.DoubleArraySerializer(fory), 0));
-        // Fory registers these with its own ObjectArraySerializer up front, so the factory below never sees them.
-        for (Class<?> c : List.of(Class[].class, Boolean[].class, Byte[].class, Character[].class, Short[].class,
-            Integer[].class, Long[].class, Float[].class, Double[].class, StackTraceElement[].class)) {
-            r.registerSerializer(c, objectArray(fory, c));
-        }
         // Arrays of every other type get their serializer when first met.
         r.setSerializerFactory((f, cls) -> cls.isArray() && !cls.getComponentType().isPrimitive()
             ? objectArray(f, cls) : null);

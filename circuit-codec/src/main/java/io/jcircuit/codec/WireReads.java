@@ -89,7 +89,7 @@ final class WireReads {
         int length = 0;
         while (true) {
             if (index + length >= size || length == 5) {
-                throw new CodecException("truncated or overlong element count of a " + type.getName());
+                throw new CodecException("truncated or overlong element count of a " + type.getTypeName());
             }
             int b = buffer.getByte(index + length);
             value |= (long) (b & 0x7f) << (7 * length);
@@ -102,7 +102,7 @@ final class WireReads {
         long count = value >>> shift;
         long left = (long) size - index - length;
         if (count * minBytesEach > left) {
-            throw new CodecException("a " + type.getName() + " claims " + count + " elements but only " + left + " bytes remain");
+            throw new CodecException("a " + type.getTypeName() + " claims " + count + " elements but only " + left + " bytes remain");
         }
         return count;
     }
