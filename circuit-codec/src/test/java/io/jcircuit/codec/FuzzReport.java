@@ -56,6 +56,7 @@ final class FuzzReport {
     private long coldSlowestIteration;
     private long coldMaxAllocated;
     private long coldMaxIteration;
+    private long hungAt = -1;
 
     FuzzReport(long seed, long start, long allocationBase, long allocationPerByte, long slowLimitNanos) {
         this.seed = seed;
@@ -152,6 +153,16 @@ final class FuzzReport {
         }
     }
 
+    /** A decode of {@code input} still ran after {@code nanos}, at {@code stack}; the run stops here. */
+    void hung(long iteration, byte[] input, long nanos, StackTraceElement[] stack) {
+        Throwable where = new Throwable("the decoding thread after " + nanos / 1_000_000_000 + " s");
+        where.setStackTrace(stack);
+        String kind = input.length == 0 ? "none" : Byte.toString(input[0]);
+        find("decode did not finish within " + nanos / 1_000_000_000 + " s (kind " + kind + ")", iteration, input,
+            "the run stopped here; resume after it with -Dfuzz.start=" + (iteration + 1), where);
+        hungAt = iteration;
+    }
+
     void finish(long elapsedNanos) {
         this.elapsedNanos = elapsedNanos;
     }
@@ -184,6 +195,9 @@ final class FuzzReport {
             worstAllocated, worstLength, worstRatio, worstIteration, maxAllocated));
         s.append(String.format("  cold (first decode, before retries): slowest %.3f ms (input %d), most allocated %d bytes (input %d)%n",
             coldSlowestNanos / 1e6, coldSlowestIteration, coldMaxAllocated, coldMaxIteration));
+        if (hungAt >= 0) {
+            s.append(String.format("  STOPPED: input %d hung; resume with -Dfuzz.start=%d%n", hungAt, hungAt + 1));
+        }
         return s.toString();
     }
 

@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -30,9 +31,12 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
  *   <li>{@code fuzz.start} is the index of the first input: input {@code i} depends only on the seed
  *       and {@code i}, so {@code -Dfuzz.start=i -Dfuzz.iterations=1} replays a reported input.</li>
  *   <li>{@code fuzz.timeoutSeconds} bounds the whole run (default: generous for the iteration count).</li>
+ *   <li>{@code fuzz.hangSeconds} is how long one decode may run before it counts as hung (default 30).</li>
  * </ul>
  * Each input is decoded from a heap buffer (at an offset inside a larger array), a direct buffer or
- * a composite buffer in turn, since {@link MessageCodec} reads each of them differently.
+ * a composite buffer in turn, since {@link MessageCodec} reads each of them differently. A decode
+ * that hangs ends the run, reporting the input and where it spins; the report says how to resume
+ * after it.
  */
 @Tag("slow")
 class MessageCodecFuzzTest {
@@ -51,6 +55,11 @@ class MessageCodecFuzzTest {
     static final long WARM_UP_ALLOCATION_LIMIT = 64L << 20;
     /** Generous: JIT and GC pauses on a shared machine stay far below it; a hang or a blow-up does not. */
     static final long SINGLE_DECODE_LIMIT_NANOS = Duration.ofSeconds(2).toNanos();
+    /**
+     * A decode still running after this long (30 s, or {@code -Dfuzz.hangSeconds}) is taken for hung,
+     * and ends the run (see {@link #runWatched}).
+     */
+    static final long HANG_LIMIT_NANOS = Duration.ofSeconds(Long.getLong("fuzz.hangSeconds", 30)).toNanos();
 
     /** A long run prints a line this often. */
     private static final long PROGRESS_INTERVAL_NANOS = Duration.ofMinutes(1).toNanos();
@@ -60,6 +69,9 @@ class MessageCodecFuzzTest {
 
     private static final Logger FORY_LOG = (Logger) LoggerFactory.getLogger("org.apache.fory");
     private static Level foryLevel;
+
+    private volatile InFlight inFlight;
+    private volatile boolean stopped;
 
     private final MessageCodec codec = new MessageCodec(getClass().getClassLoader(), FuzzCorpus.REFS);
     private final ByteBuf direct = Unpooled.directBuffer(2 * FuzzMutator.MAX_RANDOM_LENGTH + 1024);
@@ -94,7 +106,7 @@ class MessageCodecFuzzTest {
             seed, start, iterations, limit);
 
         long t0 = System.nanoTime();
-        assertTimeoutPreemptively(limit, () -> run(mutator, report, seed, start, iterations),
+        assertTimeoutPreemptively(limit, () -> runWatched(mutator, report, seed, start, iterations),
             () -> "fuzzing did not finish within " + limit + "; so far:\n" + report.findingsText());
         report.finish(System.nanoTime() - t0);
 
@@ -104,15 +116,47 @@ class MessageCodecFuzzTest {
             .isPositive();
     }
 
+    /**
+     * Runs the inputs on a thread of their own and watches it: a decode that runs past
+     * {@link #HANG_LIMIT_NANOS} is reported as hung and the run stops there. A Java thread cannot be
+     * stopped, so the hung one is left behind, spinning; it is a daemon and does not keep the JVM up.
+     */
+    private void runWatched(FuzzMutator mutator, FuzzReport report, long seed, long start, int iterations) throws Throwable {
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread fuzzer = Thread.ofPlatform().daemon().name("fuzz-decode").start(() -> {
+            try {
+                run(mutator, report, seed, start, iterations);
+            } catch (Throwable t) {
+                failed.set(t);
+            }
+        });
+        try {
+            while (!fuzzer.join(Duration.ofSeconds(1))) {
+                InFlight f = inFlight;
+                if (f != null && System.nanoTime() - f.startNanos() > HANG_LIMIT_NANOS) {
+                    stopped = true;
+                    report.hung(f.iteration(), f.input(), HANG_LIMIT_NANOS, fuzzer.getStackTrace());
+                    return;
+                }
+            }
+        } finally {
+            fuzzer.interrupt(); // ends the loop at its next input when the overall limit has passed
+        }
+        if (failed.get() != null) {
+            throw failed.get();
+        }
+    }
+
     private void run(FuzzMutator mutator, FuzzReport report, long seed, long start, int iterations) {
         long nextProgress = System.nanoTime() + PROGRESS_INTERVAL_NANOS;
-        for (long i = start; i < start + iterations && !Thread.currentThread().isInterrupted(); i++) {
+        for (long i = start; i < start + iterations && !Thread.currentThread().isInterrupted() && !stopped; i++) {
             if (System.nanoTime() > nextProgress) {
                 System.out.println(report.progress(iterations));
                 nextProgress += PROGRESS_INTERVAL_NANOS;
             }
             byte[] input = mutator.next(new SplittableRandom(inputSeed(seed, i)));
             int shape = (int) (i % 3);
+            inFlight = new InFlight(i, input, System.nanoTime());
             Outcome first = decodeOnce(input, shape);
             long nanos = first.nanos();
             long allocated = first.allocated();
@@ -122,12 +166,18 @@ class MessageCodecFuzzTest {
             // WARM_UP_ALLOCATION_LIMIT no warm-up explains it, and a second multi-GB decode only costs time.
             if ((allocated > report.allocationBound(input.length) && allocated < WARM_UP_ALLOCATION_LIMIT)
                 || nanos > SINGLE_DECODE_LIMIT_NANOS) {
+                inFlight = new InFlight(i, input, System.nanoTime());
                 Outcome again = decodeOnce(input, shape);
                 nanos = Math.min(nanos, again.nanos());
                 allocated = Math.min(allocated, again.allocated());
             }
+            inFlight = null;
             report.record(i, input, first.message(), first.thrown(), first.nanos(), first.allocated(), nanos, allocated);
         }
+    }
+
+    /** The input being decoded and since when, for the watchdog. */
+    private record InFlight(long iteration, byte[] input, long startNanos) {
     }
 
     /** What one decode returned or threw, how long it took and how many bytes it allocated. */

@@ -7,9 +7,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.lang.management.ManagementFactory;
+import java.time.Duration;
 import java.util.HexFormat;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /**
  * Inputs that {@link MessageCodecFuzzTest} found breaking the decoder's contract, kept as fixed
@@ -87,6 +89,22 @@ class MessageCodecHostileInputTest {
 
         assertThat(allocated).as("bytes allocated decoding %d bytes, via %s", input.length, site)
             .isLessThanOrEqualTo(MessageCodecFuzzTest.ALLOCATION_BASE_BYTES + MessageCodecFuzzTest.ALLOCATION_PER_INPUT_BYTE * input.length);
+    }
+
+    /**
+     * FAILS at a39703a: the class definition in this call's arguments is flagged as compressed, and
+     * its deflate stream is cut short. Fory's {@code DeflaterMetaCompressor.decompress} loops while
+     * {@code !inflater.finished()}, and {@code inflate} returns 0 forever on a truncated stream: the
+     * decoding thread spins at 100% CPU and never returns (apache/fory#3471, fixed upstream by
+     * apache/fory#3472). A failing run leaves that thread spinning until the JVM exits.
+     */
+    @Test
+    void shouldNotHangOnATruncatedCompressedClassDefinition() {
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> decodeQuietly(HexFormat.of().parseHex(
+            "010000000000000004000000000000000b0000000000000001104d616e7902fdffffff00401efd0020630000280880000000260000a0"
+                + "40002a0000000000001840001c01002c49fc006e0000eb006300f8006400e9002000032600360801000002020000000038080300"
+                + "000000000000003eef006300f8006400e9042000032600360801000000020000000038080300000000000000003e020eff047fff"
+                + "ffff61fd004201082c18736861726564fe0d")));
     }
 
     private Message decode(String hex) {

@@ -105,7 +105,12 @@ public final class FaultProxy implements AutoCloseable {
         Objects.requireNonNull(target, "target");
         ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         FaultProxy proxy = new FaultProxy(target, server);
-        proxy.spawn(proxy.name + "-accept", proxy::acceptLoop);
+        try {
+            proxy.spawn(proxy.name + "-accept", proxy::acceptLoop);
+        } catch (RuntimeException | Error e) {
+            ProxiedConnection.closeQuietly(server); // no thread to serve it
+            throw e;
+        }
         return proxy;
     }
 
@@ -185,7 +190,7 @@ public final class FaultProxy implements AutoCloseable {
         return fromTarget.get();
     }
 
-    /** Bytes read and thrown away by {@link #blackhole()}, both ways. */
+    /** Bytes read and thrown away, both ways: by a blackhole, or still inside when a drop reset their connection. */
     public long bytesDiscarded() {
         return discarded.get();
     }
