@@ -54,7 +54,8 @@ class MessageCodecWireFormatTest {
                 Message m = codec.decode(buf);
                 assertThat(m.callId()).as("call id of sample %d", i).isEqualTo(samples.get(i).callId());
                 if (m instanceof Message.Reply r && samples.get(i) instanceof Message.Reply sent && sent.value() != null && !sent.value().getClass().isArray()) {
-                    assertThat(r.value()).as("value of sample %d", i).hasSameClassAs(sent.value());
+                    assertThat(r.value()).as("class of the value of sample %d", i).isExactlyInstanceOf(classReadBack(sent.value()));
+                    assertThat(r.value()).as("value of sample %d", i).usingRecursiveComparison().isEqualTo(sent.value());
                 }
                 if (m instanceof Message.Reply r && r.value() instanceof Object[] a) {
                     assertThat(a.getClass()).isEqualTo(((Message.Reply) samples.get(i)).value().getClass());
@@ -65,6 +66,19 @@ class MessageCodecWireFormatTest {
             }
         }
     }
+
+    /**
+     * The class a value of {@code sent}'s class is read back as. Fory 0.13 reads every list of
+     * {@code java.util.ImmutableCollections} through {@code List.of} ({@code ImmutableListSerializer.onCollectionRead}),
+     * so a {@code List.of(...).subList(...)} arrives as the {@code List.of} of its elements: a
+     * {@code List12} or {@code ListN}, equal to it but of another class. The codec did so before the
+     * read checks too (its encoding of sample 38 read back by the codec at 5d0e5dc is a {@code List12}).
+     */
+    private static Class<?> classReadBack(Object sent) {
+        return sent.getClass() == IMMUTABLE_SUB_LIST ? List.copyOf((List<?>) sent).getClass() : sent.getClass();
+    }
+
+    private static final Class<?> IMMUTABLE_SUB_LIST = List.of(1, 2, 3).subList(0, 2).getClass();
 
     private static List<String> pinnedEncodings() throws IOException {
         try (InputStream in = MessageCodecWireFormatTest.class.getResourceAsStream("wire-format.hex")) {

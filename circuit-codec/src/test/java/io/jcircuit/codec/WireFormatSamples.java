@@ -42,7 +42,12 @@ final class WireFormatSamples {
             List.of(1, 2, 3).subList(0, 2), Set.of(1), Map.of(), Map.of(1, 2), Arrays.asList(1, 2),
             new String[] {"a", null}, new boolean[] {true}, new byte[] {1, 2}, new char[] {'x'}, new short[] {1},
             new int[] {1, 2}, new long[] {3}, new float[] {1f}, new double[] {2d},
-            new FuzzCorpus.Point[][] {{new FuzzCorpus.Point(1, 2)}}, new Object[] {new int[][] {{1}}, String.class, Optional.empty()});
+            new FuzzCorpus.Point[][] {{new FuzzCorpus.Point(1, 2)}}, new Object[] {new int[][] {{1}}, String.class, Optional.empty()},
+            // the arrays Fory builds a serializer of up front, which CountGuards wraps in place
+            new Integer[] {1, null, 3}, new Class<?>[] {String.class, int.class, null}, new Long[] {2L}, new Boolean[] {true},
+            new Character[] {'c'}, new Short[] {(short) 1}, new Byte[] {(byte) 1}, new Float[] {1f}, new Double[] {1d},
+            new StackTraceElement[] {new StackTraceElement("a.B", "m", "B.java", 1)},
+            new Object[] {new Integer[] {1, 2}, new Class<?>[] {int.class}, new Long[0]});
         long id = 100;
         for (Object v : values) {
             out.add(new Message.Reply(id++, v));
