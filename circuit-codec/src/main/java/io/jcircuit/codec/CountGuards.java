@@ -82,9 +82,31 @@ final class CountGuards {
         r.registerSerializer(long[].class, array(fory, long[].class, new ArraySerializers.LongArraySerializer(fory), 0));
         r.registerSerializer(float[].class, array(fory, float[].class, new ArraySerializers.FloatArraySerializer(fory), 0));
         r.registerSerializer(double[].class, array(fory, double[].class, new ArraySerializers.DoubleArraySerializer(fory), 0));
+        // Fory builds its own serializers of these when it starts (each under the id it registered the
+        // class with), so the factory below never sees them. The serializer Fory built is wrapped and
+        // set into the same registration (setSerializer, unlike registerSerializer, keeps the ClassInfo
+        // and id): the bytes written stay Fory's. StackTraceElement[] is registered without a serializer
+        // and so gets one from the factory.
+        for (Class<?> c : PREBUILT_ARRAYS) {
+            wrapPrebuilt(fory, r, c);
+        }
         // Arrays of every other type get their serializer when first met.
         r.setSerializerFactory((f, cls) -> cls.isArray() && !cls.getComponentType().isPrimitive()
             ? objectArray(f, cls) : null);
+    }
+
+    /** The object arrays Fory 0.13 gives a serializer of its own up front ({@code ArraySerializers.registerDefaultSerializers}). */
+    private static final List<Class<?>> PREBUILT_ARRAYS = List.of(Class[].class, Boolean[].class, Byte[].class,
+        Character[].class, Short[].class, Integer[].class, Long[].class, Float[].class, Double[].class);
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static void wrapPrebuilt(Fory fory, ClassResolver r, Class c) {
+        Serializer prebuilt = r.getSerializer(c);
+        if (!(prebuilt instanceof ArraySerializers.ObjectArraySerializer)) {
+            throw new IllegalStateException("Fory's serializer of " + c.getTypeName() + " is a "
+                + prebuilt.getClass().getName() + ", not the ObjectArraySerializer CountGuards wraps");
+        }
+        r.setSerializer(c, new CheckedArray(fory, c, prebuilt, 1));
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})

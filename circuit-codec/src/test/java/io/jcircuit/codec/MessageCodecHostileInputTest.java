@@ -77,6 +77,9 @@ class MessageCodecHostileInputTest {
         "ArrayListSerializer.newCollection, 05000000000000001402ffffffff00428080800803",
         "ImmutableListSerializer.newCollection, 04000000000000000f02ffffffff0098028080800861",
         "ByteArraySerializer.read, 04000000000000001602ffffffff004006003080808008000000",
+        "ObjectArraySerializer.newArray (Integer[] - Fory builds its serializer up front), 0400000000000000c802ffffffff006c8080800802002402",
+        "ObjectArraySerializer.newArray (Class[] - Fory builds its serializer up front), 0400000000000000c902ffffffff00b001808080080200482c",
+        "ObjectArraySerializer.newArray (StackTraceElement[] - registered early; serializer built when first met), 0400000000000000d102ffffffff0092018180800802000002fdff0c612e42ff18422e6a617661ff046dfdfd",
         "ClassDefDecoder.readFieldsInfo (field count), 0200000000000000070000000000001b580207000000000104000000020122102b1f0000100002af9d6800042d21da4891115113d09c320836bea32cb87227a897cd061be6800c04100c000e",
     })
     void shouldNotAllocateMuchMoreThanTheInputForACountReadOffTheWire(String site, String hex) {
