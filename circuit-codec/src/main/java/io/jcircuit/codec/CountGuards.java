@@ -351,42 +351,56 @@ final class CountGuards {
             return value;
         }
 
+        /** Walks the name's headers by index, without moving the reader index; allocates nothing. */
         private static void checkName(MemoryBuffer buffer) {
-            int[] pos = {buffer.readerIndex()};
+            int pos = buffer.readerIndex();
             long header = varuint(buffer, pos);
+            pos += varuintLength(buffer, pos);
             if ((header & 1) == 0) {
                 return; // a registered class, by id
             }
             if ((header & 0b10) == 0) {
-                skipNameBytes(buffer, pos, header >>> 2);
+                pos = skipNameBytes(buffer, pos, header >>> 2);
             }
             long typeHeader = varuint(buffer, pos);
+            pos += varuintLength(buffer, pos);
             if ((typeHeader & 1) == 0) {
                 skipNameBytes(buffer, pos, typeHeader >>> 1);
             }
         }
 
-        private static void skipNameBytes(MemoryBuffer buffer, int[] pos, long length) {
+        /** The index just past a name's bytes at {@code pos}. */
+        private static int skipNameBytes(MemoryBuffer buffer, int pos, long length) {
             long need = (length > SMALL_NAME ? 8 : 1) + length;
-            if (need > buffer.size() - pos[0]) {
-                throw new CodecException("a class name claims " + length + " bytes but " + (buffer.size() - pos[0]) + " remain");
+            if (need > buffer.size() - pos) {
+                throw new CodecException("a class name claims " + length + " bytes but " + (buffer.size() - pos) + " remain");
             }
-            pos[0] += (int) need;
+            return pos + (int) need;
         }
 
-        private static long varuint(MemoryBuffer buffer, int[] pos) {
+        /** The unsigned varint of up to 32 bits at {@code pos}. */
+        private static long varuint(MemoryBuffer buffer, int pos) {
             long value = 0;
             for (int shift = 0; shift < 35; shift += 7) {
-                if (pos[0] >= buffer.size()) {
+                if (pos >= buffer.size()) {
                     throw new CodecException("a class name ends early");
                 }
-                int b = buffer.getByte(pos[0]++);
+                int b = buffer.getByte(pos++);
                 value |= (long) (b & 0x7f) << shift;
                 if ((b & 0x80) == 0) {
                     return value & 0xffffffffL;
                 }
             }
             throw new CodecException("overlong varint in a class name");
+        }
+
+        /** The byte length of the varint at {@code pos}, which {@link #varuint} has read. */
+        private static int varuintLength(MemoryBuffer buffer, int pos) {
+            int n = 1;
+            while ((buffer.getByte(pos + n - 1) & 0x80) != 0) {
+                n++;
+            }
+            return n;
         }
     }
 }

@@ -32,6 +32,8 @@ final class ForyPool {
         final Fory fory;
         final ReferenceSerializers.Context ctx;
         final MemoryBuffer out = MemoryBuffer.newHeapBuffer(512);
+        /** For {@link MetaGuard#checkBody}, so that checking class definitions allocates nothing. */
+        final MetaGuard.Cursor metaCursor = new MetaGuard.Cursor();
 
         Slot(Fory fory, ReferenceSerializers.Context ctx) {
             this.fory = fory;

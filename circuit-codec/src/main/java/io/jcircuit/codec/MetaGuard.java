@@ -52,12 +52,12 @@ final class MetaGuard implements MetaCompressor {
     /**
      * Checks the body that Fory is about to deserialize at the reader index of {@code body}, without
      * moving it: a Java-mode, in-band body whose class definitions fit the input and declare no more
-     * classes, fields or name bytes than they have bytes for. Allocates nothing when the body has no
-     * class definitions.
+     * classes, fields or name bytes than they have bytes for. Allocates nothing: {@code cursor} is the
+     * caller's, reused across bodies (one per Fory instance; not thread-safe).
      *
      * @throws CodecException naming what does not fit
      */
-    static void checkBody(MemoryBuffer body) {
+    static void checkBody(MemoryBuffer body, Cursor cursor) {
         int start = body.readerIndex();
         int left = body.size() - start;
         if (left < 1) {
@@ -82,7 +82,7 @@ final class MetaGuard implements MetaCompressor {
         if (offset < 0 || offset > left - 5) {
             throw new CodecException("class definitions at offset " + offset + " lie outside the " + (left - 5) + " bytes left");
         }
-        checkClassDefs(new Cursor(body, start + 5 + offset, body.size()));
+        checkClassDefs(cursor.over(body, start + 5 + offset, body.size()));
     }
 
     private static void checkClassDefs(Cursor c) {
@@ -99,11 +99,14 @@ final class MetaGuard implements MetaCompressor {
             if (size > c.left()) {
                 throw new CodecException("a class definition of " + size + " bytes exceeds the " + c.left() + " left");
             }
-            Cursor def = new Cursor(c.buffer, c.pos, c.pos + (int) size);
-            c.skip((int) size);
+            int defEnd = c.pos + (int) size;
             if ((id & COMPRESSED_FLAG) == 0) {
-                checkClassDef(def);
+                int end = c.end;
+                c.end = defEnd; // the same cursor, bounded to this definition
+                checkClassDef(c);
+                c.end = end;
             } // a compressed one is checked once inflated, in decompress
+            c.pos = defEnd;
         }
     }
 
@@ -194,7 +197,7 @@ final class MetaGuard implements MetaCompressor {
             }
             byte[] inflated = out.toByteArray();
             MemoryBuffer buffer = MemoryBuffer.fromByteArray(inflated);
-            checkClassDef(new Cursor(buffer, 0, inflated.length));
+            checkClassDef(new Cursor().over(buffer, 0, inflated.length));
             return inflated;
         } catch (DataFormatException e) {
             throw new CodecException("a compressed class definition is not deflate data: " + e.getMessage(), e);
@@ -214,16 +217,20 @@ final class MetaGuard implements MetaCompressor {
         return MetaGuard.class.hashCode();
     }
 
-    /** Reads forward through {@code [pos, end)} of a buffer, refusing to step past {@code end}. */
-    private static final class Cursor {
-        final MemoryBuffer buffer;
-        int pos;
-        final int end;
+    /**
+     * Reads forward through {@code [pos, end)} of a buffer, refusing to step past {@code end}.
+     * Reusable: {@link #over} points it at another range. Not thread-safe.
+     */
+    static final class Cursor {
+        private MemoryBuffer buffer;
+        private int pos;
+        private int end;
 
-        Cursor(MemoryBuffer buffer, int pos, int end) {
+        Cursor over(MemoryBuffer buffer, int pos, int end) {
             this.buffer = buffer;
             this.pos = pos;
             this.end = end;
+            return this;
         }
 
         int left() {

@@ -1,6 +1,8 @@
 package io.jcircuit.codec;
 
 import org.apache.fory.memory.MemoryBuffer;
+import org.apache.fory.memory.Platform;
+import org.apache.fory.serializer.StringSerializer;
 
 import java.nio.charset.StandardCharsets;
 
@@ -24,6 +26,12 @@ final class WireReads {
 
     /** Error texts quote at most this many chars of a string that came off the wire. */
     private static final int MAX_QUOTED_CHARS = 200;
+
+    // String's own fields, read as Fory's StringSerializer reads and writes them (JDK 9+ layout).
+    private static final long STRING_CODER_OFFSET = stringFieldOffset("coder");
+    private static final long STRING_VALUE_OFFSET = stringFieldOffset("value");
+    /** Whether this JVM compacts strings (no {@code -XX:-CompactStrings}): then Latin-1 text has coder 0. */
+    private static final boolean COMPACT_STRINGS = Platform.getByte("a", STRING_CODER_OFFSET) == LATIN1;
 
     private WireReads() {
     }
@@ -63,17 +71,30 @@ final class WireReads {
         return s;
     }
 
-    /** UTF-16LE as the chars it codes, unpaired surrogates kept (a Java string may hold them). */
+    /**
+     * UTF-16 as Fory writes it (the string's own bytes), unpaired surrogates kept (a Java string may
+     * hold them): as Fory builds it, around a copy of the bytes, once they are known to fit the coder;
+     * Latin-1 text becomes a Latin-1 string.
+     */
     private static String readUtf16(MemoryBuffer buffer, int n, String what) {
         if ((n & 1) != 0) {
             throw new CodecException(what + " is UTF-16 of an odd byte count, " + n);
         }
-        char[] chars = new char[n >> 1];
-        for (int i = 0; i < chars.length; i++) {
-            int lo = buffer.readByte() & 0xff;
-            chars[i] = (char) (lo | (buffer.readByte() & 0xff) << 8);
+        byte[] bytes = buffer.readBytes(n);
+        if (COMPACT_STRINGS && isLatin1Utf16(bytes)) {
+            return new String(bytes, StandardCharsets.UTF_16LE); // compacts to Latin-1 (a -XX:-CompactStrings peer)
         }
-        return new String(chars); // compacts to Latin-1 when every char fits
+        return StringSerializer.newBytesStringZeroCopy((byte) UTF16, bytes);
+    }
+
+    /** Whether every char fits Latin-1: the high bytes, little-endian as String holds them on x86 and AArch64, are all 0. */
+    private static boolean isLatin1Utf16(byte[] utf16le) {
+        for (int i = 1; i < utf16le.length; i += 2) {
+            if (utf16le[i] != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -105,6 +126,60 @@ final class WireReads {
             throw new CodecException("a " + type.getTypeName() + " claims " + count + " elements but only " + left + " bytes remain");
         }
         return count;
+    }
+
+    /**
+     * Checks a string that Fory built from a peer's bytes where the codec or the runtime relies on it,
+     * and returns it canonical: refuses one whose bytes do not fit its coder (see
+     * {@link #hasSoundCoder}), and turns UTF-16-coded Latin-1 text (what a {@code -XX:-CompactStrings}
+     * peer sends) into a Latin-1 string, so it {@code equals} the same text made here. Allocates only
+     * in that last case.
+     */
+    static String checkDecoded(String s, String what) {
+        if (s == null) {
+            return null;
+        }
+        if (!hasSoundCoder(s)) {
+            throw new CodecException(what + " is a string whose bytes do not fit its coder");
+        }
+        return canonical(s);
+    }
+
+    /** {@code s}, of a sound coder, as a Latin-1 string when it is UTF-16-coded Latin-1 text. */
+    static String canonical(String s) {
+        if (COMPACT_STRINGS && Platform.getByte(s, STRING_CODER_OFFSET) == UTF16) {
+            for (int i = 0; i < s.length(); i++) {
+                if (s.charAt(i) > 0xff) {
+                    return s;
+                }
+            }
+            return new String(s.toCharArray()); // compacts to Latin-1
+        }
+        return s;
+    }
+
+    /**
+     * Whether the bytes of {@code s} fit its coder, as in every string the JDK builds: coder 0
+     * (Latin-1, on a JVM that compacts strings) or coder 1 (UTF-16) of an even byte count. Fory 0.13's
+     * {@code StringSerializer} builds strings around the coder and bytes it read without this check;
+     * such a string's {@code length()} disagrees with its chars, and {@code concat}, {@code substring}
+     * and the like throw {@link IndexOutOfBoundsException} or make more such strings. Reads two fields
+     * of {@code s}; allocates nothing.
+     */
+    static boolean hasSoundCoder(String s) {
+        byte coder = Platform.getByte(s, STRING_CODER_OFFSET);
+        if (coder == LATIN1 && COMPACT_STRINGS) {
+            return true;
+        }
+        return (coder == LATIN1 || coder == UTF16) && (((byte[]) Platform.getObject(s, STRING_VALUE_OFFSET)).length & 1) == 0;
+    }
+
+    private static long stringFieldOffset(String name) {
+        try {
+            return Platform.objectFieldOffset(String.class.getDeclaredField(name));
+        } catch (NoSuchFieldException e) {
+            throw new IllegalStateException("java.lang.String has no field " + name + ": a JDK Fory 0.13 does not support", e);
+        }
     }
 
     /**

@@ -38,6 +38,9 @@ final class FuzzReport {
     private final Map<String, Finding> findings = new LinkedHashMap<>();
     private final Map<String, Long> decodedByKind = new TreeMap<>();
     private final Map<String, Long> refusedByRootCause = new TreeMap<>();
+    /** Defective strings nested in values, which the codec knowingly lets through (DecodedStrings.isAcceptedGap). */
+    private final Map<String, Long> acceptedStrings = new TreeMap<>();
+    private long firstAcceptedIteration = -1;
     private long inputs;
     private long decoded;
     private long refused;
@@ -103,7 +106,12 @@ final class FuzzReport {
             if (kindOf(m) != input[0]) {
                 find("decoded a " + m.getClass().getSimpleName() + " from kind " + kind, iteration, input, describe(m), null);
             }
-            DecodedStrings.Found malformed = DecodedStrings.findMalformed(m);
+            DecodedStrings.Found malformed = DecodedStrings.findMalformed(m, accepted -> {
+                acceptedStrings.merge(accepted.defect() + " in a " + m.getClass().getSimpleName(), 1L, Long::sum);
+                if (firstAcceptedIteration < 0) {
+                    firstAcceptedIteration = iteration;
+                }
+            });
             if (malformed != null) {
                 find("decoded a " + malformed.defect() + " java.lang.String into a " + m.getClass().getSimpleName(), iteration,
                     input, "at " + malformed.path(), null);
@@ -189,6 +197,10 @@ final class FuzzReport {
         s.append(String.format("  decoded %d %s, refused with CodecException %d, findings %d%n",
             decoded, decodedByKind, refused, findings.values().stream().mapToLong(f -> f.count).sum()));
         s.append(String.format("  refusals by root cause: %s%n", refusedByRootCause));
+        if (!acceptedStrings.isEmpty()) {
+            s.append(String.format("  accepted, not findings: defective strings nested in values %s (first at input %d)%n",
+                acceptedStrings, firstAcceptedIteration));
+        }
         s.append(String.format("  slowest decode %.3f ms (input %d, %d bytes); %.1f µs per decode on average%n",
             slowestNanos / 1e6, slowestIteration, slowestLength, decodeNanos / 1e3 / Math.max(1, inputs)));
         s.append(String.format("  worst allocation %d bytes for %d input bytes = %.3f of its bound (input %d); most allocated %d bytes%n",
