@@ -32,6 +32,8 @@ final class ForyPool {
         final Fory fory;
         final ReferenceSerializers.Context ctx;
         final MemoryBuffer out = MemoryBuffer.newHeapBuffer(512);
+        /** For {@link MetaGuard#checkBody}, so that checking class definitions allocates nothing. */
+        final MetaGuard.Cursor metaCursor = new MetaGuard.Cursor();
 
         Slot(Fory fory, ReferenceSerializers.Context ctx) {
             this.fory = fory;
@@ -40,6 +42,11 @@ final class ForyPool {
     }
 
     private static final int MAX_RETAINED_BUFFER_BYTES = 1 << 20;
+    /**
+     * How deep values may nest when read (Fory's default, stated): deeper input is refused before it
+     * can exhaust the reading thread's stack.
+     */
+    static final int MAX_DEPTH = 50;
 
     private final ClassLoader loader;
     private final java.util.function.Function<Fory, ReferenceSerializers.Context> setup;
@@ -77,6 +84,11 @@ final class ForyPool {
         }
     }
 
+    /**
+     * A Fory instance set up to read peers' bytes defensively: class definitions inflated within a
+     * bound and checked ({@link MetaGuard}), element counts checked before anything is sized by them
+     * ({@link CountGuards}), nesting bounded by {@link #MAX_DEPTH}. None of this changes what it writes.
+     */
     private Slot newSlot() {
         Fory fory = Fory.builder()
             .withLanguage(Language.JAVA)
@@ -85,8 +97,11 @@ final class ForyPool {
             .requireClassRegistration(false)
             .suppressClassRegistrationWarnings(true)
             .withDeserializeNonexistentClass(false)
+            .withMetaCompressor(new MetaGuard())
+            .withMaxDepth(MAX_DEPTH)
             .withClassLoader(loader)
             .build();
+        CountGuards.register(fory);
         return new Slot(fory, setup.apply(fory));
     }
 }

@@ -42,6 +42,8 @@ public final class MessageCodec {
     public static final int PREFIX_LENGTH = 9;
 
     private static final int MAX_IDLE_INSTANCES = 64;
+    /** Cause chains are followed at most this far (a hostile one could be long or cyclic). */
+    private static final int MAX_CAUSES = 16;
 
     private final ForyPool pool;
 
@@ -161,13 +163,17 @@ public final class MessageCodec {
         slot.ctx.peer = peer;
         boolean healthy = false;
         try {
-            Message m = read(slot.fory, kind, callId, payload);
+            Message m = read(slot, kind, callId, payload);
             healthy = true;
             return m;
         } catch (CodecException e) {
             throw e;
-        } catch (RuntimeException | LinkageError | StackOverflowError e) {
-            throw new CodecException("malformed message (kind " + kind + ", call #" + callId + "): " + rootMessage(e), e);
+        } catch (RuntimeException | LinkageError | AssertionError | StackOverflowError | OutOfMemoryError e) {
+            // Whatever Fory throws on hostile bytes: an index out of bounds, a negative size, a cast, an
+            // assertion, a stack too deep, or an allocation the heap refused. The message never
+            // concatenates a decoded string as is: one Fory built unsoundly would throw right here.
+            throw new CodecException("malformed message (kind " + kind + ", call #" + callId + "): " + rootMessage(e),
+                soundCause(e));
         } finally {
             // A failed read may leave bad class metadata cached in the instance, which would break
             // later good messages: such an instance is dropped, never pooled again.
@@ -211,11 +217,11 @@ public final class MessageCodec {
         ForyPool.Slot slot = pool.acquire();
         boolean healthy = false;
         try {
-            Object v = slot.fory.deserialize(MemoryBuffer.fromByteArray(bytes));
+            Object v = deserialize(slot, MemoryBuffer.fromByteArray(bytes));
             healthy = true;
             return v;
-        } catch (RuntimeException | LinkageError | StackOverflowError e) {
-            throw new CodecException("malformed stored value of " + bytes.length + " bytes: " + rootMessage(e), e);
+        } catch (RuntimeException | LinkageError | AssertionError | StackOverflowError | OutOfMemoryError e) {
+            throw new CodecException("malformed stored value of " + bytes.length + " bytes: " + rootMessage(e), soundCause(e));
         } finally {
             if (healthy) {
                 pool.release(slot);
@@ -223,18 +229,18 @@ public final class MessageCodec {
         }
     }
 
-    private static Message read(Fory fory, byte kind, long callId, ByteBuf payload) {
+    private static Message read(ForyPool.Slot slot, byte kind, long callId, ByteBuf payload) {
         return switch (kind) {
             case KIND_CALL -> {
                 long handle = payload.readLong();
                 long timeout = payload.readLong();
                 MemoryBuffer body = wrap(payload);
-                String method = fory.readString(body);
-                yield new Message.Call(callId, handle, method, (Object[]) fory.deserialize(body), timeout);
+                String method = WireReads.readString(body, "the method name");
+                yield new Message.Call(callId, handle, method, checkArgs((Object[]) deserialize(slot, body)), timeout);
             }
             case KIND_GO -> {
                 long timeout = payload.readLong();
-                Object fn = fory.deserialize(wrap(payload));
+                Object fn = deserialize(slot, wrap(payload));
                 if (!(fn instanceof Fn<?> f)) {
                     throw new CodecException("GO carries a " + (fn == null ? "null" : fn.getClass().getName()) + ", not a function");
                 }
@@ -242,19 +248,74 @@ public final class MessageCodec {
             }
             case KIND_LOOKUP -> {
                 long timeout = payload.readLong();
-                yield new Message.Lookup(callId, fory.readString(wrap(payload)), timeout);
+                yield new Message.Lookup(callId, WireReads.readString(wrap(payload), "the service name"), timeout);
             }
             case KIND_ACQUIRE -> new Message.Acquire(callId, payload.readLong(), payload.readLong());
-            case KIND_REPLY -> new Message.Reply(callId, fory.deserialize(wrap(payload)));
+            case KIND_REPLY -> {
+                Object value = deserialize(slot, wrap(payload));
+                yield new Message.Reply(callId, value instanceof String s ? WireReads.checkDecoded(s, "the reply") : value);
+            }
             case KIND_FAILURE -> {
-                Object f = fory.deserialize(wrap(payload));
+                Object f = deserialize(slot, wrap(payload));
                 if (!(f instanceof RemoteFailure failure)) {
                     throw new CodecException("FAILURE carries a " + (f == null ? "null" : f.getClass().getName()));
                 }
+                checkFailure(failure);
                 yield new Message.Failure(callId, failure);
             }
             default -> throw new CodecException("unknown message kind " + kind);
         };
+    }
+
+    /**
+     * Checks the strings among the arguments themselves (not those nested inside them: see the
+     * package's known gaps) and makes them canonical, in place. Allocates nothing for sound,
+     * canonical strings.
+     */
+    private static Object[] checkArgs(Object[] args) {
+        if (args != null) {
+            for (int i = 0; i < args.length; i++) {
+                if (args[i] instanceof String s) {
+                    if (!WireReads.hasSoundCoder(s)) {
+                        throw new CodecException("argument " + i + " is a string whose bytes do not fit its coder");
+                    }
+                    args[i] = WireReads.canonical(s);
+                }
+            }
+        }
+        return args;
+    }
+
+    /**
+     * Refuses a failure that {@link RemoteFailure#describe} could not have written: the runtime
+     * rebuilds and logs it, so its class name, message and frames must be sound strings, and the
+     * class name, frames and each frame's class and method must be present. Walks at most
+     * {@link #MAX_CAUSES} causes (Fory's depth limit bounds the chain anyway); allocates nothing.
+     */
+    private static void checkFailure(RemoteFailure failure) {
+        RemoteFailure f = failure;
+        for (int depth = 0; f != null; depth++, f = f.cause()) {
+            if (depth > MAX_CAUSES || f.className() == null || f.frames() == null) {
+                throw new CodecException("a FAILURE " + (depth > MAX_CAUSES ? "nests causes deeper than " + MAX_CAUSES
+                    : "lacks its class name or frames"));
+            }
+            if (!WireReads.hasSoundCoder(f.className()) || f.message() != null && !WireReads.hasSoundCoder(f.message())) {
+                throw new CodecException("a FAILURE's class name or message is a string whose bytes do not fit its coder");
+            }
+            for (RemoteFailure.Frame frame : f.frames()) {
+                if (frame == null || frame.declaringClass() == null || frame.methodName() == null
+                    || !WireReads.hasSoundCoder(frame.declaringClass()) || !WireReads.hasSoundCoder(frame.methodName())
+                    || frame.fileName() != null && !WireReads.hasSoundCoder(frame.fileName())) {
+                    throw new CodecException("a FAILURE has a frame that lacks its class or method, or whose strings do not fit their coder");
+                }
+            }
+        }
+    }
+
+    /** Fory's read of one value, after {@link MetaGuard} has checked the class definitions it will read. */
+    private static Object deserialize(ForyPool.Slot slot, MemoryBuffer body) {
+        MetaGuard.checkBody(body, slot.metaCursor);
+        return slot.fory.deserialize(body);
     }
 
     /** A release names exports by plain longs: kind, call id, count n, then n (handle, count) pairs. */
@@ -312,12 +373,40 @@ public final class MessageCodec {
         };
     }
 
+    /** The innermost cause's class and message, the message quoted safely (see {@link WireReads#quote}). */
     private static String rootMessage(Throwable e) {
         Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
+        for (int i = 0; i < MAX_CAUSES && t.getCause() != null && t.getCause() != t; i++) {
             t = t.getCause();
         }
-        String msg = t.getMessage();
-        return t.getClass().getSimpleName() + (msg == null ? "" : ": " + msg);
+        String msg = messageOf(t);
+        return t.getClass().getSimpleName() + (msg == null ? "" : ": " + WireReads.quote(msg));
+    }
+
+    /**
+     * {@code e}, or a stand-in with its class name, quoted message and stack when a message in its
+     * chain is an unsound string (Fory puts decoded text into its exception messages): a logger that
+     * printed the original would throw, or print garbage.
+     */
+    private static Throwable soundCause(Throwable e) {
+        Throwable t = e;
+        for (int i = 0; i < MAX_CAUSES && t != null; i++, t = t.getCause() == t ? null : t.getCause()) {
+            String msg = messageOf(t);
+            if (!WireReads.isSound(msg)) {
+                RuntimeException standIn = new RuntimeException(t.getClass().getName() + " with a malformed message: "
+                    + WireReads.quote(msg));
+                standIn.setStackTrace(t.getStackTrace());
+                return standIn;
+            }
+        }
+        return e;
+    }
+
+    private static String messageOf(Throwable t) {
+        try {
+            return t.getMessage();
+        } catch (RuntimeException unprintable) {
+            return "<message unavailable: " + unprintable.getClass().getSimpleName() + ">";
+        }
     }
 }

@@ -60,9 +60,9 @@ final class ReferenceSerializers {
         @Override
         public InvocationHandler read(MemoryBuffer buffer) {
             WorkerId home = new WorkerId(buffer.readInt64());
-            Address address = Address.parse(fory.readString(buffer));
+            Address address = Address.parse(WireReads.readString(buffer, "a reference's address"));
             long handle = buffer.readInt64();
-            String iface = fory.readString(buffer);
+            String iface = WireReads.readString(buffer, "a reference's interface");
             return refs.handlerFor(new RefDescriptor(home, address, handle, iface), ctx.peer);
         }
     }
@@ -85,7 +85,7 @@ final class ReferenceSerializers {
         @Override
         public Worker read(MemoryBuffer buffer) {
             WorkerId id = new WorkerId(buffer.readInt64());
-            Address address = Address.parse(fory.readString(buffer));
+            Address address = Address.parse(WireReads.readString(buffer, "a worker's address"));
             return refs.resolveWorker(new WorkerDescriptor(id, address));
         }
     }
