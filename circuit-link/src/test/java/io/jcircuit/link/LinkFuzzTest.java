@@ -26,8 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
  * hostile or broken peer. Every input must end in one of two ways: frames taken, or the connection
  * closed with a logged reason. Nothing may escape the pipeline, hang, or allocate without bound.
  *
- * <p>Seed and size: {@code -Dfuzz.seed} and {@code -Dfuzz.iterations} (default 100,000 streams,
- * several frames each; run with millions before touching the decoder).
+ * <p>Seed and size: {@code -Dfuzz.seed} and {@code -Dfuzz.iterations} (default 500,000 streams of
+ * up to seven frames, about 20 s; run with more before touching the decoder).
  */
 class LinkFuzzTest {
 
@@ -72,6 +72,9 @@ class LinkFuzzTest {
         return frame(FrameCodec.TYPE_HELLO, 0, bytes);
     }
 
+    /** Frames built for the streams, before any mutation. */
+    private static final AtomicLong FRAMES = new AtomicLong();
+
     /** A well-formed stream: HELLO, then DATA, PING, ACK frames in order. */
     private static byte[] validStream(SplittableRandom r) {
         List<byte[]> frames = new ArrayList<>();
@@ -89,6 +92,7 @@ class LinkFuzzTest {
                 }
             }
         }
+        FRAMES.addAndGet(frames.size());
         int size = frames.stream().mapToInt(f -> f.length).sum();
         byte[] out = new byte[size];
         int at = 0;
@@ -154,7 +158,7 @@ class LinkFuzzTest {
     @Test
     void shouldSurviveRandomAndMutatedStreams() throws Exception {
         long seed = Long.getLong("fuzz.seed", System.nanoTime());
-        int iterations = Integer.getInteger("fuzz.iterations", 100_000);
+        int iterations = Integer.getInteger("fuzz.iterations", 500_000);
         System.out.println("LinkFuzzTest: seed " + seed + " (-Dfuzz.seed to repeat), " + iterations + " streams");
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         // Every rejected stream logs one line, as it should; a million of them would drown the report.
@@ -216,8 +220,9 @@ class LinkFuzzTest {
                     assertThat(allocated).as("allocation for a %d-byte stream", input.length)
                         .isLessThan(4L * MAX_FRAME + 64L * input.length + 1_000_000);
                 }
-                System.out.printf("LinkFuzzTest: %d streams, %d closed by the runtime, %d DATA frames taken, "
-                        + "slowest %.1f ms, most allocated %d KiB%n", iterations, closed, sink.data.get(),
+                System.out.printf("LinkFuzzTest: %d streams (%d frames before mutation, plus random bytes), %d closed"
+                        + " by the runtime, %d DATA frames taken, slowest %.1f ms, most allocated %d KiB%n",
+                    iterations, FRAMES.get(), closed, sink.data.get(),
                     slowestNanos / 1e6, worstBytes / 1024);
                 assertThat(transport.links()).isEmpty();
             });
