@@ -371,6 +371,11 @@ public final class Link {
             LOG.info("{}: connection lost ({}); redialing, outage limit {} ms", this, reason, limit);
         }
         signalWritabilityChanged();
+        String gone = transport.goneReason(peer);
+        if (gone != null) {
+            end(gone, false); // already reported gone: nothing to redial
+            return;
+        }
         redialSoon(0);
     }
 

@@ -64,6 +64,11 @@ public final class LinkTransport implements AutoCloseable {
     private final ChannelGroup channels;
     private final ConcurrentHashMap<SessionKey, Link> sessions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Boolean> localAddresses = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<WorkerId, Gone> gone = new ConcurrentHashMap<>();
+
+    /** A peer the layer above reported gone, and why. */
+    private record Gone(String reason, long atNanos) {
+    }
     private Channel serverChannel;
     private Address address;
 
@@ -208,11 +213,27 @@ public final class LinkTransport implements AutoCloseable {
      * are connected carry on; their peer plainly still runs.
      */
     public void peerGone(WorkerId peer, String reason) {
+        // Remembered for one outage limit: a connection to it that breaks later (a host that died
+        // whole is only noticed by silence) ends its session at once instead of redialing.
+        long now = System.nanoTime();
+        gone.values().removeIf(g -> now - g.atNanos() > java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(config.outageLimitMs()));
+        gone.put(peer, new Gone(reason, now));
         for (Link link : links()) {
             if (link.peer().equals(peer) && !link.isConnected()) {
                 link.endIfDisconnected(reason);
             }
         }
+    }
+
+    /** Undoes {@link #peerGone}: the peer is back (it filed itself again, say after a ZooKeeper blip). */
+    public void peerBack(WorkerId peer) {
+        gone.remove(peer);
+    }
+
+    /** Why {@code peer} was reported gone within the last outage limit, or null. */
+    String goneReason(WorkerId peer) {
+        Gone g = gone.get(peer);
+        return g == null ? null : g.reason();
     }
 
     /**

@@ -205,6 +205,7 @@ public final class CircuitRuntime implements Circuit {
         holderDeaths = anchors.subscribe("/worker", new Membership() {
             @Override
             public void joined(Entry e) {
+                transport.peerBack(e.worker());
             }
 
             @Override
