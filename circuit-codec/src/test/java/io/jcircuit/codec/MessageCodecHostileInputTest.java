@@ -81,6 +81,9 @@ class MessageCodecHostileInputTest {
         "ObjectArraySerializer.newArray (Class[] - Fory builds its serializer up front), 0400000000000000c902ffffffff00b001808080080200482c",
         "ObjectArraySerializer.newArray (StackTraceElement[] - registered early; serializer built when first met), 0400000000000000d102ffffffff0092018180800802000002fdff0c612e42ff18422e6a617661ff046dfdfd",
         "ClassDefDecoder.readFieldsInfo (field count), 0200000000000000070000000000001b580207000000000104000000020122102b1f0000100002af9d6800042d21da4891115113d09c320836bea32cb87227a897cd061be6800c04100c000e",
+        "GuavaMapSerializer.newMap (Guava RegularImmutableMap: 2 GB from 48 bytes - fuzz input 96054), 04000000000000001202ffffffff000400b002ffffffff00c80234120000000000003431302e302e302e313a37303031",
+        "RegularImmutableListSerializer.newCollection (Guava ImmutableList), 04000000000000008f02ffffffff00b202808080080824020406",
+        "ImmutableSortedSetSerializer.newCollection (Guava ImmutableSortedSet), 04000000000000009702ffffffff00ba0280808008000600410409ccd19ce32c9a1398c7374272d6414c160475a09d2205f5d119228698feffffffffffff7f0824020406",
     })
     void shouldNotAllocateMuchMoreThanTheInputForACountReadOffTheWire(String site, String hex) {
         byte[] input = HexFormat.of().parseHex(hex);
