@@ -8,6 +8,7 @@ import org.apache.fory.serializer.Serializer;
 import org.apache.fory.serializer.Serializers;
 import org.apache.fory.serializer.collection.CollectionSerializer;
 import org.apache.fory.serializer.collection.CollectionSerializers;
+import org.apache.fory.serializer.collection.GuavaCollectionSerializers;
 import org.apache.fory.serializer.collection.ImmutableCollectionSerializers;
 import org.apache.fory.serializer.collection.MapSerializer;
 import org.apache.fory.serializer.collection.MapSerializers;
@@ -41,9 +42,9 @@ import java.util.function.IntFunction;
  * are re-implemented here (each is a count, a constructor and a ref registration); the others are
  * subclassed and checked before they read; arrays are wrapped.
  *
- * <p><b>Note:</b> covers the JDK types Fory registers by default and arrays of any type. A collection
- * or map class outside that set is read by Fory's generic serializers, which do not pre-size; Guava's
- * immutable collections keep Fory's serializers (see the package's known gaps).
+ * <p><b>Note:</b> covers the JDK types Fory registers by default, the Guava immutable collections and
+ * maps it registers (Guava is Fory's own dependency), and arrays of any type. A collection or map
+ * class outside that set is read by Fory's generic serializers, which do not pre-size.
  */
 final class CountGuards {
 
@@ -56,6 +57,7 @@ final class CountGuards {
         registerArrays(fory, r);
         registerCollections(fory, r);
         registerMaps(fory, r);
+        wrapGuava(fory, r);
         r.registerSerializer(Class.class, new CheckedClass(fory, new Serializers.ClassSerializer(fory)));
     }
 
@@ -143,6 +145,40 @@ final class CountGuards {
         r.registerSerializer(TreeMap.class, new CheckedSortedMap(fory, TreeMap.class));
         for (Class<?> c : List.of(Map.of(1, 1).getClass(), Map.of(1, 1, 2, 2).getClass())) {
             r.registerSerializer(c, new CheckedImmutableMap(fory, c));
+        }
+    }
+
+    /**
+     * Fory registers serializers of its own for Guava's immutable collections and maps
+     * ({@code GuavaCollectionSerializers.registerDefaultSerializers}: regular, singleton and empty
+     * lists, sets, sorted sets, maps, bimaps and sorted maps, some under stand-in classes when the
+     * Guava version lacks them). Each reads a count and sizes an array (or two) by it before reading
+     * any element. They are final, so the serializer Fory built is wrapped by one that peeks at the
+     * count first and hands every hook to it, and set into the same registration: the ClassInfo, the
+     * id and the bytes written stay Fory's. The wrapper is a {@link CollectionSerializer} or
+     * {@link MapSerializer} as the original is, since Fory's generated code casts to those and calls
+     * their hooks ({@code newCollection}, {@code onCollectionRead} ...) directly.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static void wrapGuava(Fory fory, ClassResolver r) {
+        int wrapped = 0;
+        for (Class<?> c : r.getRegisteredClasses()) {
+            Serializer s = r.getSerializer(c, false);
+            if (s == null || s.getClass().getEnclosingClass() != GuavaCollectionSerializers.class) {
+                continue;
+            }
+            if (s instanceof CollectionSerializer col) {
+                r.setSerializer(c, new CheckedGuavaCollection(fory, c, col));
+            } else if (s instanceof MapSerializer map) {
+                r.setSerializer(c, new CheckedGuavaMap(fory, c, map));
+            } else {
+                throw new IllegalStateException("Fory's serializer of " + c.getName() + " is a " + s.getClass().getName()
+                    + ", neither the CollectionSerializer nor the MapSerializer CountGuards wraps");
+            }
+            wrapped++;
+        }
+        if (wrapped == 0) {
+            throw new IllegalStateException("found none of the Guava serializers Fory registers: has Fory changed?");
         }
     }
 
@@ -311,6 +347,119 @@ final class CountGuards {
         public Map newMap(MemoryBuffer buffer) {
             peekCount(buffer, 0, type);
             return super.newMap(buffer);
+        }
+    }
+
+    /**
+     * One of Fory's Guava collection serializers (all read the count first: {@code newCollection}),
+     * checked before it reads. Every hook goes to it; the count it read is carried over, as the
+     * caller asks this serializer for it ({@code getAndClearNumElements}).
+     */
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    private static final class CheckedGuavaCollection extends CollectionSerializer {
+        private final CollectionSerializer delegate;
+
+        CheckedGuavaCollection(Fory fory, Class cls, CollectionSerializer delegate) {
+            super(fory, cls, delegate.supportCodegenHook(), delegate.isImmutable());
+            this.delegate = delegate;
+        }
+
+        @Override
+        public Collection onCollectionWrite(MemoryBuffer buffer, Collection value) {
+            return delegate.onCollectionWrite(buffer, value);
+        }
+
+        @Override
+        public void onCollectionWriteFinish(Collection collection) {
+            delegate.onCollectionWriteFinish(collection);
+        }
+
+        @Override
+        public Collection newCollection(MemoryBuffer buffer) {
+            peekCount(buffer, 0, type);
+            Collection c = delegate.newCollection(buffer);
+            setNumElements(delegate.getAndClearNumElements());
+            return c;
+        }
+
+        @Override
+        public Collection onCollectionRead(Collection collection) {
+            return delegate.onCollectionRead(collection);
+        }
+
+        @Override
+        public Collection newCollection(Collection collection) {
+            Collection c = delegate.newCollection(collection);
+            setNumElements(delegate.getAndClearNumElements());
+            return c;
+        }
+
+        @Override
+        public Collection copy(Collection value) {
+            return delegate.copy(value);
+        }
+
+        @Override
+        public Collection xread(MemoryBuffer buffer) {
+            peekCount(buffer, 0, type);
+            return (Collection) delegate.xread(buffer);
+        }
+    }
+
+    /** One of Fory's Guava map serializers (all read the count first: {@code newMap}), checked before it reads. */
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    private static final class CheckedGuavaMap extends MapSerializer {
+        private final MapSerializer delegate;
+
+        CheckedGuavaMap(Fory fory, Class cls, MapSerializer delegate) {
+            super(fory, cls, delegate.supportCodegenHook(), delegate.isImmutable());
+            this.delegate = delegate;
+        }
+
+        @Override
+        public Map onMapWrite(MemoryBuffer buffer, Map value) {
+            return delegate.onMapWrite(buffer, value);
+        }
+
+        @Override
+        public void onMapWriteFinish(Map map) {
+            delegate.onMapWriteFinish(map);
+        }
+
+        @Override
+        public Map newMap(MemoryBuffer buffer) {
+            peekCount(buffer, 0, type);
+            Map m = delegate.newMap(buffer);
+            setNumElements(delegate.getAndClearNumElements());
+            return m;
+        }
+
+        @Override
+        public Map onMapRead(Map map) {
+            return delegate.onMapRead(map);
+        }
+
+        @Override
+        public Map newMap(Map map) {
+            Map m = delegate.newMap(map);
+            setNumElements(delegate.getAndClearNumElements());
+            return m;
+        }
+
+        @Override
+        public Map onMapCopy(Map map) {
+            return delegate.onMapCopy(map);
+        }
+
+        @Override
+        public Map copy(Map value) {
+            return delegate.copy(value);
+        }
+
+        @Override
+        public Map xread(MemoryBuffer buffer) {
+            peekCount(buffer, 0, type);
+            return (Map) delegate.xread(buffer);
         }
     }
 

@@ -34,10 +34,13 @@ final class ForyPool {
         final MemoryBuffer out = MemoryBuffer.newHeapBuffer(512);
         /** For {@link MetaGuard#checkBody}, so that checking class definitions allocates nothing. */
         final MetaGuard.Cursor metaCursor = new MetaGuard.Cursor();
+        /** The pool's, shared by all its instances. */
+        final ClassDefIds classDefIds;
 
-        Slot(Fory fory, ReferenceSerializers.Context ctx) {
+        Slot(Fory fory, ReferenceSerializers.Context ctx, ClassDefIds classDefIds) {
             this.fory = fory;
             this.ctx = ctx;
+            this.classDefIds = classDefIds;
         }
     }
 
@@ -48,13 +51,20 @@ final class ForyPool {
      */
     static final int MAX_DEPTH = 50;
 
+    /**
+     * The class-definition ids peers may introduce, shared by all instances of the pool: Fory caches a
+     * definition in each instance but generates its serializer class once per JVM.
+     */
+    private final ClassDefIds classDefIds;
     private final ClassLoader loader;
     private final java.util.function.Function<Fory, ReferenceSerializers.Context> setup;
     private final int maxIdle;
     private final ConcurrentLinkedDeque<Slot> idle = new ConcurrentLinkedDeque<>();
     private final AtomicInteger idleCount = new AtomicInteger();
 
-    ForyPool(ClassLoader loader, java.util.function.Function<Fory, ReferenceSerializers.Context> setup, int maxIdle) {
+    ForyPool(ClassLoader loader, java.util.function.Function<Fory, ReferenceSerializers.Context> setup, int maxIdle,
+             ClassDefIds classDefIds) {
+        this.classDefIds = classDefIds;
         this.loader = loader;
         this.setup = setup;
         this.maxIdle = maxIdle;
@@ -102,6 +112,6 @@ final class ForyPool {
             .withClassLoader(loader)
             .build();
         CountGuards.register(fory);
-        return new Slot(fory, setup.apply(fory));
+        return new Slot(fory, setup.apply(fory), classDefIds);
     }
 }

@@ -48,7 +48,12 @@ public final class MessageCodec {
     private final ForyPool pool;
 
     public MessageCodec(ClassLoader loader, References refs) {
-        this.pool = new ForyPool(loader, fory -> ReferenceSerializers.register(fory, refs), MAX_IDLE_INSTANCES);
+        this(loader, refs, new ClassDefIds(ClassDefIds.DEFAULT_MAX_IDS, ClassDefIds.DEFAULT_MAX_IDS_PER_PEER));
+    }
+
+    /** A codec that lets peers introduce the class definitions {@code classDefIds} admits. */
+    MessageCodec(ClassLoader loader, References refs, ClassDefIds classDefIds) {
+        this.pool = new ForyPool(loader, fory -> ReferenceSerializers.register(fory, refs), MAX_IDLE_INSTANCES, classDefIds);
     }
 
     /** The message kind of a payload with at least {@link #PREFIX_LENGTH} readable bytes. */
@@ -314,7 +319,7 @@ public final class MessageCodec {
 
     /** Fory's read of one value, after {@link MetaGuard} has checked the class definitions it will read. */
     private static Object deserialize(ForyPool.Slot slot, MemoryBuffer body) {
-        MetaGuard.checkBody(body, slot.metaCursor);
+        MetaGuard.checkBody(body, slot.metaCursor, slot.classDefIds, slot.ctx.peer);
         return slot.fory.deserialize(body);
     }
 

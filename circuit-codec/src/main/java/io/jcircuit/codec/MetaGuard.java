@@ -1,5 +1,6 @@
 package io.jcircuit.codec;
 
+import io.jcircuit.WorkerId;
 import org.apache.fory.memory.MemoryBuffer;
 import org.apache.fory.meta.DeflaterMetaCompressor;
 import org.apache.fory.meta.MetaCompressor;
@@ -18,7 +19,7 @@ import java.util.zip.Inflater;
  * <pre>
  *  body:         | bitmap (1) | class defs offset (int32 LE, -1 for none) | value ... | class defs |
  *  class defs:   | count (varuint) | def | def | ...
- *  def:          | id (int64 LE: bits 0-11 size, 12 has fields, 13 compressed) | [size - 0xfff (varuint)] | size bytes |
+ *  def:          | id (int64 LE: bits 0-11 size, 12 has fields, 13 compressed, 14-63 hash) | [size - 0xfff (varuint)] | size bytes |
  *  def bytes:    | classes - 1 (byte; 15 means + varuint) | class | class | ...      (inflated if compressed)
  *  class:        | fields &lt;&lt; 1 | registered (varuint) | registered id (varuint) or package name, type name |
  *                | field | field | ...
@@ -52,12 +53,13 @@ final class MetaGuard implements MetaCompressor {
     /**
      * Checks the body that Fory is about to deserialize at the reader index of {@code body}, without
      * moving it: a Java-mode, in-band body whose class definitions fit the input and declare no more
-     * classes, fields or name bytes than they have bytes for. Allocates nothing: {@code cursor} is the
-     * caller's, reused across bodies (one per Fory instance; not thread-safe).
+     * classes, fields or name bytes than they have bytes for, and whose ids {@code ids} accepts from
+     * {@code peer} (see {@link ClassDefIds#check}). Allocates nothing for ids met before: {@code cursor}
+     * is the caller's, reused across bodies (one per Fory instance; not thread-safe).
      *
      * @throws CodecException naming what does not fit
      */
-    static void checkBody(MemoryBuffer body, Cursor cursor) {
+    static void checkBody(MemoryBuffer body, Cursor cursor, ClassDefIds ids, WorkerId peer) {
         int start = body.readerIndex();
         int left = body.size() - start;
         if (left < 1) {
@@ -82,10 +84,10 @@ final class MetaGuard implements MetaCompressor {
         if (offset < 0 || offset > left - 5) {
             throw new CodecException("class definitions at offset " + offset + " lie outside the " + (left - 5) + " bytes left");
         }
-        checkClassDefs(cursor.over(body, start + 5 + offset, body.size()));
+        checkClassDefs(cursor.over(body, start + 5 + offset, body.size()), ids, peer);
     }
 
-    private static void checkClassDefs(Cursor c) {
+    private static void checkClassDefs(Cursor c, ClassDefIds ids, WorkerId peer) {
         long count = c.varuint();
         if (count > c.left() / 8) {
             throw new CodecException(count + " class definitions cannot fit in " + c.left() + " bytes");
@@ -99,13 +101,15 @@ final class MetaGuard implements MetaCompressor {
             if (size > c.left()) {
                 throw new CodecException("a class definition of " + size + " bytes exceeds the " + c.left() + " left");
             }
-            int defEnd = c.pos + (int) size;
+            int defStart = c.pos;
+            int defEnd = defStart + (int) size;
             if ((id & COMPRESSED_FLAG) == 0) {
                 int end = c.end;
                 c.end = defEnd; // the same cursor, bounded to this definition
                 checkClassDef(c);
                 c.end = end;
             } // a compressed one is checked once inflated, in decompress
+            ids.check(id, c.buffer, defStart, (int) size, peer);
             c.pos = defEnd;
         }
     }

@@ -9,8 +9,10 @@
  *
  * <h2>Decoding a peer's bytes: what is checked, and the known gaps</h2>
  * Fory 0.13 trusts the counts, sizes and coders it reads. The codec checks, before Fory sizes
- * anything by them, the class definitions ({@code MetaGuard}) and the element counts of arrays and
- * of the JDK collections and maps Fory registers ({@code CountGuards}); it reads the method, service,
+ * anything by them, the class definitions ({@code MetaGuard}: their layout, and their ids, which must
+ * match their bytes and, when new, stay within a bound in all and per peer: {@code ClassDefIds}) and
+ * the element counts of arrays and
+ * of the JDK and Guava immutable collections and maps Fory registers ({@code CountGuards}); it reads the method, service,
  * address and interface names itself ({@code WireReads}); and after Fory has read a message it
  * checks the strings the runtime relies on: the call arguments and the reply themselves, and every
  * string of a {@link io.jcircuit.codec.RemoteFailure}. Known gaps:
@@ -22,11 +24,14 @@
  *       throw {@link java.lang.IndexOutOfBoundsException} or make more such strings in the code that
  *       uses the value. Checking them means walking every decoded graph; they are accepted, as any
  *       other object whose invariants a peer can break (Fory sets fields without constructors).</li>
- *   <li><b>Guava's immutable collections</b> (which Fory registers, as Guava is its dependency) keep
- *       Fory's serializers, which size a container by the count they read: a 48-byte reply naming a
- *       {@code RegularImmutableMap} costs 2 GB of allocation before it is refused.</li>
  *   <li>A collection or map class outside the JDK set {@code CountGuards} covers is read by Fory's
  *       generic serializers.</li>
+ *   <li><b>Generated classes.</b> Fory generates and loads a serializer class for each class
+ *       definition it has not met, and never unloads it. A peer that sends new, well-formed
+ *       definitions (say, of its classes with made-up extra fields) costs up to
+ *       {@code ClassDefIds.DEFAULT_MAX_IDS} (1,024) classes per codec, {@code DEFAULT_MAX_IDS_PER_PEER}
+ *       (256) of them its own; past the first bound, new definitions are refused from every peer
+ *       until the runtime restarts.</li>
  * </ul>
  */
 package io.jcircuit.codec;

@@ -1,5 +1,12 @@
 package io.jcircuit.codec;
 
+import com.google.common.collect.ImmutableBiMap;
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import com.google.common.collect.ImmutableSet;
+import com.google.common.collect.ImmutableSortedMap;
+import com.google.common.collect.ImmutableSortedSet;
+
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,6 +35,11 @@ final class WireFormatSamples {
     private WireFormatSamples() {
     }
 
+    /** Fields of Guava types, declared as such and as their JDK interfaces. */
+    record GuavaFields(ImmutableList<String> names, ImmutableSet<Integer> ids, ImmutableMap<String, Long> counts,
+                       ImmutableSortedSet<String> sorted, List<Object> nested) {
+    }
+
     static List<Message> messages() {
         List<Message> out = new ArrayList<>();
         for (Message m : FuzzCorpus.messages()) {
@@ -47,7 +59,15 @@ final class WireFormatSamples {
             new Integer[] {1, null, 3}, new Class<?>[] {String.class, int.class, null}, new Long[] {2L}, new Boolean[] {true},
             new Character[] {'c'}, new Short[] {(short) 1}, new Byte[] {(byte) 1}, new Float[] {1f}, new Double[] {1d},
             new StackTraceElement[] {new StackTraceElement("a.B", "m", "B.java", 1)},
-            new Object[] {new Integer[] {1, 2}, new Class<?>[] {int.class}, new Long[0]});
+            new Object[] {new Integer[] {1, 2}, new Class<?>[] {int.class}, new Long[0]},
+            // Guava's immutable collections, whose serializers Fory registers and CountGuards wraps in place;
+            // in a record, too, where Fory's generated code calls the collection hooks itself
+            ImmutableList.of(), ImmutableList.of(1), ImmutableList.of(1, 2, 3), ImmutableSet.of(), ImmutableSet.of("s"),
+            ImmutableSet.of(1, 2), ImmutableMap.of(), ImmutableMap.of("k", 1), ImmutableMap.of("a", 1, "b", 2),
+            ImmutableBiMap.of("a", 1, "b", 2), ImmutableSortedSet.of(3, 1, 2), ImmutableSortedSet.of(),
+            ImmutableSortedMap.of(2, "b", 1, "a"), ImmutableSortedMap.of(),
+            new GuavaFields(ImmutableList.of("x", "y"), ImmutableSet.of(1), ImmutableMap.of("k", 2L), ImmutableSortedSet.of("b", "a"),
+                ImmutableList.of(ImmutableList.of(1), List.of(2))));
         long id = 100;
         for (Object v : values) {
             out.add(new Message.Reply(id++, v));
