@@ -176,25 +176,29 @@ public final class Link {
         if (loop.inEventLoop() || (current != null && current.channel().eventLoop().inEventLoop())) {
             throw new IllegalStateException("awaitWritable would block the event loop of " + this);
         }
-        writableLock.lock();
-        writableWaiters++;
-        try {
-            while (isOpen()) {
-                sender.trim();
-                if (isWritable()) {
-                    return true;
-                }
-                long left = deadlineNanoTime - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                writableAgain.await(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)), TimeUnit.NANOSECONDS);
+        // The replay buffer is trimmed (under the send lock) outside the writable lock: the event
+        // loop signals writability while it holds the send lock, so the two are never nested.
+        while (isOpen()) {
+            sender.trim();
+            if (isWritable()) {
+                return true;
             }
-            return false;
-        } finally {
-            writableWaiters--;
-            writableLock.unlock();
+            long left = deadlineNanoTime - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            writableLock.lock();
+            writableWaiters++;
+            try {
+                if (!isWritable() && isOpen()) {
+                    writableAgain.await(Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)), TimeUnit.NANOSECONDS);
+                }
+            } finally {
+                writableWaiters--;
+                writableLock.unlock();
+            }
         }
+        return false;
     }
 
     /**

@@ -4,6 +4,7 @@ import io.jcircuit.WorkerId;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelOption;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -20,6 +21,7 @@ import static org.awaitility.Awaitility.await;
  * Sessions across broken connections, on real loopback sockets: exactly-once delivery in order,
  * redial and replay from both sides, silence detection, and the end of a session whose peer is gone.
  */
+@Timeout(60) // a hang in a session is a bug to report, not to wait out
 class LinkSessionTest {
 
     private static LinkConfig.Builder fast() {

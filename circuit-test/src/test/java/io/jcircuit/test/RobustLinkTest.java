@@ -9,6 +9,7 @@ import io.jcircuit.runtime.CircuitRuntime;
 import io.jcircuit.runtime.RuntimeConfig;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -42,6 +43,7 @@ import static org.awaitility.Awaitility.await;
  * peer held. Detection is checked against a bound derived from the link's settings.
  */
 @Tag("slow")
+@Timeout(120) // a hang in a session is a bug to report, not to wait out
 class RobustLinkTest {
 
     static final int HEARTBEAT_MS = 100;

@@ -10,6 +10,7 @@ import io.jcircuit.runtime.RuntimeConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
@@ -30,6 +31,7 @@ import static org.awaitility.Awaitility.await;
  * longer one must fail the calls with {@link WorkerDiedException}. The worker counts what it runs.
  */
 @Tag("slow")
+@Timeout(120) // a hang in a session is a bug to report, not to wait out
 class WorkerPauseTest {
 
     static final int SILENCE_MS = 600;
