@@ -47,6 +47,7 @@ final class FrameSender {
     private long sendSequence;              // guarded by sendLock
     private boolean dead;                   // guarded by sendLock
     private volatile long unackedBytes;     // written under sendLock
+    private volatile int unackedCount;      // written under sendLock
     private volatile long peerAcked;        // highest ack seen from the peer
     private volatile long receivedSequence; // highest DATA sequence taken from the peer
     private volatile long lastAckSent;
@@ -91,6 +92,11 @@ final class FrameSender {
 
     long unackedBytes() {
         return unackedBytes;
+    }
+
+    /** DATA frames kept for replay (a racy read, fine for a writability hint). */
+    int unackedFrames() {
+        return unackedCount;
     }
 
     boolean isConnected() {
@@ -141,9 +147,28 @@ final class FrameSender {
                 queuedOnLoop.incrementAndGet();
                 ch.write(first).addListener(drained);
             }
+            // Replayed frames are copied into batches: one write per 64 KiB rather than per frame,
+            // so that a replay of many small frames costs the event loop little.
+            ByteBuf batch = null;
             for (ByteBuf kept : unacked) {
+                if (batch != null && batch.readableBytes() + kept.readableBytes() > MAX_BATCH_BYTES) {
+                    queuedOnLoop.incrementAndGet();
+                    ch.write(batch).addListener(drained);
+                    batch = null;
+                }
+                if (kept.readableBytes() > MAX_BATCH_BYTES) {
+                    queuedOnLoop.incrementAndGet();
+                    ch.write(kept.retainedDuplicate()).addListener(drained);
+                    continue;
+                }
+                if (batch == null) {
+                    batch = ch.alloc().ioBuffer(MAX_BATCH_BYTES);
+                }
+                batch.writeBytes(kept, kept.readerIndex(), kept.readableBytes());
+            }
+            if (batch != null) {
                 queuedOnLoop.incrementAndGet();
-                ch.write(kept.retainedDuplicate()).addListener(drained);
+                ch.write(batch).addListener(drained);
             }
             ch.flush();
         } finally {
@@ -179,6 +204,7 @@ final class FrameSender {
                 b.release();
             }
             unackedBytes = 0;
+            unackedCount = 0;
         } finally {
             sendLock.unlock();
         }
@@ -204,6 +230,7 @@ final class FrameSender {
             head.release();
         }
         unackedBytes = bytes;
+        unackedCount = unacked.size();
     }
 
     private void closeDirectLocked() {
@@ -302,6 +329,7 @@ final class FrameSender {
             FrameCodec.stamp(frame, ++sendSequence, ack);
             unacked.add(frame.retainedDuplicate());
             unackedBytes = unackedBytes + frame.readableBytes();
+            unackedCount = unacked.size();
         } else {
             FrameCodec.stamp(frame, 0, ack);
         }

@@ -49,6 +49,12 @@ public final class Link {
 
     private enum State { CONNECTED, DISCONNECTED, DEAD }
 
+    /**
+     * DATA frames kept for replay past which the link reports itself unwritable, whatever their
+     * size: many small frames cost a replay more than their bytes say.
+     */
+    static final int MAX_UNACKED_FRAMES = 65_536;
+
     private final LinkTransport transport;
     private final WorkerId peer;
     private final Address peerAddress;
@@ -155,12 +161,13 @@ public final class Link {
 
     /**
      * True while a connection carries the session, its outbound queue is below the high-water mark,
-     * and the frames kept for replay are below {@link LinkConfig#maxUnackedBytes()}.
+     * and the frames kept for replay are below {@link LinkConfig#maxUnackedBytes()} and 65,536.
      */
     public boolean isWritable() {
         LinkHandler c = current;
         return c != null && c.channel().isWritable()
-            && sender.unackedBytes() <= transport.config().maxUnackedBytes();
+            && sender.unackedBytes() <= transport.config().maxUnackedBytes()
+            && sender.unackedFrames() < MAX_UNACKED_FRAMES;
     }
 
     /**

@@ -25,7 +25,7 @@ import static org.awaitility.Awaitility.await;
 class LinkSessionTest {
 
     private static LinkConfig.Builder fast() {
-        return LinkConfig.builder().heartbeatIntervalMs(100).silenceLimitMs(400).outageLimitMs(3_000)
+        return LinkConfig.builder().heartbeatIntervalMs(100).silenceLimitMs(1_000).outageLimitMs(3_000)
             .redialMinMs(5).redialMaxMs(100);
     }
 
