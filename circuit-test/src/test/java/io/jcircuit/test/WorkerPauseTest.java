@@ -122,7 +122,9 @@ class WorkerPauseTest {
                 await().atMost(Duration.ofMillis(SILENCE_MS).plus(SLACK)).until(() -> link.outages() > before);
                 long noticedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stoppedAt);
                 System.out.printf("WorkerPauseTest: silence noticed %d ms after kill -STOP%n", noticedMs);
-                long left = stoppedAt + TimeUnit.SECONDS.toNanos(3) - System.nanoTime();
+                // 2 s: past the silence limit, and well inside the worker's ZooKeeper session timeout
+                // (4 s); a longer pause expires that session, and leaving /worker ends the link.
+                long left = stoppedAt + TimeUnit.SECONDS.toNanos(2) - System.nanoTime();
                 if (left > 0) {
                     TimeUnit.NANOSECONDS.sleep(left); // the pause itself is what is tested
                 }
