@@ -69,6 +69,7 @@ public final class Link {
     private volatile LinkHandler current;  // written under the monitor
     private volatile String closeReason;
     private volatile boolean outageLimitPassed;
+    private volatile String closing;        // set by close(): this side is ending the session
     private volatile Object attachment;
     private volatile boolean readingPaused;
     private volatile int writableWaiters;
@@ -216,6 +217,7 @@ public final class Link {
         if (!isOpen()) {
             return;
         }
+        closing = reason; // before the BYE: the connection may drop before end() runs
         LinkHandler c = current;
         if (c != null) {
             ByteBuf bye = FrameCodec.begin(alloc(), FrameCodec.TYPE_BYE, 64);
@@ -365,6 +367,11 @@ public final class Link {
 
     /** Event loop of {@code handler}: its connection closed or went silent. Starts an outage. */
     void connectionLost(LinkHandler handler, String reason) {
+        String closedHere = closing;
+        if (closedHere != null) {
+            end(closedHere, true); // this side said goodbye; the peer closing after it is no outage
+            return;
+        }
         synchronized (this) {
             if (current != handler || state != State.CONNECTED) {
                 return;
