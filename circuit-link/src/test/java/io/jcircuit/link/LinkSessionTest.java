@@ -207,12 +207,9 @@ class LinkSessionTest {
             LinkTransportTest.Recorder rb = l.rb;
             ba.pauseReading(); // back-pressure: b reads nothing, yet b is alive and says so
             ab.send(text(ab, "held"));
-            // Wait for several silence limits' worth of heartbeats, then check nothing was cut.
-            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1_500);
-            while (System.nanoTime() < until) {
-                assertThat(ab.outages() + ba.outages()).isZero();
-                Thread.sleep(50);
-            }
+            // For more than two silence limits, neither side may take the held-back reader for a dead peer.
+            await().during(Duration.ofMillis(2_500)).atMost(Duration.ofSeconds(5))
+                .until(() -> ab.outages() + ba.outages() == 0);
             ba.resumeReading();
             assertThat(rb.data.poll(5, TimeUnit.SECONDS)).isEqualTo("held");
         }
