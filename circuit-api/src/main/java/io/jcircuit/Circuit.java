@@ -144,6 +144,15 @@ public interface Circuit extends AutoCloseable {
     Durable durable();
 
     /**
+     * Adds an interceptor that sees every call crossing this runtime's boundary from now on, after the
+     * ones added before it. Close the subscription to remove it.
+     */
+    Subscription intercept(CallInterceptor interceptor);
+
+    /** This runtime's live settings, which operators read and change with {@code circuit get/set}. */
+    Settings settings();
+
+    /**
      * Stops this runtime: closes its links and fails the calls still waiting on them with
      * {@link WorkerDiedException}. Idempotent.
      */

@@ -94,6 +94,27 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
         }
     }
 
+    /**
+     * Withdraws the entries this runtime filed under anchors of its own choosing, so that nobody new
+     * finds it there; its {@code /worker} entry and the one under its host stay (a drain). Returns the
+     * directories it left.
+     */
+    public java.util.List<String> withdraw() {
+        java.util.List<String> left = new java.util.ArrayList<>();
+        synchronized (filed) {
+            for (var it = filed.values().iterator(); it.hasNext(); ) {
+                FiledAnchor a = it.next();
+                if (!a.dir.startsWith("/host/")) {
+                    a.node.close(ns.isConnected());
+                    it.remove();
+                    left.add(a.dir);
+                }
+            }
+        }
+        java.util.Collections.sort(left);
+        return left;
+    }
+
     /** Removes every entry of {@code worker}, as a host does when one of its workers dies. Returns how many. */
     public int removeEntriesOf(io.jcircuit.WorkerId worker) {
         return ns.removeEntriesOf(worker);

@@ -2,6 +2,8 @@ package io.jcircuit.codec;
 
 import io.jcircuit.Fn;
 
+import java.util.Map;
+
 /**
  * Every message two runtimes exchange, one per DATA frame. The set is closed: code that handles
  * messages switches over it exhaustively, with no default branch.
@@ -15,12 +17,30 @@ public sealed interface Message {
 
     long callId();
 
-    /** Invoke {@code method} on the object exported under {@code handle}. */
-    record Call(long callId, long handle, String method, Object[] args, long timeoutNanos) implements Message {
+    /**
+     * Invoke {@code method} on the object exported under {@code handle}. {@code context} carries what
+     * the caller's interceptors attached (trace ids and the like): empty, never null, when nothing.
+     */
+    record Call(long callId, long handle, String method, Object[] args, long timeoutNanos,
+                Map<String, String> context) implements Message {
+        public Call {
+            context = context == null ? Map.of() : context;
+        }
+
+        public Call(long callId, long handle, String method, Object[] args, long timeoutNanos) {
+            this(callId, handle, method, args, timeoutNanos, Map.of());
+        }
     }
 
-    /** Run {@code fn} on a new virtual thread and reply with its result. */
-    record Go(long callId, Fn<?> fn, long timeoutNanos) implements Message {
+    /** Run {@code fn} on a new virtual thread and reply with its result; {@code context} as for {@link Call}. */
+    record Go(long callId, Fn<?> fn, long timeoutNanos, Map<String, String> context) implements Message {
+        public Go {
+            context = context == null ? Map.of() : context;
+        }
+
+        public Go(long callId, Fn<?> fn, long timeoutNanos) {
+            this(callId, fn, timeoutNanos, Map.of());
+        }
     }
 
     /** Reply with a reference to the service published under {@code service}. */

@@ -7,6 +7,8 @@ import io.netty.buffer.ByteBuf;
 import org.apache.fory.Fory;
 import org.apache.fory.memory.MemoryBuffer;
 
+import java.util.Map;
+
 /**
  * Turns {@link Message}s into DATA payloads and back, with Apache Fory in compatible mode (fields may
  * be added or removed between versions) and reference tracking (shared and cyclic objects survive).
@@ -15,12 +17,18 @@ import org.apache.fory.memory.MemoryBuffer;
  *  | kind (1) | call id (8) | fixed fields by kind          | Fory body                       |
  *   CALL        id           handle (8), timeout ns (8)      method (string), args (Object[])
  *   GO          id           timeout ns (8)                  fn
+ *   CALL_CTX    id           handle (8), timeout ns (8)      context, method (string), args (Object[])
+ *   GO_CTX      id           timeout ns (8)                  context, fn
  *   LOOKUP      id           timeout ns (8)                  service name (string)
  *   REPLY       id           -                               value
  *   FAILURE     id           -                               RemoteFailure
  * </pre>
  *
- * The kind and call id sit at fixed offsets so that the event loop can route a payload (an answer to
+ * A context (what interceptors attach to a request: trace ids and the like) is a count (1 byte, at
+ * most {@value #MAX_CONTEXT_ENTRIES}) followed by that many key and value strings. A request without one
+ * takes the plain kind, so it costs nothing on the wire.
+ *
+ * <p>The kind and call id sit at fixed offsets so that the event loop can route a payload (an answer to
  * its waiting caller, a request to a virtual thread) without decoding it; the decoding happens on the
  * thread that consumes the message.
  *
@@ -35,6 +43,10 @@ public final class MessageCodec {
     public static final byte KIND_FAILURE = 5;
     public static final byte KIND_ACQUIRE = 6;
     public static final byte KIND_RELEASE = 7;
+    public static final byte KIND_CALL_CTX = 8;
+    public static final byte KIND_GO_CTX = 9;
+    /** The most entries one request's context carries. */
+    public static final int MAX_CONTEXT_ENTRIES = 64;
     /** The most exports one {@link Message.Release} names. */
     public static final int MAX_RELEASE_ENTRIES = 4096;
 
@@ -71,7 +83,13 @@ public final class MessageCodec {
     }
 
     public static boolean isRequest(byte kind) {
-        return kind == KIND_CALL || kind == KIND_GO || kind == KIND_LOOKUP || kind == KIND_ACQUIRE;
+        return kind == KIND_CALL || kind == KIND_GO || kind == KIND_LOOKUP || kind == KIND_ACQUIRE
+            || kind == KIND_CALL_CTX || kind == KIND_GO_CTX;
+    }
+
+    /** Whether the request kind runs a {@code go} function. */
+    public static boolean isGo(byte kind) {
+        return kind == KIND_GO || kind == KIND_GO_CTX;
     }
 
     /**
@@ -103,12 +121,21 @@ public final class MessageCodec {
             MemoryBuffer body = slot.out;
             switch (m) {
                 case Message.Call c -> {
-                    out.writeByte(KIND_CALL).writeLong(c.callId()).writeLong(c.handle()).writeLong(c.timeoutNanos());
+                    boolean ctx = !c.context().isEmpty();
+                    out.writeByte(ctx ? KIND_CALL_CTX : KIND_CALL).writeLong(c.callId()).writeLong(c.handle())
+                        .writeLong(c.timeoutNanos());
+                    if (ctx) {
+                        writeContext(fory, body, c.context());
+                    }
                     fory.writeString(body, c.method());
                     fory.serialize(body, c.args());
                 }
                 case Message.Go g -> {
-                    out.writeByte(KIND_GO).writeLong(g.callId()).writeLong(g.timeoutNanos());
+                    boolean ctx = !g.context().isEmpty();
+                    out.writeByte(ctx ? KIND_GO_CTX : KIND_GO).writeLong(g.callId()).writeLong(g.timeoutNanos());
+                    if (ctx) {
+                        writeContext(fory, body, g.context());
+                    }
                     fory.serialize(body, g.fn());
                 }
                 case Message.Lookup l -> {
@@ -136,6 +163,31 @@ public final class MessageCodec {
                 pool.release(slot); // a failed write may leave state behind: drop the instance
             }
         }
+    }
+
+    private static void writeContext(Fory fory, MemoryBuffer body, Map<String, String> context) {
+        if (context.size() > MAX_CONTEXT_ENTRIES) {
+            throw new CodecException("a call context of " + context.size() + " entries is over the limit of "
+                + MAX_CONTEXT_ENTRIES);
+        }
+        body.writeByte(context.size());
+        for (Map.Entry<String, String> e : context.entrySet()) {
+            fory.writeString(body, e.getKey());
+            fory.writeString(body, e.getValue());
+        }
+    }
+
+    private static Map<String, String> readContext(MemoryBuffer body) {
+        int n = body.readByte() & 0xff;
+        if (n == 0 || n > MAX_CONTEXT_ENTRIES) {
+            throw new CodecException("call context of " + n + " entries (1 to " + MAX_CONTEXT_ENTRIES + " allowed)");
+        }
+        Map<String, String> context = new java.util.LinkedHashMap<>(n * 2);
+        for (int i = 0; i < n; i++) {
+            String key = WireReads.readString(body, "a call context key");
+            context.put(key, WireReads.readString(body, "a call context value"));
+        }
+        return context;
     }
 
     /**
@@ -236,20 +288,24 @@ public final class MessageCodec {
 
     private static Message read(ForyPool.Slot slot, byte kind, long callId, ByteBuf payload) {
         return switch (kind) {
-            case KIND_CALL -> {
+            case KIND_CALL, KIND_CALL_CTX -> {
                 long handle = payload.readLong();
                 long timeout = payload.readLong();
                 MemoryBuffer body = wrap(payload);
+                Map<String, String> context = kind == KIND_CALL_CTX ? readContext(body) : Map.of();
                 String method = WireReads.readString(body, "the method name");
-                yield new Message.Call(callId, handle, method, checkArgs((Object[]) deserialize(slot, body)), timeout);
+                yield new Message.Call(callId, handle, method, checkArgs((Object[]) deserialize(slot, body)), timeout,
+                    context);
             }
-            case KIND_GO -> {
+            case KIND_GO, KIND_GO_CTX -> {
                 long timeout = payload.readLong();
-                Object fn = deserialize(slot, wrap(payload));
+                MemoryBuffer body = wrap(payload);
+                Map<String, String> context = kind == KIND_GO_CTX ? readContext(body) : Map.of();
+                Object fn = deserialize(slot, body);
                 if (!(fn instanceof Fn<?> f)) {
                     throw new CodecException("GO carries a " + (fn == null ? "null" : fn.getClass().getName()) + ", not a function");
                 }
-                yield new Message.Go(callId, f, timeout);
+                yield new Message.Go(callId, f, timeout, context);
             }
             case KIND_LOOKUP -> {
                 long timeout = payload.readLong();

@@ -63,7 +63,10 @@ public final class CircuitRuntime implements Circuit {
     private final ConcurrentHashMap<String, Object> services = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final MessageCodec codec;
-    private final Invoker invoker = new Invoker(this);
+    private final Instrumentation instrumentation;
+    private final io.jcircuit.runtime.ops.RuntimeSettings settings;
+    private final Invoker invoker;
+    private final long startedMillis = System.currentTimeMillis();
     private final Dispatcher dispatcher;
     private final Peers peers;
     private final CallDeadlines callDeadlines;
@@ -84,7 +87,10 @@ public final class CircuitRuntime implements Circuit {
         this.imports = new ImportTable(cleaner, this::sendReleases);
         this.callDeadlines = new CallDeadlines(id.toString());
         this.codec = new MessageCodec(config.classLoader(), new ReferenceBridge());
-        this.dispatcher = new Dispatcher(this);
+        this.instrumentation = new Instrumentation(config.callMetrics() ? new io.jcircuit.runtime.ops.CallMetrics() : null);
+        this.settings = new io.jcircuit.runtime.ops.RuntimeSettings(new io.jcircuit.runtime.ops.LogControl());
+        this.invoker = new Invoker(this, instrumentation);
+        this.dispatcher = new Dispatcher(this, instrumentation);
         this.peers = new Peers(config.maxIncomingCallsPerLink(), config.maxOutgoingCallsPerLink());
     }
 
@@ -101,6 +107,8 @@ public final class CircuitRuntime implements Circuit {
             rt.transport = LinkTransport.start(links, rt.id, rt.new Links());
             rt.peers.transport(rt.transport);
             rt.self = new RemoteWorker(rt, rt.id, rt.transport.address());
+            rt.listen(io.jcircuit.runtime.ops.Ops.SERVICE, io.jcircuit.runtime.ops.Ops.class,
+                new io.jcircuit.runtime.ops.OpsService(rt.new OpsView(), rt.settings, new io.jcircuit.runtime.ops.LogControl()));
             if (config.hasNamespace()) {
                 rt.joinNamespace();
             }
@@ -283,6 +291,97 @@ public final class CircuitRuntime implements Circuit {
     private IllegalStateException noNamespace() {
         return new IllegalStateException("runtime " + id + " has no namespace: start it with "
             + "RuntimeConfig.builder().zookeeper(\"host:port\") or .embeddedZooKeeper(stateDir)");
+    }
+
+    @Override
+    public io.jcircuit.Subscription intercept(io.jcircuit.CallInterceptor interceptor) {
+        return instrumentation.add(interceptor);
+    }
+
+    @Override
+    public io.jcircuit.Settings settings() {
+        return settings;
+    }
+
+    /** The call metrics this runtime keeps, or null when they are off ({@link RuntimeConfig#callMetrics}). */
+    public io.jcircuit.runtime.ops.CallMetrics callMetrics() {
+        return instrumentation.metrics();
+    }
+
+    /** What the ops service sees of this runtime. */
+    private final class OpsView implements io.jcircuit.runtime.ops.OpsService.RuntimeView {
+        @Override
+        public String worker() {
+            return id.toString();
+        }
+
+        @Override
+        public String address() {
+            return CircuitRuntime.this.address().toString();
+        }
+
+        @Override
+        public String host() {
+            return hostName();
+        }
+
+        @Override
+        public long startedMillis() {
+            return startedMillis;
+        }
+
+        @Override
+        public java.util.List<String> anchors() {
+            if (anchors == null) {
+                return java.util.List.of();
+            }
+            java.util.List<String> dirs = new java.util.ArrayList<>();
+            dirs.add("/worker");
+            dirs.addAll(anchors.filed());
+            return dirs;
+        }
+
+        @Override
+        public java.util.List<String> services() {
+            return new java.util.TreeSet<>(services.keySet()).stream().toList();
+        }
+
+        @Override
+        public java.util.List<String> peers() {
+            return links().stream().map(l -> l.peer().toString()).distinct().sorted().toList();
+        }
+
+        @Override
+        public io.jcircuit.runtime.ops.CallMetrics metrics() {
+            return instrumentation.metrics();
+        }
+
+        @Override
+        public int callsRunning() {
+            return dispatcher.running();
+        }
+
+        @Override
+        public java.util.List<String> withdrawAnchors() {
+            return anchors == null ? java.util.List.of() : anchors.withdraw();
+        }
+
+        @Override
+        public java.util.List<String> stopServices() {
+            java.util.List<String> stopped = new java.util.ArrayList<>();
+            for (String name : new java.util.TreeSet<>(services.keySet())) {
+                if (!name.equals(io.jcircuit.runtime.ops.Ops.SERVICE)) {
+                    services.remove(name);
+                    stopped.add(name);
+                }
+            }
+            return stopped;
+        }
+
+        @Override
+        public void close() {
+            CircuitRuntime.this.close();
+        }
     }
 
     /** What this runtime is doing for other runtimes now. */
@@ -477,6 +576,9 @@ public final class CircuitRuntime implements Circuit {
             // A session ends for good: its peer said goodbye, stopped, or stayed out of reach past the
             // outage limit. Whatever it held is released now, not when ZooKeeper notices.
             exports.dropHolder(peer);
+            if (instrumentation.metrics() != null) {
+                instrumentation.metrics().forget(peer);
+            }
             if (link.outageLimitPassed() && anchors != null) {
                 Thread.ofVirtual().name("circuit-unfile-" + peer).start(() -> {
                     try {

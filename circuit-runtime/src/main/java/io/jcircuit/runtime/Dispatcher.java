@@ -1,5 +1,7 @@
 package io.jcircuit.runtime;
 
+import io.jcircuit.CallEvent;
+import io.jcircuit.CallInterceptor;
 import io.jcircuit.CircuitException;
 import io.jcircuit.CircuitScope;
 import io.jcircuit.Deadline;
@@ -30,14 +32,16 @@ final class Dispatcher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
 
     private final CircuitRuntime runtime;
+    private final Instrumentation instrumentation;
     private final ExecutorService virtualThreads;
     /** Requests from other runtimes being served now. */
     private final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
     /** {@code go} requests from other runtimes served to the end. */
     private final java.util.concurrent.atomic.AtomicLong gosDone = new java.util.concurrent.atomic.AtomicLong();
 
-    Dispatcher(CircuitRuntime runtime) {
+    Dispatcher(CircuitRuntime runtime, Instrumentation instrumentation) {
         this.runtime = runtime;
+        this.instrumentation = instrumentation;
         this.virtualThreads = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("circuit-call-" + runtime.id() + "-", 0).factory());
     }
@@ -80,8 +84,10 @@ final class Dispatcher implements AutoCloseable {
 
     private void serveRemote(PeerSession s, ByteBuf payload) {
         long callId = MessageCodec.callId(payload);
-        boolean go = MessageCodec.kind(payload) == MessageCodec.KIND_GO;
+        boolean go = MessageCodec.isGo(MessageCodec.kind(payload));
         running.incrementAndGet();
+        long start = System.nanoTime();
+        long bytesIn = payload.readableBytes();
         try {
             Message request;
             try {
@@ -94,7 +100,11 @@ final class Dispatcher implements AutoCloseable {
             } finally {
                 payload.release();
             }
-            send(s, serve(request, s.link.peer()));
+            Served served = new Served();
+            Message answer = serve(request, s.link.peer(), served);
+            long bytesOut = send(s, answer);
+            instrumentation.completed(CallInterceptor.Direction.IN, s.link.peer(), served.name, bytesOut, bytesIn, start,
+                answer instanceof Message.Reply ? CallEvent.Outcome.OK : CallEvent.Outcome.THREW);
         } catch (RuntimeException | Error e) {
             LOG.error("request #{} from {} failed outside the callee", callId, s.link, e);
             protocolError(s, "internal error serving request #" + callId + ": " + e);
@@ -115,7 +125,8 @@ final class Dispatcher implements AutoCloseable {
         return gosDone.get();
     }
 
-    private void send(PeerSession s, Message answer) {
+    /** Sends an answer; returns its payload size. */
+    private long send(PeerSession s, Message answer) {
         ByteBuf frame = FrameCodec.begin(s.link.alloc(), FrameCodec.TYPE_DATA, 128);
         try {
             runtime.codec().encode(answer, frame, s.link.peer());
@@ -130,7 +141,10 @@ final class Dispatcher implements AutoCloseable {
                 throw alsoFailed;
             }
         }
-        s.link.send(FrameCodec.finish(frame), s.incomingInFlight() > 1); // busy: let the loop batch answers
+        ByteBuf finished = FrameCodec.finish(frame);
+        long bytes = finished.readableBytes();
+        s.link.send(finished, s.incomingInFlight() > 1); // busy: let the loop batch answers
+        return bytes;
     }
 
     /** Runs a decoded request in this runtime's scope and the caller's deadline; returns the answer. */
@@ -140,15 +154,39 @@ final class Dispatcher implements AutoCloseable {
 
     /** {@link #serve(Message)} for a request from {@code from} (null: from this runtime). */
     Message serve(Message request, io.jcircuit.WorkerId from) {
+        return serve(request, from, null);
+    }
+
+    /** What serving one remote request found out, for the metrics: the method's name. */
+    private static final class Served {
+        String name = "?";
+    }
+
+    private Message serve(Message request, io.jcircuit.WorkerId from, Served served) {
         long callId = request.callId();
         try {
             Object result = switch (request) {
-                case Message.Call c -> withinScope(c.timeoutNanos(), () -> invoke(c));
-                case Message.Go g -> withinScope(g.timeoutNanos(), () -> g.fn().call());
-                case Message.Lookup l -> runtime.service(l.service());
+                case Message.Call c -> withinScope(c.timeoutNanos(), () -> invoke(c, from, served));
+                case Message.Go g -> {
+                    if (served == null) {
+                        yield withinScope(g.timeoutNanos(), () -> g.fn().call());
+                    }
+                    served.name = "go";
+                    yield withinScope(g.timeoutNanos(),
+                        () -> instrumentation.incoming(from, "go", g.context(), () -> g.fn().call()));
+                }
+                case Message.Lookup l -> {
+                    if (served != null) {
+                        served.name = "dial " + l.service();
+                    }
+                    yield runtime.service(l.service());
+                }
                 case Message.Reply r -> throw new CircuitException("protocol error: a Reply arrived as a request");
                 case Message.Failure f -> throw new CircuitException("protocol error: a Failure arrived as a request");
                 case Message.Acquire a -> {
+                    if (served != null) {
+                        served.name = "acquire";
+                    }
                     if (from == null || !runtime.exports().acquire(a.handle(), from)) {
                         throw new CircuitException("worker " + runtime.id() + " exports no object #" + a.handle()
                             + " any more");
@@ -183,17 +221,22 @@ final class Dispatcher implements AutoCloseable {
             .call(() -> Deadline.until(deadline, op));
     }
 
-    private Object invoke(Message.Call c) throws Throwable {
+    private Object invoke(Message.Call c, io.jcircuit.WorkerId from, Served served) throws Throwable {
         Export e = runtime.exports().get(c.handle());
         if (e == null) {
             throw new CircuitException("worker " + runtime.id() + " exports no object #" + c.handle());
         }
-        MethodHandle m = e.methods().get(c.method());
-        if (m == null) {
+        Export.Target t = e.methods().get(c.method());
+        if (t == null) {
             throw new CircuitException("object #" + c.handle() + " on worker " + runtime.id() + " (" + e.iface().getName()
                 + ") has no method " + c.method());
         }
-        return m.invokeExact(e.impl(), c.args());
+        MethodHandle m = t.handle();
+        if (served == null) {
+            return m.invokeExact(e.impl(), c.args());
+        }
+        served.name = t.display();
+        return instrumentation.incoming(from, t.display(), c.context(), () -> m.invokeExact(e.impl(), c.args()));
     }
 
     /** Closes one link over bad input; the runtime and its other links carry on. */

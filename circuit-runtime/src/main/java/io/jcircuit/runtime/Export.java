@@ -13,17 +13,21 @@ import java.util.Map;
  * {@link #signature(Method) signature}. Methods are found by name and parameter types, never by class
  * identity, so a caller built from another version of the interface still reaches them.
  */
-record Export(long handle, Class<?> iface, Object impl, Map<String, MethodHandle> methods) {
+record Export(long handle, Class<?> iface, Object impl, Map<String, Target> methods) {
+
+    /** One method: the handle that runs it, and its name for metrics and interceptors. */
+    record Target(MethodHandle handle, String display) {
+    }
 
     private static final MethodType INVOKER = MethodType.methodType(Object.class, Object.class, Object[].class);
 
     static Export of(long handle, Class<?> iface, Object impl) {
-        Map<String, MethodHandle> methods = new HashMap<>();
+        Map<String, Target> methods = new HashMap<>();
         for (Method m : iface.getMethods()) {
             if (Modifier.isStatic(m.getModifiers())) {
                 continue;
             }
-            methods.put(signature(m), invoker(iface, m));
+            methods.put(signature(m), new Target(invoker(iface, m), displayName(m.getDeclaringClass(), m)));
         }
         return new Export(handle, iface, impl, Map.copyOf(methods));
     }
@@ -39,6 +43,19 @@ record Export(long handle, Class<?> iface, Object impl, Map<String, MethodHandle
             throw new IllegalArgumentException("cannot export " + iface.getName() + ": method " + m.getName()
                 + " is not accessible (" + e.getMessage() + ")", e);
         }
+    }
+
+    /** {@code Iface.name(Type,Type)} with simple names: how metrics, interceptors and the tools show a method. */
+    static String displayName(Class<?> iface, Method m) {
+        StringBuilder sb = new StringBuilder(iface.getSimpleName()).append('.').append(m.getName()).append('(');
+        Class<?>[] params = m.getParameterTypes();
+        for (int i = 0; i < params.length; i++) {
+            if (i > 0) {
+                sb.append(',');
+            }
+            sb.append(params[i].getSimpleName());
+        }
+        return sb.append(')').toString();
     }
 
     /** {@code name(type,type)} with binary class names, e.g. {@code add(int,java.lang.String)}. */

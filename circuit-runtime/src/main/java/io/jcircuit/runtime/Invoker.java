@@ -1,5 +1,7 @@
 package io.jcircuit.runtime;
 
+import io.jcircuit.CallEvent;
+import io.jcircuit.CallInterceptor;
 import io.jcircuit.CircuitException;
 import io.jcircuit.Deadline;
 import io.jcircuit.DeadlineExceededException;
@@ -32,16 +34,29 @@ final class Invoker {
 
     private final CircuitRuntime runtime;
     private final AtomicLong nextCallId = new AtomicLong(1);
-    private final ConcurrentHashMap<Method, String> signatures = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Method, Names> names = new ConcurrentHashMap<>();
+    private final Instrumentation instrumentation;
 
-    Invoker(CircuitRuntime runtime) {
+    Invoker(CircuitRuntime runtime, Instrumentation instrumentation) {
         this.runtime = runtime;
+        this.instrumentation = instrumentation;
+    }
+
+    /** How a method travels ({@link Export#signature}) and how metrics and interceptors name it. */
+    private record Names(String signature, String display) {
+        static Names of(Method m) {
+            return new Names(Export.signature(m), Export.displayName(m.getDeclaringClass(), m));
+        }
     }
 
     Object call(RefDescriptor target, Method method, Object[] args) {
-        String signature = signatures.computeIfAbsent(method, Export::signature);
-        return request(target.home(), target.address(), new CallSite(method),
-            (id, timeout) -> new Message.Call(id, target.handle(), signature, args, timeout));
+        Names n = names.get(method);
+        if (n == null) {
+            n = names.computeIfAbsent(method, Names::of);
+        }
+        String signature = n.signature();
+        return request(target.home(), target.address(), new CallSite(method), n.display(),
+            (id, timeout, context) -> new Message.Call(id, target.handle(), signature, args, timeout, context));
     }
 
     /** Names a call in error messages; the text is only built when an error needs it. */
@@ -54,13 +69,15 @@ final class Invoker {
 
     <R> R go(RemoteWorker worker, Fn<R> fn) {
         @SuppressWarnings("unchecked")
-        R r = (R) request(worker.id(), worker.address(), "go", (id, timeout) -> new Message.Go(id, fn, timeout));
+        R r = (R) request(worker.id(), worker.address(), "go", "go",
+            (id, timeout, context) -> new Message.Go(id, fn, timeout, context));
         return r;
     }
 
     <T> Optional<T> dial(RemoteWorker worker, String service, Class<T> iface, boolean required) {
-        Object ref = request(worker.id(), worker.address(), "dial " + service,
-            (id, timeout) -> new Message.Lookup(id, service, timeout));
+        String what = "dial " + service;
+        Object ref = request(worker.id(), worker.address(), what, what,
+            (id, timeout, context) -> new Message.Lookup(id, service, timeout));
         if (ref == null) {
             if (required) {
                 throw new NoSuchServiceException(worker.id(), service);
@@ -76,25 +93,43 @@ final class Invoker {
 
     /** Tells the home of {@code d} that this runtime holds a reference to it (distributed GC). */
     void acquire(io.jcircuit.codec.RefDescriptor d) {
-        request(d.home(), d.address(), "acquire of #" + d.handle(), (id, timeout) -> new Message.Acquire(id, d.handle(), timeout));
+        request(d.home(), d.address(), "acquire of #" + d.handle(), "acquire",
+            (id, timeout, context) -> new Message.Acquire(id, d.handle(), timeout));
     }
 
     @FunctionalInterface
     private interface RequestMaker {
-        Message make(long callId, long timeoutNanos);
+        Message make(long callId, long timeoutNanos, java.util.Map<String, String> context);
     }
 
-    private Object request(WorkerId home, io.jcircuit.Address address, Object what, RequestMaker maker) {
+    private Object request(WorkerId home, io.jcircuit.Address address, Object what, String name, RequestMaker maker) {
         long deadline = deadline();
         long id = nextCallId.getAndIncrement();
         if (home.equals(runtime.id())) {
-            return requestSelf(maker.make(id, deadline - System.nanoTime()));
+            return requestSelf(maker.make(id, deadline - System.nanoTime(), java.util.Map.of()));
         }
         PeerSession s = runtime.peers().session(home, address, deadline);
-        return requestRemote(s, id, what, timeout -> maker.make(id, timeout), deadline);
+        long start = System.nanoTime();
+        java.util.Map<String, String> context = instrumentation.outgoing(home, name);
+        Outcome o = new Outcome();
+        try {
+            Object result = requestRemote(s, id, what, timeout -> maker.make(id, timeout, context), deadline, o);
+            o.outcome = CallEvent.Outcome.OK;
+            return result;
+        } finally {
+            instrumentation.completed(CallInterceptor.Direction.OUT, home, name, o.bytesOut, o.bytesIn, start, o.outcome);
+        }
     }
 
-    private Object requestRemote(PeerSession s, long id, Object what, LongFunction<Message> maker, long deadline) {
+    /** What one outgoing request measured; FAILED until shown otherwise. */
+    private static final class Outcome {
+        long bytesOut;
+        long bytesIn;
+        CallEvent.Outcome outcome = CallEvent.Outcome.FAILED;
+    }
+
+    private Object requestRemote(PeerSession s, long id, Object what, LongFunction<Message> maker, long deadline,
+                                 Outcome o) {
         try {
             if (!s.outgoingStarted(deadline)) {
                 throw timeout(s.link.peer(), what, "waiting for one of the link's outgoing call slots");
@@ -111,6 +146,7 @@ final class Invoker {
                     + " is down: " + s.link.closeReason());
             }
             ByteBuf frame = encodeFrame(s, maker.apply(deadline - System.nanoTime()), what);
+            o.bytesOut = frame.readableBytes();
             if (!s.link.isWritable() && !s.link.awaitWritable(deadline)) {
                 frame.release();
                 if (!s.link.isOpen()) {
@@ -125,6 +161,8 @@ final class Invoker {
             if (answer == null) {
                 throw timeout(s.link.peer(), what, "waiting for the answer");
             }
+            o.bytesIn = answer.readableBytes();
+            o.outcome = CallEvent.Outcome.THREW; // unless unwrap returns a value
             return unwrap(s, answer, what);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -36,7 +36,8 @@ public record RuntimeConfig(
     int zookeeperSessionTimeoutMs,
     int zookeeperConnectTimeoutMs,
     io.jcircuit.WorkerId workerId,
-    io.jcircuit.link.tls.ClusterKey clusterKey) {
+    io.jcircuit.link.tls.ClusterKey clusterKey,
+    boolean callMetrics) {
 
     /** True when the runtime has a namespace: anchors, the durable store and membership. */
     public boolean hasNamespace() {
@@ -64,6 +65,7 @@ public record RuntimeConfig(
         private int zookeeperConnectTimeoutMs = 5_000;
         private io.jcircuit.WorkerId workerId;
         private io.jcircuit.link.tls.ClusterKey clusterKey;
+        private boolean callMetrics = !"false".equals(System.getProperty("circuit.callMetrics"));
 
         /** The link layer's own builder, for settings not repeated here. */
         public LinkConfig.Builder link() { return link; }
@@ -93,6 +95,11 @@ public record RuntimeConfig(
         }
         /** Allows a bind address beyond loopback without a cluster key. */
         public Builder insecure(boolean v) { link.insecure(v); return this; }
+        /**
+         * Keep per-peer, per-method call metrics (default on; the JVM property {@code circuit.callMetrics=false}
+         * turns them off, which the benchmark does to show what they cost).
+         */
+        public Builder callMetrics(boolean v) { callMetrics = v; return this; }
 
         public RuntimeConfig build() {
             if (defaultCallTimeoutMs <= 0) {
@@ -118,7 +125,8 @@ public record RuntimeConfig(
                 built.checkExposure(); // fail at configuration, not at start
             }
             return new RuntimeConfig(built, defaultCallTimeoutMs, maxIncomingCallsPerLink, maxOutgoingCallsPerLink, loader,
-                zookeeper, embeddedZooKeeperDir, zookeeperSessionTimeoutMs, zookeeperConnectTimeoutMs, workerId, clusterKey);
+                zookeeper, embeddedZooKeeperDir, zookeeperSessionTimeoutMs, zookeeperConnectTimeoutMs, workerId, clusterKey,
+                callMetrics);
         }
     }
 }

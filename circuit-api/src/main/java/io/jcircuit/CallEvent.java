@@ -1,0 +1,28 @@
+package io.jcircuit;
+
+/**
+ * A finished call that crossed runtimes, as {@link CallInterceptor#completed} sees it.
+ *
+ * @param direction     {@code OUT} on the caller, {@code IN} on the callee
+ * @param peer          the runtime on the other side
+ * @param method        {@code Interface.method(ParamType,...)}, {@code go} or {@code dial NAME}
+ * @param bytesOut      payload bytes this side sent: the request on the caller, the answer on the callee
+ * @param bytesIn       payload bytes this side received: the answer on the caller (0 when none came), the
+ *                      request on the callee
+ * @param durationNanos from just before encoding to just after decoding on the caller; from decoding the
+ *                      request to encoding the answer on the callee
+ * @param outcome       how it ended
+ */
+public record CallEvent(CallInterceptor.Direction direction, WorkerId peer, String method, long bytesOut, long bytesIn,
+                        long durationNanos, Outcome outcome) {
+
+    /** How a call ended. */
+    public enum Outcome {
+        /** The method returned. */
+        OK,
+        /** The method threw; the exception reached the caller. */
+        THREW,
+        /** No answer: the deadline passed, the peer died, or the request or answer could not be sent. */
+        FAILED
+    }
+}

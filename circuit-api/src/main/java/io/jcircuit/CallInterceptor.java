@@ -1,0 +1,65 @@
+package io.jcircuit;
+
+import java.util.Map;
+
+/**
+ * Sees every call that crosses runtimes, in both directions: remote method calls, {@code go} and
+ * service lookups. Register one with {@link Circuit#intercept}; JFR events, Prometheus metrics and
+ * OpenTelemetry propagation are built this way.
+ *
+ * <p>The three hooks run on the threads that make and serve the calls, so they must be quick and
+ * must not block. An exception thrown by {@link #outgoing} or {@link #completed} is logged and
+ * otherwise ignored: instrumentation never fails a call.
+ *
+ * <pre>{@code
+ * circuit.intercept(new CallInterceptor() {
+ *     public void completed(CallEvent e) {
+ *         if (e.durationNanos() > 50_000_000) log.warn("slow call {}", e);
+ *     }
+ * });
+ * }</pre>
+ */
+public interface CallInterceptor {
+
+    /**
+     * Caller's thread, before the request is encoded. Entries put into {@code context} travel with
+     * the request and reach the callee's {@link #incoming}. Keys and values are short strings (at
+     * most 64 entries in all).
+     */
+    default void outgoing(CallInfo call, Map<String, String> context) {
+    }
+
+    /**
+     * Callee's thread, around the call: must return {@code proceed.proceed()} (or throw what it
+     * throws). {@code context} holds what the caller's interceptors put in; it is empty, never null,
+     * when they put nothing.
+     */
+    default Object incoming(CallInfo call, Map<String, String> context, Proceed proceed) throws Throwable {
+        return proceed.proceed();
+    }
+
+    /** After every call, on either side, with its sizes, duration and outcome. */
+    default void completed(CallEvent event) {
+    }
+
+    /** The rest of an incoming call: the interceptors after this one, then the method itself. */
+    @FunctionalInterface
+    interface Proceed {
+        Object proceed() throws Throwable;
+    }
+
+    /** Which side of a call an interceptor sees. */
+    enum Direction {
+        /** This runtime made the call. */
+        OUT,
+        /** This runtime served the call. */
+        IN
+    }
+
+    /**
+     * One call: the peer on the other side, and the method as {@code Interface.method(ParamType,...)}
+     * ({@code go} for a function run by {@code go}, {@code dial NAME} for a service lookup).
+     */
+    record CallInfo(Direction direction, WorkerId peer, String method) {
+    }
+}

@@ -1,0 +1,115 @@
+package io.jcircuit.runtime;
+
+import io.jcircuit.CallEvent;
+import io.jcircuit.CallInterceptor;
+import io.jcircuit.CallInterceptor.CallInfo;
+import io.jcircuit.CallInterceptor.Direction;
+import io.jcircuit.Subscription;
+import io.jcircuit.WorkerId;
+import io.jcircuit.runtime.ops.CallMetrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The call hooks of one runtime: the built-in metrics, then the application's interceptors in the
+ * order they were added. With no interceptor registered, a call pays only for the metrics.
+ */
+final class Instrumentation {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Instrumentation.class);
+    private static final CallInterceptor[] NONE = {};
+
+    private final CallMetrics metrics;
+    private volatile CallInterceptor[] interceptors = NONE;
+
+    /** {@code metrics} null: none kept (the benchmark's comparison run). */
+    Instrumentation(CallMetrics metrics) {
+        this.metrics = metrics;
+    }
+
+    CallMetrics metrics() {
+        return metrics;
+    }
+
+    synchronized Subscription add(CallInterceptor interceptor) {
+        java.util.Objects.requireNonNull(interceptor, "interceptor");
+        CallInterceptor[] now = Arrays.copyOf(interceptors, interceptors.length + 1);
+        now[now.length - 1] = interceptor;
+        interceptors = now;
+        return () -> remove(interceptor);
+    }
+
+    private synchronized void remove(CallInterceptor interceptor) {
+        CallInterceptor[] now = interceptors;
+        for (int i = 0; i < now.length; i++) {
+            if (now[i] == interceptor) {
+                CallInterceptor[] less = new CallInterceptor[now.length - 1];
+                System.arraycopy(now, 0, less, 0, i);
+                System.arraycopy(now, i + 1, less, i, now.length - i - 1);
+                interceptors = less;
+                return;
+            }
+        }
+    }
+
+    /** Caller side, before encoding: the context the interceptors attach, empty when none. */
+    Map<String, String> outgoing(WorkerId peer, String method) {
+        CallInterceptor[] all = interceptors;
+        if (all.length == 0) {
+            return Map.of();
+        }
+        Map<String, String> context = new LinkedHashMap<>();
+        CallInfo info = new CallInfo(Direction.OUT, peer, method);
+        for (CallInterceptor i : all) {
+            try {
+                i.outgoing(info, context);
+            } catch (RuntimeException e) {
+                LOG.warn("call interceptor {} failed on an outgoing call of {}", i, method, e);
+            }
+        }
+        return context.isEmpty() ? Map.of() : context;
+    }
+
+    /** Callee side: runs {@code call} inside every interceptor's {@code incoming}, outermost first. */
+    Object incoming(WorkerId peer, String method, Map<String, String> context, CallInterceptor.Proceed call)
+        throws Throwable {
+        CallInterceptor[] all = interceptors;
+        if (all.length == 0) {
+            return call.proceed();
+        }
+        return chain(all, 0, new CallInfo(Direction.IN, peer, method), context, call);
+    }
+
+    private static Object chain(CallInterceptor[] all, int i, CallInfo info, Map<String, String> context,
+                                CallInterceptor.Proceed call) throws Throwable {
+        if (i == all.length) {
+            return call.proceed();
+        }
+        return all[i].incoming(info, context, () -> chain(all, i + 1, info, context, call));
+    }
+
+    /** After a call crossing runtimes, on either side. */
+    void completed(Direction direction, WorkerId peer, String method, long bytesOut, long bytesIn, long startNanos,
+                   CallEvent.Outcome outcome) {
+        long duration = System.nanoTime() - startNanos;
+        if (metrics != null) {
+            metrics.record(direction, peer, method, bytesOut, bytesIn, duration, outcome);
+        }
+        CallInterceptor[] all = interceptors;
+        if (all.length == 0) {
+            return;
+        }
+        CallEvent event = new CallEvent(direction, peer, method, bytesOut, bytesIn, duration, outcome);
+        for (CallInterceptor i : all) {
+            try {
+                i.completed(event);
+            } catch (RuntimeException e) {
+                LOG.warn("call interceptor {} failed on a completed call of {}", i, method, e);
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package io.jcircuit.runtime.ops;
+
+import io.jcircuit.Chan;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The ops service every runtime exports under {@value #SERVICE}: what the {@code circuit} tools and
+ * the web console ask a live worker (the Go Circuit called it {@code acid}). Dial it like any service:
+ * {@code circuit.worker(address).dial(Ops.SERVICE, Ops.class)}; over a secured circuit only holders of
+ * the cluster key reach it.
+ *
+ * <p>Everything here is read-only except {@link #set}, {@link #drain} and {@link #exit}. The long
+ * operations ({@link #profile}, {@link #heapDump}) need a call deadline longer than they run.
+ */
+public interface Ops {
+
+    /** The service name every runtime listens under. */
+    String SERVICE = "circuit.ops";
+
+    /** Returns {@code nonce}: the cheapest proof that the worker answers. */
+    long ping(long nonce);
+
+    /** Who the worker is and what it runs. */
+    OpsInfo info();
+
+    /**
+     * A thread dump that includes virtual threads ({@code HotSpotDiagnosticMXBean.dumpThreads}), as
+     * plain text or as the JDK's JSON.
+     */
+    String threadDump(boolean json);
+
+    /**
+     * Profiles for {@code seconds} (1 to 600) and returns a flame graph: with async-profiler where its
+     * native library loads, with JFR otherwise. One profile runs at a time per JVM.
+     *
+     * @param kind {@code cpu}, {@code alloc} or {@code lock}
+     */
+    FlameGraph profile(String kind, int seconds);
+
+    /** The heap histogram: the {@code top} classes by bytes, biggest first. */
+    List<HistogramRow> heapHistogram(int top);
+
+    /**
+     * Writes a heap dump to a temporary file, then streams it into {@code sink} in chunks of at most 256 KiB
+     * on a background thread, closes the sink and deletes the file. The caller never holds the whole dump in
+     * memory. If the sink fails (its owner died), the stream stops and the file is deleted.
+     *
+     * @return the size of the dump in bytes, known before the first chunk is sent
+     */
+    long heapDump(boolean liveOnly, Chan<byte[]> sink);
+
+    /** Call counters per peer, direction and method, with latency percentiles; JVM gauges. */
+    MetricsSnapshot metrics();
+
+    /** Up to {@code lines} recent log lines, oldest first. */
+    List<String> logTail(int lines);
+
+    /**
+     * Sends the last {@code backlog} lines, then every new line, into {@code sink}, until a send fails
+     * (the follower went away) or the runtime closes.
+     */
+    void logFollow(Chan<String> sink, int backlog);
+
+    /** Every setting and explicitly set log level, as text by key. */
+    Map<String, String> settings();
+
+    /** One setting or log level ({@code log.LOGGER}) as text. */
+    String get(String key);
+
+    /** Changes one setting or log level; returns the value now in effect. */
+    String set(String key, String value);
+
+    /**
+     * Takes the worker out of service: withdraws its anchors (except {@code /worker} and its host's),
+     * stops its application services (not this one), then waits up to {@code timeoutMillis} for the calls
+     * it is serving to end.
+     */
+    DrainReport drain(long timeoutMillis);
+
+    /** Closes the runtime and exits the process with {@code status}, after this call has answered. */
+    void exit(int status);
+}

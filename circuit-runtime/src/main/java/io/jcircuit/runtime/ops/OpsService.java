@@ -1,0 +1,342 @@
+package io.jcircuit.runtime.ops;
+
+import io.jcircuit.Chan;
+import io.jcircuit.CircuitException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * The {@link Ops} service of one runtime. It reaches the runtime only through {@link RuntimeView},
+ * and the JVM through {@link Diagnostics}, {@link Profiler} and {@link LogControl}.
+ */
+public final class OpsService implements Ops {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OpsService.class);
+    private static final int CHUNK = 256 * 1024;
+    private static final int MAX_LINES = 100_000;
+
+    /** What the ops service needs from its runtime. */
+    public interface RuntimeView {
+        String worker();
+
+        String address();
+
+        String host();
+
+        long startedMillis();
+
+        /** Directories this runtime is filed under; empty without a namespace. */
+        List<String> anchors();
+
+        List<String> services();
+
+        List<String> peers();
+
+        /** Null when the runtime keeps no call metrics. */
+        CallMetrics metrics();
+
+        /** Requests from other runtimes being served now. */
+        int callsRunning();
+
+        /** Withdraws the anchors of the runtime's choosing; returns their directories. */
+        List<String> withdrawAnchors();
+
+        /** Stops listening under every service name but {@link Ops#SERVICE}; returns the names. */
+        List<String> stopServices();
+
+        /** Closes the runtime (not the process). */
+        void close();
+    }
+
+    private final RuntimeView runtime;
+    private final RuntimeSettings settings;
+    private final LogControl logs;
+    private final String classpathHash = classpathHash();
+    /** Made on first use: loading async-profiler's native library has no place in a worker's start. */
+    private Profiler profiler;
+
+    public OpsService(RuntimeView runtime, RuntimeSettings settings, LogControl logs) {
+        this.runtime = Objects.requireNonNull(runtime, "runtime");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.logs = Objects.requireNonNull(logs, "logs");
+    }
+
+    private synchronized Profiler profiler() {
+        if (profiler == null) {
+            profiler = new Profiler();
+        }
+        return profiler;
+    }
+
+    @Override
+    public long ping(long nonce) {
+        return nonce;
+    }
+
+    @Override
+    public OpsInfo info() {
+        Runtime jvm = Runtime.getRuntime();
+        String version = OpsService.class.getPackage().getImplementationVersion();
+        return new OpsInfo(runtime.worker(), runtime.address(), runtime.host(), ProcessHandle.current().pid(),
+            version == null ? "development build" : version, classpathHash, runtime.startedMillis(),
+            System.currentTimeMillis() - runtime.startedMillis(), runtime.anchors(), runtime.services(),
+            System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"),
+            jvm.availableProcessors(), jvm.maxMemory(), profiler().engine(), runtime.peers());
+    }
+
+    @Override
+    public String threadDump(boolean json) {
+        return Diagnostics.threadDump(json);
+    }
+
+    @Override
+    public FlameGraph profile(String kind, int seconds) {
+        if (seconds < 1 || seconds > 600) {
+            throw new IllegalArgumentException("profile for 1 to 600 seconds, not " + seconds);
+        }
+        ProfileKind k;
+        try {
+            k = ProfileKind.valueOf(Objects.requireNonNull(kind, "kind").toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("profile kind '" + kind + "' is not one of cpu, alloc, lock");
+        }
+        Path dir = null;
+        try {
+            dir = Files.createTempDirectory("circuit-profile-");
+            Profiler p = profiler();
+            Path html = p.profile(k, Duration.ofSeconds(seconds), dir.resolve("flame.html"));
+            return new FlameGraph(k.name().toLowerCase(java.util.Locale.ROOT), p.engine(), seconds,
+                Files.readAllBytes(html));
+        } catch (IOException e) {
+            throw new CircuitException("cannot write the profile on worker " + runtime.worker() + ": " + e, e);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    @Override
+    public List<HistogramRow> heapHistogram(int top) {
+        if (top < 1) {
+            throw new IllegalArgumentException("top must be positive, not " + top);
+        }
+        return Diagnostics.heapHistogramRows(Math.min(top, 100_000));
+    }
+
+    @Override
+    public long heapDump(boolean liveOnly, Chan<byte[]> sink) {
+        Objects.requireNonNull(sink, "sink");
+        Path dir;
+        Path file;
+        try {
+            dir = Files.createTempDirectory("circuit-heap-");
+            file = Diagnostics.heapDump(dir.resolve("heap.hprof"), liveOnly);
+        } catch (IOException e) {
+            throw new CircuitException("cannot dump the heap of worker " + runtime.worker() + ": " + e, e);
+        }
+        long size;
+        try {
+            size = Files.size(file);
+        } catch (IOException e) {
+            deleteTree(dir);
+            throw new CircuitException("cannot read the heap dump of worker " + runtime.worker() + ": " + e, e);
+        }
+        Path d = dir;
+        Thread.ofVirtual().name("circuit-heap-dump-" + runtime.worker()).start(() -> stream(file, sink, d));
+        return size;
+    }
+
+    private void stream(Path file, Chan<byte[]> sink, Path dir) {
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buf = new byte[CHUNK];
+            int n;
+            while ((n = in.readNBytes(buf, 0, CHUNK)) > 0) {
+                sink.send(java.util.Arrays.copyOf(buf, n));
+            }
+            sink.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("heap dump stream of {} stopped: {}", runtime.worker(), e.toString());
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    @Override
+    public MetricsSnapshot metrics() {
+        CallMetrics m = runtime.metrics();
+        return new MetricsSnapshot(runtime.worker(), System.currentTimeMillis(),
+            System.currentTimeMillis() - runtime.startedMillis(), m == null ? List.of() : m.snapshot(), jvmStats());
+    }
+
+    static JvmStats jvmStats() {
+        MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
+        long gcCount = 0;
+        long gcMillis = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            gcCount += Math.max(0, gc.getCollectionCount());
+            gcMillis += Math.max(0, gc.getCollectionTime());
+        }
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        double cpuLoad = -1;
+        long cpuTime = -1;
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            cpuLoad = os.getProcessCpuLoad();
+            cpuTime = os.getProcessCpuTime();
+        }
+        var heap = mem.getHeapMemoryUsage();
+        return new JvmStats(heap.getUsed(), heap.getCommitted(), heap.getMax(), mem.getNonHeapMemoryUsage().getUsed(),
+            gcCount, gcMillis, threads.getThreadCount(), threads.getPeakThreadCount(),
+            ManagementFactory.getClassLoadingMXBean().getLoadedClassCount(), cpuLoad, rss(), cpuTime);
+    }
+
+    /** Resident set size from {@code /proc/self/status}, or 0. */
+    private static long rss() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    String[] f = line.trim().split("\\s+");
+                    return Long.parseLong(f[1]) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or no /proc: unknown
+        }
+        return 0;
+    }
+
+    @Override
+    public List<String> logTail(int lines) {
+        return logs.tail(Math.clamp(lines, 0, MAX_LINES));
+    }
+
+    @Override
+    public void logFollow(Chan<String> sink, int backlog) {
+        Objects.requireNonNull(sink, "sink");
+        LogRing ring = logs.ring();
+        List<String> before = ring.tail(Math.clamp(backlog, 0, MAX_LINES));
+        // Lines go out on one virtual thread, in order: a follower that logs never blocks the logger.
+        java.util.concurrent.LinkedBlockingQueue<String> queue = new java.util.concurrent.LinkedBlockingQueue<>(10_000);
+        Consumer<String> follower = line -> {
+            if (!queue.offer(line)) {
+                queue.clear(); // a follower that cannot keep up loses lines, never the worker's memory
+                queue.offer("... lines dropped: the follower fell behind");
+            }
+        };
+        ring.follow(follower);
+        Thread.ofVirtual().name("circuit-log-follow-" + runtime.worker()).start(() -> {
+            try {
+                for (String l : before) {
+                    sink.send(l);
+                }
+                sink.flush();
+                while (true) {
+                    String l = queue.take();
+                    sink.send(l);
+                    if (queue.isEmpty()) {
+                        sink.flush();
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                LOG.debug("log follower of {} went away: {}", runtime.worker(), e.toString());
+            } finally {
+                ring.unfollow(follower);
+            }
+        });
+    }
+
+    @Override
+    public Map<String, String> settings() {
+        return settings.values();
+    }
+
+    @Override
+    public String get(String key) {
+        return settings.get(key);
+    }
+
+    @Override
+    public String set(String key, String value) {
+        String now = settings.set(key, value);
+        LOG.info("setting {} set to {} by an operator", key, now);
+        return now;
+    }
+
+    @Override
+    public DrainReport drain(long timeoutMillis) {
+        long start = System.nanoTime();
+        List<String> anchors = runtime.withdrawAnchors();
+        List<String> services = runtime.stopServices();
+        long deadline = start + Math.max(0, timeoutMillis) * 1_000_000L;
+        // This call is one of the calls being served: wait for the others.
+        while (runtime.callsRunning() > 1 && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
+        int left = Math.max(0, runtime.callsRunning() - 1);
+        LOG.info("drained: anchors {} withdrawn, services {} stopped, {} calls still running", anchors, services, left);
+        return new DrainReport(anchors, services, left, (System.nanoTime() - start) / 1_000_000);
+    }
+
+    @Override
+    public void exit(int status) {
+        LOG.info("exit({}) requested by an operator", status);
+        // Answer first: the exit runs once this call has returned and its answer had a moment to leave.
+        Thread.ofPlatform().name("circuit-exit").start(() -> {
+            long until = System.nanoTime() + 2_000_000_000L;
+            while (runtime.callsRunning() > 0 && System.nanoTime() < until) {
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            }
+            try {
+                runtime.close();
+            } finally {
+                Runtime.getRuntime().halt(status);
+            }
+        });
+    }
+
+    private static void deleteTree(Path dir) {
+        if (dir == null) {
+            return;
+        }
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            LOG.debug("cannot delete {}: {}", dir, e.toString());
+        }
+    }
+
+    private static String classpathHash() {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            for (String entry : System.getProperty("java.class.path", "").split(java.io.File.pathSeparator)) {
+                Path p = Path.of(entry);
+                md.update(p.getFileName() == null ? new byte[0] : p.getFileName().toString().getBytes());
+                try {
+                    md.update(Long.toString(Files.size(p)).getBytes());
+                } catch (IOException | RuntimeException e) {
+                    // a directory or a missing entry: the name alone counts
+                }
+            }
+            return HexFormat.of().formatHex(md.digest(), 0, 6);
+        } catch (NoSuchAlgorithmException e) {
+            return "unknown";
+        }
+    }
+}

@@ -1,0 +1,2 @@
+package io.jcircuit.runtime.ops;
+public enum ProfileKind { CPU, ALLOC, LOCK }
