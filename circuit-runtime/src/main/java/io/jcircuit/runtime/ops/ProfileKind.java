@@ -36,9 +36,4 @@ public enum ProfileKind {
         }
         throw new IllegalArgumentException("unknown profile kind: \"" + name + "\"; use one of cpu, alloc, lock, wall");
     }
-
-    @Override
-    public String toString() {
-        return name().toLowerCase(java.util.Locale.ROOT);
-    }
 }

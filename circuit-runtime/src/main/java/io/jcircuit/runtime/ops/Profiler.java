@@ -6,9 +6,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * Samples this JVM for a while and writes a flame graph: where the CPU time goes, what allocates,
@@ -49,12 +51,17 @@ public final class Profiler {
 
     /** A profiler using async-profiler when its native library loads here, JFR otherwise. */
     public Profiler() {
+        this(AsyncProfilerEngine::eventsFor);
+    }
+
+    /** A profiler that tries these async-profiler events for each kind, best first (tests). */
+    Profiler(Function<ProfileKind, List<String>> asyncEvents) {
         AsyncProfilerEngine loaded = null;
         String reason = null;
         try {
             AsyncProfiler profiler = AsyncProfiler.getInstance();
             profiler.getVersion();
-            loaded = new AsyncProfilerEngine(profiler);
+            loaded = new AsyncProfilerEngine(profiler, asyncEvents);
         } catch (LinkageError | RuntimeException e) {
             // UnsatisfiedLinkError (no library for this OS or CPU), IllegalCallerException (native
             // access denied), NoClassDefFoundError (jar missing at run time)...

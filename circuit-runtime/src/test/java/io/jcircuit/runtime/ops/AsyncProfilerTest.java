@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -52,6 +53,25 @@ class AsyncProfilerTest {
         long busyWeight = stacks.weightOfFramesContaining("ProfilerWorkloads.burnCpuForProfilerTest");
         System.out.printf("async-profiler cpu: %d of %d samples in the busy method%n", busyWeight, stacks.totalWeight());
         assertThat(busyWeight).isGreaterThan(stacks.totalWeight() / 5);
+    }
+
+    /** Here perf_events work, so an event async-profiler does not know stands in for a forbidden one. */
+    @Test
+    void shouldFallBackToTheNextCpuEventWhenTheFirstIsRefused() throws Exception {
+        Profiler fallingBack = new Profiler(kind -> List.of("no-such-event", "itimer"));
+        Path html = ProfilerWorkloads.burningCpu().during(() -> fallingBack.profile(ProfileKind.CPU, SHORT, dir.resolve("itimer.html")));
+        assertThat(Files.readString(html)).contains("burnCpuForProfilerTest").contains("[event itimer]");
+    }
+
+    @Test
+    void shouldSayWhyNoEventWorked() {
+        Profiler hopeless = new Profiler(kind -> List.of("no-such-event", "no-other-event"));
+        assertThatThrownBy(() -> hopeless.collapsed(ProfileKind.CPU, SHORT))
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("cannot profile CPU")
+            .hasMessageContaining("event=no-such-event failed: Unsupported event type")
+            .hasMessageContaining("event=no-other-event failed");
+        assertThat(asyncProfilerActive()).isFalse();
     }
 
     @Test
