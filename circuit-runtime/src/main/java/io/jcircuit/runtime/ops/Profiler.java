@@ -49,7 +49,11 @@ public final class Profiler {
     private final String unavailableReason;
     private final JfrEngine jfr = new JfrEngine();
 
-    /** A profiler using async-profiler when its native library loads here, JFR otherwise. */
+    /**
+     * A profiler using async-profiler when its native library loads here, JFR otherwise. The first
+     * construction in a JVM extracts and loads the library (a few hundred ms), and the first CPU
+     * profile then reads the JVM's native symbols (about as long again); later ones start at once.
+     */
     public Profiler() {
         this(AsyncProfilerEngine::eventsFor);
     }
