@@ -1,0 +1,2 @@
+/** Observability built on the public call interceptors. */
+package io.jcircuit.observe;
