@@ -1,7 +1,7 @@
 package io.jcircuit.observe;
 
 /** Greets, fails on demand, and relays to {@code next} when it has one. */
-final class GreeterImpl implements Greeter {
+class GreeterImpl implements Greeter {
 
     private final Greeter next;
 
