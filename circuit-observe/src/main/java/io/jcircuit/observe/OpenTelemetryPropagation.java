@@ -56,7 +56,9 @@ public final class OpenTelemetryPropagation implements CallInterceptor {
     };
 
     private static final TextMapGetter<Map<String, String>> GETTER = new TextMapGetter<>() {
+        /** Deprecated in the API, but propagators that read prefixed fields (Jaeger's baggage) still ask. */
         @Override
+        @SuppressWarnings("deprecation")
         public Iterable<String> keys(Map<String, String> carrier) {
             return carrier.keySet();
         }
@@ -102,6 +104,7 @@ public final class OpenTelemetryPropagation implements CallInterceptor {
     }
 
     @Override
+    @SuppressWarnings("try") // the scope is only closed, never read
     public Object incoming(CallInfo call, Map<String, String> context, Proceed proceed) throws Throwable {
         Context remote = propagator.extract(Context.current(), context, GETTER);
         if (tracer == null) {

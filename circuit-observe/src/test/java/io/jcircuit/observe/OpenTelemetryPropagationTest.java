@@ -32,6 +32,7 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+@SuppressWarnings("try") // scopes are only closed, never read
 class OpenTelemetryPropagationTest {
 
     private static final AttributeKey<String> SERVICE = AttributeKey.stringKey("service.name");
