@@ -1,7 +1,6 @@
 package io.jcircuit.observe;
 
 import io.jcircuit.CallInterceptor.Direction;
-import io.jcircuit.link.FrameCodec;
 import io.jcircuit.runtime.CircuitRuntime;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
@@ -85,14 +84,11 @@ class JfrCallEventsTest {
                 assertThat(e.getDuration()).as("duration of %s", e).isPositive();
             }
         }
-        // what one side sent the other received. The runtime counts the frame header on the sending side
-        // and only the payload on the receiving side (CallEvent says payload), so allow for that header.
+        // what one side sent the other received: both count the payload, without the frame header
         RecordedEvent outFail = only(out, FAIL);
         RecordedEvent inFail = only(in, FAIL);
-        assertThat(outFail.getLong("bytesOut"))
-            .isBetween(inFail.getLong("bytesIn"), inFail.getLong("bytesIn") + FrameCodec.HEADER_LENGTH);
-        assertThat(inFail.getLong("bytesOut"))
-            .isBetween(outFail.getLong("bytesIn"), outFail.getLong("bytesIn") + FrameCodec.HEADER_LENGTH);
+        assertThat(outFail.getLong("bytesOut")).isEqualTo(inFail.getLong("bytesIn"));
+        assertThat(inFail.getLong("bytesOut")).isEqualTo(outFail.getLong("bytesIn"));
         // the caller's event starts before and ends after the callee's
         assertThat(outFail.getStartTime()).isBefore(inFail.getStartTime());
         assertThat(outFail.getEndTime()).isAfter(inFail.getStartTime());
