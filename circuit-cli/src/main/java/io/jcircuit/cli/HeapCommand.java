@@ -127,7 +127,7 @@ final class HeapCommand implements Callable<Integer> {
         Path part = dump.resolveSibling(dump.getFileName() + ".part");
         try (OutputStream file = Files.newOutputStream(part, StandardOpenOption.CREATE_NEW)) {
             long lastChunk = System.nanoTime();
-            while (true) {
+            while (got < size) { // the size came first: the last chunk ends the download, whenever the close arrives
                 Optional<byte[]> c;
                 try {
                     c = chunks.poll();

@@ -63,7 +63,7 @@ class OpsCommandsTest {
             this.greeting = Circuit.current().settings().define("app.greeting", String.class, "hello",
                 v -> v.isBlank() ? "must not be blank" : null);
             greeting.onChange(v -> changes.incrementAndGet());
-            LoggerFactory.getLogger("app." + name).info("worker {} up, marker-{}", name, name);
+            LoggerFactory.getLogger("app." + name).warn("worker {} up, marker-{}", name, name); // the test config logs WARN and up
         }
 
         @Override

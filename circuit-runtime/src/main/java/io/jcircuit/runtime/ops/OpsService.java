@@ -82,9 +82,22 @@ public final class OpsService implements Ops {
         }
     }
 
+    /**
+     * The profiler, made on a platform thread: async-profiler loaded from a virtual thread (where every
+     * ops call runs) fails every later start with "Could not find VMThread bridge".
+     */
     private synchronized Profiler profiler() {
         if (profiler == null) {
-            profiler = new Profiler();
+            java.util.concurrent.FutureTask<Profiler> make = new java.util.concurrent.FutureTask<>(Profiler::new);
+            Thread.ofPlatform().daemon().name("circuit-profiler-load").start(make);
+            try {
+                profiler = make.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CircuitException("interrupted while loading the profiler", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new CircuitException("cannot load the profiler: " + e.getCause(), e.getCause());
+            }
         }
         return profiler;
     }

@@ -118,7 +118,10 @@ public final class Profiler {
             Files.createDirectories(parent);
         }
         if (async != null) {
-            async.profileToHtml(kind, duration, out);
+            onPlatformThread(() -> {
+                async.profileToHtml(kind, duration, out);
+                return null;
+            });
         } else {
             CollapsedStacks stacks = jfr.record(kind, duration);
             Files.writeString(out, FlameGraphHtml.render(title(kind, JFR, duration, stacks.samples()), kind.unit(), stacks));
@@ -133,7 +136,41 @@ public final class Profiler {
      */
     public CollapsedStacks collapsed(ProfileKind kind, Duration duration) throws IOException, InterruptedException {
         check(kind, duration);
-        return async != null ? async.profileCollapsed(kind, duration) : jfr.record(kind, duration);
+        return async != null ? onPlatformThread(() -> async.profileCollapsed(kind, duration)) : jfr.record(kind, duration);
+    }
+
+    /** Work that may throw what a profile throws. */
+    @FunctionalInterface
+    private interface ProfileWork<T> {
+        T run() throws IOException, InterruptedException;
+    }
+
+    /**
+     * Runs {@code work} on a platform thread. Async-profiler refuses to start from a virtual thread
+     * ("Could not find VMThread bridge"), and the ops service serves every call on one; an interrupt of
+     * the caller is passed on, so the profile still stops early and writes nothing.
+     */
+    private static <T> T onPlatformThread(ProfileWork<T> work) throws IOException, InterruptedException {
+        if (!Thread.currentThread().isVirtual()) {
+            return work.run();
+        }
+        java.util.concurrent.FutureTask<T> task = new java.util.concurrent.FutureTask<>(work::run);
+        Thread t = Thread.ofPlatform().daemon().name("circuit-profiler").start(task);
+        try {
+            return task.get();
+        } catch (InterruptedException e) {
+            t.interrupt();
+            t.join();
+            throw e;
+        } catch (java.util.concurrent.ExecutionException e) {
+            switch (e.getCause()) {
+                case IOException io -> throw io;
+                case InterruptedException ie -> throw ie;
+                case RuntimeException re -> throw re;
+                case Error err -> throw err;
+                default -> throw new IllegalStateException(e.getCause());
+            }
+        }
     }
 
     private static void check(ProfileKind kind, Duration duration) {
