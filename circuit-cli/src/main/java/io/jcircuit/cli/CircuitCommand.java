@@ -24,6 +24,7 @@ import java.io.PrintWriter;
         ClearCommand.class,
         LsCommand.class,
         DlsCommand.class,
+        ConsoleCommand.class,
         BenchCommand.class,
         CommandLine.HelpCommand.class,
     })
