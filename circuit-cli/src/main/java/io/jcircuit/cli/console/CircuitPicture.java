@@ -45,10 +45,12 @@ public record CircuitPicture(long atMillis, long tookMillis, List<Host> hosts, L
      *
      * @param role      {@code host} for a host daemon's own runtime, {@code worker} for one a host started,
      *                  {@code runtime} for any other (a client, a {@code circuit run} program)
+     * @param host      the host daemon it runs under ({@code /host/<name>}), or its machine's name when none started it
+     * @param machine   the machine's name, as the runtime filed it
      * @param anchors   the directories it is filed under, other than {@code /worker}
      * @param cpuLoad   the process's share of the whole machine's CPU, 0 to 1; negative when unknown
      */
-    public record Worker(String id, String address, String host, long pid, String role, List<String> anchors,
+    public record Worker(String id, String address, String host, String machine, long pid, String role, List<String> anchors,
                          boolean reachable, String error, String version, long uptimeMillis, List<String> services,
                          long heapUsed, long heapMax, int threads, double cpuLoad) {
 

@@ -166,12 +166,15 @@ public final class CircuitSampler {
         String id = e.worker().toString();
         Set<String> dirs = new TreeSet<>();
         String role = "runtime";
+        String host = e.host(); // the machine; a runtime a host daemon started is shown under the daemon's name
         for (Entry other : entries) {
             if (other.worker().equals(e.worker()) && !other.dir().equals(WORKER_DIR)) {
                 dirs.add(other.dir());
-                if (other.dir().startsWith(HOST_DIR + "/")
-                    && HostService.ROLE_WORKER.equals(other.metadata().get(HostService.ROLE_KEY))) {
-                    role = "worker";
+                if (other.dir().startsWith(HOST_DIR + "/")) {
+                    host = other.dir().substring(HOST_DIR.length() + 1);
+                    if (HostService.ROLE_WORKER.equals(other.metadata().get(HostService.ROLE_KEY))) {
+                        role = "worker";
+                    }
                 }
             }
         }
@@ -179,11 +182,11 @@ public final class CircuitSampler {
             role = "host";
         }
         if (a == null || a.error() != null) {
-            return new CircuitPicture.Worker(id, e.address().toString(), e.host(), e.pid(), role, List.copyOf(dirs),
+            return new CircuitPicture.Worker(id, e.address().toString(), host, e.host(), e.pid(), role, List.copyOf(dirs),
                 false, a == null ? "not asked" : a.error(), null, -1, null, -1, -1, -1, -1);
         }
         var jvm = a.metrics().jvm();
-        return new CircuitPicture.Worker(id, e.address().toString(), e.host(), e.pid(), role, List.copyOf(dirs), true,
+        return new CircuitPicture.Worker(id, e.address().toString(), host, e.host(), e.pid(), role, List.copyOf(dirs), true,
             null, a.info().version(), a.info().uptimeMillis(), a.info().services(), jvm.heapUsed(), jvm.heapMax(),
             jvm.threads(), jvm.processCpuLoad());
     }

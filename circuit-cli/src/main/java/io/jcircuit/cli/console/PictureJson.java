@@ -42,6 +42,7 @@ final class PictureJson {
         m.put("id", w.id());
         m.put("address", w.address());
         m.put("host", w.host());
+        m.put("machine", w.machine());
         m.put("pid", w.pid());
         m.put("role", w.role());
         m.put("anchors", w.anchors());

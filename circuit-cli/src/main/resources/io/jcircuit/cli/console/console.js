@@ -189,7 +189,7 @@ function showDetails(w) {
     document.getElementById('worker-message').textContent = 'this worker has left the circuit';
     return;
   }
-  const rows = [['address', w.address], ['host', w.host], ['pid', w.pid], ['role', w.role],
+  const rows = [['address', w.address], ['host', w.host], ['machine', w.machine], ['pid', w.pid], ['role', w.role],
     ['anchors', w.anchors.join(' ') || '—']];
   if (w.reachable) {
     rows.push(['version', w.version], ['uptime', Math.round(w.uptimeMillis / 1000) + ' s'],
