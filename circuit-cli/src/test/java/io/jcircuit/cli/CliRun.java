@@ -33,7 +33,19 @@ final class CliRun {
                 case ClearCommand c -> c.env = env;
                 case RunCommand c -> c.env = env;
                 case KeygenCommand c -> c.env = env;
-                default -> { }
+                default -> {
+                    // the ops verbs: every command with NamespaceOptions reads the environment through it
+                    for (java.lang.reflect.Field f : sub.getCommand().getClass().getDeclaredFields()) {
+                        if (f.getType() == NamespaceOptions.class) {
+                            try {
+                                f.setAccessible(true);
+                                ((NamespaceOptions) f.get(sub.getCommand())).env = env;
+                            } catch (IllegalAccessException e) {
+                                throw new IllegalStateException(e);
+                            }
+                        }
+                    }
+                }
             }
         }
         cl.setOut(new PrintWriter(out, true));

@@ -76,6 +76,9 @@ public final class OpsService implements Ops {
         this.runtime = Objects.requireNonNull(runtime, "runtime");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.logs = Objects.requireNonNull(logs, "logs");
+        if (logs.available()) {
+            logs.ring(); // from the start, so that the tail holds what the worker logged before anyone asked
+        }
     }
 
     private synchronized Profiler profiler() {

@@ -1,0 +1,143 @@
+package io.jcircuit.cli;
+
+import io.jcircuit.runtime.ops.CallStats;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code circuit flow}: who calls whom and how hard. Two samples of every worker's outgoing call counters,
+ * {@code --interval} apart, give calls and bytes per second for each (caller, callee) pair.
+ */
+@Command(name = "flow", mixinStandardHelpOptions = true,
+    description = {"Show calls/s and bytes/s between workers as a matrix: rows call, columns are called.",
+        "Callers that are not workers (this command, other tools) are left out.",
+        "Example: circuit flow   circuit flow --interval 5 --json /wordcount/..."})
+final class FlowCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", arity = "0..1", defaultValue = "/worker", paramLabel = "SELECTOR",
+        description = "Which workers' calls (default /worker: all).")
+    String selector;
+
+    @Option(names = "--interval", defaultValue = "2", paramLabel = "SECONDS", description = "Seconds between the two samples (default 2).")
+    double interval;
+
+    @Option(names = "--json", description = "Print one JSON object.")
+    boolean json;
+
+    @Mixin
+    NamespaceOptions where;
+
+    @Mixin
+    KeyOptions keys;
+
+    @Spec
+    CommandSpec spec;
+
+    /** One (caller, callee) pair. */
+    record Flow(String from, String to, double callsPerSec, double bytesPerSec, long calls, long p99Micros) {
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        if (interval <= 0 || interval > 3600) {
+            throw new IllegalArgumentException("--interval must be between 0 and 3600 seconds");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        try (WorkerOps w = WorkerOps.open(where, keys)) {
+            var workers = w.select(selector);
+            var before = MetricsSampler.sample(w, workers, Duration.ofSeconds(5));
+            Thread.sleep((long) (interval * 1000)); // the sampling interval itself
+            var after = MetricsSampler.sample(w, workers, Duration.ofSeconds(5));
+            List<Flow> flows = flows(before, after);
+            if (json) {
+                List<Object> fs = new ArrayList<>();
+                for (Flow f : flows) {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("from", f.from());
+                    m.put("to", f.to());
+                    m.put("callsPerSec", Math.round(f.callsPerSec() * 10) / 10.0);
+                    m.put("bytesPerSec", Math.round(f.bytesPerSec()));
+                    m.put("calls", f.calls());
+                    m.put("p99Micros", f.p99Micros());
+                    fs.add(m);
+                }
+                List<Object> unreachable = new ArrayList<>();
+                after.values().stream().filter(s -> s.metrics() == null)
+                    .forEach(s -> unreachable.add(Map.of("worker", s.entry().worker().toString(), "error", s.error())));
+                out.println(Json.write(Map.of("intervalMillis", (long) (interval * 1000), "flows", fs, "unreachable", unreachable)));
+            } else {
+                print(out, flows);
+                after.values().stream().filter(s -> s.metrics() == null)
+                    .forEach(s -> out.println(s.entry().worker() + ": unreachable: " + s.error()));
+            }
+            out.flush();
+            return 0;
+        }
+    }
+
+    static List<Flow> flows(Map<String, MetricsSampler.Sample> before, Map<String, MetricsSampler.Sample> after) {
+        List<Flow> flows = new ArrayList<>();
+        for (var s : after.values()) {
+            if (s.metrics() == null) {
+                continue;
+            }
+            String from = s.entry().worker().toString();
+            MetricsSampler.Sample prev = before.get(from);
+            TreeSet<String> peers = new TreeSet<>();
+            for (CallStats c : s.metrics().calls()) {
+                if (c.direction().equals("OUT") && after.containsKey(c.peer())) {
+                    peers.add(c.peer());
+                }
+            }
+            for (String to : peers) {
+                var a = MetricsSampler.Totals.of(s.metrics(), "OUT", to);
+                var b = MetricsSampler.Totals.of(prev == null ? null : prev.metrics(), "OUT", to);
+                var bm = prev == null ? null : prev.metrics();
+                flows.add(new Flow(from, to, MetricsSampler.rate(b.calls(), a.calls(), bm, s.metrics()),
+                    MetricsSampler.rate(b.bytes(), a.bytes(), bm, s.metrics()), a.calls(), a.p99Micros()));
+            }
+        }
+        return flows;
+    }
+
+    private static void print(PrintWriter out, List<Flow> flows) {
+        if (flows.isEmpty()) {
+            out.println("no calls between the selected workers");
+            return;
+        }
+        TreeSet<String> froms = new TreeSet<>();
+        TreeSet<String> tos = new TreeSet<>();
+        flows.forEach(f -> {
+            froms.add(f.from());
+            tos.add(f.to());
+        });
+        List<String[]> table = new ArrayList<>();
+        List<String> head = new ArrayList<>();
+        head.add("FROM \\ TO");
+        tos.forEach(t -> head.add(WorkerOps.shortId(t)));
+        table.add(head.toArray(String[]::new));
+        for (String from : froms) {
+            List<String> row = new ArrayList<>();
+            row.add(WorkerOps.shortId(from));
+            for (String to : tos) {
+                Flow f = flows.stream().filter(x -> x.from().equals(from) && x.to().equals(to)).findFirst().orElse(null);
+                row.add(f == null ? "-" : String.format("%.1f/s %.1fKiB/s", f.callsPerSec(), f.bytesPerSec() / 1024));
+            }
+            table.add(row.toArray(String[]::new));
+        }
+        Columns.print(out, table);
+    }
+}

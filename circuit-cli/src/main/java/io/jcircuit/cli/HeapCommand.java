@@ -1,0 +1,173 @@
+package io.jcircuit.cli;
+
+import io.jcircuit.Chan;
+import io.jcircuit.ChanClosedException;
+import io.jcircuit.Entry;
+import io.jcircuit.runtime.ops.HistogramRow;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * {@code circuit heap}: a worker's heap histogram, or its heap dump streamed into a local file in chunks
+ * (neither side holds the whole dump in memory).
+ */
+@Command(name = "heap", mixinStandardHelpOptions = true,
+    description = {"Print the heap histogram of selected workers (default), or stream one worker's heap dump to FILE.",
+        "Example: circuit heap --histo --top 20 /sumr/...   circuit heap --dump sumr.hprof /sumr/R0123456789abcdef"})
+final class HeapCommand implements Callable<Integer> {
+
+    /** With no chunk for this long, a dump download gives up: the worker died or stalled. */
+    private static final long STALL_NANOS = 60_000_000_000L;
+
+    @Parameters(index = "0", paramLabel = "SELECTOR", description = "Which workers: /dir, /dir/..., /dir/R<id> or R<id>.")
+    String selector;
+
+    @Option(names = "--histo", description = "The heap histogram: classes by bytes (the default).")
+    boolean histo;
+
+    @Option(names = "--top", defaultValue = "25", paramLabel = "N", description = "Histogram rows per worker (default 25).")
+    int top;
+
+    @Option(names = "--dump", paramLabel = "FILE", description = "Stream a heap dump (HPROF) of one worker into FILE, which must not exist.")
+    Path dump;
+
+    @Option(names = "--live", description = "With --dump: only objects reachable now (runs a full GC first).")
+    boolean live;
+
+    @Option(names = "--json", description = "Print JSON (no progress bar).")
+    boolean json;
+
+    @Mixin
+    NamespaceOptions where;
+
+    @Mixin
+    KeyOptions keys;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        if (dump != null && histo) {
+            throw new IllegalArgumentException("give --histo or --dump, not both");
+        }
+        try (WorkerOps w = WorkerOps.open(where, keys)) {
+            List<Entry> workers = w.select(selector);
+            return dump != null ? dump(w, workers) : histogram(w, workers);
+        }
+    }
+
+    private int histogram(WorkerOps w, List<Entry> workers) {
+        PrintWriter out = spec.commandLine().getOut();
+        List<Object> all = new ArrayList<>();
+        int failed = 0;
+        for (Entry e : workers) {
+            try {
+                List<HistogramRow> rows = w.call(e, Duration.ofSeconds(60), ops -> ops.heapHistogram(top));
+                if (json) {
+                    List<Object> rs = new ArrayList<>();
+                    for (HistogramRow r : rows) {
+                        rs.add(Map.of("rank", r.rank(), "instances", r.instances(), "bytes", r.bytes(), "class", r.className()));
+                    }
+                    all.add(Map.of("worker", e.worker().toString(), "classes", rs));
+                } else {
+                    out.println("=== " + e.worker() + " (" + e.host() + ", pid " + e.pid() + ")");
+                    List<String[]> table = new ArrayList<>();
+                    table.add(new String[] {"#", "INSTANCES", "BYTES", "CLASS"});
+                    for (HistogramRow r : rows) {
+                        table.add(new String[] {Integer.toString(r.rank()), Long.toString(r.instances()), Long.toString(r.bytes()),
+                            r.className()});
+                    }
+                    Columns.print(out, table);
+                }
+            } catch (RuntimeException ex) {
+                failed++;
+                spec.commandLine().getErr().println("circuit heap: " + e.worker() + ": " + WorkerOps.why(ex));
+            }
+        }
+        if (json) {
+            out.println(Json.write(Map.of("workers", all)));
+        }
+        out.flush();
+        return failed == 0 ? 0 : 1;
+    }
+
+    private int dump(WorkerOps w, List<Entry> workers) throws IOException {
+        if (workers.size() != 1) {
+            throw new IllegalArgumentException("--dump takes one worker; " + selector + " selects " + workers.size()
+                + ": name one with /dir/R<id>");
+        }
+        if (Files.exists(dump)) {
+            throw new IllegalArgumentException(dump + " exists; heap dumps never overwrite a file");
+        }
+        Entry e = workers.getFirst();
+        Chan<byte[]> chunks = w.client().makeChan(8);
+        long size = w.call(e, Duration.ofMinutes(10), ops -> ops.heapDump(live, chunks));
+        Progress bar = new Progress(spec.commandLine().getErr(), "heap dump of " + WorkerOps.shortId(e.worker().toString()), json);
+        long got = 0;
+        Path part = dump.resolveSibling(dump.getFileName() + ".part");
+        try (OutputStream file = Files.newOutputStream(part, StandardOpenOption.CREATE_NEW)) {
+            long lastChunk = System.nanoTime();
+            while (true) {
+                Optional<byte[]> c;
+                try {
+                    c = chunks.poll();
+                } catch (ChanClosedException closed) {
+                    break;
+                }
+                if (c.isPresent()) {
+                    file.write(c.get());
+                    got += c.get().length;
+                    lastChunk = System.nanoTime();
+                    bar.show(got, size, Progress.mib(got) + " of " + Progress.mib(size));
+                } else if (System.nanoTime() - lastChunk > STALL_NANOS) {
+                    throw new IOException("the heap dump of " + e.worker() + " stalled at " + got + " of " + size
+                        + " bytes: the worker died or stopped sending");
+                } else {
+                    LockSupport.parkNanos(2_000_000);
+                }
+            }
+        } catch (IOException | RuntimeException ex) {
+            Files.deleteIfExists(part);
+            throw ex;
+        }
+        bar.done();
+        if (got != size) {
+            Files.deleteIfExists(part);
+            throw new IOException("the heap dump of " + e.worker() + " ended at " + got + " of " + size + " bytes");
+        }
+        Files.move(part, dump);
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("worker", e.worker().toString());
+            m.put("file", dump.toAbsolutePath().toString());
+            m.put("bytes", got);
+            m.put("live", live);
+            out.println(Json.write(m));
+        } else {
+            out.println(e.worker() + ": heap dump of " + Progress.mib(got) + " -> " + dump);
+        }
+        out.flush();
+        return 0;
+    }
+}

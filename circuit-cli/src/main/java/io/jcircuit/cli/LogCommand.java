@@ -1,0 +1,115 @@
+package io.jcircuit.cli;
+
+import io.jcircuit.Chan;
+import io.jcircuit.ChanClosedException;
+import io.jcircuit.Entry;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.locks.LockSupport;
+
+/** {@code circuit log}: the recent log lines of live workers, and with {@code -f} every new one. */
+@Command(name = "log", mixinStandardHelpOptions = true,
+    description = {"Print the last log lines of selected workers; with -f, keep printing new ones (Ctrl-C stops).",
+        "With several workers each line starts with the worker's short id.",
+        "Example: circuit log -n 50 /sumr/...   circuit log -f /worker/R0123456789abcdef"})
+final class LogCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "SELECTOR", description = "Which workers: /dir, /dir/..., /dir/R<id> or R<id>.")
+    String selector;
+
+    @Option(names = {"-n", "--lines"}, defaultValue = "100", paramLabel = "N", description = "How many recent lines (default 100).")
+    int lines;
+
+    @Option(names = {"-f", "--follow"}, description = "Keep printing new lines.")
+    boolean follow;
+
+    @Option(names = "--for", paramLabel = "SECONDS", description = "With -f: stop after this many seconds (default: until Ctrl-C).")
+    Long forSeconds;
+
+    @Option(names = "--json", description = "One JSON object per line: {\"worker\":…, \"line\":…}.")
+    boolean json;
+
+    @Mixin
+    NamespaceOptions where;
+
+    @Mixin
+    KeyOptions keys;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        try (WorkerOps w = WorkerOps.open(where, keys)) {
+            List<Entry> workers = w.select(selector);
+            boolean prefix = workers.size() > 1;
+            if (!follow) {
+                int failed = 0;
+                for (Entry e : workers) {
+                    try {
+                        for (String l : w.call(e, Duration.ofSeconds(10), ops -> ops.logTail(lines))) {
+                            print(out, e, l, prefix);
+                        }
+                    } catch (RuntimeException ex) {
+                        failed++;
+                        spec.commandLine().getErr().println("circuit log: " + e.worker() + ": " + WorkerOps.why(ex));
+                    }
+                }
+                out.flush();
+                return failed == 0 ? 0 : 1;
+            }
+            List<Chan<String>> sinks = new ArrayList<>();
+            for (Entry e : workers) {
+                Chan<String> sink = w.client().makeChan(1024);
+                w.call(e, Duration.ofSeconds(10), ops -> {
+                    ops.logFollow(sink, lines);
+                    return null;
+                });
+                sinks.add(sink);
+            }
+            long end = forSeconds == null ? Long.MAX_VALUE : System.nanoTime() + forSeconds * 1_000_000_000L;
+            while (System.nanoTime() < end && !Thread.currentThread().isInterrupted()) {
+                boolean any = false;
+                for (int i = 0; i < sinks.size(); i++) {
+                    Optional<String> l;
+                    try {
+                        l = sinks.get(i).poll();
+                    } catch (ChanClosedException closed) {
+                        continue;
+                    }
+                    if (l.isPresent()) {
+                        print(out, workers.get(i), l.get(), prefix);
+                        any = true;
+                    }
+                }
+                if (!any) {
+                    out.flush();
+                    LockSupport.parkNanos(20_000_000);
+                }
+            }
+            out.flush();
+            return 0;
+        }
+    }
+
+    private void print(PrintWriter out, Entry e, String line, boolean prefix) {
+        if (json) {
+            out.println(Json.write(Map.of("worker", e.worker().toString(), "line", line)));
+        } else {
+            out.println(prefix ? WorkerOps.shortId(e.worker().toString()) + " " + line : line);
+        }
+    }
+}

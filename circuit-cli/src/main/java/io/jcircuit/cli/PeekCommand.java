@@ -1,0 +1,111 @@
+package io.jcircuit.cli;
+
+import io.jcircuit.Entry;
+import io.jcircuit.runtime.ops.OpsInfo;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code circuit peek}: who a worker is and what it runs, from its ops service. */
+@Command(name = "peek", mixinStandardHelpOptions = true,
+    description = {"Show what selected workers say about themselves: pid, host, version, uptime, anchors, services, peers.",
+        "SELECTOR is /dir, /dir/... or /dir/R<id> (or a bare worker id).",
+        "Example: circuit peek /worker/...   circuit peek --json /sumr/..."})
+final class PeekCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "SELECTOR", description = "Which workers.")
+    String selector;
+
+    @Option(names = "--json", description = "Print one JSON object.")
+    boolean json;
+
+    @Mixin
+    NamespaceOptions where;
+
+    @Mixin
+    KeyOptions keys;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        int failed = 0;
+        try (WorkerOps w = WorkerOps.open(where, keys)) {
+            List<Object> all = new ArrayList<>();
+            for (Entry e : w.select(selector)) {
+                try {
+                    OpsInfo i = w.call(e, Duration.ofSeconds(5), ops -> ops.info());
+                    if (json) {
+                        all.add(toMap(i));
+                    } else {
+                        print(out, i);
+                    }
+                } catch (RuntimeException ex) {
+                    failed++;
+                    if (json) {
+                        all.add(Map.of("worker", e.worker().toString(), "error", WorkerOps.why(ex)));
+                    } else {
+                        out.println(e.worker() + ": unreachable: " + WorkerOps.why(ex));
+                        out.println();
+                    }
+                }
+            }
+            if (json) {
+                out.println(Json.write(Map.of("workers", all)));
+            }
+        }
+        out.flush();
+        return failed == 0 ? 0 : 1;
+    }
+
+    static Map<String, Object> toMap(OpsInfo i) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("worker", i.worker());
+        m.put("address", i.address());
+        m.put("host", i.host());
+        m.put("pid", i.pid());
+        m.put("version", i.version());
+        m.put("classpathHash", i.classpathHash());
+        m.put("started", Instant.ofEpochMilli(i.startedMillis()).toString());
+        m.put("uptimeMillis", i.uptimeMillis());
+        m.put("anchors", i.anchors());
+        m.put("services", i.services());
+        m.put("peers", i.peers());
+        m.put("jvm", i.jvm());
+        m.put("processors", i.processors());
+        m.put("heapMaxBytes", i.heapMaxBytes());
+        m.put("profiler", i.profiler());
+        return m;
+    }
+
+    private static void print(PrintWriter out, OpsInfo i) {
+        out.println(i.worker());
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"  address", i.address()});
+        rows.add(new String[] {"  host", i.host() + ", pid " + i.pid()});
+        rows.add(new String[] {"  version", i.version() + " (class path " + i.classpathHash() + ")"});
+        rows.add(new String[] {"  up", Duration.ofMillis(i.uptimeMillis()).withNanos(0).toString().substring(2).toLowerCase()
+            + " since " + Instant.ofEpochMilli(i.startedMillis())});
+        rows.add(new String[] {"  anchors", i.anchors().isEmpty() ? "-" : String.join(" ", i.anchors())});
+        rows.add(new String[] {"  services", i.services().isEmpty() ? "-" : String.join(" ", i.services())});
+        rows.add(new String[] {"  peers", i.peers().isEmpty() ? "-" : String.join(" ", i.peers())});
+        rows.add(new String[] {"  jvm", i.jvm() + ", " + i.processors() + " cpus, heap max " + Progress.mib(i.heapMaxBytes())});
+        rows.add(new String[] {"  profiler", i.profiler()});
+        Columns.print(out, rows);
+        out.println();
+    }
+}

@@ -1,0 +1,56 @@
+package io.jcircuit.cli;
+
+import java.io.PrintWriter;
+
+/**
+ * A one-line progress bar on the error stream, redrawn in place with carriage returns at most every
+ * 100 ms: {@code label [##########..........]  52% 130/250 MiB}. It writes nothing under {@code --json},
+ * and ends its line when done.
+ */
+final class Progress {
+
+    private static final int WIDTH = 30;
+
+    private final PrintWriter err;
+    private final String label;
+    private final boolean quiet;
+    private long lastDraw;
+    private String lastText = "";
+
+    Progress(PrintWriter err, String label, boolean quiet) {
+        this.err = err;
+        this.label = label;
+        this.quiet = quiet;
+    }
+
+    /** Shows {@code done} of {@code total}, with {@code detail} after the bar. */
+    void show(long done, long total, String detail) {
+        if (quiet) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (done < total && now - lastDraw < 100_000_000L) {
+            return;
+        }
+        lastDraw = now;
+        int filled = total <= 0 ? 0 : (int) Math.min(WIDTH, done * WIDTH / total);
+        int pct = total <= 0 ? 0 : (int) Math.min(100, done * 100 / total);
+        String text = label + " [" + "#".repeat(filled) + ".".repeat(WIDTH - filled) + "] " + String.format("%3d%%", pct)
+            + " " + detail;
+        err.print("\r" + text + " ".repeat(Math.max(0, lastText.length() - text.length())));
+        err.flush();
+        lastText = text;
+    }
+
+    /** Ends the bar's line. */
+    void done() {
+        if (!quiet && !lastText.isEmpty()) {
+            err.println();
+            err.flush();
+        }
+    }
+
+    static String mib(long bytes) {
+        return String.format("%.1f MiB", bytes / (1024.0 * 1024.0));
+    }
+}

@@ -1,0 +1,161 @@
+package io.jcircuit.cli;
+
+import io.jcircuit.Entry;
+import io.jcircuit.runtime.ops.JvmStats;
+import io.jcircuit.runtime.ops.MetricsSnapshot;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code circuit top}: a live table of workers, like top (the Go Circuit's {@code 4top}): CPU, heap,
+ * threads, and the calls each serves and makes per second.
+ */
+@Command(name = "top", mixinStandardHelpOptions = true,
+    description = {"Show a live, refreshing table of workers: CPU, heap, threads, calls in and out per second.",
+        "Ctrl-C stops. --once prints one table (two samples --interval apart) and exits.",
+        "Example: circuit top   circuit top /sumr/...   circuit top --once --json"})
+final class TopCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", arity = "0..1", defaultValue = "/worker", paramLabel = "SELECTOR",
+        description = "Which workers (default /worker: all).")
+    String selector;
+
+    @Option(names = "--once", description = "Print one table and exit.")
+    boolean once;
+
+    @Option(names = "--interval", defaultValue = "2", paramLabel = "SECONDS", description = "Seconds between samples (default 2).")
+    double interval;
+
+    @Option(names = "--json", description = "With --once: print one JSON object.")
+    boolean json;
+
+    @Mixin
+    NamespaceOptions where;
+
+    @Mixin
+    KeyOptions keys;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        if (json && !once) {
+            throw new IllegalArgumentException("--json needs --once: a refreshing table is for people");
+        }
+        if (interval <= 0 || interval > 3600) {
+            throw new IllegalArgumentException("--interval must be between 0 and 3600 seconds");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        long pause = (long) (interval * 1000);
+        try (WorkerOps w = WorkerOps.open(where, keys)) {
+            Map<String, MetricsSampler.Sample> before = MetricsSampler.sample(w, w.select(selector), Duration.ofSeconds(5));
+            while (true) {
+                Thread.sleep(pause); // the sampling interval itself, not a wait for a condition
+                List<Entry> workers = w.select(selector);
+                Map<String, MetricsSampler.Sample> after = MetricsSampler.sample(w, workers, Duration.ofSeconds(5));
+                List<Map<String, Object>> rows = rows(before, after);
+                if (json) {
+                    out.println(Json.write(Map.of("intervalMillis", pause, "workers", rows)));
+                } else {
+                    if (!once) {
+                        out.print("\033[H\033[2J"); // home and clear, as top does
+                    }
+                    print(out, rows);
+                }
+                out.flush();
+                if (once) {
+                    return 0;
+                }
+                before = after;
+            }
+        }
+    }
+
+    static List<Map<String, Object>> rows(Map<String, MetricsSampler.Sample> before, Map<String, MetricsSampler.Sample> after) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (var s : after.values()) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            Entry e = s.entry();
+            r.put("worker", e.worker().toString());
+            r.put("host", e.host());
+            r.put("pid", e.pid());
+            MetricsSnapshot a = s.metrics();
+            if (a == null) {
+                r.put("error", s.error());
+                rows.add(r);
+                continue;
+            }
+            MetricsSampler.Sample prev = before.get(e.worker().toString());
+            MetricsSnapshot b = prev == null ? null : prev.metrics();
+            JvmStats j = a.jvm();
+            double cpu = b == null || a.atMillis() <= b.atMillis() || j.cpuTimeNanos() < 0 ? -1
+                : Math.max(0, j.cpuTimeNanos() - b.jvm().cpuTimeNanos()) / 1e6 / (a.atMillis() - b.atMillis()) * 100;
+            r.put("cpuPercent", Math.round(cpu * 10) / 10.0);
+            r.put("heapUsedBytes", j.heapUsed());
+            r.put("heapMaxBytes", j.heapMax());
+            r.put("rssBytes", j.rssBytes());
+            r.put("threads", j.threads());
+            var inA = MetricsSampler.Totals.of(a, "IN", null);
+            var outA = MetricsSampler.Totals.of(a, "OUT", null);
+            var inB = MetricsSampler.Totals.of(b, "IN", null);
+            var outB = MetricsSampler.Totals.of(b, "OUT", null);
+            r.put("callsInPerSec", round(MetricsSampler.rate(inB.calls(), inA.calls(), b, a)));
+            r.put("callsOutPerSec", round(MetricsSampler.rate(outB.calls(), outA.calls(), b, a)));
+            r.put("errorsPerSec", round(MetricsSampler.rate(inB.errors() + outB.errors(), inA.errors() + outA.errors(), b, a)));
+            r.put("bytesPerSec", round(MetricsSampler.rate(inB.bytes() + outB.bytes(), inA.bytes() + outA.bytes(), b, a)));
+            r.put("callsIn", inA.calls());
+            r.put("callsOut", outA.calls());
+            r.put("p99InMicros", inA.p99Micros());
+            r.put("gcMillis", j.gcMillis());
+            r.put("uptimeMillis", a.uptimeMillis());
+            rows.add(r);
+        }
+        return rows;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 10) / 10.0;
+    }
+
+    private static void print(PrintWriter out, List<Map<String, Object>> rows) {
+        List<String[]> table = new ArrayList<>();
+        table.add(new String[] {"WORKER", "HOST", "PID", "CPU%", "HEAP", "RSS", "THR", "IN/s", "OUT/s", "ERR/s", "KiB/s", "P99in", "UP"});
+        for (Map<String, Object> r : rows) {
+            if (r.containsKey("error")) {
+                table.add(new String[] {(String) r.get("worker"), (String) r.get("host"), String.valueOf(r.get("pid")),
+                    "unreachable: " + r.get("error")});
+                continue;
+            }
+            table.add(new String[] {
+                WorkerOps.shortId((String) r.get("worker")), (String) r.get("host"), String.valueOf(r.get("pid")),
+                (double) r.get("cpuPercent") < 0 ? "-" : String.valueOf(r.get("cpuPercent")),
+                mib((long) r.get("heapUsedBytes")) + "/" + mib((long) r.get("heapMaxBytes")),
+                mib((long) r.get("rssBytes")),
+                String.valueOf(r.get("threads")), String.valueOf(r.get("callsInPerSec")), String.valueOf(r.get("callsOutPerSec")),
+                String.valueOf(r.get("errorsPerSec")), String.valueOf(Math.round((double) r.get("bytesPerSec") / 1024)),
+                millis((long) r.get("p99InMicros")), Duration.ofMillis((long) r.get("uptimeMillis")).toSeconds() + "s"});
+        }
+        Columns.print(out, table);
+    }
+
+    private static String mib(long bytes) {
+        return bytes <= 0 ? "-" : (bytes >> 20) + "M";
+    }
+
+    private static String millis(long micros) {
+        return micros == 0 ? "-" : String.format("%.2fms", micros / 1000.0);
+    }
+}

@@ -1,0 +1,134 @@
+package io.jcircuit.cli;
+
+import io.jcircuit.Deadline;
+import io.jcircuit.Entry;
+import io.jcircuit.Listing;
+import io.jcircuit.WorkerId;
+import io.jcircuit.anchor.Namespace;
+import io.jcircuit.anchor.Paths;
+import io.jcircuit.runtime.CircuitRuntime;
+import io.jcircuit.runtime.RuntimeConfig;
+import io.jcircuit.runtime.ops.Ops;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * What the verbs that talk to live workers share: the namespace, a client runtime (no namespace of
+ * its own, so it never shows up among the workers) secured with the cluster key when there is one,
+ * and selectors that name workers by anchor.
+ *
+ * <p>A selector is {@code /dir} (the workers filed directly in it), {@code /dir/...} (at any depth
+ * below it), {@code /dir/R…} (one entry), or a bare worker id {@code R…}. Every selected worker appears
+ * once, however many of its entries matched.
+ */
+final class WorkerOps implements AutoCloseable {
+
+    private final Namespace ns;
+    private final CircuitRuntime client;
+
+    private WorkerOps(Namespace ns, CircuitRuntime client) {
+        this.ns = ns;
+        this.client = client;
+    }
+
+    static WorkerOps open(NamespaceOptions where, KeyOptions keys) {
+        Namespace ns = where.connect();
+        try {
+            Path state = where.dir != null ? where.dir : NamespaceOptions.defaultStateDir(where.env);
+            Path key = keys == null ? null : keys.resolve(where.env, state);
+            RuntimeConfig.Builder b = RuntimeConfig.builder().defaultCallTimeoutMs(10_000);
+            if (key != null) {
+                b.clusterKeyFile(key);
+            }
+            return new WorkerOps(ns, CircuitRuntime.start(b.build()));
+        } catch (RuntimeException e) {
+            ns.close();
+            throw e;
+        }
+    }
+
+    Namespace namespace() {
+        return ns;
+    }
+
+    CircuitRuntime client() {
+        return client;
+    }
+
+    /**
+     * The workers {@code selector} names, each once, ordered by path.
+     *
+     * @throws IllegalArgumentException for a malformed selector, or one that names no worker
+     */
+    List<Entry> select(String selector) {
+        String s = selector.trim();
+        if (WorkerId.looksLikeWorkerId(s)) {
+            s = "/worker/" + s;
+        }
+        boolean recursive = false;
+        if (s.equals("...") || s.equals("/...")) {
+            s = "/";
+            recursive = true;
+        } else if (s.endsWith("/...")) {
+            s = s.substring(0, s.length() - 4);
+            recursive = true;
+        }
+        String only = null;
+        int slash = s.lastIndexOf('/');
+        if (!recursive && slash >= 0 && WorkerId.looksLikeWorkerId(s.substring(slash + 1))) {
+            only = s;
+            s = slash == 0 ? "/" : s.substring(0, slash);
+        }
+        Paths.anchorDir(s, false);
+        Listing<Entry> l = ns.listAnchors(s, recursive);
+        Map<WorkerId, Entry> byWorker = new LinkedHashMap<>();
+        for (Entry e : l.entries()) {
+            if (only == null || e.path().equals(only)) {
+                byWorker.putIfAbsent(e.worker(), e);
+            }
+        }
+        if (byWorker.isEmpty()) {
+            throw new IllegalArgumentException(only != null ? "no entry " + only
+                : "no worker is filed " + (recursive ? "at or below " : "in ") + s
+                    + (recursive ? "" : "; try " + (s.equals("/") ? "" : s) + "/... to look deeper, or 'circuit ls " + s + "'"));
+        }
+        List<Entry> out = new ArrayList<>(byWorker.values());
+        out.sort(java.util.Comparator.comparing(Entry::path));
+        return out;
+    }
+
+    /** The ops service of the worker behind {@code e}. */
+    Ops ops(Entry e) {
+        return client.worker(e.address()).dial(Ops.SERVICE, Ops.class);
+    }
+
+    /** Runs {@code call} on the ops of {@code e} within {@code timeout}. */
+    <R> R call(Entry e, Duration timeout, Function<Ops, R> call) {
+        return Deadline.within(timeout, () -> call.apply(ops(e)));
+    }
+
+    @Override
+    public void close() {
+        try {
+            client.close();
+        } finally {
+            ns.close();
+        }
+    }
+
+    /** A failure in a few words: its message, or its type when it has none. */
+    static String why(Throwable t) {
+        return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+    }
+
+    /** A short worker id for tables: the first 9 characters. */
+    static String shortId(String worker) {
+        return worker.length() > 9 ? worker.substring(0, 9) : worker;
+    }
+}

@@ -1,0 +1,273 @@
+package io.jcircuit.cli;
+
+import io.jcircuit.Circuit;
+import io.jcircuit.Setting;
+import io.jcircuit.Spawned;
+import io.jcircuit.runtime.CircuitRuntime;
+import io.jcircuit.test.LocalCircuit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Every verb built on the ops service, run as a user runs it against real worker JVMs: two workers
+ * under {@code /app} on one host, where {@code caller} calls {@code echo} in a loop so that flows exist.
+ */
+@Tag("slow")
+@Timeout(300)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class OpsCommandsTest {
+
+    @RegisterExtension
+    static final LocalCircuit circuit = LocalCircuit.withHosts(1);
+
+    /** What the test holds in each worker: holding it keeps the worker alive. */
+    public interface Handle {
+        String name();
+
+        /** The value of the worker's setting {@code app.greeting}, as the worker's own code sees it. */
+        String greeting();
+
+        /** How many times the greeting listener ran. */
+        int changes();
+    }
+
+    record Echo(Handle handle) implements Serializable {
+    }
+
+    static final class Worker implements Handle {
+        final String name;
+        final Setting<String> greeting;
+        final java.util.concurrent.atomic.AtomicInteger changes = new java.util.concurrent.atomic.AtomicInteger();
+
+        Worker(String name) {
+            this.name = name;
+            this.greeting = Circuit.current().settings().define("app.greeting", String.class, "hello",
+                v -> v.isBlank() ? "must not be blank" : null);
+            greeting.onChange(v -> changes.incrementAndGet());
+            LoggerFactory.getLogger("app." + name).info("worker {} up, marker-{}", name, name);
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public String greeting() {
+            return greeting.get();
+        }
+
+        @Override
+        public int changes() {
+            return changes.get();
+        }
+    }
+
+    static CircuitRuntime client;
+    static Spawned<Handle> echo;
+    static Spawned<Handle> caller;
+    static Map<String, String> env;
+
+    @BeforeAll
+    static void spawn() {
+        client = circuit.newClient();
+        env = Map.of("CIRCUIT_ZOOKEEPER", circuit.zookeeper());
+        String host = circuit.hosts().getFirst();
+        echo = client.spawn(host, List.of("/app/echo"), () -> Circuit.current().ref(Handle.class, new Worker("echo")));
+        Handle target = echo.result();
+        caller = client.spawn(host, List.of("/app/caller"), () -> {
+            Handle mine = Circuit.current().ref(Handle.class, new Worker("caller"));
+            Thread.ofVirtual().start(() -> {
+                while (true) {
+                    try {
+                        target.name();
+                    } catch (RuntimeException e) {
+                        return; // echo is gone
+                    }
+                }
+            });
+            return mine;
+        });
+    }
+
+    @AfterAll
+    static void close() {
+        if (client != null) {
+            client.close();
+        }
+    }
+
+    static CliRun.Result run(String... args) {
+        CliRun.Result r = CliRun.run(env, args);
+        return r;
+    }
+
+    @Test
+    @Order(1)
+    void lsAndPeekShowTheWorkers() {
+        CliRun.Result ls = run("ls", "/app/...");
+        assertThat(ls.code()).as(ls.err()).isZero();
+        assertThat(ls.out()).contains("/app/echo/" + echo.worker().id()).contains("/app/caller/" + caller.worker().id());
+
+        CliRun.Result peek = run("peek", "/app/echo");
+        assertThat(peek.code()).as(peek.err()).isZero();
+        assertThat(peek.out()).contains(echo.worker().id().toString()).contains("/app/echo").contains("circuit.ops");
+
+        CliRun.Result json = run("peek", "--json", "/app/...");
+        assertThat(json.out()).startsWith("{\"workers\":[").contains("\"pid\":").contains(caller.worker().id().toString());
+
+        CliRun.Result none = run("peek", "/nothing/here");
+        assertThat(none.code()).isNotZero();
+        assertThat(none.err()).contains("no worker is filed in /nothing/here");
+    }
+
+    @Test
+    @Order(2)
+    void topAndFlowShowTheCallsBetweenWorkers() {
+        CliRun.Result top = run("top", "--once", "--json", "--interval", "1", "/app/...");
+        assertThat(top.code()).as(top.err()).isZero();
+        assertThat(top.out()).contains("\"worker\":\"" + echo.worker().id() + "\"").contains("\"callsInPerSec\":");
+        assertThat(callsPerSec(top.out(), echo.worker().id().toString(), "callsInPerSec")).isPositive();
+
+        CliRun.Result flow = run("flow", "--json", "--interval", "1", "/app/...");
+        assertThat(flow.code()).as(flow.err()).isZero();
+        assertThat(flow.out()).contains("\"from\":\"" + caller.worker().id() + "\",\"to\":\"" + echo.worker().id() + "\"");
+        assertThat(callsPerSec(flow.out(), caller.worker().id().toString(), "callsPerSec")).isPositive();
+
+        CliRun.Result table = run("flow", "--interval", "0.5", "/app/...");
+        assertThat(table.out()).contains("FROM \\ TO").contains(WorkerOps.shortId(echo.worker().id().toString()));
+    }
+
+    /** The number after {@code "key":} in the object that names {@code worker} first. */
+    private static double callsPerSec(String json, String worker, String key) {
+        int at = json.indexOf("\"" + worker + "\"");
+        int k = json.indexOf("\"" + key + "\":", at);
+        int end = k + key.length() + 3;
+        int stop = end;
+        while (stop < json.length() && "0123456789.-E".indexOf(json.charAt(stop)) >= 0) {
+            stop++;
+        }
+        return Double.parseDouble(json.substring(end, stop));
+    }
+
+    @Test
+    @Order(3)
+    void stackShowsVirtualThreads() {
+        CliRun.Result r = run("stack", "/app/caller");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("=== " + caller.worker().id()).contains("OpsCommandsTest");
+        CliRun.Result json = run("stack", "--json", "/app/caller");
+        assertThat(json.out()).startsWith("{\"worker\":\"" + caller.worker().id() + "\",\"threadDump\":{");
+    }
+
+    @Test
+    @Order(4)
+    void profileWritesAFlameGraph(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("cpu.html");
+        CliRun.Result r = run("profile", "--cpu", "--seconds", "2", "-o", out.toString(), "/app/caller");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).contains("profiling 1 worker(s), cpu [").contains("100%");
+        assertThat(Files.readString(out)).containsIgnoringCase("<html").contains("OpsCommandsTest");
+    }
+
+    @Test
+    @Order(5)
+    void heapHistogramAndStreamedDump(@TempDir Path dir) throws Exception {
+        CliRun.Result h = run("heap", "--histo", "--top", "5", "--json", "/app/echo");
+        assertThat(h.code()).as(h.err()).isZero();
+        assertThat(h.out()).contains("\"rank\":1").contains("\"class\":");
+
+        Path dump = dir.resolve("echo.hprof");
+        CliRun.Result d = run("heap", "--dump", dump.toString(), "/app/echo/" + echo.worker().id());
+        assertThat(d.code()).as(d.err()).isZero();
+        assertThat(d.err()).contains("heap dump of").contains("100%");
+        assertThat(Files.size(dump)).isGreaterThan(1 << 20);
+        try (var in = Files.newInputStream(dump)) {
+            assertThat(new String(in.readNBytes(18))).isEqualTo("JAVA PROFILE 1.0.2");
+        }
+        assertThat(run("heap", "--dump", dump.toString(), "/app/echo").err()).contains("exists");
+    }
+
+    @Test
+    @Order(6)
+    void logTailAndFollow() {
+        CliRun.Result tail = run("log", "-n", "50", "/app/echo");
+        assertThat(tail.code()).as(tail.err()).isZero();
+        assertThat(tail.out()).contains("marker-echo");
+
+        CliRun.Result follow = run("log", "-f", "--for", "3", "-n", "5", "/app/...");
+        assertThat(follow.code()).as(follow.err()).isZero();
+        assertThat(follow.out()).contains(WorkerOps.shortId(echo.worker().id().toString()) + " ");
+    }
+
+    @Test
+    @Order(7)
+    void setAndGetSettingsAndLogLevels() {
+        CliRun.Result set = run("set", "/app/echo", "app.greeting=bonjour", "log.app.echo=DEBUG");
+        assertThat(set.code()).as(set.err()).isZero();
+        assertThat(set.out()).contains("app.greeting=bonjour").contains("log.app.echo=DEBUG");
+        assertThat(echo.result().greeting()).isEqualTo("bonjour");
+        assertThat(echo.result().changes()).isEqualTo(1);
+
+        CliRun.Result get = run("get", "--json", "/app/echo");
+        assertThat(get.out()).contains("\"app.greeting\":\"bonjour\"").contains("\"log.app.echo\":\"DEBUG\"");
+        assertThat(run("get", "/app/echo", "log.app.echo").out()).contains("log.app.echo=DEBUG");
+
+        CliRun.Result bad = run("set", "/app/echo", "app.greeting= ");
+        assertThat(bad.code()).isNotZero();
+        assertThat(bad.err()).contains("must not be blank");
+        assertThat(echo.result().greeting()).isEqualTo("bonjour");
+        CliRun.Result unknown = run("get", "/app/echo", "app.nope");
+        assertThat(unknown.err()).contains("no setting 'app.nope'").contains("app.greeting");
+    }
+
+    @Test
+    @Order(8)
+    void drainThenKill() {
+        CliRun.Result drain = run("drain", "--timeout", "5", "/app/caller");
+        assertThat(drain.code()).as(drain.err()).isZero();
+        assertThat(drain.out()).contains("withdrew /app/caller");
+        assertThat(run("ls", "/app/...").out()).doesNotContain("/app/caller/");
+
+        long pid = caller.worker().id() == null ? 0 : pidOf(caller.worker().id().toString());
+        CliRun.Result kill = run("kill", "/worker/" + caller.worker().id());
+        assertThat(kill.code()).as(kill.err()).isZero();
+        assertThat(kill.out()).contains("killed " + caller.worker().id());
+        await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+        assertThat(run("ls", "/worker").out()).doesNotContain(caller.worker().id().toString());
+    }
+
+    private static long pidOf(String worker) {
+        CliRun.Result r = run("ls", "-l", "/worker/" + worker);
+        String s = r.out();
+        int at = s.indexOf("pid ");
+        return Long.parseLong(s.substring(at + 4).trim().split("\\s+")[0]);
+    }
+
+    @Test
+    @Order(9)
+    void completionScript() {
+        CliRun.Result r = run("generate-completion");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("complete").contains("profile").contains("flow");
+    }
+}
