@@ -69,6 +69,11 @@ public final class BenchClient {
         try (CircuitRuntime client = CircuitRuntime.start(config)) {
             CircuitProbe.measure(client, server.circuit(), plan, callerThreads(), f);
         }
+        // The same 8 callers between two runtimes that keep no call metrics: what the always-on metrics cost.
+        RuntimeConfig bare = RuntimeConfig.builder().defaultCallTimeoutMs(CALL_TIMEOUT_MS).callMetrics(false).build();
+        try (CircuitRuntime client = CircuitRuntime.start(bare)) {
+            f.put(Metric.CIRCUIT_CALLS_8_NOMETRICS, CircuitProbe.callsPerSecond8(client, server.bareCircuit(), plan, callerThreads()));
+        }
         return Results.of(Metric.Group.CALLS, f);
     }
 

@@ -23,9 +23,11 @@ public final class BenchServer {
         int code = 1;
         try (TcpEchoServer tcp = TcpEchoServer.start();
              RmiServerSide rmi = RmiServerSide.start();
-             CircuitRuntime runtime = CircuitRuntime.start()) {
+             CircuitRuntime runtime = CircuitRuntime.start();
+             CircuitRuntime bare = CircuitRuntime.start(io.jcircuit.runtime.RuntimeConfig.builder().callMetrics(false).build())) {
             runtime.listen(CircuitProbe.SERVICE, Echo.class, new EchoService());
-            protocol.println(PORTS_PREFIX + new Endpoints(tcp.port(), rmi.encodedStub(), runtime.address()).toLine());
+            bare.listen(CircuitProbe.SERVICE, Echo.class, new EchoService());
+            protocol.println(PORTS_PREFIX + new Endpoints(tcp.port(), rmi.encodedStub(), runtime.address(), bare.address()).toLine());
             protocol.flush();
             ChildStdio.awaitStdinEnd();
             code = 0;

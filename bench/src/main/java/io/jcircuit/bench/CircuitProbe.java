@@ -67,6 +67,14 @@ final class CircuitProbe {
         into.put(Metric.CHAN_ITEMS, chanItemsPerSecond(echo, plan));
     }
 
+    /** The 8-caller figure alone, after a warm-up of its own, against the server at {@code server}. */
+    static double callsPerSecond8(Circuit client, Address server, Plan plan, ThreadFactory callers) throws Exception {
+        Echo echo = client.dial(server, SERVICE, Echo.class);
+        Loops.Call call = () -> BenchClient.check(echo.echo(BenchClient.MESSAGE));
+        return Loops.callsPerSecond(call, BenchClient.CALLERS, callers, plan.circuitWarmupMs() + plan.warmupMs(),
+            plan.measureMs());
+    }
+
     /**
      * Small items sent from this runtime into a channel owned by the server, whose consumer counts
      * them there; the rate is what the consumer received per second in steady state.

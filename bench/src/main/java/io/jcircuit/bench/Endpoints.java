@@ -14,10 +14,10 @@ import java.util.Map;
  * @param rmiStub the RMI echo stub, serialized and Base64-encoded (see {@link RmiServerSide#decode})
  * @param circuit the JCircuit runtime's address
  */
-record Endpoints(int tcpPort, String rmiStub, Address circuit) {
+record Endpoints(int tcpPort, String rmiStub, Address circuit, Address bareCircuit) {
 
     String toLine() {
-        return "tcp=" + tcpPort + " rmi=" + rmiStub + " circuit=" + circuit;
+        return "tcp=" + tcpPort + " rmi=" + rmiStub + " circuit=" + circuit + " bare=" + bareCircuit;
     }
 
     /**
@@ -33,11 +33,12 @@ record Endpoints(int tcpPort, String rmiStub, Address circuit) {
                 parts.put(part.substring(0, eq), part.substring(eq + 1));
             }
         }
-        if (!parts.keySet().containsAll(List.of("tcp", "rmi", "circuit"))) {
-            throw new IllegalArgumentException("ports line needs tcp=, rmi= and circuit=: '" + line + "'");
+        if (!parts.keySet().containsAll(List.of("tcp", "rmi", "circuit", "bare"))) {
+            throw new IllegalArgumentException("ports line needs tcp=, rmi=, circuit= and bare=: '" + line + "'");
         }
         try {
-            return new Endpoints(Integer.parseInt(parts.get("tcp")), parts.get("rmi"), Address.parse(parts.get("circuit")));
+            return new Endpoints(Integer.parseInt(parts.get("tcp")), parts.get("rmi"), Address.parse(parts.get("circuit")),
+                Address.parse(parts.get("bare")));
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("bad tcp port in ports line '" + line + "'", e);
         }

@@ -16,6 +16,8 @@ enum Metric {
     CIRCUIT_RTT_P99("circuit_rtt_p99_us", Kind.RTT, Group.CALLS, "JCircuit sync call, p99"),
     RMI_CALLS_8("rmi_calls_per_s_8", Kind.RATE, Group.CALLS, "Java RMI, 8 callers"),
     CIRCUIT_CALLS_8("circuit_calls_per_s_8", Kind.RATE, Group.CALLS, "JCircuit, 8 callers"),
+    CIRCUIT_CALLS_8_NOMETRICS("circuit_calls_per_s_8_nometrics", Kind.RATE, Group.CALLS,
+        "JCircuit, 8 callers, call metrics off on both sides (what the always-on metrics cost)"),
     TCP_PIPELINED("tcp_pipelined_msgs_per_s", Kind.RATE, Group.CALLS, "raw TCP pipelined 64 B"),
     CIRCUIT_ASYNC("circuit_async_calls_per_s", Kind.RATE, Group.CALLS, "JCircuit pipelined, one link"),
     CIRCUIT_GO_RTT_P50("circuit_go_rtt_p50_us", Kind.RTT, Group.CALLS, "JCircuit go, p50"),

@@ -10,9 +10,9 @@ class EndpointsTest {
 
     @Test
     void shouldReadBackItsLine() {
-        Endpoints e = new Endpoints(41234, "rO0AB+/=", Address.parse("127.0.0.1:41235"));
+        Endpoints e = new Endpoints(41234, "rO0AB+/=", Address.parse("127.0.0.1:41235"), Address.parse("127.0.0.1:41236"));
 
-        assertThat(e.toLine()).isEqualTo("tcp=41234 rmi=rO0AB+/= circuit=127.0.0.1:41235");
+        assertThat(e.toLine()).isEqualTo("tcp=41234 rmi=rO0AB+/= circuit=127.0.0.1:41235 bare=127.0.0.1:41236");
         assertThat(Endpoints.parse(e.toLine())).isEqualTo(e);
     }
 

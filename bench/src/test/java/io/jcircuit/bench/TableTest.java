@@ -75,6 +75,7 @@ class TableTest {
     void shouldJudgeEachTargetInEachPass() {
         assertThat(row("circuit_rtt_p50_us")).contains("<= 2x tcp at 1 CPU; < rmi").endsWith("NO/yes"); // 10 > rmi 9
         assertThat(row("circuit_calls_per_s_8")).endsWith("yes/yes");                             // 150 k >= 2 × 60 k
+        assertThat(row("circuit_calls_per_s_8_nometrics")).endsWith("yes/yes");                   // 150 k >= 0.95 × 155 k
         assertThat(row("circuit_async_calls_per_s")).endsWith("NO/NO");                           // 500 k < 1 M
         assertThat(row("circuit_go_rtt_p50_us")).endsWith("-/NO");                                // 1cpu only: 20 > 14.1
         assertThat(row("tcp_rtt_p50_us")).contains("floor");

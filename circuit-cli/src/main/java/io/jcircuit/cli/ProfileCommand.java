@@ -31,7 +31,8 @@ import java.util.concurrent.TimeoutException;
  * by async-profiler where it loads and by JFR otherwise. Several workers are profiled at once.
  */
 @Command(name = "profile", mixinStandardHelpOptions = true,
-    description = {"Profile selected workers and write a flame graph (HTML) for each.",
+    description = {"Profile selected workers and write a flame graph (HTML) for each: async-profiler where its",
+        "native library loads, JFR otherwise (see 'circuit peek' for which).",
         "One worker: the file is -o (default flame.html). Several: -o is a directory (default .), one flame-<id>.html each.",
         "Example: circuit profile --cpu --seconds 10 -o cpu.html /sumr/R0123456789abcdef"})
 final class ProfileCommand implements Callable<Integer> {
@@ -46,6 +47,8 @@ final class ProfileCommand implements Callable<Integer> {
         boolean alloc;
         @Option(names = "--lock", description = "Where threads wait for locks.")
         boolean lock;
+        @Option(names = "--wall", description = "Where threads spend wall-clock time, running or not (async-profiler only).")
+        boolean wall;
     }
 
     @ArgGroup(exclusive = true)
@@ -74,7 +77,7 @@ final class ProfileCommand implements Callable<Integer> {
         if (seconds < 1 || seconds > 600) {
             throw new IllegalArgumentException("--seconds must be 1 to 600, not " + seconds);
         }
-        String k = kind == null || kind.cpu ? "cpu" : kind.alloc ? "alloc" : "lock";
+        String k = kind == null || kind.cpu ? "cpu" : kind.alloc ? "alloc" : kind.lock ? "lock" : "wall";
         PrintWriter out = spec.commandLine().getOut();
         try (WorkerOps w = WorkerOps.open(where, keys)) {
             List<Entry> workers = w.select(selector);

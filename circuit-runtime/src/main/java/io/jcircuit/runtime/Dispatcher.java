@@ -142,7 +142,7 @@ final class Dispatcher implements AutoCloseable {
             }
         }
         ByteBuf finished = FrameCodec.finish(frame);
-        long bytes = finished.readableBytes();
+        long bytes = finished.readableBytes() - FrameCodec.HEADER_LENGTH; // the payload, as the caller counts it
         s.link.send(finished, s.incomingInFlight() > 1); // busy: let the loop batch answers
         return bytes;
     }

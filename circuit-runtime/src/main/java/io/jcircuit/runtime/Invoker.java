@@ -146,7 +146,7 @@ final class Invoker {
                     + " is down: " + s.link.closeReason());
             }
             ByteBuf frame = encodeFrame(s, maker.apply(deadline - System.nanoTime()), what);
-            o.bytesOut = frame.readableBytes();
+            o.bytesOut = frame.readableBytes() - FrameCodec.HEADER_LENGTH; // the payload, as the callee counts it
             if (!s.link.isWritable() && !s.link.awaitWritable(deadline)) {
                 frame.release();
                 if (!s.link.isOpen()) {

@@ -69,8 +69,11 @@ public final class CallMetrics {
     private static void add(List<CallStats> rows, WorkerId peer, Direction d,
                             ConcurrentHashMap<String, MethodMetrics> byMethod) {
         byMethod.forEach((method, m) -> {
+            // outcomes before the total: a call counted in between then shows in calls, never as a negative ok
+            long threw = m.threw.sum();
+            long failed = m.failed.sum();
             Histogram h = m.latency.copy();
-            rows.add(new CallStats(d.name(), peer.toString(), method, m.calls.sum(), m.threw.sum(), m.failed.sum(),
+            rows.add(new CallStats(d.name(), peer.toString(), method, m.calls.sum(), threw, failed,
                 m.bytesOut.sum(), m.bytesIn.sum(), h.getTotalCount(), h.getValueAtPercentile(50),
                 h.getValueAtPercentile(90), h.getValueAtPercentile(99), h.getMaxValue(), h.getMean()));
         });

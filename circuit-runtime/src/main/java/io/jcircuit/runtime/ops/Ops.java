@@ -35,7 +35,7 @@ public interface Ops {
      * Profiles for {@code seconds} (1 to 600) and returns a flame graph: with async-profiler where its
      * native library loads, with JFR otherwise. One profile runs at a time per JVM.
      *
-     * @param kind {@code cpu}, {@code alloc} or {@code lock}
+     * @param kind {@code cpu}, {@code alloc}, {@code lock} or {@code wall} (async-profiler only)
      */
     FlameGraph profile(String kind, int seconds);
 

@@ -69,6 +69,7 @@ public final class OpsService implements Ops {
     private final RuntimeSettings settings;
     private final LogControl logs;
     private final String classpathHash = classpathHash();
+    private final Diagnostics diagnostics = new Diagnostics();
     /** Made on first use: loading async-profiler's native library has no place in a worker's start. */
     private Profiler profiler;
 
@@ -106,7 +107,11 @@ public final class OpsService implements Ops {
 
     @Override
     public String threadDump(boolean json) {
-        return Diagnostics.threadDump(json);
+        try {
+            return diagnostics.threadDump(json);
+        } catch (IOException e) {
+            throw new CircuitException("cannot dump the threads of worker " + runtime.worker() + ": " + e, e);
+        }
     }
 
     @Override
@@ -114,12 +119,7 @@ public final class OpsService implements Ops {
         if (seconds < 1 || seconds > 600) {
             throw new IllegalArgumentException("profile for 1 to 600 seconds, not " + seconds);
         }
-        ProfileKind k;
-        try {
-            k = ProfileKind.valueOf(Objects.requireNonNull(kind, "kind").toUpperCase(java.util.Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("profile kind '" + kind + "' is not one of cpu, alloc, lock");
-        }
+        ProfileKind k = ProfileKind.parse(Objects.requireNonNull(kind, "kind"));
         Path dir = null;
         try {
             dir = Files.createTempDirectory("circuit-profile-");
@@ -129,6 +129,9 @@ public final class OpsService implements Ops {
                 Files.readAllBytes(html));
         } catch (IOException e) {
             throw new CircuitException("cannot write the profile on worker " + runtime.worker() + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CircuitException("the profile on worker " + runtime.worker() + " was interrupted", e);
         } finally {
             deleteTree(dir);
         }
@@ -139,7 +142,7 @@ public final class OpsService implements Ops {
         if (top < 1) {
             throw new IllegalArgumentException("top must be positive, not " + top);
         }
-        return Diagnostics.heapHistogramRows(Math.min(top, 100_000));
+        return diagnostics.heapHistogramRows(Math.min(top, 100_000));
     }
 
     @Override
@@ -149,7 +152,7 @@ public final class OpsService implements Ops {
         Path file;
         try {
             dir = Files.createTempDirectory("circuit-heap-");
-            file = Diagnostics.heapDump(dir.resolve("heap.hprof"), liveOnly);
+            file = diagnostics.heapDump(dir.resolve("heap.hprof"), liveOnly);
         } catch (IOException e) {
             throw new CircuitException("cannot dump the heap of worker " + runtime.worker() + ": " + e, e);
         }
