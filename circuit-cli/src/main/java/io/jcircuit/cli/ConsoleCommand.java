@@ -1,0 +1,77 @@
+package io.jcircuit.cli;
+
+import io.jcircuit.Circuit;
+import io.jcircuit.anchor.Namespace;
+import io.jcircuit.cli.console.CircuitSampler;
+import io.jcircuit.cli.console.ConsoleServer;
+import io.jcircuit.runtime.CircuitRuntime;
+import io.jcircuit.runtime.RuntimeConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code circuit console}: the web console, in the foreground until Ctrl-C. */
+@Command(name = "console", mixinStandardHelpOptions = true,
+    description = {"Serve the web console: the live circuit as a graph of hosts, workers and call flows,",
+        "with a thread dump and a flame graph of any worker a click away.",
+        "It listens on loopback unless --bind says otherwise: whoever reaches it can profile every worker.",
+        "Example: circuit console --port 7766, then open http://127.0.0.1:7766/"})
+public final class ConsoleCommand implements Callable<Integer> {
+
+    @Option(names = "--port", defaultValue = "" + ConsoleServer.Config.DEFAULT_PORT,
+        description = "Port to listen on; 0 for any free one. Default: ${DEFAULT-VALUE}.")
+    int port;
+
+    @Option(names = "--bind", defaultValue = ConsoleServer.Config.DEFAULT_BIND, paramLabel = "ADDRESS",
+        description = "Address to listen on. Default: ${DEFAULT-VALUE} (this machine only).")
+    String bind;
+
+    @Option(names = "--interval-ms", defaultValue = "" + ConsoleServer.Config.DEFAULT_INTERVAL_MS,
+        description = "How often the page refreshes and the circuit is sampled, at least 200. Default: ${DEFAULT-VALUE}.")
+    long intervalMs;
+
+    @Mixin
+    NamespaceOptions where;
+
+    @Mixin
+    KeyOptions keys = new KeyOptions();
+
+    @Spec
+    CommandSpec spec;
+
+    /**
+     * Starts a console over {@code namespace}, reaching workers through {@code client}, with the CLI's JSON
+     * writer. The caller closes the server, then the client and the namespace.
+     */
+    public static ConsoleServer serve(ConsoleServer.Config config, Namespace namespace, Circuit client) {
+        return ConsoleServer.start(config, namespace, client, Json::write);
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        ConsoleServer.Config config = new ConsoleServer.Config(bind, port, intervalMs, CircuitSampler.DEFAULT_POLL_TIMEOUT);
+        Path state = where.dir != null ? where.dir : NamespaceOptions.defaultStateDir(where.env);
+        Path keyFile = keys.resolve(where.env, state);
+        CountDownLatch stopped = new CountDownLatch(1);
+        // The console's own runtime files nothing in the namespace: it only calls the workers' ops service.
+        try (Namespace ns = where.connect();
+             CircuitRuntime client = CircuitRuntime.start(RuntimeConfig.builder().clusterKeyFile(keyFile).build());
+             ConsoleServer console = serve(config, ns, client)) {
+            Thread hook = new Thread(stopped::countDown, "circuit-console-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            PrintWriter out = spec.commandLine().getOut();
+            out.println("console at " + console.uri() + " for the circuit at " + ns.config().connectString()
+                + "; " + KeyOptions.describe(keyFile, false) + "; stop with Ctrl-C");
+            out.flush();
+            stopped.await();
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package io.jcircuit.cli.console;
+
+import io.jcircuit.runtime.ops.CallStats;
+import io.jcircuit.runtime.ops.MetricsSnapshot;
+
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The counters of one caller's calls to one peer, summed over methods, and the rates between two of
+ * them.
+ *
+ * @param bytes both directions: arguments out and answers back
+ */
+record FlowCounters(long calls, long bytes, long p99Micros) {
+
+    /** The caller's {@code OUT} rows, summed per peer. */
+    static Map<String, FlowCounters> outByPeer(MetricsSnapshot m) {
+        Map<String, FlowCounters> byPeer = new TreeMap<>();
+        for (CallStats s : m.calls()) {
+            if ("OUT".equals(s.direction())) {
+                byPeer.merge(s.peer(), new FlowCounters(s.calls(), s.bytesOut() + s.bytesIn(), s.p99Micros()),
+                    FlowCounters::plus);
+            }
+        }
+        return byPeer;
+    }
+
+    private FlowCounters plus(FlowCounters o) {
+        return new FlowCounters(calls + o.calls, bytes + o.bytes, Math.max(p99Micros, o.p99Micros));
+    }
+
+    /**
+     * The flow since {@code before}, {@code seconds} earlier; rates are 0 without a before or an interval.
+     * Counters that went down (the caller forgot the peer and met it again) count from 0.
+     */
+    CircuitPicture.Flow flow(String from, String to, FlowCounters before, double seconds) {
+        double callsPerSec = 0;
+        double bytesPerSec = 0;
+        if (before != null && seconds > 0) {
+            callsPerSec = delta(calls, before.calls) / seconds;
+            bytesPerSec = delta(bytes, before.bytes) / seconds;
+        }
+        return new CircuitPicture.Flow(from, to, round(callsPerSec), round(bytesPerSec), p99Micros, calls, bytes);
+    }
+
+    private static long delta(long now, long then) {
+        return now >= then ? now - then : now;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 10) / 10.0;
+    }
+}

@@ -1,0 +1,82 @@
+package io.jcircuit.cli.console;
+
+import com.sun.net.httpserver.HttpExchange;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/** The console's small HTTP helpers: answering, reading the query, and the {@code Host} check. */
+final class Replies {
+
+    private static final Set<String> LOOPBACK_NAMES = Set.of("localhost", "127.0.0.1", "[::1]", "::1");
+
+    private Replies() {
+    }
+
+    /** Answers {@code status} with {@code body}; a HEAD request gets the headers only. */
+    static void send(HttpExchange x, int status, String contentType, byte[] body) throws IOException {
+        x.getResponseHeaders().set("Content-Type", contentType);
+        x.getResponseHeaders().set("Cache-Control", "no-store");
+        x.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
+        if (x.getRequestMethod().equals("HEAD")) {
+            x.sendResponseHeaders(status, -1);
+            return;
+        }
+        x.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+        if (body.length > 0) {
+            try (OutputStream out = x.getResponseBody()) {
+                out.write(body);
+            }
+        }
+    }
+
+    /** The query parameters; a repeated name keeps its first value. */
+    static Map<String, String> query(URI uri) {
+        Map<String, String> q = new HashMap<>();
+        String raw = uri.getRawQuery();
+        if (raw == null || raw.isEmpty()) {
+            return q;
+        }
+        for (String pair : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            q.putIfAbsent(name, value);
+        }
+        return q;
+    }
+
+    /**
+     * Refuses (403) a request whose {@code Host} header names neither loopback nor the bound address,
+     * unless the console listens on every interface. A web page that rebinds its own name to 127.0.0.1
+     * sends its own name, so it cannot read the console.
+     */
+    static void checkHost(HttpExchange x, InetSocketAddress bound) {
+        if (bound.getAddress().isAnyLocalAddress()) {
+            return;
+        }
+        String host = x.getRequestHeaders().getFirst("Host");
+        if (host == null) {
+            return; // HTTP/1.0 without Host: no browser sends that
+        }
+        String name = host.toLowerCase(Locale.ROOT);
+        int colon = name.lastIndexOf(':');
+        if (colon > name.lastIndexOf(']')) {
+            name = name.substring(0, colon);
+        }
+        String boundName = bound.getAddress().getHostAddress();
+        if (!LOOPBACK_NAMES.contains(name) && !name.equals(boundName) && !name.equals("[" + boundName + "]")
+            && !name.equals(bound.getHostString().toLowerCase(Locale.ROOT))) {
+            throw new HttpFailure(403, "Host '" + host + "' is not this console's address; open it by its address, "
+                + "http://" + boundName + ":" + bound.getPort() + "/");
+        }
+    }
+}

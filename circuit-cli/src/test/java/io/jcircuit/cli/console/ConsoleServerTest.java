@@ -1,0 +1,214 @@
+package io.jcircuit.cli.console;
+
+import io.jcircuit.Address;
+import io.jcircuit.Circuit;
+import io.jcircuit.Spawned;
+import io.jcircuit.anchor.Namespace;
+import io.jcircuit.anchor.NamespaceConfig;
+import io.jcircuit.cli.ConsoleCommand;
+import io.jcircuit.runtime.CircuitRuntime;
+import io.jcircuit.runtime.RuntimeConfig;
+import io.jcircuit.test.LocalCircuit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.LongSupplier;
+import java.util.function.LongUnaryOperator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The console against a real circuit: two hosts, a callee worker on host-2 and a caller worker on
+ * host-1 that calls it in a loop, so there is a flow to see. The tests here check the HTTP API;
+ * {@link InABrowser} drives the page in headless Chromium over the same circuit.
+ */
+@Tag("slow")
+class ConsoleServerTest {
+
+    @RegisterExtension
+    static final LocalCircuit circuit = LocalCircuit.withHosts(2);
+
+    static TwoWorkers workers;
+    static Namespace namespace;
+    static CircuitRuntime opsClient;
+    static ConsoleServer console;
+    static final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeAll
+    static void startConsole() {
+        workers = TwoWorkers.spawn(circuit.newClient());
+        namespace = Namespace.connect(NamespaceConfig.of(circuit.zookeeper()));
+        opsClient = CircuitRuntime.start(RuntimeConfig.builder().build());
+        console = ConsoleCommand.serve(new ConsoleServer.Config("127.0.0.1", 0, 300, Duration.ofSeconds(2)),
+            namespace, opsClient);
+    }
+
+    @AfterAll
+    static void stopConsole() {
+        console.close();
+        opsClient.close();
+        namespace.close();
+    }
+
+    static HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(console.uri().resolve(path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void shouldShowBothWorkersTheirHostsAnchorsAndARatedFlowBetweenThem() {
+        String flow = "{\"from\":\"" + workers.caller() + "\",\"to\":\"" + workers.callee() + "\",\"callsPerSec\":";
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            HttpResponse<String> r = get("/api/circuit");
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("Content-Type")).contains("application/json");
+            assertThat(r.body())
+                .contains("\"name\":\"host-1\"", "\"name\":\"host-2\"")
+                .contains("\"id\":\"" + workers.caller() + "\"", "\"id\":\"" + workers.callee() + "\"")
+                .containsPattern("\"id\":\"" + workers.callee() + "\",\"address\":\"[^\"]+\",\"host\":\"host-2\"")
+                .contains("\"/console/callee\":[\"" + workers.callee() + "\"]")
+                .contains(flow)
+                .doesNotContain(flow + "0.0,");  // rated, and not idle
+        });
+    }
+
+    @Test
+    void shouldAnswerInfoOfALiveWorkerAsJson() throws Exception {
+        HttpResponse<String> r = get("/api/worker/" + workers.callee() + "/info");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.body()).contains("\"worker\":\"" + workers.callee() + "\"", "\"/host/host-2\"", "\"/console/callee\"");
+    }
+
+    @Test
+    void shouldAnswer404ForAWorkerThatIsNotLiveAnd400ForMalformedParameters() throws Exception {
+        HttpResponse<String> unknown = get("/api/worker/R00000000000000a1/stack");
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(unknown.body()).isEqualTo("{\"error\":\"no live worker R00000000000000a1 under /worker\",\"status\":404}");
+
+        assertThat(get("/api/worker/not-an-id/info").statusCode()).isEqualTo(400);
+        String flame = "/api/worker/" + workers.callee() + "/flame";
+        assertThat(get(flame + "?seconds=0").statusCode()).isEqualTo(400);
+        assertThat(get(flame + "?seconds=61").statusCode()).isEqualTo(400);
+        assertThat(get(flame + "?seconds=x").body()).contains("seconds='x' is not a whole number from 1 to 60");
+        assertThat(get(flame + "?kind=wall").body()).contains("kind='wall' is not one of cpu, alloc, lock");
+        assertThat(get("/nothing/here").statusCode()).isEqualTo(404);
+        HttpResponse<String> post = http.send(HttpRequest.newBuilder(console.uri().resolve("/api/circuit"))
+            .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(post.statusCode()).isEqualTo(405);
+        // the server is still fine after all that
+        assertThat(get("/api/circuit").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void shouldServeThePageWithItsOwnFilesOnly() throws Exception {
+        HttpResponse<String> page = get("/");
+
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.headers().firstValue("Content-Security-Policy")).hasValueSatisfying(p -> assertThat(p).contains("default-src 'self'"));
+        assertThat(page.body()).contains("<svg id=\"graph\"", "src=\"/console.js\"").doesNotContain("src=\"http", "href=\"http");
+        assertThat(get("/console.js").body()).contains("/api/circuit").doesNotContain("https://");
+    }
+
+    @Test
+    void shouldRefuseARequestNamingAnotherHostAsDnsRebindingWould() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", console.address().getPort())) {
+            OutputStream out = s.getOutputStream();
+            out.write(("GET /api/circuit HTTP/1.1\r\nHost: attacker.example:" + console.address().getPort()
+                + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = s.getInputStream();
+            String reply = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(reply).startsWith("HTTP/1.1 403").contains("is not this console's address");
+        }
+    }
+
+    @Test
+    void shouldDumpTheThreadsOfALiveWorker() throws Exception {
+        HttpResponse<String> r = get("/api/worker/" + workers.caller() + "/stack");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
+        assertThat(r.body()).contains("caller-loop");
+    }
+
+    @Test
+    void shouldProfileALiveWorkerIntoAFlameGraph() throws Exception {
+        HttpResponse<String> r = get("/api/worker/" + workers.caller() + "/flame?kind=cpu&seconds=1");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/html"));
+        assertThat(r.body()).containsIgnoringCase("<html");
+    }
+
+    /**
+     * The page in headless Chromium, driven by Selenium: Debian's {@code chromium} and {@code chromedriver},
+     * named by path so that Selenium Manager never downloads a browser.
+     */
+    @Nested
+    @Tag("browser")
+    class InABrowser {
+
+        @Test
+        void shouldDrawTheLiveCircuitAndShowAWorkersStackAndFlameGraph(@TempDir Path profile) throws Exception {
+            try (Browser browser = Browser.start(profile)) {
+                BrowserChecks.drawsTheCircuitAndItsStackAndFlameGraph(browser.driver(), console, workers);
+            }
+        }
+    }
+
+    /**
+     * A callee on host-2 filed under {@code /console/callee}, and a caller on host-1 under
+     * {@code /console/caller} that calls it every 10 ms on a thread named {@code caller-loop}.
+     */
+    record TwoWorkers(String caller, String callee, Spawned<LongSupplier> callerHandle, Spawned<LongSupplier> calleeHandle) {
+
+        static TwoWorkers spawn(Circuit client) {
+            // each worker returns a reference into itself, which keeps it alive while the test holds it
+            Spawned<LongSupplier> callee = client.spawn("host-2", List.of("/console/callee"), () -> {
+                Circuit c = Circuit.current();
+                c.listen("echo", LongUnaryOperator.class, x -> x + 1);
+                return c.ref(LongSupplier.class, () -> ProcessHandle.current().pid());
+            });
+            String calleeAddress = callee.worker().address().toString();
+            Spawned<LongSupplier> caller = client.spawn("host-1", List.of("/console/caller"), () -> {
+                Circuit c = Circuit.current();
+                Thread.ofPlatform().name("caller-loop").daemon().start(() -> callForever(c, calleeAddress));
+                return c.ref(LongSupplier.class, () -> ProcessHandle.current().pid());
+            });
+            return new TwoWorkers(caller.worker().id().toString(), callee.worker().id().toString(), caller, callee);
+        }
+
+        private static void callForever(Circuit c, String calleeAddress) {
+            LongUnaryOperator echo = c.worker(Address.parse(calleeAddress)).dial("echo", LongUnaryOperator.class);
+            for (long i = 0; ; i++) {
+                try {
+                    echo.applyAsLong(i);
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    // the callee is gone: the worker ends with the test
+                    return;
+                }
+            }
+        }
+    }
+}
