@@ -71,8 +71,7 @@ final class CircuitProbe {
     static double callsPerSecond8(Circuit client, Address server, Plan plan, ThreadFactory callers) throws Exception {
         Echo echo = client.dial(server, SERVICE, Echo.class);
         Loops.Call call = () -> BenchClient.check(echo.echo(BenchClient.MESSAGE));
-        return Loops.callsPerSecond(call, BenchClient.CALLERS, callers, plan.circuitWarmupMs() + plan.warmupMs(),
-            plan.measureMs());
+        return Loops.callsPerSecond(call, BenchClient.CALLERS, callers, plan.warmupMs(), plan.measureMs());
     }
 
     /**
