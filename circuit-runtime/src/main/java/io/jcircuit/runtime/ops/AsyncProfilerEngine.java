@@ -111,7 +111,7 @@ final class AsyncProfilerEngine {
                 last = e;
             }
         }
-        throw new IllegalStateException("async-profiler cannot profile " + kind + " here: " + failures, last);
+        throw new CannotProfile("async-profiler cannot profile " + kind + " here: " + failures, last);
     }
 
     private String status() {
@@ -139,5 +139,12 @@ final class AsyncProfilerEngine {
 
     /** A profile this engine started, with the event async-profiler accepted. */
     private record Session(String event) {
+    }
+
+    /** Every event async-profiler could use for a kind failed to start: a JFR profile may stand in. */
+    static final class CannotProfile extends IllegalStateException {
+        CannotProfile(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 }

@@ -82,22 +82,10 @@ public final class OpsService implements Ops {
         }
     }
 
-    /**
-     * The profiler, made on a platform thread: async-profiler loaded from a virtual thread (where every
-     * ops call runs) fails every later start with "Could not find VMThread bridge".
-     */
+    /** The profiler, made on first use. */
     private synchronized Profiler profiler() {
         if (profiler == null) {
-            java.util.concurrent.FutureTask<Profiler> make = new java.util.concurrent.FutureTask<>(Profiler::new);
-            Thread.ofPlatform().daemon().name("circuit-profiler-load").start(make);
-            try {
-                profiler = make.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new CircuitException("interrupted while loading the profiler", e);
-            } catch (java.util.concurrent.ExecutionException e) {
-                throw new CircuitException("cannot load the profiler: " + e.getCause(), e.getCause());
-            }
+            profiler = new Profiler();
         }
         return profiler;
     }
@@ -137,8 +125,9 @@ public final class OpsService implements Ops {
         try {
             dir = Files.createTempDirectory("circuit-profile-");
             Profiler p = profiler();
-            Path html = p.profile(k, Duration.ofSeconds(seconds), dir.resolve("flame.html"));
-            return new FlameGraph(k.name().toLowerCase(java.util.Locale.ROOT), p.engine(), seconds,
+            Path html = dir.resolve("flame.html");
+            String engine = p.profileTo(k, Duration.ofSeconds(seconds), html);
+            return new FlameGraph(k.name().toLowerCase(java.util.Locale.ROOT), engine, seconds,
                 Files.readAllBytes(html));
         } catch (IOException e) {
             throw new CircuitException("cannot write the profile on worker " + runtime.worker() + ": " + e, e);

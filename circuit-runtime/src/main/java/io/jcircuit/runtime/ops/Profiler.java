@@ -63,9 +63,19 @@ public final class Profiler {
         AsyncProfilerEngine loaded = null;
         String reason = null;
         try {
-            AsyncProfiler profiler = AsyncProfiler.getInstance();
-            profiler.getVersion();
+            // Loaded from a virtual thread, async-profiler later fails every start ("Could not find
+            // VMThread bridge"): the library is always loaded on a platform thread.
+            AsyncProfiler profiler = onPlatformThread(() -> {
+                AsyncProfiler p = AsyncProfiler.getInstance();
+                p.getVersion();
+                return p;
+            });
             loaded = new AsyncProfilerEngine(profiler, asyncEvents);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            reason = "interrupted while loading async-profiler";
+        } catch (IOException e) {
+            reason = e.toString();
         } catch (LinkageError | RuntimeException e) {
             // UnsatisfiedLinkError (no library for this OS or CPU), IllegalCallerException (native
             // access denied), NoClassDefFoundError (jar missing at run time)...
@@ -111,6 +121,16 @@ public final class Profiler {
      * @throws InterruptedException     if interrupted; the profile is stopped and nothing is written
      */
     public Path profile(ProfileKind kind, Duration duration, Path out) throws IOException, InterruptedException {
+        profileTo(kind, duration, out);
+        return out;
+    }
+
+    /**
+     * {@link #profile}, returning the engine that made the graph: async-profiler, or JFR when
+     * async-profiler loaded but could start none of its events for this kind here (a kernel that
+     * forbids perf_events and timers, an unsupported JVM), as long as JFR can profile the kind.
+     */
+    public String profileTo(ProfileKind kind, Duration duration, Path out) throws IOException, InterruptedException {
         check(kind, duration);
         Objects.requireNonNull(out, "out");
         Path parent = out.toAbsolutePath().getParent();
@@ -118,15 +138,22 @@ public final class Profiler {
             Files.createDirectories(parent);
         }
         if (async != null) {
-            onPlatformThread(() -> {
-                async.profileToHtml(kind, duration, out);
-                return null;
-            });
-        } else {
-            CollapsedStacks stacks = jfr.record(kind, duration);
-            Files.writeString(out, FlameGraphHtml.render(title(kind, JFR, duration, stacks.samples()), kind.unit(), stacks));
+            try {
+                onPlatformThread(() -> {
+                    async.profileToHtml(kind, duration, out);
+                    return null;
+                });
+                return ASYNC_PROFILER;
+            } catch (AsyncProfilerEngine.CannotProfile e) {
+                if (kind == ProfileKind.WALL) {
+                    throw e;
+                }
+                org.slf4j.LoggerFactory.getLogger(Profiler.class).warn("{}; profiling with JFR instead", e.getMessage());
+            }
         }
-        return out;
+        CollapsedStacks stacks = jfr.record(kind, duration);
+        Files.writeString(out, FlameGraphHtml.render(title(kind, JFR, duration, stacks.samples()), kind.unit(), stacks));
+        return JFR;
     }
 
     /**

@@ -75,6 +75,36 @@ class AsyncProfilerTest {
     }
 
     @Test
+    void shouldDrawWithJfrWhenNoAsyncProfilerEventStarts() throws Exception {
+        Profiler hopeless = new Profiler(kind -> List.of("no-such-event"));
+        Path out = dir.resolve("jfr.html");
+        String engine = ProfilerWorkloads.burningCpu().during(() -> hopeless.profileTo(ProfileKind.CPU, SHORT, out));
+        assertThat(engine).isEqualTo("jfr");
+        assertThat(Files.readString(out)).contains("burnCpuForProfilerTest").contains("JCircuit flame graph - CPU - jfr");
+        assertThatThrownBy(() -> hopeless.profileTo(ProfileKind.WALL, SHORT, dir.resolve("wall.html")))
+            .hasMessageContaining("cannot profile WALL");
+    }
+
+    /** The ops service calls from virtual threads; async-profiler refuses to start from one. */
+    @Test
+    void shouldProfileWhenCalledFromAVirtualThread() throws Exception {
+        Path out = dir.resolve("virtual.html");
+        CompletableFuture<String> engine = new CompletableFuture<>();
+        ProfilerWorkloads.burningCpu().during(() -> {
+            Thread.ofVirtual().start(() -> {
+                try {
+                    engine.complete(profiler.profileTo(ProfileKind.CPU, SHORT, out));
+                } catch (Exception | Error e) {
+                    engine.completeExceptionally(e);
+                }
+            }).join();
+            return null;
+        });
+        assertThat(engine.get()).isEqualTo("async-profiler");
+        assertThat(Files.readString(out)).contains("burnCpuForProfilerTest");
+    }
+
+    @Test
     void shouldShowTheAllocatingMethodInAnAllocFlameGraph() throws Exception {
         Path html = ProfilerWorkloads.allocating().during(() -> profiler.profile(ProfileKind.ALLOC, SHORT, dir.resolve("alloc.html")));
         assertThat(Files.readString(html)).contains("allocateForProfilerTest").contains("ALLOC");
