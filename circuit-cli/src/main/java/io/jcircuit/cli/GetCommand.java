@@ -1,12 +1,8 @@
 package io.jcircuit.cli;
 
-import io.jcircuit.Entry;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -20,10 +16,8 @@ import java.util.concurrent.Callable;
 @Command(name = "get", mixinStandardHelpOptions = true,
     description = {"Print settings of selected workers: one KEY, or every setting and explicitly set log level.",
         "Example: circuit get /sumr/...   circuit get /sumr/... log.root"})
-final class GetCommand implements Callable<Integer> {
+final class GetCommand extends WorkerVerb implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "SELECTOR", description = "Which workers: /dir, /dir/..., /dir/R<id> or R<id>.")
-    String selector;
 
     @Parameters(index = "1", arity = "0..1", paramLabel = "KEY", description = "One setting, or log.LOGGER.")
     String key;
@@ -31,39 +25,26 @@ final class GetCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
-    @Mixin
-    NamespaceOptions where;
-
-    @Mixin
-    KeyOptions keys;
-
-    @Spec
-    CommandSpec spec;
 
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        int failed = 0;
+        PrintWriter out = out();
         List<Object> all = new ArrayList<>();
+        int failed;
         try (WorkerOps w = WorkerOps.open(where, keys)) {
-            for (Entry e : w.select(selector)) {
-                try {
-                    Map<String, String> values = key == null
-                        ? w.call(e, Duration.ofSeconds(10), ops -> ops.settings())
-                        : Map.of(key, w.call(e, Duration.ofSeconds(10), ops -> ops.get(key)));
-                    if (json) {
-                        Map<String, Object> m = new LinkedHashMap<>();
-                        m.put("worker", e.worker().toString());
-                        m.put("settings", new java.util.TreeMap<>(values));
-                        all.add(m);
-                    } else {
-                        new java.util.TreeMap<>(values).forEach((k, v) -> out.println(e.worker() + " " + k + "=" + v));
-                    }
-                } catch (RuntimeException ex) {
-                    failed++;
-                    spec.commandLine().getErr().println("circuit get: " + e.worker() + ": " + WorkerOps.why(ex));
+            failed = forEachWorker(w, e -> {
+                Map<String, String> values = new java.util.TreeMap<>(key == null
+                    ? w.call(e, Duration.ofSeconds(10), ops -> ops.settings())
+                    : Map.of(key, w.call(e, Duration.ofSeconds(10), ops -> ops.get(key))));
+                if (json) {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("worker", e.worker().toString());
+                    m.put("settings", values);
+                    all.add(m);
+                } else {
+                    values.forEach((k, v) -> out.println(e.worker() + " " + k + "=" + v));
                 }
-            }
+            });
         }
         if (json) {
             out.println(Json.write(Map.of("workers", all)));

@@ -5,11 +5,7 @@ import io.jcircuit.ChanClosedException;
 import io.jcircuit.Entry;
 import io.jcircuit.runtime.ops.HistogramRow;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -33,13 +29,11 @@ import java.util.concurrent.locks.LockSupport;
 @Command(name = "heap", mixinStandardHelpOptions = true,
     description = {"Print the heap histogram of selected workers (default), or stream one worker's heap dump to FILE.",
         "Example: circuit heap --histo --top 20 /sumr/...   circuit heap --dump sumr.hprof /sumr/R0123456789abcdef"})
-final class HeapCommand implements Callable<Integer> {
+final class HeapCommand extends WorkerVerb implements Callable<Integer> {
 
     /** With no chunk for this long, a dump download gives up: the worker died or stalled. */
     private static final long STALL_NANOS = 60_000_000_000L;
 
-    @Parameters(index = "0", paramLabel = "SELECTOR", description = "Which workers: /dir, /dir/..., /dir/R<id> or R<id>.")
-    String selector;
 
     @Option(names = "--histo", description = "The heap histogram: classes by bytes (the default).")
     boolean histo;
@@ -56,14 +50,6 @@ final class HeapCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON (no progress bar).")
     boolean json;
 
-    @Mixin
-    NamespaceOptions where;
-
-    @Mixin
-    KeyOptions keys;
-
-    @Spec
-    CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {

@@ -3,11 +3,7 @@ package io.jcircuit.cli;
 import io.jcircuit.Entry;
 import io.jcircuit.WorkerId;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -20,12 +16,11 @@ import java.util.concurrent.Callable;
  * finish. The command returns once the workers have left {@code /worker}.
  */
 @Command(name = "kill", mixinStandardHelpOptions = true,
-    description = {"End selected workers and wait until they have left /worker.",
+    description = {"End selected workers and wait until they have left /worker. Each is asked to exit through its",
+        "ops service; one that does not answer within --timeout, or any with --force, is killed by its host.",
         "Example: circuit kill /wordcount/...   circuit kill --drain 10 /sumr/R0123456789abcdef"})
-final class KillCommand implements Callable<Integer> {
+final class KillCommand extends WorkerVerb implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "SELECTOR", description = "Which workers: /dir, /dir/..., /dir/R<id> or R<id>.")
-    String selector;
 
     @Option(names = "--drain", paramLabel = "SECONDS", description = "Drain first: withdraw anchors and wait up to SECONDS for calls in progress.")
     Integer drainSeconds;
@@ -33,17 +28,16 @@ final class KillCommand implements Callable<Integer> {
     @Option(names = "--status", defaultValue = "0", description = "The exit status (default 0).")
     int status;
 
+    @Option(names = "--force", description = "Have the worker's host kill its process (SIGKILL) without asking the worker.")
+    boolean force;
+
+    @Option(names = "--timeout", defaultValue = "10", paramLabel = "SECONDS",
+        description = "How long a worker has to answer before its host kills it instead (default 10).")
+    int timeoutSeconds;
+
     @Option(names = "--wait", defaultValue = "15", paramLabel = "SECONDS", description = "How long to wait for the workers to leave /worker (default 15).")
     int waitSeconds;
 
-    @Mixin
-    NamespaceOptions where;
-
-    @Mixin
-    KeyOptions keys;
-
-    @Spec
-    CommandSpec spec;
 
     @Override
     public Integer call() throws InterruptedException {
@@ -56,17 +50,11 @@ final class KillCommand implements Callable<Integer> {
                     continue;
                 }
                 try {
-                    if (drainSeconds != null) {
-                        var r = w.call(e, Duration.ofSeconds(drainSeconds + 10L), ops -> ops.drain(drainSeconds * 1000L));
-                        out.println(e.worker() + ": drained in " + r.waitedMillis() + " ms (" + r.anchorsWithdrawn().size()
-                            + " anchors withdrawn, " + r.callsStillRunning() + " calls still running)");
+                    if (force) {
+                        killViaHost(w, e);
+                    } else {
+                        askToExit(w, e);
                     }
-                    w.call(e, Duration.ofSeconds(10), ops -> {
-                        ops.exit(status);
-                        return null;
-                    });
-                } catch (io.jcircuit.WorkerDiedException gone) {
-                    // it went before it could answer: what was asked for
                 } catch (RuntimeException ex) {
                     failed++;
                     spec.commandLine().getErr().println("circuit kill: " + e.worker() + ": " + WorkerOps.why(ex));
@@ -83,6 +71,53 @@ final class KillCommand implements Callable<Integer> {
             out.flush();
             return failed == 0 ? 0 : 1;
         }
+    }
+
+    /**
+     * Asks the worker's ops service to exit (after draining, with {@code --drain}). A worker that does
+     * not answer in time is killed by its host instead, when a host started it.
+     */
+    private void askToExit(WorkerOps w, Entry e) {
+        PrintWriter out = spec.commandLine().getOut();
+        try {
+            if (drainSeconds != null) {
+                var r = w.call(e, Duration.ofSeconds(drainSeconds + 10L), ops -> ops.drain(drainSeconds * 1000L));
+                out.println(e.worker() + ": drained in " + r.waitedMillis() + " ms (" + r.anchorsWithdrawn().size()
+                    + " anchors withdrawn, " + r.callsStillRunning() + " calls still running)");
+            }
+            w.call(e, Duration.ofSeconds(timeoutSeconds), ops -> {
+                ops.exit(status);
+                return null;
+            });
+        } catch (io.jcircuit.WorkerDiedException gone) {
+            // it went before it could answer: what was asked for
+        } catch (io.jcircuit.DeadlineExceededException silent) {
+            spec.commandLine().getErr().println("circuit kill: " + e.worker() + " does not answer (" + WorkerOps.why(silent)
+                + "); asking its host to kill it");
+            killViaHost(w, e);
+        }
+    }
+
+    /**
+     * Has the host that runs the worker kill its process. Every host is asked in turn (a hung worker
+     * may already have lost its entry under its host when its ZooKeeper session expired); fails when
+     * none runs it.
+     */
+    private void killViaHost(WorkerOps w, Entry e) {
+        List<Hosts.Host> hosts = Hosts.list(w.namespace());
+        for (Hosts.Host h : hosts) {
+            try {
+                boolean killed = io.jcircuit.Deadline.within(Duration.ofSeconds(10), () -> w.client().worker(h.entry().address())
+                    .dial(io.jcircuit.runtime.host.HostService.SERVICE, io.jcircuit.runtime.host.HostService.class).kill(e.worker()));
+                if (killed) {
+                    return;
+                }
+            } catch (RuntimeException unreachable) {
+                spec.commandLine().getErr().println("circuit kill: host " + h.name() + " did not answer: " + WorkerOps.why(unreachable));
+            }
+        }
+        throw new IllegalStateException("none of the hosts (" + Hosts.names(hosts) + ") runs it, so only the worker itself "
+            + "can end its process");
     }
 
     /** Waits, woken by a ZooKeeper watch on {@code /worker}, until {@code worker} has left it. */

@@ -4,11 +4,7 @@ import io.jcircuit.Chan;
 import io.jcircuit.ChanClosedException;
 import io.jcircuit.Entry;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -24,10 +20,8 @@ import java.util.concurrent.locks.LockSupport;
     description = {"Print the last log lines of selected workers; with -f, keep printing new ones (Ctrl-C stops).",
         "With several workers each line starts with the worker's short id.",
         "Example: circuit log -n 50 /sumr/...   circuit log -f /worker/R0123456789abcdef"})
-final class LogCommand implements Callable<Integer> {
+final class LogCommand extends WorkerVerb implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "SELECTOR", description = "Which workers: /dir, /dir/..., /dir/R<id> or R<id>.")
-    String selector;
 
     @Option(names = {"-n", "--lines"}, defaultValue = "100", paramLabel = "N", description = "How many recent lines (default 100).")
     int lines;
@@ -41,14 +35,6 @@ final class LogCommand implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON object per line: {\"worker\":…, \"line\":…}.")
     boolean json;
 
-    @Mixin
-    NamespaceOptions where;
-
-    @Mixin
-    KeyOptions keys;
-
-    @Spec
-    CommandSpec spec;
 
     @Override
     public Integer call() {

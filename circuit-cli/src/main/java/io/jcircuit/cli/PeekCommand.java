@@ -1,13 +1,8 @@
 package io.jcircuit.cli;
 
-import io.jcircuit.Entry;
 import io.jcircuit.runtime.ops.OpsInfo;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -23,50 +18,30 @@ import java.util.concurrent.Callable;
     description = {"Show what selected workers say about themselves: pid, host, version, uptime, anchors, services, peers.",
         "SELECTOR is /dir, /dir/... or /dir/R<id> (or a bare worker id).",
         "Example: circuit peek /worker/...   circuit peek --json /sumr/..."})
-final class PeekCommand implements Callable<Integer> {
+final class PeekCommand extends WorkerVerb implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "SELECTOR", description = "Which workers.")
-    String selector;
 
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
-    @Mixin
-    NamespaceOptions where;
-
-    @Mixin
-    KeyOptions keys;
-
-    @Spec
-    CommandSpec spec;
 
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        int failed = 0;
+        PrintWriter out = out();
+        List<Object> all = new ArrayList<>();
+        int failed;
         try (WorkerOps w = WorkerOps.open(where, keys)) {
-            List<Object> all = new ArrayList<>();
-            for (Entry e : w.select(selector)) {
-                try {
-                    OpsInfo i = w.call(e, Duration.ofSeconds(5), ops -> ops.info());
-                    if (json) {
-                        all.add(toMap(i));
-                    } else {
-                        print(out, i);
-                    }
-                } catch (RuntimeException ex) {
-                    failed++;
-                    if (json) {
-                        all.add(Map.of("worker", e.worker().toString(), "error", WorkerOps.why(ex)));
-                    } else {
-                        out.println(e.worker() + ": unreachable: " + WorkerOps.why(ex));
-                        out.println();
-                    }
+            failed = forEachWorker(w, e -> {
+                OpsInfo i = w.call(e, Duration.ofSeconds(5), ops -> ops.info());
+                if (json) {
+                    all.add(toMap(i));
+                } else {
+                    print(out, i);
                 }
-            }
-            if (json) {
-                out.println(Json.write(Map.of("workers", all)));
-            }
+            });
+        }
+        if (json) {
+            out.println(Json.write(Map.of("workers", all)));
         }
         out.flush();
         return failed == 0 ? 0 : 1;

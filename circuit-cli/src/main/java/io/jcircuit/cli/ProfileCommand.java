@@ -4,11 +4,7 @@ import io.jcircuit.Entry;
 import io.jcircuit.runtime.ops.FlameGraph;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -35,10 +31,8 @@ import java.util.concurrent.TimeoutException;
         "native library loads, JFR otherwise (see 'circuit peek' for which).",
         "One worker: the file is -o (default flame.html). Several: -o is a directory (default .), one flame-<id>.html each.",
         "Example: circuit profile --cpu --seconds 10 -o cpu.html /sumr/R0123456789abcdef"})
-final class ProfileCommand implements Callable<Integer> {
+final class ProfileCommand extends WorkerVerb implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "SELECTOR", description = "Which workers: /dir, /dir/..., /dir/R<id> or R<id>.")
-    String selector;
 
     static final class Kind {
         @Option(names = "--cpu", description = "Where CPU time goes (default).")
@@ -63,14 +57,6 @@ final class ProfileCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print what was written as JSON instead of text (no progress bar).")
     boolean json;
 
-    @Mixin
-    NamespaceOptions where;
-
-    @Mixin
-    KeyOptions keys;
-
-    @Spec
-    CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {

@@ -1,11 +1,7 @@
 package io.jcircuit.cli;
 
-import io.jcircuit.Entry;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -17,22 +13,12 @@ import java.util.concurrent.Callable;
     description = {"Change settings of selected workers while they run: log levels (log.root, log.LOGGER) and",
         "whatever the application defined with Circuit.settings().define(...). Values are checked by the worker.",
         "Example: circuit set /sumr/... log.io.jcircuit=DEBUG   circuit set /ingest/... ingest.batch=1024"})
-final class SetCommand implements Callable<Integer> {
+final class SetCommand extends WorkerVerb implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "SELECTOR", description = "Which workers: /dir, /dir/..., /dir/R<id> or R<id>.")
-    String selector;
 
     @Parameters(index = "1..*", arity = "1..*", paramLabel = "KEY=VALUE", description = "Settings to change.")
     List<String> assignments;
 
-    @Mixin
-    NamespaceOptions where;
-
-    @Mixin
-    KeyOptions keys;
-
-    @Spec
-    CommandSpec spec;
 
     @Override
     public Integer call() {
@@ -41,22 +27,24 @@ final class SetCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("'" + a + "' is not KEY=VALUE");
             }
         }
-        PrintWriter out = spec.commandLine().getOut();
-        int failed = 0;
+        PrintWriter out = out();
+        int failed;
         try (WorkerOps w = WorkerOps.open(where, keys)) {
-            for (Entry e : w.select(selector)) {
-                for (String a : assignments) {
+            failed = forEachWorker(w, e -> {
+                RuntimeException first = null;
+                for (String a : assignments) { // every assignment is tried, even after one is refused
                     String key = a.substring(0, a.indexOf('='));
                     String value = a.substring(a.indexOf('=') + 1);
                     try {
-                        String now = w.call(e, Duration.ofSeconds(10), ops -> ops.set(key, value));
-                        out.println(e.worker() + ": " + key + "=" + now);
+                        out.println(e.worker() + ": " + key + "=" + w.call(e, Duration.ofSeconds(10), ops -> ops.set(key, value)));
                     } catch (RuntimeException ex) {
-                        failed++;
-                        spec.commandLine().getErr().println("circuit set: " + e.worker() + ": " + WorkerOps.why(ex));
+                        first = first == null ? ex : first;
                     }
                 }
-            }
+                if (first != null) {
+                    throw first;
+                }
+            });
         }
         out.flush();
         return failed == 0 ? 0 : 1;

@@ -35,13 +35,15 @@ final class CliRun {
                 case KeygenCommand c -> c.env = env;
                 default -> {
                     // the ops verbs: every command with NamespaceOptions reads the environment through it
-                    for (java.lang.reflect.Field f : sub.getCommand().getClass().getDeclaredFields()) {
-                        if (f.getType() == NamespaceOptions.class) {
-                            try {
-                                f.setAccessible(true);
-                                ((NamespaceOptions) f.get(sub.getCommand())).env = env;
-                            } catch (IllegalAccessException e) {
-                                throw new IllegalStateException(e);
+                    for (Class<?> c = sub.getCommand().getClass(); c != Object.class; c = c.getSuperclass()) {
+                        for (java.lang.reflect.Field f : c.getDeclaredFields()) {
+                            if (f.getType() == NamespaceOptions.class) {
+                                try {
+                                    f.setAccessible(true);
+                                    ((NamespaceOptions) f.get(sub.getCommand())).env = env;
+                                } catch (IllegalAccessException e) {
+                                    throw new IllegalStateException(e);
+                                }
                             }
                         }
                     }

@@ -264,6 +264,26 @@ class OpsCommandsTest {
     }
 
     @Test
+    @Order(10)
+    void killFallsBackToTheHostWhenTheWorkerDoesNotAnswer() throws Exception {
+        long pid = pidOf(echo.worker().id().toString());
+        Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start();
+        assertThat(stop.waitFor()).isZero();
+        try {
+            CliRun.Result kill = run("kill", "--timeout", "1", "/app/echo");
+            assertThat(kill.code()).as(kill.err()).isZero();
+            assertThat(kill.err()).contains("does not answer").contains("asking its host to kill it");
+            assertThat(kill.out()).contains("killed " + echo.worker().id());
+            await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+        } finally {
+            new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start().waitFor();
+        }
+        CliRun.Result none = run("kill", "--force", "/app/...");
+        assertThat(none.code()).isNotZero();
+        assertThat(none.err()).contains("no worker is filed at or below /app");
+    }
+
+    @Test
     @Order(9)
     void completionScript() {
         CliRun.Result r = run("generate-completion");
