@@ -55,9 +55,6 @@ public final class BenchClient {
         System.exit(code);
     }
 
-    /** Rounds of each side of the call-metrics A/B comparison. */
-    static final int AB_ROUNDS = 2;
-
     static Results measure(Plan plan, Endpoints server) throws Exception {
         Map<Metric, Double> f = new EnumMap<>(Metric.class);
         f.put(TCP_RTT_P50, Percentiles.micros(TcpProbe.roundTrips(server.tcpPort(), plan), 50));
@@ -73,19 +70,21 @@ public final class BenchClient {
             CircuitProbe.measure(client, server.circuit(), plan, callerThreads(), f);
         }
         // What the always-on call metrics cost: the same 8 callers between two fresh runtime pairs, one
-        // keeping metrics on both sides and one keeping none, in alternating rounds (off, on, off, on) so
-        // that neither gains from running later; each figure is the mean of its rounds.
+        // keeping metrics on both sides and one keeping none, measured on, off, off, on, so that a drift
+        // in the machine's speed over the four cancels out; each figure is the mean of its two. This runs
+        // before the channel figure, whose consumer may still be draining items when that figure ends.
         RuntimeConfig bare = RuntimeConfig.builder().defaultCallTimeoutMs(CALL_TIMEOUT_MS).callMetrics(false).build();
         try (CircuitRuntime withMetrics = CircuitRuntime.start(config);
              CircuitRuntime without = CircuitRuntime.start(bare)) {
-            double on = 0;
-            double off = 0;
-            for (int round = 0; round < AB_ROUNDS; round++) {
-                off += CircuitProbe.callsPerSecond8(without, server.bareCircuit(), plan, callerThreads());
-                on += CircuitProbe.callsPerSecond8(withMetrics, server.circuit(), plan, callerThreads());
-            }
-            f.put(Metric.CIRCUIT_CALLS_8_NOMETRICS, off / AB_ROUNDS);
-            f.put(Metric.CIRCUIT_CALLS_8_METRICS, on / AB_ROUNDS);
+            double on = CircuitProbe.callsPerSecond8(withMetrics, server.circuit(), plan, callerThreads());
+            double off = CircuitProbe.callsPerSecond8(without, server.bareCircuit(), plan, callerThreads());
+            off += CircuitProbe.callsPerSecond8(without, server.bareCircuit(), plan, callerThreads());
+            on += CircuitProbe.callsPerSecond8(withMetrics, server.circuit(), plan, callerThreads());
+            f.put(Metric.CIRCUIT_CALLS_8_NOMETRICS, off / 2);
+            f.put(Metric.CIRCUIT_CALLS_8_METRICS, on / 2);
+        }
+        try (CircuitRuntime client = CircuitRuntime.start(config)) {
+            f.put(Metric.CHAN_ITEMS, CircuitProbe.chanItemsPerSecond(client, server.circuit(), plan));
         }
         return Results.of(Metric.Group.CALLS, f);
     }

@@ -64,21 +64,21 @@ final class CircuitProbe {
         into.put(CIRCUIT_ASYNC, Loops.callsPerSecond(call, BenchClient.ASYNC_CALLERS,
             Thread.ofVirtual().name("bench-async-", 0).factory(), plan.warmupMs(), plan.measureMs()));
         into.put(CIRCUIT_GO_RTT_P50, Percentiles.micros(Loops.roundTrips(go, plan.warmupMs(), plan.goSamples()), 50));
-        into.put(Metric.CHAN_ITEMS, chanItemsPerSecond(echo, plan));
     }
 
     /** The 8-caller figure alone, after a warm-up of its own, against the server at {@code server}. */
     static double callsPerSecond8(Circuit client, Address server, Plan plan, ThreadFactory callers) throws Exception {
         Echo echo = client.dial(server, SERVICE, Echo.class);
         Loops.Call call = () -> BenchClient.check(echo.echo(BenchClient.MESSAGE));
-        return Loops.callsPerSecond(call, BenchClient.CALLERS, callers, plan.warmupMs(), plan.measureMs());
+        return Loops.callsPerSecond(call, BenchClient.CALLERS, callers, plan.warmupMs() / 2, plan.measureMs());
     }
 
     /**
      * Small items sent from this runtime into a channel owned by the server, whose consumer counts
      * them there; the rate is what the consumer received per second in steady state.
      */
-    private static double chanItemsPerSecond(Echo echo, Plan plan) throws Exception {
+    static double chanItemsPerSecond(Circuit client, Address server, Plan plan) throws Exception {
+        Echo echo = client.dial(server, SERVICE, Echo.class);
         io.jcircuit.Chan<Integer> sink = echo.sink();
         Crew producer = Crew.start(1, Thread.ofVirtual().name("bench-chan-producer").factory(), () -> {
             for (int i = 0; i < 1_000; i++) {

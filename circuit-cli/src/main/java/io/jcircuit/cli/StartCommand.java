@@ -59,6 +59,10 @@ final class StartCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     KeyOptions keys = new KeyOptions();
 
+    @Option(names = "--console", paramLabel = "PORT",
+        description = "Also serve the web console on 127.0.0.1:PORT (0: any free port) for as long as the host runs.")
+    Integer consolePort;
+
     /** {@code --zookeeper} and {@code --embedded} exclude each other. */
     static final class ZooKeeperChoice {
         @Option(names = "--zookeeper", paramLabel = "CONNECT",
@@ -96,12 +100,21 @@ final class StartCommand implements Callable<Integer> {
         }
         Thread hook = new Thread(host::close, "circuit-start-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+        io.jcircuit.anchor.Namespace consoleNamespace = null;
+        io.jcircuit.cli.console.ConsoleServer console = null;
         try {
             PrintWriter out = spec.commandLine().getOut();
             out.println("host " + host.name() + " at " + host.address() + "; ZooKeeper " + host.zookeeper()
                 + " (" + plan.zookeeper() + "); state in " + plan.config().stateDir()
                 + "; " + KeyOptions.describe(plan.config().keyFile(), plan.config().insecure())
                 + "; stop with Ctrl-C or 'circuit stop " + host.name() + "'");
+            if (consolePort != null) {
+                // the host's own runtime reaches the workers' ops services; the console lives as long as the host
+                consoleNamespace = io.jcircuit.anchor.Namespace.connect(io.jcircuit.anchor.NamespaceConfig.of(host.zookeeper()));
+                console = ConsoleCommand.serve(io.jcircuit.cli.console.ConsoleServer.Config.onPort(consolePort),
+                    consoleNamespace, host.runtime());
+                out.println("console at " + console.uri());
+            }
             out.flush();
             host.awaitStop();
             return 0;
@@ -111,6 +124,12 @@ final class StartCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("circuit start: interrupted; host " + host.name() + " stopped");
             return 1;
         } finally {
+            if (console != null) {
+                console.close();
+            }
+            if (consoleNamespace != null) {
+                consoleNamespace.close();
+            }
             removeHook(hook);
         }
     }

@@ -148,6 +148,32 @@ class HostCommandsTest {
     }
 
     @Test
+    void shouldServeTheConsoleFromTheHostWhileItRuns(@TempDir Path dir) throws Exception {
+        try (ExecutorService vt = Executors.newVirtualThreadPerTaskExecutor()) {
+            CliRun start = CliRun.with(Map.of());
+            CompletableFuture<CliRun.Result> host = CompletableFuture.supplyAsync(() ->
+                start.execute("start", "--embedded", "--dir", dir.toString(), "--name", "hc", "--console", "0"), vt);
+            await().atMost(Duration.ofSeconds(30)).until(() -> start.out().contains("console at http://127.0.0.1:"));
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("console at (http://\\S+)").matcher(start.out());
+            assertThat(m.find()).isTrue();
+            java.net.URI api = java.net.URI.create(m.group(1)).resolve("/api/circuit");
+            try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+                var reply = http.send(java.net.http.HttpRequest.newBuilder(api).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(reply.statusCode()).isEqualTo(200);
+                assertThat(reply.body()).contains("\"name\":\"hc\"");
+            }
+            CliRun.Result stop = CliRun.run("stop", "--dir", dir.toString(), "hc");
+            assertThat(stop.code()).as(stop.err()).isZero();
+            assertThat(host.orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join().code()).isZero();
+            try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> http.send(java.net.http.HttpRequest.newBuilder(api).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString())).isInstanceOf(java.io.IOException.class);
+            }
+        }
+    }
+
+    @Test
     void shouldJoinTheEmbeddedZooKeeperOfTheStateDirectoryUnlessToldToRunOne(@TempDir Path empty) {
         StartCommand.Plan join = planOf(Map.of(), "--dir", state.toString(), "--name", "j1");
         assertThat(join.config().zookeeper()).isEqualTo(h1.zookeeper());
