@@ -76,6 +76,10 @@ public final class BenchClient {
         RuntimeConfig bare = RuntimeConfig.builder().defaultCallTimeoutMs(CALL_TIMEOUT_MS).callMetrics(false).build();
         try (CircuitRuntime withMetrics = CircuitRuntime.start(config);
              CircuitRuntime without = CircuitRuntime.start(bare)) {
+            // Uncounted first: code the earlier figures compiled for one profile (metrics kept) deoptimizes
+            // when the other pair takes its branch, and is compiled again for both.
+            CircuitProbe.callsPerSecond8(without, server.bareCircuit(), plan, callerThreads());
+            CircuitProbe.callsPerSecond8(withMetrics, server.circuit(), plan, callerThreads());
             double on = CircuitProbe.callsPerSecond8(withMetrics, server.circuit(), plan, callerThreads());
             double off = CircuitProbe.callsPerSecond8(without, server.bareCircuit(), plan, callerThreads());
             off += CircuitProbe.callsPerSecond8(without, server.bareCircuit(), plan, callerThreads());

@@ -110,10 +110,15 @@ final class FuzzCorpus {
     private FuzzCorpus() {
     }
 
-    /** One valid encoding of each message below, in this order. */
+    /**
+     * One valid encoding of each message below, in this order, then of the requests with an interceptor
+     * context (kept apart from {@link #messages()}, whose encodings {@code wire-format.hex} pins).
+     */
     static List<byte[]> encodings(MessageCodec codec) {
         List<byte[]> out = new ArrayList<>();
-        for (Message m : messages()) {
+        List<Message> all = new ArrayList<>(messages());
+        all.addAll(withContext());
+        for (Message m : all) {
             ByteBuf buf = Unpooled.buffer();
             try {
                 codec.encode(m, buf, new WorkerId(0x77L));
@@ -123,6 +128,14 @@ final class FuzzCorpus {
             }
         }
         return out;
+    }
+
+    /** Requests carrying an interceptor context (kinds CALL_CTX and GO_CTX). */
+    static List<Message> withContext() {
+        return List.of(
+            new Message.Call(19, 12, "greet(java.lang.String)", new Object[] {"traced"}, 1_000L,
+                Map.of("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "baggage", "tenant=t-42")),
+            new Message.Go(20, new AddFn(3, 4L), 2_000L, Map.of("k", "☃")));
     }
 
     /** Messages of every kind, with values that exercise Fory's serializers and the reference hooks. */

@@ -231,8 +231,8 @@ final class FuzzReport {
 
     private static byte kindOf(Message m) {
         return switch (m) {
-            case Message.Call c -> MessageCodec.KIND_CALL;
-            case Message.Go g -> MessageCodec.KIND_GO;
+            case Message.Call c -> c.context().isEmpty() ? MessageCodec.KIND_CALL : MessageCodec.KIND_CALL_CTX;
+            case Message.Go g -> g.context().isEmpty() ? MessageCodec.KIND_GO : MessageCodec.KIND_GO_CTX;
             case Message.Lookup l -> MessageCodec.KIND_LOOKUP;
             case Message.Acquire a -> MessageCodec.KIND_ACQUIRE;
             case Message.Release r -> MessageCodec.KIND_RELEASE;

@@ -180,6 +180,59 @@ class MessageCodecTest {
     }
 
     @Test
+    void shouldCarryAnInterceptorContextOnlyWhenThereIsOne() {
+        Map<String, String> ctx = Map.of("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "tenant", "t-42");
+        Message.Call call = (Message.Call) roundTrip(new Message.Call(5, 9, "m()", new Object[0], 1000, ctx));
+        assertThat(call.context()).isEqualTo(ctx);
+        assertThat(call.method()).isEqualTo("m()");
+        int factor = 2;
+        Message.Go go = (Message.Go) roundTrip(new Message.Go(6, (Fn<Integer>) () -> 21 * factor, 7, ctx));
+        assertThat(go.context()).isEqualTo(ctx);
+        assertThat(goResult(go)).isEqualTo(42);
+
+        ByteBuf plain = Unpooled.buffer();
+        ByteBuf withContext = Unpooled.buffer();
+        try {
+            codec.encode(new Message.Call(5, 9, "m()", new Object[0], 1000), plain);
+            codec.encode(new Message.Call(5, 9, "m()", new Object[0], 1000, Map.of("k", "v")), withContext);
+            assertThat(MessageCodec.kind(plain)).isEqualTo(MessageCodec.KIND_CALL); // unchanged on the wire
+            assertThat(MessageCodec.kind(withContext)).isEqualTo(MessageCodec.KIND_CALL_CTX);
+            assertThat(MessageCodec.isRequest(MessageCodec.KIND_CALL_CTX)).isTrue();
+            assertThat(MessageCodec.isGo(MessageCodec.KIND_GO_CTX)).isTrue();
+            assertThat(((Message.Call) codec.decode(plain)).context()).isEmpty();
+        } finally {
+            plain.release();
+            withContext.release();
+        }
+    }
+
+    @Test
+    void shouldRefuseAContextWithNoEntriesOrTooMany() {
+        Map<String, String> big = new java.util.HashMap<>();
+        for (int i = 0; i <= MessageCodec.MAX_CONTEXT_ENTRIES; i++) {
+            big.put("k" + i, "v");
+        }
+        ByteBuf out = Unpooled.buffer();
+        try {
+            assertThatThrownBy(() -> codec.encode(new Message.Call(1, 1, "m()", new Object[0], 1, big), out))
+                .isInstanceOf(CodecException.class).hasMessageContaining("over the limit of 64");
+        } finally {
+            out.release();
+        }
+        ByteBuf empty = Unpooled.buffer();
+        ByteBuf tooMany = Unpooled.buffer();
+        try {
+            empty.writeByte(MessageCodec.KIND_CALL_CTX).writeLong(1).writeLong(1).writeLong(1).writeByte(0);
+            tooMany.writeByte(MessageCodec.KIND_GO_CTX).writeLong(1).writeLong(1).writeByte(200);
+            assertThatThrownBy(() -> codec.decode(empty)).isInstanceOf(CodecException.class).hasMessageContaining("call context of 0 entries");
+            assertThatThrownBy(() -> codec.decode(tooMany)).isInstanceOf(CodecException.class).hasMessageContaining("call context of 200 entries");
+        } finally {
+            empty.release();
+            tooMany.release();
+        }
+    }
+
+    @Test
     void shouldRejectGarbageWithACodecException() {
         ByteBuf whole = Unpooled.buffer();
         codec.encode(new Message.Reply(1, new Holder("truncated", List.of(), Map.of(), null)), whole);
