@@ -79,6 +79,9 @@ public interface Ops {
      */
     DrainReport drain(long timeoutMillis);
 
-    /** Closes the runtime and exits the process with {@code status}, after this call has answered. */
+    /**
+     * Closes the runtime and exits the process with {@code status} ({@link System#exit}, so shutdown hooks
+     * run), once this call has answered. Every runtime in the process ends with it.
+     */
     void exit(int status);
 }

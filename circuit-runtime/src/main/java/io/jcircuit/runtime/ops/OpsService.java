@@ -314,7 +314,7 @@ public final class OpsService implements Ops {
             try {
                 runtime.close();
             } finally {
-                Runtime.getRuntime().halt(status);
+                System.exit(status); // shutdown hooks run: the application's own, and logback's flush
             }
         });
     }
