@@ -8,7 +8,6 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -34,7 +33,7 @@ final class PeekCommand extends WorkerVerb implements Callable<Integer> {
             failed = forEachWorker(w, e -> {
                 OpsInfo i = w.call(e, Duration.ofSeconds(5), ops -> ops.info());
                 if (json) {
-                    all.add(toMap(i));
+                    all.add(io.jcircuit.cli.console.PictureJson.info(i));
                 } else {
                     print(out, i);
                 }
@@ -45,26 +44,6 @@ final class PeekCommand extends WorkerVerb implements Callable<Integer> {
         }
         out.flush();
         return failed == 0 ? 0 : 1;
-    }
-
-    static Map<String, Object> toMap(OpsInfo i) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("worker", i.worker());
-        m.put("address", i.address());
-        m.put("host", i.host());
-        m.put("pid", i.pid());
-        m.put("version", i.version());
-        m.put("classpathHash", i.classpathHash());
-        m.put("started", Instant.ofEpochMilli(i.startedMillis()).toString());
-        m.put("uptimeMillis", i.uptimeMillis());
-        m.put("anchors", i.anchors());
-        m.put("services", i.services());
-        m.put("peers", i.peers());
-        m.put("jvm", i.jvm());
-        m.put("processors", i.processors());
-        m.put("heapMaxBytes", i.heapMaxBytes());
-        m.put("profiler", i.profiler());
-        return m;
     }
 
     private static void print(PrintWriter out, OpsInfo i) {

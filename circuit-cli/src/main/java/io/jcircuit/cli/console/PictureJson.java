@@ -11,7 +11,7 @@ import java.util.Map;
  * Pictures and ops answers as the maps and lists that the CLI's JSON writer takes: the shapes of
  * {@code /api/circuit} and {@code /api/worker/ID/info}. Field names are the records' component names.
  */
-final class PictureJson {
+public final class PictureJson {
 
     private PictureJson() {
     }
@@ -72,7 +72,8 @@ final class PictureJson {
         return m;
     }
 
-    static Map<String, Object> info(OpsInfo i) {
+    /** What a worker says about itself, as {@code /api/worker/ID/info} and {@code circuit peek --json} print it. */
+    public static Map<String, Object> info(OpsInfo i) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("worker", i.worker());
         m.put("address", i.address());
