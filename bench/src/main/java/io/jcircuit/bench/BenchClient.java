@@ -77,13 +77,18 @@ public final class BenchClient {
         try (CircuitRuntime withMetrics = CircuitRuntime.start(config);
              CircuitRuntime without = CircuitRuntime.start(bare)) {
             // Uncounted first: code the earlier figures compiled for one profile (metrics kept) deoptimizes
-            // when the other pair takes its branch, and is compiled again for both.
-            CircuitProbe.callsPerSecond8(without, server.bareCircuit(), plan, callerThreads());
-            CircuitProbe.callsPerSecond8(withMetrics, server.circuit(), plan, callerThreads());
-            double on = CircuitProbe.callsPerSecond8(withMetrics, server.circuit(), plan, callerThreads());
-            double off = CircuitProbe.callsPerSecond8(without, server.bareCircuit(), plan, callerThreads());
-            off += CircuitProbe.callsPerSecond8(without, server.bareCircuit(), plan, callerThreads());
-            on += CircuitProbe.callsPerSecond8(withMetrics, server.circuit(), plan, callerThreads());
+            // when the other pair takes its branch, and is compiled again for both. Then four short windows:
+            // the A/B adds about 5 s to a quick pass. Its
+            // windows are short: a single run resolves differences of about 10 % here, not the 2-3 % the metrics
+            // cost (docs/performance.md has a longer A/B).
+            long warm = plan.warmupMs() / 4;
+            long window = plan.measureMs() / 2;
+            CircuitProbe.callsPerSecond8(without, server.bareCircuit(), 0, plan.warmupMs(), callerThreads());
+            CircuitProbe.callsPerSecond8(withMetrics, server.circuit(), 0, plan.warmupMs(), callerThreads());
+            double on = CircuitProbe.callsPerSecond8(withMetrics, server.circuit(), warm, window, callerThreads());
+            double off = CircuitProbe.callsPerSecond8(without, server.bareCircuit(), warm, window, callerThreads());
+            off += CircuitProbe.callsPerSecond8(without, server.bareCircuit(), warm, window, callerThreads());
+            on += CircuitProbe.callsPerSecond8(withMetrics, server.circuit(), warm, window, callerThreads());
             f.put(Metric.CIRCUIT_CALLS_8_NOMETRICS, off / 2);
             f.put(Metric.CIRCUIT_CALLS_8_METRICS, on / 2);
         }

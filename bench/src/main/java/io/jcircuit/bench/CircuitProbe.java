@@ -66,11 +66,12 @@ final class CircuitProbe {
         into.put(CIRCUIT_GO_RTT_P50, Percentiles.micros(Loops.roundTrips(go, plan.warmupMs(), plan.goSamples()), 50));
     }
 
-    /** The 8-caller figure alone, after a warm-up of its own, against the server at {@code server}. */
-    static double callsPerSecond8(Circuit client, Address server, Plan plan, ThreadFactory callers) throws Exception {
+    /** The 8-caller figure alone, counted for {@code measureMs} after {@code warmupMs}, against the server at {@code server}. */
+    static double callsPerSecond8(Circuit client, Address server, long warmupMs, long measureMs, ThreadFactory callers)
+        throws Exception {
         Echo echo = client.dial(server, SERVICE, Echo.class);
         Loops.Call call = () -> BenchClient.check(echo.echo(BenchClient.MESSAGE));
-        return Loops.callsPerSecond(call, BenchClient.CALLERS, callers, plan.warmupMs() / 2, plan.measureMs());
+        return Loops.callsPerSecond(call, BenchClient.CALLERS, callers, warmupMs, measureMs);
     }
 
     /**
