@@ -308,6 +308,70 @@ public final class CircuitRuntime implements Circuit {
         return instrumentation.metrics();
     }
 
+    // ------------------------------------------------------------------ hot swap
+
+    /** The export behind the service {@code name}, or an error naming the services there are. */
+    private Export serviceExport(String name) {
+        Object ref = services.get(name);
+        if (ref == null) {
+            throw new IllegalArgumentException("worker " + id + " has no service '" + name + "'; it has "
+                + new java.util.TreeSet<>(services.keySet()));
+        }
+        Export e = exports.get(descriptorOf(ref).handle());
+        if (e == null) {
+            throw new IllegalStateException("the export of service '" + name + "' is gone");
+        }
+        return e;
+    }
+
+    /**
+     * First step of a hot swap of service {@code name}: new calls on it wait, and this returns once the
+     * calls it was running have ended, with its {@link io.jcircuit.Swappable#snapshot} (null when it
+     * keeps none). If calls are still running after {@code drain}, the service reopens and this throws.
+     */
+    public Object freezeService(String name, java.time.Duration drain) throws InterruptedException {
+        Export e = serviceExport(name);
+        int left = e.gate().freeze(drain.toNanos());
+        if (left > 0) {
+            e.gate().reopen();
+            throw new IllegalStateException("service '" + name + "' on worker " + id + " still ran " + left
+                + " calls after " + drain.toMillis() + " ms; reopened it");
+        }
+        try {
+            Object state = e.impl() instanceof io.jcircuit.Swappable s ? s.snapshot() : null;
+            LOG.info("service '{}' frozen for a hot swap; {}", name, state == null ? "no state" : "state taken");
+            return state;
+        } catch (RuntimeException | Error t) {
+            e.gate().reopen();
+            throw t;
+        }
+    }
+
+    /**
+     * Last step of a hot swap: calls waiting on, and later made to, service {@code name} (through any
+     * reference to it) go to {@code replacement}, and the name is no longer served here. Callers follow
+     * the move once and stay with the replacement.
+     */
+    public void forwardService(String name, Object replacement) {
+        Export e = serviceExport(name);
+        if (!isReference(replacement) || !e.iface().isInstance(replacement)) {
+            throw new IllegalArgumentException("the replacement of service '" + name + "' must be a reference to a "
+                + e.iface().getName() + ", not " + replacement);
+        }
+        if (homeOf(replacement).id().equals(id)) {
+            throw new IllegalArgumentException("the replacement of service '" + name + "' lives on this worker");
+        }
+        e.gate().forward(replacement);
+        services.remove(name);
+        LOG.info("service '{}' forwarded to {}", name, replacement);
+    }
+
+    /** A hot swap of service {@code name} rolled back: it serves here again. */
+    public void reopenService(String name) {
+        serviceExport(name).gate().reopen();
+        LOG.info("service '{}' reopened: the hot swap rolled back", name);
+    }
+
     /** What the ops service sees of this runtime. */
     private final class OpsView implements io.jcircuit.runtime.ops.OpsService.RuntimeView {
         @Override
@@ -382,6 +446,21 @@ public final class CircuitRuntime implements Circuit {
         public void close() {
             CircuitRuntime.this.close();
         }
+
+        @Override
+        public Object freezeService(String name, java.time.Duration drain) throws InterruptedException {
+            return CircuitRuntime.this.freezeService(name, drain);
+        }
+
+        @Override
+        public void forwardService(String name, Object replacement) {
+            CircuitRuntime.this.forwardService(name, replacement);
+        }
+
+        @Override
+        public void reopenService(String name) {
+            CircuitRuntime.this.reopenService(name);
+        }
     }
 
     /** What this runtime is doing for other runtimes now. */
@@ -417,6 +496,12 @@ public final class CircuitRuntime implements Circuit {
             embeddedZooKeeper.close();
         }
         LOG.debug("runtime {} closed", id);
+    }
+
+    /** Where calls on {@code reference} go now (after any hot swap it followed). */
+    static RefDescriptor descriptorOfReference(Object reference) {
+        descriptorOf(reference); // throws for anything but a reference
+        return ((RefHandler) Proxy.getInvocationHandler(reference)).current();
     }
 
     private static RefDescriptor descriptorOf(Object reference) {
@@ -515,7 +600,7 @@ public final class CircuitRuntime implements Circuit {
 
         @Override
         public RefDescriptor describe(InvocationHandler handler, WorkerId to, boolean permanent) {
-            RefHandler h = (RefHandler) handler;
+            RefHandler h = ((RefHandler) handler).effective(); // a hot-swapped object travels as its replacement
             RefDescriptor d = h.target();
             if (d.home().equals(id)) {
                 if (permanent) {

@@ -232,11 +232,20 @@ final class Dispatcher implements AutoCloseable {
                 + ") has no method " + c.method());
         }
         MethodHandle m = t.handle();
-        if (served == null) {
-            return m.invokeExact(e.impl(), c.args());
+        Gate gate = e.gate();
+        Object movedTo = gate.enter(Deadline.currentNanoTime().orElse(System.nanoTime() + 30_000_000_000L));
+        if (movedTo != null) {
+            return new io.jcircuit.codec.Moved(movedTo); // not run here: the caller resends it to the replacement
         }
-        served.name = t.display();
-        return instrumentation.incoming(from, t.display(), c.context(), () -> m.invokeExact(e.impl(), c.args()));
+        try {
+            if (served == null) {
+                return m.invokeExact(e.impl(), c.args());
+            }
+            served.name = t.display();
+            return instrumentation.incoming(from, t.display(), c.context(), () -> m.invokeExact(e.impl(), c.args()));
+        } finally {
+            gate.exit();
+        }
     }
 
     /** Closes one link over bad input; the runtime and its other links carry on. */

@@ -13,7 +13,7 @@ import java.util.Map;
  * {@link #signature(Method) signature}. Methods are found by name and parameter types, never by class
  * identity, so a caller built from another version of the interface still reaches them.
  */
-record Export(long handle, Class<?> iface, Object impl, Map<String, Target> methods) {
+record Export(long handle, Class<?> iface, Object impl, Map<String, Target> methods, Gate gate) {
 
     /** One method: the handle that runs it, and its name for metrics and interceptors. */
     record Target(MethodHandle handle, String display) {
@@ -29,7 +29,7 @@ record Export(long handle, Class<?> iface, Object impl, Map<String, Target> meth
             }
             methods.put(signature(m), new Target(invoker(iface, m), displayName(m.getDeclaringClass(), m)));
         }
-        return new Export(handle, iface, impl, Map.copyOf(methods));
+        return new Export(handle, iface, impl, Map.copyOf(methods), new Gate());
     }
 
     /** A handle of type {@code (Object target, Object[] args) Object}; it throws what the method throws. */

@@ -49,14 +49,29 @@ final class Invoker {
         }
     }
 
-    Object call(RefDescriptor target, Method method, Object[] args) {
+    /** The most times one call follows a hot-swapped object to its replacement. */
+    private static final int MAX_MOVES = 8;
+
+    Object call(RefHandler handler, Method method, Object[] args) {
         Names n = names.get(method);
         if (n == null) {
             n = names.computeIfAbsent(method, Names::of);
         }
         String signature = n.signature();
-        return request(target.home(), target.address(), new CallSite(method), n.display(),
-            (id, timeout, context) -> new Message.Call(id, target.handle(), signature, args, timeout, context));
+        for (int moves = 0; ; moves++) {
+            RefDescriptor target = handler.current();
+            Object r = request(target.home(), target.address(), new CallSite(method), n.display(),
+                (id, timeout, context) -> new Message.Call(id, target.handle(), signature, args, timeout, context));
+            if (!(r instanceof io.jcircuit.codec.Moved moved)) {
+                return r;
+            }
+            // The call did not run there: the object moved in a hot swap. Follow it, and stay with it.
+            if (moves == MAX_MOVES || !runtime.isReference(moved.replacement())) {
+                throw new CircuitException("call of " + new CallSite(method) + " was moved " + (moves + 1)
+                    + " times without reaching its object (last: " + moved.replacement() + ")");
+            }
+            handler.moveTo(moved.replacement(), CircuitRuntime.descriptorOfReference(moved.replacement()));
+        }
     }
 
     /** Names a call in error messages; the text is only built when an error needs it. */

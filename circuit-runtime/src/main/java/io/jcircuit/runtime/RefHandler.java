@@ -14,16 +14,45 @@ import java.lang.reflect.Proxy;
 final class RefHandler implements InvocationHandler {
 
     private final CircuitRuntime runtime;
+    /** The object this reference was made for: its identity for equals and hashCode, whatever moves. */
     private final RefDescriptor target;
+    /** Where calls go: {@link #target}, or the replacement it was hot-swapped to. */
+    private volatile RefDescriptor current;
+    /** The replacement's reference, held so that its exporter counts this runtime as a holder. */
+    private volatile Object forward;
     private Object proxy;
 
     RefHandler(CircuitRuntime runtime, RefDescriptor target) {
         this.runtime = runtime;
         this.target = target;
+        this.current = target;
     }
 
     RefDescriptor target() {
         return target;
+    }
+
+    /** Where calls on this reference go now. */
+    RefDescriptor current() {
+        return current;
+    }
+
+    /**
+     * The handler of the object this reference now stands for: this one, or after a hot swap the
+     * replacement's (followed as far as it moved). A reference passed on is passed as that one.
+     */
+    RefHandler effective() {
+        Object f = forward;
+        return f == null ? this : ((RefHandler) Proxy.getInvocationHandler(f)).effective();
+    }
+
+    /**
+     * The object moved to {@code replacement} in a hot swap: later calls go there. The reference keeps
+     * its identity ({@code equals}, {@code hashCode}) and its type.
+     */
+    void moveTo(Object replacement, RefDescriptor to) {
+        forward = replacement;
+        current = to;
     }
 
     /** This handler's proxy implementing {@code iface}, made once, so exporting twice gives the same object. */
@@ -49,7 +78,7 @@ final class RefHandler implements InvocationHandler {
         if (method.isDefault()) {
             return InvocationHandler.invokeDefault(proxy, method, args);
         }
-        return runtime.invoker().call(target, method, args == null ? NO_ARGS : args);
+        return runtime.invoker().call(this, method, args == null ? NO_ARGS : args);
     }
 
     private static final Object[] NO_ARGS = new Object[0];
@@ -59,6 +88,8 @@ final class RefHandler implements InvocationHandler {
     }
 
     private String describe() {
-        return "ref(" + target.iface() + " @ " + target.home() + "#" + target.handle() + ")";
+        RefDescriptor now = current;
+        String moved = now == target ? "" : ", moved to " + now.home() + "#" + now.handle();
+        return "ref(" + target.iface() + " @ " + target.home() + "#" + target.handle() + moved + ")";
     }
 }

@@ -80,6 +80,23 @@ public interface Ops {
     DrainReport drain(long timeoutMillis);
 
     /**
+     * Hot swap, first step, asked by the replacement: new calls on {@code service} wait, and once the
+     * ones running have ended (within {@code drainMillis}) this returns the service's
+     * {@link io.jcircuit.Swappable#snapshot} (null when it keeps none). If calls still run, the service
+     * reopens and this throws.
+     */
+    Object swapFreeze(String service, long drainMillis);
+
+    /**
+     * Hot swap, last step: every call waiting on {@code service}, and every later call through any
+     * reference to it, goes to {@code replacement}; the name is no longer served here.
+     */
+    void swapForward(String service, Object replacement);
+
+    /** The hot swap of {@code service} rolled back: it serves here again. */
+    void swapAbort(String service);
+
+    /**
      * Closes the runtime and exits the process with {@code status} ({@link System#exit}, so shutdown hooks
      * run), once this call has answered. Every runtime in the process ends with it.
      */

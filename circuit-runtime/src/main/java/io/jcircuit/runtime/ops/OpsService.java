@@ -63,6 +63,15 @@ public final class OpsService implements Ops {
 
         /** Closes the runtime (not the process). */
         void close();
+
+        /** Hot swap, first step: see {@code CircuitRuntime.freezeService}. */
+        Object freezeService(String name, Duration drain) throws InterruptedException;
+
+        /** Hot swap, last step: see {@code CircuitRuntime.forwardService}. */
+        void forwardService(String name, Object replacement);
+
+        /** Hot swap rolled back: see {@code CircuitRuntime.reopenService}. */
+        void reopenService(String name);
     }
 
     private final RuntimeView runtime;
@@ -300,6 +309,27 @@ public final class OpsService implements Ops {
         int left = Math.max(0, runtime.callsRunning() - 1);
         LOG.info("drained: anchors {} withdrawn, services {} stopped, {} calls still running", anchors, services, left);
         return new DrainReport(anchors, services, left, (System.nanoTime() - start) / 1_000_000);
+    }
+
+    @Override
+    public Object swapFreeze(String service, long drainMillis) {
+        try {
+            return runtime.freezeService(service, Duration.ofMillis(Math.max(0, drainMillis)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            runtime.reopenService(service);
+            throw new CircuitException("interrupted while freezing service '" + service + "'", e);
+        }
+    }
+
+    @Override
+    public void swapForward(String service, Object replacement) {
+        runtime.forwardService(service, replacement);
+    }
+
+    @Override
+    public void swapAbort(String service) {
+        runtime.reopenService(service);
     }
 
     @Override

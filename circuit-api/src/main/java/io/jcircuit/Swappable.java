@@ -1,0 +1,19 @@
+package io.jcircuit;
+
+/**
+ * A service that hands its state to its replacement in a hot swap ({@code circuit swap}). Without it,
+ * a replacement starts from its own initial state.
+ *
+ * <p>The swap calls {@link #snapshot} on the old instance once it is serving no call and new calls
+ * wait; the value travels to the replacement, whose {@link #restore} runs before it serves any call.
+ * Between versions the value is copied as call arguments are: records and classes may have gained or
+ * lost fields (the codec's compatible mode), so keep it a plain value.
+ */
+public interface Swappable {
+
+    /** The state to hand over; called with no call running on this object. */
+    Object snapshot();
+
+    /** Takes over {@code state}, which the old version's {@link #snapshot} returned. */
+    void restore(Object state);
+}

@@ -1,0 +1,168 @@
+package io.jcircuit.runtime;
+
+import io.jcircuit.Circuit;
+import io.jcircuit.Swappable;
+import io.jcircuit.runtime.ops.Ops;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The runtime's part of a hot swap: a service frozen, its state handed over, and its callers moved to
+ * the replacement, under load and without a failed call.
+ */
+@Timeout(60)
+class HotSwapTest {
+
+    /** The service: adds and answers the running total, and says which version served. */
+    public interface Counter {
+        long add(long n);
+
+        String version();
+    }
+
+    static class CounterV1 implements Counter, Swappable {
+        final AtomicLong total = new AtomicLong();
+        final AtomicLong served = new AtomicLong();
+
+        @Override
+        public long add(long n) {
+            served.incrementAndGet();
+            return total.addAndGet(n);
+        }
+
+        @Override
+        public String version() {
+            return "v1";
+        }
+
+        @Override
+        public Object snapshot() {
+            return total.get();
+        }
+
+        @Override
+        public void restore(Object state) {
+            total.set((Long) state);
+        }
+    }
+
+    static final class CounterV2 extends CounterV1 {
+        @Override
+        public String version() {
+            return "v2";
+        }
+    }
+
+    private final List<CircuitRuntime> runtimes = new ArrayList<>();
+
+    private CircuitRuntime start() {
+        CircuitRuntime rt = CircuitRuntime.start();
+        runtimes.add(rt);
+        return rt;
+    }
+
+    @AfterEach
+    void closeAll() {
+        runtimes.forEach(CircuitRuntime::close);
+    }
+
+    @Test
+    void shouldMoveCallersToTheReplacementWithItsStateAndFailNoCall() throws Exception {
+        CircuitRuntime old = start();
+        CircuitRuntime replacement = start();
+        CircuitRuntime client = start();
+        CounterV1 v1 = new CounterV1();
+        old.listen("counter", Counter.class, v1);
+        Counter counter = client.dial(old.address(), "counter", Counter.class);
+        int hashBefore = counter.hashCode();
+
+        int callers = 4;
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong calls = new AtomicLong();
+        ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        CountDownLatch done = new CountDownLatch(callers);
+        for (int i = 0; i < callers; i++) {
+            Thread.ofVirtual().start(() -> {
+                try {
+                    while (!stop.get()) {
+                        counter.add(1);
+                        calls.incrementAndGet();
+                    }
+                } catch (Throwable t) {
+                    failures.add(t);
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        await().until(() -> calls.get() > 500);
+
+        // what the replacement does: freeze the old one, take its state, serve, then take its callers
+        CounterV2 v2 = new CounterV2();
+        Ops oldOps = replacement.dial(old.address(), Ops.SERVICE, Ops.class);
+        Object state = oldOps.swapFreeze("counter", 5_000);
+        v2.restore(state);
+        Counter served = replacement.listen("counter", Counter.class, v2);
+        oldOps.swapForward("counter", served);
+
+        long atSwap = calls.get();
+        await().until(() -> calls.get() > atSwap + 500);
+        stop.set(true);
+        done.await();
+
+        assertThat(failures).isEmpty();
+        assertThat(v2.served.get()).as("calls served by v2").isPositive();
+        assertThat(v1.served.get() + v2.served.get()).isEqualTo(calls.get());
+        assertThat(v2.total.get()).as("v2 carries on from v1's total").isEqualTo(calls.get());
+        assertThat(counter.version()).isEqualTo("v2");
+        assertThat(counter.toString()).contains("moved to " + replacement.id());
+        assertThat(v1.served.get()).as("v1 serves nothing after the swap").isEqualTo(v1.total.get());
+        assertThat(counter.hashCode()).as("a moved reference keeps its identity").isEqualTo(hashBefore);
+        assertThat(old.activity().running()).isZero();
+    }
+
+    @Test
+    void shouldServeAgainWhenTheSwapRollsBack() throws Exception {
+        CircuitRuntime old = start();
+        CircuitRuntime client = start();
+        CounterV1 v1 = new CounterV1();
+        old.listen("counter", Counter.class, v1);
+        Counter counter = client.dial(old.address(), "counter", Counter.class);
+        counter.add(5);
+        Ops ops = client.dial(old.address(), Ops.SERVICE, Ops.class);
+
+        assertThat(ops.swapFreeze("counter", 1_000)).isEqualTo(5L);
+        // a call made while frozen waits, then runs here once the swap is called off
+        var waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> counter.add(1),
+            java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        await().until(() -> !waiting.isDone());
+        ops.swapAbort("counter");
+        assertThat(waiting.get()).isEqualTo(6L);
+        assertThat(counter.version()).isEqualTo("v1");
+    }
+
+    @Test
+    void shouldRefuseBadSwapRequests() {
+        CircuitRuntime old = start();
+        CircuitRuntime client = start();
+        old.listen("counter", Counter.class, new CounterV1());
+        Ops ops = client.dial(old.address(), Ops.SERVICE, Ops.class);
+        assertThatThrownBy(() -> ops.swapFreeze("nope", 100)).hasMessageContaining("has no service 'nope'")
+            .hasMessageContaining("counter");
+        Counter local = old.ref(Counter.class, new CounterV1());
+        assertThatThrownBy(() -> old.forwardService("counter", local)).hasMessageContaining("lives on this worker");
+        assertThatThrownBy(() -> old.forwardService("counter", "not a reference")).hasMessageContaining("must be a reference");
+    }
+}
