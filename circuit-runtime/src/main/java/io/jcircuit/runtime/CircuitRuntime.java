@@ -411,6 +411,21 @@ public final class CircuitRuntime implements Circuit {
         }
 
         @Override
+        public java.util.List<io.jcircuit.runtime.ops.OpsInfo.ServiceType> serviceTypes() {
+            java.util.List<io.jcircuit.runtime.ops.OpsInfo.ServiceType> types = new java.util.ArrayList<>();
+            for (String name : new java.util.TreeSet<>(services.keySet())) {
+                if (name.equals(io.jcircuit.runtime.ops.Ops.SERVICE)) {
+                    continue;
+                }
+                Export e = exports.get(descriptorOf(services.get(name)).handle());
+                if (e != null) {
+                    types.add(new io.jcircuit.runtime.ops.OpsInfo.ServiceType(name, e.iface().getName(), e.impl().getClass().getName()));
+                }
+            }
+            return types;
+        }
+
+        @Override
         public java.util.List<String> peers() {
             return links().stream().map(l -> l.peer().toString()).distinct().sorted().toList();
         }

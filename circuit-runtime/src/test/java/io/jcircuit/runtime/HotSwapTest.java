@@ -133,6 +133,48 @@ class HotSwapTest {
         assertThat(old.activity().running()).isZero();
     }
 
+    /** {@link io.jcircuit.runtime.ops.SwapIn}, run on the replacement with {@code go}, does the whole swap. */
+    @Test
+    void shouldSwapInWithTheFunctionTheReplacementRuns() {
+        CircuitRuntime old = start();
+        CircuitRuntime replacement = start();
+        CircuitRuntime client = start();
+        old.listen("counter", Counter.class, new CounterV1());
+        Counter counter = client.dial(old.address(), "counter", Counter.class);
+        counter.add(40);
+        var info = client.dial(old.address(), Ops.SERVICE, Ops.class).info();
+        assertThat(info.serviceTypes()).singleElement().satisfies(t -> {
+            assertThat(t.name()).isEqualTo("counter");
+            assertThat(t.iface()).isEqualTo(Counter.class.getName());
+            assertThat(t.impl()).isEqualTo(CounterV1.class.getName());
+        });
+
+        String id = client.worker(replacement.address()).go(new io.jcircuit.runtime.ops.SwapIn(old.address().toString(),
+            "counter", Counter.class.getName(), CounterV2.class.getName(), List.of(), 5_000));
+
+        assertThat(id).isEqualTo(replacement.id().toString());
+        assertThat(counter.add(2)).isEqualTo(42);
+        assertThat(counter.version()).isEqualTo("v2");
+        assertThat(client.dial(replacement.address(), "counter", Counter.class).version()).isEqualTo("v2");
+    }
+
+    @Test
+    void shouldRollBackWhenTheReplacementCannotServe() {
+        CircuitRuntime old = start();
+        CircuitRuntime replacement = start();
+        CircuitRuntime client = start();
+        old.listen("counter", Counter.class, new CounterV1());
+        Counter counter = client.dial(old.address(), "counter", Counter.class);
+        counter.add(1);
+
+        // no namespace on the replacement: filing the anchor fails after the freeze, and the swap rolls back
+        assertThatThrownBy(() -> client.worker(replacement.address()).go(new io.jcircuit.runtime.ops.SwapIn(
+            old.address().toString(), "counter", Counter.class.getName(), CounterV2.class.getName(), List.of("/counters"), 5_000)))
+            .hasMessageContaining("ZooKeeper");
+        assertThat(counter.add(1)).isEqualTo(2);
+        assertThat(counter.version()).isEqualTo("v1");
+    }
+
     @Test
     void shouldServeAgainWhenTheSwapRollsBack() throws Exception {
         CircuitRuntime old = start();

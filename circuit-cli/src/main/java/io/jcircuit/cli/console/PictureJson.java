@@ -90,6 +90,11 @@ public final class PictureJson {
         m.put("heapMaxBytes", i.heapMaxBytes());
         m.put("profiler", i.profiler());
         m.put("peers", i.peers());
+        java.util.List<Object> types = new java.util.ArrayList<>();
+        for (OpsInfo.ServiceType t : i.serviceTypes()) {
+            types.add(Map.of("name", t.name(), "iface", t.iface(), "impl", t.impl()));
+        }
+        m.put("serviceTypes", types);
         return m;
     }
 

@@ -10,8 +10,15 @@ import java.util.List;
  *                      the same code
  * @param anchors       the directories this worker is filed under
  * @param profiler      {@code async-profiler} or {@code jfr}
+ * @param serviceTypes  for each service but this one, its interface and the class serving it: what a hot
+ *                      swap replaces
  */
 public record OpsInfo(String worker, String address, String host, long pid, String version, String classpathHash,
                       long startedMillis, long uptimeMillis, List<String> anchors, List<String> services,
-                      String jvm, int processors, long heapMaxBytes, String profiler, List<String> peers) {
+                      String jvm, int processors, long heapMaxBytes, String profiler, List<String> peers,
+                      List<ServiceType> serviceTypes) {
+
+    /** A service by name, the interface it is served as, and the class of the object serving it. */
+    public record ServiceType(String name, String iface, String impl) {
+    }
 }

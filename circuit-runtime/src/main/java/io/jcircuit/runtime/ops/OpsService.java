@@ -47,6 +47,9 @@ public final class OpsService implements Ops {
 
         List<String> services();
 
+        /** The interface and class of every service but {@link Ops#SERVICE}. */
+        List<OpsInfo.ServiceType> serviceTypes();
+
         List<String> peers();
 
         /** Null when the runtime keeps no call metrics. */
@@ -112,7 +115,7 @@ public final class OpsService implements Ops {
             version == null ? "development build" : version, classpathHash, runtime.startedMillis(),
             System.currentTimeMillis() - runtime.startedMillis(), runtime.anchors(), runtime.services(),
             System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"),
-            jvm.availableProcessors(), jvm.maxMemory(), profiler().engine(), runtime.peers());
+            jvm.availableProcessors(), jvm.maxMemory(), profiler().engine(), runtime.peers(), runtime.serviceTypes());
     }
 
     @Override

@@ -1,0 +1,80 @@
+package io.jcircuit.runtime.ops;
+
+import io.jcircuit.Address;
+import io.jcircuit.Circuit;
+import io.jcircuit.CircuitException;
+import io.jcircuit.Fn;
+import io.jcircuit.Swappable;
+
+import java.io.Serial;
+import java.util.List;
+
+/**
+ * The replacement's side of a hot swap, run on the worker that takes the service over (spawned on the
+ * new code, or an existing one with {@code go}):
+ * <ol>
+ *   <li>makes the new object: {@code implClass} as this worker's code has it, by its no-argument constructor;</li>
+ *   <li>asks the old worker to freeze the service and drain it ({@link Ops#swapFreeze}), and restores the state
+ *       it hands over ({@link Swappable});</li>
+ *   <li>listens under the service's name and files itself under the old worker's anchors;</li>
+ *   <li>has the old worker forward the service here ({@link Ops#swapForward}): its callers follow.</li>
+ * </ol>
+ * Any failure after the freeze rolls back: the old worker serves again ({@link Ops#swapAbort}) and
+ * this one serves nothing. Returns this worker's id.
+ *
+ * @param oldAddress  the worker being replaced
+ * @param service     the service's name there
+ * @param iface       the interface it is served as
+ * @param implClass   the class serving it, looked up in this worker's code
+ * @param anchors     the directories to file the replacement under
+ * @param drainMillis how long the old worker may take to finish the calls it is running
+ */
+public record SwapIn(String oldAddress, String service, String iface, String implClass, List<String> anchors,
+                     long drainMillis) implements Fn<String> {
+
+    @Serial
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public String call() throws Exception {
+        Circuit here = Circuit.current();
+        ClassLoader loader = SwapIn.class.getClassLoader();
+        Class<?> type = Class.forName(iface, true, loader);
+        var constructor = Class.forName(implClass, true, loader).getDeclaredConstructor();
+        constructor.setAccessible(true); // the class need not be public, as exported objects need not be
+        Object impl = constructor.newInstance();
+        if (!type.isInstance(impl)) {
+            throw new CircuitException(implClass + " in the new code does not implement " + iface);
+        }
+        Ops old = here.dial(Address.parse(oldAddress), Ops.SERVICE, Ops.class);
+        Object state = old.swapFreeze(service, drainMillis);
+        boolean listening = false;
+        try {
+            if (impl instanceof Swappable s && state != null) {
+                s.restore(state);
+            }
+            Object ref = listen(here, type, impl);
+            listening = true;
+            for (String a : anchors) {
+                here.anchors().file(a);
+            }
+            old.swapForward(service, ref);
+            return here.id().toString();
+        } catch (Exception | Error e) {
+            if (listening) {
+                here.unlisten(service);
+            }
+            try {
+                old.swapAbort(service);
+            } catch (RuntimeException alsoFailed) {
+                e.addSuppressed(alsoFailed);
+            }
+            throw e;
+        }
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private Object listen(Circuit here, Class type, Object impl) {
+        return here.listen(service, type, impl);
+    }
+}
