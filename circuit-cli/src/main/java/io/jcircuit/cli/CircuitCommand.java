@@ -35,6 +35,7 @@ import java.io.PrintWriter;
         GetCommand.class,
         DrainCommand.class,
         KillCommand.class,
+        SwapCommand.class,
         ConsoleCommand.class,
         BenchCommand.class,
         picocli.AutoComplete.GenerateCompletion.class,

@@ -25,7 +25,7 @@ import java.util.zip.ZipFile;
  * workers as real JVMs) runs the streaming MapReduce of {@link WordCount} over the JDK's own
  * {@code lib/src.zip}, with a progress bar, then the single-process baseline for comparison.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
+@Command(name = "demo", mixinStandardHelpOptions = true, subcommands = DemoSwapCommand.class,
     description = {"Run the main job: a streaming multi-stage MapReduce that counts the identifiers in the JDK's own "
         + "lib/src.zip (about 213 MB of Java source) on worker JVMs of a local circuit, then the same count in one "
         + "thread for comparison. Leaves no process behind, also when interrupted."})

@@ -1,0 +1,89 @@
+package io.jcircuit.cli;
+
+import io.jcircuit.Circuit;
+import io.jcircuit.Deadline;
+import io.jcircuit.Entry;
+import io.jcircuit.SpawnOptions;
+import io.jcircuit.Spawned;
+import io.jcircuit.WorkerDiedException;
+import io.jcircuit.runtime.ops.Ops;
+import io.jcircuit.runtime.ops.OpsInfo;
+import io.jcircuit.runtime.ops.SwapIn;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * One worker's hot swap, as {@code circuit swap} and {@code circuit demo swap} run it:
+ * <ol>
+ *   <li>a replacement is spawned beside the old worker, on its host, with the new code, and runs
+ *       {@link SwapIn} for each service: freeze and drain, hand the state over, serve, file the same
+ *       anchors, forward the old worker's callers (a failure there rolls that service back);</li>
+ *   <li>the old worker withdraws its anchors and application services ({@link Ops#drain});</li>
+ *   <li>it lingers, so that callers still holding references to it follow the move on their next call;</li>
+ *   <li>it exits.</li>
+ * </ol>
+ *
+ * @param spawner   the runtime that spawns replacements
+ * @param hostEntries the entries under {@code /host}, to find the old worker's host
+ * @param code      how to spawn the replacement: the new code (a deployment), daemonized when the spawner
+ *                  does not outlive it
+ * @param drain     how long the old worker may take to finish its calls
+ * @param linger    how long the old worker redirects callers before it exits
+ */
+record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, SpawnOptions code, Duration drain,
+               Duration linger) {
+
+    /** What one swap did. */
+    record Swapped(String oldWorker, String newWorker, String host, List<String> services, List<String> anchors,
+                   long millis) {
+    }
+
+    Swapped swap(Entry old, String onlyService) throws InterruptedException {
+        long start = System.nanoTime();
+        Ops oldOps = Deadline.within(Duration.ofSeconds(10), () -> spawner.worker(old.address()).dial(Ops.SERVICE, Ops.class));
+        OpsInfo info = Deadline.within(Duration.ofSeconds(10), oldOps::info);
+        List<OpsInfo.ServiceType> services = info.serviceTypes().stream()
+            .filter(t -> onlyService == null || t.name().equals(onlyService)).toList();
+        if (services.isEmpty()) {
+            throw new IllegalArgumentException("worker " + old.worker() + " serves "
+                + (onlyService == null ? "no service" : "no service '" + onlyService + "'") + " to swap; its services: "
+                + info.services());
+        }
+        String host = hostOf(old);
+        List<String> anchors = info.anchors().stream()
+            .filter(a -> !a.equals("/worker") && !a.startsWith(Hosts.DIR + "/")).toList();
+        long drainMs = drain.toMillis();
+        String oldAddress = old.address().toString();
+        OpsInfo.ServiceType first = services.getFirst();
+        Spawned<String> replacement = spawner.spawn(host, List.of(),
+            new SwapIn(oldAddress, first.name(), first.iface(), first.impl(), anchors, drainMs), code);
+        for (OpsInfo.ServiceType t : services.subList(1, services.size())) {
+            replacement.worker().go(new SwapIn(oldAddress, t.name(), t.iface(), t.impl(), List.of(), drainMs));
+        }
+        Deadline.within(drain.plusSeconds(10), () -> oldOps.drain(drainMs));
+        Thread.sleep(linger.toMillis()); // the linger itself: callers follow the move on their next call
+        try {
+            Deadline.within(Duration.ofSeconds(10), () -> {
+                oldOps.exit(0);
+                return null;
+            });
+        } catch (WorkerDiedException gone) {
+            // it went before it answered: what was asked
+        }
+        return new Swapped(old.worker().toString(), replacement.worker().id().toString(), host,
+            services.stream().map(OpsInfo.ServiceType::name).toList(), anchors, (System.nanoTime() - start) / 1_000_000);
+    }
+
+    /** The host daemon that runs {@code e}'s worker: the {@code /host/NAME} directory it is filed in. */
+    private String hostOf(Entry e) {
+        for (Entry x : hostEntries.apply(Hosts.DIR)) {
+            if (x.worker().equals(e.worker())) {
+                return x.dir().substring(x.dir().lastIndexOf('/') + 1);
+            }
+        }
+        throw new IllegalArgumentException("worker " + e.worker() + " was not started by a host (it is not filed under "
+            + Hosts.DIR + "), so its replacement cannot be started beside it");
+    }
+}
