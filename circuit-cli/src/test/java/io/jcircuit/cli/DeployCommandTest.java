@@ -72,8 +72,10 @@ class DeployCommandTest {
     @Test
     @Order(1)
     void shouldPushAJarToEveryHostAndRecordItAsVersionOne() throws IOException {
+        long t0 = System.nanoTime();
         CliRun.Result r = CliRun.run(env, "deploy", v1.toString());
 
+        System.out.println("deploy: pushed to 2 hosts and recorded in " + (System.nanoTime() - t0) / 1_000_000 + " ms: " + r.out());
         assertThat(r.code()).as(r.err()).isZero();
         String sha = ClasspathJars.sha256(v1);
         assertThat(r.out()).contains("deployed app-1.0.jar as app:1").contains("SHA-256 " + sha.substring(0, 12))
@@ -117,8 +119,12 @@ class DeployCommandTest {
     @Order(4)
     void shouldRunTheDeployedCodeInASpawnedWorkerAndShowItsVersion() throws Exception {
         String host = circuit.hosts().getLast();
+        long t0 = System.nanoTime();
         Spawned<Supplier<String>> latest = client.spawn(host, List.of("/deployed/latest"), DeployCommandTest::greeter,
             SpawnOptions.defaults().withDeployment("app"));
+        long spawnMs = (System.nanoTime() - t0) / 1_000_000;
+        Spawned<Supplier<String>> plain = client.spawn(host, List.of("/deployed/plain"),
+            () -> Circuit.current().ref(Supplier.class, () -> "plain"));
         Spawned<Supplier<String>> first = client.spawn(host, List.of("/deployed/first"), DeployCommandTest::greeter,
             SpawnOptions.defaults().withDeployment("app:1"));
 
@@ -126,7 +132,10 @@ class DeployCommandTest {
         assertThat(first.result().get()).isEqualTo("hello from v1"); // two versions side by side
         CliRun.Result ls = CliRun.run(env, "ls", "-l", "/deployed/...");
         assertThat(ls.out()).containsPattern("/deployed/latest/R\\S+ .* app:2")
-            .containsPattern("/deployed/first/R\\S+ .* app:1");
+            .containsPattern("/deployed/first/R\\S+ .* app:1")
+            .containsPattern("/deployed/plain/R\\S+ .* spawner-classpath");
+        System.out.println("deploy: a cold spawn on deployment app:2 took " + spawnMs + " ms\n" + ls.out());
+        assertThat(plain.result().get()).isEqualTo("plain");
         assertThat(CliRun.run(env, "ls", "--json", "/worker").out())
             .contains("\"code\":\"app:2\"").contains("\"codeHash\":\"" + ClasspathJars.sha256(v2).substring(0, 12) + "\"");
         assertThat(CliRun.run(env, "ls", "-l", "/host/" + host).out()).contains("app:1").contains("app:2");
