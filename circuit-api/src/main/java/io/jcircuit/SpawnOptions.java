@@ -7,12 +7,16 @@ import java.util.Objects;
 /**
  * How to start a spawned worker's JVM.
  *
- * @param jvmArgs   extra JVM arguments, e.g. {@code -Dkey=value}
- * @param maxHeapMb the worker's maximum heap in MiB, or 0 for the host's default (256)
- * @param env       extra environment variables
- * @param daemonize when true the worker keeps running after its spawner is gone, until killed
+ * @param jvmArgs    extra JVM arguments, e.g. {@code -Dkey=value}
+ * @param maxHeapMb  the worker's maximum heap in MiB, or 0 for the host's default (256)
+ * @param env        extra environment variables
+ * @param daemonize  when true the worker keeps running after its spawner is gone, until killed
+ * @param deployment the deployment whose jar the worker runs, {@code NAME} (its latest version) or
+ *                   {@code NAME:VERSION}, as {@code circuit deploy} recorded it; null to run the
+ *                   spawner's own classpath
  */
-public record SpawnOptions(List<String> jvmArgs, int maxHeapMb, Map<String, String> env, boolean daemonize) {
+public record SpawnOptions(List<String> jvmArgs, int maxHeapMb, Map<String, String> env, boolean daemonize,
+                           String deployment) {
 
     public SpawnOptions {
         jvmArgs = List.copyOf(jvmArgs);
@@ -20,25 +24,48 @@ public record SpawnOptions(List<String> jvmArgs, int maxHeapMb, Map<String, Stri
         if (maxHeapMb < 0) {
             throw new IllegalArgumentException("maxHeapMb=" + maxHeapMb + " must be 0 (default) or positive");
         }
+        if (deployment != null && !deployment.matches(DEPLOYMENT_PATTERN)) {
+            throw new IllegalArgumentException("deployment='" + deployment + "' must be NAME or NAME:VERSION, NAME of "
+                + "letters, digits, '.', '_' and '-', VERSION a positive number");
+        }
+    }
+
+    /** What {@link #withDeployment} accepts. */
+    public static final String DEPLOYMENT_PATTERN = "[A-Za-z0-9][A-Za-z0-9._-]*(:[1-9][0-9]*)?";
+
+    /** Options without a deployment. */
+    public SpawnOptions(List<String> jvmArgs, int maxHeapMb, Map<String, String> env, boolean daemonize) {
+        this(jvmArgs, maxHeapMb, env, daemonize, null);
     }
 
     public static SpawnOptions defaults() {
-        return new SpawnOptions(List.of(), 0, Map.of(), false);
+        return new SpawnOptions(List.of(), 0, Map.of(), false, null);
     }
 
     public SpawnOptions withJvmArgs(String... args) {
-        return new SpawnOptions(List.of(args), maxHeapMb, env, daemonize);
+        return new SpawnOptions(List.of(args), maxHeapMb, env, daemonize, deployment);
     }
 
     public SpawnOptions withMaxHeapMb(int mb) {
-        return new SpawnOptions(jvmArgs, mb, env, daemonize);
+        return new SpawnOptions(jvmArgs, mb, env, daemonize, deployment);
     }
 
     public SpawnOptions withEnv(Map<String, String> vars) {
-        return new SpawnOptions(jvmArgs, maxHeapMb, Objects.requireNonNull(vars), daemonize);
+        return new SpawnOptions(jvmArgs, maxHeapMb, Objects.requireNonNull(vars), daemonize, deployment);
     }
 
     public SpawnOptions daemonized() {
-        return new SpawnOptions(jvmArgs, maxHeapMb, env, true);
+        return new SpawnOptions(jvmArgs, maxHeapMb, env, true, deployment);
+    }
+
+    /**
+     * These options with the worker running the deployment {@code nameAndVersion}: {@code NAME} for its
+     * latest version, or {@code NAME:VERSION}. The spawn looks it up in the durable store, under
+     * {@code /deployments/NAME/VERSION}, and fails with an {@link IllegalArgumentException} when there is
+     * no such deployment. The worker's classpath is then the deployment's jar followed by the JCircuit
+     * runtime's jars, not the spawner's application.
+     */
+    public SpawnOptions withDeployment(String nameAndVersion) {
+        return new SpawnOptions(jvmArgs, maxHeapMb, env, daemonize, Objects.requireNonNull(nameAndVersion, "nameAndVersion"));
     }
 }

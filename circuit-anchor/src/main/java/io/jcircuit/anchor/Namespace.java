@@ -254,6 +254,37 @@ public final class Namespace implements AutoCloseable {
         });
     }
 
+    /**
+     * Stores {@code payload} of {@code kind} at the durable {@code path} (already validated) only when
+     * nothing is there yet, atomically: of two writers racing for one path, one wins. Returns false when
+     * a value or directory was there.
+     */
+    public boolean create(String path, byte kind, byte[] payload) {
+        if (payload.length > io.jcircuit.Durable.MAX_VALUE_BYTES) {
+            throw new IllegalArgumentException("durable value for '" + path + "' is " + payload.length
+                + " bytes; the store keeps at most " + io.jcircuit.Durable.MAX_VALUE_BYTES + " per value");
+        }
+        byte[] data = new byte[payload.length + 1];
+        data[0] = kind;
+        System.arraycopy(payload, 0, data, 1, payload.length);
+        String znode = durableZnode(path);
+        return call("store", path, () -> {
+            for (int attempt = 0; ; attempt++) {
+                try {
+                    client.create().creatingParentContainersIfNeeded().forPath(znode, data);
+                    return true;
+                } catch (KeeperException.NodeExistsException taken) {
+                    return false;
+                } catch (KeeperException.NoNodeException pruned) {
+                    if (attempt >= 10) {
+                        throw pruned;
+                    }
+                    // an empty parent was pruned while we created it: again
+                }
+            }
+        });
+    }
+
     /** The stored data (kind byte first) at the durable {@code path}; empty when there is no value. */
     public Optional<byte[]> get(String path) {
         String znode = durableZnode(path);

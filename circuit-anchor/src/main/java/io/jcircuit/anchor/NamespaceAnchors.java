@@ -38,6 +38,8 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
     private final Function<Entry, Worker> resolver;
     private final Map<String, FiledAnchor> filed = new ConcurrentHashMap<>();
     private final EntryNode workerEntry;
+    /** What every entry of this runtime carries besides its own metadata; see {@link #setBaseMetadata}. */
+    private volatile Map<String, String> base = Map.of();
     private volatile boolean closed;
 
     /**
@@ -113,6 +115,18 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
         }
         java.util.Collections.sort(left);
         return left;
+    }
+
+    /**
+     * Adds {@code metadata} to every entry this runtime files from now on, its {@code /worker} entry
+     * included (refiled at once), such as the code version a spawned worker runs. An entry's own
+     * metadata wins over it key by key. Entries filed before keep what they have. Only the runtime's
+     * own spawning code calls this, before any user code runs.
+     */
+    public void setBaseMetadata(Map<String, String> metadata) {
+        checkOpen();
+        base = Map.copyOf(metadata);
+        workerEntry.setData(EntryCodec.encode(withPath(WORKERS, Map.of())));
     }
 
     /** Removes every entry of {@code worker}, as a host does when one of its workers dies. Returns how many. */
@@ -267,8 +281,14 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
     }
 
     private Entry withPath(String dir, Map<String, String> metadata) {
+        Map<String, String> b = base;
+        Map<String, String> m = metadata;
+        if (!b.isEmpty()) {
+            m = new java.util.TreeMap<>(b);
+            m.putAll(metadata);
+        }
         return new Entry(Paths.child(dir, self.worker().toString()), self.worker(), self.address(), self.host(),
-            self.pid(), self.started(), metadata);
+            self.pid(), self.started(), m);
     }
 
     private void checkOpen() {

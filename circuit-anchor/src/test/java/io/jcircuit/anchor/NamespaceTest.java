@@ -271,6 +271,30 @@ class NamespaceTest {
     }
 
     @Test
+    void createStoresOnlyWhereNothingIsYet() {
+        NamespaceDurable durable = new NamespaceDurable(ns, new JavaValueCodec());
+        String dir = Fixture.freshDir("create");
+        assertThat(ns.create(dir + "/v/1", Namespace.KIND_BYTES, new byte[] {1})).isTrue();
+        assertThat(ns.create(dir + "/v/1", Namespace.KIND_BYTES, new byte[] {2})).isFalse();
+        assertThat(durable.getBytes(dir + "/v/1")).hasValueSatisfying(b -> assertThat(b).containsExactly(1));
+        assertThat(durable.delete(dir + "/v/1")).isTrue();
+    }
+
+    @Test
+    void baseMetadataGoesOnEveryEntryFiledAfterAndOnTheWorkerEntry() {
+        WorkerId other = WorkerId.random();
+        String dir = Fixture.freshDir("base");
+        try (NamespaceAnchors a = new NamespaceAnchors(ns, Fixture.self(other, 5001), e -> null)) {
+            a.setBaseMetadata(Map.of("code", "app:2", "k", "base"));
+            a.file(dir, Map.of("k", "own"));
+            Entry filed = a.list(dir).entries().getFirst();
+            assertThat(filed.metadata()).containsEntry("code", "app:2").containsEntry("k", "own");
+            Entry worker = a.list("/worker").entries().stream().filter(e -> e.worker().equals(other)).findFirst().orElseThrow();
+            assertThat(worker.metadata()).containsEntry("code", "app:2");
+        }
+    }
+
+    @Test
     void aValueMayHaveValuesBelowIt() {
         NamespaceDurable durable = new NamespaceDurable(ns, new JavaValueCodec());
         String dir = Fixture.freshDir("nested");

@@ -17,6 +17,7 @@ import java.io.PrintWriter;
     subcommands = {
         DemoCommand.class,
         RunCommand.class,
+        DeployCommand.class,
         KeygenCommand.class,
         StartCommand.class,
         HostsCommand.class,

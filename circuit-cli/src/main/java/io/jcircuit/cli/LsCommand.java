@@ -5,6 +5,7 @@ import io.jcircuit.Listing;
 import io.jcircuit.WorkerId;
 import io.jcircuit.anchor.Namespace;
 import io.jcircuit.anchor.Paths;
+import io.jcircuit.runtime.host.Deployment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -29,7 +30,7 @@ final class LsCommand implements Callable<Integer> {
     @Parameters(index = "0", defaultValue = "/", paramLabel = "PATH", description = "Directory to list (default /).")
     String path;
 
-    @Option(names = "-l", description = "Long form: address, host, pid and start time of each entry.")
+    @Option(names = "-l", description = "Long form: address, host, pid, start time and code version of each entry.")
     boolean longForm;
 
     @Option(names = "--json", description = "Print one JSON object.")
@@ -93,7 +94,8 @@ final class LsCommand implements Callable<Integer> {
             }
             for (Entry e : entries) {
                 rows.add(longForm
-                    ? new String[] {e.path(), e.address().toString(), e.host(), "pid " + e.pid(), e.started().toString()}
+                    ? new String[] {e.path(), e.address().toString(), e.host(), "pid " + e.pid(), e.started().toString(),
+                        codeOf(e)}
                     : new String[] {e.path()});
             }
             rows.sort((a, b) -> a[0].compareTo(b[0]));
@@ -101,6 +103,15 @@ final class LsCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /**
+     * The code a spawned worker runs, as it filed it: {@code NAME:VERSION} of a deployment, or
+     * {@code spawner-classpath}; {@code -} for a runtime no host started (a client, a host daemon).
+     */
+    static String codeOf(Entry e) {
+        String code = e.metadata().get(Deployment.CODE_KEY);
+        return code == null ? "-" : code.replace(' ', '-');
     }
 
     /** A PATH argument: a directory, listed directly, or {@code DIR/...}, listed at any depth. */

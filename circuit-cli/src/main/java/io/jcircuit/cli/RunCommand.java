@@ -67,6 +67,8 @@ final class RunCommand implements Callable<Integer> {
         if (keyFile != null) {
             cmd.add("-D" + RunMain.KEY_PROPERTY + "=" + keyFile);
         }
+        // a spawn on a deployment ships JCircuit's jars and the deployment's, never the application jar
+        cmd.add("-D" + io.jcircuit.runtime.host.Deployment.RUNTIME_CLASSPATH_PROPERTY + "=" + System.getProperty("java.class.path"));
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path") + File.pathSeparator + jar.toAbsolutePath());
         cmd.add(RunMain.class.getName());

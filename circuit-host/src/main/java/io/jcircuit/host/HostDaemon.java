@@ -7,8 +7,10 @@ import io.jcircuit.anchor.EntryNode;
 import io.jcircuit.anchor.NamespaceAnchors;
 import io.jcircuit.runtime.CircuitRuntime;
 import io.jcircuit.runtime.RuntimeConfig;
+import io.jcircuit.runtime.host.Deployment;
 import io.jcircuit.runtime.host.HostService;
 import io.jcircuit.runtime.host.JarRef;
+import io.jcircuit.runtime.host.JarSource;
 import io.jcircuit.runtime.host.SpawnSpec;
 import io.jcircuit.runtime.host.SpawnedWorker;
 import io.jcircuit.runtime.host.WorkerMain;
@@ -236,7 +238,7 @@ public final class HostDaemon implements AutoCloseable {
         }
         List<String> classpath = new ArrayList<>();
         for (JarRef ref : spec.classpath()) {
-            classpath.add(jars.ensure(ref, spec.jars()).toString());
+            classpath.add(ensureJar(ref, spec).toString());
         }
         String key = poolKey(spec);
         Jvm jvm = takeWarm(key);
@@ -283,6 +285,25 @@ public final class HostDaemon implements AutoCloseable {
         LOG.info("host {} started worker {} (pid {}) for {}", config.name(), info.id(), p.pid(), spec.spawner());
         refillSoon(key, classpath, spec);
         return info;
+    }
+
+    /**
+     * The cached jar of {@code ref}. A deployment's jar was pushed by {@code circuit deploy}, and the
+     * spawner may not hold it; when this host lacks it, say so in those terms.
+     */
+    private Path ensureJar(JarRef ref, SpawnSpec spec) {
+        String code = spec.metadata().get(Deployment.CODE_KEY);
+        String hash = spec.metadata().get(Deployment.CODE_HASH_KEY);
+        try {
+            return jars.ensure(ref, spec.jars());
+        } catch (RuntimeException e) {
+            if (code != null && hash != null && ref.sha256().startsWith(hash)) {
+                throw new CircuitException("host " + config.name() + " lacks the jar of deployment " + code + " ("
+                    + ref.name() + ", SHA-256 " + hash + "…) and could not fetch it from the spawner: " + e.getMessage()
+                    + "; run 'circuit deploy' with that jar again to push it to every host", e);
+            }
+            throw e;
+        }
     }
 
     /** Spawns with the same jars and JVM options can share warm JVMs. */
@@ -400,6 +421,7 @@ public final class HostDaemon implements AutoCloseable {
         meta.setProperty("anchors", String.join(",", spec.anchors()));
         linkSettings(meta);
         meta.setProperty("classpath", String.join(",", spec.classpath().stream().map(j -> j.name() + "@" + j.sha256()).toList()));
+        spec.metadata().forEach((k, v) -> meta.setProperty(WorkerMain.METADATA_PREFIX + k, v));
         Path tmp = dir.resolve(WorkerMain.META_FILE + ".tmp");
         try {
             try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
@@ -556,6 +578,19 @@ public final class HostDaemon implements AutoCloseable {
         @Override
         public SpawnedWorker spawn(SpawnSpec spec) {
             return HostDaemon.this.spawn(spec);
+        }
+
+        @Override
+        public boolean offerJar(JarRef ref, JarSource source) {
+            if (closed) {
+                throw new IllegalStateException("host " + config.name() + " is stopping");
+            }
+            if (jars.has(ref.sha256())) {
+                return false;
+            }
+            jars.ensure(ref, source);
+            LOG.info("host {} cached {} ({} bytes, SHA-256 {})", config.name(), ref.name(), ref.size(), ref.sha256());
+            return true;
         }
 
         @Override

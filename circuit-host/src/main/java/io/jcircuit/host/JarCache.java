@@ -33,6 +33,11 @@ final class JarCache {
         this.dir = dir;
     }
 
+    /** Whether the jar {@code sha256} is in the cache. */
+    boolean has(String sha256) {
+        return sha256.matches("[0-9a-f]{64}") && Files.isRegularFile(dir.resolve(sha256 + ".jar"));
+    }
+
     /** The cached jar of {@code ref}, fetched from {@code source} first when missing. */
     Path ensure(JarRef ref, JarSource source) {
         if (!ref.sha256().matches("[0-9a-f]{64}")) {

@@ -9,14 +9,18 @@ import io.jcircuit.Worker;
 import io.jcircuit.WorkerId;
 import io.jcircuit.anchor.Paths;
 import io.jcircuit.runtime.host.ClasspathJars;
+import io.jcircuit.runtime.host.Deployment;
 import io.jcircuit.runtime.host.HostService;
+import io.jcircuit.runtime.host.JarRef;
 import io.jcircuit.runtime.host.JarSource;
 import io.jcircuit.runtime.host.SpawnSpec;
 import io.jcircuit.runtime.host.SpawnedWorker;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /** The spawner's side of {@link io.jcircuit.Circuit#spawn}, and the host-backed kill and onExit of a worker. */
@@ -39,8 +43,9 @@ final class Spawning {
         }
         Entry hostEntry = pickHost(host);
         HostService hs = rt.anchors().worker(hostEntry).dial(HostService.SERVICE, HostService.class);
-        SpawnSpec spec = new SpawnSpec(rt.id(), jars.of(System.getProperty("java.class.path")), source(),
-            List.copyOf(anchors), options.jvmArgs(), options.maxHeapMb(), options.env(), options.daemonize());
+        Code code = code(options);
+        SpawnSpec spec = new SpawnSpec(rt.id(), code.classpath(), source(), List.copyOf(anchors), options.jvmArgs(),
+            options.maxHeapMb(), options.env(), options.daemonize(), code.metadata());
         SpawnedWorker sw = hs.spawn(spec);
         Worker w = new RemoteWorker(rt, sw.id(), sw.address());
         try {
@@ -51,6 +56,36 @@ final class Spawning {
             }
             throw e;
         }
+    }
+
+    /** A worker's classpath, and the metadata that names its code version. */
+    private record Code(List<JarRef> classpath, Map<String, String> metadata) {
+    }
+
+    /**
+     * What the worker runs. Without a deployment, the spawner's classpath. With one, the deployment's
+     * jar first, then the JCircuit runtime's jars: those named by the system property
+     * {@value Deployment#RUNTIME_CLASSPATH_PROPERTY} when set ({@code circuit run} sets it to JCircuit's
+     * own classpath, without the application jar), else the spawner's whole classpath. In the latter
+     * case (tests, an application that embeds JCircuit) the spawner's own classes stay on the worker's
+     * classpath too, but behind the deployment's jar, so that every class the deployment holds comes
+     * from it.
+     */
+    private Code code(SpawnOptions options) {
+        if (options.deployment() == null) {
+            return new Code(jars.of(System.getProperty("java.class.path")),
+                Map.of(Deployment.CODE_KEY, Deployment.SPAWNER_CLASSPATH));
+        }
+        Deployment d = Deployment.resolve(rt.durable(), options.deployment());
+        List<JarRef> cp = new ArrayList<>();
+        cp.add(d.jar());
+        String runtime = System.getProperty(Deployment.RUNTIME_CLASSPATH_PROPERTY);
+        for (JarRef r : jars.of(runtime != null && !runtime.isBlank() ? runtime : System.getProperty("java.class.path"))) {
+            if (!r.sha256().equals(d.sha256())) {
+                cp.add(r);
+            }
+        }
+        return new Code(List.copyOf(cp), Map.of(Deployment.CODE_KEY, d.label(), Deployment.CODE_HASH_KEY, d.shortHash()));
     }
 
     /** Runs a process on {@code host} through its host daemon. */

@@ -16,6 +16,15 @@ public interface HostService {
     /** Starts a worker JVM as {@code spec} says and returns once its runtime answers. */
     SpawnedWorker spawn(SpawnSpec spec);
 
+    /**
+     * Puts the jar {@code ref} into this host's jar cache, pulling it from {@code source} in chunks
+     * when the cache lacks it, and verifying its hash; {@code circuit deploy} pushes a jar to every host
+     * this way before any spawn needs it. Blocks until the jar is cached.
+     *
+     * @return true when the jar was fetched now, false when the cache already held it
+     */
+    boolean offerJar(JarRef ref, JarSource source);
+
     /** Runs an operating-system process as {@code spec} says; returns a reference to it. */
     io.jcircuit.Proc exec(io.jcircuit.ExecSpec spec);
 

@@ -16,7 +16,20 @@ import java.util.Map;
  * @param maxHeapMb the maximum heap, 0 for the host's default
  * @param env       extra environment variables
  * @param daemonize whether the worker outlives its spawner
+ * @param metadata  what the worker adds to the metadata of every entry it files, such as its code
+ *                  version ({@link Deployment#CODE_KEY}); may be empty
  */
 public record SpawnSpec(WorkerId spawner, List<JarRef> classpath, JarSource jars, List<String> anchors,
-                        List<String> jvmArgs, int maxHeapMb, Map<String, String> env, boolean daemonize) {
+                        List<String> jvmArgs, int maxHeapMb, Map<String, String> env, boolean daemonize,
+                        Map<String, String> metadata) {
+
+    public SpawnSpec {
+        metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
+    }
+
+    /** A spawn whose worker adds no metadata of its own. */
+    public SpawnSpec(WorkerId spawner, List<JarRef> classpath, JarSource jars, List<String> anchors,
+                     List<String> jvmArgs, int maxHeapMb, Map<String, String> env, boolean daemonize) {
+        this(spawner, classpath, jars, anchors, jvmArgs, maxHeapMb, env, daemonize, Map.of());
+    }
 }

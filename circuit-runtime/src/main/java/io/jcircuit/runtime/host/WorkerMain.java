@@ -32,6 +32,11 @@ public final class WorkerMain {
     /** What a warm JVM prints when its runtime is up and it waits for a spawn on stdin. */
     public static final String READY = "READY ";
     public static final String STANDBY = "--standby";
+    /**
+     * Keys of {@link #META_FILE} that start with this carry the spawn's {@link SpawnSpec#metadata}, which
+     * the worker adds to every entry it files.
+     */
+    public static final String METADATA_PREFIX = "meta.";
     /** How often an idle worker looks whether it may exit; it exits after two idle looks in a row. */
     static final long IDLE_CHECK_MS = 500;
 
@@ -109,6 +114,15 @@ public final class WorkerMain {
         WorkerId spawner = WorkerId.parse(meta.getProperty("spawner"));
         boolean daemon = Boolean.parseBoolean(meta.getProperty("daemonize", "false"));
         CountDownLatch exit = new CountDownLatch(1);
+        Map<String, String> base = new java.util.TreeMap<>();
+        for (String k : meta.stringPropertyNames()) {
+            if (k.startsWith(METADATA_PREFIX)) {
+                base.put(k.substring(METADATA_PREFIX.length()), meta.getProperty(k));
+            }
+        }
+        if (!base.isEmpty()) {
+            ((NamespaceAnchors) rt.anchors()).setBaseMetadata(base); // e.g. code=app:2 on every entry, /worker's too
+        }
         ((NamespaceAnchors) rt.anchors()).fileUnderHost(host,
             Map.of(HostService.ROLE_KEY, HostService.ROLE_WORKER, "spawner", spawner.toString(),
                 "daemon", Boolean.toString(daemon)));

@@ -1,0 +1,293 @@
+package io.jcircuit.cli;
+
+import io.jcircuit.Deadline;
+import io.jcircuit.Stored;
+import io.jcircuit.anchor.Namespace;
+import io.jcircuit.runtime.host.ClasspathJars;
+import io.jcircuit.runtime.host.Deployment;
+import io.jcircuit.runtime.host.HostService;
+import io.jcircuit.runtime.host.JarRef;
+import io.jcircuit.runtime.host.JarSource;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.jar.JarFile;
+
+/**
+ * {@code circuit deploy}: pushes an application jar into every host's jar cache and records it in the
+ * durable store as the next version of a deployment, which a spawn can then name
+ * ({@link io.jcircuit.SpawnOptions#withDeployment}). The jar goes to the hosts first, the record
+ * second, so a recorded deployment is on every host that ran at the time.
+ */
+@Command(name = "deploy", mixinStandardHelpOptions = true,
+    description = {"Push an application jar to every host's jar cache and record it as a deployment, NAME:VERSION,",
+        "in the durable store under " + Deployment.ROOT + "/NAME/VERSION. A spawn names it with",
+        "SpawnOptions.withDeployment(\"NAME\") (latest) or (\"NAME:VERSION\"). The same jar deployed again under",
+        "the same name keeps its version. --list shows the deployments (of NAME only, when given).",
+        "Examples: circuit deploy target/app-1.2.jar   circuit deploy app.jar --name shop   circuit deploy --list"})
+final class DeployCommand implements Callable<Integer> {
+
+    /** How long the hosts have to pull the jar. */
+    static final Duration PUSH_TIMEOUT = Duration.ofMinutes(30);
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "APP.jar",
+        description = "The jar to deploy; with --list, the NAME to list.")
+    String target;
+
+    @Option(names = "--name", paramLabel = "NAME",
+        description = "The deployment's name. Default: the jar's file name without its version and '.jar' "
+            + "(app-1.2.jar: app).")
+    String name;
+
+    @Option(names = "--list", description = "List the deployments instead.")
+    boolean list;
+
+    @Option(names = "--json", description = "Print one JSON object; no progress bar.")
+    boolean json;
+
+    @Mixin
+    NamespaceOptions where;
+
+    @Mixin
+    KeyOptions keys;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        if (list) {
+            return list();
+        }
+        if (target == null) {
+            throw new IllegalArgumentException("give the jar to deploy, or --list");
+        }
+        Path jar = Path.of(target).toAbsolutePath().normalize();
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalArgumentException("no such jar: " + target);
+        }
+        String deployName = Deployment.checkName(name != null ? name : defaultName(jar.getFileName().toString()));
+        String implementationVersion = implementationVersion(jar);
+        try (WorkerOps w = WorkerOps.open(where, keys)) {
+            List<Hosts.Host> hosts = Hosts.list(w.namespace());
+            if (hosts.isEmpty()) {
+                throw new IllegalStateException("no host runs in this circuit to deploy to; start one with 'circuit start'");
+            }
+            // packs nothing: a jar file is served as it is
+            ClasspathJars files = new ClasspathJars(Path.of(System.getProperty("java.io.tmpdir"), "jcircuit-jars"));
+            JarRef ref = files.of(jar.toString()).getFirst();
+            Map<String, Boolean> fetched = push(w, hosts, ref, files);
+            Recorded r = record(w.namespace(), new Deployment(deployName, 1, ref.sha256(), ref.size(), ref.name(),
+                Instant.now().truncatedTo(ChronoUnit.MILLIS), implementationVersion));
+            report(r, fetched);
+        }
+        return 0;
+    }
+
+    /** The deployment recorded, and whether it is new or the same jar deployed before. */
+    private record Recorded(Deployment deployment, boolean created) {
+    }
+
+    /**
+     * Has every host pull {@code ref} from {@code files} at once, drawing the bytes pulled over all
+     * hosts. Returns, per host, whether it fetched the jar (false: it had it).
+     */
+    private Map<String, Boolean> push(WorkerOps w, List<Hosts.Host> hosts, JarRef ref, ClasspathJars files)
+        throws InterruptedException {
+        AtomicLong pulled = new AtomicLong();
+        JarSource counting = (sha256, offset, length) -> {
+            byte[] b = files.read(sha256, offset, length);
+            pulled.addAndGet(b.length);
+            return b;
+        };
+        JarSource exported = w.client().ref(JarSource.class, counting);
+        Map<String, CompletableFuture<Boolean>> calls = new LinkedHashMap<>();
+        for (Hosts.Host h : hosts) {
+            CompletableFuture<Boolean> f = new CompletableFuture<>();
+            calls.put(h.name(), f);
+            Thread.ofVirtual().name("deploy-" + h.name()).start(() -> {
+                try {
+                    HostService hs = w.client().worker(h.entry().address()).dial(HostService.SERVICE, HostService.class);
+                    f.complete(Deadline.within(PUSH_TIMEOUT, () -> hs.offerJar(ref, exported)));
+                } catch (Throwable t) {
+                    f.completeExceptionally(t);
+                }
+            });
+        }
+        Progress bar = new Progress(spec.commandLine().getErr(), "deploy " + ref.name(), json);
+        long total = ref.size() * hosts.size();
+        CompletableFuture<Void> all = CompletableFuture.allOf(calls.values().toArray(CompletableFuture[]::new));
+        while (!all.isDone()) {
+            bar.show(done(calls, ref, pulled), total, detail(pulled.get(), hosts.size()));
+            try {
+                all.get(100, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                // draw again, or report the failure below
+            }
+        }
+        bar.show(total, total, detail(pulled.get(), hosts.size()));
+        bar.done();
+        Map<String, Boolean> out = new LinkedHashMap<>();
+        List<String> failed = new ArrayList<>();
+        calls.forEach((host, f) -> {
+            try {
+                out.put(host, f.join());
+            } catch (RuntimeException e) {
+                failed.add(host + ": " + WorkerOps.why(e.getCause() != null ? e.getCause() : e));
+            }
+        });
+        if (!failed.isEmpty()) {
+            throw new IllegalStateException("could not push " + ref.name() + " to every host, so it is not recorded: "
+                + String.join("; ", failed));
+        }
+        return out;
+    }
+
+    /** Bytes pulled so far, plus a whole jar for every host that answered that it had it. */
+    private static long done(Map<String, CompletableFuture<Boolean>> calls, JarRef ref, AtomicLong pulled) {
+        long had = calls.values().stream().filter(f -> f.isDone() && !f.isCompletedExceptionally() && !f.join()).count();
+        return pulled.get() + had * ref.size();
+    }
+
+    private static String detail(long pulled, int hosts) {
+        return Progress.mib(pulled) + " pushed, " + hosts + " host(s)";
+    }
+
+    /**
+     * Records {@code d} as the next version of its name, unless a version of that name already has the
+     * same jar. Two deploys racing for one version number both succeed: the loser takes the next one.
+     */
+    private static Recorded record(Namespace ns, Deployment d) {
+        List<Deployment> versions = versions(ns, d.name());
+        for (Deployment v : versions) {
+            if (v.sha256().equals(d.sha256())) {
+                return new Recorded(v, false);
+            }
+        }
+        int next = versions.isEmpty() ? 1 : versions.getLast().version() + 1;
+        for (; ; next++) {
+            Deployment candidate = new Deployment(d.name(), next, d.sha256(), d.size(), d.fileName(), d.deployed(),
+                d.implementationVersion());
+            if (ns.create(candidate.path(), Namespace.KIND_BYTES, candidate.encode())) {
+                return new Recorded(candidate, true);
+            }
+        }
+    }
+
+    /** The versions of {@code name}, oldest first. */
+    static List<Deployment> versions(Namespace ns, String name) {
+        return read(ns, ns.listDurable(Deployment.ROOT + "/" + Deployment.checkName(name), false).entries());
+    }
+
+    private static List<Deployment> read(Namespace ns, List<Stored> values) {
+        List<Deployment> out = new ArrayList<>();
+        for (Stored s : values) {
+            if (!s.object() && s.name().matches("[1-9][0-9]*")) {
+                ns.get(s.path()).ifPresent(data -> out.add(Deployment.decode(s.path(), Arrays.copyOfRange(data, 1, data.length))));
+            }
+        }
+        out.sort(Comparator.comparing(Deployment::name).thenComparingInt(Deployment::version));
+        return out;
+    }
+
+    private void report(Recorded r, Map<String, Boolean> fetched) {
+        Deployment d = r.deployment();
+        PrintWriter out = spec.commandLine().getOut();
+        List<String> pushed = fetched.entrySet().stream().filter(Map.Entry::getValue).map(Map.Entry::getKey).toList();
+        if (json) {
+            Map<String, Object> o = toJson(d);
+            o.put("created", r.created());
+            o.put("pushedTo", pushed);
+            o.put("hosts", List.copyOf(fetched.keySet()));
+            out.println(Json.write(o));
+        } else {
+            String where = fetched.size() + " host(s)" + (pushed.size() == fetched.size() ? ""
+                : ", " + (fetched.size() - pushed.size()) + " of them had it already");
+            if (r.created()) {
+                out.println("deployed " + d.fileName() + " as " + d.label() + " (SHA-256 " + d.shortHash() + "…, "
+                    + d.size() + " bytes" + (d.implementationVersion().isEmpty() ? "" : ", version " + d.implementationVersion())
+                    + ") to " + where);
+            } else {
+                out.println(d.fileName() + " is already deployment " + d.label() + " (SHA-256 " + d.shortHash()
+                    + "…); no new version. It is on " + where);
+            }
+        }
+        out.flush();
+    }
+
+    private int list() {
+        List<Deployment> all;
+        try (Namespace ns = where.connect()) {
+            all = target != null ? versions(ns, target)
+                : read(ns, ns.listDurable(Deployment.ROOT, true).entries().stream()
+                    .filter(s -> s.path().split("/").length == 4).toList());
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(Json.write(Map.of("deployments", all.stream().map(DeployCommand::toJson).toList())));
+        } else if (all.isEmpty()) {
+            out.println(target != null ? "no deployment named '" + target + "'" : "no deployments; make one with 'circuit deploy APP.jar'");
+        } else {
+            List<String[]> rows = new ArrayList<>();
+            rows.add(new String[] {"DEPLOYMENT", "SHA-256", "BYTES", "DEPLOYED", "VERSION", "FILE"});
+            for (Deployment d : all) {
+                rows.add(new String[] {d.label(), d.shortHash(), Long.toString(d.size()), d.deployed().toString(),
+                    d.implementationVersion().isEmpty() ? "-" : d.implementationVersion(), d.fileName()});
+            }
+            Columns.print(out, rows);
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static Map<String, Object> toJson(Deployment d) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", d.name());
+        m.put("version", d.version());
+        m.put("label", d.label());
+        m.put("sha256", d.sha256());
+        m.put("size", d.size());
+        m.put("file", d.fileName());
+        m.put("deployed", d.deployed().toString());
+        m.put("implementationVersion", d.implementationVersion());
+        return m;
+    }
+
+    /** {@code app-1.2.3-SNAPSHOT.jar} → {@code app}; {@code app.jar} → {@code app}. */
+    static String defaultName(String fileName) {
+        String base = fileName.endsWith(".jar") ? fileName.substring(0, fileName.length() - 4) : fileName;
+        String stripped = base.replaceFirst("-[0-9][A-Za-z0-9._-]*$", "");
+        return stripped.isEmpty() ? base : stripped;
+    }
+
+    /** The jar manifest's {@code Implementation-Version}, or "" when it has none. */
+    private static String implementationVersion(Path jar) {
+        try (JarFile f = new JarFile(jar.toFile())) {
+            String v = f.getManifest() == null ? null : f.getManifest().getMainAttributes().getValue("Implementation-Version");
+            return v == null ? "" : v.strip();
+        } catch (IOException e) {
+            throw new IllegalArgumentException(jar + " is not a readable jar: " + e.getMessage(), e);
+        }
+    }
+}

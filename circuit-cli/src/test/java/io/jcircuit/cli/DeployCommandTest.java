@@ -1,0 +1,189 @@
+package io.jcircuit.cli;
+
+import io.jcircuit.Circuit;
+import io.jcircuit.SpawnOptions;
+import io.jcircuit.Spawned;
+import io.jcircuit.runtime.CircuitRuntime;
+import io.jcircuit.runtime.host.ClasspathJars;
+import io.jcircuit.test.LocalCircuit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * {@code circuit deploy} against two real hosts, and workers spawned on a deployment: the jars are
+ * compiled here, from a class that only they hold ({@code deployed.Greeter}), so a worker that answers
+ * with its greeting runs the deployment's code.
+ */
+@Tag("slow")
+@Timeout(300)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DeployCommandTest {
+
+    @RegisterExtension
+    static final LocalCircuit circuit = LocalCircuit.withHosts(2);
+
+    static Path jars;
+    static Path v1;
+    static Path v2;
+    static Map<String, String> env;
+    static CircuitRuntime client;
+
+    @BeforeAll
+    static void build() throws IOException {
+        jars = Files.createTempDirectory("deploy-test-");
+        v1 = appJar(jars.resolve("v1"), "app-1.0.jar", "1.0", "hello from v1");
+        v2 = appJar(jars.resolve("v2"), "app-2.0.jar", "2.0", "hello from v2");
+        env = Map.of("CIRCUIT_ZOOKEEPER", circuit.zookeeper());
+        client = circuit.newClient();
+    }
+
+    @AfterAll
+    static void close() {
+        if (client != null) {
+            client.close();
+        }
+        io.jcircuit.host.Dirs.deleteTree(jars);
+    }
+
+    @Test
+    @Order(1)
+    void shouldPushAJarToEveryHostAndRecordItAsVersionOne() throws IOException {
+        long t0 = System.nanoTime();
+        CliRun.Result r = CliRun.run(env, "deploy", v1.toString());
+
+        System.out.println("deploy: pushed to 2 hosts and recorded in " + (System.nanoTime() - t0) / 1_000_000 + " ms: " + r.out());
+        assertThat(r.code()).as(r.err()).isZero();
+        String sha = ClasspathJars.sha256(v1);
+        assertThat(r.out()).contains("deployed app-1.0.jar as app:1").contains("SHA-256 " + sha.substring(0, 12))
+            .contains("version 1.0").contains("to 2 host(s)");
+        assertThat(r.err()).contains("deploy app-1.0.jar [").contains("100%");
+        for (String host : circuit.hosts()) {
+            assertThat(circuit.stateDir().resolve(host).resolve("jars").resolve(sha + ".jar")).hasSameBinaryContentAs(v1);
+        }
+        assertThat(CliRun.run(env, "dls", "-l", "/deployments/...").out()).contains("/deployments/app/1").contains("bytes");
+    }
+
+    @Test
+    @Order(2)
+    void shouldKeepTheVersionWhenTheSameJarIsDeployedAgain() {
+        CliRun.Result r = CliRun.run(env, "deploy", "--json", v1.toString());
+
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("\"label\":\"app:1\"").contains("\"created\":false").contains("\"pushedTo\":[]");
+        assertThat(r.err()).isEmpty(); // no progress bar under --json
+        assertThat(CliRun.run(env, "deploy", v1.toString()).out())
+            .contains("app-1.0.jar is already deployment app:1").contains("no new version")
+            .contains("2 of them had it already");
+    }
+
+    @Test
+    @Order(3)
+    void shouldRecordAChangedJarAsTheNextVersion() throws IOException {
+        CliRun.Result r = CliRun.run(env, "deploy", v2.toString());
+
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("deployed app-2.0.jar as app:2");
+        CliRun.Result list = CliRun.run(env, "deploy", "--list");
+        assertThat(list.out()).contains("app:1").contains("app:2").contains("2.0")
+            .contains(ClasspathJars.sha256(v2).substring(0, 12));
+        assertThat(CliRun.run(env, "deploy", "--list", "--json", "app").out())
+            .contains("\"label\":\"app:1\"").contains("\"label\":\"app:2\"").contains("\"implementationVersion\":\"2.0\"");
+        assertThat(CliRun.run(env, "deploy", "--list", "nope").out()).contains("no deployment named 'nope'");
+    }
+
+    @Test
+    @Order(4)
+    void shouldRunTheDeployedCodeInASpawnedWorkerAndShowItsVersion() throws Exception {
+        String host = circuit.hosts().getLast();
+        long t0 = System.nanoTime();
+        Spawned<Supplier<String>> latest = client.spawn(host, List.of("/deployed/latest"), DeployCommandTest::greeter,
+            SpawnOptions.defaults().withDeployment("app"));
+        long spawnMs = (System.nanoTime() - t0) / 1_000_000;
+        Spawned<Supplier<String>> plain = client.spawn(host, List.of("/deployed/plain"),
+            () -> Circuit.current().ref(Supplier.class, () -> "plain"));
+        Spawned<Supplier<String>> first = client.spawn(host, List.of("/deployed/first"), DeployCommandTest::greeter,
+            SpawnOptions.defaults().withDeployment("app:1"));
+
+        assertThat(latest.result().get()).isEqualTo("hello from v2");
+        assertThat(first.result().get()).isEqualTo("hello from v1"); // two versions side by side
+        CliRun.Result ls = CliRun.run(env, "ls", "-l", "/deployed/...");
+        assertThat(ls.out()).containsPattern("/deployed/latest/R\\S+ .* app:2")
+            .containsPattern("/deployed/first/R\\S+ .* app:1")
+            .containsPattern("/deployed/plain/R\\S+ .* spawner-classpath");
+        System.out.println("deploy: a cold spawn on deployment app:2 took " + spawnMs + " ms\n" + ls.out());
+        assertThat(plain.result().get()).isEqualTo("plain");
+        assertThat(CliRun.run(env, "ls", "--json", "/worker").out())
+            .contains("\"code\":\"app:2\"").contains("\"codeHash\":\"" + ClasspathJars.sha256(v2).substring(0, 12) + "\"");
+        assertThat(CliRun.run(env, "ls", "-l", "/host/" + host).out()).contains("app:1").contains("app:2");
+    }
+
+    @Test
+    @Order(5)
+    void shouldRefuseAnUnknownDeploymentOrVersion() {
+        assertThatThrownBy(() -> client.spawn(circuit.hosts().getFirst(), List.of(), () -> 1,
+            SpawnOptions.defaults().withDeployment("nope")))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no deployment named 'nope'");
+        assertThatThrownBy(() -> client.spawn(circuit.hosts().getFirst(), List.of(), () -> 1,
+            SpawnOptions.defaults().withDeployment("app:9")))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("has no version 9")
+            .hasMessageContaining("[app:1, app:2]");
+        assertThatThrownBy(() -> SpawnOptions.defaults().withDeployment("app:v2"))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("NAME:VERSION");
+        CliRun.Result r = CliRun.run(env, "deploy", jars.resolve("missing.jar").toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("no such jar");
+    }
+
+    /** Runs in the worker: a reference to the greeting of the deployment's own class. */
+    static Supplier<String> greeter() throws Exception {
+        String greeting = (String) Class.forName("deployed.Greeter").getMethod("greeting").invoke(null);
+        return Circuit.current().ref(Supplier.class, () -> greeting);
+    }
+
+    /** Compiles {@code deployed.Greeter} returning {@code greeting} into the jar {@code dir/name}. */
+    static Path appJar(Path dir, String name, String version, String greeting) throws IOException {
+        Path src = dir.resolve("src/deployed/Greeter.java");
+        Files.createDirectories(src.getParent());
+        Files.writeString(src, "package deployed; public final class Greeter { public static String greeting() { return \""
+            + greeting + "\"; } }");
+        Path classes = dir.resolve("classes");
+        Files.createDirectories(classes);
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        int rc = javac.run(null, null, null, "-d", classes.toString(), src.toString());
+        assertThat(rc).as("javac of " + src).isZero();
+        Manifest m = new Manifest();
+        m.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        m.getMainAttributes().put(Attributes.Name.IMPLEMENTATION_VERSION, version);
+        Path jar = dir.resolve(name);
+        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream j = new JarOutputStream(out, m)) {
+            j.putNextEntry(new JarEntry("deployed/Greeter.class"));
+            j.write(Files.readAllBytes(classes.resolve("deployed/Greeter.class")));
+            j.closeEntry();
+        }
+        return jar;
+    }
+}
