@@ -73,8 +73,12 @@ final class DemoSwapCommand implements Callable<Integer> {
         try {
             err.printf("local circuit: host 'local' at %s; %d tally shards (v1) under load from %d clients%n",
                 host.address(), shards, clients);
-            String deployment = Deployments.deploy(driver, v2, "tally");
-            err.println("deployed " + v2 + " as " + deployment);
+            String deployment;
+            try (io.jcircuit.anchor.Namespace ns = io.jcircuit.anchor.Namespace.connect(
+                io.jcircuit.anchor.NamespaceConfig.of(host.zookeeper()))) {
+                deployment = DeployCommand.deploy(ns, driver, v2, "tally", null, err, true).recorded().deployment().label();
+            }
+            err.println("deployed " + v2.getFileName() + " as " + deployment);
             for (int i = 0; i < shards; i++) {
                 driver.spawn("local", List.of("/tally/shard-" + i), () -> {
                     Circuit.current().listen(TallyShard.SERVICE, TallyShard.class, new TallyShardImpl());

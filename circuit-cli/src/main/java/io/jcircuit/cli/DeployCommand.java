@@ -90,52 +90,67 @@ final class DeployCommand implements Callable<Integer> {
         String deployName = Deployment.checkName(name != null ? name : defaultName(jar.getFileName().toString()));
         String implementationVersion = implementationVersion(jar);
         try (WorkerOps w = WorkerOps.open(where, keys)) {
-            List<Hosts.Host> hosts = Hosts.list(w.namespace());
-            if (hosts.isEmpty()) {
-                throw new IllegalStateException("no host runs in this circuit to deploy to; start one with 'circuit start'");
-            }
-            // packs nothing: a jar file is served as it is
-            ClasspathJars files = new ClasspathJars(Path.of(System.getProperty("java.io.tmpdir"), "jcircuit-jars"));
-            JarRef ref = files.of(jar.toString()).getFirst();
-            Map<String, Boolean> fetched = push(w, hosts, ref, files);
-            Recorded r = record(w.namespace(), new Deployment(deployName, 1, ref.sha256(), ref.size(), ref.name(),
-                Instant.now().truncatedTo(ChronoUnit.MILLIS), implementationVersion));
-            report(r, fetched);
+            Pushed p = deploy(w.namespace(), w.client(), jar, deployName, implementationVersion, spec.commandLine().getErr(), json);
+            report(p.recorded(), p.fetched());
         }
         return 0;
     }
 
     /** The deployment recorded, and whether it is new or the same jar deployed before. */
-    private record Recorded(Deployment deployment, boolean created) {
+    record Recorded(Deployment deployment, boolean created) {
+    }
+
+    /** What a deploy did: the record, and per host whether it fetched the jar. */
+    record Pushed(Recorded recorded, Map<String, Boolean> fetched) {
+    }
+
+    /**
+     * Deploys {@code jar} as the next version of {@code deployName}: every host's cache gets it (pulled
+     * from {@code client}), then the durable store records it. What {@code circuit deploy} and
+     * {@code circuit demo swap} do.
+     */
+    static Pushed deploy(Namespace ns, io.jcircuit.Circuit client, Path jar, String deployName, String implementationVersion,
+                         java.io.PrintWriter err, boolean quiet) throws InterruptedException {
+        List<Hosts.Host> hosts = Hosts.list(ns);
+        if (hosts.isEmpty()) {
+            throw new IllegalStateException("no host runs in this circuit to deploy to; start one with 'circuit start'");
+        }
+        // packs nothing: a jar file is served as it is
+        ClasspathJars files = new ClasspathJars(Path.of(System.getProperty("java.io.tmpdir"), "jcircuit-jars"));
+        JarRef ref = files.of(jar.toString()).getFirst();
+        Map<String, Boolean> fetched = push(client, hosts, ref, files, err, quiet);
+        Recorded r = record(ns, new Deployment(deployName, 1, ref.sha256(), ref.size(), ref.name(),
+            Instant.now().truncatedTo(ChronoUnit.MILLIS), implementationVersion));
+        return new Pushed(r, fetched);
     }
 
     /**
      * Has every host pull {@code ref} from {@code files} at once, drawing the bytes pulled over all
      * hosts. Returns, per host, whether it fetched the jar (false: it had it).
      */
-    private Map<String, Boolean> push(WorkerOps w, List<Hosts.Host> hosts, JarRef ref, ClasspathJars files)
-        throws InterruptedException {
+    private static Map<String, Boolean> push(io.jcircuit.Circuit client, List<Hosts.Host> hosts, JarRef ref, ClasspathJars files,
+                                             java.io.PrintWriter err, boolean quiet) throws InterruptedException {
         AtomicLong pulled = new AtomicLong();
         JarSource counting = (sha256, offset, length) -> {
             byte[] b = files.read(sha256, offset, length);
             pulled.addAndGet(b.length);
             return b;
         };
-        JarSource exported = w.client().ref(JarSource.class, counting);
+        JarSource exported = client.ref(JarSource.class, counting);
         Map<String, CompletableFuture<Boolean>> calls = new LinkedHashMap<>();
         for (Hosts.Host h : hosts) {
             CompletableFuture<Boolean> f = new CompletableFuture<>();
             calls.put(h.name(), f);
             Thread.ofVirtual().name("deploy-" + h.name()).start(() -> {
                 try {
-                    HostService hs = w.client().worker(h.entry().address()).dial(HostService.SERVICE, HostService.class);
+                    HostService hs = client.worker(h.entry().address()).dial(HostService.SERVICE, HostService.class);
                     f.complete(Deadline.within(PUSH_TIMEOUT, () -> hs.offerJar(ref, exported)));
                 } catch (Throwable t) {
                     f.completeExceptionally(t);
                 }
             });
         }
-        Progress bar = new Progress(spec.commandLine().getErr(), "deploy " + ref.name(), json);
+        Progress bar = new Progress(err, "deploy " + ref.name(), quiet);
         long total = ref.size() * hosts.size();
         CompletableFuture<Void> all = CompletableFuture.allOf(calls.values().toArray(CompletableFuture[]::new));
         while (!all.isDone()) {
@@ -178,7 +193,7 @@ final class DeployCommand implements Callable<Integer> {
      * Records {@code d} as the next version of its name, unless a version of that name already has the
      * same jar. Two deploys racing for one version number both succeed: the loser takes the next one.
      */
-    private static Recorded record(Namespace ns, Deployment d) {
+    static Recorded record(Namespace ns, Deployment d) {
         List<Deployment> versions = versions(ns, d.name());
         for (Deployment v : versions) {
             if (v.sha256().equals(d.sha256())) {
