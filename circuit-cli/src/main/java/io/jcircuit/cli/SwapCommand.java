@@ -27,9 +27,22 @@ import java.util.concurrent.Callable;
         "Example: circuit swap /sumr/... --deployment sumr:2"})
 final class SwapCommand extends WorkerVerb implements Callable<Integer> {
 
-    @Option(names = "--deployment", required = true, paramLabel = "NAME[:VERSION]",
-        description = "The code to swap in: a deployment made with 'circuit deploy' (latest version by default).")
-    String deployment;
+    static final class Code {
+        @Option(names = "--deployment", required = true, paramLabel = "NAME[:VERSION]",
+            description = "The code to swap in: a deployment made with 'circuit deploy' (latest version by default).")
+        String deployment;
+
+        @Option(names = "--jar", required = true, paramLabel = "FILE",
+            description = "The code to swap in: a jar, deployed first as 'circuit deploy FILE' would.")
+        java.nio.file.Path jar;
+    }
+
+    @picocli.CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
+    Code code;
+
+    @Option(names = "--parallel", defaultValue = "1", paramLabel = "N",
+        description = "Workers swapped at once (default 1: one at a time). The first failure stops the rest.")
+    int parallel;
 
     @Option(names = "--service", paramLabel = "NAME", description = "Swap only this service (default: every service of each worker).")
     String service;
@@ -47,16 +60,31 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        if (parallel < 1) {
+            throw new IllegalArgumentException("--parallel must be at least 1");
+        }
         PrintWriter out = out();
         List<Object> swapped = new ArrayList<>();
-        try (WorkerOps w = WorkerOps.open(where, keys)) {
+        String deployment = code.deployment;
+        try (WorkerOps w = WorkerOps.open(where, keys, true)) { // spawning needs the namespace
             List<Entry> workers = w.select(selector);
+            if (code.jar != null) {
+                java.nio.file.Path jar = code.jar.toAbsolutePath();
+                if (!java.nio.file.Files.isRegularFile(jar)) {
+                    throw new IllegalArgumentException("no such jar: " + code.jar);
+                }
+                deployment = DeployCommand.deploy(w.namespace(), w.client(), jar,
+                    DeployCommand.defaultName(jar.getFileName().toString()), null, spec.commandLine().getErr(), json)
+                    .recorded().deployment().label();
+                if (!json) {
+                    out.println("deployed " + jar.getFileName() + " as " + deployment);
+                }
+            }
             // the replacements outlive this command: daemonized
             Swapper swapper = new Swapper(w.client(), dir -> w.namespace().listAnchors(dir, true).entries(),
                 SpawnOptions.defaults().withDeployment(deployment).daemonized(), Duration.ofSeconds(drainSeconds),
                 Duration.ofSeconds(lingerSeconds));
-            for (Entry old : workers) {
-                Swapper.Swapped s = swapper.swap(old, service);
+            for (Swapper.Swapped s : swapAll(swapper, workers)) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("old", s.oldWorker());
                 m.put("new", s.newWorker());
@@ -77,5 +105,36 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /**
+     * Swaps {@code workers} in batches of {@link #parallel}, each batch at once; a failure ends the run
+     * after its batch, leaving the later workers as they were.
+     */
+    private List<Swapper.Swapped> swapAll(Swapper swapper, List<Entry> workers) throws InterruptedException {
+        List<Swapper.Swapped> done = new ArrayList<>();
+        for (int from = 0; from < workers.size(); from += parallel) {
+            List<Entry> batch = workers.subList(from, Math.min(workers.size(), from + parallel));
+            List<java.util.concurrent.Future<Swapper.Swapped>> running = new ArrayList<>();
+            try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+                for (Entry old : batch) {
+                    running.add(pool.submit(() -> swapper.swap(old, service)));
+                }
+            }
+            List<String> failed = new ArrayList<>();
+            for (int i = 0; i < batch.size(); i++) {
+                try {
+                    done.add(running.get(i).get());
+                } catch (java.util.concurrent.ExecutionException e) {
+                    failed.add(batch.get(i).worker() + ": " + WorkerOps.why(e.getCause()));
+                }
+            }
+            if (!failed.isEmpty()) {
+                int left = workers.size() - from - batch.size();
+                throw new IllegalStateException("swap stopped: " + String.join("; ", failed) + " (" + done.size()
+                    + " swapped, " + left + " left as they were)");
+            }
+        }
+        return done;
     }
 }

@@ -37,7 +37,7 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
 
     /** What one swap did. */
     record Swapped(String oldWorker, String newWorker, String host, List<String> services, List<String> anchors,
-                   long millis) {
+                   long millis, long takeOverMillis, long drainMillis) {
     }
 
     Swapped swap(Entry old, String onlyService) throws InterruptedException {
@@ -57,12 +57,16 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
         long drainMs = drain.toMillis();
         String oldAddress = old.address().toString();
         OpsInfo.ServiceType first = services.getFirst();
+        long t0 = System.nanoTime();
         Spawned<String> replacement = spawner.spawn(host, List.of(),
             new SwapIn(oldAddress, first.name(), first.iface(), first.impl(), anchors, drainMs), code);
         for (OpsInfo.ServiceType t : services.subList(1, services.size())) {
             replacement.worker().go(new SwapIn(oldAddress, t.name(), t.iface(), t.impl(), List.of(), drainMs));
         }
+        long takeOver = (System.nanoTime() - t0) / 1_000_000;
+        long t1 = System.nanoTime();
         Deadline.within(drain.plusSeconds(10), () -> oldOps.drain(drainMs));
+        long drained = (System.nanoTime() - t1) / 1_000_000;
         Thread.sleep(linger.toMillis()); // the linger itself: callers follow the move on their next call
         try {
             Deadline.within(Duration.ofSeconds(10), () -> {
@@ -73,7 +77,8 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
             // it went before it answered: what was asked
         }
         return new Swapped(old.worker().toString(), replacement.worker().id().toString(), host,
-            services.stream().map(OpsInfo.ServiceType::name).toList(), anchors, (System.nanoTime() - start) / 1_000_000);
+            services.stream().map(OpsInfo.ServiceType::name).toList(), anchors, (System.nanoTime() - start) / 1_000_000,
+            takeOver, drained);
     }
 
     /** The host daemon that runs {@code e}'s worker: the {@code /host/NAME} directory it is filed in. */

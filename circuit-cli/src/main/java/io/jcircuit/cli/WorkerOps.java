@@ -38,11 +38,22 @@ final class WorkerOps implements AutoCloseable {
     }
 
     static WorkerOps open(NamespaceOptions where, KeyOptions keys) {
+        return open(where, keys, false);
+    }
+
+    /**
+     * With {@code joined}, the client runtime joins the namespace too (it files itself under
+     * {@code /worker} while it runs): what spawning needs, as {@code swap} does.
+     */
+    static WorkerOps open(NamespaceOptions where, KeyOptions keys, boolean joined) {
         Namespace ns = where.connect();
         try {
             Path state = where.dir != null ? where.dir : NamespaceOptions.defaultStateDir(where.env);
             Path key = keys == null ? null : keys.resolve(where.env, state);
             RuntimeConfig.Builder b = RuntimeConfig.builder().defaultCallTimeoutMs(10_000);
+            if (joined) {
+                b.zookeeper(ns.config().connectString());
+            }
             if (key != null) {
                 b.clusterKeyFile(key);
             }

@@ -363,7 +363,36 @@ public final class CircuitRuntime implements Circuit {
         }
         e.gate().forward(replacement);
         services.remove(name);
+        if (durable != null) {
+            // for callers that call only after this worker is gone: where the object went, by its old address
+            try {
+                durable.put(movedPath(id, e.handle()), replacement);
+            } catch (RuntimeException ex) {
+                LOG.warn("service '{}' forwarded, but the forwarding record could not be stored: {}", name, ex.toString());
+            }
+        }
         LOG.info("service '{}' forwarded to {}", name, replacement);
+    }
+
+    /** Where the durable store keeps the replacement of export {@code handle} of worker {@code worker} after a hot swap. */
+    static String movedPath(WorkerId worker, long handle) {
+        return "/moved/" + worker + "/" + handle;
+    }
+
+    /**
+     * The replacement a hot swap recorded for the export {@code d} names, if any: how a caller whose
+     * reference points at a worker that swapped and exited finds the object again.
+     */
+    Optional<Object> movedTo(RefDescriptor d) {
+        if (durable == null) {
+            return Optional.empty();
+        }
+        try {
+            return durable.get(movedPath(d.home(), d.handle()), Object.class).filter(this::isReference);
+        } catch (RuntimeException e) {
+            LOG.debug("no forwarding record for {}: {}", d, e.toString());
+            return Optional.empty();
+        }
     }
 
     /** A hot swap of service {@code name} rolled back: it serves here again. */

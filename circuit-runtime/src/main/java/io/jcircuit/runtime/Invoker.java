@@ -60,8 +60,20 @@ final class Invoker {
         String signature = n.signature();
         for (int moves = 0; ; moves++) {
             RefDescriptor target = handler.current();
-            Object r = request(target.home(), target.address(), new CallSite(method), n.display(),
-                (id, timeout, context) -> new Message.Call(id, target.handle(), signature, args, timeout, context));
+            Object r;
+            try {
+                r = request(target.home(), target.address(), new CallSite(method), n.display(),
+                    (id, timeout, context) -> new Message.Call(id, target.handle(), signature, args, timeout, context));
+            } catch (WorkerDiedException died) {
+                // The call never ran there. If that worker was hot-swapped before it went, the store says
+                // where its object is now: follow it, as a live worker's Moved answer would have said.
+                Optional<Object> moved = died.outcomeUnknown() || moves == MAX_MOVES ? Optional.empty()
+                    : runtime.movedTo(target);
+                if (moved.isEmpty()) {
+                    throw died;
+                }
+                r = new io.jcircuit.codec.Moved(moved.get());
+            }
             if (!(r instanceof io.jcircuit.codec.Moved moved)) {
                 return r;
             }

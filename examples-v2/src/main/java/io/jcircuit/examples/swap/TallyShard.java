@@ -19,7 +19,10 @@ public interface TallyShard {
     /** Which build of the code serves: {@code v1} or {@code v2}. */
     String version();
 
-    /** An add's answer: the key's new count, and the version of the code that counted it. */
-    record Ack(long count, String version) implements java.io.Serializable {
+    /**
+     * An add's answer: the key's new count, the version of the code that counted it, and (new in this
+     * version) how many adds this shard served itself. A version 1 caller reads it without the new field.
+     */
+    record Ack(long count, String version, long servedHere) implements java.io.Serializable {
     }
 }

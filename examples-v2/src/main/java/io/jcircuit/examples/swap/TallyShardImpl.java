@@ -20,7 +20,7 @@ public final class TallyShardImpl implements TallyShard, Swappable {
     @Override
     public Ack add(String key, long n) {
         servedHere.increment();
-        return new Ack(counts.merge(key, n, Long::sum), "v2");
+        return new Ack(counts.merge(key, n, Long::sum), "v2", servedHere.sum());
     }
 
     @Override

@@ -1,0 +1,111 @@
+package io.jcircuit.cli;
+
+import io.jcircuit.Circuit;
+import io.jcircuit.Entry;
+import io.jcircuit.SpawnOptions;
+import io.jcircuit.examples.swap.TallyShard;
+import io.jcircuit.examples.swap.TallyShardImpl;
+import io.jcircuit.runtime.CircuitRuntime;
+import io.jcircuit.test.LocalCircuit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * {@code circuit swap} and {@code circuit demo swap} against real host and worker JVMs, with two builds
+ * of the tally shard: version 1 from {@code examples}, version 2 from the {@code examples-v2} jar.
+ */
+@Tag("slow")
+@Timeout(300)
+class SwapCommandsTest {
+
+    @RegisterExtension
+    static final LocalCircuit circuit = LocalCircuit.withHosts(1);
+
+    @Test
+    void shouldSwapAServiceUnderLoadToADeploymentWithoutAFailedCall(CircuitRuntime client) throws Exception {
+        Map<String, String> env = Map.of("CIRCUIT_ZOOKEEPER", circuit.zookeeper());
+        CliRun.Result deploy = CliRun.run(env, "deploy", DemoSwapJar.locate().toString(), "--name", "tally", "--json");
+        assertThat(deploy.code()).as(deploy.err()).isZero();
+        var old = client.spawn(circuit.hosts().getFirst(), List.of("/tally/one"), () -> {
+            Circuit.current().listen(TallyShard.SERVICE, TallyShard.class, new TallyShardImpl());
+            return "up";
+        }, SpawnOptions.defaults().daemonized());
+        Entry entry = client.anchors().list("/tally/one").entries().getFirst();
+        TallyShard shard = client.anchors().worker(entry).dial(TallyShard.SERVICE, TallyShard.class);
+        assertThat(shard.version()).isEqualTo("v1");
+
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong added = new AtomicLong();
+        AtomicLong byV2 = new AtomicLong();
+        ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        CountDownLatch done = new CountDownLatch(3);
+        for (int i = 0; i < 3; i++) {
+            Thread.ofVirtual().start(() -> {
+                try {
+                    while (!stop.get()) {
+                        TallyShard.Ack ack = shard.add("k", 1);
+                        added.incrementAndGet();
+                        if (ack.version().equals("v2")) {
+                            byV2.incrementAndGet();
+                        }
+                    }
+                } catch (Throwable t) {
+                    failures.add(t);
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        await().until(() -> added.get() > 200);
+
+        CliRun.Result swap = CliRun.run(env, "swap", "/tally/one", "--deployment", "tally", "--linger", "1", "--json");
+
+        assertThat(swap.code()).as(swap.err()).isZero();
+        assertThat(swap.out()).contains("\"old\":\"" + old.worker().id() + "\"").contains("\"services\":[\"tally.shard\"]")
+            .contains("\"anchors\":[\"/tally/one\"]");
+        long atSwap = added.get();
+        await().until(() -> added.get() > atSwap + 200);
+        stop.set(true);
+        done.await();
+        assertThat(failures).isEmpty();
+        assertThat(byV2.get()).isPositive();
+        assertThat(shard.count("k")).as("v2 took v1's count over").isEqualTo(added.get());
+        assertThat(shard.version()).isEqualTo("v2");
+
+        CliRun.Result ls = CliRun.run(env, "ls", "-l", "/tally/one");
+        assertThat(ls.out()).contains("tally:1").doesNotContain(old.worker().id().toString());
+        await().until(() -> !CliRun.run(env, "ls", "/worker").out().contains(old.worker().id().toString()));
+
+        // again, from the jar itself: deployed on the way, and the caller follows a second move
+        long before = shard.count("k");
+        CliRun.Result again = CliRun.run(env, "swap", "/tally/one", "--jar", DemoSwapJar.locate().toString(), "--linger", "1");
+        assertThat(again.code()).as(again.err()).isZero();
+        assertThat(again.out()).contains("swapped ");
+        assertThat(shard.add("k", 1).count()).isEqualTo(before + 1);
+        assertThat(shard.toString()).contains("moved to");
+
+        CliRun.Result none = CliRun.run(env, "swap", "/worker/" + client.id(), "--deployment", "tally");
+        assertThat(none.code()).isNotZero();
+        assertThat(none.err()).containsAnyOf("no service to swap", "no entry", "not started by a host");
+    }
+
+    @Test
+    void shouldRunTheSwapDemoWithoutAFailedCall() {
+        CliRun.Result r = CliRun.run(Map.of(), "demo", "swap", "--shards", "2", "--clients", "4", "--before", "1", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("\"failed\":0").contains("\"counts_kept\":true").containsPattern("\"v1_calls\":[1-9]")
+            .containsPattern("\"v2_calls\":[1-9]").contains("\"p99_before_ms\":").contains("\"p99_during_ms\":");
+    }
+}
