@@ -65,6 +65,14 @@ class HotSwapTest {
         }
     }
 
+    /** A version 2 that fails its health check: a swap to it must roll back. */
+    static final class SickCounter extends CounterV1 {
+        @Override
+        public void checkHealth() {
+            throw new IllegalStateException("not ready: warming caches");
+        }
+    }
+
     private final List<CircuitRuntime> runtimes = new ArrayList<>();
 
     private CircuitRuntime start() {
@@ -173,6 +181,23 @@ class HotSwapTest {
             .hasMessageContaining("ZooKeeper");
         assertThat(counter.add(1)).isEqualTo(2);
         assertThat(counter.version()).isEqualTo("v1");
+    }
+
+    @Test
+    void shouldRollBackWhenTheReplacementFailsItsHealthCheck() {
+        CircuitRuntime old = start();
+        CircuitRuntime replacement = start();
+        CircuitRuntime client = start();
+        old.listen("counter", Counter.class, new CounterV1());
+        Counter counter = client.dial(old.address(), "counter", Counter.class);
+        counter.add(3);
+
+        assertThatThrownBy(() -> client.worker(replacement.address()).go(new io.jcircuit.runtime.ops.SwapIn(
+            old.address().toString(), "counter", Counter.class.getName(), SickCounter.class.getName(), List.of(), 5_000)))
+            .hasMessageContaining("not ready: warming caches");
+        assertThat(counter.add(1)).isEqualTo(4);
+        assertThat(counter.version()).isEqualTo("v1");
+        assertThat(client.dial(replacement.address(), Ops.SERVICE, Ops.class).info().services()).doesNotContain("counter");
     }
 
     @Test

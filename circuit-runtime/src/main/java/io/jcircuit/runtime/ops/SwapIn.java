@@ -14,8 +14,8 @@ import java.util.List;
  * new code, or an existing one with {@code go}):
  * <ol>
  *   <li>makes the new object: {@code implClass} as this worker's code has it, by its no-argument constructor;</li>
- *   <li>asks the old worker to freeze the service and drain it ({@link Ops#swapFreeze}), and restores the state
- *       it hands over ({@link Swappable});</li>
+ *   <li>asks the old worker to freeze the service and drain it ({@link Ops#swapFreeze}), restores the state
+ *       it hands over, and runs the new object's health check ({@link Swappable});</li>
  *   <li>listens under the service's name and files itself under the old worker's anchors;</li>
  *   <li>has the old worker forward the service here ({@link Ops#swapForward}): its callers follow.</li>
  * </ol>
@@ -50,8 +50,11 @@ public record SwapIn(String oldAddress, String service, String iface, String imp
         Object state = old.swapFreeze(service, drainMillis);
         boolean listening = false;
         try {
-            if (impl instanceof Swappable s && state != null) {
-                s.restore(state);
+            if (impl instanceof Swappable s) {
+                if (state != null) {
+                    s.restore(state);
+                }
+                s.checkHealth(); // throws to refuse: the old version serves on
             }
             Object ref = listen(here, type, impl);
             listening = true;
