@@ -114,7 +114,8 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** Stops the driver and the host, killing every worker, and deletes the state. Idempotent. */
-    private static void stop(CircuitRuntime driver, HostDaemon host, Path state) {
+    /** Ends a demo's local circuit: its driver, its host with every worker, daemonized too, and its files. */
+    static void stop(CircuitRuntime driver, HostDaemon host, Path state) {
         driver.close();
         host.close(true);
         io.jcircuit.host.Dirs.deleteTree(state);
