@@ -470,6 +470,11 @@ public final class CircuitRuntime implements Circuit {
         }
 
         @Override
+        public int awaitCallsRunningAtMost(int n, long deadline) throws InterruptedException {
+            return dispatcher.awaitRunningAtMost(n, deadline);
+        }
+
+        @Override
         public java.util.List<String> withdrawAnchors() {
             return anchors == null ? java.util.List.of() : anchors.withdraw();
         }

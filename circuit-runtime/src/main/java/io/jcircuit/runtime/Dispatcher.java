@@ -112,8 +112,38 @@ final class Dispatcher implements AutoCloseable {
             if (go) {
                 gosDone.incrementAndGet();
             }
-            running.decrementAndGet();
+            if (running.decrementAndGet() <= 1 && drainWaiters > 0) {
+                synchronized (running) {
+                    running.notifyAll();
+                }
+            }
             s.incomingEnded();
+        }
+    }
+
+    /** Threads in {@link #awaitRunningAtMost}; while none, ending a call costs one volatile read more. */
+    private volatile int drainWaiters;
+
+    /**
+     * Waits until at most {@code n} (0 or 1) requests from other runtimes are being served, or until
+     * {@code deadline} ({@link System#nanoTime()}). Returns how many are running then.
+     */
+    int awaitRunningAtMost(int n, long deadline) throws InterruptedException {
+        synchronized (running) {
+            drainWaiters++;
+            try {
+                int now;
+                while ((now = running.get()) > n) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return now;
+                    }
+                    running.wait(Math.max(1, left / 1_000_000));
+                }
+                return now;
+            } finally {
+                drainWaiters--;
+            }
         }
     }
 

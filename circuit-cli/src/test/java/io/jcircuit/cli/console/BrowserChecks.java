@@ -31,7 +31,9 @@ final class BrowserChecks {
     static void drawsTheCircuitAndItsStackAndFlameGraph(ChromeDriver driver, ConsoleServer console,
                                                        ConsoleServerTest.TwoWorkers workers) throws Exception {
         driver.get(console.uri().toString());
+        // the page redraws the graph at every refresh: an element found may be replaced before it is read
         WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(30));
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
         String caller = "[data-worker='" + workers.caller() + "']";
         String callee = "[data-worker='" + workers.callee() + "']";
         String flow = ".flow[data-from='" + workers.caller() + "'][data-to='" + workers.callee() + "']";
@@ -40,13 +42,17 @@ final class BrowserChecks {
         wait.until(d -> d.findElements(By.cssSelector(flow)).stream()
             .anyMatch(f -> Double.parseDouble(f.getDomAttribute("data-calls-per-sec")) > 0));
         assertThat(driver.findElements(By.cssSelector("[data-host='host-1'], [data-host='host-2']"))).hasSize(2);
-        WebElement arrow = driver.findElement(By.cssSelector(flow));
-        assertThat(arrow.findElement(By.cssSelector("text")).getText()).contains("calls/s").contains("B/s");
-        assertThat(driver.findElement(By.cssSelector("[data-anchor='/console/callee']")).getText()).contains(workers.callee());
+        String label = wait.until(d -> d.findElement(By.cssSelector(flow + " text")).getText());
+        assertThat(label).contains("calls/s").contains("B/s");
+        String anchor = wait.until(d -> d.findElement(By.cssSelector("[data-anchor='/console/callee']")).getText());
+        assertThat(anchor).contains(workers.callee());
 
         assertGraphRendered(driver);
 
-        driver.findElement(By.cssSelector(caller)).click();
+        wait.until(d -> {
+            d.findElement(By.cssSelector(caller)).click();
+            return true;
+        });
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("worker-panel")));
         assertThat(driver.findElement(By.id("worker-id")).getText()).isEqualTo(workers.caller());
         driver.findElement(By.id("stack-button")).click();

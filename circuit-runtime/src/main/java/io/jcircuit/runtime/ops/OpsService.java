@@ -58,6 +58,9 @@ public final class OpsService implements Ops {
         /** Requests from other runtimes being served now. */
         int callsRunning();
 
+        /** Waits until at most {@code n} requests are being served, or {@code deadline}; returns how many are. */
+        int awaitCallsRunningAtMost(int n, long deadline) throws InterruptedException;
+
         /** Withdraws the anchors of the runtime's choosing; returns their directories. */
         List<String> withdrawAnchors();
 
@@ -306,10 +309,13 @@ public final class OpsService implements Ops {
         List<String> services = runtime.stopServices();
         long deadline = start + Math.max(0, timeoutMillis) * 1_000_000L;
         // This call is one of the calls being served: wait for the others.
-        while (runtime.callsRunning() > 1 && System.nanoTime() < deadline) {
-            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        int left;
+        try {
+            left = Math.max(0, runtime.awaitCallsRunningAtMost(1, deadline) - 1);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            left = Math.max(0, runtime.callsRunning() - 1);
         }
-        int left = Math.max(0, runtime.callsRunning() - 1);
         LOG.info("drained: anchors {} withdrawn, services {} stopped, {} calls still running", anchors, services, left);
         return new DrainReport(anchors, services, left, (System.nanoTime() - start) / 1_000_000);
     }
@@ -340,9 +346,10 @@ public final class OpsService implements Ops {
         LOG.info("exit({}) requested by an operator", status);
         // Answer first: the exit runs once this call has returned and its answer had a moment to leave.
         Thread.ofPlatform().name("circuit-exit").start(() -> {
-            long until = System.nanoTime() + 2_000_000_000L;
-            while (runtime.callsRunning() > 0 && System.nanoTime() < until) {
-                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            try {
+                runtime.awaitCallsRunningAtMost(0, System.nanoTime() + 2_000_000_000L); // this call, answered
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
             try {
                 runtime.close();
