@@ -215,8 +215,8 @@ public final class Namespace implements AutoCloseable {
     /** The kind byte of a value stored as a serialized object. */
     public static final byte KIND_OBJECT = 2;
 
-    /** Stores {@code payload} of {@code kind} at the durable {@code path} (already validated). */
-    public void put(String path, byte kind, byte[] payload) {
+    /** A durable node's data: the kind byte, then the payload, which must fit the store's limit. */
+    private static byte[] framed(String path, byte kind, byte[] payload) {
         if (payload.length > io.jcircuit.Durable.MAX_VALUE_BYTES) {
             throw new IllegalArgumentException("durable value for '" + path + "' is " + payload.length
                 + " bytes; the store keeps at most " + io.jcircuit.Durable.MAX_VALUE_BYTES + " per value");
@@ -224,6 +224,12 @@ public final class Namespace implements AutoCloseable {
         byte[] data = new byte[payload.length + 1];
         data[0] = kind;
         System.arraycopy(payload, 0, data, 1, payload.length);
+        return data;
+    }
+
+    /** Stores {@code payload} of {@code kind} at the durable {@code path} (already validated). */
+    public void put(String path, byte kind, byte[] payload) {
+        byte[] data = framed(path, kind, payload);
         String znode = durableZnode(path);
         call("store", path, () -> {
             for (int attempt = 0; ; attempt++) {
@@ -260,13 +266,7 @@ public final class Namespace implements AutoCloseable {
      * a value or directory was there.
      */
     public boolean create(String path, byte kind, byte[] payload) {
-        if (payload.length > io.jcircuit.Durable.MAX_VALUE_BYTES) {
-            throw new IllegalArgumentException("durable value for '" + path + "' is " + payload.length
-                + " bytes; the store keeps at most " + io.jcircuit.Durable.MAX_VALUE_BYTES + " per value");
-        }
-        byte[] data = new byte[payload.length + 1];
-        data[0] = kind;
-        System.arraycopy(payload, 0, data, 1, payload.length);
+        byte[] data = framed(path, kind, payload);
         String znode = durableZnode(path);
         return call("store", path, () -> {
             for (int attempt = 0; ; attempt++) {

@@ -1,6 +1,8 @@
 package io.jcircuit.cli;
 
-import io.jcircuit.runtime.ops.CallStats;
+import io.jcircuit.cli.console.CircuitPicture.Flow;
+import io.jcircuit.cli.console.FlowCounters;
+import io.jcircuit.runtime.ops.MetricsSnapshot;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -46,9 +48,6 @@ final class FlowCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    /** One (caller, callee) pair. */
-    record Flow(String from, String to, double callsPerSec, double bytesPerSec, long calls, long p99Micros) {
-    }
 
     @Override
     public Integer call() throws InterruptedException {
@@ -88,27 +87,24 @@ final class FlowCommand implements Callable<Integer> {
         }
     }
 
+    /** Caller to callee, for every pair among the sampled workers, from their OUT counters. */
     static List<Flow> flows(Map<String, MetricsSampler.Sample> before, Map<String, MetricsSampler.Sample> after) {
         List<Flow> flows = new ArrayList<>();
         for (var s : after.values()) {
-            if (s.metrics() == null) {
+            MetricsSnapshot a = s.metrics();
+            if (a == null) {
                 continue;
             }
             String from = s.entry().worker().toString();
             MetricsSampler.Sample prev = before.get(from);
-            TreeSet<String> peers = new TreeSet<>();
-            for (CallStats c : s.metrics().calls()) {
-                if (c.direction().equals("OUT") && after.containsKey(c.peer())) {
-                    peers.add(c.peer());
+            MetricsSnapshot b = prev == null ? null : prev.metrics();
+            Map<String, FlowCounters> then = b == null ? Map.of() : FlowCounters.outByPeer(b);
+            double seconds = b == null ? 0 : (a.atMillis() - b.atMillis()) / 1000.0;
+            FlowCounters.outByPeer(a).forEach((to, now) -> {
+                if (after.containsKey(to)) { // callers that are not selected workers (tools, clients) are left out
+                    flows.add(now.flow(from, to, then.get(to), seconds));
                 }
-            }
-            for (String to : peers) {
-                var a = MetricsSampler.Totals.of(s.metrics(), "OUT", to);
-                var b = MetricsSampler.Totals.of(prev == null ? null : prev.metrics(), "OUT", to);
-                var bm = prev == null ? null : prev.metrics();
-                flows.add(new Flow(from, to, MetricsSampler.rate(b.calls(), a.calls(), bm, s.metrics()),
-                    MetricsSampler.rate(b.bytes(), a.bytes(), bm, s.metrics()), a.calls(), a.p99Micros()));
-            }
+            });
         }
         return flows;
     }

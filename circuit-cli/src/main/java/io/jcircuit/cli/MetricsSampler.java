@@ -48,16 +48,16 @@ final class MetricsSampler {
         return out;
     }
 
-    /** Totals of one direction of one worker's rows, optionally only those with {@code peer}. */
+    /** Totals of one direction of one worker's rows, over all its peers and methods. */
     record Totals(long calls, long errors, long bytes, long p99Micros) {
-        static Totals of(MetricsSnapshot m, String direction, String peer) {
+        static Totals of(MetricsSnapshot m, String direction) {
             long calls = 0;
             long errors = 0;
             long bytes = 0;
             long p99 = 0;
             if (m != null) {
                 for (CallStats c : m.calls()) {
-                    if (c.direction().equals(direction) && (peer == null || c.peer().equals(peer))) {
+                    if (c.direction().equals(direction)) {
                         calls += c.calls();
                         errors += c.threw() + c.failed();
                         bytes += c.bytesOut() + c.bytesIn();

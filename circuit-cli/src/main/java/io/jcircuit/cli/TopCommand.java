@@ -108,10 +108,10 @@ final class TopCommand implements Callable<Integer> {
             r.put("heapMaxBytes", j.heapMax());
             r.put("rssBytes", j.rssBytes());
             r.put("threads", j.threads());
-            var inA = MetricsSampler.Totals.of(a, "IN", null);
-            var outA = MetricsSampler.Totals.of(a, "OUT", null);
-            var inB = MetricsSampler.Totals.of(b, "IN", null);
-            var outB = MetricsSampler.Totals.of(b, "OUT", null);
+            var inA = MetricsSampler.Totals.of(a, "IN");
+            var outA = MetricsSampler.Totals.of(a, "OUT");
+            var inB = MetricsSampler.Totals.of(b, "IN");
+            var outB = MetricsSampler.Totals.of(b, "OUT");
             r.put("callsInPerSec", round(MetricsSampler.rate(inB.calls(), inA.calls(), b, a)));
             r.put("callsOutPerSec", round(MetricsSampler.rate(outB.calls(), outA.calls(), b, a)));
             r.put("errorsPerSec", round(MetricsSampler.rate(inB.errors() + outB.errors(), inA.errors() + outA.errors(), b, a)));

@@ -8,14 +8,14 @@ import java.util.TreeMap;
 
 /**
  * The counters of one caller's calls to one peer, summed over methods, and the rates between two of
- * them.
+ * them: how the console and {@code circuit flow} both compute a flow.
  *
  * @param bytes both directions: arguments out and answers back
  */
-record FlowCounters(long calls, long bytes, long p99Micros) {
+public record FlowCounters(long calls, long bytes, long p99Micros) {
 
     /** The caller's {@code OUT} rows, summed per peer. */
-    static Map<String, FlowCounters> outByPeer(MetricsSnapshot m) {
+    public static Map<String, FlowCounters> outByPeer(MetricsSnapshot m) {
         Map<String, FlowCounters> byPeer = new TreeMap<>();
         for (CallStats s : m.calls()) {
             if ("OUT".equals(s.direction())) {
@@ -34,7 +34,7 @@ record FlowCounters(long calls, long bytes, long p99Micros) {
      * The flow since {@code before}, {@code seconds} earlier; rates are 0 without a before or an interval.
      * Counters that went down (the caller forgot the peer and met it again) count from 0.
      */
-    CircuitPicture.Flow flow(String from, String to, FlowCounters before, double seconds) {
+    public CircuitPicture.Flow flow(String from, String to, FlowCounters before, double seconds) {
         double callsPerSec = 0;
         double bytesPerSec = 0;
         if (before != null && seconds > 0) {

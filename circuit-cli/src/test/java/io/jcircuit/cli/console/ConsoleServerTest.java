@@ -201,7 +201,7 @@ class ConsoleServerTest {
             for (long i = 0; ; i++) {
                 try {
                     echo.applyAsLong(i);
-                    Thread.sleep(10);
+                    Thread.sleep(10); // paces the load: a flow of about 100 calls/s, not a wait for a condition
                 } catch (InterruptedException e) {
                     return;
                 } catch (RuntimeException e) {
