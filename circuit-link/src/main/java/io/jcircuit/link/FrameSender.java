@@ -20,7 +20,7 @@ import java.util.function.Consumer;
  * that arrive while another thread writes leave with its batch. On epoll the draining thread writes
  * to the socket itself ({@link DirectWriter}) while nothing waits in Netty's queue; what the socket
  * does not take at once, and every frame after it until that queue drains, goes through the event
- * loop. The lock is held across non-blocking writes only. Frames sent from the event loop itself are
+ * loop, as does every frame on a connection where a write through the loop has failed. The lock is held across non-blocking writes only. Frames sent from the event loop itself are
  * queued as loop tasks too, never written inline, so they cannot pass frames stamped before them.
  *
  * <p>Every DATA frame stays in the replay buffer (a retained duplicate: same bytes, own indices)
@@ -41,9 +41,8 @@ final class FrameSender {
     private final ArrayDeque<ByteBuf> unacked = new ArrayDeque<>(); // guarded by sendLock
     private Channel channel;                // guarded by sendLock; null while disconnected
     private DirectWriter direct;             // guarded by sendLock
-    /** Frames handed to Netty on the current channel and not yet written; direct writes wait for 0. */
-    private AtomicInteger queuedOnLoop = new AtomicInteger(); // replaced under sendLock
-    private ChannelFutureListener drained = listenerFor(queuedOnLoop);
+    /** Writes handed to Netty on the current channel; direct writes wait until they are done. */
+    private LoopWrites loopWrites = new LoopWrites(); // replaced under sendLock
     private long sendSequence;              // guarded by sendLock
     private boolean dead;                   // guarded by sendLock
     private volatile long unackedBytes;     // written under sendLock
@@ -57,8 +56,34 @@ final class FrameSender {
         this.writeFailed = writeFailed;
     }
 
-    private static ChannelFutureListener listenerFor(AtomicInteger counter) {
-        return f -> counter.decrementAndGet();
+    /**
+     * Counts the writes of one connection that wait in Netty's queue; each decrements it as it ends.
+     * A write that fails (Netty closed the channel and dropped its queue) bars direct writes on that
+     * connection for good: the duplicate descriptor keeps the socket open after Netty's close, so a
+     * later frame written straight to it would reach the peer after a gap, which the peer rightly
+     * takes for a broken stream. The dropped frames are replayed on the next connection instead.
+     */
+    private static final class LoopWrites extends AtomicInteger implements ChannelFutureListener {
+        private volatile boolean failed;
+
+        /** Before a write is handed to Netty. */
+        LoopWrites queued() {
+            incrementAndGet();
+            return this;
+        }
+
+        /** True when nothing waits in Netty's queue and nothing there has failed. */
+        boolean allowDirect() {
+            return get() == 0 && !failed;
+        }
+
+        @Override
+        public void operationComplete(io.netty.channel.ChannelFuture f) {
+            if (!f.isSuccess()) {
+                failed = true; // before the count drops, so a sender that sees 0 sees this too
+            }
+            decrementAndGet();
+        }
     }
 
     boolean writesDirectly() {
@@ -137,28 +162,25 @@ final class FrameSender {
             acked(peerReceived);
             trimLocked();
             channel = ch;
-            queuedOnLoop = new AtomicInteger();
-            drained = listenerFor(queuedOnLoop);
+            LoopWrites writes = new LoopWrites();
+            loopWrites = writes;
             if (directWrites && ch instanceof EpollSocketChannel epoll) {
                 direct = DirectWriter.open(epoll.fd().intValue());
             }
             if (first != null) {
                 FrameCodec.stamp(first, 0, receivedSequence);
-                queuedOnLoop.incrementAndGet();
-                ch.write(first).addListener(drained);
+                ch.write(first).addListener(writes.queued());
             }
             // Replayed frames are copied into batches: one write per 64 KiB rather than per frame,
             // so that a replay of many small frames costs the event loop little.
             ByteBuf batch = null;
             for (ByteBuf kept : unacked) {
                 if (batch != null && batch.readableBytes() + kept.readableBytes() > MAX_BATCH_BYTES) {
-                    queuedOnLoop.incrementAndGet();
-                    ch.write(batch).addListener(drained);
+                    ch.write(batch).addListener(writes.queued());
                     batch = null;
                 }
                 if (kept.readableBytes() > MAX_BATCH_BYTES) {
-                    queuedOnLoop.incrementAndGet();
-                    ch.write(kept.retainedDuplicate()).addListener(drained);
+                    ch.write(kept.retainedDuplicate()).addListener(writes.queued());
                     continue;
                 }
                 if (batch == null) {
@@ -167,8 +189,7 @@ final class FrameSender {
                 batch.writeBytes(kept, kept.readerIndex(), kept.readableBytes());
             }
             if (batch != null) {
-                queuedOnLoop.incrementAndGet();
-                ch.write(batch).addListener(drained);
+                ch.write(batch).addListener(writes.queued());
             }
             ch.flush();
         } finally {
@@ -262,7 +283,7 @@ final class FrameSender {
         ByteBuf batch;
         while ((batch = takeBatch()) != null) {
             boolean viaLoop = FrameCodec.takeViaEventLoopMark(batch);
-            if (direct != null && !viaLoop && queuedOnLoop.get() == 0 && writeDirect(batch)) {
+            if (direct != null && !viaLoop && loopWrites.allowDirect() && writeDirect(batch)) {
                 continue;
             }
             if (channel.eventLoop().isShuttingDown()) {
@@ -271,9 +292,8 @@ final class FrameSender {
                 batch.release();
                 continue;
             }
-            queuedOnLoop.incrementAndGet();
             Channel ch = channel;
-            ChannelFutureListener done = drained;
+            ChannelFutureListener done = loopWrites.queued();
             if (ch.eventLoop().inEventLoop()) {
                 // Written inline here, the frame would overtake write tasks that other threads
                 // queued earlier with lower sequence numbers; queue it behind them instead.
