@@ -135,9 +135,9 @@ final class DemoCommand implements Callable<Integer> {
             this.total = Math.max(1, total);
         }
 
-        void sent(long n) {
-            files.incrementAndGet();
-            bytes.addAndGet(n);
+        void sent(int n, long size) {
+            files.addAndGet(n);
+            bytes.addAndGet(size);
             long now = System.nanoTime();
             if (now - lastDraw > 200_000_000L) {
                 lastDraw = now;

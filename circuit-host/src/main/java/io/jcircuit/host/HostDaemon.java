@@ -109,6 +109,18 @@ public final class HostDaemon implements AutoCloseable {
     private final JarCache jars;
     private final Path workersDir;
     private final ConcurrentHashMap<WorkerId, Running> workers = new ConcurrentHashMap<>();
+    /** AppCDS archives not written yet, each with the JVM that will write it when it exits. */
+    private final ConcurrentHashMap<Path, ArchiveWriter> archiveWriters = new ConcurrentHashMap<>();
+
+    /** A JVM told to write an archive at exit, since {@code sinceNanos}. */
+    private record ArchiveWriter(WorkerId id, long sinceNanos) {
+        /** A writer that has lived this long may never exit (a daemon): the next JVM is told as well. */
+        static final long PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(60);
+
+        boolean overdue(long now) {
+            return now - sinceNanos > PATIENCE_NANOS;
+        }
+    }
     private final CountDownLatch stopped = new CountDownLatch(1);
     private EntryNode hostEntry;
     private volatile boolean closed;
@@ -435,8 +447,11 @@ public final class HostDaemon implements AutoCloseable {
 
     /**
      * Starts a JVM for worker {@code id} in {@code dir}. Every JVM of one {@link #poolKey} shares an
-     * AppCDS archive under {@code <stateDir>/cds}, created by the first that exits, which cuts the
-     * class loading of later starts.
+     * AppCDS archive under {@code <stateDir>/cds}, which cuts the class loading of later starts. While
+     * the archive does not exist, one JVM at a time is told to write it when it exits (another once
+     * that one has lived a minute, since a daemon may never exit); the others start without it. Each
+     * JVM told would write it: the demo's five workers, spawned at once on a new host, spent seconds
+     * of CPU at their exits writing the same archive five times.
      */
     private Jvm launch(WorkerId id, Path dir, List<String> classpath, SpawnSpec spec, String key, List<String> mainArgs) {
         List<String> cmd = new ArrayList<>();
@@ -446,9 +461,18 @@ public final class HostDaemon implements AutoCloseable {
         cmd.add("-Xmx" + (spec.maxHeapMb() > 0 ? spec.maxHeapMb() : 256) + "m");
         cmd.add("-Xms16m"); // an idle worker commits what it uses, not a default share of the machine
         cmd.add("-XX:+UseSerialGC");
-        cmd.add("-XX:+AutoCreateSharedArchive");
-        cmd.add("-XX:SharedArchiveFile=" + config.stateDir().resolve("cds").resolve(Integer.toHexString(key.hashCode()) + ".jsa"));
-        cmd.add("-Xlog:cds=off,cds+dynamic=off");
+        Path archive = config.stateDir().resolve("cds").resolve(Integer.toHexString(key.hashCode()) + ".jsa");
+        boolean writesArchive = false;
+        if (!Files.exists(archive)) {
+            long now = System.nanoTime();
+            ArchiveWriter mine = new ArchiveWriter(id, now);
+            writesArchive = archiveWriters.merge(archive, mine, (w, m) -> w.overdue(now) ? m : w) == mine;
+        }
+        if (writesArchive || Files.exists(archive)) {
+            cmd.add("-XX:+AutoCreateSharedArchive"); // uses the archive, or rewrites a stale one at exit
+            cmd.add("-XX:SharedArchiveFile=" + archive);
+            cmd.add("-Xlog:cds=off,cds+dynamic=off");
+        }
         cmd.addAll(spec.jvmArgs());
         cmd.add("-cp");
         cmd.add(String.join(java.io.File.pathSeparator, classpath));
@@ -466,7 +490,14 @@ public final class HostDaemon implements AutoCloseable {
         try {
             p = pb.start();
         } catch (IOException e) {
+            if (writesArchive) {
+                archiveWriters.computeIfPresent(archive, (a, w) -> w.id().equals(id) ? null : w);
+            }
             throw new CircuitException("cannot start a worker JVM on host " + config.name() + ": " + e.getMessage(), e);
+        }
+        if (writesArchive) {
+            // written, or the next JVM tries
+            p.onExit().thenRun(() -> archiveWriters.computeIfPresent(archive, (a, w) -> w.id().equals(id) ? null : w));
         }
         CompletableFuture<String> ready = new CompletableFuture<>();
         CompletableFuture<String> announced = new CompletableFuture<>();

@@ -1,6 +1,7 @@
 package io.jcircuit.host;
 
 import io.jcircuit.Circuit;
+import io.jcircuit.Fn;
 import io.jcircuit.Entry;
 import io.jcircuit.SpawnOptions;
 import io.jcircuit.Spawned;
@@ -133,6 +134,32 @@ class SpawnTest {
             assertThat(warmHost.warmSpawns()).isEqualTo(1);
             assertThat(s.result()).isEqualTo("1");
             assertThat(spawner.anchors().list("/host/warm").entries()).extracting(Entry::worker).contains(s.worker().id());
+        }
+    }
+
+    @Test
+    void oneOfSeveralJvmsStartedTogetherWritesTheClassArchiveAndLaterOnesUseIt(@TempDir Path otherState) throws Exception {
+        try (HostDaemon fresh = HostDaemon.start(new HostDaemon.Config("cds", otherState, host.zookeeper(), null, 0, 0));
+             java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            Fn<List<String>> jvmArgs = () -> List.copyOf(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+            List<java.util.concurrent.Future<List<String>>> spawns = new java.util.ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                spawns.add(threads.submit(() -> spawner.spawn("cds", List.of(), jvmArgs).result()));
+            }
+            int writers = 0;
+            for (java.util.concurrent.Future<List<String>> f : spawns) {
+                writers += f.get().contains("-XX:+AutoCreateSharedArchive") ? 1 : 0;
+            }
+            assertThat(writers).as("JVMs told to write the missing archive at exit").isEqualTo(1);
+
+            Path cds = otherState.resolve("cds");
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                try (var files = Files.list(cds)) {
+                    return files.anyMatch(f -> f.toString().endsWith(".jsa"));
+                }
+            });
+            assertThat(spawner.spawn("cds", List.of(), jvmArgs).result()).as("a JVM started once the archive exists")
+                .contains("-XX:+AutoCreateSharedArchive");
         }
     }
 

@@ -26,11 +26,16 @@ class WordCountTest {
     void countsMatchTheSingleProcessBaseline() throws Exception {
         CircuitRuntime driver = circuit.newClient();
         AtomicLong progressed = new AtomicLong();
-        WordCount.Result distributed = WordCount.run(driver, SRC_ZIP, 2, 2, 20, 400, progressed::addAndGet);
+        AtomicLong progressedFiles = new AtomicLong();
+        WordCount.Result distributed = WordCount.run(driver, SRC_ZIP, 2, 2, 20, 400, (files, bytes) -> {
+            progressedFiles.addAndGet(files);
+            progressed.addAndGet(bytes);
+        });
         WordCount.Result baseline = WordCount.baseline(SRC_ZIP, 400, 20);
 
         assertThat(distributed.files()).isEqualTo(400).isEqualTo(baseline.files());
         assertThat(distributed.bytes()).isEqualTo(baseline.bytes()).isEqualTo(progressed.get());
+        assertThat(progressedFiles.get()).as("every file reported, in batches").isEqualTo(400);
         assertThat(distributed.tokens()).isEqualTo(baseline.tokens()).isPositive();
         assertThat(new ArrayList<>(distributed.top())).isEqualTo(new ArrayList<>(baseline.top()));
         assertThat(distributed.top()).hasSize(20);
