@@ -41,7 +41,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A host daemon: a runtime that publishes {@link HostService}, files itself under
  * {@code /host/<name>}, and starts worker JVMs. State lives under {@code <stateDir>}: the jar cache
- * in {@code jars/}, one directory per worker in {@code workers/<id>/} (stdout, stderr,
+ * in {@code jars/} and AppCDS archives in {@code cds/} (both under {@link Config#cacheDir()} when it
+ * is set), one directory per worker in {@code workers/<id>/} (stdout, stderr,
  * {@value WorkerMain#META_FILE}, and {@code exit} once it ended), and the embedded ZooKeeper's data
  * when this host runs it.
  *
@@ -65,9 +66,12 @@ public final class HostDaemon implements AutoCloseable {
      * @param keyFile   the cluster key file: the host and its workers speak mutual TLS with it; null for
      *                  plain TCP, which binds loopback only unless {@code insecure}
      * @param insecure  allow a bind address beyond loopback without a cluster key
+     * @param cacheDir  where fetched jars ({@code jars/}) and AppCDS archives ({@code cds/}) are kept;
+     *                  null for {@code stateDir}. An archive names its jars by path, so a host that
+     *                  starts afresh in a new state directory can still use the archives kept here.
      */
     public record Config(String name, Path stateDir, String zookeeper, String bindHost, int port, int warm,
-                         Path keyFile, boolean insecure) {
+                         Path keyFile, boolean insecure, Path cacheDir) {
         public Config {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(stateDir, "stateDir");
@@ -87,10 +91,27 @@ public final class HostDaemon implements AutoCloseable {
             this(name, stateDir, zookeeper, bindHost, port, warm, null, false);
         }
 
+        /** A host that keeps its caches in its state directory. */
+        public Config(String name, Path stateDir, String zookeeper, String bindHost, int port, int warm,
+                      Path keyFile, boolean insecure) {
+            this(name, stateDir, zookeeper, bindHost, port, warm, keyFile, insecure, null);
+        }
+
         /** This configuration secured with the cluster key in {@code file} (null for none). */
         public Config withKey(Path file, boolean insecure) {
             return new Config(name, stateDir, zookeeper, bindHost, port, warm,
-                file == null ? null : file.toAbsolutePath(), insecure);
+                file == null ? null : file.toAbsolutePath(), insecure, cacheDir);
+        }
+
+        /** This configuration with its jars and AppCDS archives kept in {@code dir}. */
+        public Config withCacheDir(Path dir) {
+            return new Config(name, stateDir, zookeeper, bindHost, port, warm, keyFile, insecure,
+                dir == null ? null : dir.toAbsolutePath());
+        }
+
+        /** Where jars and archives are kept: {@link #cacheDir()}, or the state directory. */
+        public Path caches() {
+            return cacheDir != null ? cacheDir : stateDir;
         }
     }
 
@@ -129,7 +150,7 @@ public final class HostDaemon implements AutoCloseable {
         this.config = config;
         this.runtime = runtime;
         this.zookeeper = zookeeper;
-        this.jars = new JarCache(config.stateDir().resolve("jars"));
+        this.jars = new JarCache(config.caches().resolve("jars"));
         this.workersDir = config.stateDir().resolve("workers");
     }
 
@@ -447,11 +468,14 @@ public final class HostDaemon implements AutoCloseable {
 
     /**
      * Starts a JVM for worker {@code id} in {@code dir}. Every JVM of one {@link #poolKey} shares an
-     * AppCDS archive under {@code <stateDir>/cds}, which cuts the class loading of later starts. While
-     * the archive does not exist, one JVM at a time is told to write it when it exits (another once
-     * that one has lived a minute, since a daemon may never exit); the others start without it. Each
-     * JVM told would write it: the demo's five workers, spawned at once on a new host, spent seconds
-     * of CPU at their exits writing the same archive five times.
+     * AppCDS archive under {@code cds/} of {@link Config#caches()}, which cuts the class loading of later starts. While
+     * the archive does not exist, one JVM at a time is asked to write it (another once that one has
+     * lived a minute without doing so); the others start without it. The worker writes it a little
+     * after it starts serving, or at its exit if that comes first (see {@code ClassArchive}), so that
+     * workers killed at the end of their job write it too. Before, every JVM got
+     * {@code -XX:+AutoCreateSharedArchive}, which writes at a normal exit only: the demo's five
+     * workers, spawned at once on a new host, spent seconds of CPU at their exits writing the same
+     * archive five times, and workers that were killed never wrote it.
      */
     private Jvm launch(WorkerId id, Path dir, List<String> classpath, SpawnSpec spec, String key, List<String> mainArgs) {
         List<String> cmd = new ArrayList<>();
@@ -461,14 +485,19 @@ public final class HostDaemon implements AutoCloseable {
         cmd.add("-Xmx" + (spec.maxHeapMb() > 0 ? spec.maxHeapMb() : 256) + "m");
         cmd.add("-Xms16m"); // an idle worker commits what it uses, not a default share of the machine
         cmd.add("-XX:+UseSerialGC");
-        Path archive = config.stateDir().resolve("cds").resolve(Integer.toHexString(key.hashCode()) + ".jsa");
+        // named by classpath, JVM options and JDK: an archive written by another JDK would not map
+        Path archive = config.caches().resolve("cds").resolve(Integer.toHexString((key + '|' + Runtime.version()).hashCode()) + ".jsa");
         boolean writesArchive = false;
         if (!Files.exists(archive)) {
             long now = System.nanoTime();
             ArchiveWriter mine = new ArchiveWriter(id, now);
             writesArchive = archiveWriters.merge(archive, mine, (w, m) -> w.overdue(now) ? m : w) == mine;
         }
-        if (writesArchive || Files.exists(archive)) {
+        if (writesArchive) {
+            cmd.add("-XX:+RecordDynamicDumpInfo"); // the worker writes it while it runs: see WorkerMain
+            cmd.add("-D" + WorkerMain.CLASS_ARCHIVE_PROPERTY + "=" + archive);
+            cmd.add("-Xlog:cds=off,cds+dynamic=off");
+        } else if (Files.exists(archive)) {
             cmd.add("-XX:+AutoCreateSharedArchive"); // uses the archive, or rewrites a stale one at exit
             cmd.add("-XX:SharedArchiveFile=" + archive);
             cmd.add("-Xlog:cds=off,cds+dynamic=off");
@@ -479,7 +508,7 @@ public final class HostDaemon implements AutoCloseable {
         cmd.add(WorkerMain.class.getName());
         cmd.addAll(mainArgs);
         try {
-            Files.createDirectories(config.stateDir().resolve("cds"));
+            Files.createDirectories(config.caches().resolve("cds"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
