@@ -123,6 +123,7 @@ final class DemoCommand implements Callable<Integer> {
     /** Ends a demo's local circuit: its driver, its host with every worker, daemonized too, and its files. */
     static void stop(CircuitRuntime driver, HostDaemon host, Path state) {
         driver.close();
+        host.awaitWorkersExit(java.time.Duration.ofSeconds(10)); // they leave with their spawner; one writes the class archive
         host.close(true);
         io.jcircuit.host.Dirs.deleteTree(state);
     }

@@ -468,14 +468,14 @@ public final class HostDaemon implements AutoCloseable {
 
     /**
      * Starts a JVM for worker {@code id} in {@code dir}. Every JVM of one {@link #poolKey} shares an
-     * AppCDS archive under {@code cds/} of {@link Config#caches()}, which cuts the class loading of later starts. While
-     * the archive does not exist, one JVM at a time is asked to write it (another once that one has
-     * lived a minute without doing so); the others start without it. The worker writes it a little
-     * after it starts serving, or at its exit if that comes first (see {@code ClassArchive}), so that
-     * workers killed at the end of their job write it too. Before, every JVM got
-     * {@code -XX:+AutoCreateSharedArchive}, which writes at a normal exit only: the demo's five
-     * workers, spawned at once on a new host, spent seconds of CPU at their exits writing the same
-     * archive five times, and workers that were killed never wrote it.
+     * AppCDS archive under {@code cds/} of {@link Config#caches()}, which cuts the class loading of
+     * later starts. While the archive does not exist, one JVM at a time is told to write it when it
+     * exits normally (another once that one has lived a minute, since a daemon may never exit); the
+     * others start without it. Each JVM told would write it: the demo's five workers, spawned at once
+     * on a new host, spent seconds of CPU at their exits writing the same archive five times. A JVM
+     * that is killed writes nothing. (Writing it while the worker runs, with {@code VM.cds
+     * dynamic_dump}, was tried: the pause can outlast a ZooKeeper session on a loaded machine, and
+     * the worker's ephemeral entries vanished.)
      */
     private Jvm launch(WorkerId id, Path dir, List<String> classpath, SpawnSpec spec, String key, List<String> mainArgs) {
         List<String> cmd = new ArrayList<>();
@@ -493,12 +493,8 @@ public final class HostDaemon implements AutoCloseable {
             ArchiveWriter mine = new ArchiveWriter(id, now);
             writesArchive = archiveWriters.merge(archive, mine, (w, m) -> w.overdue(now) ? m : w) == mine;
         }
-        if (writesArchive) {
-            cmd.add("-XX:+RecordDynamicDumpInfo"); // the worker writes it while it runs: see WorkerMain
-            cmd.add("-D" + WorkerMain.CLASS_ARCHIVE_PROPERTY + "=" + archive);
-            cmd.add("-Xlog:cds=off,cds+dynamic=off");
-        } else if (Files.exists(archive)) {
-            cmd.add("-XX:+AutoCreateSharedArchive"); // uses the archive, or rewrites a stale one at exit
+        if (writesArchive || Files.exists(archive)) {
+            cmd.add("-XX:+AutoCreateSharedArchive"); // uses the archive, or writes it (or a stale one) at exit
             cmd.add("-XX:SharedArchiveFile=" + archive);
             cmd.add("-Xlog:cds=off,cds+dynamic=off");
         }
@@ -598,6 +594,25 @@ public final class HostDaemon implements AutoCloseable {
             // reported by exited() when it happens
         }
         return true;
+    }
+
+    /**
+     * Waits up to {@code timeout} for the workers that are not daemonized to exit by themselves, as
+     * they do once their spawner is gone; a worker told to write the class archive writes it as it
+     * exits, which a kill would prevent. Returns whether they all exited.
+     */
+    public boolean awaitWorkersExit(java.time.Duration timeout) {
+        CompletableFuture<?>[] exits = workers.values().stream().filter(r -> !r.daemon())
+            .map(r -> r.process().onExit()).toArray(CompletableFuture[]::new);
+        try {
+            CompletableFuture.allOf(exits).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** Stops the host: kills its non-daemon workers, removes its entry, closes its runtime. Idempotent. */

@@ -40,12 +40,6 @@ public final class WorkerMain {
     /** How often an idle worker looks whether it may exit; it exits after two idle looks in a row. */
     static final long IDLE_CHECK_MS = 500;
 
-    /** The system property that asks this JVM to write its host's class archive ({@link ClassArchive}). */
-    public static final String CLASS_ARCHIVE_PROPERTY = ClassArchive.PROPERTY;
-
-    /** How long after its announcement a worker asked to write the class archive waits before it does. */
-    static final long CLASS_ARCHIVE_DELAY_MS = 2_000;
-
     private WorkerMain() {
     }
 
@@ -80,10 +74,6 @@ public final class WorkerMain {
                 meta = load(Path.of(assigned));
             }
             serve(rt, meta);
-        }
-        ClassArchive archive = ClassArchive.asked();
-        if (archive != null) {
-            archive.writeOnce(); // a normal exit before the delay passed
         }
         System.exit(0);
     }
@@ -146,18 +136,6 @@ public final class WorkerMain {
         }
         System.out.println(ANNOUNCE + rt.id() + " " + rt.address());
         System.out.flush();
-        ClassArchive archive = ClassArchive.asked();
-        if (archive != null) {
-            Thread.ofVirtual().name("circuit-class-archive").start(() -> {
-                try {
-                    if (!exit.await(CLASS_ARCHIVE_DELAY_MS, TimeUnit.MILLISECONDS)) {
-                        archive.writeOnce();
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-        }
         // DESIGN §1: live while the function runs or a reference into this worker is held elsewhere
         boolean idleBefore = false;
         while (!exit.await(IDLE_CHECK_MS, TimeUnit.MILLISECONDS)) {
