@@ -474,8 +474,8 @@ public final class HostDaemon implements AutoCloseable {
      * others start without it. Each JVM told would write it: the demo's five workers, spawned at once
      * on a new host, spent seconds of CPU at their exits writing the same archive five times. A JVM
      * that is killed writes nothing. (Writing it while the worker runs, with {@code VM.cds
-     * dynamic_dump}, was tried: the pause can outlast a ZooKeeper session on a loaded machine, and
-     * the worker's ephemeral entries vanished.)
+     * dynamic_dump}, was tried and dropped: it pauses the worker, and in one CI run a worker's
+     * ephemeral entries vanished meanwhile, likely a ZooKeeper session outlasted by the pause.)
      */
     private Jvm launch(WorkerId id, Path dir, List<String> classpath, SpawnSpec spec, String key, List<String> mainArgs) {
         List<String> cmd = new ArrayList<>();
@@ -516,18 +516,22 @@ public final class HostDaemon implements AutoCloseable {
             p = pb.start();
         } catch (IOException e) {
             if (writesArchive) {
-                archiveWriters.computeIfPresent(archive, (a, w) -> w.id().equals(id) ? null : w);
+                releaseArchiveWriter(archive, id);
             }
             throw new CircuitException("cannot start a worker JVM on host " + config.name() + ": " + e.getMessage(), e);
         }
         if (writesArchive) {
-            // written, or the next JVM tries
-            p.onExit().thenRun(() -> archiveWriters.computeIfPresent(archive, (a, w) -> w.id().equals(id) ? null : w));
+            p.onExit().thenRun(() -> releaseArchiveWriter(archive, id)); // written, or the next JVM tries
         }
         CompletableFuture<String> ready = new CompletableFuture<>();
         CompletableFuture<String> announced = new CompletableFuture<>();
         Thread.ofVirtual().name("worker-out-" + id).start(() -> copyOut(p, dir.resolve("stdout"), ready, announced));
         return new Jvm(id, dir, p, ready, announced);
+    }
+
+    /** Worker {@code id} no longer stands to write {@code archive}. */
+    private void releaseArchiveWriter(Path archive, WorkerId id) {
+        archiveWriters.computeIfPresent(archive, (a, w) -> w.id().equals(id) ? null : w);
     }
 
     /** Copies the worker's stdout into its file, completing {@code announced} with its first WORKER line. */
