@@ -67,7 +67,7 @@ final class DemoCommand implements Callable<Integer> {
         Path caches = cache != null ? cache : NamespaceOptions.defaultStateDir(System.getenv()).resolve("cache");
         HostDaemon host = HostDaemon.start(new HostDaemon.Config("local", state, null, null, 0, 0).withCacheDir(caches));
         CircuitRuntime driver = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper()).build());
-        Thread cleanup = new Thread(() -> stop(driver, host, state), "demo-cleanup");
+        Thread cleanup = new Thread(() -> stop(driver, host, state, java.time.Duration.ZERO), "demo-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup); // Ctrl-C: no worker outlives the demo
         WordCount.Result r;
         long nanos;
@@ -80,7 +80,7 @@ final class DemoCommand implements Callable<Integer> {
             nanos = System.nanoTime() - t0;
             bar.done();
         } finally {
-            stop(driver, host, state);
+            stop(driver, host, state, java.time.Duration.ofSeconds(10));
             Runtime.getRuntime().removeShutdownHook(cleanup);
         }
         err.println("single-process baseline...");
@@ -120,10 +120,16 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** Stops the driver and the host, killing every worker, and deletes the state. Idempotent. */
-    /** Ends a demo's local circuit: its driver, its host with every worker, daemonized too, and its files. */
-    static void stop(CircuitRuntime driver, HostDaemon host, Path state) {
+    /**
+     * Ends a demo's local circuit: its driver, its host with every worker, daemonized too, and its
+     * files. Workers get up to {@code grace} to leave by themselves first, as they do once their
+     * spawner is gone: the one told to write the class archive writes it as it leaves.
+     */
+    static void stop(CircuitRuntime driver, HostDaemon host, Path state, java.time.Duration grace) {
         driver.close();
-        host.awaitWorkersExit(java.time.Duration.ofSeconds(10)); // they leave with their spawner; one writes the class archive
+        if (grace.isPositive()) {
+            host.awaitWorkersExit(grace);
+        }
         host.close(true);
         io.jcircuit.host.Dirs.deleteTree(state);
     }

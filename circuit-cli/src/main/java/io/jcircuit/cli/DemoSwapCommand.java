@@ -68,7 +68,7 @@ final class DemoSwapCommand implements Callable<Integer> {
         Path state = Files.createTempDirectory("jcircuit-demo-swap-");
         HostDaemon host = HostDaemon.start(new HostDaemon.Config("local", state, null, null, 0, 0));
         CircuitRuntime driver = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper()).build());
-        Thread cleanup = new Thread(() -> DemoCommand.stop(driver, host, state), "demo-swap-cleanup");
+        Thread cleanup = new Thread(() -> DemoCommand.stop(driver, host, state, java.time.Duration.ZERO), "demo-swap-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
         Map<String, Object> report;
         try {
@@ -88,7 +88,7 @@ final class DemoSwapCommand implements Callable<Integer> {
             }
             report = run(driver, deployment, err);
         } finally {
-            DemoCommand.stop(driver, host, state);
+            DemoCommand.stop(driver, host, state, java.time.Duration.ZERO);
             Runtime.getRuntime().removeShutdownHook(cleanup);
         }
         PrintWriter out = spec.commandLine().getOut();

@@ -124,15 +124,6 @@ public final class HostDaemon implements AutoCloseable {
     private record Running(SpawnedWorker info, Process process, boolean daemon, CompletableFuture<Void> gone) {
     }
 
-    private final Config config;
-    private final CircuitRuntime runtime;
-    private final String zookeeper;
-    private final JarCache jars;
-    private final Path workersDir;
-    private final ConcurrentHashMap<WorkerId, Running> workers = new ConcurrentHashMap<>();
-    /** AppCDS archives not written yet, each with the JVM that will write it when it exits. */
-    private final ConcurrentHashMap<Path, ArchiveWriter> archiveWriters = new ConcurrentHashMap<>();
-
     /** A JVM told to write an archive at exit, since {@code sinceNanos}. */
     private record ArchiveWriter(WorkerId id, long sinceNanos) {
         /** A writer that has lived this long may never exit (a daemon): the next JVM is told as well. */
@@ -142,6 +133,15 @@ public final class HostDaemon implements AutoCloseable {
             return now - sinceNanos > PATIENCE_NANOS;
         }
     }
+
+    private final Config config;
+    private final CircuitRuntime runtime;
+    private final String zookeeper;
+    private final JarCache jars;
+    private final Path workersDir;
+    private final ConcurrentHashMap<WorkerId, Running> workers = new ConcurrentHashMap<>();
+    /** AppCDS archives not written yet, each with the JVM that will write it when it exits. */
+    private final ConcurrentHashMap<Path, ArchiveWriter> archiveWriters = new ConcurrentHashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private EntryNode hostEntry;
     private volatile boolean closed;

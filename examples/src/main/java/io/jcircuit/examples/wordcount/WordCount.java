@@ -137,24 +137,44 @@ public final class WordCount {
 
             @Override
             public long[] send(String zip, int limit, Progress progress) throws IOException {
-                long[] unreported = {0, 0, System.nanoTime()}; // files, bytes, when last reported
+                Batched batched = new Batched(progress);
                 long[] sent = forEachSource(Path.of(zip), limit, src -> {
                     files.send(src);
-                    unreported[0]++;
-                    unreported[1] += src.length;
-                    if (System.nanoTime() - unreported[2] >= PROGRESS_EVERY_NANOS) {
-                        progress.sent((int) unreported[0], unreported[1]);
-                        unreported[0] = 0;
-                        unreported[1] = 0;
-                        unreported[2] = System.nanoTime();
-                    }
+                    batched.sent(src.length);
                 }, files);
-                if (unreported[0] > 0) {
-                    progress.sent((int) unreported[0], unreported[1]);
-                }
+                batched.flush();
                 return sent;
             }
         });
+    }
+
+    /** Collects progress and passes it on at most every {@link #PROGRESS_EVERY_NANOS}. */
+    private static final class Batched {
+        private final Progress to;
+        private int files;
+        private long bytes;
+        private long lastReport = System.nanoTime();
+
+        Batched(Progress to) {
+            this.to = to;
+        }
+
+        void sent(long size) {
+            files++;
+            bytes += size;
+            if (System.nanoTime() - lastReport >= PROGRESS_EVERY_NANOS) {
+                flush();
+            }
+        }
+
+        void flush() {
+            if (files > 0) {
+                to.sent(files, bytes);
+            }
+            files = 0;
+            bytes = 0;
+            lastReport = System.nanoTime();
+        }
     }
 
     /** A mapper: a worker that tokenizes files while the driver holds this. */
