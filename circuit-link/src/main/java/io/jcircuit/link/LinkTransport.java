@@ -18,10 +18,8 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoop;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
@@ -77,7 +75,7 @@ public final class LinkTransport implements AutoCloseable {
         this.self = self;
         this.listener = listener;
         boolean epoll = config.preferEpoll() && Epoll.isAvailable();
-        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        IoHandlerFactory io = SpinningSelect.ioHandlers(epoll, config.spinMicros());
         this.group = new MultiThreadIoEventLoopGroup(config.ioThreads(),
             new DefaultThreadFactory("circuit-io-" + self, true), io);
         this.epoll = epoll;

@@ -70,6 +70,7 @@ public final class CircuitRuntime implements Circuit {
     private final Dispatcher dispatcher;
     private final Peers peers;
     private final CallDeadlines callDeadlines;
+    private final Waiters waiters;
     private final Spawning spawning = new Spawning(this);
     private LinkTransport transport;
     private Worker self;
@@ -86,6 +87,7 @@ public final class CircuitRuntime implements Circuit {
         this.exports = new ExportTable(cleaner);
         this.imports = new ImportTable(cleaner, this::sendReleases);
         this.callDeadlines = new CallDeadlines(id.toString());
+        this.waiters = new Waiters(config.link().spinMicros());
         this.codec = new MessageCodec(config.classLoader(), new ReferenceBridge());
         this.instrumentation = new Instrumentation(config.callMetrics() ? new io.jcircuit.runtime.ops.CallMetrics() : null);
         this.settings = new io.jcircuit.runtime.ops.RuntimeSettings(new io.jcircuit.runtime.ops.LogControl());
@@ -629,6 +631,10 @@ public final class CircuitRuntime implements Circuit {
 
     CallDeadlines callDeadlines() {
         return callDeadlines;
+    }
+
+    Waiters waiters() {
+        return waiters;
     }
 
     Peers peers() {

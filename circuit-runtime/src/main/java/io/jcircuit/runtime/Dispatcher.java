@@ -43,7 +43,7 @@ final class Dispatcher implements AutoCloseable {
         this.runtime = runtime;
         this.instrumentation = instrumentation;
         this.virtualThreads = Executors.newThreadPerTaskExecutor(
-            Thread.ofVirtual().name("circuit-call-" + runtime.id() + "-", 0).factory());
+            Thread.ofVirtual().name("circuit-call-" + runtime.id()).factory());
     }
 
     /** Event loop: route one DATA payload. Takes ownership of {@code payload}. */

@@ -184,7 +184,7 @@ final class Invoker {
                     ? "while the link was backed up" : "while the link was reconnecting");
             }
             s.link.send(frame, s.pending.size() > 1); // concurrent calls: let the loop batch them
-            ByteBuf answer = p.await(runtime.callDeadlines());
+            ByteBuf answer = p.await(runtime.callDeadlines(), runtime.waiters());
             if (answer == null) {
                 throw timeout(s.link.peer(), what, "waiting for the answer");
             }

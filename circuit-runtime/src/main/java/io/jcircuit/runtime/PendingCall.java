@@ -8,7 +8,7 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * One outgoing request waiting for its answer. The event loop completes it with the answer's payload
- * or fails it when the link goes down; the calling thread parks until then or its deadline. A
+ * or fails it when the link goes down; the calling thread waits until then or its deadline. A
  * platform thread parks with a timeout; a virtual thread parks untimed and leaves its deadline to
  * {@link CallDeadlines}, which expires the call when it is due.
  *
@@ -54,14 +54,38 @@ final class PendingCall {
     }
 
     /**
-     * Parks until an outcome arrives or the deadline passes. Returns the answer payload, or
-     * {@code null} on timeout.
+     * Waits until an outcome arrives or the deadline passes: a caller waiting alone first polls
+     * briefly, then it parks. Returns the answer payload, or {@code null} on timeout.
      *
      * @param deadlines where a virtual thread registers its deadline
+     * @param waiters   the runtime's count of waiting callers
      * @throws RuntimeException the failure the call was failed with
      * @throws InterruptedException when the caller is interrupted (the call is abandoned)
      */
-    ByteBuf await(CallDeadlines deadlines) throws InterruptedException {
+    ByteBuf await(CallDeadlines deadlines, Waiters waiters) throws InterruptedException {
+        long spin = waiters.enter();
+        try {
+            if (spin > 0) {
+                poll(spin, waiters);
+            }
+            return park(deadlines);
+        } finally {
+            waiters.leave();
+        }
+    }
+
+    /**
+     * Polls for the outcome for up to {@code spinNanos}, yielding on each turn, while no other caller
+     * of the runtime waits (see {@link Waiters}).
+     */
+    private void poll(long spinNanos, Waiters waiters) {
+        long end = System.nanoTime() + spinNanos;
+        while (outcome.get() == null && waiters.alone() && System.nanoTime() - end < 0) {
+            Thread.yield();
+        }
+    }
+
+    private ByteBuf park(CallDeadlines deadlines) throws InterruptedException {
         Object o;
         if (waiter.isVirtual()) {
             deadlines.add(this);
