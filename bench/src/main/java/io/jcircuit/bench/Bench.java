@@ -20,7 +20,7 @@ public final class Bench {
     }
 
     /**
-     * Runs the bench. Blocks for the whole run: about 100 s with {@link Options#quick()}, a few
+     * Runs the bench. Blocks for the whole run: about 85 s with {@link Options#quick()}, a few
      * minutes without. Figures go to {@code out}; progress and errors to {@code err}.
      *
      * @return 0 when every figure was measured (whether or not the targets were met), 1 when the bench

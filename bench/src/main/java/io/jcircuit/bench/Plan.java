@@ -28,11 +28,11 @@ record Plan(String name, long warmupMs, long circuitWarmupMs, long measureMs, in
     /** A few minutes for all passes. */
     static final Plan FULL = new Plan("full", 3_000, 30_000, 5_000, 100_000, 20_000, 15, 11, 11, 600_000);
     /**
-     * About 100 s for all passes on two cores, JVM starts included (97 to 112 s seen): 90 s before the
-     * call-metrics A/B (about 4 s a pass) came. Shorter warm-ups leave the 1-CPU pass measuring the
-     * JIT compiler.
+     * Under 90 s for all passes on two cores, JVM starts included: 100 s (97 to 112 s seen) until the
+     * warm-ups were cut from 1 s to 0.7 s and 10 s to 8 s, and the counting from 1.5 s to 1.2 s (85.5 s seen).
+     * Shorter warm-ups leave the 1-CPU pass measuring the JIT compiler.
      */
-    static final Plan QUICK = new Plan("quick", 1_000, 10_000, 1_500, 10_000, 3_000, 5, 3, 3, 80_000);
+    static final Plan QUICK = new Plan("quick", 700, 8_000, 1_200, 10_000, 3_000, 5, 3, 3, 80_000);
     /** Seconds: checks that every figure comes out, says nothing about its value. */
     static final Plan SMOKE = new Plan("smoke", 100, 200, 200, 200, 100, 1, 1, 1, 60_000);
 
