@@ -35,8 +35,9 @@ package io.jcircuit.link;
  *                           {@code insecure})
  * @param insecure           allow binding a non-loopback interface without TLS
  * @param spinMicros         how long a thread that expects a message soon busy-polls before it sleeps:
- *                           an event loop after it handled something, and a caller that is its
- *                           runtime's only one waiting for an answer. Polling saves a thread wake-up
+ *                           an event loop after it handled something, a caller that is its runtime's
+ *                           only one waiting for an answer, and a call thread that has just answered
+ *                           (it may then serve the next call). Polling saves a thread wake-up
  *                           (about 10 us on the VMs we measure on) and costs up to this much CPU per
  *                           quiet spell. The spinner yields the CPU on each turn. 0 turns it off. The
  *                           default is 50 with more than one CPU and 0 with one (a spinner there only

@@ -81,7 +81,7 @@ final class PendingCall {
     private void poll(long spinNanos, Waiters waiters) {
         long end = System.nanoTime() + spinNanos;
         while (outcome.get() == null && waiters.alone() && System.nanoTime() - end < 0) {
-            Thread.yield();
+            io.jcircuit.link.CpuYield.yieldCpu();
         }
     }
 

@@ -131,4 +131,32 @@ class CallTest {
         assertThat(made.add(3)).isEqualTo(3);
         assertThatThrownBy(Circuit::current).isInstanceOf(java.util.NoSuchElementException.class);
     }
+
+    /** Reports what the calling thread looked like on entry, then leaves its interrupt flag set. */
+    public interface ThreadProbe {
+        long[] enter();
+    }
+
+    @Test
+    void shouldStartEveryCallWithAClearInterruptFlagWhenCallThreadsServeSeveralCalls() {
+        // a long polling budget, so that the thread that answered one call nearly always takes the next
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start(c -> c.link().spinMicros(io.jcircuit.link.LinkConfig.MAX_SPIN_MICROS));
+        b.listen("probe", ThreadProbe.class, () -> {
+            long[] seen = {Thread.currentThread().threadId(), Thread.currentThread().isInterrupted() ? 1 : 0,
+                Thread.currentThread().isVirtual() ? 1 : 0};
+            Thread.currentThread().interrupt();
+            return seen;
+        });
+        ThreadProbe probe = a.dial(b.address(), "probe", ThreadProbe.class);
+
+        java.util.Set<Long> threads = new java.util.HashSet<>();
+        for (int i = 0; i < 200; i++) {
+            long[] seen = probe.enter();
+            assertThat(seen[1]).as("interrupted on entry to call %d", i).isZero();
+            assertThat(seen[2]).as("call %d ran on a virtual thread", i).isEqualTo(1);
+            threads.add(seen[0]);
+        }
+        assertThat(threads).as("threads that served 200 calls in a row").hasSizeLessThan(200);
+    }
 }
