@@ -31,7 +31,7 @@ final class CircuitProbe {
      * {@code into}. All calls share {@code client}'s one link to the server.
      *
      * <ul>
-     *   <li>warm-up: for {@link Plan#circuitWarmupMs()}, this thread, {@link BenchClient#CALLERS}
+     *   <li>warm-up: for {@link Plan#circuitWarmupMs(int)}, this thread, {@link BenchClient#CALLERS}
      *       callers and a {@code go} caller all run at once, so that both JVMs compile every path
      *       while the clock runs once;</li>
      *   <li>sync round trip: {@code echo.echo("hello")} timed one by one on this thread;</li>
@@ -54,7 +54,7 @@ final class CircuitProbe {
                 throw new IllegalStateException("go(() -> 1) returned " + one);
             }
         };
-        warmUp(call, go, callers, plan.circuitWarmupMs());
+        warmUp(call, go, callers, plan.circuitWarmupMs(Runtime.getRuntime().availableProcessors()));
 
         long[] rtt = Loops.roundTrips(call, plan.warmupMs(), plan.rttSamples());
         into.put(CIRCUIT_RTT_P50, Percentiles.micros(rtt, 50));
