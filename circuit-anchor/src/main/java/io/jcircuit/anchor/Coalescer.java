@@ -12,21 +12,25 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Runs a task on its own virtual thread after each {@link #signal()}, one run at a time; signals
  * that arrive while a run is queued fold into it, and a signal during a run queues one more.
  */
-final class Coalescer implements AutoCloseable {
+public final class Coalescer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Coalescer.class);
 
+    private final String name;
     private final Runnable task;
     private final ExecutorService thread;
     private final AtomicBoolean queued = new AtomicBoolean();
     private volatile boolean closed;
 
-    Coalescer(String name, Runnable task) {
+    /** @param name the name of the virtual thread that runs {@code task}, also used in its failure log line */
+    public Coalescer(String name, Runnable task) {
+        this.name = name;
         this.task = task;
         this.thread = Executors.newSingleThreadExecutor(Thread.ofVirtual().name(name).factory());
     }
 
-    void signal() {
+    /** Asks for a run of the task; returns at once. */
+    public void signal() {
         if (queued.compareAndSet(false, true)) {
             try {
                 thread.execute(this::runOnce);
@@ -44,7 +48,7 @@ final class Coalescer implements AutoCloseable {
         try {
             task.run();
         } catch (RuntimeException e) {
-            LOG.warn("namespace listener failed: {}", e.toString(), e);
+            LOG.warn("{} failed: {}", name, e.toString(), e);
         }
     }
 

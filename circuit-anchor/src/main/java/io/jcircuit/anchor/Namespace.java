@@ -177,6 +177,15 @@ public final class Namespace implements AutoCloseable {
         return removed;
     }
 
+    /** Whether an entry is filed at the anchor path {@code path} (a directory and a name) now. */
+    public boolean hasEntry(String path) {
+        String znode = anchorZnode(path);
+        return call("look up", path, () -> {
+            Stat st = client.checkExists().forPath(znode);
+            return st != null && st.getEphemeralOwner() != 0;
+        });
+    }
+
     /** Lists the anchor directory {@code dir}, directly or at any depth. */
     public Listing<Entry> listAnchors(String dir, boolean recursive) {
         Scan s = scan(anchorZnode(dir), recursive);

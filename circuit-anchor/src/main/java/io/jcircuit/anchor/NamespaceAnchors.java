@@ -221,41 +221,50 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
     /**
      * Runs {@code action} once {@code worker} is no longer filed under {@code /worker}: at once when
      * it is not there now, else when it leaves. Close the subscription to give up waiting.
+     *
+     * <p>It watches that one entry, not the directory: every worker watches its spawner, and a watch
+     * on all of {@code /worker} would make each worker that comes or goes cost every other one a full
+     * listing. A lookup that fails while ZooKeeper is away is made again when the connection is back.
      */
     public Subscription whenGone(io.jcircuit.WorkerId worker, Runnable action) {
+        String entry = Paths.child(WORKERS, worker.toString());
         java.util.concurrent.atomic.AtomicBoolean ran = new java.util.concurrent.atomic.AtomicBoolean();
-        Subscription[] sub = new Subscription[1];
-        Runnable once = () -> {
-            if (ran.compareAndSet(false, true)) {
-                action.run();
-                synchronized (sub) {
-                    if (sub[0] != null) {
-                        sub[0].close(); // a one-shot: stop watching once it fired
-                    }
-                }
+        Coalescer[] check = new Coalescer[1];
+        DirWatch[] watch = new DirWatch[1];
+        Subscription sub = () -> {
+            check[0].close();
+            DirWatch w;
+            synchronized (watch) {
+                w = watch[0];
+                watch[0] = null;
+            }
+            if (w != null) {
+                w.close();
             }
         };
-        Subscription s = subscribe(WORKERS, new Membership() {
-            @Override
-            public void joined(Entry e) {
+        check[0] = new Coalescer("anchors-gone-" + worker, () -> {
+            boolean filed;
+            try {
+                filed = ns.hasEntry(entry);
+            } catch (NamespaceException away) {
+                LOG.debug("cannot look up {} yet; looking again on reconnect: {}", entry, away.getMessage());
+                return;
             }
-
-            @Override
-            public void left(Entry e) {
-                if (e.worker().equals(worker)) {
-                    once.run();
-                }
+            if (!filed && ran.compareAndSet(false, true)) {
+                action.run();
+                sub.close(); // a one-shot: stop watching once it fired
             }
         });
-        synchronized (sub) {
-            sub[0] = s;
+        DirWatch w = ns.watchAnchors(entry, check[0]::signal);
+        synchronized (watch) {
+            if (ran.get()) {
+                w.close();
+            } else {
+                watch[0] = w;
+            }
         }
-        if (ran.get()) {
-            s.close();
-        } else if (list(WORKERS).entries().stream().noneMatch(e -> e.worker().equals(worker))) {
-            once.run();
-        }
-        return s;
+        check[0].signal(); // the entry may be gone already
+        return sub;
     }
 
     @Override

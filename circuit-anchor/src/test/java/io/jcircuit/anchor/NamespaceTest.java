@@ -231,6 +231,24 @@ class NamespaceTest {
         assertThat(events).isEmpty();
     }
 
+    @Test
+    void whenGoneRunsOnceWhenTheWorkerLeavesAndAtOnceForOneNeverFiled() throws Exception {
+        WorkerId other = WorkerId.random();
+        String path = "/worker/" + other;
+        EntryNode node = ns.file("/worker", other.toString(), Fixture.data("/worker", other));
+        BlockingQueue<Boolean> filedWhenRun = new LinkedBlockingQueue<>();
+        try (Subscription s = anchors.whenGone(other, () -> filedWhenRun.add(ns.hasEntry(path)))) {
+            node.setData(Fixture.data("/worker", other)); // a change to the entry is not a departure
+            node.close();
+            assertThat(filedWhenRun.poll(10, TimeUnit.SECONDS)).isFalse();
+        }
+        CompletableFuture<Void> never = new CompletableFuture<>();
+        try (Subscription s = anchors.whenGone(WorkerId.random(), () -> never.complete(null))) {
+            never.get(10, TimeUnit.SECONDS);
+        }
+        assertThat(filedWhenRun).isEmpty();
+    }
+
     record Config(String name, int shards, List<String> tags) implements Serializable {
     }
 

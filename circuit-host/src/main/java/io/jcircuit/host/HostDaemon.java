@@ -145,6 +145,11 @@ public final class HostDaemon implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private EntryNode hostEntry;
     private volatile boolean closed;
+    /**
+     * Publishes the host's metadata after a spawn, off the spawn's path: the ZooKeeper write took
+     * 2 to 12 ms of a 60 ms warm spawn here. Spawns in a burst fold into one write.
+     */
+    private final io.jcircuit.anchor.Coalescer publisher;
 
     private HostDaemon(Config config, CircuitRuntime runtime, String zookeeper) {
         this.config = config;
@@ -152,6 +157,7 @@ public final class HostDaemon implements AutoCloseable {
         this.zookeeper = zookeeper;
         this.jars = new JarCache(config.caches().resolve("jars"));
         this.workersDir = config.stateDir().resolve("workers");
+        this.publisher = new io.jcircuit.anchor.Coalescer("host-metadata-" + config.name(), this::publishMetadata);
     }
 
     /** Starts the host: its runtime (and the embedded ZooKeeper when no ensemble is given), then files it. */
@@ -314,7 +320,7 @@ public final class HostDaemon implements AutoCloseable {
                 running.gone().complete(null);
             }
         });
-        publishMetadata();
+        publisher.signal();
         LOG.info("host {} started worker {} (pid {}) for {}", config.name(), info.id(), p.pid(), spec.spawner());
         refillSoon(key, classpath, spec);
         return info;
@@ -648,6 +654,7 @@ public final class HostDaemon implements AutoCloseable {
                 r.process().onExit().join();
             }
         }
+        publisher.close();
         runtime.close();
         stopped.countDown();
         LOG.info("host {} stopped", config.name());

@@ -113,9 +113,15 @@ final class Spawning {
 
     /** The host entry of {@code name}, or of the least busy host for {@link io.jcircuit.Circuit#ANY_HOST}. */
     private Entry pickHost(String name) {
-        List<Entry> hosts = rt.anchors().listAll("/host").entries().stream()
-            .filter(e -> HostService.ROLE_HOST.equals(e.metadata().get(HostService.ROLE_KEY)))
-            .toList();
+        if (name != null && !name.equals(io.jcircuit.Circuit.ANY_HOST) && !name.contains("/")) {
+            // A named host: read its own directory only, not every worker of every host (a few ms
+            // of a warm spawn on a small circuit, and more the more workers run).
+            java.util.Optional<Entry> named = hostsIn("/host/" + name, false).stream().findFirst();
+            if (named.isPresent()) {
+                return named.get();
+            }
+        }
+        List<Entry> hosts = hostsIn("/host", true);
         if (hosts.isEmpty()) {
             throw new IllegalStateException("no host runs in this circuit: start one with 'circuit start'");
         }
@@ -125,6 +131,17 @@ final class Spawning {
         return hosts.stream().filter(e -> e.dir().equals("/host/" + name)).findFirst()
             .orElseThrow(() -> new IllegalStateException("no host named '" + name + "'; running hosts: "
                 + hosts.stream().map(e -> e.dir().substring("/host/".length())).toList()));
+    }
+
+    /** The host entries in {@code dir}; none when it is not a valid directory name. */
+    private List<Entry> hostsIn(String dir, boolean recursive) {
+        List<Entry> entries;
+        try {
+            entries = recursive ? rt.anchors().listAll(dir).entries() : rt.anchors().list(dir).entries();
+        } catch (IllegalArgumentException badName) {
+            return List.of();
+        }
+        return entries.stream().filter(e -> HostService.ROLE_HOST.equals(e.metadata().get(HostService.ROLE_KEY))).toList();
     }
 
     private static int workersOf(Entry host) {

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -120,22 +121,34 @@ public final class WorkerMain {
                 base.put(k.substring(METADATA_PREFIX.length()), meta.getProperty(k));
             }
         }
-        if (!base.isEmpty()) {
-            ((NamespaceAnchors) rt.anchors()).setBaseMetadata(base); // e.g. code=app:2 on every entry, /worker's too
+        NamespaceAnchors anchors = (NamespaceAnchors) rt.anchors();
+        // The two ZooKeeper writes a spawn waits for go out together: the base metadata (e.g. code=app:2,
+        // on every entry, /worker's too) and the entry under the host, which is given the base itself
+        // so that it does not depend on which write runs first.
+        CompletableFuture<Void> refiled = base.isEmpty() ? CompletableFuture.completedFuture(null)
+            : CompletableFuture.runAsync(() -> anchors.setBaseMetadata(base), r -> Thread.ofVirtual().start(r));
+        Map<String, String> underHost = new java.util.TreeMap<>(base);
+        underHost.putAll(Map.of(HostService.ROLE_KEY, HostService.ROLE_WORKER, "spawner", spawner.toString(),
+            "daemon", Boolean.toString(daemon)));
+        anchors.fileUnderHost(host, underHost);
+        try {
+            refiled.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
         }
-        ((NamespaceAnchors) rt.anchors()).fileUnderHost(host,
-            Map.of(HostService.ROLE_KEY, HostService.ROLE_WORKER, "spawner", spawner.toString(),
-                "daemon", Boolean.toString(daemon)));
         for (String a : meta.getProperty("anchors", "").split(",")) {
             if (!a.isBlank()) {
                 rt.anchors().file(a.strip());
             }
         }
-        if (!daemon) {
-            exitWhenGone(rt, spawner, exit);
-        }
         System.out.println(ANNOUNCE + rt.id() + " " + rt.address());
         System.out.flush();
+        if (!daemon) {
+            // After the announcement, which the spawn waits for: watching the spawner takes ZooKeeper
+            // round trips, and a spawner gone before the watch starts is still seen, as whenGone
+            // looks once it watches.
+            exitWhenGone(rt, spawner, exit);
+        }
         // DESIGN §1: live while the function runs or a reference into this worker is held elsewhere
         boolean idleBefore = false;
         while (!exit.await(IDLE_CHECK_MS, TimeUnit.MILLISECONDS)) {
