@@ -255,7 +255,13 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
                 sub.close(); // a one-shot: stop watching once it fired
             }
         });
-        DirWatch w = ns.watchAnchors(entry, check[0]::signal);
+        DirWatch w;
+        try {
+            w = ns.watchAnchors(entry, check[0]::signal);
+        } catch (RuntimeException e) {
+            check[0].close();
+            throw e;
+        }
         synchronized (watch) {
             if (ran.get()) {
                 w.close();
