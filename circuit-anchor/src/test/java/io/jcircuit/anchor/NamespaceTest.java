@@ -6,7 +6,11 @@ import io.jcircuit.Membership;
 import io.jcircuit.Stored;
 import io.jcircuit.Subscription;
 import io.jcircuit.WorkerId;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
 import org.apache.curator.test.TestingServer;
+import org.apache.zookeeper.CreateMode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -247,6 +251,27 @@ class NamespaceTest {
             never.get(10, TimeUnit.SECONDS);
         }
         assertThat(filedWhenRun).isEmpty();
+    }
+
+    @Test
+    void filingReplacesAnEntryThatAnEarlierSessionLeft() throws Exception {
+        String dir = Fixture.freshDir("left");
+        WorkerId id = WorkerId.random();
+        String znode = Namespace.anchorZnode(Paths.child(dir, id.toString()));
+        // A runtime that died and came back with the same id: its old session still holds the entry.
+        try (CuratorFramework earlier = CuratorFrameworkFactory.builder().connectString(zk.getConnectString())
+            .namespace(ns.config().root()).retryPolicy(new RetryOneTime(100)).build()) {
+            earlier.start();
+            earlier.create().creatingParentContainersIfNeeded().withMode(CreateMode.EPHEMERAL)
+                .forPath(znode, EntryCodec.encode(new Entry(Paths.child(dir, id.toString()), id,
+                    new io.jcircuit.Address("127.0.0.1", 1), "old", 1, java.time.Instant.EPOCH, Map.of("role", "old"))));
+            try (EntryNode now = ns.file(dir, id.toString(), Fixture.data(dir, id))) {
+                assertThat(anchors.list(dir).entries()).singleElement()
+                    .satisfies(e -> assertThat(e.metadata()).containsEntry("role", "test"));
+                assertThat(earlier.checkExists().forPath(znode).getEphemeralOwner())
+                    .isEqualTo(ns.client().getZookeeperClient().getZooKeeper().getSessionId());
+            }
+        }
     }
 
     record Config(String name, int shards, List<String> tags) implements Serializable {
