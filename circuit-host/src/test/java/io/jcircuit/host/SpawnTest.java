@@ -236,6 +236,20 @@ class SpawnTest {
     }
 
     @Test
+    void aHostStartedAgainUnderItsNameServesTheNextSpawn(@TempDir Path first, @TempDir Path second) {
+        try (HostDaemon before = HostDaemon.start(new HostDaemon.Config("again", first, host.zookeeper(), null, 0, 0))) {
+            assertThat(spawner.spawn("again", List.of(), () -> 1).result()).isEqualTo(1);
+        }
+        // a new daemon: another worker id and port under the same name; the spawner saw the first one
+        try (HostDaemon after = HostDaemon.start(new HostDaemon.Config("again", second, host.zookeeper(), null, 0, 0))) {
+            Spawned<Integer> s = spawner.spawn("again", List.of(), () -> 2);
+            assertThat(s.result()).isEqualTo(2);
+            assertThat(spawner.anchors().list("/host/again").entries()).extracting(Entry::worker)
+                .contains(after.runtime().id(), s.worker().id());
+        }
+    }
+
+    @Test
     void anUnknownHostIsNamedWithTheRunningOnes() {
         assertThatThrownBy(() -> spawner.spawn("nope", List.of(), () -> 1))
             .isInstanceOf(IllegalStateException.class).hasMessageContaining("no host named 'nope'").hasMessageContaining("h1");

@@ -54,6 +54,12 @@ final class Peers {
         return s != null && !s.isDown();
     }
 
+    /** True when a session with {@code peer} is up and its link connected now (not in an outage). */
+    boolean isConnected(WorkerId peer) {
+        PeerSession s = sessions.get(peer);
+        return s != null && !s.isDown() && s.link.isConnected();
+    }
+
     /** Event loop: a link closed. */
     void linkDown(Link link, String reason) {
         PeerSession s = (PeerSession) link.attachment();

@@ -29,6 +29,12 @@ final class Spawning {
     private final CircuitRuntime rt;
     private final ClasspathJars jars;
     private volatile JarSource exported;
+    /**
+     * The entry of each host named in a spawn or exec so far. Looking a host up in ZooKeeper took 4 to
+     * 10 ms of a 45 ms warm spawn. The entry is used again only while the link to that daemon is
+     * connected; a host that stopped, restarted or is unreachable is looked up anew.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<String, Entry> knownHosts = new java.util.concurrent.ConcurrentHashMap<>();
 
     Spawning(CircuitRuntime rt) {
         this.rt = rt;
@@ -41,8 +47,7 @@ final class Spawning {
         for (String a : anchors) {
             Paths.anchorDir(a, true);
         }
-        Entry hostEntry = pickHost(host);
-        HostService hs = rt.anchors().worker(hostEntry).dial(HostService.SERVICE, HostService.class);
+        HostService hs = hostService(host);
         Code code = code(options);
         SpawnSpec spec = new SpawnSpec(rt.id(), code.classpath(), source(), List.copyOf(anchors), options.jvmArgs(),
             options.maxHeapMb(), options.env(), options.daemonize(), code.metadata());
@@ -94,8 +99,7 @@ final class Spawning {
         if (spec.anchor() != null) {
             Paths.anchorDir(spec.anchor(), true);
         }
-        Entry hostEntry = pickHost(host);
-        return rt.anchors().worker(hostEntry).dial(HostService.SERVICE, HostService.class).exec(spec);
+        return hostService(host).exec(spec);
     }
 
     private JarSource source() {
@@ -109,6 +113,25 @@ final class Spawning {
             }
         }
         return s;
+    }
+
+    /** The host service of {@code name}, or of the least busy host for {@link io.jcircuit.Circuit#ANY_HOST}. */
+    private HostService hostService(String name) {
+        boolean named = name != null && !name.equals(io.jcircuit.Circuit.ANY_HOST);
+        Entry known = named ? knownHosts.get(name) : null;
+        if (known != null && rt.peers().isConnected(known.worker())) {
+            try {
+                return rt.anchors().worker(known).dial(HostService.SERVICE, HostService.class);
+            } catch (RuntimeException gone) {
+                knownHosts.remove(name, known); // it went away just now: look it up
+            }
+        }
+        Entry e = pickHost(name);
+        HostService hs = rt.anchors().worker(e).dial(HostService.SERVICE, HostService.class);
+        if (named) {
+            knownHosts.put(name, e);
+        }
+        return hs;
     }
 
     /** The host entry of {@code name}, or of the least busy host for {@link io.jcircuit.Circuit#ANY_HOST}. */
