@@ -25,8 +25,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class EntryNode implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EntryNode.class);
-    /** Races with other writers of the same znode that {@link #ensure} rides out before it gives up. */
-    private static final int MAX_ATTEMPTS = 10;
 
     private final Namespace ns;
     private final String znode;
@@ -65,31 +63,16 @@ public final class EntryNode implements AutoCloseable {
         }
     }
 
-    /**
-     * Makes the znode exist, owned by the current session, holding {@link #data}; watches it. It
-     * creates first and looks only when something is there already: a new entry, the usual case,
-     * takes two round trips to ZooKeeper rather than three (a spawn waits for one).
-     */
+    /** Makes the znode exist, owned by the current session, holding {@link #data}; watches it. */
     private void ensure() throws Exception {
         for (int attempt = 0; ; attempt++) {
-            if (attempt > MAX_ATTEMPTS) {
-                throw new IllegalStateException("could not file " + znode + ": it was deleted or replaced "
-                    + MAX_ATTEMPTS + " times while filing it");
-            }
             try {
-                try {
-                    ns.client().create().creatingParentContainersIfNeeded().withMode(CreateMode.EPHEMERAL).forPath(znode, data);
-                    if (ns.client().checkExists().usingWatcher(onDelete).forPath(znode) != null) {
-                        return;
-                    }
-                    continue; // deleted at once, before the watch was set: file it again
-                } catch (KeeperException.NodeExistsException there) {
-                    // ours from an earlier session or an earlier call, or another runtime's: look
-                }
                 Stat st = ns.client().checkExists().usingWatcher(onDelete).forPath(znode);
                 long session = ns.client().getZookeeperClient().getZooKeeper().getSessionId();
                 if (st == null) {
-                    continue; // gone meanwhile: create it
+                    ns.client().create().creatingParentContainersIfNeeded().withMode(CreateMode.EPHEMERAL).forPath(znode, data);
+                    ns.client().checkExists().usingWatcher(onDelete).forPath(znode);
+                    return;
                 }
                 if (st.getEphemeralOwner() == session) {
                     byte[] now = ns.client().getData().forPath(znode);
@@ -102,7 +85,7 @@ public final class EntryNode implements AutoCloseable {
                 ns.client().delete().withVersion(st.getVersion()).forPath(znode);
             } catch (KeeperException.NodeExistsException | KeeperException.NoNodeException
                      | KeeperException.BadVersionException raced) {
-                if (attempt >= MAX_ATTEMPTS || closed) {
+                if (attempt >= 10 || closed) {
                     throw raced;
                 }
             }
