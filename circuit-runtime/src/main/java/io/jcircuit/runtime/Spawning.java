@@ -117,7 +117,7 @@ final class Spawning {
 
     /** The host service of {@code name}, or of the least busy host for {@link io.jcircuit.Circuit#ANY_HOST}. */
     private HostService hostService(String name) {
-        boolean named = name != null && !name.equals(io.jcircuit.Circuit.ANY_HOST);
+        boolean named = isNamed(name);
         Entry known = named ? knownHosts.get(name) : null;
         if (known != null && rt.peers().isConnected(known.worker())) {
             try {
@@ -136,7 +136,7 @@ final class Spawning {
 
     /** The host entry of {@code name}, or of the least busy host for {@link io.jcircuit.Circuit#ANY_HOST}. */
     private Entry pickHost(String name) {
-        if (name != null && !name.equals(io.jcircuit.Circuit.ANY_HOST) && !name.contains("/")) {
+        if (isNamed(name) && !name.contains("/")) {
             // A named host: read its own directory only, not every worker of every host (a few ms
             // of a warm spawn on a small circuit, and more the more workers run).
             java.util.Optional<Entry> named = hostsIn("/host/" + name, false).stream().findFirst();
@@ -148,12 +148,17 @@ final class Spawning {
         if (hosts.isEmpty()) {
             throw new IllegalStateException("no host runs in this circuit: start one with 'circuit start'");
         }
-        if (name == null || name.equals(io.jcircuit.Circuit.ANY_HOST)) {
+        if (!isNamed(name)) {
             return hosts.stream().min(Comparator.comparingInt(Spawning::workersOf)).orElseThrow();
         }
         return hosts.stream().filter(e -> e.dir().equals("/host/" + name)).findFirst()
             .orElseThrow(() -> new IllegalStateException("no host named '" + name + "'; running hosts: "
                 + hosts.stream().map(e -> e.dir().substring("/host/".length())).toList()));
+    }
+
+    /** False for {@link io.jcircuit.Circuit#ANY_HOST} (or null): any host will do. */
+    private static boolean isNamed(String host) {
+        return host != null && !host.equals(io.jcircuit.Circuit.ANY_HOST);
     }
 
     /** The host entries in {@code dir}; none when it is not a valid directory name. */
