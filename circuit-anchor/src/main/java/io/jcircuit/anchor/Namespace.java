@@ -126,6 +126,26 @@ public final class Namespace implements AutoCloseable {
         return node;
     }
 
+    /** Where {@link #warmUp} files its scratch entries: outside {@code /anchors}, so no listing shows them. */
+    static final String WARMUP = "/warmup";
+
+    /**
+     * Files, updates and removes a scratch entry named {@code name} {@code rounds} times, outside the
+     * anchor tree, so that the ZooKeeper client code a spawned worker's filing runs is compiled before a
+     * spawn needs it. The entry is gone when this returns.
+     */
+    public void warmUp(String name, int rounds) {
+        String znode = WARMUP + "/" + name;
+        byte[] data = new byte[64];
+        for (int i = 0; i < rounds; i++) {
+            EntryNode node = new EntryNode(this, znode, data, WARMUP);
+            node.start();
+            data[0] = (byte) i;
+            node.setData(data);
+            node.close();
+        }
+    }
+
     /** The metadata key that tells a host daemon's entry ({@value #ROLE_HOST}) from its workers'. */
     public static final String ROLE_KEY = "role";
     public static final String ROLE_HOST = "host";

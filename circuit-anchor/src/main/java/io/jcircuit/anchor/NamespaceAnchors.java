@@ -129,6 +129,20 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
         workerEntry.setData(EntryCodec.encode(withPath(WORKERS, Map.of())));
     }
 
+    /**
+     * Runs the ZooKeeper calls of filing {@code rounds} times in all, on {@code parallel} threads at once
+     * (one session pipelines them); see {@link Namespace#warmUp}.
+     */
+    public void warmUp(int rounds, int parallel) {
+        checkOpen();
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < parallel; i++) {
+                String name = self.worker() + "-" + i;
+                threads.submit(() -> ns.warmUp(name, rounds / parallel));
+            }
+        }
+    }
+
     /** Removes every entry of {@code worker}, as a host does when one of its workers dies. Returns how many. */
     public int removeEntriesOf(io.jcircuit.WorkerId worker) {
         return ns.removeEntriesOf(worker);

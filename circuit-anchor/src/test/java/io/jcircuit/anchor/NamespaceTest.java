@@ -274,6 +274,37 @@ class NamespaceTest {
         }
     }
 
+    @Test
+    void anEntryRemovedByAnotherClientIsFiledAgainWhetherItsDirectoryExistedOrNot() throws Exception {
+        String dir = Fixture.freshDir("back");
+        // the first entry of a new directory takes the looking path, the second the one-round-trip create
+        WorkerId first = WorkerId.random();
+        WorkerId second = WorkerId.random();
+        try (EntryNode a = ns.file(dir, first.toString(), Fixture.data(dir, first));
+             EntryNode b = ns.file(dir, second.toString(), Fixture.data(dir, second));
+             CuratorFramework other = CuratorFrameworkFactory.builder().connectString(zk.getConnectString())
+                 .namespace(ns.config().root()).retryPolicy(new RetryOneTime(100)).build()) {
+            other.start();
+            for (WorkerId id : List.of(first, second)) {
+                String znode = Namespace.anchorZnode(Paths.child(dir, id.toString()));
+                other.delete().forPath(znode);
+                await().untilAsserted(() -> assertThat(other.checkExists().forPath(znode)).as(id + " filed again")
+                    .isNotNull().satisfies(st -> assertThat(st.getEphemeralOwner())
+                        .isEqualTo(ns.client().getZookeeperClient().getZooKeeper().getSessionId())));
+            }
+        }
+        assertThat(anchors.list(dir).isEmpty()).isTrue();
+    }
+
+    @Test
+    void warmingUpTheFilingCallsLeavesNothingBehind() throws Exception {
+        String before = anchors.list("/").directories().toString();
+        anchors.warmUp(8, 4);
+        org.apache.zookeeper.data.Stat scratch = ns.client().checkExists().forPath(Namespace.WARMUP);
+        assertThat(scratch == null ? 0 : scratch.getNumChildren()).as("scratch entries left").isZero();
+        assertThat(anchors.list("/").directories()).hasToString(before);
+    }
+
     record Config(String name, int shards, List<String> tags) implements Serializable {
     }
 

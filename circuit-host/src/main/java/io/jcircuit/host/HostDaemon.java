@@ -457,6 +457,9 @@ public final class HostDaemon implements AutoCloseable {
         meta.setProperty("host", config.name());
         meta.setProperty("zookeeper", zookeeper);
         meta.setProperty("spawner", spec.spawner().toString());
+        if (spec.spawnerAt() != null) {
+            meta.setProperty(WorkerMain.SPAWNER_ADDRESS, spec.spawnerAt().toString());
+        }
         meta.setProperty("daemonize", Boolean.toString(spec.daemonize()));
         meta.setProperty("anchors", String.join(",", spec.anchors()));
         linkSettings(meta);

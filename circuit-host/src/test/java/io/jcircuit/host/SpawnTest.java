@@ -134,6 +134,9 @@ class SpawnTest {
             assertThat(warmHost.warmSpawns()).isEqualTo(1);
             assertThat(s.result()).isEqualTo("1");
             assertThat(spawner.anchors().list("/host/warm").entries()).extracting(Entry::worker).contains(s.worker().id());
+            // the worker opened its link to the spawner while it filed itself
+            await().untilAsserted(() -> assertThat(spawner.links()).filteredOn(l -> l.peer().equals(s.worker().id()))
+                .anySatisfy(l -> assertThat(l.dialed()).as("dialed by the spawner").isFalse()));
         }
     }
 

@@ -176,6 +176,20 @@ public final class CircuitRuntime implements Circuit {
         services.remove(name);
     }
 
+    /**
+     * Opens the link to worker {@code id} at {@code address} in the background and returns at once, so
+     * that the first call between the two, in either direction, finds it up. A spawned worker does this
+     * for its spawner while it files itself. A failure is only logged: the first call dials again and
+     * reports it.
+     */
+    public void connectAhead(WorkerId id, Address address) {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(address, "address");
+        if (!id.equals(this.id())) {
+            peers.connectAhead(id, address);
+        }
+    }
+
     @Override
     public Worker worker(Address address) {
         Objects.requireNonNull(address, "address");

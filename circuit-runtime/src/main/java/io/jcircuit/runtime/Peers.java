@@ -24,6 +24,8 @@ import java.util.concurrent.TimeoutException;
  */
 final class Peers {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Peers.class);
+
     private final int maxIncomingPerLink;
     private final int maxOutgoingPerLink;
     private volatile LinkTransport transport;
@@ -81,6 +83,18 @@ final class Peers {
             return s;
         }
         return await(dial(peer, address, peer), peer, address, deadlineNanoTime);
+    }
+
+    /** Dials {@code peer} unless a session or a dial exists; does not wait. */
+    void connectAhead(WorkerId peer, Address address) {
+        if (hasLiveSession(peer)) {
+            return;
+        }
+        dial(peer, address, peer).whenComplete((link, err) -> {
+            if (err != null) {
+                LOG.debug("could not link to worker {} at {} ahead of its first call: {}", peer, address, err.toString());
+            }
+        });
     }
 
     /** The session with whatever worker listens at {@code address}. */

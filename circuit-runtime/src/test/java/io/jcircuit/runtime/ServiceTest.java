@@ -1,6 +1,9 @@
 package io.jcircuit.runtime;
 
+import io.jcircuit.Address;
 import io.jcircuit.NoSuchServiceException;
+import io.jcircuit.WorkerDiedException;
+import io.jcircuit.WorkerId;
 import io.jcircuit.Worker;
 import io.jcircuit.runtime.Fixtures.Counter;
 import io.jcircuit.runtime.Fixtures.CounterImpl;
@@ -11,6 +14,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 class ServiceTest {
 
@@ -77,5 +81,37 @@ class ServiceTest {
 
         assertThat(a.worker(a.address())).isSameAs(a.self());
         assertThat(a.self().id()).isEqualTo(a.id());
+    }
+
+    @Test
+    void aLinkOpenedAheadCarriesTheFirstCallsInBothDirections() {
+        CircuitRuntime spawner = runtimes.start();
+        CircuitRuntime worker = runtimes.start();
+        spawner.listen("echo", Echo.class, new EchoImpl());
+        worker.listen("echo", Echo.class, new EchoImpl());
+
+        worker.connectAhead(spawner.id(), spawner.address()); // as a spawned worker does for its spawner
+        await().until(() -> spawner.peers().isConnected(worker.id()) && worker.peers().isConnected(spawner.id()));
+        assertThat(spawner.dial(worker.address(), "echo", Echo.class).echo("down")).isEqualTo("down");
+        assertThat(worker.dial(spawner.address(), "echo", Echo.class).echo("up")).isEqualTo("up");
+        assertThat(spawner.links()).singleElement().satisfies(l -> assertThat(l.peer()).isEqualTo(worker.id()));
+        assertThat(worker.links()).singleElement().satisfies(l -> assertThat(l.peer()).isEqualTo(spawner.id()));
+
+        worker.connectAhead(spawner.id(), spawner.address()); // a session is up: nothing more is dialed
+        worker.connectAhead(worker.id(), worker.address()); // itself: nothing to link
+        assertThat(worker.links()).hasSize(1);
+    }
+
+    @Test
+    void aLinkAheadToNobodyFailsQuietlyAndTheFirstCallSaysWhy() throws Exception {
+        CircuitRuntime a = runtimes.start();
+        Address nobody;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            nobody = new Address("127.0.0.1", s.getLocalPort()); // closed again: nothing listens there
+        }
+        a.connectAhead(WorkerId.random(), nobody);
+        assertThatThrownBy(() -> a.worker(nobody)).isInstanceOf(WorkerDiedException.class)
+            .hasMessageContaining(nobody.toString());
+        assertThat(a.links()).isEmpty();
     }
 }

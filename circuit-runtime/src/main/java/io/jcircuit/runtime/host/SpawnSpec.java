@@ -1,5 +1,6 @@
 package io.jcircuit.runtime.host;
 
+import io.jcircuit.Address;
 import io.jcircuit.WorkerId;
 
 import java.util.List;
@@ -18,10 +19,12 @@ import java.util.Map;
  * @param daemonize whether the worker outlives its spawner
  * @param metadata  what the worker adds to the metadata of every entry it files, such as its code
  *                  version ({@link Deployment#CODE_KEY}); may be empty
+ * @param spawnerAt where the spawner listens, or null: the worker opens its link to the spawner
+ *                  while it files itself, so that the spawner's first call finds the link up
  */
 public record SpawnSpec(WorkerId spawner, List<JarRef> classpath, JarSource jars, List<String> anchors,
                         List<String> jvmArgs, int maxHeapMb, Map<String, String> env, boolean daemonize,
-                        Map<String, String> metadata) {
+                        Map<String, String> metadata, Address spawnerAt) {
 
     public SpawnSpec {
         metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
@@ -30,6 +33,6 @@ public record SpawnSpec(WorkerId spawner, List<JarRef> classpath, JarSource jars
     /** A spawn whose worker adds no metadata of its own. */
     public SpawnSpec(WorkerId spawner, List<JarRef> classpath, JarSource jars, List<String> anchors,
                      List<String> jvmArgs, int maxHeapMb, Map<String, String> env, boolean daemonize) {
-        this(spawner, classpath, jars, anchors, jvmArgs, maxHeapMb, env, daemonize, Map.of());
+        this(spawner, classpath, jars, anchors, jvmArgs, maxHeapMb, env, daemonize, Map.of(), null);
     }
 }
