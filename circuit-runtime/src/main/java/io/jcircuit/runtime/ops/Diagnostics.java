@@ -22,23 +22,32 @@ import java.util.List;
  *
  * <p>Every method blocks the calling thread, and the histogram and the heap dump stop the whole
  * JVM while they run (seconds on a large heap): call them from a virtual thread or a worker, never
- * from an event loop, and not in a loop. Instances hold only references to the platform beans and
- * are thread-safe; several runtimes in one JVM see the same JVM.
+ * from an event loop, and not in a loop. Instances hold no state and are thread-safe; several
+ * runtimes in one JVM see the same JVM.
  */
 public final class Diagnostics {
 
     private static final String DIAGNOSTIC_COMMAND = "com.sun.management:type=DiagnosticCommand";
 
-    private final HotSpotDiagnosticMXBean hotSpot;
-    private final MBeanServer server;
-    private final ObjectName diagnosticCommand;
-
-    /** Diagnostics of the JVM this runs in. */
+    /**
+     * Diagnostics of the JVM this runs in. The platform beans are looked up on first use, not here:
+     * every runtime builds one of these, and the platform bean server registers all the JDK's beans,
+     * JFR's commands among them, which loaded about 300 classes into every idle worker.
+     */
     public Diagnostics() {
-        this.hotSpot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
-        this.server = ManagementFactory.getPlatformMBeanServer();
+    }
+
+    private static HotSpotDiagnosticMXBean hotSpot() {
+        return ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+    }
+
+    private static MBeanServer server() {
+        return ManagementFactory.getPlatformMBeanServer();
+    }
+
+    private static ObjectName diagnosticCommand() {
         try {
-            this.diagnosticCommand = new ObjectName(DIAGNOSTIC_COMMAND);
+            return new ObjectName(DIAGNOSTIC_COMMAND);
         } catch (MalformedObjectNameException e) {
             throw new AssertionError(e);
         }
@@ -59,7 +68,7 @@ public final class Diagnostics {
         Path dir = Files.createTempDirectory("jcircuit-threads-");
         Path file = dir.resolve(json ? "threads.json" : "threads.txt");
         try {
-            hotSpot.dumpThreads(file.toAbsolutePath().toString(), json ? ThreadDumpFormat.JSON : ThreadDumpFormat.TEXT_PLAIN);
+            hotSpot().dumpThreads(file.toAbsolutePath().toString(), json ? ThreadDumpFormat.JSON : ThreadDumpFormat.TEXT_PLAIN);
             return Files.readString(file, StandardCharsets.UTF_8);
         } finally {
             Files.deleteIfExists(file);
@@ -106,7 +115,7 @@ public final class Diagnostics {
 
     private String classHistogram() {
         try {
-            return (String) server.invoke(diagnosticCommand, "gcClassHistogram",
+            return (String) server().invoke(diagnosticCommand(), "gcClassHistogram",
                 new Object[] {new String[0]}, new String[] {String[].class.getName()});
         } catch (JMException e) {
             throw new IllegalStateException("the DiagnosticCommand bean refused gcClassHistogram: " + e.getMessage(), e);
@@ -134,7 +143,7 @@ public final class Diagnostics {
         if (parent != null) {
             Files.createDirectories(parent);
         }
-        hotSpot.dumpHeap(target.toString(), liveOnly);
+        hotSpot().dumpHeap(target.toString(), liveOnly);
         return target;
     }
 }
