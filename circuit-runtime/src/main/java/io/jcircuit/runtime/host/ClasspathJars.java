@@ -7,10 +7,13 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -56,23 +59,30 @@ public final class ClasspathJars implements JarSource {
                 continue;
             }
             Path p = Path.of(entry).toAbsolutePath().normalize();
-            if (Files.isRegularFile(p) || Files.isDirectory(p)) {
-                refs.add(refOf(p));
+            BasicFileAttributes attrs;
+            try {
+                attrs = Files.readAttributes(p, BasicFileAttributes.class); // one stat: this runs on every spawn
+            } catch (IOException missing) {
+                continue; // as the JVM does with a classpath entry that is not there
+            }
+            if (attrs.isRegularFile() || attrs.isDirectory()) {
+                refs.add(refOf(p, attrs));
             }
         }
         return refs;
     }
 
-    private JarRef refOf(Path p) {
+    private JarRef refOf(Path p, BasicFileAttributes attrs) {
+        boolean dir = attrs.isDirectory();
         try {
-            Stamp stamp = Files.isDirectory(p) ? treeStamp(p) : new Stamp(Files.size(p), Files.getLastModifiedTime(p).toMillis());
+            Stamp stamp = dir ? treeStamp(p) : new Stamp(attrs.size(), attrs.lastModifiedTime().toMillis());
             Known k = known.get(p);
             if (k != null && k.stamp.equals(stamp)) {
                 return k.ref;
             }
-            Path jar = Files.isDirectory(p) ? pack(p) : p;
+            Path jar = dir ? pack(p) : p;
             String sha = sha256(jar);
-            String name = Files.isDirectory(p) ? p.getFileName() + ".jar" : p.getFileName().toString();
+            String name = dir ? p.getFileName() + ".jar" : p.getFileName().toString();
             JarRef ref = new JarRef(sha, Files.size(jar), name);
             known.put(p, new Known(stamp, ref, jar));
             byHash.put(sha, jar);
@@ -108,17 +118,20 @@ public final class ClasspathJars implements JarSource {
         }
     }
 
-    /** Size and newest modification time of every file below {@code dir}. */
+    /** Size and newest modification time of every file below {@code dir}, one stat per file. */
     private static Stamp treeStamp(Path dir) throws IOException {
-        long size = 0;
-        long newest = 0;
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
-                size += Files.size(f);
-                newest = Math.max(newest, Files.getLastModifiedTime(f).toMillis());
+        long[] sizeAndNewest = new long[2];
+        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                if (attrs.isRegularFile()) {
+                    sizeAndNewest[0] += attrs.size();
+                    sizeAndNewest[1] = Math.max(sizeAndNewest[1], attrs.lastModifiedTime().toMillis());
+                }
+                return FileVisitResult.CONTINUE;
             }
-        }
-        return new Stamp(size, newest);
+        });
+        return new Stamp(sizeAndNewest[0], sizeAndNewest[1]);
     }
 
     private Path pack(Path dir) throws IOException {
