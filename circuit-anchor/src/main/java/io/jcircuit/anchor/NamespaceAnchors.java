@@ -131,7 +131,8 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
 
     /**
      * Runs the ZooKeeper calls of filing {@code rounds} times in all, on {@code parallel} threads at once
-     * (one session pipelines them); see {@link Namespace#warmUp}.
+     * (one session pipelines them); see {@link Namespace#warmUp}. Best effort: a thread whose round
+     * fails (ZooKeeper away) ends its share there, and this returns when all have ended.
      */
     public void warmUp(int rounds, int parallel) {
         checkOpen();
