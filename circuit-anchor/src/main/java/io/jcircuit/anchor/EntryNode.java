@@ -32,7 +32,6 @@ public final class EntryNode implements AutoCloseable {
 
     private final Namespace ns;
     private final String znode;
-    private final String base;
     private volatile byte[] data;
     private volatile boolean closed;
     private final AtomicBoolean refiling = new AtomicBoolean();
@@ -48,15 +47,9 @@ public final class EntryNode implements AutoCloseable {
     };
 
     EntryNode(Namespace ns, String znode, byte[] data) {
-        this(ns, znode, data, Namespace.ANCHORS);
-    }
-
-    /** An entry whose emptied parents are pruned up to, not including, {@code base}. */
-    EntryNode(Namespace ns, String znode, byte[] data, String base) {
         this.ns = ns;
         this.znode = znode;
         this.data = data.clone();
-        this.base = base;
     }
 
     /** Files the entry and returns once ZooKeeper has it. */
@@ -187,7 +180,7 @@ public final class EntryNode implements AutoCloseable {
                 LOG.debug("cannot remove {}: {}; it goes with the session", znode, e.toString());
                 return;
             }
-            ns.prune(znode, base);
+            ns.prune(znode, Namespace.ANCHORS);
         }
     }
 

@@ -138,11 +138,12 @@ public final class Namespace implements AutoCloseable {
         String znode = WARMUP + "/" + name;
         byte[] data = new byte[64];
         for (int i = 0; i < rounds; i++) {
-            EntryNode node = new EntryNode(this, znode, data, WARMUP);
+            EntryNode node = new EntryNode(this, znode, data);
             node.start();
             data[0] = (byte) i;
             node.setData(data);
-            node.close();
+            node.close(false); // stop keeping it, then remove it here: nothing below /warmup is pruned
+            call("remove", znode, () -> client.delete().forPath(znode));
         }
     }
 
