@@ -156,13 +156,32 @@ class SpawnTest {
             assertThat(writers).as("JVMs told to write the missing archive at exit").isEqualTo(1);
 
             Path cds = otherState.resolve("cds");
-            await().atMost(Duration.ofSeconds(60)).until(() -> {
-                try (var files = Files.list(cds)) {
-                    return files.anyMatch(f -> f.toString().endsWith(".jsa"));
-                }
-            });
+            await().atMost(Duration.ofSeconds(60)).until(() -> fresh.archivesBeingWritten() == 0 && archiveIn(cds) != null);
             assertThat(spawner.spawn("cds", List.of(), jvmArgs).result()).as("a JVM started once the archive exists")
                 .anyMatch(a -> a.startsWith("-XX:SharedArchiveFile=" + cds));
+
+            // While the JVM told to write the archive lives, a file at its path may be half written:
+            // later JVMs leave it alone, and use it once that JVM is gone.
+            Path archive = archiveIn(cds);
+            Files.delete(archive);
+            Spawned<List<String>> writer = spawner.spawn("cds", List.of(), jvmArgs, SpawnOptions.defaults().daemonized());
+            assertThat(writer.result()).as("the JVM started while the archive is missing").contains("-XX:+AutoCreateSharedArchive");
+            Files.write(archive, new byte[] {1, 2, 3}); // what a reader would see halfway through the write
+            assertThat(spawner.spawn("cds", List.of(), jvmArgs).result()).as("a JVM started while the writer lives")
+                .noneMatch(a -> a.startsWith("-XX:SharedArchiveFile=") || a.equals("-XX:+AutoCreateSharedArchive"));
+            writer.worker().kill();
+            await().atMost(Duration.ofSeconds(30)).until(() -> fresh.archivesBeingWritten() == 0);
+            assertThat(spawner.spawn("cds", List.of(), jvmArgs).result()).as("a JVM started after the writer died")
+                .contains("-XX:SharedArchiveFile=" + archive); // a bad file is only skipped, and written again at exit
+        }
+    }
+
+    private static Path archiveIn(Path dir) throws java.io.IOException {
+        if (!Files.isDirectory(dir)) {
+            return null;
+        }
+        try (var files = Files.list(dir)) {
+            return files.filter(f -> f.toString().endsWith(".jsa")).findFirst().orElse(null);
         }
     }
 
