@@ -600,7 +600,13 @@ public final class HostDaemon implements AutoCloseable {
                 int n = ((NamespaceAnchors) runtime.anchors()).removeEntriesOf(w.id());
                 LOG.info("worker {} exited with status {}; removed its {} entries", w.id(), status, n);
             } catch (RuntimeException e) {
-                LOG.warn("worker {} exited; could not remove its entries yet: {}", w.id(), e.getMessage());
+                if (closed) {
+                    // the host stopped meanwhile and closed its connection; the worker's session ends
+                    // its ephemeral entries anyway
+                    LOG.debug("worker {} exited while host {} stopped: {}", w.id(), config.name(), e.getMessage());
+                } else {
+                    LOG.warn("worker {} exited; could not remove its entries yet: {}", w.id(), e.getMessage());
+                }
             }
             publisher.signal(); // one writer, so an older count cannot land after a newer one
         }
