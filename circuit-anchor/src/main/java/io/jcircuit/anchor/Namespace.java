@@ -61,6 +61,7 @@ public final class Namespace implements AutoCloseable {
             .sessionTimeoutMs(config.sessionTimeoutMs())
             .connectionTimeoutMs(config.connectTimeoutMs())
             .retryPolicy(new BoundedExponentialBackoffRetry(100, 1_000, 3))
+            .zkClientConfig(PlainClientConfig.forClient())
             .build();
         Namespace ns = new Namespace(config, client);
         client.getConnectionStateListenable().addListener((c, state) -> ns.onState(state));
