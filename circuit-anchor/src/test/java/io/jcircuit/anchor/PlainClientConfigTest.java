@@ -16,30 +16,22 @@ class PlainClientConfigTest {
 
     @Test
     void readsTheClientPropertiesOfTheProcess() {
-        String was = System.getProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY);
-        System.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");
-        try {
+        withProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false", () -> {
             ZKClientConfig c = PlainClientConfig.forClient();
             assertThat(c).isInstanceOf(PlainClientConfig.class);
             assertThat(c.getProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY)).isEqualTo("false");
             assertThat(c.isSaslClientEnabled()).isFalse();
             assertThat(c.getProperty(ZKClientConfig.SECURE_CLIENT)).isNull();
-        } finally {
-            restore(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, was);
-        }
+        });
     }
 
     @Test
     void aProcessThatConfiguresZooKeeperTlsGetsZooKeepersOwnConfiguration() {
-        String was = System.getProperty(ZKClientConfig.SECURE_CLIENT);
-        System.setProperty(ZKClientConfig.SECURE_CLIENT, "true");
-        try {
+        withProperty(ZKClientConfig.SECURE_CLIENT, "true", () -> {
             ZKClientConfig c = PlainClientConfig.forClient();
             assertThat(c).isNotInstanceOf(PlainClientConfig.class);
             assertThat(c.getBoolean(ZKClientConfig.SECURE_CLIENT)).isTrue();
-        } finally {
-            restore(ZKClientConfig.SECURE_CLIENT, was);
-        }
+        });
     }
 
     /**
@@ -71,11 +63,18 @@ class PlainClientConfigTest {
         }
     }
 
-    private static void restore(String key, String value) {
-        if (value == null) {
-            System.clearProperty(key);
-        } else {
-            System.setProperty(key, value);
+    /** Runs {@code check} with system property {@code key} set to {@code value}, then puts it back. */
+    private static void withProperty(String key, String value, Runnable check) {
+        String was = System.getProperty(key);
+        System.setProperty(key, value);
+        try {
+            check.run();
+        } finally {
+            if (was == null) {
+                System.clearProperty(key);
+            } else {
+                System.setProperty(key, was);
+            }
         }
     }
 }
