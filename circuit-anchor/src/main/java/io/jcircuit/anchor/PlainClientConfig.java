@@ -9,8 +9,8 @@ import java.util.List;
  * connects. It reads the same system properties as {@link ZKClientConfig} except the {@code
  * zookeeper.ssl.*} ones: reading their names makes {@code ZKClientConfig} build ZooKeeper's {@code
  * X509Util}, whose static initialiser asks the JVM's default {@code SSLContext} for its protocols,
- * and that loads the JDK's TLS stack and parses every CA certificate. In a fresh worker JVM that cost
- * about 1,000 classes, 2 MB of heap and 0.25 s of its start.
+ * and that loads the JDK's TLS stack and parses every CA certificate. In a cold worker JVM that cost
+ * about 550 classes, 6 MB of resident memory and 0.15 to 0.25 s of its start (docs/performance.md).
  *
  * <p>When any ZooKeeper TLS property is set ({@code zookeeper.client.secure}, {@code zookeeper.ssl.*}),
  * {@link #forClient()} returns ZooKeeper's own configuration instead, so that nothing set is ignored.

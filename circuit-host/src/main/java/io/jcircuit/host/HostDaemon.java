@@ -500,8 +500,8 @@ public final class HostDaemon implements AutoCloseable {
         cmd.add("-Xmx" + (spec.maxHeapMb() > 0 ? spec.maxHeapMb() : 256) + "m");
         cmd.add("-Xms16m"); // an idle worker commits what it uses, not a default share of the machine
         cmd.add("-XX:+UseSerialGC");
-        // glibc keeps what the JIT compilers and class loading freed at start; handing it back each
-        // second took an idle worker from 116-120 MB to 99-113 MB resident (docs/performance.md)
+        // glibc keeps what the JIT compilers and class loading freed at start; handed back each
+        // second, an idle worker had 96.4-96.6 MB resident against 102.7-118.6 (docs/performance.md)
         cmd.add("-XX:TrimNativeHeapInterval=1000");
         // named by classpath, JVM options and JDK: an archive written by another JDK would not map
         Path archive = config.caches().resolve("cds").resolve(Integer.toHexString((key + '|' + Runtime.version()).hashCode()) + ".jsa");
