@@ -10,15 +10,14 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.spi.ContextAwareBase;
 
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 
 /**
  * The logging set-up of the launcher and of every worker started from its classpath, in code rather
  * than in a {@code logback.xml}. Reading an XML configuration costs logback its Joran parser and the
- * JDK's XML stack, about 500 classes and, in a JVM without a class archive, half a second of start;
- * every {@code circuit} command and every cold worker paid it.
+ * JDK's XML stack, about 540 classes and, in a JVM without a class archive, 0.2 to 0.3 s of start
+ * (docs/performance.md); every {@code circuit} command and every cold worker paid it.
  *
  * <p>What it sets: warnings and worse to standard error as {@code HH:mm:ss.SSS LEVEL logger - message};
  * Netty and Fory at WARN, two known Fory notices (class registration is not forced) at ERROR, and
@@ -40,7 +39,7 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
     private final Function<String, String> env;
     private final Function<String, Boolean> hasResource;
 
-    /** For logback's service loader: the process environment and the context class path. */
+    /** For logback's service loader: the process environment and this class's class path. */
     public LogSetup() {
         this(System::getenv, name -> LogSetup.class.getClassLoader().getResource(name) != null);
     }
@@ -88,7 +87,7 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
         if (v == null || v.isBlank()) {
             return otherwise;
         }
-        Level l = Level.toLevel(v.trim().toUpperCase(Locale.ROOT), null);
+        Level l = Level.toLevel(v.trim(), null); // case does not matter
         if (l == null) {
             System.err.println("circuit: " + var + "=" + v + " is not a log level (TRACE, DEBUG, INFO, WARN, ERROR, OFF);"
                 + " using " + otherwise);
