@@ -186,6 +186,29 @@ class SpawnTest {
     }
 
     @Test
+    void workersLoadNoNettyJfrEventsUnlessTheSpawnAsksForThem(@TempDir Path logs) {
+        String plain = loadedClasses(logs.resolve("plain.log"));
+        String asked = loadedClasses(logs.resolve("asked.log"), "-Dio.netty.jfr.enabled=true");
+        assertThat(plain).as("the worker used Netty's buffers").contains("io.netty.buffer.AdaptiveByteBufAllocator");
+        assertThat(plain).doesNotContain("io.netty.buffer.AllocateChunkEvent");
+        assertThat(asked).contains("io.netty.buffer.AllocateChunkEvent");
+    }
+
+    /** The class-load log of a worker that ran a function and exited, with {@code jvmArgs} added. */
+    private static String loadedClasses(Path log, String... jvmArgs) {
+        List<String> args = new java.util.ArrayList<>(List.of(jvmArgs));
+        args.add("-Xlog:class+load=info:file=" + log);
+        long pid = spawner.spawn("h1", List.of(), () -> ProcessHandle.current().pid(),
+            SpawnOptions.defaults().withJvmArgs(args.toArray(String[]::new))).result();
+        await().atMost(Duration.ofSeconds(60)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+        try {
+            return Files.readString(log);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     void aSecondSpawnFetchesNoJars() {
         Spawned<Integer> first = spawner.spawn("h1", List.of(), () -> 1);
         long fetched = host.fetchedJars();
