@@ -16,15 +16,18 @@ import java.util.Map;
  * <pre>
  *  | kind (1) | call id (8) | fixed fields by kind          | Fory body                       |
  *   CALL        id           handle (8), timeout ns (8)      method (string), args (Object[])
- *   GO          id           timeout ns (8)                  fn
+ *   GO          id           timeout ns (8)                  form (1), fn
  *   CALL_CTX    id           handle (8), timeout ns (8)      context, method (string), args (Object[])
- *   GO_CTX      id           timeout ns (8)                  context, fn
+ *   GO_CTX      id           timeout ns (8)                  context, form (1), fn
  *   LOOKUP      id           timeout ns (8)                  service name (string)
  *   REPLY       id           -                               value
  *   FAILURE     id           -                               RemoteFailure
  * </pre>
  *
- * A context (what interceptors attach to a request: trace ids and the like) is a count (1 byte, at
+ * A function is a serializable lambda's parts ({@link #FN_LAMBDA}, laid out in {@link Lambdas}) or one
+ * Fory value ({@link #FN_OBJECT}).
+ *
+ * <p>A context (what interceptors attach to a request: trace ids and the like) is a count (1 byte, at
  * most {@value #MAX_CONTEXT_ENTRIES}) followed by that many key and value strings. A request without one
  * takes the plain kind, so it costs nothing on the wire.
  *
@@ -45,6 +48,11 @@ public final class MessageCodec {
     public static final byte KIND_RELEASE = 7;
     public static final byte KIND_CALL_CTX = 8;
     public static final byte KIND_GO_CTX = 9;
+
+    /** How a GO carries its function: the parts of a serializable lambda ({@link Lambdas}). */
+    static final byte FN_LAMBDA = 1;
+    /** How a GO carries its function: any other function (a record, a class), as one Fory value. */
+    static final byte FN_OBJECT = 2;
     /** The most entries one request's context carries. */
     public static final int MAX_CONTEXT_ENTRIES = 64;
     /** The most exports one {@link Message.Release} names. */
@@ -58,6 +66,8 @@ public final class MessageCodec {
     private static final int MAX_CAUSES = 16;
 
     private final ForyPool pool;
+    /** Reads lambdas, their capturing classes loaded from the codec's class loader. */
+    private final Lambdas lambdas;
 
     public MessageCodec(ClassLoader loader, References refs) {
         this(loader, refs, new ClassDefIds(ClassDefIds.DEFAULT_MAX_IDS, ClassDefIds.DEFAULT_MAX_IDS_PER_PEER));
@@ -66,6 +76,7 @@ public final class MessageCodec {
     /** A codec that lets peers introduce the class definitions {@code classDefIds} admits. */
     MessageCodec(ClassLoader loader, References refs, ClassDefIds classDefIds) {
         this.pool = new ForyPool(loader, fory -> ReferenceSerializers.register(fory, refs), MAX_IDLE_INSTANCES, classDefIds);
+        this.lambdas = new Lambdas(loader);
     }
 
     /** The message kind of a payload with at least {@link #PREFIX_LENGTH} readable bytes. */
@@ -136,7 +147,14 @@ public final class MessageCodec {
                     if (ctx) {
                         writeContext(fory, body, g.context());
                     }
-                    fory.serialize(body, g.fn());
+                    java.lang.invoke.SerializedLambda parts = Lambdas.partsOf(g.fn());
+                    if (parts != null) {
+                        body.writeByte(FN_LAMBDA);
+                        Lambdas.write(fory, body, parts);
+                    } else {
+                        body.writeByte(FN_OBJECT);
+                        fory.serialize(body, g.fn());
+                    }
                 }
                 case Message.Lookup l -> {
                     out.writeByte(KIND_LOOKUP).writeLong(l.callId()).writeLong(l.timeoutNanos());
@@ -220,7 +238,7 @@ public final class MessageCodec {
         slot.ctx.peer = peer;
         boolean healthy = false;
         try {
-            Message m = read(slot, kind, callId, payload);
+            Message m = read(slot, lambdas, kind, callId, payload);
             healthy = true;
             return m;
         } catch (CodecException e) {
@@ -286,7 +304,7 @@ public final class MessageCodec {
         }
     }
 
-    private static Message read(ForyPool.Slot slot, byte kind, long callId, ByteBuf payload) {
+    private static Message read(ForyPool.Slot slot, Lambdas lambdas, byte kind, long callId, ByteBuf payload) {
         return switch (kind) {
             case KIND_CALL, KIND_CALL_CTX -> {
                 long handle = payload.readLong();
@@ -301,7 +319,12 @@ public final class MessageCodec {
                 long timeout = payload.readLong();
                 MemoryBuffer body = wrap(payload);
                 Map<String, String> context = kind == KIND_GO_CTX ? readContext(body) : Map.of();
-                Object fn = deserialize(slot, body);
+                byte form = body.readByte();
+                Object fn = switch (form) {
+                    case FN_LAMBDA -> lambdas.read(body, b -> deserialize(slot, b));
+                    case FN_OBJECT -> deserialize(slot, body);
+                    default -> throw new CodecException("GO has function form " + form + ", which does not exist");
+                };
                 if (!(fn instanceof Fn<?> f)) {
                     throw new CodecException("GO carries a " + (fn == null ? "null" : fn.getClass().getName()) + ", not a function");
                 }

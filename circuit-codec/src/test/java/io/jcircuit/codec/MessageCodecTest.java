@@ -171,6 +171,87 @@ class MessageCodecTest {
         assertThat(failure.failure().cause().message()).isEqualTo("root");
     }
 
+    /** A record that is a function: it travels as one Fory value. */
+    record Sum(int a, int b) implements Fn<Integer> {
+        @Override
+        public Integer call() {
+            return a + b;
+        }
+    }
+
+    /** Where a GO's function-form byte sits: after kind, call id and timeout (no context). */
+    private static final int FORM_OFFSET = 1 + 8 + 8;
+
+    private ByteBuf encoded(Message m) {
+        ByteBuf buf = Unpooled.buffer();
+        codec.encode(m, buf);
+        return buf;
+    }
+
+    @Test
+    void shouldSendALambdaAsItsPartsWithWhatItCaptured() {
+        Holder h = new Holder("h", List.of(proxy(4)), Map.of(), null);
+        String prefix = "got ";
+        Fn<String> fn = () -> prefix + h.name() + " " + h.greeters().get(0).greet("z");
+        ByteBuf buf = encoded(new Message.Go(11, fn, 5));
+        try {
+            assertThat(buf.getByte(FORM_OFFSET)).as("the lambda's parts, not Fory's lambda serializer").isEqualTo(MessageCodec.FN_LAMBDA);
+            Message.Go back = (Message.Go) codec.decode(buf);
+            assertThat(back.fn()).isNotSameAs(fn);
+            assertThat(goResult(back)).as("the captured string, record and reference came along").isEqualTo("got h via 4");
+        } finally {
+            buf.release();
+        }
+        Fn<String> methodRef = "abc"::toUpperCase;
+        assertThat(goResult((Message.Go) roundTrip(new Message.Go(12, methodRef, 5)))).isEqualTo("ABC");
+        ByteBuf record = encoded(new Message.Go(13, new Sum(40, 2), 5));
+        try {
+            assertThat(record.getByte(FORM_OFFSET)).isEqualTo(MessageCodec.FN_OBJECT);
+            assertThat(goResult((Message.Go) codec.decode(record))).isEqualTo(42);
+        } finally {
+            record.release();
+        }
+    }
+
+    @Test
+    void shouldRefuseLambdaPartsThatNameNoClassOrNoLambdaOfItOrAnUnknownForm() {
+        int n = 6;
+        Fn<Integer> fn = () -> n * 7;
+        ByteBuf good = encoded(new Message.Go(14, fn, 5));
+        String capturing = MessageCodecTest.class.getName().replace('.', '/');
+        ByteBuf noClass = replaced(good, capturing, capturing.substring(0, capturing.length() - 1) + "X");
+        ByteBuf noLambda = replaced(good, "lambda$", "lambdaX");
+        ByteBuf unknownForm = good.copy().setByte(FORM_OFFSET, 7);
+        try {
+            assertThatThrownBy(() -> codec.decode(noClass)).isInstanceOf(CodecException.class)
+                .hasMessageContaining("cannot be loaded here");
+            assertThatThrownBy(() -> codec.decode(noLambda)).isInstanceOf(CodecException.class)
+                .hasMessageContaining("cannot be rebuilt here");
+            assertThatThrownBy(() -> codec.decode(unknownForm)).isInstanceOf(CodecException.class)
+                .hasMessageContaining("function form 7");
+            assertThat(goResult((Message.Go) codec.decode(good))).as("the codec is fine after them").isEqualTo(42);
+        } finally {
+            good.release();
+            noClass.release();
+            noLambda.release();
+            unknownForm.release();
+        }
+    }
+
+    /** A copy of {@code buf} with the first Latin-1 occurrence of {@code from} overwritten by {@code to} (same length). */
+    private static ByteBuf replaced(ByteBuf buf, String from, String to) {
+        byte[] bytes = new byte[buf.readableBytes()];
+        buf.getBytes(buf.readerIndex(), bytes);
+        byte[] f = from.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        for (int i = 0; i + f.length <= bytes.length; i++) {
+            if (java.util.Arrays.equals(bytes, i, i + f.length, f, 0, f.length)) {
+                System.arraycopy(to.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), 0, bytes, i, f.length);
+                return Unpooled.wrappedBuffer(bytes);
+            }
+        }
+        throw new AssertionError("'" + from + "' is not in the encoding");
+    }
+
     private static Object goResult(Message.Go go) {
         try {
             return go.fn().call();

@@ -186,12 +186,15 @@ class SpawnTest {
     }
 
     @Test
-    void workersLoadNoNettyJfrEventsUnlessTheSpawnAsksForThem(@TempDir Path logs) {
+    void aWorkerLoadsNeitherNettysJfrEventsNorAJavaCompilerToStart(@TempDir Path logs) {
         String plain = loadedClasses(logs.resolve("plain.log"));
         String asked = loadedClasses(logs.resolve("asked.log"), "-Dio.netty.jfr.enabled=true");
         assertThat(plain).as("the worker used Netty's buffers").contains("io.netty.buffer.AdaptiveByteBufAllocator");
         assertThat(plain).doesNotContain("io.netty.buffer.AllocateChunkEvent");
-        assertThat(asked).contains("io.netty.buffer.AllocateChunkEvent");
+        assertThat(asked).as("unless the spawn asks for them").contains("io.netty.buffer.AllocateChunkEvent");
+        assertThat(plain).as("the worker ran its lambda").contains("io.jcircuit.Fn ")
+            .as("its lambda was read without Fory generating and compiling a serializer")
+            .doesNotContain("org.apache.fory.shaded.org.codehaus.janino");
     }
 
     /** The class-load log of a worker that ran a function and exited, with {@code jvmArgs} added. */

@@ -30,8 +30,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The codec's share of a call, as the bench's echo call makes it: a {@link Message.Call} with one
- * short string encoded into a frame and decoded back, and the {@link Message.Reply} likewise. Single
- * thread, no I/O: what the serializer and the frame header cost per message.
+ * short string encoded into a frame and decoded back, and the {@link Message.Reply} likewise; and a
+ * {@link Message.Go} of a small lambda. Single thread, no I/O: what the serializer and the frame
+ * header cost per message.
  *
  * <p>Run: {@code java -cp "circuit-cli/target/circuit-cli.jar:circuit-cli/target/lib/*" org.openjdk.jmh.Main CodecBench}
  */
@@ -49,22 +50,28 @@ public class CodecBench {
     private MessageCodec codec;
     private Message.Call call;
     private Message.Reply reply;
+    private Message.Go go;
     private ByteBuf encodedCall;
     private ByteBuf encodedReply;
+    private ByteBuf encodedGo;
 
     @Setup(Level.Trial)
     public void setUp() {
         codec = new MessageCodec(CodecBench.class.getClassLoader(), new NoReferences());
         call = new Message.Call(42, 7, "echo(java.lang.String)", new Object[] {"hello"}, 30_000_000_000L, Map.of());
         reply = new Message.Reply(42, "hello");
+        String greeting = "hello";
+        go = new Message.Go(43, (io.jcircuit.Fn<Integer>) () -> greeting.length(), 30_000_000_000L, Map.of());
         encodedCall = frame(call);
         encodedReply = frame(reply);
+        encodedGo = frame(go);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
         encodedCall.release();
         encodedReply.release();
+        encodedGo.release();
     }
 
     private ByteBuf frame(Message m) {
@@ -109,6 +116,17 @@ public class CodecBench {
     @Benchmark
     public Message decodeReply() {
         return decode(encodedReply);
+    }
+
+    /** A {@code go} of a lambda that captures one string, as {@code worker.go(() -> ...)} sends it. */
+    @Benchmark
+    public int encodeGo() {
+        return encode(go);
+    }
+
+    @Benchmark
+    public Message decodeGo() {
+        return decode(encodedGo);
     }
 
     /** No references cross in these messages; the codec only needs the types to register. */

@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class CodecBenchTest {
 
     @Test
-    void callAndReplyRoundTrip() {
+    void callAndReplyRoundTrip() throws Exception {
         CodecBench b = new CodecBench();
         b.setUp();
         try {
@@ -21,6 +21,10 @@ class CodecBenchTest {
             assertThat(call.args()).containsExactly("hello");
             assertThat(b.decodeReply()).isEqualTo(new Message.Reply(42, "hello"));
             assertThat(b.decodeCall()).as("a frame decodes again: decoding does not consume it").isInstanceOf(Message.Call.class);
+            assertThat(b.encodeGo()).isGreaterThan(io.jcircuit.link.FrameCodec.HEADER_LENGTH);
+            Message.Go go = (Message.Go) b.decodeGo();
+            assertThat(go.callId()).isEqualTo(43);
+            assertThat(go.fn().call()).as("the lambda came back with its captured string").isEqualTo(5);
         } finally {
             b.tearDown();
         }
