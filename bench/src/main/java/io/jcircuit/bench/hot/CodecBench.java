@@ -12,21 +12,12 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 import java.lang.reflect.InvocationHandler;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The codec's share of a call, as the bench's echo call makes it: a {@link Message.Call} with one
@@ -36,13 +27,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Run: {@code java -cp "circuit-cli/target/circuit-cli.jar:circuit-cli/target/lib/*" org.openjdk.jmh.Main CodecBench}
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 5, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
-public class CodecBench {
+public class CodecBench extends HotPathBench {
 
     private static final WorkerId PEER = WorkerId.random();
 

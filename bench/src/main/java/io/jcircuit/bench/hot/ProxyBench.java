@@ -2,19 +2,9 @@ package io.jcircuit.bench.hot;
 
 import io.jcircuit.runtime.CircuitRuntime;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
-
-import java.util.concurrent.TimeUnit;
 
 /**
  * Proxy dispatch without I/O: a call on a reference to an object in the same runtime. It takes every
@@ -28,13 +18,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Run: {@code java -cp "circuit-cli/target/circuit-cli.jar:circuit-cli/target/lib/*" org.openjdk.jmh.Main ProxyBench}
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 5, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"})
-public class ProxyBench {
+public class ProxyBench extends HotPathBench {
 
     /** The interface the bench calls; one method, as the bench's echo. */
     public interface Echo {
