@@ -15,7 +15,8 @@ import java.lang.invoke.SerializedLambda;
  * <p>Why: Fory writes a lambda's {@code SerializedLambda} with a serializer that it generates and
  * compiles with Janino on first use, in every JVM. A new worker's first {@code go} is its spawn's
  * function, so every cold worker paid for that compiler (about 95 ms of a 450 ms cold spawn, and
- * some 400 classes). The parts are ten strings and an int; the captured values still go through Fory.
+ * some 640 classes). The parts are eight strings and an int; the captured values still go through
+ * Fory.
  *
  * <pre>
  *  | capturing class | functional interface class, method name, signature | impl method kind (varint) |
@@ -59,6 +60,18 @@ final class Lambdas {
         }
     };
 
+    /**
+     * Capturing classes found by name, so that a {@code go} does not ask the class loader each time.
+     * Only classes that exist land here, so a peer that sends made-up names cannot grow it.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<String, Class<?>> capturingClasses =
+        new java.util.concurrent.ConcurrentHashMap<>();
+    private final ClassLoader loader;
+
+    Lambdas(ClassLoader loader) {
+        this.loader = loader;
+    }
+
     /** The parts of {@code fn} when it is a serializable lambda this class can take apart; null otherwise. */
     static SerializedLambda partsOf(Object fn) {
         MethodHandle writeReplace = WRITE_REPLACE.get(fn.getClass());
@@ -89,18 +102,6 @@ final class Lambdas {
             captured[i] = parts.getCapturedArg(i);
         }
         fory.serialize(body, captured);
-    }
-
-    /**
-     * Capturing classes found by name, so that a {@code go} does not ask the class loader each time.
-     * Only classes that exist land here, so a peer that sends made-up names cannot grow it.
-     */
-    private final java.util.concurrent.ConcurrentHashMap<String, Class<?>> capturingClasses =
-        new java.util.concurrent.ConcurrentHashMap<>();
-    private final ClassLoader loader;
-
-    Lambdas(ClassLoader loader) {
-        this.loader = loader;
     }
 
     /** Reads what {@link #write} wrote and rebuilds the lambda, its captured values read by {@code values}. */

@@ -53,6 +53,7 @@ public final class MessageCodec {
     static final byte FN_LAMBDA = 1;
     /** How a GO carries its function: any other function (a record, a class), as one Fory value. */
     static final byte FN_OBJECT = 2;
+
     /** The most entries one request's context carries. */
     public static final int MAX_CONTEXT_ENTRIES = 64;
     /** The most exports one {@link Message.Release} names. */
