@@ -7,6 +7,7 @@ import io.netty.buffer.ByteBuf;
 import org.apache.fory.Fory;
 import org.apache.fory.memory.MemoryBuffer;
 
+import java.lang.invoke.SerializedLambda;
 import java.util.Map;
 
 /**
@@ -148,7 +149,7 @@ public final class MessageCodec {
                     if (ctx) {
                         writeContext(fory, body, g.context());
                     }
-                    java.lang.invoke.SerializedLambda parts = Lambdas.partsOf(g.fn());
+                    SerializedLambda parts = Lambdas.partsOf(g.fn());
                     if (parts != null) {
                         body.writeByte(FN_LAMBDA);
                         Lambdas.write(fory, body, parts);

@@ -67,7 +67,7 @@ class MessageCodecDecodedStringsTest {
     void shouldDecodeAUtf16CodedLatin1ArgumentIntoAnEqualString() {
         // What a -XX:-CompactStrings peer writes: the same text, coded UTF-16.
         byte[] bytes = encode(new Message.Call(1, 2, "m", new Object[] {"svc"}, 0));
-        byte[] utf16 = replace(bytes, new byte[] {3 << 2, 's', 'v', 'c'},
+        byte[] utf16 = WireBytes.replace(bytes, new byte[] {3 << 2, 's', 'v', 'c'},
             new byte[] {6 << 2 | 1, 's', 0, 'v', 0, 'c', 0});
 
         Message.Call call = (Message.Call) decode(utf16);
@@ -94,7 +94,7 @@ class MessageCodecDecodedStringsTest {
         System.arraycopy(latin1, 0, from, 1, latin1.length);
         byte[] to = from.clone();
         to[0] = (byte) (MARK_HEADER | coder);
-        return replace(encode(m), from, to);
+        return WireBytes.replace(encode(m), from, to);
     }
 
     private byte[] encode(Message m) {
@@ -114,15 +114,5 @@ class MessageCodecDecodedStringsTest {
         } finally {
             buf.release();
         }
-    }
-
-    /** {@code bytes} with the one occurrence of {@code from} replaced by {@code to}. */
-    private static byte[] replace(byte[] bytes, byte[] from, byte[] to) {
-        String hex = ByteBufUtil.hexDump(bytes);
-        String f = ByteBufUtil.hexDump(from);
-        int at = hex.indexOf(f);
-        assertThat(at).as("where %s is in %s", f, hex).isNotNegative().isEven();
-        assertThat(hex.indexOf(f, at + 1)).as("a second %s in %s", f, hex).isNegative();
-        return java.util.HexFormat.of().parseHex(hex.substring(0, at) + ByteBufUtil.hexDump(to) + hex.substring(at + f.length()));
     }
 }

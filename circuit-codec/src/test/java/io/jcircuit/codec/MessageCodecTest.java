@@ -218,8 +218,11 @@ class MessageCodecTest {
         int n = 6;
         Fn<Integer> fn = () -> n * 7;
         ByteBuf good = encoded(new Message.Go(14, fn, 5));
+        // a method reference: its capturing class is named once (a lambda's is its implementation class too)
+        Fn<String> methodRef = "abc"::toUpperCase;
+        ByteBuf ref = encoded(new Message.Go(15, methodRef, 5));
         String capturing = MessageCodecTest.class.getName().replace('.', '/');
-        ByteBuf noClass = replaced(good, capturing, capturing.substring(0, capturing.length() - 1) + "X");
+        ByteBuf noClass = replaced(ref, capturing, capturing.substring(0, capturing.length() - 1) + "X");
         ByteBuf noLambda = replaced(good, "lambda$", "lambdaX");
         ByteBuf unknownForm = good.copy().setByte(FORM_OFFSET, 7);
         try {
@@ -232,24 +235,17 @@ class MessageCodecTest {
             assertThat(goResult((Message.Go) codec.decode(good))).as("the codec is fine after them").isEqualTo(42);
         } finally {
             good.release();
+            ref.release();
             noClass.release();
             noLambda.release();
             unknownForm.release();
         }
     }
 
-    /** A copy of {@code buf} with the first Latin-1 occurrence of {@code from} overwritten by {@code to} (same length). */
+    /** A copy of {@code buf} with the one Latin-1 occurrence of {@code from} overwritten by {@code to}. */
     private static ByteBuf replaced(ByteBuf buf, String from, String to) {
-        byte[] bytes = new byte[buf.readableBytes()];
-        buf.getBytes(buf.readerIndex(), bytes);
-        byte[] f = from.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
-        for (int i = 0; i + f.length <= bytes.length; i++) {
-            if (java.util.Arrays.equals(bytes, i, i + f.length, f, 0, f.length)) {
-                System.arraycopy(to.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), 0, bytes, i, f.length);
-                return Unpooled.wrappedBuffer(bytes);
-            }
-        }
-        throw new AssertionError("'" + from + "' is not in the encoding");
+        return Unpooled.wrappedBuffer(WireBytes.replace(io.netty.buffer.ByteBufUtil.getBytes(buf),
+            from.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), to.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)));
     }
 
     private static Object goResult(Message.Go go) {
