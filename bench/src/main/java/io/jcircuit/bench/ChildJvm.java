@@ -1,5 +1,7 @@
 package io.jcircuit.bench;
 
+import io.jcircuit.host.CpuOptions;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,7 +31,8 @@ final class ChildJvm implements AutoCloseable {
     static final String PROTOCOL_PREFIX = "BENCH-";
     /**
      * Flags of every child JVM: the flags every JCircuit JVM gets, a fixed collector and heap so that
-     * both passes run the same JVM, and the host name that RMI stubs carry.
+     * both passes run the same JVM, and the host name that RMI stubs carry. Those that depend on the
+     * JVM's CPUs ({@link CpuOptions}) come after them.
      */
     static final List<String> JVM_FLAGS = List.of(
         "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
@@ -81,6 +84,7 @@ final class ChildJvm implements AutoCloseable {
         }
         c.add(javaBinary());
         c.addAll(JVM_FLAGS);
+        c.addAll(CpuOptions.forCpus(pinned ? 1 : Runtime.getRuntime().availableProcessors()));
         c.add("-cp");
         c.add(System.getProperty("java.class.path"));
         c.add(mainClass.getName());

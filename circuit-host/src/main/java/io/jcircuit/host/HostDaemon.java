@@ -507,6 +507,8 @@ public final class HostDaemon implements AutoCloseable {
         // told not to: 50-60 ms of every cold worker (docs/performance.md). A worker that wants
         // Netty's allocation events in a recording can pass -Dio.netty.jfr.enabled=true.
         cmd.add("-Dio.netty.jfr.enabled=false");
+        // on one CPU, spin-waits without the pause instruction (CpuOptions)
+        cmd.addAll(CpuOptions.forThisMachine());
         // named by classpath, JVM options and JDK: an archive written by another JDK would not map
         Path archive = config.caches().resolve("cds").resolve(Integer.toHexString((key + '|' + Runtime.version()).hashCode()) + ".jsa");
         boolean writesArchive = false;

@@ -1,0 +1,34 @@
+package io.jcircuit.host;
+
+import java.util.List;
+
+/**
+ * JVM options that depend on how many CPUs a JVM gets. Hosts give them to the workers they start,
+ * which share the host's CPUs; the launcher and the bench pass the same.
+ *
+ * <p>On one CPU, a JVM's spin-waits do not use the CPU's pause instruction. The virtual-thread
+ * scheduler spins about 256 times on {@link Thread#onSpinWait()} each time a carrier thread runs out
+ * of work, before it parks; with the pause instruction (about 5 us on the VMs we measure on), that was
+ * a tenth of each process's CPU in a one-CPU round trip. On one CPU nothing another thread does can
+ * happen during the spin, so its length buys nothing. Without the intrinsic the same spin takes a few
+ * hundred nanoseconds. With more CPUs the spin can catch work from the others, and the options are not
+ * given. See docs/performance.md for the figures.
+ */
+public final class CpuOptions {
+
+    private static final List<String> ONE_CPU = List.of(
+        "-XX:+UnlockDiagnosticVMOptions", "-XX:DisableIntrinsic=_onSpinWait");
+
+    private CpuOptions() {
+    }
+
+    /** The options for a JVM that will run on {@code cpus} CPUs; empty for more than one. */
+    public static List<String> forCpus(int cpus) {
+        return cpus <= 1 ? ONE_CPU : List.of();
+    }
+
+    /** {@link #forCpus} for a JVM that shares this one's CPUs. */
+    public static List<String> forThisMachine() {
+        return forCpus(Runtime.getRuntime().availableProcessors());
+    }
+}
