@@ -13,8 +13,15 @@ import java.util.List;
  * happen during the spin, so its length buys nothing. Without the intrinsic the same spin takes a few
  * hundred nanoseconds. With more CPUs the spin can catch work from the others, and the options are not
  * given. See docs/performance.md for the figures.
+ *
+ * <p>A JVM refuses to start when {@code DisableIntrinsic} names an intrinsic it does not know, so the
+ * options are given only on the JDK feature release they were checked on ({@link #CHECKED_FEATURE});
+ * a JVM started from another gets none. The JVMs JCircuit starts run the starting JVM's own JDK.
  */
 public final class CpuOptions {
+
+    /** The JDK feature release the options were checked on; {@code CpuOptionsTest} checks it again. */
+    static final int CHECKED_FEATURE = 25;
 
     private static final List<String> ONE_CPU = List.of(
         "-XX:+UnlockDiagnosticVMOptions", "-XX:DisableIntrinsic=_onSpinWait");
@@ -22,9 +29,16 @@ public final class CpuOptions {
     private CpuOptions() {
     }
 
-    /** The options for a JVM that will run on {@code cpus} CPUs; empty for more than one. */
+    /**
+     * The options for a JVM of this JVM's JDK that will run on {@code cpus} CPUs; empty for more than
+     * one, and on a JDK other than {@link #CHECKED_FEATURE}.
+     */
     public static List<String> forCpus(int cpus) {
-        return cpus <= 1 ? ONE_CPU : List.of();
+        return forCpus(cpus, Runtime.version().feature());
+    }
+
+    static List<String> forCpus(int cpus, int jdkFeature) {
+        return cpus <= 1 && jdkFeature == CHECKED_FEATURE ? ONE_CPU : List.of();
     }
 
     /** {@link #forCpus} for a JVM that shares this one's CPUs. */

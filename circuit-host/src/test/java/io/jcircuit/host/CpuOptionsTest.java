@@ -14,9 +14,11 @@ class CpuOptionsTest {
 
     @Test
     void aJvmOnOneCpuStartsWithItsSpinWaitsWithoutThePauseInstruction() throws Exception {
+        // The options of the checked release, tried on this JDK whatever its release: on a newer JDK
+        // this test says whether CHECKED_FEATURE may move to it.
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(CpuOptions.forCpus(1));
+        cmd.addAll(CpuOptions.forCpus(1, CpuOptions.CHECKED_FEATURE));
         cmd.add("-XX:+PrintFlagsFinal");
         cmd.add("-version");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -30,7 +32,9 @@ class CpuOptionsTest {
     }
 
     @Test
-    void aJvmWithMoreThanOneCpuGetsNothingExtra() {
+    void aJvmWithMoreThanOneCpuOrOnAnUncheckedJdkGetsNothingExtra() {
+        assertThat(CpuOptions.forCpus(1, CpuOptions.CHECKED_FEATURE + 1)).isEmpty();
+        assertThat(CpuOptions.forCpus(1)).isEqualTo(CpuOptions.forCpus(1, Runtime.version().feature()));
         assertThat(CpuOptions.forCpus(2)).isEmpty();
         assertThat(CpuOptions.forCpus(64)).isEmpty();
         assertThat(CpuOptions.forThisMachine())
