@@ -8,11 +8,12 @@ import java.util.List;
  *
  * <p>On one CPU, a JVM's spin-waits do not use the CPU's pause instruction. The virtual-thread
  * scheduler spins about 256 times on {@link Thread#onSpinWait()} each time a carrier thread runs out
- * of work, before it parks; with the pause instruction (about 5 us on the VMs we measure on), that was
- * a tenth of each process's CPU in a one-CPU round trip. On one CPU nothing another thread does can
- * happen during the spin, so its length buys nothing. Without the intrinsic the same spin takes a few
- * hundred nanoseconds. With more CPUs the spin can catch work from the others, and the options are not
- * given. See docs/performance.md for the figures.
+ * of work, before it parks. With the pause instruction that is about 6 us on the VMs we measure on
+ * (256 pauses took 6.2 us), and it was a tenth of each process's CPU in a one-CPU round trip. On one
+ * CPU nothing another thread does can happen during the spin, so its length buys nothing. Without the
+ * intrinsic, {@code onSpinWait} is an empty call and the spin is only its checks of the queues. With
+ * more CPUs the spin can catch work from the others, and the options are not given. See
+ * docs/performance.md for the figures.
  *
  * <p>A JVM refuses to start when {@code DisableIntrinsic} names an intrinsic it does not know, so the
  * options are given only on the JDK feature release they were checked on ({@link #CHECKED_FEATURE});
