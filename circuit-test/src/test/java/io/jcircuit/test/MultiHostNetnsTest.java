@@ -17,16 +17,12 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -107,25 +103,8 @@ class MultiHostNetnsTest {
         Path key = dir.resolve(ClusterKey.FILE_NAME);
         ClusterKey.generate().writeTo(key);
 
-        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns,
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-            "-cp", System.getProperty("java.class.path"), NetnsHostMain.class.getName(),
-            "host-2", dir.resolve("host-2").toString(), connect, nsIp, key.toString()));
-        host = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(host.getInputStream(), StandardCharsets.UTF_8));
-        String ready = CompletableFuture.supplyAsync(() -> {
-            try {
-                String line;
-                while ((line = out.readLine()) != null && !line.startsWith("HOST READY")) {
-                    // skip anything the host prints first
-                }
-                return line;
-            } catch (IOException e) {
-                return null;
-            }
-        }).get(60, TimeUnit.SECONDS);
-        assertThat(ready).as("the host in namespace %s started", ns).startsWith("HOST READY " + nsIp);
+        host = NetnsHostMain.start(List.of("ip", "netns", "exec", ns), "host-2", dir.resolve("host-2"), connect,
+            nsIp, key);
 
         RuntimeConfig.Builder c = RuntimeConfig.builder().zookeeper(connect).bindHost(rootIp).clusterKeyFile(key)
             .defaultCallTimeoutMs(60_000);
@@ -149,10 +128,7 @@ class MultiHostNetnsTest {
             client.close();
         }
         if (host != null) {
-            host.getOutputStream().close();
-            if (!host.waitFor(20, TimeUnit.SECONDS)) {
-                host.destroyForcibly();
-            }
+            NetnsHostMain.stop(host);
         }
         if (zk != null) {
             zk.close();

@@ -7,17 +7,10 @@ import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -43,25 +36,8 @@ class OneCpuHostTest {
         try (TestingServer zk = new TestingServer(true)) {
             Path key = dir.resolve(ClusterKey.FILE_NAME);
             ClusterKey.generate().writeTo(key);
-            List<String> cmd = new ArrayList<>(List.of("taskset", "-c", "0",
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-                "-cp", System.getProperty("java.class.path"), NetnsHostMain.class.getName(),
-                "one-cpu", dir.resolve("one-cpu").toString(), zk.getConnectString(), "127.0.0.1", key.toString()));
-            host = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            BufferedReader out = new BufferedReader(new InputStreamReader(host.getInputStream(), StandardCharsets.UTF_8));
-            String ready = CompletableFuture.supplyAsync(() -> {
-                try {
-                    String line;
-                    while ((line = out.readLine()) != null && !line.startsWith("HOST READY")) {
-                        // skip anything the host prints first
-                    }
-                    return line;
-                } catch (IOException e) {
-                    return null;
-                }
-            }).get(60, TimeUnit.SECONDS);
-            assertThat(ready).as("the host on one CPU started").startsWith("HOST READY");
+            host = NetnsHostMain.start(List.of("taskset", "-c", "0"), "one-cpu", dir.resolve("one-cpu"),
+                zk.getConnectString(), "127.0.0.1", key);
 
             try (CircuitRuntime client = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(zk.getConnectString())
                 .bindHost("127.0.0.1").clusterKeyFile(key).defaultCallTimeoutMs(60_000).build())) {
@@ -75,10 +51,7 @@ class OneCpuHostTest {
             }
         } finally {
             if (host != null) {
-                host.getOutputStream().close();
-                if (!host.waitFor(20, TimeUnit.SECONDS)) {
-                    host.destroyForcibly();
-                }
+                NetnsHostMain.stop(host);
             }
             io.jcircuit.host.Dirs.deleteTree(dir);
         }
