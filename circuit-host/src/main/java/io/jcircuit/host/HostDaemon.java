@@ -36,7 +36,9 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A host daemon: a runtime that publishes {@link HostService}, files itself under
@@ -54,6 +56,8 @@ public final class HostDaemon implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HostDaemon.class);
     /** How long a new worker may take to announce itself. */
     static final long START_TIMEOUT_MS = 60_000;
+    /** How long a worker JVM whose output has ended is given to exit before it is killed. */
+    static final long EXIT_GRACE_MS = 5_000;
 
     /**
      * @param name      the host's name, unique in the circuit
@@ -305,14 +309,7 @@ public final class HostDaemon implements AutoCloseable {
             writeMeta(id, dir, spec);
             jvm = launch(id, dir, classpath, spec, key, List.of(dir.resolve(WorkerMain.META_FILE).toString()));
         }
-        String line;
-        try {
-            line = jvm.announced().get(START_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            jvm.process().destroyForcibly();
-            throw new CircuitException("worker " + jvm.id() + " on host " + config.name() + " did not start within "
-                + START_TIMEOUT_MS + " ms; see " + jvm.dir().resolve("stderr") + tail(jvm.dir().resolve("stderr")));
-        }
+        String line = awaitAnnouncement(jvm);
         String[] parts = line.split(" ");
         Process p = jvm.process();
         SpawnedWorker info = new SpawnedWorker(WorkerId.parse(parts[1]), Address.parse(parts[2]), config.name(),
@@ -330,6 +327,41 @@ public final class HostDaemon implements AutoCloseable {
         LOG.info("host {} started worker {} (pid {}) for {}", config.name(), info.id(), p.pid(), spec.spawner());
         refillSoon(key, classpath, spec);
         return info;
+    }
+
+    /**
+     * The WORKER line of {@code jvm}. A JVM that exits first (a bad JVM option, a main that fails)
+     * fails the spawn at once with its exit status and the end of its stderr; one that says nothing
+     * for {@link #START_TIMEOUT_MS} is killed.
+     */
+    private String awaitAnnouncement(Jvm jvm) {
+        String where = "worker " + jvm.id() + " on host " + config.name();
+        Path stderr = jvm.dir().resolve("stderr");
+        try {
+            return jvm.announced().get(START_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            // its stdout ended: the JVM is exiting; its status and stderr are complete once it has
+            Process p = jvm.process();
+            boolean exited;
+            try {
+                exited = p.waitFor(EXIT_GRACE_MS, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                exited = false;
+            }
+            if (!exited) {
+                p.destroyForcibly();
+            }
+            throw new CircuitException(where + (exited ? " exited with status " + p.exitValue() : " closed its output")
+                + " before it started; see " + stderr + tail(stderr));
+        } catch (TimeoutException e) {
+            jvm.process().destroyForcibly();
+            throw new CircuitException(where + " did not start within " + START_TIMEOUT_MS + " ms; see " + stderr + tail(stderr));
+        } catch (InterruptedException e) {
+            jvm.process().destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new CircuitException(where + ": the spawn was interrupted while the JVM started", e);
+        }
     }
 
     /**

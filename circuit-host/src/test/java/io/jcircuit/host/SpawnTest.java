@@ -284,6 +284,18 @@ class SpawnTest {
     }
 
     @Test
+    void aJvmThatCannotStartFailsTheSpawnWithItsStatusAndStderr() {
+        // before, this waited for the JVM's output, then said it "did not start within 60000 ms"
+        assertThatThrownBy(() -> spawner.spawn("h1", List.of("/spawn/badjvm"), () -> 1,
+            SpawnOptions.defaults().withJvmArgs("-XX:+NoSuchJCircuitOption")))
+            .isInstanceOf(io.jcircuit.CircuitException.class)
+            .hasMessageContaining("exited with status 1 before it started")
+            .hasMessageContaining("Unrecognized VM option 'NoSuchJCircuitOption'")
+            .hasMessageNotContaining("did not start within");
+        assertThat(spawner.anchors().listAll("/spawn/badjvm").entries()).isEmpty();
+    }
+
+    @Test
     void aHostStartedAgainUnderItsNameServesTheNextSpawn(@TempDir Path first, @TempDir Path second) {
         try (HostDaemon before = HostDaemon.start(new HostDaemon.Config("again", first, host.zookeeper(), null, 0, 0))) {
             assertThat(spawner.spawn("again", List.of(), () -> 1).result()).isEqualTo(1);
