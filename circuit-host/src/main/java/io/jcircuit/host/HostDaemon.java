@@ -353,10 +353,11 @@ public final class HostDaemon implements AutoCloseable {
                 p.destroyForcibly();
             }
             throw new CircuitException(where + (exited ? " exited with status " + p.exitValue() : " closed its output")
-                + " before it started; see " + stderr + tail(stderr));
+                + " before it started; see " + stderr + tail(stderr) + outputTail(jvm.dir()));
         } catch (TimeoutException e) {
             jvm.process().destroyForcibly();
-            throw new CircuitException(where + " did not start within " + START_TIMEOUT_MS + " ms; see " + stderr + tail(stderr));
+            throw new CircuitException(where + " did not start within " + START_TIMEOUT_MS + " ms; see " + stderr + tail(stderr)
+                + outputTail(jvm.dir()));
         } catch (InterruptedException e) {
             jvm.process().destroyForcibly();
             Thread.currentThread().interrupt();
@@ -544,7 +545,10 @@ public final class HostDaemon implements AutoCloseable {
         // named by classpath, JVM options and JDK: an archive written by another JDK would not map
         Path archive = config.caches().resolve("cds").resolve(Integer.toHexString((key + '|' + Runtime.version()).hashCode()) + ".jsa");
         boolean writesArchive = false;
-        if (!Files.exists(archive)) {
+        // a JVM with a native agent (a profiler, a debugger) cannot write an archive: it would fail
+        // at start with "CDS dumping does not support native JVMTI agent"
+        boolean nativeAgent = spec.jvmArgs().stream().anyMatch(a -> a.startsWith("-agentpath:") || a.startsWith("-agentlib:"));
+        if (!nativeAgent && !Files.exists(archive)) {
             long now = System.nanoTime();
             ArchiveWriter mine = new ArchiveWriter(id, now);
             writesArchive = archiveWriters.merge(archive, mine, (w, m) -> w.overdue(now) ? m : w) == mine;
@@ -614,6 +618,12 @@ public final class HostDaemon implements AutoCloseable {
             ready.completeExceptionally(new IllegalStateException("the JVM exited before its runtime was up"));
             announced.completeExceptionally(new IllegalStateException("the worker exited before announcing itself"));
         }
+    }
+
+    /** The end of a worker's stdout, where the JVM prints some of its own fatal errors, when there is any. */
+    private static String outputTail(Path dir) {
+        String tail = tail(dir.resolve("stdout"));
+        return tail.isEmpty() ? "" : "\nand its stdout" + tail;
     }
 
     private static String tail(Path file) {

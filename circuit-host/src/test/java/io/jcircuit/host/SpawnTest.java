@@ -296,6 +296,17 @@ class SpawnTest {
     }
 
     @Test
+    void aJvmWithANativeAgentStartsThoughItsOptionsHaveNoClassArchiveYet() {
+        // the first JVM of a new set of options is told to write the class archive, which a JVM with a
+        // native agent refuses to do at start ("CDS dumping does not support native JVMTI agent")
+        String jdwp = "-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=127.0.0.1:0";
+        Spawned<String> s = spawner.spawn("h1", List.of(), () -> String.join(" ",
+            java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()),
+            SpawnOptions.defaults().withJvmArgs(jdwp));
+        assertThat(s.result()).contains(jdwp).doesNotContain("SharedArchiveFile");
+    }
+
+    @Test
     void aHostStartedAgainUnderItsNameServesTheNextSpawn(@TempDir Path first, @TempDir Path second) {
         try (HostDaemon before = HostDaemon.start(new HostDaemon.Config("again", first, host.zookeeper(), null, 0, 0))) {
             assertThat(spawner.spawn("again", List.of(), () -> 1).result()).isEqualTo(1);
