@@ -8,7 +8,6 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ThreadFactory;
 
-import static io.jcircuit.bench.Metric.RMI_CALLS_8;
 import static io.jcircuit.bench.Metric.RMI_RTT_P50;
 import static io.jcircuit.bench.Metric.TCP_PIPELINED;
 import static io.jcircuit.bench.Metric.TCP_RTT_P50;
@@ -63,11 +62,10 @@ public final class BenchClient {
         RmiEcho rmi = RmiServerSide.decode(server.rmiStub());
         Loops.Call rmiCall = () -> check(rmi.echo(MESSAGE));
         f.put(RMI_RTT_P50, Percentiles.micros(Loops.roundTrips(rmiCall, plan.warmupMs(), plan.rttSamples()), 50));
-        f.put(RMI_CALLS_8, Loops.callsPerSecond(rmiCall, CALLERS, callerThreads(), plan.warmupMs(), plan.measureMs()));
 
         RuntimeConfig config = RuntimeConfig.builder().defaultCallTimeoutMs(CALL_TIMEOUT_MS).build();
         try (CircuitRuntime client = CircuitRuntime.start(config)) {
-            CircuitProbe.measure(client, server.circuit(), plan, callerThreads(), f);
+            CircuitProbe.measure(client, server.circuit(), plan, callerThreads(), rmiCall, f);
         }
         // What the always-on call metrics cost: the same 8 callers between two fresh runtime pairs, one
         // keeping metrics on both sides and one keeping none, measured on, off, off, on, so that a drift

@@ -13,6 +13,7 @@ import static io.jcircuit.bench.Metric.CIRCUIT_CALLS_8;
 import static io.jcircuit.bench.Metric.CIRCUIT_GO_RTT_P50;
 import static io.jcircuit.bench.Metric.CIRCUIT_RTT_P50;
 import static io.jcircuit.bench.Metric.CIRCUIT_RTT_P99;
+import static io.jcircuit.bench.Metric.RMI_CALLS_8;
 
 /** JCircuit, on the client side: calls on a dialed {@link Echo} and {@code go} on the server's worker. */
 final class CircuitProbe {
@@ -35,16 +36,19 @@ final class CircuitProbe {
      *       callers and a {@code go} caller all run at once, so that both JVMs compile every path
      *       while the clock runs once;</li>
      *   <li>sync round trip: {@code echo.echo("hello")} timed one by one on this thread;</li>
-     *   <li>8 callers: {@link BenchClient#CALLERS} threads from {@code callers} calling back to back;</li>
+     *   <li>8 callers: {@link BenchClient#CALLERS} threads from {@code callers} calling back to back,
+     *       in {@link Plan#pairs8()} windows taken in turn with the same crew calling {@code rmiCall};
+     *       each figure, JCircuit's and RMI's, is the median of its windows ({@link Loops#inTurns});</li>
      *   <li>async: JCircuit has no async API yet, so {@link BenchClient#ASYNC_CALLERS} virtual threads
      *       call back to back on the one link, keeping up to that many calls in flight; the rate is
      *       calls completed per second in steady state;</li>
      *   <li>go: {@code worker.go(() -> 1)} timed one by one on this thread.</li>
      * </ul>
-     * Each figure also has its own warm-up of {@link Plan#warmupMs()}.
+     * Each figure also has its own warm-up of {@link Plan#warmupMs()} (a quarter of it for each window of
+     * 8 callers).
      */
-    static void measure(Circuit client, Address server, Plan plan, ThreadFactory callers, Map<Metric, Double> into)
-        throws Exception {
+    static void measure(Circuit client, Address server, Plan plan, ThreadFactory callers, Loops.Call rmiCall,
+                        Map<Metric, Double> into) throws Exception {
         Echo echo = client.dial(server, SERVICE, Echo.class);
         Worker worker = client.worker(server);
         Loops.Call call = () -> BenchClient.check(echo.echo(BenchClient.MESSAGE));
@@ -59,8 +63,11 @@ final class CircuitProbe {
         long[] rtt = Loops.roundTrips(call, plan.warmupMs(), plan.rttSamples());
         into.put(CIRCUIT_RTT_P50, Percentiles.micros(rtt, 50));
         into.put(CIRCUIT_RTT_P99, Percentiles.micros(rtt, 99));
-        into.put(CIRCUIT_CALLS_8, Loops.callsPerSecond(call, BenchClient.CALLERS, callers,
-            plan.warmupMs(), plan.measureMs()));
+        // RMI's 8 callers and JCircuit's, in turn: the figures the issue-2 bar compares see the same machine
+        Loops.InTurns eight = Loops.inTurns(rmiCall, call, BenchClient.CALLERS, callers, plan.pairs8(),
+            plan.warmupMs() / 4, plan.window8Ms());
+        into.put(RMI_CALLS_8, eight.firstMedian());
+        into.put(CIRCUIT_CALLS_8, eight.secondMedian());
         into.put(CIRCUIT_ASYNC, Loops.callsPerSecond(call, BenchClient.ASYNC_CALLERS,
             Thread.ofVirtual().name("bench-async-", 0).factory(), plan.warmupMs(), plan.measureMs()));
         into.put(CIRCUIT_GO_RTT_P50, Percentiles.micros(Loops.roundTrips(go, plan.warmupMs(), plan.goSamples()), 50));

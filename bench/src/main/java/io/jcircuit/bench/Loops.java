@@ -58,6 +58,49 @@ final class Loops {
         return rate;
     }
 
+    /** The calls per second of two crews measured in turn: one rate per window, in the order taken. */
+    record InTurns(double[] first, double[] second) {
+
+        /** The median window of the first call. */
+        double firstMedian() {
+            return median(first);
+        }
+
+        /** The median window of the second call. */
+        double secondMedian() {
+            return median(second);
+        }
+
+        private static double median(double[] rates) {
+            double[] sorted = rates.clone();
+            Arrays.sort(sorted);
+            int n = sorted.length;
+            return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+        }
+    }
+
+    /**
+     * Two calls counted in turn, {@code pairs} windows each, the way {@link #callsPerSecond} counts one:
+     * {@code callers} threads, a warm-up of {@code warmupMs}, then {@code windowMs} counted. The order
+     * swaps from pair to pair (first, second; second, first; ...), so that a machine whose speed drifts
+     * or dips for a few seconds, which these VMs do, slows both alike rather than whichever ran then.
+     */
+    static InTurns inTurns(Call first, Call second, int callers, ThreadFactory threads, int pairs, long warmupMs,
+                           long windowMs) throws InterruptedException {
+        double[] a = new double[pairs];
+        double[] b = new double[pairs];
+        for (int i = 0; i < pairs; i++) {
+            if (i % 2 == 0) {
+                a[i] = callsPerSecond(first, callers, threads, warmupMs, windowMs);
+                b[i] = callsPerSecond(second, callers, threads, warmupMs, windowMs);
+            } else {
+                b[i] = callsPerSecond(second, callers, threads, warmupMs, windowMs);
+                a[i] = callsPerSecond(first, callers, threads, warmupMs, windowMs);
+            }
+        }
+        return new InTurns(a, b);
+    }
+
     /**
      * Sleeps through {@code warmupMs}, then returns how fast {@code counter} grew per second over the
      * next {@code measureMs}.

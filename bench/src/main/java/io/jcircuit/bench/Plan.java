@@ -16,6 +16,8 @@ import java.util.List;
  * @param circuitWarmupMs the shared warm-up before the first JCircuit figure, with more than one CPU
  * @param circuitWarmupMs1cpu the same on one CPU, where the compiler threads share the CPU with it
  * @param measureMs       how long a rate is counted
+ * @param pairs8          windows of RMI's and JCircuit's 8 callers, taken in turn ({@link Loops#inTurns})
+ * @param window8Ms       how long each of those windows counts, after {@code warmupMs} / 4 of the same calls
  * @param rttSamples      round trips timed one by one for a latency's percentiles
  * @param goSamples       {@code go} round trips timed
  * @param helloStarts     hello-world JVM starts timed in the spawn pass
@@ -23,25 +25,26 @@ import java.util.List;
  * @param warmSpawns      spawns timed on a host that keeps one warm JVM
  * @param childTimeoutMs  the longest the client or spawner child may take to print its results
  */
-record Plan(String name, long warmupMs, long circuitWarmupMs, long circuitWarmupMs1cpu, long measureMs, int rttSamples, int goSamples,
+record Plan(String name, long warmupMs, long circuitWarmupMs, long circuitWarmupMs1cpu, long measureMs, int pairs8, long window8Ms,
+            int rttSamples, int goSamples,
             int helloStarts, int coldSpawns, int warmSpawns, long childTimeoutMs) {
 
     /** A few minutes for all passes. */
-    static final Plan FULL = new Plan("full", 3_000, 30_000, 30_000, 5_000, 100_000, 20_000, 15, 11, 11, 600_000);
+    static final Plan FULL = new Plan("full", 3_000, 30_000, 30_000, 5_000, 7, 1_000, 100_000, 20_000, 15, 11, 11, 600_000);
     /**
      * Under 90 s for all passes on two cores, JVM starts included: 100 s (97 to 112 s seen) until the
      * per-figure warm-ups were cut from 1 s to 0.7 s and the counting from 1.5 s to 1.2 s, and the
      * shared warm-up from 10 s in each pass to 8 s unpinned and 10 s on one CPU. With 8 s in both, the
      * 1-CPU pass still measured the JIT compiler (a 3 ms round-trip p99).
      */
-    static final Plan QUICK = new Plan("quick", 700, 8_000, 10_000, 1_200, 10_000, 3_000, 5, 3, 3, 80_000);
+    static final Plan QUICK = new Plan("quick", 700, 8_000, 10_000, 1_200, 3, 500, 10_000, 3_000, 5, 3, 3, 80_000);
     /** Seconds: checks that every figure comes out, says nothing about its value. */
-    static final Plan SMOKE = new Plan("smoke", 100, 200, 200, 200, 200, 100, 1, 1, 1, 60_000);
+    static final Plan SMOKE = new Plan("smoke", 100, 200, 200, 200, 1, 100, 200, 100, 1, 1, 1, 60_000);
 
     private static final List<Plan> ALL = List.of(FULL, QUICK, SMOKE);
 
     Plan {
-        if (warmupMs < 0 || circuitWarmupMs < 0 || circuitWarmupMs1cpu < 0 || measureMs <= 0 || rttSamples <= 0 || goSamples <= 0
+        if (warmupMs < 0 || circuitWarmupMs < 0 || circuitWarmupMs1cpu < 0 || measureMs <= 0 || pairs8 <= 0 || window8Ms <= 0 || rttSamples <= 0 || goSamples <= 0
             || helloStarts <= 0 || coldSpawns <= 0 || warmSpawns <= 0 || childTimeoutMs <= 0) {
             throw new IllegalArgumentException("bad plan " + name + ": warm-ups must be >= 0, the rest > 0");
         }
