@@ -36,8 +36,9 @@ final class Table {
             out.printf(Locale.ROOT, ROW, m.key(), value(m, r.get(m)), ratio(r, m, false), "", "",
                 target == null ? floorText(m) : target.text(), target == null ? "" : target.judge(r, false));
         }
-        out.println("8 callers: 8 virtual threads, one link. async: JCircuit has no async API yet; "
-            + BenchClient.ASYNC_CALLERS + " virtual threads");
+        out.printf(Locale.ROOT, "8 callers: 8 virtual threads, one link; RMI's and JCircuit's counted in turn, median of %d"
+            + " windows of %d ms each.%n", plan.pairs8(), plan.window8Ms());
+        out.println("async: JCircuit has no async API yet; " + BenchClient.ASYNC_CALLERS + " virtual threads");
         out.println("each make sync calls on one link, so up to " + BenchClient.ASYNC_CALLERS
             + " calls are in flight; calls/s counted in steady state.");
         out.printf(Locale.ROOT, "spawn: spawn() until its result is back, p50 of %d cold (no warm pool; after an uncounted"
