@@ -587,7 +587,11 @@ public final class HostDaemon implements AutoCloseable {
         }
         CompletableFuture<String> ready = new CompletableFuture<>();
         CompletableFuture<String> announced = new CompletableFuture<>();
-        Thread.ofVirtual().name("worker-out-" + id).start(() -> copyOut(p, dir.resolve("stdout"), ready, announced));
+        // A platform thread: it blocks reading a pipe for the worker's whole life. A virtual thread would
+        // hold its carrier meanwhile (a pipe read does not unmount it, and the scheduler does not always
+        // add a carrier in its place): two idle workers' readers were seen to take both carriers of a
+        // 2-CPU host, and no call into the host ran again.
+        Thread.ofPlatform().daemon().name("worker-out-" + id).start(() -> copyOut(p, dir.resolve("stdout"), ready, announced));
         return new Jvm(id, dir, p, ready, announced);
     }
 

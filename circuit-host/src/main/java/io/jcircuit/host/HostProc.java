@@ -99,7 +99,8 @@ final class HostProc implements Proc {
     }
 
     private static void pump(InputStream in, OutputSink sink, String what) {
-        Thread.ofVirtual().name("proc-pump").start(() -> {
+        // a platform thread, as HostDaemon's readers of worker output: a pipe read would hold a carrier
+        Thread.ofPlatform().daemon().name("proc-pump-" + what).start(() -> {
             byte[] buf = new byte[CHUNK];
             try (in) {
                 for (int n; (n = in.read(buf)) > 0; ) {

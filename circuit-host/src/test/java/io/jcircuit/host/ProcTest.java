@@ -75,6 +75,9 @@ class ProcTest {
             assertThat(e.metadata()).containsEntry("kind", "process").containsEntry("pid", Long.toString(p.pid()));
             assertThat(e.metadata().get("command")).contains("read x");
         });
+        // its output is read on platform threads: a virtual one blocked on a pipe would hold a carrier
+        assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+            .contains("proc-pump-stdout of " + p.pid(), "proc-pump-stderr of " + p.pid());
         p.write("yo\n".getBytes(StandardCharsets.UTF_8));
         p.closeInput();
 

@@ -284,6 +284,20 @@ class SpawnTest {
     }
 
     @Test
+    void aWorkersOutputIsReadOnAPlatformThreadThatHoldsNoCarrier() {
+        // A virtual thread blocked on the worker's stdout pipe holds its carrier; with two idle workers
+        // on a 2-CPU host, those readers took both carriers and no call into the host ran again.
+        Worker w = spawner.spawn("h1", List.of(), () -> 1, SpawnOptions.defaults().daemonized()).worker();
+        try {
+            assertThat(Thread.getAllStackTraces().keySet()) // platform threads only
+                .filteredOn(t -> t.getName().equals("worker-out-" + w.id()))
+                .singleElement().satisfies(t -> assertThat(t.isDaemon()).isTrue());
+        } finally {
+            w.kill();
+        }
+    }
+
+    @Test
     void aJvmThatCannotStartFailsTheSpawnWithItsStatusAndStderr() {
         // before, this waited for the JVM's output, then said it "did not start within 60000 ms"
         assertThatThrownBy(() -> spawner.spawn("h1", List.of("/spawn/badjvm"), () -> 1,
