@@ -50,6 +50,8 @@ public final class CircuitCommand implements Runnable {
     /** The command line with JCircuit's error handling, ready to execute. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new CircuitCommand());
+        // everything after APP.jar and MAIN is the program's own: "run app.jar Main --verbose" passes --verbose on
+        cl.getSubcommands().get("run").setStopAtPositional(true);
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
             PrintWriter err = line.getErr();
             err.println("circuit " + line.getCommandName() + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));

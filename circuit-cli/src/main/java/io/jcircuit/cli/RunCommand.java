@@ -26,6 +26,7 @@ import java.util.concurrent.Callable;
             + "With --local the program gets a circuit of its own: an in-process host 'local' with an embedded "
             + "ZooKeeper, gone when the program ends.",
         "With --local, the program's workers, daemonized ones too, end with it.",
+        "Options go before APP.jar: everything after MAIN is the program's, options too.",
         "Examples:%n  circuit run --local examples/target/examples-0.1.0-SNAPSHOT.jar io.jcircuit.examples.hello.HelloSpawn"
             + "%n  circuit run app.jar"})
 final class RunCommand implements Callable<Integer> {
@@ -57,6 +58,13 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (!Files.exists(jar)) {
             throw new IllegalArgumentException("no such jar: " + jar);
+        }
+        if (Files.isRegularFile(jar)) { // a directory of classes runs too
+            try (java.util.zip.ZipFile readable = new java.util.zip.ZipFile(jar.toFile())) {
+                // a jar is a zip: a file that is not fails here, before a JVM starts for it
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException(jar + " is not a readable jar: " + e.getMessage(), e);
+            }
         }
         Path state = dir != null ? dir : NamespaceOptions.defaultStateDir(env);
         List<String> cmd = new ArrayList<>();

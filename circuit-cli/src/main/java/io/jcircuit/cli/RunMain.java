@@ -5,6 +5,7 @@ import io.jcircuit.host.HostDaemon;
 import io.jcircuit.runtime.CircuitRuntime;
 import io.jcircuit.runtime.RuntimeConfig;
 
+import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -37,21 +38,40 @@ public final class RunMain {
         }
         boolean local = args[0].equals("--local");
         Path jar = Path.of(args[2]);
-        String mainClass = args[3].equals("-") ? mainClassOf(jar) : args[3];
         String[] appArgs = Arrays.copyOfRange(args, 4, args.length);
-        Method main = findMain(mainClass, jar);
+        String mainClass = args[3];
+        Method main;
+        try {
+            if (mainClass.equals("-")) {
+                mainClass = mainClassOf(jar);
+            }
+            main = findMain(mainClass, jar);
+        } catch (IllegalArgumentException | IOException e) {
+            fail(e, 2); // the command line named no runnable main
+            return;
+        }
 
         HostDaemon host = null;
-        String zookeeper = args[1];
-        if (local) {
-            host = HostDaemon.start(new HostDaemon.Config("local", Path.of(args[1]), null, null, 0));
-            zookeeper = host.zookeeper();
+        CircuitRuntime rt;
+        try {
+            String zookeeper = args[1];
+            if (local) {
+                host = HostDaemon.start(new HostDaemon.Config("local", Path.of(args[1]), null, null, 0));
+                zookeeper = host.zookeeper();
+            }
+            String key = System.getProperty(KEY_PROPERTY);
+            RuntimeConfig config = RuntimeConfig.builder().zookeeper(zookeeper)
+                .clusterKeyFile(key == null ? null : Path.of(key)).build();
+            rt = CircuitRuntime.start(config);
+        } catch (RuntimeException e) {
+            if (host != null) {
+                host.close(true);
+            }
+            fail(e, 1); // no circuit to join: said in one line, as the other commands say it
+            return;
         }
         int code = 0;
-        String key = System.getProperty(KEY_PROPERTY);
-        RuntimeConfig config = RuntimeConfig.builder().zookeeper(zookeeper)
-            .clusterKeyFile(key == null ? null : Path.of(key)).build();
-        try (CircuitRuntime rt = CircuitRuntime.start(config)) {
+        try (rt) {
             try {
                 ScopedValue.where(CircuitScope.CURRENT, rt).call(() -> main.invoke(null, (Object) appArgs));
             } catch (InvocationTargetException e) {
@@ -67,7 +87,13 @@ public final class RunMain {
         System.exit(code);
     }
 
-    private static String mainClassOf(Path jar) throws Exception {
+    /** Says what went wrong in one line, as every {@code circuit} command does, and exits with {@code code}. */
+    private static void fail(Exception e, int code) {
+        System.err.println("circuit run: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+        System.exit(code);
+    }
+
+    private static String mainClassOf(Path jar) throws IOException {
         if (!Files.isRegularFile(jar)) {
             throw new IllegalArgumentException(jar + " is not a jar: give MAIN after it");
         }
@@ -80,7 +106,7 @@ public final class RunMain {
         }
     }
 
-    private static Method findMain(String mainClass, Path jar) throws Exception {
+    private static Method findMain(String mainClass, Path jar) {
         if (!Files.exists(jar)) {
             throw new IllegalArgumentException("no such jar: " + jar);
         }
@@ -90,7 +116,12 @@ public final class RunMain {
         } catch (ClassNotFoundException e) {
             throw new IllegalArgumentException("no class " + mainClass + " in " + jar, e);
         }
-        Method m = c.getMethod("main", String[].class);
+        Method m;
+        try {
+            m = c.getMethod("main", String[].class);
+        } catch (NoSuchMethodException e) {
+            throw new IllegalArgumentException(mainClass + " has no public main(String[])", e);
+        }
         if (!Modifier.isStatic(m.getModifiers())) {
             throw new IllegalArgumentException(mainClass + ".main(String[]) is not static");
         }

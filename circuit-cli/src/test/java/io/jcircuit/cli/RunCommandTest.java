@@ -29,6 +29,43 @@ class RunCommandTest {
     }
 
     @Test
+    void everythingAfterMainIsTheProgramsOptionsToo() {
+        picocli.CommandLine cl = CircuitCommand.commandLine();
+        picocli.CommandLine.ParseResult parsed = cl.parseArgs("run", "--local", "app.jar", "app.Main", "--verbose", "-h", "--local");
+        RunCommand run = (RunCommand) parsed.subcommand().commandSpec().userObject();
+        assertThat(run.local).isTrue();
+        assertThat(run.main).isEqualTo("app.Main");
+        assertThat(run.args).containsExactly("--verbose", "-h", "--local");
+        assertThat(parsed.subcommand().isUsageHelpRequested()).isFalse();
+    }
+
+    @Test
+    void aFileThatIsNotAJarIsNamedBeforeAnyJvmStarts(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path notAJar = java.nio.file.Files.writeString(dir.resolve("app.jar"), "not a zip");
+        CliRun.Result r = CliRun.run("run", "--local", notAJar.toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).startsWith("circuit run: " + notAJar + " is not a readable jar");
+    }
+
+    @Test
+    void aMainThatCannotBeRunIsNamedInOneLine(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        // the JVM that 'circuit run' starts, run here with its stderr captured (run gives it the terminal)
+        assertThat(runMain(dir, "io.jcircuit.examples.hello.NoSuchMain"))
+            .isEqualTo("2 circuit run: no class io.jcircuit.examples.hello.NoSuchMain in " + examples());
+        assertThat(runMain(dir, "java.lang.String"))
+            .isEqualTo("2 circuit run: java.lang.String has no public main(String[])");
+    }
+
+    /** Exit status and stderr of RunMain with {@code --local}, for the examples and {@code main}. */
+    private static String runMain(java.nio.file.Path dir, String main) throws Exception {
+        Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-cp", System.getProperty("java.class.path"), RunMain.class.getName(), "--local", dir.toString(), examples(), main)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+        return p.waitFor() + " " + err;
+    }
+
+    @Test
     void aMissingJarIsNamed() {
         CliRun.Result r = CliRun.run("run", "--local", "/nowhere/app.jar");
         assertThat(r.code()).isEqualTo(1);
