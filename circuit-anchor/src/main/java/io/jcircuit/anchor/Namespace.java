@@ -167,8 +167,21 @@ public final class Namespace implements AutoCloseable {
         String dir = Paths.anchorDir("/host/" + name, false);
         for (Entry e : listAnchors(dir, false).entries()) {
             if (ROLE_HOST.equals(e.metadata().get(ROLE_KEY)) && !e.worker().equals(entry.worker())) {
-                throw new IllegalStateException("host name '" + name + "' is taken by the running host " + e.worker()
-                    + " at " + e.address() + "; stop it or choose another name");
+                if (!crashedHere(e, entry)) {
+                    throw new IllegalStateException("host name '" + name + "' is taken by the running host " + e.worker()
+                        + " at " + e.address() + "; stop it or choose another name");
+                }
+                // A host killed on this machine: its entry lasts until its ZooKeeper session expires, which
+                // an embedded ZooKeeper started again from its data only lets happen a session timeout
+                // after it is up. Failing at once would stop it again before then, and every retry too.
+                long waitMs = 2L * config.sessionTimeoutMs();
+                LOG.info("host name '{}' is still held by host {} (pid {}), which no longer runs here; waiting up to"
+                    + " {} ms for its ZooKeeper session to expire", name, e.worker(), e.pid(), waitMs);
+                if (!awaitGone(dir, e.worker(), waitMs)) {
+                    throw new IllegalStateException("host name '" + name + "' is still held by host " + e.worker()
+                        + ", whose process (pid " + e.pid() + ") is gone, but whose ZooKeeper session had not expired after "
+                        + waitMs + " ms; try again, or choose another name");
+                }
             }
         }
         java.util.Map<String, String> meta = new java.util.TreeMap<>(entry.metadata());
@@ -177,6 +190,31 @@ public final class Namespace implements AutoCloseable {
             entry.pid(), entry.started(), meta);
         return file(dir, entry.worker().toString(), EntryCodec.encode(e));
     }
+
+    /** Whether {@code holder} was filed from this machine ({@code self}'s) by a process that has ended. */
+    private static boolean crashedHere(Entry holder, Entry self) {
+        return holder.host().equals(self.host()) && holder.pid() > 0 && holder.pid() != self.pid()
+            && ProcessHandle.of(holder.pid()).map(p -> !p.isAlive()).orElse(true);
+    }
+
+    /** Waits up to {@code waitMs} until {@code worker} has no entry in {@code dir}; returns whether it has none. */
+    private boolean awaitGone(String dir, io.jcircuit.WorkerId worker, long waitMs) {
+        long deadline = System.nanoTime() + waitMs * 1_000_000L;
+        while (listAnchors(dir, false).entries().stream().anyMatch(e -> e.worker().equals(worker))) {
+            if (System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            try {
+                Thread.sleep(GONE_POLL_MS); // a bounded look every 100 ms, for a rare start only
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static final long GONE_POLL_MS = 100;
 
     /**
      * Removes every entry of {@code worker} in the namespace, at once: a host does this when it sees

@@ -136,6 +136,35 @@ class HardeningTest {
     }
 
     @Test
+    void aHostNameHeldByAHostThatDiedOnThisMachineIsTakenOnceItsSessionEnds() throws Exception {
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        Entry crashed = new Entry("/worker/x", WorkerId.random(), new io.jcircuit.Address("127.0.0.1", 2), "thishost",
+            gone.pid(), java.time.Instant.now(), java.util.Map.of());
+        WorkerId restarted = WorkerId.random();
+        Entry me = new Entry("/worker/" + restarted, restarted, new io.jcircuit.Address("127.0.0.1", 3), "thishost",
+            ProcessHandle.current().pid(), java.time.Instant.now(), java.util.Map.of());
+        Namespace holder = Namespace.connect(NamespaceConfig.of(zk.getConnectString()));
+        holder.fileHost("crashed", crashed); // its session outlives its process, as a killed host's does
+        java.util.concurrent.atomic.AtomicReference<Object> outcome = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread taking = Thread.ofPlatform().start(() -> {
+            try {
+                outcome.set(ns.fileHost("crashed", me));
+            } catch (RuntimeException e) {
+                outcome.set(e);
+            }
+        });
+        // before, the name was refused at once; now the new host waits for the dead one's session
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+            .until(() -> taking.getState() == Thread.State.TIMED_WAITING);
+        holder.close(); // the session ends
+        assertThat(taking.join(java.time.Duration.ofSeconds(10))).isTrue();
+        assertThat(outcome.get()).isInstanceOf(EntryNode.class);
+        assertThat(ns.listAnchors("/host/crashed", false).entries()).extracting(Entry::worker).containsExactly(restarted);
+        ((EntryNode) outcome.get()).close();
+    }
+
+    @Test
     void aHostNameIsHeldByOneHostAtATime() throws Exception {
         try (Namespace other = Namespace.connect(NamespaceConfig.of(zk.getConnectString()));
              EntryNode first = ns.fileHost("clash", Fixture.self(WorkerId.random(), 2))) {
