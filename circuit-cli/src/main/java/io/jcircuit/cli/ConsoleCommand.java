@@ -50,8 +50,17 @@ public final class ConsoleCommand implements Callable<Integer> {
      * Starts a console over {@code namespace}, reaching workers through {@code client}, with the CLI's JSON
      * writer. The caller closes the server, then the client and the namespace.
      */
-    public static ConsoleServer serve(ConsoleServer.Config config, Namespace namespace, Circuit client) {
-        return ConsoleServer.start(config, namespace, client, Json::write);
+    /**
+     * The console on {@code config}'s address; when that cannot be bound, the message names the
+     * option that chose the port, {@code portOption}.
+     */
+    public static ConsoleServer serve(ConsoleServer.Config config, Namespace namespace, Circuit client, String portOption) {
+        try {
+            return ConsoleServer.start(config, namespace, client, Json::write);
+        } catch (java.io.UncheckedIOException e) {
+            throw new java.io.UncheckedIOException(e.getMessage() + "; choose another " + portOption + " (0 for any free one)",
+                e.getCause());
+        }
     }
 
     @Override
@@ -63,7 +72,7 @@ public final class ConsoleCommand implements Callable<Integer> {
         // The console's own runtime files nothing in the namespace: it only calls the workers' ops service.
         try (Namespace ns = where.connect();
              CircuitRuntime client = CircuitRuntime.start(RuntimeConfig.builder().clusterKeyFile(keyFile).build());
-             ConsoleServer console = serve(config, ns, client)) {
+             ConsoleServer console = serve(config, ns, client, "--port")) {
             Thread hook = new Thread(stopped::countDown, "circuit-console-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             PrintWriter out = spec.commandLine().getOut();

@@ -103,16 +103,23 @@ final class StartCommand implements Callable<Integer> {
         io.jcircuit.anchor.Namespace consoleNamespace = null;
         io.jcircuit.cli.console.ConsoleServer console = null;
         try {
+            if (consolePort != null) {
+                // the host's own runtime reaches the workers' ops services; the console lives as long as the host
+                try {
+                    consoleNamespace = io.jcircuit.anchor.Namespace.connect(io.jcircuit.anchor.NamespaceConfig.of(host.zookeeper()));
+                    console = ConsoleCommand.serve(io.jcircuit.cli.console.ConsoleServer.Config.onPort(consolePort),
+                        consoleNamespace, host.runtime(), "--console port");
+                } catch (RuntimeException e) {
+                    host.close(); // not started after all: it leaves the namespace and its state as a stop would
+                    throw e;
+                }
+            }
             PrintWriter out = spec.commandLine().getOut();
             out.println("host " + host.name() + " at " + host.address() + "; ZooKeeper " + host.zookeeper()
                 + " (" + plan.zookeeper() + "); state in " + plan.config().stateDir()
                 + "; " + KeyOptions.describe(plan.config().keyFile(), plan.config().insecure())
                 + "; stop with Ctrl-C or 'circuit stop " + host.name() + "'");
-            if (consolePort != null) {
-                // the host's own runtime reaches the workers' ops services; the console lives as long as the host
-                consoleNamespace = io.jcircuit.anchor.Namespace.connect(io.jcircuit.anchor.NamespaceConfig.of(host.zookeeper()));
-                console = ConsoleCommand.serve(io.jcircuit.cli.console.ConsoleServer.Config.onPort(consolePort),
-                    consoleNamespace, host.runtime());
+            if (console != null) {
                 out.println("console at " + console.uri());
             }
             out.flush();

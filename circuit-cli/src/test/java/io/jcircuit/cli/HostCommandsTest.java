@@ -174,6 +174,19 @@ class HostCommandsTest {
     }
 
     @Test
+    void shouldNotStartAHostWhoseConsolePortIsTaken(@TempDir Path dir) throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            CliRun.Result r = CliRun.run("start", "--embedded", "--dir", dir.toString(), "--name", "hp",
+                "--console", Integer.toString(taken.getLocalPort()));
+            assertThat(r.code()).isEqualTo(1);
+            assertThat(r.err()).contains("cannot listen on 127.0.0.1:" + taken.getLocalPort())
+                .contains("choose another --console port");
+            assertThat(r.out()).as("the host is not announced as started").doesNotContain("host hp at");
+            assertThat(dir.resolve("zookeeper").resolve("connect")).as("its ZooKeeper is stopped too").doesNotExist();
+        }
+    }
+
+    @Test
     void shouldJoinTheEmbeddedZooKeeperOfTheStateDirectoryUnlessToldToRunOne(@TempDir Path empty) {
         StartCommand.Plan join = planOf(Map.of(), "--dir", state.toString(), "--name", "j1");
         assertThat(join.config().zookeeper()).isEqualTo(h1.zookeeper());

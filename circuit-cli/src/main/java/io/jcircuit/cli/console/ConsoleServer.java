@@ -123,8 +123,7 @@ public final class ConsoleServer implements AutoCloseable {
         try {
             server = HttpServer.create(at, 64);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot listen on " + config.bindHost() + ":" + config.port() + ": " + e.getMessage()
-                + "; choose another --port (0 for any free one)", e);
+            throw new UncheckedIOException("cannot listen on " + config.bindHost() + ":" + config.port() + ": " + e.getMessage(), e);
         }
         ExecutorService threads = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("circuit-console-", 0).factory());
         ConsoleServer console = new ConsoleServer(config, namespace, client, Objects.requireNonNull(json, "json"), server, threads);

@@ -58,7 +58,7 @@ class ConsoleServerTest {
         namespace = Namespace.connect(NamespaceConfig.of(circuit.zookeeper()));
         opsClient = CircuitRuntime.start(RuntimeConfig.builder().build());
         console = ConsoleCommand.serve(new ConsoleServer.Config("127.0.0.1", 0, 300, Duration.ofSeconds(2)),
-            namespace, opsClient);
+            namespace, opsClient, "--port");
     }
 
     @AfterAll
