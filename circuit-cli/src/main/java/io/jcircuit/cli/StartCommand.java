@@ -147,6 +147,11 @@ final class StartCommand implements Callable<Integer> {
         String hostName = name != null ? checkName(name) : sanitize(machineName());
         String bindHost = addr == null ? null : addr.host();
         int port = addr == null ? 0 : addr.port();
+        if (bindHost != null && (bindHost.equals("0.0.0.0") || bindHost.equals("::"))) {
+            // the runtime would refuse it in its own terms (bindHost, advertisedHost), which no option here sets
+            throw new CommandLine.ParameterException(spec.commandLine(), "--addr " + addr + " listens on every interface,"
+                + " but peers must dial a host at one address: give --addr the address of the interface they reach");
+        }
         Path keyFile = keys.resolve(env, state);
         if (zk == null || !zk.embedded) {
             Optional<ZooKeeperLocator.Found> found = new ZooKeeperLocator(zk == null ? null : zk.connect, env, state).find();

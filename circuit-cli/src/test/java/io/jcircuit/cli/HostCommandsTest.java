@@ -259,6 +259,10 @@ class HostCommandsTest {
         assertThat(addr.code()).isEqualTo(2);
         assertThat(addr.err()).contains("not an address: 'nowhere'");
 
+        CliRun.Result every = CliRun.run("start", "--dir", empty.toString(), "--addr", "0.0.0.0:0");
+        assertThat(every.code()).isEqualTo(2);
+        assertThat(every.err()).contains("--addr 0.0.0.0:0 listens on every interface").doesNotContain("advertisedHost");
+
         CliRun.Result name = CliRun.run("start", "--dir", empty.toString(), "--name", "a b/c");
         assertThat(name.code()).isEqualTo(2);
         assertThat(name.err()).contains("bad host name 'a b/c'").contains("a-b-c");

@@ -198,7 +198,7 @@ public record LinkConfig(
      */
     public void checkExposure() {
         if (tls == null && !insecure && !isLoopback(bindHost)) {
-            throw new IllegalArgumentException("bindHost=" + bindHost + " is not a loopback address, and there is"
+            throw new IllegalArgumentException("the address " + bindHost + " is not a loopback address, and there is"
                 + " no cluster key: without TLS anyone who reaches the port could run code here. Give a cluster"
                 + " key (circuit keygen; --key FILE or CIRCUIT_KEY), or --insecure to bind anyway");
         }

@@ -212,7 +212,7 @@ class LinkTransportTest {
             .hasMessageContaining("advertisedHost");
         assertThatThrownBy(() -> LinkTransport.start(LinkConfig.builder().bindHost("10.1.2.3").build(),
                 WorkerId.random(), new Recorder()))
-            .hasMessageContaining("bindHost=10.1.2.3 is not a loopback address").hasMessageContaining("--insecure");
+            .hasMessageContaining("the address 10.1.2.3 is not a loopback address").hasMessageContaining("--insecure");
         LinkConfig.builder().bindHost("::1").build().checkExposure();
         LinkConfig.builder().bindHost("localhost").build().checkExposure();
         LinkConfig.builder().bindHost("10.1.2.3").insecure(true).build().checkExposure();
