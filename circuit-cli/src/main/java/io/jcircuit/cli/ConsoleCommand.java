@@ -19,8 +19,8 @@ import java.util.concurrent.CountDownLatch;
 
 /** {@code circuit console}: the web console, in the foreground until Ctrl-C. */
 @Command(name = "console", mixinStandardHelpOptions = true,
-    description = {"Serve the web console: the live circuit as a graph of hosts, workers and call flows,",
-        "with a thread dump and a flame graph of any worker a click away.",
+    description = {"Serve the web console: the live circuit as a graph of hosts, workers and call flows.",
+        "A thread dump and a flame graph of any worker are a click away.",
         "It listens on loopback unless --bind says otherwise: whoever reaches it can profile every worker.",
         "Example: circuit console --port 7766, then open http://127.0.0.1:7766/"})
 public final class ConsoleCommand implements Callable<Integer> {

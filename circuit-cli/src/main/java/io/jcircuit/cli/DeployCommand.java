@@ -41,10 +41,10 @@ import java.util.jar.JarFile;
  * second, so a recorded deployment is on every host that ran at the time.
  */
 @Command(name = "deploy", mixinStandardHelpOptions = true,
-    description = {"Push an application jar to every host's jar cache and record it as a deployment, NAME:VERSION,",
-        "in the durable store under " + Deployment.ROOT + "/NAME/VERSION. A spawn names it with",
-        "SpawnOptions.withDeployment(\"NAME\") (latest) or (\"NAME:VERSION\"). The same jar deployed again under",
-        "the same name keeps its version. --list shows the deployments (of NAME only, when given).",
+    description = {"Push an application jar to every host's jar cache and record it as a deployment NAME:VERSION.",
+        "The deployment is kept in the durable store under " + Deployment.ROOT + "/NAME/VERSION. A spawn names it with "
+            + "SpawnOptions.withDeployment(\"NAME\") (latest) or (\"NAME:VERSION\"). The same jar deployed again under "
+            + "the same name keeps its version. --list shows the deployments (of NAME only, when given).",
         "Examples: circuit deploy target/app-1.2.jar   circuit deploy app.jar --name shop   circuit deploy --list"})
 final class DeployCommand implements Callable<Integer> {
 

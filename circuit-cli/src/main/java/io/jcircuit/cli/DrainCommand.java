@@ -14,8 +14,8 @@ import java.util.concurrent.Callable;
 
 /** {@code circuit drain}: takes workers out of service without ending them. */
 @Command(name = "drain", mixinStandardHelpOptions = true,
-    description = {"Take selected workers out of service: withdraw their anchors (not /worker or their host's),",
-        "stop their application services, and wait for the calls they are serving to end.",
+    description = {"Take selected workers out of service, and wait for the calls they are serving to end.",
+        "Their anchors are withdrawn (not /worker or their host's) and their application services stopped.",
         "Example: circuit drain --timeout 30 /sumr/R0123456789abcdef"})
 final class DrainCommand extends WorkerVerb implements Callable<Integer> {
 

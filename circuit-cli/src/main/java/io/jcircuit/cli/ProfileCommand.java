@@ -27,8 +27,8 @@ import java.util.concurrent.TimeoutException;
  * by async-profiler where it loads and by JFR otherwise. Several workers are profiled at once.
  */
 @Command(name = "profile", mixinStandardHelpOptions = true,
-    description = {"Profile selected workers and write a flame graph (HTML) for each: async-profiler where its",
-        "native library loads, JFR otherwise (see 'circuit peek' for which).",
+    description = {"Profile selected workers and write a flame graph (HTML) for each.",
+        "It uses async-profiler where its native library loads, JFR otherwise (see 'circuit peek' for which).",
         "One worker: the file is -o (default flame.html). Several: -o is a directory (default .), one flame-<id>.html each.",
         "Example: circuit profile --cpu --seconds 10 -o cpu.html /sumr/R0123456789abcdef"})
 final class ProfileCommand extends WorkerVerb implements Callable<Integer> {

@@ -10,8 +10,9 @@ import java.util.concurrent.Callable;
 
 /** {@code circuit set}: changes log levels and application settings of live workers, without a restart. */
 @Command(name = "set", mixinStandardHelpOptions = true,
-    description = {"Change settings of selected workers while they run: log levels (log.root, log.LOGGER) and",
-        "whatever the application defined with Circuit.settings().define(...). Values are checked by the worker.",
+    description = {"Change settings of selected workers while they run.",
+        "Settings are log levels (log.root, log.LOGGER) and whatever the application defined with "
+            + "Circuit.settings().define(...). Values are checked by the worker.",
         "Example: circuit set /sumr/... log.io.jcircuit=DEBUG   circuit set /ingest/... ingest.batch=1024"})
 final class SetCommand extends WorkerVerb implements Callable<Integer> {
 

@@ -33,6 +33,18 @@ class CircuitCommandTest {
     }
 
     @Test
+    void shouldSummarizeEachCommandInOneWholeSentence() {
+        // the help's command table shows the first line of each description: it must not stop mid-sentence
+        CommandLine table = CircuitCommand.commandLine();
+        table.getSubcommands().forEach((name, sub) -> {
+            String[] description = sub.getCommandSpec().usageMessage().description();
+            if (description.length > 0) {
+                assertThat(description[0]).as("first description line of '%s'", name).matches("(?s).*[.)]");
+            }
+        });
+    }
+
+    @Test
     void shouldRejectAnUnknownCommandWithUsage() {
         String[] r = run("frobnicate");
 
