@@ -44,6 +44,13 @@ class EmbeddedZooKeeperTest {
             assertThat(new NamespaceDurable(ns, new JavaValueCodec()).getBytes("/kept"))
                 .hasValueSatisfying(v -> assertThat(v).containsExactly(5));
         }
+        // each start writes a configuration file; the earlier server's is gone, not piled up
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(state.resolve("zookeeper"))) {
+            assertThat(files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith("zookeeper.configuration")))
+                .hasSize(1);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test
