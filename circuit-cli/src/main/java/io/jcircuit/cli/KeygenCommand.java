@@ -58,6 +58,10 @@ final class KeygenCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Path file = (output != null ? output : defaultKeyFile(env)).toAbsolutePath();
+        if (Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IllegalArgumentException(file + " is a directory; nothing written. Give -o the path of the key file,"
+                + " for example " + file.resolve("cluster.key"));
+        }
         if (!force && Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             throw new IllegalArgumentException(file + " already exists, and may be the key a cluster runs with; "
                 + "nothing written. Use --force to replace it, or -o to write elsewhere");

@@ -74,6 +74,15 @@ class KeygenCommandTest {
     }
 
     @Test
+    void shouldRefuseADirectoryEvenWithForce() throws IOException {
+        Path sub = Files.createDirectories(dir.resolve("keys"));
+        CliRun.Result r = CliRun.run("keygen", "-o", sub.toString(), "--force");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err().strip()).startsWith("circuit keygen: " + sub + " is a directory; nothing written.");
+        assertThat(sub).isEmptyDirectory();
+    }
+
+    @Test
     void shouldWarnInItsHelpWhoCanUseTheKey() {
         CliRun.Result r = CliRun.run("keygen", "--help");
 
