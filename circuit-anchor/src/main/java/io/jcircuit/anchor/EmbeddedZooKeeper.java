@@ -33,6 +33,8 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedZooKeeper.class);
     static final String CONNECT_FILE = "connect";
+    /** The port of the last server of this state directory, taken again when it is free. */
+    static final String PORT_FILE = "port";
 
     private final Path dir;
     private final ZooKeeperServerEmbedded server;
@@ -129,7 +131,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
                     + "; connect to it with --zookeeper, or use another state directory");
             }
             removeOldConfigurations(dir);
-            int p = port != 0 ? port : freePort();
+            int p = port != 0 ? port : lastPortIfFree(dir).orElseGet(EmbeddedZooKeeper::freePort);
             Properties props = new Properties();
             props.setProperty("dataDir", dir.resolve("data").toString());
             props.setProperty("clientPort", Integer.toString(p));
@@ -147,6 +149,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
             started = server;
             server.start(10_000);
             EmbeddedZooKeeper zk = new EmbeddedZooKeeper(dir, server, ch, lock, p);
+            Files.writeString(dir.resolve(PORT_FILE), p + "\n", StandardCharsets.UTF_8);
             Path tmp = dir.resolve(CONNECT_FILE + ".tmp");
             Files.writeString(tmp, zk.connectString + "\n", StandardCharsets.UTF_8);
             Files.move(tmp, dir.resolve(CONNECT_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -197,6 +200,27 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     @Override
     public String toString() {
         return "EmbeddedZooKeeper(" + connectString + ", " + dir + ")";
+    }
+
+    /**
+     * The port this state directory's server had last time, while it is free: a server started again
+     * answers where its clients (other hosts, daemonized workers, shells with the connect string) look
+     * for it, and they reconnect by themselves.
+     */
+    private static java.util.Optional<Integer> lastPortIfFree(Path dir) {
+        int last;
+        try {
+            last = Integer.parseInt(Files.readString(dir.resolve(PORT_FILE), StandardCharsets.UTF_8).strip());
+        } catch (IOException | NumberFormatException none) {
+            return java.util.Optional.empty();
+        }
+        try (ServerSocket s = new ServerSocket()) {
+            s.setReuseAddress(true); // as the server binds it: the last server's closed connections do not count
+            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), last));
+            return java.util.Optional.of(last);
+        } catch (IOException | IllegalArgumentException taken) {
+            return java.util.Optional.empty();
+        }
     }
 
     private static int freePort() {

@@ -35,12 +35,15 @@ class EmbeddedZooKeeperTest {
 
     @Test
     void durableValuesSurviveARestartOfTheEmbeddedServer(@TempDir Path state) {
+        String first;
         try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(state, 0);
              Namespace ns = Namespace.connect(NamespaceConfig.of(zk.connectString()))) {
             new NamespaceDurable(ns, new JavaValueCodec()).putBytes("/kept", new byte[] {5});
+            first = zk.connectString();
         }
         try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(state, 0);
              Namespace ns = Namespace.connect(NamespaceConfig.of(zk.connectString()))) {
+            assertThat(zk.connectString()).as("started again where its clients look for it").isEqualTo(first);
             assertThat(new NamespaceDurable(ns, new JavaValueCodec()).getBytes("/kept"))
                 .hasValueSatisfying(v -> assertThat(v).containsExactly(5));
         }

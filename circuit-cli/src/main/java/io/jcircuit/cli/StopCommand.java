@@ -80,6 +80,10 @@ final class StopCommand implements Callable<Integer> {
             if (!left.isEmpty()) {
                 out.println(left.size() + " daemonized worker(s) keep running under " + host.dir() + ": "
                     + String.join(", ", left.stream().map(w -> w.worker().toString()).toList()));
+                if (e.metadata().containsKey(io.jcircuit.host.HostDaemon.RUNS_ZOOKEEPER_KEY)) {
+                    out.println("host " + name + " ran the circuit's ZooKeeper, so they are out of the namespace until"
+                        + " it starts again with the same state directory; then they file themselves again");
+                }
             }
             out.flush();
             return 0;

@@ -55,7 +55,8 @@ class HostProcessesTest {
 
                 assertThat(r.code()).as(r.err()).isZero();
                 assertThat(r.out()).contains("stopped host w1")
-                    .contains("1 daemonized worker(s) keep running under /host/w1: " + daemonId);
+                    .contains("1 daemonized worker(s) keep running under /host/w1: " + daemonId)
+                    .doesNotContain("ran the circuit's ZooKeeper"); // w1 joined one
                 long plainDead = plainPid;
                 await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(plainDead).map(p -> !p.isAlive()).orElse(true));
                 assertThat(ProcessHandle.of(daemonPid).map(ProcessHandle::isAlive)).contains(true);
@@ -68,6 +69,37 @@ class HostProcessesTest {
                 assertThat(hostState.resolve("workers").resolve(daemonId.toString())).isDirectory();
             } finally {
                 host.close();
+                ProcessHandle.of(daemonPid).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+    }
+
+    @Test
+    void aDaemonizedWorkerRejoinsWhenTheHostThatRanTheZooKeeperStartsAgain(@TempDir Path state) {
+        long daemonPid = 0;
+        try {
+            WorkerId daemonId;
+            try (HostDaemon host = HostDaemon.start(new HostDaemon.Config("zh", state, null, null, 0, 0));
+                 CircuitRuntime spawner = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper()).build())) {
+                var daemon = spawner.spawn("zh", List.of("/rejoin"), () -> ProcessHandle.current().pid(),
+                    SpawnOptions.defaults().daemonized());
+                daemonPid = daemon.result();
+                daemonId = daemon.worker().id();
+                CliRun.Result r = CliRun.run("stop", "--dir", state.toString(), "zh");
+                assertThat(r.code()).as(r.err()).isZero();
+                assertThat(r.out()).contains("1 daemonized worker(s) keep running under /host/zh: " + daemonId)
+                    .contains("host zh ran the circuit's ZooKeeper");
+            }
+            // the same state directory: its ZooKeeper comes back at the same address, and the worker files itself again
+            try (HostDaemon again = HostDaemon.start(new HostDaemon.Config("zh", state, null, null, 0, 0));
+                 CircuitRuntime look = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(again.zookeeper()).build())) {
+                // ZooKeeper restores the old session's entries from its data, and drops them a session timeout
+                // (4 s) after it is up unless their owner reconnected: so the entry must last past that
+                await().during(Duration.ofSeconds(8)).atMost(Duration.ofSeconds(30)).until(() ->
+                    look.anchors().list("/rejoin").entries().stream().anyMatch(e -> e.worker().equals(daemonId)));
+            }
+        } finally {
+            if (daemonPid != 0) {
                 ProcessHandle.of(daemonPid).ifPresent(ProcessHandle::destroyForcibly);
             }
         }

@@ -220,9 +220,15 @@ public final class HostDaemon implements AutoCloseable {
         stopped.await();
     }
 
+    /** The metadata key of a host that runs the circuit's embedded ZooKeeper. */
+    public static final String RUNS_ZOOKEEPER_KEY = "zookeeper";
+
     private Map<String, String> metadata() {
         Map<String, String> m = new TreeMap<>();
         m.put("workers", Integer.toString(workers.size()));
+        if (config.zookeeper() == null) {
+            m.put(RUNS_ZOOKEEPER_KEY, "embedded"); // the circuit's namespace stops with this host
+        }
         m.put("load", String.format("%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()));
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
             m.put("freeMemoryMb", Long.toString(os.getFreeMemorySize() >> 20));
