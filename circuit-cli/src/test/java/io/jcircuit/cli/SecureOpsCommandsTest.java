@@ -42,7 +42,18 @@ class SecureOpsCommandsTest {
 
         CliRun.Result refused = CliRun.run(env, "peek", "/sealed");
         assertThat(refused.code()).isNotZero();
-        assertThat(refused.err()).contains(w.worker().id().toString());
+        assertThat(refused.err()).contains(w.worker().id().toString()).contains("same cluster key");
         assertThat(refused.out()).doesNotContain("services");
+    }
+
+    @Test
+    void shouldSayAtOnceThatAHostCannotBeAskedToStopWithoutTheKey(@TempDir Path empty) {
+        Map<String, String> env = Map.of("CIRCUIT_ZOOKEEPER", circuit.zookeeper(), "CIRCUIT_DIR", empty.toString());
+        String host = circuit.hosts().getFirst();
+        // before, this waited 30 s for the host to leave, then said it had been asked but was still there
+        CliRun.Result r = CliRun.run(env, "stop", host);
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("cannot ask host " + host + " to stop").contains("same cluster key");
+        assertThat(CliRun.run(env, "hosts").out()).contains(host);
     }
 }

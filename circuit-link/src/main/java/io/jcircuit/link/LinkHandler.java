@@ -14,7 +14,6 @@ import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.ConnectException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
@@ -311,6 +310,10 @@ final class LinkHandler extends ChannelDuplexHandler {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
         String reason = root.getMessage() == null ? root.toString() : root.getMessage();
+        if (root instanceof io.netty.handler.ssl.NotSslRecordException) {
+            reason = "the peer sent plain bytes to a runtime with a cluster key (TLS): it runs without the key;"
+                + " give both sides the same key, or neither";
+        }
         if (cause instanceof DecoderException || cause instanceof CorruptedFrameException) {
             protocolError(ctx, reason);
         } else {
@@ -327,7 +330,9 @@ final class LinkHandler extends ChannelDuplexHandler {
         }
         State was = state;
         state = State.CLOSED;
-        failDial(new ConnectException("connection to " + ctx.channel().remoteAddress() + " closed during the handshake"));
+        failDial(new HandshakeFailedException("connection to " + ctx.channel().remoteAddress() + " closed during the handshake"
+            + (lossReason != null ? " (" + lossReason + ")" : "") + "; does the peer run with the same cluster key as this side ("
+            + (transport.config().tls() != null ? "it has one" : "it has none") + ")?"));
         if (was == State.OPEN) {
             link.connectionLost(this, lossReason != null ? lossReason : "connection closed by the peer");
         }
@@ -382,7 +387,9 @@ final class LinkHandler extends ChannelDuplexHandler {
         state = State.CLOSED;
         String who = link != null ? link.toString() : "connection with " + ctx.channel().remoteAddress();
         LOG.warn("{} closed: {}", who, reason);
-        failDial(new java.io.IOException("handshake with " + ctx.channel().remoteAddress() + " failed: " + reason));
+        boolean certificate = reason.contains("PKIX") || reason.contains("certificate");
+        failDial(new HandshakeFailedException("handshake with " + ctx.channel().remoteAddress() + " failed: " + reason
+            + (certificate ? "; the two sides run with different cluster keys" : "")));
         if (was == State.OPEN && link != null) {
             link.end("protocol error: " + reason, true);
         }

@@ -59,6 +59,17 @@ class FrameCodecTest {
     }
 
     @Test
+    void shouldNameATlsClientHelloAsSuchRatherThanAnOversizedFrame() {
+        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(1024));
+        // a TLS 1.2+ record header: handshake (0x16), version 3.1, length
+        ByteBuf hello = Unpooled.buffer().writeBytes(new byte[] {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, (byte) 0xfc});
+
+        assertThatThrownBy(() -> ch.writeInbound(hello)).isInstanceOf(CorruptedFrameException.class)
+            .hasMessageContaining("the peer opened a TLS connection").hasMessageContaining("same key");
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
     void shouldRejectShortFramesUnknownTypesAndOtherVersions() {
         ByteBuf tooShort = Unpooled.buffer().writeInt(4).writeByte(1).writeByte(4).writeShort(0);
         ByteBuf unknownType = FrameCodec.finish(FrameCodec.begin(UnpooledByteBufAllocator.DEFAULT, (byte) 77, 0));

@@ -37,7 +37,23 @@ class SecureCircuitTest {
         try (CircuitRuntime plain = CircuitRuntime.start(RuntimeConfig.builder().connectTimeoutMs(2_000).build())) {
             var host = circuit.host("host-1");
             assertThatThrownBy(() -> plain.worker(host.address()).dial(HostService.SERVICE, HostService.class))
-                .isInstanceOf(WorkerDiedException.class);
+                .isInstanceOf(WorkerDiedException.class)
+                .hasCauseInstanceOf(io.jcircuit.link.HandshakeFailedException.class)
+                .hasMessageContaining("closed during the handshake")
+                .hasMessageContaining("does the peer run with the same cluster key as this side (it has none)?");
+        }
+    }
+
+    @Test
+    void shouldTellAKeyedClientThatAPlainRuntimeRefusedItsHandshake() {
+        try (CircuitRuntime plainServer = CircuitRuntime.start(RuntimeConfig.builder().build());
+             CircuitRuntime keyed = CircuitRuntime.start(RuntimeConfig.builder().connectTimeoutMs(2_000)
+                 .clusterKey(io.jcircuit.link.tls.ClusterKey.generate()).build())) {
+            plainServer.listen("x", Runnable.class, () -> { });
+            assertThatThrownBy(() -> keyed.worker(plainServer.address()).dial("x", Runnable.class))
+                .isInstanceOf(WorkerDiedException.class)
+                .hasCauseInstanceOf(io.jcircuit.link.HandshakeFailedException.class)
+                .hasMessageContaining("(it has one)?");
         }
     }
 
@@ -48,7 +64,9 @@ class SecureCircuitTest {
         try (CircuitRuntime stranger = CircuitRuntime.start(other)) {
             var host = circuit.host("host-1");
             assertThatThrownBy(() -> stranger.worker(host.address()).dial(HostService.SERVICE, HostService.class))
-                .isInstanceOf(WorkerDiedException.class);
+                .isInstanceOf(WorkerDiedException.class)
+                .hasCauseInstanceOf(io.jcircuit.link.HandshakeFailedException.class)
+                .hasMessageContaining("the two sides run with different cluster keys");
         }
     }
 }
