@@ -273,7 +273,7 @@ final class DeployCommand implements Callable<Integer> {
             Columns.print(out, rows);
         }
         out.flush();
-        return 0;
+        return target != null && all.isEmpty() ? 1 : 0; // a name that has no deployment, as ls of a missing path
     }
 
     private static Map<String, Object> toJson(Deployment d) {

@@ -112,7 +112,9 @@ class DeployCommandTest {
             .contains(ClasspathJars.sha256(v2).substring(0, 12));
         assertThat(CliRun.run(env, "deploy", "--list", "--json", "app").out())
             .contains("\"label\":\"app:1\"").contains("\"label\":\"app:2\"").contains("\"implementationVersion\":\"2.0\"");
-        assertThat(CliRun.run(env, "deploy", "--list", "nope").out()).contains("no deployment named 'nope'");
+        CliRun.Result nope = CliRun.run(env, "deploy", "--list", "nope");
+        assertThat(nope.out()).contains("no deployment named 'nope'");
+        assertThat(nope.code()).as("a script can tell a missing name from an empty list").isEqualTo(1);
     }
 
     @Test
