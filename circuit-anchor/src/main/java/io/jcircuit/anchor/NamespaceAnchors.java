@@ -159,12 +159,22 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
     /** Files this runtime as the host daemon {@code name}, in {@code /host/<name>}, with {@code metadata}. */
     public EntryNode fileAsHost(String name, Map<String, String> metadata) {
         checkOpen();
-        return ns.fileHost(name, withPath("/host/" + name, metadata));
+        EntryNode node = ns.fileHost(name, withPath("/host/" + name, metadata));
+        hostDir = "/host/" + name;
+        return node;
     }
+
+    /** The directory this runtime is filed in as a host daemon, if it is one; its node is the daemon's to keep. */
+    private volatile String hostDir;
 
     @Override
     public Set<String> filed() {
-        return new TreeSet<>(filed.keySet());
+        Set<String> all = new TreeSet<>(filed.keySet());
+        String host = hostDir;
+        if (host != null) {
+            all.add(host);
+        }
+        return all;
     }
 
     @Override

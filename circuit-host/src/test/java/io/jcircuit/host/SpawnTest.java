@@ -284,6 +284,12 @@ class SpawnTest {
     }
 
     @Test
+    void theHostSaysItIsFiledUnderItsHostDirectory() {
+        // what 'circuit peek' shows of the host: before, only /worker, though 'ls' listed it under /host/h1
+        assertThat(host.runtime().anchors().filed()).contains("/host/h1");
+    }
+
+    @Test
     void aWorkersOutputIsReadOnAPlatformThreadThatHoldsNoCarrier() {
         // A virtual thread blocked on the worker's stdout pipe holds its carrier; with two idle workers
         // on a 2-CPU host, those readers took both carriers and no call into the host ran again.
