@@ -130,22 +130,65 @@ final class HostProc implements Proc {
 
     @Override
     public void write(byte[] bytes) {
-        try {
+        onInputThread(() -> {
             stdin.write(bytes);
             stdin.flush();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write to the input of process " + pid() + ": " + e.getMessage(), e);
-        }
+        }, "write to");
     }
 
     @Override
     public void closeInput() {
+        onInputThread(stdin::close, "close");
+    }
+
+    /** Something done to the process's standard input. */
+    @FunctionalInterface
+    private interface InputStep {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs {@code step} on this process's input thread, in call order, and waits for it. A write blocks
+     * while the process does not read and the pipe is full. The call's virtual thread waits here
+     * unmounted; had it written itself, it would have held a carrier of the host for as long, and a
+     * few such calls would have stopped every other call into the host.
+     */
+    private void onInputThread(InputStep step, String what) {
+        java.util.concurrent.Future<?> done = input().submit(() -> {
+            step.run();
+            return null;
+        });
         try {
-            stdin.close();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            done.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw new UncheckedIOException("cannot " + what + " the input of process " + pid() + ": " + cause.getMessage(),
+                cause instanceof IOException io ? io : new IOException(cause));
+        } catch (InterruptedException e) {
+            done.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new CircuitException("interrupted while waiting to " + what + " the input of process " + pid(), e);
         }
     }
+
+    /**
+     * The platform thread that writes this process's input: started on first use, and ended after
+     * {@value #INPUT_IDLE_SECONDS} s without work (started again if more comes).
+     */
+    private synchronized java.util.concurrent.ExecutorService input() {
+        if (input == null) {
+            java.util.concurrent.ThreadPoolExecutor one = new java.util.concurrent.ThreadPoolExecutor(1, 1,
+                INPUT_IDLE_SECONDS, TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(),
+                Thread.ofPlatform().daemon().name("proc-stdin-" + pid()).factory());
+            one.allowCoreThreadTimeOut(true);
+            input = one;
+        }
+        return input;
+    }
+
+    private static final long INPUT_IDLE_SECONDS = 5;
+
+    private java.util.concurrent.ExecutorService input;
 
     @Override
     public void signal(String signal) {

@@ -106,6 +106,44 @@ class ProcTest {
     }
 
     @Test
+    void writesToProcessesThatDoNotReadLeaveTheHostServingCalls() throws Exception {
+        // Each write is more than a pipe holds, to a process that never reads it, so each blocks on the
+        // host until the process ends. Written from the calls' own virtual threads, they held the host's
+        // carriers; now they wait on each process's input thread.
+        int stuck = 2 * Runtime.getRuntime().availableProcessors() + 2;
+        java.util.List<Proc> sleepers = new java.util.ArrayList<>();
+        java.util.List<Thread> writers = new java.util.ArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
+        try {
+            for (int i = 0; i < stuck; i++) {
+                Proc p = client.exec("p1", ExecSpec.of("sleep", "60"));
+                sleepers.add(p);
+                writers.add(Thread.ofVirtual().start(() -> {
+                    try {
+                        io.jcircuit.Deadline.within(Duration.ofMinutes(2), () -> {
+                            p.write(new byte[1 << 20]);
+                            return null;
+                        });
+                    } catch (Exception | Error expected) {
+                        failed.incrementAndGet(); // the process was killed under the write
+                    }
+                }));
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("proc-stdin-")).count() >= stuck);
+            // the host still runs a command and answers about it
+            Proc quick = client.exec("p1", ExecSpec.of("true"));
+            assertThat(quick.waitFor(Duration.ofSeconds(30))).contains(0);
+        } finally {
+            sleepers.forEach(p -> p.signal("KILL"));
+        }
+        for (Thread w : writers) {
+            assertThat(w.join(Duration.ofSeconds(30))).isTrue();
+        }
+        assertThat(failed.get()).as("every stuck write failed once its process was killed").isEqualTo(stuck);
+    }
+
+    @Test
     void aCommandThatCannotStartIsNamed() {
         assertThatThrownBy(() -> client.exec("p1", ExecSpec.of("/no/such/program")))
             .isInstanceOf(CircuitException.class).hasMessageContaining("/no/such/program");
