@@ -100,18 +100,6 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
      * @throws NamespaceException when another process runs the server of {@code stateDir}, or it
      *                            cannot start
      */
-    /**
-     * ZooKeeper's embedded server writes its configuration to a new file in {@code dir} each time it
-     * starts, and leaves it there. Under the lock no earlier server runs, so their files can go.
-     */
-    private static void removeOldConfigurations(Path dir) throws java.io.IOException {
-        try (java.nio.file.DirectoryStream<Path> old = Files.newDirectoryStream(dir, "zookeeper.configuration*.properties")) {
-            for (Path f : old) {
-                Files.deleteIfExists(f);
-            }
-        }
-    }
-
     public static EmbeddedZooKeeper start(Path stateDir, int port) {
         Path dir = dirOf(stateDir.toAbsolutePath());
         FileChannel ch = null;
@@ -200,6 +188,18 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     @Override
     public String toString() {
         return "EmbeddedZooKeeper(" + connectString + ", " + dir + ")";
+    }
+
+    /**
+     * ZooKeeper's embedded server writes its configuration to a new file in {@code dir} each time it
+     * starts, and leaves it there. Under the lock no earlier server runs, so their files can go.
+     */
+    private static void removeOldConfigurations(Path dir) throws java.io.IOException {
+        try (java.nio.file.DirectoryStream<Path> old = Files.newDirectoryStream(dir, "zookeeper.configuration*.properties")) {
+            for (Path f : old) {
+                Files.deleteIfExists(f);
+            }
+        }
     }
 
     /**

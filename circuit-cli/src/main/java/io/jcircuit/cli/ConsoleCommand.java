@@ -48,11 +48,8 @@ public final class ConsoleCommand implements Callable<Integer> {
 
     /**
      * Starts a console over {@code namespace}, reaching workers through {@code client}, with the CLI's JSON
-     * writer. The caller closes the server, then the client and the namespace.
-     */
-    /**
-     * The console on {@code config}'s address; when that cannot be bound, the message names the
-     * option that chose the port, {@code portOption}.
+     * writer. The caller closes the server, then the client and the namespace. When the address cannot be
+     * bound, the message names the option that chose the port, {@code portOption}.
      */
     public static ConsoleServer serve(ConsoleServer.Config config, Namespace namespace, Circuit client, String portOption) {
         try {
