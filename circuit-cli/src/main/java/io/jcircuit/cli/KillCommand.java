@@ -8,6 +8,7 @@ import picocli.CommandLine.Option;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -45,11 +46,23 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (WorkerOps w = WorkerOps.open(where, keys)) {
             List<Entry> workers = w.select(selector);
+            // Host daemons are runtimes too, filed under /worker: "kill /worker/..." must not take them
+            // (and the circuit's ZooKeeper with the first one) down in the middle of the list.
+            Map<io.jcircuit.WorkerId, String> daemons = new java.util.HashMap<>();
+            Hosts.list(w.namespace()).forEach(h -> daemons.put(h.entry().worker(), h.name()));
             int failed = 0;
+            int done = 0;
             for (Entry e : workers) {
                 if (e.worker().equals(w.client().id())) {
                     continue;
                 }
+                String daemon = daemons.get(e.worker());
+                if (daemon != null) {
+                    spec.commandLine().getErr().println("circuit kill: " + e.worker() + " is the host daemon " + daemon
+                        + ", left running; 'circuit stop " + daemon + "' stops it");
+                    continue;
+                }
+                done++;
                 try {
                     if (force) {
                         killViaHost(w, e);
@@ -70,7 +83,7 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
                 }
             }
             out.flush();
-            return failed == 0 ? 0 : 1;
+            return failed == 0 && done > 0 ? 0 : 1;
         }
     }
 

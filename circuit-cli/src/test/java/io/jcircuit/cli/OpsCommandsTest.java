@@ -256,6 +256,18 @@ class OpsCommandsTest {
         assertThat(run("ls", "/worker").out()).doesNotContain(caller.worker().id().toString());
     }
 
+    @Test
+    @Order(9)
+    void killLeavesHostDaemonsRunning() {
+        // a host daemon is a runtime filed under /worker too; "kill /worker/..." used to take it down midway
+        String name = circuit.hosts().getFirst();
+        io.jcircuit.WorkerId daemon = circuit.host(name).runtime().id();
+        CliRun.Result kill = run("kill", "--force", "/worker/" + daemon);
+        assertThat(kill.code()).isEqualTo(1);
+        assertThat(kill.err()).contains(daemon + " is the host daemon " + name + ", left running; 'circuit stop " + name + "'");
+        assertThat(run("hosts").out()).contains(name);
+    }
+
     private static long pidOf(String worker) {
         CliRun.Result r = run("ls", "-l", "/worker/" + worker);
         String s = r.out();

@@ -673,7 +673,7 @@ public final class HostDaemon implements AutoCloseable {
     private boolean kill(WorkerId id) {
         Running r = workers.get(id);
         if (r == null) {
-            return false;
+            return killWarm(id);
         }
         r.process().destroyForcibly();
         try {
@@ -681,6 +681,33 @@ public final class HostDaemon implements AutoCloseable {
         } catch (Exception ignored) {
             // reported by exited() when it happens
         }
+        return true;
+    }
+
+    /**
+     * Kills the warm JVM {@code id}, if this host keeps it: such a JVM is filed under {@code /worker}
+     * (its runtime is up), so an operator can select it like a worker. Returns whether it was here.
+     */
+    private boolean killWarm(WorkerId id) {
+        Jvm found = null;
+        synchronized (warmPool) {
+            for (java.util.ArrayDeque<Jvm> q : warmPool.values()) {
+                for (Jvm j : q) {
+                    if (j.id().equals(id)) {
+                        found = j;
+                    }
+                }
+                if (found != null) {
+                    q.remove(found);
+                    break;
+                }
+            }
+        }
+        if (found == null) {
+            return false;
+        }
+        found.process().destroyForcibly();
+        found.process().onExit().orTimeout(5, TimeUnit.SECONDS).exceptionally(t -> null).join();
         return true;
     }
 

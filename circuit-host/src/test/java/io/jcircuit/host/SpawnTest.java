@@ -137,6 +137,33 @@ class SpawnTest {
             // the worker opened its link to the spawner while it filed itself
             await().untilAsserted(() -> assertThat(spawner.links()).filteredOn(l -> l.peer().equals(s.worker().id()))
                 .anySatisfy(l -> assertThat(l.dialed()).as("dialed by the spawner").isFalse()));
+
+            // the next warm JVM is filed under /worker like a worker; its host kills it when asked to
+            assertThat(warmHost.awaitWarmReady(1, Duration.ofSeconds(60))).isTrue();
+            java.util.Set<io.jcircuit.WorkerId> known = new java.util.HashSet<>(List.of(s.worker().id(),
+                warmHost.runtime().id(), host.runtime().id(), spawner.id()));
+            Entry standby = await().atMost(Duration.ofSeconds(10)).until(() -> spawner.anchors().list("/worker").entries()
+                .stream().filter(e -> !known.contains(e.worker()) && warmHostChild(e.pid(), otherState)).findFirst(),
+                java.util.Optional::isPresent).orElseThrow();
+            io.jcircuit.runtime.host.HostService service = spawner.anchors().list("/host/warm").entries().stream()
+                .filter(e -> e.worker().equals(warmHost.runtime().id())).findFirst()
+                .map(e -> spawner.anchors().worker(e).dial(io.jcircuit.runtime.host.HostService.SERVICE,
+                    io.jcircuit.runtime.host.HostService.class)).orElseThrow();
+            assertThat(service.kill(standby.worker())).as("the host knows its warm JVM").isTrue();
+            assertThat(ProcessHandle.of(standby.pid()).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+        }
+    }
+
+    /**
+     * Whether process {@code pid} is a warm JVM waiting in a worker directory under {@code state}. Read
+     * from /proc: the JDK's {@code ProcessHandle.Info} cuts a command line this long short.
+     */
+    private static boolean warmHostChild(long pid, Path state) {
+        try {
+            String c = Files.readString(Path.of("/proc", Long.toString(pid), "cmdline")).replace('\0', ' ');
+            return c.contains(io.jcircuit.runtime.host.WorkerMain.STANDBY) && c.contains(state.toString());
+        } catch (java.io.IOException gone) {
+            return false;
         }
     }
 
