@@ -311,6 +311,19 @@ class SpawnTest {
     }
 
     @Test
+    void aFailingFunctionLeavesNoDaemonizedWorkerBehind(@TempDir Path dir) throws Exception {
+        // the caller gets no handle to the worker of a failed spawn: daemonized or not, it must not stay
+        String pidFile = dir.resolve("pid").toString();
+        assertThatThrownBy(() -> spawner.spawn("h1", List.of("/spawn/faildaemon"), () -> {
+            Files.writeString(Path.of(pidFile), Long.toString(ProcessHandle.current().pid()));
+            throw new IllegalStateException("no thanks");
+        }, SpawnOptions.defaults().daemonized())).isInstanceOf(IllegalStateException.class);
+        long pid = Long.parseLong(Files.readString(Path.of(pidFile)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+        assertThat(spawner.anchors().listAll("/spawn/faildaemon").entries()).isEmpty();
+    }
+
+    @Test
     void theHostSaysItIsFiledUnderItsHostDirectory() {
         // what 'circuit peek' shows of the host: before, only /worker, though 'ls' listed it under /host/h1
         assertThat(host.runtime().anchors().filed()).contains("/host/h1");

@@ -60,8 +60,13 @@ final class Spawning {
         try {
             return new Spawned<>(w.go(fn), w);
         } catch (RuntimeException e) {
-            if (!options.daemonize()) {
-                hs.kill(sw.id()); // the function failed: the worker has nothing left to do
+            // The function failed: the worker has nothing left to do, daemonized or not. The caller gets
+            // no handle to it, so one left running would be a JVM nobody knows about (a failed swap left
+            // its replacement this way).
+            try {
+                hs.kill(sw.id());
+            } catch (RuntimeException killFailed) {
+                e.addSuppressed(killFailed);
             }
             throw e;
         }
