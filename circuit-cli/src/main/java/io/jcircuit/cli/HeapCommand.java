@@ -105,6 +105,7 @@ final class HeapCommand extends WorkerVerb implements Callable<Integer> {
         if (Files.exists(dump)) {
             throw new IllegalArgumentException(dump + " exists; heap dumps never overwrite a file");
         }
+        WorkerOps.checkWritable(dump); // before the worker pauses to write a dump that could not be kept
         Entry e = workers.getFirst();
         Chan<byte[]> chunks = w.client().makeChan(8);
         long size = w.call(e, Duration.ofMinutes(10), ops -> ops.heapDump(live, chunks));

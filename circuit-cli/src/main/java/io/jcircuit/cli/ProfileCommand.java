@@ -67,6 +67,9 @@ final class ProfileCommand extends WorkerVerb implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (WorkerOps w = WorkerOps.open(where, keys)) {
             List<Entry> workers = w.select(selector);
+            for (Entry e : workers) {
+                WorkerOps.checkWritable(target(workers.size(), e)); // before the workers profile for nothing
+            }
             Map<Entry, Future<FlameGraph>> running = new LinkedHashMap<>();
             try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
                 for (Entry e : workers) {
@@ -136,7 +139,11 @@ final class ProfileCommand extends WorkerVerb implements Callable<Integer> {
             return f;
         }
         Path dir = output != null ? output : Path.of(".");
-        Files.createDirectories(dir);
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException ex) {
+            throw new IllegalArgumentException("cannot make the directory " + dir + " for the flame graphs: " + ex, ex);
+        }
         return dir.resolve("flame-" + e.worker() + ".html");
     }
 }

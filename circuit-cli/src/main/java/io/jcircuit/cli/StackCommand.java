@@ -26,8 +26,11 @@ final class StackCommand extends WorkerVerb implements Callable<Integer> {
             failed = forEachWorker(w, e -> {
                 String dump = w.call(e, Duration.ofSeconds(20), ops -> ops.threadDump(json));
                 if (json) {
-                    // the dump is already JSON: embed it as is
-                    out.println("{\"worker\":" + Json.write(e.worker().toString()) + ",\"threadDump\":" + dump.strip() + "}");
+                    // The dump is already JSON, printed over many lines: embed it on one. A line break can only
+                    // stand between tokens (a string holds "\n", never the character), so it and the
+                    // indentation after it go.
+                    out.println("{\"worker\":" + Json.write(e.worker().toString()) + ",\"threadDump\":"
+                        + dump.strip().replaceAll("\\R\\s*", "") + "}");
                 } else {
                     out.println("=== " + e.worker() + " (" + e.host() + ", pid " + e.pid() + ")");
                     out.println(dump);

@@ -142,4 +142,20 @@ final class WorkerOps implements AutoCloseable {
     static String shortId(String worker) {
         return worker.length() > 9 ? worker.substring(0, 9) : worker;
     }
+
+    /**
+     * Refuses, before any worker is asked to do the work, an output file that could not be written:
+     * its directory is missing, is not a directory, or is not writable.
+     *
+     * @throws IllegalArgumentException naming the file and why
+     */
+    static void checkWritable(Path file) {
+        Path dir = file.toAbsolutePath().normalize().getParent();
+        if (dir == null || !java.nio.file.Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("cannot write " + file + ": no directory " + dir);
+        }
+        if (!java.nio.file.Files.isWritable(dir)) {
+            throw new IllegalArgumentException("cannot write " + file + ": directory " + dir + " is not writable");
+        }
+    }
 }

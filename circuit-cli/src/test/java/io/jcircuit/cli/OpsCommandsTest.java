@@ -177,6 +177,21 @@ class OpsCommandsTest {
         assertThat(r.out()).contains("=== " + caller.worker().id()).contains("OpsCommandsTest");
         CliRun.Result json = run("stack", "--json", "/app/caller");
         assertThat(json.out()).startsWith("{\"worker\":\"" + caller.worker().id() + "\",\"threadDump\":{");
+        assertThat(json.out().strip().lines()).as("one JSON object per worker per line, as its help says").hasSize(1);
+        assertThat(json.out()).contains("OpsCommandsTest");
+    }
+
+    @Test
+    @Order(4)
+    void anOutputFileThatCannotBeWrittenIsRefusedBeforeTheWorkerIsAsked(@TempDir Path dir) {
+        Path nowhere = dir.resolve("no-such-dir");
+        // the message comes from the check made first; after a profile, the old one named no reason
+        CliRun.Result profile = run("profile", "--cpu", "--seconds", "30", "-o", nowhere.resolve("x.html").toString(), "/app/caller");
+        CliRun.Result heap = run("heap", "--dump", nowhere.resolve("x.hprof").toString(), "/app/caller");
+        assertThat(profile.code()).isEqualTo(1);
+        assertThat(profile.err()).contains("cannot write " + nowhere.resolve("x.html") + ": no directory " + nowhere);
+        assertThat(heap.code()).isEqualTo(1);
+        assertThat(heap.err()).contains("cannot write " + nowhere.resolve("x.hprof") + ": no directory " + nowhere);
     }
 
     @Test
