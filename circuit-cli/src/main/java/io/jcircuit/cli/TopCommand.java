@@ -66,6 +66,10 @@ final class TopCommand implements Callable<Integer> {
                 Thread.sleep(pause); // the sampling interval itself, not a wait for a condition
                 List<Entry> workers = w.select(selector);
                 Map<String, MetricsSampler.Sample> after = MetricsSampler.sample(w, workers, Duration.ofSeconds(5));
+                for (var gone : before.values()) { // selected for the first sample, not for the second
+                    after.putIfAbsent(gone.entry().worker().toString(),
+                        new MetricsSampler.Sample(gone.entry(), null, "left the namespace between the two samples"));
+                }
                 List<Map<String, Object>> rows = rows(before, after);
                 if (json) {
                     out.println(Json.write(Map.of("intervalMillis", pause, "workers", rows)));
@@ -77,11 +81,17 @@ final class TopCommand implements Callable<Integer> {
                 }
                 out.flush();
                 if (once) {
-                    return 0;
+                    // a worker that did not answer, or went, is in the table; the status says so too
+                    return onceStatus(rows);
                 }
                 before = after;
             }
         }
+    }
+
+    /** The exit status of {@code --once}: 1 when a worker did not answer or went, as the README says. */
+    static int onceStatus(List<Map<String, Object>> rows) {
+        return rows.stream().anyMatch(r -> r.containsKey("error")) ? 1 : 0;
     }
 
     static List<Map<String, Object>> rows(Map<String, MetricsSampler.Sample> before, Map<String, MetricsSampler.Sample> after) {
