@@ -111,6 +111,11 @@ final class DeployCommand implements Callable<Integer> {
      */
     static Pushed deploy(Namespace ns, io.jcircuit.Circuit client, Path jar, String deployName, String implementationVersion,
                          java.io.PrintWriter err, boolean quiet) throws InterruptedException {
+        try (JarFile readable = new JarFile(jar.toFile())) {
+            // whatever deploys (deploy, swap --jar) records only a jar: a file that is not one stops here
+        } catch (IOException e) {
+            throw new IllegalArgumentException(jar + " is not a readable jar: " + e.getMessage(), e);
+        }
         List<Hosts.Host> hosts = Hosts.list(ns);
         if (hosts.isEmpty()) {
             throw new IllegalStateException("no host runs in this circuit to deploy to; start one with 'circuit start'");

@@ -99,6 +99,18 @@ class SwapCommandsTest {
         CliRun.Result none = CliRun.run(env, "swap", "/worker/" + client.id(), "--deployment", "tally");
         assertThat(none.code()).isNotZero();
         assertThat(none.err()).containsAnyOf("no service to swap", "no entry", "not started by a host");
+
+        // a file that is not a jar is neither deployed nor recorded
+        java.nio.file.Path text = java.nio.file.Files.createTempFile("not-a-jar", ".jar");
+        try {
+            java.nio.file.Files.writeString(text, "just text");
+            CliRun.Result notJar = CliRun.run(env, "swap", "/tally/one", "--jar", text.toString());
+            assertThat(notJar.code()).isNotZero();
+            assertThat(notJar.err()).contains("is not a readable jar");
+            assertThat(CliRun.run(env, "deploy", "--list").out()).doesNotContain(text.getFileName().toString());
+        } finally {
+            java.nio.file.Files.deleteIfExists(text);
+        }
     }
 
     @Test
