@@ -67,9 +67,30 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
                 sinks.add(sink);
             }
             long end = forSeconds == null ? Long.MAX_VALUE : System.nanoTime() + forSeconds * 1_000_000_000L;
-            while (System.nanoTime() < end && !Thread.currentThread().isInterrupted()) {
+            boolean[] ended = new boolean[workers.size()];
+            int left = workers.size();
+            long nextLook = System.nanoTime() + LIVENESS_NANOS;
+            while (left > 0 && System.nanoTime() < end && !Thread.currentThread().isInterrupted()) {
+                if (System.nanoTime() - nextLook >= 0) {
+                    // a worker that ended sends nothing more, and says nothing of it: look whether it is still filed
+                    nextLook = System.nanoTime() + LIVENESS_NANOS;
+                    java.util.Set<io.jcircuit.WorkerId> live = new java.util.HashSet<>();
+                    w.namespace().listAnchors("/worker", false).entries().forEach(x -> live.add(x.worker()));
+                    for (int i = 0; i < workers.size(); i++) {
+                        if (!ended[i] && !live.contains(workers.get(i).worker())) {
+                            drain(out, workers.get(i), sinks.get(i), prefix);
+                            ended[i] = true;
+                            left--;
+                            spec.commandLine().getErr().println("circuit log: " + workers.get(i).worker()
+                                + " ended (it left /worker); " + (left == 0 ? "no worker left to follow" : left + " still followed"));
+                        }
+                    }
+                }
                 boolean any = false;
                 for (int i = 0; i < sinks.size(); i++) {
+                    if (ended[i]) {
+                        continue;
+                    }
                     Optional<String> l;
                     try {
                         l = sinks.get(i).poll();
@@ -88,6 +109,20 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
             }
             out.flush();
             return 0;
+        }
+    }
+
+    /** How often {@code -f} looks whether the workers it follows are still filed. */
+    private static final long LIVENESS_NANOS = 1_000_000_000L;
+
+    /** Prints what {@code sink} still holds from a worker that ended. */
+    private void drain(PrintWriter out, Entry e, Chan<String> sink, boolean prefix) {
+        try {
+            for (Optional<String> l = sink.poll(); l.isPresent(); l = sink.poll()) {
+                print(out, e, l.get(), prefix);
+            }
+        } catch (ChanClosedException closed) {
+            // nothing more
         }
     }
 

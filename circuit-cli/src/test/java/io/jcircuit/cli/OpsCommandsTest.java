@@ -235,6 +235,22 @@ class OpsCommandsTest {
     }
 
     @Test
+    @Order(6)
+    void logFollowEndsWhenTheWorkersItFollowsEnd() throws Exception {
+        Spawned<Handle> doomed = client.spawn(circuit.hosts().getFirst(), List.of("/app/doomed"),
+            () -> Circuit.current().ref(Handle.class, new Worker("doomed")));
+        CliRun cli = CliRun.with(env);
+        java.util.concurrent.CompletableFuture<CliRun.Result> follow = java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> cli.execute("log", "-f", "--for", "120", "-n", "5", "/app/doomed"));
+        // the worker's start-up line comes through once the follow is set up; then the worker goes
+        await().atMost(Duration.ofSeconds(30)).until(() -> cli.out().contains("marker-doomed"));
+        doomed.worker().kill();
+        CliRun.Result r = follow.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).contains(doomed.worker().id() + " ended (it left /worker); no worker left to follow");
+    }
+
+    @Test
     @Order(7)
     void setAndGetSettingsAndLogLevels() {
         CliRun.Result set = run("set", "/app/echo", "app.greeting=bonjour", "log.app.echo=DEBUG");
