@@ -130,7 +130,7 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
                 }
             }
             if (!failed.isEmpty()) {
-                int left = workers.size() - from - batch.size();
+                int left = workers.size() - done.size(); // the failed ones were rolled back, the rest not tried
                 throw new IllegalStateException("swap stopped: " + String.join("; ", failed) + " (" + done.size()
                     + " swapped, " + left + " left as they were)");
             }

@@ -167,6 +167,24 @@ class HotSwapTest {
     }
 
     @Test
+    void shouldSayWhyAnAnonymousServiceCannotBeMadeAgain() {
+        CircuitRuntime old = start();
+        CircuitRuntime replacement = start();
+        CircuitRuntime client = start();
+        Counter anonymous = new CounterV1() { };
+        old.listen("counter", Counter.class, anonymous);
+        Counter counter = client.dial(old.address(), "counter", Counter.class);
+        counter.add(1);
+        // before, the error was the bare constructor's name: "HotSwapTest$1.<init>()"
+        assertThatThrownBy(() -> client.worker(replacement.address()).go(new io.jcircuit.runtime.ops.SwapIn(
+            old.address().toString(), "counter", Counter.class.getName(), anonymous.getClass().getName(), List.of(), 5_000)))
+            .hasMessageContaining("cannot swap service 'counter': its class " + anonymous.getClass().getName()
+                + " has no constructor without arguments")
+            .hasMessageContaining("export a top-level or static nested class");
+        assertThat(counter.add(1)).isEqualTo(2);
+    }
+
+    @Test
     void shouldRollBackWhenTheReplacementCannotServe() {
         CircuitRuntime old = start();
         CircuitRuntime replacement = start();

@@ -40,7 +40,21 @@ public record SwapIn(String oldAddress, String service, String iface, String imp
         Circuit here = Circuit.current();
         ClassLoader loader = SwapIn.class.getClassLoader();
         Class<?> type = Class.forName(iface, true, loader);
-        var constructor = Class.forName(implClass, true, loader).getDeclaredConstructor();
+        Class<?> implType;
+        try {
+            implType = Class.forName(implClass, true, loader);
+        } catch (ClassNotFoundException e) {
+            throw new CircuitException("cannot swap service '" + service + "': the new code has no class " + implClass, e);
+        }
+        java.lang.reflect.Constructor<?> constructor;
+        try {
+            constructor = implType.getDeclaredConstructor();
+        } catch (NoSuchMethodException e) {
+            throw new CircuitException("cannot swap service '" + service + "': its class " + implClass + " has no constructor"
+                + " without arguments, so the new code cannot make one" + (implType.isAnonymousClass() || implType.getEnclosingClass() != null
+                && !java.lang.reflect.Modifier.isStatic(implType.getModifiers()) ? " (an anonymous or inner class captures"
+                + " what it was made with; export a top-level or static nested class to make a service swappable)" : ""), e);
+        }
         constructor.setAccessible(true); // the class need not be public, as exported objects need not be
         Object impl = constructor.newInstance();
         if (!type.isInstance(impl)) {
