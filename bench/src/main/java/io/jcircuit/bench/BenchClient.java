@@ -13,9 +13,11 @@ import static io.jcircuit.bench.Metric.TCP_PIPELINED;
 import static io.jcircuit.bench.Metric.TCP_RTT_P50;
 
 /**
- * The client child: measures every {@link Metric.Group#CALLS} figure against a {@link BenchServer} and prints them as
- * one {@link #RESULT_PREFIX} JSON line on stdout, then exits 0 (1 on failure, with the cause on
- * stderr). The peers run one after another, never at once: raw TCP, then RMI, then JCircuit.
+ * The client child: measures every {@link Metric.Group#CALLS} figure against a {@link BenchServer} and prints
+ * one {@link BenchSpawner#NOTE_PREFIX} line (the 8-caller windows) and then the figures as one
+ * {@link #RESULT_PREFIX} JSON line on stdout, then exits 0 (1 on failure, with the cause on stderr).
+ * The peers run one after another, never at once: raw TCP, then RMI, then JCircuit (whose 8 callers
+ * take turns with RMI's).
  *
  * <p>Run by the orchestrator as {@code java ... io.jcircuit.bench.BenchClient <plan> <ports line>}.
  * It exits as soon as its stdin ends, so it never outlives the orchestrator.
@@ -43,7 +45,9 @@ public final class BenchClient {
             if (args.length != 2) {
                 throw new IllegalArgumentException("usage: BenchClient <full|quick|smoke> '<ports line>'");
             }
-            Results r = measure(Plan.named(args[0]), Endpoints.parse(args[1]));
+            StringBuilder note = new StringBuilder();
+            Results r = measure(Plan.named(args[0]), Endpoints.parse(args[1]), note);
+            protocol.println(BenchSpawner.NOTE_PREFIX + note);
             protocol.println(RESULT_PREFIX + r.toJson());
             protocol.flush();
             code = 0;
@@ -54,7 +58,8 @@ public final class BenchClient {
         System.exit(code);
     }
 
-    static Results measure(Plan plan, Endpoints server) throws Exception {
+    /** The call figures; {@code note} gets the 8-caller windows, for the progress stream. */
+    static Results measure(Plan plan, Endpoints server, StringBuilder note) throws Exception {
         Map<Metric, Double> f = new EnumMap<>(Metric.class);
         f.put(TCP_RTT_P50, Percentiles.micros(TcpProbe.roundTrips(server.tcpPort(), plan), 50));
         f.put(TCP_PIPELINED, TcpProbe.pipelinedMessagesPerSecond(server.tcpPort(), plan));
@@ -65,7 +70,8 @@ public final class BenchClient {
 
         RuntimeConfig config = RuntimeConfig.builder().defaultCallTimeoutMs(CALL_TIMEOUT_MS).build();
         try (CircuitRuntime client = CircuitRuntime.start(config)) {
-            CircuitProbe.measure(client, server.circuit(), plan, callerThreads(), rmiCall, f);
+            Loops.InTurns eight = CircuitProbe.measure(client, server.circuit(), plan, callerThreads(), rmiCall, f);
+            note.append("8 callers, windows in turn, k calls/s: ").append(eight.describe("RMI", "JCircuit"));
         }
         // What the always-on call metrics cost: the same 8 callers between two fresh runtime pairs, one
         // keeping metrics on both sides and one keeping none, measured on, off, off, on, so that a drift

@@ -45,10 +45,10 @@ final class CircuitProbe {
      *   <li>go: {@code worker.go(() -> 1)} timed one by one on this thread.</li>
      * </ul>
      * Each figure also has its own warm-up of {@link Plan#warmupMs()} (a quarter of it for each window of
-     * 8 callers).
+     * 8 callers). Returns the windows of the 8 callers, RMI's first.
      */
-    static void measure(Circuit client, Address server, Plan plan, ThreadFactory callers, Loops.Call rmiCall,
-                        Map<Metric, Double> into) throws Exception {
+    static Loops.InTurns measure(Circuit client, Address server, Plan plan, ThreadFactory callers, Loops.Call rmiCall,
+                                 Map<Metric, Double> into) throws Exception {
         Echo echo = client.dial(server, SERVICE, Echo.class);
         Worker worker = client.worker(server);
         Loops.Call call = () -> BenchClient.check(echo.echo(BenchClient.MESSAGE));
@@ -71,6 +71,7 @@ final class CircuitProbe {
         into.put(CIRCUIT_ASYNC, Loops.callsPerSecond(call, BenchClient.ASYNC_CALLERS,
             Thread.ofVirtual().name("bench-async-", 0).factory(), plan.warmupMs(), plan.measureMs()));
         into.put(CIRCUIT_GO_RTT_P50, Percentiles.micros(Loops.roundTrips(go, plan.warmupMs(), plan.goSamples()), 50));
+        return eight;
     }
 
     /** The 8-caller figure alone, counted for {@code measureMs} after {@code warmupMs}, against the server at {@code server}. */

@@ -71,6 +71,15 @@ final class Loops {
             return median(second);
         }
 
+        /** The windows in k calls/s, in the order taken: "first [a, b, ...], second [c, d, ...]". */
+        String describe(String firstName, String secondName) {
+            return firstName + " " + kilo(first) + ", " + secondName + " " + kilo(second);
+        }
+
+        private static String kilo(double[] rates) {
+            return Arrays.toString(Arrays.stream(rates).mapToLong(r -> Math.round(r / 1000)).toArray());
+        }
+
         private static double median(double[] rates) {
             double[] sorted = rates.clone();
             Arrays.sort(sorted);

@@ -13,6 +13,8 @@ final class Pass {
 
     /** Server start-up (JVM, Netty, Fory, RMI) on a slow, pinned machine. */
     private static final long SERVER_START_TIMEOUT_MS = 60_000;
+    /** The client prints its results right after its note. */
+    private static final long RESULT_AFTER_NOTE_MS = 10_000;
 
     private Pass() {
     }
@@ -27,12 +29,15 @@ final class Pass {
         progress.println("bench: " + name + "...");
         long start = System.nanoTime();
         Results r;
+        String note;
         try (ChildJvm server = ChildJvm.start("server", pinned, BenchServer.class, List.of())) {
             String ports = server.awaitLine(BenchServer.PORTS_PREFIX, SERVER_START_TIMEOUT_MS);
             try (ChildJvm client = ChildJvm.start("client", pinned, BenchClient.class, List.of(plan.name(), ports))) {
-                r = complete(client.awaitLine(BenchClient.RESULT_PREFIX, plan.childTimeoutMs()));
+                note = client.awaitLine(BenchSpawner.NOTE_PREFIX, plan.childTimeoutMs()); // printed just before the results
+                r = complete(client.awaitLine(BenchClient.RESULT_PREFIX, RESULT_AFTER_NOTE_MS));
             }
         }
+        progress.println("bench: " + name + ": " + note);
         progress.printf(Locale.ROOT, "bench: %s done in %.1f s%n", name, (System.nanoTime() - start) / 1e9);
         return r;
     }

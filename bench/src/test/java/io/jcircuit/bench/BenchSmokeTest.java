@@ -32,7 +32,9 @@ class BenchSmokeTest {
         for (Metric m : Metric.of(Metric.Group.SPAWN)) {
             assertThat(r.get(m)).as(m.key()).isPositive();
         }
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("bench: spawn pass (").contains("idle worker VmRSS");
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("bench: spawn pass (").contains("idle worker VmRSS")
+            .contains("bench: unpinned pass: 8 callers, windows in turn, k calls/s: RMI [")
+            .contains("bench: 1cpu pass (both JVMs under taskset -c 0): 8 callers, windows in turn");
     }
 
     private static PrintStream print(ByteArrayOutputStream bytes) {
