@@ -50,14 +50,19 @@ final class MetricsSampler {
 
     /** Totals of one direction of one worker's rows, over all its peers and methods. */
     record Totals(long calls, long errors, long bytes, long p99Micros) {
-        static Totals of(MetricsSnapshot m, String direction) {
+        /**
+         * Sums {@code m}'s rows of {@code direction}, leaving out those with {@code ignoredPeer} (the
+         * sampling tool's own runtime, whose calls would otherwise show as the worker's traffic; null
+         * leaves out nothing).
+         */
+        static Totals of(MetricsSnapshot m, String direction, String ignoredPeer) {
             long calls = 0;
             long errors = 0;
             long bytes = 0;
             long p99 = 0;
             if (m != null) {
                 for (CallStats c : m.calls()) {
-                    if (c.direction().equals(direction)) {
+                    if (c.direction().equals(direction) && !c.peer().equals(ignoredPeer)) {
                         calls += c.calls();
                         errors += c.threw() + c.failed();
                         bytes += c.bytesOut() + c.bytesIn();

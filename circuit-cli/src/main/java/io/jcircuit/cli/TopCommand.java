@@ -70,7 +70,7 @@ final class TopCommand implements Callable<Integer> {
                     after.putIfAbsent(gone.entry().worker().toString(),
                         new MetricsSampler.Sample(gone.entry(), null, "left the namespace between the two samples"));
                 }
-                List<Map<String, Object>> rows = rows(before, after);
+                List<Map<String, Object>> rows = rows(before, after, w.client().id().toString());
                 if (json) {
                     out.println(Json.write(Map.of("intervalMillis", pause, "workers", rows)));
                 } else {
@@ -94,7 +94,9 @@ final class TopCommand implements Callable<Integer> {
         return rows.stream().anyMatch(r -> r.containsKey("error")) ? 1 : 0;
     }
 
-    static List<Map<String, Object>> rows(Map<String, MetricsSampler.Sample> before, Map<String, MetricsSampler.Sample> after) {
+    /** The table's rows; the calls of {@code self} (this command's runtime, sampling) are not counted. */
+    static List<Map<String, Object>> rows(Map<String, MetricsSampler.Sample> before, Map<String, MetricsSampler.Sample> after,
+                                          String self) {
         List<Map<String, Object>> rows = new ArrayList<>();
         for (var s : after.values()) {
             Map<String, Object> r = new LinkedHashMap<>();
@@ -118,10 +120,10 @@ final class TopCommand implements Callable<Integer> {
             r.put("heapMaxBytes", j.heapMax());
             r.put("rssBytes", j.rssBytes());
             r.put("threads", j.threads());
-            var inA = MetricsSampler.Totals.of(a, "IN");
-            var outA = MetricsSampler.Totals.of(a, "OUT");
-            var inB = MetricsSampler.Totals.of(b, "IN");
-            var outB = MetricsSampler.Totals.of(b, "OUT");
+            var inA = MetricsSampler.Totals.of(a, "IN", self);
+            var outA = MetricsSampler.Totals.of(a, "OUT", self);
+            var inB = MetricsSampler.Totals.of(b, "IN", self);
+            var outB = MetricsSampler.Totals.of(b, "OUT", self);
             r.put("callsInPerSec", round(MetricsSampler.rate(inB.calls(), inA.calls(), b, a)));
             r.put("callsOutPerSec", round(MetricsSampler.rate(outB.calls(), outA.calls(), b, a)));
             r.put("errorsPerSec", round(MetricsSampler.rate(inB.errors() + outB.errors(), inA.errors() + outA.errors(), b, a)));

@@ -26,10 +26,36 @@ class TopCommandTest {
         Map<String, MetricsSampler.Sample> after = new LinkedHashMap<>();
         after.put(silent.worker().toString(), new MetricsSampler.Sample(silent, null, "no answer within 5 s"));
 
-        var rows = TopCommand.rows(before, after);
+        var rows = TopCommand.rows(before, after, null);
 
         assertThat(rows).singleElement().satisfies(r -> assertThat(r).containsEntry("error", "no answer within 5 s"));
         assertThat(TopCommand.onceStatus(rows)).isEqualTo(1);
         assertThat(TopCommand.onceStatus(java.util.List.of())).isZero();
+    }
+
+    @Test
+    void theToolsOwnSamplingIsNotTheWorkersTraffic() {
+        Entry w = worker();
+        String tool = WorkerId.random().toString();
+        String caller = WorkerId.random().toString();
+        var jvm = new io.jcircuit.runtime.ops.JvmStats(1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1, 0);
+        java.util.function.BiFunction<Long, Long, io.jcircuit.runtime.ops.MetricsSnapshot> snapshot = (at, n) ->
+            new io.jcircuit.runtime.ops.MetricsSnapshot(w.worker().toString(), at, at, java.util.List.of(
+                stats(tool, "Ops.metrics", n, 80_000), stats(caller, "Echo.echo", 10 * n, 50)), jvm);
+        Map<String, MetricsSampler.Sample> before = Map.of(w.worker().toString(),
+            new MetricsSampler.Sample(w, snapshot.apply(1_000L, 1L), null));
+        Map<String, MetricsSampler.Sample> after = Map.of(w.worker().toString(),
+            new MetricsSampler.Sample(w, snapshot.apply(2_000L, 2L), null));
+
+        var rows = TopCommand.rows(before, after, tool);
+
+        // 10 calls of the real caller in the second between the samples; the tool's one call and its p99 left out
+        assertThat(rows).singleElement().satisfies(r -> {
+            assertThat(r).containsEntry("callsInPerSec", 10.0).containsEntry("p99InMicros", 50L);
+        });
+    }
+
+    private static io.jcircuit.runtime.ops.CallStats stats(String peer, String method, long calls, long p99) {
+        return new io.jcircuit.runtime.ops.CallStats("IN", peer, method, calls, 0, 0, 0, 0, calls, p99, p99, p99, p99, p99);
     }
 }

@@ -467,7 +467,8 @@ public final class Link {
 
     /** The peer said goodbye on {@code handler}'s connection. */
     void peerSaidBye(LinkHandler handler, String reason) {
-        end("worker " + peer + " said goodbye: " + reason, false);
+        // an orderly end, as every short-lived client (each 'circuit' command) makes: logged at debug
+        end("worker " + peer + " said goodbye: " + reason, false, true);
     }
 
     /**
@@ -475,6 +476,10 @@ public final class Link {
      * closed, and the listener told.
      */
     void end(String reason, boolean byThisSide) {
+        end(reason, byThisSide, false);
+    }
+
+    private void end(String reason, boolean byThisSide, boolean orderly) {
         LinkHandler c;
         synchronized (this) {
             if (state == State.DEAD) {
@@ -491,7 +496,9 @@ public final class Link {
         if (closeReason == null) {
             closeReason = reason;
         }
-        if (!byThisSide) {
+        if (orderly) {
+            LOG.debug("{} ended: {}", this, reason);
+        } else if (!byThisSide) {
             LOG.info("{} ended: {}", this, reason);
         }
         if (c != null) {
