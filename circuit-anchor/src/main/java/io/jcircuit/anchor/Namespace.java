@@ -197,24 +197,27 @@ public final class Namespace implements AutoCloseable {
             && ProcessHandle.of(holder.pid()).map(p -> !p.isAlive()).orElse(true);
     }
 
-    /** Waits up to {@code waitMs} until {@code worker} has no entry in {@code dir}; returns whether it has none. */
+    /**
+     * Waits up to {@code waitMs} until {@code worker} has no entry in {@code dir}; returns whether it
+     * has none. It looks again on each change of the directory (a watch set before the first look).
+     */
     private boolean awaitGone(String dir, io.jcircuit.WorkerId worker, long waitMs) {
         long deadline = System.nanoTime() + waitMs * 1_000_000L;
-        while (listAnchors(dir, false).entries().stream().anyMatch(e -> e.worker().equals(worker))) {
-            if (System.nanoTime() - deadline >= 0) {
-                return false;
+        java.util.concurrent.Semaphore changed = new java.util.concurrent.Semaphore(0);
+        try (DirWatch watch = watchAnchors(dir, changed::release)) {
+            while (listAnchors(dir, false).entries().stream().anyMatch(e -> e.worker().equals(worker))) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || !changed.tryAcquire(left, TimeUnit.NANOSECONDS)) {
+                    return false;
+                }
+                changed.drainPermits(); // one look covers every change so far
             }
-            try {
-                Thread.sleep(GONE_POLL_MS); // a bounded look every 100 ms, for a rare start only
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
+            return true;
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            return false;
         }
-        return true;
     }
-
-    private static final long GONE_POLL_MS = 100;
 
     /**
      * Removes every entry of {@code worker} in the namespace, at once: a host does this when it sees
