@@ -111,11 +111,7 @@ final class DeployCommand implements Callable<Integer> {
      */
     static Pushed deploy(Namespace ns, io.jcircuit.Circuit client, Path jar, String deployName, String implementationVersion,
                          java.io.PrintWriter err, boolean quiet) throws InterruptedException {
-        try (JarFile readable = new JarFile(jar.toFile())) {
-            // whatever deploys (deploy, swap --jar) records only a jar: a file that is not one stops here
-        } catch (IOException e) {
-            throw new IllegalArgumentException(jar + " is not a readable jar: " + e.getMessage(), e);
-        }
+        checkReadableJar(jar); // whatever deploys (deploy, swap --jar) records only a jar
         List<Hosts.Host> hosts = Hosts.list(ns);
         if (hosts.isEmpty()) {
             throw new IllegalStateException("no host runs in this circuit to deploy to; start one with 'circuit start'");
@@ -302,6 +298,19 @@ final class DeployCommand implements Callable<Integer> {
     }
 
     /** The jar manifest's {@code Implementation-Version}, or "" when it has none. */
+    /**
+     * Refuses a file that is not a readable jar (a zip), before anything is started or pushed for it.
+     *
+     * @throws IllegalArgumentException naming the file and what the zip reader said
+     */
+    static void checkReadableJar(Path jar) {
+        try (JarFile readable = new JarFile(jar.toFile())) {
+            // opening it reads its central directory: that is the check
+        } catch (IOException e) {
+            throw new IllegalArgumentException(jar + " is not a readable jar: " + e.getMessage(), e);
+        }
+    }
+
     private static String implementationVersion(Path jar) {
         try (JarFile f = new JarFile(jar.toFile())) {
             String v = f.getManifest() == null ? null : f.getManifest().getMainAttributes().getValue("Implementation-Version");

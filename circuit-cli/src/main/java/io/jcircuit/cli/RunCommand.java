@@ -60,11 +60,7 @@ final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("no such jar: " + jar);
         }
         if (Files.isRegularFile(jar)) { // a directory of classes runs too
-            try (java.util.zip.ZipFile readable = new java.util.zip.ZipFile(jar.toFile())) {
-                // a jar is a zip: a file that is not fails here, before a JVM starts for it
-            } catch (java.io.IOException e) {
-                throw new IllegalArgumentException(jar + " is not a readable jar: " + e.getMessage(), e);
-            }
+            DeployCommand.checkReadableJar(jar); // before a JVM starts for it
         }
         Path state = dir != null ? dir : NamespaceOptions.defaultStateDir(env);
         List<String> cmd = new ArrayList<>();

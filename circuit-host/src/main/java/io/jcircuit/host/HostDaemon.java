@@ -692,11 +692,7 @@ public final class HostDaemon implements AutoCloseable {
         Jvm found = null;
         synchronized (warmPool) {
             for (java.util.ArrayDeque<Jvm> q : warmPool.values()) {
-                for (Jvm j : q) {
-                    if (j.id().equals(id)) {
-                        found = j;
-                    }
-                }
+                found = q.stream().filter(j -> j.id().equals(id)).findFirst().orElse(null);
                 if (found != null) {
                     q.remove(found);
                     break;
@@ -706,8 +702,8 @@ public final class HostDaemon implements AutoCloseable {
         if (found == null) {
             return false;
         }
-        found.process().destroyForcibly();
-        found.process().onExit().orTimeout(5, TimeUnit.SECONDS).exceptionally(t -> null).join();
+        discard(found);
+        found.process().onExit().orTimeout(5, TimeUnit.SECONDS).exceptionally(t -> null).join(); // gone when this returns
         return true;
     }
 

@@ -50,9 +50,10 @@ public record SwapIn(String oldAddress, String service, String iface, String imp
         try {
             constructor = implType.getDeclaredConstructor();
         } catch (NoSuchMethodException e) {
+            boolean capturing = implType.isAnonymousClass()
+                || (implType.getEnclosingClass() != null && !java.lang.reflect.Modifier.isStatic(implType.getModifiers()));
             throw new CircuitException("cannot swap service '" + service + "': its class " + implClass + " has no constructor"
-                + " without arguments, so the new code cannot make one" + (implType.isAnonymousClass() || implType.getEnclosingClass() != null
-                && !java.lang.reflect.Modifier.isStatic(implType.getModifiers()) ? " (an anonymous or inner class captures"
+                + " without arguments, so the new code cannot make one" + (capturing ? " (an anonymous or inner class captures"
                 + " what it was made with; export a top-level or static nested class to make a service swappable)" : ""), e);
         }
         constructor.setAccessible(true); // the class need not be public, as exported objects need not be
