@@ -70,7 +70,8 @@ public final class BenchClient {
 
         RuntimeConfig config = RuntimeConfig.builder().defaultCallTimeoutMs(CALL_TIMEOUT_MS).build();
         try (CircuitRuntime client = CircuitRuntime.start(config)) {
-            Loops.InTurns eight = CircuitProbe.measure(client, server.circuit(), plan, callerThreads(), rmiCall, f);
+            Loops.InTurns eight = CircuitProbe.measure(client, server.circuit(), plan, callerThreads(), rmiCall,
+                rmiCallerThreads(), f);
             note.append("8 callers, windows in turn, k calls/s: ").append(eight.describe("RMI", "JCircuit"));
         }
         // What the always-on call metrics cost: the same 8 callers between two fresh runtime pairs, one
@@ -103,13 +104,23 @@ public final class BenchClient {
     }
 
     /**
-     * The 8 concurrent callers, for RMI and JCircuit alike: virtual threads, as a Java 25 program that
-     * makes blocking calls from many tasks starts them, and as JCircuit itself runs incoming calls and
-     * {@code go} functions. Platform threads give both peers more calls/s on these VMs, JCircuit about
-     * twice as many: waking a parked virtual thread adds a hop through its scheduler.
+     * JCircuit's 8 concurrent callers: virtual threads, as a Java 25 program that makes blocking calls
+     * from many tasks starts them, and as JCircuit itself runs incoming calls and {@code go} functions.
+     * With platform threads JCircuit made fewer calls/s on these VMs (about 84 k against 95-140 k,
+     * docs/performance.md).
      */
     private static ThreadFactory callerThreads() {
         return Thread.ofVirtual().name("bench-caller-", 0).factory();
+    }
+
+    /**
+     * RMI's 8 concurrent callers: platform threads, with which RMI does best. With virtual threads it
+     * made 83 k calls/s against 95-107 k on platform threads in the same hour, and fewer again in a JVM
+     * with one carrier thread, which is what a JVM that JCircuit starts on two CPUs has
+     * ({@code io.jcircuit.host.CpuOptions}); the bench's client JVM is such a JVM.
+     */
+    private static ThreadFactory rmiCallerThreads() {
+        return Thread.ofPlatform().name("bench-rmi-caller-", 0).factory();
     }
 
     /** Fails when an echo came back wrong, so that a broken peer cannot look fast. */

@@ -37,7 +37,8 @@ final class CircuitProbe {
      *       while the clock runs once;</li>
      *   <li>sync round trip: {@code echo.echo("hello")} timed one by one on this thread;</li>
      *   <li>8 callers: {@link BenchClient#CALLERS} threads from {@code callers} calling back to back,
-     *       in {@link Plan#pairs8()} windows taken in turn with the same crew calling {@code rmiCall};
+     *       in {@link Plan#pairs8()} windows taken in turn with as many threads from {@code rmiCallers}
+     *       calling {@code rmiCall};
      *       each figure, JCircuit's and RMI's, is the median of its windows ({@link Loops#inTurns});</li>
      *   <li>async: JCircuit has no async API yet, so {@link BenchClient#ASYNC_CALLERS} virtual threads
      *       call back to back on the one link, keeping up to that many calls in flight; the rate is
@@ -48,7 +49,7 @@ final class CircuitProbe {
      * 8 callers). Returns the windows of the 8 callers, RMI's first.
      */
     static Loops.InTurns measure(Circuit client, Address server, Plan plan, ThreadFactory callers, Loops.Call rmiCall,
-                                 Map<Metric, Double> into) throws Exception {
+                                 ThreadFactory rmiCallers, Map<Metric, Double> into) throws Exception {
         Echo echo = client.dial(server, SERVICE, Echo.class);
         Worker worker = client.worker(server);
         Loops.Call call = () -> BenchClient.check(echo.echo(BenchClient.MESSAGE));
@@ -64,7 +65,7 @@ final class CircuitProbe {
         into.put(CIRCUIT_RTT_P50, Percentiles.micros(rtt, 50));
         into.put(CIRCUIT_RTT_P99, Percentiles.micros(rtt, 99));
         // RMI's 8 callers and JCircuit's, in turn: the figures the issue-2 bar compares see the same machine
-        Loops.InTurns eight = Loops.inTurns(rmiCall, call, BenchClient.CALLERS, callers, plan.pairs8(),
+        Loops.InTurns eight = Loops.inTurns(rmiCall, rmiCallers, call, callers, BenchClient.CALLERS, plan.pairs8(),
             plan.warmupMs() / 4, plan.window8Ms());
         into.put(RMI_CALLS_8, eight.firstMedian());
         into.put(CIRCUIT_CALLS_8, eight.secondMedian());

@@ -94,17 +94,17 @@ final class Loops {
      * swaps from pair to pair (first, second; second, first; ...), so that a machine whose speed drifts
      * or dips for a few seconds, which these VMs do, slows both alike rather than whichever ran then.
      */
-    static InTurns inTurns(Call first, Call second, int callers, ThreadFactory threads, int pairs, long warmupMs,
-                           long windowMs) throws InterruptedException {
+    static InTurns inTurns(Call first, ThreadFactory firstThreads, Call second, ThreadFactory secondThreads, int callers,
+                           int pairs, long warmupMs, long windowMs) throws InterruptedException {
         double[] a = new double[pairs];
         double[] b = new double[pairs];
         for (int i = 0; i < pairs; i++) {
             if (i % 2 == 0) {
-                a[i] = callsPerSecond(first, callers, threads, warmupMs, windowMs);
-                b[i] = callsPerSecond(second, callers, threads, warmupMs, windowMs);
+                a[i] = callsPerSecond(first, callers, firstThreads, warmupMs, windowMs);
+                b[i] = callsPerSecond(second, callers, secondThreads, warmupMs, windowMs);
             } else {
-                b[i] = callsPerSecond(second, callers, threads, warmupMs, windowMs);
-                a[i] = callsPerSecond(first, callers, threads, warmupMs, windowMs);
+                b[i] = callsPerSecond(second, callers, secondThreads, warmupMs, windowMs);
+                a[i] = callsPerSecond(first, callers, firstThreads, warmupMs, windowMs);
             }
         }
         return new InTurns(a, b);

@@ -36,8 +36,8 @@ final class Table {
             out.printf(Locale.ROOT, ROW, m.key(), value(m, r.get(m)), ratio(r, m, false), "", "",
                 target == null ? floorText(m) : target.text(), target == null ? "" : target.judge(r, false));
         }
-        out.printf(Locale.ROOT, "8 callers: 8 virtual threads, one link; RMI's and JCircuit's counted in turn, median of %d"
-            + " windows of %d ms each.%n", plan.pairs8(), plan.window8Ms());
+        out.printf(Locale.ROOT, "8 callers: JCircuit's 8 virtual threads on one link, RMI's 8 platform threads (RMI's"
+            + " faster kind); counted in turn,%nmedian of %d windows of %d ms each.%n", plan.pairs8(), plan.window8Ms());
         out.println("async: JCircuit has no async API yet; " + BenchClient.ASYNC_CALLERS + " virtual threads");
         out.println("each make sync calls on one link, so up to " + BenchClient.ASYNC_CALLERS
             + " calls are in flight; calls/s counted in steady state.");

@@ -4,7 +4,16 @@ import java.util.List;
 
 /**
  * JVM options that depend on how many CPUs a JVM gets. Hosts give them to the workers they start,
- * which share the host's CPUs; the launcher and the bench pass the same.
+ * which share the host's CPUs; the launcher and the bench pass the same. Options given after them (a
+ * spawn's {@code SpawnOptions.withJvmArgs}, {@code CIRCUIT_JAVA_OPTS}) win.
+ *
+ * <p>With more than one CPU, virtual threads get one carrier thread fewer than there are CPUs
+ * ({@code jdk.virtualThreadScheduler.parallelism}), which leaves a CPU to the runtime's event loop. On
+ * two CPUs, with as many carriers as CPUs, a call woke a parked carrier on each side: a carrier ran dry
+ * each time its callers waited, and the event loop's next answer or request woke it again. With one
+ * carrier, which the callers keep busy, 8 callers made 115-140 k calls/s against 65-100 k, at 14-15
+ * instead of 20-22 us of CPU per call, the round trip and {@code go} were no slower, and the wordcount
+ * demo no slower. The cost: virtual threads that compute, rather than wait, have one CPU fewer.
  *
  * <p>On one CPU, a JVM's spin-waits do not use the CPU's pause instruction. The virtual-thread
  * scheduler spins about 256 times on {@link Thread#onSpinWait()} each time a carrier thread runs out
@@ -16,13 +25,17 @@ import java.util.List;
  * docs/performance.md for the figures.
  *
  * <p>A JVM refuses to start when {@code DisableIntrinsic} names an intrinsic it does not know, so the
- * options are given only on the JDK feature release they were checked on ({@link #CHECKED_FEATURE});
- * a JVM started from another gets none. The JVMs JCircuit starts run the starting JVM's own JDK.
+ * one-CPU options are given only on the JDK feature release they were checked on
+ * ({@link #CHECKED_FEATURE}); a JVM started from another gets none. The JVMs JCircuit starts run the
+ * starting JVM's own JDK.
  */
 public final class CpuOptions {
 
     /** The JDK feature release the options were checked on; {@code CpuOptionsTest} checks it again. */
     static final int CHECKED_FEATURE = 25;
+
+    /** The JDK's setting for the number of carrier threads of virtual threads. */
+    static final String CARRIERS_PROPERTY = "-Djdk.virtualThreadScheduler.parallelism";
 
     private static final List<String> ONE_CPU = List.of(
         "-XX:+UnlockDiagnosticVMOptions", "-XX:DisableIntrinsic=_onSpinWait");
@@ -31,15 +44,18 @@ public final class CpuOptions {
     }
 
     /**
-     * The options for a JVM of this JVM's JDK that will run on {@code cpus} CPUs; empty for more than
-     * one, and on a JDK other than {@link #CHECKED_FEATURE}.
+     * The options for a JVM of this JVM's JDK that will run on {@code cpus} CPUs: the carrier count
+     * for more than one; for one, the spin-wait options, on {@link #CHECKED_FEATURE} only.
      */
     public static List<String> forCpus(int cpus) {
         return forCpus(cpus, Runtime.version().feature());
     }
 
     static List<String> forCpus(int cpus, int jdkFeature) {
-        return cpus <= 1 && jdkFeature == CHECKED_FEATURE ? ONE_CPU : List.of();
+        if (cpus <= 1) {
+            return jdkFeature == CHECKED_FEATURE ? ONE_CPU : List.of();
+        }
+        return List.of(CARRIERS_PROPERTY + "=" + (cpus - 1));
     }
 
     /** {@link #forCpus} for a JVM that shares this one's CPUs. */

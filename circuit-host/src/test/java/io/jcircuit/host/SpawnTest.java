@@ -83,6 +83,20 @@ class SpawnTest {
     }
 
     @Test
+    void aWorkerLeavesOneCpuToItsEventLoopUnlessItsSpawnSaysOtherwise() {
+        int cpus = Runtime.getRuntime().availableProcessors();
+        org.junit.jupiter.api.Assumptions.assumeTrue(cpus >= 2, "with one CPU there is one carrier anyway");
+
+        String carriers = spawner.spawn("h1", List.of(), () -> System.getProperty("jdk.virtualThreadScheduler.parallelism"))
+            .result();
+        String asked = spawner.spawn("h1", List.of(), () -> System.getProperty("jdk.virtualThreadScheduler.parallelism"),
+            SpawnOptions.defaults().withJvmArgs("-Djdk.virtualThreadScheduler.parallelism=" + cpus)).result();
+
+        assertThat(carriers).isEqualTo(Integer.toString(cpus - 1));
+        assertThat(asked).as("the spawn's options come last and win").isEqualTo(Integer.toString(cpus));
+    }
+
+    @Test
     void aSpawnedFunctionCanReturnAReference() {
         Spawned<Counter> s = spawner.spawn(Circuit.ANY_HOST, List.of(), () ->
             Circuit.current().ref(Counter.class, new CounterImpl()));
