@@ -165,7 +165,7 @@ final class Invoker {
             Thread.currentThread().interrupt();
             throw new WorkerDiedException(s.link.peer(), false, "interrupted while waiting to send " + what, e);
         }
-        PendingCall p = new PendingCall(deadline);
+        PendingCall p = new PendingCall(deadline, runtime.waiters());
         s.pending.put(id, p);
         try {
             if (s.isDown()) {
@@ -184,7 +184,7 @@ final class Invoker {
                     ? "while the link was backed up" : "while the link was reconnecting");
             }
             s.link.send(frame, s.pending.size() > 1); // concurrent calls: let the loop batch them
-            ByteBuf answer = p.await(runtime.callDeadlines(), runtime.waiters());
+            ByteBuf answer = p.await(runtime.callDeadlines());
             if (answer == null) {
                 throw timeout(s.link.peer(), what, "waiting for the answer");
             }
@@ -196,6 +196,7 @@ final class Invoker {
             throw new WorkerDiedException(s.link.peer(), true, "interrupted while waiting for " + what, e);
         } finally {
             s.pending.remove(id);
+            p.settle();
             s.outgoingEnded();
         }
     }

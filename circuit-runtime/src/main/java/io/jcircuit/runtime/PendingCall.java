@@ -17,14 +17,18 @@ import java.util.concurrent.locks.LockSupport;
 final class PendingCall {
 
     private static final Object GAVE_UP = new Object();
+    /** The caller gave up by itself (interrupted, or its own timed park ran out). */
+    private static final Object GAVE_UP_HERE = new Object();
 
     private final Thread waiter = Thread.currentThread();
     private final long deadline;
     private final AtomicReference<Object> outcome = new AtomicReference<>();
+    private final Waiters waiters;
 
     /** @param deadline the caller's deadline, as a {@link System#nanoTime()} */
-    PendingCall(long deadline) {
+    PendingCall(long deadline, Waiters waiters) {
         this.deadline = deadline;
+        this.waiters = waiters;
     }
 
     long deadline() {
@@ -34,6 +38,7 @@ final class PendingCall {
     /** Hands over {@code payload}, which the caller then owns. */
     void complete(ByteBuf payload) {
         if (outcome.compareAndSet(null, payload)) {
+            waiters.answered();
             LockSupport.unpark(waiter);
         } else {
             ReferenceCountUtil.release(payload);
@@ -42,6 +47,7 @@ final class PendingCall {
 
     void fail(RuntimeException failure) {
         if (outcome.compareAndSet(null, failure)) {
+            waiters.answered();
             LockSupport.unpark(waiter);
         }
     }
@@ -49,24 +55,28 @@ final class PendingCall {
     /** The deadline passed: the caller gives up unless an outcome came first. */
     void expire() {
         if (outcome.compareAndSet(null, GAVE_UP)) {
+            waiters.answered();
             LockSupport.unpark(waiter);
         }
     }
 
     /**
-     * Waits until an outcome arrives or the deadline passes: a caller waiting alone first polls
-     * briefly, then it parks. Returns the answer payload, or {@code null} on timeout.
+     * Waits until an outcome arrives or the deadline passes: a caller that {@link Waiters} lets poll
+     * first polls briefly, then it parks. Returns the answer payload, or {@code null} on timeout.
      *
      * @param deadlines where a virtual thread registers its deadline
-     * @param waiters   the runtime's count of waiting callers
      * @throws RuntimeException the failure the call was failed with
      * @throws InterruptedException when the caller is interrupted (the call is abandoned)
      */
-    ByteBuf await(CallDeadlines deadlines, Waiters waiters) throws InterruptedException {
+    ByteBuf await(CallDeadlines deadlines) throws InterruptedException {
         long spin = waiters.enter();
         try {
             if (spin > 0) {
-                poll(spin, waiters);
+                try {
+                    poll(spin);
+                } finally {
+                    waiters.endPoll();
+                }
             }
             return park(deadlines);
         } finally {
@@ -75,12 +85,26 @@ final class PendingCall {
     }
 
     /**
-     * Polls for the outcome for up to {@code spinNanos}, yielding on each turn, while no other caller
-     * of the runtime waits (see {@link Waiters}).
+     * The caller is done with this call, whether or not it waited: an outcome not set yet can no
+     * longer be, and an outcome another thread set is no longer waiting to be taken
+     * ({@link Waiters#answered}). Called once, after {@link #await} if the caller waited.
      */
-    private void poll(long spinNanos, Waiters waiters) {
+    void settle() {
+        if (outcome.get() == null && outcome.compareAndSet(null, GAVE_UP_HERE)) {
+            return;
+        }
+        if (outcome.get() != GAVE_UP_HERE) {
+            waiters.answerTaken();
+        }
+    }
+
+    /**
+     * Polls for the outcome for up to {@code spinNanos}, yielding on each turn, while {@link Waiters}
+     * lets it.
+     */
+    private void poll(long spinNanos) {
         long end = System.nanoTime() + spinNanos;
-        while (outcome.get() == null && waiters.alone() && System.nanoTime() - end < 0) {
+        while (outcome.get() == null && waiters.mayKeepPolling() && System.nanoTime() - end < 0) {
             io.jcircuit.link.CpuYield.yieldCpu();
         }
     }
@@ -110,7 +134,7 @@ final class PendingCall {
                 o = giveUp();
             }
         }
-        if (o == null || o == GAVE_UP) {
+        if (o == null || o == GAVE_UP || o == GAVE_UP_HERE) {
             return null;
         }
         if (o instanceof RuntimeException failure) {
@@ -130,10 +154,10 @@ final class PendingCall {
 
     /** Marks the call abandoned; returns an outcome that won the race, if any. */
     private Object giveUp() {
-        if (outcome.compareAndSet(null, GAVE_UP)) {
+        if (outcome.compareAndSet(null, GAVE_UP_HERE)) {
             return null;
         }
         Object o = outcome.get();
-        return o == GAVE_UP ? null : o;
+        return o == GAVE_UP || o == GAVE_UP_HERE ? null : o;
     }
 }
