@@ -13,7 +13,9 @@ import java.util.List;
  * each time its callers waited, and the event loop's next answer or request woke it again. With one
  * carrier, which the callers keep busy, 8 callers made 115-140 k calls/s against 65-100 k, at 14-15
  * instead of 20-22 us of CPU per call, the round trip and {@code go} were no slower, and the wordcount
- * demo no slower. The cost: virtual threads that compute, rather than wait, have one CPU fewer.
+ * demo's time stayed within its noise. A runtime in such a JVM also keeps its one carrier awake while
+ * its calls are in flight ({@code io.jcircuit.runtime.Waiters}), and then 8 callers made 190-200 k.
+ * The cost: virtual threads that compute, rather than wait, have one CPU fewer.
  *
  * <p>On one CPU, a JVM's spin-waits do not use the CPU's pause instruction. The virtual-thread
  * scheduler spins about 256 times on {@link Thread#onSpinWait()} each time a carrier thread runs out
