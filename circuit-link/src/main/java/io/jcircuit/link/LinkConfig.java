@@ -35,14 +35,13 @@ package io.jcircuit.link;
  *                           {@code insecure})
  * @param insecure           allow binding a non-loopback interface without TLS
  * @param spinMicros         how long a thread that expects a message soon busy-polls before it sleeps:
- *                           an event loop after it handled something, a caller that is its runtime's
- *                           only one waiting for an answer, and a call thread that has just answered
- *                           (it may then serve the next call). Polling saves a thread wake-up
- *                           (about 10 us on the VMs we measure on) and costs up to this much CPU per
- *                           quiet spell. The spinner yields the CPU on each turn. 0 turns it off. The
- *                           default is 50 with more than one CPU and 0 with one (a spinner there only
- *                           delays the thread it waits for), or the system property
- *                           {@code circuit.spinMicros} where set
+ *                           an event loop after it handled something, one waiting caller, and a call
+ *                           thread that has just answered (it may then serve the next call). Polling
+ *                           saves a thread wake-up (about 10 us on the VMs we measure on) and costs up
+ *                           to this much CPU per quiet spell. The spinner yields the CPU to the
+ *                           operating system on each turn, so on one CPU the threads it waits for run
+ *                           meanwhile. 0 turns it off. The default is 50 ({@link #DEFAULT_SPIN_MICROS}),
+ *                           or the system property {@code circuit.spinMicros} where set
  */
 public record LinkConfig(
     String bindHost,
@@ -71,6 +70,8 @@ public record LinkConfig(
     public static final int MIN_MAX_FRAME_BYTES = 1024;
     /** The longest spin allowed; past a few hundred microseconds a wake-up is cheaper than the CPU burned. */
     public static final int MAX_SPIN_MICROS = 10_000;
+    /** The polling budget unless configured, on any number of CPUs (see {@link #spinMicros}). */
+    public static final int DEFAULT_SPIN_MICROS = 50;
 
     public static Builder builder() {
         return new Builder();
@@ -99,8 +100,7 @@ public record LinkConfig(
         private long maxUnackedBytes = 64L * 1024 * 1024;
         private LinkTls tls;
         private boolean insecure;
-        private int spinMicros = Integer.getInteger("circuit.spinMicros",
-            Runtime.getRuntime().availableProcessors() > 1 ? 50 : 0);
+        private int spinMicros = Integer.getInteger("circuit.spinMicros", DEFAULT_SPIN_MICROS);
 
         public Builder bindHost(String v) { bindHost = v; return this; }
         public Builder port(int v) { port = v; return this; }
