@@ -106,7 +106,7 @@ public final class BenchClient {
     /**
      * JCircuit's 8 concurrent callers: virtual threads, as a Java 25 program that makes blocking calls
      * from many tasks starts them, and as JCircuit itself runs incoming calls and {@code go} functions.
-     * With platform threads JCircuit made fewer calls/s on these VMs (about 84 k against 95-140 k,
+     * With platform threads JCircuit made fewer calls/s on these VMs (about 84 k against 95-200 k,
      * docs/performance.md).
      */
     private static ThreadFactory callerThreads() {
