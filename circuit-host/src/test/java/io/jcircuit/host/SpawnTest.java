@@ -253,6 +253,18 @@ class SpawnTest {
     }
 
     @Test
+    void killingARuntimeThatNoHostStartedIsRefusedPlainly() {
+        try (CircuitRuntime plain = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper()).build())) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> spawner.anchors().list("/worker").entries().stream()
+                .anyMatch(e -> e.worker().equals(plain.id())));
+
+            assertThatThrownBy(() -> spawner.worker(plain.address()).kill())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("was not started by a running host").hasMessageContaining("close its runtime");
+        }
+    }
+
+    @Test
     void aSecondSpawnFetchesNoJars() {
         Spawned<Integer> first = spawner.spawn("h1", List.of(), () -> 1);
         long fetched = host.fetchedJars();

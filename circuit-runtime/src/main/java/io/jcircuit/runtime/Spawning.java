@@ -185,7 +185,10 @@ final class Spawning {
         }
     }
 
-    /** Asks the host that started {@code worker} to kill it. */
+    /** How long {@link #kill} waits for a worker that is in {@code /worker} but under no host to leave. */
+    private static final long EXITING_GRACE_MS = 2_000;
+
+    /** Asks the host that started {@code worker} to kill it; returns at once if it is gone or on its way out. */
     void kill(WorkerId worker) {
         List<Entry> all = rt.anchors().listAll("/host").entries();
         Entry mine = all.stream().filter(e -> e.worker().equals(worker)
@@ -193,6 +196,17 @@ final class Spawning {
         if (mine == null) {
             if (rt.anchors().list("/worker").entries().stream().noneMatch(e -> e.worker().equals(worker))) {
                 return; // already gone
+            }
+            // A worker on its way out (its function done, or killed) leaves its host's directory a moment
+            // before it leaves /worker: give it that moment before calling it a runtime no host started.
+            java.util.concurrent.CountDownLatch gone = new java.util.concurrent.CountDownLatch(1);
+            onExit(worker, gone::countDown);
+            try {
+                if (gone.await(EXITING_GRACE_MS, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                    return;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
             throw new IllegalStateException("worker " + worker
                 + " was not started by a running host, so no host can kill it; close its runtime instead");
