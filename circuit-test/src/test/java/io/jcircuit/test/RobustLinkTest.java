@@ -100,14 +100,50 @@ class RobustLinkTest {
         final Counted counted;
 
         Pair(int outageLimitMs, String zookeeper) throws IOException {
-            int portA = freePort();
-            int portB = freePort();
-            toA = FaultProxy.start(new InetSocketAddress("127.0.0.1", portA));
-            toB = FaultProxy.start(new InetSocketAddress("127.0.0.1", portB));
-            a = CircuitRuntime.start(config(portA, toA.port(), outageLimitMs, zookeeper));
-            b = CircuitRuntime.start(config(portB, toB.port(), outageLimitMs, zookeeper));
+            Started s = startOnFreePorts(outageLimitMs, zookeeper);
+            toA = s.toA();
+            toB = s.toB();
+            a = s.a();
+            b = s.b();
             b.listen("counted", Counted.class, callee);
             counted = a.worker(b.address()).dial("counted", Counted.class);
+        }
+
+        private record Started(FaultProxy toA, FaultProxy toB, CircuitRuntime a, CircuitRuntime b) {
+        }
+
+        /**
+         * Each runtime binds a port chosen beforehand (its proxy must know it first). Another socket, such
+         * as a proxy's or a ZooKeeper client's, may take such a port before the runtime binds it: then
+         * everything started is closed and new ports are tried, a few times.
+         */
+        private static Started startOnFreePorts(int outageLimitMs, String zookeeper) throws IOException {
+            for (int attempt = 1; ; attempt++) {
+                int portA = freePort();
+                int portB = freePort();
+                List<AutoCloseable> started = new ArrayList<>();
+                try {
+                    FaultProxy toA = FaultProxy.start(new InetSocketAddress("127.0.0.1", portA));
+                    started.add(toA);
+                    FaultProxy toB = FaultProxy.start(new InetSocketAddress("127.0.0.1", portB));
+                    started.add(toB);
+                    CircuitRuntime a = CircuitRuntime.start(config(portA, toA.port(), outageLimitMs, zookeeper));
+                    started.add(a);
+                    CircuitRuntime b = CircuitRuntime.start(config(portB, toB.port(), outageLimitMs, zookeeper));
+                    return new Started(toA, toB, a, b);
+                } catch (UncheckedIOException e) {
+                    for (AutoCloseable c : started.reversed()) {
+                        try {
+                            c.close();
+                        } catch (Exception ignored) {
+                            // closing what this attempt started; the attempt's failure is what matters
+                        }
+                    }
+                    if (attempt == 5 || e.getMessage() == null || !e.getMessage().contains("Address already in use")) {
+                        throw e;
+                    }
+                }
+            }
         }
 
         private static RuntimeConfig config(int port, int advertisedPort, int outageLimitMs, String zookeeper) {
