@@ -31,7 +31,8 @@ final class ForyPool {
     static final class Slot {
         final Fory fory;
         final ReferenceSerializers.Context ctx;
-        final MemoryBuffer out = MemoryBuffer.newHeapBuffer(512);
+        /** Replaced by a small one when a large value has grown it past {@link #MAX_RETAINED_BUFFER_BYTES}. */
+        MemoryBuffer out = newBuffer();
         /** For {@link MetaGuard#checkBody}, so that checking class definitions allocates nothing. */
         final MetaGuard.Cursor metaCursor = new MetaGuard.Cursor();
         /** The pool's, shared by all its instances. */
@@ -45,6 +46,10 @@ final class ForyPool {
     }
 
     private static final int MAX_RETAINED_BUFFER_BYTES = 1 << 20;
+
+    private static MemoryBuffer newBuffer() {
+        return MemoryBuffer.newHeapBuffer(512);
+    }
     /**
      * How deep values may nest when read (Fory's default, stated): deeper input is refused before it
      * can exhaust the reading thread's stack.
@@ -81,11 +86,14 @@ final class ForyPool {
     }
 
     void release(Slot s) {
-        s.out.writerIndex(0);
         s.ctx.peer = null;
         s.ctx.permanent = false;
         if (s.out.size() > MAX_RETAINED_BUFFER_BYTES) {
-            return; // drop the instance rather than keep a huge buffer alive
+            // Keep the instance, which costs 5-20 ms to build, but not a buffer a large value grew:
+            // a channel's batches of files passed 1 MB with every send, and each built a new instance.
+            s.out = newBuffer();
+        } else {
+            s.out.writerIndex(0);
         }
         if (idleCount.incrementAndGet() <= maxIdle) {
             idle.offerFirst(s);

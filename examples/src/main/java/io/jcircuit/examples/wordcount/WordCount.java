@@ -13,11 +13,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.AbstractMap;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -216,7 +219,7 @@ public final class WordCount {
             @Override
             public List<Map.Entry<String, Long>> top(int k) throws InterruptedException {
                 merged.await();
-                return topOf(new ArrayList<>(counts.entrySet()), k);
+                return topOf(counts.entrySet(), k);
             }
         });
     }
@@ -297,15 +300,27 @@ public final class WordCount {
             counts.merge(w, 1L, Long::sum);
             tokens[0]++;
         }), null);
-        return new Result(sent[0], sent[1], tokens[0], topOf(new ArrayList<>(counts.entrySet()), k));
+        return new Result(sent[0], sent[1], tokens[0], topOf(counts.entrySet(), k));
     }
 
-    static List<Map.Entry<String, Long>> topOf(List<Map.Entry<String, Long>> all, int k) {
-        all.sort(Map.Entry.<String, Long>comparingByValue(Collections.reverseOrder()).thenComparing(Map.Entry.comparingByKey()));
+    /** The {@code k} most frequent of {@code all}, ties by word: one pass that keeps k, not a sort of them all. */
+    static List<Map.Entry<String, Long>> topOf(Collection<Map.Entry<String, Long>> all, int k) {
+        Comparator<Map.Entry<String, Long>> order = Map.Entry.<String, Long>comparingByValue(Collections.reverseOrder())
+            .thenComparing(Map.Entry.comparingByKey());
+        PriorityQueue<Map.Entry<String, Long>> kept = new PriorityQueue<>(order.reversed()); // the head is the least kept
+        for (Map.Entry<String, Long> e : all) {
+            if (kept.size() < k) {
+                kept.add(e);
+            } else if (k > 0 && order.compare(e, kept.peek()) < 0) {
+                kept.poll();
+                kept.add(e);
+            }
+        }
         List<Map.Entry<String, Long>> top = new ArrayList<>();
-        for (Map.Entry<String, Long> e : all.subList(0, Math.min(k, all.size()))) {
+        for (Map.Entry<String, Long> e : kept) {
             top.add(new AbstractMap.SimpleImmutableEntry<>(e.getKey(), e.getValue())); // a plain value that travels
         }
+        top.sort(order);
         return top;
     }
 }

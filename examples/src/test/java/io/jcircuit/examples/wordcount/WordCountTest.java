@@ -47,4 +47,20 @@ class WordCountTest {
         WordCount.tokenize("int x1 = foo_bar(2, $y) + 3z;".getBytes(), words::add);
         assertThat(words).containsExactly("int", "x1", "foo_bar", "$y", "z");
     }
+
+    @Test
+    void topKeepsTheMostFrequentWithTiesByWord() {
+        java.util.Map<String, Long> counts = new java.util.HashMap<>();
+        java.util.Random random = new java.util.Random(7);
+        for (int i = 0; i < 5_000; i++) {
+            counts.put("w" + i, (long) random.nextInt(40)); // many ties
+        }
+        List<java.util.Map.Entry<String, Long>> sorted = new ArrayList<>(counts.entrySet());
+        sorted.sort(java.util.Map.Entry.<String, Long>comparingByValue(java.util.Comparator.reverseOrder())
+            .thenComparing(java.util.Map.Entry.comparingByKey()));
+        for (int k : new int[] {0, 1, 20, 5_000, 6_000}) {
+            assertThat(new ArrayList<>(WordCount.topOf(counts.entrySet(), k)))
+                .as("k = %d", k).isEqualTo(new ArrayList<>(sorted.subList(0, Math.min(k, sorted.size()))));
+        }
+    }
 }
