@@ -32,7 +32,7 @@ import java.util.zip.ZipFile;
 final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--workers", defaultValue = "2", paramLabel = "N",
-        description = "Mapper workers, and as many reducer workers (default ${DEFAULT-VALUE}).")
+        description = "Worker JVMs, each a mapper and a reducer (default ${DEFAULT-VALUE}).")
     int workers;
 
     @Option(names = "--files", defaultValue = "2147483647", paramLabel = "N", hidden = true,
@@ -72,11 +72,11 @@ final class DemoCommand implements Callable<Integer> {
         WordCount.Result r;
         long nanos;
         try {
-            err.printf("local circuit: host 'local' at %s, ZooKeeper %s; %d mappers and %d reducers as worker JVMs%n",
-                host.address(), host.zookeeper(), workers, workers);
+            err.printf("local circuit: host 'local' at %s, ZooKeeper %s; %d worker JVMs, each a mapper and a reducer%n",
+                host.address(), host.zookeeper(), workers);
             Bar bar = new Bar(err, total);
             long t0 = System.nanoTime();
-            r = WordCount.run(driver, zip, workers, workers, 20, files, bar::sent);
+            r = WordCount.run(driver, zip, workers, 20, files, bar::sent);
             nanos = System.nanoTime() - t0;
             bar.done();
         } finally {
@@ -106,8 +106,8 @@ final class DemoCommand implements Callable<Integer> {
             for (Map.Entry<String, Long> e : r.top()) {
                 out.printf("%4d. %-24s %,12d%n", rank++, e.getKey(), e.getValue());
             }
-            out.printf("circuit: %.2f s with %d mappers and %d reducers; single process: %.2f s; same counts%n",
-                nanos / 1e9, workers, workers, baseNanos / 1e9);
+            out.printf("circuit: %.2f s with %d workers; single process: %.2f s; same counts%n",
+                nanos / 1e9, workers, baseNanos / 1e9);
         }
         out.flush();
         return 0;

@@ -80,16 +80,26 @@ public final class ClasspathJars implements JarSource {
             if (k != null && k.stamp.equals(stamp)) {
                 return k.ref;
             }
-            Path jar = dir ? pack(p) : p;
-            String sha = sha256(jar);
-            String name = dir ? p.getFileName() + ".jar" : p.getFileName().toString();
-            JarRef ref = new JarRef(sha, Files.size(jar), name);
-            known.put(p, new Known(stamp, ref, jar));
-            byHash.put(sha, jar);
-            return ref;
+            synchronized (this) { // spawns at once would each hash the whole classpath; the later ones wait for the first
+                k = known.get(p);
+                if (k != null && k.stamp.equals(stamp)) {
+                    return k.ref;
+                }
+                return hash(p, dir, stamp);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read classpath entry " + p, e);
         }
+    }
+
+    private JarRef hash(Path p, boolean dir, Stamp stamp) throws IOException {
+        Path jar = dir ? pack(p) : p;
+        String sha = sha256(jar);
+        String name = dir ? p.getFileName() + ".jar" : p.getFileName().toString();
+        JarRef ref = new JarRef(sha, Files.size(jar), name);
+        byHash.put(sha, jar); // before known: whoever finds the reference can read its jar
+        known.put(p, new Known(stamp, ref, jar));
+        return ref;
     }
 
     @Override

@@ -8,7 +8,6 @@ import io.jcircuit.Spawned;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.AbstractMap;
@@ -16,7 +15,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,17 +28,19 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
 /**
- * A streaming multi-stage MapReduce over the Java sources of a zip (the JDK's {@code lib/src.zip}):
- * a source worker streams source files into a channel; mapper workers tokenize identifiers and
- * stream partial counts, partitioned by key hash, into the channels of reducer workers; then the
- * reducers' top k are merged by a {@code go} on a reducer's worker. Every stage runs in a worker
- * spawned on the hosts, and each channel lives in the worker that reads or fills it, so that the
- * data crosses one link per stage.
+ * A streaming MapReduce over the Java sources of a zip (the JDK's {@code lib/src.zip}). Each worker
+ * is a mapper and a reducer. As a mapper it takes batches of file numbers from a channel that the
+ * driver fills, reads those files from the zip, tokenizes identifiers, and streams partial counts,
+ * partitioned by key hash, into the reducers' channels (its own among them). Then a {@code go} on a
+ * worker merges the reducers' top k. Every stage runs in workers spawned on the hosts; the zip must
+ * be at the same path on their hosts, as the JDK's own is.
  */
 public final class WordCount {
 
     static final int COMBINE = 20_000; // distinct words a mapper collects for one reducer before it sends them
+    static final int FILES_PER_BATCH = 32; // file numbers per item of the work channel
     static final Duration JOB_DEADLINE = Duration.ofHours(1);
+
     /**
      * The workers live for one job of seconds, so they compile with C1 only: C2 would spend more CPU
      * compiling, on machines with few cores, than its faster code gives back before the job ends.
@@ -55,107 +55,162 @@ public final class WordCount {
      */
     static final SpawnOptions SHORT_LIVED = SpawnOptions.defaults().withJvmArgs("-XX:TieredStopAtLevel=1", "-Xms80m", "-Xmn64m");
 
-    /** A reducer: one partition of the counts, in a worker that lives while the driver holds this. */
-    public interface Reducer {
+    /** One worker: a mapper and a reducer, living while the driver holds this. */
+    public interface Node {
+        /** This node's partition of the counts: partial counts go in, until it is closed. */
         Chan<Map<String, Long>> input();
+
+        /**
+         * Reads and tokenizes the files of {@code zip} whose numbers arrive on {@code work}, until it is
+         * drained, sending partial counts into {@code outs}; returns {files, bytes, tokens}.
+         */
+        long[] map(String zip, Chan<int[]> work, List<Chan<Map<String, Long>>> outs, Progress progress) throws IOException;
+
         /** The partition's k most frequent words, once its input is closed and merged. */
         List<Map.Entry<String, Long>> top(int k) throws InterruptedException;
     }
 
-    /** Told how far the source has got: files and bytes sent since the last report. */
+    /** Told how far the mappers have got: files and bytes read since the last report. */
     @FunctionalInterface
     public interface Progress {
         void sent(int files, long bytes);
     }
 
-    /** The source reports progress at most this often, so that the report is no remote call per file. */
+    /** A mapper reports progress at most this often, so that the report is no remote call per file. */
     static final long PROGRESS_EVERY_NANOS = 100_000_000L;
 
     /** What a run found. */
     public record Result(long files, long bytes, long tokens, List<Map.Entry<String, Long>> top) {
     }
 
-    /** Runs the pipeline on {@code circuit}: {@code mappers} and {@code reducers} workers, the first {@code limit} files. */
-    public static Result run(Circuit circuit, Path zip, int mappers, int reducers, int k, int limit, Progress progress)
-        throws Exception {
-        // The stages' spawns and calls last as long as the job, not the default deadline of a call.
-        return Deadline.within(JOB_DEADLINE, () -> runStages(circuit, zip, mappers, reducers, k, limit, progress));
+    /** Runs the job on {@code workers} workers of {@code circuit}, over the first {@code limit} sources of {@code zip}. */
+    public static Result run(Circuit circuit, Path zip, int workers, int k, int limit, Progress progress) throws Exception {
+        // The spawns and calls last as long as the job, not the default deadline of a call.
+        return Deadline.within(JOB_DEADLINE, () -> runJob(circuit, zip, workers, k, limit, progress));
     }
 
-    private static Result runStages(Circuit circuit, Path zip, int mappers, int reducers, int k, int limit,
-                                    Progress progress) throws Exception {
+    private static Result runJob(Circuit circuit, Path zip, int workers, int k, int limit, Progress progress) throws Exception {
+        int files;
+        try (ZipFile z = new ZipFile(zip.toFile())) { // a bad path fails here, before any worker starts
+            files = Math.min(limit, sources(z).size());
+        }
         try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<Spawned<Reducer>>> rs = new ArrayList<>();
-            for (int i = 0; i < reducers; i++) {
-                rs.add(threads.submit(() -> circuit.spawn(Circuit.ANY_HOST, List.of("/wordcount/reduce"), WordCount::reducer, SHORT_LIVED)));
+            List<Future<Spawned<Node>>> spawns = new ArrayList<>();
+            for (int i = 0; i < workers; i++) { // all workers start at once
+                spawns.add(threads.submit(() -> circuit.spawn(Circuit.ANY_HOST, List.of("/wordcount/node"), WordCount::node, SHORT_LIVED)));
             }
-            List<Future<Spawned<Mapper>>> mapperSpawns = new ArrayList<>();
-            for (int i = 0; i < mappers; i++) {
-                mapperSpawns.add(threads.submit(() -> circuit.spawn(Circuit.ANY_HOST, List.of("/wordcount/map"), WordCount::mapper, SHORT_LIVED)));
-            }
-            String zipPath = zip.toString();
-            Future<Spawned<Source>> sourceSpawn = threads.submit(() ->
-                circuit.spawn(Circuit.ANY_HOST, List.of("/wordcount/source"), WordCount::source, SHORT_LIVED));
-            // All workers start at once; each stage is wired up once the workers it needs are there.
-            List<Reducer> reducerRefs = new ArrayList<>();
-            List<Chan<Map<String, Long>>> ins = new ArrayList<>();
-            for (Future<Spawned<Reducer>> r : rs) {
-                reducerRefs.add(r.get().result());
-                ins.add(r.get().result().input());
-            }
-            Source source = sourceSpawn.get().result();
-            Chan<byte[]> files = source.files(); // owned by the source: each file crosses one link, to a mapper
-            List<Future<Long>> ms = new ArrayList<>();
-            for (Future<Spawned<Mapper>> m : mapperSpawns) {
-                Mapper mapper = m.get().result();
-                ms.add(threads.submit(() -> mapper.map(files, ins)));
-            }
-            long[] sent = source.send(zipPath, limit, circuit.ref(Progress.class, progress));
-            long tokens = 0;
-            for (Future<Long> m : ms) {
-                tokens += m.get();
-            }
-            ins.forEach(Chan::close);
-            // The aggregation is small: it runs on a reducer's worker rather than in a JVM of its own.
-            List<Map.Entry<String, Long>> top = rs.getFirst().get().worker().go(() -> {
-                List<Map.Entry<String, Long>> all = new ArrayList<>();
-                for (Reducer r : reducerRefs) {
-                    all.addAll(r.top(k)); // partitions are disjoint: the top k is among theirs
+            Chan<int[]> work = circuit.makeChan(16); // the driver's: file numbers, not files, cross the links
+            threads.submit(() -> {
+                try {
+                    for (int from = 0; from < files; from += FILES_PER_BATCH) {
+                        work.send(new int[] {from, Math.min(files, from + FILES_PER_BATCH)});
+                    }
+                } finally {
+                    work.close();
                 }
-                return topOf(all, k);
+                return null;
             });
-            return new Result(sent[0], sent[1], tokens, top);
+            try {
+                List<Node> nodes = new ArrayList<>();
+                List<Chan<Map<String, Long>>> ins = new ArrayList<>();
+                for (Future<Spawned<Node>> s : spawns) {
+                    nodes.add(s.get().result());
+                    ins.add(nodes.getLast().input());
+                }
+                Progress told = circuit.ref(Progress.class, progress);
+                List<Future<long[]>> maps = new ArrayList<>();
+                for (Node n : nodes) {
+                    maps.add(threads.submit(() -> n.map(zip.toString(), work, ins, told)));
+                }
+                long[] sum = new long[3];
+                for (Future<long[]> m : maps) {
+                    for (int i = 0; i < sum.length; i++) {
+                        sum[i] += m.get()[i];
+                    }
+                }
+                ins.forEach(Chan::close);
+                // The aggregation is small: it runs on a node's worker rather than in a JVM of its own.
+                List<Map.Entry<String, Long>> top = spawns.getFirst().get().worker().go(() -> {
+                    List<Map.Entry<String, Long>> all = new ArrayList<>();
+                    for (Node n : nodes) {
+                        all.addAll(n.top(k)); // partitions are disjoint: the top k is among theirs
+                    }
+                    return topOf(all, k);
+                });
+                return new Result(sum[0], sum[1], sum[2], top);
+            } finally {
+                for (int[] left : work) {
+                    // after a failed spawn or map: take what no mapper took, so that the sender can finish
+                }
+            }
         }
     }
 
-    /** The source stage: a worker that owns the channel of files and fills it from a zip. */
-    public interface Source {
-        Chan<byte[]> files();
-        /** Sends the first {@code limit} sources of {@code zip}, telling {@code progress} now and then, then closes the channel; returns {files, bytes}. */
-        long[] send(String zip, int limit, Progress progress) throws IOException;
-    }
-
-    /** Runs in the source worker. */
-    static Source source() {
+    /** Runs in a worker: the reducer's channel and merging thread; the mapper runs in {@link Node#map} calls. */
+    static Node node() {
         Circuit here = Circuit.current();
-        Chan<byte[]> files = here.makeChan(64);
-        return here.ref(Source.class, new Source() {
+        Chan<Map<String, Long>> in = here.makeChan(64);
+        Map<String, Long> counts = new HashMap<>();
+        CountDownLatch merged = new CountDownLatch(1);
+        Thread.ofVirtual().start(() -> {
+            for (Map<String, Long> part : in) {
+                part.forEach((w, n) -> counts.merge(w, n, Long::sum));
+            }
+            merged.countDown();
+        });
+        return here.ref(Node.class, new Node() {
             @Override
-            public Chan<byte[]> files() {
-                return files;
+            public Chan<Map<String, Long>> input() {
+                return in;
             }
 
             @Override
-            public long[] send(String zip, int limit, Progress progress) throws IOException {
-                Batched batched = new Batched(progress);
-                long[] sent = forEachSource(Path.of(zip), limit, src -> {
-                    files.send(src);
-                    batched.sent(src.length);
-                }, files);
-                batched.flush();
-                return sent;
+            public long[] map(String zip, Chan<int[]> work, List<Chan<Map<String, Long>>> outs, Progress progress)
+                throws IOException {
+                return WordCount.map(Path.of(zip), work, outs, progress);
+            }
+
+            @Override
+            public List<Map.Entry<String, Long>> top(int k) throws InterruptedException {
+                merged.await();
+                return topOf(counts.entrySet(), k);
             }
         });
+    }
+
+    /** What {@link Node#map} does, in its worker. */
+    static long[] map(Path zip, Chan<int[]> work, List<Chan<Map<String, Long>>> outs, Progress progress) throws IOException {
+        long[] done = new long[3]; // files, bytes, tokens
+        Batched batched = new Batched(progress);
+        List<Map<String, Long>> parts = new ArrayList<>();
+        outs.forEach(o -> parts.add(new HashMap<>()));
+        try (ZipFile z = new ZipFile(zip.toFile())) {
+            List<ZipEntry> sources = sources(z);
+            for (int[] batch : work) {
+                for (int f = batch[0]; f < batch[1]; f++) {
+                    byte[] src = read(z, sources.get(f));
+                    tokenize(src, w -> {
+                        parts.get(Math.floorMod(w.hashCode(), parts.size())).merge(w, 1L, Long::sum);
+                        done[2]++;
+                    });
+                    done[0]++;
+                    done[1] += src.length;
+                    batched.sent(src.length);
+                }
+                for (int i = 0; i < outs.size(); i++) {
+                    if (parts.get(i).size() >= COMBINE) { // a combiner: many files' counts per message
+                        outs.get(i).send(parts.get(i));
+                        parts.set(i, new HashMap<>());
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < outs.size(); i++) {
+            outs.get(i).send(parts.get(i));
+            outs.get(i).flush();
+        }
+        batched.flush();
+        return done;
     }
 
     /** Collects progress and passes it on at most every {@link #PROGRESS_EVERY_NANOS}. */
@@ -187,67 +242,15 @@ public final class WordCount {
         }
     }
 
-    /** A mapper: a worker that tokenizes files while the driver holds this. */
-    public interface Mapper {
-        /** Tokenizes files until {@code files} is drained, sending partial counts into {@code outs}; returns its token count. */
-        long map(Chan<byte[]> files, List<Chan<Map<String, Long>>> outs);
+    /** The zip's {@code .java} entries, in the zip's order: the file numbers of the work channel. */
+    static List<ZipEntry> sources(ZipFile z) {
+        return z.stream().filter(e -> !e.isDirectory() && e.getName().endsWith(".java")).map(e -> (ZipEntry) e).toList();
     }
 
-    /** Runs in a mapper worker. */
-    static Mapper mapper() {
-        return Circuit.current().ref(Mapper.class, WordCount::map);
-    }
-
-    /** Runs in a reducer worker: merges what arrives on its channel. */
-    static Reducer reducer() {
-        Circuit here = Circuit.current();
-        Chan<Map<String, Long>> in = here.makeChan(64);
-        Map<String, Long> counts = new HashMap<>();
-        CountDownLatch merged = new CountDownLatch(1);
-        Thread.ofVirtual().start(() -> {
-            for (Map<String, Long> part : in) {
-                part.forEach((w, n) -> counts.merge(w, n, Long::sum));
-            }
-            merged.countDown();
-        });
-        return here.ref(Reducer.class, new Reducer() {
-            @Override
-            public Chan<Map<String, Long>> input() {
-                return in;
-            }
-
-            @Override
-            public List<Map.Entry<String, Long>> top(int k) throws InterruptedException {
-                merged.await();
-                return topOf(counts.entrySet(), k);
-            }
-        });
-    }
-
-    /** What a {@link Mapper} does, in its worker. */
-    static long map(Chan<byte[]> files, List<Chan<Map<String, Long>>> outs) {
-        long tokens = 0;
-        List<Map<String, Long>> parts = new ArrayList<>();
-        outs.forEach(o -> parts.add(new HashMap<>()));
-        for (byte[] src : files) {
-            long[] n = {0};
-            tokenize(src, w -> {
-                parts.get(Math.floorMod(w.hashCode(), parts.size())).merge(w, 1L, Long::sum);
-                n[0]++;
-            });
-            tokens += n[0];
-            for (int i = 0; i < outs.size(); i++) {
-                if (parts.get(i).size() >= COMBINE) { // a combiner: many files' counts per message
-                    outs.get(i).send(parts.get(i));
-                    parts.set(i, new HashMap<>());
-                }
-            }
+    private static byte[] read(ZipFile z, ZipEntry e) throws IOException {
+        try (InputStream in = z.getInputStream(e)) {
+            return in.readAllBytes();
         }
-        for (int i = 0; i < outs.size(); i++) {
-            outs.get(i).send(parts.get(i));
-            outs.get(i).flush();
-        }
-        return tokens;
     }
 
     /** Calls {@code each} with every Java identifier in {@code src} (ASCII letters, digits, _ and $). */
@@ -265,42 +268,23 @@ public final class WordCount {
         }
     }
 
-    /** Hands over the first {@code limit} {@code .java} entries, then closes {@code done}; returns {files, bytes}. */
-    public static long[] forEachSource(Path zip, int limit, Consumer<byte[]> each, Chan<?> done) throws IOException {
-        long files = 0;
-        long bytes = 0;
-        try (ZipFile z = new ZipFile(zip.toFile())) {
-            for (Enumeration<? extends ZipEntry> e = z.entries(); e.hasMoreElements() && files < limit; ) {
-                ZipEntry entry = e.nextElement();
-                if (entry.isDirectory() || !entry.getName().endsWith(".java")) {
-                    continue;
-                }
-                try (InputStream in = z.getInputStream(entry)) {
-                    byte[] src = in.readAllBytes();
-                    each.accept(src);
-                    files++;
-                    bytes += src.length;
-                }
-            }
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        } finally {
-            if (done != null) {
-                done.close();
-            }
-        }
-        return new long[] {files, bytes};
-    }
-
     /** The single-process baseline: the same counts, one thread, no circuit. */
     public static Result baseline(Path zip, int limit, int k) throws IOException {
         Map<String, Long> counts = new HashMap<>();
-        long[] tokens = {0};
-        long[] sent = forEachSource(zip, limit, src -> tokenize(src, w -> {
-            counts.merge(w, 1L, Long::sum);
-            tokens[0]++;
-        }), null);
-        return new Result(sent[0], sent[1], tokens[0], topOf(counts.entrySet(), k));
+        long[] done = new long[3];
+        try (ZipFile z = new ZipFile(zip.toFile())) {
+            List<ZipEntry> sources = sources(z);
+            for (ZipEntry e : sources.subList(0, Math.min(limit, sources.size()))) {
+                byte[] src = read(z, e);
+                tokenize(src, w -> {
+                    counts.merge(w, 1L, Long::sum);
+                    done[2]++;
+                });
+                done[0]++;
+                done[1] += src.length;
+            }
+        }
+        return new Result(done[0], done[1], done[2], topOf(counts.entrySet(), k));
     }
 
     /** The {@code k} most frequent of {@code all}, ties by word: one pass that keeps k, not a sort of them all. */

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The distributed counts equal the single-process ones, on a subset of the JDK's sources. */
 @Tag("slow")
@@ -27,7 +28,7 @@ class WordCountTest {
         CircuitRuntime driver = circuit.newClient();
         AtomicLong progressed = new AtomicLong();
         AtomicLong progressedFiles = new AtomicLong();
-        WordCount.Result distributed = WordCount.run(driver, SRC_ZIP, 2, 2, 20, 400, (files, bytes) -> {
+        WordCount.Result distributed = WordCount.run(driver, SRC_ZIP, 2, 20, 400, (files, bytes) -> {
             progressedFiles.addAndGet(files);
             progressed.addAndGet(bytes);
         });
@@ -62,5 +63,39 @@ class WordCountTest {
             assertThat(new ArrayList<>(WordCount.topOf(counts.entrySet(), k)))
                 .as("k = %d", k).isEqualTo(new ArrayList<>(sorted.subList(0, Math.min(k, sorted.size()))));
         }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 60, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void aFileNoMapperCanReadFailsTheJobInsteadOfHangingIt(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path zip = dir.resolve("broken.zip");
+        try (java.util.zip.ZipOutputStream out = new java.util.zip.ZipOutputStream(java.nio.file.Files.newOutputStream(zip))) {
+            for (int i = 0; i < 2_000; i++) { // more batches than the work channel holds
+                out.putNextEntry(new java.util.zip.ZipEntry("p/C" + i + ".java"));
+                out.write(("class C" + i + " { int x" + i + " = " + i + "; }\n").repeat(20).getBytes());
+                out.closeEntry();
+            }
+        }
+        // Spoil every entry's compressed data; the listing at the end stays intact, so the driver hands out
+        // the files, and every mapper fails on its first.
+        List<Long> sizes = new ArrayList<>(); // compressed sizes, in the order the entries were written
+        try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(zip.toFile())) {
+            z.stream().forEach(e -> sizes.add(e.getCompressedSize()));
+        }
+        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(java.nio.file.Files.readAllBytes(zip)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int at = 0;
+        for (long size : sizes) {
+            assertThat(bytes.getInt(at)).as("a local file header").isEqualTo(0x04034b50);
+            int data = at + 30 + bytes.getShort(at + 26) + bytes.getShort(at + 28);
+            for (int i = 0; i < 8; i++) {
+                bytes.put(data + i, (byte) 0xff);
+            }
+            at = data + (int) size + ((bytes.getShort(at + 6) & 8) != 0 ? 16 : 0); // and its data descriptor, if any
+        }
+        java.nio.file.Files.write(zip, bytes.array());
+
+        CircuitRuntime driver = circuit.newClient();
+        assertThatThrownBy(() -> WordCount.run(driver, zip, 2, 20, Integer.MAX_VALUE, (files, b) -> { }))
+            .hasRootCauseInstanceOf(java.util.zip.ZipException.class);
     }
 }
