@@ -50,6 +50,11 @@ public final class Chan<T> implements Iterable<T>, Serializable {
         this.core = Objects.requireNonNull(core, "core");
     }
 
+    /** The reference to the owner's core that this copy wraps: what a codec writes for it. */
+    public ChanCore core() {
+        return core;
+    }
+
     /** The local buffers of this copy, made on first use (they are not serialized). */
     private Side side() {
         Side s = side;

@@ -8,6 +8,8 @@ import org.apache.fory.Fory;
 import org.apache.fory.memory.MemoryBuffer;
 
 import java.lang.invoke.SerializedLambda;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -72,12 +74,31 @@ public final class MessageCodec {
     private final Lambdas lambdas;
 
     public MessageCodec(ClassLoader loader, References refs) {
-        this(loader, refs, new ClassDefIds(ClassDefIds.DEFAULT_MAX_IDS, ClassDefIds.DEFAULT_MAX_IDS_PER_PEER));
+        this(loader, refs, List.of());
+    }
+
+    /**
+     * A codec that writes {@code protocolRecords}, the runtime's own records, component by component
+     * rather than with a serializer that Fory generates for each class in each JVM (see
+     * {@link ProtocolSerializers}). Every runtime that reads them must name the same ones.
+     */
+    public MessageCodec(ClassLoader loader, References refs, Collection<Class<? extends Record>> protocolRecords) {
+        this(loader, refs, protocolRecords, new ClassDefIds(ClassDefIds.DEFAULT_MAX_IDS, ClassDefIds.DEFAULT_MAX_IDS_PER_PEER));
     }
 
     /** A codec that lets peers introduce the class definitions {@code classDefIds} admits. */
     MessageCodec(ClassLoader loader, References refs, ClassDefIds classDefIds) {
-        this.pool = new ForyPool(loader, fory -> ReferenceSerializers.register(fory, refs), MAX_IDLE_INSTANCES, classDefIds);
+        this(loader, refs, List.of(), classDefIds);
+    }
+
+    private MessageCodec(ClassLoader loader, References refs, Collection<Class<? extends Record>> protocolRecords,
+                         ClassDefIds classDefIds) {
+        List<Class<? extends Record>> records = List.copyOf(protocolRecords);
+        this.pool = new ForyPool(loader, fory -> {
+            ReferenceSerializers.Context ctx = ReferenceSerializers.register(fory, refs);
+            ProtocolSerializers.register(fory, records);
+            return ctx;
+        }, MAX_IDLE_INSTANCES, classDefIds);
         this.lambdas = new Lambdas(loader);
     }
 

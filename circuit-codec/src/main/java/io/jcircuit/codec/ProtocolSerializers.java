@@ -1,0 +1,168 @@
+package io.jcircuit.codec;
+
+import io.jcircuit.Address;
+import io.jcircuit.Chan;
+import io.jcircuit.ChanCore;
+import io.jcircuit.WorkerId;
+import org.apache.fory.Fory;
+import org.apache.fory.memory.MemoryBuffer;
+import org.apache.fory.serializer.Serializer;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.reflect.RecordComponent;
+import java.util.Collection;
+
+/**
+ * Serializers for JCircuit's own values, written without Fory generating code for them. For any
+ * other class Fory generates and compiles a serializer (with Janino) the first time a JVM writes or
+ * reads it, 20 to 50 ms each in a cold JVM, and a spawn met about a dozen of them on the spawner's and
+ * the new worker's paths: worker ids, addresses, the spawn request and its answer, channels.
+ *
+ * <p>The runtime names its own protocol records ({@link MessageCodec#MessageCodec(ClassLoader,
+ * References, Collection)}); they are written component by component, each component as Fory writes
+ * any value, so a record inside them (a list of jar references) is written the same way.
+ */
+final class ProtocolSerializers {
+
+    private ProtocolSerializers() {
+    }
+
+    static void register(Fory fory, Collection<Class<? extends Record>> records) {
+        fory.registerSerializer(WorkerId.class, f -> new WorkerIdSerializer(f));
+        fory.registerSerializer(Address.class, f -> new AddressSerializer(f));
+        fory.registerSerializer(Chan.class, f -> new ChanSerializer(f));
+        for (Class<? extends Record> r : records) {
+            fory.registerSerializer(r, f -> new RecordSerializer<>(f, r));
+        }
+    }
+
+    private static final class WorkerIdSerializer extends Serializer<WorkerId> {
+        WorkerIdSerializer(Fory fory) {
+            super(fory, WorkerId.class);
+        }
+
+        @Override
+        public void write(MemoryBuffer buffer, WorkerId value) {
+            buffer.writeInt64(value.value());
+        }
+
+        @Override
+        public WorkerId read(MemoryBuffer buffer) {
+            return new WorkerId(buffer.readInt64()); // refuses 0, which no worker has
+        }
+    }
+
+    private static final class AddressSerializer extends Serializer<Address> {
+        AddressSerializer(Fory fory) {
+            super(fory, Address.class);
+        }
+
+        @Override
+        public void write(MemoryBuffer buffer, Address value) {
+            fory.writeString(buffer, value.host());
+            buffer.writeVarUint32(value.port());
+        }
+
+        @Override
+        public Address read(MemoryBuffer buffer) {
+            return new Address(WireReads.readString(buffer, "an address's host"), buffer.readVarUint32());
+        }
+    }
+
+    /** A channel travels as the reference to its owner's core; each copy makes its own buffers. */
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    private static final class ChanSerializer extends Serializer<Chan> {
+        ChanSerializer(Fory fory) {
+            super(fory, Chan.class);
+        }
+
+        @Override
+        public void write(MemoryBuffer buffer, Chan value) {
+            fory.writeRef(buffer, value.core());
+        }
+
+        @Override
+        public Chan read(MemoryBuffer buffer) {
+            if (!(fory.readRef(buffer) instanceof ChanCore core)) {
+                throw new CodecException("a channel's core is not a reference to a channel");
+            }
+            return new Chan(core);
+        }
+    }
+
+    /**
+     * A record as its number of components, then each component as Fory writes a value. Reading
+     * checks the count and each component's type before it calls the canonical constructor, which
+     * checks the rest as it does for any caller.
+     */
+    private static final class RecordSerializer<T extends Record> extends Serializer<T> {
+        private final Class<?>[] types; // boxed
+        private final boolean[] primitive;
+        private final MethodHandle[] getters;
+        private final MethodHandle constructor;
+
+        RecordSerializer(Fory fory, Class<T> type) {
+            super(fory, type);
+            RecordComponent[] components = type.getRecordComponents();
+            types = new Class<?>[components.length];
+            primitive = new boolean[components.length];
+            getters = new MethodHandle[components.length];
+            Class<?>[] declared = new Class<?>[components.length];
+            MethodHandles.Lookup lookup = MethodHandles.publicLookup();
+            try {
+                for (int i = 0; i < components.length; i++) {
+                    declared[i] = components[i].getType();
+                    primitive[i] = declared[i].isPrimitive();
+                    types[i] = MethodType.methodType(declared[i]).wrap().returnType();
+                    getters[i] = lookup.unreflect(components[i].getAccessor()).asType(MethodType.methodType(Object.class, Object.class));
+                }
+                constructor = lookup.findConstructor(type, MethodType.methodType(void.class, declared))
+                    .asSpreader(Object[].class, components.length)
+                    .asType(MethodType.methodType(Object.class, Object[].class));
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalArgumentException(type.getName() + " is not a public record with a public canonical constructor", e);
+            }
+        }
+
+        @Override
+        public void write(MemoryBuffer buffer, T value) {
+            buffer.writeVarUint32Small7(getters.length);
+            for (MethodHandle getter : getters) {
+                try {
+                    fory.writeRef(buffer, getter.invokeExact((Object) value));
+                } catch (RuntimeException | Error e) {
+                    throw e;
+                } catch (Throwable t) {
+                    throw new IllegalStateException(t);
+                }
+            }
+        }
+
+        @Override
+        public T read(MemoryBuffer buffer) {
+            int n = buffer.readVarUint32Small7();
+            if (n != types.length) {
+                throw new CodecException("a " + type.getSimpleName() + " with " + n + " components; this runtime's has "
+                    + types.length + " (a runtime of another JCircuit version?)");
+            }
+            Object[] values = new Object[n];
+            for (int i = 0; i < n; i++) {
+                Object v = fory.readRef(buffer);
+                if (v == null ? primitive[i] : !types[i].isInstance(v)) {
+                    throw new CodecException("component " + i + " of a " + type.getSimpleName() + " is "
+                        + (v == null ? "null" : "a " + v.getClass().getName()) + ", not a " + types[i].getName());
+                }
+                values[i] = v;
+            }
+            try {
+                return type.cast(constructor.invokeExact(values));
+            } catch (RuntimeException e) {
+                throw new CodecException("a " + type.getSimpleName() + " that its constructor refuses: " + e.getMessage());
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+    }
+}
