@@ -31,9 +31,9 @@ import java.util.zip.ZipFile;
         + "thread for comparison. Leaves no process behind, also when interrupted."})
 final class DemoCommand implements Callable<Integer> {
 
-    @Option(names = "--workers", defaultValue = "2", paramLabel = "N",
-        description = "Worker JVMs, each a mapper and a reducer (default ${DEFAULT-VALUE}).")
-    int workers;
+    @Option(names = "--workers", paramLabel = "N",
+        description = "Worker JVMs, each a mapper and a reducer (default: one per CPU, 2 to 8; here ${DEFAULT-VALUE}).")
+    int workers = Math.clamp(Runtime.getRuntime().availableProcessors(), 2, 8);
 
     @Option(names = "--files", defaultValue = "2147483647", paramLabel = "N", hidden = true,
         description = "Count only the first N source files (for quick runs).")

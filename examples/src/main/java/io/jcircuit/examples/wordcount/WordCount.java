@@ -42,16 +42,8 @@ public final class WordCount {
     static final Duration JOB_DEADLINE = Duration.ofHours(1);
 
     /**
-     * The workers live for one job of seconds, so they compile with C1 only: C2 would spend more CPU
-     * compiling, on machines with few cores, than its faster code gives back before the job ends.
-     * On 2 cores this took the demo from 19.3 s to 14.7 s. Long-lived workers keep the JVM's default.
-     *
-     * <p>They also start with a young generation of 64 MB (and an 80 MB heap, so that the old
-     * generation has room from the start). A worker starts with a 16 MB heap by default, so that an
-     * idle one stays small, which leaves the serial collector a young generation of about 5 MB. These
-     * workers allocate tens of MB per second: with 5 MB the collector ran up to 200 times per worker
-     * in one demo, and the JVMs' VM threads, where it runs, took a fifth of the CPU while the files
-     * streamed. Demo on 2 cores, builds alternated: 6.2-6.8 s with this, 7.0-7.1 s without.
+     * The workers live for one job of seconds: C1 only, since C2 would cost more CPU than it gives back
+     * on few cores, and a young generation of 64 MB for their allocation rate (docs/performance.md).
      */
     static final SpawnOptions SHORT_LIVED = SpawnOptions.defaults().withJvmArgs("-XX:TieredStopAtLevel=1", "-Xms80m", "-Xmn64m");
 
