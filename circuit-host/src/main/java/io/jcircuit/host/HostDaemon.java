@@ -531,6 +531,10 @@ public final class HostDaemon implements AutoCloseable {
      * dynamic_dump}, was tried and dropped: it pauses the worker, and in one CI run a worker's
      * ephemeral entries vanished meanwhile, likely a ZooKeeper session outlasted by the pause.)
      */
+    /** Ten times JDK 25's C2 thresholds (5,000, 600, 15,000 and 40,000); a spawn's own JVM options come after and win. */
+    static final List<String> LATER_C2 = List.of("-XX:Tier4InvocationThreshold=50000", "-XX:Tier4MinInvocationThreshold=6000",
+        "-XX:Tier4CompileThreshold=150000", "-XX:Tier4BackEdgeThreshold=400000");
+
     private Jvm launch(WorkerId id, Path dir, List<String> classpath, SpawnSpec spec, String key, List<String> mainArgs) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -546,6 +550,11 @@ public final class HostDaemon implements AutoCloseable {
         // told not to: 50-60 ms of every cold worker (docs/performance.md). A worker that wants
         // Netty's allocation events in a recording can pass -Dio.netty.jfr.enabled=true.
         cmd.add("-Dio.netty.jfr.enabled=false");
+        // C2 for code that stays hot, not for start-up code that runs a few thousand times: ten times
+        // JDK 25's thresholds, so that a cold worker's start does not share two CPUs with C2 compiling
+        // it. Alternated five times: cold spawn 317-352 ms against 360-417, idle RSS 85-87 MB against 86-91
+        // (docs/performance.md). Code that stays hot reaches C2 as before, a little later.
+        cmd.addAll(LATER_C2);
         // on one CPU, spin-waits without the pause instruction (CpuOptions)
         cmd.addAll(CpuOptions.forThisMachine());
         // named by classpath, JVM options and JDK: an archive written by another JDK would not map

@@ -1,8 +1,8 @@
 package io.jcircuit.host;
 
 import io.jcircuit.Circuit;
-import io.jcircuit.Fn;
 import io.jcircuit.Entry;
+import io.jcircuit.Fn;
 import io.jcircuit.SpawnOptions;
 import io.jcircuit.Spawned;
 import io.jcircuit.Worker;
@@ -94,6 +94,16 @@ class SpawnTest {
 
         assertThat(carriers).isEqualTo(Integer.toString(cpus - 1));
         assertThat(asked).as("the spawn's options come last and win").isEqualTo(Integer.toString(cpus));
+    }
+
+    @Test
+    void aWorkerCompilesWithC2LaterUnlessItsSpawnSaysOtherwise() {
+        Fn<String> threshold = () -> java.lang.management.ManagementFactory
+            .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class).getVMOption("Tier4InvocationThreshold").getValue();
+        assertThat(spawner.spawn("h1", List.of(), threshold).result()).isEqualTo("50000");
+        assertThat(spawner.spawn("h1", List.of(), threshold,
+            SpawnOptions.defaults().withJvmArgs("-XX:Tier4InvocationThreshold=5000")).result())
+            .as("the spawn's options come last and win").isEqualTo("5000");
     }
 
     @Test
