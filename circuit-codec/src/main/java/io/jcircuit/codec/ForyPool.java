@@ -46,10 +46,6 @@ final class ForyPool {
     }
 
     private static final int MAX_RETAINED_BUFFER_BYTES = 1 << 20;
-
-    private static MemoryBuffer newBuffer() {
-        return MemoryBuffer.newHeapBuffer(512);
-    }
     /**
      * How deep values may nest when read (Fory's default, stated): deeper input is refused before it
      * can exhaust the reading thread's stack.
@@ -74,6 +70,10 @@ final class ForyPool {
         this.setup = setup;
         this.maxIdle = maxIdle;
         release(acquire()); // build one now, so the first call does not pay for it
+    }
+
+    private static MemoryBuffer newBuffer() {
+        return MemoryBuffer.newHeapBuffer(512);
     }
 
     Slot acquire() {

@@ -17,7 +17,7 @@ import java.util.Collection;
 /**
  * Serializers for JCircuit's own values, written without Fory generating code for them. For any
  * other class Fory generates and compiles a serializer (with Janino) the first time a JVM writes or
- * reads it, 20 to 50 ms each in a cold JVM, and a spawn met about a dozen of them on the spawner's and
+ * reads it, tens of milliseconds each in a cold JVM, and a spawn met about a dozen of them on the spawner's and
  * the new worker's paths: worker ids, addresses, the spawn request and its answer, channels.
  *
  * <p>The runtime names its own protocol records ({@link MessageCodec#MessageCodec(ClassLoader,
