@@ -75,7 +75,11 @@ public final class Chan<T> implements Iterable<T>, Serializable {
         side().send(item);
     }
 
-    /** Sends {@code item} if it fits now, after what this copy has buffered; never blocks. */
+    /**
+     * Sends {@code item} if it fits now, after what this copy has buffered. It does not wait for room
+     * for {@code item}, but items that {@link #send} buffered in this copy go first and wait for room
+     * as {@link #flush} does; a copy used only with {@code offer} buffers nothing and never blocks.
+     */
     public boolean offer(T item) {
         Objects.requireNonNull(item, "a channel carries no null");
         Side s = side();
@@ -109,7 +113,11 @@ public final class Chan<T> implements Iterable<T>, Serializable {
         return Optional.ofNullable((T) side().take(0));
     }
 
-    /** Ships what this copy buffered, then closes the channel for everyone. */
+    /**
+     * Ships what this copy buffered, waiting for room as {@link #send} does, then closes the channel
+     * for everyone. A copy holding buffered items therefore blocks here while the channel is full and
+     * nobody receives.
+     */
     public void close() {
         side().flush();
         core.close();
