@@ -520,6 +520,10 @@ public final class HostDaemon implements AutoCloseable {
         }
     }
 
+    /** Ten times JDK 25's C2 thresholds (5,000, 600, 15,000 and 40,000); a spawn's own JVM options come after and win. */
+    static final List<String> LATER_C2 = List.of("-XX:Tier4InvocationThreshold=50000", "-XX:Tier4MinInvocationThreshold=6000",
+        "-XX:Tier4CompileThreshold=150000", "-XX:Tier4BackEdgeThreshold=400000");
+
     /**
      * Starts a JVM for worker {@code id} in {@code dir}. Every JVM of one {@link #poolKey} shares an
      * AppCDS archive under {@code cds/} of {@link Config#caches()}, which cuts the class loading of
@@ -531,10 +535,6 @@ public final class HostDaemon implements AutoCloseable {
      * dynamic_dump}, was tried and dropped: it pauses the worker, and in one CI run a worker's
      * ephemeral entries vanished meanwhile, likely a ZooKeeper session outlasted by the pause.)
      */
-    /** Ten times JDK 25's C2 thresholds (5,000, 600, 15,000 and 40,000); a spawn's own JVM options come after and win. */
-    static final List<String> LATER_C2 = List.of("-XX:Tier4InvocationThreshold=50000", "-XX:Tier4MinInvocationThreshold=6000",
-        "-XX:Tier4CompileThreshold=150000", "-XX:Tier4BackEdgeThreshold=400000");
-
     private Jvm launch(WorkerId id, Path dir, List<String> classpath, SpawnSpec spec, String key, List<String> mainArgs) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
