@@ -1,6 +1,7 @@
 package io.jcircuit.cli;
 
 import io.jcircuit.examples.wordcount.WordCount;
+import io.jcircuit.examples.wordcount.Words;
 import io.jcircuit.host.HostDaemon;
 import io.jcircuit.runtime.CircuitRuntime;
 import io.jcircuit.runtime.RuntimeConfig;
@@ -18,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.zip.ZipFile;
 
 /**
  * {@code circuit demo}: the main job. A local circuit (a host daemon and ZooKeeper in this JVM,
@@ -62,7 +62,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        long total = Math.min(files, countSources(zip));
+        long total = Math.min(files, Words.count(zip));
         Path state = Files.createTempDirectory("jcircuit-demo-");
         Path caches = cache != null ? cache : NamespaceOptions.defaultStateDir(System.getenv()).resolve("cache");
         HostDaemon host = HostDaemon.start(new HostDaemon.Config("local", state, null, null, 0, 0).withCacheDir(caches));
@@ -85,7 +85,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         err.println("single-process baseline...");
         long b0 = System.nanoTime();
-        WordCount.Result base = WordCount.baseline(zip, files, 20);
+        WordCount.Result base = Words.baseline(zip, files, 20);
         long baseNanos = System.nanoTime() - b0;
         if (base.tokens() != r.tokens() || !new ArrayList<>(base.top()).equals(new ArrayList<>(r.top()))) {
             throw new IllegalStateException("the circuit counted " + r.tokens() + " tokens, the baseline " + base.tokens());
@@ -111,12 +111,6 @@ final class DemoCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
-    }
-
-    private static long countSources(Path zip) throws Exception {
-        try (ZipFile z = new ZipFile(zip.toFile())) {
-            return z.stream().filter(e -> !e.isDirectory() && e.getName().endsWith(".java")).count();
-        }
     }
 
     /** Stops the driver and the host, killing every worker, and deletes the state. Idempotent. */

@@ -32,7 +32,7 @@ class WordCountTest {
             progressedFiles.addAndGet(files);
             progressed.addAndGet(bytes);
         });
-        WordCount.Result baseline = WordCount.baseline(SRC_ZIP, 400, 20);
+        WordCount.Result baseline = Words.baseline(SRC_ZIP, 400, 20);
 
         assertThat(distributed.files()).isEqualTo(400).isEqualTo(baseline.files());
         assertThat(distributed.bytes()).isEqualTo(baseline.bytes()).isEqualTo(progressed.get());
@@ -45,7 +45,7 @@ class WordCountTest {
     @Test
     void tokenizeFindsJavaIdentifiers() {
         List<String> words = new ArrayList<>();
-        WordCount.tokenize("int x1 = foo_bar(2, $y) + 3z;".getBytes(), words::add);
+        Words.tokenize("int x1 = foo_bar(2, $y) + 3z;".getBytes(), words::add);
         assertThat(words).containsExactly("int", "x1", "foo_bar", "$y", "z");
     }
 
@@ -60,7 +60,7 @@ class WordCountTest {
         sorted.sort(java.util.Map.Entry.<String, Long>comparingByValue(java.util.Comparator.reverseOrder())
             .thenComparing(java.util.Map.Entry.comparingByKey()));
         for (int k : new int[] {0, 1, 20, 5_000, 6_000}) {
-            assertThat(new ArrayList<>(WordCount.topOf(counts.entrySet(), k)))
+            assertThat(new ArrayList<>(Words.topOf(counts.entrySet(), k)))
                 .as("k = %d", k).isEqualTo(new ArrayList<>(sorted.subList(0, Math.min(k, sorted.size()))));
         }
     }
