@@ -13,6 +13,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.RecordComponent;
 import java.util.Collection;
+import java.util.List;
 
 /**
  * Serializers for JCircuit's own values, written without Fory generating code for them. For any
@@ -26,48 +27,16 @@ import java.util.Collection;
  */
 final class ProtocolSerializers {
 
+    /** The API's records that runtimes exchange among themselves; their constructors check what is read. */
+    private static final List<Class<? extends Record>> API_RECORDS = List.of(WorkerId.class, Address.class);
+
     private ProtocolSerializers() {
     }
 
     static void register(Fory fory, Collection<Class<? extends Record>> records) {
-        fory.registerSerializer(WorkerId.class, f -> new WorkerIdSerializer(f));
-        fory.registerSerializer(Address.class, f -> new AddressSerializer(f));
         fory.registerSerializer(Chan.class, f -> new ChanSerializer(f));
-        for (Class<? extends Record> r : records) {
+        for (Class<? extends Record> r : java.util.stream.Stream.concat(API_RECORDS.stream(), records.stream()).toList()) {
             fory.registerSerializer(r, f -> new RecordSerializer<>(f, r));
-        }
-    }
-
-    private static final class WorkerIdSerializer extends Serializer<WorkerId> {
-        WorkerIdSerializer(Fory fory) {
-            super(fory, WorkerId.class);
-        }
-
-        @Override
-        public void write(MemoryBuffer buffer, WorkerId value) {
-            buffer.writeInt64(value.value());
-        }
-
-        @Override
-        public WorkerId read(MemoryBuffer buffer) {
-            return new WorkerId(buffer.readInt64()); // refuses 0, which no worker has
-        }
-    }
-
-    private static final class AddressSerializer extends Serializer<Address> {
-        AddressSerializer(Fory fory) {
-            super(fory, Address.class);
-        }
-
-        @Override
-        public void write(MemoryBuffer buffer, Address value) {
-            fory.writeString(buffer, value.host());
-            buffer.writeVarUint32(value.port());
-        }
-
-        @Override
-        public Address read(MemoryBuffer buffer) {
-            return new Address(WireReads.readString(buffer, "an address's host"), buffer.readVarUint32());
         }
     }
 
