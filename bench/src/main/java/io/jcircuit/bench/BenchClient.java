@@ -29,8 +29,8 @@ public final class BenchClient {
     static final String MESSAGE = "hello";
     /** Callers of the "8 concurrent callers" figures. */
     static final int CALLERS = 8;
-    /** Virtual threads that emulate pipelined async calls on one link. */
-    static final int ASYNC_CALLERS = 256;
+    /** Asynchronous calls kept in flight on one link for the pipelined figure. */
+    static final int ASYNC_IN_FLIGHT = 256;
     /** Generous, so that a slow pinned pass is measured rather than failed. */
     private static final long CALL_TIMEOUT_MS = 60_000;
 

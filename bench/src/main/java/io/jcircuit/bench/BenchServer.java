@@ -48,6 +48,11 @@ public final class BenchServer {
         }
 
         @Override
+        public java.util.concurrent.CompletableFuture<String> echoAsync(String s) {
+            return java.util.concurrent.CompletableFuture.completedFuture(s);
+        }
+
+        @Override
         public io.jcircuit.Chan<Integer> sink() {
             io.jcircuit.Chan<Integer> c = io.jcircuit.Circuit.current().makeChan(io.jcircuit.Chan.BATCH * 4);
             Thread.ofVirtual().name("bench-chan-consumer").start(() -> {

@@ -6,7 +6,12 @@ import io.jcircuit.Fn;
 import io.jcircuit.Worker;
 
 import java.util.Map;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 
 import static io.jcircuit.bench.Metric.CIRCUIT_ASYNC;
 import static io.jcircuit.bench.Metric.CIRCUIT_CALLS_8;
@@ -40,9 +45,9 @@ final class CircuitProbe {
      *       in {@link Plan#pairs8()} windows taken in turn with as many threads from {@code rmiCallers}
      *       calling {@code rmiCall};
      *       each figure, JCircuit's and RMI's, is the median of its windows ({@link Loops#inTurns});</li>
-     *   <li>async: JCircuit has no async API yet, so {@link BenchClient#ASYNC_CALLERS} virtual threads
-     *       call back to back on the one link, keeping up to that many calls in flight; the rate is
-     *       calls completed per second in steady state;</li>
+     *   <li>async: one platform thread calls {@code echo.echoAsync("hello")}, which returns a future at
+     *       once, keeping up to {@link BenchClient#ASYNC_IN_FLIGHT} calls in flight on the one link
+     *       ({@link #asyncCallsPerSecond}); the rate is calls completed per second in steady state;</li>
      *   <li>go: {@code worker.go(() -> 1)} timed one by one on this thread.</li>
      * </ul>
      * Each figure also has its own warm-up of {@link Plan#warmupMs()} (a quarter of it for each window of
@@ -69,10 +74,54 @@ final class CircuitProbe {
             plan.warmupMs() / 4, plan.window8Ms());
         into.put(RMI_CALLS_8, eight.firstMedian());
         into.put(CIRCUIT_CALLS_8, eight.secondMedian());
-        into.put(CIRCUIT_ASYNC, Loops.callsPerSecond(call, BenchClient.ASYNC_CALLERS,
-            Thread.ofVirtual().name("bench-async-", 0).factory(), plan.warmupMs(), plan.measureMs()));
+        into.put(CIRCUIT_ASYNC, asyncCallsPerSecond(echo, BenchClient.ASYNC_IN_FLIGHT, plan.warmupMs(), plan.measureMs()));
         into.put(CIRCUIT_GO_RTT_P50, Percentiles.micros(Loops.roundTrips(go, plan.warmupMs(), plan.goSamples()), 50));
         return eight;
+    }
+
+    /**
+     * Pipelined asynchronous calls on one link: one thread issues {@code echoAsync} calls while fewer
+     * than {@code inFlight} are unanswered; each answer's dependent counts it and frees its slot.
+     * Returns answers per second over {@code measureMs} after {@code warmupMs}.
+     */
+    static double asyncCallsPerSecond(Echo echo, int inFlight, long warmupMs, long measureMs) throws Exception {
+        Semaphore slots = new Semaphore(inFlight);
+        LongAdder answered = new LongAdder();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread issuer = Thread.ofPlatform().name("bench-async-issuer").start(() -> {
+            try {
+                while (!stop.get() && failure.get() == null) {
+                    slots.acquire();
+                    echo.echoAsync(BenchClient.MESSAGE).whenComplete((v, t) -> {
+                        if (t == null && !BenchClient.MESSAGE.equals(v)) {
+                            t = new IllegalStateException("echoAsync returned " + v);
+                        }
+                        if (t != null) {
+                            failure.compareAndSet(null, t);
+                        }
+                        answered.increment();
+                        slots.release();
+                    });
+                }
+            } catch (InterruptedException | RuntimeException e) {
+                failure.compareAndSet(null, e);
+            }
+        });
+        double rate;
+        try {
+            rate = Loops.perSecond(answered::sum, warmupMs, measureMs);
+        } finally {
+            stop.set(true);
+            issuer.join();
+        }
+        if (!slots.tryAcquire(inFlight, 60, TimeUnit.SECONDS)) {
+            throw new BenchException("asynchronous calls still unanswered 60 s after the async figure");
+        }
+        if (failure.get() != null) {
+            throw new BenchException("asynchronous call failed: " + failure.get(), failure.get());
+        }
+        return rate;
     }
 
     /** The 8-caller figure alone, counted for {@code measureMs} after {@code warmupMs}, against the server at {@code server}. */

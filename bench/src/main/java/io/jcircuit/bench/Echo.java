@@ -6,6 +6,9 @@ public interface Echo {
     /** Returns {@code s}. */
     String echo(String s);
 
+    /** Returns {@code s} asynchronously: the caller gets a future at once, the callee answers with a completed one. */
+    java.util.concurrent.CompletableFuture<String> echoAsync(String s);
+
     /**
      * A channel owned by the server, drained there by a consumer that counts what it receives; the
      * client sends into it for the {@code chan_items_per_s} figure.

@@ -38,9 +38,9 @@ final class Table {
         }
         out.printf(Locale.ROOT, "8 callers: JCircuit's 8 virtual threads on one link, RMI's 8 platform threads (RMI's"
             + " faster kind); counted in turn,%nmedian of %d windows of %d ms each.%n", plan.pairs8(), plan.window8Ms());
-        out.println("async: JCircuit has no async API yet; " + BenchClient.ASYNC_CALLERS + " virtual threads");
-        out.println("each make sync calls on one link, so up to " + BenchClient.ASYNC_CALLERS
-            + " calls are in flight; calls/s counted in steady state.");
+        out.println("async: one thread calls a method returning a CompletableFuture, keeping up to "
+            + BenchClient.ASYNC_IN_FLIGHT + " calls in flight");
+        out.println("on one link; calls/s counted in steady state.");
         out.printf(Locale.ROOT, "spawn: spawn() until its result is back, p50 of %d cold (no warm pool; after an uncounted"
             + " first spawn)%n", plan.coldSpawns());
         out.printf(Locale.ROOT, "and of %d warm. jvm_hello: java -cp <one class> Hello until it exits, p50 of %d."

@@ -7,7 +7,7 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Enforces the deadlines of calls made from virtual threads, so that those threads can park without
- * a timeout.
+ * a timeout, and of asynchronous calls, which have no thread waiting at all.
  *
  * <p>A timed park of a virtual thread arms a timer in the JDK's scheduler and disarms it when the
  * answer comes; on a busy link that costs a wake-up of the scheduler's timer thread on most calls
@@ -22,7 +22,7 @@ final class CallDeadlines implements AutoCloseable {
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long NEVER = Long.MAX_VALUE;
 
-    private final Set<PendingCall> waiting = ConcurrentHashMap.newKeySet();
+    private final Set<Outstanding> waiting = ConcurrentHashMap.newKeySet();
     private final Thread thread;
     /** When the sweeper next looks, as a nanoTime; {@link #NEVER} while it is parked for good. */
     private volatile long plannedWake = NEVER;
@@ -33,8 +33,8 @@ final class CallDeadlines implements AutoCloseable {
         thread.start();
     }
 
-    /** Registers a call whose thread is about to park untimed. */
-    void add(PendingCall p) {
+    /** Registers a call whose thread is about to park untimed, or an asynchronous call. */
+    void add(Outstanding p) {
         waiting.add(p);
         long planned = plannedWake;
         if (planned == NEVER || p.deadline() - planned < 0) {
@@ -42,7 +42,7 @@ final class CallDeadlines implements AutoCloseable {
         }
     }
 
-    void remove(PendingCall p) {
+    void remove(Outstanding p) {
         waiting.remove(p);
     }
 
@@ -80,7 +80,7 @@ final class CallDeadlines implements AutoCloseable {
     /** Expires every call that is due; returns the earliest deadline left, or {@link #NEVER}. */
     private long sweep(long now) {
         long earliest = NEVER;
-        for (PendingCall p : waiting) {
+        for (Outstanding p : waiting) {
             long d = p.deadline();
             if (d - now <= 0) {
                 p.expire();

@@ -71,6 +71,7 @@ public final class CircuitRuntime implements Circuit {
     private final Peers peers;
     private final CallDeadlines callDeadlines;
     private final Waiters waiters;
+    private final Completions completions;
     private final Spawning spawning = new Spawning(this);
     private LinkTransport transport;
     private Worker self;
@@ -88,6 +89,7 @@ public final class CircuitRuntime implements Circuit {
         this.imports = new ImportTable(cleaner, this::sendReleases);
         this.callDeadlines = new CallDeadlines(id.toString());
         this.waiters = new Waiters(config.link().spinMicros(), Waiters.carriers());
+        this.completions = new Completions(id.toString(), waiters);
         this.codec = new MessageCodec(config.classLoader(), new ReferenceBridge(), io.jcircuit.runtime.host.HostService.RECORDS);
         this.instrumentation = new Instrumentation(config.callMetrics() ? new io.jcircuit.runtime.ops.CallMetrics() : null);
         this.settings = new io.jcircuit.runtime.ops.RuntimeSettings(new io.jcircuit.runtime.ops.LogControl());
@@ -645,6 +647,10 @@ public final class CircuitRuntime implements Circuit {
 
     CallDeadlines callDeadlines() {
         return callDeadlines;
+    }
+
+    Completions completions() {
+        return completions;
     }
 
     Waiters waiters() {

@@ -16,9 +16,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.lang.invoke.MethodHandle;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
 
@@ -59,7 +62,7 @@ final class Dispatcher implements AutoCloseable {
         PeerSession s = (PeerSession) link.attachment();
         byte kind = payload.readableBytes() >= MessageCodec.PREFIX_LENGTH ? MessageCodec.kind(payload) : -1;
         if (MessageCodec.isAnswer(kind)) {
-            PendingCall p = s.pending.remove(MessageCodec.callId(payload));
+            Outstanding p = s.pending.remove(MessageCodec.callId(payload));
             if (p != null) {
                 p.complete(payload);
             } else {
@@ -155,6 +158,7 @@ final class Dispatcher implements AutoCloseable {
         running.incrementAndGet();
         long start = System.nanoTime();
         long bytesIn = payload.readableBytes();
+        boolean later = false;
         try {
             Message request;
             try {
@@ -169,23 +173,68 @@ final class Dispatcher implements AutoCloseable {
             }
             Served served = new Served();
             Message answer = serve(request, s.link.peer(), served);
-            long bytesOut = send(s, answer);
-            instrumentation.completed(CallInterceptor.Direction.IN, s.link.peer(), served.name, bytesOut, bytesIn, start,
-                answer instanceof Message.Reply ? CallEvent.Outcome.OK : CallEvent.Outcome.THREW);
+            if (answer instanceof Message.Reply r && r.value() instanceof Later pending) {
+                // An asynchronous method: this thread is done, the answer goes when its future completes.
+                // The call counts as running (and holds its incoming slot) until then.
+                later = true;
+                pending.stage().whenComplete((v, t) -> {
+                    try {
+                        answerServed(s, answerOf(callId, v, t), served, bytesIn, start);
+                    } finally {
+                        ended(s, go);
+                    }
+                });
+                return;
+            }
+            answerServed(s, answer, served, bytesIn, start);
         } catch (RuntimeException | Error e) {
             LOG.error("request #{} from {} failed outside the callee", callId, s.link, e);
             protocolError(s, "internal error serving request #" + callId + ": " + e);
         } finally {
-            if (go) {
-                gosDone.incrementAndGet();
+            if (!later) {
+                ended(s, go);
             }
-            if (running.decrementAndGet() <= 1 && drainWaiters > 0) {
-                synchronized (running) {
-                    running.notifyAll();
-                }
-            }
-            s.incomingEnded();
         }
+    }
+
+    /** Sends the answer to a request from {@code s}'s peer and counts it. */
+    private void answerServed(PeerSession s, Message answer, Served served, long bytesIn, long start) {
+        try {
+            long bytesOut = send(s, answer);
+            instrumentation.completed(CallInterceptor.Direction.IN, s.link.peer(), served.name, bytesOut, bytesIn, start,
+                answer instanceof Message.Reply ? CallEvent.Outcome.OK : CallEvent.Outcome.THREW);
+        } catch (RuntimeException | Error e) {
+            LOG.error("answer #{} to {} could not be sent", answer.callId(), s.link, e);
+            protocolError(s, "internal error answering request #" + answer.callId() + ": " + e);
+        }
+    }
+
+    private void ended(PeerSession s, boolean go) {
+        if (go) {
+            gosDone.incrementAndGet();
+        }
+        if (running.decrementAndGet() <= 1 && drainWaiters > 0) {
+            synchronized (running) {
+                running.notifyAll();
+            }
+        }
+        s.incomingEnded();
+    }
+
+    /**
+     * What an asynchronous method returned: the stage whose outcome is the answer. Stands in for the
+     * value of a {@link Message.Reply} between {@link #serve} and whoever sends the answer.
+     */
+    record Later(CompletionStage<?> stage) {
+    }
+
+    /** The answer to request {@code callId} once its future completed with {@code value} or {@code failure}. */
+    static Message answerOf(long callId, Object value, Throwable failure) {
+        if (failure == null) {
+            return new Message.Reply(callId, value);
+        }
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        return new Message.Failure(callId, RemoteFailure.describe(cause));
     }
 
     /** Threads in {@link #awaitRunningAtMost}; while none, ending a call costs one volatile read more. */
@@ -334,15 +383,36 @@ final class Dispatcher implements AutoCloseable {
         if (movedTo != null) {
             return new io.jcircuit.codec.Moved(movedTo); // not run here: the caller resends it to the replacement
         }
+        Object result;
         try {
             if (served == null) {
-                return m.invokeExact(e.impl(), c.args());
+                result = m.invokeExact(e.impl(), c.args());
+            } else {
+                served.name = t.display();
+                result = instrumentation.incoming(from, t.display(), c.context(), () -> m.invokeExact(e.impl(), c.args()));
             }
-            served.name = t.display();
-            return instrumentation.incoming(from, t.display(), c.context(), () -> m.invokeExact(e.impl(), c.args()));
         } finally {
             gate.exit();
         }
+        return t.async() ? later(result, t.display()) : result;
+    }
+
+    /**
+     * What an asynchronous method's result stands for: a stage to wait for without a thread, or for a
+     * plain {@link Future}, its value (this call thread waits for it).
+     */
+    private static Object later(Object result, String method) throws Throwable {
+        if (result instanceof CompletionStage<?> stage) {
+            return new Later(stage);
+        }
+        if (result instanceof Future<?> f) {
+            try {
+                return f.get();
+            } catch (ExecutionException failed) {
+                throw failed.getCause() == null ? failed : failed.getCause();
+            }
+        }
+        throw new NullPointerException(method + " returned null instead of a future");
     }
 
     /** Closes one link over bad input; the runtime and its other links carry on. */

@@ -15,8 +15,11 @@ import java.util.Map;
  */
 record Export(long handle, Class<?> iface, Object impl, Map<String, Target> methods, Gate gate) {
 
-    /** One method: the handle that runs it, and its name for metrics and interceptors. */
-    record Target(MethodHandle handle, String display) {
+    /**
+     * One method: the handle that runs it, its name for metrics and interceptors, and whether it is
+     * {@link #isAsync asynchronous}.
+     */
+    record Target(MethodHandle handle, String display, boolean async) {
     }
 
     private static final MethodType INVOKER = MethodType.methodType(Object.class, Object.class, Object[].class);
@@ -27,7 +30,7 @@ record Export(long handle, Class<?> iface, Object impl, Map<String, Target> meth
             if (Modifier.isStatic(m.getModifiers())) {
                 continue;
             }
-            methods.put(signature(m), new Target(invoker(iface, m), displayName(m.getDeclaringClass(), m)));
+            methods.put(signature(m), new Target(invoker(iface, m), displayName(m.getDeclaringClass(), m), isAsync(m)));
         }
         return new Export(handle, iface, impl, Map.copyOf(methods), new Gate());
     }
@@ -56,6 +59,16 @@ record Export(long handle, Class<?> iface, Object impl, Map<String, Target> meth
             sb.append(params[i].getSimpleName());
         }
         return sb.append(')').toString();
+    }
+
+    /**
+     * True for a method declared to return {@link java.util.concurrent.CompletableFuture},
+     * {@link java.util.concurrent.CompletionStage} or {@link java.util.concurrent.Future}: a call returns
+     * a future at once, and the answer carries the value the implementation's future completes with.
+     */
+    static boolean isAsync(Method m) {
+        Class<?> r = m.getReturnType();
+        return r != Object.class && r.isAssignableFrom(java.util.concurrent.CompletableFuture.class);
     }
 
     /** {@code name(type,type)} with binary class names, e.g. {@code add(int,java.lang.String)}. */

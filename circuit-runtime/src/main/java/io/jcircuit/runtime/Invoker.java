@@ -43,9 +43,9 @@ final class Invoker {
     }
 
     /** How a method travels ({@link Export#signature}) and how metrics and interceptors name it. */
-    private record Names(String signature, String display) {
+    private record Names(String signature, String display, boolean async) {
         static Names of(Method m) {
-            return new Names(Export.signature(m), Export.displayName(m.getDeclaringClass(), m));
+            return new Names(Export.signature(m), Export.displayName(m.getDeclaringClass(), m), Export.isAsync(m));
         }
     }
 
@@ -56,6 +56,11 @@ final class Invoker {
         Names n = names.get(method);
         if (n == null) {
             n = names.computeIfAbsent(method, Names::of);
+        }
+        if (n.async()) {
+            CallFuture<Object> f = new CallFuture<>(runtime.completions());
+            callAsync(handler, method, args, n, 0, f);
+            return f;
         }
         String signature = n.signature();
         for (int moves = 0; ; moves++) {
@@ -84,6 +89,176 @@ final class Invoker {
             }
             handler.moveTo(moved.replacement(), CircuitRuntime.descriptorOfReference(moved.replacement()));
         }
+    }
+
+    /**
+     * Sends an asynchronous call and returns; {@code f} completes on the runtime's completer thread
+     * ({@link Completions}) when the answer comes, the link fails or the deadline passes. Only waiting
+     * for a free outgoing slot, a writable link or a first connection to the peer holds the caller up
+     * (until the deadline at most): that is the back-pressure a flood of calls meets.
+     */
+    private void callAsync(RefHandler handler, Method method, Object[] args, Names n, int moves, CallFuture<Object> f) {
+        RefDescriptor target = handler.current();
+        CallSite what = new CallSite(method);
+        long deadline = deadline();
+        long id = nextCallId.getAndIncrement();
+        try {
+            if (target.home().equals(runtime.id())) {
+                Message request = new Message.Call(id, target.handle(), n.signature(), args, deadline - System.nanoTime(),
+                    java.util.Map.of());
+                Thread.ofVirtual().name("circuit-async-self").start(() -> callSelfAsync(request, handler, method, args, n,
+                    moves, f));
+                return;
+            }
+            PeerSession s = runtime.peers().session(target.home(), target.address(), deadline);
+            java.util.Map<String, String> context = instrumentation.outgoing(target.home(), n.display());
+            if (!s.outgoingStarted(deadline)) {
+                throw timeout(s.link.peer(), what, "waiting for one of the link's outgoing call slots");
+            }
+            AsyncCall c = new AsyncCall(this, runtime.completions(), s, id, deadline, target, handler, method, args, moves, f);
+            s.pending.put(id, c);
+            try {
+                if (s.isDown()) {
+                    throw new WorkerDiedException(s.link.peer(), false, "link to worker " + s.link.peer()
+                        + " is down: " + s.link.closeReason());
+                }
+                ByteBuf frame = encodeFrame(s, new Message.Call(id, target.handle(), n.signature(), args,
+                    deadline - System.nanoTime(), context), what);
+                c.bytesOut = frame.readableBytes() - FrameCodec.HEADER_LENGTH;
+                if (!s.link.isWritable() && !s.link.awaitWritable(deadline)) {
+                    frame.release();
+                    if (!s.link.isOpen()) {
+                        throw new WorkerDiedException(s.link.peer(), false, "link to worker " + s.link.peer()
+                            + " ended before " + what + " was sent: " + s.link.closeReason());
+                    }
+                    throw timeout(s.link.peer(), what, s.link.isConnected()
+                        ? "while the link was backed up" : "while the link was reconnecting");
+                }
+                runtime.callDeadlines().add(c);
+                s.link.send(frame, s.pending.size() > 1); // calls in flight: let the loop batch them
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                c.fail(new WorkerDiedException(s.link.peer(), false, "interrupted while waiting to send " + what, e));
+            } catch (RuntimeException e) {
+                c.fail(e); // unless the link's failure or the deadline came first; finish cleans up either way
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            f.completeExceptionally(new WorkerDiedException(target.home(), false, "interrupted while waiting to send " + what, e));
+        } catch (WorkerDiedException died) {
+            afterDeath(died, target, handler, method, args, n, moves, f);
+        } catch (RuntimeException e) {
+            f.completeExceptionally(e);
+        }
+    }
+
+    /** On the completer thread: an asynchronous call's outcome came; clean up and complete its future. */
+    void finish(AsyncCall c, Object outcome) {
+        PeerSession s = c.session;
+        s.pending.remove(c.id);
+        runtime.callDeadlines().remove(c);
+        s.outgoingEnded();
+        Names n = names.get(c.method);
+        long bytesIn = 0;
+        Object value = null;
+        Throwable failure = null;
+        CallEvent.Outcome event = CallEvent.Outcome.FAILED;
+        if (outcome instanceof ByteBuf answer) {
+            bytesIn = answer.readableBytes();
+            try {
+                value = unwrap(s, answer, new CallSite(c.method));
+                event = CallEvent.Outcome.OK;
+            } catch (Throwable t) {
+                failure = t;
+                event = CallEvent.Outcome.THREW;
+            }
+        } else if (outcome instanceof RuntimeException e) {
+            failure = e;
+        } else {
+            failure = timeout(s.link.peer(), new CallSite(c.method), "waiting for the answer");
+        }
+        instrumentation.completed(CallInterceptor.Direction.OUT, c.target.home(), n.display(), c.bytesOut, bytesIn,
+            c.start, event);
+        if (failure instanceof WorkerDiedException died) {
+            afterDeath(died, c.target, c.handler, c.method, c.args, n, c.moves, c.future);
+        } else if (failure != null) {
+            c.future.completeExceptionally(failure);
+        } else {
+            deliver(value, c.handler, c.method, c.args, n, c.moves, c.future);
+        }
+    }
+
+    /** Completes {@code f} with an answer's value, or sends the call again where a hot swap moved its object. */
+    private void deliver(Object value, RefHandler handler, Method method, Object[] args, Names n, int moves,
+                         CallFuture<Object> f) {
+        if (!(value instanceof io.jcircuit.codec.Moved moved)) {
+            f.complete(value);
+            return;
+        }
+        if (moves == MAX_MOVES || !runtime.isReference(moved.replacement())) {
+            f.completeExceptionally(new CircuitException("call of " + new CallSite(method) + " was moved " + (moves + 1)
+                + " times without reaching its object (last: " + moved.replacement() + ")"));
+            return;
+        }
+        handler.moveTo(moved.replacement(), CircuitRuntime.descriptorOfReference(moved.replacement()));
+        // off the completer thread: sending may wait for a connection or an outgoing slot
+        Thread.ofVirtual().name("circuit-async-moved").start(() -> callAsync(handler, method, args, n, moves + 1, f));
+    }
+
+    /**
+     * The call never ran where it went. If that worker was hot-swapped before it went, the store says
+     * where its object is now: follow it (looked up on a thread of its own, as it reads the store).
+     */
+    private void afterDeath(WorkerDiedException died, RefDescriptor target, RefHandler handler, Method method,
+                            Object[] args, Names n, int moves, CallFuture<Object> f) {
+        if (died.outcomeUnknown() || moves == MAX_MOVES) {
+            f.completeExceptionally(died);
+            return;
+        }
+        Thread.ofVirtual().name("circuit-async-moved").start(() -> {
+            Optional<Object> moved;
+            try {
+                moved = runtime.movedTo(target);
+            } catch (RuntimeException e) {
+                died.addSuppressed(e);
+                moved = Optional.empty();
+            }
+            if (moved.isEmpty()) {
+                f.completeExceptionally(died);
+            } else {
+                deliver(new io.jcircuit.codec.Moved(moved.get()), handler, method, args, n, moves, f);
+            }
+        });
+    }
+
+    /** An asynchronous call on an object of this runtime, on a virtual thread: served here, copied both ways. */
+    private void callSelfAsync(Message request, RefHandler handler, Method method, Object[] args, Names n, int moves,
+                               CallFuture<Object> f) {
+        Message answer;
+        try {
+            answer = runtime.dispatcher().serve(copy(request, "request"));
+        } catch (RuntimeException e) {
+            f.completeExceptionally(e);
+            return;
+        }
+        if (answer instanceof Message.Reply r && r.value() instanceof Dispatcher.Later later) {
+            later.stage().whenComplete((v, t) -> runtime.completions().submit(() ->
+                settleSelf(Dispatcher.answerOf(request.callId(), v, t), handler, method, args, n, moves, f)));
+        } else {
+            runtime.completions().submit(() -> settleSelf(answer, handler, method, args, n, moves, f));
+        }
+    }
+
+    private void settleSelf(Message answer, RefHandler handler, Method method, Object[] args, Names n, int moves,
+                            CallFuture<Object> f) {
+        Object value;
+        try {
+            value = unwrapLocal(copy(answer, "answer"), new CallSite(method), runtime.id());
+        } catch (Throwable t) {
+            f.completeExceptionally(t);
+            return;
+        }
+        deliver(value, handler, method, args, n, moves, f);
     }
 
     /** Names a call in error messages; the text is only built when an error needs it. */

@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class PeerSession {
 
     final Link link;
-    final ConcurrentHashMap<Long, PendingCall> pending = new ConcurrentHashMap<>();
+    final ConcurrentHashMap<Long, Outstanding> pending = new ConcurrentHashMap<>();
     private final AtomicInteger incoming = new AtomicInteger();
     private final int maxIncoming;
     private final Semaphore outgoing;
@@ -74,7 +74,7 @@ final class PeerSession {
     void markDown(String reason) {
         down = true;
         for (Long id : pending.keySet()) {
-            PendingCall p = pending.remove(id);
+            Outstanding p = pending.remove(id);
             if (p != null) {
                 p.fail(new WorkerDiedException(link.peer(), true,
                     "link to worker " + link.peer() + " at " + link.peerAddress() + " broke before the answer came: " + reason));

@@ -14,7 +14,7 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Exactly one outcome wins: a payload that arrives after the caller gave up is released here.
  */
-final class PendingCall {
+final class PendingCall extends Outstanding {
 
     private static final Object GAVE_UP = new Object();
     /** The caller gave up by itself (interrupted, or its own timed park ran out). */
@@ -31,11 +31,12 @@ final class PendingCall {
         this.waiters = waiters;
     }
 
+    @Override
     long deadline() {
         return deadline;
     }
 
-    /** Hands over {@code payload}, which the caller then owns. */
+    @Override
     void complete(ByteBuf payload) {
         if (outcome.compareAndSet(null, payload)) {
             waiters.answered();
@@ -45,6 +46,7 @@ final class PendingCall {
         }
     }
 
+    @Override
     void fail(RuntimeException failure) {
         if (outcome.compareAndSet(null, failure)) {
             waiters.answered();
@@ -52,7 +54,7 @@ final class PendingCall {
         }
     }
 
-    /** The deadline passed: the caller gives up unless an outcome came first. */
+    @Override
     void expire() {
         if (outcome.compareAndSet(null, GAVE_UP)) {
             waiters.answered();

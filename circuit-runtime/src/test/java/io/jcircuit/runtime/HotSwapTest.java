@@ -141,6 +141,74 @@ class HotSwapTest {
         assertThat(old.activity().running()).isZero();
     }
 
+    /** The service with an asynchronous method: its callers keep calls in flight while it moves. */
+    public interface AsyncCounter {
+        java.util.concurrent.CompletableFuture<Long> add(long n);
+    }
+
+    static final class AsyncCounterImpl implements AsyncCounter, Swappable {
+        final CounterV1 counter = new CounterV1();
+
+        @Override
+        public java.util.concurrent.CompletableFuture<Long> add(long n) {
+            return java.util.concurrent.CompletableFuture.completedFuture(counter.add(n));
+        }
+
+        @Override
+        public Object snapshot() {
+            return counter.snapshot();
+        }
+
+        @Override
+        public void restore(Object state) {
+            counter.restore(state);
+        }
+    }
+
+    @Test
+    void shouldMoveAsynchronousCallsInFlightToTheReplacementAndFailNone() throws Exception {
+        CircuitRuntime old = start();
+        CircuitRuntime replacement = start();
+        CircuitRuntime client = start();
+        AsyncCounterImpl v1 = new AsyncCounterImpl();
+        old.listen("counter", AsyncCounter.class, v1);
+        AsyncCounter counter = client.dial(old.address(), "counter", AsyncCounter.class);
+
+        java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(32);
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong answered = new AtomicLong();
+        ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        Thread caller = Thread.ofVirtual().start(() -> {
+            while (!stop.get()) {
+                inFlight.acquireUninterruptibly();
+                counter.add(1).whenComplete((v, t) -> {
+                    if (t != null) {
+                        failures.add(t);
+                    }
+                    answered.incrementAndGet();
+                    inFlight.release();
+                });
+            }
+        });
+        await().until(() -> answered.get() > 500);
+
+        AsyncCounterImpl v2 = new AsyncCounterImpl();
+        Ops oldOps = replacement.dial(old.address(), Ops.SERVICE, Ops.class);
+        v2.restore(oldOps.swapFreeze("counter", 5_000));
+        oldOps.swapForward("counter", replacement.listen("counter", AsyncCounter.class, v2));
+
+        long atSwap = answered.get();
+        await().until(() -> answered.get() > atSwap + 500);
+        stop.set(true);
+        caller.join();
+        assertThat(inFlight.tryAcquire(32, 30, java.util.concurrent.TimeUnit.SECONDS)).as("every call answered").isTrue();
+
+        assertThat(failures).isEmpty();
+        assertThat(v2.counter.served.get()).as("calls served by v2").isPositive();
+        assertThat(v1.counter.served.get() + v2.counter.served.get()).isEqualTo(answered.get());
+        assertThat(v2.counter.total.get()).as("v2 carries on from v1's total").isEqualTo(answered.get());
+    }
+
     /** {@link io.jcircuit.runtime.ops.SwapIn}, run on the replacement with {@code go}, does the whole swap. */
     @Test
     void shouldSwapInWithTheFunctionTheReplacementRuns() {

@@ -1,0 +1,228 @@
+package io.jcircuit.runtime;
+
+import io.jcircuit.Deadline;
+import io.jcircuit.DeadlineExceededException;
+import io.jcircuit.WorkerDiedException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** Methods that return futures: the call returns at once, the answer completes the future. */
+class AsyncCallTest {
+
+    @RegisterExtension
+    final RuntimesExtension runtimes = new RuntimesExtension();
+
+    public interface Shop {
+        /** Answered when the test says so ({@link ShopImpl#settle}). */
+        CompletableFuture<Integer> price(String item);
+
+        CompletionStage<String> upper(String s);
+
+        CompletableFuture<Void> reject(String why);
+
+        CompletableFuture<String> throwAtOnce(String why);
+
+        CompletableFuture<String> nothing();
+
+        Future<Integer> square(int x);
+
+        String name();
+    }
+
+    static final class ShopImpl implements Shop {
+        final Map<String, CompletableFuture<Integer>> asked = new ConcurrentHashMap<>();
+        final CountDownLatch askedTwice = new CountDownLatch(2);
+
+        @Override
+        public CompletableFuture<Integer> price(String item) {
+            CompletableFuture<Integer> f = new CompletableFuture<>();
+            asked.put(item, f);
+            askedTwice.countDown();
+            return f;
+        }
+
+        void settle(String item, int price) {
+            asked.get(item).complete(price);
+        }
+
+        @Override
+        public CompletionStage<String> upper(String s) {
+            return CompletableFuture.completedFuture(s.toUpperCase());
+        }
+
+        @Override
+        public CompletableFuture<Void> reject(String why) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException(why));
+        }
+
+        @Override
+        public CompletableFuture<String> throwAtOnce(String why) {
+            throw new IllegalStateException(why);
+        }
+
+        @Override
+        public CompletableFuture<String> nothing() {
+            return null;
+        }
+
+        @Override
+        public Future<Integer> square(int x) {
+            FutureTask<Integer> task = new FutureTask<>(() -> x * x);
+            Thread.ofVirtual().start(task);
+            return task;
+        }
+
+        @Override
+        public String name() {
+            return "shop";
+        }
+    }
+
+    private Shop remoteShop(ShopImpl impl) {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        b.listen("shop", Shop.class, impl);
+        return a.dial(b.address(), "shop", Shop.class);
+    }
+
+    @Test
+    void aCallReturnsBeforeTheCalleeAnswersAndItsFutureCompletesWithTheAnswer() throws Exception {
+        ShopImpl impl = new ShopImpl();
+        Shop shop = remoteShop(impl);
+
+        CompletableFuture<Integer> apple = shop.price("apple");
+        CompletableFuture<Integer> pear = shop.price("pear");
+        assertThat(impl.askedTwice.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(apple).isNotDone();
+        assertThat(pear).isNotDone();
+
+        impl.settle("pear", 3); // the other way round from the calls
+        assertThat(pear.get(10, TimeUnit.SECONDS)).isEqualTo(3);
+        assertThat(apple).isNotDone();
+        impl.settle("apple", 5);
+        assertThat(apple.get(10, TimeUnit.SECONDS)).isEqualTo(5);
+    }
+
+    @Test
+    void manyCallsInFlightOnOneLinkAllGetTheirOwnAnswers() throws Exception {
+        Shop shop = remoteShop(new ShopImpl());
+
+        List<CompletionStage<String>> calls = new ArrayList<>();
+        for (int i = 0; i < 5_000; i++) {
+            calls.add(shop.upper("item-" + i));
+        }
+        for (int i = 0; i < calls.size(); i++) {
+            assertThat(calls.get(i).toCompletableFuture().get(30, TimeUnit.SECONDS)).isEqualTo("ITEM-" + i);
+        }
+        assertThat(shop.square(12).get(10, TimeUnit.SECONDS)).isEqualTo(144);
+        assertThat(shop.name()).isEqualTo("shop"); // sync methods of the same interface stay sync
+    }
+
+    @Test
+    void dependentsRunOffTheEventLoopAndAsyncOnesOnVirtualThreads() throws Exception {
+        Shop shop = remoteShop(new ShopImpl());
+
+        String where = shop.upper("x").thenApply(v -> Thread.currentThread().getName()).toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
+        assertThat(where).startsWith("circuit-answers-");
+        Boolean virtual = shop.upper("x").thenApplyAsync(v -> Thread.currentThread().isVirtual()).toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
+        assertThat(virtual).isTrue();
+    }
+
+    @Test
+    void aFailedFutureOrAThrowingMethodFailsTheCallersFutureWithTheCalleesException() {
+        Shop shop = remoteShop(new ShopImpl());
+
+        assertThatThrownBy(() -> shop.reject("out of stock").get(10, TimeUnit.SECONDS))
+            .isInstanceOf(ExecutionException.class)
+            .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("out of stock");
+        assertThatThrownBy(() -> shop.throwAtOnce("closed").get(10, TimeUnit.SECONDS))
+            .cause().isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThatThrownBy(() -> shop.nothing().get(10, TimeUnit.SECONDS))
+            .cause().isInstanceOf(NullPointerException.class)
+            .hasMessageContaining("Shop.nothing()").hasMessageContaining("returned null instead of a future");
+    }
+
+    @Test
+    void aCallWhoseAnswerDoesNotComeFailsAtItsDeadline() {
+        Shop shop = remoteShop(new ShopImpl());
+
+        CompletableFuture<Integer> late = Deadline.within(Duration.ofMillis(200), () -> shop.price("never"));
+        assertThatThrownBy(() -> late.get(10, TimeUnit.SECONDS))
+            .cause().isInstanceOf(DeadlineExceededException.class).hasMessageContaining("Shop.price");
+        assertThat(shop.upper("still usable").toCompletableFuture().join()).isEqualTo("STILL USABLE");
+    }
+
+    @Test
+    void callsInFlightFailWhenTheCalleeGoesAway() throws Exception {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        ShopImpl impl = new ShopImpl();
+        b.listen("shop", Shop.class, impl);
+        Shop shop = a.dial(b.address(), "shop", Shop.class);
+
+        CompletableFuture<Integer> apple = shop.price("apple");
+        CompletableFuture<Integer> pear = shop.price("pear");
+        assertThat(impl.askedTwice.await(10, TimeUnit.SECONDS)).isTrue();
+        b.close();
+
+        for (CompletableFuture<Integer> f : List.of(apple, pear)) {
+            assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS))
+                .cause().isInstanceOf(WorkerDiedException.class)
+                .satisfies(t -> assertThat(((WorkerDiedException) t).outcomeUnknown()).isTrue());
+        }
+        assertThatThrownBy(() -> shop.upper("anyone?").toCompletableFuture().get(10, TimeUnit.SECONDS))
+            .cause().isInstanceOf(WorkerDiedException.class).hasMessageContaining(b.id().toString());
+    }
+
+    @Test
+    void waitingInADependentForAnotherUnfinishedCallIsRefusedInsteadOfHanging() throws Exception {
+        ShopImpl impl = new ShopImpl();
+        Shop shop = remoteShop(impl);
+
+        CompletableFuture<Integer> pending = shop.price("apple");
+        CompletableFuture<Integer> chained = shop.upper("x").toCompletableFuture().thenApply(v -> pending.join());
+        assertThatThrownBy(() -> chained.get(10, TimeUnit.SECONDS))
+            .cause().isInstanceOf(IllegalStateException.class).hasMessageContaining("thenApplyAsync");
+
+        CompletableFuture<Integer> offThread = shop.upper("x").toCompletableFuture().thenApplyAsync(v -> pending.join());
+        await().until(() -> impl.asked.containsKey("apple"));
+        impl.settle("apple", 7);
+        assertThat(offThread.get(10, TimeUnit.SECONDS)).isEqualTo(7);
+        assertThat(pending.join()).isEqualTo(7);
+    }
+
+    @Test
+    void aCallOnAnObjectOfTheSameRuntimeIsAsynchronousToo() throws Exception {
+        CircuitRuntime a = runtimes.start();
+        ShopImpl impl = new ShopImpl();
+        Shop shop = a.ref(Shop.class, impl);
+
+        CompletableFuture<Integer> apple = shop.price("apple");
+        assertThat(shop.upper("here").toCompletableFuture().get(10, TimeUnit.SECONDS)).isEqualTo("HERE");
+        assertThatThrownBy(() -> shop.reject("no").get(10, TimeUnit.SECONDS))
+            .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no");
+        await().until(() -> impl.asked.containsKey("apple"));
+        assertThat(apple).isNotDone();
+        impl.settle("apple", 2);
+        assertThat(apple.get(10, TimeUnit.SECONDS)).isEqualTo(2);
+    }
+}
