@@ -20,6 +20,7 @@ final class AsyncCall extends Outstanding implements Runnable {
     private final AtomicReference<Object> outcome = new AtomicReference<>();
     private final Invoker invoker;
     private final Completions completions;
+    private final CallDeadlines deadlines;
     final PeerSession session;
     final long id;
     private final long deadline;
@@ -33,10 +34,11 @@ final class AsyncCall extends Outstanding implements Runnable {
     final long start = System.nanoTime();
     long bytesOut;
 
-    AsyncCall(Invoker invoker, Completions completions, PeerSession session, long id, long deadline,
+    AsyncCall(Invoker invoker, Completions completions, CallDeadlines deadlines, PeerSession session, long id, long deadline,
               RefDescriptor target, RefHandler handler, Method method, Object[] args, int moves, CallFuture<Object> future) {
         this.invoker = invoker;
         this.completions = completions;
+        this.deadlines = deadlines;
         this.session = session;
         this.id = id;
         this.deadline = deadline;
@@ -55,25 +57,35 @@ final class AsyncCall extends Outstanding implements Runnable {
 
     @Override
     void complete(ByteBuf payload) {
-        if (outcome.compareAndSet(null, payload)) {
-            completions.submit(this);
-        } else {
+        if (!settle(payload)) {
             ReferenceCountUtil.release(payload);
         }
     }
 
     @Override
     void fail(RuntimeException failure) {
-        if (outcome.compareAndSet(null, failure)) {
-            completions.submit(this);
-        }
+        settle(failure);
     }
 
     @Override
     void expire() {
-        if (outcome.compareAndSet(null, EXPIRED)) {
-            completions.submit(this);
+        settle(EXPIRED);
+    }
+
+    /**
+     * The first outcome wins: the call leaves the link's books at once (its outgoing slot is free
+     * again before its future completes, so a dependent on the completer thread that calls again
+     * never waits for a slot that an answer queued behind it holds), and is queued for completion.
+     */
+    private boolean settle(Object o) {
+        if (!outcome.compareAndSet(null, o)) {
+            return false;
         }
+        session.pending.remove(id, this);
+        deadlines.remove(this);
+        session.outgoingEnded();
+        completions.submit(this);
+        return true;
     }
 
     /** On the completer thread: completes the future from the outcome. */

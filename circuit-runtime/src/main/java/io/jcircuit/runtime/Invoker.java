@@ -115,7 +115,8 @@ final class Invoker {
             if (!s.outgoingStarted(deadline)) {
                 throw timeout(s.link.peer(), what, "waiting for one of the link's outgoing call slots");
             }
-            AsyncCall c = new AsyncCall(this, runtime.completions(), s, id, deadline, target, handler, method, args, moves, f);
+            AsyncCall c = new AsyncCall(this, runtime.completions(), runtime.callDeadlines(), s, id, deadline, target, handler, method, args, moves, f);
+            runtime.callDeadlines().add(c);
             s.pending.put(id, c);
             try {
                 if (s.isDown()) {
@@ -134,7 +135,6 @@ final class Invoker {
                     throw timeout(s.link.peer(), what, s.link.isConnected()
                         ? "while the link was backed up" : "while the link was reconnecting");
                 }
-                runtime.callDeadlines().add(c);
                 s.link.send(frame, s.pending.size() > 1); // calls in flight: let the loop batch them
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -152,12 +152,9 @@ final class Invoker {
         }
     }
 
-    /** On the completer thread: an asynchronous call's outcome came; clean up and complete its future. */
+    /** On the completer thread: an asynchronous call's outcome came (and it has left the link's books); complete its future. */
     void finish(AsyncCall c, Object outcome) {
         PeerSession s = c.session;
-        s.pending.remove(c.id);
-        runtime.callDeadlines().remove(c);
-        s.outgoingEnded();
         Names n = names.get(c.method);
         long bytesIn = 0;
         Object value = null;

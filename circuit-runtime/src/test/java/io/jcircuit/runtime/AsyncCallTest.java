@@ -210,6 +210,35 @@ class AsyncCallTest {
         assertThat(pending.join()).isEqualTo(7);
     }
 
+    /**
+     * A dependent on the completer thread calls again while every outgoing slot is taken: the slot of
+     * an answer queued behind it must already be free, or the call would wait for its deadline.
+     */
+    @Test
+    void aDependentThatCallsAgainGetsTheSlotsOfAnswersQueuedBehindIt() throws Exception {
+        CircuitRuntime a = runtimes.start(c -> c.maxOutgoingCallsPerLink(2));
+        CircuitRuntime b = runtimes.start();
+        ShopImpl impl = new ShopImpl();
+        b.listen("shop", Shop.class, impl);
+        Shop shop = a.dial(b.address(), "shop", Shop.class);
+
+        CompletableFuture<Integer> first = shop.price("first");
+        CompletableFuture<Integer> second = shop.price("second");
+        assertThat(impl.askedTwice.await(10, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<List<String>> again = first.thenCompose(v -> {
+            impl.settle("second", 2); // its answer comes while this dependent runs, and waits behind it
+            return Deadline.within(Duration.ofSeconds(5), () -> {
+                CompletableFuture<String> x = shop.upper("x").toCompletableFuture();
+                CompletableFuture<String> y = shop.upper("y").toCompletableFuture(); // needs second's slot
+                return x.thenCombine(y, List::of);
+            });
+        });
+        impl.settle("first", 1);
+
+        assertThat(again.get(30, TimeUnit.SECONDS)).containsExactly("X", "Y");
+        assertThat(second.get(10, TimeUnit.SECONDS)).isEqualTo(2);
+    }
+
     @Test
     void aCallOnAnObjectOfTheSameRuntimeIsAsynchronousToo() throws Exception {
         CircuitRuntime a = runtimes.start();
