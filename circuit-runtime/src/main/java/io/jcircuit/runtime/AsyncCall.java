@@ -4,7 +4,6 @@ import io.jcircuit.codec.RefDescriptor;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.ReferenceCountUtil;
 
-import java.lang.reflect.Method;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -23,36 +22,26 @@ final class AsyncCall extends Outstanding implements Runnable {
     private final CallDeadlines deadlines;
     final PeerSession session;
     final long id;
-    private final long deadline;
-    /** Where the call went, and what it was: enough to send it again where a hot swap moved its object. */
+    /** Where the call went. */
     final RefDescriptor target;
-    final RefHandler handler;
-    final Method method;
-    final Object[] args;
-    final int moves;
-    final CallFuture<Object> future;
+    final Invoker.AsyncRequest request;
     final long start = System.nanoTime();
     long bytesOut;
 
-    AsyncCall(Invoker invoker, Completions completions, CallDeadlines deadlines, PeerSession session, long id, long deadline,
-              RefDescriptor target, RefHandler handler, Method method, Object[] args, int moves, CallFuture<Object> future) {
+    AsyncCall(Invoker invoker, Completions completions, CallDeadlines deadlines, PeerSession session, long id,
+              RefDescriptor target, Invoker.AsyncRequest request) {
         this.invoker = invoker;
         this.completions = completions;
         this.deadlines = deadlines;
         this.session = session;
         this.id = id;
-        this.deadline = deadline;
         this.target = target;
-        this.handler = handler;
-        this.method = method;
-        this.args = args;
-        this.moves = moves;
-        this.future = future;
+        this.request = request;
     }
 
     @Override
     long deadline() {
-        return deadline;
+        return request.deadline();
     }
 
     @Override

@@ -43,7 +43,7 @@ final class Invoker {
     }
 
     /** How a method travels ({@link Export#signature}) and how metrics and interceptors name it. */
-    private record Names(String signature, String display, boolean async) {
+    record Names(String signature, String display, boolean async) {
         static Names of(Method m) {
             return new Names(Export.signature(m), Export.displayName(m.getDeclaringClass(), m), Export.isAsync(m));
         }
@@ -59,7 +59,7 @@ final class Invoker {
         }
         if (n.async()) {
             CallFuture<Object> f = new CallFuture<>(runtime.completions());
-            callAsync(handler, method, args, n, 0, f);
+            callAsync(new AsyncRequest(handler, method, args, n, 0, deadline(), f));
             return f;
         }
         String signature = n.signature();
@@ -92,50 +92,52 @@ final class Invoker {
     }
 
     /**
-     * Sends an asynchronous call and returns; {@code f} completes on the runtime's completer thread
+     * An asynchronous call as the application made it: enough to send it again where a hot swap moved
+     * its object, until its deadline.
+     */
+    record AsyncRequest(RefHandler handler, Method method, Object[] args, Names names, int moves, long deadline,
+                        CallFuture<Object> future) {
+        AsyncRequest moved() {
+            return new AsyncRequest(handler, method, args, names, moves + 1, deadline, future);
+        }
+
+        CallSite what() {
+            return new CallSite(method);
+        }
+    }
+
+    /**
+     * Sends an asynchronous call and returns; its future completes on the runtime's completer thread
      * ({@link Completions}) when the answer comes, the link fails or the deadline passes. Only waiting
      * for a free outgoing slot, a writable link or a first connection to the peer holds the caller up
      * (until the deadline at most): that is the back-pressure a flood of calls meets.
      */
-    private void callAsync(RefHandler handler, Method method, Object[] args, Names n, int moves, CallFuture<Object> f) {
-        RefDescriptor target = handler.current();
-        CallSite what = new CallSite(method);
-        long deadline = deadline();
+    private void callAsync(AsyncRequest r) {
+        RefDescriptor target = r.handler().current();
+        CallSite what = r.what();
+        long deadline = r.deadline();
         long id = nextCallId.getAndIncrement();
         try {
             if (target.home().equals(runtime.id())) {
-                Message request = new Message.Call(id, target.handle(), n.signature(), args, deadline - System.nanoTime(),
-                    java.util.Map.of());
-                Thread.ofVirtual().name("circuit-async-self").start(() -> callSelfAsync(request, handler, method, args, n,
-                    moves, f));
+                Message request = new Message.Call(id, target.handle(), r.names().signature(), r.args(),
+                    deadline - System.nanoTime(), java.util.Map.of());
+                Thread.ofVirtual().name("circuit-async-self").start(() -> callSelfAsync(request, r));
                 return;
             }
             PeerSession s = runtime.peers().session(target.home(), target.address(), deadline);
-            java.util.Map<String, String> context = instrumentation.outgoing(target.home(), n.display());
+            java.util.Map<String, String> context = instrumentation.outgoing(target.home(), r.names().display());
             if (!s.outgoingStarted(deadline)) {
                 throw timeout(s.link.peer(), what, "waiting for one of the link's outgoing call slots");
             }
-            AsyncCall c = new AsyncCall(this, runtime.completions(), runtime.callDeadlines(), s, id, deadline, target, handler, method, args, moves, f);
+            AsyncCall c = new AsyncCall(this, runtime.completions(), runtime.callDeadlines(), s, id, target, r);
             runtime.callDeadlines().add(c);
             s.pending.put(id, c);
             try {
-                if (s.isDown()) {
-                    throw new WorkerDiedException(s.link.peer(), false, "link to worker " + s.link.peer()
-                        + " is down: " + s.link.closeReason());
-                }
-                ByteBuf frame = encodeFrame(s, new Message.Call(id, target.handle(), n.signature(), args,
+                checkUp(s);
+                ByteBuf frame = encodeFrame(s, new Message.Call(id, target.handle(), r.names().signature(), r.args(),
                     deadline - System.nanoTime(), context), what);
                 c.bytesOut = frame.readableBytes() - FrameCodec.HEADER_LENGTH;
-                if (!s.link.isWritable() && !s.link.awaitWritable(deadline)) {
-                    frame.release();
-                    if (!s.link.isOpen()) {
-                        throw new WorkerDiedException(s.link.peer(), false, "link to worker " + s.link.peer()
-                            + " ended before " + what + " was sent: " + s.link.closeReason());
-                    }
-                    throw timeout(s.link.peer(), what, s.link.isConnected()
-                        ? "while the link was backed up" : "while the link was reconnecting");
-                }
-                s.link.send(frame, s.pending.size() > 1); // calls in flight: let the loop batch them
+                send(s, frame, what, deadline);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 c.fail(new WorkerDiedException(s.link.peer(), false, "interrupted while waiting to send " + what, e));
@@ -144,18 +146,22 @@ final class Invoker {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            f.completeExceptionally(new WorkerDiedException(target.home(), false, "interrupted while waiting to send " + what, e));
+            r.future().completeExceptionally(new WorkerDiedException(target.home(), false,
+                "interrupted while waiting to send " + what, e));
         } catch (WorkerDiedException died) {
-            afterDeath(died, target, handler, method, args, n, moves, f);
+            afterDeath(died, target, r);
         } catch (RuntimeException e) {
-            f.completeExceptionally(e);
+            r.future().completeExceptionally(e);
         }
     }
 
-    /** On the completer thread: an asynchronous call's outcome came (and it has left the link's books); complete its future. */
+    /**
+     * On the completer thread: an asynchronous call's outcome came (and the call has left the link's
+     * books); completes its future.
+     */
     void finish(AsyncCall c, Object outcome) {
+        AsyncRequest r = c.request;
         PeerSession s = c.session;
-        Names n = names.get(c.method);
         long bytesIn = 0;
         Object value = null;
         Throwable failure = null;
@@ -163,7 +169,7 @@ final class Invoker {
         if (outcome instanceof ByteBuf answer) {
             bytesIn = answer.readableBytes();
             try {
-                value = unwrap(s, answer, new CallSite(c.method));
+                value = unwrap(s, answer, r.what());
                 event = CallEvent.Outcome.OK;
             } catch (Throwable t) {
                 failure = t;
@@ -172,44 +178,42 @@ final class Invoker {
         } else if (outcome instanceof RuntimeException e) {
             failure = e;
         } else {
-            failure = timeout(s.link.peer(), new CallSite(c.method), "waiting for the answer");
+            failure = timeout(s.link.peer(), r.what(), "waiting for the answer");
         }
-        instrumentation.completed(CallInterceptor.Direction.OUT, c.target.home(), n.display(), c.bytesOut, bytesIn,
-            c.start, event);
+        instrumentation.completed(CallInterceptor.Direction.OUT, c.target.home(), r.names().display(), c.bytesOut,
+            bytesIn, c.start, event);
         if (failure instanceof WorkerDiedException died) {
-            afterDeath(died, c.target, c.handler, c.method, c.args, n, c.moves, c.future);
+            afterDeath(died, c.target, r);
         } else if (failure != null) {
-            c.future.completeExceptionally(failure);
+            r.future().completeExceptionally(failure);
         } else {
-            deliver(value, c.handler, c.method, c.args, n, c.moves, c.future);
+            deliver(value, r);
         }
     }
 
-    /** Completes {@code f} with an answer's value, or sends the call again where a hot swap moved its object. */
-    private void deliver(Object value, RefHandler handler, Method method, Object[] args, Names n, int moves,
-                         CallFuture<Object> f) {
+    /** Completes the call's future with an answer's value, or sends the call again where a hot swap moved its object. */
+    private void deliver(Object value, AsyncRequest r) {
         if (!(value instanceof io.jcircuit.codec.Moved moved)) {
-            f.complete(value);
+            r.future().complete(value);
             return;
         }
-        if (moves == MAX_MOVES || !runtime.isReference(moved.replacement())) {
-            f.completeExceptionally(new CircuitException("call of " + new CallSite(method) + " was moved " + (moves + 1)
-                + " times without reaching its object (last: " + moved.replacement() + ")"));
+        if (r.moves() == MAX_MOVES || !runtime.isReference(moved.replacement())) {
+            r.future().completeExceptionally(new CircuitException("call of " + r.what() + " was moved "
+                + (r.moves() + 1) + " times without reaching its object (last: " + moved.replacement() + ")"));
             return;
         }
-        handler.moveTo(moved.replacement(), CircuitRuntime.descriptorOfReference(moved.replacement()));
+        r.handler().moveTo(moved.replacement(), CircuitRuntime.descriptorOfReference(moved.replacement()));
         // off the completer thread: sending may wait for a connection or an outgoing slot
-        Thread.ofVirtual().name("circuit-async-moved").start(() -> callAsync(handler, method, args, n, moves + 1, f));
+        Thread.ofVirtual().name("circuit-async-moved").start(() -> callAsync(r.moved()));
     }
 
     /**
      * The call never ran where it went. If that worker was hot-swapped before it went, the store says
      * where its object is now: follow it (looked up on a thread of its own, as it reads the store).
      */
-    private void afterDeath(WorkerDiedException died, RefDescriptor target, RefHandler handler, Method method,
-                            Object[] args, Names n, int moves, CallFuture<Object> f) {
-        if (died.outcomeUnknown() || moves == MAX_MOVES) {
-            f.completeExceptionally(died);
+    private void afterDeath(WorkerDiedException died, RefDescriptor target, AsyncRequest r) {
+        if (died.outcomeUnknown() || r.moves() == MAX_MOVES) {
+            r.future().completeExceptionally(died);
             return;
         }
         Thread.ofVirtual().name("circuit-async-moved").start(() -> {
@@ -221,45 +225,43 @@ final class Invoker {
                 moved = Optional.empty();
             }
             if (moved.isEmpty()) {
-                f.completeExceptionally(died);
+                r.future().completeExceptionally(died);
             } else {
-                deliver(new io.jcircuit.codec.Moved(moved.get()), handler, method, args, n, moves, f);
+                deliver(new io.jcircuit.codec.Moved(moved.get()), r);
             }
         });
     }
 
     /** An asynchronous call on an object of this runtime, on a virtual thread: served here, copied both ways. */
-    private void callSelfAsync(Message request, RefHandler handler, Method method, Object[] args, Names n, int moves,
-                               CallFuture<Object> f) {
+    private void callSelfAsync(Message request, AsyncRequest r) {
         Message answer;
         try {
             answer = runtime.dispatcher().serve(copy(request, "request"));
         } catch (RuntimeException e) {
-            f.completeExceptionally(e);
+            r.future().completeExceptionally(e);
             return;
         }
-        if (answer instanceof Message.Reply r && r.value() instanceof Dispatcher.Later later) {
+        if (answer instanceof Message.Reply reply && reply.value() instanceof Dispatcher.Later later) {
             later.stage().whenComplete((v, t) -> runtime.completions().submit(() ->
-                settleSelf(Dispatcher.answerOf(request.callId(), v, t), handler, method, args, n, moves, f)));
+                settleSelf(Dispatcher.answerOf(request.callId(), v, t), r)));
         } else {
-            runtime.completions().submit(() -> settleSelf(answer, handler, method, args, n, moves, f));
+            runtime.completions().submit(() -> settleSelf(answer, r));
         }
     }
 
-    private void settleSelf(Message answer, RefHandler handler, Method method, Object[] args, Names n, int moves,
-                            CallFuture<Object> f) {
+    private void settleSelf(Message answer, AsyncRequest r) {
         Object value;
         try {
-            value = unwrapLocal(copy(answer, "answer"), new CallSite(method), runtime.id());
+            value = unwrapLocal(copy(answer, "answer"), r.what(), runtime.id());
         } catch (Throwable t) {
-            f.completeExceptionally(t);
+            r.future().completeExceptionally(t);
             return;
         }
-        deliver(value, handler, method, args, n, moves, f);
+        deliver(value, r);
     }
 
     /** Names a call in error messages; the text is only built when an error needs it. */
-    private record CallSite(Method method) {
+    record CallSite(Method method) {
         @Override
         public String toString() {
             return method.getDeclaringClass().getSimpleName() + "." + method.getName();
@@ -340,22 +342,10 @@ final class Invoker {
         PendingCall p = new PendingCall(deadline, runtime.waiters());
         s.pending.put(id, p);
         try {
-            if (s.isDown()) {
-                throw new WorkerDiedException(s.link.peer(), false, "link to worker " + s.link.peer()
-                    + " is down: " + s.link.closeReason());
-            }
+            checkUp(s);
             ByteBuf frame = encodeFrame(s, maker.apply(deadline - System.nanoTime()), what);
             o.bytesOut = frame.readableBytes() - FrameCodec.HEADER_LENGTH; // the payload, as the callee counts it
-            if (!s.link.isWritable() && !s.link.awaitWritable(deadline)) {
-                frame.release();
-                if (!s.link.isOpen()) {
-                    throw new WorkerDiedException(s.link.peer(), false, "link to worker " + s.link.peer()
-                        + " ended before " + what + " was sent: " + s.link.closeReason());
-                }
-                throw timeout(s.link.peer(), what, s.link.isConnected()
-                    ? "while the link was backed up" : "while the link was reconnecting");
-            }
-            s.link.send(frame, s.pending.size() > 1); // concurrent calls: let the loop batch them
+            send(s, frame, what, deadline);
             ByteBuf answer = p.await(runtime.callDeadlines());
             if (answer == null) {
                 throw timeout(s.link.peer(), what, "waiting for the answer");
@@ -371,6 +361,30 @@ final class Invoker {
             p.settle();
             s.outgoingEnded();
         }
+    }
+
+    private static void checkUp(PeerSession s) {
+        if (s.isDown()) {
+            throw new WorkerDiedException(s.link.peer(), false, "link to worker " + s.link.peer()
+                + " is down: " + s.link.closeReason());
+        }
+    }
+
+    /**
+     * Sends a request's frame once the link can take it, waiting until {@code deadline} at most; the
+     * frame is released when it cannot be sent.
+     */
+    private static void send(PeerSession s, ByteBuf frame, Object what, long deadline) throws InterruptedException {
+        if (!s.link.isWritable() && !s.link.awaitWritable(deadline)) {
+            frame.release();
+            if (!s.link.isOpen()) {
+                throw new WorkerDiedException(s.link.peer(), false, "link to worker " + s.link.peer()
+                    + " ended before " + what + " was sent: " + s.link.closeReason());
+            }
+            throw timeout(s.link.peer(), what, s.link.isConnected()
+                ? "while the link was backed up" : "while the link was reconnecting");
+        }
+        s.link.send(frame, s.pending.size() > 1); // calls in flight: let the loop batch them
     }
 
     private ByteBuf encodeFrame(PeerSession s, Message m, Object what) {
