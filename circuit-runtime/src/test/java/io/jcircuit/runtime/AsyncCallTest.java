@@ -4,6 +4,7 @@ import io.jcircuit.Deadline;
 import io.jcircuit.DeadlineExceededException;
 import io.jcircuit.WorkerDiedException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
@@ -24,6 +25,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /** Methods that return futures: the call returns at once, the answer completes the future. */
+@Timeout(60)
 class AsyncCallTest {
 
     @RegisterExtension
@@ -137,14 +139,17 @@ class AsyncCallTest {
 
     @Test
     void dependentsRunOffTheEventLoopAndAsyncOnesOnVirtualThreads() throws Exception {
-        Shop shop = remoteShop(new ShopImpl());
+        ShopImpl impl = new ShopImpl();
+        Shop shop = remoteShop(impl);
 
-        String where = shop.upper("x").thenApply(v -> Thread.currentThread().getName()).toCompletableFuture()
-            .get(10, TimeUnit.SECONDS);
-        assertThat(where).startsWith("circuit-answers-");
-        Boolean virtual = shop.upper("x").thenApplyAsync(v -> Thread.currentThread().isVirtual()).toCompletableFuture()
-            .get(10, TimeUnit.SECONDS);
-        assertThat(virtual).isTrue();
+        CompletableFuture<Integer> held = shop.price("apple");
+        CompletableFuture<String> where = held.thenApply(v -> Thread.currentThread().getName());
+        CompletableFuture<Boolean> virtual = held.thenApplyAsync(v -> Thread.currentThread().isVirtual());
+        await().until(() -> impl.asked.containsKey("apple")); // the callee holds the answer until settled
+        impl.settle("apple", 1);
+
+        assertThat(where.get(10, TimeUnit.SECONDS)).startsWith("circuit-answers-");
+        assertThat(virtual.get(10, TimeUnit.SECONDS)).isTrue();
     }
 
     @Test
@@ -199,12 +204,14 @@ class AsyncCallTest {
         Shop shop = remoteShop(impl);
 
         CompletableFuture<Integer> pending = shop.price("apple");
-        CompletableFuture<Integer> chained = shop.upper("x").toCompletableFuture().thenApply(v -> pending.join());
+        CompletableFuture<Integer> trigger = shop.price("pear");
+        assertThat(impl.askedTwice.await(10, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<Integer> chained = trigger.thenApply(v -> pending.join());
+        impl.settle("pear", 1); // chained runs on the completer thread, where pending could never complete
         assertThatThrownBy(() -> chained.get(10, TimeUnit.SECONDS))
             .cause().isInstanceOf(IllegalStateException.class).hasMessageContaining("thenApplyAsync");
 
-        CompletableFuture<Integer> offThread = shop.upper("x").toCompletableFuture().thenApplyAsync(v -> pending.join());
-        await().until(() -> impl.asked.containsKey("apple"));
+        CompletableFuture<Integer> offThread = trigger.thenApplyAsync(v -> pending.join());
         impl.settle("apple", 7);
         assertThat(offThread.get(10, TimeUnit.SECONDS)).isEqualTo(7);
         assertThat(pending.join()).isEqualTo(7);
