@@ -25,6 +25,15 @@ import java.util.Optional;
  *       methods it calls are remote calls.</li>
  * </ul>
  *
+ * <h2>Asynchronous methods</h2>
+ * A method declared to return {@link java.util.concurrent.CompletableFuture},
+ * {@link java.util.concurrent.CompletionStage} or {@link java.util.concurrent.Future} is called
+ * asynchronously: the proxy returns a future at once, and the answer, the call's deadline or a
+ * broken link completes it. The implementation returns a future too, and the answer goes when it
+ * completes. Futures complete on one thread per runtime, in the order outcomes come: dependents added
+ * without an executor run there and should not block; waiting there for an unfinished call's future
+ * throws {@link IllegalStateException}.
+ *
  * <h2>Threads</h2>
  * Incoming calls and {@code go} functions run on virtual threads, so a callee that blocks holds up
  * nothing else. Inside them {@link #current()} is the runtime that runs them.
