@@ -30,9 +30,10 @@ import java.util.Optional;
  * {@link java.util.concurrent.CompletionStage} or {@link java.util.concurrent.Future} is called
  * asynchronously: the proxy returns a future at once, and the answer, the call's deadline or a
  * broken link completes it. The implementation returns a future too, and the answer goes when it
- * completes. Futures complete on one thread per runtime, in the order outcomes come: dependents added
- * without an executor run there and should not block; waiting there for an unfinished call's future
- * throws {@link IllegalStateException}.
+ * completes. Futures complete on one thread per runtime, in the order outcomes come, never on an
+ * event loop: dependents added without an executor run there (or on the thread of another dependent
+ * that helps, as {@code CompletableFuture} allows) and should not block; waiting there for an
+ * unfinished call's future throws {@link IllegalStateException}.
  *
  * <h2>Threads</h2>
  * Incoming calls and {@code go} functions run on virtual threads, so a callee that blocks holds up

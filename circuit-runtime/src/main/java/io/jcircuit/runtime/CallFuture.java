@@ -8,8 +8,9 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The future an asynchronous call returns, and every future derived from it. Dependents added
- * without an executor run on the runtime's completer thread ({@link Completions}); the {@code *Async}
- * ones without an executor run each on a new virtual thread. Waiting on the completer thread for a
+ * without an executor run on the runtime's completer thread ({@link Completions}), or on the thread of
+ * another dependent that helps complete them, as {@link CompletableFuture} does; the {@code *Async} ones
+ * without an executor run each on a new virtual thread. Waiting on the completer thread for a
  * future that is not done throws {@link IllegalStateException}: that future's answer could only be
  * completed by the thread that would be waiting for it.
  */

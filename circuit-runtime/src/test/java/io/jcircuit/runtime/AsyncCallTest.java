@@ -148,7 +148,8 @@ class AsyncCallTest {
         await().until(() -> impl.asked.containsKey("apple")); // the callee holds the answer until settled
         impl.settle("apple", 1);
 
-        assertThat(where.get(10, TimeUnit.SECONDS)).startsWith("circuit-answers-");
+        // the completer's, or (as CompletableFuture lets any completing thread help) the async dependent's
+        assertThat(where.get(10, TimeUnit.SECONDS)).matches("circuit-(answers|async)-R[0-9a-f]{16}");
         assertThat(virtual.get(10, TimeUnit.SECONDS)).isTrue();
     }
 
@@ -199,6 +200,24 @@ class AsyncCallTest {
     }
 
     @Test
+    void callsInFlightFailWhenTheCallersOwnRuntimeCloses() throws Exception {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        ShopImpl impl = new ShopImpl();
+        b.listen("shop", Shop.class, impl);
+        Shop shop = a.dial(b.address(), "shop", Shop.class);
+
+        CompletableFuture<Integer> apple = shop.price("apple");
+        CompletableFuture<Integer> pear = shop.price("pear");
+        assertThat(impl.askedTwice.await(10, TimeUnit.SECONDS)).isTrue();
+        a.close();
+
+        for (CompletableFuture<Integer> f : List.of(apple, pear)) {
+            assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(WorkerDiedException.class);
+        }
+    }
+
+    @Test
     void waitingInADependentForAnotherUnfinishedCallIsRefusedInsteadOfHanging() throws Exception {
         ShopImpl impl = new ShopImpl();
         Shop shop = remoteShop(impl);
@@ -244,6 +263,35 @@ class AsyncCallTest {
 
         assertThat(again.get(30, TimeUnit.SECONDS)).containsExactly("X", "Y");
         assertThat(second.get(10, TimeUnit.SECONDS)).isEqualTo(2);
+    }
+
+    @Test
+    void theCallMetricsOfBothSidesCountEachAsynchronousCallWhenItsAnswerGoesAndComes() throws Exception {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        ShopImpl impl = new ShopImpl();
+        b.listen("shop", Shop.class, impl);
+        Shop shop = a.dial(b.address(), "shop", Shop.class);
+
+        CompletableFuture<Integer> held = shop.price("apple");
+        assertThatThrownBy(() -> shop.reject("no").get(10, TimeUnit.SECONDS)).cause().isInstanceOf(IllegalArgumentException.class);
+        await().until(() -> impl.asked.containsKey("apple"));
+        assertThat(stats(a, "OUT", "Shop.price(String)")).as("not answered yet").isEmpty();
+        assertThat(stats(b, "IN", "Shop.price(String)")).as("not answered yet").isEmpty();
+        impl.settle("apple", 3);
+        assertThat(held.get(10, TimeUnit.SECONDS)).isEqualTo(3);
+
+        assertThat(stats(a, "OUT", "Shop.price(String)")).singleElement()
+            .satisfies(c -> assertThat(c.calls()).isEqualTo(1)).satisfies(c -> assertThat(c.threw()).isZero());
+        await().untilAsserted(() -> assertThat(stats(b, "IN", "Shop.price(String)")).singleElement()
+            .satisfies(c -> assertThat(c.calls()).isEqualTo(1)));
+        assertThat(stats(a, "OUT", "Shop.reject(String)")).singleElement()
+            .satisfies(c -> assertThat(c.threw()).isEqualTo(1));
+    }
+
+    private static List<io.jcircuit.runtime.ops.CallStats> stats(CircuitRuntime rt, String direction, String method) {
+        return rt.callMetrics().snapshot().stream()
+            .filter(c -> c.direction().equals(direction) && c.method().equals(method)).toList();
     }
 
     @Test
