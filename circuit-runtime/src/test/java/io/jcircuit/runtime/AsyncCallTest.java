@@ -45,6 +45,9 @@ class AsyncCallTest {
 
         Future<Integer> square(int x);
 
+        /** Completes with a value that cannot travel (a lambda that is not serializable). */
+        CompletableFuture<Object> unsendable();
+
         String name();
     }
 
@@ -89,6 +92,12 @@ class AsyncCallTest {
             FutureTask<Integer> task = new FutureTask<>(() -> x * x);
             Thread.ofVirtual().start(task);
             return task;
+        }
+
+        @Override
+        public CompletableFuture<Object> unsendable() {
+            Runnable notSerializable = () -> { };
+            return CompletableFuture.supplyAsync(() -> notSerializable);
         }
 
         @Override
@@ -162,6 +171,8 @@ class AsyncCallTest {
             .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("out of stock");
         assertThatThrownBy(() -> shop.throwAtOnce("closed").get(10, TimeUnit.SECONDS))
             .cause().isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThatThrownBy(() -> shop.unsendable().get(10, TimeUnit.SECONDS))
+            .cause().hasMessageContaining("could not send the result");
         assertThatThrownBy(() -> shop.nothing().get(10, TimeUnit.SECONDS))
             .cause().isInstanceOf(NullPointerException.class)
             .hasMessageContaining("Shop.nothing()").hasMessageContaining("returned null instead of a future");
