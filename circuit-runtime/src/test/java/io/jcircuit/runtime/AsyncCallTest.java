@@ -106,17 +106,27 @@ class AsyncCallTest {
         }
     }
 
-    private Shop remoteShop(ShopImpl impl) {
-        CircuitRuntime a = runtimes.start();
+    /** A caller and a callee runtime, the shop the callee serves, and the caller's reference to it. */
+    private record Pair(CircuitRuntime caller, CircuitRuntime callee, ShopImpl impl, Shop shop) {
+    }
+
+    private Pair pair(java.util.function.Consumer<RuntimeConfig.Builder> callerSettings) {
+        CircuitRuntime a = runtimes.start(callerSettings);
         CircuitRuntime b = runtimes.start();
+        ShopImpl impl = new ShopImpl();
         b.listen("shop", Shop.class, impl);
-        return a.dial(b.address(), "shop", Shop.class);
+        return new Pair(a, b, impl, a.dial(b.address(), "shop", Shop.class));
+    }
+
+    private Pair pair() {
+        return pair(c -> { });
     }
 
     @Test
     void aCallReturnsBeforeTheCalleeAnswersAndItsFutureCompletesWithTheAnswer() throws Exception {
-        ShopImpl impl = new ShopImpl();
-        Shop shop = remoteShop(impl);
+        Pair p = pair();
+        ShopImpl impl = p.impl();
+        Shop shop = p.shop();
 
         CompletableFuture<Integer> apple = shop.price("apple");
         CompletableFuture<Integer> pear = shop.price("pear");
@@ -133,7 +143,7 @@ class AsyncCallTest {
 
     @Test
     void manyCallsInFlightOnOneLinkAllGetTheirOwnAnswers() throws Exception {
-        Shop shop = remoteShop(new ShopImpl());
+        Shop shop = pair().shop();
 
         List<CompletionStage<String>> calls = new ArrayList<>();
         for (int i = 0; i < 5_000; i++) {
@@ -148,8 +158,9 @@ class AsyncCallTest {
 
     @Test
     void dependentsRunOffTheEventLoopAndAsyncOnesOnVirtualThreads() throws Exception {
-        ShopImpl impl = new ShopImpl();
-        Shop shop = remoteShop(impl);
+        Pair p = pair();
+        ShopImpl impl = p.impl();
+        Shop shop = p.shop();
 
         CompletableFuture<Integer> held = shop.price("apple");
         CompletableFuture<String> where = held.thenApply(v -> Thread.currentThread().getName());
@@ -164,7 +175,7 @@ class AsyncCallTest {
 
     @Test
     void aFailedFutureOrAThrowingMethodFailsTheCallersFutureWithTheCalleesException() {
-        Shop shop = remoteShop(new ShopImpl());
+        Shop shop = pair().shop();
 
         assertThatThrownBy(() -> shop.reject("out of stock").get(10, TimeUnit.SECONDS))
             .isInstanceOf(ExecutionException.class)
@@ -180,7 +191,7 @@ class AsyncCallTest {
 
     @Test
     void aCallWhoseAnswerDoesNotComeFailsAtItsDeadline() {
-        Shop shop = remoteShop(new ShopImpl());
+        Shop shop = pair().shop();
 
         CompletableFuture<Integer> late = Deadline.within(Duration.ofMillis(200), () -> shop.price("never"));
         assertThatThrownBy(() -> late.get(10, TimeUnit.SECONDS))
@@ -190,48 +201,37 @@ class AsyncCallTest {
 
     @Test
     void callsInFlightFailWhenTheCalleeGoesAway() throws Exception {
-        CircuitRuntime a = runtimes.start();
-        CircuitRuntime b = runtimes.start();
-        ShopImpl impl = new ShopImpl();
-        b.listen("shop", Shop.class, impl);
-        Shop shop = a.dial(b.address(), "shop", Shop.class);
+        Pair p = pair();
+        inFlightCallsFailWhenClosing(p, p.callee());
+        assertThatThrownBy(() -> p.shop().upper("anyone?").toCompletableFuture().get(10, TimeUnit.SECONDS))
+            .cause().isInstanceOf(WorkerDiedException.class).hasMessageContaining(p.callee().id().toString());
+    }
 
-        CompletableFuture<Integer> apple = shop.price("apple");
-        CompletableFuture<Integer> pear = shop.price("pear");
-        assertThat(impl.askedTwice.await(10, TimeUnit.SECONDS)).isTrue();
-        b.close();
+    @Test
+    void callsInFlightFailWhenTheCallersOwnRuntimeCloses() throws Exception {
+        Pair p = pair();
+        inFlightCallsFailWhenClosing(p, p.caller());
+    }
+
+    /** Two calls the callee holds, then {@code closing} closes: both futures fail as the link breaks. */
+    private static void inFlightCallsFailWhenClosing(Pair p, CircuitRuntime closing) throws Exception {
+        CompletableFuture<Integer> apple = p.shop().price("apple");
+        CompletableFuture<Integer> pear = p.shop().price("pear");
+        assertThat(p.impl().askedTwice.await(10, TimeUnit.SECONDS)).isTrue();
+        closing.close();
 
         for (CompletableFuture<Integer> f : List.of(apple, pear)) {
             assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS))
                 .cause().isInstanceOf(WorkerDiedException.class)
                 .satisfies(t -> assertThat(((WorkerDiedException) t).outcomeUnknown()).isTrue());
         }
-        assertThatThrownBy(() -> shop.upper("anyone?").toCompletableFuture().get(10, TimeUnit.SECONDS))
-            .cause().isInstanceOf(WorkerDiedException.class).hasMessageContaining(b.id().toString());
-    }
-
-    @Test
-    void callsInFlightFailWhenTheCallersOwnRuntimeCloses() throws Exception {
-        CircuitRuntime a = runtimes.start();
-        CircuitRuntime b = runtimes.start();
-        ShopImpl impl = new ShopImpl();
-        b.listen("shop", Shop.class, impl);
-        Shop shop = a.dial(b.address(), "shop", Shop.class);
-
-        CompletableFuture<Integer> apple = shop.price("apple");
-        CompletableFuture<Integer> pear = shop.price("pear");
-        assertThat(impl.askedTwice.await(10, TimeUnit.SECONDS)).isTrue();
-        a.close();
-
-        for (CompletableFuture<Integer> f : List.of(apple, pear)) {
-            assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(WorkerDiedException.class);
-        }
     }
 
     @Test
     void waitingInADependentForAnotherUnfinishedCallIsRefusedInsteadOfHanging() throws Exception {
-        ShopImpl impl = new ShopImpl();
-        Shop shop = remoteShop(impl);
+        Pair p = pair();
+        ShopImpl impl = p.impl();
+        Shop shop = p.shop();
 
         CompletableFuture<Integer> pending = shop.price("apple");
         CompletableFuture<Integer> trigger = shop.price("pear");
@@ -253,11 +253,9 @@ class AsyncCallTest {
      */
     @Test
     void aDependentThatCallsAgainGetsTheSlotsOfAnswersQueuedBehindIt() throws Exception {
-        CircuitRuntime a = runtimes.start(c -> c.maxOutgoingCallsPerLink(2));
-        CircuitRuntime b = runtimes.start();
-        ShopImpl impl = new ShopImpl();
-        b.listen("shop", Shop.class, impl);
-        Shop shop = a.dial(b.address(), "shop", Shop.class);
+        Pair p = pair(c -> c.maxOutgoingCallsPerLink(2));
+        ShopImpl impl = p.impl();
+        Shop shop = p.shop();
 
         CompletableFuture<Integer> first = shop.price("first");
         CompletableFuture<Integer> second = shop.price("second");
@@ -278,25 +276,23 @@ class AsyncCallTest {
 
     @Test
     void theCallMetricsOfBothSidesCountEachAsynchronousCallWhenItsAnswerGoesAndComes() throws Exception {
-        CircuitRuntime a = runtimes.start();
-        CircuitRuntime b = runtimes.start();
-        ShopImpl impl = new ShopImpl();
-        b.listen("shop", Shop.class, impl);
-        Shop shop = a.dial(b.address(), "shop", Shop.class);
+        Pair p = pair();
+        ShopImpl impl = p.impl();
+        Shop shop = p.shop();
 
         CompletableFuture<Integer> held = shop.price("apple");
         assertThatThrownBy(() -> shop.reject("no").get(10, TimeUnit.SECONDS)).cause().isInstanceOf(IllegalArgumentException.class);
         await().until(() -> impl.asked.containsKey("apple"));
-        assertThat(stats(a, "OUT", "Shop.price(String)")).as("not answered yet").isEmpty();
-        assertThat(stats(b, "IN", "Shop.price(String)")).as("not answered yet").isEmpty();
+        assertThat(stats(p.caller(), "OUT", "Shop.price(String)")).as("not answered yet").isEmpty();
+        assertThat(stats(p.callee(), "IN", "Shop.price(String)")).as("not answered yet").isEmpty();
         impl.settle("apple", 3);
         assertThat(held.get(10, TimeUnit.SECONDS)).isEqualTo(3);
 
-        assertThat(stats(a, "OUT", "Shop.price(String)")).singleElement()
+        assertThat(stats(p.caller(), "OUT", "Shop.price(String)")).singleElement()
             .satisfies(c -> assertThat(c.calls()).isEqualTo(1)).satisfies(c -> assertThat(c.threw()).isZero());
-        await().untilAsserted(() -> assertThat(stats(b, "IN", "Shop.price(String)")).singleElement()
+        await().untilAsserted(() -> assertThat(stats(p.callee(), "IN", "Shop.price(String)")).singleElement()
             .satisfies(c -> assertThat(c.calls()).isEqualTo(1)));
-        assertThat(stats(a, "OUT", "Shop.reject(String)")).singleElement()
+        assertThat(stats(p.caller(), "OUT", "Shop.reject(String)")).singleElement()
             .satisfies(c -> assertThat(c.threw()).isEqualTo(1));
     }
 
