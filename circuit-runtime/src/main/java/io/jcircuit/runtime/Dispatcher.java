@@ -233,7 +233,8 @@ final class Dispatcher implements AutoCloseable {
         if (failure == null) {
             return new Message.Reply(callId, value);
         }
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+            ? failure.getCause() : failure;
         return new Message.Failure(callId, RemoteFailure.describe(cause));
     }
 

@@ -191,7 +191,7 @@ final class Invoker {
         }
     }
 
-    /** Completes the call's future with an answer's value, or sends the call again where a hot swap moved its object. */
+    /** Completes the call's future with an answer's value, or sends the call again where a hot swap moved it. */
     private void deliver(Object value, AsyncRequest r) {
         if (!(value instanceof io.jcircuit.codec.Moved moved)) {
             r.future().complete(value);

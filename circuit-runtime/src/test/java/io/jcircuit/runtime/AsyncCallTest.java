@@ -174,6 +174,20 @@ class AsyncCallTest {
     }
 
     @Test
+    void cancellingAFutureLeavesTheCallToRunAndItsLateAnswerIsDropped() throws Exception {
+        Pair p = pair(c -> c.maxOutgoingCallsPerLink(1));
+        CompletableFuture<Integer> apple = p.shop().price("apple");
+        await().until(() -> p.impl().asked.containsKey("apple"));
+
+        assertThat(apple.cancel(true)).isTrue();
+        assertThatThrownBy(() -> apple.get(10, TimeUnit.SECONDS))
+            .isInstanceOf(java.util.concurrent.CancellationException.class);
+        p.impl().settle("apple", 4); // still asked: the callee answers, and the answer frees the one slot
+        assertThat(p.shop().upper("next").toCompletableFuture().get(10, TimeUnit.SECONDS)).isEqualTo("NEXT");
+        assertThat(apple.isCancelled()).isTrue();
+    }
+
+    @Test
     void aFailedFutureOrAThrowingMethodFailsTheCallersFutureWithTheCalleesException() {
         Shop shop = pair().shop();
 
@@ -281,7 +295,8 @@ class AsyncCallTest {
         Shop shop = p.shop();
 
         CompletableFuture<Integer> held = shop.price("apple");
-        assertThatThrownBy(() -> shop.reject("no").get(10, TimeUnit.SECONDS)).cause().isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> shop.reject("no").get(10, TimeUnit.SECONDS))
+            .cause().isInstanceOf(IllegalArgumentException.class);
         await().until(() -> impl.asked.containsKey("apple"));
         assertThat(stats(p.caller(), "OUT", "Shop.price(String)")).as("not answered yet").isEmpty();
         assertThat(stats(p.callee(), "IN", "Shop.price(String)")).as("not answered yet").isEmpty();
