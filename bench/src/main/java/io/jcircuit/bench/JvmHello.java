@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static java.lang.constant.ConstantDescs.CD_String;
 import static java.lang.constant.ConstantDescs.CD_void;
@@ -67,17 +68,31 @@ final class JvmHello {
      *                        start cannot look fast
      */
     long timeOnce() throws IOException, InterruptedException {
+        return timeOnce(Map.of());
+    }
+
+    /**
+     * {@link #timeOnce()} with {@code env} added to the JVM's environment. Only its standard output
+     * must be the greeting: the JVM itself may write notices on standard error (with
+     * {@code JAVA_TOOL_OPTIONS} set, "Picked up JAVA_TOOL_OPTIONS: ...").
+     */
+    long timeOnce(Map<String, String> env) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command());
+        pb.environment().putAll(env);
         long start = System.nanoTime();
-        Process p = new ProcessBuilder(command()).redirectErrorStream(true).start();
+        Process p = pb.start();
         String out;
-        try (InputStream in = p.getInputStream()) {
-            out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        String err;
+        try (InputStream in = p.getInputStream(); InputStream errors = p.getErrorStream()) {
+            out = new String(in.readAllBytes(), StandardCharsets.UTF_8); // a few bytes: stderr cannot fill meanwhile
+            err = new String(errors.readAllBytes(), StandardCharsets.UTF_8);
         }
         int code = p.waitFor();
         long nanos = System.nanoTime() - start;
         if (code != 0 || !out.strip().equals(GREETING)) {
             throw new BenchException("the hello-world JVM (" + String.join(" ", command()) + ") exited with "
-                + code + " and printed '" + out.strip() + "'");
+                + code + " and printed '" + out.strip() + "'"
+                + (err.isBlank() ? "" : "; on stderr: '" + err.strip() + "'"));
         }
         return nanos;
     }

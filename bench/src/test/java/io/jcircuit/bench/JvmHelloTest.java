@@ -33,4 +33,13 @@ class JvmHelloTest {
         assertThat(hello.command()).endsWith("-cp", dir.toString(), "Hello");
         assertThat(hello.timeOnce()).isPositive();
     }
+
+    /** The JVM's own notice on stderr (JAVA_TOOL_OPTIONS is common in containers) is not a failed greeting. */
+    @Tag("slow")
+    @Test
+    void shouldAcceptTheJvmsNoticesOnStandardError(@TempDir Path dir) throws Exception {
+        JvmHello hello = JvmHello.writeTo(dir);
+
+        assertThat(hello.timeOnce(java.util.Map.of("JAVA_TOOL_OPTIONS", "-Dbench.test=1"))).isPositive();
+    }
 }
