@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Where one runtime completes the futures of its asynchronous calls: one virtual thread at a time
@@ -29,7 +30,8 @@ final class Completions {
     private final ThreadFactory completer;
     /** Runs each task of a future's {@code *Async} dependents on a new virtual thread. */
     private final Executor virtualThreads;
-    private volatile Thread current;
+    /** The thread draining now; a new drainer may start while the last one is still ending. */
+    private final AtomicReference<Thread> current = new AtomicReference<>();
 
     Completions(String owner, Waiters waiters) {
         this.waiters = waiters;
@@ -49,7 +51,7 @@ final class Completions {
 
     /** True on the thread that completes futures now. */
     boolean isCompleterThread() {
-        return Thread.currentThread() == current;
+        return Thread.currentThread() == current.get();
     }
 
     Executor defaultExecutor() {
@@ -58,7 +60,8 @@ final class Completions {
 
     private void drain() {
         waiters.callThreadStarted();
-        current = Thread.currentThread();
+        Thread me = Thread.currentThread();
+        current.set(me);
         try {
             do {
                 Runnable r;
@@ -73,7 +76,7 @@ final class Completions {
                 // An answer queued after the last poll but before the flag dropped found it still set.
             } while (!queue.isEmpty() && draining.compareAndSet(false, true));
         } finally {
-            current = null;
+            current.compareAndSet(me, null); // not the next drainer's, if it started meanwhile
         }
     }
 }
