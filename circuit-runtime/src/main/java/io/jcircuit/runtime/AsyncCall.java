@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicReference;
 final class AsyncCall extends Outstanding implements Runnable {
 
     /** The outcome when the deadline came first. */
-    static final Object EXPIRED = new Object();
+    private static final Object EXPIRED = new Object();
 
     private final AtomicReference<Object> outcome = new AtomicReference<>();
     private final Invoker invoker;

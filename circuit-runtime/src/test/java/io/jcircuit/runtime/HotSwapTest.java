@@ -86,6 +86,16 @@ class HotSwapTest {
         runtimes.forEach(CircuitRuntime::close);
     }
 
+    /**
+     * What a replacement does in a swap of the service {@code "counter"}: freeze the old one, take its
+     * state, serve, then take its callers.
+     */
+    private static <I> void swapTo(CircuitRuntime old, CircuitRuntime replacement, Class<I> iface, Swappable next) {
+        Ops oldOps = replacement.dial(old.address(), Ops.SERVICE, Ops.class);
+        next.restore(oldOps.swapFreeze("counter", 5_000));
+        oldOps.swapForward("counter", replacement.listen("counter", iface, iface.cast(next)));
+    }
+
     @Test
     void shouldMoveCallersToTheReplacementWithItsStateAndFailNoCall() throws Exception {
         CircuitRuntime old = start();
@@ -117,13 +127,8 @@ class HotSwapTest {
         }
         await().until(() -> calls.get() > 500);
 
-        // what the replacement does: freeze the old one, take its state, serve, then take its callers
         CounterV2 v2 = new CounterV2();
-        Ops oldOps = replacement.dial(old.address(), Ops.SERVICE, Ops.class);
-        Object state = oldOps.swapFreeze("counter", 5_000);
-        v2.restore(state);
-        Counter served = replacement.listen("counter", Counter.class, v2);
-        oldOps.swapForward("counter", served);
+        swapTo(old, replacement, Counter.class, v2);
 
         long atSwap = calls.get();
         await().until(() -> calls.get() > atSwap + 500);
@@ -193,9 +198,7 @@ class HotSwapTest {
         await().until(() -> answered.get() > 500);
 
         AsyncCounterImpl v2 = new AsyncCounterImpl();
-        Ops oldOps = replacement.dial(old.address(), Ops.SERVICE, Ops.class);
-        v2.restore(oldOps.swapFreeze("counter", 5_000));
-        oldOps.swapForward("counter", replacement.listen("counter", AsyncCounter.class, v2));
+        swapTo(old, replacement, AsyncCounter.class, v2);
 
         long atSwap = answered.get();
         await().until(() -> answered.get() > atSwap + 500);
