@@ -27,7 +27,7 @@ enum Metric {
     JVM_HELLO("jvm_hello_ms", Kind.MILLIS, Group.SPAWN, "java -cp <one class> Hello until it exits, p50"),
     SPAWN_COLD_P50("spawn_cold_p50_ms", Kind.MILLIS, Group.SPAWN, "spawn of a new worker JVM until its result, p50"),
     SPAWN_WARM_P50("spawn_warm_p50_ms", Kind.MILLIS, Group.SPAWN, "spawn served by a warm JVM until its result, p50"),
-    WORKER_IDLE_RSS("worker_idle_rss_mb", Kind.MEGABYTES, Group.SPAWN, "VmRSS of a spawned worker idle for at least 2 s");
+    WORKER_IDLE_RSS("worker_idle_rss_mb", Kind.MEGABYTES, Group.SPAWN, "VmRSS of a spawned worker idle for at least 10 s");
 
     /** Appended to every key of the pass that pins both JVMs to CPU 0. */
     static final String PINNED_SUFFIX = "_1cpu";

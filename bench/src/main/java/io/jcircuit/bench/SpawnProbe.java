@@ -57,8 +57,14 @@ final class SpawnProbe {
 
     static final String COLD_HOST = "bench-cold";
     static final String WARM_HOST = "bench-warm";
-    /** How long the worker whose memory is read sits idle first. */
-    static final Duration WORKER_IDLE = Duration.ofSeconds(2);
+    /**
+     * How long the worker whose memory is read sits idle first. Long enough for the JVM to have handed
+     * back what its JIT compilers kept from start: their arena chunks stay pooled until a periodic
+     * clean-up (every 5 s), and the native heap trim after it returns them. Read every second, an idle
+     * worker's VmRSS stayed at 85-88 MB for 4 to 5 s after its spawn, then fell to 78-81 MB and stayed
+     * there (docs/performance.md); the first figure is start-up, the second is idle.
+     */
+    static final Duration WORKER_IDLE = Duration.ofSeconds(10);
 
     /** What every spawn runs: a serializable lambda that returns its worker's process id. */
     private static final Fn<Long> PID = () -> ProcessHandle.current().pid();
