@@ -3,11 +3,11 @@ package io.jcircuit.cli;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ConfiguratorRank;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.spi.ContextAwareBase;
 
 import java.util.Map;
@@ -34,6 +34,7 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
 
     static final String ROOT_LEVEL_ENV = "CIRCUIT_LOG_LEVEL";
     static final String ZK_LEVEL_ENV = "CIRCUIT_ZK_LOG_LEVEL";
+    /** The lines' format, as a logback pattern; {@link LogLine} writes it. */
     static final String PATTERN = "%d{HH:mm:ss.SSS} %-5level %logger{20} - %msg%n";
 
     private final Function<String, String> env;
@@ -55,9 +56,12 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
             || hasResource.apply("logback-test.xml") || hasResource.apply("logback.xml")) {
             return ExecutionStatus.INVOKE_NEXT_IF_ANY; // the user's file; logback reads it next
         }
-        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        LogLine line = new LogLine(); // writes PATTERN's lines without compiling it
+        line.setContext(context);
+        line.start();
+        LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
         encoder.setContext(context);
-        encoder.setPattern(PATTERN);
+        encoder.setLayout(line);
         encoder.start();
         ConsoleAppender<ILoggingEvent> err = new ConsoleAppender<>();
         err.setContext(context);

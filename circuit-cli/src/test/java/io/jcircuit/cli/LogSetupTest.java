@@ -3,10 +3,10 @@ package io.jcircuit.cli;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator.ExecutionStatus;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -35,7 +35,8 @@ class LogSetupTest {
         ConsoleAppender<?> err = (ConsoleAppender<?>) appender;
         assertThat(err.isStarted()).isTrue();
         assertThat(err.getTarget()).isEqualTo("System.err");
-        assertThat(((PatternLayoutEncoder) err.getEncoder()).getPattern()).isEqualTo(LogSetup.PATTERN);
+        assertThat(((LayoutWrappingEncoder<?>) err.getEncoder()).getLayout()).isInstanceOf(LogLine.class);
+        assertThat(err.getEncoder().isStarted()).isTrue();
         assertThat(context.getLogger("io.netty").getLevel()).isEqualTo(Level.WARN);
         assertThat(context.getLogger("org.apache.fory.config.ForyBuilder").getLevel()).isEqualTo(Level.ERROR);
         assertThat(context.getLogger("org.apache.zookeeper").getLevel()).isEqualTo(Level.OFF);
