@@ -128,13 +128,33 @@ public final class HostDaemon implements AutoCloseable {
     private record Running(SpawnedWorker info, Process process, boolean daemon, CompletableFuture<Void> gone) {
     }
 
-    /** A JVM told to write an archive at exit, since {@code sinceNanos}. */
-    private record ArchiveWriter(WorkerId id, long sinceNanos) {
+    /**
+     * A JVM told to write an archive at exit, since {@code sinceNanos}; its process once it started. It
+     * leaves {@link #archiveWriters} when its exit is handled, but it counts as gone as soon as its
+     * process has ended: a spawn in between (a spawner that saw the exit first, as the bench's did) was
+     * started without the archive, though the archive was written.
+     */
+    private static final class ArchiveWriter {
         /** A writer that has lived this long may never exit (a daemon): the next JVM is told as well. */
         static final long PATIENCE_NANOS = TimeUnit.SECONDS.toNanos(60);
 
+        final WorkerId id;
+        final long sinceNanos;
+        volatile ProcessHandle process;
+
+        ArchiveWriter(WorkerId id, long sinceNanos) {
+            this.id = id;
+            this.sinceNanos = sinceNanos;
+        }
+
         boolean overdue(long now) {
             return now - sinceNanos > PATIENCE_NANOS;
+        }
+
+        /** Its JVM has ended: the archive is written, or will not be by this one. */
+        boolean ended() {
+            ProcessHandle p = process;
+            return p != null && !p.isAlive();
         }
     }
 
@@ -212,7 +232,7 @@ public final class HostDaemon implements AutoCloseable {
 
     /** Class archives that a live JVM of this host has been told to write at its exit. */
     int archivesBeingWritten() {
-        return archiveWriters.size();
+        return (int) archiveWriters.values().stream().filter(w -> !w.ended()).count();
     }
 
     /** Blocks until the host is stopped (by {@link HostService#stop} or {@link #close}). */
@@ -560,17 +580,19 @@ public final class HostDaemon implements AutoCloseable {
         // named by classpath, JVM options and JDK: an archive written by another JDK would not map
         Path archive = config.caches().resolve("cds").resolve(Integer.toHexString((key + '|' + Runtime.version()).hashCode()) + ".jsa");
         boolean writesArchive = false;
+        ArchiveWriter mine = null;
         // a JVM with a native agent (a profiler, a debugger) cannot write an archive: it would fail
         // at start with "CDS dumping does not support native JVMTI agent"
         boolean nativeAgent = spec.jvmArgs().stream().anyMatch(a -> a.startsWith("-agentpath:") || a.startsWith("-agentlib:"));
         if (!nativeAgent && !Files.exists(archive)) {
             long now = System.nanoTime();
-            ArchiveWriter mine = new ArchiveWriter(id, now);
-            writesArchive = archiveWriters.merge(archive, mine, (w, m) -> w.overdue(now) ? m : w) == mine;
+            mine = new ArchiveWriter(id, now);
+            writesArchive = archiveWriters.merge(archive, mine, (w, m) -> w.overdue(now) || w.ended() ? m : w) == mine;
         }
         // While its writer lives, the file may be half written: a JVM that mapped it would find it
         // invalid, run without it and write it again at its own exit.
-        if (writesArchive || (Files.exists(archive) && !archiveWriters.containsKey(archive))) {
+        ArchiveWriter writer = archiveWriters.get(archive);
+        if (writesArchive || (Files.exists(archive) && (writer == null || writer.ended()))) {
             cmd.add("-XX:+AutoCreateSharedArchive"); // uses the archive, or writes it (or a stale one) at exit
             cmd.add("-XX:SharedArchiveFile=" + archive);
             cmd.add("-Xlog:cds=off,cds+dynamic=off");
@@ -598,6 +620,7 @@ public final class HostDaemon implements AutoCloseable {
             throw new CircuitException("cannot start a worker JVM on host " + config.name() + ": " + e.getMessage(), e);
         }
         if (writesArchive) {
+            mine.process = p.toHandle();
             p.onExit().thenRun(() -> releaseArchiveWriter(archive, id)); // written, or the next JVM tries
         }
         CompletableFuture<String> ready = new CompletableFuture<>();
@@ -612,7 +635,7 @@ public final class HostDaemon implements AutoCloseable {
 
     /** Worker {@code id} no longer stands to write {@code archive}. */
     private void releaseArchiveWriter(Path archive, WorkerId id) {
-        archiveWriters.computeIfPresent(archive, (a, w) -> w.id().equals(id) ? null : w);
+        archiveWriters.computeIfPresent(archive, (a, w) -> w.id.equals(id) ? null : w);
     }
 
     /** Copies the worker's stdout into its file, completing {@code announced} with its first WORKER line. */

@@ -227,6 +227,24 @@ class SpawnTest {
         }
     }
 
+    @Test
+    void aJvmStartedAsSoonAsTheArchiveWriterHasExitedIsGivenTheArchive(@TempDir Path otherState) throws Exception {
+        try (HostDaemon fresh = HostDaemon.start(new HostDaemon.Config("cds-next", otherState, host.zookeeper(), null, 0, 0))) {
+            Fn<List<String>> argsThenPid = () -> {
+                List<String> l = new java.util.ArrayList<>(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+                l.add(Long.toString(ProcessHandle.current().pid()));
+                return l;
+            };
+            List<String> writer = spawner.spawn("cds-next", List.of(), argsThenPid).result();
+            assertThat(writer).as("the first JVM, told to write the archive").contains("-XX:+AutoCreateSharedArchive");
+            // not daemonized: it exits by itself once its function is done, writing the archive as it goes
+            ProcessHandle.of(Long.parseLong(writer.getLast())).ifPresent(p -> p.onExit().orTimeout(60, TimeUnit.SECONDS).join());
+            // a spawner that saw the exit spawns at once, before the host may have handled it
+            assertThat(spawner.spawn("cds-next", List.of(), argsThenPid).result()).as("a JVM started right after")
+                .anyMatch(a -> a.startsWith("-XX:SharedArchiveFile=" + otherState.resolve("cds")));
+        }
+    }
+
     private static Path archiveIn(Path dir) throws java.io.IOException {
         if (!Files.isDirectory(dir)) {
             return null;
