@@ -24,10 +24,6 @@ class LogLineTest {
     @Test
     void shouldWriteWhatThePatternLayoutWrites() {
         LoggerContext context = new LoggerContext();
-        PatternLayout pattern = new PatternLayout();
-        pattern.setContext(context);
-        pattern.setPattern(LogSetup.PATTERN);
-        pattern.start();
         LogLine line = new LogLine();
         line.setContext(context);
         line.start();
