@@ -1,5 +1,6 @@
 package io.jcircuit.anchor;
 
+import org.apache.zookeeper.server.NIOServerCnxnFactory;
 import org.apache.zookeeper.server.embedded.ExitHandler;
 import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
 import org.slf4j.Logger;
@@ -129,6 +130,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
             props.setProperty("syncLimit", "5");
             props.setProperty("maxClientCnxns", "0");
             props.setProperty("admin.enableServer", "false");
+            initialiseConnectionFactoryKeepingHandler();
             ZooKeeperServerEmbedded server = ZooKeeperServerEmbedded.builder()
                 .baseDir(dir)
                 .configuration(props)
@@ -152,6 +154,22 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
             }
             closeQuietly(ch);
             throw new NamespaceException("cannot start the embedded ZooKeeper in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * ZooKeeper's NIO connection factory, when its class initialises, makes a handler of its own the
+     * JVM's default for uncaught exceptions, one that logs to ZooKeeper's logger (off unless
+     * {@code CIRCUIT_ZK_LOG_LEVEL} says otherwise). Every uncaught exception of the process, its
+     * {@code main} included, would then vanish without a word. ZooKeeper's own threads have handlers
+     * of their own, so the process's handler is put back. The class initialises once per JVM; later
+     * starts change nothing.
+     */
+    private static void initialiseConnectionFactoryKeepingHandler() throws ClassNotFoundException {
+        Thread.UncaughtExceptionHandler before = Thread.getDefaultUncaughtExceptionHandler();
+        Class.forName(NIOServerCnxnFactory.class.getName(), true, NIOServerCnxnFactory.class.getClassLoader());
+        if (Thread.getDefaultUncaughtExceptionHandler() != before) {
+            Thread.setDefaultUncaughtExceptionHandler(before);
         }
     }
 

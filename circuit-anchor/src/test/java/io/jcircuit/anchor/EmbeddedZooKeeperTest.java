@@ -7,6 +7,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -31,6 +32,37 @@ class EmbeddedZooKeeperTest {
                 .hasMessageContaining(zk.connectString());
         }
         assertThat(EmbeddedZooKeeper.connectStringIn(state)).as("connect file removed on close").isEmpty();
+    }
+
+    /**
+     * In a JVM of its own, since ZooKeeper's change happens once per JVM: an exception nobody
+     * catches, thrown after the server started, is still reported on stderr.
+     */
+    @Test
+    void uncaughtExceptionsOfTheProcessAreStillReported(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("out");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-cp", System.getProperty("java.class.path"), Thrower.class.getName(), dir.resolve("state").toString())
+            .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("the child finished").isTrue();
+        String printed = Files.readString(out);
+        assertThat(p.exitValue()).as(printed).isZero();
+        assertThat(printed).as("the child's output")
+            .contains("Exception in thread \"thrower\"")
+            .contains("IllegalStateException: nobody caught this");
+    }
+
+    /** Starts an embedded server under {@code args[0]}, then lets a thread die of an exception. */
+    public static final class Thrower {
+        public static void main(String[] args) throws InterruptedException {
+            try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(Path.of(args[0]), 0)) {
+                Thread t = new Thread(() -> {
+                    throw new IllegalStateException("nobody caught this");
+                }, "thrower");
+                t.start();
+                t.join();
+            }
+        }
     }
 
     @Test
