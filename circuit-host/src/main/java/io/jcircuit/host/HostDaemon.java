@@ -56,6 +56,8 @@ public final class HostDaemon implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(HostDaemon.class);
     /** How long a new worker may take to announce itself. */
     static final long START_TIMEOUT_MS = 60_000;
+    /** How long a JVM let go to write a class archive may take to exit: the dump takes a second or two. */
+    static final long ARCHIVE_EXIT_TIMEOUT_MS = 60_000;
     /** How long a worker JVM whose output has ended is given to exit before it is killed. */
     static final long EXIT_GRACE_MS = 5_000;
 
@@ -166,6 +168,10 @@ public final class HostDaemon implements AutoCloseable {
     private final ConcurrentHashMap<WorkerId, Running> workers = new ConcurrentHashMap<>();
     /** AppCDS archives not written yet, each with the JVM that will write it when it exits. */
     private final ConcurrentHashMap<Path, ArchiveWriter> archiveWriters = new ConcurrentHashMap<>();
+    /** Archives this host has set out to write with a JVM of its own ({@link #archiveWriterEnded}). */
+    private final java.util.Set<Path> archivesWrittenByHost = ConcurrentHashMap.newKeySet();
+    /** The JVMs writing those, while they run. */
+    private final java.util.Set<Jvm> archiveJvms = ConcurrentHashMap.newKeySet();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private EntryNode hostEntry;
     private volatile boolean closed;
@@ -267,9 +273,18 @@ public final class HostDaemon implements AutoCloseable {
         }
     }
 
-    /** A JVM started for a spawn, or kept warm for one: its id, directory, process and stdout lines. */
+    /**
+     * A JVM started for a spawn, or kept warm for one: its id, directory, process and stdout lines, and
+     * whether it was told to write its classpath's class archive at exit.
+     */
     private record Jvm(WorkerId id, Path dir, Process process, CompletableFuture<String> ready,
-                       CompletableFuture<String> announced) {
+                       CompletableFuture<String> announced, boolean writesArchive) {
+
+        /** Its runtime came up: it printed READY (a warm JVM) or announced itself (a worker). */
+        boolean started() {
+            return ready.isDone() && !ready.isCompletedExceptionally()
+                || announced.isDone() && !announced.isCompletedExceptionally();
+        }
     }
 
     private final java.util.concurrent.atomic.AtomicLong warmSpawns = new java.util.concurrent.atomic.AtomicLong();
@@ -455,17 +470,9 @@ public final class HostDaemon implements AutoCloseable {
                 }
                 WorkerId id = WorkerId.random();
                 Path dir = workerDir(id);
-                Path prestart = dir.resolve("prestart.properties");
                 Jvm j = null;
                 try {
-                    Properties p = new Properties();
-                    p.setProperty("id", id.toString());
-                    p.setProperty("zookeeper", zookeeper);
-                    linkSettings(p);
-                    try (Writer w = Files.newBufferedWriter(prestart, StandardCharsets.UTF_8)) {
-                        p.store(w, "warm JVM on host " + config.name());
-                    }
-                    j = launch(id, dir, classpath, spec, key, List.of(WorkerMain.STANDBY, prestart.toString()));
+                    j = launchWarm(id, dir, classpath, spec, key);
                     j.ready().get(START_TIMEOUT_MS, TimeUnit.MILLISECONDS);
                     synchronized (warmPool) {
                         java.util.ArrayDeque<Jvm> q = warmPool.get(key);
@@ -488,6 +495,74 @@ public final class HostDaemon implements AutoCloseable {
                 }
             }
         });
+    }
+
+    /** Starts a warm JVM: its runtime comes up, and it waits on stdin for the spawn it is to serve. */
+    private Jvm launchWarm(WorkerId id, Path dir, List<String> classpath, SpawnSpec spec, String key) throws IOException {
+        Path prestart = dir.resolve("prestart.properties");
+        Properties p = new Properties();
+        p.setProperty("id", id.toString());
+        p.setProperty("zookeeper", zookeeper);
+        linkSettings(p);
+        try (Writer w = Files.newBufferedWriter(prestart, StandardCharsets.UTF_8)) {
+            p.store(w, "warm JVM on host " + config.name());
+        }
+        return launch(id, dir, classpath, spec, key, List.of(WorkerMain.STANDBY, prestart.toString()));
+    }
+
+    /**
+     * The JVM told to write {@code archive} has ended. One that had started and was killed (as
+     * {@code kill} does, and every worker of some hosts ends that way) wrote nothing, and the next JVM
+     * told might end the same way: the host then writes the archive with a JVM of its own, once per
+     * archive while it runs.
+     */
+    private void archiveWriterEnded(Path archive, WorkerId id, Jvm jvm, List<String> classpath, SpawnSpec spec, String key) {
+        releaseArchiveWriter(archive, id);
+        ArchiveWriter next = archiveWriters.get(archive); // told after this one had lived a minute
+        if (closed || !jvm.started() || Files.exists(archive) || next != null && !next.ended()
+            || !archivesWrittenByHost.add(archive)) {
+            return;
+        }
+        Thread.ofVirtual().name("archive-" + config.name()).start(() -> writeArchive(archive, classpath, spec, key));
+    }
+
+    /**
+     * Writes {@code archive} with a warm JVM that is let go as soon as it is ready: told on stdin that
+     * no spawn comes, it exits normally, which writes the archive of the classes a worker's start and
+     * first calls load. It runs beside the host's workers; nothing waits for it.
+     */
+    private void writeArchive(Path archive, List<String> classpath, SpawnSpec spec, String key) {
+        WorkerId id = WorkerId.random();
+        Path dir = workerDir(id);
+        Jvm j = null;
+        try {
+            j = launchWarm(id, dir, classpath, spec, key);
+            archiveJvms.add(j);
+            if (closed || !j.writesArchive()) {
+                return; // the host stops, or a JVM started meanwhile was told to write it
+            }
+            j.ready().get(START_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            j.process().getOutputStream().close();
+            if (!j.process().waitFor(ARCHIVE_EXIT_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+                LOG.warn("host {}: the JVM writing class archive {} did not exit within {} s (see {})", config.name(),
+                    archive, ARCHIVE_EXIT_TIMEOUT_MS / 1000, dir.resolve("stderr"));
+            } else if (j.process().exitValue() == 0) {
+                LOG.info("host {} wrote class archive {}", config.name(), archive);
+                Dirs.deleteTree(dir);
+            }
+        } catch (Exception e) {
+            if (!closed) {
+                LOG.warn("host {} could not write class archive {} (see {}): {}", config.name(), archive,
+                    dir.resolve("stderr"), e.toString());
+            }
+        } finally {
+            if (j != null) {
+                archiveJvms.remove(j);
+                if (j.process().isAlive()) {
+                    discard(j);
+                }
+            }
+        }
     }
 
     /** Ends a warm JVM that never became a worker, and removes its directory: there is nothing to read there. */
@@ -551,7 +626,8 @@ public final class HostDaemon implements AutoCloseable {
      * exits normally (another once that one has lived a minute, since a daemon may never exit); the
      * others start without it. Each JVM told would write it: the demo's five workers, spawned at once
      * on a new host, spent seconds of CPU at their exits writing the same archive five times. A JVM
-     * that is killed writes nothing. (Writing it while the worker runs, with {@code VM.cds
+     * that is killed writes nothing; when the one told is killed, the host writes the archive with a JVM
+     * of its own ({@link #archiveWriterEnded}). (Writing it while the worker runs, with {@code VM.cds
      * dynamic_dump}, was tried and dropped: it pauses the worker, and in one CI run a worker's
      * ephemeral entries vanished meanwhile, likely a ZooKeeper session outlasted by the pause.)
      */
@@ -619,18 +695,20 @@ public final class HostDaemon implements AutoCloseable {
             }
             throw new CircuitException("cannot start a worker JVM on host " + config.name() + ": " + e.getMessage(), e);
         }
-        if (writesArchive) {
-            mine.process = p.toHandle();
-            p.onExit().thenRun(() -> releaseArchiveWriter(archive, id)); // written, or the next JVM tries
-        }
         CompletableFuture<String> ready = new CompletableFuture<>();
         CompletableFuture<String> announced = new CompletableFuture<>();
+        Jvm jvm = new Jvm(id, dir, p, ready, announced, writesArchive);
+        if (writesArchive) {
+            mine.process = p.toHandle();
+            // written; or not, and the next JVM tries, or one of the host's own
+            p.onExit().thenRun(() -> archiveWriterEnded(archive, id, jvm, classpath, spec, key));
+        }
         // A platform thread: it blocks reading a pipe for the worker's whole life. A virtual thread would
         // hold its carrier meanwhile (a pipe read does not unmount it, and the scheduler does not always
         // add a carrier in its place): two idle workers' readers were seen to take both carriers of a
         // 2-CPU host, and no call into the host ran again.
         Thread.ofPlatform().daemon().name("worker-out-" + id).start(() -> copyOut(p, dir.resolve("stdout"), ready, announced));
-        return new Jvm(id, dir, p, ready, announced);
+        return jvm;
     }
 
     /** Worker {@code id} no longer stands to write {@code archive}. */
@@ -777,6 +855,7 @@ public final class HostDaemon implements AutoCloseable {
             warmPool.values().forEach(q -> q.forEach(HostDaemon::discard));
             warmPool.clear();
         }
+        archiveJvms.forEach(HostDaemon::discard);
         for (Running r : workers.values()) {
             if (killDaemonized || !r.daemon()) {
                 r.process().destroyForcibly();

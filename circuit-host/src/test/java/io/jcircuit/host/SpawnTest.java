@@ -245,6 +245,28 @@ class SpawnTest {
         }
     }
 
+    /**
+     * Every worker of some hosts is killed, and a killed JVM writes no archive; without the host's own
+     * writer, no JVM of such a host would ever get one.
+     */
+    @Test
+    void whenTheJvmToldToWriteTheArchiveIsKilledTheHostWritesItItself(@TempDir Path otherState) throws Exception {
+        try (HostDaemon fresh = HostDaemon.start(new HostDaemon.Config("cds-killed", otherState, host.zookeeper(), null, 0, 0))) {
+            Fn<List<String>> jvmArgs = () -> List.copyOf(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+            Spawned<List<String>> writer = spawner.spawn("cds-killed", List.of(), jvmArgs, SpawnOptions.defaults().daemonized());
+            assertThat(writer.result()).as("the first JVM, told to write the archive").contains("-XX:+AutoCreateSharedArchive");
+            writer.worker().kill();
+
+            Path cds = otherState.resolve("cds");
+            await().atMost(Duration.ofSeconds(90)).until(() -> archiveIn(cds) != null && fresh.archivesBeingWritten() == 0);
+            assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive)
+                .filter(p -> warmHostChild(p.pid(), otherState)).toList())
+                .as("the host's own writer has exited").isEmpty();
+            assertThat(spawner.spawn("cds-killed", List.of(), jvmArgs).result()).as("a JVM started afterwards")
+                .contains("-XX:SharedArchiveFile=" + archiveIn(cds));
+        }
+    }
+
     private static Path archiveIn(Path dir) throws java.io.IOException {
         if (!Files.isDirectory(dir)) {
             return null;

@@ -79,12 +79,13 @@ public final class WorkerMain {
                 System.out.println(READY + rt.id() + " " + rt.address());
                 System.out.flush();
                 String assigned = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
-                if (assigned == null) {
-                    return; // the host went away before it needed this JVM
-                }
-                meta = load(Path.of(assigned));
+                // none: the host went away before it needed this JVM, or started it only to write
+                // the class archive, which the exit below does
+                meta = assigned == null ? null : load(Path.of(assigned));
             }
-            serve(rt, meta);
+            if (meta != null) {
+                serve(rt, meta);
+            }
         }
         System.exit(0);
     }
