@@ -795,8 +795,9 @@ public final class HostDaemon implements AutoCloseable {
     }
 
     /**
-     * Kills the warm JVM {@code id}, if this host keeps it: such a JVM is filed under {@code /worker}
-     * (its runtime is up), so an operator can select it like a worker. Returns whether it was here.
+     * Kills the warm JVM {@code id}, if this host keeps it or writes a class archive with it: such a
+     * JVM is filed under {@code /worker} (its runtime is up), so an operator can select it like a
+     * worker. Returns whether it was here.
      */
     private boolean killWarm(WorkerId id) {
         Jvm found = null;
@@ -808,6 +809,9 @@ public final class HostDaemon implements AutoCloseable {
                     break;
                 }
             }
+        }
+        if (found == null) {
+            found = archiveJvms.stream().filter(j -> j.id().equals(id)).findFirst().orElse(null);
         }
         if (found == null) {
             return false;
