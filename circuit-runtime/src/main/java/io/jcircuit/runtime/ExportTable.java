@@ -59,10 +59,13 @@ final class ExportTable {
     private final Map<Key, Export> byObject = new HashMap<>();
     private final Map<Long, Holds> holds = new HashMap<>();
     private final Cleaner cleaner;
+    /** What the cleaner's actions hold of this table ({@link LocalDropped}). */
+    private final WeakReference<ExportTable> self;
     private long nextHandle = 1;
 
     ExportTable(Cleaner cleaner) {
         this.cleaner = cleaner;
+        this.self = new WeakReference<>(this);
     }
 
     /**
@@ -93,9 +96,25 @@ final class ExportTable {
             handler = handlerFor.apply(handle);
             WeakReference<RefHandler> ref = new WeakReference<>(handler);
             h.local = ref;
-            cleaner.register(handler, () -> localDropped(handle, ref));
+            cleaner.register(handler, new LocalDropped(self, handle, ref));
         }
         return handler;
+    }
+
+    /**
+     * The cleaner's action for a local handler. It holds the table weakly: the cleaner's thread keeps
+     * its actions reachable, and an action that held the table would keep the table, its cleaner and
+     * thread, and through the exports the whole runtime alive after {@code close}.
+     */
+    private record LocalDropped(WeakReference<ExportTable> table, long handle, WeakReference<RefHandler> ref)
+        implements Runnable {
+        @Override
+        public void run() {
+            ExportTable t = table.get();
+            if (t != null) {
+                t.localDropped(handle, ref);
+            }
+        }
     }
 
     private synchronized void localDropped(long handle, WeakReference<RefHandler> ref) {

@@ -65,11 +65,14 @@ final class ImportTable {
     private final AtomicBoolean flushing = new AtomicBoolean();
     private final Cleaner cleaner;
     private final Consumer<List<Pending>> sender;
+    /** What the cleaner's actions hold of this table ({@link Dropped}). */
+    private final WeakReference<ImportTable> self;
 
     /** @param sender sends the releases of one home; runs on a virtual thread */
     ImportTable(Cleaner cleaner, Consumer<List<Pending>> sender) {
         this.cleaner = cleaner;
         this.sender = sender;
+        this.self = new WeakReference<>(this);
     }
 
     /**
@@ -90,7 +93,7 @@ final class ImportTable {
                 if (!won) {
                     continue;
                 }
-                cleaner.register(h, () -> dropped(key, fresh));
+                cleaner.register(h, new Dropped(self, key, fresh));
                 e = fresh;
             }
             if (from != null) {
@@ -109,6 +112,21 @@ final class ImportTable {
                 pins.pollFirst();
             }
             pins.addLast(new Pin(handler, now + PIN_NANOS));
+        }
+    }
+
+    /**
+     * The cleaner's action for an imported handler. It holds the table weakly: the cleaner's thread
+     * keeps its actions reachable, and an action that held the table would keep the table, its cleaner
+     * and thread, and through its sender the whole runtime alive after {@code close}.
+     */
+    private record Dropped(WeakReference<ImportTable> table, Key key, Entry entry) implements Runnable {
+        @Override
+        public void run() {
+            ImportTable t = table.get();
+            if (t != null) {
+                t.dropped(key, entry);
+            }
         }
     }
 

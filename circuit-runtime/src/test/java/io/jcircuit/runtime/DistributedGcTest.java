@@ -76,6 +76,38 @@ class DistributedGcTest {
         assertThat(kept).hasSize(3);
     }
 
+    /**
+     * A closed runtime leaves nothing behind: not its cleaner's thread, and not itself. The cleaner's
+     * thread keeps the actions it will run reachable, so an action that held its table held the whole
+     * runtime, and the thread never ended (one thread and one runtime's worth of memory per runtime
+     * a JVM had ever closed).
+     */
+    @Test
+    void aClosedRuntimeIsCollectedAndItsCleanerThreadEnds() {
+        CircuitRuntime other = runtimes.start();
+        other.listen("echo", Echo.class, new EchoImpl());
+        String[] cleanerThread = new String[1];
+        java.lang.ref.WeakReference<CircuitRuntime> closed = useAndClose(other, cleanerThread);
+        gcUntil(() -> closed.get() == null && Thread.getAllStackTraces().keySet().stream()
+            .noneMatch(t -> t.getName().equals(cleanerThread[0])));
+    }
+
+    /** Starts a runtime that exports and imports references, closes it, and returns it weakly. */
+    private static java.lang.ref.WeakReference<CircuitRuntime> useAndClose(CircuitRuntime other, String[] cleanerThread) {
+        CircuitRuntime rt = CircuitRuntime.start(RuntimeConfig.builder().build());
+        try {
+            rt.listen("echo", Echo.class, new EchoImpl());
+            assertThat(other.dial(rt.address(), "echo", Echo.class).makeCounter().add(2)).isEqualTo(2);
+            assertThat(rt.dial(other.address(), "echo", Echo.class).makeCounter().add(3)).isEqualTo(3);
+            assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+                .contains("circuit-cleaner-" + rt.id());
+            cleanerThread[0] = "circuit-cleaner-" + rt.id();
+        } finally {
+            rt.close();
+        }
+        return new java.lang.ref.WeakReference<>(rt);
+    }
+
     @Test
     void aThirdPartyReferenceOutlivesThePasser() {
         CircuitRuntime home = runtimes.start();
