@@ -152,7 +152,23 @@ public final class Link {
      * beats one system call per frame.
      */
     public void send(ByteBuf frame, boolean viaEventLoop) {
+        int max = maxFrameBytes();
+        if (frame.readableBytes() > max) {
+            int size = frame.readableBytes();
+            frame.release();
+            // the peer would cut the connection off as a protocol error, and the session with it
+            throw new IllegalArgumentException("a frame of " + size + " bytes is above the frame limit of "
+                + max + " bytes");
+        }
         sender.send(frame, viaEventLoop);
+    }
+
+    /**
+     * The largest frame, header included, that this link sends or takes
+     * ({@link LinkConfig#maxFrameBytes}); a runtime with a smaller limit cuts off a peer that sends it more.
+     */
+    public int maxFrameBytes() {
+        return transport.config().maxFrameBytes();
     }
 
     /** True when this link's frames are written by the sending threads themselves. */

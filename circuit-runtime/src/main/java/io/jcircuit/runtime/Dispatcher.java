@@ -275,14 +275,22 @@ final class Dispatcher implements AutoCloseable {
     /** Sends an answer; returns its payload size. */
     private long send(PeerSession s, Message answer) {
         ByteBuf frame = FrameCodec.begin(s.link.alloc(), FrameCodec.TYPE_DATA, 128);
+        String cannot = null;
         try {
             runtime.codec().encode(answer, frame, s.link.peer());
+            String tooLarge = Invoker.aboveFrameLimit(frame, s.link.maxFrameBytes());
+            if (tooLarge != null) {
+                cannot = "its answer " + tooLarge.substring("it ".length());
+            }
         } catch (CodecException e) {
+            cannot = e.getMessage();
+        }
+        if (cannot != null) {
             frame.release();
             frame = FrameCodec.begin(s.link.alloc(), FrameCodec.TYPE_DATA, 256);
             try {
                 runtime.codec().encode(new Message.Failure(answer.callId(), RemoteFailure.describe(new CircuitException(
-                    "worker " + runtime.id() + " could not send the result: " + e.getMessage()))), frame);
+                    "worker " + runtime.id() + " could not send the result: " + cannot))), frame);
             } catch (CodecException alsoFailed) {
                 frame.release();
                 throw alsoFailed;

@@ -391,11 +391,30 @@ final class Invoker {
         ByteBuf frame = FrameCodec.begin(s.link.alloc(), FrameCodec.TYPE_DATA, 128);
         try {
             runtime.codec().encode(m, frame, s.link.peer());
-            return FrameCodec.finish(frame);
         } catch (CodecException e) {
             frame.release();
             throw new CircuitException("cannot send " + what + " to worker " + s.link.peer() + ": " + e.getMessage(), e);
         }
+        ByteBuf finished = FrameCodec.finish(frame);
+        String tooLarge = Invoker.aboveFrameLimit(finished, s.link.maxFrameBytes());
+        if (tooLarge != null) {
+            finished.release();
+            throw new CircuitException("cannot send " + what + " to worker " + s.link.peer() + ": " + tooLarge);
+        }
+        return finished;
+    }
+
+    /**
+     * Null when {@code frame} fits the link's frame limit; else what to tell the user. A frame above
+     * it would be taken by the peer for a protocol error, which ends the session and every call on it.
+     */
+    static String aboveFrameLimit(ByteBuf frame, int maxFrameBytes) {
+        if (frame.readableBytes() <= maxFrameBytes) {
+            return null;
+        }
+        return String.format(java.util.Locale.ROOT, "it encodes to %,d bytes, above the frame limit of %,d bytes"
+            + " (RuntimeConfig.Builder.maxFrameBytes, in both runtimes; send large data in parts, or"
+            + " through a channel)", frame.readableBytes(), maxFrameBytes);
     }
 
     /** A request to this runtime: copy it through the codec, serve it here, copy the answer back. */
