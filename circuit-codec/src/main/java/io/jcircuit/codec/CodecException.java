@@ -9,10 +9,29 @@ public final class CodecException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     public CodecException(String message) {
-        super(message);
+        this(message, null, false);
     }
 
     public CodecException(String message, Throwable cause) {
+        this(message, cause, false);
+    }
+
+    private final boolean beyondReaderLimits;
+
+    /**
+     * @param beyondReaderLimits the bytes were well formed, but went past what this reader takes (see
+     *                           {@link #beyondReaderLimits()})
+     */
+    public CodecException(String message, Throwable cause, boolean beyondReaderLimits) {
         super(message, cause);
+        this.beyondReaderLimits = beyondReaderLimits;
+    }
+
+    /**
+     * True when the message was refused for nesting values deeper than this runtime reads, not for
+     * being malformed: the message alone is lost, and the stream it came in is sound.
+     */
+    public boolean beyondReaderLimits() {
+        return beyondReaderLimits;
     }
 }

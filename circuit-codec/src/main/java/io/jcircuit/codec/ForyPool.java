@@ -47,10 +47,13 @@ final class ForyPool {
 
     private static final int MAX_RETAINED_BUFFER_BYTES = 1 << 20;
     /**
-     * How deep values may nest when read (Fory's default, stated): deeper input is refused before it
-     * can exhaust the reading thread's stack.
+     * How deep values may nest when read: deeper input is refused before it can exhaust the reading
+     * thread's stack. Fory's default of 50 refused a linked list of 51 records. Measured on virtual
+     * threads with the default stack, without a limit: nested maps overflowed the stack from about
+     * 2,000 levels, a tree of records from 4,000, a chain of records from 8,000; a message that
+     * overflows anyway is refused the same way ({@link CodecException#beyondReaderLimits}).
      */
-    static final int MAX_DEPTH = 50;
+    static final int MAX_DEPTH = 500;
 
     /**
      * The class-definition ids peers may introduce, shared by all instances of the pool: Fory caches a

@@ -270,6 +270,12 @@ public final class MessageCodec {
             // Whatever Fory throws on hostile bytes: an index out of bounds, a negative size, a cast, an
             // assertion, a stack too deep, or an allocation the heap refused. The message never
             // concatenates a decoded string as is: one Fory built unsoundly would throw right here.
+            String tooDeep = tooDeep(e);
+            if (tooDeep != null) {
+                throw new CodecException("the message (kind " + kind + ", call #" + callId + ") nests values deeper"
+                    + " than this runtime reads: at most " + ForyPool.MAX_DEPTH + " levels" + tooDeep,
+                    soundCause(e), true);
+            }
             throw new CodecException("malformed message (kind " + kind + ", call #" + callId + "): " + rootMessage(e),
                 soundCause(e));
         } finally {
@@ -478,6 +484,23 @@ public final class MessageCodec {
             case Message.Acquire a -> "the acquire of export #" + a.handle();
             case Message.Release r -> "a release of " + r.handles().length + " exports";
         };
+    }
+
+    /**
+     * Null unless {@code e} is Fory's refusal of input nested past {@link ForyPool#MAX_DEPTH} (then "")
+     * or the stack running out while reading (then what to add about it).
+     */
+    private static String tooDeep(Throwable e) {
+        Throwable t = e;
+        for (int i = 0; i < MAX_CAUSES && t != null; i++, t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof StackOverflowError) {
+                return ", and fewer than the reading thread's stack held";
+            }
+            if (t instanceof org.apache.fory.exception.InsecureException && String.valueOf(messageOf(t)).contains("max depth")) {
+                return "";
+            }
+        }
+        return null;
     }
 
     /** The innermost cause's class and message, the message quoted safely (see {@link WireReads#quote}). */

@@ -125,8 +125,67 @@ class MessageCodecTest {
         assertThat(r.counts()).containsExactly(3, 4);
     }
 
+    /** A link in a chain of records: each one nests the next. */
+    public record Link(int value, Link next) {
+    }
+
+    private static Link chain(int length) {
+        Link head = null;
+        for (int i = 0; i < length; i++) {
+            head = new Link(i, head);
+        }
+        return head;
+    }
+
+    @Test
+    void readsValuesNestedHundredsDeepAndRefusesDeeperOnesAsTooDeepNotMalformed() {
+        Message.Reply read = (Message.Reply) roundTrip(new Message.Reply(1, chain(ForyPool.MAX_DEPTH - 10)));
+        int length = 0;
+        for (Link l = (Link) read.value(); l != null; l = l.next()) {
+            length++;
+        }
+        assertThat(length).isEqualTo(ForyPool.MAX_DEPTH - 10);
+
+        assertThatThrownBy(() -> roundTrip(new Message.Reply(2, chain(ForyPool.MAX_DEPTH + 10))))
+            .isInstanceOfSatisfying(CodecException.class, e -> assertThat(e.beyondReaderLimits()).isTrue())
+            .hasMessageContaining("nests values deeper than this runtime reads: at most " + ForyPool.MAX_DEPTH);
+        // deeper than the reading thread's stack holds: refused the same way, not as malformed bytes
+        ByteBuf buf = Unpooled.buffer();
+        try {
+            codec.encode(new Message.Reply(3, chain(ForyPool.MAX_DEPTH - 10)), buf);
+            java.util.concurrent.atomic.AtomicReference<Throwable> thrown = new java.util.concurrent.atomic.AtomicReference<>();
+            Thread small = new Thread(null, () -> {
+                try {
+                    codec.decode(buf);
+                } catch (Throwable t) {
+                    thrown.set(t);
+                }
+            }, "small-stack", 64 * 1024);
+            small.start();
+            small.join(30_000);
+            assertThat(thrown.get()).isInstanceOfSatisfying(CodecException.class,
+                e -> assertThat(e.beyondReaderLimits()).isTrue()).hasMessageContaining("reading thread's stack");
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        } finally {
+            buf.release();
+        }
+    }
+
     @Test
     void shouldRefuseAMalformedRelease() {
+        ByteBuf buf = Unpooled.buffer();
+        try {
+            buf.writeByte(MessageCodec.KIND_RELEASE).writeLong(0).writeInt(2).writeLong(1).writeLong(1); // one pair short
+            assertThatThrownBy(() -> codec.decode(buf)).isInstanceOfSatisfying(CodecException.class,
+                e -> assertThat(e.beyondReaderLimits()).as("malformed, not too deep").isFalse());
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Test
+    void shouldRefuseAMalformedReleaseNamingIt() {
         ByteBuf buf = Unpooled.buffer();
         try {
             buf.writeByte(MessageCodec.KIND_RELEASE).writeLong(0).writeInt(2).writeLong(1).writeLong(1); // one pair short

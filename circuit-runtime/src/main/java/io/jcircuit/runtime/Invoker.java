@@ -444,6 +444,11 @@ final class Invoker {
         try {
             m = runtime.codec().decode(answer, s.link.peer());
         } catch (CodecException e) {
+            if (e.beyondReaderLimits()) {
+                // well formed, only too deep to read here: this call fails, the link is sound
+                throw new CircuitException("the answer to " + what + " from worker " + s.link.peer()
+                    + " could not be read: " + e.getMessage(), e);
+            }
             String reason = "undecodable answer to " + what + ": " + e.getMessage();
             runtime.dispatcher().protocolError(s, reason);
             throw new CircuitException("worker " + s.link.peer() + " sent an " + reason, e);

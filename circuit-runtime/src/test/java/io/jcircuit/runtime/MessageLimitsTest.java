@@ -14,11 +14,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * A call whose request or answer is larger than the frame limit fails alone, with a message that
- * says so. Sent anyway, such a frame is a protocol error to the peer, which ends the session and
- * fails every call and reference on it with "worker ... died".
+ * A call whose request or answer is larger than the frame limit, or nests values deeper than a
+ * runtime reads, fails alone, with a message that says so. Such a message used to be a protocol
+ * error to the peer, which ended the session and failed every call and reference on it with "worker
+ * ... has no session any more".
  */
-class FrameLimitTest {
+class MessageLimitsTest {
 
     private static final int LIMIT = 64 * 1024;
     private static final String LARGE = "x".repeat(LIMIT + 1);
@@ -31,13 +32,36 @@ class FrameLimitTest {
         CompletableFuture<String> echoAsync(String s);
 
         Counter counter();
+
+        int length(Chain c);
+
+        Chain chain(int length);
+    }
+
+    /** Each link nests the next: a value as deep as it is long. */
+    public record Chain(int value, Chain next) {
+        static Chain of(int length) {
+            Chain head = null;
+            for (int i = 0; i < length; i++) {
+                head = new Chain(i, head);
+            }
+            return head;
+        }
+
+        int length() {
+            int n = 0;
+            for (Chain c = this; c != null; c = c.next) {
+                n++;
+            }
+            return n;
+        }
     }
 
     @RegisterExtension
     final RuntimesExtension runtimes = new RuntimesExtension();
 
     @Test
-    void aRequestOrAnswerAboveTheLimitFailsThatCallAndNothingElse() throws Exception {
+    void aRequestOrAnswerTooLargeOrTooDeepFailsThatCallAndNothingElse() throws Exception {
         CircuitRuntime server = runtimes.start(b -> b.maxFrameBytes(LIMIT));
         CircuitRuntime client = runtimes.start(b -> b.maxFrameBytes(LIMIT));
         Counter kept = new CounterImpl();
@@ -61,6 +85,16 @@ class FrameLimitTest {
             public Counter counter() {
                 return server.ref(Counter.class, kept);
             }
+
+            @Override
+            public int length(Chain c) {
+                return c.length();
+            }
+
+            @Override
+            public Chain chain(int length) {
+                return Chain.of(length);
+            }
         });
         Big big = client.dial(server.address(), "big", Big.class);
         Counter counter = big.counter();
@@ -76,6 +110,16 @@ class FrameLimitTest {
         assertThatThrownBy(() -> async.get(30, TimeUnit.SECONDS))
             .isInstanceOf(ExecutionException.class)
             .cause().hasMessageContaining("above the frame limit");
+
+        assertThat(big.length(Chain.of(400))).as("hundreds of levels deep").isEqualTo(400);
+        assertThat(big.chain(400).length()).isEqualTo(400);
+        assertThatThrownBy(() -> big.length(Chain.of(600)))
+            .hasMessageContaining("could not decode the request")
+            .hasMessageContaining("nests values deeper than this runtime reads");
+        assertThatThrownBy(() -> big.chain(600))
+            .isInstanceOf(CircuitException.class)
+            .hasMessageContaining("could not be read")
+            .hasMessageContaining("nests values deeper than this runtime reads");
 
         // the session is the one from before: the reference made on it still works
         assertThat(big.echo("small")).isEqualTo("small");
