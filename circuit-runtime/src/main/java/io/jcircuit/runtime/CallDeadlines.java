@@ -19,10 +19,19 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class CallDeadlines implements AutoCloseable {
 
+    /** Something given up at a deadline: a call's wait for its answer, or a callee's for its future. */
+    abstract static class Expiring {
+        /** The deadline, as a {@link System#nanoTime()}. */
+        abstract long deadline();
+
+        /** The deadline passed: give up unless the outcome came first. */
+        abstract void expire();
+    }
+
     private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long NEVER = Long.MAX_VALUE;
 
-    private final Set<Outstanding> waiting = ConcurrentHashMap.newKeySet();
+    private final Set<Expiring> waiting = ConcurrentHashMap.newKeySet();
     private final Thread thread;
     /** When the sweeper next looks, as a nanoTime; {@link #NEVER} while it is parked for good. */
     private volatile long plannedWake = NEVER;
@@ -33,8 +42,8 @@ final class CallDeadlines implements AutoCloseable {
         thread.start();
     }
 
-    /** Registers a call whose thread is about to park untimed, or an asynchronous call. */
-    void add(Outstanding p) {
+    /** Registers a call whose thread is about to park untimed, an asynchronous call, or a callee's future. */
+    void add(Expiring p) {
         waiting.add(p);
         long planned = plannedWake;
         if (planned == NEVER || p.deadline() - planned < 0) {
@@ -42,7 +51,7 @@ final class CallDeadlines implements AutoCloseable {
         }
     }
 
-    void remove(Outstanding p) {
+    void remove(Expiring p) {
         waiting.remove(p);
     }
 
@@ -80,7 +89,7 @@ final class CallDeadlines implements AutoCloseable {
     /** Expires every call that is due; returns the earliest deadline left, or {@link #NEVER}. */
     private long sweep(long now) {
         long earliest = NEVER;
-        for (Outstanding p : waiting) {
+        for (Expiring p : waiting) {
             long d = p.deadline();
             if (d - now <= 0) {
                 p.expire();

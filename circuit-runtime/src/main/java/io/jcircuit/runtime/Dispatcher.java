@@ -179,12 +179,14 @@ final class Dispatcher implements AutoCloseable {
             Served served = new Served();
             Message answer = serve(request, s.link.peer(), served);
             if (answer instanceof Message.Reply r && r.value() instanceof Later pending) {
-                // An asynchronous method: this thread is done, the answer goes when its future completes.
-                // The call counts as running (and holds its incoming slot) until then.
+                // An asynchronous method: this thread is done, the answer goes when its future completes,
+                // or fails at the caller's deadline. The call counts as running (and holds its incoming
+                // slot) until then.
                 later = true;
-                pending.stage().whenComplete((v, t) -> {
+                long deadline = start + (request instanceof Message.Call c ? c.timeoutNanos() : 30_000_000_000L);
+                answerWhenDone(pending, callId, deadline, a -> {
                     try {
-                        answerServed(s, answerOf(callId, v, t), served, bytesIn, start);
+                        answerServed(s, a, served, bytesIn, start);
                     } finally {
                         ended(s, go);
                     }
@@ -376,6 +378,11 @@ final class Dispatcher implements AutoCloseable {
     }
 
     private Object withinScope(long timeoutNanos, Deadline.Op<Object, Throwable> op) throws Throwable {
+        if (timeoutNanos <= 0) {
+            // the caller has given up already: running it would be work nobody waits for
+            throw new io.jcircuit.DeadlineExceededException(runtime.id(),
+                "the caller's deadline had passed when the call arrived; it was not run");
+        }
         long deadline = System.nanoTime() + timeoutNanos;
         return ScopedValue.where(CircuitScope.CURRENT, runtime)
             .call(() -> Deadline.until(deadline, op));
@@ -413,20 +420,84 @@ final class Dispatcher implements AutoCloseable {
 
     /**
      * What an asynchronous method's result stands for: a stage to wait for without a thread, or for a
-     * plain {@link Future}, its value (this call thread waits for it).
+     * plain {@link Future}, its value (this call thread waits for it, until the caller's deadline).
      */
-    private static Object later(Object result, String method) throws Throwable {
+    private Object later(Object result, String method) throws Throwable {
         if (result instanceof CompletionStage<?> stage) {
             return new Later(stage);
         }
         if (result instanceof Future<?> f) {
+            long deadline = Deadline.currentNanoTime().orElse(System.nanoTime() + 30_000_000_000L);
             try {
-                return f.get();
+                return f.get(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
             } catch (ExecutionException failed) {
                 throw failed.getCause() == null ? failed : failed.getCause();
+            } catch (java.util.concurrent.TimeoutException late) {
+                throw new io.jcircuit.DeadlineExceededException(runtime.id(), method
+                    + " returned a Future that was not done by the caller's deadline");
             }
         }
         throw new NullPointerException(method + " returned null instead of a future");
+    }
+
+    /**
+     * Hands {@code answer} the answer to call {@code callId} once {@code pending}'s stage completes, or a
+     * {@link io.jcircuit.DeadlineExceededException} at {@code deadline} if it has not by then: the
+     * caller has given up, and a future that never completes must not hold the call's slot for ever.
+     * Exactly one of the two is handed over.
+     */
+    void answerWhenDone(Later pending, long callId, long deadline, java.util.function.Consumer<Message> answer) {
+        answerWhenDone(pending, callId, deadline, answer, () -> answer.accept(new Message.Failure(callId,
+            RemoteFailure.describe(new io.jcircuit.DeadlineExceededException(runtime.id(),
+                "the asynchronous method's future was not done by the caller's deadline")))));
+    }
+
+    /** Like {@link #answerWhenDone(Later, long, long, java.util.function.Consumer)}, with {@code onDeadline} run at the deadline. */
+    void answerWhenDone(Later pending, long callId, long deadline, java.util.function.Consumer<Message> answer,
+                        Runnable onDeadline) {
+        LaterAnswer waiting = new LaterAnswer(deadline, onDeadline);
+        pending.stage().whenComplete((v, t) -> {
+            if (waiting.take()) {
+                runtime.callDeadlines().remove(waiting);
+                answer.accept(answerOf(callId, v, t));
+            }
+        });
+        if (!waiting.taken()) {
+            runtime.callDeadlines().add(waiting); // expires at once when the deadline has passed
+        }
+    }
+
+    /** A callee's wait for its method's future; the deadline sweeper expires it. */
+    private static final class LaterAnswer extends CallDeadlines.Expiring {
+        private final long deadline;
+        private final Runnable onDeadline;
+        private final java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+
+        LaterAnswer(long deadline, Runnable onDeadline) {
+            this.deadline = deadline;
+            this.onDeadline = onDeadline;
+        }
+
+        /** True for the first of the future and the deadline. */
+        boolean take() {
+            return done.compareAndSet(false, true);
+        }
+
+        boolean taken() {
+            return done.get();
+        }
+
+        @Override
+        long deadline() {
+            return deadline;
+        }
+
+        @Override
+        void expire() {
+            if (take()) {
+                onDeadline.run();
+            }
+        }
     }
 
     /** Closes one link over bad input; the runtime and its other links carry on. */

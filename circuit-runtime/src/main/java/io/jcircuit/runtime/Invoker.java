@@ -134,6 +134,7 @@ final class Invoker {
             s.pending.put(id, c);
             try {
                 checkUp(s);
+                checkDeadline(s, deadline, what);
                 ByteBuf frame = encodeFrame(s, new Message.Call(id, target.handle(), r.names().signature(), r.args(),
                     deadline - System.nanoTime(), context), what);
                 c.bytesOut = frame.readableBytes() - FrameCodec.HEADER_LENGTH;
@@ -242,8 +243,10 @@ final class Invoker {
             return;
         }
         if (answer instanceof Message.Reply reply && reply.value() instanceof Dispatcher.Later later) {
-            later.stage().whenComplete((v, t) -> runtime.completions().submit(() ->
-                settleSelf(Dispatcher.answerOf(request.callId(), v, t), r)));
+            runtime.dispatcher().answerWhenDone(later, request.callId(), r.deadline(),
+                a -> runtime.completions().submit(() -> settleSelf(a, r)),
+                () -> runtime.completions().submit(() -> r.future().completeExceptionally(
+                    timeout(runtime.id(), r.what(), "waiting for the answer"))));
         } else {
             runtime.completions().submit(() -> settleSelf(answer, r));
         }
@@ -343,6 +346,7 @@ final class Invoker {
         s.pending.put(id, p);
         try {
             checkUp(s);
+            checkDeadline(s, deadline, what);
             ByteBuf frame = encodeFrame(s, maker.apply(deadline - System.nanoTime()), what);
             o.bytesOut = frame.readableBytes() - FrameCodec.HEADER_LENGTH; // the payload, as the callee counts it
             send(s, frame, what, deadline);
@@ -360,6 +364,13 @@ final class Invoker {
             s.pending.remove(id);
             p.settle();
             s.outgoingEnded();
+        }
+    }
+
+    /** A call whose deadline passed before it left (waiting for a slot, say) is not sent: nobody would wait for it. */
+    private static void checkDeadline(PeerSession s, long deadline, Object what) {
+        if (deadline - System.nanoTime() <= 0) {
+            throw timeout(s.link.peer(), what, "before it was sent");
         }
     }
 

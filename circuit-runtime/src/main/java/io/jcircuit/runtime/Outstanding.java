@@ -8,9 +8,10 @@ import io.netty.buffer.ByteBuf;
  * the answer's payload, a link going down fails it, and {@link CallDeadlines} expires it. Exactly one
  * of the three counts; the others are ignored (a payload that loses is released).
  */
-abstract sealed class Outstanding permits PendingCall, AsyncCall {
+abstract sealed class Outstanding extends CallDeadlines.Expiring permits PendingCall, AsyncCall {
 
     /** The caller's deadline, as a {@link System#nanoTime()}. */
+    @Override
     abstract long deadline();
 
     /** Hands over {@code payload}, which the call then owns. */
@@ -19,5 +20,6 @@ abstract sealed class Outstanding permits PendingCall, AsyncCall {
     abstract void fail(RuntimeException failure);
 
     /** The deadline passed: the call gives up unless an outcome came first. */
+    @Override
     abstract void expire();
 }

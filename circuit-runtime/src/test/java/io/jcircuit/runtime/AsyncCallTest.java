@@ -49,6 +49,9 @@ class AsyncCallTest {
         CompletableFuture<Object> unsendable();
 
         String name();
+
+        /** A plain future that nobody ever runs. */
+        Future<Integer> neverDone();
     }
 
     static final class ShopImpl implements Shop {
@@ -100,9 +103,17 @@ class AsyncCallTest {
             return CompletableFuture.supplyAsync(() -> notSerializable);
         }
 
+        final java.util.concurrent.atomic.AtomicInteger names = new java.util.concurrent.atomic.AtomicInteger();
+
         @Override
         public String name() {
+            names.incrementAndGet();
             return "shop";
+        }
+
+        @Override
+        public Future<Integer> neverDone() {
+            return new FutureTask<>(() -> 1);
         }
     }
 
@@ -211,6 +222,44 @@ class AsyncCallTest {
         assertThatThrownBy(() -> late.get(10, TimeUnit.SECONDS))
             .cause().isInstanceOf(DeadlineExceededException.class).hasMessageContaining("Shop.price");
         assertThat(shop.upper("still usable").toCompletableFuture().join()).isEqualTo("STILL USABLE");
+    }
+
+    /** The caller has given up by then; a future that never completes must not hold the callee's slot for ever. */
+    @Test
+    void theCalleeStopsWaitingForItsFutureAtTheCallersDeadline() {
+        Pair p = pair();
+        CompletableFuture<Integer> never = Deadline.within(Duration.ofMillis(300), () -> p.shop().price("never"));
+        assertThatThrownBy(() -> never.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(DeadlineExceededException.class);
+        Future<Integer> neverDone = Deadline.within(Duration.ofMillis(300), () -> p.shop().neverDone());
+        assertThatThrownBy(() -> neverDone.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(DeadlineExceededException.class);
+        await().atMost(Duration.ofSeconds(10)).until(() -> p.callee().dispatcher().running() == 0);
+        assertThat(p.shop().name()).isEqualTo("shop");
+    }
+
+    @Test
+    void aCallWhoseDeadlinePassedBeforeItWasSentIsNotSentOrRun() throws InterruptedException {
+        Pair p = pair();
+        p.shop().name();
+        assertThatThrownBy(() -> Deadline.within(Duration.ofMillis(50), () -> {
+            Thread.sleep(200); // the deadline passes here, before the call
+            return p.shop().name();
+        })).isInstanceOf(DeadlineExceededException.class).hasMessageContaining("before it was sent");
+        CompletableFuture<Integer> late = Deadline.within(Duration.ofMillis(50), () -> {
+            Thread.sleep(200);
+            return p.shop().price("late");
+        });
+        assertThatThrownBy(() -> late.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(DeadlineExceededException.class);
+        assertThat(p.impl().names).as("the callee ran only the call made in time").hasValue(1);
+        assertThat(p.impl().asked).as("nor the asynchronous one").doesNotContainKey("late");
+    }
+
+    @Test
+    void anAsynchronousCallOnAnObjectOfTheSameRuntimeFailsAtItsDeadlineToo() {
+        CircuitRuntime rt = runtimes.start();
+        ShopImpl impl = new ShopImpl();
+        Shop local = rt.ref(Shop.class, impl);
+        CompletableFuture<Integer> never = Deadline.within(Duration.ofMillis(300), () -> local.price("never"));
+        assertThatThrownBy(() -> never.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(DeadlineExceededException.class);
     }
 
     @Test
