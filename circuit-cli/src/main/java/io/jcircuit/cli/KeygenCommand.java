@@ -66,7 +66,12 @@ final class KeygenCommand implements Callable<Integer> {
             throw new IllegalArgumentException(file + " already exists, and may be the key a cluster runs with; "
                 + "nothing written. Use --force to replace it, or -o to write elsewhere");
         }
-        createParent(file);
+        if (output == null) {
+            createParent(file); // the state directory, which may not exist yet
+        } else if (file.getParent() != null && !Files.isDirectory(file.getParent())) {
+            // as profile -o and heap --dump: a mistyped directory is not made
+            throw new IllegalArgumentException("no directory " + file.getParent() + "; nothing written");
+        }
         ClusterKey key = ClusterKey.generate();
         key.writeTo(file, force);
         PrintWriter out = spec.commandLine().getOut();

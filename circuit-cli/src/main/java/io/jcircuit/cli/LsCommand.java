@@ -114,7 +114,10 @@ final class LsCommand implements Callable<Integer> {
         return code == null ? "-" : code.replace(' ', '-');
     }
 
-    /** A PATH argument: a directory, listed directly, or {@code DIR/...}, listed at any depth. */
+    /**
+     * A PATH argument: a directory, listed directly, or {@code DIR/...}, listed at any depth. A
+     * trailing slash is dropped, since {@code ls} prints directories with one.
+     */
     record Target(String dir, boolean recursive) {
         static Target of(String arg) {
             if (arg.equals("...") || arg.equals("/...")) {
@@ -123,7 +126,7 @@ final class LsCommand implements Callable<Integer> {
             if (arg.endsWith("/...")) {
                 return new Target(arg.substring(0, arg.length() - 4), true);
             }
-            return new Target(arg, false);
+            return new Target(WorkerOps.withoutTrailingSlash(arg), false);
         }
     }
 }

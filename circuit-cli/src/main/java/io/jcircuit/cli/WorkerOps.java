@@ -72,15 +72,23 @@ final class WorkerOps implements AutoCloseable {
         return client;
     }
 
+    /** {@code path} without one trailing slash ({@code ls} prints directories with one); {@code /} stays. */
+    static String withoutTrailingSlash(String path) {
+        return path.length() > 1 && path.endsWith("/") && !path.endsWith("//") ? path.substring(0, path.length() - 1) : path;
+    }
+
     /**
      * The workers {@code selector} names, each once, ordered by path.
      *
      * @throws IllegalArgumentException for a malformed selector, or one that names no worker
      */
     List<Entry> select(String selector) {
-        String s = selector.trim();
+        String s = withoutTrailingSlash(selector.trim());
         if (WorkerId.looksLikeWorkerId(s)) {
             s = "/worker/" + s;
+        } else if (!s.startsWith("/") && !s.equals("...")) {
+            throw new IllegalArgumentException("'" + s + "' is neither a worker id (R followed by 16 hex digits)"
+                + " nor an anchor path (starting with '/')");
         }
         boolean recursive = false;
         if (s.equals("...") || s.equals("/...")) {

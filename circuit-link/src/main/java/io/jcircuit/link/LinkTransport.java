@@ -112,8 +112,8 @@ public final class LinkTransport implements AutoCloseable {
         try {
             serverChannel = b.bind(config.bindHost(), config.port()).sync().channel();
         } catch (Exception e) {
-            throw new java.io.UncheckedIOException(new java.io.IOException(
-                "cannot listen on " + config.bindHost() + ":" + config.port() + ": " + e.getMessage(), e));
+            String message = "cannot listen on " + config.bindHost() + ":" + config.port() + ": " + e.getMessage();
+            throw new java.io.UncheckedIOException(message, new java.io.IOException(message, e)); // the message as is, not "java.io.IOException: ..."
         }
         int port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
         address = new Address(config.advertisedHost(), config.advertisedPort() != 0 ? config.advertisedPort() : port);

@@ -89,7 +89,7 @@ public final class CircuitRuntime implements Circuit {
         this.imports = new ImportTable(cleaner, this::sendReleases);
         this.callDeadlines = new CallDeadlines(id.toString());
         this.waiters = new Waiters(config.link().spinMicros(), Waiters.carriers());
-        this.completions = new Completions(id.toString(), waiters);
+        this.completions = new Completions(id.toString(), waiters, callDeadlines);
         this.codec = new MessageCodec(config.classLoader(), new ReferenceBridge(), io.jcircuit.runtime.host.HostService.RECORDS);
         this.instrumentation = new Instrumentation(config.callMetrics() ? new io.jcircuit.runtime.ops.CallMetrics() : null);
         this.settings = new io.jcircuit.runtime.ops.RuntimeSettings(new io.jcircuit.runtime.ops.LogControl());

@@ -314,6 +314,29 @@ class AsyncCallTest {
      * A dependent on the completer thread calls again while every outgoing slot is taken: the slot of
      * an answer queued behind it must already be free, or the call would wait for its deadline.
      */
+    /**
+     * A wait that the refusal above cannot see (on {@code allOf} of unfinished calls) blocks the thread
+     * that completes futures; the answers behind it are taken by a new one instead of waiting for ever.
+     */
+    @Test
+    void aDependentThatBlocksOnLaterAnswersDoesNotHoldThemUpForEver() throws Exception {
+        Pair p = pair();
+        CompletableFuture<Integer> apple = p.shop().price("apple");
+        CompletableFuture<Integer> pear = p.shop().price("pear");
+        CountDownLatch blocking = new CountDownLatch(1);
+        CompletableFuture<Integer> sum = p.shop().upper("x").toCompletableFuture().thenApply(x -> {
+            blocking.countDown();
+            CompletableFuture.allOf(apple, pear).join(); // on the completing thread: a mistake, but not a hang
+            return apple.join() + pear.join();
+        });
+        assertThat(blocking.await(10, TimeUnit.SECONDS)).isTrue();
+        p.impl().askedTwice.await(10, TimeUnit.SECONDS);
+        p.impl().settle("apple", 3);
+        p.impl().settle("pear", 4);
+        assertThat(sum.get(20, TimeUnit.SECONDS)).isEqualTo(7);
+        assertThat(p.shop().upper("after").toCompletableFuture().get(10, TimeUnit.SECONDS)).isEqualTo("AFTER");
+    }
+
     @Test
     void aDependentThatCallsAgainGetsTheSlotsOfAnswersQueuedBehindIt() throws Exception {
         Pair p = pair(c -> c.maxOutgoingCallsPerLink(2));
