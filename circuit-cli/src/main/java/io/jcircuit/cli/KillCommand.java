@@ -43,6 +43,9 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        if (drainSeconds != null && drainSeconds < 0) {
+            throw new IllegalArgumentException("--drain must be 0 or more seconds, not " + drainSeconds);
+        }
         PrintWriter out = spec.commandLine().getOut();
         try (WorkerOps w = WorkerOps.open(where, keys)) {
             List<Entry> workers = w.select(selector);

@@ -38,6 +38,12 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (lines < 1) {
+            throw new IllegalArgumentException("-n must be at least 1, not " + lines);
+        }
+        if (forSeconds != null && forSeconds < 1) {
+            throw new IllegalArgumentException("--for must be at least 1 second, not " + forSeconds);
+        }
         PrintWriter out = spec.commandLine().getOut();
         try (WorkerOps w = WorkerOps.open(where, keys)) {
             List<Entry> workers = w.select(selector);

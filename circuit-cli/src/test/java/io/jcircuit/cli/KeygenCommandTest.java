@@ -83,6 +83,15 @@ class KeygenCommandTest {
     }
 
     @Test
+    void shouldRefuseAnOutputInADirectoryThatDoesNotExist() {
+        Path file = dir.resolve("typo").resolve("my.key");
+        CliRun.Result r = CliRun.run("keygen", "-o", file.toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err().strip()).isEqualTo("circuit keygen: no directory " + file.getParent() + "; nothing written");
+        assertThat(file.getParent()).doesNotExist();
+    }
+
+    @Test
     void shouldWarnInItsHelpWhoCanUseTheKey() {
         CliRun.Result r = CliRun.run("keygen", "--help");
 

@@ -138,6 +138,20 @@ class OpsCommandsTest {
         CliRun.Result none = run("peek", "/nothing/here");
         assertThat(none.code()).isNotZero();
         assertThat(none.err()).contains("no worker is filed in /nothing/here");
+
+        // ls prints directories with a trailing slash; the commands take them back as printed
+        CliRun.Result top = run("ls", "/app");
+        assertThat(top.out()).contains("/app/echo/");
+        CliRun.Result asPrinted = run("ls", "/app/echo/");
+        assertThat(asPrinted.code()).as(asPrinted.err()).isZero();
+        assertThat(asPrinted.out()).contains("/app/echo/" + echo.worker().id());
+        assertThat(run("peek", "/app/echo/").out()).contains(echo.worker().id().toString());
+
+        String shortId = echo.worker().id().toString().substring(0, 16);
+        CliRun.Result typo = run("peek", shortId);
+        assertThat(typo.code()).isNotZero();
+        assertThat(typo.err()).contains("'" + shortId + "' is neither a worker id (R followed by 16 hex digits)"
+            + " nor an anchor path (starting with '/')");
     }
 
     @Test

@@ -172,6 +172,11 @@ public final class HostDaemon implements AutoCloseable {
     private final java.util.Set<Path> archivesWrittenByHost = ConcurrentHashMap.newKeySet();
     /** The JVMs writing those, while they run. */
     private final java.util.Set<Jvm> archiveJvms = ConcurrentHashMap.newKeySet();
+    /**
+     * Warm JVMs started and not ready yet: a host that closes meanwhile ends them too, rather than
+     * leaving them to finish their warm-up orphaned (seen for 7 s after {@code circuit run --local}).
+     */
+    private final java.util.Set<Jvm> warmStarting = ConcurrentHashMap.newKeySet();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private EntryNode hostEntry;
     private volatile boolean closed;
@@ -473,7 +478,13 @@ public final class HostDaemon implements AutoCloseable {
                 Jvm j = null;
                 try {
                     j = launchWarm(id, dir, classpath, spec, key);
+                    warmStarting.add(j);
+                    if (closed) {
+                        discard(j); // close() may have looked at warmStarting before the add
+                        return;
+                    }
                     j.ready().get(START_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                    warmStarting.remove(j);
                     synchronized (warmPool) {
                         java.util.ArrayDeque<Jvm> q = warmPool.get(key);
                         if (q == null || closed) {
@@ -485,6 +496,7 @@ public final class HostDaemon implements AutoCloseable {
                     }
                 } catch (Exception e) {
                     if (j != null) {
+                        warmStarting.remove(j);
                         discard(j);
                     }
                     if (!closed) {
@@ -860,6 +872,7 @@ public final class HostDaemon implements AutoCloseable {
             warmPool.clear();
         }
         archiveJvms.forEach(HostDaemon::discard);
+        warmStarting.forEach(HostDaemon::discard);
         for (Running r : workers.values()) {
             if (killDaemonized || !r.daemon()) {
                 r.process().destroyForcibly();

@@ -76,7 +76,7 @@ public final class ConsoleServer implements AutoCloseable {
                 throw new IllegalArgumentException("port=" + port + " is not 0 to 65535");
             }
             if (intervalMs < 200) {
-                throw new IllegalArgumentException("intervalMs=" + intervalMs + " is below 200: the console would do little but sample");
+                throw new IllegalArgumentException("--interval-ms " + intervalMs + " is below 200: the console would do little but sample");
             }
         }
 
