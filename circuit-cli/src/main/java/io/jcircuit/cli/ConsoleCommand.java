@@ -21,7 +21,7 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "console", mixinStandardHelpOptions = true,
     description = {"Serve the web console: the live circuit as a graph of hosts, workers and call flows.",
         "A thread dump and a flame graph of any worker are a click away.",
-        "It listens on loopback unless --bind says otherwise: whoever reaches it can profile every worker.",
+        "It listens on loopback unless --bind (with --insecure) says otherwise: whoever reaches it can profile every worker.",
         "Example: circuit console --port 7766, then open http://127.0.0.1:7766/"})
 public final class ConsoleCommand implements Callable<Integer> {
 
@@ -60,8 +60,23 @@ public final class ConsoleCommand implements Callable<Integer> {
         }
     }
 
+    /** True when {@code address} names this machine's loopback only; false for anything else, the wildcard included. */
+    static boolean isLoopback(String address) {
+        try {
+            return java.net.InetAddress.getByName(address).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false; // the bind fails later, with its own message
+        }
+    }
+
     @Override
     public Integer call() throws InterruptedException {
+        // KeyOptions' --insecure: the console has no authentication of its own, cluster key or not
+        if (!keys.insecure && !isLoopback(bind)) {
+            throw new IllegalArgumentException("--bind " + bind + " serves the console beyond this machine, and it has no"
+                + " authentication: whoever reaches it can profile and heap-dump every worker. Add --insecure to do it"
+                + " anyway (on a network you trust), or leave --bind at 127.0.0.1 and reach it through an SSH tunnel");
+        }
         ConsoleServer.Config config = new ConsoleServer.Config(bind, port, intervalMs, CircuitSampler.DEFAULT_POLL_TIMEOUT);
         Path state = where.dir != null ? where.dir : NamespaceOptions.defaultStateDir(where.env);
         Path keyFile = keys.resolve(where.env, state);
@@ -73,7 +88,8 @@ public final class ConsoleCommand implements Callable<Integer> {
             Thread hook = new Thread(stopped::countDown, "circuit-console-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             PrintWriter out = spec.commandLine().getOut();
-            out.println("console at " + console.uri() + " for the circuit at " + ns.config().connectString()
+            out.println("console at " + console.uri() + (isLoopback(bind) ? "" : " (listening on " + bind + ")")
+                + " for the circuit at " + ns.config().connectString()
                 + "; " + KeyOptions.describe(keyFile, false) + "; stop with Ctrl-C");
             out.flush();
             stopped.await();

@@ -197,7 +197,8 @@ public final class Link {
         if (isWritable() || !isOpen()) {
             return isWritable();
         }
-        if (loop.inEventLoop() || (current != null && current.channel().eventLoop().inEventLoop())) {
+        LinkHandler c = current; // read once: a connection that breaks meanwhile sets it to null
+        if (loop.inEventLoop() || (c != null && c.channel().eventLoop().inEventLoop())) {
             throw new IllegalStateException("awaitWritable would block the event loop of " + this);
         }
         // The replay buffer is trimmed (under the send lock) outside the writable lock: the event
