@@ -5,7 +5,7 @@ import java.io.PrintWriter;
 /**
  * A one-line progress bar on the error stream, redrawn in place with carriage returns at most every
  * 100 ms: {@code label [##########..........]  52% 130/250 MiB}. It writes nothing under {@code --json},
- * and ends its line when done.
+ * and ends its line when done. Not on a terminal it draws the finished bar only, once.
  */
 final class Progress {
 
@@ -17,10 +17,24 @@ final class Progress {
     private long lastDraw;
     private String lastText = "";
 
+    /** Redraw in place; off when the output goes to a file or a pipe, where only the last state is drawn. */
+    private final boolean redraw;
+
     Progress(PrintWriter err, String label, boolean quiet) {
+        this(err, label, quiet, onTerminal());
+    }
+
+    Progress(PrintWriter err, String label, boolean quiet, boolean redraw) {
         this.err = err;
         this.label = label;
         this.quiet = quiet;
+        this.redraw = redraw;
+    }
+
+    /** True when this process talks to a terminal (JDK 22's {@link java.io.Console#isTerminal}). */
+    static boolean onTerminal() {
+        java.io.Console c = System.console();
+        return c != null && c.isTerminal();
     }
 
     /** Shows {@code done} of {@code total}, with {@code detail} after the bar. */
@@ -29,7 +43,7 @@ final class Progress {
             return;
         }
         long now = System.nanoTime();
-        if (done < total && now - lastDraw < 100_000_000L) {
+        if (done < total && (!redraw || now - lastDraw < 100_000_000L)) {
             return;
         }
         lastDraw = now;
@@ -37,7 +51,7 @@ final class Progress {
         int pct = total <= 0 ? 0 : (int) Math.min(100, done * 100 / total);
         String text = label + " [" + "#".repeat(filled) + ".".repeat(WIDTH - filled) + "] " + String.format("%3d%%", pct)
             + " " + detail;
-        err.print("\r" + text + " ".repeat(Math.max(0, lastText.length() - text.length())));
+        err.print(redraw ? "\r" + text + " ".repeat(Math.max(0, lastText.length() - text.length())) : text);
         err.flush();
         lastText = text;
     }

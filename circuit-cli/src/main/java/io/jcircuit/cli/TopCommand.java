@@ -60,6 +60,7 @@ final class TopCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         long pause = (long) (interval * 1000);
+        boolean terminal = Progress.onTerminal();
         try (WorkerOps w = WorkerOps.open(where, keys)) {
             Map<String, MetricsSampler.Sample> before = MetricsSampler.sample(w, w.select(selector), Duration.ofSeconds(5));
             while (true) {
@@ -74,8 +75,10 @@ final class TopCommand implements Callable<Integer> {
                 if (json) {
                     out.println(Json.write(Map.of("intervalMillis", pause, "workers", rows)));
                 } else {
-                    if (!once) {
+                    if (!once && terminal) {
                         out.print("\033[H\033[2J"); // home and clear, as top does
+                    } else if (!once) {
+                        out.println(); // into a file or a pipe: one table after another
                     }
                     print(out, rows);
                 }

@@ -240,8 +240,10 @@ final class Dispatcher implements AutoCloseable {
         if (failure == null) {
             return new Message.Reply(callId, value);
         }
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-            ? failure.getCause() : failure;
+        // the wrappers a future adds (CompletionException) or a Future.get does (ExecutionException),
+        // as a plain Future's failure is unwrapped in later()
+        Throwable cause = (failure instanceof CompletionException || failure instanceof ExecutionException)
+            && failure.getCause() != null ? failure.getCause() : failure;
         return new Message.Failure(callId, RemoteFailure.describe(cause));
     }
 

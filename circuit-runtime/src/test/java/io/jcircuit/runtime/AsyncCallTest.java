@@ -52,6 +52,9 @@ class AsyncCallTest {
 
         /** A plain future that nobody ever runs. */
         Future<Integer> neverDone();
+
+        /** Fails with the wrapper a {@code Future.get} adds around the real failure. */
+        CompletableFuture<String> failWrapped(String why);
     }
 
     static final class ShopImpl implements Shop {
@@ -114,6 +117,11 @@ class AsyncCallTest {
         @Override
         public Future<Integer> neverDone() {
             return new FutureTask<>(() -> 1);
+        }
+
+        @Override
+        public CompletableFuture<String> failWrapped(String why) {
+            return CompletableFuture.failedFuture(new ExecutionException(new IllegalArgumentException(why)));
         }
     }
 
@@ -212,6 +220,14 @@ class AsyncCallTest {
         assertThatThrownBy(() -> shop.nothing().get(10, TimeUnit.SECONDS))
             .cause().isInstanceOf(NullPointerException.class)
             .hasMessageContaining("Shop.nothing()").hasMessageContaining("returned null instead of a future");
+    }
+
+    @Test
+    void theCallerGetsTheFailureInsideAnExecutionExceptionAsItGetsOneInsideACompletionException() {
+        Pair p = pair();
+        assertThatThrownBy(() -> p.shop().failWrapped("no stock").get(10, TimeUnit.SECONDS))
+            .isInstanceOf(ExecutionException.class)
+            .cause().isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no stock");
     }
 
     @Test
