@@ -178,6 +178,9 @@ public final class HostDaemon implements AutoCloseable {
      */
     private final java.util.Set<Jvm> warmStarting = ConcurrentHashMap.newKeySet();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    /** How often the load and free memory in the host's entry are brought up to date. */
+    static final java.time.Duration METADATA_REFRESH = java.time.Duration.ofSeconds(10);
+    private volatile Thread refresher;
     private EntryNode hostEntry;
     private volatile boolean closed;
     /**
@@ -211,6 +214,7 @@ public final class HostDaemon implements AutoCloseable {
             HostDaemon h = new HostDaemon(config, rt, zk);
             rt.listen(HostService.SERVICE, HostService.class, h.new Service());
             h.hostEntry = ((NamespaceAnchors) rt.anchors()).fileAsHost(config.name(), h.metadata());
+            h.refresher = Thread.ofVirtual().name("host-refresh-" + config.name()).start(h::refreshMetadata);
             LOG.info("host {} serving at {} (ZooKeeper {}, state in {})", config.name(), rt.address(), zk, config.stateDir());
             return h;
         } catch (RuntimeException e) {
@@ -265,6 +269,22 @@ public final class HostDaemon implements AutoCloseable {
             m.put("freeMemoryMb", Long.toString(os.getFreeMemorySize() >> 20));
         }
         return m;
+    }
+
+    /**
+     * Publishes the metadata every {@link #METADATA_REFRESH} besides each change of the worker count, so
+     * that the load and free memory {@code circuit hosts} shows are never older than that (an idle host
+     * showed the figures of its last spawn for as long as it stayed idle).
+     */
+    private void refreshMetadata() {
+        try {
+            while (!closed) {
+                Thread.sleep(METADATA_REFRESH); // a period, not a wait for a condition
+                publisher.signal();
+            }
+        } catch (InterruptedException stopping) {
+            // close()
+        }
     }
 
     private void publishMetadata() {
@@ -873,6 +893,10 @@ public final class HostDaemon implements AutoCloseable {
         }
         archiveJvms.forEach(HostDaemon::discard);
         warmStarting.forEach(HostDaemon::discard);
+        Thread refreshing = refresher;
+        if (refreshing != null) {
+            refreshing.interrupt();
+        }
         for (Running r : workers.values()) {
             if (killDaemonized || !r.daemon()) {
                 r.process().destroyForcibly();
