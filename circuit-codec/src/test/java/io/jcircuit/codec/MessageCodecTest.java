@@ -149,20 +149,16 @@ class MessageCodecTest {
         assertThatThrownBy(() -> roundTrip(new Message.Reply(2, chain(ForyPool.MAX_DEPTH + 10))))
             .isInstanceOfSatisfying(CodecException.class, e -> assertThat(e.beyondReaderLimits()).isTrue())
             .hasMessageContaining("nests values deeper than this runtime reads: at most " + ForyPool.MAX_DEPTH);
-        // deeper than the reading thread's stack holds: refused the same way, not as malformed bytes
+        // deeper than the reading thread's stack holds: refused the same way, not as malformed bytes. The
+        // stack a read needs depends on how much of the codec the JIT has compiled, so the read is tried
+        // with less and less stack left until it runs out
         ByteBuf buf = Unpooled.buffer();
         try {
             codec.encode(new Message.Reply(3, chain(ForyPool.MAX_DEPTH - 10)), buf);
             java.util.concurrent.atomic.AtomicReference<Throwable> thrown = new java.util.concurrent.atomic.AtomicReference<>();
-            Thread small = new Thread(null, () -> {
-                try {
-                    codec.decode(buf);
-                } catch (Throwable t) {
-                    thrown.set(t);
-                }
-            }, "small-stack", 64 * 1024);
+            Thread small = new Thread(null, () -> thrown.set(decodeWithLessAndLessStack(buf, 0)), "small-stack", 256 * 1024);
             small.start();
-            small.join(30_000);
+            small.join(60_000);
             assertThat(thrown.get()).isInstanceOfSatisfying(CodecException.class,
                 e -> assertThat(e.beyondReaderLimits()).isTrue()).hasMessageContaining("reading thread's stack");
         } catch (InterruptedException e) {
@@ -170,6 +166,16 @@ class MessageCodecTest {
         } finally {
             buf.release();
         }
+    }
+
+    /** Decodes {@code buf} one frame deeper each time until the decoder fails; what it threw. */
+    private Throwable decodeWithLessAndLessStack(ByteBuf buf, int depth) {
+        try {
+            codec.decode(buf.duplicate());
+        } catch (RuntimeException | StackOverflowError e) {
+            return e;
+        }
+        return depth > 1_000_000 ? null : decodeWithLessAndLessStack(buf, depth + 1);
     }
 
     @Test
