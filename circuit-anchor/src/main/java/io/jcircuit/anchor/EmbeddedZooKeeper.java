@@ -153,7 +153,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
                 started.close();
             }
             closeQuietly(ch);
-            throw new NamespaceException("cannot start the embedded ZooKeeper in " + dir + ": " + e.getMessage(), e);
+            throw new NamespaceException("cannot start the embedded ZooKeeper in " + dir + ": " + describe(e), e);
         }
     }
 
@@ -171,6 +171,23 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         if (Thread.getDefaultUncaughtExceptionHandler() != before) {
             Thread.setDefaultUncaughtExceptionHandler(before);
         }
+    }
+
+    /**
+     * What went wrong, in words: the JDK's file exceptions often carry only the path (a missing
+     * directory, a denied permission), which read as if nothing were said.
+     */
+    static String describe(Exception e) {
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() == null) {
+            String what = switch (f) {
+                case java.nio.file.NoSuchFileException n -> "no such file or directory";
+                case java.nio.file.AccessDeniedException d -> "permission denied";
+                case java.nio.file.FileAlreadyExistsException x -> "already exists";
+                default -> f.getClass().getSimpleName();
+            };
+            return (f.getFile() == null ? "" : f.getFile() + ": ") + what;
+        }
+        return e.getMessage();
     }
 
     public String connectString() {

@@ -34,6 +34,19 @@ class EmbeddedZooKeeperTest {
         assertThat(EmbeddedZooKeeper.connectStringIn(state)).as("connect file removed on close").isEmpty();
     }
 
+    @Test
+    void aStateDirectoryWhereNothingCanBeCreatedIsNamedWithTheReason(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("not-a-directory"), "x");
+        assertThatThrownBy(() -> EmbeddedZooKeeper.start(file, 0))
+            .isInstanceOf(NamespaceException.class)
+            .hasMessageContaining("cannot start the embedded ZooKeeper in " + file.resolve("zookeeper"))
+            .hasMessageContaining("Not a directory");
+        assertThat(EmbeddedZooKeeper.describe(new java.nio.file.NoSuchFileException("/proc/x/zookeeper")))
+            .isEqualTo("/proc/x/zookeeper: no such file or directory");
+        assertThat(EmbeddedZooKeeper.describe(new java.nio.file.AccessDeniedException("/root/zk")))
+            .isEqualTo("/root/zk: permission denied");
+    }
+
     /**
      * In a JVM of its own, since ZooKeeper's change happens once per JVM: an exception nobody
      * catches, thrown after the server started, is still reported on stderr.
