@@ -892,7 +892,12 @@ public final class HostDaemon implements AutoCloseable {
             warmPool.clear();
         }
         archiveJvms.forEach(HostDaemon::discard);
-        warmStarting.forEach(HostDaemon::discard);
+        List<Jvm> starting = List.copyOf(warmStarting);
+        starting.forEach(HostDaemon::discard);
+        for (Jvm j : starting) {
+            // gone when close returns, as the workers are: a process that exits soon after could outlive it
+            j.process().onExit().orTimeout(5, TimeUnit.SECONDS).exceptionally(t -> null).join();
+        }
         Thread refreshing = refresher;
         if (refreshing != null) {
             refreshing.interrupt();

@@ -267,6 +267,20 @@ class SpawnTest {
         }
     }
 
+    /** A host that closes while it starts a warm JVM ends that JVM too, rather than leaving it to warm up alone. */
+    @Test
+    void aHostThatClosesEndsTheWarmJvmItIsStarting(@TempDir Path otherState) {
+        HostDaemon warmHost = HostDaemon.start(new HostDaemon.Config("closing", otherState, host.zookeeper(), null, 0, 1));
+        try {
+            spawner.spawn("closing", List.of(), () -> 1).result(); // the host starts refilling its pool now
+        } finally {
+            warmHost.close();
+        }
+        assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive)
+            .filter(p -> warmHostChild(p.pid(), otherState)).toList())
+            .as("no warm JVM of the closed host runs").isEmpty();
+    }
+
     private static Path archiveIn(Path dir) throws java.io.IOException {
         if (!Files.isDirectory(dir)) {
             return null;
