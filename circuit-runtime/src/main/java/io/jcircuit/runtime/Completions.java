@@ -111,6 +111,10 @@ final class Completions {
                     + " (use the *Async variants for dependents that block); a new thread takes the answers that"
                     + " wait; the held thread: {}", java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(stuckNanos), held);
             }
+            // Keep watching while answers wait: the new drainer may be held too, with nothing more to submit.
+            if (!queue.isEmpty() && owner.get() != null && watched.compareAndSet(false, true)) {
+                deadlines.add(new Watch(done.get(), System.nanoTime() + stuckNanos));
+            }
         }
     }
 

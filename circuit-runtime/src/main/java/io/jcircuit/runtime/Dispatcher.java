@@ -457,6 +457,11 @@ final class Dispatcher implements AutoCloseable {
     /** Like {@link #answerWhenDone(Later, long, long, java.util.function.Consumer)}, with {@code onDeadline} run at the deadline. */
     void answerWhenDone(Later pending, long callId, long deadline, java.util.function.Consumer<Message> answer,
                         Runnable onDeadline) {
+        if (pending.stage() instanceof java.util.concurrent.CompletableFuture<?> f && f.isDone()) {
+            // the common case (a method that returns a completed future): nothing to wait for or expire
+            f.whenComplete((v, t) -> answer.accept(answerOf(callId, v, t)));
+            return;
+        }
         LaterAnswer waiting = new LaterAnswer(deadline, onDeadline);
         pending.stage().whenComplete((v, t) -> {
             if (waiting.take()) {
