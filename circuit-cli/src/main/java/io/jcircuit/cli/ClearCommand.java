@@ -1,6 +1,7 @@
 package io.jcircuit.cli;
 
 import io.jcircuit.WorkerId;
+import io.jcircuit.host.WorkerDir;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -21,6 +22,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /**
@@ -29,14 +31,12 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "clear", mixinStandardHelpOptions = true,
     description = {"Remove the directories of workers that have ended, under STATE_DIR/workers.",
-        "A worker has ended when its directory holds an 'exit' file, which its host writes when the process ends. "
-            + "A directory without one is never touched: its worker may still run. (A worker that outlived its host, "
-            + "such as a daemonized one, gets no 'exit' file; remove its directory by hand once it is gone.)",
+        "A worker has ended when its directory holds an 'exit' file, which its host writes when the process ends, "
+            + "or when the process named in its 'pid' file (id and start time) no longer runs: so are a daemonized "
+            + "worker that outlived its host, and the workers of a host that was killed. Any other directory is never "
+            + "touched: its worker may still run.",
         "With WORKER_IDs, clears those and fails on any that has not ended; without, clears every ended worker."})
 final class ClearCommand implements Callable<Integer> {
-
-    /** The file a host writes into a worker's directory, holding its exit status, when the worker ends. */
-    static final String EXIT_FILE = "exit";
 
     @Option(names = "--dir", paramLabel = "STATE_DIR",
         description = "State directory of the host(s) whose workers to clear. Default: $CIRCUIT_DIR or ~/.jcircuit.")
@@ -60,11 +60,10 @@ final class ClearCommand implements Callable<Integer> {
         int removed = 0;
         List<Path> running = new ArrayList<>();
         for (Path w : candidates) {
-            Path exit = w.resolve(EXIT_FILE);
-            if (Files.isRegularFile(exit, LinkOption.NOFOLLOW_LINKS)) {
-                String status = readStatus(exit);
+            Optional<String> end = WorkerDir.end(w);
+            if (end.isPresent()) {
                 deleteTree(w);
-                out.println("removed " + w + (status.isEmpty() ? "" : " (exit status " + status + ")"));
+                out.println("removed " + w + " (" + end.get() + ")");
                 removed++;
             } else {
                 running.add(w);
@@ -72,14 +71,15 @@ final class ClearCommand implements Callable<Integer> {
         }
         if (!ids.isEmpty() && !running.isEmpty()) {
             for (Path w : running) {
-                err.println("circuit clear: kept " + w + ": no '" + EXIT_FILE + "' file, so its worker may still run");
+                err.println("circuit clear: kept " + w + ": its worker may still run (no '" + WorkerDir.EXIT
+                    + "' file, and its '" + WorkerDir.PID + "' file names a running process or is missing)");
             }
             out.flush();
             return 1;
         }
         if (removed == 0) {
             out.println("nothing to clear in " + workers
-                + (running.isEmpty() ? "" : " (" + running.size() + " worker(s) without an '" + EXIT_FILE + "' file kept)"));
+                + (running.isEmpty() ? "" : " (" + running.size() + " worker(s) that may still run kept)"));
         }
         out.flush();
         return 0;
@@ -121,14 +121,6 @@ final class ClearCommand implements Callable<Integer> {
                 + "; nothing removed. Is --dir (or $CIRCUIT_DIR) the state directory of their host?");
         }
         return dirs;
-    }
-
-    private static String readStatus(Path exit) {
-        try {
-            return Files.readString(exit).strip();
-        } catch (IOException e) {
-            return "";
-        }
     }
 
     /** Removes {@code root} and everything below it, without following symbolic links. */

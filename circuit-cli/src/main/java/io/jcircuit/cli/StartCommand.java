@@ -28,7 +28,7 @@ import java.util.concurrent.Callable;
 @Command(name = "start", mixinStandardHelpOptions = true,
     description = {"Run a host daemon in the foreground until it is stopped (Ctrl-C, or 'circuit stop NAME').",
         "The host files itself under /host/NAME and starts worker JVMs for spawns; each worker's directory "
-            + "(stdout, stderr, spawn.properties, exit) stays under STATE_DIR/workers after it ends ('circuit clear' removes them).",
+            + "(stdout, stderr, spawn.properties, pid, exit) stays under STATE_DIR/workers after it ends ('circuit clear' removes them).",
         "ZooKeeper: --zookeeper, then $CIRCUIT_ZOOKEEPER, then the embedded ZooKeeper that a host already runs from "
             + "STATE_DIR. When none is found this host runs the embedded one: it is the first host. --embedded always runs it.",
         "Stopping the host kills its workers that were not daemonized; daemonized workers keep running.",

@@ -1,5 +1,6 @@
 package io.jcircuit.cli;
 
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,6 +18,9 @@ class ClearCommandTest {
     private static final String ENDED = "R00000000000000a1";
     private static final String KILLED = "R00000000000000a2";
     private static final String RUNNING = "R00000000000000b1";
+    private static final String ALIVE = "R00000000000000b2";
+    private static final String GONE = "R00000000000000a3";
+    private static final String REUSED = "R00000000000000a4";
 
     @TempDir
     Path state;
@@ -28,13 +32,35 @@ class ClearCommandTest {
         worker(ENDED, "0");
         worker(KILLED, "137");
         worker(RUNNING, null);
+        ProcessHandle self = ProcessHandle.current();
+        long selfStart = self.info().startInstant().orElseThrow().toEpochMilli();
+        pidFile(worker(ALIVE, null), self.pid() + " " + selfStart);
+        pidFile(worker(REUSED, null), self.pid() + " " + (selfStart - 3_600_000)); // the id, but an hour older
+        pidFile(worker(GONE, null), ended.pid() + " " + endedStart);
         Files.writeString(workers.resolve("notes.txt"), "not a worker");
         Files.createDirectories(workers.resolve("scratch"));
         Files.writeString(workers.resolve("scratch").resolve("exit"), "0");
     }
 
+    private static ProcessHandle ended;
+    private static long endedStart;
+
+    /** A process that has run and ended, to name in a pid file. */
+    @BeforeAll
+    static void runAProcessToItsEnd() throws Exception {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-version")
+            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        ended = p.toHandle();
+        endedStart = ended.info().startInstant().orElseThrow().toEpochMilli();
+        assertThat(p.waitFor()).isZero();
+    }
+
+    private static void pidFile(Path dir, String content) throws IOException {
+        Files.writeString(dir.resolve("pid"), content + "\n");
+    }
+
     /** A worker directory as a host makes it: spawn metadata, output, and {@code exit} once it ended. */
-    private void worker(String id, String exitStatus) throws IOException {
+    private Path worker(String id, String exitStatus) throws IOException {
         Path d = Files.createDirectories(workers.resolve(id));
         Files.writeString(d.resolve("spawn.properties"), "id=" + id + "\n");
         Files.writeString(d.resolve("stdout"), "out\n");
@@ -44,6 +70,7 @@ class ClearCommandTest {
         if (exitStatus != null) {
             Files.writeString(d.resolve("exit"), exitStatus + "\n");
         }
+        return d;
     }
 
     @Test
@@ -53,17 +80,22 @@ class ClearCommandTest {
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out().lines()).containsExactly(
             "removed " + workers.resolve(ENDED) + " (exit status 0)",
-            "removed " + workers.resolve(KILLED) + " (exit status 137)");
+            "removed " + workers.resolve(KILLED) + " (exit status 137)",
+            "removed " + workers.resolve(GONE) + " (process " + ended.pid() + " ended; no exit status was recorded)",
+            "removed " + workers.resolve(REUSED) + " (process " + ProcessHandle.current().pid() + " ended; no exit status was recorded)");
         assertThat(workers.resolve(ENDED)).doesNotExist();
         assertThat(workers.resolve(KILLED)).doesNotExist();
+        assertThat(workers.resolve(GONE)).doesNotExist();
+        assertThat(workers.resolve(REUSED)).doesNotExist();
         assertThat(workers.resolve(RUNNING)).isDirectory();
+        assertThat(workers.resolve(ALIVE)).isDirectory();
         assertThat(workers.resolve(RUNNING).resolve("stdout")).hasContent("out");
         assertThat(workers.resolve("notes.txt")).exists();
         assertThat(workers.resolve("scratch").resolve("exit")).exists();
 
         CliRun.Result again = CliRun.run("clear", "--dir", state.toString());
         assertThat(again.out().strip()).isEqualTo("nothing to clear in " + workers
-            + " (1 worker(s) without an 'exit' file kept)");
+            + " (2 worker(s) that may still run kept)");
     }
 
     @Test
@@ -77,12 +109,14 @@ class ClearCommandTest {
 
     @Test
     void shouldKeepANamedWorkerThatMayStillRunAndSaySo() {
-        CliRun.Result r = CliRun.run("clear", "--dir", state.toString(), RUNNING, KILLED);
+        CliRun.Result r = CliRun.run("clear", "--dir", state.toString(), RUNNING, KILLED, ALIVE);
 
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.out().strip()).isEqualTo("removed " + workers.resolve(KILLED) + " (exit status 137)");
-        assertThat(r.err()).contains("kept " + workers.resolve(RUNNING)).contains("may still run");
+        assertThat(r.err()).contains("kept " + workers.resolve(RUNNING)).contains("kept " + workers.resolve(ALIVE))
+            .contains("may still run");
         assertThat(workers.resolve(RUNNING)).isDirectory();
+        assertThat(workers.resolve(ALIVE)).isDirectory();
     }
 
     @Test

@@ -49,7 +49,7 @@ class HostProcessesTest {
                 await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                     assertThat(CliRun.run("hosts", "--json", "--dir", zkState.toString()).out()).contains("\"workers\":2"));
                 assertThat(CliRun.run("clear", "--dir", hostState.toString()).out())
-                    .contains("nothing to clear").contains("2 worker(s) without an 'exit' file kept");
+                    .contains("nothing to clear").contains("2 worker(s) that may still run kept");
 
                 CliRun.Result r = CliRun.run("stop", "--dir", zkState.toString(), "w1");
 

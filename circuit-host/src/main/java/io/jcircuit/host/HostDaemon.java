@@ -80,7 +80,10 @@ public final class HostDaemon implements AutoCloseable {
                          Path keyFile, boolean insecure, Path cacheDir) {
         public Config {
             Objects.requireNonNull(name, "name");
-            Objects.requireNonNull(stateDir, "stateDir");
+            // a worker runs in its own directory, so a relative path would not reach the jar cache from there
+            stateDir = Objects.requireNonNull(stateDir, "stateDir").toAbsolutePath();
+            keyFile = keyFile == null ? null : keyFile.toAbsolutePath();
+            cacheDir = cacheDir == null ? null : cacheDir.toAbsolutePath();
             bindHost = bindHost == null ? "127.0.0.1" : bindHost;
             if (warm < 0 || warm > MAX_WARM) {
                 throw new IllegalArgumentException("warm=" + warm + ": keep 0 to " + MAX_WARM + " warm JVMs per classpath");
@@ -727,6 +730,11 @@ public final class HostDaemon implements AutoCloseable {
             }
             throw new CircuitException("cannot start a worker JVM on host " + config.name() + ": " + e.getMessage(), e);
         }
+        try {
+            WorkerDir.recordStart(dir, p.toHandle()); // so that 'circuit clear' can tell it ended if this host cannot
+        } catch (IOException e) {
+            LOG.warn("worker {}: cannot write {} in {}: {}", id, WorkerDir.PID, dir, e.getMessage());
+        }
         CompletableFuture<String> ready = new CompletableFuture<>();
         CompletableFuture<String> announced = new CompletableFuture<>();
         Jvm jvm = new Jvm(id, dir, p, ready, announced, writesArchive);
@@ -791,7 +799,7 @@ public final class HostDaemon implements AutoCloseable {
         workers.remove(w.id());
         int status = p.exitValue();
         try {
-            Files.writeString(Path.of(w.dir()).resolve("exit"), status + "\n");
+            Files.writeString(Path.of(w.dir()).resolve(WorkerDir.EXIT), status + "\n");
         } catch (IOException ignored) {
             // the directory may have been cleared
         }

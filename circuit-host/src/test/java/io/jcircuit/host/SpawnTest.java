@@ -392,6 +392,43 @@ class SpawnTest {
     }
 
     @Test
+    void aWorkersPidFileTellsWhenItHasEndedWithoutAHostToSaySo(@TempDir Path otherState, @TempDir Path copy) throws Exception {
+        Path dir;
+        long pid;
+        try (HostDaemon shortLived = HostDaemon.start(new HostDaemon.Config("outlived", otherState, host.zookeeper(), null, 0, 0))) {
+            Spawned<Long> s = spawner.spawn("outlived", List.of(), () -> ProcessHandle.current().pid(),
+                SpawnOptions.defaults().daemonized());
+            pid = s.result();
+            dir = otherState.resolve("workers").resolve(s.worker().id().toString());
+        }
+        // the worker outlived its host: only its pid file can tell whether it still runs
+        String[] pidFile = Files.readString(dir.resolve(WorkerDir.PID)).strip().split(" ");
+        assertThat(Long.parseLong(pidFile[0])).isEqualTo(pid);
+        assertThat(Long.parseLong(pidFile[1])).isCloseTo(ProcessHandle.of(pid).orElseThrow().info().startInstant()
+            .orElseThrow().toEpochMilli(), org.assertj.core.data.Offset.offset(1_000L));
+        assertThat(WorkerDir.end(dir)).as("running without its host").isEmpty();
+        Files.copy(dir.resolve(WorkerDir.PID), copy.resolve(WorkerDir.PID));
+
+        ProcessHandle worker = ProcessHandle.of(pid).orElseThrow();
+        worker.destroyForcibly();
+        worker.onExit().get(10, TimeUnit.SECONDS);
+        // this test's JVM, where the closed host lived, may still have written the exit file; a killed
+        // host's would not have: the copy has the pid file alone
+        await().untilAsserted(() -> assertThat(WorkerDir.end(copy)).contains("process " + pid + " ended; no exit status was recorded"));
+        assertThat(WorkerDir.end(dir)).isPresent();
+    }
+
+    @Test
+    void aHostGivenARelativeStateDirectoryStartsWorkersThatFindTheirJars() throws Exception {
+        Path relative = Path.of("target", "relative-state-" + ProcessHandle.current().pid());
+        try (HostDaemon rel = HostDaemon.start(new HostDaemon.Config("relative", relative, host.zookeeper(), null, 0, 0))) {
+            assertThat(spawner.spawn("relative", List.of(), () -> 6 * 7).result()).isEqualTo(42);
+        } finally {
+            Dirs.deleteTree(relative);
+        }
+    }
+
+    @Test
     void aFailingFunctionFailsTheSpawn() {
         assertThatThrownBy(() -> spawner.spawn("h1", List.of("/spawn/fail"), () -> {
             throw new IllegalStateException("no thanks");

@@ -1,0 +1,95 @@
+package io.jcircuit.host;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * The two files of a worker's directory ({@code STATE_DIR/workers/ID}) that tell whether its worker
+ * has ended, and the reading of them that {@code circuit clear} relies on.
+ *
+ * <ul>
+ *   <li>{@value #PID}: written by the host as soon as the JVM has started: its process id and start
+ *       time in epoch milliseconds, such as {@code 4242 1764460800120}.</li>
+ *   <li>{@value #EXIT}: written by the host when the JVM ends: its exit status.</li>
+ * </ul>
+ *
+ * <p>A host that was killed, or a worker that outlived its host (a daemonized one), leaves no
+ * {@value #EXIT} file. Such a worker has ended when no process with its id and start time runs any
+ * more; the start time tells a reused process id apart.
+ */
+public final class WorkerDir {
+
+    /** Holds the exit status, once the worker has ended under a running host. */
+    public static final String EXIT = "exit";
+    /** Holds the process id and start time of the worker's JVM. */
+    public static final String PID = "pid";
+
+    /**
+     * Start times read from {@code /proc} are in clock ticks (10 ms) and converted against the boot
+     * time; two readings of one process were seen to differ by a millisecond or two. A reused process
+     * id starts later than this.
+     */
+    private static final Duration SAME_START = Duration.ofSeconds(1);
+
+    private WorkerDir() {
+    }
+
+    /** Writes {@value #PID} for {@code process} into {@code dir}. */
+    static void recordStart(Path dir, ProcessHandle process) throws IOException {
+        long started = process.info().startInstant().map(Instant::toEpochMilli).orElse(-1L);
+        Files.writeString(dir.resolve(PID), process.pid() + " " + started + "\n");
+    }
+
+    /**
+     * How the worker of {@code dir} ended, in words ({@code "exit status 0"}, {@code "process 4242
+     * ended; no exit status was recorded"}), or empty while it may still run: no {@value #EXIT} file,
+     * and a {@value #PID} file that is missing, unreadable, or names a process that runs.
+     */
+    public static Optional<String> end(Path dir) {
+        Path exit = dir.resolve(EXIT);
+        if (Files.isRegularFile(exit, LinkOption.NOFOLLOW_LINKS)) {
+            String status = read(exit);
+            return Optional.of(status.isEmpty() ? "exit status unknown" : "exit status " + status);
+        }
+        Path pidFile = dir.resolve(PID);
+        if (!Files.isRegularFile(pidFile, LinkOption.NOFOLLOW_LINKS)) {
+            return Optional.empty(); // the host is starting it, or it predates pid files
+        }
+        String[] fields = read(pidFile).split("\\s+");
+        long pid;
+        long started;
+        try {
+            pid = Long.parseLong(fields[0]);
+            started = fields.length > 1 ? Long.parseLong(fields[1]) : -1;
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+        return running(pid, started) ? Optional.empty()
+            : Optional.of("process " + pid + " ended; no exit status was recorded");
+    }
+
+    private static boolean running(long pid, long startedMillis) {
+        Optional<ProcessHandle> p = ProcessHandle.of(pid);
+        if (p.isEmpty() || !p.get().isAlive()) {
+            return false;
+        }
+        Optional<Instant> start = p.get().info().startInstant();
+        if (startedMillis < 0 || start.isEmpty()) {
+            return true; // cannot tell a reused id apart: say it may run
+        }
+        return Math.abs(start.get().toEpochMilli() - startedMillis) <= SAME_START.toMillis();
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file).strip();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+}
