@@ -146,6 +146,7 @@ public final class CircuitRuntime implements Circuit {
 
     @Override
     public <T> T ref(Class<T> iface, T impl) {
+        ensureOpen();
         Objects.requireNonNull(iface, "iface");
         Objects.requireNonNull(impl, "impl");
         if (!iface.isInterface()) {
@@ -194,6 +195,7 @@ public final class CircuitRuntime implements Circuit {
 
     @Override
     public Worker worker(Address address) {
+        ensureOpen();
         Objects.requireNonNull(address, "address");
         if (address.equals(address())) {
             return self;
@@ -292,6 +294,7 @@ public final class CircuitRuntime implements Circuit {
 
     @Override
     public Anchors anchors() {
+        ensureOpen();
         if (anchors == null) {
             throw noNamespace();
         }
@@ -300,10 +303,22 @@ public final class CircuitRuntime implements Circuit {
 
     @Override
     public Durable durable() {
+        ensureOpen();
         if (durable == null) {
             throw noNamespace();
         }
         return durable;
+    }
+
+    /**
+     * Throws {@link IllegalStateException} once {@link #close} has begun: nothing starts on a closed
+     * runtime, calls on references into it and from it included. (Calls already under way when it
+     * closes fail with {@link io.jcircuit.WorkerDiedException}, as a link that breaks.)
+     */
+    void ensureOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("runtime " + id + " is closed");
+        }
     }
 
     private IllegalStateException noNamespace() {

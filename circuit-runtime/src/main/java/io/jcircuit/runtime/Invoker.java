@@ -53,6 +53,7 @@ final class Invoker {
     private static final int MAX_MOVES = 8;
 
     Object call(RefHandler handler, Method method, Object[] args) {
+        runtime.ensureOpen();
         Names n = names.get(method);
         if (n == null) {
             n = names.computeIfAbsent(method, Names::of);
@@ -307,6 +308,7 @@ final class Invoker {
     }
 
     private Object request(WorkerId home, io.jcircuit.Address address, Object what, String name, RequestMaker maker) {
+        runtime.ensureOpen();
         long deadline = deadline();
         long id = nextCallId.getAndIncrement();
         if (home.equals(runtime.id())) {

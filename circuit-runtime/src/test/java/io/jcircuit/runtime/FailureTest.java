@@ -43,6 +43,25 @@ class FailureTest {
     }
 
     @Test
+    void shouldRefuseWhatStartsOnAClosedRuntimeAndSaySo() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        b.listen("echo", Echo.class, new EchoImpl());
+        Echo remote = a.dial(b.address(), "echo", Echo.class);
+        Echo local = a.ref(Echo.class, new EchoImpl());
+        assertThat(local.echo("before")).isEqualTo("before");
+        a.close();
+
+        String closed = "runtime " + a.id() + " is closed";
+        assertThatThrownBy(() -> local.echo("after")).isInstanceOf(IllegalStateException.class).hasMessage(closed);
+        assertThatThrownBy(() -> remote.echo("after")).isInstanceOf(IllegalStateException.class).hasMessage(closed);
+        assertThatThrownBy(() -> a.self().go(() -> 1)).isInstanceOf(IllegalStateException.class).hasMessage(closed);
+        assertThatThrownBy(() -> a.ref(Echo.class, new EchoImpl())).isInstanceOf(IllegalStateException.class).hasMessage(closed);
+        assertThatThrownBy(() -> a.worker(b.address())).isInstanceOf(IllegalStateException.class).hasMessage(closed);
+        assertThat(b.ref(Echo.class, new EchoImpl()).echo("b is open")).isEqualTo("b is open");
+    }
+
+    @Test
     void shouldFailAnInFlightCallWithOutcomeUnknownWhenTheWorkerDies() throws Exception {
         CircuitRuntime a = runtimes.start();
         CircuitRuntime b = runtimes.start();
