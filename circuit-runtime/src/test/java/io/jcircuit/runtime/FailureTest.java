@@ -43,14 +43,19 @@ class FailureTest {
     }
 
     @Test
-    void shouldRefuseWhatStartsOnAClosedRuntimeAndSaySo() {
+    void shouldRefuseWhatStartsOnAClosedRuntimeAndSaySo() throws Exception {
         CircuitRuntime a = runtimes.start();
         CircuitRuntime b = runtimes.start();
-        b.listen("echo", Echo.class, new EchoImpl());
+        EchoImpl impl = new EchoImpl();
+        b.listen("echo", Echo.class, impl);
         Echo remote = a.dial(b.address(), "echo", Echo.class);
         Echo local = a.ref(Echo.class, new EchoImpl());
         assertThat(local.echo("before")).isEqualTo("before");
+        CompletableFuture<String> underWay = blockInBackground(remote, 60_000);
+        assertThat(impl.entered.await(10, TimeUnit.SECONDS)).isTrue();
         a.close();
+
+        assertThatThrownBy(() -> underWay.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(WorkerDiedException.class);
 
         String closed = "runtime " + a.id() + " is closed";
         assertThatThrownBy(() -> local.echo("after")).isInstanceOf(IllegalStateException.class).hasMessage(closed);
