@@ -53,7 +53,7 @@ final class ClearCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path workers = (dir != null ? dir : NamespaceOptions.defaultStateDir(env)).resolve("workers");
+        Path workers = NamespaceOptions.stateDir(dir, env).resolve("workers");
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<Path> candidates = ids.isEmpty() ? allIn(workers) : named(workers);

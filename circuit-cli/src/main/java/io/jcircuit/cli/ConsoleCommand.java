@@ -78,7 +78,7 @@ public final class ConsoleCommand implements Callable<Integer> {
                 + " anyway (on a network you trust), or leave --bind at 127.0.0.1 and reach it through an SSH tunnel");
         }
         ConsoleServer.Config config = new ConsoleServer.Config(bind, port, intervalMs, CircuitSampler.DEFAULT_POLL_TIMEOUT);
-        Path state = where.dir != null ? where.dir : NamespaceOptions.defaultStateDir(where.env);
+        Path state = NamespaceOptions.stateDir(where.dir, where.env);
         Path keyFile = keys.resolve(where.env, state);
         CountDownLatch stopped = new CountDownLatch(1);
         // The console's own runtime files nothing in the namespace: it only calls the workers' ops service.

@@ -6,6 +6,7 @@ import io.jcircuit.anchor.NamespaceException;
 import io.jcircuit.anchor.ZooKeeperLocator;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -15,7 +16,21 @@ final class NamespaceOptions {
     /** The state directory when neither {@code --dir} nor {@code CIRCUIT_DIR} says otherwise. */
     static Path defaultStateDir(Map<String, String> env) {
         String d = env.get("CIRCUIT_DIR");
-        return d != null && !d.isBlank() ? Path.of(d) : Path.of(System.getProperty("user.home"), ".jcircuit");
+        return d != null && !d.isBlank() ? notAFile(Path.of(d), "$CIRCUIT_DIR")
+            : notAFile(Path.of(System.getProperty("user.home"), ".jcircuit"), "the default");
+    }
+
+    /** The state directory: {@code flag} (a {@code --dir} option) when given, else {@link #defaultStateDir}. */
+    static Path stateDir(Path flag, Map<String, String> env) {
+        return flag != null ? notAFile(flag, "--dir") : defaultStateDir(env);
+    }
+
+    /** {@code dir}, which may not exist yet; fails plainly when it is something other than a directory. */
+    private static Path notAFile(Path dir, String from) {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("the state directory " + dir + " (" + from + ") is not a directory");
+        }
+        return dir;
     }
 
     @Option(names = "--zookeeper", paramLabel = "CONNECT",
@@ -35,7 +50,7 @@ final class NamespaceOptions {
      * @throws NamespaceException when nothing is configured, or nothing answers where configured
      */
     Namespace connect() {
-        Path state = dir != null ? dir : defaultStateDir(env);
+        Path state = stateDir(dir, env);
         ZooKeeperLocator locator = new ZooKeeperLocator(zookeeper, env, state);
         ZooKeeperLocator.Found found = locator.find().orElseThrow(() -> new NamespaceException(
             "no ZooKeeper to ask; tried " + locator.describe()

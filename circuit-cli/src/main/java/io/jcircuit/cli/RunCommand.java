@@ -62,7 +62,7 @@ final class RunCommand implements Callable<Integer> {
         if (Files.isRegularFile(jar)) { // a directory of classes runs too
             DeployCommand.checkReadableJar(jar); // before a JVM starts for it
         }
-        Path state = dir != null ? dir : NamespaceOptions.defaultStateDir(env);
+        Path state = NamespaceOptions.stateDir(dir, env);
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--enable-native-access=ALL-UNNAMED");

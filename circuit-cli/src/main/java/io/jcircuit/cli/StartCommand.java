@@ -143,7 +143,7 @@ final class StartCommand implements Callable<Integer> {
 
     /** Resolves the options, the environment and the state directory into the host's configuration. */
     Plan plan() {
-        Path state = (dir != null ? dir : NamespaceOptions.defaultStateDir(env)).toAbsolutePath().normalize();
+        Path state = NamespaceOptions.stateDir(dir, env).toAbsolutePath().normalize();
         String hostName = name != null ? checkName(name) : sanitize(machineName());
         String bindHost = addr == null ? null : addr.host();
         int port = addr == null ? 0 : addr.port();

@@ -58,7 +58,7 @@ final class StopCommand implements Callable<Integer> {
             Entry e = host.entry();
             List<Entry> left;
             String note = "";
-            java.nio.file.Path state = where.dir != null ? where.dir : NamespaceOptions.defaultStateDir(where.env);
+            java.nio.file.Path state = NamespaceOptions.stateDir(where.dir, where.env);
             RuntimeConfig config = RuntimeConfig.builder().zookeeper(connect)
                 .clusterKeyFile(keys.resolve(where.env, state)).build();
             try (CircuitRuntime client = CircuitRuntime.start(config)) {

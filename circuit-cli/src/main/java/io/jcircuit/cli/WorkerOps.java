@@ -48,7 +48,7 @@ final class WorkerOps implements AutoCloseable {
     static WorkerOps open(NamespaceOptions where, KeyOptions keys, boolean joined) {
         Namespace ns = where.connect();
         try {
-            Path state = where.dir != null ? where.dir : NamespaceOptions.defaultStateDir(where.env);
+            Path state = NamespaceOptions.stateDir(where.dir, where.env);
             Path key = keys == null ? null : keys.resolve(where.env, state);
             RuntimeConfig.Builder b = RuntimeConfig.builder().defaultCallTimeoutMs(10_000);
             if (joined) {

@@ -48,10 +48,10 @@ class ClearCommandTest {
     /** A process that has run and ended, to name in a pid file. */
     @BeforeAll
     static void runAProcessToItsEnd() throws Exception {
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-version")
-            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Process p = new ProcessBuilder("cat").redirectOutput(ProcessBuilder.Redirect.DISCARD).start(); // ends with its stdin
         ended = p.toHandle();
         endedStart = ended.info().startInstant().orElseThrow().toEpochMilli();
+        p.getOutputStream().close();
         assertThat(p.waitFor()).isZero();
     }
 
@@ -131,6 +131,19 @@ class ClearCommandTest {
         assertThat(bad.code()).isEqualTo(1);
         assertThat(bad.err()).contains("not a worker id: 'scratch'");
         assertThat(workers.resolve("scratch")).isDirectory();
+    }
+
+    @Test
+    void shouldSayPlainlyWhenTheStateDirectoryIsAFile() throws IOException {
+        Path file = Files.writeString(state.resolve("a-file"), "not a directory");
+
+        CliRun.Result flag = CliRun.run("clear", "--dir", file.toString());
+        assertThat(flag.code()).isEqualTo(1);
+        assertThat(flag.err().strip()).isEqualTo("circuit clear: the state directory " + file + " (--dir) is not a directory");
+
+        CliRun.Result env = CliRun.run(Map.of("CIRCUIT_DIR", file.toString()), "hosts");
+        assertThat(env.code()).isEqualTo(1);
+        assertThat(env.err().strip()).isEqualTo("circuit hosts: the state directory " + file + " ($CIRCUIT_DIR) is not a directory");
     }
 
     @Test
