@@ -17,7 +17,8 @@ public record NamespaceConfig(String connectString, String root, int sessionTime
 
     public static final String DEFAULT_ROOT = "jcircuit";
     public static final int DEFAULT_SESSION_TIMEOUT_MS = 4_000;
-    public static final int DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+    /** No longer than the session timeout: Curator logs a warning at every start otherwise. */
+    public static final int DEFAULT_CONNECT_TIMEOUT_MS = DEFAULT_SESSION_TIMEOUT_MS;
 
     public NamespaceConfig {
         Objects.requireNonNull(connectString, "connectString");

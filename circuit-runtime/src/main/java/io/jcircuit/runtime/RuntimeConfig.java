@@ -61,8 +61,8 @@ public record RuntimeConfig(
         private ClassLoader classLoader;
         private String zookeeper;
         private Path embeddedZooKeeperDir;
-        private int zookeeperSessionTimeoutMs = 4_000;
-        private int zookeeperConnectTimeoutMs = 5_000;
+        private int zookeeperSessionTimeoutMs = io.jcircuit.anchor.NamespaceConfig.DEFAULT_SESSION_TIMEOUT_MS;
+        private int zookeeperConnectTimeoutMs = io.jcircuit.anchor.NamespaceConfig.DEFAULT_CONNECT_TIMEOUT_MS;
         private io.jcircuit.WorkerId workerId;
         private io.jcircuit.link.tls.ClusterKey clusterKey;
         private boolean callMetrics = !"false".equals(System.getProperty("circuit.callMetrics"));

@@ -127,6 +127,24 @@ class AnchorsTest {
     }
 
     @Test
+    void joiningTheNamespaceWithTheDefaultsLogsNoCuratorWarning() {
+        ch.qos.logback.classic.Logger curator = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("org.apache.curator");
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log = new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        curator.addAppender(log);
+        ch.qos.logback.classic.Level configured = curator.getLevel(); // the tests' logback file keeps it quiet
+        curator.setLevel(ch.qos.logback.classic.Level.WARN);
+        try (CircuitRuntime rt = runtime()) {
+            assertThat(rt.anchors().list("/").entries()).isNotNull();
+        } finally {
+            curator.setLevel(configured);
+            curator.detachAppender(log);
+        }
+        assertThat(log.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN))
+            .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).isEmpty();
+    }
+
+    @Test
     void aRuntimeWithoutZooKeeperSaysHowToGetANamespace() {
         try (CircuitRuntime plain = CircuitRuntime.start()) {
             assertThatThrownBy(plain::anchors).isInstanceOf(IllegalStateException.class)
