@@ -378,6 +378,61 @@ class SpawnTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
     }
 
+    /**
+     * Starts a spawn on {@code host} from {@code spawner} whose function never returns, filed under
+     * {@code anchor}, and returns once the worker is filed there, while the spawn still waits for it.
+     */
+    private static Worker spawnForever(CircuitRuntime spawner, CircuitRuntime lookout, String anchor) {
+        Thread.ofVirtual().start(() -> {
+            try {
+                spawner.spawn("h1", List.of(anchor), () -> {
+                    Thread.sleep(Long.MAX_VALUE);
+                    return 0L;
+                });
+            } catch (RuntimeException expected) {
+                // the spawner closes while it waits
+            }
+        });
+        Entry e = await().atMost(Duration.ofSeconds(60)).until(() -> lookout.anchors().list(anchor).entries(),
+            l -> !l.isEmpty()).getFirst();
+        return lookout.anchors().worker(e);
+    }
+
+    @Test
+    void aWorkerWhoseSpawnerIsGoneLivesWhileAnotherRuntimeHoldsAReferenceIntoIt() throws Exception {
+        CircuitRuntime holder = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper()).build());
+        long pid;
+        Path stderr;
+        try {
+            try (CircuitRuntime shortLived = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper()).build())) {
+                Worker w = spawnForever(shortLived, holder, "/spawn/orphan");
+                stderr = state.resolve("workers").resolve(w.id().toString()).resolve("stderr");
+                Counter c = w.go(() -> Circuit.current().ref(Counter.class, new CounterImpl()));
+                pid = w.go(() -> ProcessHandle.current().pid());
+                shortLived.close(); // while its spawn waits for the function
+
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(Files.readString(stderr)).contains("is gone; living on while other runtimes hold references"));
+                assertThat(c.add(2)).isEqualTo(2);
+                assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).contains(true);
+            }
+        } finally {
+            holder.close(); // its holds go with it
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+        assertThat(Files.readString(stderr)).contains("no other runtime holds a reference into it; exiting");
+    }
+
+    @Test
+    void aSpawnerThatDiesWhileItsFunctionRunsLeavesNoWorkerBehind() {
+        long pid;
+        try (CircuitRuntime shortLived = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper()).build())) {
+            Worker w = spawnForever(shortLived, spawner, "/spawn/unwanted");
+            pid = w.go(() -> ProcessHandle.current().pid()); // a go holds nothing once it has returned
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+    }
+
     @Test
     void aDaemonizedWorkerOutlivesItsSpawner() {
         Spawned<Long> s;

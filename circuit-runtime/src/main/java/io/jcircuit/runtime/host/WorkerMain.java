@@ -2,6 +2,7 @@ package io.jcircuit.runtime.host;
 
 import io.jcircuit.WorkerId;
 import io.jcircuit.anchor.NamespaceAnchors;
+import io.jcircuit.runtime.Activity;
 import io.jcircuit.runtime.CircuitRuntime;
 import io.jcircuit.runtime.RuntimeConfig;
 
@@ -165,24 +166,32 @@ public final class WorkerMain {
             // After the announcement, which the spawn waits for: watching the spawner takes ZooKeeper
             // round trips, and a spawner gone before the watch starts is still seen, as whenGone
             // looks once it watches.
-            exitWhenGone(rt, spawner, exit);
+            ((NamespaceAnchors) rt.anchors()).whenGone(spawner, exit::countDown);
         }
-        // DESIGN §1: live while the function runs or a reference into this worker is held elsewhere
+        // DESIGN §1: live while the function runs or a reference into this worker is held elsewhere.
+        // Once the spawner is gone, nobody waits for the function's result: live while another runtime
+        // holds a reference into this worker. The spawner's own holds went with it (distributed GC).
+        // Each condition must hold at two checks in a row, so that a hold being handed on is not missed.
         boolean idleBefore = false;
-        while (!exit.await(IDLE_CHECK_MS, TimeUnit.MILLISECONDS)) {
-            boolean idle = !daemon && rt.activity().finished();
+        boolean spawnerGoneSaid = false;
+        while (true) {
+            boolean spawnerGone = exit.await(IDLE_CHECK_MS, TimeUnit.MILLISECONDS);
+            Activity a = rt.activity();
+            boolean idle = !daemon && (spawnerGone ? !a.heldRemotely() : a.finished());
             if (idle && idleBefore) {
-                System.err.println("worker " + rt.id() + ": its function is done and nobody holds a reference"
-                    + " into it; exiting");
+                System.err.println("worker " + rt.id() + ": " + (spawnerGone ? "spawner " + spawner + " is gone"
+                    : "its function is done") + " and no other runtime holds a reference into it; exiting");
                 return;
             }
+            if (spawnerGone && !idle && !spawnerGoneSaid) {
+                System.err.println("worker " + rt.id() + ": spawner " + spawner + " is gone; living on while "
+                    + "other runtimes hold references into it");
+                spawnerGoneSaid = true;
+            }
             idleBefore = idle;
+            if (spawnerGone) {
+                Thread.sleep(IDLE_CHECK_MS); // the latch no longer waits
+            }
         }
-        System.err.println("worker " + rt.id() + ": spawner " + spawner + " is gone; exiting");
-    }
-
-    /** Counts {@code exit} down when {@code spawner} is no longer filed under {@code /worker}. */
-    private static void exitWhenGone(CircuitRuntime rt, WorkerId spawner, CountDownLatch exit) {
-        ((NamespaceAnchors) rt.anchors()).whenGone(spawner, exit::countDown);
     }
 }
