@@ -18,12 +18,13 @@ import java.util.concurrent.Callable;
  * a failed call. For each selected worker, one at a time: a replacement is spawned on the same host
  * with the new code and runs {@link SwapIn} for each service (freeze and drain the old one, hand its
  * state over, serve, file the same anchors, forward the old one's callers); then the old worker
- * withdraws its anchors, lingers while callers follow the move, and exits.
+ * withdraws its anchors, lingers while callers follow the move, and retires (exits once nothing it handed out is held).
  */
 @Command(name = "swap", mixinStandardHelpOptions = true,
     description = {"Replace the services of selected workers with another version of their code, one worker at a time.",
         "Each gets a replacement on its host that takes over its state (Swappable), its anchors and its callers;",
-        "the old worker then exits. A replacement that cannot take over rolls back, and the swap stops there.",
+        "the old worker then exits, once no other runtime holds a reference to an object it handed out (those keep",
+        "working there, in the old code). A replacement that cannot take over rolls back, and the swap stops there.",
         "Example: circuit swap /sumr/... --deployment sumr:2"})
 final class SwapCommand extends WorkerVerb implements Callable<Integer> {
 
@@ -92,10 +93,12 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
                 m.put("services", s.services());
                 m.put("anchors", s.anchors());
                 m.put("millis", s.millis());
+                m.put("old_held", s.oldHeld());
                 swapped.add(m);
                 if (!json) {
                     out.println("swapped " + s.oldWorker() + " -> " + s.newWorker() + " on " + s.host() + ": "
-                        + String.join(", ", s.services()) + " (" + s.millis() + " ms)");
+                        + String.join(", ", s.services()) + " (" + s.millis() + " ms)" + (s.oldHeld() == 0 ? ""
+                        : "; the old worker exits once the " + s.oldHeld() + " object(s) other runtimes hold there are dropped"));
                     out.flush();
                 }
             }

@@ -10,6 +10,9 @@ import io.jcircuit.runtime.ops.Ops;
 import io.jcircuit.runtime.ops.OpsInfo;
 import io.jcircuit.runtime.ops.SwapIn;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Function;
@@ -22,7 +25,9 @@ import java.util.function.Function;
  *       anchors, forward the old worker's callers (a failure there rolls that service back);</li>
  *   <li>the old worker withdraws its anchors and application services ({@link Ops#drain});</li>
  *   <li>it lingers, so that callers still holding references to it follow the move on their next call;</li>
- *   <li>it exits.</li>
+ *   <li>it retires ({@link Ops#retire}): it exits once no other runtime holds a reference to one of its
+ *       objects other than its services (objects a service handed out live on there, in the old code,
+ *       until their holders drop them); at once when none is held.</li>
  * </ol>
  *
  * @param spawner   the runtime that spawns replacements
@@ -30,14 +35,17 @@ import java.util.function.Function;
  * @param code      how to spawn the replacement: the new code (a deployment), daemonized when the spawner
  *                  does not outlive it
  * @param drain     how long the old worker may take to finish its calls
- * @param linger    how long the old worker redirects callers before it exits
+ * @param linger    how long the old worker redirects callers before it retires
  */
 record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, SpawnOptions code, Duration drain,
                Duration linger) {
 
     /** What one swap did. */
+    private static final Logger LOG = LoggerFactory.getLogger(Swapper.class);
+
+    /** What one swap did; {@code oldHeld} objects of the old worker were still held when it retired. */
     record Swapped(String oldWorker, String newWorker, String host, List<String> services, List<String> anchors,
-                   long millis, long takeOverMillis, long drainMillis) {
+                   long millis, long takeOverMillis, long drainMillis, int oldHeld) {
     }
 
     Swapped swap(Entry old, String onlyService) throws InterruptedException {
@@ -68,17 +76,26 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
         Deadline.within(drain.plusSeconds(10), () -> oldOps.drain(drainMs));
         long drained = (System.nanoTime() - t1) / 1_000_000;
         Thread.sleep(linger.toMillis()); // the linger itself: callers follow the move on their next call
+        int held = 0;
         try {
-            Deadline.within(Duration.ofSeconds(10), () -> {
-                oldOps.exit(0);
-                return null;
-            });
+            held = Deadline.within(Duration.ofSeconds(10), oldOps::retire);
         } catch (WorkerDiedException gone) {
-            // it went before it answered: what was asked
+            // it went before it answered: nothing held it
+        } catch (RuntimeException noRetire) {
+            // a worker of a build from before retire: it exits now, as swaps did then
+            LOG.debug("worker {} cannot retire ({}); telling it to exit", old.worker(), noRetire.toString());
+            try {
+                Deadline.within(Duration.ofSeconds(10), () -> {
+                    oldOps.exit(0);
+                    return null;
+                });
+            } catch (WorkerDiedException gone) {
+                // it went before it answered: what was asked
+            }
         }
         return new Swapped(old.worker().toString(), replacement.worker().id().toString(), host,
             services.stream().map(OpsInfo.ServiceType::name).toList(), anchors, (System.nanoTime() - start) / 1_000_000,
-            takeOver, drained);
+            takeOver, drained, held);
     }
 
     /** The host daemon that runs {@code e}'s worker: the {@code /host/NAME} directory it is filed in. */

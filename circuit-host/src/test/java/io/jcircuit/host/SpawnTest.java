@@ -44,6 +44,18 @@ class SpawnTest {
         }
     }
 
+    /** A service that hands out objects of its own: what a hot swap leaves behind on the old worker. */
+    public interface Maker {
+        Counter make();
+    }
+
+    static final class MakerImpl implements Maker {
+        @Override
+        public Counter make() {
+            return Circuit.current().ref(Counter.class, new CounterImpl());
+        }
+    }
+
     @TempDir
     static Path state;
     private static HostDaemon host;
@@ -429,6 +441,31 @@ class SpawnTest {
         try (CircuitRuntime shortLived = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper()).build())) {
             Worker w = spawnForever(shortLived, spawner, "/spawn/unwanted");
             pid = w.go(() -> ProcessHandle.current().pid()); // a go holds nothing once it has returned
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+    }
+
+    @Test
+    void aRetiredWorkerServesWhatItHandedOutUntilItIsDroppedThenExits() {
+        long pid = spawner.spawn("h1", List.of("/spawn/retire"), () -> {
+            Circuit.current().listen("maker", Maker.class, new MakerImpl());
+            return ProcessHandle.current().pid();
+        }, SpawnOptions.defaults().daemonized()).result();
+        CircuitRuntime holder = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper()).build());
+        try {
+            Worker w = holder.anchors().worker(holder.anchors().list("/spawn/retire").entries().getFirst());
+            Counter c = w.dial("maker", Maker.class).make();
+            assertThat(c.add(1)).isEqualTo(1);
+            io.jcircuit.runtime.ops.Ops ops = w.dial(io.jcircuit.runtime.ops.Ops.SERVICE, io.jcircuit.runtime.ops.Ops.class);
+
+            assertThat(ops.retire()).as("the counter is held; services do not count").isEqualTo(1);
+
+            // it looks twice a second: still there after three looks, and the counter still answers
+            await().during(Duration.ofMillis(1_500)).atMost(Duration.ofSeconds(5))
+                .until(() -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+            assertThat(c.add(1)).isEqualTo(2);
+        } finally {
+            holder.close(); // its holds go with it
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
     }

@@ -503,6 +503,11 @@ public final class CircuitRuntime implements Circuit {
         }
 
         @Override
+        public int heldRemotelyTransient() {
+            return exports.heldRemotelyTransient();
+        }
+
+        @Override
         public int awaitCallsRunningAtMost(int n, long deadline) throws InterruptedException {
             return dispatcher.awaitRunningAtMost(n, deadline);
         }

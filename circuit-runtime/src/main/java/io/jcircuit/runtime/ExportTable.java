@@ -199,6 +199,20 @@ final class ExportTable {
         }
     }
 
+    /**
+     * How many exports that are not permanent (not a service, not stored in the durable store) other
+     * runtimes hold: the objects whose callers have nowhere else to go when this runtime ends.
+     */
+    synchronized int heldRemotelyTransient() {
+        int n = 0;
+        for (Holds h : holds.values()) {
+            if (!h.permanent && !h.remote.isEmpty()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** True when some other runtime holds at least one export here. */
     synchronized boolean heldRemotely() {
         for (Holds h : holds.values()) {

@@ -97,6 +97,14 @@ public interface Ops {
     void swapAbort(String service);
 
     /**
+     * Hot swap, after the drain: the process exits (status 0, as {@link #exit}) once no other runtime
+     * holds a reference to any of its objects other than its services and durable references, whose
+     * callers follow the swap. That holds for a daemonized worker too. Returns how many such objects
+     * are held now; with none, it exits within a second.
+     */
+    int retire();
+
+    /**
      * Closes the runtime and exits the process with {@code status} ({@link System#exit}, so shutdown hooks
      * run), once this call has answered. Every runtime in the process ends with it.
      */

@@ -78,6 +78,9 @@ public final class OpsService implements Ops {
 
         /** Hot swap rolled back: see {@code CircuitRuntime.reopenService}. */
         void reopenService(String name);
+
+        /** How many of the runtime's objects other than its services and durable references other runtimes hold. */
+        int heldRemotelyTransient();
     }
 
     private final RuntimeView runtime;
@@ -345,18 +348,49 @@ public final class OpsService implements Ops {
     public void exit(int status) {
         LOG.info("exit({}) requested by an operator", status);
         // Answer first: the exit runs once this call has returned and its answer had a moment to leave.
-        Thread.ofPlatform().name("circuit-exit").start(() -> {
+        Thread.ofPlatform().name("circuit-exit").start(() -> exitNow(status));
+    }
+
+    @Override
+    public int retire() {
+        int held = runtime.heldRemotelyTransient();
+        LOG.info("retiring: exits once no other runtime holds a reference to its objects ({} held now)", held);
+        Thread.ofPlatform().daemon().name("circuit-retire").start(() -> {
             try {
-                runtime.awaitCallsRunningAtMost(0, System.nanoTime() + 2_000_000_000L); // this call, answered
+                // twice in a row, so that a reference being handed on between two holders is not missed
+                boolean freeBefore = false;
+                while (true) {
+                    boolean free = runtime.heldRemotelyTransient() == 0;
+                    if (free && freeBefore) {
+                        break;
+                    }
+                    freeBefore = free;
+                    Thread.sleep(RETIRE_CHECK_MS);
+                }
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                return; // the process is ending anyway
             }
-            try {
-                runtime.close();
-            } finally {
-                System.exit(status); // shutdown hooks run: the application's own, and logback's flush
-            }
+            LOG.info("retired: no other runtime holds a reference to its objects; exiting");
+            exitNow(0);
         });
+        return held;
+    }
+
+    /** How often a retired runtime looks whether its objects are still held. */
+    private static final long RETIRE_CHECK_MS = 500;
+
+    /** Closes the runtime and exits the process, once the calls being served (the asking one) have answered. */
+    private void exitNow(int status) {
+        try {
+            runtime.awaitCallsRunningAtMost(0, System.nanoTime() + 2_000_000_000L); // the asking call, answered
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            runtime.close();
+        } finally {
+            System.exit(status); // shutdown hooks run: the application's own, and logback's flush
+        }
     }
 
     private static void deleteTree(Path dir) {
