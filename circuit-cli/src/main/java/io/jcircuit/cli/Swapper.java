@@ -67,9 +67,9 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
         OpsInfo.ServiceType first = services.getFirst();
         long t0 = System.nanoTime();
         Spawned<String> replacement = spawner.spawn(host, List.of(),
-            new SwapIn(oldAddress, first.name(), first.iface(), first.impl(), anchors, drainMs), code);
+            new SwapIn(oldAddress, first.name(), first.iface(), first.impl(), anchors, drainMs, first.methods()), code);
         for (OpsInfo.ServiceType t : services.subList(1, services.size())) {
-            replacement.worker().go(new SwapIn(oldAddress, t.name(), t.iface(), t.impl(), List.of(), drainMs));
+            replacement.worker().go(new SwapIn(oldAddress, t.name(), t.iface(), t.impl(), List.of(), drainMs, t.methods()));
         }
         long takeOver = (System.nanoTime() - t0) / 1_000_000;
         long t1 = System.nanoTime();

@@ -540,6 +540,15 @@ class SpawnTest {
         long pid = Long.parseLong(Files.readString(Path.of(pidFile)));
         await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
         assertThat(spawner.anchors().listAll("/spawn/faildaemon").entries()).isEmpty();
+
+        // a checked exception (a missing class, say) arrives as it was thrown, and ends the worker too
+        String pidFile2 = dir.resolve("pid2").toString();
+        assertThatThrownBy(() -> spawner.spawn("h1", List.of("/spawn/faildaemon"), () -> {
+            Files.writeString(Path.of(pidFile2), Long.toString(ProcessHandle.current().pid()));
+            throw new ClassNotFoundException("no.such.Class");
+        }, SpawnOptions.defaults().daemonized())).isInstanceOf(ClassNotFoundException.class);
+        long pid2 = Long.parseLong(Files.readString(Path.of(pidFile2)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(pid2).map(p -> !p.isAlive()).orElse(true));
     }
 
     @Test

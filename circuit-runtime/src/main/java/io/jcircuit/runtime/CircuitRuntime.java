@@ -481,7 +481,8 @@ public final class CircuitRuntime implements Circuit {
                 }
                 Export e = exports.get(descriptorOf(services.get(name)).handle());
                 if (e != null) {
-                    types.add(new io.jcircuit.runtime.ops.OpsInfo.ServiceType(name, e.iface().getName(), e.impl().getClass().getName()));
+                    types.add(new io.jcircuit.runtime.ops.OpsInfo.ServiceType(name, e.iface().getName(),
+                        e.impl().getClass().getName(), remoteMethods(e.iface())));
                 }
             }
             return types;
@@ -583,6 +584,21 @@ public final class CircuitRuntime implements Circuit {
             embeddedZooKeeper.close();
         }
         LOG.debug("runtime {} closed", id);
+    }
+
+    /**
+     * The methods of {@code iface} that a reference's caller sends to its object, as {@code
+     * name(binary,type,names)}: those are how a call finds its method (default methods run on the
+     * caller's proxy). Sorted.
+     */
+    public static java.util.List<String> remoteMethods(Class<?> iface) {
+        java.util.TreeSet<String> s = new java.util.TreeSet<>();
+        for (java.lang.reflect.Method m : iface.getMethods()) {
+            if (!m.isDefault() && !java.lang.reflect.Modifier.isStatic(m.getModifiers()) && m.getDeclaringClass() != Object.class) {
+                s.add(Export.signature(m));
+            }
+        }
+        return java.util.List.copyOf(s);
     }
 
     /** Where calls on {@code reference} go now (after any hot swap it followed). */

@@ -59,10 +59,10 @@ final class Spawning {
         Worker w = new RemoteWorker(rt, sw.id(), sw.address());
         try {
             return new Spawned<>(w.go(fn), w);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             // The function failed: the worker has nothing left to do, daemonized or not. The caller gets
             // no handle to it, so one left running would be a JVM nobody knows about (a failed swap left
-            // its replacement this way).
+            // its replacement this way). A checked exception of the function arrives as it was thrown.
             try {
                 hs.kill(sw.id());
             } catch (RuntimeException killFailed) {

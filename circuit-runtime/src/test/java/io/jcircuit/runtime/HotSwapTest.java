@@ -226,15 +226,36 @@ class HotSwapTest {
             assertThat(t.name()).isEqualTo("counter");
             assertThat(t.iface()).isEqualTo(Counter.class.getName());
             assertThat(t.impl()).isEqualTo(CounterV1.class.getName());
+            assertThat(t.methods()).containsExactly("add(long)", "version()");
         });
 
         String id = client.worker(replacement.address()).go(new io.jcircuit.runtime.ops.SwapIn(old.address().toString(),
-            "counter", Counter.class.getName(), CounterV2.class.getName(), List.of(), 5_000));
+            "counter", Counter.class.getName(), CounterV2.class.getName(), List.of(), 5_000,
+            info.serviceTypes().getFirst().methods()));
 
         assertThat(id).isEqualTo(replacement.id().toString());
         assertThat(counter.add(2)).isEqualTo(42);
         assertThat(counter.version()).isEqualTo("v2");
         assertThat(client.dial(replacement.address(), "counter", Counter.class).version()).isEqualTo("v2");
+    }
+
+    @Test
+    void shouldRefuseNewCodeWhoseInterfaceLacksAMethodTheOldCallersMayCall() {
+        CircuitRuntime old = start();
+        CircuitRuntime replacement = start();
+        CircuitRuntime client = start();
+        old.listen("counter", Counter.class, new CounterV1());
+        Counter counter = client.dial(old.address(), "counter", Counter.class);
+        counter.add(1);
+        // as if the old build's Counter had had add(int) too, and the new one had dropped it
+        List<String> oldMethods = List.of("add(int)", "add(long)", "version()");
+
+        assertThatThrownBy(() -> client.worker(replacement.address()).go(new io.jcircuit.runtime.ops.SwapIn(
+            old.address().toString(), "counter", Counter.class.getName(), CounterV2.class.getName(), List.of(), 5_000,
+            oldMethods)))
+            .hasMessageContaining("cannot swap service 'counter': the new code's " + Counter.class.getName() + " lacks add(int)");
+        assertThat(counter.add(1)).isEqualTo(2);
+        assertThat(counter.version()).isEqualTo("v1");
     }
 
     @Test
@@ -248,7 +269,7 @@ class HotSwapTest {
         counter.add(1);
         // before, the error was the bare constructor's name: "HotSwapTest$1.<init>()"
         assertThatThrownBy(() -> client.worker(replacement.address()).go(new io.jcircuit.runtime.ops.SwapIn(
-            old.address().toString(), "counter", Counter.class.getName(), anonymous.getClass().getName(), List.of(), 5_000)))
+            old.address().toString(), "counter", Counter.class.getName(), anonymous.getClass().getName(), List.of(), 5_000, null)))
             .hasMessageContaining("cannot swap service 'counter': its class " + anonymous.getClass().getName()
                 + " has no constructor without arguments")
             .hasMessageContaining("export a top-level or static nested class");
@@ -266,7 +287,7 @@ class HotSwapTest {
 
         // no namespace on the replacement: filing the anchor fails after the freeze, and the swap rolls back
         assertThatThrownBy(() -> client.worker(replacement.address()).go(new io.jcircuit.runtime.ops.SwapIn(
-            old.address().toString(), "counter", Counter.class.getName(), CounterV2.class.getName(), List.of("/counters"), 5_000)))
+            old.address().toString(), "counter", Counter.class.getName(), CounterV2.class.getName(), List.of("/counters"), 5_000, null)))
             .hasMessageContaining("ZooKeeper");
         assertThat(counter.add(1)).isEqualTo(2);
         assertThat(counter.version()).isEqualTo("v1");
@@ -282,7 +303,7 @@ class HotSwapTest {
         counter.add(3);
 
         assertThatThrownBy(() -> client.worker(replacement.address()).go(new io.jcircuit.runtime.ops.SwapIn(
-            old.address().toString(), "counter", Counter.class.getName(), SickCounter.class.getName(), List.of(), 5_000)))
+            old.address().toString(), "counter", Counter.class.getName(), SickCounter.class.getName(), List.of(), 5_000, null)))
             .hasMessageContaining("not ready: warming caches");
         assertThat(counter.add(1)).isEqualTo(4);
         assertThat(counter.version()).isEqualTo("v1");

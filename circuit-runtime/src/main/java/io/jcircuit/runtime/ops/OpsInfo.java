@@ -18,7 +18,11 @@ public record OpsInfo(String worker, String address, String host, long pid, Stri
                       String jvm, int processors, long heapMaxBytes, String profiler, List<String> peers,
                       List<ServiceType> serviceTypes) {
 
-    /** A service by name, the interface it is served as, and the class of the object serving it. */
-    public record ServiceType(String name, String iface, String impl) {
+    /**
+     * A service by name, the interface it is served as, the class of the object serving it, and the
+     * methods its callers can call ({@code name(binary,type,names)}; null from a runtime of a build
+     * that did not say).
+     */
+    public record ServiceType(String name, String iface, String impl, List<String> methods) {
     }
 }

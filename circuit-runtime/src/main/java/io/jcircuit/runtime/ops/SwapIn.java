@@ -28,9 +28,11 @@ import java.util.List;
  * @param implClass   the class serving it, looked up in this worker's code
  * @param anchors     the directories to file the replacement under
  * @param drainMillis how long the old worker may take to finish the calls it is running
+ * @param methods     the methods the old worker's callers can call ({@link OpsInfo.ServiceType#methods}),
+ *                    every one of which the new code's interface must have; null to skip that check
  */
 public record SwapIn(String oldAddress, String service, String iface, String implClass, List<String> anchors,
-                     long drainMillis) implements Fn<String> {
+                     long drainMillis, List<String> methods) implements Fn<String> {
 
     @Serial
     private static final long serialVersionUID = 1L;
@@ -39,7 +41,22 @@ public record SwapIn(String oldAddress, String service, String iface, String imp
     public String call() throws Exception {
         Circuit here = Circuit.current();
         ClassLoader loader = SwapIn.class.getClassLoader();
-        Class<?> type = Class.forName(iface, true, loader);
+        Class<?> type;
+        try {
+            type = Class.forName(iface, true, loader);
+        } catch (ClassNotFoundException e) {
+            throw new CircuitException("cannot swap service '" + service + "': the new code has no interface " + iface
+                + ", which the service is served as", e);
+        }
+        if (methods != null) {
+            java.util.Set<String> served = new java.util.HashSet<>(io.jcircuit.runtime.CircuitRuntime.remoteMethods(type));
+            List<String> missing = methods.stream().filter(m -> !served.contains(m)).toList();
+            if (!missing.isEmpty()) {
+                throw new CircuitException("cannot swap service '" + service + "': the new code's " + iface
+                    + " lacks " + String.join(", ", missing) + ", which callers of the old one may call (a call finds"
+                    + " its method by name and parameter types); keep the old methods beside new ones");
+            }
+        }
         Class<?> implType;
         try {
             implType = Class.forName(implClass, true, loader);
