@@ -31,9 +31,24 @@ final class DrainCommand extends WorkerVerb implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = out();
         List<Object> all = new ArrayList<>();
+        if (timeoutSeconds < 0) {
+            throw new IllegalArgumentException("--timeout must be 0 or more seconds, not " + timeoutSeconds);
+        }
         int failed;
+        int[] drained = {0};
         try (WorkerOps w = WorkerOps.open(where, keys)) {
+            // A host daemon is a runtime filed under /worker too; drained, it would stop its host service,
+            // and with it spawns, stops and deploys to that host.
+            Map<io.jcircuit.WorkerId, String> daemons = new java.util.HashMap<>();
+            Hosts.list(w.namespace()).forEach(h -> daemons.put(h.entry().worker(), h.name()));
             failed = forEachWorker(w, e -> {
+                String daemon = daemons.get(e.worker());
+                if (daemon != null) {
+                    spec.commandLine().getErr().println("circuit drain: " + e.worker() + " is the host daemon " + daemon
+                        + ", left in service; 'circuit stop " + daemon + "' stops it");
+                    return;
+                }
+                drained[0]++;
                 DrainReport r = w.call(e, Duration.ofSeconds(timeoutSeconds + 10L), ops -> ops.drain(timeoutSeconds * 1000L));
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("worker", e.worker().toString());
@@ -57,6 +72,6 @@ final class DrainCommand extends WorkerVerb implements Callable<Integer> {
             out.println(Json.write(Map.of("workers", all)));
         }
         out.flush();
-        return failed == 0 ? 0 : 1;
+        return failed == 0 && drained[0] > 0 ? 0 : 1;
     }
 }

@@ -64,6 +64,11 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
         if (parallel < 1) {
             throw new IllegalArgumentException("--parallel must be at least 1");
         }
+        if (drainSeconds < 0 || lingerSeconds < 0) {
+            // checked before anything starts: a bad value met midway left a swap half done
+            throw new IllegalArgumentException("--drain and --linger must be 0 or more seconds, not "
+                + (drainSeconds < 0 ? drainSeconds : lingerSeconds));
+        }
         PrintWriter out = out();
         List<Object> swapped = new ArrayList<>();
         String deployment = code.deployment;

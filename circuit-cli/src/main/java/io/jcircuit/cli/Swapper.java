@@ -72,10 +72,12 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
             replacement.worker().go(new SwapIn(oldAddress, t.name(), t.iface(), t.impl(), List.of(), drainMs, t.methods()));
         }
         long takeOver = (System.nanoTime() - t0) / 1_000_000;
+        requireAlive(replacement, old, services, "took over");
         long t1 = System.nanoTime();
         Deadline.within(drain.plusSeconds(10), () -> oldOps.drain(drainMs));
         long drained = (System.nanoTime() - t1) / 1_000_000;
         Thread.sleep(linger.toMillis()); // the linger itself: callers follow the move on their next call
+        requireAlive(replacement, old, services, "took over and the old one drained");
         int held = 0;
         try {
             held = Deadline.within(Duration.ofSeconds(10), oldOps::retire);
@@ -96,6 +98,21 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
         return new Swapped(old.worker().toString(), replacement.worker().id().toString(), host,
             services.stream().map(OpsInfo.ServiceType::name).toList(), anchors, (System.nanoTime() - start) / 1_000_000,
             takeOver, drained, held);
+    }
+
+    /**
+     * Fails the swap, leaving the old worker as it is, when the replacement no longer answers: a swap
+     * that reported success then would have retired the only worker that still ran the old objects.
+     */
+    private static void requireAlive(Spawned<String> replacement, Entry old, List<OpsInfo.ServiceType> services,
+                                     String after) {
+        try {
+            Deadline.within(Duration.ofSeconds(10), () -> replacement.worker().dial(Ops.SERVICE, Ops.class).ping(1));
+        } catch (WorkerDiedException died) {
+            throw new IllegalStateException("the replacement " + replacement.worker().id() + " died after it " + after
+                + "; calls to " + services.stream().map(OpsInfo.ServiceType::name).toList() + " fail until it is swapped"
+                + " in again; the old worker " + old.worker() + " is left running", died);
+        }
     }
 
     /** The host daemon that runs {@code e}'s worker: the {@code /host/NAME} directory it is filed in. */

@@ -303,14 +303,21 @@ class OpsCommandsTest {
 
     @Test
     @Order(9)
-    void killLeavesHostDaemonsRunning() {
-        // a host daemon is a runtime filed under /worker too; "kill /worker/..." used to take it down midway
+    void killAndDrainLeaveHostDaemonsInService() {
+        // a host daemon is a runtime filed under /worker too; "kill /worker/..." used to take it down midway,
+        // and "drain" stopped its host service: no spawn, stop or deploy reached that host any more
         String name = circuit.hosts().getFirst();
         io.jcircuit.WorkerId daemon = circuit.host(name).runtime().id();
         CliRun.Result kill = run("kill", "--force", "/worker/" + daemon);
         assertThat(kill.code()).isEqualTo(1);
         assertThat(kill.err()).contains(daemon + " is the host daemon " + name + ", left running; 'circuit stop " + name + "'");
+        CliRun.Result drain = run("drain", "--timeout", "1", "/worker/" + daemon);
+        assertThat(drain.code()).isEqualTo(1);
+        assertThat(drain.err()).contains(daemon + " is the host daemon " + name + ", left in service; 'circuit stop " + name + "'");
         assertThat(run("hosts").out()).contains(name);
+        try (var client = circuit.newClient()) {
+            assertThat(client.spawn(name, java.util.List.of(), () -> 6 * 7).result()).as("the host still spawns").isEqualTo(42);
+        }
     }
 
     private static long pidOf(String worker) {

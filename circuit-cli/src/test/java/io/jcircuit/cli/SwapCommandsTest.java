@@ -96,6 +96,11 @@ class SwapCommandsTest {
         assertThat(shard.add("k", 1).count()).isEqualTo(before + 1);
         assertThat(shard.toString()).contains("moved to");
 
+        CliRun.Result negative = CliRun.run(env, "swap", "/tally/one", "--deployment", "tally", "--linger", "-1");
+        assertThat(negative.code()).isNotZero();
+        assertThat(negative.err()).contains("--drain and --linger must be 0 or more seconds, not -1");
+        assertThat(shard.add("k", 1).count()).as("nothing was started").isEqualTo(before + 2);
+
         CliRun.Result none = CliRun.run(env, "swap", "/worker/" + client.id(), "--deployment", "tally");
         assertThat(none.code()).isNotZero();
         assertThat(none.err()).containsAnyOf("no service to swap", "no entry", "not started by a host");
@@ -110,6 +115,33 @@ class SwapCommandsTest {
             assertThat(CliRun.run(env, "deploy", "--list").out()).doesNotContain(text.getFileName().toString());
         } finally {
             java.nio.file.Files.deleteIfExists(text);
+        }
+    }
+
+    @Test
+    void shouldFailASwapWhoseReplacementDiesAndLeaveTheOldWorkerRunning(CircuitRuntime client) throws Exception {
+        Map<String, String> env = Map.of("CIRCUIT_ZOOKEEPER", circuit.zookeeper());
+        var old = client.spawn(circuit.hosts().getFirst(), List.of("/tally/two"), () -> {
+            Circuit.current().listen(TallyShard.SERVICE, TallyShard.class, new TallyShardImpl());
+            return ProcessHandle.current().pid();
+        }, SpawnOptions.defaults().daemonized());
+        long oldPid = old.result();
+        try {
+            java.util.concurrent.CompletableFuture<CliRun.Result> swap = java.util.concurrent.CompletableFuture.supplyAsync(() ->
+                CliRun.run(env, "swap", "/tally/two", "--jar", DemoSwapJar.locate().toString(), "--linger", "5"),
+                r -> Thread.ofVirtual().start(r));
+            Entry replacement = await().atMost(java.time.Duration.ofSeconds(60)).until(() -> client.anchors().list("/tally/two")
+                .entries().stream().filter(e -> !e.worker().equals(old.worker().id())).findFirst(), java.util.Optional::isPresent)
+                .orElseThrow();
+            ProcessHandle.of(replacement.pid()).orElseThrow().destroyForcibly();
+
+            CliRun.Result r = swap.get(120, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(r.code()).isNotZero();
+            assertThat(r.err()).contains("the replacement " + replacement.worker() + " died after it took over")
+                .contains("the old worker " + old.worker().id() + " is left running");
+            assertThat(ProcessHandle.of(oldPid).map(ProcessHandle::isAlive)).contains(true);
+        } finally {
+            old.worker().kill();
         }
     }
 
