@@ -15,11 +15,18 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.locks.LockSupport;
 
-/** {@code circuit log}: the recent log lines of live workers, and with {@code -f} every new one. */
+/**
+ * {@code circuit log}: the recent log lines of live workers, and with {@code -f} every new one; with
+ * {@code --stdout} or {@code --stderr}, or for a worker that has ended, the files of its directory on
+ * its host (DESIGN §3).
+ */
 @Command(name = "log", mixinStandardHelpOptions = true,
     description = {"Print the last log lines of selected workers; with -f, keep printing new ones (Ctrl-C stops).",
         "With several workers each line starts with the worker's short id.",
-        "Example: circuit log -n 50 /sumr/...   circuit log -f /worker/R0123456789abcdef"})
+        "--stdout and --stderr print what a worker wrote there instead, from its directory on its host. A worker"
+            + " that has ended is named by its id: its exit status and the end of its stderr (or of --stdout) are"
+            + " read from that directory, which stays until 'circuit clear'.",
+        "Example: circuit log -n 50 /sumr/...   circuit log -f /worker/R0123456789abcdef   circuit log --stdout R0123456789abcdef"})
 final class LogCommand extends WorkerVerb implements Callable<Integer> {
 
 
@@ -35,6 +42,12 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON object per line: {\"worker\":…, \"line\":…}.")
     boolean json;
 
+    @Option(names = "--stdout", description = "Print the end of the worker's stdout (its directory on its host).")
+    boolean stdout;
+
+    @Option(names = "--stderr", description = "Print the end of the worker's stderr (its directory on its host).")
+    boolean stderr;
+
 
     @Override
     public Integer call() {
@@ -44,10 +57,44 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
         if (forSeconds != null && forSeconds < 1) {
             throw new IllegalArgumentException("--for must be at least 1 second, not " + forSeconds);
         }
+        if (stdout && stderr) {
+            throw new IllegalArgumentException("give --stdout or --stderr, not both");
+        }
+        String file = stdout ? "stdout" : stderr ? "stderr" : null;
+        if (follow && file != null) {
+            throw new IllegalArgumentException("-f follows the log; --" + file + " prints the end of a file once");
+        }
         PrintWriter out = spec.commandLine().getOut();
         try (WorkerOps w = WorkerOps.open(where, keys)) {
-            List<Entry> workers = w.select(selector);
+            List<Entry> workers;
+            try {
+                workers = w.select(selector);
+            } catch (IllegalArgumentException noLiveWorker) {
+                io.jcircuit.WorkerId ended = workerIdIn(selector);
+                if (ended == null || follow) {
+                    throw noLiveWorker;
+                }
+                return postMortem(w, ended, file == null ? "stderr" : file, out);
+            }
             boolean prefix = workers.size() > 1;
+            if (file != null) {
+                int failed = 0;
+                for (Entry e : workers) {
+                    try {
+                        Found f = fromHosts(w, e.worker(), file);
+                        if (f == null) {
+                            throw new IllegalStateException("no host keeps a directory for it (a runtime that no host"
+                                + " started has none)");
+                        }
+                        f.lines().forEach(l -> print(out, e, l, prefix));
+                    } catch (RuntimeException ex) {
+                        failed++;
+                        spec.commandLine().getErr().println("circuit log: " + e.worker() + ": " + WorkerOps.why(ex));
+                    }
+                }
+                out.flush();
+                return failed == 0 ? 0 : 1;
+            }
             if (!follow) {
                 int failed = 0;
                 for (Entry e : workers) {
@@ -116,6 +163,72 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
             out.flush();
             return 0;
         }
+    }
+
+    /** A worker id named by {@code selector} ({@code R…} or {@code /worker/R…}), or null. */
+    private static io.jcircuit.WorkerId workerIdIn(String selector) {
+        String s = selector.trim();
+        if (s.endsWith("/")) {
+            s = s.substring(0, s.length() - 1);
+        }
+        if (s.startsWith("/worker/")) {
+            s = s.substring("/worker/".length());
+        }
+        return io.jcircuit.WorkerId.looksLikeWorkerId(s) ? io.jcircuit.WorkerId.parse(s) : null;
+    }
+
+    /** Lines of a worker's file, and the host daemon that keeps its directory. */
+    private record Found(String host, List<String> lines) {
+    }
+
+    /** The last lines of {@code file} of {@code worker}'s directory, from whichever host keeps it; null when none does. */
+    private Found fromHosts(WorkerOps w, io.jcircuit.WorkerId worker, String file) {
+        List<String> unreachable = new ArrayList<>();
+        for (Hosts.Host h : Hosts.list(w.namespace())) {
+            try {
+                io.jcircuit.runtime.host.HostService hs = io.jcircuit.Deadline.within(Duration.ofSeconds(10), () ->
+                    w.client().worker(h.entry().address()).dial(io.jcircuit.runtime.host.HostService.SERVICE,
+                        io.jcircuit.runtime.host.HostService.class));
+                List<String> found = io.jcircuit.Deadline.within(Duration.ofSeconds(10), () -> hs.workerFile(worker, file, lines));
+                if (found != null) {
+                    return new Found(h.name(), found);
+                }
+            } catch (RuntimeException ex) {
+                unreachable.add(h.name() + " (" + WorkerOps.why(ex) + ")");
+            }
+        }
+        if (!unreachable.isEmpty()) {
+            throw new IllegalStateException("no host that answered keeps a directory for it; not asked: "
+                + String.join(", ", unreachable));
+        }
+        return null;
+    }
+
+    /** {@code circuit log} of a worker no longer filed: its exit status and the end of {@code file}, from its host. */
+    private int postMortem(WorkerOps w, io.jcircuit.WorkerId worker, String file, PrintWriter out) {
+        Found f = fromHosts(w, worker, file);
+        if (f == null) {
+            throw new IllegalArgumentException("worker " + worker + " is not running, and no running host keeps a"
+                + " directory for it (never spawned by a host, cleared with 'circuit clear', or its host is down)");
+        }
+        Found exit = fromHosts(w, worker, "exit");
+        String status = exit == null || exit.lines().isEmpty() ? "no exit status recorded" : "exit status " + exit.lines().getFirst().strip();
+        if (json) {
+            for (String l : f.lines()) {
+                Map<String, Object> m = new java.util.LinkedHashMap<>();
+                m.put("worker", worker.toString());
+                m.put("host", f.host());
+                m.put("file", file);
+                m.put("line", l);
+                out.println(Json.write(m));
+            }
+        } else {
+            out.println("worker " + worker + " has ended (" + status + "); the end of its " + file + " on host " + f.host()
+                + (f.lines().isEmpty() ? ": empty" : ":"));
+            f.lines().forEach(out::println);
+        }
+        out.flush();
+        return 0;
     }
 
     /** How often {@code -f} looks whether the workers it follows are still filed. */

@@ -265,6 +265,40 @@ class OpsCommandsTest {
     }
 
     @Test
+    @Order(6)
+    void logReadsAWorkersFilesOnItsHostAlsoAfterItEnded() {
+        String host = circuit.hosts().getFirst();
+        Spawned<Long> printer = client.spawn(host, List.of("/app/printer"), () -> {
+            System.out.println("printed to stdout");
+            System.err.println("printed to stderr");
+            return ProcessHandle.current().pid();
+        });
+        long pid = printer.result();
+        String id = printer.worker().id().toString();
+        await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+
+        // ended: no ops service to ask, so its host's directory speaks for it (DESIGN §3)
+        await().atMost(Duration.ofSeconds(10)).until(() -> run("log", id).out().contains("exit status 0"));
+        CliRun.Result err = run("log", id);
+        assertThat(err.code()).as(err.err()).isZero();
+        assertThat(err.out()).startsWith("worker " + id + " has ended (exit status 0); the end of its stderr on host " + host + ":")
+            .contains("printed to stderr").doesNotContain("printed to stdout");
+        CliRun.Result out = run("log", "--stdout", "-n", "5", "/worker/" + id);
+        assertThat(out.code()).as(out.err()).isZero();
+        assertThat(out.out()).contains("the end of its stdout").contains("printed to stdout");
+        assertThat(run("log", "--stdout", "--json", id).out())
+            .contains("{\"worker\":\"" + id + "\",\"host\":\"" + host + "\",\"file\":\"stdout\",\"line\":\"printed to stdout\"}");
+
+        CliRun.Result live = run("log", "--stderr", "/app/echo");
+        assertThat(live.code()).as(live.err()).isZero();
+
+        CliRun.Result unknown = run("log", "R00000000000000ff");
+        assertThat(unknown.code()).isEqualTo(1);
+        assertThat(unknown.err()).contains("worker R00000000000000ff is not running, and no running host keeps a directory for it");
+        assertThat(run("log", "-f", "--stdout", "/app/echo").err()).contains("-f follows the log; --stdout prints the end of a file once");
+    }
+
+    @Test
     @Order(7)
     void setAndGetSettingsAndLogLevels() {
         CliRun.Result set = run("set", "/app/echo", "app.greeting=bonjour", "log.app.echo=DEBUG");

@@ -966,6 +966,25 @@ public final class HostDaemon implements AutoCloseable {
         }
 
         @Override
+        public List<String> workerFile(WorkerId worker, String name, int lines) {
+            if (!WORKER_FILES.contains(name)) {
+                throw new IllegalArgumentException("no worker file '" + name + "': one of " + WORKER_FILES);
+            }
+            if (lines < 1) {
+                throw new IllegalArgumentException("lines must be at least 1, not " + lines);
+            }
+            Path dir = workersDir.resolve(worker.toString());
+            if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                return null;
+            }
+            try {
+                return WorkerDir.tail(dir.resolve(name), lines, WorkerDir.MAX_TAIL_BYTES);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + dir.resolve(name) + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
         public void stop() {
             Thread.ofVirtual().name("host-stop").start(HostDaemon.this::close); // answer first
         }

@@ -6,6 +6,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -83,6 +84,37 @@ public final class WorkerDir {
             return true; // cannot tell a reused id apart: say it may run
         }
         return Math.abs(start.get().toEpochMilli() - startedMillis) <= SAME_START.toMillis();
+    }
+
+    /** The most of a file's end that {@link #tail} reads: well within a frame. */
+    static final int MAX_TAIL_BYTES = 4 << 20;
+
+    /**
+     * The last {@code lines} lines of {@code file}, read from at most its last {@code maxBytes} bytes
+     * (so the first line returned may be cut); empty when the file is missing or empty. Bytes that are
+     * not UTF-8 are replaced, not refused: a worker's output is whatever it printed.
+     */
+    static List<String> tail(Path file, int lines, int maxBytes) throws IOException {
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            return List.of();
+        }
+        byte[] bytes;
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+            long size = ch.size();
+            int n = (int) Math.min(size, maxBytes);
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(n);
+            long at = size - n;
+            while (buf.hasRemaining()) {
+                int r = ch.read(buf, at + buf.position());
+                if (r < 0) {
+                    break; // shrunk meanwhile
+                }
+            }
+            bytes = java.util.Arrays.copyOf(buf.array(), buf.position());
+        }
+        String text = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+        List<String> all = text.lines().toList();
+        return List.copyOf(all.subList(Math.max(0, all.size() - lines), all.size()));
     }
 
     private static String read(Path file) {

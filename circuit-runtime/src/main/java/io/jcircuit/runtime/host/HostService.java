@@ -40,6 +40,20 @@ public interface HostService {
     /** The workers running on this host. */
     List<SpawnedWorker> workers();
 
+    /** The files of a worker's directory that {@link #workerFile} reads. */
+    List<String> WORKER_FILES = List.of("stdout", "stderr", "exit");
+
+    /**
+     * The last {@code lines} lines (at most, from its last 4 MiB) of file {@code name}, one of {@link
+     * #WORKER_FILES}, in the directory this host keeps for {@code worker}, which may have ended long
+     * ago (DESIGN §3: the directory stays for post-mortem reading). Null when this host has no
+     * directory for it; an empty list when the file is empty or not there (no {@code exit} while the
+     * worker runs).
+     *
+     * @throws IllegalArgumentException for another file name, or fewer than one line
+     */
+    List<String> workerFile(WorkerId worker, String name, int lines);
+
     /** Stops the host: its non-daemon workers are killed, daemonized ones keep running. */
     void stop();
 }
