@@ -34,7 +34,9 @@ public interface Proc {
 
     /**
      * Waits up to {@code timeout} for the process to end; returns its exit status, or empty when it
-     * still runs.
+     * still runs. Output sent to sinks ({@link ExecSpec#output}) has reached them, and they are closed,
+     * when this returns a status within the timeout, unless a process the command started keeps its
+     * output open past it.
      */
     Optional<Integer> waitFor(Duration timeout);
 

@@ -37,6 +37,8 @@ final class HostProc implements Proc {
     private final String host;
     private final Process process;
     private final OutputStream stdin;
+    /** The threads that pump its output into the client's sinks; waitFor waits for them too. */
+    private final java.util.List<Thread> pumps = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private HostProc(String host, Process process) {
         this.host = host;
@@ -73,10 +75,10 @@ final class HostProc implements Proc {
         }
         HostProc proc = new HostProc(host, p);
         if (spec.stdout() != null) {
-            pump(p.getInputStream(), spec.stdout(), "stdout of " + p.pid());
+            proc.pumps.add(pump(p.getInputStream(), spec.stdout(), "stdout of " + p.pid()));
         }
         if (spec.stderr() != null) {
-            pump(p.getErrorStream(), spec.stderr(), "stderr of " + p.pid());
+            proc.pumps.add(pump(p.getErrorStream(), spec.stderr(), "stderr of " + p.pid()));
         }
         if (spec.anchor() != null) {
             Anchor a = runtime.anchors().file(spec.anchor(),
@@ -98,9 +100,9 @@ final class HostProc implements Proc {
         return proc;
     }
 
-    private static void pump(InputStream in, OutputSink sink, String what) {
+    private static Thread pump(InputStream in, OutputSink sink, String what) {
         // a platform thread, as HostDaemon's readers of worker output: a pipe read would hold a carrier
-        Thread.ofPlatform().daemon().name("proc-pump-" + what).start(() -> {
+        return Thread.ofPlatform().daemon().name("proc-pump-" + what).start(() -> {
             byte[] buf = new byte[CHUNK];
             try (in) {
                 for (int n; (n = in.read(buf)) > 0; ) {
@@ -221,8 +223,19 @@ final class HostProc implements Proc {
 
     @Override
     public Optional<Integer> waitFor(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
         try {
-            return process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS) ? Optional.of(process.exitValue()) : Optional.empty();
+            if (!process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+                return Optional.empty();
+            }
+            // and for its output to reach the sinks: a write is a call that returns once the sink has it
+            for (Thread t : pumps) {
+                long left = deadline - System.nanoTime();
+                if (left > 0) {
+                    t.join(Duration.ofNanos(left));
+                }
+            }
+            return Optional.of(process.exitValue());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CircuitException("interrupted while waiting for process " + pid(), e);

@@ -91,6 +91,17 @@ class ProcTest {
     }
 
     @Test
+    void waitForReturnsOnceTheOutputHasReachedTheSinks() {
+        Collector out = new Collector();
+        Proc p = client.exec("p1", ExecSpec.of("seq", "1", "50000").output(client.ref(OutputSink.class, out), null));
+
+        assertThat(p.waitFor(Duration.ofSeconds(60))).contains(0);
+        // no waiting here: before, waitFor returned at the exit, with most of the output still on its way
+        assertThat(out.text().lines()).hasSize(50_000).endsWith("50000");
+        assertThat(out.ended.getCount()).as("the sink was closed").isZero();
+    }
+
+    @Test
     void signalsReachTheProcess() {
         Proc p = client.exec("p1", ExecSpec.of("sleep", "60"));
         assertThat(p.exitStatus()).isEmpty();
