@@ -43,7 +43,7 @@ class ProcTest {
     }
 
     /** Collects a stream; closes a latch at its end. */
-    static final class Collector implements OutputSink {
+    static class Collector implements OutputSink {
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         final CountDownLatch ended = new CountDownLatch(1);
 
@@ -92,7 +92,13 @@ class ProcTest {
 
     @Test
     void waitForReturnsOnceTheOutputHasReachedTheSinks() {
-        Collector out = new Collector();
+        Collector out = new Collector() {
+            @Override
+            public synchronized void write(byte[] chunk) {
+                java.util.concurrent.locks.LockSupport.parkNanos(50_000_000); // a client slow to take its output
+                super.write(chunk);
+            }
+        };
         Proc p = client.exec("p1", ExecSpec.of("seq", "1", "50000").output(client.ref(OutputSink.class, out), null));
 
         assertThat(p.waitFor(Duration.ofSeconds(60))).contains(0);
