@@ -238,7 +238,12 @@ public final class CircuitRuntime implements Circuit {
 
             @Override
             public void left(Entry e) {
-                exports.dropHolder(e.worker()); // a dead runtime holds nothing
+                // A dead runtime holds nothing. One whose link is connected is alive: its ZooKeeper
+                // session expired (an outage of ZooKeeper, say) and it files itself again once it can.
+                // Its holds go when its session ends (onLinkDown), as for any peer.
+                if (!peers.isConnected(e.worker())) {
+                    exports.dropHolder(e.worker());
+                }
                 // A session already in an outage need not wait for its limit: its host saw the
                 // process exit, or its ZooKeeper session expired too.
                 transport.peerGone(e.worker(), "worker " + e.worker() + " left /worker while out of reach");

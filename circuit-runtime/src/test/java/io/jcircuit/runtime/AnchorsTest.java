@@ -18,8 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -62,6 +64,51 @@ class AnchorsTest {
             Echo echo = b.anchors().worker(e).dial(e.metadata().get("service"), Echo.class);
             assertThat(echo.echo("via anchors")).isEqualTo("via anchors");
             assertThat(b.anchors().list("/worker").entries()).extracting(Entry::worker).contains(a.id(), b.id());
+        }
+    }
+
+    @Test
+    void aHolderThatLeavesWorkerButIsStillLinkedKeepsItsReferences() throws Exception {
+        try (CircuitRuntime home = runtime(); CircuitRuntime holder = runtime();
+             org.apache.curator.framework.CuratorFramework raw = org.apache.curator.framework.CuratorFrameworkFactory
+                 .newClient(zk.getConnectString(), new org.apache.curator.retry.RetryOneTime(100))) {
+            raw.start();
+            home.listen("echo", Echo.class, new EchoImpl());
+            Counter c = holder.dial(home.address(), "echo", Echo.class).makeCounter();
+            assertThat(c.add(1)).isEqualTo(1);
+            assertThat(home.activity().heldRemotely()).isTrue();
+            CountDownLatch left = new CountDownLatch(1);
+            try (Subscription watch = home.anchors().subscribe("/worker", new Membership() {
+                @Override
+                public void joined(Entry e) {
+                }
+
+                @Override
+                public void left(Entry e) {
+                    if (e.worker().equals(holder.id())) {
+                        left.countDown();
+                    }
+                }
+            })) {
+                // What an expired ZooKeeper session does to a runtime that is alive and linked: its entry
+                // goes. No new entry may be made meanwhile, or the holder would file itself again at once.
+                String dir = "/jcircuit/anchors/worker";
+                raw.setACL().withACL(List.of(new org.apache.zookeeper.data.ACL(org.apache.zookeeper.ZooDefs.Perms.ALL
+                    & ~org.apache.zookeeper.ZooDefs.Perms.CREATE, org.apache.zookeeper.ZooDefs.Ids.ANYONE_ID_UNSAFE))).forPath(dir);
+                try {
+                    raw.delete().forPath(dir + "/" + holder.id());
+                    assertThat(left.await(10, TimeUnit.SECONDS)).isTrue();
+                    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
+                        .until(() -> home.activity().heldRemotely()); // before: dropped, as if the holder had died
+                } finally {
+                    raw.setACL().withACL(org.apache.zookeeper.ZooDefs.Ids.OPEN_ACL_UNSAFE).forPath(dir);
+                }
+            }
+            // the holder files itself again; its reference stayed held and answers
+            await().atMost(Duration.ofSeconds(30)).until(() -> home.anchors().list("/worker").entries().stream()
+                .anyMatch(e -> e.worker().equals(holder.id())));
+            assertThat(home.activity().heldRemotely()).isTrue();
+            assertThat(c.add(1)).isEqualTo(2);
         }
     }
 

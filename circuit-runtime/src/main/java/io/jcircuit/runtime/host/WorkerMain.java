@@ -175,7 +175,10 @@ public final class WorkerMain {
         boolean idleBefore = false;
         boolean spawnerGoneSaid = false;
         while (true) {
-            boolean spawnerGone = exit.await(IDLE_CHECK_MS, TimeUnit.MILLISECONDS);
+            // gone from /worker, and no longer linked: an expired ZooKeeper session alone (ZooKeeper
+            // away for longer than the session timeout) is not the end of a spawner that still answers
+            boolean unfiled = exit.await(IDLE_CHECK_MS, TimeUnit.MILLISECONDS);
+            boolean spawnerGone = unfiled && rt.links().stream().noneMatch(l -> l.peer().equals(spawner) && l.isConnected());
             Activity a = rt.activity();
             boolean idle = !daemon && (spawnerGone ? !a.heldRemotely() : a.finished());
             if (idle && idleBefore) {
@@ -189,7 +192,7 @@ public final class WorkerMain {
                 spawnerGoneSaid = true;
             }
             idleBefore = idle;
-            if (spawnerGone) {
+            if (unfiled) {
                 Thread.sleep(IDLE_CHECK_MS); // the latch no longer waits
             }
         }
