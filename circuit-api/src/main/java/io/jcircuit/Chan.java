@@ -69,7 +69,12 @@ public final class Chan<T> implements Iterable<T>, Serializable {
         return s;
     }
 
-    /** Sends {@code item}, blocking while the channel is full. */
+    /**
+     * Sends {@code item}, blocking while the channel is full.
+     *
+     * @throws ChanClosedException when this copy has closed the channel; a send buffered after another
+     *         copy closed it fails at this copy's next send, flush or close
+     */
     public void send(T item) {
         Objects.requireNonNull(item, "a channel carries no null");
         side().send(item);
@@ -83,6 +88,7 @@ public final class Chan<T> implements Iterable<T>, Serializable {
     public boolean offer(T item) {
         Objects.requireNonNull(item, "a channel carries no null");
         Side s = side();
+        s.checkOpenHere();
         s.flush();
         return core.sendBatch(List.of(item), 0) == 1;
     }
@@ -116,10 +122,16 @@ public final class Chan<T> implements Iterable<T>, Serializable {
     /**
      * Ships what this copy buffered, waiting for room as {@link #send} does, then closes the channel
      * for everyone. A copy holding buffered items therefore blocks here while the channel is full and
-     * nobody receives.
+     * nobody receives. Closing a closed channel does nothing.
      */
     public void close() {
-        side().flush();
+        Side s = side();
+        s.closedHere = true;
+        try {
+            s.flush();
+        } catch (ChanClosedException already) {
+            // closed by another copy: what this one buffered since could not go; closing again is a no-op
+        }
         core.close();
     }
 
@@ -170,6 +182,8 @@ public final class Chan<T> implements Iterable<T>, Serializable {
         private long firstBuffered;
         private Thread flusher;
         private final ArrayDeque<Object> in = new ArrayDeque<>();
+        /** Items asked for per receive: {@link #batch}, halved for good when a batch was too large for a frame. */
+        private int receiveBatch = batch;
         private boolean drained;
         private final ReentrantLock receiveLock = new ReentrantLock();
         /** Why a lingering batch could not be shipped; the next send, flush or close throws it. */
@@ -183,7 +197,17 @@ public final class Chan<T> implements Iterable<T>, Serializable {
             }
         }
 
+        /** Set by this copy's {@link Chan#close}: a later send here fails at once. */
+        private volatile boolean closedHere;
+
+        void checkOpenHere() {
+            if (closedHere) {
+                throw new ChanClosedException("send on a closed channel (this copy closed it)");
+            }
+        }
+
         void send(Object item) {
+            checkOpenHere();
             List<Object> full = null;
             sendLock.lock();
             try {
@@ -217,12 +241,35 @@ public final class Chan<T> implements Iterable<T>, Serializable {
             }
         }
 
-        /** Sends all of {@code batch}, in slices of waiting that each fit in a call deadline. */
+        /**
+         * Sends all of {@code batch}, in slices of waiting that each fit in a call deadline. A batch
+         * too large for one frame goes in halves; an item too large alone fails, after the items before
+         * it went, and the ones after it still go before the failure is thrown.
+         */
         private void ship(List<Object> items) {
             int sent = 0;
             while (sent < items.size()) {
                 // the rest as a plain list: a subList view is not a value that travels
-                sent += core.sendBatch(sent == 0 ? items : new ArrayList<>(items.subList(sent, items.size())), WAIT_SLICE_MILLIS);
+                List<Object> rest = sent == 0 ? items : new ArrayList<>(items.subList(sent, items.size()));
+                try {
+                    sent += core.sendBatch(rest, WAIT_SLICE_MILLIS);
+                } catch (FrameTooLargeException tooLarge) {
+                    if (rest.size() == 1) {
+                        throw tooLarge;
+                    }
+                    int half = rest.size() / 2;
+                    FrameTooLargeException first = null;
+                    try {
+                        ship(new ArrayList<>(rest.subList(0, half)));
+                    } catch (FrameTooLargeException e) {
+                        first = e;
+                    }
+                    ship(new ArrayList<>(rest.subList(half, rest.size())));
+                    if (first != null) {
+                        throw first;
+                    }
+                    return;
+                }
             }
         }
 
@@ -277,7 +324,16 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                 while (in.isEmpty() && !drained) {
                     long left = deadline == Long.MAX_VALUE ? WAIT_SLICE_MILLIS
                         : Math.min(WAIT_SLICE_MILLIS, Math.max(0, (deadline - System.nanoTime()) / 1_000_000L));
-                    List<?> got = core.receiveBatch(batch, left);
+                    List<?> got;
+                    try {
+                        got = core.receiveBatch(receiveBatch, left);
+                    } catch (FrameTooLargeException tooLarge) {
+                        if (receiveBatch == 1) {
+                            throw tooLarge; // one item larger than a frame: it stays in the channel
+                        }
+                        receiveBatch = Math.max(1, receiveBatch / 2); // the owner kept them; ask for fewer
+                        continue;
+                    }
                     if (got == null) {
                         drained = true;
                     } else {

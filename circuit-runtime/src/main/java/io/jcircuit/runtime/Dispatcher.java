@@ -207,7 +207,7 @@ final class Dispatcher implements AutoCloseable {
     /** Sends the answer to a request from {@code s}'s peer and counts it. */
     private void answerServed(PeerSession s, Message answer, Served served, long bytesIn, long start) {
         try {
-            long bytesOut = send(s, answer);
+            long bytesOut = send(s, answer, served.impl instanceof TakesBackUndelivered t ? t : null);
             instrumentation.completed(CallInterceptor.Direction.IN, s.link.peer(), served.name, bytesOut, bytesIn, start,
                 answer instanceof Message.Reply ? CallEvent.Outcome.OK : CallEvent.Outcome.THREW);
         } catch (RuntimeException | Error e) {
@@ -283,23 +283,41 @@ final class Dispatcher implements AutoCloseable {
 
     /** Sends an answer; returns its payload size. */
     private long send(PeerSession s, Message answer) {
+        return send(s, answer, null);
+    }
+
+    /**
+     * Sends an answer; returns its payload size. A reply that cannot go (too large, or its caller's
+     * session has ended) is handed back to {@code takesBack} when there is one.
+     */
+    private long send(PeerSession s, Message answer, TakesBackUndelivered takesBack) {
+        if (takesBack != null && s.isDown() && answer instanceof Message.Reply r) {
+            takesBack.takeBack(r.value()); // nobody is there to read it
+            return 0;
+        }
         ByteBuf frame = FrameCodec.begin(s.link.alloc(), FrameCodec.TYPE_DATA, 128);
         String cannot = null;
+        boolean tooLargeForFrame = false;
         try {
             runtime.codec().encode(answer, frame, s.link.peer());
             String tooLarge = Invoker.aboveFrameLimit(frame, s.link.maxFrameBytes());
             if (tooLarge != null) {
                 cannot = "its answer " + tooLarge.substring("it ".length());
+                tooLargeForFrame = true;
             }
         } catch (CodecException e) {
             cannot = e.getMessage();
         }
         if (cannot != null) {
             frame.release();
+            if (takesBack != null && answer instanceof Message.Reply r) {
+                takesBack.takeBack(r.value());
+            }
+            String message = "worker " + runtime.id() + " could not send the result: " + cannot;
             frame = FrameCodec.begin(s.link.alloc(), FrameCodec.TYPE_DATA, 256);
             try {
-                runtime.codec().encode(new Message.Failure(answer.callId(), RemoteFailure.describe(new CircuitException(
-                    "worker " + runtime.id() + " could not send the result: " + cannot))), frame);
+                runtime.codec().encode(new Message.Failure(answer.callId(), RemoteFailure.describe(tooLargeForFrame
+                    ? new io.jcircuit.FrameTooLargeException(message) : new CircuitException(message))), frame);
             } catch (CodecException alsoFailed) {
                 frame.release();
                 throw alsoFailed;
@@ -324,6 +342,16 @@ final class Dispatcher implements AutoCloseable {
     /** What serving one remote request found out, for the metrics: the method's name. */
     private static final class Served {
         String name = "?";
+        /** The object that served the call, when it was one of this runtime's exports. */
+        Object impl;
+    }
+
+    /**
+     * An exported object that takes back a result its call could not deliver: one too large for a
+     * frame, or whose caller's session had ended. A channel's owner puts the items back.
+     */
+    interface TakesBackUndelivered {
+        void takeBack(Object result);
     }
 
     private Message serve(Message request, io.jcircuit.WorkerId from, Served served) {
@@ -405,6 +433,9 @@ final class Dispatcher implements AutoCloseable {
         Object movedTo = gate.enter(Deadline.currentNanoTime().orElse(System.nanoTime() + 30_000_000_000L));
         if (movedTo != null) {
             return new io.jcircuit.codec.Moved(movedTo); // not run here: the caller resends it to the replacement
+        }
+        if (served != null) {
+            served.impl = e.impl();
         }
         Object result;
         try {

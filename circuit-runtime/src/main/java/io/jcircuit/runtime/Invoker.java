@@ -412,7 +412,7 @@ final class Invoker {
         String tooLarge = Invoker.aboveFrameLimit(finished, s.link.maxFrameBytes());
         if (tooLarge != null) {
             finished.release();
-            throw new CircuitException("cannot send " + what + " to worker " + s.link.peer() + ": " + tooLarge);
+            throw new io.jcircuit.FrameTooLargeException("cannot send " + what + " to worker " + s.link.peer() + ": " + tooLarge);
         }
         return finished;
     }

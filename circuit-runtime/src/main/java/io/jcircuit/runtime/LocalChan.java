@@ -10,8 +10,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
-/** The owner's buffer of a channel: at most {@code capacity} items, with blocking in slices. */
-final class LocalChan implements ChanCore {
+/**
+ * The owner's buffer of a channel: at most {@code capacity} items, with blocking in slices. Items a
+ * receive took but could not deliver (too large for one frame together, or the receiver's session
+ * ended meanwhile) come back to the front, in order, and stay in the channel.
+ */
+final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
 
     private final int capacity;
     private final ArrayDeque<Object> items;
@@ -90,6 +94,22 @@ final class LocalChan implements ChanCore {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return List.of();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void takeBack(Object result) {
+        if (!(result instanceof List<?> batch) || batch.isEmpty()) {
+            return; // not a receive's batch
+        }
+        lock.lock();
+        try {
+            for (int i = batch.size() - 1; i >= 0; i--) {
+                items.addFirst(batch.get(i)); // room they left: the capacity may be passed until they go again
+            }
+            notEmpty.signalAll();
         } finally {
             lock.unlock();
         }

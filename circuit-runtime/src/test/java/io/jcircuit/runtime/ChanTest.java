@@ -123,4 +123,99 @@ class ChanTest {
             remote.flush();
         }).isInstanceOf(WorkerDiedException.class);
     }
+
+    /** How a channel of byte arrays reaches another runtime. */
+    public interface BytesSource {
+        Chan<byte[]> chan();
+    }
+
+    private static byte[] filled(int size, int value) {
+        byte[] b = new byte[size];
+        java.util.Arrays.fill(b, (byte) value);
+        return b;
+    }
+
+    @Test
+    void batchesTooLargeForAFrameGoInSmallerOnesAndLoseNothing() {
+        CircuitRuntime owner = runtimes.start();
+        CircuitRuntime user = runtimes.start();
+        Chan<byte[]> chan = owner.makeChan(64);
+        owner.listen("bytes", BytesSource.class, () -> chan);
+        Chan<byte[]> remote = user.dial(owner.address(), "bytes", BytesSource.class).chan();
+
+        // 64 items of 512 KiB: a batch of all of them is twice the 16 MiB frame limit, either way
+        for (int i = 0; i < 64; i++) {
+            remote.send(filled(512 * 1024, i));
+        }
+        remote.flush();
+        for (int i = 0; i < 64; i++) {
+            byte expected = (byte) i;
+            assertThat(chan.poll()).as("item %d at the owner, in order", i).hasValueSatisfying(b -> assertThat(b[0]).isEqualTo(expected));
+            assertThat(chan.offer(filled(512 * 1024, i))).isTrue(); // and back in, for the receive below
+        }
+        for (int i = 0; i < 64; i++) {
+            byte[] b = remote.receive();
+            assertThat(b).hasSize(512 * 1024);
+            assertThat(b[0]).as("item %d, in order", i).isEqualTo((byte) i);
+        }
+        assertThat(chan.poll()).isEmpty();
+    }
+
+    @Test
+    void anItemTooLargeForAFrameFailsItsSendAloneAndTheOthersGo() {
+        CircuitRuntime owner = runtimes.start(c -> c.maxFrameBytes(1 << 20));
+        CircuitRuntime user = runtimes.start(c -> c.maxFrameBytes(1 << 20));
+        Chan<byte[]> chan = owner.makeChan(16);
+        owner.listen("bytes", BytesSource.class, () -> chan);
+        Chan<byte[]> remote = user.dial(owner.address(), "bytes", BytesSource.class).chan();
+
+        remote.send(filled(10, 1));
+        remote.send(filled(2 << 20, 2)); // twice the frame limit
+        remote.send(filled(10, 3));
+        assertThatThrownBy(remote::flush).isInstanceOf(io.jcircuit.FrameTooLargeException.class)
+            .hasMessageContaining("above the frame limit");
+        assertThat(chan.poll()).hasValueSatisfying(b -> assertThat(b[0]).isEqualTo((byte) 1));
+        assertThat(chan.poll()).hasValueSatisfying(b -> assertThat(b[0]).isEqualTo((byte) 3));
+        remote.close(); // closes: the failure was reported once, above
+        assertThatThrownBy(chan::receive).isInstanceOf(ChanClosedException.class);
+    }
+
+    @Test
+    void aCopyThatClosedTheChannelRefusesToSendAndClosesAgainQuietly() {
+        CircuitRuntime owner = runtimes.start();
+        CircuitRuntime user = runtimes.start();
+        Chan<Integer> chan = owner.makeChan(10);
+        owner.listen("chan", ChanSource.class, () -> chan);
+        Chan<Integer> remote = user.dial(owner.address(), "chan", ChanSource.class).chan();
+        remote.send(1);
+        remote.close();
+        assertThatThrownBy(() -> remote.send(2)).isInstanceOf(ChanClosedException.class).hasMessageContaining("this copy closed it");
+        assertThatThrownBy(() -> remote.offer(2)).isInstanceOf(ChanClosedException.class);
+        remote.close();
+        chan.close(); // the owner's copy too
+        assertThat(chan.receive()).isEqualTo(1);
+        assertThatThrownBy(chan::receive).isInstanceOf(ChanClosedException.class);
+    }
+
+    @Test
+    void itemsAReceiverWhoseRuntimeClosedCouldNotTakeStayInTheChannel() throws Exception {
+        CircuitRuntime owner = runtimes.start();
+        CircuitRuntime receiverSide = runtimes.start();
+        Chan<Integer> chan = owner.makeChan(10);
+        owner.listen("chan", ChanSource.class, () -> chan);
+        Chan<Integer> remote = receiverSide.dial(owner.address(), "chan", ChanSource.class).chan();
+        CompletableFuture<Integer> blocked = CompletableFuture.supplyAsync(remote::receive);
+        // its receive waits at the owner; then its runtime goes
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+            .until(() -> owner.activity().running() > 0);
+        receiverSide.close();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> owner.links().stream()
+            .noneMatch(l -> l.peer().equals(receiverSide.id()) && l.isConnected()));
+
+        assertThat(chan.offer(42)).isTrue();
+        // the waiting receive takes it, cannot answer, and puts it back
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> owner.activity().running() == 0);
+        assertThat(chan.poll()).contains(42);
+        assertThatThrownBy(() -> blocked.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(RuntimeException.class);
+    }
 }
