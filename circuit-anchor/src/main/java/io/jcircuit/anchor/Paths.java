@@ -9,11 +9,14 @@ import java.util.Set;
 /**
  * Validation of user paths, for anchors and the durable store. A valid path is absolute, has no
  * empty components and no trailing slash (except {@code /} itself), and each component is 1 to
- * {@value #MAX_COMPONENT} characters from {@code [A-Za-z0-9._\-:@+=,]}, never {@code .} or {@code ..}.
+ * {@value #MAX_COMPONENT} characters from {@code [A-Za-z0-9._\-:@+=,]}, never {@code .} or {@code ..};
+ * at most {@value #MAX_LENGTH} characters in all. (Each component is a ZooKeeper node: a path of
+ * thousands of them wrote a gigabyte of transaction log, and the embedded server then could not start.)
  */
 public final class Paths {
 
     static final int MAX_COMPONENT = 255;
+    static final int MAX_LENGTH = 1024;
     /** Top directories of the anchor tree that runtimes and hosts fill by themselves. */
     static final Set<String> RESERVED = Set.of("worker", "host");
 
@@ -34,6 +37,9 @@ public final class Paths {
         }
         if (path.endsWith("/")) {
             throw bad(kind, path, "it must not end with '/'");
+        }
+        if (path.length() > MAX_LENGTH) {
+            throw bad(kind, path, "it is " + path.length() + " characters long, more than " + MAX_LENGTH);
         }
         for (String c : path.substring(1).split("/", -1)) {
             if (c.isEmpty()) {
@@ -110,6 +116,7 @@ public final class Paths {
     }
 
     private static IllegalArgumentException bad(String kind, String path, String why) {
-        return new IllegalArgumentException("bad " + kind + " '" + path + "': " + why);
+        String shown = path == null || path.length() <= 200 ? path : path.substring(0, 100) + "...";
+        return new IllegalArgumentException("bad " + kind + " '" + shown + "': " + why);
     }
 }

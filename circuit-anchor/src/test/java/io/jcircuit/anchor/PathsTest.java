@@ -27,6 +27,11 @@ class PathsTest {
         assertThatThrownBy(() -> Paths.anchorDir("", false)).hasMessageContaining("empty");
         assertThatThrownBy(() -> Paths.anchorDir(null, false)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Paths.anchorDir("/" + "x".repeat(256), false)).hasMessageContaining("longer than 255");
+        // each component is a ZooKeeper node: thousands of them made a namespace that could not start again
+        String deep = "/a".repeat(4000);
+        assertThatThrownBy(() -> Paths.anchorDir(deep, false)).hasMessageContaining("8000 characters long, more than 1024")
+            .satisfies(t -> assertThat(t.getMessage()).hasSizeLessThan(300));
+        assertThat(Paths.anchorDir("/a".repeat(512), false)).hasSize(1024);
     }
 
     @Test

@@ -168,6 +168,11 @@ public final class CircuitRuntime implements Circuit {
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("service name must not be blank");
         }
+        if (name.startsWith("circuit.") && services.containsKey(name)) {
+            // the runtime's own (circuit.ops) and its host's: replaced, every tool would lose this worker
+            throw new IllegalArgumentException("service name '" + name + "' is taken by JCircuit on this runtime;"
+                + " names starting with 'circuit.' are JCircuit's");
+        }
         T ref = ref(iface, impl);
         exports.makePermanent(descriptorOf(ref).handle());
         services.put(name, ref);

@@ -33,6 +33,15 @@ class ServiceTest {
     }
 
     @Test
+    void shouldRefuseToReplaceTheRuntimesOwnOpsService() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        assertThatThrownBy(() -> b.listen(io.jcircuit.runtime.ops.Ops.SERVICE, Echo.class, new EchoImpl()))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'circuit.ops' is taken by JCircuit");
+        assertThat(a.dial(b.address(), io.jcircuit.runtime.ops.Ops.SERVICE, io.jcircuit.runtime.ops.Ops.class).ping(7)).isEqualTo(7);
+    }
+
+    @Test
     void shouldFindAServiceAfterListenAndLoseItAfterUnlisten() {
         CircuitRuntime a = runtimes.start();
         CircuitRuntime b = runtimes.start();
