@@ -286,6 +286,8 @@ public final class Namespace implements AutoCloseable {
     public static final byte KIND_BYTES = 1;
     /** The kind byte of a value stored as a serialized object. */
     public static final byte KIND_OBJECT = 2;
+    /** The kind byte of a serialized object signed with the cluster key ({@link DurableSeal}). */
+    public static final byte KIND_SIGNED_OBJECT = 3;
 
     /** A durable node's data: the kind byte, then the payload, which must fit the store's limit. */
     private static byte[] framed(String path, byte kind, byte[] payload) {
@@ -406,7 +408,7 @@ public final class Namespace implements AutoCloseable {
         Set<String> withValues = new HashSet<>();
         for (Node n : s.nodes) {
             if (n.data != null && n.data.length > 0) {
-                values.add(new Stored(userPath(DURABLE, n.znode), n.data.length - 1, n.data[0] == KIND_OBJECT,
+                values.add(new Stored(userPath(DURABLE, n.znode), n.data.length - 1, n.data[0] == KIND_OBJECT || n.data[0] == KIND_SIGNED_OBJECT,
                     n.stat.getMzxid()));
                 markAncestors(withValues, n.znode, s.root);
             }

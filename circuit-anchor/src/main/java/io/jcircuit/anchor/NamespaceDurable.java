@@ -11,15 +11,26 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
 
-/** {@link Durable} on a {@link Namespace}, serializing objects with the runtime's {@link ValueCodec}. */
+/**
+ * {@link Durable} on a {@link Namespace}, serializing objects with the runtime's {@link ValueCodec}.
+ * With a {@link DurableSeal}, objects are signed when put and read only when their signature is
+ * the cluster's, for the path they are at.
+ */
 public final class NamespaceDurable implements Durable {
 
     private final Namespace ns;
     private final ValueCodec codec;
+    private final DurableSeal seal;
 
     public NamespaceDurable(Namespace ns, ValueCodec codec) {
+        this(ns, codec, null);
+    }
+
+    /** {@code seal} null: objects are stored unsigned, and signed ones are read unchecked. */
+    public NamespaceDurable(Namespace ns, ValueCodec codec, DurableSeal seal) {
         this.ns = Objects.requireNonNull(ns, "ns");
         this.codec = Objects.requireNonNull(codec, "codec");
+        this.seal = seal;
     }
 
     @Override
@@ -31,7 +42,12 @@ public final class NamespaceDurable implements Durable {
     @Override
     public void put(String path, Object value) {
         Paths.durablePath(path, true);
-        ns.put(path, Namespace.KIND_OBJECT, codec.encode(value));
+        byte[] encoded = codec.encode(value);
+        if (seal == null) {
+            ns.put(path, Namespace.KIND_OBJECT, encoded);
+        } else {
+            ns.put(path, Namespace.KIND_SIGNED_OBJECT, seal.seal(path, encoded));
+        }
     }
 
     @Override
@@ -49,10 +65,19 @@ public final class NamespaceDurable implements Durable {
             return Optional.empty();
         }
         byte[] data = d.get();
-        if (data[0] != Namespace.KIND_OBJECT) {
+        byte[] payload = Arrays.copyOfRange(data, 1, data.length);
+        if (data[0] == Namespace.KIND_SIGNED_OBJECT) {
+            payload = seal != null ? seal.open(path, payload) : DurableSeal.payloadOf(payload);
+        } else if (data[0] == Namespace.KIND_OBJECT) {
+            if (seal != null) {
+                throw new SecurityException("durable value at '" + path + "' is not signed with the cluster key, so this"
+                    + " runtime, which has the key, does not decode it (anyone who can write to ZooKeeper could have"
+                    + " put it there); a runtime with the key can put it again");
+            }
+        } else {
             throw new IllegalArgumentException("durable value at '" + path + "' was stored as bytes; read it with getBytes");
         }
-        Object v = codec.decode(Arrays.copyOfRange(data, 1, data.length));
+        Object v = codec.decode(payload);
         return Optional.ofNullable(type.cast(v));
     }
 

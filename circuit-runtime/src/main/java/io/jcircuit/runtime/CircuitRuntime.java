@@ -264,7 +264,7 @@ public final class CircuitRuntime implements Circuit {
             public Object decode(byte[] bytes) {
                 return codec.decodeValue(bytes);
             }
-        });
+        }, config.clusterKey() == null ? null : new ClusterSeal(config.clusterKey()));
         LOG.debug("runtime {} joined the namespace at {}", id, connect);
     }
 

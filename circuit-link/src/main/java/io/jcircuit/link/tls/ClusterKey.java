@@ -159,6 +159,40 @@ public final class ClusterKey {
         return new Identity(pair.getPrivate(), leaf, certificate);
     }
 
+    /**
+     * Signs {@code parts}, in order, with the cluster's private key (SHA-256 with ECDSA): what every
+     * holder of the key can make and check, and nobody else. Runtimes sign the values they put in the
+     * durable store, which lives in ZooKeeper, where anyone who can reach it can write.
+     */
+    public byte[] sign(byte[]... parts) {
+        try {
+            Signature s = Signature.getInstance("SHA256withECDSA");
+            s.initSign(privateKey, random);
+            for (byte[] p : parts) {
+                s.update(p);
+            }
+            return s.sign();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot sign with the cluster key: " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether {@code signature} is {@link #sign}'s over {@code parts} with this cluster key. */
+    public boolean verify(byte[] signature, byte[]... parts) {
+        try {
+            Signature s = Signature.getInstance("SHA256withECDSA");
+            s.initVerify(certificate.getPublicKey());
+            for (byte[] p : parts) {
+                s.update(p);
+            }
+            return s.verify(signature);
+        } catch (java.security.SignatureException malformed) {
+            return false;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot check a signature with the cluster key: " + e.getMessage(), e);
+        }
+    }
+
     /** The cluster's CA certificate, which every runtime trusts and nothing else. */
     public X509Certificate certificate() {
         return certificate;
