@@ -91,6 +91,19 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
         } catch (ReflectiveOperationException | RuntimeException ignored) {
             // try the next shape
         }
+        if (cause != null) {
+            // (String, a narrower cause), such as UncheckedIOException(String, IOException)
+            for (Constructor<?> k : c.getConstructors()) {
+                Class<?>[] p = k.getParameterTypes();
+                if (p.length == 2 && p[0] == String.class && Throwable.class.isAssignableFrom(p[1]) && p[1].isInstance(cause)) {
+                    try {
+                        return (Throwable) k.newInstance(message, cause);
+                    } catch (ReflectiveOperationException | RuntimeException ignored) {
+                        // try the next one
+                    }
+                }
+            }
+        }
         try {
             Throwable t = c.getConstructor(String.class).newInstance(message);
             if (cause != null && t.getCause() == null) {

@@ -401,6 +401,16 @@ class MessageCodecTest {
     }
 
     @Test
+    void shouldRebuildAnExceptionWhoseConstructorTakesANarrowerCause() {
+        java.io.UncheckedIOException original = new java.io.UncheckedIOException("disk gone", new java.io.IOException("EIO"));
+
+        Throwable rebuilt = RemoteFailure.describe(original).rebuild(getClass().getClassLoader(), "call", new StackTraceElement[0]);
+
+        assertThat(rebuilt).isExactlyInstanceOf(java.io.UncheckedIOException.class).hasMessage("disk gone");
+        assertThat(rebuilt.getCause()).isExactlyInstanceOf(java.io.IOException.class).hasMessage("EIO");
+    }
+
+    @Test
     void shouldFallBackToRemoteExceptionForUnknownClasses() {
         RemoteFailure f = new RemoteFailure("com.example.NotHere", "lost", new RemoteFailure.Frame[0], null);
 
