@@ -85,7 +85,8 @@ final class DeployCommand implements Callable<Integer> {
         }
         Path jar = Path.of(target).toAbsolutePath().normalize();
         if (!Files.isRegularFile(jar)) {
-            throw new IllegalArgumentException("no such jar: " + target);
+            throw new IllegalArgumentException((Files.isDirectory(jar) ? target + " is a directory, not a jar" : "no such jar: " + target)
+                + (target.endsWith(".jar") ? "" : " (with --list, the name goes after it: deploy --list NAME)"));
         }
         String deployName = Deployment.checkName(name != null ? name : defaultName(jar.getFileName().toString()));
         String implementationVersion = implementationVersion(jar);
@@ -260,10 +261,14 @@ final class DeployCommand implements Callable<Integer> {
                     .filter(s -> s.path().split("/").length == 4).toList());
         }
         PrintWriter out = spec.commandLine().getOut();
+        if (target != null && all.isEmpty() && !json) {
+            // an error, as ls of a missing path: on stderr, so that a script can tell it from a listing
+            throw new IllegalArgumentException("no deployment named '" + target + "'");
+        }
         if (json) {
             out.println(Json.write(Map.of("deployments", all.stream().map(DeployCommand::toJson).toList())));
         } else if (all.isEmpty()) {
-            out.println(target != null ? "no deployment named '" + target + "'" : "no deployments; make one with 'circuit deploy APP.jar'");
+            out.println("no deployments; make one with 'circuit deploy APP.jar'");
         } else {
             List<String[]> rows = new ArrayList<>();
             rows.add(new String[] {"DEPLOYMENT", "SHA-256", "BYTES", "DEPLOYED", "VERSION", "FILE"});

@@ -52,7 +52,7 @@ final class FlowCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         if (interval <= 0 || interval > 3600) {
-            throw new IllegalArgumentException("--interval must be between 0 and 3600 seconds");
+            throw new IllegalArgumentException("--interval must be more than 0 and at most 3600 seconds, not " + interval);
         }
         PrintWriter out = spec.commandLine().getOut();
         try (WorkerOps w = WorkerOps.open(where, keys)) {

@@ -56,7 +56,7 @@ final class TopCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--json needs --once: a refreshing table is for people");
         }
         if (interval <= 0 || interval > 3600) {
-            throw new IllegalArgumentException("--interval must be between 0 and 3600 seconds");
+            throw new IllegalArgumentException("--interval must be more than 0 and at most 3600 seconds, not " + interval);
         }
         PrintWriter out = spec.commandLine().getOut();
         long pause = (long) (interval * 1000);

@@ -113,7 +113,7 @@ class DeployCommandTest {
         assertThat(CliRun.run(env, "deploy", "--list", "--json", "app").out())
             .contains("\"label\":\"app:1\"").contains("\"label\":\"app:2\"").contains("\"implementationVersion\":\"2.0\"");
         CliRun.Result nope = CliRun.run(env, "deploy", "--list", "nope");
-        assertThat(nope.out()).contains("no deployment named 'nope'");
+        assertThat(nope.err()).contains("circuit deploy: no deployment named 'nope'");
         assertThat(nope.code()).as("a script can tell a missing name from an empty list").isEqualTo(1);
     }
 

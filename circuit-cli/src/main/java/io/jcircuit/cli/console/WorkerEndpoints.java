@@ -77,7 +77,7 @@ final class WorkerEndpoints {
         try {
             wanted = WorkerId.parse(id);
         } catch (IllegalArgumentException e) {
-            throw new HttpFailure(400, "'" + id + "' is not a worker id (R followed by 16 hex digits)");
+            throw new HttpFailure(400, e.getMessage());
         }
         Entry entry = namespace.listAnchors("/worker", false).entries().stream()
             .filter(e -> e.worker().equals(wanted)).findFirst()
