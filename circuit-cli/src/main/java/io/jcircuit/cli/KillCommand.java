@@ -48,7 +48,20 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         try (WorkerOps w = WorkerOps.open(where, keys)) {
-            List<Entry> workers = w.select(selector);
+            List<Entry> workers;
+            try {
+                workers = w.select(selector);
+            } catch (IllegalArgumentException notFiled) {
+                io.jcircuit.WorkerId id = WorkerOps.workerIdIn(selector);
+                if (!force || id == null) {
+                    throw notFiled;
+                }
+                // a hung worker may have left /worker (its ZooKeeper session expired) while its process lives on
+                killViaHost(w, id);
+                out.println("killed " + id + " (no longer filed under /worker; its host ended its process)");
+                out.flush();
+                return 0;
+            }
             // Host daemons are runtimes too, filed under /worker: "kill /worker/..." must not take them
             // (and the circuit's ZooKeeper with the first one) down in the middle of the list.
             Map<io.jcircuit.WorkerId, String> daemons = new java.util.HashMap<>();
@@ -68,7 +81,7 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
                 done++;
                 try {
                     if (force) {
-                        killViaHost(w, e);
+                        killViaHost(w, e.worker());
                     } else {
                         askToExit(w, e);
                     }
@@ -111,7 +124,7 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
         } catch (io.jcircuit.DeadlineExceededException silent) {
             spec.commandLine().getErr().println("circuit kill: " + e.worker() + " does not answer (" + WorkerOps.why(silent)
                 + "); asking its host to kill it");
-            killViaHost(w, e);
+            killViaHost(w, e.worker());
         }
     }
 
@@ -120,12 +133,12 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
      * may already have lost its entry under its host when its ZooKeeper session expired); fails when
      * none runs it.
      */
-    private void killViaHost(WorkerOps w, Entry e) {
+    private void killViaHost(WorkerOps w, io.jcircuit.WorkerId worker) {
         List<Hosts.Host> hosts = Hosts.list(w.namespace());
         for (Hosts.Host h : hosts) {
             try {
                 boolean killed = io.jcircuit.Deadline.within(Duration.ofSeconds(10), () -> w.client().worker(h.entry().address())
-                    .dial(io.jcircuit.runtime.host.HostService.SERVICE, io.jcircuit.runtime.host.HostService.class).kill(e.worker()));
+                    .dial(io.jcircuit.runtime.host.HostService.SERVICE, io.jcircuit.runtime.host.HostService.class).kill(worker));
                 if (killed) {
                     return;
                 }

@@ -70,7 +70,7 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
             try {
                 workers = w.select(selector);
             } catch (IllegalArgumentException noLiveWorker) {
-                io.jcircuit.WorkerId ended = workerIdIn(selector);
+                io.jcircuit.WorkerId ended = WorkerOps.workerIdIn(selector);
                 if (ended == null || follow) {
                     throw noLiveWorker;
                 }
@@ -163,18 +163,6 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
             out.flush();
             return 0;
         }
-    }
-
-    /** A worker id named by {@code selector} ({@code R…} or {@code /worker/R…}), or null. */
-    private static io.jcircuit.WorkerId workerIdIn(String selector) {
-        String s = selector.trim();
-        if (s.endsWith("/")) {
-            s = s.substring(0, s.length() - 1);
-        }
-        if (s.startsWith("/worker/")) {
-            s = s.substring("/worker/".length());
-        }
-        return io.jcircuit.WorkerId.looksLikeWorkerId(s) ? io.jcircuit.WorkerId.parse(s) : null;
     }
 
     /** Lines of a worker's file, and the host daemon that keeps its directory. */

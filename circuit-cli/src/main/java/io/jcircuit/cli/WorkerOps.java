@@ -82,6 +82,18 @@ final class WorkerOps implements AutoCloseable {
      *
      * @throws IllegalArgumentException for a malformed selector, or one that names no worker
      */
+    /** A worker id named by {@code selector} ({@code R…} or {@code /worker/R…}), or null: a worker that may have left /worker. */
+    static WorkerId workerIdIn(String selector) {
+        String s = selector.trim();
+        if (s.endsWith("/")) {
+            s = s.substring(0, s.length() - 1);
+        }
+        if (s.startsWith("/worker/")) {
+            s = s.substring("/worker/".length());
+        }
+        return WorkerId.looksLikeWorkerId(s) && !s.equals("R0000000000000000") ? WorkerId.parse(s) : null;
+    }
+
     List<Entry> select(String selector) {
         String s = withoutTrailingSlash(selector.trim());
         if (WorkerId.looksLikeWorkerId(s)) {

@@ -382,6 +382,33 @@ class OpsCommandsTest {
     }
 
     @Test
+    @Order(11)
+    void killForceReachesAHungWorkerThatLeftTheNamespace() throws Exception {
+        Spawned<Handle> hung = client.spawn(circuit.hosts().getFirst(), List.of("/app/hung"),
+            () -> Circuit.current().ref(Handle.class, new Worker("hung")));
+        String id = hung.worker().id().toString();
+        long pid = pidOf(id);
+        assertThat(new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start().waitFor()).isZero();
+        try (org.apache.curator.framework.CuratorFramework raw = org.apache.curator.framework.CuratorFrameworkFactory
+                 .newClient(circuit.zookeeper(), new org.apache.curator.retry.RetryOneTime(100))) {
+            raw.start();
+            // what its ZooKeeper session's expiry does while it hangs: its entries go, its process stays
+            raw.delete().forPath("/jcircuit/anchors/worker/" + id);
+            assertThat(run("ls", "/worker").out()).doesNotContain(id);
+
+            CliRun.Result kill = run("kill", "--force", id);
+            assertThat(kill.code()).as(kill.err()).isZero();
+            assertThat(kill.out()).contains("killed " + id + " (no longer filed under /worker; its host ended its process)");
+            await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+        } finally {
+            new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start().waitFor();
+        }
+        CliRun.Result unknown = run("kill", "--force", "R00000000000000ff");
+        assertThat(unknown.code()).isNotZero();
+        assertThat(unknown.err()).contains("none of the hosts");
+    }
+
+    @Test
     @Order(9)
     void completionScript() {
         CliRun.Result r = run("generate-completion");
