@@ -196,6 +196,7 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
     /** Shared by anchors and the durable store: relists after each watch event until the revision passes. */
     static <E> Listing<E> awaitChange(Namespace ns, String dir, long since, Duration timeout, boolean anchors)
         throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
         Semaphore changed = new Semaphore(0);
         long deadline = System.nanoTime() + timeout.toNanos();
         try (DirWatch w = anchors ? ns.watchAnchors(dir, changed::release) : ns.watchDurable(dir, changed::release)) {

@@ -42,6 +42,8 @@ public final class NamespaceDurable implements Durable {
     @Override
     public void put(String path, Object value) {
         Paths.durablePath(path, true);
+        // stored, it would be listed, yet read back as nothing
+        Objects.requireNonNull(value, "a durable value must not be null; delete(path) removes one");
         byte[] encoded = codec.encode(value);
         if (seal == null) {
             ns.put(path, Namespace.KIND_OBJECT, encoded);

@@ -25,7 +25,10 @@ public final class Paths {
 
     /** Returns {@code path}'s components; {@code /} has none. */
     static List<String> components(String kind, String path) {
-        if (path == null || path.isEmpty()) {
+        if (path == null) {
+            throw new IllegalArgumentException("bad " + kind + ": it is null");
+        }
+        if (path.isEmpty()) {
             throw bad(kind, path, "it is empty");
         }
         if (path.charAt(0) != '/') {

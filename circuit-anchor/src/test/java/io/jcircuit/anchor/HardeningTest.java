@@ -126,6 +126,18 @@ class HardeningTest {
     }
 
     @Test
+    void aNullDurableValueOrPathOrTimeoutIsRefusedPlainly() {
+        NamespaceDurable durable = new NamespaceDurable(ns, new JavaValueCodec());
+        String path = Fixture.freshDir("nullvalue");
+        // stored, a null was listed, yet read back as nothing
+        assertThatThrownBy(() -> durable.put(path, null)).isInstanceOf(NullPointerException.class)
+            .hasMessageContaining("must not be null; delete(path) removes one");
+        assertThat(durable.list("/").entries()).extracting(io.jcircuit.Stored::path).doesNotContain(path);
+        assertThatThrownBy(() -> anchors.file(null)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("it is null");
+        assertThatThrownBy(() -> durable.awaitChange("/", 0, null)).isInstanceOf(NullPointerException.class).hasMessageContaining("timeout");
+    }
+
+    @Test
     void refilingUpdatesTheEntryBeforeReturning() {
         String dir = Fixture.freshDir("refile");
         var a = anchors.file(dir, Map.of("v", "1"));
