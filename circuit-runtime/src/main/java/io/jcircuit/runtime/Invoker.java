@@ -342,7 +342,8 @@ final class Invoker {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new WorkerDiedException(s.link.peer(), false, "interrupted while waiting to send " + what, e);
+            // the caller's own doing, not the callee's end: the interrupt stays set
+            throw new CircuitException("interrupted while waiting to send " + what + "; it was not sent", e);
         }
         PendingCall p = new PendingCall(deadline, runtime.waiters());
         s.pending.put(id, p);
@@ -361,7 +362,8 @@ final class Invoker {
             return unwrap(s, answer, what);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new WorkerDiedException(s.link.peer(), true, "interrupted while waiting for " + what, e);
+            throw new CircuitException("interrupted while waiting for " + what + " on worker " + s.link.peer()
+                + "; it may still run there", e);
         } finally {
             s.pending.remove(id);
             p.settle();

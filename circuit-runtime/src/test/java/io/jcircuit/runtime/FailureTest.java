@@ -67,6 +67,32 @@ class FailureTest {
     }
 
     @Test
+    void anInterruptedCallerGetsACircuitExceptionAndKeepsItsInterrupt() throws Exception {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        EchoImpl impl = new EchoImpl();
+        b.listen("echo", Echo.class, impl);
+        Echo echo = a.dial(b.address(), "echo", Echo.class);
+        CompletableFuture<Throwable> thrown = new CompletableFuture<>();
+        Thread caller = Thread.ofVirtual().start(() -> {
+            try {
+                echo.block(60_000);
+                thrown.complete(null);
+            } catch (Throwable t) {
+                thrown.complete(Thread.currentThread().isInterrupted() ? t : new AssertionError("interrupt cleared", t));
+            }
+        });
+        assertThat(impl.entered.await(10, TimeUnit.SECONDS)).isTrue();
+        caller.interrupt();
+
+        // the callee is alive: not a WorkerDiedException, which said so before
+        assertThat(thrown.get(10, TimeUnit.SECONDS)).isExactlyInstanceOf(io.jcircuit.CircuitException.class)
+            .hasMessageContaining("interrupted while waiting for").hasMessageContaining("it may still run there")
+            .hasCauseInstanceOf(InterruptedException.class);
+        assertThat(echo.echo("still linked")).isEqualTo("still linked");
+    }
+
+    @Test
     void shouldFailAnInFlightCallWithOutcomeUnknownWhenTheWorkerDies() throws Exception {
         CircuitRuntime a = runtimes.start();
         CircuitRuntime b = runtimes.start();
