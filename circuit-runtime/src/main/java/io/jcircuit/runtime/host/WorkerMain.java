@@ -2,7 +2,6 @@ package io.jcircuit.runtime.host;
 
 import io.jcircuit.WorkerId;
 import io.jcircuit.anchor.NamespaceAnchors;
-import io.jcircuit.runtime.Activity;
 import io.jcircuit.runtime.CircuitRuntime;
 import io.jcircuit.runtime.RuntimeConfig;
 
@@ -169,27 +168,23 @@ public final class WorkerMain {
             ((NamespaceAnchors) rt.anchors()).whenGone(spawner, exit::countDown);
         }
         // DESIGN §1: live while the function runs or a reference into this worker is held elsewhere.
-        // Once the spawner is gone, nobody waits for the function's result: live while another runtime
-        // holds a reference into this worker. The spawner's own holds went with it (distributed GC).
-        // Each condition must hold at two checks in a row, so that a hold being handed on is not missed.
+        // The spawner leaving ends the worker whatever holds it: workers of one job hold references into
+        // each other (the wordcount's nodes each hold the others' channels), and such a cycle would
+        // otherwise keep them all alive for ever once their spawner is gone. Gone means unfiled and no
+        // longer linked: an expired ZooKeeper session alone (ZooKeeper away for longer than the session
+        // timeout) is not the end of a spawner that still answers.
         boolean idleBefore = false;
-        boolean spawnerGoneSaid = false;
         while (true) {
-            // gone from /worker, and no longer linked: an expired ZooKeeper session alone (ZooKeeper
-            // away for longer than the session timeout) is not the end of a spawner that still answers
             boolean unfiled = exit.await(IDLE_CHECK_MS, TimeUnit.MILLISECONDS);
-            boolean spawnerGone = unfiled && rt.links().stream().noneMatch(l -> l.peer().equals(spawner) && l.isConnected());
-            Activity a = rt.activity();
-            boolean idle = !daemon && (spawnerGone ? !a.heldRemotely() : a.finished());
-            if (idle && idleBefore) {
-                System.err.println("worker " + rt.id() + ": " + (spawnerGone ? "spawner " + spawner + " is gone"
-                    : "its function is done") + " and no other runtime holds a reference into it; exiting");
+            if (unfiled && rt.links().stream().noneMatch(l -> l.peer().equals(spawner) && l.isConnected())) {
+                System.err.println("worker " + rt.id() + ": spawner " + spawner + " is gone; exiting");
                 return;
             }
-            if (spawnerGone && !idle && !spawnerGoneSaid) {
-                System.err.println("worker " + rt.id() + ": spawner " + spawner + " is gone; living on while "
-                    + "other runtimes hold references into it");
-                spawnerGoneSaid = true;
+            boolean idle = !daemon && rt.activity().finished();
+            if (idle && idleBefore) {
+                System.err.println("worker " + rt.id() + ": its function is done and nobody holds a reference"
+                    + " into it; exiting");
+                return;
             }
             idleBefore = idle;
             if (unfiled) {
