@@ -243,15 +243,35 @@ public final class CircuitRuntime implements Circuit {
 
             @Override
             public void left(Entry e) {
-                // A dead runtime holds nothing. One whose link is connected is alive: its ZooKeeper
-                // session expired (an outage of ZooKeeper, say) and it files itself again once it can.
-                // Its holds go when its session ends (onLinkDown), as for any peer.
-                if (!peers.isConnected(e.worker())) {
-                    exports.dropHolder(e.worker());
+                WorkerId peer = e.worker();
+                if (!peers.hasLiveSession(peer)) {
+                    exports.dropHolder(peer); // a dead runtime holds nothing
+                    transport.peerGone(peer, "worker " + peer + " left /worker while out of reach");
+                    return;
                 }
-                // A session already in an outage need not wait for its limit: its host saw the
-                // process exit, or its ZooKeeper session expired too.
-                transport.peerGone(e.worker(), "worker " + e.worker() + " left /worker while out of reach");
+                // With a session, it may have ended (its host saw the process exit and removed its
+                // entries) or only its ZooKeeper session expired: paused past the session timeout, cut
+                // off from ZooKeeper, or ZooKeeper away. Its host knows which. A process that runs
+                // keeps its session for the link's outage limit (DESIGN §4), and files itself again.
+                Thread.ofVirtual().name("circuit-peer-left-" + peer).start(() -> {
+                    boolean runs;
+                    try {
+                        runs = spawning.anyHostRuns(peer);
+                    } catch (RuntimeException unknown) {
+                        runs = false;
+                    }
+                    if (runs) {
+                        LOG.info("worker {} left /worker but its host still runs it: its session stays for the outage limit", peer);
+                        return;
+                    }
+                    if (!peers.isConnected(peer)) {
+                        // One whose link is connected is alive: its holds go when its session ends (onLinkDown).
+                        exports.dropHolder(peer);
+                    }
+                    // A session already in an outage need not wait for its limit: its host saw the
+                    // process exit, or it was no host's and its ZooKeeper session expired too.
+                    transport.peerGone(peer, "worker " + peer + " left /worker while out of reach");
+                });
             }
         });
         durable = new NamespaceDurable(namespace, new ValueCodec() {

@@ -476,14 +476,29 @@ final class Invoker {
     private Object unwrapLocal(Message answer, Object what, WorkerId where) {
         return switch (answer) {
             case Message.Reply r -> r.value();
-            case Message.Failure f -> throw sneaky(f.failure().rebuild(
-                runtime.config().classLoader(), what + " on worker " + where, new Throwable().getStackTrace()));
+            case Message.Failure f -> throw sneaky(rebuild(f.failure(), what, where));
             case Message.Call c -> throw unexpected(c);
             case Message.Go g -> throw unexpected(g);
             case Message.Lookup l -> throw unexpected(l);
             case Message.Acquire a -> throw unexpected(a);
             case Message.Release r -> throw unexpected(r);
         };
+    }
+
+    /**
+     * The exception a failure answer stands for. A callee's {@link io.jcircuit.DeadlineExceededException}
+     * (it stopped waiting for its future at the caller's deadline) is the caller's own: it names the
+     * worker, which no constructor the codec can call takes, so it is made here. The caller's deadline
+     * timer and that answer race; either way the caller sees the same exception.
+     */
+    private Throwable rebuild(io.jcircuit.codec.RemoteFailure failure, Object what, WorkerId where) {
+        Throwable t = failure.rebuild(runtime.config().classLoader(), what + " on worker " + where, new Throwable().getStackTrace());
+        if (failure.className().equals(io.jcircuit.DeadlineExceededException.class.getName())) {
+            io.jcircuit.DeadlineExceededException d = new io.jcircuit.DeadlineExceededException(where, failure.message());
+            d.setStackTrace(t.getStackTrace());
+            return d;
+        }
+        return t;
     }
 
     private static CircuitException unexpected(Message m) {

@@ -185,6 +185,27 @@ final class Spawning {
         }
     }
 
+    /**
+     * Whether a host runs {@code worker}'s process now: asked of every host, since a worker whose
+     * ZooKeeper session expired is no longer filed under its host either. False when no host answers
+     * that it does (a runtime no host started, or one whose host is gone).
+     */
+    boolean anyHostRuns(WorkerId worker) {
+        for (Entry h : hostsIn("/host", true)) {
+            try {
+                HostService hs = io.jcircuit.Deadline.within(java.time.Duration.ofSeconds(5),
+                    () -> rt.anchors().worker(h).dial(HostService.SERVICE, HostService.class));
+                if (io.jcircuit.Deadline.within(java.time.Duration.ofSeconds(5), hs::workers).stream()
+                    .anyMatch(w -> w.id().equals(worker))) {
+                    return true;
+                }
+            } catch (RuntimeException unreachable) {
+                // that host cannot say; the others may
+            }
+        }
+        return false;
+    }
+
     /** How long {@link #kill} waits for a worker that is in {@code /worker} but under no host to leave. */
     private static final long EXITING_GRACE_MS = 2_000;
 

@@ -92,6 +92,26 @@ class CallTest {
             .cause().isExactlyInstanceOf(java.io.IOException.class).hasMessage("disk");
     }
 
+    /** A callee that gives up on a deadline, as a runtime does that stops waiting for a future. */
+    public interface Late {
+        void late();
+    }
+
+    @Test
+    void shouldRethrowACalleesDeadlineExceededAsTheCallersOwn() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        b.listen("late", Late.class, () -> {
+            throw new io.jcircuit.DeadlineExceededException(Circuit.current().id(), "not done by the caller's deadline");
+        });
+        Late late = a.dial(b.address(), "late", Late.class);
+
+        // no constructor of it takes a message alone: it arrived as a RemoteException, or not, by a race
+        assertThatThrownBy(late::late).isExactlyInstanceOf(io.jcircuit.DeadlineExceededException.class)
+            .hasMessage("not done by the caller's deadline")
+            .satisfies(t -> assertThat(((io.jcircuit.DeadlineExceededException) t).worker()).isEqualTo(b.id()));
+    }
+
     @Test
     void shouldThrowRemoteExceptionWhenTheExceptionClassCannotBeLoaded() {
         ClassLoader hiding = new ClassLoader(CallTest.class.getClassLoader()) {

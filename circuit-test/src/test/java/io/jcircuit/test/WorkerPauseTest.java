@@ -142,6 +142,44 @@ class WorkerPauseTest {
     }
 
     @Test
+    void shouldRunEveryCallExactlyOnceAcrossAPausePastTheZooKeeperSessionTimeout() throws Exception {
+        // Paused for longer than its ZooKeeper session lasts (4 s), the worker leaves /worker; its host
+        // still runs it, so its session stays for the link's outage limit, as for any outage.
+        CircuitRuntime c = client(30_000);
+        Served served = spawnCounter(c, 30_000);
+        io.jcircuit.WorkerId worker = c.homeOf(served.counted()).id();
+        java.util.concurrent.CountDownLatch left = new java.util.concurrent.CountDownLatch(1);
+        RobustLinkTest.Load load = new RobustLinkTest.Load(served.counted()::run, 4);
+        try (io.jcircuit.Subscription watch = c.anchors().subscribe("/worker", new io.jcircuit.Membership() {
+                 @Override
+                 public void joined(io.jcircuit.Entry e) {
+                 }
+
+                 @Override
+                 public void left(io.jcircuit.Entry e) {
+                     if (e.worker().equals(worker)) {
+                         left.countDown();
+                     }
+                 }
+             }); load) {
+            load.awaitMoreAnswers(200, Duration.ofSeconds(30));
+            signal("STOP", served.pid());
+            try {
+                assertThat(left.await(60, TimeUnit.SECONDS)).as("its ZooKeeper session expired").isTrue();
+            } finally {
+                signal("CONT", served.pid());
+            }
+            load.awaitMoreAnswers(200, Duration.ofSeconds(60));
+        }
+        assertThat(load.failures).isEmpty();
+        assertThat(load.answered).hasSize((int) (load.nextId.get() - 1));
+        assertThat(served.counted().repeated()).as("calls run twice").isZero();
+        assertThat(served.counted().ids()).as("the worker ran exactly the calls answered").isEqualTo(load.answered);
+        await().atMost(Duration.ofSeconds(30)).until(() -> c.anchors().list("/worker").entries().stream()
+            .anyMatch(e -> e.worker().equals(worker))); // filed again
+    }
+
+    @Test
     void shouldDeclareAWorkerPausedPastTheLimitDead() throws Exception {
         int outageLimitMs = 2_000;
         CircuitRuntime c = client(outageLimitMs);
