@@ -77,10 +77,14 @@ class AnchorsTest {
             Counter c = holder.dial(home.address(), "echo", Echo.class).makeCounter();
             assertThat(c.add(1)).isEqualTo(1);
             assertThat(home.activity().heldRemotely()).isTrue();
+            CountDownLatch joined = new CountDownLatch(1);
             CountDownLatch left = new CountDownLatch(1);
             try (Subscription watch = home.anchors().subscribe("/worker", new Membership() {
                 @Override
                 public void joined(Entry e) {
+                    if (e.worker().equals(holder.id())) {
+                        joined.countDown();
+                    }
                 }
 
                 @Override
@@ -96,6 +100,8 @@ class AnchorsTest {
                 raw.setACL().withACL(List.of(new org.apache.zookeeper.data.ACL(org.apache.zookeeper.ZooDefs.Perms.ALL
                     & ~org.apache.zookeeper.ZooDefs.Perms.CREATE, org.apache.zookeeper.ZooDefs.Ids.ANYONE_ID_UNSAFE))).forPath(dir);
                 try {
+                    // the subscription replays what is there from a listing of its own: it must have seen the entry
+                    assertThat(joined.await(10, TimeUnit.SECONDS)).isTrue();
                     raw.delete().forPath(dir + "/" + holder.id());
                     assertThat(left.await(10, TimeUnit.SECONDS)).isTrue();
                     await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
