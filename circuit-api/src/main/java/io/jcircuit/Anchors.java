@@ -66,8 +66,9 @@ public interface Anchors {
     Subscription watch(String dir, Consumer<Listing<Entry>> listener);
 
     /**
-     * Reports entries that join and leave {@code dir} (direct entries only). The current entries are
-     * replayed as joins first.
+     * Reports entries that join and leave {@code dir} (direct entries only). The entries there when it
+     * is called are replayed as joins first, and one of them that leaves right after is reported
+     * as leaving.
      */
     Subscription subscribe(String dir, Membership listener);
 

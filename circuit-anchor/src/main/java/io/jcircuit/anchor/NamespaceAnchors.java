@@ -225,23 +225,56 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
     public Subscription subscribe(String dir, Membership listener) {
         Paths.anchorDir(dir, false);
         Objects.requireNonNull(listener, "listener");
+        // The entries there now, read before returning: the subscription's own first listing comes a
+        // moment later, and an entry that left in between would otherwise be reported neither way.
+        Listing<Entry> now;
+        try {
+            now = ns.listAnchors(dir, false);
+        } catch (NamespaceException away) {
+            now = null; // ZooKeeper is away: the subscription's own listing, once it can, replays them
+        }
+        return members(dir, listener, now);
+    }
+
+    /**
+     * {@link #subscribe} without the listing before returning: the first joins come from the
+     * subscription's own listing, so an entry that leaves at once may go unreported. For a runtime's
+     * own watch of {@code /worker} at its start, where that read would lengthen every spawn.
+     */
+    public Subscription subscribeFromItsFirstListing(String dir, Membership listener) {
+        Paths.anchorDir(dir, false);
+        Objects.requireNonNull(listener, "listener");
+        return members(dir, listener, null);
+    }
+
+    private Subscription members(String dir, Membership listener, Listing<Entry> seed) {
         Map<String, Entry> members = new HashMap<>(); // touched only on the subscription's own thread
+        java.util.concurrent.atomic.AtomicReference<Listing<Entry>> first = new java.util.concurrent.atomic.AtomicReference<>(seed);
         return ListingSubscription.<Entry>start(ns, dir, true, "anchors-members" + dir, l -> {
-            Map<String, Entry> now = new HashMap<>();
-            for (Entry e : l.entries()) {
-                now.put(e.path(), e);
+            Listing<Entry> before = first.getAndSet(null);
+            if (before != null) {
+                report(members, before, listener);
             }
-            for (var gone : Set.copyOf(members.keySet())) {
-                if (!now.containsKey(gone)) {
-                    listener.left(members.remove(gone));
-                }
-            }
-            for (Entry e : l.entries()) {
-                if (members.putIfAbsent(e.path(), e) == null) {
-                    listener.joined(e);
-                }
-            }
+            report(members, l, listener);
         });
+    }
+
+    /** Reports the difference between {@code members} and {@code l} to {@code listener}, and takes {@code l} in. */
+    private static void report(Map<String, Entry> members, Listing<Entry> l, Membership listener) {
+        Map<String, Entry> now = new HashMap<>();
+        for (Entry e : l.entries()) {
+            now.put(e.path(), e);
+        }
+        for (var gone : Set.copyOf(members.keySet())) {
+            if (!now.containsKey(gone)) {
+                listener.left(members.remove(gone));
+            }
+        }
+        for (Entry e : l.entries()) {
+            if (members.putIfAbsent(e.path(), e) == null) {
+                listener.joined(e);
+            }
+        }
     }
 
     /**

@@ -236,6 +236,32 @@ class NamespaceTest {
     }
 
     @Test
+    void anEntryThatLeavesRightAfterSubscribeIsReportedJoiningThenLeaving() throws Exception {
+        // the subscription lists on its own thread: before, an entry gone by then was reported neither way
+        for (int round = 0; round < 20; round++) {
+            String dir = Fixture.freshDir("brief");
+            WorkerId a = WorkerId.random();
+            EntryNode na = ns.file(dir, a.toString(), Fixture.data(dir, a));
+            BlockingQueue<String> events = new LinkedBlockingQueue<>();
+            try (Subscription s = anchors.subscribe(dir, new Membership() {
+                @Override
+                public void joined(Entry e) {
+                    events.add("join " + e.worker());
+                }
+
+                @Override
+                public void left(Entry e) {
+                    events.add("leave " + e.worker());
+                }
+            })) {
+                na.close();
+                assertThat(List.of(events.poll(10, TimeUnit.SECONDS), events.poll(10, TimeUnit.SECONDS)))
+                    .as("round %d", round).containsExactly("join " + a, "leave " + a);
+            }
+        }
+    }
+
+    @Test
     void whenGoneRunsOnceWhenTheWorkerLeavesAndAtOnceForOneNeverFiled() throws Exception {
         WorkerId other = WorkerId.random();
         String path = "/worker/" + other;

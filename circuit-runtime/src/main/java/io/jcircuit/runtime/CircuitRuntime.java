@@ -235,7 +235,7 @@ public final class CircuitRuntime implements Circuit {
         Entry me = new Entry("/worker/" + id, id, address(), hostName(), ProcessHandle.current().pid(), Instant.now(), Map.of());
         anchors = new NamespaceAnchors(namespace, me,
             e -> e.worker().equals(id) ? self : new RemoteWorker(this, e.worker(), e.address()));
-        holderDeaths = anchors.subscribe("/worker", new Membership() {
+        holderDeaths = anchors.subscribeFromItsFirstListing("/worker", new Membership() {
             @Override
             public void joined(Entry e) {
                 transport.peerBack(e.worker());
