@@ -80,6 +80,17 @@ final class Hosts {
         return hosts;
     }
 
+    /**
+     * Asks host {@code h}'s service {@code question} from {@code client}: the dial and the call each
+     * within 10 s, so that a host that does not answer holds no command up for long.
+     */
+    static <T> T ask(io.jcircuit.Circuit client, Host h, java.util.function.Function<HostService, T> question) {
+        java.time.Duration quick = java.time.Duration.ofSeconds(10);
+        HostService hs = io.jcircuit.Deadline.within(quick,
+            () -> client.worker(h.entry().address()).dial(HostService.SERVICE, HostService.class));
+        return io.jcircuit.Deadline.within(quick, () -> question.apply(hs));
+    }
+
     /** The running host named {@code name}, if any. */
     static Optional<Host> find(Namespace ns, String name) {
         return list(ns).stream().filter(h -> h.name().equals(name)).findFirst();

@@ -137,9 +137,7 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
         List<Hosts.Host> hosts = Hosts.list(w.namespace());
         for (Hosts.Host h : hosts) {
             try {
-                boolean killed = io.jcircuit.Deadline.within(Duration.ofSeconds(10), () -> w.client().worker(h.entry().address())
-                    .dial(io.jcircuit.runtime.host.HostService.SERVICE, io.jcircuit.runtime.host.HostService.class).kill(worker));
-                if (killed) {
+                if (Hosts.ask(w.client(), h, hs -> hs.kill(worker))) {
                     return;
                 }
             } catch (RuntimeException unreachable) {

@@ -174,10 +174,7 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
         List<String> unreachable = new ArrayList<>();
         for (Hosts.Host h : Hosts.list(w.namespace())) {
             try {
-                io.jcircuit.runtime.host.HostService hs = io.jcircuit.Deadline.within(Duration.ofSeconds(10), () ->
-                    w.client().worker(h.entry().address()).dial(io.jcircuit.runtime.host.HostService.SERVICE,
-                        io.jcircuit.runtime.host.HostService.class));
-                List<String> found = io.jcircuit.Deadline.within(Duration.ofSeconds(10), () -> hs.workerFile(worker, file, lines));
+                List<String> found = Hosts.ask(w.client(), h, hs -> hs.workerFile(worker, file, lines));
                 if (found != null) {
                     return new Found(h.name(), found);
                 }

@@ -788,8 +788,8 @@ public final class HostDaemon implements AutoCloseable {
 
     private static String tail(Path file) {
         try {
-            List<String> lines = Files.readAllLines(file);
-            return lines.isEmpty() ? "" : ":\n  " + String.join("\n  ", lines.subList(Math.max(0, lines.size() - 5), lines.size()));
+            List<String> lines = WorkerDir.tail(file, 5, WorkerDir.MAX_TAIL_BYTES);
+            return lines.isEmpty() ? "" : ":\n  " + String.join("\n  ", lines);
         } catch (IOException e) {
             return "";
         }
