@@ -72,9 +72,11 @@ final class RunCommand implements Callable<Integer> {
             cmd.add("-D" + RunMain.KEY_PROPERTY + "=" + keyFile);
         }
         // a spawn on a deployment ships JCircuit's jars and the deployment's, never the application jar
-        cmd.add("-D" + io.jcircuit.runtime.host.Deployment.RUNTIME_CLASSPATH_PROPERTY + "=" + System.getProperty("java.class.path"));
+        // (the launcher's demo and bench jars stay out of both: RuntimeJars)
+        String runtimeJars = RuntimeJars.classpath();
+        cmd.add("-D" + io.jcircuit.runtime.host.Deployment.RUNTIME_CLASSPATH_PROPERTY + "=" + runtimeJars);
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path") + File.pathSeparator + jar.toAbsolutePath());
+        cmd.add(runtimeJars + File.pathSeparator + jar.toAbsolutePath());
         cmd.add(RunMain.class.getName());
         Path runDir = null;
         if (local) {

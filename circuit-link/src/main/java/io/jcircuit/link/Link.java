@@ -69,6 +69,7 @@ public final class Link {
     private volatile LinkHandler current;  // written under the monitor
     private volatile String closeReason;
     private volatile boolean outageLimitPassed;
+    private volatile boolean endedByThisSide;
     private volatile String closing;        // set by close(): this side is ending the session
     private volatile Object attachment;
     private volatile boolean readingPaused;
@@ -468,6 +469,15 @@ public final class Link {
         return outageLimitPassed;
     }
 
+    /**
+     * True once this side ended the session: it closed the link (its runtime closing, or bad input from
+     * the peer). False while the session is open, and when the peer ended it: it said goodbye, its
+     * runtime stopped, or it stayed out of reach past the outage limit.
+     */
+    public boolean endedByThisSide() {
+        return endedByThisSide;
+    }
+
     /** Ends the session if it is between connections; see {@link LinkTransport#peerGone}. */
     void endIfDisconnected(String reason) {
         synchronized (this) {
@@ -503,6 +513,7 @@ public final class Link {
                 return;
             }
             state = State.DEAD;
+            endedByThisSide = byThisSide;
             c = current;
             current = null;
             if (outageTimer != null) {

@@ -61,6 +61,8 @@ public final class CircuitRuntime implements Circuit {
     private final ExportTable exports;
     private final ImportTable imports;
     private final ConcurrentHashMap<String, Object> services = new ConcurrentHashMap<>();
+    /** What {@link #whenPeerEnds} was asked to run, by peer. */
+    private final ConcurrentHashMap<WorkerId, java.util.List<java.util.function.Consumer<String>>> peerEnds = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final MessageCodec codec;
     private final Instrumentation instrumentation;
@@ -706,6 +708,21 @@ public final class CircuitRuntime implements Circuit {
         return exports;
     }
 
+    /**
+     * Runs {@code action} (once, on a virtual thread, given the reason) when the session with {@code peer} ends by the
+     * peer's doing: it said goodbye (its runtime closed), its runtime stopped (the connection is refused
+     * on this machine), or it stayed out of reach past the outage limit. Unlike a departure from
+     * {@code /worker}, this needs no ZooKeeper. Nothing runs while no session with {@code peer} has
+     * opened, nor when this runtime ends the session itself.
+     */
+    public void whenPeerEnds(WorkerId peer, java.util.function.Consumer<String> action) {
+        peerEnds.compute(peer, (k, l) -> {
+            java.util.List<java.util.function.Consumer<String>> list = l == null ? new java.util.concurrent.CopyOnWriteArrayList<>() : l;
+            list.add(action);
+            return list;
+        });
+    }
+
     /** The open sessions with peers, each with its connection state and outage count; for operators and tests. */
     public java.util.List<io.jcircuit.link.Link> links() {
         return transport.links();
@@ -802,6 +819,10 @@ public final class CircuitRuntime implements Circuit {
             // A session ends for good: its peer said goodbye, stopped, or stayed out of reach past the
             // outage limit. Whatever it held is released now, not when ZooKeeper notices.
             exports.dropHolder(peer);
+            java.util.List<java.util.function.Consumer<String>> ends = link.endedByThisSide() ? null : peerEnds.remove(peer);
+            if (ends != null) {
+                Thread.ofVirtual().name("circuit-peer-ended-" + peer).start(() -> ends.forEach(a -> a.accept(reason)));
+            }
             if (instrumentation.metrics() != null) {
                 instrumentation.metrics().forget(peer);
             }

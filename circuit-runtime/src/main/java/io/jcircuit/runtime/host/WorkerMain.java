@@ -128,11 +128,20 @@ public final class WorkerMain {
         WorkerId spawner = WorkerId.parse(meta.getProperty("spawner"));
         boolean daemon = Boolean.parseBoolean(meta.getProperty("daemonize", "false"));
         String spawnerAt = meta.getProperty(SPAWNER_ADDRESS);
+        CountDownLatch exit = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<String> spawnerEnded = new java.util.concurrent.atomic.AtomicReference<>();
+        if (!daemon) {
+            // Seen without ZooKeeper: a spawner whose ZooKeeper is gone too (its test JVM killed along with
+            // the embedded server, say) would otherwise leave this worker running for ever.
+            rt.whenPeerEnds(spawner, reason -> {
+                spawnerEnded.set(reason);
+                exit.countDown();
+            });
+        }
         if (spawnerAt != null) {
             // the spawner calls this worker as soon as it is announced: the link is up by then
             rt.connectAhead(spawner, io.jcircuit.Address.parse(spawnerAt));
         }
-        CountDownLatch exit = new CountDownLatch(1);
         Map<String, String> base = new java.util.TreeMap<>();
         for (String k : meta.stringPropertyNames()) {
             if (k.startsWith(METADATA_PREFIX)) {
@@ -172,10 +181,17 @@ public final class WorkerMain {
         // each other (the wordcount's nodes each hold the others' channels), and such a cycle would
         // otherwise keep them all alive for ever once their spawner is gone. Gone means unfiled and no
         // longer linked: an expired ZooKeeper session alone (ZooKeeper away for longer than the session
-        // timeout) is not the end of a spawner that still answers.
+        // timeout) is not the end of a spawner that still answers. The session with the spawner ending by
+        // the spawner's doing (goodbye, stopped, out of reach past the outage limit) is its end too, seen
+        // with no ZooKeeper at all.
         boolean idleBefore = false;
         while (true) {
             boolean unfiled = exit.await(IDLE_CHECK_MS, TimeUnit.MILLISECONDS);
+            if (spawnerEnded.get() != null) {
+                System.err.println("worker " + rt.id() + ": the session with spawner " + spawner + " ended ("
+                    + spawnerEnded.get() + "); exiting");
+                return;
+            }
             if (unfiled && rt.links().stream().noneMatch(l -> l.peer().equals(spawner) && l.isConnected())) {
                 System.err.println("worker " + rt.id() + ": spawner " + spawner + " is gone; exiting");
                 return;
