@@ -99,11 +99,14 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
                 m.put("anchors", s.anchors());
                 m.put("millis", s.millis());
                 m.put("old_held", s.oldHeld());
+                m.put("started_empty", s.startedEmpty());
                 swapped.add(m);
                 if (!json) {
                     out.println("swapped " + s.oldWorker() + " -> " + s.newWorker() + " on " + s.host() + ": "
                         + String.join(", ", s.services()) + " (" + s.millis() + " ms)" + (s.oldHeld() == 0 ? ""
-                        : "; the old worker exits once the " + s.oldHeld() + " object(s) other runtimes hold there are dropped"));
+                        : "; the old worker exits once the " + s.oldHeld() + " object(s) other runtimes hold there are dropped")
+                        + (s.startedEmpty().isEmpty() ? "" : "; " + String.join(", ", s.startedEmpty())
+                        + " handed over no state (not Swappable): started as new"));
                     out.flush();
                 }
             }

@@ -44,8 +44,13 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
     private static final Logger LOG = LoggerFactory.getLogger(Swapper.class);
 
     /** What one swap did; {@code oldHeld} objects of the old worker were still held when it retired. */
+    /**
+     * What one swap did; {@code oldHeld} objects of the old worker were still held when it retired;
+     * {@code startedEmpty} names the services whose old object handed over no state (not
+     * {@link io.jcircuit.Swappable}, or a null snapshot), so that the new one started as constructed.
+     */
     record Swapped(String oldWorker, String newWorker, String host, List<String> services, List<String> anchors,
-                   long millis, long takeOverMillis, long drainMillis, int oldHeld) {
+                   long millis, long takeOverMillis, long drainMillis, int oldHeld, List<String> startedEmpty) {
     }
 
     Swapped swap(Entry old, String onlyService) throws InterruptedException {
@@ -66,18 +71,37 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
         String oldAddress = old.address().toString();
         OpsInfo.ServiceType first = services.getFirst();
         long t0 = System.nanoTime();
-        Spawned<String> replacement = spawner.spawn(host, List.of(),
-            new SwapIn(oldAddress, first.name(), first.iface(), first.impl(), anchors, drainMs, first.methods()), code);
+        Spawned<SwapIn.Taken> replacement;
+        try {
+            replacement = spawner.spawn(host, List.of(),
+                new SwapIn(oldAddress, first.name(), first.iface(), first.impl(), anchors, drainMs, first.methods()), code);
+        } catch (WorkerDiedException died) {
+            // The replacement died, or its link broke, before it answered: perhaps after the old worker had
+            // forwarded the service to it. A failed spawn kills its worker; once it is killed (nothing was
+            // suppressed: the kill went through), the old worker takes the service back.
+            if (died.getSuppressed().length > 0) {
+                throw died;
+            }
+            throw new IllegalStateException("the replacement " + died.worker() + " died during the take-over ("
+                + died.getMessage() + "); " + takeBack(oldOps, services.subList(0, 1), old), died);
+        }
+        List<String> startedEmpty = new java.util.ArrayList<>();
+        if (!replacement.result().stateHandedOver()) {
+            startedEmpty.add(first.name());
+        }
         for (OpsInfo.ServiceType t : services.subList(1, services.size())) {
-            replacement.worker().go(new SwapIn(oldAddress, t.name(), t.iface(), t.impl(), List.of(), drainMs, t.methods()));
+            if (!replacement.worker().go(new SwapIn(oldAddress, t.name(), t.iface(), t.impl(), List.of(), drainMs,
+                t.methods())).stateHandedOver()) {
+                startedEmpty.add(t.name());
+            }
         }
         long takeOver = (System.nanoTime() - t0) / 1_000_000;
-        requireAlive(replacement, old, services, "took over");
+        requireAlive(replacement, old, oldOps, services, "took over");
         long t1 = System.nanoTime();
         Deadline.within(drain.plusSeconds(10), () -> oldOps.drain(drainMs));
         long drained = (System.nanoTime() - t1) / 1_000_000;
         Thread.sleep(linger.toMillis()); // the linger itself: callers follow the move on their next call
-        requireAlive(replacement, old, services, "took over and the old one drained");
+        requireAlive(replacement, old, oldOps, services, "took over and the old one drained");
         int held = 0;
         try {
             held = Deadline.within(Duration.ofSeconds(10), oldOps::retire);
@@ -97,22 +121,44 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
         }
         return new Swapped(old.worker().toString(), replacement.worker().id().toString(), host,
             services.stream().map(OpsInfo.ServiceType::name).toList(), anchors, (System.nanoTime() - start) / 1_000_000,
-            takeOver, drained, held);
+            takeOver, drained, held, List.copyOf(startedEmpty));
     }
 
     /**
-     * Fails the swap, leaving the old worker as it is, when the replacement no longer answers: a swap
-     * that reported success then would have retired the only worker that still ran the old objects.
+     * Fails the swap when the replacement no longer answers, and has the old worker take its services
+     * back: a swap that reported success then would have retired the only worker that still ran the old
+     * objects, and one that failed without the take-back would leave the old worker forwarding to a dead one.
      */
-    private static void requireAlive(Spawned<String> replacement, Entry old, List<OpsInfo.ServiceType> services,
-                                     String after) {
+    private void requireAlive(Spawned<SwapIn.Taken> replacement, Entry old, Ops oldOps, List<OpsInfo.ServiceType> services,
+                              String after) {
         try {
             Deadline.within(Duration.ofSeconds(10), () -> replacement.worker().dial(Ops.SERVICE, Ops.class).ping(1));
         } catch (WorkerDiedException died) {
             throw new IllegalStateException("the replacement " + replacement.worker().id() + " died after it " + after
-                + "; calls to " + services.stream().map(OpsInfo.ServiceType::name).toList() + " fail until it is swapped"
-                + " in again; the old worker " + old.worker() + " is left running", died);
+                + "; " + takeBack(oldOps, services, old), died);
         }
+    }
+
+    /**
+     * Has the old worker serve {@code services} again ({@link Ops#swapAbort}, which also takes back a
+     * service it had forwarded already); says how that went.
+     */
+    private static String takeBack(Ops oldOps, List<OpsInfo.ServiceType> services, Entry old) {
+        List<String> back = new java.util.ArrayList<>();
+        List<String> failed = new java.util.ArrayList<>();
+        for (OpsInfo.ServiceType t : services) {
+            try {
+                Deadline.within(Duration.ofSeconds(10), () -> {
+                    oldOps.swapAbort(t.name());
+                    return null;
+                });
+                back.add(t.name());
+            } catch (RuntimeException e) {
+                failed.add(t.name() + " (" + WorkerOps.why(e) + ")");
+            }
+        }
+        return "the old worker " + old.worker() + " is left running" + (back.isEmpty() ? "" : " and serves " + back + " again")
+            + (failed.isEmpty() ? "" : "; it could not take back " + failed);
     }
 
     /** The host daemon that runs {@code e}'s worker: the {@code /host/NAME} directory it is filed in. */

@@ -61,6 +61,8 @@ public final class CircuitRuntime implements Circuit {
     private final ExportTable exports;
     private final ImportTable imports;
     private final ConcurrentHashMap<String, Object> services = new ConcurrentHashMap<>();
+    /** Services a hot swap forwarded, by name: what {@link #reopenService} takes back when the replacement died. */
+    private final ConcurrentHashMap<String, Object> forwarded = new ConcurrentHashMap<>();
     /** What {@link #whenPeerEnds} was asked to run, by peer. */
     private final ConcurrentHashMap<WorkerId, java.util.List<java.util.function.Consumer<String>>> peerEnds = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -184,6 +186,7 @@ public final class CircuitRuntime implements Circuit {
     @Override
     public void unlisten(String name) {
         services.remove(name);
+        forwarded.remove(name);
     }
 
     /**
@@ -427,7 +430,10 @@ public final class CircuitRuntime implements Circuit {
             throw new IllegalArgumentException("the replacement of service '" + name + "' lives on this worker");
         }
         e.gate().forward(replacement);
-        services.remove(name);
+        Object ref = services.remove(name);
+        if (ref != null) {
+            forwarded.put(name, ref);
+        }
         if (durable != null) {
             // for callers that call only after this worker is gone: where the object went, by its old address
             try {
@@ -460,8 +466,34 @@ public final class CircuitRuntime implements Circuit {
         }
     }
 
-    /** A hot swap of service {@code name} rolled back: it serves here again. */
+    /**
+     * A hot swap of service {@code name} rolled back: it serves here again. That holds for a service
+     * already forwarded too (its replacement died before the swap was over): it is taken back, and calls
+     * run here again, on the state it had when it was frozen.
+     */
     public void reopenService(String name) {
+        Object ref = forwarded.get(name);
+        if (ref != null && !services.containsKey(name)) {
+            Export e = exports.get(descriptorOf(ref).handle());
+            if (e == null) {
+                throw new IllegalStateException("the export of service '" + name + "' is gone");
+            }
+            if (services.putIfAbsent(name, ref) != null) {
+                throw new IllegalStateException("service '" + name + "' was forwarded, and the name serves another object now");
+            }
+            forwarded.remove(name, ref);
+            Object was = e.gate().forwardedTo();
+            e.gate().reopen();
+            if (durable != null) {
+                try {
+                    durable.delete(movedPath(id, e.handle()));
+                } catch (RuntimeException ex) {
+                    LOG.warn("service '{}' taken back, but its forwarding record could not be removed: {}", name, ex.toString());
+                }
+            }
+            LOG.warn("service '{}' taken back from {}: the hot swap rolled back after the forward", name, was);
+            return;
+        }
         serviceExport(name).gate().reopen();
         LOG.info("service '{}' reopened: the hot swap rolled back", name);
     }

@@ -60,10 +60,11 @@ final class Invoker {
         }
         if (n.async()) {
             CallFuture<Object> f = new CallFuture<>(runtime.completions());
-            callAsync(new AsyncRequest(handler, method, args, n, 0, deadline(), f));
+            callAsync(new AsyncRequest(handler, method, args, n, 0, deadline(), f, false));
             return f;
         }
         String signature = n.signature();
+        boolean movedBack = false;
         for (int moves = 0; ; moves++) {
             RefDescriptor target = handler.current();
             Object r;
@@ -76,6 +77,12 @@ final class Invoker {
                 Optional<Object> moved = died.outcomeUnknown() || moves == MAX_MOVES ? Optional.empty()
                     : runtime.movedTo(target);
                 if (moved.isEmpty()) {
+                    // A replacement this reference had followed died: a swap rolled back after its forward
+                    // serves the object where it was again. Try there, once per call.
+                    if (!died.outcomeUnknown() && !movedBack && moves < MAX_MOVES && handler.moveBack(target)) {
+                        movedBack = true;
+                        continue;
+                    }
                     throw died;
                 }
                 r = new io.jcircuit.codec.Moved(moved.get());
@@ -97,9 +104,13 @@ final class Invoker {
      * its object, until its deadline.
      */
     record AsyncRequest(RefHandler handler, Method method, Object[] args, Names names, int moves, long deadline,
-                        CallFuture<Object> future) {
+                        CallFuture<Object> future, boolean movedBack) {
         AsyncRequest moved() {
-            return new AsyncRequest(handler, method, args, names, moves + 1, deadline, future);
+            return new AsyncRequest(handler, method, args, names, moves + 1, deadline, future, movedBack);
+        }
+
+        AsyncRequest backWhereItWas() {
+            return new AsyncRequest(handler, method, args, names, moves + 1, deadline, future, true);
         }
 
         CallSite what() {
@@ -227,7 +238,11 @@ final class Invoker {
                 moved = Optional.empty();
             }
             if (moved.isEmpty()) {
-                r.future().completeExceptionally(died);
+                if (!r.movedBack() && r.handler().moveBack(target)) {
+                    callAsync(r.backWhereItWas()); // as the synchronous call does
+                } else {
+                    r.future().completeExceptionally(died);
+                }
             } else {
                 deliver(new io.jcircuit.codec.Moved(moved.get()), r);
             }

@@ -50,9 +50,23 @@ final class RefHandler implements InvocationHandler {
      * The object moved to {@code replacement} in a hot swap: later calls go there. The reference keeps
      * its identity ({@code equals}, {@code hashCode}) and its type.
      */
-    void moveTo(Object replacement, RefDescriptor to) {
+    synchronized void moveTo(Object replacement, RefDescriptor to) {
         forward = replacement;
         current = to;
+    }
+
+    /**
+     * The replacement at {@code from}, which this reference had moved to, died and left no record of a
+     * move of its own: calls go to the object this reference was made for again, since a hot swap that
+     * is rolled back after its forward serves the object there again. False when calls went elsewhere.
+     */
+    synchronized boolean moveBack(RefDescriptor from) {
+        if (current != from || current == target) {
+            return false;
+        }
+        current = target;
+        forward = null;
+        return true;
     }
 
     /** This handler's proxy implementing {@code iface}, made once, so exporting twice gives the same object. */

@@ -65,6 +65,21 @@ class HotSwapTest {
         }
     }
 
+    /** A version 2 that keeps no state across a swap: not {@link Swappable}. */
+    static final class ForgetfulCounter implements Counter {
+        final AtomicLong total = new AtomicLong();
+
+        @Override
+        public long add(long n) {
+            return total.addAndGet(n);
+        }
+
+        @Override
+        public String version() {
+            return "forgetful";
+        }
+    }
+
     /** A version 2 that fails its health check: a swap to it must roll back. */
     static final class SickCounter extends CounterV1 {
         @Override
@@ -229,11 +244,12 @@ class HotSwapTest {
             assertThat(t.methods()).containsExactly("add(long)", "version()");
         });
 
-        String id = client.worker(replacement.address()).go(new io.jcircuit.runtime.ops.SwapIn(old.address().toString(),
-            "counter", Counter.class.getName(), CounterV2.class.getName(), List.of(), 5_000,
+        io.jcircuit.runtime.ops.SwapIn.Taken taken = client.worker(replacement.address()).go(new io.jcircuit.runtime.ops.SwapIn(
+            old.address().toString(), "counter", Counter.class.getName(), CounterV2.class.getName(), List.of(), 5_000,
             info.serviceTypes().getFirst().methods()));
 
-        assertThat(id).isEqualTo(replacement.id().toString());
+        assertThat(taken.worker()).isEqualTo(replacement.id().toString());
+        assertThat(taken.stateHandedOver()).isTrue();
         assertThat(counter.add(2)).isEqualTo(42);
         assertThat(counter.version()).isEqualTo("v2");
         assertThat(client.dial(replacement.address(), "counter", Counter.class).version()).isEqualTo("v2");
@@ -256,6 +272,63 @@ class HotSwapTest {
             .hasMessageContaining("cannot swap service 'counter': the new code's " + Counter.class.getName() + " lacks add(int)");
         assertThat(counter.add(1)).isEqualTo(2);
         assertThat(counter.version()).isEqualTo("v1");
+    }
+
+    @Test
+    void shouldTakeAForwardedServiceBackWhenItsReplacementDied() {
+        CircuitRuntime old = start();
+        CircuitRuntime replacement = start();
+        CircuitRuntime client = start();
+        old.listen("counter", Counter.class, new CounterV1());
+        Counter counter = client.dial(old.address(), "counter", Counter.class);
+        counter.add(5);
+        swapTo(old, replacement, Counter.class, new CounterV2());
+        assertThat(counter.version()).isEqualTo("v2");
+        replacement.close(); // dies before the swap is over
+
+        Ops oldOps = client.dial(old.address(), Ops.SERVICE, Ops.class);
+        assertThat(oldOps.info().services()).doesNotContain("counter");
+        oldOps.swapAbort("counter");
+
+        assertThat(oldOps.info().services()).contains("counter");
+        Counter again = client.dial(old.address(), "counter", Counter.class);
+        assertThat(again.add(1)).as("the state it had when frozen").isEqualTo(6);
+        assertThat(again.version()).isEqualTo("v1");
+        assertThat(counter.add(1)).as("a reference that had followed the move comes back").isEqualTo(7);
+    }
+
+    @Test
+    void shouldRefuseNewCodeThatWouldDropTheStateTheOldObjectHandsOver() {
+        CircuitRuntime old = start();
+        CircuitRuntime replacement = start();
+        CircuitRuntime client = start();
+        old.listen("counter", Counter.class, new CounterV1());
+        Counter counter = client.dial(old.address(), "counter", Counter.class);
+        counter.add(5);
+
+        assertThatThrownBy(() -> client.worker(replacement.address()).go(new io.jcircuit.runtime.ops.SwapIn(
+            old.address().toString(), "counter", Counter.class.getName(), ForgetfulCounter.class.getName(), List.of(), 5_000, null)))
+            .hasMessageContaining("cannot swap service 'counter': the old object handed over its state")
+            .hasMessageContaining(ForgetfulCounter.class.getName() + " is not Swappable");
+        assertThat(counter.add(1)).as("the old object serves on, its state intact").isEqualTo(6);
+        assertThat(counter.version()).isEqualTo("v1");
+    }
+
+    @Test
+    void shouldSayWhenTheOldObjectHandedOverNoState() {
+        CircuitRuntime old = start();
+        CircuitRuntime replacement = start();
+        CircuitRuntime client = start();
+        old.listen("counter", Counter.class, new ForgetfulCounter());
+        Counter counter = client.dial(old.address(), "counter", Counter.class);
+        counter.add(5);
+
+        io.jcircuit.runtime.ops.SwapIn.Taken taken = client.worker(replacement.address()).go(new io.jcircuit.runtime.ops.SwapIn(
+            old.address().toString(), "counter", Counter.class.getName(), CounterV2.class.getName(), List.of(), 5_000, null));
+
+        assertThat(taken.stateHandedOver()).isFalse();
+        assertThat(counter.add(1)).as("the new object started as constructed").isEqualTo(1);
+        assertThat(counter.version()).isEqualTo("v2");
     }
 
     @Test

@@ -93,7 +93,10 @@ public interface Ops {
      */
     void swapForward(String service, Object replacement);
 
-    /** The hot swap of {@code service} rolled back: it serves here again. */
+    /**
+     * The hot swap of {@code service} rolled back: it serves here again, also after {@link #swapForward}
+     * (the replacement died before the swap was over), on the state it had when it was frozen.
+     */
     void swapAbort(String service);
 
     /**

@@ -20,7 +20,8 @@ import java.util.List;
  *   <li>has the old worker forward the service here ({@link Ops#swapForward}): its callers follow.</li>
  * </ol>
  * Any failure after the freeze rolls back: the old worker serves again ({@link Ops#swapAbort}) and
- * this one serves nothing. Returns this worker's id.
+ * this one serves nothing. New code whose class is not {@link Swappable} is refused when the old object
+ * hands over state, which it would drop. Returns this worker's id and whether state was handed over.
  *
  * @param oldAddress  the worker being replaced
  * @param service     the service's name there
@@ -32,13 +33,20 @@ import java.util.List;
  *                    every one of which the new code's interface must have; null to skip that check
  */
 public record SwapIn(String oldAddress, String service, String iface, String implClass, List<String> anchors,
-                     long drainMillis, List<String> methods) implements Fn<String> {
+                     long drainMillis, List<String> methods) implements Fn<SwapIn.Taken> {
 
     @Serial
     private static final long serialVersionUID = 1L;
 
+    /**
+     * What a swap-in did: the worker that took the service over, and whether the old object handed over
+     * its state ({@link Swappable#snapshot}); without it, the new object starts as its constructor made it.
+     */
+    public record Taken(String worker, boolean stateHandedOver) implements java.io.Serializable {
+    }
+
     @Override
-    public String call() throws Exception {
+    public Taken call() throws Exception {
         Circuit here = Circuit.current();
         ClassLoader loader = SwapIn.class.getClassLoader();
         Class<?> type;
@@ -87,6 +95,10 @@ public record SwapIn(String oldAddress, String service, String iface, String imp
                     s.restore(state);
                 }
                 s.checkHealth(); // throws to refuse: the old version serves on
+            } else if (state != null) {
+                throw new CircuitException("cannot swap service '" + service + "': the old object handed over its state"
+                    + " (a " + state.getClass().getName() + "), but the new code's " + implClass + " is not Swappable,"
+                    + " so it would start without it; implement Swappable.restore in the new code");
             }
             Object ref = listen(here, type, impl);
             listening = true;
@@ -94,7 +106,7 @@ public record SwapIn(String oldAddress, String service, String iface, String imp
                 here.anchors().file(a);
             }
             old.swapForward(service, ref);
-            return here.id().toString();
+            return new Taken(here.id().toString(), state != null);
         } catch (Exception | Error e) {
             if (listening) {
                 here.unlisten(service);
