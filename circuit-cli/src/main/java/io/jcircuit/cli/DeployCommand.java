@@ -163,8 +163,9 @@ final class DeployCommand implements Callable<Integer> {
                 // draw again, or report the failure below
             }
         }
-        bar.show(total, total, detail(pulled.get(), hosts.size()));
-        bar.done();
+        long failedHosts = calls.values().stream().filter(CompletableFuture::isCompletedExceptionally).count();
+        bar.end(failedHosts == 0 ? total : Math.min(total, done(calls, ref, pulled)), total,
+            detail(pulled.get(), hosts.size()) + (failedHosts == 0 ? "" : ", " + failedHosts + " failed"));
         Map<String, Boolean> out = new LinkedHashMap<>();
         List<String> failed = new ArrayList<>();
         calls.forEach((host, f) -> {

@@ -46,6 +46,21 @@ final class Progress {
         if (done < total && (!redraw || now - lastDraw < 100_000_000L)) {
             return;
         }
+        draw(done, total, detail, now);
+    }
+
+    /**
+     * Draws the bar as the work ended, {@code done} of {@code total}, also short of the total (a part
+     * failed), and ends its line.
+     */
+    void end(long done, long total, String detail) {
+        if (!quiet) {
+            draw(done, total, detail, System.nanoTime());
+        }
+        done();
+    }
+
+    private void draw(long done, long total, String detail, long now) {
         lastDraw = now;
         int filled = total <= 0 ? 0 : (int) Math.min(WIDTH, done * WIDTH / total);
         int pct = total <= 0 ? 0 : (int) Math.min(100, done * 100 / total);

@@ -27,4 +27,13 @@ class ProgressTest {
         toFile.done();
         assertThat(file.toString()).isEqualTo("deploy [##############################] 100% 100/100" + System.lineSeparator());
     }
+
+    @Test
+    void endsShortOfTheTotalWhenPartFailed() {
+        StringWriter file = new StringWriter();
+        Progress toFile = new Progress(new PrintWriter(file), "deploy", false, false);
+        toFile.show(50, 100, "50/100");
+        toFile.end(50, 100, "1 host(s), 1 failed");
+        assertThat(file.toString()).isEqualTo("deploy [###############...............]  50% 1 host(s), 1 failed" + System.lineSeparator());
+    }
 }
