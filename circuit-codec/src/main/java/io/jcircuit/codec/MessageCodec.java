@@ -403,14 +403,21 @@ public final class MessageCodec {
      * Refuses a failure that {@link RemoteFailure#describe} could not have written: the runtime
      * rebuilds and logs it, so its class name, message and frames must be sound strings, and the
      * class name, frames and each frame's class and method must be present. Walks at most
-     * {@link #MAX_CAUSES} causes (Fory's depth limit bounds the chain anyway); allocates nothing.
+     * {@link #MAX_CAUSES} levels of causes and suppressed exceptions, and refuses more than
+     * {@link RemoteFailure#MAX_EXCEPTIONS} exceptions in all (Fory's depth limit bounds the nesting anyway).
      */
     private static void checkFailure(RemoteFailure failure) {
-        RemoteFailure f = failure;
-        for (int depth = 0; f != null; depth++, f = f.cause()) {
+        checkFailure(failure, 0, new int[] {RemoteFailure.MAX_EXCEPTIONS});
+    }
+
+    private static void checkFailure(RemoteFailure failure, int depth, int[] left) {
+        for (RemoteFailure f = failure; f != null; depth++, f = f.cause()) {
             if (depth > MAX_CAUSES || f.className() == null || f.frames() == null) {
                 throw new CodecException("a FAILURE " + (depth > MAX_CAUSES ? "nests causes deeper than " + MAX_CAUSES
                     : "lacks its class name or frames"));
+            }
+            if (--left[0] < 0) {
+                throw new CodecException("a FAILURE describes more than " + RemoteFailure.MAX_EXCEPTIONS + " exceptions");
             }
             if (!WireReads.hasSoundCoder(f.className()) || f.message() != null && !WireReads.hasSoundCoder(f.message())) {
                 throw new CodecException("a FAILURE's class name or message is a string whose bytes do not fit its coder");
@@ -420,6 +427,17 @@ public final class MessageCodec {
                     || !WireReads.hasSoundCoder(frame.declaringClass()) || !WireReads.hasSoundCoder(frame.methodName())
                     || frame.fileName() != null && !WireReads.hasSoundCoder(frame.fileName())) {
                     throw new CodecException("a FAILURE has a frame that lacks its class or method, or whose strings do not fit their coder");
+                }
+            }
+            if (f.suppressed() != null) {
+                if (f.suppressed().length > RemoteFailure.MAX_EXCEPTIONS) {
+                    throw new CodecException("a FAILURE describes more than " + RemoteFailure.MAX_EXCEPTIONS + " exceptions");
+                }
+                for (RemoteFailure s : f.suppressed()) {
+                    if (s == null) {
+                        throw new CodecException("a FAILURE has a null suppressed exception");
+                    }
+                    checkFailure(s, depth + 1, left);
                 }
             }
         }

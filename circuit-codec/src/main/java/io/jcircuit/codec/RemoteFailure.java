@@ -8,19 +8,34 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * An exception described for the wire: class name, message and stack, and its cause, described the
- * same way. Exceptions travel as descriptions rather than serialized objects so that any exception,
- * serializable or not, reaches the caller, and one whose class the caller lacks still arrives.
+ * An exception described for the wire: class name, message and stack, and its cause and suppressed
+ * exceptions, described the same way. Exceptions travel as descriptions rather than serialized objects
+ * so that any exception, serializable or not, reaches the caller, and one whose class the caller lacks
+ * still arrives. Fields that no constructor takes (an {@code SQLException}'s SQL state, say) do not
+ * travel.
  *
  * @param className  the remote exception's class
  * @param message    its message, possibly {@code null}
  * @param frames     its stack, innermost first
  * @param cause      its cause, or {@code null}
+ * @param suppressed its suppressed exceptions ({@link Throwable#getSuppressed}), or {@code null} for none
+ *                   (a peer of a build from before they travelled sends none)
  */
-public record RemoteFailure(String className, String message, Frame[] frames, RemoteFailure cause) {
+public record RemoteFailure(String className, String message, Frame[] frames, RemoteFailure cause,
+                            RemoteFailure[] suppressed) {
 
     /** Causes nest at most this deep on the wire; deeper ones are cut. */
     private static final int MAX_CAUSE_DEPTH = 8;
+    /**
+     * At most this many exceptions in one description, causes and suppressed ones together; the
+     * suppressed ones past it are left out (the causes, at most {@value #MAX_CAUSE_DEPTH}, come first).
+     */
+    public static final int MAX_EXCEPTIONS = 32;
+
+    /** A failure with no suppressed exceptions. */
+    public RemoteFailure(String className, String message, Frame[] frames, RemoteFailure cause) {
+        this(className, message, frames, cause, null);
+    }
 
     /** One stack frame. */
     public record Frame(String declaringClass, String methodName, String fileName, int lineNumber) {
@@ -29,12 +44,17 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
         }
     }
 
-    /** Describes {@code t} and up to {@value #MAX_CAUSE_DEPTH} of its causes. */
+    /**
+     * Describes {@code t}, up to {@value #MAX_CAUSE_DEPTH} of its causes, and their suppressed exceptions,
+     * {@value #MAX_EXCEPTIONS} exceptions at most.
+     */
     public static RemoteFailure describe(Throwable t) {
-        return describe(t, 0);
+        int[] left = {MAX_EXCEPTIONS - 1};
+        return describe(t, 0, left, java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
     }
 
-    private static RemoteFailure describe(Throwable t, int depth) {
+    private static RemoteFailure describe(Throwable t, int depth, int[] left, java.util.Set<Throwable> seen) {
+        seen.add(t);
         StackTraceElement[] stack = t.getStackTrace();
         Frame[] frames = new Frame[stack.length];
         for (int i = 0; i < stack.length; i++) {
@@ -42,10 +62,25 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
             frames[i] = new Frame(e.getClassName(), e.getMethodName(), e.getFileName(), e.getLineNumber());
         }
         Throwable cause = t.getCause();
-        RemoteFailure c = cause == null || cause == t || depth >= MAX_CAUSE_DEPTH ? null : describe(cause, depth + 1);
+        RemoteFailure c = null;
+        if (cause != null && !seen.contains(cause) && depth < MAX_CAUSE_DEPTH && left[0] > 0) {
+            left[0]--;
+            c = describe(cause, depth + 1, left, seen);
+        }
+        List<RemoteFailure> suppressed = new ArrayList<>();
+        for (Throwable s : t.getSuppressed()) {
+            if (left[0] <= 0 || depth >= MAX_CAUSE_DEPTH) {
+                break;
+            }
+            if (!seen.contains(s)) {
+                left[0]--;
+                suppressed.add(describe(s, depth + 1, left, seen));
+            }
+        }
         String message = t instanceof RemoteException re ? re.remoteMessage() : t.getMessage();
         String className = t instanceof RemoteException re ? re.remoteClassName() : t.getClass().getName();
-        return new RemoteFailure(className, message, frames, c);
+        return new RemoteFailure(className, message, frames, c,
+            suppressed.isEmpty() ? null : suppressed.toArray(RemoteFailure[]::new));
     }
 
     /**
@@ -66,6 +101,13 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
             stack.addAll(Arrays.asList(localFrames));
         }
         t.setStackTrace(stack.toArray(StackTraceElement[]::new));
+        if (suppressed != null) {
+            for (RemoteFailure s : suppressed) {
+                if (s != null) {
+                    t.addSuppressed(s.rebuild(loader, where, new StackTraceElement[0]));
+                }
+            }
+        }
         return t;
     }
 

@@ -411,6 +411,45 @@ class MessageCodecTest {
     }
 
     @Test
+    void shouldCarryTheSuppressedExceptionsOverTheWire() {
+        IllegalStateException original = new IllegalStateException("close failed", new java.io.IOException("flush"));
+        original.addSuppressed(new java.io.UncheckedIOException("second close", new java.io.IOException("EBADF")));
+        original.addSuppressed(new IllegalArgumentException("third"));
+
+        Message.Failure decoded = (Message.Failure) roundTrip(new Message.Failure(7, RemoteFailure.describe(original)));
+        Throwable rebuilt = decoded.failure().rebuild(getClass().getClassLoader(), "call", new StackTraceElement[0]);
+
+        assertThat(rebuilt).isExactlyInstanceOf(IllegalStateException.class).hasMessage("close failed");
+        assertThat(rebuilt.getCause()).isExactlyInstanceOf(java.io.IOException.class).hasMessage("flush");
+        assertThat(rebuilt.getSuppressed()).hasSize(2);
+        assertThat(rebuilt.getSuppressed()[0]).isExactlyInstanceOf(java.io.UncheckedIOException.class).hasMessage("second close")
+            .cause().hasMessage("EBADF");
+        assertThat(rebuilt.getSuppressed()[1]).isExactlyInstanceOf(IllegalArgumentException.class).hasMessage("third");
+    }
+
+    @Test
+    void shouldDescribeAtMostSoManyExceptionsAndRefuseMoreOnReading() {
+        RuntimeException many = new RuntimeException("many");
+        for (int i = 0; i < 100; i++) {
+            many.addSuppressed(new RuntimeException("s" + i));
+        }
+        RemoteFailure described = RemoteFailure.describe(many);
+        assertThat(described.suppressed()).hasSize(RemoteFailure.MAX_EXCEPTIONS - 1);
+
+        RemoteFailure.Frame[] none = new RemoteFailure.Frame[0];
+        RemoteFailure[] tooMany = new RemoteFailure[RemoteFailure.MAX_EXCEPTIONS];
+        java.util.Arrays.fill(tooMany, new RemoteFailure("x.Y", "s", none, null));
+        ByteBuf buf = Unpooled.buffer();
+        try {
+            codec.encode(new Message.Failure(8, new RemoteFailure("x.Y", "top", none, null, tooMany)), buf);
+            assertThatThrownBy(() -> codec.decode(buf)).isInstanceOf(CodecException.class)
+                .hasMessageContaining("more than " + RemoteFailure.MAX_EXCEPTIONS + " exceptions");
+        } finally {
+            buf.release();
+        }
+    }
+
+    @Test
     void shouldFallBackToRemoteExceptionForUnknownClasses() {
         RemoteFailure f = new RemoteFailure("com.example.NotHere", "lost", new RemoteFailure.Frame[0], null);
 

@@ -67,6 +67,22 @@ class MessageCodecWireFormatTest {
         }
     }
 
+    /** Sample 23 (a FAILURE) as the codec wrote it before suppressed exceptions travelled: a peer of that build. */
+    private static final String FAILURE_BEFORE_SUPPRESSED =
+        "050000000000000018021c0000000001ff4c636f6d2e6578616d706c652e4e6f7448657265fd000300fd02371019a0f5c81f5e00082d21da4891115113d09c320829762463a64e94085d2240cc896094bad030801b8c3092900c401b69162061240301036988149100001f00181a4507e00300002d21da4891115113d09c320842eb58861c988f80416a2227cfa2018200";
+
+    @Test
+    void shouldDecodeAFailureFromAPeerThatSendsNoSuppressedExceptions() {
+        ByteBuf buf = Unpooled.wrappedBuffer(HexFormat.of().parseHex(FAILURE_BEFORE_SUPPRESSED));
+        try {
+            Message.Failure f = (Message.Failure) codec.decode(buf);
+            assertThat(f.failure().className()).isEqualTo("com.example.NotHere");
+            assertThat(f.failure().suppressed()).isNull();
+        } finally {
+            buf.release();
+        }
+    }
+
     /**
      * The class a value of {@code sent}'s class is read back as. Fory 0.13 reads every list of
      * {@code java.util.ImmutableCollections} through {@code List.of} ({@code ImmutableListSerializer.onCollectionRead}),
