@@ -111,6 +111,17 @@ class HotSwapTest {
         oldOps.swapForward("counter", replacement.listen("counter", iface, iface.cast(next)));
     }
 
+    /**
+     * Runs {@link io.jcircuit.runtime.ops.SwapIn} of the service {@code "counter"} (a {@link Counter}) on
+     * {@code replacement}, with {@code go} from {@code client}, as {@code circuit swap} does.
+     */
+    private static io.jcircuit.runtime.ops.SwapIn.Taken swapIn(CircuitRuntime client, CircuitRuntime old,
+                                                              CircuitRuntime replacement, Class<?> impl,
+                                                              List<String> anchors, List<String> methods) {
+        return client.worker(replacement.address()).go(new io.jcircuit.runtime.ops.SwapIn(old.address().toString(),
+            "counter", Counter.class.getName(), impl.getName(), anchors, 5_000, methods));
+    }
+
     @Test
     void shouldMoveCallersToTheReplacementWithItsStateAndFailNoCall() throws Exception {
         CircuitRuntime old = start();
@@ -244,9 +255,8 @@ class HotSwapTest {
             assertThat(t.methods()).containsExactly("add(long)", "version()");
         });
 
-        io.jcircuit.runtime.ops.SwapIn.Taken taken = client.worker(replacement.address()).go(new io.jcircuit.runtime.ops.SwapIn(
-            old.address().toString(), "counter", Counter.class.getName(), CounterV2.class.getName(), List.of(), 5_000,
-            info.serviceTypes().getFirst().methods()));
+        io.jcircuit.runtime.ops.SwapIn.Taken taken = swapIn(client, old, replacement, CounterV2.class, List.of(),
+            info.serviceTypes().getFirst().methods());
 
         assertThat(taken.worker()).isEqualTo(replacement.id().toString());
         assertThat(taken.stateHandedOver()).isTrue();
@@ -266,9 +276,7 @@ class HotSwapTest {
         // as if the old build's Counter had had add(int) too, and the new one had dropped it
         List<String> oldMethods = List.of("add(int)", "add(long)", "version()");
 
-        assertThatThrownBy(() -> client.worker(replacement.address()).go(new io.jcircuit.runtime.ops.SwapIn(
-            old.address().toString(), "counter", Counter.class.getName(), CounterV2.class.getName(), List.of(), 5_000,
-            oldMethods)))
+        assertThatThrownBy(() -> swapIn(client, old, replacement, CounterV2.class, List.of(), oldMethods))
             .hasMessageContaining("cannot swap service 'counter': the new code's " + Counter.class.getName() + " lacks add(int)");
         assertThat(counter.add(1)).isEqualTo(2);
         assertThat(counter.version()).isEqualTo("v1");
@@ -306,8 +314,7 @@ class HotSwapTest {
         Counter counter = client.dial(old.address(), "counter", Counter.class);
         counter.add(5);
 
-        assertThatThrownBy(() -> client.worker(replacement.address()).go(new io.jcircuit.runtime.ops.SwapIn(
-            old.address().toString(), "counter", Counter.class.getName(), ForgetfulCounter.class.getName(), List.of(), 5_000, null)))
+        assertThatThrownBy(() -> swapIn(client, old, replacement, ForgetfulCounter.class, List.of(), null))
             .hasMessageContaining("cannot swap service 'counter': the old object handed over its state")
             .hasMessageContaining(ForgetfulCounter.class.getName() + " is not Swappable");
         assertThat(counter.add(1)).as("the old object serves on, its state intact").isEqualTo(6);
@@ -323,8 +330,7 @@ class HotSwapTest {
         Counter counter = client.dial(old.address(), "counter", Counter.class);
         counter.add(5);
 
-        io.jcircuit.runtime.ops.SwapIn.Taken taken = client.worker(replacement.address()).go(new io.jcircuit.runtime.ops.SwapIn(
-            old.address().toString(), "counter", Counter.class.getName(), CounterV2.class.getName(), List.of(), 5_000, null));
+        io.jcircuit.runtime.ops.SwapIn.Taken taken = swapIn(client, old, replacement, CounterV2.class, List.of(), null);
 
         assertThat(taken.stateHandedOver()).isFalse();
         assertThat(counter.add(1)).as("the new object started as constructed").isEqualTo(1);
@@ -341,8 +347,7 @@ class HotSwapTest {
         Counter counter = client.dial(old.address(), "counter", Counter.class);
         counter.add(1);
         // before, the error was the bare constructor's name: "HotSwapTest$1.<init>()"
-        assertThatThrownBy(() -> client.worker(replacement.address()).go(new io.jcircuit.runtime.ops.SwapIn(
-            old.address().toString(), "counter", Counter.class.getName(), anonymous.getClass().getName(), List.of(), 5_000, null)))
+        assertThatThrownBy(() -> swapIn(client, old, replacement, anonymous.getClass(), List.of(), null))
             .hasMessageContaining("cannot swap service 'counter': its class " + anonymous.getClass().getName()
                 + " has no constructor without arguments")
             .hasMessageContaining("export a top-level or static nested class");
@@ -359,8 +364,7 @@ class HotSwapTest {
         counter.add(1);
 
         // no namespace on the replacement: filing the anchor fails after the freeze, and the swap rolls back
-        assertThatThrownBy(() -> client.worker(replacement.address()).go(new io.jcircuit.runtime.ops.SwapIn(
-            old.address().toString(), "counter", Counter.class.getName(), CounterV2.class.getName(), List.of("/counters"), 5_000, null)))
+        assertThatThrownBy(() -> swapIn(client, old, replacement, CounterV2.class, List.of("/counters"), null))
             .hasMessageContaining("ZooKeeper");
         assertThat(counter.add(1)).isEqualTo(2);
         assertThat(counter.version()).isEqualTo("v1");
@@ -375,8 +379,7 @@ class HotSwapTest {
         Counter counter = client.dial(old.address(), "counter", Counter.class);
         counter.add(3);
 
-        assertThatThrownBy(() -> client.worker(replacement.address()).go(new io.jcircuit.runtime.ops.SwapIn(
-            old.address().toString(), "counter", Counter.class.getName(), SickCounter.class.getName(), List.of(), 5_000, null)))
+        assertThatThrownBy(() -> swapIn(client, old, replacement, SickCounter.class, List.of(), null))
             .hasMessageContaining("not ready: warming caches");
         assertThat(counter.add(1)).isEqualTo(4);
         assertThat(counter.version()).isEqualTo("v1");
