@@ -111,6 +111,14 @@ class HotSwapTest {
         oldOps.swapForward("counter", replacement.listen("counter", iface, iface.cast(next)));
     }
 
+    /** {@code old} serves {@code impl} as {@code "counter"}; {@code client} dials it and adds {@code n}. */
+    private static Counter serving(CircuitRuntime old, CircuitRuntime client, Counter impl, long n) {
+        old.listen("counter", Counter.class, impl);
+        Counter counter = client.dial(old.address(), "counter", Counter.class);
+        counter.add(n);
+        return counter;
+    }
+
     /**
      * Runs {@link io.jcircuit.runtime.ops.SwapIn} of the service {@code "counter"} (a {@link Counter}) on
      * {@code replacement}, with {@code go} from {@code client}, as {@code circuit swap} does.
@@ -244,9 +252,7 @@ class HotSwapTest {
         CircuitRuntime old = start();
         CircuitRuntime replacement = start();
         CircuitRuntime client = start();
-        old.listen("counter", Counter.class, new CounterV1());
-        Counter counter = client.dial(old.address(), "counter", Counter.class);
-        counter.add(40);
+        Counter counter = serving(old, client, new CounterV1(), 40);
         var info = client.dial(old.address(), Ops.SERVICE, Ops.class).info();
         assertThat(info.serviceTypes()).singleElement().satisfies(t -> {
             assertThat(t.name()).isEqualTo("counter");
@@ -270,9 +276,7 @@ class HotSwapTest {
         CircuitRuntime old = start();
         CircuitRuntime replacement = start();
         CircuitRuntime client = start();
-        old.listen("counter", Counter.class, new CounterV1());
-        Counter counter = client.dial(old.address(), "counter", Counter.class);
-        counter.add(1);
+        Counter counter = serving(old, client, new CounterV1(), 1);
         // as if the old build's Counter had had add(int) too, and the new one had dropped it
         List<String> oldMethods = List.of("add(int)", "add(long)", "version()");
 
@@ -287,9 +291,7 @@ class HotSwapTest {
         CircuitRuntime old = start();
         CircuitRuntime replacement = start();
         CircuitRuntime client = start();
-        old.listen("counter", Counter.class, new CounterV1());
-        Counter counter = client.dial(old.address(), "counter", Counter.class);
-        counter.add(5);
+        Counter counter = serving(old, client, new CounterV1(), 5);
         swapTo(old, replacement, Counter.class, new CounterV2());
         assertThat(counter.version()).isEqualTo("v2");
         replacement.close(); // dies before the swap is over
@@ -310,9 +312,7 @@ class HotSwapTest {
         CircuitRuntime old = start();
         CircuitRuntime replacement = start();
         CircuitRuntime client = start();
-        old.listen("counter", Counter.class, new CounterV1());
-        Counter counter = client.dial(old.address(), "counter", Counter.class);
-        counter.add(5);
+        Counter counter = serving(old, client, new CounterV1(), 5);
 
         assertThatThrownBy(() -> swapIn(client, old, replacement, ForgetfulCounter.class, List.of(), null))
             .hasMessageContaining("cannot swap service 'counter': the old object handed over its state")
@@ -326,9 +326,7 @@ class HotSwapTest {
         CircuitRuntime old = start();
         CircuitRuntime replacement = start();
         CircuitRuntime client = start();
-        old.listen("counter", Counter.class, new ForgetfulCounter());
-        Counter counter = client.dial(old.address(), "counter", Counter.class);
-        counter.add(5);
+        Counter counter = serving(old, client, new ForgetfulCounter(), 5);
 
         io.jcircuit.runtime.ops.SwapIn.Taken taken = swapIn(client, old, replacement, CounterV2.class, List.of(), null);
 
@@ -343,9 +341,7 @@ class HotSwapTest {
         CircuitRuntime replacement = start();
         CircuitRuntime client = start();
         Counter anonymous = new CounterV1() { };
-        old.listen("counter", Counter.class, anonymous);
-        Counter counter = client.dial(old.address(), "counter", Counter.class);
-        counter.add(1);
+        Counter counter = serving(old, client, anonymous, 1);
         // before, the error was the bare constructor's name: "HotSwapTest$1.<init>()"
         assertThatThrownBy(() -> swapIn(client, old, replacement, anonymous.getClass(), List.of(), null))
             .hasMessageContaining("cannot swap service 'counter': its class " + anonymous.getClass().getName()
@@ -359,9 +355,7 @@ class HotSwapTest {
         CircuitRuntime old = start();
         CircuitRuntime replacement = start();
         CircuitRuntime client = start();
-        old.listen("counter", Counter.class, new CounterV1());
-        Counter counter = client.dial(old.address(), "counter", Counter.class);
-        counter.add(1);
+        Counter counter = serving(old, client, new CounterV1(), 1);
 
         // no namespace on the replacement: filing the anchor fails after the freeze, and the swap rolls back
         assertThatThrownBy(() -> swapIn(client, old, replacement, CounterV2.class, List.of("/counters"), null))
@@ -375,9 +369,7 @@ class HotSwapTest {
         CircuitRuntime old = start();
         CircuitRuntime replacement = start();
         CircuitRuntime client = start();
-        old.listen("counter", Counter.class, new CounterV1());
-        Counter counter = client.dial(old.address(), "counter", Counter.class);
-        counter.add(3);
+        Counter counter = serving(old, client, new CounterV1(), 3);
 
         assertThatThrownBy(() -> swapIn(client, old, replacement, SickCounter.class, List.of(), null))
             .hasMessageContaining("not ready: warming caches");
