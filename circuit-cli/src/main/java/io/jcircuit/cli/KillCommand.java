@@ -120,6 +120,9 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
                 return null;
             });
         } catch (io.jcircuit.WorkerDiedException gone) {
+            if (gone.getCause() instanceof io.jcircuit.link.HandshakeFailedException) {
+                throw gone; // it is there but would not link with us (a cluster-key mismatch): never asked
+            }
             // it went before it could answer: what was asked for
         } catch (io.jcircuit.DeadlineExceededException silent) {
             spec.commandLine().getErr().println("circuit kill: " + e.worker() + " does not answer (" + WorkerOps.why(silent)

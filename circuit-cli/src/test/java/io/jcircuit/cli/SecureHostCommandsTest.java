@@ -37,6 +37,31 @@ class SecureHostCommandsTest {
     }
 
     @Test
+    void shouldRefuseAHostWhoseKeyIsNotTheCircuits(@TempDir Path state, @TempDir Path other, @TempDir Path third) {
+        Path key = state.resolve(ClusterKey.FILE_NAME);
+        Path wrong = other.resolve("wrong.key");
+        assertThat(CliRun.run("keygen", "-o", key.toString()).code()).isZero();
+        assertThat(CliRun.run("keygen", "-o", wrong.toString()).code()).isZero();
+        HostDaemon first = HostDaemon.start(planOf(Map.of(), "--name", "keyed", "--dir", state.toString()).config());
+        try {
+            // before, it joined quietly, and every spawn on any host that picked it failed the handshake
+            HostDaemon.Config mismatched = planOf(Map.of(), "--name", "wrong", "--dir", other.toString(),
+                "--key", wrong.toString(), "--zookeeper", first.zookeeper()).config();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> HostDaemon.start(mismatched).close())
+                .hasMessageContaining("host keyed of this circuit runs with cluster key")
+                .hasMessageContaining("every host of a circuit needs the same key");
+            HostDaemon.Config keyless = planOf(Map.of(), "--name", "bare", "--dir", third.toString(),
+                "--zookeeper", first.zookeeper()).config();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> HostDaemon.start(keyless).close())
+                .hasMessageContaining("and this host without one");
+            CliRun.Result hosts = CliRun.run("hosts", "--dir", state.toString(), "--json");
+            assertThat(hosts.out()).contains("keyed").doesNotContain("\"wrong\"").doesNotContain("\"bare\"");
+        } finally {
+            first.close();
+        }
+    }
+
+    @Test
     void shouldPreferAnExplicitKeyAndTheEnvironmentOverTheStateDirectory(@TempDir Path state, @TempDir Path elsewhere) {
         Path named = elsewhere.resolve("named.key");
         Path env = elsewhere.resolve("env.key");

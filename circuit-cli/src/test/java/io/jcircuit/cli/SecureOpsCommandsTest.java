@@ -44,6 +44,13 @@ class SecureOpsCommandsTest {
         assertThat(refused.code()).isNotZero();
         assertThat(refused.err()).contains(w.worker().id().toString()).contains("same cluster key");
         assertThat(refused.out()).doesNotContain("services");
+
+        // before, kill took the refusal for the worker's exit, waited 15 s, and said it had been told to exit
+        CliRun.Result notKilled = CliRun.run(env, "kill", w.worker().id().toString());
+        assertThat(notKilled.code()).isEqualTo(1);
+        assertThat(notKilled.err()).contains(w.worker().id().toString()).contains("same cluster key")
+            .doesNotContain("was told to exit");
+        assertThat(client.anchors().list("/sealed").entries()).extracting(e -> e.worker()).contains(w.worker().id());
     }
 
     @Test

@@ -215,6 +215,7 @@ public final class HostDaemon implements AutoCloseable {
         try {
             String zk = config.zookeeper() != null ? config.zookeeper() : rt.embeddedZooKeeperConnectString().orElseThrow();
             HostDaemon h = new HostDaemon(config, rt, zk);
+            requireTheCircuitsKey(config.name(), rt);
             rt.listen(HostService.SERVICE, HostService.class, h.new Service());
             h.hostEntry = ((NamespaceAnchors) rt.anchors()).fileAsHost(config.name(), h.metadata());
             h.refresher = Thread.ofVirtual().name("host-refresh-" + config.name()).start(h::refreshMetadata);
@@ -223,6 +224,27 @@ public final class HostDaemon implements AutoCloseable {
         } catch (RuntimeException e) {
             rt.close();
             throw e;
+        }
+    }
+
+    /**
+     * Refuses to join a circuit whose other hosts run with another cluster key (or none where this one
+     * has one, or the other way round): no runtime could link to both, and spawns on any host would
+     * fail on the odd one out.
+     */
+    private static void requireTheCircuitsKey(String name, CircuitRuntime rt) {
+        String mine = HostService.keyOf(rt.clusterKeyFingerprint());
+        for (io.jcircuit.Entry e : rt.anchors().listAll("/host").entries()) {
+            String theirs = e.metadata().get(HostService.KEY_KEY);
+            String other = e.dir().substring(e.dir().lastIndexOf('/') + 1);
+            if (HostService.ROLE_HOST.equals(e.metadata().get(HostService.ROLE_KEY)) && theirs != null
+                && !theirs.equals(mine) && !other.equals(name)) {
+                throw new IllegalStateException("host " + other + " of this circuit runs "
+                    + (theirs.equals(HostService.NO_KEY) ? "without a cluster key" : "with cluster key " + theirs)
+                    + ", and this host " + (mine.equals(HostService.NO_KEY) ? "without one" : "with " + mine)
+                    + ": every host of a circuit needs the same key (start it with --key FILE of that key"
+                    + (theirs.equals(HostService.NO_KEY) ? ", or none" : "") + ")");
+            }
         }
     }
 
@@ -264,6 +286,7 @@ public final class HostDaemon implements AutoCloseable {
     private Map<String, String> metadata() {
         Map<String, String> m = new TreeMap<>();
         m.put("workers", Integer.toString(workers.size()));
+        m.put(HostService.KEY_KEY, HostService.keyOf(runtime.clusterKeyFingerprint()));
         if (config.zookeeper() == null) {
             m.put(RUNS_ZOOKEEPER_KEY, "embedded"); // the circuit's namespace stops with this host
         }

@@ -40,6 +40,7 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -104,7 +105,17 @@ public final class CircuitRuntime implements Circuit {
 
     /** Starts a runtime with {@code config}: binds its port and is ready for calls. */
     public static CircuitRuntime start(RuntimeConfig config) {
-        CircuitRuntime rt = new CircuitRuntime(Objects.requireNonNull(config, "config"));
+        Objects.requireNonNull(config, "config");
+        // Joining ZooKeeper (Curator's start, the session) is begun first, on a thread of its own, so that
+        // it overlaps building the codec and binding the port: in a cold worker these are each tens of ms.
+        CompletableFuture<Joined> joining = config.hasNamespace() ? beginJoin(config) : null;
+        CircuitRuntime rt;
+        try {
+            rt = new CircuitRuntime(config);
+        } catch (RuntimeException | Error e) {
+            abandon(joining);
+            throw e;
+        }
         try {
             io.jcircuit.link.LinkConfig links = config.link();
             if (config.clusterKey() != null) {
@@ -117,14 +128,59 @@ public final class CircuitRuntime implements Circuit {
             rt.self = new RemoteWorker(rt, rt.id, rt.transport.address());
             rt.listen(io.jcircuit.runtime.ops.Ops.SERVICE, io.jcircuit.runtime.ops.Ops.class,
                 new io.jcircuit.runtime.ops.OpsService(rt.new OpsView(), rt.settings, new io.jcircuit.runtime.ops.LogControl()));
-            if (config.hasNamespace()) {
-                rt.joinNamespace();
+            if (joining != null) {
+                CompletableFuture<Joined> joined = joining;
+                joining = null; // from here, close() closes what it joined
+                rt.joinNamespace(joined);
             }
             LOG.debug("runtime {} listening on {} ({})", rt.id, rt.address(), rt.transport.isEpoll() ? "epoll" : "nio");
             return rt;
         } catch (RuntimeException e) {
+            abandon(joining);
             rt.close();
             throw e;
+        }
+    }
+
+    /** The embedded ZooKeeper this runtime runs, if any, and its connection to the namespace. */
+    private record Joined(EmbeddedZooKeeper embedded, Namespace namespace) {
+        void close() {
+            namespace.close();
+            if (embedded != null) {
+                embedded.close();
+            }
+        }
+    }
+
+    /** Starts the embedded ZooKeeper if so configured, and connects to the namespace, on a thread of its own. */
+    private static CompletableFuture<Joined> beginJoin(RuntimeConfig config) {
+        CompletableFuture<Joined> f = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().name("circuit-namespace-join").start(() -> {
+            EmbeddedZooKeeper embedded = null;
+            try {
+                String connect = config.zookeeper();
+                if (config.embeddedZooKeeperDir() != null) {
+                    embedded = EmbeddedZooKeeper.start(config.embeddedZooKeeperDir(), 0);
+                    connect = embedded.connectString();
+                }
+                Namespace ns = Namespace.connect(NamespaceConfig.of(connect)
+                    .withSessionTimeoutMs(config.zookeeperSessionTimeoutMs())
+                    .withConnectTimeoutMs(config.zookeeperConnectTimeoutMs()));
+                f.complete(new Joined(embedded, ns));
+            } catch (Throwable t) {
+                if (embedded != null) {
+                    embedded.close();
+                }
+                f.completeExceptionally(t);
+            }
+        });
+        return f;
+    }
+
+    /** A start that failed before it took over what {@code joining} joins: that is closed once joined. */
+    private static void abandon(CompletableFuture<Joined> joining) {
+        if (joining != null) {
+            joining.thenAccept(Joined::close);
         }
     }
 
@@ -227,16 +283,26 @@ public final class CircuitRuntime implements Circuit {
             && Proxy.getInvocationHandler(object) instanceof RefHandler;
     }
 
-    /** Connects to ZooKeeper (starting the embedded one first if so configured) and files this runtime. */
-    private void joinNamespace() {
-        String connect = config.zookeeper();
-        if (config.embeddedZooKeeperDir() != null) {
-            embeddedZooKeeper = EmbeddedZooKeeper.start(config.embeddedZooKeeperDir(), 0);
-            connect = embeddedZooKeeper.connectString();
+    /**
+     * Waits for the connection to ZooKeeper (and the embedded one, if so configured) that {@code joining}
+     * makes, and files this runtime.
+     */
+    private void joinNamespace(CompletableFuture<Joined> joining) {
+        Joined joined;
+        try {
+            joined = joining.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
         }
-        namespace = Namespace.connect(NamespaceConfig.of(connect)
-            .withSessionTimeoutMs(config.zookeeperSessionTimeoutMs())
-            .withConnectTimeoutMs(config.zookeeperConnectTimeoutMs()));
+        embeddedZooKeeper = joined.embedded();
+        namespace = joined.namespace();
+        String connect = namespace.config().connectString();
         Entry me = new Entry("/worker/" + id, id, address(), hostName(), ProcessHandle.current().pid(), Instant.now(), Map.of());
         anchors = new NamespaceAnchors(namespace, me,
             e -> e.worker().equals(id) ? self : new RemoteWorker(this, e.worker(), e.address()));
@@ -722,6 +788,11 @@ public final class CircuitRuntime implements Circuit {
 
     RuntimeConfig config() {
         return config;
+    }
+
+    /** The fingerprint of the cluster key this runtime links with, or empty when it has none. */
+    public Optional<String> clusterKeyFingerprint() {
+        return Optional.ofNullable(config.clusterKey()).map(io.jcircuit.link.tls.ClusterKey::fingerprint);
     }
 
     MessageCodec codec() {

@@ -154,7 +154,16 @@ final class Spawning {
             throw new IllegalStateException("no host runs in this circuit: start one with 'circuit start'");
         }
         if (!isNamed(name)) {
-            return hosts.stream().min(Comparator.comparingInt(Spawning::workersOf)).orElseThrow();
+            // Only hosts with this runtime's cluster key can be linked to (a host of an older build
+            // files no key, and is tried).
+            String mine = HostService.keyOf(rt.clusterKeyFingerprint());
+            List<Entry> reachable = hosts.stream()
+                .filter(e -> mine.equals(e.metadata().getOrDefault(HostService.KEY_KEY, mine))).toList();
+            if (reachable.isEmpty()) {
+                throw new IllegalStateException("no host runs with this runtime's cluster key (" + mine + "); the hosts' keys: "
+                    + hosts.stream().map(e -> e.dir().substring("/host/".length()) + "=" + e.metadata().get(HostService.KEY_KEY)).toList());
+            }
+            return reachable.stream().min(Comparator.comparingInt(Spawning::workersOf)).orElseThrow();
         }
         return hosts.stream().filter(e -> e.dir().equals("/host/" + name)).findFirst()
             .orElseThrow(() -> new IllegalStateException("no host named '" + name + "'; running hosts: "

@@ -18,6 +18,17 @@ public interface HostService {
     String ROLE_KEY = "role";
     String ROLE_HOST = "host";
     String ROLE_WORKER = "worker";
+    /**
+     * The metadata key of a host's entry that names the fingerprint of its cluster key ({@link #NO_KEY}
+     * without one): the hosts of one circuit share a key, and a runtime spawns only on hosts with its own.
+     */
+    String KEY_KEY = "key";
+    String NO_KEY = "none";
+
+    /** What {@link #KEY_KEY} holds for a runtime whose cluster key has {@code fingerprint} (empty: no key). */
+    static String keyOf(java.util.Optional<String> fingerprint) {
+        return fingerprint.orElse(NO_KEY);
+    }
 
     /** Starts a worker JVM as {@code spec} says and returns once its runtime answers. */
     SpawnedWorker spawn(SpawnSpec spec);
