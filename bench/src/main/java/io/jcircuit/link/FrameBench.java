@@ -46,7 +46,7 @@ public class FrameBench extends io.jcircuit.bench.hot.HotPathBench {
             payload[i] = (byte) i;
         }
         sink = new Sink();
-        channel = new EmbeddedChannel(new FrameDecoder(LinkConfig.DEFAULT_MAX_FRAME_BYTES), sink);
+        channel = new EmbeddedChannel(new FrameDecoder(LinkConfig.DEFAULT_MAX_FRAME_BYTES, new BadPeerLog(org.slf4j.LoggerFactory.getLogger(FrameBench.class))), sink);
         stream = alloc.directBuffer(BATCH * (FrameCodec.HEADER_LENGTH + PAYLOAD_BYTES));
         for (int i = 0; i < BATCH; i++) {
             ByteBuf f = frame(i + 1);

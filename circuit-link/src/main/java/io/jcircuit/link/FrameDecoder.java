@@ -3,8 +3,6 @@ package io.jcircuit.link;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.List;
 
@@ -15,10 +13,11 @@ import java.util.List;
  */
 final class FrameDecoder extends LengthFieldBasedFrameDecoder {
 
-    private static final Logger LOG = LoggerFactory.getLogger(FrameDecoder.class);
+    private final BadPeerLog badPeers;
 
-    FrameDecoder(int maxFrameBytes) {
+    FrameDecoder(int maxFrameBytes, BadPeerLog badPeers) {
         super(maxFrameBytes, FrameCodec.LENGTH_OFFSET, FrameCodec.LENGTH_FIELD_LENGTH, 0, 0, true);
+        this.badPeers = badPeers;
     }
 
     /** Whether the first bytes of the connection were looked at. */
@@ -43,8 +42,8 @@ final class FrameDecoder extends LengthFieldBasedFrameDecoder {
     protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
         super.decodeLast(ctx, in, out);
         if (in.isReadable()) {
-            LOG.warn("connection from {} closed mid-frame: {} bytes of a truncated frame discarded",
-                ctx.channel().remoteAddress(), in.readableBytes());
+            badPeers.closed("connection from " + ctx.channel().remoteAddress(),
+                "mid-frame: " + in.readableBytes() + " bytes of a truncated frame discarded");
             in.skipBytes(in.readableBytes());
         }
     }

@@ -162,7 +162,7 @@ final class LinkHandler extends ChannelDuplexHandler {
         String impostor = certificateMismatch(ctx, hello.sender());
         if (impostor != null) {
             reject(ctx, Handshake.REJECT_PROTOCOL, impostor);
-            LOG.warn("connection from {} refused: {}", ctx.channel().remoteAddress(), impostor);
+            transport.badPeerLog().closed("connection from " + ctx.channel().remoteAddress(), impostor);
             return;
         }
         if (hello.sender().equals(transport.self())) {
@@ -386,10 +386,17 @@ final class LinkHandler extends ChannelDuplexHandler {
         State was = state;
         state = State.CLOSED;
         String who = link != null ? link.toString() : "connection with " + ctx.channel().remoteAddress();
-        LOG.warn("{} closed: {}", who, reason);
-        boolean certificate = reason.contains("PKIX") || reason.contains("certificate");
-        failDial(new HandshakeFailedException("handshake with " + ctx.channel().remoteAddress() + " failed: " + reason
-            + (certificate ? "; the two sides run with different cluster keys" : "")));
+        boolean certificate = was != State.OPEN && (reason.contains("PKIX") || reason.contains("certificate"));
+        String shown = certificate ? "TLS handshake refused: the two sides run with different cluster keys" : reason;
+        if (certificate) {
+            LOG.debug("{}: the TLS handshake failed: {}", who, reason);
+        }
+        if (dialed != null || resumed != null) {
+            LOG.debug("{} closed: {}", who, shown); // this side dialed: the dialer reports it
+        } else {
+            transport.badPeerLog().closed(who, shown);
+        }
+        failDial(new HandshakeFailedException("handshake with " + ctx.channel().remoteAddress() + " failed: " + shown));
         if (was == State.OPEN && link != null) {
             link.end("protocol error: " + reason, true);
         }

@@ -63,6 +63,8 @@ public final class LinkTransport implements AutoCloseable {
     private final ConcurrentHashMap<SessionKey, Link> sessions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Boolean> localAddresses = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<WorkerId, Gone> gone = new ConcurrentHashMap<>();
+    /** Warnings about connections closed over bad input, rate-limited for this transport. */
+    private final BadPeerLog badPeerLog = new BadPeerLog(org.slf4j.LoggerFactory.getLogger(LinkHandler.class));
 
     /** A peer the layer above reported gone, and why. */
     private record Gone(String reason, long atNanos) {
@@ -139,7 +141,7 @@ public final class LinkTransport implements AutoCloseable {
                 // Frames sent from many threads at once leave in one write: a flush is deferred to the
                 // end of the event loop's current batch of tasks instead of costing a syscall each.
                 ch.pipeline().addLast("flushes", new FlushConsolidationHandler(MAX_FLUSH_BATCH, true));
-                ch.pipeline().addLast("frames", new FrameDecoder(config.maxFrameBytes()));
+                ch.pipeline().addLast("frames", new FrameDecoder(config.maxFrameBytes(), badPeerLog));
                 ch.pipeline().addLast("idle", new IdleStateHandler(false,
                     config.heartbeatIntervalMs(), 0, 0, TimeUnit.MILLISECONDS));
                 ch.pipeline().addLast("link", link);
@@ -273,6 +275,10 @@ public final class LinkTransport implements AutoCloseable {
 
     LinkConfig config() {
         return config;
+    }
+
+    BadPeerLog badPeerLog() {
+        return badPeerLog;
     }
 
     LinkListener listener() {

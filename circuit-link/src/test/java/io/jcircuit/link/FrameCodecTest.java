@@ -35,7 +35,7 @@ class FrameCodecTest {
 
     @Test
     void shouldReassembleAFrameSplitAcrossReads() {
-        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(1024));
+        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(1024, new BadPeerLog(org.slf4j.LoggerFactory.getLogger(FrameCodecTest.class))));
         ByteBuf whole = dataFrame(new byte[] {9, 8, 7, 6});
 
         assertThat(ch.writeInbound(whole.retainedSlice(0, 10))).isFalse();
@@ -50,7 +50,7 @@ class FrameCodecTest {
 
     @Test
     void shouldRejectAFrameOverTheLimitBeforeBufferingIt() {
-        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(1024));
+        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(1024, new BadPeerLog(org.slf4j.LoggerFactory.getLogger(FrameCodecTest.class))));
         ByteBuf header = Unpooled.buffer().writeInt(1_000_000).writeByte(FrameCodec.VERSION).writeByte(FrameCodec.TYPE_DATA);
 
         assertThatThrownBy(() -> ch.writeInbound(header)).isInstanceOf(TooLongFrameException.class)
@@ -60,7 +60,7 @@ class FrameCodecTest {
 
     @Test
     void shouldNameATlsClientHelloAsSuchRatherThanAnOversizedFrame() {
-        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(1024));
+        EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(1024, new BadPeerLog(org.slf4j.LoggerFactory.getLogger(FrameCodecTest.class))));
         // a TLS 1.2+ record header: handshake (0x16), version 3.1, length
         ByteBuf hello = Unpooled.buffer().writeBytes(new byte[] {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, (byte) 0xfc});
 

@@ -187,7 +187,7 @@ class LinkFuzzTest {
                     };
                     long t0 = System.nanoTime();
                     long a0 = mx.getCurrentThreadAllocatedBytes();
-                    EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(MAX_FRAME), new LinkHandler(transport));
+                    EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(MAX_FRAME, transport.badPeerLog()), new LinkHandler(transport));
                     try {
                         // split the stream at a random point: frames must survive arriving in pieces
                         int cut = input.length == 0 ? 0 : r.nextInt(input.length);
