@@ -57,7 +57,11 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
                     throw notFiled;
                 }
                 // a hung worker may have left /worker (its ZooKeeper session expired) while its process lives on
-                killViaHost(w, id);
+                try {
+                    killViaHost(w, id);
+                } catch (IllegalStateException noHostRunsIt) {
+                    throw new IllegalArgumentException(notFiled.getMessage() + ", and " + noHostRunsIt.getMessage(), notFiled);
+                }
                 out.println("killed " + id + " (no longer filed under /worker; its host ended its process)");
                 out.flush();
                 return 0;

@@ -97,7 +97,7 @@ final class WorkerOps implements AutoCloseable {
     List<Entry> select(String selector) {
         String s = withoutTrailingSlash(selector.trim());
         if (WorkerId.looksLikeWorkerId(s)) {
-            s = "/worker/" + s;
+            s = "/worker/" + WorkerId.parse(s); // as ids are written: R7F... names R7f...
         } else if (!s.startsWith("/") && !s.equals("...")) {
             throw new IllegalArgumentException("'" + s + "' is neither a worker id (R followed by 16 hex digits)"
                 + " nor an anchor path (starting with '/')");
@@ -113,7 +113,7 @@ final class WorkerOps implements AutoCloseable {
         String only = null;
         int slash = s.lastIndexOf('/');
         if (!recursive && slash >= 0 && WorkerId.looksLikeWorkerId(s.substring(slash + 1))) {
-            only = s;
+            only = s.substring(0, slash + 1) + WorkerId.parse(s.substring(slash + 1));
             s = slash == 0 ? "/" : s.substring(0, slash);
         }
         Paths.anchorDir(s, false);

@@ -147,6 +147,13 @@ class OpsCommandsTest {
         assertThat(asPrinted.out()).contains("/app/echo/" + echo.worker().id());
         assertThat(run("peek", "/app/echo/").out()).contains(echo.worker().id().toString());
 
+        // an id in capitals names the same worker (before: "no entry /worker/R7F...")
+        String upper = "R" + echo.worker().id().toString().substring(1).toUpperCase(java.util.Locale.ROOT);
+        CliRun.Result capitals = run("peek", upper);
+        assertThat(capitals.code()).as(capitals.err()).isZero();
+        assertThat(capitals.out()).contains(echo.worker().id().toString());
+        assertThat(run("peek", "/app/echo/" + upper).out()).contains(echo.worker().id().toString());
+
         String shortId = echo.worker().id().toString().substring(0, 16);
         CliRun.Result typo = run("peek", shortId);
         assertThat(typo.code()).isNotZero();
@@ -405,7 +412,7 @@ class OpsCommandsTest {
         }
         CliRun.Result unknown = run("kill", "--force", "R00000000000000ff");
         assertThat(unknown.code()).isNotZero();
-        assertThat(unknown.err()).contains("none of the hosts");
+        assertThat(unknown.err()).contains("no entry /worker/R00000000000000ff, and none of the hosts");
     }
 
     @Test
