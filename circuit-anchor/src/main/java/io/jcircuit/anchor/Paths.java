@@ -51,13 +51,17 @@ public final class Paths {
             if (c.equals(".") || c.equals("..")) {
                 throw bad(kind, path, "'" + c + "' is not allowed as a component");
             }
+            if (c.equals("...")) {
+                throw bad(kind, path, "'...' is not allowed as a component (the commands read a path ending in /... as"
+                    + " that directory and everything below it)");
+            }
             if (c.length() > MAX_COMPONENT) {
                 throw bad(kind, path, "a component is longer than " + MAX_COMPONENT + " characters");
             }
             for (int i = 0; i < c.length(); i++) {
                 char ch = c.charAt(i);
                 if (!allowed(ch)) {
-                    throw bad(kind, path, "character '" + printable(ch) + "' is not allowed (use letters, digits and . _ - : @ + = ,)");
+                    throw bad(kind, path, "character '" + printable(ch) + "' is not allowed (use ASCII letters, digits and . _ - : @ + = ,)");
                 }
             }
             parts.add(c);

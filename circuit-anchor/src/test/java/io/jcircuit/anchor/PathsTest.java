@@ -22,6 +22,7 @@ class PathsTest {
         assertThatThrownBy(() -> Paths.anchorDir("/a//b", false)).hasMessageContaining("'/a//b'").hasMessageContaining("empty component");
         assertThatThrownBy(() -> Paths.anchorDir("/a/", false)).hasMessageContaining("end with '/'");
         assertThatThrownBy(() -> Paths.anchorDir("/a/../b", false)).hasMessageContaining("'..'");
+        assertThatThrownBy(() -> Paths.anchorDir("/x/.../y", false)).hasMessageContaining("'...' is not allowed as a component");
         assertThatThrownBy(() -> Paths.anchorDir("/a b", false)).hasMessageContaining("character ' '");
         assertThatThrownBy(() -> Paths.anchorDir("/a\u0000", false)).hasMessageContaining("\\u0000");
         assertThatThrownBy(() -> Paths.anchorDir("", false)).hasMessageContaining("empty");
