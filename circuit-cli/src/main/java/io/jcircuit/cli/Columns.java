@@ -13,7 +13,9 @@ final class Columns {
         int cols = rows.stream().mapToInt(r -> r.length).max().orElse(0);
         int[] width = new int[cols];
         for (String[] r : rows) {
-            for (int i = 0; i < r.length; i++) {
+            // the last cell of a short row (top's "unreachable: ...") runs on past the columns: it sets no width
+            int sized = r.length < cols ? r.length - 1 : r.length;
+            for (int i = 0; i < sized; i++) {
                 width[i] = Math.max(width[i], r[i].length());
             }
         }
