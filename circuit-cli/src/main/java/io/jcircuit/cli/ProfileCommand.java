@@ -93,8 +93,11 @@ final class ProfileCommand extends WorkerVerb implements Callable<Integer> {
                         }
                     }
                 }
-                bar.show(total, total, seconds + "/" + seconds + " s");
-                bar.done();
+                // a worker that could not be asked fails at once: the bar stops where the time did
+                long failures = running.values().stream().filter(f -> f.state() == Future.State.FAILED).count();
+                long el = Math.min(total, (System.nanoTime() - start) / 1_000_000);
+                bar.end(failures == 0 ? total : el, total, (failures == 0 ? seconds : el / 1000) + "/" + seconds + " s"
+                    + (failures == 0 ? "" : ", " + failures + " failed"));
             }
             List<Object> written = new ArrayList<>();
             int failed = 0;
