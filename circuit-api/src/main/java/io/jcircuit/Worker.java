@@ -46,8 +46,10 @@ public interface Worker {
     void kill();
 
     /**
-     * Runs {@code action} once when the worker is gone: its process ended or its namespace entry went
-     * away. Runs at once when it is already gone. Needs a namespace.
+     * Runs {@code action} once when the worker is gone: its process ended, or it stayed out of reach past
+     * the outage limit. An entry that leaves {@code /worker} while the worker runs (ZooKeeper away, or the
+     * worker paused past its session timeout) is not an exit. Runs at once when it is already gone.
+     * Needs a namespace.
      */
     void onExit(Runnable action);
 }

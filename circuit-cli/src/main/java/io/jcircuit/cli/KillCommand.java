@@ -53,10 +53,11 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
                 workers = w.select(selector);
             } catch (IllegalArgumentException notFiled) {
                 io.jcircuit.WorkerId id = WorkerOps.workerIdIn(selector);
-                if (!force || id == null) {
+                if (id == null) {
                     throw notFiled;
                 }
-                // a hung worker may have left /worker (its ZooKeeper session expired) while its process lives on
+                // A hung worker may have left /worker (its ZooKeeper session expired: paused, say) while its
+                // process lives on. Without its entry it cannot be asked, so its host kills it, with --force or not.
                 try {
                     killViaHost(w, id);
                 } catch (IllegalStateException noHostRunsIt) {

@@ -71,6 +71,8 @@ final class RunCommand implements Callable<Integer> {
         if (keyFile != null) {
             cmd.add("-D" + RunMain.KEY_PROPERTY + "=" + keyFile);
         }
+        // the program ends with this process, also when it is killed with SIGKILL (no shutdown hook runs then)
+        cmd.add("-D" + RunMain.PARENT_PROPERTY + "=" + ProcessHandle.current().pid());
         // a spawn on a deployment ships JCircuit's jars and the deployment's, never the application jar
         // (the launcher's demo and bench jars stay out of both: RuntimeJars)
         String runtimeJars = RuntimeJars.classpath();

@@ -27,8 +27,35 @@ public final class RunMain {
 
     /** The system property that names the cluster key file of the circuit joined. */
     static final String KEY_PROPERTY = "circuit.key";
+    /**
+     * The system property that names the process id of the {@code circuit run} that started this JVM: the
+     * program exits when that process ends, however it ended.
+     */
+    static final String PARENT_PROPERTY = "circuit.run.parent";
 
     private RunMain() {
+    }
+
+    /**
+     * Exits (closing the runtime and the program's workers through the shutdown hooks) once the
+     * {@code circuit run} process that started this JVM has ended: killed with SIGKILL, it runs no shutdown
+     * hook of its own, and this JVM, the program's spawner, kept its workers running.
+     */
+    private static void endWithTheLauncher() {
+        String parent = System.getProperty(PARENT_PROPERTY);
+        if (parent == null) {
+            return;
+        }
+        Runnable exit = () -> {
+            System.err.println("circuit run: the launcher (pid " + parent + ") has ended; the program ends with it");
+            System.exit(143);
+        };
+        java.util.Optional<ProcessHandle> launcher = ProcessHandle.of(Long.parseLong(parent));
+        if (launcher.isEmpty()) {
+            exit.run();
+        } else {
+            launcher.get().onExit().thenRun(exit);
+        }
     }
 
     public static void main(String[] args) throws Throwable {
@@ -36,6 +63,7 @@ public final class RunMain {
             System.err.println("usage: RunMain (--local STATE_DIR | --zookeeper CONNECT) APP.jar MAIN|- [ARGS...]");
             System.exit(2);
         }
+        endWithTheLauncher();
         boolean local = args[0].equals("--local");
         Path jar = Path.of(args[2]);
         String[] appArgs = Arrays.copyOfRange(args, 4, args.length);

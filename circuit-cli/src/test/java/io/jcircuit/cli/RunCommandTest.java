@@ -65,6 +65,38 @@ class RunCommandTest {
         return p.waitFor() + " " + err;
     }
 
+    /** A program that runs until it is stopped. */
+    public static final class Forever {
+        public static void main(String[] args) throws InterruptedException {
+            System.out.println("running");
+            System.out.flush();
+            new java.util.concurrent.CountDownLatch(1).await();
+        }
+    }
+
+    @Test
+    @Tag("slow")
+    void theProgramEndsWhenTheLauncherIsKilled(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        // stands in for the 'circuit run' JVM, which SIGKILL ends without running its shutdown hook
+        Process launcher = new ProcessBuilder("sleep", "600").start();
+        Process program = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-D" + RunMain.PARENT_PROPERTY + "=" + launcher.pid(), "-cp", System.getProperty("java.class.path"),
+            RunMain.class.getName(), "--local", dir.toString(), examples(), Forever.class.getName())
+            .start();
+        try {
+            assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(program.getInputStream())).readLine())
+                .as("the program runs").isEqualTo("running");
+            launcher.destroyForcibly().waitFor();
+
+            assertThat(program.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).as("the program ended with its launcher").isTrue();
+            assertThat(new String(program.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8))
+                .contains("the launcher (pid " + launcher.pid() + ") has ended; the program ends with it");
+        } finally {
+            program.destroyForcibly();
+            launcher.destroyForcibly();
+        }
+    }
+
     @Test
     void aMissingJarIsNamed() {
         CliRun.Result r = CliRun.run("run", "--local", "/nowhere/app.jar");

@@ -416,6 +416,10 @@ public final class CircuitRuntime implements Circuit {
      * runtime, calls on references into it and from it included. (Calls already under way when it
      * closes fail with {@link io.jcircuit.WorkerDiedException}, as a link that breaks.)
      */
+    boolean isClosed() {
+        return closed.get();
+    }
+
     void ensureOpen() {
         if (closed.get()) {
             throw new IllegalStateException("runtime " + id + " is closed");

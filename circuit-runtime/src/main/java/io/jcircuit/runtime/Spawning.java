@@ -249,7 +249,45 @@ final class Spawning {
 
     /** Runs {@code action} once {@code worker} has left {@code /worker}. */
     void onExit(WorkerId worker, Runnable action) {
-        ((io.jcircuit.anchor.NamespaceAnchors) rt.anchors()).whenGone(worker, action);
+        ((io.jcircuit.anchor.NamespaceAnchors) rt.anchors()).whenGone(worker, () -> confirmGone(worker, action));
+    }
+
+    /** How often {@link #confirmGone} looks again. */
+    private static final long CONFIRM_EVERY_MS = 500;
+
+    /**
+     * The worker's {@code /worker} entry went: runs {@code action} once it is really gone. An entry also
+     * goes when only the worker's ZooKeeper session ended (ZooKeeper away, or the worker paused past the
+     * session timeout) while its process lives, and then it files itself again. So: watched anew when it
+     * is filed again; gone when it is neither linked to this runtime nor run by a host, or when it stays
+     * out of reach past the outage limit, as the link layer declares a peer dead.
+     */
+    private void confirmGone(WorkerId worker, Runnable action) {
+        Thread.ofVirtual().name("circuit-exit-of-" + worker).start(() -> {
+            long until = System.nanoTime() + rt.config().link().outageLimitMs() * 1_000_000L;
+            while (!rt.isClosed()) {
+                boolean filed;
+                try {
+                    filed = rt.anchors().list("/worker").entries().stream().anyMatch(e -> e.worker().equals(worker));
+                } catch (RuntimeException zooKeeperAway) {
+                    filed = false;
+                }
+                if (filed) {
+                    onExit(worker, action); // it came back: watch it again
+                    return;
+                }
+                boolean alive = rt.peers().isConnected(worker) || anyHostRuns(worker);
+                if (!alive || System.nanoTime() - until >= 0) {
+                    action.run();
+                    return;
+                }
+                try {
+                    Thread.sleep(CONFIRM_EVERY_MS);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
     }
 
 }

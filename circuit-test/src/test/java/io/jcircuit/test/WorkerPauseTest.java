@@ -148,6 +148,8 @@ class WorkerPauseTest {
         CircuitRuntime c = client(30_000);
         Served served = spawnCounter(c, 30_000);
         io.jcircuit.WorkerId worker = c.homeOf(served.counted()).id();
+        java.util.concurrent.atomic.AtomicBoolean exited = new java.util.concurrent.atomic.AtomicBoolean();
+        c.homeOf(served.counted()).onExit(() -> exited.set(true)); // before, it ran when the entry went
         java.util.concurrent.CountDownLatch left = new java.util.concurrent.CountDownLatch(1);
         RobustLinkTest.Load load = new RobustLinkTest.Load(served.counted()::run, 4);
         try (io.jcircuit.Subscription watch = c.anchors().subscribe("/worker", new io.jcircuit.Membership() {
@@ -177,6 +179,7 @@ class WorkerPauseTest {
         assertThat(served.counted().ids()).as("the worker ran exactly the calls answered").isEqualTo(load.answered);
         await().atMost(Duration.ofSeconds(30)).until(() -> c.anchors().list("/worker").entries().stream()
             .anyMatch(e -> e.worker().equals(worker))); // filed again
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).untilFalse(exited);
     }
 
     @Test
