@@ -103,7 +103,51 @@ public final class LinkTransport implements AutoCloseable {
         }
     }
 
+    /** How often the event loop notes that it runs ({@link #stalledNanos}). */
+    private static final long TICK_MILLIS = 250;
+    /** A gap between ticks longer than this is a stall, not a late tick. */
+    private static final long STALL_NANOS = 1_000_000_000L;
+    /** How long after a stall frames read are taken to have waited through it: the buffered input is read by then. */
+    private static final long AFTER_STALL_NANOS = 100_000_000L;
+    /** When the event loop last noted that it runs. */
+    private volatile long lastTickNanos = System.nanoTime();
+    /** The last stall the tick saw, as it ended: its length, and when it ended (0: none yet). */
+    private volatile long lastStallNanos;
+    private volatile long lastStallEndedNanos;
+
+    /** Event loop: notes that it runs, and a stall it ran late by. */
+    private void tick() {
+        long now = System.nanoTime();
+        long gap = now - lastTickNanos;
+        if (gap > STALL_NANOS) {
+            lastStallNanos = gap;
+            lastStallEndedNanos = now;
+        }
+        lastTickNanos = now;
+    }
+
+    /**
+     * How long this process has just been stalled, or 0: the time since the event loop last ran its tick,
+     * when that is more than a second (the process was stopped, paused by the collector, or starved of
+     * CPU), or such a stall that ended less than 100 ms ago (a stopped process that is continued has its
+     * {@code epoll_wait} interrupted, and the loop runs its tasks, the tick among them, before it reads).
+     * Frames read right after a stall may have waited that long in the socket, unread: a request's time
+     * left, which its caller counted from when it sent it, is short by as much. A request sent right after
+     * the stall is taken for one that waited too, which costs it only when its deadline is shorter than
+     * the stall. Read on the event loop, as frames are read.
+     */
+    public long stalledNanos() {
+        long now = System.nanoTime();
+        long gap = now - lastTickNanos;
+        if (gap > STALL_NANOS) {
+            return gap;
+        }
+        long ended = lastStallEndedNanos;
+        return ended != 0 && now - ended < AFTER_STALL_NANOS ? lastStallNanos + (now - ended) : 0;
+    }
+
     private void bind() {
+        group.next().scheduleAtFixedRate(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
         ServerBootstrap b = new ServerBootstrap()
             .group(group)
             .channelFactory(epoll ? EpollServerSocketChannel::new : NioServerSocketChannel::new)

@@ -416,6 +416,11 @@ public final class CircuitRuntime implements Circuit {
      * runtime, calls on references into it and from it included. (Calls already under way when it
      * closes fail with {@link io.jcircuit.WorkerDiedException}, as a link that breaks.)
      */
+    /** See {@link LinkTransport#stalledNanos}. */
+    long transportStalledNanos() {
+        return transport.stalledNanos();
+    }
+
     boolean isClosed() {
         return closed.get();
     }

@@ -70,7 +70,10 @@ final class Dispatcher implements AutoCloseable {
             }
         } else if (MessageCodec.isRequest(kind)) {
             s.incomingStarted();
-            Runnable serve = () -> serveRemote(s, payload);
+            // When the request came in: now, less a stall of this process it may have waited out unread
+            // in the socket (a caller's deadline keeps running while this process is stopped or paused)
+            long arrived = System.nanoTime() - runtime.transportStalledNanos();
+            Runnable serve = () -> serveRemote(s, payload, arrived);
             if (!MessageCodec.isGo(kind) && handOver(serve)) {
                 return;
             }
@@ -152,7 +155,7 @@ final class Dispatcher implements AutoCloseable {
         volatile Runnable next;
     }
 
-    private void serveRemote(PeerSession s, ByteBuf payload) {
+    private void serveRemote(PeerSession s, ByteBuf payload, long arrived) {
         long callId = MessageCodec.callId(payload);
         boolean go = MessageCodec.isGo(MessageCodec.kind(payload));
         running.incrementAndGet();
@@ -177,13 +180,13 @@ final class Dispatcher implements AutoCloseable {
                 payload.release();
             }
             Served served = new Served();
-            Message answer = serve(request, s.link.peer(), served);
+            Message answer = serve(request, s.link.peer(), served, arrived);
             if (answer instanceof Message.Reply r && r.value() instanceof Later pending) {
                 // An asynchronous method: this thread is done, the answer goes when its future completes,
                 // or fails at the caller's deadline. The call counts as running (and holds its incoming
                 // slot) until then.
                 later = true;
-                long deadline = start + (request instanceof Message.Call c ? c.timeoutNanos() : 30_000_000_000L);
+                long deadline = arrived + (request instanceof Message.Call c ? c.timeoutNanos() : 30_000_000_000L);
                 answerWhenDone(pending, callId, deadline, a -> {
                     try {
                         answerServed(s, a, served, bytesIn, start);
@@ -336,7 +339,7 @@ final class Dispatcher implements AutoCloseable {
 
     /** {@link #serve(Message)} for a request from {@code from} (null: from this runtime). */
     Message serve(Message request, io.jcircuit.WorkerId from) {
-        return serve(request, from, null);
+        return serve(request, from, null, System.nanoTime());
     }
 
     /** What serving one remote request found out, for the metrics: the method's name. */
@@ -354,17 +357,17 @@ final class Dispatcher implements AutoCloseable {
         void takeBack(Object result);
     }
 
-    private Message serve(Message request, io.jcircuit.WorkerId from, Served served) {
+    private Message serve(Message request, io.jcircuit.WorkerId from, Served served, long arrived) {
         long callId = request.callId();
         try {
             Object result = switch (request) {
-                case Message.Call c -> withinScope(c.timeoutNanos(), () -> invoke(c, from, served));
+                case Message.Call c -> withinScope(arrived, c.timeoutNanos(), () -> invoke(c, from, served));
                 case Message.Go g -> {
                     if (served == null) {
-                        yield withinScope(g.timeoutNanos(), () -> g.fn().call());
+                        yield withinScope(arrived, g.timeoutNanos(), () -> g.fn().call());
                     }
                     served.name = "go";
-                    yield withinScope(g.timeoutNanos(),
+                    yield withinScope(arrived, g.timeoutNanos(),
                         () -> instrumentation.incoming(from, "go", g.context(), () -> g.fn().call()));
                 }
                 case Message.Lookup l -> {
@@ -407,13 +410,16 @@ final class Dispatcher implements AutoCloseable {
         }
     }
 
-    private Object withinScope(long timeoutNanos, Deadline.Op<Object, Throwable> op) throws Throwable {
-        if (timeoutNanos <= 0) {
+    /** Runs {@code op} in this runtime's scope, with the caller's deadline: {@code timeoutNanos} after {@code arrived}. */
+    private Object withinScope(long arrived, long timeoutNanos, Deadline.Op<Object, Throwable> op) throws Throwable {
+        long deadline = arrived + timeoutNanos;
+        if (timeoutNanos <= 0 || deadline - System.nanoTime() <= 0) {
             // the caller has given up already: running it would be work nobody waits for
-            throw new io.jcircuit.DeadlineExceededException(runtime.id(),
-                "the caller's deadline had passed when the call arrived; it was not run");
+            throw new io.jcircuit.DeadlineExceededException(runtime.id(), timeoutNanos <= 0
+                ? "the caller's deadline had passed when the call arrived; it was not run"
+                : "the caller's deadline passed before the call could start (this process was stalled or stopped"
+                    + " while it waited to be read); it was not run");
         }
-        long deadline = System.nanoTime() + timeoutNanos;
         return ScopedValue.where(CircuitScope.CURRENT, runtime)
             .call(() -> Deadline.until(deadline, op));
     }

@@ -183,6 +183,60 @@ class WorkerPauseTest {
     }
 
     @Test
+    void shouldNotRunCallsWhoseCallersGaveUpWhileTheWorkerWasPaused() throws Exception {
+        // Before, a call that waited unread in the socket of a stopped worker was run after it resumed,
+        // with a fresh deadline, although its caller had failed it with DeadlineExceededException. The
+        // default silence limit (5 s): the calls go into the connection while the worker is stopped.
+        RuntimeConfig.Builder config = RuntimeConfig.builder().zookeeper(circuit.zookeeper());
+        client = CircuitRuntime.start(config.build());
+        CircuitRuntime c = client;
+        Served served = c.<Served>spawn("host-1", List.of(), () -> new Served(
+            Circuit.current().ref(Counted.class, new Counter()), ProcessHandle.current().pid())).result();
+        java.util.concurrent.atomic.AtomicLong nextId = new java.util.concurrent.atomic.AtomicLong(1);
+        Set<Long> gaveUp = ConcurrentHashMap.newKeySet();
+        Set<Long> answered = ConcurrentHashMap.newKeySet();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(4);
+        for (int i = 0; i < 4; i++) {
+            Thread.ofVirtual().start(() -> {
+                try {
+                    while (!stop.get()) {
+                        long id = nextId.getAndIncrement();
+                        try {
+                            io.jcircuit.Deadline.within(Duration.ofMillis(1_000), () -> served.counted().run(id));
+                            answered.add(id);
+                        } catch (io.jcircuit.DeadlineExceededException e) {
+                            gaveUp.add(id);
+                        }
+                    }
+                } finally {
+                    done.countDown();
+                }
+            });
+        }
+        await().until(() -> answered.size() > 200);
+        signal("STOP", served.pid());
+        long sentWhileStopped = nextId.get(); // this id and later ones were sent while it was stopped
+        try {
+            // every caller gave up twice: stopped for two deadlines at least
+            await().atMost(Duration.ofSeconds(15)).until(() -> gaveUp.size() >= 8);
+        } finally {
+            signal("CONT", served.pid());
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> answered.size() > 400);
+        stop.set(true);
+        assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
+
+        Set<Long> ran = served.counted().ids();
+        // A call the worker had read before it stopped may still run (its caller's exception says that it
+        // may have); one sent while it was stopped waited unread in its socket, and must not.
+        List<Long> unread = gaveUp.stream().filter(id -> id >= sentWhileStopped).toList();
+        assertThat(unread).as("calls sent while it was stopped, given up at their deadlines").isNotEmpty();
+        assertThat(ran).as("calls sent while it was stopped and given up, run anyway").doesNotContainAnyElementsOf(unread);
+        assertThat(ran).containsAll(answered);
+    }
+
+    @Test
     void shouldDeclareAWorkerPausedPastTheLimitDead() throws Exception {
         int outageLimitMs = 2_000;
         CircuitRuntime c = client(outageLimitMs);
