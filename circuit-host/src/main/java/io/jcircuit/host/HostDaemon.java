@@ -129,8 +129,13 @@ public final class HostDaemon implements AutoCloseable {
     /** Classpaths with a warm pool at once; the least recently used one gives way. */
     static final int MAX_WARM_CLASSPATHS = 4;
 
-    /** A worker this host started; {@code gone} completes once its end is handled (entries removed). */
-    private record Running(SpawnedWorker info, Process process, boolean daemon, CompletableFuture<Void> gone) {
+    /**
+     * A worker this host runs; {@code gone} completes once its end is handled (entries removed).
+     * {@code child} is its {@link Process} when this host started it, null when the host took it back
+     * after a restart ({@link #takeBackSurvivors}), when its exit status cannot be known.
+     */
+    private record Running(SpawnedWorker info, ProcessHandle process, Process child, boolean daemon,
+                           CompletableFuture<Void> gone) {
     }
 
     /**
@@ -218,6 +223,7 @@ public final class HostDaemon implements AutoCloseable {
             requireTheCircuitsKey(config.name(), rt);
             rt.listen(HostService.SERVICE, HostService.class, h.new Service());
             h.hostEntry = ((NamespaceAnchors) rt.anchors()).fileAsHost(config.name(), h.metadata());
+            h.takeBackSurvivors();
             h.refresher = Thread.ofVirtual().name("host-refresh-" + config.name()).start(h::refreshMetadata);
             LOG.info("host {} serving at {} (ZooKeeper {}, state in {})", config.name(), rt.address(), zk, config.stateDir());
             return h;
@@ -406,15 +412,7 @@ public final class HostDaemon implements AutoCloseable {
         Process p = jvm.process();
         SpawnedWorker info = new SpawnedWorker(WorkerId.parse(parts[1]), Address.parse(parts[2]), config.name(),
             jvm.dir().toString(), p.pid());
-        Running running = new Running(info, p, spec.daemonize(), new CompletableFuture<>());
-        workers.put(info.id(), running);
-        p.onExit().thenRun(() -> {
-            try {
-                exited(info, p);
-            } finally {
-                running.gone().complete(null);
-            }
-        });
+        track(new Running(info, p.toHandle(), p, spec.daemonize(), new CompletableFuture<>()));
         publisher.signal();
         LOG.info("host {} started worker {} (pid {}) for {}", config.name(), info.id(), p.pid(), spec.spawner());
         refillSoon(key, classpath, spec);
@@ -818,18 +816,64 @@ public final class HostDaemon implements AutoCloseable {
         }
     }
 
+    /** Counts {@code running} among this host's workers until its process ends, and handles its end then. */
+    private void track(Running running) {
+        workers.put(running.info().id(), running);
+        running.process().onExit().thenRun(() -> {
+            try {
+                exited(running.info(), running.child());
+            } finally {
+                running.gone().complete(null);
+            }
+        });
+    }
+
+    /**
+     * Takes back the workers that outlived this host's last run (daemonized ones, whose entries under
+     * {@code /host/<name>} stay while they run): they count among its workers again, {@code kill} reaches
+     * them, and their end is handled. A worker counts as one of them when its directory's pid file names
+     * the process of its entry, and that process runs.
+     */
+    private void takeBackSurvivors() {
+        List<io.jcircuit.Entry> entries;
+        try {
+            entries = runtime.anchors().list("/host/" + config.name()).entries();
+        } catch (RuntimeException e) {
+            LOG.warn("host {} cannot look for workers that outlived its last run: {}", config.name(), e.getMessage());
+            return;
+        }
+        for (io.jcircuit.Entry e : entries) {
+            if (!HostService.ROLE_WORKER.equals(e.metadata().get(HostService.ROLE_KEY)) || workers.containsKey(e.worker())) {
+                continue;
+            }
+            Path dir = workersDir.resolve(e.worker().toString());
+            java.util.Optional<ProcessHandle> process = WorkerDir.runningProcess(dir).filter(h -> h.pid() == e.pid());
+            if (process.isEmpty()) {
+                continue;
+            }
+            SpawnedWorker info = new SpawnedWorker(e.worker(), e.address(), config.name(), dir.toString(), e.pid());
+            track(new Running(info, process.get(), null, Boolean.parseBoolean(e.metadata().get("daemon")),
+                new CompletableFuture<>()));
+            LOG.info("host {} took back worker {} (pid {}), which outlived its last run", config.name(), e.worker(), e.pid());
+        }
+        publisher.signal();
+    }
+
+    /** Handles the end of worker {@code w}; {@code p} is its process when this host started it (null: taken back). */
     private void exited(SpawnedWorker w, Process p) {
         workers.remove(w.id());
-        int status = p.exitValue();
-        try {
-            Files.writeString(Path.of(w.dir()).resolve(WorkerDir.EXIT), status + "\n");
-        } catch (IOException ignored) {
-            // the directory may have been cleared
+        int status = p == null ? -1 : p.exitValue();
+        if (p != null) {
+            try {
+                Files.writeString(Path.of(w.dir()).resolve(WorkerDir.EXIT), status + "\n");
+            } catch (IOException ignored) {
+                // the directory may have been cleared
+            }
         }
         if (!closed) {
             try {
                 int n = ((NamespaceAnchors) runtime.anchors()).removeEntriesOf(w.id());
-                LOG.info("worker {} exited with status {}; removed its {} entries", w.id(), status, n);
+                LOG.info("worker {} exited with {}; removed its {} entries", w.id(), p == null ? "an unknown status" : "status " + status, n);
             } catch (RuntimeException e) {
                 if (closed) {
                     // the host stopped meanwhile and closed its connection; the worker's session ends

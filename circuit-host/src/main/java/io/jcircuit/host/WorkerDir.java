@@ -74,6 +74,25 @@ public final class WorkerDir {
             : Optional.of("process " + pid + " ended; no exit status was recorded");
     }
 
+    /**
+     * The process of the worker of {@code dir} while it runs: the one its {@value #PID} file names, with
+     * the start time recorded there (a reused process id is told apart by it). Empty once it has ended,
+     * and when {@code dir} has no such file or an {@value #EXIT} file.
+     */
+    static Optional<ProcessHandle> runningProcess(Path dir) {
+        if (Files.exists(dir.resolve(EXIT), LinkOption.NOFOLLOW_LINKS) || !Files.isRegularFile(dir.resolve(PID), LinkOption.NOFOLLOW_LINKS)) {
+            return Optional.empty();
+        }
+        String[] fields = read(dir.resolve(PID)).split("\\s+");
+        try {
+            long pid = Long.parseLong(fields[0]);
+            long started = fields.length > 1 ? Long.parseLong(fields[1]) : -1;
+            return running(pid, started) && started >= 0 ? ProcessHandle.of(pid) : Optional.empty();
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
     private static boolean running(long pid, long startedMillis) {
         Optional<ProcessHandle> p = ProcessHandle.of(pid);
         if (p.isEmpty() || !p.get().isAlive()) {

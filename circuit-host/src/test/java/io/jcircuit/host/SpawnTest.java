@@ -9,6 +9,8 @@ import io.jcircuit.Worker;
 import io.jcircuit.WorkerDiedException;
 import io.jcircuit.runtime.CircuitRuntime;
 import io.jcircuit.runtime.RuntimeConfig;
+import io.jcircuit.runtime.host.HostService;
+import io.jcircuit.runtime.host.SpawnedWorker;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -475,6 +477,27 @@ class SpawnTest {
         assertThat(w.go(() -> 40 + 2)).isEqualTo(42);
         assertThat(ProcessHandle.of(s.result()).map(ProcessHandle::isAlive)).contains(true);
         w.kill();
+    }
+
+    @Test
+    void aHostStartedAgainTakesBackTheWorkersThatOutlivedIt(@TempDir Path otherState) throws Exception {
+        Spawned<Long> s;
+        try (HostDaemon first = HostDaemon.start(new HostDaemon.Config("again", otherState, host.zookeeper(), null, 0, 0))) {
+            s = spawner.spawn("again", List.of(), () -> ProcessHandle.current().pid(), SpawnOptions.defaults().daemonized());
+        }
+        ProcessHandle worker = ProcessHandle.of(s.result()).orElseThrow();
+        assertThat(worker.isAlive()).as("a daemonized worker outlives its host").isTrue();
+        try (HostDaemon second = HostDaemon.start(new HostDaemon.Config("again", otherState, host.zookeeper(), null, 0, 0))) {
+            // before, the host said it ran no worker, and no kill could reach this one
+            HostService hs = spawner.worker(second.address()).dial(HostService.SERVICE, HostService.class);
+            assertThat(hs.workers()).extracting(SpawnedWorker::id).containsExactly(s.worker().id());
+            await().untilAsserted(() -> assertThat(spawner.anchors().list("/host/again").entries())
+                .filteredOn(e -> HostService.ROLE_HOST.equals(e.metadata().get(HostService.ROLE_KEY)))
+                .singleElement().satisfies(e -> assertThat(e.metadata()).containsEntry("workers", "1")));
+            s.worker().kill();
+            worker.onExit().get(10, TimeUnit.SECONDS);
+            await().untilAsserted(() -> assertThat(hs.workers()).isEmpty());
+        }
     }
 
     @Test
