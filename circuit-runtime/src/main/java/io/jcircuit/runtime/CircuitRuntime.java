@@ -411,20 +411,21 @@ public final class CircuitRuntime implements Circuit {
         return durable;
     }
 
-    /**
-     * Throws {@link IllegalStateException} once {@link #close} has begun: nothing starts on a closed
-     * runtime, calls on references into it and from it included. (Calls already under way when it
-     * closes fail with {@link io.jcircuit.WorkerDiedException}, as a link that breaks.)
-     */
     /** See {@link LinkTransport#stalledNanos}. */
     long transportStalledNanos() {
         return transport.stalledNanos();
     }
 
+    /** True once {@link #close} has begun. */
     boolean isClosed() {
         return closed.get();
     }
 
+    /**
+     * Throws {@link IllegalStateException} once {@link #close} has begun: nothing starts on a closed
+     * runtime, calls on references into it and from it included. (Calls already under way when it
+     * closes fail with {@link io.jcircuit.WorkerDiedException}, as a link that breaks.)
+     */
     void ensureOpen() {
         if (closed.get()) {
             throw new IllegalStateException("runtime " + id + " is closed");
