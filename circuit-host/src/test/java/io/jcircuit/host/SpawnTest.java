@@ -480,6 +480,22 @@ class SpawnTest {
     }
 
     @Test
+    void aWorkerThatCannotJoinZooKeeperSaysSoInTheSpawnsError(@TempDir Path zkDir, @TempDir Path otherState) {
+        io.jcircuit.anchor.EmbeddedZooKeeper zk = io.jcircuit.anchor.EmbeddedZooKeeper.start(zkDir, 0);
+        try (HostDaemon h = HostDaemon.start(new HostDaemon.Config("nozk", otherState, zk.connectString(), null, 0, 0));
+             CircuitRuntime c = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(zk.connectString()).build())) {
+            assertThat(c.spawn("nozk", List.of(), () -> 1).result()).isEqualTo(1); // the host is known, and linked
+            zk.close();
+            // before, the error ended with the last frames of the worker's stack trace
+            assertThatThrownBy(() -> c.spawn("nozk", List.of(), () -> 2))
+                .hasMessageContaining("exited with status 1 before it started")
+                .hasMessageContaining("worker cannot start: ");
+        } finally {
+            zk.close();
+        }
+    }
+
+    @Test
     void aHostStartedAgainTakesBackTheWorkersThatOutlivedIt(@TempDir Path otherState) throws Exception {
         Spawned<Long> s;
         try (HostDaemon first = HostDaemon.start(new HostDaemon.Config("again", otherState, host.zookeeper(), null, 0, 0))) {

@@ -71,7 +71,18 @@ public final class WorkerMain {
             config.workerId(WorkerId.parse(meta.getProperty("id")));
         }
         RuntimeConfig built = config.build();
-        try (CircuitRuntime rt = CircuitRuntime.start(built)) {
+        CircuitRuntime started;
+        try {
+            started = CircuitRuntime.start(built);
+        } catch (RuntimeException e) {
+            // The host shows the end of this JVM's stderr when it exits before it announces itself: the
+            // cause on the last line, not the last frames of a stack trace.
+            e.printStackTrace();
+            System.err.println("worker cannot start: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        try (CircuitRuntime rt = started) {
             if (standby) {
                 // A warm JVM: the runtime is up; warm the codec and call paths a spawn takes, then
                 // wait for the host to hand over a spawn.
