@@ -316,6 +316,19 @@ public final class Chan<T> implements Iterable<T>, Serializable {
             }
         }
 
+        /**
+         * When the current scope's deadline ({@link Deadline}) is closer than {@link ChanCore#MIN_HANDOVER_NANOS},
+         * the owner hands nothing over: a receive that would wait ({@code waitMillis} above 0) waits out
+         * the deadline here, and its next call to the owner fails with {@link DeadlineExceededException},
+         * rather than asking the owner again and again meanwhile.
+         */
+        private void waitOutAnEndingScope(long waitMillis) {
+            java.util.OptionalLong left = Deadline.remainingNanos();
+            if (waitMillis > 0 && left.isPresent() && left.getAsLong() < ChanCore.MIN_HANDOVER_NANOS && left.getAsLong() > 0) {
+                LockSupport.parkNanos(left.getAsLong());
+            }
+        }
+
         /** The next item, waiting up to {@code waitMillis}; null at the end (or, for 0, when none is there). */
         Object take(long waitMillis) {
             receiveLock.lock();
@@ -324,6 +337,7 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                 while (in.isEmpty() && !drained) {
                     long left = deadline == Long.MAX_VALUE ? WAIT_SLICE_MILLIS
                         : Math.min(WAIT_SLICE_MILLIS, Math.max(0, (deadline - System.nanoTime()) / 1_000_000L));
+                    waitOutAnEndingScope(left);
                     List<?> got;
                     try {
                         got = core.receiveBatch(receiveBatch, left);

@@ -29,4 +29,27 @@ public interface ChanCore {
 
     /** The channel's capacity. */
     int capacity();
+
+    /**
+     * Items are handed over in a call only while the caller's deadline is at least this far away, so
+     * that the answer reaches the caller before it gives up: a batch taken for a caller that has given
+     * up would be lost, and one put in for it would be a send it was told had failed.
+     */
+    long MIN_HANDOVER_NANOS = 1_000_000L;
+
+    /**
+     * For implementations: how long a call may wait for room or items, at most {@code waitMillis}, and
+     * within the current scope's deadline ({@link Deadline}) less a margin for the answer's way back (a
+     * quarter of the time left, 1 to 50 ms); -1 when too little is left to hand anything over.
+     */
+    static long waitNanos(long waitMillis) {
+        long nanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(Math.max(0, waitMillis));
+        java.util.OptionalLong left = Deadline.remainingNanos();
+        if (left.isEmpty()) {
+            return nanos;
+        }
+        long margin = Math.max(MIN_HANDOVER_NANOS, Math.min(50_000_000L, left.getAsLong() / 4));
+        long usable = left.getAsLong() - margin;
+        return usable < 0 ? -1 : Math.min(nanos, usable);
+    }
 }

@@ -6,7 +6,6 @@ import io.jcircuit.ChanCore;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -34,7 +33,10 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
 
     @Override
     public int sendBatch(List<?> batch, long waitMillis) {
-        long nanos = TimeUnit.MILLISECONDS.toNanos(Math.max(0, waitMillis));
+        long nanos = ChanCore.waitNanos(waitMillis); // within the caller's deadline
+        if (nanos < 0) {
+            return 0; // too late: it would learn of the send after it gave up on it
+        }
         int sent = 0;
         lock.lock();
         try {
@@ -72,7 +74,10 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
 
     @Override
     public List<?> receiveBatch(int max, long waitMillis) {
-        long nanos = TimeUnit.MILLISECONDS.toNanos(Math.max(0, waitMillis));
+        long nanos = ChanCore.waitNanos(waitMillis); // within the caller's deadline
+        if (nanos < 0) {
+            return List.of(); // too late: a batch taken now could reach it after it gave up, and be lost
+        }
         lock.lock();
         try {
             while (items.isEmpty()) {

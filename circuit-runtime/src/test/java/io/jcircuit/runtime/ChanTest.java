@@ -1,6 +1,7 @@
 package io.jcircuit.runtime;
 
 import io.jcircuit.Chan;
+import io.jcircuit.Deadline;
 import io.jcircuit.ChanClosedException;
 import io.jcircuit.WorkerDiedException;
 import org.junit.jupiter.api.Test;
@@ -54,6 +55,63 @@ class ChanTest {
         assertThat(c.offer("c")).as("full").isFalse();
         assertThat(c.poll()).contains("a");
         assertThat(c.capacity()).isEqualTo(2);
+    }
+
+    @Test
+    void aReceiveThatTimesOutLeavesLaterItemsInTheChannel() {
+        CircuitRuntime owner = runtimes.start();
+        CircuitRuntime receiver = runtimes.start();
+        Chan<Integer> chan = owner.makeChan(100);
+        owner.listen("chan", ChanSource.class, () -> chan);
+        Chan<Integer> copy = receiver.dial(owner.address(), "chan", ChanSource.class).chan();
+
+        // before, the owner kept waiting for items after the receiver had given up, took the next batch
+        // for it, and the late answer was dropped
+        assertThatThrownBy(() -> Deadline.within(java.time.Duration.ofMillis(200), copy::receive))
+            .isInstanceOf(io.jcircuit.DeadlineExceededException.class);
+        for (int i = 0; i < 10; i++) {
+            chan.send(i);
+        }
+        chan.flush();
+        List<Integer> got = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            got.add(copy.receive());
+        }
+        assertThat(got).containsExactly(0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
+    }
+
+    @Test
+    void aSendThatTimesOutOnAFullChannelIsNotDeliveredLater() {
+        CircuitRuntime owner = runtimes.start();
+        CircuitRuntime sender = runtimes.start();
+        Chan<Integer> chan = owner.makeChan(1);
+        owner.listen("chan", ChanSource.class, () -> chan);
+        Chan<Integer> copy = sender.dial(owner.address(), "chan", ChanSource.class).chan();
+        copy.send(1);
+        copy.flush();
+
+        assertThatThrownBy(() -> Deadline.within(java.time.Duration.ofMillis(300), () -> {
+            copy.send(2);
+            copy.flush();
+            return null;
+        })).isInstanceOf(io.jcircuit.DeadlineExceededException.class);
+        assertThat(chan.receive()).isEqualTo(1);
+        // before, the owner put 2 in once there was room, though its sender had been told the send failed
+        assertThat(chan.poll()).isEmpty();
+    }
+
+    @Test
+    void aReceiveOnTheOwnersCopyKeepsTheDeadline() {
+        CircuitRuntime owner = runtimes.start();
+        Chan<Integer> chan = owner.makeChan(10);
+        // before, it waited out the copy's 5 s slice whatever the deadline, and an item sent meanwhile was
+        // taken by the receive that had given up
+        CompletableFuture<Object> receive = CompletableFuture.supplyAsync(
+            () -> Deadline.within(java.time.Duration.ofMillis(300), chan::receive));
+        assertThatThrownBy(() -> receive.get(3, TimeUnit.SECONDS)).hasCauseInstanceOf(io.jcircuit.DeadlineExceededException.class);
+        chan.send(7);
+        chan.flush();
+        assertThat(chan.poll()).contains(7);
     }
 
     @Test
