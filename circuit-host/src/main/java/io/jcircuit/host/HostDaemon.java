@@ -174,6 +174,8 @@ public final class HostDaemon implements AutoCloseable {
     private final JarCache jars;
     private final Path workersDir;
     private final ConcurrentHashMap<WorkerId, Running> workers = new ConcurrentHashMap<>();
+    /** Warm JVMs being started, by pool key; guarded by {@link #warmPool}. */
+    private final java.util.HashMap<String, Integer> warmStartingFor = new java.util.HashMap<>();
     /** AppCDS archives not written yet, each with the JVM that will write it when it exits. */
     private final ConcurrentHashMap<Path, ArchiveWriter> archiveWriters = new ConcurrentHashMap<>();
     /** Archives this host has set out to write with a JVM of its own ({@link #archiveWriterEnded}). */
@@ -352,6 +354,13 @@ public final class HostDaemon implements AutoCloseable {
     }
 
     /** Warm JVMs ready now, over all classpaths. */
+    /** Warm JVMs being started now. */
+    int warmStarting() {
+        synchronized (warmPool) {
+            return warmStartingFor.values().stream().mapToInt(Integer::intValue).sum();
+        }
+    }
+
     public int warmReady() {
         synchronized (warmPool) {
             return warmPool.values().stream().mapToInt(java.util.ArrayDeque::size).sum();
@@ -508,9 +517,12 @@ public final class HostDaemon implements AutoCloseable {
             while (!closed) {
                 synchronized (warmPool) {
                     java.util.ArrayDeque<Jvm> q = warmPool.computeIfAbsent(key, k -> new java.util.ArrayDeque<>());
-                    if (q.size() >= config.warm()) {
+                    // the JVMs of this classpath still starting count too: spawns a few seconds apart each
+                    // started a refill, and each refill another JVM (three spawns left three warm JVMs)
+                    if (q.size() + warmStartingFor.getOrDefault(key, 0) >= config.warm()) {
                         return;
                     }
+                    warmStartingFor.merge(key, 1, Integer::sum);
                     while (warmPool.size() > MAX_WARM_CLASSPATHS) {
                         var eldest = warmPool.entrySet().iterator().next();
                         eldest.getValue().forEach(HostDaemon::discard);
@@ -521,14 +533,20 @@ public final class HostDaemon implements AutoCloseable {
                 Path dir = workerDir(id);
                 Jvm j = null;
                 try {
-                    j = launchWarm(id, dir, classpath, spec, key);
-                    warmStarting.add(j);
-                    if (closed) {
-                        discard(j); // close() may have looked at warmStarting before the add
-                        return;
+                    try {
+                        j = launchWarm(id, dir, classpath, spec, key);
+                        warmStarting.add(j);
+                        if (closed) {
+                            discard(j); // close() may have looked at warmStarting before the add
+                            return;
+                        }
+                        j.ready().get(START_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+                        warmStarting.remove(j);
+                    } finally {
+                        synchronized (warmPool) {
+                            warmStartingFor.computeIfPresent(key, (k, n) -> n > 1 ? n - 1 : null);
+                        }
                     }
-                    j.ready().get(START_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-                    warmStarting.remove(j);
                     synchronized (warmPool) {
                         java.util.ArrayDeque<Jvm> q = warmPool.get(key);
                         if (q == null || closed) {

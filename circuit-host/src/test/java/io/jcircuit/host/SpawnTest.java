@@ -158,6 +158,19 @@ class SpawnTest {
     }
 
     @Test
+    void spawnsInARowLeaveOneWarmJvmNotOneEach(@TempDir Path otherState) {
+        try (HostDaemon warmHost = HostDaemon.start(new HostDaemon.Config("row", otherState, host.zookeeper(), null, 0, 1))) {
+            SpawnOptions opts = SpawnOptions.defaults().withJvmArgs("-Drow.test=1");
+            for (int i = 0; i < 3; i++) {
+                spawner.spawn("row", List.of(), () -> 1, opts);
+            }
+            await().atMost(Duration.ofSeconds(60)).until(() -> warmHost.warmStarting() == 0 && warmHost.warmReady() >= 1);
+            // before, each spawn made while the first warm JVM was starting started one more: three here
+            assertThat(warmHost.warmReady()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void aWarmJvmServesTheNextSpawnOfTheSameClasspath(@TempDir Path otherState) throws InterruptedException {
         try (HostDaemon warmHost = HostDaemon.start(new HostDaemon.Config("warm", otherState, host.zookeeper(), null, 0, 1))) {
             SpawnOptions opts = SpawnOptions.defaults().withJvmArgs("-Dwarm.test=1");
