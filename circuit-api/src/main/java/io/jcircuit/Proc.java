@@ -36,9 +36,17 @@ public interface Proc {
      * Waits up to {@code timeout} for the process to end; returns its exit status, or empty when it
      * still runs. Output sent to sinks ({@link ExecSpec#output}) has reached them, and they are closed,
      * when this returns a status within the timeout, unless a process the command started keeps its
-     * output open past it.
+     * output open past it. The call to the host gets {@code timeout} and 10 s more as its deadline (a
+     * shorter {@link Deadline} scope of the caller's still applies), not the runtime's default deadline:
+     * a wait of a minute no longer failed at 30 s.
      */
-    Optional<Integer> waitFor(Duration timeout);
+    default Optional<Integer> waitFor(Duration timeout) {
+        java.util.Objects.requireNonNull(timeout, "timeout");
+        return Deadline.within(timeout.plusSeconds(10), () -> awaitExit(timeout));
+    }
+
+    /** The call to the host behind {@link #waitFor}, under the caller's deadline as it is. */
+    Optional<Integer> awaitExit(Duration timeout);
 
     /** Its exit status once it ended, else empty; does not wait. */
     Optional<Integer> exitStatus();

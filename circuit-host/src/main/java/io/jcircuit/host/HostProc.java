@@ -222,7 +222,7 @@ final class HostProc implements Proc {
     }
 
     @Override
-    public Optional<Integer> waitFor(Duration timeout) {
+    public Optional<Integer> awaitExit(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
             if (!process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
