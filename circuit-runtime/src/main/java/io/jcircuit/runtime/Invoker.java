@@ -362,19 +362,19 @@ final class Invoker {
         }
         PendingCall p = new PendingCall(deadline, runtime.waiters());
         s.pending.put(id, p);
+        ByteBuf answer;
         try {
             checkUp(s);
             checkDeadline(s, deadline, what);
             ByteBuf frame = encodeFrame(s, maker.apply(deadline - System.nanoTime()), what);
             o.bytesOut = frame.readableBytes() - FrameCodec.HEADER_LENGTH; // the payload, as the callee counts it
             send(s, frame, what, deadline);
-            ByteBuf answer = p.await(runtime.callDeadlines());
+            answer = p.await(runtime.callDeadlines());
             if (answer == null) {
                 throw timeout(s.link.peer(), what, "waiting for the answer");
             }
             o.bytesIn = answer.readableBytes();
             o.outcome = CallEvent.Outcome.THREW; // unless unwrap returns a value
-            return unwrap(s, answer, what);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CircuitException("interrupted while waiting for " + what + " on worker " + s.link.peer()
@@ -384,6 +384,9 @@ final class Invoker {
             p.settle();
             s.outgoingEnded();
         }
+        // outside the catch above: an InterruptedException the callee threw comes back as itself, and
+        // is not the caller being interrupted (it set the caller's interrupt flag, and failed its next call)
+        return unwrap(s, answer, what);
     }
 
     /** A call whose deadline passed before it left (waiting for a slot, say) is not sent: nobody would wait for it. */

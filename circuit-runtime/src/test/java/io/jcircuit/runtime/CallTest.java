@@ -92,6 +92,31 @@ class CallTest {
             .cause().isExactlyInstanceOf(java.io.IOException.class).hasMessage("disk");
     }
 
+    /** A callee whose own wait was interrupted. */
+    public interface Waits {
+        String waitUp() throws InterruptedException;
+    }
+
+    @Test
+    void shouldRethrowACalleesInterruptedExceptionWithoutInterruptingTheCaller() throws Exception {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        java.util.concurrent.atomic.AtomicBoolean interruptNext = new java.util.concurrent.atomic.AtomicBoolean(true);
+        b.listen("waits", Waits.class, () -> {
+            if (interruptNext.getAndSet(false)) {
+                throw new InterruptedException("the callee's own wait");
+            }
+            return "done";
+        });
+        Waits waits = a.dial(b.address(), "waits", Waits.class);
+
+        // before, the caller took it for its own interrupt: a CircuitException, the caller's interrupt
+        // flag set, and its next call failed at once
+        assertThatThrownBy(waits::waitUp).isExactlyInstanceOf(InterruptedException.class).hasMessage("the callee's own wait");
+        assertThat(Thread.currentThread().isInterrupted()).isFalse();
+        assertThat(waits.waitUp()).isEqualTo("done");
+    }
+
     /** A callee that gives up on a deadline, as a runtime does that stops waiting for a future. */
     public interface Late {
         void late();
