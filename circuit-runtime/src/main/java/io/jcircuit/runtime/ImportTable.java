@@ -68,11 +68,22 @@ final class ImportTable {
     /** What the cleaner's actions hold of this table ({@link Dropped}). */
     private final WeakReference<ImportTable> self;
 
+    /** How long a reference passed on stays pinned. */
+    private final long pinNanos;
+    /** A thread drops pins as they expire; guarded by {@link #pins}. */
+    private boolean expiring;
+
     /** @param sender sends the releases of one home; runs on a virtual thread */
     ImportTable(Cleaner cleaner, Consumer<List<Pending>> sender) {
+        this(cleaner, sender, PIN_NANOS);
+    }
+
+    /** With {@code pinNanos} for {@link #PIN_NANOS}: for tests. */
+    ImportTable(Cleaner cleaner, Consumer<List<Pending>> sender, long pinNanos) {
         this.cleaner = cleaner;
         this.sender = sender;
         this.self = new WeakReference<>(this);
+        this.pinNanos = pinNanos;
     }
 
     /**
@@ -104,14 +115,50 @@ final class ImportTable {
         }
     }
 
-    /** Keeps {@code handler} reachable for a while: it is being passed to a third runtime. */
+    /**
+     * Keeps {@code handler} reachable for a while: it is being passed to a third runtime. The pin goes
+     * when it expires, whether or not more references are passed (before, the last ones passed stayed
+     * pinned until the next pass, and their exports, and the workers that held them, with them).
+     */
     void pin(RefHandler handler) {
         long now = System.nanoTime();
         synchronized (pins) {
-            while (!pins.isEmpty() && pins.peekFirst().until - now < 0) {
-                pins.pollFirst();
+            dropExpiredPins(now);
+            pins.addLast(new Pin(handler, now + pinNanos));
+            if (!expiring) {
+                expiring = true;
+                Thread.ofVirtual().name("circuit-pins").start(this::expirePins);
             }
-            pins.addLast(new Pin(handler, now + PIN_NANOS));
+        }
+    }
+
+    /** Drops pins as they expire, until none is left. */
+    private void expirePins() {
+        while (true) {
+            long wait;
+            synchronized (pins) {
+                dropExpiredPins(System.nanoTime());
+                if (pins.isEmpty()) {
+                    expiring = false;
+                    return;
+                }
+                wait = pins.peekFirst().until - System.nanoTime();
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(Math.max(wait, 1_000_000L));
+        }
+    }
+
+    /** Guarded by {@link #pins}. */
+    private void dropExpiredPins(long now) {
+        while (!pins.isEmpty() && pins.peekFirst().until - now < 0) {
+            pins.pollFirst();
+        }
+    }
+
+    /** References pinned now. */
+    int pinned() {
+        synchronized (pins) {
+            return pins.size();
         }
     }
 
