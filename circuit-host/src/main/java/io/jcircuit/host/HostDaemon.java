@@ -1,6 +1,7 @@
 package io.jcircuit.host;
 
 import io.jcircuit.Address;
+import io.jcircuit.Deadline;
 import io.jcircuit.CircuitException;
 import io.jcircuit.WorkerId;
 import io.jcircuit.anchor.EntryNode;
@@ -425,6 +426,12 @@ public final class HostDaemon implements AutoCloseable {
         publisher.signal();
         LOG.info("host {} started worker {} (pid {}) for {}", config.name(), info.id(), p.pid(), spec.spawner());
         refillSoon(key, classpath, spec);
+        if (Deadline.remainingNanos().orElse(1) <= 0) {
+            // The spawner gave up at its deadline: it has no handle to this worker, so nothing could end it.
+            kill(info.id());
+            throw new io.jcircuit.DeadlineExceededException(runtime.id(), "worker " + info.id() + " started after the"
+                + " spawner's deadline had passed; it was ended");
+        }
         return info;
     }
 

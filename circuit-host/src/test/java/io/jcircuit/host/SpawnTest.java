@@ -509,6 +509,26 @@ class SpawnTest {
     }
 
     @Test
+    void aWorkerStartedAfterTheSpawnersDeadlineIsEnded(@TempDir Path otherState) {
+        try (HostDaemon late = HostDaemon.start(new HostDaemon.Config("late", otherState, host.zookeeper(), null, 0, 0))) {
+            assertThat(spawner.spawn("late", List.of(), () -> 0).result()).isZero(); // the host has the jars now
+            assertThatThrownBy(() -> io.jcircuit.Deadline.within(Duration.ofMillis(150), () -> spawner.spawn("late",
+                List.of(), () -> 1, SpawnOptions.defaults().daemonized())))
+                .isInstanceOf(io.jcircuit.DeadlineExceededException.class);
+            // before, the host went on to start it, daemonized and with no handle anywhere: it ran for good
+            Path workers = otherState.resolve("workers");
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                if (!Files.isDirectory(workers)) {
+                    return false; // the host is still fetching the jars
+                }
+                try (var dirs = Files.list(workers)) {
+                    return dirs.filter(d -> Files.exists(d.resolve(WorkerDir.EXIT))).count() == 2; // the first, and the late one
+                }
+            });
+        }
+    }
+
+    @Test
     void aHostStartedAgainTakesBackTheWorkersThatOutlivedIt(@TempDir Path otherState) throws Exception {
         Spawned<Long> s;
         try (HostDaemon first = HostDaemon.start(new HostDaemon.Config("again", otherState, host.zookeeper(), null, 0, 0))) {

@@ -66,7 +66,9 @@ final class Dispatcher implements AutoCloseable {
             if (p != null) {
                 p.complete(payload);
             } else {
-                payload.release(); // the caller gave up at its deadline
+                // The caller gave up at its deadline. The answer may carry references, which the callee
+                // counted as held here: read, they are released once unreachable, as any dropped ones.
+                releaseLate(s, payload);
             }
         } else if (MessageCodec.isRequest(kind)) {
             s.incomingStarted();
@@ -103,6 +105,23 @@ final class Dispatcher implements AutoCloseable {
         } else {
             payload.release();
             protocolError(s, "unknown message kind " + kind);
+        }
+    }
+
+    /** An answer nobody waits for: read on a virtual thread, off the event loop, and dropped. */
+    private void releaseLate(PeerSession s, ByteBuf payload) {
+        try {
+            virtualThreads.execute(() -> {
+                try {
+                    runtime.codec().decode(payload, s.link.peer());
+                } catch (RuntimeException ignored) {
+                    // nothing to release, or nothing that could be read: dropped either way
+                } finally {
+                    payload.release();
+                }
+            });
+        } catch (RejectedExecutionException closing) {
+            payload.release();
         }
     }
 

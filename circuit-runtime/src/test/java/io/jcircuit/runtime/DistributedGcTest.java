@@ -1,5 +1,6 @@
 package io.jcircuit.runtime;
 
+import io.jcircuit.Circuit;
 import io.jcircuit.runtime.Fixtures.Counter;
 import io.jcircuit.runtime.Fixtures.CounterImpl;
 import io.jcircuit.runtime.Fixtures.Echo;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /** Exports are released when their importers drop them or die, and kept while anyone holds them. */
@@ -45,6 +47,32 @@ class DistributedGcTest {
         System.out.println("distributed GC: 20000 references made and dropped; the exporter's table peaked at "
             + most + " sampled entries");
         assertThat(most).as("the table is bounded, not 20000 long").isLessThan(10_000);
+        gcUntil(() -> exporter.exports().size() == baseline);
+    }
+
+    /** Makes a reference, slowly. */
+    public interface SlowMaker {
+        Runnable make() throws InterruptedException;
+    }
+
+    @Test
+    void aReferenceInAnAnswerThatCameAfterTheDeadlineIsReleased() {
+        CircuitRuntime exporter = runtimes.start();
+        CircuitRuntime importer = runtimes.start();
+        java.util.concurrent.CountDownLatch made = new java.util.concurrent.CountDownLatch(1);
+        exporter.listen("slow", SlowMaker.class, () -> {
+            Thread.sleep(600);
+            Runnable r = Circuit.current().ref(Runnable.class, () -> { });
+            made.countDown();
+            return r;
+        });
+        int baseline = exporter.exports().size();
+        SlowMaker slow = importer.dial(exporter.address(), "slow", SlowMaker.class);
+
+        assertThatThrownBy(() -> io.jcircuit.Deadline.within(Duration.ofMillis(200), slow::make))
+            .isInstanceOf(io.jcircuit.DeadlineExceededException.class);
+        await().atMost(Duration.ofSeconds(10)).until(() -> made.getCount() == 0); // it was made, and is sent
+        // before, the late answer was dropped unread: its hold, counted for the importer, stayed for good
         gcUntil(() -> exporter.exports().size() == baseline);
     }
 
