@@ -155,16 +155,17 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
         } catch (ReflectiveOperationException | RuntimeException ignored) {
             // try the next shape
         }
-        if (message == null) {
-            try {
-                Throwable t = c.getConstructor().newInstance();
+        try {
+            // also one that makes its own message ("Fixed() { super("fixed message"); }"): the same message
+            Throwable t = c.getConstructor().newInstance();
+            if (java.util.Objects.equals(t.getMessage(), message)) {
                 if (cause != null && t.getCause() == null) {
                     t.initCause(cause);
                 }
                 return t;
-            } catch (ReflectiveOperationException | RuntimeException ignored) {
-                // give up: RemoteException
             }
+        } catch (ReflectiveOperationException | RuntimeException ignored) {
+            // give up: RemoteException
         }
         return null;
     }

@@ -449,6 +449,21 @@ class MessageCodecTest {
         }
     }
 
+    /** An exception that makes its own message. */
+    public static final class Fixed extends RuntimeException {
+        public Fixed() {
+            super("fixed message");
+        }
+    }
+
+    @Test
+    void shouldRebuildAnExceptionThatMakesItsOwnMessage() {
+        // before: a RemoteException, since its only constructor takes no message
+        Throwable rebuilt = RemoteFailure.describe(new Fixed()).rebuild(getClass().getClassLoader(), "call", new StackTraceElement[0]);
+
+        assertThat(rebuilt).isExactlyInstanceOf(Fixed.class).hasMessage("fixed message");
+    }
+
     @Test
     void shouldFallBackToRemoteExceptionForUnknownClasses() {
         RemoteFailure f = new RemoteFailure("com.example.NotHere", "lost", new RemoteFailure.Frame[0], null);
