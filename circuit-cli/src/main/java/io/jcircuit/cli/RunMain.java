@@ -68,7 +68,7 @@ public final class RunMain {
         Path jar = Path.of(args[2]);
         String[] appArgs = Arrays.copyOfRange(args, 4, args.length);
         String mainClass = args[3];
-        Method main;
+        Launch main;
         try {
             if (mainClass.equals("-")) {
                 mainClass = mainClassOf(jar);
@@ -101,7 +101,10 @@ public final class RunMain {
         int code = 0;
         try (rt) {
             try {
-                ScopedValue.where(CircuitScope.CURRENT, rt).call(() -> main.invoke(null, (Object) appArgs));
+                ScopedValue.where(CircuitScope.CURRENT, rt).call(() -> {
+                    main.call(appArgs);
+                    return null;
+                });
             } catch (InvocationTargetException e) {
                 System.err.println("circuit run: " + mainClass + ".main failed:");
                 e.getCause().printStackTrace();
@@ -134,7 +137,12 @@ public final class RunMain {
         }
     }
 
-    private static Method findMain(String mainClass, Path jar) {
+    /**
+     * The program's {@code main}, chosen as {@code java} 25 launches a class (JEP 512): a non-private
+     * {@code main(String[])}, else a non-private {@code main()}, declared or inherited, static or not
+     * (then called on an instance made by a non-private constructor without arguments).
+     */
+    private static Launch findMain(String mainClass, Path jar) {
         if (!Files.exists(jar)) {
             throw new IllegalArgumentException("no such jar: " + jar);
         }
@@ -144,16 +152,58 @@ public final class RunMain {
         } catch (ClassNotFoundException e) {
             throw new IllegalArgumentException("no class " + mainClass + " in " + jar, e);
         }
-        Method m;
-        try {
-            m = c.getMethod("main", String[].class);
-        } catch (NoSuchMethodException e) {
-            throw new IllegalArgumentException(mainClass + " has no public main(String[])", e);
+        Method m = mainIn(c, true);
+        if (m == null) {
+            m = mainIn(c, false);
+        }
+        if (m == null) {
+            throw new IllegalArgumentException(mainClass + " has no main(String[]) or main() that is not private");
         }
         if (!Modifier.isStatic(m.getModifiers())) {
-            throw new IllegalArgumentException(mainClass + ".main(String[]) is not static");
+            try {
+                java.lang.reflect.Constructor<?> k = c.getDeclaredConstructor();
+                if (Modifier.isPrivate(k.getModifiers())) {
+                    throw new NoSuchMethodException();
+                }
+            } catch (NoSuchMethodException e) {
+                throw new IllegalArgumentException(mainClass + "." + m.getName() + " is an instance method, and "
+                    + mainClass + " has no constructor without arguments that is not private", e);
+            }
         }
         m.setAccessible(true);
-        return m;
+        return new Launch(c, m);
+    }
+
+    /** A non-private {@code main(String[])} (or {@code main()}) of {@code c} or a superclass, or null. */
+    private static Method mainIn(Class<?> c, boolean withArgs) {
+        for (Class<?> k = c; k != null && k != Object.class; k = k.getSuperclass()) {
+            try {
+                Method m = withArgs ? k.getDeclaredMethod("main", String[].class) : k.getDeclaredMethod("main");
+                if (!Modifier.isPrivate(m.getModifiers())) {
+                    return m;
+                }
+            } catch (NoSuchMethodException notHere) {
+                // look further up
+            }
+        }
+        return null;
+    }
+
+    /** The class launched, and the {@code main} {@link #findMain} chose in it. */
+    private record Launch(Class<?> type, Method main) {
+        /** Calls {@code main}: on a new instance of {@code type} when it is an instance method. */
+        void call(String[] args) throws ReflectiveOperationException {
+            Object target = null;
+            if (!Modifier.isStatic(main.getModifiers())) {
+                java.lang.reflect.Constructor<?> k = type.getDeclaredConstructor();
+                k.setAccessible(true);
+                target = k.newInstance();
+            }
+            if (main.getParameterCount() == 1) {
+                main.invoke(target, (Object) args);
+            } else {
+                main.invoke(target);
+            }
+        }
     }
 }

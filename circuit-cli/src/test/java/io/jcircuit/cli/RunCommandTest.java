@@ -53,7 +53,7 @@ class RunCommandTest {
         assertThat(runMain(dir, "io.jcircuit.examples.hello.NoSuchMain"))
             .isEqualTo("2 circuit run: no class io.jcircuit.examples.hello.NoSuchMain in " + examples());
         assertThat(runMain(dir, "java.lang.String"))
-            .isEqualTo("2 circuit run: java.lang.String has no public main(String[])");
+            .isEqualTo("2 circuit run: java.lang.String has no main(String[]) or main() that is not private");
     }
 
     /** Exit status and stderr of RunMain with {@code --local}, for the examples and {@code main}. */
@@ -63,6 +63,20 @@ class RunCommandTest {
             .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
         return p.waitFor() + " " + err;
+    }
+
+    /** A program as Java 25 lets one be written (JEP 512): an instance main without arguments. */
+    public static final class InstanceMain {
+        void main() {
+            System.err.println("instance main ran in " + io.jcircuit.Circuit.current().id());
+        }
+    }
+
+    @Test
+    @Tag("slow")
+    void runsAnInstanceMainAsJava25Does(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        // before: "has no public main(String[])"
+        assertThat(runMain(dir, InstanceMain.class.getName())).startsWith("0 ").contains("instance main ran in R");
     }
 
     /** A program that runs until it is stopped. */
