@@ -145,7 +145,9 @@ public final class RuntimeSettings implements Settings {
             }
             return (T) v;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("'" + text + "' is not a " + type.getSimpleName(), e);
+            String name = type.getSimpleName();
+            String article = "AEIOU".indexOf(Character.toUpperCase(name.charAt(0))) >= 0 ? "an " : "a ";
+            throw new IllegalArgumentException("'" + text + "' is not " + article + name, e);
         } catch (IllegalArgumentException e) {
             if (type.isEnum() && !(e.getMessage() != null && e.getMessage().startsWith("'"))) {
                 throw new IllegalArgumentException("'" + text + "' is not one of "
