@@ -317,16 +317,24 @@ public final class Chan<T> implements Iterable<T>, Serializable {
         }
 
         /**
-         * When the current scope's deadline ({@link Deadline}) is closer than {@link ChanCore#MIN_HANDOVER_NANOS},
-         * the owner hands nothing over: a receive that would wait ({@code waitMillis} above 0) waits out
-         * the deadline here, and its next call to the owner fails with {@link DeadlineExceededException},
-         * rather than asking the owner again and again meanwhile.
+         * How long to ask the owner to wait for items, {@code waitMillis} at most: within the current
+         * scope's deadline ({@link Deadline}) less a margin ({@link ChanCore#waitNanos}). When too little
+         * is left for that, this waits the deadline out here and returns 0: that call then fails with
+         * {@link DeadlineExceededException} before it reaches the owner, and takes nothing.
          */
-        private void waitOutAnEndingScope(long waitMillis) {
-            java.util.OptionalLong left = Deadline.remainingNanos();
-            if (waitMillis > 0 && left.isPresent() && left.getAsLong() < ChanCore.MIN_HANDOVER_NANOS && left.getAsLong() > 0) {
-                LockSupport.parkNanos(left.getAsLong());
+        private long ownerWaitMillis(long waitMillis) {
+            if (waitMillis == 0) {
+                return 0; // a poll: it never blocks
             }
+            long nanos = ChanCore.waitNanos(waitMillis);
+            if (nanos >= 0) {
+                return java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(nanos);
+            }
+            long left = Deadline.remainingNanos().orElse(0);
+            if (left > 0) {
+                LockSupport.parkNanos(left);
+            }
+            return 0;
         }
 
         /** The next item, waiting up to {@code waitMillis}; null at the end (or, for 0, when none is there). */
@@ -337,10 +345,9 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                 while (in.isEmpty() && !drained) {
                     long left = deadline == Long.MAX_VALUE ? WAIT_SLICE_MILLIS
                         : Math.min(WAIT_SLICE_MILLIS, Math.max(0, (deadline - System.nanoTime()) / 1_000_000L));
-                    waitOutAnEndingScope(left);
                     List<?> got;
                     try {
-                        got = core.receiveBatch(receiveBatch, left);
+                        got = core.receiveBatch(receiveBatch, ownerWaitMillis(left));
                     } catch (FrameTooLargeException tooLarge) {
                         if (receiveBatch == 1) {
                             throw tooLarge; // one item larger than a frame: it stays in the channel

@@ -31,16 +31,18 @@ public interface ChanCore {
     int capacity();
 
     /**
-     * Items are handed over in a call only while the caller's deadline is at least this far away, so
-     * that the answer reaches the caller before it gives up: a batch taken for a caller that has given
-     * up would be lost, and one put in for it would be a send it was told had failed.
+     * The least margin a call keeps before the caller's deadline for its answer's way back (and the
+     * request's way there, which the owner does not see): a batch taken for a caller that has given up
+     * would be lost, and one put in for it would be a send it was told had failed. On a loaded machine
+     * a millisecond was not enough (a CI run lost a batch that way).
      */
-    long MIN_HANDOVER_NANOS = 1_000_000L;
+    long MIN_MARGIN_NANOS = 20_000_000L;
 
     /**
-     * For implementations: how long a call may wait for room or items, at most {@code waitMillis}, and
-     * within the current scope's deadline ({@link Deadline}) less a margin for the answer's way back (a
-     * quarter of the time left, 1 to 50 ms); -1 when too little is left to hand anything over.
+     * How long a call may wait for room or items, at most {@code waitMillis}, within the current scope's
+     * deadline ({@link Deadline}) less a margin (a quarter of the time left, 20 to 100 ms); -1 when too
+     * little is left to hand anything over. {@link Chan} asks the owner for no more, and the owner's
+     * implementation waits no longer either.
      */
     static long waitNanos(long waitMillis) {
         long nanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(Math.max(0, waitMillis));
@@ -48,7 +50,7 @@ public interface ChanCore {
         if (left.isEmpty()) {
             return nanos;
         }
-        long margin = Math.max(MIN_HANDOVER_NANOS, Math.min(50_000_000L, left.getAsLong() / 4));
+        long margin = Math.max(MIN_MARGIN_NANOS, Math.min(100_000_000L, left.getAsLong() / 4));
         long usable = left.getAsLong() - margin;
         return usable < 0 ? -1 : Math.min(nanos, usable);
     }
