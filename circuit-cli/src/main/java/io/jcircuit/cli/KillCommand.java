@@ -125,7 +125,7 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
                 return null;
             });
         } catch (io.jcircuit.WorkerDiedException gone) {
-            if (gone.getCause() instanceof io.jcircuit.link.HandshakeFailedException) {
+            if (io.jcircuit.link.HandshakeFailedException.caused(gone)) {
                 throw gone; // it is there but would not link with us (a cluster-key mismatch): never asked
             }
             // it went before it could answer: what was asked for

@@ -94,9 +94,9 @@ final class StopCommand implements Callable<Integer> {
         try {
             client.anchors().worker(host.entry()).dial(HostService.SERVICE, HostService.class).stop();
         } catch (WorkerDiedException gone) {
-            if (gone.getCause() instanceof io.jcircuit.link.HandshakeFailedException refused) {
+            if (io.jcircuit.link.HandshakeFailedException.caused(gone)) {
                 // it is there but would not link with us (a cluster-key mismatch): it was never asked
-                throw new IllegalStateException("cannot ask host " + host.name() + " to stop: " + refused.getMessage(), gone);
+                throw new IllegalStateException("cannot ask host " + host.name() + " to stop: " + gone.getCause().getMessage(), gone);
             }
             // already stopping or dead: its entry goes with its session, which awaitGone sees
         }

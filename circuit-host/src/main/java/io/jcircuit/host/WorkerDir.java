@@ -57,21 +57,13 @@ public final class WorkerDir {
             String status = read(exit);
             return Optional.of(status.isEmpty() ? "exit status unknown" : "exit status " + status);
         }
-        Path pidFile = dir.resolve(PID);
-        if (!Files.isRegularFile(pidFile, LinkOption.NOFOLLOW_LINKS)) {
-            return Optional.empty(); // the host is starting it, or it predates pid files
+        Optional<Recorded> recorded = recorded(dir);
+        if (recorded.isEmpty()) {
+            return Optional.empty(); // the host is starting it, it predates pid files, or the file is garbled
         }
-        String[] fields = read(pidFile).split("\\s+");
-        long pid;
-        long started;
-        try {
-            pid = Long.parseLong(fields[0]);
-            started = fields.length > 1 ? Long.parseLong(fields[1]) : -1;
-        } catch (NumberFormatException e) {
-            return Optional.empty();
-        }
-        return running(pid, started) ? Optional.empty()
-            : Optional.of("process " + pid + " ended; no exit status was recorded");
+        Recorded r = recorded.get();
+        return running(r.pid(), r.startedMillis()) ? Optional.empty()
+            : Optional.of("process " + r.pid() + " ended; no exit status was recorded");
     }
 
     /**
@@ -80,14 +72,26 @@ public final class WorkerDir {
      * and when {@code dir} has no such file or an {@value #EXIT} file.
      */
     static Optional<ProcessHandle> runningProcess(Path dir) {
-        if (Files.exists(dir.resolve(EXIT), LinkOption.NOFOLLOW_LINKS) || !Files.isRegularFile(dir.resolve(PID), LinkOption.NOFOLLOW_LINKS)) {
+        if (Files.exists(dir.resolve(EXIT), LinkOption.NOFOLLOW_LINKS)) {
             return Optional.empty();
         }
-        String[] fields = read(dir.resolve(PID)).split("\\s+");
+        return recorded(dir).filter(r -> r.startedMillis() >= 0 && running(r.pid(), r.startedMillis()))
+            .flatMap(r -> ProcessHandle.of(r.pid()));
+    }
+
+    /** What a {@value #PID} file holds: the process id, and its start time in epoch ms (-1: not recorded). */
+    private record Recorded(long pid, long startedMillis) {
+    }
+
+    /** The {@value #PID} file of {@code dir}; empty when it is missing or garbled. */
+    private static Optional<Recorded> recorded(Path dir) {
+        Path pidFile = dir.resolve(PID);
+        if (!Files.isRegularFile(pidFile, LinkOption.NOFOLLOW_LINKS)) {
+            return Optional.empty();
+        }
+        String[] fields = read(pidFile).split("\\s+");
         try {
-            long pid = Long.parseLong(fields[0]);
-            long started = fields.length > 1 ? Long.parseLong(fields[1]) : -1;
-            return running(pid, started) && started >= 0 ? ProcessHandle.of(pid) : Optional.empty();
+            return Optional.of(new Recorded(Long.parseLong(fields[0]), fields.length > 1 ? Long.parseLong(fields[1]) : -1));
         } catch (NumberFormatException e) {
             return Optional.empty();
         }

@@ -12,4 +12,13 @@ public final class HandshakeFailedException extends ConnectException {
     public HandshakeFailedException(String message) {
         super(message);
     }
+
+    /**
+     * True when {@code failure} (a {@code WorkerDiedException}, say) was caused by a failed handshake: the
+     * peer is there but would not link (a cluster-key mismatch), so no request reached it, and it is no
+     * sign that the peer has gone.
+     */
+    public static boolean caused(Throwable failure) {
+        return failure.getCause() instanceof HandshakeFailedException;
+    }
 }

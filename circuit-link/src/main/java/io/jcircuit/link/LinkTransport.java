@@ -134,10 +134,9 @@ public final class LinkTransport implements AutoCloseable {
      * Frames read right after a stall may have waited that long in the socket, unread: a request's time
      * left, which its caller counted from when it sent it, is short by as much. A request sent right after
      * the stall is taken for one that waited too, which costs it only when its deadline is shorter than
-     * the stall. Read on the event loop, as frames are read.
+     * the stall. Read on the event loop, as frames are read; {@code now} is {@link System#nanoTime}.
      */
-    public long stalledNanos() {
-        long now = System.nanoTime();
+    public long stalledNanos(long now) {
         long gap = now - lastTickNanos;
         if (gap > STALL_NANOS) {
             return gap;

@@ -412,8 +412,8 @@ public final class CircuitRuntime implements Circuit {
     }
 
     /** See {@link LinkTransport#stalledNanos}. */
-    long transportStalledNanos() {
-        return transport.stalledNanos();
+    long transportStalledNanos(long now) {
+        return transport.stalledNanos(now);
     }
 
     /** True once {@link #close} has begun. */

@@ -74,7 +74,8 @@ final class Dispatcher implements AutoCloseable {
             s.incomingStarted();
             // When the request came in: now, less a stall of this process it may have waited out unread
             // in the socket (a caller's deadline keeps running while this process is stopped or paused)
-            long arrived = System.nanoTime() - runtime.transportStalledNanos();
+            long now = System.nanoTime();
+            long arrived = now - runtime.transportStalledNanos(now);
             Runnable serve = () -> serveRemote(s, payload, arrived);
             if (!MessageCodec.isGo(kind) && handOver(serve)) {
                 return;

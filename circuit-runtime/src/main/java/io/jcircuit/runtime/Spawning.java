@@ -282,6 +282,7 @@ final class Spawning {
                     return;
                 }
                 try {
+                    // a period, not a wait for one event: whether a host still runs it is learnt by asking
                     Thread.sleep(CONFIRM_EVERY_MS);
                 } catch (InterruptedException e) {
                     return;

@@ -26,6 +26,12 @@ class ChanTest {
         Chan<Integer> chan();
     }
 
+    /** {@code other}'s copy of {@code chan}, which {@code owner} owns: the result of a call to a service of the owner. */
+    private static Chan<Integer> copyOn(CircuitRuntime other, CircuitRuntime owner, Chan<Integer> chan) {
+        owner.listen("chan", ChanSource.class, () -> chan);
+        return other.dial(owner.address(), "chan", ChanSource.class).chan();
+    }
+
     @Test
     @org.junit.jupiter.api.Timeout(120)
     void itemsArriveInOrderAndCloseLetsReceiversDrain() {
@@ -62,8 +68,7 @@ class ChanTest {
         CircuitRuntime owner = runtimes.start();
         CircuitRuntime receiver = runtimes.start();
         Chan<Integer> chan = owner.makeChan(100);
-        owner.listen("chan", ChanSource.class, () -> chan);
-        Chan<Integer> copy = receiver.dial(owner.address(), "chan", ChanSource.class).chan();
+        Chan<Integer> copy = copyOn(receiver, owner, chan);
 
         // before, the owner kept waiting for items after the receiver had given up, took the next batch
         // for it, and the late answer was dropped
@@ -85,8 +90,7 @@ class ChanTest {
         CircuitRuntime owner = runtimes.start();
         CircuitRuntime sender = runtimes.start();
         Chan<Integer> chan = owner.makeChan(1);
-        owner.listen("chan", ChanSource.class, () -> chan);
-        Chan<Integer> copy = sender.dial(owner.address(), "chan", ChanSource.class).chan();
+        Chan<Integer> copy = copyOn(sender, owner, chan);
         copy.send(1);
         copy.flush();
 
@@ -140,10 +144,9 @@ class ChanTest {
         CircuitRuntime producerSide = runtimes.start();
         CircuitRuntime consumerSide = runtimes.start();
         Chan<Integer> chan = owner.makeChan(4096);
-        owner.listen("chan", ChanSource.class, () -> chan);
 
-        Chan<Integer> out = producerSide.dial(owner.address(), "chan", ChanSource.class).chan();
-        Chan<Integer> in = consumerSide.dial(owner.address(), "chan", ChanSource.class).chan();
+        Chan<Integer> out = copyOn(producerSide, owner, chan);
+        Chan<Integer> in = copyOn(consumerSide, owner, chan);
         int n = 200_000;
         long t0 = System.nanoTime();
         CompletableFuture<Void> producer = CompletableFuture.runAsync(() -> {
@@ -170,8 +173,7 @@ class ChanTest {
         CircuitRuntime owner = runtimes.start();
         CircuitRuntime user = runtimes.start();
         Chan<Integer> chan = owner.makeChan(10);
-        owner.listen("chan", ChanSource.class, () -> chan);
-        Chan<Integer> remote = user.dial(owner.address(), "chan", ChanSource.class).chan();
+        Chan<Integer> remote = copyOn(user, owner, chan);
         remote.send(1);
         remote.flush();
         owner.close();
@@ -243,8 +245,7 @@ class ChanTest {
         CircuitRuntime owner = runtimes.start();
         CircuitRuntime user = runtimes.start();
         Chan<Integer> chan = owner.makeChan(10);
-        owner.listen("chan", ChanSource.class, () -> chan);
-        Chan<Integer> remote = user.dial(owner.address(), "chan", ChanSource.class).chan();
+        Chan<Integer> remote = copyOn(user, owner, chan);
         remote.send(1);
         remote.close();
         assertThatThrownBy(() -> remote.send(2)).isInstanceOf(ChanClosedException.class).hasMessageContaining("this copy closed it");
@@ -260,8 +261,7 @@ class ChanTest {
         CircuitRuntime owner = runtimes.start();
         CircuitRuntime receiverSide = runtimes.start();
         Chan<Integer> chan = owner.makeChan(10);
-        owner.listen("chan", ChanSource.class, () -> chan);
-        Chan<Integer> remote = receiverSide.dial(owner.address(), "chan", ChanSource.class).chan();
+        Chan<Integer> remote = copyOn(receiverSide, owner, chan);
         CompletableFuture<Integer> blocked = CompletableFuture.supplyAsync(remote::receive);
         // its receive waits at the owner; then its runtime goes
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
