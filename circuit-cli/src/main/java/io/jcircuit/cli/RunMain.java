@@ -18,7 +18,8 @@ import java.util.jar.JarFile;
  * The main class of the JVM that {@code circuit run} starts, with the application jar on its
  * classpath (so that spawns ship it). It joins the circuit, or with {@code --local} starts an
  * in-process host daemon with an embedded ZooKeeper, then runs the application's {@code main} with
- * {@link io.jcircuit.Circuit#current()} bound to its runtime, and stops everything when main returns.
+ * {@link io.jcircuit.Circuit#current()} bound to its runtime, and stops everything once main has returned
+ * and the threads it started that are not daemons have ended (as {@code java} waits for them).
  *
  * <p>Arguments: {@code (--local STATE_DIR | --zookeeper CONNECT) APP.jar MAIN|- [ARGS...]}; {@code -}
  * takes the jar's {@code Main-Class}.
@@ -100,6 +101,7 @@ public final class RunMain {
         }
         int code = 0;
         try (rt) {
+            java.util.Set<Thread> ours = Thread.getAllStackTraces().keySet();
             try {
                 ScopedValue.where(CircuitScope.CURRENT, rt).call(() -> {
                     main.call(appArgs);
@@ -110,12 +112,30 @@ public final class RunMain {
                 e.getCause().printStackTrace();
                 code = 1;
             }
+            awaitProgramThreads(ours);
         } finally {
             if (host != null) {
                 host.close(true); // the local circuit ends with the program, daemonized workers too
             }
         }
         System.exit(code);
+    }
+
+    /**
+     * Waits, as {@code java} does before its JVM ends, for the threads the program started that are not
+     * daemons: those alive now that were not before {@code main}. The runtime and the local circuit stay
+     * up for them, and end once the last has.
+     */
+    private static void awaitProgramThreads(java.util.Set<Thread> before) throws InterruptedException {
+        while (true) {
+            java.util.Optional<Thread> left = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> !t.isDaemon() && t != Thread.currentThread() && !before.contains(t))
+                .findAny();
+            if (left.isEmpty()) {
+                return;
+            }
+            left.get().join();
+        }
     }
 
     /** Says what went wrong in one line, as every {@code circuit} command does, and exits with {@code code}. */

@@ -61,8 +61,18 @@ class RunCommandTest {
         Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-cp", System.getProperty("java.class.path"), RunMain.class.getName(), "--local", dir.toString(), examples(), main)
             .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
-        return p.waitFor() + " " + err;
+        java.util.concurrent.CompletableFuture<String> err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        if (!p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new AssertionError("RunMain " + main + " did not end within 2 minutes");
+        }
+        return p.exitValue() + " " + err.get();
     }
 
     /** A program as Java 25 lets one be written (JEP 512): an instance main without arguments. */
@@ -77,6 +87,34 @@ class RunCommandTest {
     void runsAnInstanceMainAsJava25Does(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         // before: "has no public main(String[])"
         assertThat(runMain(dir, InstanceMain.class.getName())).startsWith("0 ").contains("instance main ran in R");
+    }
+
+    /** A program whose main returns while a thread of its own still has workers to spawn. */
+    public static final class WorkAfterMain {
+        public static void main(String[] args) {
+            io.jcircuit.Circuit circuit = io.jcircuit.Circuit.current();
+            java.util.concurrent.CountDownLatch mainEnds = new java.util.concurrent.CountDownLatch(1);
+            new Thread(() -> {
+                try {
+                    mainEnds.await(); // the work starts as main returns
+                } catch (InterruptedException e) {
+                    return;
+                }
+                int answer = 0;
+                for (int i = 0; i < 2; i++) { // one after the other: the second starts after the first is back
+                    answer += circuit.spawn(io.jcircuit.Circuit.ANY_HOST, java.util.List.of(), () -> 21).result();
+                }
+                System.err.println("after main: " + answer);
+            }).start();
+            mainEnds.countDown();
+        }
+    }
+
+    @Test
+    @Tag("slow")
+    void waitsForTheProgramsOwnThreadsAsJavaDoes(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        // before: the runtime closed and the JVM exited when main returned, and the thread's spawn never answered
+        assertThat(runMain(dir, WorkAfterMain.class.getName())).startsWith("0 ").endsWith("after main: 42");
     }
 
     /** A program that runs until it is stopped. */

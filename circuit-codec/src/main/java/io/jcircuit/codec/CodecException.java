@@ -19,7 +19,7 @@ public final class CodecException extends RuntimeException {
     private final boolean beyondReaderLimits;
 
     /**
-     * @param beyondReaderLimits the bytes were well formed, but went past what this reader takes (see
+     * @param beyondReaderLimits the bytes were well formed, but went past what this reader takes or can load (see
      *                           {@link #beyondReaderLimits()})
      */
     public CodecException(String message, Throwable cause, boolean beyondReaderLimits) {
@@ -28,8 +28,9 @@ public final class CodecException extends RuntimeException {
     }
 
     /**
-     * True when the message was refused for nesting values deeper than this runtime reads, not for
-     * being malformed: the message alone is lost, and the stream it came in is sound.
+     * True when the message was well formed but could not be read here: it nests values deeper than this
+     * runtime reads, or holds a value of a class this runtime cannot load. The message alone is lost, and
+     * the stream it came in is sound.
      */
     public boolean beyondReaderLimits() {
         return beyondReaderLimits;

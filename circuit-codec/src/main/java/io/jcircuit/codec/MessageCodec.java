@@ -161,7 +161,7 @@ public final class MessageCodec {
                     if (ctx) {
                         writeContext(fory, body, c.context());
                     }
-                    fory.writeString(body, c.method());
+                    writeText(fory, body, c.method(), "a method name");
                     fory.serialize(body, c.args());
                 }
                 case Message.Go g -> {
@@ -181,7 +181,7 @@ public final class MessageCodec {
                 }
                 case Message.Lookup l -> {
                     out.writeByte(KIND_LOOKUP).writeLong(l.callId()).writeLong(l.timeoutNanos());
-                    fory.writeString(body, l.service());
+                    writeText(fory, body, l.service(), "a service name");
                 }
                 case Message.Reply r -> {
                     out.writeByte(KIND_REPLY).writeLong(r.callId());
@@ -213,9 +213,17 @@ public final class MessageCodec {
         }
         body.writeByte(context.size());
         for (Map.Entry<String, String> e : context.entrySet()) {
-            fory.writeString(body, e.getKey());
-            fory.writeString(body, e.getValue());
+            writeText(fory, body, e.getKey(), "a call context key");
+            writeText(fory, body, e.getValue(), "the call context value of " + e.getKey());
         }
+    }
+
+    /** Writes a string of the frame's own (not a value): null has no encoding, and Fory's writer would crash on it. */
+    private static void writeText(Fory fory, MemoryBuffer body, String s, String what) {
+        if (s == null) {
+            throw new CodecException(what + " is null");
+        }
+        fory.writeString(body, s);
     }
 
     private static Map<String, String> readContext(MemoryBuffer body) {
@@ -275,6 +283,11 @@ public final class MessageCodec {
                 throw new CodecException("the message (kind " + kind + ", call #" + callId + ") nests values deeper"
                     + " than this runtime reads: at most " + ForyPool.MAX_DEPTH + " levels" + tooDeep,
                     soundCause(e), true);
+            }
+            String missing = missingClass(e);
+            if (missing != null) {
+                throw new CodecException("the message (kind " + kind + ", call #" + callId + ") holds a value of class "
+                    + missing + ", which this runtime cannot load", soundCause(e), true);
             }
             throw new CodecException("malformed message (kind " + kind + ", call #" + callId + "): " + rootMessage(e),
                 soundCause(e));
@@ -516,6 +529,22 @@ public final class MessageCodec {
             }
             if (t instanceof org.apache.fory.exception.InsecureException && String.valueOf(messageOf(t)).contains("max depth")) {
                 return "";
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The name, quoted safely, of a class that {@code e} says could not be loaded here, or null. Such a
+     * message is well formed (its frame, and the stream after it, are sound); only its value cannot be
+     * made here, as when the sender has a class or a version of its code that this runtime lacks.
+     */
+    private static String missingClass(Throwable e) {
+        Throwable t = e;
+        for (int i = 0; i < MAX_CAUSES && t != null; i++, t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof ClassNotFoundException || t instanceof NoClassDefFoundError) {
+                String name = messageOf(t);
+                return name == null ? "(unnamed)" : WireReads.quote(name);
             }
         }
         return null;

@@ -190,7 +190,7 @@ final class Dispatcher implements AutoCloseable {
                 send(s, new Message.Failure(callId, RemoteFailure.describe(new CircuitException(
                     "worker " + runtime.id() + " could not decode the request: " + e.getMessage()))));
                 if (e.beyondReaderLimits()) {
-                    // well formed, only too deep to read here: that call fails, the link is sound
+                    // well formed, only too deep or of a class unknown here: that call fails, the link is sound
                     LOG.debug("request #{} from {} refused: {}", callId, s.link, e.getMessage());
                 } else {
                     protocolError(s, "undecodable request #" + callId + ": " + e.getMessage());

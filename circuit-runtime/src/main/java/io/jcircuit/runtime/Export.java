@@ -39,7 +39,7 @@ record Export(long handle, Class<?> iface, Object impl, Map<String, Target> meth
     private static MethodHandle invoker(Class<?> iface, Method m) {
         try {
             m.setAccessible(true); // interfaces need not be public to be exported
-            return MethodHandles.lookup().unreflect(m)
+            return MethodHandles.lookup().unreflect(m).asFixedArity() // a varargs array arrives as the array it was
                 .asSpreader(1, Object[].class, m.getParameterCount())
                 .asType(INVOKER);
         } catch (IllegalAccessException | RuntimeException e) {

@@ -288,6 +288,7 @@ final class Invoker {
     }
 
     <R> R go(RemoteWorker worker, Fn<R> fn) {
+        java.util.Objects.requireNonNull(fn, "fn");
         @SuppressWarnings("unchecked")
         R r = (R) request(worker.id(), worker.address(), "go", "go",
             (id, timeout, context) -> new Message.Go(id, fn, timeout, context));
@@ -295,6 +296,8 @@ final class Invoker {
     }
 
     <T> Optional<T> dial(RemoteWorker worker, String service, Class<T> iface, boolean required) {
+        java.util.Objects.requireNonNull(service, "service");
+        java.util.Objects.requireNonNull(iface, "iface");
         String what = "dial " + service;
         Object ref = request(worker.id(), worker.address(), what, what,
             (id, timeout, context) -> new Message.Lookup(id, service, timeout));
@@ -478,7 +481,7 @@ final class Invoker {
             m = runtime.codec().decode(answer, s.link.peer());
         } catch (CodecException e) {
             if (e.beyondReaderLimits()) {
-                // well formed, only too deep to read here: this call fails, the link is sound
+                // well formed, only too deep or of a class unknown here: this call fails, the link is sound
                 throw new CircuitException("the answer to " + what + " from worker " + s.link.peer()
                     + " could not be read: " + e.getMessage(), e);
             }

@@ -163,6 +163,174 @@ class CallTest {
             });
     }
 
+    /** The name of the class {@link #unknownElsewhere} makes. */
+    private static final String ONLY_HERE = "io.jcircuit.runtime.generated.OnlyHere";
+
+    /**
+     * An instance of a class made at run time in a class loader of its own: no other runtime in this JVM
+     * can load it, as a JVM with other code could not.
+     */
+    private static Object unknownElsewhere() {
+        java.lang.constant.ClassDesc self = java.lang.constant.ClassDesc.of(ONLY_HERE);
+        byte[] bytes = java.lang.classfile.ClassFile.of().build(self, cb -> cb
+            .withFlags(java.lang.classfile.ClassFile.ACC_PUBLIC)
+            .withInterfaceSymbols(java.lang.constant.ClassDesc.of("java.io.Serializable"))
+            .withMethodBody(java.lang.constant.ConstantDescs.INIT_NAME, java.lang.constant.ConstantDescs.MTD_void,
+                java.lang.classfile.ClassFile.ACC_PUBLIC, code -> code.aload(0)
+                    .invokespecial(java.lang.constant.ConstantDescs.CD_Object, java.lang.constant.ConstantDescs.INIT_NAME,
+                        java.lang.constant.ConstantDescs.MTD_void)
+                    .return_()));
+        ClassLoader own = new ClassLoader(CallTest.class.getClassLoader()) {
+            @Override
+            protected Class<?> findClass(String name) throws ClassNotFoundException {
+                if (name.equals(ONLY_HERE)) {
+                    return defineClass(name, bytes, 0, bytes.length);
+                }
+                throw new ClassNotFoundException(name);
+            }
+        };
+        try {
+            return own.loadClass(ONLY_HERE).getConstructor().newInstance();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Values of a class the other side may lack, and a call to keep in flight beside them. */
+    public interface Values {
+        Object secret();
+
+        String nameOf(Object value);
+
+        String waitFor(java.util.concurrent.CountDownLatch latch) throws InterruptedException;
+    }
+
+    /** Serves {@link Values}; {@code waitFor} waits on a latch of its own, which {@code open} releases. */
+    private static final class ValuesImpl implements Values {
+        final java.util.concurrent.CountDownLatch open = new java.util.concurrent.CountDownLatch(1);
+
+        @Override
+        public Object secret() {
+            return unknownElsewhere();
+        }
+
+        @Override
+        public String nameOf(Object value) {
+            return value.getClass().getSimpleName();
+        }
+
+        @Override
+        public String waitFor(java.util.concurrent.CountDownLatch ignored) throws InterruptedException {
+            open.await();
+            return "answered";
+        }
+    }
+
+    @Test
+    void shouldFailOnlyTheCallWhoseAnswerHoldsAClassTheCallerLacks() throws Exception {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        ValuesImpl served = new ValuesImpl();
+        b.listen("values", Values.class, served);
+        Values values = a.dial(b.address(), "values", Values.class);
+        java.util.concurrent.CompletableFuture<String> inFlight =
+            java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return values.waitFor(null);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+
+        // before: "malformed message", the link closed, and the call in flight failed with it
+        assertThatThrownBy(values::secret).isInstanceOf(io.jcircuit.CircuitException.class)
+            .hasMessageContaining(ONLY_HERE + ", which this runtime cannot load");
+        served.open.countDown();
+        assertThat(inFlight.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("answered");
+        assertThat(values.nameOf("text")).isEqualTo("String");
+    }
+
+    @Test
+    void shouldFailOnlyTheCallWhoseArgumentIsOfAClassTheCalleeLacks() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        b.listen("values", Values.class, new ValuesImpl());
+        Values values = a.dial(b.address(), "values", Values.class);
+
+        // before: "malformed message", and the callee closed the link
+        assertThatThrownBy(() -> values.nameOf(unknownElsewhere())).isInstanceOf(io.jcircuit.CircuitException.class)
+            .hasMessageContaining("could not decode the request")
+            .hasMessageContaining(ONLY_HERE + ", which this runtime cannot load");
+        assertThat(values.nameOf(List.of())).isEqualTo("ListN");
+    }
+
+    /** Methods that take a variable number of arguments. */
+    public interface Joiner {
+        String join(String... parts);
+
+        String count(int first, Object... rest);
+    }
+
+    @Test
+    void shouldPassVariableArgumentsAsTheLocalCallDoes() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        Joiner local = new Joiner() {
+            @Override
+            public String join(String... parts) {
+                return parts == null ? "null" : parts.length + List.of(parts).toString();
+            }
+
+            @Override
+            public String count(int first, Object... rest) {
+                return first + ":" + rest.length;
+            }
+        };
+        b.listen("joiner", Joiner.class, local);
+        Joiner remote = a.dial(b.address(), "joiner", Joiner.class);
+
+        // before: ClassCastException (the array collected again), and rest arrived wrapped in another array
+        for (Joiner j : List.of(local, remote)) {
+            assertThat(j.join()).isEqualTo("0[]");
+            assertThat(j.join("a", "b")).isEqualTo("2[a, b]");
+            assertThat(j.join((String[]) null)).isEqualTo("null");
+            assertThat(j.count(1)).isEqualTo("1:0");
+            assertThat(j.count(1, "x", null, new int[] {3})).isEqualTo("1:3");
+        }
+    }
+
+    @Test
+    void shouldRefuseNullsBeforeAnythingIsSent() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        b.listen("echo", Echo.class, new EchoImpl());
+        io.jcircuit.Worker w = a.worker(b.address());
+
+        // before: a null service name crashed the JVM in Fory's string writer
+        assertThatThrownBy(() -> w.dial(null, Echo.class)).isInstanceOf(NullPointerException.class).hasMessage("service");
+        assertThatThrownBy(() -> w.tryDial(null, Echo.class)).isInstanceOf(NullPointerException.class).hasMessage("service");
+        assertThatThrownBy(() -> w.dial("echo", null)).isInstanceOf(NullPointerException.class).hasMessage("iface");
+        assertThatThrownBy(() -> w.go(null)).isInstanceOf(NullPointerException.class).hasMessage("fn");
+    }
+
+    @Test
+    void shouldFailACallWhoseContextHoldsANull() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        b.listen("echo", Echo.class, new EchoImpl());
+        Echo echo = a.dial(b.address(), "echo", Echo.class);
+        a.intercept(new io.jcircuit.CallInterceptor() {
+            @Override
+            public void outgoing(io.jcircuit.CallInterceptor.CallInfo call, java.util.Map<String, String> context) {
+                context.put("tenant", null);
+            }
+        });
+
+        // before: the JVM crashed in Fory's string writer
+        assertThatThrownBy(() -> echo.echo("x")).isInstanceOf(io.jcircuit.CircuitException.class)
+            .hasMessageContaining("the call context value of tenant is null");
+    }
+
     @Test
     void shouldExposeTheRunningRuntimeToCallees() {
         CircuitRuntime a = runtimes.start();
