@@ -224,7 +224,7 @@ public final class HostDaemon implements AutoCloseable {
             String zk = config.zookeeper() != null ? config.zookeeper() : rt.embeddedZooKeeperConnectString().orElseThrow();
             HostDaemon h = new HostDaemon(config, rt, zk);
             requireTheCircuitsKey(config.name(), rt);
-            rt.listen(HostService.SERVICE, HostService.class, h.new Service());
+            rt.listenOwn(HostService.SERVICE, HostService.class, h.new Service());
             h.hostEntry = ((NamespaceAnchors) rt.anchors()).fileAsHost(config.name(), h.metadata());
             h.takeBackSurvivors();
             h.refresher = Thread.ofVirtual().name("host-refresh-" + config.name()).start(h::refreshMetadata);

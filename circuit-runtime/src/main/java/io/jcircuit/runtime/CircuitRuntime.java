@@ -54,6 +54,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class CircuitRuntime implements Circuit {
 
+    /** The prefix of JCircuit's own service names, which applications may not take. */
+    public static final String OWN_SERVICES = "circuit.";
+
     private static final Logger LOG = LoggerFactory.getLogger(CircuitRuntime.class);
 
     private final RuntimeConfig config;
@@ -126,7 +129,7 @@ public final class CircuitRuntime implements Circuit {
             rt.transport = LinkTransport.start(links, rt.id, rt.new Links());
             rt.peers.transport(rt.transport);
             rt.self = new RemoteWorker(rt, rt.id, rt.transport.address());
-            rt.listen(io.jcircuit.runtime.ops.Ops.SERVICE, io.jcircuit.runtime.ops.Ops.class,
+            rt.listenOwn(io.jcircuit.runtime.ops.Ops.SERVICE, io.jcircuit.runtime.ops.Ops.class,
                 new io.jcircuit.runtime.ops.OpsService(rt.new OpsView(), rt.settings, new io.jcircuit.runtime.ops.LogControl()));
             if (joining != null) {
                 CompletableFuture<Joined> joined = joining;
@@ -228,21 +231,43 @@ public final class CircuitRuntime implements Circuit {
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("service name must not be blank");
         }
-        if (name.startsWith("circuit.") && services.containsKey(name)) {
+        if (name.startsWith(OWN_SERVICES)) {
             // the runtime's own (circuit.ops) and its host's: replaced, every tool would lose this worker
-            throw new IllegalArgumentException("service name '" + name + "' is taken by JCircuit on this runtime;"
-                + " names starting with 'circuit.' are JCircuit's");
+            throw new IllegalArgumentException("service name '" + name + "' is reserved: names starting with '"
+                + OWN_SERVICES + "' are JCircuit's");
         }
+        return publish(name, iface, impl);
+    }
+
+    /**
+     * Publishes one of JCircuit's own services (the ops service, a host's), whose names start with
+     * {@code circuit.}, which {@link #listen} refuses. Not for applications.
+     */
+    public <T> T listenOwn(String name, Class<T> iface, T impl) {
+        if (name == null || !name.startsWith(OWN_SERVICES)) {
+            throw new IllegalArgumentException("JCircuit's own service names start with '" + OWN_SERVICES + "', not " + name);
+        }
+        return publish(name, iface, impl);
+    }
+
+    private <T> T publish(String name, Class<T> iface, T impl) {
         T ref = ref(iface, impl);
-        exports.makePermanent(descriptorOf(ref).handle());
-        services.put(name, ref);
+        exports.serve(descriptorOf(ref).handle());
+        unserve(services.put(name, ref)); // the object it replaces is collected once nothing else holds it
         return ref;
     }
 
     @Override
     public void unlisten(String name) {
-        services.remove(name);
-        forwarded.remove(name);
+        unserve(services.remove(name));
+        unserve(forwarded.remove(name));
+    }
+
+    /** {@code ref} (a reference to a local export, or null) is no longer published under a name it was. */
+    private void unserve(Object ref) {
+        if (ref != null) {
+            exports.unserve(descriptorOf(ref).handle());
+        }
     }
 
     /**

@@ -18,7 +18,8 @@ import java.util.function.LongFunction;
  *
  * <p>An export lives while any of these holds it:
  * <ul>
- *   <li>it is permanent: published with {@code listen}, or stored in the durable store;</li>
+ *   <li>it is published with {@code listen}, under a name that still serves it;</li>
+ *   <li>it is permanent: stored in the durable store;</li>
  *   <li>a reference to it in this runtime is reachable (its handler; a {@link Cleaner} reports when
  *       it is not);</li>
  *   <li>another runtime holds it: each time this runtime sends the reference to a peer, that peer's
@@ -47,6 +48,8 @@ final class ExportTable {
     private static final class Holds {
         final Key key;
         boolean permanent;
+        /** How many service names publish it: each keeps it, until the name serves another object or none. */
+        int served;
         WeakReference<RefHandler> local;
         final Map<WorkerId, Long> remote = new HashMap<>(2);
 
@@ -138,6 +141,23 @@ final class ExportTable {
         }
     }
 
+    /** A service name publishes {@code handle}: it is kept until {@link #unserve}. */
+    synchronized void serve(long handle) {
+        Holds h = holds.get(handle);
+        if (h != null) {
+            h.served++;
+        }
+    }
+
+    /** A service name no longer publishes {@code handle}: collected once nothing else holds it. */
+    synchronized void unserve(long handle) {
+        Holds h = holds.get(handle);
+        if (h != null && h.served > 0) {
+            h.served--;
+            collectIfFree(handle, h);
+        }
+    }
+
     /** The reference to {@code handle} is on its way to {@code peer}: one more hold for it. */
     synchronized void heldBy(long handle, WorkerId peer) {
         Holds h = holds.get(handle);
@@ -192,7 +212,7 @@ final class ExportTable {
 
     private void collectIfFree(long handle, Holds h) {
         boolean localAlive = h.local != null && h.local.get() != null;
-        if (!h.permanent && !localAlive && h.remote.isEmpty()) {
+        if (!h.permanent && h.served == 0 && !localAlive && h.remote.isEmpty()) {
             holds.remove(handle);
             byHandle.remove(handle);
             byObject.remove(h.key);
@@ -206,7 +226,7 @@ final class ExportTable {
     synchronized int heldRemotelyTransient() {
         int n = 0;
         for (Holds h : holds.values()) {
-            if (!h.permanent && !h.remote.isEmpty()) {
+            if (!h.permanent && h.served == 0 && !h.remote.isEmpty()) {
                 n++;
             }
         }

@@ -50,6 +50,25 @@ class DistributedGcTest {
         gcUntil(() -> exporter.exports().size() == baseline);
     }
 
+    @Test
+    void aServiceObjectIsCollectedOnceNoNameServesItAndNoCallerHoldsIt() {
+        CircuitRuntime exporter = runtimes.start();
+        CircuitRuntime importer = runtimes.start();
+        int baseline = exporter.exports().size();
+        exporter.listen("echo", Echo.class, new EchoImpl());
+        Echo first = importer.dial(exporter.address(), "echo", Echo.class);
+        for (int i = 0; i < 50; i++) {
+            exporter.listen("echo", Echo.class, new EchoImpl()); // each replaces the one before
+        }
+
+        // before: every object ever listened stayed exported for good, unlisten or not
+        gcUntil(() -> exporter.exports().size() == baseline + 2); // the one served, and the one a caller holds
+        assertThat(first.echo("still")).as("a caller's reference outlives the name").isEqualTo("still");
+        exporter.unlisten("echo");
+        first = null;
+        gcUntil(() -> exporter.exports().size() == baseline);
+    }
+
     /** Makes a reference, slowly. */
     public interface SlowMaker {
         Runnable make() throws InterruptedException;

@@ -33,11 +33,15 @@ class ServiceTest {
     }
 
     @Test
-    void shouldRefuseToReplaceTheRuntimesOwnOpsService() {
+    void shouldRefuseToReplaceTheRuntimesOwnOpsServiceOrTakeAnyNameOfJCircuits() {
         CircuitRuntime a = runtimes.start();
         CircuitRuntime b = runtimes.start();
         assertThatThrownBy(() -> b.listen(io.jcircuit.runtime.ops.Ops.SERVICE, Echo.class, new EchoImpl()))
-            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'circuit.ops' is taken by JCircuit");
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'circuit.ops' is reserved");
+        // before: refused only when the name was taken already
+        assertThatThrownBy(() -> b.listen("circuit.mine", Echo.class, new EchoImpl()))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessage("service name 'circuit.mine' is reserved: names starting with 'circuit.' are JCircuit's");
         assertThat(a.dial(b.address(), io.jcircuit.runtime.ops.Ops.SERVICE, io.jcircuit.runtime.ops.Ops.class).ping(7)).isEqualTo(7);
     }
 

@@ -108,7 +108,7 @@ public final class WorkerMain {
      * the ZooKeeper calls of filing ({@link #ZOOKEEPER_WARMUP_ROUNDS}).
      */
     private static void warmUp(CircuitRuntime rt, io.jcircuit.link.tls.ClusterKey key) {
-        rt.listen("circuit.warmup", Runnable.class, () -> { });
+        rt.listenOwn("circuit.warmup", Runnable.class, () -> { });
         try (CircuitRuntime probe = CircuitRuntime.start(RuntimeConfig.builder().clusterKey(key).build())) {
             io.jcircuit.Worker w = probe.worker(rt.address());
             Runnable r = w.dial("circuit.warmup", Runnable.class);
