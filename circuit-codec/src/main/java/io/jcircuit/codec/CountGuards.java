@@ -138,6 +138,24 @@ final class CountGuards {
         }
     }
 
+    /**
+     * Views of part of a list ({@code subList} of the JDK's lists) travel as the elements they show and
+     * arrive as an {@link ArrayList}. Left to Fory, such a view went field by field, its whole backing list
+     * among them, and the copy failed its first use with a {@code ConcurrentModificationException}.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    static void registerListViews(Fory fory) {
+        ClassResolver r = fory.getClassResolver();
+        java.util.Set<Class<?>> views = new LinkedHashSet<>(List.of(
+            new ArrayList<>(List.of(1)).subList(0, 1).getClass(),
+            new LinkedList<>(List.of(1)).subList(0, 1).getClass(),
+            java.util.Arrays.asList(1).subList(0, 1).getClass(),
+            new java.util.concurrent.CopyOnWriteArrayList<>(List.of(1)).subList(0, 1).getClass()));
+        for (Class<?> c : views) {
+            r.registerSerializer(c, new Checked(fory, c, ArrayList::new));
+        }
+    }
+
     @SuppressWarnings({"unchecked", "rawtypes"})
     private static void registerMaps(Fory fory, ClassResolver r) {
         r.registerSerializer(HashMap.class, new CheckedMap<>(fory, HashMap.class, HashMap::new));

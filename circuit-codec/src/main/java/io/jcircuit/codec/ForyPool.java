@@ -123,6 +123,8 @@ final class ForyPool {
             .withClassLoader(loader)
             .build();
         CountGuards.register(fory);
-        return new Slot(fory, setup.apply(fory), classDefIds);
+        ReferenceSerializers.Context ctx = setup.apply(fory);
+        CountGuards.registerListViews(fory); // last: the ids registered before it stay as they were
+        return new Slot(fory, ctx, classDefIds);
     }
 }

@@ -98,6 +98,20 @@ class MessageCodecTest {
 
     private final MessageCodec codec = new MessageCodec(getClass().getClassLoader(), refs);
 
+    @Test
+    void aViewOfPartOfAListArrivesAsAListOfTheElementsItShows() {
+        List<List<Integer>> views = List.of(new java.util.ArrayList<>(List.of(1, 2, 3)).subList(0, 2),
+            new java.util.LinkedList<>(List.of(1, 2, 3)).subList(0, 2), java.util.Arrays.asList(1, 2, 3).subList(0, 2),
+            new java.util.concurrent.CopyOnWriteArrayList<>(List.of(1, 2, 3)).subList(0, 2));
+        for (List<Integer> view : views) {
+            Message.Reply back = (Message.Reply) roundTrip(new Message.Reply(1, java.util.Arrays.asList(view, view)));
+            List<?> pair = (List<?>) back.value();
+            // before: the view's fields were copied, and its first use threw ConcurrentModificationException
+            assertThat(pair.get(0)).as(view.getClass().getName()).isEqualTo(List.of(1, 2)).isInstanceOf(java.util.ArrayList.class);
+            assertThat(pair.get(1)).as("one object sent twice arrives once").isSameAs(pair.get(0));
+        }
+    }
+
     private Message roundTrip(Message m) {
         ByteBuf buf = Unpooled.buffer();
         try {
