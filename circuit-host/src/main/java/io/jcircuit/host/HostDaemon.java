@@ -681,7 +681,7 @@ public final class HostDaemon implements AutoCloseable {
             meta.setProperty(WorkerMain.SPAWNER_ADDRESS, spec.spawnerAt().toString());
         }
         meta.setProperty("daemonize", Boolean.toString(spec.daemonize()));
-        meta.setProperty("anchors", String.join(",", spec.anchors()));
+        meta.setProperty("anchors", String.join("\n", spec.anchors())); // a path may hold a comma, never a line break
         linkSettings(meta);
         meta.setProperty("classpath", String.join(",", spec.classpath().stream().map(j -> j.name() + "@" + j.sha256()).toList()));
         spec.metadata().forEach((k, v) -> meta.setProperty(WorkerMain.METADATA_PREFIX + k, v));

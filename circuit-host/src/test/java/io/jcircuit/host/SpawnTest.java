@@ -81,13 +81,15 @@ class SpawnTest {
 
     @Test
     void spawnRunsTheFunctionInANewJvmFiledUnderItsAnchors() throws Exception {
-        Spawned<Long> s = spawner.spawn("h1", List.of("/spawn/test"), () -> {
+        // a comma is a path character: before, the worker split its anchors on it and exited
+        Spawned<Long> s = spawner.spawn("h1", List.of("/spawn/test", "/spawn/x=1,y@2"), () -> {
             System.out.println("hello from " + Circuit.current().id());
             return ProcessHandle.current().pid();
         }, SpawnOptions.defaults().daemonized()); // stays, so that the test can look at it
         Worker w = s.worker();
         assertThat(s.result()).isNotEqualTo(ProcessHandle.current().pid());
         assertThat(spawner.anchors().list("/spawn/test").entries()).extracting(Entry::worker).containsExactly(w.id());
+        assertThat(spawner.anchors().list("/spawn/x=1,y@2").entries()).extracting(Entry::worker).containsExactly(w.id());
         assertThat(spawner.anchors().list("/host/h1").entries()).extracting(Entry::worker).contains(w.id());
 
         Path dir = state.resolve("workers").resolve(w.id().toString());

@@ -174,7 +174,7 @@ public final class WorkerMain {
         } catch (java.util.concurrent.CompletionException e) {
             throw e.getCause() instanceof RuntimeException r ? r : e;
         }
-        for (String a : meta.getProperty("anchors", "").split(",")) {
+        for (String a : meta.getProperty("anchors", "").split("\n")) {
             if (!a.isBlank()) {
                 rt.anchors().file(a.strip());
             }
