@@ -73,9 +73,15 @@ public final class ConsoleCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         // KeyOptions' --insecure: the console has no authentication of its own, cluster key or not
         if (!keys.insecure && !isLoopback(bind)) {
+            try {
+                java.net.InetAddress.getByName(bind);
+            } catch (java.net.UnknownHostException e) {
+                throw new IllegalArgumentException("--bind " + bind + " names no address: give an address of this machine,"
+                    + " such as 127.0.0.1");
+            }
             throw new IllegalArgumentException("--bind " + bind + " serves the console beyond this machine, and it has no"
-                + " authentication: whoever reaches it can profile and heap-dump every worker. Add --insecure to do it"
-                + " anyway (on a network you trust), or leave --bind at 127.0.0.1 and reach it through an SSH tunnel");
+                + " authentication: whoever reaches it can take thread dumps and profiles of every worker. Add --insecure"
+                + " to do it anyway (on a network you trust), or leave --bind at 127.0.0.1 and reach it through an SSH tunnel");
         }
         ConsoleServer.Config config = new ConsoleServer.Config(bind, port, intervalMs, CircuitSampler.DEFAULT_POLL_TIMEOUT);
         Path state = NamespaceOptions.stateDir(where.dir, where.env);
@@ -85,6 +91,11 @@ public final class ConsoleCommand implements Callable<Integer> {
         try (Namespace ns = where.connect();
              CircuitRuntime client = CircuitRuntime.start(RuntimeConfig.builder().clusterKeyFile(keyFile).build());
              ConsoleServer console = serve(config, ns, client, "--port")) {
+            // a console whose key the hosts do not share would show every worker as not answering
+            io.jcircuit.runtime.host.HostService.keyMismatch(client.clusterKeyFingerprint(),
+                ns.listAnchors("/host", true).entries(), null, "console").ifPresent(why -> {
+                    throw new IllegalStateException(why);
+                });
             Thread hook = new Thread(stopped::countDown, "circuit-console-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             PrintWriter out = spec.commandLine().getOut();

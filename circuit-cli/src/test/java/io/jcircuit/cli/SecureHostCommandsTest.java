@@ -49,7 +49,7 @@ class SecureHostCommandsTest {
                 "--key", wrong.toString(), "--zookeeper", first.zookeeper()).config();
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> HostDaemon.start(mismatched).close())
                 .hasMessageContaining("host keyed of this circuit runs with cluster key")
-                .hasMessageContaining("every host of a circuit needs the same key");
+                .hasMessageContaining("every runtime of a circuit needs the same key");
             HostDaemon.Config keyless = planOf(Map.of(), "--name", "bare", "--dir", third.toString(),
                 "--zookeeper", first.zookeeper()).config();
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> HostDaemon.start(keyless).close())

@@ -63,4 +63,14 @@ class SecureOpsCommandsTest {
         assertThat(r.err()).contains("cannot ask host " + host + " to stop").contains("same cluster key");
         assertThat(CliRun.run(env, "hosts").out()).contains(host);
     }
+
+    @Test
+    void shouldRefuseToServeAConsoleWithoutTheHostsKey(@TempDir Path empty) {
+        Map<String, String> env = Map.of("CIRCUIT_ZOOKEEPER", circuit.zookeeper(), "CIRCUIT_DIR", empty.toString());
+        // before, it served a page on which every worker was red, and said why only in each one's details
+        CliRun.Result r = CliRun.run(env, "console", "--port", "0");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).startsWith("circuit console: host ").contains("of this circuit runs with cluster key")
+            .contains("and this console without one");
+    }
 }

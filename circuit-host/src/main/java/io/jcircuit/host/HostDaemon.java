@@ -242,19 +242,10 @@ public final class HostDaemon implements AutoCloseable {
      * fail on the odd one out.
      */
     private static void requireTheCircuitsKey(String name, CircuitRuntime rt) {
-        String mine = HostService.keyOf(rt.clusterKeyFingerprint());
-        for (io.jcircuit.Entry e : rt.anchors().listAll("/host").entries()) {
-            String theirs = e.metadata().get(HostService.KEY_KEY);
-            String other = e.dir().substring(e.dir().lastIndexOf('/') + 1);
-            if (HostService.ROLE_HOST.equals(e.metadata().get(HostService.ROLE_KEY)) && theirs != null
-                && !theirs.equals(mine) && !other.equals(name)) {
-                throw new IllegalStateException("host " + other + " of this circuit runs "
-                    + (theirs.equals(HostService.NO_KEY) ? "without a cluster key" : "with cluster key " + theirs)
-                    + ", and this host " + (mine.equals(HostService.NO_KEY) ? "without one" : "with " + mine)
-                    + ": every host of a circuit needs the same key (start it with --key FILE of that key"
-                    + (theirs.equals(HostService.NO_KEY) ? ", or none" : "") + ")");
-            }
-        }
+        HostService.keyMismatch(rt.clusterKeyFingerprint(), rt.anchors().listAll("/host").entries(), name, "host")
+            .ifPresent(why -> {
+                throw new IllegalStateException(why);
+            });
     }
 
     public String name() {

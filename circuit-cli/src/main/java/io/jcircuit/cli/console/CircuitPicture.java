@@ -21,7 +21,7 @@ public record CircuitPicture(long atMillis, long tookMillis, List<Host> hosts, L
     public CircuitPicture {
         hosts = List.copyOf(hosts);
         workers = List.copyOf(workers);
-        anchors = Map.copyOf(anchors);
+        anchors = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(anchors)); // sorted, as ls lists them
         flows = List.copyOf(flows);
     }
 

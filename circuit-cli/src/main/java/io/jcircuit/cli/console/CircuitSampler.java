@@ -211,8 +211,10 @@ public final class CircuitSampler {
                 continue; // keep its previous counters: the next answer is rated against them
             }
             MetricsSnapshot before = previous.put(from, a.metrics());
-            Map<String, FlowCounters> now = FlowCounters.outByPeer(a.metrics());
-            Map<String, FlowCounters> then = before == null ? Map.of() : FlowCounters.outByPeer(before);
+            // the sampler's own calls (a console a host daemon serves, whose runtime is under /worker) are not the circuit's
+            boolean sampler = from.equals(client.id().toString());
+            Map<String, FlowCounters> now = FlowCounters.outByPeer(a.metrics(), sampler);
+            Map<String, FlowCounters> then = before == null ? Map.of() : FlowCounters.outByPeer(before, sampler);
             double seconds = before == null ? 0 : (a.metrics().atMillis() - before.atMillis()) / 1000.0;
             for (var c : now.entrySet()) {
                 if (live.contains(c.getKey())) {  // peers outside /worker are clients such as this console

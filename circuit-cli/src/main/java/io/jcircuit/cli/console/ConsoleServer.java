@@ -34,9 +34,11 @@ import java.util.regex.Pattern;
  * GET /api/worker/ID/info            the worker's {@code Ops.info()} as JSON
  * GET /api/worker/ID/stack           its thread dump, as text
  * GET /api/worker/ID/flame?kind=cpu&amp;seconds=5   a flame graph, as HTML (kind cpu|alloc|lock, 1 to 60 s)
+ * GET /api/worker/ID/last-flame      the last flame graph taken of it here, as HTML
  * </pre>
- * Failures are JSON {@code {"error": ..., "status": ...}}: 400 for bad parameters, 404 for an unknown
- * worker or path, 5xx when the worker fails.
+ * Failures are JSON {@code {"error": ..., "status": ...}}: 400 for bad parameters, 403 for a request
+ * from another site, 404 for an unknown worker or path, 503 when the circuit cannot be read in time, 5xx
+ * when the worker fails.
  *
  * <p>It is the JDK's {@code com.sun.net.httpserver}: no dependency to add, and enough for a local
  * operator console that serves a handful of requests per second. Each request runs on its own
@@ -44,8 +46,10 @@ import java.util.regex.Pattern;
  * fails is answered with its error while the server carries on.
  *
  * <p><b>Security:</b> whoever reaches the port can profile and dump every worker. It binds loopback by
- * default, and refuses requests whose {@code Host} header names another machine than the one bound
- * (a defence against DNS rebinding from a web page the operator visits).
+ * default, refuses requests whose {@code Host} header names another machine than the one bound (a
+ * defence against DNS rebinding from a web page the operator visits), and refuses API requests that a
+ * page of another site (another port on this machine too) made the browser send: they could start
+ * profiles. Flame graphs are served sandboxed.
  *
  * <p>Lifecycle: {@link #start} binds and serves; {@link #close} stops serving. It owns neither the
  * namespace nor the client runtime.
@@ -53,7 +57,15 @@ import java.util.regex.Pattern;
 public final class ConsoleServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConsoleServer.class);
-    private static final Pattern WORKER_PATH = Pattern.compile("/api/worker/([^/]+)/(info|stack|flame)");
+    private static final Pattern WORKER_PATH = Pattern.compile("/api/worker/([^/]+)/(info|stack|flame|last-flame)");
+    /**
+     * What a flame graph's page may do: run its own script, in an origin of its own (no
+     * {@code allow-same-origin}), so that it cannot reach the console's API, also when opened in a tab.
+     */
+    private static final String FLAME_POLICY = "sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; "
+        + "style-src 'unsafe-inline'; img-src data:";
+    /** How long a request waits for a picture beyond the time the workers have to answer. */
+    private static final long PICTURE_SLACK_NANOS = 3_000_000_000L;
 
     /**
      * How the console runs.
@@ -73,7 +85,7 @@ public final class ConsoleServer implements AutoCloseable {
             Objects.requireNonNull(bindHost, "bindHost");
             Objects.requireNonNull(pollTimeout, "pollTimeout");
             if (port < 0 || port > 65_535) {
-                throw new IllegalArgumentException("port=" + port + " is not 0 to 65535");
+                throw new IllegalArgumentException("console port " + port + " is not 0 to 65535");
             }
             if (intervalMs < 200) {
                 throw new IllegalArgumentException("--interval-ms " + intervalMs + " is below 200: the console would do little but sample");
@@ -100,6 +112,8 @@ public final class ConsoleServer implements AutoCloseable {
     private final ReentrantLock sampling = new ReentrantLock();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile Latest latest;
+    /** The picture being taken, if one is; guarded by {@link #sampling}. */
+    private java.util.concurrent.CompletableFuture<Latest> inFlight;
 
     private ConsoleServer(Config config, Namespace namespace, Circuit client, Function<Object, String> json,
                           HttpServer server, ExecutorService threads) {
@@ -141,26 +155,51 @@ public final class ConsoleServer implements AutoCloseable {
     /** The page's URL. */
     public URI uri() {
         InetSocketAddress a = address();
-        String host = a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress();
+        String host = a.getAddress().isAnyLocalAddress() ? "127.0.0.1"
+            : a.getAddress() instanceof java.net.Inet6Address && a.getAddress().isLoopbackAddress() ? "::1"
+            : a.getAddress().getHostAddress();
         return URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort() + "/");
     }
 
-    /** The latest picture, taken now if the last one is older than the interval. */
+    /**
+     * The latest picture, taken now if the last one is older than the interval. One picture is taken at a
+     * time; a request waits for it no longer than the workers have to answer, plus a few seconds.
+     *
+     * @throws HttpFailure 503 when no picture came in that time (ZooKeeper may be unreachable)
+     */
     public CircuitPicture picture() {
         Latest l = latest;
         if (fresh(l)) {
             return l.picture();
         }
+        java.util.concurrent.CompletableFuture<Latest> taking;
         sampling.lock();
         try {
-            l = latest;
-            if (!fresh(l)) {
-                l = new Latest(sampler.sample(), System.nanoTime());
-                latest = l;
+            if (fresh(latest)) {
+                return latest.picture();
             }
-            return l.picture();
+            if (inFlight == null || inFlight.isDone()) {
+                inFlight = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    Latest taken = new Latest(sampler.sample(), System.nanoTime());
+                    latest = taken;
+                    return taken;
+                }, threads);
+            }
+            taking = inFlight;
         } finally {
             sampling.unlock();
+        }
+        long waitNanos = config.pollTimeout().toNanos() + PICTURE_SLACK_NANOS;
+        try {
+            return taking.get(waitNanos, java.util.concurrent.TimeUnit.NANOSECONDS).picture();
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new HttpFailure(503, "the circuit could not be read within " + waitNanos / 1_000_000_000L
+                + " s: is ZooKeeper reachable?");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HttpFailure(503, "interrupted while the circuit was read");
         }
     }
 
@@ -193,6 +232,13 @@ public final class ConsoleServer implements AutoCloseable {
         }
         Replies.checkHost(x, server.getAddress());
         String path = x.getRequestURI().getPath();
+        if (path.startsWith("/api/")) {
+            Replies.checkSameOrigin(x);
+            if (x.getRequestMethod().equals("HEAD")) {
+                // a HEAD would run a profile or a dump only to throw it away
+                throw new HttpFailure(405, "method HEAD not allowed on " + path + ": use GET");
+            }
+        }
         if (path.equals("/api/circuit")) {
             Replies.send(x, 200, "application/json",
                 json.apply(PictureJson.of(picture(), config.intervalMs())).getBytes(StandardCharsets.UTF_8));
@@ -206,12 +252,21 @@ public final class ConsoleServer implements AutoCloseable {
                     json.apply(PictureJson.info(workers.info(m.group(1)))).getBytes(StandardCharsets.UTF_8));
                 case "stack" -> Replies.send(x, 200, "text/plain; charset=utf-8",
                     workers.stack(m.group(1)).getBytes(StandardCharsets.UTF_8));
-                default -> Replies.send(x, 200, "text/html; charset=utf-8",
-                    workers.flame(m.group(1), query.get("kind"), query.get("seconds")));
+                case "flame" -> sendFlame(x, workers.flame(m.group(1), query.get("kind"), query.get("seconds")));
+                default -> sendFlame(x, workers.lastFlame(m.group(1)));
             }
             return;
         }
+        if (path.equals("/favicon.ico")) {
+            Replies.send(x, 204, "image/x-icon", new byte[0]); // none: said at once, so that browsers stop asking
+            return;
+        }
         StaticPages.serve(x, path);
+    }
+
+    private static void sendFlame(HttpExchange x, byte[] html) throws IOException {
+        x.getResponseHeaders().set("Content-Security-Policy", FLAME_POLICY);
+        Replies.send(x, 200, "text/html; charset=utf-8", html);
     }
 
     /** Stops listening and ends the requests still running. Idempotent. */

@@ -14,11 +14,24 @@ import java.util.TreeMap;
  */
 public record FlowCounters(long calls, long bytes, long p99Micros) {
 
+    /** How the call metrics name calls to an ops service, and the dial that finds one. */
+    private static final String OPS_METHODS = io.jcircuit.runtime.ops.Ops.class.getSimpleName() + ".";
+    private static final String OPS_DIAL = "dial " + io.jcircuit.runtime.ops.Ops.SERVICE;
+
     /** The caller's {@code OUT} rows, summed per peer. */
     public static Map<String, FlowCounters> outByPeer(MetricsSnapshot m) {
+        return outByPeer(m, false);
+    }
+
+    /**
+     * The caller's {@code OUT} rows, summed per peer; without its calls to ops services when
+     * {@code withoutOps}: the caller is the one sampling, and those calls are its sampling.
+     */
+    public static Map<String, FlowCounters> outByPeer(MetricsSnapshot m, boolean withoutOps) {
         Map<String, FlowCounters> byPeer = new TreeMap<>();
         for (CallStats s : m.calls()) {
-            if ("OUT".equals(s.direction())) {
+            boolean ops = s.method().startsWith(OPS_METHODS) || s.method().equals(OPS_DIAL);
+            if ("OUT".equals(s.direction()) && !(withoutOps && ops)) {
                 byPeer.merge(s.peer(), new FlowCounters(s.calls(), s.bytesOut() + s.bytesIn(), s.p99Micros()),
                     FlowCounters::plus);
             }

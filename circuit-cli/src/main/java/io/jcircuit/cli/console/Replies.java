@@ -55,6 +55,25 @@ final class Replies {
     }
 
     /**
+     * Refuses (403) an API request that a page of another origin made the browser send: an image or a
+     * frame of another site, or of another port on this machine, pointed at a flame graph would start a
+     * profile. Browsers say where a request comes from in {@code Sec-Fetch-Site}, and older ones in
+     * {@code Origin} for scripts' requests; {@code curl} and the like send neither and are let through.
+     */
+    static void checkSameOrigin(HttpExchange x) {
+        String site = x.getRequestHeaders().getFirst("Sec-Fetch-Site");
+        if (site != null && !site.equals("same-origin") && !site.equals("none")) {
+            throw new HttpFailure(403, "a request from a page of another site (Sec-Fetch-Site: " + site
+                + ") is refused: open the console itself");
+        }
+        String origin = x.getRequestHeaders().getFirst("Origin");
+        String host = x.getRequestHeaders().getFirst("Host");
+        if (origin != null && host != null && !origin.equalsIgnoreCase("http://" + host)) {
+            throw new HttpFailure(403, "a request from " + origin + " is refused: open the console itself");
+        }
+    }
+
+    /**
      * Refuses (403) a request whose {@code Host} header names neither loopback nor the bound address,
      * unless the console listens on every interface. A web page that rebinds its own name to 127.0.0.1
      * sends its own name, so it cannot read the console.

@@ -25,9 +25,17 @@ final class WorkerEndpoints {
     static final List<String> PROFILE_KINDS = List.of("cpu", "alloc", "lock");
     private static final int PROFILE_SLACK_SECONDS = 30;
     private static final Duration QUICK = Duration.ofSeconds(10);
+    private static final int LAST_FLAMES_KEPT = 8;
 
     private final Namespace namespace;
     private final Circuit client;
+    /** The last flame graph of each worker, for the page's frame and its "open in a new tab": the latest few. */
+    private final java.util.Map<String, byte[]> lastFlames = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<String, byte[]> eldest) {
+            return size() > LAST_FLAMES_KEPT;
+        }
+    };
 
     WorkerEndpoints(Namespace namespace, Circuit client) {
         this.namespace = namespace;
@@ -53,7 +61,28 @@ final class WorkerEndpoints {
         int s = seconds(seconds);
         Ops ops = ops(id);
         FlameGraph g = Deadline.within(Duration.ofSeconds(s + PROFILE_SLACK_SECONDS), () -> ops.profile(k, s));
-        return g.html();
+        byte[] html = g.html();
+        synchronized (lastFlames) {
+            lastFlames.put(WorkerId.parse(id).toString(), html);
+        }
+        return html;
+    }
+
+    /** The last flame graph {@link #flame} took of worker {@code id}; 404 when there is none. */
+    byte[] lastFlame(String id) {
+        String key;
+        try {
+            key = WorkerId.parse(id).toString();
+        } catch (IllegalArgumentException e) {
+            throw new HttpFailure(400, e.getMessage());
+        }
+        synchronized (lastFlames) {
+            byte[] html = lastFlames.get(key);
+            if (html == null) {
+                throw new HttpFailure(404, "no flame graph of " + id + " has been taken here");
+            }
+            return html;
+        }
     }
 
     private static int seconds(String text) {

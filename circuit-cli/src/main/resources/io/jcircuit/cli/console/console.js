@@ -5,7 +5,7 @@
 const SVG = 'http://www.w3.org/2000/svg';
 const BOX_W = 240, NODE_W = 200, NODE_H = 54, ROW_H = 70, HEAD_H = 44, GAP = 60, MARGIN = 20;
 
-const state = { intervalMs: 2000, selected: null, picture: null, timer: null };
+const state = { intervalMs: 2000, selected: null, picture: null, timer: null, sampledAt: null };
 
 function el(tag, attrs, text) {
   const e = document.createElementNS(SVG, tag);
@@ -14,13 +14,24 @@ function el(tag, attrs, text) {
   return e;
 }
 
-function shortId(id) { return id.length > 8 ? 'R…' + id.slice(-6) : id; }
+// as circuit top and flow shorten an id: its first 9 characters
+function shortId(id) { return id.length > 9 ? id.slice(0, 9) : id; }
 
 function rate(v, unit) {
   if (v >= 1e9) return (v / 1e9).toFixed(1) + ' G' + unit;
   if (v >= 1e6) return (v / 1e6).toFixed(1) + ' M' + unit;
   if (v >= 1e3) return (v / 1e3).toFixed(1) + ' k' + unit;
   return (Math.round(v * 10) / 10) + ' ' + unit;
+}
+
+/** A latency as circuit top shows one: milliseconds with two decimals. */
+function millis(micros) {
+  return micros > 0 ? (micros / 1000).toFixed(2) + ' ms' : '-';
+}
+
+/** A byte rate in KiB/s, as circuit top and flow show one. */
+function kibPerSec(v) {
+  return (v / 1024).toFixed(1) + ' KiB/s';
 }
 
 function bytes(v) {
@@ -122,9 +133,15 @@ function drawFlows(layer, p, pos) {
       'data-calls-per-sec': f.callsPerSec, 'data-bytes-per-sec': f.bytesPerSec });
     const width = idle ? 1.5 : 2 + Math.min(10, Math.log2(1 + f.callsPerSec));
     g.append(el('path', { d: c.d, 'stroke-width': width, 'marker-end': 'url(#arrow)' }));
-    const label = rate(f.callsPerSec, 'calls/s') + ' · ' + rate(f.bytesPerSec, 'B/s') + ' · p99 ' + f.p99Micros + ' µs';
-    g.append(el('text', { class: 'flow-label', x: c.lx, y: c.ly, 'text-anchor': 'middle' }, label));
-    g.append(el('title', {}, f.from + ' → ' + f.to + ': ' + f.calls + ' calls, ' + bytes(f.bytes) + ' since start'));
+    const label = rate(f.callsPerSec, 'calls/s') + ' · ' + kibPerSec(f.bytesPerSec) + ' · p99 ' + millis(f.p99Micros);
+    // only flows that carry calls now are labelled, and only those of the selected runtime when one is:
+    // labels of every flow covered each other and the nodes
+    const related = !state.selected || f.from === state.selected || f.to === state.selected;
+    if (!idle && related) {
+      g.append(el('text', { class: 'flow-label', x: c.lx, y: c.ly, 'text-anchor': 'middle' }, label));
+    }
+    g.append(el('title', {}, shortId(f.from) + ' → ' + shortId(f.to) + ': ' + label + '; ' + f.calls + ' calls, '
+      + bytes(f.bytes) + ' since its first call'));
     layer.append(g);
   }
 }
@@ -170,25 +187,55 @@ async function refresh() {
     const body = await r.json();
     if (!r.ok) throw new Error(body.error || ('HTTP ' + r.status));
     state.picture = body;
+    state.sampledAt = body.atMillis;
     state.intervalMs = body.intervalMs || state.intervalMs;
     draw(body);
+    stale(false);
     const flowing = body.flows.filter(f => f.callsPerSec > 0).length;
     setStatus(`${body.hosts.length} host(s), ${body.workers.length} runtime(s), ${flowing} active flow(s); `
       + `sampled ${new Date(body.atMillis).toLocaleTimeString()} in ${body.tookMillis} ms`, false);
   } catch (e) {
-    setStatus('cannot read the circuit: ' + e.message, true);
+    // the last picture stays, greyed, with its age: it is no longer what the circuit looks like
+    stale(state.sampledAt != null);
+    const age = state.sampledAt == null ? ''
+      : `; the picture shown is from ${new Date(state.sampledAt).toLocaleTimeString()}, `
+        + `${Math.round((Date.now() - state.sampledAt) / 1000)} s ago`;
+    setStatus('cannot read the circuit: ' + e.message + age, true);
   } finally {
     state.timer = setTimeout(refresh, state.intervalMs);
   }
 }
 
+/** Greys the graph while the picture it shows is not the circuit's latest. */
+function stale(on) {
+  document.getElementById('graph-area').classList.toggle('stale', on);
+}
+
+/** Stack and flame graph are offered for a runtime in the picture only. */
+function actions(enabled) {
+  for (const id of ['stack-button', 'flame-button']) document.getElementById(id).disabled = !enabled;
+}
+
 function showDetails(w) {
   const dl = document.getElementById('worker-details');
-  dl.replaceChildren();
   if (!w) {
-    document.getElementById('worker-message').textContent = 'this worker has left the circuit';
+    if (!state.leftAt) {
+      state.leftAt = state.sampledAt || Date.now();
+      dl.replaceChildren();
+      actions(false);
+      document.getElementById('stack').hidden = true;
+      document.getElementById('flame').hidden = true;
+      message('this worker has left the circuit (not in the picture of '
+        + new Date(state.leftAt).toLocaleTimeString() + ')', false);
+    }
     return;
   }
+  if (state.leftAt) { // back, as a paused worker comes back
+    state.leftAt = null;
+    message('', false);
+  }
+  actions(true);
+  dl.replaceChildren();
   const rows = [['address', w.address], ['host', w.host], ['machine', w.machine], ['pid', w.pid], ['role', w.role],
     ['anchors', w.anchors.join(' ') || '—']];
   if (w.reachable) {
@@ -209,14 +256,15 @@ function showDetails(w) {
 
 function select(id) {
   state.selected = id;
+  state.leftAt = null;
+  actions(true);
   document.getElementById('worker-panel').hidden = false;
   document.getElementById('worker-id').textContent = id;
   document.getElementById('stack').hidden = true;
   document.getElementById('flame').hidden = true;
   message('', false);
-  for (const g of document.querySelectorAll('.worker')) g.classList.toggle('selected', g.dataset.worker === id);
   updateFlameLink();
-  if (state.picture) showDetails(state.picture.workers.find(w => w.id === id));
+  if (state.picture) draw(state.picture); // its flows' labels
 }
 
 function message(text, error) {
@@ -231,8 +279,21 @@ function flameUrl() {
   return `/api/worker/${encodeURIComponent(state.selected)}/flame?kind=${encodeURIComponent(kind)}&seconds=${encodeURIComponent(seconds)}`;
 }
 
+/** The link to the last flame graph taken of the selected worker, once there is one. */
 function updateFlameLink() {
-  if (state.selected) document.getElementById('flame-link').href = flameUrl();
+  const link = document.getElementById('flame-link');
+  link.hidden = !(state.selected && state.flameOf === state.selected);
+  if (!link.hidden) link.href = `/api/worker/${encodeURIComponent(state.selected)}/last-flame`;
+}
+
+/** The error of a failed API answer: the console's JSON {"error": ...}, or the HTTP status. */
+async function failure(r) {
+  const text = await r.text();
+  try {
+    return JSON.parse(text).error || ('HTTP ' + r.status);
+  } catch (e) {
+    return 'HTTP ' + r.status;
+  }
 }
 
 async function showStack() {
@@ -241,34 +302,53 @@ async function showStack() {
   const pre = document.getElementById('stack');
   try {
     const r = await fetch(`/api/worker/${encodeURIComponent(id)}/stack`, { cache: 'no-store' });
+    if (!r.ok) throw new Error(await failure(r));
     const text = await r.text();
-    if (!r.ok) throw new Error(JSON.parse(text).error || ('HTTP ' + r.status));
+    if (state.selected !== id) return; // another worker was selected meanwhile: this answer is not its
     pre.textContent = text;
     pre.hidden = false;
     message('thread dump of ' + id, false);
   } catch (e) {
+    if (state.selected !== id) return;
     pre.hidden = true;
     message('no thread dump: ' + e.message, true);
   }
 }
 
-function showFlame() {
-  const id = state.selected, url = flameUrl();
-  const seconds = document.getElementById('flame-seconds').value;
-  message(`profiling ${id} for ${seconds} s…`, false);
+async function showFlame() {
+  const id = state.selected;
+  const seconds = Number(document.getElementById('flame-seconds').value);
   const frame = document.getElementById('flame');
-  // Loaded by URL, not fetched into srcdoc: a srcdoc frame would inherit this page's script policy, which
-  // refuses the flame graph's inline script. The frame is sandboxed without same-origin, so the graph's
-  // script cannot reach this page. An error arrives as the console's JSON, shown in the frame.
-  frame.onload = () => message('flame graph of ' + id + ' (' + seconds + ' s)', false);
-  frame.hidden = false;
-  frame.src = url;
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 60) {
+    message('give a whole number of seconds from 1 to 60', true);
+    return;
+  }
+  message(`profiling ${id} for ${seconds} s…`, false);
+  document.getElementById('flame-button').disabled = true;
+  try {
+    // Taken by a request of this page, whose errors show here; then shown in the frame from the console's
+    // copy. The frame loads it by URL (a srcdoc frame would inherit this page's script policy, which
+    // refuses the graph's inline script), sandboxed without same-origin: its script cannot reach this page.
+    const r = await fetch(flameUrl(), { cache: 'no-store' });
+    if (!r.ok) throw new Error(await failure(r));
+    await r.arrayBuffer();
+    state.flameOf = id;
+    if (state.selected !== id) return; // another worker was selected meanwhile
+    frame.src = `/api/worker/${encodeURIComponent(id)}/last-flame`;
+    frame.hidden = false;
+    updateFlameLink();
+    message(`flame graph of ${id} (${seconds} s)`, false);
+  } catch (e) {
+    if (state.selected !== id) return;
+    frame.hidden = true;
+    message('no flame graph: ' + e.message, true);
+  } finally {
+    document.getElementById('flame-button').disabled = state.selected === id && state.leftAt != null;
+  }
 }
 
 document.addEventListener('DOMContentLoaded', () => {
   document.getElementById('stack-button').addEventListener('click', showStack);
   document.getElementById('flame-button').addEventListener('click', showFlame);
-  document.getElementById('flame-kind').addEventListener('change', updateFlameLink);
-  document.getElementById('flame-seconds').addEventListener('input', updateFlameLink);
   refresh();
 });

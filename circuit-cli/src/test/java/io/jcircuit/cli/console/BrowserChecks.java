@@ -43,7 +43,7 @@ final class BrowserChecks {
             .anyMatch(f -> Double.parseDouble(f.getDomAttribute("data-calls-per-sec")) > 0));
         assertThat(driver.findElements(By.cssSelector("[data-host='host-1'], [data-host='host-2']"))).hasSize(2);
         String label = wait.until(d -> d.findElement(By.cssSelector(flow + " text")).getText());
-        assertThat(label).contains("calls/s").contains("B/s");
+        assertThat(label).contains("calls/s").contains("KiB/s").contains(" ms");
         String anchor = wait.until(d -> d.findElement(By.cssSelector("[data-anchor='/console/callee']")).getText());
         assertThat(anchor).contains(workers.callee());
 
@@ -95,10 +95,17 @@ final class BrowserChecks {
     private static void showsAFlameGraph(ChromeDriver driver, WebDriverWait wait) {
         WebElement seconds = driver.findElement(By.id("flame-seconds"));
         seconds.clear();
+        seconds.sendKeys("0");
+        driver.findElement(By.id("flame-button")).click();
+        // before: the frame showed the console's JSON error, and the message said "flame graph of"
+        wait.until(d -> d.findElement(By.id("worker-message")).getText().equals("give a whole number of seconds from 1 to 60"));
+        assertThat(driver.findElement(By.id("flame")).isDisplayed()).isFalse();
+        assertThat(driver.findElement(By.id("flame-link")).isDisplayed()).as("no flame graph taken yet").isFalse();
+        seconds.clear();
         seconds.sendKeys("1");
-        assertThat(driver.findElement(By.id("flame-link")).getDomProperty("href")).endsWith("/flame?kind=cpu&seconds=1");
         driver.findElement(By.id("flame-button")).click();
         wait.until(d -> d.findElement(By.id("worker-message")).getText().startsWith("flame graph of"));
+        assertThat(driver.findElement(By.id("flame-link")).getDomProperty("href")).endsWith("/last-flame");
         driver.switchTo().frame("flame");
         try {
             String html = driver.getPageSource();

@@ -84,6 +84,7 @@ class ConsoleServerTest {
                 .contains("\"id\":\"" + workers.caller() + "\"", "\"id\":\"" + workers.callee() + "\"")
                 .containsPattern("\"id\":\"" + workers.callee() + "\",\"address\":\"[^\"]+\",\"host\":\"host-2\"")
                 .contains("\"/console/callee\":[\"" + workers.callee() + "\"]")
+                .containsSubsequence("\"/console/callee\"", "\"/host/host-1\"", "\"/host/host-2\"") // sorted, as ls lists them
                 .contains(flow)
                 .doesNotContain(flow + "0.0,");  // rated, and not idle
         });
@@ -156,6 +157,31 @@ class ConsoleServerTest {
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/html"));
         assertThat(r.body()).containsIgnoringCase("<html");
+        assertThat(r.headers().firstValue("Content-Security-Policy")).hasValueSatisfying(p -> assertThat(p).startsWith("sandbox allow-scripts;"));
+        HttpResponse<String> last = get("/api/worker/" + workers.caller() + "/last-flame");
+        assertThat(last.statusCode()).isEqualTo(200);
+        assertThat(last.body()).isEqualTo(r.body());
+        assertThat(get("/api/worker/" + workers.callee() + "/last-flame").statusCode()).as("none taken of it").isEqualTo(404);
+    }
+
+    @Test
+    void shouldRefuseApiRequestsThatAPageOfAnotherSiteMadeAndHeadOnTheApi() throws Exception {
+        URI flame = console.uri().resolve("/api/worker/" + workers.caller() + "/flame?seconds=1");
+        // before: an image on any page the operator opened could start a profile
+        for (String[] header : List.of(new String[] {"Sec-Fetch-Site", "cross-site"}, new String[] {"Sec-Fetch-Site", "same-site"},
+            new String[] {"Origin", "http://evil.example"})) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(flame).header(header[0], header[1]).build(),
+                HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(header[0] + ": " + header[1]).isEqualTo(403);
+            assertThat(r.body()).contains("is refused: open the console itself");
+        }
+        HttpResponse<String> same = http.send(HttpRequest.newBuilder(console.uri().resolve("/api/circuit"))
+            .header("Sec-Fetch-Site", "same-origin").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(same.statusCode()).isEqualTo(200);
+        HttpResponse<String> head = http.send(HttpRequest.newBuilder(flame).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertThat(head.statusCode()).as("a HEAD would profile only to throw the graph away").isEqualTo(405);
+        assertThat(get("/favicon.ico").statusCode()).isEqualTo(204);
     }
 
     /**

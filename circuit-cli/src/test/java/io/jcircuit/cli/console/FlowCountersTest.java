@@ -31,6 +31,18 @@ class FlowCountersTest {
     }
 
     @Test
+    void shouldLeaveOutTheSamplersOwnCallsToOpsServices() {
+        // a console that a host daemon serves samples through the daemon's runtime, which is under /worker
+        MetricsSnapshot m = new MetricsSnapshot("RA", 1_000, 1_000, List.of(
+            row("OUT", "RB", "Ops.info", 10, 100, 50, 30), row("OUT", "RB", "dial circuit.ops", 1, 10, 5, 90),
+            row("OUT", "RB", "Shop.buy", 3, 30, 3, 7)), JVM);
+
+        assertThat(FlowCounters.outByPeer(m, true).get("RB")).isEqualTo(new FlowCounters(3, 33, 7));
+        assertThat(FlowCounters.outByPeer(m).get("RB")).as("another runtime's calls to ops services count")
+            .isEqualTo(new FlowCounters(14, 198, 90));
+    }
+
+    @Test
     void shouldRateTheDifferenceOverTheSecondsBetweenTwoSamples() {
         CircuitPicture.Flow f = new FlowCounters(300, 30_000, 12).flow("RA", "RB", new FlowCounters(100, 10_000, 9), 2.0);
 

@@ -30,6 +30,29 @@ public interface HostService {
         return fingerprint.orElse(NO_KEY);
     }
 
+    /**
+     * Why a runtime with cluster key {@code fingerprint} cannot work with the hosts among {@code entries}
+     * (entries under {@code /host}): the first host, other than {@code self} (null: none), whose key
+     * differs, said as "host H of this circuit runs with cluster key K, and this WHAT with L"; empty when
+     * every host has the same key.
+     */
+    static java.util.Optional<String> keyMismatch(java.util.Optional<String> fingerprint, java.util.List<io.jcircuit.Entry> entries,
+                                                  String self, String what) {
+        String mine = keyOf(fingerprint);
+        for (io.jcircuit.Entry e : entries) {
+            String theirs = e.metadata().get(KEY_KEY);
+            String other = e.dir().substring(e.dir().lastIndexOf('/') + 1);
+            if (ROLE_HOST.equals(e.metadata().get(ROLE_KEY)) && theirs != null && !theirs.equals(mine) && !other.equals(self)) {
+                return java.util.Optional.of("host " + other + " of this circuit runs "
+                    + (theirs.equals(NO_KEY) ? "without a cluster key" : "with cluster key " + theirs)
+                    + ", and this " + what + " " + (mine.equals(NO_KEY) ? "without one" : "with " + mine)
+                    + ": every runtime of a circuit needs the same key (start it with --key FILE of that key"
+                    + (theirs.equals(NO_KEY) ? ", or none" : "") + ")");
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     /** Starts a worker JVM as {@code spec} says and returns once its runtime answers. */
     SpawnedWorker spawn(SpawnSpec spec);
 
