@@ -79,7 +79,9 @@ function drawHosts(layer, boxes) {
   for (const b of boxes) {
     const grp = el('g', { class: 'host', 'data-host': b.g.name });
     grp.append(el('rect', { class: 'host-box' + (b.g.host ? '' : ' no-daemon'), x: b.x, y: b.y, width: BOX_W, height: b.h, rx: 10 }));
-    grp.append(el('text', { class: 'host-label', x: b.x + 12, y: b.y + 18 }, b.g.name));
+    // a long name is cut to the box's width; the whole of it is the box's tooltip
+    grp.append(el('text', { class: 'host-label', x: b.x + 12, y: b.y + 18 }, b.g.name.length > 28 ? b.g.name.slice(0, 27) + '…' : b.g.name));
+    grp.append(el('title', {}, b.g.name));
     const sub = b.g.host ? b.g.host.address + ' · ' + b.g.workers.length + ' runtime(s)' : 'no host daemon';
     grp.append(el('text', { class: 'host-sub', x: b.x + 12, y: b.y + 34 }, sub));
     layer.append(grp);
