@@ -287,6 +287,10 @@ public final class HostDaemon implements AutoCloseable {
         Map<String, String> m = new TreeMap<>();
         m.put("workers", Integer.toString(workers.size()));
         m.put(HostService.KEY_KEY, HostService.keyOf(runtime.clusterKeyFingerprint()));
+        String warm = warmIds();
+        if (!warm.isEmpty()) {
+            m.put(HostService.WARM_KEY, warm);
+        }
         if (config.zookeeper() == null) {
             m.put(RUNS_ZOOKEEPER_KEY, "embedded"); // the circuit's namespace stops with this host
         }
@@ -345,7 +349,16 @@ public final class HostDaemon implements AutoCloseable {
         return warmSpawns.get();
     }
 
-    /** Warm JVMs ready now, over all classpaths. */
+    /** The ids of the warm JVMs, ready or starting, sorted and space-separated: for the host's metadata. */
+    private String warmIds() {
+        java.util.TreeSet<String> ids = new java.util.TreeSet<>();
+        synchronized (warmPool) {
+            warmPool.values().forEach(q -> q.forEach(j -> ids.add(j.id().toString())));
+        }
+        warmStarting.forEach(j -> ids.add(j.id().toString()));
+        return String.join(" ", ids);
+    }
+
     /** Warm JVMs being started now. */
     int warmStarting() {
         synchronized (warmPool) {
@@ -353,6 +366,7 @@ public final class HostDaemon implements AutoCloseable {
         }
     }
 
+    /** Warm JVMs ready now, over all classpaths. */
     public int warmReady() {
         synchronized (warmPool) {
             return warmPool.values().stream().mapToInt(java.util.ArrayDeque::size).sum();
@@ -554,6 +568,7 @@ public final class HostDaemon implements AutoCloseable {
                         q.addLast(j);
                         warmPool.notifyAll(); // wakes awaitWarmReady
                     }
+                    publisher.signal(); // its id joins the host's list of warm JVMs
                 } catch (Exception e) {
                     if (j != null) {
                         warmStarting.remove(j);

@@ -35,8 +35,13 @@ public record CircuitPicture(long atMillis, long tookMillis, List<Host> hosts, L
      *
      * @param worker  the id of the host daemon's own runtime
      * @param workers how many workers the host last reported, or null when it did not say
+     * @param warm    the ids of the JVMs it keeps warm for spawns, as it last reported them
      */
-    public record Host(String name, String address, String worker, Integer workers) {
+    public record Host(String name, String address, String worker, Integer workers, List<String> warm) {
+
+        public Host {
+            warm = warm == null ? List.of() : List.copyOf(warm);
+        }
     }
 
     /**
@@ -44,7 +49,8 @@ public record CircuitPicture(long atMillis, long tookMillis, List<Host> hosts, L
      * (or -1 for numbers) when it did not answer in time; {@code error} then says why.
      *
      * @param role      {@code host} for a host daemon's own runtime, {@code worker} for one a host started,
-     *                  {@code runtime} for any other (a client, a {@code circuit run} program)
+     *                  {@code standby} for a JVM a host keeps warm for a spawn, {@code runtime} for any other
+     *                  (a client, a {@code circuit run} program)
      * @param host      the host daemon it runs under ({@code /host/<name>}), or its machine's name when none started it
      * @param machine   the machine's name, as the runtime filed it
      * @param anchors   the directories it is filed under, other than {@code /worker}

@@ -154,8 +154,9 @@ public final class CircuitSampler {
                 } catch (NumberFormatException ex) {
                     count = null;
                 }
+                String warm = e.metadata().getOrDefault(HostService.WARM_KEY, "");
                 hosts.add(new CircuitPicture.Host(dir.substring(HOST_DIR.length() + 1), e.address().toString(),
-                    e.worker().toString(), count));
+                    e.worker().toString(), count, warm.isBlank() ? List.of() : List.of(warm.trim().split(" +"))));
             }
         }
         hosts.sort(java.util.Comparator.comparing(CircuitPicture.Host::name));
@@ -180,6 +181,14 @@ public final class CircuitSampler {
         }
         if (hosts.stream().anyMatch(h -> h.worker().equals(id))) {
             role = "host";
+        }
+        if (role.equals("runtime")) {
+            for (CircuitPicture.Host h : hosts) {
+                if (h.warm().contains(id)) { // a JVM the host keeps warm, that no spawn has taken yet
+                    role = "standby";
+                    host = h.name();
+                }
+            }
         }
         if (a == null || a.error() != null) {
             return new CircuitPicture.Worker(id, e.address().toString(), host, e.host(), e.pid(), role, List.copyOf(dirs),

@@ -28,6 +28,7 @@ public final class PictureJson {
             m.put("address", h.address());
             m.put("worker", h.worker());
             m.put("workers", h.workers());
+            m.put("warm", h.warm());
             hosts.add(m);
         }
         o.put("hosts", hosts);

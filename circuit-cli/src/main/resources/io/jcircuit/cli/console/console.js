@@ -82,7 +82,8 @@ function drawHosts(layer, boxes) {
     // a long name is cut to the box's width; the whole of it is the box's tooltip
     grp.append(el('text', { class: 'host-label', x: b.x + 12, y: b.y + 18 }, b.g.name.length > 28 ? b.g.name.slice(0, 27) + '…' : b.g.name));
     grp.append(el('title', {}, b.g.name));
-    const sub = b.g.host ? b.g.host.address + ' · ' + b.g.workers.length + ' runtime(s)' : 'no host daemon';
+    const sub = b.g.host ? b.g.host.address + ' · ' + b.g.workers.length + ' runtime(s)'
+      : 'runtimes no host daemon started';
     grp.append(el('text', { class: 'host-sub', x: b.x + 12, y: b.y + 34 }, sub));
     layer.append(grp);
   }
@@ -99,7 +100,8 @@ function drawWorkers(layer, p, pos) {
     const cls = 'worker role-' + w.role + (w.reachable ? '' : ' unreachable') + (w.id === state.selected ? ' selected' : '');
     const g = el('g', { class: cls, 'data-worker': w.id, 'data-role': w.role, 'data-reachable': String(w.reachable), tabindex: 0 });
     g.append(el('rect', { class: 'node', x: at.x, y: at.y, width: NODE_W, height: NODE_H, rx: 8 }));
-    g.append(el('text', { class: 'wid', x: at.x + 10, y: at.y + 17 }, shortId(w.id) + (w.role === 'host' ? ' (daemon)' : '')));
+    const suffix = w.role === 'host' ? ' (daemon)' : w.role === 'standby' ? ' (warm)' : '';
+    g.append(el('text', { class: 'wid', x: at.x + 10, y: at.y + 17 }, shortId(w.id) + suffix));
     const load = w.reachable ? (w.cpuLoad != null && w.cpuLoad >= 0 ? Math.round(w.cpuLoad * 100) + '% cpu · ' : '')
       + bytes(w.heapUsed) + ' heap · ' + w.threads + ' thr' : 'not answering';
     g.append(el('text', { x: at.x + 10, y: at.y + 32 }, load));

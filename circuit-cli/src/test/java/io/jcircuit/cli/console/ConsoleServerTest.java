@@ -91,6 +91,14 @@ class ConsoleServerTest {
     }
 
     @Test
+    void shouldShowTheJvmsAHostKeepsWarmInItsBoxAsWarm() {
+        // each host started a warm JVM after its spawn; before, they showed as runtimes of no host daemon
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(get("/api/circuit").body())
+            .containsPattern("\"host\":\"host-[12]\",\"machine\":\"[^\"]*\",\"pid\":\\d+,\"role\":\"standby\"")
+            .containsPattern("\"name\":\"host-[12]\",[^}]*\"warm\":\\[\"R"));
+    }
+
+    @Test
     void shouldAnswerInfoOfALiveWorkerAsJson() throws Exception {
         HttpResponse<String> r = get("/api/worker/" + workers.callee() + "/info");
 

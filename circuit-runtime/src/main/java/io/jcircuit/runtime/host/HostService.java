@@ -23,6 +23,11 @@ public interface HostService {
      * without one): the hosts of one circuit share a key, and a runtime spawns only on hosts with its own.
      */
     String KEY_KEY = "key";
+    /**
+     * The metadata key of a host's entry that lists, space-separated, the ids of its warm JVMs: runtimes
+     * filed under {@code /worker} that no spawn has taken yet.
+     */
+    String WARM_KEY = "warm";
     String NO_KEY = "none";
 
     /** What {@link #KEY_KEY} holds for a runtime whose cluster key has {@code fingerprint} (empty: no key). */
