@@ -202,10 +202,10 @@ class CallTest {
 
         String nameOf(Object value);
 
-        String waitFor(java.util.concurrent.CountDownLatch latch) throws InterruptedException;
+        String waitForOpen() throws InterruptedException;
     }
 
-    /** Serves {@link Values}; {@code waitFor} waits on a latch of its own, which {@code open} releases. */
+    /** Serves {@link Values}; {@code waitForOpen} returns once {@code open} is released. */
     private static final class ValuesImpl implements Values {
         final java.util.concurrent.CountDownLatch open = new java.util.concurrent.CountDownLatch(1);
 
@@ -220,7 +220,7 @@ class CallTest {
         }
 
         @Override
-        public String waitFor(java.util.concurrent.CountDownLatch ignored) throws InterruptedException {
+        public String waitForOpen() throws InterruptedException {
             open.await();
             return "answered";
         }
@@ -236,7 +236,7 @@ class CallTest {
         java.util.concurrent.CompletableFuture<String> inFlight =
             java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                 try {
-                    return values.waitFor(null);
+                    return values.waitForOpen();
                 } catch (InterruptedException e) {
                     throw new IllegalStateException(e);
                 }
