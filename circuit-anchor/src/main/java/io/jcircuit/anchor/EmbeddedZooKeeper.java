@@ -101,6 +101,9 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
      * @throws NamespaceException when another process runs the server of {@code stateDir}, or it
      *                            cannot start
      */
+    /** How many snapshots (with the transaction logs after the oldest of them) the data directory keeps. */
+    static final int SNAPSHOTS_KEPT = 3;
+
     public static EmbeddedZooKeeper start(Path stateDir, int port) {
         Path dir = dirOf(stateDir.toAbsolutePath());
         FileChannel ch = null;
@@ -130,6 +133,10 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
             props.setProperty("syncLimit", "5");
             props.setProperty("maxClientCnxns", "0");
             props.setProperty("admin.enableServer", "false");
+            // ZooKeeper keeps every snapshot and transaction log unless told otherwise: the newest 3 are
+            // kept, the rest removed at start and every hour (a host that ran for weeks grew without end)
+            props.setProperty("autopurge.snapRetainCount", Integer.toString(SNAPSHOTS_KEPT));
+            props.setProperty("autopurge.purgeInterval", "1");
             initialiseConnectionFactoryKeepingHandler();
             ZooKeeperServerEmbedded server = ZooKeeperServerEmbedded.builder()
                 .baseDir(dir)

@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 class EmbeddedZooKeeperTest {
 
@@ -75,6 +76,27 @@ class EmbeddedZooKeeperTest {
                 t.start();
                 t.join();
             }
+        }
+    }
+
+    @Test
+    void keepsOnlyTheNewestSnapshotsOverRestarts(@TempDir Path state) throws Exception {
+        Path data = state.resolve("zookeeper/data/version-2");
+        for (int i = 0; i < EmbeddedZooKeeper.SNAPSHOTS_KEPT + 3; i++) { // each start writes a snapshot
+            try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(state, 0);
+                 Namespace ns = Namespace.connect(NamespaceConfig.of(zk.connectString()))) {
+                new NamespaceDurable(ns, new JavaValueCodec()).putBytes("/round", new byte[] {(byte) i});
+            }
+        }
+        // before: every snapshot and log stayed; the purge runs as the server starts, so the start that
+        // follows the last round leaves the newest few
+        try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(state, 0)) {
+            await().atMost(java.time.Duration.ofSeconds(30)).untilAsserted(() -> {
+                try (var files = Files.list(data)) {
+                    assertThat(files.filter(f -> f.getFileName().toString().startsWith("snapshot.")).count())
+                        .isLessThanOrEqualTo(EmbeddedZooKeeper.SNAPSHOTS_KEPT + 1);
+                }
+            });
         }
     }
 

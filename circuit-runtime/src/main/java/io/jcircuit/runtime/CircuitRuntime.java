@@ -602,6 +602,15 @@ public final class CircuitRuntime implements Circuit {
     /** What the ops service sees of this runtime. */
     private final class OpsView implements io.jcircuit.runtime.ops.OpsService.RuntimeView {
         @Override
+        public void whenHomeEnds(Object reference, Runnable action) {
+            // a channel is a value around a reference to its owner's core
+            WorkerId home = homeOf(reference instanceof io.jcircuit.Chan<?> c ? c.core() : reference).id();
+            if (!home.equals(id)) {
+                whenPeerEnds(home, reason -> action.run());
+            }
+        }
+
+        @Override
         public String worker() {
             return id.toString();
         }
@@ -940,6 +949,9 @@ public final class CircuitRuntime implements Circuit {
         @Override
         public void onLinkUp(Link link) {
             peers.linkUp(link);
+            if (instrumentation.metrics() != null) {
+                instrumentation.metrics().linked(link.peer());
+            }
         }
 
         @Override

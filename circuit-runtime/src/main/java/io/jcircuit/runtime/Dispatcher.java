@@ -391,10 +391,11 @@ final class Dispatcher implements AutoCloseable {
                         () -> instrumentation.incoming(from, "go", g.context(), () -> g.fn().call()));
                 }
                 case Message.Lookup l -> {
+                    Object service = runtime.service(l.service());
                     if (served != null) {
-                        served.name = "dial " + l.service();
+                        served.name = Invoker.dialName(l.service(), service != null);
                     }
-                    yield runtime.service(l.service());
+                    yield service;
                 }
                 case Message.Reply r -> throw new CircuitException("protocol error: a Reply arrived as a request");
                 case Message.Failure f -> throw new CircuitException("protocol error: a Failure arrived as a request");

@@ -298,7 +298,7 @@ final class Invoker {
     <T> Optional<T> dial(RemoteWorker worker, String service, Class<T> iface, boolean required) {
         java.util.Objects.requireNonNull(service, "service");
         java.util.Objects.requireNonNull(iface, "iface");
-        String what = "dial " + service;
+        String what = dialName(service, true);
         Object ref = request(worker.id(), worker.address(), what, what,
             (id, timeout, context) -> new Message.Lookup(id, service, timeout));
         if (ref == null) {
@@ -336,13 +336,29 @@ final class Invoker {
         long start = System.nanoTime();
         java.util.Map<String, String> context = instrumentation.outgoing(home, name);
         Outcome o = new Outcome();
+        String counted = name;
         try {
             Object result = requestRemote(s, id, what, timeout -> maker.make(id, timeout, context), deadline, o);
             o.outcome = CallEvent.Outcome.OK;
+            if (result == null && name.startsWith(DIAL)) {
+                counted = dialName(null, false); // a lookup that found nothing
+            }
             return result;
         } finally {
-            instrumentation.completed(CallInterceptor.Direction.OUT, home, name, o.bytesOut, o.bytesIn, start, o.outcome);
+            instrumentation.completed(CallInterceptor.Direction.OUT, home, counted, o.bytesOut, o.bytesIn, start, o.outcome);
         }
+    }
+
+    /** How the call metrics name lookups: what a {@code dial} names is counted only when it was found. */
+    private static final String DIAL = "dial ";
+
+    /**
+     * The metrics' name of a lookup of {@code service}: by the service's name when there is one, all
+     * lookups of names that are not there under one name (each name counted costs a histogram, and any
+     * peer could dial names without end).
+     */
+    static String dialName(String service, boolean found) {
+        return found ? DIAL + service : DIAL + "(no such service)";
     }
 
     /** What one outgoing request measured; FAILED until shown otherwise. */

@@ -127,4 +127,22 @@ class ServiceTest {
             .hasMessageContaining(nobody.toString());
         assertThat(a.links()).isEmpty();
     }
+
+    @Test
+    void shouldCountLookupsOfNamesThatAreNotThereUnderOneName() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        b.listen("echo", Echo.class, new EchoImpl());
+        for (int i = 0; i < 20; i++) {
+            assertThat(a.tryDial(b.address(), "nope-" + i, Echo.class)).isEmpty();
+        }
+        a.dial(b.address(), "echo", Echo.class);
+
+        // before: each name had a row, and a histogram of about 50 KB, on both sides for as long as they linked
+        java.util.function.Function<CircuitRuntime, java.util.List<String>> dials = rt -> rt.self()
+            .dial(io.jcircuit.runtime.ops.Ops.SERVICE, io.jcircuit.runtime.ops.Ops.class).metrics().calls().stream()
+            .map(io.jcircuit.runtime.ops.CallStats::method).filter(name -> name.startsWith("dial ")).sorted().toList();
+        assertThat(dials.apply(a)).containsExactly("dial (no such service)", "dial echo");
+        assertThat(dials.apply(b)).containsExactly("dial (no such service)", "dial echo");
+    }
 }

@@ -19,25 +19,40 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>HdrHistogram's {@link ConcurrentHistogram} takes records from any number of threads without a
  * lock; a snapshot copies it. Entries for a peer stay until {@link #forget} (the runtime calls it when
- * the peer's session ends for good), so a long-lived runtime does not grow without bound.
+ * the peer's session ends for good), so a long-lived runtime does not grow without bound: calls that
+ * end after that, which were in flight when the session ended, are not counted (they would bring the
+ * peer back for good), and a peer counts at most {@value #MAX_METHODS} names each way, the calls of
+ * any more under {@value #MORE_METHODS}. Each name costs a histogram of about 50 KB.
  */
 public final class CallMetrics {
 
     private static final long HIGHEST_MICROS = 3_600_000_000L;
+    /** The most method names counted for one peer and direction. */
+    public static final int MAX_METHODS = 256;
+    /** Where the calls of a peer's further method names are counted. */
+    public static final String MORE_METHODS = "(more methods)";
+    /** How long a forgotten peer's late calls are dropped, unless it links again. */
+    private static final long GONE_NANOS = 120_000_000_000L;
 
     private final ConcurrentHashMap<WorkerId, PeerMetrics> peers = new ConcurrentHashMap<>();
+    /** Peers forgotten, and when: calls of theirs that end late are not counted. */
+    private final ConcurrentHashMap<WorkerId, Long> gone = new ConcurrentHashMap<>();
 
     /** Counts one finished call. */
     public void record(Direction direction, WorkerId peer, String method, long bytesOut, long bytesIn,
                        long durationNanos, CallEvent.Outcome outcome) {
         PeerMetrics p = peers.get(peer);
         if (p == null) {
+            if (gone.containsKey(peer)) {
+                return; // in flight when its session ended for good
+            }
             p = peers.computeIfAbsent(peer, k -> new PeerMetrics());
         }
         ConcurrentHashMap<String, MethodMetrics> byMethod = direction == Direction.OUT ? p.out : p.in;
         MethodMetrics m = byMethod.get(method);
         if (m == null) {
-            m = byMethod.computeIfAbsent(method, k -> new MethodMetrics());
+            String name = byMethod.size() < MAX_METHODS ? method : MORE_METHODS;
+            m = byMethod.computeIfAbsent(name, k -> new MethodMetrics());
         }
         m.calls.increment();
         switch (outcome) {
@@ -51,9 +66,19 @@ public final class CallMetrics {
         m.latency.recordValue(micros);
     }
 
-    /** Drops what was counted for {@code peer}. */
+    /** Drops what was counted for {@code peer}, whose session has ended for good. */
     public void forget(WorkerId peer) {
+        long now = System.nanoTime();
+        gone.values().removeIf(at -> now - at > GONE_NANOS);
+        gone.put(peer, now);
         peers.remove(peer);
+    }
+
+    /** {@code peer} is linked (again): its calls are counted. */
+    public void linked(WorkerId peer) {
+        if (!gone.isEmpty()) {
+            gone.remove(peer);
+        }
     }
 
     /** A copy of every counter, one row per peer, direction and method. */

@@ -81,6 +81,9 @@ public final class OpsService implements Ops {
 
         /** How many of the runtime's objects other than its services and durable references other runtimes hold. */
         int heldRemotelyTransient();
+
+        /** Runs {@code action} once the runtime that {@code reference} lives on has ended its session with this one. */
+        void whenHomeEnds(Object reference, Runnable action);
     }
 
     private final RuntimeView runtime;
@@ -265,7 +268,7 @@ public final class OpsService implements Ops {
             }
         };
         ring.follow(follower);
-        Thread.ofVirtual().name("circuit-log-follow-" + runtime.worker()).start(() -> {
+        Thread pump = Thread.ofVirtual().name("circuit-log-follow-" + runtime.worker()).unstarted(() -> {
             try {
                 for (String l : before) {
                     sink.send(l);
@@ -286,6 +289,9 @@ public final class OpsService implements Ops {
                 ring.unfollow(follower);
             }
         });
+        // a follower that went away is seen at once, not at the next line logged (an idle runtime may log none)
+        runtime.whenHomeEnds(sink, pump::interrupt);
+        pump.start();
     }
 
     @Override
