@@ -322,6 +322,15 @@ class OpsCommandsTest {
         assertThat(bad.code()).isNotZero();
         assertThat(bad.err()).contains("must not be blank");
         assertThat(echo.result().greeting()).isEqualTo("bonjour");
+
+        // every refusal is reported, one line each (before: only the first), and the others still apply
+        CliRun.Result mixed = run("set", "/app/echo", "app.nope=1", "app.greeting=salut", "log.app.echo=LOUD");
+        assertThat(mixed.code()).isEqualTo(1);
+        assertThat(mixed.out()).contains("app.greeting=salut");
+        assertThat(mixed.err().lines().toList()).hasSize(2);
+        assertThat(mixed.err()).contains("circuit set: " + echo.worker().id() + ": app.nope=1: no setting 'app.nope'")
+            .contains("circuit set: " + echo.worker().id() + ": log.app.echo=LOUD: 'LOUD' is not a log level");
+        assertThat(echo.result().greeting()).isEqualTo("salut");
         CliRun.Result unknown = run("get", "/app/echo", "app.nope");
         assertThat(unknown.err()).contains("no setting 'app.nope'").contains("app.greeting");
     }
