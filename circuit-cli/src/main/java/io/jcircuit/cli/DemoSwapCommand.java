@@ -60,8 +60,11 @@ final class DemoSwapCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (shards < 1 || shards > 16 || clients < 1 || clients > 256) {
-            throw new IllegalArgumentException("give 1 to 16 shards and 1 to 256 clients");
+        if (shards < 1 || shards > 16) {
+            throw new IllegalArgumentException("--shards " + shards + ": give 1 to 16");
+        }
+        if (clients < 1 || clients > 256) {
+            throw new IllegalArgumentException("--clients " + clients + ": give 1 to 256");
         }
         Path v2 = DemoSwapJar.locate();
         PrintWriter err = spec.commandLine().getErr();

@@ -46,6 +46,12 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
         if (drainSeconds != null && drainSeconds < 0) {
             throw new IllegalArgumentException("--drain must be 0 or more seconds, not " + drainSeconds);
         }
+        if (timeoutSeconds < 0) {
+            throw new IllegalArgumentException("--timeout must be 0 or more seconds, not " + timeoutSeconds);
+        }
+        if (waitSeconds < 0) {
+            throw new IllegalArgumentException("--wait must be 0 or more seconds, not " + waitSeconds);
+        }
         PrintWriter out = spec.commandLine().getOut();
         try (WorkerOps w = WorkerOps.open(where, keys)) {
             List<Entry> workers;
