@@ -296,6 +296,12 @@ class OpsCommandsTest {
         assertThat(run("log", "--stdout", "--json", id).out())
             .contains("{\"worker\":\"" + id + "\",\"host\":\"" + host + "\",\"file\":\"stdout\",\"line\":\"printed to stdout\"}");
 
+        // before: "no entry /worker/R…, and none of the hosts (…) runs it, so only the worker itself can end its process"
+        CliRun.Result kill = run("kill", id);
+        assertThat(kill.code()).isEqualTo(1);
+        assertThat(kill.err().strip()).isEqualTo("circuit kill: worker " + id + " has already ended (exit status 0, on host "
+            + host + "; 'circuit log " + id + "' shows the end of its stderr)");
+
         CliRun.Result live = run("log", "--stderr", "/app/echo");
         assertThat(live.code()).as(live.err()).isZero();
 
