@@ -43,6 +43,11 @@ public final class ConsoleCommand implements Callable<Integer> {
     @Mixin
     KeyOptions keys = new KeyOptions();
 
+    @Option(names = "--insecure",
+        description = "Allow a --bind beyond loopback. The console has no authentication: whoever reaches its port can "
+            + "take thread dumps and profiles of every worker.")
+    boolean insecure;
+
     @Spec
     CommandSpec spec;
 
@@ -71,8 +76,8 @@ public final class ConsoleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        // KeyOptions' --insecure: the console has no authentication of its own, cluster key or not
-        if (!keys.insecure && !isLoopback(bind)) {
+        // the console has no authentication of its own, cluster key or not
+        if (!insecure && !isLoopback(bind)) {
             try {
                 java.net.InetAddress.getByName(bind);
             } catch (java.net.UnknownHostException e) {

@@ -59,6 +59,10 @@ final class StartCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     KeyOptions keys = new KeyOptions();
 
+    @Option(names = "--insecure",
+        description = "Listen beyond loopback without a cluster key. Anyone who reaches the port can then run code here.")
+    boolean insecure;
+
     @Option(names = "--console", paramLabel = "PORT",
         description = "Also serve the web console on 127.0.0.1:PORT (0: any free port) for as long as the host runs.")
     Integer consolePort;
@@ -157,10 +161,10 @@ final class StartCommand implements Callable<Integer> {
             Optional<ZooKeeperLocator.Found> found = new ZooKeeperLocator(zk == null ? null : zk.connect, env, state).find();
             if (found.isPresent()) {
                 return new Plan(new HostDaemon.Config(hostName, state, found.get().connectString(), bindHost, port)
-                    .withKey(keyFile, keys.insecure), "joined, from " + found.get().source());
+                    .withKey(keyFile, insecure), "joined, from " + found.get().source());
             }
         }
-        return new Plan(new HostDaemon.Config(hostName, state, null, bindHost, port).withKey(keyFile, keys.insecure),
+        return new Plan(new HostDaemon.Config(hostName, state, null, bindHost, port).withKey(keyFile, insecure),
             "embedded, run by this host");
     }
 
