@@ -25,7 +25,7 @@ import java.util.concurrent.CountDownLatch;
         "Example: circuit console --port 7766, then open http://127.0.0.1:7766/"})
 public final class ConsoleCommand implements Callable<Integer> {
 
-    @Option(names = "--port", defaultValue = "" + ConsoleServer.Config.DEFAULT_PORT,
+    @Option(names = "--port", defaultValue = "" + ConsoleServer.Config.DEFAULT_PORT, paramLabel = "PORT",
         description = "Port to listen on; 0 for any free one. Default: ${DEFAULT-VALUE}.")
     int port;
 
@@ -33,7 +33,7 @@ public final class ConsoleCommand implements Callable<Integer> {
         description = "Address to listen on. Default: ${DEFAULT-VALUE} (this machine only).")
     String bind;
 
-    @Option(names = "--interval-ms", defaultValue = "" + ConsoleServer.Config.DEFAULT_INTERVAL_MS,
+    @Option(names = "--interval-ms", defaultValue = "" + ConsoleServer.Config.DEFAULT_INTERVAL_MS, paramLabel = "MS",
         description = "How often the page refreshes and the circuit is sampled, at least 200. Default: ${DEFAULT-VALUE}.")
     long intervalMs;
 

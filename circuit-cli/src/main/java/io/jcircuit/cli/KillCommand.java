@@ -27,7 +27,7 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
     @Option(names = "--drain", paramLabel = "SECONDS", description = "Drain first: withdraw anchors and wait up to SECONDS for calls in progress.")
     Integer drainSeconds;
 
-    @Option(names = "--status", defaultValue = "0", description = "The exit status (default 0).")
+    @Option(names = "--status", defaultValue = "0", paramLabel = "STATUS", description = "The exit status (default 0).")
     int status;
 
     @Option(names = "--force", description = "Have the worker's host kill its process (SIGKILL) without asking the worker.")

@@ -22,9 +22,9 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "swap", mixinStandardHelpOptions = true,
     description = {"Replace the services of selected workers with another version of their code, one worker at a time.",
-        "Each gets a replacement on its host that takes over its state (Swappable), its anchors and its callers;",
-        "the old worker then exits, once no other runtime holds a reference to an object it handed out (those keep",
-        "working there, in the old code). A replacement that cannot take over rolls back, and the swap stops there.",
+        "Each gets a replacement on its host that takes over its state (Swappable), its anchors and its callers; "
+            + "the old worker then exits, once no other runtime holds a reference to an object it handed out (those keep "
+            + "working there, in the old code). A replacement that cannot take over rolls back, and the swap stops there.",
         "Example: circuit swap /sumr/... --deployment sumr:2"})
 final class SwapCommand extends WorkerVerb implements Callable<Integer> {
 
