@@ -54,7 +54,8 @@ public final class CircuitCommand implements Runnable {
         cl.getSubcommands().get("run").setStopAtPositional(true);
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
             PrintWriter err = line.getErr();
-            err.println("circuit " + line.getCommandName() + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            // the whole command path: "circuit demo swap: ...", not "circuit swap: ..." (another verb)
+            err.println(line.getCommandSpec().qualifiedName() + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
             return 1;
         });
         return cl;

@@ -25,7 +25,7 @@ import java.util.concurrent.CountDownLatch;
         "Example: circuit console --port 7766, then open http://127.0.0.1:7766/"})
 public final class ConsoleCommand implements Callable<Integer> {
 
-    @Option(names = "--port", defaultValue = "" + ConsoleServer.Config.DEFAULT_PORT,
+    @Option(names = "--port", defaultValue = "" + ConsoleServer.Config.DEFAULT_PORT, paramLabel = "PORT",
         description = "Port to listen on; 0 for any free one. Default: ${DEFAULT-VALUE}.")
     int port;
 
@@ -33,7 +33,7 @@ public final class ConsoleCommand implements Callable<Integer> {
         description = "Address to listen on. Default: ${DEFAULT-VALUE} (this machine only).")
     String bind;
 
-    @Option(names = "--interval-ms", defaultValue = "" + ConsoleServer.Config.DEFAULT_INTERVAL_MS,
+    @Option(names = "--interval-ms", defaultValue = "" + ConsoleServer.Config.DEFAULT_INTERVAL_MS, paramLabel = "MS",
         description = "How often the page refreshes and the circuit is sampled, at least 200. Default: ${DEFAULT-VALUE}.")
     long intervalMs;
 
@@ -42,6 +42,11 @@ public final class ConsoleCommand implements Callable<Integer> {
 
     @Mixin
     KeyOptions keys = new KeyOptions();
+
+    @Option(names = "--insecure",
+        description = "Allow a --bind beyond loopback. The console has no authentication: whoever reaches its port can "
+            + "take thread dumps and profiles of every worker.")
+    boolean insecure;
 
     @Spec
     CommandSpec spec;
@@ -71,8 +76,8 @@ public final class ConsoleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        // KeyOptions' --insecure: the console has no authentication of its own, cluster key or not
-        if (!keys.insecure && !isLoopback(bind)) {
+        // the console has no authentication of its own, cluster key or not
+        if (!insecure && !isLoopback(bind)) {
             try {
                 java.net.InetAddress.getByName(bind);
             } catch (java.net.UnknownHostException e) {

@@ -38,8 +38,9 @@ import java.util.concurrent.atomic.LongAdder;
  * it also checks that every count survived the swaps.
  */
 @Command(name = "swap", mixinStandardHelpOptions = true,
-    description = {"Keep a sharded service under load and hot-swap every shard to a new version of its code;",
-        "report calls, failed calls (must be 0), calls per version, and p99 latency before and during the swap."})
+    description = {"Keep a sharded service under load and hot-swap every shard to a new version of its code.",
+        "The report gives the calls, the failed calls (must be 0), the calls each version answered, and the p99 latency "
+            + "before and during the swap."})
 final class DemoSwapCommand implements Callable<Integer> {
 
     @Option(names = "--shards", defaultValue = "3", paramLabel = "N", description = "Shards (default ${DEFAULT-VALUE}).")
@@ -60,8 +61,11 @@ final class DemoSwapCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (shards < 1 || shards > 16 || clients < 1 || clients > 256) {
-            throw new IllegalArgumentException("give 1 to 16 shards and 1 to 256 clients");
+        if (shards < 1 || shards > 16) {
+            throw new IllegalArgumentException("--shards " + shards + ": give 1 to 16");
+        }
+        if (clients < 1 || clients > 256) {
+            throw new IllegalArgumentException("--clients " + clients + ": give 1 to 256");
         }
         Path v2 = DemoSwapJar.locate();
         PrintWriter err = spec.commandLine().getErr();

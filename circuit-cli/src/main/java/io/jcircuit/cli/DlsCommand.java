@@ -24,7 +24,7 @@ import java.util.concurrent.Callable;
         "PATH lists one directory; PATH/... lists everything below it. Directories end in '/'."})
 final class DlsCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", defaultValue = "/", paramLabel = "PATH", description = "Directory to list (default /).")
+    @Parameters(index = "0", arity = "0..1", defaultValue = "/", paramLabel = "PATH", description = "Directory to list (default /).")
     String path;
 
     @Option(names = "-l", description = "Long form: size, kind (bytes or object) and revision of each value.")

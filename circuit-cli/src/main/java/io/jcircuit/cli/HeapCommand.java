@@ -56,6 +56,12 @@ final class HeapCommand extends WorkerVerb implements Callable<Integer> {
         if (dump != null && histo) {
             throw new IllegalArgumentException("give --histo or --dump, not both");
         }
+        if (live && dump == null) {
+            throw new IllegalArgumentException("--live needs --dump: it makes the heap dump hold only reachable objects");
+        }
+        if (top < 1) { // checked once here, not by each worker
+            throw new IllegalArgumentException("--top must be at least 1, not " + top);
+        }
         try (WorkerOps w = WorkerOps.open(where, keys)) {
             List<Entry> workers = w.select(selector);
             return dump != null ? dump(w, workers) : histogram(w, workers);

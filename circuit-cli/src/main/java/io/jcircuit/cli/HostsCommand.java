@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
 /** {@code circuit hosts}: the host daemons of the circuit, from their entries under {@code /host}. */
 @Command(name = "hosts", mixinStandardHelpOptions = true,
     description = {"List the host daemons of the circuit: name, address, workers, load average and free memory.",
-        "Hosts report workers, load and memory when they start and whenever a worker starts or ends.",
+        "Hosts report workers, load and memory when they start, whenever a worker starts or ends, and every 10 s.",
         "Start a host with 'circuit start'; stop one with 'circuit stop NAME'."})
 final class HostsCommand implements Callable<Integer> {
 

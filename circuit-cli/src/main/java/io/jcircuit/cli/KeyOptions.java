@@ -8,8 +8,10 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * The options that say how a command's runtime secures its links, shared by every command that
- * starts one: the cluster key, and the explicit opt-out for plain TCP beyond loopback.
+ * The option that says how a command's runtime secures its links, shared by every command that
+ * starts one: the cluster key. The explicit opt-out for plain TCP beyond loopback, {@code --insecure},
+ * is an option of the commands that listen for others ({@code start}, {@code console}) alone: the
+ * others only dial out, and it would change nothing there.
  */
 final class KeyOptions {
 
@@ -18,10 +20,6 @@ final class KeyOptions {
             + "Default: $" + KeygenCommand.ENV_KEY + ", then STATE_DIR/" + ClusterKey.FILE_NAME + " if it exists. "
             + "Without a key, runtimes listen on loopback only.")
     Path key;
-
-    @Option(names = "--insecure",
-        description = "Listen beyond loopback without a cluster key. Anyone who reaches the port can then run code here.")
-    boolean insecure;
 
     /**
      * The key file in effect, or null for none. A file named by {@code --key} or the environment must

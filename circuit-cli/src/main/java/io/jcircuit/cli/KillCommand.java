@@ -27,7 +27,7 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
     @Option(names = "--drain", paramLabel = "SECONDS", description = "Drain first: withdraw anchors and wait up to SECONDS for calls in progress.")
     Integer drainSeconds;
 
-    @Option(names = "--status", defaultValue = "0", description = "The exit status (default 0).")
+    @Option(names = "--status", defaultValue = "0", paramLabel = "STATUS", description = "The exit status (default 0).")
     int status;
 
     @Option(names = "--force", description = "Have the worker's host kill its process (SIGKILL) without asking the worker.")
@@ -46,6 +46,12 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
         if (drainSeconds != null && drainSeconds < 0) {
             throw new IllegalArgumentException("--drain must be 0 or more seconds, not " + drainSeconds);
         }
+        if (timeoutSeconds < 0) {
+            throw new IllegalArgumentException("--timeout must be 0 or more seconds, not " + timeoutSeconds);
+        }
+        if (waitSeconds < 0) {
+            throw new IllegalArgumentException("--wait must be 0 or more seconds, not " + waitSeconds);
+        }
         PrintWriter out = spec.commandLine().getOut();
         try (WorkerOps w = WorkerOps.open(where, keys)) {
             List<Entry> workers;
@@ -61,6 +67,11 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
                 try {
                     killViaHost(w, id);
                 } catch (IllegalStateException noHostRunsIt) {
+                    String ended = exitStatus(w, id);
+                    if (ended != null) {
+                        throw new IllegalArgumentException("worker " + id + " has already ended (" + ended
+                            + "; 'circuit log " + id + "' shows the end of its stderr)", notFiled);
+                    }
                     throw new IllegalArgumentException(notFiled.getMessage() + ", and " + noHostRunsIt.getMessage(), notFiled);
                 }
                 out.println("killed " + id + " (no longer filed under /worker; its host ended its process)");
@@ -152,8 +163,26 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
                 spec.commandLine().getErr().println("circuit kill: host " + h.name() + " did not answer: " + WorkerOps.why(unreachable));
             }
         }
-        throw new IllegalStateException("none of the hosts (" + Hosts.names(hosts) + ") runs it, so only the worker itself "
-            + "can end its process");
+        throw new IllegalStateException("none of the hosts (" + Hosts.names(hosts) + ") runs it; a runtime that no host "
+            + "started can only end itself");
+    }
+
+    /**
+     * How a worker that no host runs ended, as the host that started it recorded in its directory:
+     * {@code "exit status N, on host H"}; null when no host that answers has an exit status for it.
+     */
+    private static String exitStatus(WorkerOps w, io.jcircuit.WorkerId worker) {
+        for (Hosts.Host h : Hosts.list(w.namespace())) {
+            try {
+                List<String> exit = Hosts.ask(w.client(), h, hs -> hs.workerFile(worker, "exit", 1));
+                if (exit != null && !exit.isEmpty()) {
+                    return "exit status " + exit.getFirst().strip() + ", on host " + h.name();
+                }
+            } catch (RuntimeException unreachable) {
+                // reported when it was asked to kill
+            }
+        }
+        return null;
     }
 
     /** Waits, woken by a ZooKeeper watch on {@code /worker}, until {@code worker} has left it. */

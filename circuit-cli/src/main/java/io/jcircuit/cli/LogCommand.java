@@ -57,6 +57,9 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
         if (forSeconds != null && forSeconds < 1) {
             throw new IllegalArgumentException("--for must be at least 1 second, not " + forSeconds);
         }
+        if (forSeconds != null && !follow) {
+            throw new IllegalArgumentException("--for needs -f: it says when to stop following");
+        }
         if (stdout && stderr) {
             throw new IllegalArgumentException("give --stdout or --stderr, not both");
         }

@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
         "Examples: circuit ls /   circuit ls -l /worker   circuit ls /wordcount/..."})
 final class LsCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", defaultValue = "/", paramLabel = "PATH", description = "Directory to list (default /).")
+    @Parameters(index = "0", arity = "0..1", defaultValue = "/", paramLabel = "PATH", description = "Directory to list (default /).")
     String path;
 
     @Option(names = "-l", description = "Long form: address, host, pid, start time and code version of each entry.")

@@ -30,25 +30,24 @@ final class SetCommand extends WorkerVerb implements Callable<Integer> {
             }
         }
         PrintWriter out = out();
+        PrintWriter err = spec.commandLine().getErr();
+        int[] refused = {0};
         int failed;
         try (WorkerOps w = WorkerOps.open(where, keys)) {
             failed = forEachWorker(w, e -> {
-                RuntimeException first = null;
-                for (String a : assignments) { // every assignment is tried, even after one is refused
+                for (String a : assignments) { // every assignment is tried, and each refusal reported, even after one
                     String key = a.substring(0, a.indexOf('='));
                     String value = a.substring(a.indexOf('=') + 1);
                     try {
                         out.println(e.worker() + ": " + key + "=" + w.call(e, Duration.ofSeconds(10), ops -> ops.set(key, value)));
                     } catch (RuntimeException ex) {
-                        first = first == null ? ex : first;
+                        refused[0]++;
+                        err.println("circuit set: " + e.worker() + ": " + a + ": " + WorkerOps.why(ex));
                     }
-                }
-                if (first != null) {
-                    throw first;
                 }
             });
         }
         out.flush();
-        return failed == 0 ? 0 : 1;
+        return failed == 0 && refused[0] == 0 ? 0 : 1;
     }
 }

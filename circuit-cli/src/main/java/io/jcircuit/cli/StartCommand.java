@@ -59,6 +59,10 @@ final class StartCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     KeyOptions keys = new KeyOptions();
 
+    @Option(names = "--insecure",
+        description = "Listen beyond loopback without a cluster key. Anyone who reaches the port can then run code here.")
+    boolean insecure;
+
     @Option(names = "--console", paramLabel = "PORT",
         description = "Also serve the web console on 127.0.0.1:PORT (0: any free port) for as long as the host runs.")
     Integer consolePort;
@@ -149,7 +153,7 @@ final class StartCommand implements Callable<Integer> {
         int port = addr == null ? 0 : addr.port();
         if (bindHost != null && (bindHost.equals("0.0.0.0") || bindHost.equals("::"))) {
             // the runtime would refuse it in its own terms (bindHost, advertisedHost), which no option here sets
-            throw new CommandLine.ParameterException(spec.commandLine(), "--addr " + addr + " listens on every interface,"
+            throw new IllegalArgumentException("--addr " + addr + " listens on every interface,"
                 + " but peers must dial a host at one address: give --addr the address of the interface they reach");
         }
         Path keyFile = keys.resolve(env, state);
@@ -157,10 +161,10 @@ final class StartCommand implements Callable<Integer> {
             Optional<ZooKeeperLocator.Found> found = new ZooKeeperLocator(zk == null ? null : zk.connect, env, state).find();
             if (found.isPresent()) {
                 return new Plan(new HostDaemon.Config(hostName, state, found.get().connectString(), bindHost, port)
-                    .withKey(keyFile, keys.insecure), "joined, from " + found.get().source());
+                    .withKey(keyFile, insecure), "joined, from " + found.get().source());
             }
         }
-        return new Plan(new HostDaemon.Config(hostName, state, null, bindHost, port).withKey(keyFile, keys.insecure),
+        return new Plan(new HostDaemon.Config(hostName, state, null, bindHost, port).withKey(keyFile, insecure),
             "embedded, run by this host");
     }
 
@@ -183,12 +187,11 @@ final class StartCommand implements Callable<Integer> {
         return WorkerId.looksLikeWorkerId(n) ? "host-" + n : n;
     }
 
-    /** Refuses a {@code --name} that {@link #sanitize} would change, as a usage error that says why. */
-    private String checkName(String n) {
+    /** Refuses a {@code --name} that {@link #sanitize} would change, in one line that says why. */
+    private static String checkName(String n) {
         if (!sanitize(n).equals(n)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "bad host name '" + n
-                + "': use 1 to " + MAX_NAME + " letters, digits, '.', '_' and '-', not '.' or '..' or a worker id"
-                + " (for example " + sanitize(n) + ")");
+            throw new IllegalArgumentException("bad host name '" + n + "' for --name: use 1 to " + MAX_NAME
+                + " letters, digits, '.', '_' and '-', not '.' or '..' or a worker id (for example --name " + sanitize(n) + ")");
         }
         return n;
     }

@@ -22,9 +22,9 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "swap", mixinStandardHelpOptions = true,
     description = {"Replace the services of selected workers with another version of their code, one worker at a time.",
-        "Each gets a replacement on its host that takes over its state (Swappable), its anchors and its callers;",
-        "the old worker then exits, once no other runtime holds a reference to an object it handed out (those keep",
-        "working there, in the old code). A replacement that cannot take over rolls back, and the swap stops there.",
+        "Each gets a replacement on its host that takes over its state (Swappable), its anchors and its callers; "
+            + "the old worker then exits, once no other runtime holds a reference to an object it handed out (those keep "
+            + "working there, in the old code). A replacement that cannot take over rolls back, and the swap stops there.",
         "Example: circuit swap /sumr/... --deployment sumr:2"})
 final class SwapCommand extends WorkerVerb implements Callable<Integer> {
 
@@ -73,6 +73,9 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
         List<Object> swapped = new ArrayList<>();
         String deployment = code.deployment;
         try (WorkerOps w = WorkerOps.open(where, keys, true)) { // spawning needs the namespace
+            if (deployment != null) {
+                checkDeployment(w.namespace(), deployment); // before any worker is asked: it fails each spawn else
+            }
             List<Entry> workers = w.select(selector);
             if (code.jar != null) {
                 java.nio.file.Path jar = code.jar.toAbsolutePath();
@@ -116,6 +119,33 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /**
+     * Refuses a {@code --deployment} that names no deployment, or a version it does not have, and says
+     * what there is.
+     */
+    static void checkDeployment(io.jcircuit.anchor.Namespace ns, String selector) {
+        if (!selector.matches(SpawnOptions.DEPLOYMENT_PATTERN)) {
+            throw new IllegalArgumentException("--deployment " + selector + ": give NAME or NAME:VERSION");
+        }
+        int colon = selector.indexOf(':');
+        String name = colon < 0 ? selector : selector.substring(0, colon);
+        List<io.jcircuit.runtime.host.Deployment> versions = DeployCommand.versions(ns, name);
+        if (versions.isEmpty()) {
+            List<String> names = ns.listDurable(io.jcircuit.runtime.host.Deployment.ROOT, true).entries().stream()
+                .map(st -> st.path().split("/")).filter(p -> p.length == 4).map(p -> p[2]).distinct().sorted().toList();
+            throw new IllegalArgumentException("--deployment " + selector + ": no deployment named '" + name + "'; "
+                + (names.isEmpty() ? "there are none: make one with 'circuit deploy APP.jar'"
+                : "there are " + String.join(", ", names) + " ('circuit deploy --list' shows their versions)"));
+        }
+        if (colon >= 0) {
+            int version = Integer.parseInt(selector.substring(colon + 1));
+            if (versions.stream().noneMatch(d -> d.version() == version)) {
+                throw new IllegalArgumentException("--deployment " + selector + ": deployment '" + name + "' has no version "
+                    + version + "; it has " + String.join(", ", versions.stream().map(io.jcircuit.runtime.host.Deployment::label).toList()));
+            }
+        }
     }
 
     /**

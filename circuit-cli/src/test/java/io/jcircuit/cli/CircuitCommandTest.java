@@ -35,12 +35,18 @@ class CircuitCommandTest {
     @Test
     void shouldSummarizeEachCommandInOneWholeSentence() {
         // the help's command table shows the first line of each description: it must not stop mid-sentence
-        CommandLine table = CircuitCommand.commandLine();
+        // (subcommands of subcommands too: "demo --help" showed swap's cut at a ';')
+        wholeFirstSentences(CircuitCommand.commandLine());
+    }
+
+    private static void wholeFirstSentences(CommandLine table) {
         table.getSubcommands().forEach((name, sub) -> {
             String[] description = sub.getCommandSpec().usageMessage().description();
             if (description.length > 0) {
-                assertThat(description[0]).as("first description line of '%s'", name).matches("(?s).*[.)]");
+                assertThat(description[0]).as("first description line of '%s'", sub.getCommandSpec().qualifiedName())
+                    .matches("(?s).*[.)]");
             }
+            wholeFirstSentences(sub);
         });
     }
 

@@ -296,6 +296,12 @@ class OpsCommandsTest {
         assertThat(run("log", "--stdout", "--json", id).out())
             .contains("{\"worker\":\"" + id + "\",\"host\":\"" + host + "\",\"file\":\"stdout\",\"line\":\"printed to stdout\"}");
 
+        // before: "no entry /worker/R…, and none of the hosts (…) runs it, so only the worker itself can end its process"
+        CliRun.Result kill = run("kill", id);
+        assertThat(kill.code()).isEqualTo(1);
+        assertThat(kill.err().strip()).isEqualTo("circuit kill: worker " + id + " has already ended (exit status 0, on host "
+            + host + "; 'circuit log " + id + "' shows the end of its stderr)");
+
         CliRun.Result live = run("log", "--stderr", "/app/echo");
         assertThat(live.code()).as(live.err()).isZero();
 
@@ -322,6 +328,15 @@ class OpsCommandsTest {
         assertThat(bad.code()).isNotZero();
         assertThat(bad.err()).contains("must not be blank");
         assertThat(echo.result().greeting()).isEqualTo("bonjour");
+
+        // every refusal is reported, one line each (before: only the first), and the others still apply
+        CliRun.Result mixed = run("set", "/app/echo", "app.nope=1", "app.greeting=salut", "log.app.echo=LOUD");
+        assertThat(mixed.code()).isEqualTo(1);
+        assertThat(mixed.out()).contains("app.greeting=salut");
+        assertThat(mixed.err().lines().toList()).hasSize(2);
+        assertThat(mixed.err()).contains("circuit set: " + echo.worker().id() + ": app.nope=1: no setting 'app.nope'")
+            .contains("circuit set: " + echo.worker().id() + ": log.app.echo=LOUD: 'LOUD' is not a log level");
+        assertThat(echo.result().greeting()).isEqualTo("salut");
         CliRun.Result unknown = run("get", "/app/echo", "app.nope");
         assertThat(unknown.err()).contains("no setting 'app.nope'").contains("app.greeting");
     }

@@ -101,6 +101,16 @@ class SwapCommandsTest {
         assertThat(negative.err()).contains("--drain and --linger must be 0 or more seconds, not -1");
         assertThat(shard.add("k", 1).count()).as("nothing was started").isEqualTo(before + 2);
 
+        // a deployment that does not exist is named as such, with what exists (before: only per-worker failures)
+        CliRun.Result nosuch = CliRun.run(env, "swap", "/tally/one", "--deployment", "nosuch");
+        assertThat(nosuch.code()).isEqualTo(1);
+        assertThat(nosuch.err()).startsWith("circuit swap: --deployment nosuch: no deployment named 'nosuch'; there are ")
+            .contains("tally");
+        CliRun.Result noVersion = CliRun.run(env, "swap", "/tally/one", "--deployment", "tally:9");
+        assertThat(noVersion.code()).isEqualTo(1);
+        assertThat(noVersion.err()).startsWith("circuit swap: --deployment tally:9: deployment 'tally' has no version 9; it has tally:1");
+        assertThat(shard.add("k", 1).count()).as("nothing was started").isEqualTo(before + 3);
+
         CliRun.Result none = CliRun.run(env, "swap", "/worker/" + client.id(), "--deployment", "tally");
         assertThat(none.code()).isNotZero();
         assertThat(none.err()).containsAnyOf("no service to swap", "no entry", "not started by a host");

@@ -1,0 +1,55 @@
+package io.jcircuit.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Options that are refused before anything is asked of the circuit: each in one line that names the
+ * option, exit 1. No ZooKeeper is there to answer (an empty state directory), so a check that came
+ * later would say that instead.
+ */
+class OptionChecksTest {
+
+    @TempDir
+    Path empty;
+
+    private CliRun.Result run(String... args) {
+        return CliRun.run(Map.of("CIRCUIT_DIR", empty.toString()), args);
+    }
+
+    private static void refused(CliRun.Result r, String line) {
+        assertThat(r.code()).as(r.err()).isEqualTo(1);
+        assertThat(r.err().strip()).isEqualTo(line);
+    }
+
+    @Test
+    void killRefusesNegativeTimeoutAndWait() {
+        // before: "deadline timeout must not be negative: PT-1S", after the worker was looked up; --wait -1 was accepted
+        refused(run("kill", "--timeout", "-1", "R0123456789abcdef"), "circuit kill: --timeout must be 0 or more seconds, not -1");
+        refused(run("kill", "--wait", "-1", "R0123456789abcdef"), "circuit kill: --wait must be 0 or more seconds, not -1");
+    }
+
+    @Test
+    void heapChecksTopOnceAndLiveWithoutDump() {
+        // before: each worker refused --top 0 on its own, one line per worker
+        refused(run("heap", "--top", "0", "/app/..."), "circuit heap: --top must be at least 1, not 0");
+        refused(run("heap", "--live", "/app/..."), "circuit heap: --live needs --dump: it makes the heap dump hold only reachable objects");
+    }
+
+    @Test
+    void logRefusesForWithoutFollow() {
+        refused(run("log", "--for", "1", "/app/..."), "circuit log: --for needs -f: it says when to stop following");
+    }
+
+    @Test
+    void demoSwapNamesItselfAndTheOption() {
+        // before: "circuit swap: give 1 to 16 shards and 1 to 256 clients", the name of another verb
+        refused(run("demo", "swap", "--shards", "0"), "circuit demo swap: --shards 0: give 1 to 16");
+        refused(run("demo", "swap", "--clients", "300"), "circuit demo swap: --clients 300: give 1 to 256");
+    }
+}
