@@ -94,6 +94,9 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         }
     }
 
+    /** How many snapshots (with the transaction logs after the oldest of them) the data directory keeps. */
+    static final int SNAPSHOTS_KEPT = 3;
+
     /**
      * Starts a server keeping its data under {@code stateDir}, on {@code port} of 127.0.0.1 (0 for a
      * free one), and waits until it serves.
@@ -101,9 +104,6 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
      * @throws NamespaceException when another process runs the server of {@code stateDir}, or it
      *                            cannot start
      */
-    /** How many snapshots (with the transaction logs after the oldest of them) the data directory keeps. */
-    static final int SNAPSHOTS_KEPT = 3;
-
     public static EmbeddedZooKeeper start(Path stateDir, int port) {
         Path dir = dirOf(stateDir.toAbsolutePath());
         FileChannel ch = null;

@@ -252,7 +252,7 @@ public final class CircuitRuntime implements Circuit {
 
     private <T> T publish(String name, Class<T> iface, T impl) {
         T ref = ref(iface, impl);
-        exports.serve(descriptorOf(ref).handle());
+        serve(ref);
         unserve(services.put(name, ref)); // the object it replaces is collected once nothing else holds it
         return ref;
     }
@@ -263,10 +263,21 @@ public final class CircuitRuntime implements Circuit {
         unserve(forwarded.remove(name));
     }
 
-    /** {@code ref} (a reference to a local export, or null) is no longer published under a name it was. */
+    /** {@code ref}, a reference, is published under a name: kept while it is, when its object lives here. */
+    private void serve(Object ref) {
+        RefDescriptor d = descriptorOf(ref);
+        if (d.home().equals(id)) {
+            exports.serve(d.handle());
+        }
+    }
+
+    /** {@code ref} (a reference, or null) is no longer published under a name it was. */
     private void unserve(Object ref) {
         if (ref != null) {
-            exports.unserve(descriptorOf(ref).handle());
+            RefDescriptor d = descriptorOf(ref);
+            if (d.home().equals(id)) {
+                exports.unserve(d.handle());
+            }
         }
     }
 
