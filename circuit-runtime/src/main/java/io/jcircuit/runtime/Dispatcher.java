@@ -252,10 +252,10 @@ final class Dispatcher implements AutoCloseable {
     }
 
     /**
-     * What an asynchronous method returned: the stage whose outcome is the answer. Stands in for the
+     * What the asynchronous method {@code method} returned: the stage whose outcome is the answer. Stands in for the
      * value of a {@link Message.Reply} between {@link #serve} and whoever sends the answer.
      */
-    record Later(CompletionStage<?> stage) {
+    record Later(CompletionStage<?> stage, String method) {
     }
 
     /** The answer to request {@code callId} once its future completed with {@code value} or {@code failure}. */
@@ -484,7 +484,7 @@ final class Dispatcher implements AutoCloseable {
      */
     private Object later(Object result, String method) throws Throwable {
         if (result instanceof CompletionStage<?> stage) {
-            return new Later(stage);
+            return new Later(stage, method);
         }
         if (result instanceof Future<?> f) {
             long deadline = Deadline.currentNanoTime().orElse(System.nanoTime() + 30_000_000_000L);
@@ -508,8 +508,8 @@ final class Dispatcher implements AutoCloseable {
      */
     void answerWhenDone(Later pending, long callId, long deadline, java.util.function.Consumer<Message> answer) {
         answerWhenDone(pending, callId, deadline, answer, () -> answer.accept(new Message.Failure(callId,
-            RemoteFailure.describe(new io.jcircuit.DeadlineExceededException(runtime.id(),
-                "the asynchronous method's future was not done by the caller's deadline")))));
+            RemoteFailure.describe(new io.jcircuit.DeadlineExceededException(runtime.id(), pending.method()
+                + " returned a future that was not done by the caller's deadline")))));
     }
 
     /** Like {@link #answerWhenDone(Later, long, long, java.util.function.Consumer)}, with {@code onDeadline} run at the deadline. */
