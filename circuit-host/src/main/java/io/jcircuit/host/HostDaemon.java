@@ -706,6 +706,47 @@ public final class HostDaemon implements AutoCloseable {
     static final List<String> LATER_C2 = List.of("-XX:Tier4InvocationThreshold=50000", "-XX:Tier4MinInvocationThreshold=6000",
         "-XX:Tier4CompileThreshold=150000", "-XX:Tier4BackEdgeThreshold=400000");
 
+    /** How many class archives a host keeps, the most recently used; each is about 20 MB. */
+    static final int ARCHIVES_KEPT = 8;
+
+    /**
+     * Deletes the class archives in {@code dir} beyond the {@code kept} most recently used (by file time),
+     * sparing {@code keep} and those being written. A JVM that maps one deleted keeps its copy; a later
+     * spawn of its classpath writes it again. A host used by many builds kept one per build, for ever.
+     */
+    static void evictArchives(Path dir, int kept, Path keep, java.util.Set<Path> writing) {
+        List<Path> archives;
+        try (var files = Files.list(dir)) {
+            archives = files.filter(f -> f.getFileName().toString().endsWith(".jsa") && !f.equals(keep) && !writing.contains(f))
+                .sorted(java.util.Comparator.comparing(HostDaemon::modified).reversed()).toList();
+        } catch (IOException e) {
+            return; // no directory yet: nothing to evict
+        }
+        for (Path old : archives.subList(Math.min(archives.size(), Math.max(0, kept - 1)), archives.size())) {
+            try {
+                Files.deleteIfExists(old);
+            } catch (IOException e) {
+                LOG.debug("cannot delete the class archive {}: {}", old, e.toString());
+            }
+        }
+    }
+
+    private static java.nio.file.attribute.FileTime modified(Path f) {
+        try {
+            return Files.getLastModifiedTime(f);
+        } catch (IOException e) {
+            return java.nio.file.attribute.FileTime.fromMillis(0); // gone meanwhile: first to go
+        }
+    }
+
+    private static void touch(Path f) {
+        try {
+            Files.setLastModifiedTime(f, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis()));
+        } catch (IOException e) {
+            LOG.debug("cannot touch the class archive {}: {}", f, e.toString());
+        }
+    }
+
     /**
      * Starts a JVM for worker {@code id} in {@code dir}. Every JVM of one {@link #poolKey} shares an
      * AppCDS archive under {@code cds/} of {@link Config#caches()}, which cuts the class loading of
@@ -755,6 +796,11 @@ public final class HostDaemon implements AutoCloseable {
         // While its writer lives, the file may be half written: a JVM that mapped it would find it
         // invalid, run without it and write it again at its own exit.
         ArchiveWriter writer = archiveWriters.get(archive);
+        if (writesArchive) {
+            evictArchives(config.caches().resolve("cds"), ARCHIVES_KEPT, archive, archiveWriters.keySet());
+        } else if (Files.exists(archive)) {
+            touch(archive); // used: the newest are the ones kept
+        }
         if (writesArchive || (Files.exists(archive) && (writer == null || writer.ended()))) {
             cmd.add("-XX:+AutoCreateSharedArchive"); // uses the archive, or writes it (or a stale one) at exit
             cmd.add("-XX:SharedArchiveFile=" + archive);
