@@ -50,12 +50,12 @@ record Plan(String name, long warmupMs, long circuitWarmupMs, long circuitWarmup
         }
     }
 
-    /** The plan that {@link Options} ask for. */
     /** The shared warm-up for a JVM that may use {@code cpus} CPUs. */
     long circuitWarmupMs(int cpus) {
         return cpus == 1 ? circuitWarmupMs1cpu : circuitWarmupMs;
     }
 
+    /** The plan that {@link Options} ask for. */
     static Plan of(Options options) {
         return options.quick() ? QUICK : FULL;
     }

@@ -113,7 +113,6 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Stops the driver and the host, killing every worker, and deletes the state. Idempotent. */
     /**
      * Ends a demo's local circuit: its driver, its host with every worker, daemonized too, and its
      * files. Workers get up to {@code grace} to leave by themselves first, as they do once their

@@ -303,7 +303,6 @@ final class DeployCommand implements Callable<Integer> {
         return stripped.isEmpty() ? base : stripped;
     }
 
-    /** The jar manifest's {@code Implementation-Version}, or "" when it has none. */
     /**
      * Refuses a file that is not a readable jar (a zip), before anything is started or pushed for it.
      *
@@ -317,6 +316,7 @@ final class DeployCommand implements Callable<Integer> {
         }
     }
 
+    /** The jar manifest's {@code Implementation-Version}, or "" when it has none. */
     private static String implementationVersion(Path jar) {
         try (JarFile f = new JarFile(jar.toFile())) {
             String v = f.getManifest() == null ? null : f.getManifest().getMainAttributes().getValue("Implementation-Version");

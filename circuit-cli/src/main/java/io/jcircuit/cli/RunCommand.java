@@ -96,13 +96,31 @@ final class RunCommand implements Callable<Integer> {
         cmd.add(main == null ? "-" : main);
         cmd.addAll(args);
         Process p = new ProcessBuilder(cmd).inheritIO().start();
-        Thread stopChild = new Thread(p::destroy);
+        Path localDir = runDir;
+        // Ctrl-C: the program ends (closing its local circuit), then its directory goes
+        Thread stopChild = new Thread(() -> {
+            p.destroy();
+            try {
+                p.waitFor(STOP_GRACE_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            deleteLocal(localDir);
+        }, "circuit-run-stop");
         Runtime.getRuntime().addShutdownHook(stopChild);
         int code = p.waitFor();
         Runtime.getRuntime().removeShutdownHook(stopChild);
-        if (runDir != null) {
-            io.jcircuit.host.Dirs.deleteTree(runDir); // the local circuit's ZooKeeper data, jar cache and worker directories
-        }
+        deleteLocal(runDir);
         return code;
+    }
+
+    /** How long Ctrl-C gives the program to end, closing its local circuit, before its directory goes. */
+    private static final int STOP_GRACE_SECONDS = 15;
+
+    /** The local circuit's ZooKeeper data, jar cache and worker directories, when there is one. */
+    private static void deleteLocal(Path runDir) {
+        if (runDir != null) {
+            io.jcircuit.host.Dirs.deleteTree(runDir);
+        }
     }
 }

@@ -85,8 +85,12 @@ public final class RunMain {
         try {
             String zookeeper = args[1];
             if (local) {
-                host = HostDaemon.start(new HostDaemon.Config("local", Path.of(args[1]), null, null, 0));
+                // its workers, daemonized ones too, end with this process, also when it is killed with SIGKILL
+                host = HostDaemon.start(new HostDaemon.Config("local", Path.of(args[1]), null, null, 0).withWorkersEndingWithIt());
                 zookeeper = host.zookeeper();
+                HostDaemon ownHost = host;
+                // Ctrl-C, or the launcher's end: System.exit runs no finally below, only shutdown hooks
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> ownHost.close(true), "circuit-run-local-close"));
             }
             String key = System.getProperty(KEY_PROPERTY);
             RuntimeConfig config = RuntimeConfig.builder().zookeeper(zookeeper)

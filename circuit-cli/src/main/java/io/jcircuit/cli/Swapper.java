@@ -43,7 +43,6 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
     /** What one swap did. */
     private static final Logger LOG = LoggerFactory.getLogger(Swapper.class);
 
-    /** What one swap did; {@code oldHeld} objects of the old worker were still held when it retired. */
     /**
      * What one swap did; {@code oldHeld} objects of the old worker were still held when it retired;
      * {@code startedEmpty} names the services whose old object handed over no state (not

@@ -77,11 +77,6 @@ final class WorkerOps implements AutoCloseable {
         return path.length() > 1 && path.endsWith("/") && !path.endsWith("//") ? path.substring(0, path.length() - 1) : path;
     }
 
-    /**
-     * The workers {@code selector} names, each once, ordered by path.
-     *
-     * @throws IllegalArgumentException for a malformed selector, or one that names no worker
-     */
     /** A worker id named by {@code selector} ({@code R…} or {@code /worker/R…}), or null: a worker that may have left /worker. */
     static WorkerId workerIdIn(String selector) {
         String s = selector.trim();
@@ -94,6 +89,11 @@ final class WorkerOps implements AutoCloseable {
         return WorkerId.looksLikeWorkerId(s) && !s.equals("R0000000000000000") ? WorkerId.parse(s) : null;
     }
 
+    /**
+     * The workers {@code selector} names, each once, ordered by path.
+     *
+     * @throws IllegalArgumentException for a malformed selector, or one that names no worker
+     */
     List<Entry> select(String selector) {
         String s = withoutTrailingSlash(selector.trim());
         if (WorkerId.looksLikeWorkerId(s)) {

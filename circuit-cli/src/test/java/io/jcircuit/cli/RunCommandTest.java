@@ -117,6 +117,36 @@ class RunCommandTest {
         assertThat(runMain(dir, WorkAfterMain.class.getName())).startsWith("0 ").endsWith("after main: 42");
     }
 
+    /** A program that leaves a daemonized worker, says its pid, and runs until it is stopped. */
+    public static final class DaemonThenForever {
+        public static void main(String[] args) throws InterruptedException {
+            long pid = io.jcircuit.Circuit.current().spawn(io.jcircuit.Circuit.ANY_HOST, java.util.List.of("/kept"),
+                () -> ProcessHandle.current().pid(), io.jcircuit.SpawnOptions.defaults().daemonized()).result();
+            System.out.println(pid);
+            System.out.flush();
+            new java.util.concurrent.CountDownLatch(1).await();
+        }
+    }
+
+    @Test
+    @Tag("slow")
+    void aLocalCircuitsDaemonizedWorkersEndWhenTheProgramIsKilled(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        Process program = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-cp", System.getProperty("java.class.path"), RunMain.class.getName(), "--local", dir.toString(), examples(),
+            DaemonThenForever.class.getName())
+            .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            long worker = Long.parseLong(new java.io.BufferedReader(new java.io.InputStreamReader(program.getInputStream())).readLine());
+            assertThat(ProcessHandle.of(worker)).as("the daemonized worker runs").isPresent();
+            program.destroyForcibly().waitFor();
+
+            // before: it ran on for good, its ZooKeeper and its host gone with the program, out of every verb's reach
+            await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(worker).map(h -> !h.isAlive()).orElse(true));
+        } finally {
+            program.destroyForcibly();
+        }
+    }
+
     /** A program that runs until it is stopped. */
     public static final class Forever {
         public static void main(String[] args) throws InterruptedException {

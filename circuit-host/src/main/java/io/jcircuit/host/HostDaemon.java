@@ -76,9 +76,12 @@ public final class HostDaemon implements AutoCloseable {
      * @param cacheDir  where fetched jars ({@code jars/}) and AppCDS archives ({@code cds/}) are kept;
      *                  null for {@code stateDir}. An archive names its jars by path, so a host that
      *                  starts afresh in a new state directory can still use the archives kept here.
+     * @param workersEndWithIt every worker, daemonized or not, ends when this host's process ends: for a
+     *                  circuit that lives only as long as one program ({@code circuit run --local}),
+     *                  whose workers nothing could reach once it is gone
      */
     public record Config(String name, Path stateDir, String zookeeper, String bindHost, int port, int warm,
-                         Path keyFile, boolean insecure, Path cacheDir) {
+                         Path keyFile, boolean insecure, Path cacheDir, boolean workersEndWithIt) {
         public Config {
             Objects.requireNonNull(name, "name");
             // a worker runs in its own directory, so a relative path would not reach the jar cache from there
@@ -104,19 +107,24 @@ public final class HostDaemon implements AutoCloseable {
         /** A host that keeps its caches in its state directory. */
         public Config(String name, Path stateDir, String zookeeper, String bindHost, int port, int warm,
                       Path keyFile, boolean insecure) {
-            this(name, stateDir, zookeeper, bindHost, port, warm, keyFile, insecure, null);
+            this(name, stateDir, zookeeper, bindHost, port, warm, keyFile, insecure, null, false);
         }
 
         /** This configuration secured with the cluster key in {@code file} (null for none). */
         public Config withKey(Path file, boolean insecure) {
             return new Config(name, stateDir, zookeeper, bindHost, port, warm,
-                file == null ? null : file.toAbsolutePath(), insecure, cacheDir);
+                file == null ? null : file.toAbsolutePath(), insecure, cacheDir, workersEndWithIt);
         }
 
         /** This configuration with its jars and AppCDS archives kept in {@code dir}. */
         public Config withCacheDir(Path dir) {
             return new Config(name, stateDir, zookeeper, bindHost, port, warm, keyFile, insecure,
-                dir == null ? null : dir.toAbsolutePath());
+                dir == null ? null : dir.toAbsolutePath(), workersEndWithIt);
+        }
+
+        /** This configuration with every worker, daemonized ones too, ending when the host's process ends. */
+        public Config withWorkersEndingWithIt() {
+            return new Config(name, stateDir, zookeeper, bindHost, port, warm, keyFile, insecure, cacheDir, true);
         }
 
         /** Where jars and archives are kept: {@link #cacheDir()}, or the state directory. */
@@ -687,6 +695,9 @@ public final class HostDaemon implements AutoCloseable {
             meta.setProperty(WorkerMain.SPAWNER_ADDRESS, spec.spawnerAt().toString());
         }
         meta.setProperty("daemonize", Boolean.toString(spec.daemonize()));
+        if (config.workersEndWithIt()) {
+            meta.setProperty(WorkerMain.END_WITH_PROCESS, Long.toString(ProcessHandle.current().pid()));
+        }
         meta.setProperty("anchors", String.join("\n", spec.anchors())); // a path may hold a comma, never a line break
         linkSettings(meta);
         meta.setProperty("classpath", String.join(",", spec.classpath().stream().map(j -> j.name() + "@" + j.sha256()).toList()));

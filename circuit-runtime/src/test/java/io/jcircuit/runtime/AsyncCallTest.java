@@ -323,10 +323,6 @@ class AsyncCallTest {
     }
 
     /**
-     * A dependent on the completer thread calls again while every outgoing slot is taken: the slot of
-     * an answer queued behind it must already be free, or the call would wait for its deadline.
-     */
-    /**
      * A wait that the refusal above cannot see (on {@code allOf} of unfinished calls) blocks the thread
      * that completes futures; the answers behind it are taken by a new one instead of waiting for ever.
      */
@@ -349,6 +345,10 @@ class AsyncCallTest {
         assertThat(p.shop().upper("after").toCompletableFuture().get(10, TimeUnit.SECONDS)).isEqualTo("AFTER");
     }
 
+    /**
+     * A dependent on the completer thread calls again while every outgoing slot is taken: the slot of
+     * an answer queued behind it must already be free, or the call would wait for its deadline.
+     */
     @Test
     void aDependentThatCallsAgainGetsTheSlotsOfAnswersQueuedBehindIt() throws Exception {
         Pair p = pair(c -> c.maxOutgoingCallsPerLink(2));

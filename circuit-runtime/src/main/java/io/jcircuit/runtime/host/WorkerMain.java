@@ -33,6 +33,11 @@ public final class WorkerMain {
     /** What a warm JVM prints when its runtime is up and it waits for a spawn on stdin. */
     public static final String READY = "READY ";
     public static final String STANDBY = "--standby";
+    /**
+     * The spawn metadata key that names a process (its pid) whose end ends this worker, daemonized or not:
+     * the process of a host whose circuit ends with it ({@code circuit run --local}).
+     */
+    public static final String END_WITH_PROCESS = "endWithProcess";
     /** The key of {@link #META_FILE} that holds the spawner's address, when the spawner gave it. */
     public static final String SPAWNER_ADDRESS = "spawner.address";
     /**
@@ -148,6 +153,14 @@ public final class WorkerMain {
                 spawnerEnded.set(reason);
                 exit.countDown();
             });
+        }
+        String endWith = meta.getProperty(END_WITH_PROCESS);
+        if (endWith != null) {
+            Runnable end = () -> {
+                System.err.println("worker " + rt.id() + ": the process " + endWith + " its circuit lives in has ended; exiting");
+                System.exit(0);
+            };
+            ProcessHandle.of(Long.parseLong(endWith)).ifPresentOrElse(h -> h.onExit().thenRun(end), end);
         }
         if (spawnerAt != null) {
             // the spawner calls this worker as soon as it is announced: the link is up by then
