@@ -188,6 +188,10 @@ public final class Chan<T> implements Iterable<T>, Serializable {
         private final ReentrantLock receiveLock = new ReentrantLock();
         /** Why a lingering batch could not be shipped; the next send, flush or close throws it. */
         private RuntimeException failed;
+        /** How many items of the batch {@link #ship} last worked on went to the owner; under {@link #sendLock}. */
+        private int shippedOfLast;
+        /** Whether that batch went in halves (one too large for a frame), so that {@link #shippedOfLast} does not tell. */
+        private boolean splitShipped;
 
         private void rethrowFailure() {
             RuntimeException f = failed;
@@ -208,8 +212,7 @@ public final class Chan<T> implements Iterable<T>, Serializable {
 
         void send(Object item) {
             checkOpenHere();
-            List<Object> full = null;
-            sendLock.lock();
+            lockWithinDeadline("send");
             try {
                 rethrowFailure();
                 if (out.isEmpty()) {
@@ -218,9 +221,7 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                 }
                 out.add(item);
                 if (out.size() >= batch) {
-                    full = out;
-                    out = new ArrayList<>(batch);
-                    ship(full); // under the lock: batches of one copy stay in order
+                    shipBuffered(true); // under the lock: batches of one copy stay in order
                 }
             } finally {
                 sendLock.unlock();
@@ -228,16 +229,68 @@ public final class Chan<T> implements Iterable<T>, Serializable {
         }
 
         void flush() {
-            sendLock.lock();
+            lockWithinDeadline("flush");
             try {
                 rethrowFailure();
                 if (!out.isEmpty()) {
-                    List<Object> shipped = out;
-                    out = new ArrayList<>(batch);
-                    ship(shipped);
+                    shipBuffered(false);
                 }
             } finally {
                 sendLock.unlock();
+            }
+        }
+
+        /**
+         * Takes {@link #sendLock} within the current scope's deadline: the lingering batch of an earlier send
+         * may hold it for as long as the owner has no room, and a send or flush with a deadline must not wait
+         * past it. Without a scope it waits, as the back-pressure of a full channel does.
+         *
+         * @throws DeadlineExceededException when the deadline passes first; nothing was put in
+         */
+        private void lockWithinDeadline(String what) {
+            java.util.OptionalLong left = Deadline.remainingNanos();
+            if (left.isEmpty()) {
+                sendLock.lock();
+                return;
+            }
+            boolean locked;
+            try {
+                locked = sendLock.tryLock(Math.max(0, left.getAsLong()), java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CircuitException("interrupted while a " + what + " on a channel waited for this copy's earlier batch;"
+                    + " nothing was put in");
+            }
+            if (!locked) {
+                throw new DeadlineExceededException(null, "the deadline passed while a " + what + " on a channel waited for"
+                    + " this copy's earlier batch, which waits for room at the owner; nothing was put in");
+            }
+        }
+
+        /**
+         * Ships what is buffered. When the caller's deadline passes first, what did not go stays buffered
+         * (it was sent by earlier sends that returned, and goes with the next send, flush or the lingering
+         * flusher), except the item of a send that filled the batch ({@code lastIsCaller}), which put nothing
+         * in. Other failures (the channel closed, its owner died) drop the batch, as nothing could take it.
+         */
+        private void shipBuffered(boolean lastIsCaller) {
+            List<Object> items = out;
+            out = new ArrayList<>(batch);
+            try {
+                ship(items);
+            } catch (DeadlineExceededException e) {
+                if (!splitShipped) {
+                    List<Object> unsent = new ArrayList<>(items.subList(shippedOfLast, items.size()));
+                    if (lastIsCaller && !unsent.isEmpty()) {
+                        unsent.removeLast();
+                    }
+                    out = unsent;
+                    if (!out.isEmpty()) {
+                        firstBuffered = System.nanoTime();
+                        wakeFlusher();
+                    }
+                }
+                throw e;
             }
         }
 
@@ -248,12 +301,16 @@ public final class Chan<T> implements Iterable<T>, Serializable {
          */
         private void ship(List<Object> items) {
             int sent = 0;
+            shippedOfLast = 0;
+            splitShipped = false;
             while (sent < items.size()) {
                 // the rest as a plain list: a subList view is not a value that travels
                 List<Object> rest = sent == 0 ? items : new ArrayList<>(items.subList(sent, items.size()));
                 try {
                     sent += core.sendBatch(rest, WAIT_SLICE_MILLIS);
+                    shippedOfLast = sent;
                 } catch (FrameTooLargeException tooLarge) {
+                    splitShipped = true; // halves go on their own: how many went is no longer counted
                     if (rest.size() == 1) {
                         throw tooLarge;
                     }

@@ -105,6 +105,58 @@ class ChanTest {
     }
 
     @Test
+    void itemsThatEarlierSendsBufferedStillGoWhenALaterSendFailsAtItsDeadline() throws Exception {
+        CircuitRuntime owner = runtimes.start();
+        CircuitRuntime sender = runtimes.start();
+        Chan<Integer> chan = owner.makeChan(4);
+        Chan<Integer> copy = copyOn(sender, owner, chan);
+        List<Integer> sent = new ArrayList<>();
+
+        // nobody receives: the first four fill the channel, the rest wait in the copy until the deadline
+        assertThatThrownBy(() -> Deadline.within(java.time.Duration.ofMillis(300), () -> {
+            for (int i = 0; i < 12; i++) {
+                copy.send(i);
+                sent.add(i);
+            }
+            return null;
+        })).isInstanceOf(io.jcircuit.DeadlineExceededException.class);
+
+        // before: the items buffered by sends that had returned went with the failed batch
+        List<Integer> got = new ArrayList<>();
+        for (int i = 0; i < sent.size(); i++) {
+            got.add(Deadline.within(java.time.Duration.ofSeconds(20), chan::receive));
+        }
+        assertThat(got).isEqualTo(sent);
+        assertThat(chan.poll()).as("the send that failed put nothing in").isEmpty();
+    }
+
+    @Test
+    void aSendWithADeadlineDoesNotWaitPastItForTheCopysEarlierBatch() throws Exception {
+        CircuitRuntime owner = runtimes.start();
+        CircuitRuntime sender = runtimes.start();
+        Chan<Integer> chan = owner.makeChan(2);
+        Chan<Integer> copy = copyOn(sender, owner, chan);
+        copy.send(0);
+        copy.send(1); // a full batch: it goes, and fills the channel
+        copy.send(2); // buffered; its lingering batch then waits at the owner for room, holding the copy
+
+        // before: this waited for room too, past its deadline, for as long as nobody received
+        java.util.concurrent.CompletableFuture<Void> late = java.util.concurrent.CompletableFuture.runAsync(() ->
+            Deadline.within(java.time.Duration.ofMillis(150), () -> {
+                copy.send(3);
+                return null;
+            }));
+        assertThatThrownBy(() -> late.get(20, java.util.concurrent.TimeUnit.SECONDS))
+            .hasCauseInstanceOf(io.jcircuit.DeadlineExceededException.class);
+        List<Integer> got = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            got.add(Deadline.within(java.time.Duration.ofSeconds(20), chan::receive));
+        }
+        assertThat(got).containsExactly(0, 1, 2);
+        assertThat(chan.poll()).as("the send that failed put nothing in").isEmpty();
+    }
+
+    @Test
     void aReceiveOnTheOwnersCopyKeepsTheDeadline() {
         CircuitRuntime owner = runtimes.start();
         Chan<Integer> chan = owner.makeChan(10);
