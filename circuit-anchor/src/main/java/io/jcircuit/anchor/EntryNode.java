@@ -14,7 +14,6 @@ import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One filed ephemeral entry, kept in place: parents are created as container znodes, and the entry
@@ -34,7 +33,8 @@ public final class EntryNode implements AutoCloseable {
     private final String znode;
     private volatile byte[] data;
     private volatile boolean closed;
-    private final AtomicBoolean refiling = new AtomicBoolean();
+    /** Requests to file the entry again not yet handled; the thread that handles them runs while this is above 0. */
+    private final java.util.concurrent.atomic.AtomicInteger refileRequests = new java.util.concurrent.atomic.AtomicInteger();
     private final ConnectionStateListener onState = (c, state) -> {
         if (state == ConnectionState.RECONNECTED) {
             refile();
@@ -101,8 +101,10 @@ public final class EntryNode implements AutoCloseable {
                 long session = ns.client().getZookeeperClient().getZooKeeper().getSessionId();
                 if (st == null) {
                     ns.client().create().creatingParentContainersIfNeeded().withMode(CreateMode.EPHEMERAL).forPath(znode, data);
-                    ns.client().checkExists().usingWatcher(onDelete).forPath(znode);
-                    return;
+                    if (ns.client().checkExists().usingWatcher(onDelete).forPath(znode) != null) {
+                        return; // filed and watched
+                    }
+                    continue; // deleted again before it was watched: file it once more
                 }
                 if (st.getEphemeralOwner() == session) {
                     byte[] now = ns.client().getData().forPath(znode);
@@ -122,28 +124,45 @@ public final class EntryNode implements AutoCloseable {
         }
     }
 
-    /** Files the entry again on a virtual thread, unless an attempt is already running. */
+    /**
+     * Files the entry again on a virtual thread. A request that comes while an attempt runs (the entry
+     * deleted by a peer that declared this runtime dead, just as the attempt after a reconnect filed it)
+     * makes that thread look once more: before, such a request was dropped, and a host whose embedded
+     * ZooKeeper had been paused past the outage limit stayed out of {@code /host} for good. While
+     * ZooKeeper is away the thread waits for it to come back rather than ending.
+     */
     private void refile() {
-        if (closed || !refiling.compareAndSet(false, true)) {
-            return;
+        if (closed || refileRequests.getAndIncrement() > 0) {
+            return; // the running thread sees the request
         }
         Thread.ofVirtual().name("namespace-refile").start(() -> {
             try {
-                while (!closed && ns.isConnected()) {
-                    try {
-                        ensure();
-                        return;
-                    } catch (Exception e) {
-                        LOG.debug("cannot file {} again yet: {}", znode, e.toString());
-                        Thread.sleep(250); // the next reconnect tries again too
-                    }
-                }
+                int handled;
+                do {
+                    handled = refileRequests.get();
+                    fileUntilDone();
+                } while (refileRequests.addAndGet(-handled) > 0 && !closed);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-            } finally {
-                refiling.set(false);
+                refileRequests.set(0);
             }
         });
+    }
+
+    /** Makes sure the entry is filed, waiting for ZooKeeper while it is away; returns once it is, or closed. */
+    private void fileUntilDone() throws InterruptedException {
+        while (!closed) {
+            if (!ns.client().getZookeeperClient().blockUntilConnectedOrTimedOut()) {
+                continue; // still away: wait on
+            }
+            try {
+                ensure();
+                return;
+            } catch (Exception e) {
+                LOG.debug("cannot file {} again yet: {}", znode, e.toString());
+                Thread.sleep(250); // a period between attempts, while ZooKeeper is back but refuses
+            }
+        }
     }
 
     /** Replaces the entry's data, and returns once ZooKeeper has it. */

@@ -59,6 +59,39 @@ class OutageTest {
     }
 
     @Test
+    void anEntryDeletedAgainAndAgainWhileItIsFiledAgainEndsUpFiled() throws Exception {
+        try (TestingServer zk = new TestingServer(true);
+             Namespace ns = Namespace.connect(NamespaceConfig.of(zk.getConnectString()));
+             Namespace peer = Namespace.connect(NamespaceConfig.of(zk.getConnectString()))) {
+            WorkerId me = WorkerId.random();
+            NamespaceAnchors anchors = new NamespaceAnchors(ns, Fixture.self(me, 5003), e -> null);
+            anchors.file("/contested/svc");
+            String znode = Namespace.anchorZnode("/contested/svc/" + me);
+
+            // a peer that declared this runtime dead removes its entries, as the runtime files them again;
+            // before, a removal while an attempt ran was dropped, and the entry stayed away for good
+            for (int i = 0; i < 30; i++) {
+                java.util.concurrent.CountDownLatch deleted = new java.util.concurrent.CountDownLatch(1);
+                org.apache.zookeeper.Watcher deleteOnSight = e -> {
+                    try {
+                        peer.client().delete().quietly().forPath(znode); // at once, as the entry appears
+                    } catch (Exception ex) {
+                        throw new IllegalStateException(ex);
+                    }
+                    deleted.countDown();
+                };
+                if (peer.client().checkExists().usingWatcher(deleteOnSight).forPath(znode) != null) {
+                    peer.client().delete().quietly().forPath(znode); // there now: the watcher fires on its deletion
+                }
+                assertThat(deleted.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            }
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(ownerOf(ns, "/contested/svc/" + me))
+                .isEqualTo(sessionOf(ns)));
+            anchors.close();
+        }
+    }
+
+    @Test
     void whileZooKeeperIsDownOperationsFailClearlyAndEntriesComeBackWithIt() throws Exception {
         try (TestingServer zk = new TestingServer(true);
              Namespace ns = Namespace.connect(NamespaceConfig.of(zk.getConnectString()).withConnectTimeoutMs(1000))) {
