@@ -158,7 +158,12 @@ final class DemoSwapCommand implements Callable<Integer> {
             SpawnOptions.defaults().withDeployment(deployment).daemonized(), Duration.ofSeconds(10), Duration.ofSeconds(1));
         List<String> swapped = new ArrayList<>();
         for (int i = 0; i < shards; i++) {
-            Entry old = driver.anchors().list("/tally/shard-" + i).entries().getFirst();
+            List<Entry> filed = driver.anchors().list("/tally/shard-" + i).entries();
+            if (filed.isEmpty()) {
+                throw new IllegalStateException("shard " + i + " is gone from /tally/shard-" + i + " (its worker died or"
+                    + " left): nothing to swap there; shards swapped before it: " + swapped);
+            }
+            Entry old = filed.getFirst();
             Swapper.Swapped s = swapper.swap(old, TallyShard.SERVICE);
             swapped.add(s.oldWorker() + "->" + s.newWorker());
             err.printf("shard %d: %s -> %s in %d ms (spawn and take-over %d ms, drain %d ms, then the linger)%n", i,

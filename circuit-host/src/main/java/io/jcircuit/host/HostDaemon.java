@@ -414,7 +414,12 @@ public final class HostDaemon implements AutoCloseable {
         Jvm jvm = takeWarm(key);
         if (jvm != null) {
             warmSpawns.incrementAndGet();
-            writeMeta(jvm.id(), jvm.dir(), spec);
+            try {
+                writeMeta(jvm.id(), jvm.dir(), spec);
+            } catch (RuntimeException e) {
+                discard(jvm); // taken from the pool and told nothing: it would wait on stdin for good
+                throw e;
+            }
             try {
                 OutputStream in = jvm.process().getOutputStream();
                 in.write((jvm.dir().resolve(WorkerMain.META_FILE) + "\n").getBytes(StandardCharsets.UTF_8));

@@ -173,7 +173,7 @@ class SpawnTest {
     }
 
     @Test
-    void aWarmJvmServesTheNextSpawnOfTheSameClasspath(@TempDir Path otherState) throws InterruptedException {
+    void aWarmJvmServesTheNextSpawnOfTheSameClasspath(@TempDir Path otherState) throws Exception {
         try (HostDaemon warmHost = HostDaemon.start(new HostDaemon.Config("warm", otherState, host.zookeeper(), null, 0, 1))) {
             SpawnOptions opts = SpawnOptions.defaults().withJvmArgs("-Dwarm.test=1");
             long coldStart = System.nanoTime();
@@ -204,6 +204,20 @@ class SpawnTest {
                     io.jcircuit.runtime.host.HostService.class)).orElseThrow();
             assertThat(service.kill(standby.worker())).as("the host knows its warm JVM").isTrue();
             assertThat(ProcessHandle.of(standby.pid()).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+
+            // a spawn that cannot write the metadata it hands a warm JVM (a full disk, say) ends that JVM
+            spawner.spawn("warm", List.of(), () -> 1, opts); // cold (the pool is empty), and it refills the pool
+            assertThat(warmHost.awaitWarmReady(1, Duration.ofSeconds(60))).isTrue();
+            known.add(standby.worker());
+            Entry next = await().atMost(Duration.ofSeconds(10)).until(() -> spawner.anchors().list("/worker").entries()
+                .stream().filter(e -> !known.contains(e.worker()) && warmHostChild(e.pid(), otherState)).findFirst(),
+                java.util.Optional::isPresent).orElseThrow();
+            Files.createDirectories(otherState.resolve("workers").resolve(next.worker().toString())
+                .resolve(io.jcircuit.runtime.host.WorkerMain.META_FILE + ".tmp")); // where the metadata is written first
+            assertThatThrownBy(() -> spawner.spawn("warm", List.of(), () -> 2, opts))
+                .hasMessageContaining("cannot write the spawn metadata of " + next.worker());
+            // before: taken from the pool and told nothing, it waited on its stdin for as long as the host ran
+            await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(next.pid()).map(h -> !h.isAlive()).orElse(true));
         }
     }
 
