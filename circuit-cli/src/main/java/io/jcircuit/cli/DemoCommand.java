@@ -76,7 +76,13 @@ final class DemoCommand implements Callable<Integer> {
                 host.address(), host.zookeeper(), workers);
             Bar bar = new Bar(err, total);
             long t0 = System.nanoTime();
-            r = WordCount.run(driver, zip, workers, 20, files, bar::sent);
+            try {
+                r = WordCount.run(driver, zip, workers, 20, files, bar::sent);
+            } catch (Exception e) {
+                err.println(); // the error goes on a line of its own, not after the bar
+                err.flush();
+                throw e;
+            }
             nanos = System.nanoTime() - t0;
             bar.done();
         } finally {

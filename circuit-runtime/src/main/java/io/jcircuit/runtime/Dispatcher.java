@@ -437,9 +437,9 @@ final class Dispatcher implements AutoCloseable {
         if (timeoutNanos <= 0 || deadline - System.nanoTime() <= 0) {
             // the caller has given up already: running it would be work nobody waits for
             throw new io.jcircuit.DeadlineExceededException(runtime.id(), timeoutNanos <= 0
-                ? "the caller's deadline had passed when the call arrived; it was not run"
-                : "the caller's deadline passed before the call could start (this process was stalled or stopped"
-                    + " while it waited to be read); it was not run");
+                ? "the caller's deadline had passed when the call arrived at worker " + runtime.id() + "; it was not run"
+                : "the caller's deadline passed before the call could start: worker " + runtime.id() + " (pid "
+                    + ProcessHandle.current().pid() + ") was stalled or stopped while the call waited to be read; it was not run");
         }
         return ScopedValue.where(CircuitScope.CURRENT, runtime)
             .call(() -> Deadline.until(deadline, op));
