@@ -82,7 +82,7 @@ final class JarCache {
                     Files.deleteIfExists(tmp);
                 }
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot store " + ref.name() + " in the jar cache " + dir, e);
+                throw new UncheckedIOException("cannot store " + ref.name() + " in the jar cache " + dir + ": " + e, e);
             }
         }
     }
