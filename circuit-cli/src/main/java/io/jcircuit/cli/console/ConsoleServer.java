@@ -196,6 +196,9 @@ public final class ConsoleServer implements AutoCloseable {
             throw new HttpFailure(503, "the circuit could not be read within " + waitNanos / 1_000_000_000L
                 + " s: is ZooKeeper reachable?");
         } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof io.jcircuit.anchor.NamespaceException away) {
+                throw new HttpFailure(503, "the circuit cannot be read: " + away.getMessage());
+            }
             throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -215,6 +218,9 @@ public final class ConsoleServer implements AutoCloseable {
                 HttpFailure f = HttpFailure.of(e);
                 if (f.status() >= 500) {
                     LOG.warn("console: {} {} failed: {}", x.getRequestMethod(), x.getRequestURI(), f.getMessage());
+                }
+                if (f.status() == 405) {
+                    x.getResponseHeaders().set("Allow", "GET");
                 }
                 Map<String, Object> body = new LinkedHashMap<>();
                 body.put("error", f.getMessage());

@@ -32,7 +32,7 @@ final class StaticPages {
         Page p = PAGES.get(path);
         if (p == null) {
             throw new HttpFailure(404, "no such path: " + path + "; the console serves /, /api/circuit and "
-                + "/api/worker/ID/{info,stack,flame}");
+                + "/api/worker/ID/{info,stack,flame,last-flame}");
         }
         byte[] body;
         try (InputStream in = StaticPages.class.getResourceAsStream(p.resource())) {

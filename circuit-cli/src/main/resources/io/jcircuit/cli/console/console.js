@@ -3,9 +3,10 @@
 'use strict';
 
 const SVG = 'http://www.w3.org/2000/svg';
-const BOX_W = 240, NODE_W = 200, NODE_H = 54, ROW_H = 70, HEAD_H = 44, GAP = 60, MARGIN = 20;
+const BOX_W = 240, NODE_W = 200, NODE_H = 54, ROW_H = 70, HEAD_H = 44, GAP = 110, MARGIN = 20;
 
-const state = { intervalMs: 2000, selected: null, picture: null, timer: null, sampledAt: null };
+const state = { intervalMs: 2000, selected: null, picture: null, timer: null, sampledAt: null, profiling: null,
+  flamed: new Set() };
 
 function el(tag, attrs, text) {
   const e = document.createElementNS(SVG, tag);
@@ -118,16 +119,18 @@ function drawWorkers(layer, p, pos) {
 function curve(a, b) {
   const ax = a.x + NODE_W / 2, ay = a.y + NODE_H / 2, bx = b.x + NODE_W / 2, by = b.y + NODE_H / 2;
   const dx = bx - ax, dy = by - ay, len = Math.hypot(dx, dy) || 1;
-  // start and end on the nodes' edges rather than their centres
-  const s = Math.min(0.45, (Math.abs(dx) > Math.abs(dy) ? NODE_W / 2 : NODE_H / 2 + 4) / len);
+  // start and end where the line between the centres leaves each node's box (measured along the
+  // whole line, a steep one ended on the node of the next row)
+  const s = Math.min(0.45, dx === 0 ? Infinity : (NODE_W / 2) / Math.abs(dx), dy === 0 ? Infinity : (NODE_H / 2 + 4) / Math.abs(dy));
   const x1 = ax + dx * s, y1 = ay + dy * s, x2 = bx - dx * s, y2 = by - dy * s;
   const bend = Math.min(60, 20 + len / 6);
   const mx = (x1 + x2) / 2 - dy / len * bend, my = (y1 + y2) / 2 + dx / len * bend;
   return { d: `M ${x1} ${y1} Q ${mx} ${my} ${x2} ${y2}`, lx: (x1 + 2 * mx + x2) / 4, ly: (y1 + 2 * my + y2) / 4 };
 }
 
-function drawFlows(layer, p, pos) {
+function drawFlows(layer, labels, p, pos) {
   layer.replaceChildren();
+  labels.replaceChildren();
   for (const f of p.flows) {
     const a = pos.get(f.from), b = pos.get(f.to);
     if (!a || !b || f.from === f.to) continue;
@@ -136,13 +139,18 @@ function drawFlows(layer, p, pos) {
     const g = el('g', { class: 'flow' + (idle ? ' idle' : ''), 'data-from': f.from, 'data-to': f.to,
       'data-calls-per-sec': f.callsPerSec, 'data-bytes-per-sec': f.bytesPerSec });
     const width = idle ? 1.5 : 2 + Math.min(10, Math.log2(1 + f.callsPerSec));
-    g.append(el('path', { d: c.d, 'stroke-width': width, 'marker-end': 'url(#arrow)' }));
+    g.append(el('path', { d: c.d, 'stroke-width': width, 'marker-end': idle ? 'url(#arrow-idle)' : 'url(#arrow)' }));
     const label = rate(f.callsPerSec, 'calls/s') + ' · ' + kibPerSec(f.bytesPerSec) + ' · p99 ' + millis(f.p99Micros);
     // only flows that carry calls now are labelled, and only those of the selected runtime when one is:
     // labels of every flow covered each other and the nodes
     const related = !state.selected || f.from === state.selected || f.to === state.selected;
-    if (!idle && related) {
-      g.append(el('text', { class: 'flow-label', x: c.lx, y: c.ly, 'text-anchor': 'middle' }, label));
+    if (!idle && related) { // above the nodes, in a layer of their own: under them they could not be read
+      const text = el('text', { class: 'flow-label', x: c.lx, y: c.ly, 'text-anchor': 'middle',
+        'data-from': f.from, 'data-to': f.to }, label);
+      labels.append(text);
+      const box = text.getBBox(); // on a card of its own, so that what lies under it does not show through
+      labels.insertBefore(el('rect', { class: 'flow-card', x: box.x - 4, y: box.y - 2, width: box.width + 8,
+        height: box.height + 4, rx: 4 }), text);
     }
     g.append(el('title', {}, shortId(f.from) + ' → ' + shortId(f.to) + ': ' + label + '; ' + f.calls + ' calls, '
       + bytes(f.bytes) + ' since its first call'));
@@ -173,7 +181,7 @@ function draw(p) {
   svg.setAttribute('width', width);
   svg.setAttribute('height', Math.max(300, l.height));
   drawHosts(document.getElementById('hosts-layer'), l.boxes);
-  drawFlows(document.getElementById('flows-layer'), p, l.pos);
+  drawFlows(document.getElementById('flows-layer'), document.getElementById('labels-layer'), p, l.pos);
   drawWorkers(document.getElementById('workers-layer'), p, l.pos);
   drawAnchors(p);
   if (state.selected) showDetails(p.workers.find(w => w.id === state.selected));
@@ -187,7 +195,8 @@ function setStatus(text, error) {
 
 async function refresh() {
   try {
-    const r = await fetch('/api/circuit', { cache: 'no-store' });
+    // not longer than the console takes to say it cannot read the circuit: a page on a hung request looked live
+    const r = await fetch('/api/circuit', { cache: 'no-store', signal: AbortSignal.timeout(8000) });
     const body = await r.json();
     if (!r.ok) throw new Error(body.error || ('HTTP ' + r.status));
     state.picture = body;
@@ -215,9 +224,10 @@ function stale(on) {
   document.getElementById('graph-area').classList.toggle('stale', on);
 }
 
-/** Stack and flame graph are offered for a runtime in the picture only. */
+/** Stack and flame graph are offered for a runtime in the picture only; a second profile not while one runs. */
 function actions(enabled) {
-  for (const id of ['stack-button', 'flame-button']) document.getElementById(id).disabled = !enabled;
+  document.getElementById('stack-button').disabled = !enabled;
+  document.getElementById('flame-button').disabled = !enabled || state.profiling === state.selected;
 }
 
 function showDetails(w) {
@@ -258,6 +268,15 @@ function showDetails(w) {
   }
 }
 
+/** Closes the worker panel: no worker selected, every active flow labelled. */
+function deselect() {
+  if (!state.selected) return;
+  state.selected = null;
+  state.leftAt = null;
+  document.getElementById('worker-panel').hidden = true;
+  if (state.picture) draw(state.picture);
+}
+
 function select(id) {
   state.selected = id;
   state.leftAt = null;
@@ -286,7 +305,7 @@ function flameUrl() {
 /** The link to the last flame graph taken of the selected worker, once there is one. */
 function updateFlameLink() {
   const link = document.getElementById('flame-link');
-  link.hidden = !(state.selected && state.flameOf === state.selected);
+  link.hidden = !(state.selected && state.flamed.has(state.selected));
   if (!link.hidden) link.href = `/api/worker/${encodeURIComponent(state.selected)}/last-flame`;
 }
 
@@ -328,7 +347,8 @@ async function showFlame() {
     return;
   }
   message(`profiling ${id} for ${seconds} s…`, false);
-  document.getElementById('flame-button').disabled = true;
+  state.profiling = id;
+  actions(true);
   try {
     // Taken by a request of this page, whose errors show here; then shown in the frame from the console's
     // copy. The frame loads it by URL (a srcdoc frame would inherit this page's script policy, which
@@ -336,7 +356,7 @@ async function showFlame() {
     const r = await fetch(flameUrl(), { cache: 'no-store' });
     if (!r.ok) throw new Error(await failure(r));
     await r.arrayBuffer();
-    state.flameOf = id;
+    state.flamed.add(id);
     if (state.selected !== id) return; // another worker was selected meanwhile
     frame.src = `/api/worker/${encodeURIComponent(id)}/last-flame`;
     frame.hidden = false;
@@ -347,12 +367,16 @@ async function showFlame() {
     frame.hidden = true;
     message('no flame graph: ' + e.message, true);
   } finally {
-    document.getElementById('flame-button').disabled = state.selected === id && state.leftAt != null;
+    state.profiling = null;
+    if (state.selected === id) actions(state.leftAt == null);
   }
 }
 
 document.addEventListener('DOMContentLoaded', () => {
   document.getElementById('stack-button').addEventListener('click', showStack);
   document.getElementById('flame-button').addEventListener('click', showFlame);
+  // a click on the graph's background, or Escape, closes the worker panel
+  document.getElementById('graph').addEventListener('click', e => { if (!e.target.closest('.worker')) deselect(); });
+  document.addEventListener('keydown', e => { if (e.key === 'Escape') deselect(); });
   refresh();
 });

@@ -42,7 +42,8 @@ final class BrowserChecks {
         wait.until(d -> d.findElements(By.cssSelector(flow)).stream()
             .anyMatch(f -> Double.parseDouble(f.getDomAttribute("data-calls-per-sec")) > 0));
         assertThat(driver.findElements(By.cssSelector("[data-host='host-1'], [data-host='host-2']"))).hasSize(2);
-        String label = wait.until(d -> d.findElement(By.cssSelector(flow + " text")).getText());
+        String label = wait.until(d -> d.findElement(By.cssSelector("#labels-layer text[data-from='" + workers.caller()
+            + "'][data-to='" + workers.callee() + "']")).getText());
         assertThat(label).contains("calls/s").contains("KiB/s").contains(" ms");
         String anchor = wait.until(d -> d.findElement(By.cssSelector("[data-anchor='/console/callee']")).getText());
         assertThat(anchor).contains(workers.callee());
