@@ -268,10 +268,12 @@ public final class Chan<T> implements Iterable<T>, Serializable {
         }
 
         /**
-         * Ships what is buffered. When the caller's deadline passes first, what did not go stays buffered
-         * (it was sent by earlier sends that returned, and goes with the next send, flush or the lingering
-         * flusher), except the item of a send that filled the batch ({@code lastIsCaller}), which put nothing
-         * in. Other failures (the channel closed, its owner died) drop the batch, as nothing could take it.
+         * Ships what is buffered. When the caller's deadline passes before a call for the rest was sent, that
+         * rest stays buffered (it was sent by earlier sends that returned, and goes with the next send, flush
+         * or the lingering flusher), except the item of a send that filled the batch ({@code lastIsCaller}),
+         * which put nothing in. When the answer came too late, whether the owner took the batch is unknown:
+         * it is not sent again. Other failures (the channel closed, its owner died) drop the batch, as nothing
+         * could take it.
          */
         private void shipBuffered(boolean lastIsCaller) {
             List<Object> items = out;
@@ -279,7 +281,9 @@ public final class Chan<T> implements Iterable<T>, Serializable {
             try {
                 ship(items);
             } catch (DeadlineExceededException e) {
-                if (!splitShipped) {
+                // only a batch that was never sent is known not to be in: one whose answer came late (the owner
+                // stalled past its margin) may be, and sending it again could put its items in twice
+                if (!splitShipped && !e.outcomeUnknown()) {
                     List<Object> unsent = new ArrayList<>(items.subList(shippedOfLast, items.size()));
                     if (lastIsCaller && !unsent.isEmpty()) {
                         unsent.removeLast();
@@ -304,6 +308,12 @@ public final class Chan<T> implements Iterable<T>, Serializable {
             shippedOfLast = 0;
             splitShipped = false;
             while (sent < items.size()) {
+                if (ChanCore.waitNanos(WAIT_SLICE_MILLIS) < 0) {
+                    // too little of the caller's deadline is left for the owner to wait and answer in time: a call
+                    // sent now would race it, and a late answer leaves unknown whether the owner took the items
+                    throw new DeadlineExceededException(null, "the deadline passed before a channel's batch could go"
+                        + " (" + sent + " of " + items.size() + " items went)", true);
+                }
                 // the rest as a plain list: a subList view is not a value that travels
                 List<Object> rest = sent == 0 ? items : new ArrayList<>(items.subList(sent, items.size()));
                 try {

@@ -9,10 +9,17 @@ public class DeadlineExceededException extends CircuitException {
     private static final long serialVersionUID = 1L;
 
     private final WorkerId worker;
+    private final boolean notSent;
 
     public DeadlineExceededException(WorkerId worker, String message) {
+        this(worker, message, false);
+    }
+
+    /** @param notSent the deadline passed before the call was sent: it did not run, and never will */
+    public DeadlineExceededException(WorkerId worker, String message, boolean notSent) {
         super(message);
         this.worker = worker;
+        this.notSent = notSent;
     }
 
     /** The worker the call went to. */
@@ -20,8 +27,8 @@ public class DeadlineExceededException extends CircuitException {
         return worker;
     }
 
-    /** Always true: the remote side may or may not have run the call. */
+    /** True unless the deadline passed before the call was sent: the remote side may or may not have run it. */
     public boolean outcomeUnknown() {
-        return true;
+        return !notSent;
     }
 }

@@ -109,7 +109,11 @@ final class RunCommand implements Callable<Integer> {
         }, "circuit-run-stop");
         Runtime.getRuntime().addShutdownHook(stopChild);
         int code = p.waitFor();
-        Runtime.getRuntime().removeShutdownHook(stopChild);
+        try {
+            Runtime.getRuntime().removeShutdownHook(stopChild);
+        } catch (IllegalStateException shuttingDown) {
+            return code; // Ctrl-C: the hook ends the program and removes its directory
+        }
         deleteLocal(runDir);
         return code;
     }

@@ -47,10 +47,12 @@ public final class RunMain {
         if (parent == null) {
             return;
         }
-        Runnable exit = () -> {
+        // on a thread of its own: System.exit waits for the shutdown hooks, and the one that closes a local
+        // host waits for its workers' exits, which complete on the common pool this callback would hold
+        Runnable exit = () -> Thread.ofPlatform().name("circuit-run-launcher-ended").start(() -> {
             System.err.println("circuit run: the launcher (pid " + parent + ") has ended; the program ends with it");
             System.exit(143);
-        };
+        });
         java.util.Optional<ProcessHandle> launcher = ProcessHandle.of(Long.parseLong(parent));
         if (launcher.isEmpty()) {
             exit.run();

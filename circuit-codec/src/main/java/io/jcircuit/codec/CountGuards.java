@@ -140,7 +140,7 @@ final class CountGuards {
 
     /**
      * Views of part of a list ({@code subList} of the JDK's lists) travel as the elements they show and
-     * arrive as an {@link ArrayList}. Left to Fory, such a view went field by field, its whole backing list
+     * arrive as an {@link ArrayList}; a {@code ConcurrentHashMap}'s key set arrives as a {@link HashSet}. Left to Fory, such a view went field by field, its whole backing list
      * among them, and the copy failed its first use with a {@code ConcurrentModificationException}.
      */
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -154,6 +154,10 @@ final class CountGuards {
         for (Class<?> c : views) {
             r.registerSerializer(c, new Checked(fory, c, ArrayList::new));
         }
+        // a ConcurrentHashMap's key set went as its fields, and its reader failed (a NullPointerException,
+        // read as a malformed message, closed the link): it travels as the keys, and arrives as a HashSet
+        Class<?> keys = new java.util.concurrent.ConcurrentHashMap<>(Map.of(1, 1)).keySet().getClass();
+        r.registerSerializer(keys, new Checked(fory, keys, HashSet::new));
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})

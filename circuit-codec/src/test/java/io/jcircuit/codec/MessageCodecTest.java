@@ -110,6 +110,10 @@ class MessageCodecTest {
             assertThat(pair.get(0)).as(view.getClass().getName()).isEqualTo(List.of(1, 2)).isInstanceOf(java.util.ArrayList.class);
             assertThat(pair.get(1)).as("one object sent twice arrives once").isSameAs(pair.get(0));
         }
+        // before: it went as its fields, and reading it failed (read as a malformed message, closing the link)
+        Object keys = ((Message.Reply) roundTrip(new Message.Reply(2,
+            new java.util.concurrent.ConcurrentHashMap<>(java.util.Map.of("x", 1, "y", 2)).keySet()))).value();
+        assertThat(keys).isEqualTo(java.util.Set.of("x", "y")).isInstanceOf(java.util.HashSet.class);
     }
 
     private Message roundTrip(Message m) {

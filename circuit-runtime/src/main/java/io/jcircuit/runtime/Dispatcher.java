@@ -32,6 +32,10 @@ import java.util.concurrent.RejectedExecutionException;
  */
 final class Dispatcher implements AutoCloseable {
 
+    /** How a refusal of a call whose deadline had passed ends: the caller reads it as "not run" ({@link Invoker}). */
+    static final String NOT_RUN = "; it was not run";
+
+
     private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
 
     private final CircuitRuntime runtime;
@@ -437,9 +441,9 @@ final class Dispatcher implements AutoCloseable {
         if (timeoutNanos <= 0 || deadline - System.nanoTime() <= 0) {
             // the caller has given up already: running it would be work nobody waits for
             throw new io.jcircuit.DeadlineExceededException(runtime.id(), timeoutNanos <= 0
-                ? "the caller's deadline had passed when the call arrived at worker " + runtime.id() + "; it was not run"
+                ? "the caller's deadline had passed when the call arrived at worker " + runtime.id() + NOT_RUN
                 : "the caller's deadline passed before the call could start: worker " + runtime.id() + " (pid "
-                    + ProcessHandle.current().pid() + ") was stalled or stopped while the call waited to be read; it was not run");
+                    + ProcessHandle.current().pid() + ") was stalled or stopped while the call waited to be read" + NOT_RUN);
         }
         return ScopedValue.where(CircuitScope.CURRENT, runtime)
             .call(() -> Deadline.until(deadline, op));

@@ -411,7 +411,8 @@ final class Invoker {
     /** A call whose deadline passed before it left (waiting for a slot, say) is not sent: nobody would wait for it. */
     private static void checkDeadline(PeerSession s, long deadline, Object what) {
         if (deadline - System.nanoTime() <= 0) {
-            throw timeout(s.link.peer(), what, "before it was sent");
+            throw new DeadlineExceededException(s.link.peer(), "deadline passed before it was sent for " + what
+                + " on worker " + s.link.peer(), true);
         }
     }
 
@@ -531,7 +532,9 @@ final class Invoker {
     private Throwable rebuild(io.jcircuit.codec.RemoteFailure failure, Object what, WorkerId where) {
         Throwable t = failure.rebuild(runtime.config().classLoader(), what + " on worker " + where, new Throwable().getStackTrace());
         if (failure.className().equals(io.jcircuit.DeadlineExceededException.class.getName())) {
-            io.jcircuit.DeadlineExceededException d = new io.jcircuit.DeadlineExceededException(where, failure.message());
+            // the callee says when it refused a call whose deadline had passed: that call did not run
+            boolean notRun = failure.message() != null && failure.message().endsWith(Dispatcher.NOT_RUN);
+            io.jcircuit.DeadlineExceededException d = new io.jcircuit.DeadlineExceededException(where, failure.message(), notRun);
             d.setStackTrace(t.getStackTrace());
             return d;
         }
