@@ -212,7 +212,7 @@ public final class Chan<T> implements Iterable<T>, Serializable {
 
         void send(Object item) {
             checkOpenHere();
-            lockWithinDeadline("send");
+            lockWithinDeadline();
             try {
                 rethrowFailure();
                 if (out.isEmpty()) {
@@ -229,7 +229,7 @@ public final class Chan<T> implements Iterable<T>, Serializable {
         }
 
         void flush() {
-            lockWithinDeadline("flush");
+            lockWithinDeadline();
             try {
                 rethrowFailure();
                 if (!out.isEmpty()) {
@@ -247,7 +247,7 @@ public final class Chan<T> implements Iterable<T>, Serializable {
          *
          * @throws DeadlineExceededException when the deadline passes first; nothing was put in
          */
-        private void lockWithinDeadline(String what) {
+        private void lockWithinDeadline() {
             java.util.OptionalLong left = Deadline.remainingNanos();
             if (left.isEmpty()) {
                 sendLock.lock();
@@ -258,12 +258,11 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                 locked = sendLock.tryLock(Math.max(0, left.getAsLong()), java.util.concurrent.TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new CircuitException("interrupted while a " + what + " on a channel waited for this copy's earlier batch;"
-                    + " nothing was put in");
+                throw new CircuitException("interrupted while waiting for this channel copy's earlier batch; nothing was put in");
             }
             if (!locked) {
-                throw new DeadlineExceededException(null, "the deadline passed while a " + what + " on a channel waited for"
-                    + " this copy's earlier batch, which waits for room at the owner; nothing was put in");
+                throw new DeadlineExceededException(null, "the deadline passed while waiting for this channel copy's earlier"
+                    + " batch, which waits for room at the owner; nothing was put in", true);
             }
         }
 

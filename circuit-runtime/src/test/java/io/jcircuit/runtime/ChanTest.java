@@ -137,12 +137,14 @@ class ChanTest {
         CircuitRuntime sender = runtimes.start();
         Chan<Integer> chan = owner.makeChan(10);
         Chan<Integer> copy = copyOn(sender, owner, chan);
+        java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
         owner.intercept(new io.jcircuit.CallInterceptor() {
             @Override
             public Object incoming(CallInfo call, java.util.Map<String, String> context, Proceed proceed) throws Throwable {
                 Object r = proceed.proceed();
                 if (call.method().startsWith("ChanCore.sendBatch")) {
-                    Thread.sleep(300); // an owner that stalls after it took the batch, past the sender's margin
+                    // an owner that stalls after it took the batch: it answers once the sender has given up
+                    answer.await(30, TimeUnit.SECONDS);
                 }
                 return r;
             }
@@ -155,6 +157,7 @@ class ChanTest {
             return null;
         })).isInstanceOf(io.jcircuit.DeadlineExceededException.class)
             .satisfies(e -> assertThat(((io.jcircuit.DeadlineExceededException) e).outcomeUnknown()).isTrue());
+        answer.countDown();
         Deadline.within(java.time.Duration.ofSeconds(5), () -> {
             copy.flush(); // would send again what was kept back (and wait for room for it)
             return null;
