@@ -3,7 +3,7 @@
 'use strict';
 
 const SVG = 'http://www.w3.org/2000/svg';
-const BOX_W = 240, NODE_W = 200, NODE_H = 54, ROW_H = 70, HEAD_H = 44, GAP = 110, MARGIN = 20;
+const BOX_W = 240, NODE_W = 200, NODE_H = 54, ROW_H = 70, HEAD_H = 44, GAP = 110, MARGIN = 20, LABEL_OFF = 18;
 
 const state = { intervalMs: 2000, selected: null, picture: null, timer: null, sampledAt: null, profiling: null,
   flamed: new Set() };
@@ -125,7 +125,10 @@ function curve(a, b) {
   const x1 = ax + dx * s, y1 = ay + dy * s, x2 = bx - dx * s, y2 = by - dy * s;
   const bend = Math.min(60, 20 + len / 6);
   const mx = (x1 + x2) / 2 - dy / len * bend, my = (y1 + y2) / 2 + dx / len * bend;
-  return { d: `M ${x1} ${y1} Q ${mx} ${my} ${x2} ${y2}`, lx: (x1 + 2 * mx + x2) / 4, ly: (y1 + 2 * my + y2) / 4 };
+  // the label goes beside the curve's middle, on the side it bends to, so that its card does not hide the arrow
+  const nx = -dy / len, ny = dx / len;
+  return { d: `M ${x1} ${y1} Q ${mx} ${my} ${x2} ${y2}`, lx: (x1 + 2 * mx + x2) / 4 + nx * LABEL_OFF,
+    ly: (y1 + 2 * my + y2) / 4 + ny * LABEL_OFF + 4 };
 }
 
 function drawFlows(layer, labels, p, pos) {
