@@ -27,6 +27,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *       on {@link #flush}, {@link #close}, or when the batch is full. A receiver fetches up to
  *       as many at a time into a local buffer.</li>
  *   <li>If the owner dies, sends and receives fail with {@link WorkerDiedException}.</li>
+ *   <li>An item too large for a frame ({@link FrameTooLargeException}) or of a class the owner cannot
+ *       load ({@link UnreadableValueException}) fails at the send, flush or close that ships it, and
+ *       the other items of its batch go. A receiver that cannot load the class of an item it fetched
+ *       gets {@link UnreadableValueException}, and the items of that batch are lost.</li>
  * </ul>
  * Items travel by copy, references by reference, as call arguments do. Each copy of a {@code Chan}
  * (in each runtime, or each deserialization) has its own buffers; one copy is thread-safe.
@@ -299,8 +303,9 @@ public final class Chan<T> implements Iterable<T>, Serializable {
 
         /**
          * Sends all of {@code batch}, in slices of waiting that each fit in a call deadline. A batch
-         * too large for one frame goes in halves; an item too large alone fails, after the items before
-         * it went, and the ones after it still go before the failure is thrown.
+         * too large for one frame, or that the owner could not read, goes in halves; an item too large
+         * alone, or of a class the owner cannot load, fails after the items before it went, and the ones
+         * after it still go before the failure is thrown.
          */
         private void ship(List<Object> items) {
             int sent = 0;
@@ -318,16 +323,17 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                 try {
                     sent += core.sendBatch(rest, WAIT_SLICE_MILLIS);
                     shippedOfLast = sent;
-                } catch (FrameTooLargeException tooLarge) {
+                } catch (FrameTooLargeException | UnreadableValueException oneItem) {
+                    // neither was put in; the other items may go without the one that caused it
                     splitShipped = true; // halves go on their own: how many went is no longer counted
                     if (rest.size() == 1) {
-                        throw tooLarge;
+                        throw oneItem;
                     }
                     int half = rest.size() / 2;
-                    FrameTooLargeException first = null;
+                    CircuitException first = null;
                     try {
                         ship(new ArrayList<>(rest.subList(0, half)));
-                    } catch (FrameTooLargeException e) {
+                    } catch (FrameTooLargeException | UnreadableValueException e) {
                         first = e;
                     }
                     ship(new ArrayList<>(rest.subList(half, rest.size())));

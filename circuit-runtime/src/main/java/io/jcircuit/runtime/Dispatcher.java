@@ -191,8 +191,9 @@ final class Dispatcher implements AutoCloseable {
             try {
                 request = runtime.codec().decode(payload, s.link.peer());
             } catch (CodecException e) {
-                send(s, new Message.Failure(callId, RemoteFailure.describe(new CircuitException(
-                    "worker " + runtime.id() + " could not decode the request: " + e.getMessage()))));
+                String why = "worker " + runtime.id() + " could not decode the request: " + e.getMessage();
+                send(s, new Message.Failure(callId, RemoteFailure.describe(e.beyondReaderLimits()
+                    ? new io.jcircuit.UnreadableValueException(why + NOT_RUN) : new CircuitException(why))));
                 if (e.beyondReaderLimits()) {
                     // well formed, only too deep or of a class unknown here: that call fails, the link is sound
                     LOG.debug("request #{} from {} refused: {}", callId, s.link, e.getMessage());

@@ -499,7 +499,7 @@ final class Invoker {
         } catch (CodecException e) {
             if (e.beyondReaderLimits()) {
                 // well formed, only too deep or of a class unknown here: this call fails, the link is sound
-                throw new CircuitException("the answer to " + what + " from worker " + s.link.peer()
+                throw new io.jcircuit.UnreadableValueException("the answer to " + what + " from worker " + s.link.peer()
                     + " could not be read: " + e.getMessage(), e);
             }
             String reason = "undecodable answer to " + what + ": " + e.getMessage();

@@ -164,13 +164,13 @@ class CallTest {
     }
 
     /** The name of the class {@link #unknownElsewhere} makes. */
-    private static final String ONLY_HERE = "io.jcircuit.runtime.generated.OnlyHere";
+    static final String ONLY_HERE = "io.jcircuit.runtime.generated.OnlyHere";
 
     /**
      * An instance of a class made at run time in a class loader of its own: no other runtime in this JVM
      * can load it, as a JVM with other code could not.
      */
-    private static Object unknownElsewhere() {
+    static Object unknownElsewhere() {
         java.lang.constant.ClassDesc self = java.lang.constant.ClassDesc.of(ONLY_HERE);
         byte[] bytes = java.lang.classfile.ClassFile.of().build(self, cb -> cb
             .withFlags(java.lang.classfile.ClassFile.ACC_PUBLIC)
@@ -243,7 +243,7 @@ class CallTest {
             });
 
         // before: "malformed message", the link closed, and the call in flight failed with it
-        assertThatThrownBy(values::secret).isInstanceOf(io.jcircuit.CircuitException.class)
+        assertThatThrownBy(values::secret).isInstanceOf(io.jcircuit.UnreadableValueException.class)
             .hasMessageContaining(ONLY_HERE + ", which this runtime cannot load");
         served.open.countDown();
         assertThat(inFlight.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("answered");
@@ -258,8 +258,8 @@ class CallTest {
         Values values = a.dial(b.address(), "values", Values.class);
 
         // before: "malformed message", and the callee closed the link
-        assertThatThrownBy(() -> values.nameOf(unknownElsewhere())).isInstanceOf(io.jcircuit.CircuitException.class)
-            .hasMessageContaining("could not decode the request")
+        assertThatThrownBy(() -> values.nameOf(unknownElsewhere())).isInstanceOf(io.jcircuit.UnreadableValueException.class)
+            .hasMessageContaining("could not decode the request").hasMessageEndingWith("it was not run")
             .hasMessageContaining(ONLY_HERE + ", which this runtime cannot load");
         assertThat(values.nameOf(List.of())).isEqualTo("ListN");
     }

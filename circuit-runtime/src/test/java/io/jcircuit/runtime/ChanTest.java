@@ -333,6 +333,49 @@ class ChanTest {
         assertThatThrownBy(chan::receive).isInstanceOf(ChanClosedException.class);
     }
 
+    /** How a channel of any values reaches another runtime. */
+    public interface ObjectsSource {
+        Chan<Object> chan();
+    }
+
+    @Test
+    void anItemOfAClassTheOwnerLacksFailsAloneAndTheOthersOfItsBatchGo() {
+        CircuitRuntime owner = runtimes.start();
+        CircuitRuntime user = runtimes.start();
+        Chan<Object> chan = owner.makeChan(16);
+        owner.listen("objects", ObjectsSource.class, () -> chan);
+        Chan<Object> remote = user.dial(owner.address(), "objects", ObjectsSource.class).chan();
+
+        // before: the owner could not read the batch, and the items sent with the unreadable one were lost
+        List<io.jcircuit.UnreadableValueException> failures = new ArrayList<>();
+        for (Object item : List.of("a", "b", CallTest.unknownElsewhere(), "c", "d")) {
+            try {
+                remote.send(item);
+            } catch (io.jcircuit.UnreadableValueException e) {
+                // the lingering batch went first and failed: a send that reports it has not put its own item in
+                failures.add(e);
+                remote.send(item);
+            }
+        }
+        try {
+            remote.flush();
+        } catch (io.jcircuit.UnreadableValueException e) {
+            failures.add(e);
+        }
+        assertThat(failures).singleElement().satisfies(e -> assertThat(e)
+            .hasMessageContaining(CallTest.ONLY_HERE + ", which this runtime cannot load")
+            .hasMessageContaining("it was not run"));
+        List<Object> got = new ArrayList<>();
+        for (Optional<Object> item = chan.poll(); item.isPresent(); item = chan.poll()) {
+            got.add(item.get());
+        }
+        assertThat(got).containsExactly("a", "b", "c", "d");
+        assertThatThrownBy(() -> remote.offer(CallTest.unknownElsewhere())).isInstanceOf(io.jcircuit.UnreadableValueException.class);
+        remote.send("e");
+        remote.flush(); // the failure was reported once, above
+        assertThat(chan.poll()).contains("e");
+    }
+
     @Test
     void aCopyThatClosedTheChannelRefusesToSendAndClosesAgainQuietly() {
         CircuitRuntime owner = runtimes.start();
