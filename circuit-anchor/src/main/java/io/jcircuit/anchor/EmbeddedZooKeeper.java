@@ -43,6 +43,8 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     private final FileLock lock;
     private final String connectString;
     private final int port;
+    /** Removes old snapshots and logs at start and every hour ({@link #purge}). */
+    private final java.util.concurrent.ScheduledExecutorService purger;
 
     private EmbeddedZooKeeper(Path dir, ZooKeeperServerEmbedded server, FileChannel lockChannel, FileLock lock, int port) {
         this.dir = dir;
@@ -51,6 +53,8 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         this.lock = lock;
         this.port = port;
         this.connectString = "127.0.0.1:" + port;
+        this.purger = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("circuit-zookeeper-purge-" + port).factory());
     }
 
     /** The directory of an embedded server under {@code stateDir}. */
@@ -98,6 +102,55 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     static final int SNAPSHOTS_KEPT = 3;
 
     /**
+     * Deletes the snapshots of {@code dataDir} older than its {@code kept} newest valid ones, and the
+     * transaction logs that only those older snapshots need: what ZooKeeper's own purge removes, without
+     * its printing each file to stdout. A host that ran for weeks otherwise grew without end. Safe while
+     * the server runs; failures are logged and tried again at the next round.
+     */
+    static void purge(Path dataDir, int kept) {
+        org.apache.zookeeper.server.persistence.FileTxnSnapLog files = null;
+        try {
+            files = new org.apache.zookeeper.server.persistence.FileTxnSnapLog(dataDir.toFile(), dataDir.toFile());
+            java.util.List<java.io.File> newest = files.findNValidSnapshots(kept);
+            if (newest.size() < kept) {
+                return;
+            }
+            long oldestKept = org.apache.zookeeper.server.persistence.Util.getZxidFromName(newest.getLast().getName(), "snapshot");
+            java.util.Set<java.io.File> logsNeeded = new java.util.HashSet<>(java.util.Arrays.asList(files.getSnapshotLogs(oldestKept)));
+            int removed = deleteOlder(files.getDataLogDir(), "log", oldestKept, logsNeeded)
+                + deleteOlder(files.getSnapDir(), "snapshot", oldestKept, java.util.Set.of());
+            if (removed > 0) {
+                LOG.debug("removed {} old ZooKeeper snapshot and log files from {}", removed, dataDir);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cannot remove old ZooKeeper snapshots from {}: {}", dataDir, e.toString());
+        } finally {
+            if (files != null) {
+                try {
+                    files.close();
+                } catch (IOException e) {
+                    LOG.debug("cannot close the view of {}: {}", dataDir, e.toString());
+                }
+            }
+        }
+    }
+
+    /** Deletes the files {@code <prefix>.<zxid>} of {@code dir} below {@code zxid}, except {@code spared}. */
+    private static int deleteOlder(java.io.File dir, String prefix, long zxid, java.util.Set<java.io.File> spared) {
+        java.io.File[] old = dir.listFiles(f -> f.getName().startsWith(prefix + ".") && !spared.contains(f)
+            && org.apache.zookeeper.server.persistence.Util.getZxidFromName(f.getName(), prefix) < zxid);
+        int removed = 0;
+        for (java.io.File f : old == null ? new java.io.File[0] : old) {
+            if (f.delete()) {
+                removed++;
+            } else {
+                LOG.warn("cannot delete the old ZooKeeper file {}", f);
+            }
+        }
+        return removed;
+    }
+
+    /**
      * Starts a server keeping its data under {@code stateDir}, on {@code port} of 127.0.0.1 (0 for a
      * free one), and waits until it serves.
      *
@@ -133,10 +186,8 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
             props.setProperty("syncLimit", "5");
             props.setProperty("maxClientCnxns", "0");
             props.setProperty("admin.enableServer", "false");
-            // ZooKeeper keeps every snapshot and transaction log unless told otherwise: the newest 3 are
-            // kept, the rest removed at start and every hour (a host that ran for weeks grew without end)
-            props.setProperty("autopurge.snapRetainCount", Integer.toString(SNAPSHOTS_KEPT));
-            props.setProperty("autopurge.purgeInterval", "1");
+            // ZooKeeper keeps every snapshot and transaction log unless told otherwise; its own purge
+            // (autopurge.*) prints a line to stdout for each file it removes, so this class purges (purge)
             initialiseConnectionFactoryKeepingHandler();
             ZooKeeperServerEmbedded server = ZooKeeperServerEmbedded.builder()
                 .baseDir(dir)
@@ -146,6 +197,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
             started = server;
             server.start(10_000);
             EmbeddedZooKeeper zk = new EmbeddedZooKeeper(dir, server, ch, lock, p);
+            zk.purger.scheduleWithFixedDelay(() -> purge(dir.resolve("data"), SNAPSHOTS_KEPT), 0, 1, java.util.concurrent.TimeUnit.HOURS);
             Files.writeString(dir.resolve(PORT_FILE), p + "\n", StandardCharsets.UTF_8);
             Path tmp = dir.resolve(CONNECT_FILE + ".tmp");
             Files.writeString(tmp, zk.connectString + "\n", StandardCharsets.UTF_8);
@@ -208,6 +260,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     /** Stops the server and removes its connect file; its data stays. Idempotent. */
     @Override
     public void close() {
+        purger.shutdownNow();
         try {
             Files.deleteIfExists(dir.resolve(CONNECT_FILE));
         } catch (IOException e) {

@@ -90,6 +90,9 @@ class EmbeddedZooKeeperTest {
         }
         // before: every snapshot and log stayed; the purge runs as the server starts, so the start that
         // follows the last round leaves the newest few
+        java.io.PrintStream stdout = System.out;
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8));
         try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(state, 0)) {
             await().atMost(java.time.Duration.ofSeconds(30)).untilAsserted(() -> {
                 try (var files = Files.list(data)) {
@@ -97,6 +100,14 @@ class EmbeddedZooKeeperTest {
                         .isLessThanOrEqualTo(EmbeddedZooKeeper.SNAPSHOTS_KEPT + 1);
                 }
             });
+        } finally {
+            System.setOut(stdout);
+        }
+        // ZooKeeper's own purge printed "Removing file: ..." to stdout for each file
+        assertThat(printed.toString(java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("Removing");
+        try (var files = Files.list(data)) {
+            assertThat(files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith("log.")).count())
+                .as("the transaction logs that only removed snapshots needed are gone too").isLessThanOrEqualTo(EmbeddedZooKeeper.SNAPSHOTS_KEPT + 1);
         }
     }
 
