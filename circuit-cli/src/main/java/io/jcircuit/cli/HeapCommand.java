@@ -38,8 +38,11 @@ final class HeapCommand extends WorkerVerb implements Callable<Integer> {
     @Option(names = "--histo", description = "The heap histogram: classes by bytes (the default).")
     boolean histo;
 
-    @Option(names = "--top", defaultValue = "25", paramLabel = "N", description = "Histogram rows per worker (default 25).")
-    int top;
+    /** Histogram rows unless {@code --top} is given. */
+    private static final int DEFAULT_TOP = 25;
+
+    @Option(names = "--top", paramLabel = "N", description = "Histogram rows per worker (default 25).")
+    Integer top;
 
     @Option(names = "--dump", paramLabel = "FILE", description = "Stream a heap dump (HPROF) of one worker into FILE, which must not exist.")
     Path dump;
@@ -59,7 +62,10 @@ final class HeapCommand extends WorkerVerb implements Callable<Integer> {
         if (live && dump == null) {
             throw new IllegalArgumentException("--live needs --dump: it makes the heap dump hold only reachable objects");
         }
-        if (top < 1) { // checked once here, not by each worker
+        if (top != null && dump != null) {
+            throw new IllegalArgumentException("--top sets the rows of the histogram; a heap dump (--dump) has no rows");
+        }
+        if (top != null && top < 1) { // checked once here, not by each worker
             throw new IllegalArgumentException("--top must be at least 1, not " + top);
         }
         try (WorkerOps w = WorkerOps.open(where, keys)) {
@@ -74,7 +80,7 @@ final class HeapCommand extends WorkerVerb implements Callable<Integer> {
         int failed = 0;
         for (Entry e : workers) {
             try {
-                List<HistogramRow> rows = w.call(e, Duration.ofSeconds(60), ops -> ops.heapHistogram(top));
+                List<HistogramRow> rows = w.call(e, Duration.ofSeconds(60), ops -> ops.heapHistogram(top == null ? DEFAULT_TOP : top));
                 if (json) {
                     List<Object> rs = new ArrayList<>();
                     for (HistogramRow r : rows) {

@@ -39,6 +39,9 @@ class OptionChecksTest {
         // before: each worker refused --top 0 on its own, one line per worker
         refused(run("heap", "--top", "0", "/app/..."), "circuit heap: --top must be at least 1, not 0");
         refused(run("heap", "--live", "/app/..."), "circuit heap: --live needs --dump: it makes the heap dump hold only reachable objects");
+        // before: accepted, and --top was ignored
+        refused(run("heap", "--top", "5", "--dump", "x.hprof", "/app/R0123456789abcdef"),
+            "circuit heap: --top sets the rows of the histogram; a heap dump (--dump) has no rows");
     }
 
     @Test
