@@ -78,6 +78,14 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         }
     }
 
+    /**
+     * True when some process (this one included) runs, or is starting, the embedded server of
+     * {@code stateDir}: it holds the lock of the server's directory.
+     */
+    public static boolean runsIn(Path stateDir) {
+        return serverAlive(dirOf(stateDir));
+    }
+
     /** True when some process (this one included) holds the lock of the server directory {@code dir}. */
     private static boolean serverAlive(Path dir) {
         Path lockFile = dir.resolve("lock");

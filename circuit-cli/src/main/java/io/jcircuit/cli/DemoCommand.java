@@ -63,7 +63,7 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         long total = Math.min(files, Words.count(zip));
-        Path state = Files.createTempDirectory("jcircuit-demo-");
+        Path state = LocalDirs.create("jcircuit-demo-");
         Path caches = cache != null ? cache : NamespaceOptions.defaultStateDir(System.getenv()).resolve("cache");
         HostDaemon host = HostDaemon.start(new HostDaemon.Config("local", state, null, null, 0, 0).withCacheDir(caches));
         CircuitRuntime driver = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper()).build());

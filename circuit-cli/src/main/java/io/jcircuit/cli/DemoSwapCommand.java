@@ -69,7 +69,7 @@ final class DemoSwapCommand implements Callable<Integer> {
         }
         Path v2 = DemoSwapJar.locate();
         PrintWriter err = spec.commandLine().getErr();
-        Path state = Files.createTempDirectory("jcircuit-demo-swap-");
+        Path state = LocalDirs.create("jcircuit-demo-swap-");
         HostDaemon host = HostDaemon.start(new HostDaemon.Config("local", state, null, null, 0, 0));
         CircuitRuntime driver = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper()).build());
         Thread cleanup = new Thread(() -> DemoCommand.stop(driver, host, state, java.time.Duration.ZERO), "demo-swap-cleanup");

@@ -82,7 +82,7 @@ final class RunCommand implements Callable<Integer> {
         cmd.add(RunMain.class.getName());
         Path runDir = null;
         if (local) {
-            runDir = Files.createTempDirectory("jcircuit-run-");
+            runDir = LocalDirs.create("jcircuit-run-");
             cmd.add("--local");
             cmd.add(runDir.toString());
         } else {
