@@ -52,6 +52,15 @@ final class RunCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     KeyOptions keys = new KeyOptions();
 
+    @Option(names = "--addr", paramLabel = "HOST:PORT", converter = StartCommand.AddressConverter.class,
+        description = "Where the program's runtime listens: an address that the circuit's other machines reach, for "
+            + "the workers it spawns there to link back to it. Default: 127.0.0.1 on any free port.")
+    io.jcircuit.Address addr;
+
+    @Option(names = "--insecure",
+        description = "Let --addr be beyond loopback without a cluster key. Anyone who reaches the port can then run code in the program.")
+    boolean insecure;
+
     Map<String, String> env = System.getenv();
 
     @Override
@@ -62,6 +71,10 @@ final class RunCommand implements Callable<Integer> {
         if (Files.isRegularFile(jar)) { // a directory of classes runs too
             DeployCommand.checkReadableJar(jar); // before a JVM starts for it
         }
+        StartCommand.checkOneInterface(addr);
+        if (local && addr != null) {
+            throw new IllegalArgumentException("--addr is for joining a circuit; with --local the program's circuit is on loopback");
+        }
         Path state = NamespaceOptions.stateDir(dir, env);
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -70,6 +83,12 @@ final class RunCommand implements Callable<Integer> {
         Path keyFile = local ? null : keys.resolve(env, state);
         if (keyFile != null) {
             cmd.add("-D" + RunMain.KEY_PROPERTY + "=" + keyFile);
+        }
+        if (addr != null) {
+            cmd.add("-D" + RunMain.ADDR_PROPERTY + "=" + addr);
+        }
+        if (insecure) {
+            cmd.add("-D" + RunMain.INSECURE_PROPERTY + "=true");
         }
         // the program ends with this process, also when it is killed with SIGKILL (no shutdown hook runs then)
         cmd.add("-D" + RunMain.PARENT_PROPERTY + "=" + ProcessHandle.current().pid());

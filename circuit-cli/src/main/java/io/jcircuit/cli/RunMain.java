@@ -28,6 +28,10 @@ public final class RunMain {
 
     /** The system property that names the cluster key file of the circuit joined. */
     static final String KEY_PROPERTY = "circuit.key";
+    /** Where the program's runtime listens, {@code HOST:PORT} ({@code circuit run --addr}); loopback when absent. */
+    static final String ADDR_PROPERTY = "circuit.run.addr";
+    /** {@code circuit run --insecure}: the address may be beyond loopback without a cluster key. */
+    static final String INSECURE_PROPERTY = "circuit.run.insecure";
     /**
      * The system property that names the process id of the {@code circuit run} that started this JVM: the
      * program exits when that process ends, however it ended.
@@ -95,9 +99,14 @@ public final class RunMain {
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> ownHost.close(true), "circuit-run-local-close"));
             }
             String key = System.getProperty(KEY_PROPERTY);
-            RuntimeConfig config = RuntimeConfig.builder().zookeeper(zookeeper)
-                .clusterKeyFile(key == null ? null : Path.of(key)).build();
-            rt = CircuitRuntime.start(config);
+            RuntimeConfig.Builder config = RuntimeConfig.builder().zookeeper(zookeeper)
+                .clusterKeyFile(key == null ? null : Path.of(key)).insecure(Boolean.getBoolean(INSECURE_PROPERTY));
+            String addr = System.getProperty(ADDR_PROPERTY);
+            if (addr != null) {
+                io.jcircuit.Address at = io.jcircuit.Address.parse(addr);
+                config.bindHost(at.host()).port(at.port());
+            }
+            rt = CircuitRuntime.start(config.build());
         } catch (RuntimeException e) {
             if (host != null) {
                 host.close(true);

@@ -151,11 +151,7 @@ final class StartCommand implements Callable<Integer> {
         String hostName = name != null ? checkName(name) : sanitize(machineName());
         String bindHost = addr == null ? null : addr.host();
         int port = addr == null ? 0 : addr.port();
-        if (bindHost != null && (bindHost.equals("0.0.0.0") || bindHost.equals("::"))) {
-            // the runtime would refuse it in its own terms (bindHost, advertisedHost), which no option here sets
-            throw new IllegalArgumentException("--addr " + addr + " listens on every interface,"
-                + " but peers must dial a host at one address: give --addr the address of the interface they reach");
-        }
+        checkOneInterface(addr);
         Path keyFile = keys.resolve(env, state);
         if (zk == null || !zk.embedded) {
             Optional<ZooKeeperLocator.Found> found = new ZooKeeperLocator(zk == null ? null : zk.connect, env, state).find();
@@ -221,6 +217,17 @@ final class StartCommand implements Callable<Integer> {
             Runtime.getRuntime().removeShutdownHook(hook);
         } catch (IllegalStateException shuttingDown) {
             // the JVM is exiting and the hook closes the host
+        }
+    }
+
+    /**
+     * Refuses an {@code --addr} on every interface: peers must dial one address. (The runtime would
+     * refuse it in its own terms, bindHost and advertisedHost, which no option of a command sets.)
+     */
+    static void checkOneInterface(Address addr) {
+        if (addr != null && (addr.host().equals("0.0.0.0") || addr.host().equals("::"))) {
+            throw new IllegalArgumentException("--addr " + addr + " listens on every interface,"
+                + " but peers must dial one address: give --addr the address of the interface they reach");
         }
     }
 

@@ -75,6 +75,63 @@ class RunCommandTest {
         return p.exitValue() + " " + err.get();
     }
 
+    @Test
+    @Tag("slow")
+    void theProgramsRuntimeListensWhereAddrSays(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path said = dir.resolve("address");
+        try (io.jcircuit.runtime.CircuitRuntime circuit = io.jcircuit.runtime.CircuitRuntime.start(
+            io.jcircuit.runtime.RuntimeConfig.builder().embeddedZooKeeper(dir.resolve("state")).build())) {
+            String zookeeper = circuit.embeddedZooKeeperConnectString().orElseThrow();
+            // before: no --addr; the program always listened on 127.0.0.1, which workers it spawned on
+            // other machines could not link back to
+            CliRun.Result r = CliRun.run("run", "--zookeeper", zookeeper, "--addr", "127.0.0.2:0", testClasses(),
+                SaysItsAddress.class.getName(), said.toString());
+            assertThat(r.code()).as(r.err()).isZero();
+            assertThat(java.nio.file.Files.readString(said)).startsWith("127.0.0.2:").doesNotEndWith(":0");
+
+            // beyond loopback without a key: the program's runtime refuses, in the words the other commands use
+            assertThat(runMain(dir, zookeeper, "-D" + RunMain.ADDR_PROPERTY + "=10.1.2.3:0"))
+                .startsWith("1 circuit run: the address 10.1.2.3 is not a loopback address").contains("--insecure");
+        }
+    }
+
+    @Test
+    void addrIsCheckedBeforeAnyJvmStarts() {
+        CliRun.Result every = CliRun.run("run", "--addr", "0.0.0.0:0", examples());
+        assertThat(every.code()).isEqualTo(1);
+        assertThat(every.err()).startsWith("circuit run: --addr 0.0.0.0:0 listens on every interface");
+        CliRun.Result local = CliRun.run("run", "--local", "--addr", "127.0.0.2:0", examples());
+        assertThat(local.code()).isEqualTo(1);
+        assertThat(local.err()).startsWith("circuit run: --addr is for joining a circuit");
+    }
+
+    /** This module's test classes: a directory, which 'circuit run' runs as it runs a jar. */
+    private static String testClasses() {
+        return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+            .filter(p -> p.endsWith("test-classes")).findFirst().orElseThrow();
+    }
+
+    /** Writes the address its runtime listens on into the file it is given. */
+    public static final class SaysItsAddress {
+        public static void main(String[] args) throws Exception {
+            java.nio.file.Files.writeString(java.nio.file.Path.of(args[0]), io.jcircuit.Circuit.current().address().toString());
+        }
+    }
+
+    /** Exit status and stderr of RunMain joining {@code zookeeper}, with {@code option} for its JVM. */
+    private static String runMain(java.nio.file.Path dir, String zookeeper, String option) throws Exception {
+        Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            option, "-cp", System.getProperty("java.class.path"), RunMain.class.getName(), "--zookeeper", zookeeper,
+            testClasses(), SaysItsAddress.class.getName(), dir.resolve("unused").toString())
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+        if (!p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new AssertionError("RunMain did not end within 2 minutes");
+        }
+        return p.exitValue() + " " + err;
+    }
+
     /** A program as Java 25 lets one be written (JEP 512): an instance main without arguments. */
     public static final class InstanceMain {
         void main() {
