@@ -31,6 +31,10 @@ import io.netty.handler.codec.CorruptedFrameException;
  * received. A sender keeps every DATA frame until the peer acknowledges it, and replays the rest on
  * the next connection of the session, where the receiver skips what it already has (see {@link Link}).
  *
+ * <p>Flags are 0, except on a DATA frame sent again after an outage: there they say how long the
+ * sender held it since its first sending, in milliseconds (at most 32,767), so that the receiver
+ * counts a call's deadline from when it was sent. A receiver that ignores them only loses that.
+ *
  * <p>Payloads by type: HELLO and WELCOME carry the handshake ({@link Handshake}); REJECT a reason
  * code and UTF-8 text; BYE a UTF-8 reason; DATA one message of the codec layer; PING, PONG and ACK
  * nothing (ACK exists only to carry the Ack field when there is nothing else to send).
@@ -140,6 +144,24 @@ public final class FrameCodec {
             frame.setShort(at, 0);
         }
         return marked;
+    }
+
+    /** The most a frame says it was held: the Flags field's 15 bits, in milliseconds. */
+    static final int MAX_HELD_MILLIS = 0x7FFF;
+
+    /**
+     * Writes into the Flags field of the frame at {@code at} how long it was held at this side before
+     * this sending, in milliseconds, at most {@link #MAX_HELD_MILLIS}: a DATA frame replayed after an
+     * outage says so, and its receiver counts the time it waited.
+     */
+    static void setHeld(ByteBuf buf, int at, long heldNanos) {
+        long millis = Math.clamp(heldNanos / 1_000_000L, 0, MAX_HELD_MILLIS);
+        buf.setShort(at + FLAGS_OFFSET, (int) millis);
+    }
+
+    /** How long a frame read off the wire says it was held at its sender, in nanoseconds. */
+    static long heldNanos(ByteBuf frame) {
+        return (frame.getShort(frame.readerIndex() + FLAGS_OFFSET) & MAX_HELD_MILLIS) * 1_000_000L;
     }
 
     /** Positions the reader index at the payload of a whole frame. */

@@ -39,6 +39,8 @@ final class FrameSender {
     private final ReentrantLock sendLock = new ReentrantLock();
     private final ConcurrentLinkedQueue<ByteBuf> outbox = new ConcurrentLinkedQueue<>();
     private final ArrayDeque<ByteBuf> unacked = new ArrayDeque<>(); // guarded by sendLock
+    /** When each frame of {@link #unacked} was first sent, in the same order; guarded by sendLock. */
+    private final NanoRing unackedSince = new NanoRing();
     private Channel channel;                // guarded by sendLock; null while disconnected
     private DirectWriter direct;             // guarded by sendLock
     /** Writes handed to Netty on the current channel; direct writes wait until they are done. */
@@ -173,20 +175,28 @@ final class FrameSender {
             }
             // Replayed frames are copied into batches: one write per 64 KiB rather than per frame,
             // so that a replay of many small frames costs the event loop little.
+            // Each says how long it was held here, so that the receiver counts a call's deadline from
+            // when it was sent, not from when it finally arrived.
             ByteBuf batch = null;
+            long now = System.nanoTime();
+            int i = 0;
             for (ByteBuf kept : unacked) {
+                long heldNanos = now - unackedSince.get(i++);
                 if (batch != null && batch.readableBytes() + kept.readableBytes() > MAX_BATCH_BYTES) {
                     ch.write(batch).addListener(writes.queued());
                     batch = null;
                 }
                 if (kept.readableBytes() > MAX_BATCH_BYTES) {
+                    FrameCodec.setHeld(kept, kept.readerIndex(), heldNanos); // its first sending is over
                     ch.write(kept.retainedDuplicate()).addListener(writes.queued());
                     continue;
                 }
                 if (batch == null) {
                     batch = ch.alloc().ioBuffer(MAX_BATCH_BYTES);
                 }
+                int at = batch.writerIndex();
                 batch.writeBytes(kept, kept.readerIndex(), kept.readableBytes());
+                FrameCodec.setHeld(batch, at, heldNanos);
             }
             if (batch != null) {
                 ch.write(batch).addListener(writes.queued());
@@ -221,6 +231,7 @@ final class FrameSender {
             while ((b = unacked.poll()) != null) {
                 b.release();
             }
+            unackedSince.clear();
             while ((b = outbox.poll()) != null) {
                 b.release();
             }
@@ -247,6 +258,7 @@ final class FrameSender {
         ByteBuf head;
         while ((head = unacked.peek()) != null && FrameCodec.sequence(head) <= ack) {
             unacked.poll();
+            unackedSince.removeFirst();
             bytes -= head.readableBytes();
             head.release();
         }
@@ -348,6 +360,7 @@ final class FrameSender {
         if (FrameCodec.type(frame) == FrameCodec.TYPE_DATA) {
             FrameCodec.stamp(frame, ++sendSequence, ack);
             unacked.add(frame.retainedDuplicate());
+            unackedSince.add(System.nanoTime());
             unackedBytes = unackedBytes + frame.readableBytes();
             unackedCount = unacked.size();
         } else {
@@ -373,5 +386,50 @@ final class FrameSender {
         }
         frame.skipBytes(written);
         return false;
+    }
+
+    /** A queue of {@code long}s without boxing: the send times of the frames kept for replay. */
+    static final class NanoRing {
+        private long[] values = new long[64];
+        private int head;
+        private int size;
+
+        void add(long v) {
+            if (size == values.length) {
+                long[] bigger = new long[values.length * 2];
+                for (int i = 0; i < size; i++) {
+                    bigger[i] = values[(head + i) & (values.length - 1)];
+                }
+                values = bigger;
+                head = 0;
+            }
+            values[(head + size) & (values.length - 1)] = v;
+            size++;
+        }
+
+        /** The {@code i}th value from the oldest. */
+        long get(int i) {
+            if (i >= size) {
+                throw new IndexOutOfBoundsException(i + " of " + size);
+            }
+            return values[(head + i) & (values.length - 1)];
+        }
+
+        void removeFirst() {
+            if (size == 0) {
+                throw new java.util.NoSuchElementException();
+            }
+            head = (head + 1) & (values.length - 1);
+            size--;
+        }
+
+        void clear() {
+            head = 0;
+            size = 0;
+        }
+
+        int size() {
+            return size;
+        }
     }
 }

@@ -364,7 +364,8 @@ public final class Link {
             }
             sender.received(seq);
         }
-        transport.listener().onData(this, FrameCodec.skipHeader(frame));
+        long held = FrameCodec.heldNanos(frame);
+        transport.listener().onData(this, FrameCodec.skipHeader(frame), held);
         return true;
     }
 

@@ -77,6 +77,20 @@ public record LinkConfig(
         return new Builder();
     }
 
+    /** The longest wait for one redial's TCP connection, whatever {@code connectTimeoutMs} says. */
+    static final int MAX_REDIAL_CONNECT_MS = 1_000;
+
+    /**
+     * How long one redial waits for its TCP connection before it gives up and, after the backoff, tries
+     * again: {@code connectTimeoutMs}, but at most 1 s or {@code redialMaxMs}, whichever is longer. A SYN
+     * lost in an outage is otherwise sent again by the kernel only 1 s, then 3 s later, and a link whose
+     * network came and went kept one attempt pending for the whole connect timeout, missing the moments
+     * in between when it could have connected.
+     */
+    public int redialConnectTimeoutMs() {
+        return Math.min(connectTimeoutMs, Math.max(MAX_REDIAL_CONNECT_MS, redialMaxMs));
+    }
+
     /** Mutable builder; {@link #build()} concludes it. */
     public static final class Builder {
         private String bindHost = "127.0.0.1";

@@ -17,6 +17,14 @@ public interface LinkListener {
      */
     void onData(Link link, ByteBuf frame);
 
+    /**
+     * {@link #onData(Link, ByteBuf)} for a frame that its sender held for {@code senderHeldNanos} before
+     * it sent it on this connection: one replayed after an outage (0 for others, and below a millisecond).
+     */
+    default void onData(Link link, ByteBuf frame, long senderHeldNanos) {
+        onData(link, frame);
+    }
+
     /** A link that was up has closed; {@code reason} says why in words fit for a log. */
     void onLinkDown(Link link, String reason);
 }

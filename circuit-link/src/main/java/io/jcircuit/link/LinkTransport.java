@@ -199,19 +199,19 @@ public final class LinkTransport implements AutoCloseable {
      */
     public CompletableFuture<Link> dial(Address target, WorkerId expectedPeer) {
         CompletableFuture<Link> dialed = new CompletableFuture<>();
-        connect(target, group, () -> new LinkHandler(this, expectedPeer, dialed), dialed);
+        connect(target, group, () -> new LinkHandler(this, expectedPeer, dialed), dialed, config.connectTimeoutMs());
         return dialed;
     }
 
     /** Dials the peer of {@code link} again to resume it; completes once the attempt is over. */
     CompletableFuture<Void> redial(Link link) {
         CompletableFuture<Void> resumed = new CompletableFuture<>();
-        connect(link.peerAddress(), group, () -> new LinkHandler(this, link, resumed), resumed);
+        connect(link.peerAddress(), group, () -> new LinkHandler(this, link, resumed), resumed, config.redialConnectTimeoutMs());
         return resumed;
     }
 
     private void connect(Address target, io.netty.channel.EventLoopGroup loops,
-                         java.util.function.Supplier<LinkHandler> handler, CompletableFuture<?> result) {
+                         java.util.function.Supplier<LinkHandler> handler, CompletableFuture<?> result, int timeoutMs) {
         if (closed.get()) {
             result.completeExceptionally(new IllegalStateException("transport of " + self + " is closed"));
             return;
@@ -220,7 +220,7 @@ public final class LinkTransport implements AutoCloseable {
             .group(loops)
             .channelFactory(epoll ? EpollSocketChannel::new : NioSocketChannel::new)
             .option(ChannelOption.TCP_NODELAY, true)
-            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, config.connectTimeoutMs())
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMs)
             .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark())
             .handler(initializer(handler))
             .connect(target.host(), target.port())

@@ -967,7 +967,12 @@ public final class CircuitRuntime implements Circuit {
 
         @Override
         public void onData(Link link, ByteBuf frame) {
-            dispatcher.onData(link, frame);
+            dispatcher.onData(link, frame, 0);
+        }
+
+        @Override
+        public void onData(Link link, ByteBuf frame, long senderHeldNanos) {
+            dispatcher.onData(link, frame, senderHeldNanos);
         }
 
         @Override
@@ -980,6 +985,10 @@ public final class CircuitRuntime implements Circuit {
             // A session ends for good: its peer said goodbye, stopped, or stayed out of reach past the
             // outage limit. Whatever it held is released now, not when ZooKeeper notices.
             exports.dropHolder(peer);
+            int lost = imports.sessionEnded(peer, reason); // and the peer dropped ours
+            if (lost > 0) {
+                LOG.debug("{} references into worker {} are gone with its session", lost, peer);
+            }
             java.util.List<java.util.function.Consumer<String>> ends = link.endedByThisSide() ? null : peerEnds.remove(peer);
             if (ends != null) {
                 Thread.ofVirtual().name("circuit-peer-ended-" + peer).start(() -> ends.forEach(a -> a.accept(reason)));

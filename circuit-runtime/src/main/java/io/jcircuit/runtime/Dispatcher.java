@@ -62,7 +62,8 @@ final class Dispatcher implements AutoCloseable {
     }
 
     /** Event loop: route one DATA payload. Takes ownership of {@code payload}. */
-    void onData(Link link, ByteBuf payload) {
+    /** A frame from {@code link}; its sender held it for {@code senderHeldNanos} (a replay after an outage). */
+    void onData(Link link, ByteBuf payload, long senderHeldNanos) {
         PeerSession s = (PeerSession) link.attachment();
         byte kind = payload.readableBytes() >= MessageCodec.PREFIX_LENGTH ? MessageCodec.kind(payload) : -1;
         if (MessageCodec.isAnswer(kind)) {
@@ -77,9 +78,10 @@ final class Dispatcher implements AutoCloseable {
         } else if (MessageCodec.isRequest(kind)) {
             s.incomingStarted();
             // When the request came in: now, less a stall of this process it may have waited out unread
-            // in the socket (a caller's deadline keeps running while this process is stopped or paused)
+            // in the socket (a caller's deadline keeps running while this process is stopped or paused),
+            // less what the caller's side held it in an outage before it sent it again
             long now = System.nanoTime();
-            long arrived = now - runtime.transportStalledNanos(now);
+            long arrived = now - Math.max(runtime.transportStalledNanos(now), senderHeldNanos);
             Runnable serve = () -> serveRemote(s, payload, arrived);
             if (!MessageCodec.isGo(kind) && handOver(serve)) {
                 return;

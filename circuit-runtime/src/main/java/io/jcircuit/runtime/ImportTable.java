@@ -116,6 +116,28 @@ final class ImportTable {
     }
 
     /**
+     * The session with {@code home} ended for good and {@code home} dropped what this runtime held: its
+     * references here are lost ({@link RefHandler#sessionEnded}) and leave the table, with nothing left
+     * to release. A reference to the same object received later gets a handler of its own. Returns how
+     * many references were lost.
+     */
+    int sessionEnded(WorkerId home, String reason) {
+        int lost = 0;
+        for (Map.Entry<Key, Entry> e : entries.entrySet()) {
+            if (!e.getKey().home().equals(home)) {
+                continue;
+            }
+            e.getValue().received.set(0); // home has forgotten these holds: a release would take newer ones
+            entries.remove(e.getKey(), e.getValue());
+            RefHandler h = e.getValue().handler.get();
+            if (h != null && h.sessionEnded(reason)) {
+                lost++;
+            }
+        }
+        return lost;
+    }
+
+    /**
      * Keeps {@code handler} reachable for a while: it is being passed to a third runtime. The pin goes
      * when it expires, whether or not more references are passed (before, the last ones passed stayed
      * pinned until the next pass, and their exports, and the workers that held them, with them).

@@ -69,6 +69,7 @@ final class Invoker {
             RefDescriptor target = handler.current();
             Object r;
             try {
+                handler.checkHeld();
                 r = request(target.home(), target.address(), new CallSite(method), n.display(),
                     (id, timeout, context) -> new Message.Call(id, target.handle(), signature, args, timeout, context));
             } catch (WorkerDiedException died) {
@@ -136,6 +137,7 @@ final class Invoker {
                 Thread.ofVirtual().name("circuit-async-self").start(() -> callSelfAsync(request, r));
                 return;
             }
+            r.handler().checkHeld();
             PeerSession s = runtime.peers().session(target.home(), target.address(), deadline);
             java.util.Map<String, String> context = instrumentation.outgoing(target.home(), r.names().display());
             if (!s.outgoingStarted(deadline)) {
@@ -310,6 +312,10 @@ final class Invoker {
         if (!iface.isInstance(ref)) {
             throw new ClassCastException("service '" + service + "' on worker " + worker.id()
                 + " is " + ref + ", which does not implement " + iface.getName());
+        }
+        if (java.lang.reflect.Proxy.isProxyClass(ref.getClass())
+            && java.lang.reflect.Proxy.getInvocationHandler(ref) instanceof RefHandler h) {
+            h.named(); // the service's name keeps it at home: it outlives the session it was looked up in
         }
         return Optional.of(iface.cast(ref));
     }

@@ -21,6 +21,13 @@ final class RefHandler implements InvocationHandler {
     /** The replacement's reference, held so that its exporter counts this runtime as a holder. */
     private volatile Object forward;
     private Object proxy;
+    /**
+     * Why this reference is gone, or null while it holds: the session with its home ended, and the home
+     * dropped this runtime's holds with it ({@link ImportTable#sessionEnded}).
+     */
+    private volatile String lost;
+    /** Made by a lookup of a service: its name keeps the export at home, whatever happens to holds. */
+    private volatile boolean named;
 
     RefHandler(CircuitRuntime runtime, RefDescriptor target) {
         this.runtime = runtime;
@@ -67,6 +74,42 @@ final class RefHandler implements InvocationHandler {
         current = target;
         forward = null;
         return true;
+    }
+
+    /** This reference came from a lookup of a service by name. */
+    void named() {
+        named = true;
+    }
+
+    /**
+     * The session with this reference's home ended for good, and the home released what this runtime
+     * held: unless a service's name keeps it there, the object may be collected at any time, so calls
+     * fail at once rather than work until it is. A reference received again later is a new one.
+     *
+     * @return whether the reference is now lost
+     */
+    boolean sessionEnded(String reason) {
+        if (named) {
+            return false;
+        }
+        lost = reason;
+        return true;
+    }
+
+    /**
+     * Throws when calls on this reference can no longer reach its object: the session with the home of
+     * the object it now stands for ended, with this runtime's holds ({@link #sessionEnded}).
+     *
+     * @throws WorkerDiedException naming the home and why the session ended; the call was not sent
+     */
+    void checkHeld() {
+        RefHandler now = effective();
+        String why = now.lost;
+        if (why != null) {
+            throw new io.jcircuit.WorkerDiedException(now.current.home(), false, "reference " + now.describe()
+                + " is gone: the session with worker " + now.current.home() + " ended (" + why + "), and with it what"
+                + " this runtime held there; a reference received from it again later works");
+        }
     }
 
     /** This handler's proxy implementing {@code iface}, made once, so exporting twice gives the same object. */

@@ -267,6 +267,60 @@ class RobustLinkTest {
         }
     }
 
+    /** Notes when each call ran. */
+    public interface Timed {
+        void run(long id);
+    }
+
+    @Test
+    void aCallHeldThroughAnOutageDoesNotRunAfterItsCallerGaveUp() throws Exception {
+        try (Pair p = new Pair(30_000, null)) {
+            ConcurrentHashMap<Long, Long> ranAt = new ConcurrentHashMap<>();
+            p.b.listen("timed", Timed.class, id -> ranAt.put(id, System.nanoTime()));
+            Timed timed = p.a.worker(p.b.address()).dial("timed", Timed.class);
+            ConcurrentHashMap<Long, Long> deadlines = new ConcurrentHashMap<>();
+            Set<Long> gaveUp = ConcurrentHashMap.newKeySet();
+            AtomicLong ids = new AtomicLong();
+            AtomicBoolean calling = new AtomicBoolean(true);
+            List<Thread> callers = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                callers.add(Thread.ofVirtual().start(() -> {
+                    while (calling.get()) {
+                        long id = ids.incrementAndGet();
+                        deadlines.put(id, System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
+                        try {
+                            io.jcircuit.Deadline.within(Duration.ofSeconds(1), () -> {
+                                timed.run(id);
+                                return null;
+                            });
+                        } catch (io.jcircuit.DeadlineExceededException e) {
+                            gaveUp.add(id);
+                        }
+                    }
+                }));
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> ranAt.size() >= 200);
+            long cutAt = System.nanoTime();
+            p.fault(FaultProxy::blackhole);
+            holdFault(cutAt, Duration.ofMillis(2_500)); // below the outage limit: the session replays after it
+            p.fault(FaultProxy::pass);
+            long before = ranAt.size();
+            await().atMost(Duration.ofSeconds(30)).until(() -> ranAt.size() >= before + 200);
+            calling.set(false);
+            for (Thread t : callers) {
+                t.join();
+            }
+            assertThat(gaveUp).as("calls held in the outage gave up at their deadline").isNotEmpty();
+            // before: the callee counted a replayed call's deadline from when it arrived, and ran calls held
+            // through the outage up to 1.5 s after their callers had given up
+            long slack = TimeUnit.MILLISECONDS.toNanos(300);
+            assertThat(ranAt.entrySet()).allSatisfy(ran -> assertThat(ran.getValue() - deadlines.get(ran.getKey()))
+                .as("call %d ran this long (ns) after its caller's deadline", ran.getKey()).isLessThan(slack));
+            System.out.printf("RobustLinkTest: %d calls ran, %d gave up in a 2.5 s outage, none ran after its deadline%n",
+                ranAt.size(), gaveUp.size());
+        }
+    }
+
     @Test
     void shouldDeclareThePeerDeadPastTheOutageLimitAndReleaseWhatItHeld(@TempDir Path dir) throws Exception {
         int outageLimitMs = 2_000;
@@ -320,6 +374,22 @@ class RobustLinkTest {
                     .as("the dead peer's anchors are removed (left: %s)", left).isTrue();
             });
             sub.close();
+
+            // The network heals; both runtimes were alive all along. The reference b kept into a was
+            // released with the session, so it is gone: before, it still worked until a's collector took
+            // the object, then failed with a CircuitException ("exports no object").
+            p.fault(FaultProxy::pass);
+            Runnable released = kept.get("ref");
+            org.assertj.core.api.Assertions.assertThatThrownBy(released::run).isInstanceOf(WorkerDiedException.class)
+                .hasMessageContaining("is gone").hasMessageContaining(p.a.id().toString())
+                .satisfies(t -> assertThat(((WorkerDiedException) t).outcomeUnknown()).as("it was not sent").isFalse());
+            // a service looked up by name outlives the session, its name keeps it at home
+            assertThat(p.counted.run(21)).isEqualTo(42);
+            // and a reference received again is a new one, which works
+            AtomicInteger ran = new AtomicInteger();
+            p.a.worker(p.b.address()).dial("holder", Holder.class).keep(p.a.ref(Runnable.class, ran::incrementAndGet));
+            kept.get("ref").run();
+            assertThat(ran).hasValue(1);
         }
     }
 }
