@@ -61,8 +61,10 @@ final class Dispatcher implements AutoCloseable {
         this.lingerNanos = java.util.concurrent.TimeUnit.MICROSECONDS.toNanos(runtime.config().link().spinMicros());
     }
 
-    /** Event loop: route one DATA payload. Takes ownership of {@code payload}. */
-    /** A frame from {@code link}; its sender held it for {@code senderHeldNanos} (a replay after an outage). */
+    /**
+     * Event loop: route one DATA payload. Takes ownership of {@code payload}. Its sender held it for
+     * {@code senderHeldNanos} before sending it on this connection (a replay after an outage; 0 otherwise).
+     */
     void onData(Link link, ByteBuf payload, long senderHeldNanos) {
         PeerSession s = (PeerSession) link.attachment();
         byte kind = payload.readableBytes() >= MessageCodec.PREFIX_LENGTH ? MessageCodec.kind(payload) : -1;
