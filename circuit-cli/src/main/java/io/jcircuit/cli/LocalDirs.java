@@ -41,6 +41,9 @@ final class LocalDirs {
         int removed = 0;
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(parent, prefix + "*")) {
             for (Path d : dirs) {
+                if (!d.getFileName().toString().substring(prefix.length()).matches("[0-9]+")) {
+                    continue; // another kind whose prefix begins with this one (jcircuit-demo-swap-, for jcircuit-demo-)
+                }
                 try {
                     if (Files.isDirectory(d, java.nio.file.LinkOption.NOFOLLOW_LINKS) && Files.isWritable(d)
                         && Files.getLastModifiedTime(d).toInstant().isBefore(startedBefore)

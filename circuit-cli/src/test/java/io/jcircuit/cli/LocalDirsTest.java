@@ -30,6 +30,7 @@ class LocalDirsTest {
         Path killed = leftBehind(parent, "jcircuit-demo-1", old);
         Path starting = leftBehind(parent, "jcircuit-demo-2", Instant.now());
         Path otherKind = leftBehind(parent, "jcircuit-run-3", old);
+        Path swapKind = leftBehind(parent, "jcircuit-demo-swap-5", old); // demo's prefix begins it
         Path running = Files.createDirectories(parent.resolve("jcircuit-demo-4"));
         try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(running, 0)) {
             Files.setLastModifiedTime(running, FileTime.from(old));
@@ -40,6 +41,7 @@ class LocalDirsTest {
             assertThat(killed).doesNotExist();
             assertThat(starting).as("may not have locked its ZooKeeper yet").isDirectory();
             assertThat(otherKind).as("another command's kind").isDirectory();
+            assertThat(swapKind).as("another command's kind").isDirectory();
             assertThat(running).as("its ZooKeeper runs").isDirectory();
             assertThat(running.resolve("zookeeper/data")).isDirectory();
         }

@@ -32,8 +32,9 @@ import io.netty.handler.codec.CorruptedFrameException;
  * the next connection of the session, where the receiver skips what it already has (see {@link Link}).
  *
  * <p>Flags are 0, except on a DATA frame sent again after an outage: there they say how long the
- * sender held it since its first sending, in milliseconds (at most 32,767), so that the receiver
- * counts a call's deadline from when it was sent. A receiver that ignores them only loses that.
+ * sender held it since its first sending (bit 14 clear: milliseconds in bits 0-13; set: tenths of a
+ * second, up to about 27 minutes), so that the receiver counts a call's deadline from when it was
+ * sent. A receiver that ignores them only loses that.
  *
  * <p>Payloads by type: HELLO and WELCOME carry the handshake ({@link Handshake}); REJECT a reason
  * code and UTF-8 text; BYE a UTF-8 reason; DATA one message of the codec layer; PING, PONG and ACK
@@ -146,22 +147,30 @@ public final class FrameCodec {
         return marked;
     }
 
-    /** The most a frame says it was held: the Flags field's 15 bits, in milliseconds. */
-    static final int MAX_HELD_MILLIS = 0x7FFF;
+    /** The held time's bits in the Flags field; the top bit is {@link #LOCAL_VIA_EVENT_LOOP}'s. */
+    private static final int HELD_BITS = 0x7FFF;
+    /** Set in the held time: the other 14 bits count tenths of a second, not milliseconds. */
+    private static final int HELD_IN_TENTHS = 0x4000;
+    private static final int HELD_COUNT = 0x3FFF;
+    /** The most a frame can say it was held: 16,383 tenths of a second, about 27 minutes. */
+    static final long MAX_HELD_NANOS = HELD_COUNT * 100_000_000L;
 
     /**
      * Writes into the Flags field of the frame at {@code at} how long it was held at this side before
-     * this sending, in milliseconds, at most {@link #MAX_HELD_MILLIS}: a DATA frame replayed after an
-     * outage says so, and its receiver counts the time it waited.
+     * this sending: a DATA frame replayed after an outage says so, and its receiver counts the time it
+     * waited. In milliseconds below 16,384 ms, in tenths of a second above (rounded down, so never more
+     * than it was), at most {@link #MAX_HELD_NANOS}.
      */
     static void setHeld(ByteBuf buf, int at, long heldNanos) {
-        long millis = Math.clamp(heldNanos / 1_000_000L, 0, MAX_HELD_MILLIS);
-        buf.setShort(at + FLAGS_OFFSET, (int) millis);
+        long millis = Math.max(0, heldNanos / 1_000_000L);
+        int value = millis <= HELD_COUNT ? (int) millis : HELD_IN_TENTHS | (int) Math.min(millis / 100, HELD_COUNT);
+        buf.setShort(at + FLAGS_OFFSET, value);
     }
 
     /** How long a frame read off the wire says it was held at its sender, in nanoseconds. */
     static long heldNanos(ByteBuf frame) {
-        return (frame.getShort(frame.readerIndex() + FLAGS_OFFSET) & MAX_HELD_MILLIS) * 1_000_000L;
+        int value = frame.getShort(frame.readerIndex() + FLAGS_OFFSET) & HELD_BITS;
+        return (value & HELD_IN_TENTHS) == 0 ? value * 1_000_000L : (value & HELD_COUNT) * 100_000_000L;
     }
 
     /** Positions the reader index at the payload of a whole frame. */

@@ -81,4 +81,24 @@ class FrameCodecTest {
         assertThatThrownBy(() -> FrameCodec.validate(unknownType)).hasMessageContaining("unknown frame type 77");
         assertThatThrownBy(() -> FrameCodec.validate(otherVersion)).hasMessageContaining("version 9");
     }
+
+    /** What a frame held for {@code heldMillis} says, read back in milliseconds. */
+    private static long heldRoundTrip(long heldMillis) {
+        ByteBuf frame = Unpooled.buffer(FrameCodec.HEADER_LENGTH).writeZero(FrameCodec.HEADER_LENGTH);
+        FrameCodec.setHeld(frame, 0, heldMillis * 1_000_000L);
+        return FrameCodec.heldNanos(frame) / 1_000_000L;
+    }
+
+    @Test
+    void aReplayedFrameSaysHowLongItWasHeldNeverMoreThanItWas() {
+        assertThat(heldRoundTrip(0)).isZero();
+        assertThat(heldRoundTrip(5)).isEqualTo(5);
+        assertThat(heldRoundTrip(16_383)).isEqualTo(16_383);
+        assertThat(heldRoundTrip(16_384)).isEqualTo(16_300); // tenths of a second from here, rounded down
+        // before: 32,767 ms at most, so a call held 34 s with a 34 s deadline still ran once the network was back
+        assertThat(heldRoundTrip(34_050)).isEqualTo(34_000);
+        assertThat(heldRoundTrip(3_600_000)).isEqualTo(FrameCodec.MAX_HELD_NANOS / 1_000_000L).isEqualTo(1_638_300);
+        ByteBuf fresh = Unpooled.buffer(FrameCodec.HEADER_LENGTH).writeZero(FrameCodec.HEADER_LENGTH);
+        assertThat(FrameCodec.heldNanos(fresh)).as("a frame sent once").isZero();
+    }
 }
