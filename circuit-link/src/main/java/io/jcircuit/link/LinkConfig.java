@@ -82,10 +82,11 @@ public record LinkConfig(
 
     /**
      * How long one redial waits for its TCP connection before it gives up and, after the backoff, tries
-     * again: {@code connectTimeoutMs}, but at most 1 s or {@code redialMaxMs}, whichever is longer. A SYN
-     * lost in an outage is otherwise sent again by the kernel only 1 s, then 3 s later, and a link whose
-     * network came and went kept one attempt pending for the whole connect timeout, missing the moments
-     * in between when it could have connected.
+     * again: {@code connectTimeoutMs}, but at most 1 s or {@code redialMaxMs}, whichever is longer. Within
+     * one attempt, a SYN lost in an outage is sent again only when the kernel says: Linux with
+     * {@code tcp_syn_linear_timeouts} (4 by default on current kernels) resends it every second four
+     * times, then at 2, 4, 8 s; kernels without it at 1, 3, 7 s. A new attempt each second keeps a link
+     * whose network comes and goes trying every second whatever the kernel does.
      */
     public int redialConnectTimeoutMs() {
         return Math.min(connectTimeoutMs, Math.max(MAX_REDIAL_CONNECT_MS, redialMaxMs));

@@ -51,6 +51,12 @@ import java.util.concurrent.locks.ReentrantLock;
  *       nothing flows on them either.</li>
  *   <li>{@link #delay(Duration)}: every byte is forwarded at least that long after the proxy read it,
  *       in order. Changing the delay, or {@link #pass()}, applies to bytes still waiting.</li>
+ *   <li>{@link #unreachable()}: the target's network is gone. Open connections are blackholed, and new
+ *       ones get no answer at all: the proxy stops accepting and fills its listen queue, so the kernel
+ *       drops further connection attempts (SYNs) as a lost network does, and a client's connect waits
+ *       for its own timeout. (A blackhole accepts new connections; a closed port would refuse them, which
+ *       says the target is gone.) When the mode changes, the proxy accepts again: an attempt the kernel
+ *       retries, or a new one, gets through.</li>
  * </ul>
  *
  * <h2>Threads and lifetime</h2>
@@ -64,7 +70,14 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class FaultProxy implements AutoCloseable {
 
     /** What the proxy does with connections and bytes; see the class comment. */
-    public enum Mode { PASS, DROP, BLACKHOLE, DELAY }
+    public enum Mode {
+        PASS, DROP, BLACKHOLE, DELAY, UNREACHABLE;
+
+        /** Whether bytes are discarded rather than forwarded. */
+        boolean blackholes() {
+            return this == BLACKHOLE || this == UNREACHABLE;
+        }
+    }
 
     /** The mode and, in {@link Mode#DELAY}, the added latency; 0 otherwise. */
     record State(Mode mode, long delayNanos) {
@@ -73,6 +86,11 @@ public final class FaultProxy implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FaultProxy.class);
     private static final long CLOSE_WAIT_MS = 5_000;
     private static final long ACCEPT_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    /** The listen queue's length asked for; the kernel may grant less, never more than {@link #MAX_PLUGS}. */
+    private static final int BACKLOG = 50;
+    private static final int MAX_PLUGS = BACKLOG + 16;
+    /** How long a connection to fill the listen queue may take: more means the queue is full. */
+    private static final int PLUG_CONNECT_MS = 200;
 
     private final InetSocketAddress target;
     private final ServerSocket server;
@@ -87,6 +105,10 @@ public final class FaultProxy implements AutoCloseable {
     final AtomicLong fromTarget = new AtomicLong();
     final AtomicLong discarded = new AtomicLong();
     private volatile State state = new State(Mode.PASS, 0);
+    /** Connections the proxy made to itself to fill its listen queue while {@link Mode#UNREACHABLE}. */
+    private final Set<Socket> plugs = ConcurrentHashMap.newKeySet();
+    /** Their local ports: the accept loop closes the accepted ends of those. */
+    private final Set<Integer> plugPorts = ConcurrentHashMap.newKeySet();
     private boolean closed; // guarded by lock
 
     private FaultProxy(InetSocketAddress target, ServerSocket server) {
@@ -103,7 +125,7 @@ public final class FaultProxy implements AutoCloseable {
      */
     public static FaultProxy start(InetSocketAddress target) throws IOException {
         Objects.requireNonNull(target, "target");
-        ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        ServerSocket server = new ServerSocket(0, BACKLOG, InetAddress.getLoopbackAddress());
         FaultProxy proxy = new FaultProxy(target, server);
         try {
             proxy.spawn(proxy.name + "-accept", proxy::acceptLoop);
@@ -150,6 +172,29 @@ public final class FaultProxy implements AutoCloseable {
     /** Stops forwarding both ways without closing anything; bytes that arrive meanwhile are discarded. */
     public void blackhole() {
         setState(new State(Mode.BLACKHOLE, 0));
+    }
+
+    /**
+     * Leaves new connections unanswered, as a network that lost its packets: stops accepting and fills
+     * the listen queue, so that the kernel drops further SYNs; open connections are blackholed. Returns
+     * once the queue is full.
+     */
+    public void unreachable() {
+        setState(new State(Mode.UNREACHABLE, 0));
+        for (int i = 0; i < MAX_PLUGS && state.mode() == Mode.UNREACHABLE; i++) {
+            Socket plug = new Socket();
+            try {
+                plug.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                plugPorts.add(plug.getLocalPort());
+                plugs.add(plug);
+                plug.connect(address(), PLUG_CONNECT_MS); // at once while the queue has room
+            } catch (IOException full) {
+                return; // no answer: the queue is full, and further SYNs are dropped
+            }
+        }
+        if (state.mode() == Mode.UNREACHABLE) {
+            LOG.warn("{}: the listen queue did not fill with {} connections; new ones may still get through", this, MAX_PLUGS);
+        }
     }
 
     /** Forwards every byte at least {@code latency} after the proxy read it, in order. */
@@ -216,6 +261,8 @@ public final class FaultProxy implements AutoCloseable {
             lock.unlock();
         }
         ProxiedConnection.closeQuietly(server);
+        plugs.forEach(ProxiedConnection::closeQuietly);
+        plugs.clear();
         open.forEach(ProxiedConnection::reset);
         awaitThreads();
     }
@@ -238,6 +285,12 @@ public final class FaultProxy implements AutoCloseable {
         state = s;
         changed.signalAll();
         LOG.debug("{}", this);
+        if (s.mode() != Mode.UNREACHABLE) {
+            for (Socket plug : plugs) { // reachable again: the accept loop takes their other ends
+                plugs.remove(plug);
+                ProxiedConnection.closeQuietly(plug);
+            }
+        }
     }
 
     private void acceptLoop() {
@@ -253,8 +306,25 @@ public final class FaultProxy implements AutoCloseable {
                 LockSupport.parkNanos(ACCEPT_RETRY_NANOS); // do not spin on a lasting failure such as EMFILE
                 continue;
             }
-            accepted.incrementAndGet();
-            admit(new ProxiedConnection(this, name + "-c" + n, client));
+            if (plugPorts.remove(client.getPort())) {
+                ProxiedConnection.closeQuietly(client); // one the proxy made to fill its own queue
+            } else {
+                accepted.incrementAndGet();
+                admit(new ProxiedConnection(this, name + "-c" + n, client));
+            }
+            awaitReachable();
+        }
+    }
+
+    /** While {@link Mode#UNREACHABLE}, the accept loop waits here, so that the listen queue fills. */
+    private void awaitReachable() {
+        lock.lock();
+        try {
+            while (!closed && state.mode() == Mode.UNREACHABLE) {
+                changed.awaitUninterruptibly();
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -333,10 +403,10 @@ public final class FaultProxy implements AutoCloseable {
                     throw new InterruptedException(name + " closed");
                 }
                 State s = state;
-                if (s.mode() == Mode.DROP || (s.mode() == Mode.BLACKHOLE && !endOfStream)) {
+                if (s.mode() == Mode.DROP || (s.mode().blackholes() && !endOfStream)) {
                     return false;
                 }
-                long wait = s.mode() == Mode.BLACKHOLE ? Long.MAX_VALUE : readAtNanos + s.delayNanos() - System.nanoTime();
+                long wait = s.mode().blackholes() ? Long.MAX_VALUE : readAtNanos + s.delayNanos() - System.nanoTime();
                 if (wait <= 0) {
                     return true;
                 }

@@ -192,7 +192,7 @@ final class ProxiedConnection {
                         queue.put(new Chunk(null, now));
                         return;
                     }
-                    if (proxy.state().mode() == FaultProxy.Mode.BLACKHOLE) {
+                    if (proxy.state().mode().blackholes()) {
                         proxy.discarded.addAndGet(n);
                     } else {
                         queue.put(new Chunk(Arrays.copyOf(buf, n), now));

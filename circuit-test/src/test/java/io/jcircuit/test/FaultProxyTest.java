@@ -104,6 +104,27 @@ class FaultProxyTest {
     }
 
     @Test
+    void shouldLeaveNewConnectionsUnansweredWhileUnreachableAndLetThemInAfter() throws Exception {
+        Socket before = connect();
+        assertEchoes(before, "a");
+
+        proxy.unreachable();
+        write(before, bytes("lost"));
+        await().atMost(PATIENCE).until(() -> proxy.bytesDiscarded() == "lost".length());
+        assertNothingArrives(before);
+        Socket attempt = new Socket();
+        clients.add(attempt);
+        // no answer, as from a network that lost the SYN: not a refusal, not a reset
+        assertThatThrownBy(() -> attempt.connect(proxy.address(), 500)).isInstanceOf(SocketTimeoutException.class);
+        assertThat(proxy.connectionsAccepted()).as("the proxy's own fillers are not counted").isEqualTo(1);
+
+        proxy.pass();
+        assertEchoes(connect(), "new");
+        assertEchoes(before, "healed");
+        assertThat(proxy.connectionsAccepted()).isEqualTo(2);
+    }
+
+    @Test
     void shouldHoldAnEndOfStreamThroughABlackholeAndPassItOnAfter() throws Exception {
         Socket c = connect();
         assertEchoes(c, "a");

@@ -73,6 +73,7 @@ class RobustLinkTest {
     enum Fault {
         DROP(FaultProxy::drop),
         BLACKHOLE(FaultProxy::blackhole),
+        UNREACHABLE(FaultProxy::unreachable), // a blackhole whose redials' SYNs are lost too
         DELAY(p -> p.delay(Duration.ofMillis(150)));
 
         final Consumer<FaultProxy> apply;
