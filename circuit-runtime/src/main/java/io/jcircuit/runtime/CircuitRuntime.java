@@ -959,6 +959,7 @@ public final class CircuitRuntime implements Circuit {
     private final class Links implements LinkListener {
         @Override
         public void onLinkUp(Link link) {
+            imports.sessionBegan(link.peer());
             peers.linkUp(link);
             if (instrumentation.metrics() != null) {
                 instrumentation.metrics().linked(link.peer());

@@ -60,6 +60,8 @@ final class ImportTable {
     }
 
     private final ConcurrentHashMap<Key, Entry> entries = new ConcurrentHashMap<>();
+    /** Peers whose session ended for good, with none begun since ({@link #sessionEnded}, {@link #sessionBegan}). */
+    private final java.util.Set<WorkerId> ended = ConcurrentHashMap.newKeySet();
     private final ConcurrentLinkedQueue<Pending> releases = new ConcurrentLinkedQueue<>();
     private final ArrayDeque<Pin> pins = new ArrayDeque<>();
     private final AtomicBoolean flushing = new AtomicBoolean();
@@ -99,6 +101,11 @@ final class ImportTable {
             RefHandler h = e == null ? null : e.handler.get();
             if (h == null) {
                 h = make.apply(d);
+                if (from != null && from.equals(d.home()) && ended.contains(from)) {
+                    // read from a message of the ended session after it ended: its home has let it go too
+                    h.sessionEnded("the session ended while its message was read");
+                    return h;
+                }
                 Entry fresh = new Entry(h, d.address());
                 boolean won = e == null ? entries.putIfAbsent(key, fresh) == null : entries.replace(key, e, fresh);
                 if (!won) {
@@ -122,6 +129,7 @@ final class ImportTable {
      * many references were lost.
      */
     int sessionEnded(WorkerId home, String reason) {
+        ended.add(home); // first: a reference read from it from now on is lost too (handlerFor)
         int lost = 0;
         for (Map.Entry<Key, Entry> e : entries.entrySet()) {
             if (!e.getKey().home().equals(home)) {
@@ -135,6 +143,11 @@ final class ImportTable {
             }
         }
         return lost;
+    }
+
+    /** A session with {@code peer} began: what it sends from now on is held there again. */
+    void sessionBegan(WorkerId peer) {
+        ended.remove(peer);
     }
 
     /**

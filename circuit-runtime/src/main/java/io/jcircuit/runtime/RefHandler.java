@@ -76,9 +76,10 @@ final class RefHandler implements InvocationHandler {
         return true;
     }
 
-    /** This reference came from a lookup of a service by name. */
+    /** This reference came from a lookup of a service by name: its name keeps it, so it is never lost. */
     void named() {
         named = true;
+        lost = null;
     }
 
     /**

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 class ImportTableTest {
@@ -25,5 +26,30 @@ class ImportTableTest {
 
         // before, pins went only when a later pass found them expired: the last ones passed stayed
         await().atMost(Duration.ofSeconds(10)).until(() -> table.pinned() == 0);
+    }
+
+    @Test
+    void aReferenceReadFromAnEndedSessionAfterItEndedIsLostToo() {
+        ImportTable table = new ImportTable(Cleaner.create(), releases -> { });
+        WorkerId home = new WorkerId(0x42);
+        WorkerId third = new WorkerId(0x43);
+        RefDescriptor before = new RefDescriptor(home, Address.parse("127.0.0.1:9"), 7, Runnable.class.getName());
+        RefDescriptor late = new RefDescriptor(home, Address.parse("127.0.0.1:9"), 8, Runnable.class.getName());
+        boolean[] acquire = {false};
+        RefHandler held = table.handlerFor(before, home, d -> new RefHandler(null, d), acquire);
+
+        assertThat(table.sessionEnded(home, "goodbye")).isEqualTo(1);
+        assertThatThrownBy(held::checkHeld).isInstanceOf(io.jcircuit.WorkerDiedException.class);
+        // before: a message of that session still being read got a handler that held, though home had let go
+        RefHandler readLate = table.handlerFor(late, home, d -> new RefHandler(null, d), acquire);
+        assertThatThrownBy(readLate::checkHeld).isInstanceOf(io.jcircuit.WorkerDiedException.class).hasMessageContaining("is gone");
+        // passed on by a third runtime, which holds it: it is acquired at home, and holds
+        RefHandler passed = table.handlerFor(late, third, d -> new RefHandler(null, d), acquire);
+        passed.checkHeld();
+        assertThat(acquire[0]).isTrue();
+
+        table.sessionBegan(home);
+        RefDescriptor fresh = new RefDescriptor(home, Address.parse("127.0.0.1:9"), 9, Runnable.class.getName());
+        table.handlerFor(fresh, home, d -> new RefHandler(null, d), acquire).checkHeld(); // a new session's: held
     }
 }
