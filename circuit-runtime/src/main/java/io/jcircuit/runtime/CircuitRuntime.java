@@ -70,6 +70,9 @@ public final class CircuitRuntime implements Circuit {
     /** What {@link #whenPeerEnds} was asked to run, by peer. */
     private final ConcurrentHashMap<WorkerId, java.util.List<java.util.function.Consumer<String>>> peerEnds = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** The channels this runtime owns, told when it closes; weak, as a channel nobody holds is gone. */
+    private final java.util.Set<LocalChan> chans =
+        java.util.Collections.synchronizedSet(java.util.Collections.newSetFromMap(new java.util.WeakHashMap<>()));
     private final MessageCodec codec;
     private final Instrumentation instrumentation;
     private final io.jcircuit.runtime.ops.RuntimeSettings settings;
@@ -415,7 +418,13 @@ public final class CircuitRuntime implements Circuit {
 
     @Override
     public <T> io.jcircuit.Chan<T> makeChan(int capacity) {
-        return new io.jcircuit.Chan<>(ref(io.jcircuit.ChanCore.class, new LocalChan(capacity)));
+        LocalChan core = new LocalChan(capacity);
+        io.jcircuit.Chan<T> chan = new io.jcircuit.Chan<>(ref(io.jcircuit.ChanCore.class, core));
+        chans.add(core);
+        if (closed.get()) {
+            core.ownerClosed(); // closed meanwhile, after close had told the others
+        }
+        return chan;
     }
 
     @Override
@@ -751,6 +760,11 @@ public final class CircuitRuntime implements Circuit {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        java.util.List<LocalChan> owned;
+        synchronized (chans) {
+            owned = java.util.List.copyOf(chans);
+        }
+        owned.forEach(LocalChan::ownerClosed); // their waiters, the owner's own copy's too, fail now
         if (holderDeaths != null) {
             holderDeaths.close();
         }

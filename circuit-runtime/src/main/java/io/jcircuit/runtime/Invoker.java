@@ -482,6 +482,11 @@ final class Invoker {
         Message answer = request instanceof Message.Go
             ? runtime.dispatcher().serveOnNewThread(copy)
             : runtime.dispatcher().serve(copy);
+        if (runtime.isClosed()) {
+            // as a remote call whose link breaks: the caller cannot tell whether it ran to its end
+            throw new WorkerDiedException(runtime.id(), true, "worker " + runtime.id()
+                + " closed while a call on one of its own objects ran");
+        }
         return unwrapLocal(copy(answer, "answer"), request.getClass().getSimpleName(), runtime.id());
     }
 

@@ -22,6 +22,8 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
     private final Condition notFull = lock.newCondition();
     private final Condition notEmpty = lock.newCondition();
     private boolean closed;
+    /** The owner's runtime closed: calls stop waiting here (see {@link #ownerClosed}). */
+    private boolean ownerGone;
 
     LocalChan(int capacity) {
         if (capacity < 1) {
@@ -41,6 +43,9 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
         lock.lock();
         try {
             while (sent < batch.size()) {
+                if (ownerGone) {
+                    break; // the call fails as its runtime's calls do when it closes; see ownerClosed
+                }
                 if (closed) {
                     throw new ChanClosedException("send on a closed channel");
                 }
@@ -81,6 +86,9 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
         lock.lock();
         try {
             while (items.isEmpty()) {
+                if (ownerGone) {
+                    return List.of();
+                }
                 if (closed) {
                     return null;
                 }
@@ -125,6 +133,23 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
         lock.lock();
         try {
             closed = true;
+            notEmpty.signalAll();
+            notFull.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The owner's runtime is closing: a send or receive waiting here returns at once, having taken or
+     * put in nothing more, instead of at the end of its wait. Its caller learns of the close as any
+     * call does: the owner's own copy with {@link io.jcircuit.WorkerDiedException} (its call was under
+     * way, {@code Invoker}), a remote copy as its link breaks.
+     */
+    void ownerClosed() {
+        lock.lock();
+        try {
+            ownerGone = true;
             notEmpty.signalAll();
             notFull.signalAll();
         } finally {
