@@ -443,8 +443,11 @@ class NamespaceTest {
         long ms = (System.nanoTime() - t0) / 1_000_000;
         System.out.println("namespace scale: listed " + l.entries().size() + " entries in " + ms + " ms");
         assertThat(l.entries()).hasSize(n);
+        java.util.concurrent.CountDownLatch deleted = new java.util.concurrent.CountDownLatch(n);
         for (Entry e : l.entries()) {
-            ns.client().delete().inBackground().forPath(Namespace.anchorZnode(e.path()));
+            ns.client().delete().inBackground((c, ev) -> deleted.countDown()).forPath(Namespace.anchorZnode(e.path()));
         }
+        // gone before the next test, which may compare listings of the whole namespace
+        assertThat(deleted.await(60, TimeUnit.SECONDS)).isTrue();
     }
 }

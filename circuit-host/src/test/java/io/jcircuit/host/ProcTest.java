@@ -67,12 +67,17 @@ class ProcTest {
         // a client whose calls get 1 s by default: before, waitFor(3 s) failed at 1 s
         try (CircuitRuntime quick = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper())
                  .defaultCallTimeoutMs(1_000).build())) {
-            Proc p = quick.exec("p1", ExecSpec.of("sleep", "2"));
+            // the 1 s default is for waitFor; the rest (lookup, link, process start) gets room on a slow machine
+            Duration room = Duration.ofSeconds(30);
+            Proc p = io.jcircuit.Deadline.within(room, () -> quick.exec("p1", ExecSpec.of("sleep", "2")));
             assertThat(p.waitFor(Duration.ofSeconds(30))).contains(0);
-            Proc q = quick.exec("p1", ExecSpec.of("sleep", "5"));
+            Proc q = io.jcircuit.Deadline.within(room, () -> quick.exec("p1", ExecSpec.of("sleep", "5")));
             assertThatThrownBy(() -> io.jcircuit.Deadline.within(Duration.ofMillis(500), () -> q.waitFor(Duration.ofSeconds(30))))
                 .as("a shorter scope of the caller's still applies").isInstanceOf(io.jcircuit.DeadlineExceededException.class);
-            q.signal("KILL");
+            io.jcircuit.Deadline.within(room, () -> {
+                q.signal("KILL");
+                return null;
+            });
         }
     }
 

@@ -116,7 +116,8 @@ class DeadlineTest {
         // deadline is A's plus the request's transit, so which comes first depends on wake-ups.
         int heard;
         try {
-            heard = Deadline.within(Duration.ofMillis(300), () -> relay.add(1));
+            // long enough for B to start the call and dial C on a loaded machine; C's 10 s is far beyond it
+            heard = Deadline.within(Duration.ofMillis(1_500), () -> relay.add(1));
         } catch (DeadlineExceededException timedOut) {
             heard = -1;
         }

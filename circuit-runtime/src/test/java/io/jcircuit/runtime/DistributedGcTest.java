@@ -79,8 +79,9 @@ class DistributedGcTest {
         CircuitRuntime exporter = runtimes.start();
         CircuitRuntime importer = runtimes.start();
         java.util.concurrent.CountDownLatch made = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch callerGaveUp = new java.util.concurrent.CountDownLatch(1);
         exporter.listen("slow", SlowMaker.class, () -> {
-            Thread.sleep(600);
+            callerGaveUp.await(30, java.util.concurrent.TimeUnit.SECONDS);
             Runnable r = Circuit.current().ref(Runnable.class, () -> { });
             made.countDown();
             return r;
@@ -88,8 +89,10 @@ class DistributedGcTest {
         int baseline = exporter.exports().size();
         SlowMaker slow = importer.dial(exporter.address(), "slow", SlowMaker.class);
 
-        assertThatThrownBy(() -> io.jcircuit.Deadline.within(Duration.ofMillis(200), slow::make))
+        // long enough for the exporter to start the call on a loaded machine; it answers only after
+        assertThatThrownBy(() -> io.jcircuit.Deadline.within(Duration.ofSeconds(1), slow::make))
             .isInstanceOf(io.jcircuit.DeadlineExceededException.class);
+        callerGaveUp.countDown();
         await().atMost(Duration.ofSeconds(10)).until(() -> made.getCount() == 0); // it was made, and is sent
         // before, the late answer was dropped unread: its hold, counted for the importer, stayed for good
         gcUntil(() -> exporter.exports().size() == baseline);
