@@ -71,6 +71,7 @@ final class DemoCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(cleanup); // Ctrl-C: no worker outlives the demo
         WordCount.Result r;
         long nanos;
+        boolean ran = false;
         try {
             err.printf("local circuit: host 'local' at %s, ZooKeeper %s; %d worker JVMs, each a mapper and a reducer%n",
                 host.address(), host.zookeeper(), workers);
@@ -85,8 +86,9 @@ final class DemoCommand implements Callable<Integer> {
             }
             nanos = System.nanoTime() - t0;
             bar.done();
+            ran = true;
         } finally {
-            stop(driver, host, state, java.time.Duration.ofSeconds(10));
+            stop(driver, host, state, java.time.Duration.ofSeconds(10), ran ? null : err);
             Runtime.getRuntime().removeShutdownHook(cleanup);
         }
         err.println("single-process baseline...");
@@ -125,12 +127,27 @@ final class DemoCommand implements Callable<Integer> {
      * spawner is gone: the one told to write the class archive writes it as it leaves.
      */
     static void stop(CircuitRuntime driver, HostDaemon host, Path state, java.time.Duration grace) {
+        stop(driver, host, state, grace, null);
+    }
+
+    /**
+     * As {@link #stop(CircuitRuntime, HostDaemon, Path, java.time.Duration)}, but a demo that failed
+     * ({@code failedTo} not null) keeps its directory, where the workers' stdout and stderr are, and
+     * says so there: an error that names one of those files must not name a file already deleted.
+     * The next demo removes it ({@link LocalDirs}).
+     */
+    static void stop(CircuitRuntime driver, HostDaemon host, Path state, java.time.Duration grace, PrintWriter failedTo) {
         driver.close();
         if (grace.isPositive()) {
             host.awaitWorkersExit(grace);
         }
         host.close(true);
-        io.jcircuit.host.Dirs.deleteTree(state);
+        if (failedTo == null) {
+            io.jcircuit.host.Dirs.deleteTree(state);
+        } else {
+            failedTo.println("kept " + state + " for the workers' logs (workers/*/stdout, stderr); the next demo removes it");
+            failedTo.flush();
+        }
     }
 
     /** A one-line progress bar on stderr: files, bytes and rate, redrawn at most every 200 ms. */

@@ -74,7 +74,7 @@ final class DemoSwapCommand implements Callable<Integer> {
         CircuitRuntime driver = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper()).build());
         Thread cleanup = new Thread(() -> DemoCommand.stop(driver, host, state, java.time.Duration.ZERO), "demo-swap-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
-        Map<String, Object> report;
+        Map<String, Object> report = null;
         try {
             err.printf("local circuit: host 'local' at %s; %d tally shards (v1) under load from %d clients%n",
                 host.address(), shards, clients);
@@ -92,7 +92,8 @@ final class DemoSwapCommand implements Callable<Integer> {
             }
             report = run(driver, deployment, err);
         } finally {
-            DemoCommand.stop(driver, host, state, java.time.Duration.ZERO);
+            DemoCommand.stop(driver, host, state, java.time.Duration.ZERO,
+                report == null || report.containsKey("swap_error") ? err : null);
             Runtime.getRuntime().removeShutdownHook(cleanup);
         }
         PrintWriter out = spec.commandLine().getOut();
@@ -102,7 +103,8 @@ final class DemoSwapCommand implements Callable<Integer> {
             report.forEach((k, v) -> out.println(k + ": " + v));
         }
         out.flush();
-        return ((Number) report.get("failed")).longValue() == 0 && (boolean) report.get("counts_kept") ? 0 : 1;
+        return ((Number) report.get("failed")).longValue() == 0 && (boolean) report.get("counts_kept")
+            && !report.containsKey("swap_error") ? 0 : 1;
     }
 
     private Map<String, Object> run(CircuitRuntime driver, String deployment, PrintWriter err) throws Exception {
@@ -157,27 +159,39 @@ final class DemoSwapCommand implements Callable<Integer> {
         Swapper swapper = new Swapper(driver, dir -> driver.anchors().listAll(dir).entries(),
             SpawnOptions.defaults().withDeployment(deployment).daemonized(), Duration.ofSeconds(10), Duration.ofSeconds(1));
         List<String> swapped = new ArrayList<>();
-        for (int i = 0; i < shards; i++) {
-            List<Entry> filed = driver.anchors().list("/tally/shard-" + i).entries();
-            if (filed.isEmpty()) {
-                throw new IllegalStateException("shard " + i + " is gone from /tally/shard-" + i + " (its worker died or"
-                    + " left): nothing to swap there; shards swapped before it: " + swapped);
+        String swapError = null;
+        try {
+            for (int i = 0; i < shards; i++) {
+                List<Entry> filed = driver.anchors().list("/tally/shard-" + i).entries();
+                if (filed.isEmpty()) {
+                    throw new IllegalStateException("shard " + i + " is gone from /tally/shard-" + i + " (its worker died or"
+                        + " left): nothing to swap there");
+                }
+                Entry old = filed.getFirst();
+                Swapper.Swapped s = swapper.swap(old, TallyShard.SERVICE);
+                swapped.add(s.oldWorker() + "->" + s.newWorker());
+                err.printf("shard %d: %s -> %s in %d ms (spawn and take-over %d ms, drain %d ms, then the linger)%n", i,
+                    s.oldWorker(), s.newWorker(), s.millis(), s.takeOverMillis(), s.drainMillis());
             }
-            Entry old = filed.getFirst();
-            Swapper.Swapped s = swapper.swap(old, TallyShard.SERVICE);
-            swapped.add(s.oldWorker() + "->" + s.newWorker());
-            err.printf("shard %d: %s -> %s in %d ms (spawn and take-over %d ms, drain %d ms, then the linger)%n", i,
-                s.oldWorker(), s.newWorker(), s.millis(), s.takeOverMillis(), s.drainMillis());
+        } catch (RuntimeException e) {
+            // the load stops and the report still comes, with what went wrong and what was swapped before it
+            swapError = String.valueOf(e.getMessage() != null ? e.getMessage() : e);
+            err.println("swap failed: " + swapError);
         }
         long swapMs = (System.nanoTime() - swapStart) / 1_000_000;
         stop.set(true);
         done.await();
         // every count made it through the swaps: what each shard now says is what the clients added
         long counted = 0;
-        for (int i = 0; i < shards; i++) {
-            for (int c = 0; c < clients; c++) {
-                counted += refs.get(i).count("k" + c);
+        String countError = null;
+        try {
+            for (int i = 0; i < shards; i++) {
+                for (int c = 0; c < clients; c++) {
+                    counted += refs.get(i).count("k" + c);
+                }
             }
+        } catch (RuntimeException e) {
+            countError = e.toString();
         }
         long total = 0;
         for (AtomicLong a : added) {
@@ -193,8 +207,14 @@ final class DemoSwapCommand implements Callable<Integer> {
         r.put("shards", shards);
         r.put("clients", clients);
         r.put("swap_ms", swapMs);
-        r.put("counts_kept", counted == total);
+        r.put("counts_kept", countError == null && counted == total);
         r.put("swapped", swapped);
+        if (swapError != null) {
+            r.put("swap_error", swapError);
+        }
+        if (countError != null) {
+            r.put("count_error", countError);
+        }
         if (!failures.isEmpty()) {
             r.put("first_failures", new ArrayList<>(failures));
         }
