@@ -308,11 +308,17 @@ public final class Chan<T> implements Iterable<T>, Serializable {
          * after it still go before the failure is thrown.
          */
         private void ship(List<Object> items) {
-            int sent = 0;
             shippedOfLast = 0;
             splitShipped = false;
+            ship(items, ChanCore.marginNanos());
+        }
+
+        /** {@link #ship(List)} with the margin its operation took when it began. */
+        private void ship(List<Object> items, long marginNanos) {
+            int sent = 0;
             while (sent < items.size()) {
-                if (ChanCore.waitNanos(WAIT_SLICE_MILLIS) < 0) {
+                long waitNanos = ChanCore.waitNanos(WAIT_SLICE_MILLIS, marginNanos);
+                if (waitNanos < 0) {
                     // too little of the caller's deadline is left for the owner to wait and answer in time: a call
                     // sent now would race it, and a late answer leaves unknown whether the owner took the items
                     throw new DeadlineExceededException(null, "the deadline passed before a channel's batch could go"
@@ -321,7 +327,7 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                 // the rest as a plain list: a subList view is not a value that travels
                 List<Object> rest = sent == 0 ? items : new ArrayList<>(items.subList(sent, items.size()));
                 try {
-                    sent += core.sendBatch(rest, WAIT_SLICE_MILLIS);
+                    sent += core.sendBatch(rest, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(waitNanos));
                     shippedOfLast = sent;
                 } catch (FrameTooLargeException | UnreadableValueException oneItem) {
                     // neither was put in; the other items may go without the one that caused it
@@ -332,11 +338,11 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                     int half = rest.size() / 2;
                     CircuitException first = null;
                     try {
-                        ship(new ArrayList<>(rest.subList(0, half)));
+                        ship(new ArrayList<>(rest.subList(0, half)), marginNanos);
                     } catch (FrameTooLargeException | UnreadableValueException e) {
                         first = e;
                     }
-                    ship(new ArrayList<>(rest.subList(half, rest.size())));
+                    ship(new ArrayList<>(rest.subList(half, rest.size())), marginNanos);
                     if (first != null) {
                         throw first;
                     }
@@ -394,11 +400,11 @@ public final class Chan<T> implements Iterable<T>, Serializable {
          * is left for that, this waits the deadline out here and returns 0: that call then fails with
          * {@link DeadlineExceededException} before it reaches the owner, and takes nothing.
          */
-        private long ownerWaitMillis(long waitMillis) {
+        private long ownerWaitMillis(long waitMillis, long marginNanos) {
             if (waitMillis == 0) {
                 return 0; // a poll: it never blocks
             }
-            long nanos = ChanCore.waitNanos(waitMillis);
+            long nanos = ChanCore.waitNanos(waitMillis, marginNanos);
             if (nanos >= 0) {
                 return java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(nanos);
             }
@@ -414,12 +420,13 @@ public final class Chan<T> implements Iterable<T>, Serializable {
             receiveLock.lock();
             try {
                 long deadline = waitMillis == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + waitMillis * 1_000_000L;
+                long marginNanos = ChanCore.marginNanos(); // for every call of this receive
                 while (in.isEmpty() && !drained) {
                     long left = deadline == Long.MAX_VALUE ? WAIT_SLICE_MILLIS
                         : Math.min(WAIT_SLICE_MILLIS, Math.max(0, (deadline - System.nanoTime()) / 1_000_000L));
                     List<?> got;
                     try {
-                        got = core.receiveBatch(receiveBatch, ownerWaitMillis(left));
+                        got = core.receiveBatch(receiveBatch, ownerWaitMillis(left, marginNanos));
                     } catch (FrameTooLargeException tooLarge) {
                         if (receiveBatch == 1) {
                             throw tooLarge; // one item larger than a frame: it stays in the channel

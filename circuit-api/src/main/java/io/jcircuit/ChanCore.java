@@ -45,13 +45,28 @@ public interface ChanCore {
      * implementation waits no longer either.
      */
     static long waitNanos(long waitMillis) {
+        return waitNanos(waitMillis, marginNanos());
+    }
+
+    /**
+     * As {@link #waitNanos(long)}, with the margin {@code marginNanos} that one channel operation took
+     * when it began ({@link #marginNanos()}): each of its calls, the last included, keeps that much for
+     * its answer's way back. A margin taken again before each call would shrink to its 20 ms floor for
+     * the last one, and an answer later than that leaves unknown whether its batch went.
+     */
+    static long waitNanos(long waitMillis, long marginNanos) {
         long nanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(Math.max(0, waitMillis));
         java.util.OptionalLong left = Deadline.remainingNanos();
         if (left.isEmpty()) {
             return nanos;
         }
-        long margin = Math.max(MIN_MARGIN_NANOS, Math.min(100_000_000L, left.getAsLong() / 4));
-        long usable = left.getAsLong() - margin;
+        long usable = left.getAsLong() - marginNanos;
         return usable < 0 ? -1 : Math.min(nanos, usable);
+    }
+
+    /** The margin for the current scope's deadline: a quarter of the time left, 20 to 100 ms (0 without a deadline). */
+    static long marginNanos() {
+        java.util.OptionalLong left = Deadline.remainingNanos();
+        return left.isEmpty() ? 0 : Math.max(MIN_MARGIN_NANOS, Math.min(100_000_000L, left.getAsLong() / 4));
     }
 }

@@ -42,6 +42,8 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
 
     /** What one swap did. */
     private static final Logger LOG = LoggerFactory.getLogger(Swapper.class);
+    /** How long the replacement's JVM may take to start and take the service over, besides the drain. */
+    static final Duration SPAWN_TIMEOUT = Duration.ofSeconds(60);
 
     /**
      * What one swap did; {@code oldHeld} objects of the old worker were still held when it retired;
@@ -72,8 +74,10 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
         long t0 = System.nanoTime();
         Spawned<SwapIn.Taken> replacement;
         try {
-            replacement = spawner.spawn(host, List.of(),
-                new SwapIn(oldAddress, first.name(), first.iface(), first.impl(), anchors, drainMs, first.methods()), code);
+            // Not the client's default deadline (10 s for the CLI's commands): a cold JVM on a loaded host,
+            // fetching the deployment's jars, took longer (a CI run), and the take-over drains for up to drainMs.
+            replacement = Deadline.within(SPAWN_TIMEOUT.plus(drain), () -> spawner.spawn(host, List.of(),
+                new SwapIn(oldAddress, first.name(), first.iface(), first.impl(), anchors, drainMs, first.methods()), code));
         } catch (WorkerDiedException died) {
             // The replacement died, or its link broke, before it answered: perhaps after the old worker had
             // forwarded the service to it. A failed spawn kills its worker; once it is killed (nothing was
