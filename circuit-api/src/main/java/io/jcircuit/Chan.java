@@ -192,10 +192,11 @@ public final class Chan<T> implements Iterable<T>, Serializable {
         private final ReentrantLock receiveLock = new ReentrantLock();
         /** Why a lingering batch could not be shipped; the next send, flush or close throws it. */
         private RuntimeException failed;
-        /** How many items of the batch {@link #ship} last worked on went to the owner; under {@link #sendLock}. */
+        /**
+         * How many items from the start of the batch {@link #ship} last worked on are done with: gone to the
+         * owner, or failed alone (too large, unreadable there); under {@link #sendLock}. Counted through halves.
+         */
         private int shippedOfLast;
-        /** Whether that batch went in halves (one too large for a frame), so that {@link #shippedOfLast} does not tell. */
-        private boolean splitShipped;
 
         private void rethrowFailure() {
             RuntimeException f = failed;
@@ -286,7 +287,7 @@ public final class Chan<T> implements Iterable<T>, Serializable {
             } catch (DeadlineExceededException e) {
                 // only a batch that was never sent is known not to be in: one whose answer came late (the owner
                 // stalled past its margin) may be, and sending it again could put its items in twice
-                if (!splitShipped && !e.outcomeUnknown()) {
+                if (!e.outcomeUnknown()) {
                     List<Object> unsent = new ArrayList<>(items.subList(shippedOfLast, items.size()));
                     if (lastIsCaller && !unsent.isEmpty()) {
                         unsent.removeLast();
@@ -309,12 +310,14 @@ public final class Chan<T> implements Iterable<T>, Serializable {
          */
         private void ship(List<Object> items) {
             shippedOfLast = 0;
-            splitShipped = false;
-            ship(items, ChanCore.marginNanos());
+            ship(items, ChanCore.marginNanos(), 0);
         }
 
-        /** {@link #ship(List)} with the margin its operation took when it began. */
-        private void ship(List<Object> items, long marginNanos) {
+        /**
+         * {@link #ship(List)} with the margin its operation took when it began; {@code items} start at
+         * {@code base} in the batch {@link #shippedOfLast} counts.
+         */
+        private void ship(List<Object> items, long marginNanos, int base) {
             int sent = 0;
             while (sent < items.size()) {
                 long waitNanos = ChanCore.waitNanos(WAIT_SLICE_MILLIS, marginNanos);
@@ -328,21 +331,28 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                 List<Object> rest = sent == 0 ? items : new ArrayList<>(items.subList(sent, items.size()));
                 try {
                     sent += core.sendBatch(rest, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(waitNanos));
-                    shippedOfLast = sent;
+                    shippedOfLast = base + sent;
                 } catch (FrameTooLargeException | UnreadableValueException oneItem) {
                     // neither was put in; the other items may go without the one that caused it
-                    splitShipped = true; // halves go on their own: how many went is no longer counted
                     if (rest.size() == 1) {
+                        shippedOfLast = base + sent + 1; // it failed alone: not to be sent again
                         throw oneItem;
                     }
                     int half = rest.size() / 2;
                     CircuitException first = null;
                     try {
-                        ship(new ArrayList<>(rest.subList(0, half)), marginNanos);
+                        ship(new ArrayList<>(rest.subList(0, half)), marginNanos, base + sent);
                     } catch (FrameTooLargeException | UnreadableValueException e) {
                         first = e;
                     }
-                    ship(new ArrayList<>(rest.subList(half, rest.size())), marginNanos);
+                    try {
+                        ship(new ArrayList<>(rest.subList(half, rest.size())), marginNanos, base + sent + half);
+                    } catch (RuntimeException e) {
+                        if (first != null) {
+                            e.addSuppressed(first);
+                        }
+                        throw e;
+                    }
                     if (first != null) {
                         throw first;
                     }

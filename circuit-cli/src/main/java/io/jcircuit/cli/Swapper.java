@@ -93,8 +93,10 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
             startedEmpty.add(first.name());
         }
         for (OpsInfo.ServiceType t : services.subList(1, services.size())) {
-            if (!replacement.worker().go(new SwapIn(oldAddress, t.name(), t.iface(), t.impl(), List.of(), drainMs,
-                t.methods())).stateHandedOver()) {
+            // each take-over drains for up to drainMs too: the same room as the first one's
+            SwapIn.Taken taken = Deadline.within(drain.plusSeconds(10), () -> replacement.worker().go(
+                new SwapIn(oldAddress, t.name(), t.iface(), t.impl(), List.of(), drainMs, t.methods())));
+            if (!taken.stateHandedOver()) {
                 startedEmpty.add(t.name());
             }
         }

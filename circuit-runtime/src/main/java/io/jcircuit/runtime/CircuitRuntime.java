@@ -760,11 +760,6 @@ public final class CircuitRuntime implements Circuit {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        java.util.List<LocalChan> owned;
-        synchronized (chans) {
-            owned = java.util.List.copyOf(chans);
-        }
-        owned.forEach(LocalChan::ownerClosed); // their waiters, the owner's own copy's too, fail now
         if (holderDeaths != null) {
             holderDeaths.close();
         }
@@ -777,6 +772,13 @@ public final class CircuitRuntime implements Circuit {
         if (transport != null) {
             transport.close();
         }
+        // Only now that no remote copy can call again: woken earlier, their calls came back at once, empty,
+        // and were made again in a loop for as long as the anchors and the namespace took to close.
+        java.util.List<LocalChan> owned;
+        synchronized (chans) {
+            owned = java.util.List.copyOf(chans);
+        }
+        owned.forEach(LocalChan::ownerClosed); // the owner's own copy's waiters fail now
         dispatcher.close();
         callDeadlines.close();
         if (embeddedZooKeeper != null) {
