@@ -40,7 +40,6 @@ import java.util.function.Function;
 record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, SpawnOptions code, Duration drain,
                Duration linger) {
 
-    /** What one swap did. */
     private static final Logger LOG = LoggerFactory.getLogger(Swapper.class);
     /** How long the replacement's JVM may take to start and take the service over, besides the drain. */
     static final Duration SPAWN_TIMEOUT = Duration.ofSeconds(60);

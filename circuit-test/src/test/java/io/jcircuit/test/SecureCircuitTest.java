@@ -23,6 +23,12 @@ class SecureCircuitTest {
     @RegisterExtension
     static final LocalCircuit circuit = LocalCircuit.withHosts(1).secured();
 
+    /**
+     * The refusals tested here come at once; a connect timeout this long only keeps a slow first handshake
+     * of a cold JVM from failing with "deadline passed while dialing" instead (2 s was tight on a slow VM).
+     */
+    private static final int CONNECT_TIMEOUT_MS = 15_000;
+
     @Test
     void shouldSpawnAndCallWorkersOverTls(Circuit client) {
         assertThat(circuit.keyFile()).isPresent();
@@ -34,7 +40,7 @@ class SecureCircuitTest {
 
     @Test
     void shouldRefuseAClientWithoutTheKey() {
-        try (CircuitRuntime plain = CircuitRuntime.start(RuntimeConfig.builder().connectTimeoutMs(2_000).build())) {
+        try (CircuitRuntime plain = CircuitRuntime.start(RuntimeConfig.builder().connectTimeoutMs(CONNECT_TIMEOUT_MS).build())) {
             var host = circuit.host("host-1");
             assertThatThrownBy(() -> plain.worker(host.address()).dial(HostService.SERVICE, HostService.class))
                 .isInstanceOf(WorkerDiedException.class)
@@ -47,7 +53,7 @@ class SecureCircuitTest {
     @Test
     void shouldTellAKeyedClientThatAPlainRuntimeRefusedItsHandshake() {
         try (CircuitRuntime plainServer = CircuitRuntime.start(RuntimeConfig.builder().build());
-             CircuitRuntime keyed = CircuitRuntime.start(RuntimeConfig.builder().connectTimeoutMs(2_000)
+             CircuitRuntime keyed = CircuitRuntime.start(RuntimeConfig.builder().connectTimeoutMs(CONNECT_TIMEOUT_MS)
                  .clusterKey(io.jcircuit.link.tls.ClusterKey.generate()).build())) {
             plainServer.listen("x", Runnable.class, () -> { });
             assertThatThrownBy(() -> keyed.worker(plainServer.address()).dial("x", Runnable.class))
@@ -59,7 +65,7 @@ class SecureCircuitTest {
 
     @Test
     void shouldRefuseAClientWithAnotherClustersKey() {
-        RuntimeConfig other = RuntimeConfig.builder().connectTimeoutMs(2_000)
+        RuntimeConfig other = RuntimeConfig.builder().connectTimeoutMs(CONNECT_TIMEOUT_MS)
             .clusterKey(io.jcircuit.link.tls.ClusterKey.generate()).build();
         try (CircuitRuntime stranger = CircuitRuntime.start(other)) {
             var host = circuit.host("host-1");
