@@ -190,6 +190,9 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
             props.setProperty("clientPort", Integer.toString(p));
             props.setProperty("clientPortAddress", "127.0.0.1");
             props.setProperty("tickTime", "500");
+            // ZooKeeper caps a client's session timeout at 20 ticks (10 s here) unless told: a runtime
+            // that asks for longer, to ride out longer cuts, gets what it asks for up to 10 minutes
+            props.setProperty("maxSessionTimeout", "600000");
             props.setProperty("initLimit", "10");
             props.setProperty("syncLimit", "5");
             props.setProperty("maxClientCnxns", "0");

@@ -33,6 +33,14 @@ import static org.awaitility.Awaitility.await;
 @Tag("slow")
 class SpawnTest {
 
+    /**
+     * Workers whose ZooKeeper sessions outlive {@link #REMOVED_BY_THE_HOST} by far: their entries can
+     * be gone within it only because their host removed them when it saw the process end.
+     */
+    private static final SpawnOptions LONG_SESSION =
+        SpawnOptions.defaults().withJvmArgs("-Dcircuit.zookeeper.sessionTimeoutMs=120000");
+    private static final Duration REMOVED_BY_THE_HOST = Duration.ofSeconds(30);
+
     public interface Counter {
         int add(int delta);
     }
@@ -386,7 +394,7 @@ class SpawnTest {
     @Test
     void aKilledWorkerFailsCallsAndLeavesTheNamespace() throws Exception {
         Spawned<Counter> s = spawner.spawn("h1", List.of("/spawn/kill"), () ->
-            Circuit.current().ref(Counter.class, new CounterImpl()));
+            Circuit.current().ref(Counter.class, new CounterImpl()), LONG_SESSION);
         Counter c = s.result();
         assertThat(c.add(1)).isEqualTo(1);
         CountDownLatch exited = new CountDownLatch(1);
@@ -394,9 +402,9 @@ class SpawnTest {
 
         s.worker().kill();
 
-        await().atMost(Duration.ofSeconds(2)).untilAsserted(() ->
+        await().atMost(REMOVED_BY_THE_HOST).untilAsserted(() ->
             assertThatThrownBy(() -> c.add(1)).isInstanceOf(WorkerDiedException.class));
-        await().atMost(Duration.ofSeconds(2)).untilAsserted(() ->
+        await().atMost(REMOVED_BY_THE_HOST).untilAsserted(() ->
             assertThat(spawner.anchors().listAll("/spawn/kill").entries()).isEmpty());
         assertThat(exited.await(10, TimeUnit.SECONDS)).isTrue();
         Path dir = state.resolve("workers").resolve(s.worker().id().toString());
@@ -405,9 +413,9 @@ class SpawnTest {
 
     @Test
     void aWorkerKilledFromOutsideLeavesTheNamespaceAtOnce() {
-        Spawned<Long> s = spawner.spawn("h1", List.of("/spawn/kill9"), () -> ProcessHandle.current().pid());
+        Spawned<Long> s = spawner.spawn("h1", List.of("/spawn/kill9"), () -> ProcessHandle.current().pid(), LONG_SESSION);
         ProcessHandle.of(s.result()).orElseThrow().destroyForcibly();
-        await().atMost(Duration.ofSeconds(2)).untilAsserted(() ->
+        await().atMost(REMOVED_BY_THE_HOST).untilAsserted(() ->
             assertThat(spawner.anchors().listAll("/spawn/kill9").entries()).isEmpty());
     }
 

@@ -73,6 +73,22 @@ public record LinkConfig(
     /** The polling budget unless configured, on any number of CPUs (see {@link #spinMicros}). */
     public static final int DEFAULT_SPIN_MICROS = 50;
 
+    /**
+     * The JVM property {@code name} as a whole number, or {@code orElse} when it is not set. A value
+     * that is not a whole number is refused with its name, rather than ignored for the default.
+     */
+    public static int intProperty(String name, int orElse) {
+        String v = System.getProperty(name);
+        if (v == null) {
+            return orElse;
+        }
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("JVM property " + name + " must be a whole number, not '" + v + "'");
+        }
+    }
+
     public static Builder builder() {
         return new Builder();
     }
@@ -107,15 +123,15 @@ public record LinkConfig(
         private int advertisedPort;
         // Timing defaults may be set per JVM (-Dcircuit.link.heartbeatMs=...), so that an operator can
         // tune every runtime a host starts, and tests can make failures show up fast.
-        private int heartbeatIntervalMs = Integer.getInteger("circuit.link.heartbeatMs", 1_000);
-        private int silenceLimitMs = Integer.getInteger("circuit.link.silenceMs", 5_000);
-        private int outageLimitMs = Integer.getInteger("circuit.link.outageLimitMs", 30_000);
+        private int heartbeatIntervalMs = intProperty("circuit.link.heartbeatMs", 1_000);
+        private int silenceLimitMs = intProperty("circuit.link.silenceMs", 5_000);
+        private int outageLimitMs = intProperty("circuit.link.outageLimitMs", 30_000);
         private int redialMinMs = 25;
         private int redialMaxMs = 1_000;
         private long maxUnackedBytes = 64L * 1024 * 1024;
         private LinkTls tls;
         private boolean insecure;
-        private int spinMicros = Integer.getInteger("circuit.spinMicros", DEFAULT_SPIN_MICROS);
+        private int spinMicros = intProperty("circuit.spinMicros", DEFAULT_SPIN_MICROS);
 
         public Builder bindHost(String v) { bindHost = v; return this; }
         public Builder port(int v) { port = v; return this; }

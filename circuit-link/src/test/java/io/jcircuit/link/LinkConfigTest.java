@@ -3,6 +3,7 @@ package io.jcircuit.link;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class LinkConfigTest {
 
@@ -13,5 +14,22 @@ class LinkConfigTest {
         assertThat(LinkConfig.builder().connectTimeoutMs(300).build().redialConnectTimeoutMs()).isEqualTo(300);
         assertThat(LinkConfig.builder().redialMaxMs(4_000).build().redialConnectTimeoutMs()).isEqualTo(4_000);
         assertThat(LinkConfig.builder().redialMaxMs(8_000).connectTimeoutMs(6_000).build().redialConnectTimeoutMs()).isEqualTo(6_000);
+    }
+
+    @Test
+    void aJvmPropertyThatIsNotAWholeNumberIsRefusedByName() {
+        String name = "circuit.test.intProperty." + System.nanoTime(); // this test's own
+        assertThat(LinkConfig.intProperty(name, 7)).isEqualTo(7);
+        try {
+            System.setProperty(name, " 1500 ");
+            assertThat(LinkConfig.intProperty(name, 7)).isEqualTo(1_500);
+            System.setProperty(name, "5s");
+            // before: Integer.getInteger gave the default, and a typo went unnoticed
+            assertThatThrownBy(() -> LinkConfig.intProperty(name, 7))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(name).hasMessageContaining("'5s'");
+        } finally {
+            System.clearProperty(name);
+        }
     }
 }

@@ -61,7 +61,9 @@ public record RuntimeConfig(
         private ClassLoader classLoader;
         private String zookeeper;
         private Path embeddedZooKeeperDir;
-        private int zookeeperSessionTimeoutMs = io.jcircuit.anchor.NamespaceConfig.DEFAULT_SESSION_TIMEOUT_MS;
+        // may be set per JVM, so that a host's spawn jvmArgs can give a worker a longer session
+        private int zookeeperSessionTimeoutMs = LinkConfig.intProperty("circuit.zookeeper.sessionTimeoutMs",
+            io.jcircuit.anchor.NamespaceConfig.DEFAULT_SESSION_TIMEOUT_MS);
         private int zookeeperConnectTimeoutMs = io.jcircuit.anchor.NamespaceConfig.DEFAULT_CONNECT_TIMEOUT_MS;
         private io.jcircuit.WorkerId workerId;
         private io.jcircuit.link.tls.ClusterKey clusterKey;
