@@ -781,7 +781,10 @@ public final class HostDaemon implements AutoCloseable {
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("--sun-misc-unsafe-memory-access=allow");
         cmd.add("-Xmx" + (spec.maxHeapMb() > 0 ? spec.maxHeapMb() : 256) + "m");
-        cmd.add("-Xms16m"); // an idle worker commits what it uses, not a default share of the machine
+        // An idle worker commits what it uses, not a default share of the machine. 8 MB rather than 16:
+        // idle RSS 76.9-77.4 MB against 79.0-79.3 in the bench's spawn pass, alternated four times, with
+        // no change in spawn times or the demo (docs/performance.md)
+        cmd.add("-Xms8m");
         cmd.add("-XX:+UseSerialGC");
         // glibc keeps what the JIT compilers and class loading freed at start; handed back each
         // second, an idle worker had 96.4-96.6 MB resident against 102.7-118.6 (docs/performance.md)
