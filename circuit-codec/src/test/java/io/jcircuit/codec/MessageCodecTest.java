@@ -116,6 +116,61 @@ class MessageCodecTest {
         assertThat(keys).isEqualTo(java.util.Set.of("x", "y")).isInstanceOf(java.util.HashSet.class);
     }
 
+    @Test
+    void theJdksViewsOfMapsArriveAsPlainCollectionsOfWhatTheyShow() {
+        java.util.TreeMap<String, Integer> tree = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        tree.putAll(java.util.Map.of("a", 1, "B", 2, "c", 3, "D", 4));
+        java.util.LinkedHashMap<String, Integer> linked = new java.util.LinkedHashMap<>();
+        linked.put("z", 26);
+        linked.put("a", 1);
+        linked.put("m", 13);
+        java.util.HashMap<String, Integer> hash = new java.util.HashMap<>(linked);
+        java.util.concurrent.ConcurrentSkipListMap<String, Integer> skip = new java.util.concurrent.ConcurrentSkipListMap<>(tree);
+
+        // before: these could not be sent at all ("doesn't support serialization")
+        assertThat(back(linked.keySet())).isInstanceOf(java.util.LinkedHashSet.class);
+        assertThat(inOrder(back(linked.keySet()))).containsExactly("z", "a", "m");
+        assertThat(back(linked.values())).isInstanceOf(java.util.ArrayList.class).isEqualTo(List.of(26, 1, 13));
+        assertThat(back(hash.keySet())).isEqualTo(java.util.Set.of("z", "a", "m"));
+        assertThat(inOrder(back(hash.values()))).containsExactlyInAnyOrder(26, 1, 13);
+        assertThat(inOrder(back(linked.entrySet())))
+            .containsExactly(java.util.Map.entry("z", 26), java.util.Map.entry("a", 1), java.util.Map.entry("m", 13));
+        assertThat(back(hash.entrySet().iterator().next())).isInstanceOf(java.util.AbstractMap.SimpleImmutableEntry.class);
+        assertThat(back(java.util.Map.entry("k", 7))).isEqualTo(java.util.Map.entry("k", 7));
+        assertThat(back(new java.util.ArrayList<>(List.of(1, 2, 3)).reversed())).isEqualTo(List.of(3, 2, 1));
+        assertThat(back(linked.reversed())).isInstanceOf(java.util.LinkedHashMap.class).extracting(m -> List.copyOf(((java.util.Map<?, ?>) m).keySet()))
+            .isEqualTo(List.of("m", "a", "z"));
+        Object keys = back(tree.keySet());
+        assertThat(keys).isInstanceOf(java.util.TreeSet.class);
+        assertThat(inOrder(keys)).containsExactly("a", "B", "c", "D");
+        assertThat(((java.util.TreeSet<?>) keys).comparator()).as("the map's comparator").isSameAs(String.CASE_INSENSITIVE_ORDER);
+        assertThat(inOrder(back(skip.descendingKeySet()))).containsExactly("D", "c", "B", "a");
+        assertThat(back(tree.values())).isEqualTo(List.of(1, 2, 3, 4));
+
+        // before: a sub-map went with its whole backing map, as a view of a copy, and refused a put of its own keys
+        for (java.util.SortedMap<String, Integer> view : List.of(tree.headMap("c"), skip.headMap("c"))) {
+            @SuppressWarnings("unchecked")
+            java.util.Map<String, Integer> sub = (java.util.Map<String, Integer>) back(view);
+            assertThat(sub).as(view.getClass().getName()).isInstanceOf(java.util.TreeMap.class).containsOnlyKeys("a", "B");
+            sub.put("d", 4);
+            assertThat(sub).containsEntry("D", 4).hasSize(3); // case-insensitive: the comparator came along
+        }
+        assertThat(inOrder(((java.util.Map<?, ?>) back(tree.descendingMap())).keySet()))
+            .containsExactly("D", "c", "B", "a");
+
+        java.util.Set<String> view = hash.keySet();
+        List<?> pair = (List<?>) back(java.util.Arrays.asList(view, view));
+        assertThat(pair.get(1)).as("one view sent twice arrives once").isSameAs(pair.get(0));
+    }
+
+    private static List<Object> inOrder(Object collection) {
+        return new java.util.ArrayList<>((java.util.Collection<?>) collection);
+    }
+
+    private Object back(Object value) {
+        return ((Message.Reply) roundTrip(new Message.Reply(1, value))).value();
+    }
+
     private Message roundTrip(Message m) {
         ByteBuf buf = Unpooled.buffer();
         try {
