@@ -92,9 +92,10 @@ final class CountGuards {
         for (Class<?> c : PREBUILT_ARRAYS) {
             wrapPrebuilt(fory, r, c);
         }
-        // Arrays of every other type get their serializer when first met.
+        // Arrays of every other type get their serializer when first met, and so do the JDK's views
+        // of maps and lists (ViewSerializers).
         r.setSerializerFactory((f, cls) -> cls.isArray() && !cls.getComponentType().isPrimitive()
-            ? objectArray(f, cls) : null);
+            ? objectArray(f, cls) : ViewSerializers.create(f, cls));
     }
 
     /** The object arrays Fory 0.13 gives a serializer of its own up front ({@code ArraySerializers.registerDefaultSerializers}). */
@@ -155,9 +156,10 @@ final class CountGuards {
             r.registerSerializer(c, new Checked(fory, c, ArrayList::new));
         }
         // a ConcurrentHashMap's key set went as its fields, and its reader failed (a NullPointerException,
-        // read as a malformed message, closed the link): it travels as the keys, and arrives as a HashSet
+        // read as a malformed message, closed the link): it travels as a snapshot of the keys (its count
+        // taken apart from them, keys added meanwhile broke the stream), and arrives as a HashSet
         Class<?> keys = new java.util.concurrent.ConcurrentHashMap<>(Map.of(1, 1)).keySet().getClass();
-        r.registerSerializer(keys, new Checked(fory, keys, HashSet::new));
+        r.registerSerializer(keys, (Serializer) ViewSerializers.concurrentKeys(fory, keys));
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})

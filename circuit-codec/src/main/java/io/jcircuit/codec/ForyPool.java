@@ -124,8 +124,7 @@ final class ForyPool {
             .build();
         CountGuards.register(fory);
         ReferenceSerializers.Context ctx = setup.apply(fory);
-        CountGuards.registerListViews(fory); // after the rest: the ids registered before it stay as they were
-        ViewSerializers.register(fory); // and after that, for the same reason
+        CountGuards.registerListViews(fory); // last: the ids registered before it stay as they were
         return new Slot(fory, ctx, classDefIds);
     }
 }

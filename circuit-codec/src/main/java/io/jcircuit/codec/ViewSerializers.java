@@ -2,7 +2,6 @@ package io.jcircuit.codec;
 
 import org.apache.fory.Fory;
 import org.apache.fory.memory.MemoryBuffer;
-import org.apache.fory.resolver.ClassResolver;
 import org.apache.fory.serializer.Serializer;
 import org.apache.fory.serializer.collection.CollectionSerializer;
 import org.apache.fory.serializer.collection.MapSerializer;
@@ -26,7 +25,6 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.function.IntFunction;
 
 /**
  * The JDK's views of maps and lists travel as what they show, and arrive as a plain collection of it:
@@ -54,13 +52,45 @@ final class ViewSerializers {
     private ViewSerializers() {
     }
 
+    /** How a view class is serialized: its serializer is built for a Fory instance when first met. */
+    private enum Kind {
+        /** Read into a {@link LinkedHashSet}. */
+        SET,
+        /** Read into a {@link TreeSet} with the view's comparator. */
+        SORTED_SET,
+        /** Read into an {@link ArrayList}. */
+        LIST,
+        /** Read into a {@link TreeMap} with the view's comparator. */
+        SORTED_MAP,
+        /** Read into a {@link LinkedHashMap}. */
+        LINKED_MAP,
+        /** Read as an {@link AbstractMap.SimpleImmutableEntry}. */
+        ENTRY,
+        /** Read as {@code Map.entry(k, v)}. */
+        MAP_ENTRY;
+
+        Serializer<?> make(Fory fory, Class<?> cls) {
+            return switch (this) {
+                case SET -> new Snapshot(fory, cls, Kind.SET);
+                case LIST -> new Snapshot(fory, cls, Kind.LIST);
+                case SORTED_SET -> new SortedSetSnapshot(fory, cls);
+                case SORTED_MAP -> new SortedMapSnapshot(fory, cls);
+                case LINKED_MAP -> new LinkedMapSnapshot(fory, cls);
+                case ENTRY -> new Entry(fory, cls, false);
+                case MAP_ENTRY -> new Entry(fory, cls, true);
+            };
+        }
+    }
+
     /**
-     * Registers the serializers. Call after every other registration, so that the ids registered
-     * before stay as they were.
+     * The view classes and their kinds: immutable facts about the JDK, shared by every runtime in the
+     * JVM, worked out when a Fory instance first meets a class it has no serializer for.
      */
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    static void register(Fory fory) {
-        ClassResolver r = fory.getClassResolver();
+    private static final class Table {
+        static final Map<Class<?>, Kind> KINDS = kinds();
+    }
+
+    private static Map<Class<?>, Kind> kinds() {
         Map<String, Integer> sample = Map.of("a", 1, "b", 2);
         HashMap<String, Integer> hash = new HashMap<>(sample);
         LinkedHashMap<String, Integer> linked = new LinkedHashMap<>(sample);
@@ -68,61 +98,69 @@ final class ViewSerializers {
         ConcurrentSkipListMap<String, Integer> skip = new ConcurrentSkipListMap<>(sample);
         ConcurrentHashMap<String, Integer> concurrent = new ConcurrentHashMap<>(sample);
         EnumMap<DayOfWeek, Integer> enums = new EnumMap<>(Map.of(DayOfWeek.MONDAY, 1));
-
-        for (Class<?> c : classesOf(hash.keySet(), hash.entrySet(), linked.keySet(), linked.entrySet(),
+        Map<Class<?>, Kind> kinds = new HashMap<>();
+        put(kinds, Kind.SET, hash.keySet(), hash.entrySet(), linked.keySet(), linked.entrySet(),
             tree.entrySet(), tree.headMap("b").entrySet(), tree.descendingMap().entrySet(),
-            skip.entrySet(), skip.headMap("b").entrySet(), concurrent.entrySet(), enums.keySet(), enums.entrySet())) {
-            r.registerSerializer(c, new Snapshot(fory, c, LinkedHashSet::new));
-        }
-        // registered before as a HashSet of the keys (CountGuards.registerListViews), with the count
-        // taken apart from the elements: keys added or removed in between broke the stream
-        Class<?> concurrentKeys = concurrent.keySet().getClass();
-        r.registerSerializer(concurrentKeys, new Snapshot(fory, concurrentKeys, java.util.HashSet::new));
-        for (Class<?> c : classesOf(tree.keySet(), tree.headMap("b").keySet(), tree.descendingKeySet(),
-            skip.keySet(), skip.headMap("b").keySet(), skip.descendingKeySet())) {
-            r.registerSerializer(c, new SortedSetSnapshot(fory, c));
-        }
-        for (Class<?> c : classesOf(hash.values(), linked.values(), tree.values(), tree.headMap("b").values(),
+            skip.entrySet(), skip.headMap("b").entrySet(), concurrent.entrySet(), enums.keySet(), enums.entrySet());
+        put(kinds, Kind.SORTED_SET, tree.keySet(), tree.headMap("b").keySet(), tree.descendingKeySet(),
+            skip.keySet(), skip.headMap("b").keySet(), skip.descendingKeySet());
+        put(kinds, Kind.LIST, hash.values(), linked.values(), tree.values(), tree.headMap("b").values(),
             tree.descendingMap().values(), skip.values(), skip.headMap("b").values(), concurrent.values(),
             enums.values(), new ArrayList<>(List.of(1)).reversed(), new LinkedList<>(List.of(1)).reversed(),
-            List.of(1).reversed(), Arrays.asList(1).reversed())) {
-            r.registerSerializer(c, new Snapshot(fory, c, ArrayList::new));
-        }
-        for (Class<?> c : classesOf(tree.headMap("b"), tree.descendingMap(), skip.headMap("b"), skip.descendingMap())) {
-            r.registerSerializer(c, new SortedMapSnapshot(fory, c));
-        }
-        Class<?> reversedLinked = linked.reversed().getClass();
-        r.registerSerializer(reversedLinked, new MapSnapshot(fory, reversedLinked, LinkedHashMap::new));
-
-        for (Class<?> c : classesOf(hash.entrySet().iterator().next(), linked.entrySet().iterator().next(),
+            List.of(1).reversed(), Arrays.asList(1).reversed());
+        put(kinds, Kind.SORTED_MAP, tree.headMap("b"), tree.descendingMap(), skip.headMap("b"), skip.descendingMap());
+        put(kinds, Kind.LINKED_MAP, linked.reversed());
+        put(kinds, Kind.ENTRY, hash.entrySet().iterator().next(), linked.entrySet().iterator().next(),
             tree.entrySet().iterator().next(), skip.entrySet().iterator().next(),
-            concurrent.entrySet().iterator().next(), enums.entrySet().iterator().next())) {
-            r.registerSerializer(c, new Entry(fory, c, false));
-        }
-        Class<?> holder = Map.entry("a", 1).getClass();
-        r.registerSerializer(holder, new Entry(fory, holder, true));
+            concurrent.entrySet().iterator().next(), enums.entrySet().iterator().next());
+        put(kinds, Kind.MAP_ENTRY, Map.entry("a", 1));
+        return Map.copyOf(kinds);
     }
 
-    /** The distinct classes of {@code samples}, skipping those Fory already serializes as a whole. */
-    private static List<Class<?>> classesOf(Object... samples) {
-        LinkedHashSet<Class<?>> classes = new LinkedHashSet<>();
+    /**
+     * The serializer of the view class {@code cls} for {@code fory}, or null when it is not one of
+     * these views. For {@code ClassResolver.setSerializerFactory}: the classes stay unregistered (they
+     * travel by name), so the ids of registered classes do not change, and builds that differ only in
+     * this class still read each other's calls.
+     */
+    static Serializer<?> create(Fory fory, Class<?> cls) {
+        if (cls.getClassLoader() != null || !cls.getName().startsWith("java.util.")) {
+            return null; // an application's classes do not make the table be worked out
+        }
+        Kind kind = Table.KINDS.get(cls);
+        return kind == null ? null : kind.make(fory, cls);
+    }
+
+    /**
+     * The serializer of a {@code ConcurrentHashMap}'s key set, which {@link CountGuards} registers: a
+     * {@link java.util.HashSet} of a snapshot of the keys.
+     */
+    static Serializer<?> concurrentKeys(Fory fory, Class<?> cls) {
+        return new Snapshot(fory, cls, null);
+    }
+
+    /** Files the classes of {@code samples} under {@code kind}, but for those Fory serializes as a whole. */
+    private static void put(Map<Class<?>, Kind> kinds, Kind kind, Object... samples) {
         for (Object s : samples) {
-            classes.add(s.getClass());
+            Class<?> c = s.getClass();
+            // TreeMap.firstEntry() and a ConcurrentSkipListMap's entries are plain entries already
+            if (c != AbstractMap.SimpleImmutableEntry.class && c != AbstractMap.SimpleEntry.class) {
+                kinds.put(c, kind);
+            }
         }
-        // TreeMap.firstEntry() and the like are already plain entries
-        classes.remove(AbstractMap.SimpleImmutableEntry.class);
-        classes.remove(AbstractMap.SimpleEntry.class);
-        return new ArrayList<>(classes);
     }
 
-    /** A view written as a snapshot of its elements, read into the collection {@code make} gives. */
+    /**
+     * A view written as a snapshot of its elements, read into a {@link LinkedHashSet} ({@link Kind#SET}),
+     * an {@link ArrayList} ({@link Kind#LIST}) or, for null, a {@link java.util.HashSet}.
+     */
     @SuppressWarnings({"rawtypes", "unchecked"})
     private static final class Snapshot extends CollectionSerializer {
-        private final IntFunction<Collection> make;
+        private final Kind kind;
 
-        Snapshot(Fory fory, Class cls, IntFunction<Collection> make) {
+        Snapshot(Fory fory, Class cls, Kind kind) {
             super(fory, cls, true);
-            this.make = make;
+            this.kind = kind;
         }
 
         @Override
@@ -136,21 +174,25 @@ final class ViewSerializers {
         public Collection newCollection(MemoryBuffer buffer) {
             int n = CountGuards.readCount(buffer, type);
             setNumElements(n);
-            Collection c = make.apply(n);
+            Collection c = make(n);
             fory.getRefResolver().reference(c);
             return c;
         }
 
         @Override
         public Collection newCollection(Collection collection) {
-            return make.apply(collection.size());
+            return make(collection.size());
+        }
+
+        private Collection make(int n) {
+            return kind == Kind.LIST ? new ArrayList(n) : kind == Kind.SET ? new LinkedHashSet(n) : new java.util.HashSet(n);
         }
     }
 
     /** A sorted set view: its count, its comparator, then its elements, read into a {@link TreeSet}. */
     @SuppressWarnings({"rawtypes", "unchecked"})
     private static final class SortedSetSnapshot extends CollectionSerializer {
-        SortedSetSnapshot(Fory fory, Class cls) {
+        SortedSetSnapshot(Fory fory, Class<?> cls) {
             super(fory, cls, true);
         }
 
@@ -179,7 +221,7 @@ final class ViewSerializers {
     /** A sorted map view: its count, its comparator, then its entries, read into a {@link TreeMap}. */
     @SuppressWarnings({"rawtypes", "unchecked"})
     private static final class SortedMapSnapshot extends MapSerializer {
-        SortedMapSnapshot(Fory fory, Class cls) {
+        SortedMapSnapshot(Fory fory, Class<?> cls) {
             super(fory, cls, true);
         }
 
@@ -205,14 +247,11 @@ final class ViewSerializers {
         }
     }
 
-    /** A map view written as a copy of its entries, read into the map {@code make} gives. */
+    /** A map view written as a copy of its entries, read into a {@link LinkedHashMap}. */
     @SuppressWarnings({"rawtypes", "unchecked"})
-    private static final class MapSnapshot extends MapSerializer {
-        private final IntFunction<Map> make;
-
-        MapSnapshot(Fory fory, Class cls, IntFunction<Map> make) {
+    private static final class LinkedMapSnapshot extends MapSerializer {
+        LinkedMapSnapshot(Fory fory, Class<?> cls) {
             super(fory, cls, true);
-            this.make = make;
         }
 
         @Override
@@ -226,14 +265,14 @@ final class ViewSerializers {
         public Map newMap(MemoryBuffer buffer) {
             int n = CountGuards.readCount(buffer, type);
             setNumElements(n);
-            Map map = make.apply(n);
+            Map map = new LinkedHashMap(n);
             fory.getRefResolver().reference(map);
             return map;
         }
 
         @Override
         public Map newMap(Map map) {
-            return make.apply(map.size());
+            return new LinkedHashMap(map.size());
         }
     }
 
