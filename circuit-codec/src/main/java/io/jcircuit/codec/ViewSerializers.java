@@ -71,11 +71,8 @@ final class ViewSerializers {
 
         Serializer<?> make(Fory fory, Class<?> cls) {
             return switch (this) {
-                case SET -> new Snapshot(fory, cls, Kind.SET);
-                case LIST -> new Snapshot(fory, cls, Kind.LIST);
-                case SORTED_SET -> new SortedSetSnapshot(fory, cls);
-                case SORTED_MAP -> new SortedMapSnapshot(fory, cls);
-                case LINKED_MAP -> new LinkedMapSnapshot(fory, cls);
+                case SET, LIST, SORTED_SET -> new Snapshot(fory, cls, this);
+                case SORTED_MAP, LINKED_MAP -> new MapSnapshot(fory, cls, this);
                 case ENTRY -> new Entry(fory, cls, false);
                 case MAP_ENTRY -> new Entry(fory, cls, true);
             };
@@ -151,8 +148,10 @@ final class ViewSerializers {
     }
 
     /**
-     * A view written as a snapshot of its elements, read into a {@link LinkedHashSet} ({@link Kind#SET}),
-     * an {@link ArrayList} ({@link Kind#LIST}) or, for null, a {@link java.util.HashSet}.
+     * A view written as a snapshot: its count, for {@link Kind#SORTED_SET} its comparator, then its
+     * elements; read into a {@link LinkedHashSet} ({@link Kind#SET}), an {@link ArrayList}
+     * ({@link Kind#LIST}), a {@link TreeSet} ({@link Kind#SORTED_SET}) or, for null, a
+     * {@link java.util.HashSet}.
      */
     @SuppressWarnings({"rawtypes", "unchecked"})
     private static final class Snapshot extends CollectionSerializer {
@@ -167,6 +166,9 @@ final class ViewSerializers {
         public Collection onCollectionWrite(MemoryBuffer buffer, Collection value) {
             List<Object> elements = Arrays.asList(value.toArray());
             buffer.writeVarUint32Small7(elements.size());
+            if (kind == Kind.SORTED_SET) {
+                fory.writeRef(buffer, ((SortedSet) value).comparator());
+            }
             return elements;
         }
 
@@ -174,14 +176,14 @@ final class ViewSerializers {
         public Collection newCollection(MemoryBuffer buffer) {
             int n = CountGuards.readCount(buffer, type);
             setNumElements(n);
-            Collection c = make(n);
+            Collection c = kind == Kind.SORTED_SET ? new TreeSet((Comparator) fory.readRef(buffer)) : make(n);
             fory.getRefResolver().reference(c);
             return c;
         }
 
         @Override
         public Collection newCollection(Collection collection) {
-            return make(collection.size());
+            return kind == Kind.SORTED_SET ? new TreeSet(((SortedSet) collection).comparator()) : make(collection.size());
         }
 
         private Collection make(int n) {
@@ -189,75 +191,26 @@ final class ViewSerializers {
         }
     }
 
-    /** A sorted set view: its count, its comparator, then its elements, read into a {@link TreeSet}. */
+    /**
+     * A map view written as a copy: its count, for {@link Kind#SORTED_MAP} its comparator, then its
+     * entries; read into a {@link TreeMap} ({@link Kind#SORTED_MAP}) or a {@link LinkedHashMap}.
+     */
     @SuppressWarnings({"rawtypes", "unchecked"})
-    private static final class SortedSetSnapshot extends CollectionSerializer {
-        SortedSetSnapshot(Fory fory, Class<?> cls) {
+    private static final class MapSnapshot extends MapSerializer {
+        private final boolean sorted;
+
+        MapSnapshot(Fory fory, Class<?> cls, Kind kind) {
             super(fory, cls, true);
-        }
-
-        @Override
-        public Collection onCollectionWrite(MemoryBuffer buffer, Collection value) {
-            List<Object> elements = Arrays.asList(value.toArray());
-            buffer.writeVarUint32Small7(elements.size());
-            fory.writeRef(buffer, ((SortedSet) value).comparator());
-            return elements;
-        }
-
-        @Override
-        public Collection newCollection(MemoryBuffer buffer) {
-            setNumElements(CountGuards.readCount(buffer, type));
-            TreeSet set = new TreeSet((Comparator) fory.readRef(buffer));
-            fory.getRefResolver().reference(set);
-            return set;
-        }
-
-        @Override
-        public Collection newCollection(Collection collection) {
-            return new TreeSet(((SortedSet) collection).comparator());
-        }
-    }
-
-    /** A sorted map view: its count, its comparator, then its entries, read into a {@link TreeMap}. */
-    @SuppressWarnings({"rawtypes", "unchecked"})
-    private static final class SortedMapSnapshot extends MapSerializer {
-        SortedMapSnapshot(Fory fory, Class<?> cls) {
-            super(fory, cls, true);
+            this.sorted = kind == Kind.SORTED_MAP;
         }
 
         @Override
         public Map onMapWrite(MemoryBuffer buffer, Object value) {
-            TreeMap copy = new TreeMap((SortedMap) value);
+            Map copy = sorted ? new TreeMap((SortedMap) value) : new LinkedHashMap((Map) value);
             buffer.writeVarUint32Small7(copy.size());
-            fory.writeRef(buffer, copy.comparator());
-            return copy;
-        }
-
-        @Override
-        public Map newMap(MemoryBuffer buffer) {
-            setNumElements(CountGuards.readCount(buffer, type));
-            TreeMap map = new TreeMap((Comparator) fory.readRef(buffer));
-            fory.getRefResolver().reference(map);
-            return map;
-        }
-
-        @Override
-        public Map newMap(Map map) {
-            return new TreeMap(((SortedMap) map).comparator());
-        }
-    }
-
-    /** A map view written as a copy of its entries, read into a {@link LinkedHashMap}. */
-    @SuppressWarnings({"rawtypes", "unchecked"})
-    private static final class LinkedMapSnapshot extends MapSerializer {
-        LinkedMapSnapshot(Fory fory, Class<?> cls) {
-            super(fory, cls, true);
-        }
-
-        @Override
-        public Map onMapWrite(MemoryBuffer buffer, Object value) {
-            Map copy = new LinkedHashMap((Map) value);
-            buffer.writeVarUint32Small7(copy.size());
+            if (sorted) {
+                fory.writeRef(buffer, ((TreeMap) copy).comparator());
+            }
             return copy;
         }
 
@@ -265,14 +218,14 @@ final class ViewSerializers {
         public Map newMap(MemoryBuffer buffer) {
             int n = CountGuards.readCount(buffer, type);
             setNumElements(n);
-            Map map = new LinkedHashMap(n);
+            Map map = sorted ? new TreeMap((Comparator) fory.readRef(buffer)) : new LinkedHashMap(n);
             fory.getRefResolver().reference(map);
             return map;
         }
 
         @Override
         public Map newMap(Map map) {
-            return new LinkedHashMap(map.size());
+            return sorted ? new TreeMap(((SortedMap) map).comparator()) : new LinkedHashMap(map.size());
         }
     }
 
