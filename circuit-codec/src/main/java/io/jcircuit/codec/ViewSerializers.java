@@ -44,8 +44,12 @@ import java.util.concurrent.ConcurrentSkipListMap;
  * <p>Left to Fory, most of these could not be written at all ("doesn't support serialization"), and
  * the others went field by field with their whole backing map: a {@code headMap} arrived as a view
  * of a copy of all of it, and refused a {@code put} of its own keys as "key out of range". Each is
- * written from a snapshot of its elements ({@code toArray}, or a copy), so a concurrent map that
- * changes meanwhile cannot make the count and the elements disagree.
+ * written from a snapshot of its elements ({@code toArray}, or a copy made entry by entry), so a
+ * concurrent map that changes meanwhile cannot make the count and the elements disagree.
+ *
+ * <p>An entry's key and value, and a sorted view's comparator, are read before the entry or the
+ * collection exists: a reference back to it from inside them arrives as null. An entry that holds
+ * itself directly is refused when sent; one that reaches itself through other objects is not seen.
  */
 final class ViewSerializers {
 
@@ -111,6 +115,12 @@ final class ViewSerializers {
             tree.entrySet().iterator().next(), skip.entrySet().iterator().next(),
             concurrent.entrySet().iterator().next(), enums.entrySet().iterator().next());
         put(kinds, Kind.MAP_ENTRY, Map.entry("a", 1));
+        // a HashMap's entries in a bucket of many colliding keys (a LinkedHashMap's too)
+        try {
+            kinds.put(Class.forName("java.util.HashMap$TreeNode"), Kind.ENTRY);
+        } catch (ClassNotFoundException notInThisJdk) {
+            // its entries are all of the kinds above
+        }
         return Map.copyOf(kinds);
     }
 
@@ -206,7 +216,13 @@ final class ViewSerializers {
 
         @Override
         public Map onMapWrite(MemoryBuffer buffer, Object value) {
-            Map copy = sorted ? new TreeMap((SortedMap) value) : new LinkedHashMap((Map) value);
+            // entry by entry: new TreeMap(sortedMap) takes size() first and then that many entries, and
+            // a concurrent map's view that shrank meanwhile ran out (NoSuchElementException)
+            Map copy = sorted ? new TreeMap(((SortedMap) value).comparator()) : new LinkedHashMap();
+            for (Object o : ((Map) value).entrySet()) {
+                Map.Entry e = (Map.Entry) o;
+                copy.put(e.getKey(), e.getValue());
+            }
             buffer.writeVarUint32Small7(copy.size());
             if (sorted) {
                 fory.writeRef(buffer, ((TreeMap) copy).comparator());
@@ -244,6 +260,10 @@ final class ViewSerializers {
 
         @Override
         public void write(MemoryBuffer buffer, Map.Entry value) {
+            if (value.getKey() == value || value.getValue() == value) {
+                // read, it would hold null there: its key and value are read before it exists
+                throw new CodecException("a map entry whose key or value is the entry itself cannot be sent");
+            }
             fory.writeRef(buffer, value.getKey());
             fory.writeRef(buffer, value.getValue());
         }

@@ -163,6 +163,54 @@ class MessageCodecTest {
         assertThat(pair.get(1)).as("one view sent twice arrives once").isSameAs(pair.get(0));
     }
 
+    /** Keys that all land in one bucket: a HashMap keeps them in a tree of its own entry class. */
+    private record Colliding(int n) {
+        @Override
+        public int hashCode() {
+            return 7;
+        }
+    }
+
+    @Test
+    void viewsOfMapsInEveryShapeTheJdkKeepsThemGo() throws Exception {
+        java.util.HashMap<Colliding, Integer> bucket = new java.util.HashMap<>(128);
+        for (int i = 0; i < 12; i++) {
+            bucket.put(new Colliding(i), i);
+        }
+        // before: java.util.HashMap$TreeNode "doesn't support serialization"
+        assertThat(back(bucket.entrySet())).isEqualTo(bucket.entrySet());
+        assertThat(back(new java.util.LinkedHashMap<>(bucket).entrySet())).isEqualTo(bucket.entrySet());
+
+        java.util.concurrent.ConcurrentSkipListMap<Integer, Integer> skip = new java.util.concurrent.ConcurrentSkipListMap<>();
+        for (int i = 0; i < 2_000; i++) {
+            skip.put(i, i);
+        }
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread churn = Thread.ofPlatform().start(() -> {
+            for (int i = 0; !done.get(); i = (i + 1) % 2_000) {
+                skip.remove(i);
+                skip.put(i, i);
+            }
+        });
+        try {
+            // before: a sub-map that shrank while it was copied failed its send (NoSuchElementException)
+            for (int i = 0; i < 1_000; i++) {
+                // what a weakly consistent iteration saw, counted as it was written
+                assertThat((java.util.Map<?, ?>) back(skip.headMap(1_500))).isInstanceOf(java.util.TreeMap.class)
+                    .isNotEmpty().allSatisfy((k, v) -> assertThat((Integer) k).isLessThan(1_500).isEqualTo(v));
+                assertThat((java.util.Map<?, ?>) back(skip.descendingMap())).isInstanceOf(java.util.TreeMap.class).isNotEmpty();
+            }
+        } finally {
+            done.set(true);
+            churn.join();
+        }
+
+        java.util.Map.Entry<String, Object> self = new java.util.HashMap<String, Object>(java.util.Map.of("k", 1)).entrySet().iterator().next();
+        self.setValue(self);
+        // it would arrive holding null: refused instead
+        assertThatThrownBy(() -> back(self)).isInstanceOf(CodecException.class).hasMessageContaining("the entry itself");
+    }
+
     private static List<Object> inOrder(Object collection) {
         return new java.util.ArrayList<>((java.util.Collection<?>) collection);
     }

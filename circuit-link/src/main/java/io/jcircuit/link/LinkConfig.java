@@ -83,7 +83,7 @@ public record LinkConfig(
             return orElse;
         }
         try {
-            return Integer.parseInt(v.trim());
+            return Integer.decode(v.trim()); // as Integer.getInteger reads it: 0x3E8 and 010 too
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("JVM property " + name + " must be a whole number, not '" + v + "'");
         }

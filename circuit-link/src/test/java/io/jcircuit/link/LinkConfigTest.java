@@ -23,6 +23,8 @@ class LinkConfigTest {
         try {
             System.setProperty(name, " 1500 ");
             assertThat(LinkConfig.intProperty(name, 7)).isEqualTo(1_500);
+            System.setProperty(name, "0x3E8"); // read as Integer.getInteger read it
+            assertThat(LinkConfig.intProperty(name, 7)).isEqualTo(1_000);
             System.setProperty(name, "5s");
             // before: Integer.getInteger gave the default, and a typo went unnoticed
             assertThatThrownBy(() -> LinkConfig.intProperty(name, 7))
