@@ -99,15 +99,23 @@ final class ViewSerializers {
         ConcurrentSkipListMap<String, Integer> skip = new ConcurrentSkipListMap<>(sample);
         ConcurrentHashMap<String, Integer> concurrent = new ConcurrentHashMap<>(sample);
         EnumMap<DayOfWeek, Integer> enums = new EnumMap<>(Map.of(DayOfWeek.MONDAY, 1));
+        // the key set and values that AbstractMap gives a map of an application's own that keeps them
+        Map<String, Integer> own = new AbstractMap<>() {
+            @Override
+            public java.util.Set<Map.Entry<String, Integer>> entrySet() {
+                return sample.entrySet();
+            }
+        };
         Map<Class<?>, Kind> kinds = new HashMap<>();
         put(kinds, Kind.SET, hash.keySet(), hash.entrySet(), linked.keySet(), linked.entrySet(),
             tree.entrySet(), tree.headMap("b").entrySet(), tree.descendingMap().entrySet(),
-            skip.entrySet(), skip.headMap("b").entrySet(), concurrent.entrySet(), enums.keySet(), enums.entrySet());
+            skip.entrySet(), skip.headMap("b").entrySet(), concurrent.entrySet(), enums.keySet(), enums.entrySet(),
+            own.keySet());
         put(kinds, Kind.SORTED_SET, tree.keySet(), tree.headMap("b").keySet(), tree.descendingKeySet(),
             skip.keySet(), skip.headMap("b").keySet(), skip.descendingKeySet());
         put(kinds, Kind.LIST, hash.values(), linked.values(), tree.values(), tree.headMap("b").values(),
             tree.descendingMap().values(), skip.values(), skip.headMap("b").values(), concurrent.values(),
-            enums.values(), new ArrayList<>(List.of(1)).reversed(), new LinkedList<>(List.of(1)).reversed(),
+            enums.values(), own.values(), new ArrayList<>(List.of(1)).reversed(), new LinkedList<>(List.of(1)).reversed(),
             List.of(1).reversed(), Arrays.asList(1).reversed());
         put(kinds, Kind.SORTED_MAP, tree.headMap("b"), tree.descendingMap(), skip.headMap("b"), skip.descendingMap());
         put(kinds, Kind.LINKED_MAP, linked.reversed());

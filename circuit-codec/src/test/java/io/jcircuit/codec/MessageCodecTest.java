@@ -205,6 +205,15 @@ class MessageCodecTest {
             churn.join();
         }
 
+        java.util.Map<String, Integer> own = new java.util.AbstractMap<>() { // an application's own map
+            @Override
+            public java.util.Set<java.util.Map.Entry<String, Integer>> entrySet() {
+                return java.util.Map.of("x", 1).entrySet();
+            }
+        };
+        assertThat(back(own.keySet())).isEqualTo(java.util.Set.of("x")); // before: "doesn't support serialization"
+        assertThat(back(own.values())).isEqualTo(List.of(1));
+
         java.util.Map.Entry<String, Object> self = new java.util.HashMap<String, Object>(java.util.Map.of("k", 1)).entrySet().iterator().next();
         self.setValue(self);
         // it would arrive holding null: refused instead
