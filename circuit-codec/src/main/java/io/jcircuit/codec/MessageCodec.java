@@ -432,7 +432,8 @@ public final class MessageCodec {
             if (--left[0] < 0) {
                 throw new CodecException("a FAILURE describes more than " + RemoteFailure.MAX_EXCEPTIONS + " exceptions");
             }
-            if (!WireReads.hasSoundCoder(f.className()) || f.message() != null && !WireReads.hasSoundCoder(f.message())) {
+            if (!WireReads.hasSoundCoder(f.className()) || f.message() != null && !WireReads.hasSoundCoder(f.message())
+                || f.detail() != null && !WireReads.hasSoundCoder(f.detail())) {
                 throw new CodecException("a FAILURE's class name or message is a string whose bytes do not fit its coder");
             }
             for (RemoteFailure.Frame frame : f.frames()) {

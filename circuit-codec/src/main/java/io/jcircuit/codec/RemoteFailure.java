@@ -20,9 +20,12 @@ import java.util.List;
  * @param cause      its cause, or {@code null}
  * @param suppressed its suppressed exceptions ({@link Throwable#getSuppressed}), or {@code null} for none
  *                   (a peer of a build from before they travelled sends none)
+ * @param detail     the message it was made with, when its {@code getMessage()} says more than that
+ *                   (a class that adds to its message); {@code null} otherwise, and from a peer of a
+ *                   build from before it travelled
  */
 public record RemoteFailure(String className, String message, Frame[] frames, RemoteFailure cause,
-                            RemoteFailure[] suppressed) {
+                            RemoteFailure[] suppressed, String detail) {
 
     /** Causes nest at most this deep on the wire; deeper ones are cut. */
     private static final int MAX_CAUSE_DEPTH = 8;
@@ -35,6 +38,34 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
     /** A failure with no suppressed exceptions. */
     public RemoteFailure(String className, String message, Frame[] frames, RemoteFailure cause) {
         this(className, message, frames, cause, null);
+    }
+
+    /** A failure whose {@code getMessage()} is the message it was made with. */
+    public RemoteFailure(String className, String message, Frame[] frames, RemoteFailure cause, RemoteFailure[] suppressed) {
+        this(className, message, frames, cause, suppressed, null);
+    }
+
+    /**
+     * Where {@code Throwable} keeps the message it was made with, read through Fory's {@code Platform}
+     * (the field is not accessible otherwise); -1 when that cannot be done.
+     */
+    private static final long DETAIL_OFFSET = detailOffset();
+
+    private static long detailOffset() {
+        try {
+            return org.apache.fory.memory.Platform.objectFieldOffset(Throwable.class.getDeclaredField("detailMessage"));
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            return -1;
+        }
+    }
+
+    /** The message {@code t} was made with, when its {@code getMessage()} differs from it; else null. */
+    private static String detailOf(Throwable t, String message) {
+        if (DETAIL_OFFSET < 0 || t instanceof RemoteException) {
+            return null;
+        }
+        Object detail = org.apache.fory.memory.Platform.getObject(t, DETAIL_OFFSET);
+        return detail instanceof String d && !d.equals(message) ? d : null;
     }
 
     /** One stack frame. */
@@ -80,7 +111,7 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
         String message = t instanceof RemoteException re ? re.remoteMessage() : t.getMessage();
         String className = t instanceof RemoteException re ? re.remoteClassName() : t.getClass().getName();
         return new RemoteFailure(className, message, frames, c,
-            suppressed.isEmpty() ? null : suppressed.toArray(RemoteFailure[]::new));
+            suppressed.isEmpty() ? null : suppressed.toArray(RemoteFailure[]::new), detailOf(t, message));
     }
 
     /**
@@ -127,6 +158,8 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
     }
 
     private Throwable construct(Class<? extends Throwable> c, Throwable cause) {
+        // made with what the original was made with, a class that adds to its message shows it once
+        String message = detail != null ? detail : this.message;
         try {
             Constructor<? extends Throwable> k = c.getConstructor(String.class, Throwable.class);
             return k.newInstance(message, cause);
@@ -158,7 +191,7 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
         try {
             // also one that makes its own message ("Fixed() { super("fixed message"); }"): the same message
             Throwable t = c.getConstructor().newInstance();
-            if (java.util.Objects.equals(t.getMessage(), message)) {
+            if (java.util.Objects.equals(t.getMessage(), this.message)) {
                 if (cause != null && t.getCause() == null) {
                     t.initCause(cause);
                 }

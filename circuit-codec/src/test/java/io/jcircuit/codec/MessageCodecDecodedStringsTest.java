@@ -45,12 +45,13 @@ class MessageCodecDecodedStringsTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"className", "message", "declaringClass", "methodName", "fileName"})
+    @ValueSource(strings = {"className", "message", "detail", "declaringClass", "methodName", "fileName"})
     void shouldRefuseAFailureWithAStringThatDoesNotFitItsCoder(String where) {
         RemoteFailure.Frame frame = new RemoteFailure.Frame(where.equals("declaringClass") ? MARK : "a.B",
             where.equals("methodName") ? MARK : "m", where.equals("fileName") ? MARK : "B.java", 1);
         RemoteFailure failure = new RemoteFailure(where.equals("className") ? MARK : "x.Y",
-            where.equals("message") ? MARK : "boom", new RemoteFailure.Frame[] {frame}, null);
+            where.equals("message") ? MARK : "boom", new RemoteFailure.Frame[] {frame}, null, null,
+            where.equals("detail") ? MARK : null);
         byte[] bytes = withCoder(new Message.Failure(1, failure), 3);
 
         assertThatThrownBy(() -> decode(bytes)).isInstanceOf(CodecException.class).hasMessageContaining("FAILURE");

@@ -594,6 +594,32 @@ class MessageCodecTest {
         assertThat(rebuilt).isExactlyInstanceOf(Fixed.class).hasMessage("fixed message");
     }
 
+    /** An exception that adds to the message it was made with, as many do (an error code, say). */
+    public static final class Coded extends RuntimeException {
+        public Coded(String message) {
+            super(message);
+        }
+
+        @Override
+        public String getMessage() {
+            return "E42: " + super.getMessage();
+        }
+    }
+
+    @Test
+    void anExceptionThatAddsToItsMessageArrivesWithItOnce() {
+        Message.Failure decoded = (Message.Failure) roundTrip(new Message.Failure(9, RemoteFailure.describe(new Coded("disk full"))));
+
+        // before: "E42: E42: disk full", made with what getMessage() said
+        assertThat(decoded.failure().rebuild(getClass().getClassLoader(), "call", new StackTraceElement[0]))
+            .isExactlyInstanceOf(Coded.class).hasMessage("E42: disk full");
+        // a caller that lacks the class sees what getMessage() said
+        assertThat(new RemoteFailure("com.example.Coded", decoded.failure().message(), new RemoteFailure.Frame[0], null,
+            null, decoded.failure().detail()).rebuild(getClass().getClassLoader(), "call", new StackTraceElement[0]))
+            .isExactlyInstanceOf(RemoteException.class).hasMessageContaining("E42: disk full");
+        assertThat(RemoteFailure.describe(new IllegalStateException("plain")).detail()).as("sent only when it differs").isNull();
+    }
+
     @Test
     void shouldFallBackToRemoteExceptionForUnknownClasses() {
         RemoteFailure f = new RemoteFailure("com.example.NotHere", "lost", new RemoteFailure.Frame[0], null);

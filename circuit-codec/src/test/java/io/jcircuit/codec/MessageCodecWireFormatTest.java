@@ -83,6 +83,21 @@ class MessageCodecWireFormatTest {
         }
     }
 
+    /** Sample 23 as the codec wrote it before a failure's {@code detail} travelled: a peer of that build. */
+    private static final String FAILURE_BEFORE_DETAIL = "050000000000000018021d0000000001ff4c636f6d2e6578616d706c652e4e6f7448657265fd000300fdfd02429043f5da322e7f000a2d21da4891115113d09c320829762463a64e94085d2240cc896094bad030801b8c3092900c401b6916206124030103c9ca8f7c492910600301036988149100001f00181a4507e00300002d21da4891115113d09c320842eb58861c988f80416a2227cfa2018200";
+
+    @Test
+    void shouldDecodeAFailureFromAPeerThatSendsNoDetail() {
+        ByteBuf buf = Unpooled.wrappedBuffer(HexFormat.of().parseHex(FAILURE_BEFORE_DETAIL));
+        try {
+            Message.Failure f = (Message.Failure) codec.decode(buf);
+            assertThat(f.failure().className()).isEqualTo("com.example.NotHere");
+            assertThat(f.failure().detail()).isNull();
+        } finally {
+            buf.release();
+        }
+    }
+
     /**
      * The class a value of {@code sent}'s class is read back as. Fory 0.13 reads every list of
      * {@code java.util.ImmutableCollections} through {@code List.of} ({@code ImmutableListSerializer.onCollectionRead}),
