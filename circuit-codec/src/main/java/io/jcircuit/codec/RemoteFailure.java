@@ -59,13 +59,17 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
         }
     }
 
-    /** The message {@code t} was made with, when its {@code getMessage()} differs from it; else null. */
+    /**
+     * The message {@code t} was made with, when its {@code getMessage()} adds to it (holds it and more);
+     * else null. Not when {@code getMessage()} shortens or hides it: what a class chose not to show
+     * does not travel.
+     */
     private static String detailOf(Throwable t, String message) {
-        if (DETAIL_OFFSET < 0 || t instanceof RemoteException) {
+        if (DETAIL_OFFSET < 0 || message == null || t instanceof RemoteException) {
             return null;
         }
         Object detail = org.apache.fory.memory.Platform.getObject(t, DETAIL_OFFSET);
-        return detail instanceof String d && !d.equals(message) ? d : null;
+        return detail instanceof String d && !d.equals(message) && message.contains(d) ? d : null;
     }
 
     /** One stack frame. */
@@ -146,7 +150,18 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
         try {
             Class<?> c = Class.forName(className, false, loader);
             if (Throwable.class.isAssignableFrom(c) && !RemoteException.class.isAssignableFrom(c)) {
-                Throwable t = construct(c.asSubclass(Throwable.class), cause);
+                Class<? extends Throwable> k = c.asSubclass(Throwable.class);
+                // Made with what the original was made with, a class that adds to its message shows
+                // it once; kept only when it then says what the original said. A class that adds
+                // from fields no constructor here sets (a FileSystemException's file) is made with
+                // the whole message instead, as before.
+                if (detail != null) {
+                    Throwable t = construct(k, cause, detail);
+                    if (t != null && java.util.Objects.equals(t.getMessage(), message)) {
+                        return t;
+                    }
+                }
+                Throwable t = construct(k, cause, message);
                 if (t != null) {
                     return t;
                 }
@@ -157,9 +172,7 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
         return new RemoteException(className, message, cause);
     }
 
-    private Throwable construct(Class<? extends Throwable> c, Throwable cause) {
-        // made with what the original was made with, a class that adds to its message shows it once
-        String message = detail != null ? detail : this.message;
+    private Throwable construct(Class<? extends Throwable> c, Throwable cause, String message) {
         try {
             Constructor<? extends Throwable> k = c.getConstructor(String.class, Throwable.class);
             return k.newInstance(message, cause);

@@ -620,6 +620,31 @@ class MessageCodecTest {
         assertThat(RemoteFailure.describe(new IllegalStateException("plain")).detail()).as("sent only when it differs").isNull();
     }
 
+    /** An exception that hides part of the message it was made with. */
+    public static final class Redacted extends RuntimeException {
+        public Redacted(String message) {
+            super(message);
+        }
+
+        @Override
+        public String getMessage() {
+            return super.getMessage().replaceAll("password=\\S+", "password=***");
+        }
+    }
+
+    @Test
+    void anExceptionThatAddsFromItsOwnFieldsOrHidesPartOfItsMessageArrivesAsItReads() {
+        // the file is a field the (String) constructor does not set: made with the whole message, as before
+        java.nio.file.FileSystemException fs = new java.nio.file.FileSystemException("/etc/passwd/sub", null, "Not a directory");
+        Throwable rebuilt = ((Message.Failure) roundTrip(new Message.Failure(10, RemoteFailure.describe(fs)))).failure()
+            .rebuild(getClass().getClassLoader(), "call", new StackTraceElement[0]);
+        assertThat(rebuilt).isExactlyInstanceOf(java.nio.file.FileSystemException.class).hasMessage(fs.getMessage());
+
+        RemoteFailure hidden = RemoteFailure.describe(new Redacted("login failed: password=hunter2"));
+        assertThat(hidden.detail()).as("what the class hides does not travel").isNull();
+        assertThat(hidden.message()).isEqualTo("login failed: password=***");
+    }
+
     @Test
     void shouldFallBackToRemoteExceptionForUnknownClasses() {
         RemoteFailure f = new RemoteFailure("com.example.NotHere", "lost", new RemoteFailure.Frame[0], null);
