@@ -76,6 +76,24 @@ class MessageCodecWireFormatTest {
     /** Sample 23 as the codec wrote it before a failure's {@code detail} travelled: a peer of that build. */
     private static final String FAILURE_BEFORE_DETAIL = "050000000000000018021d0000000001ff4c636f6d2e6578616d706c652e4e6f7448657265fd000300fdfd02429043f5da322e7f000a2d21da4891115113d09c320829762463a64e94085d2240cc896094bad030801b8c3092900c401b6916206124030103c9ca8f7c492910600301036988149100001f00181a4507e00300002d21da4891115113d09c320842eb58861c988f80416a2227cfa2018200";
 
+    /**
+     * A failure with a detail (a {@code getMessage()} that adds to the message), as the build that
+     * first sent details wrote it: later builds must go on reading it.
+     */
+    private static final String FAILURE_WITH_DETAIL = "05000000000000001902350000000001ff44636f6d2e6578616d706c652e436f646564ff246469736b2066756c6cff384534323a206469736b2066756c6c000300fdfd0248900be3198cd60d000c2d21da4891115113d09c320829762463a64e94085d2240cc896094bad030801b6c0c9302161b8c3092900c401b6916206124030103c9ca8f7c492910600301036988149100001f00181a4507e00300002d21da4891115113d09c320842eb58861c988f80416a2227cfa2018200";
+
+    @Test
+    void shouldDecodeAFailureWithTheDetailItsBuildFirstSent() {
+        ByteBuf buf = Unpooled.wrappedBuffer(HexFormat.of().parseHex(FAILURE_WITH_DETAIL));
+        try {
+            RemoteFailure f = ((Message.Failure) codec.decode(buf)).failure();
+            assertThat(f.message()).isEqualTo("E42: disk full");
+            assertThat(f.detail()).isEqualTo("disk full");
+        } finally {
+            buf.release();
+        }
+    }
+
     /** Sample 23 from peers of older builds: each decodes, with what it did not send as null. */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"suppressed", "detail"})
