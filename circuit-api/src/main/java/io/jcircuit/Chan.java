@@ -30,7 +30,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>An item too large for a frame ({@link FrameTooLargeException}) or of a class the owner cannot
  *       load ({@link UnreadableValueException}) fails at the send, flush or close that ships it, and
  *       the other items of its batch go. A receiver that cannot load the class of an item it fetched
- *       gets {@link UnreadableValueException}, and the items of that batch are lost.</li>
+ *       gives the batch back to the owner, receives the items before that one, and then gets
+ *       {@link UnreadableValueException} each time that item is next: it stays first in the channel,
+ *       for a receiver that can load its class. Nothing is lost (with an owner of a build before
+ *       2026-12, that batch is).</li>
  * </ul>
  * Items travel by copy, references by reference, as call arguments do. Each copy of a {@code Chan}
  * (in each runtime, or each deserialization) has its own buffers; one copy is thread-safe.
@@ -190,6 +193,10 @@ public final class Chan<T> implements Iterable<T>, Serializable {
         private int receiveBatch = batch;
         private boolean drained;
         private final ReentrantLock receiveLock = new ReentrantLock();
+        /** The last loan ({@link ChanCore#receiveLent}) read here, for the next receive to settle; under {@link #receiveLock}. */
+        private long readLoan;
+        /** The owner is of a build without loans: receives use {@link ChanCore#receiveBatch}; under {@link #receiveLock}. */
+        private boolean ownerLendsNot;
         /** Why a lingering batch could not be shipped; the next send, flush or close throws it. */
         private RuntimeException failed;
         /**
@@ -425,24 +432,100 @@ public final class Chan<T> implements Iterable<T>, Serializable {
             return 0;
         }
 
+        /** A loan's number: random, so that the receivers of one owner do not meet; never 0. */
+        private static long newLoan() {
+            long loan;
+            do {
+                loan = java.util.concurrent.ThreadLocalRandom.current().nextLong();
+            } while (loan == 0);
+            return loan;
+        }
+
+        /**
+         * Gives loan {@code loan}'s items back to the owner after {@code unreadable}; returns how many went
+         * back, 0 when none could (no loan: the owner's build has none, or it let the loan go).
+         */
+        private int giveBack(long loan, UnreadableValueException unreadable) {
+            if (loan == 0) {
+                return 0;
+            }
+            try {
+                return core.giveBack(loan);
+            } catch (RuntimeException e) {
+                unreadable.addSuppressed(e);
+                return 0;
+            }
+        }
+
+        /**
+         * Gives loan {@code loan} back from a thread of its own, outside the caller's deadline scope, which
+         * has passed: a receive whose answer came too late lent a batch nobody here takes, or lent nothing
+         * (then the owner has nothing to give back). Best effort: a loan that cannot be given back is let
+         * go at the owner after {@link ChanCore#LOAN_MILLIS}.
+         */
+        private void giveBackLater(long loan) {
+            Thread.ofVirtual().name("chan-give-back").start(() -> {
+                try {
+                    core.giveBack(loan);
+                } catch (RuntimeException ownerGoneOrUnreachable) {
+                    // nothing more to do: the owner lets the loan go in time
+                }
+            });
+        }
+
         /** The next item, waiting up to {@code waitMillis}; null at the end (or, for 0, when none is there). */
         Object take(long waitMillis) {
             receiveLock.lock();
             try {
                 long deadline = waitMillis == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + waitMillis * 1_000_000L;
                 long marginNanos = ChanCore.marginNanos(); // for every call of this receive
+                int max = receiveBatch; // fewer after a batch that could not be read here
                 while (in.isEmpty() && !drained) {
                     long left = deadline == Long.MAX_VALUE ? WAIT_SLICE_MILLIS
                         : Math.min(WAIT_SLICE_MILLIS, Math.max(0, (deadline - System.nanoTime()) / 1_000_000L));
                     List<?> got;
+                    long loan = 0;
                     try {
-                        got = core.receiveBatch(receiveBatch, ownerWaitMillis(left, marginNanos));
+                        long ownerWait = ownerWaitMillis(left, marginNanos);
+                        if (ownerLendsNot) {
+                            got = core.receiveBatch(max, ownerWait);
+                        } else {
+                            loan = newLoan();
+                            long settled = readLoan;
+                            readLoan = 0; // the owner lets it go now, or after ChanCore.LOAN_MILLIS
+                            got = core.receiveLent(max, ownerWait, loan, settled);
+                        }
                     } catch (FrameTooLargeException tooLarge) {
                         if (receiveBatch == 1) {
                             throw tooLarge; // one item larger than a frame: it stays in the channel
                         }
                         receiveBatch = Math.max(1, receiveBatch / 2); // the owner kept them; ask for fewer
+                        max = Math.min(max, receiveBatch);
                         continue;
+                    } catch (UnreadableValueException unreadable) {
+                        int back = giveBack(loan, unreadable);
+                        if (back <= 1) {
+                            throw new UnreadableValueException(unreadable.getMessage() + (back == 1
+                                ? "; it stays first in the channel, for a receiver that can read it"
+                                : loan == 0 ? "; the items of that batch are lost (the owner's build cannot take them back)"
+                                : "; the items of that batch are lost (they could not be given back to the owner)"), unreadable);
+                        }
+                        max = Math.max(1, Math.min(max, back) / 2); // the items before it can come here
+                        continue;
+                    } catch (DeadlineExceededException late) {
+                        if (loan != 0 && late.outcomeUnknown()) {
+                            giveBackLater(loan); // the owner may have lent a batch that no caller here takes now
+                        }
+                        throw late;
+                    } catch (CircuitException e) {
+                        if (loan != 0 && e.getMessage() != null && e.getMessage().contains("has no method receiveLent(")) {
+                            ownerLendsNot = true; // an owner of an earlier build: receive as it knows how
+                            continue;
+                        }
+                        throw e;
+                    }
+                    if (loan != 0 && got != null && !got.isEmpty()) {
+                        readLoan = loan;
                     }
                     if (got == null) {
                         drained = true;

@@ -24,6 +24,26 @@ public interface ChanCore {
      */
     List<?> receiveBatch(int max, long waitMillis);
 
+    /**
+     * As {@link #receiveBatch}, and the owner keeps the items it hands out as loan {@code loan} (a
+     * number the caller chose, not 0) until the caller settles it or {@linkplain #giveBack gives it
+     * back}: a caller that cannot read the answer (an item of a class it cannot load) puts them back,
+     * and nothing is lost. {@code settled} is the caller's earlier loan that it read (0: none); the owner
+     * lets it go. A loan neither settled nor given back is let go after {@link #LOAN_MILLIS}. Callers
+     * keep one receive under way per loan.
+     */
+    List<?> receiveLent(int max, long waitMillis, long loan, long settled);
+
+    /**
+     * Puts the items of loan {@code loan} back at the front of the channel, in order, for the next
+     * receive to take; returns how many. 0 when the owner no longer holds it: settled, let go, or it
+     * handed out nothing.
+     */
+    int giveBack(long loan);
+
+    /** How long the owner keeps a loan that its caller neither settled nor gave back. */
+    long LOAN_MILLIS = 60_000;
+
     /** Closes the channel: sends fail from now on, receivers drain what is left. Idempotent. */
     void close();
 

@@ -12,7 +12,8 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The owner's buffer of a channel: at most {@code capacity} items, with blocking in slices. Items a
  * receive took but could not deliver (too large for one frame together, or the receiver's session
- * ended meanwhile) come back to the front, in order, and stay in the channel.
+ * ended meanwhile) come back to the front, in order, and stay in the channel; so do the items of a
+ * loan ({@link #receiveLent}) that its receiver could not read and gave back.
  */
 final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
 
@@ -24,8 +25,22 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
     private boolean closed;
     /** The owner's runtime closed: calls stop waiting here (see {@link #ownerClosed}). */
     private boolean ownerGone;
+    /** Batches handed out and not yet settled, oldest first; under {@link #lock}. */
+    private final java.util.LinkedHashMap<Long, Loan> loans = new java.util.LinkedHashMap<>();
+
+    /** One receive's batch, handed out at {@code at} ({@link System#nanoTime()}). */
+    private record Loan(List<Object> items, long at) {
+    }
+
+    /** How long a loan neither settled nor given back is kept ({@link ChanCore#LOAN_MILLIS}). */
+    private final long loanNanos;
 
     LocalChan(int capacity) {
+        this(capacity, LOAN_MILLIS);
+    }
+
+    LocalChan(int capacity, long loanMillis) {
+        this.loanNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(loanMillis);
         if (capacity < 1) {
             throw new IllegalArgumentException("a channel holds at least 1 item, not " + capacity);
         }
@@ -79,12 +94,28 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
 
     @Override
     public List<?> receiveBatch(int max, long waitMillis) {
-        long nanos = ChanCore.waitNanos(waitMillis); // within the caller's deadline
-        if (nanos < 0) {
-            return List.of(); // too late: a batch taken now could reach it after it gave up, and be lost
+        return receive(max, waitMillis, 0, 0);
+    }
+
+    @Override
+    public List<?> receiveLent(int max, long waitMillis, long loan, long settled) {
+        if (loan == 0) {
+            throw new IllegalArgumentException("a loan is numbered by its receiver, and not 0");
         }
+        return receive(max, waitMillis, loan, settled);
+    }
+
+    /** A receive; what it hands out is kept as loan {@code loan} unless that is 0. */
+    private List<?> receive(int max, long waitMillis, long loan, long settled) {
+        long nanos = ChanCore.waitNanos(waitMillis); // within the caller's deadline
         lock.lock();
         try {
+            if (settled != 0 || !loans.isEmpty()) {
+                settle(settled);
+            }
+            if (nanos < 0) {
+                return List.of(); // too late: a batch taken now could reach it after it gave up, and be lost
+            }
             while (items.isEmpty()) {
                 if (ownerGone) {
                     return List.of();
@@ -103,10 +134,52 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
                 out.add(items.pollFirst());
             }
             notFull.signalAll();
+            if (loan != 0) {
+                loans.put(loan, new Loan(out, System.nanoTime()));
+            }
             return out;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return List.of();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Lets loan {@code settled} go (0: none), and every loan older than {@link #LOAN_MILLIS}; under {@link #lock}. */
+    private void settle(long settled) {
+        if (settled != 0) {
+            loans.remove(settled);
+        }
+        long now = System.nanoTime();
+        for (var it = loans.values().iterator(); it.hasNext(); ) {
+            if (now - it.next().at() < loanNanos) {
+                break; // the rest are younger
+            }
+            it.remove();
+        }
+    }
+
+    /** How many loans are held now. */
+    int loansHeld() {
+        lock.lock();
+        try {
+            return loans.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public int giveBack(long loan) {
+        lock.lock();
+        try {
+            Loan lent = loans.remove(loan);
+            if (lent == null) {
+                return 0;
+            }
+            putBackInFront(lent.items());
+            return lent.items().size();
         } finally {
             lock.unlock();
         }
@@ -119,13 +192,19 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
         }
         lock.lock();
         try {
-            for (int i = batch.size() - 1; i >= 0; i--) {
-                items.addFirst(batch.get(i)); // room they left: the capacity may be passed until they go again
-            }
-            notEmpty.signalAll();
+            loans.values().removeIf(l -> l.items() == batch); // never delivered: nothing to give back
+            putBackInFront(batch);
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Puts {@code batch} back in front, in order; under {@link #lock}. */
+    private void putBackInFront(List<?> batch) {
+        for (int i = batch.size() - 1; i >= 0; i--) {
+            items.addFirst(batch.get(i)); // room they left: the capacity may be passed until they go again
+        }
+        notEmpty.signalAll();
     }
 
     @Override

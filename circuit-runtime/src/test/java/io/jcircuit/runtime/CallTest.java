@@ -171,6 +171,15 @@ class CallTest {
      * can load it, as a JVM with other code could not.
      */
     static Object unknownElsewhere() {
+        try {
+            return onlyHereLoader().loadClass(ONLY_HERE).getConstructor().newInstance();
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A class loader of its own that defines {@link #ONLY_HERE}, once; a runtime given it can read such values. */
+    static ClassLoader onlyHereLoader() {
         java.lang.constant.ClassDesc self = java.lang.constant.ClassDesc.of(ONLY_HERE);
         byte[] bytes = java.lang.classfile.ClassFile.of().build(self, cb -> cb
             .withFlags(java.lang.classfile.ClassFile.ACC_PUBLIC)
@@ -180,7 +189,7 @@ class CallTest {
                     .invokespecial(java.lang.constant.ConstantDescs.CD_Object, java.lang.constant.ConstantDescs.INIT_NAME,
                         java.lang.constant.ConstantDescs.MTD_void)
                     .return_()));
-        ClassLoader own = new ClassLoader(CallTest.class.getClassLoader()) {
+        return new ClassLoader(CallTest.class.getClassLoader()) {
             @Override
             protected Class<?> findClass(String name) throws ClassNotFoundException {
                 if (name.equals(ONLY_HERE)) {
@@ -189,11 +198,6 @@ class CallTest {
                 throw new ClassNotFoundException(name);
             }
         };
-        try {
-            return own.loadClass(ONLY_HERE).getConstructor().newInstance();
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /** Values of a class the other side may lack, and a call to keep in flight beside them. */

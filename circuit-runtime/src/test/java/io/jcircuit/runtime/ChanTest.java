@@ -102,6 +102,33 @@ class ChanTest {
         assertThat(got).containsExactly(0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
     }
 
+    /**
+     * A receive whose answer comes after the receiver gave up: the owner had lent the batch, and the
+     * receiver gives it back. Before, those items were lost.
+     */
+    @Test
+    void itemsLentToAReceiveWhoseAnswerCameTooLateGoBackIntoTheChannel() throws Exception {
+        CircuitRuntime owner = runtimes.start();
+        CircuitRuntime receiver = runtimes.start();
+        Chan<Integer> chan = owner.makeChan(10);
+        Chan<Integer> copy = copyOn(receiver, owner, chan);
+        java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+        // an owner that stalls after it took the batch: it answers once the receiver has given up
+        afterEach(owner, "ChanCore.receiveLent", () -> answer.await(30, TimeUnit.SECONDS));
+        chan.offer(1);
+        chan.offer(2);
+
+        assertThatThrownBy(() -> Deadline.within(java.time.Duration.ofSeconds(1), copy::receive))
+            .isInstanceOf(io.jcircuit.DeadlineExceededException.class)
+            .satisfies(e -> assertThat(((io.jcircuit.DeadlineExceededException) e).outcomeUnknown()).isTrue());
+        answer.countDown();
+        List<Integer> got = new ArrayList<>();
+        await().atMost(java.time.Duration.ofSeconds(20)).untilAsserted(() -> {
+            got.addAll(drain(chan));
+            assertThat(got).containsExactly(1, 2);
+        });
+    }
+
     @Test
     void aSendThatTimesOutOnAFullChannelIsNotDeliveredLater() {
         CircuitRuntime owner = runtimes.start();
@@ -336,7 +363,7 @@ class ChanTest {
             owner.anchors().file("/chan/owner", java.util.Map.of()); // something for its close to take away
             Chan<Integer> remote = copyOn(user, owner, chan);
             java.util.concurrent.atomic.AtomicInteger receives = new java.util.concurrent.atomic.AtomicInteger();
-            beforeEach(owner, "ChanCore.receiveBatch", receives::incrementAndGet);
+            beforeEach(owner, "ChanCore.receiveLent", receives::incrementAndGet);
             java.util.concurrent.FutureTask<Integer> receiving = new java.util.concurrent.FutureTask<>(remote::receive);
             Thread.ofVirtual().start(receiving);
             await().until(() -> receives.get() >= 1);
@@ -529,6 +556,62 @@ class ChanTest {
         assertThat(got).as("failure: %s", failure).containsExactlyElementsOf(expected);
     }
 
+    /**
+     * A receiver that cannot load the class of an item it fetched gives the batch back: it gets the items
+     * before that one, then fails on it each time, and the item and those after it stay in the channel for
+     * a receiver that can read them. Before, the whole batch was lost.
+     */
+    @Test
+    void aReceiverThatCannotLoadAnItemsClassGivesItsBatchBackAndLosesNothing() throws Exception {
+        ClassLoader onlyHere = CallTest.onlyHereLoader();
+        CircuitRuntime owner = runtimes.start(c -> c.classLoader(onlyHere));
+        CircuitRuntime user = runtimes.start();
+        Chan<Object> chan = owner.makeChan(16);
+        Chan<Object> remote = objectsOn(user, owner, chan);
+        Object unknown = onlyHere.loadClass(CallTest.ONLY_HERE).getConstructor().newInstance();
+        for (Object item : List.of("a", "b", unknown, "c")) {
+            assertThat(chan.offer(item)).isTrue();
+        }
+
+        assertThat(remote.receive()).isEqualTo("a");
+        assertThat(remote.receive()).isEqualTo("b");
+        for (int i = 0; i < 2; i++) {
+            assertThatThrownBy(remote::receive).isInstanceOf(io.jcircuit.UnreadableValueException.class)
+                .hasMessageContaining(CallTest.ONLY_HERE)
+                .hasMessageContaining("it stays first in the channel");
+        }
+        assertThatThrownBy(remote::poll).as("a poll meets it too").isInstanceOf(io.jcircuit.UnreadableValueException.class);
+        List<Object> left = drain(chan);
+        assertThat(left).hasSize(2);
+        assertThat(left.getFirst().getClass().getName()).isEqualTo(CallTest.ONLY_HERE);
+        assertThat(left.get(1)).isEqualTo("c");
+        // the receiver goes on once the item is gone
+        assertThat(chan.offer("d")).isTrue();
+        assertThat(remote.receive()).isEqualTo("d");
+    }
+
+    /** An owner of a build before loans refuses {@code receiveLent} as a method it lacks; the copy receives as before. */
+    @Test
+    void aReceiverMeetingAnOwnerWithoutLoansReceivesAsBefore() {
+        CircuitRuntime owner = runtimes.start();
+        CircuitRuntime user = runtimes.start();
+        Chan<Integer> chan = owner.makeChan(8);
+        Chan<Integer> remote = copyOn(user, owner, chan);
+        java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+        beforeEach(owner, "ChanCore.receiveLent", () -> {
+            refused.incrementAndGet(); // as an earlier build's Dispatcher words it
+            throw new io.jcircuit.CircuitException("object #3 on worker " + owner.id() + " (io.jcircuit.ChanCore) has no method"
+                + " receiveLent(int,long,long,long)");
+        });
+        chan.offer(1);
+        chan.offer(2);
+        assertThat(remote.receive()).isEqualTo(1);
+        chan.offer(3);
+        assertThat(remote.receive()).isEqualTo(2);
+        assertThat(remote.receive()).isEqualTo(3);
+        assertThat(refused.get()).as("receiveLent tried once by the copy").isEqualTo(1);
+    }
+
     @Test
     void aCopyThatClosedTheChannelRefusesToSendAndClosesAgainQuietly() {
         CircuitRuntime owner = runtimes.start();
@@ -552,7 +635,7 @@ class ChanTest {
         Chan<Integer> chan = owner.makeChan(10);
         Chan<Integer> remote = copyOn(receiverSide, owner, chan);
         java.util.concurrent.CountDownLatch receiving = new java.util.concurrent.CountDownLatch(1);
-        beforeEach(owner, "ChanCore.receiveBatch", receiving::countDown);
+        beforeEach(owner, "ChanCore.receiveLent", receiving::countDown);
         CompletableFuture<Integer> blocked = CompletableFuture.supplyAsync(remote::receive);
         // its receive waits at the owner (counting running calls could still see copyOn's call); then its runtime goes
         assertThat(receiving.await(10, TimeUnit.SECONDS)).isTrue();
