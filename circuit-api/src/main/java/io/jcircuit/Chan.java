@@ -32,8 +32,13 @@ import java.util.concurrent.locks.ReentrantLock;
  *       the other items of its batch go. A receiver that cannot load the class of an item it fetched
  *       gives the batch back to the owner, receives the items before that one, and then gets
  *       {@link UnreadableValueException} each time that item is next: it stays first in the channel,
- *       for a receiver that can load its class. Nothing is lost (with an owner of a build before
- *       2026-12, that batch is).</li>
+ *       for a receiver that can read it.</li>
+ *   <li>A receive whose answer comes after its deadline, or whose link breaks under it, gives its batch
+ *       back with this copy's next receive, ahead of what was lent since (or, when none follows soon,
+ *       from a thread of its own). The owner lends each batch until this copy's next receive says it
+ *       was read, for at most {@link ChanCore#LOAN_MILLIS} and at most
+ *       {@link ChanCore#LOANS_PER_CAPACITY} times its capacity in all; a batch whose loan it let go
+ *       first is lost, as is one from an owner of a build before loans (2026-12).</li>
  * </ul>
  * Items travel by copy, references by reference, as call arguments do. Each copy of a {@code Chan}
  * (in each runtime, or each deserialization) has its own buffers; one copy is thread-safe.
@@ -48,6 +53,8 @@ public final class Chan<T> implements Iterable<T>, Serializable {
     public static final long LINGER_MILLIS = 1;
     /** The longest one call to the owner waits, so that it stays within any call deadline. */
     static final long WAIT_SLICE_MILLIS = 5_000;
+    /** How long loans to give back wait for a receive of their copy to carry them, before a thread of their own does. */
+    static final long RETURN_DELAY_NANOS = 500_000_000L;
 
     private final ChanCore core;
     private transient volatile Side side;
@@ -195,6 +202,10 @@ public final class Chan<T> implements Iterable<T>, Serializable {
         private final ReentrantLock receiveLock = new ReentrantLock();
         /** The last loan ({@link ChanCore#receiveLent}) read here, for the next receive to settle; under {@link #receiveLock}. */
         private long readLoan;
+        /** Loans to give back to the owner, oldest first: their batches were not taken here; under {@link #receiveLock}. */
+        private final ArrayDeque<Long> unread = new ArrayDeque<>();
+        /** The thread giving {@link #unread} back when no receive carries them ({@link #returnLater}); under {@link #receiveLock}. */
+        private Thread returner;
         /** The owner is of a build without loans: receives use {@link ChanCore#receiveBatch}; under {@link #receiveLock}. */
         private boolean ownerLendsNot;
         /** Why a lingering batch could not be shipped; the next send, flush or close throws it. */
@@ -441,11 +452,38 @@ public final class Chan<T> implements Iterable<T>, Serializable {
             return loan;
         }
 
+        /** The loans to give back, newest first, taken out of {@link #unread}; null when there are none. Under {@link #receiveLock}. */
+        private long[] takeUnread() {
+            if (unread.isEmpty()) {
+                return null;
+            }
+            long[] ids = new long[unread.size()];
+            int i = ids.length;
+            for (long id : unread) {
+                ids[--i] = id; // newest first: each goes in front of the ones after it
+            }
+            unread.clear();
+            return ids;
+        }
+
         /**
-         * Gives loan {@code loan}'s items back to the owner after {@code unreadable}; returns how many went
-         * back, 0 when none could (no loan: the owner's build has none, or it let the loan go).
+         * Puts {@code ids} (newest first) back into {@link #unread}: the call that carried them may not have
+         * reached the owner. Giving a loan back twice does nothing the second time. Under {@link #receiveLock}.
          */
-        private int giveBack(long loan, UnreadableValueException unreadable) {
+        private void restoreUnread(long[] ids) {
+            if (ids != null) {
+                for (long id : ids) {
+                    unread.addFirst(id); // the oldest ends first
+                }
+            }
+        }
+
+        /**
+         * Gives the loan of a batch that could not be read here back to the owner; returns how many items
+         * went back (0: none were held, or the owner's build lends nothing), or -1 when the owner could not
+         * be asked now: then it is given back later ({@link #returnLater}). Under {@link #receiveLock}.
+         */
+        private int giveBackUnreadable(long loan, UnreadableValueException unreadable) {
             if (loan == 0) {
                 return 0;
             }
@@ -453,24 +491,73 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                 return core.giveBack(loan);
             } catch (RuntimeException e) {
                 unreadable.addSuppressed(e);
-                return 0;
+                unread.addLast(loan);
+                returnLater();
+                return -1;
             }
         }
 
         /**
-         * Gives loan {@code loan} back from a thread of its own, outside the caller's deadline scope, which
-         * has passed: a receive whose answer came too late lent a batch nobody here takes, or lent nothing
-         * (then the owner has nothing to give back). Best effort: a loan that cannot be given back is let
-         * go at the owner after {@link ChanCore#LOAN_MILLIS}.
+         * Gives the loans in {@link #unread} back from a thread of its own, unless a receive of this copy
+         * carries them first: a receive whose caller had given up (its deadline passed, the link broke)
+         * may have lent a batch that nobody here takes. It waits {@link #RETURN_DELAY_NANOS} first, so that
+         * a receive that follows at once carries them, and gives back only while no receive is under way,
+         * so that a later receive of this copy cannot take items sent after them first. It tries for half
+         * of {@link ChanCore#LOAN_MILLIS}; what it could not give back a later receive still carries.
+         * Under {@link #receiveLock}.
          */
-        private void giveBackLater(long loan) {
-            Thread.ofVirtual().name("chan-give-back").start(() -> {
-                try {
-                    core.giveBack(loan);
-                } catch (RuntimeException ownerGoneOrUnreachable) {
-                    // nothing more to do: the owner lets the loan go in time
+        private void returnLater() {
+            if (returner == null) {
+                returner = Thread.ofVirtual().name("chan-give-back").start(this::returnLoop);
+            }
+        }
+
+        private void returnLoop() {
+            long until = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(ChanCore.LOAN_MILLIS / 2);
+            while (true) {
+                LockSupport.parkNanos(RETURN_DELAY_NANOS);
+                boolean last = System.nanoTime() - until >= 0;
+                if (last) {
+                    receiveLock.lock();
+                } else if (!receiveLock.tryLock()) {
+                    continue; // a receive is under way: it carries them
                 }
-            });
+                try {
+                    long[] ids = takeUnread();
+                    for (int i = 0; ids != null && i < ids.length; i++) {
+                        try {
+                            core.giveBack(ids[i]);
+                        } catch (RuntimeException ownerUnreachable) {
+                            restoreUnread(java.util.Arrays.copyOfRange(ids, i, ids.length));
+                            break;
+                        }
+                    }
+                    if (unread.isEmpty() || last) {
+                        returner = null;
+                        return;
+                    }
+                } finally {
+                    receiveLock.unlock();
+                }
+            }
+        }
+
+        /**
+         * After a receive failed with {@code e}: the loans it carried may not have reached the owner, and its
+         * own loan may have been lent to a call nobody here waits for now (its deadline passed, its link broke,
+         * its thread was interrupted): all go back later, unless {@code e} says the call was not sent. Giving
+         * back a loan that was never lent only marks it at the owner. Under {@link #receiveLock}.
+         */
+        private void giveBackAfter(RuntimeException e, long loan, long[] carried) {
+            restoreUnread(carried);
+            boolean notSent = e instanceof DeadlineExceededException d ? !d.outcomeUnknown()
+                : e instanceof WorkerDiedException w && !w.outcomeUnknown();
+            if (loan != 0 && !notSent) {
+                unread.addLast(loan);
+            }
+            if (!unread.isEmpty()) {
+                returnLater();
+            }
         }
 
         /** The next item, waiting up to {@code waitMillis}; null at the end (or, for 0, when none is there). */
@@ -485,6 +572,7 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                         : Math.min(WAIT_SLICE_MILLIS, Math.max(0, (deadline - System.nanoTime()) / 1_000_000L));
                     List<?> got;
                     long loan = 0;
+                    long[] carried = null;
                     try {
                         long ownerWait = ownerWaitMillis(left, marginNanos);
                         if (ownerLendsNot) {
@@ -492,36 +580,39 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                         } else {
                             loan = newLoan();
                             long settled = readLoan;
-                            readLoan = 0; // the owner lets it go now, or after ChanCore.LOAN_MILLIS
-                            got = core.receiveLent(max, ownerWait, loan, settled);
+                            readLoan = 0; // the owner lets it go now, or in time
+                            carried = takeUnread(); // given back before anything is lent
+                            got = core.receiveLent(max, ownerWait, loan, settled, carried);
                         }
                     } catch (FrameTooLargeException tooLarge) {
+                        // the owner ran the call (it gave back what was carried) and kept the batch
                         if (receiveBatch == 1) {
                             throw tooLarge; // one item larger than a frame: it stays in the channel
                         }
-                        receiveBatch = Math.max(1, receiveBatch / 2); // the owner kept them; ask for fewer
+                        receiveBatch = Math.max(1, receiveBatch / 2); // ask for fewer
                         max = Math.min(max, receiveBatch);
                         continue;
                     } catch (UnreadableValueException unreadable) {
-                        int back = giveBack(loan, unreadable);
+                        // the answer came, so the owner ran the call; only its batch cannot be read here
+                        int back = giveBackUnreadable(loan, unreadable);
                         if (back <= 1) {
                             throw new UnreadableValueException(unreadable.getMessage() + (back == 1
                                 ? "; it stays first in the channel, for a receiver that can read it"
+                                : back < 0 ? "; its batch goes back to the channel as soon as the owner can be asked"
                                 : loan == 0 ? "; the items of that batch are lost (the owner's build cannot take them back)"
-                                : "; the items of that batch are lost (they could not be given back to the owner)"), unreadable);
+                                : "; the items of that batch are lost (the owner had let the loan go)"), unreadable);
                         }
                         max = Math.max(1, Math.min(max, back) / 2); // the items before it can come here
                         continue;
-                    } catch (DeadlineExceededException late) {
-                        if (loan != 0 && late.outcomeUnknown()) {
-                            giveBackLater(loan); // the owner may have lent a batch that no caller here takes now
-                        }
-                        throw late;
                     } catch (CircuitException e) {
                         if (loan != 0 && e.getMessage() != null && e.getMessage().contains("has no method receiveLent(")) {
                             ownerLendsNot = true; // an owner of an earlier build: receive as it knows how
                             continue;
                         }
+                        giveBackAfter(e, loan, carried);
+                        throw e;
+                    } catch (RuntimeException e) {
+                        giveBackAfter(e, loan, carried);
                         throw e;
                     }
                     if (loan != 0 && got != null && !got.isEmpty()) {

@@ -25,24 +25,31 @@ public interface ChanCore {
     List<?> receiveBatch(int max, long waitMillis);
 
     /**
-     * As {@link #receiveBatch}, and the owner keeps the items it hands out as loan {@code loan} (a
-     * number the caller chose, not 0) until the caller settles it or {@linkplain #giveBack gives it
-     * back}: a caller that cannot read the answer (an item of a class it cannot load) puts them back,
-     * and nothing is lost. {@code settled} is the caller's earlier loan that it read (0: none); the owner
-     * lets it go. A loan neither settled nor given back is let go after {@link #LOAN_MILLIS}. Callers
-     * keep one receive under way per loan.
+     * As {@link #receiveBatch}, and the owner keeps the batch it hands out as loan {@code loan} (a number
+     * the caller chose, not 0) until the caller settles it or {@linkplain #giveBack gives it back}: a
+     * caller that cannot read the answer (an item of a class it cannot load), or that had given up on it
+     * (its deadline passed first), puts the items back, and nothing is lost.
+     *
+     * <p>First, the loans in {@code unread} (null: none) are given back, in that order, and loan
+     * {@code settled} (0: none), which the caller read, is let go. A loan that was given back before its
+     * receive reached the owner lends nothing: that receive returns an empty list. The owner lets a loan
+     * go after {@link #LOAN_MILLIS}, and the oldest ones early while it holds more than
+     * {@link #LOANS_PER_CAPACITY} times its capacity in loans.
      */
-    List<?> receiveLent(int max, long waitMillis, long loan, long settled);
+    List<?> receiveLent(int max, long waitMillis, long loan, long settled, long[] unread);
 
     /**
-     * Puts the items of loan {@code loan} back at the front of the channel, in order, for the next
-     * receive to take; returns how many. 0 when the owner no longer holds it: settled, let go, or it
-     * handed out nothing.
+     * Puts the items of loan {@code loan} back at the front of the channel, in order, unless they went
+     * back already; returns how many went back now. A loan the owner does not hold yet (its receive is
+     * still on its way) is marked given back, so that its receive lends nothing. Idempotent.
      */
     int giveBack(long loan);
 
     /** How long the owner keeps a loan that its caller neither settled nor gave back. */
     long LOAN_MILLIS = 60_000;
+
+    /** The owner holds at most this many times its capacity in loans; beyond that, the oldest go early. */
+    int LOANS_PER_CAPACITY = 4;
 
     /** Closes the channel: sends fail from now on, receivers drain what is left. Idempotent. */
     void close();

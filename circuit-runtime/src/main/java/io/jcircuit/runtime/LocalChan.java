@@ -5,7 +5,10 @@ import io.jcircuit.ChanCore;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -13,7 +16,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * The owner's buffer of a channel: at most {@code capacity} items, with blocking in slices. Items a
  * receive took but could not deliver (too large for one frame together, or the receiver's session
  * ended meanwhile) come back to the front, in order, and stay in the channel; so do the items of a
- * loan ({@link #receiveLent}) that its receiver could not read and gave back.
+ * loan ({@link #receiveLent}) that its receiver could not read, or had given up on, and gave back.
+ *
+ * <p>A loan is lent, then either settled (the receiver read it), given back (its items are in front
+ * again, once), or let go (its time is up, or too many items are lent). A loan given back before its
+ * receive arrived is marked so, and that receive lends nothing.
  */
 final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
 
@@ -25,27 +32,40 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
     private boolean closed;
     /** The owner's runtime closed: calls stop waiting here (see {@link #ownerClosed}). */
     private boolean ownerGone;
-    /** Batches handed out and not yet settled, oldest first; under {@link #lock}. */
-    private final java.util.LinkedHashMap<Long, Loan> loans = new java.util.LinkedHashMap<>();
-
-    /** One receive's batch, handed out at {@code at} ({@link System#nanoTime()}). */
-    private record Loan(List<Object> items, long at) {
-    }
-
-    /** How long a loan neither settled nor given back is kept ({@link ChanCore#LOAN_MILLIS}). */
+    /** Loans by number, oldest first: lent, given back, or marked given back before they were lent; under {@link #lock}. */
+    private final LinkedHashMap<Long, Loan> loans = new LinkedHashMap<>();
+    /** Items in loans that are lent now; under {@link #lock}. */
+    private int lentItems;
+    /** How long a loan is kept ({@link ChanCore#LOAN_MILLIS}). */
     private final long loanNanos;
+
+    /** A loan: its batch (null for one given back before it was lent), when it began, and whether its items went back. */
+    private static final class Loan {
+        final List<?> batch;
+        final long at;
+        boolean back;
+
+        Loan(List<?> batch, long at) {
+            this.batch = batch;
+            this.at = at;
+        }
+
+        boolean lent() {
+            return batch != null && !back;
+        }
+    }
 
     LocalChan(int capacity) {
         this(capacity, LOAN_MILLIS);
     }
 
     LocalChan(int capacity, long loanMillis) {
-        this.loanNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(loanMillis);
         if (capacity < 1) {
             throw new IllegalArgumentException("a channel holds at least 1 item, not " + capacity);
         }
         this.capacity = capacity;
         this.items = new ArrayDeque<>(Math.min(capacity, 4096));
+        this.loanNanos = TimeUnit.MILLISECONDS.toNanos(loanMillis);
     }
 
     @Override
@@ -57,6 +77,7 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
         int sent = 0;
         lock.lock();
         try {
+            letOldLoansGo();
             while (sent < batch.size()) {
                 if (ownerGone) {
                     break; // the call fails as its runtime's calls do when it closes; see ownerClosed
@@ -94,26 +115,35 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
 
     @Override
     public List<?> receiveBatch(int max, long waitMillis) {
-        return receive(max, waitMillis, 0, 0);
+        return receive(max, waitMillis, 0, 0, null);
     }
 
     @Override
-    public List<?> receiveLent(int max, long waitMillis, long loan, long settled) {
+    public List<?> receiveLent(int max, long waitMillis, long loan, long settled, long[] unread) {
         if (loan == 0) {
             throw new IllegalArgumentException("a loan is numbered by its receiver, and not 0");
         }
-        return receive(max, waitMillis, loan, settled);
+        return receive(max, waitMillis, loan, settled, unread);
     }
 
     /** A receive; what it hands out is kept as loan {@code loan} unless that is 0. */
-    private List<?> receive(int max, long waitMillis, long loan, long settled) {
+    private List<?> receive(int max, long waitMillis, long loan, long settled, long[] unread) {
         long nanos = ChanCore.waitNanos(waitMillis); // within the caller's deadline
         lock.lock();
         try {
-            if (settled != 0 || !loans.isEmpty()) {
-                settle(settled);
+            if (settled != 0) {
+                Loan read = loans.remove(settled);
+                if (read != null && read.lent()) {
+                    lentItems -= read.batch.size();
+                }
             }
-            if (nanos < 0) {
+            if (unread != null) {
+                for (long back : unread) {
+                    giveBackLocked(back);
+                }
+            }
+            letOldLoansGo();
+            if (nanos < 0 || givenBackBeforeLent(loan)) {
                 return List.of(); // too late: a batch taken now could reach it after it gave up, and be lost
             }
             while (items.isEmpty()) {
@@ -127,6 +157,9 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
                     return List.of();
                 }
                 nanos = notEmpty.awaitNanos(nanos);
+                if (givenBackBeforeLent(loan)) {
+                    return List.of(); // its receiver gave up while it waited here
+                }
             }
             int n = Math.min(Math.max(1, max), items.size());
             List<Object> out = new ArrayList<>(n);
@@ -135,7 +168,7 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
             }
             notFull.signalAll();
             if (loan != 0) {
-                loans.put(loan, new Loan(out, System.nanoTime()));
+                lend(loan, out);
             }
             return out;
         } catch (InterruptedException e) {
@@ -146,21 +179,79 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
         }
     }
 
-    /** Lets loan {@code settled} go (0: none), and every loan older than {@link #LOAN_MILLIS}; under {@link #lock}. */
-    private void settle(long settled) {
-        if (settled != 0) {
-            loans.remove(settled);
+    /** Whether loan {@code loan} was given back before it was lent (and forgets that it was); under {@link #lock}. */
+    private boolean givenBackBeforeLent(long loan) {
+        if (loan == 0) {
+            return false;
         }
-        long now = System.nanoTime();
-        for (var it = loans.values().iterator(); it.hasNext(); ) {
-            if (now - it.next().at() < loanNanos) {
-                break; // the rest are younger
+        Loan l = loans.get(loan);
+        if (l == null || l.batch != null) {
+            return false;
+        }
+        loans.remove(loan);
+        return true;
+    }
+
+    /** Keeps {@code batch} as loan {@code loan}; under {@link #lock}. */
+    private void lend(long loan, List<Object> batch) {
+        Loan lent = new Loan(batch, System.nanoTime());
+        Loan old = loans.put(loan, lent);
+        if (old != null && old.lent()) {
+            lentItems -= old.batch.size(); // a receiver used a number twice: the newer loan wins
+        }
+        lentItems += batch.size();
+        trim(lent);
+    }
+
+    /**
+     * Lets the oldest loans go while more than {@link #LOANS_PER_CAPACITY} times the capacity is lent, or
+     * more loans are kept than that many items (marks of loans given back early included: a peer cannot
+     * grow them without bound); {@code newest} stays. Under {@link #lock}.
+     */
+    private void trim(Loan newest) {
+        long most = (long) LOANS_PER_CAPACITY * capacity;
+        long mostKept = Math.max(most, 1024);
+        for (Iterator<Loan> it = loans.values().iterator(); (lentItems > most || loans.size() > mostKept) && it.hasNext(); ) {
+            Loan l = it.next();
+            if (l == newest) {
+                continue;
+            }
+            if (l.lent()) {
+                lentItems -= l.batch.size();
             }
             it.remove();
         }
     }
 
-    /** How many loans are held now. */
+    /** Lets every loan older than the loan time go; under {@link #lock}. */
+    private void letOldLoansGo() {
+        if (loans.isEmpty()) {
+            return;
+        }
+        long now = System.nanoTime();
+        for (Iterator<Loan> it = loans.values().iterator(); it.hasNext(); ) {
+            Loan l = it.next();
+            if (now - l.at < loanNanos) {
+                break; // the rest are younger
+            }
+            if (l.lent()) {
+                lentItems -= l.batch.size();
+            }
+            it.remove();
+        }
+    }
+
+    /** Whether a receive waits here for items now. */
+    boolean waiting() {
+        lock.lock();
+        try {
+            return lock.hasWaiters(notEmpty);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** How many loans are held now, of any kind. */
     int loansHeld() {
         lock.lock();
         try {
@@ -174,15 +265,35 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
     public int giveBack(long loan) {
         lock.lock();
         try {
-            Loan lent = loans.remove(loan);
-            if (lent == null) {
-                return 0;
-            }
-            putBackInFront(lent.items());
-            return lent.items().size();
+            letOldLoansGo();
+            return giveBackLocked(loan);
         } finally {
             lock.unlock();
         }
+    }
+
+    /** {@link #giveBack}; under {@link #lock}. */
+    private int giveBackLocked(long loan) {
+        if (loan == 0) {
+            return 0;
+        }
+        Loan l = loans.get(loan);
+        if (l == null) {
+            // its receive has not come yet (held up on the way), or it lent nothing, or the loan was let go:
+            // marked, so that a receive still to come lends nothing, and one waiting here stops
+            Loan mark = new Loan(null, System.nanoTime());
+            loans.put(loan, mark);
+            trim(mark);
+            notEmpty.signalAll();
+            return 0;
+        }
+        if (!l.lent()) {
+            return 0;
+        }
+        l.back = true;
+        lentItems -= l.batch.size();
+        putBackInFront(l.batch);
+        return l.batch.size();
     }
 
     @Override
@@ -192,8 +303,17 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
         }
         lock.lock();
         try {
-            loans.values().removeIf(l -> l.items() == batch); // never delivered: nothing to give back
-            putBackInFront(batch);
+            for (Loan l : loans.values()) {
+                if (l.batch == batch) {
+                    if (l.lent()) { // else its receiver gave it back already
+                        l.back = true;
+                        lentItems -= batch.size();
+                        putBackInFront(batch);
+                    }
+                    return;
+                }
+            }
+            putBackInFront(batch); // not lent
         } finally {
             lock.unlock();
         }

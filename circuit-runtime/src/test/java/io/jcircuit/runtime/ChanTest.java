@@ -129,6 +129,135 @@ class ChanTest {
         });
     }
 
+    /**
+     * The owner answers a late receive with a batch too large for a frame, after its receiver gave the
+     * loan back: the items go in once. A review found them put in twice (given back, then taken back).
+     */
+    @Test
+    void aLateBatchGivenBackAndThenTakenBackGoesInOnce() throws Exception {
+        CircuitRuntime owner = runtimes.start(c -> c.maxFrameBytes(1 << 20));
+        CircuitRuntime user = runtimes.start(c -> c.maxFrameBytes(1 << 20));
+        Chan<byte[]> chan = owner.makeChan(4);
+        owner.listen("bytes", BytesSource.class, () -> chan);
+        Chan<byte[]> remote = user.dial(owner.address(), "bytes", BytesSource.class).chan();
+        java.util.concurrent.CountDownLatch gaveBack = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger lent = new java.util.concurrent.atomic.AtomicInteger();
+        // the owner stalls after lending, until the receiver, which gave up, has given the loan back
+        afterEach(owner, "ChanCore.receiveLent", () -> {
+            if (lent.incrementAndGet() == 1) {
+                gaveBack.await(30, TimeUnit.SECONDS);
+            }
+        });
+        afterEach(owner, "ChanCore.giveBack", gaveBack::countDown);
+        assertThat(chan.offer(filled(700 * 1024, 1))).isTrue();
+        assertThat(chan.offer(filled(700 * 1024, 2))).isTrue(); // together above the 1 MiB frame limit
+
+        assertThatThrownBy(() -> Deadline.within(java.time.Duration.ofSeconds(1), remote::receive))
+            .isInstanceOf(io.jcircuit.DeadlineExceededException.class);
+        assertThat(gaveBack.await(20, TimeUnit.SECONDS)).as("given back by the copy's own thread").isTrue();
+        await().atMost(java.time.Duration.ofSeconds(20)).until(() -> owner.activity().running() == 0);
+        assertThat(drain(chan).stream().map(b -> b[0]).toList()).as("each item once").containsExactly((byte) 1, (byte) 2);
+    }
+
+    /**
+     * One receiver: after a receive whose answer came too late, its next receive gets the items that
+     * receive was lent first, ahead of those sent since. A review found them behind, as the lent batch
+     * was given back on a thread of its own that the next receive overtook.
+     */
+    @Test
+    void aReceiverGetsItsLateBatchBeforeItemsSentAfterIt() throws Exception {
+        CircuitRuntime owner = runtimes.start();
+        CircuitRuntime user = runtimes.start();
+        Chan<Integer> chan = owner.makeChan(10);
+        Chan<Integer> remote = copyOn(user, owner, chan);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger lent = new java.util.concurrent.atomic.AtomicInteger();
+        afterEach(owner, "ChanCore.receiveLent", () -> {
+            if (lent.incrementAndGet() == 1) {
+                release.await(30, TimeUnit.SECONDS); // the first answer comes after its receiver gave up
+            }
+        });
+        beforeEach(owner, "ChanCore.giveBack", () -> release.await(30, TimeUnit.SECONDS)); // a slow give-back thread
+        chan.offer(1);
+        chan.offer(2);
+        assertThatThrownBy(() -> Deadline.within(java.time.Duration.ofSeconds(1), remote::receive))
+            .isInstanceOf(io.jcircuit.DeadlineExceededException.class);
+        chan.offer(3);
+        List<Integer> got = new ArrayList<>(List.of(remote.receive()));
+        release.countDown();
+        got.add(remote.receive());
+        got.add(remote.receive());
+        assertThat(got).containsExactly(1, 2, 3);
+        assertThat(drain(chan)).isEmpty();
+    }
+
+    /**
+     * The same when the channel was closed meanwhile: the receiver is not told that it is drained while
+     * its late batch is still to come back. A review found it told so, and the items left behind.
+     */
+    @Test
+    void aReceiverIsNotToldDrainedWhileItsLateBatchIsStillToComeBack() throws Exception {
+        CircuitRuntime owner = runtimes.start();
+        CircuitRuntime user = runtimes.start();
+        Chan<Integer> chan = owner.makeChan(10);
+        Chan<Integer> remote = copyOn(user, owner, chan);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger lent = new java.util.concurrent.atomic.AtomicInteger();
+        afterEach(owner, "ChanCore.receiveLent", () -> {
+            if (lent.incrementAndGet() == 1) {
+                release.await(30, TimeUnit.SECONDS);
+            }
+        });
+        beforeEach(owner, "ChanCore.giveBack", () -> release.await(30, TimeUnit.SECONDS));
+        chan.offer(1);
+        chan.offer(2);
+        chan.close();
+        assertThatThrownBy(() -> Deadline.within(java.time.Duration.ofSeconds(1), remote::receive))
+            .isInstanceOf(io.jcircuit.DeadlineExceededException.class);
+        try {
+            assertThat(remote.receive()).isEqualTo(1);
+            assertThat(remote.receive()).isEqualTo(2);
+        } finally {
+            release.countDown();
+        }
+        assertThatThrownBy(remote::receive).isInstanceOf(ChanClosedException.class);
+    }
+
+    /** A receive whose thread is interrupted while the owner's answer is on its way gives its batch back. */
+    @Test
+    void theBatchOfAnInterruptedReceiveGoesBackIntoTheChannel() throws Exception {
+        CircuitRuntime owner = runtimes.start();
+        CircuitRuntime user = runtimes.start();
+        Chan<Integer> chan = owner.makeChan(10);
+        Chan<Integer> remote = copyOn(user, owner, chan);
+        java.util.concurrent.CountDownLatch lent = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        afterEach(owner, "ChanCore.receiveLent", () -> {
+            lent.countDown();
+            release.await(30, TimeUnit.SECONDS); // the answer is held until the receiver has given up
+        });
+        chan.offer(1);
+        chan.offer(2);
+        CompletableFuture<Integer> receiving = new CompletableFuture<>();
+        Thread receiver = Thread.ofVirtual().start(() -> {
+            try {
+                receiving.complete(remote.receive());
+            } catch (Throwable t) {
+                receiving.completeExceptionally(t);
+            }
+        });
+        assertThat(lent.await(10, TimeUnit.SECONDS)).isTrue();
+        receiver.interrupt();
+        assertThatThrownBy(() -> receiving.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(io.jcircuit.CircuitException.class)
+            .hasMessageContaining("interrupted");
+        release.countDown();
+        List<Integer> got = new ArrayList<>();
+        await().atMost(java.time.Duration.ofSeconds(20)).untilAsserted(() -> {
+            got.addAll(drain(chan));
+            assertThat(got).containsExactly(1, 2);
+        });
+    }
+
     @Test
     void aSendThatTimesOutOnAFullChannelIsNotDeliveredLater() {
         CircuitRuntime owner = runtimes.start();
@@ -590,6 +719,40 @@ class ChanTest {
         assertThat(remote.receive()).isEqualTo("d");
     }
 
+    /**
+     * A receiver whose give-back of an unreadable batch cannot go within its deadline (here it stalls
+     * until the deadline passed, as a long pause would) gives it back later. A review found it lost.
+     */
+    @Test
+    void anUnreadableBatchWhoseGiveBackMissesTheDeadlineGoesBackLater() throws Exception {
+        ClassLoader onlyHere = CallTest.onlyHereLoader();
+        CircuitRuntime owner = runtimes.start(c -> c.classLoader(onlyHere));
+        CircuitRuntime user = runtimes.start();
+        Chan<Object> chan = owner.makeChan(16);
+        Chan<Object> remote = objectsOn(user, owner, chan);
+        chan.offer("a");
+        chan.offer(onlyHere.loadClass(CallTest.ONLY_HERE).getConstructor().newInstance());
+        user.intercept(new io.jcircuit.CallInterceptor() {
+            @Override
+            public void outgoing(CallInfo call, java.util.Map<String, String> context) {
+                java.util.OptionalLong left = Deadline.remainingNanos();
+                if (call.method().startsWith("ChanCore.giveBack") && left.isPresent()) {
+                    // the injected stall: the receiver is held up until its deadline has passed
+                    java.util.concurrent.locks.LockSupport.parkNanos(left.getAsLong() + 1_000_000L);
+                }
+            }
+        });
+        assertThatThrownBy(() -> Deadline.within(java.time.Duration.ofSeconds(1), remote::receive))
+            .isInstanceOf(io.jcircuit.UnreadableValueException.class)
+            .hasMessageContaining("goes back to the channel as soon as the owner can be asked");
+        List<Object> left = new ArrayList<>();
+        await().atMost(java.time.Duration.ofSeconds(20)).untilAsserted(() -> {
+            left.addAll(drain(chan));
+            assertThat(left).hasSize(2);
+        });
+        assertThat(left.getFirst()).isEqualTo("a");
+    }
+
     /** An owner of a build before loans refuses {@code receiveLent} as a method it lacks; the copy receives as before. */
     @Test
     void aReceiverMeetingAnOwnerWithoutLoansReceivesAsBefore() {
@@ -601,7 +764,7 @@ class ChanTest {
         beforeEach(owner, "ChanCore.receiveLent", () -> {
             refused.incrementAndGet(); // as an earlier build's Dispatcher words it
             throw new io.jcircuit.CircuitException("object #3 on worker " + owner.id() + " (io.jcircuit.ChanCore) has no method"
-                + " receiveLent(int,long,long,long)");
+                + " receiveLent(int,long,long,long,[J)");
         });
         chan.offer(1);
         chan.offer(2);
