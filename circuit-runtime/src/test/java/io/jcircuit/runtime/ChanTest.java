@@ -122,11 +122,7 @@ class ChanTest {
             .isInstanceOf(io.jcircuit.DeadlineExceededException.class)
             .satisfies(e -> assertThat(((io.jcircuit.DeadlineExceededException) e).outcomeUnknown()).isTrue());
         answer.countDown();
-        List<Integer> got = new ArrayList<>();
-        await().atMost(java.time.Duration.ofSeconds(20)).untilAsserted(() -> {
-            got.addAll(drain(chan));
-            assertThat(got).containsExactly(1, 2);
-        });
+        assertThat(comeBack(chan, 2)).containsExactly(1, 2);
     }
 
     /**
@@ -141,13 +137,8 @@ class ChanTest {
         owner.listen("bytes", BytesSource.class, () -> chan);
         Chan<byte[]> remote = user.dial(owner.address(), "bytes", BytesSource.class).chan();
         java.util.concurrent.CountDownLatch gaveBack = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.atomic.AtomicInteger lent = new java.util.concurrent.atomic.AtomicInteger();
         // the owner stalls after lending, until the receiver, which gave up, has given the loan back
-        afterEach(owner, "ChanCore.receiveLent", () -> {
-            if (lent.incrementAndGet() == 1) {
-                gaveBack.await(30, TimeUnit.SECONDS);
-            }
-        });
+        answerFirstReceiveAfter(owner, gaveBack);
         afterEach(owner, "ChanCore.giveBack", gaveBack::countDown);
         assertThat(chan.offer(filled(700 * 1024, 1))).isTrue();
         assertThat(chan.offer(filled(700 * 1024, 2))).isTrue(); // together above the 1 MiB frame limit
@@ -171,12 +162,7 @@ class ChanTest {
         Chan<Integer> chan = owner.makeChan(10);
         Chan<Integer> remote = copyOn(user, owner, chan);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.atomic.AtomicInteger lent = new java.util.concurrent.atomic.AtomicInteger();
-        afterEach(owner, "ChanCore.receiveLent", () -> {
-            if (lent.incrementAndGet() == 1) {
-                release.await(30, TimeUnit.SECONDS); // the first answer comes after its receiver gave up
-            }
-        });
+        answerFirstReceiveAfter(owner, release);
         beforeEach(owner, "ChanCore.giveBack", () -> release.await(30, TimeUnit.SECONDS)); // a slow give-back thread
         chan.offer(1);
         chan.offer(2);
@@ -202,12 +188,7 @@ class ChanTest {
         Chan<Integer> chan = owner.makeChan(10);
         Chan<Integer> remote = copyOn(user, owner, chan);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.atomic.AtomicInteger lent = new java.util.concurrent.atomic.AtomicInteger();
-        afterEach(owner, "ChanCore.receiveLent", () -> {
-            if (lent.incrementAndGet() == 1) {
-                release.await(30, TimeUnit.SECONDS);
-            }
-        });
+        answerFirstReceiveAfter(owner, release);
         beforeEach(owner, "ChanCore.giveBack", () -> release.await(30, TimeUnit.SECONDS));
         chan.offer(1);
         chan.offer(2);
@@ -251,11 +232,7 @@ class ChanTest {
         assertThatThrownBy(() -> receiving.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(io.jcircuit.CircuitException.class)
             .hasMessageContaining("interrupted");
         release.countDown();
-        List<Integer> got = new ArrayList<>();
-        await().atMost(java.time.Duration.ofSeconds(20)).untilAsserted(() -> {
-            got.addAll(drain(chan));
-            assertThat(got).containsExactly(1, 2);
-        });
+        assertThat(comeBack(chan, 2)).containsExactly(1, 2);
     }
 
     @Test
@@ -502,6 +479,26 @@ class ChanTest {
         }
     }
 
+    /** Polls {@code chan} until {@code count} items came back into it (within 20 s); returns them in order. */
+    private static <T> List<T> comeBack(Chan<T> chan, int count) {
+        List<T> got = new ArrayList<>();
+        await().atMost(java.time.Duration.ofSeconds(20)).untilAsserted(() -> {
+            got.addAll(drain(chan));
+            assertThat(got).hasSize(count);
+        });
+        return got;
+    }
+
+    /** Holds the owner's answer to the first receive until {@code release} opens: it comes after its receiver gave up. */
+    private static void answerFirstReceiveAfter(CircuitRuntime owner, java.util.concurrent.CountDownLatch release) {
+        java.util.concurrent.atomic.AtomicInteger lent = new java.util.concurrent.atomic.AtomicInteger();
+        afterEach(owner, "ChanCore.receiveLent", () -> {
+            if (lent.incrementAndGet() == 1) {
+                release.await(30, TimeUnit.SECONDS);
+            }
+        });
+    }
+
     /** A step an interceptor runs around a call. */
     private interface Step {
         void run() throws Exception;
@@ -745,11 +742,7 @@ class ChanTest {
         assertThatThrownBy(() -> Deadline.within(java.time.Duration.ofSeconds(1), remote::receive))
             .isInstanceOf(io.jcircuit.UnreadableValueException.class)
             .hasMessageContaining("goes back to the channel as soon as the owner can be asked");
-        List<Object> left = new ArrayList<>();
-        await().atMost(java.time.Duration.ofSeconds(20)).untilAsserted(() -> {
-            left.addAll(drain(chan));
-            assertThat(left).hasSize(2);
-        });
+        List<Object> left = comeBack(chan, 2);
         assertThat(left.getFirst()).isEqualTo("a");
     }
 
