@@ -33,12 +33,14 @@ import java.util.concurrent.locks.ReentrantLock;
  *       gives the batch back to the owner, receives the items before that one, and then gets
  *       {@link UnreadableValueException} each time that item is next: it stays first in the channel,
  *       for a receiver that can read it.</li>
- *   <li>A receive whose answer comes after its deadline, or whose link breaks under it, gives its batch
- *       back with this copy's next receive, ahead of what was lent since (or, when none follows soon,
- *       from a thread of its own). The owner lends each batch until this copy's next receive says it
- *       was read, for at most {@link ChanCore#LOAN_MILLIS} and at most
- *       {@link ChanCore#LOANS_PER_CAPACITY} times its capacity in all; a batch whose loan it let go
- *       first is lost, as is one from an owner of a build before loans (2026-12).</li>
+ *   <li>A receive whose answer comes after its deadline, whose link breaks under it or whose thread is
+ *       interrupted gives its batch back with this copy's next receive, ahead of what was lent since (or,
+ *       when none follows within half a second, from a thread of its own, which receives of this copy
+ *       wait for within their deadlines). The owner lends each batch until this copy's next receive says
+ *       it was read, for at most {@link ChanCore#LOAN_MILLIS}, and at most
+ *       {@link ChanCore#LOANS_PER_CAPACITY} times its capacity (or 64 items) in all, the oldest loans going
+ *       first. A batch whose loan it let go before it came back is lost, as is a late one whose
+ *       receiver's runtime closes first, and one from an owner of a build before loans (2026-12).</li>
  * </ul>
  * Items travel by copy, references by reference, as call arguments do. Each copy of a {@code Chan}
  * (in each runtime, or each deserialization) has its own buffers; one copy is thread-safe.
@@ -55,6 +57,8 @@ public final class Chan<T> implements Iterable<T>, Serializable {
     static final long WAIT_SLICE_MILLIS = 5_000;
     /** How long loans to give back wait for a receive of their copy to carry them, before a thread of their own does. */
     static final long RETURN_DELAY_NANOS = 500_000_000L;
+    /** The deadline of that thread's call to give one back; receives of the copy wait for it. */
+    static final java.time.Duration RETURN_CALL_TIMEOUT = java.time.Duration.ofSeconds(2);
 
     private final ChanCore core;
     private transient volatile Side side;
@@ -271,21 +275,30 @@ public final class Chan<T> implements Iterable<T>, Serializable {
          * @throws DeadlineExceededException when the deadline passes first; nothing was put in
          */
         private void lockWithinDeadline() {
+            lockWithinDeadline(sendLock, "this channel copy's earlier batch, which waits for room at the owner;"
+                + " nothing was put in");
+        }
+
+        /**
+         * Takes {@code lock} within the current scope's deadline, or waits for it without one.
+         *
+         * @throws DeadlineExceededException when the deadline passes first, naming {@code what} was waited for
+         */
+        private static void lockWithinDeadline(ReentrantLock lock, String what) {
             java.util.OptionalLong left = Deadline.remainingNanos();
             if (left.isEmpty()) {
-                sendLock.lock();
+                lock.lock();
                 return;
             }
             boolean locked;
             try {
-                locked = sendLock.tryLock(Math.max(0, left.getAsLong()), java.util.concurrent.TimeUnit.NANOSECONDS);
+                locked = lock.tryLock(Math.max(0, left.getAsLong()), java.util.concurrent.TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new CircuitException("interrupted while waiting for this channel copy's earlier batch; nothing was put in");
+                throw new CircuitException("interrupted while waiting for " + what);
             }
             if (!locked) {
-                throw new DeadlineExceededException(null, "the deadline passed while waiting for this channel copy's earlier"
-                    + " batch, which waits for room at the owner; nothing was put in", true);
+                throw new DeadlineExceededException(null, "the deadline passed while waiting for " + what, true);
             }
         }
 
@@ -526,7 +539,9 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                     long[] ids = takeUnread();
                     for (int i = 0; ids != null && i < ids.length; i++) {
                         try {
-                            core.giveBack(ids[i]);
+                            long id = ids[i];
+                            // within a short deadline of its own: receives of this copy wait for it
+                            Deadline.within(RETURN_CALL_TIMEOUT, () -> core.giveBack(id));
                         } catch (RuntimeException ownerUnreachable) {
                             restoreUnread(java.util.Arrays.copyOfRange(ids, i, ids.length));
                             break;
@@ -562,7 +577,8 @@ public final class Chan<T> implements Iterable<T>, Serializable {
 
         /** The next item, waiting up to {@code waitMillis}; null at the end (or, for 0, when none is there). */
         Object take(long waitMillis) {
-            receiveLock.lock();
+            lockWithinDeadline(receiveLock, "this channel copy's receive by another thread, or its give-back of a late"
+                + " batch; nothing was taken");
             try {
                 long deadline = waitMillis == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + waitMillis * 1_000_000L;
                 long marginNanos = ChanCore.marginNanos(); // for every call of this receive

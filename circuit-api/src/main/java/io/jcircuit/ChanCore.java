@@ -33,8 +33,8 @@ public interface ChanCore {
      * <p>First, the loans in {@code unread} (null: none) are given back, in that order, and loan
      * {@code settled} (0: none), which the caller read, is let go. A loan that was given back before its
      * receive reached the owner lends nothing: that receive returns an empty list. The owner lets a loan
-     * go after {@link #LOAN_MILLIS}, and the oldest ones early while it holds more than
-     * {@link #LOANS_PER_CAPACITY} times its capacity in loans.
+     * go after {@link #LOAN_MILLIS}, and the oldest ones early while more than {@link #LOANS_PER_CAPACITY}
+     * times its capacity (and more than 64 items) are lent.
      */
     List<?> receiveLent(int max, long waitMillis, long loan, long settled, long[] unread);
 
@@ -48,7 +48,7 @@ public interface ChanCore {
     /** How long the owner keeps a loan that its caller neither settled nor gave back. */
     long LOAN_MILLIS = 60_000;
 
-    /** The owner holds at most this many times its capacity in loans; beyond that, the oldest go early. */
+    /** The owner lends at most this many times its capacity (or 64 items, if more); beyond that, the oldest loans go early. */
     int LOANS_PER_CAPACITY = 4;
 
     /** Closes the channel: sends fail from now on, receivers drain what is left. Idempotent. */

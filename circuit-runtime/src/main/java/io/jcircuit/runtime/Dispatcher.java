@@ -239,7 +239,7 @@ final class Dispatcher implements AutoCloseable {
     /** Sends the answer to a request from {@code s}'s peer and counts it. */
     private void answerServed(PeerSession s, Message answer, Served served, long bytesIn, long start) {
         try {
-            long bytesOut = send(s, answer, served.impl instanceof TakesBackUndelivered t ? t : null);
+            long bytesOut = send(s, answer, served.impl instanceof TakesBackUndelivered t ? t : null, served.args);
             instrumentation.completed(CallInterceptor.Direction.IN, s.link.peer(), served.name, bytesOut, bytesIn, start,
                 answer instanceof Message.Reply ? CallEvent.Outcome.OK : CallEvent.Outcome.THREW);
         } catch (RuntimeException | Error e) {
@@ -315,16 +315,17 @@ final class Dispatcher implements AutoCloseable {
 
     /** Sends an answer; returns its payload size. */
     private long send(PeerSession s, Message answer) {
-        return send(s, answer, null);
+        return send(s, answer, null, null);
     }
 
     /**
      * Sends an answer; returns its payload size. A reply that cannot go (too large, or its caller's
-     * session has ended) is handed back to {@code takesBack} when there is one.
+     * session has ended) is handed back to {@code takesBack} when there is one, with the call's
+     * arguments {@code args}.
      */
-    private long send(PeerSession s, Message answer, TakesBackUndelivered takesBack) {
+    private long send(PeerSession s, Message answer, TakesBackUndelivered takesBack, Object[] args) {
         if (takesBack != null && s.isDown() && answer instanceof Message.Reply r) {
-            takesBack.takeBack(r.value()); // nobody is there to read it
+            takesBack.takeBack(r.value(), args); // nobody is there to read it
             return 0;
         }
         ByteBuf frame = FrameCodec.begin(s.link.alloc(), FrameCodec.TYPE_DATA, 128);
@@ -343,7 +344,7 @@ final class Dispatcher implements AutoCloseable {
         if (cannot != null) {
             frame.release();
             if (takesBack != null && answer instanceof Message.Reply r) {
-                takesBack.takeBack(r.value());
+                takesBack.takeBack(r.value(), args);
             }
             String message = "worker " + runtime.id() + " could not send the result: " + cannot;
             frame = FrameCodec.begin(s.link.alloc(), FrameCodec.TYPE_DATA, 256);
@@ -376,6 +377,8 @@ final class Dispatcher implements AutoCloseable {
         String name = "?";
         /** The object that served the call, when it was one of this runtime's exports. */
         Object impl;
+        /** The arguments of that call. */
+        Object[] args;
     }
 
     /**
@@ -383,7 +386,8 @@ final class Dispatcher implements AutoCloseable {
      * frame, or whose caller's session had ended. A channel's owner puts the items back.
      */
     interface TakesBackUndelivered {
-        void takeBack(Object result);
+        /** Takes back {@code result}, the value a call with arguments {@code args} returned. */
+        void takeBack(Object result, Object[] args);
     }
 
     private Message serve(Message request, io.jcircuit.WorkerId from, Served served, long arrived) {
@@ -472,6 +476,7 @@ final class Dispatcher implements AutoCloseable {
         }
         if (served != null) {
             served.impl = e.impl();
+            served.args = c.args();
         }
         Object result;
         try {

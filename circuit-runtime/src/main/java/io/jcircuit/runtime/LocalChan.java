@@ -19,10 +19,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * loan ({@link #receiveLent}) that its receiver could not read, or had given up on, and gave back.
  *
  * <p>A loan is lent, then either settled (the receiver read it), given back (its items are in front
- * again, once), or let go (its time is up, or too many items are lent). A loan given back before its
- * receive arrived is marked so, and that receive lends nothing.
+ * again, once; only its state is kept), or let go (its time is up, or too many items are lent). A
+ * loan given back before its receive arrived is marked so, and that receive lends nothing.
  */
 final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
+
+    /** Most items lent at once, at the least: a small channel's consumers each hold a loan until they receive again. */
+    static final int MIN_LENT_ITEMS = 64;
+    /** Most loans given back or marked that are kept, at the least. */
+    static final int MIN_MARKS = 1024;
 
     private final int capacity;
     private final ArrayDeque<Object> items;
@@ -36,14 +41,15 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
     private final LinkedHashMap<Long, Loan> loans = new LinkedHashMap<>();
     /** Items in loans that are lent now; under {@link #lock}. */
     private int lentItems;
+    /** Loans in {@link #loans} that are not lent now (given back, or marked); under {@link #lock}. */
+    private int marks;
     /** How long a loan is kept ({@link ChanCore#LOAN_MILLIS}). */
     private final long loanNanos;
 
-    /** A loan: its batch (null for one given back before it was lent), when it began, and whether its items went back. */
+    /** A loan: its batch while it is lent (null once given back, or for a mark), and when it began. */
     private static final class Loan {
-        final List<?> batch;
+        List<?> batch;
         final long at;
-        boolean back;
 
         Loan(List<?> batch, long at) {
             this.batch = batch;
@@ -51,7 +57,7 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
         }
 
         boolean lent() {
-            return batch != null && !back;
+            return batch != null;
         }
     }
 
@@ -132,10 +138,7 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
         lock.lock();
         try {
             if (settled != 0) {
-                Loan read = loans.remove(settled);
-                if (read != null && read.lent()) {
-                    lentItems -= read.batch.size();
-                }
+                forget(settled);
             }
             if (unread != null) {
                 for (long back : unread) {
@@ -185,41 +188,56 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
             return false;
         }
         Loan l = loans.get(loan);
-        if (l == null || l.batch != null) {
+        if (l == null || l.lent()) {
             return false;
         }
-        loans.remove(loan);
+        forget(loan);
         return true;
     }
 
     /** Keeps {@code batch} as loan {@code loan}; under {@link #lock}. */
     private void lend(long loan, List<Object> batch) {
+        forget(loan); // a receiver that used a number twice: the newer loan wins
         Loan lent = new Loan(batch, System.nanoTime());
-        Loan old = loans.put(loan, lent);
-        if (old != null && old.lent()) {
-            lentItems -= old.batch.size(); // a receiver used a number twice: the newer loan wins
-        }
+        loans.put(loan, lent);
         lentItems += batch.size();
-        trim(lent);
+        long most = Math.max((long) LOANS_PER_CAPACITY * capacity, MIN_LENT_ITEMS);
+        for (Iterator<Loan> it = loans.values().iterator(); lentItems > most && it.hasNext(); ) {
+            Loan l = it.next();
+            if (l.lent() && l != lent) { // the oldest lent ones go; marks free nothing, and must stay
+                lentItems -= l.batch.size();
+                it.remove();
+            }
+        }
     }
 
-    /**
-     * Lets the oldest loans go while more than {@link #LOANS_PER_CAPACITY} times the capacity is lent, or
-     * more loans are kept than that many items (marks of loans given back early included: a peer cannot
-     * grow them without bound); {@code newest} stays. Under {@link #lock}.
-     */
-    private void trim(Loan newest) {
-        long most = (long) LOANS_PER_CAPACITY * capacity;
-        long mostKept = Math.max(most, 1024);
-        for (Iterator<Loan> it = loans.values().iterator(); (lentItems > most || loans.size() > mostKept) && it.hasNext(); ) {
-            Loan l = it.next();
-            if (l == newest) {
-                continue;
+    /** Marks loan {@code loan} as not lent: given back, or given back before it was lent; under {@link #lock}. */
+    private void mark(long loan, Loan l) {
+        if (l == null) {
+            loans.put(loan, new Loan(null, System.nanoTime()));
+        } else {
+            lentItems -= l.batch.size();
+            l.batch = null; // its items are the channel's again; only the mark stays
+        }
+        marks++;
+        long most = Math.max((long) LOANS_PER_CAPACITY * capacity, MIN_MARKS);
+        for (Iterator<Loan> it = loans.values().iterator(); marks > most && it.hasNext(); ) {
+            if (!it.next().lent()) { // the oldest marks go; lent loans are bounded by their items
+                marks--;
+                it.remove();
             }
+        }
+    }
+
+    /** Forgets loan {@code loan}, of any kind; under {@link #lock}. */
+    private void forget(long loan) {
+        Loan l = loans.remove(loan);
+        if (l != null) {
             if (l.lent()) {
                 lentItems -= l.batch.size();
+            } else {
+                marks--;
             }
-            it.remove();
         }
     }
 
@@ -236,6 +254,8 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
             }
             if (l.lent()) {
                 lentItems -= l.batch.size();
+            } else {
+                marks--;
             }
             it.remove();
         }
@@ -261,6 +281,16 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
         }
     }
 
+    /** How many items the loans held now keep from being collected. */
+    int itemsLent() {
+        lock.lock();
+        try {
+            return loans.values().stream().mapToInt(l -> l.lent() ? l.batch.size() : 0).sum();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     @Override
     public int giveBack(long loan) {
         lock.lock();
@@ -281,39 +311,36 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
         if (l == null) {
             // its receive has not come yet (held up on the way), or it lent nothing, or the loan was let go:
             // marked, so that a receive still to come lends nothing, and one waiting here stops
-            Loan mark = new Loan(null, System.nanoTime());
-            loans.put(loan, mark);
-            trim(mark);
+            mark(loan, null);
             notEmpty.signalAll();
             return 0;
         }
         if (!l.lent()) {
-            return 0;
+            return 0; // given back already
         }
-        l.back = true;
-        lentItems -= l.batch.size();
-        putBackInFront(l.batch);
-        return l.batch.size();
+        List<?> batch = l.batch;
+        mark(loan, l);
+        putBackInFront(batch);
+        return batch.size();
     }
 
     @Override
-    public void takeBack(Object result) {
+    public void takeBack(Object result, Object[] args) {
         if (!(result instanceof List<?> batch) || batch.isEmpty()) {
             return; // not a receive's batch
         }
+        // receiveLent(max, waitMillis, loan, settled, unread): the loan it lent this batch as
+        long loan = args != null && args.length == 5 && args[2] instanceof Long n ? n : 0;
         lock.lock();
         try {
-            for (Loan l : loans.values()) {
-                if (l.batch == batch) {
-                    if (l.lent()) { // else its receiver gave it back already
-                        l.back = true;
-                        lentItems -= batch.size();
-                        putBackInFront(batch);
-                    }
-                    return;
-                }
+            Loan l = loan == 0 ? null : loans.get(loan);
+            if (l != null && !l.lent()) {
+                return; // its receiver gave it back already
             }
-            putBackInFront(batch); // not lent
+            if (l != null) {
+                mark(loan, l);
+            }
+            putBackInFront(batch); // lent and never delivered, let go before its answer went, or not lent
         } finally {
             lock.unlock();
         }

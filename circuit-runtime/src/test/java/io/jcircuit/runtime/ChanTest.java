@@ -204,6 +204,39 @@ class ChanTest {
         assertThatThrownBy(remote::receive).isInstanceOf(ChanClosedException.class);
     }
 
+    /**
+     * While the copy's own thread gives a late batch back and the owner is slow to answer, a receive with
+     * a deadline fails at its deadline, and the give-back's call has a deadline of its own. A review
+     * found a poll under a 200 ms deadline held for the 30 s of that call.
+     */
+    @Test
+    void aReceiveDoesNotWaitPastItsDeadlineForTheCopysGiveBack() throws Exception {
+        CircuitRuntime owner = runtimes.start();
+        CircuitRuntime user = runtimes.start();
+        Chan<Integer> chan = owner.makeChan(10);
+        Chan<Integer> remote = copyOn(user, owner, chan);
+        java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch giveBackArrived = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch ownerSlow = new java.util.concurrent.CountDownLatch(1);
+        answerFirstReceiveAfter(owner, answer);
+        beforeEach(owner, "ChanCore.giveBack", () -> {
+            giveBackArrived.countDown();
+            ownerSlow.await(30, TimeUnit.SECONDS); // the injected stall: the owner is slow to answer it
+        });
+        chan.offer(1);
+        assertThatThrownBy(() -> Deadline.within(java.time.Duration.ofSeconds(1), remote::receive))
+            .isInstanceOf(io.jcircuit.DeadlineExceededException.class);
+        answer.countDown();
+        assertThat(giveBackArrived.await(10, TimeUnit.SECONDS)).isTrue();
+
+        CompletableFuture<Optional<Integer>> polled = CompletableFuture.supplyAsync(() ->
+            Deadline.within(java.time.Duration.ofMillis(200), remote::poll));
+        assertThatThrownBy(() -> polled.get(10, TimeUnit.SECONDS)).cause()
+            .isInstanceOf(io.jcircuit.DeadlineExceededException.class).hasMessageContaining("give-back of a late batch");
+        ownerSlow.countDown();
+        assertThat(Deadline.within(java.time.Duration.ofSeconds(20), remote::receive)).isEqualTo(1);
+    }
+
     /** A receive whose thread is interrupted while the owner's answer is on its way gives its batch back. */
     @Test
     void theBatchOfAnInterruptedReceiveGoesBackIntoTheChannel() throws Exception {
@@ -729,13 +762,16 @@ class ChanTest {
         Chan<Object> remote = objectsOn(user, owner, chan);
         chan.offer("a");
         chan.offer(onlyHere.loadClass(CallTest.ONLY_HERE).getConstructor().newInstance());
+        java.util.concurrent.atomic.AtomicBoolean stalled = new java.util.concurrent.atomic.AtomicBoolean();
         user.intercept(new io.jcircuit.CallInterceptor() {
             @Override
             public void outgoing(CallInfo call, java.util.Map<String, String> context) {
-                java.util.OptionalLong left = Deadline.remainingNanos();
-                if (call.method().startsWith("ChanCore.giveBack") && left.isPresent()) {
-                    // the injected stall: the receiver is held up until its deadline has passed
-                    java.util.concurrent.locks.LockSupport.parkNanos(left.getAsLong() + 1_000_000L);
+                if (call.method().startsWith("ChanCore.giveBack") && !stalled.getAndSet(true)) {
+                    // the injected stall: the receiver is held up until its deadline has passed (a park may
+                    // return early, a review found: it parks again until then)
+                    for (long left = Deadline.remainingNanos().getAsLong(); left >= 0; left = Deadline.remainingNanos().getAsLong()) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(left + 1_000_000L);
+                    }
                 }
             }
         });
