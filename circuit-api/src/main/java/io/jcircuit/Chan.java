@@ -57,6 +57,8 @@ public final class Chan<T> implements Iterable<T>, Serializable {
     static final long WAIT_SLICE_MILLIS = 5_000;
     /** How long loans to give back wait for a receive of their copy to carry them, before a thread of their own does. */
     static final long RETURN_DELAY_NANOS = 500_000_000L;
+    /** Most loans a copy keeps to give back; beyond that the oldest are dropped. */
+    static final int MOST_UNREAD = 1024;
     /** The deadline of that thread's call to give one back; receives of the copy wait for it. */
     static final java.time.Duration RETURN_CALL_TIMEOUT = java.time.Duration.ofSeconds(2);
 
@@ -131,7 +133,10 @@ public final class Chan<T> implements Iterable<T>, Serializable {
         return item;
     }
 
-    /** The next item if one is there now; empty otherwise (and at the end). */
+    /**
+     * The next item if one is there now; empty otherwise (and at the end). It never waits, also not for
+     * another thread's receive on this copy: then it finds nothing.
+     */
     @SuppressWarnings("unchecked")
     public Optional<T> poll() {
         return Optional.ofNullable((T) side().take(0));
@@ -569,6 +574,9 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                 : e instanceof WorkerDiedException w && !w.outcomeUnknown();
             if (loan != 0 && !notSent) {
                 unread.addLast(loan);
+                if (unread.size() > MOST_UNREAD) {
+                    unread.removeFirst(); // a long partition's failed receives: the oldest most likely never went
+                }
             }
             if (!unread.isEmpty()) {
                 returnLater();
@@ -577,8 +585,14 @@ public final class Chan<T> implements Iterable<T>, Serializable {
 
         /** The next item, waiting up to {@code waitMillis}; null at the end (or, for 0, when none is there). */
         Object take(long waitMillis) {
-            lockWithinDeadline(receiveLock, "this channel copy's receive by another thread, or its give-back of a late"
-                + " batch; nothing was taken");
+            if (waitMillis == 0) {
+                if (!receiveLock.tryLock()) {
+                    return null; // a poll never waits: another thread's receive, or the give-back thread, is under way
+                }
+            } else {
+                lockWithinDeadline(receiveLock, "this channel copy's receive by another thread, or its give-back of a"
+                    + " late batch; nothing was taken");
+            }
             try {
                 long deadline = waitMillis == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + waitMillis * 1_000_000L;
                 long marginNanos = ChanCore.marginNanos(); // for every call of this receive

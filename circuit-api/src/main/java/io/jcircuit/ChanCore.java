@@ -32,7 +32,8 @@ public interface ChanCore {
      *
      * <p>First, the loans in {@code unread} (null: none) are given back, in that order, and loan
      * {@code settled} (0: none), which the caller read, is let go. A loan that was given back before its
-     * receive reached the owner lends nothing: that receive returns an empty list. The owner lets a loan
+     * receive reached the owner lends nothing: that receive returns an empty list (unless the owner's
+     * mark of it was pushed out by 1,024, or four times its capacity, more such marks). The owner lets a loan
      * go after {@link #LOAN_MILLIS}, and the oldest ones early while more than {@link #LOANS_PER_CAPACITY}
      * times its capacity (and more than 64 items) are lent.
      */

@@ -359,6 +359,9 @@ final class Dispatcher implements AutoCloseable {
         ByteBuf finished = FrameCodec.finish(frame);
         long bytes = finished.readableBytes() - FrameCodec.HEADER_LENGTH; // the payload, as the caller counts it
         s.link.send(finished, s.incomingInFlight() > 1); // busy: let the loop batch answers
+        if (takesBack != null && cannot == null && answer instanceof Message.Reply r) {
+            takesBack.answered(r.value(), args);
+        }
         return bytes;
     }
 
@@ -388,6 +391,9 @@ final class Dispatcher implements AutoCloseable {
     interface TakesBackUndelivered {
         /** Takes back {@code result}, the value a call with arguments {@code args} returned. */
         void takeBack(Object result, Object[] args);
+
+        /** {@code result}, the value a call with arguments {@code args} returned, went to its caller's link. */
+        void answered(Object result, Object[] args);
     }
 
     private Message serve(Message request, io.jcircuit.WorkerId from, Served served, long arrived) {

@@ -18,15 +18,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * ended meanwhile) come back to the front, in order, and stay in the channel; so do the items of a
  * loan ({@link #receiveLent}) that its receiver could not read, or had given up on, and gave back.
  *
- * <p>A loan is lent, then either settled (the receiver read it), given back (its items are in front
- * again, once; only its state is kept), or let go (its time is up, or too many items are lent). A
- * loan given back before its receive arrived is marked so, and that receive lends nothing.
+ * <p>A loan is lent; then settled (its receiver read it: forgotten), given back (its items are in
+ * front again, once), or let go (its time is up, or too many items are lent). A loan given back while
+ * its answer is still to go is kept, without its items, until the answer went or was taken back, so
+ * that it cannot come back twice. A give-back of a loan not held (its receive is still on its way, or
+ * lent nothing, or was let go) leaves a mark: a receive still to come with that number lends nothing,
+ * and a batch taken back under it goes back in.
  */
 final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
 
     /** Most items lent at once, at the least: a small channel's consumers each hold a loan until they receive again. */
     static final int MIN_LENT_ITEMS = 64;
-    /** Most loans given back or marked that are kept, at the least. */
+    /** Most marks kept, at the least. */
     static final int MIN_MARKS = 1024;
 
     private final int capacity;
@@ -37,27 +40,35 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
     private boolean closed;
     /** The owner's runtime closed: calls stop waiting here (see {@link #ownerClosed}). */
     private boolean ownerGone;
-    /** Loans by number, oldest first: lent, given back, or marked given back before they were lent; under {@link #lock}. */
+    /** Loans by number, oldest first; under {@link #lock}. */
     private final LinkedHashMap<Long, Loan> loans = new LinkedHashMap<>();
     /** Items in loans that are lent now; under {@link #lock}. */
     private int lentItems;
-    /** Loans in {@link #loans} that are not lent now (given back, or marked); under {@link #lock}. */
+    /** Marks in {@link #loans}; under {@link #lock}. */
     private int marks;
     /** How long a loan is kept ({@link ChanCore#LOAN_MILLIS}). */
     private final long loanNanos;
 
-    /** A loan: its batch while it is lent (null once given back, or for a mark), and when it began. */
+    private enum State {
+        /** Its batch is out; {@link Loan#answered} says whether its answer went. */
+        LENT,
+        /** Given back while its answer was still to go: kept, without items, until the answer went or came back. */
+        BACK,
+        /** Given back, but not held here when that came: see the class comment. */
+        MARK
+    }
+
+    /** A loan: its batch while it is lent, when it began, and where it is. */
     private static final class Loan {
         List<?> batch;
         final long at;
+        State state;
+        boolean answered;
 
-        Loan(List<?> batch, long at) {
+        Loan(List<?> batch, long at, State state) {
             this.batch = batch;
             this.at = at;
-        }
-
-        boolean lent() {
-            return batch != null;
+            this.state = state;
         }
     }
 
@@ -92,7 +103,7 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
                     throw new ChanClosedException("send on a closed channel");
                 }
                 int room = capacity - items.size();
-                if (room == 0) {
+                if (room <= 0) { // below 0 after items came back in front
                     if (sent > 0 || nanos <= 0) {
                         break; // what fit is in; the caller comes back with the rest
                     }
@@ -182,13 +193,13 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
         }
     }
 
-    /** Whether loan {@code loan} was given back before it was lent (and forgets that it was); under {@link #lock}. */
+    /** Whether loan {@code loan} was given back before it was lent (and forgets the mark); under {@link #lock}. */
     private boolean givenBackBeforeLent(long loan) {
         if (loan == 0) {
             return false;
         }
         Loan l = loans.get(loan);
-        if (l == null || l.lent()) {
+        if (l == null || l.state != State.MARK) {
             return false;
         }
         forget(loan);
@@ -198,31 +209,26 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
     /** Keeps {@code batch} as loan {@code loan}; under {@link #lock}. */
     private void lend(long loan, List<Object> batch) {
         forget(loan); // a receiver that used a number twice: the newer loan wins
-        Loan lent = new Loan(batch, System.nanoTime());
+        Loan lent = new Loan(batch, System.nanoTime(), State.LENT);
         loans.put(loan, lent);
         lentItems += batch.size();
         long most = Math.max((long) LOANS_PER_CAPACITY * capacity, MIN_LENT_ITEMS);
         for (Iterator<Loan> it = loans.values().iterator(); lentItems > most && it.hasNext(); ) {
             Loan l = it.next();
-            if (l.lent() && l != lent) { // the oldest lent ones go; marks free nothing, and must stay
+            if (l.state == State.LENT && l != lent) { // the oldest lent ones go; the others hold no items
                 lentItems -= l.batch.size();
                 it.remove();
             }
         }
     }
 
-    /** Marks loan {@code loan} as not lent: given back, or given back before it was lent; under {@link #lock}. */
-    private void mark(long loan, Loan l) {
-        if (l == null) {
-            loans.put(loan, new Loan(null, System.nanoTime()));
-        } else {
-            lentItems -= l.batch.size();
-            l.batch = null; // its items are the channel's again; only the mark stays
-        }
+    /** Leaves a mark for loan {@code loan}, which is not held; under {@link #lock}. */
+    private void mark(long loan) {
+        loans.put(loan, new Loan(null, System.nanoTime(), State.MARK));
         marks++;
         long most = Math.max((long) LOANS_PER_CAPACITY * capacity, MIN_MARKS);
         for (Iterator<Loan> it = loans.values().iterator(); marks > most && it.hasNext(); ) {
-            if (!it.next().lent()) { // the oldest marks go; lent loans are bounded by their items
+            if (it.next().state == State.MARK) { // the oldest marks go; nothing else is counted here
                 marks--;
                 it.remove();
             }
@@ -233,11 +239,16 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
     private void forget(long loan) {
         Loan l = loans.remove(loan);
         if (l != null) {
-            if (l.lent()) {
-                lentItems -= l.batch.size();
-            } else {
-                marks--;
-            }
+            forgotten(l);
+        }
+    }
+
+    /** Counts {@code l} out, removed from {@link #loans}; under {@link #lock}. */
+    private void forgotten(Loan l) {
+        if (l.state == State.LENT) {
+            lentItems -= l.batch.size();
+        } else if (l.state == State.MARK) {
+            marks--;
         }
     }
 
@@ -252,11 +263,7 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
             if (now - l.at < loanNanos) {
                 break; // the rest are younger
             }
-            if (l.lent()) {
-                lentItems -= l.batch.size();
-            } else {
-                marks--;
-            }
+            forgotten(l);
             it.remove();
         }
     }
@@ -285,7 +292,7 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
     int itemsLent() {
         lock.lock();
         try {
-            return loans.values().stream().mapToInt(l -> l.lent() ? l.batch.size() : 0).sum();
+            return loans.values().stream().mapToInt(l -> l.batch != null ? l.batch.size() : 0).sum();
         } finally {
             lock.unlock();
         }
@@ -309,19 +316,51 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
         }
         Loan l = loans.get(loan);
         if (l == null) {
-            // its receive has not come yet (held up on the way), or it lent nothing, or the loan was let go:
-            // marked, so that a receive still to come lends nothing, and one waiting here stops
-            mark(loan, null);
+            mark(loan); // a receive still to come lends nothing; one waiting here stops
             notEmpty.signalAll();
             return 0;
         }
-        if (!l.lent()) {
+        if (l.state != State.LENT) {
             return 0; // given back already
         }
         List<?> batch = l.batch;
-        mark(loan, l);
+        if (l.answered) {
+            forget(loan); // nothing can bring it back again
+        } else {
+            lentItems -= batch.size();
+            l.batch = null;
+            l.state = State.BACK; // its answer, still to go, may yet be taken back
+        }
         putBackInFront(batch);
         return batch.size();
+    }
+
+    /** The loan that a call with arguments {@code args} lent, if it was a {@code receiveLent}: its number, else 0. */
+    private static long loanOf(Object[] args) {
+        // receiveLent(max, waitMillis, loan, settled, unread)
+        return args != null && args.length == 5 && args[2] instanceof Long n ? n : 0;
+    }
+
+    @Override
+    public void answered(Object result, Object[] args) {
+        long loan = loanOf(args);
+        if (loan == 0 || !(result instanceof List<?> batch) || batch.isEmpty()) {
+            return;
+        }
+        lock.lock();
+        try {
+            Loan l = loans.get(loan);
+            if (l == null) {
+                return;
+            }
+            if (l.state == State.BACK) {
+                forget(loan); // given back, and its answer went: nothing can bring it back again
+            } else if (l.state == State.LENT) {
+                l.answered = true;
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     @Override
@@ -329,18 +368,18 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
         if (!(result instanceof List<?> batch) || batch.isEmpty()) {
             return; // not a receive's batch
         }
-        // receiveLent(max, waitMillis, loan, settled, unread): the loan it lent this batch as
-        long loan = args != null && args.length == 5 && args[2] instanceof Long n ? n : 0;
+        long loan = loanOf(args);
         lock.lock();
         try {
             Loan l = loan == 0 ? null : loans.get(loan);
-            if (l != null && !l.lent()) {
-                return; // its receiver gave it back already
-            }
             if (l != null) {
-                mark(loan, l);
+                forget(loan);
+                if (l.state == State.BACK) {
+                    return; // its receiver gave it back already
+                }
             }
-            putBackInFront(batch); // lent and never delivered, let go before its answer went, or not lent
+            // lent and never delivered; let go before its answer went (a mark: given back then, with nothing); or not lent
+            putBackInFront(batch);
         } finally {
             lock.unlock();
         }

@@ -97,13 +97,72 @@ class LocalChanTest {
         LocalChan chan = new LocalChan(8);
         chan.sendBatch(List.of(1, 2, 3), 0);
         chan.receiveLent(2, 0, 7, 0, null); // a late loan of [1, 2]
+        assertThat(chan.giveBack(99)).isZero(); // and a give-back that overtook its receive
         for (int i = 0; i < 3_000; i++) {
-            chan.receiveLent(1, 0, 1_000 + i, 0, null); // 3, which its receiver cannot read
+            List<?> poison = chan.receiveLent(1, 0, 1_000 + i, 0, null); // 3, which its receiver cannot read
+            chan.answered(poison, receiveLentArgs(1_000 + i));
             assertThat(chan.giveBack(1_000 + i)).isEqualTo(1);
         }
+        assertThat(chan.loansHeld()).as("the loans given back after their answers went are forgotten").isEqualTo(2);
         assertThat(chan.giveBack(7)).isEqualTo(2);
         assertThat(chan.receiveBatch(8, 0)).isEqualTo(List.of(1, 2, 3));
-        assertThat(chan.loansHeld()).isLessThanOrEqualTo(LocalChan.MIN_MARKS);
+        chan.sendBatch(List.of(4), 0);
+        assertThat(chan.receiveLent(8, 0, 99, 0, null)).as("its mark is still there").isEmpty();
+    }
+
+    /**
+     * A third review found a batch given back put in again once 1,024 marks had pushed its mark out; a
+     * loan given back while its answer is to go is not a mark, and stays until the answer went.
+     */
+    @Test
+    void aLoanGivenBackBeforeItsAnswerWentStaysUntilItWent() {
+        LocalChan chan = new LocalChan(1);
+        chan.sendBatch(List.of(7), 0);
+        List<?> heldUp = chan.receiveLent(1, 0, 99, 0, null);
+        assertThat(chan.giveBack(99)).isEqualTo(1);
+        for (int i = 0; i < 2 * LocalChan.MIN_MARKS; i++) {
+            chan.giveBack(10_000 + i);
+        }
+        chan.takeBack(heldUp, receiveLentArgs(99));
+        assertThat(chan.receiveBatch(8, 0)).isEqualTo(List.of(7));
+
+        chan.sendBatch(List.of(8), 0);
+        List<?> answered = chan.receiveLent(1, 0, 98, 0, null);
+        assertThat(chan.giveBack(98)).isEqualTo(1);
+        int held = chan.loansHeld();
+        chan.answered(answered, receiveLentArgs(98));
+        assertThat(chan.loansHeld()).as("forgotten once its answer went").isEqualTo(held - 1);
+    }
+
+    /** ... and a batch let go, then given back (a mark), then taken back as its answer failed, dropped. */
+    @Test
+    void aBatchTakenBackUnderAMarkGoesBackIn() {
+        LocalChan chan = new LocalChan(1);
+        chan.sendBatch(List.of(7), 0);
+        List<?> heldUp = chan.receiveLent(1, 0, 99, 0, null);
+        for (int i = 1; i <= 100; i++) {
+            chan.sendBatch(List.of(100 + i), 0);
+            chan.receiveLent(1, 0, 1_000 + i, 0, null); // loan 99 is let go
+        }
+        assertThat(chan.giveBack(99)).isZero();
+        chan.takeBack(heldUp, receiveLentArgs(99));
+        assertThat(chan.receiveBatch(8, 0)).isEqualTo(List.of(7));
+    }
+
+    /**
+     * ... and a send after items came back in front of a full channel: the room was below 0, and the
+     * send counted down for seconds under the lock, then said it had put in an item it had not.
+     */
+    @Test
+    void aSendIntoAChannelOverfilledByAGiveBackWaitsForRoom() {
+        LocalChan chan = new LocalChan(2);
+        chan.sendBatch(List.of(1, 2), 0);
+        chan.receiveLent(2, 0, 11, 0, null); // a late receive
+        chan.sendBatch(List.of(3, 4), 0); // senders fill the room it left
+        assertThat(chan.giveBack(11)).isEqualTo(2); // 4 items in a channel of 2
+        assertThat(chan.sendBatch(List.of(5), 0)).isZero();
+        assertThat(chan.receiveBatch(8, 0)).isEqualTo(List.of(1, 2, 3, 4));
+        assertThat(chan.sendBatch(List.of(5), 0)).isEqualTo(1);
     }
 
     /** ... and the items of loans given back kept for a minute, also after other receivers took them. */
