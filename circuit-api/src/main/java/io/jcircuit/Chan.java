@@ -493,6 +493,17 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                 for (long id : ids) {
                     unread.addFirst(id); // the oldest ends first
                 }
+                while (unread.size() > MOST_UNREAD) {
+                    unread.removeFirst();
+                }
+            }
+        }
+
+        /** Adds loan {@code loan} to {@link #unread}, dropping the oldest beyond {@link #MOST_UNREAD}; under {@link #receiveLock}. */
+        private void addUnread(long loan) {
+            unread.addLast(loan);
+            if (unread.size() > MOST_UNREAD) {
+                unread.removeFirst(); // a long partition's failed receives: the oldest most likely never went
             }
         }
 
@@ -509,7 +520,7 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                 return core.giveBack(loan);
             } catch (RuntimeException e) {
                 unreadable.addSuppressed(e);
-                unread.addLast(loan);
+                addUnread(loan);
                 returnLater();
                 return -1;
             }
@@ -573,10 +584,7 @@ public final class Chan<T> implements Iterable<T>, Serializable {
             boolean notSent = e instanceof DeadlineExceededException d ? !d.outcomeUnknown()
                 : e instanceof WorkerDiedException w && !w.outcomeUnknown();
             if (loan != 0 && !notSent) {
-                unread.addLast(loan);
-                if (unread.size() > MOST_UNREAD) {
-                    unread.removeFirst(); // a long partition's failed receives: the oldest most likely never went
-                }
+                addUnread(loan);
             }
             if (!unread.isEmpty()) {
                 returnLater();
@@ -647,6 +655,10 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                     }
                     if (loan != 0 && got != null && !got.isEmpty()) {
                         readLoan = loan;
+                    }
+                    if (got != null && got.isEmpty() && Thread.currentThread().isInterrupted()) {
+                        // the owner's own copy: its call ran here and stopped waiting when interrupted
+                        throw new CircuitException("interrupted while waiting for the channel's owner; nothing was taken");
                     }
                     if (got == null) {
                         drained = true;

@@ -21,7 +21,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>A loan is lent; then settled (its receiver read it: forgotten), given back (its items are in
  * front again, once), or let go (its time is up, or too many items are lent). A loan given back while
  * its answer is still to go is kept, without its items, until the answer went or was taken back, so
- * that it cannot come back twice. A give-back of a loan not held (its receive is still on its way, or
+ * that it cannot come back twice (at most 60 s, and at most as many as marks: a loan whose answer never
+ * goes by the dispatcher's send, a self-call's or one an interceptor failed, is never told either). A give-back of a loan not held (its receive is still on its way, or
  * lent nothing, or was let go) leaves a mark: a receive still to come with that number lends nothing,
  * and a batch taken back under it goes back in.
  */
@@ -46,6 +47,8 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
     private int lentItems;
     /** Marks in {@link #loans}; under {@link #lock}. */
     private int marks;
+    /** Loans given back while their answers were still to go, in {@link #loans}; under {@link #lock}. */
+    private int backs;
     /** How long a loan is kept ({@link ChanCore#LOAN_MILLIS}). */
     private final long loanNanos;
 
@@ -226,11 +229,24 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
     private void mark(long loan) {
         loans.put(loan, new Loan(null, System.nanoTime(), State.MARK));
         marks++;
-        long most = Math.max((long) LOANS_PER_CAPACITY * capacity, MIN_MARKS);
-        for (Iterator<Loan> it = loans.values().iterator(); marks > most && it.hasNext(); ) {
-            if (it.next().state == State.MARK) { // the oldest marks go; nothing else is counted here
-                marks--;
+        if (marks > mostMarks()) {
+            dropOldest(State.MARK);
+        }
+    }
+
+    /** Most marks kept, and most loans kept given back while their answers were still to go. */
+    private long mostMarks() {
+        return Math.max((long) LOANS_PER_CAPACITY * capacity, MIN_MARKS);
+    }
+
+    /** Forgets the oldest loan in {@code state}; under {@link #lock}. */
+    private void dropOldest(State state) {
+        for (Iterator<Loan> it = loans.values().iterator(); it.hasNext(); ) {
+            Loan l = it.next();
+            if (l.state == state) {
+                forgotten(l);
                 it.remove();
+                return;
             }
         }
     }
@@ -245,10 +261,10 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
 
     /** Counts {@code l} out, removed from {@link #loans}; under {@link #lock}. */
     private void forgotten(Loan l) {
-        if (l.state == State.LENT) {
-            lentItems -= l.batch.size();
-        } else if (l.state == State.MARK) {
-            marks--;
+        switch (l.state) {
+            case LENT -> lentItems -= l.batch.size();
+            case MARK -> marks--;
+            case BACK -> backs--;
         }
     }
 
@@ -330,6 +346,9 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
             lentItems -= batch.size();
             l.batch = null;
             l.state = State.BACK; // its answer, still to go, may yet be taken back
+            if (++backs > mostMarks()) {
+                dropOldest(State.BACK);
+            }
         }
         putBackInFront(batch);
         return batch.size();

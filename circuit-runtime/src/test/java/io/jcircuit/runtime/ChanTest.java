@@ -239,6 +239,30 @@ class ChanTest {
         assertThat(Deadline.within(java.time.Duration.ofSeconds(20), remote::receive)).isEqualTo(1);
     }
 
+    /**
+     * The owner's own copy, interrupted while it waits for items, fails at once, as a remote copy does.
+     * A fourth review found it calling the owner again and again until its deadline.
+     */
+    @Test
+    void theOwnersCopyInterruptedWhileItWaitsFails() throws Exception {
+        CircuitRuntime owner = runtimes.start();
+        Chan<Integer> chan = owner.makeChan(4);
+        CompletableFuture<Integer> receiving = new CompletableFuture<>();
+        Thread receiver = Thread.ofVirtual().start(() -> {
+            try {
+                receiving.complete(chan.receive());
+            } catch (Throwable t) {
+                receiving.completeExceptionally(t);
+            }
+        });
+        await().until(() -> waitsIn(receiver, LocalChan.class));
+        receiver.interrupt();
+        assertThatThrownBy(() -> receiving.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(io.jcircuit.CircuitException.class)
+            .hasMessageContaining("interrupted");
+        chan.offer(1);
+        assertThat(chan.poll()).contains(1);
+    }
+
     /** A receive whose thread is interrupted while the owner's answer is on its way gives its batch back. */
     @Test
     void theBatchOfAnInterruptedReceiveGoesBackIntoTheChannel() throws Exception {

@@ -134,6 +134,19 @@ class LocalChanTest {
         assertThat(chan.loansHeld()).as("forgotten once its answer went").isEqualTo(held - 1);
     }
 
+    /** A fourth review found loans given back whose answers are never told (self-calls) kept without bound. */
+    @Test
+    void loansGivenBackWithoutWordOfTheirAnswersAreBounded() {
+        LocalChan chan = new LocalChan(1);
+        for (int i = 0; i < 3_000; i++) {
+            chan.sendBatch(List.of(i), 0);
+            chan.receiveLent(1, 0, 1_000 + i, 0, null);
+            assertThat(chan.giveBack(1_000 + i)).isEqualTo(1);
+            chan.receiveBatch(1, 0);
+        }
+        assertThat(chan.loansHeld()).isLessThanOrEqualTo(LocalChan.MIN_MARKS);
+    }
+
     /** ... and a batch let go, then given back (a mark), then taken back as its answer failed, dropped. */
     @Test
     void aBatchTakenBackUnderAMarkGoesBackIn() {
