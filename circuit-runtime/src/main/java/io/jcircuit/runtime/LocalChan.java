@@ -21,10 +21,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>A loan is lent; then settled (its receiver read it: forgotten), given back (its items are in
  * front again, once), or let go (its time is up, or too many items are lent). A loan given back while
  * its answer is still to go is kept, without its items, until the answer went or was taken back, so
- * that it cannot come back twice (at most 60 s, and at most as many as marks: a loan whose answer never
- * goes by the dispatcher's send, a self-call's or one an interceptor failed, is never told either). A give-back of a loan not held (its receive is still on its way, or
- * lent nothing, or was let go) leaves a mark: a receive still to come with that number lends nothing,
- * and a batch taken back under it goes back in.
+ * that it cannot come back twice (at most 60 s, and at most as many as marks: a loan whose answer does
+ * not go by the dispatcher's send, a self-call's or one an interceptor failed, is never told either).
+ * A give-back of a loan not held (its receive is still on its way, or lent nothing, or was let go)
+ * leaves a mark: a receive still to come with that number lends nothing, and a batch taken back under
+ * it goes back in.
  */
 final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
 
