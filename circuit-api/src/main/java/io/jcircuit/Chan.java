@@ -656,10 +656,6 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                     if (loan != 0 && got != null && !got.isEmpty()) {
                         readLoan = loan;
                     }
-                    if (got != null && got.isEmpty() && Thread.currentThread().isInterrupted()) {
-                        // the owner's own copy: its call ran here and stopped waiting when interrupted
-                        throw new CircuitException("interrupted while waiting for the channel's owner; nothing was taken");
-                    }
                     if (got == null) {
                         drained = true;
                     } else {

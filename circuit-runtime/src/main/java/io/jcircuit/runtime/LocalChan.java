@@ -190,8 +190,10 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
             }
             return out;
         } catch (InterruptedException e) {
+            // only the owner's own copy's call runs on a thread that can be interrupted (its caller's): an
+            // empty answer would send it back here at once, until its deadline
             Thread.currentThread().interrupt();
-            return List.of();
+            throw new io.jcircuit.CircuitException("interrupted while waiting for the channel's items; nothing was taken");
         } finally {
             lock.unlock();
         }
