@@ -27,6 +27,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *       on {@link #flush}, {@link #close}, or when the batch is full. A receiver fetches up to
  *       as many at a time into a local buffer.</li>
  *   <li>If the owner dies, sends and receives fail with {@link WorkerDiedException}.</li>
+ *   <li>A send, flush or close whose thread is interrupted while its batch waits for room fails with
+ *       {@link CircuitException}, and that batch is dropped: the owner may already hold some of it.</li>
  *   <li>An item too large for a frame ({@link FrameTooLargeException}) or of a class the owner cannot
  *       load ({@link UnreadableValueException}) fails at the send, flush or close that ships it, and
  *       the other items of its batch go. A receiver that cannot load the class of an item it fetched

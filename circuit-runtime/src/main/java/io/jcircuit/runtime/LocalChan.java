@@ -127,8 +127,13 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
             }
             return sent;
         } catch (InterruptedException e) {
+            // only the owner's own copy's call runs on a thread that can be interrupted (its caller's): an
+            // answer of 0 would send it back here at once, where the wait throws again, until its deadline
             Thread.currentThread().interrupt();
-            return sent;
+            if (sent > 0) {
+                return sent; // those are in; its next call fails if it must wait
+            }
+            throw new io.jcircuit.CircuitException("interrupted while waiting for room in the channel; nothing was put in");
         } finally {
             lock.unlock();
         }

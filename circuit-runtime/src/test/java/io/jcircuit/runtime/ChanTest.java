@@ -263,6 +263,34 @@ class ChanTest {
         assertThat(chan.poll()).contains(1);
     }
 
+    /**
+     * The owner's own copy, interrupted while its batch waits for room, fails at once. It called the owner
+     * again and again, each call returning at once with nothing put in, for as long as it had no deadline.
+     */
+    @Test
+    void theOwnersCopyInterruptedWhileItWaitsForRoomFails() throws Exception {
+        CircuitRuntime owner = runtimes.start();
+        Chan<Integer> chan = owner.makeChan(1);
+        assertThat(chan.offer(1)).isTrue();
+        CompletableFuture<Void> sending = new CompletableFuture<>();
+        Thread sender = Thread.ofVirtual().start(() -> {
+            try {
+                chan.send(2); // a batch of one: it ships at once, and waits at the owner for room
+                sending.complete(null);
+            } catch (Throwable t) {
+                sending.completeExceptionally(t);
+            }
+        });
+        await().until(() -> waitsIn(sender, LocalChan.class));
+        sender.interrupt();
+        assertThatThrownBy(() -> sending.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(io.jcircuit.CircuitException.class)
+            .hasMessageContaining("interrupted").hasMessageContaining("nothing was put in");
+        assertThat(chan.poll()).contains(1);
+        assertThat(chan.poll()).isEmpty(); // the interrupted item did not go in
+        assertThat(chan.offer(3)).isTrue();
+        assertThat(chan.poll()).contains(3);
+    }
+
     /** A receive whose thread is interrupted while the owner's answer is on its way gives its batch back. */
     @Test
     void theBatchOfAnInterruptedReceiveGoesBackIntoTheChannel() throws Exception {
