@@ -63,6 +63,39 @@ final class StartCommand implements Callable<Integer> {
         description = "Listen beyond loopback without a cluster key. Anyone who reaches the port can then run code here.")
     boolean insecure;
 
+    @Option(names = "--jar-cache", paramLabel = "SIZE", converter = SizeConverter.class,
+        description = "The size the jar cache in STATE_DIR/jars is brought down to, least recently used jars first, "
+            + "such as 512m or 4g, or 'unlimited'. Jars used in the last hour (by any host sharing the directory), "
+            + "those of this host's running workers and those pushed by 'circuit deploy' are kept above it. Default: 1g.")
+    Long jarCacheBytes;
+
+    /** A size in bytes: digits with an optional k, m or g (powers of 1,024), or {@code unlimited}. */
+    static final class SizeConverter implements picocli.CommandLine.ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            String v = value.strip().toLowerCase(java.util.Locale.ROOT);
+            if (v.equals("unlimited")) {
+                return Long.MAX_VALUE;
+            }
+            int shift = v.isEmpty() ? 0 : switch (v.charAt(v.length() - 1)) {
+                case 'k' -> 10;
+                case 'm' -> 20;
+                case 'g' -> 30;
+                default -> 0;
+            };
+            String digits = shift == 0 ? v : v.substring(0, v.length() - 1);
+            if (!digits.matches("[0-9]{1,12}")) {
+                throw new picocli.CommandLine.TypeConversionException("'" + value
+                    + "' is not a size: give bytes, or a number with k, m or g (such as 512m), or 'unlimited'");
+            }
+            long n = Long.parseLong(digits);
+            if (n > Long.MAX_VALUE >> shift) {
+                throw new picocli.CommandLine.TypeConversionException("'" + value + "' is larger than any disk");
+            }
+            return n << shift;
+        }
+    }
+
     @Option(names = "--console", paramLabel = "PORT",
         description = "Also serve the web console on 127.0.0.1:PORT (0: any free port) for as long as the host runs.")
     Integer consolePort;
@@ -157,11 +190,15 @@ final class StartCommand implements Callable<Integer> {
             Optional<ZooKeeperLocator.Found> found = new ZooKeeperLocator(zk == null ? null : zk.connect, env, state).find();
             if (found.isPresent()) {
                 return new Plan(new HostDaemon.Config(hostName, state, found.get().connectString(), bindHost, port)
-                    .withKey(keyFile, insecure), "joined, from " + found.get().source());
+                    .withKey(keyFile, insecure).withJarCacheBytes(jarCache()), "joined, from " + found.get().source());
             }
         }
-        return new Plan(new HostDaemon.Config(hostName, state, null, bindHost, port).withKey(keyFile, insecure),
-            "embedded, run by this host");
+        return new Plan(new HostDaemon.Config(hostName, state, null, bindHost, port).withKey(keyFile, insecure)
+            .withJarCacheBytes(jarCache()), "embedded, run by this host");
+    }
+
+    private long jarCache() {
+        return jarCacheBytes != null ? jarCacheBytes : HostDaemon.DEFAULT_JAR_CACHE_BYTES;
     }
 
     /**

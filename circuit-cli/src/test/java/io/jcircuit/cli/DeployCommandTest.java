@@ -83,6 +83,8 @@ class DeployCommandTest {
         assertThat(r.err()).contains("deploy app-1.0.jar [").contains("100%");
         for (String host : circuit.hosts()) {
             assertThat(circuit.stateDir().resolve(host).resolve("jars").resolve(sha + ".jar")).hasSameBinaryContentAs(v1);
+            // never evicted: a later spawn of the deployment may have no spawner that holds the jar
+            assertThat(circuit.stateDir().resolve(host).resolve("jars").resolve(sha + ".deployed")).exists();
         }
         assertThat(CliRun.run(env, "dls", "-l", "/deployments/...").out()).contains("/deployments/app/1").contains("bytes");
     }

@@ -11,12 +11,14 @@ import picocli.CommandLine;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -199,6 +201,22 @@ class HostCommandsTest {
 
         StartCommand.Plan first = planOf(Map.of(), "--dir", empty.toString());
         assertThat(first.config().zookeeper()).isNull();
+    }
+
+    @Test
+    void shouldSizeTheJarCacheFromItsFlag(@TempDir Path empty) {
+        Map<String, String> env = Map.of("CIRCUIT_ZOOKEEPER", "10.0.0.1:2181", "CIRCUIT_DIR", empty.toString());
+        assertThat(planOf(env).config().jarCacheBytes()).isEqualTo(io.jcircuit.host.HostDaemon.DEFAULT_JAR_CACHE_BYTES);
+        assertThat(planOf(env, "--jar-cache", "512m").config().jarCacheBytes()).isEqualTo(512L << 20);
+        assertThat(planOf(env, "--jar-cache", "4G").config().jarCacheBytes()).isEqualTo(4L << 30);
+        assertThat(planOf(env, "--jar-cache", "1000").config().jarCacheBytes()).isEqualTo(1000L);
+        assertThat(planOf(env, "--jar-cache", "unlimited").config().jarCacheBytes()).isEqualTo(Long.MAX_VALUE);
+        for (String bad : List.of("12x", "m", "-1g", "1.5g", "")) {
+            assertThatThrownBy(() -> planOf(env, "--jar-cache", bad)).as(bad)
+                .isInstanceOf(picocli.CommandLine.ParameterException.class).hasMessageContaining("is not a size");
+        }
+        assertThatThrownBy(() -> planOf(env, "--jar-cache", "999999999999g"))
+            .isInstanceOf(picocli.CommandLine.ParameterException.class).hasMessageContaining("larger than any disk");
     }
 
     @Test

@@ -79,9 +79,12 @@ public final class HostDaemon implements AutoCloseable {
      * @param workersEndWithIt every worker, daemonized or not, ends when this host's process ends: for a
      *                  circuit that lives only as long as one program ({@code circuit run --local}),
      *                  whose workers nothing could reach once it is gone
+     * @param jarCacheBytes the size the jar cache is brought down to, least recently used jars first
+     *                  ({@link #JAR_GRACE}, deployed jars and running workers' jars spared); {@link Long#MAX_VALUE}
+     *                  keeps every jar
      */
     public record Config(String name, Path stateDir, String zookeeper, String bindHost, int port, int warm,
-                         Path keyFile, boolean insecure, Path cacheDir, boolean workersEndWithIt) {
+                         Path keyFile, boolean insecure, Path cacheDir, boolean workersEndWithIt, long jarCacheBytes) {
         public Config {
             Objects.requireNonNull(name, "name");
             // a worker runs in its own directory, so a relative path would not reach the jar cache from there
@@ -91,6 +94,9 @@ public final class HostDaemon implements AutoCloseable {
             bindHost = bindHost == null ? "127.0.0.1" : bindHost;
             if (warm < 0 || warm > MAX_WARM) {
                 throw new IllegalArgumentException("warm=" + warm + ": keep 0 to " + MAX_WARM + " warm JVMs per classpath");
+            }
+            if (jarCacheBytes < 0) {
+                throw new IllegalArgumentException("a jar cache of " + jarCacheBytes + " bytes: give 0 bytes or more");
             }
         }
 
@@ -107,24 +113,30 @@ public final class HostDaemon implements AutoCloseable {
         /** A host that keeps its caches in its state directory. */
         public Config(String name, Path stateDir, String zookeeper, String bindHost, int port, int warm,
                       Path keyFile, boolean insecure) {
-            this(name, stateDir, zookeeper, bindHost, port, warm, keyFile, insecure, null, false);
+            this(name, stateDir, zookeeper, bindHost, port, warm, keyFile, insecure, null, false, DEFAULT_JAR_CACHE_BYTES);
         }
 
         /** This configuration secured with the cluster key in {@code file} (null for none). */
         public Config withKey(Path file, boolean insecure) {
             return new Config(name, stateDir, zookeeper, bindHost, port, warm,
-                file == null ? null : file.toAbsolutePath(), insecure, cacheDir, workersEndWithIt);
+                file == null ? null : file.toAbsolutePath(), insecure, cacheDir, workersEndWithIt, jarCacheBytes);
         }
 
         /** This configuration with its jars and AppCDS archives kept in {@code dir}. */
         public Config withCacheDir(Path dir) {
             return new Config(name, stateDir, zookeeper, bindHost, port, warm, keyFile, insecure,
-                dir == null ? null : dir.toAbsolutePath(), workersEndWithIt);
+                dir == null ? null : dir.toAbsolutePath(), workersEndWithIt, jarCacheBytes);
+        }
+
+        /** This configuration with its jar cache brought down to {@code bytes} ({@link Long#MAX_VALUE}: no limit). */
+        public Config withJarCacheBytes(long bytes) {
+            return new Config(name, stateDir, zookeeper, bindHost, port, warm, keyFile, insecure, cacheDir,
+                workersEndWithIt, bytes);
         }
 
         /** This configuration with every worker, daemonized ones too, ending when the host's process ends. */
         public Config withWorkersEndingWithIt() {
-            return new Config(name, stateDir, zookeeper, bindHost, port, warm, keyFile, insecure, cacheDir, true);
+            return new Config(name, stateDir, zookeeper, bindHost, port, warm, keyFile, insecure, cacheDir, true, jarCacheBytes);
         }
 
         /** Where jars and archives are kept: {@link #cacheDir()}, or the state directory. */
@@ -134,6 +146,12 @@ public final class HostDaemon implements AutoCloseable {
     }
 
     public static final int DEFAULT_WARM = 1;
+    /** The jar cache's default limit: about 30 sets of JCircuit's own jars (31 MB). */
+    public static final long DEFAULT_JAR_CACHE_BYTES = 1L << 30;
+    /** A jar used this recently is never evicted, whatever the cache's size. */
+    public static final java.time.Duration JAR_GRACE = java.time.Duration.ofHours(1);
+    /** How often a host marks its running workers' jars used, and evicts. */
+    static final java.time.Duration JAR_MARK_PERIOD = java.time.Duration.ofMinutes(5);
     static final int MAX_WARM = 8;
     /** Classpaths with a warm pool at once; the least recently used one gives way. */
     static final int MAX_WARM_CLASSPATHS = 4;
@@ -208,12 +226,15 @@ public final class HostDaemon implements AutoCloseable {
      * write, and each write reads the count when it runs, so the last one is always current.
      */
     private final io.jcircuit.anchor.Coalescer publisher;
+    /** Marks the jars in use and evicts, off the spawn's path; signalled by fetches and every {@link #JAR_MARK_PERIOD}. */
+    private final io.jcircuit.anchor.Coalescer evictor;
 
     private HostDaemon(Config config, CircuitRuntime runtime, String zookeeper) {
         this.config = config;
         this.runtime = runtime;
         this.zookeeper = zookeeper;
-        this.jars = new JarCache(config.caches().resolve("jars"));
+        this.jars = new JarCache(config.caches().resolve("jars"), config.jarCacheBytes(), JAR_GRACE);
+        this.evictor = new io.jcircuit.anchor.Coalescer("jar-evict-" + config.name(), this::evictJars);
         this.workersDir = config.stateDir().resolve("workers");
         this.publisher = new io.jcircuit.anchor.Coalescer("host-metadata-" + config.name(), this::publishMetadata);
     }
@@ -236,6 +257,7 @@ public final class HostDaemon implements AutoCloseable {
             h.hostEntry = ((NamespaceAnchors) rt.anchors()).fileAsHost(config.name(), h.metadata());
             h.takeBackSurvivors();
             h.refresher = Thread.ofVirtual().name("host-refresh-" + config.name()).start(h::refreshMetadata);
+            h.evictor.signal(); // a cache left above its limit by an earlier run, or a lowered limit
             LOG.info("host {} serving at {} (ZooKeeper {}, state in {})", config.name(), rt.address(), zk, config.stateDir());
             return h;
         } catch (RuntimeException e) {
@@ -315,14 +337,56 @@ public final class HostDaemon implements AutoCloseable {
      * showed the figures of its last spawn for as long as it stayed idle).
      */
     private void refreshMetadata() {
+        long markedAt = System.nanoTime();
         try {
             while (!closed) {
                 Thread.sleep(METADATA_REFRESH); // a period, not a wait for a condition
                 publisher.signal();
+                if (System.nanoTime() - markedAt >= JAR_MARK_PERIOD.toNanos()) {
+                    markedAt = System.nanoTime();
+                    evictor.signal();
+                }
             }
         } catch (InterruptedException stopping) {
             // close()
         }
+    }
+
+    /**
+     * Marks the jars of this host's running workers and warm JVMs used, and evicts jars beyond the
+     * cache's limit sparing those. A worker's jars are named in its spawn metadata; a JVM keeps its jars
+     * open once it has read a class from them, but may open one for the first time late in its life.
+     */
+    private void evictJars() {
+        if (closed) {
+            return;
+        }
+        java.util.Set<String> inUse = new java.util.HashSet<>();
+        for (Running r : workers.values()) {
+            inUse.addAll(WorkerDir.jarsOf(Path.of(r.info().dir())));
+        }
+        synchronized (warmPool) {
+            warmPool.keySet().forEach(k -> inUse.addAll(jarsOfPoolKey(k)));
+            warmStartingFor.keySet().forEach(k -> inUse.addAll(jarsOfPoolKey(k)));
+        }
+        inUse.forEach(sha -> jars.markUsed(sha, true));
+        JarCache.Eviction e = jars.evict(inUse);
+        if (e != null && e.jars() > 0) {
+            LOG.info("host {} evicted {} jars ({} bytes) from its jar cache: {} bytes left of a limit of {}",
+                config.name(), e.jars(), e.bytes(), e.sizeAfter(), config.jarCacheBytes());
+        }
+    }
+
+    /** The jars a {@link #poolKey} names. */
+    private static List<String> jarsOfPoolKey(String key) {
+        int end = key.indexOf('|');
+        return java.util.Arrays.stream(key.substring(0, end < 0 ? key.length() : end).split(";"))
+            .filter(x -> !x.isEmpty()).toList();
+    }
+
+    /** Evicts now, as the host does every {@link #JAR_MARK_PERIOD} and after a fetch; for tests. */
+    void evictJarsNow() {
+        evictJars();
     }
 
     private void publishMetadata() {
@@ -407,8 +471,12 @@ public final class HostDaemon implements AutoCloseable {
             throw new IllegalStateException("host " + config.name() + " is stopping");
         }
         List<String> classpath = new ArrayList<>();
+        long fetched = jars.fetchedJars();
         for (JarRef ref : spec.classpath()) {
             classpath.add(ensureJar(ref, spec).toString());
+        }
+        if (jars.fetchedJars() != fetched) {
+            evictor.signal(); // the cache grew
         }
         String key = poolKey(spec);
         Jvm jvm = takeWarm(key);
@@ -497,7 +565,11 @@ public final class HostDaemon implements AutoCloseable {
         String code = spec.metadata().get(Deployment.CODE_KEY);
         String hash = spec.metadata().get(Deployment.CODE_HASH_KEY);
         try {
-            return jars.ensure(ref, spec.jars());
+            Path jar = jars.ensure(ref, spec.jars());
+            if (code != null && hash != null && ref.sha256().startsWith(hash)) {
+                jars.markDeployed(ref.sha256()); // also on a host that started after the deploy
+            }
+            return jar;
         } catch (RuntimeException e) {
             if (code != null && hash != null && ref.sha256().startsWith(hash)) {
                 throw new CircuitException("host " + config.name() + " lacks the jar of deployment " + code + " ("
@@ -1084,6 +1156,7 @@ public final class HostDaemon implements AutoCloseable {
             }
         }
         publisher.close();
+        evictor.close();
         runtime.close();
         stopped.countDown();
         LOG.info("host {} stopped", config.name());
@@ -1100,10 +1173,12 @@ public final class HostDaemon implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("host " + config.name() + " is stopping");
             }
+            jars.markDeployed(ref.sha256());
             if (jars.has(ref.sha256())) {
                 return false;
             }
             jars.ensure(ref, source);
+            evictor.signal();
             LOG.info("host {} cached {} ({} bytes, SHA-256 {})", config.name(), ref.name(), ref.size(), ref.sha256());
             return true;
         }

@@ -5,15 +5,24 @@ import io.jcircuit.runtime.host.ClasspathJars;
 import io.jcircuit.runtime.host.JarRef;
 import io.jcircuit.runtime.host.JarSource;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -21,33 +30,70 @@ import java.util.concurrent.atomic.AtomicLong;
  * spawner's {@link JarSource} in chunks, verified against its hash, and only then moved into place,
  * so the cache never holds a partial or wrong jar. Concurrent spawns needing the same jar fetch it
  * once.
+ *
+ * <p>The cache is kept under a size limit by {@link #evict}, least recently used jars first. A jar's
+ * use is the time of its marker file, {@code <sha256>.used}, not of the jar: a class archive checks
+ * its jars' times, and touching a jar would make every archive that names it stale. A spawn marks the
+ * jars it is about to start a JVM with, and the host marks those of its running workers every few
+ * minutes ({@link #markUsed}), so that a jar used within the grace period is never taken, also by
+ * another host that shares the directory. A jar pushed by {@code circuit deploy} ({@code
+ * <sha256>.deployed}) is never taken: a later spawn of that deployment may find no spawner that holds it.
  */
 final class JarCache {
 
+    private static final Logger LOG = LoggerFactory.getLogger(JarCache.class);
+    private static final java.util.regex.Pattern SHA = java.util.regex.Pattern.compile("[0-9a-f]{64}");
+    /** How often one host brings a marker it already touched up to date: far below any grace period. */
+    static final long MARK_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+    /** The name of the file whose lock one evicting host holds. */
+    static final String EVICT_LOCK = ".evict.lock";
+
     private final Path dir;
+    private final long limitBytes;
+    private final Duration grace;
     private final ConcurrentHashMap<String, Object> locks = new ConcurrentHashMap<>();
+    /** When this host last touched each marker, by {@link System#nanoTime}. */
+    private final ConcurrentHashMap<String, Long> marked = new ConcurrentHashMap<>();
     private final AtomicLong fetchedJars = new AtomicLong();
     private final AtomicLong fetchedBytes = new AtomicLong();
+    private final AtomicLong evictedJars = new AtomicLong();
+    private final AtomicLong evictedBytes = new AtomicLong();
 
+    /** A cache without a size limit. */
     JarCache(Path dir) {
+        this(dir, Long.MAX_VALUE, Duration.ZERO);
+    }
+
+    /**
+     * @param limitBytes what {@link #evict} brings the cache down to; {@link Long#MAX_VALUE} for no limit
+     * @param grace      a jar used more recently than this is kept, whatever the cache's size
+     */
+    JarCache(Path dir, long limitBytes, Duration grace) {
+        if (limitBytes < 0) {
+            throw new IllegalArgumentException("a jar cache's limit is at least 0 bytes, not " + limitBytes);
+        }
         this.dir = dir;
+        this.limitBytes = limitBytes;
+        this.grace = Objects.requireNonNull(grace, "grace");
     }
 
     /** Whether the jar {@code sha256} is in the cache. */
     boolean has(String sha256) {
-        return sha256.matches("[0-9a-f]{64}") && Files.isRegularFile(dir.resolve(sha256 + ".jar"));
+        return SHA.matcher(sha256).matches() && Files.isRegularFile(dir.resolve(sha256 + ".jar"));
     }
 
-    /** The cached jar of {@code ref}, fetched from {@code source} first when missing. */
+    /**
+     * The cached jar of {@code ref}, fetched from {@code source} first when missing. Marks it used
+     * first, so that {@link #evict} (of this host or another) leaves it for the grace period.
+     */
     Path ensure(JarRef ref, JarSource source) {
-        if (!ref.sha256().matches("[0-9a-f]{64}")) {
+        if (!SHA.matcher(ref.sha256()).matches()) {
             throw new IllegalArgumentException("bad jar hash '" + ref.sha256() + "' for " + ref.name());
         }
         Path jar = dir.resolve(ref.sha256() + ".jar");
-        if (Files.isRegularFile(jar)) {
-            return jar;
-        }
-        synchronized (locks.computeIfAbsent(ref.sha256(), k -> new Object())) {
+        // under its lock, so that this host's eviction cannot take it between the mark and the check
+        synchronized (lock(ref.sha256())) {
+            markUsed(ref.sha256(), false);
             if (Files.isRegularFile(jar)) {
                 return jar;
             }
@@ -85,6 +131,196 @@ final class JarCache {
                 throw new UncheckedIOException("cannot store " + ref.name() + " in the jar cache " + dir + ": " + e, e);
             }
         }
+    }
+
+    private Object lock(String sha256) {
+        return locks.computeIfAbsent(sha256, k -> new Object());
+    }
+
+    /**
+     * Marks the jar {@code sha256} used now (its marker's time); on a spawn's path ({@code always}
+     * false), not when this host did so within {@link #MARK_EVERY_NANOS}. A marker that cannot be
+     * written is logged: the jar may then be taken once the grace period has passed, and fetched again
+     * by the next spawn that needs it.
+     */
+    void markUsed(String sha256, boolean always) {
+        long now = System.nanoTime();
+        Long last = marked.get(sha256);
+        if (!always && last != null && now - last < MARK_EVERY_NANOS) {
+            return;
+        }
+        Path marker = dir.resolve(sha256 + ".used");
+        try {
+            Files.createDirectories(dir);
+            try {
+                Files.setLastModifiedTime(marker, FileTime.fromMillis(System.currentTimeMillis()));
+            } catch (java.nio.file.NoSuchFileException absent) {
+                Files.write(marker, new byte[0]); // a new file's time is now
+            }
+            marked.put(sha256, now);
+        } catch (IOException e) {
+            LOG.warn("cannot mark the jar {} used in {}: {}", sha256, dir, e.toString());
+        }
+    }
+
+    /** Marks the jar {@code sha256} as one {@code circuit deploy} pushed: {@link #evict} never takes it. */
+    void markDeployed(String sha256) {
+        if (!SHA.matcher(sha256).matches()) {
+            throw new IllegalArgumentException("bad jar hash '" + sha256 + "'");
+        }
+        try {
+            Files.createDirectories(dir);
+            Path marker = dir.resolve(sha256 + ".deployed");
+            if (!Files.exists(marker)) {
+                Files.write(marker, new byte[0]);
+            }
+        } catch (IOException e) {
+            LOG.warn("cannot mark the deployed jar {} in {}: it may be evicted: {}", sha256, dir, e.toString());
+        }
+    }
+
+    /** What one {@link #evict} found and did. */
+    record Eviction(int jars, long bytes, long sizeBefore, long sizeAfter) {
+    }
+
+    /**
+     * Deletes the least recently used jars while the cache holds more than its limit, sparing those in
+     * {@code inUse}, those deployed, and those used within the grace period; the cache may stay above
+     * its limit when all that is left is spared. Leftovers of fetches that died with their host
+     * ({@code fetch-*.part}) and markers of jars no longer here go too, once older than the grace period.
+     * One host evicts at a time (a file lock in the directory); the others skip their turn. Returns what
+     * it did, or null when it did not run (no limit, another host evicting, no directory).
+     */
+    Eviction evict(java.util.Set<String> inUse) {
+        if (limitBytes == Long.MAX_VALUE || !Files.isDirectory(dir)) {
+            return null;
+        }
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(dir.resolve(EVICT_LOCK),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+             java.nio.channels.FileLock held = tryLock(ch)) {
+            if (held == null) {
+                return null;
+            }
+            return evictLocked(inUse);
+        } catch (IOException e) {
+            LOG.warn("cannot evict jars from {}: {}", dir, e.toString());
+            return null;
+        }
+    }
+
+    private static java.nio.channels.FileLock tryLock(java.nio.channels.FileChannel ch) throws IOException {
+        try {
+            return ch.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException sameJvm) {
+            return null; // another cache of this JVM on the same directory holds it
+        }
+    }
+
+    private record Cached(String sha256, Path jar, long size, long usedMillis) {
+    }
+
+    private Eviction evictLocked(java.util.Set<String> inUse) throws IOException {
+        long now = System.currentTimeMillis();
+        long graceMillis = grace.toMillis();
+        List<Cached> cached = new ArrayList<>();
+        List<Path> others = new ArrayList<>();
+        try (var files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                String name = f.getFileName().toString();
+                if (name.endsWith(".jar") && SHA.matcher(name.substring(0, name.length() - 4)).matches()) {
+                    String sha = name.substring(0, name.length() - 4);
+                    long size = sizeOf(f);
+                    if (size >= 0) {
+                        cached.add(new Cached(sha, f, size, usedMillis(sha, f)));
+                    }
+                } else {
+                    others.add(f);
+                }
+            }
+        }
+        long before = cached.stream().mapToLong(Cached::size).sum();
+        long total = before;
+        int jars = 0;
+        long bytes = 0;
+        cached.sort(java.util.Comparator.comparingLong(Cached::usedMillis));
+        for (Cached c : cached) {
+            if (total <= limitBytes) {
+                break;
+            }
+            if (inUse.contains(c.sha256()) || Files.exists(dir.resolve(c.sha256() + ".deployed"))) {
+                continue;
+            }
+            synchronized (lock(c.sha256())) {
+                if (now - usedMillis(c.sha256(), c.jar()) < graceMillis) {
+                    continue; // used meanwhile, or within the grace period
+                }
+                // Moved aside before the last look at its marker: a host that shares the directory and
+                // marked it after that look finds no jar, and fetches it again, rather than starting a
+                // JVM on a jar about to go.
+                Path aside = dir.resolve(c.sha256() + ".evicting");
+                try {
+                    Files.move(c.jar(), aside, StandardCopyOption.ATOMIC_MOVE);
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    continue;
+                }
+                if (now - usedMillis(c.sha256(), aside) < graceMillis) {
+                    Files.move(aside, c.jar(), StandardCopyOption.ATOMIC_MOVE);
+                    continue;
+                }
+                Files.delete(aside);
+                Files.deleteIfExists(dir.resolve(c.sha256() + ".used"));
+                marked.remove(c.sha256());
+            }
+            total -= c.size();
+            jars++;
+            bytes += c.size();
+            LOG.info("evicted the jar {} ({} bytes) from {}: unused since {}", c.sha256(), c.size(), dir,
+                java.time.Instant.ofEpochMilli(c.usedMillis()));
+        }
+        java.util.Set<String> present = new java.util.HashSet<>();
+        cached.forEach(c -> present.add(c.sha256()));
+        for (Path f : others) {
+            String name = f.getFileName().toString();
+            boolean leftover = name.startsWith("fetch-") && name.endsWith(".part")
+                || name.endsWith(".used") && !present.contains(name.substring(0, name.length() - 5))
+                || name.endsWith(".evicting"); // a host that died between its move and its delete
+            if (leftover && now - modifiedMillis(f) >= graceMillis) {
+                Files.deleteIfExists(f);
+            }
+        }
+        evictedJars.addAndGet(jars);
+        evictedBytes.addAndGet(bytes);
+        return new Eviction(jars, bytes, before, total);
+    }
+
+    /** When the jar {@code sha256} was last used: its marker's time, or the jar's own when it has no marker. */
+    private long usedMillis(String sha256, Path jar) {
+        long m = modifiedMillis(dir.resolve(sha256 + ".used"));
+        return m >= 0 ? m : Math.max(0, modifiedMillis(jar));
+    }
+
+    private static long modifiedMillis(Path f) {
+        try {
+            return Files.getLastModifiedTime(f).toMillis();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    private static long sizeOf(Path f) {
+        try {
+            return Files.size(f);
+        } catch (IOException e) {
+            return -1; // gone meanwhile
+        }
+    }
+
+    long evictedJars() {
+        return evictedJars.get();
+    }
+
+    long evictedBytes() {
+        return evictedBytes.get();
     }
 
     long fetchedJars() {

@@ -109,6 +109,23 @@ public final class WorkerDir {
         return Math.abs(start.get().toEpochMilli() - startedMillis) <= SAME_START.toMillis();
     }
 
+    private static final java.util.regex.Pattern CLASSPATH_JAR = java.util.regex.Pattern.compile("@([0-9a-f]{64})(?=,|$)");
+
+    /**
+     * The SHA-256 of each jar on the classpath named in the spawn metadata of the worker in {@code dir}
+     * ({@code name@sha256,...}); empty when it cannot be read.
+     */
+    static List<String> jarsOf(Path dir) {
+        java.util.Properties meta = new java.util.Properties();
+        try (var in = Files.newBufferedReader(dir.resolve(io.jcircuit.runtime.host.WorkerMain.META_FILE),
+                java.nio.charset.StandardCharsets.UTF_8)) {
+            meta.load(in);
+        } catch (IOException | IllegalArgumentException e) {
+            return List.of();
+        }
+        return CLASSPATH_JAR.matcher(meta.getProperty("classpath", "")).results().map(m -> m.group(1)).toList();
+    }
+
     /** The most of a file's end that {@link #tail} reads: well within a frame. */
     static final int MAX_TAIL_BYTES = 4 << 20;
 
