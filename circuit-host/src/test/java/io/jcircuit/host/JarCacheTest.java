@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -56,6 +57,14 @@ class JarCacheTest {
         Files.setLastModifiedTime(dir.resolve(ref.sha256() + ".used"), FileTime.fromMillis(millis));
     }
 
+    /** Jars of {@code size} bytes each, fetched into {@code cache} from a source of their own. */
+    private static List<JarRef> fetched(JarCache cache, int size, String... names) {
+        Source src = new Source();
+        List<JarRef> refs = Arrays.stream(names).map(n -> src.add(n, size)).toList();
+        refs.forEach(r -> cache.ensure(r, src));
+        return refs;
+    }
+
     private boolean cached(JarRef ref) {
         return Files.isRegularFile(dir.resolve(ref.sha256() + ".jar"));
     }
@@ -63,14 +72,11 @@ class JarCacheTest {
     @Test
     void theLeastRecentlyUsedJarsGoUntilTheCacheFitsItsLimit() throws Exception {
         JarCache cache = new JarCache(dir, 2_500, GRACE);
-        Source src = new Source();
-        JarRef a = src.add("a", 1_000);
-        JarRef b = src.add("b", 1_000);
-        JarRef c = src.add("c", 1_000);
-        JarRef d = src.add("d", 1_000);
-        for (JarRef r : new JarRef[] {a, b, c, d}) {
-            cache.ensure(r, src);
-        }
+        List<JarRef> refs = fetched(cache, 1_000, "a", "b", "c", "d");
+        JarRef a = refs.get(0);
+        JarRef b = refs.get(1);
+        JarRef c = refs.get(2);
+        JarRef d = refs.get(3);
         usedAt(a, HOURS_AGO_2 + 3);
         usedAt(b, HOURS_AGO_2 + 1); // the least recently used
         usedAt(c, HOURS_AGO_2 + 2);
@@ -91,14 +97,11 @@ class JarCacheTest {
     @Test
     void jarsInUseDeployedOrUsedWithinTheGracePeriodAreKeptAboveTheLimit() throws Exception {
         JarCache cache = new JarCache(dir, 0, GRACE);
-        Source src = new Source();
-        JarRef running = src.add("running", 100);
-        JarRef deployed = src.add("deployed", 100);
-        JarRef recent = src.add("recent", 100);
-        JarRef old = src.add("old", 100);
-        for (JarRef r : new JarRef[] {running, deployed, recent, old}) {
-            cache.ensure(r, src);
-        }
+        List<JarRef> refs = fetched(cache, 100, "running", "deployed", "recent", "old");
+        JarRef running = refs.get(0);
+        JarRef deployed = refs.get(1);
+        JarRef recent = refs.get(2);
+        JarRef old = refs.get(3);
         cache.markDeployed(deployed.sha256());
         usedAt(running, HOURS_AGO_2);
         usedAt(deployed, HOURS_AGO_2);
