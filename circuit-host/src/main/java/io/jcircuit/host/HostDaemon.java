@@ -361,7 +361,7 @@ public final class HostDaemon implements AutoCloseable {
         if (closed) {
             return;
         }
-        java.util.Set<String> inUse = new java.util.HashSet<>();
+        java.util.Set<String> inUse = new java.util.HashSet<>(startingWith.keySet());
         for (Running r : workers.values()) {
             inUse.addAll(WorkerDir.jarsOf(Path.of(r.info().dir())));
         }
@@ -466,10 +466,26 @@ public final class HostDaemon implements AutoCloseable {
     /** Warm JVMs by {@link #poolKey}, most recently used classpath last. */
     private final java.util.LinkedHashMap<String, java.util.ArrayDeque<Jvm>> warmPool = new java.util.LinkedHashMap<>();
 
+    /**
+     * The jars of spawns under way, each with the number of spawns that use it: spared by eviction until
+     * the worker is tracked (its spawn metadata names them then) or its spawn failed.
+     */
+    private final ConcurrentHashMap<String, Integer> startingWith = new ConcurrentHashMap<>();
+
     private SpawnedWorker spawn(SpawnSpec spec) {
         if (closed) {
             throw new IllegalStateException("host " + config.name() + " is stopping");
         }
+        List<String> shas = spec.classpath().stream().map(JarRef::sha256).toList();
+        shas.forEach(sha -> startingWith.merge(sha, 1, Integer::sum));
+        try {
+            return startWorker(spec);
+        } finally {
+            shas.forEach(sha -> startingWith.computeIfPresent(sha, (k, n) -> n > 1 ? n - 1 : null));
+        }
+    }
+
+    private SpawnedWorker startWorker(SpawnSpec spec) {
         List<String> classpath = new ArrayList<>();
         long fetched = jars.fetchedJars();
         for (JarRef ref : spec.classpath()) {
@@ -1173,11 +1189,9 @@ public final class HostDaemon implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("host " + config.name() + " is stopping");
             }
-            jars.markDeployed(ref.sha256());
-            if (jars.has(ref.sha256())) {
+            if (!jars.offerDeployed(ref, source)) {
                 return false;
             }
-            jars.ensure(ref, source);
             evictor.signal();
             LOG.info("host {} cached {} ({} bytes, SHA-256 {})", config.name(), ref.name(), ref.size(), ref.sha256());
             return true;

@@ -43,16 +43,20 @@ final class JarCache {
 
     private static final Logger LOG = LoggerFactory.getLogger(JarCache.class);
     private static final java.util.regex.Pattern SHA = java.util.regex.Pattern.compile("[0-9a-f]{64}");
-    /** How often one host brings a marker it already touched up to date: far below any grace period. */
-    static final long MARK_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
+    /** How often a spawn brings a marker this host already touched up to date: far below any grace period. */
+    static final long MARK_EVERY_MILLIS = TimeUnit.MINUTES.toMillis(1);
     /** The name of the file whose lock one evicting host holds. */
     static final String EVICT_LOCK = ".evict.lock";
 
     private final Path dir;
     private final long limitBytes;
     private final Duration grace;
+    private final java.time.Clock clock;
     private final ConcurrentHashMap<String, Object> locks = new ConcurrentHashMap<>();
-    /** When this host last touched each marker, by {@link System#nanoTime}. */
+    /**
+     * When this host last touched each marker, by the wall clock, which the markers' times follow: a
+     * machine that slept, or a clock set forward, makes them old however recently this host touched them.
+     */
     private final ConcurrentHashMap<String, Long> marked = new ConcurrentHashMap<>();
     private final AtomicLong fetchedJars = new AtomicLong();
     private final AtomicLong fetchedBytes = new AtomicLong();
@@ -69,12 +73,18 @@ final class JarCache {
      * @param grace      a jar used more recently than this is kept, whatever the cache's size
      */
     JarCache(Path dir, long limitBytes, Duration grace) {
+        this(dir, limitBytes, grace, java.time.Clock.systemUTC());
+    }
+
+    /** With the wall clock {@code clock}, which markers are dated by and compared with. */
+    JarCache(Path dir, long limitBytes, Duration grace, java.time.Clock clock) {
         if (limitBytes < 0) {
             throw new IllegalArgumentException("a jar cache's limit is at least 0 bytes, not " + limitBytes);
         }
         this.dir = dir;
         this.limitBytes = limitBytes;
         this.grace = Objects.requireNonNull(grace, "grace");
+        this.clock = Objects.requireNonNull(clock, "clock");
     }
 
     /** Whether the jar {@code sha256} is in the cache. */
@@ -139,27 +149,45 @@ final class JarCache {
 
     /**
      * Marks the jar {@code sha256} used now (its marker's time); on a spawn's path ({@code always}
-     * false), not when this host did so within {@link #MARK_EVERY_NANOS}. A marker that cannot be
+     * false), not when this host did so within {@link #MARK_EVERY_MILLIS}. A marker that cannot be
      * written is logged: the jar may then be taken once the grace period has passed, and fetched again
      * by the next spawn that needs it.
      */
     void markUsed(String sha256, boolean always) {
-        long now = System.nanoTime();
+        long now = clock.millis();
         Long last = marked.get(sha256);
-        if (!always && last != null && now - last < MARK_EVERY_NANOS) {
+        if (!always && last != null && now - last >= 0 && now - last < MARK_EVERY_MILLIS) {
             return;
         }
         Path marker = dir.resolve(sha256 + ".used");
         try {
             Files.createDirectories(dir);
             try {
-                Files.setLastModifiedTime(marker, FileTime.fromMillis(System.currentTimeMillis()));
+                Files.setLastModifiedTime(marker, FileTime.fromMillis(now));
             } catch (java.nio.file.NoSuchFileException absent) {
-                Files.write(marker, new byte[0]); // a new file's time is now
+                Files.write(marker, new byte[0]);
+                Files.setLastModifiedTime(marker, FileTime.fromMillis(now));
             }
             marked.put(sha256, now);
         } catch (IOException e) {
             LOG.warn("cannot mark the jar {} used in {}: {}", sha256, dir, e.toString());
+        }
+    }
+
+    /**
+     * The jar of {@code ref}, pushed by {@code circuit deploy}: marked deployed, so that {@link #evict}
+     * never takes it, and fetched from {@code source} when missing. Returns whether it was fetched.
+     */
+    boolean offerDeployed(JarRef ref, JarSource source) {
+        if (!SHA.matcher(ref.sha256()).matches()) {
+            throw new IllegalArgumentException("bad jar hash '" + ref.sha256() + "' for " + ref.name());
+        }
+        // under its lock: an eviction that moved it aside looks for the mark before it deletes it
+        synchronized (lock(ref.sha256())) {
+            markDeployed(ref.sha256());
+            boolean had = Files.isRegularFile(dir.resolve(ref.sha256() + ".jar"));
+            ensure(ref, source);
+            return !had;
         }
     }
 
@@ -195,32 +223,42 @@ final class JarCache {
         if (limitBytes == Long.MAX_VALUE || !Files.isDirectory(dir)) {
             return null;
         }
+        java.util.concurrent.locks.ReentrantLock inThisJvm =
+            IN_THIS_JVM.computeIfAbsent(dir.toAbsolutePath().normalize(), d -> new java.util.concurrent.locks.ReentrantLock());
+        if (!inThisJvm.tryLock()) {
+            return null; // another pass of this JVM on the same directory is under way
+        }
         try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(dir.resolve(EVICT_LOCK),
                 java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
-             java.nio.channels.FileLock held = tryLock(ch)) {
+             java.nio.channels.FileLock held = ch.tryLock()) {
             if (held == null) {
-                return null;
+                return null; // another process evicts
             }
             return evictLocked(inUse);
         } catch (IOException e) {
             LOG.warn("cannot evict jars from {}: {}", dir, e.toString());
             return null;
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            LOG.warn("cannot evict jars from {}: something else in this JVM locks {}", dir, EVICT_LOCK);
+            return null;
+        } finally {
+            inThisJvm.unlock();
         }
     }
 
-    private static java.nio.channels.FileLock tryLock(java.nio.channels.FileChannel ch) throws IOException {
-        try {
-            return ch.tryLock();
-        } catch (java.nio.channels.OverlappingFileLockException sameJvm) {
-            return null; // another cache of this JVM on the same directory holds it
-        }
-    }
+    /**
+     * One evicting pass per directory in this JVM. A file lock belongs to the process: a second channel
+     * on the lock file, closed after it found the lock taken, would release the lock of the pass under
+     * way. So this one table is shared by every cache of the JVM, as the JDK's own table of file locks is.
+     */
+    private static final ConcurrentHashMap<Path, java.util.concurrent.locks.ReentrantLock> IN_THIS_JVM =
+        new ConcurrentHashMap<>();
 
     private record Cached(String sha256, Path jar, long size, long usedMillis) {
     }
 
     private Eviction evictLocked(java.util.Set<String> inUse) throws IOException {
-        long now = System.currentTimeMillis();
+        long now = clock.millis();
         long graceMillis = grace.toMillis();
         List<Cached> cached = new ArrayList<>();
         List<Path> others = new ArrayList<>();
@@ -230,9 +268,9 @@ final class JarCache {
                 if (name.endsWith(".jar") && SHA.matcher(name.substring(0, name.length() - 4)).matches()) {
                     String sha = name.substring(0, name.length() - 4);
                     long size = sizeOf(f);
-                    if (size >= 0) {
+                    if (size >= 0 && Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                         cached.add(new Cached(sha, f, size, usedMillis(sha, f)));
-                    }
+                    } // what else bears a jar's name was not put there by a host: left alone, and not counted
                 } else {
                     others.add(f);
                 }
@@ -247,50 +285,100 @@ final class JarCache {
             if (total <= limitBytes) {
                 break;
             }
-            if (inUse.contains(c.sha256()) || Files.exists(dir.resolve(c.sha256() + ".deployed"))) {
+            if (inUse.contains(c.sha256())) {
                 continue;
             }
-            synchronized (lock(c.sha256())) {
-                if (now - usedMillis(c.sha256(), c.jar()) < graceMillis) {
-                    continue; // used meanwhile, or within the grace period
-                }
-                // Moved aside before the last look at its marker: a host that shares the directory and
-                // marked it after that look finds no jar, and fetches it again, rather than starting a
-                // JVM on a jar about to go.
-                Path aside = dir.resolve(c.sha256() + ".evicting");
-                try {
-                    Files.move(c.jar(), aside, StandardCopyOption.ATOMIC_MOVE);
-                } catch (java.nio.file.NoSuchFileException gone) {
+            try {
+                if (!evictOne(c, now, graceMillis)) {
                     continue;
                 }
-                if (now - usedMillis(c.sha256(), aside) < graceMillis) {
-                    Files.move(aside, c.jar(), StandardCopyOption.ATOMIC_MOVE);
-                    continue;
-                }
-                Files.delete(aside);
-                Files.deleteIfExists(dir.resolve(c.sha256() + ".used"));
-                marked.remove(c.sha256());
+            } catch (IOException e) {
+                LOG.warn("cannot evict the jar {} from {}: {}", c.sha256(), dir, e.toString());
+                continue; // the others may still go
             }
             total -= c.size();
             jars++;
             bytes += c.size();
+            evictedJars.incrementAndGet();
+            evictedBytes.addAndGet(c.size());
             LOG.info("evicted the jar {} ({} bytes) from {}: unused since {}", c.sha256(), c.size(), dir,
                 java.time.Instant.ofEpochMilli(c.usedMillis()));
         }
         java.util.Set<String> present = new java.util.HashSet<>();
         cached.forEach(c -> present.add(c.sha256()));
         for (Path f : others) {
-            String name = f.getFileName().toString();
-            boolean leftover = name.startsWith("fetch-") && name.endsWith(".part")
-                || name.endsWith(".used") && !present.contains(name.substring(0, name.length() - 5))
-                || name.endsWith(".evicting"); // a host that died between its move and its delete
-            if (leftover && now - modifiedMillis(f) >= graceMillis) {
-                Files.deleteIfExists(f);
+            try {
+                clearLeftover(f, present, now, graceMillis);
+            } catch (IOException e) {
+                LOG.warn("cannot clear {} from the jar cache: {}", f, e.toString());
             }
         }
-        evictedJars.addAndGet(jars);
-        evictedBytes.addAndGet(bytes);
         return new Eviction(jars, bytes, before, total);
+    }
+
+    /**
+     * Deletes the jar of {@code c} unless it is deployed or was used within the grace period; returns
+     * whether it did. Under the jar's lock, so that a spawn of this host marks it either before (and it
+     * stays) or after (and finds it gone, and fetches it again).
+     */
+    private boolean evictOne(Cached c, long now, long graceMillis) throws IOException {
+        synchronized (lock(c.sha256())) {
+            if (spared(c.sha256(), c.jar(), now, graceMillis)) {
+                return false; // used meanwhile, within the grace period, or deployed
+            }
+            // Moved aside before the last look at its marks: a host that shares the directory and marked
+            // it after that look finds no jar, and fetches it again, rather than starting a JVM on a jar
+            // about to go.
+            Path aside = dir.resolve(c.sha256() + ".evicting");
+            try {
+                Files.move(c.jar(), aside, StandardCopyOption.ATOMIC_MOVE);
+            } catch (java.nio.file.NoSuchFileException gone) {
+                return false;
+            }
+            if (spared(c.sha256(), aside, now, graceMillis)) {
+                Files.move(aside, c.jar(), StandardCopyOption.ATOMIC_MOVE);
+                return false;
+            }
+            Files.delete(aside);
+            marked.remove(c.sha256());
+            try {
+                Files.deleteIfExists(dir.resolve(c.sha256() + ".used"));
+            } catch (IOException e) {
+                LOG.debug("cannot delete the marker of the evicted jar {}: {}", c.sha256(), e.toString());
+            }
+            return true;
+        }
+    }
+
+    private boolean spared(String sha256, Path jar, long now, long graceMillis) {
+        return Files.exists(dir.resolve(sha256 + ".deployed")) || now - usedMillis(sha256, jar) < graceMillis;
+    }
+
+    /**
+     * Clears {@code f} when it is a leftover: a fetch that died with its host ({@code fetch-*.part}) or a
+     * marker of a jar no longer here, once older than the grace period; a jar a pass moved aside and
+     * neither deleted nor moved back (its host died, or the move back failed) goes back when it has been
+     * marked or deployed since, and goes otherwise. No other pass runs meanwhile (the lock).
+     */
+    private void clearLeftover(Path f, java.util.Set<String> present, long now, long graceMillis) throws IOException {
+        String name = f.getFileName().toString();
+        if (name.endsWith(".evicting") && SHA.matcher(name.substring(0, name.length() - 9)).matches()) {
+            String sha = name.substring(0, name.length() - 9);
+            synchronized (lock(sha)) {
+                Path jar = dir.resolve(sha + ".jar");
+                if (!Files.exists(jar) && spared(sha, f, now, graceMillis)) {
+                    Files.move(f, jar, StandardCopyOption.ATOMIC_MOVE);
+                } else {
+                    Files.deleteIfExists(f);
+                }
+            }
+            return;
+        }
+        boolean leftover = name.startsWith("fetch-") && name.endsWith(".part")
+            || name.endsWith(".used") && !present.contains(name.substring(0, name.length() - 5));
+        if (leftover && now - modifiedMillis(f) >= graceMillis) {
+            Files.deleteIfExists(f);
+        }
     }
 
     /** When the jar {@code sha256} was last used: its marker's time, or the jar's own when it has no marker. */

@@ -6,11 +6,10 @@ import io.jcircuit.runtime.host.JarSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.Arrays;
@@ -19,9 +18,13 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 class JarCacheTest {
 
@@ -182,10 +185,21 @@ class JarCacheTest {
         cache.ensure(a, src);
         usedAt(a, HOURS_AGO_2);
         assertThat(new JarCache(dir).evict(Set.of())).isNull();
-        try (FileChannel ch = FileChannel.open(dir.resolve(JarCache.EVICT_LOCK), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE); FileLock held = ch.lock()) {
-            assertThat(held.isValid()).isTrue();
+        // another host's pass: a process holding the lock until its stdin closes
+        Path holder = Files.writeString(dir.resolve("Holder.java"), """
+            import java.nio.channels.*; import java.nio.file.*;
+            public class Holder { public static void main(String[] a) throws Exception {
+              try (FileChannel c = FileChannel.open(Path.of(a[0]), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                   FileLock l = c.lock()) { System.out.println("held"); System.in.read(); } } }
+            """);
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            holder.toString(), dir.resolve(JarCache.EVICT_LOCK).toString()).redirectErrorStream(true).start();
+        try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                java.nio.charset.StandardCharsets.UTF_8))) {
+            assertThat(out.readLine()).isEqualTo("held");
             assertThat(cache.evict(Set.of())).isNull();
+            p.getOutputStream().close();
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         }
         assertThat(cached(a)).isTrue();
         assertThat(cache.evict(Set.of()).jars()).isEqualTo(1);
@@ -200,5 +214,184 @@ class JarCacheTest {
         usedAt(a, HOURS_AGO_2);
         assertThat(cache.evict(Set.of())).isEqualTo(new JarCache.Eviction(0, 0, 100, 100));
         assertThat(cached(a)).isTrue();
+    }
+
+    /** The per-jar lock that {@code ensure} and {@code evict} take (the cache's own object). */
+    private static Object lockOf(JarCache cache, String sha) throws Exception {
+        var f = JarCache.class.getDeclaredField("locks");
+        f.setAccessible(true);
+        @SuppressWarnings("unchecked")
+        var locks = (java.util.concurrent.ConcurrentHashMap<String, Object>) f.get(cache);
+        return locks.computeIfAbsent(sha, k -> new Object());
+    }
+
+    private static boolean blockedOn(Thread t, Object monitor) {
+        ThreadInfo ti = ManagementFactory.getThreadMXBean().getThreadInfo(t.threadId());
+        return ti != null && ti.getThreadState() == Thread.State.BLOCKED && ti.getLockInfo() != null
+            && ti.getLockInfo().getIdentityHashCode() == System.identityHashCode(monitor);
+    }
+
+    /** Starts {@code cache}'s pass on a thread of its own, and waits until it is held at {@code sha}'s lock, which the caller holds. */
+    private static CompletableFuture<JarCache.Eviction> passHeldAt(JarCache cache, String sha) {
+        AtomicReference<Thread> evictor = new AtomicReference<>();
+        CompletableFuture<JarCache.Eviction> pass = CompletableFuture.supplyAsync(() -> cache.evict(Set.of()),
+            r -> evictor.set(Thread.ofPlatform().start(r)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> evictor.get() != null && blockedOn(evictor.get(), lockOfQuietly(cache, sha)));
+        return pass;
+    }
+
+    private static Object lockOfQuietly(JarCache cache, String sha) {
+        try {
+            return lockOf(cache, sha);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * {@code circuit deploy} pushes a jar this host already holds while a pass is about to take it: the
+     * pass looks for the deployed mark again under the jar's lock, after it moved the jar aside. (A
+     * review found the deployer told "already cached" and the jar deleted.)
+     */
+    @Test
+    void aDeployOfACachedJarDuringAnEvictionKeepsTheJar() throws Exception {
+        JarCache cache = new JarCache(dir, 0, GRACE);
+        Source src = new Source();
+        JarRef app = src.add("app", 100);
+        cache.ensure(app, src);
+        usedAt(app, HOURS_AGO_2);
+        Object lock = lockOf(cache, app.sha256());
+        CompletableFuture<JarCache.Eviction> pass;
+        synchronized (lock) {
+            pass = passHeldAt(cache, app.sha256()); // it found the jar unused, and not deployed
+            assertThat(cache.offerDeployed(app, src)).as("already cached: nothing fetched").isFalse();
+        }
+        assertThat(pass.get(10, TimeUnit.SECONDS).jars()).isZero();
+        assertThat(cached(app)).isTrue();
+    }
+
+    /**
+     * The wall clock steps forward (a machine resumed after an hour's sleep, an NTP step): a spawn marks
+     * its jar again, though this host marked it "a moment ago" by a clock that stood still. (A review
+     * found the mark skipped, the marker two hours old, and the jar taken before the JVM opened it.)
+     */
+    @Test
+    void aSpawnAfterTheWallClockSteppedForwardMarksItsJarAgain() throws Exception {
+        java.util.concurrent.atomic.AtomicLong millis = new java.util.concurrent.atomic.AtomicLong(System.currentTimeMillis());
+        java.time.Clock clock = new java.time.Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public java.time.Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public java.time.Instant instant() {
+                return java.time.Instant.ofEpochMilli(millis.get());
+            }
+        };
+        JarCache cache = new JarCache(dir, 0, GRACE, clock);
+        Source src = new Source();
+        JarRef a = src.add("a", 100);
+        cache.ensure(a, src); // an earlier spawn
+        millis.addAndGet(Duration.ofHours(2).toMillis());
+
+        Path jar = cache.ensure(a, src); // the next spawn, about to start a JVM on it
+        assertThat(cache.evict(Set.of()).jars()).isZero();
+
+        assertThat(jar).exists();
+        assertThat(Files.getLastModifiedTime(dir.resolve(a.sha256() + ".used")).toMillis()).isEqualTo(millis.get());
+    }
+
+    /**
+     * An entry that cannot be deleted does not stop the pass: one with a jar's name that is no file (a
+     * directory) is left alone and not counted, and a leftover or a marker that cannot be deleted is
+     * logged, while the jars go and are counted. (A review found the first failure ending the pass, and
+     * the jars deleted before it uncounted.)
+     */
+    @Test
+    void whatCannotBeDeletedIsPassedOverAndTheRestGoes() throws Exception {
+        JarCache cache = new JarCache(dir, 0, GRACE);
+        List<JarRef> refs = fetched(cache, 100, "a", "b");
+        usedAt(refs.get(0), HOURS_AGO_2 + 1_000);
+        Path markerOfB = dir.resolve(refs.get(1).sha256() + ".used");
+        Files.delete(markerOfB);
+        Files.createDirectories(markerOfB.resolve("x")); // cannot be deleted
+        Files.setLastModifiedTime(markerOfB, FileTime.fromMillis(HOURS_AGO_2 + 2_000));
+        Path odd = Files.createDirectories(dir.resolve("c".repeat(64) + ".jar").resolve("x")).getParent();
+        Files.setLastModifiedTime(odd, FileTime.fromMillis(HOURS_AGO_2)); // older than any jar
+        Path leftover = Files.createDirectories(dir.resolve("d".repeat(64) + ".evicting").resolve("x")).getParent();
+        Files.setLastModifiedTime(leftover, FileTime.fromMillis(HOURS_AGO_2));
+
+        JarCache.Eviction e = cache.evict(Set.of());
+
+        assertThat(e).isEqualTo(new JarCache.Eviction(2, 200, 200, 0));
+        assertThat(cache.evictedJars()).isEqualTo(2);
+        assertThat(cached(refs.get(0))).isFalse();
+        assertThat(cached(refs.get(1))).isFalse();
+        assertThat(odd).isDirectory();
+    }
+
+    /**
+     * A jar a pass moved aside and neither deleted nor moved back (its host died between the two) comes
+     * back when it was marked since, and goes otherwise: no other pass runs meanwhile, whatever its time.
+     */
+    @Test
+    void aJarLeftAsideComesBackWhenMarkedAndGoesOtherwise() throws Exception {
+        JarCache cache = new JarCache(dir, Long.MAX_VALUE - 1, GRACE);
+        List<JarRef> refs = fetched(cache, 100, "marked", "unmarked");
+        for (JarRef r : refs) {
+            Files.move(dir.resolve(r.sha256() + ".jar"), dir.resolve(r.sha256() + ".evicting"));
+        }
+        usedAt(refs.get(1), HOURS_AGO_2);
+
+        cache.evict(Set.of());
+
+        assertThat(cached(refs.get(0))).isTrue();
+        assertThat(cached(refs.get(1))).isFalse();
+        assertThat(dir.resolve(refs.get(1).sha256() + ".evicting")).doesNotExist();
+    }
+
+    /**
+     * A second pass in the JVM that runs one skips its turn without touching the lock file: a file lock
+     * belongs to the process, and closing a second channel on it would free the pass under way for
+     * another host's pass. (A review found that, with another process then taking the lock.)
+     */
+    @Test
+    void aSecondPassInTheJvmLeavesTheFirstItsLock() throws Exception {
+        JarCache cache = new JarCache(dir, 0, GRACE);
+        Source src = new Source();
+        JarRef a = src.add("a", 100);
+        cache.ensure(a, src);
+        usedAt(a, HOURS_AGO_2);
+        Path probe = Files.writeString(dir.resolve("Probe.java"), """
+            import java.nio.channels.*; import java.nio.file.*;
+            public class Probe { public static void main(String[] a) throws Exception {
+              try (FileChannel c = FileChannel.open(Path.of(a[0]), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                   FileLock l = c.tryLock()) { System.out.print(l == null ? "busy" : "got"); } } }
+            """);
+        CompletableFuture<JarCache.Eviction> pass;
+        synchronized (lockOf(cache, a.sha256())) {
+            pass = passHeldAt(cache, a.sha256()); // holds the file lock
+            assertThat(otherProcessTries(probe)).isEqualTo("busy");
+
+            assertThat(new JarCache(dir, 0, GRACE).evict(Set.of())).as("another cache of this JVM, same directory").isNull();
+
+            assertThat(otherProcessTries(probe)).as("another host's pass, while the first runs").isEqualTo("busy");
+        }
+        assertThat(pass.get(10, TimeUnit.SECONDS).jars()).isEqualTo(1);
+        assertThat(otherProcessTries(probe)).isEqualTo("got");
+    }
+
+    private String otherProcessTries(Path probe) throws Exception {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            probe.toString(), dir.resolve(JarCache.EVICT_LOCK).toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return out;
     }
 }
