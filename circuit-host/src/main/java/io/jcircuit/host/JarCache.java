@@ -63,11 +63,6 @@ final class JarCache {
     private final AtomicLong evictedJars = new AtomicLong();
     private final AtomicLong evictedBytes = new AtomicLong();
 
-    /** A cache without a size limit. */
-    JarCache(Path dir) {
-        this(dir, Long.MAX_VALUE, Duration.ZERO);
-    }
-
     /**
      * @param limitBytes what {@link #evict} brings the cache down to; {@link Long#MAX_VALUE} for no limit
      * @param grace      a jar used more recently than this is kept, whatever the cache's size
@@ -85,11 +80,6 @@ final class JarCache {
         this.limitBytes = limitBytes;
         this.grace = Objects.requireNonNull(grace, "grace");
         this.clock = Objects.requireNonNull(clock, "clock");
-    }
-
-    /** Whether the jar {@code sha256} is in the cache. */
-    boolean has(String sha256) {
-        return SHA.matcher(sha256).matches() && Files.isRegularFile(dir.resolve(sha256 + ".jar"));
     }
 
     /**

@@ -184,7 +184,7 @@ class JarCacheTest {
         JarCache cache = new JarCache(dir, 0, GRACE);
         cache.ensure(a, src);
         usedAt(a, HOURS_AGO_2);
-        assertThat(new JarCache(dir).evict(Set.of())).isNull();
+        assertThat(new JarCache(dir, Long.MAX_VALUE, GRACE).evict(Set.of())).isNull();
         // another host's pass: a process holding the lock until its stdin closes
         Path holder = Files.writeString(dir.resolve("Holder.java"), """
             import java.nio.channels.*; import java.nio.file.*;
