@@ -471,6 +471,8 @@ public final class HostDaemon implements AutoCloseable {
      * the worker is tracked (its spawn metadata names them then) or its spawn failed.
      */
     private final ConcurrentHashMap<String, Integer> startingWith = new ConcurrentHashMap<>();
+    /** The anchors of this host's processes that run or are starting ({@link HostProc#start}). */
+    private final java.util.Set<String> procAnchors = ConcurrentHashMap.newKeySet();
 
     private SpawnedWorker spawn(SpawnSpec spec) {
         if (closed) {
@@ -1202,7 +1204,7 @@ public final class HostDaemon implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("host " + config.name() + " is stopping");
             }
-            HostProc p = HostProc.start(config.name(), runtime, config.stateDir().resolve("procs"), spec);
+            HostProc p = HostProc.start(config.name(), runtime, config.stateDir().resolve("procs"), spec, procAnchors);
             LOG.info("host {} runs process {}: {}", config.name(), p.pid(), spec.command());
             return runtime.ref(io.jcircuit.Proc.class, p);
         }

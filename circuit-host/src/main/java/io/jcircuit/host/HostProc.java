@@ -46,12 +46,28 @@ final class HostProc implements Proc {
         this.stdin = process.getOutputStream();
     }
 
-    /** Starts {@code spec}'s command with its own directory under {@code procsDir}. */
-    static HostProc start(String host, Circuit runtime, Path procsDir, ExecSpec spec) {
-        if (spec.anchor() != null && runtime.anchors().filed().contains(spec.anchor())) {
+    /**
+     * Starts {@code spec}'s command with its own directory under {@code procsDir}. {@code listed} holds
+     * the anchors of this host's processes that run or are starting: one process per anchor directory,
+     * also for two execs that race for one. A process whose listing fails is ended, and the exec fails:
+     * its caller would have no reference to end it with.
+     */
+    static HostProc start(String host, Circuit runtime, Path procsDir, ExecSpec spec, java.util.Set<String> listed) {
+        if (spec.anchor() != null && (runtime.anchors().filed().contains(spec.anchor()) || !listed.add(spec.anchor()))) {
             throw new IllegalStateException("host " + host + " already lists a process under " + spec.anchor()
                 + "; give each process its own anchor directory");
         }
+        try {
+            return startListed(host, runtime, procsDir, spec, listed);
+        } catch (RuntimeException | Error e) {
+            if (spec.anchor() != null) {
+                listed.remove(spec.anchor());
+            }
+            throw e;
+        }
+    }
+
+    private static HostProc startListed(String host, Circuit runtime, Path procsDir, ExecSpec spec, java.util.Set<String> listed) {
         Path own;
         try {
             own = Files.createTempDirectory(Files.createDirectories(procsDir), "proc-");
@@ -73,17 +89,29 @@ final class HostProc implements Proc {
         } catch (IOException e) {
             throw new CircuitException("host " + host + " cannot run " + spec.command() + ": " + e.getMessage(), e);
         }
+        if (spec.anchor() != null) {
+            Anchor a;
+            try {
+                a = runtime.anchors().file(spec.anchor(),
+                    Map.of("kind", "process", "pid", Long.toString(p.pid()), "command", String.join(" ", spec.command())));
+            } catch (RuntimeException e) {
+                p.destroyForcibly(); // nothing could end it: the caller gets no reference
+                throw e;
+            }
+            p.onExit().thenRun(() -> {
+                try {
+                    a.close();
+                } finally {
+                    listed.remove(spec.anchor());
+                }
+            });
+        }
         HostProc proc = new HostProc(host, p);
         if (spec.stdout() != null) {
-            proc.pumps.add(pump(p.getInputStream(), spec.stdout(), "stdout of " + p.pid()));
+            proc.pumps.add(pump(p.getInputStream(), spec.stdout(), own.resolve("stdout"), "stdout of " + p.pid()));
         }
         if (spec.stderr() != null) {
-            proc.pumps.add(pump(p.getErrorStream(), spec.stderr(), "stderr of " + p.pid()));
-        }
-        if (spec.anchor() != null) {
-            Anchor a = runtime.anchors().file(spec.anchor(),
-                Map.of("kind", "process", "pid", Long.toString(p.pid()), "command", String.join(" ", spec.command())));
-            p.onExit().thenRun(a::close);
+            proc.pumps.add(pump(p.getErrorStream(), spec.stderr(), own.resolve("stderr"), "stderr of " + p.pid()));
         }
         try {
             Files.writeString(own.resolve("command"), String.join(" ", spec.command()) + "\n");
@@ -100,19 +128,41 @@ final class HostProc implements Proc {
         return proc;
     }
 
-    private static Thread pump(InputStream in, OutputSink sink, String what) {
+    /**
+     * Pumps {@code in} into {@code sink}; once the sink fails (its runtime gone, or it threw), the rest
+     * goes to {@code file}, from the chunk that failed on: a pipe left unread would stop the process, or
+     * end it with SIGPIPE once closed, and a process outlives the runtime that started it.
+     */
+    private static Thread pump(InputStream in, OutputSink sink, Path file, String what) {
         // a platform thread, as HostDaemon's readers of worker output: a pipe read would hold a carrier
         return Thread.ofPlatform().daemon().name("proc-pump-" + what).start(() -> {
             byte[] buf = new byte[CHUNK];
+            OutputStream rest = null;
             try (in) {
                 for (int n; (n = in.read(buf)) > 0; ) {
-                    sink.write(Arrays.copyOf(buf, n));
+                    if (rest == null) {
+                        try {
+                            sink.write(Arrays.copyOf(buf, n));
+                            continue;
+                        } catch (RuntimeException e) {
+                            LOG.info("the sink of the {} failed ({}); the rest goes to {}", what, e.toString(), file);
+                            rest = Files.newOutputStream(file);
+                        }
+                    }
+                    rest.write(buf, 0, n);
                 }
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException e) {
                 LOG.debug("stopped pumping {}: {}", what, e.toString());
             } finally {
+                if (rest != null) {
+                    try {
+                        rest.close();
+                    } catch (IOException e) {
+                        LOG.debug("cannot close {}: {}", file, e.toString());
+                    }
+                }
                 try {
-                    sink.close();
+                    sink.close(); // also after it failed: one that failed once may be waiting for the end
                 } catch (RuntimeException e) {
                     LOG.debug("cannot close the sink of {}: {}", what, e.toString());
                 }

@@ -199,4 +199,119 @@ class ProcTest {
             })).contains("to-a-file\n");
         }
     }
+
+    /** Processes of this JVM (the host runs in it) whose command line holds {@code marker}. */
+    private static java.util.List<ProcessHandle> running(String marker) {
+        return ProcessHandle.current().descendants()
+            .filter(h -> h.info().commandLine().map(c -> c.contains(marker)).orElse(false)).toList();
+    }
+
+    private static String marker() {
+        return "proc-test-" + java.util.UUID.randomUUID();
+    }
+
+    /**
+     * An exec whose listing fails after its process started (here an entry over 64 KiB) kills the
+     * process: its caller has no reference to end it with. (A probe found it left running.)
+     */
+    @Test
+    void anExecWhoseListingFailsLeavesNoProcessRunning() {
+        String marker = marker();
+        try {
+            // 70 kB of script: fine for the kernel (an argument may have 128 kB), too much for an entry
+            String script = "sleep 300 # " + marker + " " + "x".repeat(70_000);
+            assertThatThrownBy(() -> client.exec("p1", ExecSpec.of("sh", "-c", script).listedUnder("/proc-test/long")))
+                .isInstanceOf(IllegalArgumentException.class);
+            await().untilAsserted(() -> assertThat(running(marker)).isEmpty());
+            // and the anchor is free again
+            Proc p = client.exec("p1", ExecSpec.of("true").listedUnder("/proc-test/long"));
+            assertThat(p.waitFor(Duration.ofSeconds(30))).contains(0);
+        } finally {
+            running(marker).forEach(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    /** Two execs racing for one anchor: one runs, the other is refused. (A probe found both running.) */
+    @Test
+    void twoExecsRacingForOneAnchorDoNotBothRun() throws Exception {
+        String marker = marker();
+        try {
+            for (int round = 0; round < 5; round++) {
+                String anchor = "/proc-test/race" + round;
+                CountDownLatch go = new CountDownLatch(1);
+                java.util.List<Proc> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+                java.util.List<Throwable> refused = new java.util.concurrent.CopyOnWriteArrayList<>();
+                java.util.List<Thread> threads = new java.util.ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    threads.add(Thread.ofPlatform().start(() -> {
+                        try {
+                            go.await();
+                            started.add(client.exec("p1", ExecSpec.of("sh", "-c", "sleep 300; : " + marker).listedUnder(anchor)));
+                        } catch (Throwable t) {
+                            refused.add(t);
+                        }
+                    }));
+                }
+                go.countDown();
+                for (Thread t : threads) {
+                    assertThat(t.join(Duration.ofSeconds(60))).isTrue();
+                }
+                assertThat(started).as("processes listed under " + anchor).hasSize(1);
+                assertThat(refused).singleElement().isInstanceOf(IllegalStateException.class)
+                    .extracting(Throwable::getMessage).asString().contains("already lists a process under " + anchor);
+            }
+        } finally {
+            running(marker).forEach(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    /**
+     * A sink that fails (it threw, or its runtime closed) does not end the process with SIGPIPE: the
+     * rest of the stream goes to the file on the host. (A probe found exit status 141.)
+     */
+    @Test
+    void aProcessWhoseSinkFailsRunsToItsEndAndTheRestGoesToItsFile() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+        CountDownLatch closed = new CountDownLatch(1);
+        OutputSink failing = new OutputSink() {
+            @Override
+            public void write(byte[] chunk) {
+                writes.incrementAndGet();
+                throw new IllegalStateException("no room for output");
+            }
+
+            @Override
+            public void close() {
+                closed.countDown();
+            }
+        };
+        Proc p = client.exec("p1", ExecSpec.of("seq", "1", "300000").output(client.ref(OutputSink.class, failing), null));
+        assertThat(p.waitFor(Duration.ofSeconds(60))).contains(0);
+        assertThat(writes.get()).as("the sink is not tried again").isEqualTo(1);
+        assertThat(closed.await(30, TimeUnit.SECONDS)).isTrue();
+        Path dir;
+        try (var procs = java.nio.file.Files.list(state.resolve("procs"))) {
+            dir = procs.filter(d -> readQuietly(d.resolve("command")).startsWith("seq 1 300000")).findFirst().orElseThrow();
+        }
+        String rest = java.nio.file.Files.readString(dir.resolve("stdout"));
+        assertThat(rest).endsWith("\n299999\n300000\n");
+        assertThat(rest.length()).isGreaterThan(1_500_000); // all but what the failed chunks held (64 KiB each)
+
+        Proc q;
+        try (CircuitRuntime watcher = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper()).build())) {
+            q = client.exec("p1", ExecSpec.of("sh", "-c", "read x; seq 1 300000")
+                .output(watcher.ref(OutputSink.class, new Collector()), null));
+        }
+        q.write("go\n".getBytes(StandardCharsets.UTF_8));
+        q.closeInput();
+        assertThat(q.waitFor(Duration.ofSeconds(60))).as("after the sink's runtime closed").contains(0);
+    }
+
+    private static String readQuietly(Path f) {
+        try {
+            return java.nio.file.Files.readString(f);
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
 }
