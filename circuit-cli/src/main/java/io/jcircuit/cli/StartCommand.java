@@ -69,7 +69,7 @@ final class StartCommand implements Callable<Integer> {
             + "those of this host's running workers and those pushed by 'circuit deploy' are kept above it. Default: 1g.")
     Long jarCacheBytes;
 
-    /** A size in bytes: digits with an optional k, m or g (powers of 1,024), or {@code unlimited}. */
+    /** A size in bytes: digits with an optional k, m, g or t (powers of 1,024), or {@code unlimited}. */
     static final class SizeConverter implements picocli.CommandLine.ITypeConverter<Long> {
         @Override
         public Long convert(String value) {
@@ -81,15 +81,21 @@ final class StartCommand implements Callable<Integer> {
                 case 'k' -> 10;
                 case 'm' -> 20;
                 case 'g' -> 30;
+                case 't' -> 40;
                 default -> 0;
             };
             String digits = shift == 0 ? v : v.substring(0, v.length() - 1);
-            if (!digits.matches("[0-9]{1,12}")) {
+            if (!digits.matches("[0-9]{1,19}")) {
                 throw new picocli.CommandLine.TypeConversionException("'" + value
-                    + "' is not a size: give bytes, or a number with k, m or g (such as 512m), or 'unlimited'");
+                    + "' is not a size: give bytes, or a number with k, m, g or t (such as 512m), or 'unlimited'");
             }
-            long n = Long.parseLong(digits);
-            if (n > Long.MAX_VALUE >> shift) {
+            long n;
+            try {
+                n = Long.parseLong(digits);
+            } catch (NumberFormatException tooLong) {
+                n = Long.MAX_VALUE;
+            }
+            if (n > Long.MAX_VALUE >> shift || n == Long.MAX_VALUE) {
                 throw new picocli.CommandLine.TypeConversionException("'" + value + "' is larger than any disk");
             }
             return n << shift;

@@ -210,11 +210,15 @@ class HostCommandsTest {
         assertThat(planOf(env, "--jar-cache", "512m").config().jarCacheBytes()).isEqualTo(512L << 20);
         assertThat(planOf(env, "--jar-cache", "4G").config().jarCacheBytes()).isEqualTo(4L << 30);
         assertThat(planOf(env, "--jar-cache", "1000").config().jarCacheBytes()).isEqualTo(1000L);
+        assertThat(planOf(env, "--jar-cache", "1099511627776").config().jarCacheBytes()).isEqualTo(1L << 40);
+        assertThat(planOf(env, "--jar-cache", "2t").config().jarCacheBytes()).isEqualTo(2L << 40);
         assertThat(planOf(env, "--jar-cache", "unlimited").config().jarCacheBytes()).isEqualTo(Long.MAX_VALUE);
         for (String bad : List.of("12x", "m", "-1g", "1.5g", "")) {
             assertThatThrownBy(() -> planOf(env, "--jar-cache", bad)).as(bad)
                 .isInstanceOf(picocli.CommandLine.ParameterException.class).hasMessageContaining("is not a size");
         }
+        assertThatThrownBy(() -> planOf(env, "--jar-cache", "9999999999999999999"))
+            .isInstanceOf(picocli.CommandLine.ParameterException.class).hasMessageContaining("larger than any disk");
         assertThatThrownBy(() -> planOf(env, "--jar-cache", "999999999999g"))
             .isInstanceOf(picocli.CommandLine.ParameterException.class).hasMessageContaining("larger than any disk");
     }

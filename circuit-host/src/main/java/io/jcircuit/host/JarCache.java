@@ -24,6 +24,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Jars by SHA-256 under one directory, {@code <sha256>.jar}. A missing jar is streamed from the
@@ -47,12 +48,15 @@ final class JarCache {
     static final long MARK_EVERY_MILLIS = TimeUnit.MINUTES.toMillis(1);
     /** The name of the file whose lock one evicting host holds. */
     static final String EVICT_LOCK = ".evict.lock";
+    /** The time of every fetched jar (2000-01-01), whenever it was fetched; its marker tells its use. */
+    static final FileTime FETCHED_TIME = FileTime.fromMillis(946_684_800_000L);
 
     private final Path dir;
     private final long limitBytes;
     private final Duration grace;
     private final java.time.Clock clock;
-    private final ConcurrentHashMap<String, Object> locks = new ConcurrentHashMap<>();
+    /** One per jar: a spawn's mark, check and fetch, and a pass's look and delete, hold it. */
+    private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
     /**
      * When this host last touched each marker, by the wall clock, which the markers' times follow: a
      * machine that slept, or a clock set forward, makes them old however recently this host touched them.
@@ -92,7 +96,9 @@ final class JarCache {
         }
         Path jar = dir.resolve(ref.sha256() + ".jar");
         // under its lock, so that this host's eviction cannot take it between the mark and the check
-        synchronized (lock(ref.sha256())) {
+        ReentrantLock lock = lock(ref.sha256());
+        lock.lock();
+        try {
             markUsed(ref.sha256(), false);
             if (Files.isRegularFile(jar)) {
                 return jar;
@@ -120,6 +126,9 @@ final class JarCache {
                         throw new CircuitException("the spawner's " + ref.name() + " has SHA-256 " + got
                             + ", not the announced " + ref.sha256() + "; refusing it");
                     }
+                    // the same time for every fetch of it: a class archive records its jars' times, and
+                    // one fetched again after its eviction must match what the archive recorded
+                    Files.setLastModifiedTime(tmp, FETCHED_TIME);
                     Files.move(tmp, jar, StandardCopyOption.ATOMIC_MOVE);
                     fetchedJars.incrementAndGet();
                     fetchedBytes.addAndGet(offset);
@@ -130,11 +139,13 @@ final class JarCache {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot store " + ref.name() + " in the jar cache " + dir + ": " + e, e);
             }
+        } finally {
+            lock.unlock();
         }
     }
 
-    private Object lock(String sha256) {
-        return locks.computeIfAbsent(sha256, k -> new Object());
+    private ReentrantLock lock(String sha256) {
+        return locks.computeIfAbsent(sha256, k -> new ReentrantLock());
     }
 
     /**
@@ -172,12 +183,16 @@ final class JarCache {
         if (!SHA.matcher(ref.sha256()).matches()) {
             throw new IllegalArgumentException("bad jar hash '" + ref.sha256() + "' for " + ref.name());
         }
-        // under its lock: an eviction that moved it aside looks for the mark before it deletes it
-        synchronized (lock(ref.sha256())) {
+        // under its lock: a pass of another host that moved it aside looks for the mark before it deletes it
+        ReentrantLock lock = lock(ref.sha256());
+        lock.lock();
+        try {
             markDeployed(ref.sha256());
             boolean had = Files.isRegularFile(dir.resolve(ref.sha256() + ".jar"));
             ensure(ref, source);
             return !had;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -206,15 +221,23 @@ final class JarCache {
      * {@code inUse}, those deployed, and those used within the grace period; the cache may stay above
      * its limit when all that is left is spared. Leftovers of fetches that died with their host
      * ({@code fetch-*.part}) and markers of jars no longer here go too, once older than the grace period.
-     * One host evicts at a time (a file lock in the directory); the others skip their turn. Returns what
-     * it did, or null when it did not run (no limit, another host evicting, no directory).
+     * One host evicts at a time (a file lock in the directory); the others skip their turn. A jar whose
+     * lock a spawn or a deploy of this host holds (a fetch under way) is passed over. Returns what it did,
+     * or null when it did not run (no limit, no directory, another pass of this JVM or another process
+     * under way, or an I/O error, which is logged).
      */
     Eviction evict(java.util.Set<String> inUse) {
         if (limitBytes == Long.MAX_VALUE || !Files.isDirectory(dir)) {
             return null;
         }
-        java.util.concurrent.locks.ReentrantLock inThisJvm =
-            IN_THIS_JVM.computeIfAbsent(dir.toAbsolutePath().normalize(), d -> new java.util.concurrent.locks.ReentrantLock());
+        Path same;
+        try {
+            same = dir.toRealPath(); // the JDK knows a file lock by its file, however the path is spelled
+        } catch (IOException e) {
+            LOG.warn("cannot evict jars from {}: {}", dir, e.toString());
+            return null;
+        }
+        ReentrantLock inThisJvm = IN_THIS_JVM.computeIfAbsent(same, d -> new ReentrantLock());
         if (!inThisJvm.tryLock()) {
             return null; // another pass of this JVM on the same directory is under way
         }
@@ -241,8 +264,7 @@ final class JarCache {
      * on the lock file, closed after it found the lock taken, would release the lock of the pass under
      * way. So this one table is shared by every cache of the JVM, as the JDK's own table of file locks is.
      */
-    private static final ConcurrentHashMap<Path, java.util.concurrent.locks.ReentrantLock> IN_THIS_JVM =
-        new ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<Path, ReentrantLock> IN_THIS_JVM = new ConcurrentHashMap<>();
 
     private record Cached(String sha256, Path jar, long size, long usedMillis) {
     }
@@ -309,10 +331,15 @@ final class JarCache {
     /**
      * Deletes the jar of {@code c} unless it is deployed or was used within the grace period; returns
      * whether it did. Under the jar's lock, so that a spawn of this host marks it either before (and it
-     * stays) or after (and finds it gone, and fetches it again).
+     * stays) or after (and finds it gone, and fetches it again); when a spawn or a deploy holds it, the
+     * jar is passed over rather than waited for.
      */
     private boolean evictOne(Cached c, long now, long graceMillis) throws IOException {
-        synchronized (lock(c.sha256())) {
+        ReentrantLock lock = lock(c.sha256());
+        if (!lock.tryLock()) {
+            return false;
+        }
+        try {
             if (spared(c.sha256(), c.jar(), now, graceMillis)) {
                 return false; // used meanwhile, within the grace period, or deployed
             }
@@ -337,6 +364,8 @@ final class JarCache {
                 LOG.debug("cannot delete the marker of the evicted jar {}: {}", c.sha256(), e.toString());
             }
             return true;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -354,18 +383,25 @@ final class JarCache {
         String name = f.getFileName().toString();
         if (name.endsWith(".evicting") && SHA.matcher(name.substring(0, name.length() - 9)).matches()) {
             String sha = name.substring(0, name.length() - 9);
-            synchronized (lock(sha)) {
+            ReentrantLock lock = lock(sha);
+            if (!lock.tryLock()) {
+                return; // a spawn fetches it meanwhile: the next pass sees to this one
+            }
+            try {
                 Path jar = dir.resolve(sha + ".jar");
                 if (!Files.exists(jar) && spared(sha, f, now, graceMillis)) {
                     Files.move(f, jar, StandardCopyOption.ATOMIC_MOVE);
                 } else {
                     Files.deleteIfExists(f);
                 }
+            } finally {
+                lock.unlock();
             }
             return;
         }
         boolean leftover = name.startsWith("fetch-") && name.endsWith(".part")
-            || name.endsWith(".used") && !present.contains(name.substring(0, name.length() - 5));
+            || name.endsWith(".used") && SHA.matcher(name.substring(0, name.length() - 5)).matches()
+                && !present.contains(name.substring(0, name.length() - 5));
         if (leftover && now - modifiedMillis(f) >= graceMillis) {
             Files.deleteIfExists(f);
         }

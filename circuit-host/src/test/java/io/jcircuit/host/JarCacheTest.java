@@ -6,8 +6,6 @@ import io.jcircuit.runtime.host.JarSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadInfo;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -20,11 +18,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 class JarCacheTest {
 
@@ -216,58 +214,135 @@ class JarCacheTest {
         assertThat(cached(a)).isTrue();
     }
 
-    /** The per-jar lock that {@code ensure} and {@code evict} take (the cache's own object). */
-    private static Object lockOf(JarCache cache, String sha) throws Exception {
+    /** The per-jar lock that {@code ensure} and {@code evict} take. */
+    private static ReentrantLock lockOf(JarCache cache, String sha) throws Exception {
         var f = JarCache.class.getDeclaredField("locks");
         f.setAccessible(true);
         @SuppressWarnings("unchecked")
-        var locks = (java.util.concurrent.ConcurrentHashMap<String, Object>) f.get(cache);
-        return locks.computeIfAbsent(sha, k -> new Object());
+        var locks = (java.util.concurrent.ConcurrentHashMap<String, ReentrantLock>) f.get(cache);
+        return locks.computeIfAbsent(sha, k -> new ReentrantLock());
     }
 
-    private static boolean blockedOn(Thread t, Object monitor) {
-        ThreadInfo ti = ManagementFactory.getThreadMXBean().getThreadInfo(t.threadId());
-        return ti != null && ti.getThreadState() == Thread.State.BLOCKED && ti.getLockInfo() != null
-            && ti.getLockInfo().getIdentityHashCode() == System.identityHashCode(monitor);
-    }
+    /**
+     * The wall clock, which holds a pass at its start (a pass reads the time once, holding its locks)
+     * when asked on a thread named {@value #HELD}, until {@link #release}.
+     */
+    private static final class HoldingClock extends java.time.Clock {
+        static final String HELD = "held-pass";
+        final CountDownLatch held = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
 
-    /** Starts {@code cache}'s pass on a thread of its own, and waits until it is held at {@code sha}'s lock, which the caller holds. */
-    private static CompletableFuture<JarCache.Eviction> passHeldAt(JarCache cache, String sha) {
-        AtomicReference<Thread> evictor = new AtomicReference<>();
-        CompletableFuture<JarCache.Eviction> pass = CompletableFuture.supplyAsync(() -> cache.evict(Set.of()),
-            r -> evictor.set(Thread.ofPlatform().start(r)));
-        await().atMost(Duration.ofSeconds(10)).until(() -> evictor.get() != null && blockedOn(evictor.get(), lockOfQuietly(cache, sha)));
-        return pass;
-    }
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
 
-    private static Object lockOfQuietly(JarCache cache, String sha) {
-        try {
-            return lockOf(cache, sha);
-        } catch (Exception e) {
-            throw new AssertionError(e);
+        @Override
+        public java.time.Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public java.time.Instant instant() {
+            if (Thread.currentThread().getName().equals(HELD)) {
+                held.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return java.time.Instant.now();
+        }
+
+        /** Starts a pass of {@code cache} and returns once it holds its locks and waits here. */
+        CompletableFuture<JarCache.Eviction> holdPass(JarCache cache) throws InterruptedException {
+            CompletableFuture<JarCache.Eviction> pass = CompletableFuture.supplyAsync(() -> cache.evict(Set.of()),
+                r -> Thread.ofPlatform().name(HELD).start(r));
+            assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+            return pass;
         }
     }
 
     /**
-     * {@code circuit deploy} pushes a jar this host already holds while a pass is about to take it: the
-     * pass looks for the deployed mark again under the jar's lock, after it moved the jar aside. (A
-     * review found the deployer told "already cached" and the jar deleted.)
+     * A jar whose lock a spawn or a deploy of this host holds (a fetch under way) is passed over; a
+     * deploy of a jar a pass took fetches it again, and no pass takes it after that.
      */
     @Test
-    void aDeployOfACachedJarDuringAnEvictionKeepsTheJar() throws Exception {
+    void aPassPassesOverAJarBeingFetchedAndADeployKeepsItsJar() throws Exception {
         JarCache cache = new JarCache(dir, 0, GRACE);
         Source src = new Source();
         JarRef app = src.add("app", 100);
         cache.ensure(app, src);
         usedAt(app, HOURS_AGO_2);
-        Object lock = lockOf(cache, app.sha256());
-        CompletableFuture<JarCache.Eviction> pass;
-        synchronized (lock) {
-            pass = passHeldAt(cache, app.sha256()); // it found the jar unused, and not deployed
-            assertThat(cache.offerDeployed(app, src)).as("already cached: nothing fetched").isFalse();
+        ReentrantLock lock = lockOf(cache, app.sha256());
+        lock.lock();
+        try {
+            assertThat(CompletableFuture.supplyAsync(() -> cache.evict(Set.of())).get(30, TimeUnit.SECONDS).jars()).isZero();
+        } finally {
+            lock.unlock();
         }
-        assertThat(pass.get(10, TimeUnit.SECONDS).jars()).isZero();
         assertThat(cached(app)).isTrue();
+        assertThat(cache.evict(Set.of()).jars()).isEqualTo(1);
+
+        assertThat(cache.offerDeployed(app, src)).as("fetched again").isTrue();
+        usedAt(app, HOURS_AGO_2);
+        assertThat(cache.evict(Set.of()).jars()).isZero();
+        assertThat(cached(app)).isTrue();
+        assertThat(cache.offerDeployed(app, src)).as("already here").isFalse();
+    }
+
+    /**
+     * A pass is not held up by a spawn that fetches a jar a pass left aside (a review found it waiting
+     * for the fetch, and with it the marks of the running workers' jars).
+     */
+    @Test
+    void aPassIsNotHeldUpByAFetchUnderWay() throws Exception {
+        JarCache cache = new JarCache(dir, 0, GRACE);
+        Source src = new Source();
+        JarRef a = src.add("a", 100);
+        Files.createDirectories(dir);
+        Path aside = Files.write(dir.resolve(a.sha256() + ".evicting"), src.jars.get(a.sha256()));
+        Files.setLastModifiedTime(aside, FileTime.fromMillis(HOURS_AGO_2));
+        CountDownLatch fetching = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        JarSource slow = (sha, offset, length) -> {
+            fetching.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return src.read(sha, offset, length);
+        };
+        CompletableFuture<Path> spawn = CompletableFuture.supplyAsync(() -> cache.ensure(a, slow), r -> Thread.ofPlatform().start(r));
+        try {
+            assertThat(fetching.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(CompletableFuture.supplyAsync(() -> cache.evict(Set.of()), r -> Thread.ofPlatform().start(r))
+                .get(30, TimeUnit.SECONDS)).isNotNull();
+        } finally {
+            release.countDown();
+        }
+        assertThat(spawn.get(30, TimeUnit.SECONDS)).hasBinaryContent(src.jars.get(a.sha256()));
+    }
+
+    /**
+     * Every fetch of a jar gives it the same time: a class archive records its jars' times, and a jar
+     * fetched again after its eviction must match (a review found every archive of it stale for good).
+     */
+    @Test
+    void aJarFetchedAgainHasTheTimeItHadBefore() throws Exception {
+        JarCache cache = new JarCache(dir, 0, GRACE);
+        Source src = new Source();
+        JarRef a = src.add("a", 100);
+        Path jar = cache.ensure(a, src);
+        FileTime first = Files.getLastModifiedTime(jar);
+        usedAt(a, HOURS_AGO_2);
+        assertThat(cache.evict(Set.of()).jars()).isEqualTo(1);
+
+        cache.ensure(a, src);
+
+        assertThat(Files.getLastModifiedTime(jar)).isEqualTo(first).isEqualTo(JarCache.FETCHED_TIME);
     }
 
     /**
@@ -357,31 +432,36 @@ class JarCacheTest {
     }
 
     /**
-     * A second pass in the JVM that runs one skips its turn without touching the lock file: a file lock
-     * belongs to the process, and closing a second channel on it would free the pass under way for
-     * another host's pass. (A review found that, with another process then taking the lock.)
+     * A second pass in the JVM that runs one skips its turn without touching the lock file, also through
+     * another path to the directory: a file lock belongs to the process, and closing a second channel on
+     * it would free the pass under way for another host's pass. (Reviews found that, with another process
+     * then taking the lock.)
      */
     @Test
-    void aSecondPassInTheJvmLeavesTheFirstItsLock() throws Exception {
-        JarCache cache = new JarCache(dir, 0, GRACE);
+    void aSecondPassInTheJvmLeavesTheFirstItsLock(@TempDir Path elsewhere) throws Exception {
+        HoldingClock clock = new HoldingClock();
+        JarCache cache = new JarCache(dir, 0, GRACE, clock);
         Source src = new Source();
         JarRef a = src.add("a", 100);
         cache.ensure(a, src);
         usedAt(a, HOURS_AGO_2);
-        Path probe = Files.writeString(dir.resolve("Probe.java"), """
+        Path link = Files.createSymbolicLink(elsewhere.resolve("jars"), dir);
+        Path probe = Files.writeString(elsewhere.resolve("Probe.java"), """
             import java.nio.channels.*; import java.nio.file.*;
             public class Probe { public static void main(String[] a) throws Exception {
               try (FileChannel c = FileChannel.open(Path.of(a[0]), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                    FileLock l = c.tryLock()) { System.out.print(l == null ? "busy" : "got"); } } }
             """);
-        CompletableFuture<JarCache.Eviction> pass;
-        synchronized (lockOf(cache, a.sha256())) {
-            pass = passHeldAt(cache, a.sha256()); // holds the file lock
+        CompletableFuture<JarCache.Eviction> pass = clock.holdPass(cache);
+        try {
             assertThat(otherProcessTries(probe)).isEqualTo("busy");
 
             assertThat(new JarCache(dir, 0, GRACE).evict(Set.of())).as("another cache of this JVM, same directory").isNull();
+            assertThat(new JarCache(link, 0, GRACE).evict(Set.of())).as("the same through a symbolic link").isNull();
 
             assertThat(otherProcessTries(probe)).as("another host's pass, while the first runs").isEqualTo("busy");
+        } finally {
+            clock.release.countDown();
         }
         assertThat(pass.get(10, TimeUnit.SECONDS).jars()).isEqualTo(1);
         assertThat(otherProcessTries(probe)).isEqualTo("got");
