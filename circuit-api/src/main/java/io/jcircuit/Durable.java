@@ -14,7 +14,9 @@ import java.util.function.Consumer;
  * by another, which can then call it while its home runtime lives.
  *
  * <p>A stored value holds at most {@link #MAX_VALUE_BYTES} in its stored form; a larger one is
- * refused with an {@link IllegalArgumentException}. A value cannot be put where a directory is.
+ * refused with an {@link IllegalArgumentException}. A value cannot be put where a directory is
+ * ({@link IllegalArgumentException}): a path with values below it and none at it, as one whose value
+ * was deleted while values below it stayed. A value can be replaced while values below it exist.
  */
 public interface Durable {
 
@@ -35,6 +37,8 @@ public interface Durable {
      *
      * @throws ClassCastException       when it is not a {@code type}
      * @throws IllegalArgumentException when the value there was put as bytes
+     * @throws UnreadableValueException when it holds a value of a class this runtime cannot load (as a
+     *                                  call's argument or answer would); it stays there for others
      */
     <T> Optional<T> get(String path, Class<T> type);
 

@@ -251,7 +251,7 @@ public final class Namespace implements AutoCloseable {
 
     /** Lists the anchor directory {@code dir}, directly or at any depth. */
     public Listing<Entry> listAnchors(String dir, boolean recursive) {
-        Scan s = scan(anchorZnode(dir), recursive);
+        Scan s = scan(anchorZnode(dir), recursive, dir);
         List<Entry> entries = new ArrayList<>();
         List<String> dirs = new ArrayList<>();
         Set<String> withEntries = new HashSet<>();
@@ -313,6 +313,8 @@ public final class Namespace implements AutoCloseable {
                         client.create().creatingParentContainersIfNeeded().forPath(znode, data);
                     } else if (st.getDataLength() == 0) {
                         if (st.getNumChildren() > 0) {
+                            // Most such nodes are containers, which ZooKeeper removes once empty (a value
+                            // there would go with them), and a client cannot tell them from plain nodes.
                             throw new IllegalArgumentException("durable path '" + path
                                 + "' is a directory; a value cannot be stored there");
                         }
@@ -402,7 +404,7 @@ public final class Namespace implements AutoCloseable {
 
     /** Lists the durable directory {@code dir}, directly or at any depth. */
     public Listing<Stored> listDurable(String dir, boolean recursive) {
-        Scan s = scan(durableZnode(dir), recursive);
+        Scan s = scan(durableZnode(dir), recursive, dir);
         List<Stored> values = new ArrayList<>();
         List<String> dirs = new ArrayList<>();
         Set<String> withValues = new HashSet<>();
@@ -433,7 +435,7 @@ public final class Namespace implements AutoCloseable {
      * walked to the end, and is not listed.
      */
     private boolean holds(String znode, boolean anchors) {
-        return call("list", znode, () -> holdsBelow(znode, anchors));
+        return call("list", userPath(anchors ? ANCHORS : DURABLE, znode), () -> holdsBelow(znode, anchors));
     }
 
     private boolean holdsBelow(String znode, boolean anchors) throws Exception {
@@ -550,10 +552,10 @@ public final class Namespace implements AutoCloseable {
      * Reads the children of {@code root} (and, when {@code recursive}, all descendants) with their
      * data and stats, level by level, each level's reads pipelined. The revision is the greatest
      * transaction id seen in any read node's data or children, so it only grows while the root
-     * exists; a missing root has revision 0.
+     * exists; a missing root has revision 0. A failure names {@code shown}, the user's path.
      */
-    private Scan scan(String root, boolean recursive) {
-        return call("list", root, () -> {
+    private Scan scan(String root, boolean recursive, String shown) {
+        return call("list", shown, () -> {
             Stat rootStat = new Stat();
             List<String> names;
             try {

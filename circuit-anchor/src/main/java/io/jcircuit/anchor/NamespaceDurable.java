@@ -79,7 +79,13 @@ public final class NamespaceDurable implements Durable {
         } else {
             throw new IllegalArgumentException("durable value at '" + path + "' was stored as bytes; read it with getBytes");
         }
-        Object v = codec.decode(payload);
+        Object v;
+        try {
+            v = codec.decode(payload);
+        } catch (io.jcircuit.UnreadableValueException e) {
+            throw new io.jcircuit.UnreadableValueException("durable value at '" + path + "' cannot be read here: "
+                + e.getMessage(), e);
+        }
         return Optional.ofNullable(type.cast(v));
     }
 

@@ -8,5 +8,9 @@ public interface ValueCodec {
 
     byte[] encode(Object value);
 
+    /**
+     * @throws io.jcircuit.UnreadableValueException when the bytes are well formed but hold a value this
+     *                                              runtime cannot make (a class it cannot load)
+     */
     Object decode(byte[] bytes);
 }

@@ -338,6 +338,16 @@ public final class MessageCodec {
             healthy = true;
             return v;
         } catch (RuntimeException | LinkageError | AssertionError | StackOverflowError | OutOfMemoryError e) {
+            String tooDeep = tooDeep(e);
+            if (tooDeep != null) {
+                throw new CodecException("the stored value nests values deeper than this runtime reads: at most "
+                    + ForyPool.MAX_DEPTH + " levels" + tooDeep, soundCause(e), true);
+            }
+            String missing = missingClass(e);
+            if (missing != null) {
+                throw new CodecException("the stored value holds a value of class " + missing
+                    + ", which this runtime cannot load", soundCause(e), true);
+            }
             throw new CodecException("malformed stored value of " + bytes.length + " bytes: " + rootMessage(e), soundCause(e));
         } finally {
             if (healthy) {

@@ -392,7 +392,15 @@ public final class CircuitRuntime implements Circuit {
 
             @Override
             public Object decode(byte[] bytes) {
-                return codec.decodeValue(bytes);
+                try {
+                    return codec.decodeValue(bytes);
+                } catch (io.jcircuit.codec.CodecException e) {
+                    if (e.beyondReaderLimits()) {
+                        // well formed, only of a class this runtime lacks (or too deep): said as calls say it
+                        throw new io.jcircuit.UnreadableValueException(e.getMessage(), e);
+                    }
+                    throw e;
+                }
             }
         }, config.clusterKey() == null ? null : new ClusterSeal(config.clusterKey()));
         LOG.debug("runtime {} joined the namespace at {}", id, connect);

@@ -246,4 +246,63 @@ class AnchorsTest {
             }
         }
     }
+
+    /**
+     * A stored value of a class the reader cannot load is said to be so, as a call's answer is, naming
+     * its path; it stays there for a reader that can. (A probe found "malformed stored value".)
+     */
+    @Test
+    void aStoredValueOfAClassTheReaderCannotLoadIsSaidToBeSo() {
+        try (CircuitRuntime writer = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(zk.getConnectString())
+                 .classLoader(CallTest.onlyHereLoader()).build());
+             CircuitRuntime reader = runtime()) {
+            writer.durable().put("/unreadable/v", CallTest.unknownElsewhere());
+            assertThatThrownBy(() -> reader.durable().get("/unreadable/v", Object.class))
+                .isInstanceOf(io.jcircuit.UnreadableValueException.class)
+                .hasMessageContaining("durable value at '/unreadable/v'").hasMessageContaining(CallTest.ONLY_HERE)
+                .hasMessageNotContaining("malformed");
+            assertThat(writer.durable().get("/unreadable/v", Object.class)).get()
+                .extracting(o -> o.getClass().getName()).isEqualTo(CallTest.ONLY_HERE);
+        }
+    }
+
+    /**
+     * A value can be replaced while values below it exist; deleted, it leaves a directory, where no value
+     * can be put until the values below it go (as the javadoc of {@code Durable} says; a probe asked).
+     */
+    @Test
+    void aValueDeletedWhileValuesBelowItStayLeavesADirectory() {
+        try (CircuitRuntime rt = runtime()) {
+            io.jcircuit.Durable d = rt.durable();
+            d.put("/again/a", "one");
+            d.put("/again/a/b", "below");
+            d.put("/again/a", "two");
+            assertThat(d.get("/again/a", String.class)).contains("two");
+            assertThat(d.delete("/again/a")).isTrue();
+            assertThat(d.get("/again/a", String.class)).isEmpty();
+            assertThat(d.list("/again").directories()).containsExactly("/again/a");
+
+            assertThatThrownBy(() -> d.put("/again/a", "three")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'/again/a' is a directory");
+
+            assertThat(d.delete("/again/a/b")).isTrue();
+            d.put("/again/a", "three");
+            assertThat(d.get("/again/a", String.class)).contains("three");
+        }
+    }
+
+    /** A listing that fails names the user's path, not the node in ZooKeeper (a probe found "/durable/jobs"). */
+    @Test
+    void aFailedListingNamesTheUsersPath() throws Exception {
+        try (TestingServer own = new TestingServer(true);
+             CircuitRuntime rt = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(own.getConnectString()).build())) {
+            rt.durable().put("/jobs/cfg", "x");
+            rt.anchors().file("/jobs/a", Map.of());
+            own.stop();
+            assertThatThrownBy(() -> rt.durable().list("/jobs")).isInstanceOf(io.jcircuit.anchor.NamespaceException.class)
+                .hasMessageContaining("list /jobs ").hasMessageNotContaining("/durable");
+            assertThatThrownBy(() -> rt.anchors().list("/jobs")).isInstanceOf(io.jcircuit.anchor.NamespaceException.class)
+                .hasMessageContaining("list /jobs ").hasMessageNotContaining("/anchors");
+        }
+    }
 }
