@@ -30,12 +30,13 @@ import java.util.concurrent.Callable;
  * state directory alone; needs no ZooKeeper.
  */
 @Command(name = "clear", mixinStandardHelpOptions = true,
-    description = {"Remove the directories of workers that have ended, under STATE_DIR/workers.",
+    description = {"Remove the directories of workers that have ended, under STATE_DIR/workers, and of processes "
+        + "('circuit exec', Circuit.exec) that have ended, under STATE_DIR/procs.",
         "A worker has ended when its directory holds an 'exit' file, which its host writes when the process ends, "
             + "or when the process named in its 'pid' file (id and start time) no longer runs: so are a daemonized "
             + "worker that outlived its host, and the workers of a host that was killed. Any other directory is never "
             + "touched: its worker may still run.",
-        "With WORKER_IDs, clears those and fails on any that has not ended; without, clears every ended worker."})
+        "With WORKER_IDs, clears those and fails on any that has not ended; without, clears every ended worker and process."})
 final class ClearCommand implements Callable<Integer> {
 
     @Option(names = "--dir", paramLabel = "STATE_DIR",
@@ -69,6 +70,16 @@ final class ClearCommand implements Callable<Integer> {
                 running.add(w);
             }
         }
+        if (ids.isEmpty()) {
+            for (Path d : procsIn(NamespaceOptions.stateDir(dir, env).resolve("procs"))) {
+                Optional<String> end = WorkerDir.end(d);
+                if (end.isPresent()) {
+                    deleteTree(d);
+                    out.println("removed " + d + " (" + end.get() + ")");
+                    removed++;
+                }
+            }
+        }
         if (!ids.isEmpty() && !running.isEmpty()) {
             for (Path w : running) {
                 err.println("circuit clear: kept " + w + ": its worker may still run (no '" + WorkerDir.EXIT
@@ -99,6 +110,28 @@ final class ClearCommand implements Callable<Integer> {
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list the worker directories in " + workers + ": " + e.getMessage(), e);
+        }
+        all.sort(null);
+        return all;
+    }
+
+    /**
+     * The directories of processes under {@code procs}; other names are left alone. One of a build before
+     * 2026-12 has no pid file, and is kept until its host writes its exit file (it may run).
+     */
+    private static List<Path> procsIn(Path procs) {
+        List<Path> all = new ArrayList<>();
+        if (!Files.isDirectory(procs)) {
+            return all;
+        }
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(procs, "proc-*")) {
+            for (Path p : ds) {
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    all.add(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list the process directories in " + procs + ": " + e.getMessage(), e);
         }
         all.sort(null);
         return all;

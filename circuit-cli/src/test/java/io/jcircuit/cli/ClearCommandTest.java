@@ -73,6 +73,36 @@ class ClearCommandTest {
         return d;
     }
 
+    /** Process directories as a host leaves them under {@code procs/}: ended ones go, others stay. */
+    @Test
+    void shouldAlsoRemoveTheDirectoriesOfProcessesThatEnded() throws IOException {
+        Path procs = state.resolve("procs");
+        Path exited = Files.createDirectories(procs.resolve("proc-1"));
+        Files.writeString(exited.resolve("exit"), "3\n");
+        Path gone = Files.createDirectories(procs.resolve("proc-2"));
+        pidFile(gone, ended.pid() + " " + endedStart);
+        Path alive = Files.createDirectories(procs.resolve("proc-3"));
+        ProcessHandle self = ProcessHandle.current();
+        pidFile(alive, self.pid() + " " + self.info().startInstant().orElseThrow().toEpochMilli());
+        Path older = Files.createDirectories(procs.resolve("proc-4")); // a build before pid files, still running
+        Path other = Files.createDirectories(procs.resolve("kept"));
+        Files.writeString(other.resolve("exit"), "0\n");
+
+        CliRun.Result r = CliRun.run("clear", "--dir", state.toString());
+
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out().lines()).contains("removed " + exited + " (exit status 3)",
+            "removed " + gone + " (process " + ended.pid() + " ended; no exit status was recorded)");
+        assertThat(exited).doesNotExist();
+        assertThat(gone).doesNotExist();
+        assertThat(alive).isDirectory();
+        assertThat(older).isDirectory();
+        assertThat(other).isDirectory();
+        // named workers only: processes are cleared with the rest
+        CliRun.Result named = CliRun.run("clear", "--dir", state.toString(), ENDED);
+        assertThat(named.out()).doesNotContain("proc-");
+    }
+
     @Test
     void shouldRemoveOnlyTheWorkersThatEnded() {
         CliRun.Result r = CliRun.run("clear", "--dir", state.toString());

@@ -89,6 +89,11 @@ final class HostProc implements Proc {
         } catch (IOException e) {
             throw new CircuitException("host " + host + " cannot run " + spec.command() + ": " + e.getMessage(), e);
         }
+        try {
+            WorkerDir.recordStart(own, p.toHandle()); // so that 'circuit clear' can tell when it has ended
+        } catch (IOException e) {
+            LOG.debug("cannot record the start of process {} in {}: {}", p.pid(), own, e.toString());
+        }
         if (spec.anchor() != null) {
             Anchor a;
             try {

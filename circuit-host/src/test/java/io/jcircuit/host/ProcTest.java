@@ -293,6 +293,7 @@ class ProcTest {
         try (var procs = java.nio.file.Files.list(state.resolve("procs"))) {
             dir = procs.filter(d -> readQuietly(d.resolve("command")).startsWith("seq 1 300000")).findFirst().orElseThrow();
         }
+        assertThat(java.nio.file.Files.readString(dir.resolve("pid"))).startsWith(p.pid() + " "); // for 'circuit clear'
         String rest = java.nio.file.Files.readString(dir.resolve("stdout"));
         assertThat(rest).endsWith("\n299999\n300000\n");
         assertThat(rest.length()).isGreaterThan(1_500_000); // all but what the failed chunks held (64 KiB each)
