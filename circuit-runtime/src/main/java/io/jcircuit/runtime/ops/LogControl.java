@@ -59,7 +59,7 @@ public final class LogControl {
         }
         for (ch.qos.logback.classic.Logger l : context().getLoggerList()) {
             if (l.getLevel() != null) {
-                m.put(PREFIX + l.getName().replace(org.slf4j.Logger.ROOT_LOGGER_NAME, "root"), l.getLevel().toString());
+                m.put(PREFIX + (l.getName().equals(org.slf4j.Logger.ROOT_LOGGER_NAME) ? "root" : l.getName()), l.getLevel().toString());
             }
         }
         return m;

@@ -139,7 +139,24 @@ public final class RuntimeSettings implements Settings {
             } else if (type == Duration.class) {
                 v = parseDuration(t);
             } else if (type.isEnum()) {
-                v = Enum.valueOf((Class) type, t.toUpperCase(java.util.Locale.ROOT));
+                // by name, whatever its case: an exact match first, as constants may differ only in case
+                Object exact = null;
+                Object unique = null;
+                int matches = 0;
+                for (Object c : type.getEnumConstants()) {
+                    String n = ((Enum<?>) c).name();
+                    if (n.equals(t)) {
+                        exact = c;
+                    } else if (n.equalsIgnoreCase(t)) {
+                        unique = c;
+                        matches++;
+                    }
+                }
+                if (exact == null && matches != 1) {
+                    throw new IllegalArgumentException("'" + text + "' is not one of "
+                        + java.util.Arrays.toString(type.getEnumConstants()));
+                }
+                v = exact != null ? exact : unique;
             } else {
                 throw new IllegalArgumentException("unsupported type " + type.getName());
             }
