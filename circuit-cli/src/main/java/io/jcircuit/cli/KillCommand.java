@@ -139,7 +139,13 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
             if (io.jcircuit.link.HandshakeFailedException.caused(gone)) {
                 throw gone; // it is there but would not link with us (a cluster-key mismatch): never asked
             }
-            // it went before it could answer: what was asked for
+            if (io.jcircuit.link.HandshakeTimeoutException.caused(gone)) {
+                // it took the connection but said nothing (stopped, paused): as one that does not answer a call
+                spec.commandLine().getErr().println("circuit kill: " + e.worker() + " does not answer ("
+                    + WorkerOps.why(gone) + "); asking its host to kill it");
+                killViaHost(w, e.worker());
+            }
+            // otherwise it went before it could answer: what was asked for
         } catch (io.jcircuit.DeadlineExceededException silent) {
             spec.commandLine().getErr().println("circuit kill: " + e.worker() + " does not answer (" + WorkerOps.why(silent)
                 + "); asking its host to kill it");

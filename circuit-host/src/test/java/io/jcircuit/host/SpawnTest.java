@@ -106,6 +106,34 @@ class SpawnTest {
         w.kill();
     }
 
+    /**
+     * {@code Worker.kill} reaches a worker whose entries are gone while it runs (stopped past its ZooKeeper
+     * session, it files itself again only once it runs again): its host still knows it. It was taken
+     * for gone, and kept running.
+     */
+    @Test
+    void killReachesAWorkerWhoseEntriesAreGone() throws Exception {
+        Spawned<Long> s = spawner.spawn("h1", List.of(), () -> ProcessHandle.current().pid(),
+            SpawnOptions.defaults().daemonized());
+        long pid = s.result();
+        String id = s.worker().id().toString();
+        assertThat(new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start().waitFor()).isZero();
+        try (org.apache.curator.framework.CuratorFramework raw = org.apache.curator.framework.CuratorFrameworkFactory
+                 .newClient(host.zookeeper(), new org.apache.curator.retry.RetryOneTime(100))) {
+            raw.start();
+            // what its session's expiry does while it is stopped
+            raw.delete().forPath("/jcircuit/anchors/worker/" + id);
+            raw.delete().forPath("/jcircuit/anchors/host/h1/" + id);
+            assertThat(spawner.anchors().listAll("/host").entries()).noneMatch(e -> e.worker().toString().equals(id));
+
+            s.worker().kill();
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+        } finally {
+            new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start().waitFor();
+        }
+    }
+
     @Test
     void aWorkerLeavesOneCpuToItsEventLoopUnlessItsSpawnSaysOtherwise() {
         int cpus = Runtime.getRuntime().availableProcessors();

@@ -105,7 +105,7 @@ final class LinkHandler extends ChannelDuplexHandler {
     public void channelActive(ChannelHandlerContext ctx) {
         int timeoutMs = transport.config().connectTimeoutMs();
         handshakeTimer = ctx.executor().schedule(
-            () -> protocolError(ctx, "no handshake within " + timeoutMs + " ms"), timeoutMs, TimeUnit.MILLISECONDS);
+            () -> protocolError(ctx, "no handshake within " + timeoutMs + " ms", true), timeoutMs, TimeUnit.MILLISECONDS);
         if (state == State.AWAIT_WELCOME) {
             ByteBuf hello = FrameCodec.begin(ctx.alloc(), FrameCodec.TYPE_HELLO, 64);
             long received = resuming == null ? 0 : resuming.receivedSequence();
@@ -380,6 +380,11 @@ final class LinkHandler extends ChannelDuplexHandler {
      * that breaks the protocol would only repeat the fault). Logs the reason once.
      */
     void protocolError(ChannelHandlerContext ctx, String reason) {
+        protocolError(ctx, reason, false);
+    }
+
+    /** As {@link #protocolError(ChannelHandlerContext, String)}; {@code silent}: the peer said nothing in time. */
+    private void protocolError(ChannelHandlerContext ctx, String reason, boolean silent) {
         if (state == State.CLOSED && !ctx.channel().isActive()) {
             return;
         }
@@ -396,7 +401,8 @@ final class LinkHandler extends ChannelDuplexHandler {
         } else {
             transport.badPeerLog().closed(who, shown);
         }
-        failDial(new HandshakeFailedException("handshake with " + ctx.channel().remoteAddress() + " failed: " + shown));
+        String failed = "handshake with " + ctx.channel().remoteAddress() + " failed: " + shown;
+        failDial(silent ? new HandshakeTimeoutException(failed) : new HandshakeFailedException(failed));
         if (was == State.OPEN && link != null) {
             link.end("protocol error: " + reason, true);
         }

@@ -26,6 +26,8 @@ import java.util.Objects;
 /** The spawner's side of {@link io.jcircuit.Circuit#spawn}, and the host-backed kill and onExit of a worker. */
 final class Spawning {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Spawning.class);
+
     private final CircuitRuntime rt;
     private final ClasspathJars jars;
     private volatile JarSource exported;
@@ -224,6 +226,19 @@ final class Spawning {
         Entry mine = all.stream().filter(e -> e.worker().equals(worker)
             && HostService.ROLE_WORKER.equals(e.metadata().get(HostService.ROLE_KEY))).findFirst().orElse(null);
         if (mine == null) {
+            // Its entries may be gone while it runs: stopped or paused past its ZooKeeper session, it files
+            // itself again only once it runs again. The host that started it still knows it.
+            for (Entry h : all) {
+                if (HostService.ROLE_HOST.equals(h.metadata().get(HostService.ROLE_KEY))) {
+                    try {
+                        if (rt.anchors().worker(h).dial(HostService.SERVICE, HostService.class).kill(worker)) {
+                            return;
+                        }
+                    } catch (RuntimeException unreachable) {
+                        LOG.debug("host {} could not be asked to kill {}: {}", h.dir(), worker, unreachable.toString());
+                    }
+                }
+            }
             if (rt.anchors().list("/worker").entries().stream().noneMatch(e -> e.worker().equals(worker))) {
                 return; // already gone
             }

@@ -33,6 +33,8 @@ final class HttpFailure extends RuntimeException {
             case IllegalArgumentException e -> new HttpFailure(400, text(e));
             case IllegalStateException e -> new HttpFailure(409, text(e));
             case DeadlineExceededException e -> new HttpFailure(504, "the worker did not answer in time: " + text(e));
+            case WorkerDiedException e when io.jcircuit.link.HandshakeTimeoutException.caused(e) ->
+                new HttpFailure(504, "the worker did not answer in time: " + text(e));
             case WorkerDiedException e -> new HttpFailure(502, (io.jcircuit.link.HandshakeFailedException.caused(e)
                 ? "the worker cannot be reached: " : "the worker is gone: ") + text(e));
             default -> new HttpFailure(500, CircuitSampler.describe(t));
