@@ -61,6 +61,12 @@ final class FlowCommand implements Callable<Integer> {
             Thread.sleep((long) (interval * 1000)); // the sampling interval itself
             var after = MetricsSampler.sample(w, workers, Duration.ofSeconds(5));
             List<Flow> flows = flows(before, after);
+            // a worker that did not answer either sample is reported (its flows would read as 0/s)
+            Map<String, String> unanswered = new java.util.TreeMap<>();
+            for (var samples : List.of(before, after)) {
+                samples.values().stream().filter(s -> s.metrics() == null)
+                    .forEach(s -> unanswered.putIfAbsent(s.entry().worker().toString(), s.error()));
+            }
             if (json) {
                 List<Object> fs = new ArrayList<>();
                 for (Flow f : flows) {
@@ -74,16 +80,23 @@ final class FlowCommand implements Callable<Integer> {
                     fs.add(m);
                 }
                 List<Object> unreachable = new ArrayList<>();
-                after.values().stream().filter(s -> s.metrics() == null)
-                    .forEach(s -> unreachable.add(Map.of("worker", s.entry().worker().toString(), "error", s.error())));
-                out.println(Json.write(Map.of("intervalMillis", (long) (interval * 1000), "flows", fs, "unreachable", unreachable)));
+                unanswered.forEach((worker, error) -> {
+                    Map<String, Object> u = new LinkedHashMap<>();
+                    u.put("worker", worker);
+                    u.put("error", error);
+                    unreachable.add(u);
+                });
+                Map<String, Object> doc = new LinkedHashMap<>(); // in one order, run after run
+                doc.put("intervalMillis", (long) (interval * 1000));
+                doc.put("flows", fs);
+                doc.put("unreachable", unreachable);
+                out.println(Json.write(doc));
             } else {
                 print(out, flows);
-                after.values().stream().filter(s -> s.metrics() == null)
-                    .forEach(s -> out.println(s.entry().worker() + ": unreachable: " + s.error()));
+                unanswered.forEach((worker, error) -> out.println(worker + ": unreachable: " + error));
             }
             out.flush();
-            return 0;
+            return unanswered.isEmpty() ? 0 : 1; // as every verb: 1 when a worker did not answer
         }
     }
 

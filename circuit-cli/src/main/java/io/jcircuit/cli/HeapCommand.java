@@ -117,14 +117,25 @@ final class HeapCommand extends WorkerVerb implements Callable<Integer> {
         if (Files.exists(dump)) {
             throw new IllegalArgumentException(dump + " exists; heap dumps never overwrite a file");
         }
+        Path part = dump.resolveSibling(dump.getFileName() + ".part");
+        if (Files.exists(part, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new IllegalArgumentException(part + " exists: another download into " + dump + " may be under way;"
+                + " remove it, or give another file");
+        }
         WorkerOps.checkWritable(dump); // before the worker pauses to write a dump that could not be kept
         Entry e = workers.getFirst();
         Chan<byte[]> chunks = w.client().makeChan(8);
         long size = w.call(e, Duration.ofMinutes(10), ops -> ops.heapDump(live, chunks));
         Progress bar = new Progress(spec.commandLine().getErr(), "heap dump of " + WorkerOps.shortId(e.worker().toString()), json);
         long got = 0;
-        Path part = dump.resolveSibling(dump.getFileName() + ".part");
-        try (OutputStream file = Files.newOutputStream(part, StandardOpenOption.CREATE_NEW)) {
+        OutputStream opened;
+        try {
+            opened = Files.newOutputStream(part, StandardOpenOption.CREATE_NEW);
+        } catch (java.nio.file.FileAlreadyExistsException raced) {
+            throw new IOException(part + " appeared while the dump began: another download into " + dump
+                + " is under way; nothing of it was touched", raced); // and not deleted: it is not this one's
+        }
+        try (OutputStream file = opened) {
             long lastChunk = System.nanoTime();
             while (got < size) { // the size came first: the last chunk ends the download, whenever the close arrives
                 Optional<byte[]> c;

@@ -114,17 +114,27 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
                 return failed == 0 ? 0 : 1;
             }
             List<Chan<String>> sinks = new ArrayList<>();
-            for (Entry e : workers) {
-                Chan<String> sink = w.client().makeChan(1024);
-                w.call(e, Duration.ofSeconds(10), ops -> {
-                    ops.logFollow(sink, lines);
-                    return null;
-                });
-                sinks.add(sink);
-            }
-            long end = forSeconds == null ? Long.MAX_VALUE : System.nanoTime() + forSeconds * 1_000_000_000L;
             boolean[] ended = new boolean[workers.size()];
             int left = workers.size();
+            int failed = 0;
+            for (int i = 0; i < workers.size(); i++) {
+                Entry e = workers.get(i);
+                Chan<String> sink = w.client().makeChan(1024);
+                sinks.add(sink);
+                try {
+                    w.call(e, Duration.ofSeconds(10), ops -> {
+                        ops.logFollow(sink, lines);
+                        return null;
+                    });
+                } catch (RuntimeException ex) {
+                    // the others are still followed, as every verb reports a worker that does not answer
+                    failed++;
+                    ended[i] = true;
+                    left--;
+                    spec.commandLine().getErr().println("circuit log: " + e.worker() + ": " + WorkerOps.why(ex));
+                }
+            }
+            long end = forSeconds == null ? Long.MAX_VALUE : System.nanoTime() + forSeconds * 1_000_000_000L;
             long nextLook = System.nanoTime() + LIVENESS_NANOS;
             while (left > 0 && System.nanoTime() < end && !Thread.currentThread().isInterrupted()) {
                 if (System.nanoTime() - nextLook >= 0) {
@@ -164,7 +174,7 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
                 }
             }
             out.flush();
-            return 0;
+            return failed == 0 ? 0 : 1;
         }
     }
 
