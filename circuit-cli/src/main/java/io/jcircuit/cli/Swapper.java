@@ -64,6 +64,14 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
                 + (onlyService == null ? "no service" : "no service '" + onlyService + "'") + " to swap; its services: "
                 + info.services());
         }
+        if (services.size() < info.serviceTypes().size()) {
+            // the old worker is drained and retired at the end: the services left out would go with it
+            List<String> others = info.serviceTypes().stream().map(OpsInfo.ServiceType::name)
+                .filter(n -> !n.equals(onlyService)).toList();
+            throw new IllegalArgumentException("worker " + old.worker() + " also serves " + others + ", which a swap of '"
+                + onlyService + "' alone would stop: the old worker is drained and retired once its services moved."
+                + " Swap them all (without --service), or serve them from workers of their own");
+        }
         String host = hostOf(old);
         List<String> anchors = info.anchors().stream()
             .filter(a -> !a.equals("/worker") && !a.startsWith(Hosts.DIR + "/")).toList();
@@ -91,10 +99,25 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
         if (!replacement.result().stateHandedOver()) {
             startedEmpty.add(first.name());
         }
-        for (OpsInfo.ServiceType t : services.subList(1, services.size())) {
-            // each take-over drains for up to drainMs too: the same room as the first one's
-            SwapIn.Taken taken = Deadline.within(drain.plusSeconds(10), () -> replacement.worker().go(
-                new SwapIn(oldAddress, t.name(), t.iface(), t.impl(), List.of(), drainMs, t.methods())));
+        for (int i = 1; i < services.size(); i++) {
+            OpsInfo.ServiceType t = services.get(i);
+            SwapIn.Taken taken;
+            try {
+                // each take-over drains for up to drainMs too: the same room as the first one's
+                taken = Deadline.within(drain.plusSeconds(10), () -> replacement.worker().go(
+                    new SwapIn(oldAddress, t.name(), t.iface(), t.impl(), List.of(), drainMs, t.methods())));
+            } catch (RuntimeException failed) {
+                // the ones before it moved: back to the old worker, all of them, and the replacement goes
+                String back = takeBack(oldOps, services.subList(0, i), old);
+                try {
+                    replacement.worker().kill();
+                } catch (RuntimeException notKilled) {
+                    failed.addSuppressed(notKilled);
+                }
+                throw new IllegalStateException("service '" + t.name() + "' could not be taken over: "
+                    + WorkerOps.why(failed) + "; " + back + ", and its replacement " + replacement.worker().id()
+                    + " was ended", failed);
+            }
             if (!taken.stateHandedOver()) {
                 startedEmpty.add(t.name());
             }

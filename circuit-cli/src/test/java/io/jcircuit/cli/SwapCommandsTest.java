@@ -159,6 +159,74 @@ class SwapCommandsTest {
         }
     }
 
+    /** A second service beside the tally shard. */
+    public interface Echo {
+        String echo(String s);
+    }
+
+    /** One the new code cannot make: no constructor without arguments (and not in the new code at all). */
+    public static final class PrefixEcho implements Echo {
+        private final String prefix;
+
+        public PrefixEcho(String prefix) {
+            this.prefix = prefix;
+        }
+
+        @Override
+        public String echo(String s) {
+            return prefix + s;
+        }
+    }
+
+    /** The services each worker filed under {@code anchor} serves, by worker id. */
+    private static Map<String, List<String>> servicesAt(CircuitRuntime client, String anchor) {
+        Map<String, List<String>> out = new java.util.TreeMap<>();
+        for (Entry e : client.anchors().list(anchor).entries()) {
+            out.put(e.worker().toString(), client.anchors().worker(e).dial(io.jcircuit.runtime.ops.Ops.SERVICE,
+                io.jcircuit.runtime.ops.Ops.class).info().services());
+        }
+        return out;
+    }
+
+    /**
+     * {@code --service NAME} on a worker that serves others too is refused: the old worker is drained and
+     * retired once its services moved, and the others would go with it. (A probe found them served nowhere.)
+     */
+    @Test
+    void shouldRefuseToSwapOneServiceOfAWorkerThatServesOthers(CircuitRuntime client) {
+        Map<String, String> env = Map.of("CIRCUIT_ZOOKEEPER", circuit.zookeeper());
+        var old = client.spawn(circuit.hosts().getFirst(), List.of("/tally/several"), () -> {
+            Circuit.current().listen(TallyShard.SERVICE, TallyShard.class, new TallyShardImpl());
+            Circuit.current().listen("zz.prefix", Echo.class, new PrefixEcho(">"));
+            return "up";
+        }, SpawnOptions.defaults().daemonized());
+        try {
+            CliRun.Result swap = CliRun.run(env, "swap", "/tally/several", "--jar", DemoSwapJar.locate().toString(),
+                "--service", TallyShard.SERVICE, "--linger", "0");
+            assertThat(swap.code()).isNotZero();
+            assertThat(swap.err()).contains("also serves [zz.prefix]").contains("Swap them all");
+            assertThat(servicesAt(client, "/tally/several")).containsOnlyKeys(old.worker().id().toString())
+                .extractingByKey(old.worker().id().toString()).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.LIST)
+                .contains(TallyShard.SERVICE, "zz.prefix");
+
+            // without --service: its second service cannot be taken over, and the first one comes back
+            TallyShard shard = old.worker().dial(TallyShard.SERVICE, TallyShard.class);
+            shard.add("k", 5);
+            CliRun.Result all = CliRun.run(env, "swap", "/tally/several", "--jar", DemoSwapJar.locate().toString(),
+                "--linger", "0");
+            assertThat(all.code()).isNotZero();
+            assertThat(all.err()).contains("service 'zz.prefix' could not be taken over")
+                .contains("serves [" + TallyShard.SERVICE + "] again").contains("0 swapped, 1 left as they were");
+            Map<String, List<String>> after = servicesAt(client, "/tally/several");
+            assertThat(after).as("a swap said to leave it as it was").containsOnlyKeys(old.worker().id().toString());
+            assertThat(after.get(old.worker().id().toString())).contains(TallyShard.SERVICE, "zz.prefix");
+            assertThat(shard.version()).isEqualTo("v1");
+            assertThat(shard.add("k", 1).count()).isEqualTo(6);
+        } finally {
+            old.worker().kill();
+        }
+    }
+
     @Test
     void shouldRunTheSwapDemoWithoutAFailedCall() {
         CliRun.Result r = CliRun.run(Map.of(), "demo", "swap", "--shards", "2", "--clients", "4", "--before", "1", "--json");

@@ -534,15 +534,28 @@ public final class CircuitRuntime implements Circuit {
             throw new IllegalStateException("service '" + name + "' on worker " + id + " still ran " + left
                 + " calls after " + drain.toMillis() + " ms; reopened it");
         }
+        long number = e.gate().freezeNumber();
         try {
             Object state = e.impl() instanceof io.jcircuit.Swappable s ? s.snapshot() : null;
             LOG.info("service '{}' frozen for a hot swap; {}", name, state == null ? "no state" : "state taken");
+            // A swap whose worker and swapper both died leaves it frozen: let go after a while, and the
+            // forward of a swap that slow is refused (its state would miss the calls served since).
+            java.util.concurrent.CompletableFuture.delayedExecutor(FREEZE_LIMIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                .execute(() -> {
+                    if (e.gate().reopenIfStillFrozen(number)) {
+                        LOG.warn("service '{}' was frozen for a hot swap {} s ago, which neither went on nor back: reopened",
+                            name, FREEZE_LIMIT.toSeconds());
+                    }
+                });
             return state;
         } catch (RuntimeException | Error t) {
             e.gate().reopen();
             throw t;
         }
     }
+
+    /** The longest a service stays frozen for a hot swap that neither forwards it nor rolls back. */
+    static final java.time.Duration FREEZE_LIMIT = java.time.Duration.ofMinutes(2);
 
     /**
      * Last step of a hot swap: calls waiting on, and later made to, service {@code name} (through any

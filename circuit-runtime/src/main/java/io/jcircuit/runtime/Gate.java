@@ -20,6 +20,8 @@ final class Gate {
     private final AtomicInteger active = new AtomicInteger();
     /** OPEN, FROZEN, or the replacement (a reference) calls go to. */
     private volatile Object state = OPEN;
+    /** Counts the freezes; guarded by this. */
+    private long freezes;
 
     /**
      * A call arrives. Returns null when it may run here (then {@link #exit} must follow), or the
@@ -63,15 +65,21 @@ final class Gate {
 
     /**
      * Stops letting calls in and waits until none is running, at most {@code timeoutNanos}. Returns
-     * how many are still running (0 when drained). The export stays frozen either way.
+     * how many are still running (0 when drained). The export stays frozen either way. One freeze at a
+     * time: a second swap of the export while one is under way is refused, as it would hand out the
+     * state the first one has already taken.
      */
     int freeze(long timeoutNanos) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutNanos;
         synchronized (this) {
-            if (state != OPEN && state != FROZEN) {
+            if (state == FROZEN) {
+                throw new IllegalStateException("the export is frozen already: another hot swap of it is under way");
+            }
+            if (state != OPEN) {
                 throw new IllegalStateException("the export is already forwarded to " + state);
             }
             state = FROZEN;
+            freezes++;
             int n;
             while ((n = active.get()) > 0) {
                 long left = deadline - System.nanoTime();
@@ -84,10 +92,29 @@ final class Gate {
         }
     }
 
-    /** Sends the waiting calls, and every later one, to {@code replacement}. */
+    /** Sends the waiting calls, and every later one, to {@code replacement}; only from frozen. */
     synchronized void forward(Object replacement) {
+        if (state != FROZEN) {
+            throw new IllegalStateException(state == OPEN ? "the export is not frozen (its freeze was let go): not forwarded"
+                : "the export is already forwarded to " + state);
+        }
         state = java.util.Objects.requireNonNull(replacement, "replacement");
         notifyAll();
+    }
+
+    /** The number of the current (or last) freeze, to {@link #reopenIfStillFrozen} it later. */
+    synchronized long freezeNumber() {
+        return freezes;
+    }
+
+    /** Reopens the export when freeze {@code number} is still on (its swap neither went on nor back); returns whether it did. */
+    synchronized boolean reopenIfStillFrozen(long number) {
+        if (state != FROZEN || freezes != number) {
+            return false;
+        }
+        state = OPEN;
+        notifyAll();
+        return true;
     }
 
     /** Lets calls run here again (a swap that rolled back). */

@@ -88,6 +88,23 @@ class HotSwapTest {
         }
     }
 
+    /** A version 2 whose health check holds its swap between the freeze and the forward until released. */
+    static final class GatedCounter extends CounterV1 {
+        static final java.util.concurrent.atomic.AtomicInteger IN_HEALTH = new java.util.concurrent.atomic.AtomicInteger();
+        static volatile java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+
+        @Override
+        public void checkHealth() {
+            IN_HEALTH.incrementAndGet();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
     private final List<CircuitRuntime> runtimes = new ArrayList<>();
 
     private CircuitRuntime start() {
@@ -98,6 +115,7 @@ class HotSwapTest {
 
     @AfterEach
     void closeAll() {
+        GatedCounter.release.countDown();
         runtimes.forEach(CircuitRuntime::close);
     }
 
@@ -396,6 +414,39 @@ class HotSwapTest {
         ops.swapAbort("counter");
         assertThat(waiting.get()).isEqualTo(6L);
         assertThat(counter.version()).isEqualTo("v1");
+    }
+
+    /**
+     * Two swaps of one service at once (two operators, or a retried swap): the second is refused while
+     * the first is under way, and the service ends up in one place. (A probe found the loser's rollback
+     * taking the service back from the winner's replacement: two live copies of the state.)
+     */
+    @Test
+    void shouldRefuseASecondSwapOfAServiceWhileOneIsUnderWay() throws Exception {
+        GatedCounter.IN_HEALTH.set(0);
+        GatedCounter.release = new java.util.concurrent.CountDownLatch(1);
+        CircuitRuntime old = start();
+        CircuitRuntime a = start();
+        CircuitRuntime b = start();
+        CircuitRuntime client = start();
+        CounterV1 v1 = new CounterV1();
+        Counter counter = serving(old, client, v1, 10);
+
+        java.util.concurrent.CompletableFuture<io.jcircuit.runtime.ops.SwapIn.Taken> first = java.util.concurrent.CompletableFuture
+            .supplyAsync(() -> swapIn(client, old, a, GatedCounter.class, List.of(), null), r -> Thread.ofVirtual().start(r));
+        await().until(() -> GatedCounter.IN_HEALTH.get() == 1); // frozen, state handed over, not yet forwarded
+
+        assertThatThrownBy(() -> swapIn(client, old, b, GatedCounter.class, List.of(), null))
+            .hasMessageContaining("another hot swap of it is under way");
+        GatedCounter.release.countDown();
+        assertThat(first.get(30, java.util.concurrent.TimeUnit.SECONDS).stateHandedOver()).isTrue();
+
+        long servedBefore = v1.served.get();
+        Counter fresh = client.dial(a.address(), "counter", Counter.class); // the name moved to the replacement
+        long afterFresh = fresh.add(1);
+        assertThat(counter.add(1)).as("both callers reach the one object that carries the state on").isEqualTo(afterFresh + 1);
+        assertThat(afterFresh).isEqualTo(11);
+        assertThat(v1.served.get()).as("the old object serves no call once the swap took it over").isEqualTo(servedBefore);
     }
 
     @Test
