@@ -41,17 +41,29 @@ public final class LogRing {
         followers.add(follower);
     }
 
+    /**
+     * Up to {@code n} recent lines, oldest first, and {@code follower} called with every line after
+     * them: none is missed or given twice between the two.
+     */
+    public synchronized List<String> tailAndFollow(int n, Consumer<String> follower) {
+        List<String> before = tail(n);
+        followers.add(follower);
+        return before;
+    }
+
     public void unfollow(Consumer<String> follower) {
         followers.remove(follower);
     }
 
-    void add(String line) {
-        synchronized (this) {
-            if (lines.size() == capacity) {
-                lines.removeFirst();
-            }
-            lines.addLast(line);
+    /**
+     * Keeps {@code line} and hands it to the followers, under the ring's lock: two threads that log at
+     * once reach every follower in the order the ring keeps. A follower must not block (it queues).
+     */
+    synchronized void add(String line) {
+        if (lines.size() == capacity) {
+            lines.removeFirst();
         }
+        lines.addLast(line);
         for (Consumer<String> f : followers) {
             try {
                 f.accept(line);

@@ -258,7 +258,6 @@ public final class OpsService implements Ops {
     public void logFollow(Chan<String> sink, int backlog) {
         Objects.requireNonNull(sink, "sink");
         LogRing ring = logs.ring();
-        List<String> before = ring.tail(Math.clamp(backlog, 0, MAX_LINES));
         // Lines go out on one virtual thread, in order: a follower that logs never blocks the logger.
         java.util.concurrent.LinkedBlockingQueue<String> queue = new java.util.concurrent.LinkedBlockingQueue<>(10_000);
         Consumer<String> follower = line -> {
@@ -267,7 +266,7 @@ public final class OpsService implements Ops {
                 queue.offer("... lines dropped: the follower fell behind");
             }
         };
-        ring.follow(follower);
+        List<String> before = ring.tailAndFollow(Math.clamp(backlog, 0, MAX_LINES), follower); // no line between them lost
         Thread pump = Thread.ofVirtual().name("circuit-log-follow-" + runtime.worker()).unstarted(() -> {
             try {
                 for (String l : before) {
