@@ -26,7 +26,7 @@ import java.util.concurrent.Callable;
     description = {"Show a live, refreshing table of workers: CPU, heap, resident memory, threads, calls in and out per second.",
         "Columns: CPU%% (100 is one core), HEAP (used/max), RSS (the process's resident memory), THR (threads), IN/s and "
             + "OUT/s (calls served and made per second), ERR/s (failed calls per second), KiB/s (call traffic), P99in "
-            + "(99th percentile time to serve a call) and UP (uptime).",
+            + "(the highest of the served methods' 99th percentile times, since the first call) and UP (uptime).",
         "Ctrl-C stops. --once prints one table (two samples --interval apart) and exits.",
         "Example: circuit top   circuit top /sumr/...   circuit top --once --json"})
 final class TopCommand implements Callable<Integer> {
