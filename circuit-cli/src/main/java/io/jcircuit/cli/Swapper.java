@@ -8,6 +8,7 @@ import io.jcircuit.Spawned;
 import io.jcircuit.WorkerDiedException;
 import io.jcircuit.runtime.ops.Ops;
 import io.jcircuit.runtime.ops.OpsInfo;
+import io.jcircuit.runtime.ops.Refile;
 import io.jcircuit.runtime.ops.SwapIn;
 
 import org.slf4j.Logger;
@@ -123,12 +124,12 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
             }
         }
         long takeOver = (System.nanoTime() - t0) / 1_000_000;
-        requireAlive(replacement, old, oldOps, services, "took over");
+        requireAlive(replacement, old, oldOps, services, "took over", List.of());
         long t1 = System.nanoTime();
         Deadline.within(drain.plusSeconds(10), () -> oldOps.drain(drainMs));
         long drained = (System.nanoTime() - t1) / 1_000_000;
         Thread.sleep(linger.toMillis()); // the linger itself: callers follow the move on their next call
-        requireAlive(replacement, old, oldOps, services, "took over and the old one drained");
+        requireAlive(replacement, old, oldOps, services, "took over and the old one drained", anchors);
         int held = 0;
         try {
             held = Deadline.within(Duration.ofSeconds(10), oldOps::retire);
@@ -157,12 +158,22 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
      * objects, and one that failed without the take-back would leave the old worker forwarding to a dead one.
      */
     private void requireAlive(Spawned<SwapIn.Taken> replacement, Entry old, Ops oldOps, List<OpsInfo.ServiceType> services,
-                              String after) {
+                              String after, List<String> withdrawn) {
         try {
             Deadline.within(Duration.ofSeconds(10), () -> replacement.worker().dial(Ops.SERVICE, Ops.class).ping(1));
         } catch (WorkerDiedException died) {
+            String back = takeBack(oldOps, services, old);
+            if (!withdrawn.isEmpty()) {
+                // the drain withdrew its anchors: without them, nothing that looks the service up finds it
+                try {
+                    Deadline.within(Duration.ofSeconds(10), () -> spawner.worker(old.address()).go(new Refile(withdrawn)));
+                    back += ", filed again under " + withdrawn;
+                } catch (RuntimeException notFiled) {
+                    back += "; it could not be filed again under " + withdrawn + " (" + WorkerOps.why(notFiled) + ")";
+                }
+            }
             throw new IllegalStateException("the replacement " + replacement.worker().id() + " died after it " + after
-                + "; " + takeBack(oldOps, services, old), died);
+                + "; " + back, died);
         }
     }
 

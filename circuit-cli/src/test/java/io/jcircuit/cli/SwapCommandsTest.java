@@ -159,6 +159,41 @@ class SwapCommandsTest {
         }
     }
 
+    /**
+     * The replacement dies during the linger, after the old worker drained (withdrew its anchors): the old
+     * worker takes the service back and is filed again where it was, so that lookups by anchor find it.
+     * (A probe found it reachable by address only.)
+     */
+    @Test
+    void shouldFileTheOldWorkerAgainWhenItTakesTheServiceBackAfterItsDrain(CircuitRuntime client) throws Exception {
+        Map<String, String> env = Map.of("CIRCUIT_ZOOKEEPER", circuit.zookeeper());
+        var old = client.spawn(circuit.hosts().getFirst(), List.of("/tally/three"), () -> {
+            Circuit.current().listen(TallyShard.SERVICE, TallyShard.class, new TallyShardImpl());
+            return "up";
+        }, SpawnOptions.defaults().daemonized());
+        var oldId = old.worker().id();
+        try {
+            java.util.concurrent.CompletableFuture<CliRun.Result> swap = java.util.concurrent.CompletableFuture.supplyAsync(() ->
+                    CliRun.run(env, "swap", "/tally/three", "--jar", DemoSwapJar.locate().toString(), "--linger", "20"),
+                r -> Thread.ofVirtual().start(r));
+            // drained: the replacement is filed and the old worker no longer is; the swap lingers now
+            Entry replacement = await().atMost(java.time.Duration.ofSeconds(90))
+                .until(() -> client.anchors().list("/tally/three").entries(),
+                    l -> l.size() == 1 && !l.getFirst().worker().equals(oldId)).getFirst();
+            ProcessHandle.of(replacement.pid()).orElseThrow().destroyForcibly();
+
+            CliRun.Result r = swap.get(120, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(r.code()).isNotZero();
+            assertThat(r.err()).contains("the old worker " + oldId + " is left running and serves [" + TallyShard.SERVICE
+                + "] again, filed again under [/tally/three]");
+            assertThat(client.anchors().list("/tally/three").entries()).extracting(Entry::worker).containsExactly(oldId);
+            Entry found = client.anchors().list("/tally/three").entries().getFirst();
+            assertThat(client.anchors().worker(found).dial(TallyShard.SERVICE, TallyShard.class).version()).isEqualTo("v1");
+        } finally {
+            old.worker().kill();
+        }
+    }
+
     /** A second service beside the tally shard. */
     public interface Echo {
         String echo(String s);

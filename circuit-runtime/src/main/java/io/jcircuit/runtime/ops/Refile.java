@@ -1,0 +1,33 @@
+package io.jcircuit.runtime.ops;
+
+import io.jcircuit.Circuit;
+import io.jcircuit.Fn;
+
+import java.io.Serial;
+import java.util.List;
+
+/**
+ * Files the worker it runs on under {@code anchors} again: a hot swap that took its services back
+ * after the worker's drain had withdrawn its anchors ({@link Ops#drain}) runs it there with {@code go},
+ * so that the service is found where it was. Returns the anchors filed.
+ *
+ * @param anchors the directories to file the worker under
+ */
+public record Refile(List<String> anchors) implements Fn<List<String>> {
+
+    @Serial
+    private static final long serialVersionUID = 1L;
+
+    public Refile {
+        anchors = List.copyOf(anchors);
+    }
+
+    @Override
+    public List<String> call() {
+        Circuit here = Circuit.current();
+        for (String a : anchors) {
+            here.anchors().file(a);
+        }
+        return anchors;
+    }
+}
