@@ -211,12 +211,29 @@ final class HostProc implements Proc {
      * few such calls would have stopped every other call into the host.
      */
     private void onInputThread(InputStep step, String what) {
+        java.util.concurrent.atomic.AtomicBoolean begun = new java.util.concurrent.atomic.AtomicBoolean();
         java.util.concurrent.Future<?> done = input().submit(() -> {
-            step.run();
+            if (begun.compareAndSet(false, true)) { // else its caller gave up while it waited its turn
+                step.run();
+            }
             return null;
         });
         try {
-            done.get();
+            java.util.OptionalLong left = io.jcircuit.Deadline.remainingNanos();
+            if (left.isEmpty()) {
+                done.get();
+            } else {
+                try {
+                    done.get(Math.max(0, left.getAsLong()), TimeUnit.NANOSECONDS);
+                } catch (java.util.concurrent.TimeoutException late) {
+                    // One still waiting its turn (behind a write the process does not read) never goes: a
+                    // caller that tries again must not have its bytes written twice. One under way may end.
+                    boolean stopped = begun.compareAndSet(false, true);
+                    throw new io.jcircuit.DeadlineExceededException(null, "the deadline passed while waiting to " + what
+                        + " the input of process " + pid() + (stopped ? "; nothing was written, nor will be"
+                        : "; it had begun, and may still end (the process does not read its input)"), stopped);
+                }
+            }
         } catch (java.util.concurrent.ExecutionException e) {
             Throwable cause = e.getCause();
             throw new UncheckedIOException("cannot " + what + " the input of process " + pid() + ": " + cause.getMessage(),

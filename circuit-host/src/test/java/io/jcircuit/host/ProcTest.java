@@ -315,4 +315,33 @@ class ProcTest {
             return "";
         }
     }
+
+    /**
+     * A write that times out while it waits its turn (behind one the process does not read) is never
+     * written: a caller that tries again would have its bytes written twice. (A probe found it queued, and
+     * written once the process read.)
+     */
+    @Test
+    void aWriteThatTimedOutWaitingItsTurnIsNeverWritten() throws Exception {
+        Collector out = new Collector();
+        // stops itself before it reads: its input pipe fills and stays full until it is continued
+        Proc p = client.exec("p1", ExecSpec.of("sh", "-c", "kill -STOP $$; cat").output(client.ref(OutputSink.class, out), null));
+        await().until(() -> ProcessHandle.of(p.pid()).flatMap(h -> h.info().command()).isPresent()
+            && java.nio.file.Files.readString(Path.of("/proc/" + p.pid() + "/stat")).split(" ")[2].equals("T"));
+        byte[] big = new byte[256 * 1024];
+        java.util.Arrays.fill(big, (byte) 'a');
+        assertThatThrownBy(() -> io.jcircuit.Deadline.within(Duration.ofSeconds(1), () -> {
+            p.write(big);
+            return null;
+        })).isInstanceOf(io.jcircuit.DeadlineExceededException.class);
+        assertThatThrownBy(() -> io.jcircuit.Deadline.within(Duration.ofSeconds(1), () -> {
+            p.write("MARK".getBytes(StandardCharsets.UTF_8));
+            return null;
+        })).isInstanceOf(io.jcircuit.DeadlineExceededException.class);
+        p.signal("CONT");
+        p.closeInput();
+        assertThat(p.waitFor(Duration.ofSeconds(30))).contains(0);
+        assertThat(out.ended.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(out.text()).hasSize(big.length).doesNotContain("MARK");
+    }
 }
