@@ -141,16 +141,19 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
             }
             if (io.jcircuit.link.HandshakeTimeoutException.caused(gone)) {
                 // it took the connection but said nothing (stopped, paused): as one that does not answer a call
-                spec.commandLine().getErr().println("circuit kill: " + e.worker() + " does not answer ("
-                    + WorkerOps.why(gone) + "); asking its host to kill it");
-                killViaHost(w, e.worker());
+                killSilent(w, e, gone);
             }
             // otherwise it went before it could answer: what was asked for
         } catch (io.jcircuit.DeadlineExceededException silent) {
-            spec.commandLine().getErr().println("circuit kill: " + e.worker() + " does not answer (" + WorkerOps.why(silent)
-                + "); asking its host to kill it");
-            killViaHost(w, e.worker());
+            killSilent(w, e, silent);
         }
+    }
+
+    /** A worker that does not answer ({@code why}): its host kills it. */
+    private void killSilent(WorkerOps w, Entry e, RuntimeException why) {
+        spec.commandLine().getErr().println("circuit kill: " + e.worker() + " does not answer (" + WorkerOps.why(why)
+            + "); asking its host to kill it");
+        killViaHost(w, e.worker());
     }
 
     /**
