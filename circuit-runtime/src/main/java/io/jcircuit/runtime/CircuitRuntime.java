@@ -540,11 +540,12 @@ public final class CircuitRuntime implements Circuit {
             LOG.info("service '{}' frozen for a hot swap; {}", name, state == null ? "no state" : "state taken");
             // A swap whose worker and swapper both died leaves it frozen: let go after a while, and the
             // forward of a swap that slow is refused (its state would miss the calls served since).
-            java.util.concurrent.CompletableFuture.delayedExecutor(FREEZE_LIMIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+            java.time.Duration limit = freezeLimit;
+            java.util.concurrent.CompletableFuture.delayedExecutor(limit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
                 .execute(() -> {
                     if (e.gate().reopenIfStillFrozen(number)) {
-                        LOG.warn("service '{}' was frozen for a hot swap {} s ago, which neither went on nor back: reopened",
-                            name, FREEZE_LIMIT.toSeconds());
+                        LOG.warn("service '{}' was frozen for a hot swap {} ms ago, which neither went on nor back: reopened",
+                            name, limit.toMillis());
                     }
                 });
             return state;
@@ -556,6 +557,14 @@ public final class CircuitRuntime implements Circuit {
 
     /** The longest a service stays frozen for a hot swap that neither forwards it nor rolls back. */
     static final java.time.Duration FREEZE_LIMIT = java.time.Duration.ofMinutes(2);
+
+    /** {@link #FREEZE_LIMIT}, shorter in tests. */
+    private volatile java.time.Duration freezeLimit = FREEZE_LIMIT;
+
+    /** Sets how long a service stays frozen by a swap that neither forwards nor rolls back; for tests. */
+    void freezeLimit(java.time.Duration limit) {
+        freezeLimit = java.util.Objects.requireNonNull(limit, "limit");
+    }
 
     /**
      * Last step of a hot swap: calls waiting on, and later made to, service {@code name} (through any

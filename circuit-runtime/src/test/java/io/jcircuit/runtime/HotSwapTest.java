@@ -449,6 +449,34 @@ class HotSwapTest {
         assertThat(v1.served.get()).as("the old object serves no call once the swap took it over").isEqualTo(servedBefore);
     }
 
+    /**
+     * A swap whose swapper and replacement both died after the freeze: the service reopens by itself
+     * after the freeze limit (2 minutes; shorter here), its waiting callers run here, and that swap's
+     * late forward is refused rather than moving callers to a state that missed the calls since.
+     */
+    @Test
+    void shouldReopenAServiceFrozenBySwapThatNeitherWentOnNorBack() throws Exception {
+        CircuitRuntime old = start();
+        CircuitRuntime client = start();
+        CircuitRuntime replacement = start();
+        old.freezeLimit(java.time.Duration.ofMillis(300));
+        CounterV1 v1 = new CounterV1();
+        Counter counter = serving(old, client, v1, 5);
+        Ops ops = client.dial(old.address(), Ops.SERVICE, Ops.class);
+
+        assertThat(ops.swapFreeze("counter", 1_000)).isEqualTo(5L);
+        var waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> counter.add(1),
+            java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        // nobody forwards or aborts: the call waits at the door, then runs here once the limit lets the freeze go
+        assertThat(waiting.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(6L);
+        assertThat(counter.add(1)).isEqualTo(7L);
+
+        Counter late = replacement.listen("counter", Counter.class, new CounterV1());
+        assertThatThrownBy(() -> ops.swapForward("counter", late)).hasMessageContaining("its freeze was let go");
+        assertThat(counter.add(1)).as("the service stays here, on its own state").isEqualTo(8L);
+        assertThat(v1.served.get()).isEqualTo(4);
+    }
+
     @Test
     void shouldRefuseBadSwapRequests() {
         CircuitRuntime old = start();
