@@ -39,6 +39,8 @@ final class HostProc implements Proc {
     private final OutputStream stdin;
     /** The threads that pump its output into the client's sinks; waitFor waits for them too. */
     private final java.util.List<Thread> pumps = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** What the host does once the process has ended (its exit file, its listing removed); waitFor waits for them too. */
+    private final java.util.List<java.util.concurrent.CompletableFuture<?>> afterExit = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private HostProc(String host, Process process) {
         this.host = host;
@@ -94,24 +96,27 @@ final class HostProc implements Proc {
         } catch (IOException e) {
             LOG.debug("cannot record the start of process {} in {}: {}", p.pid(), own, e.toString());
         }
+        Anchor anchor = null;
         if (spec.anchor() != null) {
-            Anchor a;
             try {
-                a = runtime.anchors().file(spec.anchor(),
+                anchor = runtime.anchors().file(spec.anchor(),
                     Map.of("kind", "process", "pid", Long.toString(p.pid()), "command", String.join(" ", spec.command())));
             } catch (RuntimeException e) {
                 p.destroyForcibly(); // nothing could end it: the caller gets no reference
                 throw e;
             }
-            p.onExit().thenRun(() -> {
+        }
+        HostProc proc = new HostProc(host, p);
+        if (spec.anchor() != null) {
+            Anchor a = anchor;
+            proc.afterExit.add(p.onExit().thenRun(() -> {
                 try {
                     a.close();
                 } finally {
                     listed.remove(spec.anchor());
                 }
-            });
+            }));
         }
-        HostProc proc = new HostProc(host, p);
         if (spec.stdout() != null) {
             proc.pumps.add(pump(p.getInputStream(), spec.stdout(), own.resolve("stdout"), "stdout of " + p.pid()));
         }
@@ -123,13 +128,13 @@ final class HostProc implements Proc {
         } catch (IOException ignored) {
             // a convenience for post-mortems only
         }
-        p.onExit().thenRun(() -> {
+        proc.afterExit.add(p.onExit().thenRun(() -> {
             try {
                 Files.writeString(own.resolve("exit"), p.exitValue() + "\n");
             } catch (IOException ignored) {
                 // a convenience for post-mortems only
             }
-        });
+        }));
         return proc;
     }
 
@@ -305,6 +310,14 @@ final class HostProc implements Proc {
                 long left = deadline - System.nanoTime();
                 if (left > 0) {
                     t.join(Duration.ofNanos(left));
+                }
+            }
+            // and for its exit file and its listing's removal, so that what the caller looks at next agrees
+            for (java.util.concurrent.CompletableFuture<?> f : afterExit) {
+                try {
+                    f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    LOG.debug("process {} ended; what follows its end is not done: {}", pid(), e.toString());
                 }
             }
             return Optional.of(process.exitValue());

@@ -106,7 +106,8 @@ class ProcTest {
         assertThat(err.ended.await(10, TimeUnit.SECONDS)).isTrue();
         assertThat(out.text()).isEqualTo("hi\ngot yo\n");
         assertThat(err.text()).isEqualTo("oops\n");
-        await().untilAsserted(() -> assertThat(client.anchors().list("/procs/echo").entries()).isEmpty());
+        // waitFor returns once the host has done what follows the end: no waiting for the listing to go
+        assertThat(client.anchors().list("/procs/echo").entries()).isEmpty();
     }
 
     @Test
@@ -187,8 +188,13 @@ class ProcTest {
 
     @Test
     void withoutSinksTheOutputGoesToFilesOnTheHost() throws Exception {
-        Proc p = client.exec("p1", ExecSpec.of("sh", "-c", "echo to-a-file"));
-        assertThat(p.waitFor(Duration.ofSeconds(30))).contains(0);
+        Proc p = client.exec("p1", ExecSpec.of("sh", "-c", "echo to-a-file; exit 4"));
+        assertThat(p.waitFor(Duration.ofSeconds(30))).contains(4);
+        try (var dirs = java.nio.file.Files.list(state.resolve("procs"))) {
+            // its exit file is there once waitFor has returned (it was written by an exit callback that could lag)
+            assertThat(dirs.filter(d -> readQuietly(d.resolve("command")).startsWith("sh -c echo to-a-file"))
+                .map(d -> readQuietly(d.resolve("exit")))).containsExactly("4\n");
+        }
         try (var dirs = java.nio.file.Files.list(state.resolve("procs"))) {
             assertThat(dirs.map(d -> d.resolve("stdout")).filter(java.nio.file.Files::exists).map(f -> {
                 try {
