@@ -50,6 +50,22 @@ final class Peers {
         return s;
     }
 
+    /**
+     * Event loop, before {@link #linkUp}: the peer of a new link has ended the session this runtime still
+     * rides an outage out with (a runtime opens a second session only when it has none: its outage limit
+     * passed first, or its dial gave up while the other side took the handshake). That session leaves
+     * now, marked down, so that the new one carries the calls; returns it, or null when there is none.
+     * A session whose link is connected stays: two runtimes that dial each other at once keep both.
+     */
+    PeerSession retireOutaged(WorkerId peer, String reason) {
+        PeerSession old = sessions.get(peer);
+        if (old == null || old.isDown() || old.link.isConnected() || !sessions.remove(peer, old)) {
+            return null;
+        }
+        old.markDown(reason);
+        return old;
+    }
+
     /** True when a session with {@code peer} is up. */
     boolean hasLiveSession(WorkerId peer) {
         PeerSession s = sessions.get(peer);

@@ -59,6 +59,11 @@ class RobustLinkTest {
         void keep(Runnable ref);
     }
 
+    /** Hands out references to new objects of its runtime. */
+    public interface Maker {
+        Counted make();
+    }
+
     /** Counts each call id it runs. */
     static final class Callee implements Counted {
         final ConcurrentHashMap<Long, AtomicInteger> runs = new ConcurrentHashMap<>();
@@ -101,7 +106,12 @@ class RobustLinkTest {
         final Counted counted;
 
         Pair(int outageLimitMs, String zookeeper) throws IOException {
-            Started s = startOnFreePorts(outageLimitMs, zookeeper);
+            this(outageLimitMs, outageLimitMs, zookeeper);
+        }
+
+        /** a and b with outage limits of their own: the one with the shorter limit ends a session first. */
+        Pair(int outageLimitA, int outageLimitB, String zookeeper) throws IOException {
+            Started s = startOnFreePorts(outageLimitA, outageLimitB, zookeeper);
             toA = s.toA();
             toB = s.toB();
             a = s.a();
@@ -118,7 +128,7 @@ class RobustLinkTest {
          * as a proxy's or a ZooKeeper client's, may take such a port before the runtime binds it: then
          * everything started is closed and new ports are tried, a few times.
          */
-        private static Started startOnFreePorts(int outageLimitMs, String zookeeper) throws IOException {
+        private static Started startOnFreePorts(int outageLimitA, int outageLimitB, String zookeeper) throws IOException {
             for (int attempt = 1; ; attempt++) {
                 int portA = freePort();
                 int portB = freePort();
@@ -128,9 +138,9 @@ class RobustLinkTest {
                     started.add(toA);
                     FaultProxy toB = FaultProxy.start(new InetSocketAddress("127.0.0.1", portB));
                     started.add(toB);
-                    CircuitRuntime a = CircuitRuntime.start(config(portA, toA.port(), outageLimitMs, zookeeper));
+                    CircuitRuntime a = CircuitRuntime.start(config(portA, toA.port(), outageLimitA, zookeeper));
                     started.add(a);
-                    CircuitRuntime b = CircuitRuntime.start(config(portB, toB.port(), outageLimitMs, zookeeper));
+                    CircuitRuntime b = CircuitRuntime.start(config(portB, toB.port(), outageLimitB, zookeeper));
                     return new Started(toA, toB, a, b);
                 } catch (UncheckedIOException e) {
                     for (AutoCloseable c : started.reversed()) {
@@ -392,6 +402,49 @@ class RobustLinkTest {
             p.a.worker(p.b.address()).dial("holder", Holder.class).keep(p.a.ref(Runnable.class, ran::incrementAndGet));
             kept.get("ref").run();
             assertThat(ran).hasValue(1);
+        }
+    }
+
+    /**
+     * The two sides' outage limits differ: a ends the session while b still rides the outage out. a's
+     * next call opens a new session, and b must use it at once, both ways, and keep it when its old
+     * session learns that a no longer knows it. (Before, b kept calling over the old, cut session, and
+     * the old one's end released what a held over the new one and marked every reference from a lost.)
+     */
+    @Test
+    void aNewSessionFromAPeerThatEndedTheOldOneCarriesTheCallsAndKeepsWhatItHolds() throws Exception {
+        try (Pair p = new Pair(2_000, 60_000, null)) {
+            ConcurrentHashMap<String, Runnable> kept = new ConcurrentHashMap<>();
+            p.b.listen("holder", Holder.class, ref -> kept.put("ref", ref));
+            p.b.listen("maker", Maker.class, () -> p.b.ref(Counted.class, p.callee));
+            AtomicInteger ran = new AtomicInteger();
+            Holder holder = p.a.worker(p.b.address()).dial("holder", Holder.class);
+            Maker maker = p.a.worker(p.b.address()).dial("maker", Maker.class);
+            holder.keep(p.a.ref(Runnable.class, ran::incrementAndGet));
+            kept.get("ref").run();
+
+            p.fault(FaultProxy::blackhole);
+            await().atMost(Duration.ofMillis(SILENCE_MS + 2_000).plus(SLACK)).until(() -> p.linkFromAOrNull() == null);
+            assertThat(p.b.links()).as("b still rides its outage out").hasSize(1);
+            p.toB.pass(); // a reaches b again; b's redials to a stay cut
+            assertThat(p.counted.run(2)).as("a call over the session a opens").isEqualTo(4);
+            holder.keep(p.a.ref(Runnable.class, ran::incrementAndGet));
+            Counted made = maker.make();
+            io.jcircuit.Deadline.within(Duration.ofSeconds(10), () -> {
+                kept.get("ref").run(); // b calls a back
+                return null;
+            });
+            assertThat(ran).as("b's call back into a, over the new session").hasValue(2);
+
+            p.toA.pass(); // b's old session, were it still there, would now hear that a no longer knows it
+            await().atMost(Duration.ofSeconds(10)).until(() -> p.a.links().size() == 1 && p.b.links().size() == 1);
+            assertThat(p.b.links().getFirst().isConnected()).isTrue();
+            kept.get("ref").run();
+            assertThat(ran).as("the reference b received over the new session still works").hasValue(3);
+            assertThat(made.run(7)).as("a reference a received over the new session is still held at b").isEqualTo(14);
+            holder.keep(p.a.ref(Runnable.class, ran::incrementAndGet));
+            kept.get("ref").run();
+            assertThat(ran).as("and a reference b receives later").hasValue(4);
         }
     }
 }
