@@ -72,9 +72,11 @@ public interface Circuit extends AutoCloseable {
     void unlisten(String name);
 
     /**
-     * Connects to the runtime at {@code address} and returns a handle on it.
+     * Connects to the runtime at {@code address} and returns a handle on it. Waits at most the link's
+     * connect timeout, or until the caller's {@link Deadline} when that comes first.
      *
-     * @throws WorkerDiedException when nothing answers there
+     * @throws WorkerDiedException       when nothing answers there within the connect timeout
+     * @throws DeadlineExceededException when the caller's deadline passes first (nothing was sent)
      */
     Worker worker(Address address);
 

@@ -305,8 +305,22 @@ public final class CircuitRuntime implements Circuit {
         if (address.equals(address())) {
             return self;
         }
-        long deadline = System.nanoTime() + config.link().connectTimeoutMs() * 1_000_000L;
-        PeerSession s = peers.sessionAt(address, deadline);
+        // the connect timeout, or the caller's deadline when that comes first
+        long connectBy = System.nanoTime() + config.link().connectTimeoutMs() * 1_000_000L;
+        java.util.OptionalLong callers = io.jcircuit.Deadline.currentNanoTime();
+        boolean callersFirst = callers.isPresent() && callers.getAsLong() - connectBy < 0;
+        PeerSession s;
+        try {
+            s = peers.sessionAt(address, callersFirst ? callers.getAsLong() : connectBy);
+        } catch (io.jcircuit.DeadlineExceededException e) {
+            if (callersFirst) {
+                throw e;
+            }
+            // as a handshake that timed out: nothing was sent, and whatever is there did not answer
+            String why = "nothing answered at " + address + " within the connect timeout of " + config.link().connectTimeoutMs()
+                + " ms (no runtime listens there, or it does not answer)";
+            throw new io.jcircuit.WorkerDiedException(null, false, why, new io.jcircuit.link.HandshakeTimeoutException(why));
+        }
         return new RemoteWorker(this, s.link.peer(), s.link.peerAddress());
     }
 

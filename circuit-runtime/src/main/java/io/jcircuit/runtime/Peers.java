@@ -140,7 +140,7 @@ final class Peers {
             }
             return s;
         } catch (TimeoutException e) {
-            throw new DeadlineExceededException(peer, "deadline passed while dialing " + who(peer, address));
+            throw new DeadlineExceededException(peer, "deadline passed while dialing " + who(peer, address), true);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new WorkerDiedException(peer, false, "interrupted while dialing " + who(peer, address), e);

@@ -42,6 +42,32 @@ class FailureTest {
             .satisfies(t -> assertThat(((WorkerDiedException) t).worker()).isEqualTo(b.id()));
     }
 
+    /**
+     * An address where the kernel takes the connection but nothing answers the handshake: {@code worker}
+     * fails with WorkerDiedException after the connect timeout, as documented, and keeps a caller's
+     * shorter deadline. (Before, it failed with a DeadlineExceededException saying the outcome was
+     * unknown, though no deadline was set and nothing was sent, and it waited out the connect timeout
+     * whatever the caller's deadline.)
+     */
+    @Test
+    void aDialToAnAddressWhereNothingAnswersFailsWithWorkerDiedOrAtTheCallersDeadline() throws Exception {
+        CircuitRuntime a = runtimes.start(c -> c.connectTimeoutMs(1_000));
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            io.jcircuit.Address there = io.jcircuit.Address.parse("127.0.0.1:" + silent.getLocalPort());
+            assertThatThrownBy(() -> a.worker(there)).isInstanceOf(WorkerDiedException.class)
+                .hasMessageContaining("nothing answered at " + there).hasMessageContaining("1000 ms")
+                .satisfies(t -> assertThat(((WorkerDiedException) t).outcomeUnknown()).isFalse());
+
+            CircuitRuntime patient = runtimes.start(c -> c.connectTimeoutMs(20_000));
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> io.jcircuit.Deadline.within(java.time.Duration.ofMillis(200), () -> patient.worker(there)))
+                .isInstanceOf(io.jcircuit.DeadlineExceededException.class)
+                .satisfies(t -> assertThat(((io.jcircuit.DeadlineExceededException) t).outcomeUnknown()).as("nothing was sent").isFalse());
+            assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start)).as("the caller's 200 ms, not the 20 s connect timeout")
+                .isLessThan(10);
+        }
+    }
+
     @Test
     void shouldRefuseWhatStartsOnAClosedRuntimeAndSaySo() throws Exception {
         CircuitRuntime a = runtimes.start();
