@@ -55,6 +55,13 @@ public final class WorkerMain {
     static final int ZOOKEEPER_WARMUP_ROUNDS = 200;
     /** How often an idle worker looks whether it may exit; it exits after two idle looks in a row. */
     static final long IDLE_CHECK_MS = 500;
+    /**
+     * System property: how long a worker waits, after it announced itself, for its spawner's function
+     * before it ends (default 60 s). The spawner sends it as soon as the host answers; one that never
+     * comes means the spawn failed on the way (its host killed, say), and the spawner has no handle to
+     * end the worker with, daemonized or not.
+     */
+    public static final String FUNCTION_WAIT_PROPERTY = "circuit.worker.functionWaitMs";
 
     private WorkerMain() {
     }
@@ -194,6 +201,8 @@ public final class WorkerMain {
         }
         System.out.println(ANNOUNCE + rt.id() + " " + rt.address());
         System.out.flush();
+        long announced = System.nanoTime();
+        long functionWaitNanos = TimeUnit.MILLISECONDS.toNanos(Long.getLong(FUNCTION_WAIT_PROPERTY, 60_000L));
         if (!daemon) {
             // After the announcement, which the spawn waits for: watching the spawner takes ZooKeeper
             // round trips, and a spawner gone before the watch starts is still seen, as whenGone
@@ -220,7 +229,14 @@ public final class WorkerMain {
                 System.err.println("worker " + rt.id() + ": spawner " + spawner + " is gone; exiting");
                 return;
             }
-            boolean idle = !daemon && rt.activity().finished();
+            io.jcircuit.runtime.Activity activity = rt.activity();
+            if (activity.gosDone() == 0 && activity.running() == 0 && System.nanoTime() - announced > functionWaitNanos) {
+                System.err.println("worker " + rt.id() + ": its function did not come within "
+                    + TimeUnit.NANOSECONDS.toMillis(functionWaitNanos) + " ms of its start (the spawn failed on the way,"
+                    + " its host gone, say, and the spawner has no handle to it); exiting");
+                return;
+            }
+            boolean idle = !daemon && activity.finished();
             if (idle && idleBefore) {
                 System.err.println("worker " + rt.id() + ": its function is done and nobody holds a reference"
                     + " into it; exiting");
