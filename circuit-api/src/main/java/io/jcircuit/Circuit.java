@@ -100,7 +100,12 @@ public interface Circuit extends AutoCloseable {
     /** True when {@code object} is a reference made by {@link #ref} on any runtime. */
     boolean isReference(Object object);
 
-    /** Pass as the host of {@link #spawn} to let the circuit choose: the host with the fewest workers. */
+    /**
+     * Pass as the host of {@link #spawn} to let the circuit choose: the least loaded host (its workers,
+     * plus this runtime's spawns to it that its entry does not show yet), at random among equally
+     * loaded ones. A host that cannot be reached is passed over for the next when the request
+     * certainly did not reach it.
+     */
     String ANY_HOST = "*";
 
     /**

@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -138,16 +139,49 @@ class HostProcessesTest {
         }
     }
 
+    @Test
+    void aSpawnOnAnyHostPassesOverAHostThatWasJustKilled(@TempDir Path zkDir, @TempDir Path deadDir) throws Exception {
+        try (HostDaemon h1 = HostDaemon.start(new HostDaemon.Config("h1", zkDir, null, null, 0, 0));
+             CircuitRuntime client = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(h1.zookeeper()).build())) {
+            // h1 runs a worker, so that the killed h2, with none, is the least loaded host
+            var busy = client.spawn("h1", List.of(), () -> 1, SpawnOptions.defaults().daemonized());
+            Started h2 = startProcess(deadDir, "h2", h1.zookeeper());
+            try {
+                h2.process().destroyForcibly().waitFor(10, TimeUnit.SECONDS); // kill -9: its entry stays for its session
+                assertThat(client.anchors().list("/host/h2").entries()).isNotEmpty();
+
+                var s = client.spawn(io.jcircuit.Circuit.ANY_HOST, List.of("/passed-over"), () -> 6 * 7);
+
+                assertThat(s.result()).isEqualTo(42);
+                assertThat(client.anchors().list("/host/h1").entries()).extracting(e -> e.worker()).contains(s.worker().id());
+                assertThatThrownBy(() -> client.spawn("h2", List.of(), () -> 1))
+                    .isInstanceOf(io.jcircuit.WorkerDiedException.class).hasMessageContaining("cannot reach host h2");
+            } finally {
+                h2.process().destroyForcibly();
+                busy.worker().kill();
+            }
+        }
+    }
+
     private record Started(Process process, String line) {
     }
 
     /** Runs {@code circuit start --embedded} in a new JVM and returns once it printed its start line. */
     private static Started startProcess(Path dir, String name) throws IOException {
+        return startProcess(dir, name, null);
+    }
+
+    /**
+     * Runs {@code circuit start} in a new JVM, joined to the ZooKeeper {@code zk} (with an embedded one
+     * when null), and returns once it printed its start line.
+     */
+    private static Started startProcess(Path dir, String name, String zk) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xmx128m"));
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        cmd.addAll(List.of("start", "--embedded", "--dir", dir.toString(), "--name", name));
+        cmd.addAll(zk == null ? List.of("start", "--embedded") : List.of("start", "--zookeeper", zk));
+        cmd.addAll(List.of("--dir", dir.toString(), "--name", name));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(dir.resolve("start.stderr").toFile());
         pb.environment().remove("CIRCUIT_ZOOKEEPER");
         Process p = pb.start();

@@ -6,6 +6,7 @@ import io.jcircuit.Fn;
 import io.jcircuit.SpawnOptions;
 import io.jcircuit.Spawned;
 import io.jcircuit.Worker;
+import io.jcircuit.WorkerDiedException;
 import io.jcircuit.WorkerId;
 import io.jcircuit.anchor.Paths;
 import io.jcircuit.runtime.host.ClasspathJars;
@@ -18,7 +19,6 @@ import io.jcircuit.runtime.host.SpawnedWorker;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -42,6 +42,9 @@ final class Spawning {
     private record KnownHost(Entry entry, HostService service) {
     }
 
+    /** Where spawns on ANY_HOST go; it counts this runtime's spawns that the hosts' entries do not show yet. */
+    private final Placements placements = new Placements();
+
     Spawning(CircuitRuntime rt) {
         this.rt = rt;
         this.jars = new ClasspathJars(Path.of(System.getProperty("java.io.tmpdir"), "jcircuit-jars"));
@@ -53,11 +56,12 @@ final class Spawning {
         for (String a : anchors) {
             Paths.anchorDir(a, true);
         }
-        HostService hs = hostService(host);
         Code code = code(options);
         SpawnSpec spec = new SpawnSpec(rt.id(), code.classpath(), source(), List.copyOf(anchors), options.jvmArgs(),
             options.maxHeapMb(), options.env(), options.daemonize(), code.metadata(), rt.address());
-        SpawnedWorker sw = hs.spawn(spec);
+        OnHost<SpawnedWorker> on = onHost(host, true, hs -> hs.spawn(spec));
+        HostService hs = on.service();
+        SpawnedWorker sw = on.result();
         Worker w = new RemoteWorker(rt, sw.id(), sw.address());
         try {
             return new Spawned<>(w.go(fn), w);
@@ -110,7 +114,7 @@ final class Spawning {
         if (spec.anchor() != null) {
             Paths.anchorDir(spec.anchor(), true);
         }
-        return hostService(host).exec(spec);
+        return onHost(host, false, hs -> hs.exec(spec)).result();
     }
 
     private JarSource source() {
@@ -126,26 +130,113 @@ final class Spawning {
         return s;
     }
 
-    /** The host service of {@code name}, or of the least busy host for {@link io.jcircuit.Circuit#ANY_HOST}. */
+    /** What a host was asked, and the service of the host that answered. */
+    private record OnHost<T>(HostService service, T result) {
+    }
+
+    /**
+     * Asks {@code request} of the host {@code name}, or of the least loaded host for
+     * {@link io.jcircuit.Circuit#ANY_HOST}. {@code spawn}: the request starts a worker, which counts to
+     * the host's load. For ANY_HOST, a host that cannot be reached (a host killed keeps its entry until
+     * its ZooKeeper session expires) is passed over for the next, but only when the request certainly
+     * did not reach it: were it sent, a retry elsewhere could start a second worker.
+     *
+     * @throws WorkerDiedException   naming the host, or for ANY_HOST every host tried, when none could be reached
+     * @throws IllegalStateException when no such host runs
+     */
+    private <T> OnHost<T> onHost(String name, boolean spawn, java.util.function.Function<HostService, T> request) {
+        if (isNamed(name)) {
+            HostService hs = hostService(name);
+            return new OnHost<>(hs, request.apply(hs));
+        }
+        long listedAt = System.nanoTime();
+        List<Entry> listing = rt.anchors().listAll("/host").entries();
+        List<Entry> candidates = new ArrayList<>(withMyKey(hostsOf(listing)));
+        List<WorkerDiedException> unreachable = new ArrayList<>();
+        while (true) {
+            Placements.Placement p = placements.take(candidates, listing, listedAt, spawn);
+            if (p == null) {
+                throw noneReached(unreachable);
+            }
+            try (p) {
+                Entry e = p.host();
+                HostService hs;
+                try {
+                    hs = dial(e);
+                } catch (WorkerDiedException down) {
+                    if (Thread.currentThread().isInterrupted()) {
+                        throw down;
+                    }
+                    unreachable.add(down); // nothing was asked of it but the lookup of its service
+                    candidates.remove(e);
+                    continue;
+                }
+                T result;
+                try {
+                    result = request.apply(hs);
+                } catch (WorkerDiedException died) {
+                    if (died.outcomeUnknown() || !e.worker().equals(died.worker()) || Thread.currentThread().isInterrupted()) {
+                        throw died; // it may have been asked
+                    }
+                    // the link went down before the request left this runtime
+                    unreachable.add(hostUnreachable(e, died));
+                    candidates.remove(e);
+                    continue;
+                }
+                if (spawn) {
+                    p.started();
+                }
+                return new OnHost<>(hs, result);
+            }
+        }
+    }
+
+    /** A spawn on ANY_HOST found no host it could reach: says which it tried, and why each failed. */
+    private static WorkerDiedException noneReached(List<WorkerDiedException> unreachable) {
+        WorkerDiedException last = unreachable.getLast();
+        WorkerDiedException e = new WorkerDiedException(last.worker(), false, "no host could be reached (tried "
+            + unreachable.size() + "): " + String.join("; ", unreachable.stream().map(Throwable::getMessage).toList()),
+            last.getCause());
+        unreachable.subList(0, unreachable.size() - 1).forEach(e::addSuppressed);
+        return e;
+    }
+
+    /** The service of the host {@code name}, from the last spawn or exec on it while its link is up. */
     private HostService hostService(String name) {
-        boolean named = isNamed(name);
-        KnownHost known = named ? knownHosts.get(name) : null;
+        KnownHost known = knownHosts.get(name);
         if (known != null && rt.peers().isConnected(known.entry().worker())) {
             return known.service();
         }
-        Entry e = pickHost(name);
-        HostService hs = rt.anchors().worker(e).dial(HostService.SERVICE, HostService.class);
-        if (named) {
-            knownHosts.put(name, new KnownHost(e, hs));
-        }
+        Entry e = namedHost(name);
+        HostService hs = dial(e);
+        knownHosts.put(name, new KnownHost(e, hs));
         return hs;
     }
 
-    /** The host entry of {@code name}, or of the least busy host for {@link io.jcircuit.Circuit#ANY_HOST}. */
-    private Entry pickHost(String name) {
-        if (isNamed(name) && !name.contains("/")) {
-            // A named host: read its own directory only, not every worker of every host (a few ms
-            // of a warm spawn on a small circuit, and more the more workers run).
+    /**
+     * Looks up the host service of host entry {@code e}.
+     *
+     * @throws WorkerDiedException naming the host when it cannot be reached; nothing was asked of it
+     */
+    private HostService dial(Entry e) {
+        try {
+            return rt.anchors().worker(e).dial(HostService.SERVICE, HostService.class);
+        } catch (WorkerDiedException down) {
+            throw hostUnreachable(e, down);
+        }
+    }
+
+    private static WorkerDiedException hostUnreachable(Entry host, WorkerDiedException why) {
+        return new WorkerDiedException(why.worker(), why.outcomeUnknown(), "cannot reach host "
+            + host.dir().substring("/host/".length()) + " (" + host.worker() + " at " + host.address() + "): "
+            + (why.getCause() != null ? why.getCause().getMessage() : why.getMessage()), why.getCause() != null ? why.getCause() : why);
+    }
+
+    /** The host entry of the host {@code name}. */
+    private Entry namedHost(String name) {
+        if (!name.contains("/")) {
+            // Read its own directory only, not every worker of every host (a few ms of a warm spawn on a
+            // small circuit, and more the more workers run).
             java.util.Optional<Entry> named = hostsIn("/host/" + name, false).stream().findFirst();
             if (named.isPresent()) {
                 return named.get();
@@ -155,21 +246,29 @@ final class Spawning {
         if (hosts.isEmpty()) {
             throw new IllegalStateException("no host runs in this circuit: start one with 'circuit start'");
         }
-        if (!isNamed(name)) {
-            // Only hosts with this runtime's cluster key can be linked to (a host of an older build
-            // files no key, and is tried).
-            String mine = HostService.keyOf(rt.clusterKeyFingerprint());
-            List<Entry> reachable = hosts.stream()
-                .filter(e -> mine.equals(e.metadata().getOrDefault(HostService.KEY_KEY, mine))).toList();
-            if (reachable.isEmpty()) {
-                throw new IllegalStateException("no host runs with this runtime's cluster key (" + mine + "); the hosts' keys: "
-                    + hosts.stream().map(e -> e.dir().substring("/host/".length()) + "=" + e.metadata().get(HostService.KEY_KEY)).toList());
-            }
-            return reachable.stream().min(Comparator.comparingInt(Spawning::workersOf)).orElseThrow();
-        }
         return hosts.stream().filter(e -> e.dir().equals("/host/" + name)).findFirst()
             .orElseThrow(() -> new IllegalStateException("no host named '" + name + "'; running hosts: "
                 + hosts.stream().map(e -> e.dir().substring("/host/".length())).toList()));
+    }
+
+    /**
+     * The hosts a spawn on ANY_HOST may use: those with this runtime's cluster key, as only they can be
+     * linked to (a host of an older build files no key, and is tried).
+     *
+     * @throws IllegalStateException when there is none
+     */
+    private List<Entry> withMyKey(List<Entry> hosts) {
+        if (hosts.isEmpty()) {
+            throw new IllegalStateException("no host runs in this circuit: start one with 'circuit start'");
+        }
+        String mine = HostService.keyOf(rt.clusterKeyFingerprint());
+        List<Entry> reachable = hosts.stream()
+            .filter(e -> mine.equals(e.metadata().getOrDefault(HostService.KEY_KEY, mine))).toList();
+        if (reachable.isEmpty()) {
+            throw new IllegalStateException("no host runs with this runtime's cluster key (" + mine + "); the hosts' keys: "
+                + hosts.stream().map(e -> e.dir().substring("/host/".length()) + "=" + e.metadata().get(HostService.KEY_KEY)).toList());
+        }
+        return reachable;
     }
 
     /** False for {@link io.jcircuit.Circuit#ANY_HOST} (or null): any host will do. */
@@ -185,15 +284,11 @@ final class Spawning {
         } catch (IllegalArgumentException badName) {
             return List.of();
         }
-        return entries.stream().filter(e -> HostService.ROLE_HOST.equals(e.metadata().get(HostService.ROLE_KEY))).toList();
+        return hostsOf(entries);
     }
 
-    private static int workersOf(Entry host) {
-        try {
-            return Integer.parseInt(host.metadata().getOrDefault("workers", "0"));
-        } catch (NumberFormatException e) {
-            return 0;
-        }
+    private static List<Entry> hostsOf(List<Entry> entries) {
+        return entries.stream().filter(e -> HostService.ROLE_HOST.equals(e.metadata().get(HostService.ROLE_KEY))).toList();
     }
 
     /**

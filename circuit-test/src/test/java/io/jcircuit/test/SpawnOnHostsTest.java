@@ -74,6 +74,28 @@ class SpawnOnHostsTest {
     }
 
     @Test
+    void shouldSpreadSpawnsMadeTogetherOnAnyHost(Circuit client) throws Exception {
+        // the other tests' workers have gone: both hosts are idle
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> client.anchors().listAll("/host")
+            .entries().stream().noneMatch(e -> HostService.ROLE_WORKER.equals(e.metadata().get(HostService.ROLE_KEY))));
+        List<Spawned<Integer>> spawned = new java.util.ArrayList<>();
+        try (var together = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            var futures = java.util.stream.IntStream.range(0, 4).mapToObj(i -> together.submit(() ->
+                client.spawn(Circuit.ANY_HOST, List.of(), () -> 1, SpawnOptions.defaults().daemonized()))).toList();
+            for (var f : futures) {
+                spawned.add(f.get());
+            }
+        }
+        try {
+            List<String> placed = spawned.stream().map(s -> client.anchors().listAll("/host").entries().stream()
+                .filter(e -> e.worker().equals(s.worker().id())).map(Entry::dir).findFirst().orElse("?")).toList();
+            assertThat(placed).as("where four spawns made together on two idle hosts went").contains("/host/host-1", "/host/host-2");
+        } finally {
+            spawned.forEach(s -> s.worker().kill());
+        }
+    }
+
+    @Test
     void shouldHandOutTheExtensionItself(LocalCircuit injected) {
         assertThat(injected).isSameAs(circuit);
     }
