@@ -23,12 +23,15 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code circuit stop NAME}: asks a host daemon to stop, through its {@link HostService}, and blocks
- * until its entry has left the namespace, for at most {@link #WAIT}.
+ * until its entry has left the namespace, for at most {@link #WAIT}. It says a host stopped only when
+ * the host took the request, or nothing listens at its address any more: an entry leaving can be
+ * no more than the host's ZooKeeper session expiring while its process is paused.
  */
 @Command(name = "stop", mixinStandardHelpOptions = true,
     description = {"Stop the host daemon NAME, and wait (at most 30 s) until it has left the namespace.",
         "Its workers that were not daemonized are killed with it. Daemonized workers keep running, "
             + "filed under /host/NAME, until they exit.",
+        "A host that does not answer (paused, say) is not stopped: stop fails and says so.",
         "'circuit hosts' lists the names."})
 final class StopCommand implements Callable<Integer> {
 
@@ -61,8 +64,9 @@ final class StopCommand implements Callable<Integer> {
             java.nio.file.Path state = NamespaceOptions.stateDir(where.dir, where.env);
             RuntimeConfig config = RuntimeConfig.builder().zookeeper(connect)
                 .clusterKeyFile(keys.resolve(where.env, state)).build();
+            Took took;
             try (CircuitRuntime client = CircuitRuntime.start(config)) {
-                requestStop(client, host);
+                took = requestStop(client, host);
                 try {
                     left = awaitGone(client.anchors(), host);
                 } catch (NamespaceException zkGone) {
@@ -74,9 +78,19 @@ final class StopCommand implements Callable<Integer> {
                     left = List.of();
                     note = "; the ZooKeeper at " + connect + " went away with it (it ran the embedded one)";
                 }
+                if (took == Took.LINK_LOST && answers(client, host)) {
+                    throw new IllegalStateException("host " + name + " (" + e.worker() + " at " + e.address() + ") was sent the"
+                        + " stop request, and the link broke before it answered, but it still answers; it was not stopped."
+                        + " Check with 'circuit hosts', and ask again");
+                }
             }
             PrintWriter out = spec.commandLine().getOut();
-            out.println("stopped host " + name + " (" + e.worker() + " at " + e.address() + ")" + note);
+            if (took == Took.ENDED) {
+                out.println("host " + name + " (" + e.worker() + " at " + e.address() + ") had already ended: nothing listens"
+                    + " at its address; its entry left with its ZooKeeper session");
+            } else {
+                out.println("stopped host " + name + " (" + e.worker() + " at " + e.address() + ")" + note);
+            }
             if (!left.isEmpty()) {
                 out.println(left.size() + " daemonized worker(s) keep running under " + host.dir() + ": "
                     + String.join(", ", left.stream().map(w -> w.worker().toString()).toList()));
@@ -90,16 +104,53 @@ final class StopCommand implements Callable<Integer> {
         }
     }
 
-    private static void requestStop(CircuitRuntime client, Hosts.Host host) {
+    /** How a host took the stop request. */
+    private enum Took {
+        /** It answered: it is stopping. */
+        ACKNOWLEDGED,
+        /** It was sent the request, and its link broke before the answer came: stopping, or it died. */
+        LINK_LOST,
+        /** Nothing listens at its address (the connection was refused): its runtime has ended. */
+        ENDED
+    }
+
+    /**
+     * Asks the host to stop. Only a host that answers, or whose link broke once it had the request,
+     * or at whose address nothing listens, may be stopped: one that took the connection but said
+     * nothing (paused with SIGSTOP, say) or could not be reached in time was not asked, and would run
+     * on; its entry leaving with its ZooKeeper session says nothing of its process.
+     *
+     * @throws IllegalStateException when the host would not link (another cluster key), or does not answer
+     */
+    private Took requestStop(CircuitRuntime client, Hosts.Host host) {
         try {
             client.anchors().worker(host.entry()).dial(HostService.SERVICE, HostService.class).stop();
+            return Took.ACKNOWLEDGED;
         } catch (WorkerDiedException gone) {
             if (io.jcircuit.link.HandshakeFailedException.caused(gone)) {
                 // it is there but would not link with us (a cluster-key mismatch): it was never asked
                 throw new IllegalStateException("cannot ask host " + host.name() + " to stop: " + gone.getCause().getMessage(), gone);
             }
-            // already stopping or dead: its entry goes with its session, which awaitGone sees
+            if (gone.outcomeUnknown()) {
+                return Took.LINK_LOST;
+            }
+            if (gone.getCause() instanceof java.net.ConnectException refused
+                && String.valueOf(refused.getMessage()).contains("refused")) {
+                return Took.ENDED;
+            }
+            throw silent(host, gone);
+        } catch (io.jcircuit.DeadlineExceededException late) {
+            throw silent(host, late);
         }
+    }
+
+    /** A host that was not reached or did not answer: not stopped, and what to do. */
+    private static IllegalStateException silent(Hosts.Host host, RuntimeException why) {
+        Entry e = host.entry();
+        return new IllegalStateException("host " + host.name() + " (" + e.worker() + " at " + e.address() + ") does not answer ("
+            + WorkerOps.why(why) + "), so it was not asked to stop and may run on: it may be paused (SIGSTOP), overloaded, or"
+            + " cut off from here. Check with 'circuit hosts'; if it is hung, end its process on its machine (pid " + e.pid()
+            + " on " + e.host() + ", e.g. 'kill -9 " + e.pid() + "')", why);
     }
 
     /** False when the host's runtime no longer answers at its address; true when it does, or cannot tell. */

@@ -163,6 +163,31 @@ class HostProcessesTest {
         }
     }
 
+    @Test
+    void shouldNotReportAPausedHostAsStopped(@TempDir Path zkState, @TempDir Path pausedDir) throws Exception {
+        try (CircuitRuntime circuit = CircuitRuntime.start(RuntimeConfig.builder().embeddedZooKeeper(zkState).build())) {
+            Started h2 = startProcess(pausedDir, "h2", circuit.embeddedZooKeeperConnectString().orElseThrow());
+            try {
+                signal(h2.process(), "STOP");
+
+                CliRun.Result r = CliRun.run("stop", "--dir", zkState.toString(), "h2");
+
+                signal(h2.process(), "CONT");
+                assertThat(r.code()).as(r.out()).isNotZero();
+                assertThat(r.out()).doesNotContain("stopped");
+                assertThat(r.err()).contains("host h2").contains("does not answer").contains("pid " + h2.process().pid());
+                assertThat(h2.process().isAlive()).isTrue();
+            } finally {
+                signal(h2.process(), "CONT");
+                h2.process().destroyForcibly();
+            }
+        }
+    }
+
+    private static void signal(Process p, String signal) throws IOException, InterruptedException {
+        new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).inheritIO().start().waitFor();
+    }
+
     private record Started(Process process, String line) {
     }
 
