@@ -158,13 +158,41 @@ public final class Namespace implements AutoCloseable {
      * for as long as it runs.
      *
      * @throws IllegalArgumentException when {@code name} is not a valid path component
-     * @throws IllegalStateException    when another live host already holds the name
+     * @throws IllegalStateException    when another live host already holds the name; of two hosts that
+     *                                  file one name at once, exactly one gets it
      */
     public EntryNode fileHost(String name, Entry entry) {
         if (name == null || name.contains("/")) {
             throw new IllegalArgumentException("bad host name '" + name + "': it must be one path component");
         }
         String dir = Paths.anchorDir("/host/" + name, false);
+        // The look for a holder and the filing are one step under a lock per name: two hosts starting at
+        // once under one name would otherwise both find it free and both be filed.
+        org.apache.curator.framework.recipes.locks.InterProcessMutex lock =
+            new org.apache.curator.framework.recipes.locks.InterProcessMutex(client, HOST_NAMES + "/" + name);
+        long waitMs = 3L * config.sessionTimeoutMs(); // a holder may wait up to twice that for a dead host's entry
+        boolean locked = call("lock the host name", name, () -> lock.acquire(waitMs, TimeUnit.MILLISECONDS));
+        if (!locked) {
+            throw new IllegalStateException("host name '" + name + "' is being taken by another host that is starting"
+                + " (it held the name's lock for " + waitMs + " ms); check with 'circuit hosts', or choose another name");
+        }
+        try {
+            return fileHostLocked(name, dir, entry);
+        } finally {
+            try {
+                lock.release();
+            } catch (Exception e) {
+                // its node is ephemeral: it goes with this session at the latest
+                LOG.debug("could not release the lock on host name '{}': {}", name, e.toString());
+            }
+        }
+    }
+
+    /** Where {@link #fileHost} locks a host name while it files it: outside {@code /anchors}, so no listing shows it. */
+    static final String HOST_NAMES = "/hostnames";
+
+    /** {@link #fileHost} with the name's lock held. */
+    private EntryNode fileHostLocked(String name, String dir, Entry entry) {
         for (Entry e : listAnchors(dir, false).entries()) {
             if (ROLE_HOST.equals(e.metadata().get(ROLE_KEY)) && !e.worker().equals(entry.worker())) {
                 if (!crashedHere(e, entry)) {

@@ -78,6 +78,40 @@ class NamespaceTest {
     }
 
     @Test
+    void twoHostsFilingOneNameAtOnceDoNotBothGetIt() throws Exception {
+        // from the same machine (each with its own process, still running): neither is a crashed holder
+        List<String> doubled = new java.util.ArrayList<>();
+        try (var together = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int round = 0; round < 20; round++) {
+                String name = "same-" + round;
+                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+                List<java.util.concurrent.Future<EntryNode>> filed = java.util.stream.Stream.of(WorkerId.random(), WorkerId.random())
+                    .map(id -> together.submit(() -> {
+                        start.await();
+                        try {
+                            return ns.fileHost(name, Fixture.self(id, 6000));
+                        } catch (IllegalStateException taken) {
+                            assertThat(taken).hasMessageContaining("is taken by the running host");
+                            return null;
+                        }
+                    })).toList();
+                List<EntryNode> got = new java.util.ArrayList<>();
+                for (var f : filed) {
+                    EntryNode n = f.get(30, TimeUnit.SECONDS);
+                    if (n != null) {
+                        got.add(n);
+                    }
+                }
+                if (got.size() != 1) {
+                    doubled.add(name + " taken by " + got.size());
+                }
+                got.forEach(EntryNode::close);
+            }
+        }
+        assertThat(doubled).as("names not taken by exactly one of two hosts filing at once").isEmpty();
+    }
+
+    @Test
     void aDeadWorkersEntriesCanBeRemovedAtOnce() throws Exception {
         WorkerId dead = WorkerId.random();
         String dir = Fixture.freshDir("dead");
