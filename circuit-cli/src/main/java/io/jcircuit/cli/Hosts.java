@@ -91,6 +91,21 @@ final class Hosts {
         return io.jcircuit.Deadline.within(quick, () -> question.apply(hs));
     }
 
+    /**
+     * When the host that started {@code worker} is not among the {@code running} hosts, says so for an
+     * error message: a worker outlives its stopped or killed host, still filed under
+     * {@code /host/<name>}, and starting that host again takes it back. Empty when the worker is filed
+     * under no host (a runtime that no host started) or under a running one.
+     */
+    static Optional<String> notRunningHostOf(Namespace ns, io.jcircuit.WorkerId worker, List<Host> running) {
+        return ns.listAnchors(DIR, true).entries().stream()
+            .filter(e -> e.worker().equals(worker) && HostService.ROLE_WORKER.equals(e.metadata().get(HostService.ROLE_KEY)))
+            .map(e -> e.dir().substring(DIR.length() + 1)).findFirst()
+            .filter(host -> running.stream().noneMatch(h -> h.name().equals(host)))
+            .map(host -> "host " + host + ", which started it (it is filed under " + DIR + "/" + host + "), is not running;"
+                + " starting " + host + " again (the same name and state directory) takes the worker back");
+    }
+
     /** The running host named {@code name}, if any. */
     static Optional<Host> find(Namespace ns, String name) {
         return list(ns).stream().filter(h -> h.name().equals(name)).findFirst();

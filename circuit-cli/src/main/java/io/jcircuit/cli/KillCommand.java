@@ -172,8 +172,9 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
                 spec.commandLine().getErr().println("circuit kill: host " + h.name() + " did not answer: " + WorkerOps.why(unreachable));
             }
         }
-        throw new IllegalStateException("none of the hosts (" + Hosts.names(hosts) + ") runs it; a runtime that no host "
-            + "started can only end itself");
+        throw new IllegalStateException(Hosts.notRunningHostOf(w.namespace(), worker, hosts)
+            .map(gone -> gone + (force ? "; a plain 'circuit kill' asks the worker itself to exit" : ""))
+            .orElse("none of the hosts (" + Hosts.names(hosts) + ") runs it; a runtime that no host started can only end itself"));
     }
 
     /**

@@ -86,8 +86,9 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
                     try {
                         Found f = fromHosts(w, e.worker(), file);
                         if (f == null) {
-                            throw new IllegalStateException("no host keeps a directory for it (a runtime that no host"
-                                + " started has none)");
+                            throw new IllegalStateException(Hosts.notRunningHostOf(w.namespace(), e.worker(), Hosts.list(w.namespace()))
+                                .map(gone -> gone + "; until then, a plain 'circuit log' asks the worker itself")
+                                .orElse("no host keeps a directory for it (a runtime that no host started has none)"));
                         }
                         f.lines().forEach(l -> print(out, e, l, prefix));
                     } catch (RuntimeException ex) {

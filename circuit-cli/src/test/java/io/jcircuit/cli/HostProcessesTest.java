@@ -61,6 +61,14 @@ class HostProcessesTest {
                 long plainDead = plainPid;
                 await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(plainDead).map(p -> !p.isAlive()).orElse(true));
                 assertThat(ProcessHandle.of(daemonPid).map(ProcessHandle::isAlive)).contains(true);
+                // what only its stopped host could do for it names that host
+                for (String[] verb : List.of(new String[] {"kill", "--force"}, new String[] {"log", "--stdout"})) {
+                    CliRun.Result v = CliRun.run(verb[0], verb[1], "--dir", zkState.toString(), daemonId.toString());
+                    assertThat(v.code()).as(verb[0]).isNotZero();
+                    assertThat(v.err()).as(verb[0]).contains("host w1, which started it").contains("is not running")
+                        .doesNotContain("no host started");
+                }
+                assertThat(ProcessHandle.of(daemonPid).map(ProcessHandle::isAlive)).contains(true);
 
                 Path plainDir = hostState.resolve("workers").resolve(plain.worker().id().toString());
                 await().atMost(Duration.ofSeconds(10)).until(() -> plainDir.resolve("exit").toFile().isFile());
