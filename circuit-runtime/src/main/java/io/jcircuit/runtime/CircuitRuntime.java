@@ -816,6 +816,7 @@ public final class CircuitRuntime implements Circuit {
         if (transport != null) {
             transport.close();
         }
+        imports.close(); // its pins: each held its handler, and through it this runtime, for a minute
         // Only now that no remote copy can call again: woken earlier, their calls came back at once, empty,
         // and were made again in a loop for as long as the anchors and the namespace took to close.
         java.util.List<LocalChan> owned;

@@ -31,7 +31,7 @@ import java.util.function.Consumer;
  *
  * <p>A runtime that passes a reference on to a third runtime keeps its handler reachable for
  * {@link #PIN_NANOS} afterwards, so that the receiver's acquire reaches home before this runtime's
- * release could.
+ * release could; or until it closes ({@link #close}), after which it sends no release.
  */
 final class ImportTable {
 
@@ -72,8 +72,10 @@ final class ImportTable {
 
     /** How long a reference passed on stays pinned. */
     private final long pinNanos;
-    /** A thread drops pins as they expire; guarded by {@link #pins}. */
-    private boolean expiring;
+    /** The thread that drops pins as they expire, while there are any; guarded by {@link #pins}. */
+    private Thread expiring;
+    /** Set by {@link #close}, under {@link #pins}: nothing is pinned or released any more. */
+    private volatile boolean closed;
 
     /** @param sender sends the releases of one home; runs on a virtual thread */
     ImportTable(Cleaner cleaner, Consumer<List<Pending>> sender) {
@@ -153,16 +155,19 @@ final class ImportTable {
     /**
      * Keeps {@code handler} reachable for a while: it is being passed to a third runtime. The pin goes
      * when it expires, whether or not more references are passed (before, the last ones passed stayed
-     * pinned until the next pass, and their exports, and the workers that held them, with them).
+     * pinned until the next pass, and their exports, and the workers that held them, with them), or
+     * when the table closes. Nothing is pinned once it has.
      */
     void pin(RefHandler handler) {
         long now = System.nanoTime();
         synchronized (pins) {
+            if (closed) {
+                return;
+            }
             dropExpiredPins(now);
             pins.addLast(new Pin(handler, now + pinNanos));
-            if (!expiring) {
-                expiring = true;
-                Thread.ofVirtual().name("circuit-pins").start(this::expirePins);
+            if (expiring == null) {
+                expiring = Thread.ofVirtual().name("circuit-pins").start(this::expirePins);
             }
         }
     }
@@ -174,7 +179,7 @@ final class ImportTable {
             synchronized (pins) {
                 dropExpiredPins(System.nanoTime());
                 if (pins.isEmpty()) {
-                    expiring = false;
+                    expiring = null;
                     return;
                 }
                 wait = pins.peekFirst().until - System.nanoTime();
@@ -213,6 +218,9 @@ final class ImportTable {
     }
 
     private void dropped(Key key, Entry entry) {
+        if (closed) {
+            return; // the runtime closed: its peers dropped its holds, and nothing is sent any more
+        }
         entries.remove(key, entry);
         long n = entry.received.get();
         if (n > 0) {
@@ -245,6 +253,23 @@ final class ImportTable {
             if (!releases.isEmpty()) {
                 flushSoon();
             }
+        }
+    }
+
+    /**
+     * The runtime closes: its pins go, and their thread ends, at once. Its peers dropped every hold it
+     * had when its sessions ended, so there is nothing left to keep or release; a pin kept after close
+     * held its handler, and through it the whole closed runtime, for {@link #PIN_NANOS}. Idempotent.
+     */
+    void close() {
+        Thread t;
+        synchronized (pins) {
+            closed = true;
+            pins.clear();
+            t = expiring;
+        }
+        if (t != null) {
+            java.util.concurrent.locks.LockSupport.unpark(t); // finds no pin left, and ends
         }
     }
 

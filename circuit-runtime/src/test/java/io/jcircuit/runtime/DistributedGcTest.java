@@ -158,6 +158,38 @@ class DistributedGcTest {
         return new java.lang.ref.WeakReference<>(rt);
     }
 
+    /**
+     * The same for a runtime that passed a reference on to a third runtime: the pin that keeps such a
+     * reference's handler for {@link ImportTable#PIN_NANOS} goes when the runtime closes. It held the
+     * handler, and through it the closed runtime, for a minute from a parked thread.
+     */
+    @Test
+    void aClosedRuntimeThatPassedAReferenceOnIsCollectedAndItsCleanerThreadEnds() {
+        CircuitRuntime home = runtimes.start();
+        CircuitRuntime receiver = runtimes.start();
+        home.listen("echo", Echo.class, new EchoImpl());
+        receiver.listen("echo", Echo.class, new EchoImpl());
+        String[] cleanerThread = new String[1];
+        java.lang.ref.WeakReference<CircuitRuntime> closed = passOnAndClose(home, receiver, cleanerThread);
+        gcUntil(() -> closed.get() == null && Thread.getAllStackTraces().keySet().stream()
+            .noneMatch(t -> t.getName().equals(cleanerThread[0])));
+    }
+
+    /** Starts a runtime that passes a reference into {@code home} on to {@code receiver}, closes it, and returns it weakly. */
+    private static java.lang.ref.WeakReference<CircuitRuntime> passOnAndClose(CircuitRuntime home, CircuitRuntime receiver,
+                                                                              String[] cleanerThread) {
+        CircuitRuntime rt = CircuitRuntime.start(RuntimeConfig.builder().build());
+        try {
+            Counter onHome = rt.dial(home.address(), "echo", Echo.class).makeCounter();
+            rt.dial(receiver.address(), "echo", Echo.class).keep(onHome);
+            assertThat(rt.imports().pinned()).isEqualTo(1);
+            cleanerThread[0] = "circuit-cleaner-" + rt.id();
+        } finally {
+            rt.close();
+        }
+        return new java.lang.ref.WeakReference<>(rt);
+    }
+
     @Test
     void aThirdPartyReferenceOutlivesThePasser() {
         CircuitRuntime home = runtimes.start();
