@@ -61,7 +61,6 @@ public final class CircuitRuntime implements Circuit {
 
     private final RuntimeConfig config;
     private final WorkerId id;
-    private final Cleaner cleaner;
     private final ExportTable exports;
     private final ImportTable imports;
     private final ConcurrentHashMap<String, Object> services = new ConcurrentHashMap<>();
@@ -95,9 +94,8 @@ public final class CircuitRuntime implements Circuit {
     private CircuitRuntime(RuntimeConfig config) {
         this.config = config;
         this.id = config.workerId() != null ? config.workerId() : WorkerId.random();
-        this.cleaner = Cleaner.create(Thread.ofPlatform().daemon().name("circuit-cleaner-" + id).factory());
-        this.exports = new ExportTable(cleaner);
-        this.imports = new ImportTable(cleaner, this::sendReleases);
+        this.exports = new ExportTable(Cleaners.SHARED);
+        this.imports = new ImportTable(Cleaners.SHARED, this::sendReleases);
         this.callDeadlines = new CallDeadlines(id.toString());
         this.waiters = new Waiters(config.link().spinMicros(), Waiters.carriers());
         this.completions = new Completions(id.toString(), waiters, callDeadlines);
@@ -107,6 +105,20 @@ public final class CircuitRuntime implements Circuit {
         this.invoker = new Invoker(this, instrumentation);
         this.dispatcher = new Dispatcher(this, instrumentation);
         this.peers = new Peers(config.maxIncomingCallsPerLink(), config.maxOutgoingCallsPerLink());
+    }
+
+    /**
+     * The cleaner of every runtime in the JVM, which reports the handlers of exported and imported
+     * references that became unreachable ({@link ExportTable}, {@link ImportTable}). One daemon thread,
+     * {@code circuit-cleaner}, started with the first runtime, runs the actions of all; each is short
+     * and never blocks. A cleaner per runtime could not be stopped by {@link #close}: a cleaner's thread
+     * ends only once the cleaner is unreachable and every object registered with it is collected, so
+     * each closed runtime the application still held (or any proxy of which it held) kept a platform
+     * thread. The actions hold their table weakly, so they keep nothing of a closed runtime, and an
+     * imported handler's queues no release once its runtime has closed.
+     */
+    private static final class Cleaners {
+        static final Cleaner SHARED = Cleaner.create(Thread.ofPlatform().daemon().name("circuit-cleaner").factory());
     }
 
     /** Starts a runtime with {@code config}: binds its port and is ready for calls. */

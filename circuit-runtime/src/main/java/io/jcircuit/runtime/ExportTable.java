@@ -105,9 +105,9 @@ final class ExportTable {
     }
 
     /**
-     * The cleaner's action for a local handler. It holds the table weakly: the cleaner's thread keeps
-     * its actions reachable, and an action that held the table would keep the table, its cleaner and
-     * thread, and through the exports the whole runtime alive after {@code close}.
+     * The cleaner's action for a local handler. It holds the table weakly: the cleaner's thread, shared
+     * by the runtimes of the JVM, keeps its actions reachable, and an action that held the table would
+     * keep the table, and through the exports the whole runtime, alive after {@code close}.
      */
     private record LocalDropped(WeakReference<ExportTable> table, long handle, WeakReference<RefHandler> ref)
         implements Runnable {

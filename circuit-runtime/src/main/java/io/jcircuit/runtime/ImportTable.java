@@ -203,9 +203,9 @@ final class ImportTable {
     }
 
     /**
-     * The cleaner's action for an imported handler. It holds the table weakly: the cleaner's thread
-     * keeps its actions reachable, and an action that held the table would keep the table, its cleaner
-     * and thread, and through its sender the whole runtime alive after {@code close}.
+     * The cleaner's action for an imported handler. It holds the table weakly: the cleaner's thread,
+     * shared by the runtimes of the JVM, keeps its actions reachable, and an action that held the table
+     * would keep the table, and through its sender the whole runtime, alive after {@code close}.
      */
     private record Dropped(WeakReference<ImportTable> table, Key key, Entry entry) implements Runnable {
         @Override

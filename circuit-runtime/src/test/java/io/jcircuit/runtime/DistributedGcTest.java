@@ -127,31 +127,25 @@ class DistributedGcTest {
     }
 
     /**
-     * A closed runtime leaves nothing behind: not its cleaner's thread, and not itself. The cleaner's
-     * thread keeps the actions it will run reachable, so an action that held its table held the whole
-     * runtime, and the thread never ended (one thread and one runtime's worth of memory per runtime
-     * a JVM had ever closed).
+     * A closed runtime leaves nothing behind: not itself, and no thread. The cleaner's thread keeps
+     * the actions it will run reachable, so an action that held its table held the whole runtime (one
+     * runtime's worth of memory, and then one cleaner thread, per runtime a JVM had ever closed).
      */
     @Test
-    void aClosedRuntimeIsCollectedAndItsCleanerThreadEnds() {
+    void aClosedRuntimeIsCollected() {
         CircuitRuntime other = runtimes.start();
         other.listen("echo", Echo.class, new EchoImpl());
-        String[] cleanerThread = new String[1];
-        java.lang.ref.WeakReference<CircuitRuntime> closed = useAndClose(other, cleanerThread);
-        gcUntil(() -> closed.get() == null && Thread.getAllStackTraces().keySet().stream()
-            .noneMatch(t -> t.getName().equals(cleanerThread[0])));
+        java.lang.ref.WeakReference<CircuitRuntime> closed = useAndClose(other);
+        gcUntil(() -> closed.get() == null);
     }
 
     /** Starts a runtime that exports and imports references, closes it, and returns it weakly. */
-    private static java.lang.ref.WeakReference<CircuitRuntime> useAndClose(CircuitRuntime other, String[] cleanerThread) {
+    private static java.lang.ref.WeakReference<CircuitRuntime> useAndClose(CircuitRuntime other) {
         CircuitRuntime rt = CircuitRuntime.start(RuntimeConfig.builder().build());
         try {
             rt.listen("echo", Echo.class, new EchoImpl());
             assertThat(other.dial(rt.address(), "echo", Echo.class).makeCounter().add(2)).isEqualTo(2);
             assertThat(rt.dial(other.address(), "echo", Echo.class).makeCounter().add(3)).isEqualTo(3);
-            assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
-                .contains("circuit-cleaner-" + rt.id());
-            cleanerThread[0] = "circuit-cleaner-" + rt.id();
         } finally {
             rt.close();
         }
@@ -164,30 +158,50 @@ class DistributedGcTest {
      * handler, and through it the closed runtime, for a minute from a parked thread.
      */
     @Test
-    void aClosedRuntimeThatPassedAReferenceOnIsCollectedAndItsCleanerThreadEnds() {
+    void aClosedRuntimeThatPassedAReferenceOnIsCollected() {
         CircuitRuntime home = runtimes.start();
         CircuitRuntime receiver = runtimes.start();
         home.listen("echo", Echo.class, new EchoImpl());
         receiver.listen("echo", Echo.class, new EchoImpl());
-        String[] cleanerThread = new String[1];
-        java.lang.ref.WeakReference<CircuitRuntime> closed = passOnAndClose(home, receiver, cleanerThread);
-        gcUntil(() -> closed.get() == null && Thread.getAllStackTraces().keySet().stream()
-            .noneMatch(t -> t.getName().equals(cleanerThread[0])));
+        java.lang.ref.WeakReference<CircuitRuntime> closed = passOnAndClose(home, receiver);
+        gcUntil(() -> closed.get() == null);
     }
 
     /** Starts a runtime that passes a reference into {@code home} on to {@code receiver}, closes it, and returns it weakly. */
-    private static java.lang.ref.WeakReference<CircuitRuntime> passOnAndClose(CircuitRuntime home, CircuitRuntime receiver,
-                                                                              String[] cleanerThread) {
+    private static java.lang.ref.WeakReference<CircuitRuntime> passOnAndClose(CircuitRuntime home, CircuitRuntime receiver) {
         CircuitRuntime rt = CircuitRuntime.start(RuntimeConfig.builder().build());
         try {
             Counter onHome = rt.dial(home.address(), "echo", Echo.class).makeCounter();
             rt.dial(receiver.address(), "echo", Echo.class).keep(onHome);
             assertThat(rt.imports().pinned()).isEqualTo(1);
-            cleanerThread[0] = "circuit-cleaner-" + rt.id();
         } finally {
             rt.close();
         }
         return new java.lang.ref.WeakReference<>(rt);
+    }
+
+    /**
+     * Close ends every platform thread of the runtime, while the application still holds the closed
+     * runtime and its references. Before, its cleaner's thread ({@code circuit-cleaner-ID}) ended only
+     * once the runtime was collected.
+     */
+    @Test
+    void closeEndsTheRuntimesThreadsWhileTheRuntimeAndItsReferencesAreStillHeld() {
+        CircuitRuntime other = runtimes.start();
+        other.listen("echo", Echo.class, new EchoImpl());
+        CircuitRuntime rt = runtimes.start();
+        rt.listen("echo", Echo.class, new EchoImpl());
+        Counter exported = other.dial(rt.address(), "echo", Echo.class).makeCounter();
+        Counter imported = rt.dial(other.address(), "echo", Echo.class).makeCounter();
+        Counter local = rt.ref(Counter.class, new CounterImpl());
+        String id = rt.id().toString();
+        assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName).anyMatch(n -> n.contains(id));
+
+        rt.close();
+
+        await().untilAsserted(() -> assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+            .noneMatch(n -> n.contains(id)));
+        assertThat(java.util.List.of(rt, exported, imported, local)).hasSize(4); // all still held
     }
 
     @Test
