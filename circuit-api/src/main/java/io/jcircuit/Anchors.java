@@ -56,6 +56,9 @@ public interface Anchors {
      * returns it; when {@code timeout} passes first, returns the current listing, whose revision then
      * equals {@code sinceRevision} unless a change raced the timeout. Pass 0 to wait for a directory
      * that does not exist yet.
+     *
+     * @throws IllegalStateException when the runtime closes while this waits (at once, not at the
+     *                               timeout), or has closed
      */
     Listing<Entry> awaitChange(String dir, long sinceRevision, Duration timeout) throws InterruptedException;
 

@@ -13,13 +13,17 @@ import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -43,6 +47,8 @@ public final class Namespace implements AutoCloseable {
     private final CuratorFramework client;
     private volatile CuratorFramework raw;
     private volatile boolean closed;
+    /** What callers blocked on this connection wait for ({@link #awaitChange}); {@link #close} releases them. */
+    private final Set<Semaphore> waiting = ConcurrentHashMap.newKeySet();
 
     private Namespace(NamespaceConfig config, CuratorFramework client) {
         this.config = config;
@@ -517,6 +523,47 @@ public final class Namespace implements AutoCloseable {
 
     // ------------------------------------------------------------------ watching
 
+    /**
+     * Blocks until the listing of {@code dir} (anchors, or durable values) has a revision other than
+     * {@code since}, or {@code timeout} passes, and returns it; relists after each watch event. Shared by
+     * anchors and the durable store.
+     *
+     * @throws IllegalStateException when this connection closes first, or has closed: the runtime it
+     *                               belongs to closed
+     */
+    <E> Listing<E> awaitChange(String dir, long since, Duration timeout, boolean anchors) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
+        Semaphore changed = new Semaphore(0);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        waiting.add(changed); // before the first look at closed: a close from then on wakes this caller
+        try (DirWatch w = anchors ? watchAnchors(dir, changed::release) : watchDurable(dir, changed::release)) {
+            while (true) {
+                checkNotClosedWhileWaiting(dir, null);
+                @SuppressWarnings("unchecked")
+                Listing<E> l = (Listing<E>) (anchors ? listAnchors(dir, false) : listDurable(dir, false));
+                long left = deadline - System.nanoTime();
+                if (l.revision() != since || left <= 0) {
+                    return l;
+                }
+                if (changed.tryAcquire(left, TimeUnit.NANOSECONDS)) {
+                    changed.drainPermits();
+                }
+            }
+        } catch (NamespaceException e) {
+            checkNotClosedWhileWaiting(dir, e); // the connection closed under the watch or the listing
+            throw e;
+        } finally {
+            waiting.remove(changed);
+        }
+    }
+
+    private void checkNotClosedWhileWaiting(String dir, Throwable cause) {
+        if (closed) {
+            throw new IllegalStateException("namespace connection to " + config.connectString()
+                + " is closed (its runtime closed): no longer waiting for a change of " + dir, cause);
+        }
+    }
+
     /** Calls {@code onChange} after every change at or below the anchor directory {@code dir}. */
     public DirWatch watchAnchors(String dir, Runnable onChange) {
         return DirWatch.start(this, anchorZnode(dir), onChange);
@@ -723,14 +770,23 @@ public final class Namespace implements AutoCloseable {
         }
     }
 
-    /** Closes the session: every entry this client filed disappears at once. Idempotent. */
+    /**
+     * Closes the session: every entry this client filed disappears at once, and an {@link #awaitChange}
+     * under way throws {@link IllegalStateException} at once. Idempotent.
+     */
     @Override
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
+        waiting.forEach(Semaphore::release); // after closed is set: each waiter wakes and finds it so
         client.close();
+    }
+
+    /** True once {@link #close} has begun. */
+    public boolean isClosed() {
+        return closed;
     }
 
     @Override

@@ -17,8 +17,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -190,28 +188,7 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
     @Override
     public Listing<Entry> awaitChange(String dir, long sinceRevision, Duration timeout) throws InterruptedException {
         Paths.anchorDir(dir, false);
-        return awaitChange(ns, dir, sinceRevision, timeout, true);
-    }
-
-    /** Shared by anchors and the durable store: relists after each watch event until the revision passes. */
-    static <E> Listing<E> awaitChange(Namespace ns, String dir, long since, Duration timeout, boolean anchors)
-        throws InterruptedException {
-        Objects.requireNonNull(timeout, "timeout");
-        Semaphore changed = new Semaphore(0);
-        long deadline = System.nanoTime() + timeout.toNanos();
-        try (DirWatch w = anchors ? ns.watchAnchors(dir, changed::release) : ns.watchDurable(dir, changed::release)) {
-            while (true) {
-                @SuppressWarnings("unchecked")
-                Listing<E> l = (Listing<E>) (anchors ? ns.listAnchors(dir, false) : ns.listDurable(dir, false));
-                long left = deadline - System.nanoTime();
-                if (l.revision() != since || left <= 0) {
-                    return l;
-                }
-                if (changed.tryAcquire(left, TimeUnit.NANOSECONDS)) {
-                    changed.drainPermits();
-                }
-            }
-        }
+        return ns.awaitChange(dir, sinceRevision, timeout, true);
     }
 
     @Override

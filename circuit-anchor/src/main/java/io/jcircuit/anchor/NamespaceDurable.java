@@ -108,7 +108,7 @@ public final class NamespaceDurable implements Durable {
     @Override
     public Listing<Stored> awaitChange(String dir, long sinceRevision, Duration timeout) throws InterruptedException {
         Paths.durablePath(dir, false);
-        return NamespaceAnchors.awaitChange(ns, dir, sinceRevision, timeout, false);
+        return ns.awaitChange(dir, sinceRevision, timeout, false);
     }
 
     @Override

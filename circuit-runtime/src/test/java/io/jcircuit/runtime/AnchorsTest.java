@@ -67,6 +67,49 @@ class AnchorsTest {
         }
     }
 
+    /**
+     * An {@code awaitChange} of anchors or of the durable store, blocked when its runtime closes, fails
+     * at once, as whatever starts on a closed runtime does: before, nothing woke it, and it waited out
+     * its whole timeout.
+     */
+    @Test
+    void aBlockedAwaitChangeFailsAtOnceWhenItsRuntimeCloses() throws Exception {
+        CircuitRuntime rt = runtime();
+        io.jcircuit.Anchors anchors = rt.anchors();
+        io.jcircuit.Durable durable = rt.durable();
+        long anchorsRevision = anchors.list("/await/closed").revision();
+        long durableRevision = durable.list("/await/closed").revision();
+        java.util.concurrent.CompletableFuture<Object> onAnchors = blockedIn(
+            () -> anchors.awaitChange("/await/closed", anchorsRevision, Duration.ofSeconds(60)));
+        java.util.concurrent.CompletableFuture<Object> onDurable = blockedIn(
+            () -> durable.awaitChange("/await/closed", durableRevision, Duration.ofSeconds(60)));
+
+        rt.close();
+
+        assertThat(onAnchors).failsWithin(Duration.ofSeconds(5)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+            .havingCause().isInstanceOf(IllegalStateException.class).withMessageContaining("closed");
+        assertThat(onDurable).failsWithin(Duration.ofSeconds(5)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+            .havingCause().isInstanceOf(IllegalStateException.class).withMessageContaining("closed");
+        assertThatThrownBy(() -> anchors.awaitChange("/await/closed", anchorsRevision, Duration.ofSeconds(60)))
+            .as("one that starts after close").isInstanceOf(IllegalStateException.class);
+    }
+
+    /** Runs {@code wait} on a thread of its own, and returns once that thread waits for a change. */
+    private static java.util.concurrent.CompletableFuture<Object> blockedIn(java.util.concurrent.Callable<Object> wait) {
+        java.util.concurrent.CompletableFuture<Object> outcome = new java.util.concurrent.CompletableFuture<>();
+        Thread t = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                outcome.complete(wait.call());
+            } catch (Throwable e) {
+                outcome.completeExceptionally(e);
+            }
+        });
+        await().atMost(Duration.ofSeconds(10)).until(() -> java.util.Arrays.stream(t.getStackTrace())
+            .anyMatch(f -> f.getClassName().equals(java.util.concurrent.Semaphore.class.getName())
+                && f.getMethodName().equals("tryAcquire")));
+        return outcome;
+    }
+
     @Test
     void aHolderThatLeavesWorkerButIsStillLinkedKeepsItsReferences() throws Exception {
         try (CircuitRuntime home = runtime(); CircuitRuntime holder = runtime();
