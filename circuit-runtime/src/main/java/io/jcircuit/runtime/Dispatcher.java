@@ -5,6 +5,7 @@ import io.jcircuit.CallInterceptor;
 import io.jcircuit.CircuitException;
 import io.jcircuit.CircuitScope;
 import io.jcircuit.Deadline;
+import io.jcircuit.WorkerDiedException;
 import io.jcircuit.codec.CodecException;
 import io.jcircuit.codec.Message;
 import io.jcircuit.codec.MessageCodec;
@@ -16,13 +17,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.lang.invoke.MethodHandle;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
@@ -49,6 +50,8 @@ final class Dispatcher implements AutoCloseable {
     private final Waiters waiters;
     /** Requests from other runtimes being served now. */
     private final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+    /** The answers of {@code go}s on this runtime itself that their callers wait for; {@link #close} fails them. */
+    private final java.util.Set<CompletableFuture<Message>> localGos = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** {@code go} requests from other runtimes served to the end. */
     private final java.util.concurrent.atomic.AtomicLong gosDone = new java.util.concurrent.atomic.AtomicLong();
 
@@ -436,18 +439,27 @@ final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** Like {@link #serve}, on a new virtual thread, as {@code go} promises; waits for it. */
-    Message serveOnNewThread(Message request) {
-        FutureTask<Message> task = new FutureTask<>(() -> serve(request, null));
-        Thread.ofVirtual().name("circuit-go-" + runtime.id()).start(task);
+    /**
+     * Like {@link #serve}, on a new virtual thread, as {@code go} promises: a {@code go} on this
+     * runtime itself. Returns its answer to come, for the caller to wait for until its deadline. The
+     * thread is one of this runtime's call threads, interrupted when it closes as one that serves a go
+     * from another runtime is; {@link #close} also fails the answer with {@link WorkerDiedException},
+     * so that its caller stops waiting whether or not the function stops. A caller that stops waiting
+     * cancels the answer.
+     */
+    CompletableFuture<Message> serveOnNewThread(Message request) {
+        long arrived = System.nanoTime();
+        CompletableFuture<Message> answer = new CompletableFuture<>();
+        localGos.add(answer);
+        answer.whenComplete((m, t) -> localGos.remove(answer));
         try {
-            return task.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CircuitException("interrupted while waiting for a local go", e);
-        } catch (ExecutionException e) {
-            throw new CircuitException("local go failed", e.getCause());
+            virtualThreads.execute(() -> answer.complete(serve(request, null, null, arrived)));
+        } catch (RejectedExecutionException closing) {
+            // close shut the threads down before it failed the answers: this one it may not have seen
+            answer.completeExceptionally(new WorkerDiedException(runtime.id(), false, "worker " + runtime.id()
+                + " closed before a go on it could start"));
         }
+        return answer;
     }
 
     /** Runs {@code op} in this runtime's scope, with the caller's deadline: {@code timeoutNanos} after {@code arrived}. */
@@ -593,6 +605,10 @@ final class Dispatcher implements AutoCloseable {
 
     @Override
     public void close() {
-        virtualThreads.shutdownNow();
+        virtualThreads.shutdownNow(); // first: a local go that starts later is refused (serveOnNewThread)
+        for (CompletableFuture<Message> answer : localGos) {
+            answer.completeExceptionally(new WorkerDiedException(runtime.id(), true, "worker " + runtime.id()
+                + " closed while a go on it ran"));
+        }
     }
 }

@@ -336,7 +336,7 @@ final class Invoker {
         long deadline = deadline();
         long id = nextCallId.getAndIncrement();
         if (home.equals(runtime.id())) {
-            return requestSelf(maker.make(id, deadline - System.nanoTime(), java.util.Map.of()));
+            return requestSelf(maker.make(id, deadline - System.nanoTime(), java.util.Map.of()), deadline, what);
         }
         PeerSession s = runtime.peers().session(home, address, deadline);
         long start = System.nanoTime();
@@ -476,11 +476,15 @@ final class Invoker {
             + " through a channel)", frame.readableBytes(), maxFrameBytes);
     }
 
-    /** A request to this runtime: copy it through the codec, serve it here, copy the answer back. */
-    private Object requestSelf(Message request) {
+    /**
+     * A request to this runtime: copy it through the codec, serve it here, copy the answer back. A
+     * {@code go} runs on a thread of its own, and its caller waits for it as for one on another runtime:
+     * until {@code deadline}, or until this runtime closes.
+     */
+    private Object requestSelf(Message request, long deadline, Object what) {
         Message copy = copy(request, "request");
         Message answer = request instanceof Message.Go
-            ? runtime.dispatcher().serveOnNewThread(copy)
+            ? awaitLocalGo(runtime.dispatcher().serveOnNewThread(copy), deadline, what)
             : runtime.dispatcher().serve(copy);
         if (runtime.isClosed()) {
             // as a remote call whose link breaks: the caller cannot tell whether it ran to its end
@@ -488,6 +492,27 @@ final class Invoker {
                 + " closed while a call on one of its own objects ran");
         }
         return unwrapLocal(copy(answer, "answer"), request.getClass().getSimpleName(), runtime.id());
+    }
+
+    /**
+     * Waits for the answer of a {@code go} on this runtime until {@code deadline}. The outcomes are those
+     * of a go on another runtime: {@link DeadlineExceededException} at the deadline, the function going
+     * on; {@link WorkerDiedException} when this runtime closes; both with the outcome unknown.
+     */
+    private Message awaitLocalGo(java.util.concurrent.CompletableFuture<Message> answer, long deadline, Object what) {
+        try {
+            return answer.get(deadline - System.nanoTime(), java.util.concurrent.TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw timeout(runtime.id(), what, "waiting for the answer");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CircuitException("interrupted while waiting for " + what + " on worker " + runtime.id()
+                + "; it may still run there", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw (WorkerDiedException) e.getCause(); // the only way it fails: the runtime closed (Dispatcher.close)
+        } finally {
+            answer.cancel(false); // nobody waits for it any more; done already, it stays as it is
+        }
     }
 
     private Message copy(Message m, Object what) {

@@ -1,12 +1,21 @@
 package io.jcircuit.runtime;
 
 import io.jcircuit.Circuit;
+import io.jcircuit.Deadline;
+import io.jcircuit.DeadlineExceededException;
 import io.jcircuit.Fn;
 import io.jcircuit.Worker;
+import io.jcircuit.WorkerDiedException;
 import io.jcircuit.runtime.Fixtures.Counter;
 import io.jcircuit.runtime.Fixtures.CounterImpl;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -76,6 +85,48 @@ class GoTest {
         boolean otherThread = a.self().go(() -> Thread.currentThread().threadId() != callerId && Thread.currentThread().isVirtual());
 
         assertThat(otherThread).isTrue();
+    }
+
+    /**
+     * A go on the runtime itself ends at the caller's deadline, as one on another runtime does: before,
+     * its caller waited for as long as the function ran. The function goes on (until the runtime closes).
+     */
+    @Test
+    void shouldStopWaitingForAGoOnItselfAtTheCallersDeadline() {
+        CircuitRuntime a = runtimes.start();
+
+        assertThatThrownBy(() -> Deadline.within(Duration.ofMillis(300), () -> a.self().go(() -> {
+            Thread.sleep(60_000); // interrupted when the runtime closes after the test
+            return 1;
+        }))).isInstanceOfSatisfying(DeadlineExceededException.class, e -> {
+            assertThat(e.worker()).isEqualTo(a.id());
+            assertThat(e.outcomeUnknown()).isTrue();
+        });
+    }
+
+    /**
+     * A go on the runtime itself fails when that runtime closes, as one on another runtime does when
+     * the link breaks: before, close left its caller waiting for as long as the function ran.
+     */
+    @Test
+    void shouldFailAGoOnItselfWhenItsRuntimeCloses() throws Exception {
+        CircuitRuntime a = runtimes.start();
+        CountDownLatch running = new CountDownLatch(1);
+        Runnable started = a.ref(Runnable.class, running::countDown);
+        CompletableFuture<Integer> go = CompletableFuture.supplyAsync(() -> a.self().go(() -> {
+            started.run();
+            Thread.sleep(60_000); // interrupted at close, as a go from another runtime is
+            return 1;
+        }), runnable -> Thread.ofVirtual().start(runnable));
+        assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+
+        a.close();
+
+        assertThat(go).failsWithin(Duration.ofSeconds(5)).withThrowableOfType(ExecutionException.class)
+            .havingCause().isInstanceOfSatisfying(WorkerDiedException.class, e -> {
+                assertThat(e.worker()).isEqualTo(a.id());
+                assertThat(e.outcomeUnknown()).isTrue();
+            });
     }
 
     @Test
