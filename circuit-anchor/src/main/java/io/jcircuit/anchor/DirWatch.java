@@ -77,6 +77,13 @@ public final class DirWatch implements AutoCloseable {
         }
         closed = true;
         ns.client().getConnectionStateListenable().removeListener(reconnect);
+        if (ns.isClosing()) {
+            // The session ends next (Namespace.beginClose), and the watch with it, here and at the server;
+            // until then it fires into nothing. Removing it at the server retried for seconds when the
+            // server had just gone, and even removing it here alone waits for the client's next
+            // connection attempt when it is disconnected.
+            return;
+        }
         try {
             if (ns.isConnected()) {
                 ns.rawClient().watchers().remove(watcher).ofType(Watcher.WatcherType.PersistentRecursive).quietly().forPath(znode);

@@ -47,6 +47,8 @@ public final class Namespace implements AutoCloseable {
     private final CuratorFramework client;
     private volatile CuratorFramework raw;
     private volatile boolean closed;
+    /** Set by {@link #beginClose}: the owner is closing this connection. */
+    private volatile boolean closing;
     /** What callers blocked on this connection wait for ({@link #awaitChange}); {@link #close} releases them. */
     private final Set<Semaphore> waiting = ConcurrentHashMap.newKeySet();
 
@@ -787,6 +789,21 @@ public final class Namespace implements AutoCloseable {
     /** True once {@link #close} has begun. */
     public boolean isClosed() {
         return closed;
+    }
+
+    /**
+     * Its owner is about to {@link #close} this connection, and closes what it watches first: a watch
+     * closed from now on is left to go with the session (a {@link DirWatch} ignores its events once
+     * closed), not removed one by one. Removing one at the server retried for seconds when the server
+     * had just gone while the client still took itself for connected. Idempotent.
+     */
+    public void beginClose() {
+        closing = true;
+    }
+
+    /** True once {@link #beginClose} or {@link #close} has been called. */
+    boolean isClosing() {
+        return closing || closed;
     }
 
     @Override

@@ -816,6 +816,9 @@ public final class CircuitRuntime implements Circuit {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        if (namespace != null) {
+            namespace.beginClose(); // the watches below go with the session, not each with a round trip
+        }
         if (holderDeaths != null) {
             holderDeaths.close();
         }
