@@ -580,30 +580,6 @@ class SpawnTest {
         }
     }
 
-    /**
-     * A spawn that fails on the way, after the host started the worker and before the spawner sent its
-     * function (a probe killed the host then): the spawner has no handle to the worker, and nothing sends
-     * it a function. It ends by itself, daemonized too; before, a daemonized one ran for good (and a
-     * spawner that tried again had two). Here the host answers, and the function is never sent.
-     */
-    @Test
-    void aDaemonizedWorkerWhoseFunctionNeverComesEndsByItself(@TempDir Path packs) throws Exception {
-        HostService hs = spawner.worker(host.address()).dial(HostService.SERVICE, HostService.class);
-        io.jcircuit.runtime.host.ClasspathJars jars = new io.jcircuit.runtime.host.ClasspathJars(packs);
-        SpawnedWorker sw = hs.spawn(new io.jcircuit.runtime.host.SpawnSpec(spawner.id(), jars.of(System.getProperty("java.class.path")),
-            spawner.ref(io.jcircuit.runtime.host.JarSource.class, jars), List.of(),
-            List.of("-D" + io.jcircuit.runtime.host.WorkerMain.FUNCTION_WAIT_PROPERTY + "=1500"), 0, java.util.Map.of(), true));
-        ProcessHandle worker = ProcessHandle.of(sw.pid()).orElseThrow();
-        try {
-            worker.onExit().get(60, TimeUnit.SECONDS);
-            Path dir = Path.of(sw.dir());
-            await().untilAsserted(() -> assertThat(Files.readString(dir.resolve("stderr")))
-                .contains("its function did not come within 1500 ms"));
-        } finally {
-            worker.destroyForcibly();
-        }
-    }
-
     @Test
     void aHostStartedAgainTakesBackTheWorkersThatOutlivedIt(@TempDir Path otherState) throws Exception {
         Spawned<Long> s;

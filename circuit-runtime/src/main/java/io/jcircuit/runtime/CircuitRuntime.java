@@ -1035,18 +1035,7 @@ public final class CircuitRuntime implements Circuit {
     private final class Links implements LinkListener {
         @Override
         public void onLinkUp(Link link) {
-            WorkerId peer = link.peer();
-            String reason = "worker " + peer + " opened a new session while this one was in an outage: it had ended this one";
-            PeerSession stale = peers.retireOutaged(peer, reason);
-            if (stale != null) {
-                // The peer let go of what the old session held, as this side does now, before the new
-                // session carries anything: what goes is the old session's, never the new one's.
-                exports.dropHolder(peer);
-                int lost = imports.sessionEnded(peer, reason);
-                LOG.info("{}; {} references into it are gone with the old session", reason, lost);
-                stale.link.close(reason);
-            }
-            imports.sessionBegan(peer);
+            imports.sessionBegan(link.peer());
             peers.linkUp(link);
             if (instrumentation.metrics() != null) {
                 instrumentation.metrics().linked(link.peer());

@@ -29,7 +29,10 @@ final class Peers {
     private final int maxIncomingPerLink;
     private final int maxOutgoingPerLink;
     private volatile LinkTransport transport;
+    /** The session that carries this runtime's calls to each peer. */
     private final ConcurrentHashMap<WorkerId, PeerSession> sessions = new ConcurrentHashMap<>();
+    /** Every session up, also a second one with a peer ({@link #linkUp}). */
+    private final java.util.Set<PeerSession> open = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<Object, CompletableFuture<Link>> dialing = new ConcurrentHashMap<>();
 
     Peers(int maxIncomingPerLink, int maxOutgoingPerLink) {
@@ -42,28 +45,20 @@ final class Peers {
         this.transport = t;
     }
 
-    /** Event loop: a link finished its handshake. */
+    /**
+     * Event loop: a link finished its handshake. Its session carries this runtime's calls to the peer
+     * unless a session with the peer is up and connected: a second session while the first rides out
+     * an outage is how a peer that has already ended the first one (its outage limit was shorter, or
+     * its dial gave up while this side took the handshake) comes back, and it may also be a second path
+     * to the same runtime (another of its addresses). Either way the connected one carries the calls;
+     * the other ends in its own time, and what the peer holds stays while any session with it is up.
+     */
     PeerSession linkUp(Link link) {
         PeerSession s = new PeerSession(link, maxIncomingPerLink, maxOutgoingPerLink);
         link.attach(s);
-        sessions.compute(link.peer(), (id, old) -> old == null || old.isDown() ? s : old);
+        open.add(s);
+        sessions.compute(link.peer(), (id, old) -> old == null || old.isDown() || !old.link.isConnected() ? s : old);
         return s;
-    }
-
-    /**
-     * Event loop, before {@link #linkUp}: the peer of a new link has ended the session this runtime still
-     * rides an outage out with (a runtime opens a second session only when it has none: its outage limit
-     * passed first, or its dial gave up while the other side took the handshake). That session leaves
-     * now, marked down, so that the new one carries the calls; returns it, or null when there is none.
-     * A session whose link is connected stays: two runtimes that dial each other at once keep both.
-     */
-    PeerSession retireOutaged(WorkerId peer, String reason) {
-        PeerSession old = sessions.get(peer);
-        if (old == null || old.isDown() || old.link.isConnected() || !sessions.remove(peer, old)) {
-            return null;
-        }
-        old.markDown(reason);
-        return old;
     }
 
     /** True when a session with {@code peer} is up. */
@@ -82,8 +77,16 @@ final class Peers {
     void linkDown(Link link, String reason) {
         PeerSession s = (PeerSession) link.attachment();
         if (s != null) {
-            sessions.remove(link.peer(), s);
+            open.remove(s);
             s.markDown(reason);
+            if (sessions.remove(link.peer(), s)) {
+                // another session with the peer, up, carries the calls from now on
+                for (PeerSession other : open) {
+                    if (other.link.peer().equals(link.peer()) && !other.isDown() && sessions.putIfAbsent(link.peer(), other) == null) {
+                        break;
+                    }
+                }
+            }
         }
     }
 

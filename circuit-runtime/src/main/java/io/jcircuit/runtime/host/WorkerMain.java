@@ -202,6 +202,8 @@ public final class WorkerMain {
         System.out.println(ANNOUNCE + rt.id() + " " + rt.address());
         System.out.flush();
         long announced = System.nanoTime();
+        // a warm JVM ran gos of its own while it warmed up: only those after its announcement count
+        long gosBefore = rt.activity().gosDone();
         long functionWaitNanos = TimeUnit.MILLISECONDS.toNanos(Long.getLong(FUNCTION_WAIT_PROPERTY, 60_000L));
         if (!daemon) {
             // After the announcement, which the spawn waits for: watching the spawner takes ZooKeeper
@@ -230,13 +232,14 @@ public final class WorkerMain {
                 return;
             }
             io.jcircuit.runtime.Activity activity = rt.activity();
-            if (activity.gosDone() == 0 && activity.running() == 0 && System.nanoTime() - announced > functionWaitNanos) {
+            long gos = activity.gosDone() - gosBefore;
+            if (gos == 0 && activity.running() == 0 && System.nanoTime() - announced > functionWaitNanos) {
                 System.err.println("worker " + rt.id() + ": its function did not come within "
                     + TimeUnit.NANOSECONDS.toMillis(functionWaitNanos) + " ms of its start (the spawn failed on the way,"
                     + " its host gone, say, and the spawner has no handle to it); exiting");
                 return;
             }
-            boolean idle = !daemon && activity.finished();
+            boolean idle = !daemon && gos > 0 && activity.running() == 0 && !activity.heldRemotely();
             if (idle && idleBefore) {
                 System.err.println("worker " + rt.id() + ": its function is done and nobody holds a reference"
                     + " into it; exiting");
