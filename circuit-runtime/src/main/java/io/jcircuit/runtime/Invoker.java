@@ -509,7 +509,10 @@ final class Invoker {
             throw new CircuitException("interrupted while waiting for " + what + " on worker " + runtime.id()
                 + "; it may still run there", e);
         } catch (java.util.concurrent.ExecutionException e) {
-            throw (WorkerDiedException) e.getCause(); // the only way it fails: the runtime closed (Dispatcher.close)
+            if (e.getCause() instanceof WorkerDiedException died) {
+                throw died; // the way it fails: the runtime closed (Dispatcher.close)
+            }
+            throw new CircuitException("go on worker " + runtime.id() + " failed outside the function: " + e.getCause(), e.getCause());
         } finally {
             answer.cancel(false); // nobody waits for it any more; done already, it stays as it is
         }
