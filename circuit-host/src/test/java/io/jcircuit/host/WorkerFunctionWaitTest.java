@@ -36,9 +36,7 @@ class WorkerFunctionWaitTest {
              CircuitRuntime spawner = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(warmHost.zookeeper()).build())) {
             HostService hs = spawner.worker(warmHost.address()).dial(HostService.SERVICE, HostService.class);
             io.jcircuit.runtime.host.ClasspathJars jars = new io.jcircuit.runtime.host.ClasspathJars(packs);
-            SpawnSpec spec = new SpawnSpec(spawner.id(), jars.of(System.getProperty("java.class.path")),
-                spawner.ref(io.jcircuit.runtime.host.JarSource.class, jars), List.of(),
-                List.of("-D" + io.jcircuit.runtime.host.WorkerMain.FUNCTION_WAIT_PROPERTY + "=1500"), 0, java.util.Map.of(), true);
+            SpawnSpec spec = spec(spawner, jars, "-D" + io.jcircuit.runtime.host.WorkerMain.FUNCTION_WAIT_PROPERTY + "=1500", true);
             SpawnedWorker cold = hs.spawn(spec);
             ProcessHandle coldProc = ProcessHandle.of(cold.pid()).orElseThrow();
             assertThat(warmHost.awaitWarmReady(1, Duration.ofSeconds(60))).isTrue();
@@ -73,9 +71,7 @@ class WorkerFunctionWaitTest {
              CircuitRuntime spawner = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(warmHost.zookeeper()).build())) {
             HostService hs = spawner.worker(warmHost.address()).dial(HostService.SERVICE, HostService.class);
             io.jcircuit.runtime.host.ClasspathJars jars = new io.jcircuit.runtime.host.ClasspathJars(packs);
-            SpawnSpec spec = new SpawnSpec(spawner.id(), jars.of(System.getProperty("java.class.path")),
-                spawner.ref(io.jcircuit.runtime.host.JarSource.class, jars), List.of(),
-                List.of("-Dcircuit.test.slowFunction=1"), 0, java.util.Map.of(), false);
+            SpawnSpec spec = spec(spawner, jars, "-Dcircuit.test.slowFunction=1", false);
             SpawnedWorker cold = hs.spawn(spec);
             ProcessHandle coldProc = ProcessHandle.of(cold.pid()).orElseThrow();
             assertThat(warmHost.awaitWarmReady(1, Duration.ofSeconds(60))).isTrue();
@@ -95,5 +91,11 @@ class WorkerFunctionWaitTest {
                 warmProc.destroyForcibly();
             }
         }
+    }
+
+    /** A spawn of this JVM's classpath with one JVM option, as the host gets it from a spawner. */
+    private static SpawnSpec spec(CircuitRuntime spawner, io.jcircuit.runtime.host.ClasspathJars jars, String jvmArg, boolean daemon) {
+        return new SpawnSpec(spawner.id(), jars.of(System.getProperty("java.class.path")),
+            spawner.ref(io.jcircuit.runtime.host.JarSource.class, jars), List.of(), List.of(jvmArg), 0, java.util.Map.of(), daemon);
     }
 }

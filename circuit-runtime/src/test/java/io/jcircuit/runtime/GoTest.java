@@ -96,7 +96,7 @@ class GoTest {
         CircuitRuntime a = runtimes.start();
 
         assertThatThrownBy(() -> Deadline.within(Duration.ofMillis(300), () -> a.self().go(() -> {
-            Thread.sleep(60_000); // interrupted when the runtime closes after the test
+            new CountDownLatch(1).await(); // runs until the runtime closes after the test and interrupts it
             return 1;
         }))).isInstanceOfSatisfying(DeadlineExceededException.class, e -> {
             assertThat(e.worker()).isEqualTo(a.id());
@@ -115,7 +115,7 @@ class GoTest {
         Runnable started = a.ref(Runnable.class, running::countDown);
         CompletableFuture<Integer> go = CompletableFuture.supplyAsync(() -> a.self().go(() -> {
             started.run();
-            Thread.sleep(60_000); // interrupted at close, as a go from another runtime is
+            new CountDownLatch(1).await(); // runs until interrupted at close, as a go from another runtime is
             return 1;
         }), runnable -> Thread.ofVirtual().start(runnable));
         assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();

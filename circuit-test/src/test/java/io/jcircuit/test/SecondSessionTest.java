@@ -35,15 +35,9 @@ class SecondSessionTest {
             Counted made = maker.make();
             assertThat(made.run(1)).isEqualTo(2);
 
-            p.fault(FaultProxy::drop);
-            await().atMost(Duration.ofSeconds(10)).until(() ->
-                p.a.links().stream().noneMatch(l -> l.isConnected()) && p.b.links().stream().noneMatch(l -> l.isConnected()));
+            cut(p);
             CompletableFuture<Long> held = CompletableFuture.supplyAsync(() -> p.counted.run(21));
-            // b's own listening port, not the proxy it advertises: the same runtime at another address
-            Address direct = new Address("127.0.0.1", p.toB.target().getPort());
-            Counted viaDirect = p.a.worker(direct).dial("counted", Counted.class);
-            assertThat(viaDirect.run(3)).isEqualTo(6);
-            p.fault(FaultProxy::pass);
+            dialElsewhereAndHeal(p);
             assertThat(held.get(30, java.util.concurrent.TimeUnit.SECONDS))
                 .as("a call held through a 1 s outage answers").isEqualTo(42L);
             assertThat(made.run(7)).as("a reference a received from b before the outage").isEqualTo(14);
@@ -64,13 +58,8 @@ class SecondSessionTest {
             holder.keep(p.a.ref(Runnable.class, ran::incrementAndGet));
             assertThat(made.run(1)).isEqualTo(2);
 
-            p.fault(FaultProxy::drop);
-            await().atMost(Duration.ofSeconds(10)).until(() ->
-                p.a.links().stream().noneMatch(l -> l.isConnected()) && p.b.links().stream().noneMatch(l -> l.isConnected()));
-            Address direct = new Address("127.0.0.1", p.toB.target().getPort());
-            Counted viaDirect = p.a.worker(direct).dial("counted", Counted.class);
-            assertThat(viaDirect.run(3)).isEqualTo(6);
-            p.fault(FaultProxy::pass);
+            cut(p);
+            dialElsewhereAndHeal(p);
             Throwable refFailure = null;
             try {
                 made.run(7);
@@ -97,16 +86,29 @@ class SecondSessionTest {
             Counted made = maker.make();
             assertThat(made.run(1)).isEqualTo(2);
 
-            p.fault(FaultProxy::drop);
-            await().atMost(Duration.ofSeconds(10)).until(() ->
-                p.a.links().stream().noneMatch(l -> l.isConnected()) && p.b.links().stream().noneMatch(l -> l.isConnected()));
-            Address direct = new Address("127.0.0.1", p.toB.target().getPort());
-            Counted viaDirect = p.a.worker(direct).dial("counted", Counted.class);
-            assertThat(viaDirect.run(3)).isEqualTo(6);
-            p.fault(FaultProxy::pass);
+            cut(p);
+            dialElsewhereAndHeal(p);
             System.gc();
             assertThat(io.jcircuit.Deadline.within(Duration.ofSeconds(10), () -> made.run(7)))
                 .as("a's reference into b, received before a 1 s outage").isEqualTo(14);
         }
+    }
+
+    /** A short outage of the session a-b: both sides ride it out, redialing. */
+    private static void cut(Pair p) {
+        p.fault(FaultProxy::drop);
+        await().atMost(Duration.ofSeconds(10)).until(() ->
+            p.a.links().stream().noneMatch(l -> l.isConnected()) && p.b.links().stream().noneMatch(l -> l.isConnected()));
+    }
+
+    /**
+     * Meanwhile a dials b at b's own listening port, not the proxy it advertises: the same runtime at
+     * another address, a second session; then the network heals.
+     */
+    private static void dialElsewhereAndHeal(Pair p) {
+        Address direct = new Address("127.0.0.1", p.toB.target().getPort());
+        Counted viaDirect = p.a.worker(direct).dial("counted", Counted.class);
+        assertThat(viaDirect.run(3)).isEqualTo(6);
+        p.fault(FaultProxy::pass);
     }
 }
