@@ -56,6 +56,19 @@ final class Hosts {
             }
         }
 
+        /**
+         * When the host last reported its figures, by its own clock, or null when it did not say. A
+         * running host reports at least every 10 s; a frozen one, or one cut off from ZooKeeper while
+         * its entry lasts, shows its last figures for as long as that lasts.
+         */
+        java.time.Instant reported() {
+            try {
+                return java.time.Instant.ofEpochMilli(Long.parseLong(entry.metadata().getOrDefault(HostService.REPORTED_KEY, "")));
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+
         /** The machine's free memory in MiB the host last reported, or null when it did not say. */
         Long freeMemoryMb() {
             try {

@@ -8,6 +8,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,9 +20,16 @@ import java.util.concurrent.Callable;
 /** {@code circuit hosts}: the host daemons of the circuit, from their entries under {@code /host}. */
 @Command(name = "hosts", mixinStandardHelpOptions = true,
     description = {"List the host daemons of the circuit: name, address, workers, load average and free memory.",
-        "Hosts report workers, load and memory when they start, whenever a worker starts or ends, and every 10 s.",
+        "Hosts report workers, load and memory when they start, whenever a worker starts or ends, and every 10 s;",
+        "a host whose last report is older than 30 s is named on stderr (it may be frozen or cut off from ZooKeeper).",
         "Start a host with 'circuit start'; stop one with 'circuit stop NAME'."})
 final class HostsCommand implements Callable<Integer> {
+
+    /**
+     * A report older than this is called out: three of a running host's 10 s reports missed, which
+     * leaves room for clocks a few seconds apart.
+     */
+    static final Duration STALE = Duration.ofSeconds(30);
 
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
@@ -55,6 +64,15 @@ final class HostsCommand implements Callable<Integer> {
             Columns.print(out, rows);
         }
         out.flush();
+        Instant now = Instant.now();
+        for (Hosts.Host h : hosts) {
+            Instant at = h.reported();
+            if (at != null && Duration.between(at, now).compareTo(STALE) > 0) {
+                spec.commandLine().getErr().println("host " + h.name() + " last reported its figures "
+                    + Duration.between(at, now).toSeconds() + " s ago, at " + at
+                    + " (by its clock); a running host reports every 10 s, so it may be frozen or cut off from ZooKeeper");
+            }
+        }
         return 0;
     }
 
@@ -69,6 +87,7 @@ final class HostsCommand implements Callable<Integer> {
         m.put("workers", h.workers());
         m.put("load", h.load());
         m.put("freeMemoryMb", h.freeMemoryMb());
+        m.put("reported", h.reported() == null ? null : h.reported().toString());
         return m;
     }
 

@@ -3,6 +3,7 @@ package io.jcircuit.cli;
 import io.jcircuit.host.HostDaemon;
 import io.jcircuit.runtime.CircuitRuntime;
 import io.jcircuit.runtime.RuntimeConfig;
+import io.jcircuit.runtime.host.HostService;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -69,7 +70,28 @@ class HostCommandsTest {
             .contains("\"pid\":" + ProcessHandle.current().pid())
             .contains("\"workers\":0")
             .containsPattern("\"freeMemoryMb\":\\d+")
+            .containsPattern("\"reported\":\"\\d{4}-")
             .endsWith("}]}");
+    }
+
+    @Test
+    void shouldNameAHostWhoseLastReportIsOld() {
+        // a host frozen (SIGSTOP) past 30 s keeps its entry while its ZooKeeper session lasts; filed
+        // here as such a host would have filed itself five minutes ago
+        try (CircuitRuntime frozen = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(h1.zookeeper()).build())) {
+            long fiveMinutesAgo = System.currentTimeMillis() - Duration.ofMinutes(5).toMillis();
+            ((io.jcircuit.anchor.NamespaceAnchors) frozen.anchors()).fileAsHost("frozen", Map.of(HostService.ROLE_KEY, HostService.ROLE_HOST, "workers", "2",
+                HostService.REPORTED_KEY, Long.toString(fiveMinutesAgo)));
+
+            CliRun.Result r = CliRun.run("hosts", "--dir", state.toString());
+            CliRun.Result json = CliRun.run("hosts", "--json", "--dir", state.toString());
+
+            assertThat(r.code()).as(r.err()).isZero();
+            assertThat(r.out()).containsPattern("(?m)^frozen\\s").containsPattern("(?m)^h1\\s");
+            assertThat(r.err()).containsPattern("host frozen last reported its figures 30\\d s ago")
+                .contains("may be frozen").doesNotContain("host h1");
+            assertThat(json.out()).contains("\"reported\":\"" + java.time.Instant.ofEpochMilli(fiveMinutesAgo) + "\"");
+        }
     }
 
     @Test

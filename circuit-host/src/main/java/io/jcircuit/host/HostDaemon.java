@@ -328,6 +328,7 @@ public final class HostDaemon implements AutoCloseable {
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
             m.put("freeMemoryMb", Long.toString(os.getFreeMemorySize() >> 20));
         }
+        m.put(HostService.REPORTED_KEY, Long.toString(System.currentTimeMillis())); // how old the figures are
         return m;
     }
 

@@ -28,6 +28,12 @@ public interface HostService {
      * filed under {@code /worker} that no spawn has taken yet.
      */
     String WARM_KEY = "warm";
+    /**
+     * The metadata key of a host's entry that holds when it last reported its figures (workers, load,
+     * free memory), in milliseconds since the epoch by the host's clock; it reports at least every 10 s
+     * while it runs, so an older report means a host that is frozen or cut off from ZooKeeper.
+     */
+    String REPORTED_KEY = "reported";
     String NO_KEY = "none";
 
     /** What {@link #KEY_KEY} holds for a runtime whose cluster key has {@code fingerprint} (empty: no key). */
