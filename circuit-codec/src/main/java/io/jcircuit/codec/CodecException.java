@@ -29,8 +29,9 @@ public final class CodecException extends RuntimeException {
 
     /**
      * True when the message was well formed but could not be read here: it nests values deeper than this
-     * runtime reads, or holds a value of a class this runtime cannot load. The message alone is lost, and
-     * the stream it came in is sound.
+     * runtime reads, holds a value of a class this runtime cannot load, or holds a value that its own
+     * class refused as it was read (its {@code readObject}, {@code readResolve} or {@code readExternal}
+     * threw). The message alone is lost, and the stream it came in is sound.
      */
     public boolean beyondReaderLimits() {
         return beyondReaderLimits;

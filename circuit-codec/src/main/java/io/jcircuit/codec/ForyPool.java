@@ -125,6 +125,7 @@ final class ForyPool {
         CountGuards.register(fory);
         ReferenceSerializers.Context ctx = setup.apply(fory);
         CountGuards.registerListViews(fory); // last: the ids registered before it stay as they were
+        EnumSetSerializer.register(fory); // after those: it gives JumboEnumSet an id of its own
         return new Slot(fory, ctx, classDefIds);
     }
 }

@@ -289,6 +289,11 @@ public final class MessageCodec {
                 throw new CodecException("the message (kind " + kind + ", call #" + callId + ") holds a value of class "
                     + missing + ", which this runtime cannot load", soundCause(e), true);
             }
+            String refusedBy = refusedBy(e);
+            if (refusedBy != null) {
+                throw new CodecException("the message (kind " + kind + ", call #" + callId + ") holds a value of class "
+                    + refusedBy + " that refused to be read: " + rootMessage(e), soundCause(e), true);
+            }
             throw new CodecException("malformed message (kind " + kind + ", call #" + callId + "): " + rootMessage(e),
                 soundCause(e));
         } finally {
@@ -556,6 +561,32 @@ public final class MessageCodec {
             if (t instanceof ClassNotFoundException || t instanceof NoClassDefFoundError) {
                 String name = messageOf(t);
                 return name == null ? "(unnamed)" : WireReads.quote(name);
+            }
+        }
+        return null;
+    }
+
+    /** The methods by which a class reads, checks or replaces its own instances as they are deserialized. */
+    private static final java.util.Set<String> READ_HOOKS = java.util.Set.of("readObject", "readObjectNoData",
+        "readResolve", "readExternal");
+
+    /**
+     * The class whose own read hook ({@code readObject}, {@code readResolve}, {@code readExternal})
+     * threw {@code e} or one of its causes, or null. Such a class checks its values as they are read
+     * (an {@code InvalidObjectException} for a value it does not accept): the message was well formed
+     * and only that value is refused. A failure thrown inside Fory's own code, even while a hook runs
+     * (its {@code defaultReadObject} reading bad bytes), is not the class's and is not counted.
+     */
+    private static String refusedBy(Throwable e) {
+        Throwable t = e;
+        for (int i = 0; i < MAX_CAUSES && t != null; i++, t = t.getCause() == t ? null : t.getCause()) {
+            for (StackTraceElement f : t.getStackTrace()) { // from where it was thrown, outwards
+                if (f.getClassName().startsWith("org.apache.fory.")) {
+                    break; // Fory's failure, not the value's; perhaps a cause was thrown by the value
+                }
+                if (READ_HOOKS.contains(f.getMethodName())) {
+                    return f.getClassName();
+                }
             }
         }
         return null;

@@ -224,6 +224,64 @@ class MessageCodecTest {
         return new java.util.ArrayList<>((java.util.Collection<?>) collection);
     }
 
+    /** A strategy enum: each constant with a body is an anonymous subclass of the enum. */
+    public enum Op {
+        PLUS { @Override int apply(int a, int b) { return a + b; } },
+        TIMES { @Override int apply(int a, int b) { return a * b; } },
+        NONE;
+
+        int apply(int a, int b) {
+            return 0;
+        }
+    }
+
+    record Ops(java.util.EnumSet<Op> ops, java.util.EnumSet<Character.UnicodeScript> scripts) {
+    }
+
+    @Test
+    void anEnumSetArrivesWhateverItsConstantsAre() {
+        // before: Fory named the set's enum by its first element's class, Op$1 for PLUS, and the read
+        // failed with "not an enum" (a malformed message, which ended the session)
+        for (java.util.EnumSet<Op> set : List.of(java.util.EnumSet.of(Op.PLUS), java.util.EnumSet.of(Op.TIMES, Op.NONE),
+            java.util.EnumSet.allOf(Op.class), java.util.EnumSet.noneOf(Op.class), java.util.EnumSet.of(Op.NONE))) {
+            assertThat(back(set)).as(set.toString()).isEqualTo(set).isInstanceOf(java.util.EnumSet.class);
+        }
+        java.util.EnumSet<Character.UnicodeScript> jumbo = java.util.EnumSet.of(Character.UnicodeScript.LATIN,
+            Character.UnicodeScript.YI); // more than 64 constants: the JDK's other EnumSet class
+        Ops both = new Ops(java.util.EnumSet.of(Op.PLUS, Op.TIMES), jumbo);
+        assertThat(back(both)).isEqualTo(both);
+        assertThat(back(java.util.EnumSet.noneOf(Character.UnicodeScript.class))).isEqualTo(java.util.EnumSet.noneOf(Character.UnicodeScript.class));
+    }
+
+    /** A value that checks itself as it is read, as a class with invariants does. */
+    public static final class Positive implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+        final int value;
+
+        Positive(int value) {
+            this.value = value; // unchecked here: the reader checks
+        }
+
+        private void readObject(java.io.ObjectInputStream in) throws java.io.IOException, ClassNotFoundException {
+            in.defaultReadObject();
+            if (value < 0) {
+                throw new java.io.InvalidObjectException("negative: " + value);
+            }
+        }
+    }
+
+    @Test
+    void aValueItsOwnClassRefusesAsItIsReadIsThatMessagesLossAlone() {
+        assertThat(((Positive) back(new Positive(3))).value).isEqualTo(3);
+
+        // before: a malformed message, for which the runtime ends the session with the sender
+        assertThatThrownBy(() -> back(new Positive(-1))).isInstanceOfSatisfying(CodecException.class, e ->
+            assertThat(e.beyondReaderLimits()).as("well formed: that call alone fails").isTrue())
+            .hasMessageContaining("holds a value of class " + Positive.class.getName() + " that refused to be read")
+            .hasMessageContaining("InvalidObjectException: negative: -1");
+        assertThat(((Positive) back(new Positive(4))).value).as("the codec reads on").isEqualTo(4);
+    }
+
     private Object back(Object value) {
         return ((Message.Reply) roundTrip(new Message.Reply(1, value))).value();
     }

@@ -268,6 +268,72 @@ class CallTest {
         assertThat(values.nameOf(List.of())).isEqualTo("ListN");
     }
 
+    /** A value that checks itself as it is read, as a class with invariants does. */
+    public static final class Positive implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+        final int value;
+
+        public Positive(int value) {
+            this.value = value; // unchecked here: the reader checks
+        }
+
+        private void readObject(java.io.ObjectInputStream in) throws java.io.IOException, ClassNotFoundException {
+            in.defaultReadObject();
+            if (value < 0) {
+                throw new java.io.InvalidObjectException("negative: " + value);
+            }
+        }
+    }
+
+    /** Takes and makes values of any class. */
+    public interface Any {
+        Object echo(Object o);
+
+        Object make(int value);
+    }
+
+    /** A strategy enum: its constants with bodies are subclasses of it. */
+    public enum Op {
+        PLUS { @Override public int apply(int a, int b) { return a + b; } },
+        TIMES { @Override public int apply(int a, int b) { return a * b; } };
+
+        public abstract int apply(int a, int b);
+    }
+
+    @Test
+    void aValueItsClassRefusesAsItIsReadFailsThatCallAloneInEitherDirection() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        b.listen("any", Any.class, new Any() {
+            @Override
+            public Object echo(Object o) {
+                return o;
+            }
+
+            @Override
+            public Object make(int value) {
+                return new Positive(value);
+            }
+        });
+        b.listen("echo", Fixtures.Echo.class, new Fixtures.EchoImpl());
+        Any any = a.dial(b.address(), "any", Any.class);
+        Fixtures.Counter counter = a.dial(b.address(), "echo", Fixtures.Echo.class).makeCounter(); // held over the session
+        assertThat(counter.add(1)).isEqualTo(1);
+
+        // before: "malformed message", and the receiver ended the session: the counter was gone for good
+        assertThatThrownBy(() -> any.echo(new Positive(-1))).isInstanceOf(io.jcircuit.UnreadableValueException.class)
+            .hasMessageContaining("could not decode the request").hasMessageContaining("refused to be read")
+            .hasMessageContaining("negative: -1");
+        assertThat(counter.add(1)).isEqualTo(2);
+        assertThatThrownBy(() -> any.make(-2)).isInstanceOf(io.jcircuit.UnreadableValueException.class)
+            .hasMessageContaining("the answer to").hasMessageContaining("negative: -2");
+        assertThat(counter.add(1)).isEqualTo(3);
+        assertThat(((Positive) any.make(5)).value).isEqualTo(5);
+        // an EnumSet of constants with bodies (before: "not an enum", and the session ended)
+        assertThat(any.echo(java.util.EnumSet.of(Op.TIMES))).isEqualTo(java.util.EnumSet.of(Op.TIMES));
+        assertThat(counter.add(1)).isEqualTo(4);
+    }
+
     /** Methods that take a variable number of arguments. */
     public interface Joiner {
         String join(String... parts);
