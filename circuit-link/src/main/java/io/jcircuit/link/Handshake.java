@@ -58,6 +58,10 @@ record Handshake(WorkerId sender, long expectedPeer, long session, long received
             throw new CorruptedFrameException("bad handshake: received=" + received + " flags=" + flags);
         }
         String addr = payload.readCharSequence(len, StandardCharsets.UTF_8).toString();
+        if (payload.isReadable()) {
+            throw new CorruptedFrameException("handshake payload has " + payload.readableBytes()
+                + " bytes after its address");
+        }
         try {
             return new Handshake(new WorkerId(sender), expected, session, received, (flags & FLAG_RESUME) != 0,
                 Address.parse(addr));
@@ -66,7 +70,13 @@ record Handshake(WorkerId sender, long expectedPeer, long session, long received
         }
     }
 
+    /** Longest REJECT reason sent, in characters: the frame must fit {@link FrameDecoder#MAX_HANDSHAKE_FRAME_BYTES}. */
+    static final int MAX_REJECT_REASON_CHARS = 1000;
+
+    /** Writes a REJECT payload; a reason longer than {@link #MAX_REJECT_REASON_CHARS} is cut short. */
     static void writeReject(ByteBuf buf, byte code, String reason) {
-        buf.writeByte(code).writeCharSequence(reason, StandardCharsets.UTF_8);
+        String cut = reason.length() <= MAX_REJECT_REASON_CHARS ? reason
+            : reason.substring(0, MAX_REJECT_REASON_CHARS - 3) + "...";
+        buf.writeByte(code).writeCharSequence(cut, StandardCharsets.UTF_8);
     }
 }

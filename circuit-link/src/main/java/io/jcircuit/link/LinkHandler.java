@@ -198,6 +198,7 @@ final class LinkHandler extends ChannelDuplexHandler {
             reject(ctx, Handshake.REJECT_DUPLICATE, "session already has a connection, which both sides keep");
             return;
         }
+        handshakeDone(ctx);
         if (!hello.resume()) {
             transport.listener().onLinkUp(session);
         }
@@ -234,6 +235,7 @@ final class LinkHandler extends ChannelDuplexHandler {
         handshakeTimer.cancel(false);
         dialer = transport.self();
         state = State.OPEN;
+        handshakeDone(ctx);
         if (resuming != null) {
             link = resuming;
             if (!resuming.connect(this, dialer, welcome.received(), null)) {
@@ -251,6 +253,14 @@ final class LinkHandler extends ChannelDuplexHandler {
         session.connect(this, dialer, welcome.received(), null);
         transport.listener().onLinkUp(session);
         dialed.complete(session);
+    }
+
+    /** The handshake is done: frames up to the configured limit may come from now on (see {@link FrameDecoder}). */
+    private static void handshakeDone(ChannelHandlerContext ctx) {
+        FrameDecoder frames = ctx.pipeline().get(FrameDecoder.class);
+        if (frames != null) {
+            frames.handshakeDone();
+        }
     }
 
     /** Returns true when the frame was handed to the listener, which then owns it. */

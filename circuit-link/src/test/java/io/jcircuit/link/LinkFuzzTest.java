@@ -155,6 +155,53 @@ class LinkFuzzTest {
         }
     }
 
+    /**
+     * Before its handshake a connection may send frames of a handshake's size only: a "HELLO" that
+     * claims 15 MiB is refused at its header, not buffered; after the handshake the configured limit
+     * holds.
+     */
+    @Test
+    void shouldRefuseAFrameLargerThanAHandshakeBeforeTheHandshake() {
+        LinkConfig config = LinkConfig.builder().maxFrameBytes(16 << 20).build();
+        try (LinkTransport transport = LinkTransport.start(config, WorkerId.random(), new Sink())) {
+            EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(config.maxFrameBytes(), transport.badPeerLog()),
+                new LinkHandler(transport));
+            ByteBuf header = Unpooled.buffer().writeInt(FrameCodec.HEADER_LENGTH - 4 + (15 << 20))
+                .writeByte(FrameCodec.VERSION).writeByte(FrameCodec.TYPE_HELLO).writeZero(64 * 1024);
+            ch.writeInbound(header);
+            ch.runPendingTasks();
+            assertThat(ch.isActive()).as("the connection is closed at the header of its 15 MiB 'HELLO'").isFalse();
+            ch.finishAndReleaseAll();
+
+            Sink sink = new Sink();
+            try (LinkTransport other = LinkTransport.start(config, WorkerId.random(), sink)) {
+                EmbeddedChannel open = new EmbeddedChannel(new FrameDecoder(config.maxFrameBytes(), other.badPeerLog()),
+                    new LinkHandler(other));
+                open.writeInbound(Unpooled.wrappedBuffer(hello(1, false)));
+                open.writeInbound(Unpooled.wrappedBuffer(frame(FrameCodec.TYPE_DATA, 1, new byte[1 << 20])));
+                open.runPendingTasks();
+                assertThat(sink.data.get()).as("a 1 MiB DATA frame after the handshake is taken").isEqualTo(1);
+                assertThat(open.isActive()).isTrue();
+                for (Link l : other.links()) {
+                    l.end("done", true);
+                }
+                open.runPendingTasks();
+                open.finishAndReleaseAll();
+            }
+        }
+    }
+
+    @Test
+    void shouldRefuseAHandshakeWithBytesAfterItsAddress() {
+        ByteBuf p = Unpooled.buffer();
+        new Handshake(WorkerId.random(), 0, 1, 0, false, new Address("127.0.0.1", 1)).writeTo(p);
+        assertThat(Handshake.readFrom(p.copy()).address()).isEqualTo(new Address("127.0.0.1", 1));
+        p.writeZero(100_000);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Handshake.readFrom(p))
+            .isInstanceOf(io.netty.handler.codec.CorruptedFrameException.class)
+            .hasMessageContaining("100000 bytes after its address");
+    }
+
     @Test
     void shouldSurviveRandomAndMutatedStreams() throws Exception {
         long seed = Long.getLong("fuzz.seed", System.nanoTime());
