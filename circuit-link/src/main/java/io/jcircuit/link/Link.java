@@ -377,9 +377,14 @@ public final class Link {
         }
     }
 
-    /** After a read burst: acknowledges when many frames arrived and none went back to carry the ack. */
+    /**
+     * After a read burst: acknowledges when many frames arrived and none went back to carry the ack.
+     * Not while the connection cannot take more (a peer that sends and never reads would have ACKs
+     * pile up here): the ack goes once it can ({@link LinkHandler#channelWritabilityChanged}).
+     */
     void ackIfOwed(int threshold) {
-        if (sender.unacknowledgedReceipts() >= threshold && current != null) {
+        LinkHandler c = current;
+        if (sender.unacknowledgedReceipts() >= threshold && c != null && c.channel().isWritable()) {
             send(FrameCodec.finish(FrameCodec.begin(alloc(), FrameCodec.TYPE_ACK, 0)), true);
         }
     }

@@ -52,6 +52,8 @@ final class LinkHandler extends ChannelDuplexHandler {
     private ScheduledFuture<?> handshakeTimer;
     private int silentTicks;
     private String lossReason;
+    /** A PING came in this read burst; one PONG answers them all at its end ({@link #channelReadComplete}). */
+    private boolean pongOwed;
 
     /** An accepting handler. */
     LinkHandler(LinkTransport transport) {
@@ -144,9 +146,25 @@ final class LinkHandler extends ChannelDuplexHandler {
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         if (state == State.OPEN && link.current() == this) {
+            answerPings(ctx);
             link.ackIfOwed(ACK_EVERY);
         }
         ctx.fireChannelReadComplete();
+    }
+
+    /**
+     * One PONG for all the PINGs of a read burst, and none while the connection cannot take more: a
+     * PING only asks for something to come back, and the frames already queued do that once the peer
+     * reads them. A peer that floods PINGs and reads nothing would otherwise queue a PONG per PING in
+     * this process, without bound, while this side keeps reading.
+     */
+    private void answerPings(ChannelHandlerContext ctx) {
+        if (pongOwed) {
+            pongOwed = false;
+            if (ctx.channel().isWritable()) {
+                link.send(FrameCodec.finish(FrameCodec.begin(ctx.alloc(), FrameCodec.TYPE_PONG, 0)), true);
+            }
+        }
     }
 
     private void onHello(ChannelHandlerContext ctx, byte type, ByteBuf frame) {
@@ -269,11 +287,7 @@ final class LinkHandler extends ChannelDuplexHandler {
             case FrameCodec.TYPE_DATA -> {
                 return link.deliver(this, frame);
             }
-            case FrameCodec.TYPE_PING -> {
-                if (link.current() == this) {
-                    link.send(FrameCodec.finish(FrameCodec.begin(ctx.alloc(), FrameCodec.TYPE_PONG, 0)), true);
-                }
-            }
+            case FrameCodec.TYPE_PING -> pongOwed = true; // answered at the end of the read burst
             case FrameCodec.TYPE_PONG, FrameCodec.TYPE_ACK -> { }
             case FrameCodec.TYPE_BYE -> {
                 state = State.CLOSED;
@@ -312,6 +326,9 @@ final class LinkHandler extends ChannelDuplexHandler {
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (link != null) {
             link.signalWritabilityChanged();
+            if (state == State.OPEN && link.current() == this && ctx.channel().isWritable()) {
+                link.ackIfOwed(ACK_EVERY); // one held back while the connection could not take it
+            }
         }
         ctx.fireChannelWritabilityChanged();
     }

@@ -204,6 +204,62 @@ class LinkTransportTest {
         }
     }
 
+    /**
+     * A peer that floods PINGs and reads nothing gets one PONG per read burst, and none while the
+     * connection cannot take more: nothing piles up in this process past Netty's high-water mark.
+     */
+    @Test
+    void shouldNotQueuePongsForAPeerThatFloodsPingsAndReadsNothing() throws Exception {
+        LinkConfig config = LinkConfig.builder().build();
+        Recorder rb = new Recorder();
+        try (LinkTransport b = LinkTransport.start(config, WorkerId.random(), rb);
+             java.net.Socket peer = new java.net.Socket()) {
+            peer.setReceiveBufferSize(4096);
+            peer.connect(new java.net.InetSocketAddress(b.address().host(), b.address().port()));
+            ByteBuf hello = FrameCodec.begin(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, FrameCodec.TYPE_HELLO, 64);
+            new Handshake(WorkerId.random(), 0, 7, 0, false, new io.jcircuit.Address("127.0.0.1", 1)).writeTo(hello);
+            var out = peer.getOutputStream();
+            out.write(bytes(FrameCodec.finish(hello)));
+            Link link = rb.up.poll(5, TimeUnit.SECONDS);
+            assertThat(link).isNotNull();
+            io.netty.channel.Channel channel = link.current().channel();
+            byte[] ping = bytes(FrameCodec.finish(FrameCodec.begin(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT,
+                FrameCodec.TYPE_PING, 0)));
+            byte[] burst = new byte[ping.length * 4096];
+            for (int i = 0; i < 4096; i++) {
+                System.arraycopy(ping, 0, burst, i * ping.length, ping.length);
+            }
+            long most = 0;
+            for (int i = 0; i < 160; i++) { // 655,360 PINGs, 15 MiB: as many PONGs would be as much
+                out.write(burst);
+                most = Math.max(most, pendingWriteBytes(channel));
+            }
+            // a DATA frame behind them: once it is taken, every PING before it has been read
+            ByteBuf last = FrameCodec.begin(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, FrameCodec.TYPE_DATA, 4);
+            last.writeCharSequence("last", StandardCharsets.UTF_8);
+            FrameCodec.finish(last);
+            FrameCodec.stamp(last, 1, 0);
+            out.write(bytes(last));
+            out.flush();
+            assertThat(rb.data.poll(10, TimeUnit.SECONDS)).isEqualTo("last");
+            most = Math.max(most, pendingWriteBytes(channel));
+            assertThat(most).as("PONG bytes queued for a peer that reads nothing (high-water mark %d)",
+                config.writeHighWaterBytes()).isLessThan(2L * config.writeHighWaterBytes());
+        }
+    }
+
+    private static long pendingWriteBytes(io.netty.channel.Channel channel) {
+        var buffer = channel.unsafe().outboundBuffer();
+        return buffer == null ? 0 : buffer.totalPendingWriteBytes();
+    }
+
+    private static byte[] bytes(ByteBuf frame) {
+        byte[] b = new byte[frame.readableBytes()];
+        frame.readBytes(b);
+        frame.release();
+        return b;
+    }
+
     @Test
     void shouldValidateSettingsNamingTheValue() {
         assertThatThrownBy(() -> LinkConfig.builder().maxFrameBytes(10).build())
