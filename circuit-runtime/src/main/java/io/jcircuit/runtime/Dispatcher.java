@@ -199,7 +199,9 @@ final class Dispatcher implements AutoCloseable {
                 request = runtime.codec().decode(payload, s.link.peer());
             } catch (CodecException e) {
                 String why = "worker " + runtime.id() + " could not decode the request: " + e.getMessage();
-                send(s, new Message.Failure(callId, RemoteFailure.describe(e.beyondReaderLimits()
+                // its deadline is unknown: the caller's default one
+                long deadline = arrived + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(runtime.config().defaultCallTimeoutMs());
+                send(s, deadline, new Message.Failure(callId, RemoteFailure.describe(e.beyondReaderLimits()
                     ? new io.jcircuit.UnreadableValueException(why + NOT_RUN) : new CircuitException(why))));
                 if (e.beyondReaderLimits()) {
                     // well formed, only too deep or of a class unknown here: that call fails, the link is sound
@@ -213,22 +215,16 @@ final class Dispatcher implements AutoCloseable {
             }
             Served served = new Served();
             Message answer = serve(request, s.link.peer(), served, arrived);
+            long deadline = arrived + timeoutOf(request);
             if (answer instanceof Message.Reply r && r.value() instanceof Later pending) {
                 // An asynchronous method: this thread is done, the answer goes when its future completes,
                 // or fails at the caller's deadline. The call counts as running (and holds its incoming
                 // slot) until then.
                 later = true;
-                long deadline = arrived + (request instanceof Message.Call c ? c.timeoutNanos() : 30_000_000_000L);
-                answerWhenDone(pending, callId, deadline, a -> {
-                    try {
-                        answerServed(s, a, served, bytesIn, start);
-                    } finally {
-                        ended(s, go);
-                    }
-                });
+                answerWhenDone(pending, callId, deadline, a -> answerLater(s, a, deadline, served, bytesIn, start, go));
                 return;
             }
-            answerServed(s, answer, served, bytesIn, start);
+            answerServed(s, answer, deadline, served, bytesIn, start);
         } catch (RuntimeException | Error e) {
             LOG.error("request #{} from {} failed outside the callee", callId, s.link, e);
             protocolError(s, "internal error serving request #" + callId + ": " + e);
@@ -239,10 +235,54 @@ final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** Sends the answer to a request from {@code s}'s peer and counts it. */
-    private void answerServed(PeerSession s, Message answer, Served served, long bytesIn, long start) {
+    /** The deadline of an answer sent from a thread that must not wait: it goes whether the link can take it or not. */
+    private static final long NO_WAIT = Long.MIN_VALUE;
+
+    /** How long the caller of {@code request} waits for its answer. */
+    private static long timeoutOf(Message request) {
+        return switch (request) {
+            case Message.Call c -> c.timeoutNanos();
+            case Message.Go g -> g.timeoutNanos();
+            case Message.Lookup l -> l.timeoutNanos();
+            case Message.Acquire a -> a.timeoutNanos();
+            case Message.Reply r -> 0;
+            case Message.Failure f -> 0;
+            case Message.Release r -> 0;
+        };
+    }
+
+    /**
+     * The answer of an asynchronous method, on whatever thread completed its future (an event loop, the
+     * deadline sweeper, a user's thread): sent here when the link can take it, else from a call thread
+     * that waits for it ({@link #awaitRoom}), since none of those threads may block.
+     */
+    private void answerLater(PeerSession s, Message answer, long deadline, Served served, long bytesIn, long start,
+                             boolean go) {
+        if (s.link.isWritable() || !s.link.isOpen()) {
+            try {
+                answerServed(s, answer, NO_WAIT, served, bytesIn, start); // could have become unwritable: one answer past
+            } finally {
+                ended(s, go);
+            }
+            return;
+        }
         try {
-            long bytesOut = send(s, answer, served.impl instanceof TakesBackUndelivered t ? t : null, served.args);
+            virtualThreads.execute(() -> {
+                try {
+                    answerServed(s, answer, deadline, served, bytesIn, start);
+                } finally {
+                    ended(s, go);
+                }
+            });
+        } catch (RejectedExecutionException closing) {
+            ended(s, go); // the runtime is closing; this link goes down with it
+        }
+    }
+
+    /** Sends the answer to a request from {@code s}'s peer, whose caller waits until {@code deadline}, and counts it. */
+    private void answerServed(PeerSession s, Message answer, long deadline, Served served, long bytesIn, long start) {
+        try {
+            long bytesOut = send(s, deadline, answer, served.impl instanceof TakesBackUndelivered t ? t : null, served.args);
             instrumentation.completed(CallInterceptor.Direction.IN, s.link.peer(), served.name, bytesOut, bytesIn, start,
                 answer instanceof Message.Reply ? CallEvent.Outcome.OK : CallEvent.Outcome.THREW);
         } catch (RuntimeException | Error e) {
@@ -316,19 +356,22 @@ final class Dispatcher implements AutoCloseable {
         return gosDone.get();
     }
 
-    /** Sends an answer; returns its payload size. */
-    private long send(PeerSession s, Message answer) {
-        return send(s, answer, null, null);
+    /** Sends an answer whose caller waits until {@code deadline}; returns its payload size. */
+    private long send(PeerSession s, long deadline, Message answer) {
+        return send(s, deadline, answer, null, null);
     }
 
     /**
-     * Sends an answer; returns its payload size. A reply that cannot go (too large, or its caller's
-     * session has ended) is handed back to {@code takesBack} when there is one, with the call's
-     * arguments {@code args}.
+     * Sends an answer whose caller waits until {@code deadline}, once the link can take it; returns its
+     * payload size. A reply that cannot go (too large, its caller's session has ended, or the link
+     * could not take it by the deadline) is handed back to {@code takesBack} when there is one, with
+     * the call's arguments {@code args}. Blocks: call threads only.
      */
-    private long send(PeerSession s, Message answer, TakesBackUndelivered takesBack, Object[] args) {
-        if (takesBack != null && s.isDown() && answer instanceof Message.Reply r) {
-            takesBack.takeBack(r.value(), args); // nobody is there to read it
+    private long send(PeerSession s, long deadline, Message answer, TakesBackUndelivered takesBack, Object[] args) {
+        if (!awaitRoom(s, answer, deadline) || (s.isDown() && takesBack != null)) {
+            if (takesBack != null && answer instanceof Message.Reply r) {
+                takesBack.takeBack(r.value(), args); // nobody is there to read it
+            }
             return 0;
         }
         ByteBuf frame = FrameCodec.begin(s.link.alloc(), FrameCodec.TYPE_DATA, 128);
@@ -366,6 +409,40 @@ final class Dispatcher implements AutoCloseable {
             takesBack.answered(r.value(), args);
         }
         return bytes;
+    }
+
+    /**
+     * Waits until the link to the caller can take an answer ({@link Link#isWritable}): answers are held to
+     * the session's replay limit as requests are, or a peer that reads answers and never acknowledges them
+     * would make this runtime keep every one. The call keeps its incoming slot meanwhile, so past
+     * {@code maxIncomingCallsPerLink} such calls the link stops reading from that peer. Returns false when
+     * the answer is not to be sent: the caller's deadline passed first (it has given up on the answer),
+     * or the thread was interrupted (the runtime is closing). An ended session returns true at once;
+     * the answer is then dropped as before. The answer is encoded only after the wait, so that a dropped
+     * one counts no references as held by the caller. With {@link #NO_WAIT} it returns true at once.
+     */
+    private boolean awaitRoom(PeerSession s, Message answer, long deadline) {
+        Link link = s.link;
+        if (deadline == NO_WAIT || link.isWritable() || !link.isOpen()) {
+            return true;
+        }
+        boolean wasInterrupted = Thread.interrupted(); // left set by the callee: not a reason to drop its answer
+        try {
+            if (link.awaitWritable(deadline) || !link.isOpen()) {
+                return true;
+            }
+            LOG.debug("answer #{} to {} dropped: the link could not take it by its caller's deadline ({})", answer.callId(),
+                link, link.isConnected() ? "the peer does not acknowledge what it is sent" : "no connection");
+            return false;
+        } catch (InterruptedException closing) {
+            wasInterrupted = true;
+            LOG.debug("answer #{} to {} dropped: interrupted while the link was backed up", answer.callId(), link);
+            return false;
+        } finally {
+            if (wasInterrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /** Runs a decoded request in this runtime's scope and the caller's deadline; returns the answer. */

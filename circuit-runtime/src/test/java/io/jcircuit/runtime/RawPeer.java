@@ -19,7 +19,12 @@ final class RawPeer implements AutoCloseable {
     private final Socket socket;
     private final OutputStream out;
     private final DataInputStream in;
+    private final WorkerId id = WorkerId.random();
     private long sequence;
+    /** DATA frames read by {@link #readInBackground}, and the highest sequence number among them. */
+    private final java.util.concurrent.atomic.AtomicLong dataRead = new java.util.concurrent.atomic.AtomicLong();
+    private volatile long highestRead;
+    private volatile boolean acking;
 
     RawPeer(Address target) throws IOException {
         socket = new Socket(target.host(), target.port());
@@ -33,7 +38,7 @@ final class RawPeer implements AutoCloseable {
         ByteBuf hello = FrameCodec.begin(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, FrameCodec.TYPE_HELLO, 64);
         byte[] addr = "127.0.0.1:1".getBytes(StandardCharsets.UTF_8);
         // sender, expected peer (any), session number, received, flags (a new session), address
-        hello.writeLong(WorkerId.random().value()).writeLong(0).writeLong(42).writeLong(0).writeByte(0)
+        hello.writeLong(id.value()).writeLong(0).writeLong(42).writeLong(0).writeByte(0)
             .writeShort(addr.length).writeBytes(addr);
         send(FrameCodec.finish(hello));
         int length = in.readInt();
@@ -43,6 +48,61 @@ final class RawPeer implements AutoCloseable {
             throw new IOException("expected WELCOME, got type " + rest[1]);
         }
         return this;
+    }
+
+    /** The worker this peer says it is. */
+    WorkerId id() {
+        return id;
+    }
+
+    /**
+     * Reads frames on a thread of its own from now on, counting the DATA frames; they are acknowledged
+     * only after {@link #acknowledgeFromNowOn}. Ends when the connection does.
+     */
+    RawPeer readInBackground() {
+        Thread.ofPlatform().daemon().name("raw-peer-reader").start(() -> {
+            try {
+                while (true) {
+                    byte[] rest = new byte[in.readInt()];
+                    in.readFully(rest);
+                    if (rest[FrameCodec.TYPE_OFFSET - 4] == FrameCodec.TYPE_DATA) {
+                        highestRead = java.nio.ByteBuffer.wrap(rest, FrameCodec.SEQUENCE_OFFSET - 4, 8).getLong();
+                        dataRead.incrementAndGet();
+                        if (acking) {
+                            acknowledge();
+                        }
+                    }
+                }
+            } catch (IOException closed) {
+                // the connection ended
+            }
+        });
+        return this;
+    }
+
+    /** DATA frames {@link #readInBackground} has read. */
+    long dataRead() {
+        return dataRead.get();
+    }
+
+    /** Acknowledges what was read so far, and every DATA frame read from now on as it comes. */
+    void acknowledgeFromNowOn() throws IOException {
+        acking = true;
+        acknowledge();
+    }
+
+    private void acknowledge() throws IOException {
+        ByteBuf ack = FrameCodec.finish(FrameCodec.begin(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, FrameCodec.TYPE_ACK, 0));
+        ack.setLong(FrameCodec.ACK_OFFSET, highestRead);
+        send(ack);
+    }
+
+    /** Sends {@code m} as {@code codecOf} encodes it, in a DATA frame with the next sequence number. */
+    void send(CircuitRuntime codecOf, io.jcircuit.codec.Message m) throws IOException {
+        ByteBuf frame = FrameCodec.begin(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, FrameCodec.TYPE_DATA, 128);
+        codecOf.codec().encode(m, frame);
+        frame.setLong(FrameCodec.SEQUENCE_OFFSET, ++sequence);
+        send(FrameCodec.finish(frame));
     }
 
     /** A DATA frame with the next sequence number around {@code payload}. */
@@ -60,7 +120,7 @@ final class RawPeer implements AutoCloseable {
         sendRaw(bytes);
     }
 
-    void sendRaw(byte[] bytes) throws IOException {
+    synchronized void sendRaw(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();
     }
