@@ -79,6 +79,8 @@ public final class CircuitRuntime implements Circuit {
     private final long startedMillis = System.currentTimeMillis();
     private final Dispatcher dispatcher;
     private final Peers peers;
+    /** The acquires of references from third runtimes, bounded per sender ({@link Acquires}). */
+    private final Acquires acquires;
     private final CallDeadlines callDeadlines;
     private final Waiters waiters;
     private final Completions completions;
@@ -105,6 +107,7 @@ public final class CircuitRuntime implements Circuit {
         this.invoker = new Invoker(this, instrumentation);
         this.dispatcher = new Dispatcher(this, instrumentation);
         this.peers = new Peers(config.maxIncomingCallsPerLink(), config.maxOutgoingCallsPerLink());
+        this.acquires = new Acquires(peers::hasLiveSession, invoker::acquire);
     }
 
     /**
@@ -898,17 +901,6 @@ public final class CircuitRuntime implements Circuit {
         }
     }
 
-    /** Tells the home of {@code d} that this runtime holds it now, on a virtual thread. */
-    private void acquireSoon(RefDescriptor d) {
-        Thread.ofVirtual().name("circuit-acquire").start(() -> {
-            try {
-                invoker.acquire(d);
-            } catch (RuntimeException e) {
-                LOG.debug("cannot acquire {} at {}: {}", d.handle(), d.home(), e.toString());
-            }
-        });
-    }
-
     ImportTable imports() {
         return imports;
     }
@@ -1015,7 +1007,7 @@ public final class CircuitRuntime implements Circuit {
             boolean[] acquire = {false};
             RefHandler h = imports.handlerFor(d, from, desc -> new RefHandler(CircuitRuntime.this, desc), acquire);
             if (acquire[0]) {
-                acquireSoon(d);
+                acquires.acquireSoon(d, from); // tells its home that this runtime holds it now
             }
             return h;
         }

@@ -180,6 +180,12 @@ final class ExportTable {
         return true;
     }
 
+    /** True when {@code peer} holds the export {@code handle}, for tests. */
+    synchronized boolean isHeldBy(long handle, WorkerId peer) {
+        Holds h = holds.get(handle);
+        return h != null && h.remote.containsKey(peer);
+    }
+
     /** {@code peer} dropped its references: take back {@code counts[i]} holds of {@code handles[i]}. */
     synchronized void release(WorkerId peer, long[] handles, long[] counts) {
         for (int i = 0; i < handles.length; i++) {

@@ -2,6 +2,7 @@ package io.jcircuit.runtime;
 
 import io.jcircuit.codec.Message;
 import io.jcircuit.link.Link;
+import io.jcircuit.runtime.Fixtures.Counter;
 import io.jcircuit.runtime.Fixtures.Echo;
 import io.jcircuit.runtime.Fixtures.EchoImpl;
 import org.junit.jupiter.api.Test;
@@ -118,5 +119,95 @@ class HostilePeerTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> victim.dispatcher().running() == 0);
             assertThat(peer.dataRead() * ANSWER_BYTES).isLessThanOrEqualTo(REPLAY_LIMIT + 2L * ANSWER_BYTES);
         }
+    }
+
+    /**
+     * One message that carries references to many homes (here 300 made-up workers, all at one address
+     * that accepts connections and never answers) makes the runtime dial at most 16 of them at a time
+     * for the acquires, not one connection per reference at once; a reference from another runtime to a
+     * real home is acquired meanwhile, its sender's dials being its own.
+     */
+    @Test
+    void shouldBoundTheDialsThatTheReferencesOfOneMessageCause() throws Exception {
+        CircuitRuntime victim = runtimes.start(c -> c.connectTimeoutMs(10_000));
+        victim.listen("echo", Echo.class, new EchoImpl());
+        java.util.List<java.net.Socket> accepted = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (java.net.ServerSocket tarpit = new java.net.ServerSocket(0, 1024, java.net.InetAddress.getLoopbackAddress())) {
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    while (true) {
+                        accepted.add(tarpit.accept()); // takes the connection, and never answers the HELLO
+                    }
+                } catch (java.io.IOException closed) {
+                    // done
+                }
+            });
+            io.jcircuit.Address there = new io.jcircuit.Address("127.0.0.1", tarpit.getLocalPort());
+            java.util.List<Object> refs = new java.util.ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                RefHandler h = new RefHandler(victim, new io.jcircuit.codec.RefDescriptor(io.jcircuit.WorkerId.random(), there,
+                    1, Runnable.class.getName()));
+                refs.add(java.lang.reflect.Proxy.newProxyInstance(Runnable.class.getClassLoader(), new Class<?>[] {Runnable.class}, h));
+            }
+            try (RawPeer peer = new RawPeer(victim.address()).handshake().readInBackground()) {
+                peer.send(victim, new Message.Call(1, handleOf(victim, Echo.class),
+                    "appendAndReturn(java.util.List,java.lang.String)", new Object[] {refs, "x"}, 30_000_000_000L, null));
+                await().atMost(Duration.ofSeconds(10)).until(() -> accepted.size() >= Acquires.MAX_DIALS_PER_SENDER);
+                await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).untilAsserted(() ->
+                    assertThat(accepted.size()).as("connections opened at once for the references of one message")
+                        .isLessThanOrEqualTo(Acquires.MAX_DIALS_PER_SENDER));
+
+                CircuitRuntime home = runtimes.start();
+                CircuitRuntime passer = runtimes.start();
+                home.listen("echo", Echo.class, new EchoImpl());
+                Counter counter = passer.dial(home.address(), "echo", Echo.class).makeCounter();
+                passer.dial(victim.address(), "echo", Echo.class).keep(counter);
+                long handle = ((RefHandler) java.lang.reflect.Proxy.getInvocationHandler(counter)).target().handle();
+                await().atMost(Duration.ofSeconds(5)).until(() -> home.exports().isHeldBy(handle, victim.id()));
+            } finally {
+                for (java.net.Socket s : accepted) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    /** Keeps what it is given. */
+    public interface Keeper {
+        void keepAll(java.util.List<Counter> counters);
+    }
+
+    static final class KeeperImpl implements Keeper {
+        volatile java.util.List<Counter> kept;
+
+        @Override
+        public void keepAll(java.util.List<Counter> counters) {
+            kept = counters;
+        }
+    }
+
+    /** The bound costs a legitimate message nothing: many references to a few real homes are all acquired. */
+    @Test
+    void shouldAcquireEveryReferenceOfAMessageThatCarriesManyToAFewHomes() {
+        CircuitRuntime receiver = runtimes.start();
+        receiver.listen("keeper", Keeper.class, new KeeperImpl());
+        CircuitRuntime passer = runtimes.start();
+        java.util.List<Counter> counters = new java.util.ArrayList<>();
+        java.util.Map<Counter, CircuitRuntime> homeOf = new java.util.HashMap<>();
+        for (int h = 0; h < 3; h++) {
+            CircuitRuntime home = runtimes.start();
+            home.listen("echo", Echo.class, new EchoImpl());
+            Echo echo = passer.dial(home.address(), "echo", Echo.class);
+            for (int i = 0; i < 100; i++) {
+                Counter c = echo.makeCounter();
+                counters.add(c);
+                homeOf.put(c, home);
+            }
+        }
+        passer.dial(receiver.address(), "keeper", Keeper.class).keepAll(counters);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(counters)
+            .as("references held by the receiver at their homes")
+            .allMatch(c -> homeOf.get(c).exports().isHeldBy(
+                ((RefHandler) java.lang.reflect.Proxy.getInvocationHandler(c)).target().handle(), receiver.id())));
     }
 }
