@@ -325,6 +325,8 @@ public final class CircuitRuntime implements Circuit {
         java.util.OptionalLong callers = io.jcircuit.Deadline.currentNanoTime();
         boolean callersFirst = callers.isPresent() && callers.getAsLong() - connectBy < 0;
         PeerSession s;
+        String why = "nothing answered at " + address + " within the connect timeout of " + config.link().connectTimeoutMs()
+            + " ms (no runtime listens there, or it does not answer)";
         try {
             s = peers.sessionAt(address, callersFirst ? callers.getAsLong() : connectBy);
         } catch (io.jcircuit.DeadlineExceededException e) {
@@ -332,9 +334,14 @@ public final class CircuitRuntime implements Circuit {
                 throw e;
             }
             // as a handshake that timed out: nothing was sent, and whatever is there did not answer
-            String why = "nothing answered at " + address + " within the connect timeout of " + config.link().connectTimeoutMs()
-                + " ms (no runtime listens there, or it does not answer)";
             throw new io.jcircuit.WorkerDiedException(null, false, why, new io.jcircuit.link.HandshakeTimeoutException(why));
+        } catch (io.jcircuit.WorkerDiedException e) {
+            if (e.getCause() instanceof io.jcircuit.link.HandshakeTimeoutException) {
+                // the dial's own handshake timer, which runs out with the wait above: said the same way
+                // whichever of the two comes first
+                throw new io.jcircuit.WorkerDiedException(null, false, why, e.getCause());
+            }
+            throw e;
         }
         return new RemoteWorker(this, s.link.peer(), s.link.peerAddress());
     }
