@@ -20,9 +20,11 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
@@ -137,12 +139,20 @@ final class ClearCommand implements Callable<Integer> {
         return all;
     }
 
-    /** The directories of the workers named on the command line; fails before removing anything if one is missing. */
+    /**
+     * The directories of the workers named on the command line, each once however often (and in whichever
+     * case) it is named; fails before removing anything if one is missing.
+     */
     private List<Path> named(Path workers) {
         List<Path> dirs = new ArrayList<>();
         List<String> missing = new ArrayList<>();
+        Set<WorkerId> seen = new HashSet<>();
         for (String id : ids) {
-            Path w = workers.resolve(WorkerId.parse(id).toString());
+            WorkerId worker = WorkerId.parse(id);
+            if (!seen.add(worker)) {
+                continue; // named twice: one directory, and the second look would find it removed by the first
+            }
+            Path w = workers.resolve(worker.toString());
             if (Files.isDirectory(w, LinkOption.NOFOLLOW_LINKS)) {
                 dirs.add(w);
             } else {

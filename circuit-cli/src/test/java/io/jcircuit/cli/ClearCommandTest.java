@@ -149,6 +149,17 @@ class ClearCommandTest {
         assertThat(workers.resolve(ALIVE)).isDirectory();
     }
 
+    /** One worker named twice, once in capitals: one directory, removed once, and a success. */
+    @Test
+    void shouldClearAWorkerNamedTwiceOnceAndSucceed() {
+        CliRun.Result r = CliRun.run("clear", "--dir", state.toString(), ENDED, ENDED.toUpperCase());
+
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).isEmpty();
+        assertThat(r.out().strip()).isEqualTo("removed " + workers.resolve(ENDED) + " (exit status 0)");
+        assertThat(workers.resolve(ENDED)).doesNotExist();
+    }
+
     @Test
     void shouldRemoveNothingWhenANamedWorkerIsUnknown() {
         CliRun.Result r = CliRun.run("clear", "--dir", state.toString(), ENDED, "R00000000000000ff");
