@@ -27,10 +27,11 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
     @Option(names = "--drain", paramLabel = "SECONDS", description = "Drain first: withdraw anchors and wait up to SECONDS for calls in progress.")
     Integer drainSeconds;
 
-    @Option(names = "--status", defaultValue = "0", paramLabel = "STATUS", description = "The exit status (default 0).")
-    int status;
+    @Option(names = "--status", paramLabel = "STATUS", description = "The exit status the worker exits with (default 0). Not with --force.")
+    Integer status;
 
-    @Option(names = "--force", description = "Have the worker's host kill its process (SIGKILL) without asking the worker.")
+    @Option(names = "--force", description = "Have the worker's host kill its process (SIGKILL) without asking the worker "
+        + "(its exit status is then 137). Not with --drain or --status: both are asked of the worker.")
     boolean force;
 
     @Option(names = "--timeout", defaultValue = "10", paramLabel = "SECONDS",
@@ -51,6 +52,15 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
         }
         if (waitSeconds < 0) {
             throw new IllegalArgumentException("--wait must be 0 or more seconds, not " + waitSeconds);
+        }
+        // both are asked of the worker, and --force asks it nothing: its host's SIGKILL would drop them unsaid
+        if (force && status != null) {
+            throw new IllegalArgumentException("--status is asked of the worker, and --force asks it nothing: its host kills it "
+                + "(SIGKILL, exit status 137). Give one or the other");
+        }
+        if (force && drainSeconds != null) {
+            throw new IllegalArgumentException("--drain is asked of the worker, and --force asks it nothing: its host kills it "
+                + "(SIGKILL). Give one or the other");
         }
         PrintWriter out = spec.commandLine().getOut();
         try (WorkerOps w = WorkerOps.open(where, keys)) {
@@ -132,7 +142,7 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
                     + " anchors withdrawn, " + r.callsStillRunning() + " calls still running)");
             }
             w.call(e, Duration.ofSeconds(timeoutSeconds), ops -> {
-                ops.exit(status);
+                ops.exit(status == null ? 0 : status);
                 return null;
             });
         } catch (io.jcircuit.WorkerDiedException gone) {

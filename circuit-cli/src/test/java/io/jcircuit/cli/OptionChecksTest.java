@@ -35,6 +35,16 @@ class OptionChecksTest {
     }
 
     @Test
+    void killRefusesWhatItWouldAskOfTheWorkerWithForce() {
+        // before: accepted; the host's SIGKILL left exit status 137, not the 3 asked for, and no drain ran
+        refused(run("kill", "--force", "--status", "3", "R0123456789abcdef"),
+            "circuit kill: --status is asked of the worker, and --force asks it nothing: its host kills it (SIGKILL, exit status 137). "
+                + "Give one or the other");
+        refused(run("kill", "--force", "--drain", "5", "R0123456789abcdef"),
+            "circuit kill: --drain is asked of the worker, and --force asks it nothing: its host kills it (SIGKILL). Give one or the other");
+    }
+
+    @Test
     void heapChecksTopOnceAndLiveWithoutDump() {
         // before: each worker refused --top 0 on its own, one line per worker
         refused(run("heap", "--top", "0", "/app/..."), "circuit heap: --top must be at least 1, not 0");
