@@ -65,6 +65,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        checkLocalAlone();
         if (!Files.exists(jar)) {
             throw new IllegalArgumentException("no such jar: " + jar);
         }
@@ -72,9 +73,6 @@ final class RunCommand implements Callable<Integer> {
             DeployCommand.checkReadableJar(jar); // before a JVM starts for it
         }
         StartCommand.checkOneInterface(addr);
-        if (local && addr != null) {
-            throw new IllegalArgumentException("--addr is for joining a circuit; with --local the program's circuit is on loopback");
-        }
         Path state = NamespaceOptions.stateDir(dir, env);
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -135,6 +133,38 @@ final class RunCommand implements Callable<Integer> {
         }
         deleteLocal(runDir);
         return code;
+    }
+
+    /**
+     * Refuses, with {@code --local}, every option that says which circuit to join or how to reach it: the
+     * program's circuit is then its own, and each would be ignored (the operator who gave {@code --zookeeper}
+     * meant that circuit, not a throw-away one).
+     */
+    private void checkLocalAlone() {
+        if (!local) {
+            return;
+        }
+        if (addr != null) {
+            throw new IllegalArgumentException("--addr is for joining a circuit; with --local the program's circuit is on loopback");
+        }
+        List<String> joining = new ArrayList<>();
+        if (zookeeper != null) {
+            joining.add("--zookeeper");
+        }
+        if (keys.key != null) {
+            joining.add("--key");
+        }
+        if (dir != null) {
+            joining.add("--dir");
+        }
+        if (insecure) {
+            joining.add("--insecure");
+        }
+        if (!joining.isEmpty()) {
+            throw new IllegalArgumentException(String.join(", ", joining) + (joining.size() == 1 ? " is" : " are")
+                + " for joining a circuit; with --local the program has a circuit of its own (an embedded ZooKeeper "
+                + "in a temporary directory, on loopback, no key): give --local or " + String.join(", ", joining) + ", not both");
+        }
     }
 
     /** How long Ctrl-C gives the program to end, closing its local circuit, before its directory goes. */

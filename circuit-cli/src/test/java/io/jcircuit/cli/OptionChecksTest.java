@@ -45,6 +45,17 @@ class OptionChecksTest {
     }
 
     @Test
+    void runRefusesWithLocalTheOptionsOfACircuitToJoin() {
+        // before: --zookeeper, --key, --dir and --insecure were ignored with --local, and the program ran on a throw-away circuit
+        String local = " for joining a circuit; with --local the program has a circuit of its own (an embedded ZooKeeper in a "
+            + "temporary directory, on loopback, no key): give --local or ";
+        refused(run("run", "--local", "--zookeeper", "10.0.0.5:2181", "app.jar"),
+            "circuit run: --zookeeper is" + local + "--zookeeper, not both");
+        refused(run("run", "--local", "--key", "k", "--dir", "d", "--insecure", "app.jar"),
+            "circuit run: --key, --dir, --insecure are" + local + "--key, --dir, --insecure, not both");
+    }
+
+    @Test
     void heapChecksTopOnceAndLiveWithoutDump() {
         // before: each worker refused --top 0 on its own, one line per worker
         refused(run("heap", "--top", "0", "/app/..."), "circuit heap: --top must be at least 1, not 0");
