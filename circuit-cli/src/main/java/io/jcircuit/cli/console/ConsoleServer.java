@@ -3,6 +3,7 @@ package io.jcircuit.cli.console;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.jcircuit.Circuit;
+import io.jcircuit.Entry;
 import io.jcircuit.anchor.Namespace;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,6 +15,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
@@ -64,8 +66,11 @@ public final class ConsoleServer implements AutoCloseable {
      */
     private static final String FLAME_POLICY = "sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; "
         + "style-src 'unsafe-inline'; img-src data:";
-    /** How long a request waits for a picture beyond the time the workers have to answer. */
-    private static final long PICTURE_SLACK_NANOS = 3_000_000_000L;
+    /**
+     * How long a request waits for a read of the namespace: a worker's lookup, and a picture beyond the
+     * time the workers have to answer. Curator gives up on an unreachable ZooKeeper only after 10 to 20 s.
+     */
+    private static final long NAMESPACE_READ_NANOS = 3_000_000_000L;
 
     /**
      * How the console runs.
@@ -111,6 +116,9 @@ public final class ConsoleServer implements AutoCloseable {
     /** One sample at a time: requests that arrive while one is taken wait for it instead of taking their own. */
     private final ReentrantLock sampling = new ReentrantLock();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Set from the first 503 until a read succeeds: an outage is logged once, not at every request. */
+    private final AtomicBoolean unreadable = new AtomicBoolean();
+    private final Namespace namespace;
     private volatile Latest latest;
     /** The picture being taken, if one is; guarded by {@link #sampling}. */
     private java.util.concurrent.CompletableFuture<Latest> inFlight;
@@ -121,8 +129,9 @@ public final class ConsoleServer implements AutoCloseable {
         this.server = server;
         this.threads = threads;
         this.json = json;
+        this.namespace = namespace;
         this.sampler = new CircuitSampler(namespace, client, config.pollTimeout());
-        this.workers = new WorkerEndpoints(namespace, client);
+        this.workers = new WorkerEndpoints(this::liveWorkers, client);
     }
 
     /**
@@ -189,9 +198,37 @@ public final class ConsoleServer implements AutoCloseable {
         } finally {
             sampling.unlock();
         }
-        long waitNanos = config.pollTimeout().toNanos() + PICTURE_SLACK_NANOS;
+        return awaitRead(taking, config.pollTimeout().toNanos() + NAMESPACE_READ_NANOS).picture();
+    }
+
+    /**
+     * The entries under {@code /worker}, read now, within {@link #NAMESPACE_READ_NANOS}: a worker spawned a
+     * moment ago is found. While the connection to ZooKeeper is down, fails at once.
+     *
+     * @throws HttpFailure 503 when ZooKeeper is away or the read did not come in time
+     */
+    private List<Entry> liveWorkers() {
+        if (!namespace.isConnected()) {
+            throw new HttpFailure(503, "the circuit cannot be read: ZooKeeper at " + namespace.config().connectString()
+                + " is unreachable");
+        }
+        java.util.concurrent.Future<List<Entry>> listing = threads.submit(() -> namespace.listAnchors("/worker", false).entries());
         try {
-            return taking.get(waitNanos, java.util.concurrent.TimeUnit.NANOSECONDS).picture();
+            return awaitRead(listing, NAMESPACE_READ_NANOS);
+        } finally {
+            listing.cancel(true); // past its time: the interrupt ends Curator's retries rather than leave a thread in them
+        }
+    }
+
+    /**
+     * What {@code reading} read, waited for at most {@code waitNanos}.
+     *
+     * @throws HttpFailure 503 when it did not come in that time or ZooKeeper could not be read
+     */
+    private <T> T awaitRead(java.util.concurrent.Future<T> reading, long waitNanos) {
+        T read;
+        try {
+            read = reading.get(waitNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
         } catch (java.util.concurrent.TimeoutException e) {
             throw new HttpFailure(503, "the circuit could not be read within " + waitNanos / 1_000_000_000L
                 + " s: is ZooKeeper reachable?");
@@ -204,6 +241,10 @@ public final class ConsoleServer implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new HttpFailure(503, "interrupted while the circuit was read");
         }
+        if (unreadable.compareAndSet(true, false)) {
+            LOG.info("console: the circuit can be read again");
+        }
+        return read;
     }
 
     private boolean fresh(Latest l) {
@@ -216,7 +257,9 @@ public final class ConsoleServer implements AutoCloseable {
                 route(x);
             } catch (RuntimeException e) {
                 HttpFailure f = HttpFailure.of(e);
-                if (f.status() >= 500) {
+                if (f.status() == 503) {
+                    unreadable(x, f);
+                } else if (f.status() >= 500) {
                     LOG.warn("console: {} {} failed: {}", x.getRequestMethod(), x.getRequestURI(), f.getMessage());
                 }
                 if (f.status() == 405) {
@@ -229,6 +272,16 @@ public final class ConsoleServer implements AutoCloseable {
             }
         } catch (IOException | RuntimeException e) {
             LOG.debug("console: cannot answer {}: {}", x.getRequestURI(), e.toString()); // the browser went away
+        }
+    }
+
+    /** Logs the first 503 of an outage as a warning; the page polls, and the rest would say the same. */
+    private void unreadable(HttpExchange x, HttpFailure f) {
+        if (unreadable.compareAndSet(false, true)) {
+            LOG.warn("console: {} {} failed: {}; answering 503 until the circuit can be read", x.getRequestMethod(),
+                x.getRequestURI(), f.getMessage());
+        } else {
+            LOG.debug("console: {} {} failed: {}", x.getRequestMethod(), x.getRequestURI(), f.getMessage());
         }
     }
 

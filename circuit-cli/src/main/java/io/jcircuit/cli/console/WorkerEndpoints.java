@@ -4,7 +4,6 @@ import io.jcircuit.Circuit;
 import io.jcircuit.Deadline;
 import io.jcircuit.Entry;
 import io.jcircuit.WorkerId;
-import io.jcircuit.anchor.Namespace;
 import io.jcircuit.runtime.ops.FlameGraph;
 import io.jcircuit.runtime.ops.Ops;
 import io.jcircuit.runtime.ops.OpsInfo;
@@ -12,10 +11,12 @@ import io.jcircuit.runtime.ops.OpsInfo;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Supplier;
 
 /**
  * What the console asks one worker on an operator's request. The worker is looked up in
- * {@code /worker} at each request, so one spawned a moment ago is found at once. Every call runs
+ * {@code /worker} at each request, so one spawned a moment ago is found at once; that read is the
+ * console's, bounded, and says 503 when ZooKeeper is away. Every call runs
  * within a deadline; a profile's is its length plus {@value #PROFILE_SLACK_SECONDS} s.
  */
 final class WorkerEndpoints {
@@ -27,7 +28,8 @@ final class WorkerEndpoints {
     private static final Duration QUICK = Duration.ofSeconds(10);
     private static final int LAST_FLAMES_KEPT = 8;
 
-    private final Namespace namespace;
+    /** The entries under {@code /worker}, read at each call; fails with a 503 {@link HttpFailure} when they cannot be. */
+    private final Supplier<List<Entry>> liveWorkers;
     private final Circuit client;
     /** The last flame graph of each worker, for the page's frame and its "open in a new tab": the latest few. */
     private final java.util.Map<String, byte[]> lastFlames = new java.util.LinkedHashMap<>(16, 0.75f, true) {
@@ -37,8 +39,8 @@ final class WorkerEndpoints {
         }
     };
 
-    WorkerEndpoints(Namespace namespace, Circuit client) {
-        this.namespace = namespace;
+    WorkerEndpoints(Supplier<List<Entry>> liveWorkers, Circuit client) {
+        this.liveWorkers = liveWorkers;
         this.client = client;
     }
 
@@ -108,7 +110,7 @@ final class WorkerEndpoints {
         } catch (IllegalArgumentException e) {
             throw new HttpFailure(400, e.getMessage());
         }
-        Entry entry = namespace.listAnchors("/worker", false).entries().stream()
+        Entry entry = liveWorkers.get().stream()
             .filter(e -> e.worker().equals(wanted)).findFirst()
             .orElseThrow(() -> new HttpFailure(404, "no live worker " + id + " under /worker"));
         return Deadline.within(QUICK, () -> client.worker(entry.address()).dial(Ops.SERVICE, Ops.class));

@@ -8,6 +8,7 @@ import io.jcircuit.anchor.NamespaceConfig;
 import io.jcircuit.cli.ConsoleCommand;
 import io.jcircuit.runtime.CircuitRuntime;
 import io.jcircuit.runtime.RuntimeConfig;
+import io.jcircuit.test.FaultProxy;
 import io.jcircuit.test.LocalCircuit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -124,6 +126,42 @@ class ConsoleServerTest {
         assertThat(post.statusCode()).isEqualTo(405);
         // the server is still fine after all that
         assertThat(get("/api/circuit").statusCode()).isEqualTo(200);
+    }
+
+    /**
+     * ZooKeeper away: a worker's endpoints say 503 within the console's bound for a read of the namespace,
+     * as /api/circuit does (before: 500 with the NamespaceException's text, once Curator gave up 10 to 20 s
+     * later), and answer again once it is back.
+     */
+    @Test
+    void shouldAnswer503WithinItsBoundForAWorkerWhileZooKeeperIsAway() throws Exception {
+        String zk = circuit.zookeeper();
+        InetSocketAddress server = new InetSocketAddress("127.0.0.1", Integer.parseInt(zk.substring(zk.lastIndexOf(':') + 1)));
+        try (FaultProxy proxy = FaultProxy.start(server);
+             Namespace throughProxy = Namespace.connect(NamespaceConfig.of("127.0.0.1:" + proxy.port()));
+             ConsoleServer away = ConsoleCommand.serve(new ConsoleServer.Config("127.0.0.1", 0, 300, Duration.ofSeconds(2)),
+                 throughProxy, opsClient, "--port")) {
+            HttpRequest info = HttpRequest.newBuilder(away.uri().resolve("/api/worker/" + workers.callee() + "/info")).build();
+            HttpRequest stack = HttpRequest.newBuilder(away.uri().resolve("/api/worker/" + workers.callee() + "/stack")).build();
+            assertThat(http.send(info, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+
+            proxy.blackhole(); // the connection looks up, and the read never comes back: the console's bound ends the wait
+            long start = System.nanoTime();
+            HttpResponse<String> silent = http.send(info, HttpResponse.BodyHandlers.ofString());
+            assertThat(silent.statusCode()).as(silent.body()).isEqualTo(503);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(6));
+
+            proxy.drop(); // the server stopped: the connection is down, and a request says so at once
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+                HttpResponse<String> r = http.send(stack, HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+                assertThat(r.body()).contains("the circuit cannot be read");
+            });
+
+            proxy.pass();
+            await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> assertThat(http.send(info, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200));
+        }
     }
 
     @Test
