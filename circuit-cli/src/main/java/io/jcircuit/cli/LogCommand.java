@@ -3,6 +3,8 @@ package io.jcircuit.cli;
 import io.jcircuit.Chan;
 import io.jcircuit.ChanClosedException;
 import io.jcircuit.Entry;
+import io.jcircuit.runtime.host.HostService;
+import io.jcircuit.runtime.host.SpawnedWorker;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -25,7 +27,8 @@ import java.util.concurrent.locks.LockSupport;
         "With several workers each line starts with the worker's short id.",
         "--stdout and --stderr print what a worker wrote there instead, from its directory on its host. A worker"
             + " that has ended is named by its id: its exit status and the end of its stderr (or of --stdout) are"
-            + " read from that directory, which stays until 'circuit clear'.",
+            + " read from that directory, which stays until 'circuit clear'. One that its host still runs but that left /worker"
+            + " (paused past its ZooKeeper session) is said to, with the same ends.",
         "Example: circuit log -n 50 /sumr/...   circuit log -f /worker/R0123456789abcdef   circuit log --stdout R0123456789abcdef"})
 final class LogCommand extends WorkerVerb implements Callable<Integer> {
 
@@ -203,7 +206,11 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
         return null;
     }
 
-    /** {@code circuit log} of a worker no longer filed: its exit status and the end of {@code file}, from its host. */
+    /**
+     * {@code circuit log} of a worker no longer filed: the end of {@code file} from its host, after its exit
+     * status, or, when its host still runs it (its ZooKeeper session ended while it was paused or cut off,
+     * and its entries went with it), after saying so.
+     */
     private int postMortem(WorkerOps w, io.jcircuit.WorkerId worker, String file, PrintWriter out) {
         Found f = fromHosts(w, worker, file);
         if (f == null) {
@@ -211,7 +218,10 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
                 + " directory for it (never spawned by a host, cleared with 'circuit clear', or its host is down)");
         }
         Found exit = fromHosts(w, worker, "exit");
-        String status = exit == null || exit.lines().isEmpty() ? "no exit status recorded" : "exit status " + exit.lines().getFirst().strip();
+        boolean recorded = exit != null && !exit.lines().isEmpty();
+        // no exit status: it may have ended unrecorded, or run on without its entries; the host that keeps its directory knows
+        Optional<SpawnedWorker> running = recorded ? Optional.empty() : runningOn(w, f.host(), worker);
+        String status = recorded ? "exit status " + exit.lines().getFirst().strip() : "no exit status recorded";
         if (json) {
             for (String l : f.lines()) {
                 Map<String, Object> m = new java.util.LinkedHashMap<>();
@@ -222,12 +232,22 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
                 out.println(Json.write(m));
             }
         } else {
-            out.println("worker " + worker + " has ended (" + status + "); the end of its " + file + " on host " + f.host()
+            String state = running.map(r -> "runs on host " + f.host() + " (pid " + r.pid() + ") but has left /worker: its"
+                    + " ZooKeeper session ended (paused, or cut off from ZooKeeper) and it files itself again in a new one."
+                    + " Until then it cannot be asked for its log lines ('circuit kill " + worker + "' ends it through its host)")
+                .orElse("has ended (" + status + ")");
+            out.println("worker " + worker + " " + state + "; the end of its " + file + " on host " + f.host()
                 + (f.lines().isEmpty() ? ": empty" : ":"));
             f.lines().forEach(out::println);
         }
         out.flush();
         return 0;
+    }
+
+    /** The worker as host {@code host} runs it; empty when that host runs no such worker (or is no longer filed). */
+    private static Optional<SpawnedWorker> runningOn(WorkerOps w, String host, io.jcircuit.WorkerId worker) {
+        return Hosts.find(w.namespace(), host).flatMap(h -> Hosts.ask(w.client(), h, HostService::workers).stream()
+            .filter(s -> s.id().equals(worker)).findFirst());
     }
 
     /** How often {@code -f} looks whether the workers it follows are still filed. */

@@ -476,6 +476,12 @@ class OpsCommandsTest {
             raw.delete().forPath("/jcircuit/anchors/worker/" + id);
             assertThat(run("ls", "/worker").out()).doesNotContain(id);
 
+            // its host runs it: log says so, and shows its stderr from there (before: "has ended (no exit status recorded)")
+            CliRun.Result log = run("log", id);
+            assertThat(log.code()).as(log.err()).isZero();
+            assertThat(log.out()).contains("worker " + id + " runs on host " + circuit.hosts().getFirst() + " (pid " + pid
+                + ") but has left /worker").doesNotContain("has ended");
+
             // without --force too: a worker without its entry cannot be asked (before: "no entry /worker/...")
             CliRun.Result kill = run("kill", id);
             assertThat(kill.code()).as(kill.err()).isZero();
