@@ -223,6 +223,14 @@ class OpsCommandsTest {
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.err()).contains("profiling 1 worker(s), cpu [").contains("100%");
         assertThat(Files.readString(out)).containsIgnoringCase("<html").contains("OpsCommandsTest");
+
+        // a profile leaves the worker's stdout, the application's output, alone (before: async-profiler wrote
+        // "[INFO] No samples were collected" there, from a lock profile of a worker without contention)
+        CliRun.Result lock = run("profile", "--lock", "--seconds", "1", "-o", dir.resolve("lock.html").toString(), "/app/echo");
+        assertThat(lock.code()).as(lock.err()).isZero();
+        CliRun.Result stdout = run("log", "--stdout", "/app/echo");
+        assertThat(stdout.code()).as(stdout.err()).isZero();
+        assertThat(stdout.out()).contains("marker-echo").doesNotContainPattern("(?m)^\\[(INFO|WARN|ERROR)\\]");
     }
 
     @Test

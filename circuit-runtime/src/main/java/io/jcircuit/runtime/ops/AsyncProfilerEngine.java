@@ -133,8 +133,61 @@ final class AsyncProfilerEngine {
         }
     }
 
+    /**
+     * Runs {@code command} with async-profiler's own messages ("[INFO] No samples were collected", "[WARN] ...")
+     * written to a file of their own and passed on to this class's logger. Left alone, async-profiler writes
+     * them to the process's stdout, the application's output (a worker's {@code circuit log --stdout}), and
+     * it chooses where anew at every command: each one names the file.
+     */
     private String execute(String command) throws IOException {
-        return profiler.execute(command);
+        Path messages = messageFile();
+        if (messages == null) {
+            return profiler.execute(command + ",loglevel=none");
+        }
+        try {
+            return profiler.execute(command + ",log=" + messages);
+        } finally {
+            passOn(messages);
+        }
+    }
+
+    /** A new file for async-profiler's messages; null when none can be made, or its path would not parse as an option. */
+    private static Path messageFile() {
+        try {
+            Path f = java.nio.file.Files.createTempFile("jcircuit-async-profiler-", ".log");
+            if (f.toString().contains(",") || f.toString().contains("%")) {
+                java.nio.file.Files.deleteIfExists(f);
+                return null;
+            }
+            return f;
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("async-profiler's messages are dropped: no file for them ({})", e.toString());
+            return null;
+        }
+    }
+
+    /**
+     * Logs what async-profiler wrote to {@code messages}, warnings and errors as warnings, and removes the
+     * file. It keeps the file open until its next command; what it writes there meanwhile is lost.
+     */
+    private static void passOn(Path messages) {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(messages, java.nio.charset.StandardCharsets.UTF_8)) {
+                if (line.startsWith("[WARN]") || line.startsWith("[ERROR]")) {
+                    LOG.warn("async-profiler: {}", line);
+                } else if (!line.isBlank()) {
+                    LOG.info("async-profiler: {}", line);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("cannot read async-profiler's messages in {}: {}", messages, e.toString());
+        } finally {
+            try {
+                java.nio.file.Files.deleteIfExists(messages);
+            } catch (IOException e) {
+                LOG.debug("cannot remove {}: {}", messages, e.toString());
+            }
+        }
     }
 
     /** A profile this engine started, with the event async-profiler accepted. */
