@@ -40,7 +40,8 @@ import java.util.regex.Pattern;
  * </pre>
  * Failures are JSON {@code {"error": ..., "status": ...}}: 400 for bad parameters, 403 for a request
  * from another site, 404 for an unknown worker or path, 503 when the circuit cannot be read in time, 5xx
- * when the worker fails.
+ * when the worker fails. A request target that is no valid URI ({@code ?kind=%zz}) never reaches the console:
+ * the JDK's server parses it before any handler or filter runs and answers 400 with its own HTML page.
  *
  * <p>It is the JDK's {@code com.sun.net.httpserver}: no dependency to add, and enough for a local
  * operator console that serves a handful of requests per second. Each request runs on its own

@@ -187,6 +187,17 @@ class ConsoleServerTest {
         }
     }
 
+    /** The JDK's server refuses a target that is no URI before the console sees it: a 400, in HTML (README, Web console). */
+    @Test
+    void shouldLeaveAMalformedEscapeToTheJdkServersOwn400() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", console.address().getPort())) {
+            s.getOutputStream().write(("GET /api/worker/" + workers.callee() + "/flame?kind=%zz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            String reply = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(reply).startsWith("HTTP/1.1 400").contains("URISyntaxException thrown");
+        }
+    }
+
     @Test
     void shouldDumpTheThreadsOfALiveWorker() throws Exception {
         HttpResponse<String> r = get("/api/worker/" + workers.caller() + "/stack");
