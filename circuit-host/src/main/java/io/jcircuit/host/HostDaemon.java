@@ -718,6 +718,19 @@ public final class HostDaemon implements AutoCloseable {
     }
 
     /**
+     * {@code spec} without the JVM options by which a JVM writes files of its own (logs, a flight
+     * recording): those files are the worker's, named by whoever spawned it, and the host's archive
+     * writer, started with the worker's options, wrote its own class-load log over the worker's. The
+     * class archive does not depend on them; it stays named by the worker's options ({@code key}).
+     */
+    private static SpawnSpec withoutOutputFiles(SpawnSpec spec) {
+        List<String> kept = spec.jvmArgs().stream()
+            .filter(a -> !a.startsWith("-Xlog") && !a.startsWith("-XX:StartFlightRecording")).toList();
+        return kept.size() == spec.jvmArgs().size() ? spec : new SpawnSpec(spec.spawner(), spec.classpath(), spec.jars(),
+            spec.anchors(), kept, spec.maxHeapMb(), spec.env(), spec.daemonize(), spec.metadata(), spec.spawnerAt());
+    }
+
+    /**
      * Writes {@code archive} with a warm JVM that is let go as soon as it is ready: told on stdin that
      * no spawn comes, it exits normally, which writes the archive of the classes a worker's start and
      * first calls load. It runs beside the host's workers; nothing waits for it.
@@ -727,7 +740,7 @@ public final class HostDaemon implements AutoCloseable {
         Path dir = workerDir(id);
         Jvm j = null;
         try {
-            j = launchWarm(id, dir, classpath, spec, key);
+            j = launchWarm(id, dir, classpath, withoutOutputFiles(spec), key);
             archiveJvms.add(j);
             if (closed || !j.writesArchive()) {
                 return; // the host stops, or a JVM started meanwhile was told to write it

@@ -332,7 +332,10 @@ class SpawnTest {
     void whenTheJvmToldToWriteTheArchiveIsKilledTheHostWritesItItself(@TempDir Path otherState) throws Exception {
         try (HostDaemon fresh = HostDaemon.start(new HostDaemon.Config("cds-killed", otherState, host.zookeeper(), null, 0, 0))) {
             Fn<List<String>> jvmArgs = () -> List.copyOf(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
-            Spawned<List<String>> writer = spawner.spawn("cds-killed", List.of(), jvmArgs, SpawnOptions.defaults().daemonized());
+            // the worker's own class-load log, which the host's writer, started with the worker's options, must leave alone
+            Path log = otherState.resolve("worker-classes.log");
+            SpawnOptions logged = SpawnOptions.defaults().withJvmArgs("-Xlog:class+load=info:file=" + log);
+            Spawned<List<String>> writer = spawner.spawn("cds-killed", List.of(), jvmArgs, logged.daemonized());
             assertThat(writer.result()).as("the first JVM, told to write the archive").contains("-XX:+AutoCreateSharedArchive");
             writer.worker().kill();
 
@@ -341,7 +344,10 @@ class SpawnTest {
             assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive)
                 .filter(p -> warmHostChild(p.pid(), otherState)).toList())
                 .as("the host's own writer has exited").isEmpty();
-            assertThat(spawner.spawn("cds-killed", List.of(), jvmArgs).result()).as("a JVM started afterwards")
+            // before: the writer wrote its own class-load log over the worker's
+            assertThat(Files.readString(log)).as("the killed worker's log, with its function's class")
+                .contains(SpawnTest.class.getName() + "$$Lambda");
+            assertThat(spawner.spawn("cds-killed", List.of(), jvmArgs, logged).result()).as("a JVM started afterwards")
                 .contains("-XX:SharedArchiveFile=" + archiveIn(cds));
         }
     }
