@@ -6,8 +6,8 @@ import org.apache.fory.resolver.ClassResolver;
 import org.apache.fory.serializer.Serializer;
 import org.apache.fory.serializer.collection.CollectionSerializers;
 
-import java.lang.annotation.ElementType;
 import java.util.EnumSet;
+import java.util.List;
 
 /**
  * {@link EnumSet}s, named by their enum. Fory 0.13's own serializer names the element type by the
@@ -30,10 +30,15 @@ final class EnumSetSerializer extends CollectionSerializers.EnumSetSerializer {
     @SuppressWarnings({"unchecked", "rawtypes"})
     static void register(Fory fory) {
         ClassResolver r = fory.getClassResolver();
-        Class<EnumSet> regular = (Class) EnumSet.noneOf(ElementType.class).getClass();              // up to 64 constants
-        Class<EnumSet> jumbo = (Class) EnumSet.noneOf(Character.UnicodeScript.class).getClass();   // more than 64
-        r.registerSerializer(regular, new EnumSetSerializer(fory, regular));
-        r.registerSerializer(jumbo, new EnumSetSerializer(fory, jumbo));
+        for (String name : List.of("java.util.RegularEnumSet", "java.util.JumboEnumSet")) { // up to 64 constants, more
+            Class<EnumSet> cls;
+            try {
+                cls = (Class) Class.forName(name, false, EnumSet.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException("this JDK has no " + name + ", one of the EnumSet classes", e);
+            }
+            r.registerSerializer(cls, new EnumSetSerializer(fory, cls));
+        }
     }
 
     @Override
