@@ -165,6 +165,8 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
                 if (t != null) {
                     return t;
                 }
+                // none makes one that says what the original said: a constructor that adds to the text it
+                // is given ("no user " + id) would say it twice
             }
         } catch (ClassNotFoundException | LinkageError notHere) {
             // fall through: the caller gets a RemoteException that names the class
@@ -172,10 +174,17 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
         return new RemoteException(className, message, cause);
     }
 
+    /**
+     * An exception of class {@code c} made from {@code message} (and {@code cause}) by the first public
+     * constructor that takes them and makes one whose message is {@link #message}, or null.
+     */
     private Throwable construct(Class<? extends Throwable> c, Throwable cause, String message) {
         try {
             Constructor<? extends Throwable> k = c.getConstructor(String.class, Throwable.class);
-            return k.newInstance(message, cause);
+            Throwable t = remade(text -> k.newInstance(text, cause), message);
+            if (t != null) {
+                return t;
+            }
         } catch (ReflectiveOperationException | RuntimeException ignored) {
             // try the next shape
         }
@@ -185,7 +194,10 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
                 Class<?>[] p = k.getParameterTypes();
                 if (p.length == 2 && p[0] == String.class && Throwable.class.isAssignableFrom(p[1]) && p[1].isInstance(cause)) {
                     try {
-                        return (Throwable) k.newInstance(message, cause);
+                        Throwable t = remade(text -> (Throwable) k.newInstance(text, cause), message);
+                        if (t != null) {
+                            return t;
+                        }
                     } catch (ReflectiveOperationException | RuntimeException ignored) {
                         // try the next one
                     }
@@ -193,18 +205,21 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
             }
         }
         try {
-            Throwable t = c.getConstructor(String.class).newInstance(message);
-            if (cause != null && t.getCause() == null) {
-                t.initCause(cause);
+            Constructor<? extends Throwable> k = c.getConstructor(String.class);
+            Throwable t = remade(k::newInstance, message);
+            if (t != null) {
+                if (cause != null && t.getCause() == null) {
+                    t.initCause(cause);
+                }
+                return t;
             }
-            return t;
         } catch (ReflectiveOperationException | RuntimeException ignored) {
             // try the next shape
         }
         try {
             // also one that makes its own message ("Fixed() { super("fixed message"); }"): the same message
             Throwable t = c.getConstructor().newInstance();
-            if (java.util.Objects.equals(t.getMessage(), this.message)) {
+            if (saysWhatTheOriginalSaid(t)) {
                 if (cause != null && t.getCause() == null) {
                     t.initCause(cause);
                 }
@@ -214,5 +229,52 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
             // give up: RemoteException
         }
         return null;
+    }
+
+    /** A constructor of one exception class, given the text of its message. */
+    private interface Maker {
+        Throwable make(String text) throws ReflectiveOperationException;
+    }
+
+    /**
+     * An exception made by {@code maker} that says {@link #message}, or null. Made from the whole message
+     * first; a class that adds to the text it is given ({@code super("no user " + id)}) then says it
+     * twice, so it is made again from the message without what the class added, when the message has
+     * that around it.
+     */
+    private Throwable remade(Maker maker, String message) throws ReflectiveOperationException {
+        Throwable t = maker.make(message);
+        if (saysWhatTheOriginalSaid(t)) {
+            return t;
+        }
+        String made = messageOf(t);
+        int at = message == null || made == null ? -1 : made.indexOf(message);
+        if (at < 0 || made.length() == message.length()) {
+            return null;
+        }
+        String before = made.substring(0, at);
+        String after = made.substring(at + message.length());
+        if (message.length() < before.length() + after.length() || !message.startsWith(before) || !message.endsWith(after)) {
+            return null;
+        }
+        Throwable again = maker.make(message.substring(before.length(), message.length() - after.length()));
+        return saysWhatTheOriginalSaid(again) ? again : null;
+    }
+
+    private static String messageOf(Throwable t) {
+        try {
+            return t.getMessage();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** Whether {@code t}'s message is the original's; getMessage may be the class's own and may throw. */
+    private boolean saysWhatTheOriginalSaid(Throwable t) {
+        try {
+            return java.util.Objects.equals(t.getMessage(), this.message);
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 }

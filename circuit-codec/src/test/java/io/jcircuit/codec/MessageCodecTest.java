@@ -652,6 +652,39 @@ class MessageCodecTest {
         assertThat(rebuilt).isExactlyInstanceOf(Fixed.class).hasMessage("fixed message");
     }
 
+    /** Exceptions that build their message from what they are given, around it. */
+    public static final class UserNotFound extends RuntimeException {
+        public UserNotFound(String userId) {
+            super("no user " + userId);
+        }
+    }
+
+    public static final class Quoted extends RuntimeException {
+        public Quoted(String what, Throwable cause) {
+            super("'" + what + "' failed", cause);
+        }
+    }
+
+    public static final class Repeats extends RuntimeException {
+        public Repeats(String what) {
+            super(what + " " + what); // no text to take off makes it say what the original said
+        }
+    }
+
+    @Test
+    void anExceptionThatBuildsItsMessageFromWhatItIsGivenArrivesSayingItOnce() {
+        ClassLoader loader = getClass().getClassLoader();
+        StackTraceElement[] none = new StackTraceElement[0];
+        // before: "no user no user bob", as a UserNotFound
+        assertThat(RemoteFailure.describe(new UserNotFound("bob")).rebuild(loader, "call", none))
+            .isExactlyInstanceOf(UserNotFound.class).hasMessage("no user bob");
+        assertThat(RemoteFailure.describe(new Quoted("save", new IllegalStateException("full"))).rebuild(loader, "call", none))
+            .isExactlyInstanceOf(Quoted.class).hasMessage("'save' failed")
+            .cause().isInstanceOf(IllegalStateException.class).hasMessage("full");
+        assertThat(RemoteFailure.describe(new Repeats("x")).rebuild(loader, "call", none)).as("the documented fallback")
+            .isExactlyInstanceOf(RemoteException.class).hasMessageContaining(Repeats.class.getName()).hasMessageContaining("x x");
+    }
+
     /** An exception that adds to the message it was made with, as many do (an error code, say). */
     public static final class Coded extends RuntimeException {
         public Coded(String message) {
