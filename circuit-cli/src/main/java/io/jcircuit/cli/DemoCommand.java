@@ -88,8 +88,9 @@ final class DemoCommand implements Callable<Integer> {
             bar.done();
             ran = true;
         } finally {
-            stop(driver, host, state, java.time.Duration.ofSeconds(10), ran ? null : err);
-            Runtime.getRuntime().removeShutdownHook(cleanup);
+            if (unhook(cleanup)) {
+                stop(driver, host, state, java.time.Duration.ofSeconds(10), ran ? null : err);
+            }
         }
         err.println("single-process baseline...");
         long b0 = System.nanoTime();
@@ -126,6 +127,21 @@ final class DemoCommand implements Callable<Integer> {
      * files. Workers get up to {@code grace} to leave by themselves first, as they do once their
      * spawner is gone: the one told to write the class archive writes it as it leaves.
      */
+    /**
+     * Takes {@code cleanup} off the JVM's shutdown hooks. False when the JVM is already shutting down
+     * (Ctrl-C): the hook then stops the demo and removes its directory, and the demo's own thread must
+     * neither do it again nor say that it kept the directory. (Removing a hook during shutdown throws,
+     * and the demo ended with "Shutdown in progress" instead of what went wrong.)
+     */
+    static boolean unhook(Thread cleanup) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(cleanup);
+            return true;
+        } catch (IllegalStateException shuttingDown) {
+            return false;
+        }
+    }
+
     static void stop(CircuitRuntime driver, HostDaemon host, Path state, java.time.Duration grace) {
         stop(driver, host, state, grace, null);
     }

@@ -92,8 +92,9 @@ final class DemoSwapCommand implements Callable<Integer> {
             }
             report = run(driver, deployment, err);
         } finally {
-            DemoCommand.stop(driver, host, state, java.time.Duration.ZERO, report == null || !passed(report) ? err : null);
-            Runtime.getRuntime().removeShutdownHook(cleanup);
+            if (DemoCommand.unhook(cleanup)) {
+                DemoCommand.stop(driver, host, state, java.time.Duration.ZERO, report == null || !passed(report) ? err : null);
+            }
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {

@@ -77,7 +77,7 @@ public final class WordCount {
                 spawns.add(threads.submit(() -> circuit.spawn(Circuit.ANY_HOST, List.of("/wordcount/node"), WordCount::node, SHORT_LIVED)));
             }
             Chan<int[]> work = circuit.makeChan(16); // the driver's: file numbers, not files, cross the links
-            threads.execute(() -> {
+            threads.submit(() -> { // a failure shows in the mappers' calls (the runtime closed, say)
                 try {
                     for (int from = 0; from < files; from += FILES_PER_BATCH) {
                         work.send(new int[] {from, Math.min(files, from + FILES_PER_BATCH)});
