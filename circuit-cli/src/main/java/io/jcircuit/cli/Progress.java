@@ -61,6 +61,9 @@ final class Progress {
     }
 
     private void draw(long done, long total, String detail, long now) {
+        if (!redraw && !lastText.isEmpty()) {
+            return; // drawn once, finished: a command that shows the total again (a countdown that waits on) adds nothing
+        }
         lastDraw = now;
         int filled = total <= 0 ? 0 : (int) Math.min(WIDTH, done * WIDTH / total);
         int pct = total <= 0 ? 0 : (int) Math.min(100, done * 100 / total);

@@ -29,6 +29,18 @@ class ProgressTest {
     }
 
     @Test
+    void offATerminalTheFinishedBarIsDrawnOnceAlsoWhenShownAgain() {
+        // as 'profile' does: its countdown shows the total every 200 ms until the profiles come, then ends
+        StringWriter file = new StringWriter();
+        Progress toFile = new Progress(new PrintWriter(file), "profiling", false, false);
+        toFile.show(3, 3, "3/3 s");
+        toFile.show(3, 3, "3/3 s");
+        toFile.end(3, 3, "3/3 s");
+        // before: the bar three times on one line
+        assertThat(file.toString()).isEqualTo("profiling [##############################] 100% 3/3 s" + System.lineSeparator());
+    }
+
+    @Test
     void endsShortOfTheTotalWhenPartFailed() {
         StringWriter file = new StringWriter();
         Progress toFile = new Progress(new PrintWriter(file), "deploy", false, false);
