@@ -33,7 +33,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "clear", mixinStandardHelpOptions = true,
     description = {"Remove the directories of workers that have ended, under STATE_DIR/workers, and of processes "
-        + "('circuit exec', Circuit.exec) that have ended, under STATE_DIR/procs.",
+        + "(Circuit.exec) that have ended, under STATE_DIR/procs.",
         "A worker has ended when its directory holds an 'exit' file, which its host writes when the process ends, "
             + "or when the process named in its 'pid' file (id and start time) no longer runs: so are a daemonized "
             + "worker that outlived its host, and the workers of a host that was killed. Any other directory is never "

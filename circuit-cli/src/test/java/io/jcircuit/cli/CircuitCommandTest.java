@@ -59,6 +59,23 @@ class CircuitCommandTest {
     }
 
     @Test
+    void everyCommandThatAHelpTextNamesExists() {
+        // before: 'clear --help' sent users to 'circuit exec', which is no command
+        CommandLine table = CircuitCommand.commandLine();
+        java.util.regex.Pattern named = java.util.regex.Pattern.compile("'circuit ([a-z-]+)");
+        java.util.List<String> missing = new java.util.ArrayList<>();
+        for (String command : table.getSubcommands().keySet()) {
+            java.util.regex.Matcher m = named.matcher(run(command, "--help")[1].replaceAll("\\s+", " "));
+            while (m.find()) {
+                if (!table.getSubcommands().containsKey(m.group(1))) {
+                    missing.add("'" + command + " --help' names 'circuit " + m.group(1) + "'");
+                }
+            }
+        }
+        assertThat(missing).isEmpty();
+    }
+
+    @Test
     void shouldDescribeBenchOptions() {
         String[] r = run("bench", "--help");
 
