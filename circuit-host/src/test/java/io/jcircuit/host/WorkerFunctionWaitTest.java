@@ -37,12 +37,10 @@ class WorkerFunctionWaitTest {
             HostService hs = spawner.worker(warmHost.address()).dial(HostService.SERVICE, HostService.class);
             io.jcircuit.runtime.host.ClasspathJars jars = new io.jcircuit.runtime.host.ClasspathJars(packs);
             SpawnSpec spec = spec(spawner, jars, "-D" + io.jcircuit.runtime.host.WorkerMain.FUNCTION_WAIT_PROPERTY + "=1500", true);
-            SpawnedWorker cold = hs.spawn(spec);
-            ProcessHandle coldProc = ProcessHandle.of(cold.pid()).orElseThrow();
-            assertThat(warmHost.awaitWarmReady(1, Duration.ofSeconds(60))).isTrue();
-            SpawnedWorker warm = hs.spawn(spec);
-            assertThat(warmHost.warmSpawns()).as("the second spawn took the warm JVM").isEqualTo(1);
-            ProcessHandle warmProc = ProcessHandle.of(warm.pid()).orElseThrow();
+            Pair pair = coldThenWarm(warmHost, hs, spec);
+            SpawnedWorker warm = pair.warm();
+            ProcessHandle coldProc = pair.coldProc();
+            ProcessHandle warmProc = pair.warmProc();
             try {
                 coldProc.onExit().get(60, TimeUnit.SECONDS);
                 boolean warmEnded;
@@ -61,6 +59,20 @@ class WorkerFunctionWaitTest {
         }
     }
 
+    /** A cold worker, then the host's warm JVM, both spawned with one spec. */
+    private record Pair(SpawnedWorker warm, ProcessHandle coldProc, ProcessHandle warmProc) {
+    }
+
+    /** Spawns {@code spec} twice on {@code host}: the first starts a cold JVM, the second takes its warm one. */
+    private static Pair coldThenWarm(HostDaemon host, HostService hs, SpawnSpec spec) throws InterruptedException {
+        SpawnedWorker cold = hs.spawn(spec);
+        ProcessHandle coldProc = ProcessHandle.of(cold.pid()).orElseThrow();
+        assertThat(host.awaitWarmReady(1, Duration.ofSeconds(60))).isTrue();
+        SpawnedWorker warm = hs.spawn(spec);
+        assertThat(host.warmSpawns()).as("the second spawn took the warm JVM").isEqualTo(1);
+        return new Pair(warm, coldProc, ProcessHandle.of(warm.pid()).orElseThrow());
+    }
+
     /**
      * A warm worker (not daemonized) whose function takes a few seconds to come, far below the 60 s a
      * worker waits for it: it must still be there to run it, as a cold one is.
@@ -72,12 +84,10 @@ class WorkerFunctionWaitTest {
             HostService hs = spawner.worker(warmHost.address()).dial(HostService.SERVICE, HostService.class);
             io.jcircuit.runtime.host.ClasspathJars jars = new io.jcircuit.runtime.host.ClasspathJars(packs);
             SpawnSpec spec = spec(spawner, jars, "-Dcircuit.test.slowFunction=1", false);
-            SpawnedWorker cold = hs.spawn(spec);
-            ProcessHandle coldProc = ProcessHandle.of(cold.pid()).orElseThrow();
-            assertThat(warmHost.awaitWarmReady(1, Duration.ofSeconds(60))).isTrue();
-            SpawnedWorker warm = hs.spawn(spec);
-            assertThat(warmHost.warmSpawns()).as("the second spawn took the warm JVM").isEqualTo(1);
-            ProcessHandle warmProc = ProcessHandle.of(warm.pid()).orElseThrow();
+            Pair pair = coldThenWarm(warmHost, hs, spec);
+            SpawnedWorker warm = pair.warm();
+            ProcessHandle coldProc = pair.coldProc();
+            ProcessHandle warmProc = pair.warmProc();
             try {
                 boolean coldEnded = coldProc.onExit().completeOnTimeout(null, 3, TimeUnit.SECONDS).get() != null && !coldProc.isAlive();
                 boolean warmEnded = !warmProc.isAlive();
