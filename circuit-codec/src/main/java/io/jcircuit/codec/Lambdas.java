@@ -100,8 +100,25 @@ final class Lambdas {
         Object[] captured = new Object[parts.getCapturedArgCount()];
         for (int i = 0; i < captured.length; i++) {
             captured[i] = parts.getCapturedArg(i);
+            if (captured[i] instanceof io.jcircuit.Circuit) {
+                throw new CodecException("the lambda captures a runtime (" + captured[i].getClass().getName()
+                    + "), which cannot travel; inside the function, Circuit.current() is the runtime it runs on");
+            }
         }
         fory.serialize(body, captured);
+    }
+
+    /** The classes of what the lambda captures, for an error message: "java.lang.String, int[]" or "nothing". */
+    static String capturedTypes(SerializedLambda parts) {
+        if (parts.getCapturedArgCount() == 0) {
+            return "nothing";
+        }
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < parts.getCapturedArgCount(); i++) {
+            Object v = parts.getCapturedArg(i);
+            s.append(i == 0 ? "" : ", ").append(v == null ? "null" : v.getClass().getTypeName());
+        }
+        return s.toString();
     }
 
     /** Reads what {@link #write} wrote and rebuilds the lambda, its captured values read by {@code values}. */

@@ -524,13 +524,26 @@ public final class MessageCodec {
     private static String describe(Message m) {
         return switch (m) {
             case Message.Call c -> "the arguments of " + c.method();
-            case Message.Go g -> "the function " + g.fn().getClass().getName();
+            case Message.Go g -> describeFunction(g.fn());
             case Message.Lookup l -> "the lookup of " + l.service();
             case Message.Reply r -> "the result (" + (r.value() == null ? "null" : r.value().getClass().getName()) + ")";
             case Message.Failure f -> "the exception " + f.failure().className();
             case Message.Acquire a -> "the acquire of export #" + a.handle();
             case Message.Release r -> "a release of " + r.handles().length + " exports";
         };
+    }
+
+    /** A lambda by where it was written and what it captures: its own class name says neither. */
+    private static String describeFunction(Object fn) {
+        SerializedLambda parts;
+        try {
+            parts = Lambdas.partsOf(fn);
+        } catch (RuntimeException | Error e) {
+            parts = null;
+        }
+        return parts == null ? "the function " + fn.getClass().getName()
+            : "the function (a lambda in " + parts.getCapturingClass().replace('/', '.') + ", which captures "
+                + Lambdas.capturedTypes(parts) + ")";
     }
 
     /**

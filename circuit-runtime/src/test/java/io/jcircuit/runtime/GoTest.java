@@ -136,6 +136,19 @@ class GoTest {
         ProcessBuilder unserializable = new ProcessBuilder("true"); // on Fory's list of classes never deserialized
 
         assertThatThrownBy(() -> a.worker(b.address()).go(() -> unserializable.hashCode()))
-            .isInstanceOf(io.jcircuit.CircuitException.class).hasMessageContaining("cannot send go");
+            .isInstanceOf(io.jcircuit.CircuitException.class).hasMessageContaining("cannot send go")
+            .hasMessageContaining("captures java.lang.ProcessBuilder"); // what it captured, not a lambda class name
+    }
+
+    @Test
+    void shouldSayThatALambdaCannotTakeItsRuntimeAlong() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+
+        // before: "Class java.lang.ref.Cleaner doesn't support serialization", naming nothing the caller wrote
+        assertThatThrownBy(() -> a.worker(b.address()).go(() -> a.id().toString()))
+            .isInstanceOf(io.jcircuit.CircuitException.class)
+            .hasMessageContaining("captures a runtime (" + CircuitRuntime.class.getName() + ")")
+            .hasMessageContaining("Circuit.current()");
     }
 }
