@@ -25,7 +25,8 @@ import java.util.concurrent.Callable;
         "ZooKeeper: --zookeeper, then $CIRCUIT_ZOOKEEPER, then the embedded ZooKeeper under the state directory. "
             + "With --local the program gets a circuit of its own: an in-process host 'local' with an embedded "
             + "ZooKeeper, gone when the program ends.",
-        "With --local, the program's workers, daemonized ones too, end with it.",
+        "With --local, the program's workers, daemonized ones too, end with it; the options of a circuit to join are "
+            + "refused, and $CIRCUIT_ZOOKEEPER, $CIRCUIT_KEY and $CIRCUIT_DIR are not read.",
         "Options go before APP.jar: everything after MAIN is the program's, options too.",
         "Examples:%n  circuit run --local examples/target/examples-0.1.0-SNAPSHOT.jar io.jcircuit.examples.hello.HelloSpawn"
             + "%n  circuit run app.jar"})
