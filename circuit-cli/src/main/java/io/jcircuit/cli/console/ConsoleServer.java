@@ -120,6 +120,8 @@ public final class ConsoleServer implements AutoCloseable {
     /** Set from the first 503 until a read succeeds: an outage is logged once, not at every request. */
     private final AtomicBoolean unreadable = new AtomicBoolean();
     private final Namespace namespace;
+    /** This machine's names, which a console bound to every interface answers to; empty otherwise. */
+    private final java.util.Set<String> machineNames;
     private volatile Latest latest;
     /** The picture being taken, if one is; guarded by {@link #sampling}. */
     private java.util.concurrent.CompletableFuture<Latest> inFlight;
@@ -131,6 +133,7 @@ public final class ConsoleServer implements AutoCloseable {
         this.threads = threads;
         this.json = json;
         this.namespace = namespace;
+        this.machineNames = server.getAddress().getAddress().isAnyLocalAddress() ? Replies.machineNames() : java.util.Set.of();
         this.sampler = new CircuitSampler(namespace, client, config.pollTimeout());
         this.workers = new WorkerEndpoints(this::liveWorkers, client);
     }
@@ -290,7 +293,7 @@ public final class ConsoleServer implements AutoCloseable {
         if (!x.getRequestMethod().equals("GET") && !x.getRequestMethod().equals("HEAD")) {
             throw new HttpFailure(405, "method " + x.getRequestMethod() + " not allowed: the console only answers GET");
         }
-        Replies.checkHost(x, server.getAddress());
+        Replies.checkHost(x, server.getAddress(), machineNames);
         String path = x.getRequestURI().getPath();
         if (path.startsWith("/api/")) {
             Replies.checkSameOrigin(x);

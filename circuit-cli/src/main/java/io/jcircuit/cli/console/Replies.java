@@ -74,14 +74,12 @@ final class Replies {
     }
 
     /**
-     * Refuses (403) a request whose {@code Host} header names neither loopback nor the bound address,
-     * unless the console listens on every interface. A web page that rebinds its own name to 127.0.0.1
-     * sends its own name, so it cannot read the console.
+     * Refuses (403) a request whose {@code Host} header names neither loopback nor the bound address. A
+     * web page that rebinds its own name to this machine sends its own name, so it cannot read the
+     * console. Bound to every interface, the console answers loopback, any IP address (a page cannot be
+     * of an address's origin and of its own) and {@code machineNames}, this machine's own names.
      */
-    static void checkHost(HttpExchange x, InetSocketAddress bound) {
-        if (bound.getAddress().isAnyLocalAddress()) {
-            return;
-        }
+    static void checkHost(HttpExchange x, InetSocketAddress bound, Set<String> machineNames) {
         String host = x.getRequestHeaders().getFirst("Host");
         if (host == null) {
             return; // HTTP/1.0 without Host: no browser sends that
@@ -91,11 +89,50 @@ final class Replies {
         if (colon > name.lastIndexOf(']')) {
             name = name.substring(0, colon);
         }
+        if (LOOPBACK_NAMES.contains(name)) {
+            return;
+        }
         String boundName = bound.getAddress().getHostAddress();
-        if (!LOOPBACK_NAMES.contains(name) && !name.equals(boundName) && !name.equals("[" + boundName + "]")
-            && !name.equals(bound.getHostString().toLowerCase(Locale.ROOT))) {
+        boolean answered = bound.getAddress().isAnyLocalAddress()
+            ? isAddressLiteral(name) || machineNames.contains(name)
+            : name.equals(boundName) || name.equals("[" + boundName + "]") || name.equals(bound.getHostString().toLowerCase(Locale.ROOT));
+        if (!answered) {
             throw new HttpFailure(403, "Host '" + host + "' is not this console's address; open it by its address, "
-                + "http://" + boundName + ":" + bound.getPort() + "/");
+                + "http://" + (bound.getAddress().isAnyLocalAddress() ? "ADDRESS" : boundName) + ":" + bound.getPort() + "/");
+        }
+    }
+
+    /** Whether {@code name} is an IPv4 address or a bracketed IPv6 one, not a name to look up. */
+    private static boolean isAddressLiteral(String name) {
+        if (name.startsWith("[") && name.endsWith("]")) {
+            return name.length() > 2 && name.substring(1, name.length() - 1).chars()
+                .allMatch(c -> c == ':' || c == '.' || Character.digit(c, 16) >= 0);
+        }
+        String[] parts = name.split("\\.", -1);
+        if (parts.length != 4) {
+            return false;
+        }
+        for (String p : parts) {
+            if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(Character::isDigit) || Integer.parseInt(p) > 255) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * This machine's own names (its host name, and its canonical name when that differs), lower case,
+     * for a console bound to every interface; empty when they cannot be found.
+     */
+    static Set<String> machineNames() {
+        try {
+            java.net.InetAddress self = java.net.InetAddress.getLocalHost();
+            Set<String> names = new java.util.HashSet<>();
+            names.add(self.getHostName().toLowerCase(Locale.ROOT));
+            names.add(self.getCanonicalHostName().toLowerCase(Locale.ROOT));
+            return Set.copyOf(names);
+        } catch (IOException e) {
+            return Set.of();
         }
     }
 }

@@ -187,6 +187,39 @@ class ConsoleServerTest {
         }
     }
 
+    /**
+     * Bound to every interface (the README's {@code --bind 0.0.0.0 --insecure}), the console still refuses a
+     * name that a page rebound to this machine would send, even with a matching Origin; it answers an IP
+     * address and this machine's own name. Before: the Host check was skipped on the wildcard address.
+     */
+    @Test
+    void shouldRefuseARequestNamingAnotherHostWhenBoundToEveryInterface() throws Exception {
+        ConsoleServer wide = ConsoleCommand.serve(new ConsoleServer.Config("0.0.0.0", 0, 300, Duration.ofSeconds(2)),
+            namespace, opsClient, "--port");
+        try {
+            int port = wide.address().getPort();
+            assertThat(rawGet(port, "attacker.example:" + port, "http://attacker.example:" + port))
+                .startsWith("HTTP/1.1 403").contains("is not this console's address");
+            assertThat(rawGet(port, "127.0.0.1:" + port, null)).startsWith("HTTP/1.1 200");
+            assertThat(rawGet(port, "10.1.2.3:" + port, null)).as("an address: no page of another origin sends it")
+                .startsWith("HTTP/1.1 200");
+            String me = java.net.InetAddress.getLocalHost().getHostName();
+            assertThat(rawGet(port, me + ":" + port, null)).as("this machine's name, " + me).startsWith("HTTP/1.1 200");
+        } finally {
+            wide.close();
+        }
+    }
+
+    /** A GET of /api/circuit on {@code port} with these headers (Origin when not null); the whole reply. */
+    private static String rawGet(int port, String host, String origin) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.getOutputStream().write(("GET /api/circuit HTTP/1.1\r\nHost: " + host + "\r\n"
+                + (origin == null ? "" : "Origin: " + origin + "\r\nSec-Fetch-Site: same-origin\r\n")
+                + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
     /** The JDK's server refuses a target that is no URI before the console sees it: a 400, in HTML (README, Web console). */
     @Test
     void shouldLeaveAMalformedEscapeToTheJdkServersOwn400() throws Exception {
