@@ -241,6 +241,15 @@ public final class HostDaemon implements AutoCloseable {
 
     /** Starts the host: its runtime (and the embedded ZooKeeper when no ensemble is given), then files it. */
     public static HostDaemon start(Config config) {
+        try {
+            // Worker directories hold what workers print, which may be secret: other users of the machine
+            // must not read them. A state directory this host makes is its owner's only; an existing one
+            // keeps what its owner chose, but the host's own workers directory is always owner-only.
+            Dirs.ownerOnly(config.stateDir(), false);
+            Dirs.ownerOnly(config.stateDir().resolve("workers"), true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot make the state directory " + config.stateDir() + ": " + e.getMessage(), e);
+        }
         RuntimeConfig.Builder rc = RuntimeConfig.builder().bindHost(config.bindHost()).port(config.port())
             .clusterKeyFile(config.keyFile()).insecure(config.insecure());
         if (config.zookeeper() != null) {

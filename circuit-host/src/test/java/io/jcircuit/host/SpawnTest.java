@@ -208,6 +208,29 @@ class SpawnTest {
         }
     }
 
+    /**
+     * What workers print lands under the state directory's {@code workers}: other users of the machine
+     * must not read it. Before, both directories were made with the umask (rwxr-xr-x here).
+     */
+    @Test
+    void aHostKeepsItsWorkersDirectoriesToItsOwner(@TempDir Path otherState) throws Exception {
+        Path fresh = otherState.resolve("fresh");
+        Path old = Files.createDirectories(otherState.resolve("old").resolve("workers")).getParent();
+        Files.setPosixFilePermissions(old, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(old.resolve("workers"), java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        try (HostDaemon a = HostDaemon.start(new HostDaemon.Config("owned", fresh, host.zookeeper(), null, 0, 0));
+             HostDaemon b = HostDaemon.start(new HostDaemon.Config("owned-old", old, host.zookeeper(), null, 0, 0))) {
+            assertThat(permissions(fresh)).as("a state directory the host made").isEqualTo("rwx------");
+            assertThat(permissions(fresh.resolve("workers"))).isEqualTo("rwx------");
+            assertThat(permissions(old)).as("an existing state directory: its owner's choice").isEqualTo("rwxr-xr-x");
+            assertThat(permissions(old.resolve("workers"))).as("the host's own workers directory").isEqualTo("rwx------");
+        }
+    }
+
+    private static String permissions(Path p) throws java.io.IOException {
+        return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+    }
+
     @Test
     void aWarmJvmServesTheNextSpawnOfTheSameClasspath(@TempDir Path otherState) throws Exception {
         try (HostDaemon warmHost = HostDaemon.start(new HostDaemon.Config("warm", otherState, host.zookeeper(), null, 0, 1))) {
