@@ -77,6 +77,11 @@ final class AsyncCall extends Outstanding implements Runnable {
         return true;
     }
 
+    /** Whether an outcome came (then the call is off the link's books, or must be taken off them). */
+    boolean settled() {
+        return outcome.get() != null;
+    }
+
     /** On the completer thread: completes the future from the outcome. */
     @Override
     public void run() {

@@ -146,6 +146,9 @@ final class Invoker {
             AsyncCall c = new AsyncCall(this, runtime.completions(), runtime.callDeadlines(), s, id, target, r);
             runtime.callDeadlines().add(c);
             s.pending.put(id, c);
+            if (c.settled()) {
+                s.pending.remove(id, c); // its deadline passed before it was booked: nothing else would take it out
+            }
             try {
                 checkUp(s);
                 checkDeadline(s, deadline, what);

@@ -240,6 +240,23 @@ class AsyncCallTest {
         assertThat(shop.upper("still usable").toCompletableFuture().join()).isEqualTo("STILL USABLE");
     }
 
+    /**
+     * A call whose deadline passes between its registration with the deadline sweeper and its entry in
+     * the link's books was expired before it was booked, and stayed booked for the session's life (found
+     * by a leak probe: about 26 of 3,000 calls with deadlines of 20 µs to 1 ms).
+     */
+    @Test
+    void callsWhoseDeadlinePassesAsTheyAreSentLeaveNothingInTheLinksBooks() {
+        Pair p = pair();
+        assertThat(p.shop().name()).isEqualTo("shop"); // the session is up
+        for (int i = 0; i < 3000; i++) {
+            Future<Integer> f = Deadline.within(Duration.ofNanos((20 + (i % 50) * 20) * 1000L), () -> p.shop().neverDone());
+            assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(DeadlineExceededException.class);
+        }
+        PeerSession s = p.caller().peers().session(p.callee().id(), p.callee().address(), System.nanoTime() + 1_000_000_000L);
+        assertThat(s.pending).as("calls the caller's link waits for, past their deadlines").isEmpty();
+    }
+
     /** The caller has given up by then; a future that never completes must not hold the callee's slot for ever. */
     @Test
     void theCalleeStopsWaitingForItsFutureAtTheCallersDeadline() {
