@@ -62,8 +62,11 @@ public record SpawnOptions(List<String> jvmArgs, int maxHeapMb, Map<String, Stri
      * These options with the worker running the deployment {@code nameAndVersion}: {@code NAME} for its
      * latest version, or {@code NAME:VERSION}. The spawn looks it up in the durable store, under
      * {@code /deployments/NAME/VERSION}, and fails with an {@link IllegalArgumentException} when there is
-     * no such deployment. The worker's classpath is then the deployment's jar followed by the JCircuit
-     * runtime's jars, not the spawner's application.
+     * no such deployment. A spawner with the cluster key takes only a record signed with it (as
+     * {@code circuit deploy} with the key writes them), and fails with a {@link SecurityException} on one
+     * that is not, which anyone who can write to ZooKeeper could have put there ({@code NAME} fails so
+     * when its highest version is such a record). The worker's classpath is then the deployment's jar
+     * followed by the JCircuit runtime's jars, not the spawner's application.
      */
     public SpawnOptions withDeployment(String nameAndVersion) {
         return new SpawnOptions(jvmArgs, maxHeapMb, env, daemonize, Objects.requireNonNull(nameAndVersion, "nameAndVersion"));

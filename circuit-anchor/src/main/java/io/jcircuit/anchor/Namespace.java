@@ -324,6 +324,8 @@ public final class Namespace implements AutoCloseable {
     public static final byte KIND_OBJECT = 2;
     /** The kind byte of a serialized object signed with the cluster key ({@link DurableSeal}). */
     public static final byte KIND_SIGNED_OBJECT = 3;
+    /** The kind byte of raw bytes signed with the cluster key ({@link SignedBytes}). */
+    public static final byte KIND_SIGNED_BYTES = 4;
 
     /** A durable node's data: the kind byte, then the payload, which must fit the store's limit. */
     private static byte[] framed(String path, byte kind, byte[] payload) {

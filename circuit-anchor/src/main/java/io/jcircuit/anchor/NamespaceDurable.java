@@ -14,7 +14,8 @@ import java.util.function.Consumer;
 /**
  * {@link Durable} on a {@link Namespace}, serializing objects with the runtime's {@link ValueCodec}.
  * With a {@link DurableSeal}, objects are signed when put and read only when their signature is
- * the cluster's, for the path they are at.
+ * the cluster's, for the path they are at. Bytes are put as they are; those written through
+ * {@link SignedBytes} are read here without their seal.
  */
 public final class NamespaceDurable implements Durable {
 
@@ -52,10 +53,17 @@ public final class NamespaceDurable implements Durable {
         }
     }
 
+    /**
+     * {@inheritDoc} Bytes stored signed ({@link SignedBytes}) come without their seal, checked with
+     * this store's seal when it has one.
+     *
+     * @throws SecurityException when they were stored signed and their signature is not this seal's for {@code path}
+     */
     @Override
     public Optional<byte[]> getBytes(String path) {
         Paths.durablePath(path, true);
-        return ns.get(path).map(d -> Arrays.copyOfRange(d, 1, d.length));
+        return ns.get(path).map(d -> d[0] == Namespace.KIND_SIGNED_BYTES
+            ? SignedBytes.open(seal, path, Arrays.copyOfRange(d, 1, d.length)) : Arrays.copyOfRange(d, 1, d.length));
     }
 
     @Override

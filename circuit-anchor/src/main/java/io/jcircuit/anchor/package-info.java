@@ -15,7 +15,8 @@
  * Directories are container znodes, created as needed and removed when empty (by us on a clean
  * removal, and by the server's container manager otherwise). Listings never show an empty directory.
  * An entry's data is a {@link java.util.Properties} text (id, address, host, pid, started, meta.*),
- * readable with any ZooKeeper tool. A durable value's data is one kind byte (1 bytes, 2 object)
- * followed by the value.
+ * readable with any ZooKeeper tool. A durable value's data is one kind byte (1 bytes, 2 object,
+ * 3 object signed with the cluster key, 4 bytes signed with it) followed by the value; a signed value
+ * is sealed as {@link DurableSeal} says.
  */
 package io.jcircuit.anchor;

@@ -1,10 +1,10 @@
 package io.jcircuit.cli;
 
 import io.jcircuit.Deadline;
-import io.jcircuit.Stored;
 import io.jcircuit.anchor.Namespace;
 import io.jcircuit.runtime.host.ClasspathJars;
 import io.jcircuit.runtime.host.Deployment;
+import io.jcircuit.runtime.host.Deployments;
 import io.jcircuit.runtime.host.HostService;
 import io.jcircuit.runtime.host.JarRef;
 import io.jcircuit.runtime.host.JarSource;
@@ -23,8 +23,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,9 +40,10 @@ import java.util.jar.JarFile;
  */
 @Command(name = "deploy", mixinStandardHelpOptions = true,
     description = {"Push an application jar to every host's jar cache and record it as a deployment NAME:VERSION.",
-        "The deployment is kept in the durable store under " + Deployment.ROOT + "/NAME/VERSION. A spawn names it with "
-            + "SpawnOptions.withDeployment(\"NAME\") (latest) or (\"NAME:VERSION\"). The same jar deployed again under "
-            + "the same name keeps its version. --list shows the deployments (of NAME only, when given).",
+        "The deployment is kept in the durable store under " + Deployment.ROOT + "/NAME/VERSION, signed with the cluster "
+            + "key when there is one. A spawn names it with SpawnOptions.withDeployment(\"NAME\") (latest) or "
+            + "(\"NAME:VERSION\"). The same jar deployed again under the same name keeps its version. --list shows the "
+            + "deployments (of NAME only, when given); with the key, records not signed with it are reported as refused.",
         "Examples: circuit deploy target/app-1.2.jar   circuit deploy app.jar --name shop   circuit deploy --list"})
 final class DeployCommand implements Callable<Integer> {
 
@@ -91,7 +90,8 @@ final class DeployCommand implements Callable<Integer> {
         String deployName = Deployment.checkName(name != null ? name : defaultName(jar.getFileName().toString()));
         String implementationVersion = implementationVersion(jar);
         try (WorkerOps w = WorkerOps.open(where, keys)) {
-            Pushed p = deploy(w.namespace(), w.client(), jar, deployName, implementationVersion, spec.commandLine().getErr(), json);
+            Pushed p = deploy(w.namespace(), w.deployments(), w.client(), jar, deployName, implementationVersion,
+                spec.commandLine().getErr(), json);
             report(p.recorded(), p.fetched());
         }
         return 0;
@@ -107,11 +107,11 @@ final class DeployCommand implements Callable<Integer> {
 
     /**
      * Deploys {@code jar} as the next version of {@code deployName}: every host's cache gets it (pulled
-     * from {@code client}), then the durable store records it. What {@code circuit deploy} and
-     * {@code circuit demo swap} do.
+     * from {@code client}), then {@code records} records it (signed when it has the cluster key). What
+     * {@code circuit deploy} and {@code circuit demo swap} do.
      */
-    static Pushed deploy(Namespace ns, io.jcircuit.Circuit client, Path jar, String deployName, String implementationVersion,
-                         java.io.PrintWriter err, boolean quiet) throws InterruptedException {
+    static Pushed deploy(Namespace ns, Deployments records, io.jcircuit.Circuit client, Path jar, String deployName,
+                         String implementationVersion, java.io.PrintWriter err, boolean quiet) throws InterruptedException {
         checkReadableJar(jar); // whatever deploys (deploy, swap --jar) records only a jar
         List<Hosts.Host> hosts = Hosts.list(ns);
         if (hosts.isEmpty()) {
@@ -121,7 +121,7 @@ final class DeployCommand implements Callable<Integer> {
         ClasspathJars files = new ClasspathJars(Path.of(System.getProperty("java.io.tmpdir"), "jcircuit-jars"));
         JarRef ref = files.of(jar.toString()).getFirst();
         Map<String, Boolean> fetched = push(client, hosts, ref, files, err, quiet);
-        Recorded r = record(ns, new Deployment(deployName, 1, ref.sha256(), ref.size(), ref.name(),
+        Recorded r = record(records, new Deployment(deployName, 1, ref.sha256(), ref.size(), ref.name(),
             Instant.now().truncatedTo(ChronoUnit.MILLIS), implementationVersion));
         return new Pushed(r, fetched);
     }
@@ -195,38 +195,23 @@ final class DeployCommand implements Callable<Integer> {
     /**
      * Records {@code d} as the next version of its name, unless a version of that name already has the
      * same jar. Two deploys racing for one version number both succeed: the loser takes the next one.
+     * A record {@code records} refuses (not signed with its key) is not taken for the jar it names, and
+     * keeps its number: the jar gets a version after it.
      */
-    static Recorded record(Namespace ns, Deployment d) {
-        List<Deployment> versions = versions(ns, d.name());
-        for (Deployment v : versions) {
+    static Recorded record(Deployments records, Deployment d) {
+        Deployments.Listed versions = records.versions(d.name());
+        for (Deployment v : versions.deployments()) {
             if (v.sha256().equals(d.sha256())) {
                 return new Recorded(v, false);
             }
         }
-        int next = versions.isEmpty() ? 1 : versions.getLast().version() + 1;
-        for (; ; next++) {
+        for (int next = versions.highestVersion() + 1; ; next++) {
             Deployment candidate = new Deployment(d.name(), next, d.sha256(), d.size(), d.fileName(), d.deployed(),
                 d.implementationVersion());
-            if (ns.create(candidate.path(), Namespace.KIND_BYTES, candidate.encode())) {
+            if (records.create(candidate)) {
                 return new Recorded(candidate, true);
             }
         }
-    }
-
-    /** The versions of {@code name}, oldest first. */
-    static List<Deployment> versions(Namespace ns, String name) {
-        return read(ns, ns.listDurable(Deployment.ROOT + "/" + Deployment.checkName(name), false).entries());
-    }
-
-    private static List<Deployment> read(Namespace ns, List<Stored> values) {
-        List<Deployment> out = new ArrayList<>();
-        for (Stored s : values) {
-            if (!s.object() && s.name().matches("[1-9][0-9]*")) {
-                ns.get(s.path()).ifPresent(data -> out.add(Deployment.decode(s.path(), Arrays.copyOfRange(data, 1, data.length))));
-            }
-        }
-        out.sort(Comparator.comparing(Deployment::name).thenComparingInt(Deployment::version));
-        return out;
     }
 
     private void report(Recorded r, Map<String, Boolean> fetched) {
@@ -254,21 +239,37 @@ final class DeployCommand implements Callable<Integer> {
         out.flush();
     }
 
+    /**
+     * Lists the deployments. With the cluster key, a record not signed with it is left out of the
+     * listing and reported (on stderr, or under {@code refused} with {@code --json}), and the command
+     * exits with 1, as when a name has no deployment.
+     */
     private int list() {
-        List<Deployment> all;
+        Deployments.Listed listed;
+        Path state = NamespaceOptions.stateDir(where.dir, where.env);
+        io.jcircuit.link.tls.ClusterKey key = keys.load(where.env, state);
         try (Namespace ns = where.connect()) {
-            all = target != null ? versions(ns, target)
-                : read(ns, ns.listDurable(Deployment.ROOT, true).entries().stream()
-                    .filter(s -> s.path().split("/").length == 4).toList());
+            Deployments records = new Deployments(ns, key);
+            listed = target != null ? records.versions(target) : records.all();
         }
+        List<Deployment> all = listed.deployments();
         PrintWriter out = spec.commandLine().getOut();
-        if (target != null && all.isEmpty() && !json) {
+        if (target != null && listed.isEmpty() && !json) {
             // an error, as ls of a missing path: on stderr, so that a script can tell it from a listing
             throw new IllegalArgumentException("no deployment named '" + target + "'");
         }
         if (json) {
-            out.println(Json.write(Map.of("deployments", all.stream().map(DeployCommand::toJson).toList())));
-        } else if (all.isEmpty()) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("deployments", all.stream().map(DeployCommand::toJson).toList());
+            o.put("refused", listed.refused().stream().map(r -> {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("path", r.path());
+                m.put("label", r.label());
+                m.put("error", r.reason().getMessage());
+                return m;
+            }).toList());
+            out.println(Json.write(o));
+        } else if (all.isEmpty() && listed.refused().isEmpty()) {
             out.println("no deployments; make one with 'circuit deploy APP.jar'");
         } else {
             List<String[]> rows = new ArrayList<>();
@@ -280,7 +281,13 @@ final class DeployCommand implements Callable<Integer> {
             Columns.print(out, rows);
         }
         out.flush();
-        return target != null && all.isEmpty() ? 1 : 0; // a name that has no deployment, as ls of a missing path
+        if (!json) {
+            PrintWriter err = spec.commandLine().getErr();
+            listed.refused().forEach(r -> err.println("circuit deploy: refused " + r.path() + ": " + r.reason().getMessage()));
+            err.flush();
+        }
+        // a name that has no deployment, as ls of a missing path; a refused record, as a worker that failed a verb
+        return target != null && listed.isEmpty() || !listed.refused().isEmpty() ? 1 : 0;
     }
 
     private static Map<String, Object> toJson(Deployment d) {

@@ -37,6 +37,12 @@ final class KeyOptions {
         return Files.isRegularFile(fallback) ? fallback.toAbsolutePath() : null;
     }
 
+    /** The key in effect, loaded, or null for none (see {@link #resolve}). */
+    ClusterKey load(Map<String, String> env, Path stateDir) {
+        Path file = resolve(env, stateDir);
+        return file == null ? null : ClusterKey.load(file);
+    }
+
     /** Says in a few words how links are secured, for a command's start line. */
     static String describe(Path keyFile, boolean insecure) {
         if (keyFile != null) {

@@ -2,6 +2,7 @@ package io.jcircuit.cli;
 
 import io.jcircuit.Entry;
 import io.jcircuit.SpawnOptions;
+import io.jcircuit.runtime.host.Deployments;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -74,7 +75,7 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
         String deployment = code.deployment;
         try (WorkerOps w = WorkerOps.open(where, keys, true)) { // spawning needs the namespace
             if (deployment != null) {
-                checkDeployment(w.namespace(), deployment); // before any worker is asked: it fails each spawn else
+                checkDeployment(w.namespace(), w.deployments(), deployment); // before any worker is asked: it fails each spawn else
             }
             List<Entry> workers = w.select(selector);
             if (code.jar != null) {
@@ -82,7 +83,7 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
                 if (!java.nio.file.Files.isRegularFile(jar)) {
                     throw new IllegalArgumentException("no such jar: " + code.jar);
                 }
-                deployment = DeployCommand.deploy(w.namespace(), w.client(), jar,
+                deployment = DeployCommand.deploy(w.namespace(), w.deployments(), w.client(), jar,
                     DeployCommand.defaultName(jar.getFileName().toString()), null, spec.commandLine().getErr(), json)
                     .recorded().deployment().label();
                 if (!json) {
@@ -123,15 +124,15 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
 
     /**
      * Refuses a {@code --deployment} that names no deployment, or a version it does not have, and says
-     * what there is.
+     * what there is; or one whose record {@code records} does not trust (not signed with the cluster key).
      */
-    static void checkDeployment(io.jcircuit.anchor.Namespace ns, String selector) {
+    static void checkDeployment(io.jcircuit.anchor.Namespace ns, Deployments records, String selector) {
         if (!selector.matches(SpawnOptions.DEPLOYMENT_PATTERN)) {
             throw new IllegalArgumentException("--deployment " + selector + ": give NAME or NAME:VERSION");
         }
         int colon = selector.indexOf(':');
         String name = colon < 0 ? selector : selector.substring(0, colon);
-        List<io.jcircuit.runtime.host.Deployment> versions = DeployCommand.versions(ns, name);
+        Deployments.Listed versions = records.versions(name);
         if (versions.isEmpty()) {
             List<String> names = ns.listDurable(io.jcircuit.runtime.host.Deployment.ROOT, true).entries().stream()
                 .map(st -> st.path().split("/")).filter(p -> p.length == 4).map(p -> p[2]).distinct().sorted().toList();
@@ -141,10 +142,15 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
         }
         if (colon >= 0) {
             int version = Integer.parseInt(selector.substring(colon + 1));
-            if (versions.stream().noneMatch(d -> d.version() == version)) {
+            if (!versions.labels().contains(name + ":" + version)) {
                 throw new IllegalArgumentException("--deployment " + selector + ": deployment '" + name + "' has no version "
-                    + version + "; it has " + String.join(", ", versions.stream().map(io.jcircuit.runtime.host.Deployment::label).toList()));
+                    + version + "; it has " + String.join(", ", versions.labels()));
             }
+        }
+        try {
+            records.resolve(selector);
+        } catch (SecurityException e) {
+            throw new SecurityException("--deployment " + selector + ": " + e.getMessage(), e);
         }
     }
 

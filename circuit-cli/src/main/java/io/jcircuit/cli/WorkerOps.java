@@ -6,8 +6,10 @@ import io.jcircuit.Listing;
 import io.jcircuit.WorkerId;
 import io.jcircuit.anchor.Namespace;
 import io.jcircuit.anchor.Paths;
+import io.jcircuit.link.tls.ClusterKey;
 import io.jcircuit.runtime.CircuitRuntime;
 import io.jcircuit.runtime.RuntimeConfig;
+import io.jcircuit.runtime.host.Deployments;
 import io.jcircuit.runtime.ops.Ops;
 
 import java.nio.file.Path;
@@ -31,10 +33,12 @@ final class WorkerOps implements AutoCloseable {
 
     private final Namespace ns;
     private final CircuitRuntime client;
+    private final Deployments deployments;
 
-    private WorkerOps(Namespace ns, CircuitRuntime client) {
+    private WorkerOps(Namespace ns, CircuitRuntime client, Deployments deployments) {
         this.ns = ns;
         this.client = client;
+        this.deployments = deployments;
     }
 
     static WorkerOps open(NamespaceOptions where, KeyOptions keys) {
@@ -49,15 +53,12 @@ final class WorkerOps implements AutoCloseable {
         Namespace ns = where.connect();
         try {
             Path state = NamespaceOptions.stateDir(where.dir, where.env);
-            Path key = keys == null ? null : keys.resolve(where.env, state);
-            RuntimeConfig.Builder b = RuntimeConfig.builder().defaultCallTimeoutMs(10_000);
+            ClusterKey key = keys == null ? null : keys.load(where.env, state);
+            RuntimeConfig.Builder b = RuntimeConfig.builder().defaultCallTimeoutMs(10_000).clusterKey(key);
             if (joined) {
                 b.zookeeper(ns.config().connectString());
             }
-            if (key != null) {
-                b.clusterKeyFile(key);
-            }
-            return new WorkerOps(ns, CircuitRuntime.start(b.build()));
+            return new WorkerOps(ns, CircuitRuntime.start(b.build()), new Deployments(ns, key));
         } catch (RuntimeException e) {
             ns.close();
             throw e;
@@ -70,6 +71,11 @@ final class WorkerOps implements AutoCloseable {
 
     CircuitRuntime client() {
         return client;
+    }
+
+    /** The deployment records, signed and checked with the client's cluster key. */
+    Deployments deployments() {
+        return deployments;
     }
 
     /** {@code path} without one trailing slash ({@code ls} prints directories with one); {@code /} stays. */

@@ -91,6 +91,7 @@ public final class CircuitRuntime implements Circuit {
     private Namespace namespace;
     private NamespaceAnchors anchors;
     private NamespaceDurable durable;
+    private io.jcircuit.runtime.host.Deployments deployments;
     private io.jcircuit.Subscription holderDeaths;
 
     private CircuitRuntime(RuntimeConfig config) {
@@ -439,6 +440,7 @@ public final class CircuitRuntime implements Circuit {
                 }
             }
         }, config.clusterKey() == null ? null : new ClusterSeal(config.clusterKey()));
+        deployments = new io.jcircuit.runtime.host.Deployments(namespace, config.clusterKey());
         LOG.debug("runtime {} joined the namespace at {}", id, connect);
     }
 
@@ -498,6 +500,12 @@ public final class CircuitRuntime implements Circuit {
             throw noNamespace();
         }
         return durable;
+    }
+
+    /** The deployment records, checked with this runtime's cluster key. */
+    io.jcircuit.runtime.host.Deployments deployments() {
+        durable(); // says how to get a namespace when there is none
+        return deployments;
     }
 
     /** See {@link LinkTransport#stalledNanos}. */

@@ -10,14 +10,15 @@ import java.util.Arrays;
  * Seals durable values with the cluster key: one byte of signature length, the signature (ECDSA over
  * the path, a zero byte and the payload), then the payload. Binding the path keeps a signed value
  * from being copied by someone with ZooKeeper access to a path where it would mean something else
- * (a hot swap's forwarding record, say).
+ * (a hot swap's forwarding record, say). A runtime's durable objects and the deployment records
+ * ({@link io.jcircuit.runtime.host.Deployments}) are sealed so.
  */
-final class ClusterSeal implements DurableSeal {
+public final class ClusterSeal implements DurableSeal {
 
     private static final byte[] SEPARATOR = {0};
     private final ClusterKey key;
 
-    ClusterSeal(ClusterKey key) {
+    public ClusterSeal(ClusterKey key) {
         this.key = key;
     }
 

@@ -96,7 +96,7 @@ final class Spawning {
             return new Code(jars.of(System.getProperty("java.class.path")),
                 Map.of(Deployment.CODE_KEY, Deployment.SPAWNER_CLASSPATH));
         }
-        Deployment d = Deployment.resolve(rt.durable(), options.deployment());
+        Deployment d = rt.deployments().resolve(options.deployment());
         List<JarRef> cp = new ArrayList<>();
         cp.add(d.jar());
         String runtime = System.getProperty(Deployment.RUNTIME_CLASSPATH_PROPERTY);

@@ -1,26 +1,20 @@
 package io.jcircuit.runtime.host;
 
-import io.jcircuit.Durable;
-import io.jcircuit.SpawnOptions;
-import io.jcircuit.Stored;
-
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
 import java.util.Objects;
 import java.util.Properties;
 
 /**
  * One version of an application jar recorded by {@code circuit deploy}, kept in the durable store at
- * {@code /deployments/<name>/<version>} as UTF-8 {@code key=value} lines (readable with
- * {@code circuit get}). The jar itself sits in every host's jar cache under its SHA-256; the store
- * holds only what names it. Versions of a name count 1, 2, 3, …, one per distinct jar.
+ * {@code /deployments/<name>/<version>} as UTF-8 {@code key=value} lines, signed with the cluster key
+ * when there is one ({@link Deployments} reads and writes them). The jar itself sits in every host's
+ * jar cache under its SHA-256; the store holds only what names it. Versions of a name count 1, 2,
+ * 3, …, one per distinct jar.
  *
  * @param name                  what the deployment is called, e.g. {@code app}
  * @param version               1 for the first jar deployed under {@code name}, then one more per new jar
@@ -110,57 +104,24 @@ public record Deployment(String name, int version, String sha256, long size, Str
     }
 
     /**
-     * Reads a stored deployment.
+     * Reads a deployment stored at {@code path}.
      *
-     * @throws IllegalArgumentException when {@code bytes} are not one, naming {@code path}
+     * @throws IllegalArgumentException when {@code bytes} are not one, or one stored at another path, naming {@code path}
      */
     public static Deployment decode(String path, byte[] bytes) {
         Properties p = new Properties();
+        Deployment d;
         try {
             p.load(new StringReader(new String(bytes, StandardCharsets.UTF_8)));
-            return new Deployment(p.getProperty("name"), Integer.parseInt(p.getProperty("version", "0")),
+            d = new Deployment(p.getProperty("name"), Integer.parseInt(p.getProperty("version", "0")),
                 p.getProperty("sha256", ""), Long.parseLong(p.getProperty("size", "-1")), p.getProperty("file", "app.jar"),
                 Instant.parse(p.getProperty("deployed", "1970-01-01T00:00:00Z")), p.getProperty("implementationVersion"));
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("the value at " + path + " is not a deployment: " + e.getMessage(), e);
         }
-    }
-
-    /** The versions of {@code name} in {@code store}, oldest first; empty when there are none. */
-    public static List<Deployment> versions(Durable store, String name) {
-        checkName(name);
-        List<Deployment> out = new ArrayList<>();
-        for (Stored s : store.list(ROOT + "/" + name).entries()) {
-            if (s.name().matches("[1-9][0-9]*") && !s.object()) {
-                store.getBytes(s.path()).ifPresent(b -> out.add(decode(s.path(), b)));
-            }
+        if (!d.path().equals(path)) {
+            throw new IllegalArgumentException("the value at " + path + " is not a deployment of that path: it names " + d.label());
         }
-        out.sort(Comparator.comparingInt(Deployment::version));
-        return out;
-    }
-
-    /**
-     * The deployment {@code selector} names: {@code NAME} for its latest version, {@code NAME:VERSION}
-     * for that one.
-     *
-     * @throws IllegalArgumentException for a malformed selector, an unknown name or an unknown version
-     */
-    public static Deployment resolve(Durable store, String selector) {
-        if (selector == null || !selector.matches(SpawnOptions.DEPLOYMENT_PATTERN)) {
-            throw new IllegalArgumentException("bad deployment '" + selector + "': give NAME or NAME:VERSION");
-        }
-        int colon = selector.indexOf(':');
-        String name = colon < 0 ? selector : selector.substring(0, colon);
-        List<Deployment> all = versions(store, name);
-        if (all.isEmpty()) {
-            throw new IllegalArgumentException("no deployment named '" + name + "'; deploy a jar with 'circuit deploy APP.jar --name "
-                + name + "', and see 'circuit deploy --list'");
-        }
-        if (colon < 0) {
-            return all.getLast();
-        }
-        int version = Integer.parseInt(selector.substring(colon + 1));
-        return all.stream().filter(d -> d.version() == version).findFirst().orElseThrow(() -> new IllegalArgumentException(
-            "deployment '" + name + "' has no version " + version + "; it has " + all.stream().map(Deployment::label).toList()));
+        return d;
     }
 }
