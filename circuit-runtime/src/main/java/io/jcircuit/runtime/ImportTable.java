@@ -60,8 +60,16 @@ final class ImportTable {
     }
 
     private final ConcurrentHashMap<Key, Entry> entries = new ConcurrentHashMap<>();
-    /** Peers whose session ended for good, with none begun since ({@link #sessionEnded}, {@link #sessionBegan}). */
-    private final java.util.Set<WorkerId> ended = ConcurrentHashMap.newKeySet();
+    /**
+     * Peers whose session ended for good, with none begun since ({@link #sessionEnded}, {@link #sessionBegan}),
+     * with when it ended. Only a message of that session still being read needs this, so each is kept for
+     * {@link #ENDED_KEPT_NANOS}, not for ever: a runtime that outlives many peers (a host, a console) keeps
+     * none of those that ended long ago.
+     */
+    private final ConcurrentHashMap<WorkerId, Long> ended = new ConcurrentHashMap<>();
+    /** How long a peer whose session ended stays in {@link #ended}: far longer than reading one message takes. */
+    static final long ENDED_KEPT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    private final long endedKeptNanos;
     private final ConcurrentLinkedQueue<Pending> releases = new ConcurrentLinkedQueue<>();
     private final ArrayDeque<Pin> pins = new ArrayDeque<>();
     private final AtomicBoolean flushing = new AtomicBoolean();
@@ -84,6 +92,12 @@ final class ImportTable {
 
     /** With {@code pinNanos} for {@link #PIN_NANOS}: for tests. */
     ImportTable(Cleaner cleaner, Consumer<List<Pending>> sender, long pinNanos) {
+        this(cleaner, sender, pinNanos, ENDED_KEPT_NANOS);
+    }
+
+    /** With {@code endedKeptNanos} for {@link #ENDED_KEPT_NANOS} too: for tests. */
+    ImportTable(Cleaner cleaner, Consumer<List<Pending>> sender, long pinNanos, long endedKeptNanos) {
+        this.endedKeptNanos = endedKeptNanos;
         this.cleaner = cleaner;
         this.sender = sender;
         this.self = new WeakReference<>(this);
@@ -103,7 +117,7 @@ final class ImportTable {
             RefHandler h = e == null ? null : e.handler.get();
             if (h == null) {
                 h = make.apply(d);
-                if (from != null && from.equals(d.home()) && ended.contains(from)) {
+                if (from != null && from.equals(d.home()) && ended.containsKey(from)) {
                     // read from a message of the ended session after it ended: its home has let it go too
                     h.sessionEnded("the session ended while its message was read");
                     return h;
@@ -131,7 +145,9 @@ final class ImportTable {
      * many references were lost.
      */
     int sessionEnded(WorkerId home, String reason) {
-        ended.add(home); // first: a reference read from it from now on is lost too (handlerFor)
+        long now = System.nanoTime();
+        ended.values().removeIf(at -> now - at >= endedKeptNanos);
+        ended.put(home, now); // first: a reference read from it from now on is lost too (handlerFor)
         int lost = 0;
         for (Map.Entry<Key, Entry> e : entries.entrySet()) {
             if (!e.getKey().home().equals(home)) {
@@ -145,6 +161,11 @@ final class ImportTable {
             }
         }
         return lost;
+    }
+
+    /** How many peers are kept as ended ({@link #sessionEnded}): for tests. */
+    int endedPeers() {
+        return ended.size();
     }
 
     /** A session with {@code peer} began: what it sends from now on is held there again. */

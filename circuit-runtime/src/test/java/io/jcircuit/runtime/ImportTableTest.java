@@ -28,6 +28,19 @@ class ImportTableTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> table.pinned() == 0);
     }
 
+    /** Before, one id per peer whose session ever ended was kept for ever (a leak probe: 301 after 300 clients). */
+    @Test
+    void peersWhoseSessionsEndedLongAgoAreNotKept() {
+        ImportTable forever = new ImportTable(Cleaner.create(), releases -> { }, ImportTable.PIN_NANOS, Long.MAX_VALUE);
+        ImportTable brief = new ImportTable(Cleaner.create(), releases -> { }, ImportTable.PIN_NANOS, 0);
+        for (int i = 0; i < 300; i++) {
+            forever.sessionEnded(new WorkerId(0x100 + i), "gone");
+            brief.sessionEnded(new WorkerId(0x100 + i), "gone");
+        }
+        assertThat(forever.endedPeers()).as("within the window, every one is kept").isEqualTo(300);
+        assertThat(brief.endedPeers()).as("past it, only the last").isEqualTo(1);
+    }
+
     @Test
     void aReferenceReadFromAnEndedSessionAfterItEndedIsLostToo() {
         ImportTable table = new ImportTable(Cleaner.create(), releases -> { });
