@@ -89,6 +89,7 @@ final class HostProc implements Proc {
         try {
             p = pb.start();
         } catch (IOException e) {
+            Dirs.deleteTree(own); // nothing ran: nothing to read there, and 'circuit clear' could not tell
             throw new CircuitException("host " + host + " cannot run " + spec.command() + ": " + e.getMessage(), e);
         }
         try {

@@ -181,9 +181,19 @@ class ProcTest {
     }
 
     @Test
-    void aCommandThatCannotStartIsNamed() {
+    void aCommandThatCannotStartIsNamedAndLeavesNoDirectory() throws Exception {
+        java.util.function.Supplier<java.util.List<Path>> dirs = () -> {
+            try (var list = java.nio.file.Files.list(java.nio.file.Files.createDirectories(state.resolve("procs")))) {
+                return list.toList();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        java.util.List<Path> before = dirs.get();
         assertThatThrownBy(() -> client.exec("p1", ExecSpec.of("/no/such/program")))
             .isInstanceOf(CircuitException.class).hasMessageContaining("/no/such/program");
+        // before: an empty directory per failed exec, which 'circuit clear' kept for ever (no pid, no exit file)
+        assertThat(dirs.get()).containsExactlyInAnyOrderElementsOf(before);
     }
 
     @Test
