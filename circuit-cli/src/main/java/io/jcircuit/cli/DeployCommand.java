@@ -118,7 +118,7 @@ final class DeployCommand implements Callable<Integer> {
             throw new IllegalStateException("no host runs in this circuit to deploy to; start one with 'circuit start'");
         }
         // packs nothing: a jar file is served as it is
-        ClasspathJars files = new ClasspathJars(Path.of(System.getProperty("java.io.tmpdir"), "jcircuit-jars"));
+        ClasspathJars files = new ClasspathJars(ClasspathJars.defaultPackDir());
         JarRef ref = files.of(jar.toString()).getFirst();
         Map<String, Boolean> fetched = push(client, hosts, ref, files, err, quiet);
         Recorded r = record(records, new Deployment(deployName, 1, ref.sha256(), ref.size(), ref.name(),

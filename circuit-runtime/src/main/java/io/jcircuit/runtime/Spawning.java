@@ -17,7 +17,6 @@ import io.jcircuit.runtime.host.JarSource;
 import io.jcircuit.runtime.host.SpawnSpec;
 import io.jcircuit.runtime.host.SpawnedWorker;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -47,7 +46,7 @@ final class Spawning {
 
     Spawning(CircuitRuntime rt) {
         this.rt = rt;
-        this.jars = new ClasspathJars(Path.of(System.getProperty("java.io.tmpdir"), "jcircuit-jars"));
+        this.jars = new ClasspathJars(ClasspathJars.defaultPackDir());
     }
 
     <R> Spawned<R> spawn(String host, List<String> anchors, Fn<R> fn, SpawnOptions options) {
