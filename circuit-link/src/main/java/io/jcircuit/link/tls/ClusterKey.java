@@ -75,7 +75,9 @@ public final class ClusterKey {
      * that belongs to the certificate, a self-signed CA certificate that is valid now.
      *
      * @throws ClusterKeyException naming {@code file} and the problem: it is missing or unreadable,
-     *                             is not PEM, lacks the certificate or the key, or they do not fit
+     *                             group or others have access to it (POSIX file systems only; the
+     *                             message says {@code chmod 600}), it is not PEM, lacks the
+     *                             certificate or the key, or they do not fit
      */
     public static ClusterKey load(Path file) {
         PemFile.Blocks blocks = PemFile.parse(file, KeyFile.read(file));

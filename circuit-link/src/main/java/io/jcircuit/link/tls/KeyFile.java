@@ -18,7 +18,8 @@ import java.util.Set;
 
 /**
  * Reads and writes a secret file: written readable by its owner only where the file system has POSIX
- * permissions, and read with errors that say what to do.
+ * permissions, refused on reading when group or others have any access to it, and read with errors
+ * that say what to do.
  */
 final class KeyFile {
 
@@ -26,6 +27,9 @@ final class KeyFile {
     private static final long MAX_BYTES = 64 * 1024;
     private static final Set<PosixFilePermission> OWNER_ONLY =
         Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+    /** What a key file may allow when read: anything to its owner, nothing to group or others. */
+    private static final Set<PosixFilePermission> OWNER_ALL =
+        Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
 
     private KeyFile() {
     }
@@ -33,13 +37,15 @@ final class KeyFile {
     /**
      * The file's text.
      *
-     * @throws ClusterKeyException naming the file when it is missing, a directory, unreadable or too large
+     * @throws ClusterKeyException naming the file when it is missing, a directory, open to group or
+     *                             others, unreadable or too large
      */
     static String read(Path file) {
         if (Files.isDirectory(file)) {
             throw ClusterKey.problem(file, "is a directory; give the path of the file that 'circuit keygen' wrote");
         }
         try {
+            checkOwnerOnly(file);
             if (Files.size(file) > MAX_BYTES) {
                 throw ClusterKey.problem(file, "is " + Files.size(file) + " bytes long, too large to be a cluster key file");
             }
@@ -88,6 +94,29 @@ final class KeyFile {
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * Refuses a file that group or others may read, write or execute, as ssh refuses such a private key:
+     * whoever can read the key can run code on every host, and whoever can write it can swap in a key of
+     * their own. Where the file system has no POSIX permissions (Windows) there is nothing to check, and
+     * the file's access rights are the caller's to restrict. The check reads the mode of the file the
+     * path leads to (a link is followed, as the read that comes next follows it).
+     *
+     * @throws ClusterKeyException naming the file, its mode, and the {@code chmod} that fixes it
+     */
+    private static void checkOwnerOnly(Path file) throws IOException {
+        if (!posix(file)) {
+            return;
+        }
+        Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
+        if (!OWNER_ALL.containsAll(mode)) {
+            String shown = PosixFilePermissions.toString(mode);
+            throw ClusterKey.problem(file, "has mode " + shown + ": group or others can use it, and whoever reads "
+                + "it can run code on every host of the cluster, so it is not loaded. If nobody else has read it, "
+                + "restrict it with 'chmod 600 " + file + "'; if somebody may have, make a new key with "
+                + "'circuit keygen' and put it on every machine");
         }
     }
 

@@ -5,7 +5,7 @@
  *
  * <pre>
  *   circuit keygen ──writes──▶ cluster key file (CA certificate + CA private key, PEM, mode 0600)
- *                                      │ ClusterKey.load
+ *                                      │ ClusterKey.load (refuses a file that group or others can use)
  *                                      ▼
  *   each runtime at start:   ClusterKey.issue(name) ──▶ Identity (fresh key pair, leaf certificate; memory only)
  *                                      │ ClusterTls.of

@@ -91,9 +91,31 @@ class ClusterKeyTest {
     }
 
     @Test
+    void shouldRefuseAKeyFileThatGroupOrOthersCanUseAndSayHowToFixIt() throws Exception {
+        assumeThat(dir.getFileSystem().supportedFileAttributeViews()).contains("posix");
+        ClusterKey key = ClusterKey.generate();
+        Path file = dir.resolve(ClusterKey.FILE_NAME);
+        key.writeTo(file);
+
+        for (String mode : List.of("rw-r--r--", "rw-r-----", "rw----r--", "rw--w----")) {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(mode)); // as cp, scp or a umask of 022 leave it
+            assertThatThrownBy(() -> ClusterKey.load(file)).as(mode)
+                .isInstanceOf(ClusterKeyException.class)
+                .hasMessageStartingWith("cluster key file " + file + " has mode " + mode + ": group or others can use it")
+                .hasMessageContaining("'chmod 600 " + file + "'")
+                .extracting(e -> ((ClusterKeyException) e).file()).isEqualTo(file);
+        }
+
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        assertThat(ClusterKey.load(file).fingerprint()).isEqualTo(key.fingerprint());
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--------"));
+        assertThat(ClusterKey.load(file).fingerprint()).isEqualTo(key.fingerprint());
+    }
+
+    @Test
     void shouldRejectAFileThatIsNotPem() throws IOException {
-        Path garbage = Files.writeString(dir.resolve("garbage"), "this is not a key\n\u0001\u0002 at all\n");
-        Path broken = Files.writeString(dir.resolve("broken"),
+        Path garbage = writeOwnerOnly(dir.resolve("garbage"), "this is not a key\n\u0001\u0002 at all\n");
+        Path broken = writeOwnerOnly(dir.resolve("broken"),
             "-----BEGIN CERTIFICATE-----\n%%%% not base64 %%%%\n-----END CERTIFICATE-----\n");
 
         assertThatThrownBy(() -> ClusterKey.load(garbage)).isInstanceOf(ClusterKeyException.class)
@@ -106,7 +128,7 @@ class ClusterKeyTest {
     void shouldRejectACertificateWithoutItsKey() throws Exception {
         ClusterKey key = ClusterKey.generate();
         String pem = PemFile.encode(key.certificate(), key.issue("x").privateKey(), List.of());
-        Path certOnly = Files.writeString(dir.resolve("cert-only"), pem.substring(0, pem.indexOf("-----BEGIN PRIVATE KEY")));
+        Path certOnly = writeOwnerOnly(dir.resolve("cert-only"), pem.substring(0, pem.indexOf("-----BEGIN PRIVATE KEY")));
 
         assertThatThrownBy(() -> ClusterKey.load(certOnly)).isInstanceOf(ClusterKeyException.class)
             .hasMessageStartingWith("cluster key file " + certOnly + " holds a certificate but no private key");
@@ -115,7 +137,7 @@ class ClusterKeyTest {
     @Test
     void shouldRejectAKeyThatIsNotTheCertificates() throws Exception {
         ClusterKey key = ClusterKey.generate();
-        Path mixed = Files.writeString(dir.resolve("mixed"),
+        Path mixed = writeOwnerOnly(dir.resolve("mixed"),
             PemFile.encode(key.certificate(), key.issue("x").privateKey(), List.of()));
 
         assertThatThrownBy(() -> ClusterKey.load(mixed)).isInstanceOf(ClusterKeyException.class)
@@ -125,7 +147,7 @@ class ClusterKeyTest {
     @Test
     void shouldRejectARuntimeCertificateForACaOne() throws Exception {
         Identity leaf = ClusterKey.generate().issue("R0000000000000001");
-        Path file = Files.writeString(dir.resolve("leaf"), PemFile.encode(leaf.certificate(), leaf.privateKey(), List.of()));
+        Path file = writeOwnerOnly(dir.resolve("leaf"), PemFile.encode(leaf.certificate(), leaf.privateKey(), List.of()));
 
         // A leaf is signed by the CA, not by itself; either way it must not pass as a cluster key.
         assertThatThrownBy(() -> ClusterKey.load(file)).isInstanceOf(ClusterKeyException.class)
@@ -140,7 +162,7 @@ class ClusterKeyTest {
         X509Certificate plain = new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(
             name, BigInteger.TWO, Date.from(now.minusSeconds(60)), Date.from(now.plusSeconds(3600)), name, pair.getPublic())
             .build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())));
-        Path file = Files.writeString(dir.resolve("plain"), PemFile.encode(plain, pair.getPrivate(), List.of()));
+        Path file = writeOwnerOnly(dir.resolve("plain"), PemFile.encode(plain, pair.getPrivate(), List.of()));
 
         assertThatThrownBy(() -> ClusterKey.load(file)).isInstanceOf(ClusterKeyException.class)
             .hasMessageStartingWith("cluster key file " + file + " holds a certificate that is not a CA certificate");
@@ -170,5 +192,14 @@ class ClusterKeyTest {
         assertThat(a.toString()).contains("R00000000000000a1", key.fingerprint());
         assertThatThrownBy(() -> key.issue(" ")).isInstanceOf(IllegalArgumentException.class)
             .hasMessageContaining("subjectName");
+    }
+
+    /** Writes {@code text} as a key file must be to be read at all: {@code rw-------} where there are POSIX permissions. */
+    private static Path writeOwnerOnly(Path file, String text) throws IOException {
+        Files.writeString(file, text);
+        if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        }
+        return file;
     }
 }
