@@ -530,7 +530,8 @@ public final class Namespace implements AutoCloseable {
     /**
      * Blocks until the listing of {@code dir} (anchors, or durable values) has a revision other than
      * {@code since}, or {@code timeout} passes, and returns it; relists after each watch event. Shared by
-     * anchors and the durable store.
+     * anchors and the durable store. A timeout too long to count in nanoseconds (as
+     * {@code Duration.ofSeconds(Long.MAX_VALUE)}, meaning "as long as it takes") waits about 292 years.
      *
      * @throws IllegalStateException when this connection closes first, or has closed: the runtime it
      *                               belongs to closed
@@ -538,7 +539,7 @@ public final class Namespace implements AutoCloseable {
     <E> Listing<E> awaitChange(String dir, long since, Duration timeout, boolean anchors) throws InterruptedException {
         Objects.requireNonNull(timeout, "timeout");
         Semaphore changed = new Semaphore(0);
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = System.nanoTime() + saturatedNanos(timeout); // may wrap: only compared by subtraction
         waiting.add(changed); // before the first look at closed: a close from then on wakes this caller
         try (DirWatch w = anchors ? watchAnchors(dir, changed::release) : watchDurable(dir, changed::release)) {
             while (true) {
@@ -558,6 +559,18 @@ public final class Namespace implements AutoCloseable {
             throw e;
         } finally {
             waiting.remove(changed);
+        }
+    }
+
+    /** {@code d} in nanoseconds, 0 when negative, {@link Long#MAX_VALUE} when longer than that. */
+    static long saturatedNanos(Duration d) {
+        if (d.isNegative()) {
+            return 0;
+        }
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE;
         }
     }
 

@@ -212,6 +212,25 @@ class NamespaceTest {
     }
 
     @Test
+    void awaitChangeTakesAVeryLongTimeout() throws Exception {
+        String dir = Fixture.freshDir("forever");
+        CompletableFuture<Listing<Entry>> waiting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return anchors.awaitChange(dir, 0, Duration.ofSeconds(Long.MAX_VALUE)); // "as long as it takes"
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        WorkerId other = WorkerId.random();
+        try (EntryNode n = ns.file(dir, other.toString(), Fixture.data(dir, other))) {
+            assertThat(waiting.get(30, TimeUnit.SECONDS).entries()).extracting(Entry::worker).containsExactly(other);
+        }
+        Listing<Entry> now = anchors.list(dir);
+        assertThat(anchors.awaitChange(dir, now.revision(), Duration.ofSeconds(-Long.MAX_VALUE)).revision())
+            .as("a very negative timeout: no wait").isEqualTo(now.revision());
+    }
+
+    @Test
     void watchReportsTheCurrentListingThenEachChange() throws Exception {
         String dir = Fixture.freshDir("watch");
         BlockingQueue<Listing<Entry>> seen = new LinkedBlockingQueue<>();
