@@ -8,8 +8,9 @@ import java.util.Objects;
  *
  * @param path        the directory listed
  * @param revision    the greatest ZooKeeper transaction id that touched the directory or what it
- *                    lists: it grows with every change while the directory exists, and is 0 when
- *                    it does not or is empty; equal revisions mean equal content
+ *                    lists, a subdirectory's contents at any depth included as far as they decide
+ *                    whether it is listed: it grows with every change while the directory exists,
+ *                    and is 0 when it does not or is empty; equal revisions mean equal content
  * @param entries     the entries, sorted by path
  * @param directories the non-empty subdirectories, as full paths, sorted
  * @param <E>         {@link Entry} for anchors, {@link Stored} for the durable store

@@ -291,6 +291,7 @@ public final class Namespace implements AutoCloseable {
         List<Entry> entries = new ArrayList<>();
         List<String> dirs = new ArrayList<>();
         Set<String> withEntries = new HashSet<>();
+        Zxids seen = new Zxids(s.revision);
         for (Node n : s.nodes) {
             if (n.stat.getEphemeralOwner() != 0) {
                 String path = userPath(ANCHORS, n.znode);
@@ -304,7 +305,7 @@ public final class Namespace implements AutoCloseable {
         }
         for (Node n : s.nodes) {
             if (n.stat.getEphemeralOwner() == 0 && n.stat.getNumChildren() > 0
-                && (recursive ? withEntries.contains(n.znode) : holds(n.znode, true))) {
+                && (recursive ? withEntries.contains(n.znode) : holds(n, true, seen))) {
                 dirs.add(userPath(ANCHORS, n.znode));
             }
         }
@@ -313,7 +314,7 @@ public final class Namespace implements AutoCloseable {
         }
         entries.sort((a, b) -> a.path().compareTo(b.path()));
         dirs.sort(null);
-        return new Listing<>(dir, revision(s, entries, dirs), entries, dirs);
+        return new Listing<>(dir, revision(seen, entries, dirs), entries, dirs);
     }
 
     // ------------------------------------------------------------------ durable store
@@ -446,6 +447,7 @@ public final class Namespace implements AutoCloseable {
         List<Stored> values = new ArrayList<>();
         List<String> dirs = new ArrayList<>();
         Set<String> withValues = new HashSet<>();
+        Zxids seen = new Zxids(s.revision);
         for (Node n : s.nodes) {
             if (n.data != null && n.data.length > 0) {
                 values.add(new Stored(userPath(DURABLE, n.znode), n.data.length - 1, n.data[0] == KIND_OBJECT || n.data[0] == KIND_SIGNED_OBJECT,
@@ -454,7 +456,7 @@ public final class Namespace implements AutoCloseable {
             }
         }
         for (Node n : s.nodes) {
-            if (n.stat.getNumChildren() > 0 && (recursive ? withValues.contains(n.znode) : holds(n.znode, false))) {
+            if (n.stat.getNumChildren() > 0 && (recursive ? withValues.contains(n.znode) : holds(n, false, seen))) {
                 dirs.add(userPath(DURABLE, n.znode));
             }
         }
@@ -463,42 +465,68 @@ public final class Namespace implements AutoCloseable {
         }
         values.sort((a, b) -> a.path().compareTo(b.path()));
         dirs.sort(null);
-        return new Listing<>(dir, revision(s, values, dirs), values, dirs);
+        return new Listing<>(dir, revision(seen, values, dirs), values, dirs);
     }
 
     /**
-     * True when an entry (anchors) or a value (durable) lives somewhere below {@code znode}. Walks
-     * depth first and stops at the first one found, so a live directory costs a read or two; a
-     * directory left empty by a crashed runtime (its containers not yet removed by the server) is
-     * walked to the end, and is not listed.
+     * True when an entry (anchors) or a value (durable) lives somewhere below the directory {@code dir}.
+     * Walks depth first, children in name order, and stops at the first one found, so a live directory
+     * costs a read or two; a directory left empty by a crashed runtime (its containers not yet removed
+     * by the server) is walked to the end, and is not listed.
+     *
+     * <p>Every stat the walk reads goes into {@code seen}, the listing's revision: the answer depends on
+     * nodes at any depth, and a change there (the entry of a crashed runtime two levels down expiring,
+     * or one filed in an empty grandchild directory) must change the revision as it changes the
+     * listing. A change that turns the answer touches a node the walk read: the parent of the entry
+     * found, which it read, or, when it found none, a node of the subtree, all of which it read. And as
+     * the walk is the same for the same tree, a change outside it changes neither answer nor revision.
      */
-    private boolean holds(String znode, boolean anchors) {
-        return call("list", userPath(anchors ? ANCHORS : DURABLE, znode), () -> holdsBelow(znode, anchors));
+    private boolean holds(Node dir, boolean anchors, Zxids seen) {
+        return call("list", userPath(anchors ? ANCHORS : DURABLE, dir.znode), () -> holdsBelow(dir.znode, anchors, seen));
     }
 
-    private boolean holdsBelow(String znode, boolean anchors) throws Exception {
+    private boolean holdsBelow(String znode, boolean anchors, Zxids seen) throws Exception {
+        Stat st = new Stat();
         List<String> names;
         try {
-            names = client.getChildren().forPath(znode);
+            names = new ArrayList<>(client.getChildren().storingStatIn(st).forPath(znode));
         } catch (KeeperException.NoNodeException gone) {
             return false;
         }
+        seen.add(st); // with the names, in one answer: their deletions since are in its pzxid
+        names.sort(null); // the same walk for the same tree: its revision cannot go down without a change
         List<String> paths = new ArrayList<>(names.size());
         for (String n : names) {
             paths.add(znode + "/" + n);
         }
         List<Node> children = readAll(paths);
         for (Node c : children) {
+            seen.add(c.stat);
+        }
+        for (Node c : children) {
             if (anchors ? c.stat.getEphemeralOwner() != 0 : c.data != null && c.data.length > 0) {
                 return true;
             }
         }
         for (Node c : children) {
-            if (c.stat.getNumChildren() > 0 && holdsBelow(c.znode, anchors)) {
+            if (c.stat.getNumChildren() > 0 && holdsBelow(c.znode, anchors, seen)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** The greatest transaction id among the stats a listing read: its revision. */
+    private static final class Zxids {
+        private long max;
+
+        Zxids(long start) {
+            max = start;
+        }
+
+        void add(Stat st) {
+            max = Math.max(max, Math.max(st.getMzxid(), st.getPzxid()));
+        }
     }
 
     /**
@@ -521,8 +549,8 @@ public final class Namespace implements AutoCloseable {
      * An empty listing has revision 0, whether the directory is missing or merely empty (a parent
      * created just before its first entry, or not yet pruned): users cannot tell those apart.
      */
-    private static long revision(Scan s, List<?> entries, List<String> dirs) {
-        return entries.isEmpty() && dirs.isEmpty() ? 0 : s.revision;
+    private static long revision(Zxids seen, List<?> entries, List<String> dirs) {
+        return entries.isEmpty() && dirs.isEmpty() ? 0 : seen.max;
     }
 
     // ------------------------------------------------------------------ watching
@@ -644,7 +672,8 @@ public final class Namespace implements AutoCloseable {
      * Reads the children of {@code root} (and, when {@code recursive}, all descendants) with their
      * data and stats, level by level, each level's reads pipelined. The revision is the greatest
      * transaction id seen in any read node's data or children, so it only grows while the root
-     * exists; a missing root has revision 0. A failure names {@code shown}, the user's path.
+     * exists; a missing root has revision 0 (a listing adds what else it reads, see {@link #holds}).
+     * A failure names {@code shown}, the user's path.
      */
     private Scan scan(String root, boolean recursive, String shown) {
         return call("list", shown, () -> {
@@ -655,7 +684,7 @@ public final class Namespace implements AutoCloseable {
             } catch (KeeperException.NoNodeException e) {
                 return new Scan(root, 0, List.of());
             }
-            long revision = rootStat.getPzxid();
+            Zxids revision = new Zxids(rootStat.getPzxid());
             List<Node> all = new ArrayList<>();
             List<String> level = new ArrayList<>(names.size());
             for (String n : names) {
@@ -666,20 +695,20 @@ public final class Namespace implements AutoCloseable {
                 List<String> next = new ArrayList<>();
                 List<String> parents = new ArrayList<>();
                 for (Node n : read) {
-                    revision = Math.max(revision, Math.max(n.stat.getMzxid(), n.stat.getPzxid()));
+                    revision.add(n.stat);
                     all.add(n);
                     if (recursive && n.stat.getNumChildren() > 0) {
                         parents.add(n.znode);
                     }
                 }
                 if (!parents.isEmpty()) {
-                    for (var e : childrenOfAll(parents)) {
+                    for (var e : childrenOfAll(parents, revision)) {
                         next.add(e);
                     }
                 }
                 level = next;
             }
-            return new Scan(root, revision, all);
+            return new Scan(root, revision.max, all);
         });
     }
 
@@ -705,8 +734,8 @@ public final class Namespace implements AutoCloseable {
         return nodes;
     }
 
-    /** The full paths of the children of every parent, pipelined. */
-    private List<String> childrenOfAll(List<String> parents) throws Exception {
+    /** The full paths of the children of every parent, pipelined; adds the parents' stats read with them to {@code seen}. */
+    private List<String> childrenOfAll(List<String> parents, Zxids seen) throws Exception {
         List<List<String>> out = new ArrayList<>(parents.size());
         for (int i = 0; i < parents.size(); i++) {
             out.add(List.of());
@@ -723,6 +752,11 @@ public final class Namespace implements AutoCloseable {
                         full.add(parent + "/" + n);
                     }
                     out.set(at, full);
+                    if (e.getStat() != null) {
+                        synchronized (seen) {
+                            seen.add(e.getStat());
+                        }
+                    }
                 });
                 done.countDown();
             }).forPath(parent);

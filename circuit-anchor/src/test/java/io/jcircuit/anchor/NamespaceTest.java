@@ -230,6 +230,54 @@ class NamespaceTest {
             .as("a very negative timeout: no wait").isEqualTo(now.revision());
     }
 
+    /**
+     * Whether a subdirectory is listed depends on entries at any depth below it. A runtime filed two
+     * levels down crashes (its session ends, nobody prunes its directories): the subdirectory leaves
+     * the listing, and the revision must change with it, or awaitChange and watch miss it.
+     */
+    @Test
+    void aSubdirectoryEmptiedByACrashedRuntimeChangesTheRevision() throws Exception {
+        String top = Fixture.freshDir("crash");
+        WorkerId crashing = WorkerId.random();
+        try (Namespace other = Namespace.connect(NamespaceConfig.of(zk.getConnectString()));
+             EntryNode stays = ns.file(top, me.toString(), Fixture.data(top, me))) {
+            other.file(top + "/b/c", crashing.toString(), Fixture.data(top + "/b/c", crashing));
+            Listing<Entry> before = anchors.list(top);
+            assertThat(before.directories()).containsExactly(top + "/b");
+
+            BlockingQueue<Listing<Entry>> seen = new LinkedBlockingQueue<>();
+            try (Subscription w = anchors.watch(top, seen::add)) {
+                assertThat(seen.poll(10, TimeUnit.SECONDS)).isNotNull();
+                other.close(); // the crash: the session ends, nobody removes the entry or prunes its directories
+
+                Listing<Entry> after = anchors.awaitChange(top, before.revision(), Duration.ofSeconds(5));
+                assertThat(after.directories()).as("the subdirectory emptied by the crash").isEmpty();
+                assertThat(after.revision()).as("revision of a listing whose content changed (directories %s -> %s)",
+                    before.directories(), after.directories()).isNotEqualTo(before.revision());
+                assertThat(seen.poll(5, TimeUnit.SECONDS)).as("watch's report of the change").isNotNull()
+                    .satisfies(l -> assertThat(l.directories()).isEmpty());
+                assertThat(anchors.list(top).revision()).as("no change, same revision").isEqualTo(after.revision());
+            }
+        }
+    }
+
+    /** The reverse: a value stored in an empty grandchild directory (left by a crash) brings its subdirectory into the listing. */
+    @Test
+    void aValueStoredInAnEmptyGrandchildDirectoryChangesTheRevision() throws Exception {
+        NamespaceDurable durable = new NamespaceDurable(ns, new JavaValueCodec());
+        String top = Fixture.freshDir("grandchild");
+        durable.putBytes(top + "/v", new byte[] {1});
+        ns.client().create().creatingParentContainersIfNeeded().withMode(CreateMode.CONTAINER)
+            .forPath(Namespace.durableZnode(top + "/b/c"), new byte[0]);
+        Listing<Stored> before = durable.list(top);
+        assertThat(before.directories()).as("a directory with nothing below it").isEmpty();
+
+        durable.putBytes(top + "/b/c/v", new byte[] {2});
+        Listing<Stored> after = durable.awaitChange(top, before.revision(), Duration.ofSeconds(5));
+        assertThat(after.directories()).containsExactly(top + "/b");
+        assertThat(after.revision()).isGreaterThan(before.revision());
+    }
+
     @Test
     void watchReportsTheCurrentListingThenEachChange() throws Exception {
         String dir = Fixture.freshDir("watch");
