@@ -19,7 +19,8 @@ import java.util.concurrent.TimeoutException;
  * One filed ephemeral entry, kept in place: parents are created as container znodes, and the entry
  * is filed again after every reconnect (a new session after expiry included) and whenever someone
  * deletes it. An entry left from an earlier session of this runtime, not yet expired, is replaced.
- * Closing removes the entry and prunes the directories it leaves empty.
+ * Closing removes the entry and prunes the directories it leaves empty, at once, or when ZooKeeper is
+ * away, as soon as it is back.
  *
  * <p>Curator's {@code PersistentNode} does much the same, but while the connection is down its
  * background retries call back into themselves until the stack overflows; here re-filing runs on its
@@ -180,32 +181,89 @@ public final class EntryNode implements AutoCloseable {
         });
     }
 
-    /** Removes the entry now, and the directories it leaves empty. Idempotent. */
+    /**
+     * Stops keeping the entry and removes it, with the directories it leaves empty. While connected it
+     * returns once ZooKeeper has removed it. While ZooKeeper is away it returns at once, and the entry
+     * is removed as soon as the connection is back: the session outlives a short outage, and the entry
+     * with it, which would otherwise stay filed, and found, for the rest of the session. When the
+     * session ends first, the entry goes with it. Idempotent.
+     *
+     * <p><b>Note:</b> an entry filed again at the same path before the connection is back (a new
+     * {@code EntryNode}) is removed with it, and filed again by its own node at once.
+     */
     @Override
     public void close() {
-        close(true);
+        if (!stopKeeping()) {
+            return;
+        }
+        if (!ns.isConnected() || !removeNow()) {
+            removeOnceBack();
+        }
     }
 
-    /**
-     * Stops keeping the entry; with {@code delete}, also removes it, waiting for ZooKeeper. Without,
-     * the entry goes when the session ends.
-     */
-    void close(boolean delete) {
+    /** Stops keeping the entry, without removing it: it goes when the session ends. Returns false when already stopped. */
+    boolean stopKeeping() {
         if (closed) {
-            return;
+            return false;
         }
         closed = true;
         ns.client().getConnectionStateListenable().removeListener(onState);
-        if (delete) {
-            try {
-                ns.client().delete().forPath(znode);
-            } catch (KeeperException.NoNodeException gone) {
-                // already gone
-            } catch (Exception e) {
-                LOG.debug("cannot remove {}: {}; it goes with the session", znode, e.toString());
-                return;
+        return true;
+    }
+
+    /**
+     * Removes the entry and prunes its directories; returns false when ZooKeeper could not be reached,
+     * true when the entry is gone or cannot be removed by trying again.
+     */
+    private boolean removeNow() {
+        try {
+            ns.client().delete().forPath(znode);
+        } catch (KeeperException.NoNodeException | KeeperException.SessionExpiredException gone) {
+            return true; // gone already, or going with the session
+        } catch (KeeperException.ConnectionLossException | KeeperException.OperationTimeoutException away) {
+            return false;
+        } catch (IllegalStateException closedClient) {
+            return true; // the namespace closed: the session ends, and the entry with it
+        } catch (Exception e) {
+            LOG.warn("cannot remove {}: {}; it goes with the session", znode, e.toString());
+            return true;
+        }
+        ns.prune(znode, Namespace.ANCHORS);
+        return true;
+    }
+
+    /**
+     * Removes the entry, on a virtual thread, at each reconnect until that succeeds, and at once if the
+     * connection came back before this was listening. Ends with the namespace.
+     */
+    private void removeOnceBack() {
+        java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+        ConnectionStateListener[] back = new ConnectionStateListener[1];
+        Runnable attempt = () -> {
+            if (requests.getAndIncrement() > 0) {
+                return; // the running thread sees the request
             }
-            ns.prune(znode, Namespace.ANCHORS);
+            Thread.ofVirtual().name("namespace-remove").start(() -> {
+                int handled;
+                do {
+                    handled = requests.get();
+                    if (ns.isClosed() || ns.isConnected() && removeNow()) {
+                        ns.client().getConnectionStateListenable().removeListener(back[0]);
+                        LOG.debug("removed {}, closed while ZooKeeper was away", znode);
+                        return; // requests stays above 0: nothing starts another attempt
+                    }
+                } while (requests.addAndGet(-handled) > 0);
+            });
+        };
+        back[0] = (c, state) -> {
+            if (state == ConnectionState.RECONNECTED) {
+                attempt.run();
+            }
+        };
+        ns.client().getConnectionStateListenable().addListener(back[0]);
+        LOG.debug("{} closed while ZooKeeper is away; removing it when the connection is back", znode);
+        if (ns.isConnected()) {
+            attempt.run(); // it came back before the listener was added
         }
     }
 

@@ -151,7 +151,7 @@ public final class Namespace implements AutoCloseable {
             node.start();
             data[0] = (byte) i;
             node.setData(data);
-            node.close(false); // stop keeping it, then remove it here: nothing below /warmup is pruned
+            node.stopKeeping(); // then remove it here: nothing below /warmup is pruned
             call("remove", znode, () -> client.delete().forPath(znode));
         }
     }

@@ -105,7 +105,7 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
             for (var it = filed.values().iterator(); it.hasNext(); ) {
                 FiledAnchor a = it.next();
                 if (!a.dir.startsWith("/host/")) {
-                    a.node.close(ns.isConnected());
+                    a.node.close(); // while ZooKeeper is away, it returns at once and removes the entry once it is back
                     it.remove();
                     left.add(a.dir);
                 }
@@ -321,14 +321,13 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
             return;
         }
         closed = true;
-        // Without a connection, deleting each entry would wait out every retry; the session's end
-        // removes them all anyway (at once when ZooKeeper hears of it, or at its timeout).
-        boolean connected = ns.isConnected();
+        // Without a connection, each close returns at once and removes its entry once ZooKeeper is back,
+        // unless the session ends first (the runtime closing its namespace next), which removes them all.
         for (FiledAnchor a : filed.values()) {
-            a.node.close(connected);
+            a.node.close();
         }
         filed.clear();
-        workerEntry.close(connected);
+        workerEntry.close();
     }
 
     private Entry withPath(String dir, Map<String, String> metadata) {
@@ -374,7 +373,7 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
                 mine = filed.remove(dir, this);
             }
             if (mine) {
-                node.close(ns.isConnected());
+                node.close(); // while ZooKeeper is away, it returns at once and removes the entry once it is back
             }
         }
 

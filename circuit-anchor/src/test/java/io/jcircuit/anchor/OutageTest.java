@@ -140,6 +140,39 @@ class OutageTest {
         }
     }
 
+    /**
+     * Anchor's javadoc: closing removes the entry. Closed while ZooKeeper is away for a moment, it was
+     * only let go, "to go with the session"; but the session outlives a short outage, so the entry of
+     * an anchor closed (or withdrawn by a drain) stayed filed, and found, for as long as the runtime lived.
+     */
+    @Test
+    void anAnchorClosedWhileZooKeeperIsAwayForAMomentDoesNotStayFiled() throws Exception {
+        try (TestingServer zk = new TestingServer(true);
+             Namespace ns = Namespace.connect(NamespaceConfig.of(zk.getConnectString()).withConnectTimeoutMs(1000))) {
+            WorkerId me = WorkerId.random();
+            NamespaceAnchors anchors = new NamespaceAnchors(ns, Fixture.self(me, 5003), e -> null);
+            io.jcircuit.Anchor closed = anchors.file("/withdrawn/svc");
+            anchors.file("/withdrawn/drained");
+            long session = sessionOf(ns);
+
+            zk.stop();
+            await().until(() -> !ns.isConnected());
+            assertTimeoutPreemptively(Duration.ofSeconds(1), closed::close, "a close while ZooKeeper is away returns at once");
+            assertTimeoutPreemptively(Duration.ofSeconds(1), () -> assertThat(anchors.withdraw()).containsExactly("/withdrawn/drained"));
+            zk.restart();
+            await().atMost(Duration.ofSeconds(30)).until(ns::isConnected);
+            assertThat(sessionOf(ns)).as("the same session").isEqualTo(session);
+
+            await("the closed and the withdrawn entries to go").atMost(Duration.ofSeconds(10)).ignoreExceptions().untilAsserted(() -> {
+                assertThat(anchors.list("/withdrawn/svc").entries()).isEmpty();
+                assertThat(anchors.list("/withdrawn/drained").entries()).isEmpty();
+                assertThat(anchors.list("/withdrawn").isEmpty()).as("their directories pruned").isTrue();
+            });
+            assertThat(anchors.list("/worker").entries()).extracting(Entry::worker).as("the runtime itself stays filed").contains(me);
+            anchors.close();
+        }
+    }
+
     private static long sessionOf(Namespace ns) throws Exception {
         return ns.client().getZookeeperClient().getZooKeeper().getSessionId();
     }
