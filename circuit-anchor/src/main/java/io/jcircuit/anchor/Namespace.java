@@ -69,7 +69,7 @@ public final class Namespace implements AutoCloseable {
             .sessionTimeoutMs(config.sessionTimeoutMs())
             .connectionTimeoutMs(config.connectTimeoutMs())
             .retryPolicy(new BoundedExponentialBackoffRetry(100, 1_000, 3))
-            .zkClientConfig(PlainClientConfig.forClient())
+            .zkClientConfig(clientConfig(config))
             .build();
         Namespace ns = new Namespace(config, client);
         client.getConnectionStateListenable().addListener((c, state) -> ns.onState(state));
@@ -89,6 +89,19 @@ public final class Namespace implements AutoCloseable {
         }
         return ns;
     }
+
+    /** ZooKeeper's client configuration, with a buffer for answers as large as {@code config} lists. */
+    private static org.apache.zookeeper.client.ZKClientConfig clientConfig(NamespaceConfig config) {
+        org.apache.zookeeper.client.ZKClientConfig zk = PlainClientConfig.forClient();
+        int set = zk.getInt(JUTE_MAXBUFFER, 0xfffff); // ZooKeeper's client default
+        if (set < config.listingBufferBytes()) {
+            zk.setProperty(JUTE_MAXBUFFER, Integer.toString(config.listingBufferBytes()));
+        }
+        return zk;
+    }
+
+    /** The largest answer a ZooKeeper client takes; a larger one drops its connection ("Packet len ... is out of range"). */
+    static final String JUTE_MAXBUFFER = "jute.maxbuffer";
 
     public NamespaceConfig config() {
         return config;
@@ -482,10 +495,12 @@ public final class Namespace implements AutoCloseable {
      * the walk is the same for the same tree, a change outside it changes neither answer nor revision.
      */
     private boolean holds(Node dir, boolean anchors, Zxids seen) {
-        return call("list", userPath(anchors ? ANCHORS : DURABLE, dir.znode), () -> holdsBelow(dir.znode, anchors, seen));
+        return call("list", userPath(anchors ? ANCHORS : DURABLE, dir.znode), () -> holdsBelow(dir, anchors, seen));
     }
 
-    private boolean holdsBelow(String znode, boolean anchors, Zxids seen) throws Exception {
+    private boolean holdsBelow(Node dir, boolean anchors, Zxids seen) throws Exception {
+        String znode = dir.znode;
+        checkListable(znode, dir.stat);
         Stat st = new Stat();
         List<String> names;
         try {
@@ -509,7 +524,7 @@ public final class Namespace implements AutoCloseable {
             }
         }
         for (Node c : children) {
-            if (c.stat.getNumChildren() > 0 && holdsBelow(c.znode, anchors, seen)) {
+            if (c.stat.getNumChildren() > 0 && holdsBelow(c, anchors, seen)) {
                 return true;
             }
         }
@@ -677,7 +692,11 @@ public final class Namespace implements AutoCloseable {
      */
     private Scan scan(String root, boolean recursive, String shown) {
         return call("list", shown, () -> {
-            Stat rootStat = new Stat();
+            Stat rootStat = client.checkExists().forPath(root);
+            if (rootStat == null) {
+                return new Scan(root, 0, List.of());
+            }
+            checkListable(root, rootStat);
             List<String> names;
             try {
                 names = client.getChildren().storingStatIn(rootStat).forPath(root);
@@ -698,6 +717,7 @@ public final class Namespace implements AutoCloseable {
                     revision.add(n.stat);
                     all.add(n);
                     if (recursive && n.stat.getNumChildren() > 0) {
+                        checkListable(n.znode, n.stat);
                         parents.add(n.znode);
                     }
                 }
@@ -710,6 +730,23 @@ public final class Namespace implements AutoCloseable {
             }
             return new Scan(root, revision.max, all);
         });
+    }
+
+    /**
+     * Refuses to ask for the children of {@code znode} when they are more than one answer may name
+     * ({@link NamespaceConfig#maxListedChildren}): the answer would drop the client's connection (and
+     * Curator's retries, and a watcher's, drop it again), and fail as if ZooKeeper were unreachable.
+     */
+    private void checkListable(String znode, Stat st) {
+        int max = config.maxListedChildren();
+        if (st.getNumChildren() > max) {
+            boolean durable = znode.startsWith(DURABLE + "/") || znode.equals(DURABLE);
+            throw new NamespaceException((durable ? "durable directory " : "anchor directory ")
+                + userPath(durable ? DURABLE : ANCHORS, znode) + " holds " + st.getNumChildren()
+                + (durable ? " values" : " entries") + " and subdirectories, more than one ZooKeeper answer to this client may name ("
+                + max + ", NamespaceConfig.maxListedChildren; " + config.listingBufferBytes()
+                + " bytes, jute.maxbuffer): it cannot be listed; spread what it holds over subdirectories");
+        }
     }
 
     /** Reads the data and stat of every path, pipelined; paths deleted meanwhile are left out. */

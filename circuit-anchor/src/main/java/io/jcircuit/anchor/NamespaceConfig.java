@@ -12,13 +12,29 @@ import java.util.Objects;
  *                         it. The server clamps it to between 2 and 20 ticks.
  * @param connectTimeoutMs how long to wait for ZooKeeper at start, and per attempt of an operation,
  *                         before failing with a {@link NamespaceException}
+ * @param maxListedChildren the most entries, values and subdirectories one directory may hold and still
+ *                         be listed (default {@value #DEFAULT_MAX_LISTED_CHILDREN}). ZooKeeper names a
+ *                         node's children in one answer, which it cannot page, and a client drops its
+ *                         connection on an answer larger than its {@code jute.maxbuffer} (1 MiB by
+ *                         default, about 4,000 names of 255 characters); so the client's buffer is
+ *                         sized to this many names of the longest length ({@link #listingBufferBytes}),
+ *                         and a larger directory is refused before it is asked for. The server sends
+ *                         answers of any size: its own {@code jute.maxbuffer} bounds what it receives.
  */
-public record NamespaceConfig(String connectString, String root, int sessionTimeoutMs, int connectTimeoutMs) {
+public record NamespaceConfig(String connectString, String root, int sessionTimeoutMs, int connectTimeoutMs,
+                              int maxListedChildren) {
 
     public static final String DEFAULT_ROOT = "jcircuit";
     public static final int DEFAULT_SESSION_TIMEOUT_MS = 4_000;
     /** No longer than the session timeout: Curator logs a warning at every start otherwise. */
     public static final int DEFAULT_CONNECT_TIMEOUT_MS = DEFAULT_SESSION_TIMEOUT_MS;
+    /** A client buffer of about 17 MB (it is allocated per answer, as large as the answer). */
+    public static final int DEFAULT_MAX_LISTED_CHILDREN = 65_536;
+    /** What one child's name takes in ZooKeeper's answer at most: its length, then its characters. */
+    private static final int BYTES_PER_NAME = 4 + Paths.MAX_COMPONENT;
+    /** Room in the client's buffer for the rest of an answer: headers, a stat. */
+    private static final int ANSWER_OVERHEAD_BYTES = 64 * 1024;
+    private static final int MOST_LISTED_CHILDREN = (Integer.MAX_VALUE - ANSWER_OVERHEAD_BYTES) / BYTES_PER_NAME;
 
     public NamespaceConfig {
         Objects.requireNonNull(connectString, "connectString");
@@ -47,22 +63,39 @@ public record NamespaceConfig(String connectString, String root, int sessionTime
             throw new IllegalArgumentException("timeouts must be positive: session " + sessionTimeoutMs
                 + " ms, connect " + connectTimeoutMs + " ms");
         }
+        if (maxListedChildren <= 0 || maxListedChildren > MOST_LISTED_CHILDREN) {
+            throw new IllegalArgumentException("maxListedChildren=" + maxListedChildren + " must be from 1 to "
+                + MOST_LISTED_CHILDREN + " (the client's buffer for one answer is an int of bytes)");
+        }
+    }
+
+    /**
+     * The client's {@code jute.maxbuffer}: room for an answer naming {@link #maxListedChildren} children
+     * of the longest names a path allows. A larger value set with the system property is kept.
+     */
+    public int listingBufferBytes() {
+        return maxListedChildren * BYTES_PER_NAME + ANSWER_OVERHEAD_BYTES;
     }
 
     /** Defaults for everything but the ensemble. */
     public static NamespaceConfig of(String connectString) {
-        return new NamespaceConfig(connectString, DEFAULT_ROOT, DEFAULT_SESSION_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS);
+        return new NamespaceConfig(connectString, DEFAULT_ROOT, DEFAULT_SESSION_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS,
+            DEFAULT_MAX_LISTED_CHILDREN);
     }
 
     public NamespaceConfig withSessionTimeoutMs(int v) {
-        return new NamespaceConfig(connectString, root, v, connectTimeoutMs);
+        return new NamespaceConfig(connectString, root, v, connectTimeoutMs, maxListedChildren);
     }
 
     public NamespaceConfig withConnectTimeoutMs(int v) {
-        return new NamespaceConfig(connectString, root, sessionTimeoutMs, v);
+        return new NamespaceConfig(connectString, root, sessionTimeoutMs, v, maxListedChildren);
     }
 
     public NamespaceConfig withRoot(String v) {
-        return new NamespaceConfig(connectString, v, sessionTimeoutMs, connectTimeoutMs);
+        return new NamespaceConfig(connectString, v, sessionTimeoutMs, connectTimeoutMs, maxListedChildren);
+    }
+
+    public NamespaceConfig withMaxListedChildren(int v) {
+        return new NamespaceConfig(connectString, root, sessionTimeoutMs, connectTimeoutMs, v);
     }
 }

@@ -524,6 +524,92 @@ class NamespaceTest {
         }
     }
 
+    /**
+     * ZooKeeper names a directory's children in one answer, and its client drops the connection on one
+     * over its buffer (1 MiB by default): a directory of 4,100 values with 255-character names could not
+     * be listed, and each listing dropped the runtime's connection four times (Curator's retries).
+     */
+    @Test
+    void aDirectoryOfManyValuesWithLongNamesCanBeListed() throws Exception {
+        NamespaceDurable durable = new NamespaceDurable(ns, new JavaValueCodec());
+        String dir = Fixture.freshDir("wide");
+        int n = 4_100; // names of 255 characters: 4,100 * (4 + 255) bytes is over 1 MiB
+        String pad = "v".repeat(Paths.MAX_COMPONENT - 6);
+        createValues(dir, pad, n);
+        java.util.concurrent.atomic.AtomicInteger lost = countSuspensions(ns);
+        try {
+            Listing<Stored> l = durable.list(dir);
+            assertThat(l.entries()).hasSize(n);
+            assertThat(lost.get()).as("times the ZooKeeper connection was lost by listing one directory").isZero();
+        } finally {
+            deleteValues(dir, pad, n); // gone before the next test, which may list the whole store
+        }
+    }
+
+    /** A directory larger than a listing may be is refused before ZooKeeper is asked, naming it and the limit. */
+    @Test
+    void aDirectoryTooLargeToListIsRefusedClearlyAndTheConnectionStays() throws Exception {
+        try (Namespace small = Namespace.connect(NamespaceConfig.of(zk.getConnectString()).withMaxListedChildren(50))) {
+            NamespaceDurable durable = new NamespaceDurable(small, new JavaValueCodec());
+            NamespaceAnchors a = new NamespaceAnchors(small, Fixture.self(WorkerId.random(), 5005), e -> null);
+            String dir = Fixture.freshDir("toolarge");
+            String pad = "w".repeat(Paths.MAX_COMPONENT - 6);
+            createValues(dir + "/fits", pad, 50); // 50 names of the longest: one answer at most
+            createValues(dir + "/sub", "x", 51);
+            java.util.concurrent.atomic.AtomicInteger lost = countSuspensions(small);
+
+            assertThat(durable.list(dir + "/fits").entries()).hasSize(50);
+            assertThatThrownBy(() -> durable.list(dir + "/sub")).isInstanceOf(NamespaceException.class)
+                .hasMessageContaining("durable directory " + dir + "/sub holds 51 values").hasMessageContaining("(50,")
+                .hasMessageNotContaining("unreachable");
+            assertThatThrownBy(() -> durable.list(dir)).as("a subdirectory looked into").hasMessageContaining(dir + "/sub holds 51");
+            assertThatThrownBy(() -> durable.listAll(dir)).hasMessageContaining(dir + "/sub holds 51");
+            BlockingQueue<Listing<Stored>> seen = new LinkedBlockingQueue<>();
+            try (Subscription w = durable.watch(dir + "/sub", seen::add)) {
+                durable.delete(dir + "/sub/x000000");
+                assertThat(seen.poll(10, TimeUnit.SECONDS)).as("listed once it is small enough").isNotNull()
+                    .satisfies(l -> assertThat(l.entries()).hasSize(50));
+            }
+            assertThat(lost.get()).as("times the ZooKeeper connection was lost").isZero();
+            assertThat(a.list("/worker").entries()).isNotEmpty();
+            a.close();
+            deleteValues(dir + "/fits", pad, 50);
+            deleteValues(dir + "/sub", "x", 51);
+        }
+    }
+
+    /** Stores {@code n} values {@code dir/<pad><6 digits>} in the background, as putBytes would (kind byte, then the bytes). */
+    private static void createValues(String dir, String pad, int n) throws Exception {
+        ns.client().create().creatingParentContainersIfNeeded().forPath(Namespace.durableZnode(dir) + "/" + pad + "-seed",
+            new byte[] {Namespace.KIND_BYTES, 1});
+        java.util.concurrent.CountDownLatch created = new java.util.concurrent.CountDownLatch(n);
+        for (int i = 0; i < n; i++) {
+            ns.client().create().inBackground((c, e) -> created.countDown())
+                .forPath(Namespace.durableZnode(dir) + "/" + pad + String.format("%06d", i), new byte[] {Namespace.KIND_BYTES, 7});
+        }
+        assertThat(created.await(60, TimeUnit.SECONDS)).isTrue();
+        ns.client().delete().forPath(Namespace.durableZnode(dir) + "/" + pad + "-seed");
+    }
+
+    private static void deleteValues(String dir, String pad, int n) throws Exception {
+        java.util.concurrent.CountDownLatch deleted = new java.util.concurrent.CountDownLatch(n);
+        for (int i = 0; i < n; i++) {
+            ns.client().delete().inBackground((c, e) -> deleted.countDown())
+                .forPath(Namespace.durableZnode(dir) + "/" + pad + String.format("%06d", i));
+        }
+        assertThat(deleted.await(60, TimeUnit.SECONDS)).isTrue();
+    }
+
+    private static java.util.concurrent.atomic.AtomicInteger countSuspensions(Namespace n) {
+        java.util.concurrent.atomic.AtomicInteger lost = new java.util.concurrent.atomic.AtomicInteger();
+        n.client().getConnectionStateListenable().addListener((c, state) -> {
+            if (state == org.apache.curator.framework.state.ConnectionState.SUSPENDED) {
+                lost.incrementAndGet();
+            }
+        });
+        return lost;
+    }
+
     @Test
     void tenThousandEntriesListQuickly() throws Exception {
         String dir = Fixture.freshDir("scale");
