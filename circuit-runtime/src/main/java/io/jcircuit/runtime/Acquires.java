@@ -25,6 +25,10 @@ import java.util.function.Predicate;
  * homes nobody answers at delays only its own references. A home holds its sender's dial slot until
  * it is linked, or until its queue is empty.
  *
+ * <p>Each acquire is answered, once: whether it succeeded, failed or could not be sent, its
+ * {@code answered} action runs after it (the release of the same reference waits for that,
+ * {@link ImportTable}).
+ *
  * <p>Threading: {@link #acquireSoon} is called from any thread (the one decoding a message) and never
  * blocks; acquires run on virtual threads. State is guarded by this object's monitor, never held
  * across I/O.
@@ -38,9 +42,13 @@ final class Acquires {
     /** Acquires to one home that run at once, once it is linked. */
     static final int MAX_THREADS_PER_HOME = 32;
 
+    /** One acquire owed, and what to run once it has been answered. */
+    private record Owed(RefDescriptor ref, Runnable answered) {
+    }
+
     /** The acquires owed to one home. */
     private static final class Home {
-        final ArrayDeque<RefDescriptor> queue = new ArrayDeque<>();
+        final ArrayDeque<Owed> queue = new ArrayDeque<>();
         /** Threads acquiring at this home now; 0 while it waits for a dial slot. */
         int threads;
     }
@@ -65,21 +73,25 @@ final class Acquires {
         this.acquire = acquire;
     }
 
-    /** Acquires {@code d}, which arrived from {@code from}, at its home soon; does not block. */
-    void acquireSoon(RefDescriptor d, WorkerId from) {
+    /**
+     * Acquires {@code d}, which arrived from {@code from}, at its home soon, and then runs
+     * {@code answered} (on the acquiring thread), whatever the outcome; does not block.
+     */
+    void acquireSoon(RefDescriptor d, WorkerId from, Runnable answered) {
         WorkerId home = d.home();
         WorkerId dialSlotOf;
+        Owed owed = new Owed(d, answered);
         synchronized (this) {
             Home h = homes.get(home);
             if (h != null) {
-                h.queue.add(d);
+                h.queue.add(owed);
                 if (!widen(home, h)) {
                     return; // a thread of its home takes it, or its turn to be dialed comes
                 }
                 dialSlotOf = null;
             } else {
                 h = new Home();
-                h.queue.add(d);
+                h.queue.add(owed);
                 homes.put(home, h);
                 dialSlotOf = linked.test(home) ? null : from;
                 if (dialSlotOf != null) {
@@ -118,12 +130,12 @@ final class Acquires {
         WorkerId holds = dialSlotOf;
         try {
             while (true) {
-                RefDescriptor d;
+                Owed owed;
                 boolean more;
                 synchronized (this) {
                     Home h = homes.get(home);
-                    d = h.queue.poll();
-                    if (d == null) {
+                    owed = h.queue.poll();
+                    if (owed == null) {
                         if (--h.threads == 0) {
                             homes.remove(home);
                         }
@@ -135,9 +147,11 @@ final class Acquires {
                     start(home, null);
                 }
                 try {
-                    acquire.accept(d);
+                    acquire.accept(owed.ref());
                 } catch (RuntimeException e) {
-                    LOG.debug("cannot acquire {} at {}: {}", d.handle(), d.home(), e.toString());
+                    LOG.debug("cannot acquire {} at {}: {}", owed.ref().handle(), home, e.toString());
+                } finally {
+                    owed.answered().run();
                 }
                 if (holds != null && linked.test(home)) {
                     dialDone(holds);

@@ -1019,10 +1019,10 @@ public final class CircuitRuntime implements Circuit {
                 RefHandler local = exports.localHandler(d.handle(), handle -> new RefHandler(CircuitRuntime.this, d));
                 return local != null ? local : new RefHandler(CircuitRuntime.this, d); // gone: calls will say so
             }
-            boolean[] acquire = {false};
-            RefHandler h = imports.handlerFor(d, from, desc -> new RefHandler(CircuitRuntime.this, desc), acquire);
-            if (acquire[0]) {
-                acquires.acquireSoon(d, from); // tells its home that this runtime holds it now
+            Runnable[] acquired = {null};
+            RefHandler h = imports.handlerFor(d, from, desc -> new RefHandler(CircuitRuntime.this, desc), acquired);
+            if (acquired[0] != null) {
+                acquires.acquireSoon(d, from, acquired[0]); // tells its home that this runtime holds it now
             }
             return h;
         }

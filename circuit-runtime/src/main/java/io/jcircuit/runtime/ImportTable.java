@@ -29,6 +29,12 @@ import java.util.function.Consumer;
  * handler becomes unreachable a {@link Cleaner} queues a {@code Release} of that count; releases go
  * out in batches, one message per home.
  *
+ * <p>A release never overtakes an acquire of the same handler: while an acquire of it has not been
+ * answered by home, its release waits, and goes once the last such acquire has been answered
+ * (whether it succeeded or not). Acquires run on threads of their own ({@link Acquires}) and releases
+ * on another, so nothing else orders them; a release that reached home first found no hold to take
+ * back, and the acquire after it left a hold for this runtime that nothing would ever release.
+ *
  * <p>A runtime that passes a reference on to a third runtime keeps its handler reachable for
  * {@link #PIN_NANOS} afterwards, so that the receiver's acquire reaches home before this runtime's
  * release could; or until it closes ({@link #close}), after which it sends no release.
@@ -45,6 +51,10 @@ final class ImportTable {
         final WeakReference<RefHandler> handler;
         final Address address;
         final AtomicLong received = new AtomicLong();
+        /** Acquires of this handler at home not answered yet; guarded by the entry. */
+        int acquiring;
+        /** The handler was collected: its release goes once {@link #acquiring} is 0; guarded by the entry. */
+        boolean dropped;
 
         Entry(RefHandler handler, Address address) {
             this.handler = new WeakReference<>(handler);
@@ -106,11 +116,12 @@ final class ImportTable {
 
     /**
      * The handler for a reference received from {@code from} (null for a local copy); counts the
-     * arrival. Returns whether the caller must acquire it at home, which is when it came from a third
-     * runtime.
+     * arrival. When it came from a third runtime the caller must acquire it at home: then
+     * {@code acquired[0]} is set to what the caller runs once that acquire has been answered, whether
+     * it succeeded or failed (the handler's release waits for it); otherwise it is set to null.
      */
     RefHandler handlerFor(RefDescriptor d, WorkerId from, java.util.function.Function<RefDescriptor, RefHandler> make,
-                          boolean[] acquire) {
+                          Runnable[] acquired) {
         Key key = new Key(d.home(), d.handle());
         while (true) {
             Entry e = entries.get(key);
@@ -120,6 +131,7 @@ final class ImportTable {
                 if (from != null && from.equals(d.home()) && ended.containsKey(from)) {
                     // read from a message of the ended session after it ended: its home has let it go too
                     h.sessionEnded("the session ended while its message was read");
+                    acquired[0] = null;
                     return h;
                 }
                 Entry fresh = new Entry(h, d.address());
@@ -130,9 +142,16 @@ final class ImportTable {
                 cleaner.register(h, new Dropped(self, key, fresh));
                 e = fresh;
             }
+            acquired[0] = null;
             if (from != null) {
                 e.received.incrementAndGet();
-                acquire[0] = !from.equals(d.home());
+                if (!from.equals(d.home())) {
+                    Entry owed = e;
+                    synchronized (owed) { // h is held here: the entry cannot be dropped before this
+                        owed.acquiring++;
+                    }
+                    acquired[0] = () -> acquired(key, owed);
+                }
             }
             return h;
         }
@@ -243,6 +262,29 @@ final class ImportTable {
             return; // the runtime closed: its peers dropped its holds, and nothing is sent any more
         }
         entries.remove(key, entry);
+        synchronized (entry) {
+            entry.dropped = true;
+            if (entry.acquiring > 0) {
+                return; // released once home has answered them (acquired): not before they count there
+            }
+        }
+        release(key, entry);
+    }
+
+    /** An acquire of {@code entry}'s handler was answered by home: a release that waited for it goes now. */
+    private void acquired(Key key, Entry entry) {
+        synchronized (entry) {
+            if (--entry.acquiring > 0 || !entry.dropped) {
+                return;
+            }
+        }
+        if (!closed) {
+            release(key, entry);
+        }
+    }
+
+    /** Queues the release of what {@code entry} received: once, after its handler was dropped and its acquires answered. */
+    private void release(Key key, Entry entry) {
         long n = entry.received.get();
         if (n > 0) {
             releases.add(new Pending(key.home(), entry.address, key.handle(), n));

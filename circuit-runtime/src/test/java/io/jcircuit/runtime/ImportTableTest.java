@@ -41,6 +41,37 @@ class ImportTableTest {
         assertThat(brief.endedPeers()).as("past it, only the last").isEqualTo(1);
     }
 
+    /**
+     * A reference received from a third runtime and dropped at once is released at home only after
+     * home has answered its acquire. Before, the release went at once, could reach home first, and
+     * the acquire after it left a hold that nothing released.
+     */
+    @Test
+    void aReleaseWaitsUntilHomeHasAnsweredTheAcquiresOfItsReference() {
+        List<ImportTable.Pending> released = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ImportTable table = new ImportTable(Cleaner.create(), released::addAll);
+        RefDescriptor d = new RefDescriptor(new WorkerId(0x42), Address.parse("127.0.0.1:9"), 7, Runnable.class.getName());
+        Runnable answered = receiveAndDrop(table, d, new WorkerId(0x43));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            System.gc();
+            return table.size() == 0; // the handler was collected
+        });
+        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+            .until(released::isEmpty); // the acquire is still on its way: no release may overtake it
+        answered.run();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+            assertThat(released).containsExactly(new ImportTable.Pending(d.home(), d.address(), 7, 1)));
+    }
+
+    /** Receives {@code d} from {@code third} and drops its handler; returns what runs once its acquire is answered. */
+    private static Runnable receiveAndDrop(ImportTable table, RefDescriptor d, WorkerId third) {
+        Runnable[] acquired = {null};
+        table.handlerFor(d, third, desc -> new RefHandler(null, desc), acquired);
+        assertThat(acquired[0]).as("an acquire is owed for a reference from a third runtime").isNotNull();
+        return acquired[0];
+    }
+
     @Test
     void aReferenceReadFromAnEndedSessionAfterItEndedIsLostToo() {
         ImportTable table = new ImportTable(Cleaner.create(), releases -> { });
@@ -48,7 +79,7 @@ class ImportTableTest {
         WorkerId third = new WorkerId(0x43);
         RefDescriptor before = new RefDescriptor(home, Address.parse("127.0.0.1:9"), 7, Runnable.class.getName());
         RefDescriptor late = new RefDescriptor(home, Address.parse("127.0.0.1:9"), 8, Runnable.class.getName());
-        boolean[] acquire = {false};
+        Runnable[] acquire = {null};
         RefHandler held = table.handlerFor(before, home, d -> new RefHandler(null, d), acquire);
 
         assertThat(table.sessionEnded(home, "goodbye")).isEqualTo(1);
@@ -59,7 +90,7 @@ class ImportTableTest {
         // passed on by a third runtime, which holds it: it is acquired at home, and holds
         RefHandler passed = table.handlerFor(late, third, d -> new RefHandler(null, d), acquire);
         passed.checkHeld();
-        assertThat(acquire[0]).isTrue();
+        assertThat(acquire[0]).isNotNull();
 
         table.sessionBegan(home);
         RefDescriptor fresh = new RefDescriptor(home, Address.parse("127.0.0.1:9"), 9, Runnable.class.getName());
