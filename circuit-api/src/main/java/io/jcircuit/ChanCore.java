@@ -11,7 +11,8 @@ public interface ChanCore {
     /**
      * Appends {@code items} in order, as many as fit, waiting up to {@code waitMillis} (0: not at all)
      * while the channel is full; returns how many went in. Callers loop with the rest, so that no
-     * single call outlives its deadline.
+     * single call outlives its deadline. An empty batch puts nothing in, and asks whether the channel
+     * is still open: it throws once it is closed.
      *
      * @throws ChanClosedException when the channel is closed
      */

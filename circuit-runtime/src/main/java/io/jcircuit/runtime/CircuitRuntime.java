@@ -66,8 +66,8 @@ public final class CircuitRuntime implements Circuit {
     private final ConcurrentHashMap<String, Object> services = new ConcurrentHashMap<>();
     /** Services a hot swap forwarded, by name: what {@link #reopenService} takes back when the replacement died. */
     private final ConcurrentHashMap<String, Object> forwarded = new ConcurrentHashMap<>();
-    /** What {@link #whenPeerEnds} was asked to run, by peer. */
-    private final ConcurrentHashMap<WorkerId, java.util.List<java.util.function.Consumer<String>>> peerEnds = new ConcurrentHashMap<>();
+    /** What {@link #whenPeerEnds} was asked to run and not cancelled, by peer; a peer with none has no entry. */
+    private final ConcurrentHashMap<WorkerId, java.util.List<PeerEnd>> peerEnds = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     /** The channels this runtime owns, told when it closes; weak, as a channel nobody holds is gone. */
     private final java.util.Set<LocalChan> chans =
@@ -696,12 +696,13 @@ public final class CircuitRuntime implements Circuit {
     /** What the ops service sees of this runtime. */
     private final class OpsView implements io.jcircuit.runtime.ops.OpsService.RuntimeView {
         @Override
-        public void whenHomeEnds(Object reference, Runnable action) {
+        public io.jcircuit.Subscription whenHomeEnds(Object reference, Runnable action) {
             // a channel is a value around a reference to its owner's core
             WorkerId home = homeOf(reference instanceof io.jcircuit.Chan<?> c ? c.core() : reference).id();
-            if (!home.equals(id)) {
-                whenPeerEnds(home, reason -> action.run());
+            if (home.equals(id)) {
+                return () -> { }; // its home is this runtime: it ends with it
             }
+            return whenPeerEnds(home, reason -> action.run());
         }
 
         @Override
@@ -954,14 +955,46 @@ public final class CircuitRuntime implements Circuit {
      * peer's doing: it said goodbye (its runtime closed), its runtime stopped (the connection is refused
      * on this machine), or it stayed out of reach past the outage limit. Unlike a departure from
      * {@code /worker}, this needs no ZooKeeper. Nothing runs while no session with {@code peer} has
-     * opened, nor when this runtime ends the session itself.
+     * opened. When this runtime ends the session itself (bad input from the peer), the actions waiting
+     * for it are dropped without running: a session that is over keeps none.
+     *
+     * <p>Lifetime: the action is kept, with all it holds, until it runs, is dropped so, or the returned
+     * subscription is closed. Whoever registers for a shorter task (a log follower's pump) closes it when
+     * that task ends; closing is idempotent, and does nothing once the action has run.
      */
-    public void whenPeerEnds(WorkerId peer, java.util.function.Consumer<String> action) {
+    public io.jcircuit.Subscription whenPeerEnds(WorkerId peer, java.util.function.Consumer<String> action) {
+        PeerEnd end = new PeerEnd(peer, java.util.Objects.requireNonNull(action, "action"));
         peerEnds.compute(peer, (k, l) -> {
-            java.util.List<java.util.function.Consumer<String>> list = l == null ? new java.util.concurrent.CopyOnWriteArrayList<>() : l;
-            list.add(action);
+            java.util.List<PeerEnd> list = l == null ? new java.util.concurrent.CopyOnWriteArrayList<>() : l;
+            list.add(end);
             return list;
         });
+        return end;
+    }
+
+    /** How many actions wait for the session with {@code peer} to end ({@link #whenPeerEnds}); for tests. */
+    int peerEndActions(WorkerId peer) {
+        java.util.List<PeerEnd> l = peerEnds.get(peer);
+        return l == null ? 0 : l.size();
+    }
+
+    /** One {@link #whenPeerEnds} registration; its identity is what {@link #close} removes. */
+    private final class PeerEnd implements io.jcircuit.Subscription {
+        final WorkerId peer;
+        final java.util.function.Consumer<String> action;
+
+        PeerEnd(WorkerId peer, java.util.function.Consumer<String> action) {
+            this.peer = peer;
+            this.action = action;
+        }
+
+        @Override
+        public void close() {
+            peerEnds.computeIfPresent(peer, (k, l) -> {
+                l.remove(this);
+                return l.isEmpty() ? null : l;
+            });
+        }
     }
 
     /** The open sessions with peers, each with its connection state and outage count; for operators and tests. */
@@ -1073,9 +1106,9 @@ public final class CircuitRuntime implements Circuit {
             if (lost > 0) {
                 LOG.debug("{} references into worker {} are gone with its session", lost, peer);
             }
-            java.util.List<java.util.function.Consumer<String>> ends = link.endedByThisSide() ? null : peerEnds.remove(peer);
-            if (ends != null) {
-                Thread.ofVirtual().name("circuit-peer-ended-" + peer).start(() -> ends.forEach(a -> a.accept(reason)));
+            java.util.List<PeerEnd> ends = peerEnds.remove(peer); // whoever ended it: the session is over
+            if (ends != null && !link.endedByThisSide()) {
+                Thread.ofVirtual().name("circuit-peer-ended-" + peer).start(() -> ends.forEach(e -> e.action.accept(reason)));
             }
             if (instrumentation.metrics() != null) {
                 instrumentation.metrics().forget(peer);

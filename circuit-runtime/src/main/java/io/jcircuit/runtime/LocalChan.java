@@ -99,6 +99,9 @@ final class LocalChan implements ChanCore, Dispatcher.TakesBackUndelivered {
         lock.lock();
         try {
             letOldLoansGo();
+            if (batch.isEmpty() && closed && !ownerGone) {
+                throw new ChanClosedException("the channel is closed"); // an empty batch asks just that
+            }
             while (sent < batch.size()) {
                 if (ownerGone) {
                     break; // the call fails as its runtime's calls do when it closes; see ownerClosed

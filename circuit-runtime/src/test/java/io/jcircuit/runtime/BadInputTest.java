@@ -110,6 +110,24 @@ class BadInputTest {
         }
     }
 
+    /**
+     * What waits for the offender to end its session is dropped with the session this runtime ended,
+     * without running. Before, it stayed for ever: only a session the peer ended removed it.
+     */
+    @Test
+    void shouldKeepNothingWaitingForAPeerWhoseLinkItClosed() throws Exception {
+        try (RawPeer peer = new RawPeer(victim.address()).handshake()) {
+            java.util.concurrent.atomic.AtomicBoolean ran = new java.util.concurrent.atomic.AtomicBoolean();
+            victim.whenPeerEnds(peer.id(), reason -> ran.set(true));
+            assertThat(victim.peerEndActions(peer.id())).isEqualTo(1);
+            peer.send(peer.data(new byte[] {42, 0, 0, 0, 0, 0, 0, 0, 1}));
+            assertOnlyThatLinkClosed(peer, "unknown message kind 42");
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(victim.peerEndActions(peer.id())).as("actions kept for the ended session").isZero());
+            assertThat(ran).as("the peer did not end it").isFalse();
+        }
+    }
+
     @Test
     void shouldCloseALinkThatSendsAMalformedMessageBody() throws Exception {
         try (RawPeer peer = new RawPeer(victim.address()).handshake()) {

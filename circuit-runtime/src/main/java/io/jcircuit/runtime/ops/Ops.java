@@ -58,8 +58,11 @@ public interface Ops {
     List<String> logTail(int lines);
 
     /**
-     * Sends the last {@code backlog} lines, then every new line, into {@code sink}, until a send fails
-     * (the follower went away) or the runtime closes.
+     * Sends the last {@code backlog} lines, then every new line, into {@code sink}, until the follower
+     * goes away or the runtime closes. The follower goes away when it closes {@code sink} (seen at the
+     * next line, or within {@code OpsService.FOLLOWER_CHECK} while no line comes), when its runtime ends
+     * its session with this one, or when a send fails. Then nothing of the follow is left here, and
+     * the follower's channel is released.
      */
     void logFollow(Chan<String> sink, int backlog);
 

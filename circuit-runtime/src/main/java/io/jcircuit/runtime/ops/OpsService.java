@@ -31,6 +31,12 @@ public final class OpsService implements Ops {
     private static final Logger LOG = LoggerFactory.getLogger(OpsService.class);
     private static final int CHUNK = 256 * 1024;
     private static final int MAX_LINES = 100_000;
+    /**
+     * How long a log follower's pump waits for a line before it asks the follower's channel whether it
+     * is still open: a follower that closed it is let go of without waiting for a line (an idle runtime
+     * may log none for hours). One small call per follower per interval while nothing is logged.
+     */
+    static final Duration FOLLOWER_CHECK = Duration.ofSeconds(1);
 
     /** What the ops service needs from its runtime. */
     public interface RuntimeView {
@@ -82,8 +88,11 @@ public final class OpsService implements Ops {
         /** How many of the runtime's objects other than its services and durable references other runtimes hold. */
         int heldRemotelyTransient();
 
-        /** Runs {@code action} once the runtime that {@code reference} lives on has ended its session with this one. */
-        void whenHomeEnds(Object reference, Runnable action);
+        /**
+         * Runs {@code action} once the runtime that {@code reference} lives on has ended its session with
+         * this one; the action is kept until then, or until the returned subscription is closed.
+         */
+        io.jcircuit.Subscription whenHomeEnds(Object reference, Runnable action);
     }
 
     private final RuntimeView runtime;
@@ -267,30 +276,48 @@ public final class OpsService implements Ops {
             }
         };
         List<String> before = ring.tailAndFollow(Math.clamp(backlog, 0, MAX_LINES), follower); // no line between them lost
+        io.jcircuit.Subscription[] homeEnds = {null}; // set before the pump starts, which orders it for the pump
         Thread pump = Thread.ofVirtual().name("circuit-log-follow-" + runtime.worker()).unstarted(() -> {
             try {
-                for (String l : before) {
-                    sink.send(l);
-                }
-                sink.flush();
-                while (true) {
-                    String l = queue.take();
-                    sink.send(l);
-                    if (queue.isEmpty()) {
-                        sink.flush();
-                    }
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (RuntimeException e) {
-                LOG.debug("log follower of {} went away: {}", runtime.worker(), e.toString());
+                pump(sink, before, queue);
             } finally {
                 ring.unfollow(follower);
+                homeEnds[0].close(); // else the follower's runtime kept the action, and through it this thread and the sink
             }
         });
-        // a follower that went away is seen at once, not at the next line logged (an idle runtime may log none)
-        runtime.whenHomeEnds(sink, pump::interrupt);
+        try {
+            // a follower whose runtime went away is seen at once, not at the next line logged
+            homeEnds[0] = runtime.whenHomeEnds(sink, pump::interrupt);
+        } catch (RuntimeException e) {
+            ring.unfollow(follower);
+            throw e;
+        }
         pump.start();
+    }
+
+    /** Sends {@code before}, then the lines {@code queue} gets, into {@code sink}, until the follower goes away. */
+    private void pump(Chan<String> sink, List<String> before, java.util.concurrent.BlockingQueue<String> queue) {
+        try {
+            for (String l : before) {
+                sink.send(l);
+            }
+            sink.flush();
+            while (true) {
+                String l = queue.poll(FOLLOWER_CHECK.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                if (l == null) {
+                    sink.core().sendBatch(List.of(), 0); // sends nothing; throws once the follower closed it
+                    continue;
+                }
+                sink.send(l);
+                if (queue.isEmpty()) {
+                    sink.flush();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.debug("log follower of {} went away: {}", runtime.worker(), e.toString());
+        }
     }
 
     @Override
