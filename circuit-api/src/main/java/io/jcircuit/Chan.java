@@ -29,9 +29,11 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>If the owner dies, sends and receives fail with {@link WorkerDiedException}.</li>
  *   <li>A send, flush or close whose thread is interrupted while its batch waits for room fails with
  *       {@link CircuitException}, and that batch is dropped: the owner may already hold some of it.</li>
- *   <li>An item too large for a frame ({@link FrameTooLargeException}) or of a class the owner cannot
- *       load ({@link UnreadableValueException}) fails at the send, flush or close that ships it, and
- *       the other items of its batch go. A receiver that cannot load the class of an item it fetched
+ *   <li>An item too large for a frame ({@link FrameTooLargeException}), that cannot be written
+ *       ({@link UnwritableValueException}) or of a class the owner cannot load ({@link UnreadableValueException})
+ *       fails alone at the send, flush or close that ships it, and the other items of its batch go, in order.
+ *       When its send had returned (its batch lingered, as any failure of a lingering batch), that is this
+ *       copy's next send, flush or close, which throws it once: flush or close a copy to learn of it. A receiver that cannot load the class of an item it fetched
  *       gives the batch back to the owner, receives the items before that one, and then gets
  *       {@link UnreadableValueException} each time that item is next: it stays first in the channel,
  *       for a receiver that can read it.</li>
@@ -227,6 +229,18 @@ public final class Chan<T> implements Iterable<T>, Serializable {
          */
         private int shippedOfLast;
 
+        /**
+         * Keeps {@code e}, a failure of a batch that no caller waited for, for this copy's next send, flush or
+         * close to throw; one kept already stays first and carries the later one as suppressed. Under {@link #sendLock}.
+         */
+        private void fail(RuntimeException e) {
+            if (failed == null) {
+                failed = e;
+            } else if (failed != e) {
+                failed.addSuppressed(e);
+            }
+        }
+
         private void rethrowFailure() {
             RuntimeException f = failed;
             if (f != null) {
@@ -342,9 +356,9 @@ public final class Chan<T> implements Iterable<T>, Serializable {
 
         /**
          * Sends all of {@code batch}, in slices of waiting that each fit in a call deadline. A batch
-         * too large for one frame, or that the owner could not read, goes in halves; an item too large
-         * alone, or of a class the owner cannot load, fails after the items before it went, and the ones
-         * after it still go before the failure is thrown.
+         * too large for one frame, that could not be written, or that the owner could not read, goes in
+         * halves; an item too large alone, that cannot be written, or of a class the owner cannot load,
+         * fails after the items before it went, and the ones after it still go before the failure is thrown.
          */
         private void ship(List<Object> items) {
             shippedOfLast = 0;
@@ -370,8 +384,8 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                 try {
                     sent += core.sendBatch(rest, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(waitNanos));
                     shippedOfLast = base + sent;
-                } catch (FrameTooLargeException | UnreadableValueException oneItem) {
-                    // neither was put in; the other items may go without the one that caused it
+                } catch (FrameTooLargeException | UnwritableValueException | UnreadableValueException oneItem) {
+                    // none was put in; the other items may go without the one that caused it
                     if (rest.size() == 1) {
                         shippedOfLast = base + sent + 1; // it failed alone: not to be sent again
                         throw oneItem;
@@ -380,7 +394,7 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                     CircuitException first = null;
                     try {
                         ship(new ArrayList<>(rest.subList(0, half)), marginNanos, base + sent);
-                    } catch (FrameTooLargeException | UnreadableValueException e) {
+                    } catch (FrameTooLargeException | UnwritableValueException | UnreadableValueException e) {
                         first = e;
                     }
                     try {
@@ -429,7 +443,9 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                             try {
                                 ship(shipped);
                             } catch (RuntimeException e) {
-                                failed = e; // the channel closed or its owner died: the next send reports it
+                                // the channel closed, its owner died, or an item failed alone (the others went):
+                                // the next send, flush or close of this copy reports it
+                                fail(e);
                             }
                             continue;
                         }

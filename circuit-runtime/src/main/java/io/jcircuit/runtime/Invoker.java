@@ -258,7 +258,7 @@ final class Invoker {
     private void callSelfAsync(Message request, AsyncRequest r) {
         Message answer;
         try {
-            answer = runtime.dispatcher().serve(copy(request, "request"));
+            answer = runtime.dispatcher().serve(copyRequest(request, r.what()));
         } catch (RuntimeException e) {
             r.future().completeExceptionally(e);
             return;
@@ -455,7 +455,9 @@ final class Invoker {
             runtime.codec().encode(m, frame, s.link.peer());
         } catch (CodecException e) {
             frame.release();
-            throw new CircuitException("cannot send " + what + " to worker " + s.link.peer() + ": " + e.getMessage(), e);
+            // nothing left: the call was not sent, and a caller may send what else it held without that value
+            throw new io.jcircuit.UnwritableValueException("cannot send " + what + " to worker " + s.link.peer() + ": "
+                + e.getMessage(), e);
         }
         ByteBuf finished = FrameCodec.finish(frame);
         String tooLarge = Invoker.aboveFrameLimit(finished, s.link.maxFrameBytes());
@@ -485,7 +487,7 @@ final class Invoker {
      * until {@code deadline}, or until this runtime closes.
      */
     private Object requestSelf(Message request, long deadline, Object what) {
-        Message copy = copy(request, "request");
+        Message copy = copyRequest(request, what);
         Message answer = request instanceof Message.Go
             ? awaitLocalGo(runtime.dispatcher().serveOnNewThread(copy), deadline, what)
             : runtime.dispatcher().serve(copy);
@@ -518,6 +520,35 @@ final class Invoker {
             throw new CircuitException("go on worker " + runtime.id() + " failed outside the function: " + e.getCause(), e.getCause());
         } finally {
             answer.cancel(false); // nobody waits for it any more; done already, it stays as it is
+        }
+    }
+
+    /**
+     * Copies a request to this runtime through the codec, failing as a request to another runtime does:
+     * {@link io.jcircuit.UnwritableValueException} when a value cannot be written, {@link
+     * io.jcircuit.UnreadableValueException} when one cannot be read back; either way it did not run.
+     */
+    private Message copyRequest(Message request, Object what) {
+        ByteBuf buf = Unpooled.buffer(256);
+        try {
+            try {
+                runtime.codec().encode(request, buf);
+            } catch (CodecException e) {
+                throw new io.jcircuit.UnwritableValueException("cannot send " + what + " to worker " + runtime.id()
+                    + " (this one): " + e.getMessage(), e);
+            }
+            try {
+                return runtime.codec().decode(buf);
+            } catch (CodecException e) {
+                if (e.beyondReaderLimits()) {
+                    throw new io.jcircuit.UnreadableValueException("the request of " + what + " could not be read back"
+                        + " on worker " + runtime.id() + " (this one); it did not run: " + e.getMessage(), e);
+                }
+                throw new CircuitException("cannot copy the request of " + what + " through the codec: "
+                    + e.getMessage(), e);
+            }
+        } finally {
+            buf.release();
         }
     }
 

@@ -732,6 +732,54 @@ class ChanTest {
         assertThat(chan.poll()).contains("e");
     }
 
+    /** A value that refuses to be written, as a class that holds a socket or guards its invariants does. */
+    public static final class RefusesToBeWritten implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @java.io.Serial
+        private void writeObject(java.io.ObjectOutputStream out) throws java.io.IOException {
+            throw new java.io.NotSerializableException("RefusesToBeWritten: not to be sent");
+        }
+    }
+
+    /**
+     * An item that cannot be written fails alone; the items of the sends around it, which returned, go in
+     * order. A probe found the whole batch lost with it, on a remote copy and on the owner's own.
+     */
+    @Test
+    void anItemThatCannotBeWrittenFailsAloneAndTheOthersOfItsBatchGo() {
+        CircuitRuntime owner = runtimes.start();
+        CircuitRuntime user = runtimes.start();
+        Chan<Object> chan = owner.makeChan(16);
+        Chan<Object> remote = objectsOn(user, owner, chan);
+        for (Chan<Object> copy : List.of(remote, chan)) {
+            List<io.jcircuit.UnwritableValueException> failures = sendAll(copy,
+                List.of("a", "b", new RefusesToBeWritten(), "c", "d"), io.jcircuit.UnwritableValueException.class);
+            assertThat(failures).as("on %s", copy == chan ? "the owner's copy" : "a remote copy").singleElement()
+                .satisfies(e -> assertThat(e).hasMessageContaining("RefusesToBeWritten: not to be sent"));
+            assertThat(drain(chan)).containsExactly("a", "b", "c", "d");
+        }
+    }
+
+    /**
+     * The send that buffered an item that cannot be written has returned when its lingering batch goes:
+     * the copy's next flush says so, once.
+     */
+    @Test
+    void anItemThatCannotBeWrittenInALingeringBatchFailsTheCopysNextFlush() {
+        CircuitRuntime owner = runtimes.start();
+        CircuitRuntime user = runtimes.start();
+        Chan<Object> chan = owner.makeChan(16);
+        Chan<Object> remote = objectsOn(user, owner, chan);
+        remote.send("a");
+        remote.send(new RefusesToBeWritten());
+        await().atMost(java.time.Duration.ofSeconds(10)).until(() -> chan.poll().isPresent()); // "a", gone without a flush
+        assertThatThrownBy(remote::flush).isInstanceOf(io.jcircuit.UnwritableValueException.class);
+        remote.send("c");
+        remote.flush(); // reported once, above
+        assertThat(drain(chan)).containsExactly("c");
+    }
+
     /**
      * A batch that went in halves around an item the owner cannot read, and met the deadline in a later
      * half: the items of the sends that returned go in, each once. Before, the halves' counts were lost,
