@@ -26,6 +26,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *       memory without bound. A buffered item goes out within {@link #LINGER_MILLIS} ms, or at once
  *       on {@link #flush}, {@link #close}, or when the batch is full. A receiver fetches up to
  *       as many at a time into a local buffer.</li>
+ *   <li>A send that returned has put its item in before anything its thread does next through the
+ *       circuit ({@link #flushSendsOfThisThread}): a close that a later call of that thread sets off, or one
+ *       that the caller of a call or {@code go} that sent makes after it returned, finds the item there.</li>
  *   <li>If the owner dies, sends and receives fail with {@link WorkerDiedException}.</li>
  *   <li>A send, flush or close whose thread is interrupted while its batch waits for room fails with
  *       {@link CircuitException}, and that batch is dropped: the owner may already hold some of it.</li>
@@ -123,6 +126,25 @@ public final class Chan<T> implements Iterable<T>, Serializable {
     }
 
     /**
+     * Ships what the sends of this thread buffered, in any copy of any channel, waiting for room as
+     * {@link #flush} does within the current scope's deadline. A runtime calls it on the calling thread
+     * before each call on a reference, {@code go} or service lookup leaves, and on the serving thread
+     * before the answer of a call or {@code go} goes back; {@link #close} calls it before it closes. So a
+     * send that returned has put its item in its channel before anything its thread does next through the
+     * circuit: a close that follows from such a call finds it there. A failure of those batches (the
+     * channel closed meanwhile, its owner died, an item failed alone) is kept for that copy's next send,
+     * flush or close, as a lingering batch's is; this does not throw it.
+     *
+     * <p><b>Note:</b> it covers this thread only. A thread that hands on to another thread, or tells
+     * anyone by other means (an anchor, a file, a socket), flushes first.
+     *
+     * @throws DeadlineExceededException when the deadline passes first; what did not go stays buffered
+     */
+    public static void flushSendsOfThisThread() {
+        ChanBuffers.flushThisThread();
+    }
+
+    /**
      * Receives the next item, blocking while the channel is empty.
      *
      * @throws ChanClosedException when the channel is closed and drained
@@ -159,6 +181,7 @@ public final class Chan<T> implements Iterable<T>, Serializable {
         } catch (ChanClosedException already) {
             // closed by another copy: what this one buffered since could not go; closing again is a no-op
         }
+        flushSendsOfThisThread(); // what this thread sent through other copies goes in before the close
         core.close();
     }
 
@@ -201,7 +224,7 @@ public final class Chan<T> implements Iterable<T>, Serializable {
     }
 
     /** One copy's send buffer and receive buffer. */
-    private final class Side {
+    private final class Side implements ChanBuffers.Buffer {
         /** Items per batch here: the channel's capacity bounds it, so big items make small batches. */
         private final int batch = Math.max(1, Math.min(BATCH, core.capacity()));
         private final ReentrantLock sendLock = new ReentrantLock();
@@ -228,6 +251,10 @@ public final class Chan<T> implements Iterable<T>, Serializable {
          * owner, or failed alone (too large, unreadable there); under {@link #sendLock}. Counted through halves.
          */
         private int shippedOfLast;
+        /** Items ever buffered here; under {@link #sendLock}. */
+        private long added;
+        /** How many of {@link #added} are done with: gone to the owner, or failed; written under {@link #sendLock}. */
+        private volatile long settled;
 
         /**
          * Keeps {@code e}, a failure of a batch that no caller waited for, for this copy's next send, flush or
@@ -268,6 +295,7 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                     wakeFlusher();
                 }
                 out.add(item);
+                ChanBuffers.buffered(this, ++added); // this thread's next call out waits for it
                 if (out.size() >= batch) {
                     shipBuffered(true); // under the lock: batches of one copy stay in order
                 }
@@ -351,6 +379,43 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                     }
                 }
                 throw e;
+            } finally {
+                settle();
+            }
+        }
+
+        /** After a batch went or failed: what is still buffered is all that is not done with. Under {@link #sendLock}. */
+        private void settle() {
+            settled = added - out.size();
+        }
+
+        @Override
+        public long settled() {
+            return settled;
+        }
+
+        @Override
+        public RuntimeException flushPending() {
+            try {
+                lockWithinDeadline();
+            } catch (RuntimeException e) {
+                return e; // a deadline passed, or the thread was interrupted, first: nothing went, nothing is lost
+            }
+            try {
+                if (!out.isEmpty()) {
+                    shipBuffered(false);
+                }
+                return null;
+            } catch (DeadlineExceededException e) {
+                if (e.outcomeUnknown()) {
+                    fail(e); // whether its items went is unknown: the copy's next send, flush or close says so
+                }
+                return e;
+            } catch (RuntimeException e) {
+                fail(e); // no caller waited for these items: the copy's next send, flush or close says what became of them
+                return e;
+            } finally {
+                sendLock.unlock();
             }
         }
 
@@ -446,6 +511,8 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                                 // the channel closed, its owner died, or an item failed alone (the others went):
                                 // the next send, flush or close of this copy reports it
                                 fail(e);
+                            } finally {
+                                settle();
                             }
                             continue;
                         }
