@@ -28,7 +28,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *       as many at a time into a local buffer.</li>
  *   <li>A send that returned has put its item in before anything its thread does next through the
  *       circuit ({@link #flushSendsOfThisThread}): a close that a later call of that thread sets off, or one
- *       that the caller of a call or {@code go} that sent makes after it returned, finds the item there.</li>
+ *       that the caller of a call or {@code go} that sent makes after it returned, finds the item there. A
+ *       runtime that closes ships what its copies of other runtimes' channels buffered first, for a few
+ *       seconds at most.</li>
  *   <li>If the owner dies, sends and receives fail with {@link WorkerDiedException}.</li>
  *   <li>A send, flush or close whose thread is interrupted while its batch waits for room fails with
  *       {@link CircuitException}, and that batch is dropped: the owner may already hold some of it.</li>
@@ -142,6 +144,16 @@ public final class Chan<T> implements Iterable<T>, Serializable {
      */
     public static void flushSendsOfThisThread() {
         ChanBuffers.flushThisThread();
+    }
+
+    /**
+     * Ships what every copy for which {@code copiesOf} holds of its {@linkplain #core core} has buffered,
+     * each copy on a thread of its own, within the current scope's deadline; returns the failures (those
+     * of the copies that could not ship all), empty when all went. Each failure is also kept for its copy's
+     * next send, flush or close. A runtime calls it as it closes, for the copies whose calls go through it.
+     */
+    public static List<RuntimeException> flushBuffered(java.util.function.Predicate<ChanCore> copiesOf) {
+        return ChanBuffers.flushAll(Objects.requireNonNull(copiesOf, "copiesOf"));
     }
 
     /**
@@ -293,6 +305,7 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                 if (out.isEmpty()) {
                     firstBuffered = System.nanoTime();
                     wakeFlusher();
+                    ChanBuffers.holds(this);
                 }
                 out.add(item);
                 ChanBuffers.buffered(this, ++added); // this thread's next call out waits for it
@@ -387,11 +400,19 @@ public final class Chan<T> implements Iterable<T>, Serializable {
         /** After a batch went or failed: what is still buffered is all that is not done with. Under {@link #sendLock}. */
         private void settle() {
             settled = added - out.size();
+            if (out.isEmpty()) {
+                ChanBuffers.empty(this);
+            }
         }
 
         @Override
         public long settled() {
             return settled;
+        }
+
+        @Override
+        public ChanCore core() {
+            return core;
         }
 
         @Override

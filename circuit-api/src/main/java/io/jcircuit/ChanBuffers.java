@@ -1,11 +1,17 @@
 package io.jcircuit;
 
 import java.lang.ref.WeakReference;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
- * Which {@link Chan} copies hold items of sends that returned, per thread: so that such a send is in
- * its channel before what its thread does next through the circuit ({@link Chan#flushSendsOfThisThread}).
+ * Which {@link Chan} copies hold items of sends that returned: per thread, so that such a send is in
+ * its channel before what its thread does next through the circuit ({@link Chan#flushSendsOfThisThread}),
+ * and in all, so that a runtime that closes ships them first ({@link Chan#flushBuffered}).
  */
 final class ChanBuffers {
 
@@ -21,11 +27,16 @@ final class ChanBuffers {
          * that passed before a batch was sent leaves that batch buffered.
          */
         RuntimeException flushPending();
+
+        /** The owner's core that this copy's calls go to. */
+        ChanCore core();
     }
 
     /** Copies a thread buffered in beyond which it forgets the ones settled since. */
     private static final int PRUNE_AT = 16;
     private static final ThreadLocal<Pending> PENDING = new ThreadLocal<>();
+    /** Every copy with items buffered now; a copy leaves once it has none. */
+    private static final Set<Buffer> BUFFERING = ConcurrentHashMap.newKeySet();
 
     private ChanBuffers() {
     }
@@ -43,6 +54,16 @@ final class ChanBuffers {
         p.note(b, count);
     }
 
+    /** {@code b} holds items now. */
+    static void holds(Buffer b) {
+        BUFFERING.add(b);
+    }
+
+    /** {@code b} holds none now. */
+    static void empty(Buffer b) {
+        BUFFERING.remove(b);
+    }
+
     /** See {@link Chan#flushSendsOfThisThread}. */
     static void flushThisThread() {
         Pending p = PENDING.get();
@@ -50,7 +71,7 @@ final class ChanBuffers {
             return;
         }
         for (int i = 0; i < p.size; i++) {
-            Buffer b = p.buffers[i].get(); // gone: it was unreachable, so nothing was buffered there
+            Buffer b = p.buffers[i].get(); // gone: it held nothing (BUFFERING holds those that do)
             if (b != null && b.settled() < p.counts[i]
                 && b.flushPending() instanceof DeadlineExceededException late) {
                 throw late; // this thread's call fails before it is sent; what did not go is still buffered
@@ -59,9 +80,40 @@ final class ChanBuffers {
         p.clear();
     }
 
+    /** See {@link Chan#flushBuffered}. */
+    static List<RuntimeException> flushAll(Predicate<ChanCore> copiesOf) {
+        long deadline = Deadline.currentNanoTime().orElse(Long.MAX_VALUE);
+        List<Thread> threads = new ArrayList<>();
+        List<RuntimeException> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (Buffer b : BUFFERING) {
+            if (copiesOf.test(b.core())) {
+                // each on a thread of its own: one copy waiting for room must not hold back the others
+                threads.add(Thread.ofVirtual().name("chan-flush-all").start(() -> {
+                    RuntimeException e = deadline == Long.MAX_VALUE ? b.flushPending()
+                        : Deadline.until(deadline, b::flushPending);
+                    if (e != null) {
+                        failures.add(e);
+                    }
+                }));
+            }
+        }
+        for (Thread t : threads) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failures.add(new CircuitException("interrupted while channel copies shipped what they buffered"));
+                break;
+            }
+        }
+        synchronized (failures) {
+            return List.copyOf(failures);
+        }
+    }
+
     /** The copies one thread buffered in since its last call out, each with the count its last item there had. */
     private static final class Pending {
-        /** Weak: these books are not to keep a copy, and the channel it holds a reference to, alive. */
+        /** Weak: these books are not to keep a copy alive; one that holds items is in {@link #BUFFERING}. */
         private WeakReference<Buffer>[] buffers = newArray(4);
         private long[] counts = new long[4];
         private int size;

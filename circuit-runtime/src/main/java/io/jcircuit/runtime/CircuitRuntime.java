@@ -830,8 +830,15 @@ public final class CircuitRuntime implements Circuit {
         return Optional.ofNullable(embeddedZooKeeper).map(EmbeddedZooKeeper::connectString);
     }
 
+    /** How long {@link #close} waits at most for this runtime's channel copies to ship what their sends buffered. */
+    static final long CHAN_FLUSH_ON_CLOSE_MS = 5_000;
+
     @Override
     public void close() {
+        if (closed.get()) {
+            return;
+        }
+        flushChanCopies(); // while the links still run: the items of sends that returned are not to be lost
         if (!closed.compareAndSet(false, true)) {
             return;
         }
@@ -864,6 +871,24 @@ public final class CircuitRuntime implements Circuit {
             embeddedZooKeeper.close();
         }
         LOG.debug("runtime {} closed", id);
+    }
+
+    /**
+     * Ships what the channel copies whose calls go through this runtime have buffered (the items of sends
+     * that returned), to channels that other runtimes own, within {@link #CHAN_FLUSH_ON_CLOSE_MS} or the default call timeout, whichever is less:
+     * a copy that waits for room in a full channel nobody receives from holds close up that long. What could
+     * not go is logged.
+     */
+    private void flushChanCopies() {
+        long ms = Math.min(CHAN_FLUSH_ON_CLOSE_MS, config.defaultCallTimeoutMs());
+        java.util.List<RuntimeException> failures = io.jcircuit.Deadline.within(java.time.Duration.ofMillis(ms),
+            () -> io.jcircuit.Chan.flushBuffered(core -> Proxy.isProxyClass(core.getClass())
+                && Proxy.getInvocationHandler(core) instanceof RefHandler h && h.runtime() == this
+                && !h.current().home().equals(id))); // a channel this runtime owns closes with it: nothing to ship to
+        if (!failures.isEmpty()) {
+            LOG.warn("runtime {} closing: {} channel copies could not ship the items their sends had buffered; the"
+                + " first failed with", id, failures.size(), failures.getFirst());
+        }
     }
 
     /**

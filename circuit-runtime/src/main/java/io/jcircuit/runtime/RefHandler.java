@@ -39,6 +39,11 @@ final class RefHandler implements InvocationHandler {
         return target;
     }
 
+    /** The runtime this reference's calls go out through. */
+    CircuitRuntime runtime() {
+        return runtime;
+    }
+
     /** Where calls on this reference go now. */
     RefDescriptor current() {
         return current;

@@ -972,6 +972,26 @@ class ChanTest {
         }
     }
 
+    /**
+     * A sender's runtime that closes right after its sends returned ships their items first. A probe found
+     * them lost without a word: close took the links down under the copy's lingering batch.
+     */
+    @Test
+    void itemsOfSendsThatReturnedGoBeforeTheSendersRuntimeCloses() {
+        CircuitRuntime owner = runtimes.start();
+        CircuitRuntime producer = runtimes.start();
+        Chan<Integer> chan = owner.makeChan(16);
+        Chan<Integer> copy = copyOn(producer, owner, chan);
+        copy.send(1);
+        copy.send(2);
+        copy.send(3);
+        producer.close();
+        chan.close();
+        List<Integer> got = new ArrayList<>();
+        chan.forEach(got::add);
+        assertThat(got).containsExactly(1, 2, 3);
+    }
+
     @Test
     void itemsAReceiverWhoseRuntimeClosedCouldNotTakeStayInTheChannel() throws Exception {
         CircuitRuntime owner = runtimes.start();
