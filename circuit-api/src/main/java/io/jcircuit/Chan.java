@@ -147,6 +147,22 @@ public final class Chan<T> implements Iterable<T>, Serializable {
     }
 
     /**
+     * {@link #flushSendsOfThisThread()} within {@code deadlineNanoTime} (a {@link System#nanoTime()} value),
+     * or the current scope's deadline when that comes first. A thread that buffered nothing since its last
+     * call out returns at once, binding no scope: a runtime calls it before every call it sends.
+     *
+     * @throws DeadlineExceededException when the deadline passes first; what did not go stays buffered
+     */
+    public static void flushSendsOfThisThread(long deadlineNanoTime) {
+        if (ChanBuffers.pendingOnThisThread()) {
+            Deadline.until(deadlineNanoTime, () -> {
+                ChanBuffers.flushThisThread();
+                return null;
+            });
+        }
+    }
+
+    /**
      * Ships what every copy for which {@code copiesOf} holds of its {@linkplain #core core} has buffered,
      * each copy on a thread of its own, within the current scope's deadline; returns the failures (those
      * of the copies that could not ship all), empty when all went. Each failure is also kept for its copy's

@@ -64,6 +64,12 @@ final class ChanBuffers {
         BUFFERING.remove(b);
     }
 
+    /** Whether this thread buffered items since its last call out: one thread-local read. */
+    static boolean pendingOnThisThread() {
+        Pending p = PENDING.get();
+        return p != null && p.size > 0;
+    }
+
     /** See {@link Chan#flushSendsOfThisThread}. */
     static void flushThisThread() {
         Pending p = PENDING.get();

@@ -59,7 +59,7 @@ final class Invoker {
             n = names.computeIfAbsent(method, Names::of);
         }
         if (method.getDeclaringClass() != io.jcircuit.ChanCore.class) {
-            sendsFirst(new CallSite(method)); // a channel's own calls are those batches, or receives: they do not wait for them
+            sendsFirst(method); // a channel's own calls are those batches, or receives: they do not wait for them
         }
         if (n.async()) {
             CallFuture<Object> f = new CallFuture<>(runtime.completions());
@@ -635,15 +635,13 @@ final class Invoker {
      *
      * @throws DeadlineExceededException when the deadline passes first: the call was not sent
      */
-    private void sendsFirst(Object what) {
+    private void sendsFirst(Object what) { // a Method is described only when it fails: nothing to allocate per call
         try {
-            Deadline.until(deadline(), () -> {
-                io.jcircuit.Chan.flushSendsOfThisThread();
-                return null;
-            });
+            io.jcircuit.Chan.flushSendsOfThisThread(deadline()); // at once, when this thread buffered nothing
         } catch (DeadlineExceededException e) {
             DeadlineExceededException late = new DeadlineExceededException(null, "deadline passed while the items this"
-                + " thread's channel sends had buffered went in ahead of " + what + "; it was not sent", true);
+                + " thread's channel sends had buffered went in ahead of "
+                + (what instanceof java.lang.reflect.Method m ? new CallSite(m) : what) + "; it was not sent", true);
             late.initCause(e);
             throw late;
         }
