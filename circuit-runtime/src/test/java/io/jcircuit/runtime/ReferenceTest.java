@@ -78,6 +78,42 @@ class ReferenceTest {
         assertThat(counter.get()).as("equals, hashCode and toString make no call").isZero();
     }
 
+    /** As the README says: one object under two interfaces is two exports, each limited to its interface. */
+    @Test
+    void shouldGiveAnObjectUnderTwoInterfacesTwoReferences() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        final class Both implements Counter, Runnable {
+            private final java.util.concurrent.atomic.AtomicInteger value = new java.util.concurrent.atomic.AtomicInteger();
+
+            @Override
+            public int add(int delta) {
+                return value.addAndGet(delta);
+            }
+
+            @Override
+            public int get() {
+                return value.get();
+            }
+
+            @Override
+            public void run() {
+                add(100);
+            }
+        }
+        Both both = new Both();
+        b.listen("counter", Counter.class, both);
+        b.listen("runnable", Runnable.class, both);
+
+        Counter asCounter = a.dial(b.address(), "counter", Counter.class);
+        Runnable asRunnable = a.dial(b.address(), "runnable", Runnable.class);
+        asRunnable.run();
+
+        assertThat(asCounter.get()).isEqualTo(100);
+        assertThat((Object) asRunnable).isNotEqualTo(asCounter);
+        assertThat(asRunnable).isNotInstanceOf(Counter.class);
+    }
+
     @Test
     void shouldRunDefaultMethodsLocallyOverRemoteAbstractMethods() {
         CircuitRuntime a = runtimes.start();
