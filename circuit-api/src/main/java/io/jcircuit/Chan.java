@@ -26,11 +26,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *       memory without bound. A buffered item goes out within {@link #LINGER_MILLIS} ms, or at once
  *       on {@link #flush}, {@link #close}, or when the batch is full. A receiver fetches up to
  *       as many at a time into a local buffer.</li>
- *   <li>A send that returned has put its item in before anything its thread does next through the
- *       circuit ({@link #flushSendsOfThisThread}): a close that a later call of that thread sets off, or one
- *       that the caller of a call or {@code go} that sent makes after it returned, finds the item there. A
- *       runtime that closes ships what its copies of other runtimes' channels buffered first, for a few
- *       seconds at most.</li>
+ *   <li>A send returns once its item is buffered in this copy. A sender that then tells anyone else it
+ *       is done (a call, a {@code go}'s answer, an anchor) flushes first: a close that the message sets
+ *       off would otherwise find the lingering items not yet in. A runtime that closes ships what its
+ *       copies of other runtimes' channels buffered first, for a few seconds at most.</li>
  *   <li>If the owner dies, sends and receives fail with {@link WorkerDiedException}.</li>
  *   <li>A send, flush or close whose thread is interrupted while its batch waits for room fails with
  *       {@link CircuitException}, and that batch is dropped: the owner may already hold some of it.</li>
@@ -128,41 +127,6 @@ public final class Chan<T> implements Iterable<T>, Serializable {
     }
 
     /**
-     * Ships what the sends of this thread buffered, in any copy of any channel, waiting for room as
-     * {@link #flush} does within the current scope's deadline. A runtime calls it on the calling thread
-     * before each call on a reference, {@code go} or service lookup leaves, and on the serving thread
-     * before the answer of a call or {@code go} goes back; {@link #close} calls it before it closes. So a
-     * send that returned has put its item in its channel before anything its thread does next through the
-     * circuit: a close that follows from such a call finds it there. A failure of those batches (the
-     * channel closed meanwhile, its owner died, an item failed alone) is kept for that copy's next send,
-     * flush or close, as a lingering batch's is; this does not throw it.
-     *
-     * <p><b>Note:</b> it covers this thread only. A thread that hands on to another thread, or tells
-     * anyone by other means (an anchor, a file, a socket), flushes first.
-     *
-     * @throws DeadlineExceededException when the deadline passes first; what did not go stays buffered
-     */
-    public static void flushSendsOfThisThread() {
-        ChanBuffers.flushThisThread();
-    }
-
-    /**
-     * {@link #flushSendsOfThisThread()} within {@code deadlineNanoTime} (a {@link System#nanoTime()} value),
-     * or the current scope's deadline when that comes first. A thread that buffered nothing since its last
-     * call out returns at once, binding no scope: a runtime calls it before every call it sends.
-     *
-     * @throws DeadlineExceededException when the deadline passes first; what did not go stays buffered
-     */
-    public static void flushSendsOfThisThread(long deadlineNanoTime) {
-        if (ChanBuffers.pendingOnThisThread()) {
-            Deadline.until(deadlineNanoTime, () -> {
-                ChanBuffers.flushThisThread();
-                return null;
-            });
-        }
-    }
-
-    /**
      * Ships what every copy for which {@code copiesOf} holds of its {@linkplain #core core} has buffered,
      * each copy on a thread of its own, within the current scope's deadline; returns the failures (those
      * of the copies that could not ship all), empty when all went. Each failure is also kept for its copy's
@@ -209,7 +173,6 @@ public final class Chan<T> implements Iterable<T>, Serializable {
         } catch (ChanClosedException already) {
             // closed by another copy: what this one buffered since could not go; closing again is a no-op
         }
-        flushSendsOfThisThread(); // what this thread sent through other copies goes in before the close
         core.close();
     }
 
@@ -279,10 +242,6 @@ public final class Chan<T> implements Iterable<T>, Serializable {
          * owner, or failed alone (too large, unreadable there); under {@link #sendLock}. Counted through halves.
          */
         private int shippedOfLast;
-        /** Items ever buffered here; under {@link #sendLock}. */
-        private long added;
-        /** How many of {@link #added} are done with: gone to the owner, or failed; written under {@link #sendLock}. */
-        private volatile long settled;
 
         /**
          * Keeps {@code e}, a failure of a batch that no caller waited for, for this copy's next send, flush or
@@ -324,7 +283,6 @@ public final class Chan<T> implements Iterable<T>, Serializable {
                     ChanBuffers.holds(this);
                 }
                 out.add(item);
-                ChanBuffers.buffered(this, ++added); // this thread's next call out waits for it
                 if (out.size() >= batch) {
                     shipBuffered(true); // under the lock: batches of one copy stay in order
                 }
@@ -413,17 +371,11 @@ public final class Chan<T> implements Iterable<T>, Serializable {
             }
         }
 
-        /** After a batch went or failed: what is still buffered is all that is not done with. Under {@link #sendLock}. */
+        /** After a batch went or failed: a copy with nothing buffered leaves {@link ChanBuffers}. Under {@link #sendLock}. */
         private void settle() {
-            settled = added - out.size();
             if (out.isEmpty()) {
                 ChanBuffers.empty(this);
             }
-        }
-
-        @Override
-        public long settled() {
-            return settled;
         }
 
         @Override

@@ -450,15 +450,6 @@ final class Dispatcher implements AutoCloseable {
         return serve(request, null);
     }
 
-    /**
-     * {@link #serve(Message)} on the caller's own thread: a call on an object of this runtime. The caller's
-     * channel sends went ahead of the call already, and what the call sends goes ahead of its caller's next
-     * call; waiting for them here would hold up a caller whose call is what makes room for them.
-     */
-    Message serveInline(Message request) {
-        return serve(request, null, null, System.nanoTime(), false);
-    }
-
     /** {@link #serve(Message)} for a request from {@code from} (null: from this runtime). */
     Message serve(Message request, io.jcircuit.WorkerId from) {
         return serve(request, from, null, System.nanoTime());
@@ -486,21 +477,16 @@ final class Dispatcher implements AutoCloseable {
     }
 
     private Message serve(Message request, io.jcircuit.WorkerId from, Served served, long arrived) {
-        return serve(request, from, served, arrived, true);
-    }
-
-    /** {@code sendsFirst}: the items the serving thread's channel sends buffered go in before the answer. */
-    private Message serve(Message request, io.jcircuit.WorkerId from, Served served, long arrived, boolean sendsFirst) {
         long callId = request.callId();
         try {
             Object result = switch (request) {
-                case Message.Call c -> withinScope(arrived, c.timeoutNanos(), sendsFirst, () -> invoke(c, from, served));
+                case Message.Call c -> withinScope(arrived, c.timeoutNanos(), () -> invoke(c, from, served));
                 case Message.Go g -> {
                     if (served == null) {
-                        yield withinScope(arrived, g.timeoutNanos(), sendsFirst, () -> g.fn().call());
+                        yield withinScope(arrived, g.timeoutNanos(), () -> g.fn().call());
                     }
                     served.name = "go";
-                    yield withinScope(arrived, g.timeoutNanos(), sendsFirst,
+                    yield withinScope(arrived, g.timeoutNanos(),
                         () -> instrumentation.incoming(from, "go", g.context(), () -> g.fn().call()));
                 }
                 case Message.Lookup l -> {
@@ -554,8 +540,7 @@ final class Dispatcher implements AutoCloseable {
     }
 
     /** Runs {@code op} in this runtime's scope, with the caller's deadline: {@code timeoutNanos} after {@code arrived}. */
-    private Object withinScope(long arrived, long timeoutNanos, boolean sendsFirst, Deadline.Op<Object, Throwable> op)
-        throws Throwable {
+    private Object withinScope(long arrived, long timeoutNanos, Deadline.Op<Object, Throwable> op) throws Throwable {
         long deadline = arrived + timeoutNanos;
         if (timeoutNanos <= 0 || deadline - System.nanoTime() <= 0) {
             // the caller has given up already: running it would be work nobody waits for
@@ -565,29 +550,7 @@ final class Dispatcher implements AutoCloseable {
                     + ProcessHandle.current().pid() + ") was stalled or stopped while the call waited to be read" + NOT_RUN);
         }
         return ScopedValue.where(CircuitScope.CURRENT, runtime)
-            .call(() -> Deadline.until(deadline, () -> {
-                try {
-                    return op.run();
-                } finally {
-                    if (sendsFirst) {
-                        sendsFirst();
-                    }
-                }
-            }));
-    }
-
-    /**
-     * Before the answer of a call or {@code go} goes back: the items its channel sends buffered on this
-     * thread go in first ({@link io.jcircuit.Chan#flushSendsOfThisThread}), so that whatever its caller does
-     * next (closes that channel, say) happens after them. When the caller's deadline passes first, they stay
-     * buffered and go later: the answer is due, and its caller is giving up on it.
-     */
-    private static void sendsFirst() {
-        try {
-            io.jcircuit.Chan.flushSendsOfThisThread();
-        } catch (io.jcircuit.DeadlineExceededException late) {
-            // see above
-        }
+            .call(() -> Deadline.until(deadline, op));
     }
 
     private Object invoke(Message.Call c, io.jcircuit.WorkerId from, Served served) throws Throwable {

@@ -58,9 +58,6 @@ final class Invoker {
         if (n == null) {
             n = names.computeIfAbsent(method, Names::of);
         }
-        if (method.getDeclaringClass() != io.jcircuit.ChanCore.class) {
-            sendsFirst(method); // a channel's own calls are those batches, or receives: they do not wait for them
-        }
         if (n.async()) {
             CallFuture<Object> f = new CallFuture<>(runtime.completions());
             callAsync(new AsyncRequest(handler, method, args, n, 0, deadline(), f, false));
@@ -297,7 +294,6 @@ final class Invoker {
 
     <R> R go(RemoteWorker worker, Fn<R> fn) {
         java.util.Objects.requireNonNull(fn, "fn");
-        sendsFirst("go");
         @SuppressWarnings("unchecked")
         R r = (R) request(worker.id(), worker.address(), "go", "go",
             (id, timeout, context) -> new Message.Go(id, fn, timeout, context));
@@ -308,7 +304,6 @@ final class Invoker {
         java.util.Objects.requireNonNull(service, "service");
         java.util.Objects.requireNonNull(iface, "iface");
         String what = dialName(service, true);
-        sendsFirst(what);
         Object ref = request(worker.id(), worker.address(), what, what,
             (id, timeout, context) -> new Message.Lookup(id, service, timeout));
         if (ref == null) {
@@ -495,7 +490,7 @@ final class Invoker {
         Message copy = copyRequest(request, what);
         Message answer = request instanceof Message.Go
             ? awaitLocalGo(runtime.dispatcher().serveOnNewThread(copy), deadline, what)
-            : runtime.dispatcher().serveInline(copy);
+            : runtime.dispatcher().serve(copy);
         if (runtime.isClosed()) {
             // as a remote call whose link breaks: the caller cannot tell whether it ran to its end
             throw new WorkerDiedException(runtime.id(), true, "worker " + runtime.id()
@@ -626,25 +621,6 @@ final class Invoker {
     @SuppressWarnings("unchecked")
     private static <X extends Throwable> RuntimeException sneaky(Throwable t) throws X {
         throw (X) t;
-    }
-
-    /**
-     * Before a call of this thread leaves: the items its channel sends buffered go in first, within the
-     * call's deadline ({@link io.jcircuit.Chan#flushSendsOfThisThread}), so that whatever the call sets off
-     * at its callee (a close of that channel, say) happens after them.
-     *
-     * @throws DeadlineExceededException when the deadline passes first: the call was not sent
-     */
-    private void sendsFirst(Object what) { // a Method is described only when it fails: nothing to allocate per call
-        try {
-            io.jcircuit.Chan.flushSendsOfThisThread(deadline()); // at once, when this thread buffered nothing
-        } catch (DeadlineExceededException e) {
-            DeadlineExceededException late = new DeadlineExceededException(null, "deadline passed while the items this"
-                + " thread's channel sends had buffered went in ahead of "
-                + (what instanceof java.lang.reflect.Method m ? new CallSite(m) : what) + "; it was not sent", true);
-            late.initCause(e);
-            throw late;
-        }
     }
 
     private long deadline() {

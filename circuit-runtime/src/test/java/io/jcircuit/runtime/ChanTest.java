@@ -922,56 +922,6 @@ class ChanTest {
         assertThatThrownBy(chan::receive).isInstanceOf(ChanClosedException.class);
     }
 
-    /** A coordinator's service that a producer calls when it is done sending. */
-    public interface Done {
-        void done();
-    }
-
-    /**
-     * A producer's sends return, then it tells the coordinator it is done, and the coordinator closes the
-     * channel: the items are in before the close. A probe found them lost in 19 of 20 rounds, and nobody
-     * told: they lingered in the producer's copy, whose batch then met the closed channel.
-     */
-    @Test
-    void itemsOfSendsThatReturnedAreInBeforeACloseThatTheSendersNextCallSetsOff() {
-        CircuitRuntime owner = runtimes.start();
-        CircuitRuntime producer = runtimes.start();
-        for (int round = 0; round < 5; round++) {
-            Chan<Integer> chan = owner.makeChan(16);
-            Chan<Integer> copy = copyOn(producer, owner, chan);
-            owner.listen("done", Done.class, chan::close);
-            Done done = producer.dial(owner.address(), "done", Done.class);
-            copy.send(1);
-            copy.send(2);
-            copy.send(3);
-            done.done();
-            List<Integer> got = new ArrayList<>();
-            chan.forEach(got::add);
-            assertThat(got).as("round %d", round).containsExactly(1, 2, 3);
-        }
-    }
-
-    /** The same for a {@code go} that sends and returns, and its caller, which then closes. */
-    @Test
-    void itemsAGoSentAreInBeforeItsAnswerComesBack() {
-        CircuitRuntime owner = runtimes.start();
-        CircuitRuntime producer = runtimes.start();
-        io.jcircuit.Worker there = owner.worker(producer.address());
-        for (int round = 0; round < 5; round++) {
-            Chan<Integer> chan = owner.makeChan(16);
-            assertThat(there.go(() -> {
-                chan.send(1);
-                chan.send(2);
-                chan.send(3);
-                return 3;
-            })).isEqualTo(3);
-            chan.close();
-            List<Integer> got = new ArrayList<>();
-            chan.forEach(got::add);
-            assertThat(got).as("round %d", round).containsExactly(1, 2, 3);
-        }
-    }
-
     /**
      * A sender's runtime that closes right after its sends returned ships their items first. A probe found
      * them lost without a word: close took the links down under the copy's lingering batch.
