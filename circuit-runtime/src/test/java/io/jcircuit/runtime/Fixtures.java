@@ -26,7 +26,7 @@ final class Fixtures {
         }
     }
 
-    static final class CounterImpl implements Counter {
+    static class CounterImpl implements Counter {
         final AtomicInteger value = new AtomicInteger();
 
         @Override

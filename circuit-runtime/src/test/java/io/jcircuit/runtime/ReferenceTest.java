@@ -83,19 +83,7 @@ class ReferenceTest {
     void shouldGiveAnObjectUnderTwoInterfacesTwoReferences() {
         CircuitRuntime a = runtimes.start();
         CircuitRuntime b = runtimes.start();
-        final class Both implements Counter, Runnable {
-            private final java.util.concurrent.atomic.AtomicInteger value = new java.util.concurrent.atomic.AtomicInteger();
-
-            @Override
-            public int add(int delta) {
-                return value.addAndGet(delta);
-            }
-
-            @Override
-            public int get() {
-                return value.get();
-            }
-
+        final class Both extends CounterImpl implements Runnable {
             @Override
             public void run() {
                 add(100);
