@@ -83,7 +83,7 @@ final class DemoSwapCommand implements Callable<Integer> {
                 io.jcircuit.anchor.NamespaceConfig.of(host.zookeeper()))) {
                 // the driver holds no key: the record is written unsigned, as the driver's spawns read it
                 deployment = DeployCommand.deploy(ns, new io.jcircuit.runtime.host.Deployments(ns, null), driver, v2, "tally",
-                    null, err, true).recorded().deployment().label();
+                    err, true).recorded().deployment().label();
             }
             err.println("deployed " + v2.getFileName() + " as " + deployment);
             for (int i = 0; i < shards; i++) {

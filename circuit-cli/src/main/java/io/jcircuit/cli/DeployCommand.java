@@ -88,10 +88,8 @@ final class DeployCommand implements Callable<Integer> {
                 + (target.endsWith(".jar") ? "" : " (with --list, the name goes after it: deploy --list NAME)"));
         }
         String deployName = Deployment.checkName(name != null ? name : defaultName(jar.getFileName().toString()));
-        String implementationVersion = implementationVersion(jar);
         try (WorkerOps w = WorkerOps.open(where, keys)) {
-            Pushed p = deploy(w.namespace(), w.deployments(), w.client(), jar, deployName, implementationVersion,
-                spec.commandLine().getErr(), json);
+            Pushed p = deploy(w.namespace(), w.deployments(), w.client(), jar, deployName, spec.commandLine().getErr(), json);
             report(p.recorded(), p.fetched());
         }
         return 0;
@@ -107,12 +105,18 @@ final class DeployCommand implements Callable<Integer> {
 
     /**
      * Deploys {@code jar} as the next version of {@code deployName}: every host's cache gets it (pulled
-     * from {@code client}), then {@code records} records it (signed when it has the cluster key). What
-     * {@code circuit deploy} and {@code circuit demo swap} do.
+     * from {@code client}), then {@code records} records it (signed when it has the cluster key), with the
+     * manifest's {@code Implementation-Version}. What {@code circuit deploy}, {@code swap --jar} and
+     * {@code circuit demo swap} do.
+     *
+     * @throws IllegalArgumentException when {@code deployName} is no deployment name or {@code jar} is no
+     *         readable jar, before anything is pushed
      */
     static Pushed deploy(Namespace ns, Deployments records, io.jcircuit.Circuit client, Path jar, String deployName,
-                         String implementationVersion, java.io.PrintWriter err, boolean quiet) throws InterruptedException {
+                         java.io.PrintWriter err, boolean quiet) throws InterruptedException {
+        Deployment.checkName(deployName); // before any host is asked: a push of a jar that cannot be recorded stays in every cache
         checkReadableJar(jar); // whatever deploys (deploy, swap --jar) records only a jar
+        String implementationVersion = implementationVersion(jar);
         List<Hosts.Host> hosts = Hosts.list(ns);
         if (hosts.isEmpty()) {
             throw new IllegalStateException("no host runs in this circuit to deploy to; start one with 'circuit start'");

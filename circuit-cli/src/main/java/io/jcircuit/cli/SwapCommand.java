@@ -42,6 +42,11 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
     @picocli.CommandLine.ArgGroup(exclusive = true, multiplicity = "1")
     Code code;
 
+    @Option(names = "--name", paramLabel = "NAME",
+        description = "With --jar: the deployment's name, as 'circuit deploy --name' takes it. Default: the jar's file "
+            + "name without its version and '.jar'.")
+    String name;
+
     @Option(names = "--parallel", defaultValue = "1", paramLabel = "N",
         description = "Workers swapped at once (default 1: one at a time). The first failure stops the rest.")
     int parallel;
@@ -70,6 +75,19 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
             throw new IllegalArgumentException("--drain and --linger must be 0 or more seconds, not "
                 + (drainSeconds < 0 ? drainSeconds : lingerSeconds));
         }
+        if (name != null && code.jar == null) {
+            throw new IllegalArgumentException("--name goes with --jar: a --deployment names its deployment itself");
+        }
+        String deployName = null;
+        if (code.jar != null) {
+            // checked before anything starts: the jar would be pushed to every host and then not recorded
+            if (!java.nio.file.Files.isRegularFile(code.jar)) {
+                throw new IllegalArgumentException("no such jar: " + code.jar);
+            }
+            deployName = io.jcircuit.runtime.host.Deployment.checkName(
+                name != null ? name : DeployCommand.defaultName(code.jar.getFileName().toString()));
+            DeployCommand.checkReadableJar(code.jar);
+        }
         PrintWriter out = out();
         List<Object> swapped = new ArrayList<>();
         String deployment = code.deployment;
@@ -80,12 +98,8 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
             List<Entry> workers = w.select(selector);
             if (code.jar != null) {
                 java.nio.file.Path jar = code.jar.toAbsolutePath();
-                if (!java.nio.file.Files.isRegularFile(jar)) {
-                    throw new IllegalArgumentException("no such jar: " + code.jar);
-                }
-                deployment = DeployCommand.deploy(w.namespace(), w.deployments(), w.client(), jar,
-                    DeployCommand.defaultName(jar.getFileName().toString()), null, spec.commandLine().getErr(), json)
-                    .recorded().deployment().label();
+                deployment = DeployCommand.deploy(w.namespace(), w.deployments(), w.client(), jar, deployName,
+                    spec.commandLine().getErr(), json).recorded().deployment().label();
                 if (!json) {
                     out.println("deployed " + jar.getFileName() + " as " + deployment);
                 }

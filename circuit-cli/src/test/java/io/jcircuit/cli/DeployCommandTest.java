@@ -163,6 +163,40 @@ class DeployCommandTest {
     }
 
     /** Runs in the worker: a reference to the greeting of the deployment's own class. */
+    @Test
+    @Order(6)
+    void shouldDeployASwapsJarAsDeployDoesAndRefuseABadNameBeforePushingIt() throws Exception {
+        // swap --jar deploys through the same call: the record carries the manifest's version
+        Path v3 = appJar(jars.resolve("v3"), "app-3.0.jar", "3.0-swap", "hello from v3");
+        try (io.jcircuit.anchor.Namespace ns = io.jcircuit.anchor.Namespace.connect(
+                io.jcircuit.anchor.NamespaceConfig.of(circuit.zookeeper()));
+             java.io.PrintWriter err = new java.io.PrintWriter(java.io.Writer.nullWriter())) {
+            DeployCommand.deploy(ns, new io.jcircuit.runtime.host.Deployments(ns, null), client, v3, "swapped", err, true);
+        }
+        assertThat(CliRun.run(env, "deploy", "--list", "--json", "swapped").out())
+            .contains("\"label\":\"swapped:1\"").contains("\"implementationVersion\":\"3.0-swap\"");
+
+        // a file name that makes no deployment name: refused before any host is asked for the jar (it was
+        // pushed to every host's cache, where deployed jars stay, and then not recorded)
+        Path badName = appJar(jars.resolve("v4"), "my box.jar", "4.0", "hello from v4");
+        var anchor = client.anchors().file("/swap-bad-name"); // a worker for the swap to select
+        try {
+            CliRun.Result r = CliRun.run(env, "swap", "/swap-bad-name", "--jar", badName.toString(), "--linger", "0");
+            assertThat(r.code()).as(r.out() + r.err()).isEqualTo(1);
+            assertThat(r.err()).contains("bad deployment name 'my box'");
+        } finally {
+            anchor.close();
+        }
+        String sha = ClasspathJars.sha256(badName);
+        for (String host : circuit.hosts()) {
+            assertThat(circuit.stateDir().resolve(host).resolve("jars").resolve(sha + ".jar")).doesNotExist();
+        }
+        CliRun.Result named = CliRun.run(env, "swap", "/nothing/here", "--jar", badName.toString(), "--name", "my-box");
+        assertThat(named.err()).as("with --name it gets as far as selecting workers").doesNotContain("bad deployment name");
+        assertThat(CliRun.run(env, "swap", "/nothing/here", "--deployment", "app", "--name", "x").err())
+            .contains("--name goes with --jar");
+    }
+
     static Supplier<String> greeter() throws Exception {
         String greeting = (String) Class.forName("deployed.Greeter").getMethod("greeting").invoke(null);
         return Circuit.current().ref(Supplier.class, () -> greeting);
