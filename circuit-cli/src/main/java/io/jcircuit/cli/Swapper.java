@@ -32,7 +32,8 @@ import java.util.function.Function;
  * </ol>
  *
  * @param spawner   the runtime that spawns replacements
- * @param hostEntries the entries under {@code /host}, to find the old worker's host
+ * @param hostEntries the entries under a directory and its subdirectories: those under {@code /host}, to find the
+ *                  old worker's host, and those under its anchors, for the metadata it filed itself with
  * @param code      how to spawn the replacement: the new code (a deployment), daemonized when the spawner
  *                  does not outlive it
  * @param drain     how long the old worker may take to finish its calls
@@ -76,6 +77,7 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
         String host = hostOf(old);
         List<String> anchors = info.anchors().stream()
             .filter(a -> !a.equals("/worker") && !a.startsWith(Hosts.DIR + "/")).toList();
+        java.util.Map<String, java.util.Map<String, String>> metadata = metadataOf(old, anchors);
         long drainMs = drain.toMillis();
         String oldAddress = old.address().toString();
         OpsInfo.ServiceType first = services.getFirst();
@@ -85,7 +87,7 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
             // Not the client's default deadline (10 s for the CLI's commands): a cold JVM on a loaded host,
             // fetching the deployment's jars, took longer (a CI run), and the take-over drains for up to drainMs.
             replacement = Deadline.within(SPAWN_TIMEOUT.plus(drain), () -> spawner.spawn(host, List.of(),
-                new SwapIn(oldAddress, first.name(), first.iface(), first.impl(), anchors, drainMs, first.methods()), code));
+                new SwapIn(oldAddress, first.name(), first.iface(), first.impl(), anchors, drainMs, first.methods(), metadata), code));
         } catch (WorkerDiedException died) {
             // The replacement died, or its link broke, before it answered: perhaps after the old worker had
             // forwarded the service to it. A failed spawn kills its worker; once it is killed (nothing was
@@ -106,7 +108,7 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
             try {
                 // each take-over drains for up to drainMs too: the same room as the first one's
                 taken = Deadline.within(drain.plusSeconds(10), () -> replacement.worker().go(
-                    new SwapIn(oldAddress, t.name(), t.iface(), t.impl(), List.of(), drainMs, t.methods())));
+                    new SwapIn(oldAddress, t.name(), t.iface(), t.impl(), List.of(), drainMs, t.methods(), java.util.Map.of())));
             } catch (RuntimeException failed) {
                 // the ones before it moved: back to the old worker, all of them, and the replacement goes
                 String back = takeBack(oldOps, services.subList(0, i), old);
@@ -124,12 +126,12 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
             }
         }
         long takeOver = (System.nanoTime() - t0) / 1_000_000;
-        requireAlive(replacement, old, oldOps, services, "took over", List.of());
+        requireAlive(replacement, old, oldOps, services, "took over", List.of(), metadata);
         long t1 = System.nanoTime();
         Deadline.within(drain.plusSeconds(10), () -> oldOps.drain(drainMs));
         long drained = (System.nanoTime() - t1) / 1_000_000;
         Thread.sleep(linger.toMillis()); // the linger itself: callers follow the move on their next call
-        requireAlive(replacement, old, oldOps, services, "took over and the old one drained", anchors);
+        requireAlive(replacement, old, oldOps, services, "took over and the old one drained", anchors, metadata);
         int held = 0;
         try {
             held = Deadline.within(Duration.ofSeconds(10), oldOps::retire);
@@ -158,7 +160,7 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
      * objects, and one that failed without the take-back would leave the old worker forwarding to a dead one.
      */
     private void requireAlive(Spawned<SwapIn.Taken> replacement, Entry old, Ops oldOps, List<OpsInfo.ServiceType> services,
-                              String after, List<String> withdrawn) {
+                              String after, List<String> withdrawn, java.util.Map<String, java.util.Map<String, String>> metadata) {
         try {
             Deadline.within(Duration.ofSeconds(10), () -> replacement.worker().dial(Ops.SERVICE, Ops.class).ping(1));
         } catch (WorkerDiedException died) {
@@ -166,7 +168,7 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
             if (!withdrawn.isEmpty()) {
                 // the drain withdrew its anchors: without them, nothing that looks the service up finds it
                 try {
-                    Deadline.within(Duration.ofSeconds(10), () -> spawner.worker(old.address()).go(new Refile(withdrawn)));
+                    Deadline.within(Duration.ofSeconds(10), () -> spawner.worker(old.address()).go(new Refile(withdrawn, metadata)));
                     back += ", filed again under " + withdrawn;
                 } catch (RuntimeException notFiled) {
                     back += "; it could not be filed again under " + withdrawn + " (" + WorkerOps.why(notFiled) + ")";
@@ -197,6 +199,28 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
         }
         return "the old worker " + old.worker() + " is left running" + (back.isEmpty() ? "" : " and serves " + back + " again")
             + (failed.isEmpty() ? "" : "; it could not take back " + failed);
+    }
+
+    /**
+     * The metadata {@code old}'s worker filed itself with under each of {@code anchors} (the user's own, such
+     * as {@code shard=3}), without what its runtime adds to every entry (its code version): the replacement
+     * files itself with the same, under its own code version. A directory whose entry is gone has none.
+     */
+    private java.util.Map<String, java.util.Map<String, String>> metadataOf(Entry old, List<String> anchors) {
+        java.util.Map<String, java.util.Map<String, String>> byDir = new java.util.TreeMap<>();
+        for (String dir : anchors) {
+            for (Entry x : hostEntries.apply(dir)) {
+                if (x.worker().equals(old.worker()) && x.dir().equals(dir)) {
+                    java.util.Map<String, String> own = new java.util.TreeMap<>(x.metadata());
+                    own.remove(io.jcircuit.runtime.host.Deployment.CODE_KEY);
+                    own.remove(io.jcircuit.runtime.host.Deployment.CODE_HASH_KEY);
+                    if (!own.isEmpty()) {
+                        byDir.put(dir, java.util.Map.copyOf(own));
+                    }
+                }
+            }
+        }
+        return byDir;
     }
 
     /** The host daemon that runs {@code e}'s worker: the {@code /host/NAME} directory it is filed in. */

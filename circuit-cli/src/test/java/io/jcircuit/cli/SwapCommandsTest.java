@@ -38,8 +38,9 @@ class SwapCommandsTest {
         Map<String, String> env = Map.of("CIRCUIT_ZOOKEEPER", circuit.zookeeper());
         CliRun.Result deploy = CliRun.run(env, "deploy", DemoSwapJar.locate().toString(), "--name", "tally", "--json");
         assertThat(deploy.code()).as(deploy.err()).isZero();
-        var old = client.spawn(circuit.hosts().getFirst(), List.of("/tally/one"), () -> {
+        var old = client.spawn(circuit.hosts().getFirst(), List.of(), () -> {
             Circuit.current().listen(TallyShard.SERVICE, TallyShard.class, new TallyShardImpl());
+            Circuit.current().anchors().file("/tally/one", Map.of("shard", "3")); // its replacement files the same
             return "up";
         }, SpawnOptions.defaults().daemonized());
         Entry entry = client.anchors().list("/tally/one").entries().getFirst();
@@ -86,6 +87,9 @@ class SwapCommandsTest {
 
         CliRun.Result ls = CliRun.run(env, "ls", "-l", "/tally/one");
         assertThat(ls.out()).contains("tally:1").doesNotContain(old.worker().id().toString());
+        assertThat(client.anchors().list("/tally/one").entries().getFirst().metadata())
+            .as("the replacement is filed with the old entry's metadata, under its own code version")
+            .containsEntry("shard", "3").containsEntry("code", "tally:1");
         await().until(() -> !CliRun.run(env, "ls", "/worker").out().contains(old.worker().id().toString()));
 
         // again, from the jar itself: deployed on the way, and the caller follows a second move

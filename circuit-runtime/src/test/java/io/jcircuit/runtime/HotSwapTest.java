@@ -145,7 +145,7 @@ class HotSwapTest {
                                                               CircuitRuntime replacement, Class<?> impl,
                                                               List<String> anchors, List<String> methods) {
         return client.worker(replacement.address()).go(new io.jcircuit.runtime.ops.SwapIn(old.address().toString(),
-            "counter", Counter.class.getName(), impl.getName(), anchors, 5_000, methods));
+            "counter", Counter.class.getName(), impl.getName(), anchors, 5_000, methods, java.util.Map.of()));
     }
 
     @Test

@@ -31,12 +31,19 @@ import java.util.List;
  * @param drainMillis how long the old worker may take to finish the calls it is running
  * @param methods     the methods the old worker's callers can call ({@link OpsInfo.ServiceType#methods}),
  *                    every one of which the new code's interface must have; null to skip that check
+ * @param metadata    per directory of {@code anchors}, the metadata the old worker filed itself with there
+ *                    (its own, not its code version): the replacement's entry carries the same
  */
 public record SwapIn(String oldAddress, String service, String iface, String implClass, List<String> anchors,
-                     long drainMillis, List<String> methods) implements Fn<SwapIn.Taken> {
+                     long drainMillis, List<String> methods, java.util.Map<String, java.util.Map<String, String>> metadata)
+    implements Fn<SwapIn.Taken> {
 
     @Serial
     private static final long serialVersionUID = 1L;
+
+    public SwapIn {
+        metadata = metadata == null ? java.util.Map.of() : java.util.Map.copyOf(metadata);
+    }
 
     /**
      * What a swap-in did: the worker that took the service over, and whether the old object handed over
@@ -103,7 +110,7 @@ public record SwapIn(String oldAddress, String service, String iface, String imp
             Object ref = listen(here, type, impl);
             listening = true;
             for (String a : anchors) {
-                here.anchors().file(a);
+                here.anchors().file(a, metadata.getOrDefault(a, java.util.Map.of()));
             }
             old.swapForward(service, ref);
             return new Taken(here.id().toString(), state != null);
