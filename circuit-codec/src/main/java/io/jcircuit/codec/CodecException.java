@@ -16,7 +16,10 @@ public final class CodecException extends RuntimeException {
         this(message, cause, false);
     }
 
+    private static final long[] NO_HOLDS = new long[0];
+
     private final boolean beyondReaderLimits;
+    private long[] holds = NO_HOLDS;
 
     /**
      * @param beyondReaderLimits the bytes were well formed, but went past what this reader takes or can load (see
@@ -35,5 +38,23 @@ public final class CodecException extends RuntimeException {
      */
     public boolean beyondReaderLimits() {
         return beyondReaderLimits;
+    }
+
+    /**
+     * The holds, by handle, that the failed message counted for the peer and that no reference of the
+     * peer's took over; empty when there are none. Encoding for a peer, they are the holds the writing
+     * runtime counted before it failed: the message is not sent, so they are undone there. Decoding a
+     * message from a peer, they are the sender's own references listed in it that were not read
+     * before it failed: the receiver releases them at the sender (the ones it read are released
+     * by their handlers, as any others). Do not modify the array.
+     */
+    public long[] holds() {
+        return holds;
+    }
+
+    /** Sets {@link #holds()}; returns this exception. */
+    CodecException holding(long[] handles) {
+        this.holds = handles;
+        return this;
     }
 }

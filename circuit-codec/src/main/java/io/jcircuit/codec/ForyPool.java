@@ -89,8 +89,7 @@ final class ForyPool {
     }
 
     void release(Slot s) {
-        s.ctx.peer = null;
-        s.ctx.permanent = false;
+        s.ctx.reset();
         if (s.out.size() > MAX_RETAINED_BUFFER_BYTES) {
             // Keep the instance, which costs 5-20 ms to build, but not a buffer a large value grew:
             // a channel's batches of files passed 1 MB with every send, and each built a new instance.

@@ -17,15 +17,25 @@ import java.util.Map;
  * be added or removed between versions) and reference tracking (shared and cyclic objects survive).
  *
  * <pre>
- *  | kind (1) | call id (8) | fixed fields by kind          | Fory body                       |
- *   CALL        id           handle (8), timeout ns (8)      method (string), args (Object[])
- *   GO          id           timeout ns (8)                  form (1), fn
- *   CALL_CTX    id           handle (8), timeout ns (8)      context, method (string), args (Object[])
- *   GO_CTX      id           timeout ns (8)                  context, form (1), fn
- *   LOOKUP      id           timeout ns (8)                  service name (string)
- *   REPLY       id           -                               value
- *   FAILURE     id           -                               RemoteFailure
+ *  | kind (1) | call id (8) | fixed fields by kind          | [holds] | Fory body                       |
+ *   CALL        id           handle (8), timeout ns (8)                 method (string), args (Object[])
+ *   GO          id           timeout ns (8)                             form (1), fn
+ *   CALL_CTX    id           handle (8), timeout ns (8)                 context, method (string), args (Object[])
+ *   GO_CTX      id           timeout ns (8)                             context, form (1), fn
+ *   LOOKUP      id           timeout ns (8)                             service name (string)
+ *   REPLY       id           -                                          value
+ *   FAILURE     id           -                                          RemoteFailure
+ *
+ *  holds, present when the kind byte has {@link #HOLDS} set:  | count n (4, &gt; 0) | n handles (8 each) |
  * </pre>
+ *
+ * <p>The holds list the handles of the sender's own exports that the message carries references to,
+ * in the order they are written: the sender counted each as held by the receiver
+ * ({@link References#describe}). Nobody reads them while the message is read whole; they say which
+ * holds to undo when a message is not sent after all ({@link #holds}, {@link CodecException#holds()}),
+ * and which to release at the sender when a receiver cannot read the message (the sender's references
+ * read before it failed are the first of them, and their handlers release them). A message without
+ * such references has no list, and the bytes it had before.
  *
  * A function is a serializable lambda's parts ({@link #FN_LAMBDA}, laid out in {@link Lambdas}) or one
  * Fory value ({@link #FN_OBJECT}).
@@ -51,6 +61,9 @@ public final class MessageCodec {
     public static final byte KIND_RELEASE = 7;
     public static final byte KIND_CALL_CTX = 8;
     public static final byte KIND_GO_CTX = 9;
+
+    /** The bit of the kind byte that says the message lists holds (see the layout above); not a kind of its own. */
+    public static final byte HOLDS = 0x40;
 
     /** How a GO carries its function: the parts of a serializable lambda ({@link Lambdas}). */
     static final byte FN_LAMBDA = 1;
@@ -102,9 +115,9 @@ public final class MessageCodec {
         this.lambdas = new Lambdas(loader);
     }
 
-    /** The message kind of a payload with at least {@link #PREFIX_LENGTH} readable bytes. */
+    /** The message kind of a payload with at least {@link #PREFIX_LENGTH} readable bytes (without {@link #HOLDS}). */
     public static byte kind(ByteBuf payload) {
-        return payload.getByte(payload.readerIndex());
+        return (byte) (payload.getByte(payload.readerIndex()) & ~HOLDS);
     }
 
     /** The call id of a payload with at least {@link #PREFIX_LENGTH} readable bytes. */
@@ -150,6 +163,7 @@ public final class MessageCodec {
         ForyPool.Slot slot = pool.acquire();
         slot.ctx.peer = peer;
         boolean healthy = false;
+        int start = out.writerIndex();
         try {
             Fory fory = slot.fory;
             MemoryBuffer body = slot.out;
@@ -195,15 +209,92 @@ public final class MessageCodec {
                     .writeLong(a.timeoutNanos());
                 case Message.Release r -> throw new IllegalStateException("written above");
             }
+            writeHolds(slot.ctx, out, start);
             out.writeBytes(body.getHeapMemory(), 0, body.writerIndex());
             healthy = true;
         } catch (RuntimeException | StackOverflowError e) {
-            throw new CodecException("cannot serialize " + describe(m) + ": " + rootMessage(e), e);
+            // not sent: the holds counted so far are the caller's to undo
+            throw new CodecException("cannot serialize " + describe(m) + ": " + rootMessage(e), e)
+                .holding(java.util.Arrays.copyOf(slot.ctx.holds, slot.ctx.holdCount));
         } finally {
             if (healthy) {
                 pool.release(slot); // a failed write may leave state behind: drop the instance
             }
         }
+    }
+
+    /** After the fixed fields of the message begun at {@code start}: the holds counted for its peer, if any. */
+    private static void writeHolds(ReferenceSerializers.Context ctx, ByteBuf out, int start) {
+        if (ctx.holdCount == 0) {
+            return;
+        }
+        out.setByte(start, out.getByte(start) | HOLDS);
+        out.writeInt(ctx.holdCount);
+        for (int i = 0; i < ctx.holdCount; i++) {
+            out.writeLong(ctx.holds[i]);
+        }
+    }
+
+    /**
+     * The holds listed by the message that begins at index {@code at} of {@code buf} (see the layout
+     * above), by handle; empty when it lists none. For a message encoded here that will not be sent
+     * after all: its holds are to be undone. Reads {@code buf} without moving its indexes.
+     */
+    public static long[] holds(ByteBuf buf, int at) {
+        if (buf.writerIndex() - at < PREFIX_LENGTH) {
+            return NO_HOLDS;
+        }
+        byte kind = buf.getByte(at);
+        return (kind & HOLDS) == 0 ? NO_HOLDS : listedFrom(buf, at + PREFIX_LENGTH + fixedLength((byte) (kind & ~HOLDS)), 0);
+    }
+
+    private static final long[] NO_HOLDS = new long[0];
+
+    /** The bytes of the fixed fields of {@code kind}, between the prefix and the holds. */
+    private static int fixedLength(byte kind) {
+        return switch (kind) {
+            case KIND_CALL, KIND_CALL_CTX, KIND_ACQUIRE -> 16;
+            case KIND_GO, KIND_GO_CTX, KIND_LOOKUP -> 8;
+            default -> 0;
+        };
+    }
+
+    /**
+     * The holds listed at index {@code at} of {@code buf}, from the {@code from}th on; empty when there
+     * are no more, or when the list does not fit in {@code buf} (the message is malformed then, and its
+     * reader says so).
+     */
+    private static long[] listedFrom(ByteBuf buf, int at, int from) {
+        if (at < 0 || buf.writerIndex() - at < 4) {
+            return NO_HOLDS;
+        }
+        int n = buf.getInt(at);
+        if (n <= from || (long) n * Long.BYTES > buf.writerIndex() - at - 4) {
+            return NO_HOLDS;
+        }
+        long[] handles = new long[n - from];
+        for (int i = from; i < n; i++) {
+            handles[i - from] = buf.getLong(at + 4 + i * Long.BYTES);
+        }
+        return handles;
+    }
+
+    /**
+     * Passes over the holds a message lists, which nobody needs while it is read whole; returns
+     * {@code payload}. Refuses a list that does not fit in it.
+     */
+    private static ByteBuf skipHolds(ByteBuf payload, boolean listed) {
+        if (!listed) {
+            return payload;
+        }
+        if (payload.readableBytes() < 4) {
+            throw new CodecException("truncated holds list");
+        }
+        int n = payload.readInt();
+        if (n <= 0 || (long) n * Long.BYTES > payload.readableBytes()) {
+            throw new CodecException("malformed holds list of " + n + " handles in " + payload.readableBytes() + " bytes");
+        }
+        return payload.skipBytes(n * Long.BYTES);
     }
 
     private static void writeContext(Fory fory, MemoryBuffer body, Map<String, String> context) {
@@ -260,42 +351,33 @@ public final class MessageCodec {
             throw new CodecException("message of " + payload.readableBytes() + " bytes is shorter than its "
                 + PREFIX_LENGTH + "-byte prefix");
         }
-        byte kind = payload.readByte();
+        int start = payload.readerIndex();
+        byte kindByte = payload.readByte();
         long callId = payload.readLong();
-        if (kind == KIND_RELEASE) {
-            return readRelease(callId, payload);
+        byte kind = (byte) (kindByte & ~HOLDS);
+        boolean listed = (kindByte & HOLDS) != 0;
+        if (!isAnswer(kind) && !isRequest(kind) && kind != KIND_RELEASE) {
+            throw new CodecException("unknown message kind " + kindByte);
+        }
+        if (kind == KIND_RELEASE || kind == KIND_ACQUIRE) {
+            if (listed) {
+                throw new CodecException("a message of kind " + kind + " lists holds, which it cannot carry");
+            }
+            if (kind == KIND_RELEASE) {
+                return readRelease(callId, payload);
+            }
         }
         ForyPool.Slot slot = pool.acquire();
         slot.ctx.peer = peer;
         boolean healthy = false;
         try {
-            Message m = read(slot, lambdas, kind, callId, payload);
+            Message m = read(slot, lambdas, kind, callId, payload, listed);
             healthy = true;
             return m;
         } catch (CodecException e) {
-            throw e;
+            throw e.holding(unread(payload, start, slot.ctx.taken));
         } catch (RuntimeException | LinkageError | AssertionError | StackOverflowError | OutOfMemoryError e) {
-            // Whatever Fory throws on hostile bytes: an index out of bounds, a negative size, a cast, an
-            // assertion, a stack too deep, or an allocation the heap refused. The message never
-            // concatenates a decoded string as is: one Fory built unsoundly would throw right here.
-            String tooDeep = tooDeep(e);
-            if (tooDeep != null) {
-                throw new CodecException("the message (kind " + kind + ", call #" + callId + ") nests values deeper"
-                    + " than this runtime reads: at most " + ForyPool.MAX_DEPTH + " levels" + tooDeep,
-                    soundCause(e), true);
-            }
-            String missing = missingClass(e);
-            if (missing != null) {
-                throw new CodecException("the message (kind " + kind + ", call #" + callId + ") holds a value of class "
-                    + missing + ", which this runtime cannot load", soundCause(e), true);
-            }
-            String refusedBy = refusedBy(e);
-            if (refusedBy != null) {
-                throw new CodecException("the message (kind " + kind + ", call #" + callId + ") holds a value of class "
-                    + refusedBy + " that refused to be read: " + rootMessage(e), soundCause(e), true);
-            }
-            throw new CodecException("malformed message (kind " + kind + ", call #" + callId + "): " + rootMessage(e),
-                soundCause(e));
+            throw failedRead(e, kind, callId).holding(unread(payload, start, slot.ctx.taken));
         } finally {
             // A failed read may leave bad class metadata cached in the instance, which would break
             // later good messages: such an instance is dropped, never pooled again.
@@ -303,6 +385,44 @@ public final class MessageCodec {
                 pool.release(slot);
             }
         }
+    }
+
+    /**
+     * The holds that the message at {@code start} of {@code payload} lists past the first {@code taken}:
+     * those of the sender's references that a failed read did not reach (it reads them in the order
+     * they were listed).
+     */
+    private static long[] unread(ByteBuf payload, int start, int taken) {
+        byte kind = payload.getByte(start);
+        if ((kind & HOLDS) == 0) {
+            return NO_HOLDS;
+        }
+        return listedFrom(payload, start + PREFIX_LENGTH + fixedLength((byte) (kind & ~HOLDS)), taken);
+    }
+
+    /** What a read that Fory (or the JVM under it) failed throws: see {@link #decode(ByteBuf, WorkerId)}. */
+    private static CodecException failedRead(Throwable e, byte kind, long callId) {
+        // Whatever Fory throws on hostile bytes: an index out of bounds, a negative size, a cast, an
+        // assertion, a stack too deep, or an allocation the heap refused. The message never
+        // concatenates a decoded string as is: one Fory built unsoundly would throw right here.
+        String tooDeep = tooDeep(e);
+        if (tooDeep != null) {
+            return new CodecException("the message (kind " + kind + ", call #" + callId + ") nests values deeper"
+                + " than this runtime reads: at most " + ForyPool.MAX_DEPTH + " levels" + tooDeep,
+                soundCause(e), true);
+        }
+        String missing = missingClass(e);
+        if (missing != null) {
+            return new CodecException("the message (kind " + kind + ", call #" + callId + ") holds a value of class "
+                + missing + ", which this runtime cannot load", soundCause(e), true);
+        }
+        String refusedBy = refusedBy(e);
+        if (refusedBy != null) {
+            return new CodecException("the message (kind " + kind + ", call #" + callId + ") holds a value of class "
+                + refusedBy + " that refused to be read: " + rootMessage(e), soundCause(e), true);
+        }
+        return new CodecException("malformed message (kind " + kind + ", call #" + callId + "): " + rootMessage(e),
+            soundCause(e));
     }
 
     /**
@@ -361,12 +481,14 @@ public final class MessageCodec {
         }
     }
 
-    private static Message read(ForyPool.Slot slot, Lambdas lambdas, byte kind, long callId, ByteBuf payload) {
+    /** Reads a message of {@code kind} from its fixed fields on; {@code listed}: it lists holds after them. */
+    private static Message read(ForyPool.Slot slot, Lambdas lambdas, byte kind, long callId, ByteBuf payload,
+                                boolean listed) {
         return switch (kind) {
             case KIND_CALL, KIND_CALL_CTX -> {
                 long handle = payload.readLong();
                 long timeout = payload.readLong();
-                MemoryBuffer body = wrap(payload);
+                MemoryBuffer body = wrap(skipHolds(payload, listed));
                 Map<String, String> context = kind == KIND_CALL_CTX ? readContext(body) : Map.of();
                 String method = WireReads.readString(body, "the method name");
                 yield new Message.Call(callId, handle, method, checkArgs((Object[]) deserialize(slot, body)), timeout,
@@ -374,7 +496,7 @@ public final class MessageCodec {
             }
             case KIND_GO, KIND_GO_CTX -> {
                 long timeout = payload.readLong();
-                MemoryBuffer body = wrap(payload);
+                MemoryBuffer body = wrap(skipHolds(payload, listed));
                 Map<String, String> context = kind == KIND_GO_CTX ? readContext(body) : Map.of();
                 byte form = body.readByte();
                 Object fn = switch (form) {
@@ -389,15 +511,16 @@ public final class MessageCodec {
             }
             case KIND_LOOKUP -> {
                 long timeout = payload.readLong();
-                yield new Message.Lookup(callId, WireReads.readString(wrap(payload), "the service name"), timeout);
+                yield new Message.Lookup(callId, WireReads.readString(wrap(skipHolds(payload, listed)), "the service name"),
+                    timeout);
             }
             case KIND_ACQUIRE -> new Message.Acquire(callId, payload.readLong(), payload.readLong());
             case KIND_REPLY -> {
-                Object value = deserialize(slot, wrap(payload));
+                Object value = deserialize(slot, wrap(skipHolds(payload, listed)));
                 yield new Message.Reply(callId, value instanceof String s ? WireReads.checkDecoded(s, "the reply") : value);
             }
             case KIND_FAILURE -> {
-                Object f = deserialize(slot, wrap(payload));
+                Object f = deserialize(slot, wrap(skipHolds(payload, listed)));
                 if (!(f instanceof RemoteFailure failure)) {
                     throw new CodecException("FAILURE carries a " + (f == null ? "null" : f.getClass().getName()));
                 }

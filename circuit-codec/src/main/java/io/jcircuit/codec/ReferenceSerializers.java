@@ -25,9 +25,36 @@ final class ReferenceSerializers {
      * Set by {@link MessageCodec} around each encode and decode; a pooled instance is used by one
      * thread at a time.
      */
-    static final class Context {
+    static final class Context implements java.util.function.LongConsumer {
+        /** A holds list grown past this many handles is not kept for the next message. */
+        private static final int RETAINED_HOLDS = 1024;
+
         WorkerId peer;
         boolean permanent;
+        /** Writing: the handles of the holds counted for {@link #peer}, in the order they were written. */
+        long[] holds = new long[16];
+        int holdCount;
+        /** Reading: how many references whose home is {@link #peer} (the sender) were read so far. */
+        int taken;
+
+        @Override
+        public void accept(long handle) {
+            if (holdCount == holds.length) {
+                holds = java.util.Arrays.copyOf(holds, holds.length * 2);
+            }
+            holds[holdCount++] = handle;
+        }
+
+        /** Ready for the next message. */
+        void reset() {
+            peer = null;
+            permanent = false;
+            holdCount = 0;
+            taken = 0;
+            if (holds.length > RETAINED_HOLDS) {
+                holds = new long[16];
+            }
+        }
     }
 
     static Context register(Fory fory, References refs) {
@@ -50,7 +77,7 @@ final class ReferenceSerializers {
 
         @Override
         public void write(MemoryBuffer buffer, InvocationHandler value) {
-            RefDescriptor d = refs.describe(value, ctx.peer, ctx.permanent);
+            RefDescriptor d = refs.describe(value, ctx.peer, ctx.permanent, ctx);
             buffer.writeInt64(d.home().value());
             fory.writeString(buffer, d.address().toString());
             buffer.writeInt64(d.handle());
@@ -63,7 +90,11 @@ final class ReferenceSerializers {
             Address address = Address.parse(WireReads.readString(buffer, "a reference's address"));
             long handle = buffer.readInt64();
             String iface = WireReads.readString(buffer, "a reference's interface");
-            return refs.handlerFor(new RefDescriptor(home, address, handle, iface), ctx.peer);
+            InvocationHandler h = refs.handlerFor(new RefDescriptor(home, address, handle, iface), ctx.peer);
+            if (home.equals(ctx.peer)) {
+                ctx.taken++; // one of the holds the sender listed, in its order: the handler has it now
+            }
+            return h;
         }
     }
 

@@ -5,6 +5,7 @@ import io.jcircuit.WorkerId;
 import io.jcircuit.Worker;
 
 import java.lang.reflect.InvocationHandler;
+import java.util.function.LongConsumer;
 
 /**
  * How the codec turns references and worker handles into descriptors and back. The runtime
@@ -21,11 +22,22 @@ public interface References {
 
     /**
      * Describes the handler of a reference being written to {@code to} (null for a local copy);
-     * {@code permanent} when the value is being stored for good. The runtime counts the holder here.
+     * {@code permanent} when the value is being stored for good. The runtime counts the holder here,
+     * and gives {@code counted} the handle of each hold it counted for {@code to}: only references
+     * whose home is the writing runtime are counted so, every one of them written to a peer.
+     *
+     * <p>The codec lists those handles in the message (see {@link MessageCodec}), so that holds counted
+     * for a message that is then not sent can be undone ({@link CodecException#holds()},
+     * {@link MessageCodec#holds}), and so that a receiver that cannot read a message can release those of
+     * its references it did not read.
      */
-    RefDescriptor describe(InvocationHandler handler, WorkerId to, boolean permanent);
+    RefDescriptor describe(InvocationHandler handler, WorkerId to, boolean permanent, LongConsumer counted);
 
-    /** The handler for a reference read off the wire from {@code from} (null for a local copy). */
+    /**
+     * The handler for a reference read off the wire from {@code from} (null for a local copy). A
+     * reference whose home is {@code from} was counted as held by this runtime there: the handler
+     * returned takes that hold over, and releases it once it is dropped.
+     */
     InvocationHandler handlerFor(RefDescriptor descriptor, WorkerId from);
 
     /** The runtime's class of {@link Worker} handles. */

@@ -87,7 +87,8 @@ final class FuzzCorpus {
         }
 
         @Override
-        public RefDescriptor describe(InvocationHandler handler, WorkerId to, boolean permanent) {
+        public RefDescriptor describe(InvocationHandler handler, WorkerId to, boolean permanent,
+                                      java.util.function.LongConsumer counted) {
             return ((Handler) handler).d();
         }
 

@@ -76,7 +76,8 @@ class MessageCodecTest {
         }
 
         @Override
-        public RefDescriptor describe(InvocationHandler handler, io.jcircuit.WorkerId to, boolean permanent) {
+        public RefDescriptor describe(InvocationHandler handler, io.jcircuit.WorkerId to, boolean permanent,
+                                      java.util.function.LongConsumer counted) {
             return ((Handler) handler).d;
         }
 
@@ -406,6 +407,91 @@ class MessageCodecTest {
         assertThat(got.byName().get("x").greet("y")).isEqualTo("via 3");
         assertThat(got.worker()).isEqualTo(w);
         assertThat(back.args()[1]).isEqualTo(5);
+    }
+
+    /** Refuses to be read, as a class that checks its invariants does. */
+    static final class RefusesToBeRead implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @java.io.Serial
+        private void readObject(java.io.ObjectInputStream in) throws java.io.InvalidObjectException {
+            throw new java.io.InvalidObjectException("not this one");
+        }
+    }
+
+    /** Refuses to be written. */
+    static final class RefusesToBeWritten implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @java.io.Serial
+        private void writeObject(java.io.ObjectOutputStream out) throws java.io.NotSerializableException {
+            throw new java.io.NotSerializableException("not this one");
+        }
+    }
+
+    /**
+     * A message lists the holds its writer counted for the peer; a write that fails gives back those
+     * counted before it, and a read that fails those of the sender's references it did not reach.
+     */
+    @Test
+    void shouldListTheHoldsCountedForThePeerAndGiveBackThoseAFailedReadDidNotReach() {
+        WorkerId self = new WorkerId(0xabcL);
+        WorkerId peer = new WorkerId(0xdefL);
+        References counting = new References() {
+            @Override
+            public Class<? extends InvocationHandler> handlerType() {
+                return refs.handlerType();
+            }
+
+            @Override
+            public RefDescriptor describe(InvocationHandler handler, WorkerId to, boolean permanent,
+                                          java.util.function.LongConsumer counted) {
+                RefDescriptor d = ((Handler) handler).d;
+                if (to != null && d.home().equals(self)) {
+                    counted.accept(d.handle());
+                }
+                return d;
+            }
+
+            @Override
+            public InvocationHandler handlerFor(RefDescriptor descriptor, WorkerId from) {
+                return refs.handlerFor(descriptor, from);
+            }
+
+            @Override
+            public Class<? extends Worker> workerType() {
+                return refs.workerType();
+            }
+
+            @Override
+            public Worker resolveWorker(WorkerDescriptor d) {
+                return refs.resolveWorker(d);
+            }
+        };
+        MessageCodec c = new MessageCodec(getClass().getClassLoader(), counting);
+        ByteBuf buf = Unpooled.buffer();
+        Greeter one = proxy(1);
+        try {
+            c.encode(new Message.Call(1, 9, "m", new Object[] {one, new RefusesToBeRead(), proxy(2), one}, 1000), buf, peer);
+            assertThat(MessageCodec.kind(buf)).isEqualTo(MessageCodec.KIND_CALL);
+            assertThat(MessageCodec.holds(buf, 0)).as("listed once each, as written").containsExactly(1, 2);
+
+            assertThatThrownBy(() -> c.decode(buf, self)).isInstanceOfSatisfying(CodecException.class, e -> {
+                assertThat(e.beyondReaderLimits()).isTrue();
+                assertThat(e.holds()).as("the one read before the failure is the reader's").containsExactly(2);
+            });
+
+            ByteBuf other = Unpooled.buffer();
+            try {
+                assertThatThrownBy(() -> c.encode(new Message.Reply(2, new Object[] {proxy(3), new RefusesToBeWritten(),
+                    proxy(4)}), other, peer)).isInstanceOfSatisfying(CodecException.class,
+                    e -> assertThat(e.holds()).as("counted before the write failed").containsExactly(3));
+            } finally {
+                other.release();
+            }
+        } finally {
+            buf.release();
+        }
     }
 
     @Test

@@ -58,7 +58,7 @@ class ProtocolSerializersTest {
         assertThat(back).isInstanceOf(Chan.class);
         ChanCore read = ((Chan<?>) back).core();
         assertThat(Proxy.isProxyClass(read.getClass())).isTrue();
-        assertThat(FuzzCorpus.REFS.describe(Proxy.getInvocationHandler(read), null, false).handle()).isEqualTo(9);
+        assertThat(FuzzCorpus.REFS.describe(Proxy.getInvocationHandler(read), null, false, h -> { }).handle()).isEqualTo(9);
     }
 
     /**

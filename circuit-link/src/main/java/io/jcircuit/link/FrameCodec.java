@@ -51,7 +51,7 @@ public final class FrameCodec {
     public static final int HEADER_LENGTH = 24;
     public static final int LENGTH_FIELD_LENGTH = 4;
 
-    public static final byte VERSION = 4;
+    public static final byte VERSION = 5;
 
     public static final byte TYPE_HELLO = 1;
     public static final byte TYPE_WELCOME = 2;

@@ -946,6 +946,33 @@ public final class CircuitRuntime implements Circuit {
         return imports;
     }
 
+    /**
+     * {@code frame}, encoded for {@code peer}, will not be sent: the holds it counted for {@code peer}
+     * are undone (see {@link MessageCodec#holds}). Call before releasing the frame.
+     */
+    void unsent(WorkerId peer, ByteBuf frame) {
+        unsent(peer, MessageCodec.holds(frame, frame.readerIndex() + FrameCodec.HEADER_LENGTH));
+    }
+
+    /** {@code peer} will not get the references to these exports that were counted as held by it: undone. */
+    void unsent(WorkerId peer, long[] handles) {
+        if (handles.length > 0) {
+            exports.unsent(peer, handles);
+        }
+    }
+
+    /**
+     * A message from {@code s}'s peer could not be read here ({@code e}): the peer's own references in it
+     * that were not read are released there, as they would have been once dropped. Only when the link
+     * is sound (the message was well formed, {@link io.jcircuit.codec.CodecException#beyondReaderLimits}):
+     * otherwise the link is closed, and with it the session and every hold the peer counted for this runtime.
+     */
+    void unread(PeerSession s, io.jcircuit.codec.CodecException e) {
+        if (e.beyondReaderLimits() && e.holds().length > 0) {
+            imports.releaseUnread(s.link.peer(), s.link.peerAddress(), e.holds());
+        }
+    }
+
     Object service(String name) {
         return services.get(name);
     }
@@ -1056,7 +1083,8 @@ public final class CircuitRuntime implements Circuit {
         }
 
         @Override
-        public RefDescriptor describe(InvocationHandler handler, WorkerId to, boolean permanent) {
+        public RefDescriptor describe(InvocationHandler handler, WorkerId to, boolean permanent,
+                                      java.util.function.LongConsumer counted) {
             RefHandler h = ((RefHandler) handler).effective(); // a hot-swapped object travels as its replacement
             RefDescriptor d = h.target();
             if (d.home().equals(id)) {
@@ -1064,6 +1092,7 @@ public final class CircuitRuntime implements Circuit {
                     exports.makePermanent(d.handle());
                 } else if (to != null && !to.equals(id)) {
                     exports.heldBy(d.handle(), to);
+                    counted.accept(d.handle()); // listed in the message: undone if it is not sent (unsent)
                 }
             } else if (to != null && !to.equals(d.home())) {
                 imports.pin(h); // passed on: stay held until the receiver has acquired it

@@ -126,8 +126,10 @@ final class Dispatcher implements AutoCloseable {
             virtualThreads.execute(() -> {
                 try {
                     runtime.codec().decode(payload, s.link.peer());
+                } catch (CodecException e) {
+                    runtime.unread(s, e); // and what could be read is released once unreachable
                 } catch (RuntimeException ignored) {
-                    // nothing to release, or nothing that could be read: dropped either way
+                    // nothing to release: dropped
                 } finally {
                     payload.release();
                 }
@@ -198,6 +200,7 @@ final class Dispatcher implements AutoCloseable {
             try {
                 request = runtime.codec().decode(payload, s.link.peer());
             } catch (CodecException e) {
+                runtime.unread(s, e); // what it carried of the caller's own is held here no longer
                 String why = "worker " + runtime.id() + " could not decode the request: " + e.getMessage();
                 // its deadline is unknown: the caller's default one
                 long deadline = arrived + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(runtime.config().defaultCallTimeoutMs());
@@ -383,9 +386,11 @@ final class Dispatcher implements AutoCloseable {
             if (tooLarge != null) {
                 cannot = "its answer " + tooLarge.substring("it ".length());
                 tooLargeForFrame = true;
+                runtime.unsent(s.link.peer(), frame); // the caller gets a failure instead, without its references
             }
         } catch (CodecException e) {
             cannot = e.getMessage();
+            runtime.unsent(s.link.peer(), e.holds());
         }
         if (cannot != null) {
             frame.release();

@@ -23,7 +23,8 @@ import java.util.function.LongFunction;
  *   <li>a reference to it in this runtime is reachable (its handler; a {@link Cleaner} reports when
  *       it is not);</li>
  *   <li>another runtime holds it: each time this runtime sends the reference to a peer, that peer's
- *       count goes up by one ({@link #heldBy}); a third runtime that receives it from elsewhere
+ *       count goes up by one ({@link #heldBy}), and down again when the message is not sent after all
+ *       ({@link #unsent}); a third runtime that receives it from elsewhere
  *       {@link #acquire}s it; a {@link #release} takes back the count the importer received; a peer
  *       that dies loses all its holds ({@link #dropHolder}).</li>
  * </ul>
@@ -167,6 +168,27 @@ final class ExportTable {
     }
 
     /**
+     * {@code peer} will not get the references to {@code handles} that were counted as held by it
+     * ({@link #heldBy}): the message that carried them was not sent. One hold of each is taken back, a
+     * handle listed twice twice.
+     */
+    synchronized void unsent(WorkerId peer, long[] handles) {
+        for (long handle : handles) {
+            Holds h = holds.get(handle);
+            if (h == null) {
+                continue;
+            }
+            long left = h.remote.getOrDefault(peer, 0L) - 1;
+            if (left > 0) {
+                h.remote.put(peer, left);
+            } else {
+                h.remote.remove(peer);
+                collectIfFree(handle, h);
+            }
+        }
+    }
+
+    /**
      * {@code peer} received the reference from a third runtime and holds it now.
      *
      * @return false when there is no such export any more
@@ -178,6 +200,12 @@ final class ExportTable {
         }
         h.remote.merge(peer, 1L, Long::sum);
         return true;
+    }
+
+    /** How many holds {@code peer} has on export {@code handle}, for tests. */
+    synchronized long holds(long handle, WorkerId peer) {
+        Holds h = holds.get(handle);
+        return h == null ? 0 : h.remote.getOrDefault(peer, 0L);
     }
 
     /** True when {@code peer} holds the export {@code handle}, for tests. */

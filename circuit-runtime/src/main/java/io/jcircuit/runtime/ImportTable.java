@@ -283,6 +283,22 @@ final class ImportTable {
         }
     }
 
+    /**
+     * A message from {@code home} could not be read, and these holds it listed, of references to
+     * {@code home}'s exports that were not read, would otherwise stay counted for this runtime there:
+     * they are released with the next batch. Not after the session with {@code home} ended (it dropped
+     * them), nor once this table has closed.
+     */
+    void releaseUnread(WorkerId home, Address address, long[] handles) {
+        if (closed || ended.containsKey(home)) {
+            return;
+        }
+        for (long handle : handles) {
+            releases.add(new Pending(home, address, handle, 1));
+        }
+        flushSoon();
+    }
+
     /** Queues the release of what {@code entry} received: once, after its handler was dropped and its acquires answered. */
     private void release(Key key, Entry entry) {
         long n = entry.received.get();

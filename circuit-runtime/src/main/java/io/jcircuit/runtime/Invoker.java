@@ -434,10 +434,19 @@ final class Invoker {
 
     /**
      * Sends a request's frame once the link can take it, waiting until {@code deadline} at most; the
-     * frame is released when it cannot be sent.
+     * frame is released when it cannot be sent, and the holds it counted for the peer are undone.
      */
-    private static void send(PeerSession s, ByteBuf frame, Object what, long deadline) throws InterruptedException {
-        if (!s.link.isWritable() && !s.link.awaitWritable(deadline)) {
+    private void send(PeerSession s, ByteBuf frame, Object what, long deadline) throws InterruptedException {
+        boolean writable;
+        try {
+            writable = s.link.isWritable() || s.link.awaitWritable(deadline);
+        } catch (InterruptedException e) {
+            runtime.unsent(s.link.peer(), frame);
+            frame.release();
+            throw e;
+        }
+        if (!writable) {
+            runtime.unsent(s.link.peer(), frame);
             frame.release();
             if (!s.link.isOpen()) {
                 throw new WorkerDiedException(s.link.peer(), false, "link to worker " + s.link.peer()
@@ -455,6 +464,7 @@ final class Invoker {
             runtime.codec().encode(m, frame, s.link.peer());
         } catch (CodecException e) {
             frame.release();
+            runtime.unsent(s.link.peer(), e.holds()); // the references written before the value that failed
             // nothing left: the call was not sent, and a caller may send what else it held without that value
             throw new io.jcircuit.UnwritableValueException("cannot send " + what + " to worker " + s.link.peer() + ": "
                 + e.getMessage(), e);
@@ -462,6 +472,7 @@ final class Invoker {
         ByteBuf finished = FrameCodec.finish(frame);
         String tooLarge = Invoker.aboveFrameLimit(finished, s.link.maxFrameBytes());
         if (tooLarge != null) {
+            runtime.unsent(s.link.peer(), finished);
             finished.release();
             throw new io.jcircuit.FrameTooLargeException("cannot send " + what + " to worker " + s.link.peer() + ": " + tooLarge);
         }
@@ -570,6 +581,7 @@ final class Invoker {
         try {
             m = runtime.codec().decode(answer, s.link.peer());
         } catch (CodecException e) {
+            runtime.unread(s, e);
             if (e.beyondReaderLimits()) {
                 // well formed, only too deep or of a class unknown here: this call fails, the link is sound
                 throw new io.jcircuit.UnreadableValueException("the answer to " + what + " from worker " + s.link.peer()

@@ -299,6 +299,236 @@ class DistributedGcTest {
         assertThat(importer.dial(exporter.address(), "counter", Counter.class).add(1)).isEqualTo(2);
     }
 
+    // ---- references carried by a call or an answer that never arrives ----
+
+    /** A value whose writeObject throws: its sender cannot write it. */
+    public static final class Unwritable implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @java.io.Serial
+        private void writeObject(java.io.ObjectOutputStream out) throws java.io.IOException {
+            throw new java.io.NotSerializableException("not today");
+        }
+    }
+
+    /** Takes references along with other values, and gives some back. */
+    public interface Carrier {
+        String take(Counter c, Object v);
+
+        String takeLast(Object v, Counter c);
+
+        String takeAround(Counter first, Object v, Counter last);
+
+        void keep(Counter c);
+
+        /** A reference of the callee's own and {@code bytes} bytes. */
+        Object[] give(int bytes);
+
+        /** A value the caller cannot read, then a reference of the callee's own. */
+        Object[] giveUnreadable();
+    }
+
+    private static Carrier carrier(CircuitRuntime home, CircuitRuntime caller) {
+        home.listen("carrier", Carrier.class, new Carrier() {
+            volatile Counter kept;
+
+            @Override
+            public String take(Counter c, Object v) {
+                return "took";
+            }
+
+            @Override
+            public String takeLast(Object v, Counter c) {
+                return "took";
+            }
+
+            @Override
+            public String takeAround(Counter first, Object v, Counter last) {
+                return "took";
+            }
+
+            @Override
+            public void keep(Counter c) {
+                kept = c;
+            }
+
+            @Override
+            public Object[] give(int bytes) {
+                return new Object[] {Circuit.current().ref(Counter.class, new CounterImpl()), new byte[bytes]};
+            }
+
+            @Override
+            public Object[] giveUnreadable() {
+                return new Object[] {CallTest.unknownElsewhere(), Circuit.current().ref(Counter.class, new CounterImpl())};
+            }
+        });
+        return caller.dial(home.address(), "carrier", Carrier.class);
+    }
+
+    private static CircuitRuntime smallFrames(RuntimesExtension runtimes) {
+        return runtimes.start(c -> c.maxFrameBytes(64 * 1024));
+    }
+
+    /** The control for the tests below: calls and answers that arrive leave no hold once dropped. */
+    @Test
+    void callsAndAnswersThatArriveLeaveNoHoldOnceDropped() {
+        CircuitRuntime a = smallFrames(runtimes);
+        CircuitRuntime b = smallFrames(runtimes);
+        Carrier carrier = carrier(b, a);
+        int baselineA = a.exports().size();
+        int baselineB = b.exports().size();
+
+        assertThat(carrier.take(a.ref(Counter.class, new CounterImpl()), "x")).isEqualTo("took");
+        assertThat(carrier.takeLast("x", a.ref(Counter.class, new CounterImpl()))).isEqualTo("took");
+        assertThat(carrier.give(10)).hasSize(2);
+
+        gcUntil(() -> a.exports().size() == baselineA && b.exports().size() == baselineB);
+    }
+
+    /**
+     * A call with a value its caller cannot write is not sent; the reference written before that value
+     * was counted as held by the callee, which never got it, and kept its object for the callee's life.
+     */
+    @Test
+    void aCallThatCouldNotBeWrittenLeavesNoHoldOnAReferenceItCarried() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        Carrier carrier = carrier(b, a);
+        int baseline = a.exports().size();
+
+        assertThatThrownBy(() -> carrier.take(a.ref(Counter.class, new CounterImpl()), new Unwritable()))
+            .isInstanceOf(io.jcircuit.UnwritableValueException.class);
+
+        gcUntil(() -> a.exports().size() == baseline);
+    }
+
+    @Test
+    void aCallTooLargeToSendLeavesNoHoldOnAReferenceItCarried() {
+        CircuitRuntime a = smallFrames(runtimes);
+        CircuitRuntime b = smallFrames(runtimes);
+        Carrier carrier = carrier(b, a);
+        int baseline = a.exports().size();
+
+        assertThatThrownBy(() -> carrier.take(a.ref(Counter.class, new CounterImpl()), "x".repeat(70_000)))
+            .isInstanceOf(io.jcircuit.FrameTooLargeException.class);
+
+        gcUntil(() -> a.exports().size() == baseline);
+    }
+
+    /** The callee's answer is too large for a frame: the caller gets a failure, and the callee keeps no hold for it. */
+    @Test
+    void anAnswerTooLargeToSendLeavesNoHoldOnAReferenceItCarried() {
+        CircuitRuntime a = smallFrames(runtimes);
+        CircuitRuntime b = smallFrames(runtimes);
+        Carrier carrier = carrier(b, a);
+        int baseline = b.exports().size();
+
+        assertThatThrownBy(() -> carrier.give(70_000)).hasMessageContaining("above the frame limit");
+
+        gcUntil(() -> b.exports().size() == baseline);
+    }
+
+    /**
+     * The callee cannot load the class of an argument before the reference: it never reads the
+     * reference, and releases the hold its caller counted for it.
+     */
+    @Test
+    void aRequestTheCalleeCouldNotReadLeavesNoHoldOnAReferenceItCarried() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        Carrier carrier = carrier(b, a);
+        int baseline = a.exports().size();
+
+        assertThatThrownBy(() -> carrier.takeLast(CallTest.unknownElsewhere(), a.ref(Counter.class, new CounterImpl())))
+            .isInstanceOf(io.jcircuit.UnreadableValueException.class);
+
+        gcUntil(() -> a.exports().size() == baseline);
+    }
+
+    @Test
+    void anAnswerTheCallerCouldNotReadLeavesNoHoldOnAReferenceItCarried() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        Carrier carrier = carrier(b, a);
+        int baseline = b.exports().size();
+
+        assertThatThrownBy(carrier::giveUnreadable).isInstanceOf(io.jcircuit.UnreadableValueException.class);
+
+        gcUntil(() -> b.exports().size() == baseline);
+    }
+
+    /**
+     * A request read in part: the reference read before the value that failed is the callee's now (its
+     * handler releases it once dropped), and is not released twice; the one after it is released at
+     * once. Checked while the callee still holds the first one through an earlier call.
+     */
+    @Test
+    void aRequestReadInPartReleasesOnlyTheReferencesItDidNotRead() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        Carrier carrier = carrier(b, a);
+        int baseline = a.exports().size();
+        Counter first = a.ref(Counter.class, new CounterImpl());
+        long firstHandle = CircuitRuntime.descriptorOfReference(first).handle();
+        carrier.keep(first);
+
+        long lastHandle = takeAroundUnreadable(carrier, a, first);
+
+        gcUntil(() -> a.exports().get(lastHandle) == null); // released by the callee, in the batch any other would go in
+        assertThat(a.exports().holds(firstHandle, b.id())).as("the kept one's hold, and the one read before the failure")
+            .isEqualTo(2);
+        carrier.keep(null);
+        first = null;
+        gcUntil(() -> a.exports().size() == baseline);
+    }
+
+    /** Sends {@code first}, a value the callee cannot read and a new reference; returns that reference's handle. */
+    private static long takeAroundUnreadable(Carrier carrier, CircuitRuntime a, Counter first) {
+        Counter last = a.ref(Counter.class, new CounterImpl());
+        assertThatThrownBy(() -> carrier.takeAround(first, CallTest.unknownElsewhere(), last))
+            .isInstanceOf(io.jcircuit.UnreadableValueException.class);
+        return CircuitRuntime.descriptorOfReference(last).handle();
+    }
+
+    @Test
+    void aGoTheWorkerCouldNotReadLeavesNoHoldOnAReferenceItCaptured() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        int baseline = a.exports().size();
+
+        assertThatThrownBy(() -> goWithUnreadable(a, b)).isInstanceOf(io.jcircuit.UnreadableValueException.class);
+
+        gcUntil(() -> a.exports().size() == baseline);
+    }
+
+    private static int goWithUnreadable(CircuitRuntime a, CircuitRuntime b) {
+        Object unknown = CallTest.unknownElsewhere();
+        Counter ref = a.ref(Counter.class, new CounterImpl());
+        return a.worker(b.address()).go(() -> java.util.Objects.hashCode(unknown) + ref.add(1));
+    }
+
+    /** A channel's item that its owner cannot read fails alone, and leaves no hold on a reference it carried. */
+    @Test
+    void aChannelItemTheOwnerCouldNotReadLeavesNoHoldOnAReferenceItCarried() {
+        CircuitRuntime owner = runtimes.start();
+        CircuitRuntime user = runtimes.start();
+        io.jcircuit.Chan<Object> chan = owner.makeChan(4);
+        owner.listen("objects", ChanTest.ObjectsSource.class, () -> chan);
+        io.jcircuit.Chan<Object> remote = user.dial(owner.address(), "objects", ChanTest.ObjectsSource.class).chan();
+        int baseline = user.exports().size();
+
+        assertThatThrownBy(() -> sendUnreadableWithReference(remote, user)).isInstanceOf(io.jcircuit.UnreadableValueException.class);
+
+        assertThat(chan.poll()).isEmpty();
+        gcUntil(() -> user.exports().size() == baseline);
+    }
+
+    /** Sends one item, a list of a value the owner cannot read and a reference of {@code user}'s, and flushes it. */
+    private static void sendUnreadableWithReference(io.jcircuit.Chan<Object> remote, CircuitRuntime user) {
+        remote.send(java.util.List.of(CallTest.unknownElsewhere(), user.ref(Counter.class, new CounterImpl())));
+        remote.flush(); // the item may have lingered in the copy's buffer
+    }
+
     private static long firstHandle(CircuitRuntime rt) {
         for (long h = 1; h < 100; h++) {
             if (rt.exports().get(h) != null && rt.exports().get(h).impl() instanceof EchoImpl) {

@@ -122,7 +122,8 @@ public class CodecBench extends HotPathBench {
         }
 
         @Override
-        public RefDescriptor describe(InvocationHandler handler, WorkerId to, boolean permanent) {
+        public RefDescriptor describe(InvocationHandler handler, WorkerId to, boolean permanent,
+                                      java.util.function.LongConsumer counted) {
             throw new UnsupportedOperationException("no references in the benchmark's messages");
         }
 
