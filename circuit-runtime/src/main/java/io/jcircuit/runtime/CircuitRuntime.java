@@ -612,8 +612,8 @@ public final class CircuitRuntime implements Circuit {
 
     /**
      * Last step of a hot swap: calls waiting on, and later made to, service {@code name} (through any
-     * reference to it) go to {@code replacement}, and the name is no longer served here. Callers follow
-     * the move once and stay with the replacement.
+     * reference to it) go to {@code replacement}, and the name is no longer served here: a lookup of it
+     * answers with {@code replacement}. Callers follow the move once and stay with the replacement.
      */
     public void forwardService(String name, Object replacement) {
         Export e = serviceExport(name);
@@ -973,8 +973,22 @@ public final class CircuitRuntime implements Circuit {
         }
     }
 
+    /**
+     * The reference a lookup of {@code name} answers, or null. A service a hot swap forwarded answers
+     * with its replacement, as every reference to it does: this worker may still be found under its
+     * anchors (until its drain) or in a listing taken before, and is no longer where the name is served.
+     */
     Object service(String name) {
-        return services.get(name);
+        Object ref = services.get(name);
+        if (ref != null) {
+            return ref;
+        }
+        Object was = forwarded.get(name);
+        if (was == null) {
+            return null;
+        }
+        Export e = exports.get(descriptorOf(was).handle());
+        return e == null ? null : e.gate().forwardedTo(); // null once taken back: then the name is served again
     }
 
     RuntimeConfig config() {

@@ -325,6 +325,28 @@ class HotSwapTest {
         assertThat(counter.add(1)).as("a reference that had followed the move comes back").isEqualTo(7);
     }
 
+    /**
+     * A client that found the old worker (under an anchor it is filed in until its drain, or in a listing
+     * taken a moment before) dials the service by name after the forward: it finds the replacement, as a
+     * reference held from before does.
+     */
+    @Test
+    void shouldDialTheReplacementByTheOldWorkersNameOfAForwardedService() {
+        CircuitRuntime old = start();
+        CircuitRuntime replacement = start();
+        CircuitRuntime client = start();
+        Counter held = serving(old, client, new CounterV1(), 5);
+        swapTo(old, replacement, Counter.class, new CounterV2());
+        assertThat(held.add(1)).isEqualTo(6);
+
+        java.util.Optional<Counter> dialed = client.worker(old.address()).tryDial("counter", Counter.class);
+        assertThat(dialed).as("the old worker, still forwarding the service, names it").isPresent();
+        assertThat(dialed.get().add(1)).isEqualTo(7);
+        assertThat(dialed.get().version()).isEqualTo("v2");
+        assertThat(old.self().dial("counter", Counter.class).add(1)).as("dialed from the old worker itself")
+            .isEqualTo(8);
+    }
+
     @Test
     void shouldRefuseNewCodeThatWouldDropTheStateTheOldObjectHandsOver() {
         CircuitRuntime old = start();
