@@ -38,7 +38,8 @@ import io.netty.handler.codec.CorruptedFrameException;
  *
  * <p>Payloads by type: HELLO and WELCOME carry the handshake ({@link Handshake}); REJECT a reason
  * code and UTF-8 text; BYE a UTF-8 reason; DATA one message of the codec layer; PING, PONG and ACK
- * nothing (ACK exists only to carry the Ack field when there is nothing else to send).
+ * nothing (ACK exists only to carry the Ack field when there is nothing else to send). A BYE's Ack is
+ * final: its sender handed the layer above no DATA frame beyond it, and never will.
  */
 public final class FrameCodec {
 

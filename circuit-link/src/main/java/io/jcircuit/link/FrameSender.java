@@ -36,6 +36,8 @@ final class FrameSender {
 
     private final boolean directWrites;
     private final Consumer<String> writeFailed;
+    /** Takes the payload of each DATA frame that surely never reached the peer's layer above; see {@link #kill}. */
+    private final Consumer<ByteBuf> notDelivered;
     private final ReentrantLock sendLock = new ReentrantLock();
     private final ConcurrentLinkedQueue<ByteBuf> outbox = new ConcurrentLinkedQueue<>();
     private final ArrayDeque<ByteBuf> unacked = new ArrayDeque<>(); // guarded by sendLock
@@ -47,15 +49,18 @@ final class FrameSender {
     private LoopWrites loopWrites = new LoopWrites(); // replaced under sendLock
     private long sendSequence;              // guarded by sendLock
     private boolean dead;                   // guarded by sendLock
+    /** DATA frames sent after the end, to hand to {@link #notDelivered} once the lock is let go; guarded by sendLock. */
+    private java.util.ArrayList<ByteBuf> sentAfterDeath;
     private volatile long unackedBytes;     // written under sendLock
     private volatile int unackedCount;      // written under sendLock
     private volatile long peerAcked;        // highest ack seen from the peer
     private volatile long receivedSequence; // highest DATA sequence taken from the peer
     private volatile long lastAckSent;
 
-    FrameSender(boolean directWrites, Consumer<String> writeFailed) {
+    FrameSender(boolean directWrites, Consumer<String> writeFailed, Consumer<ByteBuf> notDelivered) {
         this.directWrites = directWrites;
         this.writeFailed = writeFailed;
+        this.notDelivered = notDelivered;
     }
 
     /**
@@ -138,11 +143,17 @@ final class FrameSender {
         // The holder of the lock may take our frame with its batch; if not, we drain it ourselves.
         // Blocking (not spinning) on the lock: on one CPU a spinner would starve the holder.
         while (!outbox.isEmpty()) {
+            java.util.List<ByteBuf> lost;
             sendLock.lock();
             try {
                 drainOutbox();
+                lost = sentAfterDeath;
+                sentAfterDeath = null;
             } finally {
                 sendLock.unlock();
+            }
+            if (lost != null) {
+                lost.forEach(this::notDelivered);
             }
         }
     }
@@ -220,26 +231,55 @@ final class FrameSender {
         }
     }
 
-    /** The session has ended: nothing more is sent or kept. */
-    void kill() {
+    /**
+     * The session has ended: nothing more is sent or kept. The DATA frames that surely never reached the
+     * peer's layer above go to the not-delivered consumer, once the lock is let go: those still in the
+     * outbox (never sent), those sent from now on, and with {@code peerAckFinal} (the peer's goodbye
+     * acknowledged the last frame it took, and it takes no more) those kept for replay beyond that ack.
+     * Without it, a kept frame may have been taken, and is only released.
+     */
+    void kill(boolean peerAckFinal) {
+        java.util.List<ByteBuf> lost = new java.util.ArrayList<>();
         sendLock.lock();
         try {
             dead = true;
             channel = null;
             closeDirectLocked();
+            if (peerAckFinal) {
+                trimLocked(); // what remains, the peer did not take
+            }
             ByteBuf b;
             while ((b = unacked.poll()) != null) {
-                b.release();
+                if (peerAckFinal) {
+                    lost.add(b);
+                } else {
+                    b.release();
+                }
             }
             unackedSince.clear();
             while ((b = outbox.poll()) != null) {
-                b.release();
+                keepIfData(b, lost);
             }
             unackedBytes = 0;
             unackedCount = 0;
         } finally {
             sendLock.unlock();
         }
+        lost.forEach(this::notDelivered);
+    }
+
+    /** A whole frame that did not reach the peer: kept in {@code lost} if DATA, else released. */
+    private static void keepIfData(ByteBuf frame, java.util.List<ByteBuf> lost) {
+        FrameCodec.takeViaEventLoopMark(frame);
+        if (FrameCodec.type(frame) == FrameCodec.TYPE_DATA) {
+            lost.add(frame);
+        } else {
+            frame.release();
+        }
+    }
+
+    private void notDelivered(ByteBuf frame) {
+        notDelivered.accept(FrameCodec.skipHeader(frame));
     }
 
     /** Drops acknowledged frames from the replay buffer now rather than on the next send. */
@@ -278,7 +318,10 @@ final class FrameSender {
         if (dead) {
             ByteBuf b;
             while ((b = outbox.poll()) != null) {
-                b.release();
+                if (sentAfterDeath == null) {
+                    sentAfterDeath = new java.util.ArrayList<>();
+                }
+                keepIfData(b, sentAfterDeath);
             }
             return;
         }

@@ -63,6 +63,8 @@ public final class Link {
     private final EventLoop loop;
     private final FrameSender sender;
     private final Object receiveLock = new Object();
+    /** Set by {@link #stopDelivering}: DATA frames are no longer handed up; guarded by receiveLock. */
+    private boolean deliveryStopped;
     private final ReentrantLock writableLock = new ReentrantLock();
     private final Condition writableAgain = writableLock.newCondition();
     private volatile State state = State.DISCONNECTED;
@@ -90,7 +92,7 @@ public final class Link {
         this.loop = loop;
         // Direct writes go around the pipeline, TLS included: with TLS every frame goes through Netty.
         this.sender = new FrameSender(transport.config().directWrites() && transport.config().tls() == null,
-            reason -> LOG.debug("{}: {}", this, reason));
+            reason -> LOG.debug("{}: {}", this, reason), payload -> transport.listener().onNotDelivered(this, payload));
     }
 
     public WorkerId peer() {
@@ -229,12 +231,15 @@ public final class Link {
 
     /**
      * Ends the session: the peer is told why (BYE) if a connection is up, and both sides report the
-     * link down. {@code reason} reaches the log and {@link LinkListener#onLinkDown}.
+     * link down. {@code reason} reaches the log and {@link LinkListener#onLinkDown}. The BYE's ack is the
+     * last DATA frame handed to the layer above ({@link #stopDelivering} comes first), so the peer knows
+     * that none of its frames beyond it was ({@link LinkListener#onNotDelivered}).
      */
     public void close(String reason) {
         if (!isOpen()) {
             return;
         }
+        stopDelivering();
         closing = reason; // before the BYE: the connection may drop before end() runs
         LinkHandler c = current;
         if (c != null) {
@@ -246,6 +251,17 @@ public final class Link {
             end(reason, true);
         } else {
             loop.execute(() -> end(reason, true));
+        }
+    }
+
+    /**
+     * Hands no more DATA frames to the layer above, for good; the frames that arrive are dropped unread
+     * and unacknowledged. Once this returns, the last frame handed up (or being handed up) is final, and
+     * {@link #close}'s goodbye names it. Idempotent.
+     */
+    public void stopDelivering() {
+        synchronized (receiveLock) {
+            deliveryStopped = true; // a frame being handed up holds the lock: it is done when this returns
         }
     }
 
@@ -354,7 +370,11 @@ public final class Link {
             return false; // replayed on the current connection, if the peer lacks it
         }
         long seq = FrameCodec.sequence(frame);
+        // Handed up under the lock, so that stopDelivering() knows the last frame that went up.
         synchronized (receiveLock) {
+            if (deliveryStopped || transport.deliveryStopped()) {
+                return false; // closing: the goodbye tells the peer this frame was not taken
+            }
             long have = sender.receivedSequence();
             if (seq <= have) {
                 return false; // replayed, and we have it already
@@ -363,9 +383,9 @@ public final class Link {
                 throw new CorruptedFrameException("DATA frame out of order: sequence " + seq + " after " + have);
             }
             sender.received(seq);
+            long held = FrameCodec.heldNanos(frame);
+            transport.listener().onData(this, FrameCodec.skipHeader(frame), held);
         }
-        long held = FrameCodec.heldNanos(frame);
-        transport.listener().onData(this, FrameCodec.skipHeader(frame), held);
         return true;
     }
 
@@ -498,7 +518,7 @@ public final class Link {
         });
     }
 
-    /** The peer said goodbye on {@code handler}'s connection. */
+    /** The peer said goodbye on {@code handler}'s connection; the BYE's ack, already taken, is its last word. */
     void peerSaidBye(LinkHandler handler, String reason) {
         // an orderly end, as every short-lived client (each 'circuit' command) makes: logged at debug
         end("worker " + peer + " said goodbye: " + reason, false, true);
@@ -540,7 +560,7 @@ public final class Link {
             Channel ch = c.channel();
             ch.eventLoop().execute(ch::close);
         }
-        sender.kill();
+        sender.kill(orderly); // a goodbye's ack names the last frame the peer took (see close)
         transport.forget(this);
         signalWritabilityChanged();
         transport.listener().onLinkDown(this, closeReason);

@@ -304,6 +304,25 @@ public final class LinkTransport implements AutoCloseable {
         return serverChannel != null ? serverChannel.alloc() : ByteBufAllocator.DEFAULT;
     }
 
+    /**
+     * No session, open now or later, hands the layer above another DATA frame: the first step of a close
+     * that lets the requests already handed up be answered before the goodbyes, which then say exactly
+     * which frames went up ({@link Link#stopDelivering}). Idempotent; there is no going back.
+     */
+    public void stopDelivering() {
+        deliveryStopped = true;
+        for (Link link : links()) {
+            link.stopDelivering();
+        }
+    }
+
+    /** True once {@link #stopDelivering} was called. */
+    boolean deliveryStopped() {
+        return deliveryStopped;
+    }
+
+    private volatile boolean deliveryStopped;
+
     boolean isClosed() {
         return closed.get();
     }
@@ -338,6 +357,7 @@ public final class LinkTransport implements AutoCloseable {
         if (closed.get()) {
             return;
         }
+        stopDelivering();
         for (Link link : links()) {
             link.close("runtime " + self + " is closing");
         }

@@ -855,6 +855,7 @@ public final class CircuitRuntime implements Circuit {
             namespace.close();
         }
         if (transport != null) {
+            quiesce();
             transport.close();
         }
         imports.close(); // its pins: each held its handler, and through it this runtime, for a minute
@@ -871,6 +872,38 @@ public final class CircuitRuntime implements Circuit {
             embeddedZooKeeper.close();
         }
         LOG.debug("runtime {} closed", id);
+    }
+
+    /** The longest a close waits for the requests it took that have not begun to run to be answered. */
+    static final java.time.Duration QUIESCE_LIMIT = java.time.Duration.ofSeconds(1);
+
+    /** {@link #QUIESCE_LIMIT}, longer in tests that act while a close waits. */
+    private volatile java.time.Duration quiesceLimit = QUIESCE_LIMIT;
+
+    /** Sets how long a close waits for the requests it took that have not begun to run; for tests. */
+    void quiesceLimit(java.time.Duration limit) {
+        quiesceLimit = java.util.Objects.requireNonNull(limit, "limit");
+    }
+
+    /**
+     * The step of a close before the goodbyes, so that the callers of calls that were not run here learn
+     * that they were not ({@code outcomeUnknown()} false), and a caller of a service that a hot swap
+     * forwarded follows it: a call that has not begun to run is refused from now on; the links take no
+     * more requests, and their goodbyes will say which they took ({@link io.jcircuit.link.Link#close});
+     * and the requests taken that have not begun are answered (a move, a refusal) before the goodbyes.
+     * Calls running now are not waited for: their outcome stays unknown to their callers.
+     */
+    private void quiesce() {
+        dispatcher.beginClose();
+        transport.stopDelivering();
+        try {
+            int left = dispatcher.awaitDecided(System.nanoTime() + quiesceLimit.toNanos());
+            if (left > 0) {
+                LOG.debug("runtime {} closing: {} requests that had not begun to run were not answered in time", id, left);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
@@ -1158,6 +1191,22 @@ public final class CircuitRuntime implements Circuit {
         @Override
         public void onData(Link link, ByteBuf frame, long senderHeldNanos) {
             dispatcher.onData(link, frame, senderHeldNanos);
+        }
+
+        @Override
+        public void onNotDelivered(Link link, ByteBuf payload) {
+            try {
+                if (link.attachment() instanceof PeerSession s && payload.readableBytes() >= MessageCodec.PREFIX_LENGTH
+                    && MessageCodec.isRequest(MessageCodec.kind(payload))) {
+                    Outstanding p = s.pending.remove(MessageCodec.callId(payload));
+                    if (p != null) {
+                        p.fail(new io.jcircuit.WorkerDiedException(link.peer(), false, "worker " + link.peer()
+                            + " did not take the request before its session ended (" + link.closeReason() + "); it was not run"));
+                    }
+                }
+            } finally {
+                payload.release();
+            }
         }
 
         @Override

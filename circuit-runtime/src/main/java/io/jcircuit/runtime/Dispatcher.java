@@ -52,6 +52,13 @@ final class Dispatcher implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
     /** The answers of {@code go}s on this runtime itself that their callers wait for; {@link #close} fails them. */
     private final java.util.Set<CompletableFuture<Message>> localGos = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Set by {@link #beginClose}: a call from another runtime that has not begun to run is refused. */
+    private volatile boolean closing;
+    /**
+     * Requests from other runtimes handed up that have neither begun to run the callee's code nor been
+     * answered ({@code go}s count as begun); {@link #awaitDecided} waits for them.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger undecided = new java.util.concurrent.atomic.AtomicInteger();
     /** {@code go} requests from other runtimes served to the end. */
     private final java.util.concurrent.atomic.AtomicLong gosDone = new java.util.concurrent.atomic.AtomicLong();
 
@@ -82,6 +89,9 @@ final class Dispatcher implements AutoCloseable {
             }
         } else if (MessageCodec.isRequest(kind)) {
             s.incomingStarted();
+            if (!MessageCodec.isGo(kind)) {
+                undecided.incrementAndGet(); // until it begins to run or is answered (serveRemote)
+            }
             // When the request came in: now, less a stall of this process it may have waited out unread
             // in the socket (a caller's deadline keeps running while this process is stopped or paused),
             // less what the caller's side held it in an outage before it sent it again
@@ -100,6 +110,9 @@ final class Dispatcher implements AutoCloseable {
                 });
             } catch (RejectedExecutionException closing) {
                 waiters.callThreadStarted();
+                if (!MessageCodec.isGo(kind)) {
+                    decided(new Served(false)); // it will not run, and nothing waits to answer it
+                }
                 payload.release(); // the runtime is closing; this link goes down with it
                 s.incomingEnded();
             }
@@ -195,6 +208,7 @@ final class Dispatcher implements AutoCloseable {
         long start = System.nanoTime();
         long bytesIn = payload.readableBytes();
         boolean later = false;
+        Served served = new Served(go);
         try {
             Message request;
             try {
@@ -216,7 +230,6 @@ final class Dispatcher implements AutoCloseable {
             } finally {
                 payload.release();
             }
-            Served served = new Served();
             Message answer = serve(request, s.link.peer(), served, arrived);
             long deadline = arrived + timeoutOf(request);
             if (answer instanceof Message.Reply r && r.value() instanceof Later pending) {
@@ -232,10 +245,72 @@ final class Dispatcher implements AutoCloseable {
             LOG.error("request #{} from {} failed outside the callee", callId, s.link, e);
             protocolError(s, "internal error serving request #" + callId + ": " + e);
         } finally {
+            decided(served); // answered, or begun before (a call running on, an asynchronous one)
             if (!later) {
                 ended(s, go);
             }
         }
+    }
+
+    /**
+     * The request {@code served} stands for has begun to run the callee's code, or was answered: a close
+     * no longer waits for it ({@link #awaitDecided}). Once per request; on the thread that serves it.
+     */
+    private void decided(Served served) {
+        if (served.decided) {
+            return;
+        }
+        served.decided = true;
+        if (undecided.decrementAndGet() == 0 && closing) {
+            synchronized (undecided) {
+                undecided.notifyAll();
+            }
+        }
+    }
+
+    /**
+     * The first step of this runtime's close: a call from another runtime that has not begun to run by
+     * now is refused, with a {@link WorkerDiedException} that says it was not run ({@link #closingRefusal}).
+     * Calls running now run on; they end with the runtime.
+     */
+    void beginClose() {
+        closing = true;
+    }
+
+    /**
+     * After {@link #beginClose}, with no more requests handed up: waits until every request handed up
+     * has begun to run or been answered (a move, a refusal, a lookup's answer), or until {@code deadline}
+     * ({@link System#nanoTime()}), so that the goodbyes that follow do not cut those answers off. A call
+     * waiting at the door of a service frozen for a hot swap is one that holds it up. Returns how many
+     * are left.
+     */
+    int awaitDecided(long deadline) throws InterruptedException {
+        synchronized (undecided) {
+            int left;
+            while ((left = undecided.get()) > 0) {
+                long wait = deadline - System.nanoTime();
+                if (wait <= 0) {
+                    return left;
+                }
+                undecided.wait(Math.max(1, wait / 1_000_000));
+            }
+            return 0;
+        }
+    }
+
+    /** Whether {@link #beginClose} was called; for tests. */
+    boolean isClosing() {
+        return closing;
+    }
+
+    /** Requests handed up that have neither begun to run nor been answered; for tests. */
+    int undecided() {
+        return undecided.get();
+    }
+
+    /** The message of the refusal of a call that reached worker {@code worker} as it closed; see {@link #beginClose}. */
+    static String closingRefusal(io.jcircuit.WorkerId worker) {
+        return "worker " + worker + " is closing" + NOT_RUN;
     }
 
     /** The deadline of an answer sent from a thread that must not wait: it goes whether the link can take it or not. */
@@ -462,11 +537,18 @@ final class Dispatcher implements AutoCloseable {
 
     /** What serving one remote request found out, for the metrics: the method's name. */
     private static final class Served {
+        /** Whether it has begun to run the callee's code, or was answered; see {@link #decided}. */
+        boolean decided;
         String name = "?";
         /** The object that served the call, when it was one of this runtime's exports. */
         Object impl;
         /** The arguments of that call. */
         Object[] args;
+
+        /** @param go a {@code go}, which counts as begun when it arrives */
+        Served(boolean go) {
+            decided = go;
+        }
     }
 
     /**
@@ -575,6 +657,11 @@ final class Dispatcher implements AutoCloseable {
             return new io.jcircuit.codec.Moved(movedTo); // not run here: the caller resends it to the replacement
         }
         if (served != null) {
+            if (closing) {
+                gate.exit();
+                throw new WorkerDiedException(runtime.id(), false, closingRefusal(runtime.id()));
+            }
+            decided(served);
             served.impl = e.impl();
             served.args = c.args();
         }

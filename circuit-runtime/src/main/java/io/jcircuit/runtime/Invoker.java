@@ -623,6 +623,13 @@ final class Invoker {
             d.setStackTrace(t.getStackTrace());
             return d;
         }
+        if (failure.className().equals(WorkerDiedException.class.getName())
+            && Dispatcher.closingRefusal(where).equals(failure.message())) {
+            // the callee was closing and refused the call before it began (not one its own code passed on)
+            WorkerDiedException died = new WorkerDiedException(where, false, failure.message());
+            died.setStackTrace(t.getStackTrace());
+            return died;
+        }
         return t;
     }
 

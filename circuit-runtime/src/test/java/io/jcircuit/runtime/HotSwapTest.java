@@ -113,6 +113,12 @@ class HotSwapTest {
         return rt;
     }
 
+    private CircuitRuntime start(RuntimeConfig config) {
+        CircuitRuntime rt = CircuitRuntime.start(config);
+        runtimes.add(rt);
+        return rt;
+    }
+
     @AfterEach
     void closeAll() {
         GatedCounter.release.countDown();
@@ -345,6 +351,48 @@ class HotSwapTest {
         assertThat(dialed.get().version()).isEqualTo("v2");
         assertThat(old.self().dial("counter", Counter.class).add(1)).as("dialed from the old worker itself")
             .isEqualTo(8);
+    }
+
+    /**
+     * The old worker closes (it retires) while callers still call: a call on the forwarded service that
+     * reaches it then, taken or not, follows the move through the forwarding record, and a call it had
+     * taken that had not begun to run (one at the door of a frozen service) is told that it was not run.
+     */
+    @Test
+    void shouldFollowTheMoveWhenACallReachesTheOldWorkerAsItCloses() throws Exception {
+        try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true)) {
+            RuntimeConfig config = RuntimeConfig.builder().zookeeper(zk.getConnectString()).build();
+            CircuitRuntime old = start(config);
+            CircuitRuntime replacement = start(config);
+            CircuitRuntime client = start(config);
+            old.quiesceLimit(java.time.Duration.ofSeconds(30)); // the steps below run while the close waits
+            Counter held = serving(old, client, new CounterV1(), 1);
+            old.listen("other", Counter.class, new CounterV1());
+            Counter other = client.dial(old.address(), "other", Counter.class);
+            swapTo(old, replacement, Counter.class, new CounterV2());
+            client.dial(old.address(), Ops.SERVICE, Ops.class).swapFreeze("other", 5_000);
+            var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+            var atTheDoor = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> org.assertj.core.api.Assertions.catchThrowable(() -> other.add(1)), threads);
+            await().until(() -> old.dispatcher().undecided() == 1);
+
+            // the close takes no more requests, and holds its goodbye while the call at the door is undecided
+            var closed = java.util.concurrent.CompletableFuture.runAsync(old::close, threads);
+            await().pollInterval(java.time.Duration.ofMillis(5)).until(() -> old.dispatcher().isClosing());
+            var call = java.util.concurrent.CompletableFuture.supplyAsync(() -> held.add(1), threads);
+            PeerSession session = client.peers().session(old.id(), old.address(), System.nanoTime() + 5_000_000_000L);
+            await().pollInterval(java.time.Duration.ofMillis(5)).until(() -> session.pending.size() == 2);
+            old.reopenService("other");
+
+            assertThat(call.get(30, java.util.concurrent.TimeUnit.SECONDS)).as("followed to the replacement").isEqualTo(2);
+            assertThat(held.version()).isEqualTo("v2");
+            assertThat(atTheDoor.get(30, java.util.concurrent.TimeUnit.SECONDS)).isInstanceOf(io.jcircuit.WorkerDiedException.class)
+                .hasMessageContaining("it was not run")
+                .matches(t -> !((io.jcircuit.WorkerDiedException) t).outcomeUnknown(), "outcome known: not run");
+            closed.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            runtimes.forEach(CircuitRuntime::close); // before their ZooKeeper goes
+        }
     }
 
     @Test
