@@ -81,7 +81,11 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
 
     /**
      * Describes {@code t}, up to {@value #MAX_CAUSE_DEPTH} of its causes, and their suppressed exceptions,
-     * {@value #MAX_EXCEPTIONS} exceptions at most.
+     * {@value #MAX_EXCEPTIONS} exceptions at most. Never throws: what an exception class of the
+     * application's own says about itself ({@code getMessage}, {@code getStackTrace}, {@code getCause})
+     * may throw, or recurse until the stack runs out. A message that cannot be read is described by
+     * {@link #unreadable}, which names what its method threw; a stack or cause that cannot be read is
+     * left out; a cause that comes back (a cycle) is described once.
      */
     public static RemoteFailure describe(Throwable t) {
         int[] left = {MAX_EXCEPTIONS - 1};
@@ -90,20 +94,15 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
 
     private static RemoteFailure describe(Throwable t, int depth, int[] left, java.util.Set<Throwable> seen) {
         seen.add(t);
-        StackTraceElement[] stack = t.getStackTrace();
-        Frame[] frames = new Frame[stack.length];
-        for (int i = 0; i < stack.length; i++) {
-            StackTraceElement e = stack[i];
-            frames[i] = new Frame(e.getClassName(), e.getMethodName(), e.getFileName(), e.getLineNumber());
-        }
-        Throwable cause = t.getCause();
+        Frame[] frames = framesOf(t);
+        Throwable cause = causeOf(t);
         RemoteFailure c = null;
         if (cause != null && !seen.contains(cause) && depth < MAX_CAUSE_DEPTH && left[0] > 0) {
             left[0]--;
             c = describe(cause, depth + 1, left, seen);
         }
         List<RemoteFailure> suppressed = new ArrayList<>();
-        for (Throwable s : t.getSuppressed()) {
+        for (Throwable s : t.getSuppressed()) { // final in Throwable: no class of the application's runs here
             if (left[0] <= 0 || depth >= MAX_CAUSE_DEPTH) {
                 break;
             }
@@ -112,10 +111,83 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
                 suppressed.add(describe(s, depth + 1, left, seen));
             }
         }
-        String message = t instanceof RemoteException re ? re.remoteMessage() : t.getMessage();
-        String className = t instanceof RemoteException re ? re.remoteClassName() : t.getClass().getName();
+        String className = className(t);
+        String message;
+        String detail;
+        try {
+            message = t instanceof RemoteException re ? re.remoteMessage() : t.getMessage();
+            detail = detailOf(t, message);
+        } catch (Throwable unreadable) {
+            message = unreadable(unreadable);
+            detail = null;
+        }
         return new RemoteFailure(className, message, frames, c,
-            suppressed.isEmpty() ? null : suppressed.toArray(RemoteFailure[]::new), detailOf(t, message));
+            suppressed.isEmpty() ? null : suppressed.toArray(RemoteFailure[]::new), detail);
+    }
+
+    /**
+     * The message that stands for one that could not be read: its {@code getMessage()} threw
+     * {@code thrown}, which is named by its class alone (its own message could throw as well).
+     */
+    static String unreadable(Throwable thrown) {
+        return "(its message could not be read: getMessage() threw " + thrown.getClass().getName() + ")";
+    }
+
+    private static String className(Throwable t) {
+        if (t instanceof RemoteException re) {
+            try {
+                String remote = re.remoteClassName(); // a subclass of the application's may override it
+                if (remote != null) {
+                    return remote;
+                }
+            } catch (Throwable ignored) {
+                // its own class, then
+            }
+        }
+        return t.getClass().getName();
+    }
+
+    /** {@code t}'s stack, or none when it cannot be read; frames that are null are left out. */
+    private static Frame[] framesOf(Throwable t) {
+        StackTraceElement[] stack;
+        try {
+            stack = t.getStackTrace();
+        } catch (Throwable unreadable) {
+            return new Frame[0];
+        }
+        if (stack == null) {
+            return new Frame[0];
+        }
+        List<Frame> frames = new ArrayList<>(stack.length);
+        for (StackTraceElement e : stack) {
+            if (e != null) {
+                frames.add(new Frame(e.getClassName(), e.getMethodName(), e.getFileName(), e.getLineNumber()));
+            }
+        }
+        return frames.toArray(Frame[]::new);
+    }
+
+    /** {@code t}'s cause, or null when it has none or it cannot be read. */
+    private static Throwable causeOf(Throwable t) {
+        try {
+            return t.getCause();
+        } catch (Throwable unreadable) {
+            return null;
+        }
+    }
+
+    /**
+     * {@code t}'s class and message as {@code Throwable.toString} shows them, for a log line or the
+     * reason a link closed; never throws, whatever {@code t}'s class does.
+     */
+    public static String summary(Throwable t) {
+        String message;
+        try {
+            message = t.getLocalizedMessage();
+        } catch (Throwable unreadable) {
+            message = unreadable(unreadable);
+        }
+        return message == null ? t.getClass().getName() : t.getClass().getName() + ": " + message;
     }
 
     /**
@@ -157,7 +229,7 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
                 // the whole message instead, as before.
                 if (detail != null) {
                     Throwable t = construct(k, cause, detail);
-                    if (t != null && java.util.Objects.equals(t.getMessage(), message)) {
+                    if (t != null && java.util.Objects.equals(messageOf(t), message)) {
                         return t;
                     }
                 }
@@ -261,10 +333,11 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
         return saysWhatTheOriginalSaid(again) ? again : null;
     }
 
+    /** {@code t}'s message, or null when its {@code getMessage} (the class's own, maybe) throws or recurses. */
     private static String messageOf(Throwable t) {
         try {
             return t.getMessage();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError e) {
             return null;
         }
     }
@@ -273,7 +346,7 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
     private boolean saysWhatTheOriginalSaid(Throwable t) {
         try {
             return java.util.Objects.equals(t.getMessage(), this.message);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError e) {
             return false;
         }
     }

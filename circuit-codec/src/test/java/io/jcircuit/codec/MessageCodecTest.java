@@ -684,6 +684,75 @@ class MessageCodecTest {
         assertThat(rebuilt.getCause()).isExactlyInstanceOf(java.io.IOException.class).hasMessage("EIO");
     }
 
+    /** An exception whose every overridable method misbehaves, as a class of an application's may. */
+    static final class Hostile extends RuntimeException {
+        @Override
+        public String getMessage() {
+            throw new IllegalStateException("no message");
+        }
+
+        @Override
+        public StackTraceElement[] getStackTrace() {
+            throw new IllegalStateException("no stack");
+        }
+
+        @Override
+        public synchronized Throwable getCause() {
+            throw new IllegalStateException("no cause");
+        }
+    }
+
+    /** One whose getMessage recurses until the stack runs out, with a cause that is itself again. */
+    static final class Recursing extends RuntimeException {
+        @Override
+        public String getMessage() {
+            return getMessage();
+        }
+
+        @Override
+        public synchronized Throwable getCause() {
+            return new Recursing(); // a new one each time: a cycle no identity check sees
+        }
+    }
+
+    /** One whose stack holds nulls. */
+    static final class Holes extends RuntimeException {
+        Holes() {
+            super("holes");
+        }
+
+        @Override
+        public StackTraceElement[] getStackTrace() {
+            return new StackTraceElement[] {null, new StackTraceElement("C", "m", "C.java", 1), null};
+        }
+    }
+
+    @Test
+    void describingAFailureNeverThrowsWhateverTheExceptionsOwnMethodsDo() {
+        RemoteFailure hostile = RemoteFailure.describe(new Hostile());
+        RemoteFailure recursing = RemoteFailure.describe(new Recursing());
+        RemoteFailure holes = RemoteFailure.describe(new Holes());
+
+        assertThat(hostile.className()).isEqualTo(Hostile.class.getName());
+        assertThat(hostile.message()).isEqualTo("(its message could not be read: getMessage() threw java.lang.IllegalStateException)");
+        assertThat(hostile.frames()).isEmpty();
+        assertThat(hostile.cause()).isNull();
+        assertThat(recursing.message()).contains("getMessage() threw java.lang.StackOverflowError");
+        int depth = 0;
+        for (RemoteFailure c = recursing; c != null; c = c.cause()) {
+            depth++;
+        }
+        assertThat(depth).as("causes described").isEqualTo(9);
+        assertThat(holes.frames()).extracting(RemoteFailure.Frame::methodName).containsExactly("m");
+        Message.Failure decoded = (Message.Failure) roundTrip(new Message.Failure(11, hostile));
+        assertThat(decoded.failure().rebuild(getClass().getClassLoader(), "call", new StackTraceElement[0]))
+            .isExactlyInstanceOf(io.jcircuit.RemoteException.class)
+            .hasMessage(Hostile.class.getName() + ": (its message could not be read: getMessage() threw "
+                + "java.lang.IllegalStateException)");
+        assertThat(RemoteFailure.summary(new Hostile())).isEqualTo(Hostile.class.getName()
+            + ": (its message could not be read: getMessage() threw java.lang.IllegalStateException)");
+    }
+
     @Test
     void shouldCarryTheSuppressedExceptionsOverTheWire() {
         IllegalStateException original = new IllegalStateException("close failed", new java.io.IOException("flush"));

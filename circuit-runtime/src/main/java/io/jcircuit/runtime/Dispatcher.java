@@ -242,8 +242,8 @@ final class Dispatcher implements AutoCloseable {
             }
             answerServed(s, answer, deadline, served, bytesIn, start);
         } catch (RuntimeException | Error e) {
-            LOG.error("request #{} from {} failed outside the callee", callId, s.link, e);
-            protocolError(s, "internal error serving request #" + callId + ": " + e);
+            logError("request #" + callId + " from " + s.link + " failed outside the callee", e);
+            protocolError(s, "internal error serving request #" + callId + ": " + RemoteFailure.summary(e));
         } finally {
             decided(served); // answered, or begun before (a call running on, an asynchronous one)
             if (!later) {
@@ -364,8 +364,21 @@ final class Dispatcher implements AutoCloseable {
             instrumentation.completed(CallInterceptor.Direction.IN, s.link.peer(), served.name, bytesOut, bytesIn, start,
                 answer instanceof Message.Reply ? CallEvent.Outcome.OK : CallEvent.Outcome.THREW);
         } catch (RuntimeException | Error e) {
-            LOG.error("answer #{} to {} could not be sent", answer.callId(), s.link, e);
-            protocolError(s, "internal error answering request #" + answer.callId() + ": " + e);
+            logError("answer #" + answer.callId() + " to " + s.link + " could not be sent", e);
+            protocolError(s, "internal error answering request #" + answer.callId() + ": " + RemoteFailure.summary(e));
+        }
+    }
+
+    /**
+     * Logs {@code what} with {@code e}'s stack; with {@code e}'s {@link RemoteFailure#summary} instead when
+     * the logger cannot print it (it reads the message, which an exception class of the application's may
+     * make throw).
+     */
+    private static void logError(String what, Throwable e) {
+        try {
+            LOG.error(what, e);
+        } catch (RuntimeException | Error unprintable) {
+            LOG.error("{}: {}", what, RemoteFailure.summary(e));
         }
     }
 
@@ -466,6 +479,10 @@ final class Dispatcher implements AutoCloseable {
         } catch (CodecException e) {
             cannot = e.getMessage();
             runtime.unsent(s.link.peer(), e.holds());
+        } catch (Throwable e) {
+            // what the codec does not wrap (an Error of the application's writeObject, say): that answer's
+            // failure alone, as a CodecException is, never the link's
+            cannot = RemoteFailure.summary(e);
         }
         if (cannot != null) {
             frame.release();

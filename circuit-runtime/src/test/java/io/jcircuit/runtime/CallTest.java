@@ -92,6 +92,67 @@ class CallTest {
             .cause().isExactlyInstanceOf(java.io.IOException.class).hasMessage("disk");
     }
 
+    /** A callee that fails with an exception whose message cannot be read, and a call that waits until told. */
+    public interface Unreadable {
+        void fail();
+
+        String waitForRelease() throws InterruptedException;
+    }
+
+    /**
+     * README, Errors and Bad input: an exception whose getMessage() throws fails its own call, with a
+     * RemoteException that names its class and says its message could not be read; the link, another call
+     * in flight on it, references held over it and go functions go on. It used to end the whole link
+     * (the callee said goodbye over an "internal error", every call on it failed with WorkerDiedException).
+     */
+    @Test
+    void anExceptionWhoseMessageCannotBeReadFailsItsOwnCallAloneAndSaysSo() throws Exception {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        b.listen("unreadable", Unreadable.class, new Unreadable() {
+            @Override
+            public void fail() {
+                throw new Fixtures.UnreadableMessage(null);
+            }
+
+            @Override
+            public String waitForRelease() throws InterruptedException {
+                entered.countDown();
+                release.await();
+                return "released";
+            }
+        });
+        b.listen("echo", Echo.class, new EchoImpl());
+        Unreadable unreadable = a.dial(b.address(), "unreadable", Unreadable.class);
+        Counter held = a.dial(b.address(), "echo", Echo.class).makeCounter();
+        java.util.concurrent.CompletableFuture<String> inFlight = new java.util.concurrent.CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                inFlight.complete(unreadable.waitForRelease());
+            } catch (Throwable t) {
+                inFlight.completeExceptionally(t);
+            }
+        });
+        assertThat(entered.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+        assertThatThrownBy(unreadable::fail).isExactlyInstanceOf(RemoteException.class)
+            .hasMessageContaining(Fixtures.UnreadableMessage.class.getName())
+            .hasMessageContaining("its message could not be read: getMessage() threw java.lang.NullPointerException")
+            .satisfies(t -> assertThat(((RemoteException) t).remoteClassName())
+                .isEqualTo(Fixtures.UnreadableMessage.class.getName()));
+        assertThatThrownBy(() -> a.worker(b.address()).go(() -> {
+            throw new Fixtures.UnreadableMessage(null);
+        })).as("a go function that throws one").isExactlyInstanceOf(RemoteException.class)
+            .hasMessageContaining("its message could not be read");
+
+        release.countDown();
+        assertThat(inFlight.get(10, java.util.concurrent.TimeUnit.SECONDS)).as("another call in flight on the link")
+            .isEqualTo("released");
+        assertThat(held.add(1)).as("a reference held over the link").isEqualTo(1);
+    }
+
     /** A callee whose own wait was interrupted. */
     public interface Waits {
         String waitUp() throws InterruptedException;

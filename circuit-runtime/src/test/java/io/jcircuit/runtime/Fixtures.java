@@ -132,6 +132,23 @@ final class Fixtures {
         }
     }
 
+    /**
+     * An exception whose {@code getMessage()} throws, as one that formats a field that happens to be
+     * null does ({@code "error " + code.toString()}).
+     */
+    public static final class UnreadableMessage extends RuntimeException {
+        private final Object code;
+
+        public UnreadableMessage(Object code) {
+            this.code = code;
+        }
+
+        @Override
+        public String getMessage() {
+            return "error " + code.toString(); // NullPointerException when code is null
+        }
+    }
+
     static List<String> mutableList(String... items) {
         return new ArrayList<>(List.of(items));
     }
