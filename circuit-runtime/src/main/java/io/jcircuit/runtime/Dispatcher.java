@@ -336,15 +336,12 @@ final class Dispatcher implements AutoCloseable {
      */
     private void answerLater(PeerSession s, Message answer, long deadline, Served served, long bytesIn, long start,
                              boolean go) {
-        if (s.link.isWritable() || !s.link.isOpen()) {
-            try {
-                answerServed(s, answer, NO_WAIT, served, bytesIn, start); // could have become unwritable: one answer past
-            } finally {
-                ended(s, go);
-            }
-            return;
-        }
+        boolean handedOver = false;
         try {
+            if (s.link.isWritable() || !s.link.isOpen()) {
+                answerServed(s, answer, NO_WAIT, served, bytesIn, start); // could have become unwritable: one answer past
+                return;
+            }
             virtualThreads.execute(() -> {
                 try {
                     answerServed(s, answer, deadline, served, bytesIn, start);
@@ -352,8 +349,13 @@ final class Dispatcher implements AutoCloseable {
                     ended(s, go);
                 }
             });
+            handedOver = true;
         } catch (RejectedExecutionException closing) {
-            ended(s, go); // the runtime is closing; this link goes down with it
+            // the runtime is closing; this link goes down with it
+        } finally {
+            if (!handedOver) {
+                ended(s, go); // whatever happened: the call's slot and its count in running are given back
+            }
         }
     }
 
@@ -733,21 +735,48 @@ final class Dispatcher implements AutoCloseable {
     /** Like {@link #answerWhenDone(Later, long, long, java.util.function.Consumer)}, with {@code onDeadline} run at the deadline. */
     void answerWhenDone(Later pending, long callId, long deadline, java.util.function.Consumer<Message> answer,
                         Runnable onDeadline) {
-        if (pending.stage() instanceof java.util.concurrent.CompletableFuture<?> f && f.isDone()) {
-            // the common case (a method that returns a completed future): nothing to wait for or expire
-            f.whenComplete((v, t) -> answer.accept(answerOf(callId, v, t)));
+        CompletionStage<?> stage = pending.stage();
+        if (stage.getClass() == CompletableFuture.class && ((CompletableFuture<?>) stage).isDone()) {
+            // the common case (a method that returns a completed future): nothing to wait for or expire.
+            // The JDK's own class only: a subclass's methods may throw (completedStage's refuse isDone)
+            stage.whenComplete((v, t) -> answerWith(callId, v, t, answer));
             return;
         }
         LaterAnswer waiting = new LaterAnswer(deadline, onDeadline);
-        pending.stage().whenComplete((v, t) -> {
+        try {
+            stage.whenComplete((v, t) -> {
+                if (waiting.take()) {
+                    runtime.callDeadlines().remove(waiting);
+                    answerWith(callId, v, t, answer);
+                }
+            });
+        } catch (Throwable refused) {
+            // a stage of the application's own that takes no dependent: the call fails with what it threw
             if (waiting.take()) {
-                runtime.callDeadlines().remove(waiting);
-                answer.accept(answerOf(callId, v, t));
+                answerWith(callId, null, refused, answer);
             }
-        });
+            return;
+        }
         if (!waiting.taken()) {
             runtime.callDeadlines().add(waiting); // expires at once when the deadline has passed
         }
+    }
+
+    /**
+     * Hands {@code answer} the answer to call {@code callId} whose future completed with {@code value}
+     * or {@code failure}. Whatever building it throws, an answer is handed over: the one who sends it
+     * also gives the call's slot back, and a dependent of the application's future that throws would be
+     * swallowed by that future, leaving the caller waiting until its deadline and the slot taken for ever.
+     */
+    private void answerWith(long callId, Object value, Throwable failure, java.util.function.Consumer<Message> answer) {
+        Message m;
+        try {
+            m = answerOf(callId, value, failure);
+        } catch (Throwable t) {
+            m = new Message.Failure(callId, RemoteFailure.describe(new CircuitException("worker " + runtime.id()
+                + " could not describe the outcome of the call's future: " + RemoteFailure.summary(t))));
+        }
+        answer.accept(m);
     }
 
     /** A callee's wait for its method's future; the deadline sweeper expires it. */

@@ -222,6 +222,100 @@ class AsyncCallTest {
             .hasMessageContaining("Shop.nothing()").hasMessageContaining("returned null instead of a future");
     }
 
+    public interface Unreadable {
+        /** Fails with an exception whose message cannot be read. */
+        CompletableFuture<String> failLater();
+
+        /** Fails with a CompletionException whose getCause() throws: the answer's wrapper cannot be looked into. */
+        CompletableFuture<String> failWrappedOddly();
+
+        /** A stage the JDK made that refuses to say whether it is done ({@code completedStage}). */
+        CompletionStage<String> minimal(String s);
+
+        String ok();
+    }
+
+    static final class UnreadableImpl implements Unreadable {
+        @Override
+        public CompletableFuture<String> failLater() {
+            return CompletableFuture.failedFuture(new Fixtures.UnreadableMessage(null));
+        }
+
+        @Override
+        public CompletableFuture<String> failWrappedOddly() {
+            return CompletableFuture.failedFuture(new java.util.concurrent.CompletionException("odd", null) {
+                @Override
+                public synchronized Throwable getCause() {
+                    throw new IllegalStateException("no cause here");
+                }
+            });
+        }
+
+        @Override
+        public CompletionStage<String> minimal(String s) {
+            return CompletableFuture.completedStage(s.toUpperCase());
+        }
+
+        @Override
+        public String ok() {
+            return "ok";
+        }
+    }
+
+    /** A callee limited to {@code limit} incoming calls from its caller, and the caller's reference to it. */
+    private Unreadable unreadable(int limit) {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start(c -> c.maxIncomingCallsPerLink(limit));
+        b.listen("unreadable", Unreadable.class, new UnreadableImpl());
+        return a.dial(b.address(), "unreadable", Unreadable.class);
+    }
+
+    /**
+     * A future failed with an exception whose message cannot be read fails the caller's future at once, with
+     * a RemoteException that says so. It used to leave the answer unsent: the caller waited until its
+     * deadline, and got a DeadlineExceededException that said nothing of the failure.
+     */
+    @Test
+    void aFutureFailedWithAnExceptionWhoseMessageCannotBeReadFailsTheCallersFutureAtOnce() {
+        Unreadable u = unreadable(2);
+
+        CompletableFuture<String> f = Deadline.within(Duration.ofSeconds(20), u::failLater);
+
+        assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+            .cause().isExactlyInstanceOf(io.jcircuit.RemoteException.class)
+            .hasMessageContaining(Fixtures.UnreadableMessage.class.getName())
+            .hasMessageContaining("its message could not be read");
+    }
+
+    /**
+     * The slot of such a call is given back: a callee limited to 2 incoming calls from a peer serves it after
+     * 3 of them. They used to keep their slots for ever, and the callee then stopped serving that peer.
+     */
+    @Test
+    void theSlotsOfCallsWhoseFailureCannotBeDescribedAreGivenBack() throws Exception {
+        Unreadable u = unreadable(2);
+
+        for (int i = 0; i < 3; i++) {
+            CompletableFuture<String> f = Deadline.within(Duration.ofSeconds(20), u::failLater);
+            assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).cause().isExactlyInstanceOf(io.jcircuit.RemoteException.class);
+            CompletableFuture<String> odd = Deadline.within(Duration.ofSeconds(20), u::failWrappedOddly);
+            assertThatThrownBy(() -> odd.get(10, TimeUnit.SECONDS)).cause()
+                .hasMessageContaining("could not describe the outcome of the call's future")
+                .hasMessageContaining("no cause here");
+        }
+
+        assertThat(Deadline.within(Duration.ofSeconds(10), u::ok)).isEqualTo("ok");
+    }
+
+    /** A stage from {@code CompletableFuture.completedStage}, whose isDone throws, is answered as any other. */
+    @Test
+    void aMinimalStageIsAnsweredAndTheLinkGoesOn() throws Exception {
+        Unreadable u = unreadable(2);
+
+        assertThat(u.minimal("abc").toCompletableFuture().get(10, TimeUnit.SECONDS)).isEqualTo("ABC");
+        assertThat(u.ok()).isEqualTo("ok");
+    }
+
     @Test
     void theCallerGetsTheFailureInsideAnExecutionExceptionAsItGetsOneInsideACompletionException() {
         Pair p = pair();
