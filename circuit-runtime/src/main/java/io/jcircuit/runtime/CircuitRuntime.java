@@ -107,7 +107,8 @@ public final class CircuitRuntime implements Circuit {
         this.settings = new io.jcircuit.runtime.ops.RuntimeSettings(new io.jcircuit.runtime.ops.LogControl());
         this.invoker = new Invoker(this, instrumentation);
         this.dispatcher = new Dispatcher(this, instrumentation);
-        this.peers = new Peers(config.maxIncomingCallsPerLink(), config.maxOutgoingCallsPerLink());
+        this.peers = new Peers(config.maxIncomingCallsPerLink(), config.maxOutgoingCallsPerLink(),
+            config.link().maxUnackedBytes());
         this.acquires = new Acquires(peers::hasLiveSession, invoker::acquire);
     }
 

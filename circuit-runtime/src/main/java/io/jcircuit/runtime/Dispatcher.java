@@ -55,8 +55,10 @@ final class Dispatcher implements AutoCloseable {
     /** Set by {@link #beginClose}: a call from another runtime that has not begun to run is refused. */
     private volatile boolean closing;
     /**
-     * Requests from other runtimes handed up that have neither begun to run the callee's code nor been
-     * answered ({@code go}s count as begun); {@link #awaitDecided} waits for them.
+     * Requests from other runtimes given a call thread that have neither begun to run the callee's code
+     * nor been answered ({@code go}s count as begun); {@link #awaitDecided} waits for them. Requests that
+     * wait for a slot past a peer's incoming limit are not counted: a close drops them with the session,
+     * and their callers cannot know whether they ran.
      */
     private final java.util.concurrent.atomic.AtomicInteger undecided = new java.util.concurrent.atomic.AtomicInteger();
     /** {@code go} requests from other runtimes served to the end. */
@@ -88,34 +90,14 @@ final class Dispatcher implements AutoCloseable {
                 releaseLate(s, payload);
             }
         } else if (MessageCodec.isRequest(kind)) {
-            s.incomingStarted();
-            if (!MessageCodec.isGo(kind)) {
-                undecided.incrementAndGet(); // until it begins to run or is answered (serveRemote)
-            }
             // When the request came in: now, less a stall of this process it may have waited out unread
             // in the socket (a caller's deadline keeps running while this process is stopped or paused),
             // less what the caller's side held it in an outage before it sent it again
             long now = System.nanoTime();
             long arrived = now - Math.max(runtime.transportStalledNanos(now), senderHeldNanos);
-            Runnable serve = () -> serveRemote(s, payload, arrived);
-            if (!MessageCodec.isGo(kind) && handOver(serve)) {
-                return;
-            }
-            waiters.callThreadStarting();
-            try {
-                virtualThreads.execute(() -> {
-                    waiters.callThreadStarted();
-                    serve.run();
-                    linger();
-                });
-            } catch (RejectedExecutionException closing) {
-                waiters.callThreadStarted();
-                if (!MessageCodec.isGo(kind)) {
-                    decided(new Served(false)); // it will not run, and nothing waits to answer it
-                }
-                payload.release(); // the runtime is closing; this link goes down with it
-                s.incomingEnded();
-            }
+            if (s.incomingStarted(payload, arrived)) {
+                start(s, payload, arrived, MessageCodec.isGo(kind));
+            } // else it waits for one of the peer's calls to end (ended() starts it); the link reads on
         } else if (kind == MessageCodec.KIND_RELEASE) {
             try {
                 // plain longs, no Fory: cheap enough for the event loop
@@ -130,6 +112,37 @@ final class Dispatcher implements AutoCloseable {
         } else {
             payload.release();
             protocolError(s, "unknown message kind " + kind);
+        }
+    }
+
+    /**
+     * Serves a request from {@code s}'s peer that has its incoming slot, on a call thread: a lingering
+     * one (not for a {@code go}), or a new one. Any thread.
+     */
+    private void start(PeerSession s, ByteBuf payload, long arrived, boolean go) {
+        if (!go) {
+            undecided.incrementAndGet(); // until it begins to run or is answered (serveRemote)
+        }
+        Runnable serve = () -> serveRemote(s, payload, arrived);
+        if (!go && handOver(serve)) {
+            return;
+        }
+        waiters.callThreadStarting();
+        try {
+            virtualThreads.execute(() -> {
+                waiters.callThreadStarted();
+                serve.run();
+                linger();
+            });
+        } catch (RejectedExecutionException closing) {
+            waiters.callThreadStarted();
+            if (!go) {
+                decided(new Served(false)); // it will not run, and nothing waits to answer it
+            }
+            payload.release(); // the runtime is closing; this link goes down with it
+            for (PeerSession.Parked next; (next = s.incomingEnded()) != null; ) {
+                next.payload().release(); // and so does what waited behind it
+            }
         }
     }
 
@@ -153,7 +166,7 @@ final class Dispatcher implements AutoCloseable {
     }
 
     /**
-     * Event loop: gives {@code serve} to a call thread that lingers after its call, if one does; false
+     * Any thread: gives {@code serve} to a call thread that lingers after its call, if one does; false
      * when none does, and a new virtual thread must serve it.
      */
     private boolean handOver(Runnable serve) {
@@ -393,7 +406,12 @@ final class Dispatcher implements AutoCloseable {
                 running.notifyAll();
             }
         }
-        s.incomingEnded();
+        PeerSession.Parked next = s.incomingEnded();
+        if (next != null) {
+            // a request that waited for this call's slot; on a call thread, not this one, which may be the
+            // thread that completed an asynchronous method's future (an event loop, the deadline sweeper)
+            start(s, next.payload(), next.arrived(), MessageCodec.isGo(MessageCodec.kind(next.payload())));
+        }
     }
 
     /**
@@ -514,7 +532,7 @@ final class Dispatcher implements AutoCloseable {
      * Waits until the link to the caller can take an answer ({@link Link#isWritable}): answers are held to
      * the session's replay limit as requests are, or a peer that reads answers and never acknowledges them
      * would make this runtime keep every one. The call keeps its incoming slot meanwhile, so past
-     * {@code maxIncomingCallsPerLink} such calls the link stops reading from that peer. Returns false when
+     * {@code maxIncomingCallsPerLink} such calls that peer's further requests wait their turn. Returns false when
      * the answer is not to be sent: the caller's deadline passed first (it has given up on the answer),
      * or the thread was interrupted (the runtime is closing). An ended session returns true at once;
      * the answer is then dropped as before. The answer is encoded only after the wait, so that a dropped
@@ -653,7 +671,9 @@ final class Dispatcher implements AutoCloseable {
             throw new io.jcircuit.DeadlineExceededException(runtime.id(), timeoutNanos <= 0
                 ? "the caller's deadline had passed when the call arrived at worker " + runtime.id() + NOT_RUN
                 : "the caller's deadline passed before the call could start: worker " + runtime.id() + " (pid "
-                    + ProcessHandle.current().pid() + ") was stalled or stopped while the call waited to be read" + NOT_RUN);
+                    + ProcessHandle.current().pid() + ") was stalled or stopped while the call waited to be read, or the call"
+                    + " waited for one of the " + runtime.config().maxIncomingCallsPerLink() + " calls from its caller's"
+                    + " runtime that may run there at once (maxIncomingCallsPerLink) to end" + NOT_RUN);
         }
         return ScopedValue.where(CircuitScope.CURRENT, runtime)
             .call(() -> Deadline.until(deadline, op));

@@ -2,7 +2,9 @@ package io.jcircuit.runtime;
 
 import io.jcircuit.WorkerDiedException;
 import io.jcircuit.link.Link;
+import io.netty.buffer.ByteBuf;
 
+import java.util.ArrayDeque;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -11,23 +13,47 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * What the runtime keeps per link: the requests it sent that still wait for answers, and how many
  * requests run in each direction. Both directions are bounded: past the outgoing bound callers wait
- * before they even encode their request, and past the incoming bound the link stops reading, which
- * pushes back on the peer through TCP. So a flood of calls to a slow callee slows its callers down
- * instead of filling memory on either side.
+ * before they even encode their request. Past the incoming bound, requests from the peer wait here,
+ * undecoded, in the order they came, and each starts when one of the peer's calls ends; the link goes
+ * on reading, so the answers to this runtime's own calls on it still come (a callee that calls back
+ * its caller cannot deadlock the link). The peer's outgoing bound is what normally bounds the
+ * requests waiting here; past {@link #MAX_PARKED_REQUESTS} of them or {@code maxParkedBytes} (the
+ * session's replay limit) the link stops reading until they drop below, which pushes back on the peer
+ * through TCP. So a flood of calls to a slow callee slows its callers down instead of filling memory
+ * on either side.
  */
 final class PeerSession {
 
+    /**
+     * Requests that may wait for a slot at once; past it (or {@code maxParkedBytes}) the link stops
+     * reading. As many as the frames a session keeps for replay: what the peer would otherwise keep.
+     */
+    static final int MAX_PARKED_REQUESTS = 65_536;
+
     final Link link;
     final ConcurrentHashMap<Long, Outstanding> pending = new ConcurrentHashMap<>();
+    /** Requests from the peer running, waiting in {@link #parked}, or on their way into it. */
     private final AtomicInteger incoming = new AtomicInteger();
     private final int maxIncoming;
+    private final long maxParkedBytes;
     private final Semaphore outgoing;
+    /** Requests past the incoming bound, in the order they came; guarded by itself, as are the three below. */
+    private final ArrayDeque<Parked> parked = new ArrayDeque<>();
+    private long parkedBytes;
+    /** Slots given back while the request that was to take them was on its way into {@link #parked}. */
+    private int owed;
+    private boolean pausedForParked;
     private volatile boolean down;
 
-    PeerSession(Link link, int maxIncoming, int maxOutgoing) {
+    PeerSession(Link link, int maxIncoming, int maxOutgoing, long maxParkedBytes) {
         this.link = link;
         this.maxIncoming = maxIncoming;
+        this.maxParkedBytes = maxParkedBytes;
         this.outgoing = new Semaphore(maxOutgoing);
+    }
+
+    /** A request from the peer that waits for one of its incoming slots: its payload and when it came. */
+    record Parked(ByteBuf payload, long arrived) {
     }
 
     /**
@@ -46,33 +72,71 @@ final class PeerSession {
         return down;
     }
 
-    /** An incoming request starts; past the bound the link stops reading. Event loop only. */
-    void incomingStarted() {
-        if (incoming.incrementAndGet() >= maxIncoming) {
-            link.pauseReading();
-            // A request may have ended between the increment and the pause, and its resume then
-            // came too early to count: look again, or the link would never read again.
-            if (incoming.get() < maxIncoming) {
-                link.resumeReading();
+    /**
+     * Event loop: request {@code payload} came at {@code arrived}. Returns true when it may start now;
+     * false when it waits here for a slot, which {@link #incomingEnded} hands it (it owns the payload
+     * meanwhile). Under the bound this costs one atomic increment, as before there was a wait.
+     */
+    boolean incomingStarted(ByteBuf payload, long arrived) {
+        if (incoming.incrementAndGet() <= maxIncoming) {
+            return true;
+        }
+        synchronized (parked) {
+            if (down) {
+                payload.release(); // the link went down as it came: nothing will run it
+                return false;
             }
+            if (owed > 0) {
+                owed--; // a call ended as this one came in: it takes that call's slot
+                return true;
+            }
+            parked.add(new Parked(payload, arrived));
+            parkedBytes += payload.readableBytes();
+            if (!pausedForParked && (parked.size() >= MAX_PARKED_REQUESTS || parkedBytes >= maxParkedBytes)) {
+                pausedForParked = true;
+                link.pauseReading(); // the peer sends past what its own bound allows: TCP pushes back
+            }
+            return false;
         }
     }
 
-    /** Incoming requests from this peer that are running now. */
+    /** Incoming requests from this peer that run or wait for a slot now. */
     int incomingInFlight() {
         return incoming.get();
     }
 
-    /** An incoming request ended; any thread. */
-    void incomingEnded() {
-        if (incoming.getAndDecrement() == maxIncoming) {
-            link.resumeReading();
+    /**
+     * An incoming request ended; any thread. Returns the request that takes its slot, which the caller
+     * starts, or null. Under the bound this costs one atomic decrement.
+     */
+    Parked incomingEnded() {
+        if (incoming.getAndDecrement() <= maxIncoming) {
+            return null;
+        }
+        synchronized (parked) {
+            Parked next = parked.poll();
+            if (next == null) {
+                owed++; // the request counted past the bound is on its way in: incomingStarted runs it
+                return null;
+            }
+            parkedBytes -= next.payload().readableBytes();
+            if (pausedForParked && parked.size() < MAX_PARKED_REQUESTS && parkedBytes < maxParkedBytes) {
+                pausedForParked = false;
+                link.resumeReading();
+            }
+            return next;
         }
     }
 
     /** The link is gone: fail every request still waiting, naming the reason. */
     void markDown(String reason) {
-        down = true;
+        synchronized (parked) {
+            down = true;
+            for (Parked p; (p = parked.poll()) != null; ) {
+                p.payload().release(); // never run: the peer's holds on what it carries end with the session
+            }
+            parkedBytes = 0;
+        }
         for (Long id : pending.keySet()) {
             Outstanding p = pending.remove(id);
             if (p != null) {

@@ -28,6 +28,7 @@ final class Peers {
 
     private final int maxIncomingPerLink;
     private final int maxOutgoingPerLink;
+    private final long maxParkedBytesPerLink;
     private volatile LinkTransport transport;
     /** The session that carries this runtime's calls to each peer. */
     private final ConcurrentHashMap<WorkerId, PeerSession> sessions = new ConcurrentHashMap<>();
@@ -35,9 +36,10 @@ final class Peers {
     private final java.util.Set<PeerSession> open = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<Object, CompletableFuture<Link>> dialing = new ConcurrentHashMap<>();
 
-    Peers(int maxIncomingPerLink, int maxOutgoingPerLink) {
+    Peers(int maxIncomingPerLink, int maxOutgoingPerLink, long maxParkedBytesPerLink) {
         this.maxIncomingPerLink = maxIncomingPerLink;
         this.maxOutgoingPerLink = maxOutgoingPerLink;
+        this.maxParkedBytesPerLink = maxParkedBytesPerLink;
     }
 
     /** Set once, right after the transport binds (links may come up before this returns). */
@@ -54,7 +56,7 @@ final class Peers {
      * the other ends in its own time, and what the peer holds stays while any session with it is up.
      */
     PeerSession linkUp(Link link) {
-        PeerSession s = new PeerSession(link, maxIncomingPerLink, maxOutgoingPerLink);
+        PeerSession s = new PeerSession(link, maxIncomingPerLink, maxOutgoingPerLink, maxParkedBytesPerLink);
         link.attach(s);
         open.add(s);
         sessions.compute(link.peer(), (id, old) -> old == null || old.isDown() || !old.link.isConnected() ? s : old);

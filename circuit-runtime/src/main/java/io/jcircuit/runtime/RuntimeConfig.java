@@ -10,8 +10,10 @@ import java.nio.file.Path;
  *
  * @param link                   the link layer's settings (bind address, frame limit, timeouts)
  * @param defaultCallTimeoutMs   the deadline of a call made outside any {@link io.jcircuit.Deadline} scope
- * @param maxIncomingCallsPerLink incoming calls that may run at once for one peer; past it the link
- *                               stops reading, which pushes back on that peer alone
+ * @param maxIncomingCallsPerLink incoming calls that may run at once for one peer; past it the peer's
+ *                               requests wait their turn, unread, while the link reads on (answers
+ *                               included), which pushes back on that peer alone; past the bound on
+ *                               waiting requests (see {@code PeerSession}) the link stops reading
  * @param maxOutgoingCallsPerLink calls to one peer that may wait for answers at once; past it callers
  *                               wait (within their deadline) before their request is even encoded
  * @param classLoader            loads the classes named in incoming messages

@@ -153,6 +153,93 @@ class CallTest {
         assertThat(held.add(1)).as("a reference held over the link").isEqualTo(1);
     }
 
+    public interface Service {
+        String serve(int i, Listener l) throws InterruptedException;
+    }
+
+    public interface Listener {
+        String heard(int i);
+    }
+
+    /**
+     * README, Links: the incoming limit pushes back on that peer alone, and a callee that blocks holds up
+     * nothing else on the link. B makes as many calls to A as A's limit, and each calls back a listener on
+     * B before it answers. A used to stop reading from B once it ran that many, answers included, so
+     * the callbacks' answers never came and every call failed at its deadline.
+     */
+    @Test
+    void callbacksDoNotDeadlockWhenAPeerRunsAsManyCallsAsItsIncomingLimit() throws Exception {
+        int limit = 4;
+        CircuitRuntime a = runtimes.start(c -> c.maxIncomingCallsPerLink(limit));
+        CircuitRuntime b = runtimes.start();
+        Listener listener = b.ref(Listener.class, i -> "heard " + i);
+        java.util.concurrent.CountDownLatch allIn = new java.util.concurrent.CountDownLatch(limit);
+        a.listen("service", Service.class, (i, l) -> {
+            allIn.countDown();
+            allIn.await(); // all of them run at once, as under load
+            return l.heard(i);
+        });
+        Service service = b.dial(a.address(), "service", Service.class);
+
+        List<java.util.concurrent.Future<String>> calls = new java.util.ArrayList<>();
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < limit; i++) {
+                int n = i;
+                calls.add(threads.submit(() -> io.jcircuit.Deadline.within(java.time.Duration.ofSeconds(5),
+                    () -> service.serve(n, listener))));
+            }
+            for (int i = 0; i < limit; i++) {
+                assertThat(calls.get(i).get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("heard " + i);
+            }
+        }
+    }
+
+    public interface Gated {
+        String pass(int i) throws InterruptedException;
+    }
+
+    /** Past the incoming limit a peer's requests wait their turn on the callee, and each runs once a slot frees. */
+    @Test
+    void pastTheIncomingLimitAPeersRequestsWaitTheirTurnAndAllRun() throws Exception {
+        int limit = 2;
+        int calls = 6;
+        CircuitRuntime a = runtimes.start(c -> c.maxIncomingCallsPerLink(limit));
+        CircuitRuntime b = runtimes.start();
+        b.listen("echo", Echo.class, new EchoImpl());
+        java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger most = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(1);
+        a.listen("gated", Gated.class, i -> {
+            most.accumulateAndGet(running.incrementAndGet(), Math::max);
+            try {
+                gate.await();
+            } finally {
+                running.decrementAndGet();
+            }
+            return "passed " + i;
+        });
+        Gated gated = b.dial(a.address(), "gated", Gated.class);
+        PeerSession fromB = a.peers().session(b.id(), b.address(), System.nanoTime() + 10_000_000_000L);
+
+        List<java.util.concurrent.Future<String>> results = new java.util.ArrayList<>();
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < calls; i++) {
+                int n = i;
+                results.add(threads.submit(() -> gated.pass(n)));
+            }
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> fromB.incomingInFlight() == calls && running.get() == limit);
+            assertThat(io.jcircuit.Deadline.within(java.time.Duration.ofSeconds(5),
+                () -> a.dial(b.address(), "echo", Echo.class).echo("x")))
+                .as("a's own call to b, whose answer comes on the same link").isEqualTo("x");
+            gate.countDown();
+            for (int i = 0; i < calls; i++) {
+                assertThat(results.get(i).get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("passed " + i);
+            }
+        }
+        assertThat(most.get()).as("calls from b that ran at once on a").isEqualTo(limit);
+    }
+
     /** A callee whose own wait was interrupted. */
     public interface Waits {
         String waitUp() throws InterruptedException;
