@@ -418,7 +418,34 @@ final class Dispatcher implements AutoCloseable {
      * What the asynchronous method {@code method} returned: the stage whose outcome is the answer. Stands in for the
      * value of a {@link Message.Reply} between {@link #serve} and whoever sends the answer.
      */
-    record Later(CompletionStage<?> stage, String method) {
+    record Later(CompletionStage<?> stage, String method, Exit exit) {
+
+        /**
+         * The export's {@link Gate}, entered by the call and left once its future completes, or once its
+         * caller's deadline passes first (a future that never completes must not hold every later swap's
+         * freeze); at most once.
+         */
+        static final class Exit {
+            private final Gate gate;
+            private final java.util.concurrent.atomic.AtomicBoolean left = new java.util.concurrent.atomic.AtomicBoolean();
+
+            Exit(Gate gate) {
+                this.gate = gate;
+            }
+
+            void run() {
+                if (left.compareAndSet(false, true)) {
+                    gate.exit();
+                }
+            }
+        }
+
+        /** The call is over here: its future completed, its deadline passed, or nothing waits for it. */
+        void settled() {
+            if (exit != null) {
+                exit.run();
+            }
+        }
     }
 
     /** The answer to request {@code callId} once its future completed with {@code value} or {@code failure}. */
@@ -704,7 +731,8 @@ final class Dispatcher implements AutoCloseable {
             served.impl = e.impl();
             served.args = c.args();
         }
-        Object result;
+        Object result = null;
+        boolean pending = false;
         try {
             if (served == null) {
                 result = m.invokeExact(e.impl(), c.args());
@@ -712,19 +740,29 @@ final class Dispatcher implements AutoCloseable {
                 served.name = t.display();
                 result = instrumentation.incoming(from, t.display(), c.context(), () -> m.invokeExact(e.impl(), c.args()));
             }
+            // An asynchronous method's call runs on until its future completes: a hot swap's freeze waits for
+            // it too, or the snapshot would miss what it still does to the object (and its caller was told so)
+            pending = t.async() && result instanceof CompletionStage<?> stage && !isCompletedFuture(stage);
         } finally {
-            gate.exit();
+            if (!pending) {
+                gate.exit();
+            }
         }
-        return t.async() ? later(result, t.display()) : result;
+        return t.async() ? later(result, t.display(), pending ? gate : null) : result;
+    }
+
+    /** A {@link CompletableFuture} of the JDK's own class that is done; a subclass's methods may throw. */
+    private static boolean isCompletedFuture(CompletionStage<?> stage) {
+        return stage.getClass() == CompletableFuture.class && ((CompletableFuture<?>) stage).isDone();
     }
 
     /**
      * What an asynchronous method's result stands for: a stage to wait for without a thread, or for a
      * plain {@link Future}, its value (this call thread waits for it, until the caller's deadline).
      */
-    private Object later(Object result, String method) throws Throwable {
+    private Object later(Object result, String method, Gate entered) throws Throwable {
         if (result instanceof CompletionStage<?> stage) {
-            return new Later(stage, method);
+            return new Later(stage, method, entered == null ? null : new Later.Exit(entered));
         }
         if (result instanceof Future<?> f) {
             long deadline = Deadline.currentNanoTime().orElse(System.nanoTime() + 30_000_000_000L);
@@ -756,15 +794,20 @@ final class Dispatcher implements AutoCloseable {
     void answerWhenDone(Later pending, long callId, long deadline, java.util.function.Consumer<Message> answer,
                         Runnable onDeadline) {
         CompletionStage<?> stage = pending.stage();
-        if (stage.getClass() == CompletableFuture.class && ((CompletableFuture<?>) stage).isDone()) {
+        if (isCompletedFuture(stage)) {
             // the common case (a method that returns a completed future): nothing to wait for or expire.
             // The JDK's own class only: a subclass's methods may throw (completedStage's refuse isDone)
+            pending.settled();
             stage.whenComplete((v, t) -> answerWith(callId, v, t, answer));
             return;
         }
-        LaterAnswer waiting = new LaterAnswer(deadline, onDeadline);
+        LaterAnswer waiting = new LaterAnswer(deadline, () -> {
+            pending.settled();
+            onDeadline.run();
+        });
         try {
             stage.whenComplete((v, t) -> {
+                pending.settled(); // before the answer: a caller told it is done finds the object done with it
                 if (waiting.take()) {
                     runtime.callDeadlines().remove(waiting);
                     answerWith(callId, v, t, answer);
@@ -772,6 +815,7 @@ final class Dispatcher implements AutoCloseable {
             });
         } catch (Throwable refused) {
             // a stage of the application's own that takes no dependent: the call fails with what it threw
+            pending.settled();
             if (waiting.take()) {
                 answerWith(callId, null, refused, answer);
             }

@@ -353,6 +353,90 @@ class HotSwapTest {
             .isEqualTo(8);
     }
 
+    /** An asynchronous counter whose adds complete once {@link #release} opens: a write that takes a while. */
+    public interface SlowAsyncCounter {
+        java.util.concurrent.CompletableFuture<Long> add(long n);
+
+        long peek();
+    }
+
+    static final class LaterCounter implements SlowAsyncCounter, io.jcircuit.Swappable {
+        final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        final java.util.concurrent.atomic.AtomicInteger started = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicLong total = new java.util.concurrent.atomic.AtomicLong();
+
+        @Override
+        public java.util.concurrent.CompletableFuture<Long> add(long n) {
+            started.incrementAndGet();
+            return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return total.addAndGet(n);
+            }, r -> Thread.ofVirtual().start(r));
+        }
+
+        @Override
+        public long peek() {
+            return total.get();
+        }
+
+        @Override
+        public Object snapshot() {
+            return total.get();
+        }
+
+        @Override
+        public void restore(Object state) {
+            total.set((Long) state);
+        }
+    }
+
+    /**
+     * An asynchronous call whose future has not completed when a swap freezes the service counts as running
+     * (README): the freeze waits for it, so the state handed over has what it did, and its caller, told it
+     * was done, finds it in the replacement.
+     */
+    @Test
+    void shouldHandOverTheStateOnlyOnceTheAsynchronousCallsRunningAtTheFreezeAreDone() throws Exception {
+        CircuitRuntime old = start();
+        CircuitRuntime replacement = start();
+        CircuitRuntime client = start();
+        LaterCounter first = new LaterCounter();
+        old.listen("counter", SlowAsyncCounter.class, first);
+        SlowAsyncCounter counter = client.dial(old.address(), "counter", SlowAsyncCounter.class);
+
+        java.util.concurrent.CompletableFuture<Long> pending = counter.add(5);
+        await().until(() -> first.started.get() == 1);
+        LaterCounter next = new LaterCounter();
+        next.release.countDown();
+        java.util.concurrent.CompletableFuture<Void> swap = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            Ops oldOps = replacement.dial(old.address(), Ops.SERVICE, Ops.class);
+            next.restore(oldOps.swapFreeze("counter", 10_000));
+            oldOps.swapForward("counter", replacement.listen("counter", SlowAsyncCounter.class, next));
+        }, r -> Thread.ofVirtual().start(r));
+        // the swap waits for the running add (a call at the door waits too), or goes on without it
+        await().until(() -> swap.isDone() || atTheDoor(counter));
+        first.release.countDown();
+        swap.get(30, java.util.concurrent.TimeUnit.SECONDS);
+
+        assertThat(pending.get(30, java.util.concurrent.TimeUnit.SECONDS)).as("the caller was told its add was done").isEqualTo(5);
+        assertThat(counter.add(1).get(30, java.util.concurrent.TimeUnit.SECONDS))
+            .as("the replacement carries on from a state that has the acknowledged add").isEqualTo(6);
+    }
+
+    /** Whether a call on {@code counter} waits at a frozen door: it is not answered within 100 ms. */
+    private static boolean atTheDoor(SlowAsyncCounter counter) {
+        try {
+            io.jcircuit.Deadline.within(java.time.Duration.ofMillis(100), counter::peek);
+            return false;
+        } catch (io.jcircuit.DeadlineExceededException waiting) {
+            return true;
+        }
+    }
+
     /**
      * The old worker closes (it retires) while callers still call: a call on the forwarded service that
      * reaches it then, taken or not, follows the move through the forwarding record, and a call it had
