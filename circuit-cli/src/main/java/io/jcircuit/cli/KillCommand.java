@@ -27,7 +27,7 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
     @Option(names = "--drain", paramLabel = "SECONDS", description = "Drain first: withdraw anchors and wait up to SECONDS for calls in progress.")
     Integer drainSeconds;
 
-    @Option(names = "--status", paramLabel = "STATUS", description = "The exit status the worker exits with (default 0). Not with --force.")
+    @Option(names = "--status", paramLabel = "STATUS", description = "The exit status the worker exits with, 0 to 255 (default 0). Not with --force.")
     Integer status;
 
     @Option(names = "--force", description = "Have the worker's host kill its process (SIGKILL) without asking the worker "
@@ -46,6 +46,10 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         if (drainSeconds != null && drainSeconds < 0) {
             throw new IllegalArgumentException("--drain must be 0 or more seconds, not " + drainSeconds);
+        }
+        if (status != null && (status < 0 || status > 255)) {
+            throw new IllegalArgumentException("--status must be 0 to 255 (a process's exit status keeps only the low 8 bits), not "
+                + status);
         }
         if (timeoutSeconds < 0) {
             throw new IllegalArgumentException("--timeout must be 0 or more seconds, not " + timeoutSeconds);

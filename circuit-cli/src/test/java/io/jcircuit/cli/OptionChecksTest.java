@@ -32,6 +32,9 @@ class OptionChecksTest {
         // before: "deadline timeout must not be negative: PT-1S", after the worker was looked up; --wait -1 was accepted
         refused(run("kill", "--timeout", "-1", "R0123456789abcdef"), "circuit kill: --timeout must be 0 or more seconds, not -1");
         refused(run("kill", "--wait", "-1", "R0123456789abcdef"), "circuit kill: --wait must be 0 or more seconds, not -1");
+        // before: accepted, and the worker exited with 44 (300's low 8 bits)
+        refused(run("kill", "--status", "300", "R0123456789abcdef"),
+            "circuit kill: --status must be 0 to 255 (a process's exit status keeps only the low 8 bits), not 300");
     }
 
     @Test

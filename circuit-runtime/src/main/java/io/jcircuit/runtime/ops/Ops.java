@@ -113,6 +113,9 @@ public interface Ops {
     /**
      * Closes the runtime and exits the process with {@code status} ({@link System#exit}, so shutdown hooks
      * run), once this call has answered. Every runtime in the process ends with it.
+     *
+     * @throws IllegalArgumentException when {@code status} is not 0 to 255 (the process's exit status
+     *         keeps only the low 8 bits); nothing exits then
      */
     void exit(int status);
 }

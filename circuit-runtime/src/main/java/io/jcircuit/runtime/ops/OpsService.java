@@ -378,6 +378,10 @@ public final class OpsService implements Ops {
 
     @Override
     public void exit(int status) {
+        if (status < 0 || status > 255) {
+            // the operating system keeps the low 8 bits: 300 would end the process with 44, unsaid
+            throw new IllegalArgumentException("an exit status is 0 to 255, not " + status);
+        }
         LOG.info("exit({}) requested by an operator", status);
         // Answer first: the exit runs once this call has returned and its answer had a moment to leave.
         Thread.ofPlatform().name("circuit-exit").start(() -> exitNow(status));
