@@ -30,12 +30,13 @@ final class PeekCommand extends WorkerVerb implements Callable<Integer> {
         List<Object> all = new ArrayList<>();
         int failed;
         try (WorkerOps w = WorkerOps.open(where, keys)) {
+            Map<io.jcircuit.WorkerId, String> daemons = json ? Map.of() : w.hostDaemons();
             failed = forEachWorker(w, e -> {
                 OpsInfo i = w.call(e, Duration.ofSeconds(5), ops -> ops.info());
                 if (json) {
                     all.add(io.jcircuit.cli.console.PictureJson.info(i));
                 } else {
-                    print(out, i);
+                    print(out, i, daemons.get(e.worker()));
                 }
             });
         }
@@ -46,11 +47,13 @@ final class PeekCommand extends WorkerVerb implements Callable<Integer> {
         return failed == 0 ? 0 : 1;
     }
 
-    private static void print(PrintWriter out, OpsInfo i) {
+    /** {@code daemon}: the host daemon that runs the worker, or null when none started it. */
+    private static void print(PrintWriter out, OpsInfo i, String daemon) {
         out.println(i.worker());
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"  address", i.address()});
-        rows.add(new String[] {"  host", i.host() + ", pid " + i.pid()});
+        // "host" is the host daemon, as in /host/NAME, 'circuit hosts' and 'stop NAME'; the machine is named as such
+        rows.add(new String[] {"  host", (daemon == null ? "-" : daemon) + " (machine " + i.host() + ", pid " + i.pid() + ")"});
         rows.add(new String[] {"  version", i.version() + " (class path " + i.classpathHash() + ")"});
         rows.add(new String[] {"  up", Duration.ofMillis(i.uptimeMillis()).withNanos(0).toString().substring(2).toLowerCase()
             + " since " + Instant.ofEpochMilli(i.startedMillis())});

@@ -74,7 +74,7 @@ final class TopCommand implements Callable<Integer> {
                     after.putIfAbsent(gone.entry().worker().toString(),
                         new MetricsSampler.Sample(gone.entry(), null, "left the namespace between the two samples"));
                 }
-                List<Map<String, Object>> rows = rows(before, after, w.client().id().toString());
+                List<Map<String, Object>> rows = rows(before, after, w.client().id().toString(), w.hostDaemons());
                 if (json) {
                     out.println(Json.write(Map.of("intervalMillis", pause, "workers", rows)));
                 } else {
@@ -102,13 +102,15 @@ final class TopCommand implements Callable<Integer> {
 
     /** The table's rows; the calls of {@code self} (this command's runtime, sampling) are not counted. */
     static List<Map<String, Object>> rows(Map<String, MetricsSampler.Sample> before, Map<String, MetricsSampler.Sample> after,
-                                          String self) {
+                                          String self, Map<io.jcircuit.WorkerId, String> hostDaemons) {
         List<Map<String, Object>> rows = new ArrayList<>();
         for (var s : after.values()) {
             Map<String, Object> r = new LinkedHashMap<>();
             Entry e = s.entry();
             r.put("worker", e.worker().toString());
-            r.put("host", e.host());
+            // the host daemon, as everywhere else (its machine's name for a worker no host started), and the machine
+            r.put("host", hostDaemons.getOrDefault(e.worker(), e.host()));
+            r.put("machine", e.host());
             r.put("pid", e.pid());
             MetricsSnapshot a = s.metrics();
             if (a == null) {

@@ -100,6 +100,26 @@ final class WorkerOps implements AutoCloseable {
      *
      * @throws IllegalArgumentException for a malformed selector, or one that names no worker
      */
+    /**
+     * The host daemon each worker runs under, by worker id: the {@code NAME} of the {@code /host/NAME}
+     * directory it is filed in (a daemon's own runtime is filed there too). A worker no host started is
+     * not in it; nor is any when the namespace cannot be listed now.
+     */
+    Map<io.jcircuit.WorkerId, String> hostDaemons() {
+        Map<io.jcircuit.WorkerId, String> byWorker = new java.util.HashMap<>();
+        try {
+            for (Entry e : ns.listAnchors(Hosts.DIR, true).entries()) {
+                String dir = e.dir();
+                if (dir.startsWith(Hosts.DIR + "/") && dir.indexOf('/', Hosts.DIR.length() + 1) < 0) {
+                    byWorker.putIfAbsent(e.worker(), dir.substring(Hosts.DIR.length() + 1));
+                }
+            }
+        } catch (RuntimeException unlisted) {
+            // the machine's name stands in, as for a worker no host started
+        }
+        return byWorker;
+    }
+
     List<Entry> select(String selector) {
         String s = withoutTrailingSlash(selector.trim());
         if (WorkerId.looksLikeWorkerId(s)) {

@@ -131,6 +131,8 @@ class OpsCommandsTest {
         CliRun.Result peek = run("peek", "/app/echo");
         assertThat(peek.code()).as(peek.err()).isZero();
         assertThat(peek.out()).contains(echo.worker().id().toString()).contains("/app/echo").contains("circuit.ops");
+        // "host" is the host daemon, as in 'circuit hosts' (before: the machine's name)
+        assertThat(peek.out()).containsPattern("host +" + circuit.hosts().getFirst() + " \\(machine [^,]+, pid \\d+\\)");
 
         CliRun.Result json = run("peek", "--json", "/app/...");
         assertThat(json.out()).startsWith("{\"workers\":[").contains("\"pid\":").contains(caller.worker().id().toString());
@@ -166,7 +168,8 @@ class OpsCommandsTest {
     void topAndFlowShowTheCallsBetweenWorkers() {
         CliRun.Result top = run("top", "--once", "--json", "--interval", "1", "/app/...");
         assertThat(top.code()).as(top.err()).isZero();
-        assertThat(top.out()).contains("\"worker\":\"" + echo.worker().id() + "\"").contains("\"callsInPerSec\":");
+        assertThat(top.out()).contains("\"worker\":\"" + echo.worker().id() + "\"").contains("\"callsInPerSec\":")
+            .contains("\"host\":\"" + circuit.hosts().getFirst() + "\",\"machine\":");
         assertThat(callsPerSec(top.out(), echo.worker().id().toString(), "callsInPerSec")).isPositive();
 
         CliRun.Result flow = run("flow", "--json", "--interval", "1", "/app/...");

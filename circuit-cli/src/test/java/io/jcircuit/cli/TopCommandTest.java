@@ -26,7 +26,7 @@ class TopCommandTest {
         Map<String, MetricsSampler.Sample> after = new LinkedHashMap<>();
         after.put(silent.worker().toString(), new MetricsSampler.Sample(silent, null, "no answer within 5 s"));
 
-        var rows = TopCommand.rows(before, after, null);
+        var rows = TopCommand.rows(before, after, null, Map.of());
 
         assertThat(rows).singleElement().satisfies(r -> assertThat(r).containsEntry("error", "no answer within 5 s"));
         assertThat(TopCommand.onceStatus(rows)).isEqualTo(1);
@@ -47,7 +47,7 @@ class TopCommandTest {
         Map<String, MetricsSampler.Sample> after = Map.of(w.worker().toString(),
             new MetricsSampler.Sample(w, snapshot.apply(2_000L, 2L), null));
 
-        var rows = TopCommand.rows(before, after, tool);
+        var rows = TopCommand.rows(before, after, tool, Map.of());
 
         // 10 calls of the real caller in the second between the samples; the tool's one call and its p99 left out
         assertThat(rows).singleElement().satisfies(r -> {
