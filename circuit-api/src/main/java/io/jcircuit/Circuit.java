@@ -185,7 +185,9 @@ public interface Circuit extends AutoCloseable {
     static Circuit current() {
         if (!CircuitScope.CURRENT.isBound()) {
             throw new NoSuchElementException(
-                "no circuit runtime in scope: Circuit.current() works inside remote calls and go/spawn functions");
+                "no circuit runtime in scope: Circuit.current() works inside remote calls, go/spawn functions and the"
+                    + " main thread of a 'circuit run' program; a thread started from one of them does not inherit it (a"
+                    + " scoped value): pass the Circuit to it");
         }
         return CircuitScope.CURRENT.get();
     }
