@@ -1197,6 +1197,8 @@ public final class CircuitRuntime implements Circuit {
         @Override
         public void onNotDelivered(Link link, ByteBuf payload) {
             try {
+                // never read there: the holds its encode counted for the peer (perhaps after the peer's were dropped) go
+                unsent(link.peer(), MessageCodec.holds(payload, payload.readerIndex()));
                 if (link.attachment() instanceof PeerSession s && payload.readableBytes() >= MessageCodec.PREFIX_LENGTH
                     && MessageCodec.isRequest(MessageCodec.kind(payload))) {
                     Outstanding p = s.pending.remove(MessageCodec.callId(payload));

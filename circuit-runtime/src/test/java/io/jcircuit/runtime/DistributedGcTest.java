@@ -537,4 +537,52 @@ class DistributedGcTest {
         }
         throw new IllegalStateException("no echo export on " + rt);
     }
+
+    public interface LateMaker {
+        Counter make();
+
+        Counter makeSlowly() throws InterruptedException;
+    }
+
+    /**
+     * A callee whose caller's runtime ended while it ran answers with a fresh reference: the hold for the
+     * dead caller is counted after its holds were dropped, and the frame, handed to a link that has ended,
+     * is not delivered. Its holds are undone then (before, the export stayed for the callee's life).
+     */
+    @Test
+    void anAnswerSentAfterTheCallersSessionEndedLeavesNoHold() throws Exception {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+        b.listen("maker", LateMaker.class, new LateMaker() {
+            @Override
+            public Counter make() {
+                return Circuit.current().ref(Counter.class, new CounterImpl());
+            }
+
+            @Override
+            public Counter makeSlowly() throws InterruptedException {
+                entered.countDown();
+                release.await();
+                answered.incrementAndGet();
+                return Circuit.current().ref(Counter.class, new CounterImpl());
+            }
+        });
+        int baseline = b.exports().size();
+        LateMaker maker = a.dial(b.address(), "maker", LateMaker.class);
+        Counter held = maker.make(); // a holds one of b's: its end shows when b has dropped a's holds
+        long heldHandle = CircuitRuntime.descriptorOfReference(held).handle();
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            threads.submit(() -> org.assertj.core.api.Assertions.catchThrowable(maker::makeSlowly));
+            assertThat(entered.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            a.close();
+            await().until(() -> !b.exports().isHeldBy(heldHandle, a.id())); // b's dropHolder(a) ran
+            release.countDown();
+            await().until(() -> answered.get() == 1 && b.activity().running() == 0);
+        }
+
+        gcUntil(() -> b.exports().size() == baseline);
+    }
 }
