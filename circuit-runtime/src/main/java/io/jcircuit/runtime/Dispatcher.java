@@ -421,21 +421,38 @@ final class Dispatcher implements AutoCloseable {
     record Later(CompletionStage<?> stage, String method, Exit exit) {
 
         /**
-         * The export's {@link Gate}, entered by the call and left once its future completes, or once its
-         * caller's deadline passes first (a future that never completes must not hold every later swap's
-         * freeze); at most once.
+         * The call's place in the export's {@link Gate}, entered by the call and left once its future
+         * completes, or once its caller's deadline passes first (a future that never completes must not hold
+         * every later swap's freeze), or when a freeze that waited its drain out abandons it: then the caller
+         * is answered with {@link #onAbandon}'s failure at once.
          */
-        static final class Exit {
+        static final class Exit implements Gate.Pending {
             private final Gate gate;
-            private final java.util.concurrent.atomic.AtomicBoolean left = new java.util.concurrent.atomic.AtomicBoolean();
+            private volatile Runnable onAbandon;
+            private volatile boolean abandoned;
 
             Exit(Gate gate) {
                 this.gate = gate;
             }
 
-            void run() {
-                if (left.compareAndSet(false, true)) {
-                    gate.exit();
+            void settle() {
+                gate.settle(this);
+            }
+
+            @Override
+            public void abandon() {
+                abandoned = true;
+                Runnable r = onAbandon;
+                if (r != null) {
+                    r.run();
+                }
+            }
+
+            /** What answers the caller when the call is abandoned; run now if it was already. */
+            void onAbandon(Runnable r) {
+                onAbandon = r;
+                if (abandoned) {
+                    r.run();
                 }
             }
         }
@@ -443,7 +460,7 @@ final class Dispatcher implements AutoCloseable {
         /** The call is over here: its future completed, its deadline passed, or nothing waits for it. */
         void settled() {
             if (exit != null) {
-                exit.run();
+                exit.settle();
             }
         }
     }
@@ -748,7 +765,15 @@ final class Dispatcher implements AutoCloseable {
                 gate.exit();
             }
         }
-        return t.async() ? later(result, t.display(), pending ? gate : null) : result;
+        if (!t.async()) {
+            return result;
+        }
+        Later.Exit exit = null;
+        if (pending) {
+            exit = new Later.Exit(gate);
+            gate.pend(exit); // it entered above, and leaves once its future completes
+        }
+        return later(result, t.display(), exit);
     }
 
     /** A {@link CompletableFuture} of the JDK's own class that is done; a subclass's methods may throw. */
@@ -760,9 +785,9 @@ final class Dispatcher implements AutoCloseable {
      * What an asynchronous method's result stands for: a stage to wait for without a thread, or for a
      * plain {@link Future}, its value (this call thread waits for it, until the caller's deadline).
      */
-    private Object later(Object result, String method, Gate entered) throws Throwable {
+    private Object later(Object result, String method, Later.Exit exit) throws Throwable {
         if (result instanceof CompletionStage<?> stage) {
-            return new Later(stage, method, entered == null ? null : new Later.Exit(entered));
+            return new Later(stage, method, exit);
         }
         if (result instanceof Future<?> f) {
             long deadline = Deadline.currentNanoTime().orElse(System.nanoTime() + 30_000_000_000L);
@@ -805,6 +830,17 @@ final class Dispatcher implements AutoCloseable {
             pending.settled();
             onDeadline.run();
         });
+        if (pending.exit() != null) {
+            pending.exit().onAbandon(() -> {
+                if (waiting.take()) {
+                    runtime.callDeadlines().remove(waiting);
+                    answer.accept(new Message.Failure(callId, RemoteFailure.describe(new CircuitException(pending.method()
+                        + " on worker " + runtime.id() + " was still waiting for its future when a hot swap's freeze of the"
+                        + " service had waited its drain out, and the swap went on without it: whether what it does is in"
+                        + " the state handed over is unknown; call again (the replacement serves it)"))));
+                }
+            });
+        }
         try {
             stage.whenComplete((v, t) -> {
                 pending.settled(); // before the answer: a caller told it is done finds the object done with it

@@ -129,8 +129,58 @@ final class Gate {
         return s == OPEN || s == FROZEN ? null : s;
     }
 
+    /** Whether calls wait at the door now (a freeze is on), for tests. */
+    boolean frozen() {
+        return state == FROZEN;
+    }
+
     /** Calls running here now. */
     int active() {
         return active.get();
+    }
+
+    /**
+     * An asynchronous call whose method has returned and whose future has not completed: it holds its
+     * place in the gate ({@link #pend}) until it is {@linkplain #settle settled}, or until a freeze that has
+     * waited its drain out {@linkplain #abandonPending abandons} it.
+     */
+    interface Pending {
+        /** The freeze went on without it: its caller is told so. Called once, after the gate let it go. */
+        void abandon();
+    }
+
+    /** The calls that hold their place only for their futures; see {@link Pending}. */
+    private final java.util.Set<Pending> pending = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** {@code p}, which entered, keeps its place until {@link #settle} or {@link #abandonPending}. */
+    void pend(Pending p) {
+        pending.add(p);
+    }
+
+    /** {@code p}'s future completed (or its caller's deadline passed): it leaves. Once; false when it had left. */
+    boolean settle(Pending p) {
+        if (pending.remove(p)) {
+            exit();
+            return true;
+        }
+        return false;
+    }
+
+    /** How many of the calls that hold a place here only wait for their futures. */
+    int pendingCount() {
+        return pending.size();
+    }
+
+    /** Lets every {@link Pending} call go and abandons it; returns how many there were. */
+    int abandonPending() {
+        int n = 0;
+        for (Pending p : pending) {
+            if (pending.remove(p)) {
+                exit();
+                p.abandon();
+                n++;
+            }
+        }
+        return n;
     }
 }

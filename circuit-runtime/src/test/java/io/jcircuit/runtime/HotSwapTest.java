@@ -417,8 +417,8 @@ class HotSwapTest {
             next.restore(oldOps.swapFreeze("counter", 10_000));
             oldOps.swapForward("counter", replacement.listen("counter", SlowAsyncCounter.class, next));
         }, r -> Thread.ofVirtual().start(r));
-        // the swap waits for the running add (a call at the door waits too), or goes on without it
-        await().until(() -> swap.isDone() || atTheDoor(counter));
+        // the swap waits for the running add, or goes on without it
+        await().until(() -> swap.isDone() || old.serviceFrozen("counter"));
         first.release.countDown();
         swap.get(30, java.util.concurrent.TimeUnit.SECONDS);
 
@@ -427,14 +427,59 @@ class HotSwapTest {
             .as("the replacement carries on from a state that has the acknowledged add").isEqualTo(6);
     }
 
-    /** Whether a call on {@code counter} waits at a frozen door: it is not answered within 100 ms. */
-    private static boolean atTheDoor(SlowAsyncCounter counter) {
-        try {
-            io.jcircuit.Deadline.within(java.time.Duration.ofMillis(100), counter::peek);
-            return false;
-        } catch (io.jcircuit.DeadlineExceededException waiting) {
-            return true;
+
+    /** A long poll: {@code next} answers once a {@code publish} comes. */
+    public interface Mailbox {
+        java.util.concurrent.CompletableFuture<String> next();
+
+        void publish(String message);
+    }
+
+    static final class MailboxImpl implements Mailbox {
+        final ConcurrentLinkedQueue<java.util.concurrent.CompletableFuture<String>> waiting = new ConcurrentLinkedQueue<>();
+
+        @Override
+        public java.util.concurrent.CompletableFuture<String> next() {
+            java.util.concurrent.CompletableFuture<String> f = new java.util.concurrent.CompletableFuture<>();
+            waiting.add(f);
+            return f;
         }
+
+        @Override
+        public void publish(String message) {
+            for (java.util.concurrent.CompletableFuture<String> f; (f = waiting.poll()) != null; ) {
+                f.complete(message);
+            }
+        }
+    }
+
+    /**
+     * A long poll pending at the freeze cannot end while the freeze holds the publish that would end it at
+     * the door: once the drain is out, the swap goes on without it, and its caller is told so at once (it
+     * polls again, at the replacement). Found by the review: the freeze had failed the swap.
+     */
+    @Test
+    void shouldSwapAServiceWithAPendingLongPollAndTellThePollerAfterTheDrain() throws Exception {
+        CircuitRuntime old = start();
+        CircuitRuntime replacement = start();
+        CircuitRuntime client = start();
+        MailboxImpl box = new MailboxImpl();
+        old.listen("mailbox", Mailbox.class, box);
+        Mailbox mailbox = client.dial(old.address(), "mailbox", Mailbox.class);
+        java.util.concurrent.CompletableFuture<String> poll = io.jcircuit.Deadline.within(java.time.Duration.ofSeconds(60), mailbox::next);
+        await().until(() -> box.waiting.size() == 1);
+
+        Ops oldOps = replacement.dial(old.address(), Ops.SERVICE, Ops.class);
+        oldOps.swapFreeze("mailbox", 500);
+        MailboxImpl next = new MailboxImpl();
+        oldOps.swapForward("mailbox", replacement.listen("mailbox", Mailbox.class, next));
+
+        assertThatThrownBy(() -> poll.get(30, java.util.concurrent.TimeUnit.SECONDS))
+            .hasMessageContaining("hot swap").hasMessageContaining("call again");
+        java.util.concurrent.CompletableFuture<String> again = mailbox.next();
+        mailbox.publish("hello");
+        assertThat(again.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("hello");
+        assertThat(old.activity().running()).as("the abandoned call's slot is given back").isZero();
     }
 
     /**
