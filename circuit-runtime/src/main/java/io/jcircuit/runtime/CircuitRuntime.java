@@ -910,6 +910,7 @@ public final class CircuitRuntime implements Circuit {
     private void quiesce() {
         dispatcher.beginClose();
         transport.stopDelivering();
+        peers.openSessions().forEach(dispatcher::refuseParked); // taken past a peer's incoming limit, never run
         try {
             int left = dispatcher.awaitDecided(System.nanoTime() + quiesceLimit.toNanos());
             if (left > 0) {

@@ -311,6 +311,33 @@ final class Dispatcher implements AutoCloseable {
         }
     }
 
+    /**
+     * After {@link #beginClose}: the requests of {@code s}'s peer that wait for a slot past its incoming
+     * limit were taken, never run, and will not be: each is refused as not run ({@link #closingRefusal}),
+     * before the goodbye ({@link #awaitDecided} waits for the refusals), so that its caller knows.
+     */
+    void refuseParked(PeerSession s) {
+        for (PeerSession.Parked p : s.takeParked()) {
+            ByteBuf payload = p.payload();
+            long callId = MessageCodec.callId(payload);
+            payload.release();
+            undecided.incrementAndGet();
+            Served refused = new Served(false);
+            try {
+                virtualThreads.execute(() -> {
+                    try {
+                        send(s, System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(1), new Message.Failure(callId,
+                            RemoteFailure.describe(new WorkerDiedException(runtime.id(), false, closingRefusal(runtime.id())))));
+                    } finally {
+                        decided(refused);
+                    }
+                });
+            } catch (RejectedExecutionException closed) {
+                decided(refused);
+            }
+        }
+    }
+
     /** Whether {@link #beginClose} was called; for tests. */
     boolean isClosing() {
         return closing;

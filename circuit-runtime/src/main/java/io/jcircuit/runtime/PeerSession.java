@@ -128,6 +128,24 @@ final class PeerSession {
         }
     }
 
+    /**
+     * Takes every request waiting for a slot out, in the order they came, for the caller to answer (a
+     * closing runtime refuses them as not run); they no longer count as incoming. Any thread.
+     */
+    java.util.List<Parked> takeParked() {
+        synchronized (parked) {
+            java.util.List<Parked> all = new java.util.ArrayList<>(parked);
+            parked.clear();
+            parkedBytes = 0;
+            incoming.addAndGet(-all.size());
+            if (pausedForParked) {
+                pausedForParked = false;
+                link.resumeReading();
+            }
+            return all;
+        }
+    }
+
     /** The link is gone: fail every request still waiting, naming the reason. */
     void markDown(String reason) {
         synchronized (parked) {

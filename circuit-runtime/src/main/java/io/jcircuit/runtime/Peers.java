@@ -64,6 +64,11 @@ final class Peers {
     }
 
     /** True when a session with {@code peer} is up. */
+    /** Every session up now. */
+    java.util.List<PeerSession> openSessions() {
+        return java.util.List.copyOf(open);
+    }
+
     boolean hasLiveSession(WorkerId peer) {
         PeerSession s = sessions.get(peer);
         return s != null && !s.isDown();

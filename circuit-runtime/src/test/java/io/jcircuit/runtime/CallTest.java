@@ -590,4 +590,41 @@ class CallTest {
         }
         assertThat(threads).as("threads that served 200 calls in a row").hasSizeLessThan(200);
     }
+
+    public interface GatedPass {
+        String pass(int i) throws InterruptedException;
+    }
+
+    /**
+     * A call that reaches a closing runtime and is not run there is known as not run, also one that waited
+     * for a slot past the peer's incoming limit: the close refuses it before its goodbye (found by the
+     * review: it was dropped with the session, its outcome unknown).
+     */
+    @Test
+    void aParkedRequestDroppedByACloseIsKnownAsNotRun() throws Exception {
+        CircuitRuntime old = runtimes.start(c -> c.maxIncomingCallsPerLink(1));
+        CircuitRuntime client = runtimes.start();
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        old.listen("gated", GatedPass.class, i -> {
+            entered.countDown();
+            release.await();
+            return "passed " + i;
+        });
+        GatedPass gated = client.dial(old.address(), "gated", GatedPass.class);
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            threads.submit(() -> org.assertj.core.api.Assertions.catchThrowable(() -> io.jcircuit.Deadline.within(java.time.Duration.ofSeconds(30), () -> gated.pass(1))));
+            assertThat(entered.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            var second = threads.submit(() -> org.assertj.core.api.Assertions.catchThrowable(() -> io.jcircuit.Deadline.within(java.time.Duration.ofSeconds(30), () -> gated.pass(2))));
+            PeerSession fromClient = old.peers().session(client.id(), client.address(), System.nanoTime() + 10_000_000_000L);
+            org.awaitility.Awaitility.await().until(() -> fromClient.incomingInFlight() == 2); // the second waits for the first's slot
+
+            old.close();
+            release.countDown();
+
+            Throwable t = second.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(t).isInstanceOf(io.jcircuit.WorkerDiedException.class);
+            assertThat(((io.jcircuit.WorkerDiedException) t).outcomeUnknown()).as("never run: " + t.getMessage()).isFalse();
+        }
+    }
 }

@@ -477,6 +477,7 @@ class HotSwapTest {
         assertThatThrownBy(() -> poll.get(30, java.util.concurrent.TimeUnit.SECONDS))
             .hasMessageContaining("hot swap").hasMessageContaining("call again");
         java.util.concurrent.CompletableFuture<String> again = mailbox.next();
+        await().until(() -> next.waiting.size() == 1); // the poll reached the replacement
         mailbox.publish("hello");
         assertThat(again.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("hello");
         assertThat(old.activity().running()).as("the abandoned call's slot is given back").isZero();
