@@ -90,8 +90,11 @@ final class PeerSession {
                 owed--; // a call ended as this one came in: it takes that call's slot
                 return true;
             }
-            parked.add(new Parked(payload, arrived));
-            parkedBytes += payload.readableBytes();
+            // a copy of its own: the payload is a slice of the socket read it came in, which it would keep whole
+            ByteBuf own = payload.copy();
+            payload.release();
+            parked.add(new Parked(own, arrived));
+            parkedBytes += own.readableBytes();
             if (!pausedForParked && (parked.size() >= MAX_PARKED_REQUESTS || parkedBytes >= maxParkedBytes)) {
                 pausedForParked = true;
                 link.pauseReading(); // the peer sends past what its own bound allows: TCP pushes back
