@@ -22,6 +22,9 @@ import java.util.concurrent.TimeoutException;
  * Closing removes the entry and prunes the directories it leaves empty, at once, or when ZooKeeper is
  * away, as soon as it is back.
  *
+ * <p>An entry that holds a name ({@link Claim}, a host's) is filed anew only while the name is still
+ * its own: when it must be filed anew and another holds the name by then, the node stops keeping it.
+ *
  * <p>Curator's {@code PersistentNode} does much the same, but while the connection is down its
  * background retries call back into themselves until the stack overflows; here re-filing runs on its
  * own virtual thread, one attempt at a time, and waits for the next reconnect when ZooKeeper is away.
@@ -32,6 +35,8 @@ public final class EntryNode implements AutoCloseable {
 
     private final Namespace ns;
     private final String znode;
+    /** The name the entry holds, looked at before the entry is filed anew; null for an entry that holds none. */
+    private final Claim claim;
     private volatile byte[] data;
     private volatile boolean closed;
     /** Requests to file the entry again not yet handled; the thread that handles them runs while this is above 0. */
@@ -48,9 +53,29 @@ public final class EntryNode implements AutoCloseable {
     };
 
     EntryNode(Namespace ns, String znode, byte[] data) {
+        this(ns, znode, data, null);
+    }
+
+    EntryNode(Namespace ns, String znode, byte[] data, Claim claim) {
         this.ns = ns;
         this.znode = znode;
         this.data = data.clone();
+        this.claim = claim;
+    }
+
+    /**
+     * A name that an entry holds and another may take while the entry is gone: a host's, which a host
+     * started meanwhile may hold by the time this one's new session files it again.
+     */
+    interface Claim {
+        /**
+         * Runs {@code file} when the name is still free for this entry, as one step with the look (under
+         * the name's lock), and returns null; returns who holds the name instead, without running it.
+         */
+        String fileIfFree(java.util.concurrent.Callable<Void> file) throws Exception;
+
+        /** Told once, on the re-filing thread, that {@code holder} holds the name: the entry is no longer kept. */
+        void lost(String holder);
     }
 
     /** Files the entry and returns once ZooKeeper has it. */
@@ -163,13 +188,41 @@ public final class EntryNode implements AutoCloseable {
                 return;
             }
             try {
-                ensure();
+                ensureOwnName();
                 return;
             } catch (Exception e) {
                 LOG.debug("cannot file {} again yet: {}", znode, e.toString());
                 Thread.sleep(250); // a period between attempts, while ZooKeeper is back but refuses
             }
         }
+    }
+
+    /**
+     * {@link #ensure}, for an entry that holds a name only while the name is still its own. An entry still
+     * there, owned by this session (a reconnect within the session), held the name all along: it is
+     * kept without looking. One that is gone (a new session, or deleted) is filed again only when no
+     * other holds the name; otherwise the node stops keeping it and tells its claim.
+     */
+    private void ensureOwnName() throws Exception {
+        if (claim == null || ownedBySession()) {
+            ensure();
+            return;
+        }
+        String holder = claim.fileIfFree(() -> {
+            ensure();
+            return null;
+        });
+        if (holder != null && stopKeeping()) {
+            LOG.error("{} is held by {}, filed while this one's entry {} was gone (its session expired, or it was"
+                + " deleted); not filing it again beside it", claim, holder, znode);
+            claim.lost(holder);
+        }
+    }
+
+    /** Whether the entry is there, filed by the current session. */
+    private boolean ownedBySession() throws Exception {
+        Stat st = ns.client().checkExists().forPath(znode);
+        return st != null && st.getEphemeralOwner() == ns.client().getZookeeperClient().getZooKeeper().getSessionId();
     }
 
     /** Replaces the entry's data, and returns once ZooKeeper has it. */

@@ -176,19 +176,56 @@ public final class Namespace implements AutoCloseable {
     /**
      * Files a host daemon's runtime in its own directory {@code /host/<name>}, marked with
      * {@code role=host}; the workers it starts file themselves beside it. The daemon keeps the node
-     * for as long as it runs.
+     * for as long as it runs, and for as long as the name is its own: see
+     * {@link #fileHost(String, Entry, java.util.function.Consumer)}.
      *
      * @throws IllegalArgumentException when {@code name} is not a valid path component
      * @throws IllegalStateException    when another live host already holds the name; of two hosts that
      *                                  file one name at once, exactly one gets it
      */
     public EntryNode fileHost(String name, Entry entry) {
+        return fileHost(name, entry, holder -> { });
+    }
+
+    /**
+     * As {@link #fileHost(String, Entry)}; when the entry must be filed anew (a new session after this
+     * one expired while the host was paused or cut off, or someone deleted it), the name is looked at
+     * again under its lock, and when another running host holds it by then (one started under the name
+     * meanwhile), the entry is not filed beside it: the node stops keeping it, logs an error and tells
+     * {@code onLost}, once, on the node's re-filing thread, which host holds the name. The owner must
+     * stop acting as that host. A re-file after a reconnect within the session (the entry still there,
+     * owned by this session) takes no lock.
+     */
+    public EntryNode fileHost(String name, Entry entry, java.util.function.Consumer<String> onLost) {
         if (name == null || name.contains("/")) {
             throw new IllegalArgumentException("bad host name '" + name + "': it must be one path component");
         }
+        Objects.requireNonNull(onLost, "onLost");
         String dir = Paths.anchorDir("/host/" + name, false);
+        java.util.Map<String, String> meta = new java.util.TreeMap<>(entry.metadata());
+        meta.put(ROLE_KEY, ROLE_HOST);
+        Entry e = new Entry(Paths.child(dir, entry.worker().toString()), entry.worker(), entry.address(), entry.host(),
+            entry.pid(), entry.started(), meta);
+        EntryNode node = new EntryNode(this, anchorZnode(Paths.child(dir, entry.worker().toString())),
+            EntryCodec.encode(e), new HostName(name, dir, entry, onLost));
         // The look for a holder and the filing are one step under a lock per name: two hosts starting at
         // once under one name would otherwise both find it free and both be filed.
+        withNameLock(name, () -> {
+            runningHolder(name, dir, entry).ifPresent(h -> {
+                throw new IllegalStateException("host name '" + name + "' is taken by the running host " + h.worker()
+                    + " at " + h.address() + "; stop it or choose another name");
+            });
+            node.start();
+            return null;
+        });
+        return node;
+    }
+
+    /** Where {@link #fileHost} locks a host name while it files it: outside {@code /anchors}, so no listing shows it. */
+    static final String HOST_NAMES = "/hostnames";
+
+    /** Runs {@code step} holding the lock on host name {@code name}, {@link #HOST_NAMES}{@code /<name>}. */
+    private <T> T withNameLock(String name, Callable<T> step) {
         org.apache.curator.framework.recipes.locks.InterProcessMutex lock =
             new org.apache.curator.framework.recipes.locks.InterProcessMutex(client, HOST_NAMES + "/" + name);
         long waitMs = 3L * config.sessionTimeoutMs(); // a holder may wait up to twice that for a dead host's entry
@@ -198,7 +235,11 @@ public final class Namespace implements AutoCloseable {
                 + " (it held the name's lock for " + waitMs + " ms); check with 'circuit hosts', or choose another name");
         }
         try {
-            return fileHostLocked(name, dir, entry);
+            return step.call();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new NamespaceException("cannot file host '" + name + "': " + e, e);
         } finally {
             try {
                 lock.release();
@@ -209,16 +250,18 @@ public final class Namespace implements AutoCloseable {
         }
     }
 
-    /** Where {@link #fileHost} locks a host name while it files it: outside {@code /anchors}, so no listing shows it. */
-    static final String HOST_NAMES = "/hostnames";
-
-    /** {@link #fileHost} with the name's lock held. */
-    private EntryNode fileHostLocked(String name, String dir, Entry entry) {
+    /**
+     * The running host other than {@code self} filed under {@code dir}, the name's directory, if any; to
+     * be called with the name's lock held. A holder that was killed on this machine is waited for: its
+     * entry lasts until its ZooKeeper session expires.
+     *
+     * @throws IllegalStateException when such a dead holder's entry is still there after twice the session timeout
+     */
+    private Optional<Entry> runningHolder(String name, String dir, Entry self) {
         for (Entry e : listAnchors(dir, false).entries()) {
-            if (ROLE_HOST.equals(e.metadata().get(ROLE_KEY)) && !e.worker().equals(entry.worker())) {
-                if (!crashedHere(e, entry)) {
-                    throw new IllegalStateException("host name '" + name + "' is taken by the running host " + e.worker()
-                        + " at " + e.address() + "; stop it or choose another name");
+            if (ROLE_HOST.equals(e.metadata().get(ROLE_KEY)) && !e.worker().equals(self.worker())) {
+                if (!crashedHere(e, self)) {
+                    return Optional.of(e);
                 }
                 // A host killed on this machine: its entry lasts until its ZooKeeper session expires, which
                 // an embedded ZooKeeper started again from its data only lets happen a session timeout
@@ -233,11 +276,45 @@ public final class Namespace implements AutoCloseable {
                 }
             }
         }
-        java.util.Map<String, String> meta = new java.util.TreeMap<>(entry.metadata());
-        meta.put(ROLE_KEY, ROLE_HOST);
-        Entry e = new Entry(Paths.child(dir, entry.worker().toString()), entry.worker(), entry.address(), entry.host(),
-            entry.pid(), entry.started(), meta);
-        return file(dir, entry.worker().toString(), EntryCodec.encode(e));
+        return Optional.empty();
+    }
+
+    /** The name a host entry holds, looked at again each time the entry must be filed anew. */
+    private final class HostName implements EntryNode.Claim {
+        private final String name;
+        private final String dir;
+        private final Entry self;
+        private final java.util.function.Consumer<String> onLost;
+
+        HostName(String name, String dir, Entry self, java.util.function.Consumer<String> onLost) {
+            this.name = name;
+            this.dir = dir;
+            this.self = self;
+            this.onLost = onLost;
+        }
+
+        @Override
+        public String fileIfFree(Callable<Void> file) {
+            return withNameLock(name, () -> {
+                Optional<Entry> holder = runningHolder(name, dir, self);
+                if (holder.isPresent()) {
+                    Entry h = holder.get();
+                    return "host " + h.worker() + " at " + h.address() + " (machine " + h.host() + ", pid " + h.pid() + ")";
+                }
+                file.call();
+                return null;
+            });
+        }
+
+        @Override
+        public void lost(String holder) {
+            onLost.accept(holder);
+        }
+
+        @Override
+        public String toString() {
+            return "host name '" + name + "'";
+        }
     }
 
     /** Whether {@code holder} was filed from this machine ({@code self}'s) by a process that has ended. */

@@ -156,8 +156,17 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
 
     /** Files this runtime as the host daemon {@code name}, in {@code /host/<name>}, with {@code metadata}. */
     public EntryNode fileAsHost(String name, Map<String, String> metadata) {
+        return fileAsHost(name, metadata, holder -> { });
+    }
+
+    /**
+     * Files this runtime as the host daemon {@code name}, in {@code /host/<name>}, with {@code metadata};
+     * {@code onLost} learns which host holds the name when this one's entry, gone meanwhile, cannot be
+     * filed again (see {@link Namespace#fileHost(String, Entry, Consumer)}).
+     */
+    public EntryNode fileAsHost(String name, Map<String, String> metadata, Consumer<String> onLost) {
         checkOpen();
-        EntryNode node = ns.fileHost(name, withPath("/host/" + name, metadata));
+        EntryNode node = ns.fileHost(name, withPath("/host/" + name, metadata), onLost);
         hostDir = "/host/" + name;
         return node;
     }

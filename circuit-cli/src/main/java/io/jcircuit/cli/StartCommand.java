@@ -167,6 +167,11 @@ final class StartCommand implements Callable<Integer> {
             }
             out.flush();
             host.awaitStop();
+            if (host.lostName() != null) {
+                spec.commandLine().getErr().println("circuit start: host " + host.name() + " stopped: its name is now held by "
+                    + host.lostName() + ", started while this host was away from ZooKeeper past its session timeout");
+                return 1;
+            }
             return 0;
         } catch (InterruptedException e) {
             host.close();

@@ -4,6 +4,7 @@ import io.jcircuit.host.HostDaemon;
 import io.jcircuit.runtime.CircuitRuntime;
 import io.jcircuit.runtime.RuntimeConfig;
 import io.jcircuit.runtime.host.HostService;
+import io.jcircuit.test.FaultProxy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -130,6 +131,50 @@ class HostCommandsTest {
         } finally {
             h2.close();
         }
+    }
+
+    @Test
+    void shouldStopAHostBackFromAnOutageWhoseNameAnotherHostTookMeanwhile(@TempDir Path a, @TempDir Path b) throws Exception {
+        // as a 'circuit start --name twin' paused with 'kill -STOP' past its session timeout, while a second
+        // 'circuit start --name twin' starts: when the first is back, two running hosts were filed as 'twin'
+        String[] zk = h1.zookeeper().split(":");
+        try (FaultProxy zkProxy = FaultProxy.start(new java.net.InetSocketAddress(zk[0], Integer.parseInt(zk[1])));
+             ExecutorService vt = Executors.newVirtualThreadPerTaskExecutor()) {
+            CliRun first = CliRun.with(Map.of());
+            CompletableFuture<CliRun.Result> run = CompletableFuture.supplyAsync(() -> first.execute("start",
+                "--zookeeper", "127.0.0.1:" + zkProxy.port(), "--dir", a.toString(), "--name", "twin"), vt);
+            await().atMost(Duration.ofSeconds(30)).until(() -> first.out().contains("host twin at"));
+            io.jcircuit.Address firstAt = h1.runtime().anchors().list("/host/twin").entries().getFirst().address();
+            try {
+                zkProxy.blackhole();
+                await().atMost(Duration.ofSeconds(30)).until(() -> hostsNamed("twin").isEmpty()); // its session expired
+                try (HostDaemon second = HostDaemon.start(new HostDaemon.Config("twin", b, h1.zookeeper(), null, 0))) {
+                    zkProxy.pass();
+
+                    await("the host back from its outage stopped, not filed beside the one that took its name")
+                        .atMost(Duration.ofSeconds(30)).until(run::isDone);
+                    CliRun.Result r = run.join();
+                    assertThat(r.code()).as(r.out()).isEqualTo(1);
+                    assertThat(r.err()).contains("circuit start: host twin stopped: its name is now held by host "
+                        + second.runtime().id() + " at " + second.address());
+                    assertThat(hostsNamed("twin")).containsExactly(second.runtime().id());
+                    assertThat(CliRun.run("hosts", "--dir", state.toString()).out()).containsOnlyOnce("twin");
+                }
+            } finally {
+                if (!run.isDone()) { // it ran on: stop it, through its own address ('circuit stop twin' may reach the other)
+                    zkProxy.pass();
+                    h1.runtime().worker(firstAt).dial(HostService.SERVICE, HostService.class).stop();
+                    run.orTimeout(30, java.util.concurrent.TimeUnit.SECONDS).join();
+                }
+            }
+        }
+    }
+
+    /** The workers filed as host daemons under {@code /host/<name>}. */
+    private static List<io.jcircuit.WorkerId> hostsNamed(String name) {
+        return h1.runtime().anchors().list("/host/" + name).entries().stream()
+            .filter(e -> HostService.ROLE_HOST.equals(e.metadata().get(HostService.ROLE_KEY)))
+            .map(io.jcircuit.Entry::worker).toList();
     }
 
     @Test

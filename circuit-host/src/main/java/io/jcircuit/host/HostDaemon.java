@@ -51,6 +51,10 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>Stopping the host kills its workers that are not daemonized; daemonized workers keep running and
  * stay filed under {@code /host/<name>} until they exit.
+ *
+ * <p>A host whose entry went while it was paused or cut off from ZooKeeper past the session timeout, and
+ * whose name another host took meanwhile, stops when it is back, as if stopped, rather than run on
+ * under a name it no longer holds; {@link #lostName()} then says to whom.
  */
 public final class HostDaemon implements AutoCloseable {
 
@@ -220,6 +224,8 @@ public final class HostDaemon implements AutoCloseable {
     private volatile Thread refresher;
     private EntryNode hostEntry;
     private volatile boolean closed;
+    /** The host that holds this one's name, once this one found it taken; see {@link #lostName()}. */
+    private volatile String lostTo;
     /**
      * Publishes the host's metadata (its worker count) after a spawn or an exit, off the spawn's path:
      * the ZooKeeper write took 2 to 12 ms of a 60 ms warm spawn here. Changes in a burst fold into one
@@ -263,7 +269,7 @@ public final class HostDaemon implements AutoCloseable {
             HostDaemon h = new HostDaemon(config, rt, zk);
             requireTheCircuitsKey(config.name(), rt);
             rt.listenOwn(HostService.SERVICE, HostService.class, h.new Service());
-            h.hostEntry = ((NamespaceAnchors) rt.anchors()).fileAsHost(config.name(), h.metadata());
+            h.hostEntry = ((NamespaceAnchors) rt.anchors()).fileAsHost(config.name(), h.metadata(), h::nameLost);
             h.takeBackSurvivors();
             h.refresher = Thread.ofVirtual().name("host-refresh-" + config.name()).start(h::refreshMetadata);
             h.evictor.signal(); // a cache left above its limit by an earlier run, or a lowered limit
@@ -312,6 +318,29 @@ public final class HostDaemon implements AutoCloseable {
     /** Class archives that a live JVM of this host has been told to write at its exit. */
     int archivesBeingWritten() {
         return (int) archiveWriters.values().stream().filter(w -> !w.ended()).count();
+    }
+
+    /**
+     * The host that took this one's name while this one was out of ZooKeeper (paused, or cut off past
+     * the session timeout), described; null while the name is this host's. A host that lost its name
+     * has stopped, or is stopping.
+     */
+    public String lostName() {
+        return lostTo;
+    }
+
+    /**
+     * Stops this host, which found its name held by {@code holder} when it came back to ZooKeeper: it
+     * must not run on under a name it no longer holds, unreachable by it ({@code circuit stop NAME}
+     * reaches the holder), nor be filed beside the holder. It stops as a stop does: new spawns are refused
+     * at once, its workers that are not daemonized are killed, daemonized ones run on.
+     */
+    private void nameLost(String holder) {
+        lostTo = holder;
+        LOG.error("host {} STOPS: its name is now held by {}, started while this host was away from ZooKeeper past"
+            + " its session timeout (paused, or cut off); it does not run on under a name it no longer holds."
+            + " Its workers that are not daemonized are killed; daemonized ones run on", config.name(), holder);
+        Thread.ofVirtual().name("host-name-lost").start(this::close); // not on the namespace's re-filing thread
     }
 
     /** Blocks until the host is stopped (by {@link HostService#stop} or {@link #close}). */
@@ -485,8 +514,8 @@ public final class HostDaemon implements AutoCloseable {
     private final java.util.Set<String> procAnchors = ConcurrentHashMap.newKeySet();
 
     private SpawnedWorker spawn(SpawnSpec spec) {
-        if (closed) {
-            throw new IllegalStateException("host " + config.name() + " is stopping");
+        if (closed || lostTo != null) {
+            throw new IllegalStateException(stopping());
         }
         List<String> shas = spec.classpath().stream().map(JarRef::sha256).toList();
         shas.forEach(sha -> startingWith.merge(sha, 1, Integer::sum));
@@ -1037,6 +1066,12 @@ public final class HostDaemon implements AutoCloseable {
         });
     }
 
+    /** Why a request is refused while the host stops. */
+    private String stopping() {
+        String holder = lostTo;
+        return "host " + config.name() + " is stopping" + (holder == null ? "" : ": its name is held by " + holder);
+    }
+
     /**
      * Takes back the workers that outlived this host's last run (daemonized ones, whose entries under
      * {@code /host/<name>} stay while they run): they count among its workers again, {@code kill} reaches
@@ -1211,8 +1246,8 @@ public final class HostDaemon implements AutoCloseable {
 
         @Override
         public boolean offerJar(JarRef ref, JarSource source) {
-            if (closed) {
-                throw new IllegalStateException("host " + config.name() + " is stopping");
+            if (closed || lostTo != null) {
+                throw new IllegalStateException(stopping());
             }
             if (!jars.offerDeployed(ref, source)) {
                 return false;
@@ -1224,8 +1259,8 @@ public final class HostDaemon implements AutoCloseable {
 
         @Override
         public io.jcircuit.Proc exec(io.jcircuit.ExecSpec spec) {
-            if (closed) {
-                throw new IllegalStateException("host " + config.name() + " is stopping");
+            if (closed || lostTo != null) {
+                throw new IllegalStateException(stopping());
             }
             HostProc p = HostProc.start(config.name(), runtime, config.stateDir().resolve("procs"), spec, procAnchors);
             LOG.info("host {} runs process {}: {}", config.name(), p.pid(), spec.command());
