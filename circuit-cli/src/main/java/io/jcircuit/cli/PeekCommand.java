@@ -36,7 +36,7 @@ final class PeekCommand extends WorkerVerb implements Callable<Integer> {
                 if (json) {
                     all.add(io.jcircuit.cli.console.PictureJson.info(i));
                 } else {
-                    print(out, i, daemons.get(e.worker()));
+                    print(out, i, daemons.get(e.worker()), w.client().id().toString());
                 }
             });
         }
@@ -47,8 +47,11 @@ final class PeekCommand extends WorkerVerb implements Callable<Integer> {
         return failed == 0 ? 0 : 1;
     }
 
-    /** {@code daemon}: the host daemon that runs the worker, or null when none started it. */
-    private static void print(PrintWriter out, OpsInfo i, String daemon) {
+    /**
+     * {@code daemon}: the host daemon that runs the worker, or null when none started it; {@code self}: this
+     * command's own runtime, which the worker has as a peer only because it was asked.
+     */
+    private static void print(PrintWriter out, OpsInfo i, String daemon, String self) {
         out.println(i.worker());
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"  address", i.address()});
@@ -59,7 +62,8 @@ final class PeekCommand extends WorkerVerb implements Callable<Integer> {
             + " since " + Instant.ofEpochMilli(i.startedMillis())});
         rows.add(new String[] {"  anchors", i.anchors().isEmpty() ? "-" : String.join(" ", i.anchors())});
         rows.add(new String[] {"  services", i.services().isEmpty() ? "-" : String.join(" ", i.services())});
-        rows.add(new String[] {"  peers", i.peers().isEmpty() ? "-" : String.join(" ", i.peers())});
+        List<String> peers = i.peers().stream().filter(p -> !p.equals(self)).toList();
+        rows.add(new String[] {"  peers", peers.isEmpty() ? "-" : String.join(" ", peers)});
         rows.add(new String[] {"  jvm", i.jvm() + ", " + i.processors() + " cpus, heap max " + Progress.mib(i.heapMaxBytes())});
         rows.add(new String[] {"  profiler", i.profiler()});
         Columns.print(out, rows);

@@ -121,6 +121,13 @@ class OpsCommandsTest {
         return r;
     }
 
+    /** The worker ids on {@code peek}'s peers line. */
+    private static String peersLine(String peek) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("peers +(.*)").matcher(peek);
+        assertThat(m.find()).as(peek).isTrue();
+        return m.group(1).strip();
+    }
+
     @Test
     @Order(1)
     void lsAndPeekShowTheWorkers() {
@@ -133,6 +140,11 @@ class OpsCommandsTest {
         assertThat(peek.out()).contains(echo.worker().id().toString()).contains("/app/echo").contains("circuit.ops");
         // "host" is the host daemon, as in 'circuit hosts' (before: the machine's name)
         assertThat(peek.out()).containsPattern("host +" + circuit.hosts().getFirst() + " \\(machine [^,]+, pid \\d+\\)");
+        // its own runtime, a new one each time, is not among the worker's peers (before: it was, so two peeks differed)
+        // (an earlier peek's runtime may still be listed until the worker has its goodbye: asked again until two agree)
+        assertThat(peersLine(peek.out())).contains(client.id().toString());
+        await().atMost(Duration.ofSeconds(60)).until(() -> peersLine(run("peek", "/app/echo").out())
+            .equals(peersLine(run("peek", "/app/echo").out())));
 
         CliRun.Result json = run("peek", "--json", "/app/...");
         assertThat(json.out()).startsWith("{\"workers\":[").contains("\"pid\":").contains(caller.worker().id().toString());
