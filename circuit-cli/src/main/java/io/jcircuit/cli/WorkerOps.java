@@ -106,18 +106,11 @@ final class WorkerOps implements AutoCloseable {
      * not in it; nor is any when the namespace cannot be listed now.
      */
     Map<io.jcircuit.WorkerId, String> hostDaemons() {
-        Map<io.jcircuit.WorkerId, String> byWorker = new java.util.HashMap<>();
         try {
-            for (Entry e : ns.listAnchors(Hosts.DIR, true).entries()) {
-                String dir = e.dir();
-                if (dir.startsWith(Hosts.DIR + "/") && dir.indexOf('/', Hosts.DIR.length() + 1) < 0) {
-                    byWorker.putIfAbsent(e.worker(), dir.substring(Hosts.DIR.length() + 1));
-                }
-            }
+            return Hosts.byWorker(ns);
         } catch (RuntimeException unlisted) {
-            // the machine's name stands in, as for a worker no host started
+            return Map.of(); // the machine's name stands in, as for a worker no host started
         }
-        return byWorker;
     }
 
     List<Entry> select(String selector) {
