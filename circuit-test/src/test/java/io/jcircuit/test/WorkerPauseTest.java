@@ -101,6 +101,17 @@ class WorkerPauseTest {
         assertThat(kill.waitFor()).as("kill -%s %d", sig, pid).isZero();
     }
 
+    /**
+     * Waits until process {@code pid} is stopped: {@code kill -STOP} returns once the signal is sent, and
+     * the process may still run (and read from its sockets) for a moment after that.
+     */
+    private static void awaitStopped(long pid) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+            return stat.substring(stat.lastIndexOf(')') + 2).startsWith("T"); // the state, after "(comm) "
+        });
+    }
+
     private Link linkTo(CircuitRuntime rt, Counted ref) {
         var home = rt.homeOf(ref).id();
         return rt.links().stream().filter(l -> l.peer().equals(home)).findFirst().orElseThrow();
@@ -216,6 +227,7 @@ class WorkerPauseTest {
         }
         await().until(() -> answered.size() > 200);
         signal("STOP", served.pid());
+        awaitStopped(served.pid());
         long sentWhileStopped = nextId.get(); // this id and later ones were sent while it was stopped
         try {
             // every caller gave up twice: stopped for two deadlines at least
