@@ -16,7 +16,7 @@ import java.util.Optional;
  */
 final class Hosts {
 
-    static final String DIR = "/host";
+    static final String DIR = io.jcircuit.runtime.host.HostService.DIR;
 
     private Hosts() {
     }
@@ -83,7 +83,7 @@ final class Hosts {
     static List<Host> list(Namespace ns) {
         List<Host> hosts = new ArrayList<>();
         for (Entry e : ns.listAnchors(DIR, true).entries()) {
-            String name = nameOf(e);
+            String name = HostService.daemonOf(e);
             if (name != null && HostService.ROLE_HOST.equals(e.metadata().get(HostService.ROLE_KEY))) {
                 hosts.add(new Host(name, e));
             }
@@ -97,20 +97,7 @@ final class Hosts {
      * the daemon's own runtime. A runtime no host started is not in it.
      */
     static java.util.Map<io.jcircuit.WorkerId, String> byWorker(Namespace ns) {
-        java.util.Map<io.jcircuit.WorkerId, String> names = new java.util.HashMap<>();
-        for (Entry e : ns.listAnchors(DIR, true).entries()) {
-            String name = nameOf(e);
-            if (name != null) {
-                names.putIfAbsent(e.worker(), name);
-            }
-        }
-        return names;
-    }
-
-    /** The NAME of the {@code /host/NAME} directory {@code e} is filed in; null for an entry deeper down. */
-    private static String nameOf(Entry e) {
-        String dir = e.dir();
-        return dir.startsWith(DIR + "/") && dir.indexOf('/', DIR.length() + 1) < 0 ? dir.substring(DIR.length() + 1) : null;
+        return HostService.daemonsOf(ns.listAnchors(DIR, true).entries());
     }
 
     /**

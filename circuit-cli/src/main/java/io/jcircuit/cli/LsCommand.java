@@ -54,8 +54,11 @@ final class LsCommand implements Callable<Integer> {
         }
         Paths.anchorDir(dir, false);
         Listing<Entry> l;
+        Map<WorkerId, String> daemons;
         try (Namespace ns = where.connect()) {
             l = ns.listAnchors(dir, t.recursive);
+            // the host of an entry is the host daemon that runs it, as in top and peek; the machine's name for a runtime no host started
+            daemons = longForm || json ? Hosts.byWorker(ns) : Map.of();
         }
         List<Entry> entries = new ArrayList<>(l.entries());
         List<String> dirs = new ArrayList<>(l.directories());
@@ -79,7 +82,8 @@ final class LsCommand implements Callable<Integer> {
                 m.put("path", e.path());
                 m.put("worker", e.worker().toString());
                 m.put("address", e.address().toString());
-                m.put("host", e.host());
+                m.put("host", daemons.getOrDefault(e.worker(), e.host()));
+                m.put("machine", e.host());
                 m.put("pid", e.pid());
                 m.put("started", e.started().toString());
                 m.put("metadata", e.metadata());
@@ -94,7 +98,7 @@ final class LsCommand implements Callable<Integer> {
             }
             for (Entry e : entries) {
                 rows.add(longForm
-                    ? new String[] {e.path(), e.address().toString(), e.host(), "pid " + e.pid(), e.started().toString(),
+                    ? new String[] {e.path(), e.address().toString(), daemons.getOrDefault(e.worker(), e.host()), "pid " + e.pid(), e.started().toString(),
                         codeOf(e)}
                     : new String[] {e.path()});
             }

@@ -30,11 +30,11 @@ final class PeekCommand extends WorkerVerb implements Callable<Integer> {
         List<Object> all = new ArrayList<>();
         int failed;
         try (WorkerOps w = WorkerOps.open(where, keys)) {
-            Map<io.jcircuit.WorkerId, String> daemons = json ? Map.of() : w.hostDaemons();
+            Map<io.jcircuit.WorkerId, String> daemons = w.hostDaemons();
             failed = forEachWorker(w, e -> {
                 OpsInfo i = w.call(e, Duration.ofSeconds(5), ops -> ops.info());
                 if (json) {
-                    all.add(io.jcircuit.cli.console.PictureJson.info(i));
+                    all.add(io.jcircuit.cli.console.PictureJson.info(i, daemons.get(e.worker())));
                 } else {
                     print(out, i, daemons.get(e.worker()), w.client().id().toString());
                 }

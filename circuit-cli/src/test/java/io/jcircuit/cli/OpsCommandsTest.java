@@ -148,6 +148,12 @@ class OpsCommandsTest {
 
         CliRun.Result json = run("peek", "--json", "/app/...");
         assertThat(json.out()).startsWith("{\"workers\":[").contains("\"pid\":").contains(caller.worker().id().toString());
+        // "host" means the host daemon in every verb's JSON, as in top's; the machine is "machine" (before: "host" was the machine's name here)
+        String daemon = circuit.hosts().getFirst();
+        assertThat(json.out()).contains("\"host\":\"" + daemon + "\",\"machine\":\"");
+        CliRun.Result lsJson = run("ls", "--json", "/app/echo");
+        assertThat(lsJson.out()).as(lsJson.err()).contains("\"host\":\"" + daemon + "\",\"machine\":\"");
+        assertThat(run("ls", "-l", "/app/echo").out()).containsPattern("/app/echo/" + echo.worker().id() + " +\\S+ +" + daemon + " +pid ");
 
         CliRun.Result none = run("peek", "/nothing/here");
         assertThat(none.code()).isNotZero();

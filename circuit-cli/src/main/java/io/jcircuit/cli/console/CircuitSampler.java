@@ -43,7 +43,6 @@ public final class CircuitSampler {
     /** The default time each runtime has to answer. */
     public static final Duration DEFAULT_POLL_TIMEOUT = Duration.ofSeconds(2);
     private static final String WORKER_DIR = "/worker";
-    private static final String HOST_DIR = "/host";
 
     private final Namespace namespace;
     private final Circuit client;
@@ -145,9 +144,8 @@ public final class CircuitSampler {
     private static List<CircuitPicture.Host> hosts(List<Entry> entries) {
         List<CircuitPicture.Host> hosts = new ArrayList<>();
         for (Entry e : entries) {
-            String dir = e.dir();
-            boolean direct = dir.startsWith(HOST_DIR + "/") && dir.indexOf('/', HOST_DIR.length() + 1) < 0;
-            if (direct && HostService.ROLE_HOST.equals(e.metadata().get(HostService.ROLE_KEY))) {
+            String name = HostService.daemonOf(e);
+            if (name != null && HostService.ROLE_HOST.equals(e.metadata().get(HostService.ROLE_KEY))) {
                 Integer count;
                 try {
                     count = Integer.valueOf(e.metadata().getOrDefault("workers", ""));
@@ -155,7 +153,7 @@ public final class CircuitSampler {
                     count = null;
                 }
                 String warm = e.metadata().getOrDefault(HostService.WARM_KEY, "");
-                hosts.add(new CircuitPicture.Host(dir.substring(HOST_DIR.length() + 1), e.address().toString(),
+                hosts.add(new CircuitPicture.Host(name, e.address().toString(),
                     e.worker().toString(), count, warm.isBlank() ? List.of() : List.of(warm.trim().split(" +"))));
             }
         }
@@ -171,8 +169,9 @@ public final class CircuitSampler {
         for (Entry other : entries) {
             if (other.worker().equals(e.worker()) && !other.dir().equals(WORKER_DIR)) {
                 dirs.add(other.dir());
-                if (other.dir().startsWith(HOST_DIR + "/")) {
-                    host = other.dir().substring(HOST_DIR.length() + 1);
+                String daemon = HostService.daemonOf(other);
+                if (daemon != null) {
+                    host = daemon;
                     if (HostService.ROLE_WORKER.equals(other.metadata().get(HostService.ROLE_KEY))) {
                         role = "worker";
                     }

@@ -4,7 +4,9 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.jcircuit.Circuit;
 import io.jcircuit.Entry;
+import io.jcircuit.WorkerId;
 import io.jcircuit.anchor.Namespace;
+import io.jcircuit.runtime.host.HostService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -212,11 +214,21 @@ public final class ConsoleServer implements AutoCloseable {
      * @throws HttpFailure 503 when ZooKeeper is away or the read did not come in time
      */
     private List<Entry> liveWorkers() {
+        return entries("/worker", false);
+    }
+
+    /** The host daemon that runs worker {@code id} (as the picture names it), or null when no host started it. */
+    private String daemonOf(String id) {
+        return HostService.daemonsOf(entries(HostService.DIR, true)).get(WorkerId.parse(id));
+    }
+
+    /** The entries under {@code dir}, read within the console's bound; a 503 when they cannot be. */
+    private List<Entry> entries(String dir, boolean recursive) {
         if (!namespace.isConnected()) {
             throw new HttpFailure(503, "the circuit cannot be read: ZooKeeper at " + namespace.config().connectString()
                 + " is unreachable");
         }
-        java.util.concurrent.Future<List<Entry>> listing = threads.submit(() -> namespace.listAnchors("/worker", false).entries());
+        java.util.concurrent.Future<List<Entry>> listing = threads.submit(() -> namespace.listAnchors(dir, recursive).entries());
         try {
             return awaitRead(listing, NAMESPACE_READ_NANOS);
         } finally {
@@ -312,7 +324,7 @@ public final class ConsoleServer implements AutoCloseable {
             Map<String, String> query = Replies.query(x.getRequestURI());
             switch (m.group(2)) {
                 case "info" -> Replies.send(x, 200, "application/json",
-                    json.apply(PictureJson.info(workers.info(m.group(1)))).getBytes(StandardCharsets.UTF_8));
+                    json.apply(PictureJson.info(workers.info(m.group(1)), daemonOf(m.group(1)))).getBytes(StandardCharsets.UTF_8));
                 case "stack" -> Replies.send(x, 200, "text/plain; charset=utf-8",
                     workers.stack(m.group(1)).getBytes(StandardCharsets.UTF_8));
                 case "flame" -> sendFlame(x, workers.flame(m.group(1), query.get("kind"), query.get("seconds")));

@@ -73,12 +73,18 @@ public final class PictureJson {
         return m;
     }
 
-    /** What a worker says about itself, as {@code /api/worker/ID/info} and {@code circuit peek --json} print it. */
-    public static Map<String, Object> info(OpsInfo i) {
+    /**
+     * What a worker says about itself, as {@code /api/worker/ID/info} and {@code circuit peek --json} print it.
+     * {@code "host"} is {@code daemon}, the host daemon that runs it, as in the picture and {@code top}, or
+     * the machine's name for a runtime no host started (null {@code daemon}); {@code "machine"} is always
+     * the machine's.
+     */
+    public static Map<String, Object> info(OpsInfo i, String daemon) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("worker", i.worker());
         m.put("address", i.address());
-        m.put("host", i.host());
+        m.put("host", daemon == null ? i.host() : daemon);
+        m.put("machine", i.host());
         m.put("pid", i.pid());
         m.put("version", i.version());
         m.put("classpathHash", i.classpathHash());

@@ -106,6 +106,8 @@ class ConsoleServerTest {
 
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(r.body()).contains("\"worker\":\"" + workers.callee() + "\"", "\"/host/host-2\"", "\"/console/callee\"");
+        // "host" is the host daemon, as in the picture (before: the machine's name)
+        assertThat(r.body()).containsPattern("\"host\":\"host-2\",\"machine\":\"[^\"]+\"");
     }
 
     @Test

@@ -8,6 +8,8 @@ import java.util.List;
 public interface HostService {
 
     String SERVICE = "circuit.host";
+    /** Where host daemons file themselves and their workers: {@code /host/<name>}. */
+    String DIR = "/host";
 
     /**
      * The records this service's calls carry, which every runtime's codec writes without generating a
@@ -35,6 +37,28 @@ public interface HostService {
      */
     String REPORTED_KEY = "reported";
     String NO_KEY = "none";
+
+    /**
+     * The name of the host daemon whose directory {@code /host/<name>} entry {@code e} is filed in: the
+     * daemon itself, or a worker it runs; null for an entry anywhere else. What {@code top}, {@code peek},
+     * {@code ls} and the console call a runtime's host.
+     */
+    static String daemonOf(io.jcircuit.Entry e) {
+        String dir = e.dir();
+        return dir.startsWith(DIR + "/") && dir.indexOf('/', DIR.length() + 1) < 0 ? dir.substring(DIR.length() + 1) : null;
+    }
+
+    /** The host daemon each runtime among {@code entries} (a listing of {@code /host} at any depth) runs under, by its id. */
+    static java.util.Map<WorkerId, String> daemonsOf(java.util.List<io.jcircuit.Entry> entries) {
+        java.util.Map<WorkerId, String> names = new java.util.HashMap<>();
+        for (io.jcircuit.Entry e : entries) {
+            String name = daemonOf(e);
+            if (name != null) {
+                names.putIfAbsent(e.worker(), name);
+            }
+        }
+        return names;
+    }
 
     /** What {@link #KEY_KEY} holds for a runtime whose cluster key has {@code fingerprint} (empty: no key). */
     static String keyOf(java.util.Optional<String> fingerprint) {
