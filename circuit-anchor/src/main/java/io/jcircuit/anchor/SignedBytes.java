@@ -43,6 +43,17 @@ public final class SignedBytes {
             : ns.create(path, Namespace.KIND_SIGNED_BYTES, seal.seal(path, bytes));
     }
 
+    /** Stores {@code bytes} at {@code path}, signed when there is a seal, replacing what was there. */
+    public void put(String path, byte[] bytes) {
+        Paths.durablePath(path, true);
+        Objects.requireNonNull(bytes, "bytes");
+        if (seal == null) {
+            ns.put(path, Namespace.KIND_BYTES, bytes);
+        } else {
+            ns.put(path, Namespace.KIND_SIGNED_BYTES, seal.seal(path, bytes));
+        }
+    }
+
     /**
      * The bytes at {@code path}; empty when nothing is there.
      *

@@ -43,8 +43,11 @@ import java.util.jar.JarFile;
         "The deployment is kept in the durable store under " + Deployment.ROOT + "/NAME/VERSION, signed with the cluster "
             + "key when there is one. A spawn names it with SpawnOptions.withDeployment(\"NAME\") (latest) or "
             + "(\"NAME:VERSION\"). The same jar deployed again under the same name keeps its version. --list shows the "
-            + "deployments (of NAME only, when given); with the key, records not signed with it are reported as refused.",
-        "Examples: circuit deploy target/app-1.2.jar   circuit deploy app.jar --name shop   circuit deploy --list"})
+            + "deployments (of NAME only, when given); with the key, records not signed with it are reported as refused. "
+            + "--remove NAME:VERSION removes one version: no spawn or swap can name it, its number is not given again, "
+            + "workers that run it run on, and hosts let its jar go.",
+        "Examples: circuit deploy target/app-1.2.jar   circuit deploy app.jar --name shop   circuit deploy --list   "
+            + "circuit deploy --remove shop:1"})
 final class DeployCommand implements Callable<Integer> {
 
     /** How long the hosts have to pull the jar. */
@@ -62,6 +65,10 @@ final class DeployCommand implements Callable<Integer> {
     @Option(names = "--list", description = "List the deployments instead.")
     boolean list;
 
+    @Option(names = "--remove", paramLabel = "NAME:VERSION",
+        description = "Remove that version of a deployment instead of deploying.")
+    String remove;
+
     @Option(names = "--json", description = "Print one JSON object; no progress bar.")
     boolean json;
 
@@ -76,8 +83,17 @@ final class DeployCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (list && remove != null) {
+            throw new IllegalArgumentException("give --list or --remove, not both");
+        }
         if (list) {
             return list();
+        }
+        if (remove != null) {
+            if (target != null || name != null) {
+                throw new IllegalArgumentException("--remove takes no jar and no --name: give NAME:VERSION to it alone");
+            }
+            return remove();
         }
         if (target == null) {
             throw new IllegalArgumentException("give the jar to deploy, or --list");
@@ -265,6 +281,7 @@ final class DeployCommand implements Callable<Integer> {
         if (json) {
             Map<String, Object> o = new LinkedHashMap<>();
             o.put("deployments", all.stream().map(DeployCommand::toJson).toList());
+            o.put("removed", listed.removed().stream().map(DeployCommand::toJson).toList());
             o.put("refused", listed.refused().stream().map(r -> {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("path", r.path());
@@ -274,7 +291,8 @@ final class DeployCommand implements Callable<Integer> {
             }).toList());
             out.println(Json.write(o));
         } else if (all.isEmpty() && listed.refused().isEmpty()) {
-            out.println("no deployments; make one with 'circuit deploy APP.jar'");
+            out.println(listed.removed().isEmpty() ? "no deployments; make one with 'circuit deploy APP.jar'"
+                : "no deployments (" + listed.removed().size() + " removed); make one with 'circuit deploy APP.jar'");
         } else {
             List<String[]> rows = new ArrayList<>();
             rows.add(new String[] {"DEPLOYMENT", "SHA-256", "BYTES", "DEPLOYED", "VERSION", "FILE"});
@@ -283,6 +301,10 @@ final class DeployCommand implements Callable<Integer> {
                     d.implementationVersion().isEmpty() ? "-" : d.implementationVersion(), d.fileName()});
             }
             Columns.print(out, rows);
+            if (!listed.removed().isEmpty()) {
+                out.println("(" + listed.removed().size() + " removed version(s) not shown: "
+                    + String.join(", ", listed.removed().stream().map(Deployment::label).toList()) + ")");
+            }
         }
         out.flush();
         if (!json) {
@@ -292,6 +314,43 @@ final class DeployCommand implements Callable<Integer> {
         }
         // a name that has no deployment, as ls of a missing path; a refused record, as a worker that failed a verb
         return target != null && listed.isEmpty() || !listed.refused().isEmpty() ? 1 : 0;
+    }
+
+    /**
+     * Removes one version ({@link Deployments#remove}), and names the workers that still run it (they run
+     * on). Removing a version removed already says so and succeeds.
+     */
+    private int remove() {
+        Deployments.Removal r;
+        List<String> running;
+        Path state = NamespaceOptions.stateDir(where.dir, where.env);
+        io.jcircuit.link.tls.ClusterKey key = keys.load(where.env, state);
+        try (Namespace ns = where.connect()) {
+            r = new Deployments(ns, key).remove(remove);
+            String label = r.deployment().label();
+            running = ns.listAnchors("/worker", false).entries().stream()
+                .filter(e -> label.equals(e.metadata().get(Deployment.CODE_KEY))).map(e -> e.worker().toString()).toList();
+        }
+        Deployment d = r.deployment();
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            Map<String, Object> o = toJson(d);
+            o.put("removedNow", r.removedNow());
+            o.put("running", running);
+            out.println(Json.write(o));
+        } else {
+            if (r.removedNow()) {
+                out.println("removed deployment " + d.label() + " (SHA-256 " + d.shortHash() + "…): no spawn or swap can name"
+                    + " it, and hosts let its jar go unless another deployment has it");
+            } else {
+                out.println("deployment " + d.label() + " was removed already, at " + d.removed());
+            }
+            if (!running.isEmpty()) {
+                out.println(running.size() + " worker(s) still run it, and run on until they end: " + String.join(" ", running));
+            }
+        }
+        out.flush();
+        return 0;
     }
 
     private static Map<String, Object> toJson(Deployment d) {
@@ -304,6 +363,9 @@ final class DeployCommand implements Callable<Integer> {
         m.put("file", d.fileName());
         m.put("deployed", d.deployed().toString());
         m.put("implementationVersion", d.implementationVersion());
+        if (d.isRemoved()) {
+            m.put("removed", d.removed().toString());
+        }
         return m;
     }
 

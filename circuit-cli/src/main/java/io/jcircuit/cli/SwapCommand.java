@@ -156,7 +156,8 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
         }
         if (colon >= 0) {
             int version = Integer.parseInt(selector.substring(colon + 1));
-            if (!versions.labels().contains(name + ":" + version)) {
+            boolean removed = versions.removed().stream().anyMatch(d -> d.version() == version);
+            if (!removed && !versions.labels().contains(name + ":" + version)) {
                 throw new IllegalArgumentException("--deployment " + selector + ": deployment '" + name + "' has no version "
                     + version + "; it has " + String.join(", ", versions.labels()));
             }
@@ -165,6 +166,8 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
             records.resolve(selector);
         } catch (SecurityException e) {
             throw new SecurityException("--deployment " + selector + ": " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) { // a removed version, or every version removed
+            throw new IllegalArgumentException("--deployment " + selector + ": " + e.getMessage(), e);
         }
     }
 

@@ -197,6 +197,59 @@ class DeployCommandTest {
             .contains("--name goes with --jar");
     }
 
+    @Test
+    @Order(7)
+    void shouldRemoveAVersionSoThatNothingCanNameItAndHostsLetItsJarGo() throws Exception {
+        Path a = appJar(jars.resolve("v5"), "old-1.0.jar", "1.0", "hello old");
+        String sha = ClasspathJars.sha256(a);
+        assertThat(CliRun.run(env, "deploy", a.toString()).out()).contains("as old:1");
+        Spawned<Supplier<String>> runsIt = client.spawn(circuit.hosts().getFirst(), List.of("/deployed/old"),
+            DeployCommandTest::greeter, SpawnOptions.defaults().withDeployment("old:1"));
+
+        CliRun.Result noVersion = CliRun.run(env, "deploy", "--remove", "old");
+        assertThat(noVersion.code()).isEqualTo(1);
+        assertThat(noVersion.err()).contains("give NAME:VERSION");
+        CliRun.Result removed = CliRun.run(env, "deploy", "--remove", "old:1");
+        assertThat(removed.code()).as(removed.err()).isZero();
+        assertThat(removed.out()).contains("removed deployment old:1")
+            .contains("1 worker(s) still run it, and run on until they end: " + runsIt.worker().id());
+        assertThat(runsIt.result().get()).as("a worker that runs it runs on").isEqualTo("hello old");
+        assertThat(CliRun.run(env, "deploy", "--remove", "old:1").out()).contains("deployment old:1 was removed already, at ");
+        CliRun.Result unknown = CliRun.run(env, "deploy", "--remove", "old:7");
+        assertThat(unknown.code()).isEqualTo(1);
+        assertThat(unknown.err()).contains("has no version 7");
+
+        assertThat(CliRun.run(env, "deploy", "--list", "old").out()).contains("no deployments (1 removed)");
+        assertThat(CliRun.run(env, "deploy", "--list", "--json", "old").out())
+            .contains("\"deployments\":[]").containsPattern("\"removed\":\\[\\{[^]]*\"label\":\"old:1\"[^]]*\"removed\":\"20");
+        assertThatThrownBy(() -> client.spawn(circuit.hosts().getFirst(), List.of(), () -> 1,
+            SpawnOptions.defaults().withDeployment("old")))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("every version of deployment 'old' was removed (old:1)");
+        assertThatThrownBy(() -> client.spawn(circuit.hosts().getFirst(), List.of(), () -> 1,
+            SpawnOptions.defaults().withDeployment("old:1")))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("deployment old:1 was removed at ");
+        assertThat(CliRun.run(env, "swap", "/deployed/old", "--deployment", "old:1").err())
+            .contains("--deployment old:1: deployment old:1 was removed at ");
+
+        // the hosts let the jar go at their next pass over their caches, which a fetch (this deploy) starts
+        Path b = appJar(jars.resolve("v6"), "other-1.0.jar", "1.0", "hello other");
+        assertThat(CliRun.run(env, "deploy", b.toString()).out()).contains("as other:1");
+        for (String host : circuit.hosts()) {
+            Path jarsDir = circuit.stateDir().resolve(host).resolve("jars");
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+                .untilAsserted(() -> assertThat(jarsDir.resolve(sha + ".deployed")).doesNotExist());
+            assertThat(jarsDir.resolve(ClasspathJars.sha256(b) + ".deployed")).exists();
+        }
+
+        // the same jar deployed again is a new version: a removed number is never given again
+        assertThat(CliRun.run(env, "deploy", a.toString()).out()).contains("deployed old-1.0.jar as old:2");
+        assertThat(client.spawn(circuit.hosts().getLast(), List.of(), DeployCommandTest::greeter,
+            SpawnOptions.defaults().withDeployment("old")).result().get()).isEqualTo("hello old");
+        for (String host : circuit.hosts()) {
+            assertThat(circuit.stateDir().resolve(host).resolve("jars").resolve(sha + ".deployed")).exists();
+        }
+    }
+
     static Supplier<String> greeter() throws Exception {
         String greeting = (String) Class.forName("deployed.Greeter").getMethod("greeting").invoke(null);
         return Circuit.current().ref(Supplier.class, () -> greeting);

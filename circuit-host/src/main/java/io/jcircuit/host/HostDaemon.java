@@ -409,10 +409,41 @@ public final class HostDaemon implements AutoCloseable {
             warmStartingFor.keySet().forEach(k -> inUse.addAll(jarsOfPoolKey(k)));
         }
         inUse.forEach(sha -> jars.markUsed(sha, true));
+        followDeployments();
         JarCache.Eviction e = jars.evict(inUse);
         if (e != null && e.jars() > 0) {
             LOG.info("host {} evicted {} jars ({} bytes) from its jar cache: {} bytes left of a limit of {}",
                 config.name(), e.jars(), e.bytes(), e.sizeAfter(), config.jarCacheBytes());
+        }
+    }
+
+    /**
+     * Brings the cache's deployed marks in line with the deployment records: a jar whose every deployment
+     * was removed ({@code circuit deploy --remove}) loses its mark, so that it is evicted as any other jar
+     * once no worker uses it; a jar the cache holds that a deployment names keeps or gets one (a deploy
+     * of the same jar under another name may have come between). Nothing changes when the records cannot
+     * be read (ZooKeeper away), nor for a jar that no record names: only a removal lets a jar go.
+     */
+    private void followDeployments() {
+        io.jcircuit.runtime.host.Deployments.Listed records;
+        try {
+            records = runtime.deployments().all();
+        } catch (RuntimeException ex) {
+            LOG.debug("host {} cannot read the deployments, so its jar cache keeps its marks: {}", config.name(), ex.toString());
+            return;
+        }
+        java.util.Set<String> deployed = new java.util.HashSet<>();
+        for (Deployment d : records.deployments()) {
+            deployed.add(d.sha256());
+            if (jars.holds(d.sha256())) {
+                jars.markDeployed(d.sha256());
+            }
+        }
+        for (Deployment d : records.removed()) {
+            if (!deployed.contains(d.sha256()) && jars.unmarkDeployed(d.sha256())) {
+                LOG.info("host {}: deployment {} was removed, so its jar {} may be evicted once no worker uses it",
+                    config.name(), d.label(), d.fileName());
+            }
         }
     }
 

@@ -38,7 +38,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * jars it is about to start a JVM with, and the host marks those of its running workers every few
  * minutes ({@link #markUsed}), so that a jar used within the grace period is never taken, also by
  * another host that shares the directory. A jar pushed by {@code circuit deploy} ({@code
- * <sha256>.deployed}) is never taken: a later spawn of that deployment may find no spawner that holds it.
+ * <sha256>.deployed}) is never taken while it is marked so: a later spawn of that deployment may find no
+ * spawner that holds it. The mark goes when every deployment of the jar is removed ({@link #unmarkDeployed}).
  */
 final class JarCache {
 
@@ -210,6 +211,27 @@ final class JarCache {
         } catch (IOException e) {
             LOG.warn("cannot mark the deployed jar {} in {}: it may be evicted: {}", sha256, dir, e.toString());
         }
+    }
+
+    /**
+     * Takes back the mark {@link #markDeployed} set on jar {@code sha256} (every deployment of it was
+     * removed): {@link #evict} treats it as any other jar from then on. Returns true when there was a mark.
+     */
+    boolean unmarkDeployed(String sha256) {
+        if (!SHA.matcher(sha256).matches()) {
+            throw new IllegalArgumentException("bad jar hash '" + sha256 + "'");
+        }
+        try {
+            return Files.deleteIfExists(dir.resolve(sha256 + ".deployed"));
+        } catch (IOException e) {
+            LOG.warn("cannot take back the deployed mark of jar {} in {}: it stays: {}", sha256, dir, e.toString());
+            return false;
+        }
+    }
+
+    /** True when the cache holds jar {@code sha256}. */
+    boolean holds(String sha256) {
+        return SHA.matcher(sha256).matches() && Files.isRegularFile(dir.resolve(sha256 + ".jar"));
     }
 
     /** What one {@link #evict} found and did. */

@@ -504,7 +504,7 @@ public final class CircuitRuntime implements Circuit {
     }
 
     /** The deployment records, checked with this runtime's cluster key. */
-    io.jcircuit.runtime.host.Deployments deployments() {
+    public io.jcircuit.runtime.host.Deployments deployments() {
         durable(); // says how to get a namespace when there is none
         return deployments;
     }

@@ -23,9 +23,12 @@ import java.util.Properties;
  * @param fileName              the jar's file name when deployed
  * @param deployed              when it was deployed
  * @param implementationVersion the {@code Implementation-Version} of the jar's manifest, or "" when none
+ * @param removed               when {@code circuit deploy --remove} removed it, or null while it is deployed. A
+ *                              removed version keeps its record (and its number, which no later jar takes), but
+ *                              no spawn or swap can name it, and hosts let its jar go
  */
 public record Deployment(String name, int version, String sha256, long size, String fileName, Instant deployed,
-                         String implementationVersion) {
+                         String implementationVersion, Instant removed) {
 
     /** The durable directory that holds one directory per deployment name. */
     public static final String ROOT = "/deployments";
@@ -51,6 +54,22 @@ public record Deployment(String name, int version, String sha256, long size, Str
         Objects.requireNonNull(fileName, "fileName");
         Objects.requireNonNull(deployed, "deployed");
         implementationVersion = implementationVersion == null ? "" : implementationVersion;
+    }
+
+    /** A deployment that is not removed. */
+    public Deployment(String name, int version, String sha256, long size, String fileName, Instant deployed,
+                      String implementationVersion) {
+        this(name, version, sha256, size, fileName, deployed, implementationVersion, null);
+    }
+
+    /** True when {@code circuit deploy --remove} removed this version. */
+    public boolean isRemoved() {
+        return removed != null;
+    }
+
+    /** This version, removed at {@code when}. */
+    public Deployment removedAt(Instant when) {
+        return new Deployment(name, version, sha256, size, fileName, deployed, implementationVersion, Objects.requireNonNull(when, "when"));
     }
 
     /** Refuses a name that is not letters, digits, '.', '_' and '-' (starting with a letter or digit). */
@@ -92,6 +111,9 @@ public record Deployment(String name, int version, String sha256, long size, Str
         p.setProperty("file", fileName);
         p.setProperty("deployed", deployed.toString());
         p.setProperty("implementationVersion", implementationVersion);
+        if (removed != null) {
+            p.setProperty("removed", removed.toString());
+        }
         StringWriter w = new StringWriter();
         try {
             p.store(w, null);
@@ -115,7 +137,8 @@ public record Deployment(String name, int version, String sha256, long size, Str
             p.load(new StringReader(new String(bytes, StandardCharsets.UTF_8)));
             d = new Deployment(p.getProperty("name"), Integer.parseInt(p.getProperty("version", "0")),
                 p.getProperty("sha256", ""), Long.parseLong(p.getProperty("size", "-1")), p.getProperty("file", "app.jar"),
-                Instant.parse(p.getProperty("deployed", "1970-01-01T00:00:00Z")), p.getProperty("implementationVersion"));
+                Instant.parse(p.getProperty("deployed", "1970-01-01T00:00:00Z")), p.getProperty("implementationVersion"),
+                p.getProperty("removed") == null ? null : Instant.parse(p.getProperty("removed")));
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("the value at " + path + " is not a deployment: " + e.getMessage(), e);
         }

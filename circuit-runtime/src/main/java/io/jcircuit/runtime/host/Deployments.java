@@ -24,6 +24,8 @@ import java.util.stream.Stream;
  *
  * <p>A refused record keeps its version number: it is listed among {@link Listed#refused()}, a spawn of
  * it (or of its name, when it is the highest version) fails, and a new deploy takes the next number.
+ * So does a removed one ({@link #remove}): its record stays, marked removed, so that no later jar takes
+ * its number; a spawn of it fails, and its name's latest version is the highest one not removed.
  *
  * <p>Every method reads or writes ZooKeeper and blocks while it does. Thread-safe.
  */
@@ -54,27 +56,36 @@ public final class Deployments {
     }
 
     /**
-     * Records as read: the deployments taken and the records refused, each by name, then version.
+     * Records as read: the deployments taken, the records refused and the deployments removed, each by
+     * name, then version.
      */
-    public record Listed(List<Deployment> deployments, List<Refused> refused) {
+    public record Listed(List<Deployment> deployments, List<Refused> refused, List<Deployment> removed) {
 
         public Listed {
             deployments = List.copyOf(deployments);
             refused = List.copyOf(refused);
+            removed = List.copyOf(removed);
         }
 
-        /** True when there is no record at all, taken or refused. */
+        /** True when there is no record at all, taken, refused or removed. */
         public boolean isEmpty() {
-            return deployments.isEmpty() && refused.isEmpty();
+            return deployments.isEmpty() && refused.isEmpty() && removed.isEmpty();
         }
 
-        /** The highest version number of any record, taken or refused; 0 when there are none. */
+        /** The highest version number of any record, taken, refused or removed; 0 when there are none. */
         public int highestVersion() {
+            return Stream.of(deployments.stream().map(Deployment::version), refused.stream().map(Refused::version),
+                    removed.stream().map(Deployment::version)).flatMap(v -> v)
+                .mapToInt(Integer::intValue).max().orElse(0);
+        }
+
+        /** The highest version that a spawn of the name alone takes: of a record taken or refused, not removed; 0 when none. */
+        int latestVersion() {
             return Stream.concat(deployments.stream().map(Deployment::version), refused.stream().map(Refused::version))
                 .mapToInt(Integer::intValue).max().orElse(0);
         }
 
-        /** {@code NAME:VERSION} of every record, taken or refused, by name, then version. */
+        /** {@code NAME:VERSION} of every record, taken or refused (not removed), by name, then version. */
         public List<String> labels() {
             return Stream.concat(deployments.stream().map(d -> new Label(d.name(), d.version())),
                     refused.stream().map(r -> new Label(r.label().substring(0, r.label().indexOf(':')), r.version())))
@@ -121,7 +132,18 @@ public final class Deployments {
                 + name + "', and see 'circuit deploy --list'");
         }
         // the latest is the highest record, refused or not: a record that is not trusted is never skipped for an older one
-        int version = colon < 0 ? all.highestVersion() : Integer.parseInt(selector.substring(colon + 1));
+        int version = colon < 0 ? all.latestVersion() : Integer.parseInt(selector.substring(colon + 1));
+        if (version == 0) {
+            throw new IllegalArgumentException("every version of deployment '" + name + "' was removed ("
+                + String.join(", ", all.removed().stream().map(Deployment::label).toList()) + "); deploy a jar again with"
+                + " 'circuit deploy APP.jar --name " + name + "'");
+        }
+        for (Deployment r : all.removed()) {
+            if (r.version() == version) {
+                throw new IllegalArgumentException("deployment " + r.label() + " was removed at " + r.removed() + "; "
+                    + (all.labels().isEmpty() ? "no version of it is left" : "it has " + String.join(", ", all.labels())));
+            }
+        }
         for (Refused r : all.refused()) {
             if (r.version() == version) {
                 throw r.reason();
@@ -137,6 +159,38 @@ public final class Deployments {
      */
     public boolean create(Deployment d) {
         return records.create(d.path(), d.encode());
+    }
+
+    /**
+     * Removes deployment {@code selector} ({@code NAME:VERSION}): its record stays, marked removed (signed
+     * when there is a key), so that its number is not taken again; no spawn or swap can name it from then
+     * on, and hosts let its jar go at their next pass over their jar cache, unless another deployment
+     * that is not removed has the same jar. Workers that run it run on. Returns the record as it is now,
+     * and whether this call removed it (false: it was removed already).
+     *
+     * @throws IllegalArgumentException for a selector without a version, or a version that does not exist
+     * @throws SecurityException        when the record is not written with this cluster's key
+     */
+    public Removal remove(String selector) {
+        if (selector == null || !selector.matches(SpawnOptions.DEPLOYMENT_PATTERN) || selector.indexOf(':') < 0) {
+            throw new IllegalArgumentException("bad deployment '" + selector + "': give NAME:VERSION (one version is removed at a time)");
+        }
+        int colon = selector.indexOf(':');
+        String name = selector.substring(0, colon);
+        int version = Integer.parseInt(selector.substring(colon + 1));
+        Listed all = versions(name);
+        for (Deployment r : all.removed()) {
+            if (r.version() == version) {
+                return new Removal(r, false);
+            }
+        }
+        Deployment d = resolve(selector).removedAt(java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+        records.put(d.path(), d.encode());
+        return new Removal(d, true);
+    }
+
+    /** What {@link #remove} did: the record as it is now, and whether that call removed it. */
+    public record Removal(Deployment deployment, boolean removedNow) {
     }
 
     private Listed read(List<Stored> values) {
@@ -156,9 +210,11 @@ public final class Deployments {
             }
         }
         taken.sort(Comparator.comparing(Deployment::name).thenComparingInt(Deployment::version));
+        List<Deployment> removed = taken.stream().filter(Deployment::isRemoved).toList();
+        taken.removeIf(Deployment::isRemoved);
         refused.sort(Comparator.comparing((Refused r) -> r.label().substring(0, r.label().indexOf(':')))
             .thenComparingInt(Refused::version));
-        return new Listed(taken, refused);
+        return new Listed(taken, refused, removed);
     }
 
     private static SecurityException notWrittenWithTheKey(String label, SecurityException why) {
