@@ -108,7 +108,7 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
             Swapper swapper = new Swapper(w.client(), dir -> w.namespace().listAnchors(dir, true).entries(),
                 SpawnOptions.defaults().withDeployment(deployment).daemonized(), Duration.ofSeconds(drainSeconds),
                 Duration.ofSeconds(lingerSeconds));
-            for (Swapper.Swapped s : swapAll(swapper, workers)) {
+            Run run = swapAll(swapper, workers, s -> {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("old", s.oldWorker());
                 m.put("new", s.newWorker());
@@ -127,12 +127,31 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
                         + " handed over no state (not Swappable): started as new"));
                     out.flush();
                 }
+            });
+            if (json) {
+                Map<String, Object> o = new LinkedHashMap<>();
+                o.put("swapped", swapped);
+                o.put("deployment", deployment);
+                if (!run.failed().isEmpty()) {
+                    o.put("failed", run.failed().entrySet().stream().map(f -> Map.of("worker", f.getKey().toString(),
+                        "error", f.getValue())).toList());
+                    o.put("left", run.notTried().stream().map(Object::toString).toList());
+                }
+                out.println(Json.write(o));
+            }
+            out.flush();
+            if (!run.failed().isEmpty()) {
+                // the workers swapped before are listed above (or in the JSON); the failed ones were rolled back
+                PrintWriter err = spec.commandLine().getErr();
+                err.println("circuit swap: swap stopped: " + run.failed().entrySet().stream()
+                    .map(f -> f.getKey() + ": " + f.getValue()).collect(java.util.stream.Collectors.joining("; "))
+                    + " (" + run.swapped() + " swapped, " + (workers.size() - run.swapped()) + " left as they were"
+                    + (run.notTried().isEmpty() ? "" : ", not tried: " + run.notTried().stream().map(Object::toString)
+                    .collect(java.util.stream.Collectors.joining(" "))) + ")");
+                err.flush();
+                return 1;
             }
         }
-        if (json) {
-            out.println(Json.write(Map.of("swapped", swapped, "deployment", deployment)));
-        }
-        out.flush();
         return 0;
     }
 
@@ -172,33 +191,43 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
     }
 
     /**
-     * Swaps {@code workers} in batches of {@link #parallel}, each batch at once; a failure ends the run
-     * after its batch, leaving the later workers as they were.
+     * What a run of swaps did: how many workers it swapped, the workers whose swap failed (rolled back,
+     * each with why) and those it did not try, the batches after the failure.
      */
-    private List<Swapper.Swapped> swapAll(Swapper swapper, List<Entry> workers) throws InterruptedException {
-        List<Swapper.Swapped> done = new ArrayList<>();
-        for (int from = 0; from < workers.size(); from += parallel) {
+    private record Run(int swapped, Map<io.jcircuit.WorkerId, String> failed, List<io.jcircuit.WorkerId> notTried) {
+    }
+
+    /**
+     * Swaps {@code workers} in batches of {@link #parallel}, each batch at once, handing each swap done to
+     * {@code each} as soon as it and those before it in its batch are; a failure ends the run after its
+     * batch, leaving the later workers as they were.
+     */
+    private Run swapAll(Swapper swapper, List<Entry> workers, java.util.function.Consumer<Swapper.Swapped> each)
+            throws InterruptedException {
+        int done = 0;
+        Map<io.jcircuit.WorkerId, String> failed = new LinkedHashMap<>();
+        for (int from = 0; from < workers.size() && failed.isEmpty(); from += parallel) {
             List<Entry> batch = workers.subList(from, Math.min(workers.size(), from + parallel));
-            List<java.util.concurrent.Future<Swapper.Swapped>> running = new ArrayList<>();
             try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+                List<java.util.concurrent.Future<Swapper.Swapped>> running = new ArrayList<>();
                 for (Entry old : batch) {
                     running.add(pool.submit(() -> swapper.swap(old, service)));
                 }
-            }
-            List<String> failed = new ArrayList<>();
-            for (int i = 0; i < batch.size(); i++) {
-                try {
-                    done.add(running.get(i).get());
-                } catch (java.util.concurrent.ExecutionException e) {
-                    failed.add(batch.get(i).worker() + ": " + WorkerOps.why(e.getCause()));
+                for (int i = 0; i < batch.size(); i++) {
+                    try {
+                        each.accept(running.get(i).get());
+                        done++;
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        failed.put(batch.get(i).worker(), WorkerOps.why(e.getCause()));
+                    }
                 }
             }
             if (!failed.isEmpty()) {
-                int left = workers.size() - done.size(); // the failed ones were rolled back, the rest not tried
-                throw new IllegalStateException("swap stopped: " + String.join("; ", failed) + " (" + done.size()
-                    + " swapped, " + left + " left as they were)");
+                List<io.jcircuit.WorkerId> notTried = workers.subList(from + batch.size(), workers.size()).stream()
+                    .map(Entry::worker).toList();
+                return new Run(done, failed, notTried);
             }
         }
-        return done;
+        return new Run(done, failed, List.of());
     }
 }

@@ -267,6 +267,39 @@ class SwapCommandsTest {
     }
 
     @Test
+    void shouldNameTheWorkersSwappedWhenAnotherOfTheRunFails(CircuitRuntime client) throws Exception {
+        Map<String, String> env = Map.of("CIRCUIT_ZOOKEEPER", circuit.zookeeper());
+        var good = client.spawn(circuit.hosts().getFirst(), List.of("/tally/part/a"), () -> {
+            Circuit.current().listen(TallyShard.SERVICE, TallyShard.class, new TallyShardImpl());
+            return "up";
+        }, SpawnOptions.defaults().daemonized());
+        var bad = client.spawn(circuit.hosts().getFirst(), List.of("/tally/part/b"), () -> {
+            Circuit.current().listen(TallyShard.SERVICE, TallyShard.class, new TallyShardImpl());
+            Circuit.current().listen("zz.prefix", Echo.class, new PrefixEcho(">")); // the new code cannot make it
+            return "up";
+        }, SpawnOptions.defaults().daemonized());
+        String newA = null;
+        try {
+            CliRun.Result swap = CliRun.run(env, "swap", "/tally/part/...", "--jar", DemoSwapJar.locate().toString(),
+                "--parallel", "2", "--linger", "0", "--json");
+
+            assertThat(swap.code()).as(swap.err()).isEqualTo(1);
+            newA = client.anchors().list("/tally/part/a").entries().getFirst().worker().toString();
+            assertThat(newA).as("the first worker was swapped").isNotEqualTo(good.worker().id().toString());
+            // what was swapped, what failed and why (before: no JSON at all, and only counts on stderr)
+            assertThat(swap.out()).contains("\"old\":\"" + good.worker().id() + "\"", "\"new\":\"" + newA + "\"")
+                .containsPattern("\"failed\":\\[\\{[^]]*\"" + bad.worker().id() + "\"").contains("\"left\":[]")
+                .contains("could not be taken over");
+            assertThat(swap.err()).contains("swap stopped: " + bad.worker().id()).contains("1 swapped, 1 left as they were");
+        } finally {
+            bad.worker().kill();
+            if (newA != null) {
+                client.anchors().worker(client.anchors().list("/tally/part/a").entries().getFirst()).kill();
+            }
+        }
+    }
+
+    @Test
     void shouldRunTheSwapDemoWithoutAFailedCall() {
         CliRun.Result r = CliRun.run(Map.of(), "demo", "swap", "--shards", "2", "--clients", "4", "--before", "1", "--json");
         assertThat(r.code()).as(r.err()).isZero();
