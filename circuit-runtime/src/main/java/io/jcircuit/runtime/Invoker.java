@@ -141,7 +141,7 @@ final class Invoker {
             PeerSession s = runtime.peers().session(target.home(), target.address(), deadline);
             java.util.Map<String, String> context = instrumentation.outgoing(target.home(), r.names().display());
             if (!s.outgoingStarted(deadline)) {
-                throw timeout(s.link.peer(), what, "waiting for one of the link's outgoing call slots");
+                throw notSent(s.link.peer(), what, "waiting for one of the link's outgoing call slots");
             }
             AsyncCall c = new AsyncCall(this, runtime.completions(), runtime.callDeadlines(), s, id, target, r);
             runtime.callDeadlines().add(c);
@@ -381,7 +381,7 @@ final class Invoker {
                                  Outcome o) {
         try {
             if (!s.outgoingStarted(deadline)) {
-                throw timeout(s.link.peer(), what, "waiting for one of the link's outgoing call slots");
+                throw notSent(s.link.peer(), what, "waiting for one of the link's outgoing call slots");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -452,7 +452,7 @@ final class Invoker {
                 throw new WorkerDiedException(s.link.peer(), false, "link to worker " + s.link.peer()
                     + " ended before " + what + " was sent: " + s.link.closeReason());
             }
-            throw timeout(s.link.peer(), what, s.link.isConnected()
+            throw notSent(s.link.peer(), what, s.link.isConnected()
                 ? "while the link was backed up" : "while the link was reconnecting");
         }
         s.link.send(frame, s.pending.size() > 1); // calls in flight: let the loop batch them
@@ -648,6 +648,12 @@ final class Invoker {
             return scoped;
         }
         return System.nanoTime() + runtime.config().defaultCallTimeoutMs() * 1_000_000L;
+    }
+
+    /** A call whose deadline passed while it waited to go: it was not sent, so it did not run and never will. */
+    private static DeadlineExceededException notSent(WorkerId peer, Object what, String doing) {
+        return new DeadlineExceededException(peer, "deadline passed " + doing + " for " + what + " on worker " + peer
+            + "; it was not sent", true);
     }
 
     private static DeadlineExceededException timeout(WorkerId peer, Object what, String doing) {

@@ -334,6 +334,26 @@ class RobustLinkTest {
     }
 
     @Test
+    void aCallWhoseDeadlinePassesWhileTheLinkRedialsSaysItWasNotSent() throws Exception {
+        try (Pair p = new Pair(20_000, null)) {
+            assertThat(p.counted.run(1)).isEqualTo(2);
+            p.fault(FaultProxy::drop); // connections reset, redials refused
+            await().atMost(Duration.ofSeconds(10)).until(() -> !p.linkFromA().isConnected());
+
+            Throwable t = org.assertj.core.api.Assertions.catchThrowable(
+                () -> io.jcircuit.Deadline.within(Duration.ofMillis(300), () -> p.counted.run(77)));
+            p.fault(FaultProxy::pass);
+            await().atMost(Duration.ofSeconds(10)).until(() -> p.linkFromA().isConnected());
+            assertThat(p.counted.run(2)).isEqualTo(4); // anything replayed has arrived before this answer
+
+            assertThat(p.callee.runs).as("the call never ran").doesNotContainKey(77L);
+            assertThat(t).isInstanceOf(io.jcircuit.DeadlineExceededException.class).hasMessageContaining("it was not sent");
+            // before: outcome unknown, as for a call that was sent, so a caller could not retry it safely
+            assertThat(((io.jcircuit.DeadlineExceededException) t).outcomeUnknown()).as(t.getMessage()).isFalse();
+        }
+    }
+
+    @Test
     void shouldDeclareThePeerDeadPastTheOutageLimitAndReleaseWhatItHeld(@TempDir Path dir) throws Exception {
         int outageLimitMs = 2_000;
         try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dir, 0);
