@@ -56,6 +56,8 @@ final class FrameSender {
     private volatile long peerAcked;        // highest ack seen from the peer
     private volatile long receivedSequence; // highest DATA sequence taken from the peer
     private volatile long lastAckSent;
+    /** Bytes of the DATA frames taken since the last frame that carried an ack back; roughly (see {@link #received}). */
+    private volatile long receivedBytesSinceAck;
 
     FrameSender(boolean directWrites, Consumer<String> writeFailed, Consumer<ByteBuf> notDelivered) {
         this.directWrites = directWrites;
@@ -102,8 +104,14 @@ final class FrameSender {
         }
     }
 
-    void received(long sequence) {
+    /**
+     * Event loop: DATA frame {@code sequence}, of {@code bytes}, was taken. The byte count is reset by
+     * whichever thread stamps the next frame, so an addition may be lost to a reset that comes at
+     * once: an ack then goes a little late, never wrongly.
+     */
+    void received(long sequence, int bytes) {
         receivedSequence = sequence;
+        receivedBytesSinceAck = receivedBytesSinceAck + bytes;
     }
 
     long receivedSequence() {
@@ -113,6 +121,11 @@ final class FrameSender {
     /** DATA frames taken from the peer since the last frame that carried an ack back. */
     long unacknowledgedReceipts() {
         return receivedSequence - lastAckSent;
+    }
+
+    /** Bytes of the DATA frames taken from the peer since the last frame that carried an ack back. */
+    long unacknowledgedReceiptBytes() {
+        return receivedSequence == lastAckSent ? 0 : receivedBytesSinceAck;
     }
 
     /** Any thread: the peer has every DATA frame up to {@code ack}. The buffer is trimmed on the next send. */
@@ -400,6 +413,7 @@ final class FrameSender {
     private void stamp(ByteBuf frame) {
         long ack = receivedSequence;
         lastAckSent = ack;
+        receivedBytesSinceAck = 0;
         if (FrameCodec.type(frame) == FrameCodec.TYPE_DATA) {
             FrameCodec.stamp(frame, ++sendSequence, ack);
             unacked.add(frame.retainedDuplicate());

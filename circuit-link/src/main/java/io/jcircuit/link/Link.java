@@ -382,7 +382,7 @@ public final class Link {
             if (seq != have + 1) {
                 throw new CorruptedFrameException("DATA frame out of order: sequence " + seq + " after " + have);
             }
-            sender.received(seq);
+            sender.received(seq, frame.readableBytes());
             long held = FrameCodec.heldNanos(frame);
             transport.listener().onData(this, FrameCodec.skipHeader(frame), held);
         }
@@ -398,13 +398,16 @@ public final class Link {
     }
 
     /**
-     * After a read burst: acknowledges when many frames arrived and none went back to carry the ack.
-     * Not while the connection cannot take more (a peer that sends and never reads would have ACKs
-     * pile up here): the ack goes once it can ({@link LinkHandler#channelWritabilityChanged}).
+     * After a read burst: acknowledges when many frames, or many bytes, arrived and none went back to
+     * carry the ack. By bytes too: a few large frames are a large part of the peer's replay limit, and
+     * its senders wait for room until an ack frees it. Not while the connection cannot take more (a
+     * peer that sends and never reads would have ACKs pile up here): the ack goes once it can
+     * ({@link LinkHandler#channelWritabilityChanged}).
      */
-    void ackIfOwed(int threshold) {
+    void ackIfOwed(int frames, long bytes) {
         LinkHandler c = current;
-        if (sender.unacknowledgedReceipts() >= threshold && c != null && c.channel().isWritable()) {
+        if ((sender.unacknowledgedReceipts() >= frames || sender.unacknowledgedReceiptBytes() >= bytes)
+                && c != null && c.channel().isWritable()) {
             send(FrameCodec.finish(FrameCodec.begin(alloc(), FrameCodec.TYPE_ACK, 0)), true);
         }
     }

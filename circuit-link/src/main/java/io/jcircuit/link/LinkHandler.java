@@ -36,6 +36,12 @@ final class LinkHandler extends ChannelDuplexHandler {
 
     /** DATA frames taken without sending anything back before an ACK frame goes out on its own. */
     private static final int ACK_EVERY = 32;
+    /**
+     * DATA bytes taken without sending anything back before an ACK frame goes out on its own: a small
+     * part of any replay limit (64 MiB by default), so that a sender that waits for room is not held
+     * until the next heartbeat brings an ack.
+     */
+    private static final long ACK_EVERY_BYTES = 256 * 1024;
 
     private enum State { AWAIT_HELLO, AWAIT_WELCOME, OPEN, CLOSED }
 
@@ -147,7 +153,7 @@ final class LinkHandler extends ChannelDuplexHandler {
     public void channelReadComplete(ChannelHandlerContext ctx) {
         if (state == State.OPEN && link.current() == this) {
             answerPings(ctx);
-            link.ackIfOwed(ACK_EVERY);
+            link.ackIfOwed(ACK_EVERY, ACK_EVERY_BYTES);
         }
         ctx.fireChannelReadComplete();
     }
@@ -327,7 +333,7 @@ final class LinkHandler extends ChannelDuplexHandler {
         if (link != null) {
             link.signalWritabilityChanged();
             if (state == State.OPEN && link.current() == this && ctx.channel().isWritable()) {
-                link.ackIfOwed(ACK_EVERY); // one held back while the connection could not take it
+                link.ackIfOwed(ACK_EVERY, ACK_EVERY_BYTES); // one held back while the connection could not take it
             }
         }
         ctx.fireChannelWritabilityChanged();

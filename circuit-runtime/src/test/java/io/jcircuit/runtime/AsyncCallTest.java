@@ -530,4 +530,47 @@ class AsyncCallTest {
         impl.settle("apple", 2);
         assertThat(apple.get(10, TimeUnit.SECONDS)).isEqualTo(2);
     }
+
+    public interface Upload {
+        CompletableFuture<Integer> put(byte[] chunk);
+    }
+
+    @Test
+    void aSenderAtTheReplayLimitGoesOnOnceThePeerHasReadTheFramesNotAtTheNextHeartbeat() throws Exception {
+        int frame = 1 << 20;
+        // heartbeats a minute apart: an ack that only a heartbeat brought would come long after the wait below
+        java.util.function.Consumer<RuntimeConfig.Builder> config = c -> c.maxFrameBytes(frame).link()
+            .maxUnackedBytes(frame).heartbeatIntervalMs(60_000).silenceLimitMs(120_000);
+        CircuitRuntime a = runtimes.start(config);
+        CircuitRuntime b = runtimes.start(config);
+        List<CompletableFuture<Integer>> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+        b.listen("upload", Upload.class, chunk -> {
+            CompletableFuture<Integer> f = new CompletableFuture<>();
+            held.add(f);
+            return f;
+        });
+        Upload upload = a.dial(b.address(), "upload", Upload.class);
+        byte[] chunk = new byte[600 * 1024];
+        List<CompletableFuture<Integer>> answers = new ArrayList<>();
+        answers.add(upload.put(chunk));
+        answers.add(upload.put(chunk)); // past the replay limit now: a further sender waits for an ack
+        await().atMost(Duration.ofSeconds(10)).until(() -> held.size() == 2);
+
+        CompletableFuture<CompletableFuture<Integer>> third = new CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                third.complete(upload.put(chunk));
+            } catch (Throwable t) {
+                third.completeExceptionally(t);
+            }
+        });
+        // b read 1.2 MB and answered nothing, so nothing carried an ack back (before: none went until a heartbeat)
+        await().atMost(Duration.ofSeconds(20)).until(() -> held.size() == 3);
+
+        held.forEach(f -> f.complete(1));
+        answers.add(third.get(10, TimeUnit.SECONDS));
+        for (CompletableFuture<Integer> f : answers) {
+            assertThat(f.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+        }
+    }
 }
