@@ -40,6 +40,11 @@ final class KeygenCommand implements Callable<Integer> {
             + ", where STATE_DIR is $CIRCUIT_DIR or ~/.jcircuit (created if missing).")
     Path output;
 
+    @Option(names = "--dir", paramLabel = "STATE_DIR",
+        description = "Write STATE_DIR/" + ClusterKey.FILE_NAME + ", where 'circuit start --dir STATE_DIR' and the other verbs "
+            + "given --dir STATE_DIR look for the key when neither --key nor $" + ENV_KEY + " names one (created if missing).")
+    Path dir;
+
     @Option(names = "--force",
         description = "Replace FILE if it exists. Runtimes that still use the old key cannot link to ones that use the new one.")
     boolean force;
@@ -57,7 +62,10 @@ final class KeygenCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path file = (output != null ? output : defaultKeyFile(env)).toAbsolutePath();
+        if (output != null && dir != null) {
+            throw new IllegalArgumentException("give -o FILE or --dir STATE_DIR, not both");
+        }
+        Path file = (output != null ? output : dir != null ? dir.resolve(ClusterKey.FILE_NAME) : defaultKeyFile(env)).toAbsolutePath();
         if (Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
             throw new IllegalArgumentException(file + " is a directory; nothing written. Give -o the path of the key file,"
                 + " for example " + file.resolve("cluster.key"));

@@ -53,6 +53,21 @@ class KeygenCommandTest {
     }
 
     @Test
+    void shouldWriteIntoTheStateDirectoryThatDirNames() {
+        Path other = dir.resolve("other-state");
+
+        // --dir as the other verbs take it, over the environment's state directory (before: no such option)
+        CliRun.Result r = CliRun.run(Map.of("CIRCUIT_DIR", dir.resolve("state").toString()), "keygen", "--dir", other.toString());
+
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("wrote cluster key " + other.resolve(ClusterKey.FILE_NAME));
+        assertThat(other.resolve(ClusterKey.FILE_NAME)).isRegularFile();
+        CliRun.Result both = CliRun.run("keygen", "--dir", other.toString(), "-o", dir.resolve("x.key").toString());
+        assertThat(both.code()).isEqualTo(1);
+        assertThat(both.err()).contains("give -o FILE or --dir STATE_DIR, not both");
+    }
+
+    @Test
     void shouldReplaceAnExistingKeyOnlyWithForce() throws IOException {
         Path file = dir.resolve("cluster.key");
         assertThat(CliRun.run("keygen", "-o", file.toString()).code()).isZero();
