@@ -54,9 +54,8 @@ public final class CallMetrics {
             String name = byMethod.size() < MAX_METHODS ? method : MORE_METHODS;
             m = byMethod.computeIfAbsent(name, k -> new MethodMetrics());
         }
-        m.calls.increment();
         switch (outcome) {
-            case OK -> { }
+            case OK -> m.ok.increment();
             case THREW -> m.threw.increment();
             case FAILED -> m.failed.increment();
         }
@@ -94,11 +93,13 @@ public final class CallMetrics {
     private static void add(List<CallStats> rows, WorkerId peer, Direction d,
                             ConcurrentHashMap<String, MethodMetrics> byMethod) {
         byMethod.forEach((method, m) -> {
-            // outcomes before the total: a call counted in between then shows in calls, never as a negative ok
+            // each outcome counted apart and the total their sum: every count only grows from one snapshot to the
+            // next (a total counted apart, read before or after an outcome, made ok dip back by one)
+            long ok = m.ok.sum();
             long threw = m.threw.sum();
             long failed = m.failed.sum();
             Histogram h = m.latency.copy();
-            rows.add(new CallStats(d.name(), peer.toString(), method, m.calls.sum(), threw, failed,
+            rows.add(new CallStats(d.name(), peer.toString(), method, ok + threw + failed, threw, failed,
                 m.bytesOut.sum(), m.bytesIn.sum(), h.getTotalCount(), h.getValueAtPercentile(50),
                 h.getValueAtPercentile(90), h.getValueAtPercentile(99), h.getMaxValue(), h.getMean()));
         });
@@ -110,7 +111,7 @@ public final class CallMetrics {
     }
 
     private static final class MethodMetrics {
-        final LongAdder calls = new LongAdder();
+        final LongAdder ok = new LongAdder();
         final LongAdder threw = new LongAdder();
         final LongAdder failed = new LongAdder();
         final LongAdder bytesOut = new LongAdder();

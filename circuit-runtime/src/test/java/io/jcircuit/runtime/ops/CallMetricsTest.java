@@ -41,4 +41,36 @@ class CallMetricsTest {
         assertThat(m.snapshot()).filteredOn(s -> s.method().equals(CallMetrics.MORE_METHODS))
             .singleElement().extracting(CallStats::calls).isEqualTo(50L);
     }
+
+    @Test
+    void noCountGoesDownBetweenSnapshotsWhileCallsAreCounted() throws Exception {
+        CallMetrics m = new CallMetrics();
+        WorkerId peer = WorkerId.random();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.List<Thread> counters = new java.util.ArrayList<>();
+        for (int t = 0; t < 2; t++) {
+            counters.add(Thread.ofPlatform().start(() -> {
+                while (!stop.get()) {
+                    m.record(Direction.IN, peer, "Shop.buy", 1, 1, 1_000, CallEvent.Outcome.THREW);
+                }
+            }));
+        }
+        long okSeen = 0;
+        try {
+            // a counter that goes down reads as a reset to a scraper; before: ok (calls less threw and failed)
+            // showed a throwing call counted in between as ok, and took it back at the next snapshot
+            for (int i = 0; i < 5_000 && okSeen == 0; i++) {
+                for (CallStats s : m.snapshot()) {
+                    okSeen = Math.max(okSeen, s.calls() - s.threw() - s.failed());
+                }
+            }
+        } finally {
+            stop.set(true);
+            for (Thread t : counters) {
+                t.join();
+            }
+        }
+        assertThat(okSeen).as("calls counted ok, when every call threw").isZero();
+        assertThat(m.snapshot()).singleElement().satisfies(s -> assertThat(s.calls()).isEqualTo(s.threw()).isPositive());
+    }
 }
