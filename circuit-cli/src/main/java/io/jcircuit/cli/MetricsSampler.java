@@ -72,13 +72,48 @@ final class MetricsSampler {
             }
             return new Totals(calls, errors, bytes, p99);
         }
+
+        /**
+         * What {@code after}'s rows of {@code direction} grew by since {@code before}, row by row (peer and
+         * method), leaving out {@code ignoredPeer}'s: a row that is new counts whole; a row gone (its peer's
+         * session ended, and the worker forgot it) counts nothing, rather than taking its past calls off the
+         * others' growth; a row that shrank (its peer forgotten and linked again) counts what it has. p99 is
+         * {@code after}'s. Empty without both samples.
+         */
+        static Totals grown(MetricsSnapshot before, MetricsSnapshot after, String direction, String ignoredPeer) {
+            if (before == null || after == null) {
+                return new Totals(0, 0, 0, 0);
+            }
+            Map<String, CallStats> was = new java.util.HashMap<>();
+            for (CallStats c : before.calls()) {
+                if (c.direction().equals(direction)) {
+                    was.put(c.peer() + " " + c.method(), c);
+                }
+            }
+            long calls = 0;
+            long errors = 0;
+            long bytes = 0;
+            long p99 = 0;
+            for (CallStats c : after.calls()) {
+                if (!c.direction().equals(direction) || c.peer().equals(ignoredPeer)) {
+                    continue;
+                }
+                CallStats b = was.get(c.peer() + " " + c.method());
+                boolean restarted = b == null || c.calls() < b.calls();
+                calls += restarted ? c.calls() : c.calls() - b.calls();
+                errors += restarted ? c.threw() + c.failed() : c.threw() + c.failed() - b.threw() - b.failed();
+                bytes += restarted ? c.bytesOut() + c.bytesIn() : c.bytesOut() + c.bytesIn() - b.bytesOut() - b.bytesIn();
+                p99 = Math.max(p99, c.p99Micros());
+            }
+            return new Totals(calls, errors, bytes, p99);
+        }
     }
 
-    /** Per second between {@code before} and {@code after}, by the worker's clock; 0 without both. */
-    static double rate(long before, long after, MetricsSnapshot b, MetricsSnapshot a) {
+    /** {@code grown} per second between samples {@code b} and {@code a}, by the worker's clock; 0 without both. */
+    static double perSecond(long grown, MetricsSnapshot b, MetricsSnapshot a) {
         if (b == null || a == null || a.atMillis() <= b.atMillis()) {
             return 0;
         }
-        return Math.max(0, after - before) * 1000.0 / (a.atMillis() - b.atMillis());
+        return Math.max(0, grown) * 1000.0 / (a.atMillis() - b.atMillis());
     }
 }

@@ -130,12 +130,13 @@ final class TopCommand implements Callable<Integer> {
             r.put("threads", j.threads());
             var inA = MetricsSampler.Totals.of(a, "IN", self);
             var outA = MetricsSampler.Totals.of(a, "OUT", self);
-            var inB = MetricsSampler.Totals.of(b, "IN", self);
-            var outB = MetricsSampler.Totals.of(b, "OUT", self);
-            r.put("callsInPerSec", round(MetricsSampler.rate(inB.calls(), inA.calls(), b, a)));
-            r.put("callsOutPerSec", round(MetricsSampler.rate(outB.calls(), outA.calls(), b, a)));
-            r.put("errorsPerSec", round(MetricsSampler.rate(inB.errors() + outB.errors(), inA.errors() + outA.errors(), b, a)));
-            r.put("bytesPerSec", round(MetricsSampler.rate(inB.bytes() + outB.bytes(), inA.bytes() + outA.bytes(), b, a)));
+            // row by row: a peer that left between the samples takes its past calls with it, not the others' rates
+            var inGrown = MetricsSampler.Totals.grown(b, a, "IN", self);
+            var outGrown = MetricsSampler.Totals.grown(b, a, "OUT", self);
+            r.put("callsInPerSec", round(MetricsSampler.perSecond(inGrown.calls(), b, a)));
+            r.put("callsOutPerSec", round(MetricsSampler.perSecond(outGrown.calls(), b, a)));
+            r.put("errorsPerSec", round(MetricsSampler.perSecond(inGrown.errors() + outGrown.errors(), b, a)));
+            r.put("bytesPerSec", round(MetricsSampler.perSecond(inGrown.bytes() + outGrown.bytes(), b, a)));
             r.put("callsIn", inA.calls());
             r.put("callsOut", outA.calls());
             r.put("p99InMicros", inA.p99Micros());

@@ -55,6 +55,26 @@ class TopCommandTest {
         });
     }
 
+    @Test
+    void aPeerThatLeftBetweenTheSamplesDoesNotTakeTheOthersRatesWithIt() {
+        Entry w = worker();
+        String steady = WorkerId.random().toString();
+        String left = WorkerId.random().toString();
+        String came = WorkerId.random().toString();
+        var jvm = new io.jcircuit.runtime.ops.JvmStats(1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1, 0);
+        var before = new io.jcircuit.runtime.ops.MetricsSnapshot(w.worker().toString(), 1_000, 1_000, java.util.List.of(
+            stats(steady, "Echo.echo", 100, 50), stats(left, "Echo.echo", 5_000, 50)), jvm);
+        // the worker forgot the peer that left (its session ended); a new peer made 20 calls
+        var after = new io.jcircuit.runtime.ops.MetricsSnapshot(w.worker().toString(), 2_000, 2_000, java.util.List.of(
+            stats(steady, "Echo.echo", 225, 50), stats(came, "Echo.echo", 20, 50)), jvm);
+
+        var rows = TopCommand.rows(Map.of(w.worker().toString(), new MetricsSampler.Sample(w, before, null)),
+            Map.of(w.worker().toString(), new MetricsSampler.Sample(w, after, null)), null, Map.of());
+
+        // 125 + 20 calls in the second (before: the totals 5,100 then 245, so 0 calls/s)
+        assertThat(rows).singleElement().satisfies(r -> assertThat(r).containsEntry("callsInPerSec", 145.0));
+    }
+
     private static io.jcircuit.runtime.ops.CallStats stats(String peer, String method, long calls, long p99) {
         return new io.jcircuit.runtime.ops.CallStats("IN", peer, method, calls, 0, 0, 0, 0, calls, p99, p99, p99, p99, p99);
     }
