@@ -34,7 +34,9 @@ final class PeekCommand extends WorkerVerb implements Callable<Integer> {
             failed = forEachWorker(w, e -> {
                 OpsInfo i = w.call(e, Duration.ofSeconds(5), ops -> ops.info());
                 if (json) {
-                    all.add(io.jcircuit.cli.console.PictureJson.info(i, daemons.get(e.worker())));
+                    Map<String, Object> m = io.jcircuit.cli.console.PictureJson.info(i, daemons.get(e.worker()));
+                    m.put("peers", peersOf(i, w.client().id().toString()));
+                    all.add(m);
                 } else {
                     print(out, i, daemons.get(e.worker()), w.client().id().toString());
                 }
@@ -45,6 +47,11 @@ final class PeekCommand extends WorkerVerb implements Callable<Integer> {
         }
         out.flush();
         return failed == 0 ? 0 : 1;
+    }
+
+    /** The worker's peers but for {@code self}, this command's own runtime, which it has only because it was asked. */
+    private static List<String> peersOf(OpsInfo i, String self) {
+        return i.peers().stream().filter(p -> !p.equals(self)).toList();
     }
 
     /**
@@ -62,7 +69,7 @@ final class PeekCommand extends WorkerVerb implements Callable<Integer> {
             + " since " + Instant.ofEpochMilli(i.startedMillis())});
         rows.add(new String[] {"  anchors", i.anchors().isEmpty() ? "-" : String.join(" ", i.anchors())});
         rows.add(new String[] {"  services", i.services().isEmpty() ? "-" : String.join(" ", i.services())});
-        List<String> peers = i.peers().stream().filter(p -> !p.equals(self)).toList();
+        List<String> peers = peersOf(i, self);
         rows.add(new String[] {"  peers", peers.isEmpty() ? "-" : String.join(" ", peers)});
         rows.add(new String[] {"  jvm", i.jvm() + ", " + i.processors() + " cpus, heap max " + Progress.mib(i.heapMaxBytes())});
         rows.add(new String[] {"  profiler", i.profiler()});

@@ -121,6 +121,13 @@ class OpsCommandsTest {
         return r;
     }
 
+    /** The worker ids in {@code peek --json}'s peers list. */
+    private static String peersJson(String json) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"peers\":\\[([^]]*)]").matcher(json);
+        assertThat(m.find()).as(json).isTrue();
+        return m.group(1);
+    }
+
     /** The worker ids on {@code peek}'s peers line. */
     private static String peersLine(String peek) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("peers +(.*)").matcher(peek);
@@ -146,6 +153,9 @@ class OpsCommandsTest {
         await().atMost(Duration.ofSeconds(60)).until(() -> peersLine(run("peek", "/app/echo").out())
             .equals(peersLine(run("peek", "/app/echo").out())));
 
+        // nor among the peers peek --json lists (before: there, so two runs never agreed)
+        await().atMost(Duration.ofSeconds(60)).until(() -> peersJson(run("peek", "--json", "/app/echo").out())
+            .equals(peersJson(run("peek", "--json", "/app/echo").out())));
         CliRun.Result json = run("peek", "--json", "/app/...");
         assertThat(json.out()).startsWith("{\"workers\":[").contains("\"pid\":").contains(caller.worker().id().toString());
         // "host" means the host daemon in every verb's JSON, as in top's; the machine is "machine" (before: "host" was the machine's name here)

@@ -48,13 +48,23 @@ public interface HostService {
         return dir.startsWith(DIR + "/") && dir.indexOf('/', DIR.length() + 1) < 0 ? dir.substring(DIR.length() + 1) : null;
     }
 
-    /** The host daemon each runtime among {@code entries} (a listing of {@code /host} at any depth) runs under, by its id. */
+    /**
+     * The host daemon each runtime among {@code entries} (a listing of {@code /host} at any depth) runs
+     * under, by its id: the daemons, their workers, and the warm JVMs their entries list ({@link #WARM_KEY}).
+     */
     static java.util.Map<WorkerId, String> daemonsOf(java.util.List<io.jcircuit.Entry> entries) {
         java.util.Map<WorkerId, String> names = new java.util.HashMap<>();
         for (io.jcircuit.Entry e : entries) {
             String name = daemonOf(e);
             if (name != null) {
                 names.putIfAbsent(e.worker(), name);
+                if (ROLE_HOST.equals(e.metadata().get(ROLE_KEY))) {
+                    for (String warm : e.metadata().getOrDefault(WARM_KEY, "").trim().split(" +")) {
+                        if (WorkerId.looksLikeWorkerId(warm)) {
+                            names.putIfAbsent(WorkerId.parse(warm), name);
+                        }
+                    }
+                }
             }
         }
         return names;
