@@ -91,6 +91,8 @@ public final class CircuitRuntime implements Circuit {
     private Namespace namespace;
     private NamespaceAnchors anchors;
     private NamespaceDurable durable;
+    /** The forwarding records of this runtime's hot swaps; null without a durable store. */
+    private ForwardingRecords forwardingRecords;
     private io.jcircuit.runtime.host.Deployments deployments;
     private io.jcircuit.Subscription holderDeaths;
 
@@ -441,6 +443,7 @@ public final class CircuitRuntime implements Circuit {
                 }
             }
         }, config.clusterKey() == null ? null : new ClusterSeal(config.clusterKey()));
+        forwardingRecords = new ForwardingRecords(durable, id.toString());
         deployments = new io.jcircuit.runtime.host.Deployments(namespace, config.clusterKey());
         LOG.debug("runtime {} joined the namespace at {}", id, connect);
     }
@@ -628,6 +631,10 @@ public final class CircuitRuntime implements Circuit {
      * Last step of a hot swap: calls waiting on, and later made to, service {@code name} (through any
      * reference to it) go to {@code replacement}, and the name is no longer served here: a lookup of it
      * answers with {@code replacement}. Callers follow the move once and stay with the replacement.
+     * With a durable store, a forwarding record ({@link #movedPath}) tells callers that call only after
+     * this runtime has ended where the service went. It is written before this returns when it can be;
+     * when ZooKeeper is away, it is written again until it is back (this does not wait for that), and a
+     * retiring worker waits for it ({@code Ops.retire}).
      */
     public void forwardService(String name, Object replacement) {
         Export e = serviceExport(name);
@@ -643,13 +650,10 @@ public final class CircuitRuntime implements Circuit {
         if (ref != null) {
             forwarded.put(name, ref);
         }
-        if (durable != null) {
+        if (forwardingRecords != null) {
             // for callers that call only after this worker is gone: where the object went, by its old address
-            try {
-                durable.put(movedPath(id, e.handle()), replacement);
-            } catch (RuntimeException ex) {
-                LOG.warn("service '{}' forwarded, but the forwarding record could not be stored: {}", name, ex.toString());
-            }
+            // (written again until it is when ZooKeeper is away; a retiring worker waits for it)
+            forwardingRecords.store(movedPath(id, e.handle()), replacement);
         }
         LOG.info("service '{}' forwarded to {}", name, replacement);
     }
@@ -693,18 +697,19 @@ public final class CircuitRuntime implements Circuit {
             forwarded.remove(name, ref);
             Object was = e.gate().forwardedTo();
             e.gate().reopen();
-            if (durable != null) {
-                try {
-                    durable.delete(movedPath(id, e.handle()));
-                } catch (RuntimeException ex) {
-                    LOG.warn("service '{}' taken back, but its forwarding record could not be removed: {}", name, ex.toString());
-                }
+            if (forwardingRecords != null) {
+                forwardingRecords.remove(movedPath(id, e.handle())); // removed once it can be, as it was stored
             }
             LOG.warn("service '{}' taken back from {}: the hot swap rolled back after the forward", name, was);
             return;
         }
         serviceExport(name).gate().reopen();
         LOG.info("service '{}' reopened: the hot swap rolled back", name);
+    }
+
+    /** How many forwarding records of this runtime's hot swaps are not written yet; for tests. */
+    int forwardingRecordsUnwritten() {
+        return forwardingRecords == null ? 0 : forwardingRecords.unwritten();
     }
 
     /** What the ops service sees of this runtime. */
@@ -792,6 +797,11 @@ public final class CircuitRuntime implements Circuit {
         }
 
         @Override
+        public int forwardingRecordsUnwritten() {
+            return CircuitRuntime.this.forwardingRecordsUnwritten();
+        }
+
+        @Override
         public int awaitCallsRunningAtMost(int n, long deadline) throws InterruptedException {
             return dispatcher.awaitRunningAtMost(n, deadline);
         }
@@ -861,6 +871,9 @@ public final class CircuitRuntime implements Circuit {
         }
         if (holderDeaths != null) {
             holderDeaths.close();
+        }
+        if (forwardingRecords != null) {
+            forwardingRecords.close(); // what is still not written is logged: a retiring worker waited for it
         }
         if (anchors != null) {
             anchors.close(); // entries go at once, before the links

@@ -525,6 +525,50 @@ class HotSwapTest {
         }
     }
 
+    /**
+     * ZooKeeper is away when the old worker forwards one service and takes back another (its swap rolled
+     * back after the forward): the forward goes on (callers follow the move at once), and once ZooKeeper
+     * is back the first one's forwarding record is written and the second one's removed, so a caller that
+     * calls only after the old worker's exit follows the move. (Before, both were only logged: the record
+     * was missing, such a caller failed, and the taken-back service's record stayed.)
+     */
+    @Test
+    void shouldWriteTheForwardingRecordsOnceZooKeeperIsBackAfterAForwardAndARollbackDuringAnOutage() throws Exception {
+        try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true)) {
+            RuntimeConfig config = RuntimeConfig.builder().zookeeper(zk.getConnectString()).zookeeperConnectTimeoutMs(1_000).build();
+            CircuitRuntime old = start(config);
+            CircuitRuntime replacement = start(config);
+            CircuitRuntime client = start(config);
+            Counter held = serving(old, client, new CounterV1(), 1);
+            String counterRecord = Long.toString(CircuitRuntime.descriptorOfReference(held).handle());
+            old.listen("other", Counter.class, new CounterV1());
+            Ops oldOps = replacement.dial(old.address(), Ops.SERVICE, Ops.class);
+            oldOps.swapFreeze("other", 5_000);
+            oldOps.swapForward("other", replacement.listen("other", Counter.class, new CounterV2()));
+            assertThat(client.durable().list("/moved/" + old.id()).entries()).hasSize(1);
+            CounterV2 next = new CounterV2();
+            next.restore(oldOps.swapFreeze("counter", 5_000));
+            Counter served = replacement.listen("counter", Counter.class, next);
+
+            zk.stop();
+            oldOps.swapForward("counter", served);
+            old.reopenService("other"); // its replacement died, say
+            assertThat(old.forwardingRecordsUnwritten()).as("a record and a removal wait for ZooKeeper").isEqualTo(2);
+            zk.restart();
+
+            await("written once ZooKeeper is back").atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> old.forwardingRecordsUnwritten() == 0);
+            await().atMost(java.time.Duration.ofSeconds(30)).ignoreExceptions().until(() ->
+                client.durable().list("/moved/" + old.id()).entries().stream().map(e -> e.name()).toList(),
+                names -> names.equals(List.of(counterRecord)));
+            old.close();
+            assertThat(held.add(1)).as("a caller that calls only after the exit follows the record").isEqualTo(2);
+            assertThat(held.version()).isEqualTo("v2");
+        } finally {
+            runtimes.forEach(CircuitRuntime::close); // before their ZooKeeper goes
+        }
+    }
+
     @Test
     void shouldRefuseNewCodeThatWouldDropTheStateTheOldObjectHandsOver() {
         CircuitRuntime old = start();

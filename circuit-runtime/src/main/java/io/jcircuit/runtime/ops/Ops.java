@@ -105,8 +105,11 @@ public interface Ops {
     /**
      * Hot swap, after the drain: the process exits (status 0, as {@link #exit}) once no other runtime
      * holds a reference to any of its objects other than its services and durable references, whose
-     * callers follow the swap. That holds for a daemonized worker too. Returns how many such objects
-     * are held now; with none, it exits within a second.
+     * callers follow the swap, and once the forwarding records of its swaps are in the durable store. A
+     * record that ZooKeeper was away for is waited for at most
+     * {@code OpsService.RECORDS_WAIT_LIMIT} (10 minutes); past it, the worker exits without it. That holds
+     * for a daemonized worker too. Returns how many such objects are held now; with none, and every
+     * record written, it exits within a second.
      */
     int retire();
 

@@ -89,6 +89,12 @@ public final class OpsService implements Ops {
         int heldRemotelyTransient();
 
         /**
+         * How many forwarding records of its hot swaps (in the durable store) are not written yet: ZooKeeper
+         * was away when they were due. They are written again until they are.
+         */
+        int forwardingRecordsUnwritten();
+
+        /**
          * Runs {@code action} once the runtime that {@code reference} lives on has ended its session with
          * this one; the action is kept until then, or until the returned subscription is closed.
          */
@@ -390,19 +396,12 @@ public final class OpsService implements Ops {
     @Override
     public int retire() {
         int held = runtime.heldRemotelyTransient();
-        LOG.info("retiring: exits once no other runtime holds a reference to its objects ({} held now)", held);
+        int unwritten = runtime.forwardingRecordsUnwritten();
+        LOG.info("retiring: exits once no other runtime holds a reference to its objects ({} held now) and its"
+            + " forwarding records are written ({} not yet)", held, unwritten);
         Thread.ofPlatform().daemon().name("circuit-retire").start(() -> {
             try {
-                // twice in a row, so that a reference being handed on between two holders is not missed
-                boolean freeBefore = false;
-                while (true) {
-                    boolean free = runtime.heldRemotelyTransient() == 0;
-                    if (free && freeBefore) {
-                        break;
-                    }
-                    freeBefore = free;
-                    Thread.sleep(RETIRE_CHECK_MS);
-                }
+                awaitFree(System.nanoTime() + RECORDS_WAIT_LIMIT.toNanos());
             } catch (InterruptedException e) {
                 return; // the process is ending anyway
             }
@@ -412,8 +411,42 @@ public final class OpsService implements Ops {
         return held;
     }
 
+    /**
+     * Returns once no other runtime holds one of the runtime's objects (but its services), and its forwarding
+     * records are written or {@code recordsDeadline} (a {@link System#nanoTime}) has passed.
+     */
+    private void awaitFree(long recordsDeadline) throws InterruptedException {
+        // twice in a row, so that a reference being handed on between two holders is not missed
+        boolean freeBefore = false;
+        boolean gaveUpOnRecords = false;
+        while (true) {
+            boolean recordsDone = runtime.forwardingRecordsUnwritten() == 0;
+            if (!recordsDone && System.nanoTime() - recordsDeadline >= 0) {
+                if (!gaveUpOnRecords) {
+                    LOG.error("retiring: {} forwarding records still not written after {} min (ZooKeeper away?); "
+                        + "exits without them once nothing is held", runtime.forwardingRecordsUnwritten(),
+                        RECORDS_WAIT_LIMIT.toMinutes());
+                    gaveUpOnRecords = true;
+                }
+                recordsDone = true;
+            }
+            boolean free = runtime.heldRemotelyTransient() == 0 && recordsDone;
+            if (free && freeBefore) {
+                return;
+            }
+            freeBefore = free;
+            Thread.sleep(RETIRE_CHECK_MS);
+        }
+    }
+
     /** How often a retired runtime looks whether its objects are still held. */
     private static final long RETIRE_CHECK_MS = 500;
+
+    /**
+     * How long a retired runtime waits at most for its forwarding records to be written (ZooKeeper was away
+     * when they were due) before it exits without them: its callers that call only after that then fail.
+     */
+    static final Duration RECORDS_WAIT_LIMIT = Duration.ofMinutes(10);
 
     /** Closes the runtime and exits the process, once the calls being served (the asking one) have answered. */
     private void exitNow(int status) {
