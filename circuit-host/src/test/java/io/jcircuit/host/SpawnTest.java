@@ -66,6 +66,16 @@ class SpawnTest {
         }
     }
 
+    /** A maker that also keeps what it makes in the durable store, as the README's way to keep a reference. */
+    static final class StoringMaker implements Maker {
+        @Override
+        public Counter make() {
+            Counter c = Circuit.current().ref(Counter.class, new CounterImpl());
+            Circuit.current().durable().put("/spawn/stored/counter", c);
+            return c;
+        }
+    }
+
     @TempDir
     static Path state;
     private static HostDaemon host;
@@ -556,6 +566,35 @@ class SpawnTest {
             assertThat(c.add(1)).isEqualTo(2);
         } finally {
             holder.close(); // its holds go with it
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+    }
+
+    /**
+     * An object the retiring worker also stored in the durable store counts while another runtime holds it
+     * (before, storing it left it out: the worker exited at once, and its holder's calls failed), and being
+     * stored alone does not keep the worker once its holder has dropped it.
+     */
+    @Test
+    void aRetiredWorkerServesWhatItHandedOutAndStoredUntilItIsDroppedThenExits() {
+        long pid = spawner.spawn("h1", List.of("/spawn/retire-stored"), () -> {
+            Circuit.current().listen("maker", Maker.class, new StoringMaker());
+            return ProcessHandle.current().pid();
+        }, SpawnOptions.defaults().daemonized()).result();
+        CircuitRuntime holder = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper()).build());
+        try {
+            Worker w = holder.anchors().worker(holder.anchors().list("/spawn/retire-stored").entries().getFirst());
+            Counter c = w.dial("maker", Maker.class).make();
+            assertThat(c.add(1)).isEqualTo(1);
+            io.jcircuit.runtime.ops.Ops ops = w.dial(io.jcircuit.runtime.ops.Ops.SERVICE, io.jcircuit.runtime.ops.Ops.class);
+
+            assertThat(ops.retire()).as("the counter is held, stored in the durable store or not").isEqualTo(1);
+
+            await().during(Duration.ofMillis(1_500)).atMost(Duration.ofSeconds(5))
+                .until(() -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+            assertThat(c.add(1)).isEqualTo(2);
+        } finally {
+            holder.close(); // its holds go with it; the stored reference holds nothing
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
     }

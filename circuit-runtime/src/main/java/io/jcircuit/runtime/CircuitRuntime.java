@@ -792,8 +792,8 @@ public final class CircuitRuntime implements Circuit {
         }
 
         @Override
-        public int heldRemotelyTransient() {
-            return exports.heldRemotelyTransient();
+        public int heldRemotely() {
+            return exports.heldRemotelyBesidesServices();
         }
 
         @Override

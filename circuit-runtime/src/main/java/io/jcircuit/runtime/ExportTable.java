@@ -254,13 +254,15 @@ final class ExportTable {
     }
 
     /**
-     * How many exports that are not permanent (not a service, not stored in the durable store) other
-     * runtimes hold: the objects whose callers have nowhere else to go when this runtime ends.
+     * How many exports other than services other runtimes hold now: the objects whose callers have nowhere
+     * else to go when this runtime ends (a service's callers follow a hot swap's move). An object stored
+     * in the durable store counts while another runtime holds it, as any other does: its stored reference
+     * points here, and leads nowhere once this runtime has ended.
      */
-    synchronized int heldRemotelyTransient() {
+    synchronized int heldRemotelyBesidesServices() {
         int n = 0;
         for (Holds h : holds.values()) {
-            if (!h.permanent && h.served == 0 && !h.remote.isEmpty()) {
+            if (h.served == 0 && !h.remote.isEmpty()) {
                 n++;
             }
         }

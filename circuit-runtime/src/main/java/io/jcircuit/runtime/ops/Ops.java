@@ -104,9 +104,10 @@ public interface Ops {
 
     /**
      * Hot swap, after the drain: the process exits (status 0, as {@link #exit}) once no other runtime
-     * holds a reference to any of its objects other than its services and durable references, whose
-     * callers follow the swap, and once the forwarding records of its swaps are in the durable store. A
-     * record that ZooKeeper was away for is waited for at most
+     * holds a reference to any of its objects other than its services, whose callers follow the swap, and
+     * once the forwarding records of its swaps are in the durable store. An object it stored in the durable
+     * store counts while another runtime holds it, and not for being stored: a reference that is only in
+     * the store does not keep the worker. A record that ZooKeeper was away for is waited for at most
      * {@code OpsService.RECORDS_WAIT_LIMIT} (10 minutes); past it, the worker exits without it. That holds
      * for a daemonized worker too. Returns how many such objects are held now; with none, and every
      * record written, it exits within a second.

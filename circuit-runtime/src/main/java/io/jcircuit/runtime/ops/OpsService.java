@@ -85,8 +85,11 @@ public final class OpsService implements Ops {
         /** Hot swap rolled back: see {@code CircuitRuntime.reopenService}. */
         void reopenService(String name);
 
-        /** How many of the runtime's objects other than its services and durable references other runtimes hold. */
-        int heldRemotelyTransient();
+        /**
+         * How many of the runtime's objects other than its services other runtimes hold now, stored in the
+         * durable store or not.
+         */
+        int heldRemotely();
 
         /**
          * How many forwarding records of its hot swaps (in the durable store) are not written yet: ZooKeeper
@@ -395,7 +398,7 @@ public final class OpsService implements Ops {
 
     @Override
     public int retire() {
-        int held = runtime.heldRemotelyTransient();
+        int held = runtime.heldRemotely();
         int unwritten = runtime.forwardingRecordsUnwritten();
         LOG.info("retiring: exits once no other runtime holds a reference to its objects ({} held now) and its"
             + " forwarding records are written ({} not yet)", held, unwritten);
@@ -430,7 +433,7 @@ public final class OpsService implements Ops {
                 }
                 recordsDone = true;
             }
-            boolean free = runtime.heldRemotelyTransient() == 0 && recordsDone;
+            boolean free = runtime.heldRemotely() == 0 && recordsDone;
             if (free && freeBefore) {
                 return;
             }
