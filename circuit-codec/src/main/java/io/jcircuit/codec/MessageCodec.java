@@ -457,6 +457,7 @@ public final class MessageCodec {
      */
     public Object decodeValue(byte[] bytes) {
         ForyPool.Slot slot = pool.acquire();
+        slot.ctx.stored = true; // its references come from no peer: References.storedHandlerFor
         boolean healthy = false;
         try {
             Object v = deserialize(slot, MemoryBuffer.fromByteArray(bytes));

@@ -31,6 +31,8 @@ final class ReferenceSerializers {
 
         WorkerId peer;
         boolean permanent;
+        /** Reading: the value was stored (the durable store), not sent by {@link #peer}. */
+        boolean stored;
         /** Writing: the handles of the holds counted for {@link #peer}, in the order they were written. */
         long[] holds = new long[16];
         int holdCount;
@@ -49,6 +51,7 @@ final class ReferenceSerializers {
         void reset() {
             peer = null;
             permanent = false;
+            stored = false;
             holdCount = 0;
             taken = 0;
             if (holds.length > RETAINED_HOLDS) {
@@ -90,7 +93,8 @@ final class ReferenceSerializers {
             Address address = Address.parse(WireReads.readString(buffer, "a reference's address"));
             long handle = buffer.readInt64();
             String iface = WireReads.readString(buffer, "a reference's interface");
-            InvocationHandler h = refs.handlerFor(new RefDescriptor(home, address, handle, iface), ctx.peer);
+            RefDescriptor d = new RefDescriptor(home, address, handle, iface);
+            InvocationHandler h = ctx.stored ? refs.storedHandlerFor(d) : refs.handlerFor(d, ctx.peer);
             if (home.equals(ctx.peer)) {
                 ctx.taken++; // one of the holds the sender listed, in its order: the handler has it now
             }

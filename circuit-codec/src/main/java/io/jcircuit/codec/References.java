@@ -40,6 +40,15 @@ public interface References {
      */
     InvocationHandler handlerFor(RefDescriptor descriptor, WorkerId from);
 
+    /**
+     * The handler for a reference read from a stored value ({@link MessageCodec#decodeValue}): the runtime
+     * may tell its home that it holds it now, as for one received from a third runtime. By default, a
+     * local copy's.
+     */
+    default InvocationHandler storedHandlerFor(RefDescriptor descriptor) {
+        return handlerFor(descriptor, null);
+    }
+
     /** The runtime's class of {@link Worker} handles. */
     Class<? extends Worker> workerType();
 

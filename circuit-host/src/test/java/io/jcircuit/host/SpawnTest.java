@@ -599,6 +599,35 @@ class SpawnTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
     }
 
+    /**
+     * A runtime that read the retiring worker's object from the durable store holds it too: the worker
+     * waits for it. (Before, a read was not told to the object's home, which exited under its reader.)
+     */
+    @Test
+    void aRetiredWorkerServesWhatAnotherRuntimeReadFromTheDurableStoreUntilItIsDroppedThenExits() {
+        long pid = spawner.spawn("h1", List.of("/spawn/retire-read"), () -> {
+            Circuit.current().listen("maker", Maker.class, new MakerImpl());
+            Circuit.current().durable().put("/spawn/read/counter", Circuit.current().ref(Counter.class, new CounterImpl()));
+            return ProcessHandle.current().pid();
+        }, SpawnOptions.defaults().daemonized()).result();
+        CircuitRuntime holder = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper()).build());
+        try {
+            Counter c = holder.durable().get("/spawn/read/counter", Counter.class).orElseThrow();
+            assertThat(c.add(1)).isEqualTo(1);
+            Worker w = holder.anchors().worker(holder.anchors().list("/spawn/retire-read").entries().getFirst());
+            io.jcircuit.runtime.ops.Ops ops = w.dial(io.jcircuit.runtime.ops.Ops.SERVICE, io.jcircuit.runtime.ops.Ops.class);
+
+            ops.retire(); // the read's acquire may still be on its way (it is sent off the reading thread): not asserted
+
+            await("the counter the holder read is held").during(Duration.ofMillis(1_500)).atMost(Duration.ofSeconds(5))
+                .until(() -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+            assertThat(c.add(1)).isEqualTo(2);
+        } finally {
+            holder.close();
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+    }
+
     @Test
     void aDaemonizedWorkerOutlivesItsSpawner() {
         Spawned<Long> s;

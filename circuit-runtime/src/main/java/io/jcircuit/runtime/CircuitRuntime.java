@@ -1189,6 +1189,16 @@ public final class CircuitRuntime implements Circuit {
             return h;
         }
 
+        /**
+         * A reference read from the durable store is held here as one received from a third runtime is:
+         * acquired at its home, which counts this runtime among its holders (a retiring worker waits for
+         * it, {@code Ops.retire}), and released once dropped.
+         */
+        @Override
+        public InvocationHandler storedHandlerFor(RefDescriptor d) {
+            return handlerFor(d, id); // "from" this runtime: neither the home nor a local copy
+        }
+
         @Override
         public Class<? extends Worker> workerType() {
             return RemoteWorker.class;
