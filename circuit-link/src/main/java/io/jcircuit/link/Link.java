@@ -34,7 +34,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *       network may come from a firewall, and proves nothing), or another worker answers there, or
  *       the peer no longer knows the session: the process behind it has gone;</li>
  *   <li>the layer above learns from membership that the peer is gone while the session is between
- *       connections ({@link LinkTransport#peerGone});</li>
+ *       connections, or learned it while connected and nothing came from the peer after that before
+ *       the connection broke ({@link LinkTransport#peerGone});</li>
  *   <li>the peer says goodbye (BYE), or this side {@link #close closes} the link, or breaks it for a
  *       protocol error.</li>
  * </ul>
@@ -76,6 +77,11 @@ public final class Link {
     private volatile Object attachment;
     private volatile boolean readingPaused;
     private volatile int writableWaiters;
+    /**
+     * Set by {@link #peerLeft} while connected: why the peer left {@code /worker}; cleared when anything
+     * comes from the peer after that, or when it files itself again. Read when the connection is lost.
+     */
+    private volatile String leftUnheard;
     private ScheduledFuture<?> outageTimer; // guarded by the monitor
     private boolean redialing;              // guarded by the monitor
     private int redialFailures;             // guarded by the monitor
@@ -335,6 +341,7 @@ public final class Link {
             redialFailures = 0;
             current = handler;
             state = State.CONNECTED;
+            leftUnheard = null; // a handshake just came from the peer
             if (old != null) {
                 sender.disconnect(old.channel());
             }
@@ -391,6 +398,10 @@ public final class Link {
 
     /** Any event loop: the peer acknowledged every DATA frame up to {@code ack}. */
     void acked(long ack) {
+        // Every frame after the handshake carries an ack, so this is where the peer is heard from.
+        if (leftUnheard != null) {
+            leftUnheard = null; // it outlived its /worker entry: that entry's end says nothing of its death
+        }
         sender.acked(ack);
         if (writableWaiters > 0) {
             signalWritabilityChanged();
@@ -419,12 +430,15 @@ public final class Link {
             end(closedHere, true); // this side said goodbye; the peer closing after it is no outage
             return;
         }
+        String left;
         synchronized (this) {
             if (current != handler || state != State.CONNECTED) {
                 return;
             }
             current = null;
             state = State.DISCONNECTED;
+            left = leftUnheard;
+            leftUnheard = null;
             sender.disconnect(handler.channel());
             outages++;
             lastLoss = reason;
@@ -436,9 +450,10 @@ public final class Link {
             LOG.info("{}: connection lost ({}); redialing, outage limit {} ms", this, reason, limit);
         }
         signalWritabilityChanged();
-        String gone = transport.goneReason(peer);
-        if (gone != null) {
-            end(gone, false); // already reported gone: nothing to redial
+        if (left != null) {
+            // It left /worker and nothing came from it since: it was out of reach already when it left
+            // (a host that died whole is noticed by ZooKeeper before this link's silence limit).
+            end(left, false);
             return;
         }
         redialSoon(0);
@@ -507,18 +522,41 @@ public final class Link {
         return endedByThisSide;
     }
 
-    /** Ends the session if it is between connections; see {@link LinkTransport#peerGone}. */
-    void endIfDisconnected(String reason) {
-        synchronized (this) {
-            if (state != State.DISCONNECTED) {
-                return;
+    /**
+     * The peer left {@code /worker} (see {@link LinkTransport#peerGone}): ends the session if it is
+     * between connections; if it is connected, ends it when the connection is lost unless something
+     * comes from the peer first ({@link #acked}) or it files itself again ({@link #peerBack}).
+     */
+    void peerLeft(String reason) {
+        LinkHandler c = current;
+        // On the connection's own event loop, after the reads it has pending: a frame read after this runs
+        // was not merely waiting in the socket while a busy loop fell behind (a peer that died whole may
+        // have sent heartbeats just before it did), so it is the peer's word after it left.
+        EventLoop l = c != null ? c.channel().eventLoop() : loop;
+        l.execute(() -> {
+            boolean connected;
+            synchronized (this) {
+                if (state == State.DEAD) {
+                    return;
+                }
+                connected = state == State.CONNECTED;
+                if (connected) {
+                    leftUnheard = reason;
+                }
             }
-        }
-        loop.execute(() -> {
-            if (state == State.DISCONNECTED) {
+            if (connected) {
+                // A PING asks for a word at once: a peer that runs is known to within a round trip, even
+                // on an idle link, so a blip soon after does not end its session.
+                send(FrameCodec.finish(FrameCodec.begin(alloc(), FrameCodec.TYPE_PING, 0)), true);
+            } else {
                 end(reason, false);
             }
         });
+    }
+
+    /** The peer filed itself in {@code /worker} again: its earlier leaving no longer counts. */
+    void peerBack() {
+        leftUnheard = null;
     }
 
     /** The peer said goodbye on {@code handler}'s connection; the BYE's ack, already taken, is its last word. */

@@ -62,13 +62,9 @@ public final class LinkTransport implements AutoCloseable {
     private final ChannelGroup channels;
     private final ConcurrentHashMap<SessionKey, Link> sessions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Boolean> localAddresses = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<WorkerId, Gone> gone = new ConcurrentHashMap<>();
     /** Warnings about connections closed over bad input, rate-limited for this transport. */
     private final BadPeerLog badPeerLog = new BadPeerLog(org.slf4j.LoggerFactory.getLogger(LinkHandler.class));
 
-    /** A peer the layer above reported gone, and why. */
-    private record Gone(String reason, long atNanos) {
-    }
     private Channel serverChannel;
     private Address address;
 
@@ -251,32 +247,28 @@ public final class LinkTransport implements AutoCloseable {
     }
 
     /**
-     * Ends every session with {@code peer} that is between connections: the layer above has learned
-     * from elsewhere (membership) that the peer is gone, so its outage will not end. Sessions that
-     * are connected carry on; their peer plainly still runs.
+     * The layer above has learned from elsewhere (membership) that {@code peer} is gone. A session
+     * between connections ends now: its outage will not end. A connected session carries on, as its
+     * peer may well run (only its ZooKeeper session expired, say); it ends when its connection is lost
+     * if nothing has come from the peer since this call (a host that died whole leaves ZooKeeper before
+     * the link's silence limit notices), and otherwise redials as usual, up to the outage limit. A
+     * peer heard from after it left has outlived its entry, so the entry's end says nothing of its death.
      */
     public void peerGone(WorkerId peer, String reason) {
-        // Remembered for one outage limit: a connection to it that breaks later (a host that died
-        // whole is only noticed by silence) ends its session at once instead of redialing.
-        long now = System.nanoTime();
-        gone.values().removeIf(g -> now - g.atNanos() > java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(config.outageLimitMs()));
-        gone.put(peer, new Gone(reason, now));
         for (Link link : links()) {
-            if (link.peer().equals(peer) && !link.isConnected()) {
-                link.endIfDisconnected(reason);
+            if (link.peer().equals(peer)) {
+                link.peerLeft(reason);
             }
         }
     }
 
     /** Undoes {@link #peerGone}: the peer is back (it filed itself again, say after a ZooKeeper blip). */
     public void peerBack(WorkerId peer) {
-        gone.remove(peer);
-    }
-
-    /** Why {@code peer} was reported gone within the last outage limit, or null. */
-    String goneReason(WorkerId peer) {
-        Gone g = gone.get(peer);
-        return g == null ? null : g.reason();
+        for (Link link : links()) {
+            if (link.peer().equals(peer)) {
+                link.peerBack();
+            }
+        }
     }
 
     /**

@@ -414,13 +414,20 @@ public final class CircuitRuntime implements Circuit {
                         LOG.info("worker {} left /worker but its host still runs it: its session stays for the outage limit", peer);
                         return;
                     }
-                    if (!peers.isConnected(peer)) {
+                    boolean connected = peers.isConnected(peer);
+                    if (!connected) {
                         // One whose link is connected is alive: its holds go when its session ends (onLinkDown).
                         exports.dropHolder(peer);
                     }
                     // A session already in an outage need not wait for its limit: its host saw the
-                    // process exit, or it was no host's and its ZooKeeper session expired too.
+                    // process exit, or it was no host's and its ZooKeeper session expired too. A connected
+                    // one ends at its next outage only if nothing comes from the peer before: one that
+                    // lost only its ZooKeeper session still answers, and rides out outages like any other.
                     transport.peerGone(peer, "worker " + peer + " left /worker while out of reach");
+                    if (connected) {
+                        LOG.info("worker {} left /worker while its link is up: its session ends at its next outage"
+                            + " unless something comes from it first", peer);
+                    }
                 });
             }
         });

@@ -1,5 +1,9 @@
 package io.jcircuit.test;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.jcircuit.Entry;
 import io.jcircuit.Membership;
 import io.jcircuit.WorkerDiedException;
@@ -13,6 +17,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,10 +31,12 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -111,7 +118,18 @@ class RobustLinkTest {
 
         /** a and b with outage limits of their own: the one with the shorter limit ends a session first. */
         Pair(int outageLimitA, int outageLimitB, String zookeeper) throws IOException {
-            Started s = startOnFreePorts(outageLimitA, outageLimitB, zookeeper);
+            this(outageLimitA, outageLimitB, withZooKeeper(zookeeper), withZooKeeper(zookeeper));
+        }
+
+        /** a and b with settings of their own on top of the test's (a ZooKeeper each, say). */
+        Pair(int outageLimitMs, Consumer<RuntimeConfig.Builder> tuneA, Consumer<RuntimeConfig.Builder> tuneB)
+            throws IOException {
+            this(outageLimitMs, outageLimitMs, tuneA, tuneB);
+        }
+
+        private Pair(int outageLimitA, int outageLimitB, Consumer<RuntimeConfig.Builder> tuneA,
+                Consumer<RuntimeConfig.Builder> tuneB) throws IOException {
+            Started s = startOnFreePorts(outageLimitA, outageLimitB, tuneA, tuneB);
             toA = s.toA();
             toB = s.toB();
             a = s.a();
@@ -123,12 +141,21 @@ class RobustLinkTest {
         private record Started(FaultProxy toA, FaultProxy toB, CircuitRuntime a, CircuitRuntime b) {
         }
 
+        private static Consumer<RuntimeConfig.Builder> withZooKeeper(String zookeeper) {
+            return c -> {
+                if (zookeeper != null) {
+                    c.zookeeper(zookeeper);
+                }
+            };
+        }
+
         /**
          * Each runtime binds a port chosen beforehand (its proxy must know it first). Another socket, such
          * as a proxy's or a ZooKeeper client's, may take such a port before the runtime binds it: then
          * everything started is closed and new ports are tried, a few times.
          */
-        private static Started startOnFreePorts(int outageLimitA, int outageLimitB, String zookeeper) throws IOException {
+        private static Started startOnFreePorts(int outageLimitA, int outageLimitB, Consumer<RuntimeConfig.Builder> tuneA,
+                Consumer<RuntimeConfig.Builder> tuneB) throws IOException {
             for (int attempt = 1; ; attempt++) {
                 int portA = freePort();
                 int portB = freePort();
@@ -138,9 +165,9 @@ class RobustLinkTest {
                     started.add(toA);
                     FaultProxy toB = FaultProxy.start(new InetSocketAddress("127.0.0.1", portB));
                     started.add(toB);
-                    CircuitRuntime a = CircuitRuntime.start(config(portA, toA.port(), outageLimitA, zookeeper));
+                    CircuitRuntime a = CircuitRuntime.start(config(portA, toA.port(), outageLimitA, tuneA));
                     started.add(a);
-                    CircuitRuntime b = CircuitRuntime.start(config(portB, toB.port(), outageLimitB, zookeeper));
+                    CircuitRuntime b = CircuitRuntime.start(config(portB, toB.port(), outageLimitB, tuneB));
                     return new Started(toA, toB, a, b);
                 } catch (UncheckedIOException e) {
                     for (AutoCloseable c : started.reversed()) {
@@ -157,13 +184,11 @@ class RobustLinkTest {
             }
         }
 
-        private static RuntimeConfig config(int port, int advertisedPort, int outageLimitMs, String zookeeper) {
+        private static RuntimeConfig config(int port, int advertisedPort, int outageLimitMs, Consumer<RuntimeConfig.Builder> tune) {
             RuntimeConfig.Builder c = RuntimeConfig.builder().port(port).defaultCallTimeoutMs(60_000);
             c.link().advertisedPort(advertisedPort).heartbeatIntervalMs(HEARTBEAT_MS).silenceLimitMs(SILENCE_MS)
                 .outageLimitMs(outageLimitMs).redialMinMs(10).redialMaxMs(200);
-            if (zookeeper != null) {
-                c.zookeeper(zookeeper);
-            }
+            tune.accept(c);
             return c.build();
         }
 
@@ -422,6 +447,138 @@ class RobustLinkTest {
             p.a.worker(p.b.address()).dial("holder", Holder.class).keep(p.a.ref(Runnable.class, ran::incrementAndGet));
             kept.get("ref").run();
             assertThat(ran).hasValue(1);
+        }
+    }
+
+    /** What {@link CircuitRuntime} logs at INFO and above while open; the logger's level is put back at close. */
+    static final class RuntimeLog implements AutoCloseable {
+        private final Logger log = (Logger) LoggerFactory.getLogger(CircuitRuntime.class);
+        private final ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        private final Level level = log.getLevel();
+
+        RuntimeLog() {
+            lines.start();
+            log.addAppender(lines);
+            log.setLevel(Level.INFO);
+        }
+
+        /** Waits until a line that starts with {@code start} has been logged. */
+        void awaitLine(String start, Duration within) {
+            await().atMost(within).until(() -> {
+                synchronized (lines) { // the appender adds under its own monitor
+                    return lines.list.stream().anyMatch(e -> e.getFormattedMessage().startsWith(start));
+                }
+            });
+        }
+
+        @Override
+        public void close() {
+            log.detachAppender(lines);
+            log.setLevel(level);
+        }
+    }
+
+    /** Answers at once, but the call with id 99, which waits until {@link #release} counts down. */
+    static final class Held implements Counted {
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+
+        @Override
+        public long run(long id) {
+            if (id == 99) {
+                entered.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            }
+            return id * 2;
+        }
+    }
+
+    /**
+     * README: "While ZooKeeper is away, calls and references keep working". Only b, a runtime no host
+     * started, loses ZooKeeper: its ZooKeeper session expires and it leaves /worker while its link with a
+     * is up, and it goes on answering. A blip on that link afterwards, far under the outage limit, is
+     * ridden out like any other: the call in flight is answered, and the session stays. (Before, a
+     * remembered b as gone for an outage limit once it left, and ended the session at the blip.)
+     */
+    @Test
+    void aBlipAfterAConnectedPeerLostOnlyItsZooKeeperSessionIsRiddenOut(@TempDir Path dir) throws Exception {
+        try (RuntimeLog log = new RuntimeLog();
+             EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dir, 0);
+             FaultProxy zkForB = FaultProxy.start(new InetSocketAddress("127.0.0.1", zk.port()));
+             Pair p = new Pair(20_000, c -> c.zookeeper(zk.connectString()),
+                 c -> c.zookeeper("127.0.0.1:" + zkForB.port()).zookeeperSessionTimeoutMs(1_000))) {
+            Held callee = new Held();
+            p.b.listen("held", Counted.class, callee);
+            Counted held = p.a.worker(p.b.address()).dial("held", Counted.class);
+            assertThat(held.run(1)).isEqualTo(2);
+
+            zkForB.blackhole(); // only b loses ZooKeeper; its session expires at the server
+            // a's word that it saw b leave while the link was up: only then is the blip a test of anything
+            log.awaitLine("worker " + p.b.id() + " left /worker while its link is up", Duration.ofSeconds(30));
+            assertThat(held.run(3)).as("b answers after it left /worker").isEqualTo(6);
+            Link link = p.linkFromA();
+            long outages = link.outages();
+
+            AtomicReference<Object> outcome = new AtomicReference<>();
+            Thread caller = Thread.ofVirtual().start(() -> {
+                try {
+                    outcome.set(held.run(99));
+                } catch (Throwable t) {
+                    outcome.set(t);
+                }
+            });
+            assertThat(callee.entered.await(10, TimeUnit.SECONDS)).isTrue();
+            p.fault(FaultProxy::drop); // connections reset, redials refused
+            await().atMost(Duration.ofSeconds(5)).until(() -> link.outages() > outages);
+            p.fault(FaultProxy::pass);
+            callee.release.countDown();
+            caller.join(Duration.ofSeconds(30));
+            assertThat(outcome.get()).as("the call in flight across the blip, b alive throughout").isEqualTo(198L);
+            assertThat(link.isOpen()).as("the same session: %s", link.closeReason()).isTrue();
+            assertThat(p.a.anchors().list("/worker").entries()).as("b is still out of /worker")
+                .noneMatch(e -> e.worker().equals(p.b.id()));
+            zkForB.pass(); // so that b closes without waiting for ZooKeeper
+        }
+    }
+
+    /**
+     * The other side of that rule: b is cut off whole, its link and its ZooKeeper at once, as when its
+     * machine dies. Its ZooKeeper session expires before a's link notices the silence, so a sees it leave
+     * /worker while the link still counts as up, and hears nothing from it after. When the silence limit
+     * then drops the connection, the session ends at once: it does not wait out the outage limit.
+     */
+    @Test
+    void aPeerCutOffWholeThatLeftWorkerBeforeItsLinkFellSilentIsDeclaredDeadAtTheSilence(@TempDir Path dir) throws Exception {
+        // Longer than b's ZooKeeper session, as the defaults are (5 s and 4 s). The session is not the
+        // shortest there is (1 s): b's last heartbeats, sent just before the cut, must be read by a before
+        // it learns that b left, however far behind a busy machine lets a's event loop fall.
+        int silenceMs = 4_500;
+        int sessionMs = 2_000;
+        try (RuntimeLog log = new RuntimeLog();
+             EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(dir, 0);
+             FaultProxy zkForB = FaultProxy.start(new InetSocketAddress("127.0.0.1", zk.port()));
+             Pair p = new Pair(20_000, c -> c.zookeeper(zk.connectString()).link().silenceLimitMs(silenceMs),
+                 c -> c.zookeeper("127.0.0.1:" + zkForB.port()).zookeeperSessionTimeoutMs(sessionMs).link().silenceLimitMs(silenceMs))) {
+            assertThat(p.counted.run(1)).isEqualTo(2);
+            Link link = p.linkFromA();
+
+            long cutAt = System.nanoTime();
+            zkForB.blackhole();
+            p.fault(FaultProxy::blackhole);
+            log.awaitLine("worker " + p.b.id() + " left /worker while its link is up", Duration.ofSeconds(10));
+            Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> p.counted.run(2));
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cutAt);
+            assertThat(t).isInstanceOf(WorkerDiedException.class).hasMessageContaining("left /worker while out of reach");
+            assertThat(link.outageLimitPassed()).isFalse();
+            assertThat(tookMs).as("declared dead at the silence limit (%d ms), not the outage limit", silenceMs)
+                .isLessThan(silenceMs + SLACK.toMillis());
+            System.out.printf("RobustLinkTest: cut off whole, declared dead after %d ms (silence limit %d)%n", tookMs, silenceMs);
+            zkForB.pass(); // so that b closes without waiting for ZooKeeper
         }
     }
 
