@@ -1,6 +1,7 @@
 package io.jcircuit.cli;
 
 import io.jcircuit.SpawnOptions;
+import io.jcircuit.Spawned;
 import io.jcircuit.WorkerId;
 import io.jcircuit.host.HostDaemon;
 import io.jcircuit.runtime.CircuitRuntime;
@@ -13,6 +14,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -192,6 +194,53 @@ class HostProcessesTest {
         }
     }
 
+    /**
+     * A worker that prints a long run without a line break (64 MB, on a host of 48 MB) leaves its host
+     * serving, and all it printed in its stdout file. Before, the host read the worker's stdout line by
+     * line and held the unfinished line in its heap: its reader died of OutOfMemoryError, the worker
+     * blocked in its print, and the rest of its output was lost.
+     */
+    @Test
+    void aWorkerPrintingALotWithoutLineBreaksDoesNotTakeItsHostDown(@TempDir Path zkState, @TempDir Path dir) throws Exception {
+        try (CircuitRuntime client = CircuitRuntime.start(RuntimeConfig.builder().embeddedZooKeeper(zkState).build())) {
+            Started h = startProcess(dir, "big", client.embeddedZooKeeperConnectString().orElseThrow(), 48);
+            try {
+                int mb = 64;
+                Spawned<String> s = io.jcircuit.Deadline.within(Duration.ofSeconds(60), () -> client.spawn("big", List.of(), () -> {
+                    byte[] chunk = "x".repeat(1 << 20).getBytes(StandardCharsets.US_ASCII);
+                    for (int i = 0; i < mb; i++) {
+                        System.out.write(chunk);
+                    }
+                    System.out.println();
+                    System.out.println("after the long line");
+                    System.out.flush();
+                    return "printed";
+                }, SpawnOptions.defaults().daemonized()));
+                Path out = dir.resolve("workers").resolve(s.worker().id().toString()).resolve("stdout");
+                try {
+                    assertThat(s.result()).isEqualTo("printed");
+                    await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                        assertThat(tail(out, 21)).as("the end of the worker's stdout file").isEqualTo("\nafter the long line\n"));
+                    assertThat(Files.size(out)).as("bytes in the worker's stdout file").isGreaterThanOrEqualTo((mb << 20) + 21L);
+                    assertThat(Files.readString(dir.resolve("start.stderr"))).as("the host's stderr").doesNotContain("OutOfMemoryError");
+                } finally {
+                    s.worker().kill();
+                }
+                assertThat(client.spawn("big", List.of(), () -> 42).result()).as("a spawn after it").isEqualTo(42);
+            } finally {
+                h.process().destroyForcibly();
+            }
+        }
+    }
+
+    private static String tail(Path file, int bytes) throws IOException {
+        try (java.nio.channels.FileChannel c = java.nio.channels.FileChannel.open(file)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) Math.min(bytes, c.size()));
+            c.read(b, c.size() - b.capacity());
+            return new String(b.array(), 0, b.position(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
     private static void signal(Process p, String signal) throws IOException, InterruptedException {
         new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).inheritIO().start().waitFor();
     }
@@ -209,9 +258,14 @@ class HostProcessesTest {
      * when null), and returns once it printed its start line.
      */
     private static Started startProcess(Path dir, String name, String zk) throws IOException {
+        return startProcess(dir, name, zk, 128);
+    }
+
+    /** As {@link #startProcess(Path, String, String)}, in a JVM of {@code heapMb}. */
+    private static Started startProcess(Path dir, String name, String zk, int heapMb) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xmx128m"));
+        cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xmx" + heapMb + "m"));
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(zk == null ? List.of("start", "--embedded") : List.of("start", "--zookeeper", zk));
         cmd.addAll(List.of("--dir", dir.toString(), "--name", name));

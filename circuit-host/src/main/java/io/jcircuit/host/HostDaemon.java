@@ -18,9 +18,8 @@ import io.jcircuit.runtime.host.WorkerMain;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.io.Writer;
@@ -1046,22 +1045,13 @@ public final class HostDaemon implements AutoCloseable {
         archiveWriters.computeIfPresent(archive, (a, w) -> w.id.equals(id) ? null : w);
     }
 
-    /** Copies the worker's stdout into its file, completing {@code announced} with its first WORKER line. */
+    /**
+     * Copies the worker's stdout into its file as it comes ({@link WorkerStdout}), completing {@code ready}
+     * with its READY line and {@code announced} with its WORKER line.
+     */
     private static void copyOut(Process p, Path file, CompletableFuture<String> ready, CompletableFuture<String> announced) {
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-             OutputStream out = Files.newOutputStream(file)) {
-            for (String l; (l = in.readLine()) != null; ) {
-                if (!ready.isDone() && l.startsWith(WorkerMain.READY)) {
-                    ready.complete(l);
-                    continue;
-                }
-                if (!announced.isDone() && l.startsWith(WorkerMain.ANNOUNCE)) {
-                    announced.complete(l);
-                    continue;
-                }
-                out.write((l + "\n").getBytes(StandardCharsets.UTF_8));
-                out.flush();
-            }
+        try (InputStream in = p.getInputStream(); OutputStream out = Files.newOutputStream(file)) {
+            new WorkerStdout(out, ready, announced).copy(in);
         } catch (IOException e) {
             // the worker is gone
         } finally {

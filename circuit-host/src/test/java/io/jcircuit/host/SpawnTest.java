@@ -786,6 +786,48 @@ class SpawnTest {
         }
     }
 
+    /**
+     * What a worker prints without a line break (a progress counter, a prompt) is in its stdout file
+     * while it runs. Before, the host read the pipe line by line and wrote only whole lines.
+     */
+    @Test
+    void whatAWorkerPrintsWithoutALineBreakReachesItsStdoutFile() {
+        Spawned<String> s = spawner.spawn("h1", List.of(), () -> {
+            System.out.print("progress 42%");
+            System.out.flush();
+            return "printed";
+        }, SpawnOptions.defaults().daemonized());
+        Path out = state.resolve("workers").resolve(s.worker().id().toString()).resolve("stdout");
+        try {
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(Files.readString(out)).as("the worker's stdout file while it runs").endsWith("progress 42%"));
+        } finally {
+            s.worker().kill();
+        }
+    }
+
+    /**
+     * A worker's stdout file holds the bytes it printed. Before, they were decoded as UTF-8 and encoded
+     * again (a byte that is not UTF-8 became U+FFFD), and CR LF became LF.
+     */
+    @Test
+    void aWorkersStdoutFileHoldsTheBytesItPrinted() {
+        byte[] printed = {'c', 'a', 'f', (byte) 0xE9, '\r', '\n', 'o', 'k', '\n'};
+        Spawned<String> s = spawner.spawn("h1", List.of(), () -> {
+            java.io.FileOutputStream raw = new java.io.FileOutputStream(java.io.FileDescriptor.out);
+            raw.write(printed);
+            raw.flush();
+            return "printed";
+        }, SpawnOptions.defaults().daemonized());
+        Path out = state.resolve("workers").resolve(s.worker().id().toString()).resolve("stdout");
+        try {
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(Files.readAllBytes(out)).as("the worker's stdout file").containsSubsequence(printed));
+        } finally {
+            s.worker().kill();
+        }
+    }
+
     @Test
     void aJvmThatCannotStartFailsTheSpawnWithItsStatusAndStderr() {
         // before, this waited for the JVM's output, then said it "did not start within 60000 ms"
