@@ -33,10 +33,12 @@ public interface Proc {
     void signal(String signal);
 
     /**
-     * Waits up to {@code timeout} for the process to end; returns its exit status, or empty when it
-     * still runs. Output sent to sinks ({@link ExecSpec#output}) has reached them, and they are closed,
-     * when this returns a status within the timeout, unless a process the command started keeps its
-     * output open past it. The call to the host gets {@code timeout} and 10 s more as its deadline (a
+     * Waits up to {@code timeout} for the process to end and its output to reach its sinks; returns its
+     * exit status, or empty when it still runs or output it printed is still on its way to a sink (a
+     * slow sink) when the timeout runs out ({@link #exitStatus} tells those apart). Output sent to sinks
+     * ({@link ExecSpec#output}) has reached them, and they are closed, when this returns a status,
+     * unless a process the command started keeps its output open past it: then the status comes at the
+     * timeout, with what was printed until then delivered. The call to the host gets {@code timeout} and 10 s more as its deadline (a
      * shorter {@link Deadline} scope of the caller's still applies), not the runtime's default deadline:
      * a wait of a minute no longer failed at 30 s.
      */

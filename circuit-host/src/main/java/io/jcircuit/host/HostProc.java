@@ -37,8 +37,8 @@ final class HostProc implements Proc {
     private final String host;
     private final Process process;
     private final OutputStream stdin;
-    /** The threads that pump its output into the client's sinks; waitFor waits for them too. */
-    private final java.util.List<Thread> pumps = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** What pumps its output into the client's sinks; waitFor waits for them too. */
+    private final java.util.List<Pump> pumps = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** What the host does once the process has ended (its exit file, its listing removed); waitFor waits for them too. */
     private final java.util.List<java.util.concurrent.CompletableFuture<?>> afterExit = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -140,17 +140,32 @@ final class HostProc implements Proc {
     }
 
     /**
+     * The thread that pumps one output stream into its sink. It is {@code reading} while it waits for
+     * output, having handed the sink all it read; otherwise a chunk, or the sink's close, is on its way.
+     */
+    private static final class Pump {
+        volatile Thread thread;
+        volatile boolean reading;
+
+        /** Whether it still owes its sink output, or the close, that it has: not merely waiting for more. */
+        boolean owesItsSink() {
+            return thread.isAlive() && !reading;
+        }
+    }
+
+    /**
      * Pumps {@code in} into {@code sink}; once the sink fails (its runtime gone, or it threw), the rest
      * goes to {@code file}, from the chunk that failed on: a pipe left unread would stop the process, or
      * end it with SIGPIPE once closed, and a process outlives the runtime that started it.
      */
-    private static Thread pump(InputStream in, OutputSink sink, Path file, String what) {
+    private static Pump pump(InputStream in, OutputSink sink, Path file, String what) {
+        Pump pump = new Pump();
         // a platform thread, as HostDaemon's readers of worker output: a pipe read would hold a carrier
-        return Thread.ofPlatform().daemon().name("proc-pump-" + what).start(() -> {
+        pump.thread = Thread.ofPlatform().daemon().name("proc-pump-" + what).start(() -> {
             byte[] buf = new byte[CHUNK];
             OutputStream rest = null;
             try (in) {
-                for (int n; (n = in.read(buf)) > 0; ) {
+                for (int n; (n = read(pump, in, buf)) > 0; ) {
                     if (rest == null) {
                         try {
                             sink.write(Arrays.copyOf(buf, n));
@@ -179,6 +194,17 @@ final class HostProc implements Proc {
                 }
             }
         });
+        return pump;
+    }
+
+    /** Reads the next chunk for {@code pump}, marked as {@link Pump#reading} meanwhile. */
+    private static int read(Pump pump, InputStream in, byte[] buf) throws IOException {
+        pump.reading = true;
+        try {
+            return in.read(buf);
+        } finally {
+            pump.reading = false;
+        }
     }
 
     @Override
@@ -307,10 +333,15 @@ final class HostProc implements Proc {
                 return Optional.empty();
             }
             // and for its output to reach the sinks: a write is a call that returns once the sink has it
-            for (Thread t : pumps) {
+            for (Pump t : pumps) {
                 long left = deadline - System.nanoTime();
                 if (left > 0) {
-                    t.join(Duration.ofNanos(left));
+                    t.thread.join(Duration.ofNanos(left));
+                }
+                if (t.owesItsSink()) {
+                    // Not a status yet: the caller would take the output for delivered. A pump that waits
+                    // for more has delivered all it read: a process the command started keeps the output open.
+                    return Optional.empty();
                 }
             }
             // and for its exit file and its listing's removal, so that what the caller looks at next agrees

@@ -127,6 +127,52 @@ class ProcTest {
         assertThat(out.ended.getCount()).as("the sink was closed").isZero();
     }
 
+    /**
+     * A process that has ended while its output is still on its way to a slow sink: waitFor gives no
+     * status until the output has reached the sink and the sink is closed. Before, it returned the status
+     * when its timeout ran out, with the output not delivered.
+     */
+    @Test
+    void waitForReturnsAStatusOnlyOnceTheOutputHasReachedTheSinks() throws Exception {
+        CountDownLatch taking = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Collector out = new Collector() {
+            @Override
+            public void write(byte[] chunk) {
+                taking.countDown();
+                try {
+                    release.await(30, TimeUnit.SECONDS); // a sink that takes its time with a chunk
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                super.write(chunk);
+            }
+        };
+        Proc p = client.exec("p1", ExecSpec.of("echo", "delivered").output(client.ref(OutputSink.class, out), null));
+        try {
+            assertThat(taking.await(10, TimeUnit.SECONDS)).isTrue();
+            await().atMost(Duration.ofSeconds(10)).until(() -> p.exitStatus().isPresent());
+
+            assertThat(p.waitFor(Duration.ofMillis(200))).as("a status while the output has not reached the sink").isEmpty();
+        } finally {
+            release.countDown();
+        }
+        assertThat(p.waitFor(Duration.ofSeconds(10))).contains(0);
+        assertThat(out.text()).isEqualTo("delivered\n");
+        assertThat(out.ended.getCount()).as("the sink was closed").isZero();
+    }
+
+    /** A process the command started that keeps the output open holds waitFor's status only until the timeout. */
+    @Test
+    void waitForGivesTheStatusAtItsTimeoutWhenAProcessTheCommandStartedKeepsTheOutputOpen() {
+        Collector out = new Collector();
+        Proc p = client.exec("p1", ExecSpec.of("sh", "-c", "echo started; sleep 5 &")
+            .output(client.ref(OutputSink.class, out), null));
+
+        assertThat(p.waitFor(Duration.ofSeconds(1))).contains(0);
+        assertThat(out.text()).isEqualTo("started\n");
+    }
+
     @Test
     void signalsReachTheProcess() {
         Proc p = client.exec("p1", ExecSpec.of("sleep", "60"));
