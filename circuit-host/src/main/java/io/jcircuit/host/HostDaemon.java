@@ -598,6 +598,9 @@ public final class HostDaemon implements AutoCloseable {
         track(new Running(info, p.toHandle(), p, spec.daemonize(), new CompletableFuture<>()));
         publisher.signal();
         LOG.info("host {} started worker {} (pid {}) for {}", config.name(), info.id(), p.pid(), spec.spawner());
+        synchronized (warmPool) {
+            warmReplaced.remove(key);
+        }
         refillSoon(key, classpath, spec);
         if (Deadline.remainingNanos().orElse(1) <= 0) {
             // The spawner gave up at its deadline: it has no handle to this worker, so nothing could end it.
@@ -740,6 +743,8 @@ public final class HostDaemon implements AutoCloseable {
                         q.addLast(j);
                         warmPool.notifyAll(); // wakes awaitWarmReady
                     }
+                    Jvm ready = j;
+                    j.process().onExit().thenRun(() -> warmExited(key, ready, classpath, spec));
                     publisher.signal(); // its id joins the host's list of warm JVMs
                 } catch (Exception e) {
                     if (j != null) {
@@ -755,6 +760,46 @@ public final class HostDaemon implements AutoCloseable {
             }
         });
     }
+
+    /**
+     * The process of warm JVM {@code j} has ended. While it was in the pool (it ended by itself, or was
+     * killed from outside: the OOM killer, an operator), it leaves the pool and the host's list of warm
+     * JVMs, and another is started in its place, at most {@value #WARM_REPLACED_PER_SPAWN} times between
+     * two spawns of its classpath, so that a JVM that keeps dying is not started again for ever. One taken
+     * for a spawn, or discarded, left the pool before.
+     */
+    private void warmExited(String key, Jvm j, List<String> classpath, SpawnSpec spec) {
+        boolean replace;
+        synchronized (warmPool) {
+            java.util.ArrayDeque<Jvm> q = warmPool.get(key);
+            if (q == null || !q.remove(j)) {
+                return;
+            }
+            replace = warmReplaced.merge(key, 1, Integer::sum) <= WARM_REPLACED_PER_SPAWN;
+        }
+        publisher.signal(); // its id leaves the host's list of warm JVMs
+        if (closed) {
+            return;
+        }
+        String stderr = tail(j.dir().resolve("stderr"));
+        if (replace) {
+            LOG.warn("host {}: warm JVM {} exited with status {} while it waited for a spawn; starting another. Its stderr{}",
+                config.name(), j.id(), j.process().exitValue(), stderr);
+        } else {
+            LOG.warn("host {}: warm JVM {} exited with status {} while it waited for a spawn; not replaced, as {} were since"
+                + " the last spawn of its classpath, which starts cold and refills the pool. Its stderr{}",
+                config.name(), j.id(), j.process().exitValue(), WARM_REPLACED_PER_SPAWN, stderr);
+        }
+        Dirs.deleteTree(j.dir());
+        if (replace) {
+            refillSoon(key, classpath, spec);
+        }
+    }
+
+    /** Warm JVMs that exited in the pool may be replaced this many times between two spawns of their classpath. */
+    static final int WARM_REPLACED_PER_SPAWN = 3;
+    /** Warm JVMs replaced since the last spawn, by pool key; guarded by {@link #warmPool}. */
+    private final java.util.HashMap<String, Integer> warmReplaced = new java.util.HashMap<>();
 
     /** Starts a warm JVM: its runtime comes up, and it waits on stdin for the spawn it is to serve. */
     private Jvm launchWarm(WorkerId id, Path dir, List<String> classpath, SpawnSpec spec, String key) throws IOException {

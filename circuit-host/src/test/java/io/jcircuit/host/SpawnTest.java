@@ -219,6 +219,49 @@ class SpawnTest {
     }
 
     /**
+     * A warm JVM killed from outside (the OOM killer, an operator) leaves the pool and the host's list
+     * of warm JVMs, and another takes its place. Before, the host went on listing the dead JVM as warm,
+     * and started none until a spawn had found it dead and started cold.
+     */
+    @Test
+    void aWarmJvmKilledFromOutsideIsReplaced(@TempDir Path otherState) throws Exception {
+        try (HostDaemon h = HostDaemon.start(new HostDaemon.Config("killed-warm", otherState, host.zookeeper(), null, 0, 1))) {
+            spawner.spawn("killed-warm", List.of(), () -> 1);
+            assertThat(h.awaitWarmReady(1, Duration.ofSeconds(60))).isTrue();
+            String warm = await().atMost(Duration.ofSeconds(30)).until(() -> warmListed("killed-warm"), l -> l.size() == 1).getFirst();
+            ProcessHandle jvm = processOf(otherState, warm).orElseThrow();
+
+            jvm.destroyForcibly();
+            jvm.onExit().get(10, TimeUnit.SECONDS);
+
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                List<String> listed = warmListed("killed-warm");
+                assertThat(listed).as("warm JVMs the host lists after " + warm + " was killed").hasSize(1).doesNotContain(warm);
+                assertThat(processOf(otherState, listed.getFirst()).map(ProcessHandle::isAlive)).as("the new warm JVM runs").contains(true);
+            });
+            assertThat(h.awaitWarmReady(1, Duration.ofSeconds(60))).as("the new warm JVM is ready for a spawn").isTrue();
+        }
+    }
+
+    /** The ids the entry of host {@code name} lists as its warm JVMs. */
+    private static List<String> warmListed(String name) {
+        return spawner.anchors().list("/host/" + name).entries().stream()
+            .filter(e -> HostService.ROLE_HOST.equals(e.metadata().get(HostService.ROLE_KEY)))
+            .flatMap(e -> java.util.Arrays.stream(e.metadata().getOrDefault(HostService.WARM_KEY, "").split(" ")))
+            .filter(x -> !x.isBlank()).toList();
+    }
+
+    /** The process its pid file names of the JVM {@code id} under {@code state}. */
+    private static java.util.Optional<ProcessHandle> processOf(Path state, String id) {
+        try {
+            String t = Files.readString(state.resolve("workers").resolve(id).resolve(WorkerDir.PID)).trim();
+            return ProcessHandle.of(Long.parseLong(t.split(" ")[0]));
+        } catch (java.io.IOException | RuntimeException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
+    /**
      * What workers print lands under the state directory's {@code workers}: other users of the machine
      * must not read it. Before, both directories were made with the umask (rwxr-xr-x here).
      */
