@@ -138,7 +138,8 @@ public interface Circuit extends AutoCloseable {
      * Runs an operating-system process on {@code host} (a host daemon's name, or {@link #ANY_HOST}),
      * and returns a reference to it. Its output streams to the spec's sinks; while it runs it is
      * listed under the spec's anchor, as an entry of the host's runtime whose metadata carries
-     * {@code pid} and {@code command}.
+     * {@code pid} and {@code command}. The process outlives this runtime; it outlives its host only
+     * when its output goes to files, not to sinks ({@link ExecSpec}).
      *
      * @throws IllegalStateException when this runtime has no namespace, or no such host runs
      * @throws CircuitException      when the host cannot start the process; the message says why

@@ -11,6 +11,10 @@ import java.util.Objects;
  * @param env     extra environment variables
  * @param dir     the working directory on the host, or null for the host's own directory of the process
  * @param anchor  the anchor directory under which the process is listed while it runs, or null
+ * <p>A process whose output goes to a sink writes it into a pipe that its host's process reads: once
+ * that process has exited (the host stopped, or killed), the process's next write to that stream gets
+ * SIGPIPE, which ends it. Only a process whose output goes to files outlives its host.
+ *
  * @param stdout  where its standard output goes (a reference), or null to keep it in a file on the host
  * @param stderr  where its standard error goes (a reference), or null to keep it in a file on the host
  */

@@ -26,6 +26,11 @@ import java.util.concurrent.TimeUnit;
  * client holds a reference to it. Its output is pumped, in chunks of up to {@value #CHUNK} bytes,
  * into the client's sinks, or into {@code stdout}/{@code stderr} files in its directory. While it
  * runs, the host's runtime is filed under the requested anchor with {@code pid} and {@code command}.
+ *
+ * <p>The pipe of a stream that goes to a sink is read by this JVM: once it exits, the process's next
+ * write to that stream gets SIGPIPE. Nothing hands the pipe on (no other process can take over the
+ * read end of a pipe this JVM holds without racing the pump that reads it), so only a process whose
+ * output goes to files outlives its host's process.
  */
 final class HostProc implements Proc {
 

@@ -370,6 +370,33 @@ class ProcTest {
         assertThat(q.waitFor(Duration.ofSeconds(60))).as("after the sink's runtime closed").contains(0);
     }
 
+    /**
+     * A host closed inside a program whose JVM goes on still reads the pipe of a process's output
+     * that went to a sink: the process runs on, and the rest goes to its file. (Once the host's JVM
+     * exits, the process's next write gets SIGPIPE: README, Processes.)
+     */
+    @Test
+    void aProcessWithASinkRunsOnWhenItsHostIsClosedAndTheRestGoesToItsFile(@TempDir Path otherState) throws Exception {
+        Collector out = new Collector();
+        long pid;
+        try (HostDaemon closing = HostDaemon.start(new HostDaemon.Config("p-closing", otherState, host.zookeeper(), null, 0, 0))) {
+            Proc p = client.exec("p-closing", ExecSpec.of("sh", "-c", "while true; do echo tick; sleep 0.05; done")
+                .output(client.ref(OutputSink.class, out), null));
+            pid = p.pid();
+            await().atMost(Duration.ofSeconds(10)).until(() -> out.text().contains("tick"));
+        }
+        try {
+            Path stdout;
+            try (var procs = java.nio.file.Files.list(otherState.resolve("procs"))) {
+                stdout = procs.findFirst().orElseThrow().resolve("stdout");
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> readQuietly(stdout).contains("tick\ntick\n"));
+            assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).as("the process after its host closed").contains(true);
+        } finally {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
     private static String readQuietly(Path f) {
         try {
             return java.nio.file.Files.readString(f);
