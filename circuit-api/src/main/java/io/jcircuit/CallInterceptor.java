@@ -8,8 +8,11 @@ import java.util.Map;
  * OpenTelemetry propagation are built this way.
  *
  * <p>The three hooks run on the threads that make and serve the calls, so they must be quick and
- * must not block. An exception thrown by {@link #outgoing} or {@link #completed} is logged and
- * otherwise ignored: instrumentation never fails a call.
+ * must not block. Whatever {@link #outgoing} or {@link #completed} throws, an exception or an error
+ * (an {@link AssertionError}, a {@link NoClassDefFoundError} of an optional dependency), is logged and
+ * otherwise ignored: instrumentation never fails a call, nor the link it came on. Only a
+ * {@link VirtualMachineError} (an {@link OutOfMemoryError}, a {@link StackOverflowError}) goes on up
+ * as one thrown by the runtime's own code would; an asynchronous call's future completes all the same.
  *
  * <pre>{@code
  * circuit.intercept(new CallInterceptor() {

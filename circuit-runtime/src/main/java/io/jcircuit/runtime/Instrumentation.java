@@ -67,8 +67,10 @@ final class Instrumentation {
         for (CallInterceptor i : all) {
             try {
                 i.outgoing(info, context);
-            } catch (RuntimeException e) {
-                LOG.warn("call interceptor {} failed on an outgoing call of {}", i, method, e);
+            } catch (VirtualMachineError e) {
+                throw e;
+            } catch (Throwable e) {
+                contain(i, "an outgoing", method, e);
             }
         }
         return context.isEmpty() ? Map.of() : context;
@@ -107,9 +109,26 @@ final class Instrumentation {
         for (CallInterceptor i : all) {
             try {
                 i.completed(event);
-            } catch (RuntimeException e) {
-                LOG.warn("call interceptor {} failed on a completed call of {}", i, method, e);
+            } catch (VirtualMachineError e) {
+                throw e;
+            } catch (Throwable e) {
+                contain(i, "a completed", method, e);
             }
+        }
+    }
+
+    /**
+     * Logs what an interceptor threw, which the call goes on without: any exception, and any error but
+     * a {@link VirtualMachineError} (an {@link AssertionError}, a {@link NoClassDefFoundError} of an
+     * optional dependency), so that a bug of the instrumentation never fails a call nor the link it
+     * came on. The stack trace is left out when printing it fails (its message may throw).
+     */
+    private static void contain(CallInterceptor i, String what, String method, Throwable e) {
+        try {
+            LOG.warn("call interceptor {} failed on {} call of {}", i, what, method, e);
+        } catch (RuntimeException | Error unprintable) {
+            LOG.warn("call interceptor {} failed on {} call of {}: {}", i.getClass().getName(), what, method,
+                e.getClass().getName());
         }
     }
 }

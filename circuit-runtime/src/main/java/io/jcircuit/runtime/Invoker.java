@@ -198,10 +198,19 @@ final class Invoker {
         } else {
             failure = timeout(s.link.peer(), r.what(), "waiting for the answer");
         }
-        instrumentation.completed(CallInterceptor.Direction.OUT, c.target.home(), r.names().display(), c.bytesOut,
-            bytesIn, c.start, event);
+        try {
+            instrumentation.completed(CallInterceptor.Direction.OUT, c.target.home(), r.names().display(), c.bytesOut,
+                bytesIn, c.start, event);
+        } finally {
+            // even past an error the interceptors let through (a VirtualMachineError): nobody else would
+            settle(r, value, failure, c.target);
+        }
+    }
+
+    /** Completes an asynchronous call's future with what its answer said, or follows its object after a death. */
+    private void settle(AsyncRequest r, Object value, Throwable failure, RefDescriptor target) {
         if (failure instanceof WorkerDiedException died) {
-            afterDeath(died, c.target, r);
+            afterDeath(died, target, r);
         } else if (failure != null) {
             r.future().completeExceptionally(failure);
         } else {

@@ -510,6 +510,46 @@ class AsyncCallTest {
             .satisfies(c -> assertThat(c.threw()).isEqualTo(1));
     }
 
+    /**
+     * An error an interceptor's completed throws on the completer thread is logged, and the call's future
+     * completes all the same (the future was never completed: the error left finish before it).
+     */
+    @Test
+    void anErrorThrownByACallersCompletedDoesNotLeaveTheFuturePending() throws Exception {
+        Pair p = pair();
+        p.caller().intercept(new io.jcircuit.CallInterceptor() {
+            @Override
+            public void completed(io.jcircuit.CallEvent event) {
+                throw new AssertionError("instrumentation bug");
+            }
+        });
+
+        assertThat(p.shop().upper("x").toCompletableFuture().get(10, TimeUnit.SECONDS)).isEqualTo("X");
+        assertThat(p.shop().upper("y").toCompletableFuture().get(10, TimeUnit.SECONDS)).isEqualTo("Y");
+    }
+
+    /**
+     * An error an interceptor's completed throws on the callee is logged, and the link goes on with the calls
+     * in flight on it (it was taken for an internal error, which ended the link and failed them all).
+     */
+    @Test
+    void anErrorThrownByACalleesCompletedDoesNotFailOtherCallsOnTheLink() throws Exception {
+        Pair p = pair();
+        p.callee().intercept(new io.jcircuit.CallInterceptor() {
+            @Override
+            public void completed(io.jcircuit.CallEvent event) {
+                throw new AssertionError("instrumentation bug");
+            }
+        });
+        CompletableFuture<Integer> inFlight = p.shop().price("apple");
+        await().until(() -> p.impl().asked.containsKey("apple"));
+
+        assertThat(p.shop().upper("x").toCompletableFuture().get(10, TimeUnit.SECONDS)).isEqualTo("X");
+        p.impl().settle("apple", 3);
+        assertThat(inFlight.get(10, TimeUnit.SECONDS)).isEqualTo(3);
+        assertThat(p.shop().name()).isEqualTo("shop");
+    }
+
     private static List<io.jcircuit.runtime.ops.CallStats> stats(CircuitRuntime rt, String direction, String method) {
         return rt.callMetrics().snapshot().stream()
             .filter(c -> c.direction().equals(direction) && c.method().equals(method)).toList();

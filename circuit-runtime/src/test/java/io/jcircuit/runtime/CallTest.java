@@ -549,6 +549,32 @@ class CallTest {
             .hasMessageContaining("the call context value of tenant is null");
     }
 
+    /**
+     * An error an interceptor throws (not only an exception) is logged and the call goes on: a {@link
+     * NoClassDefFoundError} of an optional dependency in outgoing, an {@link AssertionError} in completed (each
+     * failed the call).
+     */
+    @Test
+    void anErrorThrownByACallersInterceptorDoesNotFailTheCall() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        a.intercept(new io.jcircuit.CallInterceptor() {
+            @Override
+            public void outgoing(CallInfo call, java.util.Map<String, String> context) {
+                throw new NoClassDefFoundError("io/opentelemetry/api/trace/Span");
+            }
+
+            @Override
+            public void completed(io.jcircuit.CallEvent event) {
+                throw new AssertionError("instrumentation bug");
+            }
+        });
+        b.listen("echo", Echo.class, new EchoImpl());
+
+        Echo echo = a.worker(b.address()).tryDial("echo", Echo.class).orElseThrow();
+        assertThat(echo.echo("x")).isEqualTo("x");
+    }
+
     @Test
     void shouldExposeTheRunningRuntimeToCallees() {
         CircuitRuntime a = runtimes.start();
