@@ -9,8 +9,9 @@ package io.jcircuit;
  * @param bytesOut      payload bytes this side sent: the request on the caller, the answer on the callee
  * @param bytesIn       payload bytes this side received: the answer on the caller (0 when none came), the
  *                      request on the callee
- * @param durationNanos from just before encoding to just after decoding on the caller; from decoding the
- *                      request to encoding the answer on the callee
+ * @param durationNanos on the caller, from just before {@code outgoing} to just after decoding the answer
+ *                      (waiting for a first connection to the peer, or for an outgoing slot, included); on
+ *                      the callee, from decoding the request to encoding the answer
  * @param outcome       how it ended
  */
 public record CallEvent(CallInterceptor.Direction direction, WorkerId peer, String method, long bytesOut, long bytesIn,

@@ -14,6 +14,10 @@ import java.util.Map;
  * {@link VirtualMachineError} (an {@link OutOfMemoryError}, a {@link StackOverflowError}) goes on up
  * as one thrown by the runtime's own code would; an asynchronous call's future completes all the same.
  *
+ * <p>Each call this runtime makes to another runtime gets one {@link #outgoing} and then exactly
+ * one {@link #completed}, also one that fails before it is sent: its peer has died, or its deadline
+ * passed while it waited.
+ *
  * <pre>{@code
  * circuit.intercept(new CallInterceptor() {
  *     public void completed(CallEvent e) {

@@ -25,11 +25,12 @@ final class AsyncCall extends Outstanding implements Runnable {
     /** Where the call went. */
     final RefDescriptor target;
     final Invoker.AsyncRequest request;
-    final long start = System.nanoTime();
+    /** When it began, before its {@code outgoing} (as {@link System#nanoTime()}). */
+    final long start;
     long bytesOut;
 
     AsyncCall(Invoker invoker, Completions completions, CallDeadlines deadlines, PeerSession session, long id,
-              RefDescriptor target, Invoker.AsyncRequest request) {
+              RefDescriptor target, Invoker.AsyncRequest request, long start) {
         this.invoker = invoker;
         this.completions = completions;
         this.deadlines = deadlines;
@@ -37,6 +38,7 @@ final class AsyncCall extends Outstanding implements Runnable {
         this.id = id;
         this.target = target;
         this.request = request;
+        this.start = start;
     }
 
     @Override

@@ -138,30 +138,7 @@ final class Invoker {
                 return;
             }
             r.handler().checkHeld();
-            PeerSession s = runtime.peers().session(target.home(), target.address(), deadline);
-            java.util.Map<String, String> context = instrumentation.outgoing(target.home(), r.names().display());
-            if (!s.outgoingStarted(deadline)) {
-                throw notSent(s.link.peer(), what, "waiting for one of the link's outgoing call slots");
-            }
-            AsyncCall c = new AsyncCall(this, runtime.completions(), runtime.callDeadlines(), s, id, target, r);
-            runtime.callDeadlines().add(c);
-            s.pending.put(id, c);
-            if (c.settled()) {
-                s.pending.remove(id, c); // its deadline passed before it was booked: nothing else would take it out
-            }
-            try {
-                checkUp(s);
-                checkDeadline(s, deadline, what);
-                ByteBuf frame = encodeFrame(s, new Message.Call(id, target.handle(), r.names().signature(), r.args(),
-                    deadline - System.nanoTime(), context), what);
-                c.bytesOut = frame.readableBytes() - FrameCodec.HEADER_LENGTH;
-                send(s, frame, what, deadline);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                c.fail(new WorkerDiedException(s.link.peer(), false, "interrupted while waiting to send " + what, e));
-            } catch (RuntimeException e) {
-                c.fail(e); // unless the link's failure or the deadline came first; finish cleans up either way
-            }
+            sendAsync(r, target, id);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             r.future().completeExceptionally(new WorkerDiedException(target.home(), false,
@@ -170,6 +147,49 @@ final class Invoker {
             afterDeath(died, target, r);
         } catch (RuntimeException e) {
             r.future().completeExceptionally(e);
+        }
+    }
+
+    /**
+     * Sends an asynchronous call to another runtime, from its {@code outgoing} on. It ends in one
+     * {@code completed}: {@link #finish}'s once the call is on the link's books, else here, FAILED, when
+     * it fails before (the peer has died, or the deadline passed while it waited for a slot), before the
+     * failure is thrown on to complete the future.
+     */
+    private void sendAsync(AsyncRequest r, RefDescriptor target, long id) throws InterruptedException {
+        CallSite what = r.what();
+        long deadline = r.deadline();
+        long start = System.nanoTime();
+        java.util.Map<String, String> context = instrumentation.outgoing(target.home(), r.names().display());
+        PeerSession s;
+        try {
+            s = runtime.peers().session(target.home(), target.address(), deadline);
+            if (!s.outgoingStarted(deadline)) {
+                throw notSent(s.link.peer(), what, "waiting for one of the link's outgoing call slots");
+            }
+        } catch (Throwable t) {
+            instrumentation.completed(CallInterceptor.Direction.OUT, target.home(), r.names().display(), 0, 0, start,
+                CallEvent.Outcome.FAILED);
+            throw t;
+        }
+        AsyncCall c = new AsyncCall(this, runtime.completions(), runtime.callDeadlines(), s, id, target, r, start);
+        runtime.callDeadlines().add(c);
+        s.pending.put(id, c);
+        if (c.settled()) {
+            s.pending.remove(id, c); // its deadline passed before it was booked: nothing else would take it out
+        }
+        try {
+            checkUp(s);
+            checkDeadline(s, deadline, what);
+            ByteBuf frame = encodeFrame(s, new Message.Call(id, target.handle(), r.names().signature(), r.args(),
+                deadline - System.nanoTime(), context), what);
+            c.bytesOut = frame.readableBytes() - FrameCodec.HEADER_LENGTH;
+            send(s, frame, what, deadline);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            c.fail(new WorkerDiedException(s.link.peer(), false, "interrupted while waiting to send " + what, e));
+        } catch (RuntimeException e) {
+            c.fail(e); // unless the link's failure or the deadline came first; finish cleans up either way
         }
     }
 
@@ -350,12 +370,13 @@ final class Invoker {
         if (home.equals(runtime.id())) {
             return requestSelf(maker.make(id, deadline - System.nanoTime(), java.util.Map.of()), deadline, what);
         }
-        PeerSession s = runtime.peers().session(home, address, deadline);
         long start = System.nanoTime();
         java.util.Map<String, String> context = instrumentation.outgoing(home, name);
         Outcome o = new Outcome();
         String counted = name;
         try {
+            // in here: a call to a peer that has died, or that cannot be reached by the deadline, is a FAILED one
+            PeerSession s = runtime.peers().session(home, address, deadline);
             Object result = requestRemote(s, id, what, timeout -> maker.make(id, timeout, context), deadline, o);
             o.outcome = CallEvent.Outcome.OK;
             if (result == null && name.startsWith(DIAL)) {

@@ -550,6 +550,44 @@ class AsyncCallTest {
         assertThat(p.shop().name()).isEqualTo("shop");
     }
 
+    /**
+     * A call whose deadline passes while it waits for an outgoing slot had its outgoing, and gets its one
+     * completed, FAILED, as a synchronous call does (it got none: it failed before it was booked).
+     */
+    @Test
+    void aCallWhoseDeadlinePassesWaitingForASlotIsCompletedAsFailed() throws Exception {
+        Pair p = pair(c -> c.maxOutgoingCallsPerLink(1));
+        Fixtures.Recorder recorder = new Fixtures.Recorder();
+        p.caller().intercept(recorder);
+        CompletableFuture<Integer> holdsTheSlot = p.shop().price("apple");
+        await().until(() -> p.impl().asked.containsKey("apple"));
+
+        CompletionStage<String> late = Deadline.within(Duration.ofMillis(100), () -> p.shop().upper("x"));
+        assertThatThrownBy(() -> late.toCompletableFuture().get(10, TimeUnit.SECONDS))
+            .cause().isInstanceOf(DeadlineExceededException.class).hasMessageContaining("it was not sent");
+        assertThat(recorder.outgoing).containsExactly("Shop.price(String)", "Shop.upper(String)");
+        assertThat(recorder.outcomes("Shop.upper(String)")).containsExactly(io.jcircuit.CallEvent.Outcome.FAILED);
+        p.impl().settle("apple", 3);
+        assertThat(holdsTheSlot.get(10, TimeUnit.SECONDS)).isEqualTo(3);
+    }
+
+    /** Calls to a peer that has died fail at once, each one completed as FAILED (none was: the session was looked up first). */
+    @Test
+    void callsToAPeerThatHasDiedAreCompletedAsFailed() {
+        Pair p = pair();
+        Fixtures.Recorder recorder = new Fixtures.Recorder();
+        p.caller().intercept(recorder);
+        assertThat(p.shop().upper("x").toCompletableFuture()).succeedsWithin(Duration.ofSeconds(10));
+        p.callee().close();
+
+        for (int i = 0; i < 2; i++) {
+            assertThat(p.shop().upper("y").toCompletableFuture()).failsWithin(Duration.ofSeconds(10))
+                .withThrowableOfType(ExecutionException.class).withCauseInstanceOf(WorkerDiedException.class);
+        }
+        assertThat(recorder.outcomes("Shop.upper(String)")).containsExactly(io.jcircuit.CallEvent.Outcome.OK,
+            io.jcircuit.CallEvent.Outcome.FAILED, io.jcircuit.CallEvent.Outcome.FAILED);
+    }
+
     private static List<io.jcircuit.runtime.ops.CallStats> stats(CircuitRuntime rt, String direction, String method) {
         return rt.callMetrics().snapshot().stream()
             .filter(c -> c.direction().equals(direction) && c.method().equals(method)).toList();

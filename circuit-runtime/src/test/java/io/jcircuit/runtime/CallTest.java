@@ -575,6 +575,29 @@ class CallTest {
         assertThat(echo.echo("x")).isEqualTo("x");
     }
 
+    /**
+     * Calls to a peer that has died fail at once, each one a call the interceptors and the metrics hear of
+     * as FAILED (none was: the session was looked up before outgoing).
+     */
+    @Test
+    void callsToAPeerThatHasDiedAreCompletedAsFailed() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        Fixtures.Recorder recorder = new Fixtures.Recorder();
+        a.intercept(recorder);
+        b.listen("echo", Echo.class, new EchoImpl());
+        Echo echo = a.dial(b.address(), "echo", Echo.class);
+        assertThat(echo.echo("x")).isEqualTo("x");
+        b.close();
+
+        for (int i = 0; i < 3; i++) {
+            assertThatThrownBy(() -> echo.echo("y")).isInstanceOf(io.jcircuit.WorkerDiedException.class);
+        }
+        assertThat(recorder.outcomes("Echo.echo(String)")).containsExactly(io.jcircuit.CallEvent.Outcome.OK,
+            io.jcircuit.CallEvent.Outcome.FAILED, io.jcircuit.CallEvent.Outcome.FAILED, io.jcircuit.CallEvent.Outcome.FAILED);
+        assertThat(recorder.outgoing).filteredOn("Echo.echo(String)"::equals).hasSize(4);
+    }
+
     @Test
     void shouldExposeTheRunningRuntimeToCallees() {
         CircuitRuntime a = runtimes.start();

@@ -152,4 +152,25 @@ final class Fixtures {
     static List<String> mutableList(String... items) {
         return new ArrayList<>(List.of(items));
     }
+
+    /** Records what every call crossing runtimes told the interceptors: outgoing's methods, completed's events. */
+    static final class Recorder implements io.jcircuit.CallInterceptor {
+        final List<String> outgoing = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final List<io.jcircuit.CallEvent> completed = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public void outgoing(CallInfo call, Map<String, String> context) {
+            outgoing.add(call.method());
+        }
+
+        @Override
+        public void completed(io.jcircuit.CallEvent event) {
+            completed.add(event);
+        }
+
+        /** The outcomes of {@code method}'s calls, in the order they completed. */
+        List<io.jcircuit.CallEvent.Outcome> outcomes(String method) {
+            return completed.stream().filter(e -> e.method().equals(method)).map(io.jcircuit.CallEvent::outcome).toList();
+        }
+    }
 }
