@@ -23,7 +23,10 @@ public record CallEvent(CallInterceptor.Direction direction, WorkerId peer, Stri
         OK,
         /** The method threw; the exception reached the caller. */
         THREW,
-        /** No answer: the deadline passed, the peer died, or the request or answer could not be sent. */
+        /**
+         * No answer: the deadline passed, the peer died, or the request or answer could not be sent (on
+         * the callee: its answer was dropped, or a failure that says why went in its place).
+         */
         FAILED
     }
 }

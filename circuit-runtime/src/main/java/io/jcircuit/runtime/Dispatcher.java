@@ -401,14 +401,19 @@ final class Dispatcher implements AutoCloseable {
 
     /** Sends the answer to a request from {@code s}'s peer, whose caller waits until {@code deadline}, and counts it. */
     private void answerServed(PeerSession s, Message answer, long deadline, Served served, long bytesIn, long start) {
+        long bytesOut = 0;
+        CallEvent.Outcome outcome = CallEvent.Outcome.FAILED; // unless the answer meant went
         try {
-            long bytesOut = send(s, deadline, answer, served.impl instanceof TakesBackUndelivered t ? t : null, served.args);
-            instrumentation.completed(CallInterceptor.Direction.IN, s.link.peer(), served.name, bytesOut, bytesIn, start,
-                answer instanceof Message.Reply ? CallEvent.Outcome.OK : CallEvent.Outcome.THREW);
+            bytesOut = send(s, deadline, answer, served);
+            if (!served.undelivered) {
+                outcome = answer instanceof Message.Reply ? CallEvent.Outcome.OK : CallEvent.Outcome.THREW;
+            }
         } catch (RuntimeException | Error e) {
             logError("answer #" + answer.callId() + " to " + s.link + " could not be sent", e);
             protocolError(s, "internal error answering request #" + answer.callId() + ": " + RemoteFailure.summary(e));
         }
+        instrumentation.completed(CallInterceptor.Direction.IN, s.link.peer(), served.name, bytesOut, bytesIn, start,
+            outcome);
     }
 
     /**
@@ -540,17 +545,26 @@ final class Dispatcher implements AutoCloseable {
 
     /** Sends an answer whose caller waits until {@code deadline}; returns its payload size. */
     private long send(PeerSession s, long deadline, Message answer) {
-        return send(s, deadline, answer, null, null);
+        return send(s, deadline, answer, null);
     }
 
     /**
      * Sends an answer whose caller waits until {@code deadline}, once the link can take it; returns its
      * payload size. A reply that cannot go (too large, its caller's session has ended, or the link
-     * could not take it by the deadline) is handed back to {@code takesBack} when there is one, with
-     * the call's arguments {@code args}. Blocks: call threads only.
+     * could not take it by the deadline) is handed back to the object that {@code served} it when that
+     * one {@link TakesBackUndelivered takes back} what it returned, with the call's arguments. When the
+     * answer did not go as it was, not at all or as a failure in its place, {@link Served#undelivered}
+     * says so ({@code served} null: nobody asks). Blocks: call threads only.
      */
-    private long send(PeerSession s, long deadline, Message answer, TakesBackUndelivered takesBack, Object[] args) {
-        if (!awaitRoom(s, answer, deadline) || (s.isDown() && takesBack != null)) {
+    private long send(PeerSession s, long deadline, Message answer, Served served) {
+        TakesBackUndelivered takesBack = served != null && served.impl instanceof TakesBackUndelivered t ? t : null;
+        Object[] args = served == null ? null : served.args;
+        boolean room = awaitRoom(s, answer, deadline);
+        boolean down = s.isDown();
+        if (served != null && (!room || down)) {
+            served.undelivered = true; // dropped, or sent into a link that has gone
+        }
+        if (!room || (down && takesBack != null)) {
             if (takesBack != null && answer instanceof Message.Reply r) {
                 takesBack.takeBack(r.value(), args); // nobody is there to read it
             }
@@ -576,6 +590,9 @@ final class Dispatcher implements AutoCloseable {
             cannot = RemoteFailure.summary(e);
         }
         if (cannot != null) {
+            if (served != null) {
+                served.undelivered = true; // a failure goes in its place
+            }
             frame.release();
             if (takesBack != null && answer instanceof Message.Reply r) {
                 takesBack.takeBack(r.value(), args);
@@ -652,6 +669,8 @@ final class Dispatcher implements AutoCloseable {
         Object impl;
         /** The arguments of that call. */
         Object[] args;
+        /** Its answer did not go as it was: dropped, or replaced by a failure that says why ({@link #send}). */
+        boolean undelivered;
 
         /** @param go a {@code go}, which counts as begun when it arrives */
         Served(boolean go) {

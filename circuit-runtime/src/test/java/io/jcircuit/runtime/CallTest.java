@@ -598,6 +598,33 @@ class CallTest {
         assertThat(recorder.outgoing).filteredOn("Echo.echo(String)"::equals).hasSize(4);
     }
 
+    /** Returns a string of {@code n} characters. */
+    public interface Blob {
+        String of(int n);
+    }
+
+    /**
+     * An answer above the frame limit is not sent (a failure goes in its place): the callee counts that call
+     * FAILED, as the caller does not get its answer (it was counted OK).
+     */
+    @Test
+    void anAnswerThatCouldNotBeSentIsCountedFailedOnTheCallee() {
+        CircuitRuntime a = runtimes.start(c -> c.maxFrameBytes(64 * 1024));
+        CircuitRuntime b = runtimes.start(c -> c.maxFrameBytes(64 * 1024));
+        Fixtures.Recorder served = new Fixtures.Recorder();
+        b.intercept(served);
+        b.listen("blob", Blob.class, n -> "x".repeat(n));
+        Blob blob = a.dial(b.address(), "blob", Blob.class);
+
+        assertThatThrownBy(() -> blob.of(128 * 1024)).isInstanceOf(io.jcircuit.FrameTooLargeException.class);
+        assertThat(blob.of(3)).isEqualTo("xxx");
+        // the callee's completed runs after its answer went: the two may come in either order
+        org.awaitility.Awaitility.await().untilAsserted(() -> assertThat(served.outcomes("Blob.of(int)"))
+            .containsExactlyInAnyOrder(io.jcircuit.CallEvent.Outcome.FAILED, io.jcircuit.CallEvent.Outcome.OK));
+        assertThat(b.callMetrics().snapshot()).filteredOn(c -> c.method().equals("Blob.of(int)")).singleElement()
+            .satisfies(c -> assertThat(c.failed()).isEqualTo(1)).satisfies(c -> assertThat(c.calls()).isEqualTo(2));
+    }
+
     @Test
     void shouldExposeTheRunningRuntimeToCallees() {
         CircuitRuntime a = runtimes.start();
