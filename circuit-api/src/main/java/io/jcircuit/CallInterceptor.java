@@ -31,7 +31,8 @@ public interface CallInterceptor {
     /**
      * Caller's thread, before the request is encoded. Entries put into {@code context} travel with
      * the request and reach the callee's {@link #incoming}. Keys and values are short strings (at
-     * most 64 entries in all).
+     * most 64 entries in all). An entry the call cannot carry, one with a null key or value or one
+     * past the 64th, is dropped with a warning naming this interceptor; the call goes with the rest.
      */
     default void outgoing(CallInfo call, Map<String, String> context) {
     }

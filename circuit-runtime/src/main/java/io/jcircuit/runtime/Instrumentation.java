@@ -6,12 +6,16 @@ import io.jcircuit.CallInterceptor.CallInfo;
 import io.jcircuit.CallInterceptor.Direction;
 import io.jcircuit.Subscription;
 import io.jcircuit.WorkerId;
+import io.jcircuit.codec.MessageCodec;
 import io.jcircuit.runtime.ops.CallMetrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -72,8 +76,41 @@ final class Instrumentation {
             } catch (Throwable e) {
                 contain(i, "an outgoing", method, e);
             }
+            keepSendable(context, i, method);
         }
         return context.isEmpty() ? Map.of() : context;
+    }
+
+    /**
+     * Drops the entries of {@code context} that the codec cannot send, which {@code i} has just put in:
+     * a null key or value, and every entry past the first {@link MessageCodec#MAX_CONTEXT_ENTRIES} in the
+     * order they were put. The call goes on without them, with a warning: a context it cannot carry is a
+     * bug of the instrumentation, which never fails a call.
+     */
+    private static void keepSendable(Map<String, String> context, CallInterceptor i, String method) {
+        if (context.size() <= MessageCodec.MAX_CONTEXT_ENTRIES && !context.containsKey(null)
+            && !context.containsValue(null)) {
+            return; // each call's case: a look-up and a walk of a few entries, nothing allocated
+        }
+        List<String> dropped = null;
+        int kept = 0;
+        for (Iterator<Map.Entry<String, String>> it = context.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, String> e = it.next();
+            if (e.getKey() != null && e.getValue() != null && kept < MessageCodec.MAX_CONTEXT_ENTRIES) {
+                kept++;
+                continue;
+            }
+            if (dropped == null) {
+                dropped = new ArrayList<>();
+            }
+            dropped.add(e.getKey());
+            it.remove();
+        }
+        if (dropped != null) {
+            LOG.warn("call interceptor {} put entries into the context of an outgoing call of {} that cannot be sent"
+                + " (a null key or value, or more than {} entries in all); the call goes without them: {}", i, method,
+                MessageCodec.MAX_CONTEXT_ENTRIES, dropped);
+        }
     }
 
     /** Callee side: runs {@code call} inside every interceptor's {@code incoming}, outermost first. */
