@@ -13,9 +13,13 @@ package io.jcircuit;
  *                      (waiting for a first connection to the peer, or for an outgoing slot, included); on
  *                      the callee, from decoding the request to encoding the answer
  * @param outcome       how it ended
+ * @param callId        the call's number, as {@link CallInterceptor.CallInfo#callId()} gave it to the hook that
+ *                      began the call ({@code outgoing} or {@code incoming}): pair the hooks of one call by
+ *                      {@code direction}, {@code peer} and {@code callId}, since this event may come on another
+ *                      thread (see {@link CallInterceptor#completed})
  */
 public record CallEvent(CallInterceptor.Direction direction, WorkerId peer, String method, long bytesOut, long bytesIn,
-                        long durationNanos, Outcome outcome) {
+                        long durationNanos, Outcome outcome, long callId) {
 
     /** How a call ended. */
     public enum Outcome {

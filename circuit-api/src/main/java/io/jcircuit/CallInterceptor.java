@@ -18,6 +18,13 @@ import java.util.Map;
  * one {@link #completed}, also one that fails before it is sent: its peer has died, or its deadline
  * passed while it waited.
  *
+ * <p><b>Pairing the hooks of one call.</b> {@link #completed} need not run on the thread that ran
+ * {@link #outgoing} or {@link #incoming}: an asynchronous call (of a method returning a
+ * {@code CompletableFuture}) completes on the thread that settles it, on either side. An interceptor
+ * that begins something in one hook and ends it in {@code completed} pairs them by
+ * {@link CallInfo#callId()} and {@link CallEvent#callId()} (with the direction and the peer), never by
+ * thread.
+ *
  * <pre>{@code
  * circuit.intercept(new CallInterceptor() {
  *     public void completed(CallEvent e) {
@@ -46,7 +53,12 @@ public interface CallInterceptor {
         return proceed.proceed();
     }
 
-    /** After every call, on either side, with its sizes, duration and outcome. */
+    /**
+     * After every call, on either side, with its sizes, duration and outcome. On the caller: the calling
+     * thread for a synchronous call, the runtime's completer thread for an asynchronous one. On the
+     * callee: the thread that sent the answer, which for an asynchronous method is the one that
+     * completed its future or a runtime thread.
+     */
     default void completed(CallEvent event) {
     }
 
@@ -65,9 +77,16 @@ public interface CallInterceptor {
     }
 
     /**
-     * One call: the peer on the other side, and the method as {@code Interface.method(ParamType,...)}
-     * ({@code go} for a function run by {@code go}, {@code dial NAME} for a service lookup).
+     * One call: the peer on the other side, the method as {@code Interface.method(ParamType,...)}
+     * ({@code go} for a function run by {@code go}, {@code dial NAME} for a service lookup), and the
+     * call's id.
+     *
+     * @param callId the call's number, which {@link CallEvent#callId()} repeats for the same call. A
+     *               runtime numbers its outgoing calls from one counter that all the runtimes of its JVM
+     *               share, and an incoming call keeps its caller's number; so {@code direction},
+     *               {@code peer} and {@code callId} together tell apart the calls in flight, also for an
+     *               interceptor registered with several runtimes.
      */
-    record CallInfo(Direction direction, WorkerId peer, String method) {
+    record CallInfo(Direction direction, WorkerId peer, String method, long callId) {
     }
 }

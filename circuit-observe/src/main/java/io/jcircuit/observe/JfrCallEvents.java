@@ -13,23 +13,24 @@ import java.util.Map;
  * a {@code .jfc} setting). A recording that does not mention it keeps the calls slower than
  * {@value #DEFAULT_THRESHOLD}.
  *
- * <p><b>Duration.</b> The event is begun in the hook that starts the call on this thread
- * ({@code outgoing} on the caller, {@code incoming} on the callee) and ended and committed in
- * {@code completed}, which the runtime runs afterwards on that same thread; so JFR's own start time
- * and duration cover the call, JFR thresholds apply to it, and it nests correctly under the events of
- * whatever the thread did meanwhile. The callee commits in {@code completed} rather than when
- * {@code incoming} returns, because only {@code completed} knows the size of the answer. Calls served
- * without {@code incoming} (service lookups, and requests refused before the method ran) and calls
- * that were already under way when the recording began are begun at {@code completed}: their JFR
- * duration is near zero, and the {@code callDuration} field, which every event carries, gives the
- * runtime's figure.
+ * <p><b>Duration.</b> The event is begun in the hook that starts the call ({@code outgoing} on the
+ * caller, {@code incoming} on the callee) and ended and committed in that call's {@code completed},
+ * found again by the call's id; so JFR's own start time and duration cover the call and JFR thresholds
+ * apply to it. A synchronous call completes on the thread that made or served it, and its event nests
+ * under the events of whatever that thread did meanwhile; an asynchronous call (of a method returning
+ * a {@code CompletableFuture}) completes on the thread that settled it, which is the event's thread.
+ * The callee commits in {@code completed} rather than when {@code incoming} returns, because only
+ * {@code completed} knows the size of the answer. Calls served without {@code incoming} (service
+ * lookups, and requests refused before the method ran) and calls that were already under way when the
+ * recording began are begun at {@code completed}: their JFR duration is near zero, and the
+ * {@code callDuration} field, which every event carries, gives the runtime's figure.
  *
  * <p><b>Cost.</b> When the event is not enabled in any recording each hook allocates one event that
  * the JIT can elide, asks {@link jdk.jfr.Event#isEnabled()} and returns. When it is enabled a call
- * also keeps its event in a per-thread stack from start to end.
+ * also keeps its event in a map of the calls in flight from start to end.
  *
- * <p><b>Threading.</b> Stateless apart from that per-thread stack: one instance may serve any number
- * of runtimes.
+ * <p><b>Threading.</b> Stateless apart from that map, which any thread may use: one instance may
+ * serve any number of runtimes.
  */
 public final class JfrCallEvents implements CallInterceptor {
 
@@ -42,7 +43,7 @@ public final class JfrCallEvents implements CallInterceptor {
      */
     public static final String DEFAULT_THRESHOLD = "20 ms";
 
-    private final ThreadCalls<RemoteCallEvent> begun = new ThreadCalls<>();
+    private final CallsInFlight<RemoteCallEvent> begun = new CallsInFlight<>();
 
     @Override
     public void outgoing(CallInfo call, Map<String, String> context) {
@@ -57,12 +58,12 @@ public final class JfrCallEvents implements CallInterceptor {
 
     @Override
     public void completed(CallEvent e) {
-        if (!new RemoteCallEvent().isEnabled()) {
-            return; // an event begun before the recording stopped stays behind; ThreadCalls drops it later
-        }
-        RemoteCallEvent event = begun.take(e.direction(), e.peer(), e.method());
+        RemoteCallEvent event = begun.take(e); // also when the recording has stopped meanwhile: not kept for ever
         if (event == null) {
             event = new RemoteCallEvent();
+            if (!event.isEnabled()) {
+                return;
+            }
             event.begin();
         }
         event.end();
@@ -82,7 +83,7 @@ public final class JfrCallEvents implements CallInterceptor {
         RemoteCallEvent event = new RemoteCallEvent();
         if (event.isEnabled()) {
             event.begin();
-            begun.push(call, event);
+            begun.put(call, event);
         }
     }
 

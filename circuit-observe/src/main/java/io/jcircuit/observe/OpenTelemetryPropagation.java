@@ -32,10 +32,11 @@ import java.util.Objects;
  * Service lookups and reference acquisitions get a client span only: the callee serves them without
  * the {@code incoming} hook.
  *
- * <p><b>Threading.</b> The caller's span is begun and ended on the calling thread, which the runtime
- * guarantees for {@code outgoing} and {@code completed}; a per-thread stack pairs them, nested calls
- * included. One instance may serve several runtimes. It never fails a call: the propagator and the
- * tracer are OpenTelemetry's, which do not throw.
+ * <p><b>Threading.</b> The caller's span is begun on the calling thread, in {@code outgoing}, and ended
+ * in that call's {@code completed}, found again by the call's id: on the calling thread for a
+ * synchronous call, on the thread that settled it for an asynchronous one. One instance may serve
+ * several runtimes. It never fails a call: the propagator and the tracer are OpenTelemetry's, which do
+ * not throw.
  */
 public final class OpenTelemetryPropagation implements CallInterceptor {
 
@@ -71,7 +72,7 @@ public final class OpenTelemetryPropagation implements CallInterceptor {
 
     private final TextMapPropagator propagator;
     private final Tracer tracer;
-    private final ThreadCalls<Span> clientSpans = new ThreadCalls<>();
+    private final CallsInFlight<Span> clientSpans = new CallsInFlight<>();
 
     /** Propagation only: no spans of its own. */
     public OpenTelemetryPropagation(OpenTelemetry openTelemetry) {
@@ -97,7 +98,7 @@ public final class OpenTelemetryPropagation implements CallInterceptor {
                 .setAttribute(RPC_METHOD, call.method())
                 .setAttribute(PEER, call.peer().toString())
                 .startSpan();
-            clientSpans.push(call, span);
+            clientSpans.put(call, span);
             current = current.with(span);
         }
         propagator.inject(current, context, SETTER);
@@ -120,12 +121,16 @@ public final class OpenTelemetryPropagation implements CallInterceptor {
         try (Scope ignored = remote.with(span).makeCurrent()) {
             return proceed.proceed();
         } catch (Throwable t) {
-            span.setStatus(StatusCode.ERROR, t.getClass().getName());
-            span.recordException(t);
+            threw(span, t);
             throw t;
         } finally {
             span.end();
         }
+    }
+
+    private static void threw(Span span, Throwable t) {
+        span.setStatus(StatusCode.ERROR, t.getClass().getName());
+        span.recordException(t);
     }
 
     @Override
@@ -133,7 +138,7 @@ public final class OpenTelemetryPropagation implements CallInterceptor {
         if (tracer == null || e.direction() != Direction.OUT) {
             return; // server spans end in incoming
         }
-        Span span = clientSpans.take(e.direction(), e.peer(), e.method());
+        Span span = clientSpans.take(e);
         if (span == null) {
             return; // begun before this interceptor was added
         }

@@ -9,8 +9,9 @@
  *   io.jcircuit (circuit-api)                              io.jcircuit.runtime.ops.CallMetrics
  * </pre>
  *
- * The two interceptors begin something where a call starts on a thread and finish it in
- * {@code completed} on that same thread; {@code ThreadCalls} pairs the two. Nothing here holds
+ * The two interceptors begin something where a call starts and finish it in that call's
+ * {@code completed}, which for an asynchronous call runs on another thread; {@code CallsInFlight}
+ * pairs the two by the call's id. Nothing here holds
  * global state: register an instance per runtime (or share one), and close what {@code serve}
  * returns.
  */

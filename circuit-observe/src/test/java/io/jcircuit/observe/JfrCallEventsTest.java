@@ -1,5 +1,7 @@
 package io.jcircuit.observe;
 
+import io.jcircuit.CallEvent;
+import io.jcircuit.CallInterceptor.CallInfo;
 import io.jcircuit.CallInterceptor.Direction;
 import io.jcircuit.runtime.CircuitRuntime;
 import jdk.jfr.Recording;
@@ -12,6 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -22,6 +26,7 @@ class JfrCallEventsTest {
     private static final String GREET = "Greeter.greet(String)";
     private static final String FAIL = "Greeter.fail(String)";
     private static final String SLOW = "Greeter.slow(long)";
+    private static final String LATER = "AsyncGreeter.greetLater(String,long)";
 
     @RegisterExtension
     final Runtimes runtimes = new Runtimes();
@@ -148,24 +153,62 @@ class JfrCallEventsTest {
     }
 
     @Test
-    void shouldMatchNestedCallsOnOneThreadAndDropWhatWasNeverCompleted() {
-        ThreadCalls<String> calls = new ThreadCalls<>();
-        io.jcircuit.WorkerId peer = io.jcircuit.WorkerId.parse("R0000000000000001");
-        calls.push(new io.jcircuit.CallInterceptor.CallInfo(Direction.OUT, peer, "outer"), "outer");
-        calls.push(new io.jcircuit.CallInterceptor.CallInfo(Direction.OUT, peer, "stale"), "stale");
-        calls.push(new io.jcircuit.CallInterceptor.CallInfo(Direction.OUT, peer, "inner"), "inner");
+    void shouldRecordASlowAsyncCallOnBothSidesWithItsDurationUnderTheDefaultThreshold() throws Exception {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        JfrCallEvents jfr = new JfrCallEvents();
+        a.intercept(jfr);
+        b.intercept(jfr);
+        CountingInterceptor served = new CountingInterceptor();
+        b.intercept(served);
+        b.listen("async", AsyncGreeter.class, new AsyncGreeterImpl());
+        AsyncGreeter greeter = a.dial(b.address(), "async", AsyncGreeter.class);
 
-        assertThat(calls.take(Direction.OUT, peer, "inner")).isEqualTo("inner");
-        assertThat(calls.take(Direction.IN, peer, "outer")).isNull();
-        assertThat(calls.take(Direction.OUT, peer, "outer")).isEqualTo("outer");
-        assertThat(calls.depth()).isZero();
-        for (int i = 0; i < ThreadCalls.MAX_DEPTH + 10; i++) {
-            calls.push(new io.jcircuit.CallInterceptor.CallInfo(Direction.OUT, peer, "m" + i), "v" + i);
+        try (Recording recording = new Recording()) {
+            recording.start();
+            // completed runs on the completer thread on the caller, and where the future completed on the callee
+            assertThat(greeter.greetLater("ann", 60).join()).isEqualTo("hello ann");
+            await().atMost(Duration.ofSeconds(10)).until(() -> served.count(Direction.IN, LATER) == 1);
+            recording.stop();
+            Path file = dir.resolve("async.jfr");
+            recording.dump(file);
+            List<RecordedEvent> later = RecordingFile.readAllEvents(file).stream()
+                .filter(e -> e.getEventType().getName().equals(JfrCallEvents.EVENT_NAME))
+                .filter(e -> e.getString("method").equals(LATER))
+                .toList();
+            assertThat(later).extracting(e -> e.getString("direction")).containsExactlyInAnyOrder("OUT", "IN");
+            assertThat(later).allSatisfy(e -> assertThat(e.getDuration()).isGreaterThanOrEqualTo(Duration.ofMillis(60)));
         }
-        assertThat(calls.depth()).isEqualTo(ThreadCalls.MAX_DEPTH);
-        assertThat(calls.take(Direction.OUT, peer, "m0")).isNull();
-        assertThat(calls.take(Direction.OUT, peer, "m10")).isEqualTo("v10");
-        assertThat(calls.depth()).isZero();
+    }
+
+    @Test
+    void shouldPairTheHooksOfACallByItsIdOnAnyThreadAndDropTheOlderHalfWhenFull() throws Exception {
+        CallsInFlight<String> calls = new CallsInFlight<>();
+        io.jcircuit.WorkerId peer = io.jcircuit.WorkerId.parse("R0000000000000001");
+        calls.put(new CallInfo(Direction.OUT, peer, GREET, 1), "first");
+        calls.put(new CallInfo(Direction.OUT, peer, GREET, 2), "second");
+        calls.put(new CallInfo(Direction.IN, peer, GREET, 1), "served");
+
+        // another thread, and in another order: by direction, peer and id, whatever the method is called by then
+        CompletableFuture<String> second = CompletableFuture.supplyAsync(() -> calls.take(ended(Direction.OUT, peer, 2)),
+            r -> Thread.ofVirtual().start(r));
+        assertThat(second.get(5, TimeUnit.SECONDS)).isEqualTo("second");
+        assertThat(calls.take(ended(Direction.OUT, peer, 2))).isNull();
+        assertThat(calls.take(ended(Direction.IN, peer, 1))).isEqualTo("served");
+        assertThat(calls.take(ended(Direction.OUT, peer, 1))).isEqualTo("first");
+        assertThat(calls.size()).isZero();
+
+        for (int i = 0; i < CallsInFlight.MAX_CALLS; i++) {
+            calls.put(new CallInfo(Direction.OUT, peer, GREET, i), "v" + i); // never completed here
+        }
+        calls.put(new CallInfo(Direction.OUT, peer, GREET, -1), "newest");
+        assertThat(calls.size()).isLessThanOrEqualTo(CallsInFlight.MAX_CALLS / 2 + 1);
+        assertThat(calls.take(ended(Direction.OUT, peer, -1))).isEqualTo("newest");
+        assertThat(calls.take(ended(Direction.OUT, peer, CallsInFlight.MAX_CALLS - 1))).isEqualTo("v" + (CallsInFlight.MAX_CALLS - 1));
+    }
+
+    private static CallEvent ended(Direction direction, io.jcircuit.WorkerId peer, long callId) {
+        return new CallEvent(direction, peer, "renamed", 1, 1, 1, CallEvent.Outcome.OK, callId);
     }
 
     private static List<RecordedEvent> of(List<RecordedEvent> events, String direction, String peer) {

@@ -1,5 +1,6 @@
 package io.jcircuit.observe;
 
+import io.jcircuit.CallInterceptor.Direction;
 import io.jcircuit.runtime.CircuitRuntime;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.baggage.Baggage;
@@ -26,17 +27,20 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 @SuppressWarnings("try") // scopes are only closed, never read
 class OpenTelemetryPropagationTest {
 
     private static final AttributeKey<String> SERVICE = AttributeKey.stringKey("service.name");
     private static final String RELAY = "Greeter.relay(String)";
+    private static final String LATER = "AsyncGreeter.greetLater(String,long)";
 
     @RegisterExtension
     final Runtimes runtimes = new Runtimes();
@@ -134,6 +138,38 @@ class OpenTelemetryPropagationTest {
             assertThat(ev.getName()).isEqualTo("exception");
             assertThat(ev.getAttributes().get(AttributeKey.stringKey("exception.message"))).isEqualTo("boom");
         });
+    }
+
+    @Test
+    void shouldEndAndExportTheClientSpanOfAnAsyncCallWhenItCompletesOnAnotherThread() {
+        OpenTelemetrySdk otelA = sdk("A");
+        CircuitRuntime a = traced(otelA);
+        CircuitRuntime b = traced(sdk("B"));
+        CountingInterceptor called = new CountingInterceptor();
+        a.intercept(called); // after the tracing interceptor: sees a call once that has ended its span
+        b.listen("async", AsyncGreeter.class, new AsyncGreeterImpl());
+        AsyncGreeter toB = a.dial(b.address(), "async", AsyncGreeter.class);
+        exporter.reset();
+
+        Span root = otelA.getTracer("test").spanBuilder("request").startSpan();
+        try (Scope s = root.makeCurrent()) {
+            assertThat(toB.greetLater("ann", 10).join()).isEqualTo("hello ann");
+        } finally {
+            root.end();
+        }
+
+        // completed runs on the runtime's completer thread, after the future has been completed
+        await().atMost(Duration.ofSeconds(10)).until(() -> called.count(Direction.OUT, LATER) == 1);
+        List<SpanData> spans = exporter.getFinishedSpanItems();
+        SpanData client = span(spans, "A", SpanKind.CLIENT);
+        SpanData server = span(spans, "B", SpanKind.SERVER);
+        assertThat(client.getName()).isEqualTo(LATER);
+        assertThat(client.getParentSpanId()).isEqualTo(root.getSpanContext().getSpanId());
+        assertThat(client.getAttributes().get(OpenTelemetryPropagation.OUTCOME)).isEqualTo("OK");
+        assertThat(server.getParentSpanId()).isEqualTo(client.getSpanId());
+        assertThat(server.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+        // the server span lasts until the future completed, not only until the method returned it
+        assertThat(server.getEndEpochNanos() - server.getStartEpochNanos()).isGreaterThanOrEqualTo(10_000_000L);
     }
 
     @Test

@@ -412,8 +412,8 @@ final class Dispatcher implements AutoCloseable {
             logError("answer #" + answer.callId() + " to " + s.link + " could not be sent", e);
             protocolError(s, "internal error answering request #" + answer.callId() + ": " + RemoteFailure.summary(e));
         }
-        instrumentation.completed(CallInterceptor.Direction.IN, s.link.peer(), served.name, bytesOut, bytesIn, start,
-            outcome);
+        instrumentation.completed(CallInterceptor.Direction.IN, s.link.peer(), answer.callId(), served.name, bytesOut, bytesIn,
+            start, outcome);
     }
 
     /**
@@ -701,7 +701,7 @@ final class Dispatcher implements AutoCloseable {
                     }
                     served.name = "go";
                     yield withinScope(arrived, g.timeoutNanos(),
-                        () -> instrumentation.incoming(from, "go", g.context(), () -> g.fn().call()));
+                        () -> instrumentation.incoming(from, callId, "go", g.context(), () -> g.fn().call()));
                 }
                 case Message.Lookup l -> {
                     Object service = runtime.service(l.service());
@@ -801,7 +801,8 @@ final class Dispatcher implements AutoCloseable {
                 result = m.invokeExact(e.impl(), c.args());
             } else {
                 served.name = t.display();
-                result = instrumentation.incoming(from, t.display(), c.context(), () -> m.invokeExact(e.impl(), c.args()));
+                result = instrumentation.incoming(from, c.callId(), t.display(), c.context(),
+                    () -> m.invokeExact(e.impl(), c.args()));
             }
             // An asynchronous method's call runs on until its future completes: a hot swap's freeze waits for
             // it too, or the snapshot would miss what it still does to the object (and its caller was told so)

@@ -61,13 +61,13 @@ final class Instrumentation {
     }
 
     /** Caller side, before encoding: the context the interceptors attach, empty when none. */
-    Map<String, String> outgoing(WorkerId peer, String method) {
+    Map<String, String> outgoing(WorkerId peer, long callId, String method) {
         CallInterceptor[] all = interceptors;
         if (all.length == 0) {
             return Map.of();
         }
         Map<String, String> context = new LinkedHashMap<>();
-        CallInfo info = new CallInfo(Direction.OUT, peer, method);
+        CallInfo info = new CallInfo(Direction.OUT, peer, method, callId);
         for (CallInterceptor i : all) {
             try {
                 i.outgoing(info, context);
@@ -114,13 +114,13 @@ final class Instrumentation {
     }
 
     /** Callee side: runs {@code call} inside every interceptor's {@code incoming}, outermost first. */
-    Object incoming(WorkerId peer, String method, Map<String, String> context, CallInterceptor.Proceed call)
-        throws Throwable {
+    Object incoming(WorkerId peer, long callId, String method, Map<String, String> context,
+                    CallInterceptor.Proceed call) throws Throwable {
         CallInterceptor[] all = interceptors;
         if (all.length == 0) {
             return call.proceed();
         }
-        return chain(all, 0, new CallInfo(Direction.IN, peer, method), context, call);
+        return chain(all, 0, new CallInfo(Direction.IN, peer, method, callId), context, call);
     }
 
     private static Object chain(CallInterceptor[] all, int i, CallInfo info, Map<String, String> context,
@@ -131,9 +131,9 @@ final class Instrumentation {
         return all[i].incoming(info, context, () -> chain(all, i + 1, info, context, call));
     }
 
-    /** After a call crossing runtimes, on either side. */
-    void completed(Direction direction, WorkerId peer, String method, long bytesOut, long bytesIn, long startNanos,
-                   CallEvent.Outcome outcome) {
+    /** After a call crossing runtimes, on either side, with the same {@code callId} its first hook had. */
+    void completed(Direction direction, WorkerId peer, long callId, String method, long bytesOut, long bytesIn,
+                   long startNanos, CallEvent.Outcome outcome) {
         long duration = System.nanoTime() - startNanos;
         if (metrics != null) {
             metrics.record(direction, peer, method, bytesOut, bytesIn, duration, outcome);
@@ -142,7 +142,7 @@ final class Instrumentation {
         if (all.length == 0) {
             return;
         }
-        CallEvent event = new CallEvent(direction, peer, method, bytesOut, bytesIn, duration, outcome);
+        CallEvent event = new CallEvent(direction, peer, method, bytesOut, bytesIn, duration, outcome, callId);
         for (CallInterceptor i : all) {
             try {
                 i.completed(event);

@@ -33,7 +33,11 @@ import java.util.function.LongFunction;
 final class Invoker {
 
     private final CircuitRuntime runtime;
-    private final AtomicLong nextCallId = new AtomicLong(1);
+    /**
+     * Shared by the JVM's runtimes, so that an interceptor registered with several of them tells their
+     * outgoing calls apart by peer and id ({@link io.jcircuit.CallInterceptor.CallInfo#callId()}).
+     */
+    private static final AtomicLong NEXT_CALL_ID = new AtomicLong(1);
     private final ConcurrentHashMap<Method, Names> names = new ConcurrentHashMap<>();
     private final Instrumentation instrumentation;
 
@@ -129,7 +133,7 @@ final class Invoker {
         RefDescriptor target = r.handler().current();
         CallSite what = r.what();
         long deadline = r.deadline();
-        long id = nextCallId.getAndIncrement();
+        long id = NEXT_CALL_ID.getAndIncrement();
         try {
             if (target.home().equals(runtime.id())) {
                 Message request = new Message.Call(id, target.handle(), r.names().signature(), r.args(),
@@ -160,7 +164,7 @@ final class Invoker {
         CallSite what = r.what();
         long deadline = r.deadline();
         long start = System.nanoTime();
-        java.util.Map<String, String> context = instrumentation.outgoing(target.home(), r.names().display());
+        java.util.Map<String, String> context = instrumentation.outgoing(target.home(), id, r.names().display());
         PeerSession s;
         try {
             s = runtime.peers().session(target.home(), target.address(), deadline);
@@ -168,7 +172,7 @@ final class Invoker {
                 throw notSent(s.link.peer(), what, "waiting for one of the link's outgoing call slots");
             }
         } catch (Throwable t) {
-            instrumentation.completed(CallInterceptor.Direction.OUT, target.home(), r.names().display(), 0, 0, start,
+            instrumentation.completed(CallInterceptor.Direction.OUT, target.home(), id, r.names().display(), 0, 0, start,
                 CallEvent.Outcome.FAILED);
             throw t;
         }
@@ -219,7 +223,7 @@ final class Invoker {
             failure = timeout(s.link.peer(), r.what(), "waiting for the answer");
         }
         try {
-            instrumentation.completed(CallInterceptor.Direction.OUT, c.target.home(), r.names().display(), c.bytesOut,
+            instrumentation.completed(CallInterceptor.Direction.OUT, c.target.home(), c.id, r.names().display(), c.bytesOut,
                 bytesIn, c.start, event);
         } finally {
             // even past an error the interceptors let through (a VirtualMachineError): nobody else would
@@ -366,12 +370,12 @@ final class Invoker {
     private Object request(WorkerId home, io.jcircuit.Address address, Object what, String name, RequestMaker maker) {
         runtime.ensureOpen();
         long deadline = deadline();
-        long id = nextCallId.getAndIncrement();
+        long id = NEXT_CALL_ID.getAndIncrement();
         if (home.equals(runtime.id())) {
             return requestSelf(maker.make(id, deadline - System.nanoTime(), java.util.Map.of()), deadline, what);
         }
         long start = System.nanoTime();
-        java.util.Map<String, String> context = instrumentation.outgoing(home, name);
+        java.util.Map<String, String> context = instrumentation.outgoing(home, id, name);
         Outcome o = new Outcome();
         String counted = name;
         try {
@@ -384,7 +388,8 @@ final class Invoker {
             }
             return result;
         } finally {
-            instrumentation.completed(CallInterceptor.Direction.OUT, home, counted, o.bytesOut, o.bytesIn, start, o.outcome);
+            instrumentation.completed(CallInterceptor.Direction.OUT, home, id, counted, o.bytesOut, o.bytesIn, start,
+                o.outcome);
         }
     }
 
