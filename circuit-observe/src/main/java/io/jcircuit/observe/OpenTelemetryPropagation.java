@@ -16,6 +16,8 @@ import io.opentelemetry.context.propagation.TextMapSetter;
 
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Carries the OpenTelemetry {@link Context} across runtimes: the caller's current context (trace,
@@ -29,6 +31,8 @@ import java.util.Objects;
  * the method, both named by the method ({@code Greeter.greet(String)}, {@code go}, {@code dial NAME}),
  * with {@code rpc.system=jcircuit}, {@code rpc.method} and the peer's worker id. A call that throws or
  * fails ends its spans with status {@link StatusCode#ERROR}; the server span records the exception.
+ * The server span of a method that returns a {@link CompletionStage} (an asynchronous method) ends
+ * when that completes, with status ERROR and the exception when it completes exceptionally.
  * Service lookups and reference acquisitions get a client span only: the callee serves them without
  * the {@code incoming} hook.
  *
@@ -118,13 +122,33 @@ public final class OpenTelemetryPropagation implements CallInterceptor {
             .setAttribute(RPC_METHOD, call.method())
             .setAttribute(PEER, call.peer().toString())
             .startSpan();
+        Object result;
         try (Scope ignored = remote.with(span).makeCurrent()) {
-            return proceed.proceed();
+            result = proceed.proceed();
         } catch (Throwable t) {
             threw(span, t);
-            throw t;
-        } finally {
             span.end();
+            throw t;
+        }
+        if (result instanceof CompletionStage<?> later) {
+            endWhenDone(span, later);
+        } else {
+            span.end();
+        }
+        return result;
+    }
+
+    /** An asynchronous method goes on until its future completes, on whatever thread completes it. */
+    private static void endWhenDone(Span span, CompletionStage<?> later) {
+        try {
+            later.whenComplete((value, failure) -> {
+                if (failure != null) {
+                    threw(span, failure instanceof CompletionException c && c.getCause() != null ? c.getCause() : failure);
+                }
+                span.end();
+            });
+        } catch (RuntimeException e) {
+            span.end(); // a stage of the application's that takes no dependents: the call goes on regardless
         }
     }
 
@@ -136,7 +160,7 @@ public final class OpenTelemetryPropagation implements CallInterceptor {
     @Override
     public void completed(CallEvent e) {
         if (tracer == null || e.direction() != Direction.OUT) {
-            return; // server spans end in incoming
+            return; // server spans end in incoming, or when an asynchronous method's future completes
         }
         Span span = clientSpans.take(e);
         if (span == null) {

@@ -7,4 +7,7 @@ public interface AsyncGreeter {
 
     /** Greets {@code name} after {@code millis}. */
     CompletableFuture<String> greetLater(String name, long millis);
+
+    /** Fails with {@link IllegalStateException} with {@code message}, from another thread. */
+    CompletableFuture<String> failLater(String message);
 }

@@ -11,4 +11,12 @@ class AsyncGreeterImpl implements AsyncGreeter {
         return CompletableFuture.supplyAsync(() -> "hello " + name,
             CompletableFuture.delayedExecutor(millis, TimeUnit.MILLISECONDS));
     }
+
+    @Override
+    public CompletableFuture<String> failLater(String message) {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        CompletableFuture.delayedExecutor(10, TimeUnit.MILLISECONDS)
+            .execute(() -> f.completeExceptionally(new IllegalStateException(message)));
+        return f;
+    }
 }

@@ -41,6 +41,7 @@ class OpenTelemetryPropagationTest {
     private static final AttributeKey<String> SERVICE = AttributeKey.stringKey("service.name");
     private static final String RELAY = "Greeter.relay(String)";
     private static final String LATER = "AsyncGreeter.greetLater(String,long)";
+    private static final String FAIL_LATER = "AsyncGreeter.failLater(String)";
 
     @RegisterExtension
     final Runtimes runtimes = new Runtimes();
@@ -170,6 +171,37 @@ class OpenTelemetryPropagationTest {
         assertThat(server.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
         // the server span lasts until the future completed, not only until the method returned it
         assertThat(server.getEndEpochNanos() - server.getStartEpochNanos()).isGreaterThanOrEqualTo(10_000_000L);
+    }
+
+    @Test
+    void shouldEndTheServerSpanOfAnAsyncMethodWhoseFutureFailsWithErrorAndTheException() {
+        OpenTelemetrySdk otelA = sdk("A");
+        CircuitRuntime a = traced(otelA);
+        CircuitRuntime b = traced(sdk("B"));
+        CountingInterceptor called = new CountingInterceptor();
+        a.intercept(called);
+        b.listen("async", AsyncGreeter.class, new AsyncGreeterImpl());
+        AsyncGreeter toB = a.dial(b.address(), "async", AsyncGreeter.class);
+        exporter.reset();
+
+        assertThatThrownBy(() -> toB.failLater("boom").join()).hasCauseInstanceOf(IllegalStateException.class);
+
+        // the server span ends where the future failed, which may be after the caller has heard of it
+        await().atMost(Duration.ofSeconds(10)).until(() -> exporter.getFinishedSpanItems().stream()
+            .anyMatch(sd -> sd.getKind() == SpanKind.SERVER));
+        SpanData server = span(exporter.getFinishedSpanItems(), "B", SpanKind.SERVER);
+        assertThat(server.getName()).isEqualTo(FAIL_LATER);
+        assertThat(server.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+        assertThat(server.getEvents()).anySatisfy(ev -> {
+            assertThat(ev.getName()).isEqualTo("exception");
+            assertThat(ev.getAttributes().get(AttributeKey.stringKey("exception.type")))
+                .isEqualTo(IllegalStateException.class.getName());
+            assertThat(ev.getAttributes().get(AttributeKey.stringKey("exception.message"))).isEqualTo("boom");
+        });
+        await().atMost(Duration.ofSeconds(10)).until(() -> called.count(Direction.OUT, FAIL_LATER) == 1);
+        SpanData client = span(exporter.getFinishedSpanItems(), "A", SpanKind.CLIENT);
+        assertThat(client.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+        assertThat(client.getAttributes().get(OpenTelemetryPropagation.OUTCOME)).isEqualTo("THREW");
     }
 
     @Test
