@@ -5,7 +5,10 @@ package io.jcircuit;
  *
  * @param direction     {@code OUT} on the caller, {@code IN} on the callee
  * @param peer          the runtime on the other side
- * @param method        {@code Interface.method(ParamType,...)}, {@code go} or {@code dial NAME}
+ * @param method        {@code Interface.method(ParamType,...)}, {@code go} or {@code dial NAME}: on the caller
+ *                      the name {@code outgoing} saw, also for a lookup that found nothing; on the callee, a
+ *                      lookup of a name that is not there is {@code dial (no such service)}, as in the call
+ *                      metrics, which count all such lookups under that one name on both sides
  * @param bytesOut      payload bytes this side sent: the request on the caller, the answer on the callee
  * @param bytesIn       payload bytes this side received: the answer on the caller (0 when none came), the
  *                      request on the callee

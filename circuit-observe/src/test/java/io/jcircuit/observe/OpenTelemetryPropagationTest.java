@@ -205,6 +205,32 @@ class OpenTelemetryPropagationTest {
     }
 
     @Test
+    void shouldEndTheClientSpanOfALookupThatFindsNothingUnderTheNameItLookedUp() {
+        CircuitRuntime a = traced(sdk("A"));
+        CircuitRuntime b = runtimes.start();
+        List<String> outgoing = new java.util.concurrent.CopyOnWriteArrayList<>();
+        a.intercept(new io.jcircuit.CallInterceptor() {
+            @Override
+            public void outgoing(CallInfo call, java.util.Map<String, String> context) {
+                outgoing.add(call.method());
+            }
+        });
+        CountingInterceptor called = new CountingInterceptor();
+        a.intercept(called);
+
+        assertThat(a.worker(b.address()).tryDial("nope", Greeter.class)).isEmpty();
+
+        assertThat(outgoing).containsExactly("dial nope");
+        assertThat(called.events).extracting(io.jcircuit.CallEvent::method).containsExactly("dial nope");
+        SpanData lookup = span(exporter.getFinishedSpanItems(), "A", SpanKind.CLIENT);
+        assertThat(lookup.getName()).isEqualTo("dial nope");
+        assertThat(lookup.getAttributes().get(OpenTelemetryPropagation.OUTCOME)).isEqualTo("OK");
+        // the metrics still count every name that is not there under one: each name counted costs a histogram
+        assertThat(a.callMetrics().snapshot()).extracting(io.jcircuit.runtime.ops.CallStats::method)
+            .contains("dial (no such service)").doesNotContain("dial nope");
+    }
+
+    @Test
     void shouldMakeTheCallersSpanAndBaggageCurrentOnTheCalleeWithoutSpansOfItsOwn() {
         OpenTelemetrySdk otelA = sdk("A");
         CircuitRuntime a = runtimes.start();

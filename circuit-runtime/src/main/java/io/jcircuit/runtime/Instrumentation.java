@@ -134,9 +134,18 @@ final class Instrumentation {
     /** After a call crossing runtimes, on either side, with the same {@code callId} its first hook had. */
     void completed(Direction direction, WorkerId peer, long callId, String method, long bytesOut, long bytesIn,
                    long startNanos, CallEvent.Outcome outcome) {
+        completed(direction, peer, callId, method, method, bytesOut, bytesIn, startNanos, outcome);
+    }
+
+    /**
+     * As above, counted in the metrics under {@code counted} while the interceptors see {@code method},
+     * the name their other hook saw: a lookup that found nothing (see {@link Invoker#dialName}).
+     */
+    void completed(Direction direction, WorkerId peer, long callId, String method, String counted, long bytesOut,
+                   long bytesIn, long startNanos, CallEvent.Outcome outcome) {
         long duration = System.nanoTime() - startNanos;
         if (metrics != null) {
-            metrics.record(direction, peer, method, bytesOut, bytesIn, duration, outcome);
+            metrics.record(direction, peer, counted, bytesOut, bytesIn, duration, outcome);
         }
         CallInterceptor[] all = interceptors;
         if (all.length == 0) {

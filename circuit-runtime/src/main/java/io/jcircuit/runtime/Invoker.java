@@ -384,12 +384,12 @@ final class Invoker {
             Object result = requestRemote(s, id, what, timeout -> maker.make(id, timeout, context), deadline, o);
             o.outcome = CallEvent.Outcome.OK;
             if (result == null && name.startsWith(DIAL)) {
-                counted = dialName(null, false); // a lookup that found nothing
+                counted = dialName(null, false); // a lookup that found nothing, in the metrics only
             }
             return result;
         } finally {
-            instrumentation.completed(CallInterceptor.Direction.OUT, home, id, counted, o.bytesOut, o.bytesIn, start,
-                o.outcome);
+            instrumentation.completed(CallInterceptor.Direction.OUT, home, id, name, counted, o.bytesOut, o.bytesIn, start,
+                o.outcome); // the interceptors see the name outgoing saw
         }
     }
 
