@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -56,12 +57,7 @@ class JfrCallEventsTest {
             assertThatThrownBy(() -> greeter.fail("boom")).isInstanceOf(IllegalStateException.class);
             // the callee commits after it has sent the answer: wait for its last one before stopping
             await().atMost(Duration.ofSeconds(10)).until(() -> served.count(Direction.IN, FAIL) == 1);
-            recording.stop();
-            Path file = dir.resolve("calls.jfr");
-            recording.dump(file);
-            events = RecordingFile.readAllEvents(file).stream()
-                .filter(e -> e.getEventType().getName().equals(JfrCallEvents.EVENT_NAME))
-                .toList();
+            events = callEvents(recording, null);
         }
 
         List<RecordedEvent> out = of(events, "OUT", b.id().toString());
@@ -116,11 +112,7 @@ class JfrCallEventsTest {
             Greeter greeter = a.dial(b.address(), "greeter", Greeter.class);
             assertThat(greeter.greet("bo")).isEqualTo("hello bo");
             await().atMost(Duration.ofSeconds(10)).until(() -> served.count(Direction.IN, GREET) == 1);
-            recording.stop();
-            Path file = dir.resolve("off.jfr");
-            recording.dump(file);
-            assertThat(RecordingFile.readAllEvents(file))
-                .noneMatch(e -> e.getEventType().getName().equals(JfrCallEvents.EVENT_NAME));
+            assertThat(callEvents(recording, null)).isEmpty();
         }
     }
 
@@ -140,16 +132,21 @@ class JfrCallEventsTest {
             recording.start();
             greeter.slow(60);
             await().atMost(Duration.ofSeconds(10)).until(() -> served.count(Direction.IN, SLOW) == 1);
-            recording.stop();
-            Path file = dir.resolve("default.jfr");
-            recording.dump(file);
-            List<RecordedEvent> slow = RecordingFile.readAllEvents(file).stream()
-                .filter(e -> e.getEventType().getName().equals(JfrCallEvents.EVENT_NAME))
-                .filter(e -> e.getString("method").equals(SLOW))
-                .toList();
+            List<RecordedEvent> slow = callEvents(recording, SLOW);
             assertThat(slow).extracting(e -> e.getString("direction")).containsExactlyInAnyOrder("OUT", "IN");
             assertThat(slow).allSatisfy(e -> assertThat(e.getDuration()).isGreaterThanOrEqualTo(Duration.ofMillis(60)));
         }
+    }
+
+    /** Stops {@code recording} and reads its call events, of {@code method} only unless it is null. */
+    private List<RecordedEvent> callEvents(Recording recording, String method) throws java.io.IOException {
+        recording.stop();
+        Path file = Files.createTempFile(dir, "calls-", ".jfr");
+        recording.dump(file);
+        return RecordingFile.readAllEvents(file).stream()
+            .filter(e -> e.getEventType().getName().equals(JfrCallEvents.EVENT_NAME))
+            .filter(e -> method == null || e.getString("method").equals(method))
+            .toList();
     }
 
     @Test
@@ -169,13 +166,7 @@ class JfrCallEventsTest {
             // completed runs on the completer thread on the caller, and where the future completed on the callee
             assertThat(greeter.greetLater("ann", 60).join()).isEqualTo("hello ann");
             await().atMost(Duration.ofSeconds(10)).until(() -> served.count(Direction.IN, LATER) == 1);
-            recording.stop();
-            Path file = dir.resolve("async.jfr");
-            recording.dump(file);
-            List<RecordedEvent> later = RecordingFile.readAllEvents(file).stream()
-                .filter(e -> e.getEventType().getName().equals(JfrCallEvents.EVENT_NAME))
-                .filter(e -> e.getString("method").equals(LATER))
-                .toList();
+            List<RecordedEvent> later = callEvents(recording, LATER);
             assertThat(later).extracting(e -> e.getString("direction")).containsExactlyInAnyOrder("OUT", "IN");
             assertThat(later).allSatisfy(e -> assertThat(e.getDuration()).isGreaterThanOrEqualTo(Duration.ofMillis(60)));
         }
