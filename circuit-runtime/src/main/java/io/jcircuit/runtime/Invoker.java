@@ -177,11 +177,7 @@ final class Invoker {
             throw t;
         }
         AsyncCall c = new AsyncCall(this, runtime.completions(), runtime.callDeadlines(), s, id, target, r, start);
-        runtime.callDeadlines().add(c);
         s.pending.put(id, c);
-        if (c.settled()) {
-            s.pending.remove(id, c); // its deadline passed before it was booked: nothing else would take it out
-        }
         try {
             checkUp(s);
             checkDeadline(s, deadline, what);
@@ -189,6 +185,13 @@ final class Invoker {
                 deadline - System.nanoTime(), context), what);
             c.bytesOut = frame.readableBytes() - FrameCodec.HEADER_LENGTH;
             send(s, frame, what, deadline);
+            // Booked with the deadlines only once sent: while it waited to go (a link redialing or backed
+            // up), its deadline is send's, whose failure says it was not sent. Booked earlier, the deadline
+            // thread's expiry ("waiting for the answer", outcome unknown) won that race.
+            runtime.callDeadlines().add(c);
+            if (c.settled()) {
+                runtime.callDeadlines().remove(c); // its answer, or its link's end, came before it was booked
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             c.fail(new WorkerDiedException(s.link.peer(), false, "interrupted while waiting to send " + what, e));

@@ -378,6 +378,48 @@ class RobustLinkTest {
         }
     }
 
+    public interface AsyncCounted {
+        java.util.concurrent.CompletableFuture<Long> run(long id);
+    }
+
+    @Test
+    void anAsyncCallWhoseDeadlinePassesWhileTheLinkRedialsSaysItWasNotSent() throws Exception {
+        try (Pair p = new Pair(20_000, null)) {
+            ConcurrentHashMap<Long, Integer> runs = new ConcurrentHashMap<>();
+            p.b.listen("async", AsyncCounted.class, id -> {
+                runs.merge(id, 1, Integer::sum);
+                return java.util.concurrent.CompletableFuture.completedFuture(id * 2);
+            });
+            AsyncCounted counted = p.a.worker(p.b.address()).dial("async", AsyncCounted.class);
+            assertThat(counted.run(1).get(10, TimeUnit.SECONDS)).isEqualTo(2L);
+            p.fault(FaultProxy::drop);
+            await().atMost(Duration.ofSeconds(10)).until(() -> !p.linkFromA().isConnected());
+
+            List<java.util.concurrent.Future<java.util.concurrent.CompletableFuture<Long>>> made = new ArrayList<>();
+            try (var callers = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+                for (long id = 100; id < 116; id++) {
+                    long call = id;
+                    made.add(callers.submit(() -> io.jcircuit.Deadline.within(Duration.ofMillis(300), () -> counted.run(call))));
+                }
+            }
+            List<Throwable> failures = new ArrayList<>();
+            for (var f : made) {
+                failures.add(org.assertj.core.api.Assertions.catchThrowable(() -> f.get().get(10, TimeUnit.SECONDS)));
+            }
+            p.fault(FaultProxy::pass);
+            await().atMost(Duration.ofSeconds(10)).until(() -> p.linkFromA().isConnected());
+            assertThat(counted.run(2).get(10, TimeUnit.SECONDS)).isEqualTo(4L);
+
+            assertThat(runs.keySet()).as("none of them ran").containsOnly(1L, 2L);
+            // before: the deadline thread usually failed them first, "waiting for the answer", outcome unknown
+            assertThat(failures).hasSize(16).allSatisfy(t -> {
+                Throwable cause = t instanceof java.util.concurrent.ExecutionException e ? e.getCause() : t;
+                assertThat(cause).isInstanceOf(io.jcircuit.DeadlineExceededException.class);
+                assertThat(((io.jcircuit.DeadlineExceededException) cause).outcomeUnknown()).as(cause.getMessage()).isFalse();
+            });
+        }
+    }
+
     @Test
     void shouldDeclareThePeerDeadPastTheOutageLimitAndReleaseWhatItHeld(@TempDir Path dir) throws Exception {
         int outageLimitMs = 2_000;
