@@ -77,7 +77,8 @@ final class MetricsSampler {
          * What {@code after}'s rows of {@code direction} grew by since {@code before}, row by row (peer and
          * method), leaving out {@code ignoredPeer}'s: a row that is new counts whole; a row gone (its peer's
          * session ended, and the worker forgot it) counts nothing, rather than taking its past calls off the
-         * others' growth; a row that shrank (its peer forgotten and linked again) counts what it has. p99 is
+         * others' growth; a row that restarted (its peer forgotten and linked again: any of its counts fell)
+         * counts what it has. p99 is
          * {@code after}'s. Empty without both samples.
          */
         static Totals grown(MetricsSnapshot before, MetricsSnapshot after, String direction, String ignoredPeer) {
@@ -99,7 +100,9 @@ final class MetricsSampler {
                     continue;
                 }
                 CallStats b = was.get(c.peer() + " " + c.method());
-                boolean restarted = b == null || c.calls() < b.calls();
+                // any count that fell: its peer was forgotten and linked again, and the row counts anew
+                boolean restarted = b == null || c.calls() < b.calls() || c.threw() + c.failed() < b.threw() + b.failed()
+                    || c.bytesOut() + c.bytesIn() < b.bytesOut() + b.bytesIn();
                 calls += restarted ? c.calls() : c.calls() - b.calls();
                 errors += restarted ? c.threw() + c.failed() : c.threw() + c.failed() - b.threw() - b.failed();
                 bytes += restarted ? c.bytesOut() + c.bytesIn() : c.bytesOut() + c.bytesIn() - b.bytesOut() - b.bytesIn();

@@ -75,6 +75,27 @@ class TopCommandTest {
         assertThat(rows).singleElement().satisfies(r -> assertThat(r).containsEntry("callsInPerSec", 145.0));
     }
 
+    @Test
+    void aRowThatRestartedWithMoreCallsThanBeforeCountsWhole() {
+        String relinked = WorkerId.random().toString();
+        String steady = WorkerId.random().toString();
+        var jvm = new io.jcircuit.runtime.ops.JvmStats(1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 1, 0);
+        var before = new io.jcircuit.runtime.ops.MetricsSnapshot("w", 1_000, 1_000, java.util.List.of(
+            new io.jcircuit.runtime.ops.CallStats("IN", relinked, "Echo.echo", 10, 5, 0, 10_000, 0, 10, 1, 1, 1, 1, 1),
+            new io.jcircuit.runtime.ops.CallStats("IN", steady, "Echo.echo", 100, 0, 0, 1_000, 0, 100, 1, 1, 1, 1, 1)), jvm);
+        // the relinked peer's row began again (forgotten, then linked): 12 calls, none failed, 120 bytes
+        var after = new io.jcircuit.runtime.ops.MetricsSnapshot("w", 2_000, 2_000, java.util.List.of(
+            new io.jcircuit.runtime.ops.CallStats("IN", relinked, "Echo.echo", 12, 0, 0, 120, 0, 12, 1, 1, 1, 1, 1),
+            new io.jcircuit.runtime.ops.CallStats("IN", steady, "Echo.echo", 110, 3, 0, 1_500, 0, 110, 1, 1, 1, 1, 1)), jvm);
+
+        MetricsSampler.Totals grown = MetricsSampler.Totals.grown(before, after, "IN", null);
+
+        // before: its calls had grown (10 to 12), so its errors and bytes were taken as grown too, negatively
+        assertThat(grown.calls()).isEqualTo(12 + 10);
+        assertThat(grown.errors()).isEqualTo(3);
+        assertThat(grown.bytes()).isEqualTo(120 + 500);
+    }
+
     private static io.jcircuit.runtime.ops.CallStats stats(String peer, String method, long calls, long p99) {
         return new io.jcircuit.runtime.ops.CallStats("IN", peer, method, calls, 0, 0, 0, 0, calls, p99, p99, p99, p99, p99);
     }
