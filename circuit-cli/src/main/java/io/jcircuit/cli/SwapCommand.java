@@ -133,8 +133,12 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
                 o.put("swapped", swapped);
                 o.put("deployment", deployment);
                 if (!run.failed().isEmpty()) {
-                    o.put("failed", run.failed().entrySet().stream().map(f -> Map.of("worker", f.getKey().toString(),
-                        "error", f.getValue())).toList());
+                    o.put("failed", run.failed().entrySet().stream().map(f -> {
+                        Map<String, Object> m = new LinkedHashMap<>(); // in this order, as every object swap prints
+                        m.put("worker", f.getKey().toString());
+                        m.put("error", f.getValue());
+                        return m;
+                    }).toList());
                     o.put("left", run.notTried().stream().map(Object::toString).toList());
                 }
                 out.println(Json.write(o));
