@@ -14,9 +14,11 @@ import java.util.Objects;
  * @param deployment the deployment whose jar the worker runs, {@code NAME} (its latest version) or
  *                   {@code NAME:VERSION}, as {@code circuit deploy} recorded it; null to run the
  *                   spawner's own classpath
+ * @param owner      the runtime whose end ends the worker, when that is not the spawner (see {@link #ownedBy});
+ *                   null for the spawner
  */
 public record SpawnOptions(List<String> jvmArgs, int maxHeapMb, Map<String, String> env, boolean daemonize,
-                           String deployment) {
+                           String deployment, WorkerId owner) {
 
     public SpawnOptions {
         jvmArgs = List.copyOf(jvmArgs);
@@ -28,6 +30,9 @@ public record SpawnOptions(List<String> jvmArgs, int maxHeapMb, Map<String, Stri
             throw new IllegalArgumentException("deployment='" + deployment + "' must be NAME or NAME:VERSION, NAME of "
                 + "letters, digits, '.', '_' and '-', VERSION a positive number");
         }
+        if (daemonize && owner != null) {
+            throw new IllegalArgumentException("a daemonized worker outlives every runtime; it cannot also end with " + owner);
+        }
     }
 
     /** What {@link #withDeployment} accepts. */
@@ -35,27 +40,47 @@ public record SpawnOptions(List<String> jvmArgs, int maxHeapMb, Map<String, Stri
 
     /** Options without a deployment. */
     public SpawnOptions(List<String> jvmArgs, int maxHeapMb, Map<String, String> env, boolean daemonize) {
-        this(jvmArgs, maxHeapMb, env, daemonize, null);
+        this(jvmArgs, maxHeapMb, env, daemonize, null, null);
+    }
+
+    /** Options of a worker that ends with its spawner (unless daemonized). */
+    public SpawnOptions(List<String> jvmArgs, int maxHeapMb, Map<String, String> env, boolean daemonize,
+                        String deployment) {
+        this(jvmArgs, maxHeapMb, env, daemonize, deployment, null);
     }
 
     public static SpawnOptions defaults() {
-        return new SpawnOptions(List.of(), 0, Map.of(), false, null);
+        return new SpawnOptions(List.of(), 0, Map.of(), false, null, null);
     }
 
     public SpawnOptions withJvmArgs(String... args) {
-        return new SpawnOptions(List.of(args), maxHeapMb, env, daemonize, deployment);
+        return new SpawnOptions(List.of(args), maxHeapMb, env, daemonize, deployment, owner);
     }
 
     public SpawnOptions withMaxHeapMb(int mb) {
-        return new SpawnOptions(jvmArgs, mb, env, daemonize, deployment);
+        return new SpawnOptions(jvmArgs, mb, env, daemonize, deployment, owner);
     }
 
     public SpawnOptions withEnv(Map<String, String> vars) {
-        return new SpawnOptions(jvmArgs, maxHeapMb, Objects.requireNonNull(vars), daemonize, deployment);
+        return new SpawnOptions(jvmArgs, maxHeapMb, Objects.requireNonNull(vars), daemonize, deployment, owner);
     }
 
+    /** These options with the worker outliving its spawner, until killed; clears {@link #ownedBy}. */
     public SpawnOptions daemonized() {
-        return new SpawnOptions(jvmArgs, maxHeapMb, env, true, deployment);
+        return new SpawnOptions(jvmArgs, maxHeapMb, env, true, deployment, null);
+    }
+
+    /**
+     * These options with the worker ending when {@code owner} is gone rather than its spawner: for a runtime
+     * that spawns on another's behalf, as {@code circuit swap} spawns a replacement that is to live as long
+     * as the worker it replaces would have. Gone means what it means for a spawner: unfiled from
+     * {@code /worker} and not linked to the worker, or its session with the worker ended by its doing. A
+     * worker with an owner is not ended by being idle (its function done, no reference into it held): it
+     * serves until its owner is gone or it is killed. An owner that is gone already ends the worker at once.
+     * Clears {@link #daemonized}.
+     */
+    public SpawnOptions ownedBy(WorkerId owner) {
+        return new SpawnOptions(jvmArgs, maxHeapMb, env, false, deployment, Objects.requireNonNull(owner, "owner"));
     }
 
     /**
@@ -69,6 +94,7 @@ public record SpawnOptions(List<String> jvmArgs, int maxHeapMb, Map<String, Stri
      * followed by the JCircuit runtime's jars, not the spawner's application.
      */
     public SpawnOptions withDeployment(String nameAndVersion) {
-        return new SpawnOptions(jvmArgs, maxHeapMb, env, daemonize, Objects.requireNonNull(nameAndVersion, "nameAndVersion"));
+        return new SpawnOptions(jvmArgs, maxHeapMb, env, daemonize, Objects.requireNonNull(nameAndVersion, "nameAndVersion"),
+            owner);
     }
 }

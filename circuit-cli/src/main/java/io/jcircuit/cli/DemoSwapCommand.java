@@ -164,7 +164,7 @@ final class DemoSwapCommand implements Callable<Integer> {
         phase.set(during);
         long swapStart = System.nanoTime();
         Swapper swapper = new Swapper(driver, dir -> driver.anchors().listAll(dir).entries(),
-            SpawnOptions.defaults().withDeployment(deployment).daemonized(), Duration.ofSeconds(10), Duration.ofSeconds(1));
+            SpawnOptions.defaults().withDeployment(deployment), Duration.ofSeconds(10), Duration.ofSeconds(1));
         List<String> swapped = new ArrayList<>();
         String swapError = null;
         try {

@@ -104,9 +104,10 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
                     out.println("deployed " + jar.getFileName() + " as " + deployment);
                 }
             }
-            // the replacements outlive this command: daemonized
+            // each replacement lives as long as its old worker would have (daemonized, or ending with its
+            // spawner), not as long as this command: Swapper.lifetimeOf
             Swapper swapper = new Swapper(w.client(), dir -> w.namespace().listAnchors(dir, true).entries(),
-                SpawnOptions.defaults().withDeployment(deployment).daemonized(), Duration.ofSeconds(drainSeconds),
+                SpawnOptions.defaults().withDeployment(deployment), Duration.ofSeconds(drainSeconds),
                 Duration.ofSeconds(lingerSeconds));
             Run run = swapAll(swapper, workers, s -> {
                 Map<String, Object> m = new LinkedHashMap<>();

@@ -34,8 +34,9 @@ import java.util.function.Function;
  * @param spawner   the runtime that spawns replacements
  * @param hostEntries the entries under a directory and its subdirectories: those under {@code /host}, to find the
  *                  old worker's host, and those under its anchors, for the metadata it filed itself with
- * @param code      how to spawn the replacement: the new code (a deployment), daemonized when the spawner
- *                  does not outlive it
+ * @param code      how to spawn the replacement: the new code (a deployment). Its lifetime is the old
+ *                  worker's ({@link #lifetimeOf}): daemonized when that was, else ending with the old one's
+ *                  spawner (or owner), not with the runtime that swaps
  * @param drain     how long the old worker may take to finish its calls
  * @param linger    how long the old worker redirects callers before it retires
  */
@@ -74,7 +75,9 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
                 + onlyService + "' alone would stop: the old worker is drained and retired once its services moved."
                 + " Swap them all (without --service), or serve them from workers of their own");
         }
-        String host = hostOf(old);
+        Entry underHost = hostEntryOf(old);
+        String host = underHost.dir().substring(underHost.dir().lastIndexOf('/') + 1);
+        SpawnOptions options = lifetimeOf(underHost, code);
         List<String> anchors = info.anchors().stream()
             .filter(a -> !a.equals("/worker") && !a.startsWith(Hosts.DIR + "/")).toList();
         java.util.Map<String, java.util.Map<String, String>> metadata = metadataOf(old, anchors);
@@ -87,7 +90,7 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
             // Not the client's default deadline (10 s for the CLI's commands): a cold JVM on a loaded host,
             // fetching the deployment's jars, took longer (a CI run), and the take-over drains for up to drainMs.
             replacement = Deadline.within(SPAWN_TIMEOUT.plus(drain), () -> spawner.spawn(host, List.of(),
-                new SwapIn(oldAddress, first.name(), first.iface(), first.impl(), anchors, drainMs, first.methods(), metadata), code));
+                new SwapIn(oldAddress, first.name(), first.iface(), first.impl(), anchors, drainMs, first.methods(), metadata), options));
         } catch (WorkerDiedException died) {
             // The replacement died, or its link broke, before it answered: perhaps after the old worker had
             // forwarded the service to it. A failed spawn kills its worker; once it is killed (nothing was
@@ -223,11 +226,27 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
         return byDir;
     }
 
-    /** The host daemon that runs {@code e}'s worker: the {@code /host/NAME} directory it is filed in. */
-    private String hostOf(Entry e) {
+    /**
+     * {@code code} with the lifetime of the worker whose entry under its host is {@code underHost}: a
+     * replacement of a daemonized worker is daemonized; one of a worker that ends with its spawner ends with
+     * that same runtime ({@link SpawnOptions#ownedBy}), not with the runtime that swaps (which may be a
+     * command that exits at once). An entry that says neither (an older build's) is taken as daemonized, as
+     * every replacement was before.
+     */
+    static SpawnOptions lifetimeOf(Entry underHost, SpawnOptions code) {
+        java.util.Map<String, String> m = underHost.metadata();
+        String owner = m.getOrDefault(io.jcircuit.runtime.host.WorkerMain.OWNER, m.get("spawner"));
+        if (Boolean.parseBoolean(m.getOrDefault("daemon", "true")) || owner == null) {
+            return code.daemonized();
+        }
+        return code.ownedBy(io.jcircuit.WorkerId.parse(owner));
+    }
+
+    /** {@code e}'s worker's entry under the host daemon that runs it: in the {@code /host/NAME} directory. */
+    private Entry hostEntryOf(Entry e) {
         for (Entry x : hostEntries.apply(Hosts.DIR)) {
             if (x.worker().equals(e.worker())) {
-                return x.dir().substring(x.dir().lastIndexOf('/') + 1);
+                return x;
             }
         }
         throw new IllegalArgumentException("worker " + e.worker() + " was not started by a host (it is not filed under "

@@ -91,6 +91,11 @@ class SwapCommandsTest {
             .as("the replacement is filed with the old entry's metadata, under its own code version")
             .containsEntry("shard", "3").containsEntry("code", "tally:1");
         await().until(() -> !CliRun.run(env, "ls", "/worker").out().contains(old.worker().id().toString()));
+        Entry replacementUnderHost = client.anchors().listAll("/host").entries().stream()
+            .filter(e -> e.worker().equals(client.anchors().list("/tally/one").entries().getFirst().worker()))
+            .findFirst().orElseThrow();
+        assertThat(replacementUnderHost.metadata()).as("a daemonized worker's replacement is daemonized")
+            .containsEntry("daemon", "true").doesNotContainKey(io.jcircuit.runtime.host.WorkerMain.OWNER);
 
         // again, from the jar itself: deployed on the way, and the caller follows a second move
         long before = shard.count("k");
@@ -130,6 +135,46 @@ class SwapCommandsTest {
         } finally {
             java.nio.file.Files.deleteIfExists(text);
         }
+    }
+
+    /**
+     * A worker that ends with its spawner (not daemonized) is replaced by one that ends with that same
+     * runtime, not by a daemonized one that outlives the program it belonged to (before: every replacement
+     * was daemonized, and lived on for ever once the program ended). A daemonized one's replacement is
+     * daemonized.
+     */
+    @Test
+    void shouldGiveAReplacementTheLifetimeOfTheWorkerItReplaces(CircuitRuntime client) throws Exception {
+        Map<String, String> env = Map.of("CIRCUIT_ZOOKEEPER", circuit.zookeeper());
+        CliRun.Result deploy = CliRun.run(env, "deploy", DemoSwapJar.locate().toString(), "--name", "tally", "--json");
+        assertThat(deploy.code()).as(deploy.err()).isZero();
+        CircuitRuntime program = circuit.newClient();
+        io.jcircuit.WorkerId replacement;
+        try {
+            var old = program.spawn(circuit.hosts().getFirst(), List.of(), () -> {
+                Circuit.current().listen(TallyShard.SERVICE, TallyShard.class, new TallyShardImpl());
+                Circuit.current().anchors().file("/tally/owned");
+                return "up";
+            });
+            TallyShard shard = old.worker().dial(TallyShard.SERVICE, TallyShard.class); // held: the old worker stays
+            assertThat(shard.add("k", 1).count()).isEqualTo(1);
+
+            CliRun.Result swap = CliRun.run(env, "swap", "/tally/owned", "--deployment", "tally", "--linger", "1", "--json");
+            assertThat(swap.code()).as(swap.err()).isZero();
+            assertThat(shard.add("k", 1).count()).as("the program's proxy follows the move").isEqualTo(2);
+            assertThat(shard.version()).isEqualTo("v2");
+            replacement = client.anchors().list("/tally/owned").entries().getFirst().worker();
+            assertThat(replacement).isNotEqualTo(old.worker().id());
+            Entry underHost = client.anchors().listAll("/host").entries().stream()
+                .filter(e -> e.worker().equals(replacement)).findFirst().orElseThrow();
+            assertThat(underHost.metadata()).containsEntry("daemon", "false")
+                .containsEntry(io.jcircuit.runtime.host.WorkerMain.OWNER, program.id().toString());
+        } finally {
+            program.close();
+        }
+        // the program is gone: so is the replacement, as the old worker would have gone
+        await().atMost(java.time.Duration.ofSeconds(60)).until(() -> client.anchors().list("/worker").entries().stream()
+            .noneMatch(e -> e.worker().equals(replacement)));
     }
 
     @Test

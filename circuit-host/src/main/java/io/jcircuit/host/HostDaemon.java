@@ -840,7 +840,7 @@ public final class HostDaemon implements AutoCloseable {
         List<String> kept = spec.jvmArgs().stream()
             .filter(a -> !a.startsWith("-Xlog") && !a.startsWith("-XX:StartFlightRecording")).toList();
         return kept.size() == spec.jvmArgs().size() ? spec : new SpawnSpec(spec.spawner(), spec.classpath(), spec.jars(),
-            spec.anchors(), kept, spec.maxHeapMb(), spec.env(), spec.daemonize(), spec.metadata(), spec.spawnerAt());
+            spec.anchors(), kept, spec.maxHeapMb(), spec.env(), spec.daemonize(), spec.metadata(), spec.spawnerAt(), spec.owner());
     }
 
     /**
@@ -917,6 +917,9 @@ public final class HostDaemon implements AutoCloseable {
             meta.setProperty(WorkerMain.SPAWNER_ADDRESS, spec.spawnerAt().toString());
         }
         meta.setProperty("daemonize", Boolean.toString(spec.daemonize()));
+        if (spec.owner() != null && !spec.daemonize()) {
+            meta.setProperty(WorkerMain.OWNER, spec.owner().toString());
+        }
         if (config.workersEndWithIt()) {
             meta.setProperty(WorkerMain.END_WITH_PROCESS, Long.toString(ProcessHandle.current().pid()));
         }

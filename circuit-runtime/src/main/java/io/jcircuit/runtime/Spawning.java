@@ -57,7 +57,7 @@ final class Spawning {
         }
         Code code = code(options);
         SpawnSpec spec = new SpawnSpec(rt.id(), code.classpath(), source(), List.copyOf(anchors), options.jvmArgs(),
-            options.maxHeapMb(), options.env(), options.daemonize(), code.metadata(), rt.address());
+            options.maxHeapMb(), options.env(), options.daemonize(), code.metadata(), rt.address(), options.owner());
         OnHost<SpawnedWorker> on = onHost(host, true, hs -> hs.spawn(spec));
         HostService hs = on.service();
         SpawnedWorker sw = on.result();

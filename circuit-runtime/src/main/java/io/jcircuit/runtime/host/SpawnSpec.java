@@ -9,7 +9,7 @@ import java.util.Map;
 /**
  * A request to start a worker.
  *
- * @param spawner   the runtime asking; a non-daemon worker exits when it is gone
+ * @param spawner   the runtime asking; a non-daemon worker exits when it is gone (or its owner, if any)
  * @param classpath the worker's classpath, in order
  * @param jars      where the host fetches jars it does not have
  * @param anchors   directories the worker files itself under
@@ -21,10 +21,12 @@ import java.util.Map;
  *                  version ({@link Deployment#CODE_KEY}); may be empty
  * @param spawnerAt where the spawner listens, or null: the worker opens its link to the spawner
  *                  while it files itself, so that the spawner's first call finds the link up
+ * @param owner     the runtime whose end ends a non-daemon worker when that is not the spawner, or null
+ *                  ({@link io.jcircuit.SpawnOptions#ownedBy})
  */
 public record SpawnSpec(WorkerId spawner, List<JarRef> classpath, JarSource jars, List<String> anchors,
                         List<String> jvmArgs, int maxHeapMb, Map<String, String> env, boolean daemonize,
-                        Map<String, String> metadata, Address spawnerAt) {
+                        Map<String, String> metadata, Address spawnerAt, WorkerId owner) {
 
     public SpawnSpec {
         metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
@@ -33,6 +35,6 @@ public record SpawnSpec(WorkerId spawner, List<JarRef> classpath, JarSource jars
     /** A spawn whose worker adds no metadata of its own. */
     public SpawnSpec(WorkerId spawner, List<JarRef> classpath, JarSource jars, List<String> anchors,
                      List<String> jvmArgs, int maxHeapMb, Map<String, String> env, boolean daemonize) {
-        this(spawner, classpath, jars, anchors, jvmArgs, maxHeapMb, env, daemonize, Map.of(), null);
+        this(spawner, classpath, jars, anchors, jvmArgs, maxHeapMb, env, daemonize, Map.of(), null, null);
     }
 }

@@ -24,7 +24,8 @@ import java.util.concurrent.TimeUnit;
  * ZooKeeper, files it under {@code /host/<host>} and the requested anchors, prints
  * {@code WORKER <id> <address>} for the host, and then serves. A worker that is not daemonized exits
  * when its spawner's runtime leaves {@code /worker}, and when its function has finished and no other
- * runtime holds a reference into it.
+ * runtime holds a reference into it. One with an owner ({@link #OWNER}) exits when its owner leaves
+ * instead, and not for being idle.
  */
 public final class WorkerMain {
 
@@ -38,6 +39,11 @@ public final class WorkerMain {
      * the process of a host whose circuit ends with it ({@code circuit run --local}).
      */
     public static final String END_WITH_PROCESS = "endWithProcess";
+    /**
+     * The key of {@link #META_FILE}, and of the worker's entry under its host, that names the runtime whose
+     * end ends this worker when that is not its spawner ({@link io.jcircuit.SpawnOptions#ownedBy}).
+     */
+    public static final String OWNER = "owner";
     /** The key of {@link #META_FILE} that holds the spawner's address, when the spawner gave it. */
     public static final String SPAWNER_ADDRESS = "spawner.address";
     /**
@@ -151,12 +157,16 @@ public final class WorkerMain {
         WorkerId spawner = WorkerId.parse(meta.getProperty("spawner"));
         boolean daemon = Boolean.parseBoolean(meta.getProperty("daemonize", "false"));
         String spawnerAt = meta.getProperty(SPAWNER_ADDRESS);
+        String ownedBy = daemon ? null : meta.getProperty(OWNER);
+        // the runtime whose end ends this worker: its spawner, or the owner it was spawned for
+        WorkerId owner = ownedBy == null ? spawner : WorkerId.parse(ownedBy);
+        String ownerRole = ownedBy == null ? "spawner" : "owner";
         CountDownLatch exit = new CountDownLatch(1);
         java.util.concurrent.atomic.AtomicReference<String> spawnerEnded = new java.util.concurrent.atomic.AtomicReference<>();
         if (!daemon) {
             // Seen without ZooKeeper: a spawner whose ZooKeeper is gone too (its test JVM killed along with
             // the embedded server, say) would otherwise leave this worker running for ever.
-            rt.whenPeerEnds(spawner, reason -> {
+            rt.whenPeerEnds(owner, reason -> {
                 spawnerEnded.set(reason);
                 exit.countDown();
             });
@@ -188,6 +198,9 @@ public final class WorkerMain {
         Map<String, String> underHost = new java.util.TreeMap<>(base);
         underHost.putAll(Map.of(HostService.ROLE_KEY, HostService.ROLE_WORKER, "spawner", spawner.toString(),
             "daemon", Boolean.toString(daemon)));
+        if (ownedBy != null) {
+            underHost.put(OWNER, ownedBy);
+        }
         anchors.fileUnderHost(host, underHost);
         try {
             refiled.join();
@@ -209,7 +222,7 @@ public final class WorkerMain {
             // After the announcement, which the spawn waits for: watching the spawner takes ZooKeeper
             // round trips, and a spawner gone before the watch starts is still seen, as whenGone
             // looks once it watches.
-            ((NamespaceAnchors) rt.anchors()).whenGone(spawner, exit::countDown);
+            ((NamespaceAnchors) rt.anchors()).whenGone(owner, exit::countDown);
         }
         // DESIGN §1: live while the function runs or a reference into this worker is held elsewhere.
         // The spawner leaving ends the worker whatever holds it: workers of one job hold references into
@@ -223,12 +236,12 @@ public final class WorkerMain {
         while (true) {
             boolean unfiled = exit.await(IDLE_CHECK_MS, TimeUnit.MILLISECONDS);
             if (spawnerEnded.get() != null) {
-                System.err.println("worker " + rt.id() + ": the session with spawner " + spawner + " ended ("
+                System.err.println("worker " + rt.id() + ": the session with " + ownerRole + " " + owner + " ended ("
                     + spawnerEnded.get() + "); exiting");
                 return;
             }
-            if (unfiled && rt.links().stream().noneMatch(l -> l.peer().equals(spawner) && l.isConnected())) {
-                System.err.println("worker " + rt.id() + ": spawner " + spawner + " is gone; exiting");
+            if (unfiled && rt.links().stream().noneMatch(l -> l.peer().equals(owner) && l.isConnected())) {
+                System.err.println("worker " + rt.id() + ": " + ownerRole + " " + owner + " is gone; exiting");
                 return;
             }
             io.jcircuit.runtime.Activity activity = rt.activity();
@@ -239,7 +252,8 @@ public final class WorkerMain {
                     + " its host gone, say, and the spawner has no handle to it); exiting");
                 return;
             }
-            boolean idle = !daemon && gos > 0 && activity.running() == 0 && !activity.heldRemotely();
+            // a worker with an owner serves until its owner is gone: the swap that spawned it took services over
+            boolean idle = !daemon && ownedBy == null && gos > 0 && activity.running() == 0 && !activity.heldRemotely();
             if (idle && idleBefore) {
                 System.err.println("worker " + rt.id() + ": its function is done and nobody holds a reference"
                     + " into it; exiting");
