@@ -1197,13 +1197,22 @@ public final class CircuitRuntime implements Circuit {
         }
 
         /**
-         * A reference read from the durable store is held here as one received from a third runtime is:
-         * acquired at its home, which counts this runtime among its holders (a retiring worker waits for
-         * it, {@code Ops.retire}), and released once dropped.
+         * A reference read from the durable store is acquired at its home, which counts this runtime among
+         * its holders (a retiring worker waits for it, {@code Ops.retire}) until it is dropped here and
+         * released; but only when this runtime does not hold it already, not at every read
+         * ({@link ImportTable#storedHandlerFor}).
          */
         @Override
         public InvocationHandler storedHandlerFor(RefDescriptor d) {
-            return handlerFor(d, id); // "from" this runtime: neither the home nor a local copy
+            if (d.home().equals(id)) {
+                return handlerFor(d, null); // one of this runtime's own exports
+            }
+            Runnable[] acquired = {null};
+            RefHandler h = imports.storedHandlerFor(d, desc -> new RefHandler(CircuitRuntime.this, desc), acquired);
+            if (acquired[0] != null) {
+                acquires.acquireSoon(d, id, acquired[0]); // dialed, if need be, in this runtime's own turn
+            }
+            return h;
         }
 
         @Override

@@ -66,6 +66,8 @@ final class ExportTable {
     /** What the cleaner's actions hold of this table ({@link LocalDropped}). */
     private final WeakReference<ExportTable> self;
     private long nextHandle = 1;
+    /** Acquires counted ({@link #acquire}), for tests; guarded by the table's lock. */
+    private long acquires;
 
     ExportTable(Cleaner cleaner) {
         this.cleaner = cleaner;
@@ -199,7 +201,13 @@ final class ExportTable {
             return false;
         }
         h.remote.merge(peer, 1L, Long::sum);
+        acquires++;
         return true;
+    }
+
+    /** How many acquires this table has counted since it was made, for tests. */
+    synchronized long acquires() {
+        return acquires;
     }
 
     /** How many holds {@code peer} has on export {@code handle}, for tests. */

@@ -25,7 +25,8 @@ import java.util.function.Consumer;
  *
  * <p>There is one handler per remote export while any proxy on it is reachable, and it counts how
  * many times the reference arrived: from its home (which counted one hold for this runtime when it
- * sent it) or from a third runtime (whereupon this runtime {@code Acquire}s it at home). When the
+ * sent it) or from a third runtime (whereupon this runtime {@code Acquire}s it at home), and once
+ * when it was read from the durable store while this runtime held none (acquired too). When the
  * handler becomes unreachable a {@link Cleaner} queues a {@code Release} of that count; releases go
  * out in batches, one message per home.
  *
@@ -119,10 +120,70 @@ final class ImportTable {
      * arrival. When it came from a third runtime the caller must acquire it at home: then
      * {@code acquired[0]} is set to what the caller runs once that acquire has been answered, whether
      * it succeeded or failed (the handler's release waits for it); otherwise it is set to null.
+     *
+     * <p>Every arrival is one hold, also of a reference this runtime holds already: home counts one
+     * for each copy it sends, not knowing what the receiver holds, and an arrival from a third runtime
+     * is acquired each time in the same way. So {@code received} is what home counts for this handler,
+     * whatever the order of arrivals, acquires and collections, and its release gives back just that.
+     * An arrival came in a message, so its acquire costs at most one more; a stored read comes in none
+     * ({@link #storedHandlerFor}).
      */
     RefHandler handlerFor(RefDescriptor d, WorkerId from, java.util.function.Function<RefDescriptor, RefHandler> make,
                           Runnable[] acquired) {
         Key key = new Key(d.home(), d.handle());
+        Entry[] held = {null};
+        RefHandler h = handler(key, d, from, make, held);
+        acquired[0] = null;
+        Entry e = held[0];
+        if (e != null && from != null) {
+            e.received.incrementAndGet();
+            if (!from.equals(d.home())) {
+                owe(key, e, acquired);
+            }
+        }
+        return h;
+    }
+
+    /**
+     * The handler for a reference read from a stored value (the durable store), which no peer sent:
+     * home has counted nothing for it. It is acquired there only when this runtime holds no hold of it
+     * yet (its handler is new, or was made by a local copy): then {@code acquired[0]} is set as by
+     * {@link #handlerFor}, and otherwise to null. A runtime that holds the reference already is counted
+     * at home for as long as the handler it gets back is reachable, since the release of that count
+     * waits for the handler to be collected; so a value read many times costs one acquire, not one per
+     * read (before, each read sent one, and dialed a dead home's address again each time). A read
+     * after the handler was collected gets a new one, acquired again; the old one's release gives back
+     * only what it counted.
+     */
+    RefHandler storedHandlerFor(RefDescriptor d, java.util.function.Function<RefDescriptor, RefHandler> make,
+                                Runnable[] acquired) {
+        Key key = new Key(d.home(), d.handle());
+        Entry[] held = {null};
+        RefHandler h = handler(key, d, null, make, held);
+        acquired[0] = null;
+        Entry e = held[0];
+        // h is reachable here, so e is not dropped: its count at home stays until h is collected
+        if (e.received.compareAndSet(0, 1)) {
+            owe(key, e, acquired);
+        }
+        return h;
+    }
+
+    /** {@code e}'s handler is acquired at home: its release waits until that has been answered. */
+    private void owe(Key key, Entry e, Runnable[] acquired) {
+        synchronized (e) { // its handler is held by the caller: the entry cannot be dropped before this
+            e.acquiring++;
+        }
+        acquired[0] = () -> acquired(key, e);
+    }
+
+    /**
+     * The reachable handler for {@code key}, made when there is none; {@code entry[0]} is set to its
+     * entry, or to null when the reference is lost at once (read from {@code from}'s session after it
+     * ended: nothing of it is counted).
+     */
+    private RefHandler handler(Key key, RefDescriptor d, WorkerId from,
+                               java.util.function.Function<RefDescriptor, RefHandler> make, Entry[] entry) {
         while (true) {
             Entry e = entries.get(key);
             RefHandler h = e == null ? null : e.handler.get();
@@ -131,7 +192,7 @@ final class ImportTable {
                 if (from != null && from.equals(d.home()) && ended.containsKey(from)) {
                     // read from a message of the ended session after it ended: its home has let it go too
                     h.sessionEnded("the session ended while its message was read");
-                    acquired[0] = null;
+                    entry[0] = null;
                     return h;
                 }
                 Entry fresh = new Entry(h, d.address());
@@ -142,17 +203,7 @@ final class ImportTable {
                 cleaner.register(h, new Dropped(self, key, fresh));
                 e = fresh;
             }
-            acquired[0] = null;
-            if (from != null) {
-                e.received.incrementAndGet();
-                if (!from.equals(d.home())) {
-                    Entry owed = e;
-                    synchronized (owed) { // h is held here: the entry cannot be dropped before this
-                        owed.acquiring++;
-                    }
-                    acquired[0] = () -> acquired(key, owed);
-                }
-            }
+            entry[0] = e;
             return h;
         }
     }

@@ -189,6 +189,48 @@ class AnchorsTest {
         }
     }
 
+    /**
+     * A runtime that reads the same stored reference many times is counted at its home as holding it,
+     * after one acquire, and is released once it drops it; a read after that acquires it again. Before,
+     * every read sent an acquire of its own (1,000 here), and dialed the home again if it was dead.
+     */
+    @Test
+    void aStoredReferenceReadManyTimesIsAcquiredOnceAndReleasedOnceDropped() {
+        try (CircuitRuntime a = runtime(); CircuitRuntime b = runtime()) {
+            Counter stored = a.ref(Counter.class, new CounterImpl());
+            long handle = ((RefHandler) java.lang.reflect.Proxy.getInvocationHandler(stored)).target().handle();
+            a.durable().put("/refs/read-often", stored);
+            long before = a.exports().acquires();
+
+            Counter read = b.durable().get("/refs/read-often", Counter.class).orElseThrow();
+            for (int i = 1; i < 1_000; i++) {
+                assertThat(b.durable().get("/refs/read-often", Counter.class)).contains(read);
+            }
+            assertThat(read.add(3)).isEqualTo(3);
+            await().atMost(Duration.ofSeconds(10)).until(() -> a.exports().holds(handle, b.id()) > 0);
+            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+                assertThat(a.exports().acquires() - before).as("acquires home took").isEqualTo(1);
+                assertThat(a.exports().holds(handle, b.id())).as("holds home counts for the reader").isEqualTo(1);
+            });
+
+            read = null;
+            gcUntil(() -> !a.exports().isHeldBy(handle, b.id()));
+
+            Counter again = b.durable().get("/refs/read-often", Counter.class).orElseThrow();
+            await().atMost(Duration.ofSeconds(10))
+                .until(() -> a.exports().acquires() - before == 2 && a.exports().holds(handle, b.id()) == 1);
+            assertThat(again.add(1)).isEqualTo(4);
+        }
+    }
+
+    /** Collects until {@code check} holds: reference processing needs a GC and the cleaners to run. */
+    private static void gcUntil(java.util.concurrent.Callable<Boolean> check) {
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            System.gc();
+            return check.call();
+        });
+    }
+
     @Test
     void callsAndReferencesKeepWorkingWhileZooKeeperIsAway() throws Exception {
         try (TestingServer own = new TestingServer(true);

@@ -64,6 +64,54 @@ class ImportTableTest {
             assertThat(released).containsExactly(new ImportTable.Pending(d.home(), d.address(), 7, 1)));
     }
 
+    /**
+     * A reference read from the store is acquired only when this runtime holds none of it: at the first
+     * read, not at the reads after it, nor after it arrived from its home or a third runtime; its release
+     * gives back what was counted. Before, every read owed an acquire.
+     */
+    @Test
+    void aStoredReferenceIsAcquiredOnlyWhenThisRuntimeHoldsNoneOfIt() {
+        List<ImportTable.Pending> released = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ImportTable table = new ImportTable(Cleaner.create(), released::addAll);
+        WorkerId home = new WorkerId(0x42);
+        RefDescriptor d = new RefDescriptor(home, Address.parse("127.0.0.1:9"), 7, Runnable.class.getName());
+        Runnable[] acquired = {null};
+
+        RefHandler first = table.storedHandlerFor(d, desc -> new RefHandler(null, desc), acquired);
+        Runnable answered = acquired[0];
+        assertThat(answered).as("the first read acquires").isNotNull();
+        for (int i = 0; i < 100; i++) {
+            assertThat(table.storedHandlerFor(d, desc -> new RefHandler(null, desc), acquired)).isSameAs(first);
+            assertThat(acquired[0]).as("a read while it is held").isNull();
+        }
+        answered.run();
+
+        RefDescriptor sent = new RefDescriptor(home, d.address(), 8, Runnable.class.getName());
+        RefHandler fromHome = table.handlerFor(sent, home, desc -> new RefHandler(null, desc), acquired);
+        table.storedHandlerFor(sent, desc -> new RefHandler(null, desc), acquired);
+        assertThat(acquired[0]).as("a read of one its home sent").isNull();
+
+        RefDescriptor passed = new RefDescriptor(home, d.address(), 9, Runnable.class.getName());
+        RefHandler fromThird = table.handlerFor(passed, new WorkerId(0x43), desc -> new RefHandler(null, desc), acquired);
+        Runnable passedAnswered = acquired[0];
+        table.storedHandlerFor(passed, desc -> new RefHandler(null, desc), acquired);
+        assertThat(acquired[0]).as("a read of one a third runtime passed, its acquire on its way").isNull();
+        passedAnswered.run();
+
+        assertThat(List.of(first, fromHome, fromThird)).hasSize(3);
+        first = null;
+        fromHome = null;
+        fromThird = null;
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            System.gc();
+            assertThat(released).containsExactlyInAnyOrder(new ImportTable.Pending(home, d.address(), 7, 1),
+                new ImportTable.Pending(home, d.address(), 8, 1), new ImportTable.Pending(home, d.address(), 9, 1));
+        });
+
+        table.storedHandlerFor(d, desc -> new RefHandler(null, desc), acquired);
+        assertThat(acquired[0]).as("a read after it was dropped and released acquires again").isNotNull();
+    }
+
     /** Receives {@code d} from {@code third} and drops its handler; returns what runs once its acquire is answered. */
     private static Runnable receiveAndDrop(ImportTable table, RefDescriptor d, WorkerId third) {
         Runnable[] acquired = {null};
