@@ -1,5 +1,7 @@
 package io.jcircuit.runtime;
 
+import io.jcircuit.DeadlineExceededException;
+import io.jcircuit.WorkerDiedException;
 import io.jcircuit.WorkerId;
 import io.jcircuit.codec.RefDescriptor;
 import org.slf4j.Logger;
@@ -27,7 +29,10 @@ import java.util.function.Predicate;
  *
  * <p>Each acquire is answered, once: whether it succeeded, failed or could not be sent, its
  * {@code answered} action runs after it (the release of the same reference waits for that,
- * {@link ImportTable}).
+ * {@link ImportTable}). When one could not be sent, its home not being reached, those queued for the
+ * same home and address are answered at once, unsent, rather than each dialing again: so the queue
+ * of a home nobody answers at holds what arrived during one dial, not every reference to it that
+ * arrived since it stopped answering.
  *
  * <p>Threading: {@link #acquireSoon} is called from any thread (the one decoding a message) and never
  * blocks; acquires run on virtual threads. State is guarded by this object's monitor, never held
@@ -146,12 +151,17 @@ final class Acquires {
                 if (more) {
                     start(home, null);
                 }
+                boolean unreachable = false;
                 try {
                     acquire.accept(owed.ref());
                 } catch (RuntimeException e) {
                     LOG.debug("cannot acquire {} at {}: {}", owed.ref().handle(), home, e.toString());
+                    unreachable = notSent(e) && !linked.test(home); // not a busy session's deadline: no dial worked
                 } finally {
                     owed.answered().run();
+                }
+                if (unreachable) {
+                    answerUnsent(home, owed.ref().address());
                 }
                 if (holds != null && linked.test(home)) {
                     dialDone(holds);
@@ -163,6 +173,53 @@ final class Acquires {
                 dialDone(holds);
             }
         }
+    }
+
+    /** True when {@code e} says that an acquire was not sent: not dialed (refused, no answer, gone) or not taken by the deadline. */
+    private static boolean notSent(RuntimeException e) {
+        return e instanceof WorkerDiedException w && !w.outcomeUnknown()
+            || e instanceof DeadlineExceededException d && !d.outcomeUnknown();
+    }
+
+    /**
+     * An acquire at {@code home} could not be sent to {@code address}: the acquires queued for it there
+     * now are answered as failed too, without a dial each. They would have failed the same way, one
+     * dial after the other (up to the connect timeout each, at an address that takes connections and
+     * never answers), while more arrived: the queue of a home nobody answers at grew for as long as
+     * references to it kept coming, each holding its reference's release back. Acquires queued later
+     * dial again.
+     */
+    private void answerUnsent(WorkerId home, io.jcircuit.Address address) {
+        java.util.List<Owed> failed = new java.util.ArrayList<>();
+        synchronized (this) {
+            Home h = homes.get(home);
+            for (java.util.Iterator<Owed> it = h.queue.iterator(); it.hasNext(); ) {
+                Owed o = it.next();
+                if (o.ref().address().equals(address)) { // one at another address may reach it yet
+                    failed.add(o);
+                    it.remove();
+                }
+            }
+        }
+        if (!failed.isEmpty()) {
+            LOG.debug("{} acquires at {} not sent: {} could not be reached", failed.size(), home, address);
+        }
+        for (Owed o : failed) {
+            try {
+                o.answered().run();
+            } catch (RuntimeException e) {
+                LOG.warn("answering an acquire at {} failed", home, e);
+            }
+        }
+    }
+
+    /** How many acquires wait in the queues of their homes, for tests. */
+    synchronized int queued() {
+        int n = 0;
+        for (Home h : homes.values()) {
+            n += h.queue.size();
+        }
+        return n;
     }
 
     /** A dial for a home of {@code from} is over: its next waiting home gets the slot. */

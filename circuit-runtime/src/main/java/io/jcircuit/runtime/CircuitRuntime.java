@@ -1014,6 +1014,10 @@ public final class CircuitRuntime implements Circuit {
         return imports;
     }
 
+    Acquires acquires() {
+        return acquires;
+    }
+
     /**
      * {@code frame}, encoded for {@code peer}, will not be sent: the holds it counted for {@code peer}
      * are undone (see {@link MessageCodec#holds}). Call before releasing the frame.

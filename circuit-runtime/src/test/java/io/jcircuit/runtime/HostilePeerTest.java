@@ -172,6 +172,48 @@ class HostilePeerTest {
         }
     }
 
+    /**
+     * References to a home nobody answers at (an address that takes connections and never answers),
+     * passed again and again, leave no queue of acquires behind once a dial for them has failed: those
+     * queued while it was tried are answered with it. Before, each waited for a dial of its own, one
+     * after the other (1 s each here, 200 s for these), and the queue grew for as long as they came.
+     */
+    @Test
+    void shouldNotQueueAnAcquirePerReferenceToAHomeThatCannotBeReached() throws Exception {
+        CircuitRuntime victim = runtimes.start(c -> c.connectTimeoutMs(1_000));
+        victim.listen("echo", Echo.class, new EchoImpl());
+        java.util.List<java.net.Socket> accepted = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (java.net.ServerSocket tarpit = new java.net.ServerSocket(0, 1024, java.net.InetAddress.getLoopbackAddress())) {
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    while (true) {
+                        accepted.add(tarpit.accept()); // takes the connection, and never answers the HELLO
+                    }
+                } catch (java.io.IOException closed) {
+                    // done
+                }
+            });
+            CircuitRuntime passer = runtimes.start();
+            io.jcircuit.Address there = new io.jcircuit.Address("127.0.0.1", tarpit.getLocalPort());
+            Counter stale = (Counter) java.lang.reflect.Proxy.newProxyInstance(Counter.class.getClassLoader(),
+                new Class<?>[] {Counter.class}, new RefHandler(passer,
+                    new io.jcircuit.codec.RefDescriptor(io.jcircuit.WorkerId.random(), there, 1, Counter.class.getName())));
+            Echo echo = passer.dial(victim.address(), "echo", Echo.class);
+            try {
+                for (int i = 0; i < 200; i++) {
+                    echo.keep(stale); // one acquire owed at the unreachable home each time
+                }
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(victim.acquires().queued()).as("acquires still queued").isZero());
+                System.out.println("200 references to an unreachable home: " + accepted.size() + " dials");
+            } finally {
+                for (java.net.Socket s : accepted) {
+                    s.close();
+                }
+            }
+        }
+    }
+
     /** Keeps what it is given. */
     public interface Keeper {
         void keepAll(java.util.List<Counter> counters);
