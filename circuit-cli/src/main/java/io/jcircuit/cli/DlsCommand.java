@@ -21,7 +21,8 @@ import java.util.concurrent.Callable;
 /** {@code circuit dls}: the durable store, listed as {@code ls} lists anchors. */
 @Command(name = "dls", mixinStandardHelpOptions = true,
     description = {"List the durable store.",
-        "PATH lists one directory; PATH/... lists everything below it. Directories end in '/'."})
+        "PATH lists one directory; PATH/... lists everything below it. Directories end in '/'.",
+        "A PATH with no value in or below it is an error (exit status 1); a PATH that is a value lists that value."})
 final class DlsCommand implements Callable<Integer> {
 
     @Parameters(index = "0", arity = "0..1", defaultValue = "/", paramLabel = "PATH", description = "Directory to list (default /).")
@@ -44,17 +45,31 @@ final class DlsCommand implements Callable<Integer> {
         LsCommand.Target t = LsCommand.Target.of(path);
         Paths.durablePath(t.dir(), false);
         Listing<Stored> l;
+        List<Stored> values;
+        List<String> dirs;
         try (Namespace ns = where.connect()) {
             l = ns.listDurable(t.dir(), t.recursive());
+            values = l.entries();
+            dirs = l.directories();
+            if (values.isEmpty() && dirs.isEmpty() && !t.dir().equals("/")) {
+                // nothing below: a value of its own, listed alone (as 'ls DIR/R<id>' lists one entry), or nothing there
+                int slash = t.dir().lastIndexOf('/');
+                l = ns.listDurable(slash == 0 ? "/" : t.dir().substring(0, slash), false);
+                values = l.entries().stream().filter(s -> s.path().equals(t.dir())).toList();
+                dirs = List.of();
+                if (values.isEmpty()) {
+                    throw new IllegalArgumentException("no such durable directory " + t.dir() + ": no value is stored in it or below it");
+                }
+            }
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             Map<String, Object> o = new LinkedHashMap<>();
             o.put("path", l.path());
             o.put("revision", l.revision());
-            o.put("directories", l.directories());
+            o.put("directories", dirs);
             List<Object> vs = new ArrayList<>();
-            for (Stored s : l.entries()) {
+            for (Stored s : values) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("path", s.path());
                 m.put("bytes", s.bytes());
@@ -66,10 +81,10 @@ final class DlsCommand implements Callable<Integer> {
             out.println(Json.write(o));
         } else {
             List<String[]> rows = new ArrayList<>();
-            for (String d : l.directories()) {
+            for (String d : dirs) {
                 rows.add(new String[] {d + "/"});
             }
-            for (Stored s : l.entries()) {
+            for (Stored s : values) {
                 rows.add(longForm
                     ? new String[] {s.path(), s.bytes() + " B", s.object() ? "object" : "bytes", "rev " + s.revision()}
                     : new String[] {s.path()});

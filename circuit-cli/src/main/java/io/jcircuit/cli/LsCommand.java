@@ -24,6 +24,7 @@ import java.util.concurrent.Callable;
 @Command(name = "ls", mixinStandardHelpOptions = true,
     description = {"List the anchors of the live namespace.",
         "PATH lists one directory; PATH/... lists everything below it. Directories end in '/'.",
+        "A PATH with nothing filed in or below it is an error (exit status 1).",
         "Examples: circuit ls /   circuit ls -l /worker   circuit ls /wordcount/..."})
 final class LsCommand implements Callable<Integer> {
 
@@ -69,6 +70,9 @@ final class LsCommand implements Callable<Integer> {
             if (entries.isEmpty()) {
                 throw new IllegalArgumentException("no entry " + only);
             }
+        } else if (entries.isEmpty() && dirs.isEmpty() && !dir.equals("/")) {
+            // ZooKeeper removes an anchor directory once it is empty: one that lists nothing is not there
+            throw new IllegalArgumentException("no such anchor directory " + dir + ": nothing is filed in it or below it");
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {

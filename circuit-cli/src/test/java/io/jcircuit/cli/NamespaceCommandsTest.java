@@ -130,4 +130,37 @@ class NamespaceCommandsTest {
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).contains("bad anchor path 'no-slash'");
     }
+
+    @Test
+    void lsOfADirectoryWhereNothingIsFiledSaysSoAndFails() {
+        // before: exit 0 and nothing printed, as for an empty directory, so a typo looked like an empty circuit
+        for (String[] args : new String[][] {{"/nope"}, {"/nope/..."}, {"-l", "/nope"}, {"--json", "/cli/nope"}}) {
+            String dir = args[args.length - 1].replace("/...", "");
+            String[] line = java.util.stream.Stream.concat(java.util.stream.Stream.of("ls", "--dir", state.toString()),
+                java.util.Arrays.stream(args)).toArray(String[]::new);
+            Run r = run(line);
+            assertThat(r.code()).as(String.join(" ", args)).isEqualTo(1);
+            assertThat(r.out()).isEmpty();
+            assertThat(r.err().strip()).isEqualTo("circuit ls: no such anchor directory " + dir + ": nothing is filed in it or below it");
+        }
+        // the root is always there, and a directory that holds entries only below lists them
+        assertThat(run("ls", "--dir", state.toString(), "/").code()).isZero();
+        assertThat(run("ls", "--dir", state.toString(), "/cli").out().strip()).isEqualTo("/cli/svc/");
+    }
+
+    @Test
+    void dlsOfADirectoryWhereNothingIsStoredSaysSoAndFails() {
+        for (String path : new String[] {"/nope", "/nope/...", "/conf/nope"}) {
+            Run r = run("dls", "--dir", state.toString(), path);
+            assertThat(r.code()).as(path).isEqualTo(1);
+            assertThat(r.out()).isEmpty();
+            assertThat(r.err().strip()).isEqualTo("circuit dls: no such durable directory " + path.replace("/...", "")
+                + ": no value is stored in it or below it");
+        }
+        // a value has nothing below it: it is listed alone (before: nothing printed, as for a missing directory)
+        Run value = run("dls", "-l", "--dir", state.toString(), "/conf/raw");
+        assertThat(value.code()).as(value.err()).isZero();
+        assertThat(value.out().strip()).matches("/conf/raw\\s+3 B\\s+bytes\\s+rev \\d+");
+        assertThat(run("dls", "--dir", state.toString(), "/").code()).isZero();
+    }
 }
