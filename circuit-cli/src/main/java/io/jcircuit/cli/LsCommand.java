@@ -4,7 +4,6 @@ import io.jcircuit.Entry;
 import io.jcircuit.Listing;
 import io.jcircuit.WorkerId;
 import io.jcircuit.anchor.Namespace;
-import io.jcircuit.anchor.Paths;
 import io.jcircuit.runtime.host.Deployment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,8 +22,8 @@ import java.util.concurrent.Callable;
 /** {@code circuit ls}: the live namespace, as the Go Circuit's {@code 4ls} showed it. */
 @Command(name = "ls", mixinStandardHelpOptions = true,
     description = {"List the anchors of the live namespace.",
-        "PATH lists one directory; PATH/... lists everything below it. Directories end in '/'.",
-        "A PATH with nothing filed in or below it is an error (exit status 1).",
+        "PATH lists one directory; PATH/... lists everything below it; DIR/R<id> (or R<id>: /worker/R<id>) one entry.",
+        "Directories end in '/'. A PATH with nothing filed in or below it is an error (exit status 1).",
         "Examples: circuit ls /   circuit ls -l /worker   circuit ls /wordcount/..."})
 final class LsCommand implements Callable<Integer> {
 
@@ -45,19 +44,13 @@ final class LsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Target t = Target.of(path);
-        String dir = t.dir;
-        String only = null;
-        int slash = dir.lastIndexOf('/');
-        if (!t.recursive && WorkerId.looksLikeWorkerId(dir.substring(slash + 1))) {
-            only = dir;   // one entry: list its directory and keep it
-            dir = slash == 0 ? "/" : dir.substring(0, slash);
-        }
-        Paths.anchorDir(dir, false);
+        WorkerOps.Selection t = WorkerOps.Selection.of(path);
+        String dir = t.dir();
+        String only = t.only(); // one entry: list its directory and keep it
         Listing<Entry> l;
         Map<WorkerId, String> daemons;
         try (Namespace ns = where.connect()) {
-            l = ns.listAnchors(dir, t.recursive);
+            l = ns.listAnchors(dir, t.recursive());
             // the host of an entry is the host daemon that runs it, as in top and peek; the machine's name for a runtime no host started
             daemons = longForm || json ? Hosts.byWorker(ns) : Map.of();
         }
@@ -123,18 +116,14 @@ final class LsCommand implements Callable<Integer> {
     }
 
     /**
-     * A PATH argument: a directory, listed directly, or {@code DIR/...}, listed at any depth. A
-     * trailing slash is dropped, since {@code ls} prints directories with one.
+     * A durable PATH argument ({@code dls}): a directory, listed directly, or {@code DIR/...}, listed at any
+     * depth. A trailing slash is dropped, since {@code dls} prints directories with one.
      */
     record Target(String dir, boolean recursive) {
         static Target of(String arg) {
-            if (arg.equals("...") || arg.equals("/...")) {
-                return new Target("/", true);
-            }
-            if (arg.endsWith("/...")) {
-                return new Target(arg.substring(0, arg.length() - 4), true);
-            }
-            return new Target(WorkerOps.withoutTrailingSlash(arg), false);
+            String s = WorkerOps.withoutTrailingSlash(arg);
+            String dir = WorkerOps.Selection.withoutDots(s);
+            return new Target(dir, !dir.equals(s));
         }
     }
 }

@@ -96,11 +96,6 @@ final class WorkerOps implements AutoCloseable {
     }
 
     /**
-     * The workers {@code selector} names, each once, ordered by path.
-     *
-     * @throws IllegalArgumentException for a malformed selector, or one that names no worker
-     */
-    /**
      * The host daemon each worker runs under, by worker id: the {@code NAME} of the {@code /host/NAME}
      * directory it is filed in (a daemon's own runtime is filed there too). A worker no host started is
      * not in it; nor is any when the namespace cannot be listed now.
@@ -113,44 +108,88 @@ final class WorkerOps implements AutoCloseable {
         }
     }
 
+    /**
+     * The workers {@code selector} names, each once, ordered by path.
+     *
+     * @throws IllegalArgumentException for a malformed selector, or one that names no worker
+     */
     List<Entry> select(String selector) {
-        String s = withoutTrailingSlash(selector.trim());
-        if (WorkerId.looksLikeWorkerId(s)) {
-            s = "/worker/" + WorkerId.parse(s); // as ids are written: R7F... names R7f...
-        } else if (!s.startsWith("/") && !s.equals("...")) {
+        String s = selector.trim();
+        String bare = Selection.withoutDots(withoutTrailingSlash(s));
+        if (!bare.startsWith("/") && !WorkerId.looksLikeWorkerId(bare)) {
             throw new IllegalArgumentException("'" + s + "' is neither a worker id (R followed by 16 hex digits)"
                 + " nor an anchor path (starting with '/')");
         }
-        boolean recursive = false;
-        if (s.equals("...") || s.equals("/...")) {
-            s = "/";
-            recursive = true;
-        } else if (s.endsWith("/...")) {
-            s = s.substring(0, s.length() - 4);
-            recursive = true;
-        }
-        String only = null;
-        int slash = s.lastIndexOf('/');
-        if (!recursive && slash >= 0 && WorkerId.looksLikeWorkerId(s.substring(slash + 1))) {
-            only = s.substring(0, slash + 1) + WorkerId.parse(s.substring(slash + 1));
-            s = slash == 0 ? "/" : s.substring(0, slash);
-        }
-        Paths.anchorDir(s, false);
-        Listing<Entry> l = ns.listAnchors(s, recursive);
+        Selection sel = Selection.of(s);
+        Listing<Entry> l = ns.listAnchors(sel.dir(), sel.recursive());
         Map<WorkerId, Entry> byWorker = new LinkedHashMap<>();
         for (Entry e : l.entries()) {
-            if (only == null || e.path().equals(only)) {
+            if (sel.only() == null || e.path().equals(sel.only())) {
                 byWorker.putIfAbsent(e.worker(), e);
             }
         }
         if (byWorker.isEmpty()) {
-            throw new IllegalArgumentException(only != null ? "no entry " + only
-                : "no worker is filed " + (recursive ? "at or below " : "in ") + s
-                    + (recursive ? "" : "; try " + (s.equals("/") ? "" : s) + "/... to look deeper, or 'circuit ls " + s + "'"));
+            String d = sel.dir();
+            throw new IllegalArgumentException(sel.only() != null ? "no entry " + sel.only()
+                : "no worker is filed " + (sel.recursive() ? "at or below " : "in ") + d
+                    + (sel.recursive() ? "" : "; try " + (d.equals("/") ? "" : d) + "/... to look deeper, or 'circuit ls " + d + "'"));
         }
         List<Entry> out = new ArrayList<>(byWorker.values());
         out.sort(java.util.Comparator.comparing(Entry::path));
         return out;
+    }
+
+    /**
+     * What an anchor PATH ({@code ls}) or SELECTOR names: the directory {@code dir}, directly or at any
+     * depth, and with {@code only} the one entry of that path in it. {@code /dir/R<id>} names an entry,
+     * with its id as {@link WorkerId} writes it; so does {@code /dir/R<id>/...}, as nothing is filed below an
+     * entry; a bare {@code R<id>} is {@code /worker/R<id>}. A trailing slash is dropped, since {@code ls}
+     * prints directories with one.
+     */
+    record Selection(String dir, boolean recursive, String only) {
+
+        /**
+         * @throws IllegalArgumentException for a path that is malformed or goes below an entry (no directory
+         *     is named like a worker id), saying why
+         */
+        static Selection of(String arg) {
+            String s = withoutTrailingSlash(arg);
+            boolean recursive = !withoutDots(s).equals(s);
+            s = withoutDots(s);
+            if (WorkerId.looksLikeWorkerId(s)) {
+                s = "/worker/" + s;
+            }
+            int slash = s.lastIndexOf('/');
+            if (slash >= 0 && WorkerId.looksLikeWorkerId(s.substring(slash + 1))) {
+                String dir = slash == 0 ? "/" : s.substring(0, slash);
+                checkDir(dir);
+                // as ids are written: R7F... names R7f...
+                return new Selection(dir, false, (slash == 0 ? "" : dir) + "/" + WorkerId.parse(s.substring(slash + 1)));
+            }
+            checkDir(s);
+            return new Selection(s, recursive, null);
+        }
+
+        /** {@code s} without a last {@code /...}: {@code /} for {@code ...} and {@code /...}. */
+        static String withoutDots(String s) {
+            if (s.equals("...") || s.equals("/...")) {
+                return "/";
+            }
+            return s.endsWith("/...") ? s.substring(0, s.length() - 4) : s;
+        }
+
+        private static void checkDir(String dir) {
+            if (dir.startsWith("/")) {
+                for (String c : dir.substring(1).split("/", -1)) {
+                    if (WorkerId.looksLikeWorkerId(c)) {
+                        // anchor directories are refused names like these when runtimes file themselves (Paths.anchorDir)
+                        throw new IllegalArgumentException("no such anchor directory " + dir + ": " + c + " is a worker id, which"
+                            + " names an entry, and nothing is filed below an entry (no directory is named like a worker id)");
+                    }
+                }
+            }
+            Paths.anchorDir(dir, false);
+        }
     }
 
     /** The ops service of the worker behind {@code e}. */

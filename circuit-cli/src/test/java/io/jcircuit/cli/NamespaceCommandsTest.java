@@ -163,4 +163,30 @@ class NamespaceCommandsTest {
         assertThat(value.out().strip()).matches("/conf/raw\\s+3 B\\s+bytes\\s+rev \\d+");
         assertThat(run("dls", "--dir", state.toString(), "/").code()).isZero();
     }
+
+    @Test
+    void lsNamesAnEntryByItsIdAsEveryVerbDoes() {
+        String id = rt.id().toString();
+        String upper = "R" + id.substring(1).toUpperCase(java.util.Locale.ROOT);
+        // before: "no entry /cli/svc/R4B61...", though peek took an id in capitals
+        Run capitals = run("ls", "--dir", state.toString(), "/cli/svc/" + upper);
+        assertThat(capitals.code()).as(capitals.err()).isZero();
+        assertThat(capitals.out().strip()).isEqualTo("/cli/svc/" + id);
+        // before: "circuit ls: Range [0, -1) out of bounds for length 17"
+        Run bare = run("ls", "--dir", state.toString(), id);
+        assertThat(bare.code()).as(bare.err()).isZero();
+        assertThat(bare.out().strip()).isEqualTo("/worker/" + id);
+        // nothing is below an entry: at or below it is the entry (before: "bad anchor path ... directories must not look like them")
+        Run below = run("ls", "--dir", state.toString(), "/cli/svc/" + id + "/...");
+        assertThat(below.code()).as(below.err()).isZero();
+        assertThat(below.out().strip()).isEqualTo("/cli/svc/" + id);
+
+        Run through = run("ls", "--dir", state.toString(), "/cli/svc/" + id + "/more");
+        assertThat(through.code()).isEqualTo(1);
+        assertThat(through.err().strip()).isEqualTo("circuit ls: no such anchor directory /cli/svc/" + id + "/more: " + id
+            + " is a worker id, which names an entry, and nothing is filed below an entry (no directory is named like a worker id)");
+        Run gone = run("ls", "--dir", state.toString(), "/cli/svc/R0000000000000001");
+        assertThat(gone.code()).isEqualTo(1);
+        assertThat(gone.err().strip()).isEqualTo("circuit ls: no entry /cli/svc/R0000000000000001");
+    }
 }
