@@ -58,10 +58,11 @@ final class DrainCommand extends WorkerVerb implements Callable<Integer> {
                 m.put("waitedMillis", r.waitedMillis());
                 all.add(m);
                 if (!json) {
-                    out.println(e.worker() + ": withdrew " + (r.anchorsWithdrawn().isEmpty() ? "no anchors" : String.join(" ", r.anchorsWithdrawn()))
+                    out.println(e.worker() + ": " + Columns.printable("withdrew "
+                        + (r.anchorsWithdrawn().isEmpty() ? "no anchors" : String.join(" ", r.anchorsWithdrawn()))
                         + ", stopped " + (r.servicesStopped().isEmpty() ? "no services" : String.join(" ", r.servicesStopped()))
                         + "; " + (r.callsStillRunning() == 0 ? "no calls left after " + r.waitedMillis() + " ms"
-                        : r.callsStillRunning() + " calls still running after " + r.waitedMillis() + " ms"));
+                        : r.callsStillRunning() + " calls still running after " + r.waitedMillis() + " ms")));
                 }
                 if (r.callsStillRunning() > 0) {
                     throw new IllegalStateException(r.callsStillRunning() + " calls still running after the timeout");

@@ -42,7 +42,7 @@ final class GetCommand extends WorkerVerb implements Callable<Integer> {
                     m.put("settings", values);
                     all.add(m);
                 } else {
-                    values.forEach((k, v) -> out.println(e.worker() + " " + k + "=" + v));
+                    values.forEach((k, v) -> out.println(e.worker() + " " + Columns.printable(k + "=" + v)));
                 }
             });
         }

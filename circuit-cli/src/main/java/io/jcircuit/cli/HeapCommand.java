@@ -88,7 +88,7 @@ final class HeapCommand extends WorkerVerb implements Callable<Integer> {
                     }
                     all.add(Map.of("worker", e.worker().toString(), "classes", rs));
                 } else {
-                    out.println("=== " + e.worker() + " (" + e.host() + ", pid " + e.pid() + ")");
+                    out.println("=== " + e.worker() + " (" + Columns.printable(e.host()) + ", pid " + e.pid() + ")");
                     List<String[]> table = new ArrayList<>();
                     table.add(new String[] {"#", "INSTANCES", "BYTES", "CLASS"});
                     for (HistogramRow r : rows) {

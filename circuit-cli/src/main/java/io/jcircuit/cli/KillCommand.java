@@ -121,7 +121,7 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
                     continue;
                 }
                 if (awaitGone(w, e.worker())) {
-                    out.println("killed " + e.worker() + " (" + e.host() + ", pid " + e.pid() + ")");
+                    out.println("killed " + e.worker() + " (" + Columns.printable(e.host()) + ", pid " + e.pid() + ")");
                 } else {
                     failed++;
                     spec.commandLine().getErr().println("circuit kill: " + e.worker() + " was told to exit but is still in /worker after "

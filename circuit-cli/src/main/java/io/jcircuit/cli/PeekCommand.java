@@ -59,7 +59,7 @@ final class PeekCommand extends WorkerVerb implements Callable<Integer> {
      * command's own runtime, which the worker has as a peer only because it was asked.
      */
     private static void print(PrintWriter out, OpsInfo i, String daemon, String self) {
-        out.println(i.worker());
+        out.println(Columns.printable(i.worker())); // the rest goes through Columns too: the worker says it all
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"  address", i.address()});
         // "host" is the host daemon, as in /host/NAME, 'circuit hosts' and 'stop NAME'; the machine is named as such

@@ -39,7 +39,8 @@ final class SetCommand extends WorkerVerb implements Callable<Integer> {
                     String key = a.substring(0, a.indexOf('='));
                     String value = a.substring(a.indexOf('=') + 1);
                     try {
-                        out.println(e.worker() + ": " + key + "=" + w.call(e, Duration.ofSeconds(10), ops -> ops.set(key, value)));
+                        String now = w.call(e, Duration.ofSeconds(10), ops -> ops.set(key, value));
+                        out.println(e.worker() + ": " + Columns.printable(key + "=" + now));
                     } catch (RuntimeException ex) {
                         refused[0]++;
                         err.println("circuit set: " + e.worker() + ": " + a + ": " + WorkerOps.why(ex));

@@ -32,7 +32,7 @@ final class StackCommand extends WorkerVerb implements Callable<Integer> {
                     out.println("{\"worker\":" + Json.write(e.worker().toString()) + ",\"threadDump\":"
                         + dump.strip().replaceAll("\\R\\s*", "") + "}");
                 } else {
-                    out.println("=== " + e.worker() + " (" + e.host() + ", pid " + e.pid() + ")");
+                    out.println("=== " + e.worker() + " (" + Columns.printable(e.host()) + ", pid " + e.pid() + ")");
                     out.println(dump);
                 }
             });

@@ -211,9 +211,12 @@ final class WorkerOps implements AutoCloseable {
         }
     }
 
-    /** A failure in a few words: its message, or its type when it has none. */
+    /**
+     * A failure in a few words: its message, or its type when it has none; {@link Columns#printable}, as
+     * the message may be a worker's.
+     */
     static String why(Throwable t) {
-        return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+        return Columns.printable(t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName());
     }
 
     /** A short worker id for tables: the first 9 characters. */
