@@ -28,6 +28,7 @@ import java.util.concurrent.Callable;
         "With --local, the program's workers, daemonized ones too, end with it; the options of a circuit to join are "
             + "refused, and $CIRCUIT_ZOOKEEPER, $CIRCUIT_KEY and $CIRCUIT_DIR are not read.",
         "Options go before APP.jar: everything after MAIN is the program's, options too.",
+        "Exit status: the program's (1 when main threw); 1 when there is nothing to run or no circuit to join.",
         "Examples:%n  circuit run --local examples/target/examples-0.1.0-SNAPSHOT.jar io.jcircuit.examples.hello.HelloSpawn"
             + "%n  circuit run app.jar"})
 final class RunCommand implements Callable<Integer> {

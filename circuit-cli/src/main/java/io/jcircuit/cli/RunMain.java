@@ -23,6 +23,12 @@ import java.util.jar.JarFile;
  *
  * <p>Arguments: {@code (--local STATE_DIR | --zookeeper CONNECT) APP.jar MAIN|- [ARGS...]}; {@code -}
  * takes the jar's {@code Main-Class}.
+ *
+ * <p>Its exit status, which {@code circuit run} exits with: the program's (0 once {@code main} has returned
+ * and its threads have ended, the status it gave {@code System.exit}), 1 when {@code main} threw, or when
+ * there was nothing to run (no such class, no {@code main}) or no circuit to join, said in one line as
+ * every {@code circuit} command says a failure; 143 when the launcher ended first; 2 for arguments that
+ * are not the above (which {@code circuit run} never passes).
  */
 public final class RunMain {
 
@@ -82,7 +88,7 @@ public final class RunMain {
             }
             main = findMain(mainClass, jar);
         } catch (IllegalArgumentException | IOException e) {
-            fail(e, 2); // the command line named no runnable main
+            fail(e, 1); // the command line named no runnable main: said in one line, exit 1, as 'no such jar' is
             return;
         }
 

@@ -50,17 +50,51 @@ class RunCommandTest {
     @Test
     void aMainThatCannotBeRunIsNamedInOneLine(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         // the JVM that 'circuit run' starts, run here with its stderr captured (run gives it the terminal)
+        // exit status 1, as for every failure said in one line, 'no such jar' too (before: 2, which is for a
+        // command line that does not parse)
         assertThat(runMain(dir, "io.jcircuit.examples.hello.NoSuchMain"))
-            .isEqualTo("2 circuit run: no class io.jcircuit.examples.hello.NoSuchMain in " + examples());
+            .isEqualTo("1 circuit run: no class io.jcircuit.examples.hello.NoSuchMain in " + examples());
         assertThat(runMain(dir, "java.lang.String"))
-            .isEqualTo("2 circuit run: java.lang.String has no main(String[]) or main() that is not private");
+            .isEqualTo("1 circuit run: java.lang.String has no main(String[]) or main() that is not private");
+        // and 'circuit run' exits with it
+        assertThat(CliRun.run("run", "--local", examples(), "io.jcircuit.examples.hello.NoSuchMain").code()).isEqualTo(1);
+        // a command line that does not parse: the usage, and 2
+        CliRun.Result usage = CliRun.run("run", "--local");
+        assertThat(usage.code()).isEqualTo(2);
+        assertThat(usage.err()).contains("Missing required parameter").contains("Usage: circuit run");
+    }
+
+    /** A program that fails, as its first argument says: by throwing, or by exiting with a status of its own. */
+    public static final class Fails {
+        public static void main(String[] args) {
+            if (args[0].equals("throw")) {
+                throw new IllegalStateException("the program failed");
+            }
+            System.exit(Integer.parseInt(args[0]));
+        }
+    }
+
+    @Test
+    @Tag("slow")
+    void runExitsWithTheProgramsStatus(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        assertThat(runMainWith(dir, Fails.class.getName(), "throw")).startsWith("1 ")
+            .contains("circuit run: " + Fails.class.getName() + ".main failed:")
+            .contains("IllegalStateException: the program failed");
+        assertThat(runMainWith(dir, Fails.class.getName(), "3")).startsWith("3 ");
     }
 
     /** Exit status and stderr of RunMain with {@code --local}, for the examples and {@code main}. */
     private static String runMain(java.nio.file.Path dir, String main) throws Exception {
-        Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-cp", System.getProperty("java.class.path"), RunMain.class.getName(), "--local", dir.toString(), examples(), main)
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        return runMainWith(dir, main);
+    }
+
+    /** Exit status and stderr of RunMain with {@code --local}, for the examples, {@code main} and its {@code args}. */
+    private static String runMainWith(java.nio.file.Path dir, String main, String... args) throws Exception {
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
+            java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-cp", System.getProperty("java.class.path"), RunMain.class.getName(), "--local", dir.toString(), examples(), main));
+        cmd.addAll(java.util.List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         java.util.concurrent.CompletableFuture<String> err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
             try {
                 return new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
