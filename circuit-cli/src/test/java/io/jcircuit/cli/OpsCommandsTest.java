@@ -183,6 +183,13 @@ class OpsCommandsTest {
         assertThat(capitals.code()).as(capitals.err()).isZero();
         assertThat(capitals.out()).contains(echo.worker().id().toString());
         assertThat(run("peek", "/app/echo/" + upper).out()).contains(echo.worker().id().toString());
+        // nothing is below an entry: at or below it is the entry (before: "bad anchor path ... must not look like them")
+        CliRun.Result below = run("peek", "/app/echo/" + echo.worker().id() + "/...");
+        assertThat(below.code()).as(below.err()).isZero();
+        assertThat(below.out()).startsWith(echo.worker().id().toString()).doesNotContain("/app/caller");
+        CliRun.Result through = run("peek", "/app/echo/" + echo.worker().id() + "/x");
+        assertThat(through.code()).isEqualTo(1);
+        assertThat(through.err()).contains("is a worker id, which names an entry, and nothing is filed below an entry");
 
         String shortId = echo.worker().id().toString().substring(0, 16);
         CliRun.Result typo = run("peek", shortId);
