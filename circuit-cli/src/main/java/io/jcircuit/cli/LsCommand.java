@@ -27,6 +27,12 @@ import java.util.concurrent.Callable;
         "Examples: circuit ls /   circuit ls -l /worker   circuit ls /wordcount/..."})
 final class LsCommand implements Callable<Integer> {
 
+    /**
+     * The directories that are there however empty: the root, and those every circuit has, whose empty
+     * listing is an answer (no runtime, no host) rather than a mistyped path.
+     */
+    static final java.util.Set<String> ALWAYS_THERE = java.util.Set.of("/", "/worker", Hosts.DIR);
+
     @Parameters(index = "0", arity = "0..1", defaultValue = "/", paramLabel = "PATH", description = "Directory to list (default /).")
     String path;
 
@@ -63,7 +69,7 @@ final class LsCommand implements Callable<Integer> {
             if (entries.isEmpty()) {
                 throw new IllegalArgumentException("no entry " + only);
             }
-        } else if (entries.isEmpty() && dirs.isEmpty() && !dir.equals("/")) {
+        } else if (entries.isEmpty() && dirs.isEmpty() && !ALWAYS_THERE.contains(dir)) {
             // ZooKeeper removes an anchor directory once it is empty: one that lists nothing is not there
             throw new IllegalArgumentException("no such anchor directory " + dir + ": nothing is filed in it or below it");
         }

@@ -145,6 +145,9 @@ class NamespaceCommandsTest {
         }
         // the root is always there, and a directory that holds entries only below lists them
         assertThat(run("ls", "--dir", state.toString(), "/").code()).isZero();
+        Run hosts = run("ls", "--dir", state.toString(), "/host");
+        assertThat(hosts.code()).as("no host runs: an answer, not a mistyped path").isZero();
+        assertThat(hosts.out()).isEmpty();
         assertThat(run("ls", "--dir", state.toString(), "/cli").out().strip()).isEqualTo("/cli/svc/");
     }
 
