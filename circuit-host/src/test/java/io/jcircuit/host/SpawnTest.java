@@ -601,11 +601,12 @@ class SpawnTest {
             assertThat(c.add(1)).isEqualTo(1);
             io.jcircuit.runtime.ops.Ops ops = w.dial(io.jcircuit.runtime.ops.Ops.SERVICE, io.jcircuit.runtime.ops.Ops.class);
 
+            logWhatRetiringSees(ops);
             assertThat(ops.retire()).as("the counter is held; services do not count").isEqualTo(1);
 
-            // it looks twice a second: still there after three looks, and the counter still answers
-            await().during(Duration.ofMillis(1_500)).atMost(Duration.ofSeconds(5))
-                .until(() -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+            // once it has looked and seen the counter held, it stays while the holder does, and the counter answers
+            awaitRetiringSaw(ops, 1);
+            assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).contains(true);
             assertThat(c.add(1)).isEqualTo(2);
         } finally {
             holder.close(); // its holds go with it
@@ -631,10 +632,11 @@ class SpawnTest {
             assertThat(c.add(1)).isEqualTo(1);
             io.jcircuit.runtime.ops.Ops ops = w.dial(io.jcircuit.runtime.ops.Ops.SERVICE, io.jcircuit.runtime.ops.Ops.class);
 
+            logWhatRetiringSees(ops);
             assertThat(ops.retire()).as("the counter is held, stored in the durable store or not").isEqualTo(1);
 
-            await().during(Duration.ofMillis(1_500)).atMost(Duration.ofSeconds(5))
-                .until(() -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+            awaitRetiringSaw(ops, 1);
+            assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).contains(true);
             assertThat(c.add(1)).isEqualTo(2);
         } finally {
             holder.close(); // its holds go with it; the stored reference holds nothing
@@ -660,15 +662,33 @@ class SpawnTest {
             Worker w = holder.anchors().worker(holder.anchors().list("/spawn/retire-read").entries().getFirst());
             io.jcircuit.runtime.ops.Ops ops = w.dial(io.jcircuit.runtime.ops.Ops.SERVICE, io.jcircuit.runtime.ops.Ops.class);
 
+            logWhatRetiringSees(ops);
             ops.retire(); // the read's acquire may still be on its way (it is sent off the reading thread): not asserted
 
-            await("the counter the holder read is held").during(Duration.ofMillis(1_500)).atMost(Duration.ofSeconds(5))
-                .until(() -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+            awaitRetiringSaw(ops, 1); // the counter the holder read is held
+            assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).contains(true);
             assertThat(c.add(1)).isEqualTo(2);
         } finally {
             holder.close();
         }
         await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+    }
+
+    /** Has the worker log at INFO what a retirement sees, into the lines {@code logTail} reads. */
+    private static void logWhatRetiringSees(io.jcircuit.runtime.ops.Ops ops) {
+        ops.set("log." + io.jcircuit.runtime.ops.OpsService.class.getName(), "INFO"); // tests log WARN and up
+        ops.logTail(0); // the lines are kept from the first look on
+    }
+
+    /**
+     * Waits until a retiring worker has looked whether its objects are held, and seen {@code held} of them
+     * (it logs each change of what it sees). A worker that has seen one held does not exit while it is held:
+     * unlike waiting a while to see that it did not exit, which passes as well when it has not looked yet.
+     */
+    private static void awaitRetiringSaw(io.jcircuit.runtime.ops.Ops ops, int held) {
+        String line = "retiring: looked: " + held + " of its objects held by other runtimes";
+        await("the retiring worker logs that it saw " + held + " held").atMost(Duration.ofSeconds(30))
+            .until(() -> ops.logTail(500).stream().anyMatch(l -> l.contains(line)));
     }
 
     @Test

@@ -110,7 +110,8 @@ public interface Ops {
      * the store does not keep the worker. A record that ZooKeeper was away for is waited for at most
      * {@code OpsService.RECORDS_WAIT_LIMIT} (10 minutes); past it, the worker exits without it. That holds
      * for a daemonized worker too. Returns how many such objects are held now; with none, and every
-     * record written, it exits within a second.
+     * record written, it exits within a second. While it waits, it logs (INFO, {@code retiring: looked: …})
+     * how many are held and how many records are unwritten, a line each time one of them changes.
      */
     int retire();
 

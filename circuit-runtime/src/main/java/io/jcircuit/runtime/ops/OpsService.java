@@ -422,8 +422,18 @@ public final class OpsService implements Ops {
         // twice in a row, so that a reference being handed on between two holders is not missed
         boolean freeBefore = false;
         boolean gaveUpOnRecords = false;
+        long seenBefore = -1; // held and unwritten of the last look that was logged
         while (true) {
-            boolean recordsDone = runtime.forwardingRecordsUnwritten() == 0;
+            int held = runtime.heldRemotely();
+            int unwritten = runtime.forwardingRecordsUnwritten();
+            long seen = ((long) held << 32) | unwritten;
+            if (seen != seenBefore) {
+                // a line for each change, not each look: an operator (and a test) sees what it waits for
+                LOG.info("retiring: looked: {} of its objects held by other runtimes, {} forwarding records not"
+                    + " written", held, unwritten);
+                seenBefore = seen;
+            }
+            boolean recordsDone = unwritten == 0;
             if (!recordsDone && System.nanoTime() - recordsDeadline >= 0) {
                 if (!gaveUpOnRecords) {
                     LOG.error("retiring: {} forwarding records still not written after {} min (ZooKeeper away?); "
@@ -433,7 +443,7 @@ public final class OpsService implements Ops {
                 }
                 recordsDone = true;
             }
-            boolean free = runtime.heldRemotely() == 0 && recordsDone;
+            boolean free = held == 0 && recordsDone;
             if (free && freeBefore) {
                 return;
             }
