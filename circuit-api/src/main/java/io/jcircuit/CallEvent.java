@@ -8,7 +8,8 @@ package io.jcircuit;
  * @param method        {@code Interface.method(ParamType,...)}, {@code go} or {@code dial NAME}: on the caller
  *                      the name {@code outgoing} saw, also for a lookup that found nothing; on the callee, a
  *                      lookup of a name that is not there is {@code dial (no such service)}, as in the call
- *                      metrics, which count all such lookups under that one name on both sides
+ *                      metrics, which count all such lookups under that one name on both sides; {@code ?} on
+ *                      the callee for a request it did not read (it could not, or refused it as it closed)
  * @param bytesOut      payload bytes this side sent: the request on the caller, the answer on the callee
  * @param bytesIn       payload bytes this side received: the answer on the caller (0 when none came), the
  *                      request on the callee

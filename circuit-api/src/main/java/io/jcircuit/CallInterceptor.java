@@ -16,7 +16,9 @@ import java.util.Map;
  *
  * <p>Each call this runtime makes to another runtime gets one {@link #outgoing} and then exactly
  * one {@link #completed}, also one that fails before it is sent: its peer has died, or its deadline
- * passed while it waited.
+ * passed while it waited. Each request another runtime sends this one gets exactly one {@link #completed}
+ * here, also one that is not run: one it could not read, or refused as it closed ({@code FAILED}, with the
+ * method {@code ?} when it was not read; {@link #incoming} did not run for those).
  *
  * <p><b>Pairing the hooks of one call.</b> {@link #completed} need not run on the thread that ran
  * {@link #outgoing} or {@link #incoming}: an asynchronous call (of a method returning a

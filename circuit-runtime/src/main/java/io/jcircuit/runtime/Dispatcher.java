@@ -36,6 +36,12 @@ final class Dispatcher implements AutoCloseable {
     /** How a refusal of a call whose deadline had passed ends: the caller reads it as "not run" ({@link Invoker}). */
     static final String NOT_RUN = "; it was not run";
 
+    /**
+     * The method name a callee's {@code completed} has for a request it did not read: one it could not
+     * decode, or refused unread as it closed ({@link io.jcircuit.CallEvent#method}).
+     */
+    static final String UNREAD = "?";
+
 
     private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
 
@@ -139,9 +145,12 @@ final class Dispatcher implements AutoCloseable {
             if (!go) {
                 decided(new Served(false)); // it will not run, and nothing waits to answer it
             }
+            completedUnanswered(s, MessageCodec.callId(payload), UNREAD, payload.readableBytes(), System.nanoTime());
             payload.release(); // the runtime is closing; this link goes down with it
             for (PeerSession.Parked next; (next = s.incomingEnded()) != null; ) {
-                next.payload().release(); // and so does what waited behind it
+                ByteBuf behind = next.payload();
+                completedUnanswered(s, MessageCodec.callId(behind), UNREAD, behind.readableBytes(), System.nanoTime());
+                behind.release(); // and so does what waited behind it
             }
         }
     }
@@ -231,8 +240,10 @@ final class Dispatcher implements AutoCloseable {
                 String why = "worker " + runtime.id() + " could not decode the request: " + e.getMessage();
                 // its deadline is unknown: the caller's default one
                 long deadline = arrived + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(runtime.config().defaultCallTimeoutMs());
-                send(s, deadline, new Message.Failure(callId, RemoteFailure.describe(e.beyondReaderLimits()
-                    ? new io.jcircuit.UnreadableValueException(why + NOT_RUN) : new CircuitException(why))));
+                served.notRun = true; // its name unread: completed as UNREAD, FAILED
+                answerServed(s, new Message.Failure(callId, RemoteFailure.describe(e.beyondReaderLimits()
+                    ? new io.jcircuit.UnreadableValueException(why + NOT_RUN) : new CircuitException(why))), deadline,
+                    served, bytesIn, start);
                 if (e.beyondReaderLimits()) {
                     // well formed, only too deep or of a class unknown here: that call fails, the link is sound
                     LOG.debug("request #{} from {} refused: {}", callId, s.link, e.getMessage());
@@ -320,19 +331,24 @@ final class Dispatcher implements AutoCloseable {
         for (PeerSession.Parked p : s.takeParked()) {
             ByteBuf payload = p.payload();
             long callId = MessageCodec.callId(payload);
+            long bytesIn = payload.readableBytes();
             payload.release();
             undecided.incrementAndGet();
             Served refused = new Served(false);
+            refused.notRun = true;
+            long start = System.nanoTime();
             try {
                 virtualThreads.execute(() -> {
                     try {
-                        send(s, System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(1), new Message.Failure(callId,
-                            RemoteFailure.describe(new WorkerDiedException(runtime.id(), false, closingRefusal(runtime.id())))));
+                        answerServed(s, new Message.Failure(callId, RemoteFailure.describe(new WorkerDiedException(
+                            runtime.id(), false, closingRefusal(runtime.id())))),
+                            start + java.util.concurrent.TimeUnit.SECONDS.toNanos(1), refused, bytesIn, start);
                     } finally {
                         decided(refused);
                     }
                 });
             } catch (RejectedExecutionException closed) {
+                completedUnanswered(s, callId, UNREAD, bytesIn, start);
                 decided(refused);
             }
         }
@@ -391,7 +407,8 @@ final class Dispatcher implements AutoCloseable {
             });
             handedOver = true;
         } catch (RejectedExecutionException closing) {
-            // the runtime is closing; this link goes down with it
+            // the runtime is closing; this link goes down with it, and the answer is not sent
+            completedUnanswered(s, answer.callId(), served.name, bytesIn, start);
         } finally {
             if (!handedOver) {
                 ended(s, go); // whatever happened: the call's slot and its count in running are given back
@@ -405,7 +422,7 @@ final class Dispatcher implements AutoCloseable {
         CallEvent.Outcome outcome = CallEvent.Outcome.FAILED; // unless the answer meant went
         try {
             bytesOut = send(s, deadline, answer, served);
-            if (!served.undelivered) {
+            if (!served.undelivered && !served.notRun) {
                 outcome = answer instanceof Message.Reply ? CallEvent.Outcome.OK : CallEvent.Outcome.THREW;
             }
         } catch (RuntimeException | Error e) {
@@ -414,6 +431,15 @@ final class Dispatcher implements AutoCloseable {
         }
         instrumentation.completed(CallInterceptor.Direction.IN, s.link.peer(), answer.callId(), served.name, bytesOut, bytesIn,
             start, outcome);
+    }
+
+    /**
+     * The one {@code completed} of a request from {@code s}'s peer that gets no answer from here: the runtime
+     * closed before one could be sent. {@code FAILED}, with nothing sent.
+     */
+    private void completedUnanswered(PeerSession s, long callId, String name, long bytesIn, long start) {
+        instrumentation.completed(CallInterceptor.Direction.IN, s.link.peer(), callId, name, 0, bytesIn, start,
+            CallEvent.Outcome.FAILED);
     }
 
     /**
@@ -664,13 +690,15 @@ final class Dispatcher implements AutoCloseable {
     private static final class Served {
         /** Whether it has begun to run the callee's code, or was answered; see {@link #decided}. */
         boolean decided;
-        String name = "?";
+        String name = UNREAD;
         /** The object that served the call, when it was one of this runtime's exports. */
         Object impl;
         /** The arguments of that call. */
         Object[] args;
         /** Its answer did not go as it was: dropped, or replaced by a failure that says why ({@link #send}). */
         boolean undelivered;
+        /** It was refused unrun, or could not be read: its failure is the runtime's, {@code FAILED}. */
+        boolean notRun;
 
         /** @param go a {@code go}, which counts as begun when it arrives */
         Served(boolean go) {
@@ -787,6 +815,8 @@ final class Dispatcher implements AutoCloseable {
         }
         if (served != null) {
             if (closing) {
+                served.name = t.display();
+                served.notRun = true;
                 gate.exit();
                 throw new WorkerDiedException(runtime.id(), false, closingRefusal(runtime.id()));
             }

@@ -1,0 +1,137 @@
+package io.jcircuit.runtime;
+
+import io.jcircuit.CallEvent;
+import io.jcircuit.CallEvent.Outcome;
+import io.jcircuit.CallInterceptor.Direction;
+import io.jcircuit.Deadline;
+import io.jcircuit.WorkerDiedException;
+import io.jcircuit.codec.MessageCodec;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Every request a callee is sent gets exactly one {@code completed} there, also one it could not read or
+ * refused unread as it closed: {@code FAILED}, named {@link Dispatcher#UNREAD}. (Those had none: an
+ * interceptor that began something in {@code incoming}, or counted requests, never heard of their end.)
+ */
+class CalleeCompletedTest {
+
+    @RegisterExtension
+    final RuntimesExtension runtimes = new RuntimesExtension();
+
+    /** Names the class of what it is given. */
+    public interface Names {
+        String nameOf(Object value);
+    }
+
+    /** Returns once released. */
+    public interface Gated {
+        String pass(int i) throws InterruptedException;
+    }
+
+    @Test
+    void aRequestTheCalleeCannotReadIsCompletedFailedThere() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        Fixtures.Recorder served = new Fixtures.Recorder();
+        b.intercept(served);
+        b.listen("names", Names.class, value -> value.getClass().getSimpleName());
+        Names names = a.dial(b.address(), "names", Names.class);
+
+        assertThatThrownBy(() -> names.nameOf(CallTest.unknownElsewhere()))
+            .isInstanceOf(io.jcircuit.UnreadableValueException.class);
+        assertThat(names.nameOf(List.of())).isEqualTo("ListN");
+
+        await().untilAsserted(() -> assertThat(incoming(served)).hasSize(2));
+        assertThat(incoming(served)).filteredOn(e -> e.method().equals(Dispatcher.UNREAD)).singleElement()
+            .satisfies(e -> assertThat(e.outcome()).isEqualTo(Outcome.FAILED))
+            .satisfies(e -> assertThat(e.bytesIn()).isPositive())
+            .satisfies(e -> assertThat(e.bytesOut()).as("the failure sent back").isPositive());
+        assertThat(outcomes(served, "Names.nameOf(Object)")).containsExactly(Outcome.OK);
+        assertThat(b.callMetrics().snapshot()).filteredOn(c -> c.method().equals(Dispatcher.UNREAD)).singleElement()
+            .satisfies(c -> assertThat(c.failed()).isEqualTo(1));
+    }
+
+    /** A request that is not well formed ends its link, and is completed on the callee all the same. */
+    @Test
+    void aMalformedRequestIsCompletedFailedOnTheCalleeWhoseLinkItEnds() throws Exception {
+        CircuitRuntime victim = runtimes.start();
+        Fixtures.Recorder served = new Fixtures.Recorder();
+        victim.intercept(served);
+        try (RawPeer peer = new RawPeer(victim.address()).handshake()) {
+            ByteBuf call = Unpooled.buffer().writeByte(MessageCodec.KIND_CALL).writeLong(7).writeLong(1)
+                .writeLong(1_000_000_000L).writeBytes(new byte[] {(byte) 0xff, 0x13, 0x37, 0x00, 0x55});
+            byte[] payload = new byte[call.readableBytes()];
+            call.readBytes(payload);
+            peer.send(peer.data(payload));
+
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(incoming(served)).singleElement()
+                .satisfies(e -> assertThat(e.callId()).isEqualTo(7))
+                .satisfies(e -> assertThat(e.method()).isEqualTo(Dispatcher.UNREAD))
+                .satisfies(e -> assertThat(e.outcome()).isEqualTo(Outcome.FAILED)));
+            assertThat(peer.closedByPeer()).isTrue();
+        }
+    }
+
+    /**
+     * A request that waited for an incoming slot when its callee closed is refused unrun: its caller knows it
+     * was not run, and the callee completes it, FAILED, as it does the call that held the slot.
+     */
+    @Test
+    void aRequestRefusedUnrunAtCloseIsCompletedFailedOnTheCallee() throws Exception {
+        CircuitRuntime old = runtimes.start(c -> c.maxIncomingCallsPerLink(1));
+        CircuitRuntime client = runtimes.start();
+        Fixtures.Recorder served = new Fixtures.Recorder();
+        old.intercept(served);
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        old.listen("gated", Gated.class, i -> {
+            entered.countDown();
+            release.await();
+            return "passed " + i;
+        });
+        Gated gated = client.dial(old.address(), "gated", Gated.class);
+        try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            threads.submit(() -> catchThrowable(() -> Deadline.within(Duration.ofSeconds(30), () -> gated.pass(1))));
+            assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
+            var second = threads.submit(() -> catchThrowable(() -> Deadline.within(Duration.ofSeconds(30), () -> gated.pass(2))));
+            PeerSession fromClient = old.peers().session(client.id(), client.address(), System.nanoTime() + 10_000_000_000L);
+            await().until(() -> fromClient.incomingInFlight() == 2); // the second waits for the first's slot
+
+            old.close();
+            release.countDown();
+
+            Throwable t = second.get(30, TimeUnit.SECONDS);
+            assertThat(t).isInstanceOf(WorkerDiedException.class);
+            assertThat(((WorkerDiedException) t).outcomeUnknown()).as("never run: " + t.getMessage()).isFalse();
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(incoming(served)).hasSize(2));
+        assertThat(incoming(served)).extracting(CallEvent::callId).doesNotHaveDuplicates();
+        assertThat(incoming(served)).filteredOn(e -> e.method().equals(Dispatcher.UNREAD)).singleElement()
+            .satisfies(e -> assertThat(e.outcome()).isEqualTo(Outcome.FAILED));
+        assertThat(outcomes(served, "Gated.pass(int)")).hasSize(1);
+    }
+
+    /** The requests the callee served but the lookups of {@code dial}. */
+    private static List<CallEvent> incoming(Fixtures.Recorder r) {
+        return r.completed.stream().filter(e -> e.direction() == Direction.IN && !e.method().startsWith("dial "))
+            .toList();
+    }
+
+    private static List<Outcome> outcomes(Fixtures.Recorder r, String method) {
+        return incoming(r).stream().filter(e -> e.method().equals(method)).map(CallEvent::outcome).toList();
+    }
+}
