@@ -10,7 +10,9 @@ import java.util.Map;
  * <p>The three hooks run on the threads that make and serve the calls, so they must be quick and
  * must not block. Whatever {@link #outgoing} or {@link #completed} throws, an exception or an error
  * (an {@link AssertionError}, a {@link NoClassDefFoundError} of an optional dependency), is logged and
- * otherwise ignored: instrumentation never fails a call, nor the link it came on. Only a
+ * otherwise ignored: instrumentation never fails a call, nor the link it came on. For each interceptor,
+ * the first 3 such warnings are logged, then at most one a minute, which says how many were left out
+ * (the warnings of a context dropped, {@link #outgoing}, are limited the same way). Only a
  * {@link VirtualMachineError} (an {@link OutOfMemoryError}, a {@link StackOverflowError}) goes on up
  * as one thrown by the runtime's own code would; an asynchronous call's future completes all the same.
  *

@@ -25,14 +25,34 @@ import java.util.Map;
 final class Instrumentation {
 
     private static final Logger LOG = LoggerFactory.getLogger(Instrumentation.class);
-    private static final CallInterceptor[] NONE = {};
+    private static final Hook[] NONE = {};
 
     private final CallMetrics metrics;
-    private volatile CallInterceptor[] interceptors = NONE;
+    private final java.util.function.LongSupplier nanoClock;
+    private volatile Hook[] interceptors = NONE;
 
     /** {@code metrics} null: none kept (the benchmark's comparison run). */
     Instrumentation(CallMetrics metrics) {
+        this(metrics, System::nanoTime);
+    }
+
+    /** As above, with the clock its warnings are limited by ({@link WarningLimit}); for tests. */
+    Instrumentation(CallMetrics metrics, java.util.function.LongSupplier nanoClock) {
         this.metrics = metrics;
+        this.nanoClock = nanoClock;
+    }
+
+    /** An interceptor as registered, with the limits of the warnings it causes, which go when it is removed. */
+    private static final class Hook {
+        final CallInterceptor interceptor;
+        final WarningLimit failures;
+        final WarningLimit unsendable;
+
+        Hook(CallInterceptor interceptor, java.util.function.LongSupplier nanoClock) {
+            this.interceptor = interceptor;
+            this.failures = new WarningLimit(nanoClock);
+            this.unsendable = new WarningLimit(nanoClock);
+        }
     }
 
     CallMetrics metrics() {
@@ -41,17 +61,17 @@ final class Instrumentation {
 
     synchronized Subscription add(CallInterceptor interceptor) {
         java.util.Objects.requireNonNull(interceptor, "interceptor");
-        CallInterceptor[] now = Arrays.copyOf(interceptors, interceptors.length + 1);
-        now[now.length - 1] = interceptor;
+        Hook[] now = Arrays.copyOf(interceptors, interceptors.length + 1);
+        now[now.length - 1] = new Hook(interceptor, nanoClock);
         interceptors = now;
         return () -> remove(interceptor);
     }
 
     private synchronized void remove(CallInterceptor interceptor) {
-        CallInterceptor[] now = interceptors;
+        Hook[] now = interceptors;
         for (int i = 0; i < now.length; i++) {
-            if (now[i] == interceptor) {
-                CallInterceptor[] less = new CallInterceptor[now.length - 1];
+            if (now[i].interceptor == interceptor) {
+                Hook[] less = new Hook[now.length - 1];
                 System.arraycopy(now, 0, less, 0, i);
                 System.arraycopy(now, i + 1, less, i, now.length - i - 1);
                 interceptors = less;
@@ -62,21 +82,21 @@ final class Instrumentation {
 
     /** Caller side, before encoding: the context the interceptors attach, empty when none. */
     Map<String, String> outgoing(WorkerId peer, long callId, String method) {
-        CallInterceptor[] all = interceptors;
+        Hook[] all = interceptors;
         if (all.length == 0) {
             return Map.of();
         }
         Map<String, String> context = new LinkedHashMap<>();
         CallInfo info = new CallInfo(Direction.OUT, peer, method, callId);
-        for (CallInterceptor i : all) {
+        for (Hook h : all) {
             try {
-                i.outgoing(info, context);
+                h.interceptor.outgoing(info, context);
             } catch (VirtualMachineError e) {
                 throw e;
             } catch (Throwable e) {
-                contain(i, "an outgoing", method, e);
+                contain(h, "an outgoing", method, e);
             }
-            keepSendable(context, i, method);
+            keepSendable(context, h, method);
         }
         return context.isEmpty() ? Map.of() : context;
     }
@@ -84,10 +104,10 @@ final class Instrumentation {
     /**
      * Drops the entries of {@code context} that the codec cannot send, which {@code i} has just put in:
      * a null key or value, and every entry past the first {@link MessageCodec#MAX_CONTEXT_ENTRIES} in the
-     * order they were put. The call goes on without them, with a warning: a context it cannot carry is a
-     * bug of the instrumentation, which never fails a call.
+     * order they were put. The call goes on without them, with a warning (limited, {@link WarningLimit}): a
+     * context it cannot carry is a bug of the instrumentation, which never fails a call.
      */
-    private static void keepSendable(Map<String, String> context, CallInterceptor i, String method) {
+    private static void keepSendable(Map<String, String> context, Hook h, String method) {
         if (context.size() <= MessageCodec.MAX_CONTEXT_ENTRIES && !context.containsKey(null)
             && !context.containsValue(null)) {
             return; // each call's case: a look-up and a walk of a few entries, nothing allocated
@@ -106,29 +126,30 @@ final class Instrumentation {
             dropped.add(e.getKey());
             it.remove();
         }
-        if (dropped != null) {
+        String note = dropped == null ? null : h.unsendable.admit();
+        if (note != null) {
             LOG.warn("call interceptor {} put entries into the context of an outgoing call of {} that cannot be sent"
-                + " (a null key or value, or more than {} entries in all); the call goes without them: {}", i, method,
-                MessageCodec.MAX_CONTEXT_ENTRIES, dropped);
+                + " (a null key or value, or more than {} entries in all); the call goes without them: {}{}",
+                h.interceptor, method, MessageCodec.MAX_CONTEXT_ENTRIES, dropped, note);
         }
     }
 
     /** Callee side: runs {@code call} inside every interceptor's {@code incoming}, outermost first. */
     Object incoming(WorkerId peer, long callId, String method, Map<String, String> context,
                     CallInterceptor.Proceed call) throws Throwable {
-        CallInterceptor[] all = interceptors;
+        Hook[] all = interceptors;
         if (all.length == 0) {
             return call.proceed();
         }
         return chain(all, 0, new CallInfo(Direction.IN, peer, method, callId), context, call);
     }
 
-    private static Object chain(CallInterceptor[] all, int i, CallInfo info, Map<String, String> context,
+    private static Object chain(Hook[] all, int i, CallInfo info, Map<String, String> context,
                                 CallInterceptor.Proceed call) throws Throwable {
         if (i == all.length) {
             return call.proceed();
         }
-        return all[i].incoming(info, context, () -> chain(all, i + 1, info, context, call));
+        return all[i].interceptor.incoming(info, context, () -> chain(all, i + 1, info, context, call));
     }
 
     /** After a call crossing runtimes, on either side, with the same {@code callId} its first hook had. */
@@ -147,18 +168,18 @@ final class Instrumentation {
         if (metrics != null) {
             metrics.record(direction, peer, counted, bytesOut, bytesIn, duration, outcome);
         }
-        CallInterceptor[] all = interceptors;
+        Hook[] all = interceptors;
         if (all.length == 0) {
             return;
         }
         CallEvent event = new CallEvent(direction, peer, method, bytesOut, bytesIn, duration, outcome, callId);
-        for (CallInterceptor i : all) {
+        for (Hook h : all) {
             try {
-                i.completed(event);
+                h.interceptor.completed(event);
             } catch (VirtualMachineError e) {
                 throw e;
             } catch (Throwable e) {
-                contain(i, "a completed", method, e);
+                contain(h, "a completed", method, e);
             }
         }
     }
@@ -167,14 +188,20 @@ final class Instrumentation {
      * Logs what an interceptor threw, which the call goes on without: any exception, and any error but
      * a {@link VirtualMachineError} (an {@link AssertionError}, a {@link NoClassDefFoundError} of an
      * optional dependency), so that a bug of the instrumentation never fails a call nor the link it
-     * came on. The stack trace is left out when printing it fails (its message may throw).
+     * came on. The stack trace is left out when printing it fails (its message may throw). Limited as
+     * {@link WarningLimit} says, for each interceptor: one that throws on every call logs a few, then one
+     * a minute that counts the others.
      */
-    private static void contain(CallInterceptor i, String what, String method, Throwable e) {
+    private static void contain(Hook h, String what, String method, Throwable e) {
+        String note = h.failures.admit();
+        if (note == null) {
+            return;
+        }
         try {
-            LOG.warn("call interceptor {} failed on {} call of {}", i, what, method, e);
+            LOG.warn("call interceptor {} failed on {} call of {}{}", h.interceptor, what, method, note, e);
         } catch (RuntimeException | Error unprintable) {
-            LOG.warn("call interceptor {} failed on {} call of {}: {}", i.getClass().getName(), what, method,
-                e.getClass().getName());
+            LOG.warn("call interceptor {} failed on {} call of {}: {}{}", h.interceptor.getClass().getName(), what,
+                method, e.getClass().getName(), note);
         }
     }
 }
