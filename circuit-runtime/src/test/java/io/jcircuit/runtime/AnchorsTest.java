@@ -142,14 +142,28 @@ class AnchorsTest {
                 String dir = "/jcircuit/anchors/worker";
                 raw.setACL().withACL(List.of(new org.apache.zookeeper.data.ACL(org.apache.zookeeper.ZooDefs.Perms.ALL
                     & ~org.apache.zookeeper.ZooDefs.Perms.CREATE, org.apache.zookeeper.ZooDefs.Ids.ANYONE_ID_UNSAFE))).forPath(dir);
+                // home says it has dealt with the departure (after it would have dropped the holds), at INFO
+                ch.qos.logback.classic.Logger runtimeLog =
+                    (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(CircuitRuntime.class);
+                ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                    new ch.qos.logback.core.read.ListAppender<>();
+                log.start();
+                runtimeLog.addAppender(log);
+                ch.qos.logback.classic.Level configured = runtimeLog.getLevel();
+                runtimeLog.setLevel(ch.qos.logback.classic.Level.INFO);
                 try {
                     // the subscription replays what is there from a listing of its own: it must have seen the entry
                     assertThat(joined.await(10, TimeUnit.SECONDS)).isTrue();
                     raw.delete().forPath(dir + "/" + holder.id());
                     assertThat(left.await(10, TimeUnit.SECONDS)).isTrue();
-                    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
-                        .until(() -> home.activity().heldRemotely()); // before: dropped, as if the holder had died
+                    String dealtWith = "worker " + holder.id() + " left /worker while its link is up";
+                    await().atMost(Duration.ofSeconds(10)).until(() -> log.list.stream()
+                        .anyMatch(e -> e.getFormattedMessage().startsWith(dealtWith)));
+                    // before: dropped, as if the holder had died
+                    assertThat(home.activity().heldRemotely()).isTrue();
                 } finally {
+                    runtimeLog.setLevel(configured);
+                    runtimeLog.detachAppender(log);
                     raw.setACL().withACL(org.apache.zookeeper.ZooDefs.Ids.OPEN_ACL_UNSAFE).forPath(dir);
                 }
             }
