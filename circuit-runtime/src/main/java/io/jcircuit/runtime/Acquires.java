@@ -222,6 +222,16 @@ final class Acquires {
         return n;
     }
 
+    /** The homes owed acquires now, dialed, linked or waiting for a dial slot; for tests. */
+    synchronized int homesOwed() {
+        return homes.size();
+    }
+
+    /** The homes being dialed now, for every sender; for tests. */
+    synchronized int dialing() {
+        return senders.values().stream().mapToInt(s -> s.dialing).sum();
+    }
+
     /** A dial for a home of {@code from} is over: its next waiting home gets the slot. */
     private void dialDone(WorkerId from) {
         WorkerId next;
