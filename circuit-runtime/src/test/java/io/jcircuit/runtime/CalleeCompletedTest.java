@@ -125,6 +125,41 @@ class CalleeCompletedTest {
         assertThat(outcomes(served, "Gated.pass(int)")).hasSize(1);
     }
 
+    /**
+     * A call that waited at the door of a service frozen for a hot swap, let in after its callee began to
+     * close, is refused unrun: completed FAILED under its method's name (it was THREW, named {@code ?}).
+     */
+    @Test
+    void aCallRefusedAtItsObjectsDoorAsTheCalleeClosesIsCompletedFailedUnderItsName() throws Exception {
+        CircuitRuntime old = runtimes.start();
+        CircuitRuntime client = runtimes.start();
+        Fixtures.Recorder served = new Fixtures.Recorder();
+        old.intercept(served);
+        old.quiesceLimit(Duration.ofSeconds(30)); // the close waits for the call at the door while the test lets it in
+        old.listen("counter", HotSwapTest.Counter.class, new HotSwapTest.CounterV1());
+        HotSwapTest.Counter counter = client.dial(old.address(), "counter", HotSwapTest.Counter.class);
+        assertThat(counter.add(5)).isEqualTo(5);
+        old.freezeService("counter", Duration.ofSeconds(5));
+        try (var threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            var waiting = threads.submit(() -> catchThrowable(() -> counter.add(1)));
+            await().atMost(Duration.ofSeconds(10)).until(() -> old.dispatcher().undecided() == 1); // at the door
+            var closed = threads.submit(() -> {
+                old.close(); // waits for the call at the door to be decided
+                return null;
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> old.dispatcher().isClosing());
+            old.reopenService("counter"); // let in after the close began
+
+            Throwable t = waiting.get(30, TimeUnit.SECONDS);
+            assertThat(t).isInstanceOf(WorkerDiedException.class).hasMessageContaining("is closing");
+            assertThat(((WorkerDiedException) t).outcomeUnknown()).as("never run: " + t.getMessage()).isFalse();
+            closed.get(30, TimeUnit.SECONDS);
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+            assertThat(outcomes(served, "Counter.add(long)")).containsExactly(Outcome.OK, Outcome.FAILED));
+        assertThat(incoming(served)).extracting(CallEvent::method).doesNotContain(Dispatcher.UNREAD);
+    }
+
     /** The requests the callee served but the lookups of {@code dial}. */
     private static List<CallEvent> incoming(Fixtures.Recorder r) {
         return r.completed.stream().filter(e -> e.direction() == Direction.IN && !e.method().startsWith("dial "))
