@@ -121,6 +121,24 @@ public final class Namespace implements AutoCloseable {
         return raw;
     }
 
+    /**
+     * Calls {@code onConnected} each time the connection to ZooKeeper is made again after it was
+     * suspended or lost (within the session or with a new one), on Curator's event thread: it must be
+     * short and never block (wake a thread of its own). Closing the returned handle stops the calls; a
+     * call under way may still finish. The connection being up is no promise that the next operation
+     * succeeds: it may go again at once.
+     */
+    public AutoCloseable whenConnected(Runnable onConnected) {
+        Objects.requireNonNull(onConnected, "onConnected");
+        org.apache.curator.framework.state.ConnectionStateListener l = (c, state) -> {
+            if (state.isConnected() && !closed) {
+                onConnected.run();
+            }
+        };
+        client.getConnectionStateListenable().addListener(l);
+        return () -> client.getConnectionStateListenable().removeListener(l);
+    }
+
     private void onState(ConnectionState state) {
         if (closed) {
             return;

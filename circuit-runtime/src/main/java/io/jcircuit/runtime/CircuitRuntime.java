@@ -450,7 +450,7 @@ public final class CircuitRuntime implements Circuit {
                 }
             }
         }, config.clusterKey() == null ? null : new ClusterSeal(config.clusterKey()));
-        forwardingRecords = new ForwardingRecords(durable, id.toString());
+        forwardingRecords = new ForwardingRecords(durable, id.toString(), namespace::whenConnected);
         deployments = new io.jcircuit.runtime.host.Deployments(namespace, config.clusterKey());
         LOG.debug("runtime {} joined the namespace at {}", id, connect);
     }
@@ -717,6 +717,18 @@ public final class CircuitRuntime implements Circuit {
     /** How many forwarding records of this runtime's hot swaps are not written yet; for tests. */
     int forwardingRecordsUnwritten() {
         return forwardingRecords == null ? 0 : forwardingRecords.unwritten();
+    }
+
+    /** True while forwarding records that could not be written wait for ZooKeeper; for tests. */
+    boolean forwardingRecordsWaiting() {
+        return forwardingRecords != null && forwardingRecords.waiting();
+    }
+
+    /** Sets the longest wait between two writes of a forwarding record that no reconnection cuts short; for tests. */
+    void forwardingRecordsRetryFallback(java.time.Duration wait) {
+        if (forwardingRecords != null) {
+            forwardingRecords.retryFallback(wait);
+        }
     }
 
     /** What the ops service sees of this runtime. */

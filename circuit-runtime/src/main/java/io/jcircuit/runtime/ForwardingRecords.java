@@ -12,8 +12,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The forwarding records of this runtime's hot swaps in the durable store ({@code /moved/<worker>/<handle>}):
  * what a caller that calls a forwarded service only after this worker exited follows. A record that
- * cannot be written now (ZooKeeper is away) is not dropped: it stays wanted, and is written again until
- * it is, from a virtual thread that backs off from {@link #RETRY_FIRST_MS} to {@link #RETRY_MAX_MS}.
+ * cannot be written now (ZooKeeper is away) is not dropped: it stays wanted, and is written as soon as the
+ * namespace's connection is back ({@link io.jcircuit.anchor.Namespace#whenConnected}), or at the latest
+ * every {@link #RETRY_FALLBACK_MS} (for a write that failed while the connection stayed up).
  * Only the last wish for a path counts: a rolled-back swap's removal replaces a store not yet written.
  *
  * <p>{@link #unwritten()} says how many are still wanted; a retiring worker waits for none before it
@@ -29,10 +30,8 @@ final class ForwardingRecords implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ForwardingRecords.class);
 
-    /** The first wait before a record that could not be written is written again. */
-    static final long RETRY_FIRST_MS = 100;
-    /** The longest wait between two attempts. */
-    static final long RETRY_MAX_MS = 2_000;
+    /** The longest wait between two attempts when no reconnection wakes the retrier first. */
+    static final long RETRY_FALLBACK_MS = 30_000;
 
     /** What a path is to hold: a removal. Any other value is the replacement to store there. */
     private static final Object REMOVED = new Object();
@@ -43,12 +42,24 @@ final class ForwardingRecords implements AutoCloseable {
     private final Map<String, Object> wanted = new ConcurrentHashMap<>();
     /** Serializes the writes (a lock across ZooKeeper calls: see the class comment). */
     private final Object writing = new Object();
+    /** Released when the connection is back: the retrier tries again at once. */
+    private final java.util.concurrent.Semaphore wake = new java.util.concurrent.Semaphore(0);
+    private final AutoCloseable reconnects;
+    private volatile long fallbackMs = RETRY_FALLBACK_MS;
     private Thread retrier; // guarded by this
+    /** True while the retrier waits for the connection to come back (or the fallback's time). */
+    private volatile boolean idle;
     private volatile boolean closed;
 
-    ForwardingRecords(Durable durable, String owner) {
+    /** @param reconnects registers what to run each time the namespace's connection is back; returns its handle */
+    ForwardingRecords(Durable durable, String owner, java.util.function.Function<Runnable, AutoCloseable> reconnects) {
         this.durable = java.util.Objects.requireNonNull(durable, "durable");
         this.owner = owner;
+        this.reconnects = reconnects.apply(() -> {
+            if (wake.availablePermits() == 0) {
+                wake.release();
+            }
+        });
     }
 
     /** {@code path} is to point at {@code replacement}; written now if it can be, else once it can. */
@@ -66,6 +77,16 @@ final class ForwardingRecords implements AutoCloseable {
         return wanted.size();
     }
 
+    /** True while records that could not be written wait for ZooKeeper's connection to come back; for tests. */
+    synchronized boolean waiting() {
+        return retrier != null && idle;
+    }
+
+    /** Sets the longest wait between two attempts that no reconnection cuts short; for tests. */
+    void retryFallback(java.time.Duration wait) {
+        fallbackMs = wait.toMillis();
+    }
+
     private void want(String path, Object value) {
         wanted.put(path, value);
         if (closed) {
@@ -74,7 +95,10 @@ final class ForwardingRecords implements AutoCloseable {
         }
         synchronized (this) {
             if (retrier != null) {
-                return; // the retrier writes it with the others
+                if (wake.availablePermits() == 0) {
+                    wake.release(); // the retrier writes it with the others, at once
+                }
+                return;
             }
         }
         if (!writeWanted()) {
@@ -112,16 +136,19 @@ final class ForwardingRecords implements AutoCloseable {
         if (retrier != null || closed) {
             return;
         }
-        LOG.warn("runtime {}: {} forwarding records could not be written ({}); writing them again until they are",
+        LOG.warn("runtime {}: {} forwarding records could not be written ({}); writing them once ZooKeeper is back",
             owner, wanted.size(), new TreeSet<>(wanted.keySet()));
         retrier = Thread.ofVirtual().name("circuit-forwarding-records").start(this::retry);
     }
 
     private void retry() {
-        long waitMs = RETRY_FIRST_MS;
         try {
             while (!closed) {
-                Thread.sleep(waitMs); // a back-off between attempts, not a wait for an event
+                // a wake-up (the connection is back) or the fallback's time, not a back-off between attempts
+                idle = true;
+                wake.tryAcquire(fallbackMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+                idle = false;
+                wake.drainPermits(); // a wake-up from now on, during the attempt, makes another at once
                 if (writeWanted()) {
                     synchronized (this) {
                         if (wanted.isEmpty()) { // else one came in while this ended: write it too
@@ -131,7 +158,6 @@ final class ForwardingRecords implements AutoCloseable {
                         }
                     }
                 }
-                waitMs = Math.min(RETRY_MAX_MS, waitMs * 2);
             }
         } catch (InterruptedException e) {
             // closed
@@ -148,6 +174,11 @@ final class ForwardingRecords implements AutoCloseable {
         }
         if (t != null) {
             t.interrupt();
+        }
+        try {
+            reconnects.close();
+        } catch (Exception e) {
+            LOG.debug("could not stop listening for reconnections: {}", e.toString());
         }
         giveUp();
     }

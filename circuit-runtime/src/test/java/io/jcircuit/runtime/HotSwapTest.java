@@ -530,13 +530,15 @@ class HotSwapTest {
      * back after the forward): the forward goes on (callers follow the move at once), and once ZooKeeper
      * is back the first one's forwarding record is written and the second one's removed, so a caller that
      * calls only after the old worker's exit follows the move. (Before, both were only logged: the record
-     * was missing, such a caller failed, and the taken-back service's record stayed.)
+     * was missing, such a caller failed, and the taken-back service's record stayed.) It is the connection
+     * coming back that has them written: the periodic retry is put off past the test's bound.
      */
     @Test
     void shouldWriteTheForwardingRecordsOnceZooKeeperIsBackAfterAForwardAndARollbackDuringAnOutage() throws Exception {
         try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true)) {
             RuntimeConfig config = RuntimeConfig.builder().zookeeper(zk.getConnectString()).zookeeperConnectTimeoutMs(1_000).build();
             CircuitRuntime old = start(config);
+            old.forwardingRecordsRetryFallback(java.time.Duration.ofMinutes(10)); // only a reconnection wakes it in time
             CircuitRuntime replacement = start(config);
             CircuitRuntime client = start(config);
             Counter held = serving(old, client, new CounterV1(), 1);
@@ -554,6 +556,7 @@ class HotSwapTest {
             oldOps.swapForward("counter", served);
             old.reopenService("other"); // its replacement died, say
             assertThat(old.forwardingRecordsUnwritten()).as("a record and a removal wait for ZooKeeper").isEqualTo(2);
+            await().until(old::forwardingRecordsWaiting); // no attempt under way that the restart could let through
             zk.restart();
 
             await("written once ZooKeeper is back").atMost(java.time.Duration.ofSeconds(30))
