@@ -209,6 +209,35 @@ class SwapCommandsTest {
     }
 
     /**
+     * A replacement that crashes after its swap is over: its host, which sees its process end, deletes the
+     * forwarding record that led to it, as it leads nowhere now. (Before, every swap's records stayed for ever.)
+     */
+    @Test
+    void shouldDeleteTheForwardingRecordOnceTheReplacementCrashes(CircuitRuntime client) throws Exception {
+        Map<String, String> env = Map.of("CIRCUIT_ZOOKEEPER", circuit.zookeeper());
+        var old = client.spawn(circuit.hosts().getFirst(), List.of("/tally/crash"), () -> {
+            Circuit.current().listen(TallyShard.SERVICE, TallyShard.class, new TallyShardImpl());
+            return "up";
+        }, SpawnOptions.defaults().daemonized());
+        String oldRecords = "/moved/" + old.worker().id();
+
+        CliRun.Result swap = CliRun.run(env, "swap", "/tally/crash", "--jar", DemoSwapJar.locate().toString(), "--linger", "0");
+        assertThat(swap.code()).as(swap.err()).isZero();
+        Entry replacement = client.anchors().list("/tally/crash").entries().getFirst();
+        try {
+            await().until(() -> client.anchors().list("/worker").entries().stream().noneMatch(e -> e.worker().equals(old.worker().id())));
+            assertThat(client.durable().list(oldRecords).entries()).as("the old worker exited; its record leads on").hasSize(1);
+
+            ProcessHandle.of(replacement.pid()).orElseThrow().destroyForcibly();
+
+            await().until(() -> client.durable().list(oldRecords).entries().isEmpty()
+                && client.durable().listAll("/moved-to/" + replacement.worker()).entries().isEmpty());
+        } finally {
+            ProcessHandle.of(replacement.pid()).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    /**
      * The replacement dies during the linger, after the old worker drained (withdrew its anchors): the old
      * worker takes the service back and is filed again where it was, so that lookups by anchor find it.
      * (A probe found it reachable by address only.)

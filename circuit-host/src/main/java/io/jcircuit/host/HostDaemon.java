@@ -1197,6 +1197,9 @@ public final class HostDaemon implements AutoCloseable {
                 }
             }
             publisher.signal(); // one writer, so an older count cannot land after a newer one
+            // the forwarding records of hot swaps that lead only to it go (now, or once ZooKeeper is back):
+            // a crashed worker deletes none itself
+            runtime.forgetForwardsTo(w.id());
         }
     }
 

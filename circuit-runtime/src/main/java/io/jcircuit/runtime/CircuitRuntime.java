@@ -450,7 +450,9 @@ public final class CircuitRuntime implements Circuit {
                 }
             }
         }, config.clusterKey() == null ? null : new ClusterSeal(config.clusterKey()));
-        forwardingRecords = new ForwardingRecords(durable, id.toString(), namespace::whenConnected);
+        Namespace ns = namespace;
+        forwardingRecords = new ForwardingRecords(durable, id,
+            new ForwardChains(durable, w -> !ns.hasEntry("/worker/" + w)), ns::isConnected, ns::whenConnected);
         deployments = new io.jcircuit.runtime.host.Deployments(namespace, config.clusterKey());
         LOG.debug("runtime {} joined the namespace at {}", id, connect);
     }
@@ -660,14 +662,15 @@ public final class CircuitRuntime implements Circuit {
         if (forwardingRecords != null) {
             // for callers that call only after this worker is gone: where the object went, by its old address
             // (written again until it is when ZooKeeper is away; a retiring worker waits for it)
-            forwardingRecords.store(movedPath(id, e.handle()), replacement);
+            RefDescriptor to = descriptorOfReference(replacement);
+            forwardingRecords.store(e.handle(), replacement, to.home(), to.handle());
         }
         LOG.info("service '{}' forwarded to {}", name, replacement);
     }
 
     /** Where the durable store keeps the replacement of export {@code handle} of worker {@code worker} after a hot swap. */
     static String movedPath(WorkerId worker, long handle) {
-        return "/moved/" + worker + "/" + handle;
+        return ForwardChains.recordPath(worker, handle);
     }
 
     /**
@@ -705,7 +708,7 @@ public final class CircuitRuntime implements Circuit {
             Object was = e.gate().forwardedTo();
             e.gate().reopen();
             if (forwardingRecords != null) {
-                forwardingRecords.remove(movedPath(id, e.handle())); // removed once it can be, as it was stored
+                forwardingRecords.remove(e.handle()); // removed once it can be, as it was stored
             }
             LOG.warn("service '{}' taken back from {}: the hot swap rolled back after the forward", name, was);
             return;
@@ -719,7 +722,25 @@ public final class CircuitRuntime implements Circuit {
         return forwardingRecords == null ? 0 : forwardingRecords.unwritten();
     }
 
-    /** True while forwarding records that could not be written wait for ZooKeeper; for tests. */
+    /**
+     * Worker {@code ended} has ended (its process is gone, crashed or not): the forwarding records of hot
+     * swaps that lead only to it, and so to no live worker, are deleted from the durable store (see the
+     * README's "Hot swap"). It returns at once when ZooKeeper is away, and they are deleted as soon as it
+     * is back, for as long as this runtime runs. A host daemon calls this for each of its workers that
+     * ends; a runtime does the same for itself as it closes. Does nothing without a durable store.
+     */
+    public void forgetForwardsTo(WorkerId ended) {
+        if (forwardingRecords != null) {
+            forwardingRecords.forgetEnded(ended);
+        }
+    }
+
+    /** How many ended workers' forwarding records are still to be deleted; for tests. */
+    int forwardsToForget() {
+        return forwardingRecords == null ? 0 : forwardingRecords.unforgotten();
+    }
+
+    /** True while forwarding records that could not be written (or deleted) wait for ZooKeeper; for tests. */
     boolean forwardingRecordsWaiting() {
         return forwardingRecords != null && forwardingRecords.waiting();
     }

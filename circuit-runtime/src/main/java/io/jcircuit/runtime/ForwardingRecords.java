@@ -1,30 +1,41 @@
 package io.jcircuit.runtime;
 
 import io.jcircuit.Durable;
+import io.jcircuit.WorkerId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
- * The forwarding records of this runtime's hot swaps in the durable store ({@code /moved/<worker>/<handle>}):
- * what a caller that calls a forwarded service only after this worker exited follows. A record that
- * cannot be written now (ZooKeeper is away) is not dropped: it stays wanted, and is written as soon as the
- * namespace's connection is back ({@link io.jcircuit.anchor.Namespace#whenConnected}), or at the latest
- * every {@link #RETRY_FALLBACK_MS} (for a write that failed while the connection stayed up).
- * Only the last wish for a path counts: a rolled-back swap's removal replaces a store not yet written.
+ * The forwarding records of this runtime's hot swaps in the durable store ({@link ForwardChains}):
+ * what a caller that calls a forwarded service only after this worker exited follows, and their
+ * deletion once they lead only to ended workers. A record that cannot be written now (ZooKeeper is
+ * away) is not dropped: it stays wanted, and is written as soon as the namespace's connection is back
+ * ({@link io.jcircuit.anchor.Namespace#whenConnected}), or at the latest every {@link #RETRY_FALLBACK_MS}
+ * (for a write that failed while the connection stayed up). Only the last wish for a record counts: a
+ * rolled-back swap's removal replaces a store not yet written. The same holds for a deletion of the
+ * records that lead to an ended worker ({@link #forgetEnded}): it waits for ZooKeeper, and is never lost
+ * while this runtime runs.
  *
- * <p>{@link #unwritten()} says how many are still wanted; a retiring worker waits for none before it
- * exits ({@code OpsService.retire}). {@link #close} gives up and logs what was not written.
+ * <p>{@link #unwritten()} says how many records are still wanted; a retiring worker waits for none
+ * before it exits ({@code OpsService.retire}). {@link #close} gives up and logs what was not written,
+ * and, when ZooKeeper is there, deletes the records that lead only to this runtime's objects: it ends
+ * (its host does the same when it sees the process end, crashed or not).
  *
- * <p>Threading: {@link #store} and {@link #remove} are called from any thread; the first writes at once,
- * on the caller's thread, unless earlier records are still waiting (then it joins them, and the caller
- * is not held up by an outage it would only wait out). Writes are serialized, so that a removal never
- * lands before the store it undoes; they all go to the one ZooKeeper ensemble, which a lock held across
- * them cannot make any slower for others.
+ * <p>Threading: {@link #store}, {@link #remove} and {@link #forgetEnded} are called from any thread; they
+ * write at once, on the caller's thread, unless earlier work is still waiting (then it joins it, and the
+ * caller is not held up by an outage it would only wait out). Writes are serialized, so that a removal
+ * never lands before the store it undoes; they all go to the one ZooKeeper ensemble, which a lock held
+ * across them cannot make any slower for others.
  */
 final class ForwardingRecords implements AutoCloseable {
 
@@ -33,17 +44,25 @@ final class ForwardingRecords implements AutoCloseable {
     /** The longest wait between two attempts when no reconnection wakes the retrier first. */
     static final long RETRY_FALLBACK_MS = 30_000;
 
-    /** What a path is to hold: a removal. Any other value is the replacement to store there. */
-    private static final Object REMOVED = new Object();
+    /** What a record is to be: the replacement to store, or none (a removal); and its index entry. */
+    private record Wish(Object replacement, String index) {
+    }
 
     private final Durable durable;
-    private final String owner;
-    /** The records not yet written, by path: the replacement, or {@link #REMOVED}. */
-    private final Map<String, Object> wanted = new ConcurrentHashMap<>();
+    private final WorkerId owner;
+    private final ForwardChains chains;
+    /** Whether the namespace's connection is up: {@link #close} deletes nothing without it. */
+    private final BooleanSupplier connected;
+    /** The records not yet written, by path. */
+    private final Map<String, Wish> wanted = new ConcurrentHashMap<>();
+    /** The index entry of each record stored, by the record's path: what a removal deletes with it. */
+    private final Map<String, String> indexes = new ConcurrentHashMap<>();
+    /** The ended workers whose records are still to be deleted. */
+    private final Set<WorkerId> toForget = ConcurrentHashMap.newKeySet();
     /** Serializes the writes (a lock across ZooKeeper calls: see the class comment). */
     private final Object writing = new Object();
     /** Released when the connection is back: the retrier tries again at once. */
-    private final java.util.concurrent.Semaphore wake = new java.util.concurrent.Semaphore(0);
+    private final Semaphore wake = new Semaphore(0);
     private final AutoCloseable reconnects;
     private volatile long fallbackMs = RETRY_FALLBACK_MS;
     private Thread retrier; // guarded by this
@@ -51,10 +70,17 @@ final class ForwardingRecords implements AutoCloseable {
     private volatile boolean idle;
     private volatile boolean closed;
 
-    /** @param reconnects registers what to run each time the namespace's connection is back; returns its handle */
-    ForwardingRecords(Durable durable, String owner, java.util.function.Function<Runnable, AutoCloseable> reconnects) {
-        this.durable = java.util.Objects.requireNonNull(durable, "durable");
-        this.owner = owner;
+    /**
+     * @param chains     the records of every runtime, and the rule by which they go
+     * @param connected  whether the namespace's connection is up now
+     * @param reconnects registers what to run each time the connection is back; returns its handle
+     */
+    ForwardingRecords(Durable durable, WorkerId owner, ForwardChains chains, BooleanSupplier connected,
+                      java.util.function.Function<Runnable, AutoCloseable> reconnects) {
+        this.durable = Objects.requireNonNull(durable, "durable");
+        this.owner = Objects.requireNonNull(owner, "owner");
+        this.chains = Objects.requireNonNull(chains, "chains");
+        this.connected = Objects.requireNonNull(connected, "connected");
         this.reconnects = reconnects.apply(() -> {
             if (wake.availablePermits() == 0) {
                 wake.release();
@@ -62,14 +88,31 @@ final class ForwardingRecords implements AutoCloseable {
         });
     }
 
-    /** {@code path} is to point at {@code replacement}; written now if it can be, else once it can. */
-    void store(String path, Object replacement) {
-        want(path, java.util.Objects.requireNonNull(replacement, "replacement"));
+    /**
+     * This runtime's export {@code handle} is to point at {@code replacement}, export {@code toHandle} of
+     * worker {@code to}: written now if it can be, else once it can.
+     */
+    void store(long handle, Object replacement, WorkerId to, long toHandle) {
+        Objects.requireNonNull(replacement, "replacement");
+        String path = ForwardChains.recordPath(owner, handle);
+        String index = ForwardChains.indexPath(to, toHandle, owner, handle);
+        indexes.put(path, index);
+        want(path, new Wish(replacement, index));
     }
 
-    /** {@code path} is to hold no record; removed now if it can be, else once it can. */
-    void remove(String path) {
-        want(path, REMOVED);
+    /** This runtime's export {@code handle} is to have no record; removed now if it can be, else once it can. */
+    void remove(long handle) {
+        String path = ForwardChains.recordPath(owner, handle);
+        want(path, new Wish(null, indexes.remove(path)));
+    }
+
+    /**
+     * Worker {@code ended} has ended (its process is gone): the records that lead only to it are deleted,
+     * now if they can be, else once ZooKeeper is back. See {@link ForwardChains} for the rule.
+     */
+    void forgetEnded(WorkerId ended) {
+        toForget.add(Objects.requireNonNull(ended, "ended"));
+        kick();
     }
 
     /** How many records are still to be written (or removed). */
@@ -77,7 +120,12 @@ final class ForwardingRecords implements AutoCloseable {
         return wanted.size();
     }
 
-    /** True while records that could not be written wait for ZooKeeper's connection to come back; for tests. */
+    /** How many ended workers' records are still to be deleted. */
+    int unforgotten() {
+        return toForget.size();
+    }
+
+    /** True while work that failed waits for ZooKeeper's connection to come back; for tests. */
     synchronized boolean waiting() {
         return retrier != null && idle;
     }
@@ -87,8 +135,13 @@ final class ForwardingRecords implements AutoCloseable {
         fallbackMs = wait.toMillis();
     }
 
-    private void want(String path, Object value) {
-        wanted.put(path, value);
+    private void want(String path, Wish wish) {
+        wanted.put(path, wish);
+        kick();
+    }
+
+    /** Does the work that waits, on this thread, unless the retrier does it already or this has closed. */
+    private void kick() {
         if (closed) {
             giveUp();
             return;
@@ -96,48 +149,68 @@ final class ForwardingRecords implements AutoCloseable {
         synchronized (this) {
             if (retrier != null) {
                 if (wake.availablePermits() == 0) {
-                    wake.release(); // the retrier writes it with the others, at once
+                    wake.release(); // the retrier does it with the rest, at once
                 }
                 return;
             }
         }
-        if (!writeWanted()) {
-            retrySoon();
+        if (!workOnce()) {
+            retryLater();
         }
     }
 
-    /** Writes each wanted record once; true when none is left. */
-    private boolean writeWanted() {
+    /** Writes each wanted record, and deletes the records of each ended worker, once; true when nothing is left. */
+    private boolean workOnce() {
         synchronized (writing) {
             for (var e : List.copyOf(wanted.entrySet())) {
                 if (closed) {
                     return false;
                 }
-                String path = e.getKey();
-                Object value = e.getValue();
-                try {
-                    if (value == REMOVED) {
-                        durable.delete(path);
-                    } else {
-                        durable.put(path, value);
-                    }
-                    if (wanted.remove(path, value)) {
-                        LOG.debug("forwarding record {} {}", path, value == REMOVED ? "removed" : "stored");
-                    }
-                } catch (RuntimeException ex) {
-                    LOG.debug("forwarding record {} not written yet: {}", path, ex.toString());
+                if (write(e.getKey(), e.getValue()) && wanted.remove(e.getKey(), e.getValue())) {
+                    LOG.debug("forwarding record {} {}", e.getKey(), e.getValue().replacement() == null ? "removed" : "stored");
                 }
             }
-            return wanted.isEmpty();
+            for (WorkerId w : List.copyOf(toForget)) {
+                if (closed) {
+                    return false;
+                }
+                try {
+                    chains.forgetEnded(w);
+                    toForget.remove(w);
+                } catch (RuntimeException ex) {
+                    LOG.debug("the forwarding records that lead to ended worker {} are not deleted yet: {}", w, ex.toString());
+                }
+            }
+            return wanted.isEmpty() && toForget.isEmpty();
         }
     }
 
-    private synchronized void retrySoon() {
+    /** One record as wished: its index entry before it, or after it for a removal. */
+    private boolean write(String path, Wish wish) {
+        try {
+            if (wish.replacement() == null) {
+                durable.delete(path);
+                if (wish.index() != null) {
+                    durable.delete(wish.index());
+                }
+            } else {
+                durable.putBytes(wish.index(), ForwardChains.indexValue(path));
+                durable.put(path, wish.replacement());
+            }
+            return true;
+        } catch (RuntimeException ex) {
+            LOG.debug("forwarding record {} not written yet: {}", path, ex.toString());
+            return false;
+        }
+    }
+
+    private synchronized void retryLater() {
         if (retrier != null || closed) {
             return;
         }
-        LOG.warn("runtime {}: {} forwarding records could not be written ({}); writing them once ZooKeeper is back",
-            owner, wanted.size(), new TreeSet<>(wanted.keySet()));
+        LOG.warn("runtime {}: {} forwarding records could not be written ({}){}; trying again once ZooKeeper is back",
+            owner, wanted.size(), new TreeSet<>(wanted.keySet()),
+            toForget.isEmpty() ? "" : " nor those of ended workers " + new TreeSet<>(toForget) + " deleted");
         retrier = Thread.ofVirtual().name("circuit-forwarding-records").start(this::retry);
     }
 
@@ -146,14 +219,14 @@ final class ForwardingRecords implements AutoCloseable {
             while (!closed) {
                 // a wake-up (the connection is back) or the fallback's time, not a back-off between attempts
                 idle = true;
-                wake.tryAcquire(fallbackMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+                wake.tryAcquire(fallbackMs, TimeUnit.MILLISECONDS);
                 idle = false;
                 wake.drainPermits(); // a wake-up from now on, during the attempt, makes another at once
-                if (writeWanted()) {
+                if (workOnce()) {
                     synchronized (this) {
-                        if (wanted.isEmpty()) { // else one came in while this ended: write it too
+                        if (wanted.isEmpty() && toForget.isEmpty()) { // else some came in while this ended: do them too
                             retrier = null;
-                            LOG.info("runtime {}: the forwarding records that waited are written", owner);
+                            LOG.info("runtime {}: the forwarding records that waited for ZooKeeper are written", owner);
                             return;
                         }
                     }
@@ -164,7 +237,11 @@ final class ForwardingRecords implements AutoCloseable {
         }
     }
 
-    /** Stops writing; the records not written are logged, as callers that call after the exit will fail. */
+    /**
+     * Stops writing; the records not written are logged, as callers that call after the exit will fail.
+     * Then, when ZooKeeper is there, deletes the records that lead only to this runtime (it ends); when it
+     * is not, this runtime's host does when it sees the process end.
+     */
     @Override
     public void close() {
         closed = true;
@@ -181,6 +258,15 @@ final class ForwardingRecords implements AutoCloseable {
             LOG.debug("could not stop listening for reconnections: {}", e.toString());
         }
         giveUp();
+        if (connected.getAsBoolean()) {
+            synchronized (writing) {
+                try {
+                    chains.forgetEnded(owner);
+                } catch (RuntimeException e) {
+                    LOG.debug("runtime {} could not delete the forwarding records that lead to it: {}", owner, e.toString());
+                }
+            }
+        }
     }
 
     private void giveUp() {
@@ -188,6 +274,10 @@ final class ForwardingRecords implements AutoCloseable {
             LOG.error("runtime {} closed with forwarding records not written: {}; a caller that calls a service it "
                 + "forwarded only after this worker has exited fails instead of following the move",
                 owner, new TreeSet<>(wanted.keySet()));
+        }
+        if (!toForget.isEmpty()) {
+            LOG.warn("runtime {} closed before it could delete the forwarding records that lead to ended workers {};"
+                + " they stay in the durable store under {}", owner, new TreeSet<>(toForget), ForwardChains.MOVED);
         }
     }
 }

@@ -572,6 +572,108 @@ class HotSwapTest {
         }
     }
 
+    /** The forwarding records (and their index entries) in the durable store. */
+    private static List<String> records(CircuitRuntime client) {
+        List<String> paths = new ArrayList<>();
+        client.durable().listAll(ForwardChains.MOVED).entries().forEach(e -> paths.add(e.path()));
+        client.durable().listAll(ForwardChains.MOVED_TO).entries().forEach(e -> paths.add(e.path()));
+        return paths;
+    }
+
+    /**
+     * A chain of two swaps (old, then its replacement swapped again): the records stay while the last
+     * worker lives, so a caller that calls only after both old ones exited follows the chain, and they all
+     * go once the last one ends. (Before, every swap left its record in ZooKeeper for ever.)
+     */
+    @Test
+    void shouldDeleteTheForwardingRecordsOfAChainOnceItsLastWorkerEnds() throws Exception {
+        try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true)) {
+            RuntimeConfig config = RuntimeConfig.builder().zookeeper(zk.getConnectString()).build();
+            CircuitRuntime old = start(config);
+            CircuitRuntime first = start(config);
+            CircuitRuntime second = start(config);
+            CircuitRuntime client = start(config);
+            Counter held = serving(old, client, new CounterV1(), 1);
+            swapTo(old, first, Counter.class, new CounterV2());
+            old.close();
+            swapTo(first, second, Counter.class, new CounterV2());
+            first.close();
+            assertThat(client.durable().list("/moved/" + old.id()).entries()).as("leads to a live worker").hasSize(1);
+            assertThat(client.durable().list("/moved/" + first.id()).entries()).as("leads to a live worker").hasSize(1);
+
+            assertThat(held.add(1)).as("followed old -> first -> second").isEqualTo(2);
+            assertThat(held.toString()).contains("moved to " + second.id());
+            second.close();
+
+            await().until(() -> records(client), List::isEmpty);
+        } finally {
+            runtimes.forEach(CircuitRuntime::close); // before their ZooKeeper goes
+        }
+    }
+
+    /**
+     * A chain whose second swap rolls back after its forward (its replacement died): the record of that
+     * swap goes, and the first one's stays, as it leads to the worker that took its service back.
+     */
+    @Test
+    void shouldKeepTheRecordsThatLeadToAWorkerThatTookItsServiceBack() throws Exception {
+        try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true)) {
+            RuntimeConfig config = RuntimeConfig.builder().zookeeper(zk.getConnectString()).build();
+            CircuitRuntime old = start(config);
+            CircuitRuntime first = start(config);
+            CircuitRuntime second = start(config);
+            CircuitRuntime client = start(config);
+            Counter held = serving(old, client, new CounterV1(), 1);
+            swapTo(old, first, Counter.class, new CounterV2());
+            old.close();
+            swapTo(first, second, Counter.class, new CounterV2());
+            second.close(); // dies before its swap is over
+            first.reopenService("counter");
+
+            await().until(() -> client.durable().list("/moved/" + first.id()).entries(), List::isEmpty);
+            assertThat(client.durable().list("/moved/" + old.id()).entries()).as("leads to first, which serves again").hasSize(1);
+            assertThat(held.add(1)).as("followed old -> first").isEqualTo(2);
+            assertThat(held.toString()).contains("moved to " + first.id());
+            first.close();
+
+            await().until(() -> records(client), List::isEmpty);
+        } finally {
+            runtimes.forEach(CircuitRuntime::close); // before their ZooKeeper goes
+        }
+    }
+
+    /**
+     * A replacement that ends while ZooKeeper is away deletes nothing (as one that crashes): the runtime
+     * told of its end (its host) deletes the records that lead to it once ZooKeeper is back, woken by the
+     * reconnection, not by a periodic retry.
+     */
+    @Test
+    void shouldDeleteTheRecordsOfAWorkerThatEndedWhileZooKeeperWasAwayOnceItIsBack() throws Exception {
+        try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true)) {
+            RuntimeConfig config = RuntimeConfig.builder().zookeeper(zk.getConnectString()).zookeeperConnectTimeoutMs(1_000).build();
+            CircuitRuntime old = start(config);
+            CircuitRuntime replacement = start(config);
+            CircuitRuntime host = start(config);
+            host.forwardingRecordsRetryFallback(java.time.Duration.ofMinutes(10)); // only a reconnection wakes it in time
+            serving(old, host, new CounterV1(), 1);
+            swapTo(old, replacement, Counter.class, new CounterV2());
+            old.close();
+            assertThat(records(host)).hasSize(2);
+
+            zk.stop();
+            replacement.close();
+            host.forgetForwardsTo(replacement.id());
+            assertThat(host.forwardsToForget()).as("waits for ZooKeeper").isEqualTo(1);
+            await().until(host::forwardingRecordsWaiting); // no attempt under way that the restart could let through
+            zk.restart();
+
+            await().atMost(java.time.Duration.ofSeconds(30)).until(() -> host.forwardsToForget() == 0);
+            assertThat(records(host)).isEmpty();
+        } finally {
+            runtimes.forEach(CircuitRuntime::close); // before their ZooKeeper goes
+        }
+    }
+
     @Test
     void shouldRefuseNewCodeThatWouldDropTheStateTheOldObjectHandsOver() {
         CircuitRuntime old = start();

@@ -1,0 +1,132 @@
+package io.jcircuit.runtime;
+
+import io.jcircuit.Durable;
+import io.jcircuit.Stored;
+import io.jcircuit.WorkerId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+
+/**
+ * The forwarding records of hot swaps in the durable store, and the rule by which they go. A record
+ * {@code /moved/<old worker>/<handle>} holds the replacement of the old worker's export; beside it, an
+ * index entry {@code /moved-to/<replacement's worker>/<its handle>/<old worker>/<handle>} says which
+ * records point at the replacement, so that they can be found by it without reading (and so acquiring)
+ * the references they hold.
+ *
+ * <p>The rule: a record is kept while following it can lead to a live worker. Once the worker a record
+ * points at has ended without forwarding that object on (it has no record of its own for it), the
+ * record is deleted; and when the record's old worker has ended too, the records pointing at the old
+ * worker's object go the same way, down a chain of swaps. A worker that ended after forwarding the
+ * object (it retired after its own swap) keeps the records pointing at it: the chain goes on to its
+ * replacement. {@link #forgetEnded} applies the rule for one worker that has ended.
+ *
+ * <p>Not thread-safe by itself; {@link ForwardingRecords} serializes its calls. Every method throws
+ * the durable store's exception when ZooKeeper is away; what it deleted before stays deleted, and
+ * running it again finishes the work.
+ */
+final class ForwardChains {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ForwardChains.class);
+
+    static final String MOVED = "/moved";
+    static final String MOVED_TO = "/moved-to";
+
+    /** Chains longer than this are not followed further in one sweep (they do not arise: a guard). */
+    private static final int MAX_DEPTH = 64;
+
+    private final Durable durable;
+    /** True when a worker has ended (it has no {@code /worker} entry); throws when ZooKeeper is away. */
+    private final Predicate<WorkerId> ended;
+
+    ForwardChains(Durable durable, Predicate<WorkerId> ended) {
+        this.durable = durable;
+        this.ended = ended;
+    }
+
+    /** Where the durable store keeps the replacement of export {@code handle} of {@code worker} after a hot swap. */
+    static String recordPath(WorkerId worker, long handle) {
+        return MOVED + "/" + worker + "/" + handle;
+    }
+
+    /** The index entry of the record of {@code old}'s export {@code handle}, which points at {@code to}'s {@code toHandle}. */
+    static String indexPath(WorkerId to, long toHandle, WorkerId old, long handle) {
+        return MOVED_TO + "/" + to + "/" + toHandle + "/" + old + "/" + handle;
+    }
+
+    /** What an index entry holds: its record's path, for a reader of the store. */
+    static byte[] indexValue(String recordPath) {
+        return recordPath.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * {@code worker} has ended: deletes the records that lead only to it, and so on down their chains
+     * through old workers that have ended too. Returns how many records it deleted.
+     */
+    int forgetEnded(WorkerId worker) {
+        Map<Long, List<Pointer>> byHandle = pointersTo(worker);
+        int deleted = 0;
+        for (var e : byHandle.entrySet()) {
+            deleted += forgetHandle(worker, e.getKey(), e.getValue(), 0);
+        }
+        if (deleted > 0) {
+            LOG.info("worker {} has ended: deleted {} forwarding records that led only to it", worker, deleted);
+        }
+        return deleted;
+    }
+
+    /** A record pointing at an object: the old worker's export, and the index entry that lists it. */
+    private record Pointer(WorkerId old, long handle, String index) {
+    }
+
+    /** The records pointing at {@code worker}'s objects, by the handle they point at. */
+    private Map<Long, List<Pointer>> pointersTo(WorkerId worker) {
+        Map<Long, List<Pointer>> byHandle = new TreeMap<>();
+        for (Stored s : durable.listAll(MOVED_TO + "/" + worker).entries()) {
+            String[] c = s.path().substring(1).split("/");
+            // moved-to / <worker> / <handle> / <old worker> / <old handle>
+            try {
+                if (c.length == 5) {
+                    byHandle.computeIfAbsent(Long.parseLong(c[2]), h -> new ArrayList<>())
+                        .add(new Pointer(WorkerId.parse(c[3]), Long.parseLong(c[4]), s.path()));
+                    continue;
+                }
+            } catch (IllegalArgumentException bad) {
+                // not one of ours: said below
+            }
+            LOG.warn("{} is no forwarding record's index entry (/moved-to/WORKER/HANDLE/OLD_WORKER/OLD_HANDLE); left as it is",
+                s.path());
+        }
+        return byHandle;
+    }
+
+    /**
+     * {@code worker}, which has ended, held the object {@code handle} that {@code pointers} point at.
+     * Unless it forwarded the object on, they lead nowhere: each goes, and so do those pointing at its
+     * old worker's object when that worker has ended too.
+     */
+    private int forgetHandle(WorkerId worker, long handle, List<Pointer> pointers, int depth) {
+        if (depth > MAX_DEPTH || durable.getBytes(recordPath(worker, handle)).isPresent()) {
+            return 0; // it forwarded the object on: the chain goes on from here
+        }
+        int deleted = 0;
+        for (Pointer p : pointers) {
+            // the record first: an index entry without its record is harmless, a record without one is not found again
+            if (durable.delete(recordPath(p.old(), p.handle()))) {
+                deleted++;
+            }
+            durable.delete(p.index());
+            if (ended.test(p.old())) {
+                List<Pointer> before = pointersTo(p.old()).getOrDefault(p.handle(), List.of());
+                deleted += forgetHandle(p.old(), p.handle(), before, depth + 1);
+            }
+        }
+        return deleted;
+    }
+}
