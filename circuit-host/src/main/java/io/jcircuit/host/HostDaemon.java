@@ -270,6 +270,7 @@ public final class HostDaemon implements AutoCloseable {
             rt.listenOwn(HostService.SERVICE, HostService.class, h.new Service());
             h.hostEntry = ((NamespaceAnchors) rt.anchors()).fileAsHost(config.name(), h.metadata(), h::nameLost);
             h.takeBackSurvivors();
+            rt.forgetForwardsToEndedWorkers(); // what workers that ended unseen (ZooKeeper away, their host gone) left
             h.refresher = Thread.ofVirtual().name("host-refresh-" + config.name()).start(h::refreshMetadata);
             h.evictor.signal(); // a cache left above its limit by an earlier run, or a lowered limit
             LOG.info("host {} serving at {} (ZooKeeper {}, state in {})", config.name(), rt.address(), zk, config.stateDir());

@@ -735,6 +735,18 @@ public final class CircuitRuntime implements Circuit {
         }
     }
 
+    /**
+     * As {@link #forgetForwardsTo}, for every worker that forwarding records point at and that has ended
+     * (it has no {@code /worker} entry), told or not: what a worker that ended unseen left (it ended
+     * while ZooKeeper was away, and its host ended too before it came back). A host daemon calls this
+     * as it starts. Returns at once; the work waits for ZooKeeper when it is away.
+     */
+    public void forgetForwardsToEndedWorkers() {
+        if (forwardingRecords != null) {
+            forwardingRecords.forgetAllEnded();
+        }
+    }
+
     /** How many ended workers' forwarding records are still to be deleted; for tests. */
     int forwardsToForget() {
         return forwardingRecords == null ? 0 : forwardingRecords.unforgotten();

@@ -81,6 +81,27 @@ final class ForwardChains {
         return deleted;
     }
 
+    /**
+     * Applies the rule for every worker that records point at and that has ended, told or not: what a
+     * worker that ended unseen left (it ended while ZooKeeper was away, and whoever would have deleted its
+     * records ended too before it came back). Returns how many records it deleted.
+     */
+    int forgetAllEnded() {
+        int deleted = 0;
+        for (String dir : durable.list(MOVED_TO).directories()) {
+            String name = dir.substring(dir.lastIndexOf('/') + 1);
+            if (!WorkerId.looksLikeWorkerId(name)) {
+                LOG.warn("{} is not named by a worker; left as it is", dir);
+                continue;
+            }
+            WorkerId w = WorkerId.parse(name);
+            if (ended.test(w)) {
+                deleted += forgetEnded(w);
+            }
+        }
+        return deleted;
+    }
+
     /** A record pointing at an object: the old worker's export, and the index entry that lists it. */
     private record Pointer(WorkerId old, long handle, String index) {
     }

@@ -59,6 +59,8 @@ final class ForwardingRecords implements AutoCloseable {
     private final Map<String, String> indexes = new ConcurrentHashMap<>();
     /** The ended workers whose records are still to be deleted. */
     private final Set<WorkerId> toForget = ConcurrentHashMap.newKeySet();
+    /** Whether the records of every ended worker are to be deleted ({@link #forgetAllEnded}). */
+    private final java.util.concurrent.atomic.AtomicBoolean sweepAll = new java.util.concurrent.atomic.AtomicBoolean();
     /** Serializes the writes (a lock across ZooKeeper calls: see the class comment). */
     private final Object writing = new Object();
     /** Released when the connection is back: the retrier tries again at once. */
@@ -115,14 +117,23 @@ final class ForwardingRecords implements AutoCloseable {
         kick();
     }
 
+    /**
+     * The records that lead only to workers that have ended, told or not, are deleted, now if they can
+     * be, else once ZooKeeper is back: what a worker that ended unseen left. See {@link ForwardChains#forgetAllEnded}.
+     */
+    void forgetAllEnded() {
+        sweepAll.set(true);
+        kick();
+    }
+
     /** How many records are still to be written (or removed). */
     int unwritten() {
         return wanted.size();
     }
 
-    /** How many ended workers' records are still to be deleted. */
+    /** How many ended workers' records are still to be deleted (the sweep of all of them counting as one). */
     int unforgotten() {
-        return toForget.size();
+        return toForget.size() + (sweepAll.get() ? 1 : 0);
     }
 
     /** True while work that failed waits for ZooKeeper's connection to come back; for tests. */
@@ -181,7 +192,16 @@ final class ForwardingRecords implements AutoCloseable {
                     LOG.debug("the forwarding records that lead to ended worker {} are not deleted yet: {}", w, ex.toString());
                 }
             }
-            return wanted.isEmpty() && toForget.isEmpty();
+            if (sweepAll.get() && !closed) {
+                try {
+                    sweepAll.set(false); // before: a wish that comes in meanwhile makes another sweep
+                    chains.forgetAllEnded();
+                } catch (RuntimeException ex) {
+                    sweepAll.set(true);
+                    LOG.debug("the forwarding records that lead to ended workers are not deleted yet: {}", ex.toString());
+                }
+            }
+            return wanted.isEmpty() && toForget.isEmpty() && !sweepAll.get();
         }
     }
 
@@ -224,7 +244,7 @@ final class ForwardingRecords implements AutoCloseable {
                 wake.drainPermits(); // a wake-up from now on, during the attempt, makes another at once
                 if (workOnce()) {
                     synchronized (this) {
-                        if (wanted.isEmpty() && toForget.isEmpty()) { // else some came in while this ended: do them too
+                        if (wanted.isEmpty() && toForget.isEmpty() && !sweepAll.get()) { // else some came in while this ended: do them too
                             retrier = null;
                             LOG.info("runtime {}: the forwarding records that waited for ZooKeeper are written", owner);
                             return;

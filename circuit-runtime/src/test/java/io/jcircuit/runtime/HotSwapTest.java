@@ -674,6 +674,45 @@ class HotSwapTest {
         }
     }
 
+    /**
+     * A replacement that ends unseen (ZooKeeper away, and nobody told of its end): its records stay until
+     * a sweep of every ended worker's, which a host runs as it starts, deletes them; a record that leads to
+     * a live worker stays.
+     */
+    @Test
+    void shouldDeleteTheRecordsThatAWorkerThatEndedUnseenLeftWhenTheEndedAreSweptFor() throws Exception {
+        try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true)) {
+            RuntimeConfig config = RuntimeConfig.builder().zookeeper(zk.getConnectString()).zookeeperConnectTimeoutMs(1_000).build();
+            CircuitRuntime old = start(config);
+            CircuitRuntime replacement = start(RuntimeConfig.builder().zookeeper(zk.getConnectString())
+                .zookeeperConnectTimeoutMs(1_000).zookeeperSessionTimeoutMs(2_000).build()); // its entry goes soon after its end
+            CircuitRuntime otherOld = start(config);
+            CircuitRuntime otherReplacement = start(config);
+            CircuitRuntime host = start(config);
+            serving(old, host, new CounterV1(), 1);
+            swapTo(old, replacement, Counter.class, new CounterV2());
+            serving(otherOld, host, new CounterV1(), 1);
+            swapTo(otherOld, otherReplacement, Counter.class, new CounterV2());
+            old.close();
+            otherOld.close();
+
+            zk.stop();
+            replacement.close(); // deletes nothing: ZooKeeper is away
+            zk.restart();
+            await().atMost(java.time.Duration.ofSeconds(30)).ignoreExceptions()
+                .until(() -> host.anchors().list("/worker").entries().stream().noneMatch(e -> e.worker().equals(replacement.id())));
+            assertThat(records(host)).as("both swaps' records and index entries").hasSize(4);
+
+            host.forgetForwardsToEndedWorkers();
+
+            await().until(() -> host.forwardsToForget() == 0);
+            assertThat(records(host)).as("only the record (and index entry) that leads to the live replacement")
+                .hasSize(2).allMatch(p -> p.contains(otherOld.id().toString()));
+        } finally {
+            runtimes.forEach(CircuitRuntime::close); // before their ZooKeeper goes
+        }
+    }
+
     @Test
     void shouldRefuseNewCodeThatWouldDropTheStateTheOldObjectHandsOver() {
         CircuitRuntime old = start();
