@@ -57,6 +57,8 @@ final class LinkHandler extends ChannelDuplexHandler {
     private Channel channel;
     private ScheduledFuture<?> handshakeTimer;
     private int silentTicks;
+    /** How many times this connection looked whether its peer fell silent (a heartbeat with nothing read); for tests. */
+    private volatile long idleChecks;
     private String lossReason;
     /** A PING came in this read burst; one PONG answers them all at its end ({@link #channelReadComplete}). */
     private boolean pongOwed;
@@ -309,6 +311,7 @@ final class LinkHandler extends ChannelDuplexHandler {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE) {
             if (state == State.OPEN && link.current() == this) {
+                idleChecks++; // only the event loop writes it
                 LinkConfig c = transport.config();
                 if (link.isReadingPaused()) {
                     // We are not reading, so we hear nothing; our PINGs tell the peer we are alive.
@@ -326,6 +329,11 @@ final class LinkHandler extends ChannelDuplexHandler {
             return;
         }
         ctx.fireUserEventTriggered(evt);
+    }
+
+    /** How many heartbeats found nothing read on this connection while it was open and current; for tests. */
+    long idleChecks() {
+        return idleChecks;
     }
 
     @Override

@@ -211,11 +211,18 @@ class LinkSessionTest {
             Link ba = l.ba;
             LinkTransportTest.Recorder ra = l.ra;
             LinkTransportTest.Recorder rb = l.rb;
+            LinkHandler aSide = ab.current();
+            LinkHandler bSide = ba.current();
             ba.pauseReading(); // back-pressure: b reads nothing, yet b is alive and says so
             ab.send(text(ab, "held"));
-            // For more than two silence limits, neither side may take the held-back reader for a dead peer.
-            await().during(Duration.ofMillis(2_500)).atMost(Duration.ofSeconds(5))
-                .until(() -> ab.outages() + ba.outages() == 0);
+            // For more than two silence limits, neither side may take the held-back reader for a dead peer:
+            // b, which reads nothing, has looked at its silence more than twice a silence limit's heartbeats
+            // (a wall-clock wait would pass too when a loaded machine ran fewer heartbeats than it thought)
+            long twoLimits = 2 * (1_000 / 100) + 1;
+            await().atMost(Duration.ofSeconds(30)).until(() -> bSide.idleChecks() >= twoLimits || ab.outages() + ba.outages() > 0);
+            assertThat(ab.outages() + ba.outages()).isZero();
+            assertThat(ab.current()).as("a's connection is the one it had").isSameAs(aSide);
+            assertThat(ba.current()).isSameAs(bSide);
             ba.resumeReading();
             assertThat(rb.data.poll(5, TimeUnit.SECONDS)).isEqualTo("held");
         }
