@@ -84,6 +84,7 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
         long drainMs = drain.toMillis();
         String oldAddress = old.address().toString();
         OpsInfo.ServiceType first = services.getFirst();
+        drivenFromHere(oldOps, old);
         long t0 = System.nanoTime();
         Spawned<SwapIn.Taken> replacement;
         try {
@@ -155,6 +156,24 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
         return new Swapped(old.worker().toString(), replacement.worker().id().toString(), host,
             services.stream().map(OpsInfo.ServiceType::name).toList(), anchors, (System.nanoTime() - start) / 1_000_000,
             takeOver, drained, held, List.copyOf(startedEmpty));
+    }
+
+    /**
+     * Tells the old worker that this runtime runs its swap ({@link Ops#swapDrivenBy}): should this runtime end
+     * before it retired the old worker (the command killed), the old worker finishes the swap itself. A worker
+     * of a build from before that cannot be told, and is swapped all the same.
+     */
+    private void drivenFromHere(Ops oldOps, Entry old) {
+        try {
+            Runnable driver = spawner.ref(Runnable.class, () -> { });
+            Deadline.within(Duration.ofSeconds(10), () -> {
+                oldOps.swapDrivenBy(driver);
+                return null;
+            });
+        } catch (RuntimeException older) {
+            LOG.debug("worker {} cannot be told who runs its swap ({}); a swap killed midway leaves it to the operator",
+                old.worker(), older.toString());
+        }
     }
 
     /**

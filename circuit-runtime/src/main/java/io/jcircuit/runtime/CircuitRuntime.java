@@ -894,6 +894,38 @@ public final class CircuitRuntime implements Circuit {
         public void reopenService(String name) {
             CircuitRuntime.this.reopenService(name);
         }
+
+        @Override
+        public java.util.List<String> frozenServices() {
+            java.util.List<String> frozen = new java.util.ArrayList<>();
+            for (String name : new java.util.TreeSet<>(services.keySet())) {
+                Object ref = services.get(name);
+                Export e = ref == null ? null : exports.get(descriptorOf(ref).handle());
+                if (e != null && e.gate().frozen()) {
+                    frozen.add(name);
+                }
+            }
+            return frozen;
+        }
+
+        @Override
+        public java.util.List<String> forwardedServices() {
+            return new java.util.TreeSet<>(forwarded.keySet()).stream().toList();
+        }
+
+        @Override
+        public java.util.List<String> forwardedToTheUnreachable() {
+            java.util.List<String> lost = new java.util.ArrayList<>();
+            for (String name : new java.util.TreeSet<>(forwarded.keySet())) {
+                Object ref = forwarded.get(name);
+                Export e = ref == null ? null : exports.get(descriptorOf(ref).handle());
+                Object to = e == null ? null : e.gate().forwardedTo();
+                if (to != null && !peers.isConnected(homeOf(to).id())) {
+                    lost.add(name);
+                }
+            }
+            return lost;
+        }
     }
 
     /** What this runtime is doing for other runtimes now. */

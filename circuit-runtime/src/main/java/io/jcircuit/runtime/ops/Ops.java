@@ -103,6 +103,17 @@ public interface Ops {
     void swapAbort(String service);
 
     /**
+     * Hot swap, asked by the runtime that runs it ({@code circuit swap}) before the replacement starts:
+     * {@code driver} is a reference to an object of that runtime. Should its session with this worker end
+     * (the command killed) before it retired this worker, the worker finishes the swap itself once no
+     * service of its is frozen any more (the replacement forwarded it or rolled it back, at the latest when
+     * the freeze lets go by itself): when every service of its was forwarded, it drains, lingers and
+     * retires as the swap would have; when none was, it serves on; otherwise it logs what is left and serves
+     * on. The session ending after {@link #retire} changes nothing.
+     */
+    void swapDrivenBy(Object driver);
+
+    /**
      * Hot swap, after the drain: the process exits (status 0, as {@link #exit}) once no other runtime
      * holds a reference to any of its objects other than its services, whose callers follow the swap, and
      * once the forwarding records of its swaps are in the durable store. An object it stored in the durable

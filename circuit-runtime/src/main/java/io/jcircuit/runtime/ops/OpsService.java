@@ -85,6 +85,15 @@ public final class OpsService implements Ops {
         /** Hot swap rolled back: see {@code CircuitRuntime.reopenService}. */
         void reopenService(String name);
 
+        /** The services a hot swap froze and neither forwarded nor reopened yet. */
+        List<String> frozenServices();
+
+        /** The services a hot swap forwarded from here and did not take back. */
+        List<String> forwardedServices();
+
+        /** Those of {@link #forwardedServices} whose replacement this runtime has no connected link to now. */
+        List<String> forwardedToTheUnreachable();
+
         /**
          * How many of the runtime's objects other than its services other runtimes hold now, stored in the
          * durable store or not.
@@ -348,17 +357,21 @@ public final class OpsService implements Ops {
 
     @Override
     public DrainReport drain(long timeoutMillis) {
+        return drain(timeoutMillis, 1); // this call is one of the calls being served
+    }
+
+    /** {@link #drain}, with {@code asking} of the calls being served waiting for it (not waited for). */
+    private DrainReport drain(long timeoutMillis, int asking) {
         long start = System.nanoTime();
         List<String> anchors = runtime.withdrawAnchors();
         List<String> services = runtime.stopServices();
         long deadline = start + Math.max(0, timeoutMillis) * 1_000_000L;
-        // This call is one of the calls being served: wait for the others.
         int left;
         try {
-            left = Math.max(0, runtime.awaitCallsRunningAtMost(1, deadline) - 1);
+            left = Math.max(0, runtime.awaitCallsRunningAtMost(asking, deadline) - asking);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            left = Math.max(0, runtime.callsRunning() - 1);
+            left = Math.max(0, runtime.callsRunning() - asking);
         }
         LOG.info("drained: anchors {} withdrawn, services {} stopped, {} calls still running", anchors, services, left);
         return new DrainReport(anchors, services, left, (System.nanoTime() - start) / 1_000_000);
@@ -397,7 +410,66 @@ public final class OpsService implements Ops {
     }
 
     @Override
+    public void swapDrivenBy(Object driver) {
+        // the action runs on a virtual thread of its own, once; a driver that ends normally finds this worker retiring
+        runtime.whenHomeEnds(driver, this::finishOrphanedSwap);
+    }
+
+    /** How long a worker whose swap was orphaned waits for its calls to end: {@code circuit swap}'s default drain. */
+    static final Duration ORPHANED_DRAIN = Duration.ofSeconds(10);
+    /** How long a worker whose swap was orphaned redirects callers before it retires: {@code circuit swap}'s default linger. */
+    static final Duration ORPHANED_LINGER = Duration.ofSeconds(5);
+
+    /**
+     * The runtime that ran a hot swap of this worker is gone ({@link #swapDrivenBy}): finishes the swap as it
+     * would have, once no service is frozen any more.
+     */
+    private void finishOrphanedSwap() {
+        try {
+            // A replacement still taking a service over forwards it or rolls it back; a freeze that neither
+            // does lets go by itself (CircuitRuntime.FREEZE_LIMIT).
+            while (!retiring && !runtime.frozenServices().isEmpty()) {
+                Thread.sleep(RETIRE_CHECK_MS);
+            }
+            List<String> forwarded = runtime.forwardedServices();
+            if (retiring || forwarded.isEmpty()) {
+                return; // retired by the swap, or rolled back (or never frozen): nothing left to do
+            }
+            List<String> serving = runtime.serviceTypes().stream().map(OpsInfo.ServiceType::name).toList();
+            if (!serving.isEmpty()) {
+                LOG.warn("the hot swap that forwarded {} from this worker ended before it took {} over (the runtime that ran"
+                    + " it is gone): this worker serves {} on, and its callers of {} follow the move", forwarded, serving,
+                    serving, forwarded);
+                return;
+            }
+            List<String> lost = runtime.forwardedToTheUnreachable();
+            if (!lost.isEmpty()) {
+                // its callers follow the move to a replacement that does not answer: this worker's exit helps none
+                LOG.error("the hot swap that forwarded {} from this worker ended before it retired it (the runtime that ran"
+                    + " it is gone), and the replacement of {} cannot be reached: this worker stays; take the service back"
+                    + " or end the worker", forwarded, lost);
+                return;
+            }
+            LOG.warn("the hot swap that forwarded {} from this worker ended before it retired it (the runtime that ran it"
+                + " is gone): it drains, lingers {} s and retires by itself", forwarded, ORPHANED_LINGER.toSeconds());
+            drain(ORPHANED_DRAIN.toMillis(), 0);
+            Thread.sleep(ORPHANED_LINGER.toMillis()); // the linger: callers holding references follow the move
+            if (!retiring) {
+                retire();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.warn("the hot swap of this worker ended before it retired it, and the worker could not finish it: {}", e.toString());
+        }
+    }
+
+    /** Set by {@link #retire}: the worker exits once nothing holds it. */
+    private volatile boolean retiring;
+
+    @Override
     public int retire() {
+        retiring = true;
         int held = runtime.heldRemotely();
         int unwritten = runtime.forwardingRecordsUnwritten();
         LOG.info("retiring: exits once no other runtime holds a reference to its objects ({} held now) and its"
