@@ -142,11 +142,12 @@ final class ForwardChains {
             if (durable.delete(recordPath(p.old(), p.handle()))) {
                 deleted++;
             }
-            durable.delete(p.index());
             if (ended.test(p.old())) {
                 List<Pointer> before = pointersTo(p.old()).getOrDefault(p.handle(), List.of());
                 deleted += forgetHandle(p.old(), p.handle(), before, depth + 1);
             }
+            // the index entry last: until the chain before it is done, it is what leads a run again there
+            durable.delete(p.index());
         }
         return deleted;
     }

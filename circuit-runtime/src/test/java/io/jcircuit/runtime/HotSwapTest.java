@@ -612,6 +612,55 @@ class HotSwapTest {
     }
 
     /**
+     * ZooKeeper goes away in the middle of a deletion down a chain: after the record that led to the ended
+     * worker went, as the chain before it is looked at. Running it again once ZooKeeper is back finishes
+     * the work, as {@link ForwardChains} promises (the runtime told of the end runs it again until it has).
+     * Before, the index entry that led back to the rest of the chain went with that first record, so the
+     * run again found nothing to do, and the chain's first record stayed for ever.
+     */
+    @Test
+    void shouldFinishDeletingAChainThatZooKeeperWentAwayInTheMiddleOf() throws Exception {
+        try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true)) {
+            RuntimeConfig config = RuntimeConfig.builder().zookeeper(zk.getConnectString()).zookeeperConnectTimeoutMs(5_000).build();
+            CircuitRuntime old = start(config);
+            CircuitRuntime first = start(config);
+            CircuitRuntime second = start(config);
+            CircuitRuntime host = start(config);
+            serving(old, host, new CounterV1(), 1);
+            swapTo(old, first, Counter.class, new CounterV2());
+            old.close();
+            swapTo(first, second, Counter.class, new CounterV2());
+            first.close();
+            assertThat(records(host)).as("both swaps' records and index entries").hasSize(4);
+            AtomicBoolean stopped = new AtomicBoolean();
+            ForwardChains chains = new ForwardChains(host.durable(), w -> {
+                if (stopped.compareAndSet(false, true)) {
+                    try {
+                        zk.stop(); // as the chain before the ended worker is looked at
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+                return host.anchors().list("/worker").entries().stream().noneMatch(e -> e.worker().equals(w));
+            });
+
+            // second has ended, say (as its host would be told)
+            assertThatThrownBy(() -> chains.forgetEnded(second.id())).as("ZooKeeper went away").isInstanceOf(RuntimeException.class);
+            assertThat(stopped).isTrue();
+            zk.restart();
+
+            // run again until it has run through, as ForwardingRecords does
+            await().atMost(java.time.Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+                chains.forgetEnded(second.id());
+                return true;
+            });
+            assertThat(records(host)).as("the whole chain led only to second").isEmpty();
+        } finally {
+            runtimes.forEach(CircuitRuntime::close); // before their ZooKeeper goes
+        }
+    }
+
+    /**
      * A chain whose second swap rolls back after its forward (its replacement died): the record of that
      * swap goes, and the first one's stays, as it leads to the worker that took its service back.
      */
