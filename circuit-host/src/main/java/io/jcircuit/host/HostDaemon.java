@@ -1163,6 +1163,13 @@ public final class HostDaemon implements AutoCloseable {
             Path dir = workersDir.resolve(e.worker().toString());
             java.util.Optional<ProcessHandle> process = WorkerDir.runningProcess(dir).filter(h -> h.pid() == e.pid());
             if (process.isEmpty()) {
+                if (Files.isDirectory(dir) && ProcessHandle.of(e.pid()).map(h -> !h.isAlive()).orElse(true)) {
+                    // one of this host's workers, which ended while it was down: the forwarding records that
+                    // lead only to it go, as when it is seen to end. Its entries may outlast it by its session's
+                    // timeout (an embedded ZooKeeper started again keeps the sessions it had until they time
+                    // out), so the sweep of the ended workers' records would not take it for ended
+                    runtime.forgetForwardsTo(e.worker());
+                }
                 continue;
             }
             SpawnedWorker info = new SpawnedWorker(e.worker(), e.address(), config.name(), dir.toString(), e.pid());

@@ -788,6 +788,44 @@ class SpawnTest {
         assertThat(WorkerDir.end(dir)).isPresent();
     }
 
+    /**
+     * A worker that ended while its host was down (killed, say) leads no hot swap's forwarding record anywhere:
+     * the host deletes those that lead only to it as it starts, although its {@code /worker} entry is still
+     * there (the embedded ZooKeeper, started again with the host, keeps the sessions it had until they
+     * time out), so that the sweep of the ended workers' records does not take it for ended. Before, its
+     * records stayed until a host started again after its session had expired.
+     */
+    @Test
+    void aHostDeletesAsItStartsTheForwardingRecordsThatLeadToAWorkerThatEndedWhileItWasDown(@TempDir Path own)
+        throws Exception {
+        HostDaemon.Config config = new HostDaemon.Config("sweeper", own, null, null, 0, 0); // its own embedded ZooKeeper
+        io.jcircuit.WorkerId oldWorker = io.jcircuit.WorkerId.random(); // swapped to the worker, and gone
+        io.jcircuit.WorkerId worker;
+        long pid;
+        try (HostDaemon h = HostDaemon.start(config);
+             CircuitRuntime rt = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(h.zookeeper()).build())) {
+            Spawned<Long> s = rt.spawn("sweeper", List.of(), () -> ProcessHandle.current().pid(), SpawnOptions.defaults()
+                .daemonized().withJvmArgs("-Dcircuit.zookeeper.sessionTimeoutMs=300000")); // its entry outlasts it
+            worker = s.worker().id();
+            pid = s.result();
+            // what the old worker's hot swap to it wrote: the record, and its index entry under the worker it points at
+            rt.durable().putBytes("/moved/" + oldWorker + "/1", new byte[] {1});
+            rt.durable().putBytes("/moved-to/" + worker + "/1/" + oldWorker + "/1",
+                ("/moved/" + oldWorker + "/1").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        ProcessHandle process = ProcessHandle.of(pid).orElseThrow();
+        process.destroyForcibly(); // while its host is down
+        process.onExit().get(10, TimeUnit.SECONDS);
+
+        try (HostDaemon h = HostDaemon.start(config);
+             CircuitRuntime rt = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(h.zookeeper()).build())) {
+            assertThat(rt.anchors().list("/worker").entries()).extracting(Entry::worker)
+                .as("its session has not timed out: it is not seen as ended by its entry").contains(worker);
+            await().atMost(Duration.ofSeconds(30)).until(() -> rt.durable().listAll("/moved").entries().isEmpty()
+                && rt.durable().listAll("/moved-to").entries().isEmpty());
+        }
+    }
+
     @Test
     void aHostGivenARelativeStateDirectoryStartsWorkersThatFindTheirJars() throws Exception {
         Path relative = Path.of("target", "relative-state-" + ProcessHandle.current().pid());
