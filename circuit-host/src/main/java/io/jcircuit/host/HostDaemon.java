@@ -266,6 +266,7 @@ public final class HostDaemon implements AutoCloseable {
         try {
             String zk = config.zookeeper() != null ? config.zookeeper() : rt.embeddedZooKeeperConnectString().orElseThrow();
             HostDaemon h = new HostDaemon(config, rt, zk);
+            rt.knowsRunning(h::runsHere); // before the sweep below: a worker of its own may not be filed now
             requireTheCircuitsKey(config.name(), rt);
             rt.listenOwn(HostService.SERVICE, HostService.class, h.new Service());
             h.hostEntry = ((NamespaceAnchors) rt.anchors()).fileAsHost(config.name(), h.metadata(), h::nameLost);
@@ -1178,6 +1179,16 @@ public final class HostDaemon implements AutoCloseable {
             LOG.info("host {} took back worker {} (pid {}), which outlived its last run", config.name(), e.worker(), e.pid());
         }
         publisher.signal();
+    }
+
+    /**
+     * Whether {@code worker} runs on this machine as one of this host's workers: one it counts, or one whose
+     * directory's pid file names a process that runs. The latter covers a worker that outlived this host's
+     * last run and lost its ZooKeeper session meanwhile: it was not filed when this host took the others
+     * back, but it runs, and files itself again once it can.
+     */
+    private boolean runsHere(WorkerId worker) {
+        return workers.containsKey(worker) || WorkerDir.runningProcess(workersDir.resolve(worker.toString())).isPresent();
     }
 
     /** Handles the end of worker {@code w}; {@code p} is its process when this host started it (null: taken back). */

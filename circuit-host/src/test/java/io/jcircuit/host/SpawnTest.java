@@ -826,6 +826,110 @@ class SpawnTest {
         }
     }
 
+    /** Writes what a hot swap of {@code oldWorker}'s export 1 to {@code worker}'s export 1 writes: the record, and its index entry. */
+    private static void recordASwap(io.jcircuit.WorkerId oldWorker, io.jcircuit.WorkerId worker) {
+        spawner.durable().putBytes("/moved/" + oldWorker + "/1", new byte[] {1});
+        spawner.durable().putBytes("/moved-to/" + worker + "/1/" + oldWorker + "/1",
+            ("/moved/" + oldWorker + "/1").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** Whether the record of {@code oldWorker}'s swap to {@code worker} ({@link #recordASwap}) and its index entry are there. */
+    private static boolean recorded(io.jcircuit.WorkerId oldWorker, io.jcircuit.WorkerId worker) {
+        return spawner.durable().getBytes("/moved/" + oldWorker + "/1").isPresent()
+            && !spawner.durable().listAll("/moved-to/" + worker).entries().isEmpty();
+    }
+
+    /**
+     * A worker that an ended swap led to, swept after any other: {@code /moved-to}'s directories are swept in
+     * the order of their names, so once a host's sweep has deleted the record that leads to it, it has
+     * decided on every other worker.
+     */
+    private static final io.jcircuit.WorkerId SWEPT_LAST = io.jcircuit.WorkerId.parse("Rffffffffffffffff");
+
+    /**
+     * What the expiry of a stopped worker's ZooKeeper session does: its entries go, while its process runs
+     * on and its host still counts it.
+     */
+    private static void expireTheSessionOf(io.jcircuit.WorkerId worker, String hostName) throws Exception {
+        try (org.apache.curator.framework.CuratorFramework raw = org.apache.curator.framework.CuratorFrameworkFactory
+                 .newClient(host.zookeeper(), new org.apache.curator.retry.RetryOneTime(100))) {
+            raw.start();
+            raw.delete().forPath("/jcircuit/anchors/worker/" + worker);
+            raw.delete().forPath("/jcircuit/anchors/host/" + hostName + "/" + worker);
+        }
+        assertThat(spawner.anchors().listAll("/").entries()).noneMatch(e -> e.worker().equals(worker));
+    }
+
+    /**
+     * A worker stopped past its ZooKeeper session (its entries gone, as the session's expiry does) is not
+     * taken for ended by the sweep of a host that starts meanwhile, since its own host still runs it: the
+     * forwarding records that lead to it stay, for it files itself again once it runs again. Before, a
+     * worker without a {@code /worker} entry counted as ended, and they were deleted.
+     */
+    @Test
+    void aHostStartingKeepsTheForwardingRecordsThatLeadToAWorkerThatAnotherHostRunsWithoutItsSession(@TempDir Path own)
+        throws Exception {
+        Spawned<Long> s = spawner.spawn("h1", List.of(), () -> ProcessHandle.current().pid(),
+            SpawnOptions.defaults().daemonized());
+        long pid = s.result();
+        io.jcircuit.WorkerId worker = s.worker().id();
+        io.jcircuit.WorkerId oldWorker = io.jcircuit.WorkerId.random(); // swapped to the worker, and gone
+        io.jcircuit.WorkerId ended = io.jcircuit.WorkerId.random();
+        recordASwap(oldWorker, worker);
+        recordASwap(ended, SWEPT_LAST); // a swap to a worker that has ended: its record goes in the sweep
+        assertThat(new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start().waitFor()).isZero();
+        try {
+            expireTheSessionOf(worker, "h1");
+
+            try (HostDaemon h2 = HostDaemon.start(new HostDaemon.Config("h2", own, host.zookeeper(), null, 0, 0))) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> !recorded(ended, SWEPT_LAST));
+                assertThat(recorded(oldWorker, worker)).as("it leads to a worker that runs").isTrue();
+            }
+        } finally {
+            new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start().waitFor();
+            s.worker().kill(); // its host sees it end, and deletes the record that leads to it
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> !recorded(oldWorker, worker));
+    }
+
+    /**
+     * A worker that outlived its host's last run (daemonized) and lost its ZooKeeper session meanwhile (stopped,
+     * its entries gone) is not taken back by its host as it starts again: it is not filed. It is not taken for
+     * ended either, as its process runs (its directory's pid file names it): the forwarding records that lead
+     * to it stay. Before, they were deleted.
+     */
+    @Test
+    void aHostStartingKeepsTheForwardingRecordsThatLeadToItsOwnWorkerThatRunsWithoutItsSession(@TempDir Path own)
+        throws Exception {
+        HostDaemon.Config config = new HostDaemon.Config("h3", own, host.zookeeper(), null, 0, 0);
+        io.jcircuit.WorkerId worker;
+        long pid;
+        try (HostDaemon h3 = HostDaemon.start(config)) {
+            Spawned<Long> s = spawner.spawn("h3", List.of(), () -> ProcessHandle.current().pid(),
+                SpawnOptions.defaults().daemonized());
+            worker = s.worker().id();
+            pid = s.result();
+        }
+        io.jcircuit.WorkerId oldWorker = io.jcircuit.WorkerId.random();
+        io.jcircuit.WorkerId ended = io.jcircuit.WorkerId.random();
+        recordASwap(oldWorker, worker);
+        recordASwap(ended, SWEPT_LAST);
+        assertThat(new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start().waitFor()).isZero();
+        try {
+            expireTheSessionOf(worker, "h3");
+
+            try (HostDaemon h3 = HostDaemon.start(config)) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> !recorded(ended, SWEPT_LAST));
+                assertThat(recorded(oldWorker, worker)).as("it leads to a worker that runs").isTrue();
+            }
+        } finally {
+            new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start().waitFor();
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly); // no host counts it
+            spawner.durable().delete("/moved/" + oldWorker + "/1");
+            spawner.durable().delete("/moved-to/" + worker + "/1/" + oldWorker + "/1");
+        }
+    }
+
     @Test
     void aHostGivenARelativeStateDirectoryStartsWorkersThatFindTheirJars() throws Exception {
         Path relative = Path.of("target", "relative-state-" + ProcessHandle.current().pid());

@@ -93,6 +93,8 @@ public final class CircuitRuntime implements Circuit {
     private NamespaceDurable durable;
     /** The forwarding records of this runtime's hot swaps; null without a durable store. */
     private ForwardingRecords forwardingRecords;
+    /** The workers the process this runs in knows to run ({@link #knowsRunning}). */
+    private volatile java.util.function.Predicate<WorkerId> runsHere = w -> false;
     private io.jcircuit.runtime.host.Deployments deployments;
     private io.jcircuit.Subscription holderDeaths;
 
@@ -451,8 +453,8 @@ public final class CircuitRuntime implements Circuit {
             }
         }, config.clusterKey() == null ? null : new ClusterSeal(config.clusterKey()));
         Namespace ns = namespace;
-        forwardingRecords = new ForwardingRecords(durable, id,
-            new ForwardChains(durable, w -> !ns.hasEntry("/worker/" + w)), ns::isConnected, ns::whenConnected);
+        forwardingRecords = new ForwardingRecords(durable, id, new ForwardChains(durable, this::hasEnded),
+            ns::isConnected, ns::whenConnected);
         deployments = new io.jcircuit.runtime.host.Deployments(namespace, config.clusterKey());
         LOG.debug("runtime {} joined the namespace at {}", id, connect);
     }
@@ -737,7 +739,7 @@ public final class CircuitRuntime implements Circuit {
 
     /**
      * As {@link #forgetForwardsTo}, for every worker that forwarding records point at and that has ended
-     * (it has no {@code /worker} entry), told or not: what a worker that ended unseen left (it ended
+     * ({@link #hasEnded}), told or not: what a worker that ended unseen left (it ended
      * while ZooKeeper was away, and its host ended too before it came back). A host daemon calls this
      * as it starts. Returns at once; the work waits for ZooKeeper when it is away.
      */
@@ -745,6 +747,29 @@ public final class CircuitRuntime implements Circuit {
         if (forwardingRecords != null) {
             forwardingRecords.forgetAllEnded();
         }
+    }
+
+    /**
+     * Tells this runtime which workers the process it runs in knows to run although they may not be filed:
+     * a host daemon's own workers (those it counts, and those whose process its workers directory names and
+     * runs). Such a worker is never taken for ended ({@link #hasEnded}).
+     */
+    public void knowsRunning(java.util.function.Predicate<WorkerId> running) {
+        runsHere = java.util.Objects.requireNonNull(running, "running");
+    }
+
+    /**
+     * Whether {@code worker} has ended, for good, as far as the forwarding records of hot swaps go: it is
+     * not this runtime, it has no {@code /worker} entry, no session of this runtime's is connected to it,
+     * the process this runs in does not know it to run ({@link #knowsRunning}), and every host answers
+     * that it does not run it. A worker that only lost its ZooKeeper session for a while (paused, or cut
+     * off past the session's timeout) has no entry until it files itself again, but its host still runs
+     * it: the membership's rule ({@link Spawning#anyHostRuns}), save that a host that cannot be asked may
+     * run it. Throws when ZooKeeper is away.
+     */
+    boolean hasEnded(WorkerId worker) {
+        return !worker.equals(id) && !peers.isConnected(worker) && !runsHere.test(worker)
+            && !namespace.hasEntry("/worker/" + worker) && !spawning.anyHostMayRun(anchors, worker);
     }
 
     /** How many ended workers' forwarding records are still to be deleted; for tests. */

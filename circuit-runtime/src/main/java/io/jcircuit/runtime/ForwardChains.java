@@ -42,7 +42,11 @@ final class ForwardChains {
     private static final int MAX_DEPTH = 64;
 
     private final Durable durable;
-    /** True when a worker has ended (it has no {@code /worker} entry); throws when ZooKeeper is away. */
+    /**
+     * True when a worker has ended, for good: not only without a {@code /worker} entry, which one that lost
+     * its ZooKeeper session for a while lacks too ({@link CircuitRuntime#hasEnded}); throws when ZooKeeper
+     * is away.
+     */
     private final Predicate<WorkerId> ended;
 
     ForwardChains(Durable durable, Predicate<WorkerId> ended) {

@@ -296,19 +296,39 @@ final class Spawning {
      * that it does (a runtime no host started, or one whose host is gone).
      */
     boolean anyHostRuns(WorkerId worker) {
-        for (Entry h : hostsIn("/host", true)) {
+        return hostsSay(rt.anchors(), worker) == HostsSay.RUNS;
+    }
+
+    /**
+     * Whether a host may run {@code worker}'s process now: one answers that it does, or one that is filed
+     * cannot be asked (it may). False only when every host answers that it does not: what taking the
+     * worker for ended, for good, needs ({@link ForwardChains}). Throws when ZooKeeper is away.
+     *
+     * @param anchors the runtime's anchors, also while it closes (it deletes the records that lead to it
+     *                then); a host that a closing runtime cannot ask any more may run the worker
+     */
+    boolean anyHostMayRun(io.jcircuit.Anchors anchors, WorkerId worker) {
+        return hostsSay(anchors, worker) != HostsSay.NONE;
+    }
+
+    /** What the hosts say of a worker's process: one runs it, none does, or none does of those that answered. */
+    private enum HostsSay { RUNS, NONE, SOME_UNASKED }
+
+    private static HostsSay hostsSay(io.jcircuit.Anchors anchors, WorkerId worker) {
+        HostsSay said = HostsSay.NONE;
+        for (Entry h : hostsOf(anchors.listAll("/host").entries())) {
             try {
                 HostService hs = io.jcircuit.Deadline.within(java.time.Duration.ofSeconds(5),
-                    () -> rt.anchors().worker(h).dial(HostService.SERVICE, HostService.class));
+                    () -> anchors.worker(h).dial(HostService.SERVICE, HostService.class));
                 if (io.jcircuit.Deadline.within(java.time.Duration.ofSeconds(5), hs::workers).stream()
                     .anyMatch(w -> w.id().equals(worker))) {
-                    return true;
+                    return HostsSay.RUNS;
                 }
             } catch (RuntimeException unreachable) {
-                // that host cannot say; the others may
+                said = HostsSay.SOME_UNASKED; // that host cannot say; the others may
             }
         }
-        return false;
+        return said;
     }
 
     /** How long {@link #kill} waits for a worker that is in {@code /worker} but under no host to leave. */
