@@ -792,8 +792,8 @@ class SpawnTest {
      * A worker that ended while its host was down (killed, say) leads no hot swap's forwarding record anywhere:
      * the host deletes those that lead only to it as it starts, although its {@code /worker} entry is still
      * there (the embedded ZooKeeper, started again with the host, keeps the sessions it had until they
-     * time out), so that the sweep of the ended workers' records does not take it for ended. Before, its
-     * records stayed until a host started again after its session had expired.
+     * time out), so that the sweep of the ended workers' records does not take it for ended; it removes
+     * that entry first. Before, its records stayed until a host started again after its session had expired.
      */
     @Test
     void aHostDeletesAsItStartsTheForwardingRecordsThatLeadToAWorkerThatEndedWhileItWasDown(@TempDir Path own)
@@ -819,10 +819,10 @@ class SpawnTest {
 
         try (HostDaemon h = HostDaemon.start(config);
              CircuitRuntime rt = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(h.zookeeper()).build())) {
-            assertThat(rt.anchors().list("/worker").entries()).extracting(Entry::worker)
-                .as("its session has not timed out: it is not seen as ended by its entry").contains(worker);
             await().atMost(Duration.ofSeconds(30)).until(() -> rt.durable().listAll("/moved").entries().isEmpty()
                 && rt.durable().listAll("/moved-to").entries().isEmpty());
+            assertThat(rt.anchors().list("/worker").entries()).extracting(Entry::worker)
+                .as("the entry its session (not timed out) kept is removed first, as at a worker's end").doesNotContain(worker);
         }
     }
 

@@ -454,7 +454,11 @@ public final class CircuitRuntime implements Circuit {
         }, config.clusterKey() == null ? null : new ClusterSeal(config.clusterKey()));
         Namespace ns = namespace;
         forwardingRecords = new ForwardingRecords(durable, id, new ForwardChains(durable, this::hasEnded),
-            ns::isConnected, ns::whenConnected);
+            ns::isConnected, ns::whenConnected, w -> {
+                if (ns.hasEntry("/worker/" + w)) {
+                    ns.removeEntriesOf(w); // left by its end while ZooKeeper was away: see forgetForwardsTo
+                }
+            });
         deployments = new io.jcircuit.runtime.host.Deployments(namespace, config.clusterKey());
         LOG.debug("runtime {} joined the namespace at {}", id, connect);
     }
@@ -728,8 +732,11 @@ public final class CircuitRuntime implements Circuit {
      * Worker {@code ended} has ended (its process is gone, crashed or not): the forwarding records of hot
      * swaps that lead only to it, and so to no live worker, are deleted from the durable store (see the
      * README's "Hot swap"). It returns at once when ZooKeeper is away, and they are deleted as soon as it
-     * is back, for as long as this runtime runs. A host daemon calls this for each of its workers that
-     * ends; a runtime does the same for itself as it closes. Does nothing without a durable store.
+     * is back, for as long as this runtime runs. Its entries, when some are left (its host could not remove
+     * them at its end: ZooKeeper was away), are removed first: a record that its old worker writes only
+     * once ZooKeeper is back then sees that it has ended, and goes too ({@link ForwardingRecords}). A host
+     * daemon calls this for each of its workers that ends; a runtime does the same for itself as it closes.
+     * Does nothing without a durable store.
      */
     public void forgetForwardsTo(WorkerId ended) {
         if (forwardingRecords != null) {

@@ -86,6 +86,15 @@ final class ForwardChains {
     }
 
     /**
+     * As {@link #forgetEnded}, when {@code worker} has ended; nothing otherwise. A record written for an
+     * object of a worker that ended before it was written (ZooKeeper was away meanwhile, and the deletion
+     * of what leads to that worker ran first) is deleted by it. Returns how many records it deleted.
+     */
+    int forgetIfEnded(WorkerId worker) {
+        return ended.test(worker) ? forgetEnded(worker) : 0;
+    }
+
+    /**
      * Applies the rule for every worker that records point at and that has ended, told or not: what a
      * worker that ended unseen left (it ended while ZooKeeper was away, and whoever would have deleted its
      * records ended too before it came back). Returns how many records it deleted.

@@ -44,8 +44,11 @@ final class ForwardingRecords implements AutoCloseable {
     /** The longest wait between two attempts when no reconnection wakes the retrier first. */
     static final long RETRY_FALLBACK_MS = 30_000;
 
-    /** What a record is to be: the replacement to store, or none (a removal); and its index entry. */
-    private record Wish(Object replacement, String index) {
+    /**
+     * What a record is to be: the replacement to store (an object of worker {@code to}), or none (a
+     * removal, and {@code to} null); and its index entry.
+     */
+    private record Wish(Object replacement, String index, WorkerId to) {
     }
 
     private final Durable durable;
@@ -53,6 +56,8 @@ final class ForwardingRecords implements AutoCloseable {
     private final ForwardChains chains;
     /** Whether the namespace's connection is up: {@link #close} deletes nothing without it. */
     private final BooleanSupplier connected;
+    /** Removes the entries an ended worker left, if any, before its records are deleted. */
+    private final java.util.function.Consumer<WorkerId> removeLeftEntries;
     /** The records not yet written, by path. */
     private final Map<String, Wish> wanted = new ConcurrentHashMap<>();
     /** The index entry of each record stored, by the record's path: what a removal deletes with it. */
@@ -76,13 +81,18 @@ final class ForwardingRecords implements AutoCloseable {
      * @param chains     the records of every runtime, and the rule by which they go
      * @param connected  whether the namespace's connection is up now
      * @param reconnects registers what to run each time the connection is back; returns its handle
+     * @param removeLeftEntries removes the entries that a worker {@link #forgetEnded} is told of left, if
+     *                   any (its host could not remove them at its end: ZooKeeper was away); throws when
+     *                   ZooKeeper is away
      */
     ForwardingRecords(Durable durable, WorkerId owner, ForwardChains chains, BooleanSupplier connected,
-                      java.util.function.Function<Runnable, AutoCloseable> reconnects) {
+                      java.util.function.Function<Runnable, AutoCloseable> reconnects,
+                      java.util.function.Consumer<WorkerId> removeLeftEntries) {
         this.durable = Objects.requireNonNull(durable, "durable");
         this.owner = Objects.requireNonNull(owner, "owner");
         this.chains = Objects.requireNonNull(chains, "chains");
         this.connected = Objects.requireNonNull(connected, "connected");
+        this.removeLeftEntries = Objects.requireNonNull(removeLeftEntries, "removeLeftEntries");
         this.reconnects = reconnects.apply(() -> {
             if (wake.availablePermits() == 0) {
                 wake.release();
@@ -99,18 +109,20 @@ final class ForwardingRecords implements AutoCloseable {
         String path = ForwardChains.recordPath(owner, handle);
         String index = ForwardChains.indexPath(to, toHandle, owner, handle);
         indexes.put(path, index);
-        want(path, new Wish(replacement, index));
+        want(path, new Wish(replacement, index, Objects.requireNonNull(to, "to")));
     }
 
     /** This runtime's export {@code handle} is to have no record; removed now if it can be, else once it can. */
     void remove(long handle) {
         String path = ForwardChains.recordPath(owner, handle);
-        want(path, new Wish(null, indexes.remove(path)));
+        want(path, new Wish(null, indexes.remove(path), null));
     }
 
     /**
      * Worker {@code ended} has ended (its process is gone): the records that lead only to it are deleted,
-     * now if they can be, else once ZooKeeper is back. See {@link ForwardChains} for the rule.
+     * now if they can be, else once ZooKeeper is back. See {@link ForwardChains} for the rule. The entries
+     * it left, if any, are removed first, in the same attempt: a record for it that another runtime writes
+     * only after this deletion (both waited for ZooKeeper) sees it ended, and deletes itself ({@link #write}).
      */
     void forgetEnded(WorkerId ended) {
         toForget.add(Objects.requireNonNull(ended, "ended"));
@@ -186,6 +198,7 @@ final class ForwardingRecords implements AutoCloseable {
                     return false;
                 }
                 try {
+                    removeLeftEntries.accept(w);
                     chains.forgetEnded(w);
                     toForget.remove(w);
                 } catch (RuntimeException ex) {
@@ -205,7 +218,12 @@ final class ForwardingRecords implements AutoCloseable {
         }
     }
 
-    /** One record as wished: its index entry before it, or after it for a removal. */
+    /**
+     * One record as wished: its index entry before it, or after it for a removal. A record stored is then
+     * deleted again, by the rule, when the worker it points at has ended already: the deletion of what
+     * leads to that worker may have run before the record was written (ZooKeeper was away for both, say,
+     * as the replacement crashed), and found nothing; run after the write, one of the two finds it.
+     */
     private boolean write(String path, Wish wish) {
         try {
             if (wish.replacement() == null) {
@@ -216,6 +234,7 @@ final class ForwardingRecords implements AutoCloseable {
             } else {
                 durable.putBytes(wish.index(), ForwardChains.indexValue(path));
                 durable.put(path, wish.replacement());
+                chains.forgetIfEnded(wish.to()); // it logs what it deleted
             }
             return true;
         } catch (RuntimeException ex) {
