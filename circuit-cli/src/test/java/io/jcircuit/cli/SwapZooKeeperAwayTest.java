@@ -42,6 +42,7 @@ class SwapZooKeeperAwayTest {
     void shouldFinishASwapWhoseZooKeeperGoesAwayAfterTheReplacementFiledWithoutAFailedCall(@TempDir Path zkDir,
                                                                                          @TempDir Path state) throws Exception {
         EmbeddedZooKeeper zk = EmbeddedZooKeeper.start(zkDir, 0);
+        java.util.List<Long> daemons = new java.util.concurrent.CopyOnWriteArrayList<>(); // outlive the host: ended below
         int port = zk.port();
         String connect = zk.connectString();
         Map<String, String> env = Map.of("CIRCUIT_ZOOKEEPER", connect);
@@ -56,6 +57,7 @@ class SwapZooKeeperAwayTest {
             }, SpawnOptions.defaults().daemonized());
             WorkerId oldId = old.worker().id();
             long oldPid = client.anchors().list("/zk/one").entries().getFirst().pid();
+            daemons.add(oldPid);
             TallyShard shard = old.worker().dial(TallyShard.SERVICE, TallyShard.class);
             AtomicBoolean stop = new AtomicBoolean();
             AtomicLong added = new AtomicLong();
@@ -89,6 +91,8 @@ class SwapZooKeeperAwayTest {
             long at = added.get();
             await().until(() -> added.get() > at + 200);
             zk = EmbeddedZooKeeper.start(zkDir, port);
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> client.anchors().list("/zk/one").entries()
+                .stream().filter(e -> !e.worker().equals(oldId)).peek(e -> daemons.add(e.pid())).count() > 0);
 
             assertThat(r.code()).as(r.err()).isZero();
             assertThat(r.out()).contains("swapped " + oldId + " -> ");
@@ -104,6 +108,8 @@ class SwapZooKeeperAwayTest {
             assertThat(shard.version()).isEqualTo("v2");
         } finally {
             zk.close();
+            // the old worker and its replacement are daemonized: the host's stop leaves them running
+            daemons.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
         }
     }
 }
