@@ -14,13 +14,16 @@ import java.util.Map;
  * the first 3 such warnings are logged, then at most one a minute, which says how many were left out
  * (the warnings of a context dropped, {@link #outgoing}, are limited the same way). Only a
  * {@link VirtualMachineError} (an {@link OutOfMemoryError}, a {@link StackOverflowError}) goes on up
- * as one thrown by the runtime's own code would; an asynchronous call's future completes all the same.
+ * as one thrown by the runtime's own code would; one from {@link #completed} does so once the other
+ * interceptors' {@code completed} have run. An asynchronous call's future completes all the same, and on
+ * the callee, where it comes after the answer has gone, it is logged: the link and its other calls go on.
  *
  * <p>Each call this runtime makes to another runtime gets one {@link #outgoing} and then exactly
  * one {@link #completed}, also one that fails before it is sent: its peer has died, or its deadline
  * passed while it waited. Each request another runtime sends this one gets exactly one {@link #completed}
  * here, also one that is not run: one it could not read, or refused as it closed ({@code FAILED}, with the
- * method {@code ?} when it was not read; {@link #incoming} did not run for those).
+ * method {@code ?} when it was not read; {@link #incoming} did not run for those), and one whose serving
+ * failed in the runtime, outside the method ({@code FAILED}: its caller gets that failure).
  *
  * <p><b>Pairing the hooks of one call.</b> {@link #completed} need not run on the thread that ran
  * {@link #outgoing} or {@link #incoming}: an asynchronous call (of a method returning a

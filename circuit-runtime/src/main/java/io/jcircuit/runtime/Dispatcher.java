@@ -223,13 +223,20 @@ final class Dispatcher implements AutoCloseable {
         volatile Runnable next;
     }
 
+    /**
+     * Serves one request from {@code s}'s peer, on a call thread. Whatever throws here, the request is
+     * answered (with a failure when it had no answer yet), gets its one {@code completed}, and gives its
+     * incoming slot and its count in {@link #running} back once: an asynchronous method's answer does that
+     * when it goes ({@link #answerLater}), once {@link #answerWhenDone} has taken it over.
+     */
     private void serveRemote(PeerSession s, ByteBuf payload, long arrived) {
         long callId = MessageCodec.callId(payload);
         boolean go = MessageCodec.isGo(MessageCodec.kind(payload));
         running.incrementAndGet();
         long start = System.nanoTime();
         long bytesIn = payload.readableBytes();
-        boolean later = false;
+        boolean later = false; // the answer, its completed and ended() are answerLater's: this thread is done with them
+        long deadline = NO_WAIT; // the caller's, once the request is read
         Served served = new Served(go);
         try {
             Message request;
@@ -238,41 +245,73 @@ final class Dispatcher implements AutoCloseable {
             } catch (CodecException e) {
                 runtime.unread(s, e); // what it carried of the caller's own is held here no longer
                 String why = "worker " + runtime.id() + " could not decode the request: " + e.getMessage();
-                // its deadline is unknown: the caller's default one
-                long deadline = arrived + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(runtime.config().defaultCallTimeoutMs());
                 served.notRun = true; // its name unread: completed as UNREAD, FAILED
-                answerServed(s, new Message.Failure(callId, RemoteFailure.describe(e.beyondReaderLimits()
-                    ? new io.jcircuit.UnreadableValueException(why + NOT_RUN) : new CircuitException(why))), deadline,
-                    served, bytesIn, start);
-                if (e.beyondReaderLimits()) {
-                    // well formed, only too deep or of a class unknown here: that call fails, the link is sound
-                    LOG.debug("request #{} from {} refused: {}", callId, s.link, e.getMessage());
-                } else {
-                    protocolError(s, "undecodable request #" + callId + ": " + e.getMessage());
+                try {
+                    answerServed(s, new Message.Failure(callId, RemoteFailure.describe(e.beyondReaderLimits()
+                        ? new io.jcircuit.UnreadableValueException(why + NOT_RUN) : new CircuitException(why))),
+                        defaultDeadline(arrived), served, bytesIn, start);
+                } finally {
+                    if (e.beyondReaderLimits()) {
+                        // well formed, only too deep or of a class unknown here: that call fails, the link is sound
+                        LOG.debug("request #{} from {} refused: {}", callId, s.link, e.getMessage());
+                    } else {
+                        protocolError(s, "undecodable request #" + callId + ": " + e.getMessage());
+                    }
                 }
                 return;
             } finally {
                 payload.release();
             }
             Message answer = serve(request, s.link.peer(), served, arrived);
-            long deadline = arrived + timeoutOf(request);
+            deadline = arrived + timeoutOf(request);
             if (answer instanceof Message.Reply r && r.value() instanceof Later pending) {
                 // An asynchronous method: this thread is done, the answer goes when its future completes,
                 // or fails at the caller's deadline. The call counts as running (and holds its incoming
-                // slot) until then.
+                // slot) until then. Should answerWhenDone throw, it took nothing over: the catch answers.
+                long until = deadline;
+                answerWhenDone(pending, callId, deadline, a -> answerLater(s, a, until, served, bytesIn, start, go));
                 later = true;
-                answerWhenDone(pending, callId, deadline, a -> answerLater(s, a, deadline, served, bytesIn, start, go));
                 return;
             }
             answerServed(s, answer, deadline, served, bytesIn, start);
         } catch (RuntimeException | Error e) {
-            logError("request #" + callId + " from " + s.link + " failed outside the callee", e);
-            protocolError(s, "internal error serving request #" + callId + ": " + RemoteFailure.summary(e));
+            // Not the link's failure: the request was cut from its frame on the event loop, and what goes
+            // wrong while sending is answerServed's. This call's own handling failed (an interceptor's
+            // completed that threw a VirtualMachineError, the bookkeeping of an asynchronous answer): that
+            // call alone fails, and the link goes on with the others.
+            long until = deadline == NO_WAIT ? defaultDeadline(arrived) : deadline;
+            failedServing(s, callId, served, until, bytesIn, start, e);
         } finally {
             decided(served); // answered, or begun before (a call running on, an asynchronous one)
             if (!later) {
                 ended(s, go);
             }
+        }
+    }
+
+    /** The deadline of a request whose own is unknown (it could not be read): the caller's default one. */
+    private long defaultDeadline(long arrived) {
+        return arrived + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(runtime.config().defaultCallTimeoutMs());
+    }
+
+    /**
+     * {@link #serveRemote}'s request failed outside its callee, with {@code e}: answered with a failure
+     * unless its answer was sent already, and completed, {@code FAILED}, unless it was already. Called on
+     * the thread that owns {@code served} (see {@link Served}); never throws.
+     */
+    private void failedServing(PeerSession s, long callId, Served served, long deadline, long bytesIn, long start,
+                               Throwable e) {
+        logError("request #" + callId + " from " + s.link + " failed outside the callee", e);
+        if (served.completed) {
+            return; // answered and completed, and what threw came after: an interceptor's completed
+        }
+        served.undelivered = true; // whatever the callee did, its caller gets the runtime's failure: FAILED
+        try {
+            answerServed(s, new Message.Failure(callId, RemoteFailure.describe(new CircuitException("worker "
+                + runtime.id() + " failed serving the call: " + RemoteFailure.summary(e)))), deadline, served, bytesIn,
+                start);
+        } catch (RuntimeException | Error again) {
+            logError("request #" + callId + " from " + s.link + " could not be answered with its failure", again);
         }
     }
 
@@ -394,21 +433,30 @@ final class Dispatcher implements AutoCloseable {
                              boolean go) {
         boolean handedOver = false;
         try {
-            if (s.link.isWritable() || !s.link.isOpen()) {
-                answerServed(s, answer, NO_WAIT, served, bytesIn, start); // could have become unwritable: one answer past
-                return;
-            }
-            virtualThreads.execute(() -> {
-                try {
-                    answerServed(s, answer, deadline, served, bytesIn, start);
-                } finally {
-                    ended(s, go);
+            try {
+                if (s.link.isWritable() || !s.link.isOpen()) {
+                    answerServed(s, answer, NO_WAIT, served, bytesIn, start); // could have become unwritable: one answer past
+                    return;
                 }
-            });
-            handedOver = true;
-        } catch (RejectedExecutionException closing) {
-            // the runtime is closing; this link goes down with it, and the answer is not sent
-            completedUnanswered(s, answer.callId(), served.name, bytesIn, start);
+                virtualThreads.execute(() -> {
+                    try {
+                        answerServed(s, answer, deadline, served, bytesIn, start);
+                    } catch (RuntimeException | Error e) {
+                        logError("answer #" + answer.callId() + " to " + s.link + " failed", e);
+                    } finally {
+                        ended(s, go);
+                    }
+                });
+                handedOver = true;
+            } catch (RejectedExecutionException closing) {
+                // the runtime is closing; this link goes down with it, and the answer is not sent
+                completedUnanswered(s, answer.callId(), served.name, bytesIn, start);
+            }
+        } catch (RuntimeException | Error e) {
+            // What answerServed lets through (a VirtualMachineError an interceptor's completed threw, after the
+            // answer went) is this call's alone: not the link's, nor the caller's of this method, which may be
+            // the deadline sweeper, a freeze, the thread completing the future, or answerWhenDone itself
+            logError("answer #" + answer.callId() + " to " + s.link + " failed", e);
         } finally {
             if (!handedOver) {
                 ended(s, go); // whatever happened: the call's slot and its count in running are given back
@@ -429,6 +477,7 @@ final class Dispatcher implements AutoCloseable {
             logError("answer #" + answer.callId() + " to " + s.link + " could not be sent", e);
             protocolError(s, "internal error answering request #" + answer.callId() + ": " + RemoteFailure.summary(e));
         }
+        served.completed = true; // before: whatever it throws, it was called (failedServing)
         instrumentation.completed(CallInterceptor.Direction.IN, s.link.peer(), answer.callId(), served.name, bytesOut, bytesIn,
             start, outcome);
     }
@@ -686,10 +735,24 @@ final class Dispatcher implements AutoCloseable {
         return serve(request, from, null, System.nanoTime());
     }
 
-    /** What serving one remote request found out, for the metrics: the method's name. */
+    /**
+     * What serving one remote request found out, for the metrics: the method's name. Plain fields: one
+     * thread at a time has it. The call thread that serves the request, until it hands an asynchronous
+     * method's answer over ({@link #answerWhenDone} returns; then it reads only {@link #decided}, which
+     * nobody else touches); after that, the one thread that sends that answer: the first of the future,
+     * the deadline and an abandon to take it ({@link LaterAnswer#take}, a compare-and-set that already
+     * was there), or this call thread itself for a future that was done, and from there a call thread it
+     * is handed to ({@link #answerLater}; starting a thread orders what came before). When
+     * {@link #answerWhenDone} throws, it took nothing over and nothing will: the call thread still has it.
+     */
     private static final class Served {
         /** Whether it has begun to run the callee's code, or was answered; see {@link #decided}. */
         boolean decided;
+        /**
+         * Whether it was answered (or its answer dropped) and its {@code completed} called, so that a
+         * failure after that ({@link #failedServing}) neither answers nor completes it again.
+         */
+        boolean completed;
         String name = UNREAD;
         /** The object that served the call, when it was one of this runtime's exports. */
         Object impl;
@@ -884,7 +947,11 @@ final class Dispatcher implements AutoCloseable {
      * Hands {@code answer} the answer to call {@code callId} once {@code pending}'s stage completes, or a
      * {@link io.jcircuit.DeadlineExceededException} at {@code deadline} if it has not by then: the
      * caller has given up, and a future that never completes must not hold the call's slot for ever.
-     * Exactly one of the two is handed over.
+     * Exactly one of the two is handed over. Returns once it is, or will be by whoever comes first (the
+     * future, the deadline, a freeze that abandons the call). Throws only when nothing was handed over
+     * and nothing will be (what keeps the waiting, a stage of the JDK's that could not take its dependent,
+     * failed): then {@code pending} is settled, and the caller answers the call itself. {@code answer}
+     * must not throw: it may run on this thread, before this returns.
      */
     void answerWhenDone(Later pending, long callId, long deadline, java.util.function.Consumer<Message> answer) {
         answerWhenDone(pending, callId, deadline, answer, () -> answer.accept(new Message.Failure(callId,
@@ -898,44 +965,73 @@ final class Dispatcher implements AutoCloseable {
         CompletionStage<?> stage = pending.stage();
         if (isCompletedFuture(stage)) {
             // the common case (a method that returns a completed future): nothing to wait for or expire.
-            // The JDK's own class only: a subclass's methods may throw (completedStage's refuse isDone)
+            // The JDK's own class only: a subclass's methods may throw (completedStage's refuse isDone).
+            // Its whenComplete runs the action here and now, and keeps what the action throws in the stage
+            // it returns: it throws only before it runs the action, having handed nothing over
             pending.settled();
             stage.whenComplete((v, t) -> answerWith(callId, v, t, answer));
             return;
         }
-        LaterAnswer waiting = new LaterAnswer(deadline, () -> {
-            pending.settled();
-            onDeadline.run();
-        });
-        if (pending.exit() != null) {
-            pending.exit().onAbandon(() -> {
-                if (waiting.take()) {
-                    runtime.callDeadlines().remove(waiting);
-                    answer.accept(new Message.Failure(callId, RemoteFailure.describe(new CircuitException(pending.method()
-                        + " on worker " + runtime.id() + " was still waiting for its future when a hot swap's freeze of the"
-                        + " service had waited its drain out, and the swap went on without it: whether what it does is in"
-                        + " the state handed over is unknown; call again (the replacement serves it)"))));
-                }
-            });
-        }
+        LaterAnswer waiting = null;
         try {
-            stage.whenComplete((v, t) -> {
-                pending.settled(); // before the answer: a caller told it is done finds the object done with it
-                if (waiting.take()) {
-                    runtime.callDeadlines().remove(waiting);
-                    answerWith(callId, v, t, answer);
+            LaterAnswer w = waiting = new LaterAnswer(deadline, () -> {
+                try {
+                    pending.settled();
+                } finally {
+                    onDeadline.run();
                 }
             });
-        } catch (Throwable refused) {
-            // a stage of the application's own that takes no dependent: the call fails with what it threw
-            pending.settled();
-            if (waiting.take()) {
-                answerWith(callId, null, refused, answer);
+            if (pending.exit() != null) {
+                pending.exit().onAbandon(() -> {
+                    if (w.take()) {
+                        runtime.callDeadlines().remove(w);
+                        answer.accept(new Message.Failure(callId, RemoteFailure.describe(new CircuitException(pending.method()
+                            + " on worker " + runtime.id() + " was still waiting for its future when a hot swap's freeze of the"
+                            + " service had waited its drain out, and the swap went on without it: whether what it does is in"
+                            + " the state handed over is unknown; call again (the replacement serves it)"))));
+                    }
+                });
             }
-            return;
-        }
-        if (!waiting.taken()) {
-            runtime.callDeadlines().add(waiting); // expires at once when the deadline has passed
+            try {
+                stage.whenComplete((v, t) -> {
+                    try {
+                        pending.settled(); // before the answer: a caller told it is done finds the object done with it
+                    } finally {
+                        if (w.take()) {
+                            runtime.callDeadlines().remove(w);
+                            answerWith(callId, v, t, answer);
+                        }
+                    }
+                });
+            } catch (Throwable refused) {
+                // a stage of the application's own that takes no dependent: the call fails with what it threw
+                try {
+                    pending.settled();
+                } finally {
+                    if (w.take()) {
+                        answerWith(callId, null, refused, answer);
+                    }
+                }
+                return;
+            }
+            if (!w.taken()) {
+                runtime.callDeadlines().add(w); // expires at once when the deadline has passed
+            }
+        } catch (RuntimeException | Error e) {
+            if (waiting != null && !waiting.take()) {
+                // taken: the answer went, or goes from whoever took it; what failed here is only logged
+                logError("call #" + callId + " failed while it waited for the future of " + pending.method(), e);
+                return;
+            }
+            if (waiting != null) {
+                runtime.callDeadlines().remove(waiting); // perhaps added before what threw
+            }
+            try {
+                pending.settled();
+            } catch (RuntimeException | Error alsoFailed) {
+                e.addSuppressed(alsoFailed);
+            }
+            throw e;
         }
     }
 

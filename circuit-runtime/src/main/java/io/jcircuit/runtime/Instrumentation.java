@@ -152,7 +152,11 @@ final class Instrumentation {
         return all[i].interceptor.incoming(info, context, () -> chain(all, i + 1, info, context, call));
     }
 
-    /** After a call crossing runtimes, on either side, with the same {@code callId} its first hook had. */
+    /**
+     * After a call crossing runtimes, on either side, with the same {@code callId} its first hook had.
+     * Every interceptor's {@code completed} runs; the first {@link VirtualMachineError} one threw is
+     * thrown after the last.
+     */
     void completed(Direction direction, WorkerId peer, long callId, String method, long bytesOut, long bytesIn,
                    long startNanos, CallEvent.Outcome outcome) {
         completed(direction, peer, callId, method, method, bytesOut, bytesIn, startNanos, outcome);
@@ -173,14 +177,21 @@ final class Instrumentation {
             return;
         }
         CallEvent event = new CallEvent(direction, peer, method, bytesOut, bytesIn, duration, outcome, callId);
+        VirtualMachineError fatal = null;
         for (Hook h : all) {
             try {
                 h.interceptor.completed(event);
             } catch (VirtualMachineError e) {
-                throw e;
+                // goes on up, once the others have had theirs: each sees every call it saw begin end
+                if (fatal == null) {
+                    fatal = e;
+                }
             } catch (Throwable e) {
                 contain(h, "a completed", method, e);
             }
+        }
+        if (fatal != null) {
+            throw fatal;
         }
     }
 

@@ -300,10 +300,15 @@ final class Invoker {
             return;
         }
         if (answer instanceof Message.Reply reply && reply.value() instanceof Dispatcher.Later later) {
-            runtime.dispatcher().answerWhenDone(later, request.callId(), r.deadline(),
-                a -> runtime.completions().submit(() -> settleSelf(a, r)),
-                () -> runtime.completions().submit(() -> r.future().completeExceptionally(
-                    timeout(runtime.id(), r.what(), "waiting for the answer"))));
+            try {
+                runtime.dispatcher().answerWhenDone(later, request.callId(), r.deadline(),
+                    a -> runtime.completions().submit(() -> settleSelf(a, r)),
+                    () -> runtime.completions().submit(() -> r.future().completeExceptionally(
+                        timeout(runtime.id(), r.what(), "waiting for the answer"))));
+            } catch (RuntimeException | Error e) {
+                // it took nothing over, and nothing will answer the call: the future fails with what threw
+                r.future().completeExceptionally(e);
+            }
         } else {
             runtime.completions().submit(() -> settleSelf(answer, r));
         }

@@ -1,6 +1,7 @@
 package io.jcircuit.runtime;
 
 import io.jcircuit.CallEvent;
+import io.jcircuit.CallInterceptor;
 import io.jcircuit.CallEvent.Outcome;
 import io.jcircuit.CallInterceptor.Direction;
 import io.jcircuit.Deadline;
@@ -13,9 +14,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -158,6 +162,103 @@ class CalleeCompletedTest {
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
             assertThat(outcomes(served, "Counter.add(long)")).containsExactly(Outcome.OK, Outcome.FAILED));
         assertThat(incoming(served)).extracting(CallEvent::method).doesNotContain(Dispatcher.UNREAD);
+    }
+
+    /** Answers at once, or with a stage that takes no dependent. */
+    public interface Tally {
+        String now(String s);
+
+        CompletionStage<String> refusing(String s);
+    }
+
+    static final class TallyImpl implements Tally {
+        @Override
+        public String now(String s) {
+            return s.toUpperCase();
+        }
+
+        @Override
+        public CompletionStage<String> refusing(String s) {
+            return new CompletableFuture<>() {
+                @Override
+                public CompletableFuture<String> whenComplete(BiConsumer<? super String, ? super Throwable> action) {
+                    throw new IllegalStateException("this stage takes no dependent");
+                }
+            };
+        }
+    }
+
+    /**
+     * An interceptor with a bug that recurses without end when a call of a {@link Tally} is completed on the
+     * callee: a {@link VirtualMachineError}, which the runtime does not contain as it does the others.
+     */
+    static final class Overflowing implements CallInterceptor {
+        @Override
+        public void completed(CallEvent event) {
+            if (event.direction() == Direction.IN && event.method().startsWith("Tally.")) {
+                throw new StackOverflowError("recursed in completed");
+            }
+        }
+    }
+
+    /** A callee whose first interceptor's completed overflows its stack, the recorder behind it, and its caller. */
+    private record Overflow(CircuitRuntime callee, Fixtures.Recorder served, Tally tally, Fixtures.Counter counter) {
+    }
+
+    private Overflow overflow() {
+        CircuitRuntime caller = runtimes.start();
+        CircuitRuntime callee = runtimes.start(c -> c.maxIncomingCallsPerLink(1)); // one slot kept: the next call waits
+        callee.intercept(new Overflowing());
+        Fixtures.Recorder served = new Fixtures.Recorder();
+        callee.intercept(served);
+        callee.listen("tally", Tally.class, new TallyImpl());
+        callee.listen("echo", Fixtures.Echo.class, new Fixtures.EchoImpl());
+        Tally tally = caller.dial(callee.address(), "tally", Tally.class);
+        Fixtures.Counter counter = caller.dial(callee.address(), "echo", Fixtures.Echo.class).makeCounter(); // held over the session
+        assertThat(counter.add(1)).isEqualTo(1);
+        return new Overflow(callee, served, tally, counter);
+    }
+
+    /**
+     * An error that goes past the interceptors as a call is completed on its callee (a VirtualMachineError of
+     * one of them, after the answer went) is logged: the interceptors behind it see the call completed, the
+     * call gives its slot back, and the link goes on. It was taken for an internal error of the link, which
+     * ended the link and its session, and those interceptors never heard of the call's end.
+     */
+    @Test
+    void anErrorPastTheInterceptorsAsACallIsCompletedEndsNeitherTheLinkNorTheCompletedOfTheOthers() {
+        Overflow o = overflow();
+
+        assertThat(Deadline.within(Duration.ofSeconds(10), () -> o.tally().now("x"))).isEqualTo("X");
+        assertThat(Deadline.within(Duration.ofSeconds(10), () -> o.tally().now("y"))).isEqualTo("Y");
+
+        assertThat(o.counter().add(1)).as("the session, and the counter held over it, go on").isEqualTo(2);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+            assertThat(outcomes(o.served(), "Tally.now(String)")).containsExactly(Outcome.OK, Outcome.OK));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(o.callee().dispatcher().running()).isZero());
+    }
+
+    /**
+     * The same for an asynchronous method whose stage takes no dependent, answered at once with what it threw
+     * on the call thread, where the error came back up through the dispatcher's wait for the stage: that call
+     * alone fails, once, and its slot is given back once.
+     */
+    @Test
+    void anErrorPastTheInterceptorsAsAnAsynchronousCallIsAnsweredEndsNeitherTheLinkNorTheCompletedOfTheOthers() {
+        Overflow o = overflow();
+
+        for (String s : List.of("x", "y")) {
+            CompletableFuture<String> f = Deadline.within(Duration.ofSeconds(10), () -> o.tally().refusing(s))
+                .toCompletableFuture();
+            assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).cause().isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("takes no dependent");
+        }
+
+        assertThat(o.counter().add(1)).as("the session, and the counter held over it, go on").isEqualTo(2);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+            assertThat(outcomes(o.served(), "Tally.refusing(String)")).containsExactly(Outcome.THREW, Outcome.THREW));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(o.callee().dispatcher().running()).isZero());
+        assertThat(Deadline.within(Duration.ofSeconds(10), () -> o.tally().now("z"))).isEqualTo("Z");
     }
 
     /** The requests the callee served but the lookups of {@code dial}. */
