@@ -5,6 +5,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * Enforces the deadlines of calls made from virtual threads, so that those threads can park without
  * a timeout, and of asynchronous calls, which have no thread waiting at all.
@@ -18,6 +21,8 @@ import java.util.concurrent.locks.LockSupport;
  * planned wake-up does. Platform-thread callers keep using timed parks, which cost no extra thread.
  */
 final class CallDeadlines implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CallDeadlines.class);
 
     /** Something given up at a deadline: a call's wait for its answer, or a callee's for its future. */
     abstract static class Expiring {
@@ -86,14 +91,23 @@ final class CallDeadlines implements AutoCloseable {
         }
     }
 
-    /** Expires every call that is due; returns the earliest deadline left, or {@link #NEVER}. */
+    /**
+     * Expires every call that is due; returns the earliest deadline left, or {@link #NEVER}. What one
+     * expiry throws is logged and goes no further: this thread is the only one that expires deadlines,
+     * so if it died, every later call of the runtime would wait past its deadline for ever.
+     */
     private long sweep(long now) {
         long earliest = NEVER;
         for (Expiring p : waiting) {
             long d = p.deadline();
             if (d - now <= 0) {
-                p.expire();
-                waiting.remove(p);
+                try {
+                    p.expire();
+                } catch (Throwable e) { // an Error too: an OutOfMemoryError may pass, the sweeper must stay
+                    LOG.error("expiring {} at its deadline failed; the sweeper goes on with the others", p, e);
+                } finally {
+                    waiting.remove(p);
+                }
             } else if (earliest == NEVER || d - earliest < 0) {
                 earliest = d;
             }
