@@ -1002,6 +1002,7 @@ public final class CircuitRuntime implements Circuit {
             transport.close();
         }
         imports.close(); // its pins: each held its handler, and through it this runtime, for a minute
+        acquires.close(); // those waiting to be tried again: each waited up to half a minute
         // Only now that no remote copy can call again: woken earlier, their calls came back at once, empty,
         // and were made again in a loop for as long as the anchors and the namespace took to close.
         java.util.List<LocalChan> owned;
@@ -1301,7 +1302,7 @@ public final class CircuitRuntime implements Circuit {
                 RefHandler local = exports.localHandler(d.handle(), handle -> new RefHandler(CircuitRuntime.this, d));
                 return local != null ? local : new RefHandler(CircuitRuntime.this, d); // gone: calls will say so
             }
-            Runnable[] acquired = {null};
+            Acquires.Owner[] acquired = {null};
             RefHandler h = imports.handlerFor(d, from, desc -> new RefHandler(CircuitRuntime.this, desc), acquired);
             if (acquired[0] != null) {
                 acquires.acquireSoon(d, from, acquired[0]); // tells its home that this runtime holds it now
@@ -1320,7 +1321,7 @@ public final class CircuitRuntime implements Circuit {
             if (d.home().equals(id)) {
                 return handlerFor(d, null); // one of this runtime's own exports
             }
-            Runnable[] acquired = {null};
+            Acquires.Owner[] acquired = {null};
             RefHandler h = imports.storedHandlerFor(d, desc -> new RefHandler(CircuitRuntime.this, desc), acquired);
             if (acquired[0] != null) {
                 acquires.acquireSoon(d, id, acquired[0]); // dialed, if need be, in this runtime's own turn

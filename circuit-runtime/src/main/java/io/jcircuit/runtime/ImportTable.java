@@ -17,18 +17,32 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
  * References this runtime holds to other runtimes' exports (the importer's side of distributed GC).
  *
- * <p>There is one handler per remote export while any proxy on it is reachable, and it counts how
- * many times the reference arrived: from its home (which counted one hold for this runtime when it
- * sent it) or from a third runtime (whereupon this runtime {@code Acquire}s it at home), and once
- * when it was read from the durable store while this runtime held none (acquired too). When the
- * handler becomes unreachable a {@link Cleaner} queues a {@code Release} of that count; releases go
- * out in batches, one message per home.
+ * <p>There is one handler per remote export while any proxy on it is reachable, and it counts the
+ * holds home counts for this runtime through it: one each time the reference arrived from its home
+ * (which counted one when it sent it), and one for each of its acquires that home counted or may
+ * have counted: it arrived from a third runtime (whereupon this runtime {@code Acquire}s it at home),
+ * or was read from the durable store while this runtime held none of it. When the handler becomes
+ * unreachable a {@link Cleaner} queues a {@code Release} of that count; releases go out in batches,
+ * one message per home.
+ *
+ * <p>A release gives back no more than home can have counted: home's count is per runtime, not per
+ * handler, and a release of more would take holds of a newer handler of the same reference (the old
+ * one collected, a fresh arrival acquired, then the old one's release arrived), and home could
+ * collect an object that live handler still needs. So an acquire that was never sent counts nothing
+ * here; one sent whose outcome is unknown (its answer lost, its deadline passed) counts as counted,
+ * leaking a hold rather than freeing a live object ({@link Acquires.Outcome}).
+ *
+ * <p>An acquire that could not be sent is tried again while its handler is reachable
+ * ({@link Acquires}); when it is given up, and no other hold of the handler is counted at home, the
+ * reference is lost as when its home's session ends ({@link RefHandler#notHeld}): its calls fail at
+ * once with a clear error, rather than work until home, counting nothing for it, collects its
+ * object. It leaves the table, so that the same reference received or read again later gets a
+ * handler of its own, acquired again.
  *
  * <p>A release never overtakes an acquire of the same handler: while an acquire of it has not been
  * answered by home, its release waits, and goes once the last such acquire has been answered
@@ -51,11 +65,17 @@ final class ImportTable {
     private static final class Entry {
         final WeakReference<RefHandler> handler;
         final Address address;
-        final AtomicLong received = new AtomicLong();
+        /**
+         * Holds home counts (or may count) for this runtime through this handler: what its release gives
+         * back. Guarded by the entry.
+         */
+        long counted;
         /** Acquires of this handler at home not answered yet; guarded by the entry. */
         int acquiring;
         /** The handler was collected: its release goes once {@link #acquiring} is 0; guarded by the entry. */
         boolean dropped;
+        /** The entry left the table ({@link #sessionEnded}, {@link Acquiring}): no arrival counts on it any more; guarded by the entry. */
+        boolean gone;
 
         Entry(RefHandler handler, Address address) {
             this.handler = new WeakReference<>(handler);
@@ -118,30 +138,41 @@ final class ImportTable {
     /**
      * The handler for a reference received from {@code from} (null for a local copy); counts the
      * arrival. When it came from a third runtime the caller must acquire it at home: then
-     * {@code acquired[0]} is set to what the caller runs once that acquire has been answered, whether
-     * it succeeded or failed (the handler's release waits for it); otherwise it is set to null.
+     * {@code acquired[0]} is set to the owner of that acquire, which is told how it ended (the
+     * handler's release waits for that); otherwise it is set to null.
      *
      * <p>Every arrival is one hold, also of a reference this runtime holds already: home counts one
      * for each copy it sends, not knowing what the receiver holds, and an arrival from a third runtime
-     * is acquired each time in the same way. So {@code received} is what home counts for this handler,
-     * whatever the order of arrivals, acquires and collections, and its release gives back just that.
+     * is acquired each time in the same way, and counted once home has answered (or may have counted
+     * it: {@link Acquires.Outcome#UNKNOWN}), not when it was never sent. So {@code counted} is what home
+     * counts for this handler, whatever the order of arrivals, acquires and collections, and its
+     * release gives back just that.
      * An arrival came in a message, so its acquire costs at most one more; a stored read comes in none
      * ({@link #storedHandlerFor}).
      */
     RefHandler handlerFor(RefDescriptor d, WorkerId from, java.util.function.Function<RefDescriptor, RefHandler> make,
-                          Runnable[] acquired) {
+                          Acquires.Owner[] acquired) {
         Key key = new Key(d.home(), d.handle());
-        Entry[] held = {null};
-        RefHandler h = handler(key, d, from, make, held);
         acquired[0] = null;
-        Entry e = held[0];
-        if (e != null && from != null) {
-            e.received.incrementAndGet();
-            if (!from.equals(d.home())) {
-                owe(key, e, acquired);
+        while (true) {
+            Entry[] held = {null};
+            RefHandler h = handler(key, d, from, make, held);
+            Entry e = held[0];
+            if (e == null || from == null) {
+                return h;
             }
+            synchronized (e) { // its handler is held here: the entry cannot be dropped before this
+                if (e.gone) {
+                    continue; // it left the table since: the arrival goes to a handler of its own
+                }
+                if (from.equals(d.home())) {
+                    e.counted++;
+                } else {
+                    acquired[0] = owe(key, e);
+                }
+            }
+            return h;
         }
-        return h;
     }
 
     /**
@@ -153,28 +184,34 @@ final class ImportTable {
      * waits for the handler to be collected; so a value read many times costs one acquire, not one per
      * read (before, each read sent one, and dialed a dead home's address again each time). A read
      * after the handler was collected gets a new one, acquired again; the old one's release gives back
-     * only what it counted.
+     * only what it counted. A read while its acquire is tried again ({@link Acquires}) costs none
+     * either; one after that acquire was given up, the handler lost, gets a new one, acquired again.
      */
     RefHandler storedHandlerFor(RefDescriptor d, java.util.function.Function<RefDescriptor, RefHandler> make,
-                                Runnable[] acquired) {
+                                Acquires.Owner[] acquired) {
         Key key = new Key(d.home(), d.handle());
-        Entry[] held = {null};
-        RefHandler h = handler(key, d, null, make, held);
         acquired[0] = null;
-        Entry e = held[0];
-        // h is reachable here, so e is not dropped: its count at home stays until h is collected
-        if (e.received.compareAndSet(0, 1)) {
-            owe(key, e, acquired);
+        while (true) {
+            Entry[] held = {null};
+            RefHandler h = handler(key, d, null, make, held);
+            Entry e = held[0];
+            // h is reachable here, so e is not dropped: its count at home stays until h is collected
+            synchronized (e) {
+                if (e.gone) {
+                    continue;
+                }
+                if (e.counted == 0 && e.acquiring == 0) {
+                    acquired[0] = owe(key, e);
+                }
+            }
+            return h;
         }
-        return h;
     }
 
-    /** {@code e}'s handler is acquired at home: its release waits until that has been answered. */
-    private void owe(Key key, Entry e, Runnable[] acquired) {
-        synchronized (e) { // its handler is held by the caller: the entry cannot be dropped before this
-            e.acquiring++;
-        }
-        acquired[0] = () -> acquired(key, e);
+    /** Guarded by {@code e}: {@code e}'s handler is acquired at home, and its release waits until that has been answered. */
+    private Acquires.Owner owe(Key key, Entry e) {
+        e.acquiring++;
+        return new Acquiring(self, key, e);
     }
 
     /**
@@ -223,7 +260,10 @@ final class ImportTable {
             if (!e.getKey().home().equals(home)) {
                 continue;
             }
-            e.getValue().received.set(0); // home has forgotten these holds: a release would take newer ones
+            synchronized (e.getValue()) {
+                e.getValue().counted = 0; // home has forgotten these holds: a release would take newer ones
+                e.getValue().gone = true;
+            }
             entries.remove(e.getKey(), e.getValue());
             RefHandler h = e.getValue().handler.get();
             if (h != null && h.sessionEnded(reason)) {
@@ -322,15 +362,59 @@ final class ImportTable {
         release(key, entry);
     }
 
-    /** An acquire of {@code entry}'s handler was answered by home: a release that waited for it goes now. */
-    private void acquired(Key key, Entry entry) {
-        synchronized (entry) {
-            if (--entry.acquiring > 0 || !entry.dropped) {
-                return;
+    /**
+     * The owner of one acquire of an entry's handler ({@link Acquires}). It holds the table weakly, as
+     * {@link Dropped} does, and the handler only through the entry's weak reference: an acquire waiting
+     * to be tried again keeps neither reachable.
+     */
+    private record Acquiring(WeakReference<ImportTable> table, Key key, Entry entry) implements Acquires.Owner {
+        @Override
+        public boolean wanted() {
+            ImportTable t = table.get();
+            synchronized (entry) {
+                return t != null && !t.closed && !entry.dropped && !entry.gone && entry.handler.get() != null;
             }
         }
-        if (!closed) {
+
+        @Override
+        public void answered(Acquires.Outcome outcome, String why) {
+            ImportTable t = table.get();
+            if (t != null) {
+                t.acquired(key, entry, outcome, why);
+            }
+        }
+    }
+
+    /**
+     * An acquire of {@code entry}'s handler ended: home counted it, may have, or was never sent it. A
+     * release that waited for it goes now; a handler of which home counts nothing, its acquires over,
+     * is lost.
+     */
+    private void acquired(Key key, Entry entry, Acquires.Outcome outcome, String why) {
+        boolean release;
+        boolean notHeld;
+        synchronized (entry) {
+            if (outcome != Acquires.Outcome.NOT_SENT) {
+                entry.counted++; // also when unknown: a hold leaked rather than a live object freed
+            }
+            release = --entry.acquiring == 0 && entry.dropped;
+            notHeld = entry.acquiring == 0 && !entry.dropped && !entry.gone && entry.counted == 0;
+            if (notHeld) {
+                entry.gone = true; // a later arrival or read gets a handler of its own, acquired again
+            }
+        }
+        if (closed) {
+            return;
+        }
+        if (release) {
             release(key, entry);
+        } else if (notHeld) {
+            entries.remove(key, entry);
+            RefHandler h = entry.handler.get();
+            if (h != null && h.notHeld("its home " + key.home() + " could not be told that this runtime holds it ("
+                + why + "), and may have collected its object")) {
+                LOG.debug("reference {}#{} is not held at its home: {}", key.home(), key.handle(), why);
+            }
         }
     }
 
@@ -350,9 +434,12 @@ final class ImportTable {
         flushSoon();
     }
 
-    /** Queues the release of what {@code entry} received: once, after its handler was dropped and its acquires answered. */
+    /** Queues the release of what {@code entry} counted: once, after its handler was dropped and its acquires answered. */
     private void release(Key key, Entry entry) {
-        long n = entry.received.get();
+        long n;
+        synchronized (entry) {
+            n = entry.counted;
+        }
         if (n > 0) {
             releases.add(new Pending(key.home(), entry.address, key.handle(), n));
             flushSoon();

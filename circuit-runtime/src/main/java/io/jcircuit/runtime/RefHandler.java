@@ -22,8 +22,9 @@ final class RefHandler implements InvocationHandler {
     private volatile Object forward;
     private Object proxy;
     /**
-     * Why this reference is gone, or null while it holds: the session with its home ended, and the home
-     * dropped this runtime's holds with it ({@link ImportTable#sessionEnded}).
+     * Why this reference is gone, as its calls' error says it, or null while it holds: the session with
+     * its home ended, and the home dropped this runtime's holds with it ({@link ImportTable#sessionEnded});
+     * or its home could not be told that this runtime holds it ({@link #notHeld}).
      */
     private volatile String lost;
     /** Made by a lookup of a service: its name keeps the export at home, whatever happens to holds. */
@@ -95,16 +96,34 @@ final class RefHandler implements InvocationHandler {
      * @return whether the reference is now lost
      */
     boolean sessionEnded(String reason) {
+        return lose("the session with worker " + target.home() + " ended (" + reason + "), and with it what"
+            + " this runtime held there; a reference received from it again later works");
+    }
+
+    /**
+     * Its home counts no hold of this reference for this runtime: the acquires that would have told it
+     * could not be sent, however often tried ({@link ImportTable}). Unless a service's name keeps it
+     * there, the object may be collected at any time, so calls fail at once rather than work until it
+     * is. The same reference received or read again later is a new one, acquired again.
+     *
+     * @return whether the reference is now lost
+     */
+    boolean notHeld(String reason) {
+        return lose(reason + "; the same reference received or read again later works");
+    }
+
+    private boolean lose(String why) {
         if (named) {
             return false;
         }
-        lost = reason;
+        lost = why;
         return true;
     }
 
     /**
      * Throws when calls on this reference can no longer reach its object: the session with the home of
-     * the object it now stands for ended, with this runtime's holds ({@link #sessionEnded}).
+     * the object it now stands for ended, with this runtime's holds ({@link #sessionEnded}), or that
+     * home was never told that this runtime holds it ({@link #notHeld}).
      *
      * @throws WorkerDiedException naming the home and why the session ended; the call was not sent
      */
@@ -113,8 +132,7 @@ final class RefHandler implements InvocationHandler {
         String why = now.lost;
         if (why != null) {
             throw new io.jcircuit.WorkerDiedException(now.current.home(), false, "reference " + now.describe()
-                + " is gone: the session with worker " + now.current.home() + " ended (" + why + "), and with it what"
-                + " this runtime held there; a reference received from it again later works");
+                + " is gone: " + why);
         }
     }
 

@@ -287,6 +287,146 @@ class DistributedGcTest {
         return held;
     }
 
+    /** Gives out the same object each time (one export while anyone holds it), and new ones. */
+    public interface Giver {
+        Counter same();
+
+        Counter fresh();
+    }
+
+    private static Giver giver(CircuitRuntime home) {
+        CounterImpl same = new CounterImpl();
+        Giver giver = new Giver() {
+            @Override
+            public Counter same() {
+                return Circuit.current().ref(Counter.class, same);
+            }
+
+            @Override
+            public Counter fresh() {
+                return Circuit.current().ref(Counter.class, new CounterImpl());
+            }
+        };
+        home.listen("giver", Giver.class, giver);
+        return giver;
+    }
+
+    /** A reference to export {@code handle} of {@code home} made by {@code passer}, with {@code address} for home's. */
+    private static Counter at(CircuitRuntime passer, CircuitRuntime home, io.jcircuit.Address address, long handle) {
+        return (Counter) java.lang.reflect.Proxy.newProxyInstance(Counter.class.getClassLoader(), new Class<?>[] {Counter.class},
+            new RefHandler(passer, new io.jcircuit.codec.RefDescriptor(home.id(), address, handle, Counter.class.getName())));
+    }
+
+    /**
+     * Accepts connections on loopback and never answers: keeps them ({@code keep}), or closes each at
+     * once. {@link #close} refuses new ones and closes those kept.
+     */
+    private static final class Tarpit implements AutoCloseable {
+        final java.net.ServerSocket server;
+        final java.util.List<java.net.Socket> accepted = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        Tarpit(boolean keep) throws java.io.IOException {
+            server = new java.net.ServerSocket(0, 16, java.net.InetAddress.getLoopbackAddress());
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    while (true) {
+                        java.net.Socket s = server.accept();
+                        accepted.add(s);
+                        if (!keep) {
+                            s.close();
+                        }
+                    }
+                } catch (java.io.IOException closed) {
+                    // done
+                }
+            });
+        }
+
+        io.jcircuit.Address address() {
+            return new io.jcircuit.Address("127.0.0.1", server.getLocalPort());
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            server.close();
+            for (java.net.Socket s : accepted) {
+                s.close();
+            }
+        }
+    }
+
+    /**
+     * An acquire that was never sent (home not reached) adds nothing to what the handler's release gives
+     * back. Home counts holds per runtime, not per handler: here the old handler, whose acquire is still
+     * being dialed, is collected, a new handler of the same reference arrives from home and is counted,
+     * then the acquire fails. Before, the old handler's release gave back one hold home had never
+     * counted for it, the new handler's, and home collected the object that handler still calls.
+     */
+    @Test
+    void aReleaseGivesBackNoHoldForAnAcquireThatWasNeverSent() throws Exception {
+        CircuitRuntime home = runtimes.start();
+        CircuitRuntime passer = runtimes.start();
+        CircuitRuntime receiver = runtimes.start(c -> c.connectTimeoutMs(60_000));
+        giver(home);
+        EchoImpl keeper = new EchoImpl();
+        receiver.listen("echo", Echo.class, keeper);
+        try (Tarpit tarpit = new Tarpit(true)) {
+            Counter held = passer.dial(home.address(), "giver", Giver.class).same(); // home counts the passer
+            long handle = CircuitRuntime.descriptorOfReference(held).handle();
+            // the same reference, with an address where home does not answer (its network away, say)
+            passer.dial(receiver.address(), "echo", Echo.class).keep(at(passer, home, tarpit.address(), handle));
+            await().atMost(Duration.ofSeconds(10)).until(() -> tarpit.accepted.size() == 1); // the acquire's dial hangs
+            keeper.kept = null;
+            gcUntil(() -> receiver.imports().size() == 0); // collected; its release waits for the acquire
+
+            Giver giver = receiver.dial(home.address(), "giver", Giver.class);
+            Counter again = giver.same(); // a new handler of the same reference, sent by home, which counts it
+            assertThat(CircuitRuntime.descriptorOfReference(again).handle()).isEqualTo(handle);
+            held = null;
+            gcUntil(() -> !home.exports().isHeldBy(handle, passer.id())); // only the receiver holds it now
+            long acquires = receiver.acquires().requested();
+
+            tarpit.close(); // the dial fails: the acquire was never sent
+            await().atMost(Duration.ofSeconds(30)).until(() -> receiver.acquires().answered() == acquires);
+            // one home sends and the receiver drops now: its release goes after any the old handler queued
+            long marker = CircuitRuntime.descriptorOfReference(giver.fresh()).handle();
+            gcUntil(() -> home.exports().get(marker) == null);
+
+            assertThat(home.exports().holds(handle, receiver.id())).as("holds home counts for the receiver").isEqualTo(1);
+            assertThat(again.add(2)).isEqualTo(2);
+        }
+    }
+
+    /**
+     * A reference whose home could not be reached when it arrived (its acquire was not sent) is acquired
+     * once home can be: its acquire is tried again while the reference is held. Before, it was given up
+     * at once, and home, counting nothing for the receiver, collected the object once the passer let go,
+     * while the receiver still called it.
+     */
+    @Test
+    void aReferenceWhoseHomeCouldNotBeReachedWhenItArrivedIsAcquiredOnceItCanBe() throws Exception {
+        CircuitRuntime home = runtimes.start();
+        CircuitRuntime passer = runtimes.start();
+        CircuitRuntime receiver = runtimes.start();
+        giver(home);
+        EchoImpl keeper = new EchoImpl();
+        receiver.listen("echo", Echo.class, keeper);
+        try (Tarpit cut = new Tarpit(false)) { // home's address as the reference gives it: the network closes each connection
+            Counter held = passer.dial(home.address(), "giver", Giver.class).same();
+            long handle = CircuitRuntime.descriptorOfReference(held).handle();
+            passer.dial(receiver.address(), "echo", Echo.class).keep(at(passer, home, cut.address(), handle));
+            await().atMost(Duration.ofSeconds(10)).until(() -> !cut.accepted.isEmpty()); // the acquire's dial: cut
+            receiver.dial(home.address(), "giver", Giver.class); // home can be reached now: the receiver is linked to it
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> receiver.acquires().answered() == receiver.acquires().requested());
+            assertThat(home.exports().holds(handle, receiver.id())).as("holds home counts for the receiver").isEqualTo(1);
+            held = null;
+            gcUntil(() -> !home.exports().isHeldBy(handle, passer.id()));
+            assertThat(home.exports().get(handle)).as("the object the receiver holds").isNotNull();
+            assertThat(keeper.kept.add(2)).isEqualTo(2);
+        }
+    }
+
     @Test
     void aPublishedServiceIsNeverCollected() {
         CircuitRuntime exporter = runtimes.start();

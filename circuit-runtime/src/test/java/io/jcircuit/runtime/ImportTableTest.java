@@ -51,7 +51,7 @@ class ImportTableTest {
         List<ImportTable.Pending> released = new java.util.concurrent.CopyOnWriteArrayList<>();
         ImportTable table = new ImportTable(Cleaner.create(), released::addAll);
         RefDescriptor d = new RefDescriptor(new WorkerId(0x42), Address.parse("127.0.0.1:9"), 7, Runnable.class.getName());
-        Runnable answered = receiveAndDrop(table, d, new WorkerId(0x43));
+        Acquires.Owner answered = receiveAndDrop(table, d, new WorkerId(0x43));
 
         await().atMost(Duration.ofSeconds(10)).until(() -> {
             System.gc();
@@ -68,14 +68,14 @@ class ImportTableTest {
         });
         assertThat(released).containsExactly(new ImportTable.Pending(d.home(), d.address(), 8, 1));
 
-        answered.run();
+        answered.answered(Acquires.Outcome.COUNTED, "acquired");
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(released).containsExactly(
             new ImportTable.Pending(d.home(), d.address(), 8, 1), new ImportTable.Pending(d.home(), d.address(), 7, 1)));
     }
 
     /** Receives {@code d} from its home, which owes no acquire, and drops its handler. */
     private static void receiveAndDrop(ImportTable table, RefDescriptor d) {
-        Runnable[] acquired = {null};
+        Acquires.Owner[] acquired = {null};
         table.handlerFor(d, d.home(), desc -> new RefHandler(null, desc), acquired);
         assertThat(acquired[0]).as("no acquire is owed for a reference from its home").isNull();
     }
@@ -91,16 +91,16 @@ class ImportTableTest {
         ImportTable table = new ImportTable(Cleaner.create(), released::addAll);
         WorkerId home = new WorkerId(0x42);
         RefDescriptor d = new RefDescriptor(home, Address.parse("127.0.0.1:9"), 7, Runnable.class.getName());
-        Runnable[] acquired = {null};
+        Acquires.Owner[] acquired = {null};
 
         RefHandler first = table.storedHandlerFor(d, desc -> new RefHandler(null, desc), acquired);
-        Runnable answered = acquired[0];
+        Acquires.Owner answered = acquired[0];
         assertThat(answered).as("the first read acquires").isNotNull();
         for (int i = 0; i < 100; i++) {
             assertThat(table.storedHandlerFor(d, desc -> new RefHandler(null, desc), acquired)).isSameAs(first);
             assertThat(acquired[0]).as("a read while it is held").isNull();
         }
-        answered.run();
+        answered.answered(Acquires.Outcome.COUNTED, "acquired");
 
         RefDescriptor sent = new RefDescriptor(home, d.address(), 8, Runnable.class.getName());
         RefHandler fromHome = table.handlerFor(sent, home, desc -> new RefHandler(null, desc), acquired);
@@ -109,10 +109,10 @@ class ImportTableTest {
 
         RefDescriptor passed = new RefDescriptor(home, d.address(), 9, Runnable.class.getName());
         RefHandler fromThird = table.handlerFor(passed, new WorkerId(0x43), desc -> new RefHandler(null, desc), acquired);
-        Runnable passedAnswered = acquired[0];
+        Acquires.Owner passedAnswered = acquired[0];
         table.storedHandlerFor(passed, desc -> new RefHandler(null, desc), acquired);
         assertThat(acquired[0]).as("a read of one a third runtime passed, its acquire on its way").isNull();
-        passedAnswered.run();
+        passedAnswered.answered(Acquires.Outcome.COUNTED, "acquired");
 
         assertThat(List.of(first, fromHome, fromThird)).hasSize(3);
         first = null;
@@ -129,11 +129,85 @@ class ImportTableTest {
     }
 
     /** Receives {@code d} from {@code third} and drops its handler; returns what runs once its acquire is answered. */
-    private static Runnable receiveAndDrop(ImportTable table, RefDescriptor d, WorkerId third) {
-        Runnable[] acquired = {null};
+    private static Acquires.Owner receiveAndDrop(ImportTable table, RefDescriptor d, WorkerId third) {
+        Acquires.Owner[] acquired = {null};
         table.handlerFor(d, third, desc -> new RefHandler(null, desc), acquired);
         assertThat(acquired[0]).as("an acquire is owed for a reference from a third runtime").isNotNull();
         return acquired[0];
+    }
+
+    /**
+     * A release gives back what home can have counted: each arrival from home, each acquire home
+     * answered, and each whose outcome is unknown (a hold leaked rather than a live object freed); not
+     * an acquire that was never sent. Before, every arrival was given back.
+     */
+    @Test
+    void aReleaseGivesBackOnlyWhatHomeCanHaveCounted() {
+        List<ImportTable.Pending> released = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ImportTable table = new ImportTable(Cleaner.create(), released::addAll);
+        WorkerId home = new WorkerId(0x42);
+        WorkerId third = new WorkerId(0x43);
+        RefDescriptor d = new RefDescriptor(home, Address.parse("127.0.0.1:9"), 7, Runnable.class.getName());
+        Acquires.Owner[] acquired = {null};
+
+        RefHandler h = table.handlerFor(d, home, desc -> new RefHandler(null, desc), acquired); // home counted 1
+        table.handlerFor(d, third, desc -> new RefHandler(null, desc), acquired);
+        acquired[0].answered(Acquires.Outcome.NOT_SENT, "refused");
+        table.handlerFor(d, third, desc -> new RefHandler(null, desc), acquired);
+        acquired[0].answered(Acquires.Outcome.UNKNOWN, "the answer was lost");
+        table.handlerFor(d, third, desc -> new RefHandler(null, desc), acquired);
+        acquired[0].answered(Acquires.Outcome.COUNTED, "acquired");
+        h.checkHeld();
+
+        assertThat(h).isNotNull();
+        h = null;
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            System.gc();
+            assertThat(released).containsExactly(new ImportTable.Pending(home, d.address(), 7, 3));
+        });
+    }
+
+    /**
+     * A reference whose acquires were given up, none of them sent, and of which home counts nothing
+     * else, is lost: its calls fail at once, saying why, rather than work until home collects its
+     * object; received or read again, it is a new one, acquired again. Before, it worked on, uncounted,
+     * and a stored read was never acquired again while its handler lived.
+     */
+    @Test
+    void aReferenceWhoseAcquireWasGivenUpIsLostAndAcquiredAgainWhenItComesAgain() {
+        ImportTable table = new ImportTable(Cleaner.create(), releases -> { });
+        java.util.concurrent.atomic.AtomicInteger tried = new java.util.concurrent.atomic.AtomicInteger();
+        Acquires acquires = new Acquires(home -> false, ref -> {
+            tried.incrementAndGet();
+            throw new io.jcircuit.WorkerDiedException(ref.home(), false, "cannot reach worker " + ref.home() + ": refused");
+        }, new long[] {1_000_000, 1_000_000});
+        WorkerId home = new WorkerId(0x42);
+        WorkerId third = new WorkerId(0x43);
+        RefDescriptor passed = new RefDescriptor(home, Address.parse("127.0.0.1:9"), 7, Runnable.class.getName());
+        RefDescriptor stored = new RefDescriptor(home, Address.parse("127.0.0.1:9"), 8, Runnable.class.getName());
+        Acquires.Owner[] acquired = {null};
+
+        RefHandler fromThird = table.handlerFor(passed, third, desc -> new RefHandler(null, desc), acquired);
+        acquires.acquireSoon(passed, third, acquired[0]);
+        RefHandler read = table.storedHandlerFor(stored, desc -> new RefHandler(null, desc), acquired);
+        acquires.acquireSoon(stored, third, acquired[0]);
+        await().atMost(Duration.ofSeconds(10)).until(() -> acquires.answered() == 2);
+        assertThat(tried.get()).as("three tries each, or fewer: one that failed took those queued with it").isBetween(3, 6);
+
+        for (RefHandler lost : List.of(fromThird, read)) {
+            assertThatThrownBy(lost::checkHeld).isInstanceOf(io.jcircuit.WorkerDiedException.class)
+                .hasMessageContaining("is gone").hasMessageContaining("could not be told that this runtime holds it")
+                .hasMessageContaining("refused");
+        }
+        assertThat(table.size()).isZero();
+        RefHandler again = table.handlerFor(passed, third, desc -> new RefHandler(null, desc), acquired);
+        assertThat(again).isNotSameAs(fromThird);
+        assertThat(acquired[0]).as("acquired again").isNotNull();
+        again.checkHeld();
+        RefHandler readAgain = table.storedHandlerFor(stored, desc -> new RefHandler(null, desc), acquired);
+        assertThat(readAgain).isNotSameAs(read);
+        assertThat(acquired[0]).as("acquired again").isNotNull();
+        readAgain.checkHeld();
     }
 
     @Test
@@ -143,7 +217,7 @@ class ImportTableTest {
         WorkerId third = new WorkerId(0x43);
         RefDescriptor before = new RefDescriptor(home, Address.parse("127.0.0.1:9"), 7, Runnable.class.getName());
         RefDescriptor late = new RefDescriptor(home, Address.parse("127.0.0.1:9"), 8, Runnable.class.getName());
-        Runnable[] acquire = {null};
+        Acquires.Owner[] acquire = {null};
         RefHandler held = table.handlerFor(before, home, d -> new RefHandler(null, d), acquire);
 
         assertThat(table.sessionEnded(home, "goodbye")).isEqualTo(1);
