@@ -215,17 +215,20 @@ class AnchorsTest {
             long handle = ((RefHandler) java.lang.reflect.Proxy.getInvocationHandler(stored)).target().handle();
             a.durable().put("/refs/read-often", stored);
             long before = a.exports().acquires();
+            long queuedBefore = b.acquires().requested();
+            long answeredBefore = b.acquires().answered();
 
             Counter read = b.durable().get("/refs/read-often", Counter.class).orElseThrow();
             for (int i = 1; i < 1_000; i++) {
                 assertThat(b.durable().get("/refs/read-often", Counter.class)).contains(read);
             }
             assertThat(read.add(3)).isEqualTo(3);
-            await().atMost(Duration.ofSeconds(10)).until(() -> a.exports().holds(handle, b.id()) > 0);
-            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-                assertThat(a.exports().acquires() - before).as("acquires home took").isEqualTo(1);
-                assertThat(a.exports().holds(handle, b.id())).as("holds home counts for the reader").isEqualTo(1);
-            });
+            // every acquire the reads queued has been answered by home (each is queued as its read returns)
+            long queued = b.acquires().requested() - queuedBefore;
+            await().atMost(Duration.ofSeconds(10)).until(() -> b.acquires().answered() - answeredBefore == queued);
+            assertThat(queued).as("acquires the reader queued").isEqualTo(1);
+            assertThat(a.exports().acquires() - before).as("acquires home took").isEqualTo(1);
+            assertThat(a.exports().holds(handle, b.id())).as("holds home counts for the reader").isEqualTo(1);
 
             read = null;
             gcUntil(() -> !a.exports().isHeldBy(handle, b.id()));
