@@ -601,6 +601,7 @@ public final class CircuitRuntime implements Circuit {
             int running = left - e.gate().pendingCount();
             if (running > 0) {
                 e.gate().reopen();
+                swapStepDone();
                 throw new IllegalStateException("service '" + name + "' on worker " + id + " still ran " + running
                     + " calls after " + drain.toMillis() + " ms; reopened it");
             }
@@ -622,13 +623,64 @@ public final class CircuitRuntime implements Circuit {
                     if (e.gate().reopenIfStillFrozen(number)) {
                         LOG.warn("service '{}' was frozen for a hot swap {} ms ago, which neither went on nor back: reopened",
                             name, limit.toMillis());
+                        swapStepDone();
                     }
                 });
             return state;
         } catch (RuntimeException | Error t) {
             e.gate().reopen();
+            swapStepDone();
             throw t;
         }
+    }
+
+    /** Guards {@link #whenNoneFrozen}: a look at the gates and the registration of a wait are one step. */
+    private final Object swapSteps = new Object();
+    /** What {@link #whenNoServiceFrozen} runs once no service is frozen; guarded by {@link #swapSteps}. */
+    private final java.util.List<Runnable> whenNoneFrozen = new java.util.ArrayList<>();
+
+    /**
+     * Runs {@code action} once no service of this runtime is frozen by a hot swap: at once, on this thread,
+     * when none is now; else on the thread of the step that lets the last one go (its forward, its roll-back,
+     * or the reopen of {@link #FREEZE_LIMIT}), once that step's bookkeeping is done (a forwarded service is
+     * listed as such). A service frozen meanwhile is waited for too. {@code action} must be quick and must
+     * not throw: it runs inside that step.
+     */
+    void whenNoServiceFrozen(Runnable action) {
+        java.util.Objects.requireNonNull(action, "action");
+        synchronized (swapSteps) {
+            if (anyServiceFrozen()) {
+                whenNoneFrozen.add(action);
+                return;
+            }
+        }
+        action.run();
+    }
+
+    /**
+     * A freeze was let go (forwarded, reopened): runs what waited for no service to be frozen, if none is
+     * now. Every step that lets a freeze go calls this once its bookkeeping is done.
+     */
+    private void swapStepDone() {
+        java.util.List<Runnable> run;
+        synchronized (swapSteps) {
+            if (whenNoneFrozen.isEmpty() || anyServiceFrozen()) {
+                return;
+            }
+            run = java.util.List.copyOf(whenNoneFrozen);
+            whenNoneFrozen.clear();
+        }
+        run.forEach(Runnable::run);
+    }
+
+    private boolean anyServiceFrozen() {
+        for (Object ref : services.values()) {
+            Export e = exports.get(descriptorOf(ref).handle());
+            if (e != null && e.gate().frozen()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The longest a service stays frozen for a hot swap that neither forwards it nor rolls back. */
@@ -661,17 +713,21 @@ public final class CircuitRuntime implements Circuit {
             throw new IllegalArgumentException("the replacement of service '" + name + "' lives on this worker");
         }
         e.gate().forward(replacement);
-        Object ref = services.remove(name);
-        if (ref != null) {
-            forwarded.put(name, ref);
+        try {
+            Object ref = services.remove(name);
+            if (ref != null) {
+                forwarded.put(name, ref);
+            }
+            if (forwardingRecords != null) {
+                // for callers that call only after this worker is gone: where the object went, by its old address
+                // (written again until it is when ZooKeeper is away; a retiring worker waits for it)
+                RefDescriptor to = descriptorOfReference(replacement);
+                forwardingRecords.store(e.handle(), replacement, to.home(), to.handle());
+            }
+            LOG.info("service '{}' forwarded to {}", name, replacement);
+        } finally {
+            swapStepDone();
         }
-        if (forwardingRecords != null) {
-            // for callers that call only after this worker is gone: where the object went, by its old address
-            // (written again until it is when ZooKeeper is away; a retiring worker waits for it)
-            RefDescriptor to = descriptorOfReference(replacement);
-            forwardingRecords.store(e.handle(), replacement, to.home(), to.handle());
-        }
-        LOG.info("service '{}' forwarded to {}", name, replacement);
     }
 
     /** Where the durable store keeps the replacement of export {@code handle} of worker {@code worker} after a hot swap. */
@@ -721,6 +777,7 @@ public final class CircuitRuntime implements Circuit {
         }
         serviceExport(name).gate().reopen();
         LOG.info("service '{}' reopened: the hot swap rolled back", name);
+        swapStepDone();
     }
 
     /** How many forwarding records of this runtime's hot swaps are not written yet; for tests. */
@@ -938,6 +995,11 @@ public final class CircuitRuntime implements Circuit {
                 }
             }
             return frozen;
+        }
+
+        @Override
+        public void whenNoServiceFrozen(Runnable action) {
+            CircuitRuntime.this.whenNoServiceFrozen(action);
         }
 
         @Override

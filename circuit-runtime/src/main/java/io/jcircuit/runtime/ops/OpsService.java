@@ -88,6 +88,12 @@ public final class OpsService implements Ops {
         /** The services a hot swap froze and neither forwarded nor reopened yet. */
         List<String> frozenServices();
 
+        /**
+         * Runs {@code action} once no service is frozen by a hot swap: at once when none is, else on the
+         * thread of the swap step that lets the last freeze go, once that step is done. It must be quick.
+         */
+        void whenNoServiceFrozen(Runnable action);
+
         /** The services a hot swap forwarded from here and did not take back. */
         List<String> forwardedServices();
 
@@ -427,10 +433,15 @@ public final class OpsService implements Ops {
     private void finishOrphanedSwap() {
         try {
             // A replacement still taking a service over forwards it or rolls it back; a freeze that neither
-            // does lets go by itself (CircuitRuntime.FREEZE_LIMIT).
-            while (!retiring && !runtime.frozenServices().isEmpty()) {
-                Thread.sleep(RETIRE_CHECK_MS);
+            // does lets go by itself (CircuitRuntime.FREEZE_LIMIT). The step that lets the last one go wakes this.
+            List<String> frozen = runtime.frozenServices();
+            if (!retiring && !frozen.isEmpty()) {
+                LOG.info("the runtime that ran the hot swap of this worker is gone: it finishes the swap once {} no"
+                    + " longer frozen", frozen.size() == 1 ? frozen + " is" : frozen + " are");
             }
+            java.util.concurrent.CompletableFuture<Void> unfrozen = new java.util.concurrent.CompletableFuture<>();
+            runtime.whenNoServiceFrozen(() -> unfrozen.complete(null));
+            java.util.concurrent.CompletableFuture.anyOf(unfrozen, retired).get();
             List<String> forwarded = runtime.forwardedServices();
             if (retiring || forwarded.isEmpty()) {
                 return; // retired by the swap, or rolled back (or never frozen): nothing left to do
@@ -459,17 +470,20 @@ public final class OpsService implements Ops {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | java.util.concurrent.ExecutionException e) {
             LOG.warn("the hot swap of this worker ended before it retired it, and the worker could not finish it: {}", e.toString());
         }
     }
 
     /** Set by {@link #retire}: the worker exits once nothing holds it. */
     private volatile boolean retiring;
+    /** Completed by {@link #retire}: an orphaned swap's finish that waits for a freeze to go has nothing left to do. */
+    private final java.util.concurrent.CompletableFuture<Void> retired = new java.util.concurrent.CompletableFuture<>();
 
     @Override
     public int retire() {
         retiring = true;
+        retired.complete(null);
         int held = runtime.heldRemotely();
         int unwritten = runtime.forwardingRecordsUnwritten();
         LOG.info("retiring: exits once no other runtime holds a reference to its objects ({} held now) and its"

@@ -1,0 +1,93 @@
+package io.jcircuit.runtime;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.jcircuit.runtime.ops.Ops;
+import io.jcircuit.runtime.ops.OpsService;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A hot swap whose driving runtime ({@code circuit swap}) ends while a service of the old worker is frozen:
+ * the old worker finishes the swap itself once no service is frozen any more ({@link Ops#swapDrivenBy}).
+ */
+@Timeout(60)
+class OrphanedSwapTest {
+
+    @RegisterExtension
+    final RuntimesExtension runtimes = new RuntimesExtension();
+
+    private final ListAppender<ILoggingEvent> log = new ListAppender<>();
+    private final Logger logger = (Logger) LoggerFactory.getLogger(OpsService.class);
+    private Level configured;
+
+    @BeforeEach
+    void attachLog() {
+        log.start();
+        logger.addAppender(log);
+        configured = logger.getLevel();
+        logger.setLevel(Level.INFO); // the finish says at INFO what it waits for
+    }
+
+    @AfterEach
+    void detachLog() {
+        logger.setLevel(configured);
+        logger.detachAppender(log);
+    }
+
+    public interface Counter {
+        long add(long n);
+    }
+
+    static final class CounterImpl implements Counter {
+        private final AtomicLong total = new AtomicLong();
+
+        @Override
+        public long add(long n) {
+            return total.addAndGet(n);
+        }
+    }
+
+    private boolean logged(String text) {
+        return List.copyOf(log.list).stream().anyMatch(e -> e.getFormattedMessage().contains(text));
+    }
+
+    /**
+     * The forward that lets the last freeze go wakes the orphaned finish, which then goes on with what it
+     * finds at that step: here a service moved and another still served, frozen again by a second swap
+     * right after. Before, the finish looked every 500 ms whether a service was frozen, so it would mostly
+     * find the second freeze and wait for it too.
+     */
+    @Test
+    void shouldFinishAnOrphanedSwapAtTheStepThatLetsItsLastFreezeGo() {
+        CircuitRuntime old = runtimes.start();
+        CircuitRuntime replacement = runtimes.start();
+        CircuitRuntime driver = runtimes.start();
+        old.listen("counter", Counter.class, new CounterImpl());
+        old.listen("other", Counter.class, new CounterImpl());
+        Ops oldOps = replacement.dial(old.address(), Ops.SERVICE, Ops.class);
+        oldOps.swapFreeze("counter", 5_000);
+        driver.dial(old.address(), Ops.SERVICE, Ops.class).swapDrivenBy(driver.ref(Runnable.class, () -> { }));
+
+        driver.close(); // as a 'circuit swap' killed between the freeze and the forward
+        await().until(() -> logged("finishes the swap once [counter] is no longer frozen"));
+        oldOps.swapForward("counter", replacement.listen("counter", Counter.class, new CounterImpl()));
+        oldOps.swapFreeze("other", 5_000); // another swap, of the other service, at once
+
+        await().until(() -> logged("this worker serves [other] on"));
+        assertThat(old.serviceFrozen("other")).as("the second swap's freeze is still on").isTrue();
+        oldOps.swapAbort("other");
+    }
+}
