@@ -453,8 +453,17 @@ public final class CircuitRuntime implements Circuit {
             }
         }, config.clusterKey() == null ? null : new ClusterSeal(config.clusterKey()));
         Namespace ns = namespace;
-        forwardingRecords = new ForwardingRecords(durable, id, new ForwardChains(durable, this::hasEnded),
-            ns::isConnected, ns::whenConnected, w -> {
+        forwardingRecords = new ForwardingRecords(durable, id, new ForwardingRecords.Liveness() {
+            @Override
+            public boolean knownToLive(WorkerId worker) {
+                return CircuitRuntime.this.knownToLive(worker);
+            }
+
+            @Override
+            public java.util.Set<WorkerId> hostsMayRun(java.util.Set<WorkerId> workers) {
+                return spawning.hostsMayRun(anchors, workers);
+            }
+        }, ns::isConnected, ns::whenConnected, w -> {
                 if (ns.hasEntry("/worker/" + w)) {
                     ns.removeEntriesOf(w); // left by its end while ZooKeeper was away: see forgetForwardsTo
                 }
@@ -803,7 +812,7 @@ public final class CircuitRuntime implements Circuit {
 
     /**
      * As {@link #forgetForwardsTo}, for every worker that forwarding records point at and that has ended
-     * ({@link #hasEnded}), told or not: what a worker that ended unseen left (it ended
+     * ({@link #knownToLive}), told or not: what a worker that ended unseen left (it ended
      * while ZooKeeper was away, and its host ended too before it came back). A host daemon calls this
      * as it starts. Returns at once; the work waits for ZooKeeper when it is away.
      */
@@ -816,24 +825,30 @@ public final class CircuitRuntime implements Circuit {
     /**
      * Tells this runtime which workers the process it runs in knows to run although they may not be filed:
      * a host daemon's own workers (those it counts, and those whose process its workers directory names and
-     * runs). Such a worker is never taken for ended ({@link #hasEnded}).
+     * runs). Such a worker is never taken for ended ({@link #knownToLive}).
      */
     public void knowsRunning(java.util.function.Predicate<WorkerId> running) {
         runsHere = java.util.Objects.requireNonNull(running, "running");
     }
 
     /**
-     * Whether {@code worker} has ended, for good, as far as the forwarding records of hot swaps go: it is
-     * not this runtime, it has no {@code /worker} entry, no session of this runtime's is connected to it,
-     * the process this runs in does not know it to run ({@link #knowsRunning}), and every host answers
-     * that it does not run it. A worker that only lost its ZooKeeper session for a while (paused, or cut
-     * off past the session's timeout) has no entry until it files itself again, but its host still runs
-     * it: the membership's rule ({@link Spawning#anyHostRuns}), save that a host that cannot be asked may
-     * run it. Throws when ZooKeeper is away.
+     * Whether {@code worker} lives, or may, as far as can be told without asking another runtime: the forwarding
+     * records of hot swaps take a worker for ended, for good, when this is false and every host answers that it
+     * does not run it ({@link Spawning#hostsMayRun}, asked without their lock). True when it is this runtime,
+     * has a {@code /worker} entry, has a session with this runtime that is connected, or the process this runs
+     * in knows it to run ({@link #knowsRunning}). A worker that only lost its ZooKeeper session for a while
+     * (paused, or cut off past the session's timeout) has no entry until it files itself again, but its host
+     * still runs it: the membership's rule ({@link Spawning#anyHostRuns}), save that a host that cannot be
+     * asked may run it. Throws when ZooKeeper is away.
      */
-    boolean hasEnded(WorkerId worker) {
-        return !worker.equals(id) && !peers.isConnected(worker) && !runsHere.test(worker)
-            && !namespace.hasEntry("/worker/" + worker) && !spawning.anyHostMayRun(anchors, worker);
+    boolean knownToLive(WorkerId worker) {
+        return worker.equals(id) || peers.isConnected(worker) || runsHere.test(worker)
+            || namespace.hasEntry("/worker/" + worker);
+    }
+
+    /** Sets how long the hosts are asked at most whether they run a worker (all at once); for tests. */
+    void hostsAskLimit(java.time.Duration limit) {
+        spawning.hostsAskLimit(limit);
     }
 
     /** How many ended workers' forwarding records are still to be deleted; for tests. */

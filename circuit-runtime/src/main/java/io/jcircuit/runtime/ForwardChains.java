@@ -8,10 +8,11 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.Predicate;
 
 /**
  * The forwarding records of hot swaps in the durable store, and the rule by which they go. A record
@@ -27,6 +28,12 @@ import java.util.function.Predicate;
  * object (it retired after its own swap) keeps the records pointing at it: the chain goes on to its
  * replacement. {@link #forgetEnded} applies the rule for one worker that has ended.
  *
+ * <p>Whether a worker has ended is not always known here: only the hosts can tell of one that has no
+ * {@code /worker} entry and no link, and asking them is not done here (it is slow when a host is, and
+ * {@link ForwardingRecords} holds its lock across these methods). A worker whose answer is {@link
+ * Ended#ASK} is left as if it lived, and named to the caller, which asks the hosts and then runs {@link
+ * #forgetIfEnded} for it: the records that point at it are found again by their index entries.
+ *
  * <p>Not thread-safe by itself; {@link ForwardingRecords} serializes its calls. Every method throws
  * the durable store's exception when ZooKeeper is away; what it deleted before stays deleted, and
  * running it again finishes the work.
@@ -41,17 +48,56 @@ final class ForwardChains {
     /** Chains longer than this are not followed further in one sweep (they do not arise: a guard). */
     private static final int MAX_DEPTH = 64;
 
-    private final Durable durable;
-    /**
-     * True when a worker has ended, for good: not only without a {@code /worker} entry, which one that lost
-     * its ZooKeeper session for a while lacks too ({@link CircuitRuntime#hasEnded}); throws when ZooKeeper
-     * is away.
-     */
-    private final Predicate<WorkerId> ended;
+    /** Whether a worker has ended, for good, as far as is known without asking the hosts. */
+    enum Ended {
+        /** It has ended: no {@code /worker} entry, no link, and every host said it does not run it. */
+        YES,
+        /** It lives, or may: it is filed, linked, known to run here, or a host runs it or cannot be asked. */
+        NO,
+        /** Nothing here says it lives; only the hosts can tell, and they have not been asked. */
+        ASK
+    }
 
-    ForwardChains(Durable durable, Predicate<WorkerId> ended) {
+    /**
+     * What is known of whether a worker has ended, for good: not only without a {@code /worker} entry,
+     * which one that lost its ZooKeeper session for a while lacks too ({@link CircuitRuntime#knownToLive}).
+     * Throws when ZooKeeper is away; never asks another runtime.
+     */
+    @FunctionalInterface
+    interface EndedCheck {
+        Ended of(WorkerId worker);
+    }
+
+    private final Durable durable;
+    private final EndedCheck ended;
+    /** The workers met with {@link Ended#ASK} since {@link #takeToAsk}. */
+    private final Set<WorkerId> toAsk = new LinkedHashSet<>();
+
+    ForwardChains(Durable durable, EndedCheck ended) {
         this.durable = durable;
         this.ended = ended;
+    }
+
+    /**
+     * The workers whose end these methods could not tell since the last call (their answer was {@link
+     * Ended#ASK}): once the hosts have answered for them, {@link #forgetIfEnded} each one.
+     */
+    Set<WorkerId> takeToAsk() {
+        Set<WorkerId> taken = Set.copyOf(toAsk);
+        toAsk.clear();
+        return taken;
+    }
+
+    /** Whether {@code worker} has ended, for good; false when unknown (and then it is to be asked of the hosts). */
+    private boolean hasEnded(WorkerId worker) {
+        return switch (ended.of(worker)) {
+            case YES -> true;
+            case NO -> false;
+            case ASK -> {
+                toAsk.add(worker);
+                yield false;
+            }
+        };
     }
 
     /** Where the durable store keeps the replacement of export {@code handle} of {@code worker} after a hot swap. */
@@ -91,7 +137,7 @@ final class ForwardChains {
      * of what leads to that worker ran first) is deleted by it. Returns how many records it deleted.
      */
     int forgetIfEnded(WorkerId worker) {
-        return ended.test(worker) ? forgetEnded(worker) : 0;
+        return hasEnded(worker) ? forgetEnded(worker) : 0;
     }
 
     /**
@@ -108,7 +154,7 @@ final class ForwardChains {
                 continue;
             }
             WorkerId w = WorkerId.parse(name);
-            if (ended.test(w)) {
+            if (hasEnded(w)) {
                 deleted += forgetEnded(w);
             }
         }
@@ -155,11 +201,12 @@ final class ForwardChains {
             if (durable.delete(recordPath(p.old(), p.handle()))) {
                 deleted++;
             }
-            if (ended.test(p.old())) {
+            if (hasEnded(p.old())) {
                 List<Pointer> before = pointersTo(p.old()).getOrDefault(p.handle(), List.of());
                 deleted += forgetHandle(p.old(), p.handle(), before, depth + 1);
             }
-            // the index entry last: until the chain before it is done, it is what leads a run again there
+            // the index entry last: until the chain before it is done, it is what leads a run again there (an
+            // old worker to be asked of the hosts is found again by the index entries of the records before it)
             durable.delete(p.index());
         }
         return deleted;

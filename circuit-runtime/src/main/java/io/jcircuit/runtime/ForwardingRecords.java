@@ -35,7 +35,11 @@ import java.util.function.BooleanSupplier;
  * write at once, on the caller's thread, unless earlier work is still waiting (then it joins it, and the
  * caller is not held up by an outage it would only wait out). Writes are serialized, so that a removal
  * never lands before the store it undoes; they all go to the one ZooKeeper ensemble, which a lock held
- * across them cannot make any slower for others.
+ * across them cannot make any slower for others. The hosts, which alone can tell whether a worker with
+ * no {@code /worker} entry and no link has ended, are asked without that lock ({@link Liveness#hostsMayRun}):
+ * what to ask is decided under it, the answers are used under it again, after the worker's own signs
+ * of life are looked at anew, and only then is anything deleted. One thread asks about a worker at a
+ * time; another that needs the same answer leaves that worker's records to it.
  */
 final class ForwardingRecords implements AutoCloseable {
 
@@ -66,8 +70,25 @@ final class ForwardingRecords implements AutoCloseable {
     private final Set<WorkerId> toForget = ConcurrentHashMap.newKeySet();
     /** Whether the records of every ended worker are to be deleted ({@link #forgetAllEnded}). */
     private final java.util.concurrent.atomic.AtomicBoolean sweepAll = new java.util.concurrent.atomic.AtomicBoolean();
-    /** Serializes the writes (a lock across ZooKeeper calls: see the class comment). */
+    /**
+     * The workers whose records go if they have ended ({@link ForwardChains#forgetEnded}): the one a
+     * record just written points at, and those whose end only the hosts can tell.
+     */
+    private final Set<WorkerId> toCheck = ConcurrentHashMap.newKeySet();
+    /**
+     * The records written whose writer has yet to look whether the worker they point at has ended (it is in
+     * {@link #toCheck}, to be asked of the hosts), by path: they count as {@link #unwritten} until then.
+     */
+    private final Map<String, Wish> checking = new ConcurrentHashMap<>();
+    /** Serializes the writes (a lock across ZooKeeper calls, never across a call to a host: see the class comment). */
     private final Object writing = new Object();
+    /** The workers some thread asks the hosts about now; guarded by {@link #writing}. */
+    private final Set<WorkerId> asking = new java.util.HashSet<>();
+    /**
+     * The hosts' answers (whether one may run the worker) that the thread that asked for them uses, for the
+     * one pass it makes with them; guarded by {@link #writing}, and empty outside that pass.
+     */
+    private final Map<WorkerId, Boolean> answered = new java.util.HashMap<>();
     /** Released when the connection is back: the retrier tries again at once. */
     private final Semaphore wake = new Semaphore(0);
     private final AutoCloseable reconnects;
@@ -77,20 +98,42 @@ final class ForwardingRecords implements AutoCloseable {
     private volatile boolean idle;
     private volatile boolean closed;
 
+    /** How the records learn whether a worker has ended, for good, in two parts ({@link CircuitRuntime#knownToLive}). */
+    interface Liveness {
+        /**
+         * True when {@code worker} lives, or may, as far as can be told without asking another runtime. Called
+         * under the records' lock; throws when ZooKeeper is away.
+         */
+        boolean knownToLive(WorkerId worker);
+
+        /**
+         * Of {@code workers}, those that some host runs or may run (one that cannot be asked may run any): the
+         * hosts are asked at once, within one limit. Never called under the records' lock; throws when
+         * ZooKeeper is away.
+         */
+        Set<WorkerId> hostsMayRun(Set<WorkerId> workers);
+    }
+
+    /** Rounds of asking the hosts in one attempt at most: one more step down a chain each (they do not arise: a guard). */
+    private static final int MAX_ROUNDS = 64;
+
+    private final Liveness liveness;
+
     /**
-     * @param chains     the records of every runtime, and the rule by which they go
+     * @param liveness   whether a worker has ended, for good: what the rule by which records go needs
      * @param connected  whether the namespace's connection is up now
      * @param reconnects registers what to run each time the connection is back; returns its handle
      * @param removeLeftEntries removes the entries that a worker {@link #forgetEnded} is told of left, if
      *                   any (its host could not remove them at its end: ZooKeeper was away); throws when
      *                   ZooKeeper is away
      */
-    ForwardingRecords(Durable durable, WorkerId owner, ForwardChains chains, BooleanSupplier connected,
+    ForwardingRecords(Durable durable, WorkerId owner, Liveness liveness, BooleanSupplier connected,
                       java.util.function.Function<Runnable, AutoCloseable> reconnects,
                       java.util.function.Consumer<WorkerId> removeLeftEntries) {
         this.durable = Objects.requireNonNull(durable, "durable");
         this.owner = Objects.requireNonNull(owner, "owner");
-        this.chains = Objects.requireNonNull(chains, "chains");
+        this.liveness = Objects.requireNonNull(liveness, "liveness");
+        this.chains = new ForwardChains(durable, this::endedOf);
         this.connected = Objects.requireNonNull(connected, "connected");
         this.removeLeftEntries = Objects.requireNonNull(removeLeftEntries, "removeLeftEntries");
         this.reconnects = reconnects.apply(() -> {
@@ -138,14 +181,20 @@ final class ForwardingRecords implements AutoCloseable {
         kick();
     }
 
-    /** How many records are still to be written (or removed). */
+    /**
+     * How many records are still to be written (or removed), with those written whose writer has not yet
+     * looked whether the worker they point at has ended ({@link #write}).
+     */
     int unwritten() {
-        return wanted.size();
+        return wanted.size() + checking.size();
     }
 
-    /** How many ended workers' records are still to be deleted (the sweep of all of them counting as one). */
+    /**
+     * How many ended workers' records are still to be deleted (the sweep of all of them counting as one), with
+     * the workers whose end is still to be told (by the hosts, say).
+     */
     int unforgotten() {
-        return toForget.size() + (sweepAll.get() ? 1 : 0);
+        return toForget.size() + toCheck.size() + (sweepAll.get() ? 1 : 0);
     }
 
     /** True while work that failed waits for ZooKeeper's connection to come back; for tests. */
@@ -182,47 +231,179 @@ final class ForwardingRecords implements AutoCloseable {
         }
     }
 
-    /** Writes each wanted record, and deletes the records of each ended worker, once; true when nothing is left. */
+    /**
+     * Writes each wanted record, and deletes the records of each ended worker, once, asking the hosts (without
+     * the lock) about the workers whose end only they can tell and going on with their answers; true when
+     * nothing is left but workers another thread asks about now (it goes on with them).
+     */
     private boolean workOnce() {
-        synchronized (writing) {
-            for (var e : List.copyOf(wanted.entrySet())) {
-                if (closed) {
+        Map<WorkerId, Boolean> answers = Map.of();
+        for (int round = 0; round < MAX_ROUNDS; round++) {
+            Set<WorkerId> ask;
+            synchronized (writing) {
+                asking.removeAll(answers.keySet());
+                answered.putAll(answers);
+                boolean failed;
+                try {
+                    failed = !pass();
+                } finally {
+                    answered.clear();
+                }
+                if (failed || closed) {
                     return false;
                 }
-                if (write(e.getKey(), e.getValue()) && wanted.remove(e.getKey(), e.getValue())) {
-                    LOG.debug("forwarding record {} {}", e.getKey(), e.getValue().replacement() == null ? "removed" : "stored");
+                ask = new java.util.HashSet<>(toCheck);
+                ask.removeAll(asking); // another thread asks about those, and goes on with them
+                if (ask.isEmpty()) {
+                    return nothingLeft();
                 }
+                asking.addAll(ask);
             }
-            for (WorkerId w : List.copyOf(toForget)) {
-                if (closed) {
-                    return false;
+            answers = askHosts(ask);
+            if (answers == null) {
+                synchronized (writing) {
+                    asking.removeAll(ask);
                 }
-                try {
-                    removeLeftEntries.accept(w);
-                    chains.forgetEnded(w);
-                    toForget.remove(w);
-                } catch (RuntimeException ex) {
-                    LOG.debug("the forwarding records that lead to ended worker {} are not deleted yet: {}", w, ex.toString());
-                }
+                return false; // ZooKeeper away: for the retrier, which asks again
             }
-            if (sweepAll.get() && !closed) {
-                try {
-                    sweepAll.set(false); // before: a wish that comes in meanwhile makes another sweep
-                    chains.forgetAllEnded();
-                } catch (RuntimeException ex) {
-                    sweepAll.set(true);
-                    LOG.debug("the forwarding records that lead to ended workers are not deleted yet: {}", ex.toString());
-                }
-            }
-            return wanted.isEmpty() && toForget.isEmpty() && !sweepAll.get();
         }
+        synchronized (writing) {
+            asking.removeAll(answers.keySet());
+        }
+        LOG.warn("runtime {}: the forwarding records that lead to {} are not looked at yet: {} rounds of asking the hosts"
+            + " did not get to the end of their chains", owner, new TreeSet<>(toCheck), MAX_ROUNDS);
+        return false;
+    }
+
+    /** Whether no work is left but what another thread asks the hosts about now (it goes on with it). */
+    private boolean nothingLeft() {
+        synchronized (writing) {
+            return wanted.isEmpty() && toForget.isEmpty() && !sweepAll.get() && asking.containsAll(toCheck);
+        }
+    }
+
+    /**
+     * Asks the hosts whether they may run {@code workers}: an answer for every one of them, or null when the
+     * hosts could not be listed (ZooKeeper away).
+     */
+    private Map<WorkerId, Boolean> askHosts(Set<WorkerId> workers) {
+        Set<WorkerId> mayRun;
+        try {
+            mayRun = liveness.hostsMayRun(workers);
+        } catch (RuntimeException ex) {
+            LOG.debug("the hosts could not be asked whether they run {}: {}", workers, ex.toString());
+            return null;
+        }
+        Map<WorkerId, Boolean> answers = new java.util.HashMap<>();
+        for (WorkerId w : workers) {
+            answers.put(w, mayRun.contains(w));
+        }
+        return answers;
+    }
+
+    /**
+     * Whether {@code worker} has ended, for good, as far as is known now: its own signs of life, looked at
+     * now, and the hosts' answer, if the thread that runs this asked for it. Holds {@link #writing}.
+     */
+    private ForwardChains.Ended endedOf(WorkerId worker) {
+        if (liveness.knownToLive(worker)) {
+            return ForwardChains.Ended.NO;
+        }
+        Boolean mayRun = answered.get(worker);
+        if (mayRun == null) {
+            return ForwardChains.Ended.ASK;
+        }
+        return mayRun ? ForwardChains.Ended.NO : ForwardChains.Ended.YES;
+    }
+
+    /**
+     * One pass over the work, under {@link #writing}: writes each wanted record, deletes the records of each
+     * ended worker and of each worker to check that has ended (by what {@link #answered} holds), and leaves
+     * in {@link #toCheck} the workers whose end only the hosts can tell. False when some of it failed
+     * (ZooKeeper away) or this closed: then it is for the retrier.
+     */
+    private boolean pass() {
+        try {
+            return passOnce();
+        } finally {
+            // those whose end only the hosts can tell, met on the way: asked once this pass has let go of the lock
+            toCheck.addAll(chains.takeToAsk());
+        }
+    }
+
+    private boolean passOnce() {
+        boolean failed = false;
+        for (var e : List.copyOf(wanted.entrySet())) {
+            if (closed) {
+                return false;
+            }
+            if (!write(e.getKey(), e.getValue())) {
+                continue;
+            }
+            if (e.getValue().replacement() != null) {
+                // counted as unwritten until the worker it points at is looked at, below: put before it leaves wanted
+                checking.put(e.getKey(), e.getValue());
+                toCheck.add(e.getValue().to());
+            }
+            if (wanted.remove(e.getKey(), e.getValue())) {
+                LOG.debug("forwarding record {} {}", e.getKey(), e.getValue().replacement() == null ? "removed" : "stored");
+            }
+        }
+        for (WorkerId w : List.copyOf(toForget)) {
+            if (closed) {
+                return false;
+            }
+            try {
+                removeLeftEntries.accept(w);
+                chains.forgetEnded(w);
+                toForget.remove(w);
+            } catch (RuntimeException ex) {
+                failed = true;
+                LOG.debug("the forwarding records that lead to ended worker {} are not deleted yet: {}", w, ex.toString());
+            }
+        }
+        if (sweepAll.get() && !closed) {
+            try {
+                sweepAll.set(false); // before: a wish that comes in meanwhile makes another sweep
+                chains.forgetAllEnded();
+            } catch (RuntimeException ex) {
+                sweepAll.set(true);
+                failed = true;
+                LOG.debug("the forwarding records that lead to ended workers are not deleted yet: {}", ex.toString());
+            }
+        }
+        for (WorkerId w : List.copyOf(toCheck)) {
+            if (closed) {
+                return false;
+            }
+            if (asking.contains(w)) {
+                continue; // the thread that asks about it goes on with it
+            }
+            try {
+                ForwardChains.Ended ended = endedOf(w);
+                if (ended == ForwardChains.Ended.ASK) {
+                    continue; // asked of the hosts once this pass has let go of the lock
+                }
+                if (ended == ForwardChains.Ended.YES) {
+                    chains.forgetEnded(w); // it logs what it deleted
+                }
+                toCheck.remove(w);
+                checking.values().removeIf(wish -> wish.to().equals(w));
+            } catch (RuntimeException ex) {
+                failed = true;
+                LOG.debug("the forwarding records that lead to worker {} are not looked at yet: {}", w, ex.toString());
+            }
+        }
+        return !failed && wanted.isEmpty();
     }
 
     /**
      * One record as wished: its index entry before it, or after it for a removal. A record stored is then
      * deleted again, by the rule, when the worker it points at has ended already: the deletion of what
      * leads to that worker may have run before the record was written (ZooKeeper was away for both, say,
-     * as the replacement crashed), and found nothing; run after the write, one of the two finds it.
+     * as the replacement crashed), and found nothing; run after the write, one of the two finds it. That
+     * worker is looked at by the pass that wrote it ({@link #checking}), or once the hosts have answered
+     * when only they can tell.
      */
     private boolean write(String path, Wish wish) {
         try {
@@ -234,7 +415,6 @@ final class ForwardingRecords implements AutoCloseable {
             } else {
                 durable.putBytes(wish.index(), ForwardChains.indexValue(path));
                 durable.put(path, wish.replacement());
-                chains.forgetIfEnded(wish.to()); // it logs what it deleted
             }
             return true;
         } catch (RuntimeException ex) {
@@ -263,7 +443,7 @@ final class ForwardingRecords implements AutoCloseable {
                 wake.drainPermits(); // a wake-up from now on, during the attempt, makes another at once
                 if (workOnce()) {
                     synchronized (this) {
-                        if (wanted.isEmpty() && toForget.isEmpty() && !sweepAll.get()) { // else some came in while this ended: do them too
+                        if (nothingLeft()) { // else some came in while this ended: do them too
                             retrier = null;
                             LOG.info("runtime {}: the forwarding records that waited for ZooKeeper are written", owner);
                             return;
@@ -298,12 +478,42 @@ final class ForwardingRecords implements AutoCloseable {
         }
         giveUp();
         if (connected.getAsBoolean()) {
+            forgetOwn();
+        }
+    }
+
+    /**
+     * As this runtime closes: deletes the records that lead only to it, and down their chains, asking the
+     * hosts (without the lock) about the old workers whose end only they can tell.
+     */
+    private void forgetOwn() {
+        Map<WorkerId, Boolean> answers = Map.of();
+        for (int round = 0; round < MAX_ROUNDS; round++) {
+            Set<WorkerId> ask;
             synchronized (writing) {
+                answered.putAll(answers);
                 try {
-                    chains.forgetEnded(owner);
+                    if (round == 0) {
+                        chains.forgetEnded(owner);
+                    } else {
+                        for (WorkerId w : answers.keySet()) {
+                            chains.forgetIfEnded(w);
+                        }
+                    }
                 } catch (RuntimeException e) {
                     LOG.debug("runtime {} could not delete the forwarding records that lead to it: {}", owner, e.toString());
+                    return;
+                } finally {
+                    answered.clear();
+                    ask = chains.takeToAsk();
                 }
+            }
+            if (ask.isEmpty()) {
+                return;
+            }
+            answers = askHosts(ask);
+            if (answers == null) {
+                return; // ZooKeeper away: the host of this runtime deletes them when it sees the process end
             }
         }
     }

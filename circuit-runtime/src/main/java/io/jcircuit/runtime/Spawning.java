@@ -293,42 +293,104 @@ final class Spawning {
     /**
      * Whether a host runs {@code worker}'s process now: asked of every host, since a worker whose
      * ZooKeeper session expired is no longer filed under its host either. False when no host answers
-     * that it does (a runtime no host started, or one whose host is gone).
+     * that it does (a runtime no host started, or one whose host is gone). Returns as soon as one host
+     * says it runs it; else once every host has answered or {@link #HOSTS_ASK_LIMIT} has passed.
      */
     boolean anyHostRuns(WorkerId worker) {
-        return hostsSay(rt.anchors(), worker) == HostsSay.RUNS;
+        Asked asked = askHosts(rt.anchors());
+        java.util.concurrent.CompletableFuture<Boolean> runs = new java.util.concurrent.CompletableFuture<>();
+        for (var answer : asked.answers()) {
+            answer.thenAccept(ids -> {
+                if (ids.contains(worker)) {
+                    runs.complete(true);
+                }
+            });
+        }
+        java.util.concurrent.CompletableFuture.allOf(asked.answers().toArray(java.util.concurrent.CompletableFuture[]::new))
+            .whenComplete((all, failed) -> runs.complete(asked.answers().stream()
+                .anyMatch(a -> !a.isCompletedExceptionally() && a.join().contains(worker))));
+        try {
+            return runs.get(Math.max(0, asked.deadline() - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException noneSaidSo) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /**
-     * Whether a host may run {@code worker}'s process now: one answers that it does, or one that is filed
-     * cannot be asked (it may). False only when every host answers that it does not: what taking the
-     * worker for ended, for good, needs ({@link ForwardChains}). Throws when ZooKeeper is away.
+     * Of {@code workers}, those that a host may run now: one answers that it does, or one that is filed
+     * cannot be asked (it may run any of them). A worker not returned is run by no host, as every one
+     * answered: what taking the worker for ended, for good, needs ({@link ForwardChains}). Each host is asked
+     * once, for all of them ({@link #askHosts}). Throws when ZooKeeper is away.
      *
      * @param anchors the runtime's anchors, also while it closes (it deletes the records that lead to it
-     *                then); a host that a closing runtime cannot ask any more may run the worker
+     *                then); a host that a closing runtime cannot ask any more may run the workers
      */
-    boolean anyHostMayRun(io.jcircuit.Anchors anchors, WorkerId worker) {
-        return hostsSay(anchors, worker) != HostsSay.NONE;
+    java.util.Set<WorkerId> hostsMayRun(io.jcircuit.Anchors anchors, java.util.Set<WorkerId> workers) {
+        if (workers.isEmpty()) {
+            return java.util.Set.of();
+        }
+        Asked asked = askHosts(anchors);
+        java.util.Set<WorkerId> mayRun = new java.util.HashSet<>();
+        for (var answer : asked.answers()) {
+            java.util.Set<WorkerId> ids;
+            try {
+                ids = answer.get(Math.max(0, asked.deadline() - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException cannotSay) {
+                return java.util.Set.copyOf(workers); // that host cannot say; it may run any of them
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return java.util.Set.copyOf(workers);
+            }
+            workers.stream().filter(ids::contains).forEach(mayRun::add);
+        }
+        return mayRun;
     }
 
-    /** What the hosts say of a worker's process: one runs it, none does, or none does of those that answered. */
-    private enum HostsSay { RUNS, NONE, SOME_UNASKED }
+    /**
+     * How long the hosts are asked at most, all at once, which workers they run: a host's dial and its
+     * answer together (what one host took at most when they were asked one by one).
+     */
+    static final java.time.Duration HOSTS_ASK_LIMIT = java.time.Duration.ofSeconds(10);
 
-    private static HostsSay hostsSay(io.jcircuit.Anchors anchors, WorkerId worker) {
-        HostsSay said = HostsSay.NONE;
-        for (Entry h : hostsOf(anchors.listAll("/host").entries())) {
-            try {
-                HostService hs = io.jcircuit.Deadline.within(java.time.Duration.ofSeconds(5),
-                    () -> anchors.worker(h).dial(HostService.SERVICE, HostService.class));
-                if (io.jcircuit.Deadline.within(java.time.Duration.ofSeconds(5), hs::workers).stream()
-                    .anyMatch(w -> w.id().equals(worker))) {
-                    return HostsSay.RUNS;
+    /** {@link #HOSTS_ASK_LIMIT}, longer or shorter in tests. */
+    private volatile java.time.Duration hostsAskLimit = HOSTS_ASK_LIMIT;
+
+    /** Sets how long the hosts are asked at most which workers they run; for tests. */
+    void hostsAskLimit(java.time.Duration limit) {
+        hostsAskLimit = Objects.requireNonNull(limit, "limit");
+    }
+
+    /** The answers of the hosts to which workers they run, each by {@code deadline} (a {@link System#nanoTime}) or never. */
+    private record Asked(List<java.util.concurrent.CompletableFuture<java.util.Set<WorkerId>>> answers, long deadline) {
+    }
+
+    /**
+     * Asks every host filed in {@code anchors} which workers it runs, all at once, each on a virtual thread
+     * of its own, within {@link #HOSTS_ASK_LIMIT} in all: one slow or gone host costs that limit once, not
+     * once each. An answer that fails is a host that cannot say (it may run any worker); one not there by the
+     * deadline too. Throws when ZooKeeper is away.
+     */
+    private Asked askHosts(io.jcircuit.Anchors anchors) {
+        List<Entry> hosts = hostsOf(anchors.listAll("/host").entries());
+        long deadline = System.nanoTime() + hostsAskLimit.toNanos();
+        List<java.util.concurrent.CompletableFuture<java.util.Set<WorkerId>>> answers = new ArrayList<>();
+        for (Entry h : hosts) {
+            java.util.concurrent.CompletableFuture<java.util.Set<WorkerId>> answer = new java.util.concurrent.CompletableFuture<>();
+            Thread.ofVirtual().name("circuit-ask-host-" + h.worker()).start(() -> {
+                try {
+                    answer.complete(io.jcircuit.Deadline.until(deadline, () -> anchors.worker(h)
+                        .dial(HostService.SERVICE, HostService.class).workers().stream()
+                        .map(SpawnedWorker::id).collect(java.util.stream.Collectors.toUnmodifiableSet())));
+                } catch (RuntimeException unreachable) {
+                    answer.completeExceptionally(unreachable); // that host cannot say; the others may
                 }
-            } catch (RuntimeException unreachable) {
-                said = HostsSay.SOME_UNASKED; // that host cannot say; the others may
-            }
+            });
+            answers.add(answer);
         }
-        return said;
+        return new Asked(List.copyOf(answers), deadline);
     }
 
     /** How long {@link #kill} waits for a worker that is in {@code /worker} but under no host to leave. */

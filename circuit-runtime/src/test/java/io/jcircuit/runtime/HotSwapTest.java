@@ -641,7 +641,8 @@ class HotSwapTest {
                         throw new java.io.UncheckedIOException(e);
                     }
                 }
-                return host.anchors().list("/worker").entries().stream().noneMatch(e -> e.worker().equals(w));
+                return host.anchors().list("/worker").entries().stream().noneMatch(e -> e.worker().equals(w))
+                    ? ForwardChains.Ended.YES : ForwardChains.Ended.NO;
             });
 
             // second has ended, say (as its host would be told)

@@ -29,6 +29,11 @@ final class RuntimesExtension implements AfterEachCallback {
 
     @Override
     public void afterEach(ExtensionContext context) {
+        closeAll();
+    }
+
+    /** Closes the runtimes started so far: before the end of the test, when what they use ends with it (a ZooKeeper). */
+    void closeAll() {
         for (CircuitRuntime rt : started) {
             rt.close();
         }
