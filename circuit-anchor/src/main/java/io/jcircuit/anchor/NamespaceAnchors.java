@@ -318,6 +318,22 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
         return sub;
     }
 
+    /**
+     * Calls {@code onChange} after each change of {@code worker}'s entry in the anchor directory {@code dir}
+     * (filed, its metadata changed, removed), and each time the connection to ZooKeeper is back, when
+     * what changed meanwhile cannot be told: the caller looks for itself. It watches that one entry, which
+     * need not exist yet, so the other entries of {@code dir} cost it nothing. {@code onChange} runs on
+     * ZooKeeper's event thread: it must be quick and never block. Close the subscription to stop.
+     *
+     * @throws NamespaceException when the watch cannot be set (ZooKeeper away)
+     */
+    public Subscription watchEntry(String dir, io.jcircuit.WorkerId worker, Runnable onChange) {
+        String entry = Paths.child(Paths.anchorDir(dir, false), worker.toString());
+        Objects.requireNonNull(onChange, "onChange");
+        DirWatch w = ns.watchAnchors(entry, onChange);
+        return w::close;
+    }
+
     @Override
     public Worker worker(Entry entry) {
         return resolver.apply(Objects.requireNonNull(entry, "entry"));

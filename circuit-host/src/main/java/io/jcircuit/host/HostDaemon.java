@@ -204,6 +204,14 @@ public final class HostDaemon implements AutoCloseable {
     private final JarCache jars;
     private final Path workersDir;
     private final ConcurrentHashMap<WorkerId, Running> workers = new ConcurrentHashMap<>();
+    /**
+     * The workers of earlier runs of this host that ran as it started and that it has not taken back yet
+     * ({@link #takeBackSurvivors}): found once, before it served a spawn, so that none of its own can be
+     * among them. One leaves when it is taken back or ends, whichever comes first.
+     */
+    private final ConcurrentHashMap<WorkerId, Survivor> survivors = new ConcurrentHashMap<>();
+    /** Looks for the survivors filed since it last looked, after each change of one's entry. */
+    private final io.jcircuit.anchor.Coalescer survivorLook;
     /** Warm JVMs being started, by pool key; guarded by {@link #warmPool}. */
     private final java.util.HashMap<String, Integer> warmStartingFor = new java.util.HashMap<>();
     /** AppCDS archives not written yet, each with the JVM that will write it when it exits. */
@@ -242,6 +250,7 @@ public final class HostDaemon implements AutoCloseable {
         this.evictor = new io.jcircuit.anchor.Coalescer("jar-evict-" + config.name(), this::evictJars);
         this.workersDir = config.stateDir().resolve("workers");
         this.publisher = new io.jcircuit.anchor.Coalescer("host-metadata-" + config.name(), this::publishMetadata);
+        this.survivorLook = new io.jcircuit.anchor.Coalescer("host-survivors-" + config.name(), this::lookForSurvivors);
     }
 
     /** Starts the host: its runtime (and the embedded ZooKeeper when no ensemble is given), then files it. */
@@ -268,6 +277,7 @@ public final class HostDaemon implements AutoCloseable {
             HostDaemon h = new HostDaemon(config, rt, zk);
             rt.knowsRunning(h::runsHere); // before the sweep below: a worker of its own may not be filed now
             requireTheCircuitsKey(config.name(), rt);
+            h.findSurvivors(); // before it serves: a worker running from its directory now is an earlier run's
             rt.listenOwn(HostService.SERVICE, HostService.class, h.new Service());
             h.hostEntry = ((NamespaceAnchors) rt.anchors()).fileAsHost(config.name(), h.metadata(), h::nameLost);
             h.takeBackSurvivors();
@@ -1128,6 +1138,11 @@ public final class HostDaemon implements AutoCloseable {
     /** Counts {@code running} among this host's workers until its process ends, and handles its end then. */
     private void track(Running running) {
         workers.put(running.info().id(), running);
+        followEnd(running);
+    }
+
+    /** Handles the end of {@code running}, counted among this host's workers, once its process ends. */
+    private void followEnd(Running running) {
         running.process().onExit().thenRun(() -> {
             try {
                 exited(running.info(), running.child());
@@ -1144,41 +1159,182 @@ public final class HostDaemon implements AutoCloseable {
     }
 
     /**
-     * Takes back the workers that outlived this host's last run (daemonized ones, whose entries under
-     * {@code /host/<name>} stay while they run): they count among its workers again, {@code kill} reaches
-     * them, and their end is handled. A worker counts as one of them when its directory's pid file names
-     * the process of its entry, and that process runs.
+     * A worker of an earlier run of this host, running as it started ({@link #survivors}): its process,
+     * named by its directory's pid file, and while it is not filed under {@code /host/<name>}, the watch
+     * on its entry there. {@code ended} completes once its end is handled, as a survivor's or, taken
+     * back meanwhile, as a worker's.
+     */
+    private static final class Survivor {
+        final ProcessHandle process;
+        final CompletableFuture<Void> ended = new CompletableFuture<>();
+        private io.jcircuit.Subscription watch;
+        private boolean unwatched;
+
+        Survivor(ProcessHandle process) {
+            this.process = process;
+        }
+
+        /** Keeps {@code w} until {@link #stopWatching}; closes it at once if that came first. */
+        void watchWith(io.jcircuit.Subscription w) {
+            synchronized (this) {
+                if (!unwatched) {
+                    watch = w;
+                    return;
+                }
+            }
+            w.close();
+        }
+
+        /** Closes the watch on its entry, if any. Idempotent. */
+        void stopWatching() {
+            io.jcircuit.Subscription w;
+            synchronized (this) {
+                unwatched = true;
+                w = watch;
+                watch = null;
+            }
+            if (w != null) {
+                w.close(); // outside the lock: removing the watch asks ZooKeeper
+            }
+        }
+    }
+
+    /**
+     * Finds the workers of earlier runs that run now: each directory of {@code workers/} that holds spawn
+     * metadata (a warm JVM left by a host killed with {@code kill -9} never became a worker) and whose pid
+     * file names a process that runs. Called once, before the host serves: every directory made later is
+     * one of its own spawns, which must not be taken back.
+     */
+    private void findSurvivors() {
+        try (var dirs = Files.newDirectoryStream(workersDir)) {
+            for (Path dir : dirs) {
+                String name = dir.getFileName().toString();
+                if (WorkerId.looksLikeWorkerId(name) && Files.exists(dir.resolve(WorkerMain.META_FILE))) {
+                    WorkerDir.runningProcess(dir).ifPresent(p -> survivors.put(WorkerId.parse(name), new Survivor(p)));
+                }
+            }
+        } catch (IOException e) {
+            LOG.warn("host {} cannot look for workers that outlived its last run in {}: {}", config.name(), workersDir, e.toString());
+        }
+    }
+
+    /**
+     * Takes back the workers that outlived this host's last run ({@link #survivors}; daemonized ones, whose
+     * entries under {@code /host/<name>} stay while they run): they count among its workers again,
+     * {@code kill} reaches them, and their end is handled. One counts as taken back once it is filed there
+     * with the process its directory's pid file names. One that is not filed now (it lost its ZooKeeper
+     * session while this host was down, and files itself again once it is back) is taken back when it
+     * files itself: a watch on its own entry looks again, and on each reconnect. One that ends first has
+     * its end handled as a worker's.
      */
     private void takeBackSurvivors() {
         List<io.jcircuit.Entry> entries;
         try {
             entries = runtime.anchors().list("/host/" + config.name()).entries();
         } catch (RuntimeException e) {
-            LOG.warn("host {} cannot look for workers that outlived its last run: {}", config.name(), e.getMessage());
-            return;
+            LOG.warn("host {} cannot look for workers that outlived its last run yet: {}", config.name(), e.getMessage());
+            entries = List.of(); // each is looked for again below, and once ZooKeeper is back
         }
         for (io.jcircuit.Entry e : entries) {
             if (!HostService.ROLE_WORKER.equals(e.metadata().get(HostService.ROLE_KEY)) || workers.containsKey(e.worker())) {
                 continue;
             }
-            Path dir = workersDir.resolve(e.worker().toString());
-            java.util.Optional<ProcessHandle> process = WorkerDir.runningProcess(dir).filter(h -> h.pid() == e.pid());
-            if (process.isEmpty()) {
-                if (Files.isDirectory(dir) && ProcessHandle.of(e.pid()).map(h -> !h.isAlive()).orElse(true)) {
-                    // one of this host's workers, which ended while it was down: the forwarding records that
-                    // lead only to it go, as when it is seen to end. Its entries may outlast it by its session's
-                    // timeout (an embedded ZooKeeper started again keeps the sessions it had until they time
-                    // out), so the sweep of the ended workers' records would not take it for ended
-                    runtime.forgetForwardsTo(e.worker());
-                }
+            Survivor s = survivors.get(e.worker());
+            if (s != null) {
+                takeBack(e, s);
                 continue;
             }
-            SpawnedWorker info = new SpawnedWorker(e.worker(), e.address(), config.name(), dir.toString(), e.pid());
-            track(new Running(info, process.get(), null, Boolean.parseBoolean(e.metadata().get("daemon")),
-                new CompletableFuture<>()));
-            LOG.info("host {} took back worker {} (pid {}), which outlived its last run", config.name(), e.worker(), e.pid());
+            Path dir = workersDir.resolve(e.worker().toString());
+            if (Files.isDirectory(dir) && ProcessHandle.of(e.pid()).map(h -> !h.isAlive()).orElse(true)) {
+                // one of this host's workers, which ended while it was down: the forwarding records that
+                // lead only to it go, as when it is seen to end. Its entries may outlast it by its session's
+                // timeout (an embedded ZooKeeper started again keeps the sessions it had until they time
+                // out), so the sweep of the ended workers' records would not take it for ended
+                runtime.forgetForwardsTo(e.worker());
+            }
+        }
+        survivors.forEach(this::awaitFiling);
+        if (!survivors.isEmpty()) {
+            survivorLook.signal(); // one may have filed itself between the listing and its watch, or not been listed
         }
         publisher.signal();
+    }
+
+    /** Takes back survivor {@code s} once it files itself under {@code /host/<name>}, and handles its end if it ends first. */
+    private void awaitFiling(WorkerId id, Survivor s) {
+        LOG.info("host {}: worker {} (pid {}) outlived its last run but is not filed under /host/{} (it lost its ZooKeeper"
+            + " session meanwhile, say); it is taken back once it files itself again", config.name(), id, s.process.pid(), config.name());
+        try {
+            s.watchWith(((NamespaceAnchors) runtime.anchors()).watchEntry("/host/" + config.name(), id, survivorLook::signal));
+        } catch (RuntimeException e) {
+            LOG.warn("host {} cannot watch for worker {} to file itself again, and will not take it back while it runs"
+                + " (its end is handled): {}", config.name(), id, e.getMessage());
+        }
+        s.process.onExit().thenRun(() -> survivorEnded(id, s));
+    }
+
+    /** Takes back the survivors filed under {@code /host/<name>} now; run by {@link #survivorLook}. */
+    private void lookForSurvivors() {
+        if (closed || survivors.isEmpty()) {
+            return;
+        }
+        List<io.jcircuit.Entry> entries;
+        try {
+            entries = runtime.anchors().list("/host/" + config.name()).entries();
+        } catch (RuntimeException e) {
+            // the watches look again once ZooKeeper is back
+            LOG.debug("host {} cannot look for the workers of its last run that filed themselves again: {}", config.name(), e.toString());
+            return;
+        }
+        boolean took = false;
+        for (io.jcircuit.Entry e : entries) {
+            Survivor s = survivors.get(e.worker());
+            if (s != null && HostService.ROLE_WORKER.equals(e.metadata().get(HostService.ROLE_KEY))) {
+                took |= takeBack(e, s);
+            }
+        }
+        if (took) {
+            publisher.signal();
+        }
+    }
+
+    /**
+     * Counts survivor {@code s}, filed as {@code e}, among this host's workers, once: unless its entry names
+     * another process, it was taken back or ended meanwhile, or the host stops. Returns whether it did.
+     */
+    private boolean takeBack(io.jcircuit.Entry e, Survivor s) {
+        if (e.pid() != s.process.pid()) {
+            return false; // not the process its directory's pid file names
+        }
+        Path dir = workersDir.resolve(e.worker().toString());
+        Running r = new Running(new SpawnedWorker(e.worker(), e.address(), config.name(), dir.toString(), e.pid()),
+            s.process, null, Boolean.parseBoolean(e.metadata().get("daemon")), new CompletableFuture<>());
+        synchronized (this) { // as close(), which kills the workers counted when it runs
+            if (closed || !survivors.remove(e.worker(), s)) {
+                return false;
+            }
+            workers.put(e.worker(), r);
+        }
+        s.stopWatching();
+        r.gone().thenRun(() -> s.ended.complete(null));
+        followEnd(r);
+        LOG.info("host {} took back worker {} (pid {}), which outlived its last run", config.name(), e.worker(), e.pid());
+        return true;
+    }
+
+    /** Survivor {@code s} ended: unless it was taken back (its end is handled as a worker's), its end is handled here. */
+    private void survivorEnded(WorkerId id, Survivor s) {
+        if (!survivors.remove(id, s)) {
+            return;
+        }
+        try {
+            s.stopWatching();
+            LOG.info("worker {} (pid {}), which outlived host {}'s last run, ended before it filed itself again",
+                id, s.process.pid(), config.name());
+            removeTracesOf(id, "an unknown status");
+        } finally {
+            s.ended.complete(null);
+        }
     }
 
     /**
@@ -1202,36 +1358,61 @@ public final class HostDaemon implements AutoCloseable {
                 // the directory may have been cleared
             }
         }
-        if (!closed) {
-            try {
-                int n = ((NamespaceAnchors) runtime.anchors()).removeEntriesOf(w.id());
-                LOG.info("worker {} exited with {}; removed its {} entries", w.id(), p == null ? "an unknown status" : "status " + status, n);
-            } catch (RuntimeException e) {
-                if (closed) {
-                    // the host stopped meanwhile and closed its connection; the worker's session ends
-                    // its ephemeral entries anyway
-                    LOG.debug("worker {} exited while host {} stopped: {}", w.id(), config.name(), e.getMessage());
-                } else {
-                    LOG.warn("worker {} exited; could not remove its entries yet: {}", w.id(), e.getMessage());
-                }
-            }
-            publisher.signal(); // one writer, so an older count cannot land after a newer one
-            // the forwarding records of hot swaps that lead only to it go (now, or once ZooKeeper is back):
-            // a crashed worker deletes none itself
-            runtime.forgetForwardsTo(w.id());
+        removeTracesOf(w.id(), p == null ? "an unknown status" : "status " + status);
+    }
+
+    /**
+     * Removes what worker {@code id}, which ended with {@code how}, leaves in the namespace: its entries,
+     * and the forwarding records that lead only to it. Nothing while the host stops.
+     */
+    private void removeTracesOf(WorkerId id, String how) {
+        if (closed) {
+            return;
         }
+        try {
+            int n = ((NamespaceAnchors) runtime.anchors()).removeEntriesOf(id);
+            LOG.info("worker {} exited with {}; removed its {} entries", id, how, n);
+        } catch (RuntimeException e) {
+            if (closed) {
+                // the host stopped meanwhile and closed its connection; the worker's session ends
+                // its ephemeral entries anyway
+                LOG.debug("worker {} exited while host {} stopped: {}", id, config.name(), e.getMessage());
+            } else {
+                LOG.warn("worker {} exited; could not remove its entries yet: {}", id, e.getMessage());
+            }
+        }
+        publisher.signal(); // one writer, so an older count cannot land after a newer one
+        // the forwarding records of hot swaps that lead only to it go (now, or once ZooKeeper is back):
+        // a crashed worker deletes none itself
+        runtime.forgetForwardsTo(id);
     }
 
     private boolean kill(WorkerId id) {
         Running r = workers.get(id);
         if (r == null) {
-            return killWarm(id);
+            Survivor s = survivors.get(id);
+            return s != null ? killSurvivor(s) : killWarm(id);
         }
         r.process().destroyForcibly();
         try {
             r.gone().get(5, TimeUnit.SECONDS); // ended, and its entries removed
         } catch (Exception ignored) {
             // reported by exited() when it happens
+        }
+        return true;
+    }
+
+    /**
+     * Kills a worker of this host's last run that is not filed, and so not taken back yet: it runs from this
+     * host's workers directory, and a kill that asks every host, as one of a worker no longer filed does
+     * ({@code circuit kill ID}, {@code Worker.kill}), reaches it here. Returns once its end is handled.
+     */
+    private boolean killSurvivor(Survivor s) {
+        s.process.destroyForcibly();
+        try {
+            s.ended.get(5, TimeUnit.SECONDS);
+        } catch (Exception ignored) {
+            // reported when its end is handled
         }
         return true;
     }
@@ -1297,6 +1478,7 @@ public final class HostDaemon implements AutoCloseable {
             return;
         }
         closed = true;
+        survivorLook.close();
         synchronized (warmPool) {
             warmPool.values().forEach(q -> q.forEach(HostDaemon::discard));
             warmPool.clear();
@@ -1325,6 +1507,9 @@ public final class HostDaemon implements AutoCloseable {
         publisher.close();
         evictor.close();
         runtime.close();
+        // after the runtime: its session, closed, takes the watches with it rather than one by one
+        survivors.values().forEach(Survivor::stopWatching);
+        survivors.clear();
         stopped.countDown();
         LOG.info("host {} stopped", config.name());
     }

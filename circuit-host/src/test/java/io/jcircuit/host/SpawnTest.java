@@ -930,6 +930,107 @@ class SpawnTest {
         }
     }
 
+    /** A ZooKeeper session that a stopped worker outlasts soon: 4 ticks of the embedded ZooKeeper. */
+    private static final int SHORT_SESSION_MS = 2_000;
+
+    /**
+     * A worker that outlived its host's last run (daemonized) and lost its ZooKeeper session while the host
+     * was down is not filed as the host starts again; it files itself again once it runs, with a new
+     * session, and the host takes it back then: it lists it, a kill reaches it, and its end removes its
+     * entries and the forwarding records that lead to it. Before, the host took back only the workers
+     * filed as it started: this one ran on unknown to it, no kill reached it, and its end was not handled.
+     */
+    @Test
+    void aHostTakesBackAWorkerOfItsLastRunThatFilesItselfAgainAfterItStarted(@TempDir Path own) throws Exception {
+        HostDaemon.Config config = new HostDaemon.Config("h4", own, host.zookeeper(), null, 0, 0);
+        Spawned<Long> s;
+        try (HostDaemon before = HostDaemon.start(config)) {
+            s = spawner.spawn("h4", List.of(), () -> ProcessHandle.current().pid(), SpawnOptions.defaults().daemonized()
+                .withJvmArgs("-Dcircuit.zookeeper.sessionTimeoutMs=" + SHORT_SESSION_MS));
+        }
+        io.jcircuit.WorkerId worker = s.worker().id();
+        long pid = s.result();
+        ProcessHandle process = ProcessHandle.of(pid).orElseThrow();
+        io.jcircuit.WorkerId oldWorker = io.jcircuit.WorkerId.random(); // swapped to the worker, and gone
+        try {
+            signal("STOP", pid);
+            // its host is down, and its session expires while it is stopped: its entries go
+            await().atMost(Duration.ofSeconds(60)).until(() -> !filed(worker));
+            try (HostDaemon after = HostDaemon.start(config)) {
+                HostService hs = spawner.worker(after.address()).dial(HostService.SERVICE, HostService.class);
+                assertThat(hs.workers()).as("not filed as its host starts, it is not taken back then").isEmpty();
+                recordASwap(oldWorker, worker);
+
+                signal("CONT", pid); // it files itself again, with a new session
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                    assertThat(hs.workers()).extracting(SpawnedWorker::id).containsExactly(worker));
+                await().untilAsserted(() -> assertThat(spawner.anchors().list("/host/h4").entries())
+                    .filteredOn(e -> HostService.ROLE_HOST.equals(e.metadata().get(HostService.ROLE_KEY)))
+                    .singleElement().satisfies(e -> assertThat(e.metadata()).containsEntry("workers", "1")));
+                assertThat(recorded(oldWorker, worker)).as("it leads to a worker that runs").isTrue();
+
+                s.worker().kill(); // its spawner asks the host it is filed under
+                process.onExit().get(10, TimeUnit.SECONDS);
+                await().atMost(Duration.ofSeconds(30)).until(() -> hs.workers().isEmpty() && !filed(worker)
+                    && !recorded(oldWorker, worker));
+            }
+        } finally {
+            process.destroyForcibly(); // stopped or not; no host counts it when the test failed
+            process.onExit().get(10, TimeUnit.SECONDS);
+            spawner.durable().delete("/moved/" + oldWorker + "/1");
+            spawner.durable().delete("/moved-to/" + worker + "/1/" + oldWorker + "/1");
+        }
+    }
+
+    /**
+     * A worker of its host's last run that is not filed as the host starts (stopped past its ZooKeeper
+     * session) is not taken back yet, but a kill that asks its host reaches it ({@code circuit kill ID} of a
+     * worker no longer filed asks every host), and its end is handled: the forwarding records that lead to
+     * it go. Before, the host answered that it did not run it.
+     */
+    @Test
+    void aHostKillsAWorkerOfItsLastRunThatIsNotFiledYet(@TempDir Path own) throws Exception {
+        HostDaemon.Config config = new HostDaemon.Config("h5", own, host.zookeeper(), null, 0, 0);
+        io.jcircuit.WorkerId worker;
+        long pid;
+        try (HostDaemon before = HostDaemon.start(config)) {
+            Spawned<Long> s = spawner.spawn("h5", List.of(), () -> ProcessHandle.current().pid(),
+                SpawnOptions.defaults().daemonized());
+            worker = s.worker().id();
+            pid = s.result();
+        }
+        ProcessHandle process = ProcessHandle.of(pid).orElseThrow();
+        io.jcircuit.WorkerId oldWorker = io.jcircuit.WorkerId.random();
+        try {
+            signal("STOP", pid);
+            expireTheSessionOf(worker, "h5");
+            try (HostDaemon after = HostDaemon.start(config)) {
+                recordASwap(oldWorker, worker);
+                HostService hs = spawner.worker(after.address()).dial(HostService.SERVICE, HostService.class);
+                assertThat(hs.workers()).as("not filed, it is not taken back").isEmpty();
+
+                assertThat(hs.kill(worker)).as("it runs from the host's workers directory").isTrue();
+                process.onExit().get(10, TimeUnit.SECONDS);
+                await().atMost(Duration.ofSeconds(30)).until(() -> !recorded(oldWorker, worker));
+            }
+        } finally {
+            process.destroyForcibly(); // no host counts it when the test failed
+            process.onExit().get(10, TimeUnit.SECONDS);
+            spawner.durable().delete("/moved/" + oldWorker + "/1");
+            spawner.durable().delete("/moved-to/" + worker + "/1/" + oldWorker + "/1");
+        }
+    }
+
+    /** Whether {@code worker} has any entry in the namespace. */
+    private static boolean filed(io.jcircuit.WorkerId worker) {
+        return spawner.anchors().listAll("/").entries().stream().anyMatch(e -> e.worker().equals(worker));
+    }
+
+    /** Sends {@code signal} (STOP, CONT) to process {@code pid}. */
+    private static void signal(String signal, long pid) throws Exception {
+        assertThat(new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).start().waitFor()).isZero();
+    }
+
     @Test
     void aHostGivenARelativeStateDirectoryStartsWorkersThatFindTheirJars() throws Exception {
         Path relative = Path.of("target", "relative-state-" + ProcessHandle.current().pid());
