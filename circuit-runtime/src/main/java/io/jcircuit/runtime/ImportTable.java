@@ -388,14 +388,18 @@ final class ImportTable {
     /**
      * An acquire of {@code entry}'s handler ended: home counted it, may have, or was never sent it. A
      * release that waited for it goes now; a handler of which home counts nothing, its acquires over,
-     * is lost.
+     * is lost. An acquire that ends after the session with home ended counts nothing: home dropped it.
      */
     private void acquired(Key key, Entry entry, Acquires.Outcome outcome, String why) {
         boolean release;
         boolean notHeld;
         synchronized (entry) {
-            if (outcome != Acquires.Outcome.NOT_SENT) {
-                entry.counted++; // also when unknown: a hold leaked rather than a live object freed
+            // Also when unknown: a hold leaked rather than a live object freed. Not once the session with home
+            // ended (sessionEnded: the only way an entry with an acquire owed is gone): home dropped
+            // every hold of this runtime with it, this one too if it counted it, and a release of it would take
+            // one home counts for a newer handler in a later session. One that went in a new session leaks.
+            if (outcome != Acquires.Outcome.NOT_SENT && !entry.gone) {
+                entry.counted++;
             }
             release = --entry.acquiring == 0 && entry.dropped;
             notHeld = entry.acquiring == 0 && !entry.dropped && !entry.gone && entry.counted == 0;

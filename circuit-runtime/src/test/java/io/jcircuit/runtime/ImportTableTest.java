@@ -210,6 +210,47 @@ class ImportTableTest {
         readAgain.checkHeld();
     }
 
+    /**
+     * An acquire still on its way when the session with its home ends for good is answered after the end
+     * (its call fails as the session goes: outcome unknown; or its answer was read just before): home dropped
+     * every hold of this runtime with the session, that one too, so the lost handler's release gives back
+     * nothing. Home counts per runtime, not per handler: before, that release gave back one hold, the one
+     * home counts for a new handler of the same reference sent once a new session began, and home could
+     * collect the object that handler still calls.
+     */
+    @Test
+    void anAcquireAnsweredAfterTheSessionWithItsHomeEndedGivesNothingBack() {
+        List<ImportTable.Pending> released = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ImportTable table = new ImportTable(Cleaner.create(), released::addAll);
+        WorkerId home = new WorkerId(0x42);
+        RefDescriptor d = new RefDescriptor(home, Address.parse("127.0.0.1:9"), 7, Runnable.class.getName());
+        Acquires.Owner[] acquired = {null};
+
+        RefHandler old = table.handlerFor(d, new WorkerId(0x43), desc -> new RefHandler(null, desc), acquired);
+        Acquires.Owner onItsWay = acquired[0];
+        assertThat(table.sessionEnded(home, "past the outage limit")).isEqualTo(1);
+        onItsWay.answered(Acquires.Outcome.UNKNOWN, "worker 42 died before it answered");
+        table.sessionBegan(home); // the network healed: a new session, in which home counts nothing of old
+        RefHandler again = table.handlerFor(d, home, desc -> new RefHandler(null, desc), acquired); // home counts 1
+        assertThat(again).isNotSameAs(old);
+
+        java.lang.ref.WeakReference<RefHandler> collected = new java.lang.ref.WeakReference<>(old);
+        old = null;
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            System.gc();
+            return collected.get() == null;
+        });
+        // one home sent, dropped after the old one: its release is there once the old one's would be (before it)
+        receiveAndDrop(table, new RefDescriptor(home, d.address(), 8, Runnable.class.getName()));
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            System.gc();
+            return !released.isEmpty();
+        });
+        assertThat(released).as("nothing of the old handler's: home dropped it with the session")
+            .containsExactly(new ImportTable.Pending(home, d.address(), 8, 1));
+        again.checkHeld();
+    }
+
     @Test
     void aReferenceReadFromAnEndedSessionAfterItEndedIsLostToo() {
         ImportTable table = new ImportTable(Cleaner.create(), releases -> { });
