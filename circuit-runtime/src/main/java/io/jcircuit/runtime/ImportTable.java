@@ -407,13 +407,17 @@ final class ImportTable {
                 entry.gone = true; // a later arrival or read gets a handler of its own, acquired again
             }
         }
+        if (notHeld) {
+            // also once closed: an entry marked gone and left in the table is found, and skipped, for ever
+            // by the next arrival of its reference while its handler is reachable (handlerFor)
+            entries.remove(key, entry);
+        }
         if (closed) {
             return;
         }
         if (release) {
             release(key, entry);
         } else if (notHeld) {
-            entries.remove(key, entry);
             RefHandler h = entry.handler.get();
             if (h != null && h.notHeld("its home " + key.home() + " could not be told that this runtime holds it ("
                 + why + "), and may have collected its object")) {

@@ -251,6 +251,31 @@ class ImportTableTest {
         again.checkHeld();
     }
 
+    /**
+     * Once the table has closed, an acquire answered unsent (each is, as nothing is sent any more) of a
+     * handler of which home counts nothing leaves the table with it. Before, the entry was marked gone and
+     * left in the table: the same reference arriving again while that handler was reachable (a message
+     * read as the runtime closed) found it, skipped it as gone, and found it again, for ever, on a thread
+     * that never returned.
+     */
+    @Test
+    void aReferenceArrivingAfterCloseIsNotLookedUpForEver() throws Exception {
+        ImportTable table = new ImportTable(Cleaner.create(), releases -> { });
+        WorkerId home = new WorkerId(0x42);
+        RefDescriptor d = new RefDescriptor(home, Address.parse("127.0.0.1:9"), 7, Runnable.class.getName());
+        Acquires.Owner[] acquired = {null};
+        RefHandler held = table.handlerFor(d, new WorkerId(0x43), desc -> new RefHandler(null, desc), acquired);
+
+        table.close();
+        acquired[0].answered(Acquires.Outcome.NOT_SENT, "this runtime closed");
+        java.util.concurrent.CompletableFuture<RefHandler> again = new java.util.concurrent.CompletableFuture<>();
+        Thread.ofPlatform().daemon().start(() ->
+            again.complete(table.handlerFor(d, home, desc -> new RefHandler(null, desc), new Acquires.Owner[1])));
+
+        await().atMost(Duration.ofSeconds(10)).until(again::isDone);
+        assertThat(again.get()).isNotSameAs(held);
+    }
+
     @Test
     void aReferenceReadFromAnEndedSessionAfterItEndedIsLostToo() {
         ImportTable table = new ImportTable(Cleaner.create(), releases -> { });
