@@ -277,14 +277,22 @@ public final class CircuitRuntime implements Circuit {
     private <T> T publish(String name, Class<T> iface, T impl) {
         T ref = ref(iface, impl);
         serve(ref);
-        unserve(services.put(name, ref)); // the object it replaces is collected once nothing else holds it
+        Object replaced = services.put(name, ref);
+        unserve(replaced); // the object it replaces is collected once nothing else holds it
+        if (replaced != null) {
+            swapStepDone(); // it may have been the last frozen one: what waits for none goes on now
+        }
         return ref;
     }
 
     @Override
     public void unlisten(String name) {
-        unserve(services.remove(name));
+        Object removed = services.remove(name);
+        unserve(removed);
         unserve(forwarded.remove(name));
+        if (removed != null) {
+            swapStepDone(); // it may have been the last frozen one: what waits for none goes on now
+        }
     }
 
     /** {@code ref}, a reference, is published under a name: kept while it is, when its object lives here. */

@@ -90,4 +90,25 @@ class OrphanedSwapTest {
         assertThat(old.serviceFrozen("other")).as("the second swap's freeze is still on").isTrue();
         oldOps.swapAbort("other");
     }
+
+    /**
+     * A frozen service that is unlistened, or replaced under its name, is no longer one of this runtime's
+     * frozen services: what waits for none to be frozen goes on at once, not at the freeze limit.
+     */
+    @Test
+    void aFrozenServiceUnlistenedOrReplacedLetsWhatWaitsForNoFreezeGoOn() throws Exception {
+        CircuitRuntime rt = runtimes.start();
+        rt.listen("counter", Counter.class, new CounterImpl());
+        rt.listen("other", Counter.class, new CounterImpl());
+        rt.freezeService("counter", java.time.Duration.ofSeconds(5));
+        rt.freezeService("other", java.time.Duration.ofSeconds(5));
+        java.util.concurrent.CountDownLatch noneFrozen = new java.util.concurrent.CountDownLatch(1);
+        rt.whenNoServiceFrozen(noneFrozen::countDown);
+        assertThat(noneFrozen.getCount()).as("two services are frozen").isEqualTo(1);
+
+        rt.unlisten("counter");
+        assertThat(noneFrozen.getCount()).as("'other' is still frozen").isEqualTo(1);
+        rt.listen("other", Counter.class, new CounterImpl()); // a new object under the frozen one's name
+        assertThat(noneFrozen.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("ran once none was frozen").isTrue();
+    }
 }
