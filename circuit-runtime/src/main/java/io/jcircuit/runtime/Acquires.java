@@ -218,8 +218,12 @@ final class Acquires {
                 } catch (RuntimeException e) {
                     failed = e;
                 } catch (Error e) {
+                    // this acquire's alone (an interceptor's StackOverflowError, an OutOfMemoryError that may
+                    // pass): rethrown, it ended this thread with the home's thread count still taken, and
+                    // the home's queue was never drained again
+                    LOG.error("acquiring {} at {} failed", owed.ref().handle(), home, e);
                     answer(owed, Outcome.UNKNOWN, e.toString());
-                    throw e;
+                    continue;
                 }
                 if (failed == null) {
                     answer(owed, Outcome.COUNTED, "acquired");

@@ -211,6 +211,41 @@ class ImportTableTest {
     }
 
     /**
+     * An acquire that fails with an Error is that acquire's alone: the home's queue is drained on. Before,
+     * the Error ended the thread with the home's thread count still taken, and no later acquire at that
+     * home was ever sent.
+     */
+    @Test
+    void anAcquireThatFailsWithAnErrorLeavesTheHomesLaterAcquiresSent() {
+        java.util.concurrent.atomic.AtomicInteger tried = new java.util.concurrent.atomic.AtomicInteger();
+        Acquires acquires = new Acquires(home -> true, ref -> {
+            if (tried.incrementAndGet() == 1) {
+                throw new StackOverflowError("the first acquire fails");
+            }
+        });
+        WorkerId home = new WorkerId(0x42);
+        WorkerId third = new WorkerId(0x43);
+        List<Acquires.Outcome> outcomes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Acquires.Owner owner = new Acquires.Owner() {
+            @Override
+            public boolean wanted() {
+                return true;
+            }
+
+            @Override
+            public void answered(Acquires.Outcome outcome, String why) {
+                outcomes.add(outcome);
+            }
+        };
+        acquires.acquireSoon(new RefDescriptor(home, Address.parse("127.0.0.1:9"), 7, Runnable.class.getName()), third, owner);
+        await().atMost(Duration.ofSeconds(10)).until(() -> acquires.answered() == 1);
+        acquires.acquireSoon(new RefDescriptor(home, Address.parse("127.0.0.1:9"), 8, Runnable.class.getName()), third, owner);
+        await().atMost(Duration.ofSeconds(10)).until(() -> acquires.answered() == 2);
+        assertThat(outcomes).containsExactly(Acquires.Outcome.UNKNOWN, Acquires.Outcome.COUNTED);
+        assertThat(acquires.queued()).isZero();
+    }
+
+    /**
      * An acquire still on its way when the session with its home ends for good is answered after the end
      * (its call fails as the session goes: outcome unknown; or its answer was read just before): home dropped
      * every hold of this runtime with the session, that one too, so the lost handler's release gives back
