@@ -651,7 +651,10 @@ public final class CircuitRuntime implements Circuit {
         }
     }
 
-    /** Guards {@link #whenNoneFrozen}: a look at the gates and the registration of a wait are one step. */
+    /**
+     * Guards {@link #whenNoneFrozen}: a look at the gates and the registration of a wait are one step, and
+     * so are a forward's change of its gate and the move of its name to {@link #forwarded}.
+     */
     private final Object swapSteps = new Object();
     /** What {@link #whenNoServiceFrozen} runs once no service is frozen; guarded by {@link #swapSteps}. */
     private final java.util.List<Runnable> whenNoneFrozen = new java.util.ArrayList<>();
@@ -729,12 +732,17 @@ public final class CircuitRuntime implements Circuit {
         if (homeOf(replacement).id().equals(id)) {
             throw new IllegalArgumentException("the replacement of service '" + name + "' lives on this worker");
         }
-        e.gate().forward(replacement);
-        try {
+        synchronized (swapSteps) {
+            // one step for whenNoServiceFrozen: a look between the gate's forward and the name's move to
+            // forwarded found nothing frozen and nothing forwarded, and an orphaned swap's finish took the
+            // swap for rolled back and left the worker forwarding for ever
+            e.gate().forward(replacement);
             Object ref = services.remove(name);
             if (ref != null) {
                 forwarded.put(name, ref);
             }
+        }
+        try {
             if (forwardingRecords != null) {
                 // for callers that call only after this worker is gone: where the object went, by its old address
                 // (written again until it is when ZooKeeper is away; a retiring worker waits for it)
