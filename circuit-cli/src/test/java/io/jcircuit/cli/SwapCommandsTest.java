@@ -3,6 +3,7 @@ package io.jcircuit.cli;
 import io.jcircuit.Circuit;
 import io.jcircuit.Entry;
 import io.jcircuit.SpawnOptions;
+import io.jcircuit.WorkerId;
 import io.jcircuit.examples.swap.TallyShard;
 import io.jcircuit.examples.swap.TallyShardImpl;
 import io.jcircuit.runtime.CircuitRuntime;
@@ -12,6 +13,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -24,7 +28,9 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * {@code circuit swap} and {@code circuit demo swap} against real host and worker JVMs, with two builds
- * of the tally shard: version 1 from {@code examples}, version 2 from the {@code examples-v2} jar.
+ * of the tally shard: version 1 from {@code examples}, version 2 from the {@code examples-v2} jar. The tests
+ * share one local circuit, each under anchors of its own, and end the workers they leave. (The swap whose
+ * ZooKeeper goes away, {@link SwapZooKeeperAwayTest}, has a circuit of its own: it stops ZooKeeper.)
  */
 @Tag("slow")
 @Timeout(300)
@@ -270,6 +276,102 @@ class SwapCommandsTest {
         } finally {
             old.worker().kill();
         }
+    }
+
+    private static final List<String> KILLED_SHARDS = List.of("a", "b");
+
+    /**
+     * {@code circuit swap}, run in a JVM of its own, is killed (SIGKILL) once both replacements took over,
+     * before it retired the old workers: no call fails, and the old workers finish the swap themselves (drain,
+     * linger, retire). Before, they stayed for ever, forwarding and filed under the anchors beside their
+     * replacements, and a second swap of the anchors failed on them ("serves no service to swap").
+     */
+    @Test
+    @Timeout(400)
+    void shouldHaveTheOldWorkersRetireThemselvesWhenTheSwapIsKilledAfterTheTakeOver(CircuitRuntime client) throws Exception {
+        List<WorkerId> olds = new ArrayList<>();
+        try {
+            List<TallyShard> shards = new ArrayList<>();
+            for (String s : KILLED_SHARDS) {
+                var w = client.spawn(circuit.hosts().getFirst(), List.of(), () -> {
+                    Circuit.current().listen(TallyShard.SERVICE, TallyShard.class, new TallyShardImpl());
+                    Circuit.current().anchors().file("/killed/" + s);
+                    return "up";
+                }, SpawnOptions.defaults().daemonized());
+                olds.add(w.worker().id());
+                shards.add(w.worker().dial(TallyShard.SERVICE, TallyShard.class));
+            }
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicLong added = new AtomicLong();
+            ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+            CountDownLatch done = new CountDownLatch(shards.size());
+            for (TallyShard shard : shards) {
+                Thread.ofVirtual().start(() -> {
+                    try {
+                        while (!stop.get()) {
+                            shard.add("k", 1);
+                            added.incrementAndGet();
+                        }
+                    } catch (Throwable t) {
+                        failures.add(t);
+                    } finally {
+                        done.countDown();
+                    }
+                });
+            }
+            await().until(() -> added.get() > 100);
+
+            Process swap = swapInItsOwnJvm("swap", "/killed/...", "--jar", DemoSwapJar.locate().toString(), "--parallel", "2",
+                "--linger", "60");
+            try {
+                // each replacement files itself under the old one's anchor just before the forward
+                await().atMost(Duration.ofSeconds(120)).until(() -> KILLED_SHARDS.stream().allMatch(s ->
+                    filedAt(client, "/killed/" + s).stream().anyMatch(w -> !olds.contains(w))));
+            } finally {
+                swap.destroyForcibly();
+                swap.waitFor();
+            }
+
+            await().atMost(Duration.ofSeconds(90)).until(() -> client.anchors().list("/worker").entries().stream()
+                .map(Entry::worker).noneMatch(olds::contains));
+            for (String s : KILLED_SHARDS) {
+                assertThat(filedAt(client, "/killed/" + s)).as("filed under /killed/" + s).hasSize(1).doesNotContainAnyElementsOf(olds);
+            }
+            long at = added.get();
+            await().until(() -> added.get() > at + 200);
+            stop.set(true);
+            done.await();
+            assertThat(failures).isEmpty();
+            long total = shards.get(0).count("k") + shards.get(1).count("k");
+            assertThat(total).as("every count made it through").isEqualTo(added.get());
+            assertThat(shards).allSatisfy(shard -> assertThat(shard.version()).isEqualTo("v2"));
+
+            CliRun.Result again = CliRun.run(Map.of("CIRCUIT_ZOOKEEPER", circuit.zookeeper()), "swap", "/killed/...",
+                "--deployment", "examples-v2", "--parallel", "2", "--linger", "0");
+            assertThat(again.code()).as(again.err()).isZero();
+        } finally {
+            // the daemonized workers left: the replacements (and the old ones, when the test failed before they retired)
+            for (String s : KILLED_SHARDS) {
+                client.anchors().list("/killed/" + s).entries().forEach(e -> client.anchors().worker(e).kill());
+            }
+            client.anchors().list("/worker").entries().stream().filter(e -> olds.contains(e.worker()))
+                .forEach(e -> client.anchors().worker(e).kill());
+        }
+    }
+
+    private static List<WorkerId> filedAt(CircuitRuntime client, String dir) {
+        return client.anchors().list(dir).entries().stream().map(Entry::worker).toList();
+    }
+
+    /** Runs {@code circuit args} in a JVM of its own, as {@code bin/circuit} would. */
+    private static Process swapInItsOwnJvm(String... args) throws java.io.IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+            "--sun-misc-unsafe-memory-access=allow", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.INHERIT);
+        pb.environment().put("CIRCUIT_ZOOKEEPER", circuit.zookeeper());
+        return pb.start();
     }
 
     /** A second service beside the tally shard. */
