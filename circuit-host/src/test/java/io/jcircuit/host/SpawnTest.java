@@ -78,6 +78,17 @@ class SpawnTest {
 
     @TempDir
     static Path state;
+    /**
+     * The jar cache and class archives of the hosts the tests start besides h1, where they test neither: each
+     * would fetch the jars and write the archive of its first JVM again, a few seconds of a 2-CPU machine.
+     */
+    @TempDir
+    static Path caches;
+
+    /** The configuration of a host besides h1 for a test of neither its jar cache nor its class archives. */
+    private static HostDaemon.Config sharingCaches(String name, Path stateDir, String zookeeper, int warm) {
+        return new HostDaemon.Config(name, stateDir, zookeeper, null, 0, warm).withCacheDir(caches);
+    }
     private static HostDaemon host;
     private static CircuitRuntime spawner;
 
@@ -207,7 +218,7 @@ class SpawnTest {
 
     @Test
     void spawnsInARowLeaveOneWarmJvmNotOneEach(@TempDir Path otherState) {
-        try (HostDaemon warmHost = HostDaemon.start(new HostDaemon.Config("row", otherState, host.zookeeper(), null, 0, 1))) {
+        try (HostDaemon warmHost = HostDaemon.start(sharingCaches("row", otherState, host.zookeeper(), 1))) {
             SpawnOptions opts = SpawnOptions.defaults().withJvmArgs("-Drow.test=1");
             for (int i = 0; i < 3; i++) {
                 spawner.spawn("row", List.of(), () -> 1, opts);
@@ -225,7 +236,7 @@ class SpawnTest {
      */
     @Test
     void aWarmJvmKilledFromOutsideIsReplaced(@TempDir Path otherState) throws Exception {
-        try (HostDaemon h = HostDaemon.start(new HostDaemon.Config("killed-warm", otherState, host.zookeeper(), null, 0, 1))) {
+        try (HostDaemon h = HostDaemon.start(sharingCaches("killed-warm", otherState, host.zookeeper(), 1))) {
             spawner.spawn("killed-warm", List.of(), () -> 1);
             assertThat(h.awaitWarmReady(1, Duration.ofSeconds(60))).isTrue();
             String warm = await().atMost(Duration.ofSeconds(30)).until(() -> warmListed("killed-warm"), l -> l.size() == 1).getFirst();
@@ -286,7 +297,7 @@ class SpawnTest {
 
     @Test
     void aWarmJvmServesTheNextSpawnOfTheSameClasspath(@TempDir Path otherState) throws Exception {
-        try (HostDaemon warmHost = HostDaemon.start(new HostDaemon.Config("warm", otherState, host.zookeeper(), null, 0, 1))) {
+        try (HostDaemon warmHost = HostDaemon.start(sharingCaches("warm", otherState, host.zookeeper(), 1))) {
             SpawnOptions opts = SpawnOptions.defaults().withJvmArgs("-Dwarm.test=1");
             long coldStart = System.nanoTime();
             spawner.spawn("warm", List.of(), () -> 1, opts);
@@ -431,7 +442,7 @@ class SpawnTest {
     /** A host that closes while it starts a warm JVM ends that JVM too, rather than leaving it to warm up alone. */
     @Test
     void aHostThatClosesEndsTheWarmJvmItIsStarting(@TempDir Path otherState) {
-        HostDaemon warmHost = HostDaemon.start(new HostDaemon.Config("closing", otherState, host.zookeeper(), null, 0, 1));
+        HostDaemon warmHost = HostDaemon.start(sharingCaches("closing", otherState, host.zookeeper(), 1));
         try {
             spawner.spawn("closing", List.of(), () -> 1).result(); // the host starts refilling its pool now
         } finally {
@@ -707,7 +718,7 @@ class SpawnTest {
     @Test
     void aWorkerThatCannotJoinZooKeeperSaysSoInTheSpawnsError(@TempDir Path zkDir, @TempDir Path otherState) {
         io.jcircuit.anchor.EmbeddedZooKeeper zk = io.jcircuit.anchor.EmbeddedZooKeeper.start(zkDir, 0);
-        try (HostDaemon h = HostDaemon.start(new HostDaemon.Config("nozk", otherState, zk.connectString(), null, 0, 0));
+        try (HostDaemon h = HostDaemon.start(sharingCaches("nozk", otherState, zk.connectString(), 0));
              CircuitRuntime c = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(zk.connectString()).build())) {
             assertThat(c.spawn("nozk", List.of(), () -> 1).result()).isEqualTo(1); // the host is known, and linked
             zk.close();
@@ -722,7 +733,7 @@ class SpawnTest {
 
     @Test
     void aWorkerStartedAfterTheSpawnersDeadlineIsEnded(@TempDir Path otherState) {
-        try (HostDaemon late = HostDaemon.start(new HostDaemon.Config("late", otherState, host.zookeeper(), null, 0, 0))) {
+        try (HostDaemon late = HostDaemon.start(sharingCaches("late", otherState, host.zookeeper(), 0))) {
             assertThat(spawner.spawn("late", List.of(), () -> 0).result()).isZero(); // the host has the jars now
             assertThatThrownBy(() -> io.jcircuit.Deadline.within(Duration.ofMillis(150), () -> spawner.spawn("late",
                 List.of(), () -> 1, SpawnOptions.defaults().daemonized())))
@@ -743,12 +754,12 @@ class SpawnTest {
     @Test
     void aHostStartedAgainTakesBackTheWorkersThatOutlivedIt(@TempDir Path otherState) throws Exception {
         Spawned<Long> s;
-        try (HostDaemon first = HostDaemon.start(new HostDaemon.Config("again", otherState, host.zookeeper(), null, 0, 0))) {
+        try (HostDaemon first = HostDaemon.start(sharingCaches("again", otherState, host.zookeeper(), 0))) {
             s = spawner.spawn("again", List.of(), () -> ProcessHandle.current().pid(), SpawnOptions.defaults().daemonized());
         }
         ProcessHandle worker = ProcessHandle.of(s.result()).orElseThrow();
         assertThat(worker.isAlive()).as("a daemonized worker outlives its host").isTrue();
-        try (HostDaemon second = HostDaemon.start(new HostDaemon.Config("again", otherState, host.zookeeper(), null, 0, 0))) {
+        try (HostDaemon second = HostDaemon.start(sharingCaches("again", otherState, host.zookeeper(), 0))) {
             // before, the host said it ran no worker, and no kill could reach this one
             HostService hs = spawner.worker(second.address()).dial(HostService.SERVICE, HostService.class);
             assertThat(hs.workers()).extracting(SpawnedWorker::id).containsExactly(s.worker().id());
@@ -765,7 +776,7 @@ class SpawnTest {
     void aWorkersPidFileTellsWhenItHasEndedWithoutAHostToSaySo(@TempDir Path otherState, @TempDir Path copy) throws Exception {
         Path dir;
         long pid;
-        try (HostDaemon shortLived = HostDaemon.start(new HostDaemon.Config("outlived", otherState, host.zookeeper(), null, 0, 0))) {
+        try (HostDaemon shortLived = HostDaemon.start(sharingCaches("outlived", otherState, host.zookeeper(), 0))) {
             Spawned<Long> s = spawner.spawn("outlived", List.of(), () -> ProcessHandle.current().pid(),
                 SpawnOptions.defaults().daemonized());
             pid = s.result();
@@ -798,7 +809,7 @@ class SpawnTest {
     @Test
     void aHostDeletesAsItStartsTheForwardingRecordsThatLeadToAWorkerThatEndedWhileItWasDown(@TempDir Path own)
         throws Exception {
-        HostDaemon.Config config = new HostDaemon.Config("sweeper", own, null, null, 0, 0); // its own embedded ZooKeeper
+        HostDaemon.Config config = sharingCaches("sweeper", own, null, 0); // its own embedded ZooKeeper
         io.jcircuit.WorkerId oldWorker = io.jcircuit.WorkerId.random(); // swapped to the worker, and gone
         io.jcircuit.WorkerId worker;
         long pid;
@@ -901,7 +912,7 @@ class SpawnTest {
     @Test
     void aHostStartingKeepsTheForwardingRecordsThatLeadToItsOwnWorkerThatRunsWithoutItsSession(@TempDir Path own)
         throws Exception {
-        HostDaemon.Config config = new HostDaemon.Config("h3", own, host.zookeeper(), null, 0, 0);
+        HostDaemon.Config config = sharingCaches("h3", own, host.zookeeper(), 0);
         io.jcircuit.WorkerId worker;
         long pid;
         try (HostDaemon h3 = HostDaemon.start(config)) {
@@ -1159,11 +1170,11 @@ class SpawnTest {
 
     @Test
     void aHostStartedAgainUnderItsNameServesTheNextSpawn(@TempDir Path first, @TempDir Path second) {
-        try (HostDaemon before = HostDaemon.start(new HostDaemon.Config("again", first, host.zookeeper(), null, 0, 0))) {
+        try (HostDaemon before = HostDaemon.start(sharingCaches("again", first, host.zookeeper(), 0))) {
             assertThat(spawner.spawn("again", List.of(), () -> 1).result()).isEqualTo(1);
         }
         // a new daemon: another worker id and port under the same name; the spawner saw the first one
-        try (HostDaemon after = HostDaemon.start(new HostDaemon.Config("again", second, host.zookeeper(), null, 0, 0))) {
+        try (HostDaemon after = HostDaemon.start(sharingCaches("again", second, host.zookeeper(), 0))) {
             Spawned<Integer> s = spawner.spawn("again", List.of(), () -> 2);
             assertThat(s.result()).isEqualTo(2);
             assertThat(spawner.anchors().list("/host/again").entries()).extracting(Entry::worker)
