@@ -1341,7 +1341,9 @@ public final class HostDaemon implements AutoCloseable {
      * Whether {@code worker} runs on this machine as one of this host's workers: one it counts, or one whose
      * directory's pid file names a process that runs. The latter covers a worker that outlived this host's
      * last run and lost its ZooKeeper session meanwhile: it was not filed when this host took the others
-     * back, but it runs, and files itself again once it can.
+     * back, but it runs, and files itself again once it can. What this host answers when asked which workers
+     * it runs ({@link HostService#running}), and what its own runtime counts as running ({@link
+     * CircuitRuntime#knowsRunning}).
      */
     private boolean runsHere(WorkerId worker) {
         return workers.containsKey(worker) || WorkerDir.runningProcess(workersDir.resolve(worker.toString())).isPresent();
@@ -1551,6 +1553,18 @@ public final class HostDaemon implements AutoCloseable {
         @Override
         public List<SpawnedWorker> workers() {
             return workers.values().stream().map(Running::info).toList();
+        }
+
+        @Override
+        public java.util.Set<WorkerId> running(java.util.Set<WorkerId> asked) {
+            Objects.requireNonNull(asked, "workers");
+            java.util.Set<WorkerId> runs = new java.util.HashSet<>();
+            for (WorkerId w : asked) {
+                if (runsHere(Objects.requireNonNull(w, "a worker id in workers"))) {
+                    runs.add(w);
+                }
+            }
+            return runs;
         }
 
         @Override

@@ -1032,6 +1032,59 @@ class SpawnTest {
         }
     }
 
+    /**
+     * A worker of its host's last run that is not filed yet (stopped past its ZooKeeper session) runs, though
+     * no host lists it among its workers: the sweep of another runtime, which has no link to it, keeps the
+     * forwarding records that lead to it, as its host answers that it runs it (its directory's pid file names
+     * its process). Once it has ended, they go. Before, the hosts were asked which workers they list, and the
+     * sweep of any runtime but its host's own took it for ended and deleted them: a caller that came back
+     * later lost the forward.
+     */
+    @Test
+    void anotherRuntimesSweepKeepsTheForwardingRecordsThatLeadToAWorkerOfAHostsLastRunThatIsNotFiledYet(@TempDir Path own)
+        throws Exception {
+        HostDaemon.Config config = sharingCaches("h6", own, host.zookeeper(), 0);
+        io.jcircuit.WorkerId worker;
+        long pid;
+        try (HostDaemon before = HostDaemon.start(config)) {
+            Spawned<Long> s = spawner.spawn("h6", List.of(), () -> ProcessHandle.current().pid(),
+                SpawnOptions.defaults().daemonized());
+            worker = s.worker().id();
+            pid = s.result();
+        }
+        ProcessHandle process = ProcessHandle.of(pid).orElseThrow();
+        io.jcircuit.WorkerId oldWorker = io.jcircuit.WorkerId.random(); // swapped to the worker, and gone
+        io.jcircuit.WorkerId ended = io.jcircuit.WorkerId.random();
+        try {
+            signal("STOP", pid);
+            expireTheSessionOf(worker, "h6");
+            try (HostDaemon after = HostDaemon.start(config);
+                 CircuitRuntime other = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper()).build())) {
+                HostService hs = spawner.worker(after.address()).dial(HostService.SERVICE, HostService.class);
+                assertThat(hs.workers()).as("not filed, it is not taken back").isEmpty();
+                assertThat(hs.running(java.util.Set.of(worker, ended))).as("but it runs there").containsExactly(worker);
+                recordASwap(oldWorker, worker); // after its host's own sweep, as it started
+                recordASwap(ended, SWEPT_LAST); // a swap to a worker that has ended: its record goes in the sweep
+
+                other.forgetForwardsToEndedWorkers();
+                await().atMost(Duration.ofSeconds(30)).until(() -> !recorded(ended, SWEPT_LAST));
+                assertThat(recorded(oldWorker, worker)).as("it leads to a worker that runs").isTrue();
+
+                process.destroyForcibly();
+                process.onExit().get(10, TimeUnit.SECONDS);
+                other.forgetForwardsToEndedWorkers(); // its host, seeing it end, deletes them too
+                await().atMost(Duration.ofSeconds(30)).until(() -> !recorded(oldWorker, worker));
+            }
+        } finally {
+            process.destroyForcibly(); // stopped or not; no host counts it
+            process.onExit().get(10, TimeUnit.SECONDS);
+            spawner.durable().delete("/moved/" + oldWorker + "/1");
+            spawner.durable().delete("/moved-to/" + worker + "/1/" + oldWorker + "/1");
+            spawner.durable().delete("/moved/" + ended + "/1");
+            spawner.durable().delete("/moved-to/" + SWEPT_LAST + "/1/" + ended + "/1");
+        }
+    }
+
     /** Whether {@code worker} has any entry in the namespace. */
     private static boolean filed(io.jcircuit.WorkerId worker) {
         return spawner.anchors().listAll("/").entries().stream().anyMatch(e -> e.worker().equals(worker));

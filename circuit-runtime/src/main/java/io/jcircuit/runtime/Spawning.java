@@ -291,13 +291,13 @@ final class Spawning {
     }
 
     /**
-     * Whether a host runs {@code worker}'s process now: asked of every host, since a worker whose
-     * ZooKeeper session expired is no longer filed under its host either. False when no host answers
-     * that it does (a runtime no host started, or one whose host is gone). Returns as soon as one host
-     * says it runs it; else once every host has answered or {@link #HOSTS_ASK_LIMIT} has passed.
+     * Whether a host runs {@code worker}'s process now: asked of every host ({@link HostService#running}),
+     * since a worker whose ZooKeeper session expired is no longer filed under its host either. False when
+     * no host answers that it does (a runtime no host started, or one whose host is gone). Returns as soon
+     * as one host says it runs it; else once every host has answered or {@link #HOSTS_ASK_LIMIT} has passed.
      */
     boolean anyHostRuns(WorkerId worker) {
-        Asked asked = askHosts(rt.anchors());
+        Asked asked = askHosts(rt.anchors(), java.util.Set.of(worker));
         java.util.concurrent.CompletableFuture<Boolean> runs = new java.util.concurrent.CompletableFuture<>();
         for (var answer : asked.answers()) {
             answer.thenAccept(ids -> {
@@ -332,7 +332,7 @@ final class Spawning {
         if (workers.isEmpty()) {
             return java.util.Set.of();
         }
-        Asked asked = askHosts(anchors);
+        Asked asked = askHosts(anchors, workers);
         java.util.Set<WorkerId> mayRun = new java.util.HashSet<>();
         for (var answer : asked.answers()) {
             java.util.Set<WorkerId> ids;
@@ -363,34 +363,59 @@ final class Spawning {
         hostsAskLimit = Objects.requireNonNull(limit, "limit");
     }
 
-    /** The answers of the hosts to which workers they run, each by {@code deadline} (a {@link System#nanoTime}) or never. */
+    /**
+     * The answers of the hosts to which of the workers asked about they run, each by {@code deadline} (a
+     * {@link System#nanoTime}) or never.
+     */
     private record Asked(List<java.util.concurrent.CompletableFuture<java.util.Set<WorkerId>>> answers, long deadline) {
     }
 
     /**
-     * Asks every host filed in {@code anchors} which workers it runs, all at once, each on a virtual thread
-     * of its own, within {@link #HOSTS_ASK_LIMIT} in all: one slow or gone host costs that limit once, not
-     * once each. An answer that fails is a host that cannot say (it may run any worker); one not there by the
-     * deadline too. Throws when ZooKeeper is away.
+     * Asks every host filed in {@code anchors} which of {@code workers} it runs ({@link HostService#running}:
+     * not only those it lists, also those of its last run that have not filed themselves again yet), all at
+     * once, each on a virtual thread of its own, within {@link #HOSTS_ASK_LIMIT} in all: one slow or gone host
+     * costs that limit once, not once each. An answer that fails is a host that cannot say (it may run any
+     * worker); one not there by the deadline too. A host of a build without {@code running} fails at once, and
+     * is logged once ({@link #olderHost}). Throws when ZooKeeper is away.
      */
-    private Asked askHosts(io.jcircuit.Anchors anchors) {
+    private Asked askHosts(io.jcircuit.Anchors anchors, java.util.Set<WorkerId> workers) {
         List<Entry> hosts = hostsOf(anchors.listAll("/host").entries());
         long deadline = System.nanoTime() + hostsAskLimit.toNanos();
+        java.util.Set<WorkerId> question = new java.util.HashSet<>(workers); // one snapshot, sent to every host
         List<java.util.concurrent.CompletableFuture<java.util.Set<WorkerId>>> answers = new ArrayList<>();
         for (Entry h : hosts) {
             java.util.concurrent.CompletableFuture<java.util.Set<WorkerId>> answer = new java.util.concurrent.CompletableFuture<>();
             Thread.ofVirtual().name("circuit-ask-host-" + h.worker()).start(() -> {
                 try {
-                    answer.complete(io.jcircuit.Deadline.until(deadline, () -> anchors.worker(h)
-                        .dial(HostService.SERVICE, HostService.class).workers().stream()
-                        .map(SpawnedWorker::id).collect(java.util.stream.Collectors.toUnmodifiableSet())));
+                    answer.complete(io.jcircuit.Deadline.until(deadline, () -> java.util.Set.copyOf(anchors.worker(h)
+                        .dial(HostService.SERVICE, HostService.class).running(question))));
                 } catch (RuntimeException unreachable) {
+                    olderHost(h, unreachable);
                     answer.completeExceptionally(unreachable); // that host cannot say; the others may
                 }
             });
             answers.add(answer);
         }
         return new Asked(List.copyOf(answers), deadline);
+    }
+
+    /** The hosts (their runtimes) that were found to lack {@link HostService#running}, each logged once. */
+    private final java.util.Set<WorkerId> olderHosts = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * Logs, once per host, that host {@code h} failed with {@code failure} as one of a build without {@link
+     * HostService#running} fails (the hosts of a circuit run one build). It counts as a host that cannot say
+     * which workers it runs, as one that cannot be reached: the forwarding records of hot swaps that lead to
+     * workers that ended unseen stay while it runs.
+     */
+    private void olderHost(Entry h, RuntimeException failure) {
+        String message = failure.getMessage();
+        if (message != null && message.contains("has no method running(") && olderHosts.add(h.worker())) {
+            LOG.warn("host {} ({}) cannot say which workers it runs, as it is of an older build ({}): it counts as a host"
+                + " that cannot be asked, and the forwarding records of hot swaps that lead to workers that ended"
+                + " unseen stay while it runs; run one build on every host of a circuit", HostService.daemonOf(h),
+                h.worker(), message);
+        }
     }
 
     /** How long {@link #kill} waits for a worker that is in {@code /worker} but under no host to leave. */

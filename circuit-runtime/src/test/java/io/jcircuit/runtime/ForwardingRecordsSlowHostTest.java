@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -35,20 +36,25 @@ class ForwardingRecordsSlowHostTest {
     @RegisterExtension
     final RuntimesExtension runtimes = new RuntimesExtension();
 
-    /** A host daemon's service that takes the question of which workers it runs, and answers only once released. */
+    /** A host daemon's service that takes the question of which workers it runs, and answers only once released: none. */
     static final class SilentHost implements HostService {
         final AtomicInteger asked = new AtomicInteger();
         final CountDownLatch release = new CountDownLatch(1);
 
         @Override
-        public List<SpawnedWorker> workers() {
+        public Set<WorkerId> running(Set<WorkerId> workers) {
             asked.incrementAndGet();
             try {
                 release.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            return List.of();
+            return Set.of();
+        }
+
+        @Override
+        public List<SpawnedWorker> workers() {
+            throw new UnsupportedOperationException("a stand-in host");
         }
 
         @Override
@@ -148,5 +154,45 @@ class ForwardingRecordsSlowHostTest {
         second.release.countDown();
         await().until(() -> host.forwardsToForget() == 0);
         assertThat(records(host)).as("every host said it runs none of them").isEmpty();
+    }
+
+    /**
+     * A host of a build without {@code HostService.running} answers at once that it has no such method (as
+     * the Dispatcher words it): the sweep takes it for a host that cannot say which workers it runs, keeps
+     * the record that leads to the worker asked about, as that host may run it, and is done without waiting
+     * for the ask's limit.
+     */
+    @Test
+    void aHostOfAnOlderBuildWithoutRunningCountsAsAHostThatCannotSay() throws Exception {
+        try (TestingServer zk = new TestingServer(true)) {
+            try {
+                CircuitRuntime rt = runtimes.start(b -> b.zookeeper(zk.getConnectString()));
+                CircuitRuntime older = runtimes.start(b -> b.zookeeper(zk.getConnectString()));
+                AtomicInteger refused = new AtomicInteger();
+                older.intercept(new io.jcircuit.CallInterceptor() {
+                    @Override
+                    public Object incoming(CallInfo call, Map<String, String> context, Proceed proceed) throws Throwable {
+                        if (call.method().startsWith("HostService.running(")) {
+                            refused.incrementAndGet();
+                            throw new io.jcircuit.CircuitException("object #2 on worker " + older.id()
+                                + " (io.jcircuit.runtime.host.HostService) has no method running(java.util.Set)");
+                        }
+                        return proceed.proceed();
+                    }
+                });
+                SilentHost stub = new SilentHost();
+                fileAsHost(older, "older", stub);
+                rt.hostsAskLimit(Duration.ofMinutes(5)); // a host that never answered would hold the sweep that long
+                String kept = record(rt, WorkerId.random(), WorkerId.random()); // a worker with no sign of life
+
+                rt.forgetForwardsToEndedWorkers();
+                await().until(() -> rt.forwardsToForget() == 0);
+                assertThat(refused.get()).as("the older host was asked, and refused").isPositive();
+                assertThat(stub.asked.get()).isZero();
+                assertThat(records(rt)).as("the older host may run the worker").contains(kept);
+            } finally {
+                runtimes.closeAll(); // before their ZooKeeper goes
+            }
+        }
     }
 }

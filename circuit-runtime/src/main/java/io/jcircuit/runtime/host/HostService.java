@@ -116,8 +116,23 @@ public interface HostService {
     /** Kills the worker at once; false when this host runs no such worker. */
     boolean kill(WorkerId worker);
 
-    /** The workers running on this host. */
+    /**
+     * The workers this host counts, with their addresses: those it started and those it took back. A worker
+     * of its last run that has not filed itself again yet runs but is not among them (see {@link #running}).
+     */
     List<SpawnedWorker> workers();
+
+    /**
+     * Of {@code workers}, those that run on this host: the ones it counts ({@link #workers}), and the ones
+     * whose directory in its workers directory has a {@code pid} file naming a process that runs. The latter
+     * covers a worker that outlived the host's last run and has not filed itself again yet (it lost its
+     * ZooKeeper session while the host was down): no host lists it, but it runs, and forwarding records
+     * that lead to it must stay. What a runtime asks every host before it takes a worker for ended. A host
+     * of a build without this method answers at once that it has no method {@code running(java.util.Set)}.
+     *
+     * @throws NullPointerException when {@code workers} or one of its elements is null
+     */
+    java.util.Set<WorkerId> running(java.util.Set<WorkerId> workers);
 
     /** The files of a worker's directory that {@link #workerFile} reads. */
     List<String> WORKER_FILES = List.of("stdout", "stderr", "exit");
