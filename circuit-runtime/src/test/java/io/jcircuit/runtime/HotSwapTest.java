@@ -490,7 +490,8 @@ class HotSwapTest {
      */
     @Test
     void shouldFollowTheMoveWhenACallReachesTheOldWorkerAsItCloses() throws Exception {
-        try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true)) {
+        try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true);
+             AutoCloseable closedFirst = () -> runtimes.forEach(CircuitRuntime::close)) { // before their ZooKeeper goes
             RuntimeConfig config = RuntimeConfig.builder().zookeeper(zk.getConnectString()).build();
             CircuitRuntime old = start(config);
             CircuitRuntime replacement = start(config);
@@ -520,8 +521,6 @@ class HotSwapTest {
                 .hasMessageContaining("it was not run")
                 .matches(t -> !((io.jcircuit.WorkerDiedException) t).outcomeUnknown(), "outcome known: not run");
             closed.get(30, java.util.concurrent.TimeUnit.SECONDS);
-        } finally {
-            runtimes.forEach(CircuitRuntime::close); // before their ZooKeeper goes
         }
     }
 
@@ -535,7 +534,8 @@ class HotSwapTest {
      */
     @Test
     void shouldWriteTheForwardingRecordsOnceZooKeeperIsBackAfterAForwardAndARollbackDuringAnOutage() throws Exception {
-        try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true)) {
+        try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true);
+             AutoCloseable closedFirst = () -> runtimes.forEach(CircuitRuntime::close)) { // before their ZooKeeper goes
             RuntimeConfig config = RuntimeConfig.builder().zookeeper(zk.getConnectString()).zookeeperConnectTimeoutMs(1_000).build();
             CircuitRuntime old = start(config);
             old.forwardingRecordsRetryFallback(java.time.Duration.ofMinutes(10)); // only a reconnection wakes it in time
@@ -567,8 +567,6 @@ class HotSwapTest {
             old.close();
             assertThat(held.add(1)).as("a caller that calls only after the exit follows the record").isEqualTo(2);
             assertThat(held.version()).isEqualTo("v2");
-        } finally {
-            runtimes.forEach(CircuitRuntime::close); // before their ZooKeeper goes
         }
     }
 
@@ -587,7 +585,8 @@ class HotSwapTest {
      */
     @Test
     void shouldDeleteTheForwardingRecordsOfAChainOnceItsLastWorkerEnds() throws Exception {
-        try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true)) {
+        try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true);
+             AutoCloseable closedFirst = () -> runtimes.forEach(CircuitRuntime::close)) { // before their ZooKeeper goes
             RuntimeConfig config = RuntimeConfig.builder().zookeeper(zk.getConnectString()).build();
             CircuitRuntime old = start(config);
             CircuitRuntime first = start(config);
@@ -606,8 +605,6 @@ class HotSwapTest {
             second.close();
 
             await().until(() -> records(client), List::isEmpty);
-        } finally {
-            runtimes.forEach(CircuitRuntime::close); // before their ZooKeeper goes
         }
     }
 
@@ -620,7 +617,8 @@ class HotSwapTest {
      */
     @Test
     void shouldFinishDeletingAChainThatZooKeeperWentAwayInTheMiddleOf() throws Exception {
-        try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true)) {
+        try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true);
+             AutoCloseable closedFirst = () -> runtimes.forEach(CircuitRuntime::close)) { // before their ZooKeeper goes
             RuntimeConfig config = RuntimeConfig.builder().zookeeper(zk.getConnectString()).zookeeperConnectTimeoutMs(5_000).build();
             CircuitRuntime old = start(config);
             CircuitRuntime first = start(config);
@@ -656,8 +654,6 @@ class HotSwapTest {
                 return true;
             });
             assertThat(records(host)).as("the whole chain led only to second").isEmpty();
-        } finally {
-            runtimes.forEach(CircuitRuntime::close); // before their ZooKeeper goes
         }
     }
 
@@ -667,7 +663,8 @@ class HotSwapTest {
      */
     @Test
     void shouldKeepTheRecordsThatLeadToAWorkerThatTookItsServiceBack() throws Exception {
-        try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true)) {
+        try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true);
+             AutoCloseable closedFirst = () -> runtimes.forEach(CircuitRuntime::close)) { // before their ZooKeeper goes
             RuntimeConfig config = RuntimeConfig.builder().zookeeper(zk.getConnectString()).build();
             CircuitRuntime old = start(config);
             CircuitRuntime first = start(config);
@@ -687,8 +684,6 @@ class HotSwapTest {
             first.close();
 
             await().until(() -> records(client), List::isEmpty);
-        } finally {
-            runtimes.forEach(CircuitRuntime::close); // before their ZooKeeper goes
         }
     }
 
@@ -699,7 +694,8 @@ class HotSwapTest {
      */
     @Test
     void shouldDeleteTheRecordsOfAWorkerThatEndedWhileZooKeeperWasAwayOnceItIsBack() throws Exception {
-        try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true)) {
+        try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true);
+             AutoCloseable closedFirst = () -> runtimes.forEach(CircuitRuntime::close)) { // before their ZooKeeper goes
             RuntimeConfig config = RuntimeConfig.builder().zookeeper(zk.getConnectString()).zookeeperConnectTimeoutMs(1_000).build();
             CircuitRuntime old = start(config);
             CircuitRuntime replacement = start(config);
@@ -719,8 +715,6 @@ class HotSwapTest {
 
             await().atMost(java.time.Duration.ofSeconds(30)).until(() -> host.forwardsToForget() == 0);
             assertThat(records(host)).isEmpty();
-        } finally {
-            runtimes.forEach(CircuitRuntime::close); // before their ZooKeeper goes
         }
     }
 
@@ -731,7 +725,8 @@ class HotSwapTest {
      */
     @Test
     void shouldDeleteTheRecordsThatAWorkerThatEndedUnseenLeftWhenTheEndedAreSweptFor() throws Exception {
-        try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true)) {
+        try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true);
+             AutoCloseable closedFirst = () -> runtimes.forEach(CircuitRuntime::close)) { // before their ZooKeeper goes
             RuntimeConfig config = RuntimeConfig.builder().zookeeper(zk.getConnectString()).zookeeperConnectTimeoutMs(1_000).build();
             CircuitRuntime old = start(config);
             CircuitRuntime replacement = start(RuntimeConfig.builder().zookeeper(zk.getConnectString())
@@ -758,8 +753,6 @@ class HotSwapTest {
             await().until(() -> host.forwardsToForget() == 0);
             assertThat(records(host)).as("only the record (and index entry) that leads to the live replacement")
                 .hasSize(2).allMatch(p -> p.contains(otherOld.id().toString()));
-        } finally {
-            runtimes.forEach(CircuitRuntime::close); // before their ZooKeeper goes
         }
     }
 

@@ -68,7 +68,8 @@ class ForwardingRecordOutageTest {
     @Test
     void aRecordWrittenOnlyAfterTheRecordsThatLeadToItsEndedReplacementWereDeletedIsDeletedToo() throws Exception {
         try (TestingServer zk = new TestingServer(true);
-             FaultProxy cut = FaultProxy.start(new InetSocketAddress("127.0.0.1", zk.getPort()))) {
+             FaultProxy cut = FaultProxy.start(new InetSocketAddress("127.0.0.1", zk.getPort()));
+             AutoCloseable closedFirst = () -> runtimes.forEach(CircuitRuntime::close)) { // before their ZooKeeper goes
             CircuitRuntime old = start(RuntimeConfig.builder().zookeeper("127.0.0.1:" + cut.port())
                 .zookeeperConnectTimeoutMs(1_000).build());
             old.forwardingRecordsRetryFallback(Duration.ofMinutes(10)); // only a reconnection wakes it in time
@@ -99,8 +100,6 @@ class ForwardingRecordOutageTest {
                 .until(() -> old.forwardingRecordsUnwritten() == 0);
 
             assertThat(records(host)).as("it led only to the ended replacement").isEmpty();
-        } finally {
-            runtimes.forEach(CircuitRuntime::close);
         }
     }
 }
