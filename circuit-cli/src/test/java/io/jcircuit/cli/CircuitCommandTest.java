@@ -11,7 +11,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 class CircuitCommandTest {
 
     private static String[] run(String... args) {
-        CommandLine cl = CircuitCommand.commandLine();
+        return run(CircuitCommand.commandLine(), args);
+    }
+
+    /** As {@code bin/circuit} runs it: the table built for these arguments. */
+    private static String[] runAsMain(String... args) {
+        return run(CircuitCommand.commandLine(args), args);
+    }
+
+    private static String[] run(CommandLine cl, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         cl.setOut(new PrintWriter(out));
@@ -80,5 +88,35 @@ class CircuitCommandTest {
         String[] r = run("bench", "--help");
 
         assertThat(r[1]).contains("--quick").contains("--json");
+    }
+
+    @Test
+    void shouldFindEveryCommandByItsNameButThoseThatNeedTheWholeTable() {
+        // Main builds the table for the command it runs only; a command missing from the switch would still
+        // run (with the whole table), but a switch entry naming the wrong class would run another command
+        CommandLine table = CircuitCommand.commandLine();
+        table.getSubcommands().forEach((name, sub) -> {
+            Class<?> expected = name.equals("help") || name.equals("generate-completion") ? null
+                : sub.getCommandSpec().userObject().getClass();
+            assertThat(CircuitCommand.byName(name)).as(name).isEqualTo(expected);
+        });
+        assertThat(CircuitCommand.byName("frobnicate")).isNull();
+        assertThat(table.getSubcommands()).hasSize(CircuitCommand.commands().size());
+    }
+
+    @Test
+    void shouldAnswerTheSameWithTheTableBuiltForTheArguments() {
+        for (String command : CircuitCommand.commandLine().getSubcommands().keySet()) {
+            assertThat(runAsMain(command, "--help")).as(command + " --help").isEqualTo(run(command, "--help"));
+        }
+        assertThat(runAsMain("--version")).isEqualTo(run("--version"));
+        assertThat(runAsMain("-V")[1]).startsWith("JCircuit ");
+        assertThat(runAsMain("--help")).isEqualTo(run("--help"));
+        assertThat(runAsMain()).isEqualTo(run());
+        assertThat(runAsMain("help", "ls")).isEqualTo(run("help", "ls"));
+        assertThat(runAsMain("frobnicate")).isEqualTo(run("frobnicate"));
+        assertThat(runAsMain("ls", "--frobnicate")).isEqualTo(run("ls", "--frobnicate"));
+        assertThat(runAsMain("demo", "swap", "--help")).isEqualTo(run("demo", "swap", "--help"));
+        assertThat(runAsMain("help", "ls")[1]).contains("Usage: circuit ls");
     }
 }
