@@ -36,7 +36,7 @@ final class DrainCommand extends WorkerVerb implements Callable<Integer> {
         }
         int failed;
         int[] drained = {0};
-        try (WorkerOps w = WorkerOps.open(where, keys)) {
+        try (WorkerOps w = open()) {
             // A host daemon is a runtime filed under /worker too; drained, it would stop its host service,
             // and with it spawns, stops and deploys to that host.
             Map<io.jcircuit.WorkerId, String> daemons = new java.util.HashMap<>();

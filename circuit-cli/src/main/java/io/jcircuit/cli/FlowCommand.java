@@ -55,6 +55,7 @@ final class FlowCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--interval must be more than 0 and at most 3600 seconds, not " + interval);
         }
         PrintWriter out = spec.commandLine().getOut();
+        WorkerOps.checkSelector(selector); // before the client starts
         try (WorkerOps w = WorkerOps.open(where, keys)) {
             var workers = w.select(selector);
             var before = MetricsSampler.sample(w, workers, Duration.ofSeconds(5));

@@ -31,7 +31,7 @@ final class GetCommand extends WorkerVerb implements Callable<Integer> {
         PrintWriter out = out();
         List<Object> all = new ArrayList<>();
         int failed;
-        try (WorkerOps w = WorkerOps.open(where, keys)) {
+        try (WorkerOps w = open()) {
             failed = forEachWorker(w, e -> {
                 Map<String, String> values = new java.util.TreeMap<>(key == null
                     ? w.call(e, Duration.ofSeconds(10), ops -> ops.settings())

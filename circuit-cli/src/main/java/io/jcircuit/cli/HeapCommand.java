@@ -68,7 +68,7 @@ final class HeapCommand extends WorkerVerb implements Callable<Integer> {
         if (top != null && top < 1) { // checked once here, not by each worker
             throw new IllegalArgumentException("--top must be at least 1, not " + top);
         }
-        try (WorkerOps w = WorkerOps.open(where, keys)) {
+        try (WorkerOps w = open()) {
             List<Entry> workers = w.select(selector);
             return dump != null ? dump(w, workers) : histogram(w, workers);
         }

@@ -67,7 +67,7 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
                 + "(SIGKILL). Give one or the other");
         }
         PrintWriter out = spec.commandLine().getOut();
-        try (WorkerOps w = WorkerOps.open(where, keys)) {
+        try (WorkerOps w = open()) {
             List<Entry> workers;
             try {
                 workers = w.select(selector);

@@ -71,7 +71,7 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
             throw new IllegalArgumentException("-f follows the log; --" + file + " prints the end of a file once");
         }
         PrintWriter out = spec.commandLine().getOut();
-        try (WorkerOps w = WorkerOps.open(where, keys)) {
+        try (WorkerOps w = open()) {
             List<Entry> workers;
             try {
                 workers = w.select(selector);

@@ -29,7 +29,7 @@ final class PeekCommand extends WorkerVerb implements Callable<Integer> {
         PrintWriter out = out();
         List<Object> all = new ArrayList<>();
         int failed;
-        try (WorkerOps w = WorkerOps.open(where, keys)) {
+        try (WorkerOps w = open()) {
             Map<io.jcircuit.WorkerId, String> daemons = w.hostDaemons();
             failed = forEachWorker(w, e -> {
                 OpsInfo i = w.call(e, Duration.ofSeconds(5), ops -> ops.info());

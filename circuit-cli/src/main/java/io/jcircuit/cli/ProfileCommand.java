@@ -65,7 +65,7 @@ final class ProfileCommand extends WorkerVerb implements Callable<Integer> {
         }
         String k = kind == null || kind.cpu ? "cpu" : kind.alloc ? "alloc" : kind.lock ? "lock" : "wall";
         PrintWriter out = spec.commandLine().getOut();
-        try (WorkerOps w = WorkerOps.open(where, keys)) {
+        try (WorkerOps w = open()) {
             List<Entry> workers = w.select(selector);
             for (Entry e : workers) {
                 WorkerOps.checkWritable(target(workers.size(), e)); // before the workers profile for nothing

@@ -33,7 +33,7 @@ final class SetCommand extends WorkerVerb implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         int[] refused = {0};
         int failed;
-        try (WorkerOps w = WorkerOps.open(where, keys)) {
+        try (WorkerOps w = open()) {
             failed = forEachWorker(w, e -> {
                 for (String a : assignments) { // every assignment is tried, and each refusal reported, even after one
                     String key = a.substring(0, a.indexOf('='));

@@ -22,7 +22,7 @@ final class StackCommand extends WorkerVerb implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = out();
         int failed;
-        try (WorkerOps w = WorkerOps.open(where, keys)) {
+        try (WorkerOps w = open()) {
             failed = forEachWorker(w, e -> {
                 String dump = w.call(e, Duration.ofSeconds(20), ops -> ops.threadDump(json));
                 if (json) {

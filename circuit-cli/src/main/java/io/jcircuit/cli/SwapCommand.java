@@ -91,6 +91,7 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
         PrintWriter out = out();
         List<Object> swapped = new ArrayList<>();
         String deployment = code.deployment;
+        WorkerOps.checkSelector(selector); // before the client starts
         try (WorkerOps w = WorkerOps.open(where, keys, true)) { // spawning needs the namespace
             if (deployment != null) {
                 checkDeployment(w.namespace(), w.deployments(), deployment); // before any worker is asked: it fails each spawn else

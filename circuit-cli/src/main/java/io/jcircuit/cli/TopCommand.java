@@ -64,6 +64,7 @@ final class TopCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         long pause = (long) (interval * 1000);
         boolean terminal = Progress.onTerminal();
+        WorkerOps.checkSelector(selector); // before the client starts
         try (WorkerOps w = WorkerOps.open(where, keys)) {
             Map<String, MetricsSampler.Sample> before = MetricsSampler.sample(w, w.select(selector), Duration.ofSeconds(5));
             while (true) {

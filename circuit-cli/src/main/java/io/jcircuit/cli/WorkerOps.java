@@ -109,17 +109,28 @@ final class WorkerOps implements AutoCloseable {
     }
 
     /**
-     * The workers {@code selector} names, each once, ordered by path.
+     * {@code selector} trimmed, once it is known to be a worker id or an anchor path: a command checks it before
+     * it starts its client, so that a mistyped one is refused at once rather than after a second's start.
      *
-     * @throws IllegalArgumentException for a malformed selector, or one that names no worker
+     * @throws IllegalArgumentException for a malformed selector
      */
-    List<Entry> select(String selector) {
+    static String checkSelector(String selector) {
         String s = selector.trim();
         String bare = Selection.withoutDots(withoutTrailingSlash(s));
         if (!bare.startsWith("/") && !WorkerId.looksLikeWorkerId(bare)) {
             throw new IllegalArgumentException("'" + s + "' is neither a worker id (R followed by 16 hex digits)"
                 + " nor an anchor path (starting with '/')");
         }
+        return s;
+    }
+
+    /**
+     * The workers {@code selector} names, each once, ordered by path.
+     *
+     * @throws IllegalArgumentException for a malformed selector, or one that names no worker
+     */
+    List<Entry> select(String selector) {
+        String s = checkSelector(selector);
         Selection sel = Selection.of(s);
         Listing<Entry> l = ns.listAnchors(sel.dir(), sel.recursive());
         Map<WorkerId, Entry> byWorker = new LinkedHashMap<>();

@@ -34,6 +34,12 @@ abstract class WorkerVerb {
         void run(Entry worker);
     }
 
+    /** The client for this command, started once the selector is known to be well-formed. */
+    WorkerOps open() {
+        WorkerOps.checkSelector(selector);
+        return WorkerOps.open(where, keys);
+    }
+
     PrintWriter out() {
         return spec.commandLine().getOut();
     }

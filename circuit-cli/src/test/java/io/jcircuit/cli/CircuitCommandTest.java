@@ -106,9 +106,13 @@ class CircuitCommandTest {
 
     @Test
     void shouldAnswerTheSameWithTheTableBuiltForTheArguments() {
-        for (String command : CircuitCommand.commandLine().getSubcommands().keySet()) {
-            assertThat(runAsMain(command, "--help")).as(command + " --help").isEqualTo(run(command, "--help"));
-        }
+        CommandLine table = CircuitCommand.commandLine();
+        table.getSubcommands().forEach((command, sub) -> {
+            CommandLine alone = CircuitCommand.commandLine(new String[] {command});
+            assertThat(alone.getSubcommands().get(command).getUsageMessage()).as(command + " --help")
+                .isEqualTo(sub.getUsageMessage());
+        });
+        assertThat(runAsMain("ls", "--help")).isEqualTo(run("ls", "--help"));
         assertThat(runAsMain("--version")).isEqualTo(run("--version"));
         assertThat(runAsMain("-V")[1]).startsWith("JCircuit ");
         assertThat(runAsMain("--help")).isEqualTo(run("--help"));
@@ -118,5 +122,15 @@ class CircuitCommandTest {
         assertThat(runAsMain("ls", "--frobnicate")).isEqualTo(run("ls", "--frobnicate"));
         assertThat(runAsMain("demo", "swap", "--help")).isEqualTo(run("demo", "swap", "--help"));
         assertThat(runAsMain("help", "ls")[1]).contains("Usage: circuit ls");
+    }
+
+    @Test
+    void shouldRefuseAMalformedSelectorBeforeLookingForZooKeeper() {
+        // before: the client started first (a second), and with no ZooKeeper the error was about ZooKeeper
+        for (String verb : java.util.List.of("peek", "stack", "log", "drain", "kill", "top", "flow")) {
+            String[] r = run(verb, "--zookeeper", "127.0.0.1:1", "nonsense");
+            assertThat(r[0]).as(verb).isEqualTo("1");
+            assertThat(r[2]).as(verb).contains("circuit " + verb + ": 'nonsense' is neither a worker id");
+        }
     }
 }
