@@ -354,6 +354,12 @@ final class LinkHandler extends ChannelDuplexHandler {
         if (root instanceof io.netty.handler.ssl.NotSslRecordException) {
             reason = "the peer sent plain bytes to a runtime with a cluster key (TLS): it runs without the key;"
                 + " give both sides the same key, or neither";
+        } else if (root instanceof javax.net.ssl.SSLException && state != State.OPEN) {
+            // Judged here, on the exception, and not on the text later: a link handshake's own refusal (a
+            // certificate that names another worker) speaks of certificates too, and is no TLS failure.
+            io.netty.handler.ssl.SslHandler ssl = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+            LOG.debug("connection with {}: the TLS handshake failed: {}", ctx.channel().remoteAddress(), reason);
+            reason = TlsRefusal.describe(root, ssl != null && ssl.handshakeFuture().isSuccess());
         }
         if (cause instanceof DecoderException || cause instanceof CorruptedFrameException) {
             protocolError(ctx, reason);
@@ -432,17 +438,12 @@ final class LinkHandler extends ChannelDuplexHandler {
         State was = state;
         state = State.CLOSED;
         String who = link != null ? link.toString() : "connection with " + ctx.channel().remoteAddress();
-        boolean certificate = was != State.OPEN && (reason.contains("PKIX") || reason.contains("certificate"));
-        String shown = certificate ? "TLS handshake refused: the two sides run with different cluster keys" : reason;
-        if (certificate) {
-            LOG.debug("{}: the TLS handshake failed: {}", who, reason);
-        }
         if (dialed != null || resumed != null) {
-            LOG.debug("{} closed: {}", who, shown); // this side dialed: the dialer reports it
+            LOG.debug("{} closed: {}", who, reason); // this side dialed: the dialer reports it
         } else {
-            transport.badPeerLog().closed(who, shown);
+            transport.badPeerLog().closed(who, reason);
         }
-        String failed = "handshake with " + ctx.channel().remoteAddress() + " failed: " + shown;
+        String failed = "handshake with " + ctx.channel().remoteAddress() + " failed: " + reason;
         failDial(silent ? new HandshakeTimeoutException(failed) : new HandshakeFailedException(failed));
         if (was == State.OPEN && link != null) {
             link.end("protocol error: " + reason, true);
