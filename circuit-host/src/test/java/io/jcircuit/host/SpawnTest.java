@@ -732,6 +732,29 @@ class SpawnTest {
     }
 
     @Test
+    void aWorkerWhoseClusterKeyFileCannotBeLoadedAnyMoreSaysWhyInTheSpawnsError(@TempDir Path keyDir, @TempDir Path zkDir,
+                                                                             @TempDir Path otherState) throws Exception {
+        io.jcircuit.link.tls.ClusterKey key = io.jcircuit.link.tls.ClusterKey.generate();
+        Path file = keyDir.resolve(io.jcircuit.link.tls.ClusterKey.FILE_NAME);
+        key.writeTo(file);
+        // a circuit of its own: h1's runs without a key, and a host whose key differs from the others' does not start
+        // no warm JVM: one started already would have read the key when it was still fine
+        try (io.jcircuit.anchor.EmbeddedZooKeeper zk = io.jcircuit.anchor.EmbeddedZooKeeper.start(zkDir, 0);
+             HostDaemon h = HostDaemon.start(sharingCaches("keyed", otherState, zk.connectString(), 0).withKey(file, false));
+             CircuitRuntime c = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(zk.connectString()).clusterKey(key).build())) {
+            // the workers read the file the host was started with, as they start: `cp` or an unpacked archive
+            // left it open to others since
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            // before, the error ended with the last frames of the worker's stack trace, the key file's
+            // problem being at its top
+            assertThatThrownBy(() -> c.spawn("keyed", List.of(), () -> 1))
+                .hasMessageContaining("exited with status 1 before it started")
+                .hasMessageContaining("worker cannot start: cluster key file " + file + " has mode rw-r--r--")
+                .hasMessageContaining("chmod 600 " + file);
+        }
+    }
+
+    @Test
     void aWorkerStartedAfterTheSpawnersDeadlineIsEnded(@TempDir Path otherState) {
         try (HostDaemon late = HostDaemon.start(sharingCaches("late", otherState, host.zookeeper(), 0))) {
             assertThat(spawner.spawn("late", List.of(), () -> 0).result()).isZero(); // the host has the jars now

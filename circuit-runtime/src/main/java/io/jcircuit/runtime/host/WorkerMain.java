@@ -79,22 +79,24 @@ public final class WorkerMain {
             System.exit(2);
         }
         Properties meta = load(Path.of(standby ? args[1] : args[0]));
-        RuntimeConfig.Builder config = RuntimeConfig.builder().zookeeper(meta.getProperty("zookeeper"))
-            .bindHost(meta.getProperty("bind", "127.0.0.1"))
-            .insecure(Boolean.parseBoolean(meta.getProperty("insecure", "false")));
-        if (meta.getProperty("key") != null) {
-            config.clusterKeyFile(Path.of(meta.getProperty("key")));
-        }
-        if (meta.getProperty("id") != null) {
-            config.workerId(WorkerId.parse(meta.getProperty("id")));
-        }
-        RuntimeConfig built = config.build();
+        RuntimeConfig built;
         CircuitRuntime started;
         try {
+            RuntimeConfig.Builder config = RuntimeConfig.builder().zookeeper(meta.getProperty("zookeeper"))
+                .bindHost(meta.getProperty("bind", "127.0.0.1"))
+                .insecure(Boolean.parseBoolean(meta.getProperty("insecure", "false")));
+            if (meta.getProperty("key") != null) {
+                config.clusterKeyFile(Path.of(meta.getProperty("key"))); // read now: it may have changed since the host read it
+            }
+            if (meta.getProperty("id") != null) {
+                config.workerId(WorkerId.parse(meta.getProperty("id")));
+            }
+            built = config.build();
             started = CircuitRuntime.start(built);
         } catch (RuntimeException e) {
             // The host shows the end of this JVM's stderr when it exits before it announces itself: the
-            // cause on the last line, not the last frames of a stack trace.
+            // cause on the last line, not the last frames of a stack trace (a key file that cannot be
+            // loaded any more, say).
             e.printStackTrace();
             System.err.println("worker cannot start: " + e.getMessage());
             System.exit(1);
