@@ -916,6 +916,7 @@ public final class HostDaemon implements AutoCloseable {
         p.setProperty("insecure", Boolean.toString(config.insecure()));
         if (config.keyFile() != null) {
             p.setProperty("key", config.keyFile().toString());
+            runtime.clusterKeyFingerprint().ifPresent(f -> p.setProperty(WorkerMain.KEY_FINGERPRINT, f));
         }
     }
 

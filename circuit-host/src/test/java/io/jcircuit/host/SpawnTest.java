@@ -755,6 +755,27 @@ class SpawnTest {
     }
 
     @Test
+    void aWorkerWhoseClusterKeyFileWasReplacedSinceItsHostStartedSaysSoAtOnce(@TempDir Path keyDir, @TempDir Path zkDir,
+                                                                            @TempDir Path otherState) {
+        io.jcircuit.link.tls.ClusterKey key = io.jcircuit.link.tls.ClusterKey.generate();
+        Path file = keyDir.resolve(io.jcircuit.link.tls.ClusterKey.FILE_NAME);
+        key.writeTo(file);
+        try (io.jcircuit.anchor.EmbeddedZooKeeper zk = io.jcircuit.anchor.EmbeddedZooKeeper.start(zkDir, 0);
+             HostDaemon h = HostDaemon.start(sharingCaches("rotated", otherState, zk.connectString(), 0).withKey(file, false));
+             CircuitRuntime c = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(zk.connectString()).clusterKey(key)
+                 .connectTimeoutMs(15_000).build())) {
+            // a key rotated in place while the host runs (the README's rotation stops the hosts first)
+            io.jcircuit.link.tls.ClusterKey.generate().writeTo(file, true);
+            // before, the worker started with the new key, filed itself, and the spawner failed to reach it
+            // ("the two sides run with different cluster keys") at the end of its TLS handshake
+            assertThatThrownBy(() -> c.spawn("rotated", List.of(), () -> 1))
+                .hasMessageContaining("exited with status 1 before it started")
+                .hasMessageContaining("worker cannot start: cluster key file " + file + " holds key ")
+                .hasMessageContaining(", not " + key.fingerprint() + ", the key its host rotated started with");
+        }
+    }
+
+    @Test
     void aWorkerStartedAfterTheSpawnersDeadlineIsEnded(@TempDir Path otherState) {
         try (HostDaemon late = HostDaemon.start(sharingCaches("late", otherState, host.zookeeper(), 0))) {
             assertThat(spawner.spawn("late", List.of(), () -> 0).result()).isZero(); // the host has the jars now

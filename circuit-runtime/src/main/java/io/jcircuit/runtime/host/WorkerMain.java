@@ -47,6 +47,13 @@ public final class WorkerMain {
     /** The key of {@link #META_FILE} that holds the spawner's address, when the spawner gave it. */
     public static final String SPAWNER_ADDRESS = "spawner.address";
     /**
+     * The key of {@link #META_FILE} that holds the fingerprint of the cluster key the host runs with. The
+     * worker reads the key file as it starts, which may have been replaced since the host read it; a
+     * worker with another key than its host's could link to none of the circuit's runtimes, so it ends at
+     * once and says so. A host of an older build does not write it, and nothing is compared.
+     */
+    public static final String KEY_FINGERPRINT = "key.fingerprint";
+    /**
      * Keys of {@link #META_FILE} that start with this carry the spawn's {@link SpawnSpec#metadata}, which
      * the worker adds to every entry it files.
      */
@@ -92,6 +99,7 @@ public final class WorkerMain {
                 config.workerId(WorkerId.parse(meta.getProperty("id")));
             }
             built = config.build();
+            requireTheHostsKey(built, meta);
             started = CircuitRuntime.start(built);
         } catch (RuntimeException e) {
             // The host shows the end of this JVM's stderr when it exits before it announces itself: the
@@ -119,6 +127,19 @@ public final class WorkerMain {
             }
         }
         System.exit(0);
+    }
+
+    /** Refuses a key file that holds another key than the one the host runs with ({@link #KEY_FINGERPRINT}). */
+    private static void requireTheHostsKey(RuntimeConfig config, Properties meta) {
+        String hosts = meta.getProperty(KEY_FINGERPRINT);
+        if (hosts == null || config.clusterKey() == null || hosts.equals(config.clusterKey().fingerprint())) {
+            return;
+        }
+        throw new IllegalStateException("cluster key file " + meta.getProperty("key") + " holds key "
+            + config.clusterKey().fingerprint() + ", not " + hosts + ", the key its host" + (meta.getProperty("host") == null ? "" : " " + meta.getProperty("host"))
+            + " started with: it was replaced since, and a worker with another key than its host's can reach none of"
+            + " the circuit's runtimes. To change the key, restart the host and every runtime of the circuit with the"
+            + " new one; otherwise put the host's key file back");
     }
 
     /**
