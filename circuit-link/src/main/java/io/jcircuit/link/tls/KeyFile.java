@@ -37,12 +37,19 @@ final class KeyFile {
     /**
      * The file's text.
      *
-     * @throws ClusterKeyException naming the file when it is missing, a directory, open to group or
-     *                             others, unreadable or too large
+     * @throws ClusterKeyException naming the file when it is missing, a directory or another file that
+     *                             is not a regular one (a pipe), open to group or others, unreadable or too large
      */
     static String read(Path file) {
         if (Files.isDirectory(file)) {
             throw ClusterKey.problem(file, "is a directory; give the path of the file that 'circuit keygen' wrote");
+        }
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            // A pipe reads once: a host's workers, and the commands that load the key twice, would find it empty
+            // (or, with no writer, wait for ever); a device may never end.
+            throw ClusterKey.problem(file, "is not a regular file (a pipe, such as the shell's <(...), or a device): the key"
+                + " is read from its path again, by the workers a host starts among others, so give the path of the file"
+                + " that 'circuit keygen' wrote");
         }
         try {
             checkOwnerOnly(file);

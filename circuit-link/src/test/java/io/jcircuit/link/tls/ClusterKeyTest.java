@@ -91,6 +91,39 @@ class ClusterKeyTest {
     }
 
     @Test
+    void shouldRefuseAPipeWhichOnlyItsFirstReaderFindsTheKeyIn() throws Exception {
+        Path fifo = dir.resolve("key.fifo");
+        assumeThat(new ProcessBuilder("mkfifo", "-m", "600", fifo.toString()).inheritIO().start().waitFor()).isZero();
+        // `circuit start --key <(pass show cluster-key)`: the host read it, its workers found nothing there
+        Thread writer = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                Files.writeString(fifo, Files.readString(writeKey()));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        try {
+            assertThatThrownBy(() -> ClusterKey.load(fifo))
+                .isInstanceOf(ClusterKeyException.class)
+                .hasMessageStartingWith("cluster key file " + fifo + " is not a regular file (a pipe");
+        } finally {
+            // opened for reading and writing, a pipe never waits; the writer's open returns, and its key fits the pipe's buffer
+            var unblock = Files.newByteChannel(fifo, java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE);
+            try {
+                writer.join();
+            } finally {
+                unblock.close();
+            }
+        }
+    }
+
+    private Path writeKey() {
+        Path file = dir.resolve("written-" + System.nanoTime() + ".key");
+        ClusterKey.generate().writeTo(file);
+        return file;
+    }
+
+    @Test
     void shouldRefuseAKeyFileThatGroupOrOthersCanUseAndSayHowToFixIt() throws Exception {
         assumeThat(dir.getFileSystem().supportedFileAttributeViews()).contains("posix");
         ClusterKey key = ClusterKey.generate();
