@@ -361,7 +361,14 @@ final class LinkHandler extends ChannelDuplexHandler {
             LOG.debug("connection with {}: the TLS handshake failed: {}", ctx.channel().remoteAddress(), reason);
             reason = TlsRefusal.describe(root, ssl != null && ssl.handshakeFuture().isSuccess());
         }
-        if (cause instanceof DecoderException || cause instanceof CorruptedFrameException) {
+        // After the handshakes, TLS fails only over bytes changed on the way (a record that fails its check,
+        // which anyone on the path can cause, as a reset can): the connection is lost, and the session, whose
+        // frames go again over a new one, is not. What the peer's frames say, once decrypted, is its own.
+        boolean inTransit = root instanceof javax.net.ssl.SSLException && state == State.OPEN;
+        if (inTransit) {
+            reason = "a TLS record failed its check (" + reason + "): the bytes were changed on the way";
+        }
+        if (!inTransit && (cause instanceof DecoderException || cause instanceof CorruptedFrameException)) {
             protocolError(ctx, reason);
         } else {
             // An I/O error (reset, broken pipe): the connection is gone, the session is not.

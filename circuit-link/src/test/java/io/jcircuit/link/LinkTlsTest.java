@@ -88,4 +88,109 @@ class LinkTlsTest {
             assertThat(rc.up).isEmpty();
         }
     }
+
+    /**
+     * A TLS record changed on the way (one flipped bit, as anyone on the path can send) fails the
+     * connection's integrity check, not the peer's protocol: the connection is dropped and the session
+     * resumes on a new one, as after a reset, with every frame delivered once. Before, both sides took
+     * it for a protocol error and ended the session, and with it every reference across it.
+     */
+    @Test
+    void shouldResumeTheSessionWhenARecordIsChangedOnTheWay() throws Exception {
+        WorkerId idA = WorkerId.random();
+        WorkerId idB = WorkerId.random();
+        LinkTransportTest.Recorder ra = new LinkTransportTest.Recorder();
+        LinkTransportTest.Recorder rb = new LinkTransportTest.Recorder();
+        try (LinkTransport a = start(idA, KEY, ra); LinkTransport b = start(idB, KEY, rb);
+             BitFlipper path = new BitFlipper(b.address().port())) {
+            Link ab = a.dial(new io.jcircuit.Address("127.0.0.1", path.port()), idB).get(5, TimeUnit.SECONDS);
+            ab.send(text(ab, "before"));
+            assertThat(rb.data.poll(5, TimeUnit.SECONDS)).isEqualTo("before");
+
+            path.flipNext();
+            ab.send(text(ab, "changed on the way"));
+            assertThat(rb.data.poll(10, TimeUnit.SECONDS)).isEqualTo("changed on the way");
+            assertThat(path.flipped()).isTrue();
+            ab.send(text(ab, "after"));
+            assertThat(rb.data.poll(5, TimeUnit.SECONDS)).isEqualTo("after");
+            assertThat(rb.data).isEmpty();
+            assertThat(ra.down).isEmpty();
+            assertThat(rb.down).isEmpty();
+            assertThat(ab.outages()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * A TCP relay on loopback that, once asked, flips the last bit of the next bytes it relays from the
+     * dialer: the end of a TLS record's authentication tag.
+     */
+    private static final class BitFlipper implements AutoCloseable {
+        private final java.net.ServerSocket server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        private final int target;
+        private final java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+        private final java.util.concurrent.atomic.AtomicBoolean flipped = new java.util.concurrent.atomic.AtomicBoolean();
+        private final java.util.List<java.net.Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        BitFlipper(int target) throws java.io.IOException {
+            this.target = target;
+            Thread.ofPlatform().daemon().start(this::accept);
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        void flipNext() {
+            armed.set(true);
+        }
+
+        boolean flipped() {
+            return flipped.get();
+        }
+
+        private void accept() {
+            try {
+                while (true) {
+                    java.net.Socket in = server.accept();
+                    java.net.Socket out = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), target);
+                    sockets.add(in);
+                    sockets.add(out);
+                    Thread.ofPlatform().daemon().start(() -> pump(in, out, true));
+                    Thread.ofPlatform().daemon().start(() -> pump(out, in, false));
+                }
+            } catch (java.io.IOException closed) {
+                // closed
+            }
+        }
+
+        private void pump(java.net.Socket from, java.net.Socket to, boolean fromDialer) {
+            byte[] buf = new byte[64 * 1024];
+            try {
+                for (int n; (n = from.getInputStream().read(buf)) >= 0; ) {
+                    if (fromDialer && n > 0 && armed.compareAndSet(true, false)) {
+                        buf[n - 1] ^= 1;
+                        flipped.set(true);
+                    }
+                    to.getOutputStream().write(buf, 0, n);
+                }
+            } catch (java.io.IOException e) {
+                // one side closed
+            } finally {
+                try {
+                    from.close();
+                    to.close();
+                } catch (java.io.IOException ignored) {
+                    // closing
+                }
+            }
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            server.close();
+            for (java.net.Socket s : sockets) {
+                s.close();
+            }
+        }
+    }
 }
