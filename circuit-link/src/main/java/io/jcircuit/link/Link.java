@@ -489,9 +489,11 @@ public final class Link {
             Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
             if (cause instanceof LinkRejectedException rejected && rejected.isFinal()) {
                 end(rejected.getMessage(), false);
-            } else if (cause instanceof ConnectException && String.valueOf(cause.getMessage()).contains("refused")
-                && transport.isLocalAddress(peerAddress.host())) {
-                // Our own kernel refused: nothing listens at the peer's port on this machine any more.
+            } else if (cause instanceof ConnectException && !(cause instanceof HandshakeFailedException)
+                && String.valueOf(cause.getMessage()).contains("refused") && transport.isLocalAddress(peerAddress.host())) {
+                // Our own kernel refused: nothing listens at the peer's port on this machine any more. (A failed
+                // handshake is a ConnectException too, and may say "refused": a runtime that refused the TLS
+                // handshake, one whose certificate has expired, say, is there.)
                 end("worker " + peer + " at " + peerAddress + " refuses connections: its runtime has stopped", false);
             } else {
                 LOG.debug("{}: redial failed ({}); next in {} ms", this, cause.toString(), next);

@@ -102,7 +102,7 @@ class LinkTlsTest {
         LinkTransportTest.Recorder ra = new LinkTransportTest.Recorder();
         LinkTransportTest.Recorder rb = new LinkTransportTest.Recorder();
         try (LinkTransport a = start(idA, KEY, ra); LinkTransport b = start(idB, KEY, rb);
-             BitFlipper path = new BitFlipper(b.address().port())) {
+             Relay path = new Relay("127.0.0.1", 0, b.address().port())) {
             Link ab = a.dial(new io.jcircuit.Address("127.0.0.1", path.port()), idB).get(5, TimeUnit.SECONDS);
             ab.send(text(ab, "before"));
             assertThat(rb.data.poll(5, TimeUnit.SECONDS)).isEqualTo("before");
@@ -121,23 +121,60 @@ class LinkTlsTest {
     }
 
     /**
-     * A TCP relay on loopback that, once asked, flips the last bit of the next bytes it relays from the
-     * dialer: the end of a TLS record's authentication tag.
+     * A session whose redials reach a runtime on this machine that refuses their TLS handshake rides out
+     * the outage up to its limit: a refused handshake is not the kernel refusing the connection, and says
+     * nothing of whether the peer runs. Here another cluster's runtime answers at the address; a peer
+     * whose certificate expired while the link was up, or whose clock jumped, answers so too. Before, the
+     * word "refused" in the handshake's failure ended the session at once, as "its runtime has stopped".
      */
-    private static final class BitFlipper implements AutoCloseable {
-        private final java.net.ServerSocket server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-        private final int target;
+    @Test
+    void shouldRideOutRedialsThatATlsHandshakeRefuses() throws Exception {
+        WorkerId idA = WorkerId.random();
+        WorkerId idB = WorkerId.random();
+        LinkTransportTest.Recorder ra = new LinkTransportTest.Recorder();
+        LinkConfig config = LinkConfig.builder().heartbeatIntervalMs(100).silenceLimitMs(500).redialMinMs(5)
+            .redialMaxMs(100).outageLimitMs(1_000).tls(ClusterTls.of(KEY.issue(idA.toString()))).build();
+        try (LinkTransport a = LinkTransport.start(config, idA, ra);
+             // b is known by 127.0.0.2 and its port, where a relay listens that a redials too
+             LinkTransport b = LinkTransport.start(LinkConfig.builder().advertisedHost("127.0.0.2")
+                 .tls(ClusterTls.of(KEY.issue(idB.toString()))).build(), idB, new LinkTransportTest.Recorder());
+             LinkTransport stranger = start(idB, OTHER_KEY, new LinkTransportTest.Recorder());
+             Relay path = new Relay("127.0.0.2", b.address().port(), b.address().port())) {
+            Link ab = a.dial(b.address(), idB).get(5, TimeUnit.SECONDS);
+            path.retarget(stranger.address().port());
+            b.closeAbruptlyForTest();
+
+            String reason = ra.down.poll(10, TimeUnit.SECONDS);
+            assertThat(reason).startsWith("no connection for 1000 ms (the outage limit)");
+            assertThat(ab.outageLimitPassed()).isTrue();
+        }
+    }
+
+    /**
+     * A TCP relay on loopback to a port it can be told to change (for the connections it accepts after),
+     * and that, once asked, flips the last bit of the next bytes it relays from the dialer: the end of a
+     * TLS record's authentication tag.
+     */
+    private static final class Relay implements AutoCloseable {
+        private final java.net.ServerSocket server;
+        private volatile int target;
         private final java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
         private final java.util.concurrent.atomic.AtomicBoolean flipped = new java.util.concurrent.atomic.AtomicBoolean();
         private final java.util.List<java.net.Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-        BitFlipper(int target) throws java.io.IOException {
+        /** Listens on {@code host}:{@code port} (0: any) and relays to {@code target} on 127.0.0.1. */
+        Relay(String host, int port, int target) throws java.io.IOException {
+            this.server = new java.net.ServerSocket(port, 50, java.net.InetAddress.getByName(host));
             this.target = target;
             Thread.ofPlatform().daemon().start(this::accept);
         }
 
         int port() {
             return server.getLocalPort();
+        }
+
+        void retarget(int port) {
+            target = port;
         }
 
         void flipNext() {
