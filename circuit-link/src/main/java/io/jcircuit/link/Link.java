@@ -85,6 +85,8 @@ public final class Link {
     private ScheduledFuture<?> outageTimer; // guarded by the monitor
     private boolean redialing;              // guarded by the monitor
     private int redialFailures;             // guarded by the monitor
+    /** Why the last redial of this outage failed, or null: said when the outage limit ends the session. */
+    private String lastRedialFailure;       // guarded by the monitor
     private long outageStartedNanos;        // guarded by the monitor
     private String lastLoss;                // guarded by the monitor
     private long outages;                   // guarded by the monitor
@@ -339,6 +341,7 @@ public final class Link {
             }
             outageStartedNanos = 0;
             redialFailures = 0;
+            lastRedialFailure = null;
             current = handler;
             state = State.CONNECTED;
             leftUnheard = null; // a handshake just came from the peer
@@ -444,9 +447,10 @@ public final class Link {
             lastLoss = reason;
             outageStartedNanos = System.nanoTime();
             int limit = transport.config().outageLimitMs();
+            lastRedialFailure = null;
             outageTimer = loop.schedule(() -> endOutage("no connection for " + limit + " ms (the outage limit); the"
-                + " connection was lost because: " + reason + "; worker " + peer + " is declared dead", false),
-                limit, TimeUnit.MILLISECONDS);
+                + " connection was lost because: " + reason + lastRedialFailure() + "; worker " + peer + " is declared dead",
+                false), limit, TimeUnit.MILLISECONDS);
             LOG.info("{}: connection lost ({}); redialing, outage limit {} ms", this, reason, limit);
         }
         signalWritabilityChanged();
@@ -476,17 +480,20 @@ public final class Link {
         }
         transport.redial(this).whenComplete((ignored, err) -> {
             long next;
+            Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
             synchronized (this) {
                 redialing = false;
                 if (err == null || state != State.DISCONNECTED) {
                     return;
                 }
                 redialFailures++;
+                // A peer that answers but refuses the handshake (its certificate expired, say) is the reason the
+                // outage does not end, and the operator must hear it rather than only the loss that began it.
+                lastRedialFailure = cause.getMessage() == null ? cause.toString() : cause.getMessage();
                 LinkConfig c = transport.config();
                 long backoff = Math.min((long) c.redialMaxMs(), (long) c.redialMinMs() << Math.min(redialFailures - 1, 20));
                 next = backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1);
             }
-            Throwable cause = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
             if (cause instanceof LinkRejectedException rejected && rejected.isFinal()) {
                 end(rejected.getMessage(), false);
             } else if (cause instanceof ConnectException && !(cause instanceof HandshakeFailedException)
@@ -500,6 +507,11 @@ public final class Link {
                 redialSoon(next);
             }
         });
+    }
+
+    /** "; the last redial failed: ..." when one did in this outage, else nothing. */
+    private synchronized String lastRedialFailure() {
+        return lastRedialFailure == null ? "" : "; the last redial failed: " + lastRedialFailure;
     }
 
     private void endOutage(String reason, boolean byThisSide) {
