@@ -23,7 +23,9 @@ final class KeyOptions {
 
     /**
      * The key file in effect, or null for none. A file named by {@code --key} or the environment must
-     * exist (loading it says so); the default location is used only when a file is there.
+     * exist (loading it says so); the default location is used when anything is there: a link that leads
+     * nowhere or a directory is refused as it loads, not passed over, which would run the command without
+     * a key (plain TCP) in a circuit that has one.
      */
     Path resolve(Map<String, String> env, Path stateDir) {
         if (key != null) {
@@ -34,7 +36,7 @@ final class KeyOptions {
             return Path.of(named).toAbsolutePath();
         }
         Path fallback = stateDir.resolve(ClusterKey.FILE_NAME);
-        return Files.isRegularFile(fallback) ? fallback.toAbsolutePath() : null;
+        return Files.exists(fallback, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? fallback.toAbsolutePath() : null;
     }
 
     /** The key in effect, loaded, or null for none (see {@link #resolve}). */
