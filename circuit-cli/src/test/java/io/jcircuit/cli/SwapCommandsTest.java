@@ -18,10 +18,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -53,42 +49,19 @@ class SwapCommandsTest {
         TallyShard shard = client.anchors().worker(entry).dial(TallyShard.SERVICE, TallyShard.class);
         assertThat(shard.version()).isEqualTo("v1");
 
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicLong added = new AtomicLong();
-        AtomicLong byV2 = new AtomicLong();
-        ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
-        CountDownLatch done = new CountDownLatch(3);
-        for (int i = 0; i < 3; i++) {
-            Thread.ofVirtual().start(() -> {
-                try {
-                    while (!stop.get()) {
-                        TallyShard.Ack ack = shard.add("k", 1);
-                        added.incrementAndGet();
-                        if (ack.version().equals("v2")) {
-                            byV2.incrementAndGet();
-                        }
-                    }
-                } catch (Throwable t) {
-                    failures.add(t);
-                } finally {
-                    done.countDown();
-                }
-            });
+        try (SwapLoad load = SwapLoad.on(shard, 3)) {
+            load.awaitMore(200);
+
+            CliRun.Result swap = CliRun.run(env, "swap", "/tally/one", "--deployment", "tally", "--linger", "1", "--json");
+
+            assertThat(swap.code()).as(swap.err()).isZero();
+            assertThat(swap.out()).contains("\"old\":\"" + old.worker().id() + "\"").contains("\"services\":[\"tally.shard\"]")
+                .contains("\"anchors\":[\"/tally/one\"]").contains("\"started_empty\":[]");
+            load.awaitMore(200);
+            assertThat(load.stop()).isEmpty();
+            assertThat(load.byV2()).isPositive();
+            assertThat(shard.count("k")).as("v2 took v1's count over").isEqualTo(load.added());
         }
-        await().until(() -> added.get() > 200);
-
-        CliRun.Result swap = CliRun.run(env, "swap", "/tally/one", "--deployment", "tally", "--linger", "1", "--json");
-
-        assertThat(swap.code()).as(swap.err()).isZero();
-        assertThat(swap.out()).contains("\"old\":\"" + old.worker().id() + "\"").contains("\"services\":[\"tally.shard\"]")
-            .contains("\"anchors\":[\"/tally/one\"]").contains("\"started_empty\":[]");
-        long atSwap = added.get();
-        await().until(() -> added.get() > atSwap + 200);
-        stop.set(true);
-        done.await();
-        assertThat(failures).isEmpty();
-        assertThat(byV2.get()).isPositive();
-        assertThat(shard.count("k")).as("v2 took v1's count over").isEqualTo(added.get());
         assertThat(shard.version()).isEqualTo("v2");
 
         CliRun.Result ls = CliRun.run(env, "ls", "-l", "/tally/one");
@@ -301,49 +274,30 @@ class SwapCommandsTest {
                 olds.add(w.worker().id());
                 shards.add(w.worker().dial(TallyShard.SERVICE, TallyShard.class));
             }
-            AtomicBoolean stop = new AtomicBoolean();
-            AtomicLong added = new AtomicLong();
-            ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
-            CountDownLatch done = new CountDownLatch(shards.size());
-            for (TallyShard shard : shards) {
-                Thread.ofVirtual().start(() -> {
-                    try {
-                        while (!stop.get()) {
-                            shard.add("k", 1);
-                            added.incrementAndGet();
-                        }
-                    } catch (Throwable t) {
-                        failures.add(t);
-                    } finally {
-                        done.countDown();
-                    }
-                });
-            }
-            await().until(() -> added.get() > 100);
+            try (SwapLoad load = SwapLoad.onEach(shards)) {
+                load.awaitMore(100);
 
-            Process swap = swapInItsOwnJvm("swap", "/killed/...", "--jar", DemoSwapJar.locate().toString(), "--parallel", "2",
-                "--linger", "60");
-            try {
-                // each replacement files itself under the old one's anchor just before the forward
-                await().atMost(Duration.ofSeconds(120)).until(() -> KILLED_SHARDS.stream().allMatch(s ->
-                    filedAt(client, "/killed/" + s).stream().anyMatch(w -> !olds.contains(w))));
-            } finally {
-                swap.destroyForcibly();
-                swap.waitFor();
-            }
+                Process swap = swapInItsOwnJvm("swap", "/killed/...", "--jar", DemoSwapJar.locate().toString(), "--parallel", "2",
+                    "--linger", "60");
+                try {
+                    // each replacement files itself under the old one's anchor just before the forward
+                    await().atMost(Duration.ofSeconds(120)).until(() -> KILLED_SHARDS.stream().allMatch(s ->
+                        filedAt(client, "/killed/" + s).stream().anyMatch(w -> !olds.contains(w))));
+                } finally {
+                    swap.destroyForcibly();
+                    swap.waitFor();
+                }
 
-            await().atMost(Duration.ofSeconds(90)).until(() -> client.anchors().list("/worker").entries().stream()
-                .map(Entry::worker).noneMatch(olds::contains));
-            for (String s : KILLED_SHARDS) {
-                assertThat(filedAt(client, "/killed/" + s)).as("filed under /killed/" + s).hasSize(1).doesNotContainAnyElementsOf(olds);
+                await().atMost(Duration.ofSeconds(90)).until(() -> client.anchors().list("/worker").entries().stream()
+                    .map(Entry::worker).noneMatch(olds::contains));
+                for (String s : KILLED_SHARDS) {
+                    assertThat(filedAt(client, "/killed/" + s)).as("filed under /killed/" + s).hasSize(1).doesNotContainAnyElementsOf(olds);
+                }
+                load.awaitMore(200);
+                assertThat(load.stop()).isEmpty();
+                long total = shards.get(0).count("k") + shards.get(1).count("k");
+                assertThat(total).as("every count made it through").isEqualTo(load.added());
             }
-            long at = added.get();
-            await().until(() -> added.get() > at + 200);
-            stop.set(true);
-            done.await();
-            assertThat(failures).isEmpty();
-            long total = shards.get(0).count("k") + shards.get(1).count("k");
-            assertThat(total).as("every count made it through").isEqualTo(added.get());
             assertThat(shards).allSatisfy(shard -> assertThat(shard.version()).isEqualTo("v2"));
 
             CliRun.Result again = CliRun.run(Map.of("CIRCUIT_ZOOKEEPER", circuit.zookeeper()), "swap", "/killed/...",

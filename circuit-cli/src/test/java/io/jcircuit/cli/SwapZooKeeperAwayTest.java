@@ -20,10 +20,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -59,52 +55,32 @@ class SwapZooKeeperAwayTest {
             long oldPid = client.anchors().list("/zk/one").entries().getFirst().pid();
             daemons.add(oldPid);
             TallyShard shard = old.worker().dial(TallyShard.SERVICE, TallyShard.class);
-            AtomicBoolean stop = new AtomicBoolean();
-            AtomicLong added = new AtomicLong();
-            ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
-            CountDownLatch done = new CountDownLatch(2);
-            for (int i = 0; i < 2; i++) {
-                Thread.ofVirtual().start(() -> {
-                    try {
-                        while (!stop.get()) {
-                            shard.add("k", 1);
-                            added.incrementAndGet();
-                        }
-                    } catch (Throwable t) {
-                        failures.add(t);
-                    } finally {
-                        done.countDown();
-                    }
-                });
+            try (SwapLoad load = SwapLoad.on(shard, 2)) {
+                load.awaitMore(100);
+
+                CompletableFuture<CliRun.Result> swap = CompletableFuture.supplyAsync(() ->
+                    CliRun.run(env, "swap", "/zk/one", "--deployment", "tally", "--linger", "5"), r -> Thread.ofVirtual().start(r));
+                // the replacement files itself under the anchor just before the forward; the drain comes after
+                await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(20)).until(() ->
+                    client.anchors().list("/zk/one").entries().stream().anyMatch(e -> !e.worker().equals(oldId)));
+                zk.close();
+                // away for the linger (5 s) at least: past the sessions' timeout (4 s)
+                await().atMost(Duration.ofSeconds(120)).until(swap::isDone);
+                CliRun.Result r = swap.join();
+                load.awaitMore(200);
+                zk = EmbeddedZooKeeper.start(zkDir, port);
+                await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> client.anchors().list("/zk/one").entries()
+                    .stream().filter(e -> !e.worker().equals(oldId)).peek(e -> daemons.add(e.pid())).count() > 0);
+
+                assertThat(r.code()).as(r.err()).isZero();
+                assertThat(r.out()).contains("swapped " + oldId + " -> ");
+                await().atMost(Duration.ofSeconds(60)).until(() -> ProcessHandle.of(oldPid).map(p -> !p.isAlive()).orElse(true));
+                await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> client.anchors().list("/zk/one").entries()
+                    .stream().map(Entry::worker).toList(), l -> l.size() == 1 && !l.contains(oldId));
+                load.awaitMore(200);
+                assertThat(load.stop()).isEmpty();
+                assertThat(shard.count("k")).as("every count made it through").isEqualTo(load.added());
             }
-            await().until(() -> added.get() > 100);
-
-            CompletableFuture<CliRun.Result> swap = CompletableFuture.supplyAsync(() ->
-                CliRun.run(env, "swap", "/zk/one", "--deployment", "tally", "--linger", "5"), r -> Thread.ofVirtual().start(r));
-            // the replacement files itself under the anchor just before the forward; the drain comes after
-            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(20)).until(() ->
-                client.anchors().list("/zk/one").entries().stream().anyMatch(e -> !e.worker().equals(oldId)));
-            zk.close();
-            // away for the linger (5 s) at least: past the sessions' timeout (4 s)
-            await().atMost(Duration.ofSeconds(120)).until(swap::isDone);
-            CliRun.Result r = swap.join();
-            long at = added.get();
-            await().until(() -> added.get() > at + 200);
-            zk = EmbeddedZooKeeper.start(zkDir, port);
-            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> client.anchors().list("/zk/one").entries()
-                .stream().filter(e -> !e.worker().equals(oldId)).peek(e -> daemons.add(e.pid())).count() > 0);
-
-            assertThat(r.code()).as(r.err()).isZero();
-            assertThat(r.out()).contains("swapped " + oldId + " -> ");
-            await().atMost(Duration.ofSeconds(60)).until(() -> ProcessHandle.of(oldPid).map(p -> !p.isAlive()).orElse(true));
-            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> client.anchors().list("/zk/one").entries()
-                .stream().map(Entry::worker).toList(), l -> l.size() == 1 && !l.contains(oldId));
-            long later = added.get();
-            await().until(() -> added.get() > later + 200);
-            stop.set(true);
-            done.await();
-            assertThat(failures).isEmpty();
-            assertThat(shard.count("k")).as("every count made it through").isEqualTo(added.get());
             assertThat(shard.version()).isEqualTo("v2");
         } finally {
             zk.close();
