@@ -68,7 +68,7 @@ public final class Namespace implements AutoCloseable {
             .namespace(config.root())
             .sessionTimeoutMs(config.sessionTimeoutMs())
             .connectionTimeoutMs(config.connectTimeoutMs())
-            .retryPolicy(new BoundedExponentialBackoffRetry(100, 1_000, 3))
+            .retryPolicy(new BoundedExponentialBackoffRetry(100, 1_000, config.retries()))
             .zkClientConfig(clientConfig(config))
             .build();
         Namespace ns = new Namespace(config, client);

@@ -20,9 +20,14 @@ import java.util.Objects;
  *                         sized to this many names of the longest length ({@link #listingBufferBytes}),
  *                         and a larger directory is refused before it is asked for. The server sends
  *                         answers of any size: its own {@code jute.maxbuffer} bounds what it receives.
+ * @param retries          how many times an operation is tried again when the connection is lost or
+ *                         not up yet, after waits of 100 ms doubling up to 1 s (default
+ *                         {@value #DEFAULT_RETRIES}, 0 to {@value #MOST_RETRIES}); each try waits up to
+ *                         {@code connectTimeoutMs} for the connection. Fewer fail an operation sooner
+ *                         while ZooKeeper is away; a filed entry is filed again when it is back all the same.
  */
 public record NamespaceConfig(String connectString, String root, int sessionTimeoutMs, int connectTimeoutMs,
-                              int maxListedChildren) {
+                              int maxListedChildren, int retries) {
 
     public static final String DEFAULT_ROOT = "jcircuit";
     public static final int DEFAULT_SESSION_TIMEOUT_MS = 4_000;
@@ -30,6 +35,9 @@ public record NamespaceConfig(String connectString, String root, int sessionTime
     public static final int DEFAULT_CONNECT_TIMEOUT_MS = DEFAULT_SESSION_TIMEOUT_MS;
     /** A client buffer of about 17 MB (it is allocated per answer, as large as the answer). */
     public static final int DEFAULT_MAX_LISTED_CHILDREN = 65_536;
+    public static final int DEFAULT_RETRIES = 3;
+    /** Curator's bound for its exponential back-off. */
+    public static final int MOST_RETRIES = 29;
     /** What one child's name takes in ZooKeeper's answer at most: its length, then its characters. */
     private static final int BYTES_PER_NAME = 4 + Paths.MAX_COMPONENT;
     /** Room in the client's buffer for the rest of an answer: headers, a stat. */
@@ -67,6 +75,9 @@ public record NamespaceConfig(String connectString, String root, int sessionTime
             throw new IllegalArgumentException("maxListedChildren=" + maxListedChildren + " must be from 1 to "
                 + MOST_LISTED_CHILDREN + " (the client's buffer for one answer is an int of bytes)");
         }
+        if (retries < 0 || retries > MOST_RETRIES) {
+            throw new IllegalArgumentException("retries=" + retries + " must be from 0 to " + MOST_RETRIES);
+        }
     }
 
     /**
@@ -80,22 +91,26 @@ public record NamespaceConfig(String connectString, String root, int sessionTime
     /** Defaults for everything but the ensemble. */
     public static NamespaceConfig of(String connectString) {
         return new NamespaceConfig(connectString, DEFAULT_ROOT, DEFAULT_SESSION_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS,
-            DEFAULT_MAX_LISTED_CHILDREN);
+            DEFAULT_MAX_LISTED_CHILDREN, DEFAULT_RETRIES);
     }
 
     public NamespaceConfig withSessionTimeoutMs(int v) {
-        return new NamespaceConfig(connectString, root, v, connectTimeoutMs, maxListedChildren);
+        return new NamespaceConfig(connectString, root, v, connectTimeoutMs, maxListedChildren, retries);
     }
 
     public NamespaceConfig withConnectTimeoutMs(int v) {
-        return new NamespaceConfig(connectString, root, sessionTimeoutMs, v, maxListedChildren);
+        return new NamespaceConfig(connectString, root, sessionTimeoutMs, v, maxListedChildren, retries);
     }
 
     public NamespaceConfig withRoot(String v) {
-        return new NamespaceConfig(connectString, v, sessionTimeoutMs, connectTimeoutMs, maxListedChildren);
+        return new NamespaceConfig(connectString, v, sessionTimeoutMs, connectTimeoutMs, maxListedChildren, retries);
     }
 
     public NamespaceConfig withMaxListedChildren(int v) {
-        return new NamespaceConfig(connectString, root, sessionTimeoutMs, connectTimeoutMs, v);
+        return new NamespaceConfig(connectString, root, sessionTimeoutMs, connectTimeoutMs, v, retries);
+    }
+
+    public NamespaceConfig withRetries(int v) {
+        return new NamespaceConfig(connectString, root, sessionTimeoutMs, connectTimeoutMs, maxListedChildren, v);
     }
 }

@@ -34,6 +34,34 @@ class OutageTest {
                 .hasMessageContaining("within 1000 ms"));
     }
 
+    /**
+     * How many times an operation is tried again while the connection is down is the configuration's: a test
+     * that stops ZooKeeper gives its runtimes fewer. Before, every client was tried again 3 times whatever it said.
+     */
+    @Test
+    void anOperationIsTriedAgainAsOftenAsTheConfigurationSays() throws Exception {
+        try (TestingServer zk = new TestingServer(true);
+             Namespace byDefault = Namespace.connect(NamespaceConfig.of(zk.getConnectString()));
+             Namespace once = Namespace.connect(NamespaceConfig.of(zk.getConnectString()).withRetries(0))) {
+            assertThat(triesAgain(byDefault)).isEqualTo(NamespaceConfig.DEFAULT_RETRIES).isEqualTo(3);
+            assertThat(triesAgain(once)).isZero();
+        }
+        assertThatThrownBy(() -> NamespaceConfig.of("127.0.0.1:2181").withRetries(-1))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("retries=-1 must be from 0 to 29");
+        assertThatThrownBy(() -> NamespaceConfig.of("127.0.0.1:2181").withRetries(30))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("retries=30");
+    }
+
+    /** How many times the client of {@code ns} tries a failed operation again (its retry policy, asked without sleeping). */
+    private static int triesAgain(Namespace ns) {
+        org.apache.curator.RetryPolicy policy = ns.client().getZookeeperClient().getRetryPolicy();
+        int n = 0;
+        while (n <= NamespaceConfig.MOST_RETRIES && policy.allowRetry(n, 0, (time, unit) -> { })) {
+            n++;
+        }
+        return n;
+    }
+
     @Test
     void aNewSessionAfterExpiryFilesTheEntriesAgain() throws Exception {
         try (TestingServer zk = new TestingServer(true);

@@ -192,7 +192,8 @@ public final class CircuitRuntime implements Circuit {
                 }
                 Namespace ns = Namespace.connect(NamespaceConfig.of(connect)
                     .withSessionTimeoutMs(config.zookeeperSessionTimeoutMs())
-                    .withConnectTimeoutMs(config.zookeeperConnectTimeoutMs()));
+                    .withConnectTimeoutMs(config.zookeeperConnectTimeoutMs())
+                    .withRetries(config.zookeeperRetries()));
                 f.complete(new Joined(embedded, ns));
             } catch (Throwable t) {
                 if (embedded != null) {

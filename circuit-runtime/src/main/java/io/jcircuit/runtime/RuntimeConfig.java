@@ -22,6 +22,9 @@ import java.nio.file.Path;
  *                               under this state directory, and uses it; excludes {@code zookeeper}
  * @param zookeeperSessionTimeoutMs how long a crashed runtime's entries outlive it
  * @param zookeeperConnectTimeoutMs how long start waits for ZooKeeper before failing
+ * @param zookeeperRetries       how many times a namespace operation is tried again while ZooKeeper is away
+ *                               ({@link io.jcircuit.anchor.NamespaceConfig#retries}; default 3, or the JVM
+ *                               property {@code circuit.zookeeper.retries})
  * @param workerId               the runtime's id, or null for a random one (a host chooses its workers' ids)
  * @param clusterKey             the cluster key: when set, the runtime issues itself a certificate from
  *                               it at start and every link speaks mutual TLS 1.3; null for plain TCP,
@@ -37,6 +40,7 @@ public record RuntimeConfig(
     Path embeddedZooKeeperDir,
     int zookeeperSessionTimeoutMs,
     int zookeeperConnectTimeoutMs,
+    int zookeeperRetries,
     io.jcircuit.WorkerId workerId,
     io.jcircuit.link.tls.ClusterKey clusterKey,
     boolean callMetrics) {
@@ -67,6 +71,9 @@ public record RuntimeConfig(
         private int zookeeperSessionTimeoutMs = LinkConfig.intProperty("circuit.zookeeper.sessionTimeoutMs",
             io.jcircuit.anchor.NamespaceConfig.DEFAULT_SESSION_TIMEOUT_MS);
         private int zookeeperConnectTimeoutMs = io.jcircuit.anchor.NamespaceConfig.DEFAULT_CONNECT_TIMEOUT_MS;
+        // per JVM too, so that spawn jvmArgs can give a worker fewer (a test that stops ZooKeeper)
+        private int zookeeperRetries = LinkConfig.intProperty("circuit.zookeeper.retries",
+            io.jcircuit.anchor.NamespaceConfig.DEFAULT_RETRIES);
         private io.jcircuit.WorkerId workerId;
         private io.jcircuit.link.tls.ClusterKey clusterKey;
         private boolean callMetrics = !"false".equals(System.getProperty("circuit.callMetrics"));
@@ -88,6 +95,8 @@ public record RuntimeConfig(
         public Builder embeddedZooKeeper(Path stateDir) { embeddedZooKeeperDir = stateDir; return this; }
         public Builder zookeeperSessionTimeoutMs(int v) { zookeeperSessionTimeoutMs = v; return this; }
         public Builder zookeeperConnectTimeoutMs(int v) { zookeeperConnectTimeoutMs = v; return this; }
+        /** How many times a namespace operation is tried again while ZooKeeper is away (default 3). */
+        public Builder zookeeperRetries(int v) { zookeeperRetries = v; return this; }
         /** Starts the runtime with this id rather than a random one. */
         public Builder workerId(io.jcircuit.WorkerId v) { workerId = v; return this; }
         /** Secures every link with mutual TLS from this cluster key (see {@code circuit keygen}). */
@@ -124,12 +133,16 @@ public record RuntimeConfig(
                 throw new IllegalArgumentException("ZooKeeper timeouts must be positive: session "
                     + zookeeperSessionTimeoutMs + " ms, connect " + zookeeperConnectTimeoutMs + " ms");
             }
+            if (zookeeperRetries < 0 || zookeeperRetries > io.jcircuit.anchor.NamespaceConfig.MOST_RETRIES) {
+                throw new IllegalArgumentException("zookeeperRetries=" + zookeeperRetries + " must be from 0 to "
+                    + io.jcircuit.anchor.NamespaceConfig.MOST_RETRIES);
+            }
             LinkConfig built = link.build();
             if (clusterKey == null) {
                 built.checkExposure(); // fail at configuration, not at start
             }
             return new RuntimeConfig(built, defaultCallTimeoutMs, maxIncomingCallsPerLink, maxOutgoingCallsPerLink, loader,
-                zookeeper, embeddedZooKeeperDir, zookeeperSessionTimeoutMs, zookeeperConnectTimeoutMs, workerId, clusterKey,
+                zookeeper, embeddedZooKeeperDir, zookeeperSessionTimeoutMs, zookeeperConnectTimeoutMs, zookeeperRetries, workerId, clusterKey,
                 callMetrics);
         }
     }
