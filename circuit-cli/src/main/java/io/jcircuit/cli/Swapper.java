@@ -134,8 +134,7 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
         long t1 = System.nanoTime();
         Deadline.within(drain.plusSeconds(10), () -> oldOps.drain(drainMs));
         long drained = (System.nanoTime() - t1) / 1_000_000;
-        Thread.sleep(linger.toMillis()); // the linger itself: callers follow the move on their next call
-        requireAlive(replacement, old, oldOps, services, "took over and the old one drained", anchors, metadata);
+        linger(replacement, old, oldOps, services, anchors, metadata);
         int held = 0;
         try {
             held = Deadline.within(Duration.ofSeconds(10), oldOps::retire);
@@ -156,6 +155,41 @@ record Swapper(Circuit spawner, Function<String, List<Entry>> hostEntries, Spawn
         return new Swapped(old.worker().toString(), replacement.worker().id().toString(), host,
             services.stream().map(OpsInfo.ServiceType::name).toList(), anchors, (System.nanoTime() - start) / 1_000_000,
             takeOver, drained, held, List.copyOf(startedEmpty));
+    }
+
+    /**
+     * The linger: callers still holding references to the old worker follow the move on their next call. A
+     * replacement that ends meanwhile ends it, and the old worker takes its services back then, not once the
+     * linger is over. One taken for ended that still answers (out of reach for the outage limit) is lingered
+     * for to the end. Fails the swap, as {@link #requireAlive}, when the replacement does not answer at its end.
+     */
+    private void linger(Spawned<SwapIn.Taken> replacement, Entry old, Ops oldOps, List<OpsInfo.ServiceType> services,
+                        List<String> anchors, java.util.Map<String, java.util.Map<String, String>> metadata)
+        throws InterruptedException {
+        String after = "took over and the old one drained";
+        if (linger.isZero()) {
+            requireAlive(replacement, old, oldOps, services, after, anchors, metadata);
+            return;
+        }
+        long end = System.nanoTime() + linger.toNanos();
+        java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
+        // on a thread of its own: watching needs ZooKeeper, which may be away (the linger is not held up then)
+        Thread.ofVirtual().name("circuit-swap-linger-" + replacement.worker().id()).start(() -> {
+            try {
+                replacement.worker().onExit(ended::countDown);
+            } catch (RuntimeException notWatched) {
+                LOG.debug("the end of replacement {} cannot be watched ({}); the linger runs its full length",
+                    replacement.worker().id(), notWatched.toString());
+            }
+        });
+        if (ended.await(linger.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS)) {
+            requireAlive(replacement, old, oldOps, services, after, anchors, metadata);
+            long left = end - System.nanoTime();
+            if (left > 0) {
+                Thread.sleep(Duration.ofNanos(left)); // it answers after all: the rest of the linger
+            }
+        }
+        requireAlive(replacement, old, oldOps, services, after, anchors, metadata);
     }
 
     /**

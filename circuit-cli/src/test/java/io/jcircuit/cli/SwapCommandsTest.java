@@ -219,7 +219,8 @@ class SwapCommandsTest {
     /**
      * The replacement dies during the linger, after the old worker drained (withdrew its anchors): the old
      * worker takes the service back and is filed again where it was, so that lookups by anchor find it.
-     * (A probe found it reachable by address only.)
+     * (A probe found it reachable by address only.) It does so as the replacement ends, not once the linger
+     * is over: the linger here is longer than the test waits for the swap. (Before, the swap slept through it.)
      */
     @Test
     void shouldFileTheOldWorkerAgainWhenItTakesTheServiceBackAfterItsDrain(CircuitRuntime client) throws Exception {
@@ -231,7 +232,7 @@ class SwapCommandsTest {
         var oldId = old.worker().id();
         try {
             java.util.concurrent.CompletableFuture<CliRun.Result> swap = java.util.concurrent.CompletableFuture.supplyAsync(() ->
-                    CliRun.run(env, "swap", "/tally/three", "--jar", DemoSwapJar.locate().toString(), "--linger", "20"),
+                    CliRun.run(env, "swap", "/tally/three", "--jar", DemoSwapJar.locate().toString(), "--linger", "600"),
                 r -> Thread.ofVirtual().start(r));
             // drained: the replacement is filed and the old worker no longer is; the swap lingers now
             Entry replacement = await().atMost(java.time.Duration.ofSeconds(90))
