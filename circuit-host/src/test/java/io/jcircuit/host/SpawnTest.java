@@ -720,12 +720,15 @@ class SpawnTest {
         io.jcircuit.anchor.EmbeddedZooKeeper zk = io.jcircuit.anchor.EmbeddedZooKeeper.start(zkDir, 0);
         try (HostDaemon h = HostDaemon.start(sharingCaches("nozk", otherState, zk.connectString(), 0));
              CircuitRuntime c = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(zk.connectString()).build())) {
-            assertThat(c.spawn("nozk", List.of(), () -> 1).result()).isEqualTo(1); // the host is known, and linked
+            // the worker waits 1 s for ZooKeeper, not the default 4 s: the JVM property that spawn jvmArgs give it
+            // is its runtime's (both spawns have it: one set of JVM options, one class archive, as before)
+            SpawnOptions briefWait = SpawnOptions.defaults().withJvmArgs("-Dcircuit.zookeeper.connectTimeoutMs=1000");
+            assertThat(c.spawn("nozk", List.of(), () -> 1, briefWait).result()).isEqualTo(1); // the host is known, and linked
             zk.close();
             // before, the error ended with the last frames of the worker's stack trace
-            assertThatThrownBy(() -> c.spawn("nozk", List.of(), () -> 2))
+            assertThatThrownBy(() -> c.spawn("nozk", List.of(), () -> 2, briefWait))
                 .hasMessageContaining("exited with status 1 before it started")
-                .hasMessageContaining("worker cannot start: ");
+                .hasMessageContaining("worker cannot start: ").hasMessageContaining("within 1000 ms");
         } finally {
             zk.close();
         }

@@ -21,7 +21,8 @@ import java.nio.file.Path;
  * @param embeddedZooKeeperDir   when not null, the runtime starts an embedded ZooKeeper keeping its data
  *                               under this state directory, and uses it; excludes {@code zookeeper}
  * @param zookeeperSessionTimeoutMs how long a crashed runtime's entries outlive it
- * @param zookeeperConnectTimeoutMs how long start waits for ZooKeeper before failing
+ * @param zookeeperConnectTimeoutMs how long start waits for ZooKeeper before failing (default 4,000, or the JVM
+ *                               property {@code circuit.zookeeper.connectTimeoutMs})
  * @param zookeeperRetries       how many times a namespace operation is tried again while ZooKeeper is away
  *                               ({@link io.jcircuit.anchor.NamespaceConfig#retries}; default 3, or the JVM
  *                               property {@code circuit.zookeeper.retries})
@@ -70,7 +71,9 @@ public record RuntimeConfig(
         // may be set per JVM, so that a host's spawn jvmArgs can give a worker a longer session
         private int zookeeperSessionTimeoutMs = LinkConfig.intProperty("circuit.zookeeper.sessionTimeoutMs",
             io.jcircuit.anchor.NamespaceConfig.DEFAULT_SESSION_TIMEOUT_MS);
-        private int zookeeperConnectTimeoutMs = io.jcircuit.anchor.NamespaceConfig.DEFAULT_CONNECT_TIMEOUT_MS;
+        // per JVM too, so that spawn jvmArgs can give a worker a shorter one (a test of a ZooKeeper that is gone)
+        private int zookeeperConnectTimeoutMs = LinkConfig.intProperty("circuit.zookeeper.connectTimeoutMs",
+            io.jcircuit.anchor.NamespaceConfig.DEFAULT_CONNECT_TIMEOUT_MS);
         // per JVM too, so that spawn jvmArgs can give a worker fewer (a test that stops ZooKeeper)
         private int zookeeperRetries = LinkConfig.intProperty("circuit.zookeeper.retries",
             io.jcircuit.anchor.NamespaceConfig.DEFAULT_RETRIES);
