@@ -42,6 +42,11 @@ package io.jcircuit.link;
  *                           operating system on each turn, so on one CPU the threads it waits for run
  *                           meanwhile. 0 turns it off. The default is 50 ({@link #DEFAULT_SPIN_MICROS}),
  *                           or the system property {@code circuit.spinMicros} where set
+ * @param maxPendingConnections how many accepted connections may wait for their handshake (TLS, when there
+ *                           is a cluster key, then the link's HELLO) at once. One more closes the oldest
+ *                           of them (see {@link LinkTransport}); links whose handshake is done do not
+ *                           count. The default is 256 ({@link #DEFAULT_MAX_PENDING_CONNECTIONS}), or the
+ *                           system property {@code circuit.link.maxPendingConnections} where set
  */
 public record LinkConfig(
     String bindHost,
@@ -63,7 +68,8 @@ public record LinkConfig(
     long maxUnackedBytes,
     LinkTls tls,
     boolean insecure,
-    int spinMicros) {
+    int spinMicros,
+    int maxPendingConnections) {
 
     public static final int DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
     /** The smallest frame limit that still leaves room for real messages. */
@@ -72,6 +78,14 @@ public record LinkConfig(
     public static final int MAX_SPIN_MICROS = 10_000;
     /** The polling budget unless configured, on any number of CPUs (see {@link #spinMicros}). */
     public static final int DEFAULT_SPIN_MICROS = 50;
+    /**
+     * The bound on connections waiting for their handshake unless configured (see {@link #maxPendingConnections}).
+     * A genuine handshake takes milliseconds, so even a whole cluster redialing one runtime at once after an
+     * outage stays far below it; and to push a genuine connection out, a flood must open this many
+     * connections within those milliseconds. It costs at most this many file descriptors and TLS engines
+     * (some tens of KiB each), a small part of a process's usual descriptor limit.
+     */
+    public static final int DEFAULT_MAX_PENDING_CONNECTIONS = 256;
 
     /**
      * The JVM property {@code name} as a whole number, or {@code orElse} when it is not set. A value
@@ -132,6 +146,8 @@ public record LinkConfig(
         private LinkTls tls;
         private boolean insecure;
         private int spinMicros = intProperty("circuit.spinMicros", DEFAULT_SPIN_MICROS);
+        private int maxPendingConnections = intProperty("circuit.link.maxPendingConnections",
+            DEFAULT_MAX_PENDING_CONNECTIONS);
 
         public Builder bindHost(String v) { bindHost = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -156,6 +172,8 @@ public record LinkConfig(
         public Builder insecure(boolean v) { insecure = v; return this; }
         /** Busy-poll budget in microseconds; 0 sleeps at once (see {@link LinkConfig#spinMicros}). */
         public Builder spinMicros(int v) { spinMicros = v; return this; }
+        /** Accepted connections that may wait for their handshake at once (see {@link LinkConfig#maxPendingConnections}). */
+        public Builder maxPendingConnections(int v) { maxPendingConnections = v; return this; }
 
         /** Fills in defaults and validates; the message names the offending setting and value. */
         public LinkConfig build() {
@@ -199,6 +217,9 @@ public record LinkConfig(
             if (spinMicros < 0 || spinMicros > MAX_SPIN_MICROS) {
                 throw new IllegalArgumentException("spinMicros=" + spinMicros + " is out of range 0.." + MAX_SPIN_MICROS);
             }
+            if (maxPendingConnections <= 0) {
+                throw new IllegalArgumentException("maxPendingConnections=" + maxPendingConnections + " must be positive");
+            }
             String advertised = advertisedHost;
             if (advertised == null || advertised.isBlank()) {
                 if (bindHost.equals("0.0.0.0") || bindHost.equals("::")) {
@@ -210,7 +231,7 @@ public record LinkConfig(
             return new LinkConfig(bindHost, port, advertised, maxFrameBytes, connectTimeoutMs, ioThreads,
                 preferEpoll, writeLowWaterBytes, writeHighWaterBytes, directWrites, advertisedPort,
                 heartbeatIntervalMs, silenceLimitMs, outageLimitMs, redialMinMs, redialMaxMs, maxUnackedBytes,
-                tls, insecure, spinMicros);
+                tls, insecure, spinMicros, maxPendingConnections);
         }
     }
 
@@ -218,7 +239,7 @@ public record LinkConfig(
     public LinkConfig withTls(LinkTls tls) {
         return new LinkConfig(bindHost, port, advertisedHost, maxFrameBytes, connectTimeoutMs, ioThreads, preferEpoll,
             writeLowWaterBytes, writeHighWaterBytes, directWrites, advertisedPort, heartbeatIntervalMs, silenceLimitMs,
-            outageLimitMs, redialMinMs, redialMaxMs, maxUnackedBytes, tls, insecure, spinMicros);
+            outageLimitMs, redialMinMs, redialMaxMs, maxUnackedBytes, tls, insecure, spinMicros, maxPendingConnections);
     }
 
     /**

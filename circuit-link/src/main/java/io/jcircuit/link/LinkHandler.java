@@ -281,8 +281,12 @@ final class LinkHandler extends ChannelDuplexHandler {
         dialed.complete(session);
     }
 
-    /** The handshake is done: frames up to the configured limit may come from now on (see {@link FrameDecoder}). */
-    private static void handshakeDone(ChannelHandlerContext ctx) {
+    /**
+     * The handshake is done: frames up to the configured limit may come from now on (see {@link FrameDecoder}),
+     * and an accepted connection no longer counts against the bound on those waiting for it.
+     */
+    private void handshakeDone(ChannelHandlerContext ctx) {
+        transport.handshakeDone(ctx.channel());
         FrameDecoder frames = ctx.pipeline().get(FrameDecoder.class);
         if (frames != null) {
             frames.handshakeDone();

@@ -44,6 +44,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * With a {@link LinkTls} every connection speaks mutual TLS 1.3 first, and the frame decoder sees
  * only what arrives after the peer has authenticated.
  *
+ * <p>An accepted connection is anyone's until its handshake is done; at most
+ * {@link LinkConfig#maxPendingConnections} wait at once, and one more closes the oldest of them
+ * ({@link PendingConnections} says why the oldest).
+ *
  * <p>Lifecycle: {@link #start} binds or fails with everything it opened closed again; {@link #close}
  * says goodbye on every session, closes every connection and the event loops, and is idempotent.
  */
@@ -64,6 +68,8 @@ public final class LinkTransport implements AutoCloseable {
     private final ConcurrentHashMap<String, Boolean> localAddresses = new ConcurrentHashMap<>();
     /** Warnings about connections closed over bad input, rate-limited for this transport. */
     private final BadPeerLog badPeerLog = new BadPeerLog(org.slf4j.LoggerFactory.getLogger(LinkHandler.class));
+    /** Accepted connections whose handshake is not done, at most {@link LinkConfig#maxPendingConnections}. */
+    private final PendingConnections pending;
 
     private Channel serverChannel;
     private Address address;
@@ -78,6 +84,8 @@ public final class LinkTransport implements AutoCloseable {
             new DefaultThreadFactory("circuit-io-" + self, true), io);
         this.epoll = epoll;
         this.channels = new DefaultChannelGroup("links-" + self, group.next());
+        this.pending = new PendingConnections(config.maxPendingConnections(), new BadPeerLog(
+            org.slf4j.LoggerFactory.getLogger(LinkHandler.class), "while too many waited for their handshake"));
     }
 
     /**
@@ -169,6 +177,9 @@ public final class LinkTransport implements AutoCloseable {
             @Override
             protected void initChannel(SocketChannel ch) {
                 channels.add(ch);
+                if (handler == null) {
+                    pending.accepted(ch); // until the peer has shown who it is (LinkHandler#handshakeDone)
+                }
                 LinkHandler link = handler == null ? new LinkHandler(LinkTransport.this) : handler.get();
                 if (config.tls() != null) {
                     // First in line: nothing reaches the frame decoder before the peer has shown a
@@ -329,6 +340,16 @@ public final class LinkTransport implements AutoCloseable {
 
     LinkConfig config() {
         return config;
+    }
+
+    /** {@code channel}'s link handshake is done: if this side accepted it, it no longer counts as pending. */
+    void handshakeDone(Channel channel) {
+        pending.done(channel);
+    }
+
+    /** How many accepted connections wait for their handshake now; for tests. */
+    int pendingConnections() {
+        return pending.size();
     }
 
     BadPeerLog badPeerLog() {

@@ -34,4 +34,19 @@ class LinkConfigTest {
             System.clearProperty(name);
         }
     }
+
+    @Test
+    void theBoundOnConnectionsWaitingForTheirHandshakeIsSetPerRuntimeOrPerJvm() {
+        assertThat(LinkConfig.builder().build().maxPendingConnections()).isEqualTo(LinkConfig.DEFAULT_MAX_PENDING_CONNECTIONS);
+        assertThat(LinkConfig.builder().maxPendingConnections(8).build().maxPendingConnections()).isEqualTo(8);
+        assertThat(LinkConfig.builder().maxPendingConnections(8).build().withTls(null).maxPendingConnections()).isEqualTo(8);
+        assertThatThrownBy(() -> LinkConfig.builder().maxPendingConnections(0).build())
+            .isInstanceOf(IllegalArgumentException.class).hasMessage("maxPendingConnections=0 must be positive");
+        try {
+            System.setProperty("circuit.link.maxPendingConnections", "16");
+            assertThat(LinkConfig.builder().build().maxPendingConnections()).isEqualTo(16);
+        } finally {
+            System.clearProperty("circuit.link.maxPendingConnections");
+        }
+    }
 }

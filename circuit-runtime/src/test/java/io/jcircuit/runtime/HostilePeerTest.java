@@ -255,4 +255,45 @@ class HostilePeerTest {
             .allMatch(c -> homeOf.get(c).exports().isHeldBy(
                 ((RefHandler) java.lang.reflect.Proxy.getInvocationHandler(c)).target().handle(), receiver.id())));
     }
+
+    /**
+     * A flood of connections that never start their handshake, held open, against a runtime with a cluster
+     * key that allows 8 to wait at once: it closes the oldest past the bound (before, it held each for the
+     * connect timeout, and a flood could use up its file descriptors), and a genuine runtime still links
+     * and calls it while the flood lasts.
+     */
+    @Test
+    void aFloodOfSilentConnectionsHasItsOldestClosedAndCallsStillGetThrough() throws Exception {
+        io.jcircuit.link.tls.ClusterKey key = io.jcircuit.link.tls.ClusterKey.generate();
+        int bound = 8;
+        int flood = 20;
+        // a minute for a handshake: any silent connection the victim closes within the test, it closed for the bound
+        CircuitRuntime victim = runtimes.start(c -> c.clusterKey(key).connectTimeoutMs(60_000).link().maxPendingConnections(bound));
+        victim.listen("echo", Echo.class, new EchoImpl());
+        CircuitRuntime caller = runtimes.start(c -> c.clusterKey(key));
+        java.util.List<java.net.Socket> silent = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < flood; i++) { // one after the other: the victim accepts them in this order
+                java.net.Socket s = new java.net.Socket();
+                silent.add(s);
+                s.connect(new java.net.InetSocketAddress(victim.address().host(), victim.address().port()));
+                s.setSoTimeout(10_000);
+            }
+            for (int i = 0; i < flood - bound; i++) {
+                assertThat(silent.get(i).getInputStream().read())
+                    .as("silent connection %d of %d, among the oldest past the bound of %d, was closed by the runtime", i, flood, bound)
+                    .isEqualTo(-1);
+            }
+
+            Echo echo = caller.dial(victim.address(), "echo", Echo.class);
+            assertThat(echo.echo("through the flood")).isEqualTo("through the flood");
+            assertThat(silent.get(flood - bound).getInputStream().read())
+                .as("the caller's connection made room by closing the oldest silent one left").isEqualTo(-1);
+            assertThat(echo.echo("and again")).isEqualTo("and again");
+        } finally {
+            for (java.net.Socket s : silent) {
+                s.close();
+            }
+        }
+    }
 }
