@@ -14,7 +14,8 @@ import java.util.function.Consumer;
 /**
  * {@link Durable} on a {@link Namespace}, serializing objects with the runtime's {@link ValueCodec}.
  * With a {@link DurableSeal}, objects are signed when put and read only when their signature is
- * the cluster's, for the path they are at. Bytes are put as they are; those written through
+ * the cluster's, for the path they are at and for an object (signed bytes relabelled as an object are
+ * refused before they are decoded). Bytes are put as they are; those written through
  * {@link SignedBytes} are read here without their seal.
  */
 public final class NamespaceDurable implements Durable {
@@ -49,7 +50,7 @@ public final class NamespaceDurable implements Durable {
         if (seal == null) {
             ns.put(path, Namespace.KIND_OBJECT, encoded);
         } else {
-            ns.put(path, Namespace.KIND_SIGNED_OBJECT, seal.seal(path, encoded));
+            ns.put(path, Namespace.KIND_SIGNED_OBJECT, seal.seal(path, Namespace.KIND_SIGNED_OBJECT, encoded));
         }
     }
 
@@ -77,7 +78,7 @@ public final class NamespaceDurable implements Durable {
         byte[] data = d.get();
         byte[] payload = Arrays.copyOfRange(data, 1, data.length);
         if (data[0] == Namespace.KIND_SIGNED_OBJECT) {
-            payload = seal != null ? seal.open(path, payload) : DurableSeal.payloadOf(payload);
+            payload = seal != null ? seal.open(path, Namespace.KIND_SIGNED_OBJECT, payload) : DurableSeal.payloadOf(payload);
         } else if (data[0] == Namespace.KIND_OBJECT) {
             if (seal != null) {
                 throw new SecurityException("durable value at '" + path + "' is not signed with the cluster key, so this"

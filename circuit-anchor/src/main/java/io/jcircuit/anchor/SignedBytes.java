@@ -9,8 +9,8 @@ import java.util.Optional;
  * decide what a runtime does although they are not objects (a deployment record names the jar a worker
  * runs). With a {@link DurableSeal} they are stored sealed with it, bound to their path, as
  * {@link Namespace#KIND_SIGNED_BYTES}, and read back only when the seal is this cluster's for that
- * path: unsigned bytes (anyone who can write to ZooKeeper can put them there) and bytes signed with
- * another key or for another path are refused. Without one, they are stored unsigned and read
+ * path and for bytes: unsigned bytes (anyone who can write to ZooKeeper can put them there), bytes signed
+ * with another key or for another path, and a signed object relabelled as bytes are refused. Without one, they are stored unsigned and read
  * unchecked, signed or not, as a runtime without the key checks nothing.
  *
  * <p>Thread-safe: it holds no state of its own.
@@ -40,7 +40,7 @@ public final class SignedBytes {
         Paths.durablePath(path, true);
         Objects.requireNonNull(bytes, "bytes");
         return seal == null ? ns.create(path, Namespace.KIND_BYTES, bytes)
-            : ns.create(path, Namespace.KIND_SIGNED_BYTES, seal.seal(path, bytes));
+            : ns.create(path, Namespace.KIND_SIGNED_BYTES, seal.seal(path, Namespace.KIND_SIGNED_BYTES, bytes));
     }
 
     /** Stores {@code bytes} at {@code path}, signed when there is a seal, replacing what was there. */
@@ -50,15 +50,16 @@ public final class SignedBytes {
         if (seal == null) {
             ns.put(path, Namespace.KIND_BYTES, bytes);
         } else {
-            ns.put(path, Namespace.KIND_SIGNED_BYTES, seal.seal(path, bytes));
+            ns.put(path, Namespace.KIND_SIGNED_BYTES, seal.seal(path, Namespace.KIND_SIGNED_BYTES, bytes));
         }
     }
 
     /**
      * The bytes at {@code path}; empty when nothing is there.
      *
-     * @throws SecurityException        with a seal, when they are not signed with it for {@code path}
-     *                                  (unsigned, or signed with another key or for another path)
+     * @throws SecurityException        with a seal, when they are not signed with it for {@code path} as bytes
+     *                                  (unsigned, signed with another key or for another path, or signed
+     *                                  as an object)
      * @throws IllegalArgumentException when the value there was put as an object
      */
     public Optional<byte[]> get(String path) {
@@ -87,8 +88,9 @@ public final class SignedBytes {
      * or unchecked when it is null.
      *
      * @throws SecurityException when {@code seal} is not null and the signature is not its, for {@code path}
+     *                           and signed bytes
      */
     static byte[] open(DurableSeal seal, String path, byte[] sealed) {
-        return seal != null ? seal.open(path, sealed) : DurableSeal.payloadOf(sealed);
+        return seal != null ? seal.open(path, Namespace.KIND_SIGNED_BYTES, sealed) : DurableSeal.payloadOf(sealed);
     }
 }

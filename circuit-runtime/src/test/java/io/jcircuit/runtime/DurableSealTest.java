@@ -1,7 +1,15 @@
 package io.jcircuit.runtime;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.jcircuit.anchor.DurableSeal;
 import io.jcircuit.anchor.Namespace;
 import io.jcircuit.anchor.NamespaceConfig;
+import io.jcircuit.anchor.NamespaceDurable;
+import io.jcircuit.anchor.SignedBytes;
+import io.jcircuit.anchor.ValueCodec;
 import io.jcircuit.link.tls.ClusterKey;
 import io.jcircuit.runtime.host.Deployment;
 import io.jcircuit.runtime.host.Deployments;
@@ -12,9 +20,12 @@ import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -115,6 +126,122 @@ class DurableSealTest {
             assertThatThrownBy(() -> new Deployments(ns, ClusterKey.generate()).resolve("shop:1"))
                 .isInstanceOf(SecurityException.class);
         }
+    }
+
+    @Test
+    void aSignedValueRelabelledAsTheOtherSignedKindIsRefusedBeforeDecoding() throws Exception {
+        ClusterKey key = ClusterKey.generate();
+        AtomicInteger decoded = new AtomicInteger();
+        try (Namespace ns = Namespace.connect(NamespaceConfig.of(zk.getConnectString())); CircuitRuntime a = start(key);
+             CuratorFramework raw = CuratorFrameworkFactory.newClient(zk.getConnectString(), new RetryOneTime(100))) {
+            raw.start();
+            // a store whose codec counts what it is asked to decode
+            NamespaceDurable counted = new NamespaceDurable(ns, new ValueCodec() {
+                @Override
+                public byte[] encode(Object value) {
+                    return value.toString().getBytes(StandardCharsets.UTF_8);
+                }
+
+                @Override
+                public Object decode(byte[] bytes) {
+                    decoded.incrementAndGet();
+                    return new String(bytes, StandardCharsets.UTF_8);
+                }
+            }, new ClusterSeal(key));
+
+            // a deployment record (signed bytes) relabelled as a signed object
+            Deployment v1 = new Deployment("relabel", 1, "22".repeat(32), 1234, "relabel.jar", Instant.parse("2025-01-02T03:04:05Z"), "");
+            String record = v1.path();
+            assertThat(new Deployments(ns, key).create(v1)).isTrue();
+            byte[] asObject = raw.getData().forPath("/jcircuit/durable" + record);
+            assertThat(asObject[0]).isEqualTo(Namespace.KIND_SIGNED_BYTES);
+            asObject[0] = Namespace.KIND_SIGNED_OBJECT;
+            raw.setData().forPath("/jcircuit/durable" + record, asObject);
+            assertThatThrownBy(() -> counted.get(record, Object.class)).isInstanceOf(SecurityException.class)
+                .hasMessageContaining("'" + record + "' refused before decoding")
+                .hasMessageContaining("stored as a signed object but was signed as signed bytes");
+            assertThatThrownBy(() -> a.durable().get(record, Object.class)).isInstanceOf(SecurityException.class)
+                .hasMessageContaining("was signed as signed bytes");
+            assertThat(decoded).as("nothing was decoded").hasValue(0);
+
+            // a signed object relabelled as signed bytes
+            a.durable().put("/relabel/obj", "hello");
+            byte[] asBytes = raw.getData().forPath("/jcircuit/durable/relabel/obj");
+            assertThat(asBytes[0]).isEqualTo(Namespace.KIND_SIGNED_OBJECT);
+            asBytes[0] = Namespace.KIND_SIGNED_BYTES;
+            raw.setData().forPath("/jcircuit/durable/relabel/obj", asBytes);
+            assertThatThrownBy(() -> a.durable().getBytes("/relabel/obj")).isInstanceOf(SecurityException.class)
+                .hasMessageContaining("stored as signed bytes but was signed as a signed object");
+            assertThatThrownBy(() -> new SignedBytes(ns, new ClusterSeal(key)).get("/relabel/obj"))
+                .isInstanceOf(SecurityException.class).hasMessageContaining("stored as signed bytes but was signed as a signed object");
+        }
+    }
+
+    @Test
+    void aValueSealedBeforeTheKindWasBoundIsReadWithOneWarningAndSealedAnewWhenPut() throws Exception {
+        ClusterKey key = ClusterKey.generate();
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        Logger logger = (Logger) LoggerFactory.getLogger(ClusterSeal.class);
+        log.start();
+        logger.addAppender(log);
+        try (Namespace ns = Namespace.connect(NamespaceConfig.of(zk.getConnectString()));
+             CircuitRuntime a = start(key); CircuitRuntime b = start(key); CircuitRuntime plain = start(null);
+             CuratorFramework raw = CuratorFrameworkFactory.newClient(zk.getConnectString(), new RetryOneTime(100))) {
+            raw.start();
+            // objects sealed as builds before the kind was bound sealed them, written by hand
+            a.durable().put("/old/limit", 42);
+            byte[] encoded42 = DurableSeal.payloadOf(stripKind(raw.getData().forPath("/jcircuit/durable/old/limit")));
+            raw.setData().forPath("/jcircuit/durable/old/limit", oldSeal(key, "/old/limit", Namespace.KIND_SIGNED_OBJECT, encoded42));
+            raw.create().forPath("/jcircuit/durable/old/other", oldSeal(key, "/old/other", Namespace.KIND_SIGNED_OBJECT, encoded42));
+            assertThat(b.durable().get("/old/limit", Integer.class)).contains(42);
+            assertThat(b.durable().get("/old/other", Integer.class)).contains(42);
+            assertThat(b.durable().get("/old/limit", Integer.class)).contains(42);
+            assertThat(plain.durable().get("/old/limit", Integer.class)).as("a runtime without the key reads it too").contains(42);
+            assertThat(log.list).filteredOn(e -> e.getLevel() == Level.WARN).singleElement().satisfies(e -> assertThat(
+                e.getFormattedMessage()).contains("'/old/limit'").contains("sealed anew when it is next put"));
+            // still bound to its path
+            raw.create().forPath("/jcircuit/durable/old/copied", raw.getData().forPath("/jcircuit/durable/old/limit"));
+            assertThatThrownBy(() -> b.durable().get("/old/copied", Integer.class)).isInstanceOf(SecurityException.class)
+                .hasMessageContaining("not this circuit's cluster key's for this path");
+
+            b.durable().put("/old/limit", 43);
+            byte[] resealed = raw.getData().forPath("/jcircuit/durable/old/limit");
+            assertThat(resealed[1]).as("sealed with its kind bound").isEqualTo(DurableSeal.KIND_BOUND);
+            assertThat(a.durable().get("/old/limit", Integer.class)).contains(43);
+            assertThat(plain.durable().get("/old/limit", Integer.class)).as("a runtime without the key reads the new seal").contains(43);
+
+            // a deployment record sealed so: taken, and sealed anew when put again
+            Deployment v1 = new Deployment("old", 1, "33".repeat(32), 1234, "old.jar", Instant.parse("2025-01-02T03:04:05Z"), "");
+            raw.create().creatingParentsIfNeeded().forPath("/jcircuit/durable" + v1.path(),
+                oldSeal(key, v1.path(), Namespace.KIND_SIGNED_BYTES, v1.encode()));
+            Deployments keyed = new Deployments(ns, key);
+            assertThat(keyed.resolve("old:1")).isEqualTo(v1);
+            assertThat(new Deployments(ns, null).resolve("old:1")).isEqualTo(v1);
+            new SignedBytes(ns, new ClusterSeal(key)).put(v1.path(), v1.encode());
+            assertThat(raw.getData().forPath("/jcircuit/durable" + v1.path())[1]).isEqualTo(DurableSeal.KIND_BOUND);
+            assertThat(keyed.resolve("old:1")).isEqualTo(v1);
+        } finally {
+            logger.detachAppender(log);
+        }
+    }
+
+    /** A stored value without its kind byte. */
+    private static byte[] stripKind(byte[] data) {
+        return Arrays.copyOfRange(data, 1, data.length);
+    }
+
+    /**
+     * The data of a value of {@code kind} sealed as builds before the kind was bound sealed it: the kind, one
+     * byte of signature length, the signature over the path, a zero byte and the payload, then the payload.
+     */
+    private static byte[] oldSeal(ClusterKey key, String path, byte kind, byte[] payload) {
+        byte[] sig = key.sign(path.getBytes(StandardCharsets.UTF_8), new byte[] {0}, payload);
+        byte[] data = new byte[2 + sig.length + payload.length];
+        data[0] = kind;
+        data[1] = (byte) sig.length;
+        System.arraycopy(sig, 0, data, 2, sig.length);
+        System.arraycopy(payload, 0, data, 2 + sig.length, payload.length);
+        return data;
     }
 
     /** Version {@code version} of the deployment {@code shop}, of a jar whose hash is {@code hex} repeated. */
