@@ -521,6 +521,29 @@ public final class Namespace implements AutoCloseable {
         });
     }
 
+    /**
+     * Replaces the data at the durable {@code path} (already validated) by {@code payload} of {@code kind}
+     * only while it is still {@code expected} (kind byte first, as {@link #get} returns it), atomically: a
+     * value put or deleted in between is left as it is. Returns false when it was not {@code expected}.
+     */
+    public boolean replace(String path, byte[] expected, byte kind, byte[] payload) {
+        Objects.requireNonNull(expected, "expected");
+        byte[] data = framed(path, kind, payload);
+        String znode = durableZnode(path);
+        return call("store", path, () -> {
+            Stat st = new Stat();
+            try {
+                if (!java.util.Arrays.equals(client.getData().storingStatIn(st).forPath(znode), expected)) {
+                    return false;
+                }
+                client.setData().withVersion(st.getVersion()).forPath(znode, data);
+                return true;
+            } catch (KeeperException.NoNodeException | KeeperException.BadVersionException changed) {
+                return false;
+            }
+        });
+    }
+
     /** Removes the value at the durable {@code path}; false when there was none. */
     public boolean delete(String path) {
         String znode = durableZnode(path);

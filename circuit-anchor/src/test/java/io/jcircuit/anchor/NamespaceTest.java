@@ -510,6 +510,22 @@ class NamespaceTest {
     }
 
     @Test
+    void aDurableValueIsReplacedOnlyWhileItIsAsRead() {
+        String v = Fixture.freshDir("replace") + "/v";
+        ns.put(v, Namespace.KIND_BYTES, new byte[] {1});
+        byte[] read = ns.get(v).orElseThrow();
+        ns.put(v, Namespace.KIND_BYTES, new byte[] {2}); // put by another writer in between
+        assertThat(ns.replace(v, read, Namespace.KIND_BYTES, new byte[] {3})).isFalse();
+        assertThat(ns.get(v)).hasValueSatisfying(d -> assertThat(d).containsExactly(Namespace.KIND_BYTES, 2));
+        assertThat(ns.replace(v, ns.get(v).orElseThrow(), Namespace.KIND_OBJECT, new byte[] {3})).isTrue();
+        assertThat(ns.get(v)).hasValueSatisfying(d -> assertThat(d).containsExactly(Namespace.KIND_OBJECT, 3));
+        byte[] last = ns.get(v).orElseThrow();
+        assertThat(ns.delete(v)).isTrue();
+        assertThat(ns.replace(v, last, Namespace.KIND_BYTES, new byte[] {4})).as("deleted in between").isFalse();
+        assertThat(ns.get(v)).isEmpty();
+    }
+
+    @Test
     void durableWatchAndAwait() throws Exception {
         NamespaceDurable durable = new NamespaceDurable(ns, new JavaValueCodec());
         String dir = Fixture.freshDir("dwatch");

@@ -35,6 +35,7 @@ public final class CircuitCommand implements Runnable {
             ClearCommand.class,
             LsCommand.class,
             DlsCommand.class,
+            DresealCommand.class,
             PeekCommand.class,
             TopCommand.class,
             FlowCommand.class,
@@ -90,6 +91,7 @@ public final class CircuitCommand implements Runnable {
             case "clear" -> ClearCommand.class;
             case "ls" -> LsCommand.class;
             case "dls" -> DlsCommand.class;
+            case "dreseal" -> DresealCommand.class;
             case "peek" -> PeekCommand.class;
             case "top" -> TopCommand.class;
             case "flow" -> FlowCommand.class;

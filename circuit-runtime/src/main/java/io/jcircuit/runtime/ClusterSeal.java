@@ -59,6 +59,22 @@ public final class ClusterSeal implements DurableSeal {
 
     @Override
     public byte[] open(String path, byte kind, byte[] sealed) {
+        return open(path, kind, sealed, true);
+    }
+
+    /**
+     * {@code sealed}, stored at {@code path} as {@code kind}, sealed anew with its kind bound when it was
+     * sealed before the kind was (and its signature is this cluster's for {@code path}); null when its kind
+     * is bound already. Logs nothing: for re-sealing old values ({@code circuit dreseal}).
+     *
+     * @throws SecurityException when its signature is not this cluster's for {@code path} (and {@code kind})
+     */
+    public byte[] reseal(String path, byte kind, byte[] sealed) {
+        byte[] payload = open(path, kind, sealed, false);
+        return sealed[0] == KIND_BOUND ? null : seal(path, kind, payload);
+    }
+
+    private byte[] open(String path, byte kind, byte[] sealed, boolean warn) {
         boolean kindBound = sealed.length > 0 && sealed[0] == KIND_BOUND;
         int at = kindBound ? 1 : 0;
         int sigLength = sealed.length <= at ? 0 : sealed[at] & 0xff;
@@ -71,7 +87,9 @@ public final class ClusterSeal implements DurableSeal {
             if (!key.verify(sig, utf8(path), SEPARATOR, payload)) {
                 throw refused(path, "its signature is not this circuit's cluster key's for this path");
             }
-            warnOld(path);
+            if (warn) {
+                warnOld(path);
+            }
             return payload;
         }
         if (key.verify(sig, CONTEXT, new byte[] {kind}, utf8(path), SEPARATOR, payload)) {
@@ -92,10 +110,10 @@ public final class ClusterSeal implements DurableSeal {
             LOG.warn("durable value at '{}' is sealed as JCircuit builds sealed values before the seal covered a value's"
                 + " kind, which anyone who can write to ZooKeeper can change (signed bytes relabelled as a signed"
                 + " object get decoded); it is read, as a key holder wrote it, and sealed anew when it is next put."
-                + " Put it again with the cluster key to seal it anew now."
+                + " Re-seal every such value at once with 'circuit dreseal' and the cluster key (or put each again)."
                 + " Later such values are logged at DEBUG", path);
         } else {
-            LOG.debug("durable value at '{}' is sealed without its kind", path);
+            LOG.debug("durable value at '{}' is sealed without its kind; 'circuit dreseal' re-seals it", path);
         }
     }
 

@@ -198,7 +198,7 @@ class DurableSealTest {
             assertThat(b.durable().get("/old/limit", Integer.class)).contains(42);
             assertThat(plain.durable().get("/old/limit", Integer.class)).as("a runtime without the key reads it too").contains(42);
             assertThat(log.list).filteredOn(e -> e.getLevel() == Level.WARN).singleElement().satisfies(e -> assertThat(
-                e.getFormattedMessage()).contains("'/old/limit'").contains("sealed anew when it is next put"));
+                e.getFormattedMessage()).contains("'/old/limit'").contains("sealed anew when it is next put").contains("circuit dreseal"));
             // still bound to its path
             raw.create().forPath("/jcircuit/durable/old/copied", raw.getData().forPath("/jcircuit/durable/old/limit"));
             assertThatThrownBy(() -> b.durable().get("/old/copied", Integer.class)).isInstanceOf(SecurityException.class)
