@@ -225,6 +225,34 @@ class DurableSealTest {
         }
     }
 
+    @Test
+    void anOldSealIsNotTakenForOneThatCoversTheKind() throws Exception {
+        // Old seals sign the path, a zero byte and the payload. Were new ones to sign the path, a zero byte, the
+        // kind and the payload, an old seal of bytes that start with a kind byte would check out as a new seal of
+        // the rest, of that kind: a key holder's bytes reframed, by anyone who can write to ZooKeeper, as an object.
+        ClusterKey key = ClusterKey.generate();
+        try (CircuitRuntime a = start(key);
+             CuratorFramework raw = CuratorFrameworkFactory.newClient(zk.getConnectString(), new RetryOneTime(100))) {
+            raw.start();
+            a.durable().put("/reframe/template", 42);
+            byte[] encoded42 = DurableSeal.payloadOf(stripKind(raw.getData().forPath("/jcircuit/durable/reframe/template")));
+            byte[] bytes = new byte[1 + encoded42.length];
+            bytes[0] = Namespace.KIND_SIGNED_OBJECT;
+            System.arraycopy(encoded42, 0, bytes, 1, encoded42.length);
+            byte[] old = oldSeal(key, "/reframe/v", Namespace.KIND_SIGNED_BYTES, bytes);
+            int sigLength = old[1] & 0xff;
+            // reframed: the kind byte of an object, the mark of a new seal, the old signature, and the rest of the bytes
+            byte[] reframed = new byte[old.length]; // one byte more for the mark, one less for the kind byte moved into the signed part
+            reframed[0] = Namespace.KIND_SIGNED_OBJECT;
+            reframed[1] = DurableSeal.KIND_BOUND;
+            System.arraycopy(old, 1, reframed, 2, 1 + sigLength);
+            System.arraycopy(encoded42, 0, reframed, 3 + sigLength, encoded42.length);
+            raw.create().forPath("/jcircuit/durable/reframe/v", reframed);
+            assertThatThrownBy(() -> a.durable().get("/reframe/v", Integer.class)).isInstanceOf(SecurityException.class)
+                .hasMessageContaining("refused before decoding");
+        }
+    }
+
     /** A stored value without its kind byte. */
     private static byte[] stripKind(byte[] data) {
         return Arrays.copyOfRange(data, 1, data.length);
