@@ -10,6 +10,10 @@ import java.lang.invoke.MethodHandle;
  * thread that is what {@link Thread#yield()} does; in a virtual thread {@code Thread.yield()} only lets
  * other virtual threads run, and a virtual thread that polls with it keeps its CPU from the event
  * loops it waits for. This calls {@code sched_yield(2)} through the FFM API instead, where libc has it.
+ *
+ * <p>libc is bound when this class is first used, which in a cold JVM takes tens of milliseconds and
+ * about 1.8 MB of memory for the FFM linker's classes: a runtime polls, and so calls this, only once it
+ * is busy, after {@link #available} has run on a thread of its own ({@code Waiters} in the runtime).
  */
 public final class CpuYield {
 
@@ -27,6 +31,14 @@ public final class CpuYield {
         } catch (RuntimeException | Error unavailable) {
             return null;
         }
+    }
+
+    /**
+     * Binds libc's {@code sched_yield} if it is not bound yet (the first call takes a while); returns whether
+     * it could be. Where it cannot, {@link #yieldCpu} falls back to {@link Thread#yield()}.
+     */
+    public static boolean available() {
+        return SCHED_YIELD != null;
     }
 
     /** Yields the CPU of the carrier (or platform) thread running this code. */

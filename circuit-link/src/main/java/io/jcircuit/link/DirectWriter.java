@@ -75,6 +75,11 @@ final class DirectWriter {
         this.fd = fd;
     }
 
+    /** Whether libc's functions could be bound; binds them on the first call, which takes a while in a cold JVM. */
+    static boolean available() {
+        return Libc.AVAILABLE;
+    }
+
     /** A writer on a duplicate of {@code socketFd}, or {@code null} when direct writes are unavailable. */
     static DirectWriter open(int socketFd) {
         if (!Libc.AVAILABLE) {

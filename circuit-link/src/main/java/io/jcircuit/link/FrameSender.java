@@ -17,11 +17,13 @@ import java.util.function.Consumer;
  *
  * <p>Frames go into an outbox; whichever sender holds the send lock drains it, stamping each frame's
  * sequence number and ack and writing it, so the order on the wire is the order of stamps, and frames
- * that arrive while another thread writes leave with its batch. On epoll the draining thread writes
- * to the socket itself ({@link DirectWriter}) while nothing waits in Netty's queue; what the socket
- * does not take at once, and every frame after it until that queue drains, goes through the event
- * loop, as does every frame on a connection where a write through the loop has failed. The lock is held across non-blocking writes only. Frames sent from the event loop itself are
- * queued as loop tasks too, never written inline, so they cannot pass frames stamped before them.
+ * that arrive while another thread writes leave with its batch. On epoll, once a connection is busy
+ * ({@link #DIRECT_AFTER} writes by sending threads), the draining thread writes to the socket itself
+ * ({@link DirectWriter}) while nothing waits in Netty's queue; what the socket does not take at once,
+ * and every frame after it until that queue drains, goes through the event loop, as does every frame
+ * on a connection where a write through the loop has failed. The lock is held across non-blocking
+ * writes only. Frames sent from the event loop itself are queued as loop tasks too, never written
+ * inline, so they cannot pass frames stamped before them.
  *
  * <p>Every DATA frame stays in the replay buffer (a retained duplicate: same bytes, own indices)
  * until the peer's ack covers it. While the session has no connection, DATA frames are stamped into
@@ -34,6 +36,14 @@ final class FrameSender {
     /** Frames that wait together are copied into one write of at most this many bytes. */
     private static final int MAX_BATCH_BYTES = 64 * 1024;
 
+    /**
+     * How many writes sending threads hand to the event loop on one connection before it writes directly.
+     * A connection that carries only a worker's start-up and the odd call never does, and a JVM whose
+     * connections are all like that never binds libc through the FFM linker: 1.8 MB of an idle worker's
+     * memory, and tens of milliseconds of a cold worker's start spent linking (docs/performance.md).
+     */
+    static final int DIRECT_AFTER = 64;
+
     private final boolean directWrites;
     private final Consumer<String> writeFailed;
     /** Takes the payload of each DATA frame that surely never reached the peer's layer above; see {@link #kill}. */
@@ -45,6 +55,8 @@ final class FrameSender {
     private final NanoRing unackedSince = new NanoRing();
     private Channel channel;                // guarded by sendLock; null while disconnected
     private DirectWriter direct;             // guarded by sendLock
+    /** Writes by sending threads still to go through the loop before this connection writes directly; 0: no more. */
+    private int writesBeforeDirect;         // guarded by sendLock
     /** Writes handed to Netty on the current channel; direct writes wait until they are done. */
     private LoopWrites loopWrites = new LoopWrites(); // replaced under sendLock
     private long sendSequence;              // guarded by sendLock
@@ -190,9 +202,7 @@ final class FrameSender {
             channel = ch;
             LoopWrites writes = new LoopWrites();
             loopWrites = writes;
-            if (directWrites && ch instanceof EpollSocketChannel epoll) {
-                direct = DirectWriter.open(epoll.fd().intValue());
-            }
+            writesBeforeDirect = directWrites && ch instanceof EpollSocketChannel ? DIRECT_AFTER : 0;
             if (first != null) {
                 FrameCodec.stamp(first, 0, receivedSequence);
                 ch.write(first).addListener(writes.queued());
@@ -319,6 +329,45 @@ final class FrameSender {
         unackedCount = unacked.size();
     }
 
+    /**
+     * Connection {@code ch} is busy: gives it a {@link DirectWriter}. libc is bound (once per JVM, tens of
+     * milliseconds in a cold one) on a thread of its own, so that neither this sender nor the event loop
+     * waits for it; the descriptor is then duplicated on the event loop, which alone closes it, so the
+     * number duplicated is surely still this connection's socket.
+     */
+    private void startDirectWrites(Channel ch) {
+        Thread.ofVirtual().name("circuit-direct-writes").start(() -> {
+            if (!DirectWriter.available()) {
+                return;
+            }
+            try {
+                ch.eventLoop().execute(() -> {
+                    if (!ch.isOpen()) {
+                        return;
+                    }
+                    DirectWriter w = DirectWriter.open(((EpollSocketChannel) ch).fd().intValue());
+                    if (w == null) {
+                        return;
+                    }
+                    sendLock.lock();
+                    try {
+                        if (channel == ch && !dead && direct == null) {
+                            direct = w;
+                            w = null;
+                        }
+                    } finally {
+                        sendLock.unlock();
+                    }
+                    if (w != null) {
+                        w.close(); // the connection was replaced or the session ended meanwhile
+                    }
+                });
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // the transport is closing: nothing to write on
+            }
+        });
+    }
+
     private void closeDirectLocked() {
         if (direct != null) {
             direct.close();
@@ -368,6 +417,9 @@ final class FrameSender {
                 ByteBuf queued = batch;
                 ch.eventLoop().execute(() -> ch.writeAndFlush(queued).addListener(done));
             } else {
+                if (writesBeforeDirect > 0 && !viaLoop && --writesBeforeDirect == 0) {
+                    startDirectWrites(ch);
+                }
                 // Netty queues this behind earlier writes; if the loop has stopped, it releases the
                 // frame and fails the promise rather than throwing.
                 ch.writeAndFlush(batch).addListener(done);

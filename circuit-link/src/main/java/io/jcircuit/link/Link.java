@@ -182,7 +182,10 @@ public final class Link {
         return transport.config().maxFrameBytes();
     }
 
-    /** True when this link's frames are written by the sending threads themselves. */
+    /**
+     * True when this link's frames are written by the sending threads themselves: on epoll, with
+     * {@link LinkConfig#directWrites}, once its connection has carried its first writes through the loop.
+     */
     public boolean writesDirectly() {
         return sender.writesDirectly();
     }

@@ -15,7 +15,8 @@ package io.jcircuit.link;
  * @param writeLowWaterBytes  a link is writable again when its outbound queue drains below this
  * @param writeHighWaterBytes senders block once a link's outbound queue grows past this
  * @param directWrites       on epoll, let sending threads write to the socket themselves instead of
- *                           handing each frame to the event loop (see {@link Link#send}); on by default
+ *                           handing each frame to the event loop (see {@link Link#send}), once a
+ *                           connection is busy (its first 64 writes go through the loop); on by default
  * @param advertisedPort     port that peers dial; the bound port when 0 (set it when peers reach this
  *                           runtime through a proxy or a port mapping)
  * @param heartbeatIntervalMs a connection that has read nothing for this long sends a PING

@@ -41,6 +41,7 @@ class LinkTlsTest {
         try (LinkTransport a = start(idA, KEY, ra); LinkTransport b = start(idB, KEY, rb)) {
             Link ab = a.dial(b.address(), idB).get(5, TimeUnit.SECONDS);
             Link ba = rb.up.poll(5, TimeUnit.SECONDS);
+            LinkTransportTest.busy(ab, rb, false);
             assertThat(ab.writesDirectly()).as("direct writes would go around TLS").isFalse();
             ab.send(text(ab, "sealed"));
             assertThat(rb.data.poll(5, TimeUnit.SECONDS)).isEqualTo("sealed");

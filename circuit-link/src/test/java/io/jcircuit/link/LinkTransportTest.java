@@ -43,6 +43,23 @@ class LinkTransportTest {
         }
     }
 
+    /**
+     * Makes {@code ab}'s connection busy: sends it the frames after which it writes directly where it can
+     * ({@link FrameSender#DIRECT_AFTER}), takes them off {@code rb}, and with {@code direct} waits until
+     * the writer is in place (it is bound off the sending thread).
+     */
+    static void busy(Link ab, Recorder rb, boolean direct) throws InterruptedException {
+        for (int i = 0; i < FrameSender.DIRECT_AFTER; i++) {
+            ab.send(text(ab, "busy " + i));
+        }
+        for (int i = 0; i < FrameSender.DIRECT_AFTER; i++) {
+            assertThat(rb.data.poll(5, TimeUnit.SECONDS)).isEqualTo("busy " + i);
+        }
+        if (direct) {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(ab::writesDirectly);
+        }
+    }
+
     static ByteBuf text(Link link, String s) {
         ByteBuf f = FrameCodec.begin(link.alloc(), FrameCodec.TYPE_DATA, s.length());
         f.writeCharSequence(s, StandardCharsets.UTF_8);
@@ -64,6 +81,8 @@ class LinkTransportTest {
             assertThat(ab.peer()).isEqualTo(idB);
             assertThat(ba.peer()).isEqualTo(idA);
             assertThat(ba.peerAddress()).isEqualTo(a.address());
+            assertThat(ab.writesDirectly()).as("a connection that has carried nothing yet").isFalse();
+            busy(ab, rb, a.isEpoll());
             assertThat(ab.writesDirectly()).isEqualTo(a.isEpoll());
             ab.send(text(ab, "ping"));
             assertThat(rb.data.poll(5, TimeUnit.SECONDS)).isEqualTo("ping");
@@ -90,6 +109,7 @@ class LinkTransportTest {
              LinkTransport b = LinkTransport.start(config, idB, rb)) {
             Link ab = a.dial(b.address(), idB).get(5, TimeUnit.SECONDS);
             Link ba = rb.up.poll(5, TimeUnit.SECONDS);
+            busy(ab, rb, direct && a.isEpoll());
             assertThat(ab.writesDirectly()).isEqualTo(direct && a.isEpoll());
             ba.pauseReading(); // the peer stops reading: socket buffers fill and writes go partial
 

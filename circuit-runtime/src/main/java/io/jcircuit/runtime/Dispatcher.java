@@ -199,7 +199,7 @@ final class Dispatcher implements AutoCloseable {
      * calls held up every other call thread (8 callers made 36 k calls/s instead of 116 k).
      */
     private void linger() {
-        if (lingerNanos == 0) {
+        if (lingerNanos == 0 || !waiters.busy()) {
             return;
         }
         Lingerer me = new Lingerer();

@@ -21,6 +21,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Also counts the runtime's call threads that have been started but do not run yet. A virtual
  * thread that polls keeps its carrier thread, so pollers (these callers, and a call thread lingering
  * for the next request) stop as soon as a call thread waits for one.
+ *
+ * <p>Nobody polls until the runtime is busy: {@link #POLL_AFTER} waits that could have polled park at
+ * once, and then {@link io.jcircuit.link.CpuYield} is bound on a thread of its own, after which polls
+ * are allowed. A worker that only starts and answers the odd call never binds it (the FFM linker costs
+ * an idle worker 1.8 MB, and a cold one tens of milliseconds of its start; docs/performance.md).
  */
 final class Waiters {
 
@@ -31,14 +36,28 @@ final class Waiters {
     /** Waiting callers whose outcome has come from another thread and who have not taken it yet. */
     private final AtomicInteger answered = new AtomicInteger();
     private final AtomicInteger callThreadsStarting = new AtomicInteger();
+    /** Waits that could have polled still to go before polling starts; see the class comment. */
+    private final AtomicInteger untilPolling = new AtomicInteger(POLL_AFTER);
+    /** Set once {@link io.jcircuit.link.CpuYield} is bound (or known not to bind): polls are allowed. */
+    private volatile boolean polling;
+
+    /** How many waits that could have polled park at once, in a runtime that has just started. */
+    static final int POLL_AFTER = 256;
 
     /**
      * @param spinMicros the polling budget of a waiter; 0 parks at once
      * @param carriers   the carrier threads of this JVM's virtual threads ({@link #carriers()})
      */
     Waiters(int spinMicros, int carriers) {
+        this(spinMicros, carriers, POLL_AFTER);
+    }
+
+    /** With {@code pollAfter} waits that park before polling starts; 0 polls from the start. */
+    Waiters(int spinMicros, int carriers, int pollAfter) {
         this.spinNanos = TimeUnit.MICROSECONDS.toNanos(spinMicros);
         this.oneCarrier = carriers <= 1;
+        this.untilPolling.set(pollAfter);
+        this.polling = pollAfter == 0;
     }
 
     /**
@@ -63,7 +82,7 @@ final class Waiters {
      */
     long enter() {
         int n = waiting.incrementAndGet();
-        if (spinNanos == 0 || callThreadsStarting.get() > 0) {
+        if (spinNanos == 0 || callThreadsStarting.get() > 0 || !busy()) {
             return 0;
         }
         if (oneCarrier) {
@@ -74,6 +93,23 @@ final class Waiters {
             return spinNanos;
         }
         return 0;
+    }
+
+    /**
+     * Whether this runtime polls yet; counts a wait that could have polled while it does not (see the class
+     * comment). A call thread asks before it lingers.
+     */
+    boolean busy() {
+        if (polling) {
+            return true;
+        }
+        if (untilPolling.decrementAndGet() == 0) {
+            Thread.ofVirtual().name("circuit-bind-yield").start(() -> {
+                io.jcircuit.link.CpuYield.available(); // binds it, if it can be
+                polling = true;
+            });
+        }
+        return false;
     }
 
     /** The poll that {@link #enter} allowed has ended. */

@@ -13,7 +13,7 @@ class WaitersTest {
 
     @Test
     void withSeveralCarriersOnlyALoneWaiterPolls() {
-        Waiters w = new Waiters(50, 2);
+        Waiters w = new Waiters(50, 2, 0);
 
         assertThat(w.enter()).isEqualTo(BUDGET);
         assertThat(w.mayKeepPolling()).isTrue();
@@ -29,7 +29,7 @@ class WaitersTest {
 
     @Test
     void withOneCarrierOneWaiterPollsUntilAnotherCallersAnswerComes() {
-        Waiters w = new Waiters(50, 1);
+        Waiters w = new Waiters(50, 1, 0);
 
         assertThat(w.enter()).isEqualTo(BUDGET);
         assertThat(w.enter()).as("one poller at a time").isZero();
@@ -49,7 +49,7 @@ class WaitersTest {
     @Test
     void aCallThreadWaitingForACarrierStopsThePollers() {
         for (int carriers : new int[] {1, 2}) {
-            Waiters w = new Waiters(50, carriers);
+            Waiters w = new Waiters(50, carriers, 0);
             assertThat(w.enter()).isEqualTo(BUDGET);
             assertThat(w.callThreadWaits()).isFalse();
 
@@ -57,13 +57,34 @@ class WaitersTest {
             w.callThreadStarting();
             assertThat(w.callThreadWaits()).isTrue();
             assertThat(w.mayKeepPolling()).as("the polling caller stops").isFalse();
-            assertThat(new Waiters(50, carriers).enter()).isEqualTo(BUDGET); // another runtime's count is its own
+            assertThat(new Waiters(50, carriers, 0).enter()).isEqualTo(BUDGET); // another runtime's count is its own
 
             w.callThreadStarted();
             assertThat(w.callThreadWaits()).isTrue();
             w.callThreadStarted();
             assertThat(w.callThreadWaits()).isFalse();
             assertThat(w.mayKeepPolling()).isTrue();
+        }
+    }
+
+    @Test
+    void aNewRuntimesWaitersParkAtOnceUntilItIsBusy() {
+        for (int carriers : new int[] {1, 2}) {
+            Waiters w = new Waiters(50, carriers);
+            for (int i = 0; i < Waiters.POLL_AFTER; i++) {
+                assertThat(w.enter()).as("wait %d of a runtime just started", i).isZero();
+                w.leave();
+            }
+            // sched_yield is bound on a thread of its own; polls are allowed once it is
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> {
+                long budget = w.enter();
+                if (budget > 0) {
+                    w.endPoll();
+                }
+                w.leave();
+                return budget == BUDGET;
+            });
+            assertThat(w.busy()).as("a call thread may linger too").isTrue();
         }
     }
 
