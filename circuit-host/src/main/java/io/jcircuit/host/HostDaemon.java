@@ -1026,6 +1026,11 @@ public final class HostDaemon implements AutoCloseable {
         // told not to: 50-60 ms of every cold worker (docs/performance.md). A worker that wants
         // Netty's allocation events in a recording can pass -Dio.netty.jfr.enabled=true.
         cmd.add("-Dio.netty.jfr.enabled=false");
+        // whether values sealed before the seal covered their kind are read: as the host reads them
+        String oldSeals = System.getProperty(io.jcircuit.runtime.ClusterSeal.OLD_SEALS_PROPERTY);
+        if (oldSeals != null) {
+            cmd.add("-D" + io.jcircuit.runtime.ClusterSeal.OLD_SEALS_PROPERTY + "=" + oldSeals);
+        }
         // C2 for code that stays hot, not for start-up code that runs a few thousand times: ten times
         // JDK 25's thresholds, so that a cold worker's start does not share two CPUs with C2 compiling
         // it. Alternated five times: cold spawn 317-352 ms against 360-417, idle RSS 85-87 MB against 86-91

@@ -474,6 +474,24 @@ class SpawnTest {
             .doesNotContain("org.apache.fory.shaded.org.codehaus.janino");
     }
 
+    /** A host passes its setting for values sealed before the seal covered their kind on to its workers. */
+    @Test
+    void aWorkerReadsOldSealsAsItsHostDoes(@TempDir Path otherState) {
+        String before = System.getProperty(io.jcircuit.runtime.ClusterSeal.OLD_SEALS_PROPERTY);
+        // a host without warm JVMs: one started before the setting would not have it
+        try (HostDaemon h = HostDaemon.start(sharingCaches("old-seals", otherState, host.zookeeper(), 0))) {
+            System.setProperty(io.jcircuit.runtime.ClusterSeal.OLD_SEALS_PROPERTY, "refuse");
+            assertThat(spawner.spawn("old-seals", List.of(), () -> io.jcircuit.runtime.ClusterSeal.oldSealsAccepted()).result())
+                .as("the worker of a host that refuses them").isFalse();
+        } finally {
+            if (before == null) {
+                System.clearProperty(io.jcircuit.runtime.ClusterSeal.OLD_SEALS_PROPERTY);
+            } else {
+                System.setProperty(io.jcircuit.runtime.ClusterSeal.OLD_SEALS_PROPERTY, before);
+            }
+        }
+    }
+
     /** The class-load log of a worker that ran a function and exited, with {@code jvmArgs} added. */
     private static String loadedClasses(Path log, String... jvmArgs) {
         List<String> args = new java.util.ArrayList<>(List.of(jvmArgs));

@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Values sealed by builds before the kind was bound (one byte of signature length, the signature over
  * the path, a zero byte and the payload, then the payload) are still opened, as key holders wrote them;
- * the first one a seal opens is logged as a warning that names it and says how to re-seal it. A new
+ * the first one a seal opens is logged as a warning that names it and says how to re-seal it. Once every
+ * such value is re-sealed, {@link #OLD_SEALS_PROPERTY}{@code =refuse} has them refused like a value of
+ * another key, which closes what they leave open (their kind byte can be changed). A new
  * signature never covers what an old one did: an old one's message starts with the path, which starts
  * with {@code /}, and a new one's with a zero byte, so neither can be passed off as the other.
  *
@@ -38,9 +40,39 @@ public final class ClusterSeal implements DurableSeal {
 
     private final ClusterKey key;
     private final AtomicBoolean warnedOld = new AtomicBoolean();
+    private final boolean acceptOld;
 
+    /**
+     * The JVM property that says whether values sealed before the kind was bound are read: {@code accept}
+     * (the default) or {@code refuse}. A host passes its own setting on to the workers it starts.
+     */
+    public static final String OLD_SEALS_PROPERTY = "circuit.durable.oldSeals";
+
+    /** A seal that reads old seals as {@link #OLD_SEALS_PROPERTY} says. */
     public ClusterSeal(ClusterKey key) {
+        this(key, oldSealsAccepted());
+    }
+
+    /** {@code acceptOld}: whether values sealed before the kind was bound are read (see the class comment). */
+    public ClusterSeal(ClusterKey key, boolean acceptOld) {
         this.key = key;
+        this.acceptOld = acceptOld;
+    }
+
+    /**
+     * Whether this JVM reads values sealed before the kind was bound ({@link #OLD_SEALS_PROPERTY}).
+     *
+     * @throws IllegalArgumentException when the property is set to anything but {@code accept} or {@code refuse}
+     */
+    public static boolean oldSealsAccepted() {
+        String v = System.getProperty(OLD_SEALS_PROPERTY);
+        if (v == null || v.equals("accept")) {
+            return true;
+        }
+        if (v.equals("refuse")) {
+            return false;
+        }
+        throw new IllegalArgumentException(OLD_SEALS_PROPERTY + "=" + v + ": give accept (the default) or refuse");
     }
 
     @Override
@@ -59,7 +91,7 @@ public final class ClusterSeal implements DurableSeal {
 
     @Override
     public byte[] open(String path, byte kind, byte[] sealed) {
-        return open(path, kind, sealed, true);
+        return open(path, kind, sealed, false);
     }
 
     /**
@@ -70,11 +102,12 @@ public final class ClusterSeal implements DurableSeal {
      * @throws SecurityException when its signature is not this cluster's for {@code path} (and {@code kind})
      */
     public byte[] reseal(String path, byte kind, byte[] sealed) {
-        byte[] payload = open(path, kind, sealed, false);
+        byte[] payload = open(path, kind, sealed, true);
         return sealed[0] == KIND_BOUND ? null : seal(path, kind, payload);
     }
 
-    private byte[] open(String path, byte kind, byte[] sealed, boolean warn) {
+    /** {@code resealing}: an old seal is opened whatever the setting, and without a warning. */
+    private byte[] open(String path, byte kind, byte[] sealed, boolean resealing) {
         boolean kindBound = sealed.length > 0 && sealed[0] == KIND_BOUND;
         int at = kindBound ? 1 : 0;
         int sigLength = sealed.length <= at ? 0 : sealed[at] & 0xff;
@@ -87,7 +120,11 @@ public final class ClusterSeal implements DurableSeal {
             if (!key.verify(sig, utf8(path), SEPARATOR, payload)) {
                 throw refused(path, "its signature is not this circuit's cluster key's for this path");
             }
-            if (warn) {
+            if (!resealing) {
+                if (!acceptOld) {
+                    throw refused(path, "it was sealed before seals covered a value's kind, and this runtime refuses such"
+                        + " seals (" + OLD_SEALS_PROPERTY + "=refuse): re-seal it with 'circuit dreseal', or put it again");
+                }
                 warnOld(path);
             }
             return payload;
@@ -110,7 +147,8 @@ public final class ClusterSeal implements DurableSeal {
             LOG.warn("durable value at '{}' is sealed as JCircuit builds sealed values before the seal covered a value's"
                 + " kind, which anyone who can write to ZooKeeper can change (signed bytes relabelled as a signed"
                 + " object get decoded); it is read, as a key holder wrote it, and sealed anew when it is next put."
-                + " Re-seal every such value at once with 'circuit dreseal' and the cluster key (or put each again)."
+                + " Re-seal every such value at once with 'circuit dreseal' and the cluster key (or put each again),"
+                + " then start hosts with -D" + OLD_SEALS_PROPERTY + "=refuse so that none is read any more."
                 + " Later such values are logged at DEBUG", path);
         } else {
             LOG.debug("durable value at '{}' is sealed without its kind; 'circuit dreseal' re-seals it", path);

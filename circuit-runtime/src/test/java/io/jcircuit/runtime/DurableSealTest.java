@@ -253,6 +253,48 @@ class DurableSealTest {
         }
     }
 
+    @Test
+    void oldSealsAreRefusedWhenTheRuntimeIsToldToButStillReSealed() {
+        ClusterKey key = ClusterKey.generate();
+        byte[] payload = "record".getBytes(StandardCharsets.UTF_8);
+        byte[] old = stripKind(oldSeal(key, "/old/v", Namespace.KIND_SIGNED_BYTES, payload));
+
+        assertThat(new ClusterSeal(key, true).open("/old/v", Namespace.KIND_SIGNED_BYTES, old)).isEqualTo(payload);
+        ClusterSeal refusing = new ClusterSeal(key, false);
+        assertThatThrownBy(() -> refusing.open("/old/v", Namespace.KIND_SIGNED_BYTES, old))
+            .isInstanceOf(SecurityException.class)
+            .hasMessageContaining("sealed before seals covered a value's kind")
+            .hasMessageContaining("circuit.durable.oldSeals=refuse");
+        byte[] fresh = refusing.reseal("/old/v", Namespace.KIND_SIGNED_BYTES, old);
+        assertThat(refusing.open("/old/v", Namespace.KIND_SIGNED_BYTES, fresh)).as("dreseal still reads it, and the"
+            + " new seal is read").isEqualTo(payload);
+        assertThatThrownBy(() -> refusing.open("/old/w", Namespace.KIND_SIGNED_BYTES, old))
+            .as("a signature for another path is refused as before, not as an old seal")
+            .hasMessageContaining("not this circuit's cluster key's for this path");
+    }
+
+    @Test
+    void theOldSealsSettingIsAcceptOrRefuse() {
+        String before = System.getProperty(ClusterSeal.OLD_SEALS_PROPERTY);
+        try {
+            System.clearProperty(ClusterSeal.OLD_SEALS_PROPERTY);
+            assertThat(ClusterSeal.oldSealsAccepted()).isTrue();
+            System.setProperty(ClusterSeal.OLD_SEALS_PROPERTY, "refuse");
+            assertThat(ClusterSeal.oldSealsAccepted()).isFalse();
+            System.setProperty(ClusterSeal.OLD_SEALS_PROPERTY, "accept");
+            assertThat(ClusterSeal.oldSealsAccepted()).isTrue();
+            System.setProperty(ClusterSeal.OLD_SEALS_PROPERTY, "no");
+            assertThatThrownBy(ClusterSeal::oldSealsAccepted).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("circuit.durable.oldSeals=no: give accept (the default) or refuse");
+        } finally {
+            if (before == null) {
+                System.clearProperty(ClusterSeal.OLD_SEALS_PROPERTY);
+            } else {
+                System.setProperty(ClusterSeal.OLD_SEALS_PROPERTY, before);
+            }
+        }
+    }
+
     /** A stored value without its kind byte. */
     private static byte[] stripKind(byte[] data) {
         return Arrays.copyOfRange(data, 1, data.length);
