@@ -955,6 +955,13 @@ public final class HostDaemon implements AutoCloseable {
     static final List<String> LATER_C2 = List.of("-XX:Tier4InvocationThreshold=50000", "-XX:Tier4MinInvocationThreshold=6000",
         "-XX:Tier4CompileThreshold=150000", "-XX:Tier4BackEdgeThreshold=400000");
 
+    /**
+     * Five times JDK 25's C1 thresholds (200, 100, 2,000 and 60,000), for JVMs started for a spawn, not for
+     * warm ones (whose warm-up must compile the hand-over); a spawn's own JVM options come after and win.
+     */
+    static final List<String> LATER_C1 = List.of("-XX:Tier3InvocationThreshold=1000", "-XX:Tier3MinInvocationThreshold=500",
+        "-XX:Tier3CompileThreshold=10000", "-XX:Tier3BackEdgeThreshold=300000");
+
     /** How many class archives a host keeps, the most recently used; each is about 20 MB. */
     static final int ARCHIVES_KEPT = 8;
 
@@ -1036,6 +1043,11 @@ public final class HostDaemon implements AutoCloseable {
         // it. Alternated five times: cold spawn 317-352 ms against 360-417, idle RSS 85-87 MB against 86-91
         // (docs/performance.md). Code that stays hot reaches C2 as before, a little later.
         cmd.addAll(LATER_C2);
+        if (!mainArgs.contains(WorkerMain.STANDBY)) {
+            // C1 too for code that a cold start runs more than a few hundred times, not only for code that
+            // stays hot: a cold worker spent about a third of its CPU compiling (docs/performance.md)
+            cmd.addAll(LATER_C1);
+        }
         // on one CPU, spin-waits without the pause instruction (CpuOptions)
         cmd.addAll(CpuOptions.forThisMachine());
         // named by classpath, JVM options and JDK: an archive written by another JDK would not map

@@ -169,14 +169,20 @@ class SpawnTest {
         assertThat(asked).as("the spawn's options come last and win").isEqualTo(Integer.toString(cpus));
     }
 
+    /** The JIT thresholds of the JVM it runs in: C1's invocation threshold, then C2's. */
+    private static final Fn<String> THRESHOLDS = () -> {
+        var vm = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+        return vm.getVMOption("Tier3InvocationThreshold").getValue() + "/" + vm.getVMOption("Tier4InvocationThreshold").getValue();
+    };
+
     @Test
-    void aWorkerCompilesWithC2LaterUnlessItsSpawnSaysOtherwise() {
-        Fn<String> threshold = () -> java.lang.management.ManagementFactory
-            .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class).getVMOption("Tier4InvocationThreshold").getValue();
-        assertThat(spawner.spawn("h1", List.of(), threshold).result()).isEqualTo("50000");
-        assertThat(spawner.spawn("h1", List.of(), threshold,
-            SpawnOptions.defaults().withJvmArgs("-XX:Tier4InvocationThreshold=5000")).result())
-            .as("the spawn's options come last and win").isEqualTo("5000");
+    void aWorkerCompilesLaterUnlessItsSpawnSaysOtherwise() {
+        // options of its own: no warm JVM has them yet, so the spawn starts one
+        SpawnOptions fresh = SpawnOptions.defaults().withJvmArgs("-Dthresholds.test=" + java.util.UUID.randomUUID());
+        assertThat(spawner.spawn("h1", List.of(), THRESHOLDS, fresh).result()).as("a JVM started for the spawn").isEqualTo("1000/50000");
+        assertThat(spawner.spawn("h1", List.of(), THRESHOLDS,
+            SpawnOptions.defaults().withJvmArgs("-XX:Tier3InvocationThreshold=300", "-XX:Tier4InvocationThreshold=5000")).result())
+            .as("the spawn's options come last and win").isEqualTo("300/5000");
     }
 
     @Test
@@ -305,10 +311,11 @@ class SpawnTest {
             assertThat(warmHost.awaitWarmReady(1, Duration.ofSeconds(60))).isTrue();
 
             long t0 = System.nanoTime();
-            Spawned<String> s = spawner.spawn("warm", List.of("/spawn/warm"), () -> System.getProperty("warm.test"), opts);
+            Spawned<String> s = spawner.spawn("warm", List.of("/spawn/warm"), () -> System.getProperty("warm.test") + " " + THRESHOLDS.call(), opts);
             System.out.println("spawn: cold " + coldMs + " ms, warm " + (System.nanoTime() - t0) / 1_000_000 + " ms");
             assertThat(warmHost.warmSpawns()).isEqualTo(1);
-            assertThat(s.result()).isEqualTo("1");
+            // a warm JVM keeps C1's own thresholds: its warm-up is to have compiled the hand-over
+            assertThat(s.result()).isEqualTo("1 200/50000");
             assertThat(spawner.anchors().list("/host/warm").entries()).extracting(Entry::worker).contains(s.worker().id());
             // the worker opened its link to the spawner while it filed itself
             await().untilAsserted(() -> assertThat(spawner.links()).filteredOn(l -> l.peer().equals(s.worker().id()))
