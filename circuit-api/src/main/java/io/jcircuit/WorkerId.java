@@ -54,6 +54,18 @@ public record WorkerId(long value) implements Comparable<WorkerId> {
         return true;
     }
 
+    // equals and hashCode written out rather than left to the record's generated ones, which are linked through
+    // method handles at their first call: a dozen classes spun in every JVM's start (docs/performance.md)
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof WorkerId w && w.value == value;
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(value);
+    }
+
     @Override
     public int compareTo(WorkerId o) {
         return Long.compareUnsigned(value, o.value);

@@ -69,15 +69,24 @@ final class ProtocolSerializers {
     private static final class RecordSerializer<T extends Record> extends Serializer<T> {
         private final Class<?>[] types; // boxed
         private final boolean[] primitive;
-        private final MethodHandle[] getters;
-        private final MethodHandle constructor;
+        /** The accessors and the canonical constructor, of their own types; found when the serializer is made. */
+        private final MethodHandle[] accessors;
+        private final MethodHandle canonical;
+        /**
+         * The same with erased types, the constructor spreading an array: made at the first write and the first
+         * read. Adapting the handles spins method-handle classes that no class archive holds, 25 in a cold
+         * worker when every Fory instance made them for every record as it was built (docs/performance.md).
+         * A Fory instance, and so this serializer, is used by one thread at a time.
+         */
+        private MethodHandle[] getters;
+        private MethodHandle constructor;
 
         RecordSerializer(Fory fory, Class<T> type) {
             super(fory, type);
             RecordComponent[] components = type.getRecordComponents();
             types = new Class<?>[components.length];
             primitive = new boolean[components.length];
-            getters = new MethodHandle[components.length];
+            accessors = new MethodHandle[components.length];
             Class<?>[] declared = new Class<?>[components.length];
             MethodHandles.Lookup lookup = MethodHandles.publicLookup();
             try {
@@ -85,20 +94,40 @@ final class ProtocolSerializers {
                     declared[i] = components[i].getType();
                     primitive[i] = declared[i].isPrimitive();
                     types[i] = MethodType.methodType(declared[i]).wrap().returnType();
-                    getters[i] = lookup.unreflect(components[i].getAccessor()).asType(MethodType.methodType(Object.class, Object.class));
+                    accessors[i] = lookup.unreflect(components[i].getAccessor());
                 }
-                constructor = lookup.findConstructor(type, MethodType.methodType(void.class, declared))
-                    .asSpreader(Object[].class, components.length)
-                    .asType(MethodType.methodType(Object.class, Object[].class));
+                canonical = lookup.findConstructor(type, MethodType.methodType(void.class, declared));
             } catch (ReflectiveOperationException e) {
                 throw new IllegalArgumentException(type.getName() + " is not a public record with a public canonical constructor", e);
             }
         }
 
+        private MethodHandle[] getters() {
+            MethodHandle[] g = getters;
+            if (g == null) {
+                g = new MethodHandle[accessors.length];
+                for (int i = 0; i < g.length; i++) {
+                    g[i] = accessors[i].asType(MethodType.methodType(Object.class, Object.class));
+                }
+                getters = g;
+            }
+            return g;
+        }
+
+        private MethodHandle constructor() {
+            MethodHandle c = constructor;
+            if (c == null) {
+                c = canonical.asSpreader(Object[].class, types.length).asType(MethodType.methodType(Object.class, Object[].class));
+                constructor = c;
+            }
+            return c;
+        }
+
         @Override
         public void write(MemoryBuffer buffer, T value) {
-            buffer.writeVarUint32Small7(getters.length);
-            for (MethodHandle getter : getters) {
+            MethodHandle[] g = getters();
+            buffer.writeVarUint32Small7(g.length);
+            for (MethodHandle getter : g) {
                 try {
                     fory.writeRef(buffer, getter.invokeExact((Object) value));
                 } catch (RuntimeException | Error e) {
@@ -126,7 +155,7 @@ final class ProtocolSerializers {
                 values[i] = v;
             }
             try {
-                return type.cast(constructor.invokeExact(values));
+                return type.cast(constructor().invokeExact(values));
             } catch (RuntimeException e) {
                 throw new CodecException("a " + type.getSimpleName() + " that its constructor refuses: " + e.getMessage());
             } catch (Throwable t) {

@@ -240,6 +240,17 @@ public final class LinkTransport implements AutoCloseable {
 
     /** A session's key: the peer and the number its first dialer drew. */
     private record SessionKey(WorkerId peer, long session) {
+        // written out: a record's generated equals and hashCode are linked through method handles at their
+        // first call, which spins classes in every JVM's start (docs/performance.md)
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof SessionKey k && k.session == session && k.peer.equals(peer);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * peer.hashCode() + Long.hashCode(session);
+        }
     }
 
     /** Registers a new session, or returns null when one with that key exists. */

@@ -17,9 +17,45 @@ record Export(long handle, Class<?> iface, Object impl, Map<String, Target> meth
 
     /**
      * One method: the handle that runs it, its name for metrics and interceptors, and whether it is
-     * {@link #isAsync asynchronous}.
+     * {@link #isAsync asynchronous}. The method's own handle is looked up when it is exported, so that an
+     * inaccessible method fails the export; the handle a call runs ({@link #handle}), which spreads the
+     * arguments and erases the types, is made at the method's first call. Making it spins method-handle
+     * classes that no class archive holds, and exporting the ops service made them for all of its methods in
+     * every runtime's start: 53 of a cold worker's 115, for methods that most workers are never asked
+     * (docs/performance.md).
      */
-    record Target(MethodHandle handle, String display, boolean async) {
+    static final class Target {
+        private final MethodHandle direct;
+        private final int parameters;
+        private final String display;
+        private final boolean async;
+        /** Made at the first call; two first calls at once may each make one, and either serves. */
+        private volatile MethodHandle handle;
+
+        Target(MethodHandle direct, int parameters, String display, boolean async) {
+            this.direct = direct;
+            this.parameters = parameters;
+            this.display = display;
+            this.async = async;
+        }
+
+        /** A handle of type {@code (Object target, Object[] args) Object}; it throws what the method throws. */
+        MethodHandle handle() {
+            MethodHandle h = handle;
+            if (h == null) {
+                h = direct.asSpreader(1, Object[].class, parameters).asType(INVOKER);
+                handle = h;
+            }
+            return h;
+        }
+
+        String display() {
+            return display;
+        }
+
+        boolean async() {
+            return async;
+        }
     }
 
     private static final MethodType INVOKER = MethodType.methodType(Object.class, Object.class, Object[].class);
@@ -30,18 +66,17 @@ record Export(long handle, Class<?> iface, Object impl, Map<String, Target> meth
             if (Modifier.isStatic(m.getModifiers())) {
                 continue;
             }
-            methods.put(signature(m), new Target(invoker(iface, m), displayName(m.getDeclaringClass(), m), isAsync(m)));
+            methods.put(signature(m), new Target(direct(iface, m), m.getParameterCount(),
+                displayName(m.getDeclaringClass(), m), isAsync(m)));
         }
         return new Export(handle, iface, impl, Map.copyOf(methods), new Gate());
     }
 
-    /** A handle of type {@code (Object target, Object[] args) Object}; it throws what the method throws. */
-    private static MethodHandle invoker(Class<?> iface, Method m) {
+    /** The method's own handle, of its own type; fails when the method cannot be reached. */
+    private static MethodHandle direct(Class<?> iface, Method m) {
         try {
             m.setAccessible(true); // interfaces need not be public to be exported
-            return MethodHandles.lookup().unreflect(m).asFixedArity() // a varargs array arrives as the array it was
-                .asSpreader(1, Object[].class, m.getParameterCount())
-                .asType(INVOKER);
+            return MethodHandles.lookup().unreflect(m).asFixedArity(); // a varargs array arrives as the array it was
         } catch (IllegalAccessException | RuntimeException e) {
             throw new IllegalArgumentException("cannot export " + iface.getName() + ": method " + m.getName()
                 + " is not accessible (" + e.getMessage() + ")", e);
