@@ -7,6 +7,7 @@ import org.apache.fory.logging.LogLevel;
 import org.apache.fory.logging.LoggerFactory;
 import org.apache.fory.memory.MemoryBuffer;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -65,6 +66,8 @@ final class ForyPool {
     private final int maxIdle;
     private final ConcurrentLinkedDeque<Slot> idle = new ConcurrentLinkedDeque<>();
     private final AtomicInteger idleCount = new AtomicInteger();
+    /** The instance built when the pool was made, until the first {@link #acquire} takes it. */
+    private final java.util.concurrent.atomic.AtomicReference<CompletableFuture<Slot>> first = new java.util.concurrent.atomic.AtomicReference<>();
 
     ForyPool(ClassLoader loader, java.util.function.Function<Fory, ReferenceSerializers.Context> setup, int maxIdle,
              ClassDefIds classDefIds) {
@@ -72,7 +75,18 @@ final class ForyPool {
         this.loader = loader;
         this.setup = setup;
         this.maxIdle = maxIdle;
-        release(acquire()); // build one now, so the first call does not pay for it
+        // Build one now, so that the first call does not pay for it, and on a thread of its own: in a cold
+        // worker that is some 100 ms of work beside the rest of a runtime's start (its port, its ops service),
+        // on two CPUs that the start alone does not keep busy (docs/performance.md).
+        CompletableFuture<Slot> building = new CompletableFuture<>();
+        first.set(building);
+        Thread.ofPlatform().daemon().name("circuit-codec-first").start(() -> {
+            try {
+                building.complete(newSlot());
+            } catch (Throwable t) {
+                building.completeExceptionally(t);
+            }
+        });
     }
 
     private static MemoryBuffer newBuffer() {
@@ -80,6 +94,17 @@ final class ForyPool {
     }
 
     Slot acquire() {
+        CompletableFuture<Slot> building = first.getAndSet(null);
+        if (building != null) {
+            try {
+                return building.join(); // whoever comes first takes it, as it is or once it is built
+            } catch (java.util.concurrent.CompletionException e) {
+                if (e.getCause() instanceof Error err) {
+                    throw err;
+                }
+                throw e.getCause() instanceof RuntimeException r ? r : e;
+            }
+        }
         Slot s = idle.pollFirst();
         if (s != null) {
             idleCount.decrementAndGet();

@@ -3,6 +3,7 @@ package io.jcircuit.codec;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ForyPoolTest {
 
@@ -34,5 +35,31 @@ class ForyPoolTest {
         again.fory.serialize(again.out, "second");
         assertThat(again.fory.deserialize(again.out.getBytes(0, again.out.writerIndex()))).isEqualTo("second");
         pool.release(again);
+    }
+
+    @Test
+    void theInstanceBuiltWithThePoolGoesToOneAcquirerOnly() throws Exception {
+        ForyPool fresh = new ForyPool(getClass().getClassLoader(), fory -> new ReferenceSerializers.Context(), 4,
+            new ClassDefIds(ClassDefIds.DEFAULT_MAX_IDS, ClassDefIds.DEFAULT_MAX_IDS_PER_PEER));
+        java.util.concurrent.CompletableFuture<ForyPool.Slot> a = java.util.concurrent.CompletableFuture.supplyAsync(fresh::acquire);
+        java.util.concurrent.CompletableFuture<ForyPool.Slot> b = java.util.concurrent.CompletableFuture.supplyAsync(fresh::acquire);
+        ForyPool.Slot one = a.get();
+        ForyPool.Slot two = b.get();
+        assertThat(one).isNotSameAs(two);
+        for (ForyPool.Slot s : java.util.List.of(one, two)) {
+            s.fory.serialize(s.out, "works");
+            assertThat(s.fory.deserialize(s.out.getBytes(0, s.out.writerIndex()))).isEqualTo("works");
+        }
+        fresh.release(one);
+        assertThat(fresh.acquire()).as("released, then taken again rather than a new one built").isSameAs(one);
+    }
+
+    @Test
+    void aSetUpThatFailsFailsTheFirstAcquireWithItsOwnException() {
+        ForyPool failing = new ForyPool(getClass().getClassLoader(), fory -> {
+            throw new IllegalArgumentException("no such record");
+        }, 4, new ClassDefIds(ClassDefIds.DEFAULT_MAX_IDS, ClassDefIds.DEFAULT_MAX_IDS_PER_PEER));
+        assertThatThrownBy(failing::acquire).isInstanceOf(IllegalArgumentException.class).hasMessage("no such record");
+        assertThatThrownBy(failing::acquire).as("and every later one").isInstanceOf(IllegalArgumentException.class);
     }
 }
