@@ -385,15 +385,21 @@ class ProcTest {
             pid = p.pid();
             await().atMost(Duration.ofSeconds(10)).until(() -> out.text().contains("tick"));
         }
+        Path procDir = null;
         try {
-            Path stdout;
             try (var procs = java.nio.file.Files.list(otherState.resolve("procs"))) {
-                stdout = procs.findFirst().orElseThrow().resolve("stdout");
+                procDir = procs.findFirst().orElseThrow();
             }
+            Path stdout = procDir.resolve("stdout");
             await().atMost(Duration.ofSeconds(10)).until(() -> readQuietly(stdout).contains("tick\ntick\n"));
             assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).as("the process after its host closed").contains(true);
         } finally {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            if (procDir != null) {
+                // its end is still written there (its exit file), which must be done before the directory goes
+                Path exit = procDir.resolve("exit");
+                await().atMost(Duration.ofSeconds(10)).until(() -> java.nio.file.Files.exists(exit));
+            }
         }
     }
 
