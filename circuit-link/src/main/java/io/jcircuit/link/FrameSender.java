@@ -64,6 +64,12 @@ final class FrameSender {
     /** DATA frames sent after the end, to hand to {@link #notDelivered} once the lock is let go; guarded by sendLock. */
     private java.util.ArrayList<ByteBuf> sentAfterDeath;
     private volatile long unackedBytes;     // written under sendLock
+    /**
+     * Bytes of the frames in the outbox: offered by a sender, not yet stamped. Counted with
+     * {@link #unackedBytes} for writability, so that senders that queue behind the one draining (and may
+     * unmount meanwhile) are seen by the next one that checks, not only once their frames are stamped.
+     */
+    private final java.util.concurrent.atomic.AtomicLong offeredBytes = new java.util.concurrent.atomic.AtomicLong();
     private volatile int unackedCount;      // written under sendLock
     private volatile long peerAcked;        // highest ack seen from the peer
     private volatile long receivedSequence; // highest DATA sequence taken from the peer
@@ -151,6 +157,11 @@ final class FrameSender {
         return unackedBytes;
     }
 
+    /** Bytes kept for replay plus those offered and not yet stamped: what a writability check counts. */
+    long committedBytes() {
+        return unackedBytes + offeredBytes.get();
+    }
+
     /** DATA frames kept for replay (a racy read, fine for a writability hint). */
     int unackedFrames() {
         return unackedCount;
@@ -164,6 +175,7 @@ final class FrameSender {
         if (viaEventLoop) {
             FrameCodec.markViaEventLoop(frame);
         }
+        offeredBytes.getAndAdd(frame.readableBytes());
         outbox.offer(frame);
         // The holder of the lock may take our frame with its batch; if not, we drain it ourselves.
         // Blocking (not spinning) on the lock: on one CPU a spinner would starve the holder.
@@ -280,7 +292,7 @@ final class FrameSender {
                 }
             }
             unackedSince.clear();
-            while ((b = outbox.poll()) != null) {
+            while ((b = pollOutbox()) != null) {
                 keepIfData(b, lost);
             }
             unackedBytes = 0;
@@ -379,7 +391,7 @@ final class FrameSender {
     private void drainOutbox() {
         if (dead) {
             ByteBuf b;
-            while ((b = outbox.poll()) != null) {
+            while ((b = pollOutbox()) != null) {
                 if (sentAfterDeath == null) {
                     sentAfterDeath = new java.util.ArrayList<>();
                 }
@@ -390,7 +402,7 @@ final class FrameSender {
         trimLocked();
         if (channel == null) {
             ByteBuf f;
-            while ((f = outbox.poll()) != null) {
+            while ((f = pollOutbox()) != null) {
                 FrameCodec.takeViaEventLoopMark(f);
                 stamp(f); // DATA is kept for the next connection; the rest means nothing without one
                 f.release();
@@ -432,7 +444,7 @@ final class FrameSender {
      * event-loop mark of any frame taken is carried by the result.
      */
     private ByteBuf takeBatch() {
-        ByteBuf first = outbox.poll();
+        ByteBuf first = pollOutbox();
         if (first == null) {
             return null;
         }
@@ -449,7 +461,7 @@ final class FrameSender {
         batch.writeBytes(first, first.readerIndex(), first.readableBytes());
         first.release();
         while ((next = outbox.peek()) != null && batch.readableBytes() + next.readableBytes() <= MAX_BATCH_BYTES) {
-            ByteBuf f = outbox.poll();
+            ByteBuf f = pollOutbox();
             viaLoop |= FrameCodec.takeViaEventLoopMark(f);
             stamp(f);
             batch.writeBytes(f, f.readerIndex(), f.readableBytes());
@@ -459,6 +471,19 @@ final class FrameSender {
             FrameCodec.markViaEventLoop(batch); // the first frame's header starts the batch
         }
         return batch;
+    }
+
+    /**
+     * Under the send lock: the outbox's next frame, or null. Its bytes leave {@link #offeredBytes} before
+     * a DATA frame's are added to {@link #unackedBytes}: for that moment a check counts it in neither
+     * (one frame too many may pass), never in both (a sender would wait for an ack that frees nothing).
+     */
+    private ByteBuf pollOutbox() {
+        ByteBuf f = outbox.poll();
+        if (f != null) {
+            offeredBytes.getAndAdd(-f.readableBytes());
+        }
+        return f;
     }
 
     /** Stamps sequence and ack; a DATA frame's duplicate goes into the replay buffer. */

@@ -192,12 +192,15 @@ public final class Link {
 
     /**
      * True while a connection carries the session, its outbound queue is below the high-water mark,
-     * and the frames kept for replay are below {@link LinkConfig#maxUnackedBytes()} and 65,536.
+     * and the frames kept for replay are below {@link LinkConfig#maxUnackedBytes()} and 65,536. The bytes
+     * count frames already sent to this link that wait for another sender to stamp them, so senders that
+     * check one after another see each other's frames; a sender that checks, then encodes, and only
+     * then sends should check again once its frame is made.
      */
     public boolean isWritable() {
         LinkHandler c = current;
         return c != null && c.channel().isWritable()
-            && sender.unackedBytes() <= transport.config().maxUnackedBytes()
+            && sender.committedBytes() <= transport.config().maxUnackedBytes()
             && sender.unackedFrames() < MAX_UNACKED_FRAMES;
     }
 

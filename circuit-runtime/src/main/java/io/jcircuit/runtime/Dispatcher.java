@@ -683,6 +683,19 @@ final class Dispatcher implements AutoCloseable {
             }
         }
         ByteBuf finished = FrameCodec.finish(frame);
+        if (!awaitRoom(s, answer, deadline)) {
+            // Again, now that the frame is made: other answers may have filled the link while it was
+            // encoded. Dropped as above; the holds its references counted for the caller are undone.
+            runtime.unsent(s.link.peer(), finished);
+            finished.release();
+            if (served != null) {
+                served.undelivered = true;
+            }
+            if (takesBack != null && cannot == null && answer instanceof Message.Reply r) {
+                takesBack.takeBack(r.value(), args);
+            }
+            return 0;
+        }
         long bytes = finished.readableBytes() - FrameCodec.HEADER_LENGTH; // the payload, as the caller counts it
         s.link.send(finished, s.incomingInFlight() > 1); // busy: let the loop batch answers
         if (takesBack != null && cannot == null && answer instanceof Message.Reply r) {
@@ -699,7 +712,8 @@ final class Dispatcher implements AutoCloseable {
      * the answer is not to be sent: the caller's deadline passed first (it has given up on the answer),
      * or the thread was interrupted (the runtime is closing). An ended session returns true at once;
      * the answer is then dropped as before. The answer is encoded only after the wait, so that a dropped
-     * one counts no references as held by the caller. With {@link #NO_WAIT} it returns true at once.
+     * one rarely counts references as held by the caller, and checked again once encoded, since other
+     * call threads' answers may have filled the link meanwhile. With {@link #NO_WAIT} it returns true at once.
      */
     private boolean awaitRoom(PeerSession s, Message answer, long deadline) {
         Link link = s.link;
