@@ -235,22 +235,63 @@ public final class EntryNode implements AutoCloseable {
     }
 
     /**
-     * Stops keeping the entry and removes it, with the directories it leaves empty. While connected it
-     * returns once ZooKeeper has removed it. While ZooKeeper is away it returns at once, and the entry
-     * is removed as soon as the connection is back: the session outlives a short outage, and the entry
-     * with it, which would otherwise stay filed, and found, for the rest of the session. When the
-     * session ends first, the entry goes with it. Idempotent.
+     * How long {@link #close} waits for ZooKeeper to remove the entry. A server that stops answering (paused,
+     * or cut off without a reset) leaves the client believing it is connected for two thirds of the session
+     * timeout, and a delete then waits through the client's retries: 15 s were seen. Past this wait the close
+     * returns and the removal goes on behind it.
+     */
+    static final long CLOSE_WAIT_MS = 1_000;
+
+    /**
+     * Stops keeping the entry and removes it, with the directories it leaves empty. While ZooKeeper answers
+     * it returns once ZooKeeper has removed it. While ZooKeeper is away, or has not answered within
+     * {@link #CLOSE_WAIT_MS}, it returns then, and the entry is removed as soon as ZooKeeper answers again:
+     * the session outlives a short outage, and the entry with it, which would otherwise stay filed, and
+     * found, for the rest of the session. When the session ends first, the entry goes with it. Idempotent.
      *
      * <p><b>Note:</b> an entry filed again at the same path before the connection is back (a new
      * {@code EntryNode}) is removed with it, and filed again by its own node at once.
      */
     @Override
     public void close() {
+        awaitRemoval(closeAsync(), CLOSE_WAIT_MS);
+    }
+
+    /**
+     * Stops keeping the entry and starts removing it (see {@link #close}); the future completes once the
+     * removal is done or handed to the next reconnect. Completed at once when already closed or away.
+     */
+    CompletableFuture<Void> closeAsync() {
         if (!stopKeeping()) {
-            return;
+            return CompletableFuture.completedFuture(null);
         }
-        if (!ns.isConnected() || !removeNow()) {
+        if (!ns.isConnected()) {
             removeOnceBack();
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Thread.ofVirtual().name("namespace-remove").start(() -> {
+            try {
+                if (!removeNow()) {
+                    removeOnceBack();
+                }
+            } finally {
+                done.complete(null);
+            }
+        });
+        return done;
+    }
+
+    /** Waits for {@code removal} at most {@code waitMs}; past it, the removal goes on behind. */
+    static void awaitRemoval(CompletableFuture<Void> removal, long waitMs) {
+        try {
+            removal.get(waitMs, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException slow) {
+            LOG.debug("ZooKeeper has not answered a removal within {} ms; it goes on behind", waitMs);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            LOG.warn("removing an entry failed: {}", e.getCause().toString()); // removeNow catches what it expects
         }
     }
 

@@ -67,16 +67,30 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
             throw new IllegalArgumentException("the entry for " + dir + " would take " + data.length
                 + " bytes; metadata must keep it under " + MAX_ENTRY_BYTES);
         }
-        synchronized (filed) {
-            FiledAnchor existing = filed.get(dir);
-            if (existing != null) {
-                existing.node.setData(data);
-                return existing;
-            }
-            FiledAnchor a = new FiledAnchor(dir, ns.file(dir, self.worker().toString(), data));
-            filed.put(dir, a);
+        // ZooKeeper is called without a lock held: a filing that waits for an unanswering server must not
+        // hold up other filings, closes and drains (it did, one after another, 4 s each)
+        FiledAnchor existing = filed.get(dir);
+        if (existing != null) {
+            existing.node.setData(data);
+            return existing;
+        }
+        return keep(dir, ns.file(dir, self.worker().toString(), data), data);
+    }
+
+    /**
+     * Keeps {@code node}, just filed under {@code dir}, unless another filing of the same directory got
+     * there first: both filed the same znode in the same session, so this node stops keeping it (without
+     * removing it) and the other takes this filing's data.
+     */
+    private FiledAnchor keep(String dir, EntryNode node, byte[] data) {
+        FiledAnchor a = new FiledAnchor(dir, node);
+        FiledAnchor first = filed.putIfAbsent(dir, a);
+        if (first == null) {
             return a;
         }
+        node.stopKeeping();
+        first.node.setData(data);
+        return first;
     }
 
     /**
@@ -87,11 +101,7 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
         String dir = Paths.anchorDir("/host/" + hostName, false);
         checkOpen();
         byte[] data = EntryCodec.encode(withPath(dir, metadata));
-        synchronized (filed) {
-            FiledAnchor a = new FiledAnchor(dir, ns.file(dir, self.worker().toString(), data));
-            filed.put(dir, a);
-            return a;
-        }
+        return keep(dir, ns.file(dir, self.worker().toString(), data), data);
     }
 
     /**
@@ -101,16 +111,14 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
      */
     public java.util.List<String> withdraw() {
         java.util.List<String> left = new java.util.ArrayList<>();
-        synchronized (filed) {
-            for (var it = filed.values().iterator(); it.hasNext(); ) {
-                FiledAnchor a = it.next();
-                if (!a.dir.startsWith("/host/")) {
-                    a.node.close(); // while ZooKeeper is away, it returns at once and removes the entry once it is back
-                    it.remove();
-                    left.add(a.dir);
-                }
+        java.util.List<EntryNode> nodes = new java.util.ArrayList<>();
+        for (FiledAnchor a : filed.values()) {
+            if (!a.dir.startsWith("/host/") && filed.remove(a.dir, a)) {
+                nodes.add(a.node);
+                left.add(a.dir);
             }
         }
+        closeAll(nodes);
         java.util.Collections.sort(left);
         return left;
     }
@@ -348,11 +356,27 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
         closed = true;
         // Without a connection, each close returns at once and removes its entry once ZooKeeper is back,
         // unless the session ends first (the runtime closing its namespace next), which removes them all.
+        java.util.List<EntryNode> nodes = new java.util.ArrayList<>();
         for (FiledAnchor a : filed.values()) {
-            a.node.close();
+            if (filed.remove(a.dir, a)) {
+                nodes.add(a.node);
+            }
         }
-        filed.clear();
+        closeAll(nodes);
         workerEntry.close();
+    }
+
+    /**
+     * Removes {@code nodes} all at once, and waits for them together no longer than one {@link EntryNode#close}
+     * does: while ZooKeeper is away, or does not answer, they return then and the entries go once it is back.
+     */
+    private static void closeAll(java.util.List<EntryNode> nodes) {
+        if (nodes.isEmpty()) {
+            return;
+        }
+        java.util.concurrent.CompletableFuture<?>[] removals = nodes.stream().map(EntryNode::closeAsync)
+            .toArray(java.util.concurrent.CompletableFuture<?>[]::new);
+        EntryNode.awaitRemoval(java.util.concurrent.CompletableFuture.allOf(removals), EntryNode.CLOSE_WAIT_MS);
     }
 
     private Entry withPath(String dir, Map<String, String> metadata) {
@@ -393,12 +417,8 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
 
         @Override
         public void close() {
-            boolean mine;
-            synchronized (filed) {
-                mine = filed.remove(dir, this);
-            }
-            if (mine) {
-                node.close(); // while ZooKeeper is away, it returns at once and removes the entry once it is back
+            if (filed.remove(dir, this)) {
+                node.close(); // while ZooKeeper is away or does not answer, it returns and removes the entry once it is back
             }
         }
 
