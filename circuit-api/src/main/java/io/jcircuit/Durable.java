@@ -26,7 +26,12 @@ public interface Durable {
     /** Stores {@code bytes} at {@code path}, replacing what was there. */
     void putBytes(String path, byte[] bytes);
 
-    /** Stores {@code value} at {@code path}, replacing what was there. */
+    /**
+     * Stores {@code value} at {@code path}, replacing what was there.
+     *
+     * @throws UnwritableValueException when the value cannot be serialized (as a call's argument that
+     *                                  cannot be sent); nothing is stored
+     */
     void put(String path, Object value);
 
     /** The bytes at {@code path}; empty when nothing is there. */

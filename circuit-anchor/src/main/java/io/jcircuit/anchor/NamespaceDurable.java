@@ -46,7 +46,13 @@ public final class NamespaceDurable implements Durable {
         Paths.durablePath(path, true);
         // stored, it would be listed, yet read back as nothing
         Objects.requireNonNull(value, "a durable value must not be null; delete(path) removes one");
-        byte[] encoded = codec.encode(value);
+        byte[] encoded;
+        try {
+            encoded = codec.encode(value);
+        } catch (io.jcircuit.UnwritableValueException e) {
+            throw new io.jcircuit.UnwritableValueException("cannot store a durable value at '" + path + "': "
+                + e.getMessage(), e.getCause() == null ? e : e.getCause());
+        }
         if (seal == null) {
             ns.put(path, Namespace.KIND_OBJECT, encoded);
         } else {

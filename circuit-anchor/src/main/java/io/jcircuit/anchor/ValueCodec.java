@@ -6,6 +6,9 @@ package io.jcircuit.anchor;
  */
 public interface ValueCodec {
 
+    /**
+     * @throws io.jcircuit.UnwritableValueException when the value cannot be serialized
+     */
     byte[] encode(Object value);
 
     /**

@@ -445,7 +445,11 @@ public final class CircuitRuntime implements Circuit {
         durable = new NamespaceDurable(namespace, new ValueCodec() {
             @Override
             public byte[] encode(Object value) {
-                return codec.encodeValue(value);
+                try {
+                    return codec.encodeValue(value);
+                } catch (io.jcircuit.codec.CodecException e) {
+                    throw new io.jcircuit.UnwritableValueException(e.getMessage(), e); // as a call's argument is refused
+                }
             }
 
             @Override

@@ -369,6 +369,20 @@ class AnchorsTest {
     }
 
     /**
+     * A value that cannot be serialized is refused as a call's argument is, with {@link io.jcircuit.UnwritableValueException}
+     * naming the path, and nothing is stored (a probe found the codec's own exception, which is no {@code CircuitException}).
+     */
+    @Test
+    void aValueThatCannotBeSerializedIsRefusedAsACallsArgumentIs() {
+        try (CircuitRuntime rt = runtime()) {
+            assertThatThrownBy(() -> rt.durable().put("/unwritable/thread", Thread.currentThread()))
+                .isInstanceOf(io.jcircuit.UnwritableValueException.class)
+                .hasMessageContaining("cannot store a durable value at '/unwritable/thread'");
+            assertThat(rt.durable().get("/unwritable/thread", Object.class)).isEmpty();
+        }
+    }
+
+    /**
      * A value can be replaced while values below it exist; deleted, it leaves a directory, where no value
      * can be put until the values below it go (as the javadoc of {@code Durable} says; a probe asked).
      */
