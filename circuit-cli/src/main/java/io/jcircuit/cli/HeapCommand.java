@@ -33,6 +33,8 @@ final class HeapCommand extends WorkerVerb implements Callable<Integer> {
 
     /** With no chunk for this long, a dump download gives up: the worker died or stalled. */
     private static final long STALL_NANOS = 60_000_000_000L;
+    /** How often a download that waits for chunks looks whether its worker is still filed. */
+    private static final long LIVENESS_NANOS = 1_000_000_000L;
 
 
     @Option(names = "--histo", description = "The heap histogram: classes by bytes (the default).")
@@ -137,6 +139,8 @@ final class HeapCommand extends WorkerVerb implements Callable<Integer> {
         }
         try (OutputStream file = opened) {
             long lastChunk = System.nanoTime();
+            long nextLook = lastChunk + LIVENESS_NANOS;
+            boolean filed = true; // the chunks are sent into this runtime's channel: a worker that ends closes nothing here
             while (got < size) { // the size came first: the last chunk ends the download, whenever the close arrives
                 Optional<byte[]> c;
                 try {
@@ -149,9 +153,21 @@ final class HeapCommand extends WorkerVerb implements Callable<Integer> {
                     got += c.get().length;
                     lastChunk = System.nanoTime();
                     bar.show(got, size, Progress.mib(got) + " of " + Progress.mib(size));
+                } else if (!filed) {
+                    // looked after the last poll came back empty: every chunk it sent before it left is written
+                    throw new IOException("the worker " + e.worker() + " ended (it left /worker) with its heap dump at "
+                        + got + " of " + size + " bytes");
                 } else if (System.nanoTime() - lastChunk > STALL_NANOS) {
                     throw new IOException("the heap dump of " + e.worker() + " stalled at " + got + " of " + size
-                        + " bytes: the worker died or stopped sending");
+                        + " bytes: the worker stopped sending");
+                } else if (System.nanoTime() - nextLook >= 0) {
+                    // its host unfiles a worker within about a second of its process's end
+                    nextLook = System.nanoTime() + LIVENESS_NANOS;
+                    try {
+                        filed = w.namespace().hasEntry("/worker/" + e.worker());
+                    } catch (io.jcircuit.anchor.NamespaceException away) {
+                        // cannot tell while ZooKeeper is away: the stall bound still ends the wait
+                    }
                 } else {
                     LockSupport.parkNanos(2_000_000);
                 }

@@ -177,7 +177,7 @@ public final class OpsService implements Ops {
         ProfileKind k = ProfileKind.parse(Objects.requireNonNull(kind, "kind"));
         Path dir = null;
         try {
-            dir = Files.createTempDirectory("circuit-profile-");
+            dir = scratchDirectory(PROFILE_SCRATCH);
             Profiler p = profiler();
             Path html = dir.resolve("flame.html");
             String engine = p.profileTo(k, Duration.ofSeconds(seconds), html);
@@ -207,25 +207,30 @@ public final class OpsService implements Ops {
         Path dir;
         Path file;
         try {
-            dir = Files.createTempDirectory("circuit-heap-");
+            dir = scratchDirectory(HEAP_SCRATCH);
             file = diagnostics.heapDump(dir.resolve("heap.hprof"), liveOnly);
         } catch (IOException e) {
             throw new CircuitException("cannot dump the heap of worker " + runtime.worker() + ": " + e, e);
         }
         long size;
+        InputStream in;
         try {
             size = Files.size(file);
+            in = Files.newInputStream(file);
         } catch (IOException e) {
             deleteTree(dir);
             throw new CircuitException("cannot read the heap dump of worker " + runtime.worker() + ": " + e, e);
         }
+        // Open, the file's bytes stay readable once its name is gone (on the systems a worker runs on), and
+        // a process killed while it streams leaves no copy of its heap behind.
+        deleteTree(dir);
         Path d = dir;
-        Thread.ofVirtual().name("circuit-heap-dump-" + runtime.worker()).start(() -> stream(file, sink, d));
+        Thread.ofVirtual().name("circuit-heap-dump-" + runtime.worker()).start(() -> stream(in, sink, d));
         return size;
     }
 
-    private void stream(Path file, Chan<byte[]> sink, Path dir) {
-        try (InputStream in = Files.newInputStream(file)) {
+    private void stream(InputStream opened, Chan<byte[]> sink, Path dir) {
+        try (InputStream in = opened) {
             byte[] buf = new byte[CHUNK];
             int n;
             while ((n = in.readNBytes(buf, 0, CHUNK)) > 0) {
@@ -558,6 +563,45 @@ public final class OpsService implements Ops {
             runtime.close();
         } finally {
             System.exit(status); // shutdown hooks run: the application's own, and logback's flush
+        }
+    }
+
+    /** The prefixes of the scratch directories that profiles and heap dumps are written into. */
+    static final String PROFILE_SCRATCH = "circuit-profile-";
+    static final String HEAP_SCRATCH = "circuit-heap-";
+
+    /**
+     * A new scratch directory under the JVM's temporary directory, named {@code prefix}, this process's pid and a
+     * random part. Those of processes that have ended (killed while they profiled or dumped their heap: a heap
+     * dump is as large as the heap) are removed first, so that what a killed worker left goes with the next one
+     * on the machine that asks.
+     */
+    static Path scratchDirectory(String prefix) throws IOException {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        try (var left = Files.newDirectoryStream(tmp, prefix + "*")) {
+            for (Path d : left) {
+                long pid = pidOf(d.getFileName().toString().substring(prefix.length()));
+                if (pid > 0 && ProcessHandle.of(pid).isEmpty()) {
+                    LOG.info("removing {}, left by process {} that has ended", d, pid);
+                    deleteTree(d);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("cannot look for scratch directories left in {}: {}", tmp, e.toString());
+        }
+        return Files.createTempDirectory(prefix + ProcessHandle.current().pid() + "-");
+    }
+
+    /** The pid that starts {@code rest} ("4242-8765…"), or -1 (a directory named otherwise: not ours to remove). */
+    private static long pidOf(String rest) {
+        int dash = rest.indexOf('-');
+        if (dash <= 0) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(rest.substring(0, dash));
+        } catch (NumberFormatException e) {
+            return -1;
         }
     }
 
