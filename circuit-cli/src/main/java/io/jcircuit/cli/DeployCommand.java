@@ -84,7 +84,7 @@ final class DeployCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (list && remove != null) {
-            throw new IllegalArgumentException("give --list or --remove, not both");
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "give --list or --remove, not both");
         }
         if (list) {
             return list();

@@ -47,10 +47,14 @@ final class DlsCommand implements Callable<Integer> {
         Listing<Stored> l;
         List<Stored> values;
         List<String> dirs;
+        String listed;
+        long revision;
         try (Namespace ns = where.connect()) {
             l = ns.listDurable(t.dir(), t.recursive());
             values = l.entries();
             dirs = l.directories();
+            listed = l.path();
+            revision = l.revision();
             if (values.isEmpty() && dirs.isEmpty() && !t.dir().equals("/")) {
                 // nothing below: a value of its own, listed alone (as 'ls DIR/R<id>' lists one entry), or nothing there
                 int slash = t.dir().lastIndexOf('/');
@@ -60,13 +64,15 @@ final class DlsCommand implements Callable<Integer> {
                 if (values.isEmpty()) {
                     throw new IllegalArgumentException("no such durable directory " + t.dir() + ": no value is stored in it or below it");
                 }
+                listed = t.dir(); // the value asked for, with its own revision, not its parent's (a probe saw "/")
+                revision = values.getFirst().revision();
             }
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             Map<String, Object> o = new LinkedHashMap<>();
-            o.put("path", l.path());
-            o.put("revision", l.revision());
+            o.put("path", listed);
+            o.put("revision", revision);
             o.put("directories", dirs);
             List<Object> vs = new ArrayList<>();
             for (Stored s : values) {

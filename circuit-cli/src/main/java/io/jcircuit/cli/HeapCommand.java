@@ -59,13 +59,13 @@ final class HeapCommand extends WorkerVerb implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (dump != null && histo) {
-            throw new IllegalArgumentException("give --histo or --dump, not both");
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "give --histo or --dump, not both");
         }
         if (live && dump == null) {
-            throw new IllegalArgumentException("--live needs --dump: it makes the heap dump hold only reachable objects");
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--live needs --dump: it makes the heap dump hold only reachable objects");
         }
         if (top != null && dump != null) {
-            throw new IllegalArgumentException("--top sets the rows of the histogram; a heap dump (--dump) has no rows");
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--top sets the rows of the histogram; a heap dump (--dump) has no rows");
         }
         if (top != null && top < 1) { // checked once here, not by each worker
             throw new IllegalArgumentException("--top must be at least 1, not " + top);

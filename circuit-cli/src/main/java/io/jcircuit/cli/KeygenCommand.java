@@ -63,7 +63,7 @@ final class KeygenCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (output != null && dir != null) {
-            throw new IllegalArgumentException("give -o FILE or --dir STATE_DIR, not both");
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "give -o FILE or --dir STATE_DIR, not both");
         }
         Path file = (output != null ? output : dir != null ? dir.resolve(ClusterKey.FILE_NAME) : defaultKeyFile(env)).toAbsolutePath();
         if (Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {

@@ -59,11 +59,11 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
         }
         // both are asked of the worker, and --force asks it nothing: its host's SIGKILL would drop them unsaid
         if (force && status != null) {
-            throw new IllegalArgumentException("--status is asked of the worker, and --force asks it nothing: its host kills it "
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--status is asked of the worker, and --force asks it nothing: its host kills it "
                 + "(SIGKILL, exit status 137). Give one or the other");
         }
         if (force && drainSeconds != null) {
-            throw new IllegalArgumentException("--drain is asked of the worker, and --force asks it nothing: its host kills it "
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--drain is asked of the worker, and --force asks it nothing: its host kills it "
                 + "(SIGKILL). Give one or the other");
         }
         PrintWriter out = spec.commandLine().getOut();

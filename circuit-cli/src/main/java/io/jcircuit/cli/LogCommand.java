@@ -61,10 +61,10 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
             throw new IllegalArgumentException("--for must be at least 1 second, not " + forSeconds);
         }
         if (forSeconds != null && !follow) {
-            throw new IllegalArgumentException("--for needs -f: it says when to stop following");
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--for needs -f: it says when to stop following");
         }
         if (stdout && stderr) {
-            throw new IllegalArgumentException("give --stdout or --stderr, not both");
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "give --stdout or --stderr, not both");
         }
         String file = stdout ? "stdout" : stderr ? "stderr" : null;
         if (follow && file != null) {

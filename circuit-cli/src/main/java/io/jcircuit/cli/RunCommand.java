@@ -65,6 +65,9 @@ final class RunCommand implements Callable<Integer> {
 
     Map<String, String> env = System.getenv();
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         checkLocalAlone();
@@ -163,7 +166,7 @@ final class RunCommand implements Callable<Integer> {
             joining.add("--insecure");
         }
         if (!joining.isEmpty()) {
-            throw new IllegalArgumentException(String.join(", ", joining) + (joining.size() == 1 ? " is" : " are")
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), String.join(", ", joining) + (joining.size() == 1 ? " is" : " are")
                 + " for joining a circuit; with --local the program has a circuit of its own (an embedded ZooKeeper "
                 + "in a temporary directory, on loopback, no key): give --local or " + String.join(", ", joining) + ", not both");
         }

@@ -66,15 +66,12 @@ final class TopCommand implements Callable<Integer> {
         boolean terminal = Progress.onTerminal();
         WorkerOps.checkSelector(selector); // before the client starts
         try (WorkerOps w = WorkerOps.open(where, keys)) {
-            Map<String, MetricsSampler.Sample> before = MetricsSampler.sample(w, w.select(selector), Duration.ofSeconds(5));
+            Frames frames = new Frames(MetricsSampler.sample(w, w.select(selector), Duration.ofSeconds(5)));
             while (true) {
                 Thread.sleep(pause); // the sampling interval itself, not a wait for a condition
                 List<Entry> workers = w.select(selector);
-                Map<String, MetricsSampler.Sample> after = MetricsSampler.sample(w, workers, Duration.ofSeconds(5));
-                for (var gone : before.values()) { // selected for the first sample, not for the second
-                    after.putIfAbsent(gone.entry().worker().toString(),
-                        new MetricsSampler.Sample(gone.entry(), null, "left the namespace between the two samples"));
-                }
+                Map<String, MetricsSampler.Sample> before = frames.before();
+                Map<String, MetricsSampler.Sample> after = frames.next(MetricsSampler.sample(w, workers, Duration.ofSeconds(5)));
                 List<Map<String, Object>> rows = rows(before, after, w.client().id().toString(), w.hostDaemons());
                 if (json) {
                     out.println(Json.write(Map.of("intervalMillis", pause, "workers", rows)));
@@ -91,8 +88,35 @@ final class TopCommand implements Callable<Integer> {
                     // a worker that did not answer, or went, is in the table; the status says so too
                     return onceStatus(rows);
                 }
-                before = after;
             }
+        }
+    }
+
+    /**
+     * The samples each table is drawn from: the last one taken, and the next with a row for each worker
+     * selected for the last but not for the next, which left the namespace meanwhile. Such a row is in one
+     * table only: the sample after it is compared with what was sampled, not with what was shown (a live
+     * {@code top} showed a worker killed long before as "left between the two samples" in every table).
+     */
+    static final class Frames {
+        private Map<String, MetricsSampler.Sample> before;
+
+        Frames(Map<String, MetricsSampler.Sample> first) {
+            before = first;
+        }
+
+        Map<String, MetricsSampler.Sample> before() {
+            return before;
+        }
+
+        Map<String, MetricsSampler.Sample> next(Map<String, MetricsSampler.Sample> sampled) {
+            Map<String, MetricsSampler.Sample> shown = new java.util.LinkedHashMap<>(sampled);
+            for (var gone : before.values()) {
+                shown.putIfAbsent(gone.entry().worker().toString(),
+                    new MetricsSampler.Sample(gone.entry(), null, "left the namespace between the two samples"));
+            }
+            before = sampled;
+            return shown;
         }
     }
 

@@ -63,8 +63,8 @@ class KeygenCommandTest {
         assertThat(r.out()).contains("wrote cluster key " + other.resolve(ClusterKey.FILE_NAME));
         assertThat(other.resolve(ClusterKey.FILE_NAME)).isRegularFile();
         CliRun.Result both = CliRun.run("keygen", "--dir", other.toString(), "-o", dir.resolve("x.key").toString());
-        assertThat(both.code()).isEqualTo(1);
-        assertThat(both.err()).contains("give -o FILE or --dir STATE_DIR, not both");
+        assertThat(both.code()).as("two options that exclude each other: the usage, as the README says").isEqualTo(2);
+        assertThat(both.err()).contains("give -o FILE or --dir STATE_DIR, not both").contains("Usage: circuit keygen");
     }
 
     @Test

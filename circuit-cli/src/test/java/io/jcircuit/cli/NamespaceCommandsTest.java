@@ -100,6 +100,13 @@ class NamespaceCommandsTest {
         assertThat(r.out()).contains("/conf/deep/").containsPattern("/conf/raw\\s+3 B\\s+bytes");
         Run all = run("dls", "--json", "--dir", state.toString(), "/conf/...");
         assertThat(all.out()).contains("\"path\":\"/conf/deep/obj\"").contains("\"kind\":\"object\"");
+        // a value listed alone is the listing's path, with its own revision (a probe saw its parent's "/" and revision)
+        Run one = run("dls", "--json", "--dir", state.toString(), "/conf/raw");
+        assertThat(one.code()).as(one.err()).isZero();
+        assertThat(one.out().strip()).startsWith("{\"path\":\"/conf/raw\",\"revision\":")
+            .contains("\"values\":[{\"path\":\"/conf/raw\"");
+        String listingRevision = one.out().replaceAll("(?s)^\\{\"path\":\"/conf/raw\",\"revision\":(-?\\d+),.*", "$1");
+        assertThat(one.out()).contains("\"kind\":\"bytes\",\"revision\":" + listingRevision + "}");
     }
 
     @Test

@@ -9,9 +9,11 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Options that are refused before anything is asked of the circuit: each in one line that names the
- * option, exit 1. No ZooKeeper is there to answer (an empty state directory), so a check that came
- * later would say that instead.
+ * Options that are refused before anything is asked of the circuit. A value out of its range: one line that
+ * names the option, exit 1. Two options that exclude each other, or one without the option it needs: the
+ * line and the usage, exit 2, as for a command line that does not parse (the README; a probe found these
+ * with exit 1 and no usage while picocli's own exclusive groups gave 2). No ZooKeeper is there to answer (an
+ * empty state directory), so a check that came later would say that instead.
  */
 class OptionChecksTest {
 
@@ -27,6 +29,13 @@ class OptionChecksTest {
         assertThat(r.err().strip()).isEqualTo(line);
     }
 
+    /** Refused as a command line that does not parse: {@code message}, then the usage of {@code verb}; exit 2. */
+    private static void usage(CliRun.Result r, String verb, String message) {
+        assertThat(r.code()).as(r.err()).isEqualTo(2);
+        assertThat(r.err().lines().findFirst().orElse("")).contains(message);
+        assertThat(r.err()).contains("Usage: circuit " + verb + " ");
+    }
+
     @Test
     void killRefusesNegativeTimeoutAndWait() {
         // before: "deadline timeout must not be negative: PT-1S", after the worker was looked up; --wait -1 was accepted
@@ -40,11 +49,11 @@ class OptionChecksTest {
     @Test
     void killRefusesWhatItWouldAskOfTheWorkerWithForce() {
         // before: accepted; the host's SIGKILL left exit status 137, not the 3 asked for, and no drain ran
-        refused(run("kill", "--force", "--status", "3", "R0123456789abcdef"),
-            "circuit kill: --status is asked of the worker, and --force asks it nothing: its host kills it (SIGKILL, exit status 137). "
+        usage(run("kill", "--force", "--status", "3", "R0123456789abcdef"), "kill",
+            "--status is asked of the worker, and --force asks it nothing: its host kills it (SIGKILL, exit status 137). "
                 + "Give one or the other");
-        refused(run("kill", "--force", "--drain", "5", "R0123456789abcdef"),
-            "circuit kill: --drain is asked of the worker, and --force asks it nothing: its host kills it (SIGKILL). Give one or the other");
+        usage(run("kill", "--force", "--drain", "5", "R0123456789abcdef"), "kill",
+            "--drain is asked of the worker, and --force asks it nothing: its host kills it (SIGKILL). Give one or the other");
     }
 
     @Test
@@ -52,25 +61,33 @@ class OptionChecksTest {
         // before: --zookeeper, --key, --dir and --insecure were ignored with --local, and the program ran on a throw-away circuit
         String local = " for joining a circuit; with --local the program has a circuit of its own (an embedded ZooKeeper in a "
             + "temporary directory, on loopback, no key): give --local or ";
-        refused(run("run", "--local", "--zookeeper", "10.0.0.5:2181", "app.jar"),
-            "circuit run: --zookeeper is" + local + "--zookeeper, not both");
-        refused(run("run", "--local", "--key", "k", "--dir", "d", "--insecure", "app.jar"),
-            "circuit run: --key, --dir, --insecure are" + local + "--key, --dir, --insecure, not both");
+        usage(run("run", "--local", "--zookeeper", "10.0.0.5:2181", "app.jar"), "run",
+            "--zookeeper is" + local + "--zookeeper, not both");
+        usage(run("run", "--local", "--key", "k", "--dir", "d", "--insecure", "app.jar"), "run",
+            "--key, --dir, --insecure are" + local + "--key, --dir, --insecure, not both");
     }
 
     @Test
     void heapChecksTopOnceAndLiveWithoutDump() {
         // before: each worker refused --top 0 on its own, one line per worker
         refused(run("heap", "--top", "0", "/app/..."), "circuit heap: --top must be at least 1, not 0");
-        refused(run("heap", "--live", "/app/..."), "circuit heap: --live needs --dump: it makes the heap dump hold only reachable objects");
+        usage(run("heap", "--live", "/app/..."), "heap", "--live needs --dump: it makes the heap dump hold only reachable objects");
         // before: accepted, and --top was ignored
-        refused(run("heap", "--top", "5", "--dump", "x.hprof", "/app/R0123456789abcdef"),
-            "circuit heap: --top sets the rows of the histogram; a heap dump (--dump) has no rows");
+        usage(run("heap", "--top", "5", "--dump", "x.hprof", "/app/R0123456789abcdef"), "heap",
+            "--top sets the rows of the histogram; a heap dump (--dump) has no rows");
     }
 
     @Test
     void logRefusesForWithoutFollow() {
-        refused(run("log", "--for", "1", "/app/..."), "circuit log: --for needs -f: it says when to stop following");
+        usage(run("log", "--for", "1", "/app/..."), "log", "--for needs -f: it says when to stop following");
+    }
+
+    @Test
+    void optionsThatExcludeEachOtherGetTheUsage() {
+        usage(run("heap", "--histo", "--dump", "x.hprof", "/app/R0123456789abcdef"), "heap", "give --histo or --dump, not both");
+        usage(run("log", "--stdout", "--stderr", "R0123456789abcdef"), "log", "give --stdout or --stderr, not both");
+        usage(run("deploy", "--list", "--remove", "app:1"), "deploy", "give --list or --remove, not both");
+        usage(run("profile", "--cpu", "--alloc", "R0123456789abcdef"), "profile", "mutually exclusive");
     }
 
     @Test

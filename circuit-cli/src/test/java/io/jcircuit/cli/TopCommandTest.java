@@ -33,6 +33,23 @@ class TopCommandTest {
         assertThat(TopCommand.onceStatus(java.util.List.of())).isZero();
     }
 
+    /** A worker that went is in the next table as gone, and in no later one (a probe saw it in every table after). */
+    @Test
+    void aWorkerThatLeftIsShownGoneInOneTableOnly() {
+        Entry stays = worker();
+        Entry goes = worker();
+        MetricsSampler.Sample s1 = new MetricsSampler.Sample(stays, null, null);
+        MetricsSampler.Sample g1 = new MetricsSampler.Sample(goes, null, null);
+        TopCommand.Frames frames = new TopCommand.Frames(Map.of(stays.worker().toString(), s1, goes.worker().toString(), g1));
+
+        Map<String, MetricsSampler.Sample> second = frames.next(Map.of(stays.worker().toString(), s1));
+        assertThat(second).containsOnlyKeys(stays.worker().toString(), goes.worker().toString());
+        assertThat(second.get(goes.worker().toString()).error()).isEqualTo("left the namespace between the two samples");
+
+        assertThat(frames.before()).containsOnlyKeys(stays.worker().toString());
+        assertThat(frames.next(Map.of(stays.worker().toString(), s1))).containsOnlyKeys(stays.worker().toString());
+    }
+
     @Test
     void theToolsOwnSamplingIsNotTheWorkersTraffic() {
         Entry w = worker();
