@@ -51,7 +51,8 @@ final class ProfileCommand extends WorkerVerb implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "10", paramLabel = "N", description = "How long to profile, 1 to 600 (default 10).")
     int seconds;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Where to write the flame graph(s).")
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Where to write the flame graph(s): a file, replaced if it is there (one worker), or a directory, "
+        + "where each worker's is flame-R<id>.html. Default: flame.html, or flame-R<id>.html for several workers, in the working directory.")
     Path output;
 
     @Option(names = "--json", description = "Print what was written as JSON instead of text (no progress bar).")
@@ -122,7 +123,8 @@ final class ProfileCommand extends WorkerVerb implements Callable<Integer> {
                     failed++;
                     spec.commandLine().getErr().println("circuit profile: " + e.worker() + ": " + WorkerOps.why(ex.getCause()));
                 } catch (IOException ex) {
-                    throw new UncheckedIOException("cannot write the flame graph of " + e.worker() + ": " + ex.getMessage(), ex);
+                    throw new UncheckedIOException("cannot write the flame graph of " + e.worker() + ": "
+                        + ex.getClass().getSimpleName() + ": " + ex.getMessage(), ex); // a bare path says nothing
                 }
             }
             if (json) {

@@ -237,7 +237,9 @@ final class WorkerOps implements AutoCloseable {
 
     /**
      * Refuses, before any worker is asked to do the work, an output file that could not be written:
-     * its directory is missing, is not a directory, or is not writable.
+     * its directory is missing, is not a directory, or takes no new file (a scratch file is made there and
+     * removed: a permission bit says nothing of {@code /proc}, a read-only mount or a full quota), or the
+     * file is there and cannot be replaced.
      *
      * @throws IllegalArgumentException naming the file and why
      */
@@ -246,8 +248,15 @@ final class WorkerOps implements AutoCloseable {
         if (dir == null || !java.nio.file.Files.isDirectory(dir)) {
             throw new IllegalArgumentException("cannot write " + file + ": no directory " + dir);
         }
-        if (!java.nio.file.Files.isWritable(dir)) {
-            throw new IllegalArgumentException("cannot write " + file + ": directory " + dir + " is not writable");
+        try {
+            java.nio.file.Files.delete(java.nio.file.Files.createTempFile(dir, ".circuit-", ".tmp"));
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new IllegalArgumentException("cannot write " + file + ": directory " + dir + " takes no new file ("
+                + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
+        }
+        if (java.nio.file.Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                && (!java.nio.file.Files.isRegularFile(file) || !java.nio.file.Files.isWritable(file))) {
+            throw new IllegalArgumentException("cannot write " + file + ": it exists and is not a file this user may replace");
         }
     }
 }
