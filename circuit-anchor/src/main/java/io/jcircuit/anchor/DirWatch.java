@@ -44,7 +44,7 @@ public final class DirWatch implements AutoCloseable {
         DirWatch w = new DirWatch(ns, znode, onChange);
         ns.client().getConnectionStateListenable().addListener(w.reconnect);
         try {
-            ns.call("watch", znode, () -> {
+            ns.call("watch", Namespace.shownPath(znode), () -> { // the user's path in a failure, as listings say
                 ns.rawClient().watchers().add().withMode(AddWatchMode.PERSISTENT_RECURSIVE).usingWatcher(w.watcher).forPath(w.znode);
                 return null;
             });

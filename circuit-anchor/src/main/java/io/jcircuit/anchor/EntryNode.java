@@ -82,7 +82,7 @@ public final class EntryNode implements AutoCloseable {
     void start() {
         ns.client().getConnectionStateListenable().addListener(onState);
         try {
-            ns.call("file", znode, () -> {
+            ns.call("file", Namespace.shownPath(znode), () -> {
                 if (!createAndWatch()) {
                     ensure();
                 }
@@ -228,7 +228,7 @@ public final class EntryNode implements AutoCloseable {
     /** Replaces the entry's data, and returns once ZooKeeper has it. */
     public void setData(byte[] newData) {
         data = newData.clone();
-        ns.call("update", znode, () -> {
+        ns.call("update", Namespace.shownPath(znode), () -> {
             ns.client().setData().forPath(znode, newData);
             return null;
         });

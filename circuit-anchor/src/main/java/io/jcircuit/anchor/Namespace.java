@@ -768,6 +768,17 @@ public final class Namespace implements AutoCloseable {
         return userPath.equals("/") ? DURABLE : DURABLE + userPath;
     }
 
+    /** The path a user gave for {@code znode} (an anchor's or a durable value's), for messages; else the znode. */
+    static String shownPath(String znode) {
+        if (znode.equals(ANCHORS) || znode.startsWith(ANCHORS + "/")) {
+            return userPath(ANCHORS, znode);
+        }
+        if (znode.equals(DURABLE) || znode.startsWith(DURABLE + "/")) {
+            return userPath(DURABLE, znode);
+        }
+        return znode;
+    }
+
     private static String userPath(String base, String znode) {
         String p = znode.substring(base.length());
         return p.isEmpty() ? "/" : p;

@@ -159,6 +159,16 @@ class OutageTest {
                     .isInstanceOf(NamespaceException.class)
                     .hasMessageContaining(zk.getConnectString())
                     .hasMessageContaining("unreachable"));
+            // filing and watching name the user's path, as listing does, not the node in ZooKeeper (a probe found
+            // "cannot file /anchors/p2/late/R…" and "cannot watch /anchors/p2")
+            assertTimeoutPreemptively(Duration.ofSeconds(60), () ->
+                assertThatThrownBy(() -> anchors.file("/restart/late"))
+                    .isInstanceOf(NamespaceException.class)
+                    .hasMessageContaining("cannot file /restart/late/" + me).hasMessageNotContaining("/anchors"));
+            assertTimeoutPreemptively(Duration.ofSeconds(60), () ->
+                assertThatThrownBy(() -> anchors.watch("/restart", l -> { }))
+                    .isInstanceOf(NamespaceException.class)
+                    .hasMessageContaining("cannot watch /restart").hasMessageNotContaining("/anchors"));
 
             zk.restart();
             await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() ->
