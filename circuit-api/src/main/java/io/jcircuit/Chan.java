@@ -152,8 +152,9 @@ public final class Chan<T> implements Iterable<T>, Serializable {
     }
 
     /**
-     * The next item if one is there now; empty otherwise (and at the end). It never waits, also not for
-     * another thread's receive on this copy: then it finds nothing.
+     * The next item if one is there now; empty otherwise (and at the end). It never waits for an item, also
+     * not for another thread's receive on this copy: then it finds nothing. On a copy in another runtime it
+     * asks the owner (one call), so an owner that does not answer holds it up to the call's deadline.
      */
     @SuppressWarnings("unchecked")
     public Optional<T> poll() {
