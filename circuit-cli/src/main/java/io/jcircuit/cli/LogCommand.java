@@ -232,9 +232,11 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
                 out.println(Json.write(m));
             }
         } else {
-            String state = running.map(r -> "runs on host " + f.host() + " (pid " + r.pid() + ") but has left /worker: its"
-                    + " ZooKeeper session ended (paused, or cut off from ZooKeeper) and it files itself again in a new one."
-                    + " Until then it cannot be asked for its log lines ('circuit kill " + worker + "' ends it through its host)")
+            // a process that is ending (killed, or exiting: it writes its class archive first) has left /worker too
+            String state = running.map(r -> "runs on host " + f.host() + " (pid " + r.pid() + ") but has left /worker:"
+                    + " it is ending (killed, or exiting), or its ZooKeeper session ended (paused, or cut off from ZooKeeper)"
+                    + " and it files itself again in a new one. Meanwhile it cannot be asked for its log lines ('circuit kill "
+                    + worker + "' ends it through its host)")
                 .orElse("has ended (" + status + ")");
             out.println("worker " + worker + " " + state + "; the end of its " + file + " on host " + f.host()
                 + (f.lines().isEmpty() ? ": empty" : ":"));
