@@ -179,6 +179,25 @@ class OutageTest {
     }
 
     /**
+     * A wait for a change while ZooKeeper is away ends by its timeout (with a second's grace), not after the
+     * watch's and the listing's retries: a probe's 5 s wait took 15.7 s. Here the retries alone would take 12 s.
+     */
+    @Test
+    void aWaitForAChangeWhileZooKeeperIsAwayEndsByItsTimeout() throws Exception {
+        try (TestingServer zk = new TestingServer(true);
+             Namespace ns = Namespace.connect(NamespaceConfig.of(zk.getConnectString()))) {
+            NamespaceAnchors anchors = new NamespaceAnchors(ns, Fixture.self(WorkerId.random(), 5006), e -> null);
+            zk.stop();
+            await().until(() -> !ns.isConnected());
+            assertTimeoutPreemptively(Duration.ofSeconds(8), () ->
+                assertThatThrownBy(() -> anchors.awaitChange("/waiting", 0, Duration.ofSeconds(2)))
+                    .isInstanceOf(NamespaceException.class)
+                    .hasMessageContaining(zk.getConnectString()).hasMessageContaining("/waiting"));
+            anchors.close();
+        }
+    }
+
+    /**
      * Anchor's javadoc: closing removes the entry. Closed while ZooKeeper is away for a moment, it was
      * only let go, "to go with the session"; but the session outlives a short outage, so the entry of
      * an anchor closed (or withdrawn by a drain) stayed filed, and found, for as long as the runtime lived.
