@@ -104,9 +104,10 @@ class AnchorsTest {
                 outcome.completeExceptionally(e);
             }
         });
-        await().atMost(Duration.ofSeconds(10)).until(() -> java.util.Arrays.stream(t.getStackTrace())
-            .anyMatch(f -> f.getClassName().equals(java.util.concurrent.Semaphore.class.getName())
-                && f.getMethodName().equals("tryAcquire")));
+        // the wait itself runs on a virtual thread of the namespace's, bounded by the timeout; this one waits for it
+        await().atMost(Duration.ofSeconds(10)).until(() -> t.getState() == Thread.State.TIMED_WAITING
+            && java.util.Arrays.stream(t.getStackTrace()).anyMatch(f -> f.getClassName().equals("io.jcircuit.anchor.Namespace")
+                && f.getMethodName().equals("awaitChange")));
         return outcome;
     }
 
