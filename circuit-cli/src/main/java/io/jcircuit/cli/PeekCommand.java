@@ -28,6 +28,7 @@ final class PeekCommand extends WorkerVerb implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = out();
         List<Object> all = new ArrayList<>();
+        List<Object> unreachable = new ArrayList<>(); // in the JSON too, as flow's and top's are
         int failed;
         try (WorkerOps w = open()) {
             Map<io.jcircuit.WorkerId, String> daemons = w.hostDaemons();
@@ -40,10 +41,18 @@ final class PeekCommand extends WorkerVerb implements Callable<Integer> {
                 } else {
                     print(out, i, daemons.get(e.worker()), w.client().id().toString());
                 }
+            }, (e, why) -> {
+                Map<String, Object> u = new java.util.LinkedHashMap<>();
+                u.put("worker", e.worker().toString());
+                u.put("error", why);
+                unreachable.add(u);
             });
         }
         if (json) {
-            out.println(Json.write(Map.of("workers", all)));
+            Map<String, Object> doc = new java.util.LinkedHashMap<>();
+            doc.put("workers", all);
+            doc.put("unreachable", unreachable);
+            out.println(Json.write(doc));
         }
         out.flush();
         return failed == 0 ? 0 : 1;

@@ -49,15 +49,22 @@ abstract class WorkerVerb {
      * {@code circuit VERB: R…: why}. Returns how many failed.
      */
     int forEachWorker(WorkerOps w, PerWorker action) {
-        int failed = 0;
+        return forEachWorker(w, action, (e, why) -> { });
+    }
+
+    /** {@link #forEachWorker(WorkerOps, PerWorker)}, also telling {@code failed} of each worker that failed, and why. */
+    int forEachWorker(WorkerOps w, PerWorker action, java.util.function.BiConsumer<Entry, String> failed) {
+        int failures = 0;
         for (Entry e : w.select(selector)) {
             try {
                 action.run(e);
             } catch (RuntimeException ex) {
-                failed++;
-                spec.commandLine().getErr().println("circuit " + spec.name() + ": " + e.worker() + ": " + WorkerOps.why(ex));
+                failures++;
+                String why = WorkerOps.why(ex);
+                spec.commandLine().getErr().println("circuit " + spec.name() + ": " + e.worker() + ": " + why);
+                failed.accept(e, why);
             }
         }
-        return failed;
+        return failures;
     }
 }

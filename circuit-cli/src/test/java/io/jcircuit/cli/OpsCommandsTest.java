@@ -455,6 +455,14 @@ class OpsCommandsTest {
                 assertThat(flow.out()).startsWith("{\"intervalMillis\":").contains("\"unreachable\":[{\"worker\":\"" + silent);
                 assertThat(flow.code()).as(flow.out()).isEqualTo(1);
             });
+            await().atMost(Duration.ofSeconds(60)).until(() -> run("ls", "/app/...").out().contains(silent));
+            stopped(pid, () -> {
+                // in peek's JSON too, as in flow's (a probe found it named on stderr only)
+                CliRun.Result peek = run("peek", "--json", "/app/...");
+                assertThat(peek.out()).startsWith("{\"workers\":[").contains("\"unreachable\":[{\"worker\":\"" + silent);
+                assertThat(peek.err()).contains("circuit peek: " + silent + ": ");
+                assertThat(peek.code()).isEqualTo(1);
+            });
         } finally {
             // stopped past its session, it may be filing itself again: its host kills it all the same (it
             // was taken for gone before)
