@@ -67,12 +67,22 @@ final class TopCommand implements Callable<Integer> {
         WorkerOps.checkSelector(selector); // before the client starts
         try (WorkerOps w = WorkerOps.open(where, keys)) {
             Frames frames = new Frames(MetricsSampler.sample(w, w.select(selector), Duration.ofSeconds(5)));
+            Map<io.jcircuit.WorkerId, String> daemons = w.hostDaemons();
             while (true) {
                 Thread.sleep(pause); // the sampling interval itself, not a wait for a condition
                 List<Entry> workers = w.select(selector);
                 Map<String, MetricsSampler.Sample> before = frames.before();
                 Map<String, MetricsSampler.Sample> after = frames.next(MetricsSampler.sample(w, workers, Duration.ofSeconds(5)));
-                List<Map<String, Object>> rows = rows(before, after, w.client().id().toString(), w.hostDaemons());
+                // a worker that went has left its host's directory too: its row keeps the host it was seen on
+                Map<io.jcircuit.WorkerId, String> seen = daemons;
+                daemons = new java.util.HashMap<>(w.hostDaemons());
+                for (var s : after.values()) {
+                    io.jcircuit.WorkerId id = s.entry().worker();
+                    if (!daemons.containsKey(id) && seen.containsKey(id)) {
+                        daemons.put(id, seen.get(id));
+                    }
+                }
+                List<Map<String, Object>> rows = rows(before, after, w.client().id().toString(), daemons);
                 if (json) {
                     out.println(Json.write(Map.of("intervalMillis", pause, "workers", rows)));
                 } else {
