@@ -98,6 +98,7 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
             Hosts.list(w.namespace()).forEach(h -> daemons.put(h.entry().worker(), h.name()));
             int failed = 0;
             int done = 0;
+            Map<io.jcircuit.WorkerId, String> runOn = w.hostDaemons(); // read before they go: the line names the daemon
             for (Entry e : workers) {
                 if (e.worker().equals(w.client().id())) {
                     continue;
@@ -121,7 +122,9 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
                     continue;
                 }
                 if (awaitGone(w, e.worker())) {
-                    out.println("killed " + e.worker() + " (" + Columns.printable(e.host()) + ", pid " + e.pid() + ")");
+                    // "host" means the host daemon, as in every verb; the machine's name for a runtime no host started
+                    out.println("killed " + e.worker() + " (" + Columns.printable(runOn.getOrDefault(e.worker(), e.host()))
+                        + ", pid " + e.pid() + ")");
                 } else {
                     failed++;
                     spec.commandLine().getErr().println("circuit kill: " + e.worker() + " was told to exit but is still in /worker after "

@@ -398,7 +398,8 @@ class OpsCommandsTest {
         long pid = caller.worker().id() == null ? 0 : pidOf(caller.worker().id().toString());
         CliRun.Result kill = run("kill", "/worker/" + caller.worker().id());
         assertThat(kill.code()).as(kill.err()).isZero();
-        assertThat(kill.out()).contains("killed " + caller.worker().id());
+        // the host daemon it ran on, as "host" means in every verb (before: the machine's name)
+        assertThat(kill.out()).contains("killed " + caller.worker().id() + " (" + circuit.hosts().getFirst() + ", pid " + pid + ")");
         await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
         assertThat(run("ls", "/worker").out()).doesNotContain(caller.worker().id().toString());
     }
