@@ -19,7 +19,17 @@ public final class ZooKeeperLocator {
     private final Map<String, String> env;
     private final Path stateDir;
 
+    /**
+     * @param flag the {@code --zookeeper} value, or null when not given
+     * @throws IllegalArgumentException when {@code flag} was given empty: the first source given is the one used,
+     *                                  and an empty one is a mistake, not a wish for the next (a probe's
+     *                                  {@code --zookeeper ''} quietly used the state directory's connect file)
+     */
     public ZooKeeperLocator(String flag, Map<String, String> env, Path stateDir) {
+        if (flag != null && flag.isBlank()) {
+            throw new IllegalArgumentException("--zookeeper is empty: give host:port[,host:port...], or leave it out to use $"
+                + ENV + " or the state directory's connect file");
+        }
         this.flag = flag;
         this.env = env;
         this.stateDir = stateDir;

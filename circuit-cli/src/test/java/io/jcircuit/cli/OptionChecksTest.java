@@ -78,6 +78,13 @@ class OptionChecksTest {
     }
 
     @Test
+    void anEmptyZooKeeperFlagIsRefusedNotPassedOver() {
+        // before: quietly fell back to $CIRCUIT_ZOOKEEPER, then the state directory's connect file
+        refused(run("ls", "--zookeeper", "", "/"), "circuit ls: --zookeeper is empty: give host:port[,host:port...], or leave it"
+            + " out to use $CIRCUIT_ZOOKEEPER or the state directory's connect file");
+    }
+
+    @Test
     void logRefusesForWithoutFollow() {
         usage(run("log", "--for", "1", "/app/..."), "log", "--for needs -f: it says when to stop following");
     }
