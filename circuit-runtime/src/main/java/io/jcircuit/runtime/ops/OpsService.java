@@ -569,19 +569,25 @@ public final class OpsService implements Ops {
     /** The prefixes of the scratch directories that profiles and heap dumps are written into. */
     static final String PROFILE_SCRATCH = "circuit-profile-";
     static final String HEAP_SCRATCH = "circuit-heap-";
+    /** How old a scratch directory of an ended process must be to be removed: longer than the longest profile, 600 s. */
+    static final Duration SCRATCH_LEFT_AFTER = Duration.ofMinutes(15);
 
     /**
      * A new scratch directory under the JVM's temporary directory, named {@code prefix}, this process's pid and a
      * random part. Those of processes that have ended (killed while they profiled or dumped their heap: a heap
      * dump is as large as the heap) are removed first, so that what a killed worker left goes with the next one
-     * on the machine that asks.
+     * on the machine that asks. Only those older than {@link #SCRATCH_LEFT_AFTER}, longer than the longest
+     * profile: a process of another pid namespace that shares this temporary directory may look ended here.
      */
     static Path scratchDirectory(String prefix) throws IOException {
         Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        java.nio.file.attribute.FileTime before = java.nio.file.attribute.FileTime.from(
+            java.time.Instant.now().minus(SCRATCH_LEFT_AFTER));
         try (var left = Files.newDirectoryStream(tmp, prefix + "*")) {
             for (Path d : left) {
                 long pid = pidOf(d.getFileName().toString().substring(prefix.length()));
-                if (pid > 0 && ProcessHandle.of(pid).isEmpty()) {
+                if (pid > 0 && ProcessHandle.of(pid).isEmpty()
+                        && Files.getLastModifiedTime(d, java.nio.file.LinkOption.NOFOLLOW_LINKS).compareTo(before) < 0) {
                     LOG.info("removing {}, left by process {} that has ended", d, pid);
                     deleteTree(d);
                 }
