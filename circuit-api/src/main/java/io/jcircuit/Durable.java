@@ -30,7 +30,8 @@ public interface Durable {
      * Stores {@code value} at {@code path}, replacing what was there.
      *
      * @throws UnwritableValueException when the value cannot be serialized (as a call's argument that
-     *                                  cannot be sent); nothing is stored
+     *                                  cannot be sent), or would not read back (nested deeper than a
+     *                                  runtime reads); nothing is stored
      */
     void put(String path, Object value);
 

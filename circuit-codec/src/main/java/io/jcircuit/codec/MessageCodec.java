@@ -427,27 +427,55 @@ public final class MessageCodec {
 
     /**
      * Serializes one value as a call argument would be: plain values copied, references kept. The
-     * durable store keeps values in this form.
+     * durable store keeps values in this form. The bytes are read back once before they are returned, creating
+     * no reference: Fory bounds nesting only when it reads, so a value nested deeper than {@link
+     * ForyPool#MAX_DEPTH} would be written, stored, and then fail every read.
      *
-     * @throws CodecException naming the value's class when it cannot be serialized
+     * @throws CodecException naming the value's class when it cannot be serialized, or not read back
      */
     public byte[] encodeValue(Object value) {
         ForyPool.Slot slot = pool.acquire();
         slot.ctx.permanent = true; // stored values outlive every holder: their exports are kept for good
         boolean healthy = false;
+        byte[] bytes;
         try {
             slot.fory.serialize(slot.out, value);
-            byte[] bytes = java.util.Arrays.copyOf(slot.out.getHeapMemory(), slot.out.writerIndex());
+            bytes = java.util.Arrays.copyOf(slot.out.getHeapMemory(), slot.out.writerIndex());
             healthy = true;
-            return bytes;
         } catch (RuntimeException | StackOverflowError e) {
-            throw new CodecException("cannot serialize a " + (value == null ? "null" : value.getClass().getName())
-                + ": " + rootMessage(e), e);
+            throw new CodecException("cannot serialize a " + className(value) + ": " + rootMessage(e), e);
         } finally {
             if (healthy) {
                 pool.release(slot);
             }
         }
+        requireReadable(bytes, value);
+        return bytes;
+    }
+
+    /** Reads {@code bytes}, written from {@code value}, as {@link #decodeValue} would, making no reference. */
+    private void requireReadable(byte[] bytes, Object value) {
+        ForyPool.Slot slot = pool.acquire();
+        slot.ctx.stored = true;
+        slot.ctx.trial = true;
+        boolean healthy = false;
+        try {
+            deserialize(slot, MemoryBuffer.fromByteArray(bytes));
+            healthy = true;
+        } catch (RuntimeException | LinkageError | AssertionError | StackOverflowError | OutOfMemoryError e) {
+            String tooDeep = tooDeep(e);
+            throw new CodecException("cannot serialize a " + className(value) + ": " + (tooDeep != null
+                ? "it nests values deeper than a runtime reads: at most " + ForyPool.MAX_DEPTH + " levels" + tooDeep
+                : "it does not read back: " + rootMessage(e)), soundCause(e));
+        } finally {
+            if (healthy) {
+                pool.release(slot);
+            }
+        }
+    }
+
+    private static String className(Object value) {
+        return value == null ? "null" : value.getClass().getName();
     }
 
     /**

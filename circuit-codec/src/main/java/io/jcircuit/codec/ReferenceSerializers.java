@@ -33,6 +33,11 @@ final class ReferenceSerializers {
         boolean permanent;
         /** Reading: the value was stored (the durable store), not sent by {@link #peer}. */
         boolean stored;
+        /**
+         * Reading: the bytes are only being checked ({@link MessageCodec#encodeValue}); references are read as
+         * handlers that belong to no runtime, and nothing is acquired.
+         */
+        boolean trial;
         /** Writing: the handles of the holds counted for {@link #peer}, in the order they were written. */
         long[] holds = new long[16];
         int holdCount;
@@ -52,6 +57,7 @@ final class ReferenceSerializers {
             peer = null;
             permanent = false;
             stored = false;
+            trial = false;
             holdCount = 0;
             taken = 0;
             if (holds.length > RETAINED_HOLDS) {
@@ -66,6 +72,11 @@ final class ReferenceSerializers {
         fory.registerSerializer(refs.workerType(), f -> new WorkerSerializer(f, refs));
         return ctx;
     }
+
+    /** The handler of a reference read only to check the bytes it came in: never called. */
+    private static final InvocationHandler UNUSABLE = (proxy, method, args) -> {
+        throw new IllegalStateException("a reference read only to check a value's bytes");
+    };
 
     @SuppressWarnings({"rawtypes", "unchecked"})
     private static final class HandlerSerializer extends Serializer<InvocationHandler> {
@@ -94,6 +105,9 @@ final class ReferenceSerializers {
             long handle = buffer.readInt64();
             String iface = WireReads.readString(buffer, "a reference's interface");
             RefDescriptor d = new RefDescriptor(home, address, handle, iface);
+            if (ctx.trial) {
+                return UNUSABLE;
+            }
             InvocationHandler h = ctx.stored ? refs.storedHandlerFor(d) : refs.handlerFor(d, ctx.peer);
             if (home.equals(ctx.peer)) {
                 ctx.taken++; // one of the holds the sender listed, in its order: the handler has it now

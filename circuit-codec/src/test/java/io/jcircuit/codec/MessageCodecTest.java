@@ -357,6 +357,21 @@ class MessageCodecTest {
         }
     }
 
+    /**
+     * Fory bounds nesting only when it reads: a stored value deeper than any runtime reads would fail every
+     * read, so it is refused when written (a probe stored one of 600 levels), and one within the bound is kept.
+     */
+    @Test
+    void aValueNestedDeeperThanARuntimeReadsIsRefusedWhenEncodedToBeStored() {
+        assertThat(codec.decodeValue(codec.encodeValue(chain(ForyPool.MAX_DEPTH - 10)))).isEqualTo(chain(ForyPool.MAX_DEPTH - 10));
+        assertThatThrownBy(() -> codec.encodeValue(chain(ForyPool.MAX_DEPTH + 10)))
+            .isInstanceOf(CodecException.class)
+            .hasMessageContaining("cannot serialize a " + Link.class.getName())
+            .hasMessageContaining("nests values deeper than a runtime reads: at most " + ForyPool.MAX_DEPTH + " levels");
+        // the instances the check used are sound: the next value is written and read as usual
+        assertThat(codec.decodeValue(codec.encodeValue(List.of("after", 1)))).isEqualTo(List.of("after", 1));
+    }
+
     /** Decodes {@code buf} one frame deeper each time until the decoder fails; what it threw. */
     private Throwable decodeWithLessAndLessStack(ByteBuf buf, int depth) {
         try {

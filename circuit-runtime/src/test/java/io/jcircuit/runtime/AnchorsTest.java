@@ -384,6 +384,24 @@ class AnchorsTest {
     }
 
     /**
+     * A value nested deeper than any runtime reads is refused when put, and nothing is stored: a probe stored
+     * one of 600 levels, and every get of it failed.
+     */
+    @Test
+    void aValueNestedDeeperThanAnyRuntimeReadsIsRefusedWhenPut() {
+        try (CircuitRuntime rt = runtime()) {
+            assertThatThrownBy(() -> rt.durable().put("/deep/v", MessageLimitsTest.Chain.of(600)))
+                .isInstanceOf(io.jcircuit.UnwritableValueException.class)
+                .hasMessageContaining("cannot store a durable value at '/deep/v'")
+                .hasMessageContaining("nests values deeper than a runtime reads");
+            assertThat(rt.durable().get("/deep/v", Object.class)).isEmpty();
+            rt.durable().put("/deep/v", MessageLimitsTest.Chain.of(400));
+            assertThat(rt.durable().get("/deep/v", MessageLimitsTest.Chain.class)).get()
+                .extracting(MessageLimitsTest.Chain::length).isEqualTo(400);
+        }
+    }
+
+    /**
      * A value can be replaced while values below it exist; deleted, it leaves a directory, where no value
      * can be put until the values below it go (as the javadoc of {@code Durable} says; a probe asked).
      */
