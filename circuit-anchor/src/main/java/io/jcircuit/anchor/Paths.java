@@ -38,6 +38,9 @@ public final class Paths {
         if (path.length() == 1) {
             return parts;
         }
+        if (path.contains("//")) {
+            throw bad(kind, path, "it has an empty component"); // '//' too, which ends with '/' as well
+        }
         if (path.endsWith("/")) {
             throw bad(kind, path, "it must not end with '/'");
         }

@@ -21,6 +21,9 @@ class PathsTest {
             .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'relative'").hasMessageContaining("start with '/'");
         assertThatThrownBy(() -> Paths.anchorDir("/a//b", false)).hasMessageContaining("'/a//b'").hasMessageContaining("empty component");
         assertThatThrownBy(() -> Paths.anchorDir("/a/", false)).hasMessageContaining("end with '/'");
+        // '//' is an empty component, not a trailing slash (a probe's `ls //` said the latter)
+        assertThatThrownBy(() -> Paths.anchorDir("//", false)).hasMessageContaining("'//'").hasMessageContaining("empty component");
+        assertThatThrownBy(() -> Paths.anchorDir("/a//", false)).hasMessageContaining("empty component");
         assertThatThrownBy(() -> Paths.anchorDir("/a/../b", false)).hasMessageContaining("'..'");
         assertThatThrownBy(() -> Paths.anchorDir("/x/.../y", false)).hasMessageContaining("'...' is not allowed as a component");
         assertThatThrownBy(() -> Paths.anchorDir("/a b", false)).hasMessageContaining("character ' '");
