@@ -633,17 +633,14 @@ final class Dispatcher implements AutoCloseable {
      */
     private long send(PeerSession s, long deadline, Message answer, Served served) {
         TakesBackUndelivered takesBack = served != null && served.impl instanceof TakesBackUndelivered t ? t : null;
-        Object[] args = served == null ? null : served.args;
         boolean room = awaitRoom(s, answer, deadline);
         boolean down = s.isDown();
-        if (served != null && (!room || down)) {
-            served.undelivered = true; // dropped, or sent into a link that has gone
-        }
         if (!room || (down && takesBack != null)) {
-            if (takesBack != null && answer instanceof Message.Reply r) {
-                takesBack.takeBack(r.value(), args); // nobody is there to read it
-            }
+            notDelivered(served, takesBack, answer, true); // dropped, or nobody is there to read it
             return 0;
+        }
+        if (down && served != null) {
+            served.undelivered = true; // sent into a link that has gone
         }
         ByteBuf frame = FrameCodec.begin(s.link.alloc(), FrameCodec.TYPE_DATA, 128);
         String cannot = null;
@@ -665,13 +662,8 @@ final class Dispatcher implements AutoCloseable {
             cannot = RemoteFailure.summary(e);
         }
         if (cannot != null) {
-            if (served != null) {
-                served.undelivered = true; // a failure goes in its place
-            }
             frame.release();
-            if (takesBack != null && answer instanceof Message.Reply r) {
-                takesBack.takeBack(r.value(), args);
-            }
+            notDelivered(served, takesBack, answer, true); // a failure goes in its place
             String message = "worker " + runtime.id() + " could not send the result: " + cannot;
             frame = FrameCodec.begin(s.link.alloc(), FrameCodec.TYPE_DATA, 256);
             try {
@@ -688,20 +680,28 @@ final class Dispatcher implements AutoCloseable {
             // encoded. Dropped as above; the holds its references counted for the caller are undone.
             runtime.unsent(s.link.peer(), finished);
             finished.release();
-            if (served != null) {
-                served.undelivered = true;
-            }
-            if (takesBack != null && cannot == null && answer instanceof Message.Reply r) {
-                takesBack.takeBack(r.value(), args);
-            }
+            notDelivered(served, takesBack, answer, cannot == null);
             return 0;
         }
         long bytes = finished.readableBytes() - FrameCodec.HEADER_LENGTH; // the payload, as the caller counts it
         s.link.send(finished, s.incomingInFlight() > 1); // busy: let the loop batch answers
         if (takesBack != null && cannot == null && answer instanceof Message.Reply r) {
-            takesBack.answered(r.value(), args);
+            takesBack.answered(r.value(), served.args);
         }
         return bytes;
+    }
+
+    /**
+     * An answer did not go as it was: {@link Served#undelivered} says so, and with {@code takeBack} a reply is
+     * handed back to the object that returned it, when that one {@link TakesBackUndelivered takes back}.
+     */
+    private static void notDelivered(Served served, TakesBackUndelivered takesBack, Message answer, boolean takeBack) {
+        if (served != null) {
+            served.undelivered = true;
+        }
+        if (takeBack && takesBack != null && answer instanceof Message.Reply r) {
+            takesBack.takeBack(r.value(), served.args); // takesBack is served's object
+        }
     }
 
     /**
