@@ -33,8 +33,6 @@ final class HeapCommand extends WorkerVerb implements Callable<Integer> {
 
     /** With no chunk for this long, a dump download gives up: the worker died or stalled. */
     private static final long STALL_NANOS = 60_000_000_000L;
-    /** How often a download that waits for chunks looks whether its worker is still filed. */
-    private static final long LIVENESS_NANOS = 1_000_000_000L;
 
 
     @Option(names = "--histo", description = "The heap histogram: classes by bytes (the default).")
@@ -139,7 +137,7 @@ final class HeapCommand extends WorkerVerb implements Callable<Integer> {
         }
         try (OutputStream file = opened) {
             long lastChunk = System.nanoTime();
-            long nextLook = lastChunk + LIVENESS_NANOS;
+            long nextLook = lastChunk + WorkerOps.LIVENESS_NANOS;
             boolean filed = true; // the chunks are sent into this runtime's channel: a worker that ends closes nothing here
             while (got < size) { // the size came first: the last chunk ends the download, whenever the close arrives
                 Optional<byte[]> c;
@@ -162,7 +160,7 @@ final class HeapCommand extends WorkerVerb implements Callable<Integer> {
                         + " bytes: the worker stopped sending");
                 } else if (System.nanoTime() - nextLook >= 0) {
                     // its host unfiles a worker within about a second of its process's end
-                    nextLook = System.nanoTime() + LIVENESS_NANOS;
+                    nextLook = System.nanoTime() + WorkerOps.LIVENESS_NANOS;
                     try {
                         filed = w.namespace().hasEntry("/worker/" + e.worker());
                     } catch (io.jcircuit.anchor.NamespaceException away) {

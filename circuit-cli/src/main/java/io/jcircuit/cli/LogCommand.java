@@ -139,11 +139,11 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
                 }
             }
             long end = forSeconds == null ? Long.MAX_VALUE : System.nanoTime() + forSeconds * 1_000_000_000L;
-            long nextLook = System.nanoTime() + LIVENESS_NANOS;
+            long nextLook = System.nanoTime() + WorkerOps.LIVENESS_NANOS;
             while (left > 0 && System.nanoTime() < end && !Thread.currentThread().isInterrupted()) {
                 if (System.nanoTime() - nextLook >= 0) {
                     // a worker that ended sends nothing more, and says nothing of it: look whether it is still filed
-                    nextLook = System.nanoTime() + LIVENESS_NANOS;
+                    nextLook = System.nanoTime() + WorkerOps.LIVENESS_NANOS;
                     java.util.Set<io.jcircuit.WorkerId> live = new java.util.HashSet<>();
                     w.namespace().listAnchors("/worker", false).entries().forEach(x -> live.add(x.worker()));
                     for (int i = 0; i < workers.size(); i++) {
@@ -251,9 +251,6 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
         return Hosts.find(w.namespace(), host).flatMap(h -> Hosts.ask(w.client(), h, HostService::workers).stream()
             .filter(s -> s.id().equals(worker)).findFirst());
     }
-
-    /** How often {@code -f} looks whether the workers it follows are still filed. */
-    private static final long LIVENESS_NANOS = 1_000_000_000L;
 
     /** Prints what {@code sink} still holds from a worker that ended. */
     private void drain(PrintWriter out, Entry e, Chan<String> sink, boolean prefix) {

@@ -31,6 +31,12 @@ import java.util.function.Function;
  */
 final class WorkerOps implements AutoCloseable {
 
+    /**
+     * How often a verb that streams from workers ({@code log -f}, {@code heap --dump}) looks whether they are
+     * still filed under {@code /worker} while nothing comes from them: one that was killed sends no end.
+     */
+    static final long LIVENESS_NANOS = 1_000_000_000L;
+
     private final Namespace ns;
     private final CircuitRuntime client;
     private final Deployments deployments;
