@@ -66,23 +66,14 @@ final class TopCommand implements Callable<Integer> {
         boolean terminal = Progress.onTerminal();
         WorkerOps.checkSelector(selector); // before the client starts
         try (WorkerOps w = WorkerOps.open(where, keys)) {
-            Frames frames = new Frames(MetricsSampler.sample(w, w.select(selector), Duration.ofSeconds(5)));
-            Map<io.jcircuit.WorkerId, String> daemons = w.hostDaemons();
+            Frames frames = new Frames(MetricsSampler.sample(w, w.select(selector), Duration.ofSeconds(5)), w.hostDaemons());
             while (true) {
                 Thread.sleep(pause); // the sampling interval itself, not a wait for a condition
                 List<Entry> workers = w.select(selector);
                 Map<String, MetricsSampler.Sample> before = frames.before();
-                Map<String, MetricsSampler.Sample> after = frames.next(MetricsSampler.sample(w, workers, Duration.ofSeconds(5)));
-                // a worker that went has left its host's directory too: its row keeps the host it was seen on
-                Map<io.jcircuit.WorkerId, String> seen = daemons;
-                daemons = new java.util.HashMap<>(w.hostDaemons());
-                for (var s : after.values()) {
-                    io.jcircuit.WorkerId id = s.entry().worker();
-                    if (!daemons.containsKey(id) && seen.containsKey(id)) {
-                        daemons.put(id, seen.get(id));
-                    }
-                }
-                List<Map<String, Object>> rows = rows(before, after, w.client().id().toString(), daemons);
+                Map<String, MetricsSampler.Sample> after = frames.next(MetricsSampler.sample(w, workers, Duration.ofSeconds(5)),
+                    w.hostDaemons());
+                List<Map<String, Object>> rows = rows(before, after, w.client().id().toString(), frames.daemons());
                 if (json) {
                     out.println(Json.write(Map.of("intervalMillis", pause, "workers", rows)));
                 } else {
@@ -107,25 +98,43 @@ final class TopCommand implements Callable<Integer> {
      * selected for the last but not for the next, which left the namespace meanwhile. Such a row is in one
      * table only: the sample after it is compared with what was sampled, not with what was shown (a live
      * {@code top} showed a worker killed long before as "left between the two samples" in every table).
+     * Beside them, each shown worker's host daemon: a worker that went has left its host's directory too, and
+     * its row keeps the host it was seen on (it showed the machine's name).
      */
     static final class Frames {
         private Map<String, MetricsSampler.Sample> before;
+        private Map<io.jcircuit.WorkerId, String> daemons;
 
-        Frames(Map<String, MetricsSampler.Sample> first) {
-            before = first;
+        Frames(Map<String, MetricsSampler.Sample> first, Map<io.jcircuit.WorkerId, String> daemons) {
+            this.before = first;
+            this.daemons = daemons;
         }
 
         Map<String, MetricsSampler.Sample> before() {
             return before;
         }
 
-        Map<String, MetricsSampler.Sample> next(Map<String, MetricsSampler.Sample> sampled) {
+        /** The host daemon of each worker of the last table drawn ({@link #next}). */
+        Map<io.jcircuit.WorkerId, String> daemons() {
+            return daemons;
+        }
+
+        Map<String, MetricsSampler.Sample> next(Map<String, MetricsSampler.Sample> sampled,
+                                                Map<io.jcircuit.WorkerId, String> daemonsNow) {
             Map<String, MetricsSampler.Sample> shown = new java.util.LinkedHashMap<>(sampled);
             for (var gone : before.values()) {
                 shown.putIfAbsent(gone.entry().worker().toString(),
                     new MetricsSampler.Sample(gone.entry(), null, "left the namespace between the two samples"));
             }
+            Map<io.jcircuit.WorkerId, String> known = new java.util.HashMap<>(daemonsNow);
+            for (var s : shown.values()) {
+                io.jcircuit.WorkerId id = s.entry().worker();
+                if (!known.containsKey(id) && daemons.containsKey(id)) {
+                    known.put(id, daemons.get(id));
+                }
+            }
             before = sampled;
+            daemons = known;
             return shown;
         }
     }

@@ -40,14 +40,19 @@ class TopCommandTest {
         Entry goes = worker();
         MetricsSampler.Sample s1 = new MetricsSampler.Sample(stays, null, null);
         MetricsSampler.Sample g1 = new MetricsSampler.Sample(goes, null, null);
-        TopCommand.Frames frames = new TopCommand.Frames(Map.of(stays.worker().toString(), s1, goes.worker().toString(), g1));
+        TopCommand.Frames frames = new TopCommand.Frames(Map.of(stays.worker().toString(), s1, goes.worker().toString(), g1),
+            Map.of(stays.worker(), "h1", goes.worker(), "h2"));
 
-        Map<String, MetricsSampler.Sample> second = frames.next(Map.of(stays.worker().toString(), s1));
+        // the worker that went has left its host's directory too: its row keeps the host it was seen on
+        Map<String, MetricsSampler.Sample> second = frames.next(Map.of(stays.worker().toString(), s1), Map.of(stays.worker(), "h1"));
         assertThat(second).containsOnlyKeys(stays.worker().toString(), goes.worker().toString());
         assertThat(second.get(goes.worker().toString()).error()).isEqualTo("left the namespace between the two samples");
+        assertThat(frames.daemons()).containsOnly(Map.entry(stays.worker(), "h1"), Map.entry(goes.worker(), "h2"));
 
         assertThat(frames.before()).containsOnlyKeys(stays.worker().toString());
-        assertThat(frames.next(Map.of(stays.worker().toString(), s1))).containsOnlyKeys(stays.worker().toString());
+        assertThat(frames.next(Map.of(stays.worker().toString(), s1), Map.of(stays.worker(), "h1")))
+            .containsOnlyKeys(stays.worker().toString());
+        assertThat(frames.daemons()).containsOnlyKeys(stays.worker());
     }
 
     @Test
