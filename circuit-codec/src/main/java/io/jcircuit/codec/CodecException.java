@@ -31,10 +31,12 @@ public final class CodecException extends RuntimeException {
     }
 
     /**
-     * True when the message was well formed but could not be read here: it nests values deeper than this
-     * runtime reads, holds a value of a class this runtime cannot load, or holds a value that its own
-     * class refused as it was read (its {@code readObject}, {@code readResolve} or {@code readExternal}
-     * threw). The message alone is lost, and the stream it came in is sound.
+     * True when the message's envelope (its kind, call id, fixed fields and list of holds) was sound but its
+     * values could not be read here: it nests values deeper than this runtime reads, holds a value of a class
+     * this runtime cannot load, a value that its own class refused as it was read (its {@code readObject},
+     * {@code readResolve}, {@code readExternal} or a record's constructor threw), one the serializer could not
+     * rebuild, or bytes that do not decode. The message alone is lost, and the stream it came in is sound;
+     * false for a broken envelope, which leaves neither.
      */
     public boolean beyondReaderLimits() {
         return beyondReaderLimits;

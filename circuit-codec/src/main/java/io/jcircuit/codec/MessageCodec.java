@@ -367,6 +367,12 @@ public final class MessageCodec {
                 return readRelease(callId, payload);
             }
         }
+        String broken = envelopeFault(payload, kind, callId, listed);
+        if (broken != null) {
+            throw new CodecException(broken);
+        }
+        // From here on the message's envelope is sound: whatever its values do as they are read, the call it
+        // belongs to fails and the stream is not at fault
         ForyPool.Slot slot = pool.acquire();
         slot.ctx.peer = peer;
         boolean healthy = false;
@@ -375,7 +381,9 @@ public final class MessageCodec {
             healthy = true;
             return m;
         } catch (CodecException e) {
-            throw e.holding(unread(payload, start, slot.ctx.taken));
+            CodecException unreadable = e.beyondReaderLimits() ? e : new CodecException("the message (kind " + kind
+                + ", call #" + callId + ") could not be read: " + e.getMessage(), e, true);
+            throw unreadable.holding(unread(payload, start, slot.ctx.taken));
         } catch (RuntimeException | LinkageError | AssertionError | StackOverflowError | OutOfMemoryError e) {
             throw failedRead(e, kind, callId).holding(unread(payload, start, slot.ctx.taken));
         } finally {
@@ -421,8 +429,36 @@ public final class MessageCodec {
             return new CodecException("the message (kind " + kind + ", call #" + callId + ") holds a value of class "
                 + refusedBy + " that refused to be read: " + rootMessage(e), soundCause(e), true);
         }
-        return new CodecException("malformed message (kind " + kind + ", call #" + callId + "): " + rootMessage(e),
-            soundCause(e));
+        // Fory could not rebuild a value it wrote (an InetAddress did this), a record's constructor refused
+        // it, or the bytes are not Fory's: that call's failure, as the envelope was sound
+        return new CodecException("the message (kind " + kind + ", call #" + callId + ") holds a value that could not"
+            + " be read: " + rootMessage(e), soundCause(e), true);
+    }
+
+    /**
+     * Null when the fixed fields of a message of {@code kind} and the list of holds after them fit in
+     * {@code payload} (read from after its prefix); otherwise what is wrong. A message whose envelope is
+     * broken cannot be answered for sure, nor its holds given back: the stream is at fault, not the call.
+     */
+    private static String envelopeFault(ByteBuf payload, byte kind, long callId, boolean listed) {
+        int fixed = fixedLength(kind);
+        if (payload.readableBytes() < fixed) {
+            return "truncated message (kind " + kind + ", call #" + callId + "): " + payload.readableBytes()
+                + " bytes after its prefix, fewer than its " + fixed + " bytes of fixed fields";
+        }
+        if (!listed) {
+            return null;
+        }
+        int at = payload.readerIndex() + fixed;
+        if (payload.writerIndex() - at < 4) {
+            return "truncated holds list (kind " + kind + ", call #" + callId + ")";
+        }
+        int n = payload.getInt(at);
+        if (n <= 0 || (long) n * Long.BYTES > payload.writerIndex() - at - 4) {
+            return "malformed holds list of " + n + " handles in " + (payload.writerIndex() - at - 4) + " bytes (kind "
+                + kind + ", call #" + callId + ")";
+        }
+        return null;
     }
 
     /**
@@ -502,7 +538,9 @@ public final class MessageCodec {
                 throw new CodecException("the stored value holds a value of class " + missing
                     + ", which this runtime cannot load", soundCause(e), true);
             }
-            throw new CodecException("malformed stored value of " + bytes.length + " bytes: " + rootMessage(e), soundCause(e));
+            // read by no peer's stream: whatever failed, only this value is lost
+            throw new CodecException("the stored value of " + bytes.length + " bytes could not be read: " + rootMessage(e),
+                soundCause(e), true);
         } finally {
             if (healthy) {
                 pool.release(slot);

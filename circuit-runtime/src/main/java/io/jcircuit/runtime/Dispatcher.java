@@ -252,7 +252,7 @@ final class Dispatcher implements AutoCloseable {
                         defaultDeadline(arrived), served, bytesIn, start);
                 } finally {
                     if (e.beyondReaderLimits()) {
-                        // well formed, only too deep or of a class unknown here: that call fails, the link is sound
+                        // a sound envelope, only its values unreadable here: that call fails, the link is sound
                         LOG.debug("request #{} from {} refused: {}", callId, s.link, e.getMessage());
                     } else {
                         protocolError(s, "undecodable request #" + callId + ": " + e.getMessage());

@@ -626,7 +626,7 @@ final class Invoker {
         } catch (CodecException e) {
             runtime.unread(s, e);
             if (e.beyondReaderLimits()) {
-                // well formed, only too deep or of a class unknown here: this call fails, the link is sound
+                // a sound envelope, only its values unreadable here: this call fails, the link is sound
                 throw new io.jcircuit.UnreadableValueException("the answer to " + what + " from worker " + s.link.peer()
                     + " could not be read: " + e.getMessage(), e);
             }

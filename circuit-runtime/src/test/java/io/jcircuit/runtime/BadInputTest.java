@@ -128,15 +128,43 @@ class BadInputTest {
         }
     }
 
+    /**
+     * A message whose envelope is sound but whose values do not decode fails its own call, and the link
+     * carries the next. Before, it closed the link: a probe found values (an {@code InetAddress}, a record whose
+     * constructor refused the value) that took the link, every reference over it and the worker down.
+     */
     @Test
-    void shouldCloseALinkThatSendsAMalformedMessageBody() throws Exception {
+    void shouldFailOnlyTheCallOfAMessageWhoseValuesDoNotDecode() throws Exception {
         try (RawPeer peer = new RawPeer(victim.address()).handshake()) {
             ByteBuf call = Unpooled.buffer().writeByte(MessageCodec.KIND_CALL).writeLong(7).writeLong(1)
                 .writeLong(1_000_000_000L).writeBytes(new byte[] {(byte) 0xff, 0x13, 0x37, 0x00, 0x55});
             byte[] payload = new byte[call.readableBytes()];
             call.readBytes(payload);
             peer.send(peer.data(payload));
-            assertOnlyThatLinkClosed(peer, "undecodable request #7");
+            ByteBuf answer = peer.nextData();
+            assertThat(MessageCodec.callId(answer)).isEqualTo(7);
+            assertThat(MessageCodec.kind(answer)).as("a failure for that call").isEqualTo(MessageCodec.KIND_FAILURE);
+            assertThat(victim.codec().decode(answer)).isInstanceOfSatisfying(io.jcircuit.codec.Message.Failure.class,
+                f -> assertThat(f.failure().message()).contains("could not decode the request").contains("could not be read"));
+
+            peer.send(victim, new io.jcircuit.codec.Message.Lookup(8, "echo", 10_000_000_000L));
+            ByteBuf next = peer.nextData();
+            assertThat(MessageCodec.callId(next)).isEqualTo(8);
+            assertThat(MessageCodec.kind(next)).as("the link serves the next call").isEqualTo(MessageCodec.KIND_REPLY);
+        }
+        assertThat(healthyLink.echo("after")).isEqualTo("after");
+    }
+
+    /** A message whose envelope is broken (a list of holds longer than the message) cannot be answered: the link closes. */
+    @Test
+    void shouldCloseALinkThatSendsAMessageWhoseEnvelopeIsBroken() throws Exception {
+        try (RawPeer peer = new RawPeer(victim.address()).handshake()) {
+            ByteBuf call = Unpooled.buffer().writeByte(MessageCodec.KIND_CALL | MessageCodec.HOLDS).writeLong(7).writeLong(1)
+                .writeLong(1_000_000_000L).writeInt(5).writeLong(1);
+            byte[] payload = new byte[call.readableBytes()];
+            call.readBytes(payload);
+            peer.send(peer.data(payload));
+            assertOnlyThatLinkClosed(peer, "undecodable request #7: malformed holds list of 5 handles");
         }
     }
 

@@ -433,6 +433,57 @@ class CallTest {
         }
     }
 
+    /** The bound {@link Bounded}'s constructor checks, changed by a test after it has made its values. */
+    static final java.util.concurrent.atomic.AtomicInteger BOUND = new java.util.concurrent.atomic.AtomicInteger(Integer.MAX_VALUE);
+
+    /** A record that checks its invariant in its constructor, as records do: a reader with a lower bound refuses it. */
+    public record Bounded(int x) implements java.io.Serializable {
+        public Bounded {
+            if (x > BOUND.get()) {
+                throw new IllegalArgumentException("x=" + x + " above " + BOUND.get());
+            }
+        }
+    }
+
+    /**
+     * A record whose constructor refuses a value as the receiver reads it fails that call alone, in either
+     * direction (a probe found the link, every reference over it and the worker taken down, as for a
+     * malformed message).
+     */
+    @Test
+    void aRecordWhoseConstructorRefusesTheValueAsItIsReadFailsThatCallAlone() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        Bounded made = new Bounded(10);
+        b.listen("any", Any.class, new Any() {
+            @Override
+            public Object echo(Object o) {
+                return o;
+            }
+
+            @Override
+            public Object make(int value) {
+                return made; // made before the bound went down: only its reader refuses it
+            }
+        });
+        b.listen("echo", Fixtures.Echo.class, new Fixtures.EchoImpl());
+        Any any = a.dial(b.address(), "any", Any.class);
+        Fixtures.Counter counter = a.dial(b.address(), "echo", Fixtures.Echo.class).makeCounter();
+        assertThat(counter.add(1)).isEqualTo(1);
+        try {
+            BOUND.set(5);
+            assertThatThrownBy(() -> any.echo(made)).isInstanceOf(io.jcircuit.UnreadableValueException.class)
+                .hasMessageContaining("could not decode the request").hasMessageContaining("x=10 above 5");
+            assertThat(counter.add(1)).isEqualTo(2);
+            assertThatThrownBy(() -> any.make(0)).isInstanceOf(io.jcircuit.UnreadableValueException.class)
+                .hasMessageContaining("the answer to").hasMessageContaining("x=10 above 5");
+            assertThat(counter.add(1)).isEqualTo(3);
+        } finally {
+            BOUND.set(Integer.MAX_VALUE);
+        }
+        assertThat(any.echo(made)).isEqualTo(made);
+    }
+
     /** Takes and makes values of any class. */
     public interface Any {
         Object echo(Object o);

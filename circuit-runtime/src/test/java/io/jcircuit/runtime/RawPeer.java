@@ -80,6 +80,17 @@ final class RawPeer implements AutoCloseable {
         return this;
     }
 
+    /** Reads frames until a DATA frame comes; its payload (the message, after the frame's header). */
+    ByteBuf nextData() throws IOException {
+        while (true) {
+            byte[] rest = new byte[in.readInt()];
+            in.readFully(rest);
+            if (rest[FrameCodec.TYPE_OFFSET - 4] == FrameCodec.TYPE_DATA) {
+                return io.netty.buffer.Unpooled.wrappedBuffer(rest, FrameCodec.HEADER_LENGTH - 4, rest.length - (FrameCodec.HEADER_LENGTH - 4));
+            }
+        }
+    }
+
     /** DATA frames {@link #readInBackground} has read. */
     long dataRead() {
         return dataRead.get();
