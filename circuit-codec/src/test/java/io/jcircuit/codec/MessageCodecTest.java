@@ -372,6 +372,32 @@ class MessageCodecTest {
         assertThat(codec.decodeValue(codec.encodeValue(List.of("after", 1)))).isEqualTo(List.of("after", 1));
     }
 
+    /**
+     * Internet addresses arrive whole: Fory's own reading of them left the holder null (a broken address
+     * that failed only when used) or failed, which a probe saw take a link down.
+     */
+    @Test
+    void internetAddressesArriveWhole() throws Exception {
+        java.net.InetAddress loopback = java.net.InetAddress.getLoopbackAddress();
+        java.net.InetAddress named = java.net.InetAddress.getByAddress("db.example", new byte[] {10, 1, 2, 3});
+        java.net.InetAddress unnamed = java.net.InetAddress.getByAddress(new byte[] {(byte) 192, (byte) 168, 0, 1});
+        java.net.Inet6Address scoped = java.net.Inet6Address.getByAddress(null,
+            new byte[] {(byte) 0xfe, (byte) 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 3);
+        java.net.InetSocketAddress bound = new java.net.InetSocketAddress(named, 5432);
+        java.net.InetSocketAddress unresolved = java.net.InetSocketAddress.createUnresolved("later.example", 80);
+        List<Object> sent = List.of(loopback, named, unnamed, scoped, bound, unresolved, loopback);
+
+        @SuppressWarnings("unchecked")
+        List<Object> read = (List<Object>) ((Message.Reply) roundTrip(new Message.Reply(1, sent))).value();
+
+        assertThat(read).isEqualTo(sent);
+        assertThat(read.stream().map(String::valueOf)).containsExactlyElementsOf(sent.stream().map(String::valueOf).toList());
+        assertThat(((java.net.Inet6Address) read.get(3)).getScopeId()).isEqualTo(3);
+        assertThat(((java.net.InetSocketAddress) read.get(5)).isUnresolved()).isTrue();
+        assertThat(read.get(6)).as("one object, as sent").isSameAs(read.get(0));
+        assertThat(codec.decodeValue(codec.encodeValue(named)).toString()).isEqualTo("db.example/10.1.2.3");
+    }
+
     /** Decodes {@code buf} one frame deeper each time until the decoder fails; what it threw. */
     private Throwable decodeWithLessAndLessStack(ByteBuf buf, int depth) {
         try {

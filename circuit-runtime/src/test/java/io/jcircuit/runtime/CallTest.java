@@ -484,6 +484,30 @@ class CallTest {
         assertThat(any.echo(made)).isEqualTo(made);
     }
 
+    /** Addresses go both ways whole, over a link and to a local reference (a probe's loopback address took the link down). */
+    @Test
+    void internetAddressesGoWholeToARemoteAndALocalReference() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        Any echo = new Any() {
+            @Override
+            public Object echo(Object o) {
+                return o;
+            }
+
+            @Override
+            public Object make(int value) {
+                return new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), value);
+            }
+        };
+        b.listen("any", Any.class, echo);
+        java.net.InetSocketAddress address = new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 7);
+        for (Any any : List.of(a.dial(b.address(), "any", Any.class), b.ref(Any.class, echo))) {
+            assertThat(any.echo(address)).isEqualTo(address).hasToString(address.toString());
+            assertThat(any.make(9)).hasToString(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 9).toString());
+        }
+    }
+
     /** Takes and makes values of any class. */
     public interface Any {
         Object echo(Object o);
