@@ -145,8 +145,9 @@ final class Invoker {
             sendAsync(r, target, id);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            r.future().completeExceptionally(new WorkerDiedException(target.home(), false,
-                "interrupted while waiting to send " + what, e));
+            // the caller's own doing, not the callee's end (as for a synchronous call)
+            r.future().completeExceptionally(new CircuitException("interrupted while waiting to send " + what
+                + "; it was not sent", e));
         } catch (WorkerDiedException died) {
             afterDeath(died, target, r);
         } catch (RuntimeException e) {
@@ -194,7 +195,7 @@ final class Invoker {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            c.fail(new WorkerDiedException(s.link.peer(), false, "interrupted while waiting to send " + what, e));
+            c.fail(new CircuitException("interrupted while waiting to send " + what + "; it was not sent", e));
         } catch (RuntimeException e) {
             c.fail(e); // unless the link's failure or the deadline came first; finish cleans up either way
         }

@@ -206,6 +206,31 @@ class AsyncCallTest {
         assertThat(apple.isCancelled()).isTrue();
     }
 
+    /**
+     * An asynchronous call whose caller is interrupted while it waits for an outgoing slot fails as a synchronous
+     * one does, not with {@code WorkerDiedException}: its callee is alive (a probe's failed that way, and code that
+     * respawns on it would have acted on a healthy worker).
+     */
+    @Test
+    void anAsynchronousCallInterruptedBeforeItIsSentFailsAsNotSentNotAsTheCalleesEnd() throws Exception {
+        Pair p = pair(c -> c.maxOutgoingCallsPerLink(1));
+        CompletableFuture<Integer> apple = p.shop().price("apple");
+        await().until(() -> p.impl().asked.containsKey("apple")); // holds the one slot
+
+        Thread.currentThread().interrupt();
+        CompletableFuture<Integer> pear;
+        try {
+            pear = p.shop().price("pear");
+        } finally {
+            assertThat(Thread.interrupted()).as("the interrupt stays set").isTrue();
+        }
+        assertThatThrownBy(() -> pear.get(10, TimeUnit.SECONDS)).cause()
+            .isExactlyInstanceOf(io.jcircuit.CircuitException.class)
+            .hasMessageContaining("interrupted while waiting to send").hasMessageContaining("it was not sent");
+        p.impl().settle("apple", 4);
+        assertThat(apple.get(10, TimeUnit.SECONDS)).isEqualTo(4);
+    }
+
     @Test
     void aFailedFutureOrAThrowingMethodFailsTheCallersFutureWithTheCalleesException() {
         Shop shop = pair().shop();
