@@ -118,6 +118,7 @@ public interface Circuit extends AutoCloseable {
      * itself once {@code fn} has returned and no other runtime holds a reference into it, and when
      * this runtime is gone; {@link Worker#kill} ends it at once.
      *
+     * @throws NullPointerException  when {@code host} is null ({@link #ANY_HOST} asks for any host)
      * @throws IllegalStateException when this runtime has no namespace, or no host runs
      * @throws CircuitException      when the host cannot start the worker; the message says why
      */
@@ -141,6 +142,7 @@ public interface Circuit extends AutoCloseable {
      * {@code pid} and {@code command}. The process outlives this runtime; it outlives its host only
      * when its output goes to files, not to sinks ({@link ExecSpec}).
      *
+     * @throws NullPointerException  when {@code host} is null ({@link #ANY_HOST} asks for any host)
      * @throws IllegalStateException when this runtime has no namespace, or no such host runs
      * @throws CircuitException      when the host cannot start the process; the message says why
      */

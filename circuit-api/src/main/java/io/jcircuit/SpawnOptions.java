@@ -21,7 +21,18 @@ public record SpawnOptions(List<String> jvmArgs, int maxHeapMb, Map<String, Stri
                            String deployment, WorkerId owner) {
 
     public SpawnOptions {
+        for (String a : Objects.requireNonNull(jvmArgs, "jvmArgs")) {
+            if (a == null) {
+                throw new IllegalArgumentException("jvmArgs holds a null: " + jvmArgs);
+            }
+        }
         jvmArgs = List.copyOf(jvmArgs);
+        for (Map.Entry<String, String> e : Objects.requireNonNull(env, "env").entrySet()) {
+            if (e.getKey() == null || e.getValue() == null) {
+                throw new IllegalArgumentException("env holds a null " + (e.getKey() == null ? "name (of value " + e.getValue()
+                    + ")" : "value for " + e.getKey()) + "; a variable to leave unset is left out");
+            }
+        }
         env = Map.copyOf(env);
         if (maxHeapMb < 0) {
             throw new IllegalArgumentException("maxHeapMb=" + maxHeapMb + " must be 0 (default) or positive");
@@ -54,7 +65,7 @@ public record SpawnOptions(List<String> jvmArgs, int maxHeapMb, Map<String, Stri
     }
 
     public SpawnOptions withJvmArgs(String... args) {
-        return new SpawnOptions(List.of(args), maxHeapMb, env, daemonize, deployment, owner);
+        return new SpawnOptions(java.util.Arrays.asList(args), maxHeapMb, env, daemonize, deployment, owner);
     }
 
     public SpawnOptions withMaxHeapMb(int mb) {

@@ -499,6 +499,7 @@ public final class CircuitRuntime implements Circuit {
 
     @Override
     public <R> Spawned<R> spawn(String host, java.util.List<String> anchors, Fn<R> fn, SpawnOptions options) {
+        requireHost(host);
         anchors(); // says how to get a namespace when there is none
         return spawning.spawn(host, anchors, fn, options);
     }
@@ -516,8 +517,14 @@ public final class CircuitRuntime implements Circuit {
 
     @Override
     public io.jcircuit.Proc exec(String host, io.jcircuit.ExecSpec spec) {
+        requireHost(host);
         anchors();
         return spawning.exec(host, spec);
+    }
+
+    /** A null host is more likely a caller's bug than a wish for any host (it went to any host, unsaid). */
+    private static void requireHost(String host) {
+        Objects.requireNonNull(host, "host is null: name a host daemon, or pass Circuit.ANY_HOST for any");
     }
 
     Spawning spawning() {

@@ -35,4 +35,27 @@ class SpawnOptionsTest {
             .hasMessageContaining("cannot also end with " + OWNER);
         assertThatThrownBy(() -> SpawnOptions.defaults().ownedBy(null)).isInstanceOf(NullPointerException.class);
     }
+
+    /** A null in the options is named (a probe's null environment value gave a bare "NullPointerException: null"). */
+    @Test
+    void shouldNameANullAmongTheOptions() {
+        Map<String, String> env = new java.util.HashMap<>();
+        env.put("GONE", null);
+        assertThatThrownBy(() -> SpawnOptions.defaults().withEnv(env)).isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("null value for GONE");
+        assertThatThrownBy(() -> SpawnOptions.defaults().withJvmArgs("-Dx=y", null)).isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("jvmArgs holds a null");
+        assertThat(SpawnOptions.defaults().withJvmArgs("-Dx=y").jvmArgs()).containsExactly("-Dx=y");
+    }
+
+    /** A null host is refused, naming ANY_HOST (before, it spawned on any host without a word). */
+    @Test
+    void shouldRefuseANullHostNamingAnyHost() {
+        try (CircuitRuntime rt = CircuitRuntime.start(RuntimeConfig.builder().build())) {
+            assertThatThrownBy(() -> rt.spawn(null, List.of(), () -> 1, SpawnOptions.defaults()))
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("Circuit.ANY_HOST");
+            assertThatThrownBy(() -> rt.exec(null, null)).isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("Circuit.ANY_HOST");
+        }
+    }
 }
