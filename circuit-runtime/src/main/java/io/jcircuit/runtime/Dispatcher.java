@@ -664,11 +664,14 @@ final class Dispatcher implements AutoCloseable {
         if (cannot != null) {
             frame.release();
             notDelivered(served, takesBack, answer, true); // a failure goes in its place
-            String message = "worker " + runtime.id() + " could not send the result: " + cannot;
+            // the caller's exception is of the kind its own arguments would get: too large, or unwritable
+            String message = "worker " + runtime.id() + " could not send " + (answer instanceof Message.Failure f
+                ? "the exception " + f.failure().className() + " thrown for the call" : "the result") + ": " + cannot;
             frame = FrameCodec.begin(s.link.alloc(), FrameCodec.TYPE_DATA, 256);
             try {
                 runtime.codec().encode(new Message.Failure(answer.callId(), RemoteFailure.describe(tooLargeForFrame
-                    ? new io.jcircuit.FrameTooLargeException(message) : new CircuitException(message))), frame);
+                    ? new io.jcircuit.FrameTooLargeException(message) : new io.jcircuit.UnwritableValueException(message, null))),
+                    frame);
             } catch (CodecException alsoFailed) {
                 frame.release();
                 throw alsoFailed;

@@ -241,7 +241,7 @@ class AsyncCallTest {
         assertThatThrownBy(() -> shop.throwAtOnce("closed").get(10, TimeUnit.SECONDS))
             .cause().isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
         assertThatThrownBy(() -> shop.unsendable().get(10, TimeUnit.SECONDS))
-            .cause().hasMessageContaining("could not send the result");
+            .cause().isInstanceOf(io.jcircuit.UnwritableValueException.class).hasMessageContaining("could not send the result");
         assertThatThrownBy(() -> shop.nothing().get(10, TimeUnit.SECONDS))
             .cause().isInstanceOf(NullPointerException.class)
             .hasMessageContaining("Shop.nothing()").hasMessageContaining("returned null instead of a future");

@@ -36,6 +36,9 @@ class MessageLimitsTest {
         int length(Chain c);
 
         Chain chain(int length);
+
+        /** Throws an exception whose message is {@code n} characters long. */
+        void fail(int n);
     }
 
     /** Each link nests the next: a value as deep as it is long. */
@@ -95,6 +98,11 @@ class MessageLimitsTest {
             public Chain chain(int length) {
                 return Chain.of(length);
             }
+
+            @Override
+            public void fail(int n) {
+                throw new IllegalStateException("x".repeat(n));
+            }
         });
         Big big = client.dial(server.address(), "big", Big.class);
         Counter counter = big.counter();
@@ -105,6 +113,10 @@ class MessageLimitsTest {
             .hasMessageContaining("above the frame limit of 65,536 bytes");
         assertThatThrownBy(() -> big.bytes(LIMIT + 1))
             .hasMessageContaining("could not send the result")
+            .hasMessageContaining("above the frame limit of 65,536 bytes");
+        // an exception too large says it was one, and which (a probe read "the result")
+        assertThatThrownBy(() -> big.fail(LIMIT + 1)).isInstanceOf(io.jcircuit.FrameTooLargeException.class)
+            .hasMessageContaining("could not send the exception java.lang.IllegalStateException thrown for the call")
             .hasMessageContaining("above the frame limit of 65,536 bytes");
         CompletableFuture<String> async = big.echoAsync(LARGE);
         assertThatThrownBy(() -> async.get(30, TimeUnit.SECONDS))
