@@ -179,6 +179,7 @@ public final class LinkTransport implements AutoCloseable {
                 channels.add(ch);
                 if (handler == null) {
                     pending.accepted(ch); // until the peer has shown who it is (LinkHandler#handshakeDone)
+                    ch.pipeline().addLast("first-bytes", pending.firstBytesOf(ch)); // ahead of TLS and the frames
                 }
                 LinkHandler link = handler == null ? new LinkHandler(LinkTransport.this) : handler.get();
                 if (config.tls() != null) {
@@ -361,6 +362,11 @@ public final class LinkTransport implements AutoCloseable {
     /** How many accepted connections wait for their handshake now; for tests. */
     int pendingConnections() {
         return pending.size();
+    }
+
+    /** Of {@link #pendingConnections}, how many have sent their first bytes (tests). */
+    int pendingSpoken() {
+        return pending.spokenSize();
     }
 
     BadPeerLog badPeerLog() {

@@ -80,4 +80,58 @@ class PendingConnectionsTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> b.pendingConnections() == 0);
         }
     }
+
+    /**
+     * A peer that has begun its handshake is not pushed out by connections that say nothing, however many
+     * come while it is slow to finish (a probe's flood of 450 a second pushed out first dials on a loaded
+     * machine): the silent ones make room for each other.
+     */
+    @org.junit.jupiter.api.Test
+    void shouldKeepAConnectionThatHasSpokenThroughAFloodOfSilentOnes() throws Exception {
+        WorkerId idB = WorkerId.random();
+        LinkTransportTest.Recorder rb = new LinkTransportTest.Recorder();
+        List<Socket> flood = new ArrayList<>();
+        try (LinkTransport b = LinkTransport.start(config(idB, false).maxPendingConnections(BOUND).connectTimeoutMs(60_000).build(), idB, rb);
+             Socket slow = new Socket()) {
+            slow.connect(new InetSocketAddress(b.address().host(), b.address().port()));
+            slow.setSoTimeout(10_000);
+            io.netty.buffer.ByteBuf hello = FrameCodec.begin(io.netty.buffer.UnpooledByteBufAllocator.DEFAULT, FrameCodec.TYPE_HELLO, 64);
+            byte[] addr = "127.0.0.1:1".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            hello.writeLong(WorkerId.random().value()).writeLong(0).writeLong(42).writeLong(0).writeByte(0)
+                .writeShort(addr.length).writeBytes(addr);
+            io.netty.buffer.ByteBuf frame = FrameCodec.finish(hello);
+            byte[] bytes = new byte[frame.readableBytes()];
+            frame.readBytes(bytes);
+            frame.release();
+            slow.getOutputStream().write(bytes, 0, 3); // its first bytes, then nothing for a while
+            slow.getOutputStream().flush();
+            await().atMost(Duration.ofSeconds(10)).until(() -> b.pendingConnections() == 1 && spoke(b));
+            try {
+                for (int i = 0; i < FLOOD; i++) {
+                    Socket s = new Socket();
+                    flood.add(s);
+                    s.connect(new InetSocketAddress(b.address().host(), b.address().port()));
+                    s.setSoTimeout(10_000);
+                }
+                for (int i = 0; i < FLOOD - BOUND + 1; i++) {
+                    assertThat(flood.get(i).getInputStream().read()).as("silent connection %d, pushed out", i).isEqualTo(-1);
+                }
+                slow.getOutputStream().write(bytes, 3, bytes.length - 3);
+                slow.getOutputStream().flush();
+                java.io.DataInputStream in = new java.io.DataInputStream(slow.getInputStream());
+                byte[] welcome = new byte[in.readInt()];
+                in.readFully(welcome);
+                assertThat(welcome[FrameCodec.TYPE_OFFSET - 4]).as("the slow peer's handshake is answered").isEqualTo(FrameCodec.TYPE_WELCOME);
+            } finally {
+                for (Socket s : flood) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    /** Whether the one connection {@code b} has waiting has spoken: it has, once its bytes were read. */
+    private static boolean spoke(LinkTransport b) {
+        return b.pendingSpoken() == 1;
+    }
 }
