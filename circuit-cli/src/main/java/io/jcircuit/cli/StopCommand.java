@@ -128,8 +128,11 @@ final class StopCommand implements Callable<Integer> {
             return Took.ACKNOWLEDGED;
         } catch (WorkerDiedException gone) {
             if (io.jcircuit.link.HandshakeFailedException.caused(gone)) {
-                // it is there but would not link with us (a cluster-key mismatch): it was never asked
-                throw new IllegalStateException("cannot ask host " + host.name() + " to stop: " + gone.getCause().getMessage(), gone);
+                // it is there but would not link with us (a cluster-key mismatch): it was never asked. Its entry
+                // names its key, which says so plainly where the link's failure can only ask
+                String why = HostService.keyMismatch(client.clusterKeyFingerprint(), List.of(host.entry()), null, "command")
+                    .orElse(gone.getCause().getMessage());
+                throw new IllegalStateException("cannot ask host " + host.name() + " to stop: " + why, gone);
             }
             if (gone.outcomeUnknown()) {
                 return Took.LINK_LOST;

@@ -356,8 +356,8 @@ final class LinkHandler extends ChannelDuplexHandler {
         Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
         String reason = root.getMessage() == null ? root.toString() : root.getMessage();
         if (root instanceof io.netty.handler.ssl.NotSslRecordException) {
-            reason = "the peer sent plain bytes to a runtime with a cluster key (TLS): it runs without the key;"
-                + " give both sides the same key, or neither";
+            reason = "the peer sent bytes that are not TLS to a runtime with a cluster key: a runtime without the key"
+                + " does (give both sides the same key, or neither), and so does anything that is no runtime";
         } else if (root instanceof javax.net.ssl.SSLException && state != State.OPEN) {
             // Judged here, on the exception, and not on the text later: a link handshake's own refusal (a
             // certificate that names another worker) speaks of certificates too, and is no TLS failure.

@@ -47,6 +47,11 @@ final class TlsRefusal {
                 + " runtime's, most likely as expired or not valid yet by its clock: the two machines' clocks are more"
                 + " than an hour apart (set them right, NTP), or this runtime has run for more than a year (restart it)";
         }
+        if (message.contains("Empty client certificate chain") || message.contains("null cert chain")) {
+            // a runtime with the cluster key always shows its certificate: this peer has none, of any key
+            return "TLS handshake refused: the peer showed no certificate, which every runtime with a cluster key"
+                + " does: it is no runtime of this cluster";
+        }
         if (message.contains("PKIX") || message.contains("certificate") || message.contains("unknown_ca")) {
             return "TLS handshake refused: the two sides run with different cluster keys";
         }
