@@ -899,6 +899,11 @@ public final class CircuitRuntime implements Circuit {
     /** What the ops service sees of this runtime. */
     private final class OpsView implements io.jcircuit.runtime.ops.OpsService.RuntimeView {
         @Override
+        public boolean isClosed() {
+            return CircuitRuntime.this.isClosed();
+        }
+
+        @Override
         public io.jcircuit.Subscription whenHomeEnds(Object reference, Runnable action) {
             // a channel is a value around a reference to its owner's core
             WorkerId home = homeOf(reference instanceof io.jcircuit.Chan<?> c ? c.core() : reference).id();

@@ -92,6 +92,31 @@ class OrphanedSwapTest {
     }
 
     /**
+     * A swap whose driver ended before the freeze (the command killed while the replacement started) is
+     * finished by the forward its take-over makes later. Before, the finish ran at the driver's end, found
+     * nothing frozen or forwarded and stopped: the old worker served on beside its replacement for good.
+     */
+    @Test
+    void shouldFinishASwapWhoseDriverEndedBeforeTheFreezeOnceTheTakeOverForwards() {
+        CircuitRuntime old = runtimes.start();
+        CircuitRuntime replacement = runtimes.start();
+        CircuitRuntime driver = runtimes.start();
+        old.listen("counter", Counter.class, new CounterImpl());
+        driver.dial(old.address(), Ops.SERVICE, Ops.class).swapDrivenBy(driver.ref(Runnable.class, () -> { }));
+        driver.close();
+        await().until(() -> old.links().stream().noneMatch(l -> l.peer().equals(driver.id()) && l.isConnected()));
+
+        Ops oldOps = replacement.dial(old.address(), Ops.SERVICE, Ops.class); // the take-over, on its way all along
+        oldOps.swapFreeze("counter", 5_000);
+        oldOps.swapForward("counter", replacement.listen("counter", Counter.class, new CounterImpl()));
+
+        // it goes on to drain, linger and retire: not waited for here, as a retired runtime exits its process
+        // (one its application has closed by then, as the extension does after this test, does not)
+        await().until(() -> logged("it drains, lingers 5 s and retires by itself"));
+        java.lang.ref.Reference.reachabilityFence(oldOps);
+    }
+
+    /**
      * A frozen service that is unlistened, or replaced under its name, is no longer one of this runtime's
      * frozen services: what waits for none to be frozen goes on at once, not at the freeze limit.
      */

@@ -42,6 +42,9 @@ public final class OpsService implements Ops {
     public interface RuntimeView {
         String worker();
 
+        /** Closed by its application (or on its way out): nothing of it is to exit the process any more. */
+        boolean isClosed();
+
         String address();
 
         String host();
@@ -402,6 +405,10 @@ public final class OpsService implements Ops {
     @Override
     public void swapForward(String service, Object replacement) {
         runtime.forwardService(service, replacement);
+        if (swapDriverGone) {
+            // a take-over its driver began before it ended (the command killed while the replacement started)
+            Thread.ofVirtual().name("circuit-orphaned-swap").start(this::finishOrphanedSwaps);
+        }
     }
 
     @Override
@@ -423,7 +430,34 @@ public final class OpsService implements Ops {
     @Override
     public void swapDrivenBy(Object driver) {
         // the action runs on a virtual thread of its own, once; a driver that ends normally finds this worker retiring
-        runtime.whenHomeEnds(driver, this::finishOrphanedSwap);
+        runtime.whenHomeEnds(driver, () -> {
+            swapDriverGone = true;
+            finishOrphanedSwaps();
+        });
+    }
+
+    /** Set once the runtime that ran a hot swap of this worker is gone: a forward from then on is an orphan's too. */
+    private volatile boolean swapDriverGone;
+    /** One {@link #finishOrphanedSwap} at a time. */
+    private final java.util.concurrent.atomic.AtomicBoolean finishing = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * Runs {@link #finishOrphanedSwap} unless one runs, and again while a forward came that it did not see: a
+     * swap killed before the freeze had its finish find nothing to do, and the take-over it had begun froze and
+     * forwarded the service after (a probe's old worker then served on next to its replacement for good).
+     */
+    private void finishOrphanedSwaps() {
+        while (finishing.compareAndSet(false, true)) {
+            boolean done;
+            try {
+                done = finishOrphanedSwap();
+            } finally {
+                finishing.set(false);
+            }
+            if (done || runtime.forwardedServices().isEmpty()) {
+                return;
+            }
+        }
     }
 
     /** How long a worker whose swap was orphaned waits for its calls to end: {@code circuit swap}'s default drain. */
@@ -433,9 +467,10 @@ public final class OpsService implements Ops {
 
     /**
      * The runtime that ran a hot swap of this worker is gone ({@link #swapDrivenBy}): finishes the swap as it
-     * would have, once no service is frozen any more.
+     * would have, once no service is frozen any more. False when it found nothing forwarded yet, and the worker
+     * not retiring: a take-over still on its way may forward a service later.
      */
-    private void finishOrphanedSwap() {
+    private boolean finishOrphanedSwap() {
         try {
             // A replacement still taking a service over forwards it or rolls it back; a freeze that neither
             // does lets go by itself (CircuitRuntime.FREEZE_LIMIT). The step that lets the last one go wakes this.
@@ -448,15 +483,18 @@ public final class OpsService implements Ops {
             runtime.whenNoServiceFrozen(() -> unfrozen.complete(null));
             java.util.concurrent.CompletableFuture.anyOf(unfrozen, retired).get();
             List<String> forwarded = runtime.forwardedServices();
-            if (retiring || forwarded.isEmpty()) {
-                return; // retired by the swap, or rolled back (or never frozen): nothing left to do
+            if (retiring) {
+                return true; // retired by the swap
+            }
+            if (forwarded.isEmpty()) {
+                return false; // rolled back, or not frozen yet: nothing to do unless a forward comes
             }
             List<String> serving = runtime.serviceTypes().stream().map(OpsInfo.ServiceType::name).toList();
             if (!serving.isEmpty()) {
                 LOG.warn("the hot swap that forwarded {} from this worker ended before it took {} over (the runtime that ran"
                     + " it is gone): this worker serves {} on, and its callers of {} follow the move", forwarded, serving,
                     serving, forwarded);
-                return;
+                return true;
             }
             List<String> lost = runtime.forwardedToTheUnreachable();
             if (!lost.isEmpty()) {
@@ -464,13 +502,13 @@ public final class OpsService implements Ops {
                 LOG.error("the hot swap that forwarded {} from this worker ended before it retired it (the runtime that ran"
                     + " it is gone), and the replacement of {} cannot be reached: this worker stays; take the service back"
                     + " or end the worker", forwarded, lost);
-                return;
+                return true;
             }
             LOG.warn("the hot swap that forwarded {} from this worker ended before it retired it (the runtime that ran it"
                 + " is gone): it drains, lingers {} s and retires by itself", forwarded, ORPHANED_LINGER.toSeconds());
             drain(ORPHANED_DRAIN.toMillis(), 0);
             Thread.sleep(ORPHANED_LINGER.toMillis()); // the linger: callers holding references follow the move
-            if (!retiring) {
+            if (!retiring && !runtime.isClosed()) {
                 retire();
             }
         } catch (InterruptedException e) {
@@ -478,6 +516,7 @@ public final class OpsService implements Ops {
         } catch (RuntimeException | java.util.concurrent.ExecutionException e) {
             LOG.warn("the hot swap of this worker ended before it retired it, and the worker could not finish it: {}", e.toString());
         }
+        return true;
     }
 
     /** Set by {@link #retire}: the worker exits once nothing holds it. */
@@ -498,6 +537,9 @@ public final class OpsService implements Ops {
                 awaitFree(System.nanoTime() + RECORDS_WAIT_LIMIT.toNanos());
             } catch (InterruptedException e) {
                 return; // the process is ending anyway
+            }
+            if (runtime.isClosed()) {
+                return; // its application closed it meanwhile: the process is the application's to end
             }
             LOG.info("retired: no other runtime holds a reference to its objects; exiting");
             exitNow(0);
