@@ -139,6 +139,10 @@ final class StartCommand implements Callable<Integer> {
         try {
             host = HostDaemon.start(plan.config());
         } catch (NamespaceException e) {
+            if (plan.config().zookeeper() == null) {
+                // about the embedded one, which its message names (it may be another host's: "run by this host" was wrong)
+                throw e;
+            }
             throw new NamespaceException(e.getMessage() + " (ZooKeeper: " + plan.zookeeper() + ")", e);
         }
         Thread hook = new Thread(host::close, "circuit-start-shutdown");

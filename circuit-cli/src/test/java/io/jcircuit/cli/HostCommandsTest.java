@@ -202,6 +202,11 @@ class HostCommandsTest {
             await().atMost(Duration.ofSeconds(30)).until(() -> second.out().contains("host s2 at"));
             assertThat(second.out()).contains("(joined, from " + dir.resolve("zookeeper").resolve("connect") + ")");
             assertThat(CliRun.run("hosts", "--dir", dir.toString()).out()).containsPattern("(?s)\\ns1 .*\\ns2 ");
+            // a second embedded one on the same state is refused, without "(ZooKeeper: embedded, run by this host)"
+            // after it, which said the opposite (a probe)
+            CliRun.Result third = CliRun.run("start", "--embedded", "--dir", dir.toString(), "--name", "s3");
+            assertThat(third.code()).isEqualTo(1);
+            assertThat(third.err()).contains("another runtime already runs the embedded ZooKeeper of").doesNotContain("run by this host");
 
             CliRun.Result stop2 = CliRun.run("stop", "--dir", dir.toString(), "s2");
             assertThat(stop2.code()).as(stop2.err()).isZero();
