@@ -121,6 +121,9 @@ public final class RunMain {
             return;
         }
         int code = 0;
+        // set as the JVM begins to end (Ctrl-C, kill): the program's calls then fail as its circuit closes
+        java.util.concurrent.atomic.AtomicBoolean ending = new java.util.concurrent.atomic.AtomicBoolean();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> ending.set(true), "circuit-run-ending"));
         try (rt) {
             java.util.Set<Thread> ours = Thread.getAllStackTraces().keySet();
             try {
@@ -129,8 +132,13 @@ public final class RunMain {
                     return null;
                 });
             } catch (InvocationTargetException e) {
-                System.err.println("circuit run: " + mainClass + ".main failed:");
-                e.getCause().printStackTrace();
+                if (ending.get()) {
+                    // not the program's failure: a stack trace of a call cut by the circuit's close read as a crash
+                    System.err.println("circuit run: stopped while " + mainClass + ".main ran (" + e.getCause() + ")");
+                } else {
+                    System.err.println("circuit run: " + mainClass + ".main failed:");
+                    e.getCause().printStackTrace();
+                }
                 code = 1;
             }
             awaitProgramThreads(ours);
