@@ -82,7 +82,7 @@ final class DemoCommand implements Callable<Integer> {
             } catch (Exception e) {
                 err.println(); // the error goes on a line of its own, not after the bar
                 err.flush();
-                throw e;
+                throw jvmEnding() ? stopped(e) : e;
             }
             nanos = System.nanoTime() - t0;
             bar.done();
@@ -133,6 +133,26 @@ final class DemoCommand implements Callable<Integer> {
      * neither do it again nor say that it kept the directory. (Removing a hook during shutdown throws,
      * and the demo ended with "Shutdown in progress" instead of what went wrong.)
      */
+    /**
+     * The JVM is ending (Ctrl-C, a kill): a demo's calls failing now are its circuit's close, which the shutdown
+     * hook runs, not what the demo measures; the demo says it was stopped instead of reporting them.
+     */
+    static boolean jvmEnding() {
+        Thread probe = new Thread(() -> { });
+        try {
+            Runtime.getRuntime().addShutdownHook(probe);
+            Runtime.getRuntime().removeShutdownHook(probe);
+            return false;
+        } catch (IllegalStateException shuttingDown) {
+            return true;
+        }
+    }
+
+    /** What a demo stopped by the JVM's end throws in place of what failed with it. */
+    static IllegalStateException stopped(Throwable cut) {
+        return new IllegalStateException("stopped; its local circuit and directory are removed", cut);
+    }
+
     static boolean unhook(Thread cleanup) {
         try {
             Runtime.getRuntime().removeShutdownHook(cleanup);

@@ -93,10 +93,16 @@ final class DemoSwapCommand implements Callable<Integer> {
                 }, SpawnOptions.defaults().daemonized());
             }
             report = run(driver, deployment, err);
+        } catch (RuntimeException e) {
+            throw DemoCommand.jvmEnding() ? DemoCommand.stopped(e) : e;
         } finally {
             if (DemoCommand.unhook(cleanup)) {
                 DemoCommand.stop(driver, host, state, java.time.Duration.ZERO, report == null || !passed(report) ? err : null);
             }
+        }
+        if (DemoCommand.jvmEnding()) {
+            // the clients' calls failed as the circuit closed under them: no report of the swap
+            throw DemoCommand.stopped(null);
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
