@@ -35,7 +35,10 @@ public interface Durable {
      */
     void put(String path, Object value);
 
-    /** The bytes at {@code path}; empty when nothing is there. */
+    /**
+     * The bytes at {@code path}; empty when nothing is there. Of a value stored with {@link #put}, its stored
+     * form: the codec's bytes, behind their seal when the circuit has a key ({@link #get} reads it).
+     */
     Optional<byte[]> getBytes(String path);
 
     /**

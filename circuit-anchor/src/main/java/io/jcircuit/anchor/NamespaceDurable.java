@@ -91,8 +91,11 @@ public final class NamespaceDurable implements Durable {
                     + " runtime, which has the key, does not decode it (anyone who can write to ZooKeeper could have"
                     + " put it there); a runtime with the key can put it again");
             }
-        } else {
+        } else if (data[0] == Namespace.KIND_BYTES || data[0] == Namespace.KIND_SIGNED_BYTES) {
             throw new IllegalArgumentException("durable value at '" + path + "' was stored as bytes; read it with getBytes");
+        } else {
+            throw new IllegalStateException("durable value at '" + path + "' is of kind " + data[0] + ", which this runtime"
+                + " does not know: a newer build wrote it, or something wrote it into ZooKeeper by hand");
         }
         Object v;
         try {

@@ -460,6 +460,11 @@ class NamespaceTest {
         assertThat(durable.getBytes(dir + "/raw")).hasValueSatisfying(v -> assertThat(v).containsExactly(9));
 
         assertThatThrownBy(() -> durable.get(dir + "/raw", Config.class)).hasMessageContaining("stored as bytes");
+        // a kind this build does not know is not called bytes (a probe wrote kind 9 into ZooKeeper)
+        ns.put(dir + "/odd", (byte) 9, new byte[] {1});
+        assertThatThrownBy(() -> durable.get(dir + "/odd", Config.class)).isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("is of kind 9, which this runtime does not know");
+        assertThat(durable.delete(dir + "/odd")).isTrue();
         assertThatThrownBy(() -> durable.put(dir + "/cfg", "x")).hasMessageContaining("is a directory");
         assertThatThrownBy(() -> durable.putBytes(dir + "/big", new byte[io.jcircuit.Durable.MAX_VALUE_BYTES + 1]))
             .hasMessageContaining("at most");
