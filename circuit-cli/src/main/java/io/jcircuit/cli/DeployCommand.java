@@ -103,7 +103,14 @@ final class DeployCommand implements Callable<Integer> {
             throw new IllegalArgumentException((Files.isDirectory(jar) ? target + " is a directory, not a jar" : "no such jar: " + target)
                 + (target.endsWith(".jar") ? "" : " (with --list, the name goes after it: deploy --list NAME)"));
         }
-        String deployName = Deployment.checkName(name != null ? name : defaultName(jar.getFileName().toString()));
+        String deployName;
+        try {
+            deployName = Deployment.checkName(name != null ? name : defaultName(jar.getFileName().toString()));
+        } catch (IllegalArgumentException e) {
+            // the name came from the jar's file name: say so, and how to give one
+            throw name != null ? e : new IllegalArgumentException(e.getMessage() + " (taken from the jar's file name;"
+                + " give one with --name)", e);
+        }
         try (WorkerOps w = WorkerOps.open(where, keys)) {
             Pushed p = deploy(w.namespace(), w.deployments(), w.client(), jar, deployName, spec.commandLine().getErr(), json);
             report(p.recorded(), p.fetched());

@@ -117,6 +117,13 @@ class DeployCommandTest {
         CliRun.Result nope = CliRun.run(env, "deploy", "--list", "nope");
         assertThat(nope.err()).contains("circuit deploy: no deployment named 'nope'");
         assertThat(nope.code()).as("a script can tell a missing name from an empty list").isEqualTo(1);
+        // a removal of an unknown name is not told how to deploy (a probe's was)
+        CliRun.Result removeNope = CliRun.run(env, "deploy", "--remove", "nope:3");
+        assertThat(removeNope.err()).contains("no deployment named 'nope' to remove").doesNotContain("deploy a jar");
+        // a name taken from the file name says so
+        Path hidden = Files.copy(v2, v2.resolveSibling(".hidden.jar"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        CliRun.Result badName = CliRun.run(env, "deploy", hidden.toString());
+        assertThat(badName.err()).contains("bad deployment name '.hidden'").contains("taken from the jar's file name; give one with --name");
     }
 
     @Test

@@ -184,6 +184,10 @@ public final class Deployments {
                 return new Removal(r, false);
             }
         }
+        if (all.isEmpty()) {
+            // resolve's hint is for a swap or spawn: one asked to remove needs none of deploying
+            throw new IllegalArgumentException("no deployment named '" + name + "' to remove; see 'circuit deploy --list'");
+        }
         Deployment d = resolve(selector).removedAt(java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
         records.put(d.path(), d.encode());
         return new Removal(d, true);
