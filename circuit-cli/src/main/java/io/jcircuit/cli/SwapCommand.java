@@ -151,8 +151,9 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
                 PrintWriter err = spec.commandLine().getErr();
                 err.println("circuit swap: swap stopped: " + run.failed().entrySet().stream()
                     .map(f -> f.getKey() + ": " + f.getValue()).collect(java.util.stream.Collectors.joining("; "))
-                    + " (" + run.swapped() + " swapped, " + (workers.size() - run.swapped()) + " left as they were"
-                    + (run.notTried().isEmpty() ? "" : ", not tried: " + run.notTried().stream().map(Object::toString)
+                    + " (" + run.swapped() + " swapped, " + (workers.size() - run.swapped()) + " left as they were: "
+                    + run.failed().size() + " failed" + (run.notTried().isEmpty() ? "" : ", " + run.notTried().size()
+                    + " not tried: " + run.notTried().stream().map(Object::toString)
                     .collect(java.util.stream.Collectors.joining(" "))) + ")");
                 err.flush();
                 return 1;
