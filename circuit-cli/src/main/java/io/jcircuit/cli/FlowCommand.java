@@ -26,7 +26,9 @@ import java.util.concurrent.Callable;
 @Command(name = "flow", mixinStandardHelpOptions = true,
     description = {"Show calls/s and bytes/s between workers as a matrix: rows call, columns are called.",
         "Callers that are not workers (this command, other tools) are left out.",
-        "Example: circuit flow   circuit flow --interval 5 --json /wordcount/..."})
+        "Examples:",
+        "  circuit flow",
+        "  circuit flow --interval 5 --json /wordcount/..."})
 final class FlowCommand implements Callable<Integer> {
 
     @Parameters(index = "0", arity = "0..1", defaultValue = "/worker", paramLabel = "SELECTOR",

@@ -15,7 +15,9 @@ import java.util.concurrent.Callable;
 /** {@code circuit get}: reads settings and log levels of live workers. */
 @Command(name = "get", mixinStandardHelpOptions = true,
     description = {"Print settings of selected workers: one KEY, or every setting and explicitly set log level.",
-        "Example: circuit get /sumr/...   circuit get /sumr/... log.root"})
+        "Examples:",
+        "  circuit get /sumr/...",
+        "  circuit get /sumr/... log.root"})
 final class GetCommand extends WorkerVerb implements Callable<Integer> {
 
 

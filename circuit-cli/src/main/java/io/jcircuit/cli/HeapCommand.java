@@ -28,7 +28,9 @@ import java.util.concurrent.locks.LockSupport;
  */
 @Command(name = "heap", mixinStandardHelpOptions = true,
     description = {"Print the heap histogram of selected workers (default), or stream one worker's heap dump to FILE.",
-        "Example: circuit heap --histo --top 20 /sumr/...   circuit heap --dump sumr.hprof /sumr/R0123456789abcdef"})
+        "Examples:",
+        "  circuit heap --histo --top 20 /sumr/...",
+        "  circuit heap --dump sumr.hprof /sumr/R0123456789abcdef"})
 final class HeapCommand extends WorkerVerb implements Callable<Integer> {
 
     /** With no chunk for this long, a dump download gives up: the worker died or stalled. */

@@ -20,7 +20,9 @@ import java.util.concurrent.Callable;
     description = {"End selected workers and wait until they have left /worker.",
         "Each is asked to exit through its ops service; one that does not answer within --timeout, or any with "
             + "--force, is killed by its host.",
-        "Example: circuit kill /wordcount/...   circuit kill --drain 10 /sumr/R0123456789abcdef"})
+        "Examples:",
+        "  circuit kill /wordcount/...",
+        "  circuit kill --drain 10 /sumr/R0123456789abcdef"})
 final class KillCommand extends WorkerVerb implements Callable<Integer> {
 
 

@@ -29,7 +29,10 @@ import java.util.concurrent.locks.LockSupport;
             + " that has ended is named by its id: its exit status and the end of its stderr (or of --stdout) are"
             + " read from that directory, which stays until 'circuit clear'. One that its host still runs but that left /worker"
             + " (paused past its ZooKeeper session) is said to, with the same ends.",
-        "Example: circuit log -n 50 /sumr/...   circuit log -f /worker/R0123456789abcdef   circuit log --stdout R0123456789abcdef"})
+        "Examples:",
+        "  circuit log -n 50 /sumr/...",
+        "  circuit log -f /worker/R0123456789abcdef",
+        "  circuit log --stdout R0123456789abcdef"})
 final class LogCommand extends WorkerVerb implements Callable<Integer> {
 
 

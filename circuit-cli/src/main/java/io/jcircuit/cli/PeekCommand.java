@@ -16,7 +16,9 @@ import java.util.concurrent.Callable;
 @Command(name = "peek", mixinStandardHelpOptions = true,
     description = {"Show what selected workers say about themselves: pid, host, version, uptime, anchors, services, peers.",
         "SELECTOR is /dir, /dir/... or /dir/R<id> (or a bare worker id).",
-        "Example: circuit peek /worker/...   circuit peek --json /sumr/..."})
+        "Examples:",
+        "  circuit peek /worker/...",
+        "  circuit peek --json /sumr/..."})
 final class PeekCommand extends WorkerVerb implements Callable<Integer> {
 
 

@@ -14,7 +14,9 @@ import java.util.concurrent.Callable;
         "Settings are log levels (log.root, log.LOGGER) and whatever the application defined with "
             + "Circuit.settings().define(...). Values are checked by the worker. Several KEY=VALUE apply one by one: "
             + "each applied is printed; a refused one is reported and changes nothing, and the others still apply.",
-        "Example: circuit set /sumr/... log.io.jcircuit=DEBUG   circuit set /ingest/... ingest.batch=1024"})
+        "Examples:",
+        "  circuit set /sumr/... log.io.jcircuit=DEBUG",
+        "  circuit set /ingest/... ingest.batch=1024"})
 final class SetCommand extends WorkerVerb implements Callable<Integer> {
 
 

@@ -10,7 +10,9 @@ import java.util.concurrent.Callable;
 /** {@code circuit stack}: the thread dumps of live workers, virtual threads included (the Go Circuit's {@code 4stk}). */
 @Command(name = "stack", mixinStandardHelpOptions = true,
     description = {"Print the thread dump of each selected worker, virtual threads included.",
-        "Example: circuit stack /sumr/...   circuit stack --json /worker/R0123456789abcdef"})
+        "Examples:",
+        "  circuit stack /sumr/...",
+        "  circuit stack --json /worker/R0123456789abcdef"})
 final class StackCommand extends WorkerVerb implements Callable<Integer> {
 
 

@@ -28,7 +28,10 @@ import java.util.concurrent.Callable;
             + "OUT/s (calls served and made per second), ERR/s (failed calls per second), KiB/s (call traffic), P99in "
             + "(the highest of the served methods' 99th percentile times, since the first call) and UP (uptime).",
         "Ctrl-C stops. --once prints one table (two samples --interval apart) and exits.",
-        "Example: circuit top   circuit top /sumr/...   circuit top --once --json"})
+        "Examples:",
+        "  circuit top",
+        "  circuit top /sumr/...",
+        "  circuit top --once --json"})
 final class TopCommand implements Callable<Integer> {
 
     @Parameters(index = "0", arity = "0..1", defaultValue = "/worker", paramLabel = "SELECTOR",
