@@ -110,26 +110,43 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
             Swapper swapper = new Swapper(w.client(), dir -> w.namespace().listAnchors(dir, true).entries(),
                 SpawnOptions.defaults().withDeployment(deployment), Duration.ofSeconds(drainSeconds),
                 Duration.ofSeconds(lingerSeconds));
-            Run run = swapAll(swapper, workers, s -> {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("old", s.oldWorker());
-                m.put("new", s.newWorker());
-                m.put("host", s.host());
-                m.put("services", s.services());
-                m.put("anchors", s.anchors());
-                m.put("millis", s.millis());
-                m.put("old_held", s.oldHeld());
-                m.put("started_empty", s.startedEmpty());
-                swapped.add(m);
-                if (!json) {
-                    out.println("swapped " + s.oldWorker() + " -> " + s.newWorker() + " on " + s.host() + ": "
-                        + String.join(", ", s.services()) + " (" + s.millis() + " ms)" + (s.oldHeld() == 0 ? ""
-                        : "; the old worker exits once the " + s.oldHeld() + " object(s) other runtimes hold there are dropped")
-                        + (s.startedEmpty().isEmpty() ? "" : "; " + String.join(", ", s.startedEmpty())
-                        + " handed over no state (not Swappable): started as new"));
-                    out.flush();
+            // Ctrl-C or a kill midway: say which workers were under way, each of which finishes alone (README)
+            PrintWriter stoppedErr = spec.commandLine().getErr();
+            Thread stopped = new Thread(() -> {
+                List<io.jcircuit.WorkerId> left = List.copyOf(underWay);
+                if (!left.isEmpty()) {
+                    stoppedErr.println("circuit swap: stopped with " + left.size() + " worker(s) under way ("
+                        + String.join(" ", left.stream().map(Object::toString).toList()) + "): each finishes its swap alone"
+                        + " once its take-over went on or back; the workers not begun on are left as they were");
+                    stoppedErr.flush();
                 }
-            });
+            }, "circuit-swap-stopped");
+            Runtime.getRuntime().addShutdownHook(stopped);
+            Run run;
+            try {
+                run = swapAll(swapper, workers, s -> {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("old", s.oldWorker());
+                    m.put("new", s.newWorker());
+                    m.put("host", s.host());
+                    m.put("services", s.services());
+                    m.put("anchors", s.anchors());
+                    m.put("millis", s.millis());
+                    m.put("old_held", s.oldHeld());
+                    m.put("started_empty", s.startedEmpty());
+                    swapped.add(m);
+                    if (!json) {
+                        out.println("swapped " + s.oldWorker() + " -> " + s.newWorker() + " on " + s.host() + ": "
+                            + String.join(", ", s.services()) + " (" + s.millis() + " ms)" + (s.oldHeld() == 0 ? ""
+                            : "; the old worker exits once the " + s.oldHeld() + " object(s) other runtimes hold there are dropped")
+                            + (s.startedEmpty().isEmpty() ? "" : "; " + String.join(", ", s.startedEmpty())
+                            + " handed over no state (not Swappable): started as new"));
+                        out.flush();
+                    }
+                });
+            } finally {
+                DemoCommand.unhook(stopped);
+            }
             if (json) {
                 Map<String, Object> o = new LinkedHashMap<>();
                 o.put("swapped", swapped);
@@ -209,6 +226,9 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
      * {@code each} as soon as it and those before it in its batch are; a failure ends the run after its
      * batch, leaving the later workers as they were.
      */
+    /** The old workers whose swap has begun and not ended. */
+    private final java.util.Set<io.jcircuit.WorkerId> underWay = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private Run swapAll(Swapper swapper, List<Entry> workers, java.util.function.Consumer<Swapper.Swapped> each)
             throws InterruptedException {
         int done = 0;
@@ -218,7 +238,14 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
             try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
                 List<java.util.concurrent.Future<Swapper.Swapped>> running = new ArrayList<>();
                 for (Entry old : batch) {
-                    running.add(pool.submit(() -> swapper.swap(old, service)));
+                    underWay.add(old.worker());
+                    running.add(pool.submit(() -> {
+                        try {
+                            return swapper.swap(old, service);
+                        } finally {
+                            underWay.remove(old.worker());
+                        }
+                    }));
                 }
                 for (int i = 0; i < batch.size(); i++) {
                     try {
