@@ -455,17 +455,7 @@ class CallTest {
         CircuitRuntime a = runtimes.start();
         CircuitRuntime b = runtimes.start();
         Bounded made = new Bounded(10);
-        b.listen("any", Any.class, new Any() {
-            @Override
-            public Object echo(Object o) {
-                return o;
-            }
-
-            @Override
-            public Object make(int value) {
-                return made; // made before the bound went down: only its reader refuses it
-            }
-        });
+        b.listen("any", Any.class, echoing(value -> made)); // made before the bound went down: only its reader refuses it
         b.listen("echo", Fixtures.Echo.class, new Fixtures.EchoImpl());
         Any any = a.dial(b.address(), "any", Any.class);
         Fixtures.Counter counter = a.dial(b.address(), "echo", Fixtures.Echo.class).makeCounter();
@@ -489,7 +479,18 @@ class CallTest {
     void internetAddressesGoWholeToARemoteAndALocalReference() {
         CircuitRuntime a = runtimes.start();
         CircuitRuntime b = runtimes.start();
-        Any echo = new Any() {
+        Any echo = echoing(value -> new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), value));
+        b.listen("any", Any.class, echo);
+        java.net.InetSocketAddress address = new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 7);
+        for (Any any : List.of(a.dial(b.address(), "any", Any.class), b.ref(Any.class, echo))) {
+            assertThat(any.echo(address)).isEqualTo(address).hasToString(address.toString());
+            assertThat(any.make(9)).hasToString(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 9).toString());
+        }
+    }
+
+    /** An {@link Any} that echoes what it takes, and makes what {@code make} gives. */
+    private static Any echoing(java.util.function.IntFunction<Object> make) {
+        return new Any() {
             @Override
             public Object echo(Object o) {
                 return o;
@@ -497,15 +498,9 @@ class CallTest {
 
             @Override
             public Object make(int value) {
-                return new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), value);
+                return make.apply(value);
             }
         };
-        b.listen("any", Any.class, echo);
-        java.net.InetSocketAddress address = new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 7);
-        for (Any any : List.of(a.dial(b.address(), "any", Any.class), b.ref(Any.class, echo))) {
-            assertThat(any.echo(address)).isEqualTo(address).hasToString(address.toString());
-            assertThat(any.make(9)).hasToString(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 9).toString());
-        }
     }
 
     /** Takes and makes values of any class. */
@@ -527,17 +522,7 @@ class CallTest {
     void aValueItsClassRefusesAsItIsReadFailsThatCallAloneInEitherDirection() {
         CircuitRuntime a = runtimes.start();
         CircuitRuntime b = runtimes.start();
-        b.listen("any", Any.class, new Any() {
-            @Override
-            public Object echo(Object o) {
-                return o;
-            }
-
-            @Override
-            public Object make(int value) {
-                return new Positive(value);
-            }
-        });
+        b.listen("any", Any.class, echoing(Positive::new));
         b.listen("echo", Fixtures.Echo.class, new Fixtures.EchoImpl());
         Any any = a.dial(b.address(), "any", Any.class);
         Fixtures.Counter counter = a.dial(b.address(), "echo", Fixtures.Echo.class).makeCounter(); // held over the session
