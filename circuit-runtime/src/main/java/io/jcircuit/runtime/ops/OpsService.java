@@ -430,13 +430,20 @@ public final class OpsService implements Ops {
     @Override
     public void swapDrivenBy(Object driver) {
         // the action runs on a virtual thread of its own, once; a driver that ends normally finds this worker retiring
+        swapDriver = driver;
+        swapDriverGone = false; // a swap that ended before (rolled back) no longer speaks for this one
         runtime.whenHomeEnds(driver, () -> {
+            if (swapDriver != driver) {
+                return; // a later swap's driver runs this worker's swap now
+            }
             swapDriverGone = true;
             finishOrphanedSwaps();
         });
     }
 
-    /** Set once the runtime that ran a hot swap of this worker is gone: a forward from then on is an orphan's too. */
+    /** The runtime that runs this worker's hot swap, as its reference ({@link #swapDrivenBy}); null before any. */
+    private volatile Object swapDriver;
+    /** Set once {@link #swapDriver} is gone: a forward from then on is an orphan's too. */
     private volatile boolean swapDriverGone;
     /** One {@link #finishOrphanedSwap} at a time. */
     private final java.util.concurrent.atomic.AtomicBoolean finishing = new java.util.concurrent.atomic.AtomicBoolean();
