@@ -1209,13 +1209,25 @@ public final class CircuitRuntime implements Circuit {
         return h.target();
     }
 
-    /** Sends one home the releases of references this runtime dropped (see {@link ImportTable}). */
+    /**
+     * Sends one home the releases of references this runtime dropped (see {@link ImportTable}), over the
+     * session with it that is up. Never dials: what home counts for this runtime it counted in a session,
+     * and drops when the last session with it ends; with none up there is nothing to give back, and
+     * releases sent into a later session would take holds that session counted. (Before, a release
+     * dialed a peer just declared dead, during its outage, and a call made once the network healed
+     * joined that dial, lost with the network.)
+     */
     private void sendReleases(java.util.List<ImportTable.Pending> batch) {
         if (closed.get()) {
             return;
         }
         ImportTable.Pending first = batch.getFirst();
-        PeerSession s = peers.session(first.home(), first.address(), System.nanoTime() + 5_000_000_000L);
+        PeerSession s = peers.liveSession(first.home());
+        if (s == null) {
+            LOG.debug("{} releases for worker {} dropped: no session with it is up, so it holds nothing of this runtime's",
+                batch.size(), first.home());
+            return;
+        }
         for (int from = 0; from < batch.size(); from += MessageCodec.MAX_RELEASE_ENTRIES) {
             int to = Math.min(batch.size(), from + MessageCodec.MAX_RELEASE_ENTRIES);
             long[] handles = new long[to - from];

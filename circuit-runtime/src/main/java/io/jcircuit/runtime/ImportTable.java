@@ -248,13 +248,14 @@ final class ImportTable {
     /**
      * The session with {@code home} ended for good and {@code home} dropped what this runtime held: its
      * references here are lost ({@link RefHandler#sessionEnded}) and leave the table, with nothing left
-     * to release. A reference to the same object received later gets a handler of its own. Returns how
-     * many references were lost.
+     * to release; releases already queued for it are dropped. A reference to the same object received
+     * later gets a handler of its own. Returns how many references were lost.
      */
     int sessionEnded(WorkerId home, String reason) {
         long now = System.nanoTime();
         ended.values().removeIf(at -> now - at >= endedKeptNanos);
         ended.put(home, now); // first: a reference read from it from now on is lost too (handlerFor)
+        releases.removeIf(p -> p.home().equals(home)); // it has forgotten those holds: a later session's would go
         int lost = 0;
         for (Map.Entry<Key, Entry> e : entries.entrySet()) {
             if (!e.getKey().home().equals(home)) {
@@ -271,6 +272,11 @@ final class ImportTable {
             }
         }
         return lost;
+    }
+
+    /** How many releases wait to be sent: for tests. */
+    int queuedReleases() {
+        return releases.size();
     }
 
     /** How many peers are kept as ended ({@link #sessionEnded}): for tests. */

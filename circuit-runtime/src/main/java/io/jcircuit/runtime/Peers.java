@@ -18,6 +18,11 @@ import java.util.concurrent.TimeoutException;
  * The sessions of one runtime, one per peer, and the dials in progress. Concurrent dials to the same
  * peer share one connection attempt. No lock is held across network I/O.
  *
+ * <p>A caller that joined a dial already under way, and saw it fail, dials once more on its own while
+ * its deadline lasts: the dial it joined may have begun long before, during an outage that has since
+ * healed (its handshake lost with the network), and a call made on a sound network should not fail
+ * for it. A peer that refused the link ({@link LinkRejectedException}) is not dialed again.
+ *
  * <p>When two runtimes dial each other at the same moment, both connections carry calls correctly
  * (an answer always returns on the connection its request came in on); the later one simply serves
  * as a second path until either closes.
@@ -63,15 +68,20 @@ final class Peers {
         return s;
     }
 
-    /** True when a session with {@code peer} is up. */
     /** Every session up now. */
     java.util.List<PeerSession> openSessions() {
         return java.util.List.copyOf(open);
     }
 
+    /** True when a session with {@code peer} is up. */
     boolean hasLiveSession(WorkerId peer) {
+        return liveSession(peer) != null;
+    }
+
+    /** The session with {@code peer} that is up (perhaps riding out an outage), or null; never dials. */
+    PeerSession liveSession(WorkerId peer) {
         PeerSession s = sessions.get(peer);
-        return s != null && !s.isDown();
+        return s != null && !s.isDown() ? s : null;
     }
 
     /** True when a session with {@code peer} is up and its link connected now (not in an outage). */
@@ -108,7 +118,7 @@ final class Peers {
         if (s != null && !s.isDown()) {
             return s;
         }
-        return await(dial(peer, address, peer), peer, address, deadlineNanoTime);
+        return dialAndAwait(peer, address, peer, deadlineNanoTime);
     }
 
     /** Dials {@code peer} unless a session or a dial exists; does not wait. */
@@ -116,7 +126,7 @@ final class Peers {
         if (hasLiveSession(peer)) {
             return;
         }
-        dial(peer, address, peer).whenComplete((link, err) -> {
+        dial(peer, address, peer).future().whenComplete((link, err) -> {
             if (err != null) {
                 LOG.debug("could not link to worker {} at {} ahead of its first call: {}", peer, address, err.toString());
             }
@@ -130,13 +140,42 @@ final class Peers {
                 return s;
             }
         }
-        return await(dial(address, address, null), null, address, deadlineNanoTime);
+        return dialAndAwait(address, address, null, deadlineNanoTime);
     }
 
-    private CompletableFuture<Link> dial(Object key, Address address, WorkerId expected) {
-        CompletableFuture<Link> f = dialing.computeIfAbsent(key, k -> transport.dial(address, expected));
+    /** A dial in progress, and whether the caller that asked for it joined one already under way. */
+    private record Dial(CompletableFuture<Link> future, boolean joined) {
+    }
+
+    private Dial dial(Object key, Address address, WorkerId expected) {
+        boolean[] began = new boolean[1];
+        CompletableFuture<Link> f = dialing.computeIfAbsent(key, k -> {
+            began[0] = true;
+            return transport.dial(address, expected);
+        });
         f.whenComplete((link, err) -> dialing.remove(key, f));
-        return f;
+        return new Dial(f, !began[0]);
+    }
+
+    /** See the class comment: a joined dial that failed is followed by one of this caller's own. */
+    private PeerSession dialAndAwait(Object key, Address address, WorkerId expected, long deadlineNanoTime) {
+        Dial d = dial(key, address, expected);
+        if (d.joined()) {
+            try {
+                d.future().get(Math.max(0, deadlineNanoTime - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof LinkRejectedException) && deadlineNanoTime - System.nanoTime() > 0) {
+                    LOG.debug("a dial to {} this caller joined failed ({}); dialing again", who(expected, address),
+                        e.getCause().toString());
+                    d = dial(key, address, expected);
+                }
+            } catch (TimeoutException e) {
+                // await below says so, the same way as for a dial of this caller's own
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // and await below says so
+            }
+        }
+        return await(d.future(), expected, address, deadlineNanoTime);
     }
 
     private PeerSession await(CompletableFuture<Link> f, WorkerId peer, Address address, long deadlineNanoTime) {

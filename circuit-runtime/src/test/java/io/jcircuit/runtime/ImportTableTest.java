@@ -73,6 +73,47 @@ class ImportTableTest {
             new ImportTable.Pending(d.home(), d.address(), 8, 1), new ImportTable.Pending(d.home(), d.address(), 7, 1)));
     }
 
+    /**
+     * Releases queued for a home whose session then ends are dropped: home forgot those holds, and sent
+     * into a later session they would take holds that session counted.
+     */
+    @Test
+    void releasesQueuedForAHomeWhoseSessionEndsAreNotSent() throws Exception {
+        List<ImportTable.Pending> released = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.CountDownLatch sending = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        WorkerId busy = new WorkerId(0x41);
+        WorkerId home = new WorkerId(0x42);
+        ImportTable table = new ImportTable(Cleaner.create(), batch -> {
+            if (batch.getFirst().home().equals(busy)) {
+                sending.countDown();
+                try {
+                    go.await(); // the release thread is held up (it sends one home at a time)
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            released.addAll(batch);
+        });
+        Address at = Address.parse("127.0.0.1:9");
+        receiveAndDrop(table, new RefDescriptor(busy, at, 7, Runnable.class.getName()));
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            System.gc();
+            return sending.getCount() == 0;
+        });
+        receiveAndDrop(table, new RefDescriptor(home, at, 8, Runnable.class.getName()));
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            System.gc();
+            return table.queuedReleases() == 1; // queued behind the one being sent
+        });
+
+        table.sessionEnded(home, "past the outage limit");
+        assertThat(table.queuedReleases()).isZero();
+        go.countDown();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !released.isEmpty());
+        assertThat(released).containsExactly(new ImportTable.Pending(busy, at, 7, 1));
+    }
+
     /** Receives {@code d} from its home, which owes no acquire, and drops its handler. */
     private static void receiveAndDrop(ImportTable table, RefDescriptor d) {
         Acquires.Owner[] acquired = {null};
