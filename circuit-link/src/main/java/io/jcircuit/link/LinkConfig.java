@@ -45,7 +45,7 @@ package io.jcircuit.link;
  *                           or the system property {@code circuit.spinMicros} where set
  * @param maxPendingConnections how many accepted connections may wait for their handshake (TLS, when there
  *                           is a cluster key, then the link's HELLO) at once. One more closes the oldest
- *                           of them (see {@link LinkTransport}); links whose handshake is done do not
+ *                           silent one (see {@link LinkTransport}); links whose handshake is done do not
  *                           count. The default is 256 ({@link #DEFAULT_MAX_PENDING_CONNECTIONS}), or the
  *                           system property {@code circuit.link.maxPendingConnections} where set
  */

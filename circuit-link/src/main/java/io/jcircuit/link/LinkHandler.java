@@ -391,7 +391,7 @@ final class LinkHandler extends ChannelDuplexHandler {
         failDial(new HandshakeFailedException("connection to " + ctx.channel().remoteAddress() + " closed during the handshake"
             + (lossReason != null ? " (" + lossReason + ")" : "") + "; does the peer run with the same cluster key as this side ("
             + (transport.config().tls() != null ? "it has one" : "it has none") + ")? (A peer with more connections waiting"
-            + " for their handshake than it allows closes the oldest and says so in its log)"));
+            + " for their handshake than it allows closes one of them and says so in its log)"));
         if (was == State.OPEN) {
             link.connectionLost(this, lossReason != null ? lossReason : "connection closed by the peer");
         }

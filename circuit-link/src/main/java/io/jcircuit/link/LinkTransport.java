@@ -45,8 +45,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * only what arrives after the peer has authenticated.
  *
  * <p>An accepted connection is anyone's until its handshake is done; at most
- * {@link LinkConfig#maxPendingConnections} wait at once, and one more closes the oldest of them
- * ({@link PendingConnections} says why the oldest).
+ * {@link LinkConfig#maxPendingConnections} wait at once, and one more closes the oldest of them that
+ * has sent nothing yet, or the oldest of all when each has ({@link PendingConnections} says why).
  *
  * <p>Lifecycle: {@link #start} binds or fails with everything it opened closed again; {@link #close}
  * says goodbye on every session, closes every connection and the event loops, and is idempotent.

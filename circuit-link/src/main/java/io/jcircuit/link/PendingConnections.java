@@ -51,6 +51,7 @@ final class PendingConnections {
      */
     void accepted(Channel channel) {
         Channel oldest = null;
+        boolean spokeToo = false;
         synchronized (this) {
             silent.add(channel);
             if (silent.size() + spoken.size() > max) {
@@ -59,6 +60,7 @@ final class PendingConnections {
                 if (oldest == channel) { // the only silent one: the others have all spoken
                     it = spoken.iterator();
                     oldest = it.next();
+                    spokeToo = true;
                 }
                 it.remove();
             }
@@ -67,7 +69,8 @@ final class PendingConnections {
         if (oldest != null) {
             log.closed("connection from " + oldest.remoteAddress(), max + " accepted connections were waiting for"
                 + " their handshake, the most allowed (LinkConfig.maxPendingConnections, circuit.link.maxPendingConnections):"
-                + " the oldest makes room for a new one");
+                + (spokeToo ? " each had begun its handshake, and the oldest makes room for a new one"
+                    : " the oldest that has sent nothing yet makes room for a new one"));
             oldest.close();
         }
     }
