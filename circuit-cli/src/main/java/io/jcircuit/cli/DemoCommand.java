@@ -82,13 +82,13 @@ final class DemoCommand implements Callable<Integer> {
             } catch (Exception e) {
                 err.println(); // the error goes on a line of its own, not after the bar
                 err.flush();
-                throw jvmEnding() ? stopped(e) : e;
+                throw ShutdownHooks.jvmEnding() ? stopped(e) : e;
             }
             nanos = System.nanoTime() - t0;
             bar.done();
             ran = true;
         } finally {
-            if (unhook(cleanup)) {
+            if (ShutdownHooks.unhook(cleanup)) {
                 stop(driver, host, state, java.time.Duration.ofSeconds(10), ran ? null : err);
             }
         }
@@ -122,46 +122,16 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    /**
-     * Ends a demo's local circuit: its driver, its host with every worker, daemonized too, and its
-     * files. Workers get up to {@code grace} to leave by themselves first, as they do once their
-     * spawner is gone: the one told to write the class archive writes it as it leaves.
-     */
-    /**
-     * Takes {@code cleanup} off the JVM's shutdown hooks. False when the JVM is already shutting down
-     * (Ctrl-C): the hook then stops the demo and removes its directory, and the demo's own thread must
-     * neither do it again nor say that it kept the directory. (Removing a hook during shutdown throws,
-     * and the demo ended with "Shutdown in progress" instead of what went wrong.)
-     */
-    /**
-     * The JVM is ending (Ctrl-C, a kill): a demo's calls failing now are its circuit's close, which the shutdown
-     * hook runs, not what the demo measures; the demo says it was stopped instead of reporting them.
-     */
-    static boolean jvmEnding() {
-        Thread probe = new Thread(() -> { });
-        try {
-            Runtime.getRuntime().addShutdownHook(probe);
-            Runtime.getRuntime().removeShutdownHook(probe);
-            return false;
-        } catch (IllegalStateException shuttingDown) {
-            return true;
-        }
-    }
-
     /** What a demo stopped by the JVM's end throws in place of what failed with it. */
     static IllegalStateException stopped(Throwable cut) {
         return new IllegalStateException("stopped; its local circuit and directory are removed", cut);
     }
 
-    static boolean unhook(Thread cleanup) {
-        try {
-            Runtime.getRuntime().removeShutdownHook(cleanup);
-            return true;
-        } catch (IllegalStateException shuttingDown) {
-            return false;
-        }
-    }
-
+    /**
+     * Ends a demo's local circuit: its driver, its host with every worker, daemonized too, and its
+     * files. Workers get up to {@code grace} to leave by themselves first, as they do once their
+     * spawner is gone: the one told to write the class archive writes it as it leaves.
+     */
     static void stop(CircuitRuntime driver, HostDaemon host, Path state, java.time.Duration grace) {
         stop(driver, host, state, grace, null);
     }

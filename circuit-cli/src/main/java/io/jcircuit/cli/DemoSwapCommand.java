@@ -94,13 +94,13 @@ final class DemoSwapCommand implements Callable<Integer> {
             }
             report = run(driver, deployment, err);
         } catch (RuntimeException e) {
-            throw DemoCommand.jvmEnding() ? DemoCommand.stopped(e) : e;
+            throw ShutdownHooks.jvmEnding() ? DemoCommand.stopped(e) : e;
         } finally {
-            if (DemoCommand.unhook(cleanup)) {
+            if (ShutdownHooks.unhook(cleanup)) {
                 DemoCommand.stop(driver, host, state, java.time.Duration.ZERO, report == null || !passed(report) ? err : null);
             }
         }
-        if (DemoCommand.jvmEnding()) {
+        if (ShutdownHooks.jvmEnding()) {
             // the clients' calls failed as the circuit closed under them: no report of the swap
             throw DemoCommand.stopped(null);
         }

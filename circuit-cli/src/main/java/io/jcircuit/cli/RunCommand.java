@@ -131,9 +131,7 @@ final class RunCommand implements Callable<Integer> {
         }, "circuit-run-stop");
         Runtime.getRuntime().addShutdownHook(stopChild);
         int code = p.waitFor();
-        try {
-            Runtime.getRuntime().removeShutdownHook(stopChild);
-        } catch (IllegalStateException shuttingDown) {
+        if (!ShutdownHooks.unhook(stopChild)) {
             return code; // Ctrl-C: the hook ends the program and removes its directory
         }
         deleteLocal(runDir);

@@ -145,7 +145,7 @@ final class SwapCommand extends WorkerVerb implements Callable<Integer> {
                     }
                 });
             } finally {
-                DemoCommand.unhook(stopped);
+                ShutdownHooks.unhook(stopped);
             }
             if (json) {
                 Map<String, Object> o = new LinkedHashMap<>();
