@@ -114,9 +114,13 @@ final class LsCommand implements Callable<Integer> {
 
     /**
      * The code a spawned worker runs, as it filed it: {@code NAME:VERSION} of a deployment, or
-     * {@code spawner-classpath}; {@code -} for a runtime no host started (a client, a host daemon).
+     * {@code spawner-classpath}; {@code standby} for a JVM a host keeps warm, that no spawn has taken
+     * yet; {@code -} for a runtime no host started (a client, a host daemon).
      */
     static String codeOf(Entry e) {
+        if (WorkerOps.isStandby(e)) {
+            return "standby";
+        }
         String code = e.metadata().get(Deployment.CODE_KEY);
         return code == null ? "-" : code.replace(' ', '-');
     }

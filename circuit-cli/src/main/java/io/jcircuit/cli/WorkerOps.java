@@ -10,6 +10,7 @@ import io.jcircuit.link.tls.ClusterKey;
 import io.jcircuit.runtime.CircuitRuntime;
 import io.jcircuit.runtime.RuntimeConfig;
 import io.jcircuit.runtime.host.Deployments;
+import io.jcircuit.runtime.host.HostService;
 import io.jcircuit.runtime.ops.Ops;
 
 import java.nio.file.Path;
@@ -131,7 +132,9 @@ final class WorkerOps implements AutoCloseable {
     }
 
     /**
-     * The workers {@code selector} names, each once, ordered by path.
+     * The workers {@code selector} names, each once, ordered by path. A directory leaves out the JVMs
+     * hosts keep warm ({@link HostService#STANDBY_KEY}): no spawn has taken them yet; one named by its
+     * path or id is kept.
      *
      * @throws IllegalArgumentException for a malformed selector, or one that names no worker
      */
@@ -140,20 +143,33 @@ final class WorkerOps implements AutoCloseable {
         Selection sel = Selection.of(s);
         Listing<Entry> l = ns.listAnchors(sel.dir(), sel.recursive());
         Map<WorkerId, Entry> byWorker = new LinkedHashMap<>();
+        int standby = 0;
         for (Entry e : l.entries()) {
-            if (sel.only() == null || e.path().equals(sel.only())) {
-                byWorker.putIfAbsent(e.worker(), e);
+            if (sel.only() != null && !e.path().equals(sel.only())) {
+                continue;
             }
+            if (sel.only() == null && isStandby(e)) {
+                standby++;
+                continue;
+            }
+            byWorker.putIfAbsent(e.worker(), e);
         }
         if (byWorker.isEmpty()) {
             String d = sel.dir();
             throw new IllegalArgumentException(sel.only() != null ? "no entry " + sel.only()
                 : "no worker is filed " + (sel.recursive() ? "at or below " : "in ") + d
+                    + (standby > 0 ? " (only " + standby + " warm JVM" + (standby == 1 ? "" : "s")
+                        + " that hosts keep ready for spawns, which no spawn has taken yet)" : "")
                     + (sel.recursive() ? "" : "; try " + (d.equals("/") ? "" : d) + "/... to look deeper, or 'circuit ls " + d + "'"));
         }
         List<Entry> out = new ArrayList<>(byWorker.values());
         out.sort(java.util.Comparator.comparing(Entry::path));
         return out;
+    }
+
+    /** A JVM a host keeps warm, filed under {@code /worker} but not taken by a spawn yet. */
+    static boolean isStandby(Entry e) {
+        return "true".equals(e.metadata().get(HostService.STANDBY_KEY));
     }
 
     /**

@@ -198,6 +198,30 @@ class OpsCommandsTest {
             + " nor an anchor path (starting with '/')");
     }
 
+    /**
+     * The JVM a host keeps warm for the next spawn is filed under /worker, but is no worker yet: {@code ls -l}
+     * says standby for its code, and a directory selector leaves it out. Before, {@code ls -l} showed its
+     * code as '-', and {@code top} and {@code peek} listed it among the workers.
+     */
+    @Test
+    @Order(1)
+    void aWarmJvmIsShownAsStandbyAndLeftOutOfDirectorySelectors() throws Exception {
+        String host = circuit.hosts().getFirst();
+        assertThat(circuit.host(host).awaitWarmReady(1, Duration.ofSeconds(60))).isTrue();
+        String warm = await().atMost(Duration.ofSeconds(30)).until(() -> client.anchors().list("/host/" + host).entries().stream()
+            .map(e -> e.metadata().getOrDefault(io.jcircuit.runtime.host.HostService.WARM_KEY, "").strip())
+            .filter(w -> !w.isEmpty()).findFirst(), java.util.Optional::isPresent).orElseThrow().split(" ")[0];
+
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(run("ls", "-l", "/worker/" + warm).out())
+            .containsPattern("/worker/" + warm + " .* standby\\s*$"));
+        CliRun.Result all = run("peek", "--json", "/worker");
+        assertThat(all.code()).as(all.err()).isZero();
+        assertThat(all.out()).contains(echo.worker().id().toString()).doesNotContain(warm);
+        CliRun.Result named = run("peek", warm);
+        assertThat(named.code()).as("named by its id, it is peeked: " + named.err()).isZero();
+        assertThat(named.out()).contains(warm);
+    }
+
     @Test
     @Order(2)
     void topAndFlowShowTheCallsBetweenWorkers() {

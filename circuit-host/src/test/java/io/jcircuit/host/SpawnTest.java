@@ -317,6 +317,9 @@ class SpawnTest {
             // a warm JVM keeps C1's own thresholds: its warm-up is to have compiled the hand-over
             assertThat(s.result()).isEqualTo("1 200/50000");
             assertThat(spawner.anchors().list("/host/warm").entries()).extracting(Entry::worker).contains(s.worker().id());
+            assertThat(spawner.anchors().list("/worker").entries()).filteredOn(e -> e.worker().equals(s.worker().id()))
+                .singleElement().as("taken by a spawn, a warm JVM is a worker: its standby mark is gone")
+                .satisfies(e -> assertThat(e.metadata()).doesNotContainKey(HostService.STANDBY_KEY));
             // the worker opened its link to the spawner while it filed itself
             await().untilAsserted(() -> assertThat(spawner.links()).filteredOn(l -> l.peer().equals(s.worker().id()))
                 .anySatisfy(l -> assertThat(l.dialed()).as("dialed by the spawner").isFalse()));
@@ -328,6 +331,9 @@ class SpawnTest {
             Entry standby = await().atMost(Duration.ofSeconds(10)).until(() -> spawner.anchors().list("/worker").entries()
                 .stream().filter(e -> !known.contains(e.worker()) && warmHostChild(e.pid(), otherState)).findFirst(),
                 java.util.Optional::isPresent).orElseThrow();
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(spawner.anchors().list("/worker").entries())
+                .filteredOn(e -> e.worker().equals(standby.worker())).singleElement()
+                .as("a warm JVM's entry says it is one").satisfies(e -> assertThat(e.metadata()).containsEntry(HostService.STANDBY_KEY, "true")));
             io.jcircuit.runtime.host.HostService service = spawner.anchors().list("/host/warm").entries().stream()
                 .filter(e -> e.worker().equals(warmHost.runtime().id())).findFirst()
                 .map(e -> spawner.anchors().worker(e).dial(io.jcircuit.runtime.host.HostService.SERVICE,

@@ -31,6 +31,12 @@ public interface HostService {
      */
     String WARM_KEY = "warm";
     /**
+     * The metadata key, with value {@code true}, of a warm JVM's {@code /worker} entry until a spawn takes
+     * it: a runtime kept ready, not a worker yet. The CLI's verbs over a directory leave such entries out,
+     * and {@code ls -l} shows {@code standby} for their code.
+     */
+    String STANDBY_KEY = "standby";
+    /**
      * The metadata key of a host's entry that holds when it last reported its figures (workers, load,
      * free memory), in milliseconds since the epoch by the host's clock; it reports at least every 10 s
      * while it runs, so an older report means a host that is frozen or cut off from ZooKeeper.

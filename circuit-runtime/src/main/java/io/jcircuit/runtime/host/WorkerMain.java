@@ -112,8 +112,9 @@ public final class WorkerMain {
         }
         try (CircuitRuntime rt = started) {
             if (standby) {
-                // A warm JVM: the runtime is up; warm the codec and call paths a spawn takes, then
-                // wait for the host to hand over a spawn.
+                // A warm JVM: the runtime is up; mark its /worker entry as standby, warm the codec and
+                // call paths a spawn takes, then wait for the host to hand over a spawn.
+                ((NamespaceAnchors) rt.anchors()).setBaseMetadata(Map.of(HostService.STANDBY_KEY, "true"));
                 warmUp(rt, built.clusterKey());
                 System.out.println(READY + rt.id() + " " + rt.address());
                 System.out.flush();
@@ -123,7 +124,7 @@ public final class WorkerMain {
                 meta = assigned == null ? null : load(Path.of(assigned));
             }
             if (meta != null) {
-                serve(rt, meta);
+                serve(rt, meta, standby);
             }
         }
         System.exit(0);
@@ -174,8 +175,12 @@ public final class WorkerMain {
         return p;
     }
 
-    /** Files the worker as {@code meta} says, announces it, and serves until it may exit. */
-    private static void serve(CircuitRuntime rt, Properties meta) throws Exception {
+    /**
+     * Files the worker as {@code meta} says, announces it, and serves until it may exit.
+     *
+     * @param wasStandby a warm JVM's: its {@code /worker} entry's standby mark goes with the base metadata
+     */
+    private static void serve(CircuitRuntime rt, Properties meta, boolean wasStandby) throws Exception {
         String host = meta.getProperty("host");
         WorkerId spawner = WorkerId.parse(meta.getProperty("spawner"));
         boolean daemon = Boolean.parseBoolean(meta.getProperty("daemonize", "false"));
@@ -216,7 +221,7 @@ public final class WorkerMain {
         // The two ZooKeeper writes a spawn waits for go out together: the base metadata (e.g. code=app:2,
         // on every entry, /worker's too) and the entry under the host, which is given the base itself
         // so that it does not depend on which write runs first.
-        CompletableFuture<Void> refiled = base.isEmpty() ? CompletableFuture.completedFuture(null)
+        CompletableFuture<Void> refiled = base.isEmpty() && !wasStandby ? CompletableFuture.completedFuture(null)
             : CompletableFuture.runAsync(() -> anchors.setBaseMetadata(base), r -> Thread.ofVirtual().start(r));
         Map<String, String> underHost = new java.util.TreeMap<>(base);
         underHost.putAll(Map.of(HostService.ROLE_KEY, HostService.ROLE_WORKER, "spawner", spawner.toString(),
