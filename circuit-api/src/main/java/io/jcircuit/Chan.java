@@ -98,6 +98,24 @@ public final class Chan<T> implements Iterable<T>, Serializable {
     }
 
     /**
+     * The channel's capacity, for a copy's first operation: a call to the owner when this copy is not
+     * its own. Its deadline is the caller's, and a deadline that passes meanwhile is said in the terms
+     * of the operation, which took and sent nothing, not of the call (before: "the answer for
+     * ChanCore.capacity", a call the caller never made).
+     */
+    private int askCapacity() {
+        try {
+            return core.capacity();
+        } catch (DeadlineExceededException e) {
+            DeadlineExceededException said = new DeadlineExceededException(e.worker(), "the deadline passed while this"
+                + " channel copy asked the channel's owner" + (e.worker() == null ? "" : " " + e.worker())
+                + " for the channel's capacity, which its first send or receive needs; nothing was sent or taken", true);
+            said.initCause(e);
+            throw said;
+        }
+    }
+
+    /**
      * Sends {@code item}, blocking while the channel is full.
      *
      * @throws ChanClosedException when this copy has closed the channel; a send buffered after another
@@ -218,7 +236,7 @@ public final class Chan<T> implements Iterable<T>, Serializable {
     /** One copy's send buffer and receive buffer. */
     private final class Side implements ChanBuffers.Buffer {
         /** Items per batch here: the channel's capacity bounds it, so big items make small batches. */
-        private final int batch = Math.max(1, Math.min(BATCH, core.capacity()));
+        private final int batch = Math.max(1, Math.min(BATCH, askCapacity()));
         private final ReentrantLock sendLock = new ReentrantLock();
         private List<Object> out = new ArrayList<>(batch);
         private long firstBuffered;

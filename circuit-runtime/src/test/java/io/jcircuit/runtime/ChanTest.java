@@ -103,6 +103,30 @@ class ChanTest {
     }
 
     /**
+     * A copy's first send or receive asks the owner for the channel's capacity. When the caller's deadline
+     * passes meanwhile, the error says what the channel was doing; before, it named the call
+     * {@code ChanCore.capacity}, which the caller never made.
+     */
+    @Test
+    void aFirstOperationPastItsDeadlineSaysSoInTheChannelsTerms() throws Exception {
+        CircuitRuntime owner = runtimes.start();
+        CircuitRuntime receiver = runtimes.start();
+        Chan<Integer> chan = owner.makeChan(10);
+        Chan<Integer> copy = copyOn(receiver, owner, chan);
+        java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+        afterEach(owner, "ChanCore.capacity", () -> answer.await(30, TimeUnit.SECONDS));
+
+        assertThatThrownBy(() -> Deadline.within(java.time.Duration.ofMillis(500), copy::receive))
+            .isInstanceOf(io.jcircuit.DeadlineExceededException.class)
+            .hasMessageContaining("channel's capacity").hasMessageNotContaining("ChanCore")
+            .satisfies(e -> assertThat(((io.jcircuit.DeadlineExceededException) e).outcomeUnknown())
+                .as("nothing was taken").isFalse());
+        answer.countDown();
+        chan.offer(7);
+        assertThat(Deadline.within(java.time.Duration.ofSeconds(20), copy::receive)).as("the copy works after").isEqualTo(7);
+    }
+
+    /**
      * A receive whose answer comes after the receiver gave up: the owner had lent the batch, and the
      * receiver gives it back. Before, those items were lost.
      */
