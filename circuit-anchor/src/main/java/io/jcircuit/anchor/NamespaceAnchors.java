@@ -136,6 +136,18 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
     }
 
     /**
+     * As {@link #setBaseMetadata}, but only the write of the {@code /worker} entry runs on {@code writer}:
+     * the new base counts at once for entries filed from now on, whichever write ZooKeeper takes first.
+     */
+    public java.util.concurrent.CompletableFuture<Void> setBaseMetadataAsync(Map<String, String> metadata,
+            java.util.concurrent.Executor writer) {
+        checkOpen();
+        base = Map.copyOf(metadata);
+        byte[] data = EntryCodec.encode(withPath(WORKERS, Map.of()));
+        return java.util.concurrent.CompletableFuture.runAsync(() -> workerEntry.setData(data), writer);
+    }
+
+    /**
      * Runs the ZooKeeper calls of filing {@code rounds} times in all, on {@code parallel} threads at once
      * (one session pipelines them); see {@link Namespace#warmUp}. Best effort: a thread whose round
      * fails (ZooKeeper away) ends its share there, and this returns when all have ended.

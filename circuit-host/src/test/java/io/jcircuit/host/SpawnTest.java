@@ -320,6 +320,9 @@ class SpawnTest {
             assertThat(spawner.anchors().list("/worker").entries()).filteredOn(e -> e.worker().equals(s.worker().id()))
                 .singleElement().as("taken by a spawn, a warm JVM is a worker: its standby mark is gone")
                 .satisfies(e -> assertThat(e.metadata()).doesNotContainKey(HostService.STANDBY_KEY));
+            assertThat(spawner.anchors().list("/host/warm").entries()).filteredOn(e -> e.worker().equals(s.worker().id()))
+                .singleElement().as("nor is it on the worker's entry under its host")
+                .satisfies(e -> assertThat(e.metadata()).doesNotContainKey(HostService.STANDBY_KEY));
             // the worker opened its link to the spawner while it filed itself
             await().untilAsserted(() -> assertThat(spawner.links()).filteredOn(l -> l.peer().equals(s.worker().id()))
                 .anySatisfy(l -> assertThat(l.dialed()).as("dialed by the spawner").isFalse()));

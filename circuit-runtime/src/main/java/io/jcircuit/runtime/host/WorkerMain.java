@@ -219,10 +219,10 @@ public final class WorkerMain {
         }
         NamespaceAnchors anchors = (NamespaceAnchors) rt.anchors();
         // The two ZooKeeper writes a spawn waits for go out together: the base metadata (e.g. code=app:2,
-        // on every entry, /worker's too) and the entry under the host, which is given the base itself
-        // so that it does not depend on which write runs first.
+        // on every entry, /worker's too) and the entry under the host. The base is set before either
+        // write, so a warm JVM's standby mark is off the entry under the host too, whichever goes first.
         CompletableFuture<Void> refiled = base.isEmpty() && !wasStandby ? CompletableFuture.completedFuture(null)
-            : CompletableFuture.runAsync(() -> anchors.setBaseMetadata(base), r -> Thread.ofVirtual().start(r));
+            : anchors.setBaseMetadataAsync(base, r -> Thread.ofVirtual().start(r));
         Map<String, String> underHost = new java.util.TreeMap<>(base);
         underHost.putAll(Map.of(HostService.ROLE_KEY, HostService.ROLE_WORKER, "spawner", spawner.toString(),
             "daemon", Boolean.toString(daemon)));
