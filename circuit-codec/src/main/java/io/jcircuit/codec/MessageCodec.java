@@ -641,6 +641,7 @@ public final class MessageCodec {
                 || f.detail() != null && !WireReads.hasSoundCoder(f.detail())) {
                 throw new CodecException("a FAILURE's class name or message is a string whose bytes do not fit its coder");
             }
+            checkFields(f);
             for (RemoteFailure.Frame frame : f.frames()) {
                 if (frame == null || frame.declaringClass() == null || frame.methodName() == null
                     || !WireReads.hasSoundCoder(frame.declaringClass()) || !WireReads.hasSoundCoder(frame.methodName())
@@ -658,6 +659,25 @@ public final class MessageCodec {
                     }
                     checkFailure(s, depth + 1, left);
                 }
+            }
+        }
+    }
+
+    /** Refuses fields that {@link RemoteFailure#describe} could not have written: names with values of simple kinds. */
+    private static void checkFields(RemoteFailure f) {
+        if (f.fieldNames() == null && f.fieldValues() == null) {
+            return;
+        }
+        if (f.fieldNames() == null || f.fieldValues() == null || f.fieldNames().length != f.fieldValues().length
+            || f.fieldNames().length > RemoteFailure.MAX_FIELDS) {
+            throw new CodecException("a FAILURE's fields are not up to " + RemoteFailure.MAX_FIELDS + " names paired with values");
+        }
+        for (int i = 0; i < f.fieldNames().length; i++) {
+            String name = f.fieldNames()[i];
+            Object value = f.fieldValues()[i];
+            if (name == null || !WireReads.hasSoundCoder(name) || !RemoteFailure.isFieldValue(value)
+                || value instanceof String v && (v.length() > RemoteFailure.MAX_FIELD_CHARS || !WireReads.hasSoundCoder(v))) {
+                throw new CodecException("a FAILURE has a field without a sound name or with a value of a kind that does not travel");
             }
         }
     }

@@ -11,8 +11,11 @@ import java.util.List;
  * An exception described for the wire: class name, message and stack, and its cause and suppressed
  * exceptions, described the same way. Exceptions travel as descriptions rather than serialized objects
  * so that any exception, serializable or not, reaches the caller, and one whose class the caller lacks
- * still arrives. Fields that no constructor takes (an {@code SQLException}'s SQL state, say) do not
- * travel.
+ * still arrives. The exception's own fields of simple types (primitives, their boxes and strings; not
+ * {@code static} or {@code transient}), in its classes below {@code Throwable}, travel by value and are
+ * set on the exception made again, so that an {@code SQLException}'s SQL state or an error code arrives
+ * as the callee had it, not as a constructor given the message would set it; fields of other types do
+ * not travel.
  *
  * @param className  the remote exception's class
  * @param message    its message, possibly {@code null}
@@ -23,9 +26,12 @@ import java.util.List;
  * @param detail     the message it was made with, when its {@code getMessage()} says more than that
  *                   (a class that adds to its message); {@code null} otherwise, and from a peer of a
  *                   build from before it travelled
+ * @param fieldNames  its fields that travel, as {@code DeclaringClass#name}; {@code null} for none (and from
+ *                    a peer of a build from before they travelled)
+ * @param fieldValues their values, in the same order: boxed primitives, strings or null
  */
 public record RemoteFailure(String className, String message, Frame[] frames, RemoteFailure cause,
-                            RemoteFailure[] suppressed, String detail) {
+                            RemoteFailure[] suppressed, String detail, String[] fieldNames, Object[] fieldValues) {
 
     /** Causes nest at most this deep on the wire; deeper ones are cut. */
     private static final int MAX_CAUSE_DEPTH = 8;
@@ -43,6 +49,168 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
     /** A failure whose {@code getMessage()} is the message it was made with. */
     public RemoteFailure(String className, String message, Frame[] frames, RemoteFailure cause, RemoteFailure[] suppressed) {
         this(className, message, frames, cause, suppressed, null);
+    }
+
+    /** A failure with no fields that travel. */
+    public RemoteFailure(String className, String message, Frame[] frames, RemoteFailure cause, RemoteFailure[] suppressed,
+                         String detail) {
+        this(className, message, frames, cause, suppressed, detail, null, null);
+    }
+
+    /** At most this many fields of one exception travel; those past it are left out. */
+    public static final int MAX_FIELDS = 32;
+    /** A string field longer than this does not travel. */
+    public static final int MAX_FIELD_CHARS = 8_192;
+
+    /** Whether {@code value} is of a kind a field that travels may hold. */
+    static boolean isFieldValue(Object value) {
+        return value == null || value instanceof String || value instanceof Integer || value instanceof Long
+            || value instanceof Boolean || value instanceof Double || value instanceof Float || value instanceof Short
+            || value instanceof Byte || value instanceof Character;
+    }
+
+    /** Whether a field of {@code type} travels: a primitive, its box, or a string. */
+    private static boolean travels(Class<?> type) {
+        return type.isPrimitive() || type == String.class || type == Integer.class || type == Long.class
+            || type == Boolean.class || type == Double.class || type == Float.class || type == Short.class
+            || type == Byte.class || type == Character.class;
+    }
+
+    /**
+     * The fields of {@code t} that travel, read through Fory's {@code Platform} (a JDK exception's fields are
+     * not accessible otherwise), as names and values; null when there are none or they cannot be read.
+     */
+    private static Object[][] fieldsOf(Throwable t) {
+        if (t instanceof RemoteException) {
+            return null;
+        }
+        List<String> names = new ArrayList<>();
+        List<Object> values = new ArrayList<>();
+        try {
+            for (Class<?> c = t.getClass(); c != null && c != Throwable.class; c = c.getSuperclass()) {
+                for (java.lang.reflect.Field f : c.getDeclaredFields()) {
+                    int m = f.getModifiers();
+                    if (java.lang.reflect.Modifier.isStatic(m) || java.lang.reflect.Modifier.isTransient(m)
+                        || f.isSynthetic() || !travels(f.getType())) {
+                        continue;
+                    }
+                    Object v = read(t, f);
+                    if (v instanceof String str && str.length() > MAX_FIELD_CHARS) {
+                        continue;
+                    }
+                    if (names.size() == MAX_FIELDS) {
+                        break;
+                    }
+                    names.add(c.getName() + "#" + f.getName());
+                    values.add(v);
+                }
+            }
+        } catch (RuntimeException | LinkageError unreadable) {
+            return null; // fields that cannot be read do not travel; the rest of the description does
+        }
+        return names.isEmpty() ? null : new Object[][] {names.toArray(String[]::new), values.toArray()};
+    }
+
+    private static Object read(Object o, java.lang.reflect.Field f) {
+        long at = org.apache.fory.memory.Platform.objectFieldOffset(f);
+        Class<?> type = f.getType();
+        if (!type.isPrimitive()) {
+            return org.apache.fory.memory.Platform.getObject(o, at);
+        } else if (type == int.class) {
+            return org.apache.fory.memory.Platform.getInt(o, at);
+        } else if (type == long.class) {
+            return org.apache.fory.memory.Platform.getLong(o, at);
+        } else if (type == boolean.class) {
+            return org.apache.fory.memory.Platform.getBoolean(o, at);
+        } else if (type == double.class) {
+            return org.apache.fory.memory.Platform.getDouble(o, at);
+        } else if (type == float.class) {
+            return org.apache.fory.memory.Platform.getFloat(o, at);
+        } else if (type == short.class) {
+            return org.apache.fory.memory.Platform.getShort(o, at);
+        } else if (type == byte.class) {
+            return org.apache.fory.memory.Platform.getByte(o, at);
+        } else {
+            return org.apache.fory.memory.Platform.getChar(o, at);
+        }
+    }
+
+    /**
+     * {@code made}, or one made the same way with the fields that travelled set on it, when that one still
+     * says what the original said. A class whose message is built from its fields and the message it was
+     * made with (a {@code FileSystemException}: its file, and its reason as that message) gets that message
+     * back too; one that then says something else is left as it was made, without them.
+     */
+    private Throwable withFields(Throwable made, ClassLoader loader, Throwable cause) {
+        if (made instanceof RemoteException || fieldNames == null) {
+            return made;
+        }
+        Throwable t = instantiate(loader, cause);
+        if (t.getClass() != made.getClass()) {
+            return made;
+        }
+        setFields(t);
+        if (!saysWhatTheOriginalSaid(t) && detail != null && DETAIL_OFFSET >= 0) {
+            org.apache.fory.memory.Platform.putObject(t, DETAIL_OFFSET, detail);
+        }
+        return saysWhatTheOriginalSaid(t) ? t : made;
+    }
+
+    /**
+     * Sets on {@code t}, made again, the fields that travelled: each one that {@code t}'s class declares
+     * (by its declaring class's name and its own) with a type that takes its value. Others are skipped.
+     */
+    private void setFields(Throwable t) {
+        if (fieldNames == null || fieldValues == null || fieldNames.length != fieldValues.length) {
+            return;
+        }
+        for (int i = 0; i < fieldNames.length; i++) {
+            String name = fieldNames[i];
+            int hash = name == null ? -1 : name.indexOf('#');
+            if (hash <= 0) {
+                continue;
+            }
+            try {
+                for (Class<?> c = t.getClass(); c != null && c != Throwable.class; c = c.getSuperclass()) {
+                    if (c.getName().equals(name.substring(0, hash))) {
+                        write(t, c.getDeclaredField(name.substring(hash + 1)), fieldValues[i]);
+                        break;
+                    }
+                }
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError skipped) {
+                // a field this side's class does not have, or of another type: left as the constructor set it
+            }
+        }
+    }
+
+    private static void write(Object o, java.lang.reflect.Field f, Object v) {
+        int m = f.getModifiers();
+        Class<?> type = f.getType();
+        if (java.lang.reflect.Modifier.isStatic(m) || java.lang.reflect.Modifier.isTransient(m) || !travels(type)) {
+            return;
+        }
+        long at = org.apache.fory.memory.Platform.objectFieldOffset(f);
+        if (!type.isPrimitive()) {
+            if (v == null || type.isInstance(v)) {
+                org.apache.fory.memory.Platform.putObject(o, at, v);
+            }
+        } else if (type == int.class && v instanceof Integer x) {
+            org.apache.fory.memory.Platform.putInt(o, at, x);
+        } else if (type == long.class && v instanceof Long x) {
+            org.apache.fory.memory.Platform.putLong(o, at, x);
+        } else if (type == boolean.class && v instanceof Boolean x) {
+            org.apache.fory.memory.Platform.putBoolean(o, at, x);
+        } else if (type == double.class && v instanceof Double x) {
+            org.apache.fory.memory.Platform.putDouble(o, at, x);
+        } else if (type == float.class && v instanceof Float x) {
+            org.apache.fory.memory.Platform.putFloat(o, at, x);
+        } else if (type == short.class && v instanceof Short x) {
+            org.apache.fory.memory.Platform.putShort(o, at, x);
+        } else if (type == byte.class && v instanceof Byte x) {
+            org.apache.fory.memory.Platform.putByte(o, at, x);
+        } else if (type == char.class && v instanceof Character x) {
+            org.apache.fory.memory.Platform.putChar(o, at, x);
+        }
     }
 
     /**
@@ -121,8 +289,10 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
             message = unreadable(unreadable);
             detail = null;
         }
+        Object[][] fields = fieldsOf(t);
         return new RemoteFailure(className, message, frames, c,
-            suppressed.isEmpty() ? null : suppressed.toArray(RemoteFailure[]::new), detail);
+            suppressed.isEmpty() ? null : suppressed.toArray(RemoteFailure[]::new), detail,
+            fields == null ? null : (String[]) fields[0], fields == null ? null : fields[1]);
     }
 
     /**
@@ -198,7 +368,7 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
      */
     public Throwable rebuild(ClassLoader loader, String where, StackTraceElement[] localFrames) {
         Throwable cause = this.cause == null ? null : this.cause.rebuild(loader, where, new StackTraceElement[0]);
-        Throwable t = instantiate(loader, cause);
+        Throwable t = withFields(instantiate(loader, cause), loader, cause);
         List<StackTraceElement> stack = new ArrayList<>(frames.length + 1 + localFrames.length);
         for (Frame f : frames) {
             stack.add(f.toElement());

@@ -881,6 +881,96 @@ class MessageCodecTest {
             .isExactlyInstanceOf(RemoteException.class).hasMessageContaining(Repeats.class.getName()).hasMessageContaining("x x");
     }
 
+    /** An exception whose (String) constructor cannot know the code another constructor set. */
+    public static class WithCode extends RuntimeException {
+        private final int code;
+        private String region = "default";
+        private final transient Object notTravelling = "local";
+        private final java.util.List<String> notSimple = java.util.List.of("x");
+
+        public WithCode(String message) {
+            super(message);
+            this.code = -1;
+        }
+
+        public WithCode(int code, String region) {
+            super("failed with " + code);
+            this.code = code;
+            this.region = region;
+        }
+
+        public int code() {
+            return code;
+        }
+
+        public String region() {
+            return region;
+        }
+    }
+
+    /** A subclass with a field of the same name as its parent's. */
+    public static final class MoreCode extends WithCode {
+        private final int code;
+
+        public MoreCode(String message) {
+            super(message);
+            this.code = -2;
+        }
+
+        public MoreCode(int parent, int own) {
+            super(parent, "eu");
+            this.code = own;
+        }
+    }
+
+    /**
+     * An exception's fields of simple types travel, and are set on the exception made again, its parent
+     * classes' too. Before, a {@code (String)} constructor set them as it would for that message: a code
+     * of 42 arrived as -1, an {@code SQLException}'s SQL state and error code as null and 0.
+     */
+    @Test
+    void anExceptionsSimpleFieldsArriveAsTheCalleeHadThem() {
+        ClassLoader loader = getClass().getClassLoader();
+        StackTraceElement[] none = new StackTraceElement[0];
+        Message.Failure decoded = (Message.Failure) roundTrip(new Message.Failure(3, RemoteFailure.describe(new WithCode(42, "us"))));
+        assertThat(decoded.failure().fieldNames()).as("neither the transient field nor the list travels")
+            .containsExactlyInAnyOrder(WithCode.class.getName() + "#code", WithCode.class.getName() + "#region");
+        Throwable t = decoded.failure().rebuild(loader, "call", none);
+        assertThat(t).isExactlyInstanceOf(WithCode.class).hasMessage("failed with 42");
+        assertThat(((WithCode) t).code()).isEqualTo(42);
+        assertThat(((WithCode) t).region()).isEqualTo("us");
+
+        Throwable more = ((Message.Failure) roundTrip(new Message.Failure(4, RemoteFailure.describe(new MoreCode(7, 8)))))
+            .failure().rebuild(loader, "call", none);
+        assertThat(((WithCode) more).code()).as("the parent's field").isEqualTo(7);
+        assertThat(more).extracting("code").as("the subclass's own").isEqualTo(8);
+
+        Throwable sql = ((Message.Failure) roundTrip(new Message.Failure(5, RemoteFailure.describe(
+            new java.sql.SQLException("syntax error", "42000", 1064))))).failure().rebuild(loader, "call", none);
+        assertThat(sql).isExactlyInstanceOf(java.sql.SQLException.class).hasMessage("syntax error");
+        assertThat(((java.sql.SQLException) sql).getSQLState()).isEqualTo("42000");
+        assertThat(((java.sql.SQLException) sql).getErrorCode()).isEqualTo(1064);
+    }
+
+    @Test
+    void aFailureWhoseFieldsCouldNotHaveBeenDescribedIsRefused() {
+        RemoteFailure.Frame[] frames = new RemoteFailure.Frame[0];
+        for (RemoteFailure bad : List.of(
+            new RemoteFailure("X", "m", frames, null, null, null, new String[] {"X#a"}, new Object[] {new java.util.ArrayList<>()}),
+            new RemoteFailure("X", "m", frames, null, null, null, new String[] {"X#a", "X#b"}, new Object[] {1}),
+            new RemoteFailure("X", "m", frames, null, null, null, new String[] {"X#a"}, null),
+            new RemoteFailure("X", "m", frames, null, null, null, new String[] {null}, new Object[] {1}))) {
+            ByteBuf buf = Unpooled.buffer();
+            try {
+                codec.encode(new Message.Failure(6, bad), buf);
+                assertThatThrownBy(() -> codec.decode(buf)).as(java.util.Arrays.toString(bad.fieldNames()))
+                    .isInstanceOf(CodecException.class).hasMessageContaining("field");
+            } finally {
+                buf.release();
+            }
+        }
+    }
+
     /** An exception that adds to the message it was made with, as many do (an error code, say). */
     public static final class Coded extends RuntimeException {
         public Coded(String message) {

@@ -25,6 +25,15 @@ class MessageCodecWireFormatTest {
 
     private final MessageCodec codec = new MessageCodec(getClass().getClassLoader(), FuzzCorpus.REFS);
 
+    /**
+     * Samples the codec writes differently since on purpose, by their index: a FAILURE since an exception's
+     * simple fields travel ({@link RemoteFailure} has two more components; a peer of a build before reads it
+     * and skips them, and this build reads the older form, as {@link #shouldDecodeEveryEncodingTheCodecWroteBeforeTheReadChecks}
+     * checks).
+     */
+    private static final java.util.Map<Integer, String> ENCODED_DIFFERENTLY_SINCE = java.util.Map.of(23,
+        "05000000000000001802200000000001ff4c636f6d2e6578616d706c652e4e6f7448657265fdfdfdfd000300fdfd025c50cd660802703e00102d21da4891115113d09c320829762463a64e94085d2240cd150458fad0309224cc896094bad030801b6c0c9302161b8c3092900c401b6916206124030103c9ca8f7c49291060030103e900150458fb502e8490256988149100001f00181a4507e00300002d21da4891115113d09c320842eb58861c988f80416a2227cfa2018200");
+
     @Test
     void shouldEncodeEverySampleAsTheCodecDidBeforeTheReadChecks() throws IOException {
         List<Message> samples = WireFormatSamples.messages();
@@ -38,7 +47,8 @@ class MessageCodecWireFormatTest {
             ByteBuf buf = Unpooled.buffer();
             try {
                 codec.encode(samples.get(i), buf, new WorkerId(0x77L));
-                assertThat(ByteBufUtil.hexDump(buf)).as("encoding of sample %d, %s", i, samples.get(i)).isEqualTo(pinned.get(i));
+                assertThat(ByteBufUtil.hexDump(buf)).as("encoding of sample %d, %s", i, samples.get(i))
+                    .isEqualTo(ENCODED_DIFFERENTLY_SINCE.getOrDefault(i, pinned.get(i)));
             } finally {
                 buf.release();
             }

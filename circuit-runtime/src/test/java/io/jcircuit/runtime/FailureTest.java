@@ -28,6 +28,32 @@ class FailureTest {
         });
     }
 
+    /** A service whose failures carry what the caller needs besides the message. */
+    public interface Store {
+        void save(String sql) throws java.sql.SQLException;
+    }
+
+    /**
+     * An exception's fields of simple types reach the caller as the callee had them: an {@code SQLException}'s
+     * SQL state and vendor code. Before, they arrived as its {@code (String)} constructor left them, null and 0.
+     */
+    @Test
+    void anExceptionsSqlStateAndCodeReachTheCaller() {
+        CircuitRuntime a = runtimes.start();
+        CircuitRuntime b = runtimes.start();
+        b.listen("store", Store.class, sql -> {
+            throw new java.sql.SQLException("syntax error near '" + sql + "'", "42000", 1064);
+        });
+        Store store = a.dial(b.address(), "store", Store.class);
+
+        assertThatThrownBy(() -> store.save("SELEC"))
+            .isExactlyInstanceOf(java.sql.SQLException.class).hasMessage("syntax error near 'SELEC'")
+            .satisfies(t -> {
+                assertThat(((java.sql.SQLException) t).getSQLState()).isEqualTo("42000");
+                assertThat(((java.sql.SQLException) t).getErrorCode()).isEqualTo(1064);
+            });
+    }
+
     @Test
     void shouldFailFastWithWorkerDiedWhenTheWorkerIsGone() {
         CircuitRuntime a = runtimes.start();
