@@ -124,9 +124,12 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
                     continue;
                 }
                 if (awaitGone(w, e.worker())) {
+                    // its process ends a moment after it leaves /worker: waited for too, where a host runs it, so that
+                    // a second kill at once does not find it unfiled and have its host SIGKILL it as a hung one
+                    String ended = runOn.containsKey(e.worker()) ? awaitExit(w, runOn.get(e.worker()), e.worker()) : null;
                     // "host" means the host daemon, as in every verb; the machine's name for a runtime no host started
                     out.println("killed " + e.worker() + " (" + Columns.printable(runOn.getOrDefault(e.worker(), e.host()))
-                        + ", pid " + e.pid() + ")");
+                        + ", pid " + e.pid() + (ended == null ? "" : ", exit status " + Columns.printable(ended)) + ")");
                 } else {
                     failed++;
                     spec.commandLine().getErr().println("circuit kill: " + e.worker() + " was told to exit but is still in /worker after "
@@ -213,6 +216,37 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
         }
         return null;
     }
+
+    /**
+     * The exit status that host {@code daemon} recorded for {@code worker}, waiting for it up to what is left
+     * of {@code --wait} (at most {@link #EXIT_WAIT}); null when the host does not answer or records none by then.
+     */
+    private String awaitExit(WorkerOps w, String daemon, WorkerId worker) throws InterruptedException {
+        Hosts.Host h = Hosts.find(w.namespace(), daemon).orElse(null);
+        if (h == null) {
+            return null;
+        }
+        long end = System.nanoTime() + Math.min(waitSeconds * 1_000_000_000L, EXIT_WAIT.toNanos());
+        while (true) {
+            try {
+                List<String> exit = Hosts.ask(w.client(), h, hs -> hs.workerFile(worker, "exit", 1));
+                if (exit != null && !exit.isEmpty()) {
+                    String status = exit.getFirst().strip();
+                    return status.equals("-1") ? null : status; // -1: a worker the host took back, whose status it cannot know
+                }
+            } catch (RuntimeException unreachable) {
+                return null;
+            }
+            if (System.nanoTime() - end >= 0) {
+                return null;
+            }
+            Thread.sleep(EXIT_POLL.toMillis()); // the host records the status when the process ends; nothing to watch
+        }
+    }
+
+    /** How long {@link #awaitExit} waits at most, and how often it asks. */
+    private static final Duration EXIT_WAIT = Duration.ofSeconds(10);
+    private static final Duration EXIT_POLL = Duration.ofMillis(50);
 
     /** Waits, woken by a ZooKeeper watch on {@code /worker}, until {@code worker} has left it. */
     private boolean awaitGone(WorkerOps w, WorkerId worker) throws InterruptedException {

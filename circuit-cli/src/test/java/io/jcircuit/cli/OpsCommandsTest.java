@@ -423,8 +423,13 @@ class OpsCommandsTest {
         CliRun.Result kill = run("kill", "/worker/" + caller.worker().id());
         assertThat(kill.code()).as(kill.err()).isZero();
         // the host daemon it ran on, as "host" means in every verb (before: the machine's name)
-        assertThat(kill.out()).contains("killed " + caller.worker().id() + " (" + circuit.hosts().getFirst() + ", pid " + pid + ")");
-        await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+        // and once its process has ended: a second kill at once finds it ended (before, its host SIGKILLed the exiting JVM)
+        assertThat(kill.out()).contains("killed " + caller.worker().id() + " (" + circuit.hosts().getFirst() + ", pid " + pid
+            + ", exit status 0)");
+        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("its process has ended").isFalse();
+        CliRun.Result again = run("kill", caller.worker().id().toString());
+        assertThat(again.code()).isEqualTo(1);
+        assertThat(again.err()).contains("has already ended (exit status 0, on host " + circuit.hosts().getFirst());
         assertThat(run("ls", "/worker").out()).doesNotContain(caller.worker().id().toString());
     }
 
