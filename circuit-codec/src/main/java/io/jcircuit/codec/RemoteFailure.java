@@ -62,18 +62,18 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
     /** A string field longer than this does not travel. */
     public static final int MAX_FIELD_CHARS = 8_192;
 
+    /** The classes of the values a field that travels holds besides null: the boxes and {@code String}, all final. */
+    private static final java.util.Set<Class<?>> FIELD_VALUE_CLASSES = java.util.Set.of(String.class, Integer.class,
+        Long.class, Boolean.class, Double.class, Float.class, Short.class, Byte.class, Character.class);
+
     /** Whether {@code value} is of a kind a field that travels may hold. */
     static boolean isFieldValue(Object value) {
-        return value == null || value instanceof String || value instanceof Integer || value instanceof Long
-            || value instanceof Boolean || value instanceof Double || value instanceof Float || value instanceof Short
-            || value instanceof Byte || value instanceof Character;
+        return value == null || FIELD_VALUE_CLASSES.contains(value.getClass());
     }
 
     /** Whether a field of {@code type} travels: a primitive, its box, or a string. */
     private static boolean travels(Class<?> type) {
-        return type.isPrimitive() || type == String.class || type == Integer.class || type == Long.class
-            || type == Boolean.class || type == Double.class || type == Float.class || type == Short.class
-            || type == Byte.class || type == Character.class;
+        return type.isPrimitive() || FIELD_VALUE_CLASSES.contains(type);
     }
 
     /**
