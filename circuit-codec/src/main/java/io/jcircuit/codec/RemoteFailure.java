@@ -6,6 +6,7 @@ import java.lang.reflect.Constructor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * An exception described for the wire: class name, message and stack, and its cause and suppressed
@@ -81,8 +82,10 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
      * not accessible otherwise), as names and values; null when there are none or they cannot be read.
      */
     private static Object[][] fieldsOf(Throwable t) {
-        if (t instanceof RemoteException) {
-            return null;
+        if (t instanceof RemoteException re) {
+            // passed on as it came, so that the caller's caller sees what the original thrower's fields were
+            Map<String, Object> f = re.remoteFields();
+            return f.isEmpty() ? null : new Object[][] {f.keySet().toArray(String[]::new), f.values().toArray()};
         }
         List<String> names = new ArrayList<>();
         List<Object> values = new ArrayList<>();
@@ -413,7 +416,21 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
         } catch (ClassNotFoundException | LinkageError notHere) {
             // fall through: the caller gets a RemoteException that names the class
         }
-        return new RemoteException(className, message, cause);
+        return new RemoteException(className, message, cause, fieldMap());
+    }
+
+    /** The fields that travelled, by name, in the order they came; empty for none. */
+    private Map<String, Object> fieldMap() {
+        if (fieldNames == null || fieldValues == null || fieldNames.length != fieldValues.length) {
+            return Map.of();
+        }
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < fieldNames.length; i++) {
+            if (fieldNames[i] != null && isFieldValue(fieldValues[i])) {
+                m.putIfAbsent(fieldNames[i], fieldValues[i]);
+            }
+        }
+        return m;
     }
 
     /**

@@ -952,6 +952,45 @@ class MessageCodecTest {
         assertThat(((java.sql.SQLException) sql).getErrorCode()).isEqualTo(1064);
     }
 
+    /**
+     * A caller that lacks the exception's class gets its fields that travelled on the {@link RemoteException},
+     * and a runtime that passes that exception on passes them on. Before, they were dropped on both counts.
+     */
+    @Test
+    void aCallerWithoutTheClassSeesTheFieldsThatTravelled() {
+        ClassLoader hiding = new ClassLoader(getClass().getClassLoader()) {
+            @Override
+            protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+                if (name.equals(java.sql.SQLException.class.getName())) {
+                    throw new ClassNotFoundException(name);
+                }
+                return super.loadClass(name, resolve);
+            }
+        };
+        StackTraceElement[] none = new StackTraceElement[0];
+        Throwable t = ((Message.Failure) roundTrip(new Message.Failure(5, RemoteFailure.describe(
+            new java.sql.SQLException("syntax error", "42000", 1064))))).failure().rebuild(hiding, "call", none);
+        assertThat(t).isExactlyInstanceOf(RemoteException.class);
+        RemoteException re = (RemoteException) t;
+        assertThat(re.remoteFields()).containsEntry("java.sql.SQLException#SQLState", "42000")
+            .containsEntry("java.sql.SQLException#vendorCode", 1064);
+        assertThat(re.remoteField("SQLState")).isEqualTo("42000");
+        assertThat(re.remoteField("vendorCode")).isEqualTo(1064);
+        assertThat(re.remoteField("State")).as("a whole name only").isNull();
+        assertThat(re.remoteField("nothing")).isNull();
+        assertThatThrownBy(() -> re.remoteFields().put("x", 1)).isInstanceOf(UnsupportedOperationException.class);
+
+        // passed on by a runtime that lacks the class too, then rebuilt where the class is known
+        Throwable again = ((Message.Failure) roundTrip(new Message.Failure(6, RemoteFailure.describe(re)))).failure()
+            .rebuild(getClass().getClassLoader(), "call", none);
+        assertThat(again).isExactlyInstanceOf(java.sql.SQLException.class).hasMessage("syntax error");
+        assertThat(((java.sql.SQLException) again).getSQLState()).isEqualTo("42000");
+        assertThat(((java.sql.SQLException) again).getErrorCode()).isEqualTo(1064);
+        assertThat(new RemoteFailure("com.example.NotHere", "m", new RemoteFailure.Frame[0], null)
+            .rebuild(hiding, "call", none)).as("none travelled").extracting(x -> ((RemoteException) x).remoteFields())
+            .isEqualTo(Map.of());
+    }
+
     @Test
     void aFailureWhoseFieldsCouldNotHaveBeenDescribedIsRefused() {
         RemoteFailure.Frame[] frames = new RemoteFailure.Frame[0];
