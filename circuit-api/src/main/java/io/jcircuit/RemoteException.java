@@ -15,7 +15,7 @@ import java.util.Map;
  */
 public class RemoteException extends CircuitException {
 
-    private static final long serialVersionUID = 2L;
+    private static final long serialVersionUID = 1L;
 
     private final String remoteClassName;
     private final String remoteMessage;
@@ -54,7 +54,7 @@ public class RemoteException extends CircuitException {
      * field, an exception without such fields). Unmodifiable.
      */
     public Map<String, Object> remoteFields() {
-        return remoteFields;
+        return remoteFields == null ? Map.of() : remoteFields; // null in one serialized by a build without it
     }
 
     /**
@@ -62,7 +62,7 @@ public class RemoteException extends CircuitException {
      * most derived class that has one that travelled; {@code null} when none did or its value was null.
      */
     public Object remoteField(String name) {
-        for (Map.Entry<String, Object> e : remoteFields.entrySet()) {
+        for (Map.Entry<String, Object> e : remoteFields().entrySet()) {
             String key = e.getKey();
             int hash = key.lastIndexOf('#');
             if (key.length() - hash - 1 == name.length() && key.endsWith(name)) {
