@@ -36,7 +36,8 @@ final class LsCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", defaultValue = "/", paramLabel = "PATH", description = "Directory to list (default /).")
     String path;
 
-    @Option(names = "-l", description = "Long form: address, host, pid, start time and code version of each entry.")
+    @Option(names = "-l", description = "Long form: address, host, pid, start time and code version of each entry "
+        + "(the short form marks only the JVMs a host keeps warm, as standby).")
     boolean longForm;
 
     @Option(names = "--json", description = "Print one JSON object.")
@@ -103,7 +104,7 @@ final class LsCommand implements Callable<Integer> {
                 rows.add(longForm
                     ? new String[] {e.path(), e.address().toString(), daemons.getOrDefault(e.worker(), e.host()), "pid " + e.pid(), e.started().toString(),
                         codeOf(e)}
-                    : new String[] {e.path()});
+                    : WorkerOps.isStandby(e) ? new String[] {e.path(), "standby"} : new String[] {e.path()});
             }
             rows.sort((a, b) -> a[0].compareTo(b[0]));
             Columns.print(out, rows);

@@ -214,6 +214,8 @@ class OpsCommandsTest {
 
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(run("ls", "-l", "/worker/" + warm).out())
             .containsPattern("/worker/" + warm + " .* standby\\s*$"));
+        assertThat(run("ls", "/worker").out()).as("the short form marks it too").containsPattern("/worker/" + warm + " +standby")
+            .containsPattern("(?m)^/worker/" + echo.worker().id() + "\\s*$");
         CliRun.Result all = run("peek", "--json", "/worker");
         assertThat(all.code()).as(all.err()).isZero();
         assertThat(all.out()).contains(echo.worker().id().toString()).doesNotContain(warm);
