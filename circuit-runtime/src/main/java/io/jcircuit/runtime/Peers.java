@@ -135,12 +135,18 @@ final class Peers {
 
     /** The session with whatever worker listens at {@code address}. */
     PeerSession sessionAt(Address address, long deadlineNanoTime) {
+        PeerSession s = liveSessionAt(address);
+        return s != null ? s : dialAndAwait(address, address, null, deadlineNanoTime);
+    }
+
+    /** The session up with whatever worker listens at {@code address}, or null; never dials. */
+    private PeerSession liveSessionAt(Address address) {
         for (PeerSession s : sessions.values()) {
             if (!s.isDown() && s.link.peerAddress().equals(address)) {
                 return s;
             }
         }
-        return dialAndAwait(address, address, null, deadlineNanoTime);
+        return null;
     }
 
     /** A dial in progress, and whether the caller that asked for it joined one already under way. */
@@ -165,6 +171,12 @@ final class Peers {
                 d.future().get(Math.max(0, deadlineNanoTime - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof LinkRejectedException) && deadlineNanoTime - System.nanoTime() > 0) {
+                    // the failed dial may still be on the books: its removal runs after this waiter is woken
+                    dialing.remove(key, d.future());
+                    PeerSession meanwhile = expected != null ? liveSession(expected) : liveSessionAt(address);
+                    if (meanwhile != null) {
+                        return meanwhile; // the peer dialed this runtime while the joined dial failed
+                    }
                     LOG.debug("a dial to {} this caller joined failed ({}); dialing again", who(expected, address),
                         e.getCause().toString());
                     d = dial(key, address, expected);
