@@ -1217,17 +1217,19 @@ public final class CircuitRuntime implements Circuit {
      * dialed a peer just declared dead, during its outage, and a call made once the network healed
      * joined that dial, lost with the network.)
      */
-    private void sendReleases(java.util.List<ImportTable.Pending> batch) {
+    private void sendReleases(java.util.List<ImportTable.Pending> queued) {
         if (closed.get()) {
             return;
         }
-        ImportTable.Pending first = batch.getFirst();
+        ImportTable.Pending first = queued.getFirst();
         PeerSession s = peers.liveSession(first.home());
         if (s == null) {
             LOG.debug("{} releases for worker {} dropped: no session with it is up, so it holds nothing of this runtime's",
-                batch.size(), first.home());
+                queued.size(), first.home());
             return;
         }
+        // looked at again once the session is found: s may have begun after the sessions these were counted in ended
+        java.util.List<ImportTable.Pending> batch = imports.current(queued);
         for (int from = 0; from < batch.size(); from += MessageCodec.MAX_RELEASE_ENTRIES) {
             int to = Math.min(batch.size(), from + MessageCodec.MAX_RELEASE_ENTRIES);
             long[] handles = new long[to - from];

@@ -86,9 +86,20 @@ final class ImportTable {
     private record Pin(RefHandler handler, long until) {
     }
 
-    /** One pending release: how many holds of an export at a home to give back. */
-    record Pending(WorkerId home, Address address, long handle, long count) {
+    /**
+     * One pending release: how many holds of an export at a home to give back, counted in the sessions with
+     * that home that {@code sessions} stands for ({@link #sessionTokens}).
+     */
+    record Pending(WorkerId home, Address address, long handle, long count, Object sessions) {
     }
+
+    /**
+     * For each home holds were counted at, a token of its sessions since the last one ended for good: replaced
+     * (removed, made again when next needed) when {@link #sessionEnded}, after each of its entries was emptied.
+     * A release carries the token of when its count was read, and goes only while that is still the token
+     * ({@link #current}): home forgot holds counted before the end, and a later session's would be taken.
+     */
+    private final ConcurrentHashMap<WorkerId, Object> sessionTokens = new ConcurrentHashMap<>();
 
     private final ConcurrentHashMap<Key, Entry> entries = new ConcurrentHashMap<>();
     /**
@@ -256,6 +267,7 @@ final class ImportTable {
         ended.values().removeIf(at -> now - at >= endedKeptNanos);
         ended.put(home, now); // first: a reference read from it from now on is lost too (handlerFor)
         releases.removeIf(p -> p.home().equals(home)); // it has forgotten those holds: a later session's would go
+        // (those taken off the queue already are caught by their token, replaced below)
         int lost = 0;
         for (Map.Entry<Key, Entry> e : entries.entrySet()) {
             if (!e.getKey().home().equals(home)) {
@@ -271,7 +283,28 @@ final class ImportTable {
                 lost++;
             }
         }
+        // last: a count read before its entry was emptied above carries the token of the sessions that ended
+        sessionTokens.remove(home);
         return lost;
+    }
+
+    /**
+     * Of {@code batch}, the releases still owed: those counted in sessions with their home of which one is
+     * still up. Call after finding the session to send them on, so that a session begun after the check
+     * cannot take them.
+     */
+    List<Pending> current(List<Pending> batch) {
+        List<Pending> owed = new ArrayList<>(batch.size());
+        for (Pending p : batch) {
+            if (sessionTokens.get(p.home()) == p.sessions()) {
+                owed.add(p);
+            }
+        }
+        return owed;
+    }
+
+    private Object sessionToken(WorkerId home) {
+        return sessionTokens.computeIfAbsent(home, h -> new Object());
     }
 
     /** How many releases wait to be sent: for tests. */
@@ -442,8 +475,9 @@ final class ImportTable {
         if (closed || ended.containsKey(home)) {
             return;
         }
+        Object sessions = sessionToken(home);
         for (long handle : handles) {
-            releases.add(new Pending(home, address, handle, 1));
+            releases.add(new Pending(home, address, handle, 1, sessions));
         }
         flushSoon();
     }
@@ -451,11 +485,13 @@ final class ImportTable {
     /** Queues the release of what {@code entry} counted: once, after its handler was dropped and its acquires answered. */
     private void release(Key key, Entry entry) {
         long n;
-        synchronized (entry) {
+        Object sessions;
+        synchronized (entry) { // sessionEnded empties the entry under this lock before it replaces the token
             n = entry.counted;
+            sessions = n > 0 ? sessionToken(key.home()) : null;
         }
         if (n > 0) {
-            releases.add(new Pending(key.home(), entry.address, key.handle(), n));
+            releases.add(new Pending(key.home(), entry.address, key.handle(), n, sessions));
             flushSoon();
         }
     }
@@ -472,7 +508,11 @@ final class ImportTable {
             for (Pending p; (p = releases.poll()) != null; ) {
                 byHome.computeIfAbsent(p.home(), k -> new ArrayList<>()).add(p);
             }
-            for (List<Pending> batch : byHome.values()) {
+            for (List<Pending> queued : byHome.values()) {
+                List<Pending> batch = current(queued);
+                if (batch.isEmpty()) {
+                    continue;
+                }
                 try {
                     sender.accept(batch);
                 } catch (RuntimeException e) {
