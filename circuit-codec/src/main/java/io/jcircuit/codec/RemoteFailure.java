@@ -139,24 +139,30 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
     }
 
     /**
-     * {@code made}, or one made the same way with the fields that travelled set on it, when that one still
-     * says what the original said. A class whose message is built from its fields and the message it was
-     * made with (a {@code FileSystemException}: its file, and its reason as that message) gets that message
-     * back too; one that then says something else is left as it was made, without them.
+     * {@code t}, made by {@code maker} from {@code text}, with the fields that travelled set on it, when it then
+     * says what the original said; a class whose message is built from its fields (an error code) comes back
+     * saying it so, and one built from its fields and the text it was made with (a {@code FileSystemException}:
+     * its file, and its reason as that text) gets that text back too. One that said what the original said
+     * only without them is made again and left as made; otherwise null. {@code t} is made once in the usual
+     * case, so a constructor with side effects runs once.
      */
-    private Throwable withFields(Throwable made, ClassLoader loader, Throwable cause) {
-        if (made instanceof RemoteException || fieldNames == null) {
-            return made;
-        }
-        Throwable t = instantiate(loader, cause);
-        if (t.getClass() != made.getClass()) {
-            return made;
+    private Throwable fitted(Throwable t, Maker maker, String text) throws ReflectiveOperationException {
+        boolean said = saysWhatTheOriginalSaid(t);
+        if (fieldNames == null) {
+            return said ? t : null;
         }
         setFields(t);
         if (!saysWhatTheOriginalSaid(t) && detail != null && DETAIL_OFFSET >= 0) {
             org.apache.fory.memory.Platform.putObject(t, DETAIL_OFFSET, detail);
         }
-        return saysWhatTheOriginalSaid(t) ? t : made;
+        if (saysWhatTheOriginalSaid(t)) {
+            return t;
+        }
+        if (!said) {
+            return null;
+        }
+        Throwable plain = maker.make(text); // the fields make it say something else: without them, as made
+        return saysWhatTheOriginalSaid(plain) ? plain : null;
     }
 
     /**
@@ -371,7 +377,7 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
      */
     public Throwable rebuild(ClassLoader loader, String where, StackTraceElement[] localFrames) {
         Throwable cause = this.cause == null ? null : this.cause.rebuild(loader, where, new StackTraceElement[0]);
-        Throwable t = withFields(instantiate(loader, cause), loader, cause);
+        Throwable t = instantiate(loader, cause);
         List<StackTraceElement> stack = new ArrayList<>(frames.length + 1 + localFrames.length);
         for (Frame f : frames) {
             stack.add(f.toElement());
@@ -477,8 +483,9 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
         }
         try {
             // also one that makes its own message ("Fixed() { super("fixed message"); }"): the same message
-            Throwable t = c.getConstructor().newInstance();
-            if (saysWhatTheOriginalSaid(t)) {
+            Constructor<? extends Throwable> k = c.getConstructor();
+            Throwable t = fitted(k.newInstance(), text -> k.newInstance(), null);
+            if (t != null) {
                 if (cause != null && t.getCause() == null) {
                     t.initCause(cause);
                 }
@@ -503,10 +510,11 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
      */
     private Throwable remade(Maker maker, String message) throws ReflectiveOperationException {
         Throwable t = maker.make(message);
-        if (saysWhatTheOriginalSaid(t)) {
-            return t;
+        Throwable fit = fitted(t, maker, message);
+        if (fit != null) {
+            return fit;
         }
-        String made = messageOf(t);
+        String made = messageOf(t); // with the fields that travelled, which the one made again gets too
         int at = message == null || made == null ? -1 : made.indexOf(message);
         if (at < 0 || made.length() == message.length()) {
             return null;
@@ -516,8 +524,8 @@ public record RemoteFailure(String className, String message, Frame[] frames, Re
         if (message.length() < before.length() + after.length() || !message.startsWith(before) || !message.endsWith(after)) {
             return null;
         }
-        Throwable again = maker.make(message.substring(before.length(), message.length() - after.length()));
-        return saysWhatTheOriginalSaid(again) ? again : null;
+        String text = message.substring(before.length(), message.length() - after.length());
+        return fitted(maker.make(text), maker, text);
     }
 
     /** {@code t}'s message, or null when its {@code getMessage} (the class's own, maybe) throws or recurses. */

@@ -908,6 +908,50 @@ class MessageCodecTest {
         }
     }
 
+    /** Counts the instances its constructors make. */
+    static final java.util.concurrent.atomic.AtomicInteger SHOWN_CODES_MADE = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** An exception whose message shows a code that its (String) constructor cannot know. */
+    public static final class ShowsCode extends RuntimeException {
+        private final int code;
+
+        public ShowsCode(String message) {
+            this(message, -1);
+        }
+
+        public ShowsCode(String message, int code) {
+            super(message);
+            this.code = code;
+            SHOWN_CODES_MADE.incrementAndGet();
+        }
+
+        @Override
+        public String getMessage() {
+            return "[E" + code + "] " + super.getMessage();
+        }
+    }
+
+    /**
+     * An exception whose message shows one of its fields arrives as its class, saying what it said, with the
+     * field set; and each exception is made once. Before, the (String) constructor's default made it say
+     * "[E-1] boom", so it arrived as a RemoteException, and every exception with fields that travelled was made
+     * twice (a constructor with side effects ran twice).
+     */
+    @Test
+    void anExceptionWhoseMessageShowsAFieldArrivesAsItsClassMadeOnce() {
+        ClassLoader loader = getClass().getClassLoader();
+        StackTraceElement[] none = new StackTraceElement[0];
+        RemoteFailure sent = ((Message.Failure) roundTrip(new Message.Failure(7, RemoteFailure.describe(new ShowsCode("boom", 7))))).failure();
+        SHOWN_CODES_MADE.set(0);
+        Throwable t = sent.rebuild(loader, "call", none);
+        assertThat(t).isExactlyInstanceOf(ShowsCode.class).hasMessage("[E7] boom");
+        assertThat(SHOWN_CODES_MADE).as("made once").hasValue(1);
+
+        Throwable coded = ((Message.Failure) roundTrip(new Message.Failure(8, RemoteFailure.describe(new WithCode(42, "us")))))
+            .failure().rebuild(loader, "call", none);
+        assertThat(((WithCode) coded).code()).isEqualTo(42);
+    }
+
     /** A subclass with a field of the same name as its parent's. */
     public static final class MoreCode extends WithCode {
         private final int code;
