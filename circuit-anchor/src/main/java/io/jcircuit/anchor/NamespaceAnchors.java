@@ -46,10 +46,24 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
      * @param resolver turns an entry into a handle on its runtime
      */
     public NamespaceAnchors(Namespace ns, Entry self, Function<Entry, Worker> resolver) {
+        this(ns, self, resolver, Map.of());
+    }
+
+    /**
+     * As above, with {@code base} as the first {@linkplain #setBaseMetadata base metadata}: the {@code /worker}
+     * entry carries it from its first filing.
+     */
+    public NamespaceAnchors(Namespace ns, Entry self, Function<Entry, Worker> resolver, Map<String, String> base) {
         this.ns = Objects.requireNonNull(ns, "ns");
         this.self = Objects.requireNonNull(self, "self");
         this.resolver = Objects.requireNonNull(resolver, "resolver");
-        this.workerEntry = ns.file(WORKERS, self.worker().toString(), EntryCodec.encode(withPath(WORKERS, Map.of())));
+        this.base = Map.copyOf(base);
+        byte[] data = EntryCodec.encode(withPath(WORKERS, Map.of()));
+        if (data.length > MAX_ENTRY_BYTES) {
+            throw new IllegalArgumentException("the /worker entry would take " + data.length
+                + " bytes; the runtime's entry metadata must keep it under " + MAX_ENTRY_BYTES);
+        }
+        this.workerEntry = ns.file(WORKERS, self.worker().toString(), data);
     }
 
     @Override

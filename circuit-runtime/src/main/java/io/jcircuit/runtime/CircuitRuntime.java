@@ -395,7 +395,7 @@ public final class CircuitRuntime implements Circuit {
         String connect = namespace.config().connectString();
         Entry me = new Entry("/worker/" + id, id, address(), hostName(), ProcessHandle.current().pid(), Instant.now(), Map.of());
         anchors = new NamespaceAnchors(namespace, me,
-            e -> e.worker().equals(id) ? self : new RemoteWorker(this, e.worker(), e.address()));
+            e -> e.worker().equals(id) ? self : new RemoteWorker(this, e.worker(), e.address()), config.entryMetadata());
         holderDeaths = anchors.subscribeFromItsFirstListing("/worker", new Membership() {
             @Override
             public void joined(Entry e) {

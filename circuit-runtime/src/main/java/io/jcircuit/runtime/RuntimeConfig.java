@@ -30,6 +30,9 @@ import java.nio.file.Path;
  * @param clusterKey             the cluster key: when set, the runtime issues itself a certificate from
  *                               it at start and every link speaks mutual TLS 1.3; null for plain TCP,
  *                               which binds loopback only unless the link settings say insecure
+ * @param callMetrics            whether per-peer, per-method call metrics are kept
+ * @param entryMetadata          what the runtime's {@code /worker} entry, and every entry it files, carries
+ *                               from its first filing besides the entry's own metadata (empty by default)
  */
 public record RuntimeConfig(
     LinkConfig link,
@@ -44,7 +47,8 @@ public record RuntimeConfig(
     int zookeeperRetries,
     io.jcircuit.WorkerId workerId,
     io.jcircuit.link.tls.ClusterKey clusterKey,
-    boolean callMetrics) {
+    boolean callMetrics,
+    java.util.Map<String, String> entryMetadata) {
 
     /** True when the runtime has a namespace: anchors, the durable store and membership. */
     public boolean hasNamespace() {
@@ -80,6 +84,7 @@ public record RuntimeConfig(
         private io.jcircuit.WorkerId workerId;
         private io.jcircuit.link.tls.ClusterKey clusterKey;
         private boolean callMetrics = !"false".equals(System.getProperty("circuit.callMetrics"));
+        private java.util.Map<String, String> entryMetadata = java.util.Map.of();
 
         /** The link layer's own builder, for settings not repeated here. */
         public LinkConfig.Builder link() { return link; }
@@ -116,6 +121,20 @@ public record RuntimeConfig(
          * turns them off, which the benchmark does to show what they cost).
          */
         public Builder callMetrics(boolean v) { callMetrics = v; return this; }
+        /**
+         * What the runtime's {@code /worker} entry, and every entry it files, carries from its first filing
+         * (a role, say; a host's warm JVMs file {@code standby=true}). An entry's own metadata wins key by key.
+         */
+        public Builder entryMetadata(java.util.Map<String, String> v) {
+            java.util.Objects.requireNonNull(v, "entryMetadata");
+            v.forEach((k, x) -> {
+                if (k == null || x == null) {
+                    throw new IllegalArgumentException("entryMetadata has a null key or value: " + k + "=" + x);
+                }
+            });
+            entryMetadata = java.util.Map.copyOf(v);
+            return this;
+        }
 
         public RuntimeConfig build() {
             if (defaultCallTimeoutMs <= 0) {
@@ -146,7 +165,7 @@ public record RuntimeConfig(
             }
             return new RuntimeConfig(built, defaultCallTimeoutMs, maxIncomingCallsPerLink, maxOutgoingCallsPerLink, loader,
                 zookeeper, embeddedZooKeeperDir, zookeeperSessionTimeoutMs, zookeeperConnectTimeoutMs, zookeeperRetries, workerId, clusterKey,
-                callMetrics);
+                callMetrics, entryMetadata);
         }
     }
 }

@@ -68,6 +68,33 @@ class AnchorsTest {
     }
 
     /**
+     * A runtime's entry metadata is on its {@code /worker} entry from its first filing (the znode was never
+     * written again: a host's warm JVM is never listed without its standby mark), and on every entry it files,
+     * where the entry's own metadata wins.
+     */
+    @Test
+    void aRuntimesEntryMetadataIsOnItsEntriesFromTheirFirstFiling() throws Exception {
+        RuntimeConfig config = RuntimeConfig.builder().zookeeper(zk.getConnectString())
+            .entryMetadata(Map.of("role", "front", "zone", "a")).build();
+        try (CircuitRuntime a = CircuitRuntime.start(config); CircuitRuntime b = runtime();
+             org.apache.curator.framework.CuratorFramework raw = org.apache.curator.framework.CuratorFrameworkFactory
+                 .newClient(zk.getConnectString(), new org.apache.curator.retry.RetryOneTime(100))) {
+            raw.start();
+            org.apache.zookeeper.data.Stat stat = raw.checkExists().forPath("/jcircuit/anchors/worker/" + a.id());
+            assertThat(stat).isNotNull();
+            assertThat(stat.getVersion()).as("filed once, with its metadata").isZero();
+            assertThat(b.anchors().list("/worker").entries()).filteredOn(e -> e.worker().equals(a.id())).singleElement()
+                .satisfies(e -> assertThat(e.metadata()).containsEntry("role", "front").containsEntry("zone", "a"));
+
+            a.anchors().file("/meta/front", Map.of("zone", "b"));
+            assertThat(b.anchors().list("/meta/front").entries()).singleElement()
+                .satisfies(e -> assertThat(e.metadata()).containsEntry("role", "front").containsEntry("zone", "b"));
+        }
+        assertThatThrownBy(() -> RuntimeConfig.builder().entryMetadata(java.util.Collections.singletonMap("k", null)))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("null");
+    }
+
+    /**
      * An {@code awaitChange} of anchors or of the durable store, blocked when its runtime closes, fails
      * at once, as whatever starts on a closed runtime does: before, nothing woke it, and it waited out
      * its whole timeout.

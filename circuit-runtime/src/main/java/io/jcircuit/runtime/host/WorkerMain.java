@@ -98,6 +98,10 @@ public final class WorkerMain {
             if (meta.getProperty("id") != null) {
                 config.workerId(WorkerId.parse(meta.getProperty("id")));
             }
+            if (standby) {
+                // filed as standby from the first, so that no verb over /worker takes it for a worker meanwhile
+                config.entryMetadata(Map.of(HostService.STANDBY_KEY, "true"));
+            }
             built = config.build();
             requireTheHostsKey(built, meta);
             started = CircuitRuntime.start(built);
@@ -112,9 +116,8 @@ public final class WorkerMain {
         }
         try (CircuitRuntime rt = started) {
             if (standby) {
-                // A warm JVM: the runtime is up; mark its /worker entry as standby, warm the codec and
-                // call paths a spawn takes, then wait for the host to hand over a spawn.
-                ((NamespaceAnchors) rt.anchors()).setBaseMetadata(Map.of(HostService.STANDBY_KEY, "true"));
+                // A warm JVM: the runtime is up, its /worker entry filed as standby from the first; warm the
+                // codec and call paths a spawn takes, then wait for the host to hand over a spawn.
                 warmUp(rt, built.clusterKey());
                 System.out.println(READY + rt.id() + " " + rt.address());
                 System.out.flush();
