@@ -40,7 +40,7 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
         description = "How long a worker has to answer before its host kills it instead (default 10).")
     int timeoutSeconds;
 
-    @Option(names = "--wait", defaultValue = "15", paramLabel = "SECONDS", description = "How long to wait for the workers to leave /worker (default 15).")
+    @Option(names = "--wait", defaultValue = "15", paramLabel = "SECONDS", description = "How long to wait for each worker to leave /worker, and then for its process to end (default 15).")
     int waitSeconds;
 
 
@@ -123,10 +123,11 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
                     spec.commandLine().getErr().println("circuit kill: " + e.worker() + ": " + WorkerOps.why(ex));
                     continue;
                 }
-                if (awaitGone(w, e.worker())) {
+                long deadline = System.nanoTime() + waitSeconds * 1_000_000_000L; // --wait is for each worker, both waits in it
+                if (awaitGone(w, e.worker(), deadline)) {
                     // its process ends a moment after it leaves /worker: waited for too, where a host runs it, so that
                     // a second kill at once does not find it unfiled and have its host SIGKILL it as a hung one
-                    String ended = runOn.containsKey(e.worker()) ? awaitExit(w, runOn.get(e.worker()), e.worker()) : null;
+                    String ended = runOn.containsKey(e.worker()) ? awaitExit(w, runOn.get(e.worker()), e.worker(), deadline) : null;
                     // "host" means the host daemon, as in every verb; the machine's name for a runtime no host started
                     out.println("killed " + e.worker() + " (" + Columns.printable(runOn.getOrDefault(e.worker(), e.host()))
                         + ", pid " + e.pid() + (ended == null ? "" : ", exit status " + Columns.printable(ended)) + ")");
@@ -218,15 +219,17 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
     }
 
     /**
-     * The exit status that host {@code daemon} recorded for {@code worker}, waiting for it up to what is left
-     * of {@code --wait} (at most {@link #EXIT_WAIT}); null when the host does not answer or records none by then.
+     * The exit status that host {@code daemon} recorded for {@code worker}, waiting for it until {@code deadline}
+     * (what is left of {@code --wait}), at most {@link #EXIT_WAIT}; null when the host does not answer or records
+     * none by then.
      */
-    private String awaitExit(WorkerOps w, String daemon, WorkerId worker) throws InterruptedException {
+    private String awaitExit(WorkerOps w, String daemon, WorkerId worker, long deadline) throws InterruptedException {
         Hosts.Host h = Hosts.find(w.namespace(), daemon).orElse(null);
         if (h == null) {
             return null;
         }
-        long end = System.nanoTime() + Math.min(waitSeconds * 1_000_000_000L, EXIT_WAIT.toNanos());
+        long now = System.nanoTime();
+        long end = deadline - now < EXIT_WAIT.toNanos() ? deadline : now + EXIT_WAIT.toNanos();
         while (true) {
             try {
                 List<String> exit = Hosts.ask(w.client(), h, hs -> hs.workerFile(worker, "exit", 1));
@@ -248,9 +251,8 @@ final class KillCommand extends WorkerVerb implements Callable<Integer> {
     private static final Duration EXIT_WAIT = Duration.ofSeconds(10);
     private static final Duration EXIT_POLL = Duration.ofMillis(50);
 
-    /** Waits, woken by a ZooKeeper watch on {@code /worker}, until {@code worker} has left it. */
-    private boolean awaitGone(WorkerOps w, WorkerId worker) throws InterruptedException {
-        long end = System.nanoTime() + waitSeconds * 1_000_000_000L;
+    /** Waits, woken by a ZooKeeper watch on {@code /worker}, until {@code worker} has left it or {@code end} passed. */
+    private boolean awaitGone(WorkerOps w, WorkerId worker, long end) throws InterruptedException {
         java.util.concurrent.Semaphore changed = new java.util.concurrent.Semaphore(0);
         try (var watch = w.namespace().watchAnchors("/worker", changed::release)) {
             while (true) {
