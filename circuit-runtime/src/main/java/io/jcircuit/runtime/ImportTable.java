@@ -472,10 +472,11 @@ final class ImportTable {
      * them), nor once this table has closed.
      */
     void releaseUnread(WorkerId home, Address address, long[] handles) {
-        if (closed || ended.containsKey(home)) {
+        Object sessions = sessionToken(home);
+        if (closed || ended.containsKey(home)) { // looked at after the token: sessionEnded marks ended first, replaces it last
+            sessionTokens.remove(home, sessions); // not kept for a home that may not come back
             return;
         }
-        Object sessions = sessionToken(home);
         for (long handle : handles) {
             releases.add(new Pending(home, address, handle, 1, sessions));
         }
