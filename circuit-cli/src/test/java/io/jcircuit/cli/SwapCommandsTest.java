@@ -114,6 +114,13 @@ class SwapCommandsTest {
         } finally {
             java.nio.file.Files.deleteIfExists(text);
         }
+
+        // the chain's last worker ends: every record of both swaps goes, the first hop's too
+        assertThat(client.durable().listAll("/moved").entries()).as("the records of both hops").hasSizeGreaterThanOrEqualTo(2);
+        CliRun.Result kill = CliRun.run(env, "kill", "/tally/one");
+        assertThat(kill.code()).as(kill.err()).isZero();
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(client.durable().listAll("/moved").entries())
+            .as("records left once the chain's last worker ended").isEmpty());
     }
 
     /**
