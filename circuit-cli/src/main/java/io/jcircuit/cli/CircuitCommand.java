@@ -115,6 +115,7 @@ public final class CircuitCommand implements Runnable {
         for (Class<?> command : commands) {
             cl.addSubcommand(command); // named by its @Command, made by picocli as the annotation's list did
         }
+        versionEverywhere(cl); // each verb's --help offers -V, --version: it prints what circuit --version does
         CommandLine run = cl.getSubcommands().get("run");
         if (run != null) {
             // everything after APP.jar and MAIN is the program's own: "run app.jar Main --verbose" passes --verbose on
@@ -132,6 +133,15 @@ public final class CircuitCommand implements Runnable {
     @Override
     public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    private static void versionEverywhere(CommandLine cl) {
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            if (sub.getCommandSpec().version().length == 0) {
+                sub.getCommandSpec().versionProvider(new Version());
+            }
+            versionEverywhere(sub);
+        }
     }
 
     /** Version from the jar manifest, or the build's when run from classes. */

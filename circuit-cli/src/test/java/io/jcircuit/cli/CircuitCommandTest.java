@@ -58,6 +58,20 @@ class CircuitCommandTest {
         });
     }
 
+    /** Every verb's help offers -V, --version; it prints the version. Before, it printed nothing and exited 0. */
+    @Test
+    void everyVerbPrintsTheVersionThatItsHelpOffers() {
+        String version = runAsMain("--version")[1].strip();
+        assertThat(version).startsWith("JCircuit ");
+        for (String verb : java.util.List.of("ls", "kill", "start", "demo")) {
+            String[] r = runAsMain(verb, "-V");
+            assertThat(r[0]).as(verb).isEqualTo("0");
+            assertThat(r[1].strip()).as(verb + " -V").isEqualTo(version);
+        }
+        assertThat(runAsMain("demo", "swap", "--version")[1].strip()).as("a verb of a verb").isEqualTo(version);
+        assertThat(run("peek", "--version")[1].strip()).as("in the whole table").isEqualTo(version);
+    }
+
     @Test
     void shouldRejectAnUnknownCommandWithUsage() {
         String[] r = run("frobnicate");
