@@ -91,12 +91,12 @@ final class DeployCommand implements Callable<Integer> {
         }
         if (remove != null) {
             if (target != null || name != null) {
-                throw new IllegalArgumentException("--remove takes no jar and no --name: give NAME:VERSION to it alone");
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--remove takes no jar and no --name: give NAME:VERSION to it alone");
             }
             return remove();
         }
         if (target == null) {
-            throw new IllegalArgumentException("give the jar to deploy, or --list");
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "give the jar to deploy, or --list");
         }
         Path jar = Path.of(target).toAbsolutePath().normalize();
         if (!Files.isRegularFile(jar)) {

@@ -28,7 +28,8 @@ final class SetCommand extends WorkerVerb implements Callable<Integer> {
     public Integer call() {
         for (String a : assignments) {
             if (a.indexOf('=') <= 0) {
-                throw new IllegalArgumentException("'" + a + "' is not KEY=VALUE");
+                // a command line that does not parse: nothing is applied, as for any usage error
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "'" + a + "' is not KEY=VALUE");
             }
         }
         PrintWriter out = out();

@@ -59,7 +59,7 @@ final class TopCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         if (json && !once) {
-            throw new IllegalArgumentException("--json needs --once: a refreshing table is for people");
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--json needs --once: a refreshing table is for people");
         }
         if (interval <= 0 || interval > 3600) {
             throw new IllegalArgumentException("--interval must be more than 0 and at most 3600 seconds, not " + interval);

@@ -72,6 +72,18 @@ class CircuitCommandTest {
         assertThat(run("peek", "--version")[1].strip()).as("in the whole table").isEqualTo(version);
     }
 
+    /** A command line that misses what it needs is a usage error (status 2, with the usage), as the README says. */
+    @Test
+    void aCommandLineWithoutWhatItNeedsIsAUsageError() {
+        for (String[] args : java.util.List.of(new String[] {"deploy"}, new String[] {"top", "--json"},
+                new String[] {"set", "/x", "log.root=INFO", "nokey"}, new String[] {"deploy", "--remove", "a:1", "x.jar"})) {
+            String[] r = runAsMain(args);
+            assertThat(r[0]).as(String.join(" ", args)).isEqualTo("2");
+            assertThat(r[2]).as(String.join(" ", args)).contains("Usage:");
+        }
+        assertThat(runAsMain("set", "/x", "nokey")[2]).contains("'nokey' is not KEY=VALUE");
+    }
+
     @Test
     void shouldRejectAnUnknownCommandWithUsage() {
         String[] r = run("frobnicate");
