@@ -65,8 +65,21 @@ final class DemoCommand implements Callable<Integer> {
         long total = Math.min(files, Words.count(zip));
         Path state = LocalDirs.create("jcircuit-demo-");
         Path caches = cache != null ? cache : NamespaceOptions.defaultStateDir(System.getenv()).resolve("cache");
-        HostDaemon host = HostDaemon.start(new HostDaemon.Config("local", state, null, null, 0, 0).withCacheDir(caches));
-        CircuitRuntime driver = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper()).build());
+        HostDaemon host;
+        CircuitRuntime driver;
+        try {
+            host = HostDaemon.start(new HostDaemon.Config("local", state, null, null, 0, 0).withCacheDir(caches));
+        } catch (RuntimeException e) {
+            io.jcircuit.host.Dirs.deleteTree(state); // nothing ran: nothing to keep
+            throw e;
+        }
+        try {
+            driver = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(host.zookeeper()).build());
+        } catch (RuntimeException e) {
+            host.close(true);
+            io.jcircuit.host.Dirs.deleteTree(state);
+            throw e;
+        }
         Thread cleanup = new Thread(() -> stop(driver, host, state, java.time.Duration.ZERO), "demo-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup); // Ctrl-C: no worker outlives the demo
         WordCount.Result r;

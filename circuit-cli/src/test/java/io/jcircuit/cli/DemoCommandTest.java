@@ -18,6 +18,21 @@ import static org.awaitility.Awaitility.await;
 @Tag("slow")
 class DemoCommandTest {
 
+    /**
+     * A cache directory where jars cannot be kept is refused in one line before anything starts. Before, the
+     * demo started its circuit, logged two warnings and failed at its first spawn with the file system's
+     * exception, its class name in the message.
+     */
+    @Test
+    void aCacheWhereJarsCannotBeKeptIsRefusedBeforeAnythingStarts(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "not a directory");
+        CliRun.Result r = CliRun.run("demo", "--workers", "1", "--files", "10", "--cache", file.toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err().strip()).startsWith("circuit demo: cannot keep jars in the cache directory " + file)
+            .doesNotContain("Exception").doesNotContain("WARN");
+        assertThat(r.err().strip().lines()).hasSize(1);
+    }
+
     @Test
     void aShortRunPrintsTheJsonReport(@TempDir Path cache) throws Exception {
         CliRun.Result r = CliRun.run("demo", "--workers", "1", "--files", "150", "--json", "--cache", cache.toString());

@@ -264,6 +264,7 @@ public final class HostDaemon implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot make the state directory " + config.stateDir() + ": " + e.getMessage(), e);
         }
+        requireAUsableCache(config.caches());
         RuntimeConfig.Builder rc = RuntimeConfig.builder().bindHost(config.bindHost()).port(config.port())
             .clusterKeyFile(config.keyFile()).insecure(config.insecure());
         if (config.zookeeper() != null) {
@@ -289,6 +290,27 @@ public final class HostDaemon implements AutoCloseable {
         } catch (RuntimeException e) {
             rt.close();
             throw e;
+        }
+    }
+
+    /**
+     * Refuses, before anything starts, a cache directory where jars cannot be kept: every spawn would fail in
+     * it (before, a host started and its first spawn failed with the file system's exception).
+     */
+    private static void requireAUsableCache(Path caches) {
+        Path jars = caches.resolve("jars");
+        try {
+            Files.createDirectories(jars);
+            Files.delete(Files.createTempFile(jars, ".probe-", ".tmp"));
+        } catch (IOException | SecurityException e) {
+            String why = switch (e) {
+                case java.nio.file.AccessDeniedException denied -> "permission denied";
+                case java.nio.file.FileAlreadyExistsException exists -> "not a directory";
+                case java.nio.file.NoSuchFileException none -> "cannot be made there";
+                case java.nio.file.FileSystemException fse when fse.getReason() != null -> fse.getReason();
+                default -> e.toString();
+            };
+            throw new IllegalArgumentException("cannot keep jars in the cache directory " + caches + " (" + jars + ": " + why + ")");
         }
     }
 
