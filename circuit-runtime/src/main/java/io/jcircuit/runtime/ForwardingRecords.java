@@ -525,8 +525,10 @@ final class ForwardingRecords implements AutoCloseable {
                 owner, new TreeSet<>(wanted.keySet()));
         }
         if (!toForget.isEmpty()) {
-            LOG.warn("runtime {} closed before it could delete the forwarding records that lead to ended workers {};"
-                + " they stay in the durable store under {}", owner, new TreeSet<>(toForget), ForwardChains.MOVED);
+            // most often there are none: a host whose workers end as it closes is told of each end after it closed
+            LOG.info("runtime {} closed before it looked for forwarding records that lead to ended workers {}; any"
+                + " stay in the durable store under {} until a host daemon starts (it deletes those that lead nowhere)",
+                owner, new TreeSet<>(toForget), ForwardChains.MOVED);
         }
     }
 }
