@@ -94,7 +94,8 @@ final class KeygenCommand implements Callable<Integer> {
         Path parent = file.getParent();
         if (parent != null && !Files.isDirectory(parent)) {
             try {
-                Files.createDirectories(parent);
+                // made owner-only, as a host makes its state directory: it is where the key lives
+                io.jcircuit.host.Dirs.ownerOnly(parent, false);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot create the directory " + parent + " for the key: " + e, e);
             }

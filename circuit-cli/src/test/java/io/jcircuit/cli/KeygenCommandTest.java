@@ -53,7 +53,7 @@ class KeygenCommandTest {
     }
 
     @Test
-    void shouldWriteIntoTheStateDirectoryThatDirNames() {
+    void shouldWriteIntoTheStateDirectoryThatDirNames() throws IOException {
         Path other = dir.resolve("other-state");
 
         // --dir as the other verbs take it, over the environment's state directory (before: no such option)
@@ -62,6 +62,8 @@ class KeygenCommandTest {
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("wrote cluster key " + other.resolve(ClusterKey.FILE_NAME));
         assertThat(other.resolve(ClusterKey.FILE_NAME)).isRegularFile();
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(other)))
+            .as("the directory it made for the key is its owner's only (before: 755)").isEqualTo("rwx------");
         CliRun.Result both = CliRun.run("keygen", "--dir", other.toString(), "-o", dir.resolve("x.key").toString());
         assertThat(both.code()).as("two options that exclude each other: the usage, as the README says").isEqualTo(2);
         assertThat(both.err()).contains("give -o FILE or --dir STATE_DIR, not both").contains("Usage: circuit keygen");
