@@ -473,7 +473,7 @@ public final class CircuitRuntime implements Circuit {
             }
 
             @Override
-            public java.util.Set<WorkerId> hostsMayRun(java.util.Set<WorkerId> workers) {
+            public ForwardingRecords.HostsSaid hostsMayRun(java.util.Set<WorkerId> workers) {
                 return spawning.hostsMayRun(anchors, workers);
             }
         }, ns::isConnected, ns::whenConnected, w -> {

@@ -89,11 +89,20 @@ final class ForwardingRecords implements AutoCloseable {
      * one pass it makes with them; guarded by {@link #writing}, and empty outside that pass.
      */
     private final Map<WorkerId, Boolean> answered = new java.util.HashMap<>();
+    /**
+     * The workers whose records were kept only because a host could not say whether it runs them (paused,
+     * cut off, of an older build), with how many times they were asked about: asked again, {@link #fallbackMs}
+     * apart, so that their records go once that host has gone or answers. Before, they stayed until a host
+     * daemon started.
+     */
+    private final Map<WorkerId, Integer> unsure = new ConcurrentHashMap<>();
     /** Released when the connection is back: the retrier tries again at once. */
     private final Semaphore wake = new Semaphore(0);
     private final AutoCloseable reconnects;
     private volatile long fallbackMs = RETRY_FALLBACK_MS;
     private Thread retrier; // guarded by this
+    /** Whether work failed (ZooKeeper away) since the retrier started, not only a recheck; guarded by this. */
+    private boolean failedWork;
     /** True while the retrier waits for the connection to come back (or the fallback's time). */
     private volatile boolean idle;
     private volatile boolean closed;
@@ -111,8 +120,21 @@ final class ForwardingRecords implements AutoCloseable {
          * hosts are asked at once, within one limit. Never called under the records' lock; throws when
          * ZooKeeper is away.
          */
-        Set<WorkerId> hostsMayRun(Set<WorkerId> workers);
+        HostsSaid hostsMayRun(Set<WorkerId> workers);
     }
+
+    /**
+     * What the hosts said: the workers that one runs or may run, and whether every host said which it runs
+     * (when one could not, it may run any of them, and they are asked about again later: {@link #unsure}).
+     */
+    record HostsSaid(Set<WorkerId> mayRun, boolean everyHostSaid) {
+    }
+
+    /**
+     * How many times a worker kept only because a host could not say whether it runs it is asked about again,
+     * {@link #fallbackMs} apart, before its records are left to a host daemon's next start.
+     */
+    static final int MAX_RECHECKS = 20;
 
     /** Rounds of asking the hosts in one attempt at most: one more step down a chain each (they do not arise: a guard). */
     private static final int MAX_ROUNDS = 64;
@@ -199,7 +221,7 @@ final class ForwardingRecords implements AutoCloseable {
 
     /** True while work that failed waits for ZooKeeper's connection to come back; for tests. */
     synchronized boolean waiting() {
-        return retrier != null && idle;
+        return retrier != null && failedWork && idle;
     }
 
     /** Sets the longest wait between two attempts that no reconnection cuts short; for tests. */
@@ -228,6 +250,34 @@ final class ForwardingRecords implements AutoCloseable {
         }
         if (!workOnce()) {
             retryLater();
+        } else if (!unsure.isEmpty()) {
+            recheckLater();
+        }
+    }
+
+    /**
+     * Starts the retrier, unless it runs, to ask again about the workers in {@link #unsure} once {@link
+     * #fallbackMs} has passed.
+     */
+    private synchronized void recheckLater() {
+        if (retrier != null || closed) {
+            return;
+        }
+        LOG.info("runtime {}: the forwarding records that lead to {} are kept: a host could not say whether it runs"
+            + " them; asking again in {} s", owner, new TreeSet<>(unsure.keySet()), fallbackMs / 1000);
+        retrier = Thread.ofVirtual().name("circuit-forwarding-records").start(this::retry);
+    }
+
+    /** Puts the workers of {@link #unsure} to be looked at again, those asked about too often aside. */
+    private void recheckUnsure() {
+        for (var e : Map.copyOf(unsure).entrySet()) {
+            if (e.getValue() > MAX_RECHECKS) {
+                unsure.remove(e.getKey(), e.getValue());
+                LOG.info("runtime {}: no longer asks whether a host runs {}; the forwarding records that lead to it"
+                    + " go when a host daemon starts, if it has ended", owner, e.getKey());
+            } else {
+                toCheck.add(e.getKey());
+            }
         }
     }
 
@@ -287,16 +337,21 @@ final class ForwardingRecords implements AutoCloseable {
      * hosts could not be listed (ZooKeeper away).
      */
     private Map<WorkerId, Boolean> askHosts(Set<WorkerId> workers) {
-        Set<WorkerId> mayRun;
+        HostsSaid said;
         try {
-            mayRun = liveness.hostsMayRun(workers);
+            said = liveness.hostsMayRun(workers);
         } catch (RuntimeException ex) {
             LOG.debug("the hosts could not be asked whether they run {}: {}", workers, ex.toString());
             return null;
         }
         Map<WorkerId, Boolean> answers = new java.util.HashMap<>();
         for (WorkerId w : workers) {
-            answers.put(w, mayRun.contains(w));
+            answers.put(w, said.mayRun().contains(w));
+            if (said.everyHostSaid()) {
+                unsure.remove(w);
+            } else if (!closed) {
+                unsure.merge(w, 1, Integer::sum);
+            }
         }
         return answers;
     }
@@ -424,8 +479,12 @@ final class ForwardingRecords implements AutoCloseable {
     }
 
     private synchronized void retryLater() {
-        if (retrier != null || closed) {
+        if (closed) {
             return;
+        }
+        failedWork = true;
+        if (retrier != null) {
+            return; // a recheck's: it tries this again too, woken by the connection's return
         }
         LOG.warn("runtime {}: {} forwarding records could not be written ({}){}; trying again once ZooKeeper is back",
             owner, wanted.size(), new TreeSet<>(wanted.keySet()),
@@ -441,13 +500,21 @@ final class ForwardingRecords implements AutoCloseable {
                 wake.tryAcquire(fallbackMs, TimeUnit.MILLISECONDS);
                 idle = false;
                 wake.drainPermits(); // a wake-up from now on, during the attempt, makes another at once
+                recheckUnsure();
                 if (workOnce()) {
                     synchronized (this) {
-                        if (nothingLeft()) { // else some came in while this ended: do them too
+                        if (nothingLeft() && unsure.isEmpty()) { // else some came in while this ended: do them too
                             retrier = null;
-                            LOG.info("runtime {}: the forwarding records that waited for ZooKeeper are written", owner);
+                            if (failedWork) {
+                                LOG.info("runtime {}: the forwarding records that waited for ZooKeeper are written", owner);
+                            }
+                            failedWork = false;
                             return;
                         }
+                    }
+                } else {
+                    synchronized (this) {
+                        failedWork = true; // ZooKeeper went away during a recheck
                     }
                 }
             }

@@ -328,9 +328,9 @@ final class Spawning {
      * @param anchors the runtime's anchors, also while it closes (it deletes the records that lead to it
      *                then); a host that a closing runtime cannot ask any more may run the workers
      */
-    java.util.Set<WorkerId> hostsMayRun(io.jcircuit.Anchors anchors, java.util.Set<WorkerId> workers) {
+    ForwardingRecords.HostsSaid hostsMayRun(io.jcircuit.Anchors anchors, java.util.Set<WorkerId> workers) {
         if (workers.isEmpty()) {
-            return java.util.Set.of();
+            return new ForwardingRecords.HostsSaid(java.util.Set.of(), true);
         }
         Asked asked = askHosts(anchors, workers);
         java.util.Set<WorkerId> mayRun = new java.util.HashSet<>();
@@ -339,14 +339,14 @@ final class Spawning {
             try {
                 ids = answer.get(Math.max(0, asked.deadline() - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException cannotSay) {
-                return java.util.Set.copyOf(workers); // that host cannot say; it may run any of them
+                return new ForwardingRecords.HostsSaid(java.util.Set.copyOf(workers), false); // it may run any of them
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return java.util.Set.copyOf(workers);
+                return new ForwardingRecords.HostsSaid(java.util.Set.copyOf(workers), false);
             }
             workers.stream().filter(ids::contains).forEach(mayRun::add);
         }
-        return mayRun;
+        return new ForwardingRecords.HostsSaid(mayRun, true);
     }
 
     /**
