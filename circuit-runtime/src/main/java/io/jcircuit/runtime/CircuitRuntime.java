@@ -468,8 +468,8 @@ public final class CircuitRuntime implements Circuit {
         Namespace ns = namespace;
         forwardingRecords = new ForwardingRecords(durable, id, new ForwardingRecords.Liveness() {
             @Override
-            public boolean knownToLive(WorkerId worker) {
-                return CircuitRuntime.this.knownToLive(worker);
+            public ForwardingRecords.Signs signsOfLife(WorkerId worker) {
+                return CircuitRuntime.this.signsOfLife(worker);
             }
 
             @Override
@@ -870,8 +870,19 @@ public final class CircuitRuntime implements Circuit {
      * asked may run it. Throws when ZooKeeper is away.
      */
     boolean knownToLive(WorkerId worker) {
-        return worker.equals(id) || peers.isConnected(worker) || runsHere.test(worker)
-            || namespace.hasEntry("/worker/" + worker);
+        return signsOfLife(worker) != ForwardingRecords.Signs.NONE;
+    }
+
+    /**
+     * {@link #knownToLive}, told apart: {@code LINKED} when a connected session is the only sign, which a worker
+     * that ended a moment ago still shows (its link's end is seen after its process's, and its host may have
+     * looked at its end already).
+     */
+    ForwardingRecords.Signs signsOfLife(WorkerId worker) {
+        if (worker.equals(id) || runsHere.test(worker) || namespace.hasEntry("/worker/" + worker)) {
+            return ForwardingRecords.Signs.FILED;
+        }
+        return peers.isConnected(worker) ? ForwardingRecords.Signs.LINKED : ForwardingRecords.Signs.NONE;
     }
 
     /** Sets how long the hosts are asked at most whether they run a worker (all at once); for tests. */

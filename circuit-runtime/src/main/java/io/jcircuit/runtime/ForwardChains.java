@@ -52,10 +52,17 @@ final class ForwardChains {
     enum Ended {
         /** It has ended: no {@code /worker} entry, no link, and every host said it does not run it. */
         YES,
-        /** It lives, or may: it is filed, linked, known to run here, or a host runs it or cannot be asked. */
+        /** It lives, or may: it is filed or known to run here, or a host runs it or cannot be asked. */
         NO,
-        /** Nothing here says it lives; only the hosts can tell, and they have not been asked. */
-        ASK
+        /** Nothing here says it lives, or only a connected link does; only the hosts can tell, and they have not been asked. */
+        ASK,
+        /**
+         * No host runs it, but a link to it is still connected: an unhosted runtime that lost its ZooKeeper
+         * session for a while, or a worker that ended a moment ago (its link's end seen after its process's).
+         * Taken for living, but a record that led on from it keeps its index entry, so that a later look at the
+         * end of the worker the record pointed at finds it again.
+         */
+        LINKED
     }
 
     /**
@@ -72,6 +79,11 @@ final class ForwardChains {
     private final EndedCheck ended;
     /** The workers met with {@link Ended#ASK} since {@link #takeToAsk}. */
     private final Set<WorkerId> toAsk = new LinkedHashSet<>();
+    /**
+     * The index entries kept, as tombstones, of records deleted while their old worker's end was to be asked
+     * of the hosts, by that worker: deleted by {@link #forgetIfEnded} once it has ended (see {@link #forgetHandle}).
+     */
+    private final Map<WorkerId, Set<String>> tombstones = new java.util.HashMap<>();
 
     ForwardChains(Durable durable, EndedCheck ended) {
         this.durable = durable;
@@ -92,7 +104,7 @@ final class ForwardChains {
     private boolean hasEnded(WorkerId worker) {
         return switch (ended.of(worker)) {
             case YES -> true;
-            case NO -> false;
+            case NO, LINKED -> false;
             case ASK -> {
                 toAsk.add(worker);
                 yield false;
@@ -137,7 +149,22 @@ final class ForwardChains {
      * of what leads to that worker ran first) is deleted by it. Returns how many records it deleted.
      */
     int forgetIfEnded(WorkerId worker) {
-        return hasEnded(worker) ? forgetEnded(worker) : 0;
+        Ended e = ended.of(worker);
+        if (e == Ended.ASK) {
+            toAsk.add(worker); // its tombstones are kept here for the hosts' answer
+            return 0;
+        }
+        Set<String> kept = tombstones.remove(worker);
+        if (e != Ended.YES) {
+            return 0; // the tombstones stay in the store: the next look at the end of the worker they point at finds them
+        }
+        int deleted = forgetEnded(worker);
+        if (kept != null) {
+            for (String index : kept) {
+                durable.delete(index); // what came before it in its chain is done now
+            }
+        }
+        return deleted;
     }
 
     /**
@@ -201,12 +228,24 @@ final class ForwardChains {
             if (durable.delete(recordPath(p.old(), p.handle()))) {
                 deleted++;
             }
-            if (hasEnded(p.old())) {
+            Ended old = ended.of(p.old());
+            if (old == Ended.YES) {
                 List<Pointer> before = pointersTo(p.old()).getOrDefault(p.handle(), List.of());
                 deleted += forgetHandle(p.old(), p.handle(), before, depth + 1);
+            } else if (old == Ended.ASK) {
+                // Kept, as a tombstone of the record, until the hosts have answered for the old worker: the
+                // answer deletes it in this run ({@link #forgetIfEnded}); a run that ends first (its runtime
+                // closed: a worker that ends looks at its own records as it closes) leaves it to the next look at
+                // this worker's end (its host's, once its process has ended; a host daemon's start), which then
+                // finds the old worker again. Before, it went here, and the records before it stayed.
+                toAsk.add(p.old());
+                tombstones.computeIfAbsent(p.old(), w -> new LinkedHashSet<>()).add(p.index());
+                continue;
+            } else if (old == Ended.LINKED) {
+                continue; // its tombstone stays in the store for the next look at this worker's end
             }
-            // the index entry last: until the chain before it is done, it is what leads a run again there (an
-            // old worker to be asked of the hosts is found again by the index entries of the records before it)
+            // the index entry last: until the chain before it is done, it is what leads a run again there; an old
+            // worker that lives deletes the records before it when it ends, as this record is gone by then
             durable.delete(p.index());
         }
         return deleted;

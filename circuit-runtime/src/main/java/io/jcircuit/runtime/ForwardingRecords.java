@@ -113,7 +113,7 @@ final class ForwardingRecords implements AutoCloseable {
          * True when {@code worker} lives, or may, as far as can be told without asking another runtime. Called
          * under the records' lock; throws when ZooKeeper is away.
          */
-        boolean knownToLive(WorkerId worker);
+        Signs signsOfLife(WorkerId worker);
 
         /**
          * Of {@code workers}, those that some host runs or may run (one that cannot be asked may run any): the
@@ -121,6 +121,16 @@ final class ForwardingRecords implements AutoCloseable {
          * ZooKeeper is away.
          */
         HostsSaid hostsMayRun(Set<WorkerId> workers);
+    }
+
+    /** A worker's own signs of life, as far as can be told without asking another runtime. */
+    enum Signs {
+        /** It is this runtime, has a {@code /worker} entry, or the process this runs in knows it to run. */
+        FILED,
+        /** Only a session with it that is connected: it may have ended a moment ago. */
+        LINKED,
+        /** None. */
+        NONE
     }
 
     /**
@@ -361,14 +371,18 @@ final class ForwardingRecords implements AutoCloseable {
      * now, and the hosts' answer, if the thread that runs this asked for it. Holds {@link #writing}.
      */
     private ForwardChains.Ended endedOf(WorkerId worker) {
-        if (liveness.knownToLive(worker)) {
+        Signs signs = liveness.signsOfLife(worker);
+        if (signs == Signs.FILED) {
             return ForwardChains.Ended.NO;
         }
         Boolean mayRun = answered.get(worker);
         if (mayRun == null) {
-            return ForwardChains.Ended.ASK;
+            return ForwardChains.Ended.ASK; // also when only linked: its host can tell a process that has ended
         }
-        return mayRun ? ForwardChains.Ended.NO : ForwardChains.Ended.YES;
+        if (mayRun) {
+            return ForwardChains.Ended.NO;
+        }
+        return signs == Signs.LINKED ? ForwardChains.Ended.LINKED : ForwardChains.Ended.YES;
     }
 
     /**
@@ -439,9 +453,7 @@ final class ForwardingRecords implements AutoCloseable {
                 if (ended == ForwardChains.Ended.ASK) {
                     continue; // asked of the hosts once this pass has let go of the lock
                 }
-                if (ended == ForwardChains.Ended.YES) {
-                    chains.forgetEnded(w); // it logs what it deleted
-                }
+                chains.forgetIfEnded(w); // it logs what it deleted, and deletes the tombstones this run kept for w
                 toCheck.remove(w);
                 checking.values().removeIf(wish -> wish.to().equals(w));
             } catch (RuntimeException ex) {

@@ -2,6 +2,7 @@ package io.jcircuit.runtime;
 
 import io.jcircuit.Circuit;
 import io.jcircuit.Swappable;
+import io.jcircuit.WorkerId;
 import io.jcircuit.runtime.ops.Ops;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -655,6 +656,65 @@ class HotSwapTest {
             });
             assertThat(records(host)).as("the whole chain led only to second").isEmpty();
         }
+    }
+
+    /**
+     * The last worker of a chain ends, and the look at its end deletes the record that led to it while the
+     * record's old worker is not known to have ended: the hosts are still to be asked (and the look ends first:
+     * the worker looked as it closed), or only a link to it that is still connected says it lives (it ended a
+     * moment ago, and its host looked at its end while that record still carried the chain on). That record's
+     * index entry stays, so the next look at the last worker's end (its host's, once its process has ended)
+     * finds the old worker again and deletes the chain before it. Before, the index entry went at once, and the
+     * chain's first record stayed until a host daemon started (seen once in CI, swapping twice through the CLI).
+     */
+    @Test
+    void aLookThatCannotTellWhetherTheOldWorkerEndedLeavesTheChainToTheNextLook() throws Exception {
+        try (org.apache.curator.test.TestingServer zk = new org.apache.curator.test.TestingServer(true);
+             AutoCloseable closedFirst = () -> runtimes.forEach(CircuitRuntime::close)) { // before their ZooKeeper goes
+            CircuitRuntime store = start(RuntimeConfig.builder().zookeeper(zk.getConnectString()).build());
+            for (ForwardChains.Ended unsure : List.of(ForwardChains.Ended.ASK, ForwardChains.Ended.LINKED)) {
+                WorkerId first = WorkerId.random();
+                WorkerId second = WorkerId.random();
+                WorkerId last = WorkerId.random();
+                chainRecord(store, first, second);
+                chainRecord(store, second, last);
+                java.util.Map<WorkerId, ForwardChains.Ended> state = new java.util.concurrent.ConcurrentHashMap<>(
+                    java.util.Map.of(first, ForwardChains.Ended.YES, second, unsure, last, ForwardChains.Ended.YES));
+
+                // the last worker's own look as it closes: it ends before the hosts' answer about second
+                new ForwardChains(store.durable(), state::get).forgetEnded(last);
+                assertThat(records(store)).as(unsure + ": the record that led to the last worker goes, its index entry stays")
+                    .doesNotContain(ForwardChains.recordPath(second, 1))
+                    .contains(ForwardChains.indexPath(last, 1, second, 1), ForwardChains.recordPath(first, 1));
+
+                // its host's look, once its process has ended: second has ended by then
+                state.put(second, ForwardChains.Ended.YES);
+                new ForwardChains(store.durable(), state::get).forgetEnded(last);
+                assertThat(records(store)).as(unsure + ": the whole chain").isEmpty();
+            }
+
+            // the hosts' answer in the same look deletes the index entry it kept
+            WorkerId first = WorkerId.random();
+            WorkerId second = WorkerId.random();
+            WorkerId last = WorkerId.random();
+            chainRecord(store, first, second);
+            chainRecord(store, second, last);
+            java.util.Map<WorkerId, ForwardChains.Ended> state = new java.util.concurrent.ConcurrentHashMap<>(
+                java.util.Map.of(first, ForwardChains.Ended.YES, second, ForwardChains.Ended.ASK, last, ForwardChains.Ended.YES));
+            ForwardChains chains = new ForwardChains(store.durable(), state::get);
+            chains.forgetEnded(last);
+            assertThat(chains.takeToAsk()).containsExactly(second);
+            state.put(second, ForwardChains.Ended.YES); // the hosts said none runs it
+            chains.forgetIfEnded(second);
+            assertThat(records(store)).as("the chain and the index entry kept for the answer").isEmpty();
+        }
+    }
+
+    /** A forwarding record of {@code old}'s export 1 that points at {@code to}'s export 1, with its index entry. */
+    private static void chainRecord(CircuitRuntime rt, WorkerId old, WorkerId to) {
+        String path = ForwardChains.recordPath(old, 1);
+        rt.durable().putBytes(ForwardChains.indexPath(to, 1, old, 1), ForwardChains.indexValue(path));
+        rt.durable().put(path, "the replacement");
     }
 
     /**
