@@ -673,13 +673,11 @@ class HotSwapTest {
              AutoCloseable closedFirst = () -> runtimes.forEach(CircuitRuntime::close)) { // before their ZooKeeper goes
             CircuitRuntime store = start(RuntimeConfig.builder().zookeeper(zk.getConnectString()).build());
             for (ForwardChains.Ended unsure : List.of(ForwardChains.Ended.ASK, ForwardChains.Ended.LINKED)) {
-                WorkerId first = WorkerId.random();
-                WorkerId second = WorkerId.random();
-                WorkerId last = WorkerId.random();
-                chainRecord(store, first, second);
-                chainRecord(store, second, last);
-                java.util.Map<WorkerId, ForwardChains.Ended> state = new java.util.concurrent.ConcurrentHashMap<>(
-                    java.util.Map.of(first, ForwardChains.Ended.YES, second, unsure, last, ForwardChains.Ended.YES));
+                Chain c = Chain.of(store);
+                WorkerId first = c.first();
+                WorkerId second = c.second();
+                WorkerId last = c.last();
+                java.util.Map<WorkerId, ForwardChains.Ended> state = c.state(unsure);
 
                 // the last worker's own look as it closes: it ends before the hosts' answer about second
                 new ForwardChains(store.durable(), state::get).forgetEnded(last);
@@ -694,27 +692,38 @@ class HotSwapTest {
             }
 
             // the hosts' answer in the same look deletes the index entry it kept
-            WorkerId first = WorkerId.random();
-            WorkerId second = WorkerId.random();
-            WorkerId last = WorkerId.random();
-            chainRecord(store, first, second);
-            chainRecord(store, second, last);
-            java.util.Map<WorkerId, ForwardChains.Ended> state = new java.util.concurrent.ConcurrentHashMap<>(
-                java.util.Map.of(first, ForwardChains.Ended.YES, second, ForwardChains.Ended.ASK, last, ForwardChains.Ended.YES));
+            Chain c = Chain.of(store);
+            java.util.Map<WorkerId, ForwardChains.Ended> state = c.state(ForwardChains.Ended.ASK);
             ForwardChains chains = new ForwardChains(store.durable(), state::get);
-            chains.forgetEnded(last);
-            assertThat(chains.takeToAsk()).containsExactly(second);
-            state.put(second, ForwardChains.Ended.YES); // the hosts said none runs it
-            chains.forgetIfEnded(second);
+            chains.forgetEnded(c.last());
+            assertThat(chains.takeToAsk()).containsExactly(c.second());
+            state.put(c.second(), ForwardChains.Ended.YES); // the hosts said none runs it
+            chains.forgetIfEnded(c.second());
             assertThat(records(store)).as("the chain and the index entry kept for the answer").isEmpty();
         }
     }
 
-    /** A forwarding record of {@code old}'s export 1 that points at {@code to}'s export 1, with its index entry. */
-    private static void chainRecord(CircuitRuntime rt, WorkerId old, WorkerId to) {
-        String path = ForwardChains.recordPath(old, 1);
-        rt.durable().putBytes(ForwardChains.indexPath(to, 1, old, 1), ForwardChains.indexValue(path));
-        rt.durable().put(path, "the replacement");
+    /** Three workers and the records of a chain of two swaps, first to second to last, each of export 1. */
+    private record Chain(WorkerId first, WorkerId second, WorkerId last) {
+        static Chain of(CircuitRuntime rt) {
+            Chain c = new Chain(WorkerId.random(), WorkerId.random(), WorkerId.random());
+            record(rt, c.first, c.second);
+            record(rt, c.second, c.last);
+            return c;
+        }
+
+        /** The first and last ended, the second in state {@code second}; changeable. */
+        java.util.Map<WorkerId, ForwardChains.Ended> state(ForwardChains.Ended second) {
+            return new java.util.concurrent.ConcurrentHashMap<>(
+                java.util.Map.of(first, ForwardChains.Ended.YES, this.second, second, last, ForwardChains.Ended.YES));
+        }
+
+        /** A forwarding record of {@code old}'s export 1 that points at {@code to}'s export 1, with its index entry. */
+        private static void record(CircuitRuntime rt, WorkerId old, WorkerId to) {
+            String path = ForwardChains.recordPath(old, 1);
+            rt.durable().putBytes(ForwardChains.indexPath(to, 1, old, 1), ForwardChains.indexValue(path));
+            rt.durable().put(path, "the replacement");
+        }
     }
 
     /**
