@@ -840,7 +840,7 @@ public final class CircuitRuntime implements Circuit {
 
     /**
      * As {@link #forgetForwardsTo}, for every worker that forwarding records point at and that has ended
-     * ({@link #knownToLive}), told or not: what a worker that ended unseen left (it ended
+     * ({@link #signsOfLife}), told or not: what a worker that ended unseen left (it ended
      * while ZooKeeper was away, and its host ended too before it came back). A host daemon calls this
      * as it starts. Returns at once; the work waits for ZooKeeper when it is away.
      */
@@ -853,7 +853,7 @@ public final class CircuitRuntime implements Circuit {
     /**
      * Tells this runtime which workers the process it runs in knows to run although they may not be filed:
      * a host daemon's own workers (those it counts, and those whose process its workers directory names and
-     * runs). Such a worker is never taken for ended ({@link #knownToLive}).
+     * runs). Such a worker is never taken for ended ({@link #signsOfLife}).
      */
     public void knowsRunning(java.util.function.Predicate<WorkerId> running) {
         runsHere = java.util.Objects.requireNonNull(running, "running");
@@ -861,22 +861,15 @@ public final class CircuitRuntime implements Circuit {
 
     /**
      * Whether {@code worker} lives, or may, as far as can be told without asking another runtime: the forwarding
-     * records of hot swaps take a worker for ended, for good, when this is false and every host answers that it
-     * does not run it ({@link Spawning#hostsMayRun}, asked without their lock). True when it is this runtime,
-     * has a {@code /worker} entry, has a session with this runtime that is connected, or the process this runs
-     * in knows it to run ({@link #knowsRunning}). A worker that only lost its ZooKeeper session for a while
-     * (paused, or cut off past the session's timeout) has no entry until it files itself again, but its host
-     * still runs it: the membership's rule ({@link Spawning#anyHostRuns}), save that a host that cannot be
-     * asked may run it. Throws when ZooKeeper is away.
-     */
-    boolean knownToLive(WorkerId worker) {
-        return signsOfLife(worker) != ForwardingRecords.Signs.NONE;
-    }
-
-    /**
-     * {@link #knownToLive}, told apart: {@code LINKED} when a connected session is the only sign, which a worker
-     * that ended a moment ago still shows (its link's end is seen after its process's, and its host may have
-     * looked at its end already).
+     * records of hot swaps take a worker for ended, for good, when this is {@code NONE} and every host answers that
+     * it does not run it ({@link Spawning#hostsMayRun}, asked without their lock). {@code FILED} when it is this
+     * runtime, has a {@code /worker} entry, or the process this runs in knows it to run ({@link #knowsRunning});
+     * {@code LINKED} when a connected session with this runtime is the only sign, which a worker that ended a moment
+     * ago still shows (its link's end is seen after its process's, and its host may have looked at its end already).
+     * A worker that only lost its ZooKeeper session for a while (paused, or cut off past the session's timeout) has
+     * no entry until it files itself again, but its host still runs it: the membership's rule
+     * ({@link Spawning#anyHostRuns}), save that a host that cannot be asked may run it. Throws when ZooKeeper is
+     * away.
      */
     ForwardingRecords.Signs signsOfLife(WorkerId worker) {
         if (worker.equals(id) || runsHere.test(worker) || namespace.hasEntry("/worker/" + worker)) {

@@ -67,7 +67,7 @@ final class ForwardChains {
 
     /**
      * What is known of whether a worker has ended, for good: not only without a {@code /worker} entry,
-     * which one that lost its ZooKeeper session for a while lacks too ({@link CircuitRuntime#knownToLive}).
+     * which one that lost its ZooKeeper session for a while lacks too ({@link CircuitRuntime#signsOfLife}).
      * Throws when ZooKeeper is away; never asks another runtime.
      */
     @FunctionalInterface

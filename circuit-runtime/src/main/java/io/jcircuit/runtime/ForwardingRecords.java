@@ -107,7 +107,7 @@ final class ForwardingRecords implements AutoCloseable {
     private volatile boolean idle;
     private volatile boolean closed;
 
-    /** How the records learn whether a worker has ended, for good, in two parts ({@link CircuitRuntime#knownToLive}). */
+    /** How the records learn whether a worker has ended, for good, in two parts ({@link CircuitRuntime#signsOfLife}). */
     interface Liveness {
         /**
          * True when {@code worker} lives, or may, as far as can be told without asking another runtime. Called
