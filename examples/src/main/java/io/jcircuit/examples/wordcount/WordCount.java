@@ -33,8 +33,8 @@ public final class WordCount {
     static final int COMBINE = 20_000; // distinct words a mapper collects for one reducer before it sends them
     static final int FILES_PER_BATCH = 32; // file numbers per item of the work channel
 
-    /** Workers of a job of seconds: C1 only (C2 costs more than it gives back) and a young generation for their allocation rate. */
-    static final SpawnOptions SHORT_LIVED = SpawnOptions.defaults().withJvmArgs("-XX:TieredStopAtLevel=1", "-Xms80m", "-Xmn64m");
+    /** Workers that allocate tens of MB a second: a young generation for that, not an idle worker's 8 MB initial heap. */
+    static final SpawnOptions SHORT_LIVED = SpawnOptions.defaults().withJvmArgs("-Xms80m", "-Xmn64m");
 
     /** One worker: a mapper and a reducer, living while the driver holds this. */
     public interface Node {
