@@ -10,6 +10,18 @@ class ForyPoolTest {
     private final ForyPool pool = new ForyPool(getClass().getClassLoader(), fory -> new ReferenceSerializers.Context(), 4,
         new ClassDefIds(ClassDefIds.DEFAULT_MAX_IDS, ClassDefIds.DEFAULT_MAX_IDS_PER_PEER));
 
+    /** Map entries have serializers of the codec's own: Fory generated and compiled one per class and direction in each JVM. */
+    @Test
+    void writesTheJdksMapEntriesWithoutGeneratingASerializer() {
+        ForyPool.Slot slot = pool.acquire();
+        for (Class<?> entry : java.util.List.of(java.util.AbstractMap.SimpleImmutableEntry.class,
+                java.util.AbstractMap.SimpleEntry.class, java.util.Map.entry(1, 2).getClass())) {
+            assertThat(slot.fory.getClassResolver().getSerializer(entry).getClass().getName()).as(entry.getName())
+                .startsWith(EntrySerializers.class.getName());
+        }
+        pool.release(slot);
+    }
+
     @Test
     void keepsItsInstanceButNotTheBufferALargeValueGrew() {
         ForyPool.Slot slot = pool.acquire();

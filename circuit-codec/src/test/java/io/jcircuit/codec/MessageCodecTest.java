@@ -372,6 +372,24 @@ class MessageCodecTest {
         assertThat(codec.decodeValue(codec.encodeValue(List.of("after", 1)))).isEqualTo(List.of("after", 1));
     }
 
+    /** The JDK's map entries arrive as the same kind of entry, their key and value whole, a shared one still shared. */
+    @Test
+    void mapEntriesArriveAsTheirOwnKind() {
+        List<Long> shared = List.of(7L, 8L);
+        Map.Entry<String, List<Long>> immutable = new java.util.AbstractMap.SimpleImmutableEntry<>("the", shared);
+        Map.Entry<String, List<Long>> mutable = new java.util.AbstractMap.SimpleEntry<>(null, shared);
+        Map.Entry<String, Object> holder = Map.entry("if", immutable);
+        List<Object> sent = List.of(immutable, mutable, holder);
+
+        @SuppressWarnings("unchecked")
+        List<Map.Entry<?, ?>> read = (List<Map.Entry<?, ?>>) ((Message.Reply) roundTrip(new Message.Reply(1, sent))).value();
+
+        assertThat(read).isEqualTo(sent);
+        assertThat(read.stream().map(Object::getClass)).containsExactlyElementsOf(sent.stream().map(Object::getClass).toList());
+        assertThat(read.get(1).getValue()).as("one list, as sent").isSameAs(read.get(0).getValue());
+        assertThat(read.get(2).getValue()).as("one entry, as sent").isSameAs(read.get(0));
+    }
+
     /**
      * Internet addresses arrive whole: Fory's own reading of them left the holder null (a broken address
      * that failed only when used) or failed, which a probe saw take a link down.
