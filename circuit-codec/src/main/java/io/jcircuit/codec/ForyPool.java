@@ -152,8 +152,7 @@ final class ForyPool {
         ReferenceSerializers.Context ctx = setup.apply(fory);
         CountGuards.registerListViews(fory); // last: the ids registered before it stay as they were
         EnumSetSerializer.register(fory); // after those: it gives JumboEnumSet an id of its own
-        NetSerializers.register(fory); // after those: its three classes get ids after every id above
-        EntrySerializers.register(fory); // last of all, for the same reason
+        NetSerializers.register(fory); // last of all: its three classes get ids after every id above
         return new Slot(fory, ctx, classDefIds);
     }
 }

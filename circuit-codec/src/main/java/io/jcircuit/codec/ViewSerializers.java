@@ -37,15 +37,18 @@ import java.util.concurrent.ConcurrentSkipListMap;
  *   <li>{@code headMap}, {@code tailMap}, {@code subMap} and {@code descendingMap} of a {@link TreeMap}
  *       or {@link ConcurrentSkipListMap} as a {@link TreeMap} with the view's comparator, and a
  *       {@code LinkedHashMap}'s {@code reversed()} as a {@link LinkedHashMap};</li>
- *   <li>a map's entries as {@link AbstractMap.SimpleImmutableEntry}, and {@code Map.entry(k, v)} as
- *       itself.</li>
+ *   <li>a map's entries as {@link AbstractMap.SimpleImmutableEntry}, and {@code Map.entry(k, v)},
+ *       {@link AbstractMap.SimpleImmutableEntry} and {@link AbstractMap.SimpleEntry} as themselves.</li>
  * </ul>
  *
  * <p>Left to Fory, most of these could not be written at all ("doesn't support serialization"), and
  * the others went field by field with their whole backing map: a {@code headMap} arrived as a view
  * of a copy of all of it, and refused a {@code put} of its own keys as "key out of range". Each is
  * written from a snapshot of its elements ({@code toArray}, or a copy made entry by entry), so a
- * concurrent map that changes meanwhile cannot make the count and the elements disagree.
+ * concurrent map that changes meanwhile cannot make the count and the elements disagree. The JDK's plain
+ * entries, the usual way to return a pair, Fory could write, but with a serializer it generated and compiled
+ * (with Janino) in every JVM, for each class and each direction: 0.3 s of a cold worker's CPU when the demo's
+ * reducers answered their top words (docs/performance.md).
  *
  * <p>An entry's key and value, and a sorted view's comparator, are read before the entry or the
  * collection exists: a reference back to it from inside them arrives as null. An entry that holds
@@ -71,14 +74,15 @@ final class ViewSerializers {
         /** Read as an {@link AbstractMap.SimpleImmutableEntry}. */
         ENTRY,
         /** Read as {@code Map.entry(k, v)}. */
-        MAP_ENTRY;
+        MAP_ENTRY,
+        /** Read as an {@link AbstractMap.SimpleEntry}. */
+        SIMPLE_ENTRY;
 
         Serializer<?> make(Fory fory, Class<?> cls) {
             return switch (this) {
                 case SET, LIST, SORTED_SET -> new Snapshot(fory, cls, this);
                 case SORTED_MAP, LINKED_MAP -> new MapSnapshot(fory, cls, this);
-                case ENTRY -> new Entry(fory, cls, false);
-                case MAP_ENTRY -> new Entry(fory, cls, true);
+                case ENTRY, MAP_ENTRY, SIMPLE_ENTRY -> new Entry(fory, cls, this);
             };
         }
     }
@@ -123,6 +127,8 @@ final class ViewSerializers {
             tree.entrySet().iterator().next(), skip.entrySet().iterator().next(),
             concurrent.entrySet().iterator().next(), enums.entrySet().iterator().next());
         put(kinds, Kind.MAP_ENTRY, Map.entry("a", 1));
+        put(kinds, Kind.ENTRY, new AbstractMap.SimpleImmutableEntry<>("a", 1));
+        put(kinds, Kind.SIMPLE_ENTRY, new AbstractMap.SimpleEntry<>("a", 1));
         // a HashMap's entries in a bucket of many colliding keys (a LinkedHashMap's too)
         try {
             kinds.put(Class.forName("java.util.HashMap$TreeNode"), Kind.ENTRY);
@@ -154,14 +160,10 @@ final class ViewSerializers {
         return new Snapshot(fory, cls, null);
     }
 
-    /** Files the classes of {@code samples} under {@code kind}, but for those Fory serializes as a whole. */
+    /** Files the classes of {@code samples} under {@code kind}. */
     private static void put(Map<Class<?>, Kind> kinds, Kind kind, Object... samples) {
         for (Object s : samples) {
-            Class<?> c = s.getClass();
-            // TreeMap.firstEntry() and a ConcurrentSkipListMap's entries are plain entries already
-            if (c != AbstractMap.SimpleImmutableEntry.class && c != AbstractMap.SimpleEntry.class) {
-                kinds.put(c, kind);
-            }
+            kinds.put(s.getClass(), kind); // a ConcurrentSkipListMap's entries are SimpleImmutableEntry: ENTRY either way
         }
     }
 
@@ -255,15 +257,15 @@ final class ViewSerializers {
 
     /**
      * A map's entry: its key and value. It arrives as a {@link AbstractMap.SimpleImmutableEntry}, or as
-     * {@code Map.entry(k, v)} when it was one ({@code ofMapEntry}).
+     * {@code Map.entry(k, v)} or an {@link AbstractMap.SimpleEntry} when it was one.
      */
     @SuppressWarnings({"rawtypes", "unchecked"})
     private static final class Entry extends Serializer<Map.Entry> {
-        private final boolean ofMapEntry;
+        private final Kind kind;
 
-        Entry(Fory fory, Class cls, boolean ofMapEntry) {
+        Entry(Fory fory, Class cls, Kind kind) {
             super(fory, cls);
-            this.ofMapEntry = ofMapEntry;
+            this.kind = kind;
         }
 
         @Override
@@ -280,13 +282,13 @@ final class ViewSerializers {
         public Map.Entry read(MemoryBuffer buffer) {
             Object key = fory.readRef(buffer);
             Object value = fory.readRef(buffer);
-            if (ofMapEntry) {
+            if (kind == Kind.MAP_ENTRY) {
                 if (key == null || value == null) {
                     throw new CodecException("a Map.entry arrived with a null " + (key == null ? "key" : "value"));
                 }
                 return Map.entry(key, value);
             }
-            return new AbstractMap.SimpleImmutableEntry(key, value);
+            return kind == Kind.SIMPLE_ENTRY ? new AbstractMap.SimpleEntry(key, value) : new AbstractMap.SimpleImmutableEntry(key, value);
         }
     }
 }

@@ -17,7 +17,7 @@ class ForyPoolTest {
         for (Class<?> entry : java.util.List.of(java.util.AbstractMap.SimpleImmutableEntry.class,
                 java.util.AbstractMap.SimpleEntry.class, java.util.Map.entry(1, 2).getClass())) {
             assertThat(slot.fory.getClassResolver().getSerializer(entry).getClass().getName()).as(entry.getName())
-                .startsWith(EntrySerializers.class.getName());
+                .startsWith(ViewSerializers.class.getName());
         }
         pool.release(slot);
     }

@@ -388,6 +388,10 @@ class MessageCodecTest {
         assertThat(read.stream().map(Object::getClass)).containsExactlyElementsOf(sent.stream().map(Object::getClass).toList());
         assertThat(read.get(1).getValue()).as("one list, as sent").isSameAs(read.get(0).getValue());
         assertThat(read.get(2).getValue()).as("one entry, as sent").isSameAs(read.get(0));
+
+        Map.Entry<String, Object> self = new java.util.AbstractMap.SimpleEntry<>("k", null);
+        self.setValue(self);
+        assertThatThrownBy(() -> codec.encodeValue(self)).hasMessageContaining("the entry itself"); // it would arrive holding null
     }
 
     /**
