@@ -6,12 +6,7 @@ import io.jcircuit.Fn;
 import io.jcircuit.Worker;
 
 import java.util.Map;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.atomic.LongAdder;
 
 import static io.jcircuit.bench.Metric.CIRCUIT_ASYNC;
 import static io.jcircuit.bench.Metric.CIRCUIT_CALLS_8;
@@ -38,17 +33,18 @@ final class CircuitProbe {
      *
      * <ul>
      *   <li>warm-up: for {@link Plan#circuitWarmupMs(int)}, this thread, {@link BenchClient#CALLERS}
-     *       callers and a {@code go} caller all run at once, so that both JVMs compile every path
-     *       while the clock runs once;</li>
+     *       callers and a {@code go} caller all run at once, so that both JVMs compile the paths of
+     *       synchronous calls while the clock runs once;</li>
      *   <li>sync round trip: {@code echo.echo("hello")} timed one by one on this thread;</li>
      *   <li>8 callers: {@link BenchClient#CALLERS} threads from {@code callers} calling back to back,
      *       in {@link Plan#pairs8()} windows taken in turn with as many threads from {@code rmiCallers}
      *       calling {@code rmiCall};
      *       each figure, JCircuit's and RMI's, is the median of its windows ({@link Loops#inTurns});</li>
-     *   <li>async: one platform thread calls {@code echo.echoAsync("hello")}, which returns a future at
-     *       once, keeping up to {@link BenchClient#ASYNC_IN_FLIGHT} calls in flight on the one link
-     *       ({@link #asyncCallsPerSecond}); the rate is calls completed per second in steady state;</li>
-     *   <li>go: {@code worker.go(() -> 1)} timed one by one on this thread.</li>
+     *   <li>go: {@code worker.go(() -> 1)} timed one by one on this thread;</li>
+     *   <li>async, last: one platform thread calls {@code echo.echoAsync("hello")}, which returns a future
+     *       at once, keeping up to {@link BenchClient#ASYNC_IN_FLIGHT} calls in flight on the one link
+     *       ({@link #asyncCallsPerSecond}), after a warm-up of its own ({@link Plan#asyncWarmupMs}); the
+     *       rate is calls completed per second in steady state.</li>
      * </ul>
      * Each figure also has its own warm-up of {@link Plan#warmupMs()} (a quarter of it for each window of
      * 8 callers). Returns the windows of the 8 callers, RMI's first.
@@ -74,54 +70,25 @@ final class CircuitProbe {
             plan.warmupMs() / 4, plan.window8Ms());
         into.put(RMI_CALLS_8, eight.firstMedian());
         into.put(CIRCUIT_CALLS_8, eight.secondMedian());
-        into.put(CIRCUIT_ASYNC, asyncCallsPerSecond(echo, BenchClient.ASYNC_IN_FLIGHT, plan.warmupMs(), plan.measureMs()));
         into.put(CIRCUIT_GO_RTT_P50, Percentiles.micros(Loops.roundTrips(go, plan.warmupMs(), plan.goSamples()), 50));
+        // Last, so that the compiler's work on the asynchronous paths (futures, the completer, answers sent when
+        // a callee's future completes, none of which the shared warm-up runs) falls on no other figure.
+        into.put(CIRCUIT_ASYNC, asyncCallsPerSecond(echo, BenchClient.ASYNC_IN_FLIGHT,
+            plan.asyncWarmupMs(Runtime.getRuntime().availableProcessors()), plan.measureMs()));
         return eight;
     }
 
     /**
-     * Pipelined asynchronous calls on one link: one thread issues {@code echoAsync} calls while fewer
-     * than {@code inFlight} are unanswered; each answer's dependent counts it and frees its slot.
-     * Returns answers per second over {@code measureMs} after {@code warmupMs}.
+     * Pipelined asynchronous calls on one link ({@link AsyncLoad}): answers per second over
+     * {@code measureMs} after {@code warmupMs}.
      */
     static double asyncCallsPerSecond(Echo echo, int inFlight, long warmupMs, long measureMs) throws Exception {
-        Semaphore slots = new Semaphore(inFlight);
-        LongAdder answered = new LongAdder();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        AtomicBoolean stop = new AtomicBoolean();
-        Thread issuer = Thread.ofPlatform().name("bench-async-issuer").start(() -> {
-            try {
-                while (!stop.get() && failure.get() == null) {
-                    slots.acquire();
-                    echo.echoAsync(BenchClient.MESSAGE).whenComplete((v, t) -> {
-                        if (t == null && !BenchClient.MESSAGE.equals(v)) {
-                            t = new IllegalStateException("echoAsync returned " + v);
-                        }
-                        if (t != null) {
-                            failure.compareAndSet(null, t);
-                        }
-                        answered.increment();
-                        slots.release();
-                    });
-                }
-            } catch (InterruptedException | RuntimeException e) {
-                failure.compareAndSet(null, e);
-            }
-        });
-        double rate;
+        AsyncLoad load = AsyncLoad.start(echo, inFlight);
         try {
-            rate = Loops.perSecond(answered::sum, warmupMs, measureMs);
+            return Loops.perSecond(load::answered, warmupMs, measureMs);
         } finally {
-            stop.set(true);
-            issuer.join();
+            load.stop();
         }
-        if (!slots.tryAcquire(inFlight, 60, TimeUnit.SECONDS)) {
-            throw new BenchException("asynchronous calls still unanswered 60 s after the async figure");
-        }
-        if (failure.get() != null) {
-            throw new BenchException("asynchronous call failed: " + failure.get(), failure.get());
-        }
-        return rate;
     }
 
     /** The 8-caller figure alone, counted for {@code measureMs} after {@code warmupMs}, against the server at {@code server}. */

@@ -40,7 +40,8 @@ final class Table {
             + " faster kind); counted in turn,%nmedian of %d windows of %d ms each.%n", plan.pairs8(), plan.window8Ms());
         out.println("async: one thread calls a method returning a CompletableFuture, keeping up to "
             + BenchClient.ASYNC_IN_FLIGHT + " calls in flight");
-        out.println("on one link; calls/s counted in steady state.");
+        out.printf(Locale.ROOT, "on one link; calls/s counted after %d ms of the same calls (%d ms on 1 CPU).%n",
+            plan.asyncWarmupMs(2), plan.asyncWarmupMs(1));
         out.printf(Locale.ROOT, "spawn: spawn() until its result is back, p50 of %d cold (no warm pool; after an uncounted"
             + " first spawn)%n", plan.coldSpawns());
         out.printf(Locale.ROOT, "and of %d warm. jvm_hello: java -cp <one class> Hello until it exits, p50 of %d."

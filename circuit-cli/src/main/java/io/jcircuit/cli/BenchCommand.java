@@ -15,7 +15,7 @@ import java.util.concurrent.Callable;
         "Then spawns worker JVMs through host daemons once: cold, from the warm pool, and an idle worker's RSS."})
 final class BenchCommand implements Callable<Integer> {
 
-    @Option(names = "--quick", description = "Fewer iterations; ends within 90 s on 2 cores.")
+    @Option(names = "--quick", description = "Fewer iterations; about 110 s on 2 cores.")
     boolean quick;
 
     @Option(names = "--json", description = "Print one JSON object instead of the table.")
