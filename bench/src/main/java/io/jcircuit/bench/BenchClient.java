@@ -70,9 +70,11 @@ public final class BenchClient {
 
         RuntimeConfig config = RuntimeConfig.builder().defaultCallTimeoutMs(CALL_TIMEOUT_MS).build();
         try (CircuitRuntime client = CircuitRuntime.start(config)) {
+            StringBuilder warmUps = new StringBuilder();
             Loops.InTurns eight = CircuitProbe.measure(client, server.circuit(), plan, callerThreads(), rmiCall,
-                rmiCallerThreads(), f);
-            note.append("8 callers, windows in turn, k calls/s: ").append(eight.describe("RMI", "JCircuit"));
+                rmiCallerThreads(), f, warmUps);
+            note.append("8 callers, windows in turn, k calls/s: ").append(eight.describe("RMI", "JCircuit"))
+                .append("; ").append(warmUps);
         }
         // What the always-on call metrics cost: the same 8 callers between two fresh runtime pairs, one
         // keeping metrics on both sides and one keeping none, measured on, off, off, on, so that a drift

@@ -67,5 +67,10 @@ public final class BenchServer {
         public long received() {
             return received.get();
         }
+
+        @Override
+        public long compileMillis() {
+            return Loops.compileMillis();
+        }
     }
 }

@@ -17,4 +17,10 @@ public interface Echo {
 
     /** How many items the server's consumers have received so far. */
     long received();
+
+    /**
+     * Milliseconds the server JVM's JIT compilers have spent so far ({@link java.lang.management.CompilationMXBean}),
+     * for the warm-ups that last until both JVMs have compiled what they run ({@link Loops#untilCompiled}).
+     */
+    long compileMillis();
 }

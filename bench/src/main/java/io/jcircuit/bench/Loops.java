@@ -16,7 +16,65 @@ final class Loops {
         void run() throws Exception;
     }
 
+    /** A step of a warm-up: keeps the warm-up's calls going for about {@code millis}. */
+    @FunctionalInterface
+    interface Step {
+        void run(long millis) throws Exception;
+    }
+
+    /** How often {@link #untilCompiled} looks at the compilers. */
+    static final long SLICE_MS = 500;
+    /**
+     * The compiler time, in both JVMs together, below which a {@link #SLICE_MS} slice counts as settled:
+     * 2 % of it. A JVM that runs the same calls for long still compiles now and then (a method
+     * recompiled after a deoptimization), a few milliseconds at a time.
+     */
+    static final long SETTLED_COMPILE_MS = SLICE_MS / 50;
+
     private Loops() {
+    }
+
+    /** Milliseconds this JVM's JIT compilers have spent so far; 0 where the JVM does not count it. */
+    static long compileMillis() {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
+    }
+
+    /**
+     * How a warm-up of {@link #untilCompiled} ended: after {@code millis}, with the compilers settled, or at
+     * its cap with them still busy.
+     */
+    record Warmed(long millis, boolean settled) {
+
+        /** "12.5 s", or "30.0 s (compilers still busy)" when the warm-up ended at its cap. */
+        String describe() {
+            return String.format(java.util.Locale.ROOT, "%.1f s%s", millis / 1e3, settled ? "" : " (compilers still busy)");
+        }
+    }
+
+    /**
+     * A warm-up that lasts until the JIT compilers are done with what it runs: runs {@code step} in slices
+     * of {@link #SLICE_MS} (shorter when {@code maxMs} is), for at least {@code minMs}, until a slice in
+     * which the compilers of the JVMs that {@code compileMillis} counts together spent at most
+     * {@link #SETTLED_COMPILE_MS} (in proportion for a shorter slice), or until {@code maxMs}. A fixed
+     * warm-up measured the JIT on slow VMs and at one CPU: 8 callers made 30-47 k calls/s in the quick
+     * plan's windows against 61-68 k after the full plan's 30 s (docs/performance.md).
+     */
+    static Warmed untilCompiled(LongSupplier compileMillis, Step step, long minMs, long maxMs) throws Exception {
+        long slice = Math.max(1, Math.min(SLICE_MS, maxMs));
+        long settledBelow = Math.max(1, SETTLED_COMPILE_MS * slice / SLICE_MS);
+        long start = System.nanoTime();
+        long compiled = compileMillis.getAsLong();
+        while (true) {
+            step.run(slice);
+            long now = compileMillis.getAsLong();
+            long elapsedMs = (System.nanoTime() - start) / 1_000_000L;
+            boolean settled = now - compiled <= settledBelow;
+            if (elapsedMs >= maxMs || (elapsedMs >= minMs && settled)) {
+                return new Warmed(elapsedMs, settled);
+            }
+            compiled = now;
+        }
     }
 
     /**

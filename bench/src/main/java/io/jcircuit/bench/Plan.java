@@ -13,7 +13,10 @@ import java.util.List;
  *
  * @param name            {@code full}, {@code quick} or {@code smoke}
  * @param warmupMs        warm-up before each figure
- * @param circuitWarmupMs the shared warm-up before the first JCircuit figure, with more than one CPU
+ * @param circuitWarmupMs the shared warm-up before the first JCircuit figure, with more than one CPU: its
+ *                        nominal length, which sets the bounds of the warm-ups that last until the JIT
+ *                        compilers are done ({@link #sharedWarmupMinMs}, {@link #sharedWarmupMaxMs},
+ *                        {@link #rmiWarmupMaxMs}, {@link #asyncWarmupMaxMs})
  * @param circuitWarmupMs1cpu the same on one CPU, where the compiler threads share the CPU with it
  * @param measureMs       how long a rate is counted
  * @param pairs8          windows of RMI's and JCircuit's 8 callers, taken in turn ({@link Loops#inTurns})
@@ -36,8 +39,9 @@ record Plan(String name, long warmupMs, long circuitWarmupMs, long circuitWarmup
      * from 1 s to 0.7 s and the counting from 1.5 s to 1.2 s, and the shared warm-up from 10 s in each pass
      * to 8 s unpinned and 10 s on one CPU (with 8 s in both, the 1-CPU pass still measured the JIT compiler:
      * a 3 ms round-trip p99), which brought the run under 90 s on the VMs of 2026-11-29; the asynchronous
-     * calls' own warm-up ({@link #asyncWarmupMs}) added 9 s (97-104 s before it, 108-110 s after, on a
-     * slower VM of 2026-12-02).
+     * calls' own warm-up added 9 s (97-104 s before it, 108-110 s after, on a
+     * slower VM of 2026-12-02). Since the warm-ups last until the compilers are done, within bounds set by
+     * these figures, a run takes 95-102 s on a faster VM (2026-12-03).
      */
     static final Plan QUICK = new Plan("quick", 700, 8_000, 10_000, 1_200, 3, 500, 10_000, 3_000, 5, 3, 3, 80_000);
     /** Seconds: checks that every figure comes out, says nothing about its value. */
@@ -58,13 +62,35 @@ record Plan(String name, long warmupMs, long circuitWarmupMs, long circuitWarmup
     }
 
     /**
-     * The warm-up of the asynchronous calls' figure, which comes last: its own {@link #warmupMs} and half the
-     * shared warm-up, since the shared warm-up runs no asynchronous call. With {@link #warmupMs} alone the
-     * figure was taken while those paths were still being compiled: on a slow VM 25 k calls/s, where the
-     * same link gave 140-190 k once they had run for some 15 s (docs/performance.md).
+     * The least the shared warm-up lasts: half of {@link #circuitWarmupMs(int)}. It goes on until the JIT
+     * compilers of both JVMs are done ({@link Loops#untilCompiled}), for at most {@link #sharedWarmupMaxMs}.
      */
-    long asyncWarmupMs(int cpus) {
-        return warmupMs + circuitWarmupMs(cpus) / 2;
+    long sharedWarmupMinMs(int cpus) {
+        return circuitWarmupMs(cpus) / 2;
+    }
+
+    /** The most the shared warm-up lasts: three times {@link #circuitWarmupMs(int)}. */
+    long sharedWarmupMaxMs(int cpus) {
+        return circuitWarmupMs(cpus) * 3;
+    }
+
+    /**
+     * The most the warm-up of RMI's 8 callers lasts ({@link #circuitWarmupMs(int)}); at least {@link #warmupMs},
+     * until the compilers are done. Without it RMI's first windows measured RMI's JIT.
+     */
+    long rmiWarmupMaxMs(int cpus) {
+        return circuitWarmupMs(cpus);
+    }
+
+    /**
+     * The most the warm-up of the asynchronous calls' figure lasts: twice its own {@link #warmupMs} and half
+     * the shared warm-up, since the shared warm-up runs no asynchronous call; at least {@link #warmupMs},
+     * until the compilers are done. With {@link #warmupMs} alone the figure was taken while those paths were
+     * still being compiled: on a slow VM 25 k calls/s, where the same link gave 140-190 k once they had run
+     * for some 15 s (docs/performance.md).
+     */
+    long asyncWarmupMaxMs(int cpus) {
+        return 2 * (warmupMs + circuitWarmupMs(cpus) / 2);
     }
 
     /** The plan that {@link Options} ask for. */

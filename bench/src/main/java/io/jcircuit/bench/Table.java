@@ -40,8 +40,11 @@ final class Table {
             + " faster kind); counted in turn,%nmedian of %d windows of %d ms each.%n", plan.pairs8(), plan.window8Ms());
         out.println("async: one thread calls a method returning a CompletableFuture, keeping up to "
             + BenchClient.ASYNC_IN_FLIGHT + " calls in flight");
-        out.printf(Locale.ROOT, "on one link; calls/s counted after %d ms of the same calls (%d ms on 1 CPU).%n",
-            plan.asyncWarmupMs(2), plan.asyncWarmupMs(1));
+        long cap = plan.asyncWarmupMaxMs(2);
+        long cap1 = plan.asyncWarmupMaxMs(1);
+        out.printf(Locale.ROOT, "on one link; calls/s counted once the JIT compilers are done with them (after %d ms at"
+            + " least, %d ms at most%s).%n", plan.warmupMs(), cap, cap1 == cap ? "" : "; " + cap1 + " ms on 1 CPU");
+        out.println("Warm-ups last until both JVMs' JIT compilers are done (the progress lines say how long each took).");
         out.printf(Locale.ROOT, "spawn: spawn() until its result is back, p50 of %d cold (no warm pool; after an uncounted"
             + " first spawn)%n", plan.coldSpawns());
         out.printf(Locale.ROOT, "and of %d warm. jvm_hello: java -cp <one class> Hello until it exits, p50 of %d."
