@@ -1,6 +1,7 @@
 package io.jcircuit.bench;
 
 import io.jcircuit.host.CpuOptions;
+import io.jcircuit.host.NettyOptions;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -30,13 +31,19 @@ final class ChildJvm implements AutoCloseable {
     /** Every protocol line a child prints starts with this; other stdout lines are noise. */
     static final String PROTOCOL_PREFIX = "BENCH-";
     /**
-     * Flags of every child JVM: the flags every JCircuit JVM gets, a fixed collector and heap so that
-     * both passes run the same JVM, and the host name that RMI stubs carry. Those that depend on the
-     * JVM's CPUs ({@link CpuOptions}) come after them.
+     * Flags of every child JVM: the flags every JCircuit JVM gets, Netty's properties that the JVMs
+     * JCircuit starts get ({@link NettyOptions}), a fixed collector and heap so that both passes run the
+     * same JVM, and the host name that RMI stubs carry. Those that depend on the JVM's CPUs
+     * ({@link CpuOptions}) come after them.
      */
-    static final List<String> JVM_FLAGS = List.of(
-        "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-        "-XX:+UseParallelGC", "-Xms256m", "-Xmx512m", "-Djava.rmi.server.hostname=127.0.0.1");
+    static final List<String> JVM_FLAGS = jvmFlags();
+
+    private static List<String> jvmFlags() {
+        List<String> flags = new ArrayList<>(List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"));
+        flags.addAll(NettyOptions.FOR_STARTED_JVMS);
+        flags.addAll(List.of("-XX:+UseParallelGC", "-Xms256m", "-Xmx512m", "-Djava.rmi.server.hostname=127.0.0.1"));
+        return List.copyOf(flags);
+    }
 
     private static final int TAIL_LINES = 30;
     private static final long POLL_MS = 50;

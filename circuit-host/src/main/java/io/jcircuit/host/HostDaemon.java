@@ -1051,10 +1051,8 @@ public final class HostDaemon implements AutoCloseable {
         // glibc keeps what the JIT compilers and class loading freed at start; handed back each
         // second, an idle worker had 96.4-96.6 MB resident against 102.7-118.6 (docs/performance.md)
         cmd.add("-XX:TrimNativeHeapInterval=1000");
-        // Netty's allocators load their JFR event classes (about 140, with JFR's own) at start unless
-        // told not to: 50-60 ms of every cold worker (docs/performance.md). A worker that wants
-        // Netty's allocation events in a recording can pass -Dio.netty.jfr.enabled=true.
-        cmd.add("-Dio.netty.jfr.enabled=false");
+        // no JFR events from Netty's allocators, no leak detector (NettyOptions says why)
+        cmd.addAll(NettyOptions.FOR_STARTED_JVMS);
         // whether values sealed before the seal covered their kind are read: as the host reads them
         String oldSeals = System.getProperty(io.jcircuit.runtime.ClusterSeal.OLD_SEALS_PROPERTY);
         if (oldSeals != null) {

@@ -169,6 +169,19 @@ class SpawnTest {
         assertThat(asked).as("the spawn's options come last and win").isEqualTo(Integer.toString(cpus));
     }
 
+    /** A worker runs without Netty's leak detector ({@link NettyOptions}); a spawn that asks for it gets it. */
+    @Test
+    void aWorkerRunsWithoutNettysLeakDetectorUnlessItsSpawnAsksForIt() {
+        Fn<String> level = () -> io.netty.util.ResourceLeakDetector.getLevel().name();
+
+        String plain = spawner.spawn("h1", List.of(), level).result();
+        String asked = spawner.spawn("h1", List.of(), level,
+            SpawnOptions.defaults().withJvmArgs("-Dio.netty.leakDetection.level=paranoid")).result();
+
+        assertThat(plain).isEqualTo("DISABLED");
+        assertThat(asked).as("the spawn's options come last and win").isEqualTo("PARANOID");
+    }
+
     /** The JIT thresholds of the JVM it runs in: C1's invocation threshold, then C2's. */
     private static final Fn<String> THRESHOLDS = () -> {
         var vm = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
