@@ -48,15 +48,20 @@ class CallMetricsTest {
         WorkerId peer = WorkerId.random();
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         java.util.List<Thread> counters = new java.util.ArrayList<>();
+        java.util.concurrent.CountDownLatch counting = new java.util.concurrent.CountDownLatch(2);
         for (int t = 0; t < 2; t++) {
             counters.add(Thread.ofPlatform().start(() -> {
-                while (!stop.get()) {
+                do {
                     m.record(Direction.IN, peer, "Shop.buy", 1, 1, 1_000, CallEvent.Outcome.THREW);
-                }
+                    counting.countDown();
+                } while (!stop.get());
             }));
         }
         long okSeen = 0;
         try {
+            // both counters are under way before the snapshots start: on a busy machine they could all be taken
+            // before either thread ran, which left nothing counted at the end
+            counting.await();
             // a counter that goes down reads as a reset to a scraper; before: ok (calls less threw and failed)
             // showed a throwing call counted in between as ok, and took it back at the next snapshot
             for (int i = 0; i < 5_000 && okSeen == 0; i++) {
