@@ -22,15 +22,19 @@ class FrameCodecTest {
     @Test
     void shouldWriteTheDocumentedHeaderLayout() {
         ByteBuf f = dataFrame(new byte[] {1, 2, 3});
-        FrameCodec.stamp(f, 7, 5);
+        try {
+            FrameCodec.stamp(f, 7, 5);
 
-        assertThat(f.readableBytes()).isEqualTo(FrameCodec.HEADER_LENGTH + 3);
-        assertThat(f.getInt(FrameCodec.LENGTH_OFFSET)).isEqualTo(FrameCodec.HEADER_LENGTH - 4 + 3);
-        assertThat(f.getByte(FrameCodec.VERSION_OFFSET)).isEqualTo(FrameCodec.VERSION);
-        assertThat(FrameCodec.type(f)).isEqualTo(FrameCodec.TYPE_DATA);
-        assertThat(FrameCodec.sequence(f)).isEqualTo(7);
-        assertThat(FrameCodec.ack(f)).isEqualTo(5);
-        assertThat(FrameCodec.validate(f)).isEqualTo(FrameCodec.TYPE_DATA);
+            assertThat(f.readableBytes()).isEqualTo(FrameCodec.HEADER_LENGTH + 3);
+            assertThat(f.getInt(FrameCodec.LENGTH_OFFSET)).isEqualTo(FrameCodec.HEADER_LENGTH - 4 + 3);
+            assertThat(f.getByte(FrameCodec.VERSION_OFFSET)).isEqualTo(FrameCodec.VERSION);
+            assertThat(FrameCodec.type(f)).isEqualTo(FrameCodec.TYPE_DATA);
+            assertThat(FrameCodec.sequence(f)).isEqualTo(7);
+            assertThat(FrameCodec.ack(f)).isEqualTo(5);
+            assertThat(FrameCodec.validate(f)).isEqualTo(FrameCodec.TYPE_DATA);
+        } finally {
+            f.release();
+        }
     }
 
     @Test
@@ -75,11 +79,16 @@ class FrameCodecTest {
         ByteBuf unknownType = FrameCodec.finish(FrameCodec.begin(UnpooledByteBufAllocator.DEFAULT, (byte) 77, 0));
         ByteBuf otherVersion = dataFrame(new byte[0]);
         otherVersion.setByte(FrameCodec.VERSION_OFFSET, 9);
-
-        assertThatThrownBy(() -> FrameCodec.validate(tooShort)).isInstanceOf(CorruptedFrameException.class)
-            .hasMessageContaining("shorter than");
-        assertThatThrownBy(() -> FrameCodec.validate(unknownType)).hasMessageContaining("unknown frame type 77");
-        assertThatThrownBy(() -> FrameCodec.validate(otherVersion)).hasMessageContaining("version 9");
+        try {
+            assertThatThrownBy(() -> FrameCodec.validate(tooShort)).isInstanceOf(CorruptedFrameException.class)
+                .hasMessageContaining("shorter than");
+            assertThatThrownBy(() -> FrameCodec.validate(unknownType)).hasMessageContaining("unknown frame type 77");
+            assertThatThrownBy(() -> FrameCodec.validate(otherVersion)).hasMessageContaining("version 9");
+        } finally {
+            tooShort.release();
+            unknownType.release();
+            otherVersion.release();
+        }
     }
 
     /** What a frame held for {@code heldMillis} says, read back in milliseconds. */
