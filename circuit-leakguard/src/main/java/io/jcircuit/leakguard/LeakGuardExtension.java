@@ -9,7 +9,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *
  * <p>Registered for every test class by JUnit's extension auto-detection, which the build turns on. A leak is
  * found only once its buffer is collected, so it may show after the class that made it, in the next one; the
- * report says where the buffer was created and last used.
+ * report says where the buffer was created (and where it was used, at Netty's {@code paranoid} level).
  */
 public final class LeakGuardExtension implements AfterAllCallback {
 
