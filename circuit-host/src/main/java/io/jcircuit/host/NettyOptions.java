@@ -17,8 +17,9 @@ import java.util.List;
  *       a stack trace, and every message passing a handler is "touched" for it. With 8 callers on one
  *       CPU it cost about a tenth of the calls (67-68 k calls/s with it, 73-75 k without, alternated
  *       twice; docs/performance.md), and what it finds is a log line in a worker's stderr that nothing
- *       reads. The runtime's own tests run with Netty's default (sampling) detector in their JVM. To
- *       look for a leak in a worker, pass {@code -Dio.netty.leakDetection.level=paranoid}.</li>
+ *       reads. The runtime's own tests track every buffer in their JVM and fail on a leak
+ *       ({@code circuit-leakguard}). To look for a leak in a worker, pass
+ *       {@code -Dio.netty.leakDetection.level=paranoid}.</li>
  * </ul>
  * Netty's buffer access checks ({@code io.netty.buffer.checkAccessible}, {@code checkBounds}) stay on:
  * off, they bought another 5 % there, and a buffer read after its release would read whatever took its
