@@ -47,6 +47,9 @@ final class FlowCommand implements Callable<Integer> {
     @Mixin
     KeyOptions keys;
 
+    @Mixin
+    AnswerWait answer;
+
     @Spec
     CommandSpec spec;
 
@@ -56,13 +59,14 @@ final class FlowCommand implements Callable<Integer> {
         if (interval <= 0 || interval > 3600) {
             throw new IllegalArgumentException("--interval must be more than 0 and at most 3600 seconds, not " + interval);
         }
+        Duration wait = answer.or(Duration.ofSeconds(5));
         PrintWriter out = spec.commandLine().getOut();
         WorkerOps.checkSelector(selector); // before the client starts
         try (WorkerOps w = WorkerOps.open(where, keys)) {
             var workers = w.select(selector);
-            var before = MetricsSampler.sample(w, workers, Duration.ofSeconds(5));
+            var before = MetricsSampler.sample(w, workers, wait);
             Thread.sleep((long) (interval * 1000)); // the sampling interval itself
-            var after = MetricsSampler.sample(w, workers, Duration.ofSeconds(5));
+            var after = MetricsSampler.sample(w, workers, wait);
             List<Flow> flows = flows(before, after);
             // a worker that did not answer either sample is reported (its flows would read as 0/s)
             Map<String, String> unanswered = new java.util.TreeMap<>();

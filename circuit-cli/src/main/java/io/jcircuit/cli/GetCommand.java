@@ -27,17 +27,21 @@ final class GetCommand extends WorkerVerb implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
+    @picocli.CommandLine.Mixin
+    AnswerWait answer;
+
 
     @Override
     public Integer call() {
+        Duration wait = answer.or(Duration.ofSeconds(10));
         PrintWriter out = out();
         List<Object> all = new ArrayList<>();
         int failed;
         try (WorkerOps w = open()) {
             failed = forEachWorker(w, e -> {
                 Map<String, String> values = new java.util.TreeMap<>(key == null
-                    ? w.call(e, Duration.ofSeconds(10), ops -> ops.settings())
-                    : Map.of(key, w.call(e, Duration.ofSeconds(10), ops -> ops.get(key))));
+                    ? w.call(e, wait, ops -> ops.settings())
+                    : Map.of(key, w.call(e, wait, ops -> ops.get(key))));
                 if (json) {
                     Map<String, Object> m = new LinkedHashMap<>();
                     m.put("worker", e.worker().toString());

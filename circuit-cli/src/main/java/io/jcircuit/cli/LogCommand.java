@@ -54,6 +54,9 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
     @Option(names = "--stderr", description = "Print the end of the worker's stderr (its directory on its host).")
     boolean stderr;
 
+    @picocli.CommandLine.Mixin
+    AnswerWait answer;
+
 
     @Override
     public Integer call() {
@@ -69,9 +72,14 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
         if (stdout && stderr) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "give --stdout or --stderr, not both");
         }
+        Duration wait = answer.or(Duration.ofSeconds(10));
         String file = stdout ? "stdout" : stderr ? "stderr" : null;
         if (follow && file != null) {
             throw new IllegalArgumentException("-f follows the log; --" + file + " prints the end of a file once");
+        }
+        if (file != null && answer.seconds != null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                "--timeout is how long the workers are waited for; --" + file + " asks their hosts (within 10 s each)");
         }
         PrintWriter out = spec.commandLine().getOut();
         try (WorkerOps w = open()) {
@@ -109,7 +117,7 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
                 int failed = 0;
                 for (Entry e : workers) {
                     try {
-                        for (String l : w.call(e, Duration.ofSeconds(10), ops -> ops.logTail(lines))) {
+                        for (String l : w.call(e, wait, ops -> ops.logTail(lines))) {
                             print(out, e, l, prefix);
                         }
                     } catch (RuntimeException ex) {
@@ -129,7 +137,7 @@ final class LogCommand extends WorkerVerb implements Callable<Integer> {
                 Chan<String> sink = w.client().makeChan(1024);
                 sinks.add(sink);
                 try {
-                    w.call(e, Duration.ofSeconds(10), ops -> {
+                    w.call(e, wait, ops -> {
                         ops.logFollow(sink, lines);
                         return null;
                     });

@@ -25,9 +25,13 @@ final class PeekCommand extends WorkerVerb implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
+    @picocli.CommandLine.Mixin
+    AnswerWait answer;
+
 
     @Override
     public Integer call() {
+        Duration wait = answer.or(Duration.ofSeconds(5));
         PrintWriter out = out();
         List<Object> all = new ArrayList<>();
         List<Object> unreachable = new ArrayList<>(); // in the JSON too, as flow's and top's are
@@ -35,7 +39,7 @@ final class PeekCommand extends WorkerVerb implements Callable<Integer> {
         try (WorkerOps w = open()) {
             Map<io.jcircuit.WorkerId, String> daemons = w.hostDaemons();
             failed = forEachWorker(w, e -> {
-                OpsInfo i = w.call(e, Duration.ofSeconds(5), ops -> ops.info());
+                OpsInfo i = w.call(e, wait, ops -> ops.info());
                 if (json) {
                     Map<String, Object> m = io.jcircuit.cli.console.PictureJson.info(i, daemons.get(e.worker()));
                     m.put("peers", peersOf(i, w.client().id().toString()));

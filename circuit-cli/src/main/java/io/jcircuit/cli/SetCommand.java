@@ -23,6 +23,9 @@ final class SetCommand extends WorkerVerb implements Callable<Integer> {
     @Parameters(index = "1..*", arity = "1..*", paramLabel = "KEY=VALUE", description = "Settings to change.")
     List<String> assignments;
 
+    @picocli.CommandLine.Mixin
+    AnswerWait answer;
+
 
     @Override
     public Integer call() {
@@ -32,6 +35,7 @@ final class SetCommand extends WorkerVerb implements Callable<Integer> {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "'" + a + "' is not KEY=VALUE");
             }
         }
+        Duration wait = answer.or(Duration.ofSeconds(10));
         PrintWriter out = out();
         PrintWriter err = spec.commandLine().getErr();
         int[] refused = {0};
@@ -42,7 +46,7 @@ final class SetCommand extends WorkerVerb implements Callable<Integer> {
                     String key = a.substring(0, a.indexOf('='));
                     String value = a.substring(a.indexOf('=') + 1);
                     try {
-                        String now = w.call(e, Duration.ofSeconds(10), ops -> ops.set(key, value));
+                        String now = w.call(e, wait, ops -> ops.set(key, value));
                         out.println(e.worker() + ": " + Columns.printable(key + "=" + now));
                     } catch (RuntimeException ex) {
                         refused[0]++;

@@ -19,14 +19,18 @@ final class StackCommand extends WorkerVerb implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON object per worker per line: {\"worker\":…, \"threadDump\":{the JDK's JSON dump}}.")
     boolean json;
 
+    @picocli.CommandLine.Mixin
+    AnswerWait answer;
+
 
     @Override
     public Integer call() {
+        Duration wait = answer.or(Duration.ofSeconds(20));
         PrintWriter out = out();
         int failed;
         try (WorkerOps w = open()) {
             failed = forEachWorker(w, e -> {
-                String dump = w.call(e, Duration.ofSeconds(20), ops -> ops.threadDump(json));
+                String dump = w.call(e, wait, ops -> ops.threadDump(json));
                 if (json) {
                     // The dump is already JSON, printed over many lines: embed it on one. A line break can only
                     // stand between tokens (a string holds "\n", never the character), so it and the

@@ -53,6 +53,9 @@ final class TopCommand implements Callable<Integer> {
     @Mixin
     KeyOptions keys;
 
+    @Mixin
+    AnswerWait answer;
+
     @Spec
     CommandSpec spec;
 
@@ -64,17 +67,18 @@ final class TopCommand implements Callable<Integer> {
         if (interval <= 0 || interval > 3600) {
             throw new IllegalArgumentException("--interval must be more than 0 and at most 3600 seconds, not " + interval);
         }
+        Duration wait = answer.or(Duration.ofSeconds(5));
         PrintWriter out = spec.commandLine().getOut();
         long pause = (long) (interval * 1000);
         boolean terminal = Progress.onTerminal();
         WorkerOps.checkSelector(selector); // before the client starts
         try (WorkerOps w = WorkerOps.open(where, keys)) {
-            Frames frames = new Frames(MetricsSampler.sample(w, w.select(selector), Duration.ofSeconds(5)), w.hostDaemons());
+            Frames frames = new Frames(MetricsSampler.sample(w, w.select(selector), wait), w.hostDaemons());
             while (true) {
                 Thread.sleep(pause); // the sampling interval itself, not a wait for a condition
                 List<Entry> workers = w.select(selector);
                 Map<String, MetricsSampler.Sample> before = frames.before();
-                Map<String, MetricsSampler.Sample> after = frames.next(MetricsSampler.sample(w, workers, Duration.ofSeconds(5)),
+                Map<String, MetricsSampler.Sample> after = frames.next(MetricsSampler.sample(w, workers, wait),
                     w.hostDaemons());
                 List<Map<String, Object>> rows = rows(before, after, w.client().id().toString(), frames.daemons());
                 if (json) {

@@ -230,9 +230,21 @@ final class WorkerOps implements AutoCloseable {
         return client.worker(e.address()).dial(Ops.SERVICE, Ops.class);
     }
 
-    /** Runs {@code call} on the ops of {@code e} within {@code timeout}. */
+    /**
+     * Runs {@code call} on the ops of {@code e} within {@code timeout}. A worker that does not answer in
+     * time fails it with a {@link io.jcircuit.DeadlineExceededException} that says how long it was waited
+     * for (the verbs report its message), as the runtime's says only what it was doing.
+     */
     <R> R call(Entry e, Duration timeout, Function<Ops, R> call) {
-        return Deadline.within(timeout, () -> call.apply(ops(e)));
+        try {
+            return Deadline.within(timeout, () -> call.apply(ops(e)));
+        } catch (io.jcircuit.DeadlineExceededException late) {
+            io.jcircuit.DeadlineExceededException said = new io.jcircuit.DeadlineExceededException(late.worker(),
+                "no answer in " + (timeout.toMillis() % 1000 == 0 ? timeout.toSeconds() + " s" : timeout.toMillis() + " ms")
+                    + ": " + late.getMessage(), !late.outcomeUnknown());
+            said.initCause(late);
+            throw said;
+        }
     }
 
     @Override

@@ -474,25 +474,27 @@ class OpsCommandsTest {
         String silent = mute.worker().id().toString();
         long pid = pidOf(silent);
         try {
-            // each while it is stopped: past its ZooKeeper session's 4 s it leaves /app, and is selected no more
+            // each while it is stopped, each waiting 1 s for it (--timeout): past its ZooKeeper session's 4 s it
+            // would leave /app, and be selected no more
             stopped(pid, () -> {
-                CliRun.Result follow = run("log", "-f", "--for", "2", "-n", "200", "/app/...");
+                CliRun.Result follow = run("log", "-f", "--for", "2", "--timeout", "1", "-n", "200", "/app/...");
                 assertThat(follow.out()).as(follow.err()).contains("marker-echo");
-                assertThat(follow.err()).contains("circuit log: " + silent + ": ");
+                assertThat(follow.err()).contains("circuit log: " + silent + ": no answer in 1 s: ");
                 assertThat(follow.code()).isEqualTo(1);
             });
             await().atMost(Duration.ofSeconds(60)).until(() -> run("ls", "/app/...").out().contains(silent));
             stopped(pid, () -> {
-                CliRun.Result flow = run("flow", "--json", "--interval", "0.5", "/app/...");
-                assertThat(flow.out()).startsWith("{\"intervalMillis\":").contains("\"unreachable\":[{\"worker\":\"" + silent);
+                CliRun.Result flow = run("flow", "--json", "--interval", "0.5", "--timeout", "1", "/app/...");
+                assertThat(flow.out()).startsWith("{\"intervalMillis\":")
+                    .contains("\"unreachable\":[{\"worker\":\"" + silent + "\",\"error\":\"no answer in 1 s: ");
                 assertThat(flow.code()).as(flow.out()).isEqualTo(1);
             });
             await().atMost(Duration.ofSeconds(60)).until(() -> run("ls", "/app/...").out().contains(silent));
             stopped(pid, () -> {
                 // in peek's JSON too, as in flow's (a probe found it named on stderr only)
-                CliRun.Result peek = run("peek", "--json", "/app/...");
+                CliRun.Result peek = run("peek", "--json", "--timeout", "1", "/app/...");
                 assertThat(peek.out()).startsWith("{\"workers\":[").contains("\"unreachable\":[{\"worker\":\"" + silent);
-                assertThat(peek.err()).contains("circuit peek: " + silent + ": ");
+                assertThat(peek.err()).contains("circuit peek: " + silent + ": no answer in 1 s: ");
                 assertThat(peek.code()).isEqualTo(1);
             });
         } finally {

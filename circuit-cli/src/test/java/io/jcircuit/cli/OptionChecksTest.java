@@ -90,6 +90,17 @@ class OptionChecksTest {
     }
 
     @Test
+    void theVerbsThatWaitForWorkersRefuseATimeoutBelowOneSecond() {
+        for (String verb : java.util.List.of("peek", "top", "flow", "stack", "log", "get")) {
+            refused(run(verb, "--timeout", "0", "/app/..."), "circuit " + verb + ": --timeout must be at least 1 second, not 0");
+        }
+        refused(run("set", "--timeout", "-2", "/app/...", "a=b"), "circuit set: --timeout must be at least 1 second, not -2");
+        // --stdout reads the worker's file through its host: no worker is waited for
+        usage(run("log", "--stdout", "--timeout", "3", "R0123456789abcdef"), "log",
+            "--timeout is how long the workers are waited for; --stdout asks their hosts (within 10 s each)");
+    }
+
+    @Test
     void optionsThatExcludeEachOtherGetTheUsage() {
         usage(run("heap", "--histo", "--dump", "x.hprof", "/app/R0123456789abcdef"), "heap", "give --histo or --dump, not both");
         usage(run("log", "--stdout", "--stderr", "R0123456789abcdef"), "log", "give --stdout or --stderr, not both");
