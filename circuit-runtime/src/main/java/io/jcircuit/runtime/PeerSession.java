@@ -29,6 +29,8 @@ final class PeerSession {
      * reading. As many as the frames a session keeps for replay: what the peer would otherwise keep.
      */
     static final int MAX_PARKED_REQUESTS = 65_536;
+    /** How long after two of a peer's requests overlapped it is taken to keep several calls in flight ({@link #pipelining}). */
+    static final long OVERLAP_WINDOW_NANOS = 1_000_000;
 
     final Link link;
     final ConcurrentHashMap<Long, Outstanding> pending = new ConcurrentHashMap<>();
@@ -44,6 +46,8 @@ final class PeerSession {
     private int owed;
     private boolean pausedForParked;
     private volatile boolean down;
+    /** When a request last came while another of this peer's ran or waited; written on the event loop. */
+    private volatile long lastOverlapNanos = System.nanoTime() - 2 * OVERLAP_WINDOW_NANOS;
 
     PeerSession(Link link, int maxIncoming, int maxOutgoing, long maxParkedBytes) {
         this.link = link;
@@ -78,7 +82,11 @@ final class PeerSession {
      * meanwhile). Under the bound this costs one atomic increment, as before there was a wait.
      */
     boolean incomingStarted(ByteBuf payload, long arrived) {
-        if (incoming.incrementAndGet() <= maxIncoming) {
+        int inFlight = incoming.incrementAndGet();
+        if (inFlight <= maxIncoming) {
+            if (inFlight > 1) {
+                lastOverlapNanos = arrived;
+            }
             return true;
         }
         synchronized (parked) {
@@ -106,6 +114,19 @@ final class PeerSession {
     /** Incoming requests from this peer that run or wait for a slot now. */
     int incomingInFlight() {
         return incoming.get();
+    }
+
+    /**
+     * Whether this peer keeps several calls in flight: several of its requests run or wait now, or one
+     * came in while another did within the last {@link #OVERLAP_WINDOW_NANOS}. An answer to such a peer is
+     * left to the event loop, which is awake for the requests anyway: it writes the answers of a burst
+     * together, and the call thread goes on to the next call instead of making the system call (with
+     * one carrier, the next call waits for it). A peer that makes one call at a time gets each answer
+     * written at once by the thread that made it, one hop fewer. Counting only the calls that run at the
+     * moment of the answer misses the last answer of each burst: a quarter of the answers to 8 callers.
+     */
+    boolean pipelining(long now) {
+        return incoming.get() > 1 || now - lastOverlapNanos < OVERLAP_WINDOW_NANOS;
     }
 
     /**
