@@ -23,6 +23,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -283,23 +284,23 @@ class NamespaceTest {
         String dir = Fixture.freshDir("watch");
         BlockingQueue<Listing<Entry>> seen = new LinkedBlockingQueue<>();
         try (Subscription s = anchors.watch(dir, seen::add)) {
-            assertThat(seen.poll(10, TimeUnit.SECONDS)).isNotNull().matches(Listing::isEmpty);
+            Listing<Entry> first = seen.poll(10, TimeUnit.SECONDS);
+            assertThat(first).isNotNull().matches(Listing::isEmpty);
+            AtomicReference<Listing<Entry>> last = new AtomicReference<>(first);
             WorkerId w = WorkerId.random();
             EntryNode n = ns.file(dir, w.toString(), Fixture.data(dir, w));
-            await().untilAsserted(() -> assertThat(lastOf(seen).entries()).extracting(Entry::worker).containsExactly(w));
+            await().untilAsserted(() -> assertThat(latest(seen, last).entries()).extracting(Entry::worker).containsExactly(w));
             n.close();
-            await().untilAsserted(() -> assertThat(lastOf(seen).entries()).isEmpty());
+            await().untilAsserted(() -> assertThat(latest(seen, last).entries()).isEmpty());
         }
     }
 
-    private static Listing<Entry> last;
-
-    private static synchronized Listing<Entry> lastOf(BlockingQueue<Listing<Entry>> q) {
-        Listing<Entry> l;
-        while ((l = q.poll()) != null) {
-            last = l;
+    /** The newest listing reported so far: drains the queue into {@code last}, which keeps it between calls. */
+    private static Listing<Entry> latest(BlockingQueue<Listing<Entry>> q, AtomicReference<Listing<Entry>> last) {
+        for (Listing<Entry> l; (l = q.poll()) != null; ) {
+            last.set(l);
         }
-        return last;
+        return last.get();
     }
 
     @Test
