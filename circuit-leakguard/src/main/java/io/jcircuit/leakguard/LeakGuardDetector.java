@@ -22,6 +22,17 @@ public final class LeakGuardDetector<T> extends ResourceLeakDetector<T> {
         LeakGuard.register(this);
     }
 
+    /**
+     * The constructor of Netty's older API, which its factory looks up too, first: without it, every JVM that
+     * tracks buffers logged an error with a stack trace ("Could not load custom resource leak detector class"),
+     * though the factory then built the guard through the other constructor. {@code maxActive} was never used
+     * by Netty's detector.
+     */
+    @Deprecated
+    public LeakGuardDetector(Class<?> resourceType, int samplingInterval, long maxActive) {
+        this(resourceType, samplingInterval);
+    }
+
     /** Reports whatever Netty has found collected and unreleased since it last looked. */
     @SuppressWarnings("unchecked")
     void poll() {

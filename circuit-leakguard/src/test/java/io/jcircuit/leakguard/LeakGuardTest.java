@@ -20,6 +20,19 @@ class LeakGuardTest {
         assertThat(LeakGuard.active()).as("Netty's detectors come from the guard").isTrue();
     }
 
+    /**
+     * Netty's factory looks up the guard's constructor of its older API before the current one, and logs an error
+     * with a stack trace in every test JVM when it is missing.
+     */
+    @Test
+    @SuppressWarnings("deprecation")
+    void theGuardHasBothConstructorsNettysFactoryLooksUp() throws Exception {
+        assertThat(LeakGuardDetector.class.getConstructor(Class.class, int.class)).isNotNull();
+        Object built = LeakGuardDetector.class.getConstructor(Class.class, int.class, long.class)
+                .newInstance(ByteBuf.class, 1, Long.MAX_VALUE);
+        assertThat(built).isInstanceOf(LeakGuardDetector.class);
+    }
+
     @Test
     void aBufferCollectedUnreleasedIsReportedWithWhereItWasMadeAndAReleasedOneIsNot() {
         dropUnreleased();
