@@ -168,7 +168,7 @@ class HardeningTest {
         });
         // before, the name was refused at once; now the new host waits for the dead one's session
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
-            .until(() -> taking.getState() == Thread.State.TIMED_WAITING);
+            .until(() -> java.util.Arrays.stream(taking.getStackTrace()).anyMatch(f -> f.getMethodName().equals("awaitGone")));
         holder.close(); // the session ends
         assertThat(taking.join(java.time.Duration.ofSeconds(10))).isTrue();
         assertThat(outcome.get()).isInstanceOf(EntryNode.class);

@@ -150,12 +150,13 @@ class OpsCommandsTest {
         // its own runtime, a new one each time, is not among the worker's peers (before: it was, so two peeks differed)
         // (an earlier peek's runtime may still be listed until the worker has its goodbye: asked again until two agree)
         assertThat(peersLine(peek.out())).contains(client.id().toString());
-        await().atMost(Duration.ofSeconds(60)).until(() -> peersLine(run("peek", "/app/echo").out())
-            .equals(peersLine(run("peek", "/app/echo").out())));
+        // (untilAsserted: a peek whose worker did not answer has no peers line, and is asked again)
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(peersLine(run("peek", "/app/echo").out()))
+            .isEqualTo(peersLine(run("peek", "/app/echo").out())));
 
         // nor among the peers peek --json lists (before: there, so two runs never agreed)
-        await().atMost(Duration.ofSeconds(60)).until(() -> peersJson(run("peek", "--json", "/app/echo").out())
-            .equals(peersJson(run("peek", "--json", "/app/echo").out())));
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(peersJson(run("peek", "--json", "/app/echo").out()))
+            .isEqualTo(peersJson(run("peek", "--json", "/app/echo").out())));
         CliRun.Result json = run("peek", "--json", "/app/...");
         assertThat(json.out()).startsWith("{\"workers\":[").contains("\"pid\":").contains(caller.worker().id().toString());
         // "host" means the host daemon in every verb's JSON, as in top's; the machine is "machine" (before: "host" was the machine's name here)

@@ -185,8 +185,11 @@ class AnchorsTest {
                     raw.delete().forPath(dir + "/" + holder.id());
                     assertThat(left.await(10, TimeUnit.SECONDS)).isTrue();
                     String dealtWith = "worker " + holder.id() + " left /worker while its link is up";
-                    await().atMost(Duration.ofSeconds(10)).until(() -> log.list.stream()
-                        .anyMatch(e -> e.getFormattedMessage().startsWith(dealtWith)));
+                    await().atMost(Duration.ofSeconds(10)).until(() -> {
+                        synchronized (log) { // the appender adds under this lock, from the runtimes' threads
+                            return log.list.stream().anyMatch(e -> e.getFormattedMessage().startsWith(dealtWith));
+                        }
+                    });
                     // before: dropped, as if the holder had died
                     assertThat(home.activity().heldRemotely()).isTrue();
                 } finally {

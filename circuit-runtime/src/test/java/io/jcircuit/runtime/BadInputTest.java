@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -53,8 +54,13 @@ class BadInputTest {
 
     private void assertOnlyThatLinkClosed(RawPeer peer, String logFragment) throws Exception {
         assertThat(peer.closedByPeer()).as("the runtime closes the offending connection").isTrue();
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-            assertThat(log.list).map(ILoggingEvent::getFormattedMessage).anyMatch(m -> m.contains(logFragment)));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            List<ILoggingEvent> logged;
+            synchronized (log) { // the appender adds under this lock, from the runtime's threads
+                logged = List.copyOf(log.list);
+            }
+            assertThat(logged).map(ILoggingEvent::getFormattedMessage).anyMatch(m -> m.contains(logFragment));
+        });
         assertThat(healthyLink.echo("after")).as("other links stay up").isEqualTo("after");
     }
 

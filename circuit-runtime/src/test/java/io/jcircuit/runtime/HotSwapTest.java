@@ -910,7 +910,8 @@ class HotSwapTest {
         // a call made while frozen waits, then runs here once the swap is called off
         var waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> counter.add(1),
             java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
-        await().until(() -> !waiting.isDone());
+        // still waiting a while later (the tests' waits check at once, where this alone would hold trivially)
+        await().during(java.time.Duration.ofMillis(200)).atMost(java.time.Duration.ofSeconds(5)).until(() -> !waiting.isDone());
         ops.swapAbort("counter");
         assertThat(waiting.get()).isEqualTo(6L);
         assertThat(counter.version()).isEqualTo("v1");

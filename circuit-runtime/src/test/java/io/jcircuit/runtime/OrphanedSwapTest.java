@@ -61,7 +61,9 @@ class OrphanedSwapTest {
     }
 
     private boolean logged(String text) {
-        return List.copyOf(log.list).stream().anyMatch(e -> e.getFormattedMessage().contains(text));
+        synchronized (log) { // the appender adds under this lock: a copy taken outside it could end in a null
+            return log.list.stream().anyMatch(e -> e.getFormattedMessage().contains(text));
+        }
     }
 
     /**
