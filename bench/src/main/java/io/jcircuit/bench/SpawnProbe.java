@@ -42,7 +42,7 @@ import static io.jcircuit.bench.Metric.WORKER_IDLE_RSS;
  *       archive, as every later worker of a long-running host finds it; the warm host's first spawn
  *       runs meanwhile and fills its pool.</li>
  *   <li>A daemonized worker is spawned on the cold host and left idle for at least
- *       {@link #WORKER_IDLE} while the warm pool fills; then its {@code VmRSS} is read from
+ *       {@link Plan#workerIdleMs} (10 s but in the smoke plan) while the warm pool fills; then its {@code VmRSS} is read from
  *       {@code /proc/<pid>/status} and it is killed.</li>
  *   <li>Cold spawns and hello-world JVM starts ({@link JvmHello}) take turns, so that both see the
  *       same machine. A spawn is timed from the {@code spawn} call until the function's result is back
@@ -58,13 +58,14 @@ final class SpawnProbe {
     static final String COLD_HOST = "bench-cold";
     static final String WARM_HOST = "bench-warm";
     /**
-     * How long the worker whose memory is read sits idle first. Long enough for the JVM to have handed
+     * How long the worker whose memory is read sits idle first, in the plans that say something about its value
+     * ({@link Plan#workerIdleMs}). Long enough for the JVM to have handed
      * back what its JIT compilers kept from start: their arena chunks stay pooled until a periodic
      * clean-up (every 5 s), and the native heap trim after it returns them. Read every second, an idle
      * worker's VmRSS stayed at 85-88 MB for 4 to 5 s after its spawn, then fell to 78-81 MB and stayed
      * there (docs/performance.md); the first figure is start-up, the second is idle.
      */
-    static final Duration WORKER_IDLE = Duration.ofSeconds(10);
+    static final long WORKER_IDLE_MS = 10_000;
 
     /** What every spawn runs: a serializable lambda that returns its worker's process id. */
     private static final Fn<Long> PID = () -> ProcessHandle.current().pid();
@@ -99,7 +100,7 @@ final class SpawnProbe {
              CircuitRuntime spawner = CircuitRuntime.start(RuntimeConfig.builder().zookeeper(cold.zookeeper())
                  .defaultCallTimeoutMs(CALL_TIMEOUT_MS).build())) {
             note = firstSpawns(spawner, cold);
-            note += "; " + idleRss(spawner, warm, f);
+            note += "; " + idleRss(spawner, warm, plan.workerIdleMs(), f);
             coldAndHello(plan, spawner, hello, f);
             warm(plan, spawner, warm, f);
         }
@@ -172,16 +173,16 @@ final class SpawnProbe {
     }
 
     /**
-     * Puts the VmRSS of a worker idle for at least {@link #WORKER_IDLE} into {@code into}, and returns a
+     * Puts the VmRSS of a worker idle for at least {@code idleMs} into {@code into}, and returns a
      * note on what it is made of. The warm host's pool fills meanwhile; nothing is timed here.
      */
-    private static String idleRss(Circuit spawner, HostDaemon warm, Map<Metric, Double> into)
+    private static String idleRss(Circuit spawner, HostDaemon warm, long idleMs, Map<Metric, Double> into)
         throws IOException, InterruptedException {
         Spawned<Long> s = spawn(spawner, COLD_HOST, SpawnOptions.defaults().daemonized());
         try {
             long idleSince = System.nanoTime();
             awaitWarmJvm(warm);
-            long left = WORKER_IDLE.toNanos() - (System.nanoTime() - idleSince);
+            long left = TimeUnit.MILLISECONDS.toNanos(idleMs) - (System.nanoTime() - idleSince);
             if (left > 0) {
                 Thread.sleep(Duration.ofNanos(left));
             }

@@ -49,7 +49,7 @@ final class Table {
             + " first spawn)%n", plan.coldSpawns());
         out.printf(Locale.ROOT, "and of %d warm. jvm_hello: java -cp <one class> Hello until it exits, p50 of %d."
             + " rss: VmRSS of a worker idle >= %d s.%n", plan.warmSpawns(), plan.helloStarts(),
-            SpawnProbe.WORKER_IDLE.toSeconds());
+            plan.workerIdleMs() / 1000);
     }
 
     /** "floor" for the figure that ratios are taken against, nothing for the others. */
