@@ -20,6 +20,9 @@ enum Metric {
         "JCircuit, 8 callers, call metrics on: the A/B rounds, alternated with the next figure"),
     CIRCUIT_CALLS_8_NOMETRICS("circuit_calls_per_s_8_nometrics", Kind.RATE, Group.CALLS,
         "JCircuit, 8 callers, call metrics off on both sides: the A/B rounds (what the always-on metrics cost)"),
+    CIRCUIT_METRICS_AB_SPREAD("circuit_metrics_ab_spread_pct", Kind.PERCENT, Group.CALLS,
+        "how far the two windows of one side of the metrics A/B lay apart, in per cent of their mean (the larger"
+            + " side's): the noise that the A/B cannot tell from a cost"),
     TCP_PIPELINED("tcp_pipelined_msgs_per_s", Kind.RATE, Group.CALLS, "raw TCP pipelined 64 B"),
     CIRCUIT_ASYNC("circuit_async_calls_per_s", Kind.RATE, Group.CALLS, "JCircuit pipelined, one link"),
     CIRCUIT_GO_RTT_P50("circuit_go_rtt_p50_us", Kind.RTT, Group.CALLS, "JCircuit go, p50"),
@@ -34,9 +37,9 @@ enum Metric {
 
     /**
      * A round trip in microseconds or a duration in milliseconds (lower is better), a rate per second
-     * (higher is better), or a memory size in MiB (lower is better).
+     * (higher is better), a memory size in MiB (lower is better), or a share in per cent.
      */
-    enum Kind { RTT, RATE, MILLIS, MEGABYTES }
+    enum Kind { RTT, RATE, MILLIS, MEGABYTES, PERCENT }
 
     /** Which run measures a figure. */
     enum Group {
@@ -95,14 +98,14 @@ enum Metric {
 
     /**
      * The figure that this figure's ratio is taken against, in the same pass: raw TCP for round trips
-     * and rates, the JVM hello-world start for spawn times; none for memory.
+     * and rates, the JVM hello-world start for spawn times; none for memory and shares.
      */
     Optional<Metric> floor() {
         return switch (kind) {
             case RTT -> Optional.of(TCP_RTT_P50);
             case RATE -> Optional.of(TCP_PIPELINED);
             case MILLIS -> Optional.of(JVM_HELLO);
-            case MEGABYTES -> Optional.empty();
+            case MEGABYTES, PERCENT -> Optional.empty();
         };
     }
 }

@@ -12,7 +12,7 @@ import java.util.Locale;
  */
 final class Table {
 
-    private static final String ROW = "%-26s %11s %9s %11s %9s   %-26s %s%n";
+    private static final String ROW = "%-31s %11s %9s %11s %9s   %-26s %s%n";
 
     private Table() {
     }
@@ -38,6 +38,10 @@ final class Table {
         }
         out.printf(Locale.ROOT, "8 callers: JCircuit's 8 virtual threads on one link, RMI's 8 platform threads (RMI's"
             + " faster kind); counted in turn,%nmedian of %d windows of %d ms each.%n", plan.pairs8(), plan.window8Ms());
+        out.println("metrics: 8 callers with call metrics on, off, off, on, in turn; \"?\": short of the budget by less"
+            + " than twice");
+        out.println("circuit_metrics_ab_spread_pct, how far the two windows of one side lay apart (this run cannot tell"
+            + " such a cost from its noise).");
         out.println("async: one thread calls a method returning a CompletableFuture, keeping up to "
             + BenchClient.ASYNC_IN_FLIGHT + " calls in flight");
         long cap = plan.asyncWarmupMaxMs(2);
@@ -58,7 +62,8 @@ final class Table {
     }
 
     /**
-     * A round trip as {@code 12.3 us}, a duration as {@code 45.6 ms}, a size as {@code 78.9 MB}, a rate
+     * A round trip as {@code 12.3 us}, a duration as {@code 45.6 ms}, a size as {@code 78.9 MB}, a share as
+     * {@code 4.2 %}, a rate
      * as {@code 96.1 k/s} or {@code 1.23 M/s}.
      */
     static String value(Metric m, double v) {
@@ -66,6 +71,7 @@ final class Table {
             case RTT -> String.format(Locale.ROOT, "%.1f us", v);
             case MILLIS -> String.format(Locale.ROOT, "%.1f ms", v);
             case MEGABYTES -> String.format(Locale.ROOT, "%.1f MB", v);
+            case PERCENT -> String.format(Locale.ROOT, "%.1f %%", v);
             case RATE -> v >= 1_000_000
                 ? String.format(Locale.ROOT, "%.2f M/s", v / 1_000_000)
                 : String.format(Locale.ROOT, "%.1f k/s", v / 1_000);

@@ -23,10 +23,23 @@ final class Figures {
         m.put(Metric.CIRCUIT_CALLS_8, 150_000.0);
         m.put(Metric.CIRCUIT_CALLS_8_METRICS, 150_000.0);
         m.put(Metric.CIRCUIT_CALLS_8_NOMETRICS, 155_000.0);
+        m.put(Metric.CIRCUIT_METRICS_AB_SPREAD, 4.0);
         m.put(Metric.TCP_PIPELINED, 2_000_000.0);
         m.put(Metric.CIRCUIT_ASYNC, 500_000.0);
         m.put(Metric.CIRCUIT_GO_RTT_P50, goRttUs);
         m.put(Metric.CHAN_ITEMS, 500_000.0);
+        return Results.of(Metric.Group.CALLS, m);
+    }
+
+    /** {@code base} with the metrics A/B's figures replaced: rates with and without metrics, and the spread in per cent. */
+    static Results withMetricsAb(Results base, double on, double off, double spreadPct) {
+        Map<Metric, Double> m = new EnumMap<>(Metric.class);
+        for (Metric k : Metric.of(Metric.Group.CALLS)) {
+            m.put(k, base.get(k, false));
+        }
+        m.put(Metric.CIRCUIT_CALLS_8_METRICS, on);
+        m.put(Metric.CIRCUIT_CALLS_8_NOMETRICS, off);
+        m.put(Metric.CIRCUIT_METRICS_AB_SPREAD, spreadPct);
         return Results.of(Metric.Group.CALLS, m);
     }
 

@@ -16,7 +16,7 @@ class ResultsTest {
         String json = Figures.pass(4.66, 8.04, 12.0).toJson();
 
         assertThat(json).isEqualTo("{\"tcp_rtt_p50_us\":4.7,\"rmi_rtt_p50_us\":9.0,\"circuit_rtt_p50_us\":8.0,"
-            + "\"circuit_rtt_p99_us\":16.1,\"rmi_calls_per_s_8\":60000,\"circuit_calls_per_s_8\":150000,\"circuit_calls_per_s_8_metrics\":150000,\"circuit_calls_per_s_8_nometrics\":155000,"
+            + "\"circuit_rtt_p99_us\":16.1,\"rmi_calls_per_s_8\":60000,\"circuit_calls_per_s_8\":150000,\"circuit_calls_per_s_8_metrics\":150000,\"circuit_calls_per_s_8_nometrics\":155000,\"circuit_metrics_ab_spread_pct\":4.0,"
             + "\"tcp_pipelined_msgs_per_s\":2000000,\"circuit_async_calls_per_s\":500000,"
             + "\"circuit_go_rtt_p50_us\":12.0,\"chan_items_per_s\":500000}");
     }

@@ -82,6 +82,23 @@ class TableTest {
     }
 
     @Test
+    void shouldCallAMetricsCostThatTheRunsOwnSpreadExplainsUnresolved() {
+        Results base = Figures.pass(6.0, 10.0, 15.0);
+        Results spawn = Figures.spawn(40.0, 200.0, 3.5, 80.0);
+        // unpinned: 10 % below with one side's windows 3 % apart (5 + 2 × 3 >= 10); 1cpu: windows 2 % apart (9 < 10)
+        Results r = Results.merge(Figures.withMetricsAb(base, 90_000, 100_000, 3.0),
+            Figures.withMetricsAb(base, 90_000, 100_000, 2.0), spawn);
+        assertThat(row(r, "circuit_calls_per_s_8_nometrics")).endsWith("?/NO");
+        assertThat(row(r, "circuit_metrics_ab_spread_pct")).contains("3.0 %").contains("2.0 %");
+
+        // within the budget whatever the spread; faster with metrics counts as met too
+        Results met = Results.merge(Figures.withMetricsAb(base, 95_500, 100_000, 30.0),
+            Figures.withMetricsAb(base, 120_000, 100_000, 0.0), spawn);
+        assertThat(row(met, "circuit_calls_per_s_8_nometrics")).endsWith("yes/yes");
+        assertThat(table(r)).contains("\"?\": short of the budget by less than twice");
+    }
+
+    @Test
     void shouldJudgeEachSpawnTargetOnce() {
         assertThat(row("spawn_cold_p50_ms")).contains("<= 6x jvm_hello").endsWith(" yes"); // 200 <= 240
         assertThat(row("spawn_warm_p50_ms")).contains("<= 2 ms").endsWith(" NO");          // 3.5 > 2
