@@ -97,10 +97,15 @@ enum Metric {
     }
 
     /**
-     * The figure that this figure's ratio is taken against, in the same pass: raw TCP for round trips
-     * and rates, the JVM hello-world start for spawn times; none for memory and shares.
+     * The figure that this figure's ratio is taken against, in the same pass: RMI's 8 callers for the
+     * 8-caller rates (their target is a multiple of it), raw TCP for the other round trips and rates, the
+     * JVM hello-world start for spawn times; none for memory and shares.
      */
     Optional<Metric> floor() {
+        if (this == RMI_CALLS_8 || this == CIRCUIT_CALLS_8 || this == CIRCUIT_CALLS_8_METRICS
+            || this == CIRCUIT_CALLS_8_NOMETRICS) {
+            return Optional.of(RMI_CALLS_8);
+        }
         return switch (kind) {
             case RTT -> Optional.of(TCP_RTT_P50);
             case RATE -> Optional.of(TCP_PIPELINED);

@@ -55,11 +55,13 @@ class TableTest {
     }
 
     @Test
-    void shouldTakeRatiosAgainstTheRawTcpFigureOfTheSamePass() {
+    void shouldTakeRatiosAgainstTheRawTcpFigureOfTheSamePassAndEightCallersAgainstRmi() {
         assertThat(Table.ratio(ALL, Metric.CIRCUIT_RTT_P50, false)).isEqualTo("1.67"); // 10 / 6
         assertThat(Table.ratio(ALL, Metric.CIRCUIT_RTT_P50, true)).isEqualTo("1.70");  // 8 / 4.7
         assertThat(Table.ratio(ALL, Metric.CIRCUIT_ASYNC, true)).isEqualTo("0.250");   // 500 k / 2 M
-        assertThat(Table.ratio(ALL, Metric.RMI_CALLS_8, false)).isEqualTo("0.0300");   // 60 k / 2 M
+        assertThat(Table.ratio(ALL, Metric.CHAN_ITEMS, false)).isEqualTo("0.250");     // 500 k / 2 M
+        assertThat(Table.ratio(ALL, Metric.CIRCUIT_CALLS_8, false)).isEqualTo("2.50");  // 150 k / RMI's 60 k
+        assertThat(Table.ratio(ALL, Metric.RMI_CALLS_8, true)).isEqualTo("1.00");
         assertThat(Table.ratio(ALL, Metric.TCP_RTT_P50, true)).isEqualTo("1.00");
     }
 
@@ -79,6 +81,7 @@ class TableTest {
         assertThat(row("circuit_async_calls_per_s")).endsWith("NO/NO");                           // 500 k < 1 M
         assertThat(row("circuit_go_rtt_p50_us")).endsWith("-/NO");                                // 1cpu only: 20 > 14.1
         assertThat(row("tcp_rtt_p50_us")).contains("floor");
+        assertThat(row("rmi_calls_per_s_8")).contains("base for 8 callers");
     }
 
     @Test
