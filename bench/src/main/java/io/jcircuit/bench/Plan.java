@@ -79,8 +79,9 @@ record Plan(String name, long warmupMs, long circuitWarmupMs, long circuitWarmup
     }
 
     /**
-     * The most the warm-up of RMI's 8 callers lasts ({@link #circuitWarmupMs(int)}); at least {@link #warmupMs},
-     * until the compilers are done. Without it RMI's first windows measured RMI's JIT.
+     * The most the warm-up of RMI's round trip, and that of its 8 callers, lasts ({@link #circuitWarmupMs(int)});
+     * at least {@link #warmupMs}, until the compilers are done. Without them RMI's first windows measured RMI's
+     * JIT, and its round trip in the quick plan was about twice the full plan's.
      */
     long rmiWarmupMaxMs(int cpus) {
         return circuitWarmupMs(cpus);

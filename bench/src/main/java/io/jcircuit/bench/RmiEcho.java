@@ -7,4 +7,7 @@ import java.rmi.RemoteException;
 public interface RmiEcho extends Remote {
 
     String echo(String s) throws RemoteException;
+
+    /** Milliseconds the server JVM's JIT compilers have spent so far, as {@link Echo#compileMillis()}. */
+    long compileMillis() throws RemoteException;
 }

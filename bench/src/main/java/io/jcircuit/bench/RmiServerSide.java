@@ -69,6 +69,11 @@ final class RmiServerSide implements AutoCloseable {
         public String echo(String s) {
             return s;
         }
+
+        @Override
+        public long compileMillis() {
+            return Loops.compileMillis();
+        }
     }
 
     /** Binds RMI's server socket to loopback only. A record, so that equal factories share a port. */
