@@ -205,8 +205,12 @@ class FaultProxyTest {
         proxy.blackhole();
         holdingEnd.shutdownOutput();
         String prefix = "fault-proxy-" + proxy.port() + "-";
-        await().atMost(PATIENCE).until(() -> echo.accepted() == 3); // all three dialed: their threads run
-        assertThat(threadsNamed(prefix)).hasSizeGreaterThan(3 * 3);
+        // all three dialed, and their threads started: each "up" thread starts its connection's other three only
+        // after its dial returns, which can be after the echo server has accepted
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            assertThat(echo.accepted()).isEqualTo(3);
+            assertThat(threadsNamed(prefix)).hasSizeGreaterThan(3 * 3);
+        });
 
         proxy.close();
 
