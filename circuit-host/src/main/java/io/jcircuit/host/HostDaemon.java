@@ -635,7 +635,7 @@ public final class HostDaemon implements AutoCloseable {
         synchronized (warmPool) {
             warmReplaced.remove(key);
         }
-        refillSoon(key, classpath, spec);
+        refillSoon(key, classpath, spec, REFILL_AFTER_SPAWN_MS);
         if (Deadline.remainingNanos().orElse(1) <= 0) {
             // The spawner gave up at its deadline: it has no handle to this worker, so nothing could end it.
             kill(info.id());
@@ -729,12 +729,32 @@ public final class HostDaemon implements AutoCloseable {
         }
     }
 
-    /** Starts warm JVMs for {@code key} in the background, up to the configured number. */
-    private void refillSoon(String key, List<String> classpath, SpawnSpec spec) {
+    /**
+     * How long after a spawn the host starts the warm JVM that takes the place of the one it used. A JVM's
+     * start takes a CPU for a second or more, and started at once it shared the machine with the rest of
+     * the spawn it was started for: the spawner's {@code go}, the new worker's first function and the
+     * answers of both, all code that runs for the first time in their JVMs. The bench's spawn pass with this
+     * host jar and the one before, alternated three times (p50 of 11 warm spawns each): 42.2, 40.6, 37.8 ms
+     * at once, 34.6, 32.2, 33.1 ms after 100 ms, 30.9, 32.0, 35.2 ms after 300 ms (docs/performance.md). The
+     * replacement is ready about 3-4 s after its start either way, 100 ms later than before.
+     */
+    static final long REFILL_AFTER_SPAWN_MS = 100;
+
+    /**
+     * Starts warm JVMs for {@code key} in the background, up to the configured number, after {@code delayMs}.
+     */
+    private void refillSoon(String key, List<String> classpath, SpawnSpec spec, long delayMs) {
         if (config.warm() == 0 || closed) {
             return;
         }
         Thread.ofVirtual().name("warm-" + config.name()).start(() -> {
+            if (delayMs > 0) {
+                try {
+                    Thread.sleep(delayMs); // a delay, not a wait for an event: the spawn's end is not seen here
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
             while (!closed) {
                 synchronized (warmPool) {
                     java.util.ArrayDeque<Jvm> q = warmPool.computeIfAbsent(key, k -> new java.util.ArrayDeque<>());
@@ -826,7 +846,7 @@ public final class HostDaemon implements AutoCloseable {
         }
         Dirs.deleteTree(j.dir());
         if (replace) {
-            refillSoon(key, classpath, spec);
+            refillSoon(key, classpath, spec, 0);
         }
     }
 
