@@ -187,6 +187,13 @@ public final class Namespace implements AutoCloseable {
         }
     }
 
+    /** Files a scratch entry named {@code name} under {@link #WARMUP}, for a warm-up; closing it removes it. */
+    EntryNode fileWarmUp(String name, byte[] data) {
+        EntryNode node = new EntryNode(this, WARMUP + "/" + name, data);
+        node.start();
+        return node;
+    }
+
     /** The metadata key that tells a host daemon's entry ({@value #ROLE_HOST}) from its workers'. */
     public static final String ROLE_KEY = "role";
     public static final String ROLE_HOST = "host";

@@ -163,8 +163,11 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
 
     /**
      * Runs the ZooKeeper calls of filing {@code rounds} times in all, on {@code parallel} threads at once
-     * (one session pipelines them); see {@link Namespace#warmUp}. Best effort: a thread whose round
-     * fails (ZooKeeper away) ends its share there, and this returns when all have ended.
+     * (one session pipelines them); see {@link Namespace#warmUp}. Then files one scratch entry, outside
+     * the anchor tree, through this class's own bookkeeping of a filing, and removes it, so that a spawned
+     * worker's first filing finds those classes loaded too (from the jar, with the worker's classpath
+     * closed since its start, it took a warm spawn 1–2 ms). Best effort: a thread whose round fails
+     * (ZooKeeper away) ends its share there, and this returns when all have ended.
      */
     public void warmUp(int rounds, int parallel) {
         checkOpen();
@@ -173,6 +176,12 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
                 String name = self.worker() + "-" + i;
                 threads.submit(() -> ns.warmUp(name, rounds / parallel));
             }
+        }
+        try {
+            byte[] data = EntryCodec.encode(withPath(Namespace.WARMUP, Map.of()));
+            keep(Namespace.WARMUP, ns.fileWarmUp(self.worker().toString(), data), data).close();
+        } catch (RuntimeException away) {
+            LOG.debug("warm-up: the scratch filing failed: {}", away.toString());
         }
     }
 

@@ -431,6 +431,7 @@ class NamespaceTest {
         org.apache.zookeeper.data.Stat scratch = ns.client().checkExists().forPath(Namespace.WARMUP);
         assertThat(scratch == null ? 0 : scratch.getNumChildren()).as("scratch entries left").isZero();
         assertThat(anchors.list("/").directories()).hasToString(before);
+        assertThat(anchors.filed()).as("the scratch filing, kept no longer").doesNotContain(Namespace.WARMUP);
     }
 
     record Config(String name, int shards, List<String> tags) implements Serializable {

@@ -125,7 +125,7 @@ public final class WorkerMain {
                 // A warm JVM: the runtime is up, its /worker entry filed as standby from the first; warm the
                 // codec and call paths a spawn takes, then wait for the host to hand over a spawn.
                 warmUp(rt, built);
-                System.out.println(READY + rt.id() + " " + rt.address());
+                System.out.println(line(READY, rt));
                 System.out.flush();
                 String assigned = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
                 // none: the host went away before it needed this JVM, or started it only to write
@@ -185,6 +185,7 @@ public final class WorkerMain {
             try {
                 anchors.setBaseMetadataAsync(config.entryMetadata(), ASIDE).join();
                 anchors.whenGone(probe.id(), rehearsed).close();
+            rt.activity();
             } catch (RuntimeException away) {
                 // best effort, as the filing rounds below: ZooKeeper away now need not be away at the spawn
                 System.err.println("warm-up: the rehearsal of the filings failed: " + away);
@@ -214,6 +215,11 @@ public final class WorkerMain {
         public void run() {
             exit.countDown();
         }
+    }
+
+    /** What this JVM prints for the host: {@code prefix}, its runtime's id and address (one call site for both lines). */
+    private static String line(String prefix, CircuitRuntime rt) {
+        return prefix + rt.id() + " " + rt.address();
     }
 
     private static Properties load(Path file) throws IOException {
@@ -285,7 +291,7 @@ public final class WorkerMain {
                 rt.anchors().file(a.strip());
             }
         }
-        System.out.println(ANNOUNCE + rt.id() + " " + rt.address());
+        System.out.println(line(ANNOUNCE, rt));
         System.out.flush();
         long announced = System.nanoTime();
         // a warm JVM ran gos of its own while it warmed up: only those after its announcement count
