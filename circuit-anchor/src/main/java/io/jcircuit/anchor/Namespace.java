@@ -178,8 +178,7 @@ public final class Namespace implements AutoCloseable {
         String znode = WARMUP + "/" + name;
         byte[] data = new byte[64];
         for (int i = 0; i < rounds; i++) {
-            EntryNode node = new EntryNode(this, znode, data);
-            node.start();
+            EntryNode node = fileWarmUp(name, data);
             data[0] = (byte) i;
             node.setData(data);
             node.stopKeeping(); // then remove it here: nothing below /warmup is pruned

@@ -165,8 +165,8 @@ public final class NamespaceAnchors implements Anchors, AutoCloseable {
      * Runs the ZooKeeper calls of filing {@code rounds} times in all, on {@code parallel} threads at once
      * (one session pipelines them); see {@link Namespace#warmUp}. Then files one scratch entry, outside
      * the anchor tree, through this class's own bookkeeping of a filing, and removes it, so that a spawned
-     * worker's first filing finds those classes loaded too (from the jar, with the worker's classpath
-     * closed since its start, it took a warm spawn 1–2 ms). Best effort: a thread whose round fails
+     * worker's first filing finds those classes loaded too (read from their jar in the spawn, not from the
+     * class archive, they took a warm spawn 1–2 ms). Best effort: a thread whose round fails
      * (ZooKeeper away) ends its share there, and this returns when all have ended.
      */
     public void warmUp(int rounds, int parallel) {

@@ -163,7 +163,7 @@ public final class WorkerMain {
      * come in), the watches on its session and on its {@code /worker} entry (it has none: that watch ends
      * at once), the read of its activity, and the rewrite of this JVM's own entry, with what it holds
      * already; {@link NamespaceAnchors#warmUp} rehearses a filing. Measured: a warm spawn
-     * 6 ms shorter, its worker's CPU 30 ms down to 23 (docs/performance.md). The host's JVM that writes the
+     * 6–9 ms shorter, its worker's CPU from 29–36 ms down to 22–24 (docs/performance.md). The host's JVM that writes the
      * class archive runs this too, so the classes of these steps are in the archive.
      */
     private static void warmUp(CircuitRuntime rt, RuntimeConfig config) {
