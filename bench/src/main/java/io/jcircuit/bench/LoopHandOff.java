@@ -38,9 +38,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A measurement, in raw Netty with nothing of JCircuit's, of who should run a client's event loop while a
- * caller waits for its answer: the four ways of docs/performance.md ("The leader/follower loop: a driver that
- * sleeps without the loop"). An echo server in one JVM answers on its event loop; a client in another sends
+ * A measurement, in raw Netty with nothing of JCircuit's but its way of yielding the CPU, of who should run a
+ * client's event loop while a caller waits for its answer: the ways of docs/performance.md ("The leader/follower
+ * loop: a driver that sleeps without the loop"). An echo server in one JVM answers on its event loop; a client in another sends
  * 64-byte messages one at a time on one connection and times each round trip.
  *
  * <ul>
@@ -62,7 +62,7 @@ import java.util.concurrent.locks.LockSupport;
  * <p>The owner of a {@link ManualIoEventLoop} and the descriptor of an {@link EpollIoHandler} are private in
  * Netty 4.2; this scratch measurement reaches them by reflection, which a runtime must not. Linux only.
  *
- * <p>Run: {@code java -cp "circuit-cli/target/circuit-cli.jar:circuit-cli/target/lib/*" io.jcircuit.bench.LoopHandOff
+ * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -cp "circuit-cli/target/circuit-cli.jar:circuit-cli/target/lib/*" io.jcircuit.bench.LoopHandOff
  * [--pinned] [--virtual] [--runs R] [--round-trips N]}; {@code --pinned} runs both JVMs under {@code taskset -c 0},
  * {@code --virtual} makes the caller a virtual thread.
  */
@@ -74,7 +74,7 @@ public final class LoopHandOff {
     private static final int SIZE = 64;
     /** Rounds per client JVM; the first warms it up and is not reported. */
     private static final int ROUNDS = 3;
-    /** How long a caller polls before it parks, in {@code handoff}: JCircuit's default budget. */
+    /** How long a caller polls before it parks, in {@code handoff} and {@code asleep-poll}: JCircuit's default budget. */
     private static final long POLL_NANOS = 50_000;
     private static final long CHILD_TIMEOUT_MS = 300_000;
 
@@ -90,8 +90,8 @@ public final class LoopHandOff {
             switch (args[i]) {
                 case "--pinned" -> pinned = true;
                 case "--virtual" -> virtual = true;
-                case "--runs" -> runs = Integer.parseInt(args[++i]);
-                case "--round-trips" -> roundTrips = Integer.parseInt(args[++i]);
+                case "--runs" -> runs = positive(args, ++i);
+                case "--round-trips" -> roundTrips = positive(args, ++i);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
                     + "; usage: LoopHandOff [--pinned] [--virtual] [--runs R] [--round-trips N]");
             }
@@ -112,6 +112,23 @@ public final class LoopHandOff {
                 }
             }
         }
+    }
+
+    /** The positive number at {@code args[i]}, the value of the option before it. */
+    private static int positive(String[] args, int i) {
+        String option = args[i - 1];
+        if (i >= args.length) {
+            throw new IllegalArgumentException(option + " needs a number after it");
+        }
+        try {
+            int n = Integer.parseInt(args[i]);
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException(option + " takes a positive number, not " + args[i]);
     }
 
     /** Echoes what it reads, on its event loop. Prints its port, and exits when its stdin ends. */
@@ -457,8 +474,9 @@ public final class LoopHandOff {
         private static final int EPOLL_CTL_MOD = 3;
         private static final int EPOLLIN = 0x1;
         private static final int EPOLLONESHOT = 1 << 30;
-        /** {@code struct epoll_event} is packed on x86-64: a 32-bit mask and 64 bits of data. */
+        /** {@code struct epoll_event} is packed on x86-64: a 32-bit mask and 64 bits of data. Elsewhere it is not. */
         private static final long EVENT_SIZE = 12;
+        static final boolean X86_64 = System.getProperty("os.arch").equals("amd64");
 
         private final Epoll3 epoll = new Epoll3();
         private final boolean disarm;
@@ -471,6 +489,9 @@ public final class LoopHandOff {
 
         AsleepDriver(ManualIoEventLoop loop, boolean disarm) {
             super(loop);
+            if (!X86_64) {
+                throw new IllegalStateException("the epoll_event layout here is x86-64's; this JVM runs on " + System.getProperty("os.arch"));
+            }
             this.disarm = disarm;
             IoHandler handler = (IoHandler) privateField(ManualIoEventLoop.class, "handler", loop);
             this.inner = ((FileDescriptor) privateField(EpollIoHandler.class, "epollFd", handler)).intValue();
