@@ -70,6 +70,14 @@ public final class LoopHandOff {
 
     /** The ways a client's loop can be run, in the order they are measured. */
     static final List<String> MODES = List.of("handoff", "takeover", "asleep", "asleep-armed", "asleep-poll", "owner");
+    /**
+     * How the echo server answers: {@code inline} on its event loop; {@code handoff} as JCircuit's server does
+     * today, its loop polling 50 µs after work and handing each message to a lingering call thread (virtual,
+     * polling 50 µs after its last message) that writes the answer straight to the socket; {@code asleep-poll}
+     * with the loop of {@code asleep-poll} above, which the call thread holds and polls while it lingers, and
+     * whose driver hands it what arrives while it does not.
+     */
+    static final List<String> SERVER_MODES = List.of("inline", "handoff", "asleep-poll");
 
     private static final int SIZE = 64;
     /** Rounds per client JVM; the first warms it up and is not reported. */
@@ -84,27 +92,33 @@ public final class LoopHandOff {
     public static void main(String[] args) throws Exception {
         boolean pinned = false;
         boolean virtual = false;
+        String serverMode = "inline";
+        List<String> modes = MODES;
         int runs = 2;
         int roundTrips = 50_000;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--pinned" -> pinned = true;
                 case "--virtual" -> virtual = true;
+                case "--server" -> serverMode = oneOf(SERVER_MODES, args, ++i);
+                case "--modes" -> modes = subset(MODES, args, ++i);
                 case "--runs" -> runs = positive(args, ++i);
                 case "--round-trips" -> roundTrips = positive(args, ++i);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                    + "; usage: LoopHandOff [--pinned] [--virtual] [--runs R] [--round-trips N]");
+                    + "; usage: LoopHandOff [--pinned] [--virtual] [--server " + String.join("|", SERVER_MODES)
+                    + "] [--modes m,m...] [--runs R] [--round-trips N]");
             }
         }
         if (!Epoll.isAvailable()) {
             throw new IllegalStateException("this measurement needs Netty's epoll transport: " + Epoll.unavailabilityCause());
         }
-        System.out.printf("round trip p50 of rounds 2 and 3 of %d, µs; %s; the caller a %s thread; modes in turn, %d runs%n",
-            roundTrips, pinned ? "both JVMs under taskset -c 0" : "unpinned", virtual ? "virtual" : "platform", runs);
-        try (ChildJvm server = ChildJvm.start("loop-handoff-server", pinned, EchoServer.class, List.of())) {
+        System.out.printf("round trip p50 of rounds 2 and 3 of %d, µs; %s; the caller a %s thread; the server %s;"
+                + " modes in turn, %d runs%n", roundTrips, pinned ? "both JVMs under taskset -c 0" : "unpinned",
+            virtual ? "virtual" : "platform", serverMode, runs);
+        try (ChildJvm server = ChildJvm.start("loop-handoff-server", pinned, EchoServer.class, List.of(serverMode))) {
             String port = server.awaitLine("BENCH-PORT ", CHILD_TIMEOUT_MS).strip();
             for (int run = 1; run <= runs; run++) {
-                for (String mode : MODES) {
+                for (String mode : modes) {
                     try (ChildJvm client = ChildJvm.start("loop-handoff-client", pinned, Client.class,
                         List.of(mode, port, Integer.toString(roundTrips), virtual ? "virtual" : "platform"))) {
                         System.out.printf("run %d  %-13s %s%n", run, mode, client.awaitLine("BENCH-RESULT ", CHILD_TIMEOUT_MS));
@@ -112,6 +126,29 @@ public final class LoopHandOff {
                 }
             }
         }
+    }
+
+    /** The value at {@code args[i]} of the option before it, one of {@code allowed}. */
+    private static String oneOf(List<String> allowed, String[] args, int i) {
+        if (i >= args.length || !allowed.contains(args[i])) {
+            throw new IllegalArgumentException(args[i - 1] + " takes one of " + allowed
+                + (i < args.length ? ", not " + args[i] : ""));
+        }
+        return args[i];
+    }
+
+    /** The comma-separated values at {@code args[i]}, each one of {@code allowed}. */
+    private static List<String> subset(List<String> allowed, String[] args, int i) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(args[i - 1] + " takes a comma-separated list of " + allowed);
+        }
+        List<String> out = List.of(args[i].split(","));
+        for (String m : out) {
+            if (!allowed.contains(m)) {
+                throw new IllegalArgumentException(args[i - 1] + " takes values of " + allowed + ", not " + m);
+            }
+        }
+        return out;
     }
 
     /** The positive number at {@code args[i]}, the value of the option before it. */
@@ -135,10 +172,13 @@ public final class LoopHandOff {
     public static final class EchoServer {
         public static void main(String[] args) {
             PrintStream protocol = ChildStdio.claimStdout();
-            try (Echo echo = Echo.start()) {
-                protocol.println("BENCH-PORT " + echo.port());
+            try (AutoCloseable echo = args.length == 0 || args[0].equals("inline") ? Echo.start() : CallThreadEcho.start(args[0])) {
+                int port = echo instanceof Echo e ? e.port() : ((CallThreadEcho) echo).port();
+                protocol.println("BENCH-PORT " + port);
                 protocol.flush();
                 ChildStdio.awaitStdinEnd();
+            } catch (Exception e) {
+                throw new IllegalStateException("the echo server failed", e);
             }
         }
     }
@@ -172,6 +212,190 @@ public final class LoopHandOff {
         public void close() {
             server.close().syncUninterruptibly();
             group.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.MILLISECONDS).syncUninterruptibly();
+        }
+    }
+
+    /** An echo server on loopback whose answers a call thread writes, as JCircuit's server does ({@link #SERVER_MODES}). */
+    static final class CallThreadEcho implements AutoCloseable {
+        private static final int MSG_NOSIGNAL = 0x4000;
+
+        private final String mode;
+        private final java.util.Queue<Object[]> requests = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        private final Thread callThread;
+        private final EventLoopGroup group;
+        private final ManualIoEventLoop manual;
+        private final AsleepDriver driver;
+        private final Channel server;
+        private final MethodHandle send;
+        private volatile boolean closing;
+
+        private CallThreadEcho(String mode) {
+            this.mode = mode;
+            Linker linker = Linker.nativeLinker();
+            this.send = linker.downcallHandle(linker.defaultLookup().find("send").orElseThrow(), FunctionDescriptor.of(
+                ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+            ServerBootstrap b = new ServerBootstrap().channel(EpollServerSocketChannel.class)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel c) {
+                        c.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                received(ctx, (ByteBuf) msg);
+                            }
+                        });
+                    }
+                });
+            this.callThread = Thread.ofVirtual().name("call-thread").unstarted(this::linger);
+            if (mode.equals("handoff")) {
+                this.group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory(0, PollingSelect::new));
+                this.manual = null;
+                this.driver = null;
+                this.server = b.group(group).bind("127.0.0.1", 0).syncUninterruptibly().channel();
+            } else {
+                this.group = null;
+                this.manual = new ManualIoEventLoop(null, null, EpollIoHandler.newFactory());
+                this.driver = new AsleepDriver(manual, true);
+                ChannelFuture bound = b.group(manual).bind("127.0.0.1", 0);
+                driver.start();
+                this.server = bound.syncUninterruptibly().channel();
+            }
+            callThread.start();
+        }
+
+        static CallThreadEcho start(String mode) {
+            if (!SERVER_MODES.contains(mode) || mode.equals("inline")) {
+                throw new IllegalArgumentException("a call thread's server is one of handoff, asleep-poll; not " + mode);
+            }
+            return new CallThreadEcho(mode);
+        }
+
+        int port() {
+            return ((java.net.InetSocketAddress) server.localAddress()).getPort();
+        }
+
+        boolean callThreadAlive() {
+            return callThread.isAlive();
+        }
+
+        /** On whichever thread runs the loop: the call thread answers at once, any other hands the message over. */
+        private void received(ChannelHandlerContext ctx, ByteBuf msg) {
+            if (Thread.currentThread() == callThread) {
+                ctx.writeAndFlush(msg); // it holds the loop: written inline
+            } else {
+                requests.add(new Object[] {ctx, msg});
+                LockSupport.unpark(callThread);
+            }
+        }
+
+        /** The call thread: answers what it is handed, and polls for the next for 50 µs after each. */
+        private void linger() {
+            while (!closing) {
+                if (driver != null) {
+                    driver.take();
+                }
+                long lastBusy = System.nanoTime();
+                while (System.nanoTime() - lastBusy < POLL_NANOS) {
+                    Object[] r = requests.poll();
+                    if (r != null) {
+                        answer((ChannelHandlerContext) r[0], (ByteBuf) r[1]);
+                        lastBusy = System.nanoTime();
+                    } else if (driver != null && manual.runNow() > 0) {
+                        lastBusy = System.nanoTime(); // it read, and answered inline
+                    } else {
+                        CpuYield.yieldCpu();
+                    }
+                }
+                if (driver != null) {
+                    driver.give();
+                }
+                while (requests.isEmpty() && !closing) {
+                    LockSupport.park();
+                }
+            }
+        }
+
+        private void answer(ChannelHandlerContext ctx, ByteBuf msg) {
+            if (driver != null) {
+                ctx.writeAndFlush(msg); // the call thread holds the loop here
+                return;
+            }
+            // JCircuit's call threads write straight to the socket, not through the event loop
+            int fd = ((EpollSocketChannel) ctx.channel()).fd().intValue();
+            if (!msg.hasMemoryAddress()) {
+                msg.release();
+                throw new IllegalStateException("the echo server's buffers have no memory address (Netty without Unsafe)");
+            }
+            try {
+                MemorySegment bytes = MemorySegment.ofAddress(msg.memoryAddress() + msg.readerIndex()).reinterpret(msg.readableBytes());
+                long left = msg.readableBytes();
+                while (left > 0) {
+                    long sent = (long) send.invokeExact(fd, bytes.asSlice(bytes.byteSize() - left), left, MSG_NOSIGNAL);
+                    if (sent <= 0) {
+                        throw new IllegalStateException("send failed on descriptor " + fd);
+                    }
+                    left -= sent;
+                }
+            } catch (Throwable t) {
+                throw t instanceof RuntimeException r ? r : new IllegalStateException(t);
+            } finally {
+                msg.release();
+            }
+        }
+
+        @Override
+        public void close() {
+            closing = true;
+            LockSupport.unpark(callThread);
+            try {
+                callThread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (group != null) {
+                server.close().syncUninterruptibly();
+                group.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.MILLISECONDS).syncUninterruptibly();
+                return;
+            }
+            driver.stop();
+            driver.owner.set(Thread.currentThread());
+            Connection.runUntil(manual, server.close());
+            Connection.runUntil(manual, manual.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.MILLISECONDS));
+            driver.closed();
+        }
+    }
+
+    /**
+     * A loop that polls its sockets without blocking for 50 µs after it had work, yielding between turns, before it
+     * sleeps in {@code epoll_wait}: what JCircuit's event loops do ({@code SpinningSelect}), less its check of the task
+     * queue, which nothing here fills.
+     */
+    static final class PollingSelect implements io.netty.channel.SelectStrategy {
+        private long lastBusy;
+        private boolean slept;
+
+        @Override
+        public int calculateStrategy(io.netty.util.IntSupplier selectNow, boolean hasTasks) throws Exception {
+            long now = System.nanoTime();
+            if (hasTasks || slept) {
+                slept = false;
+                lastBusy = now;
+                if (hasTasks) {
+                    return selectNow.get();
+                }
+            }
+            while (now - lastBusy < POLL_NANOS) {
+                int ready = selectNow.get();
+                if (ready > 0) {
+                    lastBusy = System.nanoTime();
+                    return ready;
+                }
+                Thread.yield();
+                now = System.nanoTime();
+            }
+            slept = true;
+            return io.netty.channel.SelectStrategy.SELECT;
         }
     }
 
@@ -631,9 +855,9 @@ public final class LoopHandOff {
     }
 
     /** For tests: each mode's p50 in nanoseconds over {@code roundTrips}, and what its driver did, measured in this JVM. */
-    static List<String> measureHere(int port, int roundTrips) throws Exception {
+    static List<String> measureHere(int port, int roundTrips, List<String> modes) throws Exception {
         List<String> out = new ArrayList<>();
-        for (String mode : MODES) {
+        for (String mode : modes) {
             try (Connection c = Connection.open(mode, port)) {
                 out.add((mode + " " + c.p50Nanos(roundTrips) + " " + c.describe()).strip());
             }

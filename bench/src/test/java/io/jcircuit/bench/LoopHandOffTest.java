@@ -21,7 +21,7 @@ class LoopHandOffTest {
         assumeThat(LoopHandOff.AsleepDriver.X86_64).as("x86-64, whose epoll_event layout the measurement uses").isTrue();
         List<String> results;
         try (LoopHandOff.Echo echo = LoopHandOff.Echo.start()) {
-            results = LoopHandOff.measureHere(echo.port(), 2_000);
+            results = LoopHandOff.measureHere(echo.port(), 2_000, LoopHandOff.MODES);
         }
 
         assertThat(results).hasSize(LoopHandOff.MODES.size());
@@ -32,6 +32,23 @@ class LoopHandOffTest {
         }
         // the drivers that sleep without the loop say how often they woke for nothing
         assertThat(results).filteredOn(r -> r.startsWith("asleep")).allMatch(r -> r.contains("woken for nothing"));
+        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("loop-driver") && t.isAlive());
+    }
+
+    @Test
+    void aServerWhoseCallThreadAnswersServesBothOfItsWays() throws Exception {
+        assumeThat(Epoll.isAvailable()).as("Netty's epoll transport").isTrue();
+        assumeThat(LoopHandOff.AsleepDriver.X86_64).as("x86-64, whose epoll_event layout the measurement uses").isTrue();
+        for (String server : List.of("handoff", "asleep-poll")) {
+            List<String> results;
+            LoopHandOff.CallThreadEcho echo = LoopHandOff.CallThreadEcho.start(server);
+            try (echo) {
+                results = LoopHandOff.measureHere(echo.port(), 1_000, List.of("handoff", "asleep-poll"));
+            }
+            assertThat(results).as(server).hasSize(2);
+            assertThat(results).as(server).allMatch(r -> Long.parseLong(r.split(" ")[1]) > 0);
+            assertThat(echo.callThreadAlive()).as(server + ": its call thread after close").isFalse();
+        }
         assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("loop-driver") && t.isAlive());
     }
 }
