@@ -40,8 +40,9 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * A measurement, in raw Netty with nothing of JCircuit's but its way of yielding the CPU, of who should run a
  * client's event loop while a caller waits for its answer: the ways of docs/performance.md ("The leader/follower
- * loop: a driver that sleeps without the loop"). An echo server in one JVM answers on its event loop; a client in another sends
- * 64-byte messages one at a time on one connection and times each round trip.
+ * loop: a driver that sleeps without the loop"). An echo server in one JVM answers on its event loop or on a call
+ * thread ({@link #SERVER_MODES}); a client in another sends 64-byte messages one at a time on one connection and
+ * times each round trip.
  *
  * <ul>
  *   <li>{@code handoff}: a loop thread of Netty's reads the answer and unparks the caller, which polled for it
@@ -63,8 +64,9 @@ import java.util.concurrent.locks.LockSupport;
  * Netty 4.2; this scratch measurement reaches them by reflection, which a runtime must not. Linux only.
  *
  * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -cp "circuit-cli/target/circuit-cli.jar:circuit-cli/target/lib/*" io.jcircuit.bench.LoopHandOff
- * [--pinned] [--virtual] [--runs R] [--round-trips N]}; {@code --pinned} runs both JVMs under {@code taskset -c 0},
- * {@code --virtual} makes the caller a virtual thread.
+ * [--pinned] [--virtual] [--server inline|handoff|asleep-poll] [--modes m,m...] [--runs R] [--round-trips N]};
+ * {@code --pinned} runs both JVMs under {@code taskset -c 0}, {@code --virtual} makes the caller a virtual thread,
+ * {@code --server} chooses how the server answers and {@code --modes} which client modes are measured.
  */
 public final class LoopHandOff {
 
@@ -168,7 +170,7 @@ public final class LoopHandOff {
         throw new IllegalArgumentException(option + " takes a positive number, not " + args[i]);
     }
 
-    /** Echoes what it reads, on its event loop. Prints its port, and exits when its stdin ends. */
+    /** Echoes what it reads in the way its argument names ({@link #SERVER_MODES}). Prints its port, and exits when its stdin ends. */
     public static final class EchoServer {
         public static void main(String[] args) {
             PrintStream protocol = ChildStdio.claimStdout();
