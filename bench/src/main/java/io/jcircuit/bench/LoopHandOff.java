@@ -221,7 +221,6 @@ public final class LoopHandOff {
     static final class CallThreadEcho implements AutoCloseable {
         private static final int MSG_NOSIGNAL = 0x4000;
 
-        private final String mode;
         private final java.util.Queue<Object[]> requests = new java.util.concurrent.ConcurrentLinkedQueue<>();
         private final Thread callThread;
         private final EventLoopGroup group;
@@ -232,7 +231,6 @@ public final class LoopHandOff {
         private volatile boolean closing;
 
         private CallThreadEcho(String mode) {
-            this.mode = mode;
             Linker linker = Linker.nativeLinker();
             this.send = linker.downcallHandle(linker.defaultLookup().find("send").orElseThrow(), FunctionDescriptor.of(
                 ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
@@ -633,8 +631,8 @@ public final class LoopHandOff {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while the loop's driver ended", e);
             }
-            while (!held.compareAndSet(false, true)) {
-                Thread.onSpinWait();
+            if (!held.compareAndSet(false, true)) {
+                throw new IllegalStateException("the loop is still held by a caller; stop the driver once callers are done");
             }
         }
 
@@ -752,7 +750,7 @@ public final class LoopHandOff {
         @Override
         void take() {
             while (!held.compareAndSet(false, true)) {
-                Thread.onSpinWait(); // a driver's turn without blocking
+                CpuYield.yieldCpu(); // a driver's turn does not block; on one CPU it needs the CPU to end
             }
             if (disarm) {
                 epoll.ctl(outer, EPOLL_CTL_MOD, inner, unarmed);
