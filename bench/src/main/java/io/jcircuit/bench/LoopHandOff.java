@@ -1,6 +1,7 @@
 package io.jcircuit.bench;
 
 import io.jcircuit.link.CpuYield;
+import io.jcircuit.link.PollingLoops;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -185,28 +186,33 @@ public final class LoopHandOff {
         }
     }
 
+    /** An epoll server on loopback whose every connection gets a handler from {@code handlers}; its loop is the caller's to set. */
+    private static ServerBootstrap serverBootstrap(java.util.function.Supplier<ChannelInboundHandlerAdapter> handlers) {
+        return new ServerBootstrap().channel(EpollServerSocketChannel.class)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(new ChannelInitializer<>() {
+                @Override
+                protected void initChannel(Channel c) {
+                    c.pipeline().addLast(handlers.get());
+                }
+            });
+    }
+
     /** An echo server on loopback that answers on its one event loop. */
     record Echo(EventLoopGroup group, Channel server, int port) implements AutoCloseable {
         static Echo start() {
             EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-            Channel server = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel c) {
-                        c.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-                            @Override
-                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                                ctx.write(msg);
-                            }
+            Channel server = serverBootstrap(() -> new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    ctx.write(msg);
+                }
 
-                            @Override
-                            public void channelReadComplete(ChannelHandlerContext ctx) {
-                                ctx.flush();
-                            }
-                        });
-                    }
-                }).bind("127.0.0.1", 0).syncUninterruptibly().channel();
+                @Override
+                public void channelReadComplete(ChannelHandlerContext ctx) {
+                    ctx.flush();
+                }
+            }).group(group).bind("127.0.0.1", 0).syncUninterruptibly().channel();
             return new Echo(group, server, ((java.net.InetSocketAddress) server.localAddress()).getPort());
         }
 
@@ -234,22 +240,15 @@ public final class LoopHandOff {
             Linker linker = Linker.nativeLinker();
             this.send = linker.downcallHandle(linker.defaultLookup().find("send").orElseThrow(), FunctionDescriptor.of(
                 ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
-            ServerBootstrap b = new ServerBootstrap().channel(EpollServerSocketChannel.class)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel c) {
-                        c.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-                            @Override
-                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                                received(ctx, (ByteBuf) msg);
-                            }
-                        });
-                    }
-                });
+            ServerBootstrap b = serverBootstrap(() -> new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    received(ctx, (ByteBuf) msg);
+                }
+            });
             this.callThread = Thread.ofVirtual().name("call-thread").unstarted(this::linger);
             if (mode.equals("handoff")) {
-                this.group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory(0, PollingSelect::new));
+                this.group = new MultiThreadIoEventLoopGroup(1, PollingLoops.epoll((int) (POLL_NANOS / 1_000)));
                 this.manual = null;
                 this.driver = null;
                 this.server = b.group(group).bind("127.0.0.1", 0).syncUninterruptibly().channel();
@@ -363,39 +362,6 @@ public final class LoopHandOff {
             Connection.runUntil(manual, server.close());
             Connection.runUntil(manual, manual.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.MILLISECONDS));
             driver.closed();
-        }
-    }
-
-    /**
-     * A loop that polls its sockets without blocking for 50 µs after it had work, yielding between turns, before it
-     * sleeps in {@code epoll_wait}: what JCircuit's event loops do ({@code SpinningSelect}), less its check of the task
-     * queue, which nothing here fills.
-     */
-    static final class PollingSelect implements io.netty.channel.SelectStrategy {
-        private long lastBusy;
-        private boolean slept;
-
-        @Override
-        public int calculateStrategy(io.netty.util.IntSupplier selectNow, boolean hasTasks) throws Exception {
-            long now = System.nanoTime();
-            if (hasTasks || slept) {
-                slept = false;
-                lastBusy = now;
-                if (hasTasks) {
-                    return selectNow.get();
-                }
-            }
-            while (now - lastBusy < POLL_NANOS) {
-                int ready = selectNow.get();
-                if (ready > 0) {
-                    lastBusy = System.nanoTime();
-                    return ready;
-                }
-                Thread.yield();
-                now = System.nanoTime();
-            }
-            slept = true;
-            return io.netty.channel.SelectStrategy.SELECT;
         }
     }
 
