@@ -48,6 +48,10 @@ package io.jcircuit.link;
  *                           silent one (see {@link LinkTransport}); links whose handshake is done do not
  *                           count. The default is 256 ({@link #DEFAULT_MAX_PENDING_CONNECTIONS}), or the
  *                           system property {@code circuit.link.maxPendingConnections} where set
+ * @param sharedLoop         run the transport's event loop so that a thread polling for a message may run it
+ *                           itself ({@link LoopShare}), rather than have the loop's thread read the message and
+ *                           hand it over. Only with epoll, one I/O thread and a polling budget above 0; off
+ *                           by default, or as the system property {@code circuit.link.sharedLoop} says
  */
 public record LinkConfig(
     String bindHost,
@@ -70,7 +74,8 @@ public record LinkConfig(
     LinkTls tls,
     boolean insecure,
     int spinMicros,
-    int maxPendingConnections) {
+    int maxPendingConnections,
+    boolean sharedLoop) {
 
     public static final int DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
     /** The smallest frame limit that still leaves room for real messages. */
@@ -149,6 +154,7 @@ public record LinkConfig(
         private int spinMicros = intProperty("circuit.spinMicros", DEFAULT_SPIN_MICROS);
         private int maxPendingConnections = intProperty("circuit.link.maxPendingConnections",
             DEFAULT_MAX_PENDING_CONNECTIONS);
+        private boolean sharedLoop = Boolean.parseBoolean(System.getProperty("circuit.link.sharedLoop", "false"));
 
         public Builder bindHost(String v) { bindHost = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -175,6 +181,8 @@ public record LinkConfig(
         public Builder spinMicros(int v) { spinMicros = v; return this; }
         /** Accepted connections that may wait for their handshake at once (see {@link LinkConfig#maxPendingConnections}). */
         public Builder maxPendingConnections(int v) { maxPendingConnections = v; return this; }
+        /** Let polling threads run the event loop themselves (see {@link LinkConfig#sharedLoop}). */
+        public Builder sharedLoop(boolean v) { sharedLoop = v; return this; }
 
         /** Fills in defaults and validates; the message names the offending setting and value. */
         public LinkConfig build() {
@@ -232,7 +240,7 @@ public record LinkConfig(
             return new LinkConfig(bindHost, port, advertised, maxFrameBytes, connectTimeoutMs, ioThreads,
                 preferEpoll, writeLowWaterBytes, writeHighWaterBytes, directWrites, advertisedPort,
                 heartbeatIntervalMs, silenceLimitMs, outageLimitMs, redialMinMs, redialMaxMs, maxUnackedBytes,
-                tls, insecure, spinMicros, maxPendingConnections);
+                tls, insecure, spinMicros, maxPendingConnections, sharedLoop);
         }
     }
 
@@ -240,7 +248,8 @@ public record LinkConfig(
     public LinkConfig withTls(LinkTls tls) {
         return new LinkConfig(bindHost, port, advertisedHost, maxFrameBytes, connectTimeoutMs, ioThreads, preferEpoll,
             writeLowWaterBytes, writeHighWaterBytes, directWrites, advertisedPort, heartbeatIntervalMs, silenceLimitMs,
-            outageLimitMs, redialMinMs, redialMaxMs, maxUnackedBytes, tls, insecure, spinMicros, maxPendingConnections);
+            outageLimitMs, redialMinMs, redialMaxMs, maxUnackedBytes, tls, insecure, spinMicros, maxPendingConnections,
+            sharedLoop);
     }
 
     /**

@@ -60,6 +60,8 @@ public final class LinkTransport implements AutoCloseable {
     private final WorkerId self;
     private final LinkListener listener;
     private final MultiThreadIoEventLoopGroup group;
+    /** The event loop for threads that poll to run themselves, or {@link LoopShare#NONE}. */
+    private final LoopShare loopShare;
     private final boolean epoll;
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Every open connection, so that close() ends them all (a stopped event loop does not). */
@@ -79,13 +81,40 @@ public final class LinkTransport implements AutoCloseable {
         this.self = self;
         this.listener = listener;
         boolean epoll = config.preferEpoll() && Epoll.isAvailable();
-        IoHandlerFactory io = SpinningSelect.ioHandlers(epoll, config.spinMicros());
-        this.group = new MultiThreadIoEventLoopGroup(config.ioThreads(),
-            new DefaultThreadFactory("circuit-io-" + self, true), io);
+        DefaultThreadFactory threads = new DefaultThreadFactory("circuit-io-" + self, true);
+        if (epoll && config.sharedLoop() && config.ioThreads() == 1 && config.spinMicros() > 0) {
+            this.group = new SharedLoops(threads, TimeUnit.MICROSECONDS.toNanos(config.spinMicros()));
+            this.loopShare = new LoopShare((SharedIoEventLoop) group.next());
+        } else {
+            this.group = new MultiThreadIoEventLoopGroup(config.ioThreads(), threads,
+                SpinningSelect.ioHandlers(epoll, config.spinMicros()));
+            this.loopShare = LoopShare.NONE;
+        }
         this.epoll = epoll;
         this.channels = new DefaultChannelGroup("links-" + self, group.next());
         this.pending = new PendingConnections(config.maxPendingConnections(), new BadPeerLog(
             org.slf4j.LoggerFactory.getLogger(LinkHandler.class), "while too many waited for their handshake"));
+    }
+
+    /** One {@link SharedIoEventLoop}, driven by a thread of {@code threads} while nobody else holds it. */
+    private static final class SharedLoops extends MultiThreadIoEventLoopGroup {
+        SharedLoops(java.util.concurrent.ThreadFactory threads, long spinNanos) {
+            super(1, threads, io.netty.channel.epoll.EpollIoHandler.newFactory(), spinNanos);
+        }
+
+        @Override
+        protected io.netty.channel.IoEventLoop newChild(java.util.concurrent.Executor executor,
+                                                        IoHandlerFactory handlers, Object... args) {
+            return new SharedIoEventLoop(this, executor, handlers, (Long) args[0]);
+        }
+    }
+
+    /**
+     * The transport's event loop for a thread that polls for a message to run itself, when the transport
+     * shares it ({@link LinkConfig#sharedLoop}); else {@link LoopShare#NONE}.
+     */
+    public LoopShare loopShare() {
+        return loopShare;
     }
 
     /**

@@ -151,6 +151,7 @@ public final class CircuitRuntime implements Circuit {
                     java.time.Duration.ofMillis(links.connectTimeoutMs())));
             }
             rt.transport = LinkTransport.start(links, rt.id, rt.new Links());
+            rt.waiters.loop(rt.transport.loopShare());
             rt.peers.transport(rt.transport);
             rt.self = new RemoteWorker(rt, rt.id, rt.transport.address());
             rt.listenOwn(io.jcircuit.runtime.ops.Ops.SERVICE, io.jcircuit.runtime.ops.Ops.class,

@@ -197,7 +197,8 @@ final class Dispatcher implements AutoCloseable {
      * A call thread that has sent its answer polls for the next request for up to the spin budget
      * ({@link io.jcircuit.link.LinkConfig#spinMicros}), while no other call thread does. Starting a new
      * virtual thread wakes a carrier thread, about 10 us on the VMs we measure on; a thread that still
-     * polls takes the request at once, serves it, and lingers again. Each turn yields the CPU to the
+     * polls takes the request at once, serves it, and lingers again; where the transport shares its event
+     * loop it runs the loop itself while it polls, and reads the request it is handed. Each turn yields the CPU to the
      * operating system ({@link io.jcircuit.link.CpuYield}), so the event loops keep running on a
      * small machine. {@code go} requests always get a new thread, as {@code go} promises. A polling
      * thread keeps its carrier, so it stops as soon as a new call thread waits for one
@@ -212,11 +213,17 @@ final class Dispatcher implements AutoCloseable {
         while (!waiters.callThreadWaits() && lingering.compareAndSet(null, me)) {
             long end = System.nanoTime() + lingerNanos;
             Runnable next;
-            while ((next = me.next) == null) {
-                if ((System.nanoTime() - end >= 0 || waiters.callThreadWaits()) && lingering.compareAndSet(me, null)) {
-                    return; // nobody took this thread, or other call threads need the carrier it holds
+            boolean held = false;
+            try {
+                while ((next = me.next) == null) {
+                    if ((System.nanoTime() - end >= 0 || waiters.callThreadWaits()) && lingering.compareAndSet(me, null)) {
+                        return; // nobody took this thread, or other call threads need the carrier it holds
+                    }
+                    // alone: no call runs, so the request that comes next is the one this thread waits for
+                    held = waiters.pollTurn(held, running.get() == 0); // or the loop took it and is about to hand over
                 }
-                io.jcircuit.link.CpuYield.yieldCpu(); // or the loop took it and is about to hand over
+            } finally {
+                waiters.letGo(held); // before the call: it may block or take long
             }
             me.next = null;
             Thread.interrupted(); // a call starts with a clear interrupt flag, as on a new thread

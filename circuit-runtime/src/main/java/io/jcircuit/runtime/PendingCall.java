@@ -101,13 +101,19 @@ final class PendingCall extends Outstanding {
     }
 
     /**
-     * Polls for the outcome for up to {@code spinNanos}, yielding on each turn, while {@link Waiters}
+     * Polls for the outcome for up to {@code spinNanos}, running the event loop or yielding on each turn
+     * ({@link Waiters#pollTurn}), while {@link Waiters}
      * lets it.
      */
     private void poll(long spinNanos) {
         long end = System.nanoTime() + spinNanos;
-        while (outcome.get() == null && waiters.mayKeepPolling() && System.nanoTime() - end < 0) {
-            io.jcircuit.link.CpuYield.yieldCpu();
+        boolean held = false;
+        try {
+            while (outcome.get() == null && waiters.mayKeepPolling() && System.nanoTime() - end < 0) {
+                held = waiters.pollTurn(held, waiters.waitsAlone());
+            }
+        } finally {
+            waiters.letGo(held);
         }
     }
 

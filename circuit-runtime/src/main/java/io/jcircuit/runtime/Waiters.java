@@ -26,6 +26,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * once, and then {@link io.jcircuit.link.CpuYield} is bound on a thread of its own, after which polls
  * are allowed. A worker that only starts and answers the odd call never binds it (the FFM linker costs
  * an idle worker 1.8 MB, and a cold one tens of milliseconds of its start; docs/performance.md).
+ *
+ * <p>Where the transport shares its event loop ({@link io.jcircuit.link.LoopShare}), a poller runs the loop
+ * itself on each turn ({@link #pollTurn}) and so reads what it waits for on its own thread.
  */
 final class Waiters {
 
@@ -40,6 +43,8 @@ final class Waiters {
     private final AtomicInteger untilPolling = new AtomicInteger(POLL_AFTER);
     /** Set once {@link io.jcircuit.link.CpuYield} is bound (or known not to bind): polls are allowed. */
     private volatile boolean polling;
+    /** The transport's event loop for pollers to run, once the transport has started. */
+    private volatile io.jcircuit.link.LoopShare loop = io.jcircuit.link.LoopShare.NONE;
 
     /** How many waits that could have polled park at once, in a runtime that has just started. */
     static final int POLL_AFTER = 256;
@@ -112,9 +117,42 @@ final class Waiters {
         return false;
     }
 
+    /** The transport has started: pollers may run its loop, if it shares it. */
+    void loop(io.jcircuit.link.LoopShare share) {
+        this.loop = share;
+    }
+
+    /**
+     * One turn of a poller: runs the transport's event loop if the poller holds it or can take it, and yields
+     * the CPU when that found nothing to do. Returns whether the poller holds the loop now; it passes that back
+     * in as {@code held}, and lets go with {@link #letGo} when it stops polling, before it runs anything else.
+     * With {@code alone}, the poller is the only one waiting, and asks the loop's own thread to let go of
+     * the loop ({@link io.jcircuit.link.LoopShare#tryHold}).
+     */
+    boolean pollTurn(boolean held, boolean alone) {
+        io.jcircuit.link.LoopShare share = loop;
+        if ((held || (held = share.tryHold(alone))) && share.runNow() > 0) {
+            return true;
+        }
+        io.jcircuit.link.CpuYield.yieldCpu();
+        return held;
+    }
+
+    /** A poller that {@link #pollTurn} left holding the loop lets go of it. */
+    void letGo(boolean held) {
+        if (held) {
+            loop.release();
+        }
+    }
+
     /** The poll that {@link #enter} allowed has ended. */
     void endPoll() {
         pollers.decrementAndGet();
+    }
+
+    /** Whether one caller waits, and no call thread is about to start. */
+    boolean waitsAlone() {
+        return waiting.get() == 1 && callThreadsStarting.get() == 0;
     }
 
     /** Whether a polling caller may go on polling. */

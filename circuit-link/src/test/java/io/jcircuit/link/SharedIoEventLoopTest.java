@@ -1,0 +1,198 @@
+package io.jcircuit.link;
+
+import io.jcircuit.WorkerId;
+import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static io.jcircuit.link.LinkTransportTest.text;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** A transport whose event loop threads that poll may run themselves ({@link LinkConfig#sharedLoop}). */
+class SharedIoEventLoopTest {
+
+    /** Keeps each frame's text and the thread that handed it up. */
+    static final class Readers implements LinkListener {
+        final BlockingQueue<Link> up = new LinkedBlockingQueue<>();
+        final BlockingQueue<String> data = new LinkedBlockingQueue<>();
+        final BlockingQueue<Thread> readers = new LinkedBlockingQueue<>();
+
+        @Override
+        public void onLinkUp(Link link) {
+            up.add(link);
+        }
+
+        @Override
+        public void onData(Link link, ByteBuf frame) {
+            readers.add(Thread.currentThread());
+            data.add(frame.toString(StandardCharsets.UTF_8));
+            frame.release();
+        }
+
+        @Override
+        public void onLinkDown(Link link, String reason) {
+        }
+    }
+
+    private static LinkConfig shared() {
+        return LinkConfig.builder().sharedLoop(true).build();
+    }
+
+    @Test
+    void aThreadThatHoldsTheLoopReadsWhatArrivesItself() throws Exception {
+        Readers ra = new Readers();
+        Readers rb = new Readers();
+        WorkerId idB = WorkerId.random();
+        try (LinkTransport a = LinkTransport.start(shared(), WorkerId.random(), ra);
+             LinkTransport b = LinkTransport.start(shared(), idB, rb)) {
+            assertThat(a.loopShare().shared()).isTrue();
+            Link ab = a.dial(b.address(), idB).get(5, TimeUnit.SECONDS);
+            Link ba = rb.up.poll(5, TimeUnit.SECONDS);
+            assertThat(ba).isNotNull();
+
+            // Nobody holds b's loop: its driver reads.
+            ab.send(text(ab, "to the driver"));
+            assertThat(rb.data.poll(5, TimeUnit.SECONDS)).isEqualTo("to the driver");
+            Thread driver = rb.readers.take();
+            assertThat(driver.getName()).startsWith("circuit-io-");
+
+            // A virtual thread holds a's loop and polls it until the answer is in.
+            LoopShare share = a.loopShare();
+            CompletableFuture<String> got = new CompletableFuture<>();
+            Thread poller = Thread.ofVirtual().start(() -> {
+                boolean held = false;
+                try {
+                    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                    while (!held && System.nanoTime() < end) {
+                        held = share.tryHold(true); // the driver, polling after work, is asked to let go
+                        Thread.yield();
+                    }
+                    assertThat(held).isTrue();
+                    ba.send(text(ba, "to the poller"));
+                    while (ra.data.isEmpty() && System.nanoTime() < end) {
+                        share.runNow();
+                        Thread.yield();
+                    }
+                    got.complete(ra.data.poll());
+                } catch (Throwable t) {
+                    got.completeExceptionally(t);
+                } finally {
+                    if (held) {
+                        share.release();
+                    }
+                }
+            });
+            assertThat(got.get(15, TimeUnit.SECONDS)).isEqualTo("to the poller");
+            assertThat(ra.readers.take()).isSameAs(poller);
+
+            // Let go, the loop is the driver's again: frames still arrive, both ways.
+            for (int i = 0; i < 100; i++) {
+                ab.send(text(ab, "ab " + i));
+                ba.send(text(ba, "ba " + i));
+            }
+            for (int i = 0; i < 100; i++) {
+                assertThat(rb.data.poll(5, TimeUnit.SECONDS)).isEqualTo("ab " + i);
+                assertThat(ra.data.poll(5, TimeUnit.SECONDS)).isEqualTo("ba " + i);
+            }
+        }
+    }
+
+    @Test
+    void oneThreadHoldsTheLoopAtATimeAndTimersAndTasksRunWhoeverHoldsIt() throws Exception {
+        try (LinkTransport t = LinkTransport.start(shared(), WorkerId.random(), new Readers())) {
+            LoopShare share = t.loopShare();
+            SharedIoEventLoop loop = share.loop();
+            CountDownLatch holding = new CountDownLatch(1);
+            CountDownLatch letGo = new CountDownLatch(1);
+            Thread holder = Thread.ofPlatform().start(() -> {
+                while (!share.tryHold(true)) {
+                    Thread.onSpinWait(); // the driver may hold it for a moment: it is asked to let go
+                }
+                try {
+                    assertThat(loop.inEventLoop()).isTrue();
+                    holding.countDown();
+                    while (letGo.getCount() > 0) {
+                        share.runNow();
+                        Thread.yield();
+                    }
+                } finally {
+                    share.release();
+                }
+            });
+            assertThat(holding.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(share.tryHold(true)).isFalse();
+            assertThat(loop.inEventLoop()).isFalse();
+            assertThatThrownBy(share::runNow).isInstanceOf(IllegalStateException.class);
+
+            CompletableFuture<Thread> task = new CompletableFuture<>();
+            loop.execute(() -> task.complete(Thread.currentThread()));
+            assertThat(task.get(10, TimeUnit.SECONDS)).isSameAs(holder);
+
+            letGo.countDown();
+            holder.join(10_000);
+            assertThat(holder.isAlive()).isFalse();
+
+            // Nobody holds it now: the driver runs a timer set for later, and a task queued meanwhile.
+            CompletableFuture<Thread> timer = new CompletableFuture<>();
+            ScheduledFuture<?> scheduled = loop.schedule(() -> timer.complete(Thread.currentThread()),
+                50, TimeUnit.MILLISECONDS);
+            Thread timerThread = timer.get(10, TimeUnit.SECONDS);
+            assertThat(scheduled.await(10, TimeUnit.SECONDS) && scheduled.isSuccess()).isTrue();
+            assertThat(timerThread.getName()).startsWith("circuit-io-");
+            CompletableFuture<Thread> later = new CompletableFuture<>();
+            loop.execute(() -> later.complete(Thread.currentThread()));
+            assertThat(later.get(10, TimeUnit.SECONDS)).isSameAs(timerThread);
+        }
+    }
+
+    @Test
+    void closingWaitsForTheHolderAndThenRefusesEveryone() throws Exception {
+        LinkTransport t = LinkTransport.start(shared(), WorkerId.random(), new Readers());
+        LoopShare share = t.loopShare();
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch letGo = new CountDownLatch(1);
+        Thread holder = Thread.ofPlatform().start(() -> {
+            while (!share.tryHold(true)) {
+                Thread.onSpinWait();
+            }
+            holding.countDown();
+            try {
+                letGo.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                share.release();
+            }
+        });
+        assertThat(holding.await(10, TimeUnit.SECONDS)).isTrue();
+        CompletableFuture<Void> closed = CompletableFuture.runAsync(t::close);
+        letGo.countDown();
+        closed.get(15, TimeUnit.SECONDS);
+        holder.join(10_000);
+        assertThat(share.loop().isTerminated()).isTrue();
+        assertThat(share.tryHold(true)).isFalse();
+        share.loop().driverDone().sync();
+        assertThatThrownBy(() -> share.loop().execute(() -> { }))
+            .isInstanceOf(java.util.concurrent.RejectedExecutionException.class);
+    }
+
+    @Test
+    void aTransportThatCannotShareItsLoopSaysSo() {
+        try (LinkTransport t = LinkTransport.start(LinkConfig.builder().sharedLoop(true).ioThreads(2).build(),
+                WorkerId.random(), new Readers());
+             LinkTransport off = LinkTransport.start(LinkConfig.builder().sharedLoop(false).build(),
+                WorkerId.random(), new Readers())) {
+            assertThat(t.loopShare().shared()).isFalse();
+            assertThat(t.loopShare().tryHold(true)).isFalse();
+            assertThat(off.loopShare()).isSameAs(LoopShare.NONE);
+        }
+    }
+}
