@@ -50,7 +50,7 @@ package io.jcircuit.link;
  *                           system property {@code circuit.link.maxPendingConnections} where set
  * @param sharedLoop         run the transport's event loop so that a thread polling for a message may run it
  *                           itself ({@link LoopShare}), rather than have the loop's thread read the message and
- *                           hand it over. Only with epoll, one I/O thread and a polling budget above 0; off
+ *                           hand it over. Only with epoll, one I/O thread and a polling budget above 0; on
  *                           by default, or as the system property {@code circuit.link.sharedLoop} says
  */
 public record LinkConfig(
@@ -154,7 +154,7 @@ public record LinkConfig(
         private int spinMicros = intProperty("circuit.spinMicros", DEFAULT_SPIN_MICROS);
         private int maxPendingConnections = intProperty("circuit.link.maxPendingConnections",
             DEFAULT_MAX_PENDING_CONNECTIONS);
-        private boolean sharedLoop = Boolean.parseBoolean(System.getProperty("circuit.link.sharedLoop", "false"));
+        private boolean sharedLoop = Boolean.parseBoolean(System.getProperty("circuit.link.sharedLoop", "true"));
 
         public Builder bindHost(String v) { bindHost = v; return this; }
         public Builder port(int v) { port = v; return this; }

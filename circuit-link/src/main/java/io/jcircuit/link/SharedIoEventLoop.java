@@ -42,18 +42,18 @@ import java.util.concurrent.atomic.AtomicReference;
  * message soon (a caller for its answer, a call thread for the next request) takes the loop with
  * {@link #tryHold}, runs it with {@link #runNow} while it polls, and lets go with {@link #release}; what it
  * reads it handles itself, with no hand-over between threads. While nobody holds it, a driver thread does,
- * as a plain event loop would: it runs the loop when something is ready, polls for {@code spinNanos} after
- * work, and lets go at once when a thread {@linkplain #tryHold asks} for the loop.
+ * as a plain event loop would: it runs the loop when something is ready and polls for {@code spinNanos} after
+ * work. When a thread {@linkplain #tryHold asks} for the loop meanwhile, the driver lets go and polls on
+ * without it, taking it back once it is free.
  *
  * <p>The driver sleeps <em>without</em> holding the loop, so a thread that wants it need not wake anyone. It
  * sleeps in an epoll set of its own ({@link ManualIoEventLoop} of Netty's, owned by the driver) that watches,
- * edge-triggered, a set of ours, {@code watch}; {@code watch} holds {@code sockets}, a level-triggered mirror
- * of every socket registered here with the interest Netty gives it. Whoever takes the loop removes
- * {@code sockets} from {@code watch} (one {@code epoll_ctl}), so the driver sleeps through whatever arrives
- * meanwhile; whoever lets go puts it back, and the kernel wakes the driver then if a socket is still ready.
- * A task queued, or a timer set earlier than the driver sleeps, while nobody holds the loop wakes the driver
- * through its own loop's queue. docs/performance.md ("The leader/follower loop") has the measurements behind
- * this design.
+ * edge-triggered, {@code sockets}: an epoll set of ours that mirrors, level-triggered, every socket registered
+ * here with the interest Netty gives it. Whoever takes the loop disarms that watch (one {@code epoll_ctl}), so
+ * the driver sleeps through whatever arrives meanwhile; whoever lets go arms it again, and the kernel wakes the
+ * driver then if a socket is still ready. A task queued, or a timer set earlier than the driver sleeps, while
+ * nobody holds the loop wakes the driver through its own loop's queue. docs/performance.md ("The
+ * leader/follower loop") has the measurements behind this design.
  *
  * <p>Netty's {@link EpollIoHandler} does the I/O; this loop only ever calls it without blocking.
  */
@@ -150,9 +150,9 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
     // ---- holding the loop
 
     /**
-     * The calling thread takes the loop if nobody holds it; returns whether it did. When the driver holds it,
-     * it is asked to let go, and a later call may succeed. A thread that holds the loop must {@link #release}
-     * it, and must not block or run code of its callers' while it holds it.
+     * The calling thread takes the loop if nobody holds it; returns whether it did. When the driver holds it
+     * and {@code ask} is set, it is asked to let go, and a later call may succeed. A thread that holds the
+     * loop must {@link #release} it, and must not block or run code of its callers' while it holds it.
      */
     boolean tryHold(boolean ask) {
         if (state.get() >= SHUTTING_DOWN) {

@@ -126,12 +126,14 @@ final class Waiters {
      * One turn of a poller: runs the transport's event loop if the poller holds it or can take it, and yields
      * the CPU when that found nothing to do. Returns whether the poller holds the loop now; it passes that back
      * in as {@code held}, and lets go with {@link #letGo} when it stops polling, before it runs anything else.
-     * With {@code alone}, the poller is the only one waiting, and asks the loop's own thread to let go of
-     * the loop ({@link io.jcircuit.link.LoopShare#tryHold}).
+     * A poller takes the loop only while it waits {@code alone}, and then asks the loop's own thread to let go
+     * of it ({@link io.jcircuit.link.LoopShare#tryHold}); where several wait, the loop's own thread reads for
+     * them all, as it would without sharing (taking the loop by turns cost 8 callers calls, measured in
+     * docs/performance.md).
      */
     boolean pollTurn(boolean held, boolean alone) {
         io.jcircuit.link.LoopShare share = loop;
-        if ((held || (held = share.tryHold(alone))) && share.runNow() > 0) {
+        if ((held || (alone && (held = share.tryHold(true)))) && share.runNow() > 0) {
             return true;
         }
         io.jcircuit.link.CpuYield.yieldCpu();
