@@ -190,11 +190,11 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
             throw new IllegalStateException("the loop is not held by " + Thread.currentThread());
         }
         long next = nextScheduledTaskDeadlineNanos();
+        wakeAt = next; // while it holds the loop: a later holder's word is the last
         synchronized (watchLock) {
             holder.set(null);
             watchAgain();
         }
-        wakeAt = next;
         long sleeping = sleepingUntil;
         if (!tasks.isEmpty() || state.get() >= SHUTTING_DOWN
             || (next != -1 && (sleeping == FOREVER || next - sleeping < 0))) {

@@ -133,12 +133,18 @@ class SharedIoEventLoopTest {
             assertThatThrownBy(share::runNow).isInstanceOf(IllegalStateException.class);
 
             CompletableFuture<Thread> task = new CompletableFuture<>();
-            loop.execute(() -> task.complete(Thread.currentThread()));
+            CompletableFuture<Thread> timerSetByHolder = new CompletableFuture<>();
+            loop.execute(() -> {
+                task.complete(Thread.currentThread());
+                // set on the loop, due after the holder has let go: the driver, asleep with a later timer, runs it
+                loop.schedule(() -> timerSetByHolder.complete(Thread.currentThread()), 100, TimeUnit.MILLISECONDS);
+            });
             assertThat(task.get(10, TimeUnit.SECONDS)).isSameAs(holder);
 
             letGo.countDown();
             holder.join(10_000);
             assertThat(holder.isAlive()).isFalse();
+            assertThat(timerSetByHolder.get(10, TimeUnit.SECONDS).getName()).startsWith("circuit-io-");
 
             // Nobody holds it now: the driver runs a timer set for later, and a task queued meanwhile.
             CompletableFuture<Thread> timer = new CompletableFuture<>();
