@@ -5,7 +5,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.junit.jupiter.api.Test;
 
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -19,26 +18,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** A transport whose event loop threads that poll may run themselves ({@link LinkConfig#sharedLoop}). */
 class SharedIoEventLoopTest {
 
-    /** Keeps each frame's text and the thread that handed it up. */
-    static final class Readers implements LinkListener {
-        final BlockingQueue<Link> up = new LinkedBlockingQueue<>();
-        final BlockingQueue<String> data = new LinkedBlockingQueue<>();
+    /** Keeps each frame's text, as {@link LinkTransportTest.Recorder} does, and the thread that handed it up. */
+    static final class Readers extends LinkTransportTest.Recorder {
         final BlockingQueue<Thread> readers = new LinkedBlockingQueue<>();
-
-        @Override
-        public void onLinkUp(Link link) {
-            up.add(link);
-        }
 
         @Override
         public void onData(Link link, ByteBuf frame) {
             readers.add(Thread.currentThread());
-            data.add(frame.toString(StandardCharsets.UTF_8));
-            frame.release();
-        }
-
-        @Override
-        public void onLinkDown(Link link, String reason) {
+            super.onData(link, frame);
         }
     }
 

@@ -198,9 +198,9 @@ final class Dispatcher implements AutoCloseable {
      * ({@link io.jcircuit.link.LinkConfig#spinMicros}), while no other call thread does. Starting a new
      * virtual thread wakes a carrier thread, about 10 us on the VMs we measure on; a thread that still
      * polls takes the request at once, serves it, and lingers again; where the transport shares its event
-     * loop it runs the loop itself while it polls, and reads the request it is handed. Each turn yields the CPU to the
-     * operating system ({@link io.jcircuit.link.CpuYield}), so the event loops keep running on a
-     * small machine. {@code go} requests always get a new thread, as {@code go} promises. A polling
+     * loop, it runs the loop itself while no call runs, and reads the request it is then handed. Each turn
+     * yields the CPU to the operating system ({@link io.jcircuit.link.CpuYield}), so the event loops keep
+     * running on a small machine. {@code go} requests always get a new thread, as {@code go} promises. A polling
      * thread keeps its carrier, so it stops as soon as a new call thread waits for one
      * ({@link Waiters#callThreadWaits}): in a JVM with one carrier, a thread that kept being handed
      * calls held up every other call thread (8 callers made 36 k calls/s instead of 116 k).
@@ -216,7 +216,8 @@ final class Dispatcher implements AutoCloseable {
             boolean held = false;
             try {
                 while ((next = me.next) == null) {
-                    if ((System.nanoTime() - end >= 0 || waiters.callThreadWaits()) && lingering.compareAndSet(me, null)) {
+                    if ((System.nanoTime() - end >= 0 || waiters.callThreadWaits())
+                            && lingering.compareAndSet(me, null)) {
                         return; // nobody took this thread, or other call threads need the carrier it holds
                     }
                     // alone: no call runs, so the request that comes next is the one this thread waits for
