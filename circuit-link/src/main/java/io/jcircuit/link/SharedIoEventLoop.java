@@ -168,11 +168,6 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
         return true;
     }
 
-    /** Whether the calling thread holds the loop. */
-    boolean holds() {
-        return holder.get() == Thread.currentThread();
-    }
-
     /**
      * The holder runs what is ready: I/O, due timers and queued tasks, once, without blocking. Returns how
      * many it ran.
@@ -224,10 +219,15 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
         }
     }
 
+    /**
+     * Runs the due timers and the tasks queued so far; not those that they queue in turn (a read that stops
+     * after its share queues the rest), so that a holder gets back to what it waits for between turns.
+     */
     private int runTasks() {
         fetchFromScheduledTaskQueue(tasks);
         int ran = 0;
-        for (Runnable task; (task = tasks.poll()) != null; ) {
+        Runnable task;
+        for (int left = tasks.size(); left > 0 && (task = tasks.poll()) != null; left--) {
             safeExecute(task);
             ran++;
         }
