@@ -142,11 +142,6 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
         threads.execute(this::drive);
     }
 
-    /** Whether the JVM can run such loops: Netty's native epoll is there. */
-    static boolean available() {
-        return io.netty.channel.epoll.Epoll.isAvailable();
-    }
-
     // ---- holding the loop
 
     /**
