@@ -314,7 +314,8 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
     }
 
     /**
-     * The driver's turn: it runs the loop until it has had no work for {@code spinNanos}. When a thread asks
+     * The driver's turn: it runs the loop until it has had no work for {@code spinNanos}, yielding the CPU after
+     * each run that found nothing, as {@link SpinningSelect} does for a loop of Netty's. When a thread asks
      * for the loop, the driver lets go and polls for the rest of that time without it, taking it back as soon
      * as it is free again, so that it need not be woken for what comes next. Returns true once the loop has
      * terminated.
@@ -325,6 +326,7 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
         try {
             long lastWork = System.nanoTime();
             for (;;) {
+                boolean worked = false;
                 if (!holding && holder.get() == null && holder.compareAndSet(null, me)) {
                     unwatch();
                     wanted = false;
@@ -339,6 +341,7 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
                     }
                     if (ran > 0) {
                         lastWork = System.nanoTime();
+                        worked = true;
                     }
                     if (wanted) {
                         holding = false;
@@ -348,7 +351,11 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
                 if (System.nanoTime() - lastWork >= spinNanos) {
                     return false;
                 }
-                Thread.yield();
+                if (!worked) {
+                    // only after a turn with nothing to do: yielding after each turn with work cost 8 callers
+                    // a third of their calls with both sides sharing (docs/performance.md)
+                    Thread.yield();
+                }
             }
         } finally {
             if (holding) {
