@@ -136,8 +136,11 @@ final class Dispatcher implements AutoCloseable {
             undecided.incrementAndGet(); // until it begins to run or is answered (serveRemote)
         }
         Runnable serve = () -> serveRemote(s, payload, arrived);
-        if (!go && handOver(serve)) {
-            return;
+        if (!go) {
+            if (handOver(serve)) {
+                return;
+            }
+            waiters.crowded(); // no call thread lingers for it: calls overlap
         }
         waiters.callThreadStarting();
         try {

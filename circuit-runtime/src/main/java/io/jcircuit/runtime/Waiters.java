@@ -45,9 +45,18 @@ final class Waiters {
     private volatile boolean polling;
     /** The transport's event loop for pollers to run, once the transport has started. */
     private volatile io.jcircuit.link.LoopShare loop = io.jcircuit.link.LoopShare.NONE;
+    private final long crowdMemoryNanos;
+    /** When calls last overlapped, as a {@link System#nanoTime()}; see {@link #crowded}. */
+    private volatile long crowdedAt;
 
     /** How many waits that could have polled park at once, in a runtime that has just started. */
     static final int POLL_AFTER = 256;
+    /**
+     * How long after calls last overlapped ({@link #crowded}) a poller still leaves the event loop to its own
+     * thread. Under load they overlap every few microseconds, so this only needs to outlast those gaps.
+     */
+    static final long CROWD_MEMORY_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long CROWD_GRAIN_NANOS = TimeUnit.MICROSECONDS.toNanos(1);
 
     /**
      * @param spinMicros the polling budget of a waiter; 0 parks at once
@@ -59,6 +68,13 @@ final class Waiters {
 
     /** With {@code pollAfter} waits that park before polling starts; 0 polls from the start. */
     Waiters(int spinMicros, int carriers, int pollAfter) {
+        this(spinMicros, carriers, pollAfter, CROWD_MEMORY_NANOS);
+    }
+
+    /** With {@code crowdMemoryNanos} in place of {@link #CROWD_MEMORY_NANOS}. */
+    Waiters(int spinMicros, int carriers, int pollAfter, long crowdMemoryNanos) {
+        this.crowdMemoryNanos = crowdMemoryNanos;
+        this.crowdedAt = System.nanoTime() - crowdMemoryNanos;
         this.spinNanos = TimeUnit.MICROSECONDS.toNanos(spinMicros);
         this.oneCarrier = carriers <= 1;
         this.untilPolling.set(pollAfter);
@@ -87,6 +103,9 @@ final class Waiters {
      */
     long enter() {
         int n = waiting.incrementAndGet();
+        if (n > 1) {
+            crowded();
+        }
         if (spinNanos == 0 || callThreadsStarting.get() > 0 || !busy()) {
             return 0;
         }
@@ -127,13 +146,14 @@ final class Waiters {
      * the CPU when that found nothing to do. Returns whether the poller holds the loop now; it passes that back
      * in as {@code held}, and lets go with {@link #letGo} when it stops polling, before it runs anything else.
      * A poller takes the loop only while it waits {@code alone}, and then asks the loop's own thread to let go
-     * of it ({@link io.jcircuit.link.LoopShare#tryHold}); where several wait, the loop's own thread reads for
-     * them all, as it would without sharing (taking the loop by turns cost 8 callers calls, measured in
-     * docs/performance.md).
+     * of it ({@link io.jcircuit.link.LoopShare#tryHold}); where several wait, or calls {@linkplain #crowded
+     * overlapped} within {@link #CROWD_MEMORY_NANOS}, the loop's own thread reads for them all, as it would
+     * without sharing (taking the loop by turns cost 8 callers calls, and so did taking it whenever one waited
+     * for a moment alone while the peer did the same: docs/performance.md).
      */
     boolean pollTurn(boolean held, boolean alone) {
         io.jcircuit.link.LoopShare share = loop;
-        if ((held || (alone && (held = share.tryHold(true)))) && share.runNow() > 0) {
+        if ((held || (alone && !crowdedLately() && (held = share.tryHold(true)))) && share.runNow() > 0) {
             return true;
         }
         io.jcircuit.link.CpuYield.yieldCpu();
@@ -145,6 +165,24 @@ final class Waiters {
         if (held) {
             loop.release();
         }
+    }
+
+    /**
+     * Calls overlap: a caller starts to wait while another does, or a request finds no call thread lingering
+     * for it. For {@link #CROWD_MEMORY_NANOS} after, pollers leave the event loop to its own thread
+     * ({@link #pollTurn}). Written at most once a microsecond, so that callers under load do not all write
+     * one field.
+     */
+    void crowded() {
+        long now = System.nanoTime();
+        if (now - crowdedAt > CROWD_GRAIN_NANOS) {
+            crowdedAt = now;
+        }
+    }
+
+    /** Whether calls overlapped within {@link #CROWD_MEMORY_NANOS}. */
+    boolean crowdedLately() {
+        return System.nanoTime() - crowdedAt < crowdMemoryNanos;
     }
 
     /** The poll that {@link #enter} allowed has ended. */

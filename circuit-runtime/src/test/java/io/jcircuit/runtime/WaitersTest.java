@@ -1,5 +1,12 @@
 package io.jcircuit.runtime;
 
+import io.jcircuit.WorkerId;
+import io.jcircuit.link.Link;
+import io.jcircuit.link.LinkConfig;
+import io.jcircuit.link.LinkListener;
+import io.jcircuit.link.LinkTransport;
+import io.jcircuit.link.LoopShare;
+import io.netty.buffer.ByteBuf;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.TimeUnit;
@@ -85,6 +92,78 @@ class WaitersTest {
                 return budget == BUDGET;
             });
             assertThat(w.busy()).as("a call thread may linger too").isTrue();
+        }
+    }
+
+    @Test
+    void overlappingCallsKeepPollersOffASharedLoopForAWhile() throws Exception {
+        try (LinkTransport t = LinkTransport.start(LinkConfig.builder().sharedLoop(true).build(), WorkerId.random(),
+                new Discarding())) {
+            LoopShare share = t.loopShare();
+            Waiters w = new Waiters(50, 2, 0, TimeUnit.HOURS.toNanos(1));
+            w.loop(share);
+            assertThat(w.crowdedLately()).as("a new runtime's calls have not overlapped").isFalse();
+            boolean held = awaitTurnThatTakes(w);
+            w.letGo(held);
+
+            // calls overlap: a second caller waits while the first does
+            w.enter();
+            w.enter();
+            assertThat(w.crowdedLately()).isTrue();
+            w.leave();
+            w.leave();
+            for (int i = 0; i < 1_000; i++) {
+                boolean took = w.pollTurn(false, true);
+                w.letGo(took); // before the assertion, so that a failure leaves the loop free for the close
+                assertThat(took).as("turn %d of a poller alone after calls overlapped", i).isFalse();
+            }
+            // it was the overlap that kept the poller off, not the loop's own thread: the loop is free
+            awaitFree(share);
+
+            Waiters briefly = new Waiters(50, 2, 0, TimeUnit.MILLISECONDS.toNanos(1));
+            briefly.loop(share);
+            briefly.crowded(); // as a request that finds no call thread lingering for it
+            assertThat(briefly.crowdedLately()).isTrue();
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> !briefly.crowdedLately());
+            briefly.letGo(awaitTurnThatTakes(briefly));
+            awaitFree(share);
+        }
+    }
+
+    /**
+     * Polls as a caller alone until a turn takes the shared loop; returns true. On this thread: the thread that
+     * takes the loop must be the one that lets go.
+     */
+    private static boolean awaitTurnThatTakes(Waiters w) {
+        boolean[] held = {false};
+        org.awaitility.Awaitility.await().pollInSameThread().atMost(java.time.Duration.ofSeconds(10))
+            .until(() -> held[0] = w.pollTurn(held[0], true));
+        return held[0];
+    }
+
+    private static void awaitFree(LoopShare share) {
+        org.awaitility.Awaitility.await().pollInSameThread().atMost(java.time.Duration.ofSeconds(10)).until(() -> {
+            boolean free = share.tryHold(false);
+            if (free) {
+                share.release();
+            }
+            return free;
+        });
+    }
+
+    /** A transport's listener for a test that sends nothing. */
+    private static final class Discarding implements LinkListener {
+        @Override
+        public void onLinkUp(Link link) {
+        }
+
+        @Override
+        public void onData(Link link, ByteBuf frame) {
+            frame.release();
+        }
+
+        @Override
+        public void onLinkDown(Link link, String reason) {
         }
     }
 
