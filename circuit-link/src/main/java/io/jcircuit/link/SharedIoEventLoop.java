@@ -307,6 +307,10 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
                 // the holder runs it, and wakes the driver as it lets go with the timer after it
                 sleepingUntil = FOREVER;
                 wait = 0;
+                if (holder.get() == null) {
+                    // it let go meanwhile and saw the due deadline above, so it did not wake the driver: run it
+                    return;
+                }
             }
         }
         sleeper.run(wait);

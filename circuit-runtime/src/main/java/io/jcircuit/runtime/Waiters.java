@@ -153,8 +153,16 @@ final class Waiters {
      */
     boolean pollTurn(boolean held, boolean alone) {
         io.jcircuit.link.LoopShare share = loop;
-        if ((held || (alone && !crowdedLately() && (held = share.tryHold(true)))) && share.runNow() > 0) {
-            return true;
+        boolean took = false;
+        try {
+            if ((held || (alone && !crowdedLately() && (took = held = share.tryHold(true)))) && share.runNow() > 0) {
+                return true;
+            }
+        } catch (RuntimeException | Error e) {
+            if (took) {
+                share.release(); // the caller does not know it holds the loop: left held, the link would stop
+            }
+            throw e;
         }
         io.jcircuit.link.CpuYield.yieldCpu();
         return held;
