@@ -264,7 +264,11 @@ public final class Link {
         if (loop.inEventLoop()) {
             end(reason, true);
         } else {
-            loop.execute(() -> end(reason, true));
+            try {
+                loop.execute(() -> end(reason, true));
+            } catch (java.util.concurrent.RejectedExecutionException stopped) {
+                end(reason, true); // the loop has stopped (its driver failed): nothing else runs this link now
+            }
         }
     }
 
@@ -619,7 +623,11 @@ public final class Link {
         if (c != null) {
             // Let a BYE queued just before this go out first: close behind the queued writes.
             Channel ch = c.channel();
-            ch.eventLoop().execute(ch::close);
+            try {
+                ch.eventLoop().execute(ch::close);
+            } catch (java.util.concurrent.RejectedExecutionException stopped) {
+                // the loop closed its channels as it stopped
+            }
         }
         sender.kill(orderly); // a goodbye's ack names the last frame the peer took (see close)
         transport.forget(this);

@@ -94,6 +94,28 @@ public final class LinkTransport implements AutoCloseable {
         this.channels = new DefaultChannelGroup("links-" + self, group.next());
         this.pending = new PendingConnections(config.maxPendingConnections(), new BadPeerLog(
             org.slf4j.LoggerFactory.getLogger(LinkHandler.class), "while too many waited for their handshake"));
+        if (loopShare.shared()) {
+            loopShare.loop().terminationFuture().addListener(f -> {
+                if (!f.isSuccess()) {
+                    loopFailed(f.cause());
+                }
+            });
+        }
+    }
+
+    /**
+     * The shared loop's driver failed, and the loop stopped with its connections closed: every session ends
+     * now, so that the layer above learns of it (its calls fail rather than wait for links that cannot come
+     * back), and the transport takes no more dials.
+     */
+    private void loopFailed(Throwable cause) {
+        if (closed.get()) {
+            return;
+        }
+        String reason = "the event loop of " + self + " failed: " + cause;
+        for (Link link : links()) {
+            link.close(reason);
+        }
     }
 
     /** One {@link SharedIoEventLoop}, driven by a thread of {@code threads} while nobody else holds it. */
@@ -251,6 +273,13 @@ public final class LinkTransport implements AutoCloseable {
                          java.util.function.Supplier<LinkHandler> handler, CompletableFuture<?> result, int timeoutMs) {
         if (closed.get()) {
             result.completeExceptionally(new IllegalStateException("transport of " + self + " is closed"));
+            return;
+        }
+        if (loops.isShuttingDown()) {
+            // a loop that stopped does not run the connect's listener either
+            result.completeExceptionally(new IllegalStateException("the event loop of " + self + " has stopped"
+                + (loopShare.shared() && loopShare.loop().terminationFuture().cause() != null
+                    ? " after its driver failed: " + loopShare.loop().terminationFuture().cause() : "")));
             return;
         }
         new Bootstrap()
@@ -411,10 +440,22 @@ public final class LinkTransport implements AutoCloseable {
         return epoll;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalStateException on a thread that runs this transport's event loop (a handler, or a thread
+     *                               that holds its {@link #loopShare}): the close waits for that loop to stop
+     */
     @Override
     public void close() {
         if (closed.get()) {
             return;
+        }
+        for (io.netty.util.concurrent.EventExecutor loop : group) {
+            if (loop.inEventLoop()) {
+                throw new IllegalStateException("transport of " + self
+                    + " cannot be closed on a thread that runs its event loop; let go of the loop first");
+            }
         }
         stopDelivering();
         for (Link link : links()) {
@@ -433,9 +474,13 @@ public final class LinkTransport implements AutoCloseable {
             return;
         }
         if (serverChannel != null) {
-            serverChannel.close().syncUninterruptibly();
+            serverChannel.close().awaitUninterruptibly(); // fails at once if the loop has stopped: it closed it
         }
         channels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
-        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        if (loopShare.shared()) {
+            // its driver closes the loop's own descriptors after the loop has terminated
+            loopShare.loop().driverDone().awaitUninterruptibly();
+        }
     }
 }

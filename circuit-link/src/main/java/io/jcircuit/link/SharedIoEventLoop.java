@@ -73,6 +73,11 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
      */
     private static final EpollIoOps ARMED = EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLET);
     private static final EpollIoOps DISARMED = EpollIoOps.EPOLLET;
+    /**
+     * How long the driver, having let go for a thread that asked, leaves the loop to it before it takes the
+     * loop back itself (that thread polls, and takes it within a few microseconds).
+     */
+    private static final long HAND_OVER_NANOS = TimeUnit.MICROSECONDS.toNanos(20);
     /** {@link #sleepingUntil} when the driver sleeps with no timer set. */
     private static final long FOREVER = Long.MIN_VALUE;
 
@@ -81,6 +86,8 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
     private final Queue<Runnable> tasks = PlatformDependent.newMpscQueue();
     private final AtomicReference<Thread> holder = new AtomicReference<>();
     private final AtomicInteger state = new AtomicInteger(STARTED);
+    /** Threads that are between {@link #execute}'s check of the state and their task's place in the queue. */
+    private final AtomicInteger adding = new AtomicInteger();
     private final Promise<Void> terminationFuture = new DefaultPromise<>(GlobalEventExecutor.INSTANCE);
     private final IoHandlerContext nonBlocking = new IoHandlerContext() {
         @Override
@@ -118,6 +125,9 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
     private volatile long sleepingUntil = FOREVER;
     private volatile long quietPeriodNanos;
     private volatile long shutdownTimeoutNanos;
+
+    /** Whether Netty's handler has closed its channels and descriptors; only then the driver closes {@link #sockets}. */
+    private volatile boolean destroyed;
 
     // Only the holder touches these.
     private boolean initialized;
@@ -159,7 +169,19 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
             }
             return false;
         }
-        unwatch();
+        try {
+            unwatch();
+        } catch (Throwable t) {
+            // the watch is as it was (epoll_ctl failed): this thread does not hold the loop after all
+            synchronized (watchLock) {
+                watched = true;
+                holder.set(null);
+            }
+            if (!tasks.isEmpty()) {
+                wakeDriver(); // queued while this thread seemed to hold the loop
+            }
+            throw t;
+        }
         return true;
     }
 
@@ -278,15 +300,57 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
                 sleep();
             }
         } catch (Throwable t) {
-            org.slf4j.LoggerFactory.getLogger(SharedIoEventLoop.class).error("event loop driver failed", t);
-            terminationFuture.tryFailure(t);
+            org.slf4j.LoggerFactory.getLogger(SharedIoEventLoop.class)
+                .error("event loop driver failed; the loop shuts down and closes its channels", t);
+            stopAfter(t);
         } finally {
-            sleeper.shutdownGracefully(0, 0, TimeUnit.SECONDS);
-            while (!sleeper.isTerminated()) {
-                sleeper.runNow();
+            try {
+                sleeper.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+                while (!sleeper.isTerminated()) {
+                    sleeper.runNow();
+                }
+            } finally {
+                if (destroyed) {
+                    // only now: a registration that could still change its mirror would use a closed descriptor
+                    closeQuietly(sockets);
+                }
+                driverDone.trySuccess(null);
             }
-            closeQuietly(sockets);
-            driverDone.trySuccess(null);
+        }
+    }
+
+    /**
+     * The driver failed: it shuts the loop down as {@link #shutdownGracefully} would, without a quiet period and
+     * without running the I/O again (what failed may fail again), so that nobody takes the loop any more, its
+     * channels close (their links go down) and a close of the transport returns. The termination future fails
+     * with the cause.
+     */
+    private void stopAfter(Throwable cause) {
+        quietPeriodNanos = 0;
+        shutdownTimeoutNanos = 0;
+        for (int s; (s = state.get()) < SHUTTING_DOWN; ) {
+            if (state.compareAndSet(s, SHUTTING_DOWN)) {
+                break;
+            }
+        }
+        if (state.get() == TERMINATED) {
+            terminationFuture.tryFailure(cause);
+            return;
+        }
+        Thread me = Thread.currentThread();
+        // a poller that holds the loop lets go within its turn, and nobody new takes it once shutting down
+        while (holder.get() != me && !holder.compareAndSet(null, me)) {
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
+        }
+        try {
+            shutDown(cause);
+        } catch (Throwable again) {
+            cause.addSuppressed(again);
+            org.slf4j.LoggerFactory.getLogger(SharedIoEventLoop.class)
+                .error("event loop could not close its channels after its driver failed; its descriptors stay open",
+                    again);
+            state.set(TERMINATED); // nothing runs here any more: tasks are refused, not left waiting
+            terminationFuture.tryFailure(cause);
         }
     }
 
@@ -320,18 +384,25 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
     /**
      * The driver's turn: it runs the loop until it has had no work for {@code spinNanos}, yielding the CPU after
      * each run that found nothing, as {@link SpinningSelect} does for a loop of Netty's. When a thread asks
-     * for the loop, the driver lets go and polls for the rest of that time without it, taking it back as soon
-     * as it is free again, so that it need not be woken for what comes next. Returns true once the loop has
+     * for the loop, the driver lets go and polls for the rest of that time without it, taking it back once the
+     * thread that asked has taken it and let go again (or has not taken it within {@link #HAND_OVER_NANOS}),
+     * so that it need not be woken for what comes next. Returns true once the loop has
      * terminated.
      */
     private boolean turn() {
         Thread me = Thread.currentThread();
         boolean holding = false;
+        long handedOverAt = 0; // when it let go for a thread that asked, until that thread has taken the loop
+        boolean handingOver = false;
         try {
             long lastWork = System.nanoTime();
             for (;;) {
                 boolean worked = false;
-                if (!holding && holder.get() == null && holder.compareAndSet(null, me)) {
+                Thread held = holder.get();
+                if (handingOver && (held != null || System.nanoTime() - handedOverAt >= HAND_OVER_NANOS)) {
+                    handingOver = false;
+                }
+                if (!holding && !handingOver && held == null && holder.compareAndSet(null, me)) {
                     unwatch();
                     wanted = false;
                     holding = true;
@@ -340,7 +411,7 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
                     int ran = runOnce();
                     if (state.get() >= SHUTTING_DOWN) {
                         holding = false; // for good: nobody takes it after this
-                        shutDown();
+                        shutDown(null);
                         return true;
                     }
                     if (ran > 0) {
@@ -350,6 +421,9 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
                     if (wanted) {
                         holding = false;
                         release();
+                        // not straight back: the thread that asked takes it on its next try
+                        handingOver = true;
+                        handedOverAt = System.nanoTime();
                     }
                 }
                 if (System.nanoTime() - lastWork >= spinNanos) {
@@ -369,15 +443,22 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
     }
 
     /**
-     * The driver, holding the loop, shuts it down: runs what is queued until none came for the quiet period or
-     * the timeout is up, closes the channels, and terminates. It keeps the loop; nobody may take it any more.
+     * The driver, holding the loop, shuts it down, in the phases of Netty's own event loops: while shutting
+     * down, it runs what is queued until none came for the quiet period or the timeout is up, cancelling the
+     * timers set meanwhile; then it takes no more tasks from other threads (shut down), runs those they queued
+     * before, closes the channels, runs what closing them queued, and terminates. It keeps the loop; nobody may
+     * take it any more. The termination future fails with {@code cause} if there is one.
      */
-    private void shutDown() {
+    private void shutDown(Throwable cause) {
         long started = getCurrentTimeNanos();
-        cancelScheduledTasks();
         lastTaskRun = started;
         for (;;) {
-            runOnce();
+            cancelScheduledTasks();
+            if (cause == null) {
+                runOnce();
+            } else {
+                runTasks();
+            }
             long now = getCurrentTimeNanos();
             if (state.get() >= SHUT_DOWN || now - lastTaskRun >= quietPeriodNanos
                 || now - started >= shutdownTimeoutNanos) {
@@ -385,14 +466,33 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
             }
             java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
+        for (int s; (s = state.get()) < SHUT_DOWN; ) {
+            if (state.compareAndSet(s, SHUT_DOWN)) {
+                break;
+            }
+        }
+        while (adding.get() != 0) {
+            Thread.onSpinWait(); // a task that passed execute's check before: it is in the queue in a moment
+        }
+        cancelScheduledTasks();
+        if (cause == null) {
+            runOnce();
+        }
+        runTasks();
         handler.prepareToDestroy();
         runTasks();
         handler.destroy();
+        destroyed = true;
         while (runTasks() > 0) {
             // what closing the channels queued
         }
+        cancelScheduledTasks();
         state.set(TERMINATED);
-        terminationFuture.trySuccess(null);
+        if (cause == null) {
+            terminationFuture.trySuccess(null);
+        } else {
+            terminationFuture.tryFailure(cause);
+        }
     }
 
     /** The driver's watch of {@link #sockets}: waking the driver is all it does. */
@@ -464,6 +564,9 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
                 int fd = handle.fd().intValue();
                 try {
                     if (interest == 0) {
+                        // out of the set, so that its ERR/HUP do not wake the driver; Netty's own set still
+                        // reports them to whoever runs the loop next. Netty's stream channels always want
+                        // EPOLLRDHUP, so a link's socket never gets here.
                         if (mirrored >= 0) {
                             mirrored = -1;
                             Native.epollCtlDel(sockets.intValue(), fd);
@@ -515,10 +618,21 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
         if (task == null) {
             throw new NullPointerException("task");
         }
-        if (state.get() >= SHUT_DOWN && !inEventLoop()) {
-            throw new RejectedExecutionException("event loop shut down");
+        if (inEventLoop()) {
+            tasks.add(task); // the holder runs it, in this turn or the next
+            return;
         }
-        tasks.add(task);
+        // counted while it checks and adds, so that the driver, once it has stopped taking tasks, waits until
+        // every task that passed the check is in the queue, and runs it, before it terminates
+        adding.getAndIncrement();
+        try {
+            if (state.get() >= SHUT_DOWN) {
+                throw new RejectedExecutionException("event loop shut down");
+            }
+            tasks.add(task);
+        } finally {
+            adding.getAndDecrement();
+        }
         if (holder.get() == null) {
             wakeDriver();
         }

@@ -2,18 +2,32 @@ package io.jcircuit.link;
 
 import io.jcircuit.WorkerId;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoOps;
+import io.netty.channel.unix.FileDescriptor;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.junit.jupiter.api.Test;
 
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static io.jcircuit.link.LinkTransportTest.text;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /** A transport whose event loop threads that poll may run themselves ({@link LinkConfig#sharedLoop}). */
 class SharedIoEventLoopTest {
@@ -99,6 +113,7 @@ class SharedIoEventLoopTest {
             SharedIoEventLoop loop = share.loop();
             CountDownLatch holding = new CountDownLatch(1);
             CountDownLatch letGo = new CountDownLatch(1);
+            CompletableFuture<Thread> task = new CompletableFuture<>();
             Thread holder = Thread.ofPlatform().start(() -> {
                 while (!share.tryHold(true)) {
                     Thread.onSpinWait(); // the driver may hold it for a moment: it is asked to let go
@@ -107,7 +122,9 @@ class SharedIoEventLoopTest {
                     assertThat(loop.inEventLoop()).isTrue();
                     holding.countDown();
                     while (letGo.getCount() > 0) {
-                        share.runNow();
+                        if (!task.isDone()) {
+                            share.runNow(); // once the task ran, no more: the timer it sets is not for this thread
+                        }
                         Thread.yield();
                     }
                 } finally {
@@ -119,11 +136,10 @@ class SharedIoEventLoopTest {
             assertThat(loop.inEventLoop()).isFalse();
             assertThatThrownBy(share::runNow).isInstanceOf(IllegalStateException.class);
 
-            CompletableFuture<Thread> task = new CompletableFuture<>();
             CompletableFuture<Thread> timerSetByHolder = new CompletableFuture<>();
             loop.execute(() -> {
                 task.complete(Thread.currentThread());
-                // set on the loop, due after the holder has let go: the driver, asleep with a later timer, runs it
+                // set on the loop, run after the holder has let go: the driver, asleep with a later timer, runs it
                 loop.schedule(() -> timerSetByHolder.complete(Thread.currentThread()), 100, TimeUnit.MILLISECONDS);
             });
             assertThat(task.get(10, TimeUnit.SECONDS)).isSameAs(holder);
@@ -187,5 +203,138 @@ class SharedIoEventLoopTest {
             assertThat(t.loopShare().tryHold(true)).isFalse();
             assertThat(off.loopShare()).isSameAs(LoopShare.NONE);
         }
+    }
+
+    /** What a descriptor's handler throws when it is ready: an error, such as the JVM's, that nothing catches. */
+    static final class Fault extends Error {
+        Fault() {
+            super("the test's fault in an event loop's handler");
+        }
+    }
+
+    /** The read end of a pipe, whose handler throws {@link Fault} once something was written to it. */
+    private record Faulty(FileDescriptor fd) implements EpollIoHandle {
+        @Override
+        public void handle(IoRegistration registration, IoEvent event) {
+            throw new Fault();
+        }
+
+        @Override
+        public void close() {
+            // the test closes the pipe
+        }
+    }
+
+    @Test
+    void aDriverThatFailsShutsTheLoopDownSoThatItsConnectionsCloseAndCloseReturns() throws Exception {
+        Readers ra = new Readers();
+        Readers rb = new Readers();
+        WorkerId idB = WorkerId.random();
+        LinkTransport a = LinkTransport.start(shared(), WorkerId.random(), ra);
+        FileDescriptor[] pipe = FileDescriptor.pipe();
+        try (LinkTransport b = LinkTransport.start(shared(), idB, rb)) {
+            Link ab = a.dial(b.address(), idB).get(5, TimeUnit.SECONDS);
+            Link ba = rb.up.poll(5, TimeUnit.SECONDS);
+            assertThat(ba).isNotNull();
+            SharedIoEventLoop loop = a.loopShare().loop();
+
+            // Nobody holds a's loop, so its driver runs the handler that fails.
+            IoRegistration registration = loop.register(new Faulty(pipe[0])).get(5, TimeUnit.SECONDS);
+            registration.submit(EpollIoOps.EPOLLIN);
+            ByteBuffer one = ByteBuffer.allocateDirect(1).put((byte) 1).flip();
+            assertThat(pipe[1].write(one, 0, 1)).isEqualTo(1);
+
+            assertThat(loop.terminationFuture().await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(loop.terminationFuture().cause()).isInstanceOf(Fault.class);
+            assertThat(loop.driverDone().await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(loop.isTerminated()).isTrue();
+            assertThat(a.loopShare().tryHold(true)).isFalse();
+            assertThatThrownBy(() -> loop.execute(() -> { })).isInstanceOf(RejectedExecutionException.class);
+            // its connection was closed with the loop: the peer loses it, and a's session ends, saying why
+            await().atMost(Duration.ofSeconds(10)).until(() -> !ba.isConnected());
+            assertThat(ra.down.poll(10, TimeUnit.SECONDS)).contains("event loop").contains("failed")
+                .contains("the test's fault");
+            assertThat(ab.isOpen()).isFalse();
+            // a dial fails at once, saying why
+            assertThat(a.dial(b.address(), idB)).isCompletedExceptionally();
+            assertThatThrownBy(() -> a.dial(b.address(), idB).join()).hasMessageContaining("has stopped after its "
+                + "driver failed").hasMessageContaining("the test's fault");
+            CompletableFuture.runAsync(a::close).get(15, TimeUnit.SECONDS);
+        } finally {
+            a.close();
+            pipe[0].close();
+            pipe[1].close();
+        }
+    }
+
+    @Test
+    void aThreadThatHoldsTheLoopCannotCloseItsTransportAndCanOnceItLetGo() throws Exception {
+        LinkTransport t = LinkTransport.start(shared(), WorkerId.random(), new Readers());
+        try {
+            LoopShare share = t.loopShare();
+            CompletableFuture<Throwable> refused = new CompletableFuture<>();
+            Thread.ofPlatform().start(() -> {
+                while (!share.tryHold(true)) {
+                    Thread.onSpinWait();
+                }
+                try {
+                    t.close(); // waits for the loop to stop: it would wait for itself
+                    refused.complete(null);
+                } catch (Throwable e) {
+                    refused.complete(e);
+                } finally {
+                    share.release();
+                }
+            });
+            assertThat(refused.get(10, TimeUnit.SECONDS)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("let go of the loop first");
+            assertThat(t.isClosed()).isFalse();
+            CompletableFuture.runAsync(t::close).get(15, TimeUnit.SECONDS);
+            assertThat(share.loop().isTerminated()).isTrue();
+            assertThat(share.loop().driverDone().isDone()).as("close waits for the driver's own descriptors")
+                .isTrue();
+        } finally {
+            t.close();
+        }
+    }
+
+    @Test
+    void everyTaskQueuedWhileTheLoopShutsDownRunsOrIsRefused() throws Exception {
+        LinkTransport t = LinkTransport.start(shared(), WorkerId.random(), new Readers());
+        SharedIoEventLoop loop = t.loopShare().loop();
+        AtomicLong accepted = new AtomicLong();
+        AtomicLong ran = new AtomicLong();
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Thread> queuers = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            queuers.add(Thread.ofPlatform().start(() -> {
+                while (!stop.get()) {
+                    try {
+                        loop.execute(ran::incrementAndGet);
+                        accepted.incrementAndGet();
+                    } catch (RejectedExecutionException refused) {
+                        return;
+                    }
+                }
+            }));
+        }
+        // A timer set while the loop shuts down, and one set before: neither is left pending.
+        ScheduledFuture<?> before = loop.schedule(() -> { }, 1, TimeUnit.HOURS);
+        AtomicReference<ScheduledFuture<?>> during = new AtomicReference<>();
+        await().atMost(Duration.ofSeconds(10)).until(() -> ran.get() > 1_000);
+        io.netty.util.concurrent.Future<?> terminated = loop.shutdownGracefully(50, 500, TimeUnit.MILLISECONDS);
+        loop.execute(() -> during.set(loop.schedule(() -> { }, 1, TimeUnit.HOURS)));
+        accepted.incrementAndGet();
+        assertThat(terminated.await(10, TimeUnit.SECONDS)).isTrue();
+        stop.set(true);
+        for (Thread q : queuers) {
+            q.join(10_000);
+        }
+        assertThat(ran.get() + 1).as("tasks run, of those accepted").isEqualTo(accepted.get());
+        assertThat(before.isCancelled()).isTrue();
+        assertThat((Object) during.get()).isNotNull();
+        assertThat(during.get().isCancelled()).as("a timer set in the quiet period").isTrue();
+        t.close();
+        assertThat(loop.driverDone().isDone()).isTrue();
     }
 }
