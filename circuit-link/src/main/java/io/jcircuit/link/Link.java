@@ -267,7 +267,9 @@ public final class Link {
             try {
                 loop.execute(() -> end(reason, true));
             } catch (java.util.concurrent.RejectedExecutionException stopped) {
-                end(reason, true); // the loop has stopped (its driver failed): nothing else runs this link now
+                // the loop takes no more tasks (its driver failed, or it is closing); end is safe on this thread, as
+                // it decides under the link's lock, while the loop may still be running what it took before
+                end(reason, true);
             }
         }
     }

@@ -388,10 +388,13 @@ final class LinkHandler extends ChannelDuplexHandler {
         }
         State was = state;
         state = State.CLOSED;
-        failDial(new HandshakeFailedException("connection to " + ctx.channel().remoteAddress() + " closed during the handshake"
-            + (lossReason != null ? " (" + lossReason + ")" : "") + "; does the peer run with the same cluster key as this side ("
-            + (transport.config().tls() != null ? "it has one" : "it has none") + ")? (A peer with more connections waiting"
-            + " for their handshake than it allows closes one of them and says so in its log)"));
+        String stopped = transport.whyStopped();
+        String where = "connection to " + ctx.channel().remoteAddress() + " closed during the handshake";
+        failDial(new HandshakeFailedException(stopped != null ? where + ": " + stopped
+            : where + (lossReason != null ? " (" + lossReason + ")" : "") + "; does the peer run with the same cluster"
+                + " key as this side (" + (transport.config().tls() != null ? "it has one" : "it has none") + ")? (A peer"
+                + " with more connections waiting for their handshake than it allows closes one of them and says so in"
+                + " its log)"));
         if (was == State.OPEN) {
             link.connectionLost(this, lossReason != null ? lossReason : "connection closed by the peer");
         }

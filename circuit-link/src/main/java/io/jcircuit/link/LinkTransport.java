@@ -72,6 +72,11 @@ public final class LinkTransport implements AutoCloseable {
     private final BadPeerLog badPeerLog = new BadPeerLog(org.slf4j.LoggerFactory.getLogger(LinkHandler.class));
     /** Accepted connections whose handshake is not done, at most {@link LinkConfig#maxPendingConnections}. */
     private final PendingConnections pending;
+    /**
+     * Dials not yet over, so that a shared loop that fails can fail them: its connect futures' listeners would
+     * have run on that loop, which takes no task once it stopped.
+     */
+    private final java.util.Set<CompletableFuture<?>> dialing = ConcurrentHashMap.newKeySet();
 
     private Channel serverChannel;
     private Address address;
@@ -114,8 +119,35 @@ public final class LinkTransport implements AutoCloseable {
         }
         String reason = "the event loop of " + self + " failed: " + cause;
         for (Link link : links()) {
-            link.close(reason);
+            try {
+                link.close(reason);
+            } catch (RuntimeException e) {
+                // one link that cannot close must not keep the others open
+                org.slf4j.LoggerFactory.getLogger(LinkTransport.class)
+                    .warn("link {} did not close after the event loop failed", link, e);
+            }
         }
+        IllegalStateException stopped = loopStopped();
+        for (CompletableFuture<?> dial : dialing) {
+            dial.completeExceptionally(stopped);
+        }
+    }
+
+    /**
+     * Why a connection of this transport closed on its own side, when it did because the transport closed or
+     * its event loop stopped; null while both run.
+     */
+    String whyStopped() {
+        if (closed.get()) {
+            return "transport of " + self + " is closed";
+        }
+        return group.isShuttingDown() ? loopStopped().getMessage() : null;
+    }
+
+    private IllegalStateException loopStopped() {
+        return new IllegalStateException("the event loop of " + self + " has stopped"
+            + (loopShare.shared() && loopShare.loop().terminationFuture().cause() != null
+                ? " after its driver failed: " + loopShare.loop().terminationFuture().cause() : ""));
     }
 
     /** One {@link SharedIoEventLoop}, driven by a thread of {@code threads} while nobody else holds it. */
@@ -275,11 +307,12 @@ public final class LinkTransport implements AutoCloseable {
             result.completeExceptionally(new IllegalStateException("transport of " + self + " is closed"));
             return;
         }
+        // counted before the loop's state is read: a loop that fails after this check fails the dial in loopFailed
+        dialing.add(result);
+        result.whenComplete((r, e) -> dialing.remove(result));
         if (loops.isShuttingDown()) {
             // a loop that stopped does not run the connect's listener either
-            result.completeExceptionally(new IllegalStateException("the event loop of " + self + " has stopped"
-                + (loopShare.shared() && loopShare.loop().terminationFuture().cause() != null
-                    ? " after its driver failed: " + loopShare.loop().terminationFuture().cause() : "")));
+            result.completeExceptionally(loopStopped());
             return;
         }
         new Bootstrap()
@@ -451,17 +484,26 @@ public final class LinkTransport implements AutoCloseable {
         if (closed.get()) {
             return;
         }
+        checkClosableHere();
+        stopDelivering();
+        for (Link link : links()) {
+            link.close("runtime " + self + " is closing");
+        }
+        shutDown();
+    }
+
+    /**
+     * Throws {@link IllegalStateException} on a thread that runs this transport's event loop, where
+     * {@link #close} would wait for itself; an owner that closes more than its transport asks first, so as
+     * to refuse before it closed anything.
+     */
+    public void checkClosableHere() {
         for (io.netty.util.concurrent.EventExecutor loop : group) {
             if (loop.inEventLoop()) {
                 throw new IllegalStateException("transport of " + self
                     + " cannot be closed on a thread that runs its event loop; let go of the loop first");
             }
         }
-        stopDelivering();
-        for (Link link : links()) {
-            link.close("runtime " + self + " is closing");
-        }
-        shutDown();
     }
 
     /** Stops like a killed process: no goodbyes, sockets closed, port released. For tests. */

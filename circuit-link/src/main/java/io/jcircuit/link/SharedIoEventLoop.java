@@ -339,7 +339,11 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
         }
         Thread me = Thread.currentThread();
         // a poller that holds the loop lets go within its turn, and nobody new takes it once shutting down
-        while (holder.get() != me && !holder.compareAndSet(null, me)) {
+        for (Thread h; (h = holder.get()) != me && !holder.compareAndSet(null, me); ) {
+            if (h != null && !h.isAlive()) {
+                holder.compareAndSet(h, me); // it died holding the loop: nobody else would let go for it
+                continue;
+            }
             java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
         }
         try {
@@ -472,7 +476,9 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
             }
         }
         while (adding.get() != 0) {
-            Thread.onSpinWait(); // a task that passed execute's check before: it is in the queue in a moment
+            // a task that passed execute's check before: it is in the queue in a moment (its thread may have
+            // been switched out between the two, so the CPU is given up rather than spun on)
+            Thread.yield();
         }
         cancelScheduledTasks();
         if (cause == null) {
@@ -623,7 +629,11 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
             return;
         }
         // counted while it checks and adds, so that the driver, once it has stopped taking tasks, waits until
-        // every task that passed the check is in the queue, and runs it, before it terminates
+        // every task that passed the check is in the queue, and runs it, before it terminates; a loop already shut
+        // down is refused before the count, so that callers that keep coming cannot hold that wait up
+        if (state.get() >= SHUT_DOWN) {
+            throw new RejectedExecutionException("event loop shut down");
+        }
         adding.getAndIncrement();
         try {
             if (state.get() >= SHUT_DOWN) {

@@ -1093,6 +1093,9 @@ public final class CircuitRuntime implements Circuit {
         if (closed.get()) {
             return;
         }
+        if (transport != null) {
+            transport.checkClosableHere(); // before anything is closed: the transport's close would refuse later
+        }
         flushChanCopies(); // while the links still run: the items of sends that returned are not to be lost
         if (!closed.compareAndSet(false, true)) {
             return;
