@@ -396,7 +396,8 @@ final class LinkHandler extends ChannelDuplexHandler {
                 + " with more connections waiting for their handshake than it allows closes one of them and says so in"
                 + " its log)"));
         if (was == State.OPEN) {
-            link.connectionLost(this, lossReason != null ? lossReason : "connection closed by the peer");
+            link.connectionLost(this, lossReason != null ? lossReason
+                : stopped != null ? stopped : "connection closed by the peer");
         }
         ctx.fireChannelInactive();
     }

@@ -115,6 +115,7 @@ public final class LinkTransport implements AutoCloseable {
      */
     private void loopFailed(Throwable cause) {
         if (closed.get()) {
+            failDials(); // those a close that raced the failure left
             return;
         }
         String reason = "the event loop of " + self + " failed: " + cause;
@@ -127,7 +128,16 @@ public final class LinkTransport implements AutoCloseable {
                     .warn("link {} did not close after the event loop failed", link, e);
             }
         }
-        IllegalStateException stopped = loopStopped();
+        failDials();
+    }
+
+    /** Fails the dials not yet over: once the loop has stopped, nothing else would complete them. */
+    private void failDials() {
+        if (dialing.isEmpty()) {
+            return;
+        }
+        String why = whyStopped();
+        IllegalStateException stopped = new IllegalStateException(why != null ? why : loopStopped().getMessage());
         for (CompletableFuture<?> dial : dialing) {
             dial.completeExceptionally(stopped);
         }
@@ -145,9 +155,9 @@ public final class LinkTransport implements AutoCloseable {
     }
 
     private IllegalStateException loopStopped() {
+        Throwable failure = loopShare.shared() ? loopShare.loop().failure() : null;
         return new IllegalStateException("the event loop of " + self + " has stopped"
-            + (loopShare.shared() && loopShare.loop().terminationFuture().cause() != null
-                ? " after its driver failed: " + loopShare.loop().terminationFuture().cause() : ""));
+            + (failure != null ? " after its driver failed: " + failure : ""));
     }
 
     /** One {@link SharedIoEventLoop}, driven by a thread of {@code threads} while nobody else holds it. */
@@ -524,5 +534,7 @@ public final class LinkTransport implements AutoCloseable {
             // its driver closes the loop's own descriptors after the loop has terminated
             loopShare.loop().driverDone().awaitUninterruptibly();
         }
+        // a dial that passed the checks just before the loop stopped: its connect listener was refused by it
+        failDials();
     }
 }

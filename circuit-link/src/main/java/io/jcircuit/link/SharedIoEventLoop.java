@@ -128,6 +128,8 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
 
     /** Whether Netty's handler has closed its channels and descriptors; only then the driver closes {@link #sockets}. */
     private volatile boolean destroyed;
+    /** Why the driver failed, set before the loop starts to shut down for it; null while it has not. */
+    private volatile Throwable failure;
 
     // Only the holder touches these.
     private boolean initialized;
@@ -326,6 +328,7 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
      * with the cause.
      */
     private void stopAfter(Throwable cause) {
+        failure = cause; // before the channels close: what their handlers say on the way names it
         quietPeriodNanos = 0;
         shutdownTimeoutNanos = 0;
         for (int s; (s = state.get()) < SHUTTING_DOWN; ) {
@@ -738,6 +741,11 @@ final class SharedIoEventLoop extends AbstractScheduledEventExecutor implements 
     @Override
     public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
         return terminationFuture.await(timeout, unit);
+    }
+
+    /** Why the driver failed, once it has; null otherwise (also while the loop shuts down for that reason). */
+    Throwable failure() {
+        return failure;
     }
 
     /** Completes once the driver thread has closed what it owns, after {@link #terminationFuture()}. */
