@@ -1,6 +1,8 @@
 package io.jcircuit.bench;
 
 import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -28,6 +30,16 @@ public final class Bench {
      */
     public static int run(Options options, PrintStream out, PrintStream err) {
         return run(Plan.of(options), options.json(), out, err);
+    }
+
+    /**
+     * {@code circuit bench compare}: the runs in {@code a} against those in {@code b}, each a file holding what
+     * {@code circuit bench --json} printed, figure by figure (see {@link Compare}).
+     *
+     * @return 0, or 2 when a file cannot be read or holds no whole run, with the reason on {@code err}
+     */
+    public static int compare(List<Path> a, List<Path> b, boolean json, PrintStream out, PrintStream err) {
+        return Compare.run(a, b, json, out, err);
     }
 
     static int run(Plan plan, boolean json, PrintStream out, PrintStream err) {

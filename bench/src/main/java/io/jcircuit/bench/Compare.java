@@ -1,0 +1,397 @@
+package io.jcircuit.bench;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * {@code circuit bench compare}: two sets of bench runs side by side, such as the runs of two builds
+ * taken in turn ({@code bench/ab}). Each run is the object that {@code circuit bench --json} printed.
+ *
+ * <p>Figures of different runs do not compare (the machine's speed moves from hour to hour), so each
+ * figure that has a floor is compared through its ratio to that floor within its own run, the ratio the
+ * bench's table shows ({@code x tcp}, {@code x rmi}, {@code x hello}); the floors themselves, the idle
+ * RSS and the metrics A/B's spread are compared as measured. For each figure and pass this prints the
+ * median and range of each side, the ratio of the medians, and the two-sided p-value of an exact
+ * permutation test of the two sides' ranks (Mann-Whitney): the share of all ways of splitting the pooled
+ * runs into two sides of these sizes that set the sides at least as far apart as they are. Only a small
+ * p says that the difference is more than the runs' own spread; with three runs a side no difference can
+ * reach 0.05. For each target it counts the runs that met it.
+ *
+ * <p>Hand-written rather than taken from commons-math3 (on the class path through JMH): its
+ * {@code MannWhitneyUTest} gives only the normal approximation, which is poor for the three to eight
+ * runs a side that an A/B of the bench has time for.
+ */
+final class Compare {
+
+    /** Above this many ways of splitting the runs, p comes from the normal approximation instead. */
+    private static final long EXACT_LIMIT = 2_000_000;
+
+    private static final String ROW = "%-33s %-8s %-24s %-24s %7s %7s  %-7s %5s %5s%n";
+
+    private Compare() {
+    }
+
+    /** One side: its name, the files its runs came from, and the runs. */
+    record Side(String name, List<Path> files, List<Results> runs) {
+    }
+
+    /**
+     * One figure of one pass compared.
+     *
+     * @param key     the figure's JSON key ({@code _1cpu} for the pinned pass)
+     * @param measure what is compared: {@code "value"}, or {@code "x <floor key>"} for a ratio within each run
+     * @param a       side A's measure, run by run
+     * @param b       side B's
+     * @param p       the two-sided p-value of the rank test
+     * @param lowerIsBetter whether a smaller measure is the better one
+     * @param metA    how many of A's runs met the figure's target, or -1 where it has none in this pass
+     * @param metB    the same for B
+     */
+    record Row(String key, String measure, double[] a, double[] b, double p, boolean lowerIsBetter, int metA, int metB) {
+
+        double medianA() {
+            return median(a);
+        }
+
+        double medianB() {
+            return median(b);
+        }
+
+        /** "B better", "B worse" when p is at most 0.05, otherwise "-". */
+        String verdict() {
+            if (p > 0.05 || medianA() == medianB()) {
+                return "-";
+            }
+            boolean bLower = medianB() < medianA();
+            return bLower == lowerIsBetter ? "B better" : "B worse";
+        }
+    }
+
+    /**
+     * Reads both sides, compares them and prints a table, or with {@code json} one JSON object.
+     *
+     * @return 0, or 2 when a file cannot be read or is not a whole bench run, with the reason on {@code err}
+     */
+    static int run(List<Path> a, List<Path> b, boolean json, PrintStream out, PrintStream err) {
+        Side sa;
+        Side sb;
+        try {
+            sa = read("A", a);
+            sb = read("B", b);
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            err.println("bench compare: " + e.getMessage());
+            return 2;
+        }
+        List<Row> rows = rows(sa, sb);
+        if (json) {
+            out.println(toJson(sa, sb, rows));
+        } else {
+            print(sa, sb, rows, out);
+        }
+        return 0;
+    }
+
+    /**
+     * The runs of one side, each the last line of its file that starts with {@code {}.
+     *
+     * @throws IllegalArgumentException naming the file when it holds no whole bench run
+     */
+    static Side read(String name, List<Path> files) {
+        if (files.isEmpty()) {
+            throw new IllegalArgumentException("side " + name + " has no runs");
+        }
+        List<Results> runs = new ArrayList<>();
+        for (Path f : files) {
+            String json;
+            try {
+                json = Files.readAllLines(f).reversed().stream().map(String::strip).filter(l -> l.startsWith("{"))
+                    .findFirst().orElseThrow(() -> new IllegalArgumentException(f + " holds no JSON object; write it"
+                        + " with 'circuit bench --json > " + f.getFileName() + "'"));
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new UncheckedIOException("cannot read " + f + ": no such file", e);
+            } catch (java.nio.file.AccessDeniedException e) {
+                throw new UncheckedIOException("cannot read " + f + ": permission denied", e);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + f + ": " + e.getMessage(), e);
+            }
+            Results r;
+            try {
+                r = Results.parseJson(json);
+                for (Metric m : Metric.values()) {
+                    r.get(m.key());
+                    if (m.group() == Metric.Group.CALLS) {
+                        r.get(m.key(true));
+                    }
+                }
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(f + " is not a whole run of 'circuit bench --json': " + e.getMessage(), e);
+            }
+            runs.add(r);
+        }
+        return new Side(name, List.copyOf(files), List.copyOf(runs));
+    }
+
+    /** Every call figure in both passes, then every spawn figure. */
+    static List<Row> rows(Side a, Side b) {
+        List<Row> rows = new ArrayList<>();
+        for (Metric m : Metric.of(Metric.Group.CALLS)) {
+            rows.add(row(m, false, a, b));
+        }
+        for (Metric m : Metric.of(Metric.Group.CALLS)) {
+            rows.add(row(m, true, a, b));
+        }
+        for (Metric m : Metric.of(Metric.Group.SPAWN)) {
+            rows.add(row(m, false, a, b));
+        }
+        return rows;
+    }
+
+    private static Row row(Metric m, boolean pinned, Side a, Side b) {
+        Optional<Metric> floor = m.floor().filter(f -> f != m);
+        double[] va = measures(m, floor, pinned, a);
+        double[] vb = measures(m, floor, pinned, b);
+        boolean lowerIsBetter = m.kind() != Metric.Kind.RATE;
+        Optional<Target> target = Target.of(m);
+        int metA = target.map(t -> met(t, pinned, a)).orElse(-1);
+        int metB = target.map(t -> met(t, pinned, b)).orElse(-1);
+        return new Row(m.key(pinned), floor.map(f -> "x " + f.key()).orElse("value"), va, vb, rankTestP(va, vb),
+            lowerIsBetter, metA, metB);
+    }
+
+    private static double[] measures(Metric m, Optional<Metric> floor, boolean pinned, Side side) {
+        return side.runs.stream().mapToDouble(r -> floor.isPresent()
+            ? r.get(m, pinned) / r.get(floor.get(), pinned)
+            : r.get(m, pinned)).toArray();
+    }
+
+    /** Runs that met {@code t}; -1 where the target does not apply to this pass (it is judged in the other). */
+    private static int met(Target t, boolean pinned, Side side) {
+        int met = 0;
+        for (Results r : side.runs) {
+            Target.Verdict v = t.judge(r, pinned);
+            if (v == Target.Verdict.NOT_APPLICABLE) {
+                return -1;
+            }
+            if (v == Target.Verdict.MET) {
+                met++;
+            }
+        }
+        return met;
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    /**
+     * The two-sided p-value of the Mann-Whitney rank test of {@code a} against {@code b}: exact, by
+     * going through every way of choosing which of the pooled values are A's, up to {@link #EXACT_LIMIT}
+     * ways; beyond that from the normal approximation with the correction for ties. Tied values share
+     * their mean rank. 1 when either side is empty or every value is the same.
+     */
+    static double rankTestP(double[] a, double[] b) {
+        int n = a.length;
+        int total = n + b.length;
+        if (n == 0 || b.length == 0) {
+            return 1;
+        }
+        double[] pooled = new double[total];
+        System.arraycopy(a, 0, pooled, 0, n);
+        System.arraycopy(b, 0, pooled, n, b.length);
+        double[] ranks = midRanks(pooled);
+        double meanSum = n * (total + 1) / 2.0;
+        double observed = 0;
+        for (int i = 0; i < n; i++) {
+            observed += ranks[i];
+        }
+        double distance = Math.abs(observed - meanSum) - 1e-9;
+        if (distance <= 0) {
+            return 1;
+        }
+        if (binomial(total, n) > EXACT_LIMIT) {
+            return normalP(ranks, n, distance);
+        }
+        long[] counts = new long[2]; // {as far or further, all}
+        choose(ranks, 0, n, 0, meanSum, distance, counts);
+        return (double) counts[0] / counts[1];
+    }
+
+    private static void choose(double[] ranks, int from, int left, double sum, double meanSum, double distance,
+                               long[] counts) {
+        if (left == 0) {
+            counts[1]++;
+            if (Math.abs(sum - meanSum) >= distance) {
+                counts[0]++;
+            }
+            return;
+        }
+        for (int i = from; i <= ranks.length - left; i++) {
+            choose(ranks, i + 1, left - 1, sum + ranks[i], meanSum, distance, counts);
+        }
+    }
+
+    private static double normalP(double[] ranks, int n, double distance) {
+        int total = ranks.length;
+        int m = total - n;
+        double[] sorted = ranks.clone();
+        Arrays.sort(sorted);
+        double ties = 0;
+        for (int i = 0; i < total; ) {
+            int j = i;
+            while (j < total && sorted[j] == sorted[i]) {
+                j++;
+            }
+            double t = j - i;
+            ties += t * t * t - t;
+            i = j;
+        }
+        double variance = n * m / 12.0 * ((total + 1) - ties / ((double) total * (total - 1)));
+        double z = distance / Math.sqrt(variance);
+        return Math.min(1, 2 * upperTail(z));
+    }
+
+    /** P(Z > z) for a standard normal Z (Abramowitz and Stegun 7.1.26 for erfc, error below 1.5e-7). */
+    private static double upperTail(double z) {
+        double x = z / Math.sqrt(2);
+        double t = 1 / (1 + 0.3275911 * x);
+        double poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+        return 0.5 * poly * Math.exp(-x * x);
+    }
+
+    private static double[] midRanks(double[] v) {
+        Integer[] order = new Integer[v.length];
+        for (int i = 0; i < v.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (x, y) -> Double.compare(v[x], v[y]));
+        double[] ranks = new double[v.length];
+        for (int i = 0; i < v.length; ) {
+            int j = i;
+            while (j < v.length && v[order[j]] == v[order[i]]) {
+                j++;
+            }
+            double rank = (i + 1 + j) / 2.0; // ranks i+1 .. j share their mean
+            for (int k = i; k < j; k++) {
+                ranks[order[k]] = rank;
+            }
+            i = j;
+        }
+        return ranks;
+    }
+
+    static double binomial(int total, int k) {
+        double c = 1;
+        for (int i = 1; i <= k; i++) {
+            c = c * (total - k + i) / i;
+        }
+        return c;
+    }
+
+    /** The smallest two-sided p that sides of these sizes can reach: both orders of a complete separation. */
+    static double smallestP(int n, int m) {
+        return Math.min(1, 2 / binomial(n + m, n));
+    }
+
+    private static void print(Side a, Side b, List<Row> rows, PrintStream out) {
+        out.printf(Locale.ROOT, "JCircuit bench compare: A = %s; B = %s%n", describe(a), describe(b));
+        out.println("Each figure with a floor is compared through its ratio to that floor within its own run (\"x ...\"),"
+            + " as the bench's table shows it;");
+        out.println("the others as measured. Medians over the runs, [lowest-highest]; p: two-sided exact rank test of"
+            + " A against B; met: runs that met the target.");
+        out.printf(Locale.ROOT, ROW, "figure", "measure", "A", "B", "B/A", "p", "", "met A", "met B");
+        for (Row r : rows) {
+            out.printf(Locale.ROOT, ROW, r.key(), shortMeasure(r.measure()), spread(r.a()), spread(r.b()),
+                number(r.medianA() == 0 ? Double.NaN : r.medianB() / r.medianA()), pValue(r.p()), r.verdict(),
+                metText(r.metA(), a.runs.size()), metText(r.metB(), b.runs.size()));
+        }
+        double smallest = smallestP(a.runs.size(), b.runs.size());
+        out.printf(Locale.ROOT, "With %d and %d runs the smallest p possible is %s%s%n", a.runs.size(), b.runs.size(),
+            pValue(smallest), smallest > 0.05 ? ": no difference can be told from noise with this few runs" : ".");
+    }
+
+    private static String describe(Side s) {
+        return s.runs.size() + (s.runs.size() == 1 ? " run (" : " runs (")
+            + String.join(", ", s.files.stream().map(f -> f.getFileName().toString()).toList()) + ")";
+    }
+
+    /** "x tcp", "x rmi", "x pipe" or "x hello" for a ratio to that floor, "value" for a figure compared as measured. */
+    private static String shortMeasure(String measure) {
+        if (measure.equals("value")) {
+            return measure;
+        }
+        String floor = measure.substring(2);
+        if (floor.equals(Metric.RMI_CALLS_8.key())) {
+            return "x rmi";
+        }
+        if (floor.equals(Metric.TCP_PIPELINED.key())) {
+            return "x pipe";
+        }
+        return floor.equals(Metric.JVM_HELLO.key()) ? "x hello" : "x tcp";
+    }
+
+    private static String spread(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return number(median(v)) + " [" + number(s[0]) + "-" + number(s[s.length - 1]) + "]";
+    }
+
+    /** Three significant digits, or a whole number from 1000 on. */
+    static String number(double v) {
+        if (!Double.isFinite(v)) {
+            return "?";
+        }
+        return String.format(Locale.ROOT, Math.abs(v) >= 1000 ? "%.0f" : "%.3g", v);
+    }
+
+    private static String pValue(double p) {
+        return String.format(Locale.ROOT, p < 0.001 ? "%.1e" : "%.3f", p);
+    }
+
+    private static String metText(int met, int runs) {
+        return met < 0 ? "" : met + "/" + runs;
+    }
+
+    private static String toJson(Side a, Side b, List<Row> rows) {
+        StringBuilder sb = new StringBuilder("{\"a_runs\":").append(a.runs.size()).append(",\"b_runs\":")
+            .append(b.runs.size()).append(",\"figures\":[");
+        for (int i = 0; i < rows.size(); i++) {
+            Row r = rows.get(i);
+            if (i > 0) {
+                sb.append(',');
+            }
+            sb.append("{\"key\":\"").append(r.key()).append("\",\"measure\":\"").append(r.measure())
+                .append("\",\"a\":").append(array(r.a())).append(",\"b\":").append(array(r.b()))
+                .append(",\"a_median\":").append(jsonNumber(r.medianA())).append(",\"b_median\":")
+                .append(jsonNumber(r.medianB())).append(",\"p\":").append(jsonNumber(r.p()))
+                .append(",\"verdict\":\"").append(r.verdict()).append('"');
+            if (r.metA() >= 0) {
+                sb.append(",\"met_a\":").append(r.metA()).append(",\"met_b\":").append(r.metB());
+            }
+            sb.append('}');
+        }
+        return sb.append("]}").toString();
+    }
+
+    private static String array(double[] v) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < v.length; i++) {
+            sb.append(i > 0 ? "," : "").append(jsonNumber(v[i]));
+        }
+        return sb.append(']').toString();
+    }
+
+    private static String jsonNumber(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.6g", v) : "null";
+    }
+}
