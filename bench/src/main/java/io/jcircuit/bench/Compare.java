@@ -34,7 +34,7 @@ final class Compare {
     /** Above this many ways of splitting the runs, p comes from the normal approximation instead. */
     private static final long EXACT_LIMIT = 2_000_000;
 
-    private static final String ROW = "%-33s %-8s %-24s %-24s %7s %7s  %-7s %5s %5s%n";
+    private static final String ROW = "%-36s %-7s %-26s %-26s %6s %6s  %-8s %5s %5s%n";
 
     private Compare() {
     }
@@ -46,7 +46,8 @@ final class Compare {
     /**
      * One figure of one pass compared.
      *
-     * @param key     the figure's JSON key ({@code _1cpu} for the pinned pass)
+     * @param metric  the figure
+     * @param key     its JSON key ({@code _1cpu} for the pinned pass)
      * @param measure what is compared: {@code "value"}, or {@code "x <floor key>"} for a ratio within each run
      * @param a       side A's measure, run by run
      * @param b       side B's
@@ -55,7 +56,7 @@ final class Compare {
      * @param metA    how many of A's runs met the figure's target, or -1 where it has none in this pass
      * @param metB    the same for B
      */
-    record Row(String key, String measure, double[] a, double[] b, double p, boolean lowerIsBetter, int metA, int metB) {
+    record Row(Metric metric, String key, String measure, double[] a, double[] b, double p, boolean lowerIsBetter, int metA, int metB) {
 
         double medianA() {
             return median(a);
@@ -162,7 +163,7 @@ final class Compare {
         Optional<Target> target = Target.of(m);
         int metA = target.map(t -> met(t, pinned, a)).orElse(-1);
         int metB = target.map(t -> met(t, pinned, b)).orElse(-1);
-        return new Row(m.key(pinned), floor.map(f -> "x " + f.key()).orElse("value"), va, vb, rankTestP(va, vb),
+        return new Row(m, m.key(pinned), floor.map(f -> "x " + f.key()).orElse("value"), va, vb, rankTestP(va, vb),
             lowerIsBetter, metA, metB);
     }
 
@@ -308,10 +309,10 @@ final class Compare {
         out.println("Each figure with a floor is compared through its ratio to that floor within its own run (\"x ...\"),"
             + " as the bench's table shows it;");
         out.println("the others as measured. Medians over the runs, [lowest-highest]; p: two-sided exact rank test of"
-            + " A against B; met: runs that met the target.");
+            + " A against B; met: runs whose verdict was yes (not \"?\").");
         out.printf(Locale.ROOT, ROW, "figure", "measure", "A", "B", "B/A", "p", "", "met A", "met B");
         for (Row r : rows) {
-            out.printf(Locale.ROOT, ROW, r.key(), shortMeasure(r.measure()), spread(r.a()), spread(r.b()),
+            out.printf(Locale.ROOT, ROW, r.key(), shortMeasure(r.measure()), spread(r, r.a()), spread(r, r.b()),
                 number(r.medianA() == 0 ? Double.NaN : r.medianB() / r.medianA()), pValue(r.p()), r.verdict(),
                 metText(r.metA(), a.runs.size()), metText(r.metB(), b.runs.size()));
         }
@@ -340,10 +341,30 @@ final class Compare {
         return floor.equals(Metric.JVM_HELLO.key()) ? "x hello" : "x tcp";
     }
 
-    private static String spread(double[] v) {
+    /**
+     * The median and range of one side: a ratio as it is, a figure measured in the unit the bench's table gives
+     * its median ({@code 26.8 [24.6-28.9] us}, {@code 11.9 [10.7-13.2] M/s}).
+     */
+    private static String spread(Row r, double[] v) {
         double[] s = v.clone();
         Arrays.sort(s);
-        return number(median(v)) + " [" + number(s[0]) + "-" + number(s[s.length - 1]) + "]";
+        double median = median(v);
+        double divisor = 1;
+        String unit = "";
+        if (r.measure().equals("value")) {
+            switch (r.metric().kind()) {
+                case RTT -> unit = "us";
+                case MILLIS -> unit = "ms";
+                case MEGABYTES -> unit = "MB";
+                case PERCENT -> unit = "%";
+                case RATE -> {
+                    divisor = median >= 1_000_000 ? 1_000_000 : 1_000;
+                    unit = divisor == 1_000 ? "k/s" : "M/s";
+                }
+            }
+        }
+        return number(median / divisor) + " [" + number(s[0] / divisor) + "-" + number(s[s.length - 1] / divisor) + "]"
+            + (unit.isEmpty() ? "" : " " + unit);
     }
 
     /** Three significant digits, or a whole number from 1000 on. */

@@ -105,7 +105,7 @@ class CompareTest {
         // the same figure in the 1-CPU pass did not move: no verdict
         assertThat(p.row("circuit_rtt_p50_us_1cpu")).contains("1.00 ").contains("1.000  -").doesNotContain("better").doesNotContain("worse");
         // floors are compared as measured; a figure without a target counts no runs
-        assertThat(p.row("tcp_rtt_p50_us")).contains("value").contains("6.00 [6.00-6.00]").endsWith("  ");
+        assertThat(p.row("tcp_rtt_p50_us")).contains("value").contains("6.00 [6.00-6.00] us").endsWith("  ");
         // the warm spawn met its 2 ms once on each side
         assertThat(p.row("spawn_warm_p50_ms")).contains("x hello").endsWith("1/4   1/4");
         assertThat(p.row("circuit_go_rtt_p50_us")).as("go is judged on 1 CPU only").endsWith("  ");
