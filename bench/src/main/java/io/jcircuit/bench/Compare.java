@@ -319,6 +319,10 @@ final class Compare {
         double smallest = smallestP(a.runs.size(), b.runs.size());
         out.printf(Locale.ROOT, "With %d and %d runs the smallest p possible is %s%s%n", a.runs.size(), b.runs.size(),
             pValue(smallest), smallest > 0.05 ? ": no difference can be told from noise with this few runs" : ".");
+        if (smallest <= 0.05) {
+            out.printf(Locale.ROOT, "Of %d rows about %.1f read p <= 0.05 by chance alone when nothing changed: a lone"
+                + " \"better\" or \"worse\" on a figure the change does not touch is noise.%n", rows.size(), rows.size() * 0.05);
+        }
     }
 
     private static String describe(Side s) {
