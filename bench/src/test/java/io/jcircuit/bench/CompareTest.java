@@ -114,6 +114,20 @@ class CompareTest {
     }
 
     @Test
+    void aFloorThatMovedIsNotCalledBetter() throws IOException {
+        // raw TCP 6 µs in A's runs, 5 in B's: the machine, not the build
+        List<Path> a = write("a", run(10.0, 3.5), run(10.0, 3.5), run(10.0, 3.5), run(10.0, 3.5));
+        Results fasterTcp = Results.merge(Figures.pass(5.0, 10.0, 15.0), Figures.pass(4.7, 8.0, 20.0),
+            Figures.spawn(40.0, 200.0, 3.5, 80.0));
+        Results fasterTcp2 = Results.merge(Figures.pass(5.1, 10.2, 15.0), Figures.pass(4.7, 8.0, 20.0),
+            Figures.spawn(40.0, 200.0, 3.5, 80.0));
+        Printed p = compare(a, write("b", fasterTcp, fasterTcp2, fasterTcp, fasterTcp2), false);
+        assertThat(p.row("tcp_rtt_p50_us")).contains("0.029").contains("floor moved").doesNotContain("better");
+        // against the faster floor the same round trip is a larger multiple of it
+        assertThat(p.row("circuit_rtt_p50_us")).contains("0.029").contains("B worse");
+    }
+
+    @Test
     void saysWhenTooFewRunsCanTellAnything() throws IOException {
         Printed p = compare(write("a", run(10.0, 3.5), run(10.0, 3.5)), write("b", run(7.0, 3.5), run(7.0, 3.5)), false);
         assertThat(p.code()).isZero();
