@@ -67,19 +67,31 @@ final class Compare {
         }
 
         /**
-         * "B better", "B worse" when p is at most 0.05, otherwise "-"; for a floor (raw TCP, RMI's 8 callers, the
-         * hello world), which measures the machine and the peers rather than JCircuit, "floor moved".
+         * "B better", "B worse" when p is at most 0.05, otherwise "-"; "moved" for a {@link #reference} figure, which
+         * measures the machine, the peers or the run's noise rather than JCircuit.
          */
         String verdict() {
             if (p > 0.05 || medianA() == medianB()) {
                 return "-";
             }
-            if (metric.floor().filter(f -> f == metric).isPresent()) {
-                return "floor moved";
+            if (reference(metric)) {
+                return "moved";
             }
             boolean bLower = medianB() < medianA();
             return bLower == lowerIsBetter ? "B better" : "B worse";
         }
+    }
+
+    /**
+     * Whether {@code m} measures something other than JCircuit: raw TCP, RMI, the hello world (the floors and the
+     * peers), or the metrics A/B's spread (the run's noise). A difference there is the machine's or the peers', so
+     * it is never called better or worse.
+     */
+    static boolean reference(Metric m) {
+        return switch (m) {
+            case TCP_RTT_P50, RMI_RTT_P50, RMI_CALLS_8, TCP_PIPELINED, JVM_HELLO, CIRCUIT_METRICS_AB_SPREAD -> true;
+            default -> false;
+        };
     }
 
     /**
@@ -126,6 +138,8 @@ final class Compare {
                 throw new UncheckedIOException("cannot read " + f + ": no such file", e);
             } catch (java.nio.file.AccessDeniedException e) {
                 throw new UncheckedIOException("cannot read " + f + ": permission denied", e);
+            } catch (java.nio.charset.MalformedInputException e) {
+                throw new IllegalArgumentException(f + " is not UTF-8 text (as 'circuit bench --json > FILE' writes it)", e);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read " + f + ": " + e.getMessage(), e);
             }
@@ -305,6 +319,48 @@ final class Compare {
         return c;
     }
 
+    /**
+     * How often one row reads p &lt;= 0.05 when nothing changed, for sides of these sizes without ties: the test is
+     * discrete, so that is the largest p it can give at or below 0.05 (0.029 for four runs a side, not 0.05); 0.05
+     * past the exact limit.
+     */
+    static double chanceOfSmallP(int n, int m) {
+        int total = n + m;
+        if (binomial(total, n) > EXACT_LIMIT) {
+            return 0.05;
+        }
+        double[] ranks = new double[total];
+        for (int i = 0; i < total; i++) {
+            ranks[i] = i + 1;
+        }
+        // every rank sum A can have, and how many splits give it
+        java.util.Map<Double, Long> sums = new java.util.TreeMap<>();
+        sums(ranks, 0, n, 0, sums);
+        double meanSum = n * (total + 1) / 2.0;
+        double all = binomial(total, n);
+        double best = 0;
+        for (double sum : sums.keySet()) {
+            double distance = Math.abs(sum - meanSum) - 1e-9;
+            long asFar = sums.entrySet().stream().filter(e -> Math.abs(e.getKey() - meanSum) >= distance)
+                .mapToLong(java.util.Map.Entry::getValue).sum();
+            double p = Math.min(1, asFar / all);
+            if (p <= 0.05 && p > best) {
+                best = p;
+            }
+        }
+        return best;
+    }
+
+    private static void sums(double[] ranks, int from, int left, double sum, java.util.Map<Double, Long> into) {
+        if (left == 0) {
+            into.merge(sum, 1L, Long::sum);
+            return;
+        }
+        for (int i = from; i <= ranks.length - left; i++) {
+            sums(ranks, i + 1, left - 1, sum + ranks[i], into);
+        }
+    }
+
     /** The smallest two-sided p that sides of these sizes can reach: both orders of a complete separation. */
     static double smallestP(int n, int m) {
         return Math.min(1, 2 / binomial(n + m, n));
@@ -314,8 +370,11 @@ final class Compare {
         out.printf(Locale.ROOT, "JCircuit bench compare: A = %s; B = %s%n", describe(a), describe(b));
         out.println("Each figure with a floor is compared through its ratio to that floor within its own run (\"x ...\"),"
             + " as the bench's table shows it;");
-        out.println("the others as measured. Medians over the runs, [lowest-highest]; p: two-sided exact rank test of"
-            + " A against B; met: runs whose verdict was yes (not \"?\").");
+        out.println("the others as measured. Medians over the runs, [lowest-highest]; p: two-sided rank test of A against"
+            + " B (Mann-Whitney, exact" + (binomial(a.runs.size() + b.runs.size(), a.runs.size()) > EXACT_LIMIT
+                ? "ly up to " + EXACT_LIMIT + " splits of the runs; here the normal approximation" : "") + ");");
+        out.println("\"moved\": a figure of the machine, the peers or the noise (raw TCP, RMI, hello, the A/B's spread) that"
+            + " differs; met: runs whose verdict was yes (not \"?\").");
         out.printf(Locale.ROOT, ROW, "figure", "measure", "A", "B", "B/A", "p", "", "met A", "met B");
         for (Row r : rows) {
             out.printf(Locale.ROOT, ROW, r.key(), shortMeasure(r.measure()), spread(r, r.a()), spread(r, r.b()),
@@ -326,8 +385,20 @@ final class Compare {
         out.printf(Locale.ROOT, "With %d and %d runs the smallest p possible is %s%s%n", a.runs.size(), b.runs.size(),
             pValue(smallest), smallest > 0.05 ? ": no difference can be told from noise with this few runs" : ".");
         if (smallest <= 0.05) {
-            out.printf(Locale.ROOT, "Of %d rows about %.1f read p <= 0.05 by chance alone when nothing changed: a lone"
-                + " \"better\" or \"worse\" on a figure the change does not touch is noise.%n", rows.size(), rows.size() * 0.05);
+            long judged = rows.stream().filter(r -> !reference(r.metric())).count();
+            out.printf(Locale.ROOT, "Of the %d rows that can read better or worse, about %.1f do so by chance alone when"
+                + " nothing changed (%s each): a lone one on a figure the change does not run is noise.%n", judged,
+                judged * chanceOfSmallP(a.runs.size(), b.runs.size()), pValue(chanceOfSmallP(a.runs.size(), b.runs.size())));
+        }
+        for (boolean pinned : new boolean[] {false, true}) {
+            List<String> moved = rows.stream().filter(r -> r.verdict().equals("moved")
+                    && r.metric().floor().filter(f -> f == r.metric()).isPresent()
+                    && r.key().endsWith(Metric.PINNED_SUFFIX) == pinned)
+                .map(Row::key).toList();
+            if (!moved.isEmpty()) {
+                out.printf(Locale.ROOT, "A floor moved (%s): the ratios to it %s move with it, whatever the build.%n",
+                    String.join(", ", moved), pinned ? "in the 1-CPU pass" : "in the unpinned pass or of the spawns");
+            }
         }
     }
 

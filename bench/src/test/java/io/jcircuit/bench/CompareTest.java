@@ -68,6 +68,24 @@ class CompareTest {
     }
 
     @Test
+    void largeSidesUseTheNormalApproximationWithItsCorrectionForTies() {
+        double[] a = {1, 1, 1, 2, 2, 3, 3, 3, 4, 5, 5, 6, 7};
+        double[] b = {3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 8, 9};
+        // SciPy 1.17.1: mannwhitneyu(a, b, alternative='two-sided', method='asymptotic', use_continuity=False)
+        assertThat(Compare.rankTestP(a, b)).isCloseTo(0.002310823994042508, within(1e-6));
+        assertThat(Compare.rankTestP(b, a)).isCloseTo(0.002310823994042508, within(1e-6));
+    }
+
+    @Test
+    void theChanceOfASmallPIsTheLargestPTheTestCanGiveAtOrBelowFivePerCent() {
+        assertThat(Compare.chanceOfSmallP(4, 4)).isCloseTo(2 / 70.0, within(1e-12));
+        // five a side: 2, 4, 8 and 14 of the 252 splits; 14 / 252 = 0.056 is past 0.05
+        assertThat(Compare.chanceOfSmallP(5, 5)).isCloseTo(8 / 252.0, within(1e-12));
+        assertThat(Compare.chanceOfSmallP(3, 3)).isZero();
+        assertThat(Compare.chanceOfSmallP(13, 13)).isEqualTo(0.05);
+    }
+
+    @Test
     void largeSidesUseTheNormalApproximation() {
         double[] a = new double[13];
         double[] b = new double[13];
@@ -110,11 +128,12 @@ class CompareTest {
         assertThat(p.row("spawn_warm_p50_ms")).contains("x hello").endsWith("1/4   1/4");
         assertThat(p.row("circuit_go_rtt_p50_us")).as("go is judged on 1 CPU only").endsWith("  ");
         assertThat(p.out()).contains("the smallest p possible is 0.029.")
-            .contains("Of 30 rows about 1.5 read p <= 0.05 by chance alone");
+            .contains("Of the 19 rows that can read better or worse, about 0.5 do so by chance alone when nothing"
+                + " changed (0.029 each)").doesNotContain("A floor moved").contains("exact);");
     }
 
     @Test
-    void aFloorThatMovedIsNotCalledBetter() throws IOException {
+    void aFloorThatMovedIsNotCalledBetterAndItsRatiosAreFlagged() throws IOException {
         // raw TCP 6 µs in A's runs, 5 in B's: the machine, not the build
         List<Path> a = write("a", run(10.0, 3.5), run(10.0, 3.5), run(10.0, 3.5), run(10.0, 3.5));
         Results fasterTcp = Results.merge(Figures.pass(5.0, 10.0, 15.0), Figures.pass(4.7, 8.0, 20.0),
@@ -122,9 +141,11 @@ class CompareTest {
         Results fasterTcp2 = Results.merge(Figures.pass(5.1, 10.2, 15.0), Figures.pass(4.7, 8.0, 20.0),
             Figures.spawn(40.0, 200.0, 3.5, 80.0));
         Printed p = compare(a, write("b", fasterTcp, fasterTcp2, fasterTcp, fasterTcp2), false);
-        assertThat(p.row("tcp_rtt_p50_us")).contains("0.029").contains("floor moved").doesNotContain("better");
-        // against the faster floor the same round trip is a larger multiple of it
+        assertThat(p.row("tcp_rtt_p50_us")).contains("0.029").contains("moved").doesNotContain("better");
+        // against the faster floor the same round trip is a larger multiple of it, and the table says why
         assertThat(p.row("circuit_rtt_p50_us")).contains("0.029").contains("B worse");
+        assertThat(p.out()).contains("A floor moved (tcp_rtt_p50_us): the ratios to it in the unpinned pass or of the"
+            + " spawns move with it").doesNotContain("A floor moved (tcp_rtt_p50_us_1cpu");
     }
 
     @Test
@@ -134,6 +155,10 @@ class CompareTest {
         assertThat(p.row("circuit_rtt_p50_us")).contains("0.333").doesNotContain("better");
         assertThat(p.out()).contains("the smallest p possible is 0.333: no difference can be told from noise")
             .doesNotContain("by chance alone");
+        // the reference peers and the A/B's spread are never better or worse
+        assertThat(Compare.reference(Metric.RMI_RTT_P50)).isTrue();
+        assertThat(Compare.reference(Metric.CIRCUIT_METRICS_AB_SPREAD)).isTrue();
+        assertThat(Compare.reference(Metric.CIRCUIT_CALLS_8)).isFalse();
     }
 
     @Test
@@ -166,6 +191,10 @@ class CompareTest {
         Path broken = Files.writeString(dir.resolve("broken.json"), "{\"tcp_rtt_p50_us\":fast}");
         assertThat(compare(good, List.of(broken), false).err()).contains("broken.json is not a whole run")
             .contains("is not a number");
+
+        Path utf16 = Files.writeString(dir.resolve("utf16.json"), run(10.0, 3.5).toJson() + "\u00e9",
+            StandardCharsets.UTF_16);
+        assertThat(compare(good, List.of(utf16), false).err()).contains("utf16.json is not UTF-8 text");
 
         p = compare(good, List.of(dir.resolve("missing.json")), false);
         assertThat(p.code()).isEqualTo(2);
