@@ -17,11 +17,12 @@ import java.util.Optional;
  *
  * <p>Figures of different runs do not compare (the machine's speed moves from hour to hour), so each
  * figure that has a floor is compared through its ratio to that floor within its own run, the ratio the
- * bench's table shows ({@code x tcp}, {@code x rmi}, {@code x hello}); the floors themselves, the idle
- * RSS and the metrics A/B's spread are compared as measured. For each figure and pass this prints the
- * median and range of each side, the ratio of the medians, and the two-sided p-value of an exact
- * permutation test of the two sides' ranks (Mann-Whitney): the share of all ways of splitting the pooled
- * runs into two sides of these sizes that set the sides at least as far apart as they are. Only a small
+ * bench's table shows ({@code x tcp}, {@code x rmi}, {@code x pipe}, {@code x hello}); the floors themselves,
+ * the idle RSS and the metrics A/B's spread are compared as measured. For each figure and pass this prints the
+ * median and range of each side, the ratio of the medians, and the two-sided p-value of a permutation test of
+ * the two sides' ranks (Mann-Whitney): the share of all ways of splitting the pooled runs into two sides of
+ * these sizes that set the sides at least as far apart as they are (exact up to {@link #EXACT_LIMIT} ways, the
+ * normal approximation past that). Only a small
  * p says that the difference is more than the runs' own spread; with three runs a side no difference can
  * reach 0.05. For each target it counts the runs that met it.
  *
@@ -48,7 +49,6 @@ final class Compare {
      *
      * @param metric  the figure
      * @param key     its JSON key ({@code _1cpu} for the pinned pass)
-     * @param measure what is compared: {@code "value"}, or {@code "x <floor key>"} for a ratio within each run
      * @param a       side A's measure, run by run
      * @param b       side B's
      * @param p       the two-sided p-value of the rank test
@@ -56,7 +56,20 @@ final class Compare {
      * @param metA    how many of A's runs met the figure's target, or -1 where it has none in this pass
      * @param metB    the same for B
      */
-    record Row(Metric metric, String key, String measure, double[] a, double[] b, double p, boolean lowerIsBetter, int metA, int metB) {
+    record Row(Metric metric, String key, double[] a, double[] b, double p, boolean lowerIsBetter, int metA, int metB) {
+
+        /**
+         * The floor this figure is compared against, through its ratio to it in each run; none for a figure compared
+         * as measured.
+         */
+        Optional<Metric> floor() {
+            return metric.floor().filter(f -> f != metric);
+        }
+
+        /** What is compared, for {@code --json}: {@code "value"}, or {@code "x <floor key>"}. */
+        String measure() {
+            return floor().map(f -> "x " + f.key()).orElse("value");
+        }
 
         double medianA() {
             return median(a);
@@ -176,14 +189,14 @@ final class Compare {
     }
 
     private static Row row(Metric m, boolean pinned, Side a, Side b) {
-        Optional<Metric> floor = m.floor().filter(f -> f != m);
+        Optional<Metric> floor = m.floor().filter(f -> f != m); // as Row#floor
         double[] va = measures(m, floor, pinned, a);
         double[] vb = measures(m, floor, pinned, b);
         boolean lowerIsBetter = m.kind() != Metric.Kind.RATE;
         Optional<Target> target = Target.of(m);
         int metA = target.map(t -> met(t, pinned, a)).orElse(-1);
         int metB = target.map(t -> met(t, pinned, b)).orElse(-1);
-        return new Row(m, m.key(pinned), floor.map(f -> "x " + f.key()).orElse("value"), va, vb, rankTestP(va, vb),
+        return new Row(m, m.key(pinned), va, vb, rankTestP(va, vb),
             lowerIsBetter, metA, metB);
     }
 
@@ -243,23 +256,37 @@ final class Compare {
         if (binomial(total, n) > EXACT_LIMIT) {
             return normalP(ranks, n, distance);
         }
-        long[] counts = new long[2]; // {as far or further, all}
-        choose(ranks, 0, n, 0, meanSum, distance, counts);
-        return (double) counts[0] / counts[1];
+        return share(rankSums(ranks, n), meanSum, distance);
     }
 
-    private static void choose(double[] ranks, int from, int left, double sum, double meanSum, double distance,
-                               long[] counts) {
+    /** Every rank sum that {@code n} of {@code ranks} can have, with how many of the ways of choosing them give it. */
+    private static java.util.Map<Double, Long> rankSums(double[] ranks, int n) {
+        java.util.Map<Double, Long> sums = new java.util.HashMap<>();
+        addSums(ranks, 0, n, 0, sums);
+        return sums;
+    }
+
+    private static void addSums(double[] ranks, int from, int left, double sum, java.util.Map<Double, Long> into) {
         if (left == 0) {
-            counts[1]++;
-            if (Math.abs(sum - meanSum) >= distance) {
-                counts[0]++;
-            }
+            into.merge(sum, 1L, Long::sum);
             return;
         }
         for (int i = from; i <= ranks.length - left; i++) {
-            choose(ranks, i + 1, left - 1, sum + ranks[i], meanSum, distance, counts);
+            addSums(ranks, i + 1, left - 1, sum + ranks[i], into);
         }
+    }
+
+    /** The share of the ways in {@code sums} whose sum lies at least {@code distance} from {@code meanSum}. */
+    private static double share(java.util.Map<Double, Long> sums, double meanSum, double distance) {
+        long asFar = 0;
+        long all = 0;
+        for (var e : sums.entrySet()) {
+            all += e.getValue();
+            if (Math.abs(e.getKey() - meanSum) >= distance) {
+                asFar += e.getValue();
+            }
+        }
+        return (double) asFar / all;
     }
 
     private static double normalP(double[] ranks, int n, double distance) {
@@ -333,32 +360,16 @@ final class Compare {
         for (int i = 0; i < total; i++) {
             ranks[i] = i + 1;
         }
-        // every rank sum A can have, and how many splits give it
-        java.util.Map<Double, Long> sums = new java.util.TreeMap<>();
-        sums(ranks, 0, n, 0, sums);
+        java.util.Map<Double, Long> sums = rankSums(ranks, n);
         double meanSum = n * (total + 1) / 2.0;
-        double all = binomial(total, n);
         double best = 0;
         for (double sum : sums.keySet()) {
-            double distance = Math.abs(sum - meanSum) - 1e-9;
-            long asFar = sums.entrySet().stream().filter(e -> Math.abs(e.getKey() - meanSum) >= distance)
-                .mapToLong(java.util.Map.Entry::getValue).sum();
-            double p = Math.min(1, asFar / all);
+            double p = share(sums, meanSum, Math.abs(sum - meanSum) - 1e-9);
             if (p <= 0.05 && p > best) {
                 best = p;
             }
         }
         return best;
-    }
-
-    private static void sums(double[] ranks, int from, int left, double sum, java.util.Map<Double, Long> into) {
-        if (left == 0) {
-            into.merge(sum, 1L, Long::sum);
-            return;
-        }
-        for (int i = from; i <= ranks.length - left; i++) {
-            sums(ranks, i + 1, left - 1, sum + ranks[i], into);
-        }
     }
 
     /** The smallest two-sided p that sides of these sizes can reach: both orders of a complete separation. */
@@ -377,8 +388,8 @@ final class Compare {
             + " differs; met: runs whose verdict was yes (not \"?\").");
         out.printf(Locale.ROOT, ROW, "figure", "measure", "A", "B", "B/A", "p", "", "met A", "met B");
         for (Row r : rows) {
-            out.printf(Locale.ROOT, ROW, r.key(), shortMeasure(r.measure()), spread(r, r.a()), spread(r, r.b()),
-                number(r.medianA() == 0 ? Double.NaN : r.medianB() / r.medianA()), pValue(r.p()), r.verdict(),
+            out.printf(Locale.ROOT, ROW, r.key(), label(r), spread(r, r.a()), spread(r, r.b()),
+                Table.threeDigits(r.medianA() == 0 ? Double.NaN : r.medianB() / r.medianA()), pValue(r.p()), r.verdict(),
                 metText(r.metA(), a.runs.size()), metText(r.metB(), b.runs.size()));
         }
         double smallest = smallestP(a.runs.size(), b.runs.size());
@@ -386,13 +397,14 @@ final class Compare {
             pValue(smallest), smallest > 0.05 ? ": no difference can be told from noise with this few runs" : ".");
         if (smallest <= 0.05) {
             long judged = rows.stream().filter(r -> !reference(r.metric())).count();
+            double chance = chanceOfSmallP(a.runs.size(), b.runs.size());
             out.printf(Locale.ROOT, "Of the %d rows that can read better or worse, about %.1f do so by chance alone when"
                 + " nothing changed (%s each): a lone one on a figure the change does not run is noise.%n", judged,
-                judged * chanceOfSmallP(a.runs.size(), b.runs.size()), pValue(chanceOfSmallP(a.runs.size(), b.runs.size())));
+                judged * chance, pValue(chance));
         }
         for (boolean pinned : new boolean[] {false, true}) {
             List<String> moved = rows.stream().filter(r -> r.verdict().equals("moved")
-                    && r.metric().floor().filter(f -> f == r.metric()).isPresent()
+                    && r.metric().isFloor()
                     && r.key().endsWith(Metric.PINNED_SUFFIX) == pinned)
                 .map(Row::key).toList();
             if (!moved.isEmpty()) {
@@ -408,18 +420,13 @@ final class Compare {
     }
 
     /** "x tcp", "x rmi", "x pipe" or "x hello" for a ratio to that floor, "value" for a figure compared as measured. */
-    private static String shortMeasure(String measure) {
-        if (measure.equals("value")) {
-            return measure;
-        }
-        String floor = measure.substring(2);
-        if (floor.equals(Metric.RMI_CALLS_8.key())) {
-            return "x rmi";
-        }
-        if (floor.equals(Metric.TCP_PIPELINED.key())) {
-            return "x pipe";
-        }
-        return floor.equals(Metric.JVM_HELLO.key()) ? "x hello" : "x tcp";
+    private static String label(Row r) {
+        return r.floor().map(f -> switch (f) {
+            case RMI_CALLS_8 -> "x rmi";
+            case TCP_PIPELINED -> "x pipe";
+            case JVM_HELLO -> "x hello";
+            default -> "x tcp";
+        }).orElse("value");
     }
 
     /**
@@ -432,7 +439,7 @@ final class Compare {
         double median = median(v);
         double divisor = 1;
         String unit = "";
-        if (r.measure().equals("value")) {
+        if (r.floor().isEmpty()) {
             switch (r.metric().kind()) {
                 case RTT -> unit = "us";
                 case MILLIS -> unit = "ms";
@@ -444,16 +451,9 @@ final class Compare {
                 }
             }
         }
-        return number(median / divisor) + " [" + number(s[0] / divisor) + "-" + number(s[s.length - 1] / divisor) + "]"
+        return Table.threeDigits(median / divisor) + " [" + Table.threeDigits(s[0] / divisor) + "-"
+            + Table.threeDigits(s[s.length - 1] / divisor) + "]"
             + (unit.isEmpty() ? "" : " " + unit);
-    }
-
-    /** Three significant digits, or a whole number from 1000 on. */
-    static String number(double v) {
-        if (!Double.isFinite(v)) {
-            return "?";
-        }
-        return String.format(Locale.ROOT, Math.abs(v) >= 1000 ? "%.0f" : "%.3g", v);
     }
 
     private static String pValue(double p) {

@@ -96,6 +96,11 @@ enum Metric {
         return label;
     }
 
+    /** Whether this figure is a floor: the one its own ratio, and others', are taken against. */
+    boolean isFloor() {
+        return floor().filter(f -> f == this).isPresent();
+    }
+
     /**
      * The figure that this figure's ratio is taken against, in the same pass: RMI's 8 callers for the
      * 8-caller rates (their target is a multiple of it), raw TCP for the other round trips and rates, the

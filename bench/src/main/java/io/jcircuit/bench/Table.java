@@ -60,7 +60,7 @@ final class Table {
 
     /** "floor" for raw TCP and the hello world, "base for 8 callers" for RMI's 8 callers, nothing for the others. */
     private static String floorText(Metric m) {
-        if (m.floor().filter(f -> f == m).isEmpty()) {
+        if (!m.isFloor()) {
             return "";
         }
         return m == Metric.RMI_CALLS_8 ? "base for 8 callers" : "floor";
@@ -95,7 +95,14 @@ final class Table {
         if (!(floor > 0)) {
             return "?";
         }
-        double x = r.get(m, pinned) / floor;
-        return String.format(Locale.ROOT, x >= 1000 ? "%.0f" : "%.3g", x);
+        return threeDigits(r.get(m, pinned) / floor);
+    }
+
+    /** Three significant digits ({@code 1.85}, {@code 0.00634}), or a whole number from 1000 on; "?" for NaN. */
+    static String threeDigits(double x) {
+        if (!Double.isFinite(x)) {
+            return "?";
+        }
+        return String.format(Locale.ROOT, Math.abs(x) >= 1000 ? "%.0f" : "%.3g", x);
     }
 }

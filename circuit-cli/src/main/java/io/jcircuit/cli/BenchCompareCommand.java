@@ -13,9 +13,10 @@ import java.util.concurrent.Callable;
 @Command(name = "compare", mixinStandardHelpOptions = true,
     description = {"Compare two sets of bench runs, each saved with 'circuit bench --json > FILE', such as the runs of "
         + "two builds taken in turn (bench/ab in the source tree does that).",
-        "Figures with a floor are compared through their ratio to it within each run (x tcp, x rmi, x hello), as the "
-            + "bench's table shows them; the others as measured. For each: the median and range of each side, B/A, "
-            + "the p of a two-sided exact rank test (Mann-Whitney), and the runs that met the target."})
+        "Figures with a floor are compared through their ratio to it within each run (x tcp, x rmi, x pipe, x hello), "
+            + "as the bench's table shows them; the others as measured. For each: the median and range of each side, "
+            + "B/A, the p of a two-sided rank test (Mann-Whitney; exact up to eleven runs a side, the normal "
+            + "approximation past that), and the runs that met the target."})
 final class BenchCompareCommand implements Callable<Integer> {
 
     @Parameters(index = "0", arity = "1", split = ",", paramLabel = "A", description = "Side A's runs: files, separated by commas.")
